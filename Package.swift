@@ -1,0 +1,96 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Layout: C shims (CSQLite, CCurl, COpenSSL) → ImagedropSupport (hashing, time, JSON helpers shared with the
+// emulator) → ImagedropCore (config, queue, watching, upload, API client, daemon) → the `imagedrop` executable.
+// The emulator (ImagesEmulator + imagedrop-emulator) is a separate branch of the graph: the daemon never links it.
+let package = Package(
+    name: "imagedrop",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "imagedrop", targets: ["imagedrop"]),
+        .executable(name: "imagedrop-emulator", targets: ["imagedrop-emulator"]),
+        .executable(name: "imagedrop-bench", targets: ["imagedrop-bench"]),
+        .library(name: "ImagedropCore", targets: ["ImagedropCore"]),
+        .library(name: "ImagesEmulator", targets: ["ImagesEmulator"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CSQLite",
+            path: "Sources/CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .systemLibrary(
+            name: "COpenSSL",
+            path: "Sources/COpenSSL",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .target(
+            name: "CCurl",
+            path: "Sources/CCurl",
+            linkerSettings: [.linkedLibrary("curl")]
+        ),
+        .target(
+            name: "ImagedropSupport",
+            dependencies: ["COpenSSL"]
+        ),
+        .target(
+            name: "ImagedropCore",
+            dependencies: [
+                "CSQLite", "CCurl", "ImagedropSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
+        ),
+        .executableTarget(
+            name: "imagedrop",
+            dependencies: [
+                "ImagedropCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "ImagesEmulator",
+            dependencies: [
+                "ImagedropSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(
+            name: "imagedrop-emulator",
+            dependencies: [
+                "ImagesEmulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "imagedrop-bench",
+            dependencies: ["ImagedropCore", "ImagesEmulator", "ImagedropSupport"],
+            path: "Benchmarks/imagedrop-bench"
+        ),
+        .testTarget(
+            name: "ImagedropCoreTests",
+            dependencies: ["ImagedropCore", "ImagesEmulator", "ImagedropSupport"]
+        ),
+        .testTarget(
+            name: "ImagesEmulatorTests",
+            dependencies: ["ImagesEmulator", "ImagedropSupport"]
+        ),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["ImagedropCore", "ImagesEmulator", "ImagedropSupport"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
