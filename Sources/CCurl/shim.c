@@ -50,3 +50,12 @@ CURLSHcode imagedrop_share_setopt_lock(CURLSH *share, curl_lock_function value) 
 CURLSHcode imagedrop_share_setopt_unlock(CURLSH *share, curl_unlock_function value) {
     return curl_share_setopt(share, CURLSHOPT_UNLOCKFUNC, value);
 }
+CURLSHcode imagedrop_share_setopt_pointer_userdata(CURLSH *share, void *value) {
+    return curl_share_setopt(share, CURLSHOPT_USERDATA, value);
+}
+CURLcode imagedrop_easy_setopt_seek_callback(CURL *handle, CURLoption option, curl_seek_callback value) {
+    return curl_easy_setopt(handle, option, value);
+}
+CURLcode imagedrop_easy_setopt_read_callback(CURL *handle, CURLoption option, curl_read_callback value) {
+    return curl_easy_setopt(handle, option, value);
+}

@@ -24,5 +24,8 @@ CURLcode imagedrop_easy_getinfo_string(CURL *handle, CURLINFO info, char **value
 CURLSHcode imagedrop_share_setopt_long(CURLSH *share, CURLSHoption option, long value);
 CURLSHcode imagedrop_share_setopt_lock(CURLSH *share, curl_lock_function value);
 CURLSHcode imagedrop_share_setopt_unlock(CURLSH *share, curl_unlock_function value);
+CURLSHcode imagedrop_share_setopt_pointer_userdata(CURLSH *share, void *value);
+CURLcode imagedrop_easy_setopt_seek_callback(CURL *handle, CURLoption option, curl_seek_callback value);
+CURLcode imagedrop_easy_setopt_read_callback(CURL *handle, CURLoption option, curl_read_callback value);
 
 #endif

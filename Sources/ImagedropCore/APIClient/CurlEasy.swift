@@ -1,0 +1,158 @@
+import CCurl
+import Glibc
+
+/// One libcurl easy handle, reused for every request of one worker so the connection stays alive.
+/// Owns everything libcurl keeps a pointer to (error buffer, header list, mime tree, callback state)
+/// and frees it in deinit. Confined to the worker thread that created it.
+final class CurlEasy {
+    private let handle: UnsafeMutableRawPointer
+    private let errorBuffer: UnsafeMutablePointer<CChar>
+    private var headerList: UnsafeMutablePointer<curl_slist>?
+    private var mime: OpaquePointer?
+    private let transfer: TransferState
+    private var bodySource: FileBodySource?
+
+    /// `shouldAbort` is polled during transfers: a stopping daemon past its grace period cuts uploads short.
+    init(shouldAbort: @escaping @Sendable () -> Bool) {
+        guard let handle = curl_easy_init() else { fatalError("curl_easy_init failed: out of memory") }
+        self.handle = handle
+        self.errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+        self.errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        self.transfer = TransferState(shouldAbort: shouldAbort)
+    }
+
+    deinit {
+        clearRequestState()
+        curl_easy_cleanup(handle)
+        errorBuffer.deallocate()
+    }
+
+    private func clearRequestState() {
+        if let mime { curl_mime_free(mime) }
+        mime = nil
+        if let headerList { curl_slist_free_all(headerList) }
+        headerList = nil
+        bodySource = nil
+    }
+
+    func perform(
+        method: String, url: String, headers: [String], form: MultipartForm? = nil, jsonBody: String? = nil,
+        timeoutSeconds: Int, maxResponseBytes: Int = 4 << 20
+    ) throws(CurlError) -> HTTPResponse {
+        clearRequestState()
+        // Reset keeps the live connection, DNS and TLS caches; it clears options left by the previous request.
+        curl_easy_reset(handle)
+        transfer.begin(maxBodyBytes: maxResponseBytes)
+        errorBuffer[0] = 0
+
+        try set(CURLOPT_URL, url)
+        try set(CURLOPT_ERRORBUFFER, pointer: UnsafeMutableRawPointer(errorBuffer))
+        try set(CURLOPT_NOSIGNAL, 1)               // threaded use: no SIGALRM for DNS timeouts
+        try set(CURLOPT_TIMEOUT, timeoutSeconds)
+        try set(CURLOPT_CONNECTTIMEOUT, min(timeoutSeconds, 15))
+        try set(CURLOPT_TCP_KEEPALIVE, 1)
+        try set(CURLOPT_FOLLOWLOCATION, 0)
+        try set(CURLOPT_PROTOCOLS_STR, "http,https")
+        if let share = CurlGlobal.shared.share {
+            try check(imagedrop_easy_setopt_share(handle, CURLOPT_SHARE, share))
+        }
+        try installCallbacks()
+
+        // "Expect:" turns off curl's 100-continue wait, which costs a round trip (or 1 s with servers that
+        // never answer 100) on every upload larger than 1 MiB.
+        var allHeaders = headers
+        allHeaders.append("Expect:")
+        if jsonBody != nil { allHeaders.append("Content-Type: application/json") }
+        for header in allHeaders { headerList = curl_slist_append(headerList, header) }
+        try check(imagedrop_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList))
+
+        switch method {
+        case "GET": try set(CURLOPT_HTTPGET, 1)
+        case "POST" where form != nil: try attach(form!)
+        default:
+            try set(CURLOPT_CUSTOMREQUEST, method)
+            if let jsonBody {
+                try set(CURLOPT_POSTFIELDSIZE, jsonBody.utf8.count)
+                try set(CURLOPT_COPYPOSTFIELDS, jsonBody)
+            }
+        }
+
+        let rc = curl_easy_perform(handle)
+        if rc != CURLE_OK {
+            let detail = String(cString: errorBuffer)
+            let error = CurlError(rc, detail: transfer.readFailure ?? detail)
+            clearRequestState()
+            throw error
+        }
+        var status = 0
+        _ = imagedrop_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        var total = 0.0
+        _ = imagedrop_easy_getinfo_double(handle, CURLINFO_TOTAL_TIME, &total)
+        var connects = 0
+        _ = imagedrop_easy_getinfo_long(handle, CURLINFO_NUM_CONNECTS, &connects)
+        clearRequestState()
+        return HTTPResponse(status: status, headers: transfer.headers, body: transfer.body, totalSeconds: total,
+                            newConnections: connects)
+    }
+
+    private func attach(_ form: MultipartForm) throws(CurlError) {
+        guard let mime = curl_mime_init(handle) else { throw CurlError(CURLE_OUT_OF_MEMORY) }
+        self.mime = mime
+        if let file = form.file {
+            let source = FileBodySource(fileDescriptor: file.fileDescriptor, size: file.size)
+            bodySource = source
+            let part = curl_mime_addpart(mime)
+            curl_mime_name(part, "file")
+            curl_mime_filename(part, file.filename)
+            curl_mime_type(part, "application/octet-stream")
+            curl_mime_data_cb(part, curl_off_t(file.size), { buffer, size, count, context in
+                FileBodySource.from(context).read(into: buffer, capacity: size * count)
+            }, { context, offset, origin in
+                FileBodySource.from(context).seek(to: Int(offset), origin: origin)
+            }, nil, Unmanaged.passUnretained(source).toOpaque())
+        }
+        for field in form.fields {
+            let part = curl_mime_addpart(mime)
+            curl_mime_name(part, field.name)
+            curl_mime_data(part, field.value, Int(bitPattern: UInt(CURL_ZERO_TERMINATED)))
+        }
+        try check(imagedrop_easy_setopt_mime(handle, CURLOPT_MIMEPOST, mime))
+        transfer.source = bodySource
+    }
+
+    private func installCallbacks() throws(CurlError) {
+        let context = Unmanaged.passUnretained(transfer).toOpaque()
+        try check(imagedrop_easy_setopt_write_callback(handle, CURLOPT_WRITEFUNCTION) { data, size, count, context in
+            TransferState.from(context).appendBody(data, size * count)
+        })
+        try set(CURLOPT_WRITEDATA, pointer: context)
+        try check(imagedrop_easy_setopt_write_callback(handle, CURLOPT_HEADERFUNCTION) { data, size, count, context in
+            TransferState.from(context).appendHeader(data, size * count)
+        })
+        try set(CURLOPT_HEADERDATA, pointer: context)
+        try set(CURLOPT_NOPROGRESS, 0)
+        try check(imagedrop_easy_setopt_xferinfo_callback(handle, CURLOPT_XFERINFOFUNCTION) { context, _, _, _, _ in
+            TransferState.from(context).shouldAbort() ? 1 : 0
+        })
+        try set(CURLOPT_XFERINFODATA, pointer: context)
+    }
+
+    private func set(_ option: CURLoption, _ value: Int) throws(CurlError) {
+        try check(imagedrop_easy_setopt_long(handle, option, value))
+    }
+
+    private func set(_ option: CURLoption, _ value: String) throws(CurlError) {
+        try check(imagedrop_easy_setopt_string(handle, option, value))
+    }
+
+    private func set(_ option: CURLoption, pointer: UnsafeMutableRawPointer?) throws(CurlError) {
+        try check(imagedrop_easy_setopt_pointer(handle, option, pointer))
+    }
+
+    private func check(_ code: CURLcode) throws(CurlError) {
+        if code != CURLE_OK { throw CurlError(code) }
+    }
+}
+
+@available(*, unavailable)
+extension CurlEasy: Sendable {}

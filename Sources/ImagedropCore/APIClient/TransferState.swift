@@ -1,0 +1,99 @@
+import Glibc
+
+/// What libcurl's callbacks write into during one transfer: the reply body (bounded), the reply headers,
+/// and the abort check. Reached from C through an unretained pointer; CurlEasy keeps it alive.
+final class TransferState {
+    var body: [UInt8] = []
+    var headers: [String: String] = [:]
+    var source: FileBodySource?
+    private var maxBodyBytes = 0
+    private let abortCheck: @Sendable () -> Bool
+
+    init(shouldAbort: @escaping @Sendable () -> Bool) { self.abortCheck = shouldAbort }
+
+    static func from(_ pointer: UnsafeMutableRawPointer?) -> TransferState {
+        Unmanaged<TransferState>.fromOpaque(pointer!).takeUnretainedValue()
+    }
+
+    func begin(maxBodyBytes: Int) {
+        body.removeAll(keepingCapacity: true)
+        headers.removeAll(keepingCapacity: true)
+        source = nil
+        self.maxBodyBytes = maxBodyBytes
+    }
+
+    var readFailure: String? { source?.failure }
+
+    func shouldAbort() -> Bool { abortCheck() }
+
+    func appendBody(_ data: UnsafeMutablePointer<CChar>?, _ count: Int) -> Int {
+        guard let data, count > 0 else { return 0 }
+        // A reply larger than any Images API envelope is not worth holding: stop reading it.
+        guard body.count + count <= maxBodyBytes else { return 0 }
+        data.withMemoryRebound(to: UInt8.self, capacity: count) { body.append(contentsOf: UnsafeBufferPointer(start: $0, count: count)) }
+        return count
+    }
+
+    func appendHeader(_ data: UnsafeMutablePointer<CChar>?, _ count: Int) -> Int {
+        guard let data, count > 0 else { return count }
+        let line = data.withMemoryRebound(to: UInt8.self, capacity: count) {
+            String(decoding: UnsafeBufferPointer(start: $0, count: count), as: UTF8.self)
+        }
+        if line.hasPrefix("HTTP/") {
+            // A new status line (100 Continue, then the final one): headers belong to the last response.
+            headers.removeAll(keepingCapacity: true)
+        } else if let colon = line.firstIndex(of: ":") {
+            let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
+            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+            headers[name] = value
+        }
+        return count
+    }
+}
+
+/// The `file` part's bytes, read with pread from an open descriptor as libcurl asks for them.
+final class FileBodySource {
+    let fileDescriptor: Int32
+    let size: Int
+    private var offset = 0
+    private(set) var failure: String?
+
+    init(fileDescriptor: Int32, size: Int) {
+        self.fileDescriptor = fileDescriptor
+        self.size = size
+    }
+
+    static func from(_ pointer: UnsafeMutableRawPointer?) -> FileBodySource {
+        Unmanaged<FileBodySource>.fromOpaque(pointer!).takeUnretainedValue()
+    }
+
+    func read(into buffer: UnsafeMutablePointer<CChar>?, capacity: Int) -> Int {
+        guard let buffer else { return Int(CURL_READFUNC_ABORT_VALUE) }
+        let wanted = min(capacity, size - offset)
+        if wanted <= 0 { return 0 }
+        while true {
+            let got = pread(fileDescriptor, buffer, wanted, off_t(offset))
+            if got < 0, errno == EINTR { continue }
+            if got < 0 {
+                failure = "file could not be read during upload: \(String(cString: strerror(errno)))"
+                return Int(CURL_READFUNC_ABORT_VALUE)
+            }
+            if got == 0 {
+                // The file shrank after it was measured: what would be sent is not the file that was hashed.
+                failure = "file changed during upload (it shrank)"
+                return Int(CURL_READFUNC_ABORT_VALUE)
+            }
+            offset += got
+            return got
+        }
+    }
+
+    func seek(to newOffset: Int, origin: Int32) -> Int32 {
+        guard origin == SEEK_SET, newOffset >= 0, newOffset <= size else { return 2 }  // CURL_SEEKFUNC_CANTSEEK
+        offset = newOffset
+        return 0
+    }
+}
+
+/// CURL_READFUNC_ABORT is a macro (0x10000000) that Swift does not import.
+let CURL_READFUNC_ABORT_VALUE: Int32 = 0x1000_0000

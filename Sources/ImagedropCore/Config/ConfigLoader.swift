@@ -1,0 +1,168 @@
+import Foundation
+import TOMLKit
+
+/// Reads the TOML file into a `Config`, checking every key: unknown keys (so a typo is not silently
+/// ignored), wrong types, out-of-range values, required keys, and the watch folders themselves.
+public enum ConfigLoader {
+    public static let defaultPath = "/etc/imagedrop/imagedrop.toml"
+
+    /// `--config`, else `$IMAGEDROP_CONFIG`, else /etc/imagedrop/imagedrop.toml.
+    public static func resolvePath(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let explicit, !explicit.isEmpty { return explicit }
+        if let fromEnv = environment["IMAGEDROP_CONFIG"], !fromEnv.isEmpty { return fromEnv }
+        return defaultPath
+    }
+
+    public static func load(path: String, checkFolders: Bool = true) throws -> Config {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read" : "does not exist"
+            throw ConfigError(file: path, key: nil, problem: "config file \(reason)")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigError(file: path, key: nil, problem: "config file is not UTF-8 text")
+        }
+        return try parse(text, path: path, checkFolders: checkFolders)
+    }
+
+    public static func parse(_ text: String, path: String, checkFolders: Bool = true) throws -> Config {
+        let root: TOMLTable
+        do {
+            root = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            let line = error.source.begin.line
+            let column = error.source.begin.column
+            throw ConfigError(file: path, key: nil, problem: "malformed TOML at line \(line), column \(column): \(error.description)")
+        }
+        var config = Config()
+        config.sourcePath = path
+        let top = TOMLSection(table: root, name: nil, file: path)
+        try top.rejectUnknown(allowed: ["cloudflare", "images", "watch", "queue", "upload", "after_upload", "log", "metrics"])
+
+        let cf = try top.section("cloudflare")
+        try cf.rejectUnknown(allowed: ["account_id", "api_base_url", "api_token_file", "batch_api", "batch_base_url"])
+        guard let accountID = try cf.string("account_id"), !accountID.isEmpty else {
+            throw cf.error("account_id", "required (your Cloudflare account id, 32 hex digits)")
+        }
+        guard accountID.count == 32, accountID.allSatisfy(\.isHexDigit) else {
+            throw cf.error("account_id", "must be 32 hex digits (got \(accountID.count) characters)")
+        }
+        config.cloudflare.accountID = accountID.lowercased()
+        if let url = try cf.string("api_base_url") { config.cloudflare.apiBaseURL = try cf.url("api_base_url", url) }
+        config.cloudflare.apiTokenFile = try cf.string("api_token_file")
+        config.cloudflare.batchAPI = try cf.bool("batch_api") ?? false
+        if let url = try cf.string("batch_base_url") { config.cloudflare.batchBaseURL = try cf.url("batch_base_url", url) }
+
+        let images = try top.section("images")
+        try images.rejectUnknown(allowed: ["id", "id_prefix", "require_signed_urls", "creator", "metadata"])
+        if let mode = try images.string("id") {
+            guard let parsed = Config.IDMode(rawValue: mode) else {
+                throw images.error("id", "must be \"content-hash\", \"path\" or \"cloudflare\" (got \"\(mode)\")")
+            }
+            config.images.idMode = parsed
+        }
+        config.images.idPrefix = try images.string("id_prefix") ?? ""
+        if config.images.idPrefix.hasPrefix("/") { throw images.error("id_prefix", "must not start with \"/\"") }
+        config.images.requireSignedURLs = try images.bool("require_signed_urls") ?? false
+        config.images.creator = try images.string("creator")
+        if let creator = config.images.creator, creator.utf8.count > 1024 {
+            throw images.error("creator", "must be at most 1024 bytes")
+        }
+        if let metadata = try images.inlineJSON("metadata") {
+            guard metadata.utf8.count <= ImageMetadata.limit - ImageMetadata.reserved else {
+                throw images.error("metadata", "is \(metadata.utf8.count) bytes as JSON; at most \(ImageMetadata.limit - ImageMetadata.reserved) leave room for what imagedrop adds (limit 1024)")
+            }
+            config.images.metadataJSON = metadata
+        }
+
+        let watch = try top.section("watch")
+        try watch.rejectUnknown(allowed: ["paths", "recursive", "include", "exclude", "settle_ms", "rescan_interval_s", "follow_symlinks_outside"])
+        guard let paths = try watch.strings("paths"), !paths.isEmpty else {
+            throw watch.error("paths", "required (one or more folders to watch)")
+        }
+        config.watch.paths = paths.map { RawPath.absolute($0).display }
+        config.watch.recursive = try watch.bool("recursive") ?? true
+        if let include = try watch.strings("include") { config.watch.include = include }
+        if let exclude = try watch.strings("exclude") { config.watch.exclude = exclude }
+        config.watch.settleMillis = try watch.int("settle_ms", min: 0) ?? 1000
+        config.watch.rescanIntervalSeconds = try watch.int("rescan_interval_s", min: 0) ?? 600
+        config.watch.followSymlinksOutside = try watch.bool("follow_symlinks_outside") ?? false
+        if checkFolders {
+            for (given, absolute) in zip(paths, config.watch.paths) {
+                var info = stat()
+                guard stat(absolute, &info) == 0 else {
+                    throw watch.error("paths", "\"\(given)\" does not exist")
+                }
+                guard (info.st_mode & S_IFMT) == S_IFDIR else {
+                    throw watch.error("paths", "\"\(given)\" is not a directory")
+                }
+            }
+        }
+
+        let queue = try top.section("queue")
+        try queue.rejectUnknown(allowed: ["database"])
+        if let database = try queue.string("database") {
+            guard !database.isEmpty else { throw queue.error("database", "must not be empty") }
+            config.queue.database = RawPath.absolute(database).display
+        }
+
+        let upload = try top.section("upload")
+        try upload.rejectUnknown(allowed: ["workers", "max_attempts", "backoff_initial_ms", "backoff_max_ms", "request_timeout_s",
+                                           "shutdown_grace_s", "requests_per_5min", "pause_probe_s"])
+        config.upload.workers = try upload.int("workers", min: 1, max: 256) ?? 4
+        config.upload.maxAttempts = try upload.int("max_attempts", min: 1) ?? 8
+        config.upload.backoffInitialMillis = try upload.int("backoff_initial_ms", min: 1) ?? 1000
+        config.upload.backoffMaxMillis = try upload.int("backoff_max_ms", min: 1) ?? 300_000
+        guard config.upload.backoffMaxMillis >= config.upload.backoffInitialMillis else {
+            throw upload.error("backoff_max_ms", "must be at least backoff_initial_ms (\(config.upload.backoffInitialMillis))")
+        }
+        config.upload.requestTimeoutSeconds = try upload.int("request_timeout_s", min: 1) ?? 120
+        config.upload.shutdownGraceSeconds = try upload.int("shutdown_grace_s", min: 0) ?? 30
+        config.upload.requestsPer5Min = try upload.int("requests_per_5min", min: 0) ?? 1200
+        config.upload.pauseProbeSeconds = try upload.int("pause_probe_s", min: 1) ?? 30
+
+        let after = try top.section("after_upload")
+        try after.rejectUnknown(allowed: ["on_success", "on_failure", "done_dir", "failed_dir", "sidecar"])
+        if let value = try after.string("on_success") {
+            guard let action = Config.SuccessAction(rawValue: value) else {
+                throw after.error("on_success", "must be \"keep\", \"delete\" or \"move\" (got \"\(value)\")")
+            }
+            config.afterUpload.onSuccess = action
+        }
+        if let value = try after.string("on_failure") {
+            guard let action = Config.FailureAction(rawValue: value) else {
+                throw after.error("on_failure", "must be \"keep\" or \"move\" (got \"\(value)\")")
+            }
+            config.afterUpload.onFailure = action
+        }
+        config.afterUpload.doneDir = try after.string("done_dir").map { RawPath.absolute($0).display }
+        config.afterUpload.failedDir = try after.string("failed_dir").map { RawPath.absolute($0).display }
+        config.afterUpload.sidecar = try after.bool("sidecar") ?? false
+        if config.afterUpload.onSuccess == .move, config.afterUpload.doneDir == nil {
+            throw after.error("done_dir", "required when on_success = \"move\"")
+        }
+        if config.afterUpload.onFailure == .move, config.afterUpload.failedDir == nil {
+            throw after.error("failed_dir", "required when on_failure = \"move\"")
+        }
+
+        let log = try top.section("log")
+        try log.rejectUnknown(allowed: ["level", "format"])
+        if let level = try log.string("level") {
+            guard LogLevelName.parse(level) != nil else {
+                throw log.error("level", "must be one of trace, debug, info, notice, warning, error, critical (got \"\(level)\")")
+            }
+            config.log.level = level
+        }
+        if let format = try log.string("format") {
+            guard let parsed = Config.LogFormat(rawValue: format) else {
+                throw log.error("format", "must be \"auto\", \"text\", \"json\" or \"journal\" (got \"\(format)\")")
+            }
+            config.log.format = parsed
+        }
+
+        let metrics = try top.section("metrics")
+        try metrics.rejectUnknown(allowed: ["textfile", "interval_s"])
+        config.metrics.textfile = try metrics.string("textfile").map { RawPath.absolute($0).display }
+        config.metrics.intervalSeconds = try metrics.int("interval_s", min: 1) ?? 15
+        return config
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import TOMLKit
+
+/// One table of the config file, read with types checked and the key's full name in every error.
+struct TOMLSection {
+    let table: TOMLTable?
+    let name: String?
+    let file: String
+
+    func fullName(_ key: String) -> String { name.map { "\($0).\(key)" } ?? key }
+
+    func error(_ key: String, _ problem: String) -> ConfigError {
+        ConfigError(file: file, key: fullName(key), problem: problem)
+    }
+
+    func rejectUnknown(allowed: Set<String>) throws {
+        guard let table else { return }
+        for key in table.keys.sorted() where !allowed.contains(key) {
+            let known = allowed.sorted().joined(separator: ", ")
+            throw error(key, "unknown key (known keys here: \(known))")
+        }
+    }
+
+    func section(_ key: String) throws -> TOMLSection {
+        guard let value = table?[key] else { return TOMLSection(table: nil, name: fullName(key), file: file) }
+        guard let nested = value.tomlValue.table else { throw error(key, "must be a table ([\(key)])") }
+        return TOMLSection(table: nested, name: fullName(key), file: file)
+    }
+
+    private func value(_ key: String) -> TOMLValue? { table?[key]?.tomlValue }
+
+    func string(_ key: String) throws -> String? {
+        guard let value = value(key) else { return nil }
+        guard let string = value.string else { throw error(key, "must be a string") }
+        return string
+    }
+
+    func bool(_ key: String) throws -> Bool? {
+        guard let value = value(key) else { return nil }
+        guard let bool = value.bool else { throw error(key, "must be true or false") }
+        return bool
+    }
+
+    func int(_ key: String, min: Int? = nil, max: Int? = nil) throws -> Int? {
+        guard let value = value(key) else { return nil }
+        guard let number = value.int else { throw error(key, "must be a whole number") }
+        if let min, number < min { throw error(key, "must be at least \(min) (got \(number))") }
+        if let max, number > max { throw error(key, "must be at most \(max) (got \(number))") }
+        return number
+    }
+
+    func strings(_ key: String) throws -> [String]? {
+        guard let value = value(key) else { return nil }
+        guard let array = value.array else { throw error(key, "must be an array of strings") }
+        return try array.map { element in
+            guard let string = element.tomlValue.string else { throw error(key, "must be an array of strings") }
+            return string
+        }
+    }
+
+    func url(_ key: String, _ value: String) throws -> String {
+        guard value.hasPrefix("https://") || value.hasPrefix("http://") else {
+            throw error(key, "must be an http:// or https:// URL (got \"\(value)\")")
+        }
+        var trimmed = value
+        while trimmed.hasSuffix("/") { trimmed.removeLast() }
+        return trimmed
+    }
+
+    /// An inline table converted to compact JSON (string, number, boolean and nested table values).
+    func inlineJSON(_ key: String) throws -> String? {
+        guard let value = value(key) else { return nil }
+        guard let table = value.table else { throw error(key, "must be an inline table, e.g. { source = \"drop-folder\" }") }
+        let object = try jsonObject(table, key: key)
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    private func jsonObject(_ table: TOMLTable, key: String) throws -> [String: Any] {
+        var object: [String: Any] = [:]
+        for name in table.keys {
+            guard let element = table[name]?.tomlValue else { continue }
+            object[name] = try jsonValue(element, key: key)
+        }
+        return object
+    }
+
+    private func jsonValue(_ element: TOMLValue, key: String) throws -> Any {
+        if let string = element.string { return string }
+        if let bool = element.bool { return bool }
+        if let int = element.int { return int }
+        if let double = element.double { return double }
+        if let nested = element.table { return try jsonObject(nested, key: key) }
+        if let array = element.array { return try array.map { try jsonValue($0.tomlValue, key: key) } }
+        throw error(key, "values must be strings, numbers, booleans, arrays or tables")
+    }
+}

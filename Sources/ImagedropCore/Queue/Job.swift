@@ -1,0 +1,51 @@
+/// The five states of the contract (DESIGN.md). Their raw values are what the `state` column holds.
+public enum JobState: String, Sendable, CaseIterable, Codable {
+    case queued, uploading, retrying, done, failed
+
+    public var isFinished: Bool { self == .done || self == .failed }
+}
+
+/// One version of one file, as a row of the `jobs` table.
+public struct Job: Sendable, Equatable {
+    public var id: Int64
+    public var path: RawPath
+    public var root: RawPath?
+    public var state: JobState
+    public var attempts: Int
+    public var lastError: String?
+    public var lastCode: Int?
+    public var imageID: String?
+    public var variants: [String]
+    public var size: Int?
+    public var mtimeNanos: Int64?
+    public var sha256: String?
+    public var jobKey: String
+    public var nextAttemptAtMillis: Int64
+    public var createdAt: String
+    public var updatedAt: String
+    public var uploadedAt: String?
+    public var afterAction: String?
+}
+
+/// What the watcher or `enqueue` saw of a file: enough to tell one version from the next.
+public struct FileCandidate: Sendable, Equatable {
+    public var path: RawPath
+    public var root: RawPath?
+    public var size: Int
+    public var mtimeNanos: Int64
+
+    public init(path: RawPath, root: RawPath?, size: Int, mtimeNanos: Int64) {
+        self.path = path
+        self.root = root
+        self.size = size
+        self.mtimeNanos = mtimeNanos
+    }
+}
+
+public enum EnqueueResult: Sendable, Equatable {
+    case inserted(Int64)
+    /// An unfinished job for the path now tracks this newer version.
+    case updated(Int64)
+    /// This exact version already has a job (done, failed, or waiting): nothing to do.
+    case known(Int64)
+}

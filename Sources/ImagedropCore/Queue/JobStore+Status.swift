@@ -1,0 +1,107 @@
+import ImagedropSupport
+
+/// What `status` reports, read from the table alone. Every query here is served by an index or by the
+/// trigger-maintained `job_counts`, so its cost does not grow with the number of done jobs.
+public struct QueueSnapshot: Sendable {
+    public var counts: [JobState: Int] = [:]
+    public var oldestWaitingCreatedAt: String?
+    public var recentFailures: [Job] = []
+    public var nextRetryAt: Int64?
+    public var uploadsLastMinute = 0
+    public var uploadsLastHour = 0
+    public var lastUploadAt: String?
+    public var total: Int { counts.values.reduce(0, +) }
+}
+
+public struct DaemonRecord: Sendable {
+    public var pid: Int?
+    public var host: String?
+    public var version: String?
+    public var startedAt: String?
+    public var heartbeatAt: String?
+    public var heartbeatMillis: Int64?
+    public var stoppedAt: String?
+    public var paused: String?
+    public var statusLine: String?
+}
+
+extension JobStore {
+    public func snapshot(failureLimit: Int = 10) throws -> QueueSnapshot {
+        try withDatabase { db in
+            var snapshot = QueueSnapshot()
+            let counts = try db.cached("SELECT state, n FROM job_counts")
+            while try counts.step() {
+                if let state = JobState(rawValue: counts.string(0) ?? "") { snapshot.counts[state] = counts.int(1) }
+            }
+            for state in JobState.allCases where snapshot.counts[state] == nil { snapshot.counts[state] = 0 }
+
+            // The ready index orders by next_attempt_at, not creation; the waiting set is small, so min() is cheap.
+            let oldest = try db.cached("SELECT min(created_at) FROM jobs WHERE state IN ('queued','retrying')")
+            if try oldest.step() { snapshot.oldestWaitingCreatedAt = oldest.string(0) }
+
+            let next = try db.cached("SELECT min(next_attempt_at) FROM jobs WHERE state = 'retrying'")
+            if try next.step() { snapshot.nextRetryAt = next.optionalInt64(0) }
+
+            let failures = try db.cached("""
+                SELECT \(Self.columns) FROM jobs WHERE state = 'failed' ORDER BY updated_at DESC, id DESC LIMIT ?1
+                """)
+            failures.bind(1, failureLimit)
+            while try failures.step() { snapshot.recentFailures.append(Self.job(from: failures)) }
+
+            let now = Timestamp.nowMillis()
+            let uploaded = try db.cached("SELECT count(*) FROM jobs WHERE uploaded_at IS NOT NULL AND uploaded_at >= ?1")
+            uploaded.bind(1, Timestamp.iso8601(millis: now - 60_000))
+            if try uploaded.step() { snapshot.uploadsLastMinute = uploaded.int(0) }
+            uploaded.reset()
+            uploaded.bind(1, Timestamp.iso8601(millis: now - 3_600_000))
+            if try uploaded.step() { snapshot.uploadsLastHour = uploaded.int(0) }
+
+            let last = try db.cached("SELECT max(uploaded_at) FROM jobs WHERE uploaded_at IS NOT NULL")
+            if try last.step() { snapshot.lastUploadAt = last.string(0) }
+            return snapshot
+        }
+    }
+
+    public func daemonRecord() throws -> DaemonRecord {
+        try withDatabase { db in
+            let statement = try db.cached("""
+                SELECT pid, host, version, started_at, heartbeat_at, heartbeat_ms, stopped_at, paused, status_line
+                FROM daemon WHERE id = 1
+                """)
+            guard try statement.step() else { return DaemonRecord() }
+            return DaemonRecord(
+                pid: statement.optionalInt(0), host: statement.string(1), version: statement.string(2),
+                startedAt: statement.string(3), heartbeatAt: statement.string(4),
+                heartbeatMillis: statement.optionalInt64(5), stoppedAt: statement.string(6),
+                paused: statement.string(7), statusLine: statement.string(8))
+        }
+    }
+
+    public func recordDaemonStart(pid: Int, host: String, version: String) throws {
+        let now = Timestamp.nowMillis()
+        try execute("""
+            UPDATE daemon SET pid = ?1, host = ?2, version = ?3, started_at = ?4, heartbeat_at = ?4, heartbeat_ms = ?5,
+                   stopped_at = NULL, paused = NULL, status_line = NULL
+            WHERE id = 1
+            """) { statement in
+            statement.bind(1, pid).bind(2, host).bind(3, version).bind(4, Timestamp.iso8601(millis: now)).bind(5, now)
+        }
+    }
+
+    public func recordHeartbeat(statusLine: String?) throws {
+        let now = Timestamp.nowMillis()
+        try execute("UPDATE daemon SET heartbeat_at = ?1, heartbeat_ms = ?2, status_line = ?3 WHERE id = 1") { statement in
+            statement.bind(1, Timestamp.iso8601(millis: now)).bind(2, now).bind(3, statusLine)
+        }
+    }
+
+    public func recordPause(_ reason: String?) throws {
+        try execute("UPDATE daemon SET paused = ?1 WHERE id = 1") { statement in statement.bind(1, reason) }
+    }
+
+    public func recordDaemonStop() throws {
+        try execute("UPDATE daemon SET pid = NULL, stopped_at = ?1, paused = NULL WHERE id = 1") { statement in
+            statement.bind(1, Timestamp.nowISO8601())
+        }
+    }
+}

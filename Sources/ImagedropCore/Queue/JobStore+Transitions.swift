@@ -1,0 +1,187 @@
+import ImagedropSupport
+
+/// State transitions. Each is one committed statement or transaction, done before the side effect that
+/// depends on it (a job is `uploading` before the request goes out; `done` before the file is moved).
+extension JobStore {
+    /// Takes the next ready job in one atomic statement and leases it until `leaseUntilMillis`, so two workers
+    /// never take the same job and a job whose worker died comes back when the lease expires.
+    public func claim(leaseMillis: Int64) throws -> Job? {
+        try withDatabase { db in
+            let now = Timestamp.nowMillis()
+            let statement = try db.cached("""
+                UPDATE jobs SET state = 'uploading', lease_until = ?1, updated_at = ?2
+                WHERE id = (SELECT id FROM jobs WHERE state IN ('queued','retrying') AND next_attempt_at <= ?3
+                            ORDER BY next_attempt_at, id LIMIT 1)
+                RETURNING \(Self.columns)
+                """)
+            statement.bind(1, now + leaseMillis).bind(2, Timestamp.iso8601(millis: now)).bind(3, now)
+            guard try statement.step() else { return nil }
+            let job = Self.job(from: statement)
+            _ = try statement.step()
+            return job
+        }
+    }
+
+    /// When the next waiting job becomes ready (unix ms), or nil when nothing waits.
+    public func nextReadyAtMillis() throws -> Int64? {
+        try withDatabase { db in
+            let statement = try db.cached("""
+                SELECT next_attempt_at FROM jobs WHERE state IN ('queued','retrying') ORDER BY next_attempt_at, id LIMIT 1
+                """)
+            return try statement.step() ? statement.int64(0) : nil
+        }
+    }
+
+    /// Extends a lease while a long upload is still running.
+    public func renewLease(id: Int64, leaseMillis: Int64) throws {
+        try execute("UPDATE jobs SET lease_until = ?2 WHERE id = ?1 AND state = 'uploading'") { statement in
+            statement.bind(1, id).bind(2, Timestamp.nowMillis() + leaseMillis)
+        }
+    }
+
+    public func markDone(
+        id: Int64, imageID: String, variants: [String], sha256: String?, countAttempt: Bool, afterAction: String?
+    ) throws {
+        let now = Timestamp.nowISO8601()
+        try execute("""
+            UPDATE jobs SET state = 'done', image_id = ?2, variants = ?3, sha256 = COALESCE(?4, sha256),
+                   attempts = attempts + ?5, last_error = NULL, last_code = NULL, lease_until = NULL,
+                   uploaded_at = ?6, updated_at = ?6, after_action = ?7
+            WHERE id = ?1
+            """) { statement in
+            statement.bind(1, id).bind(2, imageID).bind(3, JSONText.encodeStringArray(variants)).bind(4, sha256)
+                .bind(5, countAttempt ? 1 : 0).bind(6, now).bind(7, afterAction)
+        }
+    }
+
+    public func markRetrying(id: Int64, error: String, code: Int?, nextAttemptAtMillis: Int64, countAttempt: Bool) throws {
+        try execute("""
+            UPDATE jobs SET state = 'retrying', last_error = ?2, last_code = ?3, next_attempt_at = ?4,
+                   attempts = attempts + ?5, lease_until = NULL, updated_at = ?6
+            WHERE id = ?1
+            """) { statement in
+            statement.bind(1, id).bind(2, error).bind(3, code).bind(4, nextAttemptAtMillis)
+                .bind(5, countAttempt ? 1 : 0).bind(6, Timestamp.nowISO8601())
+        }
+    }
+
+    public func markFailed(id: Int64, error: String, code: Int?, sha256: String?, countAttempt: Bool, afterAction: String?) throws {
+        try execute("""
+            UPDATE jobs SET state = 'failed', last_error = ?2, last_code = ?3, sha256 = COALESCE(?4, sha256),
+                   attempts = attempts + ?5, lease_until = NULL, updated_at = ?6, after_action = ?7
+            WHERE id = ?1
+            """) { statement in
+            statement.bind(1, id).bind(2, error).bind(3, code).bind(4, sha256).bind(5, countAttempt ? 1 : 0)
+                .bind(6, Timestamp.nowISO8601()).bind(7, afterAction)
+        }
+    }
+
+    /// Puts an `uploading` job back in the queue without counting an attempt: the daemon is stopping, the
+    /// queue is paused for credentials, or the file changed while it was being sent.
+    public func release(id: Int64, delayMillis: Int64 = 0, note: String? = nil) throws {
+        let now = Timestamp.nowMillis()
+        try execute("""
+            UPDATE jobs SET state = 'queued', next_attempt_at = ?2, lease_until = NULL, updated_at = ?3,
+                   last_error = COALESCE(?4, last_error)
+            WHERE id = ?1 AND state = 'uploading'
+            """) { statement in
+            statement.bind(1, id).bind(2, now + delayMillis).bind(3, Timestamp.iso8601(millis: now)).bind(4, note)
+        }
+    }
+
+    /// Records the version actually uploaded after a file changed while it waited (size, mtime, hash).
+    public func updateVersion(id: Int64, size: Int, mtimeNanos: Int64, sha256: String) throws {
+        try execute("UPDATE jobs SET size = ?2, mtime_ns = ?3, sha256 = ?4 WHERE id = ?1") { statement in
+            statement.bind(1, id).bind(2, size).bind(3, mtimeNanos).bind(4, sha256)
+        }
+    }
+
+    /// Jobs left `uploading` by a daemon that died. Only called while holding the daemon lock, so no live
+    /// worker can own them; with `expiredOnly` it returns just those whose lease ran out.
+    @discardableResult
+    public func recoverLeases(expiredOnly: Bool) throws -> Int {
+        let now = Timestamp.nowMillis()
+        return try withDatabase { db in
+            let statement = try db.cached("""
+                UPDATE jobs SET state = 'queued', lease_until = NULL, next_attempt_at = ?1, updated_at = ?2
+                WHERE state = 'uploading' AND (?3 = 0 OR lease_until < ?1)
+                """)
+            statement.bind(1, now).bind(2, Timestamp.iso8601(millis: now)).bind(3, expiredOnly ? 1 : 0)
+            try statement.run()
+            return db.changes
+        }
+    }
+
+    /// `imagedrop retry`: failed jobs back to the queue with their attempt count reset.
+    /// Returns the ids that were failed and are now queued.
+    public func retryFailed(ids: [Int64]?) throws -> [Int64] {
+        let now = Timestamp.nowMillis()
+        return try withDatabase { db in
+            try db.transaction {
+                let select = ids == nil
+                    ? try db.prepare("SELECT id, path_key FROM jobs WHERE state = 'failed' ORDER BY id")
+                    : try db.prepare("SELECT id, path_key FROM jobs WHERE state = 'failed' AND id = ?1")
+                var targets: [(Int64, [UInt8])] = []
+                for id in ids ?? [0] {
+                    if ids != nil { select.reset(); select.bind(1, id) }
+                    while try select.step() { targets.append((select.int64(0), select.blob(1) ?? [])) }
+                }
+                var retried: [Int64] = []
+                let blocker = try db.cached("""
+                    SELECT 1 FROM jobs WHERE path_key = ?1 AND state IN ('queued','uploading','retrying')
+                    """)
+                let update = try db.cached("""
+                    UPDATE jobs SET state = 'queued', attempts = 0, last_error = NULL, last_code = NULL,
+                           next_attempt_at = ?2, updated_at = ?3, after_action = NULL
+                    WHERE id = ?1 AND state = 'failed'
+                    """)
+                for (id, pathKey) in targets {
+                    // A newer version of the same file is already waiting: that job will carry the file.
+                    blocker.reset()
+                    blocker.bind(1, blob: pathKey)
+                    if try blocker.step() { continue }
+                    update.reset()
+                    update.bind(1, id).bind(2, now).bind(3, Timestamp.iso8601(millis: now))
+                    try update.run()
+                    retried.append(id)
+                }
+                return retried
+            }
+        }
+    }
+
+    /// Jobs whose post-upload action (delete, move, sidecar) has not been confirmed yet.
+    public func pendingAfterActions(limit: Int) throws -> [Job] {
+        try withDatabase { db in
+            let statement = try db.cached("SELECT \(Self.columns) FROM jobs WHERE after_action IS NOT NULL ORDER BY id LIMIT ?1")
+            statement.bind(1, limit)
+            var jobs: [Job] = []
+            while try statement.step() { jobs.append(Self.job(from: statement)) }
+            return jobs
+        }
+    }
+
+    public func clearAfterAction(id: Int64, note: String? = nil) throws {
+        try execute("UPDATE jobs SET after_action = NULL, last_error = COALESCE(?2, last_error) WHERE id = ?1") { statement in
+            statement.bind(1, id).bind(2, note)
+        }
+    }
+
+    /// Deletes `done` jobs uploaded before the cutoff. Returns how many were removed.
+    public func prune(doneBefore cutoff: String) throws -> Int {
+        try withDatabase { db in
+            let statement = try db.prepare("DELETE FROM jobs WHERE state = 'done' AND uploaded_at < ?1 AND after_action IS NULL")
+            statement.bind(1, cutoff)
+            try statement.run()
+            return db.changes
+        }
+    }
+
+    func execute(_ sql: String, bind: (Statement) -> Void) throws {
+        try withDatabase { db in
+            let statement = try db.cached(sql)
+            bind(statement)
+            try statement.run()
+        }
+    }
+}

@@ -1,0 +1,89 @@
+/// The job table's schema, versioned with `PRAGMA user_version` and migrated forward on open.
+/// The `jobs` columns named in DESIGN.md are a public interface: add columns, never rename or drop them.
+enum Schema {
+    static let migrations: [String] = [
+        // v1
+        """
+        CREATE TABLE jobs (
+            id INTEGER PRIMARY KEY,
+            path TEXT NOT NULL,
+            path_raw BLOB,
+            path_key BLOB NOT NULL,
+            root_key BLOB,
+            state TEXT NOT NULL CHECK (state IN ('queued','uploading','retrying','done','failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            last_code INTEGER,
+            image_id TEXT,
+            variants TEXT,
+            size INTEGER,
+            mtime_ns INTEGER,
+            sha256 TEXT,
+            job_key TEXT NOT NULL,
+            next_attempt_at INTEGER NOT NULL DEFAULT 0,
+            lease_until INTEGER,
+            after_action TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            uploaded_at TEXT
+        );
+        -- At most one unfinished job per file: a newer version of a waiting file updates that job in place.
+        CREATE UNIQUE INDEX jobs_active_path ON jobs(path_key) WHERE state IN ('queued','uploading','retrying');
+        CREATE INDEX jobs_version ON jobs(path_key, size, mtime_ns);
+        CREATE INDEX jobs_path ON jobs(path);
+        -- Partial indexes keep claim and status independent of how many done jobs the table holds.
+        CREATE INDEX jobs_ready ON jobs(next_attempt_at, id) WHERE state IN ('queued','retrying');
+        CREATE INDEX jobs_lease ON jobs(lease_until) WHERE state = 'uploading';
+        CREATE INDEX jobs_failed ON jobs(updated_at) WHERE state = 'failed';
+        CREATE INDEX jobs_uploaded ON jobs(uploaded_at) WHERE uploaded_at IS NOT NULL;
+        CREATE INDEX jobs_after_action ON jobs(id) WHERE after_action IS NOT NULL;
+
+        -- Counts per state kept by triggers, so `status` costs the same with 1,000 or 1,000,000 rows.
+        CREATE TABLE job_counts (state TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+        INSERT INTO job_counts(state, n) VALUES ('queued',0),('uploading',0),('retrying',0),('done',0),('failed',0);
+        CREATE TRIGGER jobs_count_insert AFTER INSERT ON jobs BEGIN
+            UPDATE job_counts SET n = n + 1 WHERE state = NEW.state;
+        END;
+        CREATE TRIGGER jobs_count_delete AFTER DELETE ON jobs BEGIN
+            UPDATE job_counts SET n = n - 1 WHERE state = OLD.state;
+        END;
+        CREATE TRIGGER jobs_count_update AFTER UPDATE OF state ON jobs WHEN OLD.state <> NEW.state BEGIN
+            UPDATE job_counts SET n = n - 1 WHERE state = OLD.state;
+            UPDATE job_counts SET n = n + 1 WHERE state = NEW.state;
+        END;
+
+        -- The running daemon's own record: pid, heartbeat, pause reason, for `status` without a daemon RPC.
+        CREATE TABLE daemon (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            pid INTEGER,
+            host TEXT,
+            version TEXT,
+            started_at TEXT,
+            heartbeat_at TEXT,
+            heartbeat_ms INTEGER,
+            stopped_at TEXT,
+            paused TEXT,
+            status_line TEXT
+        );
+        INSERT INTO daemon(id) VALUES (1);
+        """,
+    ]
+
+    static var currentVersion: Int { migrations.count }
+
+    /// Brings the database to the current version, one transaction per step. A database written by a newer
+    /// imagedrop is refused rather than guessed at.
+    static func migrate(_ database: Database) throws {
+        let version = try database.userVersion
+        if version > currentVersion {
+            throw SQLiteError(code: 0, message: "database schema version \(version) is newer than this imagedrop (\(currentVersion)); upgrade imagedrop", sql: nil)
+        }
+        guard version < currentVersion else { return }
+        for step in version..<currentVersion {
+            try database.transaction {
+                try database.execute(migrations[step])
+                try database.execute("PRAGMA user_version = \(step + 1)")
+            }
+        }
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+
+/// The `metadata` JSON sent with each upload: the user's `images.metadata` plus what imagedrop adds
+/// (`sha256`, `source_path`, and `imagedrop_job` when Cloudflare chooses the id), within Cloudflare's
+/// 1024-byte limit. `source_path` is shortened (keeping its end, which names the file) when it would not fit.
+public enum ImageMetadata {
+    public static let limit = 1024
+    /// Bytes kept free for imagedrop's own keys; user metadata larger than `limit - reserved` is a config error.
+    public static let reserved = 256
+
+    public static func build(userJSON: String?, sha256: String, sourcePath: String, jobKey: String?) -> String {
+        var object: [String: Any] = [:]
+        if let userJSON, let user = try? JSONSerialization.jsonObject(with: Data(userJSON.utf8)) as? [String: Any] {
+            object = user
+        }
+        object["sha256"] = sha256
+        if let jobKey { object["imagedrop_job"] = jobKey }
+        object["source_path"] = ""
+        let withoutPath = encode(object)
+        let room = limit - withoutPath.utf8.count
+        object["source_path"] = shorten(sourcePath, toEscapedBytes: room)
+        return encode(object)
+    }
+
+    static func encode(_ object: [String: Any]) -> String {
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else {
+            return "{}"
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The longest suffix of `path` whose JSON-escaped form fits in `room` bytes, prefixed with "…" when cut.
+    static func shorten(_ path: String, toEscapedBytes room: Int) -> String {
+        func escapedCount(_ text: String) -> Int { encode(["k": text]).utf8.count - encode(["k": ""]).utf8.count }
+        if escapedCount(path) <= room { return path }
+        var characters = Array(path)
+        while !characters.isEmpty, escapedCount("…" + String(characters)) > room { characters.removeFirst() }
+        return characters.isEmpty ? "" : "…" + String(characters)
+    }
+}
