@@ -1,0 +1,138 @@
+import NIOCore
+import NIOHTTP1
+
+/// `/__emulator/…`: inspect and steer the emulator from tests and scripts. No auth, no faults, not logged.
+///
+/// - `GET /__emulator/faults` — the fault configuration
+/// - `PUT /__emulator/faults` — merge a (partial) fault configuration; restarts the generator from its seed
+/// - `GET /__emulator/log` — `{"requests":[…],"images":[…]}`
+/// - `POST /__emulator/reset` — forget images, the log, attempt counters and rate-limit windows
+enum AdminAPI {
+    static let prefix = "/__emulator/"
+
+    static func bodyLimit(method: HTTPMethod, path: Substring) -> Int? {
+        method == .PUT && path == "/__emulator/faults" ? 64 * 1024 : nil
+    }
+
+    static func handle(method: HTTPMethod, path: Substring, body: [UInt8], core: EmulatorCore) -> Reply {
+        switch (method, path) {
+        case (.GET, "/__emulator/faults"):
+            return json(faultsJSON(core.faults.configuration))
+        case (.PUT, "/__emulator/faults"):
+            switch merge(body, into: core.faults.configuration) {
+            case .success(let merged):
+                core.faults.set(merged)
+                return json(faultsJSON(merged))
+            case .failure(let error):
+                return json(.object([("error", .string(error.message))]), status: .badRequest)
+            }
+        case (.GET, "/__emulator/log"):
+            let requests = core.log.snapshot().map(requestJSON)
+            let images = core.store.all().map { imageJSON($0.stored) }
+            return json(.object([("requests", .array(requests)), ("images", .array(images))]))
+        case (.POST, "/__emulator/reset"):
+            core.reset()
+            return json(.object([("ok", .bool(true))]))
+        default:
+            return json(.object([("error", .string("no admin route \(method.rawValue) \(path)"))]), status: .notFound)
+        }
+    }
+
+    private static func json(_ value: JSONValue, status: HTTPResponseStatus = .ok) -> Reply {
+        Reply(status: status, body: ByteBuffer(string: value.serialized))
+    }
+
+    static func faultsJSON(_ faults: FaultConfiguration) -> JSONValue {
+        .object([
+            ("seed", .number(String(faults.seed))),
+            ("latencyMs", .number(String(faults.latencyMs))),
+            ("serverErrorProbability", .number(String(faults.serverErrorProbability))),
+            ("rateLimitProbability", .number(String(faults.rateLimitProbability))),
+            ("retryAfterSeconds", faults.retryAfterSeconds.map { .number(String($0)) } ?? .null),
+            ("closeBeforeReplyProbability", .number(String(faults.closeBeforeReplyProbability))),
+            ("closeAfterStoreProbability", .number(String(faults.closeAfterStoreProbability))),
+            ("failFirstAttempts", .number(String(faults.failFirstAttempts))),
+            ("refuseTokens", .bool(faults.refuseTokens)),
+        ])
+    }
+
+    /// Keys present in the body replace the current values (`retryAfterSeconds: null` clears it); absent keys
+    /// keep theirs. Unknown keys are refused so a typo does not pass silently.
+    static func merge(_ body: [UInt8], into current: FaultConfiguration) -> Result<FaultConfiguration, AdminError> {
+        guard let parsed = try? JSONValue.parse(body), case .object(let pairs) = parsed else {
+            return .failure(AdminError(message: "the body must be a JSON object"))
+        }
+        var faults = current
+        for (key, value) in pairs {
+            func number() -> Double? { value.doubleValue }
+            func probability() -> Double? { number().flatMap { (0...1).contains($0) ? $0 : nil } }
+            func whole() -> Int? { number().flatMap { $0 >= 0 && $0.rounded() == $0 && $0 < 1e15 ? Int($0) : nil } }
+            switch key {
+            case "seed":
+                // A seed may exceed 2^53, so read the literal, not a Double.
+                guard case .number(let text) = value, let seed = UInt64(text) else { return .failure(AdminError(message: "seed must be a non-negative integer")) }
+                faults.seed = seed
+            case "latencyMs":
+                guard let ms = whole() else { return .failure(AdminError(message: "latencyMs must be a non-negative integer")) }
+                faults.latencyMs = ms
+            case "serverErrorProbability":
+                guard let p = probability() else { return .failure(AdminError(message: "\(key) must be a number from 0 to 1")) }
+                faults.serverErrorProbability = p
+            case "rateLimitProbability":
+                guard let p = probability() else { return .failure(AdminError(message: "\(key) must be a number from 0 to 1")) }
+                faults.rateLimitProbability = p
+            case "closeBeforeReplyProbability":
+                guard let p = probability() else { return .failure(AdminError(message: "\(key) must be a number from 0 to 1")) }
+                faults.closeBeforeReplyProbability = p
+            case "closeAfterStoreProbability":
+                guard let p = probability() else { return .failure(AdminError(message: "\(key) must be a number from 0 to 1")) }
+                faults.closeAfterStoreProbability = p
+            case "retryAfterSeconds":
+                if value == .null {
+                    faults.retryAfterSeconds = nil
+                } else {
+                    guard let seconds = whole() else { return .failure(AdminError(message: "retryAfterSeconds must be a non-negative integer or null")) }
+                    faults.retryAfterSeconds = seconds
+                }
+            case "failFirstAttempts":
+                guard let count = whole() else { return .failure(AdminError(message: "failFirstAttempts must be a non-negative integer")) }
+                faults.failFirstAttempts = count
+            case "refuseTokens":
+                guard let flag = value.boolValue else { return .failure(AdminError(message: "refuseTokens must be a boolean")) }
+                faults.refuseTokens = flag
+            default:
+                return .failure(AdminError(message: "unknown fault setting '\(key)'"))
+            }
+        }
+        return .success(faults)
+    }
+
+    private static func requestJSON(_ request: LoggedRequest) -> JSONValue {
+        .object([
+            ("method", .string(request.method)),
+            ("path", .string(request.path)),
+            ("status", .number(String(request.status))),
+            ("code", request.code.map { .number(String($0)) } ?? .null),
+            ("receivedAtMillis", .number(String(request.receivedAtMillis))),
+            ("fault", request.fault.map(JSONValue.string) ?? .null),
+            ("fileSHA256", request.fileSHA256.map(JSONValue.string) ?? .null),
+        ])
+    }
+
+    private static func imageJSON(_ image: StoredImage) -> JSONValue {
+        .object([
+            ("id", .string(image.id)),
+            ("filename", image.filename.map(JSONValue.string) ?? .null),
+            ("sha256", .string(image.sha256)),
+            ("size", .number(String(image.size))),
+            ("metaJSON", .string(image.metaJSON)),
+            ("creator", image.creator.map(JSONValue.string) ?? .null),
+            ("requireSignedURLs", .bool(image.requireSignedURLs)),
+            ("uploaded", .string(image.uploaded)),
+        ])
+    }
+}
+
+struct AdminError: Error {
+    let message: String
+}

@@ -1,0 +1,93 @@
+/// Everything the emulator is started with. Defaults mirror a real account on the free tier's global limits.
+public struct EmulatorConfiguration: Sendable {
+    public var host: String = "127.0.0.1"
+    /// 0 asks the kernel for a free port; read it back from `EmulatorServer.port`.
+    public var port: Int = 0
+    /// Bearer tokens accepted on the API routes. Empty: any well-formed token is accepted.
+    public var tokens: [String] = []
+    /// The only account id accepted in paths. nil: any 32-hex-digit id.
+    public var accountID: String? = nil
+    /// The opaque 22-character account hash used in `imagedelivery.net` variant URLs (not the account id).
+    public var accountHash: String = "Vi7wi5KSItxGFsWRG2Us6Q"
+    public var variantNames: [String] = ["public", "thumbnail"]
+    /// Accepted requests per token per window on the API routes (batch routes have their own limit). 0 = unlimited.
+    public var rateLimitRequests: Int = 1200
+    public var rateLimitWindowSeconds: Double = 300
+    /// The real API sends Retry-After only sometimes; clients must cope with both.
+    public var rateLimitRetryAfter: Bool = true
+    public var batchTokenRequestsPerSecond: Int = 200
+    public var batchTokenLifetimeSeconds: Double = 3600
+    /// The sha256 of every upload is always kept; the bytes only when this is set (needed by GET …/blob).
+    public var storeBytes: Bool = false
+    /// Largest accepted file part, in bytes (10 MiB, like the daemon's own pre-flight limit).
+    public var maxUploadBytes: Int = 10_485_760
+    public var faults: FaultConfiguration = .init()
+    public var eventLoopThreads: Int = 2
+
+    public init() {}
+}
+
+/// Failures injected on purpose, reproducible for a given seed and request arrival order.
+///
+/// The random faults are drawn once per API request, from one seeded generator: the four probabilities
+/// (`serverErrorProbability`, `rateLimitProbability`, `closeBeforeReplyProbability`, `closeAfterStoreProbability`)
+/// partition one uniform draw, so their sum should stay ≤ 1.
+public struct FaultConfiguration: Sendable, Codable, Equatable {
+    public var seed: UInt64 = 1
+    /// Added before every reply of the API routes (not the admin routes).
+    public var latencyMs: Int = 0
+    /// A 500, 502 or 503 with a 5500/5503 body.
+    public var serverErrorProbability: Double = 0
+    /// A 429 with code 971, as if the global limit had been hit.
+    public var rateLimitProbability: Double = 0
+    /// Retry-After (seconds) sent with injected 429s; nil sends none.
+    public var retryAfterSeconds: Int? = nil
+    /// The connection is closed without a reply; the request had no effect.
+    public var closeBeforeReplyProbability: Double = 0
+    /// The request takes effect (the image is stored), then the connection is closed without a reply.
+    public var closeAfterStoreProbability: Double = 0
+    /// The first K upload attempts of each distinct file (by sha256 of the file part) get a 503.
+    public var failFirstAttempts: Int = 0
+    /// Every authenticated call gets 401 / 10000 until this is cleared.
+    public var refuseTokens: Bool = false
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case seed, latencyMs, serverErrorProbability, rateLimitProbability, retryAfterSeconds
+        case closeBeforeReplyProbability, closeAfterStoreProbability, failFirstAttempts, refuseTokens
+    }
+
+    /// Missing keys keep their defaults, so `{"latencyMs": 5}` is a complete configuration.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = FaultConfiguration()
+        seed = try container.decodeIfPresent(UInt64.self, forKey: .seed) ?? defaults.seed
+        latencyMs = try container.decodeIfPresent(Int.self, forKey: .latencyMs) ?? defaults.latencyMs
+        serverErrorProbability = try container.decodeIfPresent(Double.self, forKey: .serverErrorProbability) ?? 0
+        rateLimitProbability = try container.decodeIfPresent(Double.self, forKey: .rateLimitProbability) ?? 0
+        retryAfterSeconds = try container.decodeIfPresent(Int.self, forKey: .retryAfterSeconds)
+        closeBeforeReplyProbability = try container.decodeIfPresent(Double.self, forKey: .closeBeforeReplyProbability) ?? 0
+        closeAfterStoreProbability = try container.decodeIfPresent(Double.self, forKey: .closeAfterStoreProbability) ?? 0
+        failFirstAttempts = try container.decodeIfPresent(Int.self, forKey: .failFirstAttempts) ?? 0
+        refuseTokens = try container.decodeIfPresent(Bool.self, forKey: .refuseTokens) ?? false
+    }
+
+    /// `retryAfterSeconds` is written as an explicit null so a reader sees every knob.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(seed, forKey: .seed)
+        try container.encode(latencyMs, forKey: .latencyMs)
+        try container.encode(serverErrorProbability, forKey: .serverErrorProbability)
+        try container.encode(rateLimitProbability, forKey: .rateLimitProbability)
+        if let retryAfterSeconds {
+            try container.encode(retryAfterSeconds, forKey: .retryAfterSeconds)
+        } else {
+            try container.encodeNil(forKey: .retryAfterSeconds)
+        }
+        try container.encode(closeBeforeReplyProbability, forKey: .closeBeforeReplyProbability)
+        try container.encode(closeAfterStoreProbability, forKey: .closeAfterStoreProbability)
+        try container.encode(failFirstAttempts, forKey: .failFirstAttempts)
+        try container.encode(refuseTokens, forKey: .refuseTokens)
+    }
+}

@@ -1,0 +1,77 @@
+import ImagedropSupport
+import NIOHTTP1
+
+extension EmulatorCore {
+    struct Refusal: Error {
+        let error: APIError
+        var fault: String? = nil
+    }
+
+    /// Credentials, then whether they are known (or refused by the `refuseTokens` fault), then the account,
+    /// then the limit that applies: the global one for API tokens, the per-token one for batch tokens.
+    func authorize(_ match: RouteMatch, headers: HTTPHeaders) -> Result<(Credentials, String), Refusal> {
+        let credentials: Credentials
+        switch Auth.credentials(from: headers) {
+        case .success(let found): credentials = found
+        case .failure(let error): return .failure(Refusal(error: error))
+        }
+        let refused = faults.configuration.refuseTokens
+        let now = Timestamp.monotonicNanos()
+        switch match.scope {
+        case .batch:
+            guard case .bearer(let token) = credentials else { return .failure(Refusal(error: .authentication)) }
+            if refused { return .failure(Refusal(error: .authentication, fault: "refuse-tokens")) }
+            let account: String
+            switch batchTokens.validate(token, nowNanos: now) {
+            case .success(let owner): account = owner
+            case .failure(let error): return .failure(Refusal(error: error))
+            }
+            if case .refused(let seconds) = batchLimiter.admit(credentials.rateLimitKey, nowNanos: now) {
+                return .failure(Refusal(error: .rateLimited(retryAfter: seconds)))
+            }
+            return .success((credentials, account))
+        case .user, .account:
+            // Token verification reports a bad token with its own code (1000) rather than 10000.
+            let unknown: APIError = match.route == .verifyToken ? .invalidAPIToken : .authentication
+            if refused { return .failure(Refusal(error: unknown, fault: "refuse-tokens")) }
+            if !configuration.tokens.isEmpty, !configuration.tokens.contains(credentials.secret) {
+                if case .globalKey = credentials { return .failure(Refusal(error: .unknownGlobalKey)) }
+                return .failure(Refusal(error: unknown))
+            }
+            var account = ""
+            if case .account(let pathAccount) = match.scope {
+                if let expected = configuration.accountID, expected != pathAccount {
+                    return .failure(Refusal(error: .unauthorizedAccount))
+                }
+                account = pathAccount
+            }
+            if case .refused(let seconds) = globalLimiter.admit(credentials.rateLimitKey, nowNanos: now) {
+                let retryAfter = configuration.rateLimitRetryAfter ? seconds : nil
+                return .failure(Refusal(error: .rateLimited(retryAfter: retryAfter)))
+            }
+            return .success((credentials, account))
+        }
+    }
+
+    /// Uploads must be `multipart/form-data` with a boundary (else 415/5415) and not announce a body larger
+    /// than the file limit plus room for the other form fields (else 413/5413).
+    func bodyPlan(for route: Route, method: HTTPMethod, headers: HTTPHeaders) -> Result<BodyPlan, APIError> {
+        switch route {
+        case .upload:
+            let contentType = headers.first(name: "content-type") ?? ""
+            let parameters = HeaderParameters.parse(contentType[...])
+            guard parameters.type == "multipart/form-data", let boundary = parameters.value(for: "boundary"),
+                  !boundary.isEmpty, boundary.utf8.count <= 200
+            else { return .failure(.notMultipart) }
+            if let length = headers.first(name: "content-length").flatMap(Int.init),
+               length > configuration.maxUploadBytes + EmulatorCore.formOverheadBytes {
+                return .failure(.tooLarge)
+            }
+            return .success(.upload(boundary: boundary))
+        case .image where method == .PATCH:
+            return .success(.json(limit: 64 * 1024))
+        default:
+            return .success(.discard)
+        }
+    }
+}

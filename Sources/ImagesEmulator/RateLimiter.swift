@@ -1,0 +1,47 @@
+import NIOCore
+import Synchronization
+
+/// A sliding-window limit per key: at most `limit` accepted requests in any `window`.
+///
+/// Only accepted requests are recorded. A client that keeps retrying while refused is not pushed further out:
+/// the window frees as soon as its oldest accepted request ages out, which is what `Retry-After` promises.
+/// (The real API documents a flat five-minute block instead; a well-behaved client sees no difference when it
+/// honours Retry-After, and a test can still observe refusals by sending more than `limit` requests.)
+final class SlidingWindowLimiter: Sendable {
+    enum Decision: Equatable {
+        case accepted
+        /// Whole seconds until a slot frees, rounded up (at least 1).
+        case refused(retryAfterSeconds: Int)
+    }
+
+    let limit: Int
+    let windowNanos: UInt64
+    private let windows = Mutex<[String: CircularBuffer<UInt64>]>([:])
+
+    init(limit: Int, windowSeconds: Double) {
+        self.limit = limit
+        self.windowNanos = UInt64(max(windowSeconds, 0.001) * 1_000_000_000)
+    }
+
+    func admit(_ key: String, nowNanos: UInt64) -> Decision {
+        guard limit > 0 else { return .accepted }
+        return windows.withLock { windows in
+            var times = windows[key] ?? CircularBuffer(initialCapacity: min(limit, 1024))
+            defer { windows[key] = times }
+            while let oldest = times.first, oldest + windowNanos <= nowNanos {
+                times.removeFirst()
+            }
+            if times.count < limit {
+                times.append(nowNanos)
+                return .accepted
+            }
+            let waitNanos = times.first! + windowNanos - nowNanos
+            let seconds = Int((waitNanos + 999_999_999) / 1_000_000_000)
+            return .refused(retryAfterSeconds: max(1, seconds))
+        }
+    }
+
+    func removeAll() {
+        windows.withLock { $0.removeAll() }
+    }
+}
