@@ -144,6 +144,14 @@ public enum ConfigLoader {
             throw after.error("failed_dir", "required when on_failure = \"move\"")
         }
 
+        for (key, directory) in [("done_dir", config.afterUpload.doneDir), ("failed_dir", config.afterUpload.failedDir)] {
+            guard let directory else { continue }
+            // A destination inside a watched tree would feed moved files back to the watcher.
+            if let root = config.watch.paths.first(where: { RawPath(directory).isInside(RawPath($0)) }) {
+                throw after.error(key, "\"\(directory)\" is inside the watched folder \"\(root)\"; choose a folder outside it")
+            }
+        }
+
         let log = try top.section("log")
         try log.rejectUnknown(allowed: ["level", "format"])
         if let level = try log.string("level") {

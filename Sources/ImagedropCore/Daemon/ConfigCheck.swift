@@ -1,0 +1,65 @@
+import Foundation
+import Glibc
+
+/// `imagedrop check`: config, folders, database and token, in that order, each printed as it passes; the
+/// first failure decides the exit code (78 config, 69 API unreachable or token refused). It is the unit's
+/// ExecStartPre, so a broken setup fails before the daemon starts.
+public struct ConfigCheck {
+    public let configPath: String
+    public let environment: [String: String]
+    public let offline: Bool
+
+    public init(configPath: String, environment: [String: String] = ProcessInfo.processInfo.environment, offline: Bool = false) {
+        self.configPath = configPath
+        self.environment = environment
+        self.offline = offline
+    }
+
+    public func run(say: (String) -> Void) -> (Daemon.Exit, String?) {
+        let config: Config
+        do { config = try ConfigLoader.load(path: configPath) } catch { return (.config, "\(error)") }
+        say("config:   \(configPath) OK")
+        for path in config.watch.paths {
+            guard access(path, R_OK | X_OK) == 0 else {
+                return (.config, ConfigError(file: configPath, key: "watch.paths", problem: "\"\(path)\" is not readable by this user").description)
+            }
+            say("watch:    \(path) OK")
+        }
+        do {
+            try AtomicFile.makeDirectories(RawPath(config.queue.database).parent)
+            let store = try JobStore(path: config.queue.database)
+            let counts = try store.snapshot(failureLimit: 0)
+            say("database: \(config.queue.database) OK (\(counts.total) jobs)")
+        } catch {
+            return (.config, ConfigError(file: configPath, key: "queue.database", problem: "cannot open \(config.queue.database): \(error)").description)
+        }
+        let source = TokenSource(config: config, environment: environment)
+        let token: APIToken
+        do { token = try source.load() } catch { return (.config, "config error: \(error)") }
+        say("token:    from \(source.sourceDescription)")
+        if offline { return (.ok, nil) }
+
+        let client = ImagesClient(
+            endpoint: .init(apiBaseURL: config.cloudflare.apiBaseURL, accountID: config.cloudflare.accountID,
+                            timeoutSeconds: min(config.upload.requestTimeoutSeconds, 30)),
+            limiter: RateLimiter(limit: 0), shouldStop: { false }, shouldAbort: { false })
+        guard let verify = try? client.verifyToken(token: token) else { return (.unavailable, "stopped") }
+        switch verify.classification {
+        case .success: say("api:      \(config.cloudflare.apiBaseURL) reachable; token active")
+        case .credentials(let reason, _), .permanent(let reason, _):
+            return (.unavailable, "token refused by \(config.cloudflare.apiBaseURL): \(reason)")
+        case .transient(let reason, _, _, _): return (.unavailable, "API unreachable at \(config.cloudflare.apiBaseURL): \(reason)")
+        case .alreadyExists: return (.unavailable, "unexpected reply from token verify")
+        }
+        guard let write = try? client.probeWriteAccess(token: token) else { return (.unavailable, "stopped") }
+        switch write.classification {
+        case .permanent, .success:
+            say("images:   token may write Images on account \(config.cloudflare.accountID)")
+        case .credentials(let reason, _):
+            return (.unavailable, "token may not write Images on account \(config.cloudflare.accountID): \(reason)")
+        case .transient(let reason, _, _, _): return (.unavailable, "API unreachable: \(reason)")
+        case .alreadyExists: return (.unavailable, "unexpected reply to the write probe")
+        }
+        return (.ok, nil)
+    }
+}

@@ -1,0 +1,257 @@
+import Foundation
+import Glibc
+import ImagedropSupport
+import Logging
+
+/// `imagedrop run`: wires watcher, queue and workers together, keeps the heartbeat and the systemd
+/// conversation, and stops in order — stop taking work, let in-flight uploads finish within the grace
+/// period, cut the rest and put their jobs back in the queue, record the stop.
+public final class Daemon {
+    public struct Options: Sendable {
+        public var configPath: String
+        public var once = false
+        public var progress = false
+        public var environment: [String: String] = ProcessInfo.processInfo.environment
+        /// Applies `[log] level` after a reload (the log handler lives in the executable's bootstrap).
+        public var onLogLevelChange: @Sendable (Logger.Level) -> Void = { _ in }
+        public init(configPath: String) { self.configPath = configPath }
+    }
+
+    public enum Exit: Int32, Sendable {
+        case ok = 0, usage = 64, noInput = 65, unavailable = 69, alreadyRunning = 75, config = 78
+    }
+
+    private let options: Options
+    private var logger: Logger
+    private let notifier: SystemdNotifier
+
+    public init(options: Options, logger: Logger) {
+        self.options = options
+        self.logger = logger
+        self.notifier = SystemdNotifier(environment: options.environment)
+    }
+
+    public func run() -> Exit {
+        let config: Config
+        do {
+            config = try ConfigLoader.load(path: options.configPath)
+        } catch {
+            Console.error("\(error)")
+            return .config
+        }
+        let store: JobStore
+        let lock: DaemonLock
+        do {
+            try AtomicFile.makeDirectories(RawPath(config.queue.database).parent)
+            lock = try DaemonLock(database: config.queue.database)
+            store = try JobStore(path: config.queue.database)
+        } catch let held as DaemonLock.Held {
+            Console.error("\(held)")
+            return .alreadyRunning
+        } catch {
+            Console.error("config error: queue.database: cannot open \(config.queue.database): \(error)")
+            return .config
+        }
+        _ = lock
+
+        let shared = SharedConfig(config)
+        let tokens = TokenProvider(source: TokenSource(config: config, environment: options.environment))
+        let services = UploadServices(store: store, config: shared, tokens: tokens, logger: logger)
+        do {
+            let recovered = try store.recoverLeases(expiredOnly: false)
+            if recovered > 0 { logger.notice("jobs interrupted by the previous run queued again", metadata: ["count": "\(recovered)"]) }
+            try store.recordDaemonStart(pid: Int(getpid()), host: Self.hostname(), version: ImagedropVersion.current)
+        } catch {
+            Console.error("cannot write the job table \(config.queue.database): \(error)")
+            return .config
+        }
+        AfterUploadActions(store: store, logger: logger).replayPending(config: config)
+        if tokens.token == nil {
+            let reason = "no API token: \(tokens.problem ?? "unknown")"
+            services.pause.pause(reason)
+            try? store.recordPause(reason)
+            logger.error("queue paused", metadata: ["reason": "\(reason)"])
+        }
+
+        var watcher: Watcher
+        do {
+            watcher = try Watcher(config: config, store: store, workSignal: services.workSignal, logger: logger)
+            try watcher.arm()
+        } catch {
+            Console.error("config error: watch.paths: cannot watch: \(error)")
+            return .config
+        }
+        CurlGlobal.initialize()
+        let pool = UploadWorkerPool(services: services)
+        pool.start()
+        var watcherThread = startWatcher(watcher)
+        logger.info("imagedrop started", metadata: [
+            "pid": "\(getpid())", "database": "\(config.queue.database)", "workers": "\(config.upload.workers)",
+            "watch": "\(config.watch.paths.joined(separator: ","))",
+        ])
+        notifier.ready()
+
+        var stopSignal: Int32?
+        var lastBeat: UInt64 = 0
+        var lastRequests = -1
+        var lastWatchdog: UInt64 = 0
+        let progress = options.progress ? ProgressLine() : nil
+        while stopSignal == nil {
+            switch Signals.wait(timeoutSeconds: options.once ? 0.2 : 1) {
+            case .terminate(let signal): stopSignal = signal
+            case .reload:
+                if let replacement = reload(shared: shared, services: services, pool: pool, watcher: watcher) {
+                    watcher.stop()
+                    watcherThread.wait(seconds: 5)
+                    watcher = replacement
+                    watcherThread = startWatcher(replacement)
+                }
+            case nil: break
+            }
+            let now = Timestamp.monotonicNanos()
+            let snapshot = try? store.snapshot(failureLimit: 0)
+            if now - lastBeat >= 5_000_000_000 || options.once {
+                lastBeat = now
+                let line = statusLine(snapshot, services: services)
+                try? store.recordHeartbeat(statusLine: line)
+                notifier.status(line)
+                writeMetrics(shared.current, services: services, snapshot: snapshot)
+                progress?.show(line)
+            }
+            if let interval = notifier.watchdogInterval, Double(now - lastWatchdog) / 1e9 >= interval {
+                // Only while the pipeline moves or has nothing to move: a wedged daemon gets restarted.
+                let requests = services.metrics.snapshot.requests
+                let ready = (snapshot?.counts[.queued] ?? 0) > 0
+                if requests != lastRequests || !ready || services.pause.isPaused {
+                    notifier.watchdog()
+                    lastWatchdog = now
+                }
+                lastRequests = requests
+            }
+            if options.once, let snapshot, isDrained(snapshot, pool: pool, services: services) {
+                progress?.finish(statusLine(snapshot, services: services))
+                break
+            }
+        }
+
+        logger.info("stopping", metadata: ["signal": "\(stopSignal.map { String($0) } ?? "none")"])
+        notifier.stopping()
+        watcher.stop()
+        services.shutdown.beginStopping()
+        services.workSignal.notifyAll()
+        let grace = Double(shared.current.upload.shutdownGraceSeconds)
+        if !pool.waitForExit(seconds: grace) {
+            logger.warning("grace period over; cutting in-flight uploads short (their jobs go back to the queue)")
+            services.shutdown.beginAborting()
+            _ = pool.waitForExit(seconds: 10)
+        }
+        watcherThread.wait(seconds: 5)
+        do {
+            let released = try store.recoverLeases(expiredOnly: false)
+            if released > 0 { logger.notice("in-flight jobs returned to the queue", metadata: ["count": "\(released)"]) }
+            try store.recordDaemonStop()
+        } catch {
+            logger.error("could not record the stop; the next start will recover", metadata: ["error": "\(error)"])
+        }
+        writeMetrics(shared.current, services: services, snapshot: try? store.snapshot(failureLimit: 0))
+        logger.info("stopped")
+        return .ok
+    }
+
+    // MARK: - Pieces
+
+    private final class ThreadHandle: Sendable {
+        let done = DispatchSemaphore(value: 0)
+        func wait(seconds: Double) { _ = done.wait(timeout: .now() + seconds) }
+    }
+
+    private func startWatcher(_ watcher: Watcher) -> ThreadHandle {
+        let handle = ThreadHandle()
+        let thread = Thread {
+            watcher.run()
+            handle.done.signal()
+        }
+        thread.name = "imagedrop-watcher"
+        thread.start()
+        return handle
+    }
+
+    /// SIGHUP: re-read the config and apply what can change live. A config that does not load is refused
+    /// with a log line and the old one stays in force. Returns a new Watcher when the watch roots changed.
+    private func reload(shared: SharedConfig, services: UploadServices, pool: UploadWorkerPool, watcher: Watcher) -> Watcher? {
+        notifier.reloading()
+        defer { notifier.ready() }
+        let old = shared.current
+        let new: Config
+        do {
+            new = try ConfigLoader.load(path: options.configPath)
+        } catch {
+            logger.error("reload refused; the previous configuration stays in force", metadata: ["error": "\(error)"])
+            return nil
+        }
+        if new.queue.database != old.queue.database {
+            logger.warning("queue.database cannot change on reload; restart to use the new database")
+        }
+        var applied = new
+        applied.queue.database = old.queue.database
+        shared.replace(applied)
+        services.limiter.update(limit: new.upload.requestsPer5Min)
+        pool.resize(to: new.upload.workers)
+        services.tokens.replaceSource(TokenSource(config: new, environment: options.environment))
+        options.onLogLevelChange(LogLevelName.parse(new.log.level) ?? .info)
+        logger.notice("configuration reloaded", metadata: ["workers": "\(new.upload.workers)"])
+        if new.watch.paths != old.watch.paths {
+            do {
+                let replacement = try Watcher(config: new, store: services.store, workSignal: services.workSignal, logger: logger)
+                try replacement.arm()
+                return replacement
+            } catch {
+                logger.error("new watch paths could not be watched; keeping the old ones", metadata: ["error": "\(error)"])
+                return nil
+            }
+        }
+        watcher.update(config: new)
+        return nil
+    }
+
+    private func isDrained(_ snapshot: QueueSnapshot, pool: UploadWorkerPool, services: UploadServices) -> Bool {
+        if services.pause.isPaused { return false }
+        let waiting = (snapshot.counts[.queued] ?? 0) + (snapshot.counts[.uploading] ?? 0) + (snapshot.counts[.retrying] ?? 0)
+        return waiting == 0 && pool.idleWorkers == services.config.current.upload.workers
+    }
+
+    func statusLine(_ snapshot: QueueSnapshot?, services: UploadServices) -> String {
+        guard let snapshot else { return "database unreadable" }
+        var parts = ["\(snapshot.counts[.queued] ?? 0) queued", "\(snapshot.counts[.uploading] ?? 0) uploading"]
+        if let retrying = snapshot.counts[.retrying], retrying > 0 { parts.append("\(retrying) retrying") }
+        parts.append("\(snapshot.counts[.done] ?? 0) done")
+        parts.append("\(snapshot.counts[.failed] ?? 0) failed")
+        if let last = services.metrics.snapshot.lastUploadMonotonicNanos {
+            parts.append("last upload \((Timestamp.monotonicNanos() - last) / 1_000_000_000) s ago")
+        }
+        if let reason = services.pause.reason { parts.append("PAUSED: \(reason)") }
+        return parts.joined(separator: ", ")
+    }
+
+    private func writeMetrics(_ config: Config, services: UploadServices, snapshot: QueueSnapshot?) {
+        guard let path = config.metrics.textfile, let snapshot else { return }
+        let oldest = snapshot.oldestWaitingCreatedAt.flatMap(Timestamp.parseISO8601).map { Int((Timestamp.nowMillis() - $0) / 1000) }
+        do {
+            try metricsSink(path, services.metrics.snapshot, snapshot, oldest, services.pause.isPaused)
+        } catch {
+            logger.warning("cannot write metrics file", metadata: ["path": "\(path)", "error": "\(error)"])
+        }
+    }
+
+    /// Where metrics go; replaced by the Prometheus textfile writer.
+    var metricsSink: (String, PipelineMetrics.Snapshot, QueueSnapshot, Int?, Bool) throws -> Void = { _, _, _, _, _ in }
+
+    static func hostname() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        gethostname(&buffer, buffer.count)
+        return String(cString: buffer)
+    }
+}
+
+@available(*, unavailable)
+extension Daemon: Sendable {}

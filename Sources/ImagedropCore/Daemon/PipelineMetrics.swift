@@ -1,0 +1,55 @@
+import Synchronization
+
+/// Counters the daemon exposes (Prometheus textfile, STATUS= line, logs). Monotonic since start.
+public final class PipelineMetrics: Sendable {
+    public struct Snapshot: Sendable {
+        public var uploads = 0
+        public var uploadedBytes = 0
+        public var retries = 0
+        public var rateLimited = 0
+        public var failuresByCode: [String: Int] = [:]
+        public var latencyBuckets: [Int] = Array(repeating: 0, count: PipelineMetrics.latencyBounds.count + 1)
+        public var latencySum = 0.0
+        public var latencyCount = 0
+        public var lastUploadMonotonicNanos: UInt64?
+        public var requests = 0
+    }
+
+    /// Upper bounds (seconds) of the request-latency histogram buckets.
+    public static let latencyBounds: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120]
+
+    private let state = Mutex(Snapshot())
+
+    public init() {}
+
+    public var snapshot: Snapshot { state.withLock { $0 } }
+
+    public func recordRequest(seconds: Double) {
+        state.withLock { state in
+            state.requests += 1
+            let index = Self.latencyBounds.firstIndex { seconds <= $0 } ?? Self.latencyBounds.count
+            state.latencyBuckets[index] += 1
+            state.latencySum += seconds
+            state.latencyCount += 1
+        }
+    }
+
+    public func recordUpload(bytes: Int, at now: UInt64) {
+        state.withLock { state in
+            state.uploads += 1
+            state.uploadedBytes += bytes
+            state.lastUploadMonotonicNanos = now
+        }
+    }
+
+    public func recordRetry(rateLimited: Bool) {
+        state.withLock { state in
+            state.retries += 1
+            if rateLimited { state.rateLimited += 1 }
+        }
+    }
+
+    public func recordFailure(code: Int?) {
+        state.withLock { state in state.failuresByCode[code.map(String.init) ?? "local", default: 0] += 1 }
+    }
+}

@@ -1,0 +1,38 @@
+import Glibc
+
+/// Process signals for the daemon. They are blocked in every thread before any thread starts (a
+/// DispatchSource handler is not armed at once after resume(), so an early SIGTERM would be lost or kill
+/// the process) and then taken synchronously by the main loop with sigtimedwait: handlers never run
+/// arbitrary code, they only become a value the loop acts on.
+public enum Signals {
+    public enum Received: Sendable, Equatable { case terminate(Int32), reload }
+
+    private static var set: sigset_t {
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGTERM)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGHUP)
+        return set
+    }
+
+    /// Call first thing in main, before any thread (Dispatch, Foundation, libcurl) exists.
+    public static func blockForProcess() {
+        var mask = set
+        pthread_sigmask(SIG_BLOCK, &mask, nil)
+        // Writing to a closed pipe (a reader of our stdout went away) must be an error, not death.
+        signal(SIGPIPE, SIG_IGN)
+    }
+
+    /// Waits up to `timeoutSeconds` for one of the blocked signals.
+    public static func wait(timeoutSeconds: Double) -> Received? {
+        var mask = set
+        var timeout = timespec(tv_sec: Int(timeoutSeconds), tv_nsec: Int((timeoutSeconds - Double(Int(timeoutSeconds))) * 1e9))
+        let signal = sigtimedwait(&mask, nil, &timeout)
+        switch signal {
+        case SIGHUP: return .reload
+        case SIGTERM, SIGINT: return .terminate(signal)
+        default: return nil
+        }
+    }
+}

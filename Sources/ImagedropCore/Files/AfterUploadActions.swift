@@ -1,0 +1,152 @@
+import Foundation
+import Glibc
+import ImagedropSupport
+import Logging
+
+/// What happens to a file once its job is finished (`[after_upload]`): keep, delete or move it, and an
+/// optional sidecar. Runs only after the job's result is committed; the row's `after_action` marks the
+/// action as owed until it is done, so a daemon that dies in between replays it at the next start.
+/// Every step is safe to repeat (a moved file is not moved twice, a sidecar is rewritten whole).
+public struct AfterUploadActions: Sendable {
+    let store: JobStore
+    let logger: Logger
+
+    public init(store: JobStore, logger: Logger) {
+        self.store = store
+        self.logger = logger
+    }
+
+    /// The marker stored with the result, or nil when nothing is to be done (keep, no sidecar).
+    public static func pendingAction(success: Bool, config: Config) -> String? {
+        if success {
+            return config.afterUpload.onSuccess == .keep && !config.afterUpload.sidecar ? nil : "success"
+        }
+        return config.afterUpload.onFailure == .keep ? nil : "failure"
+    }
+
+    /// Replays every owed action (at start-up).
+    public func replayPending(config: Config) {
+        while let batch = try? store.pendingAfterActions(limit: 200), !batch.isEmpty {
+            for job in batch { run(job, config: config) }
+            if batch.count < 200 { break }
+        }
+    }
+
+    public func run(_ job: Job, config: Config) {
+        guard let action = job.afterAction else { return }
+        var note: String?
+        do {
+            if action == "success" { try succeed(job, config: config) } else { try failFile(job, config: config) }
+        } catch {
+            note = "after-upload action failed: \(error)"
+            logger.warning("after-upload action failed", metadata: ["job": "\(job.id)", "path": "\(job.path)", "error": "\(error)"])
+        }
+        do { try store.clearAfterAction(id: job.id, note: job.state == .failed ? nil : note) } catch {
+            logger.error("could not record after-upload action", metadata: ["job": "\(job.id)", "error": "\(error)"])
+        }
+    }
+
+    private func succeed(_ job: Job, config: Config) throws {
+        var finalPath = job.path
+        switch config.afterUpload.onSuccess {
+        case .keep: break
+        case .delete:
+            try removeIfPresent(job.path)
+            return
+        case .move:
+            guard let doneDir = config.afterUpload.doneDir else { break }
+            finalPath = destination(for: job, in: RawPath(doneDir))
+            try move(job.path, to: finalPath)
+        }
+        if config.afterUpload.sidecar {
+            try writeSidecar(for: job, beside: finalPath)
+        }
+    }
+
+    private func failFile(_ job: Job, config: Config) throws {
+        guard config.afterUpload.onFailure == .move, let failedDir = config.afterUpload.failedDir else { return }
+        let target = destination(for: job, in: RawPath(failedDir))
+        try move(job.path, to: target)
+        let report: [String: Any] = [
+            "job": job.id, "path": job.path.display, "error": job.lastError ?? "", "code": job.lastCode as Any? ?? NSNull(),
+            "attempts": job.attempts, "failed_at": job.updatedAt,
+        ]
+        let errorFile = target.parent.appending(Array(String(decoding: target.baseName, as: UTF8.self).utf8) + Array(".error.json".utf8))
+        try writeJSON(report, to: errorFile)
+    }
+
+    /// `done_dir` + the path relative to the watch root, so folder structure survives the move.
+    func destination(for job: Job, in directory: RawPath) -> RawPath {
+        if let root = job.root, let relative = job.path.relative(to: root) { return directory.appending(relative.bytes) }
+        return directory.appending(job.path.baseName)
+    }
+
+    private func writeSidecar(for job: Job, beside path: RawPath) throws {
+        guard let fresh = try store.job(id: job.id) else { return }
+        let sidecar: [String: Any] = [
+            "id": fresh.imageID ?? "", "variants": fresh.variants, "sha256": fresh.sha256 ?? "",
+            "uploaded_at": fresh.uploadedAt ?? "", "path": path.display, "job": fresh.id,
+        ]
+        try writeJSON(sidecar, to: RawPath(bytes: path.bytes + Array(".imagedrop.json".utf8)))
+    }
+
+    private func writeJSON(_ object: [String: Any], to path: RawPath) throws {
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
+        try AtomicFile.write(Array(data) + [10], to: path)
+    }
+
+    private func removeIfPresent(_ path: RawPath) throws {
+        let rc = path.withCString { unlink($0) }
+        if rc != 0, errno != ENOENT { throw SystemError(call: "unlink") }
+    }
+
+    private func move(_ source: RawPath, to target: RawPath) throws {
+        try AtomicFile.makeDirectories(target.parent)
+        let rc = source.withCString { from in target.withCString { to in rename(from, to) } }
+        if rc == 0 { return }
+        let error = SystemError(call: "rename")
+        if error.errno == ENOENT, case .success = FileStatus.of(target) { return }   // moved before a crash: done
+        guard error.errno == EXDEV else { throw error }
+        // Another filesystem: copy to a temporary name, rename into place, then remove the original.
+        let data = try source.withCString { pointer -> [UInt8] in
+            guard let contents = FileManager.default.contents(atPath: String(cString: pointer)) else {
+                throw SystemError(call: "read", errno: ENOENT)
+            }
+            return Array(contents)
+        }
+        try AtomicFile.write(data, to: target)
+        try removeIfPresent(source)
+    }
+}
+
+/// Writes that are either complete or absent: a temporary file in the same folder, fsync, rename.
+enum AtomicFile {
+    static func write(_ bytes: [UInt8], to path: RawPath) throws {
+        try makeDirectories(path.parent)
+        let temporary = RawPath(bytes: path.bytes + Array(".imagedrop-tmp-\(getpid())".utf8))
+        let fd = temporary.withCString { open($0, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) }
+        guard fd >= 0 else { throw SystemError(call: "open") }
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, bytes.count - written) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                let error = SystemError(call: "write")
+                close(fd)
+                throw error
+            }
+            written += n
+        }
+        fsync(fd)
+        close(fd)
+        let rc = temporary.withCString { from in path.withCString { to in rename(from, to) } }
+        if rc != 0 { throw SystemError(call: "rename") }
+    }
+
+    static func makeDirectories(_ path: RawPath) throws {
+        if case .success(let status) = FileStatus.of(path), status.isDirectory { return }
+        if path.bytes.count > 1 { try makeDirectories(path.parent) }
+        let rc = path.withCString { mkdir($0, 0o755) }
+        if rc != 0, errno != EEXIST { throw SystemError(call: "mkdir") }
+    }
+}

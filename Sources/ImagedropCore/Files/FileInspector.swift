@@ -1,0 +1,125 @@
+import Glibc
+import ImagedropSupport
+
+/// A file that passed pre-flight, held open: the upload reads this descriptor, so what is sent is the
+/// inode that was hashed and measured even if the path is replaced meanwhile. Closed in deinit.
+public final class InspectedFile {
+    public let fileDescriptor: Int32
+    public let status: FileStatus
+    public let sha256: String
+    public let info: ImageInfo
+
+    init(fileDescriptor: Int32, status: FileStatus, sha256: String, info: ImageInfo) {
+        self.fileDescriptor = fileDescriptor
+        self.status = status
+        self.sha256 = sha256
+        self.info = info
+    }
+
+    deinit { close(fileDescriptor) }
+}
+
+@available(*, unavailable)
+extension InspectedFile: Sendable {}
+
+public enum PreflightResult {
+    case ready(InspectedFile)
+    /// The file can never be uploaded as it is; the job ends `failed` with this reason, nothing is sent.
+    case rejected(String)
+    /// The file changed while it was being read: it is still being written, look again later.
+    case changing
+}
+
+/// Local pre-flight (DESIGN.md): everything that can be known without a request is checked here, so a
+/// bad file costs no API call and never blocks a worker.
+public enum FileInspector {
+    public static func inspect(path: RawPath, root: RawPath?, followSymlinksOutside: Bool) -> PreflightResult {
+        let linkStatus: FileStatus
+        switch FileStatus.of(path, followSymlinks: false) {
+        case .success(let status): linkStatus = status
+        case .failure(let error): return .rejected(describeAccess(error))
+        }
+        if linkStatus.isSymlink {
+            guard let target = path.realPath else { return .rejected("broken symlink (its target does not exist)") }
+            if let root, !followSymlinksOutside {
+                let realRoot = root.realPath ?? root
+                if !target.isInside(realRoot) {
+                    return .rejected("symlink leads out of the watched tree (to \(target.display)); set watch.follow_symlinks_outside = true to allow")
+                }
+            }
+        }
+        // stat first, open second: a FIFO or device is never opened, so it can never block a worker.
+        let status: FileStatus
+        switch FileStatus.of(path) {
+        case .success(let value): status = value
+        case .failure(let error): return .rejected(describeAccess(error))
+        }
+        guard status.isRegular else { return .rejected("not a regular file (\(status.kindName))") }
+        if status.size == 0 { return .rejected("empty file (0 bytes)") }
+        if status.size > ImageLimits.maxBytes {
+            return .rejected("file is \(ImageLimits.grouped(status.size)) bytes: over the 10 MiB (10,485,760 bytes) limit")
+        }
+
+        // O_NONBLOCK as well: if the path was swapped for a FIFO after the stat above, open must not hang.
+        let fd = path.withCString { open($0, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY) }
+        guard fd >= 0 else { return .rejected(describeAccess(SystemError(call: "open"))) }
+        guard case .success(let opened) = FileStatus.of(fileDescriptor: fd), opened.isRegular else {
+            close(fd)
+            return .rejected("not a regular file")
+        }
+        guard opened.sameVersion(as: status) else {
+            close(fd)
+            return .changing
+        }
+
+        let hasher = SHA256Hasher()
+        var head: [UInt8] = []
+        var offset = 0
+        var buffer = [UInt8](repeating: 0, count: 256 * 1024)
+        while offset < opened.size {
+            let got = buffer.withUnsafeMutableBytes { raw in
+                pread(fd, raw.baseAddress, min(raw.count, opened.size - offset), off_t(offset))
+            }
+            if got < 0 {
+                if errno == EINTR { continue }
+                let error = SystemError(call: "read")
+                close(fd)
+                return .rejected("cannot read the file: \(error.message)")
+            }
+            if got == 0 { break }
+            buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<got])) }
+            if head.count < 65_536 { head.append(contentsOf: buffer[0..<min(got, 65_536 - head.count)]) }
+            offset += got
+        }
+        guard offset == opened.size, case .success(let after) = FileStatus.of(fileDescriptor: fd),
+              after.sameVersion(as: opened) else {
+            close(fd)
+            return .changing
+        }
+
+        let info = ImageProbe.probe(fileSize: opened.size) { start, count in
+            if start + count <= head.count { return Array(head[start..<(start + count)]) }
+            var chunk = [UInt8](repeating: 0, count: max(0, min(count, opened.size - start)))
+            let got = chunk.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(start)) }
+            return got < 0 ? nil : Array(chunk[0..<got])
+        }
+        guard let info else {
+            close(fd)
+            return .rejected("not an image (its bytes are not PNG, JPEG, GIF, WebP, SVG, HEIC or AVIF)")
+        }
+        if let violation = ImageLimits.violation(of: info) {
+            close(fd)
+            return .rejected(violation)
+        }
+        return .ready(InspectedFile(fileDescriptor: fd, status: opened, sha256: hasher.finalizeHex(), info: info))
+    }
+
+    static func describeAccess(_ error: SystemError) -> String {
+        switch error.errno {
+        case ENOENT, ENOTDIR: return "file vanished before it could be uploaded"
+        case EACCES, EPERM: return "permission denied: the daemon may not read this file"
+        case ELOOP: return "too many levels of symlinks"
+        default: return "cannot open the file: \(error.message)"
+        }
+    }
+}

@@ -1,0 +1,68 @@
+import Glibc
+
+/// The parts of stat(2) that tell one version of a file from another.
+public struct FileStatus: Sendable, Equatable {
+    public var mode: mode_t
+    public var size: Int
+    public var mtimeNanos: Int64
+    public var ctimeNanos: Int64
+    public var device: UInt64
+    public var inode: UInt64
+
+    init(_ info: stat) {
+        mode = info.st_mode
+        size = Int(info.st_size)
+        mtimeNanos = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+        ctimeNanos = Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec)
+        device = UInt64(info.st_dev)
+        inode = UInt64(info.st_ino)
+    }
+
+    public var kind: UInt32 { UInt32(mode) & UInt32(S_IFMT) }
+    public var isRegular: Bool { kind == UInt32(S_IFREG) }
+    public var isDirectory: Bool { kind == UInt32(S_IFDIR) }
+    public var isSymlink: Bool { kind == UInt32(S_IFLNK) }
+
+    /// "FIFO", "socket", "character device"… for "not a regular file" reasons.
+    public var kindName: String {
+        switch kind {
+        case UInt32(S_IFIFO): return "FIFO"
+        case UInt32(S_IFSOCK): return "socket"
+        case UInt32(S_IFCHR): return "character device"
+        case UInt32(S_IFBLK): return "block device"
+        case UInt32(S_IFDIR): return "directory"
+        case UInt32(S_IFLNK): return "symlink"
+        default: return "regular file"
+        }
+    }
+
+    /// Same content as far as the kernel can tell without reading it.
+    public func sameVersion(as other: FileStatus) -> Bool {
+        size == other.size && mtimeNanos == other.mtimeNanos && inode == other.inode && device == other.device
+    }
+
+    public static func of(_ path: RawPath, followSymlinks: Bool = true) -> Result<FileStatus, SystemError> {
+        var info = stat()
+        let rc = path.withCString { followSymlinks ? stat($0, &info) : lstat($0, &info) }
+        return rc == 0 ? .success(FileStatus(info)) : .failure(SystemError(call: followSymlinks ? "stat" : "lstat"))
+    }
+
+    public static func of(fileDescriptor: Int32) -> Result<FileStatus, SystemError> {
+        var info = stat()
+        return fstat(fileDescriptor, &info) == 0 ? .success(FileStatus(info)) : .failure(SystemError(call: "fstat"))
+    }
+}
+
+/// A failed system call: its name and errno, with the C library's text.
+public struct SystemError: Error, CustomStringConvertible, Sendable, Equatable {
+    public let call: String
+    public let errno: Int32
+
+    public init(call: String, errno: Int32 = Glibc.errno) {
+        self.call = call
+        self.errno = errno
+    }
+
+    public var message: String { String(cString: strerror(errno)) }
+    public var description: String { "\(call): \(message) (errno \(errno))" }
+}

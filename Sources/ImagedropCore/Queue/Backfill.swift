@@ -1,0 +1,70 @@
+import ImagedropSupport
+
+/// `imagedrop enqueue PATH...`: queues existing files, or whole folders (recursively, honouring
+/// include/exclude), now — for backfills and for files the watcher could not see.
+public struct Backfill {
+    public struct MissingPath: Error, CustomStringConvertible {
+        public let path: String
+        public let reason: String
+        public var description: String { "\(path): \(reason)" }
+    }
+
+    public let config: Config
+    public let store: JobStore
+
+    public init(config: Config, store: JobStore) {
+        self.config = config
+        self.store = store
+    }
+
+    /// Checks every argument first, so a typo queues nothing rather than half of what was asked.
+    public func validate(_ arguments: [String]) throws -> [RawPath] {
+        try arguments.map { argument in
+            let path = RawPath.absolute(argument)
+            switch FileStatus.of(path) {
+            case .success: return path
+            case .failure(let error):
+                throw MissingPath(path: argument, reason: error.errno == 2 ? "does not exist" : error.message)
+            }
+        }
+    }
+
+    /// Queues the paths; `progress` is told the running count. Returns (found, newly queued).
+    public func enqueue(_ paths: [RawPath], progress: (Int) -> Void = { _ in }) throws -> (found: Int, queued: Int) {
+        let filter = PathFilter(config: config.watch)
+        let roots = config.watch.paths.map { RawPath($0) }
+        var batch: [FileCandidate] = []
+        var found = 0
+        var queued = 0
+        func flush() throws {
+            let results = try store.enqueue(batch)
+            queued += results.filter { if case .inserted = $0 { return true } else { return false } }.count
+            batch.removeAll(keepingCapacity: true)
+            progress(found)
+        }
+        func add(_ path: RawPath, _ status: FileStatus) throws {
+            let root = roots.first { path.relative(to: $0) != nil }
+            batch.append(FileCandidate(path: path, root: root, size: status.size, mtimeNanos: status.mtimeNanos))
+            found += 1
+            if batch.count >= 1000 { try flush() }
+        }
+        func walk(_ directory: RawPath) throws {
+            guard let entries = try? DirectoryListing.entries(of: directory) else { return }
+            for entry in entries {
+                let path = directory.appending(entry.name)
+                guard case .success(let status) = FileStatus.of(path, followSymlinks: false) else { continue }
+                if status.isDirectory {
+                    if filter.acceptsDirectory(entry.name) { try walk(path) }
+                } else if filter.acceptsFile(entry.name) {
+                    try add(path, status)
+                }
+            }
+        }
+        for path in paths {
+            guard case .success(let status) = FileStatus.of(path, followSymlinks: false) else { continue }
+            if status.isDirectory { try walk(path) } else { try add(path, status) }
+        }
+        try flush()
+        return (found, queued)
+    }
+}

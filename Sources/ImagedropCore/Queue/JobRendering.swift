@@ -1,0 +1,116 @@
+import Foundation
+import ImagedropSupport
+
+/// The JSON and text forms of jobs and of `status`, shared by `show`, `export` and `status`.
+public enum JobRendering {
+    public static func dictionary(_ job: Job) -> [String: Any] {
+        [
+            "id": job.id, "path": job.path.display, "path_raw_hex": job.path.isValidUTF8 ? NSNull() : Hex.encode(job.path.bytes) as Any,
+            "state": job.state.rawValue, "attempts": job.attempts, "last_error": job.lastError as Any? ?? NSNull(),
+            "last_code": job.lastCode as Any? ?? NSNull(), "image_id": job.imageID as Any? ?? NSNull(),
+            "variants": job.variants, "size": job.size as Any? ?? NSNull(), "sha256": job.sha256 as Any? ?? NSNull(),
+            "created_at": job.createdAt, "updated_at": job.updatedAt, "uploaded_at": job.uploadedAt as Any? ?? NSNull(),
+            "next_attempt_at": job.state == .retrying ? Timestamp.iso8601(millis: job.nextAttemptAtMillis) : NSNull(),
+        ]
+    }
+
+    public static func json(_ object: Any, pretty: Bool = false) -> String {
+        var options: JSONSerialization.WritingOptions = [.sortedKeys, .withoutEscapingSlashes]
+        if pretty { options.insert(.prettyPrinted) }
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: options) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    public static func text(_ job: Job) -> String {
+        var lines = [
+            "job:         \(job.id)",
+            "path:        \(job.path.display)",
+            "state:       \(job.state.rawValue)",
+            "attempts:    \(job.attempts)",
+        ]
+        if let error = job.lastError { lines.append("last error:  \(error)") }
+        if job.state == .retrying { lines.append("next try:    \(Timestamp.iso8601(millis: job.nextAttemptAtMillis))") }
+        if let id = job.imageID { lines.append("image id:    \(id)") }
+        for variant in job.variants { lines.append("variant:     \(variant)") }
+        if let size = job.size { lines.append("size:        \(size) bytes") }
+        if let sha = job.sha256 { lines.append("sha256:      \(sha)") }
+        lines.append("created:     \(job.createdAt)")
+        lines.append("updated:     \(job.updatedAt)")
+        if let uploaded = job.uploadedAt { lines.append("uploaded:    \(uploaded)") }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// `imagedrop status`: what the table says, plus whether a daemon holds the lock.
+public struct StatusReport {
+    public var snapshot: QueueSnapshot
+    public var daemon: DaemonRecord
+    public var running: Bool
+    public var pid: Int?
+    public var databaseExists: Bool
+
+    /// Reads the report without needing a daemon, a token or write access. A database that does not exist
+    /// yet gives zero counts.
+    public static func load(database: String) throws -> StatusReport {
+        guard FileManager.default.fileExists(atPath: database) else {
+            var empty = QueueSnapshot()
+            for state in JobState.allCases { empty.counts[state] = 0 }
+            return StatusReport(snapshot: empty, daemon: DaemonRecord(), running: false, pid: nil, databaseExists: false)
+        }
+        let store = try JobStore(path: database, readOnly: true)
+        let probe = DaemonLock.probe(database: database)
+        let record = try store.daemonRecord()
+        return StatusReport(snapshot: try store.snapshot(), daemon: record, running: probe.running,
+                            pid: probe.running ? (probe.pid ?? record.pid) : nil, databaseExists: true)
+    }
+
+    public var oldestWaitingSeconds: Int? {
+        guard let created = snapshot.oldestWaitingCreatedAt, let millis = Timestamp.parseISO8601(created) else { return nil }
+        return Int(max(0, Timestamp.nowMillis() - millis) / 1000)
+    }
+
+    public var jsonObject: [String: Any] {
+        var jobs: [String: Any] = [:]
+        for state in JobState.allCases { jobs[state.rawValue] = snapshot.counts[state] ?? 0 }
+        jobs["total"] = snapshot.total
+        return [
+            "jobs": jobs,
+            "daemon": [
+                "running": running, "pid": pid as Any? ?? NSNull(),
+                "paused": running ? (daemon.paused as Any? ?? NSNull()) : NSNull(),
+                "heartbeat_at": daemon.heartbeatAt as Any? ?? NSNull(), "started_at": daemon.startedAt as Any? ?? NSNull(),
+                "status": running ? (daemon.statusLine as Any? ?? NSNull()) : NSNull(),
+            ] as [String: Any],
+            "oldest_waiting_s": oldestWaitingSeconds as Any? ?? NSNull(),
+            "recent_failures": snapshot.recentFailures.map { job -> [String: Any] in
+                ["id": job.id, "path": job.path.display, "error": job.lastError ?? "", "code": job.lastCode as Any? ?? NSNull(),
+                 "failed_at": job.updatedAt]
+            },
+            "next_retry_at": snapshot.nextRetryAt.map { Timestamp.iso8601(millis: $0) } as Any? ?? NSNull(),
+            "throughput": ["last_minute": snapshot.uploadsLastMinute, "last_hour": snapshot.uploadsLastHour],
+            "last_upload_at": snapshot.lastUploadAt as Any? ?? NSNull(),
+        ]
+    }
+
+    public var text: String {
+        var lines: [String] = []
+        if running {
+            var line = "daemon:   running (pid \(pid.map(String.init) ?? "?"))"
+            if let paused = daemon.paused { line += " — PAUSED: \(paused)" }
+            lines.append(line)
+        } else {
+            lines.append("daemon:   not running" + (daemon.stoppedAt.map { " (stopped \($0))" } ?? ""))
+        }
+        let counts = JobState.allCases.map { "\(snapshot.counts[$0] ?? 0) \($0.rawValue)" }.joined(separator: ", ")
+        lines.append("jobs:     \(counts) (\(snapshot.total) total)")
+        if let oldest = oldestWaitingSeconds { lines.append("waiting:  oldest for \(oldest) s") }
+        if let next = snapshot.nextRetryAt { lines.append("retries:  next at \(Timestamp.iso8601(millis: next))") }
+        lines.append("uploads:  \(snapshot.uploadsLastMinute) in the last minute, \(snapshot.uploadsLastHour) in the last hour"
+                     + (snapshot.lastUploadAt.map { ", last at \($0)" } ?? ""))
+        if !snapshot.recentFailures.isEmpty {
+            lines.append("recent failures:")
+            for job in snapshot.recentFailures { lines.append("  #\(job.id) \(job.path.display): \(job.lastError ?? "")") }
+        }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,42 @@
+import Logging
+
+/// Everything a worker shares with the rest of the daemon. All members are thread-safe.
+public struct UploadServices: Sendable {
+    public var store: JobStore
+    public var config: SharedConfig
+    public var limiter: RateLimiter
+    public var concurrency: ConcurrencyLimiter
+    public var pause: PauseGate
+    public var shutdown: ShutdownState
+    public var tokens: TokenProvider
+    public var metrics: PipelineMetrics
+    public var batchTokens: BatchTokens
+    public var workSignal: WorkSignal
+    public var logger: Logger
+
+    public init(store: JobStore, config: SharedConfig, tokens: TokenProvider, logger: Logger) {
+        let current = config.current
+        self.store = store
+        self.config = config
+        self.limiter = RateLimiter(requestsPer5Min: current.upload.requestsPer5Min)
+        self.concurrency = ConcurrencyLimiter(maximum: current.upload.workers)
+        self.pause = PauseGate()
+        self.shutdown = ShutdownState()
+        self.tokens = tokens
+        self.metrics = PipelineMetrics()
+        self.batchTokens = BatchTokens()
+        self.workSignal = WorkSignal()
+        self.logger = logger
+    }
+
+    func endpoint(_ config: Config) -> ImagesClient.Endpoint {
+        .init(apiBaseURL: config.cloudflare.apiBaseURL, accountID: config.cloudflare.accountID,
+              timeoutSeconds: config.upload.requestTimeoutSeconds)
+    }
+
+    func makeClient(_ config: Config) -> ImagesClient {
+        let shutdown = self.shutdown
+        return ImagesClient(endpoint: endpoint(config), limiter: limiter,
+                            shouldStop: { shutdown.isStopping }, shouldAbort: { shutdown.isAborting })
+    }
+}

@@ -1,0 +1,139 @@
+import Foundation
+import ImagedropSupport
+import Logging
+import Synchronization
+
+/// `workers` threads, each with its own JobProcessor (and so its own kept-alive connection), claiming jobs
+/// from the table. Blocking calls (libcurl, SQLite) run on these threads, never on Swift's cooperative pool.
+/// A prober thread re-checks a refused token while the queue is paused.
+public final class UploadWorkerPool: Sendable {
+    private let services: UploadServices
+    private let running = Mutex<Set<Int>>([])
+    private let finished = DispatchGroup()
+    private let targetWorkers = Atomic<Int>(0)
+    private let idle = Atomic<Int>(0)
+
+    public init(services: UploadServices) {
+        self.services = services
+    }
+
+    /// Lease on a claimed job: long enough for the longest legitimate job (GET + upload + GET + DELETE, each
+    /// bounded by request_timeout_s); a job still `uploading` past it was abandoned and is queued again.
+    static func leaseMillis(_ config: Config) -> Int64 { Int64(config.upload.requestTimeoutSeconds) * 4_000 + 60_000 }
+
+    public func start() {
+        resize(to: services.config.current.upload.workers)
+        startThread(name: "imagedrop-prober") { [self] in probeLoop() }
+    }
+
+    /// Workers whose index is at or past the new count finish their current job and exit.
+    public func resize(to count: Int) {
+        targetWorkers.store(count, ordering: .releasing)
+        services.concurrency.setMaximum(count)
+        for index in 0..<count {
+            let needed = running.withLock { $0.insert(index).inserted }
+            if needed {
+                startThread(name: "imagedrop-worker-\(index)") { [self] in workerLoop(index: index) }
+            }
+        }
+    }
+
+    /// Waits for every thread to end, up to `seconds`. True when all ended.
+    public func waitForExit(seconds: Double) -> Bool {
+        finished.wait(timeout: .now() + seconds) == .success
+    }
+
+    /// Workers with nothing to do right now (for `run --once` and the notify STATUS line).
+    public var idleWorkers: Int { idle.load(ordering: .acquiring) }
+
+    private func startThread(name: String, body: @escaping @Sendable () -> Void) {
+        finished.enter()
+        let group = finished
+        let thread = Thread {
+            body()
+            group.leave()
+        }
+        thread.name = name
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+
+    private func workerLoop(index: Int) {
+        let processor = JobProcessor(services: services, workerIndex: index)
+        defer { running.withLock { _ = $0.remove(index) } }
+        while !services.shutdown.isStopping, index < targetWorkers.load(ordering: .acquiring) {
+            if services.pause.isPaused {
+                services.workSignal.wait(timeoutSeconds: 1)
+                continue
+            }
+            let config = services.config.current
+            let job: Job?
+            do {
+                job = try services.store.claim(leaseMillis: Self.leaseMillis(config))
+            } catch {
+                services.logger.error("could not claim a job", metadata: ["error": "\(error)"])
+                services.workSignal.wait(timeoutSeconds: 1)
+                continue
+            }
+            guard let job else {
+                idle.add(1, ordering: .relaxed)
+                services.workSignal.wait(timeoutSeconds: nextWakeSeconds())
+                idle.subtract(1, ordering: .relaxed)
+                continue
+            }
+            processor.process(job)
+        }
+    }
+
+    /// Sleep until the next retry is due (at most 1 s, so expired leases and config changes are noticed).
+    private func nextWakeSeconds() -> Double {
+        guard let next = try? services.store.nextReadyAtMillis() else { return 1 }
+        return min(1, max(0.001, Double(next - Timestamp.nowMillis()) / 1000))
+    }
+
+    private func probeLoop() {
+        var lastSweep = Timestamp.monotonicNanos()
+        var client = services.makeClient(services.config.current)
+        while !services.shutdown.isStopping {
+            let config = services.config.current
+            if Timestamp.monotonicNanos() - lastSweep > 30_000_000_000 {
+                lastSweep = Timestamp.monotonicNanos()
+                if let recovered = try? services.store.recoverLeases(expiredOnly: true), recovered > 0 {
+                    services.logger.warning("jobs with expired leases queued again", metadata: ["count": "\(recovered)"])
+                    services.workSignal.notifyAll()
+                }
+            }
+            guard services.pause.isPaused else {
+                sleepWhile(seconds: 1)
+                continue
+            }
+            sleepWhile(seconds: Double(config.upload.pauseProbeSeconds))
+            guard services.pause.isPaused, !services.shutdown.isStopping else { continue }
+            client = services.makeClient(config)
+            guard let token = services.tokens.reload() else {
+                services.pause.pause(services.tokens.problem ?? "no API token")
+                continue
+            }
+            guard let reply = try? client.probeImagesAccess(token: token) else { continue }
+            switch reply.classification {
+            case .success:
+                if services.pause.resume() {
+                    services.logger.notice("token accepted again; queue resumed")
+                    try? services.store.recordPause(nil)
+                    services.workSignal.notifyAll()
+                }
+            case .credentials(let reason, _):
+                services.logger.warning("token still refused", metadata: ["reason": "\(reason)"])
+            default:
+                break
+            }
+        }
+    }
+
+    private func sleepWhile(seconds: Double) {
+        let deadline = Timestamp.monotonicNanos() + UInt64(seconds * 1e9)
+        while !services.shutdown.isStopping, Timestamp.monotonicNanos() < deadline {
+            sleepMillis(100)
+        }
+    }
+}

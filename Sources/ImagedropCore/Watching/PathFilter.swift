@@ -1,0 +1,36 @@
+import Glibc
+
+/// Which names are candidates (`watch.include`) and which are ignored outright (`watch.exclude`), matched
+/// with shell globs against the base name. Excluded names get no job at all; excluded folder names (".*"
+/// by default: .git, .Trash, editors' temp folders) are not descended into.
+public struct PathFilter: Sendable, Equatable {
+    public var include: [String]
+    public var exclude: [String]
+
+    public init(include: [String], exclude: [String]) {
+        self.include = include
+        self.exclude = exclude
+    }
+
+    public init(config: Config.Watch) { self.init(include: config.include, exclude: config.exclude) }
+
+    public func acceptsFile(_ name: [UInt8]) -> Bool {
+        !matchesAny(exclude, name) && matchesAny(include, name)
+    }
+
+    public func acceptsDirectory(_ name: [UInt8]) -> Bool { !matchesAny(exclude, name) }
+
+    private func matchesAny(_ patterns: [String], _ name: [UInt8]) -> Bool {
+        var zeroTerminated = name
+        zeroTerminated.append(0)
+        return zeroTerminated.withUnsafeBufferPointer { buffer in
+            buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { cName in
+                // Case-insensitive: cameras write IMG_0001.JPG as often as photo.jpg.
+                patterns.contains { fnmatch($0, cName, FNM_PERIOD | fnmCaseFold) == 0 }
+            }
+        }
+    }
+}
+
+/// GNU's FNM_CASEFOLD (1 << 4), not exported to Swift by Glibc's module.
+private let fnmCaseFold: Int32 = 1 << 4

@@ -1,0 +1,30 @@
+import ArgumentParser
+import ImagedropCore
+
+/// `--config FILE`, else `$IMAGEDROP_CONFIG`, else /etc/imagedrop/imagedrop.toml.
+struct ConfigOption: ParsableArguments {
+    @Option(name: .long, help: "Config file (default: $IMAGEDROP_CONFIG, else /etc/imagedrop/imagedrop.toml).")
+    var config: String?
+
+    var path: String { ConfigLoader.resolvePath(explicit: config) }
+
+    /// Loads the config, or exits 78 with the one-line reason. `checkFolders` is off for commands that
+    /// only read the table (status, show, export), which must work even when a drop folder is gone.
+    func load(checkFolders: Bool = false) throws -> Config {
+        do {
+            return try ConfigLoader.load(path: path, checkFolders: checkFolders)
+        } catch {
+            Console.error("\(error)")
+            throw ExitCode(Daemon.Exit.config.rawValue)
+        }
+    }
+
+    func openStore(_ config: Config) throws -> JobStore {
+        do {
+            return try JobStore(path: config.queue.database)
+        } catch {
+            Console.error("cannot open the job table \(config.queue.database): \(error)")
+            throw ExitCode(Daemon.Exit.noInput.rawValue)
+        }
+    }
+}

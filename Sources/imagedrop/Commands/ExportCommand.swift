@@ -1,0 +1,38 @@
+import ArgumentParser
+import ImagedropCore
+
+extension JobStore.ExportFormat: ExpressibleByArgument {}
+
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export", abstract: "Path → image id → variant URLs of done jobs, streamed.")
+
+    @OptionGroup var options: ConfigOption
+    @Option(name: .long, help: "csv, json or ndjson.") var format: JobStore.ExportFormat = .csv
+    @Flag(name: .long, help: "Include jobs in every state, not only done ones.") var all = false
+
+    func run() throws {
+        let config = try options.load()
+        guard FileStatus.of(RawPath(config.queue.database)).isSuccess else {
+            Console.error("no job table yet at \(config.queue.database)")
+            throw ExitCode(Daemon.Exit.noInput.rawValue)
+        }
+        let store = try options.openStore(config)
+        let output = BufferedOutput()
+        try store.export(format: format, includeAll: all) { output.write($0) }
+        output.flush()
+    }
+}
+
+/// Collects small writes into 64 KiB blocks: export writes a line per row and a syscall per row would dominate.
+final class BufferedOutput {
+    private var buffer: [UInt8] = []
+    func write(_ text: String) {
+        buffer.append(contentsOf: text.utf8)
+        if buffer.count >= 65_536 { flush() }
+    }
+    func flush() {
+        Console.write(String(decoding: buffer, as: UTF8.self), to: 1)
+        buffer.removeAll(keepingCapacity: true)
+    }
+}

@@ -1,0 +1,31 @@
+import ArgumentParser
+import ImagedropCore
+
+struct ShowCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "One job in full, by path or job id.")
+
+    @OptionGroup var options: ConfigOption
+    @Flag(name: .long, help: "Print JSON.") var json = false
+    @Argument(help: "A file path or a job id.") var target: String
+
+    func run() throws {
+        let config = try options.load()
+        guard FileStatus.of(RawPath(config.queue.database)).isSuccess else {
+            Console.error("no job table yet at \(config.queue.database)")
+            throw ExitCode(Daemon.Exit.noInput.rawValue)
+        }
+        let store = try options.openStore(config)
+        var job: Job?
+        if let id = Int64(target), !target.contains("/") { job = try store.job(id: id) }
+        if job == nil { job = try store.latestJob(path: RawPath.absolute(target)) }
+        guard let job else {
+            Console.error(Int64(target) != nil ? "no job with id \(target)" : "no job for path \(RawPath.absolute(target).display)")
+            throw ExitCode(Daemon.Exit.noInput.rawValue)
+        }
+        Console.out(json ? JobRendering.json(JobRendering.dictionary(job), pretty: true) : JobRendering.text(job))
+    }
+}
+
+extension Result {
+    var isSuccess: Bool { if case .success = self { return true } else { return false } }
+}
