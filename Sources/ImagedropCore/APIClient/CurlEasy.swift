@@ -114,7 +114,7 @@ final class CurlEasy {
         for field in form.fields {
             let part = curl_mime_addpart(mime)
             curl_mime_name(part, field.name)
-            curl_mime_data(part, field.value, Int(bitPattern: UInt(CURL_ZERO_TERMINATED)))
+            curl_mime_data(part, field.value, field.value.utf8.count)
         }
         try check(imagedrop_easy_setopt_mime(handle, CURLOPT_MIMEPOST, mime))
         transfer.source = bodySource
