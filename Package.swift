@@ -89,7 +89,8 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["ImagedropCore", "ImagesEmulator", "ImagedropSupport"]
+            // The executables are dependencies so `swift test` builds them: these tests run the real binaries.
+            dependencies: ["ImagedropCore", "ImagesEmulator", "ImagedropSupport", "imagedrop", "imagedrop-emulator"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -11,6 +11,7 @@ public struct QueueSnapshot: Sendable {
     public var uploadsLastHour = 0
     public var lastUploadAt: String?
     public var total: Int { counts.values.reduce(0, +) }
+    public init() {}
 }
 
 public struct DaemonRecord: Sendable {

@@ -1,0 +1,219 @@
+import Foundation
+import Glibc
+import ImagedropCore
+import ImagedropSupport
+import ImagesEmulator
+
+/// A temporary world for one end-to-end test: a drop folder, a job table, a config file, the emulator
+/// in-process on an ephemeral loopback port, and the real `imagedrop` binary run as a child process.
+/// Everything is removed in deinit (the daemon is killed first if still running).
+final class DaemonFixture: @unchecked Sendable {
+    // @unchecked: a fixture belongs to one test; its mutable `process` is only touched by that test's task.
+    let directory: String
+    let inbox: String
+    let database: String
+    let configPath: String
+    let emulator: EmulatorServer
+    let token = "imagedrop-test-token-0123456789"
+    let accountID = "023e105f4ecef8ad9ca31a8372d0c353"
+    private(set) var process: Process?
+    private(set) var logPath: String
+
+    init(emulator configuration: EmulatorConfiguration = EmulatorConfiguration(), settleMillis: Int = 100,
+         extraConfig: String = "") throws {
+        var template = "/tmp/imagedrop-test-XXXXXX".utf8CString
+        let created = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+        guard let created else { throw SystemError(call: "mkdtemp") }
+        directory = String(cString: created)
+        inbox = directory + "/inbox"
+        database = directory + "/state/jobs.sqlite3"
+        configPath = directory + "/imagedrop.toml"
+        logPath = directory + "/daemon.log"
+        try FileManager.default.createDirectory(atPath: inbox, withIntermediateDirectories: true)
+        var emulatorConfiguration = configuration
+        emulatorConfiguration.port = 0
+        emulatorConfiguration.host = "127.0.0.1"
+        emulator = try EmulatorServer.start(emulatorConfiguration)
+        try writeConfig(settleMillis: settleMillis, extra: extraConfig)
+    }
+
+    deinit {
+        if let process, process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+        try? emulator.stop()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// Writes the config. `extra` is TOML appended verbatim; it may override `[upload]` keys by repeating
+    /// none of the ones written here (the defaults below are test-friendly: fast backoff, short grace).
+    func writeConfig(settleMillis: Int, extra: String = "", uploadSection: String? = nil) throws {
+        let upload = uploadSection ?? """
+            workers = 4
+            backoff_initial_ms = 50
+            backoff_max_ms = 2000
+            request_timeout_s = 10
+            shutdown_grace_s = 5
+            pause_probe_s = 1
+            """
+        let text = """
+            [cloudflare]
+            account_id = "\(accountID)"
+            api_base_url = "\(emulator.apiBaseURL)"
+
+            [watch]
+            paths = ["\(inbox)"]
+            settle_ms = \(settleMillis)
+            rescan_interval_s = 600
+
+            [queue]
+            database = "\(database)"
+
+            [upload]
+            \(upload)
+
+            \(extra)
+            """
+        try text.write(toFile: configPath, atomically: true, encoding: .utf8)
+    }
+
+    static var packageRoot: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().path
+    }
+
+    /// The built binary next to the test bundle (same build folder, whatever --scratch-path was used).
+    static func binary(_ name: String) -> String {
+        let bundleDirectory = Bundle.main.bundleURL.deletingLastPathComponent()
+        for candidate in [Bundle.main.bundleURL.appendingPathComponent(name), bundleDirectory.appendingPathComponent(name)]
+            where FileManager.default.isExecutableFile(atPath: candidate.path) {
+            return candidate.path
+        }
+        return packageRoot + "/.build/debug/" + name
+    }
+
+    var environment: [String: String] {
+        var env = ProcessInfo.processInfo.environment
+        env["CLOUDFLARE_API_TOKEN"] = token
+        env.removeValue(forKey: "NOTIFY_SOCKET")
+        env.removeValue(forKey: "JOURNAL_STREAM")
+        env.removeValue(forKey: "IMAGEDROP_CONFIG")
+        return env
+    }
+
+    /// Starts `imagedrop run` and waits until it has recorded its start in the table.
+    func start(arguments: [String] = [], environment extra: [String: String] = [:]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary("imagedrop"))
+        process.arguments = ["run", "--config", configPath] + arguments
+        process.environment = environment.merging(extra) { $1 }
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = FileHandle(forWritingAtPath: logPath)!
+        log.seekToEndOfFile()
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        self.process = process
+        let started = waitUntil(seconds: 20) {
+            (try? StatusReport.load(database: self.database))?.running == true || !process.isRunning
+        }
+        guard started, process.isRunning else {
+            throw FixtureError("daemon did not start: \(self.log)")
+        }
+    }
+
+    /// Sends `signal` and waits for the exit status.
+    @discardableResult
+    func stop(signal: Int32 = SIGTERM, timeout: Double = 60) -> Int32 {
+        guard let process else { return -1 }
+        kill(process.processIdentifier, signal)
+        _ = waitUntil(seconds: timeout) { !process.isRunning }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        self.process = nil
+        return process.terminationStatus
+    }
+
+    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    func store() throws -> JobStore { try JobStore(path: database, readOnly: true) }
+
+    func counts() -> [JobState: Int] {
+        (try? StatusReport.load(database: database))?.snapshot.counts ?? [:]
+    }
+
+    func jobs() throws -> [Job] {
+        let store = try store()
+        var result: [Job] = []
+        var id: Int64 = 1
+        var misses = 0
+        while misses < 50 {
+            if let job = try store.job(id: id) { result.append(job); misses = 0 } else { misses += 1 }
+            id += 1
+        }
+        return result
+    }
+
+    /// Writes a real PNG into the drop folder under `name` (via a temporary name outside the include
+    /// patterns, then rename, as careful producers do) unless `direct`.
+    @discardableResult
+    func drop(_ name: String, bytes: [UInt8]? = nil, seed: UInt64 = 0, direct: Bool = false) throws -> String {
+        let path = inbox + "/" + name
+        let data = Data(bytes ?? SampleImages.png(width: 16, height: 16, seed: seed))
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        if direct {
+            FileManager.default.createFile(atPath: path, contents: data)
+        } else {
+            let temporary = path + ".part"
+            FileManager.default.createFile(atPath: temporary, contents: data)
+            rename(temporary, path)
+        }
+        return path
+    }
+
+    /// Polls `condition` every 20 ms until it holds or `seconds` pass.
+    @discardableResult
+    func waitUntil(seconds: Double, _ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition() { return true }
+            usleep(20_000)
+        }
+        return condition()
+    }
+
+    /// Waits until every job is finished (done or failed) and at least `count` exist.
+    @discardableResult
+    func waitForFinished(count: Int, seconds: Double = 60) -> Bool {
+        waitUntil(seconds: seconds) {
+            let counts = self.counts()
+            let finished = (counts[.done] ?? 0) + (counts[.failed] ?? 0)
+            let total = counts.values.reduce(0, +)
+            return total >= count && finished == total
+        }
+    }
+
+    /// Runs an `imagedrop` subcommand to completion: (exit status, stdout, stderr).
+    func runCommand(_ arguments: [String], environment extra: [String: String] = [:]) throws -> (Int32, String, String) {
+        try Self.run(Self.binary("imagedrop"), arguments, environment: environment.merging(extra) { $1 })
+    }
+
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String]) throws -> (Int32, String, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = environment
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    }
+}
+
+struct FixtureError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
