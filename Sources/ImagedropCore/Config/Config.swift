@@ -55,7 +55,8 @@ public struct Config: Sendable, Equatable {
         public var backoffMaxMillis = 300_000           // backoff_max_ms
         public var requestTimeoutSeconds = 120          // request_timeout_s
         public var shutdownGraceSeconds = 30            // shutdown_grace_s
-        public var requestsPer5Min = 1200               // requests_per_5min (0 = unlimited)
+        public var requestsPer5Min = 1200               // requests_per_5min (0 = unlimited): requests per window
+        public var rateWindowSeconds = 300              // rate_window_s (addition): the budget's window; 300 = 5 min
         public var pauseProbeSeconds = 30               // pause_probe_s (addition): re-probe a refused token
     }
 

@@ -107,7 +107,7 @@ public enum ConfigLoader {
 
         let upload = try top.section("upload")
         try upload.rejectUnknown(allowed: ["workers", "max_attempts", "backoff_initial_ms", "backoff_max_ms", "request_timeout_s",
-                                           "shutdown_grace_s", "requests_per_5min", "pause_probe_s"])
+                                           "shutdown_grace_s", "requests_per_5min", "rate_window_s", "pause_probe_s"])
         config.upload.workers = try upload.int("workers", min: 1, max: 256) ?? 4
         config.upload.maxAttempts = try upload.int("max_attempts", min: 1) ?? 8
         config.upload.backoffInitialMillis = try upload.int("backoff_initial_ms", min: 1) ?? 1000
@@ -118,6 +118,9 @@ public enum ConfigLoader {
         config.upload.requestTimeoutSeconds = try upload.int("request_timeout_s", min: 1) ?? 120
         config.upload.shutdownGraceSeconds = try upload.int("shutdown_grace_s", min: 0) ?? 30
         config.upload.requestsPer5Min = try upload.int("requests_per_5min", min: 0) ?? 1200
+        // `requests_per_5min` is "requests per window"; the window is five minutes unless an account (or a test
+        // against the emulator) has a different one.
+        config.upload.rateWindowSeconds = try upload.int("rate_window_s", min: 1, max: 86_400) ?? 300
         config.upload.pauseProbeSeconds = try upload.int("pause_probe_s", min: 1) ?? 30
 
         let after = try top.section("after_upload")

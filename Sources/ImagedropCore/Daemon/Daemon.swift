@@ -195,7 +195,7 @@ public final class Daemon {
         var applied = new
         applied.queue.database = old.queue.database
         shared.replace(applied)
-        services.limiter.update(limit: new.upload.requestsPer5Min)
+        services.limiter.update(limit: new.upload.requestsPer5Min, windowSeconds: Double(new.upload.rateWindowSeconds))
         pool.resize(to: new.upload.workers)
         services.tokens.replaceSource(TokenSource(config: new, environment: options.environment))
         options.onLogLevelChange(LogLevelName.parse(new.log.level) ?? .info)

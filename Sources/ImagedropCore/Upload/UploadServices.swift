@@ -18,7 +18,8 @@ public struct UploadServices: Sendable {
         let current = config.current
         self.store = store
         self.config = config
-        self.limiter = RateLimiter(requestsPer5Min: current.upload.requestsPer5Min)
+        self.limiter = RateLimiter(limit: current.upload.requestsPer5Min,
+                                   windowSeconds: Double(current.upload.rateWindowSeconds))
         self.concurrency = ConcurrencyLimiter(maximum: current.upload.workers)
         self.pause = PauseGate()
         self.shutdown = ShutdownState()
