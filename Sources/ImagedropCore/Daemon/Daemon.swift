@@ -153,7 +153,7 @@ public final class Daemon {
         } catch {
             logger.error("could not record the stop; the next start will recover", metadata: ["error": "\(error)"])
         }
-        writeMetrics(shared.current, services: services, snapshot: try? store.snapshot(failureLimit: 0))
+        writeMetrics(shared.current, services: services, snapshot: try? store.snapshot(failureLimit: 0), up: false)
         logger.info("stopped")
         return .ok
     }
@@ -233,18 +233,16 @@ public final class Daemon {
         return parts.joined(separator: ", ")
     }
 
-    private func writeMetrics(_ config: Config, services: UploadServices, snapshot: QueueSnapshot?) {
+    private func writeMetrics(_ config: Config, services: UploadServices, snapshot: QueueSnapshot?, up: Bool = true) {
         guard let path = config.metrics.textfile, let snapshot else { return }
         let oldest = snapshot.oldestWaitingCreatedAt.flatMap(Timestamp.parseISO8601).map { Int((Timestamp.nowMillis() - $0) / 1000) }
         do {
-            try metricsSink(path, services.metrics.snapshot, snapshot, oldest, services.pause.isPaused)
+            try MetricsWriter(path: path).write(metrics: services.metrics.snapshot, queue: snapshot,
+                                                oldestWaitingSeconds: oldest, paused: services.pause.isPaused, up: up)
         } catch {
             logger.warning("cannot write metrics file", metadata: ["path": "\(path)", "error": "\(error)"])
         }
     }
-
-    /// Where metrics go; replaced by the Prometheus textfile writer.
-    var metricsSink: (String, PipelineMetrics.Snapshot, QueueSnapshot, Int?, Bool) throws -> Void = { _, _, _, _, _ in }
 
     static func hostname() -> String {
         var buffer = [CChar](repeating: 0, count: 256)
