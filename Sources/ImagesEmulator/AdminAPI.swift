@@ -116,6 +116,7 @@ enum AdminAPI {
             ("receivedAtMillis", .number(String(request.receivedAtMillis))),
             ("fault", request.fault.map(JSONValue.string) ?? .null),
             ("fileSHA256", request.fileSHA256.map(JSONValue.string) ?? .null),
+            ("receivedAtMicros", request.receivedAtMicros.map { .number(String($0)) } ?? .null),
         ])
     }
 

@@ -1,3 +1,4 @@
+import Glibc
 import ImagedropSupport
 import NIOCore
 import NIOHTTP1
@@ -30,9 +31,13 @@ final class EmulatorCore: Sendable {
     }
 
     func makeRequestInfo(_ head: HTTPRequestHead) -> RequestInfo {
-        RequestInfo(
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let micros = Int64(now.tv_sec) * 1_000_000 + Int64(now.tv_nsec) / 1_000
+        return RequestInfo(
             sequence: sequence.add(1, ordering: .relaxed).newValue, method: head.method,
-            target: RequestTarget(head.uri), headers: head.headers, receivedAtMillis: Timestamp.nowMillis())
+            target: RequestTarget(head.uri), headers: head.headers, receivedAtMillis: micros / 1_000,
+            receivedAtMicros: micros)
     }
 
     /// Routing, then authentication, then the account, then the rate limit — the order the real API applies —
@@ -105,7 +110,8 @@ final class EmulatorCore: Sendable {
     private func entry(_ info: RequestInfo, status: Int, code: Int?, fault: String?, fileSHA256: String?) -> LoggedRequest {
         LoggedRequest(
             method: info.method.rawValue, path: String(info.target.rawPath), status: status, code: code,
-            receivedAtMillis: info.receivedAtMillis, fault: fault, fileSHA256: fileSHA256)
+            receivedAtMillis: info.receivedAtMillis, fault: fault, fileSHA256: fileSHA256,
+            receivedAtMicros: info.receivedAtMicros)
     }
 
     private func perform(_ request: AcceptedRequest, body: RequestBody) -> Reply {

@@ -30,13 +30,18 @@ struct ImageProbe {
     private var scansJPEG: Bool?
 
     mutating func feed(_ bytes: UnsafeRawBufferPointer) {
+        let earlier = head.count
         if head.count < ImageProbe.headLimit {
             head.append(contentsOf: bytes.prefix(ImageProbe.headLimit - head.count))
         }
         if scansJPEG == nil, head.count >= 3 {
             scansJPEG = head[0] == 0xFF && head[1] == 0xD8 && head[2] == 0xFF
+            // The bytes seen before the signature was complete still have to go through the scanner.
+            if scansJPEG == true { head[0..<earlier].withUnsafeBytes { jpeg.feed($0) } }
+            if scansJPEG == true { jpeg.feed(bytes) }
+        } else if scansJPEG == true {
+            jpeg.feed(bytes)
         }
-        if scansJPEG == true { jpeg.feed(bytes) }
     }
 
     func result() -> ImageInfo? {

@@ -42,10 +42,12 @@ public struct LoggedRequest: Sendable, Codable, Equatable {
     public let fault: String?
     /// SHA-256 of the file part, for uploads that carried one (also when the upload was refused).
     public let fileSHA256: String?
+    /// `receivedAtMillis` in microseconds (CLOCK_REALTIME), for the benchmark's close → upload latency.
+    public let receivedAtMicros: Int64?
 
     public init(
         method: String, path: String, status: Int, code: Int?, receivedAtMillis: Int64, fault: String?,
-        fileSHA256: String?
+        fileSHA256: String?, receivedAtMicros: Int64? = nil
     ) {
         self.method = method
         self.path = path
@@ -54,5 +56,6 @@ public struct LoggedRequest: Sendable, Codable, Equatable {
         self.receivedAtMillis = receivedAtMillis
         self.fault = fault
         self.fileSHA256 = fileSHA256
+        self.receivedAtMicros = receivedAtMicros
     }
 }

@@ -42,6 +42,8 @@ struct RequestInfo: Sendable {
     let target: RequestTarget
     let headers: HTTPHeaders
     let receivedAtMillis: Int64
+    /// The same instant in microseconds (CLOCK_REALTIME), for latency measurements finer than a millisecond.
+    let receivedAtMicros: Int64
 }
 
 /// How the body of an accepted request is consumed.

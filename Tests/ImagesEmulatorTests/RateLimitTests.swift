@@ -1,0 +1,53 @@
+@testable import ImagesEmulator
+import Testing
+
+@Suite("Global rate limit")
+struct RateLimitTests {
+    @Test("past the limit requests get 429 with 971 and Retry-After")
+    func withRetryAfter() throws {
+        try withEmulator({ $0.rateLimitRequests = 3; $0.rateLimitWindowSeconds = 60 }) { server throws in
+            let client = try server.client()
+            let auth = [("Authorization", "Bearer \(testToken)")]
+            for _ in 0..<3 {
+                #expect(try client.request("GET", server.imagesPath + "/stats", headers: auth).status == 200)
+            }
+            let limited = try client.request("GET", server.imagesPath + "/stats", headers: auth)
+            #expect(limited.status == 429)
+            #expect(limited.errorCode == 971)
+            let retryAfter = try #require(limited.header("retry-after").flatMap(Int.init))
+            #expect((59...60).contains(retryAfter))
+            // Another token has its own window.
+            #expect(try client.request("GET", server.imagesPath + "/stats", headers: [("Authorization", "Bearer other")]).status == 200)
+        }
+    }
+
+    @Test("without Retry-After when configured so")
+    func withoutRetryAfter() throws {
+        try withEmulator({ $0.rateLimitRequests = 1; $0.rateLimitRetryAfter = false }) { server throws in
+            #expect(try server.send("GET", server.imagesPath + "/stats").status == 200)
+            let limited = try server.send("GET", server.imagesPath + "/stats")
+            #expect(limited.status == 429)
+            #expect(limited.errorCode == 971)
+            #expect(limited.header("retry-after") == nil)
+        }
+    }
+
+    @Test("refused requests do not extend the window")
+    func refusalsDoNotCount() {
+        let limiter = SlidingWindowLimiter(limit: 2, windowSeconds: 10)
+        let second: UInt64 = 1_000_000_000
+        #expect(limiter.admit("k", nowNanos: 0) == .accepted)
+        #expect(limiter.admit("k", nowNanos: 1 * second) == .accepted)
+        #expect(limiter.admit("k", nowNanos: 2 * second) == .refused(retryAfterSeconds: 8))
+        #expect(limiter.admit("k", nowNanos: 9 * second + 1) == .refused(retryAfterSeconds: 1))
+        #expect(limiter.admit("k", nowNanos: 10 * second) == .accepted)
+        #expect(limiter.admit("k", nowNanos: 10 * second + 1) == .refused(retryAfterSeconds: 1))
+        #expect(limiter.admit("k", nowNanos: 11 * second) == .accepted)
+    }
+
+    @Test("zero means unlimited")
+    func unlimited() {
+        let limiter = SlidingWindowLimiter(limit: 0, windowSeconds: 1)
+        #expect((0..<10_000).allSatisfy { limiter.admit("k", nowNanos: UInt64($0)) == .accepted })
+    }
+}
