@@ -1,0 +1,81 @@
+import Foundation
+import Glibc
+import ImagedropCore
+import ImagedropSupport
+import ImagesEmulator
+import Testing
+
+/// Issue 4, "Done when" (crash test): kill -9 at random moments, restart, and still exactly one image per file.
+@Suite("Crash safety", .serialized)
+struct CrashSafetyTests {
+    /// SplitMix64, so the kill moments are the same on every run.
+    struct SeededRandom: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    @Test("500 files, SIGKILL at 20 random moments and a restart each time: every file done, exactly 500 images")
+    func killNineTwentyTimes() throws {
+        var emulator = EmulatorConfiguration()
+        // Latency so that kills land while uploads are in flight; no injected lost replies: the kills make them.
+        emulator.faults.latencyMs = 15
+        emulator.faults.closeAfterStoreProbability = 0
+        let fixture = try DaemonFixture(emulator: emulator, settleMillis: 0)
+        try fixture.writeConfig(settleMillis: 0, uploadSection: """
+            workers = 2
+            max_attempts = 25
+            backoff_initial_ms = 50
+            backoff_max_ms = 1000
+            request_timeout_s = 10
+            shutdown_grace_s = 5
+            pause_probe_s = 1
+            """)
+        let count = 500
+        var expected: Set<String> = []
+        for index in 0..<count {
+            let bytes = SampleImages.png(width: 8, height: 8, seed: UInt64(60_000 + index))
+            expected.insert(SHA256Hasher.hex(of: bytes))
+            try fixture.drop("k\(index).png", bytes: bytes)
+        }
+        var random = SeededRandom(state: 0x1D_C0FF_EE)
+        var kills: [(delay: Int, done: Int, uploading: Int)] = []
+        for _ in 0..<20 {
+            try fixture.start()
+            let delay = Int.random(in: 50...600, using: &random)
+            usleep(UInt32(delay) * 1000)   // the random moment itself is the point of this test
+            let before = fixture.counts()
+            fixture.stop(signal: SIGKILL)
+            kills.append((delay, before[.done] ?? 0, before[.uploading] ?? 0))
+        }
+        try fixture.start()
+        #expect(fixture.waitForFinished(count: count, seconds: 120))
+        let jobs = try fixture.jobs()
+        let images = fixture.emulator.storedImages()
+        let donePaths = Set(jobs.filter { $0.state == .done }.map(\.path.display))
+        let lost = count - donePaths.count
+        let duplicates = images.count - Set(images.map(\.sha256)).count
+        let uploads = fixture.emulator.requestLog().filter { $0.method == "POST" }
+        let abandoned = uploads.filter { $0.status == 0 }.count
+        print("[crash] kills (delay ms, done, uploading at kill): \(kills.map { "(\($0.delay),\($0.done),\($0.uploading))" }.joined(separator: " "))")
+        print("""
+            [crash] files=\(count) jobs=\(jobs.count) done=\(donePaths.count) files lost=\(lost) \
+            stored images=\(images.count) distinct sha256=\(Set(images.map(\.sha256)).count) duplicate images=\(duplicates) \
+            upload requests=\(uploads.count) cut off by a kill=\(abandoned) 409s=\(uploads.filter { $0.status == 409 }.count) \
+            uploading at end=\(fixture.counts()[.uploading] ?? 0)
+            """)
+        #expect(kills.contains { $0.uploading > 0 }, "no kill landed mid-upload")
+        #expect(lost == 0)
+        #expect(duplicates == 0)
+        #expect(images.count == count)
+        #expect(Set(images.map(\.sha256)) == expected)
+        #expect(fixture.counts()[.uploading] ?? 0 == 0)
+        #expect(jobs.allSatisfy { $0.state == .done })
+        fixture.stop()
+    }
+}
