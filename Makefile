@@ -18,7 +18,7 @@ demo:
 	scripts/demo.sh
 
 bench:
-	$(SWIFT) run -c release imagedrop-bench
+	scripts/bench.sh
 
 verify-unit:
 	scripts/verify-unit.sh
