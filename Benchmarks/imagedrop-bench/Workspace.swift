@@ -1,0 +1,62 @@
+import Foundation
+
+/// One scenario's temporary world: a drop folder, a database path, a config file and a daemon log.
+struct Workspace {
+    let directory: String
+    var inbox: String { directory + "/inbox" }
+    var database: String { directory + "/state/jobs.sqlite3" }
+    var configPath: String { directory + "/imagedrop.toml" }
+    var logPath: String { directory + "/daemon.log" }
+
+    init(root: String, name: String) {
+        directory = root + "/" + name
+        Files.makeDirectory(directory + "/inbox")
+        Files.makeDirectory(directory + "/state")
+    }
+
+    struct Settings {
+        var workers = 8
+        var settleMillis = 0
+        var requestsPerWindow = 0
+        var rateWindowSeconds: Int?
+        var shutdownGraceSeconds = 5
+        var pauseProbeSeconds = 30
+        var database: String?
+    }
+
+    func writeConfig(emulator: Emulator, _ settings: Settings) throws {
+        let window = settings.rateWindowSeconds.map { "rate_window_s = \($0)" } ?? ""
+        let text = """
+            [cloudflare]
+            account_id = "\(emulator.accountID)"
+            api_base_url = "\(emulator.apiBaseURL)"
+
+            [images]
+            id = "content-hash"
+
+            [watch]
+            paths = ["\(inbox)"]
+            settle_ms = \(settings.settleMillis)
+            rescan_interval_s = 600
+
+            [queue]
+            database = "\(settings.database ?? database)"
+
+            [upload]
+            workers = \(settings.workers)
+            requests_per_5min = \(settings.requestsPerWindow)
+            \(window)
+            backoff_initial_ms = 200
+            backoff_max_ms = 5000
+            request_timeout_s = 120
+            shutdown_grace_s = \(settings.shutdownGraceSeconds)
+            pause_probe_s = \(settings.pauseProbeSeconds)
+
+            [log]
+            level = "info"
+            format = "text"
+
+            """
+        try Files.write(text: text, to: configPath)
+    }
+}

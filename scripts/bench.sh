@@ -1,0 +1,21 @@
+#!/bin/sh
+# Builds imagedrop, the emulator and the benchmark in release mode and runs the benchmark (issue 6):
+# the real `imagedrop run` against `imagedrop-emulator` on loopback, each figure beside a baseline measured
+# in the same run. Prints a Markdown table; writes bench-results/<date>.json (git-ignored).
+#
+#   scripts/bench.sh                      # full run, < 10 minutes on 2 cores
+#   scripts/bench.sh --quick              # smoke run of the bench itself (small counts)
+#   scripts/bench.sh --only small,history # some scenarios: small latency large burst close history budget
+#
+# IMAGEDROP_BENCH_SCRATCH: the release build folder (default .build-release).
+set -eu
+cd "$(dirname "$0")/.."
+scratch="${IMAGEDROP_BENCH_SCRATCH:-.build-release}"
+
+for product in imagedrop imagedrop-emulator imagedrop-bench; do
+    swift build -c release --scratch-path "$scratch" --product "$product"
+done
+bin="$(swift build -c release --scratch-path "$scratch" --show-bin-path)"
+
+exec "$bin/imagedrop-bench" --imagedrop "$bin/imagedrop" --emulator "$bin/imagedrop-emulator" \
+    --out bench-results "$@"
