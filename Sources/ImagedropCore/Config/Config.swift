@@ -15,6 +15,7 @@ public struct Config: Sendable, Equatable {
     public init() {}
 
     public struct Cloudflare: Sendable, Equatable {
+        public init() {}
         public var accountID = ""                                        // account_id (required)
         public var apiBaseURL = "https://api.cloudflare.com/client/v4"   // api_base_url
         public var apiTokenFile: String?                                 // api_token_file
@@ -27,6 +28,7 @@ public struct Config: Sendable, Equatable {
     }
 
     public struct Images: Sendable, Equatable {
+        public init() {}
         public var idMode: IDMode = .contentHash     // id
         public var idPrefix = ""                      // id_prefix
         public var requireSignedURLs = false          // require_signed_urls
@@ -35,6 +37,7 @@ public struct Config: Sendable, Equatable {
     }
 
     public struct Watch: Sendable, Equatable {
+        public init() {}
         public var paths: [String] = ["/srv/imagedrop/inbox"]   // paths (required)
         public var recursive = true
         public var include = ["*.jpg", "*.jpeg", "*.png", "*.gif", "*.webp", "*.svg", "*.heic", "*.avif"]
@@ -45,10 +48,12 @@ public struct Config: Sendable, Equatable {
     }
 
     public struct Queue: Sendable, Equatable {
+        public init() {}
         public var database = "/var/lib/imagedrop/jobs.sqlite3"
     }
 
     public struct Upload: Sendable, Equatable {
+        public init() {}
         public var workers = 4
         public var maxAttempts = 8                      // max_attempts
         public var backoffInitialMillis = 1000          // backoff_initial_ms
@@ -64,6 +69,7 @@ public struct Config: Sendable, Equatable {
     public enum FailureAction: String, Sendable, Equatable, CaseIterable { case keep, move }
 
     public struct AfterUpload: Sendable, Equatable {
+        public init() {}
         public var onSuccess: SuccessAction = .keep     // on_success
         public var onFailure: FailureAction = .keep     // on_failure
         public var doneDir: String?                     // done_dir
@@ -74,11 +80,13 @@ public struct Config: Sendable, Equatable {
     public enum LogFormat: String, Sendable, Equatable, CaseIterable { case auto, text, json, journal }
 
     public struct Log: Sendable, Equatable {
+        public init() {}
         public var level = "info"                       // level: trace|debug|info|notice|warning|error|critical
         public var format: LogFormat = .auto            // format: auto (journal under systemd, else text) | text | json
     }
 
     public struct Metrics: Sendable, Equatable {
+        public init() {}
         public var textfile: String?                    // textfile: Prometheus textfile-collector output path
         public var intervalSeconds = 15                 // interval_s
     }

@@ -17,6 +17,13 @@ public final class JobStore: Sendable {
         self.path = path
     }
 
+    /// Opens the table for writing, creating its folder first (as `run` does), so `enqueue` works before the
+    /// daemon ever ran.
+    public static func openForWriting(path: String) throws -> JobStore {
+        try AtomicFile.makeDirectories(RawPath(path).parent)
+        return try JobStore(path: path)
+    }
+
     func withDatabase<T>(_ body: (Database) throws -> T) throws -> T {
         try lock.withLock { _ in try body(database) }
     }

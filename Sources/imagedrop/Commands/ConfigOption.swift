@@ -21,7 +21,7 @@ struct ConfigOption: ParsableArguments {
 
     func openStore(_ config: Config) throws -> JobStore {
         do {
-            return try JobStore(path: config.queue.database)
+            return try JobStore.openForWriting(path: config.queue.database)
         } catch {
             Console.error("cannot open the job table \(config.queue.database): \(error)")
             throw ExitCode(Daemon.Exit.noInput.rawValue)
