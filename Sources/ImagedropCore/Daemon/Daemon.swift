@@ -95,6 +95,7 @@ public final class Daemon {
         var lastBeat: UInt64 = 0
         var lastRequests = -1
         var lastWatchdog: UInt64 = 0
+        var lastMetrics: UInt64 = 0
         let progress = options.progress ? ProgressLine() : nil
         while stopSignal == nil {
             switch Signals.wait(timeoutSeconds: options.once ? 0.2 : 1) {
@@ -115,8 +116,11 @@ public final class Daemon {
                 let line = statusLine(snapshot, services: services)
                 try? store.recordHeartbeat(statusLine: line)
                 notifier.status(line)
-                writeMetrics(shared.current, services: services, snapshot: snapshot)
                 progress?.show(line)
+            }
+            if now - lastMetrics >= UInt64(shared.current.metrics.intervalSeconds) * 1_000_000_000 {
+                lastMetrics = now
+                writeMetrics(shared.current, services: services, snapshot: snapshot)
             }
             if let interval = notifier.watchdogInterval, Double(now - lastWatchdog) / 1e9 >= interval {
                 // Only while the pipeline moves or has nothing to move: a wedged daemon gets restarted.
