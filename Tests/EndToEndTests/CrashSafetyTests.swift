@@ -24,7 +24,7 @@ struct CrashSafetyTests {
     func killNineTwentyTimes() throws {
         var emulator = EmulatorConfiguration()
         // Latency so that kills land while uploads are in flight; no injected lost replies: the kills make them.
-        emulator.faults.latencyMs = 15
+        emulator.faults.latencyMs = 30
         emulator.faults.closeAfterStoreProbability = 0
         let fixture = try DaemonFixture(emulator: emulator, settleMillis: 0)
         try fixture.writeConfig(settleMillis: 0, uploadSection: """
