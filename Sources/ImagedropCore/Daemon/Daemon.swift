@@ -52,7 +52,9 @@ public final class Daemon {
             Console.error("config error: queue.database: cannot open \(config.queue.database): \(error)")
             return .config
         }
-        _ = lock
+        // The flock lives as long as this descriptor: keep the lock object alive until run() returns
+        // (ARC may otherwise release it after its last use).
+        defer { withExtendedLifetime(lock) {} }
 
         let shared = SharedConfig(config)
         let tokens = TokenProvider(source: TokenSource(config: config, environment: options.environment))
@@ -92,6 +94,7 @@ public final class Daemon {
         notifier.ready()
 
         var stopSignal: Int32?
+        var onceFailure: Exit?
         var lastBeat: UInt64 = 0
         var lastRequests = -1
         var lastWatchdog: UInt64 = 0
@@ -136,6 +139,12 @@ public final class Daemon {
                 progress?.finish(statusLine(snapshot, services: services))
                 break
             }
+            if options.once, let reason = services.pause.reason {
+                // A one-off run cannot wait for someone to fix the token: say why and stop (jobs stay queued).
+                logger.error("stopping --once run: queue paused", metadata: ["reason": "\(reason)"])
+                onceFailure = .unavailable
+                break
+            }
         }
 
         logger.info("stopping", metadata: ["signal": "\(stopSignal.map { String($0) } ?? "none")"])
@@ -159,7 +168,7 @@ public final class Daemon {
         }
         writeMetrics(shared.current, services: services, snapshot: try? store.snapshot(failureLimit: 0), up: false)
         logger.info("stopped")
-        return .ok
+        return onceFailure ?? .ok
     }
 
     // MARK: - Pieces
