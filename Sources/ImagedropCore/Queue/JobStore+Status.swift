@@ -40,7 +40,11 @@ extension JobStore {
             let oldest = try db.cached("SELECT min(created_at) FROM jobs WHERE state IN ('queued','retrying')")
             if try oldest.step() { snapshot.oldestWaitingCreatedAt = oldest.string(0) }
 
-            let next = try db.cached("SELECT min(next_attempt_at) FROM jobs WHERE state = 'retrying'")
+            // `state IN (…)` repeated so SQLite may use the partial index `jobs_ready`: it does not infer that
+            // `state = 'retrying'` implies the index's WHERE, and without it this is a full scan (236 ms at 1M rows).
+            let next = try db.cached("""
+                SELECT min(next_attempt_at) FROM jobs WHERE state IN ('queued','retrying') AND state = 'retrying'
+                """)
             if try next.step() { snapshot.nextRetryAt = next.optionalInt64(0) }
 
             let failures = try db.cached("""
