@@ -12,7 +12,7 @@ enum Files {
     }
 
     static func makeDirectory(_ path: String) {
-        var current = ""
+        var current = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
             current += "/" + component
             mkdir(current, 0o755)
