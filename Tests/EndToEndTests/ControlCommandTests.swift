@@ -173,4 +173,21 @@ struct ControlCommandTests {
         #expect(fixture.counts()[.failed] == 1)
         #expect(fixture.counts()[.done] == 0)
     }
+
+    @Test("run --once processes the backlog and exits 0; with a refused token it exits 69 and keeps the jobs queued")
+    func runOnce() throws {
+        let fixture = try DaemonFixture()
+        for index in 0..<5 { try fixture.drop("once-\(index).png", seed: UInt64(300 + index)) }
+        let (status, _, error) = try fixture.runCommand(["run", "--once", "--config", fixture.configPath])
+        #expect(status == 0, "\(error)")
+        #expect(fixture.counts()[.done] == 5)
+        #expect(fixture.counts()[.uploading] == 0)
+
+        try fixture.drop("later.png", seed: 400)
+        fixture.emulator.setFaults({ var faults = FaultConfiguration(); faults.refuseTokens = true; return faults }())
+        let (refused, _, refusedError) = try fixture.runCommand(["run", "--once", "--config", fixture.configPath])
+        #expect(refused == 69, "\(refusedError)")
+        #expect(fixture.counts()[.queued] == 1)
+        #expect(fixture.counts()[.failed] == 0)
+    }
 }
