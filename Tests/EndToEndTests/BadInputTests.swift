@@ -283,4 +283,68 @@ struct BadInputTests {
         #expect(images.first { $0.id == done.imageID }?.sha256 == SHA256Hasher.hex(of: new))
         fixture.stop()
     }
+
+    /// The job table on a 4 MiB tmpfs (root may mount one; when mounting is refused the test says so and
+    /// returns). The disk is filled while the daemon runs, files are dropped, and the ingest must pause (logged),
+    /// then resume once space returns, with every file done and the database intact.
+    @Test("the database's disk full: ingest pauses, nothing is lost or corrupted, work resumes when space returns")
+    func databaseDiskFull() throws {
+        let fixture = try DaemonFixture(settleMillis: 0)
+        let stateDirectory = fixture.directory + "/state"
+        try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
+        let (mounted, _, mountError) = try DaemonFixture.run("/bin/mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", stateDirectory],
+                                                              environment: [:])
+        guard mounted == 0 else {
+            print("[bad input: disk full] SKIPPED: cannot mount a tmpfs here (\(mountError.trimmingCharacters(in: .whitespacesAndNewlines)))")
+            return
+        }
+        defer { _ = try? DaemonFixture.run("/bin/umount", ["-l", stateDirectory], environment: [:]) }
+        try withExtendedLifetime(fixture) {
+            try fixture.start()
+            for index in 0..<5 { try fixture.drop("before-\(index).png", seed: UInt64(9000 + index)) }
+            #expect(fixture.waitForFinished(count: 5))
+            // Fill the disk.
+            let filler = stateDirectory + "/filler"
+            let fd = open(filler, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            let chunk = [UInt8](repeating: 0xAB, count: 16 * 1024)
+            var filled = 0
+            while true {
+                let wrote = chunk.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+                if wrote <= 0 { break }
+                filled += wrote
+            }
+            fsync(fd)
+            close(fd)
+            let count = 300
+            for index in 0..<count { try fixture.drop("full-\(index).png", seed: UInt64(9100 + index)) }
+            let paused = fixture.waitUntil(seconds: 30) { fixture.log.contains("ingest paused") }
+            let queuedWhileFull = fixture.counts().values.reduce(0, +)
+            unlink(filler)
+            let resumed = fixture.waitUntil(seconds: 30) { fixture.log.contains("ingest resumed") }
+            // Known bug (found by this test, not fixed yet): after space returns the watcher's ingest resumes,
+            // but workers' claims keep failing with SQLITE_FULL ("could not claim a job … database or disk is
+            // full") for at least 90 s; ~220 jobs stay queued. Suspected: the WAL is never reset while the disk
+            // is full and then grows into the freed space. Nothing is lost or corrupted (integrity_check ok).
+            let finished = fixture.waitForFinished(count: count + 5, seconds: 90)
+            let counts = fixture.counts()
+            let (_, check, _) = try DaemonFixture.run("/usr/bin/env", ["sqlite3", fixture.database, "PRAGMA integrity_check;"], environment: [:])
+            print("[bad input: disk full] filler=\(filled) bytes; ingest paused=\(paused) jobs while full=\(queuedWhileFull) " +
+                  "resumed=\(resumed) done=\(counts[.done] ?? 0)/\(count + 5) failed=\(counts[.failed] ?? 0) integrity=\(check.trimmingCharacters(in: .whitespacesAndNewlines))")
+            if counts[.done] != count + 5 {
+                print("[bad input: disk full] counts=\(counts) log tail:\n" + fixture.log.split(separator: "\n").filter {
+                    $0.contains("error") || $0.contains("warning") || $0.contains("notice") }.suffix(15).joined(separator: "\n"))
+            }
+            #expect(paused)
+            #expect(resumed)
+            #expect(check.contains("ok"))
+            #expect(counts[.failed] ?? 0 == 0)
+            withKnownIssue("claims keep failing with SQLITE_FULL after the disk has space again") {
+                #expect(finished)
+                #expect(counts[.done] == count + 5)
+                #expect(fixture.emulator.storedImages().count == count + 5)
+            }
+            #expect(Set(fixture.emulator.storedImages().map(\.sha256)).count == fixture.emulator.storedImages().count)
+            fixture.stop()
+        }
+    }
 }
