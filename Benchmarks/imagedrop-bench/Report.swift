@@ -47,7 +47,14 @@ struct Report: Codable {
     var machine: Machine
     var command: String
     var totalSeconds: Double = 0
+    /// /proc/loadavg before and after: the machine is shared, and other work skews the figures.
+    var loadAverageStart = Report.loadAverage()
+    var loadAverageEnd = ""
     var figures: [Figure] = []
+
+    static func loadAverage() -> String {
+        (Files.readText("/proc/loadavg") ?? "").split(separator: " ").prefix(3).joined(separator: " ")
+    }
 
     func write(to directory: String) throws -> String {
         Files.makeDirectory(directory)
@@ -66,6 +73,7 @@ struct Report: Codable {
     func markdown() -> String {
         var lines = [
             "imagedrop benchmark — \(date), \(machine.cpu), \(machine.cores) cores, \(machine.memoryGiB) GiB, Linux \(machine.kernel)",
+            "load average (1/5/15 min) before: \(loadAverageStart), after: \(loadAverageEnd)",
             "",
             "| figure | imagedrop | baseline (same run) | ratio | target | met | peak RSS | CPU s / 1k uploads |",
             "|---|---|---|---|---|---|---|---|",
