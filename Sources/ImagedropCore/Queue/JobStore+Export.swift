@@ -18,21 +18,22 @@ extension JobStore {
             case .ndjson: break
             }
             while try statement.step() {
-                let variants = statement.string(4).map(JSONText.decodeStringArray) ?? []
                 switch format {
                 case .csv:
+                    let variants = statement.string(4).map(JSONText.decodeStringArray) ?? []
                     let fields = [String(statement.int64(0)), statement.string(1) ?? "", statement.string(2) ?? "",
                                   statement.string(3) ?? "", statement.string(5) ?? "", statement.string(6) ?? "",
                                   statement.optionalInt(7).map(String.init) ?? "", variants.joined(separator: " ")]
                     write(fields.map(Self.csvField).joined(separator: ",") + "\n")
                 case .json, .ndjson:
-                    let object: [String: Any] = [
-                        "id": statement.int64(0), "path": statement.string(1) ?? "", "state": statement.string(2) ?? "",
-                        "image_id": statement.string(3) as Any? ?? NSNull(), "variants": variants,
-                        "sha256": statement.string(5) as Any? ?? NSNull(), "uploaded_at": statement.string(6) as Any? ?? NSNull(),
-                        "size": statement.optionalInt(7) as Any? ?? NSNull(),
-                    ]
-                    let line = JobRendering.json(object)
+                    // `variants` is a JSON array that imagedrop itself wrote: it is embedded as it is.
+                    let line = "{\"id\":\(statement.int64(0)),\"image_id\":\(JSONString.optional(statement.string(3))),"
+                        + "\"path\":\(JSONString.quoted(statement.string(1) ?? "")),"
+                        + "\"sha256\":\(JSONString.optional(statement.string(5))),"
+                        + "\"size\":\(statement.optionalInt(7).map(String.init) ?? "null"),"
+                        + "\"state\":\(JSONString.quoted(statement.string(2) ?? "")),"
+                        + "\"uploaded_at\":\(JSONString.optional(statement.string(6))),"
+                        + "\"variants\":\(statement.string(4) ?? "[]")}"
                     if format == .json { write((first ? "\n" : ",\n") + line) } else { write(line + "\n") }
                 }
                 first = false
