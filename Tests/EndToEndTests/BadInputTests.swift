@@ -321,10 +321,8 @@ struct BadInputTests {
             let queuedWhileFull = fixture.counts().values.reduce(0, +)
             unlink(filler)
             let resumed = fixture.waitUntil(seconds: 30) { fixture.log.contains("ingest resumed") }
-            // Known bug (found by this test, not fixed yet): after space returns the watcher's ingest resumes,
-            // but workers' claims keep failing with SQLITE_FULL ("could not claim a job … database or disk is
-            // full") for at least 90 s; ~220 jobs stay queued. Suspected: the WAL is never reset while the disk
-            // is full and then grows into the freed space. Nothing is lost or corrupted (integrity_check ok).
+            // This test found that claims kept failing with SQLITE_FULL after space returned: the WAL had grown
+            // to fill the disk and only a truncating checkpoint shrinks it (JobStore now runs one on SQLITE_FULL).
             let finished = fixture.waitForFinished(count: count + 5, seconds: 90)
             let counts = fixture.counts()
             let (_, check, _) = try DaemonFixture.run("/usr/bin/env", ["sqlite3", fixture.database, "PRAGMA integrity_check;"], environment: [:])
@@ -338,11 +336,9 @@ struct BadInputTests {
             #expect(resumed)
             #expect(check.contains("ok"))
             #expect(counts[.failed] ?? 0 == 0)
-            withKnownIssue("claims keep failing with SQLITE_FULL after the disk has space again") {
-                #expect(finished)
-                #expect(counts[.done] == count + 5)
-                #expect(fixture.emulator.storedImages().count == count + 5)
-            }
+            #expect(finished)
+            #expect(counts[.done] == count + 5)
+            #expect(fixture.emulator.storedImages().count == count + 5)
             #expect(Set(fixture.emulator.storedImages().map(\.sha256)).count == fixture.emulator.storedImages().count)
             fixture.stop()
         }

@@ -35,6 +35,11 @@ public final class Database {
             // safe here: a job whose `done` was lost is re-uploaded under the same content-hash id and the
             // API answers 409, so no image is duplicated; FULL would cost ~4× per claim (measured 230 vs 55 µs).
             try execute("PRAGMA synchronous=NORMAL")
+            // Checkpoint at ~1 MiB of WAL (default ~4 MiB) and truncate it back to 1 MiB afterwards: the WAL is
+            // what fills a small disk first, and a WAL that filled the disk cannot be checkpointed (the
+            // database file has no room to grow), so the daemon would stay stuck after space returned.
+            try execute("PRAGMA wal_autocheckpoint=256")
+            try execute("PRAGMA journal_size_limit=1048576")
         }
         try execute("PRAGMA foreign_keys=ON")
     }

@@ -25,7 +25,17 @@ public final class JobStore: Sendable {
     }
 
     func withDatabase<T>(_ body: (Database) throws -> T) throws -> T {
-        try lock.withLock { _ in try body(database) }
+        try lock.withLock { _ in
+            do {
+                return try body(database)
+            } catch let error as SQLiteError where error.isDiskFull {
+                // The WAL only shrinks when a checkpoint truncates it: without this, a WAL that grew until the
+                // disk filled keeps the disk full after space returns, and every write fails on. Best effort:
+                // the caller still sees the error and retries later.
+                try? database.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                throw error
+            }
+        }
     }
 
     static let columns = """
