@@ -1,3 +1,5 @@
+import ImagedropSupport
+
 /// A small JSON value with a parser and a compact writer.
 ///
 /// Foundation's JSONSerialization loses key order and number spelling; the emulator echoes user metadata back
@@ -81,23 +83,7 @@ enum JSONValue: Sendable, Equatable {
         }
     }
 
-    static func writeString(_ text: String, to out: inout String) {
-        out += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
-    }
+    static func writeString(_ text: String, to out: inout String) { JSONString.append(text, to: &out) }
 
     static func quoted(_ text: String) -> String {
         var out = ""

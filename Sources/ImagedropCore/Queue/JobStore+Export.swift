@@ -1,4 +1,5 @@
 import Foundation
+import ImagedropSupport
 
 /// `imagedrop export`: path → image id → variant URLs, streamed row by row so a million rows need the
 /// memory of one.
