@@ -105,14 +105,15 @@ final class ChildProcess {
 
     /// Runs to completion with stdout captured in a file; returns (status, stdout, wall seconds).
     static func run(_ executable: String, _ arguments: [String], environment: [String: String],
-                    scratch: String) throws -> (status: Int32, output: String, seconds: Double, usage: ResourceUsage?) {
+                    scratch: String) throws -> (status: Int32, output: String, seconds: Double, usage: ResourceUsage?, errors: String) {
         let outPath = scratch + "/capture-\(getpid())-\(Clock.monotonicNanos()).out"
-        defer { unlink(outPath) }
+        let errPath = outPath + ".err"
+        defer { unlink(outPath); unlink(errPath) }
         let start = Clock.monotonicSeconds()
         let child = try ChildProcess(executable, arguments, environment: environment, stdoutPath: outPath,
-                                     stderrPath: "/dev/null")
+                                     stderrPath: errPath)
         let status = child.wait()
         let seconds = Clock.monotonicSeconds() - start
-        return (status, Files.readText(outPath) ?? "", seconds, child.usage)
+        return (status, Files.readText(outPath) ?? "", seconds, child.usage, Files.readText(errPath) ?? "")
     }
 }

@@ -39,9 +39,15 @@ final class Emulator {
     private func admin(_ method: String, _ path: String, body: String? = nil) throws -> String {
         var arguments = ["-sS", "--fail", "-X", method, baseURL + path]
         if let body { arguments += ["-H", "content-type: application/json", "--data-binary", body] }
-        let result = try ChildProcess.run("/usr/bin/curl", arguments, environment: [:], scratch: scratch)
-        guard result.status == 0 else { throw SpawnError(description: "emulator admin \(method) \(path) failed") }
-        return result.output
+        var problem = ""
+        for attempt in 0..<3 {
+            if attempt > 0 { Clock.sleep(seconds: 0.5) }
+            let result = try ChildProcess.run("/usr/bin/curl", arguments, environment: [:], scratch: scratch)
+            if result.status == 0 { return result.output }
+            problem = "exit \(result.status): \(result.errors.trimmingCharacters(in: .whitespacesAndNewlines))"
+            if process.hasExited { problem += "; the emulator exited with \(process.exitStatus ?? -1)"; break }
+        }
+        throw SpawnError(description: "emulator admin \(method) \(path) failed (\(problem))")
     }
 
     func setFaults(_ json: String) throws { try admin("PUT", "/__emulator/faults", body: json) }

@@ -3,8 +3,8 @@ import ImagedropSupport
 
 /// Plain POSIX file helpers: the bench writes many files fast and must know exactly when each was closed.
 enum Files {
-    static func makeTemporaryDirectory(prefix: String) throws -> String {
-        var template = Array("/tmp/\(prefix)-XXXXXX".utf8CString)
+    static func makeTemporaryDirectory(prefix: String, parent: String = "/tmp") throws -> String {
+        var template = Array("\(parent)/\(prefix)-XXXXXX".utf8CString)
         guard let created = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
             throw SpawnError(description: "mkdtemp failed")
         }
@@ -52,7 +52,7 @@ enum Files {
     }
 
     static func removeTree(_ path: String) {
-        guard path.hasPrefix("/tmp/") else { return }
+        guard path.hasPrefix("/tmp/") || path.hasPrefix("/dev/shm/") else { return }
         _ = try? ChildProcess.run("/bin/rm", ["-rf", path], environment: [:], scratch: "/tmp")
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import ImagedropSupport
 
 /// Figure 4: how fast new files reach the queue — a 20,000-file burst, and close → upload start for files
@@ -18,7 +19,12 @@ extension Bench {
 
     func ingestBurst() throws -> Figure {
         let count = self.count(20_000, quick: 2_000)
-        let workspace = self.workspace("burst")
+        // The drop folder is on tmpfs when there is one: creating 20,000 files on this VM's disk takes from
+        // 0.5 to 5 s depending on writeback left by earlier work (measured with a plain Python loop and no
+        // daemon), which would measure the disk, not imagedrop. The job table stays on disk.
+        let shm = access("/dev/shm", W_OK) == 0 ? try Files.makeTemporaryDirectory(prefix: "imagedrop-bench-shm", parent: "/dev/shm") : nil
+        defer { if let shm { Files.removeTree(shm) } }
+        let workspace = Workspace(root: root, name: "burst", inboxRoot: shm)
         try emulator.reset()
         // The token is refused: the queue pauses after the first request and nothing drains, so what is
         // measured is the watcher and the table alone.
@@ -47,7 +53,7 @@ extension Bench {
             target: "≤ 2 s", met: seconds <= 2, peakRSSMiB: usage?.maxRSSMiB, cpuSecondsPer1000Uploads: nil)
         figure.details = ["create_seconds": written - start, "after_last_close_seconds": queued - written,
                           "inotify_overflows": Double(overflows), "daemon_cpu_seconds": usage?.cpuSeconds ?? .nan]
-        figure.notes.append("timed from the first file's creation to all \(count) jobs in the table; \(Report.format(queued - written)) s after the last close; inotify overflows (rescans): \(overflows)")
+        figure.notes.append("drop folder on \(shm == nil ? "disk" : "tmpfs"), job table on disk; timed from the first file's creation to all \(count) jobs in the table; \(Report.format(queued - written)) s after the last close; inotify overflows (rescans): \(overflows)")
         return figure
     }
 

@@ -3,14 +3,16 @@ import Foundation
 /// One scenario's temporary world: a drop folder, a database path, a config file and a daemon log.
 struct Workspace {
     let directory: String
-    var inbox: String { directory + "/inbox" }
+    let inbox: String
     var database: String { directory + "/state/jobs.sqlite3" }
     var configPath: String { directory + "/imagedrop.toml" }
     var logPath: String { directory + "/daemon.log" }
 
-    init(root: String, name: String) {
+    /// `inboxRoot`: put the drop folder elsewhere (tmpfs), keeping the database on the root's filesystem.
+    init(root: String, name: String, inboxRoot: String? = nil) {
         directory = root + "/" + name
-        Files.makeDirectory(directory + "/inbox")
+        inbox = (inboxRoot ?? directory) + "/inbox"
+        Files.makeDirectory(inbox)
         Files.makeDirectory(directory + "/state")
     }
 
