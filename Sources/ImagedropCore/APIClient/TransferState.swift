@@ -88,9 +88,13 @@ final class FileBodySource {
         }
     }
 
+    /// Only a no-op seek is allowed. libcurl rewinds a body to re-send it by itself when a kept-alive
+    /// connection turns out dead after the request went out ("connection died, retrying a fresh connect"):
+    /// that hidden second upload cannot be counted or checked first, and with Cloudflare-chosen ids it
+    /// stores the image twice (found by the id-mode test). Refusing the rewind makes curl report the
+    /// failure instead (CURLE_SEND_FAIL_REWIND), and the retry goes through the policy like any other.
     func seek(to newOffset: Int, origin: Int32) -> Int32 {
-        guard origin == SEEK_SET, newOffset >= 0, newOffset <= size else { return 2 }  // CURL_SEEKFUNC_CANTSEEK
-        offset = newOffset
+        guard origin == SEEK_SET, newOffset == offset else { return 2 }  // CURL_SEEKFUNC_CANTSEEK
         return 0
     }
 }

@@ -76,10 +76,23 @@ final class JobProcessor {
                 try finish(job, image: found, sha256: inspected.sha256, bytes: 0, countAttempt: false, config: config)
                 return
             }
-            if case .credentials(let reason, _) = reply.classification {
+            switch reply.classification {
+            case .success: break   // not stored yet: upload below
+            case .credentials(let reason, _):
                 pauseQueue(reason)
                 release(job, note: nil)
                 return
+            case .transient(let reason, let code, let retryAfter, let limited):
+                // Without an answer we cannot know whether the image exists: uploading now could store it twice.
+                try retry(job, reason: "looking for an earlier upload: \(reason)", code: code, retryAfter: retryAfter,
+                          rateLimited: limited, config: config)
+                return
+            case .permanent(let reason, let code):
+                try retry(job, reason: "looking for an earlier upload: \(reason)", code: code, retryAfter: nil,
+                          rateLimited: false, config: config)
+                return
+            case .alreadyExists:
+                break
             }
         }
 
@@ -133,6 +146,8 @@ final class JobProcessor {
             try confirmExisting(job, id: customID, inspected: inspected, token: token, config: config)
         case .transient(let reason, let code, let retryAfter, let limited):
             if changed {
+                logger.notice("file changed during upload; uploading its final version",
+                              metadata: ["job": "\(job.id)", "path": "\(job.path)", "reason": "\(reason)"])
                 try services.store.release(id: job.id, delayMillis: Int64(config.watch.settleMillis))
                 return
             }
