@@ -190,4 +190,31 @@ struct ControlCommandTests {
         #expect(fixture.counts()[.queued] == 1)
         #expect(fixture.counts()[.failed] == 0)
     }
+
+    @Test("control commands that write while the daemon runs do not lock the daemon out of its table")
+    func writersBesideTheDaemon() throws {
+        let fixture = try DaemonFixture(settleMillis: 0)
+        try fixture.drop("first.png", seed: 1)
+        try fixture.start()
+        #expect(fixture.waitForFinished(count: 1))
+        // Let the daemon run its periodic reads (status line, heartbeat) so its connection is in the state a
+        // long-running daemon is in when an operator runs a command.
+        let firstBeat = try fixture.store().daemonRecord().heartbeatAt
+        #expect(fixture.waitUntil(seconds: 15) { (try? fixture.store().daemonRecord().heartbeatAt) != firstBeat })
+        let backlog = fixture.directory + "/backlog"
+        try FileManager.default.createDirectory(atPath: backlog, withIntermediateDirectories: true)
+        for index in 0..<5 {
+            FileManager.default.createFile(atPath: backlog + "/b\(index).png",
+                                           contents: Data(SampleImages.png(width: 4, height: 4, seed: UInt64(600 + index))))
+        }
+        let (status, _, error) = try fixture.runCommand(["enqueue", "--config", fixture.configPath, backlog])
+        #expect(status == 0, "\(error)")
+        let (retried, _, _) = try fixture.runCommand(["retry", "--config", fixture.configPath, "--all-failed"])
+        #expect(retried == 0)
+        try fixture.drop("after.png", seed: 2)
+        #expect(fixture.waitForFinished(count: 7, seconds: 30))
+        #expect(fixture.counts()[.done] == 7)
+        #expect(!fixture.log.contains("database is locked"), "\(fixture.log)")
+        fixture.stop()
+    }
 }

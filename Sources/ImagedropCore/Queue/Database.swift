@@ -99,6 +99,18 @@ public final class Database {
         }
     }
 
+    /// Resets every statement left mid-result (a `SELECT` read for its first row only). An active statement
+    /// keeps a read transaction open on an old snapshot: the next write would then fail with
+    /// SQLITE_BUSY_SNAPSHOT as soon as another process (`imagedrop enqueue`) had written, and checkpoints
+    /// could not complete. JobStore calls this after every use of the connection.
+    func resetActiveStatements() {
+        var statement = sqlite3_next_stmt(handle, nil)
+        while let current = statement {
+            if sqlite3_stmt_busy(current) != 0 { sqlite3_reset(current) }
+            statement = sqlite3_next_stmt(handle, current)
+        }
+    }
+
     public var changes: Int { Int(sqlite3_changes(handle)) }
     public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
     var lastMessage: String { String(cString: sqlite3_errmsg(handle)) }

@@ -26,6 +26,7 @@ public final class JobStore: Sendable {
 
     func withDatabase<T>(_ body: (Database) throws -> T) throws -> T {
         try lock.withLock { _ in
+            defer { database.resetActiveStatements() }
             do {
                 return try body(database)
             } catch let error as SQLiteError where error.isDiskFull {
