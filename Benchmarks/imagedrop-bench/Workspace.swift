@@ -24,6 +24,8 @@ struct Workspace {
         var shutdownGraceSeconds = 5
         var pauseProbeSeconds = 30
         var database: String?
+        /// Writes the daemon's Prometheus textfile here (read back for its request-duration histogram).
+        var metricsTextfile: String?
     }
 
     func writeConfig(emulator: Emulator, _ settings: Settings) throws {
@@ -54,6 +56,7 @@ struct Workspace {
             shutdown_grace_s = \(settings.shutdownGraceSeconds)
             pause_probe_s = \(settings.pauseProbeSeconds)
 
+            \(settings.metricsTextfile.map { "[metrics]\ntextfile = \"\($0)\"\ninterval_s = 1\n" } ?? "")
             [log]
             level = "info"
             format = "text"
