@@ -62,9 +62,9 @@ struct ConfigErrorTests {
         #expect(error.contains("/nonexistent/imagedrop.toml"))
     }
 
-    @Test("the parser rejects user metadata that leaves no room for imagedrop's keys")
+    @Test("the parser rejects user metadata over 1024 bytes")
     func metadataTooLarge() throws {
-        let big = String(repeating: "x", count: 900)
+        let big = String(repeating: "x", count: 1100)
         let text = "[cloudflare]\naccount_id = \"\(Self.account)\"\n[watch]\npaths = [\"/tmp\"]\n[images]\nmetadata = { note = \"\(big)\" }"
         #expect(throws: ConfigError.self) { try ConfigLoader.parse(text, path: "t.toml") }
     }

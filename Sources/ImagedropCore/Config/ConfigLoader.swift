@@ -68,8 +68,8 @@ public enum ConfigLoader {
             throw images.error("creator", "must be at most 1024 bytes")
         }
         if let metadata = try images.inlineJSON("metadata") {
-            guard metadata.utf8.count <= ImageMetadata.limit - ImageMetadata.reserved else {
-                throw images.error("metadata", "is \(metadata.utf8.count) bytes as JSON; at most \(ImageMetadata.limit - ImageMetadata.reserved) leave room for what imagedrop adds (limit 1024)")
+            guard metadata.utf8.count <= ImageMetadata.limit else {
+                throw images.error("metadata", "is \(metadata.utf8.count) bytes as JSON: over Cloudflare's 1024-byte limit")
             }
             config.images.metadataJSON = metadata
         }

@@ -25,6 +25,8 @@ public struct Job: Sendable, Equatable {
     public var updatedAt: String
     public var uploadedAt: String?
     public var afterAction: String?
+    /// Upload requests that may have reached the API, including ones cut short (see Schema v2).
+    public var sends: Int = 0
 }
 
 /// What the watcher or `enqueue` saw of a file: enough to tell one version from the next.

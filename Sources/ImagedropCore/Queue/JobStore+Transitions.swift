@@ -39,19 +39,39 @@ extension JobStore {
         }
     }
 
+    /// The file version a result is for. A transition that names one only applies while the row still
+    /// tracks that version: if the watcher saw a newer one meanwhile, the caller must queue the job again.
+    public struct Version: Sendable, Equatable {
+        public var size: Int
+        public var mtimeNanos: Int64
+        public init(size: Int, mtimeNanos: Int64) {
+            self.size = size
+            self.mtimeNanos = mtimeNanos
+        }
+    }
+
+    /// Returns false, changing nothing, when the row no longer tracks `version`.
+    @discardableResult
     public func markDone(
-        id: Int64, imageID: String, variants: [String], sha256: String?, countAttempt: Bool, afterAction: String?
-    ) throws {
+        id: Int64, imageID: String, variants: [String], sha256: String?, countAttempt: Bool, afterAction: String?,
+        version: Version? = nil
+    ) throws -> Bool {
         let now = Timestamp.nowISO8601()
-        try execute("""
+        return try executeCountingChanges("""
             UPDATE jobs SET state = 'done', image_id = ?2, variants = ?3, sha256 = COALESCE(?4, sha256),
                    attempts = attempts + ?5, last_error = NULL, last_code = NULL, lease_until = NULL,
                    uploaded_at = ?6, updated_at = ?6, after_action = ?7
-            WHERE id = ?1
+            WHERE id = ?1 AND (?8 IS NULL OR (size = ?8 AND mtime_ns = ?9))
             """) { statement in
             statement.bind(1, id).bind(2, imageID).bind(3, JSONText.encodeStringArray(variants)).bind(4, sha256)
                 .bind(5, countAttempt ? 1 : 0).bind(6, now).bind(7, afterAction)
-        }
+                .bind(8, version?.size).bind(9, version?.mtimeNanos)
+        } > 0
+    }
+
+    /// Counts an upload that may reach the API, committed before it is sent.
+    public func recordSend(id: Int64) throws {
+        try execute("UPDATE jobs SET sends = sends + 1 WHERE id = ?1") { statement in statement.bind(1, id) }
     }
 
     public func markRetrying(id: Int64, error: String, code: Int?, nextAttemptAtMillis: Int64, countAttempt: Bool) throws {
@@ -65,15 +85,20 @@ extension JobStore {
         }
     }
 
-    public func markFailed(id: Int64, error: String, code: Int?, sha256: String?, countAttempt: Bool, afterAction: String?) throws {
-        try execute("""
+    /// Returns false, changing nothing, when the row no longer tracks `version`.
+    @discardableResult
+    public func markFailed(
+        id: Int64, error: String, code: Int?, sha256: String?, countAttempt: Bool, afterAction: String?,
+        version: Version? = nil
+    ) throws -> Bool {
+        try executeCountingChanges("""
             UPDATE jobs SET state = 'failed', last_error = ?2, last_code = ?3, sha256 = COALESCE(?4, sha256),
                    attempts = attempts + ?5, lease_until = NULL, updated_at = ?6, after_action = ?7
-            WHERE id = ?1
+            WHERE id = ?1 AND (?8 IS NULL OR (size = ?8 AND mtime_ns = ?9))
             """) { statement in
             statement.bind(1, id).bind(2, error).bind(3, code).bind(4, sha256).bind(5, countAttempt ? 1 : 0)
-                .bind(6, Timestamp.nowISO8601()).bind(7, afterAction)
-        }
+                .bind(6, Timestamp.nowISO8601()).bind(7, afterAction).bind(8, version?.size).bind(9, version?.mtimeNanos)
+        } > 0
     }
 
     /// Puts an `uploading` job back in the queue without counting an attempt: the daemon is stopping, the
@@ -96,19 +121,34 @@ extension JobStore {
         }
     }
 
-    /// Jobs left `uploading` by a daemon that died. Only called while holding the daemon lock, so no live
-    /// worker can own them; with `expiredOnly` it returns just those whose lease ran out.
+    /// Jobs left `uploading` by a daemon that died, or whose worker could not record their result (disk full).
+    /// `expiredOnly` takes just those whose lease ran out, skipping `inFlight` (jobs a live worker still holds,
+    /// however long it has been waiting on the rate limit).
     @discardableResult
-    public func recoverLeases(expiredOnly: Bool) throws -> Int {
+    public func recoverLeases(expiredOnly: Bool, inFlight: Set<Int64> = []) throws -> Int {
         let now = Timestamp.nowMillis()
         return try withDatabase { db in
-            let statement = try db.cached("""
-                UPDATE jobs SET state = 'queued', lease_until = NULL, next_attempt_at = ?1, updated_at = ?2
-                WHERE state = 'uploading' AND (?3 = 0 OR lease_until < ?1)
-                """)
-            statement.bind(1, now).bind(2, Timestamp.iso8601(millis: now)).bind(3, expiredOnly ? 1 : 0)
-            try statement.run()
-            return db.changes
+            try db.transaction {
+                let expired = try db.cached("""
+                    SELECT id FROM jobs WHERE state = 'uploading' AND (?2 = 0 OR lease_until < ?1)
+                    """)
+                expired.bind(1, now).bind(2, expiredOnly ? 1 : 0)
+                var ids: [Int64] = []
+                while try expired.step() {
+                    let id = expired.int64(0)
+                    if !inFlight.contains(id) { ids.append(id) }
+                }
+                let update = try db.cached("""
+                    UPDATE jobs SET state = 'queued', lease_until = NULL, next_attempt_at = ?2, updated_at = ?3
+                    WHERE id = ?1 AND state = 'uploading'
+                    """)
+                for id in ids {
+                    update.reset()
+                    update.bind(1, id).bind(2, now).bind(3, Timestamp.iso8601(millis: now))
+                    try update.run()
+                }
+                return ids.count
+            }
         }
     }
 
@@ -172,6 +212,15 @@ extension JobStore {
         try withDatabase { db in
             let statement = try db.prepare("DELETE FROM jobs WHERE state = 'done' AND uploaded_at < ?1 AND after_action IS NULL")
             statement.bind(1, cutoff)
+            try statement.run()
+            return db.changes
+        }
+    }
+
+    func executeCountingChanges(_ sql: String, bind: (Statement) -> Void) throws -> Int {
+        try withDatabase { db in
+            let statement = try db.cached(sql)
+            bind(statement)
             try statement.run()
             return db.changes
         }

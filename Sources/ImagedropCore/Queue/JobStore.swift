@@ -41,7 +41,7 @@ public final class JobStore: Sendable {
 
     static let columns = """
         id, path, path_raw, path_key, root_key, state, attempts, last_error, last_code, image_id, variants, size,
-        mtime_ns, sha256, job_key, next_attempt_at, created_at, updated_at, uploaded_at, after_action
+        mtime_ns, sha256, job_key, next_attempt_at, created_at, updated_at, uploaded_at, after_action, sends
         """
 
     static func job(from row: Statement) -> Job {
@@ -64,7 +64,8 @@ public final class JobStore: Sendable {
             createdAt: row.string(16) ?? "",
             updatedAt: row.string(17) ?? "",
             uploadedAt: row.string(18),
-            afterAction: row.string(19)
+            afterAction: row.string(19),
+            sends: row.int(20)
         )
     }
 

@@ -67,6 +67,12 @@ enum Schema {
         );
         INSERT INTO daemon(id) VALUES (1);
         """,
+        // v2: uploads that may have reached the API (committed before each send). With Cloudflare-chosen ids
+        // this, not `attempts` (which `retry` resets and aborted sends do not count), says whether an earlier
+        // upload must be looked for before sending again.
+        """
+        ALTER TABLE jobs ADD COLUMN sends INTEGER NOT NULL DEFAULT 0;
+        """,
     ]
 
     static var currentVersion: Int { migrations.count }

@@ -5,10 +5,9 @@ import Foundation
 /// 1024-byte limit. `source_path` is shortened (keeping its end, which names the file) when it would not fit.
 public enum ImageMetadata {
     public static let limit = 1024
-    /// Bytes kept free for imagedrop's own keys; user metadata larger than `limit - reserved` is a config error.
-    public static let reserved = 256
 
-    public static func build(userJSON: String?, sha256: String, sourcePath: String, jobKey: String?) -> String {
+    /// Nil when even without `source_path` the JSON would exceed the limit (user metadata close to 1024 bytes).
+    public static func build(userJSON: String?, sha256: String, sourcePath: String, jobKey: String?) -> String? {
         var object: [String: Any] = [:]
         if let userJSON, let user = try? JSONSerialization.jsonObject(with: Data(userJSON.utf8)) as? [String: Any] {
             object = user
@@ -18,6 +17,11 @@ public enum ImageMetadata {
         object["source_path"] = ""
         let withoutPath = encode(object)
         let room = limit - withoutPath.utf8.count
+        if room < 0 {
+            object.removeValue(forKey: "source_path")
+            let minimal = encode(object)
+            return minimal.utf8.count <= limit ? minimal : nil
+        }
         object["source_path"] = shorten(sourcePath, toEscapedBytes: room)
         return encode(object)
     }

@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 
 /// Everything a worker shares with the rest of the daemon. All members are thread-safe.
 public struct UploadServices: Sendable {
@@ -12,6 +13,7 @@ public struct UploadServices: Sendable {
     public var metrics: PipelineMetrics
     public var batchTokens: BatchTokens
     public var workSignal: WorkSignal
+    public var inFlight: InFlightJobs
     public var logger: Logger
 
     public init(store: JobStore, config: SharedConfig, tokens: TokenProvider, logger: Logger) {
@@ -27,6 +29,7 @@ public struct UploadServices: Sendable {
         self.metrics = PipelineMetrics()
         self.batchTokens = BatchTokens()
         self.workSignal = WorkSignal()
+        self.inFlight = InFlightJobs()
         self.logger = logger
     }
 
@@ -40,4 +43,14 @@ public struct UploadServices: Sendable {
         return ImagesClient(endpoint: endpoint(config), limiter: limiter,
                             shouldStop: { shutdown.isStopping }, shouldAbort: { shutdown.isAborting })
     }
+}
+
+/// Jobs a live worker holds right now: the lease sweep never takes these back, however long their worker
+/// waits on the rate limit (a 429 can block the pool for five minutes, longer than a lease).
+public final class InFlightJobs: Sendable {
+    private let ids = Mutex<Set<Int64>>([])
+    public init() {}
+    func insert(_ id: Int64) { ids.withLock { _ = $0.insert(id) } }
+    func remove(_ id: Int64) { ids.withLock { _ = $0.remove(id) } }
+    var snapshot: Set<Int64> { ids.withLock { $0 } }
 }

@@ -98,7 +98,8 @@ public final class UploadWorkerPool: Sendable {
             let config = services.config.current
             if Timestamp.monotonicNanos() - lastSweep > 30_000_000_000 {
                 lastSweep = Timestamp.monotonicNanos()
-                if let recovered = try? services.store.recoverLeases(expiredOnly: true), recovered > 0 {
+                if let recovered = try? services.store.recoverLeases(expiredOnly: true, inFlight: services.inFlight.snapshot),
+                   recovered > 0 {
                     services.logger.warning("jobs with expired leases queued again", metadata: ["count": "\(recovered)"])
                     services.workSignal.notifyAll()
                 }

@@ -1,0 +1,92 @@
+import ImagedropSupport
+import Logging
+
+/// Writing an attempt's outcome back: done, failed, retrying, or back in the queue.
+extension JobProcessor {
+    func finish(_ attempt: Attempt, image: ImageRecord, countAttempt: Bool) throws {
+        let job = attempt.job
+        let action = AfterUploadActions.pendingAction(success: true, config: attempt.config)
+        let recorded = try services.store.markDone(
+            id: job.id, imageID: image.id, variants: image.variants ?? [], sha256: attempt.file.sha256,
+            countAttempt: countAttempt, afterAction: action, version: attempt.version)
+        guard recorded else {
+            // The watcher saw a newer version while this one was uploading: that version goes next.
+            requeueChanged(attempt)
+            return
+        }
+        logger.info("uploaded", metadata: [
+            "job": "\(job.id)", "path": "\(job.path)", "status": "done", "image": "\(image.id)",
+            "attempt": "\(job.attempts + (countAttempt ? 1 : 0))",
+        ])
+        if action != nil, let done = try services.store.job(id: job.id) { afterActions.run(done, config: attempt.config) }
+    }
+
+    func fail(_ job: Job, reason: String, code: Int?, sha256: String?, countAttempt: Bool, config: Config,
+              version: JobStore.Version?) throws {
+        let action = AfterUploadActions.pendingAction(success: false, config: config)
+        let recorded = try services.store.markFailed(id: job.id, error: reason, code: code, sha256: sha256,
+                                                     countAttempt: countAttempt, afterAction: action, version: version)
+        guard recorded else {
+            try services.store.release(id: job.id, delayMillis: Int64(config.watch.settleMillis))
+            return
+        }
+        services.metrics.recordFailure(code: code)
+        var metadata: Logger.Metadata = ["job": "\(job.id)", "path": "\(job.path)", "status": "failed", "reason": "\(reason)"]
+        if let code { metadata["cf_code"] = "\(code)" }
+        logger.warning("upload failed", metadata: metadata)
+        if action != nil, let failed = try services.store.job(id: job.id) { afterActions.run(failed, config: config) }
+    }
+
+    /// A transient failure: `retrying` after the policy's delay, or `failed` once `max_attempts` requests
+    /// were made. A 429 makes the whole pool wait, not just this worker: the budget is the account's.
+    func retry(_ attempt: Attempt, reason: String, code: Int?, retryAfter: Int64?, rateLimited: Bool,
+               countAttempt: Bool = true) throws {
+        let job = attempt.job
+        let policy = RetryPolicy(config: attempt.config.upload)
+        let attemptsMade = job.attempts + (countAttempt ? 1 : 0)
+        if rateLimited { services.limiter.block(forMillis: retryAfter ?? policy.maxMillis) }
+        if countAttempt, policy.isExhausted(attemptsMade: attemptsMade) {
+            try fail(job, reason: "gave up after \(attemptsMade) attempts: \(reason)", code: code, sha256: nil,
+                     countAttempt: true, config: attempt.config, version: attempt.version)
+            return
+        }
+        services.metrics.recordRetry(rateLimited: rateLimited)
+        let delay = policy.delayMillis(attemptsMade: max(attemptsMade, 1), retryAfterMillis: retryAfter,
+                                       rateLimited: rateLimited)
+        try services.store.markRetrying(id: job.id, error: reason, code: code,
+                                        nextAttemptAtMillis: Timestamp.nowMillis() + delay, countAttempt: countAttempt)
+        var metadata: Logger.Metadata = ["job": "\(job.id)", "path": "\(job.path)", "status": "retrying",
+                                         "attempt": "\(attemptsMade)", "delay_ms": "\(delay)", "reason": "\(reason)"]
+        if let code { metadata["cf_code"] = "\(code)" }
+        logger.notice("upload will be retried", metadata: metadata)
+    }
+
+    /// The file changed under this attempt: queue the job again (no attempt counted) for its final version.
+    func requeueChanged(_ attempt: Attempt) {
+        logger.notice("file changed during upload; uploading its final version",
+                      metadata: ["job": "\(attempt.job.id)", "path": "\(attempt.job.path)"])
+        do {
+            try services.store.release(id: attempt.job.id, delayMillis: Int64(attempt.config.watch.settleMillis))
+        } catch {
+            logger.error("could not release job", metadata: ["job": "\(attempt.job.id)", "error": "\(error)"])
+        }
+    }
+
+    func release(_ job: Job) {
+        do { try services.store.release(id: job.id) } catch {
+            logger.error("could not release job", metadata: ["job": "\(job.id)", "error": "\(error)"])
+        }
+    }
+
+    func pauseQueue(_ reason: String) {
+        let text = "token refused: \(reason)"
+        if services.pause.pause(text) {
+            logger.error("queue paused", metadata: ["reason": "\(text)"])
+            try? services.store.recordPause(text)
+        }
+    }
+
+    func record(_ reply: ImagesClient.Reply) {
+        if let response = reply.response { services.metrics.recordRequest(seconds: response.totalSeconds) }
+    }
+}
