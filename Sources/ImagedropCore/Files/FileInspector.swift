@@ -71,6 +71,12 @@ public enum FileInspector {
             close(fd)
             return .changing
         }
+        // Checked on what was opened, after opening: a folder on the way swapped for a symlink (by anyone who
+        // may write to the drop folder) cannot make the daemon publish a file from outside the watched tree.
+        if let root, !followSymlinksOutside, !opened.isReachable(inside: root, through: path) {
+            close(fd)
+            return .rejected("symlink leads out of the watched tree (the path resolves outside \(root.display))")
+        }
 
         let hasher = SHA256Hasher()
         var head: [UInt8] = []
@@ -121,5 +127,14 @@ public enum FileInspector {
         case ELOOP: return "too many levels of symlinks"
         default: return "cannot open the file: \(error.message)"
         }
+    }
+}
+
+extension FileStatus {
+    /// True when `path` resolves (symlinks followed) to a place inside `root` that holds this very inode.
+    func isReachable(inside root: RawPath, through path: RawPath) -> Bool {
+        guard let real = path.realPath, real.isInside(root.realPath ?? root),
+              case .success(let there) = FileStatus.of(real) else { return false }
+        return there.inode == inode && there.device == device
     }
 }

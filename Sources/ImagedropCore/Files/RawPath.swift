@@ -8,8 +8,9 @@ public struct RawPath: Hashable, Sendable, Comparable, CustomStringConvertible {
     public init(bytes: [UInt8]) { self.bytes = bytes }
     public init(_ string: String) { self.bytes = Array(string.utf8) }
 
-    /// Valid UTF-8 text, each byte that is not part of valid UTF-8 shown as U+FFFD.
-    public var display: String { String(decoding: bytes, as: UTF8.self) }
+    /// Valid UTF-8 text, each byte that is not part of valid UTF-8 shown as U+FFFD (one per byte, as DESIGN
+    /// asks; Swift's own decoding would fold a run of bad bytes into one).
+    public var display: String { UTF8Repair.replacingEachInvalidByte(bytes) }
     public var description: String { display }
 
     public var isValidUTF8: Bool { Array(display.utf8) == bytes }

@@ -161,6 +161,9 @@ public final class Watcher: Sendable {
                 if let directory = state.directories.removeValue(forKey: event.watch) {
                     state.watches.removeValue(forKey: directory.path)
                     if roots.contains(directory.path) {
+                        // Its subfolders' watches would keep reporting under the old paths: drop them all,
+                        // and watch the tree afresh when the root comes back.
+                        forgetTree(directory.path, state: &state)
                         logger.warning("watched folder disappeared; waiting for it to return", metadata: ["path": "\(directory.path)"])
                         state.missingRoots.insert(directory.path)
                     }
@@ -259,7 +262,10 @@ public final class Watcher: Sendable {
     private func addTree(_ directory: RawPath, root: RawPath, state: inout WatcherState, settings: Settings, scanFiles: Bool) throws {
         let wd: Int32
         do {
-            wd = try state.inotify.addWatch(directory, mask: Self.directoryMask)
+            // A watch root may itself be a symlink to the real folder (DESIGN only refuses missing paths and
+            // non-directories); below the root, symlinked folders are not followed (no loops, no escapes).
+            let mask = directory == root ? Self.directoryMask & ~UInt32(IN_DONT_FOLLOW) : Self.directoryMask
+            wd = try state.inotify.addWatch(directory, mask: mask)
         } catch let error as SystemError {
             if error.errno == ENOSPC {
                 logger.error("inotify watch limit reached; raise fs.inotify.max_user_watches (sysctl) — relying on rescans",

@@ -1,0 +1,54 @@
+import Foundation
+import Glibc
+@testable import ImagedropCore
+import ImagedropSupport
+import Testing
+
+/// Pre-flight on real files in a temp folder: what is accepted, and why the rest is refused.
+@Suite("Pre-flight")
+final class FileInspectorTests {
+    let directory: String
+
+    init() throws {
+        directory = NSTemporaryDirectory() + "imagedrop-inspect-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory + "/inbox", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: directory + "/outside", withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: directory) }
+
+    func reason(_ path: String, follow: Bool = false) -> String? {
+        if case .rejected(let reason) = FileInspector.inspect(path: RawPath(path), root: RawPath(directory + "/inbox"),
+                                                              followSymlinksOutside: follow) { return reason }
+        return nil
+    }
+
+    @Test("a valid image is opened, hashed and probed")
+    func accepted() throws {
+        let bytes = SampleImages.png(width: 10, height: 7, seed: 1)
+        FileManager.default.createFile(atPath: directory + "/inbox/a.png", contents: Data(bytes))
+        guard case .ready(let file) = FileInspector.inspect(path: RawPath(directory + "/inbox/a.png"),
+                                                            root: RawPath(directory + "/inbox"), followSymlinksOutside: false)
+        else { Issue.record("not ready"); return }
+        #expect(file.sha256 == SHA256Hasher.hex(of: bytes))
+        #expect(file.info.width == 10 && file.info.height == 7)
+        #expect(file.status.size == bytes.count)
+    }
+
+    @Test("a folder on the way swapped for a symlink to outside the tree is refused")
+    func parentSymlinkOutside() throws {
+        FileManager.default.createFile(atPath: directory + "/outside/secret.png",
+                                       contents: Data(SampleImages.png(width: 4, height: 4, seed: 2)))
+        try FileManager.default.createSymbolicLink(atPath: directory + "/inbox/sub", withDestinationPath: directory + "/outside")
+        #expect(reason(directory + "/inbox/sub/secret.png")?.contains("symlink leads out of the watched tree") == true)
+        #expect(reason(directory + "/inbox/sub/secret.png", follow: true) == nil)
+    }
+
+    @Test("a symlink inside the tree to a file inside the tree is fine")
+    func symlinkInside() throws {
+        FileManager.default.createFile(atPath: directory + "/inbox/real.png",
+                                       contents: Data(SampleImages.png(width: 4, height: 4, seed: 3)))
+        try FileManager.default.createSymbolicLink(atPath: directory + "/inbox/link.png", withDestinationPath: directory + "/inbox/real.png")
+        #expect(reason(directory + "/inbox/link.png") == nil)
+    }
+}
