@@ -75,4 +75,26 @@ struct AfterUploadTests {
         #expect(fixture.emulator.storedImages().isEmpty, "a done job is not uploaded again")
         fixture.stop()
     }
+
+    @Test("a file rewritten after its upload is not deleted by the owed action: it is a new version with its own job")
+    func rewrittenFileIsNotDeleted() throws {
+        let fixture = try fixture("on_success = \"delete\"\n")
+        let path = try fixture.drop("keep-me.png", seed: 4)
+        let store = try JobStore.openForWriting(path: fixture.database)
+        let status = try FileStatus.of(RawPath(path)).get()
+        let results = try store.enqueue([FileCandidate(path: RawPath(path), root: RawPath(fixture.inbox), size: status.size,
+                                                       mtimeNanos: status.mtimeNanos)])
+        guard case .inserted(let id) = results.first else { Issue.record("not inserted"); return }
+        _ = try store.claim(leaseMillis: 60_000)
+        try store.markDone(id: id, imageID: "x", variants: [], sha256: nil, countAttempt: true, afterAction: "success")
+        // Rewritten before the daemon (re)starts and replays the delete.
+        let newer = SampleImages.png(width: 9, height: 9, seed: 44)
+        FileManager.default.createFile(atPath: path, contents: Data(newer))
+        try fixture.start()
+        #expect(fixture.waitForFinished(count: 2))
+        #expect(fixture.waitUntil(seconds: 10) { !FileManager.default.fileExists(atPath: path) },
+                "the new version is uploaded by its own job, then deleted")
+        #expect(fixture.emulator.storedImages().map(\.sha256) == [SHA256Hasher.hex(of: newer)])
+        fixture.stop()
+    }
 }

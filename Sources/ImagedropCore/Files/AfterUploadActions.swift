@@ -46,7 +46,22 @@ public struct AfterUploadActions: Sendable {
         }
     }
 
+    struct LeftInPlace: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// Delete and move act only on the version the job is about: a file rewritten since (or replayed long
+    /// after a crash) is a new version that has not been uploaded, and must not be deleted or moved away.
+    private func checkSameVersion(_ job: Job) throws -> FileStatus? {
+        guard case .success(let now) = FileStatus.of(job.path, followSymlinks: false) else { return nil }
+        if let size = job.size, let mtime = job.mtimeNanos, now.isRegular, now.size != size || now.mtimeNanos != mtime {
+            throw LeftInPlace(description: "file changed after it was uploaded; left in place for its own job")
+        }
+        return now
+    }
+
     private func succeed(_ job: Job, config: Config) throws {
+        guard try checkSameVersion(job) != nil else { return }   // gone already (or moved before a crash)
         var finalPath = job.path
         switch config.afterUpload.onSuccess {
         case .keep: break
@@ -65,6 +80,7 @@ public struct AfterUploadActions: Sendable {
 
     private func failFile(_ job: Job, config: Config) throws {
         guard config.afterUpload.onFailure == .move, let failedDir = config.afterUpload.failedDir else { return }
+        guard try checkSameVersion(job) != nil else { return }   // vanished: nothing to move
         let target = destination(for: job, in: RawPath(failedDir))
         try move(job.path, to: target)
         let report: [String: Any] = [
@@ -107,14 +123,12 @@ public struct AfterUploadActions: Sendable {
         let error = SystemError(call: "rename")
         if error.errno == ENOENT, case .success = FileStatus.of(target) { return }   // moved before a crash: done
         guard error.errno == EXDEV else { throw error }
-        // Another filesystem: copy to a temporary name, rename into place, then remove the original.
-        let data = try source.withCString { pointer -> [UInt8] in
-            guard let contents = FileManager.default.contents(atPath: String(cString: pointer)) else {
-                throw SystemError(call: "read", errno: ENOENT)
-            }
-            return Array(contents)
+        // Another filesystem: stream a copy to a temporary name, rename it into place, then remove the
+        // original. Only regular files: a FIFO or device is never opened (it could block forever).
+        guard case .success(let status) = FileStatus.of(source, followSymlinks: false), status.isRegular else {
+            throw LeftInPlace(description: "not a regular file; cannot be moved to another filesystem, left in place")
         }
-        try AtomicFile.write(data, to: target)
+        try AtomicFile.copy(source, to: target)
         try removeIfPresent(source)
     }
 }
@@ -140,6 +154,35 @@ enum AtomicFile {
         fsync(fd)
         close(fd)
         let rc = temporary.withCString { from in path.withCString { to in rename(from, to) } }
+        if rc != 0 { throw SystemError(call: "rename") }
+    }
+
+    /// Streams `source` into `target` (64 KiB at a time), complete or not at all.
+    static func copy(_ source: RawPath, to target: RawPath) throws {
+        try makeDirectories(target.parent)
+        let input = source.withCString { open($0, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC) }
+        guard input >= 0 else { throw SystemError(call: "open") }
+        defer { close(input) }
+        let temporary = RawPath(bytes: target.bytes + Array(".imagedrop-tmp-\(getpid())".utf8))
+        let output = temporary.withCString { open($0, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) }
+        guard output >= 0 else { throw SystemError(call: "open") }
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let got = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
+            if got < 0, errno == EINTR { continue }
+            if got < 0 { let error = SystemError(call: "read"); close(output); throw error }
+            if got == 0 { break }
+            var written = 0
+            while written < got {
+                let n = buffer.withUnsafeBytes { Glibc.write(output, $0.baseAddress! + written, got - written) }
+                if n < 0, errno == EINTR { continue }
+                if n < 0 { let error = SystemError(call: "write"); close(output); throw error }
+                written += n
+            }
+        }
+        fsync(output)
+        close(output)
+        let rc = temporary.withCString { from in target.withCString { to in rename(from, to) } }
         if rc != 0 { throw SystemError(call: "rename") }
     }
 
