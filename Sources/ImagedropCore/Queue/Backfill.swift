@@ -49,7 +49,12 @@ public struct Backfill {
             if batch.count >= 1000 { try flush() }
         }
         func walk(_ directory: RawPath) throws {
-            guard let entries = try? DirectoryListing.entries(of: directory) else { return }
+            let entries: [DirectoryListing.Entry]
+            do {
+                entries = try DirectoryListing.entries(of: directory)
+            } catch let error as SystemError {
+                throw MissingPath(path: directory.display, reason: "cannot be read (\(error.message))")
+            }
             for entry in entries {
                 let path = directory.appending(entry.name)
                 guard case .success(let status) = FileStatus.of(path, followSymlinks: false) else { continue }
@@ -61,7 +66,9 @@ public struct Backfill {
             }
         }
         for path in paths {
-            guard case .success(let status) = FileStatus.of(path, followSymlinks: false) else { continue }
+            guard case .success(let status) = FileStatus.of(path, followSymlinks: false) else {
+                throw MissingPath(path: path.display, reason: "vanished")
+            }
             if status.isDirectory { try walk(path) } else { try add(path, status) }
         }
         try flush()

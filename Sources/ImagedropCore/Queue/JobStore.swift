@@ -11,8 +11,15 @@ public final class JobStore: Sendable {
     public let path: String
 
     public init(path: String, readOnly: Bool = false) throws {
-        let database = try Database(path: path, readOnly: readOnly, create: !readOnly)
-        if !readOnly { try Schema.migrate(database) }
+        var database = try Database(path: path, readOnly: readOnly, create: !readOnly)
+        if !readOnly {
+            try Schema.migrate(database)
+        } else if try database.userVersion < Schema.currentVersion {
+            // Written by an older imagedrop and not migrated yet: readers need the current columns too.
+            database.close()
+            database = try Database(path: path, readOnly: false, create: false)
+            try Schema.migrate(database)
+        }
         self.database = database
         self.path = path
     }

@@ -87,6 +87,9 @@ enum Schema {
         guard version < currentVersion else { return }
         for step in version..<currentVersion {
             try database.transaction {
+                // Re-read under the write lock: another process (a second opener racing the first start) may
+                // have applied this step since the version was read above.
+                guard try database.userVersion == step else { return }
                 try database.execute(migrations[step])
                 try database.execute("PRAGMA user_version = \(step + 1)")
             }

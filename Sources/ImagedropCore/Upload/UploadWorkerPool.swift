@@ -60,6 +60,7 @@ public final class UploadWorkerPool: Sendable {
 
     private func workerLoop(index: Int) {
         let processor = JobProcessor(services: services, workerIndex: index)
+        var claimProblem: String?
         defer { running.withLock { _ = $0.remove(index) } }
         while !services.shutdown.isStopping, index < targetWorkers.load(ordering: .acquiring) {
             if services.pause.isPaused {
@@ -70,8 +71,17 @@ public final class UploadWorkerPool: Sendable {
             let job: Job?
             do {
                 job = try services.store.claim(leaseMillis: Self.leaseMillis(config))
+                if claimProblem != nil {
+                    services.logger.notice("claiming jobs works again", metadata: ["worker": "\(index)"])
+                    claimProblem = nil
+                }
             } catch {
-                services.logger.error("could not claim a job", metadata: ["error": "\(error)"])
+                // Once per change, not once a second per worker, while the database stays unwritable.
+                if claimProblem != "\(error)" {
+                    claimProblem = "\(error)"
+                    services.logger.error("could not claim a job; retrying every second",
+                                          metadata: ["worker": "\(index)", "error": "\(error)"])
+                }
                 services.workSignal.wait(timeoutSeconds: 1)
                 continue
             }

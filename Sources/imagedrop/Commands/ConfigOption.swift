@@ -19,8 +19,11 @@ struct ConfigOption: ParsableArguments {
         }
     }
 
-    func openStore(_ config: Config) throws -> JobStore {
+    /// Opens the table; `readOnly` for commands that only read (show, export), so an operator who may read
+    /// the state folder but not write it can still use them.
+    func openStore(_ config: Config, readOnly: Bool = false) throws -> JobStore {
         do {
+            if readOnly { return try JobStore(path: config.queue.database, readOnly: true) }
             return try JobStore.openForWriting(path: config.queue.database)
         } catch {
             Console.error("cannot open the job table \(config.queue.database): \(error)")

@@ -22,7 +22,15 @@ struct EnqueueCommand: ParsableCommand {
             throw ExitCode(Daemon.Exit.noInput.rawValue)
         }
         let progress = ProgressLine()
-        let (found, queued) = try backfill.enqueue(targets) { progress.show("scanned \($0) files…") }
+        let found: Int
+        let queued: Int
+        do {
+            (found, queued) = try backfill.enqueue(targets) { progress.show("scanned \($0) files…") }
+        } catch let error as Backfill.MissingPath {
+            progress.finish("")
+            Console.error("\(error)")
+            throw ExitCode(Daemon.Exit.noInput.rawValue)
+        }
         progress.finish("scanned \(found) files")
         Console.out("\(queued) queued, \(found - queued) already known")
     }

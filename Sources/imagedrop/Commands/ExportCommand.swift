@@ -17,7 +17,7 @@ struct ExportCommand: ParsableCommand {
             Console.error("no job table yet at \(config.queue.database)")
             throw ExitCode(Daemon.Exit.noInput.rawValue)
         }
-        let store = try options.openStore(config)
+        let store = try options.openStore(config, readOnly: true)
         let output = BufferedOutput()
         try store.export(format: format, includeAll: all) { output.write($0) }
         output.flush()

@@ -14,7 +14,7 @@ struct ShowCommand: ParsableCommand {
             Console.error("no job table yet at \(config.queue.database)")
             throw ExitCode(Daemon.Exit.noInput.rawValue)
         }
-        let store = try options.openStore(config)
+        let store = try options.openStore(config, readOnly: true)
         var job: Job?
         if let id = Int64(target), !target.contains("/") { job = try store.job(id: id) }
         if job == nil { job = try store.latestJob(path: RawPath.absolute(target)) }
