@@ -6,9 +6,16 @@ import ImagedropCore
 struct Entrypoint {
     static func main() {
         Signals.blockForProcess()
+        // glibc gives each thread that allocates its own malloc arena (up to 8 per core); a daemon with a
+        // dozen threads then holds several MiB of mostly empty arenas. Two are plenty for its contention.
+        _ = glibcMallopt(-8 /* M_ARENA_MAX */, 2)
         ImagedropCommand.main()
     }
 }
+
+/// glibc's mallopt(3): <malloc.h> is not part of Swift's Glibc module.
+@_silgen_name("mallopt")
+private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
 
 struct ImagedropCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
