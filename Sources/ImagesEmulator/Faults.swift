@@ -1,3 +1,4 @@
+import ImagedropSupport
 import NIOHTTP1
 import Synchronization
 
@@ -15,26 +16,6 @@ enum InjectedFault: Equatable, Sendable {
         case .closeBeforeReply: return "close-before-reply"
         case .closeAfterStore: return "close-after-store"
         }
-    }
-}
-
-/// SplitMix64: tiny, fast, and the same sequence on every platform for a given seed.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1) from the top 53 bits.
-    mutating func nextUnit() -> Double {
-        Double(next() >> 11) * 0x1.0p-53
     }
 }
 

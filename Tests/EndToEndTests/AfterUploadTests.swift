@@ -16,6 +16,20 @@ struct AfterUploadTests {
         return fixture
     }
 
+    /// Records `path` as uploaded (`done`) with its after-upload action still owed, straight in the table.
+    @discardableResult
+    func recordDoneWithActionOwed(_ path: String, fixture: DaemonFixture) throws -> Int64 {
+        let store = try JobStore.openForWriting(path: fixture.database)
+        let status = try FileStatus.of(RawPath(path)).get()
+        let results = try store.enqueue([FileCandidate(path: RawPath(path), root: RawPath(fixture.inbox), size: status.size,
+                                                       mtimeNanos: status.mtimeNanos)])
+        guard case .inserted(let id) = results.first else { throw FixtureError("\(path) was not inserted") }
+        _ = try store.claim(leaseMillis: 60_000)
+        try store.markDone(id: id, imageID: "x", variants: ["https://imagedelivery.net/h/x/public"], sha256: nil,
+                           countAttempt: true, afterAction: "success")
+        return id
+    }
+
     @Test("move keeps the relative path under done_dir and writes the sidecar beside the moved file")
     func moveWithSidecar() throws {
         let fixture = try fixture("on_success = \"move\"\ndone_dir = \"DIR/done\"\nsidecar = true\n")
@@ -59,16 +73,8 @@ struct AfterUploadTests {
     func replayAfterCrash() throws {
         let fixture = try fixture("on_success = \"move\"\ndone_dir = \"DIR/done\"\n")
         let path = try fixture.drop("owed.png", seed: 3)
-        // Record the job as done with its move still owed, as a daemon killed between the commit and the
-        // rename would leave it.
-        let store = try JobStore.openForWriting(path: fixture.database)
-        let status = try FileStatus.of(RawPath(path)).get()
-        let results = try store.enqueue([FileCandidate(path: RawPath(path), root: RawPath(fixture.inbox), size: status.size,
-                                                       mtimeNanos: status.mtimeNanos)])
-        guard case .inserted(let id) = results.first else { Issue.record("not inserted"); return }
-        _ = try store.claim(leaseMillis: 60_000)
-        try store.markDone(id: id, imageID: "x", variants: ["https://imagedelivery.net/h/x/public"], sha256: nil,
-                           countAttempt: true, afterAction: "success")
+        // Recorded done with its move still owed, as a daemon killed between the commit and the rename leaves it.
+        let id = try recordDoneWithActionOwed(path, fixture: fixture)
         try fixture.start()
         #expect(fixture.waitUntil(seconds: 10) { FileManager.default.fileExists(atPath: fixture.directory + "/done/owed.png") })
         #expect(fixture.waitUntil(seconds: 10) { (try? fixture.store().job(id: id))??.afterAction == nil })
@@ -80,13 +86,7 @@ struct AfterUploadTests {
     func rewrittenFileIsNotDeleted() throws {
         let fixture = try fixture("on_success = \"delete\"\n")
         let path = try fixture.drop("keep-me.png", seed: 4)
-        let store = try JobStore.openForWriting(path: fixture.database)
-        let status = try FileStatus.of(RawPath(path)).get()
-        let results = try store.enqueue([FileCandidate(path: RawPath(path), root: RawPath(fixture.inbox), size: status.size,
-                                                       mtimeNanos: status.mtimeNanos)])
-        guard case .inserted(let id) = results.first else { Issue.record("not inserted"); return }
-        _ = try store.claim(leaseMillis: 60_000)
-        try store.markDone(id: id, imageID: "x", variants: [], sha256: nil, countAttempt: true, afterAction: "success")
+        try recordDoneWithActionOwed(path, fixture: fixture)
         // Rewritten before the daemon (re)starts and replays the delete.
         let newer = SampleImages.png(width: 9, height: 9, seed: 44)
         FileManager.default.createFile(atPath: path, contents: Data(newer))

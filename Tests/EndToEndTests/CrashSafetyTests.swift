@@ -8,17 +8,6 @@ import Testing
 /// Issue 4, "Done when" (crash test): kill -9 at random moments, restart, and still exactly one image per file.
 @Suite("Crash safety", .serialized)
 struct CrashSafetyTests {
-    /// SplitMix64, so the kill moments are the same on every run.
-    struct SeededRandom: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     @Test("500 files, SIGKILL at 20 random moments and a restart each time: every file done, exactly 500 images")
     func killNineTwentyTimes() throws {
@@ -43,7 +32,7 @@ struct CrashSafetyTests {
             expected.insert(SHA256Hasher.hex(of: bytes))
             try fixture.drop("k\(index).png", bytes: bytes)
         }
-        var random = SeededRandom(state: 0x1D_C0FF_EE)
+        var random = SplitMix64(seed: 0x1D_C0FF_EE)
         var kills: [(delay: Int, done: Int, uploading: Int)] = []
         for _ in 0..<20 {
             try fixture.start()
