@@ -19,8 +19,17 @@ struct ConfigOption: ParsableArguments {
         }
     }
 
-    /// Opens the table; `readOnly` for commands that only read (show, export), so an operator who may read
-    /// the state folder but not write it can still use them.
+    /// For commands that only read (show, export): read-only, so an operator who may read the state folder
+    /// but not write it can use them; a table that does not exist yet is exit 65, not an empty answer.
+    func openExistingStoreForReading(_ config: Config) throws -> JobStore {
+        guard case .success = FileStatus.of(RawPath(config.queue.database)) else {
+            Console.error("no job table yet at \(config.queue.database)")
+            throw ExitCode(Daemon.Exit.noInput.rawValue)
+        }
+        return try openStore(config, readOnly: true)
+    }
+
+    /// Opens the table, creating its folder and the table itself for writers.
     func openStore(_ config: Config, readOnly: Bool = false) throws -> JobStore {
         do {
             if readOnly { return try JobStore(path: config.queue.database, readOnly: true) }

@@ -13,11 +13,7 @@ struct ExportCommand: ParsableCommand {
 
     func run() throws {
         let config = try options.load()
-        guard FileStatus.of(RawPath(config.queue.database)).isSuccess else {
-            Console.error("no job table yet at \(config.queue.database)")
-            throw ExitCode(Daemon.Exit.noInput.rawValue)
-        }
-        let store = try options.openStore(config, readOnly: true)
+        let store = try options.openExistingStoreForReading(config)
         let output = BufferedOutput()
         try store.export(format: format, includeAll: all) { output.write($0) }
         output.flush()

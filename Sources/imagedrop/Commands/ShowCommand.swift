@@ -10,11 +10,7 @@ struct ShowCommand: ParsableCommand {
 
     func run() throws {
         let config = try options.load()
-        guard FileStatus.of(RawPath(config.queue.database)).isSuccess else {
-            Console.error("no job table yet at \(config.queue.database)")
-            throw ExitCode(Daemon.Exit.noInput.rawValue)
-        }
-        let store = try options.openStore(config, readOnly: true)
+        let store = try options.openExistingStoreForReading(config)
         var job: Job?
         if let id = Int64(target), !target.contains("/") { job = try store.job(id: id) }
         if job == nil { job = try store.latestJob(path: RawPath.absolute(target)) }
@@ -24,8 +20,4 @@ struct ShowCommand: ParsableCommand {
         }
         Console.out(json ? JobRendering.json(JobRendering.dictionary(job), pretty: true) : JobRendering.text(job))
     }
-}
-
-extension Result {
-    var isSuccess: Bool { if case .success = self { return true } else { return false } }
 }
