@@ -99,22 +99,24 @@ final class DaemonFixture: @unchecked Sendable {
         return env
     }
 
-    /// Starts `imagedrop run` and waits until it has recorded its start in the table.
+    /// Starts `imagedrop run` and waits until it is ready: watches armed, start-up scan queued, workers
+    /// running (its "imagedrop started" line, logged just before READY=1). Waiting only for the lock would
+    /// let a test act before the watches exist.
     func start(arguments: [String] = [], environment extra: [String: String] = [:]) throws {
+        let startsBefore = startedLines
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary("imagedrop"))
         process.arguments = ["run", "--config", configPath] + arguments
         process.environment = environment.merging(extra) { $1 }
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        // Appended across restarts, so a test can read the whole story (and count the starts).
+        if !FileManager.default.fileExists(atPath: logPath) { FileManager.default.createFile(atPath: logPath, contents: nil) }
         let log = FileHandle(forWritingAtPath: logPath)!
         log.seekToEndOfFile()
         process.standardOutput = log
         process.standardError = log
         try process.run()
         self.process = process
-        let started = waitUntil(seconds: 20) {
-            (try? StatusReport.load(database: self.database))?.running == true || !process.isRunning
-        }
+        let started = waitUntil(seconds: 30) { self.startedLines > startsBefore || !process.isRunning }
         guard started, process.isRunning else {
             throw FixtureError("daemon did not start: \(self.log)")
         }
@@ -133,6 +135,8 @@ final class DaemonFixture: @unchecked Sendable {
     }
 
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    private var startedLines: Int { log.components(separatedBy: "msg=\"imagedrop started\"").count - 1 }
 
     func store() throws -> JobStore { try JobStore(path: database, readOnly: true) }
 
