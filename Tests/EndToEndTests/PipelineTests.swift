@@ -153,4 +153,21 @@ struct PipelineTests {
         #expect(error.contains("pid \(fixture.process!.processIdentifier)"))
         fixture.stop()
     }
+
+    @Test("a symlink inside the tree is one job, however often the tree is scanned again")
+    func symlinkIsOneJob() throws {
+        let fixture = try DaemonFixture(settleMillis: 0)
+        let real = try fixture.drop("real.png", seed: 900)
+        try FileManager.default.createSymbolicLink(atPath: fixture.inbox + "/link.png", withDestinationPath: real)
+        try fixture.start()
+        #expect(fixture.waitForFinished(count: 2))
+        fixture.stop()
+        try fixture.start()   // the start-up scan sees both names again
+        #expect(fixture.waitForFinished(count: 2))
+        fixture.stop()
+        let jobs = try fixture.jobs()
+        #expect(jobs.count == 2, "\(jobs.map(\.path.display))")
+        #expect(jobs.allSatisfy { $0.state == .done })
+        #expect(fixture.emulator.storedImages().count == 1, "same bytes: one image")
+    }
 }

@@ -61,17 +61,22 @@ public struct AfterUploadActions: Sendable {
     }
 
     private func succeed(_ job: Job, config: Config) throws {
-        guard try checkSameVersion(job) != nil else { return }   // gone already (or moved before a crash)
         var finalPath = job.path
+        let present = try checkSameVersion(job) != nil
         switch config.afterUpload.onSuccess {
-        case .keep: break
+        case .keep:
+            guard present else { return }
         case .delete:
             try removeIfPresent(job.path)
             return
         case .move:
             guard let doneDir = config.afterUpload.doneDir else { break }
             finalPath = destination(for: job, in: RawPath(doneDir))
-            try move(job.path, to: finalPath)
+            if present {
+                try move(job.path, to: finalPath)
+            } else if case .failure = FileStatus.of(finalPath, followSymlinks: false) {
+                return   // neither here nor moved: gone, nothing to write beside
+            }   // else moved before a crash: the sidecar below is what is still owed
         }
         if config.afterUpload.sidecar {
             try writeSidecar(for: job, beside: finalPath)
@@ -80,9 +85,12 @@ public struct AfterUploadActions: Sendable {
 
     private func failFile(_ job: Job, config: Config) throws {
         guard config.afterUpload.onFailure == .move, let failedDir = config.afterUpload.failedDir else { return }
-        guard try checkSameVersion(job) != nil else { return }   // vanished: nothing to move
         let target = destination(for: job, in: RawPath(failedDir))
-        try move(job.path, to: target)
+        if try checkSameVersion(job) != nil {
+            try move(job.path, to: target)
+        } else if case .failure = FileStatus.of(target, followSymlinks: false) {
+            return   // vanished (the usual reason it failed): nothing to move or report beside
+        }   // else moved before a crash: the report below is what is still owed
         let report: [String: Any] = [
             "job": job.id, "path": job.path.display, "error": job.lastError ?? "", "code": job.lastCode as Any? ?? NSNull(),
             "attempts": job.attempts, "failed_at": job.updatedAt,
@@ -170,20 +178,41 @@ enum AtomicFile {
         while true {
             let got = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
             if got < 0, errno == EINTR { continue }
-            if got < 0 { let error = SystemError(call: "read"); close(output); throw error }
+            if got < 0 {
+                let error = SystemError(call: "read")
+                close(output)
+                temporary.withCString { _ = unlink($0) }
+                throw error
+            }
             if got == 0 { break }
             var written = 0
             while written < got {
                 let n = buffer.withUnsafeBytes { Glibc.write(output, $0.baseAddress! + written, got - written) }
                 if n < 0, errno == EINTR { continue }
-                if n < 0 { let error = SystemError(call: "write"); close(output); throw error }
+                if n < 0 {
+                    let error = SystemError(call: "write")
+                    close(output)
+                    temporary.withCString { _ = unlink($0) }
+                    throw error
+                }
                 written += n
             }
         }
-        fsync(output)
-        close(output)
+        // Write errors on NFS or a full disk may only show at fsync or close: the original is removed only
+        // after both succeeded and the copy is in place.
+        let synced = fsync(output) == 0
+        let closed = close(output) == 0
+        guard synced, closed else {
+            let error = SystemError(call: synced ? "close" : "fsync")
+            temporary.withCString { _ = unlink($0) }
+            throw error
+        }
         let rc = temporary.withCString { from in target.withCString { to in rename(from, to) } }
-        if rc != 0 { throw SystemError(call: "rename") }
+        if rc != 0 {
+            let error = SystemError(call: "rename")
+            temporary.withCString { _ = unlink($0) }
+            throw error
+        }
     }
 
     static func makeDirectories(_ path: RawPath) throws {

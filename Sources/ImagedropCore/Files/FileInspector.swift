@@ -73,9 +73,9 @@ public enum FileInspector {
         }
         // Checked on what was opened, after opening: a folder on the way swapped for a symlink (by anyone who
         // may write to the drop folder) cannot make the daemon publish a file from outside the watched tree.
-        if let root, !followSymlinksOutside, !opened.isReachable(inside: root, through: path) {
+        if let root, !followSymlinksOutside, let opened = Self.openedPath(fd), !opened.isInside(root.realPath ?? root) {
             close(fd)
-            return .rejected("symlink leads out of the watched tree (the path resolves outside \(root.display))")
+            return .rejected("symlink leads out of the watched tree (the file opened is \(opened.display))")
         }
 
         let hasher = SHA256Hasher()
@@ -130,11 +130,19 @@ public enum FileInspector {
     }
 }
 
-extension FileStatus {
-    /// True when `path` resolves (symlinks followed) to a place inside `root` that holds this very inode.
-    func isReachable(inside root: RawPath, through path: RawPath) -> Bool {
-        guard let real = path.realPath, real.isInside(root.realPath ?? root),
-              case .success(let there) = FileStatus.of(real) else { return false }
-        return there.inode == inode && there.device == device
+extension FileInspector {
+    /// Where the opened file lives now, from the kernel (`/proc/self/fd/N`): no race with renames of the
+    /// path or of folders on the way, unlike resolving the path again. A file unlinked since it was opened
+    /// is judged by where it was. Nil when /proc cannot tell (the check is then skipped, not failed).
+    static func openedPath(_ fd: Int32) -> RawPath? {
+        var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = "/proc/self/fd/\(fd)".withCString { link in
+            buffer.withUnsafeMutableBytes { readlink(link, $0.baseAddress!.assumingMemoryBound(to: CChar.self), $0.count) }
+        }
+        guard count > 0, buffer.first == UInt8(ascii: "/") else { return nil }
+        var bytes = Array(buffer[0..<count])
+        let deleted = Array(" (deleted)".utf8)
+        if bytes.count > deleted.count, Array(bytes.suffix(deleted.count)) == deleted { bytes.removeLast(deleted.count) }
+        return RawPath(bytes: bytes)
     }
 }

@@ -47,6 +47,16 @@ public struct FileStatus: Sendable, Equatable {
         return rc == 0 ? .success(FileStatus(info)) : .failure(SystemError(call: followSymlinks ? "stat" : "lstat"))
     }
 
+    /// What a watcher or backfill records for a name: the file itself, or for a symlink its target (the
+    /// version pre-flight will open and hash), so re-seeing an unchanged symlink is the same job. A dangling
+    /// symlink, or one to a folder, keeps the link's own status (it fails pre-flight with its reason).
+    public static func candidate(_ path: RawPath) -> Result<FileStatus, SystemError> {
+        let link = of(path, followSymlinks: false)
+        guard case .success(let status) = link, status.isSymlink,
+              case .success(let target) = of(path), !target.isDirectory else { return link }
+        return .success(target)
+    }
+
     public static func of(fileDescriptor: Int32) -> Result<FileStatus, SystemError> {
         var info = stat()
         return fstat(fileDescriptor, &info) == 0 ? .success(FileStatus(info)) : .failure(SystemError(call: "fstat"))

@@ -1,3 +1,4 @@
+import Glibc
 import ImagedropSupport
 
 /// `imagedrop enqueue PATH...`: queues existing files, or whole folders (recursively, honouring
@@ -48,30 +49,40 @@ public struct Backfill {
             found += 1
             if batch.count >= 1000 { try flush() }
         }
-        func walk(_ directory: RawPath) throws {
+        var unreadable: [MissingPath] = []
+        func walk(_ directory: RawPath, topLevel: Bool) throws {
             let entries: [DirectoryListing.Entry]
             do {
                 entries = try DirectoryListing.entries(of: directory)
             } catch let error as SystemError {
-                throw MissingPath(path: directory.display, reason: "cannot be read (\(error.message))")
+                // A subfolder removed meanwhile is simply not there; one that cannot be read is reported at
+                // the end, after everything else was queued (not half a backfill).
+                if !topLevel, error.errno == ENOENT { return }
+                unreadable.append(MissingPath(path: directory.display, reason: "cannot be read (\(error.message))"))
+                return
             }
             for entry in entries {
                 let path = directory.appending(entry.name)
-                guard case .success(let status) = FileStatus.of(path, followSymlinks: false) else { continue }
+                guard case .success(let status) = FileStatus.candidate(path) else { continue }
                 if status.isDirectory {
-                    if filter.acceptsDirectory(entry.name) { try walk(path) }
+                    if filter.acceptsDirectory(entry.name) { try walk(path, topLevel: false) }
                 } else if filter.acceptsFile(entry.name) {
                     try add(path, status)
                 }
             }
         }
         for path in paths {
-            guard case .success(let status) = FileStatus.of(path, followSymlinks: false) else {
+            // Arguments are followed if they are symlinks (a configured root may be one); entries below are not.
+            guard case .success(let status) = FileStatus.of(path) else {
                 throw MissingPath(path: path.display, reason: "vanished")
             }
-            if status.isDirectory { try walk(path) } else { try add(path, status) }
+            if status.isDirectory { try walk(path, topLevel: true) } else { try add(path, status) }
         }
         try flush()
+        if let first = unreadable.first {
+            throw MissingPath(path: first.path, reason: first.reason + (unreadable.count > 1 ? " (and \(unreadable.count - 1) more folders)" : "")
+                              + "; everything else was queued")
+        }
         return (found, queued)
     }
 }

@@ -111,6 +111,13 @@ public final class Database {
         }
     }
 
+    /// Keeps the -wal and -shm files when the daemon closes the database, so a user who may read the state
+    /// folder but not write it can still open it read-only (SQLite cannot create them for such a reader).
+    func persistWAL() {
+        var on: Int32 = 1
+        sqlite3_file_control(handle, "main", SQLITE_FCNTL_PERSIST_WAL, &on)
+    }
+
     public var changes: Int { Int(sqlite3_changes(handle)) }
     public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
     var lastMessage: String { String(cString: sqlite3_errmsg(handle)) }

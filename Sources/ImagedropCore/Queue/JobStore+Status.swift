@@ -48,7 +48,7 @@ extension JobStore {
             if try next.step() { snapshot.nextRetryAt = next.optionalInt64(0) }
 
             let failures = try db.cached("""
-                SELECT \(Self.columns) FROM jobs WHERE state = 'failed' ORDER BY updated_at DESC, id DESC LIMIT ?1
+                SELECT \(columns) FROM jobs WHERE state = 'failed' ORDER BY updated_at DESC, id DESC LIMIT ?1
                 """)
             failures.bind(1, failureLimit)
             while try failures.step() { snapshot.recentFailures.append(Self.job(from: failures)) }

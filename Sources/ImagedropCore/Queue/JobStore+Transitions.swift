@@ -12,7 +12,7 @@ extension JobStore {
                 UPDATE jobs SET state = 'uploading', lease_until = ?1, updated_at = ?2
                 WHERE id = (SELECT id FROM jobs WHERE state IN ('queued','retrying') AND next_attempt_at <= ?3
                             ORDER BY next_attempt_at, id LIMIT 1)
-                RETURNING \(Self.columns)
+                RETURNING \(columns)
                 """)
             statement.bind(1, now + leaseMillis).bind(2, Timestamp.iso8601(millis: now)).bind(3, now)
             guard try statement.step() else { return nil }
@@ -193,7 +193,7 @@ extension JobStore {
     /// Jobs whose post-upload action (delete, move, sidecar) has not been confirmed yet.
     public func pendingAfterActions(limit: Int) throws -> [Job] {
         try withDatabase { db in
-            let statement = try db.cached("SELECT \(Self.columns) FROM jobs WHERE after_action IS NOT NULL ORDER BY id LIMIT ?1")
+            let statement = try db.cached("SELECT \(columns) FROM jobs WHERE after_action IS NOT NULL ORDER BY id LIMIT ?1")
             statement.bind(1, limit)
             var jobs: [Job] = []
             while try statement.step() { jobs.append(Self.job(from: statement)) }

@@ -10,16 +10,22 @@ public final class JobStore: Sendable {
     private let lock = Mutex(())
     public let path: String
 
+    /// The column list every job query selects, for the schema this file has. Readers never migrate (they
+    /// may lack write access, and an older daemon must still start on its own database); on a v1 table the
+    /// `sends` column reads as 0.
+    let columns: String
+
     public init(path: String, readOnly: Bool = false) throws {
-        var database = try Database(path: path, readOnly: readOnly, create: !readOnly)
+        let database = try Database(path: path, readOnly: readOnly, create: !readOnly)
         if !readOnly {
             try Schema.migrate(database)
-        } else if try database.userVersion < Schema.currentVersion {
-            // Written by an older imagedrop and not migrated yet: readers need the current columns too.
-            database.close()
-            database = try Database(path: path, readOnly: false, create: false)
-            try Schema.migrate(database)
+            database.persistWAL()
         }
+        let version = try database.userVersion
+        if readOnly, version > Schema.currentVersion {
+            throw SQLiteError(code: 0, message: "database schema version \(version) is newer than this imagedrop (\(Schema.currentVersion)); upgrade imagedrop", sql: nil)
+        }
+        self.columns = Self.columns(schemaVersion: version)
         self.database = database
         self.path = path
     }
@@ -46,10 +52,13 @@ public final class JobStore: Sendable {
         }
     }
 
-    static let columns = """
-        id, path, path_raw, path_key, root_key, state, attempts, last_error, last_code, image_id, variants, size,
-        mtime_ns, sha256, job_key, next_attempt_at, created_at, updated_at, uploaded_at, after_action, sends
+    static func columns(schemaVersion: Int) -> String {
         """
+        id, path, path_raw, path_key, root_key, state, attempts, last_error, last_code, image_id, variants, size,
+        mtime_ns, sha256, job_key, next_attempt_at, created_at, updated_at, uploaded_at, after_action,
+        \(schemaVersion >= 2 ? "sends" : "0 AS sends")
+        """
+    }
 
     static func job(from row: Statement) -> Job {
         let variantsJSON = row.string(10)
@@ -136,7 +145,7 @@ public final class JobStore: Sendable {
 
     public func job(id: Int64) throws -> Job? {
         try withDatabase { db in
-            let statement = try db.cached("SELECT \(Self.columns) FROM jobs WHERE id = ?1")
+            let statement = try db.cached("SELECT \(columns) FROM jobs WHERE id = ?1")
             statement.bind(1, id)
             return try statement.step() ? Self.job(from: statement) : nil
         }
@@ -145,11 +154,11 @@ public final class JobStore: Sendable {
     /// The newest job for a path (a path can have several: one per version of the file).
     public func latestJob(path: RawPath) throws -> Job? {
         try withDatabase { db in
-            let statement = try db.cached("SELECT \(Self.columns) FROM jobs WHERE path_key = ?1 ORDER BY id DESC LIMIT 1")
+            let statement = try db.cached("SELECT \(columns) FROM jobs WHERE path_key = ?1 ORDER BY id DESC LIMIT 1")
             statement.bind(1, blob: path.bytes)
             if try statement.step() { return Self.job(from: statement) }
             // Users type the displayed path; for names that are not UTF-8 that is the U+FFFD form.
-            let byDisplay = try db.cached("SELECT \(Self.columns) FROM jobs WHERE path = ?1 ORDER BY id DESC LIMIT 1")
+            let byDisplay = try db.cached("SELECT \(columns) FROM jobs WHERE path = ?1 ORDER BY id DESC LIMIT 1")
             byDisplay.bind(1, path.display)
             return try byDisplay.step() ? Self.job(from: byDisplay) : nil
         }

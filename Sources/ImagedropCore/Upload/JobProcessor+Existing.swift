@@ -55,8 +55,22 @@ extension JobProcessor {
         let (reply, found) = try client.findImage(jobKey: attempt.job.jobKey, token: attempt.token)
         record(reply)
         if let found {
-            try finish(attempt, image: found, countAttempt: false)
-            return true
+            if found.metaSHA256 == attempt.file.sha256 {
+                try finish(attempt, image: found, countAttempt: false)
+                return true
+            }
+            // Stored by an earlier send of another version of the file (the job key belongs to the row, not
+            // to one version), or with mixed bytes: it is not this file. Remove it, then upload.
+            let deleted = try client.deleteImage(id: found.id, token: attempt.token)
+            record(deleted)
+            var gone = deleted.classification == .success
+            if case .permanent(_, 5404) = deleted.classification { gone = true }   // already deleted
+            guard gone else {
+                try retry(attempt, reason: "removing an outdated earlier upload \(found.id) failed", code: nil,
+                          retryAfter: nil, rateLimited: false)
+                return true
+            }
+            return false
         }
         switch reply.classification {
         case .success, .alreadyExists:
@@ -67,9 +81,9 @@ extension JobProcessor {
             return true
         case .transient(let reason, let code, let retryAfter, let limited):
             // Without an answer we cannot know whether the image exists: uploading now could store it twice.
-            // The lookup is not an upload request, so it does not count as an attempt.
+            // Counted as an attempt, so a list endpoint that keeps failing ends the job instead of looping.
             try retry(attempt, reason: "looking for an earlier upload: \(reason)", code: code, retryAfter: retryAfter,
-                      rateLimited: limited, countAttempt: false)
+                      rateLimited: limited)
             return true
         case .permanent(let reason, let code):
             try fail(attempt.job, reason: "cannot look for an earlier upload, so it is not sent again: \(reason)",

@@ -189,7 +189,8 @@ public final class Watcher: Sendable {
             } else if event.has(UInt32(IN_CREATE)) {
                 // Only things that will never be closed after writing: FIFOs, sockets, devices, symlinks.
                 // A regular file announces itself with IN_CLOSE_WRITE when its writer is done.
-                if case .success(let status) = FileStatus.of(path, followSymlinks: false), !status.isRegular {
+                if case .success(let link) = FileStatus.of(path, followSymlinks: false), !link.isRegular,
+                   case .success(let status) = FileStatus.candidate(path) {
                     state.ready.append(FileCandidate(path: path, root: directory.root, size: status.size,
                                                      mtimeNanos: status.mtimeNanos))
                 }
@@ -199,7 +200,7 @@ public final class Watcher: Sendable {
 
     /// A finished-looking file: queue it now if it has been still for `settle`, else look again when it has.
     private func consider(_ path: RawPath, root: RawPath, state: inout WatcherState, settings: Settings) {
-        guard case .success(let status) = FileStatus.of(path, followSymlinks: false) else {
+        guard case .success(let status) = FileStatus.candidate(path) else {
             state.pending.removeValue(forKey: path)
             return
         }
@@ -220,7 +221,7 @@ public final class Watcher: Sendable {
         let now = Timestamp.monotonicNanos()
         let due = state.pending.filter { $0.value.due <= now }
         for (path, pending) in due {
-            guard case .success(let status) = FileStatus.of(path, followSymlinks: false) else {
+            guard case .success(let status) = FileStatus.candidate(path) else {
                 state.pending.removeValue(forKey: path)
                 continue
             }
@@ -298,7 +299,7 @@ public final class Watcher: Sendable {
 
     /// A file found by a scan rather than an event: take it if it has been still for `settle`.
     private func scanned(_ path: RawPath, root: RawPath, state: inout WatcherState, settings: Settings) {
-        guard state.pending[path] == nil, case .success(let status) = FileStatus.of(path, followSymlinks: false) else { return }
+        guard state.pending[path] == nil, case .success(let status) = FileStatus.candidate(path) else { return }
         let ageNanos = Timestamp.nowMillis() * 1_000_000 - status.mtimeNanos
         if !status.isRegular || settings.settleNanos == 0 || ageNanos >= Int64(settings.settleNanos) {
             state.ready.append(FileCandidate(path: path, root: root, size: status.size, mtimeNanos: status.mtimeNanos))
