@@ -170,4 +170,28 @@ struct PipelineTests {
         #expect(jobs.allSatisfy { $0.state == .done })
         #expect(fixture.emulator.storedImages().count == 1, "same bytes: one image")
     }
+
+    @Test("a second SIGTERM during the grace period cuts in-flight uploads short: exit 0, nothing left uploading")
+    func secondSignalEndsGrace() throws {
+        var emulator = EmulatorConfiguration()
+        emulator.faults.latencyMs = 20_000   // every upload is still in flight when the signals come
+        let fixture = try DaemonFixture(emulator: emulator, settleMillis: 0)
+        try fixture.writeConfig(settleMillis: 0, uploadSection: """
+            workers = 2
+            request_timeout_s = 60
+            shutdown_grace_s = 120
+            """)
+        for index in 0..<4 { try fixture.drop("slow\(index).png", seed: UInt64(950 + index)) }
+        try fixture.start()
+        let pid = try #require(fixture.process?.processIdentifier)
+        #expect(fixture.waitUntil(seconds: 20) { (fixture.counts()[.uploading] ?? 0) == 2 })
+        kill(pid, SIGTERM)
+        #expect(fixture.waitUntil(seconds: 10) { fixture.log.contains("msg=\"stopping\"") })
+        #expect(fixture.process?.isRunning == true, "the first signal waits for in-flight uploads")
+        // Without the second signal this would wait out the 120 s grace period (or the 20 s replies).
+        #expect(fixture.stop(signal: SIGTERM, timeout: 15) == 0)
+        #expect(fixture.log.contains("second stop signal"))
+        #expect(fixture.counts()[.uploading] == 0)
+        #expect(fixture.counts()[.queued] == 4)
+    }
 }

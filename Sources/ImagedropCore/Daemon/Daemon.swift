@@ -152,9 +152,7 @@ public final class Daemon {
         watcher.stop()
         services.shutdown.beginStopping()
         services.workSignal.notifyAll()
-        let grace = Double(shared.current.upload.shutdownGraceSeconds)
-        if !pool.waitForExit(seconds: grace) {
-            logger.warning("grace period over; cutting in-flight uploads short (their jobs go back to the queue)")
+        if !waitForInFlight(pool, graceSeconds: Double(shared.current.upload.shutdownGraceSeconds)) {
             services.shutdown.beginAborting()
             _ = pool.waitForExit(seconds: 10)
         }
@@ -172,6 +170,21 @@ public final class Daemon {
     }
 
     // MARK: - Pieces
+
+    /// Lets in-flight uploads finish for up to the grace period. A second SIGTERM/SIGINT (an impatient
+    /// Ctrl-C) ends the wait at once. Returns true when every worker finished on its own.
+    private func waitForInFlight(_ pool: UploadWorkerPool, graceSeconds: Double) -> Bool {
+        let deadline = Timestamp.monotonicNanos() + UInt64(graceSeconds * 1e9)
+        while Timestamp.monotonicNanos() < deadline {
+            if pool.waitForExit(seconds: 0.2) { return true }
+            if case .terminate = Signals.wait(timeoutSeconds: 0) {
+                logger.warning("second stop signal; cutting in-flight uploads short (their jobs go back to the queue)")
+                return false
+            }
+        }
+        logger.warning("grace period over; cutting in-flight uploads short (their jobs go back to the queue)")
+        return false
+    }
 
     private final class ThreadHandle: Sendable {
         let done = DispatchSemaphore(value: 0)
