@@ -36,7 +36,7 @@ final class CurlEasy {
     }
 
     func perform(
-        method: String, url: String, headers: [String], form: MultipartForm? = nil, jsonBody: String? = nil,
+        method: String, url: String, headers: [String], form: MultipartForm? = nil,
         timeoutSeconds: Int, maxResponseBytes: Int = 4 << 20
     ) throws(CurlError) -> HTTPResponse {
         clearRequestState()
@@ -62,19 +62,13 @@ final class CurlEasy {
         // never answer 100) on every upload larger than 1 MiB.
         var allHeaders = headers
         allHeaders.append("Expect:")
-        if jsonBody != nil { allHeaders.append("Content-Type: application/json") }
         for header in allHeaders { headerList = curl_slist_append(headerList, header) }
         try check(imagedrop_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList))
 
         switch method {
         case "GET": try set(CURLOPT_HTTPGET, 1)
         case "POST" where form != nil: try attach(form!)
-        default:
-            try set(CURLOPT_CUSTOMREQUEST, method)
-            if let jsonBody {
-                try set(CURLOPT_POSTFIELDSIZE, jsonBody.utf8.count)
-                try set(CURLOPT_COPYPOSTFIELDS, jsonBody)
-            }
+        default: try set(CURLOPT_CUSTOMREQUEST, method)
         }
 
         let rc = curl_easy_perform(handle)
@@ -88,11 +82,8 @@ final class CurlEasy {
         _ = imagedrop_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
         var total = 0.0
         _ = imagedrop_easy_getinfo_double(handle, CURLINFO_TOTAL_TIME, &total)
-        var connects = 0
-        _ = imagedrop_easy_getinfo_long(handle, CURLINFO_NUM_CONNECTS, &connects)
         clearRequestState()
-        return HTTPResponse(status: status, headers: transfer.headers, body: transfer.body, totalSeconds: total,
-                            newConnections: connects)
+        return HTTPResponse(status: status, headers: transfer.headers, body: transfer.body, totalSeconds: total)
     }
 
     private func attach(_ form: MultipartForm) throws(CurlError) {

@@ -5,8 +5,6 @@ public struct HTTPResponse: Sendable {
     public var body: [UInt8]
     /// Seconds from the start of the request to its end (curl's CURLINFO_TOTAL_TIME).
     public var totalSeconds: Double = 0
-    /// Connections curl had to open for this request (0 when a kept-alive one was reused).
-    public var newConnections: Int = 0
 }
 
 /// Where an upload's `file` part comes from: an already-open descriptor, read with pread from offset 0 so

@@ -69,7 +69,7 @@ public final class ImagesClient {
     /// Finds an image by imagedrop's job key in its metadata (list v2 with a metadata filter): how an upload
     /// whose reply was lost is found again when Cloudflare chose the id.
     public func findImage(jobKey: String, token: APIToken) throws(Stopped) -> (Reply, ImageRecord?) {
-        let query = "meta.imagedrop_job%5Beq%5D=\(Self.encodeQueryValue(jobKey))&per_page=10"
+        let query = "meta.imagedrop_job%5Beq%5D=\(Self.encodePathSegment(jobKey))&per_page=10"
         let reply = try send(method: "GET", url: "\(endpoint.imagesV2)?\(query)", token: token, decodeImage: false)
         guard case .success = reply.classification, let body = reply.response?.body,
               let list = EnvelopeDecoder.decode(ImageList.self, from: body)?.result
@@ -135,7 +135,6 @@ public final class ImagesClient {
         return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
     }
 
-    static func encodeQueryValue(_ text: String) -> String { encodePathSegment(text) }
 }
 
 @available(*, unavailable)

@@ -16,7 +16,6 @@ public enum Console {
         }
     }
 
-    public static var isTerminal: Bool { isatty(1) == 1 }
 }
 
 /// A single progress line redrawn in place on a terminal (`run --once`, `enqueue` of a large folder).

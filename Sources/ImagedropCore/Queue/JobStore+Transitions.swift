@@ -32,13 +32,6 @@ extension JobStore {
         }
     }
 
-    /// Extends a lease while a long upload is still running.
-    public func renewLease(id: Int64, leaseMillis: Int64) throws {
-        try execute("UPDATE jobs SET lease_until = ?2 WHERE id = ?1 AND state = 'uploading'") { statement in
-            statement.bind(1, id).bind(2, Timestamp.nowMillis() + leaseMillis)
-        }
-    }
-
     /// The file version a result is for. A transition that names one only applies while the row still
     /// tracks that version: if the watcher saw a newer one meanwhile, the caller must queue the job again.
     public struct Version: Sendable, Equatable {

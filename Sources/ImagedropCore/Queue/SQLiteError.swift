@@ -16,5 +16,4 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
 
     /// SQLITE_FULL or an I/O error while writing: the disk is full or failing, and the write can be retried later.
     public var isDiskFull: Bool { primaryCode == SQLITE_FULL || (primaryCode == SQLITE_IOERR && message.contains("disk")) }
-    public var isBusy: Bool { primaryCode == SQLITE_BUSY || primaryCode == SQLITE_LOCKED }
 }

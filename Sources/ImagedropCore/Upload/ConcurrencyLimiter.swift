@@ -19,8 +19,6 @@ public final class ConcurrencyLimiter: Sendable {
         state = Mutex(State(maximum: max(1, maximum), limit: Double(max(1, maximum))))
     }
 
-    public var currentLimit: Int { state.withLock { Int($0.limit) } }
-    public var inFlight: Int { state.withLock { $0.inFlight } }
 
     public func setMaximum(_ maximum: Int) {
         state.withLock { state in

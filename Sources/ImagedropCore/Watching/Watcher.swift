@@ -29,15 +29,6 @@ public final class Watcher: Sendable {
         var rescanNanos: UInt64
     }
 
-    /// Counters for tests and the status line.
-    public struct Stats: Sendable {
-        public var scans = 0
-        public var overflows = 0
-        public var queued = 0
-        public var watches = 0
-    }
-    private let statsState = Mutex(Stats())
-    public var stats: Stats { statsState.withLock { $0 } }
 
     public init(config: Config, store: JobStore, workSignal: WorkSignal, logger: Logger) throws {
         roots = config.watch.paths.map { RawPath($0) }
@@ -83,7 +74,6 @@ public final class Watcher: Sendable {
             }
             flush(&state)
         }
-        statsState.withLock { $0.scans += 1 }
     }
 
     /// Runs the event loop on the calling thread until `stop()`.
@@ -152,7 +142,6 @@ public final class Watcher: Sendable {
         for event in events {
             if event.has(UInt32(IN_Q_OVERFLOW)) {
                 // The kernel dropped events: only a full scan can tell what was missed.
-                statsState.withLock { $0.overflows += 1 }
                 logger.warning("inotify queue overflowed; rescanning (raise fs.inotify.max_queued_events to avoid this)")
                 state.rescanRequested = true
                 continue
@@ -242,7 +231,6 @@ public final class Watcher: Sendable {
         do {
             let results = try store.enqueue(state.ready)
             let added = results.filter { if case .known = $0 { return false } else { return true } }.count
-            statsState.withLock { $0.queued += added }
             state.ready.removeAll(keepingCapacity: true)
             if state.ingestBlocked {
                 state.ingestBlocked = false
@@ -276,7 +264,6 @@ public final class Watcher: Sendable {
             }
             return
         }
-        if state.directories[wd] == nil { statsState.withLock { $0.watches += 1 } }
         state.directories[wd] = WatchedDirectory(path: directory, root: root)
         state.watches[directory] = wd
         guard let entries = try? DirectoryListing.entries(of: directory) else { return }
@@ -326,7 +313,6 @@ public final class Watcher: Sendable {
     }
 
     private func rescan(settings: Settings) {
-        statsState.withLock { $0.scans += 1 }
         state.withLock { state in
             for root in roots where !state.missingRoots.contains(root) {
                 try? addTree(root, root: root, state: &state, settings: settings, scanFiles: true)
