@@ -113,30 +113,30 @@ public final class Daemon {
             case nil: break
             }
             let now = Timestamp.monotonicNanos()
-            let snapshot = try? store.snapshot(failureLimit: 0)
+            let counts = try? store.counts()
             if now - lastBeat >= 5_000_000_000 || options.once {
                 lastBeat = now
-                let line = statusLine(snapshot, services: services)
+                let line = statusLine(counts, services: services)
                 try? store.recordHeartbeat(statusLine: line)
                 notifier.status(line)
                 progress?.show(line)
             }
             if now - lastMetrics >= UInt64(shared.current.metrics.intervalSeconds) * 1_000_000_000 {
                 lastMetrics = now
-                writeMetrics(shared.current, services: services, snapshot: snapshot)
+                writeMetrics(shared.current, services: services, store: store)
             }
             if let interval = notifier.watchdogInterval, Double(now - lastWatchdog) / 1e9 >= interval {
                 // Only while the pipeline moves or has nothing to move: a wedged daemon gets restarted.
                 let requests = services.metrics.snapshot.requests
-                let ready = (snapshot?.counts[.queued] ?? 0) > 0
+                let ready = (counts?[.queued] ?? 0) > 0
                 if requests != lastRequests || !ready || services.pause.isPaused {
                     notifier.watchdog()
                     lastWatchdog = now
                 }
                 lastRequests = requests
             }
-            if options.once, let snapshot, isDrained(snapshot, pool: pool, services: services) {
-                progress?.finish(statusLine(snapshot, services: services))
+            if options.once, let counts, isDrained(counts, pool: pool, services: services) {
+                progress?.finish(statusLine(counts, services: services))
                 break
             }
             if options.once, let reason = services.pause.reason {
@@ -164,7 +164,7 @@ public final class Daemon {
         } catch {
             logger.error("could not record the stop; the next start will recover", metadata: ["error": "\(error)"])
         }
-        writeMetrics(shared.current, services: services, snapshot: try? store.snapshot(failureLimit: 0), up: false)
+        writeMetrics(shared.current, services: services, store: store, up: false)
         logger.info("stopped")
         return onceFailure ?? .ok
     }
@@ -240,18 +240,18 @@ public final class Daemon {
         return nil
     }
 
-    private func isDrained(_ snapshot: QueueSnapshot, pool: UploadWorkerPool, services: UploadServices) -> Bool {
+    private func isDrained(_ counts: [JobState: Int], pool: UploadWorkerPool, services: UploadServices) -> Bool {
         if services.pause.isPaused { return false }
-        let waiting = (snapshot.counts[.queued] ?? 0) + (snapshot.counts[.uploading] ?? 0) + (snapshot.counts[.retrying] ?? 0)
+        let waiting = (counts[.queued] ?? 0) + (counts[.uploading] ?? 0) + (counts[.retrying] ?? 0)
         return waiting == 0 && pool.idleWorkers == services.config.current.upload.workers
     }
 
-    func statusLine(_ snapshot: QueueSnapshot?, services: UploadServices) -> String {
-        guard let snapshot else { return "database unreadable" }
-        var parts = ["\(snapshot.counts[.queued] ?? 0) queued", "\(snapshot.counts[.uploading] ?? 0) uploading"]
-        if let retrying = snapshot.counts[.retrying], retrying > 0 { parts.append("\(retrying) retrying") }
-        parts.append("\(snapshot.counts[.done] ?? 0) done")
-        parts.append("\(snapshot.counts[.failed] ?? 0) failed")
+    func statusLine(_ counts: [JobState: Int]?, services: UploadServices) -> String {
+        guard let counts else { return "database unreadable" }
+        var parts = ["\(counts[.queued] ?? 0) queued", "\(counts[.uploading] ?? 0) uploading"]
+        if let retrying = counts[.retrying], retrying > 0 { parts.append("\(retrying) retrying") }
+        parts.append("\(counts[.done] ?? 0) done")
+        parts.append("\(counts[.failed] ?? 0) failed")
         if let last = services.metrics.snapshot.lastUploadMonotonicNanos {
             parts.append("last upload \((Timestamp.monotonicNanos() - last) / 1_000_000_000) s ago")
         }
@@ -259,8 +259,9 @@ public final class Daemon {
         return parts.joined(separator: ", ")
     }
 
-    private func writeMetrics(_ config: Config, services: UploadServices, snapshot: QueueSnapshot?, up: Bool = true) {
-        guard let path = config.metrics.textfile, let snapshot else { return }
+    /// The full snapshot (range counts included) is read only when a metrics file is configured.
+    private func writeMetrics(_ config: Config, services: UploadServices, store: JobStore, up: Bool = true) {
+        guard let path = config.metrics.textfile, let snapshot = try? store.snapshot(failureLimit: 0) else { return }
         let oldest = snapshot.oldestWaitingCreatedAt.flatMap(Timestamp.parseISO8601).map { Int((Timestamp.nowMillis() - $0) / 1000) }
         do {
             try MetricsWriter(path: path).write(metrics: services.metrics.snapshot, queue: snapshot,

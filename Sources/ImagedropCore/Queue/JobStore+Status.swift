@@ -27,14 +27,26 @@ public struct DaemonRecord: Sendable {
 }
 
 extension JobStore {
+    /// Jobs per state, from the trigger-kept `job_counts`: what the daemon's once-a-second loop needs, without
+    /// the range counts of a full snapshot.
+    public func counts() throws -> [JobState: Int] {
+        try withDatabase { db in try Self.counts(db) }
+    }
+
+    private static func counts(_ db: Database) throws -> [JobState: Int] {
+        var counts: [JobState: Int] = [:]
+        let statement = try db.cached("SELECT state, n FROM job_counts")
+        while try statement.step() {
+            if let state = JobState(rawValue: statement.string(0) ?? "") { counts[state] = statement.int(1) }
+        }
+        for state in JobState.allCases where counts[state] == nil { counts[state] = 0 }
+        return counts
+    }
+
     public func snapshot(failureLimit: Int = 10) throws -> QueueSnapshot {
         try withDatabase { db in
             var snapshot = QueueSnapshot()
-            let counts = try db.cached("SELECT state, n FROM job_counts")
-            while try counts.step() {
-                if let state = JobState(rawValue: counts.string(0) ?? "") { snapshot.counts[state] = counts.int(1) }
-            }
-            for state in JobState.allCases where snapshot.counts[state] == nil { snapshot.counts[state] = 0 }
+            snapshot.counts = try Self.counts(db)
 
             // The ready index orders by next_attempt_at, not creation; the waiting set is small, so min() is cheap.
             let oldest = try db.cached("SELECT min(created_at) FROM jobs WHERE state IN ('queued','retrying')")
