@@ -144,74 +144,61 @@ public struct AfterUploadActions: Sendable {
 /// Writes that are either complete or absent: a temporary file in the same folder, fsync, rename.
 enum AtomicFile {
     static func write(_ bytes: [UInt8], to path: RawPath) throws {
-        try makeDirectories(path.parent)
-        let temporary = RawPath(bytes: path.bytes + Array(".imagedrop-tmp-\(getpid())".utf8))
-        let fd = temporary.withCString { open($0, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) }
-        guard fd >= 0 else { throw SystemError(call: "open") }
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, bytes.count - written) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                let error = SystemError(call: "write")
-                close(fd)
-                throw error
-            }
-            written += n
+        try replace(path) { output in
+            try bytes.withUnsafeBytes { try writeAll(output, $0.baseAddress!, $0.count) }
         }
-        fsync(fd)
-        close(fd)
-        let rc = temporary.withCString { from in path.withCString { to in rename(from, to) } }
-        if rc != 0 { throw SystemError(call: "rename") }
     }
 
     /// Streams `source` into `target` (64 KiB at a time), complete or not at all.
     static func copy(_ source: RawPath, to target: RawPath) throws {
-        try makeDirectories(target.parent)
         let input = source.withCString { open($0, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC) }
         guard input >= 0 else { throw SystemError(call: "open") }
         defer { close(input) }
+        try replace(target) { output in
+            var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+            while true {
+                let got = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
+                if got < 0, errno == EINTR { continue }
+                if got < 0 { throw SystemError(call: "read") }
+                if got == 0 { return }
+                try buffer.withUnsafeBytes { try writeAll(output, $0.baseAddress!, got) }
+            }
+        }
+    }
+
+    /// Fills a temporary file beside `target` with `fill`, then renames it into place. Write errors on NFS or
+    /// a full disk may only show at fsync or close, so both are checked before the rename; on any failure the
+    /// temporary file is removed and `target` is left as it was.
+    private static func replace(_ target: RawPath, fill: (Int32) throws -> Void) throws {
+        try makeDirectories(target.parent)
         let temporary = RawPath(bytes: target.bytes + Array(".imagedrop-tmp-\(getpid())".utf8))
         let output = temporary.withCString { open($0, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) }
         guard output >= 0 else { throw SystemError(call: "open") }
-        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let got = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
-            if got < 0, errno == EINTR { continue }
-            if got < 0 {
-                let error = SystemError(call: "read")
+        do {
+            do {
+                try fill(output)
+            } catch {
                 close(output)
-                temporary.withCString { _ = unlink($0) }
                 throw error
             }
-            if got == 0 { break }
-            var written = 0
-            while written < got {
-                let n = buffer.withUnsafeBytes { Glibc.write(output, $0.baseAddress! + written, got - written) }
-                if n < 0, errno == EINTR { continue }
-                if n < 0 {
-                    let error = SystemError(call: "write")
-                    close(output)
-                    temporary.withCString { _ = unlink($0) }
-                    throw error
-                }
-                written += n
-            }
-        }
-        // Write errors on NFS or a full disk may only show at fsync or close: the original is removed only
-        // after both succeeded and the copy is in place.
-        let synced = fsync(output) == 0
-        let closed = close(output) == 0
-        guard synced, closed else {
-            let error = SystemError(call: synced ? "close" : "fsync")
+            let synced = fsync(output) == 0
+            let closed = close(output) == 0
+            guard synced, closed else { throw SystemError(call: synced ? "close" : "fsync") }
+            let renamed = temporary.withCString { from in target.withCString { to in rename(from, to) } }
+            guard renamed == 0 else { throw SystemError(call: "rename") }
+        } catch {
             temporary.withCString { _ = unlink($0) }
             throw error
         }
-        let rc = temporary.withCString { from in target.withCString { to in rename(from, to) } }
-        if rc != 0 {
-            let error = SystemError(call: "rename")
-            temporary.withCString { _ = unlink($0) }
-            throw error
+    }
+
+    private static func writeAll(_ fd: Int32, _ base: UnsafeRawPointer, _ count: Int) throws {
+        var written = 0
+        while written < count {
+            let n = Glibc.write(fd, base + written, count - written)
+            if n < 0, errno == EINTR { continue }
+            if n < 0 { throw SystemError(call: "write") }
+            written += n
         }
     }
 
