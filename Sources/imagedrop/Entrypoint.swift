@@ -1,7 +1,8 @@
 import ArgumentParser
 import ImagedropCore
 
-/// Thin entry point: signals are blocked before anything can start a thread, then the commands run.
+/// Thin entry point: signals are blocked before anything can start a thread (the daemon takes them on its main
+/// loop), then unblocked again for every other command, which should simply die on Ctrl-C or SIGTERM.
 @main
 struct Entrypoint {
     static func main() {
@@ -9,7 +10,14 @@ struct Entrypoint {
         // glibc gives each thread that allocates its own malloc arena (up to 8 per core); a daemon with a
         // dozen threads then holds several MiB of mostly empty arenas. Two are plenty for its contention.
         _ = glibcMallopt(-8 /* M_ARENA_MAX */, 2)
-        ImagedropCommand.main()
+        // Parse first (no threads yet, signals still blocked), then give every command but `run` its signals back.
+        do {
+            var command = try ImagedropCommand.parseAsRoot()
+            if !(command is RunCommand) { Signals.restoreDefaultForProcess() }
+            try command.run()
+        } catch {
+            ImagedropCommand.exit(withError: error)
+        }
     }
 }
 

@@ -36,15 +36,19 @@ public final class ImagesClient {
     private let curl: CurlEasy
     private let limiter: RateLimiter
     private let shouldStop: @Sendable () -> Bool
+    private let heartbeat: Heartbeat?
 
     /// `shouldStop` ends a rate-limit wait early; `shouldAbort` cuts a running transfer (grace period over).
+    /// `heartbeat` (the worker's) is beaten in every rate-limit wait slice and before each request, so the
+    /// watchdog sees a budget wait as alive and bounds a request by its timeout.
     public init(endpoint: Endpoint, limiter: RateLimiter, shouldStop: @escaping @Sendable () -> Bool,
-                shouldAbort: @escaping @Sendable () -> Bool) {
+                shouldAbort: @escaping @Sendable () -> Bool, heartbeat: Heartbeat? = nil) {
         CurlGlobal.initialize()
         self.endpoint = endpoint
         self.curl = CurlEasy(shouldAbort: shouldAbort)
         self.limiter = limiter
         self.shouldStop = shouldStop
+        self.heartbeat = heartbeat
     }
 
     public struct Stopped: Error {}
@@ -108,8 +112,11 @@ public final class ImagesClient {
         decodeImage: Bool = true
     ) throws(Stopped) -> Reply {
         if countsAgainstBudget {
-            guard limiter.acquire(shouldStop: shouldStop) else { throw Stopped() }
+            let heartbeat = self.heartbeat
+            let shouldStop = self.shouldStop
+            guard limiter.acquire(shouldStop: { heartbeat?.beat(.waitingForBudget); return shouldStop() }) else { throw Stopped() }
         }
+        heartbeat?.beat(.working)
         let headers = ["Authorization: Bearer \(token.secret)", "Accept: application/json",
                        "User-Agent: imagedrop/\(ImagedropVersion.current)"]
         do {

@@ -17,8 +17,10 @@ public final class Daemon {
         public init(configPath: String) { self.configPath = configPath }
     }
 
+    /// 74 (EX_IOERR): a start-up failure that passes on its own (the database stayed locked by another process
+    /// or could not be written for the start-up patience); the unit restarts it, unlike 75 and 78.
     public enum Exit: Int32, Sendable {
-        case ok = 0, usage = 64, noInput = 65, unavailable = 69, alreadyRunning = 75, config = 78
+        case ok = 0, usage = 64, noInput = 65, unavailable = 69, transient = 74, alreadyRunning = 75, config = 78
     }
 
     private let options: Options
@@ -39,34 +41,27 @@ public final class Daemon {
             Console.error("\(error)")
             return .config
         }
-        let store: JobStore
-        let lock: DaemonLock
+        let opened: StartupStore
         do {
-            try AtomicFile.makeDirectories(RawPath(config.queue.database).parent)
-            lock = try DaemonLock(database: config.queue.database)
-            store = try JobStore(path: config.queue.database)
-        } catch let held as DaemonLock.Held {
-            Console.error("\(held)")
-            return .alreadyRunning
+            opened = try StartupStore.open(database: config.queue.database, logger: logger)
         } catch {
-            Console.error("config error: queue.database: cannot open \(config.queue.database): \(error)")
-            return .config
+            switch error {
+            case .alreadyRunning(let held): Console.error("\(held)")
+            case .transient(let message), .permanent(let message): Console.error(message)
+            }
+            return error.exit
         }
+        let store = opened.store
         // The flock lives as long as this descriptor: keep the lock object alive until run() returns
         // (ARC may otherwise release it after its last use).
-        defer { withExtendedLifetime(lock) {} }
+        defer { withExtendedLifetime(opened.lock) {} }
+        if opened.recovered > 0 {
+            logger.notice("jobs interrupted by the previous run queued again", metadata: ["count": "\(opened.recovered)"])
+        }
 
         let shared = SharedConfig(config)
         let tokens = TokenProvider(source: TokenSource(config: config, environment: options.environment))
         let services = UploadServices(store: store, config: shared, tokens: tokens, logger: logger)
-        do {
-            let recovered = try store.recoverLeases(expiredOnly: false)
-            if recovered > 0 { logger.notice("jobs interrupted by the previous run queued again", metadata: ["count": "\(recovered)"]) }
-            try store.recordDaemonStart(pid: Int(getpid()), host: Self.hostname(), version: ImagedropVersion.current)
-        } catch {
-            Console.error("cannot write the job table \(config.queue.database): \(error)")
-            return .config
-        }
         AfterUploadActions(store: store, logger: logger).replayPending(config: config)
         if tokens.token == nil {
             let reason = "no API token: \(tokens.problem ?? "unknown")"
@@ -75,9 +70,10 @@ public final class Daemon {
             logger.error("queue paused", metadata: ["reason": "\(reason)"])
         }
 
-        var watcher: Watcher
+        let watcher: Watcher
         do {
-            watcher = try Watcher(config: config, store: store, workSignal: services.workSignal, logger: logger)
+            watcher = try Watcher(config: config, store: store, workSignal: services.workSignal, logger: logger,
+                                  heartbeat: services.heartbeats.heartbeat("watcher"))
             try watcher.arm()
         } catch {
             Console.error("config error: watch.paths: cannot watch: \(error)")
@@ -86,38 +82,35 @@ public final class Daemon {
         CurlGlobal.initialize()
         let pool = UploadWorkerPool(services: services)
         pool.start()
-        var watcherThread = startWatcher(watcher)
+        let watcherThread = startWatcher(watcher)
         logger.info("imagedrop started", metadata: [
             "pid": "\(getpid())", "database": "\(config.queue.database)", "workers": "\(config.upload.workers)",
             "watch": "\(config.watch.paths.joined(separator: ","))",
         ])
         notifier.ready()
 
+        let mainBeat = services.heartbeats.heartbeat("main")
+        var watchdog = WatchdogPinger(notifier: notifier)
+        var once = OnceCompletion()
         var stopSignal: Int32?
         var onceFailure: Exit?
         var lastBeat: UInt64 = 0
-        var lastRequests = -1
-        var lastWatchdog: UInt64 = 0
         var lastMetrics: UInt64 = 0
         let progress = options.progress ? ProgressLine() : nil
         while stopSignal == nil {
+            mainBeat.beat(.turning)
             switch Signals.wait(timeoutSeconds: options.once ? 0.2 : 1) {
             case .terminate(let signal): stopSignal = signal
-            case .reload:
-                if let replacement = reload(shared: shared, services: services, pool: pool, watcher: watcher) {
-                    watcher.stop()
-                    watcherThread.wait(seconds: 5)
-                    watcher = replacement
-                    watcherThread = startWatcher(replacement)
-                }
+            case .reload: reload(shared: shared, services: services, pool: pool, watcher: watcher)
             case nil: break
             }
+            mainBeat.beat(.turning)
             let now = Timestamp.monotonicNanos()
             let counts = try? store.counts()
             if now - lastBeat >= 5_000_000_000 || options.once {
                 lastBeat = now
-                let line = statusLine(counts, services: services)
-                try? store.recordHeartbeat(statusLine: line)
+                let line = statusLine(counts, services: services, watcher: watcher)
+                try? store.recordHeartbeat(statusLine: line, unwatchedFolders: watcher.unwatchedFolders)
                 notifier.status(line)
                 progress?.show(line)
             }
@@ -125,18 +118,12 @@ public final class Daemon {
                 lastMetrics = now
                 writeMetrics(shared.current, services: services, store: store)
             }
-            if let interval = notifier.watchdogInterval, Double(now - lastWatchdog) / 1e9 >= interval {
-                // Only while the pipeline moves or has nothing to move: a wedged daemon gets restarted.
-                let requests = services.metrics.snapshot.requests
-                let ready = (counts?[.queued] ?? 0) > 0
-                if requests != lastRequests || !ready || services.pause.isPaused {
-                    notifier.watchdog()
-                    lastWatchdog = now
-                }
-                lastRequests = requests
-            }
-            if options.once, let counts, isDrained(counts, pool: pool, services: services) {
-                progress?.finish(statusLine(counts, services: services))
+            watchdog?.tick(nowNanos: now, pulses: services.heartbeats.pulses,
+                           rule: Liveness.Rule(requestTimeoutSeconds: Double(shared.current.upload.requestTimeoutSeconds)),
+                           notifier: notifier, logger: logger)
+            if options.once, let counts,
+               once.isComplete(queueDrained: isDrained(counts, pool: pool, services: services), watcher: watcher) {
+                progress?.finish(statusLine(counts, services: services, watcher: watcher))
                 break
             }
             if options.once, let reason = services.pause.reason {
@@ -203,8 +190,10 @@ public final class Daemon {
     }
 
     /// SIGHUP: re-read the config and apply what can change live. A config that does not load is refused
-    /// with a log line and the old one stays in force. Returns a new Watcher when the watch roots changed.
-    private func reload(shared: SharedConfig, services: UploadServices, pool: UploadWorkerPool, watcher: Watcher) -> Watcher? {
+    /// with a log line and the old one stays in force. Nothing here waits for the watcher: it takes the new
+    /// settings (watch roots included) and arms, scans and forgets folders on its own thread, so RELOADING=1 …
+    /// READY=1 is answered at once even during a long rescan.
+    private func reload(shared: SharedConfig, services: UploadServices, pool: UploadWorkerPool, watcher: Watcher) {
         notifier.reloading()
         defer { notifier.ready() }
         let old = shared.current
@@ -213,7 +202,7 @@ public final class Daemon {
             new = try ConfigLoader.load(path: options.configPath)
         } catch {
             logger.error("reload refused; the previous configuration stays in force", metadata: ["error": "\(error)"])
-            return nil
+            return
         }
         if new.queue.database != old.queue.database {
             logger.warning("queue.database cannot change on reload; restart to use the new database")
@@ -225,19 +214,8 @@ public final class Daemon {
         pool.resize(to: new.upload.workers)
         services.tokens.replaceSource(TokenSource(config: new, environment: options.environment))
         options.onLogLevelChange(LogLevelName.parse(new.log.level) ?? .info)
-        logger.notice("configuration reloaded", metadata: ["workers": "\(new.upload.workers)"])
-        if new.watch.paths != old.watch.paths {
-            do {
-                let replacement = try Watcher(config: new, store: services.store, workSignal: services.workSignal, logger: logger)
-                try replacement.arm()
-                return replacement
-            } catch {
-                logger.error("new watch paths could not be watched; keeping the old ones", metadata: ["error": "\(error)"])
-                return nil
-            }
-        }
         watcher.update(config: new)
-        return nil
+        logger.notice("configuration reloaded", metadata: ["workers": "\(new.upload.workers)"])
     }
 
     private func isDrained(_ counts: [JobState: Int], pool: UploadWorkerPool, services: UploadServices) -> Bool {
@@ -246,7 +224,7 @@ public final class Daemon {
         return waiting == 0 && pool.idleWorkers == services.config.current.upload.workers
     }
 
-    func statusLine(_ counts: [JobState: Int]?, services: UploadServices) -> String {
+    func statusLine(_ counts: [JobState: Int]?, services: UploadServices, watcher: Watcher) -> String {
         guard let counts else { return "database unreadable" }
         var parts = ["\(counts[.queued] ?? 0) queued", "\(counts[.uploading] ?? 0) uploading"]
         if let retrying = counts[.retrying], retrying > 0 { parts.append("\(retrying) retrying") }
@@ -255,6 +233,8 @@ public final class Daemon {
         if let last = services.metrics.snapshot.lastUploadMonotonicNanos {
             parts.append("last upload \((Timestamp.monotonicNanos() - last) / 1_000_000_000) s ago")
         }
+        let unwatched = watcher.unwatchedFolders
+        if unwatched > 0 { parts.append("\(unwatched) folders unwatched (inotify limit; polled)") }
         if let reason = services.pause.reason { parts.append("PAUSED: \(reason)") }
         return parts.joined(separator: ", ")
     }
@@ -274,7 +254,7 @@ public final class Daemon {
     static func hostname() -> String {
         var buffer = [CChar](repeating: 0, count: 256)
         gethostname(&buffer, buffer.count)
-        return String(cString: buffer)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
 

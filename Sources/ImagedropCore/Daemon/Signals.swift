@@ -24,6 +24,15 @@ public enum Signals {
         signal(SIGPIPE, SIG_IGN)
     }
 
+    /// For every command but `run`: SIGTERM, SIGINT and SIGHUP get their default action again (Ctrl-C ends an
+    /// `enqueue` of a big tree or a `check` waiting on the network at once). Threads started meanwhile keep the
+    /// signals blocked, so the kernel delivers them to the thread that unblocked them. Only `run` takes signals
+    /// as values on its main loop; for the others nothing is left half-done by dying (each write is a transaction).
+    public static func restoreDefaultForProcess() {
+        var mask = set
+        pthread_sigmask(SIG_UNBLOCK, &mask, nil)
+    }
+
     /// Waits up to `timeoutSeconds` for one of the blocked signals.
     public static func wait(timeoutSeconds: Double) -> Received? {
         var mask = set

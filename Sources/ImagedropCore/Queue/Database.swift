@@ -18,6 +18,7 @@ public final class Database {
         } else {
             flags |= SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0)
         }
+        if !readOnly, create { try Self.createFile(path) }
         let rc = sqlite3_open_v2(path, &db, flags, nil)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
@@ -42,6 +43,24 @@ public final class Database {
             try execute("PRAGMA journal_size_limit=1048576")
         }
         try execute("PRAGMA foreign_keys=ON")
+    }
+
+    /// The job table is created 0640 whatever the umask: the daemon writes it, the `imagedrop` group (operators
+    /// running `status`, `show`, `export`) may read it, nobody else. SQLite gives the -wal and -shm files the
+    /// database file's own mode, so the three match. An existing file keeps the mode its owner chose.
+    public static let fileMode: mode_t = 0o640
+
+    private static func createFile(_ path: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, fileMode)
+        if fd < 0 {
+            if errno == EEXIST { return }
+            throw SQLiteError(code: SQLITE_CANTOPEN, message: "cannot create \(path): \(String(cString: strerror(errno)))", sql: nil)
+        }
+        defer { Glibc.close(fd) }
+        // open() applied the umask; fchmod does not.
+        guard fchmod(fd, fileMode) == 0 else {
+            throw SQLiteError(code: SQLITE_CANTOPEN, message: "cannot set the mode of \(path): \(String(cString: strerror(errno)))", sql: nil)
+        }
     }
 
     deinit {

@@ -89,8 +89,12 @@ public struct StatusReport {
             "next_retry_at": snapshot.nextRetryAt.map { Timestamp.iso8601(millis: $0) } as Any? ?? NSNull(),
             "throughput": ["last_minute": snapshot.uploadsLastMinute, "last_hour": snapshot.uploadsLastHour],
             "last_upload_at": snapshot.lastUploadAt as Any? ?? NSNull(),
+            "watch": ["unwatched_folders": unwatchedFolders],
         ]
     }
+
+    /// Folders the running daemon polls because inotify's watch limit was reached (0 when none runs).
+    public var unwatchedFolders: Int { running ? daemon.unwatchedFolders : 0 }
 
     public var text: String {
         var lines: [String] = []
@@ -103,6 +107,10 @@ public struct StatusReport {
         }
         let counts = JobState.allCases.map { "\(snapshot.counts[$0] ?? 0) \($0.rawValue)" }.joined(separator: ", ")
         lines.append("jobs:     \(counts) (\(snapshot.total) total)")
+        if unwatchedFolders > 0 {
+            lines.append("watch:    \(unwatchedFolders) folders not watched (inotify watch limit; listed every 5 s instead)"
+                         + " — raise fs.inotify.max_user_watches")
+        }
         if let oldest = oldestWaitingSeconds { lines.append("waiting:  oldest for \(oldest) s") }
         if let next = snapshot.nextRetryAt { lines.append("retries:  next at \(Timestamp.iso8601(millis: next))") }
         lines.append("uploads:  \(snapshot.uploadsLastMinute) in the last minute, \(snapshot.uploadsLastHour) in the last hour"

@@ -24,6 +24,8 @@ public struct DaemonRecord: Sendable {
     public var stoppedAt: String?
     public var paused: String?
     public var statusLine: String?
+    /// Folders the running daemon lists by polling because inotify could not watch them (the watch limit).
+    public var unwatchedFolders = 0
 }
 
 extension JobStore {
@@ -90,25 +92,39 @@ extension JobStore {
                 pid: statement.optionalInt(0), host: statement.string(1), version: statement.string(2),
                 startedAt: statement.string(3), heartbeatAt: statement.string(4),
                 heartbeatMillis: statement.optionalInt64(5), stoppedAt: statement.string(6),
-                paused: statement.string(7), statusLine: statement.string(8))
+                paused: statement.string(7), statusLine: statement.string(8),
+                unwatchedFolders: try Self.hasUnwatchedColumn(db) ? Self.unwatchedFolders(db) : 0)
         }
+    }
+
+    /// A reader may open a table an older daemon wrote (it never migrates): the column may not exist yet.
+    private static func hasUnwatchedColumn(_ db: Database) throws -> Bool {
+        let statement = try db.cached("SELECT count(*) FROM pragma_table_info('daemon') WHERE name = 'unwatched_folders'")
+        return try statement.step() && statement.int(0) > 0
+    }
+
+    private static func unwatchedFolders(_ db: Database) throws -> Int {
+        let statement = try db.cached("SELECT unwatched_folders FROM daemon WHERE id = 1")
+        return try statement.step() ? statement.int(0) : 0
     }
 
     public func recordDaemonStart(pid: Int, host: String, version: String) throws {
         let now = Timestamp.nowMillis()
         try execute("""
             UPDATE daemon SET pid = ?1, host = ?2, version = ?3, started_at = ?4, heartbeat_at = ?4, heartbeat_ms = ?5,
-                   stopped_at = NULL, paused = NULL, status_line = NULL
+                   stopped_at = NULL, paused = NULL, status_line = NULL, unwatched_folders = 0
             WHERE id = 1
             """) { statement in
             statement.bind(1, pid).bind(2, host).bind(3, version).bind(4, Timestamp.iso8601(millis: now)).bind(5, now)
         }
     }
 
-    public func recordHeartbeat(statusLine: String?) throws {
+    public func recordHeartbeat(statusLine: String?, unwatchedFolders: Int = 0) throws {
         let now = Timestamp.nowMillis()
-        try execute("UPDATE daemon SET heartbeat_at = ?1, heartbeat_ms = ?2, status_line = ?3 WHERE id = 1") { statement in
-            statement.bind(1, Timestamp.iso8601(millis: now)).bind(2, now).bind(3, statusLine)
+        try execute("""
+            UPDATE daemon SET heartbeat_at = ?1, heartbeat_ms = ?2, status_line = ?3, unwatched_folders = ?4 WHERE id = 1
+            """) { statement in
+            statement.bind(1, Timestamp.iso8601(millis: now)).bind(2, now).bind(3, statusLine).bind(4, unwatchedFolders)
         }
     }
 
@@ -117,7 +133,7 @@ extension JobStore {
     }
 
     public func recordDaemonStop() throws {
-        try execute("UPDATE daemon SET pid = NULL, stopped_at = ?1, paused = NULL WHERE id = 1") { statement in
+        try execute("UPDATE daemon SET pid = NULL, stopped_at = ?1, paused = NULL, unwatched_folders = 0 WHERE id = 1") { statement in
             statement.bind(1, Timestamp.nowISO8601())
         }
     }

@@ -73,6 +73,10 @@ enum Schema {
         """
         ALTER TABLE jobs ADD COLUMN sends INTEGER NOT NULL DEFAULT 0;
         """,
+        // Folders the daemon cannot watch (inotify's watch limit) and lists by polling instead, for `status`.
+        """
+        ALTER TABLE daemon ADD COLUMN unwatched_folders INTEGER NOT NULL DEFAULT 0;
+        """,
     ]
 
     static var currentVersion: Int { migrations.count }

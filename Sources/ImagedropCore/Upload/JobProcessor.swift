@@ -9,12 +9,14 @@ final class JobProcessor {
     var client: ImagesClient
     private var clientEndpoint: ImagesClient.Endpoint
     let afterActions: AfterUploadActions
+    let heartbeat: Heartbeat
     var logger: Logger
 
     init(services: UploadServices, workerIndex: Int) {
         self.services = services
         let config = services.config.current
-        self.client = services.makeClient(config)
+        self.heartbeat = services.heartbeats.heartbeat("worker-\(workerIndex)")
+        self.client = services.makeClient(config, heartbeat: heartbeat)
         self.clientEndpoint = services.endpoint(config)
         self.afterActions = AfterUploadActions(store: services.store, logger: services.logger)
         self.logger = services.logger
@@ -34,7 +36,7 @@ final class JobProcessor {
         let config = services.config.current
         let endpoint = services.endpoint(config)
         if endpoint != clientEndpoint {
-            client = services.makeClient(config)   // reload changed the API root or timeout
+            client = services.makeClient(config, heartbeat: heartbeat)   // reload changed the API root or timeout
             clientEndpoint = endpoint
         }
         services.inFlight.insert(job.id)
@@ -99,7 +101,7 @@ final class JobProcessor {
         form.fields.append(("requireSignedURLs", config.images.requireSignedURLs ? "true" : "false"))
         if let creator = config.images.creator { form.fields.append(("creator", creator)) }
 
-        guard services.concurrency.acquire(shouldStop: { services.shutdown.isStopping }) else { throw ImagesClient.Stopped() }
+        guard services.concurrency.acquire(shouldStop: { [heartbeat] in heartbeat.beat(.waitingForBudget); return services.shutdown.isStopping }) else { throw ImagesClient.Stopped() }
         let reply: ImagesClient.Reply
         do {
             if customID == nil { try services.store.recordSend(id: job.id) }
@@ -154,7 +156,7 @@ final class JobProcessor {
         guard config.cloudflare.batchAPI else { return try client.upload(form, token: token) }
         let (batchToken, failure) = try services.batchTokens.token(client: client, apiToken: token)
         guard let batchToken else { return failure! }
-        guard services.batchTokens.limiter.acquire(shouldStop: { services.shutdown.isStopping }) else {
+        guard services.batchTokens.limiter.acquire(shouldStop: { [heartbeat] in heartbeat.beat(.waitingForBudget); return services.shutdown.isStopping }) else {
             throw ImagesClient.Stopped()
         }
         let target = ImagesClient.UploadTarget(url: "\(config.cloudflare.batchBaseURL)/images/v1", token: batchToken,

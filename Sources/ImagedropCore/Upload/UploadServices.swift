@@ -14,6 +14,8 @@ public struct UploadServices: Sendable {
     public var batchTokens: BatchTokens
     public var workSignal: WorkSignal
     public var inFlight: InFlightJobs
+    /// Each thread's pulse, judged by `Liveness` for the watchdog.
+    public var heartbeats: Heartbeats
     public var logger: Logger
 
     public init(store: JobStore, config: SharedConfig, tokens: TokenProvider, logger: Logger) {
@@ -30,6 +32,7 @@ public struct UploadServices: Sendable {
         self.batchTokens = BatchTokens()
         self.workSignal = WorkSignal()
         self.inFlight = InFlightJobs()
+        self.heartbeats = Heartbeats()
         self.logger = logger
     }
 
@@ -38,10 +41,12 @@ public struct UploadServices: Sendable {
               timeoutSeconds: config.upload.requestTimeoutSeconds)
     }
 
-    func makeClient(_ config: Config) -> ImagesClient {
+    /// `heartbeat` is the calling thread's: the client beats it while waiting for budget and before each request.
+    func makeClient(_ config: Config, heartbeat: Heartbeat? = nil) -> ImagesClient {
         let shutdown = self.shutdown
         return ImagesClient(endpoint: endpoint(config), limiter: limiter,
-                            shouldStop: { shutdown.isStopping }, shouldAbort: { shutdown.isAborting })
+                            shouldStop: { shutdown.isStopping }, shouldAbort: { shutdown.isAborting },
+                            heartbeat: heartbeat)
     }
 }
 

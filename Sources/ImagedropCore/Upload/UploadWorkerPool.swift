@@ -60,10 +60,16 @@ public final class UploadWorkerPool: Sendable {
 
     private func workerLoop(index: Int) {
         let processor = JobProcessor(services: services, workerIndex: index)
+        let heartbeat = processor.heartbeat
         var claimProblem: String?
-        defer { running.withLock { _ = $0.remove(index) } }
+        defer {
+            // A worker removed by a reload is not wedged: it leaves the watchdog's roll call.
+            services.heartbeats.remove(heartbeat.component)
+            running.withLock { _ = $0.remove(index) }
+        }
         while !services.shutdown.isStopping, index < targetWorkers.load(ordering: .acquiring) {
             if services.pause.isPaused {
+                heartbeat.beat(.paused)
                 services.workSignal.wait(timeoutSeconds: 1)
                 continue
             }
@@ -82,16 +88,20 @@ public final class UploadWorkerPool: Sendable {
                     services.logger.error("could not claim a job; retrying every second",
                                           metadata: ["worker": "\(index)", "error": "\(error)"])
                 }
+                heartbeat.beat(.idle)
                 services.workSignal.wait(timeoutSeconds: 1)
                 continue
             }
             guard let job else {
+                heartbeat.beat(.idle)
                 idle.add(1, ordering: .relaxed)
                 services.workSignal.wait(timeoutSeconds: nextWakeSeconds())
                 idle.subtract(1, ordering: .relaxed)
                 continue
             }
+            heartbeat.beat(.working)
             processor.process(job)
+            heartbeat.beat(.turning)
         }
     }
 
@@ -103,7 +113,8 @@ public final class UploadWorkerPool: Sendable {
 
     private func probeLoop() {
         var lastSweep = Timestamp.monotonicNanos()
-        var client = services.makeClient(services.config.current)
+        let heartbeat = services.heartbeats.heartbeat("prober")
+        var client = services.makeClient(services.config.current, heartbeat: heartbeat)
         while !services.shutdown.isStopping {
             let config = services.config.current
             if Timestamp.monotonicNanos() - lastSweep > 30_000_000_000 {
@@ -115,12 +126,12 @@ public final class UploadWorkerPool: Sendable {
                 }
             }
             guard services.pause.isPaused else {
-                sleepWhile(seconds: 1)
+                sleepWhile(seconds: 1, heartbeat: heartbeat, activity: .idle)
                 continue
             }
-            sleepWhile(seconds: Double(config.upload.pauseProbeSeconds))
+            sleepWhile(seconds: Double(config.upload.pauseProbeSeconds), heartbeat: heartbeat, activity: .paused)
             guard services.pause.isPaused, !services.shutdown.isStopping else { continue }
-            client = services.makeClient(config)
+            client = services.makeClient(config, heartbeat: heartbeat)
             guard let token = services.tokens.reload() else {
                 services.pause.pause(services.tokens.problem ?? "no API token")
                 continue
@@ -141,9 +152,10 @@ public final class UploadWorkerPool: Sendable {
         }
     }
 
-    private func sleepWhile(seconds: Double) {
+    private func sleepWhile(seconds: Double, heartbeat: Heartbeat, activity: Heartbeat.Activity) {
         let deadline = Timestamp.monotonicNanos() + UInt64(seconds * 1e9)
         while !services.shutdown.isStopping, Timestamp.monotonicNanos() < deadline {
+            heartbeat.beat(activity)
             sleepMillis(100)
         }
     }

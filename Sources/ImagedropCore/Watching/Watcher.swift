@@ -10,129 +10,186 @@ import Synchronization
 /// mtime and size have not changed for `settle_ms`. New folders are watched and then scanned, so files
 /// written before the watch existed are not lost. A scan (at start-up, every `rescan_interval_s`, and after
 /// the kernel's queue overflowed) lists every folder and queues what the table does not know yet; the table's
-/// idempotent insert makes re-seeing a file harmless.
+/// idempotent insert makes re-seeing a file harmless. A folder inotify cannot watch (the per-user watch limit,
+/// ENOSPC) is still listed by every scan and, between scans, polled every `unwatchedPollSeconds`.
+///
+/// One owner: everything the watcher knows (`WatcherState`) belongs to the thread running `run()` (and to
+/// `arm()` before that thread starts). Other threads never wait for it: they leave requests in atomics or the
+/// settings box and wake it through its pipe (`update(config:)`, `requestRescan()`, `nudge()`, `stop()`), and
+/// read what it publishes (`pendingFiles`, `unwatchedFolders`, `turns`).
 public final class Watcher: Sendable {
-    private let roots: [RawPath]
+    /// How inotify_add_watch is called: tests inject failures (ENOSPC for chosen folders) around the real call.
+    public typealias AddWatch = @Sendable (_ directory: RawPath, _ real: () throws -> Int32) throws -> Int32
+
+    /// Unwatched folders are listed this often, so their new files wait seconds, not `rescan_interval_s`.
+    public static let unwatchedPollSeconds: UInt64 = 5
+
+    let store: JobStore
+    let workSignal: WorkSignal
+    let logger: Logger
+    let heartbeat: Heartbeat
+    let addWatch: AddWatch
     private let state: Mutex<WatcherState>
-    private let store: JobStore
-    private let workSignal: WorkSignal
-    private let logger: Logger
-    private let wakePipe: (read: Int32, write: Int32)
+    private let wakePipe: WakePipe
+    private let settingsBox: Mutex<Settings>
     private let stopFlag = Atomic<Bool>(false)
-    private let finished = Atomic<Bool>(false)
-    private let settings: Mutex<Settings>
+    private let rescanFlag = Atomic<Bool>(false)
+    private let pendingCount = Atomic<Int>(0)
+    private let unwatchedCount = Atomic<Int>(0)
+    private let turnCount = Atomic<UInt64>(0)
 
     struct Settings: Sendable {
+        var roots: [RawPath]
         var filter: PathFilter
         var recursive: Bool
         var settleNanos: UInt64
         var rescanNanos: UInt64
     }
 
-
-    public init(config: Config, store: JobStore, workSignal: WorkSignal, logger: Logger) throws {
-        roots = config.watch.paths.map { RawPath($0) }
+    public init(config: Config, store: JobStore, workSignal: WorkSignal, logger: Logger,
+                heartbeat: Heartbeat = Heartbeat(component: "watcher"),
+                addWatch: @escaping AddWatch = { _, real in try real() }) throws {
         self.store = store
         self.workSignal = workSignal
         self.logger = logger
-        settings = Mutex(Self.settings(from: config))
-        let inotify = try Inotify()
-        var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else { throw SystemError(call: "pipe") }
-        for fd in fds {
-            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-        }
-        wakePipe = (fds[0], fds[1])
-        state = Mutex(WatcherState(inotify: inotify))
-    }
-
-    deinit {
-        close(wakePipe.read)
-        close(wakePipe.write)
+        self.heartbeat = heartbeat
+        self.addWatch = addWatch
+        settingsBox = Mutex(Self.settings(from: config))
+        wakePipe = try WakePipe()
+        state = Mutex(WatcherState(inotify: try Inotify()))
     }
 
     static func settings(from config: Config) -> Settings {
-        Settings(filter: PathFilter(config: config.watch), recursive: config.watch.recursive,
+        Settings(roots: config.watch.paths.map { RawPath($0) }, filter: PathFilter(config: config.watch),
+                 recursive: config.watch.recursive,
                  settleNanos: UInt64(config.watch.settleMillis) * 1_000_000,
                  rescanNanos: UInt64(config.watch.rescanIntervalSeconds) * 1_000_000_000)
     }
 
-    /// Applies a reloaded config's filter, settle time and rescan interval (watch roots need a new Watcher).
+    var settings: Settings { settingsBox.withLock { $0 } }
+
+    // MARK: - Talking to the watcher thread (never waits for a scan)
+
+    /// A reloaded config: filter, settle time, rescan interval and watch roots. The watcher thread applies it
+    /// on its next turn (roots added are watched and scanned there, roots removed are forgotten), then rescans.
     public func update(config: Config) {
-        settings.withLock { $0 = Self.settings(from: config) }
+        settingsBox.withLock { $0 = Self.settings(from: config) }
         requestRescan()
     }
 
-    /// Arms the watches and runs the start-up scan, queueing what is already there. Returns when both are
-    /// done, so READY=1 can follow.
-    public func arm() throws {
-        let current = settings.withLock { $0 }
-        try state.withLock { state in
-            for root in roots {
-                try addTree(root, root: root, state: &state, settings: current, scanFiles: true)
-            }
-            flush(&state)
-        }
+    public func requestRescan() {
+        rescanFlag.store(true, ordering: .releasing)
+        wakePipe.wake()
     }
 
-    /// Runs the event loop on the calling thread until `stop()`.
-    public func run() {
-        var lastScan = Timestamp.monotonicNanos()
-        while !stopFlag.load(ordering: .acquiring) {
-            let current = settings.withLock { $0 }
-            let now = Timestamp.monotonicNanos()
-            var timeoutNanos: UInt64 = 1_000_000_000
-            let nextDue = state.withLock { $0.pending.values.map(\.due).min() }
-            if let nextDue { timeoutNanos = min(timeoutNanos, nextDue > now ? nextDue - now : 0) }
-            let inotifyFD = state.withLock { $0.inotify.fileDescriptor }
-            var fds = [pollfd(fd: inotifyFD, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: wakePipe.read, events: Int16(POLLIN), revents: 0)]
-            let timeoutMillis = Int32(min(timeoutNanos / 1_000_000 + (timeoutNanos % 1_000_000 > 0 ? 1 : 0), 1000))
-            _ = poll(&fds, 2, timeoutMillis)
-            if fds[1].revents != 0 { drainWakePipe() }
-
-            let rescanDue = current.rescanNanos > 0 && Timestamp.monotonicNanos() - lastScan >= current.rescanNanos
-            let wanted = state.withLock { state -> Bool in
-                processEvents(&state, settings: current)
-                processDue(&state, settings: current)
-                reviveMissingRoots(&state, settings: current)
-                let wanted = state.rescanRequested || rescanDue
-                state.rescanRequested = false
-                flush(&state)
-                return wanted
-            }
-            if wanted {
-                rescan(settings: current)
-                lastScan = Timestamp.monotonicNanos()
-            }
-        }
-        finished.store(true, ordering: .releasing)
-    }
+    /// Makes the thread turn now (read inotify, look at due files) instead of at its next timeout.
+    public func nudge() { wakePipe.wake() }
 
     public func stop() {
         stopFlag.store(true, ordering: .releasing)
-        wake()
+        wakePipe.wake()
     }
 
-    public func requestRescan() {
-        state.withLock { $0.rescanRequested = true }
-        wake()
+    /// Files seen but not yet in the table: settling, or waiting for the database to take them.
+    public var pendingFiles: Int { pendingCount.load(ordering: .acquiring) }
+    /// Folders that are listed by scans and polls because inotify could not watch them.
+    public var unwatchedFolders: Int { unwatchedCount.load(ordering: .acquiring) }
+    /// Completed turns of the loop; a turn that began after a moment has read every event raised before it.
+    public var turns: UInt64 { turnCount.load(ordering: .acquiring) }
+    /// Whether a rescan was asked for and has not run yet.
+    public var rescanPending: Bool { rescanFlag.load(ordering: .acquiring) }
+
+    // MARK: - The watcher thread
+
+    /// Arms the watches and runs the start-up scan, queueing what is already there. Called before `run()`'s
+    /// thread starts; returns when both are done, so READY=1 can follow.
+    public func arm() throws {
+        let current = settings
+        try state.withLock { state in
+            state.roots = current.roots
+            for root in current.roots {
+                try addTree(root, root: root, state: &state, settings: current, scanFiles: true)
+            }
+            flush(&state)
+            publish(state)
+        }
     }
 
-    private func wake() {
-        var byte: UInt8 = 1
-        _ = write(wakePipe.write, &byte, 1)
+    /// Runs the event loop on the calling thread until `stop()`. It holds the state for its whole life: no
+    /// other thread takes this lock while it runs.
+    public func run() {
+        state.withLock { state in
+            var lastScan = Timestamp.monotonicNanos()
+            var lastPoll = lastScan
+            while !stopFlag.load(ordering: .acquiring) {
+                heartbeat.beat(.turning)
+                let current = settings
+                waitForWork(state: state)
+                if current.roots != state.roots { applyRoots(current, state: &state) }
+                processEvents(&state, settings: current)
+                processDue(&state, settings: current)
+                reviveMissingRoots(&state, settings: current)
+                let now = Timestamp.monotonicNanos()
+                if !state.unwatched.isEmpty, now - lastPoll >= Self.unwatchedPollSeconds * 1_000_000_000 {
+                    pollUnwatched(&state, settings: current)
+                    lastPoll = now
+                }
+                let rescanDue = current.rescanNanos > 0 && now - lastScan >= current.rescanNanos
+                if rescanFlag.exchange(false, ordering: .acquiringAndReleasing) || state.overflowed || rescanDue {
+                    state.overflowed = false
+                    rescan(&state, settings: current)
+                    lastScan = Timestamp.monotonicNanos()
+                }
+                flush(&state)
+                publish(state)
+                turnCount.add(1, ordering: .releasing)
+            }
+        }
+        heartbeat.beat(.stopped)
     }
 
-    private func drainWakePipe() {
-        var buffer = [UInt8](repeating: 0, count: 64)
-        while read(wakePipe.read, &buffer, buffer.count) > 0 {}
+    /// Sleeps until an inotify event, a wake-up, or the next settle deadline (at most a second).
+    private func waitForWork(state: borrowing WatcherState) {
+        let now = Timestamp.monotonicNanos()
+        var timeoutNanos: UInt64 = 1_000_000_000
+        if let nextDue = state.pending.values.map(\.due).min() {
+            timeoutNanos = min(timeoutNanos, nextDue > now ? nextDue - now : 0)
+        }
+        var fds = [pollfd(fd: state.inotify.fileDescriptor, events: Int16(POLLIN), revents: 0),
+                   pollfd(fd: wakePipe.readEnd, events: Int16(POLLIN), revents: 0)]
+        let timeoutMillis = Int32(min((timeoutNanos + 999_999) / 1_000_000, 1000))
+        _ = poll(&fds, 2, timeoutMillis)
+        if fds[1].revents != 0 { wakePipe.drain() }
+    }
+
+    private func publish(_ state: borrowing WatcherState) {
+        pendingCount.store(state.pending.count + state.ready.count, ordering: .releasing)
+        unwatchedCount.store(state.unwatched.count, ordering: .releasing)
+    }
+
+    /// Watch roots changed on reload: forget the removed ones, watch and scan the new ones (here, on the
+    /// watcher thread, so the reload that asked for it is acknowledged at once).
+    private func applyRoots(_ settings: Settings, state: inout WatcherState) {
+        for root in state.roots where !settings.roots.contains(root) {
+            forgetTree(root, state: &state)
+            state.missingRoots.remove(root)
+            state.pending = state.pending.filter { $0.value.root != root }
+        }
+        for root in settings.roots where !state.roots.contains(root) {
+            do {
+                try addTree(root, root: root, state: &state, settings: settings, scanFiles: true)
+                logger.notice("new watch folder armed and scanned", metadata: ["path": "\(root)"])
+            } catch {
+                logger.error("new watch folder cannot be watched; waiting for it", metadata: ["path": "\(root)", "error": "\(error)"])
+                state.missingRoots.insert(root)
+            }
+        }
+        state.roots = settings.roots
     }
 
     // MARK: - Events
 
-    private static let directoryMask = UInt32(
+    static let directoryMask = UInt32(
         IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR
             | IN_DONT_FOLLOW | IN_EXCL_UNLINK)
 
@@ -143,13 +200,13 @@ public final class Watcher: Sendable {
             if event.has(UInt32(IN_Q_OVERFLOW)) {
                 // The kernel dropped events: only a full scan can tell what was missed.
                 logger.warning("inotify queue overflowed; rescanning (raise fs.inotify.max_queued_events to avoid this)")
-                state.rescanRequested = true
+                state.overflowed = true
                 continue
             }
             if event.has(UInt32(IN_IGNORED)) || event.has(UInt32(IN_DELETE_SELF)) || event.has(UInt32(IN_MOVE_SELF)) {
                 if let directory = state.directories.removeValue(forKey: event.watch) {
                     state.watches.removeValue(forKey: directory.path)
-                    if roots.contains(directory.path) {
+                    if state.roots.contains(directory.path) {
                         // Its subfolders' watches would keep reporting under the old paths: drop them all,
                         // and watch the tree afresh when the root comes back.
                         forgetTree(directory.path, state: &state)
@@ -161,8 +218,7 @@ public final class Watcher: Sendable {
             }
             guard let directory = state.directories[event.watch], !event.name.isEmpty else { continue }
             let path = directory.path.appending(event.name)
-            let isDirectory = event.has(UInt32(IN_ISDIR))
-            if isDirectory {
+            if event.has(UInt32(IN_ISDIR)) {
                 if event.has(UInt32(IN_MOVED_FROM)) {
                     forgetTree(path, state: &state)
                 } else if settings.recursive, event.has(UInt32(IN_CREATE)) || event.has(UInt32(IN_MOVED_TO)),
@@ -193,17 +249,12 @@ public final class Watcher: Sendable {
             state.pending.removeValue(forKey: path)
             return
         }
-        if !status.isRegular {
-            state.ready.append(FileCandidate(path: path, root: root, size: status.size, mtimeNanos: status.mtimeNanos))
-            return
-        }
-        let now = Timestamp.monotonicNanos()
-        if settings.settleNanos == 0 {
+        if !status.isRegular || settings.settleNanos == 0 {
             state.pending.removeValue(forKey: path)
             state.ready.append(FileCandidate(path: path, root: root, size: status.size, mtimeNanos: status.mtimeNanos))
             return
         }
-        state.pending[path] = Pending(root: root, status: status, due: now + settings.settleNanos)
+        state.pending[path] = Pending(root: root, status: status, due: Timestamp.monotonicNanos() + settings.settleNanos)
     }
 
     private func processDue(_ state: inout WatcherState, settings: Settings) {
@@ -226,7 +277,7 @@ public final class Watcher: Sendable {
 
     /// Writes ready candidates to the table in one transaction. If the database cannot be written (disk full),
     /// they stay in memory and the next loop tries again: ingest pauses, nothing is lost.
-    private func flush(_ state: inout WatcherState) {
+    func flush(_ state: inout WatcherState) {
         guard !state.ready.isEmpty else { return }
         do {
             let results = try store.enqueue(state.ready)
@@ -245,104 +296,42 @@ public final class Watcher: Sendable {
             }
         }
     }
+}
 
-    // MARK: - Trees
+/// The self-pipe other threads write one byte to so the watcher's poll() returns. Non-blocking both ways: a
+/// full pipe already means "wake up", and draining never blocks.
+final class WakePipe: Sendable {
+    let readEnd: Int32
+    let writeEnd: Int32
 
-    private func addTree(_ directory: RawPath, root: RawPath, state: inout WatcherState, settings: Settings, scanFiles: Bool) throws {
-        let wd: Int32
-        do {
-            // A watch root may itself be a symlink to the real folder (DESIGN only refuses missing paths and
-            // non-directories); below the root, symlinked folders are not followed (no loops, no escapes).
-            let mask = directory == root ? Self.directoryMask & ~UInt32(IN_DONT_FOLLOW) : Self.directoryMask
-            wd = try state.inotify.addWatch(directory, mask: mask)
-        } catch let error as SystemError {
-            if error.errno == ENOSPC {
-                logger.error("inotify watch limit reached; raise fs.inotify.max_user_watches (sysctl) — relying on rescans",
-                             metadata: ["path": "\(directory)"])
-            } else if directory == root {
+    init() throws {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { throw SystemError(call: "pipe") }
+        readEnd = fds[0]
+        writeEnd = fds[1]
+        for fd in fds {   // pipe2 is not imported into Swift's Glibc
+            let flags = fcntl(fd, F_GETFL)
+            guard flags >= 0, fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0, fcntl(fd, F_SETFD, FD_CLOEXEC) == 0 else {
+                let error = SystemError(call: "fcntl")
+                close(fds[0])
+                close(fds[1])
                 throw error
             }
-            return
-        }
-        state.directories[wd] = WatchedDirectory(path: directory, root: root)
-        state.watches[directory] = wd
-        guard let entries = try? DirectoryListing.entries(of: directory) else { return }
-        for entry in entries {
-            let path = directory.appending(entry.name)
-            var type = entry.type
-            if type == UInt8(DT_UNKNOWN), case .success(let status) = FileStatus.of(path, followSymlinks: false) {
-                type = status.isDirectory ? UInt8(DT_DIR) : UInt8(DT_REG)
-            }
-            if type == UInt8(DT_DIR) {
-                if settings.recursive, settings.filter.acceptsDirectory(entry.name) {
-                    try? addTree(path, root: root, state: &state, settings: settings, scanFiles: scanFiles)
-                }
-            } else if scanFiles, settings.filter.acceptsFile(entry.name) {
-                scanned(path, root: root, state: &state, settings: settings)
-            }
-            if state.ready.count >= 2000 { flush(&state) }
         }
     }
 
-    /// A file found by a scan rather than an event: take it if it has been still for `settle`.
-    private func scanned(_ path: RawPath, root: RawPath, state: inout WatcherState, settings: Settings) {
-        guard state.pending[path] == nil, case .success(let status) = FileStatus.candidate(path) else { return }
-        let ageNanos = Timestamp.nowMillis() * 1_000_000 - status.mtimeNanos
-        if !status.isRegular || settings.settleNanos == 0 || ageNanos >= Int64(settings.settleNanos) {
-            state.ready.append(FileCandidate(path: path, root: root, size: status.size, mtimeNanos: status.mtimeNanos))
-        } else {
-            state.pending[path] = Pending(root: root, status: status, due: Timestamp.monotonicNanos() + settings.settleNanos)
-        }
+    deinit {
+        close(readEnd)
+        close(writeEnd)
     }
 
-    private func forgetTree(_ directory: RawPath, state: inout WatcherState) {
-        for (path, wd) in state.watches where path == directory || path.relative(to: directory) != nil {
-            state.inotify.removeWatch(wd)
-            state.watches.removeValue(forKey: path)
-            state.directories.removeValue(forKey: wd)
-        }
+    func wake() {
+        var byte: UInt8 = 1
+        _ = write(writeEnd, &byte, 1)   // EAGAIN: the pipe is full, the reader is already due to wake
     }
 
-    private func reviveMissingRoots(_ state: inout WatcherState, settings: Settings) {
-        for root in state.missingRoots {
-            guard case .success(let status) = FileStatus.of(root), status.isDirectory else { continue }
-            state.missingRoots.remove(root)
-            logger.notice("watched folder is back; scanning it", metadata: ["path": "\(root)"])
-            try? addTree(root, root: root, state: &state, settings: settings, scanFiles: true)
-        }
+    func drain() {
+        var buffer = [UInt8](repeating: 0, count: 64)
+        while read(readEnd, &buffer, buffer.count) > 0 {}
     }
-
-    private func rescan(settings: Settings) {
-        state.withLock { state in
-            for root in roots where !state.missingRoots.contains(root) {
-                try? addTree(root, root: root, state: &state, settings: settings, scanFiles: true)
-            }
-            flush(&state)
-        }
-    }
-}
-
-struct WatchedDirectory {
-    var path: RawPath
-    var root: RawPath
-}
-
-struct Pending {
-    var root: RawPath
-    var status: FileStatus
-    var due: UInt64
-}
-
-/// Everything the watcher thread mutates, kept behind one Mutex (arm() runs on the starting thread).
-struct WatcherState: ~Copyable {
-    let inotify: Inotify
-    var directories: [Int32: WatchedDirectory] = [:]
-    var watches: [RawPath: Int32] = [:]
-    var pending: [RawPath: Pending] = [:]
-    var ready: [FileCandidate] = []
-    var missingRoots: Set<RawPath> = []
-    var rescanRequested = false
-    var ingestBlocked = false
-
-    init(inotify: Inotify) { self.inotify = inotify }
 }

@@ -1,0 +1,72 @@
+import CSQLite
+import Glibc
+import ImagedropSupport
+import Logging
+
+/// Opening the job table at start-up. Another process may hold the database's write lock for a moment
+/// (`prune` deleting old jobs, `enqueue` of a big tree, the shared lock `status` takes), so a busy or locked
+/// database is waited out for `patienceSeconds` before the start gives up with `Daemon.Exit.transient`, an
+/// exit code the unit restarts (unlike 75, another daemon, and 78, a config error, which do not heal).
+struct StartupStore {
+    static let patienceSeconds: Double = 30
+
+    enum Failure: Error {
+        case alreadyRunning(DaemonLock.Held)
+        case transient(String)
+        case permanent(String)
+
+        var exit: Daemon.Exit {
+            switch self {
+            case .alreadyRunning: .alreadyRunning
+            case .transient: .transient
+            case .permanent: .config
+            }
+        }
+    }
+
+    let lock: DaemonLock
+    let store: JobStore
+    let recovered: Int
+
+    /// Takes the daemon lock, opens (creating or migrating) the table, queues interrupted jobs again and
+    /// records this daemon; retries the database part while it is busy.
+    static func open(database: String, logger: Logger, patienceSeconds: Double = patienceSeconds) throws(Failure) -> StartupStore {
+        let lock: DaemonLock
+        do {
+            try AtomicFile.makeDirectories(RawPath(database).parent)
+            lock = try DaemonLock(database: database)
+        } catch let held as DaemonLock.Held {
+            throw .alreadyRunning(held)
+        } catch {
+            throw .permanent("config error: queue.database: cannot open \(database): \(error)")
+        }
+        let deadline = Timestamp.monotonicNanos() + UInt64(patienceSeconds * 1e9)
+        var waiting = false
+        while true {
+            do {
+                let store = try JobStore(path: database)
+                let recovered = try store.recoverLeases(expiredOnly: false)
+                try store.recordDaemonStart(pid: Int(getpid()), host: Daemon.hostname(), version: ImagedropVersion.current)
+                if waiting { logger.notice("database free again; starting") }
+                return StartupStore(lock: lock, store: store, recovered: recovered)
+            } catch let error as SQLiteError where isTransient(error) {
+                guard Timestamp.monotonicNanos() < deadline else {
+                    throw .transient("database \(database) stayed busy for \(Int(patienceSeconds)) s: \(error); exiting for a restart")
+                }
+                if !waiting {
+                    waiting = true
+                    logger.warning("database is busy (another process holds its lock); waiting",
+                                   metadata: ["database": "\(database)", "patience_s": "\(Int(patienceSeconds))", "error": "\(error)"])
+                }
+                sleepMillis(200)   // each try already waited busy_timeout; this only avoids spinning on an instant error
+            } catch {
+                throw .permanent("config error: queue.database: cannot open \(database): \(error)")
+            }
+        }
+    }
+
+    /// Conditions that pass on their own: a lock held by another process, a full or failing disk.
+    static func isTransient(_ error: SQLiteError) -> Bool {
+        [SQLITE_BUSY, SQLITE_LOCKED, SQLITE_FULL, SQLITE_IOERR].contains(error.primaryCode)
+    }
+}
