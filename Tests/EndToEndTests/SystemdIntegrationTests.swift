@@ -14,6 +14,7 @@ struct SystemdIntegrationTests {
         private let fd: Int32
         private let lock = NSLock()
         private var messages: [String] = []
+        private var arrivals: [UInt64] = []
         private var running = true
 
         init(directory: String) throws {
@@ -36,7 +37,11 @@ struct SystemdIntegrationTests {
                     let count = recv(fd, &buffer, buffer.count, 0)
                     if count > 0 {
                         let text = String(decoding: buffer[0..<count], as: UTF8.self)
-                        lock.withLock { messages.append(text) }
+                        let now = Timestamp.monotonicNanos()
+                        lock.withLock {
+                            messages.append(text)
+                            arrivals.append(now)
+                        }
                     }
                 }
             }.start()
@@ -49,6 +54,11 @@ struct SystemdIntegrationTests {
         }
 
         var received: [String] { lock.withLock { messages } }
+
+        /// Monotonic arrival times of the datagrams containing `field` (e.g. "WATCHDOG=1").
+        func arrivalTimes(of field: String) -> [UInt64] {
+            lock.withLock { zip(messages, arrivals).filter { $0.0.split(separator: "\n").contains { $0 == field } }.map(\.1) }
+        }
 
         func index(of prefix: String, after start: Int = 0) -> Int? {
             let all = received
