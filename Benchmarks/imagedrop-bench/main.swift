@@ -4,7 +4,7 @@ import Foundation
 // imagedrop-bench: runs the release `imagedrop` against the release `imagedrop-emulator` on loopback and
 // prints each figure next to a baseline measured in the same run (see scripts/bench.sh and issue 6).
 //
-//   imagedrop-bench --imagedrop PATH --emulator PATH [--out DIR] [--only small,latency,large,burst,close,history,budget] [--quick]
+//   imagedrop-bench --imagedrop PATH --emulator PATH [--out DIR] [--only small,latency,large,burst,close,history,budget,reload] [--quick]
 
 signal(SIGPIPE, SIG_IGN)
 
@@ -16,7 +16,7 @@ struct Options {
     var quick = false
     var keep = false
 
-    static let scenarios = ["small", "latency", "large", "burst", "close", "history", "budget"]
+    static let scenarios = ["small", "latency", "large", "burst", "close", "history", "budget", "reload"]
 
     static func parse(_ arguments: [String]) -> Options {
         var options = Options()
@@ -71,6 +71,7 @@ let plan: [(String, () throws -> [Figure])] = [
     ("large", { [try bench.largeFiles()] }),
     ("history", { try bench.history() }),
     ("budget", { [try bench.budget()] }),
+    ("reload", { [try bench.reloadDuringRescan()] }),
 ]
 for (name, run) in plan where options.only?.contains(name) ?? true {
     sync()   // the previous scenario's writeback (800 MB of large files) must not slow this one down
