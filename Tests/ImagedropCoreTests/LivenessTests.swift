@@ -1,4 +1,7 @@
-import ImagedropCore
+import Foundation
+import Glibc
+@testable import ImagedropCore
+import Logging
 import Synchronization
 import Testing
 
@@ -111,5 +114,58 @@ struct LivenessTests {
         #expect(board.pulses.map(\.component) == ["main", "worker-0"])
         board.remove("worker-0")
         #expect(board.pulses.map(\.component) == ["main"])
+    }
+
+    @Test("The pinger sends WATCHDOG=1 while alive, withholds it from the first wedged judgement on, and resumes")
+    func pingerFollowsTheRule() throws {
+        let directory = NSTemporaryDirectory() + "liveness-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/notify.sock"
+        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8) + [0]) }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        try #require(bound == 0)
+        func pings() -> Int {
+            var count = 0
+            var buffer = [UInt8](repeating: 0, count: 512)
+            while recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT)) > 0 { count += 1 }
+            return count
+        }
+
+        let notifier = SystemdNotifier(environment: ["NOTIFY_SOCKET": path, "WATCHDOG_USEC": "6000000"])
+        var pinger = try #require(WatchdogPinger(notifier: notifier))
+        let clock = FakeClock()
+        let main = clock.heartbeat("main", .turning)
+        let worker = clock.heartbeat("worker-0", .working)
+        let logger = Logger(label: "test")
+        // The socket queues only a few datagrams: count them after every tick, as systemd reads them.
+        var sent = 0
+        for _ in 0..<60 {   // a minute: the worker's request is within 120 + 60 s
+            clock.advance(seconds: 1)
+            main.beat(.turning)
+            pinger.tick(nowNanos: clock.now, pulses: [main.pulse, worker.pulse], rule: rule, notifier: notifier, logger: logger)
+            sent += pings()
+        }
+        #expect(sent == 20)   // every 3 s
+        #expect(pinger.wedged == nil)
+        for _ in 0..<150 {   // the request passes 180 s without a beat
+            clock.advance(seconds: 1)
+            main.beat(.turning)
+            pinger.tick(nowNanos: clock.now, pulses: [main.pulse, worker.pulse], rule: rule, notifier: notifier, logger: logger)
+            sent += pings()
+        }
+        #expect(sent == 60)   // 120 s more of pings, then none from 181 s on
+        #expect(pinger.wedged?.contains("worker-0") == true)
+        worker.beat(.idle)
+        clock.advance(seconds: 1)
+        pinger.tick(nowNanos: clock.now, pulses: [main.pulse, worker.pulse], rule: rule, notifier: notifier, logger: logger)
+        #expect(pings() == 1)
+        #expect(pinger.wedged == nil)
     }
 }
