@@ -184,7 +184,10 @@ struct PipelineTests {
         for index in 0..<4 { try fixture.drop("slow\(index).png", seed: UInt64(950 + index)) }
         try fixture.start()
         let pid = try #require(fixture.process?.processIdentifier)
-        #expect(fixture.waitUntil(seconds: 20) { (fixture.counts()[.uploading] ?? 0) == 2 })
+        // Claimed is not yet sent: under load a SIGTERM between claim and send ends the limiter wait instead.
+        #expect(fixture.waitUntil(seconds: 20) {
+            (fixture.counts()[.uploading] ?? 0) == 2 && fixture.emulator.requestLog().filter { $0.method == "POST" }.count == 2
+        })
         kill(pid, SIGTERM)
         #expect(fixture.waitUntil(seconds: 10) { fixture.log.contains("msg=\"stopping\"") })
         #expect(fixture.process?.isRunning == true, "the first signal waits for in-flight uploads")
