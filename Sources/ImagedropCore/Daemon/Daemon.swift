@@ -135,11 +135,20 @@ public final class Daemon {
         }
 
         logger.info("stopping", metadata: ["signal": "\(stopSignal.map { String($0) } ?? "none")"])
+        shutDown(services: services, pool: pool, watcher: watcher, watcherThread: watcherThread)
+        return onceFailure ?? .ok
+    }
+
+    /// The ordered stop: no new work, in-flight uploads get the grace period, the rest are cut and their jobs
+    /// go back to the queue, the stop is recorded.
+    private func shutDown(services: UploadServices, pool: UploadWorkerPool, watcher: Watcher, watcherThread: ThreadHandle) {
+        let store = services.store
+        let config = services.config.current
         notifier.stopping()
         watcher.stop()
         services.shutdown.beginStopping()
         services.workSignal.notifyAll()
-        if !waitForInFlight(pool, graceSeconds: Double(shared.current.upload.shutdownGraceSeconds)) {
+        if !waitForInFlight(pool, graceSeconds: Double(config.upload.shutdownGraceSeconds)) {
             services.shutdown.beginAborting()
             _ = pool.waitForExit(seconds: 10)
         }
@@ -151,9 +160,8 @@ public final class Daemon {
         } catch {
             logger.error("could not record the stop; the next start will recover", metadata: ["error": "\(error)"])
         }
-        writeMetrics(shared.current, services: services, store: store, up: false)
+        writeMetrics(config, services: services, store: store, up: false)
         logger.info("stopped")
-        return onceFailure ?? .ok
     }
 
     // MARK: - Pieces
