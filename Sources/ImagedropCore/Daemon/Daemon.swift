@@ -106,6 +106,7 @@ public final class Daemon {
             }
             mainBeat.beat(.turning)
             let now = Timestamp.monotonicNanos()
+            let watcherProgress = watcher.progress   // before the counts: see OnceCompletion
             let counts = try? store.counts()
             if now - lastBeat >= 5_000_000_000 || options.once {
                 lastBeat = now
@@ -122,7 +123,8 @@ public final class Daemon {
                            rule: Liveness.Rule(requestTimeoutSeconds: Double(shared.current.upload.requestTimeoutSeconds)),
                            notifier: notifier, logger: logger)
             if options.once, let counts,
-               once.isComplete(queueDrained: isDrained(counts, pool: pool, services: services), watcher: watcher) {
+               once.isComplete(queueDrained: isDrained(counts, pool: pool, services: services),
+                               watcher: watcherProgress, nudge: watcher) {
                 progress?.finish(statusLine(counts, services: services, watcher: watcher))
                 break
             }

@@ -99,6 +99,20 @@ public final class Watcher: Sendable {
     /// Whether a rescan was asked for and has not run yet.
     public var rescanPending: Bool { rescanFlag.load(ordering: .acquiring) }
 
+    /// What the watcher had in hand at the end of its latest turn. Read turns first: the pending count then
+    /// belongs to that turn or a later one, and everything it had flushed is in the table for a read after.
+    public struct Progress: Sendable, Equatable {
+        public var turns: UInt64
+        public var pendingFiles: Int
+        public var rescanPending: Bool
+        public var unwatchedFolders: Int
+    }
+
+    public var progress: Progress {
+        let turns = self.turns
+        return Progress(turns: turns, pendingFiles: pendingFiles, rescanPending: rescanPending, unwatchedFolders: unwatchedFolders)
+    }
+
     // MARK: - The watcher thread
 
     /// Arms the watches and runs the start-up scan, queueing what is already there. Called before `run()`'s
