@@ -25,9 +25,10 @@ public struct ConfigCheck {
             }
             say("watch:    \(path) OK")
         }
+        let store: JobStore
         do {
             try AtomicFile.makeDirectories(RawPath(config.queue.database).parent)
-            let store = try JobStore(path: config.queue.database)
+            store = try JobStore(path: config.queue.database)
             let counts = try store.snapshot(failureLimit: 0)
             say("database: \(config.queue.database) OK (\(counts.total) jobs)")
         } catch {
@@ -41,8 +42,12 @@ public struct ConfigCheck {
 
         let client = ImagesClient(
             endpoint: .init(apiBaseURL: config.cloudflare.apiBaseURL, accountID: config.cloudflare.accountID,
-                            timeoutSeconds: min(config.upload.requestTimeoutSeconds, 30)),
-            limiter: RateLimiter(limit: 0), shouldStop: { false }, shouldAbort: { false })
+                            timeoutSeconds: min(config.upload.requestTimeoutSeconds, 30), caFile: config.cloudflare.caFile),
+            // The same budget as the daemon's, through the same request log: `check` is the unit's
+            // ExecStartPre, so the daemon that starts next knows about these requests.
+            limiter: RateLimiter(limit: config.upload.requestsPer5Min, windowSeconds: Double(config.upload.rateWindowSeconds),
+                                 ledger: RequestLedger(store: store)),
+            shouldStop: { false }, shouldAbort: { false })
         guard let verify = try? client.verifyToken(token: token) else { return (.unavailable, "stopped") }
         switch verify.classification {
         case .success: say("api:      \(config.cloudflare.apiBaseURL) reachable; token active")

@@ -14,16 +14,21 @@ public struct UploadServices: Sendable {
     public var batchTokens: BatchTokens
     public var workSignal: WorkSignal
     public var inFlight: InFlightJobs
+    /// Failures on the path to the API, pool-wide: pauses the queue for an outage (see APIPathMonitor).
+    public var pathMonitor: APIPathMonitor
     public var logger: Logger
 
     public init(store: JobStore, config: SharedConfig, tokens: TokenProvider, logger: Logger) {
         let current = config.current
         self.store = store
         self.config = config
+        // Seeded from the request log: what an earlier process sent in this window still counts.
         self.limiter = RateLimiter(limit: current.upload.requestsPer5Min,
-                                   windowSeconds: Double(current.upload.rateWindowSeconds))
+                                   windowSeconds: Double(current.upload.rateWindowSeconds),
+                                   ledger: RequestLedger(store: store, logger: logger))
         self.concurrency = ConcurrencyLimiter(maximum: current.upload.workers)
         self.pause = PauseGate()
+        self.pathMonitor = APIPathMonitor(pause: pause, store: store, logger: logger)
         self.shutdown = ShutdownState()
         self.tokens = tokens
         self.metrics = PipelineMetrics()
@@ -35,13 +40,14 @@ public struct UploadServices: Sendable {
 
     func endpoint(_ config: Config) -> ImagesClient.Endpoint {
         .init(apiBaseURL: config.cloudflare.apiBaseURL, accountID: config.cloudflare.accountID,
-              timeoutSeconds: config.upload.requestTimeoutSeconds)
+              timeoutSeconds: config.upload.requestTimeoutSeconds, caFile: config.cloudflare.caFile)
     }
 
     func makeClient(_ config: Config) -> ImagesClient {
         let shutdown = self.shutdown
         return ImagesClient(endpoint: endpoint(config), limiter: limiter,
-                            shouldStop: { shutdown.isStopping }, shouldAbort: { shutdown.isAborting })
+                            shouldStop: { shutdown.isStopping }, shouldAbort: { shutdown.isAborting },
+                            monitor: pathMonitor)
     }
 }
 
