@@ -65,3 +65,23 @@ struct RequestBudgetTests {
         #expect(jobs.count == 2 * Self.limit && jobs.allSatisfy { $0.state == .done })
     }
 }
+
+@Suite("Request budget shared with check", .serialized)
+struct CheckBudgetTests {
+    @Test("check's requests are recorded: a second check inside the window finds the budget spent and exits 69")
+    func checkCounts() throws {
+        let fixture = try DaemonFixture()
+        try fixture.writeConfig(settleMillis: 100, uploadSection: """
+            requests_per_5min = 3
+            rate_window_s = 120
+            """)
+        let (first, out, firstError) = try fixture.runCommand(["check", "--config", fixture.configPath])
+        #expect(first == 0, "\(out) \(firstError)")
+        let (second, _, error) = try fixture.runCommand(["check", "--config", fixture.configPath])
+        print("[check budget] first=\(first) second=\(second) emulator requests=\(fixture.emulator.requestLog().count): \(error)")
+        #expect(second == 69)
+        #expect(error.contains("request budget spent") && error.contains("requests_per_5min"), "\(error)")
+        // Refused before sending anything: only the first check's two requests reached the API.
+        #expect(fixture.emulator.requestLog().count == 2)
+    }
+}

@@ -106,6 +106,23 @@ public final class RateLimiter: Sendable {
         }
     }
 
+    /// How long a request would wait now, without taking a grant (for `check`, which would rather say so
+    /// than sit silently in an ExecStartPre).
+    /// `requests` is how many the caller is about to send one after the other.
+    public func waitMillis(requests: Int = 1, now: UInt64 = Timestamp.monotonicNanos()) -> Int64 {
+        state.withLock { state in
+            var until = state.blockedUntil
+            if state.limit > 0 {
+                // More than the whole budget can never be free at once: the wait for the first `limit` then.
+                for offset in 0..<min(max(requests, 1), state.limit) {
+                    let time = state.grants[(state.next + offset) % state.limit]
+                    if time != 0 { until = max(until, time &+ state.windowNanos &+ marginNanos) }
+                }
+            }
+            return now < until ? Int64(clamping: (until - now + 999_999) / 1_000_000) : 0
+        }
+    }
+
     /// How long the caller must wait before it may send (0: a grant was recorded and it may send now).
     func tryAcquire(now: UInt64 = Timestamp.monotonicNanos(), wallMillis: Int64 = Timestamp.nowMillis()) -> UInt64 {
         state.withLock { state in
