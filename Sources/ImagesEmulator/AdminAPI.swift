@@ -102,7 +102,7 @@ enum AdminAPI {
                 case .null: text = nil
                 case .string(let raw):
                     // Any text a server could send, but not one that would split the header line.
-                    guard !raw.contains(where: { $0 == "\r" || $0 == "\n" }) else {
+                    guard !raw.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" }) else {
                         return .failure(AdminError(message: "\(key) must not contain CR or LF"))
                     }
                     text = raw
