@@ -90,6 +90,20 @@ struct RequestLedgerTests {
         #expect(rows.map(\.1) == [1, 20])
     }
 
+    @Test("a stopping daemon gives back what its last reservation did not use")
+    func returnedOnStop() throws {
+        let temp = try TempStore()
+        let limiter = RateLimiter(limit: 1200, windowSeconds: 300, ledger: RequestLedger(store: temp.store),
+                                  nowMono: 1_000_000_000_000, nowWallMillis: wall)
+        for _ in 0..<3 { #expect(limiter.tryAcquire(now: 1_000_000_000_000, wallMillis: wall) == 0) }
+        #expect(temp.total == 20)
+        limiter.returnUnusedReservation(wallMillis: wall + 100)
+        #expect(temp.total == 3)
+        // A grant after that reserves anew.
+        #expect(limiter.tryAcquire(now: 1_000_000_000_000, wallMillis: wall + 200) == 0)
+        #expect(temp.total == 23)
+    }
+
     @Test("a row dated in the future (clock set back) delays the budget one window at most")
     func futureRowsCapped() throws {
         let temp = try TempStore()

@@ -162,6 +162,18 @@ public final class RateLimiter: Sendable {
         return true
     }
 
+    /// Gives the unused rest of the current reservation back to the ledger (a stopping daemon: it will not
+    /// send again, so the next start should not count those slots).
+    public func returnUnusedReservation(wallMillis: Int64 = Timestamp.nowMillis()) {
+        state.withLock { state in
+            guard let ledger, state.reservedLeft > 0, let second = state.reservedSecond else { return }
+            let windowSeconds = Int64(state.windowNanos / 1_000_000_000)
+            if ledger.reserve(0, atSecond: second, returning: state.reservedLeft, ofSecond: second, windowSeconds: windowSeconds) {
+                state.reservedLeft = 0
+            }
+        }
+    }
+
     /// Blocks until a request may be sent. Returns false, without a grant, when `shouldStop` turns true.
     public func acquire(shouldStop: () -> Bool) -> Bool {
         while true {

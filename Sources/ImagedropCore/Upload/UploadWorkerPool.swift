@@ -137,6 +137,9 @@ public final class UploadWorkerPool: Sendable {
             }
             resumeIfProbeGotThrough(reply)
         }
+        // Stopping: no worker takes a new grant any more, so what the budget reserved and did not use is
+        // given back, and the next start counts only the requests really sent.
+        services.limiter.returnUnusedReservation()
     }
 
     /// A refused token is lifted only by an accepted probe; a path failure by any reply that is not a
