@@ -49,6 +49,8 @@ enum AdminAPI {
             ("serverErrorProbability", .number(String(faults.serverErrorProbability))),
             ("rateLimitProbability", .number(String(faults.rateLimitProbability))),
             ("retryAfterSeconds", faults.retryAfterSeconds.map { .number(String($0)) } ?? .null),
+            ("retryAfterHeader", faults.retryAfterHeader.map(JSONValue.string) ?? .null),
+            ("retryAfterMsHeader", faults.retryAfterMsHeader.map(JSONValue.string) ?? .null),
             ("closeBeforeReplyProbability", .number(String(faults.closeBeforeReplyProbability))),
             ("closeAfterStoreProbability", .number(String(faults.closeAfterStoreProbability))),
             ("failFirstAttempts", .number(String(faults.failFirstAttempts))),
@@ -94,6 +96,19 @@ enum AdminAPI {
                     guard let seconds = whole() else { return .failure(AdminError(message: "retryAfterSeconds must be a non-negative integer or null")) }
                     faults.retryAfterSeconds = seconds
                 }
+            case "retryAfterHeader", "retryAfterMsHeader":
+                let text: String?
+                switch value {
+                case .null: text = nil
+                case .string(let raw):
+                    // Any text a server could send, but not one that would split the header line.
+                    guard !raw.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" }) else {
+                        return .failure(AdminError(message: "\(key) must not contain CR or LF"))
+                    }
+                    text = raw
+                default: return .failure(AdminError(message: "\(key) must be a string or null"))
+                }
+                if key == "retryAfterHeader" { faults.retryAfterHeader = text } else { faults.retryAfterMsHeader = text }
             case "failFirstAttempts":
                 guard let count = whole() else { return .failure(AdminError(message: "failFirstAttempts must be a non-negative integer")) }
                 faults.failFirstAttempts = count

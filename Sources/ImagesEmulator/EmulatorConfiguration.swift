@@ -42,6 +42,11 @@ public struct FaultConfiguration: Sendable, Codable, Equatable {
     public var rateLimitProbability: Double = 0
     /// Retry-After (seconds) sent with injected 429s; nil sends none.
     public var retryAfterSeconds: Int? = nil
+    /// Raw `Retry-After` / `retry-after-ms` header values sent with injected 429s and 5xx (and fail-first
+    /// 503s), replacing `retryAfterSeconds`: any text at all, to test clients against absurd hints
+    /// (`20000000000`, `inf`, `1e400`, a date in year 9999). nil sends none.
+    public var retryAfterHeader: String? = nil
+    public var retryAfterMsHeader: String? = nil
     /// The connection is closed without a reply; the request had no effect.
     public var closeBeforeReplyProbability: Double = 0
     /// The request takes effect (the image is stored), then the connection is closed without a reply.
@@ -55,6 +60,7 @@ public struct FaultConfiguration: Sendable, Codable, Equatable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case seed, latencyMs, serverErrorProbability, rateLimitProbability, retryAfterSeconds
+        case retryAfterHeader, retryAfterMsHeader
         case closeBeforeReplyProbability, closeAfterStoreProbability, failFirstAttempts, refuseTokens
     }
 
@@ -67,6 +73,8 @@ public struct FaultConfiguration: Sendable, Codable, Equatable {
         serverErrorProbability = try container.decodeIfPresent(Double.self, forKey: .serverErrorProbability) ?? 0
         rateLimitProbability = try container.decodeIfPresent(Double.self, forKey: .rateLimitProbability) ?? 0
         retryAfterSeconds = try container.decodeIfPresent(Int.self, forKey: .retryAfterSeconds)
+        retryAfterHeader = try container.decodeIfPresent(String.self, forKey: .retryAfterHeader)
+        retryAfterMsHeader = try container.decodeIfPresent(String.self, forKey: .retryAfterMsHeader)
         closeBeforeReplyProbability = try container.decodeIfPresent(Double.self, forKey: .closeBeforeReplyProbability) ?? 0
         closeAfterStoreProbability = try container.decodeIfPresent(Double.self, forKey: .closeAfterStoreProbability) ?? 0
         failFirstAttempts = try container.decodeIfPresent(Int.self, forKey: .failFirstAttempts) ?? 0
@@ -85,6 +93,8 @@ public struct FaultConfiguration: Sendable, Codable, Equatable {
         } else {
             try container.encodeNil(forKey: .retryAfterSeconds)
         }
+        try container.encode(retryAfterHeader, forKey: .retryAfterHeader)
+        try container.encode(retryAfterMsHeader, forKey: .retryAfterMsHeader)
         try container.encode(closeBeforeReplyProbability, forKey: .closeBeforeReplyProbability)
         try container.encode(closeAfterStoreProbability, forKey: .closeAfterStoreProbability)
         try container.encode(failFirstAttempts, forKey: .failFirstAttempts)

@@ -68,14 +68,20 @@ final class EmulatorCore: Sendable {
         var fileSHA256: String?
         if case .upload(let form) = body { fileSHA256 = form.file?.sha256 }
         if let fileSHA256, faults.shouldFailAttempt(fileSHA256: fileSHA256) {
-            return respond(request.info, .error(.serverError(status: .serviceUnavailable), fault: "fail-first"), fileSHA256)
+            var error = APIError.serverError(status: .serviceUnavailable)
+            error.headers = faults.hintHeaders(rateLimited: false) ?? []
+            return respond(request.info, .error(error, fault: "fail-first"), fileSHA256)
         }
         let fault = faults.draw()
         switch fault {
         case .serverError(let status):
-            return respond(request.info, .error(.serverError(status: status), fault: fault?.label), fileSHA256)
+            var error = APIError.serverError(status: status)
+            error.headers = faults.hintHeaders(rateLimited: false) ?? []
+            return respond(request.info, .error(error, fault: fault?.label), fileSHA256)
         case .rateLimit(let retryAfter):
-            return respond(request.info, .error(.rateLimited(retryAfter: retryAfter), fault: fault?.label), fileSHA256)
+            var error = APIError.rateLimited(retryAfter: retryAfter)
+            if let headers = faults.hintHeaders(rateLimited: true) { error.headers = headers }
+            return respond(request.info, .error(error, fault: fault?.label), fileSHA256)
         case .closeBeforeReply:
             return respond(request.info, .closed(fault: "close-before-reply"), fileSHA256)
         case .closeAfterStore, nil:

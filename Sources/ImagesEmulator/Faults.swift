@@ -91,6 +91,18 @@ final class FaultInjector: Sendable {
         }
     }
 
+    /// The hint headers for an injected 429 or 5xx: the raw texts when configured, else `retryAfterSeconds`
+    /// (429s only, as before).
+    func hintHeaders(rateLimited: Bool) -> [(String, String)]? {
+        let config = configuration
+        var headers: [(String, String)] = []
+        if let raw = config.retryAfterHeader { headers.append(("retry-after", raw)) }
+        if let raw = config.retryAfterMsHeader { headers.append(("retry-after-ms", raw)) }
+        if !headers.isEmpty { return headers }
+        if rateLimited, let seconds = config.retryAfterSeconds { return [("retry-after", String(seconds))] }
+        return nil
+    }
+
     func resetCounters() {
         state.withLock { $0.attemptsBySHA256.removeAll() }
     }

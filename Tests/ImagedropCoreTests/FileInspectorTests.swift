@@ -51,4 +51,18 @@ final class FileInspectorTests {
         try FileManager.default.createSymbolicLink(atPath: directory + "/inbox/link.png", withDestinationPath: directory + "/inbox/real.png")
         #expect(reason(directory + "/inbox/link.png") == nil)
     }
+
+    @Test("a file dated far in the future (year 2603) or the past is read without trapping")
+    func farMtime() throws {
+        let path = directory + "/inbox/future.png"
+        _ = FileManager.default.createFile(atPath: path, contents: Data(SampleImages.png(width: 4, height: 4, seed: 2)))
+        for seconds in [20_000_000_000, -20_000_000_000, Int(Int32.max) * 8] {
+            var times = [timespec(tv_sec: seconds, tv_nsec: 0), timespec(tv_sec: seconds, tv_nsec: 0)]
+            guard utimensat(AT_FDCWD, path, &times, 0) == 0 else { continue }   // the filesystem cannot hold it
+            guard case .success(let status) = FileStatus.of(RawPath(path)) else { Issue.record("stat"); return }
+            #expect(abs(status.mtimeNanos) <= 1 << 62)
+            guard case .ready = FileInspector.inspect(path: RawPath(path), root: RawPath(directory + "/inbox"),
+                                                      followSymlinksOutside: false) else { Issue.record("inspect"); return }
+        }
+    }
 }

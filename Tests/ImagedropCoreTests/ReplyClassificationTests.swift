@@ -1,3 +1,4 @@
+import CCurl
 import Foundation
 @testable import ImagedropCore
 import Testing
@@ -114,5 +115,31 @@ struct ReplyClassificationTests {
         #expect(RetryAfter.parse([:]) == nil)
         #expect(RetryAfter.parse(["retry-after": "Sun, 06 Nov 1994 08:49:37 GMT"]) == 0)
         #expect(RetryAfter.parse(["retry-after": "0.5"]) == 500)
+    }
+
+    @Test("curl failures: path to the API (pause), TLS (pause), transport (per job), local, programming (permanent)")
+    func curlKinds() {
+        let kinds: [(CURLcode, CurlError.Kind)] = [
+            (CURLE_COULDNT_CONNECT, .unreachable), (CURLE_COULDNT_RESOLVE_HOST, .unreachable),
+            (CURLE_COULDNT_RESOLVE_PROXY, .unreachable), (CURLE_PROXY, .unreachable),
+            (CURLE_PEER_FAILED_VERIFICATION, .tls), (CURLE_SSL_CONNECT_ERROR, .tls), (CURLE_SSL_CACERT_BADFILE, .tls),
+            (CURLE_OPERATION_TIMEDOUT, .transport), (CURLE_SEND_ERROR, .transport), (CURLE_RECV_ERROR, .transport),
+            (CURLE_GOT_NOTHING, .transport), (CURLE_SEND_FAIL_REWIND, .transport), (CURLE_PARTIAL_FILE, .transport),
+            (CURLE_READ_ERROR, .local), (CURLE_ABORTED_BY_CALLBACK, .local),
+            (CURLE_BAD_FUNCTION_ARGUMENT, .programming), (CURLE_OUT_OF_MEMORY, .programming),
+            (CURLE_UNKNOWN_OPTION, .programming), (CURLE_URL_MALFORMAT, .programming),
+        ]
+        for (code, kind) in kinds {
+            #expect(CurlError(code).kind == kind, "curl \(code.rawValue)")
+        }
+        #expect(CurlError(CURLE_PEER_FAILED_VERIFICATION).pauseReason.hasPrefix("TLS: curl error 60"))
+        #expect(CurlError(CURLE_COULDNT_CONNECT).pauseReason.hasPrefix("API unreachable: curl error 7"))
+        guard case .permanent(let reason, nil) = ReplyClassification.classify(CurlError(CURLE_BAD_FUNCTION_ARGUMENT)) else {
+            Issue.record("programming errors are permanent"); return
+        }
+        #expect(reason.contains("internal error"))
+        guard case .transient(_, nil, nil, false) = ReplyClassification.classify(CurlError(CURLE_OPERATION_TIMEDOUT)) else {
+            Issue.record("timeouts are transient"); return
+        }
     }
 }

@@ -6,7 +6,7 @@ import Testing
 struct RetryPolicyTests {
     let policy = RetryPolicy(initialMillis: 1000, maxMillis: 300_000, maxAttempts: 8)
 
-    @Test("full jitter draws from 0 up to initial·2^(n-1), capped at the maximum")
+    @Test("equal jitter draws from d/2 to d, d = initial·2^(n-1) capped at the maximum")
     func backoffBounds() {
         var ranges: [ClosedRange<Int64>] = []
         for attempt in 1...12 {
@@ -15,37 +15,45 @@ struct RetryPolicyTests {
                 return range.upperBound
             }
         }
-        print("backoff ceilings (ms):", ranges.map(\.upperBound))
-        #expect(ranges.allSatisfy { $0.lowerBound == 0 })
-        #expect(ranges.map(\.upperBound) == [1000, 2000, 4000, 8000, 16_000, 32_000, 64_000, 128_000, 256_000,
-                                             300_000, 300_000, 300_000])
+        print("backoff ranges (ms):", ranges.map { "\($0.lowerBound)-\($0.upperBound)" })
+        let ceilings: [Int64] = [1000, 2000, 4000, 8000, 16_000, 32_000, 64_000, 128_000, 256_000, 300_000, 300_000, 300_000]
+        #expect(ranges.map(\.upperBound) == ceilings)
+        #expect(ranges.map(\.lowerBound) == ceilings.map { $0 / 2 })
         // Huge attempt counts must not overflow.
         let huge = policy.delayMillis(attemptsMade: 10_000, retryAfterMillis: nil, rateLimited: false) { $0.upperBound }
         #expect(huge == 300_000)
+        #expect(policy.delayMillis(attemptsMade: Int.max, retryAfterMillis: nil, rateLimited: false) { $0.lowerBound } == 150_000)
     }
 
-    @Test("the injected random value is what is returned, so jitter really is uniform in the range")
-    func jitterIsTheDraw() {
+    @Test("a retry never comes sooner than half of backoff_initial_ms, and the waits grow")
+    func neverTooSoon() {
+        for _ in 0..<300 {
+            #expect((500...1000).contains(policy.delayMillis(attemptsMade: 1, retryAfterMillis: nil, rateLimited: false)))
+            #expect((1000...2000).contains(policy.delayMillis(attemptsMade: 2, retryAfterMillis: nil, rateLimited: false)))
+        }
+        // The draw is what is returned, within the range (a draw outside it is clamped).
+        var drawn: ClosedRange<Int64>?
         let delay = policy.delayMillis(attemptsMade: 3, retryAfterMillis: nil, rateLimited: false) { range in
-            #expect(range == 0...4000)
-            return 1234
+            drawn = range
+            return 3210
         }
-        #expect(delay == 1234)
-        for _ in 0..<200 {
-            let real = policy.delayMillis(attemptsMade: 2, retryAfterMillis: nil, rateLimited: false)
-            #expect((0...2000).contains(real))
-        }
+        #expect(drawn == 2000...4000)
+        #expect(delay == 3210)
+        #expect(policy.delayMillis(attemptsMade: 3, retryAfterMillis: nil, rateLimited: false) { _ in 0 } == 2000)
     }
 
-    @Test("Retry-After is a floor: the server's wait is used as is, never shortened, even above the maximum")
+    @Test("Retry-After is a floor over the jittered delay, capped at the maximum")
     func retryAfterFloor() {
-        var drew = false
-        let delay = policy.delayMillis(attemptsMade: 1, retryAfterMillis: 7000, rateLimited: true) { _ in drew = true; return 0 }
-        #expect(delay == 7000)
-        #expect(!drew)
-        #expect(policy.delayMillis(attemptsMade: 1, retryAfterMillis: 900_000, rateLimited: true) == 900_000)
-        #expect(policy.delayMillis(attemptsMade: 5, retryAfterMillis: 0, rateLimited: false) == 0)
-        #expect(policy.delayMillis(attemptsMade: 5, retryAfterMillis: -5, rateLimited: false) == 0)
+        // Hint above the draw: the hint.
+        #expect(policy.delayMillis(attemptsMade: 1, retryAfterMillis: 7000, rateLimited: true) { $0.lowerBound } == 7000)
+        // Hint below the draw: the draw (a 0 hint does not mean "now").
+        #expect(policy.delayMillis(attemptsMade: 3, retryAfterMillis: 100, rateLimited: false) { _ in 3500 } == 3500)
+        #expect(policy.delayMillis(attemptsMade: 5, retryAfterMillis: 0, rateLimited: false) { $0.lowerBound } == 8000)
+        // Above the maximum: capped.
+        #expect(policy.delayMillis(attemptsMade: 1, retryAfterMillis: 900_000, rateLimited: true) == 300_000)
+        #expect(policy.delayMillis(attemptsMade: 1, retryAfterMillis: Int64.max, rateLimited: false) == 300_000)
+        // Negative: no hint.
+        #expect(policy.delayMillis(attemptsMade: 1, retryAfterMillis: -5, rateLimited: false) { $0.lowerBound } == 500)
     }
 
     @Test("a 429 without a hint waits the maximum backoff")
@@ -53,6 +61,8 @@ struct RetryPolicyTests {
         #expect(policy.delayMillis(attemptsMade: 1, retryAfterMillis: nil, rateLimited: true) == 300_000)
         let small = RetryPolicy(initialMillis: 50, maxMillis: 2000, maxAttempts: 3)
         #expect(small.delayMillis(attemptsMade: 1, retryAfterMillis: nil, rateLimited: true) == 2000)
+        #expect(small.rateLimitBlockMillis(retryAfterMillis: nil) == 2000)
+        #expect(small.rateLimitBlockMillis(retryAfterMillis: 700) == 700)
     }
 
     @Test("max_attempts requests then failed: exhausted exactly at the limit")

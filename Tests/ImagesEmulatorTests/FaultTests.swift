@@ -38,6 +38,27 @@ struct FaultTests {
         }
     }
 
+    @Test("raw hint headers go out verbatim with injected 429s and 5xx; the admin route refuses CR/LF")
+    func rawHintHeaders() throws {
+        try withEmulator { server throws in
+            server.setFaults(faults {
+                $0.rateLimitProbability = 1; $0.retryAfterSeconds = 7
+                $0.retryAfterHeader = "Fri, 31 Dec 9999 23:59:59 GMT"; $0.retryAfterMsHeader = "1e400"
+            })
+            let limited = try server.send("GET", server.imagesPath + "/stats")
+            #expect(limited.status == 429 && limited.header("retry-after") == "Fri, 31 Dec 9999 23:59:59 GMT")
+            #expect(limited.header("retry-after-ms") == "1e400")
+            server.setFaults(faults { $0.serverErrorProbability = 1; $0.retryAfterHeader = "inf" })
+            let failed = try server.send("GET", server.imagesPath + "/stats")
+            #expect(failed.status >= 500 && failed.header("retry-after") == "inf" && failed.header("retry-after-ms") == nil)
+            let merged = AdminAPI.merge(Array(#"{"retryAfterHeader": "1\r\nx-injected: 1"}"#.utf8), into: FaultConfiguration())
+            guard case .failure = merged else { Issue.record("CR/LF accepted"); return }
+            guard case .success(let cleared) = AdminAPI.merge(Array(#"{"retryAfterHeader": null}"#.utf8), into: server.faults)
+            else { Issue.record("null refused"); return }
+            #expect(cleared.retryAfterHeader == nil)
+        }
+    }
+
     @Test("close before reply drops the connection and stores nothing")
     func closeBeforeReply() throws {
         try withEmulator { server throws in

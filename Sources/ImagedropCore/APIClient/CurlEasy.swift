@@ -37,7 +37,7 @@ final class CurlEasy {
 
     func perform(
         method: String, url: String, headers: [String], form: MultipartForm? = nil,
-        timeoutSeconds: Int, maxResponseBytes: Int = 4 << 20
+        timeoutSeconds: Int, caFile: String? = nil, maxResponseBytes: Int = 4 << 20
     ) throws(CurlError) -> HTTPResponse {
         clearRequestState()
         // Reset keeps the live connection, DNS and TLS caches; it clears options left by the previous request.
@@ -53,6 +53,7 @@ final class CurlEasy {
         try set(CURLOPT_TCP_KEEPALIVE, 1)
         try set(CURLOPT_FOLLOWLOCATION, 0)
         try set(CURLOPT_PROTOCOLS_STR, "http,https")
+        if let caFile { try set(CURLOPT_CAINFO, caFile) }
         if let share = CurlGlobal.shared.share {
             try check(imagedrop_easy_setopt_share(handle, CURLOPT_SHARE, share))
         }

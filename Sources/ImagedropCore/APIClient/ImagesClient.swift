@@ -8,11 +8,15 @@ public final class ImagesClient {
         public var apiBaseURL: String
         public var accountID: String
         public var timeoutSeconds: Int
+        /// `cloudflare.ca_file`: the CA bundle to verify the API's (or a TLS proxy's) certificate against;
+        /// nil uses the system's.
+        public var caFile: String?
 
-        public init(apiBaseURL: String, accountID: String, timeoutSeconds: Int) {
+        public init(apiBaseURL: String, accountID: String, timeoutSeconds: Int, caFile: String? = nil) {
             self.apiBaseURL = apiBaseURL
             self.accountID = accountID
             self.timeoutSeconds = timeoutSeconds
+            self.caFile = caFile
         }
 
         var imagesV1: String { "\(apiBaseURL)/accounts/\(accountID)/images/v1" }
@@ -37,21 +41,31 @@ public final class ImagesClient {
     private let limiter: RateLimiter
     private let shouldStop: @Sendable () -> Bool
     private let heartbeat: Heartbeat?
+    private let monitor: APIPathMonitor?
 
     /// `shouldStop` ends a rate-limit wait early; `shouldAbort` cuts a running transfer (grace period over).
     /// `heartbeat` (the worker's) is beaten in every rate-limit wait slice and before each request, so the
     /// watchdog sees a budget wait as alive and bounds a request by its timeout.
+    /// With a `monitor` (the daemon's workers), a failure on the path to the API pauses the queue and the
+    /// call ends in `Stopped`; without one (`check`), it comes back as a transient reply naming the cause.
     public init(endpoint: Endpoint, limiter: RateLimiter, shouldStop: @escaping @Sendable () -> Bool,
-                shouldAbort: @escaping @Sendable () -> Bool, heartbeat: Heartbeat? = nil) {
+                shouldAbort: @escaping @Sendable () -> Bool, heartbeat: Heartbeat? = nil,
+                monitor: APIPathMonitor? = nil) {
         CurlGlobal.initialize()
         self.endpoint = endpoint
         self.curl = CurlEasy(shouldAbort: shouldAbort)
         self.limiter = limiter
         self.shouldStop = shouldStop
         self.heartbeat = heartbeat
+        self.monitor = monitor
     }
 
-    public struct Stopped: Error {}
+    /// The call was abandoned without an outcome for the job: the daemon is stopping, or (`pausedFor`) the
+    /// path to the API failed and the queue paused. Either way the job goes back to the queue untouched.
+    public struct Stopped: Error {
+        public var pausedFor: String?
+        public init(pausedFor: String? = nil) { self.pausedFor = pausedFor }
+    }
 
     // MARK: - Requests
 
@@ -121,7 +135,8 @@ public final class ImagesClient {
                        "User-Agent: imagedrop/\(ImagedropVersion.current)"]
         do {
             let response = try curl.perform(method: method, url: url, headers: headers, form: form,
-                                            timeoutSeconds: endpoint.timeoutSeconds)
+                                            timeoutSeconds: endpoint.timeoutSeconds, caFile: endpoint.caFile)
+            monitor?.sawReply()
             let classification = ReplyClassification.classify(response)
             var image: ImageRecord?
             if decodeImage, case .success = classification {
@@ -129,6 +144,7 @@ public final class ImagesClient {
             }
             return Reply(classification: classification, response: response, image: image)
         } catch {
+            if let reason = monitor?.sawFailure(error) { throw Stopped(pausedFor: reason) }
             return Reply(classification: ReplyClassification.classify(error), response: nil, image: nil)
         }
     }

@@ -57,9 +57,19 @@ public enum ReplyClassification: Sendable, Equatable {
         return text
     }
 
-    /// A transport failure: the request may or may not have reached the API, so it is always transient.
+    /// A failure below HTTP, by CurlError.kind. A request that may or may not have reached the API is
+    /// transient. Failures of the path to the API are transient here too (a TLS failure says so first:
+    /// `TLS: …`); the daemon's workers never see them as replies, because
+    /// their APIPathMonitor pauses the queue instead. libcurl refusing imagedrop's own request is permanent.
     public static func classify(_ error: CurlError) -> ReplyClassification {
-        .transient(reason: error.description, code: nil, retryAfterMillis: nil, rateLimited: false)
+        switch error.kind {
+        case .tls:
+            return .transient(reason: error.pauseReason, code: nil, retryAfterMillis: nil, rateLimited: false)
+        case .unreachable, .transport, .local:
+            return .transient(reason: error.description, code: nil, retryAfterMillis: nil, rateLimited: false)
+        case .programming:
+            return .permanent(reason: "internal error (libcurl refused the request): \(error.description)", code: nil)
+        }
     }
 }
 

@@ -21,6 +21,7 @@ public struct Config: Sendable, Equatable {
         public var apiTokenFile: String?                                 // api_token_file
         public var batchAPI = false                                      // batch_api
         public var batchBaseURL = "https://batch.imagedelivery.net"      // batch_base_url
+        public var caFile: String?                                       // ca_file (addition): CA bundle, e.g. a TLS proxy's
     }
 
     public enum IDMode: String, Sendable, Equatable, CaseIterable {

@@ -39,7 +39,7 @@ public enum ConfigLoader {
         try top.rejectUnknown(allowed: ["cloudflare", "images", "watch", "queue", "upload", "after_upload", "log", "metrics"])
 
         let cf = try top.section("cloudflare")
-        try cf.rejectUnknown(allowed: ["account_id", "api_base_url", "api_token_file", "batch_api", "batch_base_url"])
+        try cf.rejectUnknown(allowed: ["account_id", "api_base_url", "api_token_file", "batch_api", "batch_base_url", "ca_file"])
         guard let accountID = try cf.string("account_id"), !accountID.isEmpty else {
             throw cf.error("account_id", "required (your Cloudflare account id, 32 hex digits)")
         }
@@ -51,6 +51,7 @@ public enum ConfigLoader {
         config.cloudflare.apiTokenFile = try cf.string("api_token_file")
         config.cloudflare.batchAPI = try cf.bool("batch_api") ?? false
         if let url = try cf.string("batch_base_url") { config.cloudflare.batchBaseURL = try cf.url("batch_base_url", url) }
+        if let caFile = try cf.string("ca_file") { config.cloudflare.caFile = try CAFile.validate(caFile, section: cf) }
 
         let images = try top.section("images")
         try images.rejectUnknown(allowed: ["id", "id_prefix", "require_signed_urls", "creator", "metadata"])
@@ -110,8 +111,10 @@ public enum ConfigLoader {
                                            "shutdown_grace_s", "requests_per_5min", "rate_window_s", "pause_probe_s"])
         config.upload.workers = try upload.int("workers", min: 1, max: 256) ?? 4
         config.upload.maxAttempts = try upload.int("max_attempts", min: 1) ?? 8
-        config.upload.backoffInitialMillis = try upload.int("backoff_initial_ms", min: 1) ?? 1000
-        config.upload.backoffMaxMillis = try upload.int("backoff_max_ms", min: 1) ?? 300_000
+        // At most a day: a wait longer than that is a typo, and the bound keeps every deadline arithmetic
+        // (now + delay) far from overflow.
+        config.upload.backoffInitialMillis = try upload.int("backoff_initial_ms", min: 1, max: 86_400_000) ?? 1000
+        config.upload.backoffMaxMillis = try upload.int("backoff_max_ms", min: 1, max: 86_400_000) ?? 300_000
         guard config.upload.backoffMaxMillis >= config.upload.backoffInitialMillis else {
             throw upload.error("backoff_max_ms", "must be at least backoff_initial_ms (\(config.upload.backoffInitialMillis))")
         }

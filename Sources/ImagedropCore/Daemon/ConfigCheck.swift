@@ -15,6 +15,8 @@ public struct ConfigCheck {
         self.offline = offline
     }
 
+    static let longestBudgetWaitMillis: Int64 = 30_000
+
     public func run(say: (String) -> Void) -> (Daemon.Exit, String?) {
         let config: Config
         do { config = try ConfigLoader.load(path: configPath) } catch { return (.config, "\(error)") }
@@ -25,9 +27,10 @@ public struct ConfigCheck {
             }
             say("watch:    \(path) OK")
         }
+        let store: JobStore
         do {
             try AtomicFile.makeDirectories(RawPath(config.queue.database).parent)
-            let store = try JobStore(path: config.queue.database)
+            store = try JobStore(path: config.queue.database)
             let counts = try store.snapshot(failureLimit: 0)
             say("database: \(config.queue.database) OK (\(counts.total) jobs)")
         } catch {
@@ -39,10 +42,23 @@ public struct ConfigCheck {
         say("token:    from \(source.sourceDescription)")
         if offline { return (.ok, nil) }
 
+        // The same budget as the daemon's, through the same request log: `check` is the unit's ExecStartPre,
+        // so the daemon that starts next knows about these requests. A budget the last run spent is waited
+        // out briefly; a longer wait is 69 (systemd retries after RestartSec) rather than a silent hang past
+        // the start timeout.
+        let limiter = RateLimiter(limit: config.upload.requestsPer5Min, windowSeconds: Double(config.upload.rateWindowSeconds),
+                                  ledger: RequestLedger(store: store))
+        let wait = limiter.waitMillis(requests: 2)   // token verify, then the write probe
+        if wait > Self.longestBudgetWaitMillis {
+            return (.unavailable, "request budget spent: recent requests leave too few of upload.requests_per_5min "
+                        + "(\(config.upload.requestsPer5Min) per \(config.upload.rateWindowSeconds) s) for check's two; "
+                        + "possible again in \((wait + 999) / 1000) s")
+        }
+        if wait > 0 { say("budget:   waiting \((wait + 999) / 1000) s for the request budget") }
         let client = ImagesClient(
             endpoint: .init(apiBaseURL: config.cloudflare.apiBaseURL, accountID: config.cloudflare.accountID,
-                            timeoutSeconds: min(config.upload.requestTimeoutSeconds, 30)),
-            limiter: RateLimiter(limit: 0), shouldStop: { false }, shouldAbort: { false })
+                            timeoutSeconds: min(config.upload.requestTimeoutSeconds, 30), caFile: config.cloudflare.caFile),
+            limiter: limiter, shouldStop: { false }, shouldAbort: { false })
         guard let verify = try? client.verifyToken(token: token) else { return (.unavailable, "stopped") }
         switch verify.classification {
         case .success: say("api:      \(config.cloudflare.apiBaseURL) reachable; token active")

@@ -12,10 +12,19 @@ public struct FileStatus: Sendable, Equatable {
     init(_ info: stat) {
         mode = info.st_mode
         size = Int(info.st_size)
-        mtimeNanos = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
-        ctimeNanos = Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec)
+        mtimeNanos = Self.nanos(info.st_mtim)
+        ctimeNanos = Self.nanos(info.st_ctim)
         device = UInt64(info.st_dev)
         inode = UInt64(info.st_ino)
+    }
+
+    /// A timestamp in nanoseconds, clamped to ±2^62 (years 1824…2116): `touch -d 2300-01-01` (or a camera
+    /// with a broken clock) must not trap, and the clamp leaves room for the watcher's "now − mtime".
+    static func nanos(_ time: timespec) -> Int64 {
+        let bound: Int64 = 1 << 62
+        let seconds = Int64(time.tv_sec)
+        guard seconds < bound / 1_000_000_000, seconds > -bound / 1_000_000_000 else { return seconds > 0 ? bound : -bound }
+        return min(max(seconds * 1_000_000_000 + Int64(time.tv_nsec), -bound), bound)
     }
 
     public var kind: UInt32 { UInt32(mode) & UInt32(S_IFMT) }

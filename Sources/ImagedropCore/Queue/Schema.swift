@@ -77,6 +77,12 @@ enum Schema {
         """
         ALTER TABLE daemon ADD COLUMN unwatched_folders INTEGER NOT NULL DEFAULT 0;
         """,
+        // Requests sent to the API per wall-clock second, pruned to the budget's window: a restarted daemon
+        // (or `check` before it) keeps to requests_per_5min across the restart. Written in reservations
+        // ahead of the sends they cover (RequestLedger), so a crash can only over-count.
+        """
+        CREATE TABLE IF NOT EXISTS request_log (second INTEGER PRIMARY KEY, n INTEGER NOT NULL);
+        """,
     ]
 
     static var currentVersion: Int { migrations.count }

@@ -44,7 +44,13 @@ extension JobProcessor {
         let job = attempt.job
         let policy = RetryPolicy(config: attempt.config.upload)
         let attemptsMade = job.attempts + (countAttempt ? 1 : 0)
-        if rateLimited { services.limiter.block(forMillis: retryAfter ?? policy.maxMillis) }
+        if policy.capsHint(retryAfter), let retryAfter {
+            // Once per reply: the server (or a proxy) asked for more than backoff_max_ms allows.
+            logger.warning("server's wait hint capped at backoff_max_ms", metadata: [
+                "job": "\(job.id)", "hint_ms": "\(retryAfter)", "backoff_max_ms": "\(policy.maxMillis)",
+            ])
+        }
+        if rateLimited { services.limiter.block(forMillis: policy.rateLimitBlockMillis(retryAfterMillis: retryAfter)) }
         if countAttempt, policy.isExhausted(attemptsMade: attemptsMade) {
             try fail(job, reason: "gave up after \(attemptsMade) attempts: \(reason)", code: code, sha256: nil,
                      countAttempt: true, config: attempt.config, version: attempt.version)

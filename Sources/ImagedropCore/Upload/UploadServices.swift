@@ -16,16 +16,21 @@ public struct UploadServices: Sendable {
     public var inFlight: InFlightJobs
     /// Each thread's pulse, judged by `Liveness` for the watchdog.
     public var heartbeats: Heartbeats
+    /// Failures on the path to the API, pool-wide: pauses the queue for an outage (see APIPathMonitor).
+    public var pathMonitor: APIPathMonitor
     public var logger: Logger
 
     public init(store: JobStore, config: SharedConfig, tokens: TokenProvider, logger: Logger) {
         let current = config.current
         self.store = store
         self.config = config
+        // Seeded from the request log: what an earlier process sent in this window still counts.
         self.limiter = RateLimiter(limit: current.upload.requestsPer5Min,
-                                   windowSeconds: Double(current.upload.rateWindowSeconds))
+                                   windowSeconds: Double(current.upload.rateWindowSeconds),
+                                   ledger: RequestLedger(store: store, logger: logger))
         self.concurrency = ConcurrencyLimiter(maximum: current.upload.workers)
         self.pause = PauseGate()
+        self.pathMonitor = APIPathMonitor(pause: pause, store: store, logger: logger)
         self.shutdown = ShutdownState()
         self.tokens = tokens
         self.metrics = PipelineMetrics()
@@ -38,7 +43,7 @@ public struct UploadServices: Sendable {
 
     func endpoint(_ config: Config) -> ImagesClient.Endpoint {
         .init(apiBaseURL: config.cloudflare.apiBaseURL, accountID: config.cloudflare.accountID,
-              timeoutSeconds: config.upload.requestTimeoutSeconds)
+              timeoutSeconds: config.upload.requestTimeoutSeconds, caFile: config.cloudflare.caFile)
     }
 
     /// `heartbeat` is the calling thread's: the client beats it while waiting for budget and before each request.
@@ -46,7 +51,7 @@ public struct UploadServices: Sendable {
         let shutdown = self.shutdown
         return ImagesClient(endpoint: endpoint(config), limiter: limiter,
                             shouldStop: { shutdown.isStopping }, shouldAbort: { shutdown.isAborting },
-                            heartbeat: heartbeat)
+                            heartbeat: heartbeat, monitor: pathMonitor)
     }
 }
 

@@ -136,19 +136,50 @@ public final class UploadWorkerPool: Sendable {
                 services.pause.pause(services.tokens.problem ?? "no API token")
                 continue
             }
-            guard let reply = try? client.probeImagesAccess(token: token) else { continue }
-            switch reply.classification {
-            case .success:
-                if services.pause.resume() {
-                    services.logger.notice("token accepted again; queue resumed")
-                    try? services.store.recordPause(nil)
-                    services.workSignal.notifyAll()
+            let reply: ImagesClient.Reply
+            do {
+                reply = try client.probeImagesAccess(token: token)
+            } catch {
+                // The path to the API still fails (the client's monitor kept the queue paused), or stopping.
+                if let reason = error.pausedFor {
+                    services.logger.notice("API still unreachable", metadata: ["reason": "\(reason)"])
                 }
-            case .credentials(let reason, _):
-                services.logger.warning("token still refused", metadata: ["reason": "\(reason)"])
-            default:
-                break
+                continue
             }
+            resumeIfProbeGotThrough(reply)
+        }
+        // Stopping: no worker takes a new grant any more, so what the budget reserved and did not use is
+        // given back, and the next start counts only the requests really sent.
+        services.limiter.returnUnusedReservation()
+    }
+
+    /// A refused token is lifted only by an accepted probe; a path failure by any reply that is not a
+    /// refusal (the API answered: whatever is wrong now is for the jobs' own retries to find).
+    private func resumeIfProbeGotThrough(_ reply: ImagesClient.Reply) {
+        let kind = services.pause.kind
+        switch reply.classification {
+        case .credentials(let reason, _):
+            let text = "token refused: \(reason)"
+            if services.pause.pause(text, kind: .credentials) {
+                services.logger.error("queue paused", metadata: ["reason": "\(text)"])
+                try? services.store.recordPause(text)
+            } else {
+                services.logger.warning("token still refused", metadata: ["reason": "\(reason)"])
+            }
+        case .success:
+            resume(kind == .unreachable ? "API reachable again; queue resumed" : "token accepted again; queue resumed")
+        case .transient(let reason, _, _, _) where reply.response == nil:
+            services.logger.notice("API still unreachable", metadata: ["reason": "\(reason)"])
+        default:
+            if kind == .unreachable { resume("API reachable again; queue resumed") }
+        }
+    }
+
+    private func resume(_ message: Logger.Message) {
+        if services.pause.resume() {
+            services.logger.notice(message)
+            try? services.store.recordPause(nil)
+            services.workSignal.notifyAll()
         }
     }
 
