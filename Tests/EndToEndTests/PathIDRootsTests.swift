@@ -44,7 +44,7 @@ struct PathIDRootsTests {
         let (status, _, error) = try fixture.runCommand(["check", "--config", fixture.configPath, "--offline"])
         #expect(status == 78)
         #expect(error.contains("watch.paths") && error.contains("same name"), "\(error)")
-        let (run, _, runError) = try fixture.runCommand(["run", "--config", fixture.configPath])
+        let (run, _, runError) = try fixture.runCommand(["run", "--once", "--config", fixture.configPath])
         #expect(run == 78, "\(runError)")
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 @testable import ImagedropCore
 import Testing
 
@@ -38,5 +39,19 @@ struct PathIDTests {
         #expect(ImageIDStrategy.pathIDConflict(roots: ["/srv/a", "/srv/a/b"])?.contains("inside") == true)
         #expect(ImageIDStrategy.pathIDConflict(roots: ["/srv/a", "/srv/b"]) == nil)
         #expect(ImageIDStrategy.pathIDConflict(roots: ["/srv/in"]) == nil)
+    }
+
+    @Test("enqueue refuses a file outside every watch folder with path ids: its id could be another file's")
+    func enqueueOutsideRoots() throws {
+        let directory = NSTemporaryDirectory() + "imagedrop-pathid-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory + "/in", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        _ = FileManager.default.createFile(atPath: directory + "/outside.png", contents: Data([1]))
+        var config = config(roots: [directory + "/in"])
+        let backfill = Backfill(config: config, store: try JobStore(path: directory + "/jobs.sqlite3"))
+        #expect(throws: Backfill.MissingPath.self) { try backfill.validate([directory + "/outside.png"]) }
+        #expect(try backfill.validate([directory + "/in"]).count == 1)
+        config.images.idMode = .contentHash
+        #expect(try Backfill(config: config, store: backfill.store).validate([directory + "/outside.png"]).count == 1)
     }
 }
