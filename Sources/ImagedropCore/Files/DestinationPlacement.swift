@@ -64,14 +64,23 @@ struct DestinationPlacement {
             let candidate = NoReplace.candidate(preferred, n)
             guard !isTaken(candidate) else { continue }
             try store.recordMoveTarget(id: job.id, path: candidate)
+            let placed: Bool
+            var copied = false
             do {
-                if try NoReplace.rename(source, to: candidate, regularFile: regularFile) { return candidate }
-            } catch is NoReplace.Unsupported {
-                if try AtomicFile.copyExclusive(source, to: candidate) {
-                    try removeOriginal(source)
-                    return candidate
+                do {
+                    placed = try NoReplace.rename(source, to: candidate, regularFile: regularFile)
+                } catch is NoReplace.Unsupported {
+                    placed = try AtomicFile.copyExclusive(source, to: candidate)
+                    copied = true
                 }
+            } catch {
+                // Not placed (permissions, EXDEV, a full disk): the row must not claim a destination.
+                try? store.recordMoveTarget(id: job.id, path: nil)
+                throw error
             }
+            guard placed else { continue }   // taken since the check (another process): the next name
+            if copied { try removeOriginal(source) }
+            return candidate
         }
         throw AfterUploadActions.LeftInPlace(description: "no free name for \(preferred.display) after \(Self.maximumSuffix) tries; left in place")
     }

@@ -241,12 +241,13 @@ extension JobStore {
     /// Records where the after-upload action is about to move the file, committed with `synchronous = FULL`
     /// before the rename: after a crash (or a power loss) the replay knows which file in `done_dir` is this
     /// job's, and so never moves or copies it a second time.
-    public func recordMoveTarget(id: Int64, path: RawPath) throws {
+    /// `nil` clears it again when the move failed (the file stayed where it was).
+    public func recordMoveTarget(id: Int64, path: RawPath?) throws {
         try withDatabase { db in
             try db.execute("PRAGMA synchronous = FULL")
             defer { try? db.execute("PRAGMA synchronous = NORMAL") }
             let statement = try db.cached("UPDATE jobs SET moved_to = ?2, moved_to_key = ?3 WHERE id = ?1")
-            statement.bind(1, id).bind(2, path.display).bind(3, blob: path.bytes)
+            statement.bind(1, id).bind(2, path?.display).bind(3, blob: path?.bytes)
             try statement.run()
         }
     }
