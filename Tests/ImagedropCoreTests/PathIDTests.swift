@@ -54,4 +54,15 @@ struct PathIDTests {
         config.images.idMode = .contentHash
         #expect(try Backfill(config: config, store: backfill.store).validate([directory + "/outside.png"]).count == 1)
     }
+
+    @Test("a name that is not UTF-8 cannot have a path id (two such names would share one); other modes don't mind")
+    func nonUTF8Names() {
+        var bad = job("/srv/a/x.png", root: "/srv/a")
+        bad.path = RawPath(bytes: Array("/srv/a/x".utf8) + [0xFF] + Array(".png".utf8))
+        #expect(ImageIDStrategy.pathIDProblem(for: bad, config: config(roots: ["/srv/a"])) != nil)
+        #expect(ImageIDStrategy.pathIDProblem(for: job("/srv/a/x.png", root: "/srv/a"), config: config(roots: ["/srv/a"])) == nil)
+        var hashed = config(roots: ["/srv/a"])
+        hashed.images.idMode = .contentHash
+        #expect(ImageIDStrategy.pathIDProblem(for: bad, config: hashed) == nil)
+    }
 }

@@ -81,6 +81,11 @@ final class JobProcessor {
             }
         }
 
+        if let problem = ImageIDStrategy.pathIDProblem(for: job, config: config) {
+            try fail(job, reason: problem, code: nil, sha256: file.sha256, countAttempt: false, config: config,
+                     version: attempt.version)
+            return
+        }
         let relativePath = ImageIDStrategy.relativePath(of: job.path, root: job.root)
         let customID = ImageIDStrategy.customID(for: job, config: config, sha256: file.sha256)
         guard let metadata = ImageMetadata.build(userJSON: config.images.metadataJSON, sha256: file.sha256,
