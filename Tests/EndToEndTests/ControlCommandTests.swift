@@ -110,7 +110,7 @@ struct ControlCommandTests {
         let (csvStatus, csv, _) = try fixture.runCommand(["export", "--config", fixture.configPath, "--format", "csv"])
         #expect(csvStatus == 0)
         let lines = csv.split(separator: "\n")
-        #expect(lines.first == "id,path,state,image_id,sha256,uploaded_at,size,variants")
+        #expect(lines.first == "id,path,state,image_id,sha256,uploaded_at,size,variants,moved_to")
         #expect(lines.count == 3)
         #expect(csv.contains("\"\(fixture.inbox)/one, with comma.png\""))
         let (jsonStatus, json, _) = try fixture.runCommand(["export", "--config", fixture.configPath, "--format", "json"])

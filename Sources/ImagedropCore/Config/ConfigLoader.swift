@@ -87,6 +87,9 @@ public enum ConfigLoader {
         config.watch.settleMillis = try watch.int("settle_ms", min: 0) ?? 1000
         config.watch.rescanIntervalSeconds = try watch.int("rescan_interval_s", min: 0) ?? 600
         config.watch.followSymlinksOutside = try watch.bool("follow_symlinks_outside") ?? false
+        if config.images.idMode == .path, let conflict = ImageIDStrategy.pathIDConflict(roots: config.watch.paths) {
+            throw watch.error("paths", conflict)
+        }
         if checkFolders {
             for (given, absolute) in zip(paths, config.watch.paths) {
                 var info = stat()

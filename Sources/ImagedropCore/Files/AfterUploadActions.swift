@@ -6,7 +6,9 @@ import Logging
 /// What happens to a file once its job is finished (`[after_upload]`): keep, delete or move it, and an
 /// optional sidecar. Runs only after the job's result is committed; the row's `after_action` marks the
 /// action as owed until it is done, so a daemon that dies in between replays it at the next start.
-/// Every step is safe to repeat (a moved file is not moved twice, a sidecar is rewritten whole).
+/// Every step is safe to repeat: a move records its destination (`moved_to`) before it renames, so a
+/// replay finds the file it already moved instead of moving or copying it again; nothing already in
+/// `done_dir`/`failed_dir` is ever replaced (see `DestinationPlacement`).
 public struct AfterUploadActions: Sendable {
     let store: JobStore
     let logger: Logger
@@ -24,8 +26,11 @@ public struct AfterUploadActions: Sendable {
         return config.afterUpload.onFailure == .keep ? nil : "failure"
     }
 
-    /// Replays every owed action (at start-up).
+    /// Replays every owed action, and voids the leases on owed deletes of a daemon that died (at start-up).
     public func replayPending(config: Config) {
+        if let recovered = try? store.recoverOwedDeletes(), recovered > 0 {
+            logger.notice("owed image deletes will be sent again", metadata: ["count": "\(recovered)"])
+        }
         while let batch = try? store.pendingAfterActions(limit: 200), !batch.isEmpty {
             for job in batch { run(job, config: config) }
             if batch.count < 200 { break }
@@ -60,43 +65,41 @@ public struct AfterUploadActions: Sendable {
         return now
     }
 
+    private static let sidecarSuffix = Array(".imagedrop.json".utf8)
+    private static let errorReportSuffix = Array(".error.json".utf8)
+
     private func succeed(_ job: Job, config: Config) throws {
-        var finalPath = job.path
-        let present = try checkSameVersion(job) != nil
+        let present = try checkSameVersion(job)
         switch config.afterUpload.onSuccess {
         case .keep:
-            guard present else { return }
+            guard present != nil else { return }
+            // Beside the original in the drop folder: a newer upload of the same file rewrites its sidecar.
+            if config.afterUpload.sidecar { try writeSidecar(for: job, beside: job.path, replacing: true) }
         case .delete:
             try removeIfPresent(job.path)
-            return
         case .move:
-            guard let doneDir = config.afterUpload.doneDir else { break }
-            finalPath = destination(for: job, in: RawPath(doneDir))
-            if present {
-                try move(job.path, to: finalPath)
-            } else if case .failure = FileStatus.of(finalPath, followSymlinks: false) {
-                return   // neither here nor moved: gone, nothing to write beside
-            }   // else moved before a crash: the sidecar below is what is still owed
-        }
-        if config.afterUpload.sidecar {
-            try writeSidecar(for: job, beside: finalPath)
+            guard let doneDir = config.afterUpload.doneDir else { return }
+            let placement = DestinationPlacement(store: store, companions: config.afterUpload.sidecar ? [Self.sidecarSuffix] : [])
+            guard let finalPath = try placement.move(job, present: present, preferred: destination(for: job, in: RawPath(doneDir)))
+            else { return }   // neither here nor moved: gone, nothing to write beside
+            if finalPath != job.movedTo {
+                logger.info("file moved", metadata: ["job": "\(job.id)", "path": "\(job.path)", "to": "\(finalPath)"])
+            }
+            if config.afterUpload.sidecar { try writeSidecar(for: job, beside: finalPath, replacing: false) }
         }
     }
 
     private func failFile(_ job: Job, config: Config) throws {
         guard config.afterUpload.onFailure == .move, let failedDir = config.afterUpload.failedDir else { return }
-        let target = destination(for: job, in: RawPath(failedDir))
-        if try checkSameVersion(job) != nil {
-            try move(job.path, to: target)
-        } else if case .failure = FileStatus.of(target, followSymlinks: false) {
-            return   // vanished (the usual reason it failed): nothing to move or report beside
-        }   // else moved before a crash: the report below is what is still owed
+        let present = try checkSameVersion(job)
+        let placement = DestinationPlacement(store: store, companions: [Self.errorReportSuffix])
+        guard let target = try placement.move(job, present: present, preferred: destination(for: job, in: RawPath(failedDir)))
+        else { return }   // vanished (the usual reason it failed): nothing to move or report beside
         let report: [String: Any] = [
-            "job": job.id, "path": job.path.display, "error": job.lastError ?? "", "code": job.lastCode as Any? ?? NSNull(),
-            "attempts": job.attempts, "failed_at": job.updatedAt,
+            "job": job.id, "path": job.path.display, "moved_to": target.display, "error": job.lastError ?? "",
+            "code": job.lastCode as Any? ?? NSNull(), "attempts": job.attempts, "failed_at": job.updatedAt,
         ]
-        let errorFile = target.parent.appending(Array(String(decoding: target.baseName, as: UTF8.self).utf8) + Array(".error.json".utf8))
-        try writeJSON(report, to: errorFile)
+        try writeOwnJSON(report, to: RawPath(bytes: target.bytes + Self.errorReportSuffix), jobID: job.id, replacing: false)
     }
 
     /// `done_dir` + the path relative to the watch root, so folder structure survives the move.
@@ -105,107 +108,33 @@ public struct AfterUploadActions: Sendable {
         return directory.appending(job.path.baseName)
     }
 
-    private func writeSidecar(for job: Job, beside path: RawPath) throws {
+    private func writeSidecar(for job: Job, beside path: RawPath, replacing: Bool) throws {
         guard let fresh = try store.job(id: job.id) else { return }
         let sidecar: [String: Any] = [
             "id": fresh.imageID ?? "", "variants": fresh.variants, "sha256": fresh.sha256 ?? "",
             "uploaded_at": fresh.uploadedAt ?? "", "path": path.display, "job": fresh.id,
         ]
-        try writeJSON(sidecar, to: RawPath(bytes: path.bytes + Array(".imagedrop.json".utf8)))
+        try writeOwnJSON(sidecar, to: RawPath(bytes: path.bytes + Self.sidecarSuffix), jobID: job.id, replacing: replacing)
     }
 
-    private func writeJSON(_ object: [String: Any], to path: RawPath) throws {
+    /// Writes a JSON file that names its job. Unless `replacing`, an existing file is left alone: if it is
+    /// this job's (written before a crash), the step is done; if not, it is someone else's and an error.
+    private func writeOwnJSON(_ object: [String: Any], to path: RawPath, jobID: Int64, replacing: Bool) throws {
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
-        try AtomicFile.write(Array(data) + [10], to: path)
+        if replacing {
+            try AtomicFile.write(Array(data) + [10], to: path)
+            return
+        }
+        if try AtomicFile.writeNew(Array(data) + [10], to: path) { return }
+        let existing = AtomicFile.read(path, limit: 1 << 20)
+            .flatMap { try? JSONSerialization.jsonObject(with: Data($0)) as? [String: Any] }
+        guard (existing?["job"] as? NSNumber)?.int64Value == jobID else {
+            throw LeftInPlace(description: "\(path.display) already exists and is not this job's; not replaced")
+        }
     }
 
     private func removeIfPresent(_ path: RawPath) throws {
         let rc = path.withCString { unlink($0) }
         if rc != 0, errno != ENOENT { throw SystemError(call: "unlink") }
-    }
-
-    private func move(_ source: RawPath, to target: RawPath) throws {
-        try AtomicFile.makeDirectories(target.parent)
-        let rc = source.withCString { from in target.withCString { to in rename(from, to) } }
-        if rc == 0 { return }
-        let error = SystemError(call: "rename")
-        if error.errno == ENOENT, case .success = FileStatus.of(target) { return }   // moved before a crash: done
-        guard error.errno == EXDEV else { throw error }
-        // Another filesystem: stream a copy to a temporary name, rename it into place, then remove the
-        // original. Only regular files: a FIFO or device is never opened (it could block forever).
-        guard case .success(let status) = FileStatus.of(source, followSymlinks: false), status.isRegular else {
-            throw LeftInPlace(description: "not a regular file; cannot be moved to another filesystem, left in place")
-        }
-        try AtomicFile.copy(source, to: target)
-        try removeIfPresent(source)
-    }
-}
-
-/// Writes that are either complete or absent: a temporary file in the same folder, fsync, rename.
-enum AtomicFile {
-    static func write(_ bytes: [UInt8], to path: RawPath) throws {
-        try replace(path) { output in
-            try bytes.withUnsafeBytes { try writeAll(output, $0.baseAddress!, $0.count) }
-        }
-    }
-
-    /// Streams `source` into `target` (64 KiB at a time), complete or not at all.
-    static func copy(_ source: RawPath, to target: RawPath) throws {
-        let input = source.withCString { open($0, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC) }
-        guard input >= 0 else { throw SystemError(call: "open") }
-        defer { close(input) }
-        try replace(target) { output in
-            var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-            while true {
-                let got = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
-                if got < 0, errno == EINTR { continue }
-                if got < 0 { throw SystemError(call: "read") }
-                if got == 0 { return }
-                try buffer.withUnsafeBytes { try writeAll(output, $0.baseAddress!, got) }
-            }
-        }
-    }
-
-    /// Fills a temporary file beside `target` with `fill`, then renames it into place. Write errors on NFS or
-    /// a full disk may only show at fsync or close, so both are checked before the rename; on any failure the
-    /// temporary file is removed and `target` is left as it was.
-    private static func replace(_ target: RawPath, fill: (Int32) throws -> Void) throws {
-        try makeDirectories(target.parent)
-        let temporary = RawPath(bytes: target.bytes + Array(".imagedrop-tmp-\(getpid())".utf8))
-        let output = temporary.withCString { open($0, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) }
-        guard output >= 0 else { throw SystemError(call: "open") }
-        do {
-            do {
-                try fill(output)
-            } catch {
-                close(output)
-                throw error
-            }
-            let synced = fsync(output) == 0
-            let closed = close(output) == 0
-            guard synced, closed else { throw SystemError(call: synced ? "close" : "fsync") }
-            let renamed = temporary.withCString { from in target.withCString { to in rename(from, to) } }
-            guard renamed == 0 else { throw SystemError(call: "rename") }
-        } catch {
-            temporary.withCString { _ = unlink($0) }
-            throw error
-        }
-    }
-
-    private static func writeAll(_ fd: Int32, _ base: UnsafeRawPointer, _ count: Int) throws {
-        var written = 0
-        while written < count {
-            let n = Glibc.write(fd, base + written, count - written)
-            if n < 0, errno == EINTR { continue }
-            if n < 0 { throw SystemError(call: "write") }
-            written += n
-        }
-    }
-
-    static func makeDirectories(_ path: RawPath) throws {
-        if case .success(let status) = FileStatus.of(path), status.isDirectory { return }
-        if path.bytes.count > 1 { try makeDirectories(path.parent) }
-        let rc = path.withCString { mkdir($0, 0o755) }
-        if rc != 0, errno != EEXIST { throw SystemError(call: "mkdir") }
     }
 }

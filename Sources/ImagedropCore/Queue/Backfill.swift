@@ -20,8 +20,13 @@ public struct Backfill {
 
     /// Checks every argument first, so a typo queues nothing rather than half of what was asked.
     public func validate(_ arguments: [String]) throws -> [RawPath] {
-        try arguments.map { argument in
+        let roots = config.watch.paths.map { RawPath($0) }
+        return try arguments.map { argument in
             let path = RawPath.absolute(argument)
+            // A path id is the path below a watch root: outside every root it could equal another file's id.
+            if config.images.idMode == .path, !config.images.requireSignedURLs, !roots.contains(where: { path.isInside($0) }) {
+                throw MissingPath(path: argument, reason: "is outside every watch folder; with images.id = \"path\" only files below one can be queued")
+            }
             switch FileStatus.of(path) {
             case .success: return path
             case .failure(let error):

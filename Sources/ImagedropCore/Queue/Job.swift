@@ -27,6 +27,9 @@ public struct Job: Sendable, Equatable {
     public var afterAction: String?
     /// Upload requests that may have reached the API, including ones cut short (see Schema v2).
     public var sends: Int = 0
+    /// Where the after-upload action moved the file (`done_dir`/`failed_dir`, with a suffix when the name was
+    /// taken), recorded before the move so a replay after a crash knows which file is this job's.
+    public var movedTo: RawPath? = nil
 }
 
 /// What the watcher or `enqueue` saw of a file: enough to tell one version from the next.
@@ -50,4 +53,6 @@ public enum EnqueueResult: Sendable, Equatable {
     case updated(Int64)
     /// This exact version already has a job (done, failed, or waiting): nothing to do.
     case known(Int64)
+    /// This exact version was uploaded and its done job later pruned (`stored_versions`): nothing to do.
+    case alreadyStored
 }

@@ -11,6 +11,7 @@ public enum JobRendering {
             "variants": job.variants, "size": job.size as Any? ?? NSNull(), "sha256": job.sha256 as Any? ?? NSNull(),
             "created_at": job.createdAt, "updated_at": job.updatedAt, "uploaded_at": job.uploadedAt as Any? ?? NSNull(),
             "next_attempt_at": job.state == .retrying ? Timestamp.iso8601(millis: job.nextAttemptAtMillis) : NSNull(),
+            "moved_to": job.movedTo?.display as Any? ?? NSNull(),
         ]
     }
 
@@ -37,6 +38,7 @@ public enum JobRendering {
         lines.append("created:     \(job.createdAt)")
         lines.append("updated:     \(job.updatedAt)")
         if let uploaded = job.uploadedAt { lines.append("uploaded:    \(uploaded)") }
+        if let moved = job.movedTo { lines.append("moved to:    \(moved.display)") }
         return lines.joined(separator: "\n")
     }
 }

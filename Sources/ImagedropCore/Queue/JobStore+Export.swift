@@ -9,12 +9,13 @@ extension JobStore {
     public func export(format: ExportFormat, includeAll: Bool, write: (String) -> Void) throws {
         try withDatabase { db in
             let statement = try db.prepare("""
-                SELECT id, path, state, image_id, variants, sha256, uploaded_at, size FROM jobs
+                SELECT id, path, state, image_id, variants, sha256, uploaded_at, size,
+                       \(hasMovedTo ? "moved_to" : "NULL AS moved_to") FROM jobs
                 \(includeAll ? "" : "WHERE state = 'done'") ORDER BY id
                 """)
             var first = true
             switch format {
-            case .csv: write("id,path,state,image_id,sha256,uploaded_at,size,variants\n")
+            case .csv: write("id,path,state,image_id,sha256,uploaded_at,size,variants,moved_to\n")
             case .json: write("[")
             case .ndjson: break
             }
@@ -24,11 +25,13 @@ extension JobStore {
                     let variants = statement.string(4).map(JSONText.decodeStringArray) ?? []
                     let fields = [String(statement.int64(0)), statement.string(1) ?? "", statement.string(2) ?? "",
                                   statement.string(3) ?? "", statement.string(5) ?? "", statement.string(6) ?? "",
-                                  statement.optionalInt(7).map(String.init) ?? "", variants.joined(separator: " ")]
+                                  statement.optionalInt(7).map(String.init) ?? "", variants.joined(separator: " "),
+                                  statement.string(8) ?? ""]
                     write(fields.map(Self.csvField).joined(separator: ",") + "\n")
                 case .json, .ndjson:
                     // `variants` is a JSON array that imagedrop itself wrote: it is embedded as it is.
                     let line = "{\"id\":\(statement.int64(0)),\"image_id\":\(JSONString.optional(statement.string(3))),"
+                        + "\"moved_to\":\(JSONString.optional(statement.string(8))),"
                         + "\"path\":\(JSONString.quoted(statement.string(1) ?? "")),"
                         + "\"sha256\":\(JSONString.optional(statement.string(5))),"
                         + "\"size\":\(statement.optionalInt(7).map(String.init) ?? "null"),"

@@ -11,6 +11,7 @@ extension JobStore {
             let statement = try db.cached("""
                 UPDATE jobs SET state = 'uploading', lease_until = ?1, updated_at = ?2
                 WHERE id = (SELECT id FROM jobs WHERE state IN ('queued','retrying') AND next_attempt_at <= ?3
+                              AND NOT EXISTS (SELECT 1 FROM owed_deletes WHERE job_id = jobs.id)
                             ORDER BY next_attempt_at, id LIMIT 1)
                 RETURNING \(columns)
                 """)
@@ -22,13 +23,20 @@ extension JobStore {
         }
     }
 
-    /// When the next waiting job becomes ready (unix ms), or nil when nothing waits.
+    /// When the next waiting job or owed delete becomes ready (unix ms), or nil when nothing waits. A job
+    /// that owes a delete waits for the delete, not for its own time.
     public func nextReadyAtMillis() throws -> Int64? {
         try withDatabase { db in
             let statement = try db.cached("""
-                SELECT next_attempt_at FROM jobs WHERE state IN ('queued','retrying') ORDER BY next_attempt_at, id LIMIT 1
+                SELECT MIN(t) FROM (
+                    SELECT (SELECT next_attempt_at FROM jobs WHERE state IN ('queued','retrying')
+                              AND NOT EXISTS (SELECT 1 FROM owed_deletes WHERE job_id = jobs.id)
+                            ORDER BY next_attempt_at, id LIMIT 1) AS t
+                    UNION ALL
+                    SELECT MIN(MAX(next_attempt_at, COALESCE(lease_until, 0))) FROM owed_deletes)
                 """)
-            return try statement.step() ? statement.int64(0) : nil
+            guard try statement.step() else { return nil }
+            return statement.optionalInt64(0)
         }
     }
 
@@ -107,11 +115,19 @@ extension JobStore {
         }
     }
 
-    /// Records the version actually uploaded after a file changed while it waited (size, mtime, hash).
-    public func updateVersion(id: Int64, size: Int, mtimeNanos: Int64, sha256: String) throws {
-        try execute("UPDATE jobs SET size = ?2, mtime_ns = ?3, sha256 = ?4 WHERE id = ?1") { statement in
-            statement.bind(1, id).bind(2, size).bind(3, mtimeNanos).bind(4, sha256)
-        }
+    /// Records the version actually uploaded after a file changed while it waited (size, mtime, hash) —
+    /// only if the row still tracks the version the caller claimed (`seenSize`, `seenMtimeNanos`), or already
+    /// this one. Returns false, changing nothing, when the watcher recorded another version meanwhile: the
+    /// row must never go back to an older version than the watcher last saw.
+    @discardableResult
+    public func updateVersion(id: Int64, seenSize: Int?, seenMtimeNanos: Int64?, size: Int, mtimeNanos: Int64,
+                              sha256: String) throws -> Bool {
+        try executeCountingChanges("""
+            UPDATE jobs SET size = ?2, mtime_ns = ?3, sha256 = ?4
+            WHERE id = ?1 AND ((size IS ?5 AND mtime_ns IS ?6) OR (size = ?2 AND mtime_ns = ?3))
+            """) { statement in
+            statement.bind(1, id).bind(2, size).bind(3, mtimeNanos).bind(4, sha256).bind(5, seenSize).bind(6, seenMtimeNanos)
+        } > 0
     }
 
     /// Jobs left `uploading` by a daemon that died, or whose worker could not record their result (disk full).
@@ -200,13 +216,39 @@ extension JobStore {
         }
     }
 
-    /// Deletes `done` jobs uploaded before the cutoff. Returns how many were removed.
+    /// Deletes `done` jobs uploaded before the cutoff. Returns how many were removed. Each removed version
+    /// of a file is kept as one row of `stored_versions` (path, size, mtime, sha256, image id), which the
+    /// idempotent insert consults: a file still in the drop folder is not new after its history is pruned.
     public func prune(doneBefore cutoff: String) throws -> Int {
         try withDatabase { db in
-            let statement = try db.prepare("DELETE FROM jobs WHERE state = 'done' AND uploaded_at < ?1 AND after_action IS NULL")
-            statement.bind(1, cutoff)
+            try db.transaction {
+                let keep = try db.prepare("""
+                    INSERT OR IGNORE INTO stored_versions (path_key, size, mtime_ns, sha256, image_id, uploaded_at)
+                    SELECT path_key, size, mtime_ns, sha256, image_id, uploaded_at FROM jobs
+                    WHERE state = 'done' AND uploaded_at < ?1 AND after_action IS NULL
+                      AND size IS NOT NULL AND mtime_ns IS NOT NULL
+                    """)
+                keep.bind(1, cutoff)
+                try keep.run()
+                let statement = try db.prepare("DELETE FROM jobs WHERE state = 'done' AND uploaded_at < ?1 AND after_action IS NULL")
+                statement.bind(1, cutoff)
+                try statement.run()
+                return db.changes
+            }
+        }
+    }
+
+    /// Records where the after-upload action is about to move the file, committed with `synchronous = FULL`
+    /// before the rename: after a crash (or a power loss) the replay knows which file in `done_dir` is this
+    /// job's, and so never moves or copies it a second time.
+    /// `nil` clears it again when the move failed (the file stayed where it was).
+    public func recordMoveTarget(id: Int64, path: RawPath?) throws {
+        try withDatabase { db in
+            try db.execute("PRAGMA synchronous = FULL")
+            defer { try? db.execute("PRAGMA synchronous = NORMAL") }
+            let statement = try db.cached("UPDATE jobs SET moved_to = ?2, moved_to_key = ?3 WHERE id = ?1")
+            statement.bind(1, id).bind(2, path?.display).bind(3, blob: path?.bytes)
             try statement.run()
-            return db.changes
         }
     }
 

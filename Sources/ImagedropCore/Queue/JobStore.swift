@@ -14,6 +14,8 @@ public final class JobStore: Sendable {
     /// may lack write access, and an older daemon must still start on its own database); on a v1 table the
     /// `sends` column reads as 0.
     let columns: String
+    /// Whether `jobs` has the `moved_to` columns (a reader of an older table has not).
+    let hasMovedTo: Bool
 
     public init(path: String, readOnly: Bool = false) throws {
         let database = try Database(path: path, readOnly: readOnly, create: !readOnly)
@@ -25,7 +27,8 @@ public final class JobStore: Sendable {
         if readOnly, version > Schema.currentVersion {
             throw SQLiteError(code: 0, message: "database schema version \(version) is newer than this imagedrop (\(Schema.currentVersion)); upgrade imagedrop", sql: nil)
         }
-        self.columns = Self.columns(schemaVersion: version)
+        self.hasMovedTo = try Self.hasColumn("moved_to", in: database)
+        self.columns = Self.columns(schemaVersion: version, hasMovedTo: hasMovedTo)
         self.database = database
         self.path = path
     }
@@ -52,12 +55,21 @@ public final class JobStore: Sendable {
         }
     }
 
-    static func columns(schemaVersion: Int) -> String {
+    static func columns(schemaVersion: Int, hasMovedTo: Bool) -> String {
         """
         id, path, path_raw, path_key, root_key, state, attempts, last_error, last_code, image_id, variants, size,
         mtime_ns, sha256, job_key, next_attempt_at, created_at, updated_at, uploaded_at, after_action,
-        \(schemaVersion >= 2 ? "sends" : "0 AS sends")
+        \(schemaVersion >= 2 ? "sends" : "0 AS sends"),
+        \(hasMovedTo ? "moved_to_key" : "NULL AS moved_to_key")
         """
+    }
+
+    /// Whether a column exists, for readers of a table an older imagedrop wrote (asked by name, not by
+    /// schema version: migrations from parallel changes may be numbered in any order).
+    static func hasColumn(_ name: String, in database: Database) throws -> Bool {
+        let statement = try database.prepare("SELECT 1 FROM pragma_table_info('jobs') WHERE name = ?1")
+        statement.bind(1, name)
+        return try statement.step()
     }
 
     static func job(from row: Statement) -> Job {
@@ -81,7 +93,8 @@ public final class JobStore: Sendable {
             updatedAt: row.string(17) ?? "",
             uploadedAt: row.string(18),
             afterAction: row.string(19),
-            sends: row.int(20)
+            sends: row.int(20),
+            movedTo: row.blob(21).map(RawPath.init(bytes:))
         )
     }
 
@@ -122,6 +135,10 @@ public final class JobStore: Sendable {
         let known = try db.cached("SELECT id FROM jobs WHERE path_key = ?1 AND size = ?2 AND mtime_ns = ?3 LIMIT 1")
         known.bind(1, blob: candidate.path.bytes).bind(2, candidate.size).bind(3, candidate.mtimeNanos)
         if try known.step() { return .known(known.int64(0)) }
+        // Uploaded before and its done job pruned since: still stored, so not a new version.
+        let stored = try db.cached("SELECT 1 FROM stored_versions WHERE path_key = ?1 AND size = ?2 AND mtime_ns = ?3")
+        stored.bind(1, blob: candidate.path.bytes).bind(2, candidate.size).bind(3, candidate.mtimeNanos)
+        if try stored.step() { return .alreadyStored }
 
         let insert = try db.cached("""
             INSERT INTO jobs (path, path_raw, path_key, root_key, state, size, mtime_ns, job_key, next_attempt_at,

@@ -83,6 +83,33 @@ enum Schema {
         """
         CREATE TABLE IF NOT EXISTS request_log (second INTEGER PRIMARY KEY, n INTEGER NOT NULL);
         """,
+        // Files: where a moved file went (recorded before the rename, so a replay after a crash finds it), the
+        // versions whose done jobs `prune` removed (so pruning never makes a kept file new), and image deletes
+        // that are owed (an upload that sent mixed bytes), retried like uploads until the API confirms them.
+        """
+        ALTER TABLE jobs ADD COLUMN moved_to TEXT;
+        ALTER TABLE jobs ADD COLUMN moved_to_key BLOB;
+        CREATE TABLE stored_versions (
+            path_key BLOB NOT NULL,
+            size INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL,
+            sha256 TEXT,
+            image_id TEXT,
+            uploaded_at TEXT,
+            PRIMARY KEY (path_key, size, mtime_ns)
+        ) WITHOUT ROWID;
+        CREATE TABLE owed_deletes (
+            image_id TEXT PRIMARY KEY,
+            job_id INTEGER,
+            reason TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at INTEGER NOT NULL DEFAULT 0,
+            lease_until INTEGER,
+            last_error TEXT,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX owed_deletes_job ON owed_deletes(job_id);
+        """,
     ]
 
     static var currentVersion: Int { migrations.count }

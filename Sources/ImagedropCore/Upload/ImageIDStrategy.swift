@@ -5,10 +5,30 @@
 ///   stored twice. 64 hex digits can never look like a UUID (32).
 /// - path: `id_prefix` + the path relative to its watch root. The id names the file, not its content; when
 ///   a changed file arrives under a known path, the old image is deleted and the new one stored under the
-///   same id (so the URL stays and always shows the newest version).
+///   same id (so the URL stays and always shows the newest version). With more than one watch root the
+///   relative path starts with the root's own name (`/srv/a/x.png` → `a/x.png`), so `/srv/a/x.png` and
+///   `/srv/b/x.png` never share an id; the config loader refuses roots whose names are equal or nested.
+///   A single root keeps the plain relative path (the ids of existing setups do not change).
 /// - cloudflare, or `require_signed_urls` (Cloudflare refuses custom ids on private images: 5410):
 ///   no custom id; the job key in the metadata finds an ambiguous upload again.
 public enum ImageIDStrategy {
+    /// Why this job's file cannot have a path id, or nil. A name that is not valid UTF-8 would show each bad
+    /// byte as U+FFFD, so `a\xff.png` and `a\xfe.png` would share an id: such a job fails instead.
+    public static func pathIDProblem(for job: Job, config: Config) -> String? {
+        guard config.images.idMode == .path, !config.images.requireSignedURLs, !job.path.isValidUTF8 else { return nil }
+        return "the name is not valid UTF-8; with images.id = \"path\" its id could be another file's (rename it, or use content-hash ids)"
+    }
+
+    /// The custom id for this job's file under `config`, or nil when Cloudflare chooses it.
+    public static func customID(for job: Job, config: Config, sha256: String) -> String? {
+        var relative = relativePath(of: job.path, root: job.root)
+        if config.images.idMode == .path, let label = rootLabel(of: job.root, roots: config.watch.paths) {
+            relative = label + "/" + relative
+        }
+        return customID(mode: config.images.idMode, prefix: config.images.idPrefix,
+                        requireSignedURLs: config.images.requireSignedURLs, sha256: sha256, relativePath: relative)
+    }
+
     public static func customID(mode: Config.IDMode, prefix: String, requireSignedURLs: Bool, sha256: String,
                                 relativePath: String) -> String? {
         if requireSignedURLs { return nil }
@@ -20,6 +40,32 @@ public enum ImageIDStrategy {
             return prefix + path
         case .cloudflare: return nil
         }
+    }
+
+    /// The name that tells a root's path ids apart from the other roots': its base name, when there is more
+    /// than one root (one root: nil, ids unchanged).
+    public static func rootLabel(of root: RawPath?, roots: [String]) -> String? {
+        guard roots.count > 1, let root else { return nil }
+        return RawPath(bytes: root.lexicallyNormalized.baseName).display
+    }
+
+    /// Why these watch roots cannot have path ids, or nil when they can: with more than one root, each root's
+    /// name starts its ids, so names must differ and no root may lie inside another (a file would have two).
+    public static func pathIDConflict(roots: [String]) -> String? {
+        guard roots.count > 1 else { return nil }
+        let paths = roots.map { RawPath($0).lexicallyNormalized }
+        var seen: [[UInt8]: RawPath] = [:]
+        for path in paths {
+            if let other = paths.first(where: { $0 != path && path.isInside($0) }) {
+                return "\"\(path.display)\" lies inside \"\(other.display)\"; with images.id = \"path\" a file there would have two ids"
+            }
+            if let other = seen[path.baseName] {
+                return "\"\(other.display)\" and \"\(path.display)\" have the same name \"\(RawPath(bytes: path.baseName).display)\"; "
+                    + "with images.id = \"path\" and several roots the root's name starts each id, so their ids would collide"
+            }
+            seen[path.baseName] = path
+        }
+        return nil
     }
 
     /// The path sent as `source_path` and used by path ids: relative to the watch root when inside one.

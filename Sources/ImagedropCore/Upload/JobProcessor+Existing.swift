@@ -21,11 +21,25 @@ extension JobProcessor {
             }
             if let existing = image.metaSHA256, existing != attempt.file.sha256 {
                 if attempt.config.images.idMode == .path {
-                    record(try client.deleteImage(id: id, token: attempt.token))
-                    logger.notice("file under a known path changed; replacing its image",
-                                  metadata: ["job": "\(job.id)", "image": "\(id)"])
-                    try retry(attempt, reason: "replacing the previous version of image \(id)", code: 5409,
-                              retryAfter: 0, rateLimited: false)
+                    let deleted = try client.deleteImage(id: id, token: attempt.token)
+                    record(deleted)
+                    switch DeleteOutcome(deleted) {
+                    case .gone:
+                        logger.notice("file under a known path changed; replacing its image",
+                                      metadata: ["job": "\(job.id)", "image": "\(id)"])
+                        try retry(attempt, reason: "replacing the previous version of image \(id)", code: 5409,
+                                  retryAfter: 0, rateLimited: false)
+                    case .transient(let reason, let code, let retryAfter, let limited):
+                        try retry(attempt, reason: "deleting the previous version of image \(id): \(reason)", code: code,
+                                  retryAfter: retryAfter, rateLimited: limited)
+                    case .credentials(let reason):
+                        pauseQueue(reason)
+                        release(job)
+                    case .permanent(let reason, let code):
+                        try fail(job, reason: "cannot delete the previous version of image \(id): \(reason)", code: code,
+                                 sha256: attempt.file.sha256, countAttempt: true, config: attempt.config,
+                                 version: attempt.version)
+                    }
                 } else {
                     try fail(job, reason: "image id \(id) already exists with different content (sha256 \(existing))",
                              code: 5409, sha256: attempt.file.sha256, countAttempt: true, config: attempt.config,
@@ -63,14 +77,20 @@ extension JobProcessor {
             // to one version), or with mixed bytes: it is not this file. Remove it, then upload.
             let deleted = try client.deleteImage(id: found.id, token: attempt.token)
             record(deleted)
-            var gone = deleted.classification == .success
-            if case .permanent(_, 5404) = deleted.classification { gone = true }   // already deleted
-            guard gone else {
-                try retry(attempt, reason: "removing an outdated earlier upload \(found.id) failed", code: nil,
-                          retryAfter: nil, rateLimited: false)
-                return true
+            switch DeleteOutcome(deleted) {
+            case .gone:
+                return false
+            case .transient(let reason, let code, let retryAfter, let limited):
+                try retry(attempt, reason: "removing an outdated earlier upload \(found.id): \(reason)", code: code,
+                          retryAfter: retryAfter, rateLimited: limited)
+            case .credentials(let reason):
+                pauseQueue(reason)
+                release(attempt.job)
+            case .permanent(let reason, let code):
+                try retry(attempt, reason: "removing an outdated earlier upload \(found.id) failed: \(reason)",
+                          code: code, retryAfter: nil, rateLimited: false)
             }
-            return false
+            return true
         }
         switch reply.classification {
         case .success, .alreadyExists:

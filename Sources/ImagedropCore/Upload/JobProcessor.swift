@@ -74,14 +74,22 @@ final class JobProcessor {
         }
         let attempt = Attempt(job: job, config: config, file: file, token: token)
         if file.status.size != job.size || file.status.mtimeNanos != job.mtimeNanos {
-            try services.store.updateVersion(id: job.id, size: file.status.size, mtimeNanos: file.status.mtimeNanos,
-                                              sha256: file.sha256)
+            guard try services.store.updateVersion(id: job.id, seenSize: job.size, seenMtimeNanos: job.mtimeNanos,
+                                                   size: file.status.size, mtimeNanos: file.status.mtimeNanos,
+                                                   sha256: file.sha256)
+            else {
+                requeueChanged(attempt)   // the watcher recorded a newer version meanwhile: that one goes next
+                return
+            }
         }
 
+        if let problem = ImageIDStrategy.pathIDProblem(for: job, config: config) {
+            try fail(job, reason: problem, code: nil, sha256: file.sha256, countAttempt: false, config: config,
+                     version: attempt.version)
+            return
+        }
         let relativePath = ImageIDStrategy.relativePath(of: job.path, root: job.root)
-        let customID = ImageIDStrategy.customID(
-            mode: config.images.idMode, prefix: config.images.idPrefix,
-            requireSignedURLs: config.images.requireSignedURLs, sha256: file.sha256, relativePath: relativePath)
+        let customID = ImageIDStrategy.customID(for: job, config: config, sha256: file.sha256)
         guard let metadata = ImageMetadata.build(userJSON: config.images.metadataJSON, sha256: file.sha256,
                                                  sourcePath: relativePath, jobKey: customID == nil ? job.jobKey : nil)
         else {
@@ -129,8 +137,10 @@ final class JobProcessor {
                 return
             }
             if sentMixedBytes {
-                _ = try? client.deleteImage(id: image.id, token: token)
+                // Owed before the job goes back to the queue; a worker sends it, and the job waits for it.
+                try services.store.oweDelete(imageID: image.id, jobID: job.id, reason: "upload sent mixed bytes")
                 requeueChanged(attempt)
+                services.workSignal.notifyAll()
                 return
             }
             services.metrics.recordUpload(bytes: file.status.size, at: Timestamp.monotonicNanos())

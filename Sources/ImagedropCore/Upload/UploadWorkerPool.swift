@@ -73,6 +73,8 @@ public final class UploadWorkerPool: Sendable {
                 services.workSignal.wait(timeoutSeconds: 1)
                 continue
             }
+            // Deletes owed for mixed uploads first: the job that owes one is not claimed until it is settled.
+            if processor.settleOwedDelete() { continue }
             let config = services.config.current
             let job: Job?
             do {
