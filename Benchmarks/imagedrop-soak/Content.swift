@@ -15,6 +15,15 @@ struct Content {
         sha256 = BytePaths.sha256(bytes)
     }
 
+    /// What the model keeps of it: the bytes themselves would hold gigabytes after an hour.
+    struct Summary {
+        let kind: Kind
+        let sha256: String
+        var valid: Bool { [.png, .jpeg, .gif, .webp].contains(kind) }
+    }
+
+    var summary: Summary { Summary(kind: kind, sha256: sha256) }
+
     var fileExtension: String {
         switch kind {
         case .png, .empty, .oversize: return ".png"

@@ -137,7 +137,7 @@ extension Soak {
         let paths = model.sortedPaths
         guard !paths.isEmpty else { return }
         let path = dice.chance(0.6) ? paths.sorted { model.live[$0]!.writtenAt > model.live[$1]!.writtenAt }[0] : dice.pick(paths)
-        model.deleted(path, errno: BytePaths.unlink(path))
+        model.deleted(path, errno: BytePaths.unlink(path), now: now)
         count("delete")
     }
 
@@ -171,7 +171,7 @@ extension Soak {
             .sorted { $0.lexicographicallyPrecedes($1) }
         guard !candidates.isEmpty else { return }
         let folder = dice.pick(candidates)
-        for path in model.paths(under: folder) { model.deleted(path, errno: BytePaths.unlink(path)) }
+        for path in model.paths(under: folder) { model.deleted(path, errno: BytePaths.unlink(path), now: now) }
         BytePaths.removeTree(folder)
         BytePaths.makeDirectories(folder)
         for _ in 0..<dice.int(1...3) {

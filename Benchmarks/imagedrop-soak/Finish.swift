@@ -47,7 +47,10 @@ extension Soak {
             }
             // Settled means finished about this version; whether it finished right is for the checks.
             guard job.state == "done" || job.state == "failed" else { return false }
-            if let content = entry.content, let sha = job.sha256, sha != content.sha256 { return false }
+            if let content = entry.content, let sha = job.sha256, sha != content.sha256 {
+                if let last = prunedAt.last, last > entry.writtenAt { continue }   // its own job was pruned
+                return false
+            }
         }
         return true
     }

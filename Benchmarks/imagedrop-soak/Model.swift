@@ -6,7 +6,7 @@ struct Model {
 
     struct Entry {
         /// nil for a FIFO or a symlink (`special`).
-        var content: Content?
+        var content: Content.Summary?
         var special: Special?
         var writtenAt: Double
         var valid: Bool { content?.valid ?? false }
@@ -25,6 +25,8 @@ struct Model {
     private(set) var badBytes: Set<String> = []
     /// Valid contents that were superseded (rewritten, deleted): may be stored at most once, need not be.
     private(set) var superseded: Set<String> = []
+    /// One line per change, for the kept folder's `actions.log` and for the checks' details.
+    private(set) var journal: [String] = []
     private(set) var files = 0
     private(set) var validWrites = 0
     private(set) var badWrites = 0
@@ -33,13 +35,15 @@ struct Model {
     /// rename or deletes them while moves are on, never rewrites them in place.
     mutating func wrote(_ content: Content, at path: [UInt8], now: Double, previousMayHaveMoved: Bool) {
         retire(path, mayHaveMoved: previousMayHaveMoved)
-        live[path] = Entry(content: content, special: nil, writtenAt: now)
+        note(now, "wrote \(content.kind.rawValue) \(content.sha256) at \(BytePaths.display(path))\(previousMayHaveMoved ? " (replacing; may have moved)" : "")")
+        live[path] = Entry(content: content.summary, special: nil, writtenAt: now)
         files += 1
         if content.valid { everValid[content.sha256] = content.kind; validWrites += 1 } else { badBytes.insert(content.sha256); badWrites += 1 }
     }
 
     mutating func made(_ special: Special, at path: [UInt8], outsideTarget: Content? = nil, now: Double) {
         retire(path, mayHaveMoved: true)
+        note(now, "made \(special.rawValue) at \(BytePaths.display(path))\(outsideTarget.map { " to " + $0.sha256 } ?? "")")
         live[path] = Entry(content: nil, special: special, writtenAt: now)
         files += 1
         badWrites += 1
@@ -48,8 +52,9 @@ struct Model {
 
     /// The driver unlinked `path`: `errno` 0 means the file was there and is gone; ENOENT means the daemon had
     /// moved it away, so its bytes must still exist.
-    mutating func deleted(_ path: [UInt8], errno: Int32) {
+    mutating func deleted(_ path: [UInt8], errno: Int32, now: Double) {
         guard let entry = live.removeValue(forKey: path) else { return }
+        note(now, "deleted \(entry.content?.sha256 ?? entry.special?.rawValue ?? "?") at \(BytePaths.display(path)): \(errno == 0 ? "gone" : "ENOENT, moved away")")
         guard let content = entry.content else { return }
         if errno == 0 {
             if content.valid { superseded.insert(content.sha256) }
@@ -58,21 +63,11 @@ struct Model {
         }
     }
 
-    /// A folder was removed with everything in it, some perhaps moved away before: each may exist once more.
-    mutating func forgetUncertain(_ path: [UInt8]) {
-        guard let entry = live.removeValue(forKey: path), let content = entry.content else { return }
-        optional[content.sha256, default: 0] += 1
-        if content.valid { superseded.insert(content.sha256) }
+    private mutating func note(_ now: Double, _ line: String) {
+        journal.append(String(format: "%.3f ", now) + line)
     }
 
-    /// A folder the driver renamed: its files live under the new name.
-    mutating func renamed(from old: [UInt8], to new: [UInt8]) {
-        let prefix = old + [UInt8(ascii: "/")]
-        for (path, entry) in live where path.starts(with: prefix) {
-            live.removeValue(forKey: path)
-            live[new + path.dropFirst(old.count)] = entry
-        }
-    }
+    func mentions(_ sha: String) -> [String] { journal.filter { $0.contains(sha) } }
 
     private mutating func retire(_ path: [UInt8], mayHaveMoved: Bool) {
         guard let old = live.removeValue(forKey: path), let content = old.content else { return }
