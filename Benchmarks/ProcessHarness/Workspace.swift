@@ -27,7 +27,18 @@ public struct Workspace {
         /// Writes the daemon's Prometheus textfile here (read back for its request-duration histogram).
         public var metricsTextfile: String?
 
-        public init() {}
+        public init(workers: Int = 8, settleMillis: Int = 0, requestsPerWindow: Int = 0, rateWindowSeconds: Int? = nil,
+                    shutdownGraceSeconds: Int = 5, pauseProbeSeconds: Int = 30, database: String? = nil,
+                    metricsTextfile: String? = nil) {
+            self.workers = workers
+            self.settleMillis = settleMillis
+            self.requestsPerWindow = requestsPerWindow
+            self.rateWindowSeconds = rateWindowSeconds
+            self.shutdownGraceSeconds = shutdownGraceSeconds
+            self.pauseProbeSeconds = pauseProbeSeconds
+            self.database = database
+            self.metricsTextfile = metricsTextfile
+        }
     }
 
     public func writeConfig(emulator: Emulator, _ settings: Settings) throws {
