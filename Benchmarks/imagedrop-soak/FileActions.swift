@@ -38,18 +38,19 @@ extension Soak {
     /// Places `content` at `path`: in place (O_TRUNC, maybe slowly), or — whenever the daemon might move the
     /// file away meanwhile — written beside and renamed over, so the driver knows which bytes went where.
     func place(_ content: Content, at path: [UInt8], slow: Bool = false) {
-        let existed = model.live[path] != nil
+        let moved = mayHaveMoved(path)
         if movesPossible || dice.chance(0.5) {
             let temporary = BytePaths.join(world.staging, "tmp-\(counter)")
             counter += 1
             BytePaths.write(content.bytes, to: temporary, chunks: slow ? 4 : 1, pauseMicros: slow ? 150_000 : 0)
             BytePaths.makeDirectories(BytePaths.parent(path))
             if BytePaths.rename(temporary, path) != 0 { _ = BytePaths.unlink(temporary); return }
-            model.wrote(content, at: path, now: now, previousMayHaveMoved: existed && movesPossible)
+            model.wrote(content, at: path, now: now, previousMayHaveMoved: moved)
         } else {
             if case .failed = BytePaths.write(content.bytes, to: path, chunks: slow ? dice.int(2...5) : 1,
                                                pauseMicros: slow ? UInt32(dice.int(100...400)) * 1000 : 0) { return }
-            model.wrote(content, at: path, now: now, previousMayHaveMoved: false)
+            // Moves are off now; the old bytes were truncated here, or had been moved away before.
+            model.wrote(content, at: path, now: now, previousMayHaveMoved: moved)
         }
     }
 

@@ -56,6 +56,14 @@ final class Soak {
     /// Moves may happen now: they are on, or were until recently (a job finishing under the old config).
     var movesPossible: Bool { settings.moves || now - movesOffAt < 15 }
 
+    /// Whether the daemon may have moved what the driver last wrote at `path`: a move was possible at some
+    /// moment since (a file written while moves were off is moved later by a retry, a rescan after prune, or
+    /// an owed action once they are on again).
+    func mayHaveMoved(_ path: [UInt8]) -> Bool {
+        guard let entry = model.live[path] else { return false }
+        return movesPossible || entry.writtenAt < movesOffAt + 15
+    }
+
     // MARK: the daemon
 
     func startDaemon() throws {
