@@ -33,6 +33,11 @@ struct Check {
 extension Soak {
     func checkInvariants(settled: (quiet: Bool, seconds: Double)) throws -> [Check] {
         try? Files.write(text: model.journal.joined(separator: "\n") + "\n", to: world.root + "/actions.log")
+        let datagrams = notify.datagrams.map { String(format: "%.3f ", $0.at - startedAt) + $0.lines.joined(separator: " ") }
+        let livesText = lives.map { life in
+            "pid \(life.pid) spawned \(String(format: "%.3f", life.spawnedAt - startedAt)) ready \(life.readyAt.map { String(format: "%.3f", $0 - startedAt) } ?? "-") ended \(life.endedAt.map { String(format: "%.3f", $0 - startedAt) } ?? "-") \(life.end)"
+        }
+        try? Files.write(text: (livesText + datagrams).joined(separator: "\n") + "\n", to: world.root + "/notify.log")
         let record = try JSONDecoder().decode(EmulatorRecord.self, from: Data(try emulator.admin("GET", "/__emulator/log").utf8))
         // Kept with the folder (on failure or --keep); removed with it otherwise.
         try? Files.write(text: try emulator.admin("GET", "/__emulator/log"), to: world.root + "/emulator-log.json")

@@ -62,7 +62,7 @@ for check in checks {
 }
 let failed = checks.filter { !$0.passed }.count
 if failed > 0 || options.keep {
-    print("kept: \(soak.world.root) (daemon.log, imagedrop.toml, state/, emulator.err, emulator-log.json)")
+    print("kept: \(soak.world.root) (daemon.log, imagedrop.toml, state/, actions.log, notify.log, emulator-log.json)")
 } else {
     Files.removeTree(soak.world.root)
 }
