@@ -5,6 +5,11 @@ import ProcessHarness
 /// The one seeded schedule: file actions most of the time, API fault periods, operator and process actions.
 extension Soak {
     func run() throws {
+        // The very first start creates and migrates the database: kill it somewhere in there once.
+        try startDaemon()
+        usleep(UInt32(dice.int(0...150)) * 1000)
+        stopDaemon(kill: true)
+        count("kill -9 during the first start (migrations)")
         try startDaemon()
         guard awaitReady() else { throw SpawnError(description: "the daemon did not start; see \(world.daemonLog)") }
         let end = startedAt + options.minutes * 60
