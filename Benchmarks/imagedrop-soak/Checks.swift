@@ -222,7 +222,9 @@ extension Soak {
     /// 5. While a daemon was alive (READY=1 until the soak signalled it), WATCHDOG=1 never paused longer
     /// than WATCHDOG_USEC/2 plus a margin.
     func checkWatchdog() -> Check {
-        let limit = Double(World.watchdogMicros) / 2e6 + 1.5
+        // The daemon's loop turns about once a second, so a healthy gap is up to USEC/2 + 1 s; the margin
+        // stays under USEC/2, so no gap that systemd would have killed it for is ever accepted.
+        let limit = Double(World.watchdogMicros) / 2e6 + 2
         let pings = notify.datagrams.filter { $0.lines.contains("WATCHDOG=1") }.map(\.at)
         var worst = 0.0
         var silences: [String] = []
@@ -244,7 +246,7 @@ extension Soak {
             if tail > limit { silences.append(String(format: "pid %d silent %.1f s from %.1f s until it was stopped", life.pid, tail, previous - startedAt)) }
         }
         return Check(
-            name: "5. the watchdog never went silent longer than WATCHDOG_USEC/2 + 1.5 s while the daemon was alive",
+            name: "5. the watchdog never went silent longer than WATCHDOG_USEC/2 + 2 s while the daemon was alive",
             passed: silences.isEmpty,
             figure: String(format: "%d pings over %.0f s alive, longest silence %.1f s (limit %.1f s), %d silences", pings.count, alive, worst, limit, silences.count),
             details: Array(silences.prefix(10)))

@@ -42,7 +42,7 @@ struct World {
     static let windowSeconds = 10
     static let requestTimeoutSeconds = 3
     static let settleMillis = 300
-    static let watchdogMicros = 4_000_000
+    static let watchdogMicros = 6_000_000
 
     func writeConfig(_ settings: Settings, emulator: Emulator) throws {
         func quoted(_ path: [UInt8]) -> String { "\"" + String(decoding: path, as: UTF8.self) + "\"" }
