@@ -3,7 +3,7 @@ SWIFT ?= swift
 PREFIX ?= /usr/local
 DESTDIR ?=
 
-.PHONY: build test install demo bench verify-unit
+.PHONY: build test install demo bench soak verify-unit
 
 build:
 	$(SWIFT) build -c release --product imagedrop
@@ -19,6 +19,9 @@ demo:
 
 bench:
 	scripts/bench.sh
+
+soak:
+	scripts/soak.sh
 
 verify-unit:
 	scripts/verify-unit.sh

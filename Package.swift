@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "imagedrop", targets: ["imagedrop"]),
         .executable(name: "imagedrop-emulator", targets: ["imagedrop-emulator"]),
         .executable(name: "imagedrop-bench", targets: ["imagedrop-bench"]),
+        .executable(name: "imagedrop-soak", targets: ["imagedrop-soak"]),
         .library(name: "ImagedropCore", targets: ["ImagedropCore"]),
         .library(name: "ImagesEmulator", targets: ["ImagesEmulator"]),
     ],
@@ -74,10 +75,22 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Child processes, the emulator and the daemon as separate processes, files and clocks: shared by the
+        // benchmark and the soak, which both drive the release binaries from outside.
+        .target(
+            name: "ProcessHarness",
+            dependencies: ["CSQLite", "ImagedropSupport"],
+            path: "Benchmarks/ProcessHarness"
+        ),
         .executableTarget(
             name: "imagedrop-bench",
-            dependencies: ["ImagedropCore", "ImagesEmulator", "ImagedropSupport"],
+            dependencies: ["ImagedropCore", "ImagesEmulator", "ImagedropSupport", "ProcessHarness"],
             path: "Benchmarks/imagedrop-bench"
+        ),
+        .executableTarget(
+            name: "imagedrop-soak",
+            dependencies: ["ImagedropSupport", "ProcessHarness", "CSQLite"],
+            path: "Benchmarks/imagedrop-soak"
         ),
         .testTarget(
             name: "ImagedropCoreTests",

@@ -1,3 +1,4 @@
+import ProcessHarness
 import Foundation
 
 /// What every scenario shares: the release binaries, a scratch root, and the emulator process.

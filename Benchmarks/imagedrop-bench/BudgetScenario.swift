@@ -1,3 +1,4 @@
+import ProcessHarness
 import Foundation
 
 /// Figure 6: an emulator enforcing 120 requests per 60 s (its own process), the daemon configured to match

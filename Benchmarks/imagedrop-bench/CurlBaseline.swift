@@ -1,3 +1,4 @@
+import ProcessHarness
 import Foundation
 
 /// What a user would otherwise write: `xargs -P 8 curl -F file=@…` over the same files, against the same

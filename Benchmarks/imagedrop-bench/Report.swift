@@ -1,3 +1,4 @@
+import ProcessHarness
 import Foundation
 
 /// One measured figure with its same-run baseline, the target it is held to, and what the daemon cost.

@@ -1,3 +1,4 @@
+import ProcessHarness
 import Foundation
 
 /// Figures 1–3: throughput of small files, latency-bound uploads and large files, each against a baseline

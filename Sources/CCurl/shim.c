@@ -59,3 +59,6 @@ CURLcode imagedrop_easy_setopt_seek_callback(CURL *handle, CURLoption option, cu
 CURLcode imagedrop_easy_setopt_read_callback(CURL *handle, CURLoption option, curl_read_callback value) {
     return curl_easy_setopt(handle, option, value);
 }
+CURLcode imagedrop_easy_setopt_prereq_callback(CURL *handle, CURLoption option, curl_prereq_callback value) {
+    return curl_easy_setopt(handle, option, value);
+}

@@ -17,12 +17,17 @@ enum AdminAPI {
     static func handle(method: HTTPMethod, path: Substring, body: [UInt8], core: EmulatorCore) -> Reply {
         switch (method, path) {
         case (.GET, "/__emulator/faults"):
-            return json(faultsJSON(core.faults.configuration))
+            var reported = faultsJSON(core.faults.configuration)
+            if case .object(var pairs) = reported {
+                pairs.append(("refuseTokensRemainingMs", .number(String(core.faults.refusalRemainingMs))))
+                reported = .object(pairs)
+            }
+            return json(reported)
         case (.PUT, "/__emulator/faults"):
             switch merge(body, into: core.faults.configuration) {
             case .success(let merged):
                 core.faults.set(merged)
-                return json(faultsJSON(merged))
+                return json(faultsJSON(core.faults.configuration))
             case .failure(let error):
                 return json(.object([("error", .string(error.message))]), status: .badRequest)
             }
@@ -55,6 +60,12 @@ enum AdminAPI {
             ("closeAfterStoreProbability", .number(String(faults.closeAfterStoreProbability))),
             ("failFirstAttempts", .number(String(faults.failFirstAttempts))),
             ("refuseTokens", .bool(faults.refuseTokens)),
+            ("cutReplyProbability", .number(String(faults.cutReplyProbability))),
+            ("slowReplyProbability", .number(String(faults.slowReplyProbability))),
+            ("slowReplyMs", .number(String(faults.slowReplyMs))),
+            ("refuseTokensForMs", .number(String(faults.refuseTokensForMs))),
+            ("rateLimitRequests", faults.rateLimitRequests.map { .number(String($0)) } ?? .null),
+            ("rateLimitWindowMs", faults.rateLimitWindowMs.map { .number(String($0)) } ?? .null),
         ])
     }
 
@@ -112,6 +123,25 @@ enum AdminAPI {
             case "failFirstAttempts":
                 guard let count = whole() else { return .failure(AdminError(message: "failFirstAttempts must be a non-negative integer")) }
                 faults.failFirstAttempts = count
+            case "cutReplyProbability":
+                guard let p = probability() else { return .failure(AdminError(message: "\(key) must be a number from 0 to 1")) }
+                faults.cutReplyProbability = p
+            case "slowReplyProbability":
+                guard let p = probability() else { return .failure(AdminError(message: "\(key) must be a number from 0 to 1")) }
+                faults.slowReplyProbability = p
+            case "slowReplyMs":
+                guard let ms = whole() else { return .failure(AdminError(message: "slowReplyMs must be a non-negative integer")) }
+                faults.slowReplyMs = ms
+            case "refuseTokensForMs":
+                guard let ms = whole() else { return .failure(AdminError(message: "refuseTokensForMs must be a non-negative integer")) }
+                faults.refuseTokensForMs = ms
+            case "rateLimitRequests", "rateLimitWindowMs":
+                var setting: Int?
+                if value != .null {
+                    guard let count = whole() else { return .failure(AdminError(message: "\(key) must be a non-negative integer or null")) }
+                    setting = count
+                }
+                if key == "rateLimitRequests" { faults.rateLimitRequests = setting } else { faults.rateLimitWindowMs = setting }
             case "refuseTokens":
                 guard let flag = value.boolValue else { return .failure(AdminError(message: "refuseTokens must be a boolean")) }
                 faults.refuseTokens = flag
@@ -132,6 +162,7 @@ enum AdminAPI {
             ("fault", request.fault.map(JSONValue.string) ?? .null),
             ("fileSHA256", request.fileSHA256.map(JSONValue.string) ?? .null),
             ("receivedAtMicros", request.receivedAtMicros.map { .number(String($0)) } ?? .null),
+            ("retryAfter", request.retryAfter.map(JSONValue.string) ?? .null),
         ])
     }
 

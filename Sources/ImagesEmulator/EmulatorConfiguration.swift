@@ -29,9 +29,9 @@ public struct EmulatorConfiguration: Sendable {
 
 /// Failures injected on purpose, reproducible for a given seed and request arrival order.
 ///
-/// The random faults are drawn once per API request, from one seeded generator: the four probabilities
-/// (`serverErrorProbability`, `rateLimitProbability`, `closeBeforeReplyProbability`, `closeAfterStoreProbability`)
-/// partition one uniform draw, so their sum should stay ≤ 1.
+/// The random faults are drawn once per API request, from one seeded generator: the six probabilities
+/// (`serverErrorProbability`, `rateLimitProbability`, `closeBeforeReplyProbability`, `closeAfterStoreProbability`,
+/// `cutReplyProbability`, `slowReplyProbability`) partition one uniform draw, so their sum should stay ≤ 1.
 public struct FaultConfiguration: Sendable, Codable, Equatable {
     public var seed: UInt64 = 1
     /// Added before every reply of the API routes (not the admin routes).
@@ -55,6 +55,20 @@ public struct FaultConfiguration: Sendable, Codable, Equatable {
     public var failFirstAttempts: Int = 0
     /// Every authenticated call gets 401 / 10000 until this is cleared.
     public var refuseTokens: Bool = false
+    /// The request takes effect, then the reply's head and the first half of its body are sent and the
+    /// connection is closed: the client sees a truncated reply to an upload that happened.
+    public var cutReplyProbability: Double = 0
+    /// The request takes effect and its reply waits `slowReplyMs` more (past a client's timeout, the upload
+    /// happened although the client gave up).
+    public var slowReplyProbability: Double = 0
+    public var slowReplyMs: Int = 0
+    /// Tokens are refused (401 / 10000) for this many milliseconds from the moment the setting is applied,
+    /// then accepted again without another call: "the token was refused for a while".
+    public var refuseTokensForMs: Int = 0
+    /// Overrides of the global rate limit (`rateLimitRequests` per `rateLimitWindowMs`), applied at once
+    /// without a restart; nil keeps the limit the emulator was started with.
+    public var rateLimitRequests: Int? = nil
+    public var rateLimitWindowMs: Int? = nil
 
     public init() {}
 
@@ -62,6 +76,8 @@ public struct FaultConfiguration: Sendable, Codable, Equatable {
         case seed, latencyMs, serverErrorProbability, rateLimitProbability, retryAfterSeconds
         case retryAfterHeader, retryAfterMsHeader
         case closeBeforeReplyProbability, closeAfterStoreProbability, failFirstAttempts, refuseTokens
+        case cutReplyProbability, slowReplyProbability, slowReplyMs, refuseTokensForMs
+        case rateLimitRequests, rateLimitWindowMs
     }
 
     /// Missing keys keep their defaults, so `{"latencyMs": 5}` is a complete configuration.
@@ -79,6 +95,12 @@ public struct FaultConfiguration: Sendable, Codable, Equatable {
         closeAfterStoreProbability = try container.decodeIfPresent(Double.self, forKey: .closeAfterStoreProbability) ?? 0
         failFirstAttempts = try container.decodeIfPresent(Int.self, forKey: .failFirstAttempts) ?? 0
         refuseTokens = try container.decodeIfPresent(Bool.self, forKey: .refuseTokens) ?? false
+        cutReplyProbability = try container.decodeIfPresent(Double.self, forKey: .cutReplyProbability) ?? 0
+        slowReplyProbability = try container.decodeIfPresent(Double.self, forKey: .slowReplyProbability) ?? 0
+        slowReplyMs = try container.decodeIfPresent(Int.self, forKey: .slowReplyMs) ?? 0
+        refuseTokensForMs = try container.decodeIfPresent(Int.self, forKey: .refuseTokensForMs) ?? 0
+        rateLimitRequests = try container.decodeIfPresent(Int.self, forKey: .rateLimitRequests)
+        rateLimitWindowMs = try container.decodeIfPresent(Int.self, forKey: .rateLimitWindowMs)
     }
 
     /// `retryAfterSeconds` is written as an explicit null so a reader sees every knob.
@@ -99,5 +121,11 @@ public struct FaultConfiguration: Sendable, Codable, Equatable {
         try container.encode(closeAfterStoreProbability, forKey: .closeAfterStoreProbability)
         try container.encode(failFirstAttempts, forKey: .failFirstAttempts)
         try container.encode(refuseTokens, forKey: .refuseTokens)
+        try container.encode(cutReplyProbability, forKey: .cutReplyProbability)
+        try container.encode(slowReplyProbability, forKey: .slowReplyProbability)
+        try container.encode(slowReplyMs, forKey: .slowReplyMs)
+        try container.encode(refuseTokensForMs, forKey: .refuseTokensForMs)
+        try container.encode(rateLimitRequests, forKey: .rateLimitRequests)
+        try container.encode(rateLimitWindowMs, forKey: .rateLimitWindowMs)
     }
 }

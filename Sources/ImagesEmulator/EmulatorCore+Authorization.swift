@@ -15,8 +15,8 @@ extension EmulatorCore {
         case .success(let found): credentials = found
         case .failure(let error): return .failure(Refusal(error: error))
         }
-        let refused = faults.configuration.refuseTokens
         let now = Timestamp.monotonicNanos()
+        let refused = faults.tokensRefused(nowNanos: now)
         switch match.scope {
         case .batch:
             guard case .bearer(let token) = credentials else { return .failure(Refusal(error: .authentication)) }
@@ -45,7 +45,11 @@ extension EmulatorCore {
                 }
                 account = pathAccount
             }
-            if case .refused(let seconds) = globalLimiter.admit(credentials.rateLimitKey, nowNanos: now) {
+            let override = faults.configuration
+            let limit = override.rateLimitRequests ?? configuration.rateLimitRequests
+            let windowNanos = override.rateLimitWindowMs.map { UInt64($0) * 1_000_000 } ?? globalLimiter.windowNanos
+            if case .refused(let seconds) = globalLimiter.admit(
+                credentials.rateLimitKey, nowNanos: now, limit: limit, windowNanos: windowNanos) {
                 let retryAfter = configuration.rateLimitRetryAfter ? seconds : nil
                 return .failure(Refusal(error: .rateLimited(retryAfter: retryAfter)))
             }

@@ -84,14 +84,18 @@ final class EmulatorCore: Sendable {
             return respond(request.info, .error(error, fault: fault?.label), fileSHA256)
         case .closeBeforeReply:
             return respond(request.info, .closed(fault: "close-before-reply"), fileSHA256)
-        case .closeAfterStore, nil:
+        case .closeAfterStore, .cutReply, .slowReply, nil:
             break
         }
+        // These faults come after the request took effect: the image is stored whatever the client sees.
         var reply = perform(request, body: body)
-        if fault == .closeAfterStore {
-            reply.disposition = .closeWithoutReply
-            reply.fault = InjectedFault.closeAfterStore.label
+        switch fault {
+        case .closeAfterStore: reply.disposition = .closeWithoutReply
+        case .cutReply: reply.disposition = .cutHalfway
+        case .slowReply(let milliseconds): reply.extraDelayMs = milliseconds
+        default: break
         }
+        if let fault, fault.takesEffect { reply.fault = fault.label }
         return respond(request.info, reply, fileSHA256)
     }
 
@@ -107,17 +111,20 @@ final class EmulatorCore: Sendable {
 
     func respond(_ info: RequestInfo, _ reply: Reply, _ fileSHA256: String? = nil) -> Reply {
         let status = reply.disposition == .closeWithoutReply ? 0 : Int(reply.status.code)
+        let retryAfter = status == 0 ? nil : reply.headers.first { $0.0.lowercased() == "retry-after" }?.1
         log.record(
             sequence: info.sequence,
-            entry(info, status: status, code: reply.code, fault: reply.fault, fileSHA256: fileSHA256))
+            entry(info, status: status, code: reply.code, fault: reply.fault, fileSHA256: fileSHA256, retryAfter: retryAfter))
         return reply
     }
 
-    private func entry(_ info: RequestInfo, status: Int, code: Int?, fault: String?, fileSHA256: String?) -> LoggedRequest {
+    private func entry(
+        _ info: RequestInfo, status: Int, code: Int?, fault: String?, fileSHA256: String?, retryAfter: String? = nil
+    ) -> LoggedRequest {
         LoggedRequest(
             method: info.method.rawValue, path: String(info.target.rawPath), status: status, code: code,
             receivedAtMillis: info.receivedAtMillis, fault: fault, fileSHA256: fileSHA256,
-            receivedAtMicros: info.receivedAtMicros)
+            receivedAtMicros: info.receivedAtMicros, retryAfter: retryAfter)
     }
 
     private func perform(_ request: AcceptedRequest, body: RequestBody) -> Reply {

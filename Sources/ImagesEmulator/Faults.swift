@@ -8,6 +8,16 @@ enum InjectedFault: Equatable, Sendable {
     case rateLimit(retryAfterSeconds: Int?)
     case closeBeforeReply
     case closeAfterStore
+    case cutReply
+    case slowReply(milliseconds: Int)
+
+    /// The faults applied after the request was performed.
+    var takesEffect: Bool {
+        switch self {
+        case .closeAfterStore, .cutReply, .slowReply: return true
+        default: return false
+        }
+    }
 
     var label: String {
         switch self {
@@ -15,6 +25,8 @@ enum InjectedFault: Equatable, Sendable {
         case .rateLimit: return "rate-limit"
         case .closeBeforeReply: return "close-before-reply"
         case .closeAfterStore: return "close-after-store"
+        case .cutReply: return "cut-reply"
+        case .slowReply: return "slow-reply"
         }
     }
 }
@@ -27,12 +39,24 @@ final class FaultInjector: Sendable {
         var configuration: FaultConfiguration
         var generator: SplitMix64
         var attemptsBySHA256: [String: Int] = [:]
+        /// Monotonic deadline of `refuseTokensForMs`, fixed when the setting is applied.
+        var refuseTokensUntilNanos: UInt64 = 0
     }
 
     private let state: Mutex<State>
 
     init(_ configuration: FaultConfiguration) {
-        state = Mutex(State(configuration: configuration, generator: SplitMix64(seed: configuration.seed)))
+        state = Mutex(State(configuration: FaultConfiguration(), generator: SplitMix64(seed: configuration.seed)))
+        set(configuration)
+    }
+
+    private static func deadline(forMs milliseconds: Int) -> UInt64 {
+        milliseconds > 0 ? Timestamp.monotonicNanos() + UInt64(milliseconds) * 1_000_000 : 0
+    }
+
+    /// `refuseTokens`, or inside the `refuseTokensForMs` period that began when it was set.
+    func tokensRefused(nowNanos: UInt64) -> Bool {
+        state.withLock { $0.configuration.refuseTokens || nowNanos < $0.refuseTokensUntilNanos }
     }
 
     var configuration: FaultConfiguration {
@@ -40,11 +64,25 @@ final class FaultInjector: Sendable {
     }
 
     /// Replaces the configuration and restarts the generator from its seed, so setting the same faults twice
-    /// replays the same sequence.
+    /// replays the same sequence. A positive `refuseTokensForMs` is a one-shot command: its period starts now
+    /// (replacing one under way) and the stored value goes back to 0, so a later partial update of other
+    /// keys does not start it again.
     func set(_ configuration: FaultConfiguration) {
         state.withLock { state in
             state.configuration = configuration
             state.generator = SplitMix64(seed: configuration.seed)
+            if configuration.refuseTokensForMs > 0 {
+                state.refuseTokensUntilNanos = FaultInjector.deadline(forMs: configuration.refuseTokensForMs)
+                state.configuration.refuseTokensForMs = 0
+            }
+        }
+    }
+
+    /// Milliseconds left of a `refuseTokensForMs` period (0 when none is under way).
+    var refusalRemainingMs: Int {
+        state.withLock { state in
+            let now = Timestamp.monotonicNanos()
+            return state.refuseTokensUntilNanos > now ? Int((state.refuseTokensUntilNanos - now) / 1_000_000) : 0
         }
     }
 
@@ -59,15 +97,15 @@ final class FaultInjector: Sendable {
         }
     }
 
-    /// One uniform draw partitioned by the four probabilities (in the order server error, 429, close before
-    /// reply, close after store); no draw is taken when all four are zero, so enabling faults later does not
-    /// depend on how many requests came before.
+    /// One uniform draw partitioned by the six probabilities (in the order server error, 429, close before
+    /// reply, close after store, cut reply, slow reply); no draw is taken when all are zero, so enabling
+    /// faults later does not depend on how many requests came before.
     func draw() -> InjectedFault? {
         state.withLock { state in
             let config = state.configuration
             let thresholds = [
                 config.serverErrorProbability, config.rateLimitProbability, config.closeBeforeReplyProbability,
-                config.closeAfterStoreProbability,
+                config.closeAfterStoreProbability, config.cutReplyProbability, config.slowReplyProbability,
             ]
             guard thresholds.contains(where: { $0 > 0 }) else { return nil }
             let roll = state.generator.nextUnit()
@@ -83,8 +121,12 @@ final class FaultInjector: Sendable {
                     return .rateLimit(retryAfterSeconds: config.retryAfterSeconds)
                 case 2:
                     return .closeBeforeReply
-                default:
+                case 3:
                     return .closeAfterStore
+                case 4:
+                    return .cutReply
+                default:
+                    return .slowReply(milliseconds: config.slowReplyMs)
                 }
             }
             return nil

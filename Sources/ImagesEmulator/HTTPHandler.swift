@@ -142,7 +142,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     /// API replies wait for the configured latency; admin replies never do.
     private func send(_ reply: Reply, context: ChannelHandlerContext, delayed: Bool) {
-        let latency = delayed ? core.faults.configuration.latencyMs : 0
+        let latency = (delayed ? core.faults.configuration.latencyMs : 0) + reply.extraDelayMs
         let keepAlive = self.keepAlive
         let version = self.version
         guard latency > 0 else {
@@ -172,6 +172,14 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             headers.add(name: "connection", value: "keep-alive")
         }
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: reply.status, headers: headers))), promise: nil)
+        if reply.disposition == .cutHalfway {
+            let half = reply.body.getSlice(at: reply.body.readerIndex, length: reply.body.readableBytes / 2) ?? ByteBuffer()
+            let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(half)))).whenComplete { _ in
+                loopBound.value.close(promise: nil)
+            }
+            return
+        }
         context.write(wrapOutboundOut(.body(.byteBuffer(reply.body))), promise: nil)
         if close {
             let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)

@@ -24,7 +24,14 @@ final class SlidingWindowLimiter: Sendable {
     }
 
     func admit(_ key: String, nowNanos: UInt64) -> Decision {
+        admit(key, nowNanos: nowNanos, limit: limit, windowNanos: windowNanos)
+    }
+
+    /// The same with a limit chosen per call, so the admin route can change the limit while requests arrive
+    /// (the recorded times are kept: a shorter window frees them sooner, a longer one holds them longer).
+    func admit(_ key: String, nowNanos: UInt64, limit: Int, windowNanos: UInt64) -> Decision {
         guard limit > 0 else { return .accepted }
+        let windowNanos = max(windowNanos, 1_000_000)
         return windows.withLock { windows in
             var times = windows[key] ?? CircularBuffer(initialCapacity: min(limit, 1024))
             defer { windows[key] = times }
@@ -35,7 +42,10 @@ final class SlidingWindowLimiter: Sendable {
                 times.append(nowNanos)
                 return .accepted
             }
-            let waitNanos = times.first! + windowNanos - nowNanos
+            // After a lowered limit more than `limit` times may be held: the slot frees when the one that
+            // brings the count below the limit ages out.
+            let freeing = times[times.index(times.startIndex, offsetBy: times.count - limit)]
+            let waitNanos = freeing + windowNanos - nowNanos
             let seconds = Int((waitNanos + 999_999_999) / 1_000_000_000)
             return .refused(retryAfterSeconds: max(1, seconds))
         }

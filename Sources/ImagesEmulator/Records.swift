@@ -44,10 +44,12 @@ public struct LoggedRequest: Sendable, Codable, Equatable {
     public let fileSHA256: String?
     /// `receivedAtMillis` in microseconds (CLOCK_REALTIME), for the benchmark's close → upload latency.
     public let receivedAtMicros: Int64?
+    /// The `Retry-After` header sent with the reply, if any (a checker verifies no request came inside it).
+    public let retryAfter: String?
 
     public init(
         method: String, path: String, status: Int, code: Int?, receivedAtMillis: Int64, fault: String?,
-        fileSHA256: String?, receivedAtMicros: Int64? = nil
+        fileSHA256: String?, receivedAtMicros: Int64? = nil, retryAfter: String? = nil
     ) {
         self.method = method
         self.path = path
@@ -57,5 +59,6 @@ public struct LoggedRequest: Sendable, Codable, Equatable {
         self.fault = fault
         self.fileSHA256 = fileSHA256
         self.receivedAtMicros = receivedAtMicros
+        self.retryAfter = retryAfter
     }
 }

@@ -7,6 +7,8 @@ struct Reply: Sendable {
         case send
         /// Drop the connection without a byte of reply (the injected close faults).
         case closeWithoutReply
+        /// Send the head (with the full Content-Length) and the first half of the body, then close.
+        case cutHalfway
     }
 
     var status: HTTPResponseStatus
@@ -17,6 +19,8 @@ struct Reply: Sendable {
     var code: Int?
     var fault: String?
     var disposition = Disposition.send
+    /// Added to the configured latency before this reply is written (the slow-reply fault).
+    var extraDelayMs = 0
     /// Set for error replies sent before the request body was read; see `HTTPHandler`.
     var closeConnection = false
 

@@ -44,6 +44,22 @@ final class FileInspectorTests {
         #expect(reason(directory + "/inbox/sub/secret.png", follow: true) == nil)
     }
 
+    /// Found by the soak (seed 4): `enqueue` of a folder no longer in `watch.paths` queued a symlink with no
+    /// root, and pre-flight let it publish its target from outside every watched folder.
+    @Test("a symlink enqueued from outside every watched folder is refused unless symlinks outside are allowed")
+    func symlinkWithoutRoot() throws {
+        FileManager.default.createFile(atPath: directory + "/outside/target.png",
+                                       contents: Data(SampleImages.png(width: 4, height: 4, seed: 4)))
+        try FileManager.default.createDirectory(atPath: directory + "/elsewhere", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: directory + "/elsewhere/link.png", withDestinationPath: directory + "/outside/target.png")
+        func inspect(follow: Bool) -> PreflightResult {
+            FileInspector.inspect(path: RawPath(directory + "/elsewhere/link.png"), root: nil, followSymlinksOutside: follow)
+        }
+        guard case .rejected(let reason) = inspect(follow: false) else { Issue.record("a root-less symlink was accepted"); return }
+        #expect(reason.contains("symlink outside every watched folder"))
+        guard case .ready = inspect(follow: true) else { Issue.record("follow_symlinks_outside = true must allow it"); return }
+    }
+
     @Test("a symlink inside the tree to a file inside the tree is fine")
     func symlinkInside() throws {
         FileManager.default.createFile(atPath: directory + "/inbox/real.png",

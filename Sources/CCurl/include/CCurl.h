@@ -27,5 +27,6 @@ CURLSHcode imagedrop_share_setopt_unlock(CURLSH *share, curl_unlock_function val
 CURLSHcode imagedrop_share_setopt_pointer_userdata(CURLSH *share, void *value);
 CURLcode imagedrop_easy_setopt_seek_callback(CURL *handle, CURLoption option, curl_seek_callback value);
 CURLcode imagedrop_easy_setopt_read_callback(CURL *handle, CURLoption option, curl_read_callback value);
+CURLcode imagedrop_easy_setopt_prereq_callback(CURL *handle, CURLoption option, curl_prereq_callback value);
 
 #endif

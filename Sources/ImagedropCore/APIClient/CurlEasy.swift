@@ -72,7 +72,12 @@ final class CurlEasy {
         default: try set(CURLOPT_CUSTOMREQUEST, method)
         }
 
-        let rc = curl_easy_perform(handle)
+        var rc = curl_easy_perform(handle)
+        if rc == CURLE_ABORTED_BY_CALLBACK, transfer.refusedResend {
+            // What the server did to the one request sent: closed the connection without a reply.
+            rc = CURLE_GOT_NOTHING
+            errorBuffer[0] = 0
+        }
         if rc != CURLE_OK {
             let detail = String(cString: errorBuffer)
             let error = CurlError(rc, detail: transfer.readFailure ?? detail)
@@ -127,6 +132,10 @@ final class CurlEasy {
             TransferState.from(context).shouldAbort() ? 1 : 0
         })
         try set(CURLOPT_XFERINFODATA, pointer: context)
+        try check(imagedrop_easy_setopt_prereq_callback(handle, CURLOPT_PREREQFUNCTION) { context, _, _, _, _ in
+            TransferState.from(context).requestStarting() ? CURL_PREREQFUNC_OK : CURL_PREREQFUNC_ABORT
+        })
+        try set(CURLOPT_PREREQDATA, pointer: context)
     }
 
     private func set(_ option: CURLoption, _ value: Int) throws(CurlError) {

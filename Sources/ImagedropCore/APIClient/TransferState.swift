@@ -8,6 +8,10 @@ final class TransferState {
     var source: FileBodySource?
     private var maxBodyBytes = 0
     private let abortCheck: @Sendable () -> Bool
+    /// Requests libcurl was about to send in this transfer (its pre-request callback).
+    private var requestsStarted = 0
+    /// Set when a second one was refused: libcurl wanted to resend on a fresh connection by itself.
+    private(set) var refusedResend = false
 
     init(shouldAbort: @escaping @Sendable () -> Bool) { self.abortCheck = shouldAbort }
 
@@ -20,6 +24,18 @@ final class TransferState {
         headers.removeAll(keepingCapacity: true)
         source = nil
         self.maxBodyBytes = maxBodyBytes
+        requestsStarted = 0
+        refusedResend = false
+    }
+
+    /// libcurl silently sends a request again on a new connection when a reused one closed before any
+    /// reply byte — which is also what a server does after storing an upload and losing the connection.
+    /// That second request would bypass the rate limiter's grant, the retry policy and, with
+    /// Cloudflare-chosen ids, the job-key lookup that prevents a duplicate: one request per transfer.
+    func requestStarting() -> Bool {
+        requestsStarted += 1
+        if requestsStarted > 1 { refusedResend = true }
+        return requestsStarted == 1
     }
 
     var readFailure: String? { source?.failure }

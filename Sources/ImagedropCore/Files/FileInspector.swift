@@ -41,7 +41,13 @@ public enum FileInspector {
         }
         if linkStatus.isSymlink {
             guard let target = path.realPath else { return .rejected("broken symlink (its target does not exist)") }
-            if let root, !followSymlinksOutside {
+            if !followSymlinksOutside {
+                // A job without a root was enqueued by path from outside every watched folder: there is no
+                // tree its target could be shown to stay in, so it is outside (the soak saw such a symlink
+                // publish a file from anywhere on disk).
+                guard let root else {
+                    return .rejected("symlink outside every watched folder (to \(target.display)); set watch.follow_symlinks_outside = true to allow")
+                }
                 let realRoot = root.realPath ?? root
                 if !target.isInside(realRoot) {
                     return .rejected("symlink leads out of the watched tree (to \(target.display)); set watch.follow_symlinks_outside = true to allow")

@@ -44,11 +44,19 @@ public final class ConcurrencyLimiter: Sendable {
     }
 
     public func release(rateLimited: Bool, succeeded: Bool) {
-        let now = Timestamp.monotonicNanos()
+        release(rateLimited: rateLimited, succeeded: succeeded, now: Timestamp.monotonicNanos())
+    }
+
+    /// The current limit (for tests).
+    var limit: Double { state.withLock { $0.limit } }
+
+    /// `now` is read before the lock is taken, so another worker's later reading may already be stored as
+    /// `lastDecrease`: such an out-of-order reading belongs to the same burst and must not be subtracted.
+    func release(rateLimited: Bool, succeeded: Bool, now: UInt64) {
         state.withLock { state in
             state.inFlight = max(0, state.inFlight - 1)
             if rateLimited {
-                if now - state.lastDecrease > 1_000_000_000 {
+                if now > state.lastDecrease, now - state.lastDecrease > 1_000_000_000 {
                     state.limit = max(1, state.limit / 2)
                     state.lastDecrease = now
                 }

@@ -1,34 +1,47 @@
 import Foundation
 
 /// One scenario's temporary world: a drop folder, a database path, a config file and a daemon log.
-struct Workspace {
-    let directory: String
-    let inbox: String
-    var database: String { directory + "/state/jobs.sqlite3" }
-    var configPath: String { directory + "/imagedrop.toml" }
-    var logPath: String { directory + "/daemon.log" }
+public struct Workspace {
+    public let directory: String
+    public let inbox: String
+    public var database: String { directory + "/state/jobs.sqlite3" }
+    public var configPath: String { directory + "/imagedrop.toml" }
+    public var logPath: String { directory + "/daemon.log" }
 
     /// `inboxRoot`: put the drop folder elsewhere (tmpfs), keeping the database on the root's filesystem.
-    init(root: String, name: String, inboxRoot: String? = nil) {
+    public init(root: String, name: String, inboxRoot: String? = nil) {
         directory = root + "/" + name
         inbox = (inboxRoot ?? directory) + "/inbox"
         Files.makeDirectory(inbox)
         Files.makeDirectory(directory + "/state")
     }
 
-    struct Settings {
-        var workers = 8
-        var settleMillis = 0
-        var requestsPerWindow = 0
-        var rateWindowSeconds: Int?
-        var shutdownGraceSeconds = 5
-        var pauseProbeSeconds = 30
-        var database: String?
+    public struct Settings {
+        public var workers = 8
+        public var settleMillis = 0
+        public var requestsPerWindow = 0
+        public var rateWindowSeconds: Int?
+        public var shutdownGraceSeconds = 5
+        public var pauseProbeSeconds = 30
+        public var database: String?
         /// Writes the daemon's Prometheus textfile here (read back for its request-duration histogram).
-        var metricsTextfile: String?
+        public var metricsTextfile: String?
+
+        public init(workers: Int = 8, settleMillis: Int = 0, requestsPerWindow: Int = 0, rateWindowSeconds: Int? = nil,
+                    shutdownGraceSeconds: Int = 5, pauseProbeSeconds: Int = 30, database: String? = nil,
+                    metricsTextfile: String? = nil) {
+            self.workers = workers
+            self.settleMillis = settleMillis
+            self.requestsPerWindow = requestsPerWindow
+            self.rateWindowSeconds = rateWindowSeconds
+            self.shutdownGraceSeconds = shutdownGraceSeconds
+            self.pauseProbeSeconds = pauseProbeSeconds
+            self.database = database
+            self.metricsTextfile = metricsTextfile
+        }
     }
 
-    func writeConfig(emulator: Emulator, _ settings: Settings) throws {
+    public func writeConfig(emulator: Emulator, _ settings: Settings) throws {
         let window = settings.rateWindowSeconds.map { "rate_window_s = \($0)" } ?? ""
         let text = """
             [cloudflare]

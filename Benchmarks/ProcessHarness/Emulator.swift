@@ -3,17 +3,17 @@ import Glibc
 
 /// The release `imagedrop-emulator` as a separate process on loopback, steered through its admin routes
 /// with the `curl` CLI (the bench must not share a process, or a CPU profile, with the emulator).
-final class Emulator {
-    let process: ChildProcess
-    let baseURL: String
-    let accountID = "023e105f4ecef8ad9ca31a8372d0c353"
-    let token = "imagedropBenchToken0123456789abcdefghijk"   // 40 characters, like a real API token
+public final class Emulator {
+    public let process: ChildProcess
+    public let baseURL: String
+    public let accountID = "023e105f4ecef8ad9ca31a8372d0c353"
+    public let token = "imagedropBenchToken0123456789abcdefghijk"   // 40 characters, like a real API token
     private let scratch: String
 
-    var apiBaseURL: String { baseURL + "/client/v4" }
-    var uploadURL: String { "\(apiBaseURL)/accounts/\(accountID)/images/v1" }
+    public var apiBaseURL: String { baseURL + "/client/v4" }
+    public var uploadURL: String { "\(apiBaseURL)/accounts/\(accountID)/images/v1" }
 
-    init(binary: String, arguments: [String] = [], scratch: String) throws {
+    public init(binary: String, arguments: [String] = [], scratch: String) throws {
         self.scratch = scratch
         let stdoutPath = scratch + "/emulator-\(Clock.monotonicNanos()).out"
         let process = try ChildProcess(binary, ["--port", "0", "--host", "127.0.0.1", "--rate-limit", "0"] + arguments,
@@ -33,10 +33,10 @@ final class Emulator {
         baseURL = found
     }
 
-    func stop() { process.stop(graceSeconds: 5) }
+    public func stop() { process.stop(graceSeconds: 5) }
 
     @discardableResult
-    private func admin(_ method: String, _ path: String, body: String? = nil) throws -> String {
+    public func admin(_ method: String, _ path: String, body: String? = nil) throws -> String {
         var arguments = ["-sS", "--fail", "-X", method, baseURL + path]
         if let body { arguments += ["-H", "content-type: application/json", "--data-binary", body] }
         var problem = ""
@@ -50,27 +50,27 @@ final class Emulator {
         throw SpawnError(description: "emulator admin \(method) \(path) failed (\(problem))")
     }
 
-    func setFaults(_ json: String) throws { try admin("PUT", "/__emulator/faults", body: json) }
+    public func setFaults(_ json: String) throws { try admin("PUT", "/__emulator/faults", body: json) }
 
     /// Forgets images, the request log and rate-limit windows; also clears latency and refused tokens.
-    func reset() throws {
+    public func reset() throws {
         try admin("POST", "/__emulator/reset")
         try setFaults(#"{"latencyMs": 0, "refuseTokens": false}"#)
     }
 
-    struct LoggedRequest: Decodable {
-        let method: String
-        let path: String
-        let status: Int
-        let receivedAtMillis: Int64
-        let receivedAtMicros: Int64?
-        let fileSHA256: String?
-        var micros: Int64 { receivedAtMicros ?? receivedAtMillis * 1000 }
+    public struct LoggedRequest: Decodable {
+        public let method: String
+        public let path: String
+        public let status: Int
+        public let receivedAtMillis: Int64
+        public let receivedAtMicros: Int64?
+        public let fileSHA256: String?
+        public var micros: Int64 { receivedAtMicros ?? receivedAtMillis * 1000 }
     }
 
     private struct Log: Decodable { let requests: [LoggedRequest] }
 
-    func requestLog() throws -> [LoggedRequest] {
+    public func requestLog() throws -> [LoggedRequest] {
         let text = try admin("GET", "/__emulator/log")
         return try JSONDecoder().decode(Log.self, from: Data(text.utf8)).requests
     }

@@ -1,22 +1,22 @@
 import Glibc
 
-enum Clock {
-    static func monotonicNanos() -> UInt64 {
+public enum Clock {
+    public static func monotonicNanos() -> UInt64 {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
     }
 
-    static func monotonicSeconds() -> Double { Double(monotonicNanos()) / 1e9 }
+    public static func monotonicSeconds() -> Double { Double(monotonicNanos()) / 1e9 }
 
     /// CLOCK_REALTIME in microseconds: the clock the emulator stamps requests with.
-    static func realtimeMicros() -> Int64 {
+    public static func realtimeMicros() -> Int64 {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1_000
     }
 
-    static func sleep(seconds: Double) {
+    public static func sleep(seconds: Double) {
         var request = timespec(tv_sec: Int(seconds), tv_nsec: Int((seconds - Double(Int(seconds))) * 1e9))
         var remaining = timespec()
         while nanosleep(&request, &remaining) != 0, errno == EINTR { request = remaining }
@@ -24,7 +24,7 @@ enum Clock {
 
     /// Polls `condition` every `interval` seconds until it holds or `timeout` passes.
     @discardableResult
-    static func waitUntil(timeout: Double, interval: Double = 0.005, _ condition: () -> Bool) -> Bool {
+    public static func waitUntil(timeout: Double, interval: Double = 0.005, _ condition: () -> Bool) -> Bool {
         let deadline = monotonicSeconds() + timeout
         while monotonicSeconds() < deadline {
             if condition() { return true }
@@ -34,15 +34,15 @@ enum Clock {
     }
 }
 
-enum Stats {
-    static func percentile(_ values: [Double], _ p: Double) -> Double {
+public enum Stats {
+    public static func percentile(_ values: [Double], _ p: Double) -> Double {
         guard !values.isEmpty else { return .nan }
         let sorted = values.sorted()
         let rank = max(0, min(sorted.count - 1, Int((p / 100 * Double(sorted.count)).rounded(.up)) - 1))
         return sorted[rank]
     }
 
-    static func median(_ values: [Double]) -> Double {
+    public static func median(_ values: [Double]) -> Double {
         guard !values.isEmpty else { return .nan }
         let sorted = values.sorted()
         let mid = sorted.count / 2
