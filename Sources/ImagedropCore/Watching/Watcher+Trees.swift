@@ -66,7 +66,10 @@ extension Watcher {
     /// A file found by listing rather than an event: take it if it has been still for `settle`. A poll of an
     /// unwatched folder skips versions it already handed on since the last full rescan.
     private func scanned(_ path: RawPath, root: RawPath, state: inout WatcherState, settings: Settings, polling: Bool) {
-        guard state.pending[path] == nil, case .success(let status) = FileStatus.candidate(path) else { return }
+        // A file written to since its last close is still open: its writer may only have paused, and an
+        // old mtime says nothing then. Its IN_CLOSE_WRITE will bring it.
+        guard state.pending[path] == nil, !state.openWrites.isOpen(path, now: Timestamp.monotonicNanos()),
+              case .success(let status) = FileStatus.candidate(path) else { return }
         if polling {
             let version = PolledVersion(size: status.size, mtimeNanos: status.mtimeNanos)
             if state.polled[path] == version { return }
@@ -153,6 +156,8 @@ struct WatcherState: ~Copyable {
     /// Versions a poll of an unwatched folder already handed on (cleared by each full rescan).
     var polled: [RawPath: PolledVersion] = [:]
     var pending: [RawPath: Pending] = [:]
+    /// Files written to (IN_MODIFY) and not closed since: scans leave them to their IN_CLOSE_WRITE.
+    var openWrites = OpenWrites()
     var ready: [FileCandidate] = []
     var missingRoots: Set<RawPath> = []
     var overflowed = false

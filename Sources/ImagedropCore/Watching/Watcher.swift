@@ -142,6 +142,7 @@ public final class Watcher: Sendable {
                 if current.roots != state.roots { applyRoots(current, state: &state) }
                 processEvents(&state, settings: current)
                 processDue(&state, settings: current)
+                state.openWrites.forgetStale(now: Timestamp.monotonicNanos())
                 reviveMissingRoots(&state, settings: current)
                 let now = Timestamp.monotonicNanos()
                 if !state.unwatched.isEmpty, now - lastPoll >= Self.unwatchedPollSeconds * 1_000_000_000 {
@@ -177,7 +178,7 @@ public final class Watcher: Sendable {
     }
 
     private func publish(_ state: borrowing WatcherState) {
-        pendingCount.store(state.pending.count + state.ready.count, ordering: .releasing)
+        pendingCount.store(state.pending.count + state.ready.count + state.openWrites.count, ordering: .releasing)
         unwatchedCount.store(state.unwatched.count, ordering: .releasing)
     }
 
@@ -203,9 +204,11 @@ public final class Watcher: Sendable {
 
     // MARK: - Events
 
+    /// IN_MODIFY and IN_DELETE are there only so that a scan can tell a file someone is still writing (see
+    /// `OpenWrites`; with IN_EXCL_UNLINK a file deleted while open sends no close, so its delete ends it).
     static let directoryMask = UInt32(
-        IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR
-            | IN_DONT_FOLLOW | IN_EXCL_UNLINK)
+        IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_MODIFY | IN_DELETE | IN_DELETE_SELF
+            | IN_MOVE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW | IN_EXCL_UNLINK)
 
     private func processEvents(_ state: inout WatcherState, settings: Settings) {
         let events = state.inotify.readEvents()
@@ -215,6 +218,8 @@ public final class Watcher: Sendable {
                 // The kernel dropped events: only a full scan can tell what was missed.
                 logger.warning("inotify queue overflowed; rescanning (raise fs.inotify.max_queued_events to avoid this)")
                 state.overflowed = true
+                // The lost events may include closes: an entry could then hold its file back for minutes.
+                state.openWrites = OpenWrites()
                 continue
             }
             if event.has(UInt32(IN_IGNORED)) || event.has(UInt32(IN_DELETE_SELF)) || event.has(UInt32(IN_MOVE_SELF)) {
@@ -243,7 +248,14 @@ public final class Watcher: Sendable {
                 continue
             }
             guard settings.filter.acceptsFile(event.name) else { continue }
-            if event.has(UInt32(IN_CLOSE_WRITE)) || event.has(UInt32(IN_MOVED_TO)) {
+            if event.has(UInt32(IN_MODIFY)) {
+                // Written to again: whatever settle check was running no longer describes the final file.
+                state.openWrites.wrote(path, at: Timestamp.monotonicNanos())
+                state.pending.removeValue(forKey: path)
+            } else if event.has(UInt32(IN_MOVED_FROM)) || event.has(UInt32(IN_DELETE)) {
+                state.openWrites.closed(path)
+            } else if event.has(UInt32(IN_CLOSE_WRITE)) || event.has(UInt32(IN_MOVED_TO)) {
+                state.openWrites.closed(path)
                 consider(path, root: directory.root, state: &state, settings: settings)
             } else if event.has(UInt32(IN_CREATE)) {
                 // Only things that will never be closed after writing: FIFOs, sockets, devices, symlinks.

@@ -1,0 +1,39 @@
+import Foundation
+import Glibc
+import ImagedropCore
+import ImagedropSupport
+import Testing
+
+/// A producer that pauses in the middle of a file for longer than `settle_ms` while a rescan passes (found by
+/// the soak, seeds 1, 2, 4, 6): the scan saw an mtime older than `settle_ms` and took the half-written file.
+@Suite("A writer that pauses mid-file", .serialized)
+struct PausedWriterTests {
+    @Test("a rescan during a long pause leaves the open file alone: one image, the complete bytes")
+    func rescanDuringPause() throws {
+        let fixture = try DaemonFixture(settleMillis: 300)
+        // Rescans every second, so several pass while the writer is paused.
+        let text = try String(contentsOfFile: fixture.configPath, encoding: .utf8)
+            .replacingOccurrences(of: "rescan_interval_s = 600", with: "rescan_interval_s = 1")
+        try text.write(toFile: fixture.configPath, atomically: true, encoding: .utf8)
+        try fixture.start()
+        let bytes = SampleImages.png(width: 200, height: 150, seed: 42)
+        let path = fixture.inbox + "/paused.png"
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        #expect(fd >= 0)
+        let head = min(4_096, bytes.count / 2)
+        _ = bytes[0..<head].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        // The pause is the scenario itself, not a wait for something: 2.5 s is over 8 settle periods and
+        // at least two rescans.
+        usleep(2_500_000)
+        _ = bytes[head...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        #expect(fixture.waitForFinished(count: 1))
+        let images = fixture.emulator.storedImages()
+        #expect(images.count == 1, "stored sizes: \(images.map(\.size))")
+        #expect(images.first?.sha256 == SHA256Hasher.hex(of: bytes))
+        let jobs = try fixture.jobs()
+        #expect(jobs.count == 1, "jobs: \(jobs.map { "\($0.size ?? -1):\($0.state)" })")
+        #expect(jobs.first?.state == .done)
+        #expect(fixture.stop() == 0)
+    }
+}
