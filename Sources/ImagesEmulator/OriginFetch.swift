@@ -1,0 +1,79 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import ImagedropSupport
+import NIOCore
+
+/// What the origin answered for a `url` upload: the image's bytes (then validated exactly like a `file`
+/// part), or the API's refusal for an origin that failed.
+struct FetchedImage: Sendable {
+    var bytes: [UInt8]
+    var filename: String?
+
+    /// The bytes as if they had arrived as the form's `file` part: hashed, probed, kept if bytes are stored.
+    func received(storeBytes: Bool) -> ReceivedFile {
+        var file = ReceivedFile(filename: filename, size: bytes.count, sha256: SHA256Hasher.hex(of: bytes))
+        bytes.withUnsafeBytes { file.probe.feed($0) }
+        if storeBytes { file.bytes = ByteBuffer(bytes: bytes) }
+        return file
+    }
+}
+
+/// Fetches `url` uploads the way Cloudflare does: GET from the origin, basic-auth credentials in the URL sent
+/// as `Authorization: Basic`, a time limit, the file size limit. Only loopback origins unless remote fetches
+/// were allowed: an emulator must never reach the internet by accident (tests run offline).
+enum OriginFetch {
+    static func fetch(_ text: String, configuration: EmulatorConfiguration,
+                      completion: @escaping @Sendable (Result<FetchedImage, APIError>) -> Void) {
+        guard var components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
+              scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty
+        else { return completion(.failure(failed("the url is not a valid http or https URL"))) }
+        guard configuration.allowRemoteFetch || isLoopback(host) else {
+            return completion(.failure(failed("the emulator fetches only from loopback origins (start it with --allow-remote-fetch)")))
+        }
+        var authorization: String?
+        if let user = components.user {
+            let credentials = (user.removingPercentEncoding ?? user) + ":"
+                + ((components.password ?? "").removingPercentEncoding ?? "")
+            authorization = "Basic " + Data(credentials.utf8).base64EncodedString()
+            components.user = nil
+            components.password = nil
+        }
+        guard let url = components.url else { return completion(.failure(failed("the url is not a valid URL"))) }
+        var request = URLRequest(url: url, timeoutInterval: Double(configuration.fetchTimeoutMillis) / 1000)
+        if let authorization { request.setValue(authorization, forHTTPHeaderField: "Authorization") }
+        request.setValue("imagedrop-emulator (Cloudflare Images url fetch)", forHTTPHeaderField: "User-Agent")
+        let session = URLSession(configuration: .ephemeral)
+        let maxBytes = configuration.maxUploadBytes
+        let filename = url.lastPathComponent.isEmpty || url.lastPathComponent == "/" ? nil : url.lastPathComponent
+        session.dataTask(with: request) { data, response, error in
+            session.finishTasksAndInvalidate()
+            if let error {
+                let timedOut = (error as? URLError)?.code == .timedOut
+                return completion(.failure(failed(timedOut ? "the origin did not answer in time" : "the origin could not be reached")))
+            }
+            guard let http = response as? HTTPURLResponse else {
+                return completion(.failure(failed("the origin's reply was not HTTP")))
+            }
+            guard (200..<300).contains(http.statusCode) else {
+                return completion(.failure(failed("the origin answered HTTP \(http.statusCode)")))
+            }
+            let bytes = [UInt8](data ?? Data())
+            guard bytes.count <= maxBytes else { return completion(.failure(.originTooLarge)) }
+            completion(.success(FetchedImage(bytes: bytes, filename: filename)))
+        }.resume()
+    }
+
+    /// Never quotes the URL: it may hold a password.
+    static func failed(_ reason: String) -> APIError {
+        APIError(status: .unprocessableEntity, code: 5454, message: "ERROR 5454: Failed to fetch the image from the url: \(reason)")
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")).lowercased()
+        if bare == "localhost" || bare.hasSuffix(".localhost") || bare == "::1" { return true }
+        let octets = bare.split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
+    }
+}
