@@ -40,13 +40,48 @@ enum OriginFetch {
             components.user = nil
             components.password = nil
         }
-        guard let url = components.url else { return completion(.failure(failed("the url is not a valid URL"))) }
-        var request = URLRequest(url: url, timeoutInterval: Double(configuration.fetchTimeoutMillis) / 1000)
-        if let authorization { request.setValue(authorization, forHTTPHeaderField: "Authorization") }
-        request.setValue("imagedrop-emulator (Cloudflare Images url fetch)", forHTTPHeaderField: "User-Agent")
-        let session = URLSession(configuration: .ephemeral)
         let maxBytes = configuration.maxUploadBytes
-        let filename = url.lastPathComponent.isEmpty || url.lastPathComponent == "/" ? nil : url.lastPathComponent
+        let timeout = configuration.fetchTimeoutMillis
+        let path = components.percentEncodedPath.isEmpty ? "/" : components.percentEncodedPath
+        let filename = path.split(separator: "/").last.map { String($0).removingPercentEncoding ?? String($0) }
+        if scheme == "https" {
+            return fetchTLS(components, authorization: authorization, filename: filename, timeoutMillis: timeout,
+                            maxBytes: maxBytes, completion: completion)
+        }
+        let target = path + (components.percentEncodedQuery.map { "?" + $0 } ?? "")
+        let port = components.port ?? 80
+        let headers = ["User-Agent: imagedrop-emulator (Cloudflare Images url fetch)"]
+            + (authorization.map { ["Authorization: \($0)"] } ?? [])
+        let bareHost = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        let hostHeader = (bareHost.contains(":") ? "[\(bareHost)]" : bareHost) + (components.port.map { ":\($0)" } ?? "")
+        // Blocking sockets, so off the event loop: a slow origin must not stall other connections.
+        DispatchQueue.global().async {
+            switch OriginHTTP.get(host: bareHost, hostHeader: hostHeader, port: port, target: target, headers: headers,
+                                  timeoutMillis: timeout, maxBodyBytes: maxBytes) {
+            case .success(let response):
+                guard (200..<300).contains(response.status) else {
+                    return completion(.failure(failed("the origin answered HTTP \(response.status)")))
+                }
+                completion(.success(FetchedImage(bytes: response.body, filename: filename)))
+            case .failure(.tooLarge): completion(.failure(.originTooLarge))
+            case .failure(.timedOut): completion(.failure(failed("the origin did not answer in time")))
+            case .failure(.unreachable): completion(.failure(failed("the origin could not be reached")))
+            case .failure(.malformed): completion(.failure(failed("the origin's reply was not HTTP")))
+            }
+        }
+    }
+
+    /// https origins (only reachable with --allow-remote-fetch, or a loopback TLS origin) go through
+    /// URLSession, under the same deadline.
+    private static func fetchTLS(_ components: URLComponents, authorization: String?, filename: String?, timeoutMillis: Int,
+                                 maxBytes: Int, completion: @escaping @Sendable (Result<FetchedImage, APIError>) -> Void) {
+        guard let url = components.url else { return completion(.failure(failed("the url is not a valid URL"))) }
+        var request = URLRequest(url: url, timeoutInterval: Double(timeoutMillis) / 1000)
+        if let authorization { request.setValue(authorization, forHTTPHeaderField: "Authorization") }
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = Double(timeoutMillis) / 1000
+        configuration.timeoutIntervalForResource = Double(timeoutMillis) / 1000
+        let session = URLSession(configuration: configuration)
         session.dataTask(with: request) { data, response, error in
             session.finishTasksAndInvalidate()
             if let error {

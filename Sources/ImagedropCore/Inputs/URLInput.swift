@@ -84,17 +84,20 @@ public enum URLList {
     public struct BadLine: Error, CustomStringConvertible, Sendable, Equatable {
         public let line: Int
         public let problem: String
+        public init(line: Int, problem: String) {
+            self.line = line
+            self.problem = problem
+        }
         public var description: String { "line \(line): \(problem)" }
     }
 
     public static func parse(_ text: String) throws(BadLine) -> [URLInput] {
         var urls: [URLInput] = []
         var number = 0
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        // "\r\n" is one Character in Swift: both line ends are separators.
+        for line in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
             number += 1
-            var entry = Substring(line)
-            if entry.hasSuffix("\r") { entry = entry.dropLast() }
-            let trimmed = entry.drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" })
+            let trimmed = line.drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" })
             let content = String(trimmed.reversed())
             if content.isEmpty || content.hasPrefix("#") { continue }
             do {
