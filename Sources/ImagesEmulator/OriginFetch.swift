@@ -4,6 +4,7 @@ import FoundationNetworking
 #endif
 import ImagedropSupport
 import NIOCore
+import Synchronization
 
 /// What the origin answered for a `url` upload: the image's bytes (then validated exactly like a `file`
 /// part), or the API's refusal for an origin that failed.
@@ -82,8 +83,19 @@ enum OriginFetch {
         configuration.timeoutIntervalForRequest = Double(timeoutMillis) / 1000
         configuration.timeoutIntervalForResource = Double(timeoutMillis) / 1000
         let session = URLSession(configuration: configuration)
-        session.dataTask(with: request) { data, response, error in
+        // URLSession's own timeouts are not trusted to fire on every path (a 401 challenge can stall it on
+        // Linux): the deadline answers 5454 itself, and whichever comes first is the answer.
+        let once = Mutex(false)
+        let complete: @Sendable (Result<FetchedImage, APIError>) -> Void = { result in
+            let first = once.withLock { done in
+                defer { done = true }
+                return !done
+            }
+            if first { completion(result) }
+        }
+        let task = session.dataTask(with: request) { data, response, error in
             session.finishTasksAndInvalidate()
+            let completion = complete
             if let error {
                 let timedOut = (error as? URLError)?.code == .timedOut
                 return completion(.failure(failed(timedOut ? "the origin did not answer in time" : "the origin could not be reached")))
@@ -97,7 +109,12 @@ enum OriginFetch {
             let bytes = [UInt8](data ?? Data())
             guard bytes.count <= maxBytes else { return completion(.failure(.originTooLarge)) }
             completion(.success(FetchedImage(bytes: bytes, filename: filename)))
-        }.resume()
+        }
+        task.resume()
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(timeoutMillis + 500)) {
+            task.cancel()
+            complete(.failure(failed("the origin did not answer in time")))
+        }
     }
 
     /// Never quotes the URL: it may hold a password.

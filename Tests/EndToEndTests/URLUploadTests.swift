@@ -53,6 +53,34 @@ struct URLUploadTests {
         #expect(fixture.stop() == 0)
     }
 
+    @Test("--urls-from - reads the list from stdin; a bad --url queues nothing, exits 65 and does not echo it")
+    func stdinAndBadURL() throws {
+        let fixture = try DaemonFixture(emulator: Self.emulator())
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: DaemonFixture.binary("imagedrop"))
+        process.arguments = ["enqueue", "--config", fixture.configPath, "--urls-from", "-"]
+        process.environment = fixture.environment
+        let input = Pipe()
+        let output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        input.fileHandleForWriting.write(Data("https://a.example/1.png\n# comment\n\nhttps://a.example/2.png\n".utf8))
+        try input.fileHandleForWriting.close()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(text)")
+        #expect(text.contains("2 URLs queued"), "\(text)")
+
+        let (status, _, err) = try fixture.runCommand(["enqueue", "--config", fixture.configPath, "--url",
+                                                       "https://ok.example/a.png", "https://pw:s3cret@ex ample/x.png"])
+        #expect(status == 65)
+        #expect(err.contains("--url #2"), "\(err)")
+        #expect(!err.contains("s3cret"), "\(err)")
+        #expect(fixture.counts().values.reduce(0, +) == 2, "the good URL beside the bad one was not queued")
+    }
+
     @Test("an unreachable origin, an error status, a slow origin and a non-image end failed with the API's code")
     func originFailures() throws {
         let fixture = try DaemonFixture(emulator: Self.emulator())
