@@ -23,6 +23,12 @@ public struct EmulatorConfiguration: Sendable {
     public var maxUploadBytes: Int = 10_485_760
     public var faults: FaultConfiguration = .init()
     public var eventLoopThreads: Int = 2
+    /// `url` uploads are fetched from loopback origins only, unless this is set (`--allow-remote-fetch`).
+    public var allowRemoteFetch: Bool = false
+    /// How long a `url` upload waits for its origin before answering 5454.
+    public var fetchTimeoutMillis: Int = 10_000
+    /// Global API keys accepted (`--api-key EMAIL:KEY`), by email. Empty: any well-formed email and key.
+    public var apiKeys: [String: String] = [:]
 
     public init() {}
 }

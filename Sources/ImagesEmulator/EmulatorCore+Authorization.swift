@@ -34,9 +34,14 @@ extension EmulatorCore {
             // Token verification reports a bad token with its own code (1000) rather than 10000.
             let unknown: APIError = match.route == .verifyToken ? .invalidAPIToken : .authentication
             if refused { return .failure(Refusal(error: unknown, fault: "refuse-tokens")) }
-            if !configuration.tokens.isEmpty, !configuration.tokens.contains(credentials.secret) {
-                if case .globalKey = credentials { return .failure(Refusal(error: .unknownGlobalKey)) }
-                return .failure(Refusal(error: unknown))
+            // Configured credentials (tokens or keys) are the only ones accepted; none configured, any
+            // well-formed one is.
+            let restricted = !configuration.tokens.isEmpty || !configuration.apiKeys.isEmpty
+            switch credentials {
+            case .bearer(let token):
+                if restricted, !configuration.tokens.contains(token) { return .failure(Refusal(error: unknown)) }
+            case .globalKey(let email, let key):
+                if restricted, configuration.apiKeys[email] != key { return .failure(Refusal(error: .unknownGlobalKey)) }
             }
             var account = ""
             if case .account(let pathAccount) = match.scope {

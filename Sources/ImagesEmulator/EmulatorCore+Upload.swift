@@ -12,9 +12,16 @@ extension EmulatorCore {
         let url = form.text("url")
         if form.file != nil, url != nil { return .error(.fileAndURL) }
         if form.fileParts > 1 { return .error(.badRequest("ERROR 5400: Bad request: only one file may be uploaded")) }
-        guard let file = form.file else {
-            // Fetching from an origin is out of scope for a loopback emulator.
-            return .error(url == nil ? .neitherFileNorURL : .urlFetchFailed)
+        let file: ReceivedFile
+        if let received = form.file {
+            file = received
+        } else {
+            guard url != nil else { return .error(.neitherFileNorURL) }
+            switch form.fetched {
+            case .success(let fetched)?: file = fetched.received(storeBytes: configuration.storeBytes)
+            case .failure(let error)?: return .error(error)
+            case nil: return .error(.urlFetchFailed)
+            }
         }
         let customID = form.text("id").flatMap { $0.isEmpty ? nil : $0 }
         if let customID, let violation = CustomIDRules.violation(of: customID) { return .error(violation) }

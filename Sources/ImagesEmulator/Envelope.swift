@@ -111,6 +111,8 @@ extension APIError {
         message: "ERROR 5455: Uploaded image must have image/jpeg, image/png, image/webp, image/gif or image/svg+xml "
             + "content-type")
     static let imageNotFound = APIError(status: .notFound, code: 5404, message: "ERROR 5404: Image not found")
+    /// A `url` upload whose origin object is over the size limit (seen in the field as 7011).
+    static let originTooLarge = APIError(status: .payloadTooLarge, code: 7011, message: "Request entity is too large")
     static let urlFetchFailed = APIError(
         status: .badRequest, code: 5454,
         message: "ERROR 5454: Unable to retrieve image from the given url (the emulator does not fetch remote URLs)")

@@ -121,6 +121,10 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             var form = form
             do {
                 try form.finish()
+                if let url = form.urlToFetch {
+                    fetchThenFinish(url, request: request, form: form, context: context)
+                    return
+                }
                 send(core.finish(request, body: .upload(form)), context: context, delayed: true)
             } catch {
                 send(core.bodyRefused(request, error), context: context, delayed: true)
@@ -133,6 +137,22 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             send(AdminAPI.handle(method: method, path: path, body: bytes, core: core), context: context, delayed: false)
         case .discarding, .idle:
             break
+        }
+    }
+
+    /// A `url` upload: the origin is fetched off the event loop (a slow origin must not stall other
+    /// connections), then the upload is finished on it like a file upload.
+    private func fetchThenFinish(_ url: String, request: AcceptedRequest, form: UploadForm, context: ChannelHandlerContext) {
+        let loop = context.eventLoop
+        let bound = NIOLoopBound((self, context, form), eventLoop: loop)
+        let core = self.core
+        OriginFetch.fetch(url, configuration: core.configuration) { result in
+            loop.execute {
+                let (handler, context, form) = bound.value
+                var fetchedForm = form
+                fetchedForm.fetched = result
+                handler.send(core.finish(request, body: .upload(fetchedForm)), context: context, delayed: true)
+            }
         }
     }
 

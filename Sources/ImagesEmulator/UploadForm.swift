@@ -47,6 +47,14 @@ struct UploadForm {
     private(set) var fileParts = 0
     private(set) var texts: [(name: String, value: String)] = []
     private(set) var oversizedText: String?
+    /// A `url` upload's origin reply, filled in before the form is finished (`HTTPHandler` fetches it).
+    var fetched: Result<FetchedImage, APIError>?
+
+    /// The url to fetch: a `url` field and no `file` part (with both, the upload is refused unfetched).
+    var urlToFetch: String? {
+        guard file == nil, let url = text("url"), !url.isEmpty else { return nil }
+        return url
+    }
 
     init(boundary: String, maxFileBytes: Int, storeBytes: Bool) {
         parser = MultipartParser(boundary: boundary)

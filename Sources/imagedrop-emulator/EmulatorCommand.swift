@@ -39,6 +39,11 @@ struct EmulatorCommand: ParsableCommand {
     var failFirst = 0
     @Flag(name: .customLong("refuse-tokens"), help: "Refuse every token (401/10000) until changed via /__emulator/faults.")
     var refuseTokens = false
+    @Option(name: .customLong("api-key"), help: "Accept only this Global API Key, as EMAIL:KEY (repeatable). Default: any well-formed one.")
+    var apiKeys: [String] = []
+    @Flag(name: .customLong("allow-remote-fetch"), help: "Let url uploads fetch from origins that are not loopback.")
+    var allowRemoteFetch = false
+    @Option(name: .customLong("fetch-timeout-ms"), help: "How long a url upload waits for its origin.") var fetchTimeoutMs = 10_000
     @Option(help: "Seed of the fault generator.") var seed: UInt64 = 1
     @Option(help: "Event loop threads.") var threads = 2
 
@@ -51,6 +56,10 @@ struct EmulatorCommand: ParsableCommand {
         guard errorRate + rateLimitRate + closeBeforeReply + closeAfterStore <= 1 else {
             throw ValidationError("the four fault probabilities must add up to at most 1")
         }
+        for entry in apiKeys where !entry.contains(":") || entry.hasPrefix(":") || entry.hasSuffix(":") {
+            throw ValidationError("--api-key must be EMAIL:KEY")
+        }
+        guard fetchTimeoutMs >= 1 else { throw ValidationError("--fetch-timeout-ms must be ≥ 1") }
         guard rateLimit >= 0, rateWindow > 0 else { throw ValidationError("--rate-limit ≥ 0 and --rate-window > 0") }
         guard latencyMs >= 0, failFirst >= 0, threads >= 1 else {
             throw ValidationError("--latency-ms and --fail-first must be ≥ 0, --threads ≥ 1")
@@ -82,6 +91,12 @@ struct EmulatorCommand: ParsableCommand {
         configuration.host = host
         configuration.port = port
         configuration.tokens = tokens
+        for entry in apiKeys {
+            let colon = entry.lastIndex(of: ":")!
+            configuration.apiKeys[String(entry[..<colon])] = String(entry[entry.index(after: colon)...])
+        }
+        configuration.allowRemoteFetch = allowRemoteFetch
+        configuration.fetchTimeoutMillis = fetchTimeoutMs
         configuration.accountID = accountID
         if !variants.isEmpty { configuration.variantNames = variants }
         configuration.rateLimitRequests = rateLimit

@@ -44,10 +44,10 @@ struct ReplyClassificationTests {
         }
     }
 
-    @Test("401/403 with 10000, 9109, 5403 and 400 with 6003, 6111, 9106 pause the queue")
+    @Test("401/403 with 10000, 9109, 5403, 9103 and 400 with 6003, 6111, 9103, 9106 pause the queue")
     func credentials() {
         for (status, code) in [(401, 10000), (403, 9109), (403, 5403), (401, nil), (403, nil),
-                               (400, 6003), (400, 6111), (400, 9106)] as [(Int, Int?)] {
+                               (400, 6003), (400, 6111), (400, 9106), (400, 9103), (403, 9103)] as [(Int, Int?)] {
             guard case .credentials(_, let got) = Self.classify(status, code: code) else {
                 Issue.record("\(status)/\(code ?? -1) not credentials"); continue
             }
@@ -58,7 +58,7 @@ struct ReplyClassificationTests {
     @Test("other 4xx are permanent with their code: 5400, 5410, 5411, 413/5413, 415/5415, 415/5455")
     func permanent() {
         for (status, code) in [(400, 5400), (400, 5410), (400, 5411), (413, 5413), (415, 5415), (415, 5455),
-                               (404, 5404), (422, nil)] as [(Int, Int?)] {
+                               (404, 5404), (422, nil), (422, 5454), (400, 5454), (413, 7011)] as [(Int, Int?)] {
             guard case .permanent(let reason, let got) = Self.classify(status, code: code) else {
                 Issue.record("\(status)/\(code ?? -1) not permanent"); continue
             }

@@ -83,6 +83,26 @@ struct AuthTests {
         }
     }
 
+    @Test("with --api-key only that email and key are accepted: 9103 for a wrong one, 6003/6102 for a malformed email")
+    func configuredGlobalKey() throws {
+        let key = String(repeating: "b", count: 37)
+        try withEmulator({ $0.apiKeys = ["ops@example.com": key] }) { server throws in
+            let path = server.imagesPath + "/stats"
+            #expect(try server.send("GET", path, headers: [("X-Auth-Email", "ops@example.com"), ("X-Auth-Key", key)]).status == 200)
+            let wrongKey = try server.send("GET", path, headers: [("X-Auth-Email", "ops@example.com"),
+                                                                  ("X-Auth-Key", String(repeating: "c", count: 37))])
+            #expect(wrongKey.status == 403)
+            #expect(wrongKey.errorCode == 9103)
+            let wrongEmail = try server.send("GET", path, headers: [("X-Auth-Email", "dev@example.com"), ("X-Auth-Key", key)])
+            #expect(wrongEmail.errorCode == 9103)
+            let malformedEmail = try server.send("GET", path, headers: [("X-Auth-Email", "no-at-sign"), ("X-Auth-Key", key)])
+            #expect(malformedEmail.status == 400)
+            #expect(malformedEmail.errorCode == 6003)
+            // A configured key does not open the door to any well-formed bearer token.
+            #expect(try server.send("GET", path, headers: [("Authorization", "Bearer some-token")]).errorCode == 10000)
+        }
+    }
+
     @Test("token verification reports an active token, and 1000 for an unknown one")
     func verify() throws {
         try withEmulator({ $0.tokens = [testToken] }) { server throws in

@@ -108,6 +108,27 @@ def png(width: int, height: int, seed: int) -> bytes:
             + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
 
+def start_origin(files: dict[str, bytes]) -> str:
+    """A loopback HTTP origin serving `files` by path (404 otherwise), on a daemon thread; returns its URL."""
+    import http.server
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            body = files.get(self.path)
+            self.send_response(200 if body is not None else 404)
+            self.send_header("Content-Length", str(len(body or b"")))
+            self.end_headers()
+            self.wfile.write(body or b"")
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}"
+
+
 # --- runner ----------------------------------------------------------------------------------------------
 
 class Checks:
@@ -209,6 +230,23 @@ def main() -> int:
         except cloudflare.AuthenticationError as error:
             checks.check("wrong token raises AuthenticationError", error.status_code == 401)
     checks.run("wrong token raises AuthenticationError", wrong_token)
+
+    # Upload by URL: the emulator fetches the image from a loopback origin served by this script.
+    origin = start_origin({"/origin/bird.png": png(6, 5, seed=4)})
+    by_url = checks.run("upload by url", lambda: client.images.v1.create(
+        account_id=account, url=f"{origin}/origin/bird.png", metadata=json.dumps({"via": "url"})))
+    if by_url is not None:
+        checks.check("url upload takes its filename from the URL", by_url.filename == "bird.png", repr(by_url.filename))
+        checks.check("url upload echoes metadata", by_url.meta == {"via": "url"}, repr(by_url.meta))
+        checks.check("url upload has variant URLs", bool(by_url.variants))
+
+    def unreachable_url() -> None:
+        try:
+            client.images.v1.create(account_id=account, url=f"{origin}/origin/missing.png")
+            checks.check("url upload of a missing image is refused", False, "no exception")
+        except cloudflare.APIStatusError as error:
+            checks.check("url upload of a missing image is refused with 5454", "5454" in str(error.body), repr(error.body))
+    checks.run("url upload of a missing image is refused", unreachable_url)
 
     deleted = checks.run("delete", lambda: client.images.v1.delete(image_id, account_id=account))
     checks.check("delete succeeds", deleted is not None)

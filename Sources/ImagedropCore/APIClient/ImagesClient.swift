@@ -131,8 +131,7 @@ public final class ImagesClient {
             guard limiter.acquire(shouldStop: { heartbeat?.beat(.waitingForBudget); return shouldStop() }) else { throw Stopped() }
         }
         heartbeat?.beat(.working)
-        let headers = ["Authorization: Bearer \(token.secret)", "Accept: application/json",
-                       "User-Agent: imagedrop/\(ImagedropVersion.current)"]
+        let headers = token.headerLines + ["Accept: application/json", "User-Agent: imagedrop/\(ImagedropVersion.current)"]
         do {
             let response = try curl.perform(method: method, url: url, headers: headers, form: form,
                                             timeoutSeconds: endpoint.timeoutSeconds, caFile: endpoint.caFile)

@@ -34,7 +34,8 @@ public enum ReplyClassification: Sendable, Equatable {
                               rateLimited: false)
         }
         if status == 401 || status == 403 { return .credentials(reason: reason, code: firstCode) }
-        if status == 400, codes.contains(where: { [6003, 6111, 9106].contains($0) }) {
+        // 9103: an unknown Global API Key or email (sent with 400 or 403).
+        if status == 400, codes.contains(where: { [6003, 6111, 9103, 9106].contains($0) }) {
             return .credentials(reason: reason, code: firstCode)
         }
         if (300..<400).contains(status) {

@@ -19,6 +19,8 @@ public struct Config: Sendable, Equatable {
         public var accountID = ""                                        // account_id (required)
         public var apiBaseURL = "https://api.cloudflare.com/client/v4"   // api_base_url
         public var apiTokenFile: String?                                 // api_token_file
+        public var apiEmail: String?                                     // api_email: use the Global API Key
+        public var apiKeyFile: String?                                   // api_key_file
         public var batchAPI = false                                      // batch_api
         public var batchBaseURL = "https://batch.imagedelivery.net"      // batch_base_url
         public var caFile: String?                                       // ca_file (addition): CA bundle, e.g. a TLS proxy's

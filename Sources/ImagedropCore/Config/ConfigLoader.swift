@@ -39,7 +39,8 @@ public enum ConfigLoader {
         try top.rejectUnknown(allowed: ["cloudflare", "images", "watch", "queue", "upload", "after_upload", "log", "metrics"])
 
         let cf = try top.section("cloudflare")
-        try cf.rejectUnknown(allowed: ["account_id", "api_base_url", "api_token_file", "batch_api", "batch_base_url", "ca_file"])
+        try cf.rejectUnknown(allowed: ["account_id", "api_base_url", "api_token_file", "api_email", "api_key_file", "batch_api",
+                                       "batch_base_url", "ca_file"])
         guard let accountID = try cf.string("account_id"), !accountID.isEmpty else {
             throw cf.error("account_id", "required (your Cloudflare account id, 32 hex digits)")
         }
@@ -49,6 +50,19 @@ public enum ConfigLoader {
         config.cloudflare.accountID = accountID.lowercased()
         if let url = try cf.string("api_base_url") { config.cloudflare.apiBaseURL = try cf.url("api_base_url", url) }
         config.cloudflare.apiTokenFile = try cf.string("api_token_file")
+        if let email = try cf.string("api_email") {
+            guard email.contains("@"), email.allSatisfy({ $0.isASCII && !$0.isWhitespace }) else {
+                throw cf.error("api_email", "must be the account's email address (got \"\(email)\")")
+            }
+            if config.cloudflare.apiTokenFile != nil {
+                throw cf.error("api_email", "the Global API Key and an API token (api_token_file) are both configured; use one of them")
+            }
+            config.cloudflare.apiEmail = email
+        }
+        config.cloudflare.apiKeyFile = try cf.string("api_key_file")
+        if config.cloudflare.apiKeyFile != nil, config.cloudflare.apiEmail == nil {
+            throw cf.error("api_key_file", "needs cloudflare.api_email (the Global API Key is sent with its account's email)")
+        }
         config.cloudflare.batchAPI = try cf.bool("batch_api") ?? false
         if let url = try cf.string("batch_base_url") { config.cloudflare.batchBaseURL = try cf.url("batch_base_url", url) }
         if let caFile = try cf.string("ca_file") { config.cloudflare.caFile = try CAFile.validate(caFile, section: cf) }

@@ -37,6 +37,7 @@ public struct ConfigCheck {
             return (.config, ConfigError(file: configPath, key: "queue.database", problem: "cannot open \(config.queue.database): \(error)").description)
         }
         let source = TokenSource(config: config, environment: environment)
+        if let conflict = source.conflict { return (.config, ConfigError(file: configPath, key: nil, problem: conflict).description) }
         let token: APIToken
         do { token = try source.load() } catch { return (.config, "config error: \(error)") }
         say("token:    from \(source.sourceDescription)")
@@ -59,11 +60,16 @@ public struct ConfigCheck {
             endpoint: .init(apiBaseURL: config.cloudflare.apiBaseURL, accountID: config.cloudflare.accountID,
                             timeoutSeconds: min(config.upload.requestTimeoutSeconds, 30), caFile: config.cloudflare.caFile),
             limiter: limiter, shouldStop: { false }, shouldAbort: { false })
-        guard let verify = try? client.verifyToken(token: token) else { return (.unavailable, "stopped") }
+        // The token-verify route knows only tokens: a Global API Key is proven by an Images read instead.
+        let verify: ImagesClient.Reply
+        do {
+            verify = token.isGlobalKey ? try client.probeImagesAccess(token: token) : try client.verifyToken(token: token)
+        } catch { return (.unavailable, "stopped") }
         switch verify.classification {
-        case .success: say("api:      \(config.cloudflare.apiBaseURL) reachable; token active")
+        case .success:
+            say("api:      \(config.cloudflare.apiBaseURL) reachable; \(token.isGlobalKey ? "Global API Key accepted" : "token active")")
         case .credentials(let reason, _), .permanent(let reason, _):
-            return (.unavailable, "token refused by \(config.cloudflare.apiBaseURL): \(reason)")
+            return (.unavailable, "\(token.isGlobalKey ? "Global API Key" : "token") refused by \(config.cloudflare.apiBaseURL): \(reason)")
         case .transient(let reason, _, _, _): return (.unavailable, "API unreachable at \(config.cloudflare.apiBaseURL): \(reason)")
         case .alreadyExists: return (.unavailable, "unexpected reply from token verify")
         }

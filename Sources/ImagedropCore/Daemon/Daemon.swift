@@ -60,6 +60,10 @@ public final class Daemon {
         }
 
         let shared = SharedConfig(config)
+        if let conflict = TokenSource(config: config, environment: options.environment).conflict {
+            Console.error(ConfigError(file: options.configPath, key: nil, problem: conflict).description)
+            return .config
+        }
         let tokens = TokenProvider(source: TokenSource(config: config, environment: options.environment))
         let services = UploadServices(store: store, config: shared, tokens: tokens, logger: logger)
         AfterUploadActions(store: store, logger: logger).replayPending(config: config)

@@ -30,6 +30,17 @@ public struct Job: Sendable, Equatable {
     /// Where the after-upload action moved the file (`done_dir`/`failed_dir`, with a suffix when the name was
     /// taken), recorded before the move so a replay after a crash knows which file is this job's.
     public var movedTo: RawPath? = nil
+    /// `file`, or `url` for an image Cloudflare fetches from `url` (which then holds the URL as given).
+    public var kind: JobKind = .file
+    public var url: String? = nil
+
+    /// The URL of a URL job, checked again (the table is a public interface; a hand-edited row must not
+    /// reach the API unchecked).
+    public var urlInput: URLInput? { url.flatMap { try? URLInput($0) } }
+}
+
+public enum JobKind: String, Sendable, Equatable {
+    case file, url
 }
 
 /// What the watcher or `enqueue` saw of a file: enough to tell one version from the next.

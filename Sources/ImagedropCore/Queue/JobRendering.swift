@@ -12,6 +12,8 @@ public enum JobRendering {
             "created_at": job.createdAt, "updated_at": job.updatedAt, "uploaded_at": job.uploadedAt as Any? ?? NSNull(),
             "next_attempt_at": job.state == .retrying ? Timestamp.iso8601(millis: job.nextAttemptAtMillis) : NSNull(),
             "moved_to": job.movedTo?.display as Any? ?? NSNull(),
+            // Never `url` itself: it may hold a password; `path` is the URL with the password redacted.
+            "kind": job.kind.rawValue,
         ]
     }
 
@@ -26,6 +28,7 @@ public enum JobRendering {
         var lines = [
             "job:         \(job.id)",
             "path:        \(job.path.display)",
+            "kind:        \(job.kind.rawValue)",
             "state:       \(job.state.rawValue)",
             "attempts:    \(job.attempts)",
         ]

@@ -16,6 +16,8 @@ public final class JobStore: Sendable {
     let columns: String
     /// Whether `jobs` has the `moved_to` columns (a reader of an older table has not).
     let hasMovedTo: Bool
+    /// Whether `jobs` has the `kind`/`url` columns of URL jobs.
+    let hasURLs: Bool
 
     public init(path: String, readOnly: Bool = false) throws {
         let database = try Database(path: path, readOnly: readOnly, create: !readOnly)
@@ -28,7 +30,8 @@ public final class JobStore: Sendable {
             throw SQLiteError(code: 0, message: "database schema version \(version) is newer than this imagedrop (\(Schema.currentVersion)); upgrade imagedrop", sql: nil)
         }
         self.hasMovedTo = try Self.hasColumn("moved_to", in: database)
-        self.columns = Self.columns(schemaVersion: version, hasMovedTo: hasMovedTo)
+        self.hasURLs = try Self.hasColumn("url", in: database)
+        self.columns = Self.columns(schemaVersion: version, hasMovedTo: hasMovedTo, hasURLs: hasURLs)
         self.database = database
         self.path = path
     }
@@ -55,12 +58,13 @@ public final class JobStore: Sendable {
         }
     }
 
-    static func columns(schemaVersion: Int, hasMovedTo: Bool) -> String {
+    static func columns(schemaVersion: Int, hasMovedTo: Bool, hasURLs: Bool = false) -> String {
         """
         id, path, path_raw, path_key, root_key, state, attempts, last_error, last_code, image_id, variants, size,
         mtime_ns, sha256, job_key, next_attempt_at, created_at, updated_at, uploaded_at, after_action,
         \(schemaVersion >= 2 ? "sends" : "0 AS sends"),
-        \(hasMovedTo ? "moved_to_key" : "NULL AS moved_to_key")
+        \(hasMovedTo ? "moved_to_key" : "NULL AS moved_to_key"),
+        \(hasURLs ? "kind, url" : "'file' AS kind, NULL AS url")
         """
     }
 
@@ -74,9 +78,12 @@ public final class JobStore: Sendable {
 
     static func job(from row: Statement) -> Job {
         let variantsJSON = row.string(10)
+        let kind = JobKind(rawValue: row.string(22) ?? "") ?? .file
         return Job(
             id: row.int64(0),
-            path: RawPath(bytes: row.blob(3) ?? Array((row.string(1) ?? "").utf8)),
+            // A URL job's key is a hash; its path is the URL as shown (password redacted).
+            path: kind == .url ? RawPath(bytes: Array((row.string(1) ?? "").utf8))
+                : RawPath(bytes: row.blob(3) ?? Array((row.string(1) ?? "").utf8)),
             root: row.blob(4).map(RawPath.init(bytes:)),
             state: JobState(rawValue: row.string(5) ?? "") ?? .queued,
             attempts: row.int(6),
@@ -94,7 +101,9 @@ public final class JobStore: Sendable {
             uploadedAt: row.string(18),
             afterAction: row.string(19),
             sends: row.int(20),
-            movedTo: row.blob(21).map(RawPath.init(bytes:))
+            movedTo: row.blob(21).map(RawPath.init(bytes:)),
+            kind: kind,
+            url: row.string(23)
         )
     }
 

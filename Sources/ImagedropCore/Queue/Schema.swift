@@ -110,6 +110,11 @@ enum Schema {
         );
         CREATE INDEX owed_deletes_job ON owed_deletes(job_id);
         """,
+        // Inputs: URL jobs (Cloudflare fetches `url`; `path` holds it with any password shown as `***`).
+        """
+        ALTER TABLE jobs ADD COLUMN kind TEXT NOT NULL DEFAULT 'file';
+        ALTER TABLE jobs ADD COLUMN url TEXT;
+        """,
     ]
 
     static var currentVersion: Int { migrations.count }

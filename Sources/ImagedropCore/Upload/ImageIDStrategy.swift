@@ -29,6 +29,13 @@ public enum ImageIDStrategy {
                         requireSignedURLs: config.images.requireSignedURLs, sha256: sha256, relativePath: relative)
     }
 
+    /// A URL job's custom id: `id_prefix` + SHA-256 of the URL text (with content-hash and path ids alike:
+    /// a URL has no path under a watch root, and its text is what names it), or nil when Cloudflare chooses.
+    public static func customID(forURL url: URLInput, config: Config) -> String? {
+        if config.images.requireSignedURLs || config.images.idMode == .cloudflare { return nil }
+        return config.images.idPrefix + url.sha256
+    }
+
     public static func customID(mode: Config.IDMode, prefix: String, requireSignedURLs: Bool, sha256: String,
                                 relativePath: String) -> String? {
         if requireSignedURLs { return nil }

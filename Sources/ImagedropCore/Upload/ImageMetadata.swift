@@ -7,22 +7,25 @@ public enum ImageMetadata {
     public static let limit = 1024
 
     /// Nil when even without `source_path` the JSON would exceed the limit (user metadata close to 1024 bytes).
-    public static func build(userJSON: String?, sha256: String, sourcePath: String, jobKey: String?) -> String? {
+    /// URL jobs pass no `sha256` (Cloudflare fetches the bytes) and send the URL, password redacted, as
+    /// `sourceKey` "source_url".
+    public static func build(userJSON: String?, sha256: String?, sourcePath: String, jobKey: String?,
+                             sourceKey: String = "source_path") -> String? {
         var object: [String: Any] = [:]
         if let userJSON, let user = try? JSONSerialization.jsonObject(with: Data(userJSON.utf8)) as? [String: Any] {
             object = user
         }
-        object["sha256"] = sha256
+        if let sha256 { object["sha256"] = sha256 }
         if let jobKey { object["imagedrop_job"] = jobKey }
-        object["source_path"] = ""
+        object[sourceKey] = ""
         let withoutPath = encode(object)
         let room = limit - withoutPath.utf8.count
         if room < 0 {
-            object.removeValue(forKey: "source_path")
+            object.removeValue(forKey: sourceKey)
             let minimal = encode(object)
             return minimal.utf8.count <= limit ? minimal : nil
         }
-        object["source_path"] = shorten(sourcePath, toEscapedBytes: room)
+        object[sourceKey] = shorten(sourcePath, toEscapedBytes: room)
         return encode(object)
     }
 

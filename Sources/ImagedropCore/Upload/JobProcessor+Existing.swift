@@ -7,7 +7,7 @@ extension JobProcessor {
         let job = attempt.job
         guard let id else {
             try fail(job, reason: "API answered 409 for an upload without a custom id", code: 5409,
-                     sha256: attempt.file.sha256, countAttempt: true, config: attempt.config, version: attempt.version)
+                     sha256: attempt.sha256, countAttempt: true, config: attempt.config, version: attempt.version)
             return
         }
         let reply = try client.image(id: id, token: attempt.token)
@@ -19,7 +19,7 @@ extension JobProcessor {
                           retryAfter: nil, rateLimited: false)
                 return
             }
-            if let existing = image.metaSHA256, existing != attempt.file.sha256 {
+            if let mine = attempt.sha256, let existing = image.metaSHA256, existing != mine {
                 if attempt.config.images.idMode == .path {
                     let deleted = try client.deleteImage(id: id, token: attempt.token)
                     record(deleted)
@@ -37,12 +37,12 @@ extension JobProcessor {
                         release(job)
                     case .permanent(let reason, let code):
                         try fail(job, reason: "cannot delete the previous version of image \(id): \(reason)", code: code,
-                                 sha256: attempt.file.sha256, countAttempt: true, config: attempt.config,
+                                 sha256: attempt.sha256, countAttempt: true, config: attempt.config,
                                  version: attempt.version)
                     }
                 } else {
                     try fail(job, reason: "image id \(id) already exists with different content (sha256 \(existing))",
-                             code: 5409, sha256: attempt.file.sha256, countAttempt: true, config: attempt.config,
+                             code: 5409, sha256: attempt.sha256, countAttempt: true, config: attempt.config,
                              version: attempt.version)
                 }
                 return
@@ -69,7 +69,7 @@ extension JobProcessor {
         let (reply, found) = try client.findImage(jobKey: attempt.job.jobKey, token: attempt.token)
         record(reply)
         if let found {
-            if found.metaSHA256 == attempt.file.sha256 {
+            if found.metaSHA256 == attempt.sha256 {
                 try finish(attempt, image: found, countAttempt: false)
                 return true
             }
@@ -107,7 +107,7 @@ extension JobProcessor {
             return true
         case .permanent(let reason, let code):
             try fail(attempt.job, reason: "cannot look for an earlier upload, so it is not sent again: \(reason)",
-                     code: code, sha256: attempt.file.sha256, countAttempt: false, config: attempt.config,
+                     code: code, sha256: attempt.sha256, countAttempt: false, config: attempt.config,
                      version: attempt.version)
             return true
         }

@@ -5,9 +5,10 @@ import Logging
 extension JobProcessor {
     func finish(_ attempt: Attempt, image: ImageRecord, countAttempt: Bool) throws {
         let job = attempt.job
-        let action = AfterUploadActions.pendingAction(success: true, config: attempt.config)
+        // A URL job has no file to keep, delete or move.
+        let action = job.kind == .url ? nil : AfterUploadActions.pendingAction(success: true, config: attempt.config)
         let recorded = try services.store.markDone(
-            id: job.id, imageID: image.id, variants: image.variants ?? [], sha256: attempt.file.sha256,
+            id: job.id, imageID: image.id, variants: image.variants ?? [], sha256: attempt.sha256,
             countAttempt: countAttempt, afterAction: action, version: attempt.version)
         guard recorded else {
             // The watcher saw a newer version while this one was uploading: that version goes next.
@@ -23,7 +24,8 @@ extension JobProcessor {
 
     func fail(_ job: Job, reason: String, code: Int?, sha256: String?, countAttempt: Bool, config: Config,
               version: JobStore.Version?) throws {
-        let action = AfterUploadActions.pendingAction(success: false, config: config)
+        let reason = Self.shown(reason, for: job)
+        let action = job.kind == .url ? nil : AfterUploadActions.pendingAction(success: false, config: config)
         let recorded = try services.store.markFailed(id: job.id, error: reason, code: code, sha256: sha256,
                                                      countAttempt: countAttempt, afterAction: action, version: version)
         guard recorded else {
@@ -42,6 +44,7 @@ extension JobProcessor {
     func retry(_ attempt: Attempt, reason: String, code: Int?, retryAfter: Int64?, rateLimited: Bool,
                countAttempt: Bool = true) throws {
         let job = attempt.job
+        let reason = Self.shown(reason, for: job)
         let policy = RetryPolicy(config: attempt.config.upload)
         let attemptsMade = job.attempts + (countAttempt ? 1 : 0)
         if policy.capsHint(retryAfter), let retryAfter {
@@ -76,6 +79,13 @@ extension JobProcessor {
         } catch {
             logger.error("could not release job", metadata: ["job": "\(attempt.job.id)", "error": "\(error)"])
         }
+    }
+
+    /// A reason as it may be stored and logged: an API message about a URL job may quote its URL, and the
+    /// URL's password must not reach the table or the log.
+    static func shown(_ reason: String, for job: Job) -> String {
+        guard job.kind == .url, let url = job.urlInput else { return reason }
+        return url.scrub(reason)
     }
 
     func release(_ job: Job) {

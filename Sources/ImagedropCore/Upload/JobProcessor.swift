@@ -23,13 +23,15 @@ final class JobProcessor {
         self.logger[metadataKey: "worker"] = "\(workerIndex)"
     }
 
-    /// What one attempt works with: the claimed row, the config in force, and the file as pre-flight opened it.
+    /// What one attempt works with: the claimed row, the config in force, and the file as pre-flight opened it
+    /// (nil for a URL job: Cloudflare fetches the image, so there is no file, hash or version here).
     struct Attempt {
         var job: Job
         var config: Config
-        var file: InspectedFile
+        var file: InspectedFile?
         var token: APIToken
-        var version: JobStore.Version { .init(size: file.status.size, mtimeNanos: file.status.mtimeNanos) }
+        var sha256: String? { file?.sha256 }
+        var version: JobStore.Version? { file.map { .init(size: $0.status.size, mtimeNanos: $0.status.mtimeNanos) } }
     }
 
     func process(_ job: Job) {
@@ -57,6 +59,14 @@ final class JobProcessor {
         guard let token = services.tokens.token else {
             pauseQueue(services.tokens.problem ?? "no API token")
             release(job)
+            return
+        }
+        if job.kind == .url {
+            try runURL(job, config: config, token: token)
+            return
+        }
+        if URLList.isListName(job.path.baseName) {
+            try runURLList(job, config: config)
             return
         }
         let file: InspectedFile
@@ -108,7 +118,14 @@ final class JobProcessor {
         form.fields.append(("metadata", metadata))
         form.fields.append(("requireSignedURLs", config.images.requireSignedURLs ? "true" : "false"))
         if let creator = config.images.creator { form.fields.append(("creator", creator)) }
+        try send(form, attempt: attempt, customID: customID)
+    }
 
+    /// Sends the upload and carries the reply to the job's next state; shared by file and URL jobs.
+    func send(_ form: MultipartForm, attempt: Attempt, customID: String?) throws {
+        let job = attempt.job
+        let config = attempt.config
+        let token = attempt.token
         guard services.concurrency.acquire(shouldStop: { [heartbeat] in heartbeat.beat(.waitingForBudget); return services.shutdown.isStopping }) else { throw ImagesClient.Stopped() }
         let reply: ImagesClient.Reply
         do {
@@ -128,7 +145,7 @@ final class JobProcessor {
             return
         }
         // Bytes read through the descriptor changed under the upload: what was sent may mix two versions.
-        let sentMixedBytes = descriptorChanged(file)
+        let sentMixedBytes = attempt.file.map(descriptorChanged) ?? false
         switch reply.classification {
         case .success:
             guard let image = reply.image else {
@@ -143,7 +160,7 @@ final class JobProcessor {
                 services.workSignal.notifyAll()
                 return
             }
-            services.metrics.recordUpload(bytes: file.status.size, at: Timestamp.monotonicNanos())
+            services.metrics.recordUpload(bytes: attempt.file?.status.size ?? 0, at: Timestamp.monotonicNanos())
             try finish(attempt, image: image, countAttempt: true)
         case .alreadyExists:
             try confirmExisting(attempt, id: customID)
@@ -157,7 +174,7 @@ final class JobProcessor {
             pauseQueue(reason)
             release(job)
         case .permanent(let reason, let code):
-            try fail(job, reason: reason, code: code, sha256: file.sha256, countAttempt: true, config: config,
+            try fail(job, reason: reason, code: code, sha256: attempt.sha256, countAttempt: true, config: config,
                      version: attempt.version)
         }
     }

@@ -14,8 +14,9 @@ public struct PathFilter: Sendable, Equatable {
 
     public init(config: Config.Watch) { self.init(include: config.include, exclude: config.exclude) }
 
+    /// `*.urls` lists are candidates too, whatever `include` says: they queue URL jobs (DESIGN.md, Inputs).
     public func acceptsFile(_ name: [UInt8]) -> Bool {
-        !matchesAny(exclude, name) && matchesAny(include, name)
+        !matchesAny(exclude, name) && (matchesAny(include, name) || URLList.isListName(name))
     }
 
     public func acceptsDirectory(_ name: [UInt8]) -> Bool { !matchesAny(exclude, name) }

@@ -1,18 +1,38 @@
 import ArgumentParser
+import Foundation
 import ImagedropCore
 
 struct EnqueueCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "enqueue",
-        abstract: "Queue existing files, or whole folders (recursively, honouring include/exclude), now."
+        abstract: "Queue existing files, or whole folders (recursively, honouring include/exclude), or image URLs, now."
     )
 
     @OptionGroup var options: ConfigOption
-    @Argument(help: "Files or folders.") var paths: [String]
+    @Option(name: .customLong("url"), parsing: .upToNextOption,
+            help: "Image URLs for Cloudflare to fetch (the upload's url field).")
+    var urls: [String] = []
+    @Option(name: .customLong("urls-from"), help: "A file of URLs, one a line (blank lines and # comments ignored); - reads stdin.")
+    var urlsFrom: String?
+    @Argument(help: "Files or folders.") var paths: [String] = []
+
+    func validate() throws {
+        if paths.isEmpty, urls.isEmpty, urlsFrom == nil {
+            throw ValidationError("name files or folders, --url URL..., or --urls-from FILE")
+        }
+    }
 
     func run() throws {
         let config = try options.load()
+        // Every URL is checked before the table is opened: one bad line queues nothing.
+        let inputs = try urlInputs()
         let store = try options.openStore(config)
+        if !inputs.isEmpty {
+            let results = try store.enqueueURLs(inputs)
+            let queued = results.filter { if case .inserted = $0 { return true } else { return false } }.count
+            Console.out("\(queued) URLs queued, \(inputs.count - queued) already waiting")
+        }
+        guard !paths.isEmpty else { return }
         let backfill = Backfill(config: config, store: store)
         let targets: [RawPath]
         do {
@@ -33,5 +53,40 @@ struct EnqueueCommand: ParsableCommand {
         }
         progress.finish("scanned \(found) files")
         Console.out("\(queued) queued, \(found - queued) already known")
+    }
+
+    /// `--url` values, then the `--urls-from` list; exit 65 naming the first bad one (never echoing it: a
+    /// URL may carry a password).
+    private func urlInputs() throws -> [URLInput] {
+        var inputs: [URLInput] = []
+        for (index, raw) in urls.enumerated() {
+            do { inputs.append(try URLInput(raw)) } catch {
+                Console.error("--url #\(index + 1): \(error.problem); nothing queued")
+                throw ExitCode(Daemon.Exit.noInput.rawValue)
+            }
+        }
+        guard let urlsFrom else { return inputs }
+        let data: Data?
+        if urlsFrom == "-" {
+            data = FileHandle.standardInput.readDataToEndOfFile()
+        } else {
+            data = FileManager.default.contents(atPath: urlsFrom)
+        }
+        let name = urlsFrom == "-" ? "stdin" : urlsFrom
+        guard let data else {
+            Console.error("\(name): cannot be read")
+            throw ExitCode(Daemon.Exit.noInput.rawValue)
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            Console.error("\(name): not UTF-8 text; nothing queued")
+            throw ExitCode(Daemon.Exit.noInput.rawValue)
+        }
+        do {
+            inputs += try URLList.parse(text)
+        } catch {
+            Console.error("\(name): \(error); nothing queued")
+            throw ExitCode(Daemon.Exit.noInput.rawValue)
+        }
+        return inputs
     }
 }
