@@ -17,10 +17,14 @@ public final class Daemon {
         public init(configPath: String) { self.configPath = configPath }
     }
 
-    /// 74 (EX_IOERR): a start-up failure that passes on its own (the database stayed locked by another process
-    /// or could not be written for the start-up patience); the unit restarts it, unlike 75 and 78.
+    /// 74 (EX_IOERR): a failure that passes on its own (the database stayed locked by another process or could
+    /// not be written for the start-up patience; the database file was deleted or replaced under the running
+    /// daemon); the unit restarts it, unlike 75 and 78. 77 (EX_NOPERM): the database or its folder may not be
+    /// written by this user. 23 (rsync's "partial transfer"): `run --once` finished, but jobs of the run failed.
+    /// Status --check's own codes are in `StatusCheck`.
     public enum Exit: Int32, Sendable {
-        case ok = 0, usage = 64, noInput = 65, unavailable = 69, transient = 74, alreadyRunning = 75, config = 78
+        case ok = 0, partial = 23, usage = 64, noInput = 65, unavailable = 69, transient = 74, alreadyRunning = 75,
+             noPermission = 77, config = 78
     }
 
     private let options: Options
@@ -47,7 +51,7 @@ public final class Daemon {
         } catch {
             switch error {
             case .alreadyRunning(let held): Console.error("\(held)")
-            case .transient(let message), .permanent(let message): Console.error(message)
+            case .transient(let message), .notWritable(let message), .permanent(let message): Console.error(message)
             }
             return error.exit
         }
@@ -94,6 +98,8 @@ public final class Daemon {
         var once = OnceCompletion()
         var stopSignal: Int32?
         var onceFailure: Exit?
+        var fatal: Exit?
+        let startedAt = Timestamp.monotonicNanos()
         var lastBeat: UInt64 = 0
         var lastMetrics: UInt64 = 0
         let progress = options.progress ? ProgressLine() : nil
@@ -105,6 +111,12 @@ public final class Daemon {
             case nil: break
             }
             mainBeat.beat(.turning)
+            if let problem = opened.identity?.change() {
+                logger.error("database file changed under the running daemon; exiting so it restarts on the file now at that path",
+                             metadata: ["problem": "\(problem)", "exit": "\(Exit.transient.rawValue)"])
+                fatal = .transient
+                break
+            }
             let now = Timestamp.monotonicNanos()
             let watcherProgress = watcher.progress   // before the counts: see OnceCompletion
             let counts = try? store.counts()
@@ -138,7 +150,20 @@ public final class Daemon {
 
         logger.info("stopping", metadata: ["signal": "\(stopSignal.map { String($0) } ?? "none")"])
         shutDown(services: services, pool: pool, watcher: watcher, watcherThread: watcherThread)
-        return onceFailure ?? .ok
+        if let fatal { return fatal }
+        guard options.once else { return .ok }
+        let summary = runSummary(services: services, store: store, since: startedAt)
+        logger.notice("run finished", metadata: ["summary": "\(summary.line)"])
+        Console.out(summary.line)
+        return onceFailure ?? summary.exit
+    }
+
+    private func runSummary(services: UploadServices, store: JobStore, since: UInt64) -> RunSummary {
+        let metrics = services.metrics.snapshot
+        let counts = (try? store.counts()) ?? [:]
+        let left = (counts[.queued] ?? 0) + (counts[.uploading] ?? 0) + (counts[.retrying] ?? 0)
+        return RunSummary(uploaded: metrics.doneUploaded, alreadyStored: metrics.doneAlreadyStored, failed: metrics.failed,
+                          left: left, seconds: Int((Timestamp.monotonicNanos() - since) / 1_000_000_000))
     }
 
     /// The ordered stop: no new work, in-flight uploads get the grace period, the rest are cut and their jobs

@@ -82,6 +82,8 @@ public struct StatusReport {
                 "paused": running ? (daemon.paused as Any? ?? NSNull()) : NSNull(),
                 "heartbeat_at": daemon.heartbeatAt as Any? ?? NSNull(), "started_at": daemon.startedAt as Any? ?? NSNull(),
                 "status": running ? (daemon.statusLine as Any? ?? NSNull()) : NSNull(),
+                "stopped_cleanly": running || daemon.startedAt == nil ? NSNull() : !stoppedUncleanly as Any,
+                "health": "\(health)",
             ] as [String: Any],
             "oldest_waiting_s": oldestWaitingSeconds as Any? ?? NSNull(),
             "recent_failures": snapshot.recentFailures.map { job -> [String: Any] in
@@ -105,7 +107,11 @@ public struct StatusReport {
             if let paused = daemon.paused { line += " — PAUSED: \(paused)" }
             lines.append(line)
         } else {
-            lines.append("daemon:   not running" + (daemon.stoppedAt.map { " (stopped \($0))" } ?? ""))
+            if stoppedUncleanly {
+                lines.append("daemon:   not running — \(uncleanStopText); the next start queues its interrupted jobs again")
+            } else {
+                lines.append("daemon:   not running" + (daemon.stoppedAt.map { " (stopped \($0))" } ?? ""))
+            }
         }
         let counts = JobState.allCases.map { "\(snapshot.counts[$0] ?? 0) \($0.rawValue)" }.joined(separator: ", ")
         lines.append("jobs:     \(counts) (\(snapshot.total) total)")

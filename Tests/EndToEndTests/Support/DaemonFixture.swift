@@ -30,6 +30,8 @@ final class DaemonFixture: @unchecked Sendable {
         configPath = directory + "/imagedrop.toml"
         logPath = directory + "/daemon.log"
         try FileManager.default.createDirectory(atPath: inbox, withIntermediateDirectories: true)
+        // The database's folder exists, as systemd's StateDirectory= makes it: `check` creates nothing.
+        try FileManager.default.createDirectory(atPath: directory + "/state", withIntermediateDirectories: true)
         var emulatorConfiguration = configuration
         emulatorConfiguration.port = 0
         emulatorConfiguration.host = "127.0.0.1"
