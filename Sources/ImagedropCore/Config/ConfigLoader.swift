@@ -13,7 +13,9 @@ public enum ConfigLoader {
         return defaultPath
     }
 
-    public static func load(path: String, checkFolders: Bool = true) throws -> Config {
+    public static func load(path given: String, checkFolders: Bool = true) throws -> Config {
+        // Errors name the file by its absolute path: relative paths inside it are resolved against its folder.
+        let path = RawPath.absolute(given).display
         guard let data = FileManager.default.contents(atPath: path) else {
             let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read" : "does not exist"
             throw ConfigError(file: path, key: nil, problem: "config file \(reason)")
@@ -48,7 +50,7 @@ public enum ConfigLoader {
         }
         config.cloudflare.accountID = accountID.lowercased()
         if let url = try cf.string("api_base_url") { config.cloudflare.apiBaseURL = try cf.url("api_base_url", url) }
-        config.cloudflare.apiTokenFile = try cf.string("api_token_file")
+        config.cloudflare.apiTokenFile = try cf.path("api_token_file")
         config.cloudflare.batchAPI = try cf.bool("batch_api") ?? false
         if let url = try cf.string("batch_base_url") { config.cloudflare.batchBaseURL = try cf.url("batch_base_url", url) }
         if let caFile = try cf.string("ca_file") { config.cloudflare.caFile = try CAFile.validate(caFile, section: cf) }
@@ -80,7 +82,7 @@ public enum ConfigLoader {
         guard let paths = try watch.strings("paths"), !paths.isEmpty else {
             throw watch.error("paths", "required (one or more folders to watch)")
         }
-        config.watch.paths = paths.map { RawPath.absolute($0).display }
+        config.watch.paths = paths.map { watch.resolvePath($0) }
         config.watch.recursive = try watch.bool("recursive") ?? true
         if let include = try watch.strings("include") { config.watch.include = include }
         if let exclude = try watch.strings("exclude") { config.watch.exclude = exclude }
@@ -94,10 +96,10 @@ public enum ConfigLoader {
             for (given, absolute) in zip(paths, config.watch.paths) {
                 var info = stat()
                 guard stat(absolute, &info) == 0 else {
-                    throw watch.error("paths", "\"\(given)\" does not exist")
+                    throw watch.error("paths", "\(TOMLSection.shown(given, absolute)) does not exist")
                 }
                 guard (info.st_mode & S_IFMT) == S_IFDIR else {
-                    throw watch.error("paths", "\"\(given)\" is not a directory")
+                    throw watch.error("paths", "\(TOMLSection.shown(given, absolute)) is not a directory")
                 }
             }
         }
@@ -106,7 +108,7 @@ public enum ConfigLoader {
         try queue.rejectUnknown(allowed: ["database"])
         if let database = try queue.string("database") {
             guard !database.isEmpty else { throw queue.error("database", "must not be empty") }
-            config.queue.database = RawPath.absolute(database).display
+            config.queue.database = queue.resolvePath(database)
         }
 
         let upload = try top.section("upload")
@@ -143,8 +145,8 @@ public enum ConfigLoader {
             }
             config.afterUpload.onFailure = action
         }
-        config.afterUpload.doneDir = try after.string("done_dir").map { RawPath.absolute($0).display }
-        config.afterUpload.failedDir = try after.string("failed_dir").map { RawPath.absolute($0).display }
+        config.afterUpload.doneDir = try after.path("done_dir")
+        config.afterUpload.failedDir = try after.path("failed_dir")
         config.afterUpload.sidecar = try after.bool("sidecar") ?? false
         if config.afterUpload.onSuccess == .move, config.afterUpload.doneDir == nil {
             throw after.error("done_dir", "required when on_success = \"move\"")
@@ -178,7 +180,7 @@ public enum ConfigLoader {
 
         let metrics = try top.section("metrics")
         try metrics.rejectUnknown(allowed: ["textfile", "interval_s"])
-        config.metrics.textfile = try metrics.string("textfile").map { RawPath.absolute($0).display }
+        config.metrics.textfile = try metrics.path("textfile")
         config.metrics.intervalSeconds = try metrics.int("interval_s", min: 1) ?? 15
         return config
     }

@@ -202,9 +202,11 @@ final class DaemonFixture: @unchecked Sendable {
         try Self.run(Self.binary("imagedrop"), arguments, environment: environment.merging(extra) { $1 })
     }
 
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String]) throws -> (Int32, String, String) {
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String],
+                    currentDirectory: String? = nil) throws -> (Int32, String, String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
+        if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
         process.arguments = arguments
         process.environment = environment
         let out = Pipe()
