@@ -86,8 +86,9 @@ public enum ConfigLoader {
         config.watch.recursive = try watch.bool("recursive") ?? true
         if let include = try watch.strings("include") { config.watch.include = include }
         if let exclude = try watch.strings("exclude") { config.watch.exclude = exclude }
-        config.watch.settleMillis = try watch.int("settle_ms", min: 0) ?? 1000
-        config.watch.rescanIntervalSeconds = try watch.int("rescan_interval_s", min: 0) ?? 600
+        // Upper bounds refuse typos (a settle_ms of years would hold every file forever) with the allowed range.
+        config.watch.settleMillis = try watch.int("settle_ms", min: 0, max: 3_600_000) ?? 1000
+        config.watch.rescanIntervalSeconds = try watch.int("rescan_interval_s", min: 0, max: 604_800) ?? 600
         config.watch.followSymlinksOutside = try watch.bool("follow_symlinks_outside") ?? false
         if config.images.idMode == .path, let conflict = ImageIDStrategy.pathIDConflict(roots: config.watch.paths) {
             throw watch.error("paths", conflict)
@@ -115,7 +116,7 @@ public enum ConfigLoader {
         try upload.rejectUnknown(allowed: ["workers", "max_attempts", "backoff_initial_ms", "backoff_max_ms", "request_timeout_s",
                                            "shutdown_grace_s", "requests_per_5min", "rate_window_s", "pause_probe_s"])
         config.upload.workers = try upload.int("workers", min: 1, max: 256) ?? 4
-        config.upload.maxAttempts = try upload.int("max_attempts", min: 1) ?? 8
+        config.upload.maxAttempts = try upload.int("max_attempts", min: 1, max: 1000) ?? 8
         // At most a day: a wait longer than that is a typo, and the bound keeps every deadline arithmetic
         // (now + delay) far from overflow.
         config.upload.backoffInitialMillis = try upload.int("backoff_initial_ms", min: 1, max: 86_400_000) ?? 1000
@@ -123,13 +124,13 @@ public enum ConfigLoader {
         guard config.upload.backoffMaxMillis >= config.upload.backoffInitialMillis else {
             throw upload.error("backoff_max_ms", "must be at least backoff_initial_ms (\(config.upload.backoffInitialMillis))")
         }
-        config.upload.requestTimeoutSeconds = try upload.int("request_timeout_s", min: 1) ?? 120
-        config.upload.shutdownGraceSeconds = try upload.int("shutdown_grace_s", min: 0) ?? 30
-        config.upload.requestsPer5Min = try upload.int("requests_per_5min", min: 0) ?? 1200
+        config.upload.requestTimeoutSeconds = try upload.int("request_timeout_s", min: 1, max: 3600) ?? 120
+        config.upload.shutdownGraceSeconds = try upload.int("shutdown_grace_s", min: 0, max: 3600) ?? 30
+        config.upload.requestsPer5Min = try upload.int("requests_per_5min", min: 0, max: 1_000_000) ?? 1200
         // `requests_per_5min` is "requests per window"; the window is five minutes unless an account (or a test
         // against the emulator) has a different one.
         config.upload.rateWindowSeconds = try upload.int("rate_window_s", min: 1, max: 86_400) ?? 300
-        config.upload.pauseProbeSeconds = try upload.int("pause_probe_s", min: 1) ?? 30
+        config.upload.pauseProbeSeconds = try upload.int("pause_probe_s", min: 1, max: 86_400) ?? 30
 
         let after = try top.section("after_upload")
         try after.rejectUnknown(allowed: ["on_success", "on_failure", "done_dir", "failed_dir", "sidecar"])
@@ -181,7 +182,7 @@ public enum ConfigLoader {
         let metrics = try top.section("metrics")
         try metrics.rejectUnknown(allowed: ["textfile", "interval_s"])
         config.metrics.textfile = try metrics.path("textfile")
-        config.metrics.intervalSeconds = try metrics.int("interval_s", min: 1) ?? 15
+        config.metrics.intervalSeconds = try metrics.int("interval_s", min: 1, max: 86_400) ?? 15
         return config
     }
 }

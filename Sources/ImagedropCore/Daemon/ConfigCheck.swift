@@ -42,6 +42,7 @@ public struct ConfigCheck {
         let token: APIToken
         do { token = try source.load() } catch { return (.config, "config error: \(error)") }
         say("token:    from \(source.sourceDescription)")
+        if let warning = source.exposureWarning { say("warning:  \(warning)") }
         if offline { return (.ok, nil) }
 
         // The same budget as the daemon's, through the same request log: `check` is the unit's ExecStartPre,

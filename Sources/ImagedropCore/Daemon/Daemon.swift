@@ -56,6 +56,15 @@ public final class Daemon {
             return error.exit
         }
         let store = opened.store
+        let folderLocks: WatchFolderLocks
+        do {
+            folderLocks = try WatchFolderLocks(folders: config.watch.paths)
+        } catch {
+            Console.error("\(error)")
+            try? store.recordDaemonStop()   // this start never ran: not an unclean stop for `status`
+            return .alreadyRunning
+        }
+        defer { withExtendedLifetime(folderLocks) {} }
         // The flock lives as long as this descriptor: keep the lock object alive until run() returns
         // (ARC may otherwise release it after its last use).
         defer { withExtendedLifetime(opened.lock) {} }
@@ -64,7 +73,9 @@ public final class Daemon {
         }
 
         let shared = SharedConfig(config)
-        let tokens = TokenProvider(source: TokenSource(config: config, environment: options.environment))
+        let tokenSource = TokenSource(config: config, environment: options.environment)
+        let tokens = TokenProvider(source: tokenSource)
+        if let warning = tokenSource.exposureWarning { logger.warning("token file readable by others", metadata: ["problem": "\(warning)"]) }
         let services = UploadServices(store: store, config: shared, tokens: tokens, logger: logger)
         AfterUploadActions(store: store, logger: logger).replayPending(config: config)
         if tokens.token == nil {
