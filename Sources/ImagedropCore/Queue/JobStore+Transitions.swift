@@ -219,6 +219,17 @@ extension JobStore {
     /// Deletes `done` jobs uploaded before the cutoff. Returns how many were removed. Each removed version
     /// of a file is kept as one row of `stored_versions` (path, size, mtime, sha256, image id), which the
     /// idempotent insert consults: a file still in the drop folder is not new after its history is pruned.
+    /// How many jobs `prune(doneBefore:)` would delete now (`prune --dry-run`): the same condition.
+    public func prunable(doneBefore cutoff: String) throws -> Int {
+        try withDatabase { db in
+            let statement = try db.prepare("SELECT count(*) FROM jobs WHERE \(Self.prunableCondition)")
+            statement.bind(1, cutoff)
+            return try statement.step() ? statement.int(0) : 0
+        }
+    }
+
+    static let prunableCondition = "state = 'done' AND uploaded_at < ?1 AND after_action IS NULL"
+
     public func prune(doneBefore cutoff: String) throws -> Int {
         try withDatabase { db in
             try db.transaction {
@@ -230,7 +241,7 @@ extension JobStore {
                     """)
                 keep.bind(1, cutoff)
                 try keep.run()
-                let statement = try db.prepare("DELETE FROM jobs WHERE state = 'done' AND uploaded_at < ?1 AND after_action IS NULL")
+                let statement = try db.prepare("DELETE FROM jobs WHERE \(Self.prunableCondition)")
                 statement.bind(1, cutoff)
                 try statement.run()
                 return db.changes

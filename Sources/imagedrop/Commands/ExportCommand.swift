@@ -5,7 +5,11 @@ extension JobStore.ExportFormat: ExpressibleByArgument {}
 
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "export", abstract: "Path → image id → variant URLs of done jobs, streamed.")
+        commandName: "export", abstract: "Path → image id → variant URLs of done jobs, streamed.",
+        discussion: """
+            Example: imagedrop export --format ndjson > images.ndjson
+            Exit codes: 0 ok; 65 the database does not exist or cannot be read; 78 config error.
+            """)
 
     @OptionGroup var options: ConfigOption
     @Option(name: .long, help: "csv, json or ndjson.") var format: JobStore.ExportFormat = .csv

@@ -4,11 +4,18 @@ import ImagedropCore
 struct RetryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "retry",
-        abstract: "Put failed jobs back in the queue (their attempt count starts again)."
+        abstract: "Put failed jobs back in the queue (their attempt count starts again).",
+        discussion: """
+            Examples:
+              imagedrop retry --all-failed
+              imagedrop retry 17 42 --dry-run
+            Exit codes: 0 ok; 64 usage; 65 a job id does not exist or the database cannot be opened; 78 config error.
+            """
     )
 
     @OptionGroup var options: ConfigOption
     @Flag(name: .customLong("all-failed"), help: "Every failed job.") var allFailed = false
+    @Flag(name: .customLong("dry-run"), help: "Say which jobs would be queued again; change nothing.") var dryRun = false
     @Argument(help: "Job ids.") var ids: [Int64] = []
 
     func validate() throws {
@@ -17,7 +24,11 @@ struct RetryCommand: ParsableCommand {
 
     func run() throws {
         let config = try options.load()
-        let store = try options.openStore(config)
+        let store = try dryRun ? options.openExistingStoreForReading(config) : options.openStore(config)
+        if dryRun, allFailed {
+            Console.out("would queue \(try store.counts()[.failed] ?? 0) failed jobs again (dry run)")
+            return
+        }
         if allFailed {
             let retried = try store.retryFailed(ids: nil)
             Console.out("\(retried.count) failed jobs queued again")
@@ -34,7 +45,9 @@ struct RetryCommand: ParsableCommand {
                 Console.error("job \(id) is \(job.state.rawValue), not failed; left as it is")
                 continue
             }
-            if try store.retryFailed(ids: [id]).isEmpty {
+            if dryRun {
+                Console.out("job \(id) would be queued again: \(job.path.display) (dry run)")
+            } else if try store.retryFailed(ids: [id]).isEmpty {
                 Console.error("job \(id): a newer version of \(job.path.display) is already queued; left as it is")
             } else {
                 Console.out("job \(id) queued again")

@@ -2,7 +2,13 @@ import ArgumentParser
 import ImagedropCore
 
 struct ShowCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "show", abstract: "One job in full, by path or job id.")
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "One job in full, by path or job id.",
+                                                            discussion: """
+            Examples:
+              imagedrop show 42
+              imagedrop show /srv/imagedrop/inbox/cat.jpg --json
+            Exit codes: 0 ok; 65 no such job, or the database cannot be read; 78 config error.
+            """)
 
     @OptionGroup var options: ConfigOption
     @Flag(name: .long, help: "Print JSON.") var json = false

@@ -10,9 +10,9 @@ struct StatusCommand: ParsableCommand {
               imagedrop status
               imagedrop status --check && echo healthy      # for monitoring scripts, like systemctl is-active
 
-            With --check (one line) or --exit-code (the usual output), the exit code tells the daemon's state:
-              0 running, 1 not running and its last stop was not clean, 2 running but paused, 3 not running.
-            65: the database cannot be read; 78: config error.
+            Exit codes: 0 ok; 65 the database cannot be read; 78 config error. With --check (one line) or
+            --exit-code (the usual output) the code tells the daemon's state instead: 0 running, 1 not running
+            and its last stop was not clean, 2 running but paused, 3 not running.
             """
     )
 
