@@ -49,6 +49,6 @@ struct ImagedropCommand: ParsableCommand {
             """,
         version: VersionText.full,
         subcommands: [RunCommand.self, StatusCommand.self, EnqueueCommand.self, RetryCommand.self, ShowCommand.self,
-                      ExportCommand.self, CheckCommand.self, PruneCommand.self]
+                      ExportCommand.self, CheckCommand.self, PruneCommand.self, ListCommand.self]
     )
 }

@@ -21,7 +21,7 @@ public final class Daemon {
     /// not be written for the start-up patience; the database file was deleted or replaced under the running
     /// daemon); the unit restarts it, unlike 75 and 78. 77 (EX_NOPERM): the database or its folder may not be
     /// written by this user. 23 (rsync's "partial transfer"): `run --once` finished, but jobs of the run failed.
-    /// Status --check's own codes are in `StatusCheck`.
+    /// `status --check`'s own codes are `StatusReport.Health`.
     public enum Exit: Int32, Sendable {
         case ok = 0, partial = 23, usage = 64, noInput = 65, unavailable = 69, transient = 74, alreadyRunning = 75,
              noPermission = 77, config = 78
@@ -101,6 +101,8 @@ public final class Daemon {
         logger.info("imagedrop started", metadata: [
             "pid": "\(getpid())", "database": "\(config.queue.database)", "workers": "\(config.upload.workers)",
             "watch": "\(config.watch.paths.joined(separator: ","))",
+            "version": "\(ImagedropVersion.current)", "commit": "\(BuildInfo.commit)",
+            "api": "\(config.cloudflare.apiBaseURL)", "config": "\(options.configPath)",
         ])
         notifier.ready()
 
@@ -159,7 +161,7 @@ public final class Daemon {
             }
         }
 
-        logger.info("stopping", metadata: ["signal": "\(stopSignal.map { String($0) } ?? "none")"])
+        logger.info("stopping", metadata: ["signal": "\(stopSignal.map(Self.signalName) ?? "none")"])
         shutDown(services: services, pool: pool, watcher: watcher, watcherThread: watcherThread)
         if let fatal { return fatal }
         guard options.once else { return .ok }
@@ -282,6 +284,10 @@ public final class Daemon {
         let unwatched = watcher.unwatchedFolders
         if unwatched > 0 { parts.append("\(unwatched) folders unwatched (inotify limit; polled)") }
         if let reason = services.pause.reason { parts.append("PAUSED: \(reason)") }
+        // Only while work waits (claimed jobs wait for their grant as `uploading`): an idle daemon with a spent
+        // budget is not waiting for anything.
+        if (counts[.queued] ?? 0) + (counts[.retrying] ?? 0) + (counts[.uploading] ?? 0) > 0,
+           let wait = services.limiter.currentWait() { parts.append(wait.text) }
         return parts.joined(separator: ", ")
     }
 
@@ -294,6 +300,17 @@ public final class Daemon {
                                                 oldestWaitingSeconds: oldest, paused: services.pause.isPaused, up: up)
         } catch {
             logger.warning("cannot write metrics file", metadata: ["path": "\(path)", "error": "\(error)"])
+        }
+    }
+
+    /// `SIGTERM` rather than `15` in the log.
+    static func signalName(_ signal: Int32) -> String {
+        switch signal {
+        case SIGTERM: "SIGTERM"
+        case SIGINT: "SIGINT"
+        case SIGHUP: "SIGHUP"
+        case SIGQUIT: "SIGQUIT"
+        default: "signal \(signal)"
         }
     }
 

@@ -9,6 +9,7 @@ struct RetryCommand: ParsableCommand {
             Examples:
               imagedrop retry --all-failed
               imagedrop retry 17 42 --dry-run
+              imagedrop retry /srv/imagedrop/inbox/cat.jpg
             Exit codes: 0 ok; 64 usage; 65 a job id does not exist or the database cannot be opened; 78 config error.
             """
     )
@@ -16,10 +17,10 @@ struct RetryCommand: ParsableCommand {
     @OptionGroup var options: ConfigOption
     @Flag(name: .customLong("all-failed"), help: "Every failed job.") var allFailed = false
     @Flag(name: .customLong("dry-run"), help: "Say which jobs would be queued again; change nothing.") var dryRun = false
-    @Argument(help: "Job ids.") var ids: [Int64] = []
+    @Argument(help: "Job ids, or paths (the newest job of each).") var targets: [String] = []
 
     func validate() throws {
-        if allFailed == !ids.isEmpty { throw ValidationError("give job ids or --all-failed (one of the two)") }
+        if allFailed == !targets.isEmpty { throw ValidationError("give job ids or paths, or --all-failed (one of the two)") }
     }
 
     func run() throws {
@@ -35,12 +36,15 @@ struct RetryCommand: ParsableCommand {
             return
         }
         var missing = false
-        for id in ids {
-            guard let job = try store.job(id: id) else {
-                Console.error("no job with id \(id)")
+        for target in targets {
+            let byID = Int64(target).flatMap { target.contains("/") ? nil : $0 }
+            let found = try byID.map { try store.job(id: $0) } ?? store.latestJob(path: RawPath.absolute(target))
+            guard let job = found else {
+                Console.error(byID != nil ? "no job with id \(target)" : NoJobReason.explain(RawPath.absolute(target), config: config))
                 missing = true
                 continue
             }
+            let id = job.id
             if job.state != .failed {
                 Console.error("job \(id) is \(job.state.rawValue), not failed; left as it is")
                 continue

@@ -21,7 +21,8 @@ struct ShowCommand: ParsableCommand {
         if let id = Int64(target), !target.contains("/") { job = try store.job(id: id) }
         if job == nil { job = try store.latestJob(path: RawPath.absolute(target)) }
         guard let job else {
-            Console.error(Int64(target) != nil ? "no job with id \(target)" : "no job for path \(RawPath.absolute(target).display)")
+            Console.error(Int64(target) != nil && !target.contains("/") ? "no job with id \(target)"
+                          : NoJobReason.explain(RawPath.absolute(target), config: config))
             throw ExitCode(Daemon.Exit.noInput.rawValue)
         }
         Console.out(json ? JobRendering.json(JobRendering.dictionary(job), pretty: true) : JobRendering.text(job))
