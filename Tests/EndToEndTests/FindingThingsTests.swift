@@ -80,3 +80,31 @@ extension FindingThingsTests {
                 "\(fixture.log)")
     }
 }
+
+extension FindingThingsTests {
+    @Test("export --latest keeps the newest version of each path; --state failed carries last_error and path_raw_hex")
+    func exportStateAndLatest() throws {
+        let fixture = try DaemonFixture(settleMillis: 0)
+        try fixture.drop("a.png", seed: 2001)
+        try fixture.drop("bad.jpg", bytes: Array("text".utf8))
+        #expect(try fixture.runCommand(["run", "--once", "-c", fixture.configPath]).0 == 23)
+        try fixture.drop("a.png", seed: 2002)   // a new version of the same path, after the first was uploaded
+        #expect(try fixture.runCommand(["run", "--once", "-c", fixture.configPath]).0 == 0)
+
+        func rows(_ arguments: [String]) throws -> [[String: Any]] {
+            let (status, out, error) = try fixture.runCommand(["export", "-c", fixture.configPath, "--format", "ndjson"] + arguments)
+            #expect(status == 0, "\(error)")
+            return try out.split(separator: "\n").map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        }
+        let all = try rows([])
+        #expect(all.count == 2, "both versions of a.png are done: \(all)")
+        let latest = try rows(["--latest"])
+        #expect(latest.count == 1 && (latest.first?["id"] as? Int) == all.compactMap { $0["id"] as? Int }.max(), "\(latest)")
+        let failed = try rows(["--state", "failed"])
+        #expect(failed.count == 1)
+        #expect((failed.first?["last_error"] as? String)?.contains("not an image") == true, "\(failed)")
+        #expect(failed.first?["path_raw_hex"] is NSNull)
+        let (conflict, _, _) = try fixture.runCommand(["export", "-c", fixture.configPath, "--all", "--state", "done"])
+        #expect(conflict == 64)
+    }
+}
