@@ -108,3 +108,21 @@ extension FindingThingsTests {
         #expect(conflict == 64)
     }
 }
+
+extension FindingThingsTests {
+    @Test("retry --force queues a done job again: with content-hash ids the API's 409 and a GET settle it, no second image")
+    func retryForce() throws {
+        let fixture = try DaemonFixture(settleMillis: 0)
+        let path = try fixture.drop("a.png", seed: 2101)
+        #expect(try fixture.runCommand(["run", "--once", "-c", fixture.configPath]).0 == 0)
+        let (plain, _, plainError) = try fixture.runCommand(["retry", "-c", fixture.configPath, path])
+        #expect(plain == 0 && plainError.contains("is done, not failed (--force uploads a done job again)"), "\(plainError)")
+        let (forced, out, error) = try fixture.runCommand(["retry", "--force", "-c", fixture.configPath, path])
+        #expect(forced == 0 && out.contains("queued again"), "\(out) \(error)")
+        let (ran, summary, runError) = try fixture.runCommand(["run", "--once", "-c", fixture.configPath])
+        #expect(ran == 0, "\(runError)")
+        #expect(ExitCodeTests.summary(summary).hasPrefix("0 uploaded, 1 already stored, 0 failed, 0 left"), "\(summary)")
+        #expect(fixture.emulator.storedImages().count == 1)
+        #expect(try fixture.store().latestJob(path: RawPath(path))?.state == .done)
+    }
+}

@@ -10,6 +10,7 @@ struct RetryCommand: ParsableCommand {
               imagedrop retry --all-failed
               imagedrop retry 17 42 --dry-run
               imagedrop retry /srv/imagedrop/inbox/cat.jpg
+              imagedrop retry --force 42             # a done job again (refreshes its variants)
             Exit codes: 0 ok; 64 usage; 65 a job id does not exist or the database cannot be opened; 78 config error.
             """
     )
@@ -17,10 +18,13 @@ struct RetryCommand: ParsableCommand {
     @OptionGroup var options: ConfigOption
     @Flag(name: .customLong("all-failed"), help: "Every failed job.") var allFailed = false
     @Flag(name: .customLong("dry-run"), help: "Say which jobs would be queued again; change nothing.") var dryRun = false
+    @Flag(name: .long, help: "Also queue done jobs again (re-upload; the API's 409 and a GET refresh their variants).")
+    var force = false
     @Argument(help: "Job ids, or paths (the newest job of each).") var targets: [String] = []
 
     func validate() throws {
         if allFailed == !targets.isEmpty { throw ValidationError("give job ids or paths, or --all-failed (one of the two)") }
+        if allFailed, force { throw ValidationError("--force takes job ids or paths, not --all-failed") }
     }
 
     func run() throws {
@@ -45,13 +49,14 @@ struct RetryCommand: ParsableCommand {
                 continue
             }
             let id = job.id
-            if job.state != .failed {
-                Console.error("job \(id) is \(job.state.rawValue), not failed; left as it is")
+            if job.state != .failed, !(force && job.state == .done) {
+                Console.error("job \(id) is \(job.state.rawValue), not failed\(job.state == .done ? " (--force uploads a done job again)" : "")"
+                              + "; left as it is")
                 continue
             }
             if dryRun {
                 Console.out("job \(id) would be queued again: \(job.path.display) (dry run)")
-            } else if try store.retryFailed(ids: [id]).isEmpty {
+            } else if try store.retryFailed(ids: [id], includeDone: force).isEmpty {
                 Console.error("job \(id): a newer version of \(job.path.display) is already queued; left as it is")
             } else {
                 Console.out("job \(id) queued again")
