@@ -5,8 +5,11 @@ DESTDIR ?=
 
 .PHONY: build test install demo bench soak verify-unit
 
+# The commit goes into `--version` through a C define (see Sources/CBuildInfo).
+COMMIT ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
+
 build:
-	$(SWIFT) build -c release --product imagedrop
+	$(SWIFT) build -c release --product imagedrop -Xcc '-DIMAGEDROP_BUILD_COMMIT="$(COMMIT)"'
 
 test:
 	scripts/test.sh

@@ -39,9 +39,10 @@ let package = Package(
             path: "Sources/CCurl",
             linkerSettings: [.linkedLibrary("curl")]
         ),
+        .target(name: "CBuildInfo", path: "Sources/CBuildInfo"),
         .target(
             name: "ImagedropSupport",
-            dependencies: ["COpenSSL"]
+            dependencies: ["COpenSSL", "CBuildInfo"]
         ),
         .target(
             name: "ImagedropCore",
@@ -71,7 +72,7 @@ let package = Package(
         .executableTarget(
             name: "imagedrop-emulator",
             dependencies: [
-                "ImagesEmulator",
+                "ImagesEmulator", "ImagedropSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -1,5 +1,6 @@
 import ArgumentParser
 @preconcurrency import Glibc
+import ImagedropSupport
 import ImagesEmulator
 
 /// `imagedrop-emulator`: the Cloudflare Images API on loopback, for tests, demos and benchmarks.
@@ -12,7 +13,12 @@ struct EmulatorCommand: ParsableCommand {
             The first line on stdout is `listening on http://HOST:PORT`; the API root is then \
             http://HOST:PORT/client/v4. Admin routes: GET/PUT /__emulator/faults, GET /__emulator/log, \
             POST /__emulator/reset. Exits 0 on SIGTERM or SIGINT.
-            """)
+
+            Example: imagedrop-emulator --port 0 --token test-token-0123456789
+            Exit codes: 0 stopped by SIGTERM/SIGINT; 64 usage.
+            """,
+        // It links neither libcurl nor SQLite (SwiftNIO serves the API), so there are no library versions to show.
+        version: "imagedrop-emulator \(BuildInfo.version) (commit \(BuildInfo.commit))")
 
     @Option(help: "Address to bind (loopback by default).") var host = "127.0.0.1"
     @Option(help: "Port to bind; 0 picks a free one.") var port = 0

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 import ImagedropCore
 
 /// Thin entry point: signals are blocked before anything can start a thread (the daemon takes them on its main
@@ -11,6 +12,11 @@ struct Entrypoint {
         // dozen threads then holds several MiB of mostly empty arenas. Two are plenty for its contention.
         _ = glibcMallopt(-8 /* M_ARENA_MAX */, 2)
         // Parse first (no threads yet, signals still blocked), then give every command but `run` its signals back.
+        // Bare `imagedrop` is a usage error (64), not a silent success: scripts must not mistake it for a run.
+        if CommandLine.arguments.count == 1 {
+            Console.write(ImagedropCommand.helpMessage() + "\n", to: 2)
+            Glibc.exit(Daemon.Exit.usage.rawValue)
+        }
         do {
             var command = try ImagedropCommand.parseAsRoot()
             if !(command is RunCommand) { Signals.restoreDefaultForProcess() }
@@ -29,8 +35,20 @@ struct ImagedropCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "imagedrop",
         abstract: "Watch drop folders and upload every new image to Cloudflare Images.",
-        version: ImagedropVersion.current,
+        discussion: """
+            Every subcommand takes -c/--config FILE (default: $IMAGEDROP_CONFIG, else /etc/imagedrop/imagedrop.toml) \
+            and -q / -v / --log-level LEVEL.
+
+            Example: imagedrop run --once -c ./imagedrop.toml
+
+            Exit codes: 0 ok; 23 run --once finished but jobs failed; 64 usage; 65 a named file, folder or job \
+            does not exist or cannot be read; 69 API unreachable or token refused; 74 the database stayed busy, \
+            or was deleted or replaced under the daemon (systemd restarts it); 75 another daemon runs on this \
+            database or watches the same folder; 77 the database may not be written by this user; 78 config error. \
+            status --check: 0 running, 1 not running after an unclean stop, 2 paused, 3 not running.
+            """,
+        version: VersionText.full,
         subcommands: [RunCommand.self, StatusCommand.self, EnqueueCommand.self, RetryCommand.self, ShowCommand.self,
-                      ExportCommand.self, CheckCommand.self, PruneCommand.self]
+                      ExportCommand.self, CheckCommand.self, PruneCommand.self, ListCommand.self]
     )
 }

@@ -75,6 +75,8 @@ struct CheckBudgetTests {
             requests_per_5min = 3
             rate_window_s = 120
             """)
+        // check records its requests in an existing table (it creates none): as after a first `run`.
+        _ = try JobStore.openForWriting(path: fixture.database)
         let (first, out, firstError) = try fixture.runCommand(["check", "--config", fixture.configPath])
         #expect(first == 0, "\(out) \(firstError)")
         let (second, _, error) = try fixture.runCommand(["check", "--config", fixture.configPath])

@@ -43,9 +43,14 @@ struct LineLogHandlerTests {
             metadata: uploaded.merging(["msg": "shadow", "tags": ["a", "b"], "ok": .stringConvertible(true)]) { $1 },
             format: .json, timestampMillis: 0)
         #expect(!line.contains("\n"))
-        #expect(line.hasPrefix(#"{"ts":"1970-01-01T00:00:00.000Z","level":"notice","msg":"paused: \"token refused\"","job":"12""#))
+        #expect(line.hasPrefix(#"{"ts":"1970-01-01T00:00:00.000Z","level":"notice","msg":"paused: \"token refused\"","job":12"#))
         let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
         #expect(object["attempt"] as? Int == 1)
+        // Counts given as interpolated strings are numbers; a path stays a string even when it is all digits.
+        #expect(object["job"] as? Int == 12 && object["cf_code"] as? Int == 5455)
+        let digits = LineLogHandler.format(level: .info, message: "m", metadata: ["path": "123", "job": "12x"], format: .json,
+                                           timestampMillis: 0)
+        #expect(digits.contains(#""path":"123""#) && digits.contains(#""job":"12x""#), "\(digits)")
         #expect(object["ok"] as? Bool == true)
         #expect(object["_msg"] as? String == "shadow")
         #expect(object["tags"] as? [String] == ["a", "b"])

@@ -1,4 +1,5 @@
 import Foundation
+import ImagedropSupport
 
 /// The Cloudflare Images API as imagedrop uses it, over one reused libcurl handle (one client per worker).
 /// Every request first takes a grant from the shared RateLimiter: uploads, GETs, probes and token refreshes
@@ -163,5 +164,5 @@ public final class ImagesClient {
 extension ImagesClient: Sendable {}
 
 public enum ImagedropVersion {
-    public static let current = "0.1.0"
+    public static let current = BuildInfo.version
 }

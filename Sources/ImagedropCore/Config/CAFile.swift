@@ -5,13 +5,14 @@ import Glibc
 enum CAFile {
     static func validate(_ given: String, section: TOMLSection) throws -> String {
         guard !given.isEmpty else { throw section.error("ca_file", "must not be empty") }
-        let path = RawPath.absolute(given).display
+        let path = section.resolvePath(given)
+        let shown = TOMLSection.shown(given, path)
         var info = stat()
-        guard stat(path, &info) == 0 else { throw section.error("ca_file", "\"\(given)\" does not exist") }
-        guard (info.st_mode & S_IFMT) == S_IFREG else { throw section.error("ca_file", "\"\(given)\" is not a regular file") }
+        guard stat(path, &info) == 0 else { throw section.error("ca_file", "\(shown) does not exist") }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw section.error("ca_file", "\(shown) is not a regular file") }
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
-            throw section.error("ca_file", "\"\(given)\" cannot be read: \(String(cString: strerror(errno)))")
+            throw section.error("ca_file", "\(shown) cannot be read: \(String(cString: strerror(errno)))")
         }
         close(descriptor)
         return path

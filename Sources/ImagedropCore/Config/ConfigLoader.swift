@@ -13,7 +13,9 @@ public enum ConfigLoader {
         return defaultPath
     }
 
-    public static func load(path: String, checkFolders: Bool = true) throws -> Config {
+    public static func load(path given: String, checkFolders: Bool = true) throws -> Config {
+        // Errors name the file by its absolute path: relative paths inside it are resolved against its folder.
+        let path = RawPath.absolute(given).display
         guard let data = FileManager.default.contents(atPath: path) else {
             let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read" : "does not exist"
             throw ConfigError(file: path, key: nil, problem: "config file \(reason)")
@@ -49,7 +51,7 @@ public enum ConfigLoader {
         }
         config.cloudflare.accountID = accountID.lowercased()
         if let url = try cf.string("api_base_url") { config.cloudflare.apiBaseURL = try cf.url("api_base_url", url) }
-        config.cloudflare.apiTokenFile = try cf.string("api_token_file")
+        config.cloudflare.apiTokenFile = try cf.path("api_token_file")
         if let email = try cf.string("api_email") {
             guard email.contains("@"), email.allSatisfy({ $0.isASCII && !$0.isWhitespace }) else {
                 throw cf.error("api_email", "must be the account's email address (got \"\(email)\")")
@@ -59,7 +61,7 @@ public enum ConfigLoader {
             }
             config.cloudflare.apiEmail = email
         }
-        config.cloudflare.apiKeyFile = try cf.string("api_key_file")
+        config.cloudflare.apiKeyFile = try cf.path("api_key_file")
         if config.cloudflare.apiKeyFile != nil, config.cloudflare.apiEmail == nil {
             throw cf.error("api_key_file", "needs cloudflare.api_email (the Global API Key is sent with its account's email)")
         }
@@ -94,12 +96,13 @@ public enum ConfigLoader {
         guard let paths = try watch.strings("paths"), !paths.isEmpty else {
             throw watch.error("paths", "required (one or more folders to watch)")
         }
-        config.watch.paths = paths.map { RawPath.absolute($0).display }
+        config.watch.paths = paths.map { watch.resolvePath($0) }
         config.watch.recursive = try watch.bool("recursive") ?? true
         if let include = try watch.strings("include") { config.watch.include = include }
         if let exclude = try watch.strings("exclude") { config.watch.exclude = exclude }
-        config.watch.settleMillis = try watch.int("settle_ms", min: 0) ?? 1000
-        config.watch.rescanIntervalSeconds = try watch.int("rescan_interval_s", min: 0) ?? 600
+        // Upper bounds refuse typos (a settle_ms of years would hold every file forever) with the allowed range.
+        config.watch.settleMillis = try watch.int("settle_ms", min: 0, max: 3_600_000) ?? 1000
+        config.watch.rescanIntervalSeconds = try watch.int("rescan_interval_s", min: 0, max: 604_800) ?? 600
         config.watch.followSymlinksOutside = try watch.bool("follow_symlinks_outside") ?? false
         if config.images.idMode == .path, let conflict = ImageIDStrategy.pathIDConflict(roots: config.watch.paths) {
             throw watch.error("paths", conflict)
@@ -108,10 +111,10 @@ public enum ConfigLoader {
             for (given, absolute) in zip(paths, config.watch.paths) {
                 var info = stat()
                 guard stat(absolute, &info) == 0 else {
-                    throw watch.error("paths", "\"\(given)\" does not exist")
+                    throw watch.error("paths", "\(TOMLSection.shown(given, absolute)) does not exist")
                 }
                 guard (info.st_mode & S_IFMT) == S_IFDIR else {
-                    throw watch.error("paths", "\"\(given)\" is not a directory")
+                    throw watch.error("paths", "\(TOMLSection.shown(given, absolute)) is not a directory")
                 }
             }
         }
@@ -120,14 +123,14 @@ public enum ConfigLoader {
         try queue.rejectUnknown(allowed: ["database"])
         if let database = try queue.string("database") {
             guard !database.isEmpty else { throw queue.error("database", "must not be empty") }
-            config.queue.database = RawPath.absolute(database).display
+            config.queue.database = queue.resolvePath(database)
         }
 
         let upload = try top.section("upload")
         try upload.rejectUnknown(allowed: ["workers", "max_attempts", "backoff_initial_ms", "backoff_max_ms", "request_timeout_s",
                                            "shutdown_grace_s", "requests_per_5min", "rate_window_s", "pause_probe_s"])
         config.upload.workers = try upload.int("workers", min: 1, max: 256) ?? 4
-        config.upload.maxAttempts = try upload.int("max_attempts", min: 1) ?? 8
+        config.upload.maxAttempts = try upload.int("max_attempts", min: 1, max: 1000) ?? 8
         // At most a day: a wait longer than that is a typo, and the bound keeps every deadline arithmetic
         // (now + delay) far from overflow.
         config.upload.backoffInitialMillis = try upload.int("backoff_initial_ms", min: 1, max: 86_400_000) ?? 1000
@@ -135,13 +138,13 @@ public enum ConfigLoader {
         guard config.upload.backoffMaxMillis >= config.upload.backoffInitialMillis else {
             throw upload.error("backoff_max_ms", "must be at least backoff_initial_ms (\(config.upload.backoffInitialMillis))")
         }
-        config.upload.requestTimeoutSeconds = try upload.int("request_timeout_s", min: 1) ?? 120
-        config.upload.shutdownGraceSeconds = try upload.int("shutdown_grace_s", min: 0) ?? 30
-        config.upload.requestsPer5Min = try upload.int("requests_per_5min", min: 0) ?? 1200
+        config.upload.requestTimeoutSeconds = try upload.int("request_timeout_s", min: 1, max: 3600) ?? 120
+        config.upload.shutdownGraceSeconds = try upload.int("shutdown_grace_s", min: 0, max: 3600) ?? 30
+        config.upload.requestsPer5Min = try upload.int("requests_per_5min", min: 0, max: 1_000_000) ?? 1200
         // `requests_per_5min` is "requests per window"; the window is five minutes unless an account (or a test
         // against the emulator) has a different one.
         config.upload.rateWindowSeconds = try upload.int("rate_window_s", min: 1, max: 86_400) ?? 300
-        config.upload.pauseProbeSeconds = try upload.int("pause_probe_s", min: 1) ?? 30
+        config.upload.pauseProbeSeconds = try upload.int("pause_probe_s", min: 1, max: 86_400) ?? 30
 
         let after = try top.section("after_upload")
         try after.rejectUnknown(allowed: ["on_success", "on_failure", "done_dir", "failed_dir", "sidecar"])
@@ -157,8 +160,8 @@ public enum ConfigLoader {
             }
             config.afterUpload.onFailure = action
         }
-        config.afterUpload.doneDir = try after.string("done_dir").map { RawPath.absolute($0).display }
-        config.afterUpload.failedDir = try after.string("failed_dir").map { RawPath.absolute($0).display }
+        config.afterUpload.doneDir = try after.path("done_dir")
+        config.afterUpload.failedDir = try after.path("failed_dir")
         config.afterUpload.sidecar = try after.bool("sidecar") ?? false
         if config.afterUpload.onSuccess == .move, config.afterUpload.doneDir == nil {
             throw after.error("done_dir", "required when on_success = \"move\"")
@@ -192,8 +195,8 @@ public enum ConfigLoader {
 
         let metrics = try top.section("metrics")
         try metrics.rejectUnknown(allowed: ["textfile", "interval_s"])
-        config.metrics.textfile = try metrics.string("textfile").map { RawPath.absolute($0).display }
-        config.metrics.intervalSeconds = try metrics.int("interval_s", min: 1) ?? 15
+        config.metrics.textfile = try metrics.path("textfile")
+        config.metrics.intervalSeconds = try metrics.int("interval_s", min: 1, max: 86_400) ?? 15
         return config
     }
 }

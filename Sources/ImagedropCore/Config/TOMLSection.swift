@@ -16,8 +16,10 @@ struct TOMLSection {
     func rejectUnknown(allowed: Set<String>) throws {
         guard let table else { return }
         for key in table.keys.sorted() where !allowed.contains(key) {
+            if let hint = KeyHints.misplaced(fullName(key)) { throw error(key, hint) }
             let known = allowed.sorted().joined(separator: ", ")
-            throw error(key, "unknown key (known keys here: \(known))")
+            let nearest = KeyHints.nearest(to: key, among: allowed).map { "did you mean \(fullName($0))? " } ?? ""
+            throw error(key, "unknown key (\(nearest)known keys here: \(known))")
         }
     }
 
@@ -31,31 +33,45 @@ struct TOMLSection {
 
     func string(_ key: String) throws -> String? {
         guard let value = value(key) else { return nil }
-        guard let string = value.string else { throw error(key, "must be a string") }
+        guard let string = value.string else { throw error(key, "must be a string (got \(Self.shown(value)))") }
         return string
     }
 
     func bool(_ key: String) throws -> Bool? {
         guard let value = value(key) else { return nil }
-        guard let bool = value.bool else { throw error(key, "must be true or false") }
+        guard let bool = value.bool else { throw error(key, "must be true or false (got \(Self.shown(value)))") }
         return bool
     }
 
     func int(_ key: String, min: Int? = nil, max: Int? = nil) throws -> Int? {
         guard let value = value(key) else { return nil }
-        guard let number = value.int else { throw error(key, "must be a whole number") }
-        if let min, number < min { throw error(key, "must be at least \(min) (got \(number))") }
-        if let max, number > max { throw error(key, "must be at most \(max) (got \(number))") }
+        let range = min.map { min in max.map { "; allowed: \(min) to \($0)" } ?? "" } ?? ""
+        guard let number = value.int else { throw error(key, "must be a whole number (got \(Self.shown(value)))\(range)") }
+        if let min, number < min { throw error(key, "must be at least \(min) (got \(number))\(range)") }
+        if let max, number > max { throw error(key, "must be at most \(max) (got \(number))\(range)") }
         return number
     }
 
     func strings(_ key: String) throws -> [String]? {
         guard let value = value(key) else { return nil }
-        guard let array = value.array else { throw error(key, "must be an array of strings") }
+        guard let array = value.array else { throw error(key, "must be an array of strings (got \(Self.shown(value)))") }
         return try array.map { element in
-            guard let string = element.tomlValue.string else { throw error(key, "must be an array of strings") }
+            guard let string = element.tomlValue.string else {
+                throw error(key, "must be an array of strings (got \(Self.shown(element.tomlValue)) in it)")
+            }
             return string
         }
+    }
+
+    /// A value as an error shows it: strings quoted (so `"4x"` and `4` differ), other kinds by value or kind.
+    static func shown(_ value: TOMLValue) -> String {
+        if let string = value.string { return "\"\(string)\"" }
+        if let bool = value.bool { return "\(bool)" }
+        if let int = value.int { return "\(int)" }
+        if let double = value.double { return "\(double)" }
+        if value.array != nil { return "an array" }
+        if value.table != nil { return "a table" }
+        return "a date or time"
     }
 
     func url(_ key: String, _ value: String) throws -> String {

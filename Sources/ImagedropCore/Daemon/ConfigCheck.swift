@@ -2,7 +2,8 @@ import Foundation
 import Glibc
 
 /// `imagedrop check`: config, folders, database and token, in that order, each printed as it passes; the
-/// first failure decides the exit code (78 config, 69 API unreachable or token refused). It is the unit's
+/// first failure decides the exit code (78 config, 77 database not writable, 69 API unreachable or token
+/// refused). It creates nothing: a database folder that does not exist is a typo to report, not to make. It is the unit's
 /// ExecStartPre, so a broken setup fails before the daemon starts.
 public struct ConfigCheck {
     public let configPath: String
@@ -27,20 +28,22 @@ public struct ConfigCheck {
             }
             say("watch:    \(path) OK")
         }
-        let store: JobStore
-        do {
-            try AtomicFile.makeDirectories(RawPath(config.queue.database).parent)
-            store = try JobStore(path: config.queue.database)
-            let counts = try store.snapshot(failureLimit: 0)
-            say("database: \(config.queue.database) OK (\(counts.total) jobs)")
-        } catch {
-            return (.config, ConfigError(file: configPath, key: "queue.database", problem: "cannot open \(config.queue.database): \(error)").description)
+        let store: JobStore?
+        switch DatabaseCheck(database: config.queue.database).run() {
+        case .failure(let failure):
+            // Permissions are not config errors: the path is right, its owner or mode is what to fix.
+            if failure.isPermission { return (.noPermission, "queue.database: \(failure.problem)") }
+            return (.config, ConfigError(file: configPath, key: "queue.database", problem: failure.problem).description)
+        case .success(let opened):
+            store = opened.store
+            say("database: \(opened.summary)")
         }
         let source = TokenSource(config: config, environment: environment)
         if let conflict = source.conflict { return (.config, ConfigError(file: configPath, key: nil, problem: conflict).description) }
         let token: APIToken
         do { token = try source.load() } catch { return (.config, "config error: \(error)") }
         say("token:    from \(source.sourceDescription)")
+        if let warning = source.exposureWarning { say("warning:  \(warning)") }
         if offline { return (.ok, nil) }
 
         // The same budget as the daemon's, through the same request log: `check` is the unit's ExecStartPre,
@@ -48,7 +51,7 @@ public struct ConfigCheck {
         // out briefly; a longer wait is 69 (systemd retries after RestartSec) rather than a silent hang past
         // the start timeout.
         let limiter = RateLimiter(limit: config.upload.requestsPer5Min, windowSeconds: Double(config.upload.rateWindowSeconds),
-                                  ledger: RequestLedger(store: store))
+                                  ledger: store.map { RequestLedger(store: $0) })
         let wait = limiter.waitMillis(requests: 2)   // token verify, then the write probe
         if wait > Self.longestBudgetWaitMillis {
             return (.unavailable, "request budget spent: recent requests leave too few of upload.requests_per_5min "

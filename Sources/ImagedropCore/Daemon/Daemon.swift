@@ -17,10 +17,14 @@ public final class Daemon {
         public init(configPath: String) { self.configPath = configPath }
     }
 
-    /// 74 (EX_IOERR): a start-up failure that passes on its own (the database stayed locked by another process
-    /// or could not be written for the start-up patience); the unit restarts it, unlike 75 and 78.
+    /// 74 (EX_IOERR): a failure that passes on its own (the database stayed locked by another process or could
+    /// not be written for the start-up patience; the database file was deleted or replaced under the running
+    /// daemon); the unit restarts it, unlike 75 and 78. 77 (EX_NOPERM): the database or its folder may not be
+    /// written by this user. 23 (rsync's "partial transfer"): `run --once` finished, but jobs of the run failed.
+    /// `status --check`'s own codes are `StatusReport.Health`.
     public enum Exit: Int32, Sendable {
-        case ok = 0, usage = 64, noInput = 65, unavailable = 69, transient = 74, alreadyRunning = 75, config = 78
+        case ok = 0, partial = 23, usage = 64, noInput = 65, unavailable = 69, transient = 74, alreadyRunning = 75,
+             noPermission = 77, config = 78
     }
 
     private let options: Options
@@ -47,11 +51,20 @@ public final class Daemon {
         } catch {
             switch error {
             case .alreadyRunning(let held): Console.error("\(held)")
-            case .transient(let message), .permanent(let message): Console.error(message)
+            case .transient(let message), .notWritable(let message), .permanent(let message): Console.error(message)
             }
             return error.exit
         }
         let store = opened.store
+        let folderLocks: WatchFolderLocks
+        do {
+            folderLocks = try WatchFolderLocks(folders: config.watch.paths)
+        } catch {
+            Console.error("\(error)")
+            try? store.recordDaemonStop()   // this start never ran: not an unclean stop for `status`
+            return .alreadyRunning
+        }
+        defer { withExtendedLifetime(folderLocks) {} }
         // The flock lives as long as this descriptor: keep the lock object alive until run() returns
         // (ARC may otherwise release it after its last use).
         defer { withExtendedLifetime(opened.lock) {} }
@@ -60,11 +73,13 @@ public final class Daemon {
         }
 
         let shared = SharedConfig(config)
-        if let conflict = TokenSource(config: config, environment: options.environment).conflict {
+        let tokenSource = TokenSource(config: config, environment: options.environment)
+        if let conflict = tokenSource.conflict {
             Console.error(ConfigError(file: options.configPath, key: nil, problem: conflict).description)
             return .config
         }
-        let tokens = TokenProvider(source: TokenSource(config: config, environment: options.environment))
+        let tokens = TokenProvider(source: tokenSource)
+        if let warning = tokenSource.exposureWarning { logger.warning("token file readable by others", metadata: ["problem": "\(warning)"]) }
         let services = UploadServices(store: store, config: shared, tokens: tokens, logger: logger)
         AfterUploadActions(store: store, logger: logger).replayPending(config: config)
         if tokens.token == nil {
@@ -90,6 +105,8 @@ public final class Daemon {
         logger.info("imagedrop started", metadata: [
             "pid": "\(getpid())", "database": "\(config.queue.database)", "workers": "\(config.upload.workers)",
             "watch": "\(config.watch.paths.joined(separator: ","))",
+            "version": "\(ImagedropVersion.current)", "commit": "\(BuildInfo.commit)",
+            "api": "\(config.cloudflare.apiBaseURL)", "config": "\(options.configPath)",
         ])
         notifier.ready()
 
@@ -98,6 +115,8 @@ public final class Daemon {
         var once = OnceCompletion()
         var stopSignal: Int32?
         var onceFailure: Exit?
+        var fatal: Exit?
+        let startedAt = Timestamp.monotonicNanos()
         var lastBeat: UInt64 = 0
         var lastMetrics: UInt64 = 0
         let progress = options.progress ? ProgressLine() : nil
@@ -109,6 +128,12 @@ public final class Daemon {
             case nil: break
             }
             mainBeat.beat(.turning)
+            if let problem = opened.identity?.change() {
+                logger.error("database file changed under the running daemon; exiting so it restarts on the file now at that path",
+                             metadata: ["problem": "\(problem)", "exit": "\(Exit.transient.rawValue)"])
+                fatal = .transient
+                break
+            }
             let now = Timestamp.monotonicNanos()
             let watcherProgress = watcher.progress   // before the counts: see OnceCompletion
             let counts = try? store.counts()
@@ -140,9 +165,22 @@ public final class Daemon {
             }
         }
 
-        logger.info("stopping", metadata: ["signal": "\(stopSignal.map { String($0) } ?? "none")"])
+        logger.info("stopping", metadata: ["signal": "\(stopSignal.map(Self.signalName) ?? "none")"])
         shutDown(services: services, pool: pool, watcher: watcher, watcherThread: watcherThread)
-        return onceFailure ?? .ok
+        if let fatal { return fatal }
+        guard options.once else { return .ok }
+        let summary = runSummary(services: services, store: store, since: startedAt)
+        logger.notice("run finished", metadata: ["summary": "\(summary.line)"])
+        Console.out(summary.line)
+        return onceFailure ?? summary.exit
+    }
+
+    private func runSummary(services: UploadServices, store: JobStore, since: UInt64) -> RunSummary {
+        let metrics = services.metrics.snapshot
+        let counts = (try? store.counts()) ?? [:]
+        let left = (counts[.queued] ?? 0) + (counts[.uploading] ?? 0) + (counts[.retrying] ?? 0)
+        return RunSummary(uploaded: metrics.doneUploaded, alreadyStored: metrics.doneAlreadyStored, failed: metrics.failed,
+                          left: left, seconds: Int((Timestamp.monotonicNanos() - since) / 1_000_000_000))
     }
 
     /// The ordered stop: no new work, in-flight uploads get the grace period, the rest are cut and their jobs
@@ -250,6 +288,10 @@ public final class Daemon {
         let unwatched = watcher.unwatchedFolders
         if unwatched > 0 { parts.append("\(unwatched) folders unwatched (inotify limit; polled)") }
         if let reason = services.pause.reason { parts.append("PAUSED: \(reason)") }
+        // Only while work waits (claimed jobs wait for their grant as `uploading`): an idle daemon with a spent
+        // budget is not waiting for anything.
+        if (counts[.queued] ?? 0) + (counts[.retrying] ?? 0) + (counts[.uploading] ?? 0) > 0,
+           let wait = services.limiter.currentWait() { parts.append(wait.text) }
         return parts.joined(separator: ", ")
     }
 
@@ -262,6 +304,17 @@ public final class Daemon {
                                                 oldestWaitingSeconds: oldest, paused: services.pause.isPaused, up: up)
         } catch {
             logger.warning("cannot write metrics file", metadata: ["path": "\(path)", "error": "\(error)"])
+        }
+    }
+
+    /// `SIGTERM` rather than `15` in the log.
+    static func signalName(_ signal: Int32) -> String {
+        switch signal {
+        case SIGTERM: "SIGTERM"
+        case SIGINT: "SIGINT"
+        case SIGHUP: "SIGHUP"
+        case SIGQUIT: "SIGQUIT"
+        default: "signal \(signal)"
         }
     }
 

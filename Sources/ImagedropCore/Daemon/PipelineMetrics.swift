@@ -13,6 +13,11 @@ public final class PipelineMetrics: Sendable {
         public var latencyCount = 0
         public var lastUploadMonotonicNanos: UInt64?
         public var requests = 0
+        /// Jobs that ended `done` by an upload of their own, and by finding the image already stored (a 409 on
+        /// a content-hash id, or an earlier send found by its job key): the `run --once` summary.
+        public var doneUploaded = 0
+        public var doneAlreadyStored = 0
+        public var failed: Int { failuresByCode.values.reduce(0, +) }
     }
 
     /// Upper bounds (seconds) of the request-latency histogram buckets.
@@ -39,6 +44,12 @@ public final class PipelineMetrics: Sendable {
             state.uploads += 1
             state.uploadedBytes += bytes
             state.lastUploadMonotonicNanos = now
+        }
+    }
+
+    public func recordDone(alreadyStored: Bool) {
+        state.withLock { state in
+            if alreadyStored { state.doneAlreadyStored += 1 } else { state.doneUploaded += 1 }
         }
     }
 

@@ -13,12 +13,16 @@ struct StartupStore {
     enum Failure: Error {
         case alreadyRunning(DaemonLock.Held)
         case transient(String)
+        /// The database or its folder may not be written by this user: not a config error (the path is
+        /// fine), and it heals once the owner/mode is fixed, so the unit keeps restarting it.
+        case notWritable(String)
         case permanent(String)
 
         var exit: Daemon.Exit {
             switch self {
             case .alreadyRunning: .alreadyRunning
             case .transient: .transient
+            case .notWritable: .noPermission
             case .permanent: .config
             }
         }
@@ -27,6 +31,8 @@ struct StartupStore {
     let lock: DaemonLock
     let store: JobStore
     let recovered: Int
+    /// What the path named when it was opened; nil only if it vanished in the same instant.
+    let identity: DatabaseIdentity?
 
     /// Takes the daemon lock, opens (creating or migrating) the table, queues interrupted jobs again and
     /// records this daemon; retries the database part while it is busy.
@@ -37,6 +43,9 @@ struct StartupStore {
             lock = try DaemonLock(database: database)
         } catch let held as DaemonLock.Held {
             throw .alreadyRunning(held)
+        } catch let error as SystemError where error.errno == EACCES || error.errno == EROFS || error.errno == EPERM {
+            throw .notWritable("cannot write next to database \(database): \(error): check the owner/mode of "
+                               + "\(RawPath(database).parent.display) (this process runs as uid \(getuid()))")
         } catch {
             throw .permanent("config error: queue.database: cannot open \(database): \(error)")
         }
@@ -48,7 +57,8 @@ struct StartupStore {
                 let recovered = try store.recoverLeases(expiredOnly: false)
                 try store.recordDaemonStart(pid: Int(getpid()), host: Daemon.hostname(), version: ImagedropVersion.current)
                 if waiting { logger.notice("database free again; starting") }
-                return StartupStore(lock: lock, store: store, recovered: recovered)
+                return StartupStore(lock: lock, store: store, recovered: recovered,
+                                    identity: DatabaseIdentity(path: database))
             } catch let error as SQLiteError where isTransient(error) {
                 guard Timestamp.monotonicNanos() < deadline else {
                     throw .transient("database \(database) stayed busy for \(Int(patienceSeconds)) s: \(error); exiting for a restart")
@@ -59,6 +69,8 @@ struct StartupStore {
                                    metadata: ["database": "\(database)", "patience_s": "\(Int(patienceSeconds))", "error": "\(error)"])
                 }
                 sleepMillis(200)   // each try already waited busy_timeout; this only avoids spinning on an instant error
+            } catch let error as SQLiteError where error.isNotWritable {
+                throw .notWritable("\(error)")
             } catch {
                 throw .permanent("config error: queue.database: cannot open \(database): \(error)")
             }

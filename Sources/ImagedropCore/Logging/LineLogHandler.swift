@@ -150,7 +150,7 @@ extension LineLogHandler {
             for key in keys {
                 // A metadata key must not shadow the envelope: `msg` from metadata becomes `_msg`.
                 let name = ["ts", "level", "msg"].contains(key) ? "_" + key : key
-                fields.append(JSONLine.string(name) + ":" + JSONLine.value(metadata[key]!))
+                fields.append(JSONLine.string(name) + ":" + JSONLine.value(metadata[key]!, key: key))
             }
             return "{" + fields.joined(separator: ",") + "}"
         case .text, .journal:
@@ -195,6 +195,21 @@ enum Logfmt {
 /// JSON for one log line, hand-written so key order is stable and no encoder is allocated per event.
 enum JSONLine {
     static func string(_ text: String) -> String { JSONString.quoted(text) }
+
+    /// Keys whose values are counts, ids or sizes. Callers pass them interpolated (`"\(job.id)"`, a string):
+    /// for these keys a whole number is written as a JSON number, so `jq 'select(.job == 12)'` works. Other
+    /// keys stay strings even when they look numeric (an image id or a file name may be all digits).
+    static let numericKeys: Set<String> = [
+        "job", "attempt", "attempts", "pid", "count", "workers", "worker", "bytes", "size", "cf_code", "exit",
+        "hint_ms", "backoff_max_ms", "patience_s", "unwatched", "status_code",
+    ]
+
+    static func value(_ value: Logger.Metadata.Value, key: String) -> String {
+        if numericKeys.contains(key), case .string(let text) = value, let number = Int64(text), String(number) == text {
+            return text
+        }
+        return Self.value(value)
+    }
 
     static func value(_ value: Logger.Metadata.Value) -> String {
         switch value {

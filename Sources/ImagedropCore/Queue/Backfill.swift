@@ -11,9 +11,10 @@ public struct Backfill {
     }
 
     public let config: Config
-    public let store: JobStore
+    /// nil only for a dry run on a database that does not exist yet.
+    public let store: JobStore?
 
-    public init(config: Config, store: JobStore) {
+    public init(config: Config, store: JobStore?) {
         self.config = config
         self.store = store
     }
@@ -35,15 +36,23 @@ public struct Backfill {
         }
     }
 
-    /// Queues the paths; `progress` is told the running count. Returns (found, newly queued).
-    public func enqueue(_ paths: [RawPath], progress: (Int) -> Void = { _ in }) throws -> (found: Int, queued: Int) {
+    /// Queues the paths; `progress` is told the running count. Returns (found, newly queued). A dry run walks
+    /// the same way and hands each candidate to `candidate` instead of queueing it (queued is then 0).
+    public func enqueue(_ paths: [RawPath], dryRun: Bool = false, candidate: (RawPath) -> Void = { _ in },
+                        progress: (Int) -> Void = { _ in }) throws -> (found: Int, queued: Int) {
         let filter = PathFilter(config: config.watch)
         let roots = config.watch.paths.map { RawPath($0) }
         var batch: [FileCandidate] = []
         var found = 0
         var queued = 0
         func flush() throws {
-            let results = try store.enqueue(batch)
+            if dryRun || store == nil {
+                batch.forEach { candidate($0.path) }
+                batch.removeAll(keepingCapacity: true)
+                progress(found)
+                return
+            }
+            let results = try store!.enqueue(batch)
             queued += results.filter { if case .inserted = $0 { return true } else { return false } }.count
             batch.removeAll(keepingCapacity: true)
             progress(found)

@@ -23,7 +23,7 @@ public final class Database {
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
             if let db { sqlite3_close_v2(db) }
-            throw SQLiteError(code: rc, message: message, sql: nil)
+            throw SQLiteError(code: rc, message: message, sql: nil, database: path)
         }
         self.handle = db
         self.path = path
@@ -54,12 +54,12 @@ public final class Database {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, fileMode)
         if fd < 0 {
             if errno == EEXIST { return }
-            throw SQLiteError(code: SQLITE_CANTOPEN, message: "cannot create \(path): \(String(cString: strerror(errno)))", sql: nil)
+            throw SQLiteError(code: SQLITE_CANTOPEN, message: "cannot create \(path): \(String(cString: strerror(errno)))", sql: nil, database: path)
         }
         defer { Glibc.close(fd) }
         // open() applied the umask; fchmod does not.
         guard fchmod(fd, fileMode) == 0 else {
-            throw SQLiteError(code: SQLITE_CANTOPEN, message: "cannot set the mode of \(path): \(String(cString: strerror(errno)))", sql: nil)
+            throw SQLiteError(code: SQLITE_CANTOPEN, message: "cannot set the mode of \(path): \(String(cString: strerror(errno)))", sql: nil, database: path)
         }
     }
 
@@ -84,7 +84,7 @@ public final class Database {
         if rc != SQLITE_OK {
             let message = error.map { String(cString: $0) } ?? lastMessage
             sqlite3_free(error)
-            throw SQLiteError(code: rc, message: message, sql: sql)
+            throw SQLiteError(code: rc, message: message, sql: sql, database: path)
         }
     }
 

@@ -85,6 +85,8 @@ public struct StatusReport {
                 "paused": running ? (daemon.paused as Any? ?? NSNull()) : NSNull(),
                 "heartbeat_at": daemon.heartbeatAt as Any? ?? NSNull(), "started_at": daemon.startedAt as Any? ?? NSNull(),
                 "status": running ? (daemon.statusLine as Any? ?? NSNull()) : NSNull(),
+                "stopped_cleanly": running || daemon.startedAt == nil ? NSNull() : !stoppedUncleanly as Any,
+                "health": "\(health)",
             ] as [String: Any],
             "oldest_waiting_s": oldestWaitingSeconds as Any? ?? NSNull(),
             "recent_failures": snapshot.recentFailures.map { job -> [String: Any] in
@@ -94,9 +96,13 @@ public struct StatusReport {
             "next_retry_at": snapshot.nextRetryAt.map { Timestamp.iso8601(millis: $0) } as Any? ?? NSNull(),
             "throughput": ["last_minute": snapshot.uploadsLastMinute, "last_hour": snapshot.uploadsLastHour],
             "last_upload_at": snapshot.lastUploadAt as Any? ?? NSNull(),
+            "more_failures": moreFailures,
             "watch": ["unwatched_folders": unwatchedFolders],
         ]
     }
+
+    /// Failed jobs beyond the ones listed.
+    public var moreFailures: Int { max(0, (snapshot.counts[.failed] ?? 0) - snapshot.recentFailures.count) }
 
     /// Folders the running daemon polls because inotify's watch limit was reached (0 when none runs).
     public var unwatchedFolders: Int { running ? daemon.unwatchedFolders : 0 }
@@ -108,7 +114,11 @@ public struct StatusReport {
             if let paused = daemon.paused { line += " — PAUSED: \(paused)" }
             lines.append(line)
         } else {
-            lines.append("daemon:   not running" + (daemon.stoppedAt.map { " (stopped \($0))" } ?? ""))
+            if stoppedUncleanly {
+                lines.append("daemon:   not running — \(uncleanStopText); the next start queues its interrupted jobs again")
+            } else {
+                lines.append("daemon:   not running" + (daemon.stoppedAt.map { " (stopped \($0))" } ?? ""))
+            }
         }
         let counts = JobState.allCases.map { "\(snapshot.counts[$0] ?? 0) \($0.rawValue)" }.joined(separator: ", ")
         lines.append("jobs:     \(counts) (\(snapshot.total) total)")
@@ -117,12 +127,15 @@ public struct StatusReport {
                          + " — raise fs.inotify.max_user_watches")
         }
         if let oldest = oldestWaitingSeconds { lines.append("waiting:  oldest for \(oldest) s") }
+        // The daemon's own words on what it is doing (its last heartbeat), e.g. "waiting for budget: …".
+        if running, let line = daemon.statusLine { lines.append("now:      \(line)") }
         if let next = snapshot.nextRetryAt { lines.append("retries:  next at \(Timestamp.iso8601(millis: next))") }
         lines.append("uploads:  \(snapshot.uploadsLastMinute) in the last minute, \(snapshot.uploadsLastHour) in the last hour"
                      + (snapshot.lastUploadAt.map { ", last at \($0)" } ?? ""))
         if !snapshot.recentFailures.isEmpty {
             lines.append("recent failures:")
             for job in snapshot.recentFailures { lines.append("  #\(job.id) \(job.path.display): \(job.lastError ?? "")") }
+            if moreFailures > 0 { lines.append("  … and \(moreFailures) more (imagedrop list --state failed)") }
         }
         return lines.joined(separator: "\n")
     }

@@ -6,12 +6,18 @@ import ImagedropSupport
 extension JobStore {
     public enum ExportFormat: String, CaseIterable, Sendable { case csv, json, ndjson }
 
-    public func export(format: ExportFormat, includeAll: Bool, write: (String) -> Void) throws {
+    /// `state` nil with `includeAll`: every job; nil without: done jobs. `latestOnly`: of the selected jobs, only
+    /// the newest of each path (its current version). CSV keeps its columns (scripts index them); JSON and
+    /// NDJSON also carry `last_error` and `path_raw_hex` (the exact bytes of a name that is not UTF-8).
+    public func export(format: ExportFormat, includeAll: Bool, state: JobState? = nil, latestOnly: Bool = false,
+                       write: (String) -> Void) throws {
         try withDatabase { db in
+            let filter = state.map { "state = '\($0.rawValue)'" } ?? (includeAll ? "1" : "state = 'done'")
+            let latest = latestOnly ? " AND id IN (SELECT max(id) FROM jobs WHERE \(filter) GROUP BY path_key)" : ""
             let statement = try db.prepare("""
                 SELECT id, path, state, image_id, variants, sha256, uploaded_at, size,
-                       \(hasMovedTo ? "moved_to" : "NULL AS moved_to") FROM jobs
-                \(includeAll ? "" : "WHERE state = 'done'") ORDER BY id
+                       \(hasMovedTo ? "moved_to" : "NULL AS moved_to"), last_error, hex(path_raw) FROM jobs
+                WHERE \(filter)\(latest) ORDER BY id
                 """)
             var first = true
             switch format {
@@ -30,8 +36,11 @@ extension JobStore {
                     write(fields.map(Self.csvField).joined(separator: ",") + "\n")
                 case .json, .ndjson:
                     // `variants` is a JSON array that imagedrop itself wrote: it is embedded as it is.
+                    let rawHex = statement.string(10).flatMap { $0.isEmpty ? nil : $0.lowercased() }
                     let line = "{\"id\":\(statement.int64(0)),\"image_id\":\(JSONString.optional(statement.string(3))),"
+                        + "\"last_error\":\(JSONString.optional(statement.string(9))),"
                         + "\"moved_to\":\(JSONString.optional(statement.string(8))),"
+                        + "\"path_raw_hex\":\(JSONString.optional(rawHex)),"
                         + "\"path\":\(JSONString.quoted(statement.string(1) ?? "")),"
                         + "\"sha256\":\(JSONString.optional(statement.string(5))),"
                         + "\"size\":\(statement.optionalInt(7).map(String.init) ?? "null"),"

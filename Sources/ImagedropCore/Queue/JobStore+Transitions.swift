@@ -161,15 +161,18 @@ extension JobStore {
         }
     }
 
-    /// `imagedrop retry`: failed jobs back to the queue with their attempt count reset.
-    /// Returns the ids that were failed and are now queued.
-    public func retryFailed(ids: [Int64]?) throws -> [Int64] {
+    /// `imagedrop retry`: failed jobs back to the queue with their attempt count reset; with `includeDone`
+    /// (`retry --force`) done ones too, to upload again (a content-hash or path id then meets a 409 and the GET
+    /// refreshes the variants; a Cloudflare-chosen id finds its earlier upload by the job key).
+    /// Returns the ids that are now queued.
+    public func retryFailed(ids: [Int64]?, includeDone: Bool = false) throws -> [Int64] {
         let now = Timestamp.nowMillis()
+        let states = includeDone ? "('failed','done')" : "('failed')"
         return try withDatabase { db in
             try db.transaction {
                 let select = ids == nil
-                    ? try db.prepare("SELECT id, path_key FROM jobs WHERE state = 'failed' ORDER BY id")
-                    : try db.prepare("SELECT id, path_key FROM jobs WHERE state = 'failed' AND id = ?1")
+                    ? try db.prepare("SELECT id, path_key FROM jobs WHERE state IN \(states) ORDER BY id")
+                    : try db.prepare("SELECT id, path_key FROM jobs WHERE state IN \(states) AND id = ?1")
                 var targets: [(Int64, [UInt8])] = []
                 for id in ids ?? [0] {
                     if ids != nil { select.reset(); select.bind(1, id) }
@@ -182,7 +185,7 @@ extension JobStore {
                 let update = try db.cached("""
                     UPDATE jobs SET state = 'queued', attempts = 0, last_error = NULL, last_code = NULL,
                            next_attempt_at = ?2, updated_at = ?3, after_action = NULL
-                    WHERE id = ?1 AND state = 'failed'
+                    WHERE id = ?1 AND state IN \(states)
                     """)
                 for (id, pathKey) in targets {
                     // A newer version of the same file is already waiting: that job will carry the file.
@@ -219,6 +222,17 @@ extension JobStore {
     /// Deletes `done` jobs uploaded before the cutoff. Returns how many were removed. Each removed version
     /// of a file is kept as one row of `stored_versions` (path, size, mtime, sha256, image id), which the
     /// idempotent insert consults: a file still in the drop folder is not new after its history is pruned.
+    /// How many jobs `prune(doneBefore:)` would delete now (`prune --dry-run`): the same condition.
+    public func prunable(doneBefore cutoff: String) throws -> Int {
+        try withDatabase { db in
+            let statement = try db.prepare("SELECT count(*) FROM jobs WHERE \(Self.prunableCondition)")
+            statement.bind(1, cutoff)
+            return try statement.step() ? statement.int(0) : 0
+        }
+    }
+
+    static let prunableCondition = "state = 'done' AND uploaded_at < ?1 AND after_action IS NULL"
+
     public func prune(doneBefore cutoff: String) throws -> Int {
         try withDatabase { db in
             try db.transaction {
@@ -230,7 +244,7 @@ extension JobStore {
                     """)
                 keep.bind(1, cutoff)
                 try keep.run()
-                let statement = try db.prepare("DELETE FROM jobs WHERE state = 'done' AND uploaded_at < ?1 AND after_action IS NULL")
+                let statement = try db.prepare("DELETE FROM jobs WHERE \(Self.prunableCondition)")
                 statement.bind(1, cutoff)
                 try statement.run()
                 return db.changes

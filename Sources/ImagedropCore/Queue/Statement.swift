@@ -10,7 +10,7 @@ public final class Statement {
         var statement: OpaquePointer?
         let rc = sqlite3_prepare_v3(database.handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
         guard rc == SQLITE_OK, let statement else {
-            throw SQLiteError(code: rc, message: database.lastMessage, sql: sql)
+            throw SQLiteError(code: rc, message: database.lastMessage, sql: sql, database: database.path)
         }
         self.handle = statement
         self.database = database
@@ -63,7 +63,7 @@ public final class Statement {
         case SQLITE_ROW: return true
         case SQLITE_DONE: return false
         default:
-            let error = SQLiteError(code: rc, message: database.lastMessage, sql: sql)
+            let error = SQLiteError(code: rc, message: database.lastMessage, sql: sql, database: database.path)
             sqlite3_reset(handle)
             throw error
         }

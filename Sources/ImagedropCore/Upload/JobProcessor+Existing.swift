@@ -47,7 +47,7 @@ extension JobProcessor {
                 }
                 return
             }
-            try finish(attempt, image: image, countAttempt: true)
+            try finish(attempt, image: image, countAttempt: true, alreadyStored: true)
         case .credentials(let reason, _):
             pauseQueue(reason)
             release(job)
@@ -70,7 +70,7 @@ extension JobProcessor {
         record(reply)
         if let found {
             if found.metaSHA256 == attempt.sha256 {
-                try finish(attempt, image: found, countAttempt: false)
+                try finish(attempt, image: found, countAttempt: false, alreadyStored: true)
                 return true
             }
             // Stored by an earlier send of another version of the file (the job key belongs to the row, not

@@ -3,7 +3,7 @@ import Logging
 
 /// Writing an attempt's outcome back: done, failed, retrying, or back in the queue.
 extension JobProcessor {
-    func finish(_ attempt: Attempt, image: ImageRecord, countAttempt: Bool) throws {
+    func finish(_ attempt: Attempt, image: ImageRecord, countAttempt: Bool, alreadyStored: Bool = false) throws {
         let job = attempt.job
         // A URL job has no file to keep, delete or move.
         let action = job.kind == .url ? nil : AfterUploadActions.pendingAction(success: true, config: attempt.config)
@@ -15,7 +15,8 @@ extension JobProcessor {
             requeueChanged(attempt)
             return
         }
-        logger.info("uploaded", metadata: [
+        services.metrics.recordDone(alreadyStored: alreadyStored)
+        logger.info(alreadyStored ? "already stored" : "uploaded", metadata: [
             "job": "\(job.id)", "path": "\(job.path)", "status": "done", "image": "\(image.id)",
             "attempt": "\(job.attempts + (countAttempt ? 1 : 0))",
         ])

@@ -123,6 +123,35 @@ public final class RateLimiter: Sendable {
         }
     }
 
+    /// What a wait for the next request is made of, for `status` and the progress line.
+    public struct Wait: Sendable, Equatable {
+        /// Requests granted within the current window.
+        public var used: Int
+        public var limit: Int
+        public var windowSeconds: Int
+        /// Until the next request may go.
+        public var nextMillis: Int64
+        /// A 429 (or its Retry-After) blocks the whole pool, budget or not.
+        public var blockedByServer: Bool
+
+        public var text: String {
+            let next = (nextMillis + 999) / 1000
+            if blockedByServer { return "waiting: the API asked to slow down (429); next request in \(next) s" }
+            return "waiting for budget: \(used) requests in the last \(windowSeconds) s (upload.requests_per_5min = \(limit)), next slot in \(next) s"
+        }
+    }
+
+    /// nil when a request could go now.
+    public func currentWait(now: UInt64 = Timestamp.monotonicNanos()) -> Wait? {
+        let wait = waitMillis(now: now)
+        guard wait > 0 else { return nil }
+        return state.withLock { state in
+            let used = state.grants.filter { $0 != 0 && $0 &+ state.windowNanos > now }.count
+            return Wait(used: used, limit: state.limit, windowSeconds: Int(state.windowNanos / 1_000_000_000), nextMillis: wait,
+                        blockedByServer: now < state.blockedUntil)
+        }
+    }
+
     /// How long the caller must wait before it may send (0: a grant was recorded and it may send now).
     func tryAcquire(now: UInt64 = Timestamp.monotonicNanos(), wallMillis: Int64 = Timestamp.nowMillis()) -> UInt64 {
         state.withLock { state in

@@ -21,13 +21,20 @@ public struct PathFilter: Sendable, Equatable {
 
     public func acceptsDirectory(_ name: [UInt8]) -> Bool { !matchesAny(exclude, name) }
 
-    private func matchesAny(_ patterns: [String], _ name: [UInt8]) -> Bool {
+    /// The `exclude` pattern that keeps this name out, for `show`'s "why is there no job".
+    public func excludingPattern(_ name: [UInt8]) -> String? { firstMatch(exclude, name) }
+
+    public func isIncluded(_ name: [UInt8]) -> Bool { matchesAny(include, name) }
+
+    private func matchesAny(_ patterns: [String], _ name: [UInt8]) -> Bool { firstMatch(patterns, name) != nil }
+
+    private func firstMatch(_ patterns: [String], _ name: [UInt8]) -> String? {
         var zeroTerminated = name
         zeroTerminated.append(0)
         return zeroTerminated.withUnsafeBufferPointer { buffer in
             buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { cName in
                 // Case-insensitive: cameras write IMG_0001.JPG as often as photo.jpg.
-                patterns.contains { fnmatch($0, cName, FNM_PERIOD | fnmCaseFold) == 0 }
+                patterns.first { fnmatch($0, cName, FNM_PERIOD | fnmCaseFold) == 0 }
             }
         }
     }

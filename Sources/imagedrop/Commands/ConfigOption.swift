@@ -1,18 +1,44 @@
 import ArgumentParser
 import ImagedropCore
 
-/// `--config FILE`, else `$IMAGEDROP_CONFIG`, else /etc/imagedrop/imagedrop.toml.
+/// `-c/--config FILE`, else `$IMAGEDROP_CONFIG`, else /etc/imagedrop/imagedrop.toml; and the log level
+/// switches every subcommand takes (they override `[log] level`, also across a reload).
 struct ConfigOption: ParsableArguments {
-    @Option(name: .long, help: "Config file (default: $IMAGEDROP_CONFIG, else /etc/imagedrop/imagedrop.toml).")
+    @Option(name: [.customShort("c"), .long], help: "Config file (default: $IMAGEDROP_CONFIG, else /etc/imagedrop/imagedrop.toml).")
     var config: String?
 
+    @Flag(name: .shortAndLong, help: "Log warnings and errors only.") var quiet = false
+    @Flag(name: .shortAndLong, help: "Log more: -v debug, -vv trace.") var verbose: Int
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String?
+
     var path: String { ConfigLoader.resolvePath(explicit: config) }
+
+    func validate() throws {
+        if let logLevel, LogLevelName.parse(logLevel) == nil {
+            throw ValidationError("--log-level: \"\(logLevel)\" is not one of trace, debug, info, notice, warning, error, critical")
+        }
+        if quiet, verbose > 0 { throw ValidationError("-q and -v contradict each other; give one") }
+    }
+
+    /// The level the command line asks for, if any (`--log-level` wins over -q/-v).
+    var levelOverride: String? {
+        if let logLevel { return logLevel }
+        if quiet { return "warning" }
+        switch verbose {
+        case 0: return nil
+        case 1: return "debug"
+        default: return "trace"
+        }
+    }
 
     /// Loads the config, or exits 78 with the one-line reason. `checkFolders` is off for commands that
     /// only read the table (status, show, export), which must work even when a drop folder is gone.
     func load(checkFolders: Bool = false) throws -> Config {
         do {
-            return try ConfigLoader.load(path: path, checkFolders: checkFolders)
+            var config = try ConfigLoader.load(path: path, checkFolders: checkFolders)
+            if let levelOverride { config.log.level = levelOverride }
+            return config
         } catch {
             Console.error("\(error)")
             throw ExitCode(Daemon.Exit.config.rawValue)

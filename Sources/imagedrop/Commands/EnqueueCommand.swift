@@ -5,10 +5,21 @@ import ImagedropCore
 struct EnqueueCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "enqueue",
-        abstract: "Queue existing files, or whole folders (recursively, honouring include/exclude), or image URLs, now."
+        abstract: "Queue existing files, or whole folders (recursively, honouring include/exclude), or image URLs, now.",
+        discussion: """
+            Every argument (and every URL line) is checked first, so a typo queues nothing.
+
+            Examples:
+              imagedrop enqueue /srv/imagedrop/inbox
+              imagedrop enqueue --dry-run /srv/archive/2024     # lists the files it would queue
+              imagedrop enqueue --url https://example.com/a.jpg
+              imagedrop enqueue --urls-from urls.txt            # one URL a line; - reads stdin
+            Exit codes: 0 ok; 64 usage; 65 a path does not exist or cannot be read, or a bad URL line; 78 config error.
+            """
     )
 
     @OptionGroup var options: ConfigOption
+    @Flag(name: .customLong("dry-run"), help: "List the files that would be offered to the queue; queue nothing.") var dryRun = false
     @Option(name: .customLong("url"), parsing: .upToNextOption,
             help: "Image URLs for Cloudflare to fetch (the upload's url field).")
     var urls: [String] = []
@@ -26,11 +37,17 @@ struct EnqueueCommand: ParsableCommand {
         let config = try options.load()
         // Every URL is checked before the table is opened: one bad line queues nothing.
         let inputs = try urlInputs()
-        let store = try options.openStore(config)
+        let exists: Bool
+        if case .success = FileStatus.of(RawPath(config.queue.database)) { exists = true } else { exists = false }
+        let store: JobStore? = dryRun ? (exists ? try options.openStore(config, readOnly: true) : nil) : try options.openStore(config)
         if !inputs.isEmpty {
-            let results = try store.enqueueURLs(inputs)
-            let queued = results.filter { if case .inserted = $0 { return true } else { return false } }.count
-            Console.out("\(queued) URLs queued, \(inputs.count - queued) already waiting")
+            if dryRun {
+                Console.out("\(inputs.count) URLs would be queued (those already waiting are skipped; dry run)")
+            } else if let store {
+                let results = try store.enqueueURLs(inputs)
+                let queued = results.filter { if case .inserted = $0 { return true } else { return false } }.count
+                Console.out("\(queued) URLs queued, \(inputs.count - queued) already waiting")
+            }
         }
         guard !paths.isEmpty else { return }
         let backfill = Backfill(config: config, store: store)
@@ -45,13 +62,19 @@ struct EnqueueCommand: ParsableCommand {
         let found: Int
         let queued: Int
         do {
-            (found, queued) = try backfill.enqueue(targets) { progress.show("scanned \($0) files…") }
+            (found, queued) = try backfill.enqueue(targets, dryRun: dryRun, candidate: { Console.out("would queue \($0.display)") }) {
+                progress.show("scanned \($0) files…")
+            }
         } catch let error as Backfill.MissingPath {
             progress.finish("")
             Console.error("\(error)")
             throw ExitCode(Daemon.Exit.noInput.rawValue)
         }
         progress.finish("scanned \(found) files")
+        if dryRun {
+            Console.out("\(found) files would be offered to the queue (those already known are skipped; dry run)")
+            return
+        }
         Console.out("\(queued) queued, \(found - queued) already known")
     }
 

@@ -5,17 +5,34 @@ extension JobStore.ExportFormat: ExpressibleByArgument {}
 
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "export", abstract: "Path → image id → variant URLs of done jobs, streamed.")
+        commandName: "export", abstract: "Path → image id → variant URLs of done jobs, streamed.",
+        discussion: """
+            Examples:
+              imagedrop export --format ndjson > images.ndjson
+              imagedrop export --state failed --latest --format json   # with last_error and path_raw_hex
+            Exit codes: 0 ok; 65 the database does not exist or cannot be read; 78 config error.
+            """)
 
     @OptionGroup var options: ConfigOption
     @Option(name: .long, help: "csv, json or ndjson.") var format: JobStore.ExportFormat = .csv
     @Flag(name: .long, help: "Include jobs in every state, not only done ones.") var all = false
+    @Option(name: .long, help: "Only jobs in this state (instead of done ones).") var state: String?
+    @Flag(name: .long, help: "Only the newest of the selected jobs of each path (its current version).") var latest = false
+
+    func validate() throws {
+        if let state, JobState(rawValue: state) == nil {
+            throw ValidationError("--state: \"\(state)\" is not one of queued, uploading, retrying, done, failed")
+        }
+        if all, state != nil { throw ValidationError("--all and --state contradict each other; give one") }
+    }
 
     func run() throws {
         let config = try options.load()
         let store = try options.openExistingStoreForReading(config)
         let output = BufferedOutput()
-        try store.export(format: format, includeAll: all) { output.write($0) }
+        try store.export(format: format, includeAll: all, state: state.flatMap(JobState.init(rawValue:)), latestOnly: latest) {
+            output.write($0)
+        }
         output.flush()
     }
 }

@@ -4,19 +4,37 @@ import ImagedropSupport
 
 struct PruneCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "prune", abstract: "Delete done jobs uploaded more than N days ago, to keep the table small.")
+        commandName: "prune", abstract: "Delete done jobs uploaded more than N days ago, to keep the table small.",
+        discussion: """
+            Each pruned version is remembered in stored_versions, so files still in a drop folder are not uploaded again.
+
+            Example: imagedrop prune --older-than-days 90 --dry-run
+            Exit codes: 0 ok; 64 usage (e.g. a day count out of range); 65 the database cannot be opened; 78 config error.
+            """)
+
+    static let maxDays = 36_500
 
     @OptionGroup var options: ConfigOption
-    @Option(name: .customLong("older-than-days"), help: "Age in days (default 30).") var days: Int = 30
+    // .unconditional: `--older-than-days -1` must reach validate() as a number, not be taken for a flag.
+    @Option(name: .customLong("older-than-days"), parsing: .unconditional, help: "Age in days, 0 to \(Self.maxDays).")
+    var days: Int = 30
+    @Flag(name: .customLong("dry-run"), help: "Say how many jobs would be removed; remove nothing.") var dryRun = false
 
     func validate() throws {
-        if days < 0 { throw ValidationError("--older-than-days must be 0 or more") }
+        guard (0...Self.maxDays).contains(days) else {
+            throw ValidationError("--older-than-days: \(days) is out of range (0 to \(Self.maxDays) days)")
+        }
     }
 
     func run() throws {
         let config = try options.load()
-        let store = try options.openStore(config)
         let cutoff = Timestamp.iso8601(millis: Timestamp.nowMillis() - Int64(days) * 86_400_000)
+        if dryRun {
+            let store = try options.openExistingStoreForReading(config)
+            Console.out("would remove \(try store.prunable(doneBefore: cutoff)) done jobs uploaded before \(cutoff) (dry run)")
+            return
+        }
+        let store = try options.openStore(config)
         let removed = try store.prune(doneBefore: cutoff)
         Console.out("\(removed) done jobs uploaded before \(cutoff) removed")
     }

@@ -4,37 +4,59 @@ import ImagedropCore
 struct RetryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "retry",
-        abstract: "Put failed jobs back in the queue (their attempt count starts again)."
+        abstract: "Put failed jobs back in the queue (their attempt count starts again).",
+        discussion: """
+            Examples:
+              imagedrop retry --all-failed
+              imagedrop retry 17 42 --dry-run
+              imagedrop retry /srv/imagedrop/inbox/cat.jpg
+              imagedrop retry --force 42             # a done job again (refreshes its variants)
+            Exit codes: 0 ok; 64 usage; 65 a job id does not exist or the database cannot be opened; 78 config error.
+            """
     )
 
     @OptionGroup var options: ConfigOption
     @Flag(name: .customLong("all-failed"), help: "Every failed job.") var allFailed = false
-    @Argument(help: "Job ids.") var ids: [Int64] = []
+    @Flag(name: .customLong("dry-run"), help: "Say which jobs would be queued again; change nothing.") var dryRun = false
+    @Flag(name: .long, help: "Also queue done jobs again (re-upload; the API's 409 and a GET refresh their variants).")
+    var force = false
+    @Argument(help: "Job ids, or paths (the newest job of each).") var targets: [String] = []
 
     func validate() throws {
-        if allFailed == !ids.isEmpty { throw ValidationError("give job ids or --all-failed (one of the two)") }
+        if allFailed == !targets.isEmpty { throw ValidationError("give job ids or paths, or --all-failed (one of the two)") }
+        if allFailed, force { throw ValidationError("--force takes job ids or paths, not --all-failed") }
     }
 
     func run() throws {
         let config = try options.load()
-        let store = try options.openStore(config)
+        let store = try dryRun ? options.openExistingStoreForReading(config) : options.openStore(config)
+        if dryRun, allFailed {
+            Console.out("would queue \(try store.counts()[.failed] ?? 0) failed jobs again (dry run)")
+            return
+        }
         if allFailed {
             let retried = try store.retryFailed(ids: nil)
             Console.out("\(retried.count) failed jobs queued again")
             return
         }
         var missing = false
-        for id in ids {
-            guard let job = try store.job(id: id) else {
-                Console.error("no job with id \(id)")
+        for target in targets {
+            let byID = Int64(target).flatMap { target.contains("/") ? nil : $0 }
+            let found = try byID.map { try store.job(id: $0) } ?? store.latestJob(path: RawPath.absolute(target))
+            guard let job = found else {
+                Console.error(byID != nil ? "no job with id \(target)" : NoJobReason.explain(RawPath.absolute(target), config: config))
                 missing = true
                 continue
             }
-            if job.state != .failed {
-                Console.error("job \(id) is \(job.state.rawValue), not failed; left as it is")
+            let id = job.id
+            if job.state != .failed, !(force && job.state == .done) {
+                Console.error("job \(id) is \(job.state.rawValue), not failed\(job.state == .done ? " (--force uploads a done job again)" : "")"
+                              + "; left as it is")
                 continue
             }
-            if try store.retryFailed(ids: [id]).isEmpty {
+            if dryRun {
+                Console.out("job \(id) would be queued again: \(job.path.display) (dry run)")
+            } else if try store.retryFailed(ids: [id], includeDone: force).isEmpty {
                 Console.error("job \(id): a newer version of \(job.path.display) is already queued; left as it is")
             } else {
                 Console.out("job \(id) queued again")

@@ -5,7 +5,16 @@ import Logging
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run the daemon in the foreground (systemd runs this). SIGTERM/SIGINT stop it in order; SIGHUP reloads the config."
+        abstract: "Run the daemon in the foreground (systemd runs this). SIGTERM/SIGINT stop it in order; SIGHUP reloads the config.",
+        discussion: """
+            Examples:
+              imagedrop run -c /etc/imagedrop/imagedrop.toml
+              imagedrop run --once -v                 # the backlog, then a summary line and exit
+            Exit codes: 0 ok; 23 --once finished but jobs of the run failed; 69 --once stopped by a refused token; \
+            74 the database stayed busy, or was deleted or replaced under the daemon (systemd restarts it); 75 another \
+            daemon runs on this database or watches the same folder; 77 the database may not be written by this \
+            user; 78 config error.
+            """
     )
 
     @OptionGroup var options: ConfigOption
@@ -19,7 +28,8 @@ struct RunCommand: ParsableCommand {
         var daemonOptions = Daemon.Options(configPath: options.path)
         daemonOptions.once = once
         daemonOptions.progress = once
-        daemonOptions.onLogLevelChange = { LogSetup.setLevel($0) }
+        let override = options.levelOverride.flatMap(LogLevelName.parse)
+        daemonOptions.onLogLevelChange = { LogSetup.setLevel(override ?? $0) }   // the command line outlives a reload
         let exit = Daemon(options: daemonOptions, logger: Logger(label: "imagedrop")).run()
         if exit != .ok { throw ExitCode(exit.rawValue) }
     }

@@ -30,6 +30,8 @@ final class DaemonFixture: @unchecked Sendable {
         configPath = directory + "/imagedrop.toml"
         logPath = directory + "/daemon.log"
         try FileManager.default.createDirectory(atPath: inbox, withIntermediateDirectories: true)
+        // The database's folder exists, as systemd's StateDirectory= makes it: `check` creates nothing.
+        try FileManager.default.createDirectory(atPath: directory + "/state", withIntermediateDirectories: true)
         var emulatorConfiguration = configuration
         emulatorConfiguration.port = 0
         emulatorConfiguration.host = "127.0.0.1"
@@ -200,9 +202,11 @@ final class DaemonFixture: @unchecked Sendable {
         try Self.run(Self.binary("imagedrop"), arguments, environment: environment.merging(extra) { $1 })
     }
 
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String]) throws -> (Int32, String, String) {
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String],
+                    currentDirectory: String? = nil) throws -> (Int32, String, String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
+        if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
         process.arguments = arguments
         process.environment = environment
         let out = Pipe()
