@@ -31,6 +31,6 @@ struct ImagedropCommand: ParsableCommand {
         abstract: "Watch drop folders and upload every new image to Cloudflare Images.",
         version: ImagedropVersion.current,
         subcommands: [RunCommand.self, StatusCommand.self, EnqueueCommand.self, RetryCommand.self, ShowCommand.self,
-                      ExportCommand.self, CheckCommand.self, PruneCommand.self]
+                      ExportCommand.self, CheckCommand.self, PruneCommand.self, WebhookCommand.self]
     )
 }

@@ -60,6 +60,13 @@ public final class Daemon {
         }
 
         let shared = SharedConfig(config)
+        do {
+            // Before any outcome can be written: the outbox triggers must know what to record.
+            try store.configureWebhookEvents(config.webhook.recordedEvents)
+        } catch {
+            Console.error("cannot write the job table \(config.queue.database): \(error)")
+            return .transient
+        }
         let tokens = TokenProvider(source: TokenSource(config: config, environment: options.environment))
         let services = UploadServices(store: store, config: shared, tokens: tokens, logger: logger)
         AfterUploadActions(store: store, logger: logger).replayPending(config: config)
@@ -82,6 +89,9 @@ public final class Daemon {
         CurlGlobal.initialize()
         let pool = UploadWorkerPool(services: services)
         pool.start()
+        let webhooks = WebhookSender(store: store, config: shared, heartbeat: services.heartbeats.heartbeat("webhook"),
+                                     logger: logger)
+        webhooks.start()
         let watcherThread = startWatcher(watcher)
         logger.info("imagedrop started", metadata: [
             "pid": "\(getpid())", "database": "\(config.queue.database)", "workers": "\(config.upload.workers)",
@@ -137,13 +147,14 @@ public final class Daemon {
         }
 
         logger.info("stopping", metadata: ["signal": "\(stopSignal.map { String($0) } ?? "none")"])
-        shutDown(services: services, pool: pool, watcher: watcher, watcherThread: watcherThread)
+        shutDown(services: services, pool: pool, watcher: watcher, watcherThread: watcherThread, webhooks: webhooks)
         return onceFailure ?? .ok
     }
 
     /// The ordered stop: no new work, in-flight uploads get the grace period, the rest are cut and their jobs
     /// go back to the queue, the stop is recorded.
-    private func shutDown(services: UploadServices, pool: UploadWorkerPool, watcher: Watcher, watcherThread: ThreadHandle) {
+    private func shutDown(services: UploadServices, pool: UploadWorkerPool, watcher: Watcher, watcherThread: ThreadHandle,
+                          webhooks: WebhookSender) {
         let store = services.store
         let config = services.config.current
         notifier.stopping()
@@ -155,6 +166,8 @@ public final class Daemon {
             _ = pool.waitForExit(seconds: 10)
         }
         watcherThread.wait(seconds: 5)
+        // After the workers: outcomes they wrote are in the outbox; what is not sent yet goes out next start.
+        webhooks.stop()
         do {
             let released = try store.recoverLeases(expiredOnly: false)
             if released > 0 { logger.notice("in-flight jobs returned to the queue", metadata: ["count": "\(released)"]) }
@@ -220,12 +233,22 @@ public final class Daemon {
         var applied = new
         applied.queue.database = old.queue.database
         shared.replace(applied)
+        configureWebhookEvents(new, store: services.store)
         services.limiter.update(limit: new.upload.requestsPer5Min, windowSeconds: Double(new.upload.rateWindowSeconds))
         pool.resize(to: new.upload.workers)
         services.tokens.replaceSource(TokenSource(config: new, environment: options.environment))
         options.onLogLevelChange(LogLevelName.parse(new.log.level) ?? .info)
         watcher.update(config: new)
         logger.notice("configuration reloaded", metadata: ["workers": "\(new.upload.workers)"])
+    }
+
+    /// On reload: the outcomes the outbox triggers record from now on (none while `[webhook] url` is unset).
+    private func configureWebhookEvents(_ config: Config, store: JobStore) {
+        do {
+            try store.configureWebhookEvents(config.webhook.recordedEvents)
+        } catch {
+            logger.error("cannot configure webhook events; outcomes may not be notified", metadata: ["error": "\(error)"])
+        }
     }
 
     private func isDrained(_ counts: [JobState: Int], pool: UploadWorkerPool, services: UploadServices) -> Bool {
