@@ -10,6 +10,7 @@ public struct Config: Sendable, Equatable {
     public var log = Log()
     public var metrics = Metrics()
     public var webhook = Webhook()
+    public var http = HTTP()
     /// The file this was read from, for messages.
     public var sourcePath: String = ""
 

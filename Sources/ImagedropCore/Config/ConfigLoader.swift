@@ -36,7 +36,7 @@ public enum ConfigLoader {
         var config = Config()
         config.sourcePath = path
         let top = TOMLSection(table: root, name: nil, file: path)
-        try top.rejectUnknown(allowed: ["cloudflare", "images", "watch", "queue", "upload", "after_upload", "log", "metrics", "webhook"])
+        try top.rejectUnknown(allowed: ["cloudflare", "images", "watch", "queue", "upload", "after_upload", "log", "metrics", "webhook", "http"])
 
         let cf = try top.section("cloudflare")
         try cf.rejectUnknown(allowed: ["account_id", "api_base_url", "api_token_file", "batch_api", "batch_base_url", "ca_file"])
@@ -181,6 +181,7 @@ public enum ConfigLoader {
         config.metrics.textfile = try metrics.string("textfile").map { RawPath.absolute($0).display }
         config.metrics.intervalSeconds = try metrics.int("interval_s", min: 1) ?? 15
         config.webhook = try Config.Webhook.parse(top.section("webhook"), readSecret: checkFolders)
+        config.http = try Config.HTTP.parse(top.section("http"))
         return config
     }
 }

@@ -77,6 +77,17 @@ public final class Daemon {
             logger.error("queue paused", metadata: ["reason": "\(reason)"])
         }
 
+        let databaseHealth = DatabaseHealth()
+        var endpoint: StatusEndpoint?
+        if let listen = config.http.listen {
+            do {
+                endpoint = try StatusEndpoint.start(listen, site: StatusSite(services: services, health: databaseHealth))
+            } catch {
+                Console.error("config error: http.listen: \(error) (in \(config.sourcePath))")
+                return .config
+            }
+        }
+
         let watcher: Watcher
         do {
             watcher = try Watcher(config: config, store: store, workSignal: services.workSignal, logger: logger,
@@ -95,7 +106,7 @@ public final class Daemon {
         let watcherThread = startWatcher(watcher)
         logger.info("imagedrop started", metadata: [
             "pid": "\(getpid())", "database": "\(config.queue.database)", "workers": "\(config.upload.workers)",
-            "watch": "\(config.watch.paths.joined(separator: ","))",
+            "watch": "\(config.watch.paths.joined(separator: ","))", "http": "\(endpoint?.address ?? "off")",
         ])
         notifier.ready()
 
@@ -121,7 +132,8 @@ public final class Daemon {
             if now - lastBeat >= 5_000_000_000 || options.once {
                 lastBeat = now
                 let line = statusLine(counts, services: services, watcher: watcher)
-                try? store.recordHeartbeat(statusLine: line, unwatchedFolders: watcher.unwatchedFolders)
+                databaseHealth.recordWrite(Result { try store.recordHeartbeat(statusLine: line, unwatchedFolders: watcher.unwatchedFolders) }
+                    .failure)
                 notifier.status(line)
                 progress?.show(line)
             }
@@ -148,6 +160,7 @@ public final class Daemon {
 
         logger.info("stopping", metadata: ["signal": "\(stopSignal.map { String($0) } ?? "none")"])
         shutDown(services: services, pool: pool, watcher: watcher, watcherThread: watcherThread, webhooks: webhooks)
+        endpoint?.stop()
         return onceFailure ?? .ok
     }
 
@@ -227,11 +240,15 @@ public final class Daemon {
             logger.error("reload refused; the previous configuration stays in force", metadata: ["error": "\(error)"])
             return
         }
+        if new.http != old.http {
+            logger.warning("[http] cannot change on reload; restart to apply it")
+        }
         if new.queue.database != old.queue.database {
             logger.warning("queue.database cannot change on reload; restart to use the new database")
         }
         var applied = new
         applied.queue.database = old.queue.database
+        applied.http = old.http
         shared.replace(applied)
         configureWebhookEvents(new, store: services.store)
         services.limiter.update(limit: new.upload.requestsPer5Min, windowSeconds: Double(new.upload.rateWindowSeconds))
@@ -274,11 +291,9 @@ public final class Daemon {
 
     /// The full snapshot (range counts included) is read only when a metrics file is configured.
     private func writeMetrics(_ config: Config, services: UploadServices, store: JobStore, up: Bool = true) {
-        guard let path = config.metrics.textfile, let snapshot = try? store.snapshot(failureLimit: 0) else { return }
-        let oldest = snapshot.oldestWaitingCreatedAt.flatMap(Timestamp.parseISO8601).map { Int((Timestamp.nowMillis() - $0) / 1000) }
+        guard let path = config.metrics.textfile, let text = MetricsWriter.current(services: services, up: up) else { return }
         do {
-            try MetricsWriter(path: path).write(metrics: services.metrics.snapshot, queue: snapshot,
-                                                oldestWaitingSeconds: oldest, paused: services.pause.isPaused, up: up)
+            try MetricsWriter(path: path).write(text: text)
         } catch {
             logger.warning("cannot write metrics file", metadata: ["path": "\(path)", "error": "\(error)"])
         }
