@@ -3,7 +3,7 @@ SWIFT ?= swift
 PREFIX ?= /usr/local
 DESTDIR ?=
 
-.PHONY: build test install demo bench verify-unit
+.PHONY: build test install demo bench verify-unit deb
 
 build:
 	$(SWIFT) build -c release --product imagedrop
@@ -22,3 +22,6 @@ bench:
 
 verify-unit:
 	scripts/verify-unit.sh
+
+deb:
+	scripts/deb.sh

@@ -193,6 +193,49 @@ struct HTTPEndpointTests {
         #expect(fixture.stop() == 0)
     }
 
+    static let chromium = "/usr/bin/chromium"
+
+    /// Headless Chromium, kept off the network: every host but loopback resolves to nothing, so the thumbnails'
+    /// CDN URLs are never fetched.
+    static func chromium(_ arguments: [String]) throws -> (Int32, String, String) {
+        try DaemonFixture.run(chromium, ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                                         "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+                                         "--user-data-dir=" + NSTemporaryDirectory() + "imagedrop-chromium-\(getpid())"] + arguments,
+                              environment: ProcessInfo.processInfo.environment)
+    }
+
+    @Test("the page in headless Chromium: counts, the chart and a recent upload in the DOM; a phone-sized screenshot kept",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: HTTPEndpointTests.chromium), "Debian's chromium is not installed"))
+    func chromiumPage() throws {
+        let fixture = try DaemonFixture(extraConfig: """
+            [http]
+            listen = "127.0.0.1:0"
+            """)
+        try fixture.start()
+        for index in 0..<4 { try fixture.drop("c\(index).png", seed: UInt64(41_000 + index)) }
+        #expect(fixture.waitForFinished(count: 4))
+        let url = "http://" + (try Self.address(fixture)) + "/"
+        let (status, dom, err) = try Self.chromium(["--dump-dom", url])
+        try #require(status == 0, "chromium: \(err)")
+        #expect(dom.contains("data-state=\"done\">done <b>4</b>"))
+        #expect(dom.components(separatedBy: "class=\"bar\"").count - 1 == 60)
+        #expect(dom.contains("data-count=\"4\"") || dom.contains("data-count=\"3\"") || dom.contains("data-count=\"2\""))
+        #expect(dom.components(separatedBy: "class=\"upload\"").count - 1 == 4)
+        let job = try #require(try fixture.jobs().first)
+        #expect(dom.contains(job.path.display))
+
+        let artifacts = DaemonFixture.packageRoot + "/.build/test-artifacts"
+        try FileManager.default.createDirectory(atPath: artifacts, withIntermediateDirectories: true)
+        let shot = artifacts + "/status-page.png"
+        try? FileManager.default.removeItem(atPath: shot)
+        let (shotStatus, _, shotErr) = try Self.chromium(["--screenshot=" + shot, "--window-size=412,915", "--hide-scrollbars", url])
+        #expect(shotStatus == 0, "chromium screenshot: \(shotErr)")
+        let png = try #require(FileManager.default.contents(atPath: shot))
+        #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]))
+        print("[http] screenshot \(shot) (\(png.count) bytes)")
+        #expect(fixture.stop() == 0)
+    }
+
     @Test("a non-loopback listen address is a config error (78) unless allow_remote = true")
     func remoteRefused() throws {
         let fixture = try DaemonFixture(extraConfig: """
