@@ -26,7 +26,7 @@ enum StatusPage {
             body{font:15px/1.4 system-ui,sans-serif;margin:0 auto;padding:12px;max-width:960px;color:#222}
             h1{font-size:1.3em}h2{font-size:1.1em;margin-top:1.4em}
             table{border-collapse:collapse;width:100%}td,th{padding:4px 6px;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}
-            td.path{word-break:break-all}img.thumb{width:48px;height:48px;object-fit:cover;border-radius:4px}
+            td.path,td.image{word-break:break-all}td.image{font-size:.85em;width:40%}img.thumb{width:48px;height:48px;object-fit:cover;border-radius:4px}
             .counts{display:flex;flex-wrap:wrap;gap:8px}.count{padding:6px 10px;border:1px solid #ccc;border-radius:6px}
             .paused{background:#fee;padding:8px;border:1px solid #c00}svg{width:100%;height:auto}
             form{display:inline}button{font:inherit}
@@ -60,7 +60,7 @@ enum StatusPage {
             }
             let link = first.map { isWebURL($0) ? "<a href=\"\(escape($0))\">\(escape(job.imageID ?? $0))</a>" : escape(job.imageID ?? "") }
                 ?? escape(job.imageID ?? "")
-            html += "<tr class=\"upload\"><td>\(thumb)</td><td class=\"path\">\(escape(job.path.display))</td><td>\(link)</td></tr>\n"
+            html += "<tr class=\"upload\"><td>\(thumb)</td><td class=\"path\">\(escape(job.path.display))</td><td class=\"image\">\(link)</td></tr>\n"
         }
         html += "</table>\n"
 
