@@ -47,10 +47,12 @@ install -m 0644 config/imagedrop.toml "$pkg/etc/imagedrop/imagedrop.toml"
 "$bin/imagedrop" --generate-completion-script zsh >"$pkg/usr/share/zsh/vendor-completions/_imagedrop"
 "$bin/imagedrop" --generate-completion-script fish >"$pkg/usr/share/fish/vendor_completions.d/imagedrop.fish"
 chmod 0644 "$pkg"/usr/share/*/completions/* "$pkg"/usr/share/zsh/vendor-completions/* "$pkg"/usr/share/fish/vendor_completions.d/*
-say "man page: swift package generate-manual --section 8"
-swift package --scratch-path "$scratch" plugin generate-manual --section 8 --date "$(date -u -d @"${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct)}" +%Y-%m-%d)" \
-    --authors "imagedrop developers" >/dev/null
-manual="$(find "$scratch/plugins" -name imagedrop.8 -path '*GenerateManual*' | head -1)"
+# The plugin builds every product first; the debug configuration in the working .build is usually built
+# already, and the page only depends on the command definitions, not on how the binary was compiled.
+say "man page: swift package plugin generate-manual --section 8"
+swift package plugin generate-manual --configuration debug --section 8 \
+    --date "$(date -u -d @"${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct)}" +%Y-%m-%d)" --authors "imagedrop developers" >/dev/null
+manual="$(find "$root/.build/plugins" -name imagedrop.8 -path '*GenerateManual*' | head -1)"
 [[ -f "$manual" ]] || { echo "deb: generate-manual produced no imagedrop.8" >&2; exit 1; }
 gzip -9n <"$manual" >"$pkg/usr/share/man/man8/imagedrop.8.gz"
 chmod 0644 "$pkg/usr/share/man/man8/imagedrop.8.gz"
