@@ -43,7 +43,8 @@ install -m 0644 systemd/imagedrop.tmpfiles "$pkg/usr/lib/tmpfiles.d/imagedrop.co
 install -m 0644 config/imagedrop.toml "$pkg/etc/imagedrop/imagedrop.toml"
 
 # Completions and the man page come from the same ArgumentParser definitions as the binary.
-"$bin/imagedrop" --generate-completion-script bash >"$pkg/usr/share/bash-completion/completions/imagedrop"
+# bash-completion sources the file: no #! line.
+"$bin/imagedrop" --generate-completion-script bash | sed '1{/^#!/d}' >"$pkg/usr/share/bash-completion/completions/imagedrop"
 "$bin/imagedrop" --generate-completion-script zsh >"$pkg/usr/share/zsh/vendor-completions/_imagedrop"
 "$bin/imagedrop" --generate-completion-script fish >"$pkg/usr/share/fish/vendor_completions.d/imagedrop.fish"
 chmod 0644 "$pkg"/usr/share/*/completions/* "$pkg"/usr/share/zsh/vendor-completions/* "$pkg"/usr/share/fish/vendor_completions.d/*
@@ -55,12 +56,13 @@ swift package plugin generate-manual --configuration debug --section 8 \
 manual="$(find "$root/.build/plugins" -name imagedrop.8 -path '*GenerateManual*' | head -1)"
 [[ -f "$manual" ]] || { echo "deb: generate-manual produced no imagedrop.8" >&2; exit 1; }
 gzip -9n <"$manual" >"$pkg/usr/share/man/man8/imagedrop.8.gz"
-chmod 0644 "$pkg/usr/share/man/man8/imagedrop.8.gz"
+gzip -9n <"$(dirname "$manual")/../imagedrop-emulator/imagedrop-emulator.8" >"$pkg/usr/share/man/man8/imagedrop-emulator.8.gz"
+chmod 0644 "$pkg"/usr/share/man/man8/*.gz
 
 install -m 0644 packaging/debian/copyright "$pkg/usr/share/doc/imagedrop/copyright"
 sed "s/@VERSION@/$version/; s/@DATE@/$(date -u -R -d @"${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct)}")/" \
-    packaging/debian/changelog | gzip -9n >"$pkg/usr/share/doc/imagedrop/changelog.Debian.gz"
-chmod 0644 "$pkg/usr/share/doc/imagedrop/changelog.Debian.gz"
+    packaging/debian/changelog | gzip -9n >"$pkg/usr/share/doc/imagedrop/changelog.gz"
+chmod 0644 "$pkg/usr/share/doc/imagedrop/changelog.gz"
 
 for script in postinst prerm postrm; do install -m 0755 "packaging/debian/$script" "$pkg/DEBIAN/$script"; done
 echo /etc/imagedrop/imagedrop.toml >"$pkg/DEBIAN/conffiles"
@@ -71,7 +73,17 @@ mkdir -p dist
 out="dist/imagedrop_${version}_${arch}.deb"
 dpkg-deb --root-owner-group -Zxz --build "$pkg" "$out" >/dev/null
 say "built $out"
-dpkg-deb --contents "$out"
+contents="$(dpkg-deb --contents "$out")"
+printf '%s\n' "$contents"
+for path in usr/bin/imagedrop usr/bin/imagedrop-emulator lib/systemd/system/imagedrop.service \
+    usr/lib/sysusers.d/imagedrop.conf usr/lib/tmpfiles.d/imagedrop.conf etc/imagedrop/imagedrop.toml \
+    usr/share/man/man8/imagedrop.8.gz usr/share/bash-completion/completions/imagedrop \
+    usr/share/zsh/vendor-completions/_imagedrop usr/share/fish/vendor_completions.d/imagedrop.fish; do
+    grep -q " \./$path\$" <<<"$contents" || { echo "deb: $path missing from the package" >&2; exit 1; }
+done
+[[ "$(dpkg-deb --field "$out" Version)" == "$version" ]] || { echo "deb: wrong Version field" >&2; exit 1; }
+dpkg-deb --ctrl-tarfile "$out" | tar -xO ./conffiles | grep -qx /etc/imagedrop/imagedrop.toml \
+    || { echo "deb: the config is not a conffile" >&2; exit 1; }
 if command -v lintian >/dev/null; then
     say "lintian:"
     lintian --fail-on error "$out"
