@@ -3,7 +3,7 @@ SWIFT ?= swift
 PREFIX ?= /usr/local
 DESTDIR ?=
 
-.PHONY: build test install demo bench soak verify-unit
+.PHONY: build test install demo bench soak verify-unit deb
 
 # The commit goes into `--version` through a C define (see Sources/CBuildInfo).
 COMMIT ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
@@ -28,3 +28,6 @@ soak:
 
 verify-unit:
 	scripts/verify-unit.sh
+
+deb:
+	scripts/deb.sh

@@ -50,6 +50,10 @@ let package = Package(
                 "CSQLite", "CCurl", "ImagedropSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
+                // The status endpoint (Sources/ImagedropCore/HTTP) only.
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .executableTarget(

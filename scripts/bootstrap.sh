@@ -19,9 +19,10 @@ if [ "${#need[@]}" -gt 0 ]; then
 fi
 
 if [ "${1:-}" = "--with-python" ]; then
-    if ! .venv/bin/python -c "import cloudflare, jsonschema; assert cloudflare.__version__ == '5.9.0'" 2>/dev/null; then
-        echo "bootstrap: creating .venv with cloudflare==5.9.0 and jsonschema"
+    # prometheus-client: its parser reads the daemon's /metrics in the HTTP endpoint test.
+    if ! .venv/bin/python -c "import cloudflare, jsonschema, prometheus_client; assert cloudflare.__version__ == '5.9.0'" 2>/dev/null; then
+        echo "bootstrap: creating .venv with cloudflare==5.9.0, jsonschema and prometheus-client==0.26.0"
         python3 -m venv .venv
-        .venv/bin/pip install -q --disable-pip-version-check cloudflare==5.9.0 jsonschema
+        .venv/bin/pip install -q --disable-pip-version-check cloudflare==5.9.0 jsonschema prometheus-client==0.26.0
     fi
 fi

@@ -49,6 +49,7 @@ struct ImagedropCommand: ParsableCommand {
             """,
         version: VersionText.full,
         subcommands: [RunCommand.self, StatusCommand.self, EnqueueCommand.self, RetryCommand.self, ShowCommand.self,
-                      ExportCommand.self, CheckCommand.self, PruneCommand.self, ListCommand.self]
+                      ExportCommand.self, CheckCommand.self, PruneCommand.self, ListCommand.self,
+                      WebhookCommand.self]
     )
 }

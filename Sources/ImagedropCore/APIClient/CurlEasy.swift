@@ -36,7 +36,7 @@ final class CurlEasy {
     }
 
     func perform(
-        method: String, url: String, headers: [String], form: MultipartForm? = nil,
+        method: String, url: String, headers: [String], form: MultipartForm? = nil, body: [UInt8]? = nil,
         timeoutSeconds: Int, caFile: String? = nil, maxResponseBytes: Int = 4 << 20
     ) throws(CurlError) -> HTTPResponse {
         clearRequestState()
@@ -69,6 +69,11 @@ final class CurlEasy {
         switch method {
         case "GET": try set(CURLOPT_HTTPGET, 1)
         case "POST" where form != nil: try attach(form!)
+        case "POST" where body != nil:
+            // COPYPOSTFIELDS copies the bytes at once, so they need not outlive this call.
+            try set(CURLOPT_POSTFIELDSIZE, body!.count)
+            var bytes = body!
+            try check(bytes.withUnsafeMutableBytes { imagedrop_easy_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, $0.baseAddress) })
         default: try set(CURLOPT_CUSTOMREQUEST, method)
         }
 

@@ -9,6 +9,8 @@ public struct Config: Sendable, Equatable {
     public var afterUpload = AfterUpload()
     public var log = Log()
     public var metrics = Metrics()
+    public var webhook = Webhook()
+    public var http = HTTP()
     /// The file this was read from, for messages.
     public var sourcePath: String = ""
 

@@ -38,7 +38,7 @@ public enum ConfigLoader {
         var config = Config()
         config.sourcePath = path
         let top = TOMLSection(table: root, name: nil, file: path)
-        try top.rejectUnknown(allowed: ["cloudflare", "images", "watch", "queue", "upload", "after_upload", "log", "metrics"])
+        try top.rejectUnknown(allowed: ["cloudflare", "images", "watch", "queue", "upload", "after_upload", "log", "metrics", "webhook", "http"])
 
         let cf = try top.section("cloudflare")
         try cf.rejectUnknown(allowed: ["account_id", "api_base_url", "api_token_file", "api_email", "api_key_file", "batch_api",
@@ -197,6 +197,8 @@ public enum ConfigLoader {
         try metrics.rejectUnknown(allowed: ["textfile", "interval_s"])
         config.metrics.textfile = try metrics.path("textfile")
         config.metrics.intervalSeconds = try metrics.int("interval_s", min: 1, max: 86_400) ?? 15
+        config.webhook = try Config.Webhook.parse(top.section("webhook"), readSecret: checkFolders)
+        config.http = try Config.HTTP.parse(top.section("http"))
         return config
     }
 }

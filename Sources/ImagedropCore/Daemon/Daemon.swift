@@ -73,6 +73,13 @@ public final class Daemon {
         }
 
         let shared = SharedConfig(config)
+        do {
+            // Before any outcome can be written: the outbox triggers must know what to record.
+            try store.configureWebhookEvents(config.webhook.recordedEvents)
+        } catch {
+            Console.error("cannot write the job table \(config.queue.database): \(error)")
+            return .transient
+        }
         let tokenSource = TokenSource(config: config, environment: options.environment)
         if let conflict = tokenSource.conflict {
             Console.error(ConfigError(file: options.configPath, key: nil, problem: conflict).description)
@@ -89,6 +96,17 @@ public final class Daemon {
             logger.error("queue paused", metadata: ["reason": "\(reason)"])
         }
 
+        let databaseHealth = DatabaseHealth()
+        var endpoint: StatusEndpoint?
+        if let listen = config.http.listen {
+            do {
+                endpoint = try StatusEndpoint.start(listen, site: StatusSite(services: services, health: databaseHealth))
+            } catch {
+                Console.error("config error: http.listen: \(error) (in \(config.sourcePath))")
+                return .config
+            }
+        }
+
         let watcher: Watcher
         do {
             watcher = try Watcher(config: config, store: store, workSignal: services.workSignal, logger: logger,
@@ -101,10 +119,13 @@ public final class Daemon {
         CurlGlobal.initialize()
         let pool = UploadWorkerPool(services: services)
         pool.start()
+        let webhooks = WebhookSender(store: store, config: shared, heartbeat: services.heartbeats.heartbeat("webhook"),
+                                     logger: logger)
+        webhooks.start()
         let watcherThread = startWatcher(watcher)
         logger.info("imagedrop started", metadata: [
             "pid": "\(getpid())", "database": "\(config.queue.database)", "workers": "\(config.upload.workers)",
-            "watch": "\(config.watch.paths.joined(separator: ","))",
+            "watch": "\(config.watch.paths.joined(separator: ","))", "http": "\(endpoint?.address ?? "off")",
             "version": "\(ImagedropVersion.current)", "commit": "\(BuildInfo.commit)",
             "api": "\(config.cloudflare.apiBaseURL)", "config": "\(options.configPath)",
         ])
@@ -140,7 +161,8 @@ public final class Daemon {
             if now - lastBeat >= 5_000_000_000 || options.once {
                 lastBeat = now
                 let line = statusLine(counts, services: services, watcher: watcher)
-                try? store.recordHeartbeat(statusLine: line, unwatchedFolders: watcher.unwatchedFolders)
+                databaseHealth.recordWrite(Result { try store.recordHeartbeat(statusLine: line, unwatchedFolders: watcher.unwatchedFolders) }
+                    .failure)
                 notifier.status(line)
                 progress?.show(line)
             }
@@ -166,7 +188,8 @@ public final class Daemon {
         }
 
         logger.info("stopping", metadata: ["signal": "\(stopSignal.map(Self.signalName) ?? "none")"])
-        shutDown(services: services, pool: pool, watcher: watcher, watcherThread: watcherThread)
+        shutDown(services: services, pool: pool, watcher: watcher, watcherThread: watcherThread, webhooks: webhooks)
+        endpoint?.stop()
         if let fatal { return fatal }
         guard options.once else { return .ok }
         let summary = runSummary(services: services, store: store, since: startedAt)
@@ -185,7 +208,8 @@ public final class Daemon {
 
     /// The ordered stop: no new work, in-flight uploads get the grace period, the rest are cut and their jobs
     /// go back to the queue, the stop is recorded.
-    private func shutDown(services: UploadServices, pool: UploadWorkerPool, watcher: Watcher, watcherThread: ThreadHandle) {
+    private func shutDown(services: UploadServices, pool: UploadWorkerPool, watcher: Watcher, watcherThread: ThreadHandle,
+                          webhooks: WebhookSender) {
         let store = services.store
         let config = services.config.current
         notifier.stopping()
@@ -197,6 +221,8 @@ public final class Daemon {
             _ = pool.waitForExit(seconds: 10)
         }
         watcherThread.wait(seconds: 5)
+        // After the workers: outcomes they wrote are in the outbox; what is not sent yet goes out next start.
+        webhooks.stop()
         do {
             let released = try store.recoverLeases(expiredOnly: false)
             if released > 0 { logger.notice("in-flight jobs returned to the queue", metadata: ["count": "\(released)"]) }
@@ -256,18 +282,32 @@ public final class Daemon {
             logger.error("reload refused; the previous configuration stays in force", metadata: ["error": "\(error)"])
             return
         }
+        if new.http != old.http {
+            logger.warning("[http] cannot change on reload; restart to apply it")
+        }
         if new.queue.database != old.queue.database {
             logger.warning("queue.database cannot change on reload; restart to use the new database")
         }
         var applied = new
         applied.queue.database = old.queue.database
+        applied.http = old.http
         shared.replace(applied)
+        configureWebhookEvents(new, store: services.store)
         services.limiter.update(limit: new.upload.requestsPer5Min, windowSeconds: Double(new.upload.rateWindowSeconds))
         pool.resize(to: new.upload.workers)
         services.tokens.replaceSource(TokenSource(config: new, environment: options.environment))
         options.onLogLevelChange(LogLevelName.parse(new.log.level) ?? .info)
         watcher.update(config: new)
         logger.notice("configuration reloaded", metadata: ["workers": "\(new.upload.workers)"])
+    }
+
+    /// On reload: the outcomes the outbox triggers record from now on (none while `[webhook] url` is unset).
+    private func configureWebhookEvents(_ config: Config, store: JobStore) {
+        do {
+            try store.configureWebhookEvents(config.webhook.recordedEvents)
+        } catch {
+            logger.error("cannot configure webhook events; outcomes may not be notified", metadata: ["error": "\(error)"])
+        }
     }
 
     private func isDrained(_ counts: [JobState: Int], pool: UploadWorkerPool, services: UploadServices) -> Bool {
@@ -297,11 +337,9 @@ public final class Daemon {
 
     /// The full snapshot (range counts included) is read only when a metrics file is configured.
     private func writeMetrics(_ config: Config, services: UploadServices, store: JobStore, up: Bool = true) {
-        guard let path = config.metrics.textfile, let snapshot = try? store.snapshot(failureLimit: 0) else { return }
-        let oldest = snapshot.oldestWaitingCreatedAt.flatMap(Timestamp.parseISO8601).map { Int((Timestamp.nowMillis() - $0) / 1000) }
+        guard let path = config.metrics.textfile, let text = MetricsWriter.current(services: services, up: up) else { return }
         do {
-            try MetricsWriter(path: path).write(metrics: services.metrics.snapshot, queue: snapshot,
-                                                oldestWaitingSeconds: oldest, paused: services.pause.isPaused, up: up)
+            try MetricsWriter(path: path).write(text: text)
         } catch {
             logger.warning("cannot write metrics file", metadata: ["path": "\(path)", "error": "\(error)"])
         }

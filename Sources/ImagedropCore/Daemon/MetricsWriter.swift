@@ -23,6 +23,10 @@ public struct MetricsWriter: Sendable {
     ) throws {
         let text = Self.render(
             metrics: metrics, queue: queue, oldestWaitingSeconds: oldestWaitingSeconds, paused: paused, up: up)
+        try write(text: text)
+    }
+
+    public func write(text: String) throws {
         try replaceAtomically(with: Array(text.utf8))
     }
 

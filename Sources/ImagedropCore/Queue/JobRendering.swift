@@ -53,6 +53,8 @@ public struct StatusReport {
     public var running: Bool
     public var pid: Int?
     public var databaseExists: Bool
+    /// The webhook outbox (nil on a table without one).
+    public var webhooks: WebhookBacklog?
 
     /// Reads the report without needing a daemon, a token or write access. A database that does not exist
     /// yet gives zero counts.
@@ -66,7 +68,8 @@ public struct StatusReport {
         let probe = DaemonLock.probe(database: database)
         let record = try store.daemonRecord()
         return StatusReport(snapshot: try store.snapshot(), daemon: record, running: probe.running,
-                            pid: probe.running ? (probe.pid ?? record.pid) : nil, databaseExists: true)
+                            pid: probe.running ? (probe.pid ?? record.pid) : nil, databaseExists: true,
+                            webhooks: try store.webhookBacklog())
     }
 
     public var oldestWaitingSeconds: Int? {
@@ -98,6 +101,8 @@ public struct StatusReport {
             "last_upload_at": snapshot.lastUploadAt as Any? ?? NSNull(),
             "more_failures": moreFailures,
             "watch": ["unwatched_folders": unwatchedFolders],
+            "webhooks": ["pending": webhooks?.pending ?? 0, "dead": webhooks?.dead ?? 0,
+                         "last_dead_error": webhooks?.lastDeadError as Any? ?? NSNull()] as [String: Any],
         ]
     }
 
@@ -132,6 +137,13 @@ public struct StatusReport {
         if let next = snapshot.nextRetryAt { lines.append("retries:  next at \(Timestamp.iso8601(millis: next))") }
         lines.append("uploads:  \(snapshot.uploadsLastMinute) in the last minute, \(snapshot.uploadsLastHour) in the last hour"
                      + (snapshot.lastUploadAt.map { ", last at \($0)" } ?? ""))
+        if let webhooks, webhooks.pending > 0 || webhooks.dead > 0 {
+            var line = "webhooks: \(webhooks.pending) pending, \(webhooks.dead) dead"
+            if webhooks.dead > 0 {
+                line += " (last: \(webhooks.lastDeadError ?? "?"); `imagedrop webhook retry` sends them again)"
+            }
+            lines.append(line)
+        }
         if !snapshot.recentFailures.isEmpty {
             lines.append("recent failures:")
             for job in snapshot.recentFailures { lines.append("  #\(job.id) \(job.path.display): \(job.lastError ?? "")") }

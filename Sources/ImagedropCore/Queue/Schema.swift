@@ -115,6 +115,47 @@ enum Schema {
         ALTER TABLE jobs ADD COLUMN kind TEXT NOT NULL DEFAULT 'file';
         ALTER TABLE jobs ADD COLUMN url TEXT;
         """,
+        // Webhooks: one outbox row per job outcome, written by triggers in the very transaction that records the
+        // outcome (whatever code path writes it), so a crash can lose no notification. `webhook_events` holds the
+        // events the running daemon's `[webhook] events` asks for (empty: no webhook, no rows). The row keeps the
+        // job as it was at the outcome; its delivery id is made once and sent with every retry of it.
+        """
+        CREATE TABLE webhook_events (event TEXT PRIMARY KEY) WITHOUT ROWID;
+        CREATE TABLE webhook_outbox (
+            id INTEGER PRIMARY KEY,
+            job_id INTEGER NOT NULL,
+            event TEXT NOT NULL,
+            delivery_id TEXT NOT NULL UNIQUE,
+            job_json TEXT NOT NULL,
+            at TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending','dead')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT
+        );
+        CREATE INDEX webhook_outbox_pending ON webhook_outbox(job_id, id) WHERE state = 'pending';
+        CREATE INDEX webhook_outbox_ready ON webhook_outbox(next_attempt_at, id) WHERE state = 'pending';
+        CREATE INDEX webhook_outbox_dead ON webhook_outbox(id) WHERE state = 'dead';
+        CREATE TRIGGER jobs_webhook_update AFTER UPDATE OF state ON jobs
+        WHEN NEW.state IN ('done','failed') AND OLD.state <> NEW.state
+             AND EXISTS (SELECT 1 FROM webhook_events WHERE event = NEW.state) BEGIN
+            INSERT INTO webhook_outbox (job_id, event, delivery_id, job_json, at)
+            VALUES (NEW.id, NEW.state, lower(hex(randomblob(16))),
+                    json_object('id', NEW.id, 'path', NEW.path, 'state', NEW.state, 'image_id', NEW.image_id,
+                                'variants', json(COALESCE(NEW.variants, '[]')), 'sha256', NEW.sha256,
+                                'last_error', NEW.last_error),
+                    strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+        END;
+        CREATE TRIGGER jobs_webhook_insert AFTER INSERT ON jobs
+        WHEN NEW.state IN ('done','failed') AND EXISTS (SELECT 1 FROM webhook_events WHERE event = NEW.state) BEGIN
+            INSERT INTO webhook_outbox (job_id, event, delivery_id, job_json, at)
+            VALUES (NEW.id, NEW.state, lower(hex(randomblob(16))),
+                    json_object('id', NEW.id, 'path', NEW.path, 'state', NEW.state, 'image_id', NEW.image_id,
+                                'variants', json(COALESCE(NEW.variants, '[]')), 'sha256', NEW.sha256,
+                                'last_error', NEW.last_error),
+                    strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+        END;
+        """,
     ]
 
     static var currentVersion: Int { migrations.count }

@@ -1,0 +1,26 @@
+import ArgumentParser
+import ImagedropCore
+
+struct WebhookCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "webhook",
+        abstract: "The webhook outbox.",
+        subcommands: [Retry.self]
+    )
+
+    struct Retry: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "retry",
+            abstract: "Send dead webhook deliveries again (same delivery ids; their attempts start again)."
+        )
+
+        @OptionGroup var options: ConfigOption
+
+        func run() throws {
+            let config = try options.load()
+            let store = try options.openStore(config)
+            let count = try store.retryDeadWebhooks()
+            Console.out("\(count) dead webhook deliveries queued again")
+        }
+    }
+}
