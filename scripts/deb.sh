@@ -16,7 +16,7 @@ say() { printf 'deb: %s\n' "$*"; }
 version="$(sed -n 's/.*public static let current = "\(.*\)".*/\1/p' Sources/ImagedropCore/APIClient/ImagesClient.swift)"
 [[ -n "$version" ]] || { echo "deb: cannot read ImagedropVersion.current" >&2; exit 1; }
 arch="$(dpkg --print-architecture)"
-scratch="${SCRATCH_PATH:-$root/.build-release}"
+scratch="${SCRATCH_PATH:-$root/.build-static}"
 
 flags=(-c release --static-swift-stdlib --scratch-path "$scratch")
 say "building: swift build ${flags[*]} (imagedrop, imagedrop-emulator)"

@@ -7,13 +7,14 @@
 #   scripts/soak.sh --minutes 60 --seed 7  # the long run
 #   scripts/soak.sh --seed 3 --keep        # keep the folder, the daemon log and the emulator's log
 #
-# IMAGEDROP_SOAK_SCRATCH: the build folder (default .build; the release products land in .build/release).
+# The binaries are built as they ship (Swift runtime linked statically), in the folder `make deb` and the
+# benchmark's daemon use, so CI builds release once. IMAGEDROP_SOAK_SCRATCH: another build folder.
 set -eu
 cd "$(dirname "$0")/.."
-scratch="${IMAGEDROP_SOAK_SCRATCH:-.build}"
+scratch="${IMAGEDROP_SOAK_SCRATCH:-.build-static}"
 
 for product in imagedrop imagedrop-emulator imagedrop-soak; do
-    swift build -c release --scratch-path "$scratch" --product "$product"
+    swift build -c release --static-swift-stdlib --scratch-path "$scratch" --product "$product"
 done
-bin="$(swift build -c release --scratch-path "$scratch" --show-bin-path)"
+bin="$(swift build -c release --static-swift-stdlib --scratch-path "$scratch" --show-bin-path)"
 exec "$bin/imagedrop-soak" --bin "$bin" "$@"

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import ImagedropCore
 import ImagedropSupport
+import ImagesEmulator
 import Testing
 
 /// A producer that pauses in the middle of a file for longer than `settle_ms` while a rescan passes (found by
@@ -34,6 +35,41 @@ struct PausedWriterTests {
         let jobs = try fixture.jobs()
         #expect(jobs.count == 1, "jobs: \(jobs.map { "\($0.size ?? -1):\($0.state)" })")
         #expect(jobs.first?.state == .done)
+        #expect(fixture.stop() == 0)
+    }
+
+    @Test("a waiting job whose file is reopened and written with a long pause is not uploaded torn by a worker")
+    func workerLeavesOpenFileAlone() throws {
+        var emulator = EmulatorConfiguration()
+        emulator.faults.refuseTokens = true   // holds the job queued (paused) until the rewrite has begun
+        let fixture = try DaemonFixture(emulator: emulator, settleMillis: 300)
+        try fixture.start()
+        let first = SampleImages.png(width: 40, height: 40, seed: 71)
+        let path = try fixture.drop("rewritten.png", bytes: first)
+        #expect(fixture.waitUntil(seconds: 20) {
+            (try? fixture.store().daemonRecord().paused) != nil && fixture.counts()[.queued] == 1
+        })
+        // Rewritten in place by a writer that pauses: the watcher sees IN_MODIFY, and no close for 3 s.
+        let final = SampleImages.png(width: 200, height: 150, seed: 72)
+        let fd = open(path, O_WRONLY | O_TRUNC)
+        #expect(fd >= 0)
+        let head = min(4_096, final.count / 2)
+        _ = final[0..<head].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        var faults = fixture.emulator.faults
+        faults.refuseTokens = false
+        fixture.emulator.setFaults(faults)
+        // The probe (every second) resumes the queue while the writer is paused; workers claim the job.
+        #expect(fixture.waitUntil(seconds: 20) { (try? fixture.store().daemonRecord().paused) == nil })
+        usleep(3_000_000)   // the rest of the writer's pause: the scenario, not a wait for an event
+        _ = final[head...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        #expect(fixture.waitUntil(seconds: 30) {
+            fixture.emulator.storedImages().contains { $0.sha256 == SHA256Hasher.hex(of: final) }
+                && fixture.counts()[.queued] == 0 && fixture.counts()[.uploading] == 0
+        })
+        let stored = fixture.emulator.storedImages()
+        #expect(stored.count == 1, "stored sizes: \(stored.map(\.size)) (a torn \(head)-byte head must not be among them)")
+        #expect(stored.first?.sha256 == SHA256Hasher.hex(of: final))
         #expect(fixture.stop() == 0)
     }
 }

@@ -110,7 +110,7 @@ public final class Daemon {
         let watcher: Watcher
         do {
             watcher = try Watcher(config: config, store: store, workSignal: services.workSignal, logger: logger,
-                                  heartbeat: services.heartbeats.heartbeat("watcher"))
+                                  heartbeat: services.heartbeats.heartbeat("watcher"), openWrites: services.openWrites)
             try watcher.arm()
         } catch {
             Console.error("config error: watch.paths: cannot watch: \(error)")

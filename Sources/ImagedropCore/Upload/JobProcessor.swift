@@ -65,6 +65,13 @@ final class JobProcessor {
             try runURL(job, config: config, token: token)
             return
         }
+        if services.openWrites.isOpen(job.path, now: Timestamp.monotonicNanos()) {
+            // Its writer has only paused (the watcher saw writes and no close yet): a snapshot now would be a
+            // torn file. Its IN_CLOSE_WRITE brings the final version to this same waiting job.
+            logger.debug("file still open for writing; will look again", metadata: ["job": "\(job.id)", "path": "\(job.path)"])
+            try services.store.release(id: job.id, delayMillis: Int64(max(config.watch.settleMillis, 500)))
+            return
+        }
         if URLList.isListName(job.path.baseName) {
             try runURLList(job, config: config)
             return

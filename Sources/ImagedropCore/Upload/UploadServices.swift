@@ -18,6 +18,8 @@ public struct UploadServices: Sendable {
     public var heartbeats: Heartbeats
     /// Failures on the path to the API, pool-wide: pauses the queue for an outage (see APIPathMonitor).
     public var pathMonitor: APIPathMonitor
+    /// Files the watcher saw written to and not yet closed: pre-flight leaves them to their close event.
+    public var openWrites: OpenWrites
     public var logger: Logger
 
     public init(store: JobStore, config: SharedConfig, tokens: TokenProvider, logger: Logger) {
@@ -38,6 +40,7 @@ public struct UploadServices: Sendable {
         self.workSignal = WorkSignal()
         self.inFlight = InFlightJobs()
         self.heartbeats = Heartbeats()
+        self.openWrites = OpenWrites()
         self.logger = logger
     }
 

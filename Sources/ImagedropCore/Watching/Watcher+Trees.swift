@@ -68,7 +68,7 @@ extension Watcher {
     private func scanned(_ path: RawPath, root: RawPath, state: inout WatcherState, settings: Settings, polling: Bool) {
         // A file written to since its last close is still open: its writer may only have paused, and an
         // old mtime says nothing then. Its IN_CLOSE_WRITE will bring it.
-        guard state.pending[path] == nil, !state.openWrites.isOpen(path, now: Timestamp.monotonicNanos()),
+        guard state.pending[path] == nil, !openWrites.isOpen(path, now: Timestamp.monotonicNanos()),
               case .success(let status) = FileStatus.candidate(path) else { return }
         if polling {
             let version = PolledVersion(size: status.size, mtimeNanos: status.mtimeNanos)
@@ -156,8 +156,6 @@ struct WatcherState: ~Copyable {
     /// Versions a poll of an unwatched folder already handed on (cleared by each full rescan).
     var polled: [RawPath: PolledVersion] = [:]
     var pending: [RawPath: Pending] = [:]
-    /// Files written to (IN_MODIFY) and not closed since: scans leave them to their IN_CLOSE_WRITE.
-    var openWrites = OpenWrites()
     var ready: [FileCandidate] = []
     var missingRoots: Set<RawPath> = []
     var overflowed = false

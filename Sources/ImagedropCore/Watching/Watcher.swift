@@ -28,6 +28,8 @@ public final class Watcher: Sendable {
     let workSignal: WorkSignal
     let logger: Logger
     let heartbeat: Heartbeat
+    /// Files a writer still holds; shared with the workers, whose pre-flight leaves them alone too.
+    let openWrites: OpenWrites
     let addWatch: AddWatch
     private let state: Mutex<WatcherState>
     private let wakePipe: WakePipe
@@ -47,9 +49,10 @@ public final class Watcher: Sendable {
     }
 
     public init(config: Config, store: JobStore, workSignal: WorkSignal, logger: Logger,
-                heartbeat: Heartbeat = Heartbeat(component: "watcher"),
+                heartbeat: Heartbeat = Heartbeat(component: "watcher"), openWrites: OpenWrites = OpenWrites(),
                 addWatch: @escaping AddWatch = { _, real in try real() }) throws {
         self.store = store
+        self.openWrites = openWrites
         self.workSignal = workSignal
         self.logger = logger
         self.heartbeat = heartbeat
@@ -142,7 +145,7 @@ public final class Watcher: Sendable {
                 if current.roots != state.roots { applyRoots(current, state: &state) }
                 processEvents(&state, settings: current)
                 processDue(&state, settings: current)
-                state.openWrites.forgetStale(now: Timestamp.monotonicNanos())
+                openWrites.forgetStale(now: Timestamp.monotonicNanos())
                 reviveMissingRoots(&state, settings: current)
                 let now = Timestamp.monotonicNanos()
                 if !state.unwatched.isEmpty, now - lastPoll >= Self.unwatchedPollSeconds * 1_000_000_000 {
@@ -178,7 +181,7 @@ public final class Watcher: Sendable {
     }
 
     private func publish(_ state: borrowing WatcherState) {
-        pendingCount.store(state.pending.count + state.ready.count + state.openWrites.count, ordering: .releasing)
+        pendingCount.store(state.pending.count + state.ready.count + openWrites.count, ordering: .releasing)
         unwatchedCount.store(state.unwatched.count, ordering: .releasing)
     }
 
@@ -219,7 +222,7 @@ public final class Watcher: Sendable {
                 logger.warning("inotify queue overflowed; rescanning (raise fs.inotify.max_queued_events to avoid this)")
                 state.overflowed = true
                 // The lost events may include closes: an entry could then hold its file back for minutes.
-                state.openWrites = OpenWrites()
+                openWrites.forgetAll()
                 continue
             }
             if event.has(UInt32(IN_IGNORED)) || event.has(UInt32(IN_DELETE_SELF)) || event.has(UInt32(IN_MOVE_SELF)) {
@@ -250,12 +253,12 @@ public final class Watcher: Sendable {
             guard settings.filter.acceptsFile(event.name) else { continue }
             if event.has(UInt32(IN_MODIFY)) {
                 // Written to again: whatever settle check was running no longer describes the final file.
-                state.openWrites.wrote(path, at: Timestamp.monotonicNanos())
+                openWrites.wrote(path, at: Timestamp.monotonicNanos())
                 state.pending.removeValue(forKey: path)
             } else if event.has(UInt32(IN_MOVED_FROM)) || event.has(UInt32(IN_DELETE)) {
-                state.openWrites.closed(path)
+                openWrites.closed(path)
             } else if event.has(UInt32(IN_CLOSE_WRITE)) || event.has(UInt32(IN_MOVED_TO)) {
-                state.openWrites.closed(path)
+                openWrites.closed(path)
                 consider(path, root: directory.root, state: &state, settings: settings)
             } else if event.has(UInt32(IN_CREATE)) {
                 // Only things that will never be closed after writing: FIFOs, sockets, devices, symlinks.
