@@ -70,13 +70,14 @@ public struct TokenSource: Sendable {
         return "nowhere"
     }
 
-    /// A token file every user of the machine may read: the token is as good as published. A warning, not a
-    /// refusal (the daemon still works), shown by `check` and logged at start.
+    /// A token (or Global API Key) file every user of the machine may read: the credential is as good as
+    /// published. A warning, not a refusal (the daemon still works), shown by `check` and logged at start.
     public var exposureWarning: String? {
-        guard let tokenFile, case .success(let status) = FileStatus.of(RawPath(tokenFile)) else { return nil }
+        let c = credential
+        guard let file = c.file, case .success(let status) = FileStatus.of(RawPath(file)) else { return nil }
         guard status.mode & 0o004 != 0 else { return nil }
         let mode = String(status.mode & 0o777, radix: 8)
-        return "cloudflare.api_token_file: \(tokenFile) is readable by every user (mode \(mode)): chmod 600 \(tokenFile) "
+        return "\(c.fileKey): \(file) is readable by every user (mode \(mode)): chmod 600 \(file) "
             + "(or 640 with the daemon's group)"
     }
 

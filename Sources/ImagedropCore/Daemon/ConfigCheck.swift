@@ -59,6 +59,9 @@ public struct ConfigCheck {
                         + "possible again in \((wait + 999) / 1000) s")
         }
         if wait > 0 { say("budget:   waiting \((wait + 999) / 1000) s for the request budget") }
+        // The grants reserved for check's two requests and not used go back, so the daemon that starts right
+        // after (the unit's ExecStart) has its whole budget.
+        defer { limiter.returnUnusedReservation() }
         let client = ImagesClient(
             endpoint: .init(apiBaseURL: config.cloudflare.apiBaseURL, accountID: config.cloudflare.accountID,
                             timeoutSeconds: min(config.upload.requestTimeoutSeconds, 30), caFile: config.cloudflare.caFile),

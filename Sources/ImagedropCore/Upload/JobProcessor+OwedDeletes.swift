@@ -41,7 +41,7 @@ extension JobProcessor {
             giveUp(owed, reason: reason, metadata: metadata)
         case .transient(let reason, _, let retryAfter, let limited):
             let policy = RetryPolicy(config: config.upload)
-            if limited { services.limiter.block(forMillis: retryAfter ?? policy.maxMillis) }
+            if limited { services.limiter.block(forMillis: policy.rateLimitBlockMillis(retryAfterMillis: retryAfter)) }
             let attempts = owed.attempts + 1
             if policy.isExhausted(attemptsMade: attempts) {
                 giveUp(owed, reason: "gave up after \(attempts) attempts: \(reason)", metadata: metadata)

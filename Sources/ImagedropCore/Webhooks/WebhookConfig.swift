@@ -35,7 +35,7 @@ extension Config {
             }
             webhook.timeoutSeconds = try section.int("timeout_s", min: 1, max: 300) ?? 10
             webhook.maxAttempts = try section.int("max_attempts", min: 1, max: 1000) ?? 10
-            webhook.secretFile = try section.string("secret_file").map { RawPath.absolute($0).display }
+            webhook.secretFile = try section.path("secret_file")
             guard webhook.isEnabled else { return webhook }
             guard let file = webhook.secretFile else {
                 throw section.error("secret_file", "required with url (a file holding the shared secret that signs each delivery)")

@@ -40,6 +40,15 @@ struct EnqueueCommand: ParsableCommand {
         let exists: Bool
         if case .success = FileStatus.of(RawPath(config.queue.database)) { exists = true } else { exists = false }
         let store: JobStore? = dryRun ? (exists ? try options.openStore(config, readOnly: true) : nil) : try options.openStore(config)
+        // Paths are checked before anything is queued too: `--url U /typo` queues neither.
+        let backfill = Backfill(config: config, store: store)
+        let targets: [RawPath]
+        do {
+            targets = paths.isEmpty ? [] : try backfill.validate(paths)
+        } catch {
+            Console.error("\(error)")
+            throw ExitCode(Daemon.Exit.noInput.rawValue)
+        }
         if !inputs.isEmpty {
             if dryRun {
                 Console.out("\(inputs.count) URLs would be queued (those already waiting are skipped; dry run)")
@@ -50,14 +59,6 @@ struct EnqueueCommand: ParsableCommand {
             }
         }
         guard !paths.isEmpty else { return }
-        let backfill = Backfill(config: config, store: store)
-        let targets: [RawPath]
-        do {
-            targets = try backfill.validate(paths)
-        } catch {
-            Console.error("\(error)")
-            throw ExitCode(Daemon.Exit.noInput.rawValue)
-        }
         let progress = ProgressLine()
         let found: Int
         let queued: Int

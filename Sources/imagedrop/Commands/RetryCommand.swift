@@ -54,6 +54,14 @@ struct RetryCommand: ParsableCommand {
                               + "; left as it is")
                 continue
             }
+            // Its file went to done_dir/failed_dir or was deleted after upload: queued again it could only
+            // fail as "file vanished" (and a done job would turn failed). Say where it is instead.
+            if job.kind == .file, case .failure = FileStatus.of(job.path, followSymlinks: false) {
+                let whereNow = job.movedTo.map { "; it was moved to \($0.display) — enqueue that file to upload it again" } ?? ""
+                Console.error("job \(id): \(job.path.display) is no longer there\(whereNow); left as it is")
+                missing = true
+                continue
+            }
             if dryRun {
                 Console.out("job \(id) would be queued again: \(job.path.display) (dry run)")
             } else if try store.retryFailed(ids: [id], includeDone: force).isEmpty {
