@@ -3,18 +3,18 @@
 #
 #   scripts/deb.sh            # -> dist/imagedrop_<version>_amd64.deb, then lintian if installed
 #
-# The version is the one `imagedrop --version` prints (ImagedropVersion.current). The package holds both
+# The version is the one `imagedrop --version` prints (BuildInfo.version). The package holds both
 # binaries, the unit, sysusers.d and tmpfiles.d entries, the example config as a conffile, the man page
 # imagedrop(8) and bash/zsh/fish completions (both generated from the ArgumentParser definitions).
-# Environment: SCRATCH_PATH [.build-release] keeps the static release build apart from the working .build.
+# Environment: SCRATCH_PATH [.build-static, shared with scripts/soak.sh] keeps the static release build apart from the working .build.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 say() { printf 'deb: %s\n' "$*"; }
 
-version="$(sed -n 's/.*public static let current = "\(.*\)".*/\1/p' Sources/ImagedropCore/APIClient/ImagesClient.swift)"
-[[ -n "$version" ]] || { echo "deb: cannot read ImagedropVersion.current" >&2; exit 1; }
+version="$(sed -n 's/.*public static let version = "\(.*\)".*/\1/p' Sources/ImagedropSupport/BuildInfo.swift)"
+[[ -n "$version" ]] || { echo "deb: cannot read BuildInfo.version" >&2; exit 1; }
 arch="$(dpkg --print-architecture)"
 scratch="${SCRATCH_PATH:-$root/.build-static}"
 
@@ -23,7 +23,8 @@ say "building: swift build ${flags[*]} (imagedrop, imagedrop-emulator)"
 swift build "${flags[@]}" --product imagedrop
 swift build "${flags[@]}" --product imagedrop-emulator
 bin="$(swift build "${flags[@]}" --show-bin-path)"
-built="$("$bin/imagedrop" --version)"
+# `--version`'s first line: "imagedrop VERSION (commit …)".
+built="$("$bin/imagedrop" --version | head -n 1 | awk '{print $2}')"
 [[ "$built" == "$version" ]] || { echo "deb: binary says $built, source says $version" >&2; exit 1; }
 
 stage="$(mktemp -d)"
