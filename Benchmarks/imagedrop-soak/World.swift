@@ -42,6 +42,8 @@ struct World {
     static let windowSeconds = 10
     static let requestTimeoutSeconds = 3
     static let settleMillis = 300
+    /// `upload.backoff_max_ms`: DESIGN caps every wait there, a server's Retry-After included.
+    static let backoffMaxMillis: Int64 = 3000
     static let watchdogMicros = 6_000_000
 
     func writeConfig(_ settings: Settings, emulator: Emulator) throws {
@@ -69,7 +71,7 @@ struct World {
             workers = \(settings.workers)
             max_attempts = 30
             backoff_initial_ms = 200
-            backoff_max_ms = 3000
+            backoff_max_ms = \(World.backoffMaxMillis)
             request_timeout_s = \(World.requestTimeoutSeconds)
             shutdown_grace_s = 2
             requests_per_5min = \(World.requestsPerWindow)
