@@ -3,7 +3,8 @@ import ImagedropSupport
 
 /// Writes that are either complete or absent: a temporary file in the same folder, fsync, then a rename —
 /// one that replaces (`write`, for files imagedrop owns beside the original) or one that never does
-/// (`writeNew`, `copyToTemporary` + `NoReplace.rename`, for everything placed in `done_dir`/`failed_dir`).
+/// (`copyToTemporary` + `NoReplace.rename`, for files moved into `done_dir`/`failed_dir`). `writeNew`
+/// (sidecars, error reports) links an unnamed O_TMPFILE file into place instead, where the system allows.
 enum AtomicFile {
     static func write(_ bytes: [UInt8], to path: RawPath) throws {
         let temporary = try fill(temporaryBeside: path) { output in try writeAll(output, bytes[...]) }
@@ -17,9 +18,36 @@ enum AtomicFile {
 
     /// Like `write`, but never replaces: false (and nothing written) when `path` already exists.
     static func writeNew(_ bytes: [UInt8], to path: RawPath) throws -> Bool {
+        if let linked = try writeNewUnnamed(bytes, to: path) { return linked }
         let temporary = try fill(temporaryBeside: path) { output in try writeAll(output, bytes[...]) }
         defer { unlinkQuietly(temporary) }
         return try NoReplace.rename(temporary, to: path, regularFile: true)
+    }
+
+    /// Linux's O_TMPFILE (`__O_TMPFILE | O_DIRECTORY`; the macro is not imported into Swift).
+    private static let unnamedFileFlags = Int32(0o20000000) | O_DIRECTORY
+
+    /// `writeNew` with a file that has no name until `linkat` gives it its final one: a kill -9 between the
+    /// write and the link leaves nothing behind (the kernel frees an unlinked file), where a temporary name
+    /// would stay in `done_dir`/`failed_dir` for good; and `linkat` never replaces (EEXIST). nil when the
+    /// filesystem or the environment does not offer it (no O_TMPFILE, no /proc): the caller falls back.
+    private static func writeNewUnnamed(_ bytes: [UInt8], to path: RawPath) throws -> Bool? {
+        try makeDirectories(path.parent)
+        let output = path.parent.withCString { open($0, unnamedFileFlags | O_WRONLY | O_CLOEXEC, 0o644) }
+        if output < 0 {
+            if [EOPNOTSUPP, EISDIR, EINVAL, ENOENT].contains(errno) { return nil }
+            throw SystemError(call: "open")
+        }
+        defer { close(output) }
+        try writeAll(output, bytes[...])
+        guard fsync(output) == 0 else { throw SystemError(call: "fsync") }
+        let linked = path.withCString { linkat(AT_FDCWD, "/proc/self/fd/\(output)", AT_FDCWD, $0, AT_SYMLINK_FOLLOW) }
+        if linked == 0 { return true }
+        switch errno {
+        case EEXIST: return false
+        case ENOENT where access("/proc/self/fd", F_OK) != 0: return nil
+        default: throw SystemError(call: "linkat")
+        }
     }
 
     /// Streams `source` (a regular file) into a new temporary file in `directory`, fsynced, with the
