@@ -8,14 +8,6 @@ import Testing
 /// committed, and replayed at start-up when the daemon died in between.
 @Suite("After-upload actions", .serialized)
 struct AfterUploadTests {
-    func fixture(_ afterUpload: String) throws -> DaemonFixture {
-        let fixture = try DaemonFixture()
-        let text = try String(contentsOfFile: fixture.configPath, encoding: .utf8) + "\n[after_upload]\n" + afterUpload
-            .replacingOccurrences(of: "DIR", with: fixture.directory)
-        try text.write(toFile: fixture.configPath, atomically: true, encoding: .utf8)
-        return fixture
-    }
-
     /// Records `path` as uploaded (`done`) with its after-upload action still owed, straight in the table.
     @discardableResult
     func recordDoneWithActionOwed(_ path: String, fixture: DaemonFixture) throws -> Int64 {
@@ -32,7 +24,7 @@ struct AfterUploadTests {
 
     @Test("move keeps the relative path under done_dir and writes the sidecar beside the moved file")
     func moveWithSidecar() throws {
-        let fixture = try fixture("on_success = \"move\"\ndone_dir = \"DIR/done\"\nsidecar = true\n")
+        let fixture = try DaemonFixture.withAfterUpload("on_success = \"move\"\ndone_dir = \"DIR/done\"\nsidecar = true\n")
         try fixture.drop("trip/day 1/photo.png", seed: 1)
         try fixture.start()
         #expect(fixture.waitForFinished(count: 1))
@@ -52,7 +44,7 @@ struct AfterUploadTests {
 
     @Test("delete removes the uploaded file; failed files move to failed_dir with NAME.error.json")
     func deleteAndFailedMove() throws {
-        let fixture = try fixture("on_success = \"delete\"\non_failure = \"move\"\nfailed_dir = \"DIR/failed\"\n")
+        let fixture = try DaemonFixture.withAfterUpload("on_success = \"delete\"\non_failure = \"move\"\nfailed_dir = \"DIR/failed\"\n")
         let good = try fixture.drop("good.png", seed: 2)
         FileManager.default.createFile(atPath: fixture.inbox + "/bad.jpg", contents: Data("plain text".utf8))
         try fixture.start()
@@ -71,7 +63,7 @@ struct AfterUploadTests {
 
     @Test("an action owed when the daemon died is replayed at the next start")
     func replayAfterCrash() throws {
-        let fixture = try fixture("on_success = \"move\"\ndone_dir = \"DIR/done\"\n")
+        let fixture = try DaemonFixture.withAfterUpload("on_success = \"move\"\ndone_dir = \"DIR/done\"\n")
         let path = try fixture.drop("owed.png", seed: 3)
         // Recorded done with its move still owed, as a daemon killed between the commit and the rename leaves it.
         let id = try recordDoneWithActionOwed(path, fixture: fixture)
@@ -84,7 +76,7 @@ struct AfterUploadTests {
 
     @Test("a file rewritten after its upload is not deleted by the owed action: it is a new version with its own job")
     func rewrittenFileIsNotDeleted() throws {
-        let fixture = try fixture("on_success = \"delete\"\n")
+        let fixture = try DaemonFixture.withAfterUpload("on_success = \"delete\"\n")
         let path = try fixture.drop("keep-me.png", seed: 4)
         try recordDoneWithActionOwed(path, fixture: fixture)
         // Rewritten before the daemon (re)starts and replays the delete.

@@ -8,21 +8,13 @@ import Testing
 /// next card): nothing in `done_dir`/`failed_dir` is ever replaced, and each job says where its file went.
 @Suite("Move collisions", .serialized)
 struct MoveCollisionTests {
-    func fixture(_ afterUpload: String) throws -> DaemonFixture {
-        let fixture = try DaemonFixture()
-        let text = try String(contentsOfFile: fixture.configPath, encoding: .utf8) + "\n[after_upload]\n" + afterUpload
-            .replacingOccurrences(of: "DIR", with: fixture.directory)
-        try text.write(toFile: fixture.configPath, atomically: true, encoding: .utf8)
-        return fixture
-    }
-
     func json(_ path: String) throws -> [String: Any] {
         try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
     }
 
     @Test("three uploads of IMG_0001.png: three files in done_dir, each with its own sidecar; show and export name them")
     func doneCollisions() throws {
-        let fixture = try fixture("on_success = \"move\"\ndone_dir = \"DIR/done\"\nsidecar = true\n")
+        let fixture = try DaemonFixture.withAfterUpload("on_success = \"move\"\ndone_dir = \"DIR/done\"\nsidecar = true\n")
         try fixture.start()
         let done = fixture.directory + "/done/card"
         var images: [[UInt8]] = []
@@ -62,7 +54,7 @@ struct MoveCollisionTests {
 
     @Test("two failed notes.jpg: both kept in failed_dir, each with its own .error.json")
     func failedCollisions() throws {
-        let fixture = try fixture("on_failure = \"move\"\nfailed_dir = \"DIR/failed\"\n")
+        let fixture = try DaemonFixture.withAfterUpload("on_failure = \"move\"\nfailed_dir = \"DIR/failed\"\n")
         try fixture.start()
         for round in 0..<2 {
             _ = FileManager.default.createFile(atPath: fixture.inbox + "/notes.jpg", contents: Data("text, round \(round)".utf8))
@@ -81,7 +73,7 @@ struct MoveCollisionTests {
 
     @Test("a move owed at a crash after the rename is not repeated: the recorded file is the job's, no second copy")
     func replayAfterRename() throws {
-        let fixture = try fixture("on_success = \"move\"\ndone_dir = \"DIR/done\"\nsidecar = true\n")
+        let fixture = try DaemonFixture.withAfterUpload("on_success = \"move\"\ndone_dir = \"DIR/done\"\nsidecar = true\n")
         let done = fixture.directory + "/done"
         try FileManager.default.createDirectory(atPath: done, withIntermediateDirectories: true)
         let earlier = Data(SampleImages.png(width: 6, height: 6, seed: 90))

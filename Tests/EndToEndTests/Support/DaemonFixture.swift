@@ -77,6 +77,15 @@ final class DaemonFixture: @unchecked Sendable {
         try text.write(toFile: configPath, atomically: true, encoding: .utf8)
     }
 
+    /// A fixture whose config ends with an `[after_upload]` section; `DIR` in it stands for the fixture's folder.
+    static func withAfterUpload(_ afterUpload: String) throws -> DaemonFixture {
+        let fixture = try DaemonFixture()
+        let text = try String(contentsOfFile: fixture.configPath, encoding: .utf8) + "\n[after_upload]\n" + afterUpload
+            .replacingOccurrences(of: "DIR", with: fixture.directory)
+        try text.write(toFile: fixture.configPath, atomically: true, encoding: .utf8)
+        return fixture
+    }
+
     static var packageRoot: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent().path
