@@ -36,7 +36,7 @@ extension JobProcessor {
     func runURLList(_ job: Job, config: Config) throws {
         switch URLListFile.read(job.path) {
         case .changing:
-            try services.store.release(id: job.id, delayMillis: Int64(max(config.watch.settleMillis, 500)))
+            try lookAgainLater(job, config: config)
         case .rejected(let reason):
             try fail(job, reason: reason, code: nil, sha256: nil, countAttempt: false, config: config,
                      version: job.size.flatMap { size in job.mtimeNanos.map { .init(size: size, mtimeNanos: $0) } })

@@ -69,7 +69,7 @@ final class JobProcessor {
             // Its writer has only paused (the watcher saw writes and no close yet): a snapshot now would be a
             // torn file. Its IN_CLOSE_WRITE brings the final version to this same waiting job.
             logger.debug("file still open for writing; will look again", metadata: ["job": "\(job.id)", "path": "\(job.path)"])
-            try services.store.release(id: job.id, delayMillis: Int64(max(config.watch.settleMillis, 500)))
+            try lookAgainLater(job, config: config)
             return
         }
         if URLList.isListName(job.path.baseName) {
@@ -84,7 +84,7 @@ final class JobProcessor {
             return
         case .changing:
             logger.debug("file still changing; will look again", metadata: ["job": "\(job.id)", "path": "\(job.path)"])
-            try services.store.release(id: job.id, delayMillis: Int64(max(config.watch.settleMillis, 500)))
+            try lookAgainLater(job, config: config)
             return
         case .ready(let ready):
             file = ready
@@ -184,6 +184,12 @@ final class JobProcessor {
             try fail(job, reason: reason, code: code, sha256: attempt.sha256, countAttempt: true, config: config,
                      version: attempt.version)
         }
+    }
+
+    /// The file is still being written: back to the queue for a settle period (at least half a second, so a
+    /// file that keeps changing costs a claim twice a second, not a busy loop), with no attempt counted.
+    func lookAgainLater(_ job: Job, config: Config) throws {
+        try services.store.release(id: job.id, delayMillis: Int64(max(config.watch.settleMillis, 500)))
     }
 
     private func upload(_ form: MultipartForm, token: APIToken, config: Config) throws -> ImagesClient.Reply {
