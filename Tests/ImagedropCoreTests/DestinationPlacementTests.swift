@@ -168,4 +168,34 @@ struct DestinationPlacementTests {
         #expect(placed.display == world.done.display + "/e.1.png")
         #expect(world.contents(target) == "else" && world.contents(placed) == "mine")
     }
+
+    /// The window between the version check and the rename: here the check's status is taken, then the file is
+    /// rewritten in place (O_TRUNC, different size) before the move, as a camera or scp would (soak seed 23917).
+    func moveAfterRewrite(_ job: Job, in world: World, rewrite: String, doneOnOtherFilesystem: Bool) throws -> (Error?, RawPath) {
+        let present = try FileStatus.of(job.path, followSymlinks: false).get()
+        let fd = open(job.path.display, O_WRONLY | O_TRUNC)
+        #expect(fd >= 0)
+        _ = rewrite.withCString { write(fd, $0, strlen($0)) }
+        close(fd)
+        let preferred = world.done.appending(job.path.relative(to: world.inbox)!.bytes)
+        do {
+            _ = try DestinationPlacement(store: world.store, companions: []).move(job, present: present, preferred: preferred)
+            return (nil, preferred)
+        } catch {
+            return (error, preferred)
+        }
+    }
+
+    @Test("a file rewritten between the version check and the rename is put back for its own job, not carried off",
+          arguments: [false, true])
+    func rewriteDuringMove(otherFilesystem: Bool) throws {
+        let world = try World(doneOnOtherFilesystem: otherFilesystem)
+        if otherFilesystem, world.otherFilesystem == nil { return }
+        let job = try world.doneJob("cam.jpg", content: "the uploaded version")
+        let (error, preferred) = try moveAfterRewrite(job, in: world, rewrite: "new bytes, not uploaded yet", doneOnOtherFilesystem: otherFilesystem)
+        #expect(error is AfterUploadActions.LeftInPlace, "the move reports what happened: \(String(describing: error))")
+        #expect(world.contents(job.path) == "new bytes, not uploaded yet", "the new version is back where its watcher sees it")
+        #expect(world.contents(preferred) == nil, "nothing of it is left in done_dir: \(world.names(in: world.done))")
+        #expect(try world.store.job(id: job.id)?.movedTo == nil, "the row does not claim a destination")
+    }
 }

@@ -133,11 +133,35 @@ struct JobStoreTests {
         // A newer version of b is now waiting: retrying the old one would upload the file twice.
         try store.enqueue([Self.candidate("b.png", size: 999, mtime: 9)])
         let retried = try store.retryFailed(ids: nil)
-        #expect(retried == [a.id])
+        #expect(retried.queued == [a.id] && retried.superseded == [b.id])
         let job = try #require(try store.job(id: a.id))
         #expect(job.state == .queued && job.attempts == 0 && job.lastError == nil)
         #expect(try store.job(id: b.id)?.state == .failed)
-        #expect(try store.retryFailed(ids: [a.id]) == [])
+        #expect(try store.retryFailed(ids: [a.id]).queued == [])
+    }
+
+    @Test("retryFailed leaves an older version alone once a newer job of the file ended, and skips files that are gone")
+    func retryOnlyTheNewestVersion() throws {
+        let temp = try TempDB()
+        let store = try JobStore(path: temp.path)
+        try store.enqueue([Self.candidate("c.png")])
+        let old = try #require(try store.claim(leaseMillis: 60_000))
+        try store.markFailed(id: old.id, error: "not an image", code: nil, sha256: nil, countAttempt: true, afterAction: nil)
+        // The file was rewritten and its new version uploaded: the old failed job must not take the file over.
+        try store.enqueue([Self.candidate("c.png", size: 777, mtime: 7)])
+        let new = try #require(try store.claim(leaseMillis: 60_000))
+        try store.markDone(id: new.id, imageID: "img", variants: [], sha256: nil, countAttempt: true, afterAction: nil)
+        let all = try store.retryFailed(ids: nil)
+        #expect(all.queued.isEmpty && all.superseded == [old.id])
+        #expect(try store.retryFailed(ids: [old.id]).superseded == [old.id])
+        #expect(try store.job(id: old.id)?.state == .failed)
+
+        try store.enqueue([Self.candidate("d.png")])
+        let gone = try #require(try store.claim(leaseMillis: 60_000))
+        try store.markFailed(id: gone.id, error: "HTTP 415", code: 5455, sha256: nil, countAttempt: true, afterAction: nil)
+        let skipped = try store.retryFailed(ids: nil, fileIsGone: { $0.id == gone.id })
+        #expect(skipped.queued.isEmpty && skipped.gone == [gone.id])
+        #expect(try store.retryFailed(ids: nil).queued == [gone.id])
     }
 
     @Test("the trigger-kept counts equal SELECT count(*) GROUP BY state after a random walk of transitions")

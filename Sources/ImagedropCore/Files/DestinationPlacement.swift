@@ -40,13 +40,42 @@ struct DestinationPlacement {
             do {
                 let placed = try Self.lock.withLock { _ in try place(copy ?? job.path, job: job, preferred: preferred,
                                                                      regularFile: present.isRegular) }
-                if copy != nil { try removeOriginal(job.path) }
+                if copy != nil {
+                    try checkUnchanged(job.path, since: present, placed: placed, job: job, copied: true)
+                    try removeOriginal(job.path)
+                } else {
+                    try checkUnchanged(placed, since: present, placed: placed, job: job, copied: false)
+                }
                 return placed
             } catch let error as SystemError where error.errno == EXDEV && copy == nil {
                 // Same device number but still another mount (a bind mount): rename cannot cross it either.
                 copy = try copyForMove(job, present: present, into: preferred.parent)
             }
         }
+    }
+
+    /// The version check before the move and the rename are two steps: a writer that rewrites the file in
+    /// place (O_TRUNC, as cameras and scp do) between them would have its new bytes carried off under the
+    /// old version's sidecar, never uploaded (soak seed 23917). So the moved inode (or, for a copy, the
+    /// original) is checked again after the move; a file that changed meanwhile goes back where it was (under
+    /// the first free name there), where the watcher sees it arrive as the new version it is.
+    private func checkUnchanged(_ path: RawPath, since before: FileStatus, placed: RawPath, job: Job, copied: Bool) throws {
+        guard before.isRegular, case .success(let now) = FileStatus.of(path, followSymlinks: false), now.isRegular,
+              now.size != before.size || now.mtimeNanos != before.mtimeNanos
+        else { return }
+        try? store.recordMoveTarget(id: job.id, path: nil)
+        if copied {
+            AtomicFile.unlinkQuietly(placed)
+            throw AfterUploadActions.LeftInPlace(description: "file changed while it was being copied away; left in place for its own job")
+        }
+        for n in 0...Self.maximumSuffix {
+            let back = NoReplace.candidate(job.path, n)
+            if try NoReplace.rename(placed, to: back, regularFile: true) {
+                throw AfterUploadActions.LeftInPlace(
+                    description: "file changed while it was being moved; put back at \(back.display) for its own job")
+            }
+        }
+        throw AfterUploadActions.LeftInPlace(description: "file changed while it was being moved; left at \(placed.display)")
     }
 
     private func copyForMove(_ job: Job, present: FileStatus, into folder: RawPath) throws -> RawPath {

@@ -35,11 +35,11 @@ public final class StatusSite: Sendable {
         case ("GET", "/"):
             return page()
         case ("POST", "/retry-failed"):
-            return action(headers: headers, body: body) { try services.store.retryFailed(ids: nil) }
+            return action(headers: headers, body: body) { try services.store.retryFailed(ids: nil, fileIsGone: Job.fileIsGone).queued }
         case ("POST", _) where path.hasPrefix("/jobs/") && path.hasSuffix("/retry"):
             let idText = path.dropFirst("/jobs/".count).dropLast("/retry".count)
             guard let id = Int64(idText) else { return .text(404, "no such job") }
-            return action(headers: headers, body: body) { try services.store.retryFailed(ids: [id]) }
+            return action(headers: headers, body: body) { try services.store.retryFailed(ids: [id], fileIsGone: Job.fileIsGone).queued }
         case (_, "/metrics"), (_, "/healthz"), (_, "/status.json"), (_, "/"), (_, "/retry-failed"):
             return .text(405, "method not allowed")
         default:

@@ -161,43 +161,62 @@ extension JobStore {
         }
     }
 
+    /// What `retry` did: the jobs queued again, and those left as they were and why.
+    public struct RetryResult: Sendable, Equatable {
+        public var queued: [Int64] = []
+        /// A newer job of the same file exists (waiting, done or failed): that job carries the file now, and the
+        /// old version's bytes are no longer there to upload.
+        public var superseded: [Int64] = []
+        /// The file is gone (moved to failed_dir or done_dir, deleted): queued again it could only fail as
+        /// "file vanished".
+        public var gone: [Int64] = []
+    }
+
     /// `imagedrop retry`: failed jobs back to the queue with their attempt count reset; with `includeDone`
     /// (`retry --force`) done ones too, to upload again (a content-hash or path id then meets a 409 and the GET
     /// refreshes the variants; a Cloudflare-chosen id finds its earlier upload by the job key).
-    /// Returns the ids that are now queued.
-    public func retryFailed(ids: [Int64]?, includeDone: Bool = false) throws -> [Int64] {
+    /// Only the newest job of a file is queued again: an older version re-queued would upload whatever the
+    /// file holds now under the old job (soak seed 23917: a retried "not an image" job adopted a later
+    /// rewrite, and the newest job lost its file to it). `fileIsGone` is asked for file jobs (the CLI and the
+    /// status page pass a stat; the table alone cannot know).
+    public func retryFailed(ids: [Int64]?, includeDone: Bool = false,
+                            fileIsGone: (Job) -> Bool = { _ in false }) throws -> RetryResult {
         let now = Timestamp.nowMillis()
         let states = includeDone ? "('failed','done')" : "('failed')"
         return try withDatabase { db in
             try db.transaction {
                 let select = ids == nil
-                    ? try db.prepare("SELECT id, path_key FROM jobs WHERE state IN \(states) ORDER BY id")
-                    : try db.prepare("SELECT id, path_key FROM jobs WHERE state IN \(states) AND id = ?1")
-                var targets: [(Int64, [UInt8])] = []
+                    ? try db.prepare("SELECT \(columns) FROM jobs WHERE state IN \(states) ORDER BY id")
+                    : try db.prepare("SELECT \(columns) FROM jobs WHERE state IN \(states) AND id = ?1")
+                var targets: [Job] = []
                 for id in ids ?? [0] {
                     if ids != nil { select.reset(); select.bind(1, id) }
-                    while try select.step() { targets.append((select.int64(0), select.blob(1) ?? [])) }
+                    while try select.step() { targets.append(Self.job(from: select)) }
                 }
-                var retried: [Int64] = []
-                let blocker = try db.cached("""
-                    SELECT 1 FROM jobs WHERE path_key = ?1 AND state IN ('queued','uploading','retrying')
+                var result = RetryResult()
+                // A newer job of the same file, or one of its versions already waiting.
+                let superseding = try db.cached("""
+                    SELECT 1 FROM jobs other JOIN jobs this ON other.path_key = this.path_key
+                    WHERE this.id = ?1 AND other.id != this.id
+                      AND (other.id > this.id OR other.state IN ('queued','uploading','retrying'))
+                    LIMIT 1
                     """)
                 let update = try db.cached("""
                     UPDATE jobs SET state = 'queued', attempts = 0, last_error = NULL, last_code = NULL,
                            next_attempt_at = ?2, updated_at = ?3, after_action = NULL
                     WHERE id = ?1 AND state IN \(states)
                     """)
-                for (id, pathKey) in targets {
-                    // A newer version of the same file is already waiting: that job will carry the file.
-                    blocker.reset()
-                    blocker.bind(1, blob: pathKey)
-                    if try blocker.step() { continue }
+                for job in targets {
+                    superseding.reset()
+                    superseding.bind(1, job.id)
+                    if try superseding.step() { result.superseded.append(job.id); continue }
+                    if job.kind == .file, fileIsGone(job) { result.gone.append(job.id); continue }
                     update.reset()
-                    update.bind(1, id).bind(2, now).bind(3, Timestamp.iso8601(millis: now))
+                    update.bind(1, job.id).bind(2, now).bind(3, Timestamp.iso8601(millis: now))
                     try update.run()
-                    retried.append(id)
+                    result.queued.append(job.id)
                 }
-                return retried
+                return result
             }
         }
     }

@@ -35,8 +35,13 @@ struct RetryCommand: ParsableCommand {
             return
         }
         if allFailed {
-            let retried = try store.retryFailed(ids: nil)
-            Console.out("\(retried.count) failed jobs queued again")
+            let result = try store.retryFailed(ids: nil, fileIsGone: Job.fileIsGone)
+            var left: [String] = []
+            if !result.superseded.isEmpty { left.append("\(result.superseded.count) superseded by a newer job of the same file") }
+            if !result.gone.isEmpty {
+                left.append("\(result.gone.count) whose file is no longer there (enqueue it from done_dir/failed_dir to upload it again)")
+            }
+            Console.out("\(result.queued.count) failed jobs queued again" + (left.isEmpty ? "" : "; left as they are: " + left.joined(separator: ", ")))
             return
         }
         var missing = false
@@ -64,8 +69,9 @@ struct RetryCommand: ParsableCommand {
             }
             if dryRun {
                 Console.out("job \(id) would be queued again: \(job.path.display) (dry run)")
-            } else if try store.retryFailed(ids: [id], includeDone: force).isEmpty {
-                Console.error("job \(id): a newer version of \(job.path.display) is already queued; left as it is")
+            } else if try store.retryFailed(ids: [id], includeDone: force, fileIsGone: Job.fileIsGone).queued.isEmpty {
+                let newest = try store.latestJob(path: job.path)
+                Console.error("job \(id): a newer job of \(job.path.display) (job \(newest.map { "\($0.id), \($0.state.rawValue)" } ?? "?")) carries the file now; left as it is")
             } else {
                 Console.out("job \(id) queued again")
             }
