@@ -22,4 +22,23 @@ struct AtomicFileTests {
         #expect(names == ["IMG_0001.JPG.error.json"], "names seen: \(names)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["IMG_0001.JPG.error.json"])
     }
+
+    @Test("a copy for a move to another filesystem has no name until it is linked as the final one, with the original's mtime")
+    func copyIsUnnamedUntilLinked() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("imagedrop-atomic-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder + "/done", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let source = RawPath(folder + "/cam.jpg")
+        try Data("the bytes".utf8).write(to: URL(fileURLWithPath: source.display))
+        let done = RawPath(folder + "/done")
+        let copy = try #require(try AtomicFile.copyUnnamed(source, in: done), "this machine's /tmp has O_TMPFILE")
+        // The moment a kill -9 could strike: the copy is complete, and done_dir still holds nothing.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: done.display) == [])
+        let target = done.appending("cam.jpg")
+        try Data("someone else's".utf8).write(to: URL(fileURLWithPath: done.display + "/taken.jpg"))
+        #expect(try !copy.link(to: done.appending("taken.jpg")), "a taken name is never replaced")
+        #expect(try copy.link(to: target))
+        #expect(AtomicFile.read(target, limit: 1024) == Array("the bytes".utf8))
+        #expect(try FileStatus.of(target).get().mtimeNanos == FileStatus.of(source).get().mtimeNanos)
+    }
 }

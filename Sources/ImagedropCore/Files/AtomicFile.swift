@@ -68,6 +68,49 @@ enum AtomicFile {
         }
     }
 
+    /// A file with no name yet (O_TMPFILE) in a folder, owning its descriptor: what a move to another
+    /// filesystem copies into, so a kill -9 mid-copy leaves nothing in `done_dir` (a named temporary stayed
+    /// there for good: soak, seed 5). `link(to:)` gives it its final name, never replacing one.
+    final class UnnamedFile {
+        let descriptor: Int32
+
+        fileprivate init(descriptor: Int32) { self.descriptor = descriptor }
+        deinit { close(descriptor) }
+
+        /// True when linked, false when `target` is taken (EEXIST).
+        func link(to target: RawPath) throws -> Bool {
+            let linked = target.withCString { linkat(AT_FDCWD, "/proc/self/fd/\(descriptor)", AT_FDCWD, $0, AT_SYMLINK_FOLLOW) }
+            if linked == 0 { return true }
+            if errno == EEXIST { return false }
+            throw SystemError(call: "linkat")
+        }
+    }
+
+    /// `copyToTemporary` into an unnamed file; nil when the folder's filesystem or the environment has no
+    /// O_TMPFILE or no /proc (the caller then uses a named temporary).
+    static func copyUnnamed(_ source: RawPath, in directory: RawPath) throws -> UnnamedFile? {
+        guard access("/proc/self/fd", F_OK) == 0 else { return nil }
+        try makeDirectories(directory)
+        let output = directory.withCString { open($0, unnamedFileFlags | O_WRONLY | O_CLOEXEC, 0o644) }
+        if output < 0 {
+            if [EOPNOTSUPP, EISDIR, EINVAL, ENOENT].contains(errno) { return nil }
+            throw SystemError(call: "open")
+        }
+        let file = UnnamedFile(descriptor: output)
+        let input = source.withCString { open($0, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC) }
+        guard input >= 0 else { throw SystemError(call: "open") }
+        defer { close(input) }
+        try stream(from: input, to: output)
+        var info = stat()
+        guard fstat(input, &info) == 0 else { throw SystemError(call: "fstat") }
+        var times = [info.st_atim, info.st_mtim]
+        guard futimens(output, &times) == 0, fchmod(output, info.st_mode & 0o7777) == 0 else {
+            throw SystemError(call: "futimens")
+        }
+        guard fsync(output) == 0 else { throw SystemError(call: "fsync") }
+        return file
+    }
+
     /// Copies `source` onto `target` created with O_EXCL (never replacing it), for filesystems that offer
     /// neither RENAME_NOREPLACE nor hard links. False when `target` exists. A crash mid-copy can leave a
     /// partial `target`; it is never mistaken for the job's file (its size or hash differ).

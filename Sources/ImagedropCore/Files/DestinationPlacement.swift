@@ -31,14 +31,14 @@ struct DestinationPlacement {
         guard let present else { return nil }
         try AtomicFile.makeDirectories(preferred.parent)
         // Another filesystem: copy first (outside the lock; a copy can take a while), then place the copy.
-        var copy: RawPath?
-        defer { copy.map(AtomicFile.unlinkQuietly) }
+        var copy: Source?
+        defer { if case .named(let path) = copy { AtomicFile.unlinkQuietly(path) } }
         if case .success(let folder) = FileStatus.of(preferred.parent), folder.device != present.device {
             copy = try copyForMove(job, present: present, into: preferred.parent)
         }
         while true {
             do {
-                let placed = try Self.lock.withLock { _ in try place(copy ?? job.path, job: job, preferred: preferred,
+                let placed = try Self.lock.withLock { _ in try place(copy ?? .named(job.path), job: job, preferred: preferred,
                                                                      regularFile: present.isRegular) }
                 if copy != nil {
                     try checkUnchanged(job.path, since: present, placed: placed, job: job, copied: true)
@@ -52,6 +52,13 @@ struct DestinationPlacement {
                 copy = try copyForMove(job, present: present, into: preferred.parent)
             }
         }
+    }
+
+    /// What is placed: the file itself (a rename), or its copy on the destination's filesystem — unnamed
+    /// until linked where the system offers O_TMPFILE, else a named temporary.
+    enum Source {
+        case named(RawPath)
+        case unnamed(AtomicFile.UnnamedFile)
     }
 
     /// The version check before the move and the rename are two steps: a writer that rewrites the file in
@@ -78,17 +85,18 @@ struct DestinationPlacement {
         throw AfterUploadActions.LeftInPlace(description: "file changed while it was being moved; left at \(placed.display)")
     }
 
-    private func copyForMove(_ job: Job, present: FileStatus, into folder: RawPath) throws -> RawPath {
+    private func copyForMove(_ job: Job, present: FileStatus, into folder: RawPath) throws -> Source {
         // A FIFO or device is never opened (it could block forever); a symlink is not followed out of place.
         guard present.isRegular else {
             throw AfterUploadActions.LeftInPlace(description: "not a regular file; cannot be moved to another filesystem, left in place")
         }
-        return try AtomicFile.copyToTemporary(job.path, in: folder, tag: "\(job.id)")
+        if let unnamed = try AtomicFile.copyUnnamed(job.path, in: folder) { return .unnamed(unnamed) }
+        return .named(try AtomicFile.copyToTemporary(job.path, in: folder, tag: "\(job.id)"))
     }
 
     /// Under the lock: the first free candidate, recorded, then renamed without replacing. A name taken
     /// between the check and the rename (another process) is simply skipped.
-    private func place(_ source: RawPath, job: Job, preferred: RawPath, regularFile: Bool) throws -> RawPath {
+    private func place(_ source: Source, job: Job, preferred: RawPath, regularFile: Bool) throws -> RawPath {
         for n in 0...Self.maximumSuffix {
             let candidate = NoReplace.candidate(preferred, n)
             guard !isTaken(candidate) else { continue }
@@ -96,11 +104,16 @@ struct DestinationPlacement {
             let placed: Bool
             var copied = false
             do {
-                do {
-                    placed = try NoReplace.rename(source, to: candidate, regularFile: regularFile)
-                } catch is NoReplace.Unsupported {
-                    placed = try AtomicFile.copyExclusive(source, to: candidate)
-                    copied = true
+                switch source {
+                case .unnamed(let file):
+                    placed = try file.link(to: candidate)
+                case .named(let path):
+                    do {
+                        placed = try NoReplace.rename(path, to: candidate, regularFile: regularFile)
+                    } catch is NoReplace.Unsupported {
+                        placed = try AtomicFile.copyExclusive(path, to: candidate)
+                        copied = true
+                    }
                 }
             } catch {
                 // Not placed (permissions, EXDEV, a full disk): the row must not claim a destination.
@@ -108,7 +121,7 @@ struct DestinationPlacement {
                 throw error
             }
             guard placed else { continue }   // taken since the check (another process): the next name
-            if copied { try removeOriginal(source) }
+            if copied, case .named(let path) = source { try removeOriginal(path) }
             return candidate
         }
         throw AfterUploadActions.LeftInPlace(description: "no free name for \(preferred.display) after \(Self.maximumSuffix) tries; left in place")
