@@ -32,10 +32,9 @@ struct LogLineTests {
     func jsonUploadLine() throws {
         let fixture = try DaemonFixture(settleMillis: 0, extraConfig: "[log]\nformat = \"json\"")
         try fixture.drop("photo.png", seed: 4150)
-        try fixture.start()
-        #expect(fixture.waitForFinished(count: 1))
-        #expect(fixture.stop() == 0)
-        let line = try #require(fixture.log.split(separator: "\n").first { $0.contains("\"msg\":\"uploaded\"") }, "\(fixture.log)")
+        let (status, _, log) = try fixture.runCommand(["run", "--once", "--config", fixture.configPath])
+        #expect(status == 0, "\(log)")
+        let line = try #require(log.split(separator: "\n").first { $0.contains("\"msg\":\"uploaded\"") }, "\(log)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
         #expect(object["size"] is Int, "\(line)")
         #expect(object["duration_ms"] is Int, "\(line)")

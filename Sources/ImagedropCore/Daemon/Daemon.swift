@@ -118,6 +118,9 @@ public final class Daemon {
             return .config
         }
         CurlGlobal.initialize()
+        let progress = options.progress ? TerminalStatusLine.stderr : nil
+        // Drawn before the first worker runs: from then on per-file lines are the status line's, from the first job.
+        progress?.show(statusLine(try? store.counts(), services: services, watcher: watcher, rate: nil))
         let pool = UploadWorkerPool(services: services)
         pool.start()
         let webhooks = WebhookSender(store: store, config: shared, heartbeat: services.heartbeats.heartbeat("webhook"),
@@ -141,7 +144,6 @@ public final class Daemon {
         let startedAt = Timestamp.monotonicNanos()
         var lastBeat: UInt64 = 0
         var lastMetrics: UInt64 = 0
-        let progress = options.progress ? TerminalStatusLine.stderr : nil
         var throughput = Throughput()
         while stopSignal == nil {
             mainBeat.beat(.turning)
@@ -220,13 +222,18 @@ public final class Daemon {
     private func logStopping(signal: Int32?, inFlight: Int, graceSeconds: Int) {
         let name = signal.map(Self.signalName)
         var metadata: Logger.Metadata = ["signal": "\(name ?? "none")", "in_flight": "\(inFlight)"]
+        guard let name else {
+            // `--once` done, or a fatal condition already logged: no one is waiting for an answer to a signal.
+            logger.info("stopping", metadata: metadata)
+            return
+        }
         guard inFlight > 0 else {
-            logger.info("stopping\(name.map { " on \($0)" } ?? ""): no uploads in flight", metadata: metadata)
+            logger.info("stopping on \(name): no uploads in flight", metadata: metadata)
             return
         }
         metadata["grace_s"] = "\(graceSeconds)"
         logger.notice("""
-            stopping\(name.map { " on \($0)" } ?? ""): waiting up to \(graceSeconds) s for \(inFlight) \
+            stopping on \(name): waiting up to \(graceSeconds) s for \(inFlight) \
             upload\(inFlight == 1 ? "" : "s") in flight; a second SIGINT or SIGTERM aborts \(inFlight == 1 ? "it" : "them") \
             (\(inFlight == 1 ? "its job goes" : "their jobs go") back to the queue)
             """, metadata: metadata)
