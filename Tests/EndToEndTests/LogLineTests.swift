@@ -139,4 +139,33 @@ struct LogLineTests {
         #expect(line.contains("re-checking every 1 s") && line.contains("reason=\"API unreachable"), "\(line)")
         #expect(line.contains("fix=\"check the network path to http://127.0.0.1:1/client/v4"), "\(line)")
     }
+
+    @Test("status and status --json give the upload rate and the backlog's ETA while a daemon works")
+    func statusRateAndETA() throws {
+        var emulator = EmulatorConfiguration()
+        emulator.faults.latencyMs = 300
+        let fixture = try DaemonFixture(emulator: emulator, settleMillis: 0)
+        try fixture.writeConfig(settleMillis: 0, uploadSection: """
+            workers = 1
+            request_timeout_s = 10
+            shutdown_grace_s = 1
+            """)
+        for index in 0..<60 { try fixture.drop("r\(index).png", seed: UInt64(4800 + index)) }
+        try fixture.start()
+        var object: [String: Any] = [:]
+        let seen = fixture.waitUntil(seconds: 30) {
+            guard let output = try? fixture.runCommand(["status", "--json", "-c", fixture.configPath]).1,
+                  let parsed = try? JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any] else { return false }
+            object = parsed
+            let status = (parsed["daemon"] as? [String: Any])?["status"] as? String ?? ""
+            return (parsed["throughput"] as? [String: Any])?["eta_s"] is Int && status.contains(" files/s") && status.contains(", ETA ")
+        }
+        #expect(seen, "\(object)")
+        let text = try fixture.runCommand(["status", "-c", fixture.configPath]).1
+        #expect(text.contains("backlog ETA "), "\(text)")
+        #expect(fixture.stop() == 0)
+        let after = try fixture.runCommand(["status", "--json", "-c", fixture.configPath]).1
+        let stopped = try #require(try JSONSerialization.jsonObject(with: Data(after.utf8)) as? [String: Any])
+        #expect((stopped["throughput"] as? [String: Any])?["eta_s"] is NSNull, "no daemon, no ETA: \(after)")
+    }
 }
