@@ -27,8 +27,8 @@ struct CLIConventionTests {
     @Test("help of every subcommand has an example and its exit codes; -c works everywhere; a bad --log-level is 64")
     func helpAndShortConfig() throws {
         let fixture = try DaemonFixture()
-        for command in ["run", "status", "enqueue", "retry", "show", "export", "check", "prune"] {
-            let (status, help, _) = try fixture.runCommand([command, "--help"])
+        for command in ["run", "status", "enqueue", "retry", "show", "list", "export", "check", "prune", "webhook retry"] {
+            let (status, help, _) = try fixture.runCommand(command.split(separator: " ").map(String.init) + ["--help"])
             #expect(status == 0)
             #expect(help.contains("Example"), "\(command) --help has no example")
             #expect(help.contains("Exit codes:"), "\(command) --help lists no exit codes")

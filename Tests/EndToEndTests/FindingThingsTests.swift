@@ -75,7 +75,7 @@ extension FindingThingsTests {
         #expect(waiting, "\(text)")
         #expect(text.contains("now:      "), "\(text)")
         #expect(fixture.stop() == 0)
-        #expect(fixture.log.contains("msg=\"stopping\" signal=SIGTERM"), "\(fixture.log)")
+        #expect(fixture.log.contains("msg=\"stopping on SIGTERM") && fixture.log.contains("signal=SIGTERM"), "\(fixture.log)")
         #expect(fixture.log.contains("api=\(fixture.emulator.apiBaseURL)") && fixture.log.contains("config=\(fixture.configPath)"),
                 "\(fixture.log)")
     }

@@ -189,7 +189,7 @@ struct PipelineTests {
             (fixture.counts()[.uploading] ?? 0) == 2 && fixture.emulator.requestLog().filter { $0.method == "POST" }.count == 2
         })
         kill(pid, SIGTERM)
-        #expect(fixture.waitUntil(seconds: 10) { fixture.log.contains("msg=\"stopping\"") })
+        #expect(fixture.waitUntil(seconds: 10) { fixture.log.contains("msg=\"stopping on SIGTERM") })
         #expect(fixture.process?.isRunning == true, "the first signal waits for in-flight uploads")
         // Without the second signal this would wait out the 120 s grace period (or the 20 s replies).
         #expect(fixture.stop(signal: SIGTERM, timeout: 15) == 0)

@@ -17,8 +17,12 @@ public final class APIPathMonitor: Sendable {
     private let logger: Logger
     private let threshold: Int
     private let failuresInARow = Mutex(0)
+    /// For the paused line's re-check interval and API address (nil in tests: the defaults).
+    private let config: SharedConfig?
 
-    public init(pause: PauseGate, store: JobStore?, logger: Logger, threshold: Int = APIPathMonitor.defaultThreshold) {
+    public init(pause: PauseGate, store: JobStore?, logger: Logger, threshold: Int = APIPathMonitor.defaultThreshold,
+                config: SharedConfig? = nil) {
+        self.config = config
         self.pause = pause
         self.store = store
         self.logger = logger
@@ -56,7 +60,7 @@ public final class APIPathMonitor: Sendable {
         // log says it once per outage, not once per in-flight request.
         if pause.kind == .unreachable, let current = pause.reason { return current }
         if pause.pause(reason, kind: .unreachable) {
-            logger.error("queue paused", metadata: ["reason": "\(reason)"])
+            PauseNotice.log(logger, reason: reason, kind: .unreachable, config: config?.current ?? Config())
             try? store?.recordPause(reason)
         }
         return reason

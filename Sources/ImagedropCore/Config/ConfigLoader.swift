@@ -104,6 +104,7 @@ public enum ConfigLoader {
         config.watch.settleMillis = try watch.int("settle_ms", min: 0, max: 3_600_000) ?? 1000
         config.watch.rescanIntervalSeconds = try watch.int("rescan_interval_s", min: 0, max: 604_800) ?? 600
         config.watch.followSymlinksOutside = try watch.bool("follow_symlinks_outside") ?? false
+        if let overlap = WatchPathNesting.firstOverlap(in: config.watch.paths) { throw watch.error("paths", "\(overlap)") }
         if config.images.idMode == .path, let conflict = ImageIDStrategy.pathIDConflict(roots: config.watch.paths) {
             throw watch.error("paths", conflict)
         }

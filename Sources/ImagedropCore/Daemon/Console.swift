@@ -15,13 +15,4 @@ public enum Console {
             offset += n
         }
     }
-
-}
-
-/// A single progress line redrawn in place on a terminal (`run --once`, `enqueue` of a large folder).
-public final class ProgressLine {
-    private let enabled = isatty(2) == 1
-    public init() {}
-    public func show(_ text: String) { if enabled { Console.write("\r\u{1B}[K" + text, to: 2) } }
-    public func finish(_ text: String) { if enabled { Console.write("\r\u{1B}[K" + text + "\n", to: 2) } }
 }

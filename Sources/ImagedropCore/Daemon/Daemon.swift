@@ -10,6 +10,7 @@ public final class Daemon {
     public struct Options: Sendable {
         public var configPath: String
         public var once = false
+        /// Draw the status line on stderr when it is a terminal (`TerminalStatusLine`); never elsewhere.
         public var progress = false
         public var environment: [String: String] = ProcessInfo.processInfo.environment
         /// Applies `[log] level` after a reload (the log handler lives in the executable's bootstrap).
@@ -93,7 +94,7 @@ public final class Daemon {
             let reason = "no API token: \(tokens.problem ?? "unknown")"
             services.pause.pause(reason)
             try? store.recordPause(reason)
-            logger.error("queue paused", metadata: ["reason": "\(reason)"])
+            PauseNotice.log(logger, reason: reason, kind: .credentials, config: config)
         }
 
         let databaseHealth = DatabaseHealth()
@@ -117,6 +118,9 @@ public final class Daemon {
             return .config
         }
         CurlGlobal.initialize()
+        let progress = options.progress ? TerminalStatusLine.stderr : nil
+        // Drawn before the first worker runs: from then on per-file lines are the status line's, from the first job.
+        progress?.show(statusLine(try? store.counts(), services: services, watcher: watcher, rate: nil))
         let pool = UploadWorkerPool(services: services)
         pool.start()
         let webhooks = WebhookSender(store: store, config: shared, heartbeat: services.heartbeats.heartbeat("webhook"),
@@ -140,12 +144,12 @@ public final class Daemon {
         let startedAt = Timestamp.monotonicNanos()
         var lastBeat: UInt64 = 0
         var lastMetrics: UInt64 = 0
-        let progress = options.progress ? ProgressLine() : nil
+        var throughput = Throughput()
         while stopSignal == nil {
             mainBeat.beat(.turning)
             switch Signals.wait(timeoutSeconds: options.once ? 0.2 : 1) {
             case .terminate(let signal): stopSignal = signal
-            case .reload: reload(shared: shared, services: services, pool: pool, watcher: watcher)
+            case .reload: reload(shared: shared, services: services, pool: pool, watcher: watcher, folderLocks: folderLocks)
             case nil: break
             }
             mainBeat.beat(.turning)
@@ -158,13 +162,18 @@ public final class Daemon {
             let now = Timestamp.monotonicNanos()
             let watcherProgress = watcher.progress   // before the counts: see OnceCompletion
             let counts = try? store.counts()
+            let metrics = services.metrics.snapshot
+            throughput.record(atNanos: now, finished: metrics.doneUploaded + metrics.doneAlreadyStored + metrics.failed,
+                              bytes: metrics.uploadedBytes)
             if now - lastBeat >= 5_000_000_000 || options.once {
                 lastBeat = now
-                let line = statusLine(counts, services: services, watcher: watcher)
+                let line = statusLine(counts, services: services, watcher: watcher, rate: throughput.rate)
                 databaseHealth.recordWrite(Result { try store.recordHeartbeat(statusLine: line, unwatchedFolders: watcher.unwatchedFolders) }
                     .failure)
                 notifier.status(line)
                 progress?.show(line)
+            } else if let progress {
+                progress.show(statusLine(counts, services: services, watcher: watcher, rate: throughput.rate))
             }
             if now - lastMetrics >= UInt64(shared.current.metrics.intervalSeconds) * 1_000_000_000 {
                 lastMetrics = now
@@ -176,7 +185,6 @@ public final class Daemon {
             if options.once, let counts,
                once.isComplete(queueDrained: isDrained(counts, pool: pool, services: services),
                                watcher: watcherProgress, nudge: watcher) {
-                progress?.finish(statusLine(counts, services: services, watcher: watcher))
                 break
             }
             if options.once, let reason = services.pause.reason {
@@ -187,7 +195,10 @@ public final class Daemon {
             }
         }
 
-        logger.info("stopping", metadata: ["signal": "\(stopSignal.map(Self.signalName) ?? "none")"])
+        // The last state stays on screen as an ordinary line; what follows (the stop, the summary) prints below it.
+        progress?.finish(statusLine(try? store.counts(), services: services, watcher: watcher, rate: throughput.rate))
+        logStopping(signal: stopSignal, inFlight: services.inFlight.count,
+                    graceSeconds: shared.current.upload.shutdownGraceSeconds)
         shutDown(services: services, pool: pool, watcher: watcher, watcherThread: watcherThread, webhooks: webhooks)
         endpoint?.stop()
         if let fatal { return fatal }
@@ -204,6 +215,28 @@ public final class Daemon {
         let left = (counts[.queued] ?? 0) + (counts[.uploading] ?? 0) + (counts[.retrying] ?? 0)
         return RunSummary(uploaded: metrics.doneUploaded, alreadyStored: metrics.doneAlreadyStored, failed: metrics.failed,
                           left: left, seconds: Int((Timestamp.monotonicNanos() - since) / 1_000_000_000))
+    }
+
+    /// The first SIGTERM/SIGINT: what the stop waits for, for how long, and how to cut it short — an operator
+    /// pressing Ctrl-C under load should not have to guess whether the daemon hangs.
+    private func logStopping(signal: Int32?, inFlight: Int, graceSeconds: Int) {
+        let name = signal.map(Self.signalName)
+        var metadata: Logger.Metadata = ["signal": "\(name ?? "none")", "in_flight": "\(inFlight)"]
+        guard let name else {
+            // `--once` done, or a fatal condition already logged: no one is waiting for an answer to a signal.
+            logger.info("stopping", metadata: metadata)
+            return
+        }
+        guard inFlight > 0 else {
+            logger.info("stopping on \(name): no uploads in flight", metadata: metadata)
+            return
+        }
+        metadata["grace_s"] = "\(graceSeconds)"
+        logger.notice("""
+            stopping on \(name): waiting up to \(graceSeconds) s for \(inFlight) \
+            upload\(inFlight == 1 ? "" : "s") in flight; a second SIGINT or SIGTERM aborts \(inFlight == 1 ? "it" : "them") \
+            (\(inFlight == 1 ? "its job goes" : "their jobs go") back to the queue)
+            """, metadata: metadata)
     }
 
     /// The ordered stop: no new work, in-flight uploads get the grace period, the rest are cut and their jobs
@@ -271,13 +304,21 @@ public final class Daemon {
     /// with a log line and the old one stays in force. Nothing here waits for the watcher: it takes the new
     /// settings (watch roots included) and arms, scans and forgets folders on its own thread, so RELOADING=1 …
     /// READY=1 is answered at once even during a long rescan.
-    private func reload(shared: SharedConfig, services: UploadServices, pool: UploadWorkerPool, watcher: Watcher) {
+    private func reload(shared: SharedConfig, services: UploadServices, pool: UploadWorkerPool, watcher: Watcher,
+                        folderLocks: WatchFolderLocks) {
         notifier.reloading()
         defer { notifier.ready() }
         let old = shared.current
         let new: Config
         do {
             new = try ConfigLoader.load(path: options.configPath)
+        } catch {
+            logger.error("reload refused; the previous configuration stays in force", metadata: ["error": "\(error)"])
+            return
+        }
+        do {
+            // Before anything applies: a folder another daemon watches is refused like at start.
+            try folderLocks.update(folders: new.watch.paths)
         } catch {
             logger.error("reload refused; the previous configuration stays in force", metadata: ["error": "\(error)"])
             return
@@ -316,7 +357,7 @@ public final class Daemon {
         return waiting == 0 && pool.idleWorkers == services.config.current.upload.workers
     }
 
-    func statusLine(_ counts: [JobState: Int]?, services: UploadServices, watcher: Watcher) -> String {
+    func statusLine(_ counts: [JobState: Int]?, services: UploadServices, watcher: Watcher, rate: Throughput.Rate?) -> String {
         guard let counts else { return "database unreadable" }
         var parts = ["\(counts[.queued] ?? 0) queued", "\(counts[.uploading] ?? 0) uploading"]
         if let retrying = counts[.retrying], retrying > 0 { parts.append("\(retrying) retrying") }
@@ -327,11 +368,12 @@ public final class Daemon {
         }
         let unwatched = watcher.unwatchedFolders
         if unwatched > 0 { parts.append("\(unwatched) folders unwatched (inotify limit; polled)") }
+        let waiting = (counts[.queued] ?? 0) + (counts[.retrying] ?? 0) + (counts[.uploading] ?? 0)
+        if let rate = Throughput.text(waiting: waiting, rate: rate) { parts.append(rate) }
         if let reason = services.pause.reason { parts.append("PAUSED: \(reason)") }
         // Only while work waits (claimed jobs wait for their grant as `uploading`): an idle daemon with a spent
         // budget is not waiting for anything.
-        if (counts[.queued] ?? 0) + (counts[.retrying] ?? 0) + (counts[.uploading] ?? 0) > 0,
-           let wait = services.limiter.currentWait() { parts.append(wait.text) }
+        if waiting > 0, let wait = services.limiter.currentWait() { parts.append(wait.text) }
         return parts.joined(separator: ", ")
     }
 

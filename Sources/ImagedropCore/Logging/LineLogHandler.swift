@@ -33,17 +33,21 @@ public struct LineLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var metadataProvider: Logger.MetadataProvider?
     private let fileDescriptor: Int32
+    /// stderr's status line when stderr is a terminal: lines are written above it, and per-file details are
+    /// left to it (see `isPerFileDetail`).
+    private let terminal: TerminalStatusLine?
     /// Set only when code changes one logger's level explicitly; otherwise the shared control decides.
     private var levelOverride: Logger.Level?
 
     public init(
         format: Format, control: LogLevelControl, metadataProvider: Logger.MetadataProvider? = nil,
-        fileDescriptor: Int32 = STDERR_FILENO
+        fileDescriptor: Int32 = STDERR_FILENO, terminal: TerminalStatusLine? = nil
     ) {
         self.format = format
         self.control = control
         self.metadataProvider = metadataProvider
         self.fileDescriptor = fileDescriptor
+        self.terminal = terminal
     }
 
     public var logLevel: Logger.Level {
@@ -61,10 +65,21 @@ public struct LineLogHandler: LogHandler {
         if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
         if let own = event.metadata { merged.merge(own) { _, new in new } }
         if let error = event.error, merged["error"] == nil { merged["error"] = .string("\(error)") }
+        if let terminal, terminal.isShowing,
+           Self.isPerFileDetail(level: event.level, metadata: merged, threshold: logLevel) { return }
         let line = Self.format(
             level: event.level, message: event.message.description, metadata: merged, format: format,
             timestampMillis: format == .journal ? nil : Timestamp.nowMillis())
-        Self.writeLine(line, to: fileDescriptor)
+        if let terminal { terminal.writeLine(line) } else { Self.writeLine(line, to: fileDescriptor) }
+    }
+
+    /// A line about one job's ordinary progress (`uploaded`, `already stored`, `upload will be retried`: info
+    /// and notice lines that name a `job`) is what the terminal's status line sums up, so it is not printed
+    /// there — a thousand uploads would scroll everything else away. Warnings and errors about a job (a
+    /// rejected file, a failed upload) are printed; at `debug` (`-v`) everything is, since it was asked for.
+    /// Under journald, in a pipe or a file every line is written, as always.
+    static func isPerFileDetail(level: Logger.Level, metadata: Logger.Metadata, threshold: Logger.Level) -> Bool {
+        threshold > .debug && (level == .info || level == .notice) && metadata["job"] != nil
     }
 
     /// Installs the handler process-wide and returns the control a reload uses to change the level.
@@ -76,7 +91,8 @@ public struct LineLogHandler: LogHandler {
     ) -> LogLevelControl {
         let control = LogLevelControl(level)
         let resolved = resolvedFormat(format, environment: environment)
-        LoggingSystem.bootstrap { _ in LineLogHandler(format: resolved, control: control) }
+        let terminal = TerminalStatusLine.stderr
+        LoggingSystem.bootstrap { _ in LineLogHandler(format: resolved, control: control, terminal: terminal) }
         return control
     }
 
@@ -201,7 +217,8 @@ enum JSONLine {
     /// keys stay strings even when they look numeric (an image id or a file name may be all digits).
     static let numericKeys: Set<String> = [
         "job", "attempt", "attempts", "pid", "count", "workers", "worker", "bytes", "size", "cf_code", "exit",
-        "hint_ms", "backoff_max_ms", "patience_s", "unwatched", "status_code",
+        "hint_ms", "backoff_max_ms", "patience_s", "unwatched", "status_code", "duration_ms", "in_flight", "grace_s",
+        "recheck_s", "settle_ms", "delay_ms",
     ]
 
     static func value(_ value: Logger.Metadata.Value, key: String) -> String {

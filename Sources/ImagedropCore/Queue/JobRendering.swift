@@ -97,13 +97,23 @@ public struct StatusReport {
                  "failed_at": job.updatedAt]
             },
             "next_retry_at": snapshot.nextRetryAt.map { Timestamp.iso8601(millis: $0) } as Any? ?? NSNull(),
-            "throughput": ["last_minute": snapshot.uploadsLastMinute, "last_hour": snapshot.uploadsLastHour],
+            "throughput": ["last_minute": snapshot.uploadsLastMinute, "last_hour": snapshot.uploadsLastHour,
+                           "eta_s": backlogETASeconds as Any? ?? NSNull()] as [String: Any],
             "last_upload_at": snapshot.lastUploadAt as Any? ?? NSNull(),
             "more_failures": moreFailures,
             "watch": ["unwatched_folders": unwatchedFolders],
             "webhooks": ["pending": webhooks?.pending ?? 0, "dead": webhooks?.dead ?? 0,
                          "last_dead_error": webhooks?.lastDeadError as Any? ?? NSNull()] as [String: Any],
         ]
+    }
+
+    /// Seconds until the waiting jobs are through at the last minute's upload rate, from the table alone (so it
+    /// also answers when no daemon runs: nil then, as when nothing was uploaded in the last minute).
+    public var backlogETASeconds: Int? {
+        guard running, snapshot.uploadsLastMinute > 0 else { return nil }
+        let waiting = (snapshot.counts[.queued] ?? 0) + (snapshot.counts[.retrying] ?? 0) + (snapshot.counts[.uploading] ?? 0)
+        return Throughput.etaSeconds(waiting: waiting, rate: .init(filesPerSecond: Double(snapshot.uploadsLastMinute) / 60,
+                                                                   bytesPerSecond: 0))
     }
 
     /// Failed jobs beyond the ones listed.
@@ -136,7 +146,8 @@ public struct StatusReport {
         if running, let line = daemon.statusLine { lines.append("now:      \(line)") }
         if let next = snapshot.nextRetryAt { lines.append("retries:  next at \(Timestamp.iso8601(millis: next))") }
         lines.append("uploads:  \(snapshot.uploadsLastMinute) in the last minute, \(snapshot.uploadsLastHour) in the last hour"
-                     + (snapshot.lastUploadAt.map { ", last at \($0)" } ?? ""))
+                     + (snapshot.lastUploadAt.map { ", last at \($0)" } ?? "")
+                     + (backlogETASeconds.map { "; backlog ETA \(RunSummary.duration($0)) at that rate" } ?? ""))
         if let webhooks, webhooks.pending > 0 || webhooks.dead > 0 {
             var line = "webhooks: \(webhooks.pending) pending, \(webhooks.dead) dead"
             if webhooks.dead > 0 {

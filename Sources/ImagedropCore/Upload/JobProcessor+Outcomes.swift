@@ -16,15 +16,27 @@ extension JobProcessor {
             return
         }
         services.metrics.recordDone(alreadyStored: alreadyStored)
-        logger.info(alreadyStored ? "already stored" : "uploaded", metadata: [
+        var metadata: Logger.Metadata = [
             "job": "\(job.id)", "path": "\(job.path)", "status": "done", "image": "\(image.id)",
             "attempt": "\(job.attempts + (countAttempt ? 1 : 0))",
-        ])
+        ]
+        // Size in bytes and the time from sending to the recorded result (a 409's GET included): numbers, so
+        // `jq 'select(.duration_ms > 5000)'` finds the slow ones.
+        if let size = attempt.file?.status.size ?? job.size { metadata["size"] = "\(size)" }
+        if let sent = attempt.sentAtNanos { metadata["duration_ms"] = "\((Timestamp.monotonicNanos() - sent) / 1_000_000)" }
+        logger.info(alreadyStored ? "already stored" : "uploaded", metadata: metadata)
         if action != nil, let done = try services.store.job(id: job.id) { afterActions.run(done, config: attempt.config) }
     }
 
+    /// A local rejection: pre-flight (or the job itself) rules the file out and nothing is sent. Logged as
+    /// `rejected`, not as an upload that failed: the API never saw it, and no attempt is counted.
+    func reject(_ job: Job, reason: String, sha256: String?, config: Config, version: JobStore.Version?) throws {
+        try fail(job, reason: reason, code: nil, sha256: sha256, countAttempt: false, config: config, version: version,
+                 message: "rejected")
+    }
+
     func fail(_ job: Job, reason: String, code: Int?, sha256: String?, countAttempt: Bool, config: Config,
-              version: JobStore.Version?) throws {
+              version: JobStore.Version?, message: Logger.Message = "upload failed") throws {
         let reason = Self.shown(reason, for: job)
         let action = job.kind == .url ? nil : AfterUploadActions.pendingAction(success: false, config: config)
         let recorded = try services.store.markFailed(id: job.id, error: reason, code: code, sha256: sha256,
@@ -36,7 +48,7 @@ extension JobProcessor {
         services.metrics.recordFailure(code: code)
         var metadata: Logger.Metadata = ["job": "\(job.id)", "path": "\(job.path)", "status": "failed", "reason": "\(reason)"]
         if let code { metadata["cf_code"] = "\(code)" }
-        logger.warning("upload failed", metadata: metadata)
+        logger.warning(message, metadata: metadata)
         if action != nil, let failed = try services.store.job(id: job.id) { afterActions.run(failed, config: config) }
     }
 
@@ -98,7 +110,7 @@ extension JobProcessor {
     func pauseQueue(_ reason: String) {
         let text = "token refused: \(reason)"
         if services.pause.pause(text) {
-            logger.error("queue paused", metadata: ["reason": "\(text)"])
+            PauseNotice.log(logger, reason: text, kind: .credentials, config: services.config.current)
             try? services.store.recordPause(text)
         }
     }
@@ -106,4 +118,9 @@ extension JobProcessor {
     func record(_ reply: ImagesClient.Reply) {
         if let response = reply.response { services.metrics.recordRequest(seconds: response.totalSeconds) }
     }
+}
+
+extension Job {
+    /// The version the watcher recorded for this job, for an outcome decided before the file was opened.
+    var seenVersion: JobStore.Version? { size.flatMap { size in mtimeNanos.map { .init(size: size, mtimeNanos: $0) } } }
 }

@@ -5,8 +5,8 @@ import Logging
 extension JobProcessor {
     func runURL(_ job: Job, config: Config, token: APIToken) throws {
         guard let url = job.urlInput else {
-            try fail(job, reason: "the job's url is missing or not a valid http(s) URL", code: nil, sha256: nil,
-                     countAttempt: false, config: config, version: nil)
+            try reject(job, reason: "the job's url is missing or not a valid http(s) URL", sha256: nil, config: config,
+                       version: nil)
             return
         }
         let attempt = Attempt(job: job, config: config, file: nil, token: token)
@@ -15,8 +15,8 @@ extension JobProcessor {
                                                  sourcePath: url.redacted, jobKey: customID == nil ? job.jobKey : nil,
                                                  sourceKey: "source_url")
         else {
-            try fail(job, reason: "metadata would exceed 1024 bytes with imagedrop's keys; shorten images.metadata",
-                     code: nil, sha256: nil, countAttempt: false, config: config, version: nil)
+            try reject(job, reason: "metadata would exceed 1024 bytes with imagedrop's keys; shorten images.metadata",
+                       sha256: nil, config: config, version: nil)
             return
         }
         if customID == nil, job.sends > 0, try foundEarlierUpload(attempt) { return }
@@ -38,15 +38,13 @@ extension JobProcessor {
         case .changing:
             try lookAgainLater(job, config: config)
         case .rejected(let reason):
-            try fail(job, reason: reason, code: nil, sha256: nil, countAttempt: false, config: config,
-                     version: job.size.flatMap { size in job.mtimeNanos.map { .init(size: size, mtimeNanos: $0) } })
+            try reject(job, reason: reason, sha256: nil, config: config, version: job.seenVersion)
         case .ready(let text, let version, let sha256):
             let urls: [URLInput]
             do {
                 urls = try URLList.parse(text)
             } catch {
-                try fail(job, reason: "URL list \(error)", code: nil, sha256: sha256, countAttempt: false,
-                         config: config, version: version)
+                try reject(job, reason: "URL list \(error)", sha256: sha256, config: config, version: version)
                 return
             }
             let action = AfterUploadActions.pendingAction(success: true, config: config)

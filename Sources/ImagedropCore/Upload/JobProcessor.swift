@@ -30,6 +30,8 @@ final class JobProcessor {
         var config: Config
         var file: InspectedFile?
         var token: APIToken
+        /// When the upload request went out (after any wait for budget): the upload line's `duration_ms`.
+        var sentAtNanos: UInt64?
         var sha256: String? { file?.sha256 }
         var version: JobStore.Version? { file.map { .init(size: $0.status.size, mtimeNanos: $0.status.mtimeNanos) } }
     }
@@ -79,8 +81,7 @@ final class JobProcessor {
         let file: InspectedFile
         switch FileInspector.inspect(path: job.path, root: job.root, followSymlinksOutside: config.watch.followSymlinksOutside) {
         case .rejected(let reason):
-            try fail(job, reason: reason, code: nil, sha256: nil, countAttempt: false, config: config,
-                     version: job.size.flatMap { size in job.mtimeNanos.map { .init(size: size, mtimeNanos: $0) } })
+            try reject(job, reason: reason, sha256: nil, config: config, version: job.seenVersion)
             return
         case .changing:
             logger.debug("file still changing; will look again", metadata: ["job": "\(job.id)", "path": "\(job.path)"])
@@ -101,8 +102,7 @@ final class JobProcessor {
         }
 
         if let problem = ImageIDStrategy.pathIDProblem(for: job, config: config) {
-            try fail(job, reason: problem, code: nil, sha256: file.sha256, countAttempt: false, config: config,
-                     version: attempt.version)
+            try reject(job, reason: problem, sha256: file.sha256, config: config, version: attempt.version)
             return
         }
         let relativePath = ImageIDStrategy.relativePath(of: job.path, root: job.root)
@@ -110,8 +110,8 @@ final class JobProcessor {
         guard let metadata = ImageMetadata.build(userJSON: config.images.metadataJSON, sha256: file.sha256,
                                                  sourcePath: relativePath, jobKey: customID == nil ? job.jobKey : nil)
         else {
-            try fail(job, reason: "metadata would exceed 1024 bytes with imagedrop's keys; shorten images.metadata",
-                     code: nil, sha256: file.sha256, countAttempt: false, config: config, version: attempt.version)
+            try reject(job, reason: "metadata would exceed 1024 bytes with imagedrop's keys; shorten images.metadata",
+                       sha256: file.sha256, config: config, version: attempt.version)
             return
         }
         // Cloudflare-chosen ids: an earlier send may have stored the image and lost the reply. Only the job
@@ -130,6 +130,7 @@ final class JobProcessor {
 
     /// Sends the upload and carries the reply to the job's next state; shared by file and URL jobs.
     func send(_ form: MultipartForm, attempt: Attempt, customID: String?) throws {
+        var attempt = attempt
         let job = attempt.job
         let config = attempt.config
         let token = attempt.token
@@ -137,6 +138,7 @@ final class JobProcessor {
         let reply: ImagesClient.Reply
         do {
             if customID == nil { try services.store.recordSend(id: job.id) }
+            attempt.sentAtNanos = Timestamp.monotonicNanos()
             reply = try upload(form, token: token, config: config)
         } catch {
             services.concurrency.release(rateLimited: false, succeeded: false)

@@ -32,7 +32,7 @@ public struct UploadServices: Sendable {
                                    ledger: RequestLedger(store: store, logger: logger))
         self.concurrency = ConcurrencyLimiter(maximum: current.upload.workers)
         self.pause = PauseGate()
-        self.pathMonitor = APIPathMonitor(pause: pause, store: store, logger: logger)
+        self.pathMonitor = APIPathMonitor(pause: pause, store: store, logger: logger, config: config)
         self.shutdown = ShutdownState()
         self.tokens = tokens
         self.metrics = PipelineMetrics()
@@ -66,4 +66,5 @@ public final class InFlightJobs: Sendable {
     func insert(_ id: Int64) { ids.withLock { _ = $0.insert(id) } }
     func remove(_ id: Int64) { ids.withLock { _ = $0.remove(id) } }
     var snapshot: Set<Int64> { ids.withLock { $0 } }
+    var count: Int { ids.withLock { $0.count } }
 }

@@ -135,7 +135,11 @@ public final class UploadWorkerPool: Sendable {
             guard services.pause.isPaused, !services.shutdown.isStopping else { continue }
             client = services.makeClient(config, heartbeat: heartbeat)
             guard let token = services.tokens.reload() else {
-                services.pause.pause(services.tokens.problem ?? "no API token")
+                let reason = services.tokens.problem ?? "no API token"
+                if services.pause.pause(reason) {
+                    PauseNotice.log(services.logger, reason: reason, kind: .credentials, config: config)
+                    try? services.store.recordPause(reason)
+                }
                 continue
             }
             let reply: ImagesClient.Reply
@@ -163,7 +167,7 @@ public final class UploadWorkerPool: Sendable {
         case .credentials(let reason, _):
             let text = "token refused: \(reason)"
             if services.pause.pause(text, kind: .credentials) {
-                services.logger.error("queue paused", metadata: ["reason": "\(text)"])
+                PauseNotice.log(services.logger, reason: text, kind: .credentials, config: services.config.current)
                 try? services.store.recordPause(text)
             } else {
                 services.logger.warning("token still refused", metadata: ["reason": "\(reason)"])

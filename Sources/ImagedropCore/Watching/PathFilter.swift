@@ -26,6 +26,13 @@ public struct PathFilter: Sendable, Equatable {
 
     public func isIncluded(_ name: [UInt8]) -> Bool { matchesAny(include, name) }
 
+    /// Why a file name is not a candidate, for the watcher's debug lines; nil when it is one.
+    public func whyIgnored(_ name: [UInt8]) -> String? {
+        if let pattern = excludingPattern(name) { return "excluded by the pattern \"\(pattern)\" (watch.exclude)" }
+        if acceptsFile(name) { return nil }
+        return "matches none of watch.include (\(include.joined(separator: ", ")))"
+    }
+
     private func matchesAny(_ patterns: [String], _ name: [UInt8]) -> Bool { firstMatch(patterns, name) != nil }
 
     private func firstMatch(_ patterns: [String], _ name: [UInt8]) -> String? {

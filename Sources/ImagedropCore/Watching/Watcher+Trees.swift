@@ -22,11 +22,17 @@ extension Watcher {
                 type = status.isDirectory ? UInt8(DT_DIR) : UInt8(DT_REG)
             }
             if type == UInt8(DT_DIR) {
-                guard settings.recursive, settings.filter.acceptsDirectory(entry.name) else { continue }
+                guard settings.recursive else { continue }
+                guard settings.filter.acceptsDirectory(entry.name) else {
+                    if !polling { logIgnoredFolder(path, name: entry.name, filter: settings.filter) }
+                    continue
+                }
                 if polling, state.watches[path] != nil || state.unwatched[path] != nil { continue }
                 try? addTree(path, root: root, state: &state, settings: settings, scanFiles: scanFiles, polling: polling)
             } else if scanFiles, settings.filter.acceptsFile(entry.name) {
                 scanned(path, root: root, state: &state, settings: settings, polling: polling)
+            } else if scanFiles, !polling {
+                logIgnored(path, name: entry.name, filter: settings.filter)
             }
             if state.ready.count >= 2000 { flush(&state) }
         }
@@ -68,8 +74,12 @@ extension Watcher {
     private func scanned(_ path: RawPath, root: RawPath, state: inout WatcherState, settings: Settings, polling: Bool) {
         // A file written to since its last close is still open: its writer may only have paused, and an
         // old mtime says nothing then. Its IN_CLOSE_WRITE will bring it.
-        guard state.pending[path] == nil, !openWrites.isOpen(path, now: Timestamp.monotonicNanos()),
-              case .success(let status) = FileStatus.candidate(path) else { return }
+        guard state.pending[path] == nil else { return }
+        if openWrites.isOpen(path, now: Timestamp.monotonicNanos()) {
+            logger.debug("candidate still open for writing; waiting for its close", metadata: ["path": "\(path)"])
+            return
+        }
+        guard case .success(let status) = FileStatus.candidate(path) else { return }
         if polling {
             let version = PolledVersion(size: status.size, mtimeNanos: status.mtimeNanos)
             if state.polled[path] == version { return }
@@ -79,6 +89,7 @@ extension Watcher {
         if !status.isRegular || settings.settleNanos == 0 || ageNanos >= Int64(settings.settleNanos) {
             state.ready.append(FileCandidate(path: path, root: root, size: status.size, mtimeNanos: status.mtimeNanos))
         } else {
+            logSettling(path, settings: settings)
             state.pending[path] = Pending(root: root, status: status, due: Timestamp.monotonicNanos() + settings.settleNanos)
         }
     }

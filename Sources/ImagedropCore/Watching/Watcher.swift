@@ -250,7 +250,13 @@ public final class Watcher: Sendable {
                 }
                 continue
             }
-            guard settings.filter.acceptsFile(event.name) else { continue }
+            guard settings.filter.acceptsFile(event.name) else {
+                // Not for IN_MODIFY: a `.part` being written would log a line per write.
+                if event.has(UInt32(IN_CLOSE_WRITE)) || event.has(UInt32(IN_MOVED_TO)) || event.has(UInt32(IN_CREATE)) {
+                    logIgnored(path, name: event.name, filter: settings.filter)
+                }
+                continue
+            }
             if event.has(UInt32(IN_MODIFY)) {
                 // Written to again: whatever settle check was running no longer describes the final file.
                 openWrites.wrote(path, at: Timestamp.monotonicNanos())
@@ -276,6 +282,7 @@ public final class Watcher: Sendable {
     private func consider(_ path: RawPath, root: RawPath, state: inout WatcherState, settings: Settings) {
         guard case .success(let status) = FileStatus.candidate(path) else {
             state.pending.removeValue(forKey: path)
+            logger.debug("candidate gone before it settled", metadata: ["path": "\(path)"])
             return
         }
         if !status.isRegular || settings.settleNanos == 0 {
@@ -283,6 +290,7 @@ public final class Watcher: Sendable {
             state.ready.append(FileCandidate(path: path, root: root, size: status.size, mtimeNanos: status.mtimeNanos))
             return
         }
+        logSettling(path, settings: settings)
         state.pending[path] = Pending(root: root, status: status, due: Timestamp.monotonicNanos() + settings.settleNanos)
     }
 
@@ -296,6 +304,9 @@ public final class Watcher: Sendable {
             }
             if status.size != pending.status.size || status.mtimeNanos != pending.status.mtimeNanos {
                 // Still being written: wait another settle period from now.
+                logger.debug("candidate still changing; settling again", metadata: [
+                    "path": "\(path)", "settle_ms": "\(settings.settleNanos / 1_000_000)",
+                ])
                 state.pending[path] = Pending(root: pending.root, status: status, due: now + settings.settleNanos)
                 continue
             }
@@ -310,6 +321,7 @@ public final class Watcher: Sendable {
         guard !state.ready.isEmpty else { return }
         do {
             let results = try store.enqueue(state.ready)
+            if logger.logLevel <= .debug { logQueued(state.ready, results: results) }
             let added = results.filter { if case .known = $0 { return false } else { return true } }.count
             state.ready.removeAll(keepingCapacity: true)
             if state.ingestBlocked {

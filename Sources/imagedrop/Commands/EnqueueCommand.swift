@@ -59,19 +59,19 @@ struct EnqueueCommand: ParsableCommand {
             }
         }
         guard !paths.isEmpty else { return }
-        let progress = ProgressLine()
+        let progress = TerminalStatusLine.stderr
         let found: Int
         let queued: Int
         do {
             (found, queued) = try backfill.enqueue(targets, dryRun: dryRun, candidate: { Console.out("would queue \($0.display)") }) {
-                progress.show("scanned \($0) files…")
+                progress?.show("scanned \($0) files…")
             }
         } catch let error as Backfill.MissingPath {
-            progress.finish("")
+            progress?.finish("")
             Console.error("\(error)")
             throw ExitCode(Daemon.Exit.noInput.rawValue)
         }
-        progress.finish("scanned \(found) files")
+        progress?.finish("scanned \(found) files")
         if dryRun {
             Console.out("\(found) files would be offered to the queue (those already known are skipped; dry run)")
             return

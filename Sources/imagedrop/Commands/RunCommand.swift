@@ -27,7 +27,7 @@ struct RunCommand: ParsableCommand {
         LogSetup.bootstrap(config.log)
         var daemonOptions = Daemon.Options(configPath: options.path)
         daemonOptions.once = once
-        daemonOptions.progress = once
+        daemonOptions.progress = true   // drawn only when stderr is a terminal
         let override = options.levelOverride.flatMap(LogLevelName.parse)
         daemonOptions.onLogLevelChange = { LogSetup.setLevel(override ?? $0) }   // the command line outlives a reload
         let exit = Daemon(options: daemonOptions, logger: Logger(label: "imagedrop")).run()

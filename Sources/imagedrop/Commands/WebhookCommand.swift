@@ -11,7 +11,13 @@ struct WebhookCommand: ParsableCommand {
     struct Retry: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "retry",
-            abstract: "Send dead webhook deliveries again (same delivery ids; their attempts start again)."
+            abstract: "Send dead webhook deliveries again (same delivery ids; their attempts start again).",
+            discussion: """
+                The running daemon sends them on its next turn; without one they go out at the next start.
+
+                Example: imagedrop webhook retry -c /etc/imagedrop/imagedrop.toml
+                Exit codes: 0 ok; 65 the database cannot be opened; 78 config error.
+                """
         )
 
         @OptionGroup var options: ConfigOption
