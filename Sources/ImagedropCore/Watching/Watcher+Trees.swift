@@ -22,10 +22,10 @@ extension Watcher {
                 type = status.isDirectory ? UInt8(DT_DIR) : UInt8(DT_REG)
             }
             if type == UInt8(DT_DIR) {
-                guard settings.recursive, settings.filter.acceptsDirectory(entry.name) else { continue }
+                guard settings[root].recursive, settings[root].filter.acceptsDirectory(entry.name) else { continue }
                 if polling, state.watches[path] != nil || state.unwatched[path] != nil { continue }
                 try? addTree(path, root: root, state: &state, settings: settings, scanFiles: scanFiles, polling: polling)
-            } else if scanFiles, settings.filter.acceptsFile(entry.name) {
+            } else if scanFiles, settings[root].filter.acceptsFile(entry.name) {
                 scanned(path, root: root, state: &state, settings: settings, polling: polling)
             }
             if state.ready.count >= 2000 { flush(&state) }
@@ -76,10 +76,12 @@ extension Watcher {
             state.polled[path] = version
         }
         let ageNanos = Timestamp.nowMillis() * 1_000_000 - status.mtimeNanos
-        if !status.isRegular || settings.settleNanos == 0 || ageNanos >= Int64(settings.settleNanos) {
-            state.ready.append(FileCandidate(path: path, root: root, size: status.size, mtimeNanos: status.mtimeNanos))
+        let rules = settings[root]
+        if !status.isRegular || rules.settleNanos == 0 || ageNanos >= Int64(rules.settleNanos) {
+            state.ready.append(FileCandidate(path: path, root: root, size: status.size, mtimeNanos: status.mtimeNanos,
+                                             source: rules.source))
         } else {
-            state.pending[path] = Pending(root: root, status: status, due: Timestamp.monotonicNanos() + settings.settleNanos)
+            state.pending[path] = Pending(root: root, status: status, due: Timestamp.monotonicNanos() + rules.settleNanos)
         }
     }
 
