@@ -19,6 +19,9 @@ struct SourcesTests {
             id_prefix = "top/"
             metadata = { team = "top" }
 
+            [http]
+            listen = "127.0.0.1:0"
+
             [metrics]
             textfile = "\(fixture.directory)/imagedrop.prom"
             interval_s = 1
@@ -123,6 +126,16 @@ struct SourcesTests {
                 && text.contains(#"imagedrop_source_uploads_total{source="avatars"} 1"#)
                 && text.contains(#"imagedrop_jobs{state="done"} 3"#)
         })
+        // The HTTP endpoint: /status.json is the same object, the page and /metrics show each source.
+        let base = "http://" + (try HTTPEndpointTests.address(fixture))
+        let statusJSON = try HTTPEndpointTests.json(try HTTPEndpointTests.curl(base + "/status.json").body)
+        #expect((statusJSON["sources"] as? [String: [String: Int]])?["avatars"]?["done"] == 1)
+        let page = try HTTPEndpointTests.curl(base + "/").body
+        #expect(page.contains(#"data-source="products""#) && page.contains(#"<td data-state="done">1</td>"#))
+        #expect(page.contains("<img") && page.components(separatedBy: "<img").count == 3,
+                "thumbnails for default and products, none for the signed avatars")
+        let metrics = try HTTPEndpointTests.curl(base + "/metrics").body
+        #expect(metrics.contains(#"imagedrop_source_jobs{source="avatars",state="done"} 1"#))
         #expect(fixture.stop() == 0)
     }
 
