@@ -128,7 +128,7 @@ public final class Daemon {
         let watcherThread = startWatcher(watcher)
         logger.info("imagedrop started", metadata: [
             "pid": "\(getpid())", "database": "\(config.queue.database)", "workers": "\(config.upload.workers)",
-            "watch": "\(config.watch.paths.joined(separator: ","))", "http": "\(endpoint?.address ?? "off")",
+            "watch": "\(config.watch.paths.joined(separator: ","))", "sources": "\(config.sourceNames.joined(separator: ","))", "http": "\(endpoint?.address ?? "off")",
             "version": "\(ImagedropVersion.current)", "commit": "\(BuildInfo.commit)",
             "api": "\(config.cloudflare.apiBaseURL)", "config": "\(options.configPath)",
         ])

@@ -13,7 +13,7 @@ public enum JobRendering {
             "next_attempt_at": job.state == .retrying ? Timestamp.iso8601(millis: job.nextAttemptAtMillis) : NSNull(),
             "moved_to": job.movedTo?.display as Any? ?? NSNull(),
             // Never `url` itself: it may hold a password; `path` is the URL with the password redacted.
-            "kind": job.kind.rawValue,
+            "kind": job.kind.rawValue, "source": job.source,
         ]
     }
 
@@ -29,6 +29,7 @@ public enum JobRendering {
             "job:         \(job.id)",
             "path:        \(job.path.display)",
             "kind:        \(job.kind.rawValue)",
+            "source:      \(job.source)",
             "state:       \(job.state.rawValue)",
             "attempts:    \(job.attempts)",
         ]
