@@ -220,3 +220,52 @@ struct SourcesTests {
         }
     }
 }
+
+extension SourcesTests {
+    @Test("URL jobs take their source from the *.urls file that queued them, or from enqueue --source")
+    func urlJobsFollowTheirSource() throws {
+        let fixture = try DaemonFixture(emulator: URLUploadTests.emulator(), settleMillis: 0)
+        let products = fixture.directory + "/products"
+        try FileManager.default.createDirectory(atPath: products, withIntermediateDirectories: true)
+        try fixture.writeConfig(settleMillis: 0, extra: """
+            [images]
+            id_prefix = "top/"
+
+            [[source]]
+            name = "products"
+            paths = ["\(products)"]
+            id_prefix = "products/"
+            metadata = { kind = "product" }
+            """)
+        let origin = try OriginServer(directory: fixture.directory + "/origin")
+        origin.serve("a.png", seed: 61)
+        origin.serve("b.png", seed: 62)
+        origin.serve("c.png", seed: 63)
+        try fixture.start()
+        let list = products + "/batch.urls"
+        FileManager.default.createFile(atPath: list + ".part", contents: Data("\(origin.baseURL)/files/a.png\n".utf8))
+        rename(list + ".part", list)
+        let (code, _, error) = try fixture.runCommand(["enqueue", "--config", fixture.configPath, "--source", "products",
+                                                       "--url", "\(origin.baseURL)/files/b.png"])
+        #expect(code == 0, "\(error)")
+        let (plainCode, _, _) = try fixture.runCommand(["enqueue", "--config", fixture.configPath, "--url", "\(origin.baseURL)/files/c.png"])
+        #expect(plainCode == 0)
+        let (badCode, _, bad) = try fixture.runCommand(["enqueue", "--config", fixture.configPath, "--source", "nope",
+                                                        "--url", "\(origin.baseURL)/files/c.png"])
+        #expect(badCode == 65 && bad.contains("names a source that does not exist"), "\(bad)")
+        #expect(fixture.waitForFinished(count: 4), "\(fixture.log)")
+
+        let urlJobs = try fixture.jobs().filter { $0.kind == .url }
+        #expect(urlJobs.count == 3 && urlJobs.allSatisfy { $0.state == .done })
+        #expect(Set(urlJobs.filter { $0.source == "products" }.map(\.path.display)) ==
+                ["\(origin.baseURL)/files/a.png", "\(origin.baseURL)/files/b.png"])
+        #expect(urlJobs.filter { $0.source == "default" }.map(\.path.display) == ["\(origin.baseURL)/files/c.png"])
+        for job in urlJobs {
+            let image = try #require(fixture.emulator.storedImages().first { $0.id == job.imageID })
+            let prefix = job.source == "products" ? "products/" : "top/"
+            #expect(image.id.hasPrefix(prefix), "\(image.id) for \(job.source)")
+            #expect(image.metaJSON.contains("product") == (job.source == "products"))
+        }
+        #expect(fixture.stop() == 0)
+    }
+}
