@@ -11,6 +11,10 @@ public struct Config: Sendable, Equatable {
     public var metrics = Metrics()
     public var webhook = Webhook()
     public var http = HTTP()
+    /// Every source with its effective settings (`[[source]]` tables, and `default` for the top-level
+    /// `[watch] paths`), in file order. `watch.paths` holds all of their folders; a job's own rules are
+    /// `effective(for:)` / `scoped(to:)` (SourceSettings.swift).
+    public var sources: [SourceSettings] = []
     /// The file this was read from, for messages.
     public var sourcePath: String = ""
 
@@ -39,6 +43,9 @@ public struct Config: Sendable, Equatable {
         public var requireSignedURLs = false          // require_signed_urls
         public var creator: String?                   // creator
         public var metadataJSON: String?              // metadata (inline table), kept as compact JSON
+        /// Not a key: the watch roots whose path ids share one id space (the source's own, and those of other
+        /// path-id sources with the same id_prefix); empty means `watch.paths`. Set by source resolution.
+        public var idRoots: [String] = []
     }
 
     public struct Watch: Sendable, Equatable {

@@ -38,7 +38,8 @@ public enum ConfigLoader {
         var config = Config()
         config.sourcePath = path
         let top = TOMLSection(table: root, name: nil, file: path)
-        try top.rejectUnknown(allowed: ["cloudflare", "images", "watch", "queue", "upload", "after_upload", "log", "metrics", "webhook", "http"])
+        try top.rejectUnknown(allowed: ["cloudflare", "images", "watch", "queue", "upload", "after_upload", "log", "metrics", "webhook", "http",
+                                       "source"])
 
         let cf = try top.section("cloudflare")
         try cf.rejectUnknown(allowed: ["account_id", "api_base_url", "api_token_file", "api_email", "api_key_file", "batch_api",
@@ -70,55 +71,12 @@ public enum ConfigLoader {
         if let caFile = try cf.string("ca_file") { config.cloudflare.caFile = try CAFile.validate(caFile, section: cf) }
 
         let images = try top.section("images")
-        try images.rejectUnknown(allowed: ["id", "id_prefix", "require_signed_urls", "creator", "metadata"])
-        if let mode = try images.string("id") {
-            guard let parsed = Config.IDMode(rawValue: mode) else {
-                throw images.error("id", "must be \"content-hash\", \"path\" or \"cloudflare\" (got \"\(mode)\")")
-            }
-            config.images.idMode = parsed
-        }
-        config.images.idPrefix = try images.string("id_prefix") ?? ""
-        if config.images.idPrefix.hasPrefix("/") { throw images.error("id_prefix", "must not start with \"/\"") }
-        config.images.requireSignedURLs = try images.bool("require_signed_urls") ?? false
-        config.images.creator = try images.string("creator")
-        if let creator = config.images.creator, creator.utf8.count > 1024 {
-            throw images.error("creator", "must be at most 1024 bytes")
-        }
-        if let metadata = try images.inlineJSON("metadata") {
-            guard metadata.utf8.count <= ImageMetadata.limit else {
-                throw images.error("metadata", "is \(metadata.utf8.count) bytes as JSON: over Cloudflare's 1024-byte limit")
-            }
-            config.images.metadataJSON = metadata
-        }
+        try images.rejectUnknown(allowed: Self.imagesKeys)
+        config.images = try Self.images(images, over: config.images)
 
         let watch = try top.section("watch")
-        try watch.rejectUnknown(allowed: ["paths", "recursive", "include", "exclude", "settle_ms", "rescan_interval_s", "follow_symlinks_outside"])
-        guard let paths = try watch.strings("paths"), !paths.isEmpty else {
-            throw watch.error("paths", "required (one or more folders to watch)")
-        }
-        config.watch.paths = paths.map { watch.resolvePath($0) }
-        config.watch.recursive = try watch.bool("recursive") ?? true
-        if let include = try watch.strings("include") { config.watch.include = include }
-        if let exclude = try watch.strings("exclude") { config.watch.exclude = exclude }
-        // Upper bounds refuse typos (a settle_ms of years would hold every file forever) with the allowed range.
-        config.watch.settleMillis = try watch.int("settle_ms", min: 0, max: 3_600_000) ?? 1000
-        config.watch.rescanIntervalSeconds = try watch.int("rescan_interval_s", min: 0, max: 604_800) ?? 600
-        config.watch.followSymlinksOutside = try watch.bool("follow_symlinks_outside") ?? false
-        if let overlap = WatchPathNesting.firstOverlap(in: config.watch.paths) { throw watch.error("paths", "\(overlap)") }
-        if config.images.idMode == .path, let conflict = ImageIDStrategy.pathIDConflict(roots: config.watch.paths) {
-            throw watch.error("paths", conflict)
-        }
-        if checkFolders {
-            for (given, absolute) in zip(paths, config.watch.paths) {
-                var info = stat()
-                guard stat(absolute, &info) == 0 else {
-                    throw watch.error("paths", "\(TOMLSection.shown(given, absolute)) does not exist")
-                }
-                guard (info.st_mode & S_IFMT) == S_IFDIR else {
-                    throw watch.error("paths", "\(TOMLSection.shown(given, absolute)) is not a directory")
-                }
-            }
-        }
+        try watch.rejectUnknown(allowed: Self.watchKeys.union(["paths"]))
+        config.watch = try Self.watch(watch, over: config.watch)
 
         let queue = try top.section("queue")
         try queue.rejectUnknown(allowed: ["database"])
@@ -148,36 +106,10 @@ public enum ConfigLoader {
         config.upload.pauseProbeSeconds = try upload.int("pause_probe_s", min: 1, max: 86_400) ?? 30
 
         let after = try top.section("after_upload")
-        try after.rejectUnknown(allowed: ["on_success", "on_failure", "done_dir", "failed_dir", "sidecar"])
-        if let value = try after.string("on_success") {
-            guard let action = Config.SuccessAction(rawValue: value) else {
-                throw after.error("on_success", "must be \"keep\", \"delete\" or \"move\" (got \"\(value)\")")
-            }
-            config.afterUpload.onSuccess = action
-        }
-        if let value = try after.string("on_failure") {
-            guard let action = Config.FailureAction(rawValue: value) else {
-                throw after.error("on_failure", "must be \"keep\" or \"move\" (got \"\(value)\")")
-            }
-            config.afterUpload.onFailure = action
-        }
-        config.afterUpload.doneDir = try after.path("done_dir")
-        config.afterUpload.failedDir = try after.path("failed_dir")
-        config.afterUpload.sidecar = try after.bool("sidecar") ?? false
-        if config.afterUpload.onSuccess == .move, config.afterUpload.doneDir == nil {
-            throw after.error("done_dir", "required when on_success = \"move\"")
-        }
-        if config.afterUpload.onFailure == .move, config.afterUpload.failedDir == nil {
-            throw after.error("failed_dir", "required when on_failure = \"move\"")
-        }
-
-        for (key, directory) in [("done_dir", config.afterUpload.doneDir), ("failed_dir", config.afterUpload.failedDir)] {
-            guard let directory else { continue }
-            // A destination inside a watched tree would feed moved files back to the watcher.
-            if let root = config.watch.paths.first(where: { RawPath(directory).isInside(RawPath($0)) }) {
-                throw after.error(key, "\"\(directory)\" is inside the watched folder \"\(root)\"; choose a folder outside it")
-            }
-        }
+        try after.rejectUnknown(allowed: Self.afterUploadKeys)
+        config.afterUpload = try Self.afterUpload(after, over: config.afterUpload)
+        // The sources last: each lays its own keys over the top-level values read above.
+        try Self.resolveSources(top, watch: watch, after: after, config: &config, checkFolders: checkFolders)
 
         let log = try top.section("log")
         try log.rejectUnknown(allowed: ["level", "format"])

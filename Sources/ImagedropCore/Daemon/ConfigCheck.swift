@@ -22,11 +22,14 @@ public struct ConfigCheck {
         let config: Config
         do { config = try ConfigLoader.load(path: configPath) } catch { return (.config, "\(error)") }
         say("config:   \(configPath) OK")
-        for path in config.watch.paths {
-            guard access(path, R_OK | X_OK) == 0 else {
-                return (.config, ConfigError(file: configPath, key: "watch.paths", problem: "\"\(path)\" is not readable by this user").description)
+        for source in config.resolvedSources {
+            let key = source.name == SourceSettings.defaultName ? "watch.paths" : "source \"\(source.name)\".paths"
+            for path in source.watch.paths {
+                guard access(path, R_OK | X_OK) == 0 else {
+                    return (.config, ConfigError(file: configPath, key: key, problem: "\"\(path)\" is not readable by this user").description)
+                }
+                say("watch:    \(path) OK" + (config.resolvedSources.count > 1 ? " (source \"\(source.name)\")" : ""))
             }
-            say("watch:    \(path) OK")
         }
         let store: JobStore?
         switch DatabaseCheck(database: config.queue.database).run() {

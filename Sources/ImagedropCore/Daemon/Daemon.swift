@@ -29,7 +29,7 @@ public final class Daemon {
     }
 
     private let options: Options
-    private var logger: Logger
+    var logger: Logger
     private let notifier: SystemdNotifier
 
     public init(options: Options, logger: Logger) {
@@ -74,6 +74,9 @@ public final class Daemon {
         }
 
         let shared = SharedConfig(config)
+        // Workers take only the configured sources' jobs: a source no longer in the config keeps its jobs queued.
+        store.setClaimableSources(config.sourceNames)
+        reportUnconfiguredSources(config, store: store)
         do {
             // Before any outcome can be written: the outbox triggers must know what to record.
             try store.configureWebhookEvents(config.webhook.recordedEvents)
@@ -129,7 +132,7 @@ public final class Daemon {
         let watcherThread = startWatcher(watcher)
         logger.info("imagedrop started", metadata: [
             "pid": "\(getpid())", "database": "\(config.queue.database)", "workers": "\(config.upload.workers)",
-            "watch": "\(config.watch.paths.joined(separator: ","))", "http": "\(endpoint?.address ?? "off")",
+            "watch": "\(config.watch.paths.joined(separator: ","))", "sources": "\(config.sourceNames.joined(separator: ","))", "http": "\(endpoint?.address ?? "off")",
             "version": "\(ImagedropVersion.current)", "commit": "\(BuildInfo.commit)",
             "api": "\(config.cloudflare.apiBaseURL)", "config": "\(options.configPath)",
         ])
@@ -333,6 +336,8 @@ public final class Daemon {
         applied.queue.database = old.queue.database
         applied.http = old.http
         shared.replace(applied)
+        services.store.setClaimableSources(new.sourceNames)
+        logSourceChanges(old: old, new: new, store: services.store)
         configureWebhookEvents(new, store: services.store)
         services.limiter.update(limit: new.upload.requestsPer5Min, windowSeconds: Double(new.upload.rateWindowSeconds))
         pool.resize(to: new.upload.workers)
@@ -353,8 +358,11 @@ public final class Daemon {
 
     private func isDrained(_ counts: [JobState: Int], pool: UploadWorkerPool, services: UploadServices) -> Bool {
         if services.pause.isPaused { return false }
-        let waiting = (counts[.queued] ?? 0) + (counts[.uploading] ?? 0) + (counts[.retrying] ?? 0)
-        return waiting == 0 && pool.idleWorkers == services.config.current.upload.workers
+        // Jobs of a source the config does not name are never taken: a one-off run does not wait for them.
+        let sources = SourceCounts(counts: (try? services.store.sourceCounts()) ?? [:], configured: services.config.current.sourceNames)
+        let stranded = sources.unconfigured.map(sources.waiting).reduce(0, +)
+        let waiting = (counts[.queued] ?? 0) + (counts[.uploading] ?? 0) + (counts[.retrying] ?? 0) - stranded
+        return waiting <= 0 && pool.idleWorkers == services.config.current.upload.workers
     }
 
     func statusLine(_ counts: [JobState: Int]?, services: UploadServices, watcher: Watcher, rate: Throughput.Rate?) -> String {
@@ -371,6 +379,7 @@ public final class Daemon {
         let waiting = (counts[.queued] ?? 0) + (counts[.retrying] ?? 0) + (counts[.uploading] ?? 0)
         if let rate = Throughput.text(waiting: waiting, rate: rate) { parts.append(rate) }
         if let reason = services.pause.reason { parts.append("PAUSED: \(reason)") }
+        if let unconfigured = unconfiguredText(services) { parts.append(unconfigured) }
         // Only while work waits (claimed jobs wait for their grant as `uploading`): an idle daemon with a spent
         // budget is not waiting for anything.
         if waiting > 0, let wait = services.limiter.currentWait() { parts.append(wait.text) }

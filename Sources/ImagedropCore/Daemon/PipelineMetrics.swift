@@ -17,6 +17,8 @@ public final class PipelineMetrics: Sendable {
         /// a content-hash id, or an earlier send found by its job key): the `run --once` summary.
         public var doneUploaded = 0
         public var doneAlreadyStored = 0
+        /// Images stored per source (`imagedrop_source_uploads_total`).
+        public var uploadsBySource: [String: Int] = [:]
         public var failed: Int { failuresByCode.values.reduce(0, +) }
     }
 
@@ -39,9 +41,10 @@ public final class PipelineMetrics: Sendable {
         }
     }
 
-    public func recordUpload(bytes: Int, at now: UInt64) {
+    public func recordUpload(bytes: Int, at now: UInt64, source: String = SourceSettings.defaultName) {
         state.withLock { state in
             state.uploads += 1
+            state.uploadsBySource[source, default: 0] += 1
             state.uploadedBytes += bytes
             state.lastUploadMonotonicNanos = now
         }

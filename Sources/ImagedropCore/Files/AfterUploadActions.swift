@@ -32,13 +32,22 @@ public struct AfterUploadActions: Sendable {
             logger.notice("owed image deletes will be sent again", metadata: ["count": "\(recovered)"])
         }
         while let batch = try? store.pendingAfterActions(limit: 200), !batch.isEmpty {
-            for job in batch { run(job, config: config) }
-            if batch.count < 200 { break }
+            let done = batch.filter { run($0, config: config) }.count
+            // Actions of a source that is not configured stay owed: without progress, stop here.
+            if batch.count < 200 || done == 0 { break }
         }
     }
 
-    public func run(_ job: Job, config: Config) {
-        guard let action = job.afterAction else { return }
+    /// Carries out the job's owed action by its own source's `[after_upload]`; false (the action stays owed)
+    /// when that source is not configured.
+    @discardableResult
+    public func run(_ job: Job, config given: Config) -> Bool {
+        guard let action = job.afterAction else { return true }
+        guard let config = given.scoped(to: job.source) else {
+            logger.warning("after-upload action waits: the job's source is not configured",
+                           metadata: ["job": "\(job.id)", "source": "\(job.source)"])
+            return false
+        }
         var note: String?
         do {
             if action == "success" { try succeed(job, config: config) } else { try failFile(job, config: config) }
@@ -49,6 +58,7 @@ public struct AfterUploadActions: Sendable {
         do { try store.clearAfterAction(id: job.id, note: job.state == .failed ? nil : note) } catch {
             logger.error("could not record after-upload action", metadata: ["job": "\(job.id)", "error": "\(error)"])
         }
+        return true
     }
 
     struct LeftInPlace: Error, CustomStringConvertible {

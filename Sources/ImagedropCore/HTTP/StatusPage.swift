@@ -9,7 +9,8 @@ enum StatusPage {
         var recent: [Job]
         var perMinute: [String: Int]
         var nowMillis: Int64
-        var signedURLs: Bool
+        /// Sources whose images may be shown as thumbnails (their URLs are not signed).
+        var thumbnailSources: Set<String>
         /// Set only with `[http] actions = true`: the forms carry it.
         var csrfToken: String?
     }
@@ -45,6 +46,18 @@ enum StatusPage {
             html += "<span class=\"count\" data-state=\"\(state.rawValue)\">\(state.rawValue) <b>\(report.snapshot.counts[state] ?? 0)</b></span>\n"
         }
         html += "<span class=\"count\" data-state=\"total\">total <b>\(report.snapshot.total)</b></span>\n</div>\n"
+        let sources = report.sources
+        if sources.names.count > 1 || !sources.unconfigured.isEmpty {
+            html += "<table id=\"sources\"><tr><th>source</th>"
+                + JobState.allCases.map { "<th>\($0.rawValue)</th>" }.joined() + "<th>total</th></tr>\n"
+            for name in sources.names {
+                let note = sources.unconfigured.contains(name) ? " <small>(not configured: not uploaded)</small>" : ""
+                html += "<tr class=\"source\" data-source=\"\(escape(name))\"><td>\(escape(name))\(note)</td>"
+                    + JobState.allCases.map { "<td data-state=\"\($0.rawValue)\">\(sources.count(name, $0))</td>" }.joined()
+                    + "<td data-state=\"total\">\(sources.total(name))</td></tr>\n"
+            }
+            html += "</table>\n"
+        }
         if let webhooks = report.webhooks, webhooks.pending + webhooks.dead > 0 {
             html += "<p id=\"webhooks\">webhooks: \(webhooks.pending) pending, \(webhooks.dead) dead</p>\n"
         }
@@ -55,7 +68,7 @@ enum StatusPage {
         for job in input.recent {
             let first = job.variants.first
             var thumb = ""
-            if let first, !input.signedURLs, isWebURL(first) {
+            if let first, input.thumbnailSources.contains(job.source), isWebURL(first) {
                 thumb = "<img class=\"thumb\" loading=\"lazy\" alt=\"\" src=\"\(escape(first))\">"
             }
             let link = first.map { isWebURL($0) ? "<a href=\"\(escape($0))\">\(escape(job.imageID ?? $0))</a>" : escape(job.imageID ?? "") }

@@ -27,7 +27,7 @@ public final class StatusSite: Sendable {
             return healthz()
         case ("GET", "/status.json"):
             do {
-                let report = try StatusReport.load(database: services.store.path)
+                let report = try StatusReport.load(database: services.store.path, sources: services.config.current.sourceNames)
                 return HTTPReply(status: 200, contentType: "application/json", body: JobRendering.json(report.jsonObject))
             } catch {
                 return .text(503, "cannot read the job table: \(error)")
@@ -87,12 +87,12 @@ public final class StatusSite: Sendable {
 
     func page() -> HTTPReply {
         do {
-            let report = try StatusReport.load(database: services.store.path)
+            let report = try StatusReport.load(database: services.store.path, sources: services.config.current.sourceNames)
             let now = Timestamp.nowMillis()
             let input = StatusPage.Input(
                 report: report, recent: try services.store.recentUploads(limit: 50),
                 perMinute: try services.store.uploadsPerMinute(sinceMillis: now - 3_600_000), nowMillis: now,
-                signedURLs: services.config.current.images.requireSignedURLs,
+                thumbnailSources: Set(services.config.current.resolvedSources.filter { !$0.images.requireSignedURLs }.map(\.name)),
                 csrfToken: actionsEnabled ? csrfToken : nil)
             return HTTPReply(status: 200, contentType: "text/html; charset=utf-8", body: StatusPage.render(input), headers: [
                 // The page loads nothing but the thumbnails and posts only to itself.

@@ -13,20 +13,33 @@ public struct Backfill {
     public let config: Config
     /// nil only for a dry run on a database that does not exist yet.
     public let store: JobStore?
+    /// The source for paths outside every source's folders (`enqueue --source`); nil: `default`.
+    public let fallbackSource: String?
 
-    public init(config: Config, store: JobStore?) {
+    public init(config: Config, store: JobStore?, source: String? = nil) {
         self.config = config
         self.store = store
+        self.fallbackSource = source
+    }
+
+    /// The source a path is queued under: the one whose folders hold it, else the `--source` one, else
+    /// `default` — nil when that is not configured.
+    public func source(for path: RawPath) -> SourceSettings? {
+        config.source(containing: path) ?? config.effective(for: fallbackSource ?? SourceSettings.defaultName)
     }
 
     /// Checks every argument first, so a typo queues nothing rather than half of what was asked.
     public func validate(_ arguments: [String]) throws -> [RawPath] {
-        let roots = config.watch.paths.map { RawPath($0) }
         return try arguments.map { argument in
             let path = RawPath.absolute(argument)
+            guard let source = source(for: path) else {
+                throw MissingPath(path: argument, reason: "is outside every source's folders and there is no source \"default\"; "
+                                  + "name the source with --source NAME")
+            }
+            let roots = source.watch.paths.map { RawPath($0) }
             // A path id is the path below a watch root: outside every root it could equal another file's id.
-            if config.images.idMode == .path, !config.images.requireSignedURLs, !roots.contains(where: { path.isInside($0) }) {
-                throw MissingPath(path: argument, reason: "is outside every watch folder; with images.id = \"path\" only files below one can be queued")
+            if source.images.idMode == .path, !source.images.requireSignedURLs, !roots.contains(where: { path.isInside($0) }) {
+                throw MissingPath(path: argument, reason: "is outside every watch folder of source \"\(source.name)\"; with images.id = \"path\" only files below one can be queued")
             }
             switch FileStatus.of(path) {
             case .success: return path
@@ -40,8 +53,6 @@ public struct Backfill {
     /// the same way and hands each candidate to `candidate` instead of queueing it (queued is then 0).
     public func enqueue(_ paths: [RawPath], dryRun: Bool = false, candidate: (RawPath) -> Void = { _ in },
                         progress: (Int) -> Void = { _ in }) throws -> (found: Int, queued: Int) {
-        let filter = PathFilter(config: config.watch)
-        let roots = config.watch.paths.map { RawPath($0) }
         var batch: [FileCandidate] = []
         var found = 0
         var queued = 0
@@ -57,9 +68,10 @@ public struct Backfill {
             batch.removeAll(keepingCapacity: true)
             progress(found)
         }
-        func add(_ path: RawPath, _ status: FileStatus) throws {
-            let root = roots.first { path.relative(to: $0) != nil }
-            batch.append(FileCandidate(path: path, root: root, size: status.size, mtimeNanos: status.mtimeNanos))
+        func add(_ path: RawPath, _ status: FileStatus, source: SourceSettings) throws {
+            let root = source.watch.paths.map { RawPath($0) }.first { path.relative(to: $0) != nil }
+            batch.append(FileCandidate(path: path, root: root, size: status.size, mtimeNanos: status.mtimeNanos,
+                                       source: source.name))
             found += 1
             if batch.count >= 1000 { try flush() }
         }
@@ -77,11 +89,14 @@ public struct Backfill {
             }
             for entry in entries {
                 let path = directory.appending(entry.name)
+                // Each file by its own source's include/exclude (a folder may hold several sources' roots).
+                guard let source = source(for: path) else { continue }
+                let filter = PathFilter(config: source.watch)
                 guard case .success(let status) = FileStatus.candidate(path) else { continue }
                 if status.isDirectory {
                     if filter.acceptsDirectory(entry.name) { try walk(path, topLevel: false) }
                 } else if filter.acceptsFile(entry.name) {
-                    try add(path, status)
+                    try add(path, status, source: source)
                 }
             }
         }
@@ -90,7 +105,11 @@ public struct Backfill {
             guard case .success(let status) = FileStatus.of(path) else {
                 throw MissingPath(path: path.display, reason: "vanished")
             }
-            if status.isDirectory { try walk(path, topLevel: true) } else { try add(path, status) }
+            if status.isDirectory {
+                try walk(path, topLevel: true)
+            } else if let source = source(for: path) {
+                try add(path, status, source: source)
+            }
         }
         try flush()
         if let first = unreadable.first {

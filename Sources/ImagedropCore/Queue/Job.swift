@@ -33,6 +33,8 @@ public struct Job: Sendable, Equatable {
     /// `file`, or `url` for an image Cloudflare fetches from `url` (which then holds the URL as given).
     public var kind: JobKind = .file
     public var url: String? = nil
+    /// The source whose rules the job follows (`SourceSettings`); `default` for the top-level watch paths.
+    public var source: String = SourceSettings.defaultName
 
     /// The URL of a URL job, checked again (the table is a public interface; a hand-edited row must not
     /// reach the API unchecked).
@@ -49,12 +51,15 @@ public struct FileCandidate: Sendable, Equatable {
     public var root: RawPath?
     public var size: Int
     public var mtimeNanos: Int64
+    /// The source whose folder it was found in (or that `enqueue` was told).
+    public var source: String
 
-    public init(path: RawPath, root: RawPath?, size: Int, mtimeNanos: Int64) {
+    public init(path: RawPath, root: RawPath?, size: Int, mtimeNanos: Int64, source: String = SourceSettings.defaultName) {
         self.path = path
         self.root = root
         self.size = size
         self.mtimeNanos = mtimeNanos
+        self.source = source
     }
 }
 

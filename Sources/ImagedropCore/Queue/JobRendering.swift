@@ -13,7 +13,7 @@ public enum JobRendering {
             "next_attempt_at": job.state == .retrying ? Timestamp.iso8601(millis: job.nextAttemptAtMillis) : NSNull(),
             "moved_to": job.movedTo?.display as Any? ?? NSNull(),
             // Never `url` itself: it may hold a password; `path` is the URL with the password redacted.
-            "kind": job.kind.rawValue,
+            "kind": job.kind.rawValue, "source": job.source,
         ]
     }
 
@@ -29,6 +29,7 @@ public enum JobRendering {
             "job:         \(job.id)",
             "path:        \(job.path.display)",
             "kind:        \(job.kind.rawValue)",
+            "source:      \(job.source)",
             "state:       \(job.state.rawValue)",
             "attempts:    \(job.attempts)",
         ]
@@ -55,21 +56,26 @@ public struct StatusReport {
     public var databaseExists: Bool
     /// The webhook outbox (nil on a table without one).
     public var webhooks: WebhookBacklog?
+    /// The sources the config names, so jobs of a source it no longer names are reported (nil: unknown).
+    public var configuredSources: [String]? = nil
+
+    public var sources: SourceCounts { SourceCounts(counts: snapshot.sourceCounts, configured: configuredSources) }
 
     /// Reads the report without needing a daemon, a token or write access. A database that does not exist
     /// yet gives zero counts.
-    public static func load(database: String) throws -> StatusReport {
+    public static func load(database: String, sources: [String]? = nil) throws -> StatusReport {
         guard FileManager.default.fileExists(atPath: database) else {
             var empty = QueueSnapshot()
             for state in JobState.allCases { empty.counts[state] = 0 }
-            return StatusReport(snapshot: empty, daemon: DaemonRecord(), running: false, pid: nil, databaseExists: false)
+            return StatusReport(snapshot: empty, daemon: DaemonRecord(), running: false, pid: nil, databaseExists: false,
+                                configuredSources: sources)
         }
         let store = try JobStore(path: database, readOnly: true)
         let probe = DaemonLock.probe(database: database)
         let record = try store.daemonRecord()
         return StatusReport(snapshot: try store.snapshot(), daemon: record, running: probe.running,
                             pid: probe.running ? (probe.pid ?? record.pid) : nil, databaseExists: true,
-                            webhooks: try store.webhookBacklog())
+                            webhooks: try store.webhookBacklog(), configuredSources: sources)
     }
 
     public var oldestWaitingSeconds: Int? {
@@ -83,6 +89,8 @@ public struct StatusReport {
         jobs["total"] = snapshot.total
         return [
             "jobs": jobs,
+            "sources": sources.jsonObject,
+            "unconfigured_sources": sources.unconfigured,
             "daemon": [
                 "running": running, "pid": pid as Any? ?? NSNull(),
                 "paused": running ? (daemon.paused as Any? ?? NSNull()) : NSNull(),
@@ -137,6 +145,11 @@ public struct StatusReport {
         }
         let counts = JobState.allCases.map { "\(snapshot.counts[$0] ?? 0) \($0.rawValue)" }.joined(separator: ", ")
         lines.append("jobs:     \(counts) (\(snapshot.total) total)")
+        let sources = self.sources
+        if sources.names.count > 1 || !sources.unconfigured.isEmpty {
+            lines.append("sources:")
+            for name in sources.names { lines.append("  \(sources.line(name))") }
+        }
         if unwatchedFolders > 0 {
             lines.append("watch:    \(unwatchedFolders) folders not watched (inotify watch limit; listed every 5 s instead)"
                          + " — raise fs.inotify.max_user_watches")

@@ -10,15 +10,18 @@ extension JobStore {
     /// the newest of each path (its current version). CSV keeps its columns (scripts index them); JSON and
     /// NDJSON also carry `last_error` and `path_raw_hex` (the exact bytes of a name that is not UTF-8).
     public func export(format: ExportFormat, includeAll: Bool, state: JobState? = nil, latestOnly: Bool = false,
-                       write: (String) -> Void) throws {
+                       source: String? = nil, write: (String) -> Void) throws {
         try withDatabase { db in
-            let filter = state.map { "state = '\($0.rawValue)'" } ?? (includeAll ? "1" : "state = 'done'")
+            var filter = state.map { "state = '\($0.rawValue)'" } ?? (includeAll ? "1" : "state = 'done'")
+            // Bound as ?1 (a source name is checked, but never spliced into SQL).
+            if source != nil { filter += hasSource ? " AND source = ?1" : " AND ?1 = 'default'" }
             let latest = latestOnly ? " AND id IN (SELECT max(id) FROM jobs WHERE \(filter) GROUP BY path_key)" : ""
             let statement = try db.prepare("""
                 SELECT id, path, state, image_id, variants, sha256, uploaded_at, size,
                        \(hasMovedTo ? "moved_to" : "NULL AS moved_to"), last_error, hex(path_raw) FROM jobs
                 WHERE \(filter)\(latest) ORDER BY id
                 """)
+            if let source { statement.bind(1, source) }
             var first = true
             switch format {
             case .csv: write("id,path,state,image_id,sha256,uploaded_at,size,variants,moved_to\n")

@@ -10,6 +10,8 @@ public struct QueueSnapshot: Sendable {
     public var uploadsLastMinute = 0
     public var uploadsLastHour = 0
     public var lastUploadAt: String?
+    /// Jobs per source and state.
+    public var sourceCounts: [String: [JobState: Int]] = [:]
     public var total: Int { counts.values.reduce(0, +) }
     public init() {}
 }
@@ -49,6 +51,7 @@ extension JobStore {
         try withDatabase { db in
             var snapshot = QueueSnapshot()
             snapshot.counts = try Self.counts(db)
+            snapshot.sourceCounts = try sourceCounts(db)
 
             // The ready index orders by next_attempt_at, not creation; the waiting set is small, so min() is cheap.
             let oldest = try db.cached("SELECT min(created_at) FROM jobs WHERE state IN ('queued','retrying')")

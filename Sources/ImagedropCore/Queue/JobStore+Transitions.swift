@@ -12,15 +12,28 @@ extension JobStore {
                 UPDATE jobs SET state = 'uploading', lease_until = ?1, updated_at = ?2
                 WHERE id = (SELECT id FROM jobs WHERE state IN ('queued','retrying') AND next_attempt_at <= ?3
                               AND NOT EXISTS (SELECT 1 FROM owed_deletes WHERE job_id = jobs.id)
+                              \(sourceCondition)
                             ORDER BY next_attempt_at, id LIMIT 1)
                 RETURNING \(columns)
                 """)
             statement.bind(1, now + leaseMillis).bind(2, Timestamp.iso8601(millis: now)).bind(3, now)
+                .bind(4, claimableSources.withLock { $0 })
             guard try statement.step() else { return nil }
             let job = Self.job(from: statement)
             _ = try statement.step()
             return job
         }
+    }
+
+    /// Only jobs of the configured sources are taken (?4: a JSON array of names, or NULL for all): a removed
+    /// source's jobs wait, untouched, for it to return.
+    private var sourceCondition: String {
+        hasSource ? "AND (?4 IS NULL OR source IN (SELECT value FROM json_each(?4)))" : ""
+    }
+
+    /// The sources whose jobs `claim` may take from now on (the daemon's configured ones; nil: all).
+    public func setClaimableSources(_ names: [String]?) {
+        claimableSources.withLock { $0 = names.map { JSONText.encodeStringArray($0) } }
     }
 
     /// When the next waiting job or owed delete becomes ready (unix ms), or nil when nothing waits. A job
@@ -31,10 +44,12 @@ extension JobStore {
                 SELECT MIN(t) FROM (
                     SELECT (SELECT next_attempt_at FROM jobs WHERE state IN ('queued','retrying')
                               AND NOT EXISTS (SELECT 1 FROM owed_deletes WHERE job_id = jobs.id)
+                              \(sourceCondition)
                             ORDER BY next_attempt_at, id LIMIT 1) AS t
                     UNION ALL
                     SELECT MIN(MAX(next_attempt_at, COALESCE(lease_until, 0))) FROM owed_deletes)
                 """)
+            statement.bind(4, claimableSources.withLock { $0 })
             guard try statement.step() else { return nil }
             return statement.optionalInt64(0)
         }

@@ -5,10 +5,10 @@ import ImagedropSupport
 extension JobStore {
     /// Queues the URLs in one transaction: all of them or, on an error, none.
     @discardableResult
-    public func enqueueURLs(_ urls: [URLInput]) throws -> [EnqueueResult] {
+    public func enqueueURLs(_ urls: [URLInput], source: String = SourceSettings.defaultName) throws -> [EnqueueResult] {
         guard !urls.isEmpty else { return [] }
         return try withDatabase { db in
-            try db.transaction { try insertURLs(urls, db: db) }
+            try db.transaction { try insertURLs(urls, source: source, db: db) }
         }
     }
 
@@ -16,7 +16,7 @@ extension JobStore {
     /// crash between the two can neither lose the URLs nor queue them twice. Returns nil, changing nothing,
     /// when the row no longer tracks `version` (the list was rewritten meanwhile).
     public func completeURLList(id: Int64, urls: [URLInput], sha256: String?, afterAction: String?,
-                                version: Version) throws -> [EnqueueResult]? {
+                                version: Version, source: String = SourceSettings.defaultName) throws -> [EnqueueResult]? {
         try withDatabase { db in
             try db.transaction {
                 let now = Timestamp.nowISO8601()
@@ -29,12 +29,12 @@ extension JobStore {
                     .bind(6, version.mtimeNanos)
                 try done.run()
                 guard db.changes > 0 else { return nil }
-                return try insertURLs(urls, db: db)
+                return try insertURLs(urls, source: source, db: db)
             }
         }
     }
 
-    private func insertURLs(_ urls: [URLInput], db: Database) throws -> [EnqueueResult] {
+    private func insertURLs(_ urls: [URLInput], source: String, db: Database) throws -> [EnqueueResult] {
         let now = Timestamp.nowMillis()
         let nowText = Timestamp.iso8601(millis: now)
         return try urls.map { url in
@@ -46,11 +46,11 @@ extension JobStore {
             active.bind(1, blob: key)
             if try active.step() { return .known(active.int64(0)) }
             let insert = try db.cached("""
-                INSERT INTO jobs (path, path_key, state, kind, url, job_key, next_attempt_at, created_at, updated_at)
-                VALUES (?1, ?2, 'queued', 'url', ?3, ?4, ?5, ?6, ?6)
+                INSERT INTO jobs (path, path_key, state, kind, url, job_key, next_attempt_at, created_at, updated_at, source)
+                VALUES (?1, ?2, 'queued', 'url', ?3, ?4, ?5, ?6, ?6, ?7)
                 """)
             insert.bind(1, url.redacted).bind(2, blob: key).bind(3, url.text).bind(4, JobKey.make()).bind(5, now)
-                .bind(6, nowText)
+                .bind(6, nowText).bind(7, source)
             try insert.run()
             return .inserted(db.lastInsertRowID)
         }

@@ -18,6 +18,11 @@ public final class JobStore: Sendable {
     let hasMovedTo: Bool
     /// Whether `jobs` has the `kind`/`url` columns of URL jobs.
     let hasURLs: Bool
+    /// Whether `jobs` has the `source` column (a reader of a table from before sources has not).
+    let hasSource: Bool
+    /// The sources the daemon has configured (nil: every source): `claim` takes only their jobs, so a removed
+    /// source's jobs stay queued, untouched, until it returns.
+    let claimableSources = Mutex<String?>(nil)
 
     public init(path: String, readOnly: Bool = false) throws {
         let database = try Database(path: path, readOnly: readOnly, create: !readOnly)
@@ -31,7 +36,9 @@ public final class JobStore: Sendable {
         }
         self.hasMovedTo = try Self.hasColumn("moved_to", in: database)
         self.hasURLs = try Self.hasColumn("url", in: database)
-        self.columns = Self.columns(schemaVersion: version, hasMovedTo: hasMovedTo, hasURLs: hasURLs)
+        self.hasSource = try Self.hasColumn("source", in: database)
+        self.columns = Self.columns(schemaVersion: version, hasMovedTo: hasMovedTo, hasURLs: hasURLs) + ", "
+            + (hasSource ? "source" : "'default' AS source")
         self.database = database
         self.path = path
     }
@@ -103,7 +110,8 @@ public final class JobStore: Sendable {
             sends: row.int(20),
             movedTo: row.blob(21).map(RawPath.init(bytes:)),
             kind: kind,
-            url: row.string(23)
+            url: row.string(23),
+            source: row.string(24) ?? SourceSettings.defaultName
         )
     }
 
@@ -151,8 +159,8 @@ public final class JobStore: Sendable {
 
         let insert = try db.cached("""
             INSERT INTO jobs (path, path_raw, path_key, root_key, state, size, mtime_ns, job_key, next_attempt_at,
-                              created_at, updated_at)
-            VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?6, ?7, ?8, ?9, ?9)
+                              created_at, updated_at, source)
+            VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?6, ?7, ?8, ?9, ?9, ?10)
             """)
         insert.bind(1, candidate.path.display)
             .bind(2, blob: candidate.path.isValidUTF8 ? nil : candidate.path.bytes)
@@ -163,6 +171,7 @@ public final class JobStore: Sendable {
             .bind(7, JobKey.make())
             .bind(8, now)
             .bind(9, nowText)
+            .bind(10, candidate.source)
         try insert.run()
         return .inserted(db.lastInsertRowID)
     }

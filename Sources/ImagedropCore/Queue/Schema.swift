@@ -156,6 +156,29 @@ enum Schema {
                     strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
         END;
         """,
+        // Sources: each job records the source whose rules it follows (jobs from before sources belong to
+        // `default`, the top-level [watch] paths). Counts per source and state are kept by triggers, as
+        // `job_counts` are, so per-source `status` and metrics cost the same at any table size.
+        """
+        ALTER TABLE jobs ADD COLUMN source TEXT NOT NULL DEFAULT 'default';
+        CREATE INDEX jobs_source ON jobs(source, state);
+        CREATE TABLE source_counts (source TEXT NOT NULL, state TEXT NOT NULL, n INTEGER NOT NULL,
+                                    PRIMARY KEY (source, state)) WITHOUT ROWID;
+        INSERT INTO source_counts (source, state, n) SELECT source, state, count(*) FROM jobs GROUP BY source, state;
+        CREATE TRIGGER jobs_source_count_insert AFTER INSERT ON jobs BEGIN
+            INSERT OR IGNORE INTO source_counts (source, state, n) VALUES (NEW.source, NEW.state, 0);
+            UPDATE source_counts SET n = n + 1 WHERE source = NEW.source AND state = NEW.state;
+        END;
+        CREATE TRIGGER jobs_source_count_delete AFTER DELETE ON jobs BEGIN
+            UPDATE source_counts SET n = n - 1 WHERE source = OLD.source AND state = OLD.state;
+        END;
+        CREATE TRIGGER jobs_source_count_update AFTER UPDATE OF state, source ON jobs
+        WHEN OLD.state <> NEW.state OR OLD.source <> NEW.source BEGIN
+            UPDATE source_counts SET n = n - 1 WHERE source = OLD.source AND state = OLD.state;
+            INSERT OR IGNORE INTO source_counts (source, state, n) VALUES (NEW.source, NEW.state, 0);
+            UPDATE source_counts SET n = n + 1 WHERE source = NEW.source AND state = NEW.state;
+        END;
+        """,
     ]
 
     static var currentVersion: Int { migrations.count }

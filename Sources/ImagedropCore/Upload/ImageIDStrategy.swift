@@ -22,7 +22,7 @@ public enum ImageIDStrategy {
     /// The custom id for this job's file under `config`, or nil when Cloudflare chooses it.
     public static func customID(for job: Job, config: Config, sha256: String) -> String? {
         var relative = relativePath(of: job.path, root: job.root)
-        if config.images.idMode == .path, let label = rootLabel(of: job.root, roots: config.watch.paths) {
+        if config.images.idMode == .path, let label = rootLabel(of: job.root, roots: config.images.idRoots.isEmpty ? config.watch.paths : config.images.idRoots) {
             relative = label + "/" + relative
         }
         return customID(mode: config.images.idMode, prefix: config.images.idPrefix,

@@ -49,7 +49,8 @@ extension JobProcessor {
             }
             let action = AfterUploadActions.pendingAction(success: true, config: config)
             guard let results = try services.store.completeURLList(id: job.id, urls: urls, sha256: sha256,
-                                                                    afterAction: action, version: version)
+                                                                    afterAction: action, version: version,
+                                                                    source: job.source)
             else {
                 // The watcher recorded a newer version of the list: that one is read next.
                 try services.store.release(id: job.id, delayMillis: Int64(config.watch.settleMillis))

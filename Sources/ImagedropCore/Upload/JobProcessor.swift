@@ -37,7 +37,15 @@ final class JobProcessor {
     }
 
     func process(_ job: Job) {
-        let config = services.config.current
+        let current = services.config.current
+        // Every rule below (ids, metadata, signed URLs, pre-flight, after-upload actions) is the job's own
+        // source's. A source removed by a reload since the claim: the job waits for it, untouched.
+        guard let config = current.scoped(to: job.source) else {
+            logger.notice("job's source is not configured; left queued until it returns",
+                          metadata: ["job": "\(job.id)", "source": "\(job.source)"])
+            release(job)
+            return
+        }
         let endpoint = services.endpoint(config)
         if endpoint != clientEndpoint {
             client = services.makeClient(config, heartbeat: heartbeat)   // reload changed the API root or timeout
@@ -169,7 +177,8 @@ final class JobProcessor {
                 services.workSignal.notifyAll()
                 return
             }
-            services.metrics.recordUpload(bytes: attempt.file?.status.size ?? 0, at: Timestamp.monotonicNanos())
+            services.metrics.recordUpload(bytes: attempt.file?.status.size ?? 0, at: Timestamp.monotonicNanos(),
+                                          source: job.source)
             try finish(attempt, image: image, countAttempt: true)
         case .alreadyExists:
             try confirmExisting(attempt, id: customID)

@@ -16,6 +16,8 @@ public enum NoJobReason {
             return "no job for path \(shown): it is outside every watched folder (watch.paths: \(config.watch.paths.joined(separator: ", "))); "
                 + "queue it with `imagedrop enqueue`, or watch its folder"
         }
+        // From here on, the rules of the source whose folder holds it.
+        let config = config.source(containing: path).flatMap { config.scoped(to: $0.name) } ?? config
         if status.isDirectory { return "no job for path \(shown): it is a folder; jobs are files (`imagedrop enqueue` queues a folder's files)" }
         let filter = PathFilter(config: config.watch)
         let components = relative.bytes.split(separator: UInt8(ascii: "/")).map(Array.init)

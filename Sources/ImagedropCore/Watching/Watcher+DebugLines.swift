@@ -14,8 +14,8 @@ extension Watcher {
         logger.debug("folder ignored", metadata: ["path": "\(path)", "reason": "\(reason)"])
     }
 
-    func logSettling(_ path: RawPath, settings: Settings) {
-        logger.debug("candidate settling", metadata: ["path": "\(path)", "settle_ms": "\(settings.settleNanos / 1_000_000)"])
+    func logSettling(_ path: RawPath, settleNanos: UInt64) {
+        logger.debug("candidate settling", metadata: ["path": "\(path)", "settle_ms": "\(settleNanos / 1_000_000)"])
     }
 
     func logQueued(_ candidates: [FileCandidate], results: [EnqueueResult]) {

@@ -22,17 +22,17 @@ extension Watcher {
                 type = status.isDirectory ? UInt8(DT_DIR) : UInt8(DT_REG)
             }
             if type == UInt8(DT_DIR) {
-                guard settings.recursive else { continue }
-                guard settings.filter.acceptsDirectory(entry.name) else {
-                    if !polling { logIgnoredFolder(path, name: entry.name, filter: settings.filter) }
+                guard settings[root].recursive else { continue }
+                guard settings[root].filter.acceptsDirectory(entry.name) else {
+                    if !polling { logIgnoredFolder(path, name: entry.name, filter: settings[root].filter) }
                     continue
                 }
                 if polling, state.watches[path] != nil || state.unwatched[path] != nil { continue }
                 try? addTree(path, root: root, state: &state, settings: settings, scanFiles: scanFiles, polling: polling)
-            } else if scanFiles, settings.filter.acceptsFile(entry.name) {
+            } else if scanFiles, settings[root].filter.acceptsFile(entry.name) {
                 scanned(path, root: root, state: &state, settings: settings, polling: polling)
             } else if scanFiles, !polling {
-                logIgnored(path, name: entry.name, filter: settings.filter)
+                logIgnored(path, name: entry.name, filter: settings[root].filter)
             }
             if state.ready.count >= 2000 { flush(&state) }
         }
@@ -86,11 +86,13 @@ extension Watcher {
             state.polled[path] = version
         }
         let ageNanos = Timestamp.nowMillis() * 1_000_000 - status.mtimeNanos
-        if !status.isRegular || settings.settleNanos == 0 || ageNanos >= Int64(settings.settleNanos) {
-            state.ready.append(FileCandidate(path: path, root: root, size: status.size, mtimeNanos: status.mtimeNanos))
+        let rules = settings[root]
+        if !status.isRegular || rules.settleNanos == 0 || ageNanos >= Int64(rules.settleNanos) {
+            state.ready.append(FileCandidate(path: path, root: root, size: status.size, mtimeNanos: status.mtimeNanos,
+                                             source: rules.source))
         } else {
-            logSettling(path, settings: settings)
-            state.pending[path] = Pending(root: root, status: status, due: Timestamp.monotonicNanos() + settings.settleNanos)
+            logSettling(path, settleNanos: rules.settleNanos)
+            state.pending[path] = Pending(root: root, status: status, due: Timestamp.monotonicNanos() + rules.settleNanos)
         }
     }
 

@@ -42,10 +42,30 @@ public final class Watcher: Sendable {
 
     struct Settings: Sendable {
         var roots: [RawPath]
+        /// Each root's rules: those of the source it belongs to.
+        var rules: [RawPath: RootRules]
+        /// The shortest of the sources' `rescan_interval_s` (0 for none): one rescan lists every root.
+        var rescanNanos: UInt64
+
+        subscript(root: RawPath) -> RootRules { rules[root] ?? RootRules.fallback }
+    }
+
+    /// What decides, for one source's folders, which names are candidates and when a file is finished.
+    struct RootRules: Sendable {
+        var source: String
         var filter: PathFilter
         var recursive: Bool
         var settleNanos: UInt64
-        var rescanNanos: UInt64
+
+        init(_ source: SourceSettings) {
+            self.source = source.name
+            filter = PathFilter(config: source.watch)
+            recursive = source.watch.recursive
+            settleNanos = UInt64(source.watch.settleMillis) * 1_000_000
+        }
+
+        static let fallback = RootRules(SourceSettings(name: SourceSettings.defaultName, images: .init(), watch: .init(),
+                                                       afterUpload: .init()))
     }
 
     public init(config: Config, store: JobStore, workSignal: WorkSignal, logger: Logger,
@@ -63,10 +83,17 @@ public final class Watcher: Sendable {
     }
 
     static func settings(from config: Config) -> Settings {
-        Settings(roots: config.watch.paths.map { RawPath($0) }, filter: PathFilter(config: config.watch),
-                 recursive: config.watch.recursive,
-                 settleNanos: UInt64(config.watch.settleMillis) * 1_000_000,
-                 rescanNanos: UInt64(config.watch.rescanIntervalSeconds) * 1_000_000_000)
+        let sources = config.resolvedSources
+        var roots: [RawPath] = []
+        var rules: [RawPath: RootRules] = [:]
+        for source in sources {
+            for path in source.watch.paths {
+                roots.append(RawPath(path))
+                rules[RawPath(path)] = RootRules(source)
+            }
+        }
+        let intervals = sources.map(\.watch.rescanIntervalSeconds).filter { $0 > 0 }
+        return Settings(roots: roots, rules: rules, rescanNanos: UInt64(intervals.min() ?? 0) * 1_000_000_000)
     }
 
     var settings: Settings { settingsBox.withLock { $0 } }
@@ -243,17 +270,17 @@ public final class Watcher: Sendable {
             if event.has(UInt32(IN_ISDIR)) {
                 if event.has(UInt32(IN_MOVED_FROM)) {
                     forgetTree(path, state: &state)
-                } else if settings.recursive, event.has(UInt32(IN_CREATE)) || event.has(UInt32(IN_MOVED_TO)),
-                          settings.filter.acceptsDirectory(event.name) {
+                } else if settings[directory.root].recursive, event.has(UInt32(IN_CREATE)) || event.has(UInt32(IN_MOVED_TO)),
+                          settings[directory.root].filter.acceptsDirectory(event.name) {
                     // Watch first, then scan: a file written between the two is seen by one or the other.
                     try? addTree(path, root: directory.root, state: &state, settings: settings, scanFiles: true)
                 }
                 continue
             }
-            guard settings.filter.acceptsFile(event.name) else {
+            guard settings[directory.root].filter.acceptsFile(event.name) else {
                 // Not for IN_MODIFY: a `.part` being written would log a line per write.
                 if event.has(UInt32(IN_CLOSE_WRITE)) || event.has(UInt32(IN_MOVED_TO)) || event.has(UInt32(IN_CREATE)) {
-                    logIgnored(path, name: event.name, filter: settings.filter)
+                    logIgnored(path, name: event.name, filter: settings[directory.root].filter)
                 }
                 continue
             }
@@ -272,7 +299,7 @@ public final class Watcher: Sendable {
                 if case .success(let link) = FileStatus.of(path, followSymlinks: false), !link.isRegular,
                    case .success(let status) = FileStatus.candidate(path) {
                     state.ready.append(FileCandidate(path: path, root: directory.root, size: status.size,
-                                                     mtimeNanos: status.mtimeNanos))
+                                                     mtimeNanos: status.mtimeNanos, source: settings[directory.root].source))
                 }
             }
         }
@@ -285,13 +312,15 @@ public final class Watcher: Sendable {
             logger.debug("candidate gone before it settled", metadata: ["path": "\(path)"])
             return
         }
-        if !status.isRegular || settings.settleNanos == 0 {
+        let rules = settings[root]
+        if !status.isRegular || rules.settleNanos == 0 {
             state.pending.removeValue(forKey: path)
-            state.ready.append(FileCandidate(path: path, root: root, size: status.size, mtimeNanos: status.mtimeNanos))
+            state.ready.append(FileCandidate(path: path, root: root, size: status.size, mtimeNanos: status.mtimeNanos,
+                                             source: rules.source))
             return
         }
-        logSettling(path, settings: settings)
-        state.pending[path] = Pending(root: root, status: status, due: Timestamp.monotonicNanos() + settings.settleNanos)
+        logSettling(path, settleNanos: rules.settleNanos)
+        state.pending[path] = Pending(root: root, status: status, due: Timestamp.monotonicNanos() + rules.settleNanos)
     }
 
     private func processDue(_ state: inout WatcherState, settings: Settings) {
@@ -305,13 +334,14 @@ public final class Watcher: Sendable {
             if status.size != pending.status.size || status.mtimeNanos != pending.status.mtimeNanos {
                 // Still being written: wait another settle period from now.
                 logger.debug("candidate still changing; settling again", metadata: [
-                    "path": "\(path)", "settle_ms": "\(settings.settleNanos / 1_000_000)",
+                    "path": "\(path)", "settle_ms": "\(settings[pending.root].settleNanos / 1_000_000)",
                 ])
-                state.pending[path] = Pending(root: pending.root, status: status, due: now + settings.settleNanos)
+                state.pending[path] = Pending(root: pending.root, status: status, due: now + settings[pending.root].settleNanos)
                 continue
             }
             state.pending.removeValue(forKey: path)
-            state.ready.append(FileCandidate(path: path, root: pending.root, size: status.size, mtimeNanos: status.mtimeNanos))
+            state.ready.append(FileCandidate(path: path, root: pending.root, size: status.size, mtimeNanos: status.mtimeNanos,
+                                             source: settings[pending.root].source))
         }
     }
 

@@ -14,7 +14,11 @@ struct EnqueueCommand: ParsableCommand {
               imagedrop enqueue --dry-run /srv/archive/2024     # lists the files it would queue
               imagedrop enqueue --url https://example.com/a.jpg
               imagedrop enqueue --urls-from urls.txt            # one URL a line; - reads stdin
-            Exit codes: 0 ok; 64 usage; 65 a path does not exist or cannot be read, or a bad URL line; 78 config error.
+              imagedrop enqueue --source products --url https://example.com/p.jpg
+            A path inside a source's folders is queued under that source; --source names the source of URLs and
+            of paths outside every source's folders (else `default`).
+            Exit codes: 0 ok; 64 usage; 65 a path does not exist or cannot be read, a bad URL line, or --source
+            names a source that does not exist; 78 config error.
             """
     )
 
@@ -25,6 +29,8 @@ struct EnqueueCommand: ParsableCommand {
     var urls: [String] = []
     @Option(name: .customLong("urls-from"), help: "A file of URLs, one a line (blank lines and # comments ignored); - reads stdin.")
     var urlsFrom: String?
+    @Option(name: .long, help: "The source for URLs and for paths outside every source's folders (default: default).")
+    var source: String?
     @Argument(help: "Files or folders.") var paths: [String] = []
 
     func validate() throws {
@@ -35,13 +41,14 @@ struct EnqueueCommand: ParsableCommand {
 
     func run() throws {
         let config = try options.load()
+        if let source { try SourceName.checkConfigured(source, config: config) }
         // Every URL is checked before the table is opened: one bad line queues nothing.
         let inputs = try urlInputs()
         let exists: Bool
         if case .success = FileStatus.of(RawPath(config.queue.database)) { exists = true } else { exists = false }
         let store: JobStore? = dryRun ? (exists ? try options.openStore(config, readOnly: true) : nil) : try options.openStore(config)
         // Paths are checked before anything is queued too: `--url U /typo` queues neither.
-        let backfill = Backfill(config: config, store: store)
+        let backfill = Backfill(config: config, store: store, source: source)
         let targets: [RawPath]
         do {
             targets = paths.isEmpty ? [] : try backfill.validate(paths)
@@ -49,11 +56,15 @@ struct EnqueueCommand: ParsableCommand {
             Console.error("\(error)")
             throw ExitCode(Daemon.Exit.noInput.rawValue)
         }
+        if !inputs.isEmpty, source == nil, !config.sourceNames.contains(SourceSettings.defaultName) {
+            Console.error("--url: there is no source \"default\" (no top-level [watch] paths); name the URLs' source with --source NAME")
+            throw ExitCode(Daemon.Exit.noInput.rawValue)
+        }
         if !inputs.isEmpty {
             if dryRun {
                 Console.out("\(inputs.count) URLs would be queued (those already waiting are skipped; dry run)")
             } else if let store {
-                let results = try store.enqueueURLs(inputs)
+                let results = try store.enqueueURLs(inputs, source: source ?? SourceSettings.defaultName)
                 let queued = results.filter { if case .inserted = $0 { return true } else { return false } }.count
                 Console.out("\(queued) URLs queued, \(inputs.count - queued) already waiting")
             }

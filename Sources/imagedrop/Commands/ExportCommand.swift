@@ -10,7 +10,9 @@ struct ExportCommand: ParsableCommand {
             Examples:
               imagedrop export --format ndjson > images.ndjson
               imagedrop export --state failed --latest --format json   # with last_error and path_raw_hex
-            Exit codes: 0 ok; 65 the database does not exist or cannot be read; 78 config error.
+              imagedrop export --source products --format csv
+            Exit codes: 0 ok; 65 the database does not exist or cannot be read, or --source names a source that
+            does not exist; 78 config error.
             """)
 
     @OptionGroup var options: ConfigOption
@@ -18,6 +20,7 @@ struct ExportCommand: ParsableCommand {
     @Flag(name: .long, help: "Include jobs in every state, not only done ones.") var all = false
     @Option(name: .long, help: "Only jobs in this state (instead of done ones).") var state: String?
     @Flag(name: .long, help: "Only the newest of the selected jobs of each path (its current version).") var latest = false
+    @Option(name: .long, help: "Only jobs of this source ([[source]] name, or default).") var source: String?
 
     func validate() throws {
         if let state, JobState(rawValue: state) == nil {
@@ -29,8 +32,10 @@ struct ExportCommand: ParsableCommand {
     func run() throws {
         let config = try options.load()
         let store = try options.openExistingStoreForReading(config)
+        if let source { try SourceName.checkKnown(source, config: config, store: store) }
         let output = BufferedOutput()
-        try store.export(format: format, includeAll: all, state: state.flatMap(JobState.init(rawValue:)), latestOnly: latest) {
+        try store.export(format: format, includeAll: all, state: state.flatMap(JobState.init(rawValue:)), latestOnly: latest,
+                         source: source) {
             output.write($0)
         }
         output.flush()

@@ -10,8 +10,10 @@ struct ListCommand: ParsableCommand {
             Examples:
               imagedrop list --state failed --since 1d
               imagedrop list --limit 1000 --json | jq -r '.path'
+              imagedrop list --source avatars --state queued
             DURATION is a number with s, m, h or d (90s, 15m, 2h, 7d).
-            Exit codes: 0 ok; 64 usage; 65 the database does not exist or cannot be read; 78 config error.
+            Exit codes: 0 ok; 64 usage; 65 the database does not exist or cannot be read, or --source names a
+            source that does not exist; 78 config error.
             """)
 
     @OptionGroup var options: ConfigOption
@@ -19,6 +21,7 @@ struct ListCommand: ParsableCommand {
     @Option(name: .long, help: "Only jobs changed within this long ago, e.g. 2h or 7d.") var since: String?
     @Option(name: .long, help: "At most this many jobs (1 to 1000000).") var limit = 50
     @Flag(name: .long, help: "One JSON object per line (the keys of show --json).") var json = false
+    @Option(name: .long, help: "Only jobs of this source ([[source]] name, or default).") var source: String?
 
     func validate() throws {
         if let state, JobState(rawValue: state) == nil {
@@ -42,8 +45,10 @@ struct ListCommand: ParsableCommand {
     func run() throws {
         let config = try options.load()
         let store = try options.openExistingStoreForReading(config)
+        if let source { try SourceName.checkKnown(source, config: config, store: store) }
         let cutoff = since.flatMap(Self.seconds).map { Timestamp.iso8601(millis: Timestamp.nowMillis() - $0 * 1000) }
-        let jobs = try store.list(state: state.flatMap(JobState.init(rawValue:)), updatedSince: cutoff, limit: limit)
+        let jobs = try store.list(state: state.flatMap(JobState.init(rawValue:)), updatedSince: cutoff, limit: limit,
+                                  source: source)
         for job in jobs {
             if json {
                 Console.out(JobRendering.json(JobRendering.dictionary(job)))

@@ -27,7 +27,7 @@ struct StatusCommand: ParsableCommand {
         let config = try options.load()
         let report: StatusReport
         do {
-            report = try StatusReport.load(database: config.queue.database)
+            report = try StatusReport.load(database: config.queue.database, sources: config.sourceNames)
         } catch {
             Console.error("cannot read the job table \(config.queue.database): \(error)")
             throw ExitCode(Daemon.Exit.noInput.rawValue)
