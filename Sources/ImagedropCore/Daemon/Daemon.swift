@@ -116,7 +116,12 @@ public final class Daemon {
             Console.error("config error: watch.paths: cannot watch: \(error)")
             return .config
         }
-        CurlGlobal.initialize()
+        do {
+            try CurlGlobal.initialize()
+        } catch {
+            Console.error("cannot start libcurl: \(error)")
+            return .unavailable
+        }
         let pool = UploadWorkerPool(services: services)
         pool.start()
         let webhooks = WebhookSender(store: store, config: shared, heartbeat: services.heartbeats.heartbeat("webhook"),
@@ -252,15 +257,15 @@ public final class Daemon {
     }
 
     private final class ThreadHandle: Sendable {
-        let done = DispatchSemaphore(value: 0)
-        func wait(seconds: Double) { _ = done.wait(timeout: .now() + seconds) }
+        let done = Latch()
+        func wait(seconds: Double) { done.wait(seconds: seconds) }
     }
 
     private func startWatcher(_ watcher: Watcher) -> ThreadHandle {
         let handle = ThreadHandle()
         let thread = Thread {
             watcher.run()
-            handle.done.signal()
+            handle.done.countDown()
         }
         thread.name = "imagedrop-watcher"
         thread.start()

@@ -5,9 +5,8 @@ import Synchronization
 /// The job table: the one place that decides state transitions. One connection, used under a Mutex by the
 /// watcher, the workers and the control commands of this process; other processes (`status`) open their own.
 public final class JobStore: Sendable {
-    /// Only touched inside `lock.withLock`: the Mutex is what makes sharing the connection safe.
-    private nonisolated(unsafe) let database: Database
-    private let lock = Mutex(())
+    /// The connection, reached only inside `withDatabase`, one thread at a time.
+    private let connection: LockedConnection
     public let path: String
 
     /// The column list every job query selects, for the schema this file has. Readers never migrate (they
@@ -23,7 +22,7 @@ public final class JobStore: Sendable {
         let database = try Database(path: path, readOnly: readOnly, create: !readOnly)
         if !readOnly {
             try Schema.migrate(database)
-            database.persistWAL()
+            try database.persistWAL()
         }
         let version = try database.userVersion
         if readOnly, version > Schema.currentVersion {
@@ -32,7 +31,7 @@ public final class JobStore: Sendable {
         self.hasMovedTo = try Self.hasColumn("moved_to", in: database)
         self.hasURLs = try Self.hasColumn("url", in: database)
         self.columns = Self.columns(schemaVersion: version, hasMovedTo: hasMovedTo, hasURLs: hasURLs)
-        self.database = database
+        self.connection = LockedConnection(database)
         self.path = path
     }
 
@@ -44,7 +43,7 @@ public final class JobStore: Sendable {
     }
 
     func withDatabase<T>(_ body: (Database) throws -> T) throws -> T {
-        try lock.withLock { _ in
+        try connection.withLock { database in
             defer { database.resetActiveStatements() }
             do {
                 return try body(database)

@@ -354,13 +354,15 @@ final class WakePipe: Sendable {
         close(writeEnd)
     }
 
+    /// nil from the write (EAGAIN): the pipe is full, the reader is already due to wake. It cannot fail
+    /// otherwise on a pipe this object keeps open with its reader.
     func wake() {
         var byte: UInt8 = 1
-        _ = write(writeEnd, &byte, 1)   // EAGAIN: the pipe is full, the reader is already due to wake
+        _ = try? Syscall.nonBlocking("write") { write(writeEnd, &byte, 1) }
     }
 
     func drain() {
         var buffer = [UInt8](repeating: 0, count: 64)
-        while read(readEnd, &buffer, buffer.count) > 0 {}
+        while let count = try? Syscall.nonBlocking("read", { read(readEnd, &buffer, buffer.count) }), count > 0 {}
     }
 }
