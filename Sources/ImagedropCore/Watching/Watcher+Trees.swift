@@ -68,18 +68,16 @@ extension Watcher {
     private func scanned(_ path: RawPath, root: RawPath, state: inout WatcherState, settings: Settings, polling: Bool) {
         // A file written to since its last close is still open: its writer may only have paused, and an
         // old mtime says nothing then. Its IN_CLOSE_WRITE will bring it.
-        guard state.pending[path] == nil, !openWrites.isOpen(path, now: Timestamp.monotonicNanos()),
+        guard !state.settle.isPending(path), !openWrites.isOpen(path, now: Timestamp.monotonicNanos()),
               case .success(let status) = FileStatus.candidate(path) else { return }
         if polling {
             let version = PolledVersion(size: status.size, mtimeNanos: status.mtimeNanos)
             if state.polled[path] == version { return }
             state.polled[path] = version
         }
-        let ageNanos = Timestamp.nowMillis() * 1_000_000 - status.mtimeNanos
-        if !status.isRegular || settings.settleNanos == 0 || ageNanos >= Int64(settings.settleNanos) {
+        if state.settle.listed(path, root: root, status: status, settleNanos: settings.settleNanos,
+                               now: Timestamp.monotonicNanos(), wallNanos: Timestamp.nowMillis() * 1_000_000) {
             state.ready.append(FileCandidate(path: path, root: root, size: status.size, mtimeNanos: status.mtimeNanos))
-        } else {
-            state.pending[path] = Pending(root: root, status: status, due: Timestamp.monotonicNanos() + settings.settleNanos)
         }
     }
 
@@ -155,7 +153,7 @@ struct WatcherState: ~Copyable {
     var unwatched: [RawPath: RawPath] = [:]
     /// Versions a poll of an unwatched folder already handed on (cleared by each full rescan).
     var polled: [RawPath: PolledVersion] = [:]
-    var pending: [RawPath: Pending] = [:]
+    var settle = SettleTracker()
     var ready: [FileCandidate] = []
     var missingRoots: Set<RawPath> = []
     var overflowed = false

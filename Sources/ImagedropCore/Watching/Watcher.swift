@@ -170,7 +170,7 @@ public final class Watcher: Sendable {
     private func waitForWork(state: borrowing WatcherState) {
         let now = Timestamp.monotonicNanos()
         var timeoutNanos: UInt64 = 1_000_000_000
-        if let nextDue = state.pending.values.map(\.due).min() {
+        if let nextDue = state.settle.nextDue {
             timeoutNanos = min(timeoutNanos, nextDue > now ? nextDue - now : 0)
         }
         var fds = [pollfd(fd: state.inotify.fileDescriptor, events: Int16(POLLIN), revents: 0),
@@ -181,7 +181,7 @@ public final class Watcher: Sendable {
     }
 
     private func publish(_ state: borrowing WatcherState) {
-        pendingCount.store(state.pending.count + state.ready.count + openWrites.count, ordering: .releasing)
+        pendingCount.store(state.settle.count + state.ready.count + openWrites.count, ordering: .releasing)
         unwatchedCount.store(state.unwatched.count, ordering: .releasing)
     }
 
@@ -191,7 +191,7 @@ public final class Watcher: Sendable {
         for root in state.roots where !settings.roots.contains(root) {
             forgetTree(root, state: &state)
             state.missingRoots.remove(root)
-            state.pending = state.pending.filter { $0.value.root != root }
+            state.settle.forget(root: root)
         }
         for root in settings.roots where !state.roots.contains(root) {
             do {
@@ -254,7 +254,7 @@ public final class Watcher: Sendable {
             if event.has(UInt32(IN_MODIFY)) {
                 // Written to again: whatever settle check was running no longer describes the final file.
                 openWrites.wrote(path, at: Timestamp.monotonicNanos())
-                state.pending.removeValue(forKey: path)
+                state.settle.forget(path)
             } else if event.has(UInt32(IN_MOVED_FROM)) || event.has(UInt32(IN_DELETE)) {
                 openWrites.closed(path)
             } else if event.has(UInt32(IN_CLOSE_WRITE)) || event.has(UInt32(IN_MOVED_TO)) {
@@ -275,32 +275,22 @@ public final class Watcher: Sendable {
     /// A finished-looking file: queue it now if it has been still for `settle`, else look again when it has.
     private func consider(_ path: RawPath, root: RawPath, state: inout WatcherState, settings: Settings) {
         guard case .success(let status) = FileStatus.candidate(path) else {
-            state.pending.removeValue(forKey: path)
+            state.settle.forget(path)
             return
         }
-        if !status.isRegular || settings.settleNanos == 0 {
-            state.pending.removeValue(forKey: path)
+        if state.settle.closed(path, root: root, status: status, settleNanos: settings.settleNanos,
+                               now: Timestamp.monotonicNanos()) {
             state.ready.append(FileCandidate(path: path, root: root, size: status.size, mtimeNanos: status.mtimeNanos))
-            return
         }
-        state.pending[path] = Pending(root: root, status: status, due: Timestamp.monotonicNanos() + settings.settleNanos)
     }
 
     private func processDue(_ state: inout WatcherState, settings: Settings) {
         let now = Timestamp.monotonicNanos()
-        let due = state.pending.filter { $0.value.due <= now }
-        for (path, pending) in due {
-            guard case .success(let status) = FileStatus.candidate(path) else {
-                state.pending.removeValue(forKey: path)
-                continue
+        for path in state.settle.due(now: now) {
+            let status = try? FileStatus.candidate(path).get()
+            if let finished = state.settle.recheck(path, status: status, settleNanos: settings.settleNanos, now: now) {
+                state.ready.append(finished)
             }
-            if status.size != pending.status.size || status.mtimeNanos != pending.status.mtimeNanos {
-                // Still being written: wait another settle period from now.
-                state.pending[path] = Pending(root: pending.root, status: status, due: now + settings.settleNanos)
-                continue
-            }
-            state.pending.removeValue(forKey: path)
-            state.ready.append(FileCandidate(path: path, root: pending.root, size: status.size, mtimeNanos: status.mtimeNanos))
         }
     }
 
