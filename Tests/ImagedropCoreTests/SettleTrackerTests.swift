@@ -21,8 +21,8 @@ struct SettleTrackerTests {
     func closedThenStill() {
         var tracker = SettleTracker()
         let written = status(size: 100, mtimeSeconds: 10)
-        let result1 = tracker.closed(path, root: root, status: written, settleNanos: settle, now: 5_000_000_000)
-        #expect(!result1)
+        let takenAtOnce = tracker.closed(path, root: root, status: written, settleNanos: settle, now: 5_000_000_000)
+        #expect(!takenAtOnce)
         #expect(tracker.nextDue == 6_000_000_000)
         #expect(tracker.due(now: 5_999_999_999).isEmpty)
         #expect(tracker.due(now: 6_000_000_000) == [path])
@@ -36,11 +36,11 @@ struct SettleTrackerTests {
         var tracker = SettleTracker()
         _ = tracker.closed(path, root: root, status: status(size: 100, mtimeSeconds: 10), settleNanos: settle, now: 0)
         let grown = status(size: 200, mtimeSeconds: 11)
-        let result2 = tracker.recheck(path, status: grown, settleNanos: settle, now: 1_000_000_000)
-        #expect(result2 == nil)
+        let takenWhileGrowing = tracker.recheck(path, status: grown, settleNanos: settle, now: 1_000_000_000)
+        #expect(takenWhileGrowing == nil)
         #expect(tracker.nextDue == 2_000_000_000)
-        let result3 = tracker.recheck(path, status: grown, settleNanos: settle, now: 2_000_000_000)
-        #expect(result3?.size == 200)
+        let takenOnceStill = tracker.recheck(path, status: grown, settleNanos: settle, now: 2_000_000_000)
+        #expect(takenOnceStill?.size == 200)
     }
 
     @Test("a file gone when due, or written to again, is forgotten; forgetting a root drops only its files")
@@ -49,8 +49,8 @@ struct SettleTrackerTests {
         let other = RawPath("/elsewhere/b.png")
         _ = tracker.closed(path, root: root, status: status(size: 1, mtimeSeconds: 1), settleNanos: settle, now: 0)
         _ = tracker.closed(other, root: RawPath("/elsewhere"), status: status(size: 1, mtimeSeconds: 1), settleNanos: settle, now: 0)
-        let result4 = tracker.recheck(path, status: nil, settleNanos: settle, now: settle)
-        #expect(result4 == nil)
+        let takenAfterGone = tracker.recheck(path, status: nil, settleNanos: settle, now: settle)
+        #expect(takenAfterGone == nil)
         #expect(!tracker.isPending(path) && tracker.isPending(other))
         _ = tracker.closed(path, root: root, status: status(size: 1, mtimeSeconds: 1), settleNanos: settle, now: 0)
         tracker.forget(root: root)
@@ -62,10 +62,10 @@ struct SettleTrackerTests {
     @Test("not a regular file, or settle_ms = 0: taken at once, nothing waits")
     func nothingToWaitFor() {
         var tracker = SettleTracker()
-        let result5 = tracker.closed(path, root: root, status: status(size: 0, mtimeSeconds: 1, kind: S_IFIFO), settleNanos: settle, now: 0)
-        #expect(result5)
-        let result6 = tracker.closed(path, root: root, status: status(size: 5, mtimeSeconds: 1), settleNanos: 0, now: 0)
-        #expect(result6)
+        let fifoTaken = tracker.closed(path, root: root, status: status(size: 0, mtimeSeconds: 1, kind: S_IFIFO), settleNanos: settle, now: 0)
+        #expect(fifoTaken)
+        let takenWithoutSettle = tracker.closed(path, root: root, status: status(size: 5, mtimeSeconds: 1), settleNanos: 0, now: 0)
+        #expect(takenWithoutSettle)
         #expect(tracker.count == 0)
     }
 
@@ -73,15 +73,15 @@ struct SettleTrackerTests {
     func listedByAge() {
         var tracker = SettleTracker()
         let old = status(size: 9, mtimeSeconds: 100)
-        let result7 = tracker.listed(path, root: root, status: old, settleNanos: settle, now: 0, wallNanos: 101_000_000_000)
-        #expect(result7)
+        let oldTaken = tracker.listed(path, root: root, status: old, settleNanos: settle, now: 0, wallNanos: 101_000_000_000)
+        #expect(oldTaken)
         #expect(tracker.count == 0)
-        let result8 = tracker.listed(path, root: root, status: old, settleNanos: settle, now: 0, wallNanos: 100_500_000_000)
-        #expect(!result8)
+        let youngTaken = tracker.listed(path, root: root, status: old, settleNanos: settle, now: 0, wallNanos: 100_500_000_000)
+        #expect(!youngTaken)
         #expect(tracker.nextDue == settle)
         // An mtime in the future (a camera with a broken clock) is young, not a trap.
         let future = status(size: 9, mtimeSeconds: 4_000_000_000)
-        let result9 = tracker.listed(RawPath("/drop/f.png"), root: root, status: future, settleNanos: settle, now: 0, wallNanos: 0)
-        #expect(!result9)
+        let futureTaken = tracker.listed(RawPath("/drop/f.png"), root: root, status: future, settleNanos: settle, now: 0, wallNanos: 0)
+        #expect(!futureTaken)
     }
 }
