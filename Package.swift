@@ -89,7 +89,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "imagedrop-bench",
-            dependencies: ["ImagedropCore", "ImagesEmulator", "ImagedropSupport", "ProcessHarness"],
+            dependencies: [
+                "ImagedropCore", "ImagedropSupport", "ProcessHarness",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             path: "Benchmarks/imagedrop-bench"
         ),
         .executableTarget(

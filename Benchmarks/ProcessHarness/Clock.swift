@@ -1,11 +1,9 @@
 import Glibc
+import ImagedropSupport
 
 public enum Clock {
-    public static func monotonicNanos() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-    }
+    /// The core's clock (ImagedropSupport), so the harness and the daemon measure with the same one.
+    public static func monotonicNanos() -> UInt64 { Timestamp.monotonicNanos() }
 
     public static func monotonicSeconds() -> Double { Double(monotonicNanos()) / 1e9 }
 

@@ -1,5 +1,3 @@
-import ProcessHarness
-import CSQLite
 import ImagedropCore
 
 /// A job table with a long history: the schema the daemon creates (through `JobStore`), then `rows` done
@@ -7,11 +5,8 @@ import ImagedropCore
 enum HistoryTable {
     static func create(path: String, rows: Int) throws {
         _ = try JobStore(path: path)   // creates the file and migrates the schema, exactly as the daemon does
-        var db: OpaquePointer?
-        guard sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, nil) == SQLITE_OK else {
-            throw SpawnError(description: "cannot open \(path)")
-        }
-        defer { sqlite3_close_v2(db) }
+        let database = try Database(path: path, create: false)
+        defer { database.close() }
         let yearSeconds = 31_536_000
         let sql = """
             PRAGMA cache_size = -262144;
@@ -29,11 +24,6 @@ enum HistoryTable {
             COMMIT;
             PRAGMA wal_checkpoint(TRUNCATE);
             """
-        var error: UnsafeMutablePointer<CChar>?
-        guard sqlite3_exec(db, sql, nil, nil, &error) == SQLITE_OK else {
-            let message = error.map { String(cString: $0) } ?? "unknown"
-            sqlite3_free(error)
-            throw SpawnError(description: "bulk insert failed: \(message)")
-        }
+        try database.execute(sql)
     }
 }

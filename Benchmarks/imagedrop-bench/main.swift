@@ -1,5 +1,6 @@
-import ProcessHarness
+import ArgumentParser
 import Foundation
+import ProcessHarness
 @preconcurrency import Glibc
 
 // imagedrop-bench: runs the release `imagedrop` against the release `imagedrop-emulator` on loopback and
@@ -9,52 +10,44 @@ import Foundation
 
 signal(SIGPIPE, SIG_IGN)
 
-struct Options {
-    var imagedrop = ""
-    var emulator = ""
-    var output = "bench-results"
-    var only: Set<String>?
-    var quick = false
-    var keep = false
+/// The command line, parsed by ArgumentParser (usage, --help and errors with exit 64 come from it).
+struct Options: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "imagedrop-bench",
+        abstract: "Runs the release imagedrop against the release emulator on loopback and prints each figure.")
 
     static let scenarios = ["small", "latency", "large", "burst", "close", "history", "budget", "reload"]
 
-    static func parse(_ arguments: [String]) -> Options {
-        var options = Options()
-        var iterator = arguments.dropFirst().makeIterator()
-        func value(_ flag: String) -> String {
-            guard let next = iterator.next() else { fail("\(flag) needs a value") }
-            return next
-        }
-        while let argument = iterator.next() {
-            switch argument {
-            case "--imagedrop": options.imagedrop = value(argument)
-            case "--emulator": options.emulator = value(argument)
-            case "--out": options.output = value(argument)
-            case "--only": options.only = Set(value(argument).split(separator: ",").map(String.init))
-            case "--quick": options.quick = true
-            case "--keep": options.keep = true
-            case "-h", "--help":
-                print("usage: imagedrop-bench --imagedrop PATH --emulator PATH [--out DIR] [--only \(scenarios.joined(separator: ","))] [--quick] [--keep]")
-                exit(0)
-            default: fail("unknown argument \(argument)")
-            }
-        }
-        for (flag, path) in [("--imagedrop", options.imagedrop), ("--emulator", options.emulator)]
-            where access(path, X_OK) != 0 {
-            fail("\(flag) must name an executable (got '\(path)')")
-        }
-        if let only = options.only, !only.isSubset(of: scenarios) { fail("--only takes \(scenarios.joined(separator: ","))") }
-        return options
-    }
+    @Option(help: "The release imagedrop binary.")
+    var imagedrop: String
 
-    static func fail(_ message: String) -> Never {
-        FileHandle.standardError.write(Data("imagedrop-bench: \(message)\n".utf8))
-        exit(64)
+    @Option(help: "The release imagedrop-emulator binary.")
+    var emulator: String
+
+    @Option(name: .customLong("out"), help: "Folder the results are written to.")
+    var output = "bench-results"
+
+    @Option(help: ArgumentHelp("Scenarios to run, comma-separated.", valueName: scenarios.joined(separator: ",")),
+            transform: { Set($0.split(separator: ",").map(String.init)) })
+    var only: Set<String>?
+
+    @Flag(help: "Smaller workloads, for a quick look.")
+    var quick = false
+
+    @Flag(help: "Keep the scratch folder.")
+    var keep = false
+
+    func validate() throws {
+        for (flag, path) in [("--imagedrop", imagedrop), ("--emulator", emulator)] where access(path, X_OK) != 0 {
+            throw ValidationError("\(flag) must name an executable (got '\(path)')")
+        }
+        if let only, !only.isSubset(of: Self.scenarios) {
+            throw ValidationError("--only takes \(Self.scenarios.joined(separator: ","))")
+        }
     }
 }
 
-let options = Options.parse(CommandLine.arguments)
+let options = Options.parseOrExit()
 let root = try Files.makeTemporaryDirectory(prefix: "imagedrop-bench")
 let started = Clock.monotonicSeconds()
 var report = Report(date: ISO8601DateFormatter().string(from: Date()), machine: Machine.current(),

@@ -22,9 +22,9 @@ struct LivenessAndOnceTests {
     func watchdogPingsDuringBudgetWait() throws {
         let fixture = try DaemonFixture()
         try fixture.writeConfig(settleMillis: 100, uploadSection: Self.upload)
-        let listener = try SystemdIntegrationTests.NotifyListener(directory: fixture.directory)
+        let listener = fixture.notify
         for index in 0..<30 { try fixture.drop("b\(index).png", seed: UInt64(200 + index)) }
-        try fixture.start(environment: ["NOTIFY_SOCKET": listener.path, "WATCHDOG_USEC": "6000000"])
+        try fixture.start(environment: ["WATCHDOG_USEC": "6000000"])
         // The budget is spent within the first second; from then on every worker waits in the limiter.
         #expect(fixture.waitUntil(seconds: 20) { (fixture.counts()[.done] ?? 0) >= 1 })
         let windowStart = Timestamp.monotonicNanos()

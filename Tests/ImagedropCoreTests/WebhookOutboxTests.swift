@@ -104,7 +104,7 @@ struct WebhookOutboxTests {
             config.webhook.maxAttempts = maxAttempts
             config.webhook.timeoutSeconds = 5
             try store.configureWebhookEvents(config.webhook.recordedEvents)
-            CurlGlobal.initialize()
+            try CurlGlobal.initialize()
             sender = WebhookSender(store: store, config: SharedConfig(config), heartbeat: Heartbeat(component: "webhook"),
                                    logger: Logger(label: "test"), pollSeconds: 0.05)
         }

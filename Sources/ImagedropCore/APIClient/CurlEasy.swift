@@ -40,6 +40,7 @@ final class CurlEasy {
         timeoutSeconds: Int, caFile: String? = nil, maxResponseBytes: Int = 4 << 20
     ) throws(CurlError) -> HTTPResponse {
         clearRequestState()
+        if let failure = CurlGlobal.shared.initFailure { throw failure }
         // Reset keeps the live connection, DNS and TLS caches; it clears options left by the previous request.
         curl_easy_reset(handle)
         transfer.begin(maxBodyBytes: maxResponseBytes)
@@ -63,7 +64,11 @@ final class CurlEasy {
         // never answer 100) on every upload larger than 1 MiB.
         var allHeaders = headers
         allHeaders.append("Expect:")
-        for header in allHeaders { headerList = curl_slist_append(headerList, header) }
+        for header in allHeaders {
+            // nil: out of memory, and the list so far is still ours (held in headerList, freed on clear).
+            guard let appended = curl_slist_append(headerList, header) else { throw CurlError(CURLE_OUT_OF_MEMORY, detail: "curl_slist_append") }
+            headerList = appended
+        }
         try check(imagedrop_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList))
 
         switch method {
@@ -90,10 +95,13 @@ final class CurlEasy {
             throw error
         }
         var status = 0
-        _ = imagedrop_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
         var total = 0.0
-        _ = imagedrop_easy_getinfo_double(handle, CURLINFO_TOTAL_TIME, &total)
+        let infoCodes = (imagedrop_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status),
+                         imagedrop_easy_getinfo_double(handle, CURLINFO_TOTAL_TIME, &total))
         clearRequestState()
+        // Both are always available after a completed transfer: a refusal is a broken libcurl, not a reply.
+        try check(infoCodes.0)
+        try check(infoCodes.1)
         return HTTPResponse(status: status, headers: transfer.headers, body: transfer.body, totalSeconds: total)
     }
 
@@ -103,23 +111,29 @@ final class CurlEasy {
         if let file = form.file {
             let source = FileBodySource(fileDescriptor: file.fileDescriptor, size: file.size)
             bodySource = source
-            let part = curl_mime_addpart(mime)
-            curl_mime_name(part, "file")
-            curl_mime_filename(part, file.filename)
-            curl_mime_type(part, "application/octet-stream")
-            curl_mime_data_cb(part, curl_off_t(file.size), { buffer, size, count, context in
+            let part = try addPart(mime)
+            try check(curl_mime_name(part, "file"))
+            try check(curl_mime_filename(part, file.filename))
+            try check(curl_mime_type(part, "application/octet-stream"))
+            try check(curl_mime_data_cb(part, curl_off_t(file.size), { buffer, size, count, context in
                 FileBodySource.from(context).read(into: buffer, capacity: size * count)
             }, { context, offset, origin in
                 FileBodySource.from(context).seek(to: Int(offset), origin: origin)
-            }, nil, Unmanaged.passUnretained(source).toOpaque())
+            }, nil, Unmanaged.passUnretained(source).toOpaque()))
         }
         for field in form.fields {
-            let part = curl_mime_addpart(mime)
-            curl_mime_name(part, field.name)
-            curl_mime_data(part, field.value, field.value.utf8.count)
+            let part = try addPart(mime)
+            try check(curl_mime_name(part, field.name))
+            try check(curl_mime_data(part, field.value, field.value.utf8.count))
         }
         try check(imagedrop_easy_setopt_mime(handle, CURLOPT_MIMEPOST, mime))
         transfer.source = bodySource
+    }
+
+    /// A new part of the form; nil from libcurl means out of memory.
+    private func addPart(_ mime: OpaquePointer) throws(CurlError) -> OpaquePointer {
+        guard let part = curl_mime_addpart(mime) else { throw CurlError(CURLE_OUT_OF_MEMORY, detail: "curl_mime_addpart") }
+        return part
     }
 
     private func installCallbacks() throws(CurlError) {

@@ -52,7 +52,8 @@ public final class ImagesClient {
     public init(endpoint: Endpoint, limiter: RateLimiter, shouldStop: @escaping @Sendable () -> Bool,
                 shouldAbort: @escaping @Sendable () -> Bool, heartbeat: Heartbeat? = nil,
                 monitor: APIPathMonitor? = nil) {
-        CurlGlobal.initialize()
+        // A libcurl that cannot start fails every request instead (CurlEasy.perform): `check` reports it.
+        try? CurlGlobal.initialize()
         self.endpoint = endpoint
         self.curl = CurlEasy(shouldAbort: shouldAbort)
         self.limiter = limiter
@@ -162,7 +163,3 @@ public final class ImagesClient {
 
 @available(*, unavailable)
 extension ImagesClient: Sendable {}
-
-public enum ImagedropVersion {
-    public static let current = BuildInfo.version
-}

@@ -87,21 +87,20 @@ final class FileBodySource {
         guard let buffer else { return Int(CURL_READFUNC_ABORT_VALUE) }
         let wanted = min(capacity, size - offset)
         if wanted <= 0 { return 0 }
-        while true {
-            let got = pread(fileDescriptor, buffer, wanted, off_t(offset))
-            if got < 0, errno == EINTR { continue }
-            if got < 0 {
-                failure = "file could not be read during upload: \(String(cString: strerror(errno)))"
-                return Int(CURL_READFUNC_ABORT_VALUE)
-            }
-            if got == 0 {
-                // The file shrank after it was measured: what would be sent is not the file that was hashed.
-                failure = "file changed during upload (it shrank)"
-                return Int(CURL_READFUNC_ABORT_VALUE)
-            }
-            offset += got
-            return got
+        let got: Int
+        do {
+            got = try Syscall.pread(fileDescriptor, into: buffer, count: wanted, at: offset)
+        } catch {
+            failure = "file could not be read during upload: \(error.message)"
+            return Int(CURL_READFUNC_ABORT_VALUE)
         }
+        if got == 0 {
+            // The file shrank after it was measured: what would be sent is not the file that was hashed.
+            failure = "file changed during upload (it shrank)"
+            return Int(CURL_READFUNC_ABORT_VALUE)
+        }
+        offset += got
+        return got
     }
 
     /// Only a no-op seek is allowed. libcurl rewinds a body to re-send it by itself when a kept-alive

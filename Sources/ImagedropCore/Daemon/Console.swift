@@ -7,12 +7,7 @@ public enum Console {
     public static func error(_ line: String) { write("imagedrop: " + line + "\n", to: 2) }
 
     public static func write(_ text: String, to fd: Int32) {
-        var bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 { if errno == EINTR { continue }; return }
-            offset += n
-        }
+        // A closed or full stdout/stderr has nowhere to report to: the line is dropped.
+        Array(text.utf8).withUnsafeBytes { raw in _ = try? Syscall.writeAll(fd, raw) }
     }
 }

@@ -120,7 +120,12 @@ public final class Daemon {
             Console.error("config error: watch.paths: cannot watch: \(error)")
             return .config
         }
-        CurlGlobal.initialize()
+        do {
+            try CurlGlobal.initialize()
+        } catch {
+            Console.error("cannot start libcurl: \(error)")
+            return .unavailable
+        }
         let progress = options.progress ? TerminalStatusLine.stderr : nil
         // Drawn before the first worker runs: from then on per-file lines are the status line's, from the first job.
         progress?.show(statusLine(try? store.counts(), services: services, watcher: watcher, rate: nil))
@@ -288,15 +293,15 @@ public final class Daemon {
     }
 
     private final class ThreadHandle: Sendable {
-        let done = DispatchSemaphore(value: 0)
-        func wait(seconds: Double) { _ = done.wait(timeout: .now() + seconds) }
+        let done = Latch()
+        func wait(seconds: Double) { done.wait(seconds: seconds) }
     }
 
     private func startWatcher(_ watcher: Watcher) -> ThreadHandle {
         let handle = ThreadHandle()
         let thread = Thread {
             watcher.run()
-            handle.done.signal()
+            handle.done.countDown()
         }
         thread.name = "imagedrop-watcher"
         thread.start()

@@ -120,14 +120,10 @@ public struct MetricsWriter: Sendable {
         defer { if !closed { close(fd); unlink(temp) } }
         // The unit's UMask=0027 would leave the file unreadable to node_exporter's own user.
         guard fchmod(fd, 0o644) == 0 else { throw MetricsWriteError(operation: "chmod", path: temp, errno: errno) }
-        try bytes.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let written = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if written > 0 { offset += written; continue }
-                if written < 0, errno == EINTR { continue }
-                throw MetricsWriteError(operation: "write", path: temp, errno: written < 0 ? errno : EIO)
-            }
+        do throws(SystemError) {
+            try Syscall.writeAll(fd, bytes)
+        } catch {
+            throw MetricsWriteError(operation: "write", path: temp, errno: error.errno)
         }
         // No fsync: losing the latest figures in a power cut is harmless, and an fsync every interval
         // would stall on a busy disk for nothing.

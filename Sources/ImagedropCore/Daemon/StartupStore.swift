@@ -79,6 +79,6 @@ struct StartupStore {
 
     /// Conditions that pass on their own: a lock held by another process, a full or failing disk.
     static func isTransient(_ error: SQLiteError) -> Bool {
-        [SQLITE_BUSY, SQLITE_LOCKED, SQLITE_FULL, SQLITE_IOERR].contains(error.primaryCode)
+        [.busy, .diskFull, .ioError].contains(error.kind)
     }
 }

@@ -99,13 +99,11 @@ private struct SocketAddress: Sendable {
         return payload.withUnsafeBytes { body in
             withUnsafePointer(to: &address) { pointer in
                 pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { target in
-                    while true {
-                        // MSG_NOSIGNAL: a vanished manager must give EPIPE/ECONNREFUSED, never a SIGPIPE.
-                        let sent = sendto(
-                            fd, body.baseAddress, body.count, Int32(MSG_NOSIGNAL), target, socklen_t(bytes.count))
-                        if sent >= 0 { return sent == body.count }
-                        if errno != EINTR { return false }
+                    // MSG_NOSIGNAL: a vanished manager must give EPIPE/ECONNREFUSED, never a SIGPIPE.
+                    let sent = try? Syscall.retryingOnEINTR("sendto") {
+                        sendto(fd, body.baseAddress, body.count, Int32(MSG_NOSIGNAL), target, socklen_t(bytes.count))
                     }
+                    return sent == body.count
                 }
             }
         }

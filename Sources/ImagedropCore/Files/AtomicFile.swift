@@ -164,24 +164,14 @@ enum AtomicFile {
     private static func stream(from input: Int32, to output: Int32) throws {
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
-            let got = buffer.withUnsafeMutableBytes { Glibc.read(input, $0.baseAddress, $0.count) }
-            if got < 0, errno == EINTR { continue }
-            if got < 0 { throw SystemError(call: "read") }
+            let got = try Syscall.read(input, into: &buffer)
             if got == 0 { return }
             try writeAll(output, buffer[..<got])
         }
     }
 
     private static func writeAll(_ fd: Int32, _ bytes: ArraySlice<UInt8>) throws {
-        try bytes.withUnsafeBytes { raw in
-            var written = 0
-            while written < raw.count {
-                let n = Glibc.write(fd, raw.baseAddress! + written, raw.count - written)
-                if n < 0, errno == EINTR { continue }
-                if n < 0 { throw SystemError(call: "write") }
-                written += n
-            }
-        }
+        try Syscall.writeAll(fd, bytes)
     }
 
     static func unlinkQuietly(_ path: RawPath) {
@@ -205,9 +195,7 @@ extension AtomicFile {
         var result: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
-            let got = buffer.withUnsafeMutableBytes { Glibc.read(input, $0.baseAddress, $0.count) }
-            if got < 0, errno == EINTR { continue }
-            if got < 0 { return nil }
+            guard let got = try? Syscall.read(input, into: &buffer) else { return nil }
             if got == 0 { return result }
             result += buffer[..<got]
             if result.count > limit { return nil }
@@ -222,9 +210,7 @@ extension AtomicFile {
         let hasher = SHA256Hasher()
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
-            let got = buffer.withUnsafeMutableBytes { Glibc.read(input, $0.baseAddress, $0.count) }
-            if got < 0, errno == EINTR { continue }
-            if got < 0 { return nil }
+            guard let got = try? Syscall.read(input, into: &buffer) else { return nil }
             if got == 0 { return hasher.finalizeHex() }
             buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[..<got])) }
         }

@@ -89,12 +89,10 @@ public enum FileInspector {
         var offset = 0
         var buffer = [UInt8](repeating: 0, count: 256 * 1024)
         while offset < opened.size {
-            let got = buffer.withUnsafeMutableBytes { raw in
-                pread(fd, raw.baseAddress, min(raw.count, opened.size - offset), off_t(offset))
-            }
-            if got < 0 {
-                if errno == EINTR { continue }
-                let error = SystemError(call: "read")
+            let got: Int
+            do throws(SystemError) {
+                got = try Syscall.pread(fd, into: &buffer, count: min(buffer.count, opened.size - offset), at: offset)
+            } catch {
                 close(fd)
                 return .rejected("cannot read the file: \(error.message)")
             }

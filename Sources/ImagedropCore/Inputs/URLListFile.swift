@@ -31,12 +31,14 @@ enum URLListFile {
         else { return .changing }
         var bytes = [UInt8](repeating: 0, count: opened.size)
         var offset = 0
-        while offset < opened.size {
-            let got = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + offset, opened.size - offset, off_t(offset)) }
-            if got < 0, errno == EINTR { continue }
-            if got < 0 { return .rejected("cannot read the file: \(SystemError(call: "read").message)") }
-            if got == 0 { break }
-            offset += got
+        do throws(SystemError) {
+            while offset < opened.size {
+                let got = try Syscall.pread(fd, into: &bytes, start: offset, count: opened.size - offset, at: offset)
+                if got == 0 { break }
+                offset += got
+            }
+        } catch {
+            return .rejected("cannot read the file: \(error.message)")
         }
         guard offset == opened.size, case .success(let after) = FileStatus.of(fileDescriptor: fd),
               after.sameVersion(as: opened)

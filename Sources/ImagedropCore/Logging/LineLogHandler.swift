@@ -120,14 +120,9 @@ public struct LineLogHandler: LogHandler {
     private static func writeLine(_ line: String, to fd: Int32) {
         var bytes = Array(line.utf8)
         bytes.append(UInt8(ascii: "\n"))
-        bytes.withUnsafeBytes { raw in
-            var offset = 0
-            // Partial writes only happen past PIPE_BUF; finishing them keeps long lines whole, if not atomic.
-            while offset < raw.count {
-                let written = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if written > 0 { offset += written } else if written < 0, errno == EINTR { continue } else { return }
-            }
-        }
+        // Partial writes only happen past PIPE_BUF; finishing them keeps long lines whole, if not atomic.
+        // A log that cannot be written has nowhere to report that to: the line is dropped.
+        bytes.withUnsafeBytes { raw in _ = try? Syscall.writeAll(fd, raw) }
     }
 }
 

@@ -27,8 +27,10 @@ public final class Database {
         }
         self.handle = db
         self.path = path
-        sqlite3_extended_result_codes(db, 1)
-        sqlite3_busy_timeout(db, 5000)
+        // Extended codes are what SQLiteError.kind classifies by (SQLITE_IOERR_WRITE is a full disk,
+        // SQLITE_IOERR_READ is not).
+        try check(sqlite3_extended_result_codes(db, 1), "sqlite3_extended_result_codes")
+        try check(sqlite3_busy_timeout(db, 5000), "sqlite3_busy_timeout")
         if !readOnly {
             try execute("PRAGMA journal_mode=WAL")
             // NORMAL in WAL mode: a commit is durable against a process crash (kill -9) and never corrupts the
@@ -75,6 +77,12 @@ public final class Database {
         statements.removeAll()
         sqlite3_close_v2(handle)
         closed = true
+    }
+
+    private func check(_ rc: Int32, _ call: String) throws {
+        guard rc == SQLITE_OK else {
+            throw SQLiteError(code: rc, message: "\(call): \(String(cString: sqlite3_errstr(rc)))", sql: nil, database: path)
+        }
     }
 
     /// Runs one or more statements that return no rows.
@@ -132,9 +140,9 @@ public final class Database {
 
     /// Keeps the -wal and -shm files when the daemon closes the database, so a user who may read the state
     /// folder but not write it can still open it read-only (SQLite cannot create them for such a reader).
-    func persistWAL() {
+    func persistWAL() throws {
         var on: Int32 = 1
-        sqlite3_file_control(handle, "main", SQLITE_FCNTL_PERSIST_WAL, &on)
+        try check(sqlite3_file_control(handle, "main", SQLITE_FCNTL_PERSIST_WAL, &on), "sqlite3_file_control(PERSIST_WAL)")
     }
 
     public var changes: Int { Int(sqlite3_changes(handle)) }

@@ -1,13 +1,11 @@
 import Foundation
 import ImagedropSupport
-import Synchronization
 
 /// The job table: the one place that decides state transitions. One connection, used under a Mutex by the
 /// watcher, the workers and the control commands of this process; other processes (`status`) open their own.
 public final class JobStore: Sendable {
-    /// Only touched inside `lock.withLock`: the Mutex is what makes sharing the connection safe.
-    private nonisolated(unsafe) let database: Database
-    private let lock = Mutex(())
+    /// The connection, reached only inside `withDatabase`, one thread at a time.
+    private let connection: LockedConnection
     public let path: String
 
     /// The column list every job query selects, for the schema this file has. Readers never migrate (they
@@ -28,7 +26,7 @@ public final class JobStore: Sendable {
         let database = try Database(path: path, readOnly: readOnly, create: !readOnly)
         if !readOnly {
             try Schema.migrate(database)
-            database.persistWAL()
+            try database.persistWAL()
         }
         let version = try database.userVersion
         if readOnly, version > Schema.currentVersion {
@@ -39,7 +37,7 @@ public final class JobStore: Sendable {
         self.hasSource = try Self.hasColumn("source", in: database)
         self.columns = Self.columns(schemaVersion: version, hasMovedTo: hasMovedTo, hasURLs: hasURLs) + ", "
             + (hasSource ? "source" : "'default' AS source")
-        self.database = database
+        self.connection = LockedConnection(database)
         self.path = path
     }
 
@@ -51,7 +49,7 @@ public final class JobStore: Sendable {
     }
 
     func withDatabase<T>(_ body: (Database) throws -> T) throws -> T {
-        try lock.withLock { _ in
+        try connection.withLock { database in
             defer { database.resetActiveStatements() }
             do {
                 return try body(database)

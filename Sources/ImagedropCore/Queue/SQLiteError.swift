@@ -26,14 +26,59 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
     /// The primary result code (extended codes carry the primary one in their low byte).
     public var primaryCode: Int32 { code & 0xFF }
 
-    /// SQLITE_FULL or an I/O error while writing: the disk is full or failing, and the write can be retried later.
-    public var isDiskFull: Bool { primaryCode == SQLITE_FULL || (primaryCode == SQLITE_IOERR && message.contains("disk")) }
+    /// What the failure is about, by (extended) result code alone — never by SQLite's message text, which
+    /// differs between versions and says "disk I/O error" for a missing file as much as for a full disk.
+    public enum Kind: Sendable, Equatable {
+        /// Another connection holds a lock (SQLITE_BUSY/SQLITE_LOCKED and their extended codes): wait and retry.
+        case busy
+        /// The filesystem would not take the bytes (SQLITE_FULL, or an I/O error while writing, syncing,
+        /// truncating or growing the WAL index): retry once space returns.
+        case diskFull
+        /// Any other I/O error (reading, locking, a vanished file): the disk or the file needs looking at.
+        case ioError
+        /// This user may not write the database or the folder its -wal/-shm files live in.
+        case notWritable
+        /// The file is not a database, or is damaged (SQLITE_CORRUPT, SQLITE_NOTADB).
+        case corrupt
+        /// A constraint (UNIQUE, CHECK, FOREIGN KEY) refused the change: a bug in imagedrop's SQL or data.
+        case constraint
+        case other
+    }
+
+    public var kind: Kind {
+        switch primaryCode {
+        case SQLITE_BUSY, SQLITE_LOCKED: return .busy
+        case SQLITE_FULL: return .diskFull
+        case SQLITE_IOERR: return Self.writeIOErrors.contains(code) ? .diskFull : .ioError
+        case SQLITE_READONLY, SQLITE_PERM, SQLITE_AUTH: return .notWritable
+        case SQLITE_CANTOPEN: return database != nil ? .notWritable : .other
+        case SQLITE_CORRUPT, SQLITE_NOTADB: return .corrupt
+        case SQLITE_CONSTRAINT: return .constraint
+        default: return .other
+        }
+    }
+
+    /// The extended SQLITE_IOERR codes of a write the filesystem refused (ENOSPC and EDQUOT arrive as these),
+    /// and the bare code an extended-codes-off connection reports. Spelt as sqlite3.h builds them
+    /// (`SQLITE_IOERR | (n<<8)`): Swift does not import those macros.
+    static let writeIOErrors: Set<Int32> = [
+        SQLITE_IOERR, extended(SQLITE_IOERR, 3) /* WRITE */, extended(SQLITE_IOERR, 4) /* FSYNC */,
+        extended(SQLITE_IOERR, 5) /* DIR_FSYNC */, extended(SQLITE_IOERR, 6) /* TRUNCATE */,
+        extended(SQLITE_IOERR, 19) /* SHMSIZE */, extended(SQLITE_IOERR, 21) /* SHMMAP */,
+    ]
+
+    static func extended(_ primary: Int32, _ detail: Int32) -> Int32 { primary | (detail << 8) }
+
+    /// The disk is full or refuses writes, and the write can be retried later.
+    public var isDiskFull: Bool { kind == .diskFull }
+
+    /// Another connection's lock: passes on its own.
+    public var isBusy: Bool { kind == .busy }
 
     /// The database (or the folder SQLite must create its -wal/-shm files in) may not be written by this user.
-    public var isNotWritable: Bool {
-        primaryCode == SQLITE_READONLY || primaryCode == SQLITE_PERM || primaryCode == SQLITE_AUTH
-            || (primaryCode == SQLITE_CANTOPEN && database != nil)
-    }
+    public var isNotWritable: Bool { kind == .notWritable }
+
+    public var isCorrupt: Bool { kind == .corrupt }
 
     private var advice: String? {
         guard let database else { return nil }

@@ -19,22 +19,35 @@ public final class Statement {
 
     deinit { sqlite3_finalize(handle) }
 
+    /// The first bind that SQLite refused since the last reset (SQLITE_RANGE: a wrong index, SQLITE_TOOBIG,
+    /// SQLITE_NOMEM). Binds stay chainable; `step` throws this instead of running with a missing value.
+    private var bindFailure: SQLiteError?
+
     func reset() {
+        // sqlite3_reset repeats the last step's error, which that step already threw.
         sqlite3_reset(handle)
         sqlite3_clear_bindings(handle)
+        bindFailure = nil
+    }
+
+    private func checkBind(_ rc: Int32, _ index: Int32) {
+        guard rc != SQLITE_OK, bindFailure == nil else { return }
+        bindFailure = SQLiteError(
+            code: rc, message: "cannot bind parameter \(index): \(String(cString: sqlite3_errstr(rc)))",
+            sql: sql, database: database.path)
     }
 
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
     @discardableResult
     public func bind(_ index: Int32, _ value: String?) -> Statement {
-        if let value { sqlite3_bind_text(handle, index, value, -1, Self.transient) } else { sqlite3_bind_null(handle, index) }
+        checkBind(value.map { sqlite3_bind_text(handle, index, $0, -1, Self.transient) } ?? sqlite3_bind_null(handle, index), index)
         return self
     }
 
     @discardableResult
     public func bind(_ index: Int32, _ value: Int64?) -> Statement {
-        if let value { sqlite3_bind_int64(handle, index, value) } else { sqlite3_bind_null(handle, index) }
+        checkBind(value.map { sqlite3_bind_int64(handle, index, $0) } ?? sqlite3_bind_null(handle, index), index)
         return self
     }
 
@@ -45,19 +58,17 @@ public final class Statement {
 
     @discardableResult
     public func bind(_ index: Int32, blob: [UInt8]?) -> Statement {
-        if let blob {
-            blob.withUnsafeBytes { raw in
-                _ = sqlite3_bind_blob(handle, index, raw.baseAddress, Int32(raw.count), Self.transient)
-            }
-        } else {
-            sqlite3_bind_null(handle, index)
-        }
+        let rc = blob.map { bytes in
+            bytes.withUnsafeBytes { raw in sqlite3_bind_blob(handle, index, raw.baseAddress, Int32(raw.count), Self.transient) }
+        } ?? sqlite3_bind_null(handle, index)
+        checkBind(rc, index)
         return self
     }
 
     /// Advances to the next row; false when done. Throws on any error (SQLITE_BUSY after the busy timeout,
     /// SQLITE_FULL, constraint violations).
     public func step() throws -> Bool {
+        if let bindFailure { throw bindFailure }
         let rc = sqlite3_step(handle)
         switch rc {
         case SQLITE_ROW: return true

@@ -9,7 +9,7 @@ import Synchronization
 public final class UploadWorkerPool: Sendable {
     private let services: UploadServices
     private let running = Mutex<Set<Int>>([])
-    private let finished = DispatchGroup()
+    private let finished = Latch(count: 0)
     private let targetWorkers = Atomic<Int>(0)
     private let idle = Atomic<Int>(0)
 
@@ -40,18 +40,18 @@ public final class UploadWorkerPool: Sendable {
 
     /// Waits for every thread to end, up to `seconds`. True when all ended.
     public func waitForExit(seconds: Double) -> Bool {
-        finished.wait(timeout: .now() + seconds) == .success
+        finished.wait(seconds: seconds)
     }
 
     /// Workers with nothing to do right now (for `run --once` and the notify STATUS line).
     public var idleWorkers: Int { idle.load(ordering: .acquiring) }
 
     private func startThread(name: String, body: @escaping @Sendable () -> Void) {
-        finished.enter()
-        let group = finished
+        finished.countUp()
+        let latch = finished
         let thread = Thread {
             body()
-            group.leave()
+            latch.countDown()
         }
         thread.name = name
         thread.stackSize = 1 << 20

@@ -37,12 +37,12 @@ final class Inotify {
     func readEvents() -> [Event] {
         var events: [Event] = []
         while true {
-            let count = buffer.withUnsafeMutableBytes { read(fileDescriptor, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                return events   // EAGAIN: drained
+            // nil (EAGAIN): drained. Any other failure (EBADF, EFAULT) cannot be fixed by reading again.
+            let fd = fileDescriptor
+            let read = buffer.withUnsafeMutableBytes { raw in
+                try? Syscall.nonBlocking("read") { Glibc.read(fd, raw.baseAddress, raw.count) }
             }
-            if count == 0 { return events }
+            guard let count = read, count > 0 else { return events }
             buffer.withUnsafeBytes { raw in
                 var offset = 0
                 // The event's flexible `name` member is not imported into Swift: parse the header by hand.

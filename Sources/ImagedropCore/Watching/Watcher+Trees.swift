@@ -74,7 +74,7 @@ extension Watcher {
     private func scanned(_ path: RawPath, root: RawPath, state: inout WatcherState, settings: Settings, polling: Bool) {
         // A file written to since its last close is still open: its writer may only have paused, and an
         // old mtime says nothing then. Its IN_CLOSE_WRITE will bring it.
-        guard state.pending[path] == nil else { return }
+        guard !state.settle.isPending(path) else { return }
         if openWrites.isOpen(path, now: Timestamp.monotonicNanos()) {
             logger.debug("candidate still open for writing; waiting for its close", metadata: ["path": "\(path)"])
             return
@@ -85,14 +85,13 @@ extension Watcher {
             if state.polled[path] == version { return }
             state.polled[path] = version
         }
-        let ageNanos = Timestamp.nowMillis() * 1_000_000 - status.mtimeNanos
         let rules = settings[root]
-        if !status.isRegular || rules.settleNanos == 0 || ageNanos >= Int64(rules.settleNanos) {
+        if state.settle.listed(path, root: root, status: status, settleNanos: rules.settleNanos,
+                               now: Timestamp.monotonicNanos(), wallNanos: Timestamp.nowMillis() * 1_000_000) {
             state.ready.append(FileCandidate(path: path, root: root, size: status.size, mtimeNanos: status.mtimeNanos,
                                              source: rules.source))
         } else {
             logSettling(path, settleNanos: rules.settleNanos)
-            state.pending[path] = Pending(root: root, status: status, due: Timestamp.monotonicNanos() + rules.settleNanos)
         }
     }
 
@@ -168,7 +167,7 @@ struct WatcherState: ~Copyable {
     var unwatched: [RawPath: RawPath] = [:]
     /// Versions a poll of an unwatched folder already handed on (cleared by each full rescan).
     var polled: [RawPath: PolledVersion] = [:]
-    var pending: [RawPath: Pending] = [:]
+    var settle = SettleTracker()
     var ready: [FileCandidate] = []
     var missingRoots: Set<RawPath> = []
     var overflowed = false

@@ -197,7 +197,7 @@ public final class Watcher: Sendable {
     private func waitForWork(state: borrowing WatcherState) {
         let now = Timestamp.monotonicNanos()
         var timeoutNanos: UInt64 = 1_000_000_000
-        if let nextDue = state.pending.values.map(\.due).min() {
+        if let nextDue = state.settle.nextDue {
             timeoutNanos = min(timeoutNanos, nextDue > now ? nextDue - now : 0)
         }
         var fds = [pollfd(fd: state.inotify.fileDescriptor, events: Int16(POLLIN), revents: 0),
@@ -208,7 +208,7 @@ public final class Watcher: Sendable {
     }
 
     private func publish(_ state: borrowing WatcherState) {
-        pendingCount.store(state.pending.count + state.ready.count + openWrites.count, ordering: .releasing)
+        pendingCount.store(state.settle.count + state.ready.count + openWrites.count, ordering: .releasing)
         unwatchedCount.store(state.unwatched.count, ordering: .releasing)
     }
 
@@ -218,7 +218,7 @@ public final class Watcher: Sendable {
         for root in state.roots where !settings.roots.contains(root) {
             forgetTree(root, state: &state)
             state.missingRoots.remove(root)
-            state.pending = state.pending.filter { $0.value.root != root }
+            state.settle.forget(root: root)
         }
         for root in settings.roots where !state.roots.contains(root) {
             do {
@@ -287,7 +287,7 @@ public final class Watcher: Sendable {
             if event.has(UInt32(IN_MODIFY)) {
                 // Written to again: whatever settle check was running no longer describes the final file.
                 openWrites.wrote(path, at: Timestamp.monotonicNanos())
-                state.pending.removeValue(forKey: path)
+                state.settle.forget(path)
             } else if event.has(UInt32(IN_MOVED_FROM)) || event.has(UInt32(IN_DELETE)) {
                 openWrites.closed(path)
             } else if event.has(UInt32(IN_CLOSE_WRITE)) || event.has(UInt32(IN_MOVED_TO)) {
@@ -308,40 +308,34 @@ public final class Watcher: Sendable {
     /// A finished-looking file: queue it now if it has been still for `settle`, else look again when it has.
     private func consider(_ path: RawPath, root: RawPath, state: inout WatcherState, settings: Settings) {
         guard case .success(let status) = FileStatus.candidate(path) else {
-            state.pending.removeValue(forKey: path)
+            state.settle.forget(path)
             logger.debug("candidate gone before it settled", metadata: ["path": "\(path)"])
             return
         }
         let rules = settings[root]
-        if !status.isRegular || rules.settleNanos == 0 {
-            state.pending.removeValue(forKey: path)
+        if state.settle.closed(path, root: root, status: status, settleNanos: rules.settleNanos,
+                               now: Timestamp.monotonicNanos()) {
             state.ready.append(FileCandidate(path: path, root: root, size: status.size, mtimeNanos: status.mtimeNanos,
                                              source: rules.source))
-            return
+        } else {
+            logSettling(path, settleNanos: rules.settleNanos)
         }
-        logSettling(path, settleNanos: rules.settleNanos)
-        state.pending[path] = Pending(root: root, status: status, due: Timestamp.monotonicNanos() + rules.settleNanos)
     }
 
     private func processDue(_ state: inout WatcherState, settings: Settings) {
         let now = Timestamp.monotonicNanos()
-        let due = state.pending.filter { $0.value.due <= now }
-        for (path, pending) in due {
-            guard case .success(let status) = FileStatus.candidate(path) else {
-                state.pending.removeValue(forKey: path)
-                continue
-            }
-            if status.size != pending.status.size || status.mtimeNanos != pending.status.mtimeNanos {
-                // Still being written: wait another settle period from now.
+        for path in state.settle.due(now: now) {
+            let status = try? FileStatus.candidate(path).get()
+            guard let root = state.settle.root(of: path) else { continue }
+            let rules = settings[root]
+            if var finished = state.settle.recheck(path, status: status, settleNanos: rules.settleNanos, now: now) {
+                finished.source = rules.source
+                state.ready.append(finished)
+            } else if status != nil, state.settle.isPending(path) {
                 logger.debug("candidate still changing; settling again", metadata: [
-                    "path": "\(path)", "settle_ms": "\(settings[pending.root].settleNanos / 1_000_000)",
+                    "path": "\(path)", "settle_ms": "\(rules.settleNanos / 1_000_000)",
                 ])
-                state.pending[path] = Pending(root: pending.root, status: status, due: now + settings[pending.root].settleNanos)
-                continue
             }
-            state.pending.removeValue(forKey: path)
-            state.ready.append(FileCandidate(path: path, root: pending.root, size: status.size, mtimeNanos: status.mtimeNanos,
-                                             source: settings[pending.root].source))
         }
     }
 
@@ -396,13 +390,15 @@ final class WakePipe: Sendable {
         close(writeEnd)
     }
 
+    /// nil from the write (EAGAIN): the pipe is full, the reader is already due to wake. It cannot fail
+    /// otherwise on a pipe this object keeps open with its reader.
     func wake() {
         var byte: UInt8 = 1
-        _ = write(writeEnd, &byte, 1)   // EAGAIN: the pipe is full, the reader is already due to wake
+        _ = try? Syscall.nonBlocking("write") { write(writeEnd, &byte, 1) }
     }
 
     func drain() {
         var buffer = [UInt8](repeating: 0, count: 64)
-        while read(readEnd, &buffer, buffer.count) > 0 {}
+        while let count = try? Syscall.nonBlocking("read", { read(readEnd, &buffer, buffer.count) }), count > 0 {}
     }
 }

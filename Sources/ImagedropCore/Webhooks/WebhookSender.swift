@@ -14,8 +14,9 @@ public final class WebhookSender: Sendable {
     private let heartbeat: Heartbeat
     private let logger: Logger
     private let stopping = Atomic<Bool>(false)
-    private let wake = DispatchSemaphore(value: 0)
-    private let finished = DispatchSemaphore(value: 0)
+    /// Opened by `stop`: ends any pause at once, also one that begins after the stop.
+    private let stopRequested = Latch()
+    private let finished = Latch()
     /// How often the outbox is looked at when nothing is due (rows arrive through triggers, not a call).
     private let pollSeconds: Double
 
@@ -36,8 +37,8 @@ public final class WebhookSender: Sendable {
     /// Ends the loop; a request in flight is cut short and its row stays pending for the next start.
     public func stop(waitSeconds: Double = 5) {
         stopping.store(true, ordering: .releasing)
-        wake.signal()
-        _ = finished.wait(timeout: .now() + waitSeconds)
+        stopRequested.countDown()
+        finished.wait(seconds: waitSeconds)
     }
 
     private var isStopping: Bool { stopping.load(ordering: .acquiring) }
@@ -45,7 +46,7 @@ public final class WebhookSender: Sendable {
     private func run() {
         defer {
             heartbeat.beat(.stopped)
-            finished.signal()
+            finished.countDown()
         }
         // Curl polls this during a transfer (about once a second): it is the beat of a long delivery too.
         let curl = CurlEasy(shouldAbort: { [self] in
@@ -76,7 +77,7 @@ public final class WebhookSender: Sendable {
     }
 
     private func pause(seconds: Double) {
-        _ = wake.wait(timeout: .now() + seconds)
+        stopRequested.wait(seconds: seconds)
     }
 
     private func send(_ delivery: WebhookDelivery, webhook: Config.Webhook, curl: CurlEasy) {

@@ -14,6 +14,8 @@ final class DaemonFixture: @unchecked Sendable {
     let database: String
     let configPath: String
     let emulator: EmulatorServer
+    /// The daemon's `$NOTIFY_SOCKET`: `start` waits for its READY=1, tests read STATUS, WATCHDOG, RELOADING.
+    let notify: NotifyListener
     let token = "imagedrop-test-token-0123456789"
     let accountID = "023e105f4ecef8ad9ca31a8372d0c353"
     private(set) var process: Process?
@@ -36,6 +38,7 @@ final class DaemonFixture: @unchecked Sendable {
         emulatorConfiguration.port = 0
         emulatorConfiguration.host = "127.0.0.1"
         emulator = try EmulatorServer.start(emulatorConfiguration)
+        notify = try NotifyListener(directory: directory)
         try writeConfig(settleMillis: settleMillis, extra: extraConfig)
     }
 
@@ -104,17 +107,17 @@ final class DaemonFixture: @unchecked Sendable {
     var environment: [String: String] {
         var env = ProcessInfo.processInfo.environment
         env["CLOUDFLARE_API_TOKEN"] = token
-        env.removeValue(forKey: "NOTIFY_SOCKET")
+        env["NOTIFY_SOCKET"] = notify.path
         env.removeValue(forKey: "JOURNAL_STREAM")
         env.removeValue(forKey: "IMAGEDROP_CONFIG")
         return env
     }
 
     /// Starts `imagedrop run` and waits until it is ready: watches armed, start-up scan queued, workers
-    /// running (its "imagedrop started" line, logged just before READY=1). Waiting only for the lock would
+    /// running — its READY=1 on the notify socket, as systemd waits for it. Waiting only for the lock would
     /// let a test act before the watches exist.
     func start(arguments: [String] = [], environment extra: [String: String] = [:]) throws {
-        let startsBefore = startedLines
+        let readiesBefore = notify.count(of: "READY=1")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary("imagedrop"))
         process.arguments = ["run", "--config", configPath] + arguments
@@ -127,8 +130,12 @@ final class DaemonFixture: @unchecked Sendable {
         process.standardError = log
         try process.run()
         self.process = process
-        let started = waitUntil(seconds: 30) { self.startedLines > startsBefore || !process.isRunning }
-        guard started, process.isRunning else {
+        // A daemon that exits (a config error, or `--once` with nothing to do) never sends READY=1: the exit
+        // is watched too, so a refusal is reported at once rather than after the whole timeout.
+        let started = waitUntil(seconds: 30) {
+            self.notify.wait(for: "READY=1", count: readiesBefore + 1, seconds: 0.1) || !process.isRunning
+        }
+        guard started, process.isRunning || notify.count(of: "READY=1") > readiesBefore else {
             throw FixtureError("daemon did not start: \(self.log)")
         }
     }
@@ -146,8 +153,6 @@ final class DaemonFixture: @unchecked Sendable {
     }
 
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
-
-    private var startedLines: Int { log.components(separatedBy: "msg=\"imagedrop started\"").count - 1 }
 
     func store() throws -> JobStore { try JobStore(path: database, readOnly: true) }
 
