@@ -1,5 +1,6 @@
 import Foundation
 import ImagedropSupport
+import Synchronization
 
 /// The job table: the one place that decides state transitions. One connection, used under a Mutex by the
 /// watcher, the workers and the control commands of this process; other processes (`status`) open their own.
