@@ -52,7 +52,7 @@ struct ProgressFormattingTests {
         #expect(Throughput.text(waiting: 3, rate: .init(filesPerSecond: 0, bytesPerSecond: 0)) == nil,
                 "nothing moves: the wait or pause says why, no made-up ETA")
         #expect(Throughput.text(waiting: 3, rate: nil) == nil)
-        #expect(Throughput.etaSeconds(waiting: 305, rate: .init(filesPerSecond: 1, bytesPerSecond: 0)).map(RunSummary.duration) == "5m05s")
+        #expect(Throughput.etaSeconds(waiting: 305, rate: .init(filesPerSecond: 1, bytesPerSecond: 0)).map { HumanUnits.duration($0) } == "5m05s")
     }
 
     @Test("throughput forgets samples older than its window, so a stall shows as a falling rate")

@@ -69,9 +69,9 @@ struct SQLiteErrorTests {
 
     @Test("run summary durations: seconds, minutes, hours")
     func summaryDuration() {
-        #expect(RunSummary.duration(42) == "42s")
-        #expect(RunSummary.duration(304) == "5m04s")
-        #expect(RunSummary.duration(7387) == "2h03m07s")
+        #expect(HumanUnits.duration(42) == "42s")
+        #expect(HumanUnits.duration(304) == "5m04s")
+        #expect(HumanUnits.duration(7387) == "2h03m07s")
         #expect(RunSummary(uploaded: 2000, alreadyStored: 7, failed: 15, left: 0, seconds: 304).line
                 == "2000 uploaded, 7 already stored, 15 failed, 0 left in 5m04s")
         #expect(RunSummary(uploaded: 1, alreadyStored: 0, failed: 1, left: 0, seconds: 1).exit == .partial)

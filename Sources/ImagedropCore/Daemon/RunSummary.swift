@@ -17,17 +17,7 @@ public struct RunSummary: Sendable, Equatable {
 
     /// `2000 uploaded, 7 already stored, 15 failed, 0 left in 5m04s`
     public var line: String {
-        "\(uploaded) uploaded, \(alreadyStored) already stored, \(failed) failed, \(left) left in \(Self.duration(seconds))"
-    }
-
-    /// `42s`, `5m04s`, `2h03m07s`: short, and sortable by eye in a cron log.
-    public static func duration(_ seconds: Int) -> String {
-        let s = max(0, seconds)
-        let hours = s / 3600, minutes = (s % 3600) / 60, rest = s % 60
-        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        if hours > 0 { return "\(hours)h\(two(minutes))m\(two(rest))s" }
-        if minutes > 0 { return "\(minutes)m\(two(rest))s" }
-        return "\(rest)s"
+        "\(uploaded) uploaded, \(alreadyStored) already stored, \(failed) failed, \(left) left in \(HumanUnits.duration(seconds))"
     }
 
     /// A run in which any job failed exits `Daemon.Exit.partial` (23, rsync's "partial transfer"), so a

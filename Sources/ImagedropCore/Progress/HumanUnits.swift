@@ -14,12 +14,22 @@ public enum HumanUnits {
         return unit == 0 ? "\(Int(value)) B" : "\(threeDigits(value)) \(units[unit])"
     }
 
-    /// `842 ms` below a second, `1.34 s` below a minute, then `RunSummary.duration`'s `5m04s`.
+    /// `42s`, `5m04s`, `2h03m07s`: short, and sortable by eye in a cron log.
+    public static func duration(_ seconds: Int) -> String {
+        let s = max(0, seconds)
+        let hours = s / 3600, minutes = (s % 3600) / 60, rest = s % 60
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        if hours > 0 { return "\(hours)h\(two(minutes))m\(two(rest))s" }
+        if minutes > 0 { return "\(minutes)m\(two(rest))s" }
+        return "\(rest)s"
+    }
+
+    /// `842 ms` below a second, `1.34 s` below a minute, then `duration(_:)`'s `5m04s`.
     public static func duration(seconds: Double) -> String {
         let s = max(0, seconds)
         if s < 1 { return "\(Int((s * 1000).rounded())) ms" }
         if s < 60 { return "\(threeDigits(s)) s" }
-        return RunSummary.duration(Int(s.rounded()))
+        return duration(Int(s.rounded()))
     }
 
     /// `3.2 files/s`; below one a second, `12 files/min` (a slow trickle still reads as a number).

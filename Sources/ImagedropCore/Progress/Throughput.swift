@@ -47,7 +47,7 @@ public struct Throughput: Sendable {
         guard rate.filesPerSecond > 0 else { return nil }   // a wait or a pause says so itself
         var text = HumanUnits.fileRate(perSecond: rate.filesPerSecond)
         if rate.bytesPerSecond > 0 { text += " (\(HumanUnits.byteRate(perSecond: rate.bytesPerSecond)))" }
-        if let eta = etaSeconds(waiting: waiting, rate: rate) { text += ", ETA \(RunSummary.duration(eta))" }
+        if let eta = etaSeconds(waiting: waiting, rate: rate) { text += ", ETA \(HumanUnits.duration(eta))" }
         return text
     }
 }

@@ -160,7 +160,7 @@ public struct StatusReport {
         if let next = snapshot.nextRetryAt { lines.append("retries:  next at \(Timestamp.iso8601(millis: next))") }
         lines.append("uploads:  \(snapshot.uploadsLastMinute) in the last minute, \(snapshot.uploadsLastHour) in the last hour"
                      + (snapshot.lastUploadAt.map { ", last at \($0)" } ?? "")
-                     + (backlogETASeconds.map { "; backlog ETA \(RunSummary.duration($0)) at that rate" } ?? ""))
+                     + (backlogETASeconds.map { "; backlog ETA \(HumanUnits.duration($0)) at that rate" } ?? ""))
         if let webhooks, webhooks.pending > 0 || webhooks.dead > 0 {
             var line = "webhooks: \(webhooks.pending) pending, \(webhooks.dead) dead"
             if webhooks.dead > 0 {
