@@ -124,7 +124,7 @@ public final class Daemon {
         webhooks.start()
         let watcherThread = startWatcher(watcher)
         logger.info("imagedrop started", metadata: [
-            "pid": "\(getpid())", "database": "\(config.queue.database)", "workers": "\(config.upload.workers)",
+            "pid": "\(getpid())", "database": "\(config.queue.database)", "workers": "\(config.upload.workersShown)",
             "watch": "\(config.watch.paths.joined(separator: ","))", "http": "\(endpoint?.address ?? "off")",
             "version": "\(ImagedropVersion.current)", "commit": "\(BuildInfo.commit)",
             "api": "\(config.cloudflare.apiBaseURL)", "config": "\(options.configPath)",
@@ -161,7 +161,8 @@ public final class Daemon {
             if now - lastBeat >= 5_000_000_000 || options.once {
                 lastBeat = now
                 let line = statusLine(counts, services: services, watcher: watcher)
-                databaseHealth.recordWrite(Result { try store.recordHeartbeat(statusLine: line, unwatchedFolders: watcher.unwatchedFolders) }
+                databaseHealth.recordWrite(Result { try store.recordHeartbeat(statusLine: line, unwatchedFolders: watcher.unwatchedFolders,
+                                                                          concurrencyJSON: services.concurrency.snapshot().json) }
                     .failure)
                 notifier.status(line)
                 progress?.show(line)
@@ -294,11 +295,11 @@ public final class Daemon {
         shared.replace(applied)
         configureWebhookEvents(new, store: services.store)
         services.limiter.update(limit: new.upload.requestsPer5Min, windowSeconds: Double(new.upload.rateWindowSeconds))
-        pool.resize(to: new.upload.workers)
+        pool.reconfigure(new)
         services.tokens.replaceSource(TokenSource(config: new, environment: options.environment))
         options.onLogLevelChange(LogLevelName.parse(new.log.level) ?? .info)
         watcher.update(config: new)
-        logger.notice("configuration reloaded", metadata: ["workers": "\(new.upload.workers)"])
+        logger.notice("configuration reloaded", metadata: ["workers": "\(new.upload.workersShown)"])
     }
 
     /// On reload: the outcomes the outbox triggers record from now on (none while `[webhook] url` is unset).
@@ -313,7 +314,7 @@ public final class Daemon {
     private func isDrained(_ counts: [JobState: Int], pool: UploadWorkerPool, services: UploadServices) -> Bool {
         if services.pause.isPaused { return false }
         let waiting = (counts[.queued] ?? 0) + (counts[.uploading] ?? 0) + (counts[.retrying] ?? 0)
-        return waiting == 0 && pool.idleWorkers == services.config.current.upload.workers
+        return waiting == 0 && pool.allIdle
     }
 
     func statusLine(_ counts: [JobState: Int]?, services: UploadServices, watcher: Watcher) -> String {

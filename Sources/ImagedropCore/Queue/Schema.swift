@@ -156,6 +156,10 @@ enum Schema {
                     strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
         END;
         """,
+        // The daemon's concurrency as its heartbeat last recorded it (JSON: current, max, mode, bound), for `status`.
+        """
+        ALTER TABLE daemon ADD COLUMN concurrency TEXT;
+        """,
     ]
 
     static var currentVersion: Int { migrations.count }

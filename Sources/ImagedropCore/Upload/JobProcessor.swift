@@ -139,12 +139,10 @@ final class JobProcessor {
             if customID == nil { try services.store.recordSend(id: job.id) }
             reply = try upload(form, token: token, config: config)
         } catch {
-            services.concurrency.release(rateLimited: false, succeeded: false)
+            services.concurrency.release(rttSeconds: nil, signal: .neutral)
             throw error
         }
-        let rateLimited: Bool
-        if case .transient(_, _, _, let limited) = reply.classification { rateLimited = limited } else { rateLimited = false }
-        services.concurrency.release(rateLimited: rateLimited, succeeded: reply.classification == .success)
+        services.concurrency.release(rttSeconds: reply.response?.totalSeconds, signal: reply.concurrencySignal)
         record(reply)
 
         if services.shutdown.isAborting, reply.response == nil {
