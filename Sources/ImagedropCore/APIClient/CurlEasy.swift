@@ -101,6 +101,12 @@ final class CurlEasy {
         guard let mime = curl_mime_init(handle) else { throw CurlError(CURLE_OUT_OF_MEMORY) }
         self.mime = mime
         if let file = form.file {
+            if file.size >= Self.largeBodyBytes {
+                // libcurl's default 64 KiB upload buffer means a read callback and a send per 64 KiB: at loopback
+                // speed that, not the wire, bounds an 8 MB upload. 512 KiB only for large bodies, so 64 workers
+                // of small files keep the small buffer (libcurl allows up to 2 MiB).
+                try set(CURLOPT_UPLOAD_BUFFERSIZE, Self.largeBodyBufferBytes)
+            }
             let source = FileBodySource(fileDescriptor: file.fileDescriptor, size: file.size)
             bodySource = source
             let part = curl_mime_addpart(mime)
@@ -121,6 +127,9 @@ final class CurlEasy {
         try check(imagedrop_easy_setopt_mime(handle, CURLOPT_MIMEPOST, mime))
         transfer.source = bodySource
     }
+
+    static let largeBodyBytes = 1 << 20
+    static let largeBodyBufferBytes = 512 << 10
 
     private func installCallbacks() throws(CurlError) {
         let context = Unmanaged.passUnretained(transfer).toOpaque()
