@@ -17,7 +17,7 @@ struct Options {
     var quick = false
     var keep = false
 
-    static let scenarios = ["small", "latency", "large", "burst", "close", "history", "budget", "reload"]
+    static let scenarios = ["small", "latency", "large", "burst", "close", "history", "budget", "reload", "sink", "auto"]
 
     static func parse(_ arguments: [String]) -> Options {
         var options = Options()
@@ -73,6 +73,8 @@ let plan: [(String, () throws -> [Figure])] = [
     ("history", { try bench.history() }),
     ("budget", { [try bench.budget()] }),
     ("reload", { [try bench.reloadDuringRescan()] }),
+    ("sink", { try bench.sinkFigures() }),
+    ("auto", { try bench.autoLatency() }),
 ]
 for (name, run) in plan where options.only?.contains(name) ?? true {
     sync()   // the previous scenario's writeback (800 MB of large files) must not slow this one down
