@@ -71,7 +71,7 @@ extension Bench {
             let maxWorkers = 64
             let ideal = Double(maxWorkers) / (Double(latencyMs) / 1000)
             // About six seconds of work at the ideal rate: long enough that the ramp is a small part of it.
-            let count = self.count(Int(ideal * 6), quick: 200)
+            let count = self.count(min(Int(ideal * 6), 4_000), quick: 200)
             let workspace = self.workspace("auto-\(latencyMs)")
             try Files.makeImages(count: count, bytes: 10_000, in: workspace.inbox, seedBase: 7_000_000 + UInt64(latencyMs) * 10_000)
             try emulator.reset()
