@@ -26,6 +26,11 @@ public struct Workspace {
         public var database: String?
         /// Writes the daemon's Prometheus textfile here (read back for its request-duration histogram).
         public var metricsTextfile: String?
+        /// `workers = "auto"` (with `max_workers`) instead of the number above.
+        public var autoWorkers = false
+        public var maxWorkers = 64
+        /// Send to this API root instead of the emulator's (the nginx sink).
+        public var apiBaseURL: String?
 
         public init(workers: Int = 8, settleMillis: Int = 0, requestsPerWindow: Int = 0, rateWindowSeconds: Int? = nil,
                     shutdownGraceSeconds: Int = 5, pauseProbeSeconds: Int = 30, database: String? = nil,
@@ -46,7 +51,7 @@ public struct Workspace {
         let text = """
             [cloudflare]
             account_id = "\(emulator.accountID)"
-            api_base_url = "\(emulator.apiBaseURL)"
+            api_base_url = "\(settings.apiBaseURL ?? emulator.apiBaseURL)"
 
             [images]
             id = "content-hash"
@@ -60,7 +65,8 @@ public struct Workspace {
             database = "\(settings.database ?? database)"
 
             [upload]
-            workers = \(settings.workers)
+            workers = \(settings.autoWorkers ? "\"auto\"" : "\(settings.workers)")
+            max_workers = \(settings.maxWorkers)
             requests_per_5min = \(settings.requestsPerWindow)
             \(window)
             backoff_initial_ms = 200

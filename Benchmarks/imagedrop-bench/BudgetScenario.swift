@@ -14,8 +14,10 @@ extension Bench {
         let workspace = self.workspace("budget")
         let files = limit * 3 + 50
         try Files.makeImages(count: files, bytes: 5_000, in: workspace.inbox, seedBase: 6_000_000)
-        try workspace.writeConfig(emulator: budgetEmulator, .init(workers: 8, requestsPerWindow: limit,
-                                                                  rateWindowSeconds: window))
+        // `workers = "auto"` (issue 13): the concurrency must find the budget's bound by itself.
+        var settings = Workspace.Settings(requestsPerWindow: limit, rateWindowSeconds: window)
+        settings.autoWorkers = true
+        try workspace.writeConfig(emulator: budgetEmulator, settings)
         Bench.log("budget: \(limit) requests / \(window) s for \(2 * window) s")
         let daemon = try DaemonProcess(binary: imagedrop, workspace: workspace, emulator: budgetEmulator)
         let runSeconds = Double(2 * window) + 1
@@ -41,9 +43,9 @@ extension Bench {
         }
         let use = perWindow / Double(limit)
         var figure = Figure(
-            key: "budget", title: "Budget (\(limit) req / \(window) s enforced)", value: perWindow,
+            key: "budget", title: "Budget (\(limit) req / \(window) s enforced, auto)", value: perWindow,
             unit: "req accepted / \(window) s", baseline: Double(limit), baselineLabel: "budget",
-            ratio: use, target: "≥ 95%, zero 429s", met: use >= 0.95 && refused == 0,
+            ratio: use, target: "≥ 98%, zero 429s", met: use >= 0.98 && refused == 0,
             peakRSSMiB: usage?.maxRSSMiB, cpuSecondsPer1000Uploads: Bench.cpuPer1000(usage, uploads: done))
         figure.details = ["accepted_in_two_windows": Double(accepted), "responses_429": Double(refused),
                           "busiest_sliding_window": Double(busiest), "requests_total": Double(log.count),

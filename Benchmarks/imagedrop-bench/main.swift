@@ -16,7 +16,7 @@ struct Options: ParsableCommand {
         commandName: "imagedrop-bench",
         abstract: "Runs the release imagedrop against the release emulator on loopback and prints each figure.")
 
-    static let scenarios = ["small", "latency", "large", "burst", "close", "history", "budget", "reload"]
+    static let scenarios = ["small", "latency", "large", "burst", "close", "history", "budget", "reload", "sink", "auto"]
 
     @Option(help: "The release imagedrop binary.")
     var imagedrop: String
@@ -66,6 +66,8 @@ let plan: [(String, () throws -> [Figure])] = [
     ("history", { try bench.history() }),
     ("budget", { [try bench.budget()] }),
     ("reload", { [try bench.reloadDuringRescan()] }),
+    ("sink", { try bench.sinkFigures() }),
+    ("auto", { try bench.autoLatency() }),
 ]
 for (name, run) in plan where options.only?.contains(name) ?? true {
     sync()   // the previous scenario's writeback (800 MB of large files) must not slow this one down

@@ -47,7 +47,7 @@ extension ConfigHelpTests {
     func errorsThatTeach() throws {
         let fixture = try DaemonFixture()
         let cases: [(String, [(String, String)], String)] = [
-            ("type", [("workers = 4", "workers = \"4x\"")], "upload.workers: must be a whole number (got \"4x\"); allowed: 1 to 256"),
+            ("type", [("workers = 4", "workers = \"4x\"")], "upload.workers: must be \"auto\" or a whole number (got \"4x\"); allowed: 1 to 256"),
             ("typo", [("settle_ms = 100", "settle_msec = 100")], "watch.settle_msec: unknown key (did you mean watch.settle_ms? known keys here:"),
             ("range", [("settle_ms = 100", "settle_ms = 31536000000")], "watch.settle_ms: must be at most 3600000 (got 31536000000); allowed: 0 to 3600000"),
             ("bool", [("rescan_interval_s = 600", "rescan_interval_s = 600\nrecursive = \"yes\"")], "watch.recursive: must be true or false (got \"yes\")"),

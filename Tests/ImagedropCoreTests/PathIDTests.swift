@@ -59,10 +59,23 @@ struct PathIDTests {
     func nonUTF8Names() {
         var bad = job("/srv/a/x.png", root: "/srv/a")
         bad.path = RawPath(bytes: Array("/srv/a/x".utf8) + [0xFF] + Array(".png".utf8))
-        #expect(ImageIDStrategy.pathIDProblem(for: bad, config: config(roots: ["/srv/a"])) != nil)
-        #expect(ImageIDStrategy.pathIDProblem(for: job("/srv/a/x.png", root: "/srv/a"), config: config(roots: ["/srv/a"])) == nil)
+        func decision(_ job: Job, _ config: Config) -> UploadPlan.Decision {
+            UploadPlan.make(job: job, file: .init(sha256: "s"), settings: .init(config))
+        }
+        guard case .fail(let reason) = decision(bad, config(roots: ["/srv/a"])) else {
+            Issue.record("a non-UTF-8 name got a path id")
+            return
+        }
+        #expect(reason.contains("not valid UTF-8"))
+        guard case .upload = decision(job("/srv/a/x.png", root: "/srv/a"), config(roots: ["/srv/a"])) else {
+            Issue.record("a UTF-8 name was refused")
+            return
+        }
         var hashed = config(roots: ["/srv/a"])
         hashed.images.idMode = .contentHash
-        #expect(ImageIDStrategy.pathIDProblem(for: bad, config: hashed) == nil)
+        guard case .upload = decision(bad, hashed) else {
+            Issue.record("content-hash ids refused a non-UTF-8 name")
+            return
+        }
     }
 }

@@ -66,7 +66,11 @@ public struct Config: Sendable, Equatable {
 
     public struct Upload: Sendable, Equatable {
         public init() {}
-        public var workers = 4
+        /// `workers`: nil is "auto" (the default: `AdaptiveConcurrency` picks 1…`maxWorkers`); a number pins it.
+        public var fixedWorkers: Int?
+        public var maxWorkers = 64                      // max_workers: the cap of "auto"
+        /// The config value as the log shows it.
+        public var workersShown: String { fixedWorkers.map(String.init) ?? "auto (max \(maxWorkers))" }
         public var maxAttempts = 8                      // max_attempts
         public var backoffInitialMillis = 1000          // backoff_initial_ms
         public var backoffMaxMillis = 300_000           // backoff_max_ms

@@ -86,9 +86,10 @@ public enum ConfigLoader {
         }
 
         let upload = try top.section("upload")
-        try upload.rejectUnknown(allowed: ["workers", "max_attempts", "backoff_initial_ms", "backoff_max_ms", "request_timeout_s",
+        try upload.rejectUnknown(allowed: ["workers", "max_workers", "max_attempts", "backoff_initial_ms", "backoff_max_ms", "request_timeout_s",
                                            "shutdown_grace_s", "requests_per_5min", "rate_window_s", "pause_probe_s"])
-        config.upload.workers = try upload.int("workers", min: 1, max: 256) ?? 4
+        config.upload.fixedWorkers = try Self.workers(upload)
+        config.upload.maxWorkers = try upload.int("max_workers", min: 1, max: 256) ?? 64
         config.upload.maxAttempts = try upload.int("max_attempts", min: 1, max: 1000) ?? 8
         // At most a day: a wait longer than that is a typo, and the bound keeps every deadline arithmetic
         // (now + delay) far from overflow.
@@ -133,5 +134,20 @@ public enum ConfigLoader {
         config.webhook = try Config.Webhook.parse(top.section("webhook"), readSecret: checkFolders)
         config.http = try Config.HTTP.parse(top.section("http"))
         return config
+    }
+
+    /// `upload.workers`: "auto" (nil) or a number that pins the pool's size.
+    static func workers(_ upload: TOMLSection) throws -> Int? {
+        if let text = upload.table?["workers"]?.tomlValue.string {
+            guard text == "auto" else {
+                throw upload.error("workers", "must be \"auto\" or a whole number (got \"\(text)\"); allowed: 1 to 256")
+            }
+            return nil
+        }
+        do {
+            return try upload.int("workers", min: 1, max: 256)
+        } catch let error as ConfigError where error.problem.hasPrefix("must be a whole number") {
+            throw upload.error("workers", "must be \"auto\" or a whole number" + error.problem.dropFirst("must be a whole number".count))
+        }
     }
 }

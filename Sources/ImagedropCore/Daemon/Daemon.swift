@@ -136,7 +136,7 @@ public final class Daemon {
         webhooks.start()
         let watcherThread = startWatcher(watcher)
         logger.info("imagedrop started", metadata: [
-            "pid": "\(getpid())", "database": "\(config.queue.database)", "workers": "\(config.upload.workers)",
+            "pid": "\(getpid())", "database": "\(config.queue.database)", "workers": "\(config.upload.workersShown)",
             "watch": "\(config.watch.paths.joined(separator: ","))", "sources": "\(config.sourceNames.joined(separator: ","))", "http": "\(endpoint?.address ?? "off")",
             "version": "\(ImagedropVersion.current)", "commit": "\(BuildInfo.commit)",
             "api": "\(config.cloudflare.apiBaseURL)", "config": "\(options.configPath)",
@@ -176,7 +176,8 @@ public final class Daemon {
             if now - lastBeat >= 5_000_000_000 || options.once {
                 lastBeat = now
                 let line = statusLine(counts, services: services, watcher: watcher, rate: throughput.rate)
-                databaseHealth.recordWrite(Result { try store.recordHeartbeat(statusLine: line, unwatchedFolders: watcher.unwatchedFolders) }
+                databaseHealth.recordWrite(Result { try store.recordHeartbeat(statusLine: line, unwatchedFolders: watcher.unwatchedFolders,
+                                                                          concurrencyJSON: services.concurrency.snapshot().json) }
                     .failure)
                 notifier.status(line)
                 progress?.show(line)
@@ -345,11 +346,11 @@ public final class Daemon {
         logSourceChanges(old: old, new: new, store: services.store)
         configureWebhookEvents(new, store: services.store)
         services.limiter.update(limit: new.upload.requestsPer5Min, windowSeconds: Double(new.upload.rateWindowSeconds))
-        pool.resize(to: new.upload.workers)
+        pool.reconfigure(new)
         services.tokens.replaceSource(TokenSource(config: new, environment: options.environment))
         options.onLogLevelChange(LogLevelName.parse(new.log.level) ?? .info)
         watcher.update(config: new)
-        logger.notice("configuration reloaded", metadata: ["workers": "\(new.upload.workers)"])
+        logger.notice("configuration reloaded", metadata: ["workers": "\(new.upload.workersShown)"])
     }
 
     /// On reload: the outcomes the outbox triggers record from now on (none while `[webhook] url` is unset).
@@ -367,7 +368,7 @@ public final class Daemon {
         let sources = SourceCounts(counts: (try? services.store.sourceCounts()) ?? [:], configured: services.config.current.sourceNames)
         let stranded = sources.unconfigured.map(sources.waiting).reduce(0, +)
         let waiting = (counts[.queued] ?? 0) + (counts[.uploading] ?? 0) + (counts[.retrying] ?? 0) - stranded
-        return waiting <= 0 && pool.idleWorkers == services.config.current.upload.workers
+        return waiting <= 0 && pool.allIdle
     }
 
     func statusLine(_ counts: [JobState: Int]?, services: UploadServices, watcher: Watcher, rate: Throughput.Rate?) -> String {

@@ -7,6 +7,7 @@ extension MetricsWriter {
         guard let queue = try? services.store.snapshot(failureLimit: 0) else { return nil }
         let oldest = queue.oldestWaitingCreatedAt.flatMap(Timestamp.parseISO8601).map { Int((Timestamp.nowMillis() - $0) / 1000) }
         return render(metrics: services.metrics.snapshot, queue: queue, oldestWaitingSeconds: oldest,
-                      paused: services.pause.isPaused, up: up)
+                      paused: services.pause.isPaused, up: up,
+                      concurrency: services.concurrency.snapshot())
     }
 }

@@ -19,10 +19,11 @@ public struct MetricsWriter: Sendable {
 
     public func write(
         metrics: PipelineMetrics.Snapshot, queue: QueueSnapshot, oldestWaitingSeconds: Int?, paused: Bool,
-        up: Bool = true
+        up: Bool = true, concurrency: ConcurrencyLimiter.Snapshot? = nil
     ) throws {
         let text = Self.render(
-            metrics: metrics, queue: queue, oldestWaitingSeconds: oldestWaitingSeconds, paused: paused, up: up)
+            metrics: metrics, queue: queue, oldestWaitingSeconds: oldestWaitingSeconds, paused: paused, up: up,
+            concurrency: concurrency)
         try write(text: text)
     }
 
@@ -34,7 +35,7 @@ public struct MetricsWriter: Sendable {
     /// last figures of a daemon that looks alive.
     public static func render(
         metrics: PipelineMetrics.Snapshot, queue: QueueSnapshot, oldestWaitingSeconds: Int?, paused: Bool,
-        up: Bool = true
+        up: Bool = true, concurrency: ConcurrencyLimiter.Snapshot? = nil
     ) -> String {
         var out = ""
         func family(_ name: String, _ type: String, _ help: String) {
@@ -100,6 +101,21 @@ public struct MetricsWriter: Sendable {
         sample("imagedrop_oldest_waiting_seconds", "\(oldestWaitingSeconds ?? 0)")
         family("imagedrop_paused", "gauge", "1 while the queue is paused (e.g. the API refused the token).")
         sample("imagedrop_paused", paused ? "1" : "0")
+
+        if let concurrency {
+            family("imagedrop_concurrency_limit", "gauge",
+                   "Uploads allowed in flight now (upload.workers, or what \"auto\" chose).")
+            sample("imagedrop_concurrency_limit", [("mode", concurrency.mode.rawValue)], "\(concurrency.current)")
+            family("imagedrop_concurrency_max", "gauge", "The most uploads in flight allowed (workers or max_workers).")
+            sample("imagedrop_concurrency_max", "\(concurrency.maximum)")
+            family("imagedrop_concurrency_in_flight", "gauge", "Uploads in flight now.")
+            sample("imagedrop_concurrency_in_flight", "\(concurrency.inFlight)")
+            family("imagedrop_concurrency_bound", "gauge",
+                   "1 for what holds the concurrency where it is (budget, latency, backoff, fixed, idle, max_workers).")
+            for bound in AdaptiveConcurrency.Bound.allCases {
+                sample("imagedrop_concurrency_bound", [("bound", bound.rawValue)], concurrency.bound == bound ? "1" : "0")
+            }
+        }
         return out
     }
 

@@ -112,6 +112,7 @@ public struct StatusReport {
             "watch": ["unwatched_folders": unwatchedFolders],
             "webhooks": ["pending": webhooks?.pending ?? 0, "dead": webhooks?.dead ?? 0,
                          "last_dead_error": webhooks?.lastDeadError as Any? ?? NSNull()] as [String: Any],
+            "concurrency": concurrency as Any? ?? NSNull(),
         ]
     }
 
@@ -122,6 +123,26 @@ public struct StatusReport {
         let waiting = (snapshot.counts[.queued] ?? 0) + (snapshot.counts[.retrying] ?? 0) + (snapshot.counts[.uploading] ?? 0)
         return Throughput.etaSeconds(waiting: waiting, rate: .init(filesPerSecond: Double(snapshot.uploadsLastMinute) / 60,
                                                                    bytesPerSecond: 0))
+    }
+
+    /// The running daemon's concurrency at its last heartbeat (`current`, `max`, `mode`, `bound`,
+    /// `in_flight`); nil when no daemon runs or it has not recorded one yet.
+    public var concurrency: [String: Any]? {
+        guard running, let text = daemon.concurrencyJSON,
+              let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { return nil }
+        return object
+    }
+
+    static func boundText(_ bound: String) -> String {
+        switch bound {
+        case "budget": "budget-bound: the request budget's rate × the round trip needs no more"
+        case "latency": "latency-bound: the round trip sets the pace"
+        case "backoff": "backing off after 429/5xx/timeouts"
+        case "fixed": "fixed by upload.workers"
+        case "idle": "idle: not every worker has work"
+        case "max_workers": "at upload.max_workers"
+        default: bound
+        }
     }
 
     /// Failed jobs beyond the ones listed.
@@ -153,6 +174,10 @@ public struct StatusReport {
         if unwatchedFolders > 0 {
             lines.append("watch:    \(unwatchedFolders) folders not watched (inotify watch limit; listed every 5 s instead)"
                          + " — raise fs.inotify.max_user_watches")
+        }
+        if let concurrency, let current = concurrency["current"], let maximum = concurrency["max"],
+           let mode = concurrency["mode"], let bound = concurrency["bound"] {
+            lines.append("workers:  \(current) of \(maximum) (\(mode); \(Self.boundText("\(bound)")))")
         }
         if let oldest = oldestWaitingSeconds { lines.append("waiting:  oldest for \(oldest) s") }
         // The daemon's own words on what it is doing (its last heartbeat), e.g. "waiting for budget: …".

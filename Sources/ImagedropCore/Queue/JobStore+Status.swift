@@ -28,6 +28,8 @@ public struct DaemonRecord: Sendable {
     public var statusLine: String?
     /// Folders the running daemon lists by polling because inotify could not watch them (the watch limit).
     public var unwatchedFolders = 0
+    /// The pool's concurrency at the last heartbeat, as `ConcurrencyLimiter.Snapshot.json` wrote it.
+    public var concurrencyJSON: String?
 }
 
 extension JobStore {
@@ -96,8 +98,21 @@ extension JobStore {
                 startedAt: statement.string(3), heartbeatAt: statement.string(4),
                 heartbeatMillis: statement.optionalInt64(5), stoppedAt: statement.string(6),
                 paused: statement.string(7), statusLine: statement.string(8),
-                unwatchedFolders: try Self.hasUnwatchedColumn(db) ? Self.unwatchedFolders(db) : 0)
+                unwatchedFolders: try Self.hasUnwatchedColumn(db) ? Self.unwatchedFolders(db) : 0,
+                concurrencyJSON: try Self.hasColumn(db, "concurrency") ? Self.concurrencyJSON(db) : nil)
         }
+    }
+
+    private static func hasColumn(_ db: Database, _ name: String) throws -> Bool {
+        let statement = try db.cached("SELECT count(*) FROM pragma_table_info('daemon') WHERE name = ?1")
+        statement.bind(1, name)
+        defer { statement.reset() }
+        return try statement.step() && statement.int(0) > 0
+    }
+
+    private static func concurrencyJSON(_ db: Database) throws -> String? {
+        let statement = try db.cached("SELECT concurrency FROM daemon WHERE id = 1")
+        return try statement.step() ? statement.string(0) : nil
     }
 
     /// A reader may open a table an older daemon wrote (it never migrates): the column may not exist yet.
@@ -115,19 +130,21 @@ extension JobStore {
         let now = Timestamp.nowMillis()
         try execute("""
             UPDATE daemon SET pid = ?1, host = ?2, version = ?3, started_at = ?4, heartbeat_at = ?4, heartbeat_ms = ?5,
-                   stopped_at = NULL, paused = NULL, status_line = NULL, unwatched_folders = 0
+                   stopped_at = NULL, paused = NULL, status_line = NULL, unwatched_folders = 0, concurrency = NULL
             WHERE id = 1
             """) { statement in
             statement.bind(1, pid).bind(2, host).bind(3, version).bind(4, Timestamp.iso8601(millis: now)).bind(5, now)
         }
     }
 
-    public func recordHeartbeat(statusLine: String?, unwatchedFolders: Int = 0) throws {
+    public func recordHeartbeat(statusLine: String?, unwatchedFolders: Int = 0, concurrencyJSON: String? = nil) throws {
         let now = Timestamp.nowMillis()
         try execute("""
-            UPDATE daemon SET heartbeat_at = ?1, heartbeat_ms = ?2, status_line = ?3, unwatched_folders = ?4 WHERE id = 1
+            UPDATE daemon SET heartbeat_at = ?1, heartbeat_ms = ?2, status_line = ?3, unwatched_folders = ?4,
+                   concurrency = ?5 WHERE id = 1
             """) { statement in
             statement.bind(1, Timestamp.iso8601(millis: now)).bind(2, now).bind(3, statusLine).bind(4, unwatchedFolders)
+                .bind(5, concurrencyJSON)
         }
     }
 
@@ -136,7 +153,7 @@ extension JobStore {
     }
 
     public func recordDaemonStop() throws {
-        try execute("UPDATE daemon SET pid = NULL, stopped_at = ?1, paused = NULL, unwatched_folders = 0 WHERE id = 1") { statement in
+        try execute("UPDATE daemon SET pid = NULL, stopped_at = ?1, paused = NULL, unwatched_folders = 0, concurrency = NULL WHERE id = 1") { statement in
             statement.bind(1, Timestamp.nowISO8601())
         }
     }

@@ -179,6 +179,10 @@ enum Schema {
             UPDATE source_counts SET n = n + 1 WHERE source = NEW.source AND state = NEW.state;
         END;
         """,
+        // The daemon's concurrency as its heartbeat last recorded it (JSON: current, max, mode, bound), for `status`.
+        """
+        ALTER TABLE daemon ADD COLUMN concurrency TEXT;
+        """,
     ]
 
     static var currentVersion: Int { migrations.count }

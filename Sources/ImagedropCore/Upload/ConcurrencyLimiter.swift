@@ -2,29 +2,52 @@ import Glibc
 import ImagedropSupport
 import Synchronization
 
-/// How many uploads may be in flight at once, adapted to the API's answers (AIMD, as Vector's adaptive
-/// request concurrency): every 429 halves the limit (at most once per second, so one burst of 429s is one
-/// decrease), and each success adds 1/limit, so a full round of successes adds one slot.
+/// The worker pool's gate on uploads in flight, applying `AdaptiveConcurrency` (the policy lives there;
+/// this class only holds it under a lock, reads the clock and waits for a slot).
 public final class ConcurrencyLimiter: Sendable {
-    private struct State {
-        var maximum: Int
-        var limit: Double
-        var inFlight = 0
-        var lastDecrease: UInt64 = 0
+    /// What `status`, the heartbeat row and the metrics show.
+    public struct Snapshot: Sendable, Equatable {
+        public var current: Int
+        public var maximum: Int
+        public var mode: AdaptiveConcurrency.Mode
+        public var bound: AdaptiveConcurrency.Bound
+        public var inFlight: Int
+
+        /// The `concurrency` object of `status --json` (also stored in the daemon row as this JSON text).
+        public var json: String {
+            "{\"current\":\(current),\"max\":\(maximum),\"mode\":\"\(mode.rawValue)\",\"bound\":\"\(bound.rawValue)\",\"in_flight\":\(inFlight)}"
+        }
     }
 
-    private let state: Mutex<State>
+    private let state: Mutex<AdaptiveConcurrency>
 
-    public init(maximum: Int) {
-        state = Mutex(State(maximum: max(1, maximum), limit: Double(max(1, maximum))))
+    public init(_ upload: Config.Upload, rateCap: Double?, now: UInt64 = Timestamp.monotonicNanos()) {
+        state = Mutex(AdaptiveConcurrency(workers: upload.fixedWorkers, maxWorkers: upload.maxWorkers,
+                                          rateCap: rateCap, now: now))
     }
 
+    public func reconfigure(_ upload: Config.Upload, rateCap: Double?) {
+        state.withLock { $0.reconfigure(workers: upload.fixedWorkers, maxWorkers: upload.maxWorkers, rateCap: rateCap) }
+    }
 
-    public func setMaximum(_ maximum: Int) {
-        state.withLock { state in
-            state.maximum = max(1, maximum)
-            state.limit = min(state.limit, Double(state.maximum))
-            if maximum > Int(state.limit) { state.limit = Double(state.maximum) }
+    /// The requests per second that bind uploads under `config`: the batch token's 200/s with the batch
+    /// API, else the global budget's average rate; nil when unlimited.
+    public static func rateCap(_ config: Config) -> Double? {
+        if config.cloudflare.batchAPI { return 200 }
+        guard config.upload.requestsPer5Min > 0 else { return nil }
+        return Double(config.upload.requestsPer5Min) / Double(max(1, config.upload.rateWindowSeconds))
+    }
+
+    /// How many workers may hold a job now.
+    public var currentLimit: Int { state.withLock { $0.limit } }
+
+    /// The most workers the pool may ever need under the present config.
+    public var threadCap: Int { state.withLock { $0.maximum } }
+
+    public func snapshot(now: UInt64 = Timestamp.monotonicNanos()) -> Snapshot {
+        state.withLock { policy in
+            Snapshot(current: policy.limit, maximum: policy.maximum, mode: policy.mode,
+                     bound: policy.boundShown(now: now), inFlight: policy.inFlight)
         }
     }
 
@@ -32,9 +55,10 @@ public final class ConcurrencyLimiter: Sendable {
     public func acquire(shouldStop: () -> Bool) -> Bool {
         while true {
             if shouldStop() { return false }
-            let granted = state.withLock { state -> Bool in
-                guard state.inFlight < max(1, Int(state.limit)) else { return false }
-                state.inFlight += 1
+            let now = Timestamp.monotonicNanos()
+            let granted = state.withLock { policy -> Bool in
+                guard policy.inFlight < policy.limit else { return false }
+                policy.began(now: now)
                 return true
             }
             if granted { return true }
@@ -43,26 +67,32 @@ public final class ConcurrencyLimiter: Sendable {
         }
     }
 
-    public func release(rateLimited: Bool, succeeded: Bool) {
-        release(rateLimited: rateLimited, succeeded: succeeded, now: Timestamp.monotonicNanos())
+    /// Gives the slot back with what the request said. Returns the limit after it, so the pool can start
+    /// the workers a raised limit allows.
+    @discardableResult
+    public func release(rttSeconds: Double?, signal: AdaptiveConcurrency.Signal) -> Int {
+        release(rttSeconds: rttSeconds, signal: signal, now: Timestamp.monotonicNanos())
     }
 
-    /// The current limit (for tests).
-    var limit: Double { state.withLock { $0.limit } }
+    /// `now` is read before the lock is taken, so another worker's later reading may already be stored:
+    /// the policy accepts readings out of order.
+    @discardableResult
+    func release(rttSeconds: Double?, signal: AdaptiveConcurrency.Signal, now: UInt64) -> Int {
+        state.withLock { policy in
+            policy.ended(rttSeconds: rttSeconds, signal: signal, now: now)
+            return policy.limit
+        }
+    }
+}
 
-    /// `now` is read before the lock is taken, so another worker's later reading may already be stored as
-    /// `lastDecrease`: such an out-of-order reading belongs to the same burst and must not be subtracted.
-    func release(rateLimited: Bool, succeeded: Bool, now: UInt64) {
-        state.withLock { state in
-            state.inFlight = max(0, state.inFlight - 1)
-            if rateLimited {
-                if now > state.lastDecrease, now - state.lastDecrease > 1_000_000_000 {
-                    state.limit = max(1, state.limit / 2)
-                    state.lastDecrease = now
-                }
-            } else if succeeded {
-                state.limit = min(Double(state.maximum), state.limit + 1 / state.limit)
-            }
+extension ImagesClient.Reply {
+    /// What the reply says to the concurrency policy: a transient reply (429, 408, 5xx, a timeout, a
+    /// connection error) asks for less; a stored or known image is a clean round trip; the rest is silent.
+    var concurrencySignal: AdaptiveConcurrency.Signal {
+        switch classification {
+        case .success, .alreadyExists: .success
+        case .transient: .backpressure
+        case .credentials, .permanent: .neutral
         }
     }
 }

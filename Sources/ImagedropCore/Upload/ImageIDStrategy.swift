@@ -12,21 +12,11 @@
 /// - cloudflare, or `require_signed_urls` (Cloudflare refuses custom ids on private images: 5410):
 ///   no custom id; the job key in the metadata finds an ambiguous upload again.
 public enum ImageIDStrategy {
-    /// Why this job's file cannot have a path id, or nil. A name that is not valid UTF-8 would show each bad
-    /// byte as U+FFFD, so `a\xff.png` and `a\xfe.png` would share an id: such a job fails instead.
-    public static func pathIDProblem(for job: Job, config: Config) -> String? {
-        guard config.images.idMode == .path, !config.images.requireSignedURLs, !job.path.isValidUTF8 else { return nil }
-        return "the name is not valid UTF-8; with images.id = \"path\" its id could be another file's (rename it, or use content-hash ids)"
-    }
-
     /// The custom id for this job's file under `config`, or nil when Cloudflare chooses it.
     public static func customID(for job: Job, config: Config, sha256: String) -> String? {
-        var relative = relativePath(of: job.path, root: job.root)
-        if config.images.idMode == .path, let label = rootLabel(of: job.root, roots: config.images.idRoots.isEmpty ? config.watch.paths : config.images.idRoots) {
-            relative = label + "/" + relative
-        }
-        return customID(mode: config.images.idMode, prefix: config.images.idPrefix,
-                        requireSignedURLs: config.images.requireSignedURLs, sha256: sha256, relativePath: relative)
+        // The upload's own decision (UploadPlan), so what is tested through here is what is sent.
+        guard case .upload(let plan) = UploadPlan.make(job: job, file: .init(sha256: sha256), settings: .init(config)) else { return nil }
+        return plan.customID
     }
 
     /// A URL job's custom id: `id_prefix` + SHA-256 of the URL text (with content-hash and path ids alike:

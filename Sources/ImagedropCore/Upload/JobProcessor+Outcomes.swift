@@ -53,34 +53,46 @@ extension JobProcessor {
     }
 
     /// A transient failure: `retrying` after the policy's delay, or `failed` once `max_attempts` requests
-    /// were made. A 429 makes the whole pool wait, not just this worker: the budget is the account's.
+    /// were made (the rule: `Outcome.retry`). A 429 makes the whole pool wait, not just this worker: the budget
+    /// is the account's.
     func retry(_ attempt: Attempt, reason: String, code: Int?, retryAfter: Int64?, rateLimited: Bool,
                countAttempt: Bool = true) throws {
+        let outcome = Outcome.retry(reason: Self.shown(reason, for: attempt.job), code: code, retryAfter: retryAfter,
+                                    rateLimited: rateLimited, context: .init(attemptsBefore: attempt.job.attempts),
+                                    policy: RetryPolicy(config: attempt.config.upload), countAttempt: countAttempt)
+        try carryOut(outcome, attempt, retryAfter: retryAfter, rateLimited: rateLimited, countAttempt: countAttempt)
+    }
+
+    /// Writes a `.retry` or a given-up `.failed` back (other outcomes are not a retry's).
+    func carryOut(_ outcome: Outcome, _ attempt: Attempt, retryAfter: Int64?, rateLimited: Bool, countAttempt: Bool) throws {
         let job = attempt.job
-        let reason = Self.shown(reason, for: job)
         let policy = RetryPolicy(config: attempt.config.upload)
-        let attemptsMade = job.attempts + (countAttempt ? 1 : 0)
         if policy.capsHint(retryAfter), let retryAfter {
             // Once per reply: the server (or a proxy) asked for more than backoff_max_ms allows.
             logger.warning("server's wait hint capped at backoff_max_ms", metadata: [
                 "job": "\(job.id)", "hint_ms": "\(retryAfter)", "backoff_max_ms": "\(policy.maxMillis)",
             ])
         }
+        // Before the attempt count is judged: a 429 on the last attempt still stops the pool.
         if rateLimited { services.limiter.block(forMillis: policy.rateLimitBlockMillis(retryAfterMillis: retryAfter)) }
-        if countAttempt, policy.isExhausted(attemptsMade: attemptsMade) {
-            try fail(job, reason: "gave up after \(attemptsMade) attempts: \(reason)", code: code, sha256: nil,
-                     countAttempt: true, config: attempt.config, version: attempt.version)
-            return
+        switch outcome {
+        case .failed(let reason, let code, gaveUp: true):
+            // fail() scrubs the reason as it is stored and logged.
+            try fail(job, reason: reason, code: code, sha256: nil, countAttempt: true, config: attempt.config,
+                     version: attempt.version)
+        case .retry(let reason, let code, let delay, let rateLimited):
+            let reason = Self.shown(reason, for: job)   // a URL job's reply may quote its URL's password
+            services.metrics.recordRetry(rateLimited: rateLimited)
+            try services.store.markRetrying(id: job.id, error: reason, code: code,
+                                            nextAttemptAtMillis: Timestamp.nowMillis() + delay, countAttempt: countAttempt)
+            let attemptsMade = job.attempts + (countAttempt ? 1 : 0)
+            var metadata: Logger.Metadata = ["job": "\(job.id)", "path": "\(job.path)", "status": "retrying",
+                                             "attempt": "\(attemptsMade)", "delay_ms": "\(delay)", "reason": "\(reason)"]
+            if let code { metadata["cf_code"] = "\(code)" }
+            logger.notice("upload will be retried", metadata: metadata)
+        default:
+            preconditionFailure("not a retry's outcome: \(outcome)")
         }
-        services.metrics.recordRetry(rateLimited: rateLimited)
-        let delay = policy.delayMillis(attemptsMade: max(attemptsMade, 1), retryAfterMillis: retryAfter,
-                                       rateLimited: rateLimited)
-        try services.store.markRetrying(id: job.id, error: reason, code: code,
-                                        nextAttemptAtMillis: Timestamp.nowMillis() + delay, countAttempt: countAttempt)
-        var metadata: Logger.Metadata = ["job": "\(job.id)", "path": "\(job.path)", "status": "retrying",
-                                         "attempt": "\(attemptsMade)", "delay_ms": "\(delay)", "reason": "\(reason)"]
-        if let code { metadata["cf_code"] = "\(code)" }
-        logger.notice("upload will be retried", metadata: metadata)
     }
 
     /// The file changed under this attempt: queue the job again (no attempt counted) for its final version.

@@ -109,31 +109,17 @@ final class JobProcessor {
             }
         }
 
-        if let problem = ImageIDStrategy.pathIDProblem(for: job, config: config) {
-            try reject(job, reason: problem, sha256: file.sha256, config: config, version: attempt.version)
+        let plan: UploadPlan
+        switch UploadPlan.make(job: job, file: .init(sha256: file.sha256), settings: .init(config)) {
+        case .fail(let reason):
+            try reject(job, reason: reason, sha256: file.sha256, config: config, version: attempt.version)
             return
+        case .upload(let made):
+            plan = made
         }
-        let relativePath = ImageIDStrategy.relativePath(of: job.path, root: job.root)
-        let customID = ImageIDStrategy.customID(for: job, config: config, sha256: file.sha256)
-        guard let metadata = ImageMetadata.build(userJSON: config.images.metadataJSON, sha256: file.sha256,
-                                                 sourcePath: relativePath, jobKey: customID == nil ? job.jobKey : nil)
-        else {
-            try reject(job, reason: "metadata would exceed 1024 bytes with imagedrop's keys; shorten images.metadata",
-                       sha256: file.sha256, config: config, version: attempt.version)
-            return
-        }
-        // Cloudflare-chosen ids: an earlier send may have stored the image and lost the reply. Only the job
-        // key in its metadata can find it; a second upload would store a second image.
-        if customID == nil, job.sends > 0, try foundEarlierUpload(attempt) { return }
-
-        var form = MultipartForm()
-        form.file = FileBody(fileDescriptor: file.fileDescriptor, size: file.status.size,
-                             filename: String(decoding: job.path.baseName, as: UTF8.self))
-        if let customID { form.fields.append(("id", customID)) }
-        form.fields.append(("metadata", metadata))
-        form.fields.append(("requireSignedURLs", config.images.requireSignedURLs ? "true" : "false"))
-        if let creator = config.images.creator { form.fields.append(("creator", creator)) }
-        try send(form, attempt: attempt, customID: customID)
+        if plan.looksForEarlierUploadFirst, try foundEarlierUpload(attempt) { return }
+        try send(plan.form(fileDescriptor: file.fileDescriptor, size: file.status.size), attempt: attempt,
+                 customID: plan.customID)
     }
 
     /// Sends the upload and carries the reply to the job's next state; shared by file and URL jobs.
@@ -149,27 +135,26 @@ final class JobProcessor {
             attempt.sentAtNanos = Timestamp.monotonicNanos()
             reply = try upload(form, token: token, config: config)
         } catch {
-            services.concurrency.release(rateLimited: false, succeeded: false)
+            services.concurrency.release(rttSeconds: nil, signal: .neutral)
             throw error
         }
-        let rateLimited: Bool
-        if case .transient(_, _, _, let limited) = reply.classification { rateLimited = limited } else { rateLimited = false }
-        services.concurrency.release(rateLimited: rateLimited, succeeded: reply.classification == .success)
+        services.concurrency.release(rttSeconds: reply.response?.totalSeconds, signal: reply.concurrencySignal)
         record(reply)
 
-        if services.shutdown.isAborting, reply.response == nil {
+        let outcome = Outcome.decide(reply, context: .init(attemptsBefore: job.attempts, aborting: services.shutdown.isAborting),
+                                     policy: RetryPolicy(config: config.upload))
+        if outcome == .release {
             release(job)   // cut short by the end of the grace period, not by the API
             return
         }
         // Bytes read through the descriptor changed under the upload: what was sent may mix two versions.
         let sentMixedBytes = attempt.file.map(descriptorChanged) ?? false
-        switch reply.classification {
-        case .success:
-            guard let image = reply.image else {
-                try retry(attempt, reason: "HTTP 200 without an image in the reply", code: nil, retryAfter: nil,
-                          rateLimited: false)
-                return
-            }
+        if sentMixedBytes, case .transient = reply.classification {
+            requeueChanged(attempt)
+            return
+        }
+        switch outcome {
+        case .done(let image):
             if sentMixedBytes {
                 // Owed before the job goes back to the queue; a worker sends it, and the job waits for it.
                 try services.store.oweDelete(imageID: image.id, jobID: job.id, reason: "upload sent mixed bytes")
@@ -180,20 +165,21 @@ final class JobProcessor {
             services.metrics.recordUpload(bytes: attempt.file?.status.size ?? 0, at: Timestamp.monotonicNanos(),
                                           source: job.source)
             try finish(attempt, image: image, countAttempt: true)
-        case .alreadyExists:
+        case .confirmExisting:
             try confirmExisting(attempt, id: customID)
-        case .transient(let reason, let code, let retryAfter, let limited):
-            if sentMixedBytes {
-                requeueChanged(attempt)
-                return
-            }
-            try retry(attempt, reason: reason, code: code, retryAfter: retryAfter, rateLimited: limited)
-        case .credentials(let reason, _):
+        case .retry, .failed(_, _, gaveUp: true):
+            var hint: Int64?
+            var limited = false
+            if case .transient(_, _, let retryAfter, let rateLimited) = reply.classification { (hint, limited) = (retryAfter, rateLimited) }
+            try carryOut(outcome, attempt, retryAfter: hint, rateLimited: limited, countAttempt: true)
+        case .pause(let reason):
             pauseQueue(reason)
             release(job)
-        case .permanent(let reason, let code):
+        case .failed(let reason, let code, gaveUp: false):
             try fail(job, reason: reason, code: code, sha256: attempt.sha256, countAttempt: true, config: config,
                      version: attempt.version)
+        case .release:
+            release(job)
         }
     }
 

@@ -30,7 +30,7 @@ public struct UploadServices: Sendable {
         self.limiter = RateLimiter(limit: current.upload.requestsPer5Min,
                                    windowSeconds: Double(current.upload.rateWindowSeconds),
                                    ledger: RequestLedger(store: store, logger: logger))
-        self.concurrency = ConcurrencyLimiter(maximum: current.upload.workers)
+        self.concurrency = ConcurrencyLimiter(current.upload, rateCap: ConcurrencyLimiter.rateCap(current))
         self.pause = PauseGate()
         self.pathMonitor = APIPathMonitor(pause: pause, store: store, logger: logger, config: config)
         self.shutdown = ShutdownState()

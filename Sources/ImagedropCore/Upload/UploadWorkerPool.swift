@@ -3,9 +3,11 @@ import ImagedropSupport
 import Logging
 import Synchronization
 
-/// `workers` threads, each with its own JobProcessor (and so its own kept-alive connection), claiming jobs
+/// Worker threads, each with its own JobProcessor (and so its own kept-alive connection), claiming jobs
 /// from the table. Blocking calls (libcurl, SQLite) run on these threads, never on Swift's cooperative pool.
-/// A prober thread re-checks a refused token while the queue is paused.
+/// How many work is the concurrency limiter's current limit (`AdaptiveConcurrency`): threads are started
+/// as the limit first reaches them, and a worker whose index is at or past the limit parks before claiming,
+/// so a lowered limit holds fewer jobs `uploading`. A prober thread re-checks a refused token while paused.
 public final class UploadWorkerPool: Sendable {
     private let services: UploadServices
     private let running = Mutex<Set<Int>>([])
@@ -22,15 +24,28 @@ public final class UploadWorkerPool: Sendable {
     static func leaseMillis(_ config: Config) -> Int64 { Int64(config.upload.requestTimeoutSeconds) * 4_000 + 60_000 }
 
     public func start() {
-        resize(to: services.config.current.upload.workers)
+        startWorkersUpToLimit()
         startThread(name: "imagedrop-prober") { [self] in probeLoop() }
     }
 
-    /// Workers whose index is at or past the new count finish their current job and exit.
-    public func resize(to count: Int) {
-        targetWorkers.store(count, ordering: .releasing)
-        services.concurrency.setMaximum(count)
-        for index in 0..<count {
+    /// A reload: the limiter takes the new `workers`/`max_workers`/budget; workers whose index is at or past
+    /// the new cap finish their current job and exit.
+    public func reconfigure(_ config: Config) {
+        services.concurrency.reconfigure(config.upload, rateCap: ConcurrencyLimiter.rateCap(config))
+        startWorkersUpToLimit()
+        services.workSignal.notifyAll()   // parked workers look at the new limit now
+    }
+
+    /// True when every started worker waits for work (for `run --once`).
+    public var allIdle: Bool {
+        let started = running.withLock { $0.count }
+        return idle.load(ordering: .acquiring) >= started
+    }
+
+    private func startWorkersUpToLimit() {
+        let cap = services.concurrency.threadCap
+        targetWorkers.store(cap, ordering: .releasing)
+        for index in 0..<min(cap, services.concurrency.currentLimit) {
             let needed = running.withLock { $0.insert(index).inserted }
             if needed {
                 startThread(name: "imagedrop-worker-\(index)") { [self] in workerLoop(index: index) }
@@ -73,6 +88,14 @@ public final class UploadWorkerPool: Sendable {
                 services.workSignal.wait(timeoutSeconds: 1)
                 continue
             }
+            if index >= services.concurrency.currentLimit {
+                // Parked by a lowered limit: counts as idle, takes no job until the limit reaches it again.
+                heartbeat.beat(.idle)
+                idle.add(1, ordering: .relaxed)
+                services.workSignal.wait(timeoutSeconds: 1)
+                idle.subtract(1, ordering: .relaxed)
+                continue
+            }
             // Deletes owed for mixed uploads first: the job that owes one is not claimed until it is settled.
             if processor.settleOwedDelete() { continue }
             let config = services.config.current
@@ -102,8 +125,13 @@ public final class UploadWorkerPool: Sendable {
                 continue
             }
             heartbeat.beat(.working)
+            let limitBefore = services.concurrency.currentLimit
             processor.process(job)
             heartbeat.beat(.turning)
+            if services.concurrency.currentLimit > limitBefore {
+                startWorkersUpToLimit()
+                services.workSignal.notifyAll()   // parked workers the raised limit reaches
+            }
         }
     }
 

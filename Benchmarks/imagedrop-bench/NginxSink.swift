@@ -1,0 +1,68 @@
+import ProcessHarness
+import Foundation
+import Glibc
+
+/// nginx-light as an upload sink (Benchmarks/nginx/sink.conf): reads and discards every body and answers a
+/// fixed success envelope, on a free loopback port; stopped when the scenario ends.
+final class NginxSink {
+    let process: ChildProcess
+    let port: Int
+    var apiBaseURL: String { "http://127.0.0.1:\(port)/client/v4" }
+    var uploadURL: String { apiBaseURL + "/accounts/023e105f4ecef8ad9ca31a8372d0c353/images/v1" }
+
+    static var template: String {
+        // The bench runs from the package root (scripts/bench.sh); IMAGEDROP_NGINX_CONF overrides.
+        ProcessInfo.processInfo.environment["IMAGEDROP_NGINX_CONF"] ?? FileManager.default.currentDirectoryPath + "/Benchmarks/nginx/sink.conf"
+    }
+
+    init(scratch: String) throws {
+        let directory = scratch + "/nginx"
+        Files.makeDirectory(directory)
+        port = try Self.freePort()
+        guard let template = Files.readText(Self.template) else {
+            throw SpawnError(description: "cannot read \(Self.template)")
+        }
+        let conf = template.replacingOccurrences(of: "@PORT@", with: "\(port)").replacingOccurrences(of: "@DIR@", with: directory)
+        try Files.write(text: conf, to: directory + "/sink.conf")
+        process = try ChildProcess("/usr/sbin/nginx", ["-p", directory, "-c", directory + "/sink.conf", "-e", directory + "/error.log"],
+                                   environment: ["PATH": "/usr/sbin:/usr/bin:/bin"], stdoutPath: directory + "/out.log",
+                                   stderrPath: directory + "/out.log")
+        let deadline = Clock.monotonicSeconds() + 10
+        while Clock.monotonicSeconds() < deadline {
+            if Self.accepts(port: port) { return }
+            usleep(20_000)
+        }
+        process.stop(graceSeconds: 2)
+        throw SpawnError(description: "nginx did not listen on \(port): \(Files.readText(directory + "/error.log") ?? "")")
+    }
+
+    func stop() { process.stop(graceSeconds: 5) }
+
+    /// A port the kernel just handed out for 127.0.0.1 (bound, read, closed: nginx takes it next).
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw SpawnError(description: "cannot find a free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    static func accepts(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+}
