@@ -12,13 +12,6 @@
 /// - cloudflare, or `require_signed_urls` (Cloudflare refuses custom ids on private images: 5410):
 ///   no custom id; the job key in the metadata finds an ambiguous upload again.
 public enum ImageIDStrategy {
-    /// The custom id for this job's file under `config`, or nil when Cloudflare chooses it.
-    public static func customID(for job: Job, config: Config, sha256: String) -> String? {
-        // The upload's own decision (UploadPlan), so what is tested through here is what is sent.
-        guard case .upload(let plan) = UploadPlan.make(job: job, file: .init(sha256: sha256), settings: .init(config)) else { return nil }
-        return plan.customID
-    }
-
     /// A URL job's custom id: `id_prefix` + SHA-256 of the URL text (with content-hash and path ids alike:
     /// a URL has no path under a watch root, and its text is what names it), or nil when Cloudflare chooses.
     public static func customID(forURL url: URLInput, config: Config) -> String? {

@@ -81,3 +81,12 @@ public struct UploadPlan: Sendable, Equatable {
         return form
     }
 }
+
+extension ImageIDStrategy {
+    /// The custom id for this job's file under `config`, or nil when Cloudflare chooses it: the upload's own
+    /// decision, so what is tested through here is what is sent.
+    public static func customID(for job: Job, config: Config, sha256: String) -> String? {
+        guard case .upload(let plan) = UploadPlan.make(job: job, file: .init(sha256: sha256), settings: .init(config)) else { return nil }
+        return plan.customID
+    }
+}
