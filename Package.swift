@@ -1,9 +1,8 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Layout: C shims (CSQLite, CCurl, COpenSSL) → ImagedropSupport (hashing, time, JSON helpers shared with the
-// emulator) → ImagedropCore (config, queue, watching, upload, API client, daemon) → the `imagedrop` executable.
-// The emulator (ImagesEmulator + imagedrop-emulator) is a separate branch of the graph: the daemon never links it.
+// Layout: see the README's Layout section (C shims → ImagedropSupport → ImagedropSystem → ImagedropStore →
+// ImagedropPipeline → ImagedropDaemon → the executables; the emulator is a branch of its own).
 let package = Package(
     name: "imagedrop",
     platforms: [.macOS(.v15)],
@@ -12,7 +11,6 @@ let package = Package(
         .executable(name: "imagedrop-emulator", targets: ["imagedrop-emulator"]),
         .executable(name: "imagedrop-bench", targets: ["imagedrop-bench"]),
         .executable(name: "imagedrop-soak", targets: ["imagedrop-soak"]),
-        .library(name: "ImagedropCore", targets: ["ImagedropCore"]),
         .library(name: "ImagesEmulator", targets: ["ImagesEmulator"]),
     ],
     dependencies: [
@@ -44,22 +42,46 @@ let package = Package(
             name: "ImagedropSupport",
             dependencies: ["COpenSSL", "CBuildInfo"]
         ),
+        // The layers of the daemon, each importing only those before it (the README's Layout section draws them).
         .target(
-            name: "ImagedropCore",
+            name: "ImagedropSystem",
+            dependencies: ["CSQLite", "CCurl", "ImagedropSupport"]
+        ),
+        .target(
+            name: "ImagedropStore",
             dependencies: [
-                "CSQLite", "CCurl", "ImagedropSupport",
+                "ImagedropSystem", "ImagedropSupport", "CSQLite",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
-                // The status endpoint (Sources/ImagedropCore/HTTP) only.
+            ]
+        ),
+        .target(
+            name: "ImagedropPipeline",
+            dependencies: [
+                "ImagedropStore", "ImagedropSystem", "ImagedropSupport", "CCurl", "CSQLite",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "ImagedropDaemon",
+            dependencies: [
+                "ImagedropPipeline", "ImagedropStore", "ImagedropSystem", "ImagedropSupport", "CCurl", "CSQLite",
+                .product(name: "Logging", package: "swift-log"),
+                // The status endpoint (Sources/ImagedropDaemon/HTTP) only.
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        // What tests, the benchmark and the soak share and the daemon never links: sample images of every format.
+        .target(
+            name: "ImagedropTestSupport",
+            dependencies: ["ImagedropSupport"]
+        ),
         .executableTarget(
             name: "imagedrop",
             dependencies: [
-                "ImagedropCore",
+                "ImagedropDaemon", "ImagedropPipeline", "ImagedropStore", "ImagedropSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -84,34 +106,34 @@ let package = Package(
         // benchmark and the soak, which both drive the release binaries from outside.
         .target(
             name: "ProcessHarness",
-            dependencies: ["CSQLite", "ImagedropSupport"],
+            dependencies: ["CSQLite", "ImagedropSupport", "ImagedropTestSupport"],
             path: "Benchmarks/ProcessHarness"
         ),
         .executableTarget(
             name: "imagedrop-bench",
             dependencies: [
-                "ImagedropCore", "ImagedropSupport", "ProcessHarness",
+                "ImagedropDaemon", "ImagedropPipeline", "ImagedropStore", "ImagedropSystem", "ImagedropSupport", "ImagedropTestSupport", "ProcessHarness",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/imagedrop-bench"
         ),
         .executableTarget(
             name: "imagedrop-soak",
-            dependencies: ["ImagedropSupport", "ProcessHarness", "CSQLite"],
+            dependencies: ["ImagedropSupport", "ImagedropTestSupport", "ProcessHarness", "CSQLite"],
             path: "Benchmarks/imagedrop-soak"
         ),
         .testTarget(
-            name: "ImagedropCoreTests",
-            dependencies: ["ImagedropCore", "ImagesEmulator", "ImagedropSupport"]
+            name: "ImagedropUnitTests",
+            dependencies: ["ImagedropDaemon", "ImagedropPipeline", "ImagedropStore", "ImagedropSystem", "ImagesEmulator", "ImagedropSupport", "ImagedropTestSupport"]
         ),
         .testTarget(
             name: "ImagesEmulatorTests",
-            dependencies: ["ImagesEmulator", "ImagedropSupport"]
+            dependencies: ["ImagesEmulator", "ImagedropSupport", "ImagedropTestSupport"]
         ),
         .testTarget(
             name: "EndToEndTests",
             // The executables are dependencies so `swift test` builds them: these tests run the real binaries.
-            dependencies: ["ImagedropCore", "ImagesEmulator", "ImagedropSupport", "imagedrop", "imagedrop-emulator"]
+            dependencies: ["ImagedropDaemon", "ImagedropPipeline", "ImagedropStore", "ImagedropSystem", "ImagesEmulator", "ImagedropSupport", "ImagedropTestSupport", "imagedrop", "imagedrop-emulator"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,3 +1,4 @@
+import ImagedropTestSupport
 import Glibc
 import ImagedropSupport
 

@@ -1,3 +1,4 @@
+import ImagedropTestSupport
 import ProcessHarness
 import Foundation
 import Glibc

@@ -1,3 +1,4 @@
+import ImagedropTestSupport
 import ImagedropSupport
 
 /// One thing the driver writes at a path, with what the daemon must conclude about it.

@@ -1,6 +1,9 @@
 import ArgumentParser
 import Glibc
-import ImagedropCore
+import ImagedropSystem
+import ImagedropStore
+import ImagedropPipeline
+import ImagedropDaemon
 
 /// Thin entry point: signals are blocked before anything can start a thread (the daemon takes them on its main
 /// loop), then unblocked again for every other command, which should simply die on Ctrl-C or SIGTERM.

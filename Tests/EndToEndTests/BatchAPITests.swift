@@ -1,5 +1,8 @@
 import Foundation
-import ImagedropCore
+import ImagedropSystem
+import ImagedropStore
+import ImagedropPipeline
+import ImagedropDaemon
 import ImagesEmulator
 import Testing
 

@@ -1,6 +1,9 @@
 import Foundation
 import Glibc
-import ImagedropCore
+import ImagedropSystem
+import ImagedropStore
+import ImagedropPipeline
+import ImagedropDaemon
 import Testing
 
 /// `upload.workers = "auto"` end to end: the real daemon records its concurrency with its heartbeat, `status`

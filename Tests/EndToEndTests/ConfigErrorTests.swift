@@ -1,5 +1,8 @@
 import Foundation
-import ImagedropCore
+import ImagedropSystem
+import ImagedropStore
+import ImagedropPipeline
+import ImagedropDaemon
 import Testing
 
 /// Every config error is one line on stderr naming the key, and exit code 78 — from `run` and `check`.

@@ -1,6 +1,9 @@
 import Foundation
 import Glibc
-import ImagedropCore
+import ImagedropSystem
+import ImagedropStore
+import ImagedropPipeline
+import ImagedropDaemon
 import ImagesEmulator
 import Testing
 

@@ -1,5 +1,9 @@
+import ImagedropTestSupport
 import Foundation
-import ImagedropCore
+import ImagedropSystem
+import ImagedropStore
+import ImagedropPipeline
+import ImagedropDaemon
 import ImagedropSupport
 import ImagesEmulator
 import Testing

@@ -1,6 +1,10 @@
+import ImagedropTestSupport
 import Foundation
 import Glibc
-@testable import ImagedropCore
+@testable import ImagedropSystem
+@testable import ImagedropStore
+@testable import ImagedropPipeline
+@testable import ImagedropDaemon
 import ImagedropSupport
 import ImagesEmulator
 import Testing

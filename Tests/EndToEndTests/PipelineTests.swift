@@ -1,6 +1,10 @@
+import ImagedropTestSupport
 import Foundation
 import Glibc
-import ImagedropCore
+import ImagedropSystem
+import ImagedropStore
+import ImagedropPipeline
+import ImagedropDaemon
 import ImagedropSupport
 import ImagesEmulator
 import Testing

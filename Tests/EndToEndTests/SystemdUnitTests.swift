@@ -1,5 +1,8 @@
 import Foundation
-import ImagedropCore
+import ImagedropSystem
+import ImagedropStore
+import ImagedropPipeline
+import ImagedropDaemon
 import Testing
 
 /// The files `scripts/install.sh` ships, checked the way their consumers read them.

@@ -1,3 +1,4 @@
+import ImagedropTestSupport
 import Foundation
 import ImagedropSupport
 @testable import ImagesEmulator

@@ -1,3 +1,4 @@
+import ImagedropTestSupport
 import ImagedropSupport
 @testable import ImagesEmulator
 import Testing

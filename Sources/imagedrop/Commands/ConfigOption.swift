@@ -1,5 +1,8 @@
 import ArgumentParser
-import ImagedropCore
+import ImagedropSystem
+import ImagedropStore
+import ImagedropPipeline
+import ImagedropDaemon
 
 /// `-c/--config FILE`, else `$IMAGEDROP_CONFIG`, else /etc/imagedrop/imagedrop.toml; and the log level
 /// switches every subcommand takes (they override `[log] level`, also across a reload).

@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
-import ImagedropCore
+import ImagedropSystem
+import ImagedropStore
+import ImagedropPipeline
+import ImagedropDaemon
 
 struct EnqueueCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

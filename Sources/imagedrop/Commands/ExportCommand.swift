@@ -1,5 +1,8 @@
 import ArgumentParser
-import ImagedropCore
+import ImagedropSystem
+import ImagedropStore
+import ImagedropPipeline
+import ImagedropDaemon
 
 extension JobStore.ExportFormat: ExpressibleByArgument {}
 

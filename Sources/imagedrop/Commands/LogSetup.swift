@@ -1,4 +1,7 @@
-import ImagedropCore
+import ImagedropSystem
+import ImagedropStore
+import ImagedropPipeline
+import ImagedropDaemon
 import Logging
 import Synchronization
 

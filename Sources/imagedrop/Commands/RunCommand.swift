@@ -1,5 +1,8 @@
 import ArgumentParser
-import ImagedropCore
+import ImagedropSystem
+import ImagedropStore
+import ImagedropPipeline
+import ImagedropDaemon
 import Logging
 
 struct RunCommand: ParsableCommand {

@@ -1,5 +1,8 @@
 import ArgumentParser
-import ImagedropCore
+import ImagedropSystem
+import ImagedropStore
+import ImagedropPipeline
+import ImagedropDaemon
 
 struct ShowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "show", abstract: "One job in full, by path or job id.",

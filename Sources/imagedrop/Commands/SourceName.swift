@@ -1,5 +1,8 @@
 import ArgumentParser
-import ImagedropCore
+import ImagedropSystem
+import ImagedropStore
+import ImagedropPipeline
+import ImagedropDaemon
 
 /// `--source NAME` on `enqueue`, `export` and `list`: a name that matches no source is exit 65, like a path
 /// or job id that does not exist (DESIGN: 65 "a named file, folder or job does not exist").

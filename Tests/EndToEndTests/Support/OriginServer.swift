@@ -1,3 +1,4 @@
+import ImagedropTestSupport
 import Foundation
 import Glibc
 import ImagedropSupport

@@ -1,3 +1,4 @@
+import ImagedropTestSupport
 @testable import ImagesEmulator
 import ImagedropSupport
 

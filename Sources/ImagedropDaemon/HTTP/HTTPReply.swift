@@ -1,0 +1,20 @@
+import ImagedropSupport
+import ImagedropSystem
+import ImagedropStore
+import ImagedropPipeline
+/// One answer of the status endpoint: status, headers, body. Built off the event loop, written on it.
+public struct HTTPReply: Sendable {
+    public var status: Int
+    public var contentType: String
+    public var body: [UInt8]
+    public var headers: [(String, String)] = []
+
+    public init(status: Int, contentType: String = "text/plain; charset=utf-8", body: String, headers: [(String, String)] = []) {
+        self.status = status
+        self.contentType = contentType
+        self.body = Array(body.utf8)
+        self.headers = headers
+    }
+
+    package static func text(_ status: Int, _ message: String) -> HTTPReply { HTTPReply(status: status, body: message + "\n") }
+}

@@ -1,0 +1,100 @@
+import ImagedropSupport
+import ImagedropSystem
+import ImagedropStore
+import ImagedropPipeline
+import Foundation
+import Glibc
+
+/// `imagedrop check`: config, folders, database and token, in that order, each printed as it passes; the
+/// first failure decides the exit code (78 config, 77 database not writable, 69 API unreachable or token
+/// refused). It creates nothing: a database folder that does not exist is a typo to report, not to make. It is the unit's
+/// ExecStartPre, so a broken setup fails before the daemon starts.
+public struct ConfigCheck {
+    public let configPath: String
+    public let environment: [String: String]
+    public let offline: Bool
+
+    public init(configPath: String, environment: [String: String] = ProcessInfo.processInfo.environment, offline: Bool = false) {
+        self.configPath = configPath
+        self.environment = environment
+        self.offline = offline
+    }
+
+    package static let longestBudgetWaitMillis: Int64 = 30_000
+
+    public func run(say: (String) -> Void) -> (Daemon.Exit, String?) {
+        let config: Config
+        do { config = try ConfigLoader.load(path: configPath) } catch { return (.config, "\(error)") }
+        say("config:   \(configPath) OK")
+        for source in config.resolvedSources {
+            let key = source.name == SourceSettings.defaultName ? "watch.paths" : "source \"\(source.name)\".paths"
+            for path in source.watch.paths {
+                guard access(path, R_OK | X_OK) == 0 else {
+                    return (.config, ConfigError(file: configPath, key: key, problem: "\"\(path)\" is not readable by this user").description)
+                }
+                say("watch:    \(path) OK" + (config.resolvedSources.count > 1 ? " (source \"\(source.name)\")" : ""))
+            }
+        }
+        let store: JobStore?
+        switch DatabaseCheck(database: config.queue.database).run() {
+        case .failure(let failure):
+            // Permissions are not config errors: the path is right, its owner or mode is what to fix.
+            if failure.isPermission { return (.noPermission, "queue.database: \(failure.problem)") }
+            return (.config, ConfigError(file: configPath, key: "queue.database", problem: failure.problem).description)
+        case .success(let opened):
+            store = opened.store
+            say("database: \(opened.summary)")
+        }
+        let source = TokenSource(config: config, environment: environment)
+        if let conflict = source.conflict { return (.config, ConfigError(file: configPath, key: nil, problem: conflict).description) }
+        let token: APIToken
+        do { token = try source.load() } catch { return (.config, "config error: \(error)") }
+        say("token:    from \(source.sourceDescription)")
+        if let warning = source.exposureWarning { say("warning:  \(warning)") }
+        if offline { return (.ok, nil) }
+
+        // The same budget as the daemon's, through the same request log: `check` is the unit's ExecStartPre,
+        // so the daemon that starts next knows about these requests. A budget the last run spent is waited
+        // out briefly; a longer wait is 69 (systemd retries after RestartSec) rather than a silent hang past
+        // the start timeout.
+        let limiter = RateLimiter(limit: config.upload.requestsPer5Min, windowSeconds: Double(config.upload.rateWindowSeconds),
+                                  ledger: store.map { RequestLedger(store: $0) })
+        let wait = limiter.waitMillis(requests: 2)   // token verify, then the write probe
+        if wait > Self.longestBudgetWaitMillis {
+            return (.unavailable, "request budget spent: recent requests leave too few of upload.requests_per_5min "
+                        + "(\(config.upload.requestsPer5Min) per \(config.upload.rateWindowSeconds) s) for check's two; "
+                        + "possible again in \((wait + 999) / 1000) s")
+        }
+        if wait > 0 { say("budget:   waiting \((wait + 999) / 1000) s for the request budget") }
+        // The grants reserved for check's two requests and not used go back, so the daemon that starts right
+        // after (the unit's ExecStart) has its whole budget.
+        defer { limiter.returnUnusedReservation() }
+        let client = ImagesClient(
+            endpoint: .init(apiBaseURL: config.cloudflare.apiBaseURL, accountID: config.cloudflare.accountID,
+                            timeoutSeconds: min(config.upload.requestTimeoutSeconds, 30), caFile: config.cloudflare.caFile),
+            limiter: limiter, shouldStop: { false }, shouldAbort: { false })
+        // The token-verify route knows only tokens: a Global API Key is proven by an Images read instead.
+        let verify: ImagesClient.Reply
+        do {
+            verify = token.isGlobalKey ? try client.probeImagesAccess(token: token) : try client.verifyToken(token: token)
+        } catch { return (.unavailable, "stopped") }
+        switch verify.classification {
+        case .success:
+            say("api:      \(config.cloudflare.apiBaseURL) reachable; \(token.isGlobalKey ? "Global API Key accepted" : "token active")")
+        case .credentials(let reason, _), .permanent(let reason, _):
+            return (.unavailable, "\(token.isGlobalKey ? "Global API Key" : "token") refused by \(config.cloudflare.apiBaseURL): \(reason)")
+        case .transient(let reason, _, _, _): return (.unavailable, "API unreachable at \(config.cloudflare.apiBaseURL): \(reason)")
+        case .alreadyExists: return (.unavailable, "unexpected reply from token verify")
+        }
+        guard let write = try? client.probeWriteAccess(token: token) else { return (.unavailable, "stopped") }
+        switch write.classification {
+        case .permanent, .success:
+            say("images:   token may write Images on account \(config.cloudflare.accountID)")
+        case .credentials(let reason, _):
+            return (.unavailable, "token may not write Images on account \(config.cloudflare.accountID): \(reason)")
+        case .transient(let reason, _, _, _): return (.unavailable, "API unreachable: \(reason)")
+        case .alreadyExists: return (.unavailable, "unexpected reply to the write probe")
+        }
+        return (.ok, nil)
+    }
+}

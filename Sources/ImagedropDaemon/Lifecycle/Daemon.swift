@@ -1,0 +1,427 @@
+import ImagedropSystem
+import ImagedropStore
+import ImagedropPipeline
+import Foundation
+import Glibc
+import ImagedropSupport
+import Logging
+
+/// `imagedrop run`: wires watcher, queue and workers together, keeps the heartbeat and the systemd
+/// conversation, and stops in order — stop taking work, let in-flight uploads finish within the grace
+/// period, cut the rest and put their jobs back in the queue, record the stop.
+public final class Daemon {
+    public struct Options: Sendable {
+        public var configPath: String
+        public var once = false
+        /// Draw the status line on stderr when it is a terminal (`TerminalStatusLine`); never elsewhere.
+        public var progress = false
+        public var environment: [String: String] = ProcessInfo.processInfo.environment
+        /// Applies `[log] level` after a reload (the log handler lives in the executable's bootstrap).
+        public var onLogLevelChange: @Sendable (Logger.Level) -> Void = { _ in }
+        public init(configPath: String) { self.configPath = configPath }
+    }
+
+    /// 74 (EX_IOERR): a failure that passes on its own (the database stayed locked by another process or could
+    /// not be written for the start-up patience; the database file was deleted or replaced under the running
+    /// daemon); the unit restarts it, unlike 75 and 78. 77 (EX_NOPERM): the database or its folder may not be
+    /// written by this user. 23 (rsync's "partial transfer"): `run --once` finished, but jobs of the run failed.
+    /// `status --check`'s own codes are `StatusReport.Health`.
+    public enum Exit: Int32, Sendable {
+        case ok = 0, partial = 23, usage = 64, noInput = 65, unavailable = 69, transient = 74, alreadyRunning = 75,
+             noPermission = 77, config = 78
+    }
+
+    private let options: Options
+    package var logger: Logger
+    private let notifier: SystemdNotifier
+
+    public init(options: Options, logger: Logger) {
+        self.options = options
+        self.logger = logger
+        self.notifier = SystemdNotifier(environment: options.environment)
+    }
+
+    public func run() -> Exit {
+        let config: Config
+        do {
+            config = try ConfigLoader.load(path: options.configPath)
+        } catch {
+            Console.error("\(error)")
+            return .config
+        }
+        let opened: StartupStore
+        do {
+            opened = try StartupStore.open(database: config.queue.database, logger: logger)
+        } catch {
+            switch error {
+            case .alreadyRunning(let held): Console.error("\(held)")
+            case .transient(let message), .notWritable(let message), .permanent(let message): Console.error(message)
+            }
+            return error.exit
+        }
+        let store = opened.store
+        let folderLocks: WatchFolderLocks
+        do {
+            folderLocks = try WatchFolderLocks(folders: config.watch.paths)
+        } catch {
+            Console.error("\(error)")
+            try? store.recordDaemonStop()   // this start never ran: not an unclean stop for `status`
+            return .alreadyRunning
+        }
+        defer { withExtendedLifetime(folderLocks) {} }
+        // The flock lives as long as this descriptor: keep the lock object alive until run() returns
+        // (ARC may otherwise release it after its last use).
+        defer { withExtendedLifetime(opened.lock) {} }
+        if opened.recovered > 0 {
+            logger.notice("jobs interrupted by the previous run queued again", metadata: ["count": "\(opened.recovered)"])
+        }
+
+        let shared = SharedConfig(config)
+        // Workers take only the configured sources' jobs: a source no longer in the config keeps its jobs queued.
+        store.setClaimableSources(config.sourceNames)
+        reportUnconfiguredSources(config, store: store)
+        do {
+            // Before any outcome can be written: the outbox triggers must know what to record.
+            try store.configureWebhookEvents(config.webhook.recordedEvents)
+        } catch {
+            Console.error("cannot write the job table \(config.queue.database): \(error)")
+            return .transient
+        }
+        let tokenSource = TokenSource(config: config, environment: options.environment)
+        if let conflict = tokenSource.conflict {
+            Console.error(ConfigError(file: options.configPath, key: nil, problem: conflict).description)
+            return .config
+        }
+        let tokens = TokenProvider(source: tokenSource)
+        if let warning = tokenSource.exposureWarning { logger.warning("token file readable by others", metadata: ["problem": "\(warning)"]) }
+        let services = UploadServices(store: store, config: shared, tokens: tokens, logger: logger)
+        AfterUploadActions(store: store, logger: logger).replayPending(config: config)
+        if tokens.token == nil {
+            let reason = "no API token: \(tokens.problem ?? "unknown")"
+            services.pause.pause(reason)
+            try? store.recordPause(reason)
+            PauseNotice.log(logger, reason: reason, kind: .credentials, config: config)
+        }
+
+        let databaseHealth = DatabaseHealth()
+        var endpoint: StatusEndpoint?
+        if let listen = config.http.listen {
+            do {
+                endpoint = try StatusEndpoint.start(listen, site: StatusSite(services: services, health: databaseHealth))
+            } catch {
+                Console.error("config error: http.listen: \(error) (in \(config.sourcePath))")
+                return .config
+            }
+        }
+
+        let watcher: Watcher
+        do {
+            watcher = try Watcher(config: config, store: store, workSignal: services.workSignal, logger: logger,
+                                  heartbeat: services.heartbeats.heartbeat("watcher"), openWrites: services.openWrites)
+            try watcher.arm()
+        } catch {
+            Console.error("config error: watch.paths: cannot watch: \(error)")
+            return .config
+        }
+        do {
+            try CurlGlobal.initialize()
+        } catch {
+            Console.error("cannot start libcurl: \(error)")
+            return .unavailable
+        }
+        let progress = options.progress ? TerminalStatusLine.stderr : nil
+        // Drawn before the first worker runs: from then on per-file lines are the status line's, from the first job.
+        progress?.show(statusLine(try? store.counts(), services: services, watcher: watcher, rate: nil))
+        let pool = UploadWorkerPool(services: services)
+        pool.start()
+        let webhooks = WebhookSender(store: store, config: shared, heartbeat: services.heartbeats.heartbeat("webhook"),
+                                     logger: logger)
+        webhooks.start()
+        let watcherThread = startWatcher(watcher)
+        logger.info("imagedrop started", metadata: [
+            "pid": "\(getpid())", "database": "\(config.queue.database)", "workers": "\(config.upload.workersShown)",
+            "watch": "\(config.watch.paths.joined(separator: ","))", "sources": "\(config.sourceNames.joined(separator: ","))", "http": "\(endpoint?.address ?? "off")",
+            "version": "\(ImagedropVersion.current)", "commit": "\(BuildInfo.commit)",
+            "api": "\(config.cloudflare.apiBaseURL)", "config": "\(options.configPath)",
+        ])
+        notifier.ready()
+
+        let mainBeat = services.heartbeats.heartbeat("main")
+        var watchdog = WatchdogPinger(notifier: notifier)
+        var once = OnceCompletion()
+        var stopSignal: Int32?
+        var onceFailure: Exit?
+        var fatal: Exit?
+        let startedAt = Timestamp.monotonicNanos()
+        var lastBeat: UInt64 = 0
+        var lastMetrics: UInt64 = 0
+        var throughput = Throughput()
+        while stopSignal == nil {
+            mainBeat.beat(.turning)
+            switch Signals.wait(timeoutSeconds: options.once ? 0.2 : 1) {
+            case .terminate(let signal): stopSignal = signal
+            case .reload: reload(shared: shared, services: services, pool: pool, watcher: watcher, folderLocks: folderLocks)
+            case nil: break
+            }
+            mainBeat.beat(.turning)
+            if let problem = opened.identity?.change() {
+                logger.error("database file changed under the running daemon; exiting so it restarts on the file now at that path",
+                             metadata: ["problem": "\(problem)", "exit": "\(Exit.transient.rawValue)"])
+                fatal = .transient
+                break
+            }
+            let now = Timestamp.monotonicNanos()
+            let watcherProgress = watcher.progress   // before the counts: see OnceCompletion
+            let counts = try? store.counts()
+            let metrics = services.metrics.snapshot
+            throughput.record(atNanos: now, finished: metrics.doneUploaded + metrics.doneAlreadyStored + metrics.failed,
+                              bytes: metrics.uploadedBytes)
+            if now - lastBeat >= 5_000_000_000 || options.once {
+                lastBeat = now
+                let line = statusLine(counts, services: services, watcher: watcher, rate: throughput.rate)
+                databaseHealth.recordWrite(Result { try store.recordHeartbeat(statusLine: line, unwatchedFolders: watcher.unwatchedFolders,
+                                                                          concurrencyJSON: services.concurrency.snapshot().json) }
+                    .failure)
+                notifier.status(line)
+                progress?.show(line)
+            } else if let progress {
+                progress.show(statusLine(counts, services: services, watcher: watcher, rate: throughput.rate))
+            }
+            if now - lastMetrics >= UInt64(shared.current.metrics.intervalSeconds) * 1_000_000_000 {
+                lastMetrics = now
+                writeMetrics(shared.current, services: services, store: store)
+            }
+            watchdog?.tick(nowNanos: now, pulses: services.heartbeats.pulses,
+                           rule: Liveness.Rule(requestTimeoutSeconds: Double(shared.current.upload.requestTimeoutSeconds)),
+                           notifier: notifier, logger: logger)
+            if options.once, let counts,
+               once.isComplete(queueDrained: isDrained(counts, pool: pool, services: services),
+                               watcher: watcherProgress, nudge: watcher) {
+                break
+            }
+            if options.once, let reason = services.pause.reason {
+                // A one-off run cannot wait for someone to fix the token: say why and stop (jobs stay queued).
+                logger.error("stopping --once run: queue paused", metadata: ["reason": "\(reason)"])
+                onceFailure = .unavailable
+                break
+            }
+        }
+
+        // The last state stays on screen as an ordinary line; what follows (the stop, the summary) prints below it.
+        progress?.finish(statusLine(try? store.counts(), services: services, watcher: watcher, rate: throughput.rate))
+        logStopping(signal: stopSignal, inFlight: services.inFlight.count,
+                    graceSeconds: shared.current.upload.shutdownGraceSeconds)
+        shutDown(services: services, pool: pool, watcher: watcher, watcherThread: watcherThread, webhooks: webhooks)
+        endpoint?.stop()
+        if let fatal { return fatal }
+        guard options.once else { return .ok }
+        let summary = runSummary(services: services, store: store, since: startedAt)
+        logger.notice("run finished", metadata: ["summary": "\(summary.line)"])
+        Console.out(summary.line)
+        return onceFailure ?? summary.exit
+    }
+
+    private func runSummary(services: UploadServices, store: JobStore, since: UInt64) -> RunSummary {
+        let metrics = services.metrics.snapshot
+        let counts = (try? store.counts()) ?? [:]
+        let left = (counts[.queued] ?? 0) + (counts[.uploading] ?? 0) + (counts[.retrying] ?? 0)
+        return RunSummary(uploaded: metrics.doneUploaded, alreadyStored: metrics.doneAlreadyStored, failed: metrics.failed,
+                          left: left, seconds: Int((Timestamp.monotonicNanos() - since) / 1_000_000_000))
+    }
+
+    /// The first SIGTERM/SIGINT: what the stop waits for, for how long, and how to cut it short — an operator
+    /// pressing Ctrl-C under load should not have to guess whether the daemon hangs.
+    private func logStopping(signal: Int32?, inFlight: Int, graceSeconds: Int) {
+        let name = signal.map(Self.signalName)
+        var metadata: Logger.Metadata = ["signal": "\(name ?? "none")", "in_flight": "\(inFlight)"]
+        guard let name else {
+            // `--once` done, or a fatal condition already logged: no one is waiting for an answer to a signal.
+            logger.info("stopping", metadata: metadata)
+            return
+        }
+        guard inFlight > 0 else {
+            logger.info("stopping on \(name): no uploads in flight", metadata: metadata)
+            return
+        }
+        metadata["grace_s"] = "\(graceSeconds)"
+        logger.notice("""
+            stopping on \(name): waiting up to \(graceSeconds) s for \(inFlight) \
+            upload\(inFlight == 1 ? "" : "s") in flight; a second SIGINT or SIGTERM aborts \(inFlight == 1 ? "it" : "them") \
+            (\(inFlight == 1 ? "its job goes" : "their jobs go") back to the queue)
+            """, metadata: metadata)
+    }
+
+    /// The ordered stop: no new work, in-flight uploads get the grace period, the rest are cut and their jobs
+    /// go back to the queue, the stop is recorded.
+    private func shutDown(services: UploadServices, pool: UploadWorkerPool, watcher: Watcher, watcherThread: ThreadHandle,
+                          webhooks: WebhookSender) {
+        let store = services.store
+        let config = services.config.current
+        notifier.stopping()
+        watcher.stop()
+        services.shutdown.beginStopping()
+        services.workSignal.notifyAll()
+        if !waitForInFlight(pool, graceSeconds: Double(config.upload.shutdownGraceSeconds)) {
+            services.shutdown.beginAborting()
+            _ = pool.waitForExit(seconds: 10)
+        }
+        watcherThread.wait(seconds: 5)
+        // After the workers: outcomes they wrote are in the outbox; what is not sent yet goes out next start.
+        webhooks.stop()
+        do {
+            let released = try store.recoverLeases(expiredOnly: false)
+            if released > 0 { logger.notice("in-flight jobs returned to the queue", metadata: ["count": "\(released)"]) }
+            try store.recordDaemonStop()
+        } catch {
+            logger.error("could not record the stop; the next start will recover", metadata: ["error": "\(error)"])
+        }
+        writeMetrics(config, services: services, store: store, up: false)
+        logger.info("stopped")
+    }
+
+    // MARK: - Pieces
+
+    /// Lets in-flight uploads finish for up to the grace period. A second SIGTERM/SIGINT (an impatient
+    /// Ctrl-C) ends the wait at once. Returns true when every worker finished on its own.
+    private func waitForInFlight(_ pool: UploadWorkerPool, graceSeconds: Double) -> Bool {
+        let deadline = Timestamp.monotonicNanos() + UInt64(graceSeconds * 1e9)
+        while Timestamp.monotonicNanos() < deadline {
+            if pool.waitForExit(seconds: 0.2) { return true }
+            if case .terminate = Signals.wait(timeoutSeconds: 0) {
+                logger.warning("second stop signal; cutting in-flight uploads short (their jobs go back to the queue)")
+                return false
+            }
+        }
+        logger.warning("grace period over; cutting in-flight uploads short (their jobs go back to the queue)")
+        return false
+    }
+
+    private final class ThreadHandle: Sendable {
+        let done = Latch()
+        func wait(seconds: Double) { done.wait(seconds: seconds) }
+    }
+
+    private func startWatcher(_ watcher: Watcher) -> ThreadHandle {
+        let handle = ThreadHandle()
+        let thread = Thread {
+            watcher.run()
+            handle.done.countDown()
+        }
+        thread.name = "imagedrop-watcher"
+        thread.start()
+        return handle
+    }
+
+    /// SIGHUP: re-read the config and apply what can change live. A config that does not load is refused
+    /// with a log line and the old one stays in force. Nothing here waits for the watcher: it takes the new
+    /// settings (watch roots included) and arms, scans and forgets folders on its own thread, so RELOADING=1 …
+    /// READY=1 is answered at once even during a long rescan.
+    private func reload(shared: SharedConfig, services: UploadServices, pool: UploadWorkerPool, watcher: Watcher,
+                        folderLocks: WatchFolderLocks) {
+        notifier.reloading()
+        defer { notifier.ready() }
+        let old = shared.current
+        let new: Config
+        do {
+            new = try ConfigLoader.load(path: options.configPath)
+        } catch {
+            logger.error("reload refused; the previous configuration stays in force", metadata: ["error": "\(error)"])
+            return
+        }
+        do {
+            // Before anything applies: a folder another daemon watches is refused like at start.
+            try folderLocks.update(folders: new.watch.paths)
+        } catch {
+            logger.error("reload refused; the previous configuration stays in force", metadata: ["error": "\(error)"])
+            return
+        }
+        if new.http != old.http {
+            logger.warning("[http] cannot change on reload; restart to apply it")
+        }
+        if new.queue.database != old.queue.database {
+            logger.warning("queue.database cannot change on reload; restart to use the new database")
+        }
+        var applied = new
+        applied.queue.database = old.queue.database
+        applied.http = old.http
+        shared.replace(applied)
+        services.store.setClaimableSources(new.sourceNames)
+        logSourceChanges(old: old, new: new, store: services.store)
+        configureWebhookEvents(new, store: services.store)
+        services.limiter.update(limit: new.upload.requestsPer5Min, windowSeconds: Double(new.upload.rateWindowSeconds))
+        pool.reconfigure(new)
+        services.tokens.replaceSource(TokenSource(config: new, environment: options.environment))
+        options.onLogLevelChange(LogLevelName.parse(new.log.level) ?? .info)
+        watcher.update(config: new)
+        logger.notice("configuration reloaded", metadata: ["workers": "\(new.upload.workersShown)"])
+    }
+
+    /// On reload: the outcomes the outbox triggers record from now on (none while `[webhook] url` is unset).
+    private func configureWebhookEvents(_ config: Config, store: JobStore) {
+        do {
+            try store.configureWebhookEvents(config.webhook.recordedEvents)
+        } catch {
+            logger.error("cannot configure webhook events; outcomes may not be notified", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func isDrained(_ counts: [JobState: Int], pool: UploadWorkerPool, services: UploadServices) -> Bool {
+        if services.pause.isPaused { return false }
+        // Jobs of a source the config does not name are never taken: a one-off run does not wait for them.
+        let sources = SourceCounts(counts: (try? services.store.sourceCounts()) ?? [:], configured: services.config.current.sourceNames)
+        let stranded = sources.unconfigured.map(sources.waiting).reduce(0, +)
+        let waiting = (counts[.queued] ?? 0) + (counts[.uploading] ?? 0) + (counts[.retrying] ?? 0) - stranded
+        return waiting <= 0 && pool.allIdle
+    }
+
+    package func statusLine(_ counts: [JobState: Int]?, services: UploadServices, watcher: Watcher, rate: Throughput.Rate?) -> String {
+        guard let counts else { return "database unreadable" }
+        var parts = ["\(counts[.queued] ?? 0) queued", "\(counts[.uploading] ?? 0) uploading"]
+        if let retrying = counts[.retrying], retrying > 0 { parts.append("\(retrying) retrying") }
+        parts.append("\(counts[.done] ?? 0) done")
+        parts.append("\(counts[.failed] ?? 0) failed")
+        if let last = services.metrics.snapshot.lastUploadMonotonicNanos {
+            parts.append("last upload \((Timestamp.monotonicNanos() - last) / 1_000_000_000) s ago")
+        }
+        let unwatched = watcher.unwatchedFolders
+        if unwatched > 0 { parts.append("\(unwatched) folders unwatched (inotify limit; polled)") }
+        let waiting = (counts[.queued] ?? 0) + (counts[.retrying] ?? 0) + (counts[.uploading] ?? 0)
+        if let rate = Throughput.text(waiting: waiting, rate: rate) { parts.append(rate) }
+        if let reason = services.pause.reason { parts.append("PAUSED: \(reason)") }
+        if let unconfigured = unconfiguredText(services) { parts.append(unconfigured) }
+        // Only while work waits (claimed jobs wait for their grant as `uploading`): an idle daemon with a spent
+        // budget is not waiting for anything.
+        if waiting > 0, let wait = services.limiter.currentWait() { parts.append(wait.text) }
+        return parts.joined(separator: ", ")
+    }
+
+    /// The full snapshot (range counts included) is read only when a metrics file is configured.
+    private func writeMetrics(_ config: Config, services: UploadServices, store: JobStore, up: Bool = true) {
+        guard let path = config.metrics.textfile, let text = MetricsWriter.current(services: services, up: up) else { return }
+        do {
+            try MetricsWriter(path: path).write(text: text)
+        } catch {
+            logger.warning("cannot write metrics file", metadata: ["path": "\(path)", "error": "\(error)"])
+        }
+    }
+
+    /// `SIGTERM` rather than `15` in the log.
+    package static func signalName(_ signal: Int32) -> String {
+        switch signal {
+        case SIGTERM: "SIGTERM"
+        case SIGINT: "SIGINT"
+        case SIGHUP: "SIGHUP"
+        case SIGQUIT: "SIGQUIT"
+        default: "signal \(signal)"
+        }
+    }
+
+    package static func hostname() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        gethostname(&buffer, buffer.count)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+@available(*, unavailable)
+extension Daemon: Sendable {}

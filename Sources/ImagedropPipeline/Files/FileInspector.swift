@@ -1,0 +1,157 @@
+import ImagedropSystem
+import ImagedropStore
+import Glibc
+import ImagedropSupport
+
+/// A file that passed pre-flight, held open: the upload reads this descriptor, so what is sent is the
+/// inode that was hashed and measured even if the path is replaced meanwhile. Closed in deinit.
+public final class InspectedFile {
+    public let fileDescriptor: Int32
+    public let status: FileStatus
+    public let sha256: String
+    public let info: ImageInfo
+
+    package init(fileDescriptor: Int32, status: FileStatus, sha256: String, info: ImageInfo) {
+        self.fileDescriptor = fileDescriptor
+        self.status = status
+        self.sha256 = sha256
+        self.info = info
+    }
+
+    deinit { close(fileDescriptor) }
+}
+
+@available(*, unavailable)
+extension InspectedFile: Sendable {}
+
+public enum PreflightResult {
+    case ready(InspectedFile)
+    /// The file can never be uploaded as it is; the job ends `failed` with this reason, nothing is sent.
+    case rejected(String)
+    /// The file changed while it was being read: it is still being written, look again later.
+    case changing
+}
+
+/// Local pre-flight (DESIGN.md): everything that can be known without a request is checked here, so a
+/// bad file costs no API call and never blocks a worker.
+public enum FileInspector {
+    public static func inspect(path: RawPath, root: RawPath?, followSymlinksOutside: Bool) -> PreflightResult {
+        let linkStatus: FileStatus
+        switch FileStatus.of(path, followSymlinks: false) {
+        case .success(let status): linkStatus = status
+        case .failure(let error): return .rejected(describeAccess(error))
+        }
+        if linkStatus.isSymlink {
+            guard let target = path.realPath else { return .rejected("broken symlink (its target does not exist)") }
+            if !followSymlinksOutside {
+                // A job without a root was enqueued by path from outside every watched folder: there is no
+                // tree its target could be shown to stay in, so it is outside (the soak saw such a symlink
+                // publish a file from anywhere on disk).
+                guard let root else {
+                    return .rejected("symlink outside every watched folder (to \(target.display)); set watch.follow_symlinks_outside = true to allow")
+                }
+                let realRoot = root.realPath ?? root
+                if !target.isInside(realRoot) {
+                    return .rejected("symlink leads out of the watched tree (to \(target.display)); set watch.follow_symlinks_outside = true to allow")
+                }
+            }
+        }
+        // stat first, open second: a FIFO or device is never opened, so it can never block a worker.
+        let status: FileStatus
+        switch FileStatus.of(path) {
+        case .success(let value): status = value
+        case .failure(let error): return .rejected(describeAccess(error))
+        }
+        guard status.isRegular else { return .rejected("not a regular file (\(status.kindName))") }
+        if status.size == 0 { return .rejected("empty file (0 bytes)") }
+        if status.size > ImageLimits.maxBytes {
+            return .rejected("file is \(ImageLimits.grouped(status.size)) bytes: over the 10 MiB (10,485,760 bytes) limit")
+        }
+
+        // O_NONBLOCK as well: if the path was swapped for a FIFO after the stat above, open must not hang.
+        let fd = path.withCString { open($0, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY) }
+        guard fd >= 0 else { return .rejected(describeAccess(SystemError(call: "open"))) }
+        guard case .success(let opened) = FileStatus.of(fileDescriptor: fd), opened.isRegular else {
+            close(fd)
+            return .rejected("not a regular file")
+        }
+        guard opened.sameVersion(as: status) else {
+            close(fd)
+            return .changing
+        }
+        // Checked on what was opened, after opening: a folder on the way swapped for a symlink (by anyone who
+        // may write to the drop folder) cannot make the daemon publish a file from outside the watched tree.
+        if let root, !followSymlinksOutside, let opened = Self.openedPath(fd), !opened.isInside(root.realPath ?? root) {
+            close(fd)
+            return .rejected("symlink leads out of the watched tree (the file opened is \(opened.display))")
+        }
+
+        let hasher = SHA256Hasher()
+        var head: [UInt8] = []
+        var offset = 0
+        var buffer = [UInt8](repeating: 0, count: 256 * 1024)
+        // One pass reads the bytes for the hash and keeps the head for the probe; sequential advice doubles the
+        // kernel's readahead for it, and nothing is dropped, so the upload's reads then come from warm pages.
+        _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
+        while offset < opened.size {
+            let got: Int
+            do throws(SystemError) {
+                got = try Syscall.pread(fd, into: &buffer, count: min(buffer.count, opened.size - offset), at: offset)
+            } catch {
+                close(fd)
+                return .rejected("cannot read the file: \(error.message)")
+            }
+            if got == 0 { break }
+            buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<got])) }
+            if head.count < 65_536 { head.append(contentsOf: buffer[0..<min(got, 65_536 - head.count)]) }
+            offset += got
+        }
+        guard offset == opened.size, case .success(let after) = FileStatus.of(fileDescriptor: fd),
+              after.sameVersion(as: opened) else {
+            close(fd)
+            return .changing
+        }
+
+        let info = ImageProbe.probe(fileSize: opened.size) { start, count in
+            if start + count <= head.count { return Array(head[start..<(start + count)]) }
+            var chunk = [UInt8](repeating: 0, count: max(0, min(count, opened.size - start)))
+            let got = chunk.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(start)) }
+            return got < 0 ? nil : Array(chunk[0..<got])
+        }
+        guard let info else {
+            close(fd)
+            return .rejected("not an image (its bytes are not PNG, JPEG, GIF, WebP, SVG, HEIC or AVIF)")
+        }
+        if let violation = ImageLimits.violation(of: info) {
+            close(fd)
+            return .rejected(violation)
+        }
+        return .ready(InspectedFile(fileDescriptor: fd, status: opened, sha256: hasher.finalizeHex(), info: info))
+    }
+
+    package static func describeAccess(_ error: SystemError) -> String {
+        switch error.errno {
+        case ENOENT, ENOTDIR: return "file vanished before it could be uploaded"
+        case EACCES, EPERM: return "permission denied: the daemon may not read this file"
+        case ELOOP: return "too many levels of symlinks"
+        default: return "cannot open the file: \(error.message)"
+        }
+    }
+}
+
+extension FileInspector {
+    /// Where the opened file lives now, from the kernel (`/proc/self/fd/N`): no race with renames of the
+    /// path or of folders on the way, unlike resolving the path again. A file unlinked since it was opened
+    /// is judged by where it was. Nil when /proc cannot tell (the check is then skipped, not failed).
+    package static func openedPath(_ fd: Int32) -> RawPath? {
+        var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = "/proc/self/fd/\(fd)".withCString { link in
+            buffer.withUnsafeMutableBytes { readlink(link, $0.baseAddress!.assumingMemoryBound(to: CChar.self), $0.count) }
+        }
+        guard count > 0, buffer.first == UInt8(ascii: "/") else { return nil }
+        var bytes = Array(buffer[0..<count])
+        let deleted = Array(" (deleted)".utf8)
+        if bytes.count > deleted.count, Array(bytes.suffix(deleted.count)) == deleted { bytes.removeLast(deleted.count) }
+        return RawPath(bytes: bytes)
+    }
+}

@@ -1,0 +1,140 @@
+import ImagedropSystem
+import ImagedropStore
+import ImagedropSupport
+import Logging
+
+/// Writing an attempt's outcome back: done, failed, retrying, or back in the queue.
+extension JobProcessor {
+    package func finish(_ attempt: Attempt, image: ImageRecord, countAttempt: Bool, alreadyStored: Bool = false) throws {
+        let job = attempt.job
+        // A URL job has no file to keep, delete or move.
+        let action = job.kind == .url ? nil : AfterUploadActions.pendingAction(success: true, config: attempt.config)
+        let recorded = try services.store.markDone(
+            id: job.id, imageID: image.id, variants: image.variants ?? [], sha256: attempt.sha256,
+            countAttempt: countAttempt, afterAction: action, version: attempt.version)
+        guard recorded else {
+            // The watcher saw a newer version while this one was uploading: that version goes next.
+            requeueChanged(attempt)
+            return
+        }
+        services.metrics.recordDone(alreadyStored: alreadyStored)
+        var metadata: Logger.Metadata = [
+            "job": "\(job.id)", "path": "\(job.path)", "status": "done", "image": "\(image.id)",
+            "attempt": "\(job.attempts + (countAttempt ? 1 : 0))",
+        ]
+        // Size in bytes and the time from sending to the recorded result (a 409's GET included): numbers, so
+        // `jq 'select(.duration_ms > 5000)'` finds the slow ones.
+        if let size = attempt.file?.status.size ?? job.size { metadata["size"] = "\(size)" }
+        if let sent = attempt.sentAtNanos { metadata["duration_ms"] = "\((Timestamp.monotonicNanos() - sent) / 1_000_000)" }
+        logger.info(alreadyStored ? "already stored" : "uploaded", metadata: metadata)
+        if action != nil, let done = try services.store.job(id: job.id) { afterActions.run(done, config: attempt.config) }
+    }
+
+    /// A local rejection: pre-flight (or the job itself) rules the file out and nothing is sent. Logged as
+    /// `rejected`, not as an upload that failed: the API never saw it, and no attempt is counted.
+    package func reject(_ job: Job, reason: String, sha256: String?, config: Config, version: JobStore.Version?) throws {
+        try fail(job, reason: reason, code: nil, sha256: sha256, countAttempt: false, config: config, version: version,
+                 message: "rejected")
+    }
+
+    package func fail(_ job: Job, reason: String, code: Int?, sha256: String?, countAttempt: Bool, config: Config,
+              version: JobStore.Version?, message: Logger.Message = "upload failed") throws {
+        let reason = Self.shown(reason, for: job)
+        let action = job.kind == .url ? nil : AfterUploadActions.pendingAction(success: false, config: config)
+        let recorded = try services.store.markFailed(id: job.id, error: reason, code: code, sha256: sha256,
+                                                     countAttempt: countAttempt, afterAction: action, version: version)
+        guard recorded else {
+            try services.store.release(id: job.id, delayMillis: Int64(config.watch.settleMillis))
+            return
+        }
+        services.metrics.recordFailure(code: code)
+        var metadata: Logger.Metadata = ["job": "\(job.id)", "path": "\(job.path)", "status": "failed", "reason": "\(reason)"]
+        if let code { metadata["cf_code"] = "\(code)" }
+        logger.warning(message, metadata: metadata)
+        if action != nil, let failed = try services.store.job(id: job.id) { afterActions.run(failed, config: config) }
+    }
+
+    /// A transient failure: `retrying` after the policy's delay, or `failed` once `max_attempts` requests
+    /// were made (the rule: `Outcome.retry`). A 429 makes the whole pool wait, not just this worker: the budget
+    /// is the account's.
+    package func retry(_ attempt: Attempt, reason: String, code: Int?, retryAfter: Int64?, rateLimited: Bool,
+               countAttempt: Bool = true) throws {
+        let outcome = Outcome.retry(reason: Self.shown(reason, for: attempt.job), code: code, retryAfter: retryAfter,
+                                    rateLimited: rateLimited, context: .init(attemptsBefore: attempt.job.attempts),
+                                    policy: RetryPolicy(config: attempt.config.upload), countAttempt: countAttempt)
+        try carryOut(outcome, attempt, retryAfter: retryAfter, rateLimited: rateLimited, countAttempt: countAttempt)
+    }
+
+    /// Writes a `.retry` or a given-up `.failed` back (other outcomes are not a retry's).
+    package func carryOut(_ outcome: Outcome, _ attempt: Attempt, retryAfter: Int64?, rateLimited: Bool, countAttempt: Bool) throws {
+        let job = attempt.job
+        let policy = RetryPolicy(config: attempt.config.upload)
+        if policy.capsHint(retryAfter), let retryAfter {
+            // Once per reply: the server (or a proxy) asked for more than backoff_max_ms allows.
+            logger.warning("server's wait hint capped at backoff_max_ms", metadata: [
+                "job": "\(job.id)", "hint_ms": "\(retryAfter)", "backoff_max_ms": "\(policy.maxMillis)",
+            ])
+        }
+        // Before the attempt count is judged: a 429 on the last attempt still stops the pool.
+        if rateLimited { services.limiter.block(forMillis: policy.rateLimitBlockMillis(retryAfterMillis: retryAfter)) }
+        switch outcome {
+        case .failed(let reason, let code, gaveUp: true):
+            // fail() scrubs the reason as it is stored and logged.
+            try fail(job, reason: reason, code: code, sha256: nil, countAttempt: true, config: attempt.config,
+                     version: attempt.version)
+        case .retry(let reason, let code, let delay, let rateLimited):
+            let reason = Self.shown(reason, for: job)   // a URL job's reply may quote its URL's password
+            services.metrics.recordRetry(rateLimited: rateLimited)
+            try services.store.markRetrying(id: job.id, error: reason, code: code,
+                                            nextAttemptAtMillis: Timestamp.nowMillis() + delay, countAttempt: countAttempt)
+            let attemptsMade = job.attempts + (countAttempt ? 1 : 0)
+            var metadata: Logger.Metadata = ["job": "\(job.id)", "path": "\(job.path)", "status": "retrying",
+                                             "attempt": "\(attemptsMade)", "delay_ms": "\(delay)", "reason": "\(reason)"]
+            if let code { metadata["cf_code"] = "\(code)" }
+            logger.notice("upload will be retried", metadata: metadata)
+        default:
+            preconditionFailure("not a retry's outcome: \(outcome)")
+        }
+    }
+
+    /// The file changed under this attempt: queue the job again (no attempt counted) for its final version.
+    package func requeueChanged(_ attempt: Attempt) {
+        logger.notice("file changed during upload; uploading its final version",
+                      metadata: ["job": "\(attempt.job.id)", "path": "\(attempt.job.path)"])
+        do {
+            try services.store.release(id: attempt.job.id, delayMillis: Int64(attempt.config.watch.settleMillis))
+        } catch {
+            logger.error("could not release job", metadata: ["job": "\(attempt.job.id)", "error": "\(error)"])
+        }
+    }
+
+    /// A reason as it may be stored and logged: an API message about a URL job may quote its URL, and the
+    /// URL's password must not reach the table or the log.
+    package static func shown(_ reason: String, for job: Job) -> String {
+        guard job.kind == .url, let url = job.urlInput else { return reason }
+        return url.scrub(reason)
+    }
+
+    package func release(_ job: Job) {
+        do { try services.store.release(id: job.id) } catch {
+            logger.error("could not release job", metadata: ["job": "\(job.id)", "error": "\(error)"])
+        }
+    }
+
+    package func pauseQueue(_ reason: String) {
+        let text = "token refused: \(reason)"
+        if services.pause.pause(text) {
+            PauseNotice.log(logger, reason: text, kind: .credentials, config: services.config.current)
+            try? services.store.recordPause(text)
+        }
+    }
+
+    package func record(_ reply: ImagesClient.Reply) {
+        if let response = reply.response { services.metrics.recordRequest(seconds: response.totalSeconds) }
+    }
+}
+
+extension Job {
+    /// The version the watcher recorded for this job, for an outcome decided before the file was opened.
+    package var seenVersion: JobStore.Version? { size.flatMap { size in mtimeNanos.map { .init(size: size, mtimeNanos: $0) } } }
+}

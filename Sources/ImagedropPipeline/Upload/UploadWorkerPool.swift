@@ -1,0 +1,229 @@
+import ImagedropSystem
+import ImagedropStore
+import Foundation
+import ImagedropSupport
+import Logging
+import Synchronization
+
+/// Worker threads, each with its own JobProcessor (and so its own kept-alive connection), claiming jobs
+/// from the table. Blocking calls (libcurl, SQLite) run on these threads, never on Swift's cooperative pool.
+/// How many work is the concurrency limiter's current limit (`AdaptiveConcurrency`): threads are started
+/// as the limit first reaches them, and a worker whose index is at or past the limit parks before claiming,
+/// so a lowered limit holds fewer jobs `uploading`. A prober thread re-checks a refused token while paused.
+public final class UploadWorkerPool: Sendable {
+    private let services: UploadServices
+    private let running = Mutex<Set<Int>>([])
+    private let finished = Latch(count: 0)
+    private let targetWorkers = Atomic<Int>(0)
+    private let idle = Atomic<Int>(0)
+
+    public init(services: UploadServices) {
+        self.services = services
+    }
+
+    /// Lease on a claimed job: long enough for the longest legitimate job (GET + upload + GET + DELETE, each
+    /// bounded by request_timeout_s); a job still `uploading` past it was abandoned and is queued again.
+    package static func leaseMillis(_ config: Config) -> Int64 { Int64(config.upload.requestTimeoutSeconds) * 4_000 + 60_000 }
+
+    public func start() {
+        startWorkersUpToLimit()
+        startThread(name: "imagedrop-prober") { [self] in probeLoop() }
+    }
+
+    /// A reload: the limiter takes the new `workers`/`max_workers`/budget; workers whose index is at or past
+    /// the new cap finish their current job and exit.
+    public func reconfigure(_ config: Config) {
+        services.concurrency.reconfigure(config.upload, rateCap: ConcurrencyLimiter.rateCap(config))
+        startWorkersUpToLimit()
+        services.workSignal.notifyAll()   // parked workers look at the new limit now
+    }
+
+    /// True when every started worker waits for work (for `run --once`).
+    public var allIdle: Bool {
+        let started = running.withLock { $0.count }
+        return idle.load(ordering: .acquiring) >= started
+    }
+
+    private func startWorkersUpToLimit() {
+        let cap = services.concurrency.threadCap
+        targetWorkers.store(cap, ordering: .releasing)
+        for index in 0..<min(cap, services.concurrency.currentLimit) {
+            let needed = running.withLock { $0.insert(index).inserted }
+            if needed {
+                startThread(name: "imagedrop-worker-\(index)") { [self] in workerLoop(index: index) }
+            }
+        }
+    }
+
+    /// Waits for every thread to end, up to `seconds`. True when all ended.
+    public func waitForExit(seconds: Double) -> Bool {
+        finished.wait(seconds: seconds)
+    }
+
+    /// Workers with nothing to do right now (for `run --once` and the notify STATUS line).
+    public var idleWorkers: Int { idle.load(ordering: .acquiring) }
+
+    private func startThread(name: String, body: @escaping @Sendable () -> Void) {
+        finished.countUp()
+        let latch = finished
+        let thread = Thread {
+            body()
+            latch.countDown()
+        }
+        thread.name = name
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+
+    private func workerLoop(index: Int) {
+        let processor = JobProcessor(services: services, workerIndex: index)
+        let heartbeat = processor.heartbeat
+        var claimProblem: String?
+        defer {
+            // A worker removed by a reload is not wedged: it leaves the watchdog's roll call.
+            services.heartbeats.remove(heartbeat.component)
+            running.withLock { _ = $0.remove(index) }
+        }
+        while !services.shutdown.isStopping, index < targetWorkers.load(ordering: .acquiring) {
+            if services.pause.isPaused {
+                heartbeat.beat(.paused)
+                services.workSignal.wait(timeoutSeconds: 1)
+                continue
+            }
+            if index >= services.concurrency.currentLimit {
+                // Parked by a lowered limit: counts as idle, takes no job until the limit reaches it again.
+                heartbeat.beat(.idle)
+                idle.add(1, ordering: .relaxed)
+                services.workSignal.wait(timeoutSeconds: 1)
+                idle.subtract(1, ordering: .relaxed)
+                continue
+            }
+            // Deletes owed for mixed uploads first: the job that owes one is not claimed until it is settled.
+            if processor.settleOwedDelete() { continue }
+            let config = services.config.current
+            let job: Job?
+            do {
+                job = try services.store.claim(leaseMillis: Self.leaseMillis(config))
+                if claimProblem != nil {
+                    services.logger.notice("claiming jobs works again", metadata: ["worker": "\(index)"])
+                    claimProblem = nil
+                }
+            } catch {
+                // Once per change, not once a second per worker, while the database stays unwritable.
+                if claimProblem != "\(error)" {
+                    claimProblem = "\(error)"
+                    services.logger.error("could not claim a job; retrying every second",
+                                          metadata: ["worker": "\(index)", "error": "\(error)"])
+                }
+                heartbeat.beat(.idle)
+                services.workSignal.wait(timeoutSeconds: 1)
+                continue
+            }
+            guard let job else {
+                heartbeat.beat(.idle)
+                idle.add(1, ordering: .relaxed)
+                services.workSignal.wait(timeoutSeconds: nextWakeSeconds())
+                idle.subtract(1, ordering: .relaxed)
+                continue
+            }
+            heartbeat.beat(.working)
+            let limitBefore = services.concurrency.currentLimit
+            processor.process(job)
+            heartbeat.beat(.turning)
+            if services.concurrency.currentLimit > limitBefore {
+                startWorkersUpToLimit()
+                services.workSignal.notifyAll()   // parked workers the raised limit reaches
+            }
+        }
+    }
+
+    /// Sleep until the next retry is due (at most 1 s, so expired leases and config changes are noticed).
+    private func nextWakeSeconds() -> Double {
+        guard let next = try? services.store.nextReadyAtMillis() else { return 1 }
+        return min(1, max(0.001, Double(next - Timestamp.nowMillis()) / 1000))
+    }
+
+    private func probeLoop() {
+        var lastSweep = Timestamp.monotonicNanos()
+        let heartbeat = services.heartbeats.heartbeat("prober")
+        var client = services.makeClient(services.config.current, heartbeat: heartbeat)
+        while !services.shutdown.isStopping {
+            let config = services.config.current
+            if Timestamp.monotonicNanos() - lastSweep > 30_000_000_000 {
+                lastSweep = Timestamp.monotonicNanos()
+                if let recovered = try? services.store.recoverLeases(expiredOnly: true, inFlight: services.inFlight.snapshot),
+                   recovered > 0 {
+                    services.logger.warning("jobs with expired leases queued again", metadata: ["count": "\(recovered)"])
+                    services.workSignal.notifyAll()
+                }
+            }
+            guard services.pause.isPaused else {
+                sleepWhile(seconds: 1, heartbeat: heartbeat, activity: .idle)
+                continue
+            }
+            sleepWhile(seconds: Double(config.upload.pauseProbeSeconds), heartbeat: heartbeat, activity: .paused)
+            guard services.pause.isPaused, !services.shutdown.isStopping else { continue }
+            client = services.makeClient(config, heartbeat: heartbeat)
+            guard let token = services.tokens.reload() else {
+                let reason = services.tokens.problem ?? "no API token"
+                if services.pause.pause(reason) {
+                    PauseNotice.log(services.logger, reason: reason, kind: .credentials, config: config)
+                    try? services.store.recordPause(reason)
+                }
+                continue
+            }
+            let reply: ImagesClient.Reply
+            do {
+                reply = try client.probeImagesAccess(token: token)
+            } catch {
+                // The path to the API still fails (the client's monitor kept the queue paused), or stopping.
+                if let reason = error.pausedFor {
+                    services.logger.notice("API still unreachable", metadata: ["reason": "\(reason)"])
+                }
+                continue
+            }
+            resumeIfProbeGotThrough(reply)
+        }
+        // Stopping: no worker takes a new grant any more, so what the budget reserved and did not use is
+        // given back, and the next start counts only the requests really sent.
+        services.limiter.returnUnusedReservation()
+    }
+
+    /// A refused token is lifted only by an accepted probe; a path failure by any reply that is not a
+    /// refusal (the API answered: whatever is wrong now is for the jobs' own retries to find).
+    private func resumeIfProbeGotThrough(_ reply: ImagesClient.Reply) {
+        let kind = services.pause.kind
+        switch reply.classification {
+        case .credentials(let reason, _):
+            let text = "token refused: \(reason)"
+            if services.pause.pause(text, kind: .credentials) {
+                PauseNotice.log(services.logger, reason: text, kind: .credentials, config: services.config.current)
+                try? services.store.recordPause(text)
+            } else {
+                services.logger.warning("token still refused", metadata: ["reason": "\(reason)"])
+            }
+        case .success:
+            resume(kind == .unreachable ? "API reachable again; queue resumed" : "token accepted again; queue resumed")
+        case .transient(let reason, _, _, _) where reply.response == nil:
+            services.logger.notice("API still unreachable", metadata: ["reason": "\(reason)"])
+        default:
+            if kind == .unreachable { resume("API reachable again; queue resumed") }
+        }
+    }
+
+    private func resume(_ message: Logger.Message) {
+        if services.pause.resume() {
+            services.logger.notice(message)
+            try? services.store.recordPause(nil)
+            services.workSignal.notifyAll()
+        }
+    }
+
+    private func sleepWhile(seconds: Double, heartbeat: Heartbeat, activity: Heartbeat.Activity) {
+        let deadline = Timestamp.monotonicNanos() + UInt64(seconds * 1e9)
+        while !services.shutdown.isStopping, Timestamp.monotonicNanos() < deadline {
+            heartbeat.beat(activity)
+            sleepMillis(100)
+        }
+    }
+}

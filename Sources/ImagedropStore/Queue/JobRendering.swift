@@ -1,0 +1,204 @@
+import ImagedropSystem
+import Foundation
+import ImagedropSupport
+
+/// The JSON and text forms of jobs and of `status`, shared by `show`, `export` and `status`.
+public enum JobRendering {
+    public static func dictionary(_ job: Job) -> [String: Any] {
+        [
+            "id": job.id, "path": job.path.display, "path_raw_hex": job.path.isValidUTF8 ? NSNull() : Hex.encode(job.path.bytes) as Any,
+            "state": job.state.rawValue, "attempts": job.attempts, "last_error": job.lastError as Any? ?? NSNull(),
+            "last_code": job.lastCode as Any? ?? NSNull(), "image_id": job.imageID as Any? ?? NSNull(),
+            "variants": job.variants, "size": job.size as Any? ?? NSNull(), "sha256": job.sha256 as Any? ?? NSNull(),
+            "created_at": job.createdAt, "updated_at": job.updatedAt, "uploaded_at": job.uploadedAt as Any? ?? NSNull(),
+            "next_attempt_at": job.state == .retrying ? Timestamp.iso8601(millis: job.nextAttemptAtMillis) : NSNull(),
+            "moved_to": job.movedTo?.display as Any? ?? NSNull(),
+            // Never `url` itself: it may hold a password; `path` is the URL with the password redacted.
+            "kind": job.kind.rawValue, "source": job.source,
+        ]
+    }
+
+    public static func json(_ object: Any, pretty: Bool = false) -> String {
+        var options: JSONSerialization.WritingOptions = [.sortedKeys, .withoutEscapingSlashes]
+        if pretty { options.insert(.prettyPrinted) }
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: options) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    public static func text(_ job: Job) -> String {
+        var lines = [
+            "job:         \(job.id)",
+            "path:        \(job.path.display)",
+            "kind:        \(job.kind.rawValue)",
+            "source:      \(job.source)",
+            "state:       \(job.state.rawValue)",
+            "attempts:    \(job.attempts)",
+        ]
+        if let error = job.lastError { lines.append("last error:  \(error)") }
+        if job.state == .retrying { lines.append("next try:    \(Timestamp.iso8601(millis: job.nextAttemptAtMillis))") }
+        if let id = job.imageID { lines.append("image id:    \(id)") }
+        for variant in job.variants { lines.append("variant:     \(variant)") }
+        if let size = job.size { lines.append("size:        \(size) bytes") }
+        if let sha = job.sha256 { lines.append("sha256:      \(sha)") }
+        lines.append("created:     \(job.createdAt)")
+        lines.append("updated:     \(job.updatedAt)")
+        if let uploaded = job.uploadedAt { lines.append("uploaded:    \(uploaded)") }
+        if let moved = job.movedTo { lines.append("moved to:    \(moved.display)") }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// `imagedrop status`: what the table says, plus whether a daemon holds the lock.
+public struct StatusReport {
+    public var snapshot: QueueSnapshot
+    public var daemon: DaemonRecord
+    public var running: Bool
+    public var pid: Int?
+    public var databaseExists: Bool
+    /// The webhook outbox (nil on a table without one).
+    public var webhooks: WebhookBacklog?
+    /// The sources the config names, so jobs of a source it no longer names are reported (nil: unknown).
+    public var configuredSources: [String]? = nil
+
+    public var sources: SourceCounts { SourceCounts(counts: snapshot.sourceCounts, configured: configuredSources) }
+
+    /// Reads the report without needing a daemon, a token or write access. A database that does not exist
+    /// yet gives zero counts.
+    public static func load(database: String, sources: [String]? = nil) throws -> StatusReport {
+        guard FileManager.default.fileExists(atPath: database) else {
+            var empty = QueueSnapshot()
+            for state in JobState.allCases { empty.counts[state] = 0 }
+            return StatusReport(snapshot: empty, daemon: DaemonRecord(), running: false, pid: nil, databaseExists: false,
+                                configuredSources: sources)
+        }
+        let store = try JobStore(path: database, readOnly: true)
+        let probe = DaemonLock.probe(database: database)
+        let record = try store.daemonRecord()
+        return StatusReport(snapshot: try store.snapshot(), daemon: record, running: probe.running,
+                            pid: probe.running ? (probe.pid ?? record.pid) : nil, databaseExists: true,
+                            webhooks: try store.webhookBacklog(), configuredSources: sources)
+    }
+
+    public var oldestWaitingSeconds: Int? {
+        guard let created = snapshot.oldestWaitingCreatedAt, let millis = Timestamp.parseISO8601(created) else { return nil }
+        return Int(max(0, Timestamp.nowMillis() - millis) / 1000)
+    }
+
+    public var jsonObject: [String: Any] {
+        var jobs: [String: Any] = [:]
+        for state in JobState.allCases { jobs[state.rawValue] = snapshot.counts[state] ?? 0 }
+        jobs["total"] = snapshot.total
+        return [
+            "jobs": jobs,
+            "sources": sources.jsonObject,
+            "unconfigured_sources": sources.unconfigured,
+            "daemon": [
+                "running": running, "pid": pid as Any? ?? NSNull(),
+                "paused": running ? (daemon.paused as Any? ?? NSNull()) : NSNull(),
+                "heartbeat_at": daemon.heartbeatAt as Any? ?? NSNull(), "started_at": daemon.startedAt as Any? ?? NSNull(),
+                "status": running ? (daemon.statusLine as Any? ?? NSNull()) : NSNull(),
+                "stopped_cleanly": running || daemon.startedAt == nil ? NSNull() : !stoppedUncleanly as Any,
+                "health": "\(health)",
+            ] as [String: Any],
+            "oldest_waiting_s": oldestWaitingSeconds as Any? ?? NSNull(),
+            "recent_failures": snapshot.recentFailures.map { job -> [String: Any] in
+                ["id": job.id, "path": job.path.display, "error": job.lastError ?? "", "code": job.lastCode as Any? ?? NSNull(),
+                 "failed_at": job.updatedAt]
+            },
+            "next_retry_at": snapshot.nextRetryAt.map { Timestamp.iso8601(millis: $0) } as Any? ?? NSNull(),
+            "throughput": ["last_minute": snapshot.uploadsLastMinute, "last_hour": snapshot.uploadsLastHour,
+                           "eta_s": backlogETASeconds as Any? ?? NSNull()] as [String: Any],
+            "last_upload_at": snapshot.lastUploadAt as Any? ?? NSNull(),
+            "more_failures": moreFailures,
+            "watch": ["unwatched_folders": unwatchedFolders],
+            "webhooks": ["pending": webhooks?.pending ?? 0, "dead": webhooks?.dead ?? 0,
+                         "last_dead_error": webhooks?.lastDeadError as Any? ?? NSNull()] as [String: Any],
+            "concurrency": concurrency as Any? ?? NSNull(),
+        ]
+    }
+
+    /// Seconds until the waiting jobs are through at the last minute's upload rate, from the table alone (so it
+    /// also answers when no daemon runs: nil then, as when nothing was uploaded in the last minute).
+    public var backlogETASeconds: Int? {
+        guard running, snapshot.uploadsLastMinute > 0 else { return nil }
+        let waiting = (snapshot.counts[.queued] ?? 0) + (snapshot.counts[.retrying] ?? 0) + (snapshot.counts[.uploading] ?? 0)
+        return Throughput.etaSeconds(waiting: waiting, rate: .init(filesPerSecond: Double(snapshot.uploadsLastMinute) / 60,
+                                                                   bytesPerSecond: 0))
+    }
+
+    /// The running daemon's concurrency at its last heartbeat (`current`, `max`, `mode`, `bound`,
+    /// `in_flight`); nil when no daemon runs or it has not recorded one yet.
+    public var concurrency: [String: Any]? {
+        guard running, let text = daemon.concurrencyJSON,
+              let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { return nil }
+        return object
+    }
+
+    package static func boundText(_ bound: String) -> String {
+        switch bound {
+        case "budget": "budget-bound: the request budget's rate × the round trip needs no more"
+        case "latency": "latency-bound: the round trip sets the pace"
+        case "backoff": "backing off after 429/5xx/timeouts"
+        case "fixed": "fixed by upload.workers"
+        case "idle": "idle: not every worker has work"
+        case "max_workers": "at upload.max_workers"
+        default: bound
+        }
+    }
+
+    /// Failed jobs beyond the ones listed.
+    public var moreFailures: Int { max(0, (snapshot.counts[.failed] ?? 0) - snapshot.recentFailures.count) }
+
+    /// Folders the running daemon polls because inotify's watch limit was reached (0 when none runs).
+    public var unwatchedFolders: Int { running ? daemon.unwatchedFolders : 0 }
+
+    public var text: String {
+        var lines: [String] = []
+        if running {
+            var line = "daemon:   running (pid \(pid.map(String.init) ?? "?"))"
+            if let paused = daemon.paused { line += " — PAUSED: \(paused)" }
+            lines.append(line)
+        } else {
+            if stoppedUncleanly {
+                lines.append("daemon:   not running — \(uncleanStopText); the next start queues its interrupted jobs again")
+            } else {
+                lines.append("daemon:   not running" + (daemon.stoppedAt.map { " (stopped \($0))" } ?? ""))
+            }
+        }
+        let counts = JobState.allCases.map { "\(snapshot.counts[$0] ?? 0) \($0.rawValue)" }.joined(separator: ", ")
+        lines.append("jobs:     \(counts) (\(snapshot.total) total)")
+        let sources = self.sources
+        if sources.names.count > 1 || !sources.unconfigured.isEmpty {
+            lines.append("sources:")
+            for name in sources.names { lines.append("  \(sources.line(name))") }
+        }
+        if unwatchedFolders > 0 {
+            lines.append("watch:    \(unwatchedFolders) folders not watched (inotify watch limit; listed every 5 s instead)"
+                         + " — raise fs.inotify.max_user_watches")
+        }
+        if let concurrency, let current = concurrency["current"], let maximum = concurrency["max"],
+           let mode = concurrency["mode"], let bound = concurrency["bound"] {
+            lines.append("workers:  \(current) of \(maximum) (\(mode); \(Self.boundText("\(bound)")))")
+        }
+        if let oldest = oldestWaitingSeconds { lines.append("waiting:  oldest for \(oldest) s") }
+        // The daemon's own words on what it is doing (its last heartbeat), e.g. "waiting for budget: …".
+        if running, let line = daemon.statusLine { lines.append("now:      \(line)") }
+        if let next = snapshot.nextRetryAt { lines.append("retries:  next at \(Timestamp.iso8601(millis: next))") }
+        lines.append("uploads:  \(snapshot.uploadsLastMinute) in the last minute, \(snapshot.uploadsLastHour) in the last hour"
+                     + (snapshot.lastUploadAt.map { ", last at \($0)" } ?? "")
+                     + (backlogETASeconds.map { "; backlog ETA \(HumanUnits.duration($0)) at that rate" } ?? ""))
+        if let webhooks, webhooks.pending > 0 || webhooks.dead > 0 {
+            var line = "webhooks: \(webhooks.pending) pending, \(webhooks.dead) dead"
+            if webhooks.dead > 0 {
+                line += " (last: \(webhooks.lastDeadError ?? "?"); `imagedrop webhook retry` sends them again)"
+            }
+            lines.append(line)
+        }
+        if !snapshot.recentFailures.isEmpty {
+            lines.append("recent failures:")
+            for job in snapshot.recentFailures { lines.append("  #\(job.id) \(job.path.display): \(job.lastError ?? "")") }
+            if moreFailures > 0 { lines.append("  … and \(moreFailures) more (imagedrop list --state failed)") }
+        }
+        return lines.joined(separator: "\n")
+    }
+}

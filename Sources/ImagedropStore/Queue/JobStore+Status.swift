@@ -1,0 +1,161 @@
+import ImagedropSystem
+import ImagedropSupport
+
+/// What `status` reports, read from the table alone. Every query here is served by an index or by the
+/// trigger-maintained `job_counts`, so its cost does not grow with the number of done jobs.
+public struct QueueSnapshot: Sendable {
+    public var counts: [JobState: Int] = [:]
+    public var oldestWaitingCreatedAt: String?
+    public var recentFailures: [Job] = []
+    public var nextRetryAt: Int64?
+    public var uploadsLastMinute = 0
+    public var uploadsLastHour = 0
+    public var lastUploadAt: String?
+    /// Jobs per source and state.
+    public var sourceCounts: [String: [JobState: Int]] = [:]
+    public var total: Int { counts.values.reduce(0, +) }
+    public init() {}
+}
+
+public struct DaemonRecord: Sendable {
+    public var pid: Int?
+    public var host: String?
+    public var version: String?
+    public var startedAt: String?
+    public var heartbeatAt: String?
+    public var heartbeatMillis: Int64?
+    public var stoppedAt: String?
+    public var paused: String?
+    public var statusLine: String?
+    /// Folders the running daemon lists by polling because inotify could not watch them (the watch limit).
+    public var unwatchedFolders = 0
+    /// The pool's concurrency at the last heartbeat, as `ConcurrencyLimiter.Snapshot.json` wrote it.
+    public var concurrencyJSON: String?
+}
+
+extension JobStore {
+    /// Jobs per state, from the trigger-kept `job_counts`: what the daemon's once-a-second loop needs, without
+    /// the range counts of a full snapshot.
+    public func counts() throws -> [JobState: Int] {
+        try withDatabase { db in try Self.counts(db) }
+    }
+
+    private static func counts(_ db: Database) throws -> [JobState: Int] {
+        var counts: [JobState: Int] = [:]
+        let statement = try db.cached("SELECT state, n FROM job_counts")
+        while try statement.step() {
+            if let state = JobState(rawValue: statement.string(0) ?? "") { counts[state] = statement.int(1) }
+        }
+        for state in JobState.allCases where counts[state] == nil { counts[state] = 0 }
+        return counts
+    }
+
+    public func snapshot(failureLimit: Int = 10) throws -> QueueSnapshot {
+        try withDatabase { db in
+            var snapshot = QueueSnapshot()
+            snapshot.counts = try Self.counts(db)
+            snapshot.sourceCounts = try sourceCounts(db)
+
+            // The ready index orders by next_attempt_at, not creation; the waiting set is small, so min() is cheap.
+            let oldest = try db.cached("SELECT min(created_at) FROM jobs WHERE state IN ('queued','retrying')")
+            if try oldest.step() { snapshot.oldestWaitingCreatedAt = oldest.string(0) }
+
+            // `state IN (…)` repeated so SQLite may use the partial index `jobs_ready`: it does not infer that
+            // `state = 'retrying'` implies the index's WHERE, and without it this is a full scan (236 ms at 1M rows).
+            let next = try db.cached("""
+                SELECT min(next_attempt_at) FROM jobs WHERE state IN ('queued','retrying') AND state = 'retrying'
+                """)
+            if try next.step() { snapshot.nextRetryAt = next.optionalInt64(0) }
+
+            let failures = try db.cached("""
+                SELECT \(columns) FROM jobs WHERE state = 'failed' ORDER BY updated_at DESC, id DESC LIMIT ?1
+                """)
+            failures.bind(1, failureLimit)
+            while try failures.step() { snapshot.recentFailures.append(Self.job(from: failures)) }
+
+            let now = Timestamp.nowMillis()
+            let uploaded = try db.cached("SELECT count(*) FROM jobs WHERE uploaded_at IS NOT NULL AND uploaded_at >= ?1")
+            uploaded.bind(1, Timestamp.iso8601(millis: now - 60_000))
+            if try uploaded.step() { snapshot.uploadsLastMinute = uploaded.int(0) }
+            uploaded.reset()
+            uploaded.bind(1, Timestamp.iso8601(millis: now - 3_600_000))
+            if try uploaded.step() { snapshot.uploadsLastHour = uploaded.int(0) }
+
+            let last = try db.cached("SELECT max(uploaded_at) FROM jobs WHERE uploaded_at IS NOT NULL")
+            if try last.step() { snapshot.lastUploadAt = last.string(0) }
+            return snapshot
+        }
+    }
+
+    public func daemonRecord() throws -> DaemonRecord {
+        try withDatabase { db in
+            let statement = try db.cached("""
+                SELECT pid, host, version, started_at, heartbeat_at, heartbeat_ms, stopped_at, paused, status_line
+                FROM daemon WHERE id = 1
+                """)
+            guard try statement.step() else { return DaemonRecord() }
+            return DaemonRecord(
+                pid: statement.optionalInt(0), host: statement.string(1), version: statement.string(2),
+                startedAt: statement.string(3), heartbeatAt: statement.string(4),
+                heartbeatMillis: statement.optionalInt64(5), stoppedAt: statement.string(6),
+                paused: statement.string(7), statusLine: statement.string(8),
+                unwatchedFolders: try Self.hasUnwatchedColumn(db) ? Self.unwatchedFolders(db) : 0,
+                concurrencyJSON: try Self.hasColumn(db, "concurrency") ? Self.concurrencyJSON(db) : nil)
+        }
+    }
+
+    private static func hasColumn(_ db: Database, _ name: String) throws -> Bool {
+        let statement = try db.cached("SELECT count(*) FROM pragma_table_info('daemon') WHERE name = ?1")
+        statement.bind(1, name)
+        defer { statement.reset() }
+        return try statement.step() && statement.int(0) > 0
+    }
+
+    private static func concurrencyJSON(_ db: Database) throws -> String? {
+        let statement = try db.cached("SELECT concurrency FROM daemon WHERE id = 1")
+        return try statement.step() ? statement.string(0) : nil
+    }
+
+    /// A reader may open a table an older daemon wrote (it never migrates): the column may not exist yet.
+    private static func hasUnwatchedColumn(_ db: Database) throws -> Bool {
+        let statement = try db.cached("SELECT count(*) FROM pragma_table_info('daemon') WHERE name = 'unwatched_folders'")
+        return try statement.step() && statement.int(0) > 0
+    }
+
+    private static func unwatchedFolders(_ db: Database) throws -> Int {
+        let statement = try db.cached("SELECT unwatched_folders FROM daemon WHERE id = 1")
+        return try statement.step() ? statement.int(0) : 0
+    }
+
+    public func recordDaemonStart(pid: Int, host: String, version: String) throws {
+        let now = Timestamp.nowMillis()
+        try execute("""
+            UPDATE daemon SET pid = ?1, host = ?2, version = ?3, started_at = ?4, heartbeat_at = ?4, heartbeat_ms = ?5,
+                   stopped_at = NULL, paused = NULL, status_line = NULL, unwatched_folders = 0, concurrency = NULL
+            WHERE id = 1
+            """) { statement in
+            statement.bind(1, pid).bind(2, host).bind(3, version).bind(4, Timestamp.iso8601(millis: now)).bind(5, now)
+        }
+    }
+
+    public func recordHeartbeat(statusLine: String?, unwatchedFolders: Int = 0, concurrencyJSON: String? = nil) throws {
+        let now = Timestamp.nowMillis()
+        try execute("""
+            UPDATE daemon SET heartbeat_at = ?1, heartbeat_ms = ?2, status_line = ?3, unwatched_folders = ?4,
+                   concurrency = ?5 WHERE id = 1
+            """) { statement in
+            statement.bind(1, Timestamp.iso8601(millis: now)).bind(2, now).bind(3, statusLine).bind(4, unwatchedFolders)
+                .bind(5, concurrencyJSON)
+        }
+    }
+
+    public func recordPause(_ reason: String?) throws {
+        try execute("UPDATE daemon SET paused = ?1 WHERE id = 1") { statement in statement.bind(1, reason) }
+    }
+
+    public func recordDaemonStop() throws {
+        try execute("UPDATE daemon SET pid = NULL, stopped_at = ?1, paused = NULL, unwatched_folders = 0, concurrency = NULL WHERE id = 1") { statement in
+            statement.bind(1, Timestamp.nowISO8601())
+        }
+    }
+}

@@ -1,0 +1,320 @@
+import ImagedropSystem
+import ImagedropSupport
+
+/// State transitions. Each is one committed statement or transaction, done before the side effect that
+/// depends on it (a job is `uploading` before the request goes out; `done` before the file is moved).
+extension JobStore {
+    /// Takes the next ready job in one atomic statement and leases it until `leaseUntilMillis`, so two workers
+    /// never take the same job and a job whose worker died comes back when the lease expires.
+    public func claim(leaseMillis: Int64) throws -> Job? {
+        try withDatabase { db in
+            let now = Timestamp.nowMillis()
+            let statement = try db.cached("""
+                UPDATE jobs SET state = 'uploading', lease_until = ?1, updated_at = ?2
+                WHERE id = (SELECT id FROM jobs WHERE state IN ('queued','retrying') AND next_attempt_at <= ?3
+                              AND NOT EXISTS (SELECT 1 FROM owed_deletes WHERE job_id = jobs.id)
+                              \(sourceCondition)
+                            ORDER BY next_attempt_at, id LIMIT 1)
+                RETURNING \(columns)
+                """)
+            statement.bind(1, now + leaseMillis).bind(2, Timestamp.iso8601(millis: now)).bind(3, now)
+                .bind(4, claimableSources.withLock { $0 })
+            guard try statement.step() else { return nil }
+            let job = Self.job(from: statement)
+            _ = try statement.step()
+            return job
+        }
+    }
+
+    /// Only jobs of the configured sources are taken (?4: a JSON array of names, or NULL for all): a removed
+    /// source's jobs wait, untouched, for it to return.
+    private var sourceCondition: String {
+        hasSource ? "AND (?4 IS NULL OR source IN (SELECT value FROM json_each(?4)))" : ""
+    }
+
+    /// The sources whose jobs `claim` may take from now on (the daemon's configured ones; nil: all).
+    public func setClaimableSources(_ names: [String]?) {
+        claimableSources.withLock { $0 = names.map { JSONText.encodeStringArray($0) } }
+    }
+
+    /// When the next waiting job or owed delete becomes ready (unix ms), or nil when nothing waits. A job
+    /// that owes a delete waits for the delete, not for its own time.
+    public func nextReadyAtMillis() throws -> Int64? {
+        try withDatabase { db in
+            let statement = try db.cached("""
+                SELECT MIN(t) FROM (
+                    SELECT (SELECT next_attempt_at FROM jobs WHERE state IN ('queued','retrying')
+                              AND NOT EXISTS (SELECT 1 FROM owed_deletes WHERE job_id = jobs.id)
+                              \(sourceCondition)
+                            ORDER BY next_attempt_at, id LIMIT 1) AS t
+                    UNION ALL
+                    SELECT MIN(MAX(next_attempt_at, COALESCE(lease_until, 0))) FROM owed_deletes)
+                """)
+            statement.bind(4, claimableSources.withLock { $0 })
+            guard try statement.step() else { return nil }
+            return statement.optionalInt64(0)
+        }
+    }
+
+    /// The file version a result is for. A transition that names one only applies while the row still
+    /// tracks that version: if the watcher saw a newer one meanwhile, the caller must queue the job again.
+    public struct Version: Sendable, Equatable {
+        public var size: Int
+        public var mtimeNanos: Int64
+        public init(size: Int, mtimeNanos: Int64) {
+            self.size = size
+            self.mtimeNanos = mtimeNanos
+        }
+    }
+
+    /// Returns false, changing nothing, when the row no longer tracks `version`.
+    @discardableResult
+    public func markDone(
+        id: Int64, imageID: String, variants: [String], sha256: String?, countAttempt: Bool, afterAction: String?,
+        version: Version? = nil
+    ) throws -> Bool {
+        let now = Timestamp.nowISO8601()
+        return try executeCountingChanges("""
+            UPDATE jobs SET state = 'done', image_id = ?2, variants = ?3, sha256 = COALESCE(?4, sha256),
+                   attempts = attempts + ?5, last_error = NULL, last_code = NULL, lease_until = NULL,
+                   uploaded_at = ?6, updated_at = ?6, after_action = ?7
+            WHERE id = ?1 AND (?8 IS NULL OR (size = ?8 AND mtime_ns = ?9))
+            """) { statement in
+            statement.bind(1, id).bind(2, imageID).bind(3, JSONText.encodeStringArray(variants)).bind(4, sha256)
+                .bind(5, countAttempt ? 1 : 0).bind(6, now).bind(7, afterAction)
+                .bind(8, version?.size).bind(9, version?.mtimeNanos)
+        } > 0
+    }
+
+    /// Counts an upload that may reach the API, committed before it is sent.
+    public func recordSend(id: Int64) throws {
+        try execute("UPDATE jobs SET sends = sends + 1 WHERE id = ?1") { statement in statement.bind(1, id) }
+    }
+
+    public func markRetrying(id: Int64, error: String, code: Int?, nextAttemptAtMillis: Int64, countAttempt: Bool) throws {
+        try execute("""
+            UPDATE jobs SET state = 'retrying', last_error = ?2, last_code = ?3, next_attempt_at = ?4,
+                   attempts = attempts + ?5, lease_until = NULL, updated_at = ?6
+            WHERE id = ?1
+            """) { statement in
+            statement.bind(1, id).bind(2, error).bind(3, code).bind(4, nextAttemptAtMillis)
+                .bind(5, countAttempt ? 1 : 0).bind(6, Timestamp.nowISO8601())
+        }
+    }
+
+    /// Returns false, changing nothing, when the row no longer tracks `version`.
+    @discardableResult
+    public func markFailed(
+        id: Int64, error: String, code: Int?, sha256: String?, countAttempt: Bool, afterAction: String?,
+        version: Version? = nil
+    ) throws -> Bool {
+        try executeCountingChanges("""
+            UPDATE jobs SET state = 'failed', last_error = ?2, last_code = ?3, sha256 = COALESCE(?4, sha256),
+                   attempts = attempts + ?5, lease_until = NULL, updated_at = ?6, after_action = ?7
+            WHERE id = ?1 AND (?8 IS NULL OR (size = ?8 AND mtime_ns = ?9))
+            """) { statement in
+            statement.bind(1, id).bind(2, error).bind(3, code).bind(4, sha256).bind(5, countAttempt ? 1 : 0)
+                .bind(6, Timestamp.nowISO8601()).bind(7, afterAction).bind(8, version?.size).bind(9, version?.mtimeNanos)
+        } > 0
+    }
+
+    /// Puts an `uploading` job back in the queue without counting an attempt: the daemon is stopping, the
+    /// queue is paused for credentials, or the file changed while it was being sent.
+    public func release(id: Int64, delayMillis: Int64 = 0, note: String? = nil) throws {
+        let now = Timestamp.nowMillis()
+        try execute("""
+            UPDATE jobs SET state = 'queued', next_attempt_at = ?2, lease_until = NULL, updated_at = ?3,
+                   last_error = COALESCE(?4, last_error)
+            WHERE id = ?1 AND state = 'uploading'
+            """) { statement in
+            statement.bind(1, id).bind(2, now + delayMillis).bind(3, Timestamp.iso8601(millis: now)).bind(4, note)
+        }
+    }
+
+    /// Records the version actually uploaded after a file changed while it waited (size, mtime, hash) —
+    /// only if the row still tracks the version the caller claimed (`seenSize`, `seenMtimeNanos`), or already
+    /// this one. Returns false, changing nothing, when the watcher recorded another version meanwhile: the
+    /// row must never go back to an older version than the watcher last saw.
+    @discardableResult
+    public func updateVersion(id: Int64, seenSize: Int?, seenMtimeNanos: Int64?, size: Int, mtimeNanos: Int64,
+                              sha256: String) throws -> Bool {
+        try executeCountingChanges("""
+            UPDATE jobs SET size = ?2, mtime_ns = ?3, sha256 = ?4
+            WHERE id = ?1 AND ((size IS ?5 AND mtime_ns IS ?6) OR (size = ?2 AND mtime_ns = ?3))
+            """) { statement in
+            statement.bind(1, id).bind(2, size).bind(3, mtimeNanos).bind(4, sha256).bind(5, seenSize).bind(6, seenMtimeNanos)
+        } > 0
+    }
+
+    /// Jobs left `uploading` by a daemon that died, or whose worker could not record their result (disk full).
+    /// `expiredOnly` takes just those whose lease ran out, skipping `inFlight` (jobs a live worker still holds,
+    /// however long it has been waiting on the rate limit).
+    @discardableResult
+    public func recoverLeases(expiredOnly: Bool, inFlight: Set<Int64> = []) throws -> Int {
+        let now = Timestamp.nowMillis()
+        return try withDatabase { db in
+            try db.transaction {
+                let expired = try db.cached("""
+                    SELECT id FROM jobs WHERE state = 'uploading' AND (?2 = 0 OR lease_until < ?1)
+                    """)
+                expired.bind(1, now).bind(2, expiredOnly ? 1 : 0)
+                var ids: [Int64] = []
+                while try expired.step() {
+                    let id = expired.int64(0)
+                    if !inFlight.contains(id) { ids.append(id) }
+                }
+                let update = try db.cached("""
+                    UPDATE jobs SET state = 'queued', lease_until = NULL, next_attempt_at = ?2, updated_at = ?3
+                    WHERE id = ?1 AND state = 'uploading'
+                    """)
+                for id in ids {
+                    update.reset()
+                    update.bind(1, id).bind(2, now).bind(3, Timestamp.iso8601(millis: now))
+                    try update.run()
+                }
+                return ids.count
+            }
+        }
+    }
+
+    /// What `retry` did: the jobs queued again, and those left as they were and why.
+    public struct RetryResult: Sendable, Equatable {
+        public var queued: [Int64] = []
+        /// A newer job of the same file exists (waiting, done or failed): that job carries the file now, and the
+        /// old version's bytes are no longer there to upload.
+        public var superseded: [Int64] = []
+        /// The file is gone (moved to failed_dir or done_dir, deleted): queued again it could only fail as
+        /// "file vanished".
+        public var gone: [Int64] = []
+    }
+
+    /// `imagedrop retry`: failed jobs back to the queue with their attempt count reset; with `includeDone`
+    /// (`retry --force`) done ones too, to upload again (a content-hash or path id then meets a 409 and the GET
+    /// refreshes the variants; a Cloudflare-chosen id finds its earlier upload by the job key).
+    /// Only the newest job of a file is queued again: an older version re-queued would upload whatever the
+    /// file holds now under the old job (soak seed 23917: a retried "not an image" job adopted a later
+    /// rewrite, and the newest job lost its file to it). `fileIsGone` is asked for file jobs (the CLI and the
+    /// status page pass a stat; the table alone cannot know).
+    public func retryFailed(ids: [Int64]?, includeDone: Bool = false,
+                            fileIsGone: (Job) -> Bool = { _ in false }) throws -> RetryResult {
+        let now = Timestamp.nowMillis()
+        let states = includeDone ? "('failed','done')" : "('failed')"
+        return try withDatabase { db in
+            try db.transaction {
+                let select = ids == nil
+                    ? try db.prepare("SELECT \(columns) FROM jobs WHERE state IN \(states) ORDER BY id")
+                    : try db.prepare("SELECT \(columns) FROM jobs WHERE state IN \(states) AND id = ?1")
+                var targets: [Job] = []
+                for id in ids ?? [0] {
+                    if ids != nil { select.reset(); select.bind(1, id) }
+                    while try select.step() { targets.append(Self.job(from: select)) }
+                }
+                var result = RetryResult()
+                // A newer job of the same file, or one of its versions already waiting.
+                let superseding = try db.cached("""
+                    SELECT 1 FROM jobs other JOIN jobs this ON other.path_key = this.path_key
+                    WHERE this.id = ?1 AND other.id != this.id
+                      AND (other.id > this.id OR other.state IN ('queued','uploading','retrying'))
+                    LIMIT 1
+                    """)
+                let update = try db.cached("""
+                    UPDATE jobs SET state = 'queued', attempts = 0, last_error = NULL, last_code = NULL,
+                           next_attempt_at = ?2, updated_at = ?3, after_action = NULL
+                    WHERE id = ?1 AND state IN \(states)
+                    """)
+                for job in targets {
+                    superseding.reset()
+                    superseding.bind(1, job.id)
+                    if try superseding.step() { result.superseded.append(job.id); continue }
+                    if job.kind == .file, fileIsGone(job) { result.gone.append(job.id); continue }
+                    update.reset()
+                    update.bind(1, job.id).bind(2, now).bind(3, Timestamp.iso8601(millis: now))
+                    try update.run()
+                    result.queued.append(job.id)
+                }
+                return result
+            }
+        }
+    }
+
+    /// Jobs whose post-upload action (delete, move, sidecar) has not been confirmed yet.
+    public func pendingAfterActions(limit: Int) throws -> [Job] {
+        try withDatabase { db in
+            let statement = try db.cached("SELECT \(columns) FROM jobs WHERE after_action IS NOT NULL ORDER BY id LIMIT ?1")
+            statement.bind(1, limit)
+            var jobs: [Job] = []
+            while try statement.step() { jobs.append(Self.job(from: statement)) }
+            return jobs
+        }
+    }
+
+    public func clearAfterAction(id: Int64, note: String? = nil) throws {
+        try execute("UPDATE jobs SET after_action = NULL, last_error = COALESCE(?2, last_error) WHERE id = ?1") { statement in
+            statement.bind(1, id).bind(2, note)
+        }
+    }
+
+    /// Deletes `done` jobs uploaded before the cutoff. Returns how many were removed. Each removed version
+    /// of a file is kept as one row of `stored_versions` (path, size, mtime, sha256, image id), which the
+    /// idempotent insert consults: a file still in the drop folder is not new after its history is pruned.
+    /// How many jobs `prune(doneBefore:)` would delete now (`prune --dry-run`): the same condition.
+    public func prunable(doneBefore cutoff: String) throws -> Int {
+        try withDatabase { db in
+            let statement = try db.prepare("SELECT count(*) FROM jobs WHERE \(Self.prunableCondition)")
+            statement.bind(1, cutoff)
+            return try statement.step() ? statement.int(0) : 0
+        }
+    }
+
+    package static let prunableCondition = "state = 'done' AND uploaded_at < ?1 AND after_action IS NULL"
+
+    public func prune(doneBefore cutoff: String) throws -> Int {
+        try withDatabase { db in
+            try db.transaction {
+                let keep = try db.prepare("""
+                    INSERT OR IGNORE INTO stored_versions (path_key, size, mtime_ns, sha256, image_id, uploaded_at)
+                    SELECT path_key, size, mtime_ns, sha256, image_id, uploaded_at FROM jobs
+                    WHERE state = 'done' AND uploaded_at < ?1 AND after_action IS NULL
+                      AND size IS NOT NULL AND mtime_ns IS NOT NULL
+                    """)
+                keep.bind(1, cutoff)
+                try keep.run()
+                let statement = try db.prepare("DELETE FROM jobs WHERE \(Self.prunableCondition)")
+                statement.bind(1, cutoff)
+                try statement.run()
+                return db.changes
+            }
+        }
+    }
+
+    /// Records where the after-upload action is about to move the file, committed with `synchronous = FULL`
+    /// before the rename: after a crash (or a power loss) the replay knows which file in `done_dir` is this
+    /// job's, and so never moves or copies it a second time.
+    /// `nil` clears it again when the move failed (the file stayed where it was).
+    public func recordMoveTarget(id: Int64, path: RawPath?) throws {
+        try withDatabase { db in
+            try db.execute("PRAGMA synchronous = FULL")
+            defer { try? db.execute("PRAGMA synchronous = NORMAL") }
+            let statement = try db.cached("UPDATE jobs SET moved_to = ?2, moved_to_key = ?3 WHERE id = ?1")
+            statement.bind(1, id).bind(2, path?.display).bind(3, blob: path?.bytes)
+            try statement.run()
+        }
+    }
+
+    package func executeCountingChanges(_ sql: String, bind: (Statement) -> Void) throws -> Int {
+        try withDatabase { db in
+            let statement = try db.cached(sql)
+            bind(statement)
+            try statement.run()
+            return db.changes
+        }
+    }
+
+    package func execute(_ sql: String, bind: (Statement) -> Void) throws {
+        try withDatabase { db in
+            let statement = try db.cached(sql)
+            bind(statement)
+            try statement.run()
+        }
+    }
+}

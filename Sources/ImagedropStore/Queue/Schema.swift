@@ -1,0 +1,210 @@
+import ImagedropSupport
+import ImagedropSystem
+/// The job table's schema, versioned with `PRAGMA user_version` and migrated forward on open.
+/// The `jobs` columns named in DESIGN.md are a public interface: add columns, never rename or drop them.
+package enum Schema {
+    package static let migrations: [String] = [
+        // v1
+        """
+        CREATE TABLE jobs (
+            id INTEGER PRIMARY KEY,
+            path TEXT NOT NULL,
+            path_raw BLOB,
+            path_key BLOB NOT NULL,
+            root_key BLOB,
+            state TEXT NOT NULL CHECK (state IN ('queued','uploading','retrying','done','failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            last_code INTEGER,
+            image_id TEXT,
+            variants TEXT,
+            size INTEGER,
+            mtime_ns INTEGER,
+            sha256 TEXT,
+            job_key TEXT NOT NULL,
+            next_attempt_at INTEGER NOT NULL DEFAULT 0,
+            lease_until INTEGER,
+            after_action TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            uploaded_at TEXT
+        );
+        -- At most one unfinished job per file: a newer version of a waiting file updates that job in place.
+        CREATE UNIQUE INDEX jobs_active_path ON jobs(path_key) WHERE state IN ('queued','uploading','retrying');
+        CREATE INDEX jobs_version ON jobs(path_key, size, mtime_ns);
+        CREATE INDEX jobs_path ON jobs(path);
+        -- Partial indexes keep claim and status independent of how many done jobs the table holds.
+        CREATE INDEX jobs_ready ON jobs(next_attempt_at, id) WHERE state IN ('queued','retrying');
+        CREATE INDEX jobs_lease ON jobs(lease_until) WHERE state = 'uploading';
+        CREATE INDEX jobs_failed ON jobs(updated_at) WHERE state = 'failed';
+        CREATE INDEX jobs_uploaded ON jobs(uploaded_at) WHERE uploaded_at IS NOT NULL;
+        CREATE INDEX jobs_after_action ON jobs(id) WHERE after_action IS NOT NULL;
+
+        -- Counts per state kept by triggers, so `status` costs the same with 1,000 or 1,000,000 rows.
+        CREATE TABLE job_counts (state TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+        INSERT INTO job_counts(state, n) VALUES ('queued',0),('uploading',0),('retrying',0),('done',0),('failed',0);
+        CREATE TRIGGER jobs_count_insert AFTER INSERT ON jobs BEGIN
+            UPDATE job_counts SET n = n + 1 WHERE state = NEW.state;
+        END;
+        CREATE TRIGGER jobs_count_delete AFTER DELETE ON jobs BEGIN
+            UPDATE job_counts SET n = n - 1 WHERE state = OLD.state;
+        END;
+        CREATE TRIGGER jobs_count_update AFTER UPDATE OF state ON jobs WHEN OLD.state <> NEW.state BEGIN
+            UPDATE job_counts SET n = n - 1 WHERE state = OLD.state;
+            UPDATE job_counts SET n = n + 1 WHERE state = NEW.state;
+        END;
+
+        -- The running daemon's own record: pid, heartbeat, pause reason, for `status` without a daemon RPC.
+        CREATE TABLE daemon (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            pid INTEGER,
+            host TEXT,
+            version TEXT,
+            started_at TEXT,
+            heartbeat_at TEXT,
+            heartbeat_ms INTEGER,
+            stopped_at TEXT,
+            paused TEXT,
+            status_line TEXT
+        );
+        INSERT INTO daemon(id) VALUES (1);
+        """,
+        // v2: uploads that may have reached the API (committed before each send). With Cloudflare-chosen ids
+        // this, not `attempts` (which `retry` resets and aborted sends do not count), says whether an earlier
+        // upload must be looked for before sending again.
+        """
+        ALTER TABLE jobs ADD COLUMN sends INTEGER NOT NULL DEFAULT 0;
+        """,
+        // Folders the daemon cannot watch (inotify's watch limit) and lists by polling instead, for `status`.
+        """
+        ALTER TABLE daemon ADD COLUMN unwatched_folders INTEGER NOT NULL DEFAULT 0;
+        """,
+        // Requests sent to the API per wall-clock second, pruned to the budget's window: a restarted daemon
+        // (or `check` before it) keeps to requests_per_5min across the restart. Written in reservations
+        // ahead of the sends they cover (RequestLedger), so a crash can only over-count.
+        """
+        CREATE TABLE IF NOT EXISTS request_log (second INTEGER PRIMARY KEY, n INTEGER NOT NULL);
+        """,
+        // Files: where a moved file went (recorded before the rename, so a replay after a crash finds it), the
+        // versions whose done jobs `prune` removed (so pruning never makes a kept file new), and image deletes
+        // that are owed (an upload that sent mixed bytes), retried like uploads until the API confirms them.
+        """
+        ALTER TABLE jobs ADD COLUMN moved_to TEXT;
+        ALTER TABLE jobs ADD COLUMN moved_to_key BLOB;
+        CREATE TABLE stored_versions (
+            path_key BLOB NOT NULL,
+            size INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL,
+            sha256 TEXT,
+            image_id TEXT,
+            uploaded_at TEXT,
+            PRIMARY KEY (path_key, size, mtime_ns)
+        ) WITHOUT ROWID;
+        CREATE TABLE owed_deletes (
+            image_id TEXT PRIMARY KEY,
+            job_id INTEGER,
+            reason TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at INTEGER NOT NULL DEFAULT 0,
+            lease_until INTEGER,
+            last_error TEXT,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX owed_deletes_job ON owed_deletes(job_id);
+        """,
+        // Inputs: URL jobs (Cloudflare fetches `url`; `path` holds it with any password shown as `***`).
+        """
+        ALTER TABLE jobs ADD COLUMN kind TEXT NOT NULL DEFAULT 'file';
+        ALTER TABLE jobs ADD COLUMN url TEXT;
+        """,
+        // Webhooks: one outbox row per job outcome, written by triggers in the very transaction that records the
+        // outcome (whatever code path writes it), so a crash can lose no notification. `webhook_events` holds the
+        // events the running daemon's `[webhook] events` asks for (empty: no webhook, no rows). The row keeps the
+        // job as it was at the outcome; its delivery id is made once and sent with every retry of it.
+        """
+        CREATE TABLE webhook_events (event TEXT PRIMARY KEY) WITHOUT ROWID;
+        CREATE TABLE webhook_outbox (
+            id INTEGER PRIMARY KEY,
+            job_id INTEGER NOT NULL,
+            event TEXT NOT NULL,
+            delivery_id TEXT NOT NULL UNIQUE,
+            job_json TEXT NOT NULL,
+            at TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending','dead')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT
+        );
+        CREATE INDEX webhook_outbox_pending ON webhook_outbox(job_id, id) WHERE state = 'pending';
+        CREATE INDEX webhook_outbox_ready ON webhook_outbox(next_attempt_at, id) WHERE state = 'pending';
+        CREATE INDEX webhook_outbox_dead ON webhook_outbox(id) WHERE state = 'dead';
+        CREATE TRIGGER jobs_webhook_update AFTER UPDATE OF state ON jobs
+        WHEN NEW.state IN ('done','failed') AND OLD.state <> NEW.state
+             AND EXISTS (SELECT 1 FROM webhook_events WHERE event = NEW.state) BEGIN
+            INSERT INTO webhook_outbox (job_id, event, delivery_id, job_json, at)
+            VALUES (NEW.id, NEW.state, lower(hex(randomblob(16))),
+                    json_object('id', NEW.id, 'path', NEW.path, 'state', NEW.state, 'image_id', NEW.image_id,
+                                'variants', json(COALESCE(NEW.variants, '[]')), 'sha256', NEW.sha256,
+                                'last_error', NEW.last_error),
+                    strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+        END;
+        CREATE TRIGGER jobs_webhook_insert AFTER INSERT ON jobs
+        WHEN NEW.state IN ('done','failed') AND EXISTS (SELECT 1 FROM webhook_events WHERE event = NEW.state) BEGIN
+            INSERT INTO webhook_outbox (job_id, event, delivery_id, job_json, at)
+            VALUES (NEW.id, NEW.state, lower(hex(randomblob(16))),
+                    json_object('id', NEW.id, 'path', NEW.path, 'state', NEW.state, 'image_id', NEW.image_id,
+                                'variants', json(COALESCE(NEW.variants, '[]')), 'sha256', NEW.sha256,
+                                'last_error', NEW.last_error),
+                    strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+        END;
+        """,
+        // Sources: each job records the source whose rules it follows (jobs from before sources belong to
+        // `default`, the top-level [watch] paths). Counts per source and state are kept by triggers, as
+        // `job_counts` are, so per-source `status` and metrics cost the same at any table size.
+        """
+        ALTER TABLE jobs ADD COLUMN source TEXT NOT NULL DEFAULT 'default';
+        CREATE INDEX jobs_source ON jobs(source, state);
+        CREATE TABLE source_counts (source TEXT NOT NULL, state TEXT NOT NULL, n INTEGER NOT NULL,
+                                    PRIMARY KEY (source, state)) WITHOUT ROWID;
+        INSERT INTO source_counts (source, state, n) SELECT source, state, count(*) FROM jobs GROUP BY source, state;
+        CREATE TRIGGER jobs_source_count_insert AFTER INSERT ON jobs BEGIN
+            INSERT OR IGNORE INTO source_counts (source, state, n) VALUES (NEW.source, NEW.state, 0);
+            UPDATE source_counts SET n = n + 1 WHERE source = NEW.source AND state = NEW.state;
+        END;
+        CREATE TRIGGER jobs_source_count_delete AFTER DELETE ON jobs BEGIN
+            UPDATE source_counts SET n = n - 1 WHERE source = OLD.source AND state = OLD.state;
+        END;
+        CREATE TRIGGER jobs_source_count_update AFTER UPDATE OF state, source ON jobs
+        WHEN OLD.state <> NEW.state OR OLD.source <> NEW.source BEGIN
+            UPDATE source_counts SET n = n - 1 WHERE source = OLD.source AND state = OLD.state;
+            INSERT OR IGNORE INTO source_counts (source, state, n) VALUES (NEW.source, NEW.state, 0);
+            UPDATE source_counts SET n = n + 1 WHERE source = NEW.source AND state = NEW.state;
+        END;
+        """,
+        // The daemon's concurrency as its heartbeat last recorded it (JSON: current, max, mode, bound), for `status`.
+        """
+        ALTER TABLE daemon ADD COLUMN concurrency TEXT;
+        """,
+    ]
+
+    package static var currentVersion: Int { migrations.count }
+
+    /// Brings the database to the current version, one transaction per step. A database written by a newer
+    /// imagedrop is refused rather than guessed at.
+    package static func migrate(_ database: Database) throws {
+        let version = try database.userVersion
+        if version > currentVersion {
+            throw SQLiteError(code: 0, message: "database schema version \(version) is newer than this imagedrop (\(currentVersion)); upgrade imagedrop", sql: nil)
+        }
+        guard version < currentVersion else { return }
+        for step in version..<currentVersion {
+            try database.transaction {
+                // Re-read under the write lock: another process (a second opener racing the first start) may
+                // have applied this step since the version was read above.
+                guard try database.userVersion == step else { return }
+                try database.execute(migrations[step])
+                try database.execute("PRAGMA user_version = \(step + 1)")
+            }
+        }
+    }
+}

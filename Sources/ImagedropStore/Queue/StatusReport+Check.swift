@@ -1,0 +1,40 @@
+import ImagedropSupport
+import ImagedropSystem
+/// `status --check` / `--exit-code`: the daemon's state as an exit code, for monitoring scripts (the way
+/// `systemctl is-active` answers). The codes follow the LSB init-script `status` convention where it has one
+/// (0 running, 1 dead with its record left behind, 3 not running) and stay clear of the sysexits codes the
+/// other commands use (64…78).
+extension StatusReport {
+    public enum Health: Int32, Sendable {
+        /// A daemon holds the lock and its queue is not paused.
+        case running = 0
+        /// No daemon runs and the last one did not record its stop (killed, crashed, power lost).
+        case stoppedUncleanly = 1
+        /// A daemon runs but its queue is paused (token refused, API unreachable…): nothing is uploaded.
+        case paused = 2
+        /// No daemon runs; the last one stopped cleanly, or none ever ran on this database.
+        case notRunning = 3
+    }
+
+    /// A daemon started on this database and is gone without its clean-stop record.
+    public var stoppedUncleanly: Bool { !running && daemon.startedAt != nil && daemon.stoppedAt == nil }
+
+    public var health: Health {
+        if running { return daemon.paused == nil ? .running : .paused }
+        return stoppedUncleanly ? .stoppedUncleanly : .notRunning
+    }
+
+    /// The one line `status --check` prints.
+    public var healthLine: String {
+        switch health {
+        case .running: return "running (pid \(pid.map(String.init) ?? "?"))"
+        case .paused: return "paused (pid \(pid.map(String.init) ?? "?")): \(daemon.paused ?? "")"
+        case .stoppedUncleanly: return "not running: \(uncleanStopText)"
+        case .notRunning: return "not running" + (daemon.stoppedAt.map { " (stopped \($0))" } ?? "")
+        }
+    }
+
+    package var uncleanStopText: String {
+        "did not stop cleanly (pid \(daemon.pid.map(String.init) ?? "?"), last heartbeat \(daemon.heartbeatAt ?? "unknown"))"
+    }
+}

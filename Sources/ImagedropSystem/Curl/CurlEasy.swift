@@ -1,0 +1,201 @@
+import ImagedropSupport
+import CCurl
+import Glibc
+import Synchronization
+
+/// One libcurl easy handle, reused for every request of one worker so the connection stays alive.
+/// Owns everything libcurl keeps a pointer to (error buffer, header list, mime tree, callback state)
+/// and frees it in deinit. Confined to the worker thread that created it.
+package final class CurlEasy {
+    private let handle: UnsafeMutableRawPointer
+    private let errorBuffer: UnsafeMutablePointer<CChar>
+    private var headerList: UnsafeMutablePointer<curl_slist>?
+    private var mime: OpaquePointer?
+    private let transfer: TransferState
+    private var bodySource: FileBodySource?
+
+    /// `shouldAbort` is polled during transfers: a stopping daemon past its grace period cuts uploads short.
+    package init(shouldAbort: @escaping @Sendable () -> Bool) {
+        guard let handle = curl_easy_init() else { fatalError("curl_easy_init failed: out of memory") }
+        self.handle = handle
+        self.errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+        self.errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        self.transfer = TransferState(shouldAbort: shouldAbort)
+    }
+
+    deinit {
+        clearRequestState()
+        curl_easy_cleanup(handle)
+        errorBuffer.deallocate()
+    }
+
+    private func clearRequestState() {
+        if holdsLargeBuffer {
+            // The next request's curl_easy_reset puts the size setting back to libcurl's default.
+            holdsLargeBuffer = false
+            Self.largeBuffers.subtract(1, ordering: .relaxed)
+        }
+        if let mime { curl_mime_free(mime) }
+        mime = nil
+        if let headerList { curl_slist_free_all(headerList) }
+        headerList = nil
+        bodySource = nil
+    }
+
+    package func perform(
+        method: String, url: String, headers: [String], form: MultipartForm? = nil, body: [UInt8]? = nil,
+        timeoutSeconds: Int, caFile: String? = nil, maxResponseBytes: Int = 4 << 20
+    ) throws(CurlError) -> HTTPResponse {
+        clearRequestState()
+        if let failure = CurlGlobal.shared.initFailure { throw failure }
+        // Reset keeps the live connection, DNS and TLS caches; it clears options left by the previous request.
+        curl_easy_reset(handle)
+        transfer.begin(maxBodyBytes: maxResponseBytes)
+        errorBuffer[0] = 0
+
+        try set(CURLOPT_URL, url)
+        try set(CURLOPT_ERRORBUFFER, pointer: UnsafeMutableRawPointer(errorBuffer))
+        try set(CURLOPT_NOSIGNAL, 1)               // threaded use: no SIGALRM for DNS timeouts
+        try set(CURLOPT_TIMEOUT, timeoutSeconds)
+        try set(CURLOPT_CONNECTTIMEOUT, min(timeoutSeconds, 15))
+        try set(CURLOPT_TCP_KEEPALIVE, 1)
+        try set(CURLOPT_FOLLOWLOCATION, 0)
+        try set(CURLOPT_PROTOCOLS_STR, "http,https")
+        if let caFile { try set(CURLOPT_CAINFO, caFile) }
+        if let share = CurlGlobal.shared.share {
+            try check(imagedrop_easy_setopt_share(handle, CURLOPT_SHARE, share))
+        }
+        try installCallbacks()
+
+        // "Expect:" turns off curl's 100-continue wait, which costs a round trip (or 1 s with servers that
+        // never answer 100) on every upload larger than 1 MiB.
+        var allHeaders = headers
+        allHeaders.append("Expect:")
+        for header in allHeaders {
+            // nil: out of memory, and the list so far is still ours (held in headerList, freed on clear).
+            guard let appended = curl_slist_append(headerList, header) else { throw CurlError(CURLE_OUT_OF_MEMORY, detail: "curl_slist_append") }
+            headerList = appended
+        }
+        try check(imagedrop_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList))
+
+        switch method {
+        case "GET": try set(CURLOPT_HTTPGET, 1)
+        case "POST" where form != nil: try attach(form!)
+        case "POST" where body != nil:
+            // COPYPOSTFIELDS copies the bytes at once, so they need not outlive this call.
+            try set(CURLOPT_POSTFIELDSIZE, body!.count)
+            var bytes = body!
+            try check(bytes.withUnsafeMutableBytes { imagedrop_easy_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, $0.baseAddress) })
+        default: try set(CURLOPT_CUSTOMREQUEST, method)
+        }
+
+        var rc = curl_easy_perform(handle)
+        if rc == CURLE_ABORTED_BY_CALLBACK, transfer.refusedResend {
+            // What the server did to the one request sent: closed the connection without a reply.
+            rc = CURLE_GOT_NOTHING
+            errorBuffer[0] = 0
+        }
+        if rc != CURLE_OK {
+            let detail = String(cString: errorBuffer)
+            let error = CurlError(rc, detail: transfer.readFailure ?? detail)
+            clearRequestState()
+            throw error
+        }
+        var status = 0
+        var total = 0.0
+        let infoCodes = (imagedrop_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status),
+                         imagedrop_easy_getinfo_double(handle, CURLINFO_TOTAL_TIME, &total))
+        clearRequestState()
+        // Both are always available after a completed transfer: a refusal is a broken libcurl, not a reply.
+        try check(infoCodes.0)
+        try check(infoCodes.1)
+        return HTTPResponse(status: status, headers: transfer.headers, body: transfer.body, totalSeconds: total)
+    }
+
+    private func attach(_ form: MultipartForm) throws(CurlError) {
+        guard let mime = curl_mime_init(handle) else { throw CurlError(CURLE_OUT_OF_MEMORY) }
+        self.mime = mime
+        if let file = form.file {
+            if file.size >= Self.largeBodyBytes, Self.largeBuffers.add(1, ordering: .relaxed).newValue <= Self.largeBuffersMax {
+                // libcurl's default 64 KiB upload buffer means a read callback and a send per 64 KiB: at loopback
+                // speed that, not the wire, bounds an 8 MB upload. 512 KiB only for large bodies and for at most
+                // 8 of them at once, so 64 workers of 8 MB files do not add 32 MB of buffers (8 already fill
+                // the link). libcurl allows up to 2 MiB.
+                try set(CURLOPT_UPLOAD_BUFFERSIZE, Self.largeBodyBufferBytes)
+                holdsLargeBuffer = true
+            } else if file.size >= Self.largeBodyBytes {
+                Self.largeBuffers.subtract(1, ordering: .relaxed)
+            }
+            let source = FileBodySource(fileDescriptor: file.fileDescriptor, size: file.size)
+            bodySource = source
+            let part = try addPart(mime)
+            try check(curl_mime_name(part, "file"))
+            try check(curl_mime_filename(part, file.filename))
+            try check(curl_mime_type(part, "application/octet-stream"))
+            try check(curl_mime_data_cb(part, curl_off_t(file.size), { buffer, size, count, context in
+                FileBodySource.from(context).read(into: buffer, capacity: size * count)
+            }, { context, offset, origin in
+                FileBodySource.from(context).seek(to: Int(offset), origin: origin)
+            }, nil, Unmanaged.passUnretained(source).toOpaque()))
+        }
+        for field in form.fields {
+            let part = try addPart(mime)
+            try check(curl_mime_name(part, field.name))
+            try check(curl_mime_data(part, field.value, field.value.utf8.count))
+        }
+        try check(imagedrop_easy_setopt_mime(handle, CURLOPT_MIMEPOST, mime))
+        transfer.source = bodySource
+    }
+
+    /// A new part of the form; nil from libcurl means out of memory.
+    private func addPart(_ mime: OpaquePointer) throws(CurlError) -> OpaquePointer {
+        guard let part = curl_mime_addpart(mime) else { throw CurlError(CURLE_OUT_OF_MEMORY, detail: "curl_mime_addpart") }
+        return part
+    }
+
+    package static let largeBodyBytes = 1 << 20
+    package static let largeBodyBufferBytes = 512 << 10
+    package static let largeBuffersMax = 8
+    private static let largeBuffers = Atomic<Int>(0)
+    private var holdsLargeBuffer = false
+
+    private func installCallbacks() throws(CurlError) {
+        let context = Unmanaged.passUnretained(transfer).toOpaque()
+        try check(imagedrop_easy_setopt_write_callback(handle, CURLOPT_WRITEFUNCTION) { data, size, count, context in
+            TransferState.from(context).appendBody(data, size * count)
+        })
+        try set(CURLOPT_WRITEDATA, pointer: context)
+        try check(imagedrop_easy_setopt_write_callback(handle, CURLOPT_HEADERFUNCTION) { data, size, count, context in
+            TransferState.from(context).appendHeader(data, size * count)
+        })
+        try set(CURLOPT_HEADERDATA, pointer: context)
+        try set(CURLOPT_NOPROGRESS, 0)
+        try check(imagedrop_easy_setopt_xferinfo_callback(handle, CURLOPT_XFERINFOFUNCTION) { context, _, _, _, _ in
+            TransferState.from(context).shouldAbort() ? 1 : 0
+        })
+        try set(CURLOPT_XFERINFODATA, pointer: context)
+        try check(imagedrop_easy_setopt_prereq_callback(handle, CURLOPT_PREREQFUNCTION) { context, _, _, _, _ in
+            TransferState.from(context).requestStarting() ? CURL_PREREQFUNC_OK : CURL_PREREQFUNC_ABORT
+        })
+        try set(CURLOPT_PREREQDATA, pointer: context)
+    }
+
+    private func set(_ option: CURLoption, _ value: Int) throws(CurlError) {
+        try check(imagedrop_easy_setopt_long(handle, option, value))
+    }
+
+    private func set(_ option: CURLoption, _ value: String) throws(CurlError) {
+        try check(imagedrop_easy_setopt_string(handle, option, value))
+    }
+
+    private func set(_ option: CURLoption, pointer: UnsafeMutableRawPointer?) throws(CurlError) {
+        try check(imagedrop_easy_setopt_pointer(handle, option, pointer))
+    }
+
+    private func check(_ code: CURLcode) throws(CurlError) {
+        if code != CURLE_OK { throw CurlError(code) }
+    }
+}
+
+@available(*, unavailable)
+extension CurlEasy: Sendable {}

@@ -1,0 +1,119 @@
+import ImagedropSupport
+import Glibc
+
+/// What libcurl's callbacks write into during one transfer: the reply body (bounded), the reply headers,
+/// and the abort check. Reached from C through an unretained pointer; CurlEasy keeps it alive.
+package final class TransferState {
+    package var body: [UInt8] = []
+    package var headers: [String: String] = [:]
+    package var source: FileBodySource?
+    private var maxBodyBytes = 0
+    private let abortCheck: @Sendable () -> Bool
+    /// Requests libcurl was about to send in this transfer (its pre-request callback).
+    private var requestsStarted = 0
+    /// Set when a second one was refused: libcurl wanted to resend on a fresh connection by itself.
+    package private(set) var refusedResend = false
+
+    package init(shouldAbort: @escaping @Sendable () -> Bool) { self.abortCheck = shouldAbort }
+
+    package static func from(_ pointer: UnsafeMutableRawPointer?) -> TransferState {
+        Unmanaged<TransferState>.fromOpaque(pointer!).takeUnretainedValue()
+    }
+
+    package func begin(maxBodyBytes: Int) {
+        body.removeAll(keepingCapacity: true)
+        headers.removeAll(keepingCapacity: true)
+        source = nil
+        self.maxBodyBytes = maxBodyBytes
+        requestsStarted = 0
+        refusedResend = false
+    }
+
+    /// libcurl silently sends a request again on a new connection when a reused one closed before any
+    /// reply byte — which is also what a server does after storing an upload and losing the connection.
+    /// That second request would bypass the rate limiter's grant, the retry policy and, with
+    /// Cloudflare-chosen ids, the job-key lookup that prevents a duplicate: one request per transfer.
+    package func requestStarting() -> Bool {
+        requestsStarted += 1
+        if requestsStarted > 1 { refusedResend = true }
+        return requestsStarted == 1
+    }
+
+    package var readFailure: String? { source?.failure }
+
+    package func shouldAbort() -> Bool { abortCheck() }
+
+    package func appendBody(_ data: UnsafeMutablePointer<CChar>?, _ count: Int) -> Int {
+        guard let data, count > 0 else { return 0 }
+        // A reply larger than any Images API envelope is not worth holding: stop reading it.
+        guard body.count + count <= maxBodyBytes else { return 0 }
+        data.withMemoryRebound(to: UInt8.self, capacity: count) { body.append(contentsOf: UnsafeBufferPointer(start: $0, count: count)) }
+        return count
+    }
+
+    package func appendHeader(_ data: UnsafeMutablePointer<CChar>?, _ count: Int) -> Int {
+        guard let data, count > 0 else { return count }
+        let line = data.withMemoryRebound(to: UInt8.self, capacity: count) {
+            String(decoding: UnsafeBufferPointer(start: $0, count: count), as: UTF8.self)
+        }
+        if line.hasPrefix("HTTP/") {
+            // A new status line (100 Continue, then the final one): headers belong to the last response.
+            headers.removeAll(keepingCapacity: true)
+        } else if let colon = line.firstIndex(of: ":") {
+            let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
+            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+            headers[name] = value
+        }
+        return count
+    }
+}
+
+/// The `file` part's bytes, read with pread from an open descriptor as libcurl asks for them.
+package final class FileBodySource {
+    package let fileDescriptor: Int32
+    package let size: Int
+    private var offset = 0
+    package private(set) var failure: String?
+
+    package init(fileDescriptor: Int32, size: Int) {
+        self.fileDescriptor = fileDescriptor
+        self.size = size
+    }
+
+    package static func from(_ pointer: UnsafeMutableRawPointer?) -> FileBodySource {
+        Unmanaged<FileBodySource>.fromOpaque(pointer!).takeUnretainedValue()
+    }
+
+    package func read(into buffer: UnsafeMutablePointer<CChar>?, capacity: Int) -> Int {
+        guard let buffer else { return Int(CURL_READFUNC_ABORT_VALUE) }
+        let wanted = min(capacity, size - offset)
+        if wanted <= 0 { return 0 }
+        let got: Int
+        do {
+            got = try Syscall.pread(fileDescriptor, into: buffer, count: wanted, at: offset)
+        } catch {
+            failure = "file could not be read during upload: \(error.message)"
+            return Int(CURL_READFUNC_ABORT_VALUE)
+        }
+        if got == 0 {
+            // The file shrank after it was measured: what would be sent is not the file that was hashed.
+            failure = "file changed during upload (it shrank)"
+            return Int(CURL_READFUNC_ABORT_VALUE)
+        }
+        offset += got
+        return got
+    }
+
+    /// Only a no-op seek is allowed. libcurl rewinds a body to re-send it by itself when a kept-alive
+    /// connection turns out dead after the request went out ("connection died, retrying a fresh connect"):
+    /// that hidden second upload cannot be counted or checked first, and with Cloudflare-chosen ids it
+    /// stores the image twice (found by the id-mode test). Refusing the rewind makes curl report the
+    /// failure instead (CURLE_SEND_FAIL_REWIND), and the retry goes through the policy like any other.
+    package func seek(to newOffset: Int, origin: Int32) -> Int32 {
+        guard origin == SEEK_SET, newOffset == offset else { return 2 }  // CURL_SEEKFUNC_CANTSEEK
+        return 0
+    }
+}
+
+/// CURL_READFUNC_ABORT is a macro (0x10000000) that Swift does not import.
+package let CURL_READFUNC_ABORT_VALUE: Int32 = 0x1000_0000

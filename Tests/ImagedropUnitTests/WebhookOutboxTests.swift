@@ -1,0 +1,192 @@
+import Foundation
+import Glibc
+@testable import ImagedropSystem
+@testable import ImagedropStore
+@testable import ImagedropPipeline
+@testable import ImagedropDaemon
+import ImagedropSupport
+import ImagesEmulator
+import Logging
+import Testing
+
+/// The webhook outbox on a real SQLite file, delivered by the real sender over loopback HTTP.
+@Suite("Webhook outbox", .serialized)
+struct WebhookOutboxTests {
+    typealias TempDB = JobStoreTests.TempDB
+
+    static func outboxRows(_ store: JobStore) throws -> [(jobID: Int64, event: String, deliveryID: String, state: String, json: String)] {
+        try store.withDatabase { db in
+            let statement = try db.prepare("SELECT job_id, event, delivery_id, state, job_json FROM webhook_outbox ORDER BY id")
+            var rows: [(Int64, String, String, String, String)] = []
+            while try statement.step() {
+                rows.append((statement.int64(0), statement.string(1) ?? "", statement.string(2) ?? "",
+                             statement.string(3) ?? "", statement.string(4) ?? ""))
+            }
+            return rows
+        }
+    }
+
+    /// One queued job, claimed: ready for an outcome.
+    static func claimedJob(_ store: JobStore, _ name: String) throws -> Int64 {
+        try store.enqueue([JobStoreTests.candidate(name)])
+        return try #require(try store.claim(leaseMillis: 60_000)).id
+    }
+
+    @Test("HMAC-SHA256 matches RFC 4231 test case 2")
+    func hmacVector() {
+        #expect(HMACSHA256.hex(key: Array("Jefe".utf8), message: Array("what do ya want for nothing?".utf8))
+                == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+    }
+
+    @Test("each outcome writes one outbox row with the job as it ended; only configured events; none while off")
+    func outcomeRows() throws {
+        let temp = try TempDB()
+        let store = try JobStore(path: temp.path)
+        let silent = try Self.claimedJob(store, "silent.png")
+        try store.markDone(id: silent, imageID: "img-0", variants: ["https://x/0/public"], sha256: "00", countAttempt: true, afterAction: nil)
+        #expect(try Self.outboxRows(store).isEmpty, "no webhook configured: no backlog")
+
+        try store.configureWebhookEvents([.done, .failed])
+        let done = try Self.claimedJob(store, "a.png")
+        try store.markDone(id: done, imageID: "img-a", variants: ["https://x/a/public"], sha256: "ab", countAttempt: true, afterAction: nil)
+        let failed = try Self.claimedJob(store, "b.png")
+        try store.markFailed(id: failed, error: "not an image", code: nil, sha256: nil, countAttempt: false, afterAction: nil)
+        var rows = try Self.outboxRows(store)
+        #expect(rows.map(\.jobID) == [done, failed])
+        #expect(rows.map(\.event) == ["done", "failed"])
+        #expect(Set(rows.map(\.deliveryID)).count == 2 && rows.allSatisfy { $0.deliveryID.count == 32 })
+        let job = try #require(try JSONSerialization.jsonObject(with: Data(rows[0].json.utf8)) as? [String: Any])
+        #expect(job["image_id"] as? String == "img-a")
+        #expect(job["variants"] as? [String] == ["https://x/a/public"])
+        #expect(job["path"] as? String == "/drop/a.png")
+        let failure = try #require(try JSONSerialization.jsonObject(with: Data(rows[1].json.utf8)) as? [String: Any])
+        #expect(failure["last_error"] as? String == "not an image")
+
+        try store.configureWebhookEvents([.done])
+        let unwanted = try Self.claimedJob(store, "c.png")
+        try store.markFailed(id: unwanted, error: "boom", code: nil, sha256: nil, countAttempt: false, afterAction: nil)
+        rows = try Self.outboxRows(store)
+        #expect(rows.count == 2, "failed is not a configured event")
+    }
+
+    @Test("the outbox row commits with the outcome or not at all")
+    func sameTransaction() throws {
+        let temp = try TempDB()
+        let store = try JobStore(path: temp.path)
+        try store.configureWebhookEvents([.done, .failed])
+        let id = try Self.claimedJob(store, "a.png")
+        // Another connection makes every outbox insert fail, as a full disk would at that moment.
+        let other = try Database(path: temp.path, readOnly: false, create: false)
+        try other.execute("CREATE TRIGGER refuse BEFORE INSERT ON webhook_outbox BEGIN SELECT RAISE(ABORT, 'outbox full'); END")
+        #expect(throws: SQLiteError.self) {
+            try store.markDone(id: id, imageID: "img", variants: [], sha256: nil, countAttempt: true, afterAction: nil)
+        }
+        #expect(try store.job(id: id)?.state == .uploading, "the outcome did not commit without its notification")
+        try other.execute("DROP TRIGGER refuse")
+        try store.markDone(id: id, imageID: "img", variants: [], sha256: nil, countAttempt: true, afterAction: nil)
+        #expect(try store.job(id: id)?.state == .done)
+        #expect(try Self.outboxRows(store).count == 1)
+    }
+
+    final class SenderWorld {
+        let temp: TempDB
+        let store: JobStore
+        let receiver: WebhookReceiver
+        let sender: WebhookSender
+        let secret = WebhookSecret(bytes: Array("s3cret".utf8))
+
+        init(maxAttempts: Int) throws {
+            temp = try TempDB()
+            store = try JobStore(path: temp.path)
+            receiver = try WebhookReceiver.start()
+            var config = Config()
+            config.upload.backoffInitialMillis = 10
+            config.upload.backoffMaxMillis = 40
+            config.webhook.url = receiver.url
+            config.webhook.secret = secret
+            config.webhook.maxAttempts = maxAttempts
+            config.webhook.timeoutSeconds = 5
+            try store.configureWebhookEvents(config.webhook.recordedEvents)
+            try CurlGlobal.initialize()
+            sender = WebhookSender(store: store, config: SharedConfig(config), heartbeat: Heartbeat(component: "webhook"),
+                                   logger: Logger(label: "test"), pollSeconds: 0.05)
+        }
+
+        deinit {
+            sender.stop()
+            receiver.stop()
+        }
+
+        func wait(seconds: Double = 20, _ condition: () throws -> Bool) -> Bool {
+            let deadline = Date().addingTimeInterval(seconds)
+            while Date() < deadline {
+                if (try? condition()) == true { return true }
+                usleep(10_000)
+            }
+            return false
+        }
+    }
+
+    @Test("a job's outcomes arrive in order: a later one waits while an earlier one is being retried; one delivery id each, signed")
+    func perJobOrder() throws {
+        let world = try SenderWorld(maxAttempts: 100)
+        let store = world.store
+        let id = try Self.claimedJob(store, "a.png")
+        try store.markFailed(id: id, error: "HTTP 500", code: nil, sha256: nil, countAttempt: true, afterAction: nil)
+        _ = try store.retryFailed(ids: [id])
+        _ = try #require(try store.claim(leaseMillis: 60_000))
+        try store.markDone(id: id, imageID: "img-a", variants: ["https://x/a/public"], sha256: nil, countAttempt: true, afterAction: nil)
+        let other = try Self.claimedJob(store, "b.png")
+        try store.markDone(id: other, imageID: "img-b", variants: [], sha256: nil, countAttempt: true, afterAction: nil)
+
+        world.receiver.setFailing(true)
+        world.sender.start()
+        // The first row is retried several times; meanwhile the other job's row goes through the same failures.
+        #expect(world.wait { world.receiver.received.count >= 8 })
+        world.receiver.setFailing(false)
+        #expect(world.wait { try store.webhookBacklog()?.pending == 0 })
+
+        let received = world.receiver.received
+        func event(_ request: WebhookReceiver.Received) throws -> (job: Int64, event: String) {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any])
+            let job = try #require(object["job"] as? [String: Any])
+            return (try #require(job["id"] as? Int).asInt64, try #require(object["event"] as? String))
+        }
+        let forJob = try received.filter { try event($0).job == id }
+        let firstDone = try #require(try forJob.firstIndex { try event($0).event == "done" })
+        #expect(try forJob[..<firstDone].allSatisfy { try event($0).event == "failed" })
+        #expect(forJob[..<firstDone].contains { $0.status == 200 }, "done went out only after failed was accepted")
+        #expect(try forJob[firstDone...].allSatisfy { try event($0).event == "done" })
+        #expect(Set(forJob[..<firstDone].map { $0.header("X-Imagedrop-Delivery") }).count == 1, "one id across retries")
+        for request in received {
+            #expect(request.header("X-Imagedrop-Signature") == WebhookBody.signature(body: request.body, secret: world.secret))
+            #expect(request.header("Content-Type") == "application/json")
+        }
+        #expect(try received.contains { try event($0).job == other && $0.status == 200 })
+    }
+
+    @Test("after max_attempts a delivery is dead; retryDeadWebhooks sends it again under the same id")
+    func deadAndRetry() throws {
+        let world = try SenderWorld(maxAttempts: 2)
+        let store = world.store
+        let id = try Self.claimedJob(store, "a.png")
+        try store.markDone(id: id, imageID: "img-a", variants: [], sha256: nil, countAttempt: true, afterAction: nil)
+        world.receiver.setFailing(true)
+        world.sender.start()
+        #expect(world.wait { try store.webhookBacklog()?.dead == 1 })
+        #expect(world.receiver.received.count == 2)
+        #expect(try store.webhookBacklog()?.pending == 0)
+        #expect(try store.webhookBacklog()?.lastDeadError == "HTTP 500")
+
+        world.receiver.setFailing(false)
+        #expect(try store.retryDeadWebhooks() == 1)
+        #expect(world.wait { try store.webhookBacklog() == WebhookBacklog() })
+        let received = world.receiver.received
+        #expect(received.count == 3 && received.last?.status == 200)
+        #expect(Set(received.map { $0.header("X-Imagedrop-Delivery") }).count == 1)
+    }
+}
+
+private extension Int {
+    var asInt64: Int64 { Int64(self) }
+}
