@@ -42,36 +42,89 @@ public final class Daemon {
     }
 
     public func run() -> Exit {
+        let running: Running
+        switch start() {
+        case .failure(let failure): return failure.exit
+        case .success(let started): running = started
+        }
+        // The flocks live as long as their descriptors: keep them until run() returns.
+        defer { withExtendedLifetime(running.locks) {} }
+        var loop = MainLoop(running: running, once: options.once, notifier: notifier)
+        let end = loop.run(daemon: self)
+        return stop(running, end: end, throughput: loop.throughput)
+    }
+
+    /// Everything `run` started, in the order it started it; `stop` takes it down in reverse.
+    final class Running {
+        let config: Config
+        let locks: (database: StartupStore, folders: WatchFolderLocks)
+        let shared: SharedConfig
+        let services: UploadServices
+        let databaseHealth: DatabaseHealth
+        let endpoint: StatusEndpoint?
+        let watcher: Watcher
+        let progress: TerminalStatusLine?
+        let pool: UploadWorkerPool
+        let webhooks: WebhookSender
+        let watcherThread: ThreadHandle
+        let startedAt = Timestamp.monotonicNanos()
+
+        init(config: Config, locks: (StartupStore, WatchFolderLocks), shared: SharedConfig, services: UploadServices,
+             databaseHealth: DatabaseHealth, endpoint: StatusEndpoint?, watcher: Watcher, progress: TerminalStatusLine?,
+             pool: UploadWorkerPool, webhooks: WebhookSender, watcherThread: ThreadHandle) {
+            self.config = config
+            self.locks = locks
+            self.shared = shared
+            self.services = services
+            self.databaseHealth = databaseHealth
+            self.endpoint = endpoint
+            self.watcher = watcher
+            self.progress = progress
+            self.pool = pool
+            self.webhooks = webhooks
+            self.watcherThread = watcherThread
+        }
+
+        var store: JobStore { services.store }
+    }
+
+    /// Why start-up stopped: the line is already printed, this is the exit code.
+    struct StartFailure: Error {
+        let exit: Exit
+    }
+
+    /// Start-up in its declared order: config, database and its lock, folder locks, what the table must know
+    /// before any outcome (sources, webhook events), credentials, the HTTP endpoint, the watcher armed (so
+    /// nothing written from now on is missed), libcurl, then the workers, the webhook sender and the watcher's
+    /// thread, and READY=1 last.
+    private func start() -> Result<Running, StartFailure> {
+        func fail(_ exit: Exit, _ line: String) -> Result<Running, StartFailure> {
+            Console.error(line)
+            return .failure(StartFailure(exit: exit))
+        }
         let config: Config
         do {
             config = try ConfigLoader.load(path: options.configPath)
         } catch {
-            Console.error("\(error)")
-            return .config
+            return fail(.config, "\(error)")
         }
         let opened: StartupStore
         do {
             opened = try StartupStore.open(database: config.queue.database, logger: logger)
         } catch {
             switch error {
-            case .alreadyRunning(let held): Console.error("\(held)")
-            case .transient(let message), .notWritable(let message), .permanent(let message): Console.error(message)
+            case .alreadyRunning(let held): return fail(error.exit, "\(held)")
+            case .transient(let message), .notWritable(let message), .permanent(let message): return fail(error.exit, message)
             }
-            return error.exit
         }
         let store = opened.store
         let folderLocks: WatchFolderLocks
         do {
             folderLocks = try WatchFolderLocks(folders: config.watch.paths)
         } catch {
-            Console.error("\(error)")
             try? store.recordDaemonStop()   // this start never ran: not an unclean stop for `status`
-            return .alreadyRunning
+            return fail(.alreadyRunning, "\(error)")
         }
-        defer { withExtendedLifetime(folderLocks) {} }
-        // The flock lives as long as this descriptor: keep the lock object alive until run() returns
-        // (ARC may otherwise release it after its last use).
-        defer { withExtendedLifetime(opened.lock) {} }
         if opened.recovered > 0 {
             logger.notice("jobs interrupted by the previous run queued again", metadata: ["count": "\(opened.recovered)"])
         }
@@ -84,13 +137,11 @@ public final class Daemon {
             // Before any outcome can be written: the outbox triggers must know what to record.
             try store.configureWebhookEvents(config.webhook.recordedEvents)
         } catch {
-            Console.error("cannot write the job table \(config.queue.database): \(error)")
-            return .transient
+            return fail(.transient, "cannot write the job table \(config.queue.database): \(error)")
         }
         let tokenSource = TokenSource(config: config, environment: options.environment)
         if let conflict = tokenSource.conflict {
-            Console.error(ConfigError(file: options.configPath, key: nil, problem: conflict).description)
-            return .config
+            return fail(.config, ConfigError(file: options.configPath, key: nil, problem: conflict).description)
         }
         let tokens = TokenProvider(source: tokenSource)
         if let warning = tokenSource.exposureWarning { logger.warning("token file readable by others", metadata: ["problem": "\(warning)"]) }
@@ -109,25 +160,23 @@ public final class Daemon {
             do {
                 endpoint = try StatusEndpoint.start(listen, site: StatusSite(services: services, health: databaseHealth))
             } catch {
-                Console.error("config error: http.listen: \(error) (in \(config.sourcePath))")
-                return .config
+                return fail(.config, "config error: http.listen: \(error) (in \(config.sourcePath))")
             }
         }
-
         let watcher: Watcher
         do {
             watcher = try Watcher(config: config, store: store, workSignal: services.workSignal, logger: logger,
                                   heartbeat: services.heartbeats.heartbeat("watcher"), openWrites: services.openWrites)
             try watcher.arm()
         } catch {
-            Console.error("config error: watch.paths: cannot watch: \(error)")
-            return .config
+            endpoint?.stop()
+            return fail(.config, "config error: watch.paths: cannot watch: \(error)")
         }
         do {
             try CurlGlobal.initialize()
         } catch {
-            Console.error("cannot start libcurl: \(error)")
-            return .unavailable
+            endpoint?.stop()
+            return fail(.unavailable, "cannot start libcurl: \(error)")
         }
         let progress = options.progress ? TerminalStatusLine.stderr : nil
         // Drawn before the first worker runs: from then on per-file lines are the status line's, from the first job.
@@ -145,80 +194,45 @@ public final class Daemon {
             "api": "\(config.cloudflare.apiBaseURL)", "config": "\(options.configPath)",
         ])
         notifier.ready()
+        return .success(Running(config: config, locks: (opened, folderLocks), shared: shared, services: services,
+                                databaseHealth: databaseHealth, endpoint: endpoint, watcher: watcher, progress: progress,
+                                pool: pool, webhooks: webhooks, watcherThread: watcherThread))
+    }
 
-        let mainBeat = services.heartbeats.heartbeat("main")
-        var watchdog = WatchdogPinger(notifier: notifier)
-        var once = OnceCompletion()
-        var stopSignal: Int32?
-        var onceFailure: Exit?
-        var fatal: Exit?
-        let startedAt = Timestamp.monotonicNanos()
-        var lastBeat: UInt64 = 0
-        var lastMetrics: UInt64 = 0
-        var throughput = Throughput()
-        while stopSignal == nil {
-            mainBeat.beat(.turning)
-            switch Signals.wait(timeoutSeconds: options.once ? 0.2 : 1) {
-            case .terminate(let signal): stopSignal = signal
-            case .reload: reload(shared: shared, services: services, pool: pool, watcher: watcher, folderLocks: folderLocks)
-            case nil: break
-            }
-            mainBeat.beat(.turning)
-            if let problem = opened.identity?.change() {
-                logger.error("database file changed under the running daemon; exiting so it restarts on the file now at that path",
-                             metadata: ["problem": "\(problem)", "exit": "\(Exit.transient.rawValue)"])
-                fatal = .transient
-                break
-            }
-            let now = Timestamp.monotonicNanos()
-            let watcherProgress = watcher.progress   // before the counts: see OnceCompletion
-            let counts = try? store.counts()
-            let metrics = services.metrics.snapshot
-            throughput.record(atNanos: now, finished: metrics.doneUploaded + metrics.doneAlreadyStored + metrics.failed,
-                              bytes: metrics.uploadedBytes)
-            if now - lastBeat >= 5_000_000_000 || options.once {
-                lastBeat = now
-                let line = statusLine(counts, services: services, watcher: watcher, rate: throughput.rate)
-                databaseHealth.recordWrite(Result { try store.recordHeartbeat(statusLine: line, unwatchedFolders: watcher.unwatchedFolders,
-                                                                          concurrencyJSON: services.concurrency.snapshot().json) }
-                    .failure)
-                notifier.status(line)
-                progress?.show(line)
-            } else if let progress {
-                progress.show(statusLine(counts, services: services, watcher: watcher, rate: throughput.rate))
-            }
-            if now - lastMetrics >= UInt64(shared.current.metrics.intervalSeconds) * 1_000_000_000 {
-                lastMetrics = now
-                writeMetrics(shared.current, services: services, store: store)
-            }
-            watchdog?.tick(nowNanos: now, pulses: services.heartbeats.pulses,
-                           rule: Liveness.Rule(requestTimeoutSeconds: Double(shared.current.upload.requestTimeoutSeconds)),
-                           notifier: notifier, logger: logger)
-            if options.once, let counts,
-               once.isComplete(queueDrained: isDrained(counts, pool: pool, services: services),
-                               watcher: watcherProgress, nudge: watcher) {
-                break
-            }
-            if options.once, let reason = services.pause.reason {
-                // A one-off run cannot wait for someone to fix the token: say why and stop (jobs stay queued).
-                logger.error("stopping --once run: queue paused", metadata: ["reason": "\(reason)"])
-                onceFailure = .unavailable
-                break
-            }
-        }
-
+    /// The stop after the loop: the stop line, the ordered shutdown, the HTTP endpoint last (it answers
+    /// /healthz until the end), then `--once`'s summary and exit code.
+    private func stop(_ running: Running, end: MainLoop.End, throughput: Throughput) -> Exit {
+        let services = running.services
         // The last state stays on screen as an ordinary line; what follows (the stop, the summary) prints below it.
-        progress?.finish(statusLine(try? store.counts(), services: services, watcher: watcher, rate: throughput.rate))
-        logStopping(signal: stopSignal, inFlight: services.inFlight.count,
-                    graceSeconds: shared.current.upload.shutdownGraceSeconds)
-        shutDown(services: services, pool: pool, watcher: watcher, watcherThread: watcherThread, webhooks: webhooks)
-        endpoint?.stop()
-        if let fatal { return fatal }
+        running.progress?.finish(statusLine(try? running.store.counts(), services: services, watcher: running.watcher,
+                                            rate: throughput.rate))
+        logStopping(signal: end.signal, inFlight: services.inFlight.count,
+                    graceSeconds: running.shared.current.upload.shutdownGraceSeconds)
+        shutDown(services: services, pool: running.pool, watcher: running.watcher, watcherThread: running.watcherThread,
+                 webhooks: running.webhooks)
+        running.endpoint?.stop()
+        if let fatal = end.fatal { return fatal }
         guard options.once else { return .ok }
-        let summary = runSummary(services: services, store: store, since: startedAt)
+        let summary = runSummary(services: services, store: running.store, since: running.startedAt)
         logger.notice("run finished", metadata: ["summary": "\(summary.line)"])
         Console.out(summary.line)
-        return onceFailure ?? summary.exit
+        return end.onceFailure ?? summary.exit
+    }
+
+    /// One turn of the main thread, as the loop calls it: the reload a SIGHUP asks for.
+    func reload(_ running: Running) {
+        reload(shared: running.shared, services: running.services, pool: running.pool, watcher: running.watcher,
+               folderLocks: running.locks.folders)
+    }
+
+    /// The `isDrained` rule for `--once`, with the running pieces.
+    func isDrained(_ counts: [JobState: Int], running: Running) -> Bool {
+        isDrained(counts, pool: running.pool, services: running.services)
+    }
+
+    /// The metrics file at its interval.
+    func writeMetrics(_ running: Running) {
+        writeMetrics(running.shared.current, services: running.services, store: running.store)
     }
 
     private func runSummary(services: UploadServices, store: JobStore, since: UInt64) -> RunSummary {
@@ -296,7 +310,7 @@ public final class Daemon {
         return false
     }
 
-    private final class ThreadHandle: Sendable {
+    final class ThreadHandle: Sendable {
         let done = Latch()
         func wait(seconds: Double) { done.wait(seconds: seconds) }
     }
