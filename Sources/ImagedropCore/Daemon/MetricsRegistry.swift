@@ -52,30 +52,33 @@ struct DescribedPrometheusFactory: MetricsFactory {
         descriptions.table.withLock { $0[name] = Description(help: help, buckets: buckets) }
     }
 
-    private func help(_ label: String) -> String { descriptions.table.withLock { $0[label]?.help } ?? "" }
+    /// The whole name as `metricName` (an empty unit adds no suffix), so the family name is the label as given.
+    private func descriptor(_ label: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: label, unitName: "", helpText: descriptions.table.withLock { $0[label]?.help } ?? "")
+    }
 
     func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler {
-        registry.makeCounter(name: label, labels: dimensions, help: help(label))
+        registry.makeCounter(descriptor: descriptor(label), labels: dimensions)
     }
 
     func makeFloatingPointCounter(label: String, dimensions: [(String, String)]) -> any FloatingPointCounterHandler {
-        registry.makeCounter(name: label, labels: dimensions, help: help(label))
+        registry.makeCounter(descriptor: descriptor(label), labels: dimensions)
     }
 
     func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler {
-        guard aggregate else { return registry.makeGauge(name: label, labels: dimensions, help: help(label)) }
+        guard aggregate else { return registry.makeGauge(descriptor: descriptor(label), labels: dimensions) }
         let buckets = descriptions.table.withLock { $0[label]?.buckets } ?? PipelineMetrics.latencyBounds
-        return registry.makeValueHistogram(name: label, labels: dimensions, buckets: buckets, help: help(label))
+        return registry.makeValueHistogram(descriptor: descriptor(label), labels: dimensions, buckets: buckets)
     }
 
     func makeMeter(label: String, dimensions: [(String, String)]) -> any MeterHandler {
-        registry.makeGauge(name: label, labels: dimensions, help: help(label))
+        registry.makeGauge(descriptor: descriptor(label), labels: dimensions)
     }
 
     func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler {
         let buckets = (descriptions.table.withLock { $0[label]?.buckets } ?? PipelineMetrics.latencyBounds)
             .map { Duration.nanoseconds(Int64($0 * 1e9)) }
-        return registry.makeDurationHistogram(name: label, labels: dimensions, buckets: buckets, help: help(label))
+        return registry.makeDurationHistogram(descriptor: descriptor(label), labels: dimensions, buckets: buckets)
     }
 
     func destroyCounter(_ handler: any CounterHandler) {
