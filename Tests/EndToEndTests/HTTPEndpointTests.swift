@@ -75,7 +75,7 @@ struct HTTPEndpointTests {
 
         let metrics = try Self.curl(base + "/metrics")
         #expect(metrics.status == 200 && metrics.headers.contains("version=0.0.4"))
-        #expect(metrics.body.contains("imagedrop_jobs{state=\"done\"} 3"))
+        #expect(metrics.body.contains("imagedrop_jobs{state=\"done\"} 3.0"))
         try Self.expectPrometheusParses(metrics.body, fixture: fixture)
 
         let page = try Self.curl(base + "/")

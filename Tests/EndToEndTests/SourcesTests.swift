@@ -126,9 +126,9 @@ struct SourcesTests {
         // The metrics carry the source.
         #expect(fixture.waitUntil(seconds: 10) {
             let text = (try? String(contentsOfFile: fixture.directory + "/imagedrop.prom", encoding: .utf8)) ?? ""
-            return text.contains(#"imagedrop_source_jobs{source="products",state="done"} 1"#)
+            return text.contains(#"imagedrop_source_jobs{source="products",state="done"} 1.0"#)
                 && text.contains(#"imagedrop_source_uploads_total{source="avatars"} 1"#)
-                && text.contains(#"imagedrop_jobs{state="done"} 3"#)
+                && text.contains(#"imagedrop_jobs{state="done"} 3.0"#)
         })
         // The HTTP endpoint: /status.json is the same object, the page and /metrics show each source.
         let base = "http://" + (try HTTPEndpointTests.address(fixture))
@@ -139,7 +139,7 @@ struct SourcesTests {
         #expect(page.contains("<img") && page.components(separatedBy: "<img").count == 3,
                 "thumbnails for default and products, none for the signed avatars")
         let metrics = try HTTPEndpointTests.curl(base + "/metrics").body
-        #expect(metrics.contains(#"imagedrop_source_jobs{source="avatars",state="done"} 1"#))
+        #expect(metrics.contains(#"imagedrop_source_jobs{source="avatars",state="done"} 1.0"#))
         #expect(fixture.stop() == 0)
     }
 

@@ -45,11 +45,12 @@ private struct Exposition {
 
 @Suite("MetricsWriter")
 struct MetricsWriterTests {
-    private func fixture() -> (PipelineMetrics.Snapshot, QueueSnapshot) {
+    /// Known events recorded through the daemon's own recording functions (swift-metrics into the registry).
+    private func fixture() -> (PipelineMetrics, QueueSnapshot) {
         let metrics = PipelineMetrics()
         for seconds in [0.003, 0.2, 0.2, 0.7, 400] { metrics.recordRequest(seconds: seconds) }
         metrics.recordUpload(bytes: 1000, at: 1)
-        metrics.recordUpload(bytes: 24, at: 2)
+        metrics.recordUpload(bytes: 24, at: 2, source: "avatars")
         metrics.recordRetry(rateLimited: true)
         metrics.recordRetry(rateLimited: false)
         metrics.recordFailure(code: 5455)
@@ -57,21 +58,48 @@ struct MetricsWriterTests {
         metrics.recordFailure(code: nil)
         var queue = QueueSnapshot()
         queue.counts = [.queued: 312, .uploading: 4, .retrying: 1, .done: 9000, .failed: 2]
-        return (metrics.snapshot, queue)
+        queue.sourceCounts = ["default": [.queued: 312, .done: 8999], "avatars": [.uploading: 4, .done: 1], "products": [:]]
+        return (metrics, queue)
     }
 
-    @Test("Every family has HELP and TYPE, and the counters and gauges carry the snapshot's figures")
+    @Test("Every family has its HELP and TYPE, and the counters and gauges carry the recorded figures")
     func families() throws {
         let (metrics, queue) = fixture()
-        let text = MetricsWriter.render(metrics: metrics, queue: queue, oldestWaitingSeconds: 42, paused: true)
-        let parsed = try Exposition(text)
+        let concurrency = ConcurrencyLimiter.Snapshot(current: 12, maximum: 64, mode: .auto, bound: .latency, inFlight: 9)
+        let parsed = try Exposition(metrics.exposition(queue: queue, oldestWaitingSeconds: 42, paused: true,
+                                                       concurrency: concurrency))
 
-        #expect(parsed.types["imagedrop_jobs"] == "gauge")
-        #expect(parsed.types["imagedrop_uploads_total"] == "counter")
-        #expect(parsed.types["imagedrop_request_duration_seconds"] == "histogram")
+        let expected: [String: (String, String)] = [
+            "imagedrop_up": ("gauge", "1 while the daemon runs; 0 after a clean stop."),
+            "imagedrop_jobs": ("gauge", "Jobs in the table by state."),
+            "imagedrop_source_jobs": ("gauge", "Jobs in the table by source and state."),
+            "imagedrop_uploads_total": ("counter", "Images stored by the API since the daemon started."),
+            "imagedrop_source_uploads_total": ("counter", "Images stored by the API since the daemon started, by source."),
+            "imagedrop_uploaded_bytes_total": ("counter", "Bytes of images stored since the daemon started."),
+            "imagedrop_failures_total": ("counter", #"Jobs failed permanently, by Cloudflare error code ("local" for pre-flight checks)."#),
+            "imagedrop_retries_total": ("counter", "Attempts that ended transient and were scheduled again."),
+            "imagedrop_rate_limited_total": ("counter", "Retries caused by HTTP 429 from the API."),
+            "imagedrop_request_duration_seconds": ("histogram", "Duration of API requests, from send to the last byte of the reply."),
+            "imagedrop_oldest_waiting_seconds": ("gauge", "Age of the oldest queued or retrying job; 0 when nothing waits."),
+            "imagedrop_paused": ("gauge", "1 while the queue is paused (e.g. the API refused the token)."),
+            "imagedrop_concurrency_limit": ("gauge", #"Uploads allowed in flight now (upload.workers, or what "auto" chose)."#),
+            "imagedrop_concurrency_max": ("gauge", "The most uploads in flight allowed (workers or max_workers)."),
+            "imagedrop_concurrency_in_flight": ("gauge", "Uploads in flight now."),
+            "imagedrop_concurrency_bound": ("gauge", "1 for what holds the concurrency where it is (budget, latency, backoff, fixed, idle, max_workers)."),
+        ]
+        #expect(Set(parsed.types.keys) == Set(expected.keys))
+        #expect(parsed.value("imagedrop_concurrency_limit", ["mode": "auto"]) == 12)
+        #expect(parsed.value("imagedrop_concurrency_max") == 64 && parsed.value("imagedrop_concurrency_in_flight") == 9)
+        #expect(parsed.value("imagedrop_concurrency_bound", ["bound": "latency"]) == 1)
+        #expect(parsed.value("imagedrop_concurrency_bound", ["bound": "budget"]) == 0)
+        for (name, (type, help)) in expected {
+            #expect(parsed.types[name] == type, "\(name)")
+            #expect(parsed.help[name] == help, "\(name)")
+        }
         #expect(parsed.value("imagedrop_up") == 1)
         #expect(parsed.value("imagedrop_jobs", ["state": "queued"]) == 312)
         #expect(parsed.value("imagedrop_jobs", ["state": "done"]) == 9000)
+        #expect(parsed.samples.filter { $0.name == "imagedrop_jobs" }.count == JobState.allCases.count)
         #expect(parsed.value("imagedrop_uploads_total") == 2)
         #expect(parsed.value("imagedrop_uploaded_bytes_total") == 1024)
         #expect(parsed.value("imagedrop_failures_total", ["code": "5455"]) == 1)
@@ -82,11 +110,60 @@ struct MetricsWriterTests {
         #expect(parsed.value("imagedrop_paused") == 1)
     }
 
+    @Test("Per-source families: every configured source has its series (0 before its first upload), labels in source,state order")
+    func perSource() throws {
+        let (metrics, queue) = fixture()
+        let text = metrics.exposition(queue: queue, oldestWaitingSeconds: nil, paused: false)
+        let parsed = try Exposition(text)
+        #expect(text.contains(#"imagedrop_source_jobs{source="avatars",state="done"} "#))
+        #expect(parsed.value("imagedrop_source_jobs", ["source": "avatars", "state": "uploading"]) == 4)
+        #expect(parsed.value("imagedrop_source_jobs", ["source": "default", "state": "done"]) == 8999)
+        #expect(parsed.value("imagedrop_source_jobs", ["source": "products", "state": "failed"]) == 0)
+        #expect(parsed.samples.filter { $0.name == "imagedrop_source_jobs" }.count == 3 * JobState.allCases.count)
+        #expect(parsed.value("imagedrop_source_uploads_total", ["source": "default"]) == 1)
+        #expect(parsed.value("imagedrop_source_uploads_total", ["source": "avatars"]) == 1)
+        #expect(parsed.value("imagedrop_source_uploads_total", ["source": "products"]) == 0)
+    }
+
+    @Test("Queue gauges follow the table at each emit; a source removed by a reload loses its job series")
+    func gaugesFollowTheTable() throws {
+        let (metrics, first) = fixture()
+        _ = metrics.exposition(queue: first, oldestWaitingSeconds: 9, paused: true)
+        var queue = QueueSnapshot()
+        queue.counts = [.done: 9001]
+        queue.sourceCounts = ["default": [.done: 9000], "avatars": [.done: 1]]
+        let parsed = try Exposition(metrics.exposition(queue: queue, oldestWaitingSeconds: nil, paused: false))
+        #expect(parsed.value("imagedrop_jobs", ["state": "queued"]) == 0)
+        #expect(parsed.value("imagedrop_jobs", ["state": "done"]) == 9001)
+        #expect(parsed.value("imagedrop_oldest_waiting_seconds") == 0)
+        #expect(parsed.value("imagedrop_paused") == 0)
+        #expect(!parsed.samples.contains { $0.name == "imagedrop_source_jobs" && $0.labels["source"] == "products" })
+        #expect(parsed.value("imagedrop_source_jobs", ["source": "avatars", "state": "uploading"]) == 0)
+    }
+
+    @Test("Before any event: every family is there, the failure family with its pre-flight series at 0")
+    func freshDaemon() throws {
+        let parsed = try Exposition(PipelineMetrics().exposition(queue: QueueSnapshot(), oldestWaitingSeconds: nil, paused: false))
+        #expect(parsed.value("imagedrop_failures_total", ["code": "local"]) == 0)
+        #expect(parsed.value("imagedrop_uploads_total") == 0)
+        #expect(parsed.value("imagedrop_request_duration_seconds_count") == 0)
+        #expect(parsed.value("imagedrop_jobs", ["state": "done"]) == 0)
+    }
+
+    @Test("Two daemons in one process keep separate registries")
+    func separateRegistries() throws {
+        let (busy, queue) = fixture()
+        let idle = PipelineMetrics()
+        let parsedIdle = try Exposition(idle.exposition(queue: queue, oldestWaitingSeconds: nil, paused: false))
+        let parsedBusy = try Exposition(busy.exposition(queue: queue, oldestWaitingSeconds: nil, paused: false))
+        #expect(parsedIdle.value("imagedrop_uploads_total") == 0)
+        #expect(parsedBusy.value("imagedrop_uploads_total") == 2)
+    }
+
     @Test("Histogram buckets are cumulative, end in +Inf, and +Inf equals _count")
     func histogram() throws {
         let (metrics, queue) = fixture()
-        let parsed = try Exposition(
-            MetricsWriter.render(metrics: metrics, queue: queue, oldestWaitingSeconds: nil, paused: false))
+        let parsed = try Exposition(metrics.exposition(queue: queue, oldestWaitingSeconds: nil, paused: false))
         let buckets = parsed.samples.filter { $0.name == "imagedrop_request_duration_seconds_bucket" }
         #expect(buckets.count == PipelineMetrics.latencyBounds.count + 1)
         #expect(buckets.last?.labels["le"] == "+Inf")
@@ -113,8 +190,8 @@ struct MetricsWriterTests {
 
         let previous = umask(0o027)
         defer { umask(previous) }
-        try writer.write(metrics: metrics, queue: queue, oldestWaitingSeconds: 1, paused: false)
-        try writer.write(metrics: metrics, queue: queue, oldestWaitingSeconds: 7, paused: false, up: false)
+        try writer.write(text: metrics.exposition(queue: queue, oldestWaitingSeconds: 1, paused: false))
+        try writer.write(text: metrics.exposition(queue: queue, oldestWaitingSeconds: 7, paused: false, up: false))
 
         let text = try String(contentsOfFile: path, encoding: .utf8)
         let parsed = try Exposition(text)
@@ -128,10 +205,8 @@ struct MetricsWriterTests {
 
     @Test("A missing directory is reported with the path and errno")
     func missingDirectory() {
-        let (metrics, queue) = fixture()
         #expect {
-            try MetricsWriter(path: "/nonexistent-imagedrop/imagedrop.prom")
-                .write(metrics: metrics, queue: queue, oldestWaitingSeconds: nil, paused: false)
+            try MetricsWriter(path: "/nonexistent-imagedrop/imagedrop.prom").write(text: "imagedrop_up 1\n")
         } throws: { error in
             let error = error as? MetricsWriteError
             return error?.errno == ENOENT && error?.description.contains("/nonexistent-imagedrop/") == true

@@ -1,9 +1,13 @@
 import ImagedropSupport
 import ImagedropSystem
 import ImagedropStore
+import Metrics
 import Synchronization
 
-/// Counters the daemon exposes (Prometheus textfile, STATUS= line, logs). Monotonic since start.
+/// The daemon's figures, recorded in one place per event: into swift-metrics handles on this daemon's
+/// `MetricsRegistry` (what the textfile and `GET /metrics` expose, see PipelineMetrics+Exposition.swift), and
+/// into a plain snapshot for the in-process readers (STATUS= line, throughput, the `run --once` summary), which
+/// a Prometheus registry cannot be read back for. Monotonic since start.
 public final class PipelineMetrics: Sendable {
     public struct Snapshot: Sendable {
         public var uploads = 0
@@ -30,7 +34,36 @@ public final class PipelineMetrics: Sendable {
 
     private let state = Mutex(Snapshot())
 
-    public init() {}
+    public let registry = MetricsRegistry()
+    private let uploads: Metrics.Counter
+    private let uploadedBytes: Metrics.Counter
+    private let retries: Metrics.Counter
+    private let rateLimited: Metrics.Counter
+    private let requestDuration: Metrics.Recorder
+    /// Set from the job table right before each emit (`exposition`), so `status` and the metrics agree.
+    package let queueGauges: QueueGauges
+
+    public init() {
+        uploads = registry.counter("imagedrop_uploads_total", help: "Images stored by the API since the daemon started.")
+        uploadedBytes = registry.counter("imagedrop_uploaded_bytes_total", help: "Bytes of images stored since the daemon started.")
+        retries = registry.counter("imagedrop_retries_total", help: "Attempts that ended transient and were scheduled again.")
+        rateLimited = registry.counter("imagedrop_rate_limited_total", help: "Retries caused by HTTP 429 from the API.")
+        requestDuration = registry.histogram("imagedrop_request_duration_seconds", buckets: Self.latencyBounds,
+                                             help: "Duration of API requests, from send to the last byte of the reply.")
+        queueGauges = QueueGauges(registry: registry)
+        // The pre-flight series exists from the start, so the family is there (at 0) before the first failure.
+        _ = failures(code: "local")
+    }
+
+    private func failures(code: String) -> Metrics.Counter {
+        registry.counter("imagedrop_failures_total", [("code", code)],
+                         help: "Jobs failed permanently, by Cloudflare error code (\"local\" for pre-flight checks).")
+    }
+
+    package func sourceUploads(_ source: String) -> Metrics.Counter {
+        registry.counter("imagedrop_source_uploads_total", [("source", source)],
+                         help: "Images stored by the API since the daemon started, by source.")
+    }
 
     public var snapshot: Snapshot { state.withLock { $0 } }
 
@@ -42,6 +75,7 @@ public final class PipelineMetrics: Sendable {
             state.latencySum += seconds
             state.latencyCount += 1
         }
+        requestDuration.record(seconds)
     }
 
     public func recordUpload(bytes: Int, at now: UInt64, source: String = SourceSettings.defaultName) {
@@ -51,6 +85,9 @@ public final class PipelineMetrics: Sendable {
             state.uploadedBytes += bytes
             state.lastUploadMonotonicNanos = now
         }
+        uploads.increment()
+        uploadedBytes.increment(by: bytes)
+        sourceUploads(source).increment()
     }
 
     public func recordDone(alreadyStored: Bool) {
@@ -64,9 +101,13 @@ public final class PipelineMetrics: Sendable {
             state.retries += 1
             if rateLimited { state.rateLimited += 1 }
         }
+        retries.increment()
+        if rateLimited { self.rateLimited.increment() }
     }
 
     public func recordFailure(code: Int?) {
-        state.withLock { state in state.failuresByCode[code.map(String.init) ?? "local", default: 0] += 1 }
+        let code = code.map(String.init) ?? "local"
+        state.withLock { state in state.failuresByCode[code, default: 0] += 1 }
+        failures(code: code).increment()
     }
 }
