@@ -31,9 +31,9 @@ public final class Daemon {
              noPermission = 77, config = 78
     }
 
-    private let options: Options
+    let options: Options
     package var logger: Logger
-    private let notifier: SystemdNotifier
+    let notifier: SystemdNotifier
 
     public init(options: Options, logger: Logger) {
         self.options = options
@@ -52,151 +52,6 @@ public final class Daemon {
         var loop = MainLoop(running: running, once: options.once, notifier: notifier)
         let end = loop.run(daemon: self)
         return stop(running, end: end, throughput: loop.throughput)
-    }
-
-    /// Everything `run` started, in the order it started it; `stop` takes it down in reverse.
-    final class Running {
-        let config: Config
-        let locks: (database: StartupStore, folders: WatchFolderLocks)
-        let shared: SharedConfig
-        let services: UploadServices
-        let databaseHealth: DatabaseHealth
-        let endpoint: StatusEndpoint?
-        let watcher: Watcher
-        let progress: TerminalStatusLine?
-        let pool: UploadWorkerPool
-        let webhooks: WebhookSender
-        let watcherThread: ThreadHandle
-        let startedAt = Timestamp.monotonicNanos()
-
-        init(config: Config, locks: (StartupStore, WatchFolderLocks), shared: SharedConfig, services: UploadServices,
-             databaseHealth: DatabaseHealth, endpoint: StatusEndpoint?, watcher: Watcher, progress: TerminalStatusLine?,
-             pool: UploadWorkerPool, webhooks: WebhookSender, watcherThread: ThreadHandle) {
-            self.config = config
-            self.locks = locks
-            self.shared = shared
-            self.services = services
-            self.databaseHealth = databaseHealth
-            self.endpoint = endpoint
-            self.watcher = watcher
-            self.progress = progress
-            self.pool = pool
-            self.webhooks = webhooks
-            self.watcherThread = watcherThread
-        }
-
-        var store: JobStore { services.store }
-    }
-
-    /// Why start-up stopped: the line is already printed, this is the exit code.
-    struct StartFailure: Error {
-        let exit: Exit
-    }
-
-    /// Start-up in its declared order: config, database and its lock, folder locks, what the table must know
-    /// before any outcome (sources, webhook events), credentials, the HTTP endpoint, the watcher armed (so
-    /// nothing written from now on is missed), libcurl, then the workers, the webhook sender and the watcher's
-    /// thread, and READY=1 last.
-    private func start() -> Result<Running, StartFailure> {
-        func fail(_ exit: Exit, _ line: String) -> Result<Running, StartFailure> {
-            Console.error(line)
-            return .failure(StartFailure(exit: exit))
-        }
-        let config: Config
-        do {
-            config = try ConfigLoader.load(path: options.configPath)
-        } catch {
-            return fail(.config, "\(error)")
-        }
-        let opened: StartupStore
-        do {
-            opened = try StartupStore.open(database: config.queue.database, logger: logger)
-        } catch {
-            switch error {
-            case .alreadyRunning(let held): return fail(error.exit, "\(held)")
-            case .transient(let message), .notWritable(let message), .permanent(let message): return fail(error.exit, message)
-            }
-        }
-        let store = opened.store
-        let folderLocks: WatchFolderLocks
-        do {
-            folderLocks = try WatchFolderLocks(folders: config.watch.paths)
-        } catch {
-            try? store.recordDaemonStop()   // this start never ran: not an unclean stop for `status`
-            return fail(.alreadyRunning, "\(error)")
-        }
-        if opened.recovered > 0 {
-            logger.notice("jobs interrupted by the previous run queued again", metadata: ["count": "\(opened.recovered)"])
-        }
-
-        let shared = SharedConfig(config)
-        // Workers take only the configured sources' jobs: a source no longer in the config keeps its jobs queued.
-        store.setClaimableSources(config.sourceNames)
-        reportUnconfiguredSources(config, store: store)
-        do {
-            // Before any outcome can be written: the outbox triggers must know what to record.
-            try store.configureWebhookEvents(config.webhook.recordedEvents)
-        } catch {
-            return fail(.transient, "cannot write the job table \(config.queue.database): \(error)")
-        }
-        let tokenSource = TokenSource(config: config, environment: options.environment)
-        if let conflict = tokenSource.conflict {
-            return fail(.config, ConfigError(file: options.configPath, key: nil, problem: conflict).description)
-        }
-        let tokens = TokenProvider(source: tokenSource)
-        if let warning = tokenSource.exposureWarning { logger.warning("token file readable by others", metadata: ["problem": "\(warning)"]) }
-        let services = UploadServices(store: store, config: shared, tokens: tokens, logger: logger)
-        AfterUploadActions(store: store, logger: logger).replayPending(config: config)
-        if tokens.token == nil {
-            let reason = "no API token: \(tokens.problem ?? "unknown")"
-            services.pause.pause(reason)
-            try? store.recordPause(reason)
-            PauseNotice.log(logger, reason: reason, kind: .credentials, config: config)
-        }
-
-        let databaseHealth = DatabaseHealth()
-        var endpoint: StatusEndpoint?
-        if let listen = config.http.listen {
-            do {
-                endpoint = try StatusEndpoint.start(listen, site: StatusSite(services: services, health: databaseHealth))
-            } catch {
-                return fail(.config, "config error: http.listen: \(error) (in \(config.sourcePath))")
-            }
-        }
-        let watcher: Watcher
-        do {
-            watcher = try Watcher(config: config, store: store, workSignal: services.workSignal, logger: logger,
-                                  heartbeat: services.heartbeats.heartbeat("watcher"), openWrites: services.openWrites)
-            try watcher.arm()
-        } catch {
-            endpoint?.stop()
-            return fail(.config, "config error: watch.paths: cannot watch: \(error)")
-        }
-        do {
-            try CurlGlobal.initialize()
-        } catch {
-            endpoint?.stop()
-            return fail(.unavailable, "cannot start libcurl: \(error)")
-        }
-        let progress = options.progress ? TerminalStatusLine.stderr : nil
-        // Drawn before the first worker runs: from then on per-file lines are the status line's, from the first job.
-        progress?.show(statusLine(try? store.counts(), services: services, watcher: watcher, rate: nil))
-        let pool = UploadWorkerPool(services: services)
-        pool.start()
-        let webhooks = WebhookSender(store: store, config: shared, heartbeat: services.heartbeats.heartbeat("webhook"),
-                                     logger: logger)
-        webhooks.start()
-        let watcherThread = startWatcher(watcher)
-        logger.info("imagedrop started", metadata: [
-            "pid": "\(getpid())", "database": "\(config.queue.database)", "workers": "\(config.upload.workersShown)",
-            "watch": "\(config.watch.paths.joined(separator: ","))", "sources": "\(config.sourceNames.joined(separator: ","))", "http": "\(endpoint?.address ?? "off")",
-            "version": "\(ImagedropVersion.current)", "commit": "\(BuildInfo.commit)",
-            "api": "\(config.cloudflare.apiBaseURL)", "config": "\(options.configPath)",
-        ])
-        notifier.ready()
-        return .success(Running(config: config, locks: (opened, folderLocks), shared: shared, services: services,
-                                databaseHealth: databaseHealth, endpoint: endpoint, watcher: watcher, progress: progress,
-                                pool: pool, webhooks: webhooks, watcherThread: watcherThread))
     }
 
     /// The stop after the loop: the stop line, the ordered shutdown, the HTTP endpoint last (it answers
@@ -315,7 +170,7 @@ public final class Daemon {
         func wait(seconds: Double) { done.wait(seconds: seconds) }
     }
 
-    private func startWatcher(_ watcher: Watcher) -> ThreadHandle {
+    func startWatcher(_ watcher: Watcher) -> ThreadHandle {
         let handle = ThreadHandle()
         let thread = Thread {
             watcher.run()
@@ -324,59 +179,6 @@ public final class Daemon {
         thread.name = "imagedrop-watcher"
         thread.start()
         return handle
-    }
-
-    /// SIGHUP: re-read the config and apply what can change live. A config that does not load is refused
-    /// with a log line and the old one stays in force. Nothing here waits for the watcher: it takes the new
-    /// settings (watch roots included) and arms, scans and forgets folders on its own thread, so RELOADING=1 …
-    /// READY=1 is answered at once even during a long rescan.
-    private func reload(shared: SharedConfig, services: UploadServices, pool: UploadWorkerPool, watcher: Watcher,
-                        folderLocks: WatchFolderLocks) {
-        notifier.reloading()
-        defer { notifier.ready() }
-        let old = shared.current
-        let new: Config
-        do {
-            new = try ConfigLoader.load(path: options.configPath)
-        } catch {
-            logger.error("reload refused; the previous configuration stays in force", metadata: ["error": "\(error)"])
-            return
-        }
-        do {
-            // Before anything applies: a folder another daemon watches is refused like at start.
-            try folderLocks.update(folders: new.watch.paths)
-        } catch {
-            logger.error("reload refused; the previous configuration stays in force", metadata: ["error": "\(error)"])
-            return
-        }
-        if new.http != old.http {
-            logger.warning("[http] cannot change on reload; restart to apply it")
-        }
-        if new.queue.database != old.queue.database {
-            logger.warning("queue.database cannot change on reload; restart to use the new database")
-        }
-        var applied = new
-        applied.queue.database = old.queue.database
-        applied.http = old.http
-        shared.replace(applied)
-        services.store.setClaimableSources(new.sourceNames)
-        logSourceChanges(old: old, new: new, store: services.store)
-        configureWebhookEvents(new, store: services.store)
-        services.limiter.update(limit: new.upload.requestsPer5Min, windowSeconds: Double(new.upload.rateWindowSeconds))
-        pool.reconfigure(new)
-        services.tokens.replaceSource(TokenSource(config: new, environment: options.environment))
-        options.onLogLevelChange(LogLevelName.parse(new.log.level) ?? .info)
-        watcher.update(config: new)
-        logger.notice("configuration reloaded", metadata: ["workers": "\(new.upload.workersShown)"])
-    }
-
-    /// On reload: the outcomes the outbox triggers record from now on (none while `[webhook] url` is unset).
-    private func configureWebhookEvents(_ config: Config, store: JobStore) {
-        do {
-            try store.configureWebhookEvents(config.webhook.recordedEvents)
-        } catch {
-            logger.error("cannot configure webhook events; outcomes may not be notified", metadata: ["error": "\(error)"])
-        }
     }
 
     private func isDrained(_ counts: [JobState: Int], pool: UploadWorkerPool, services: UploadServices) -> Bool {

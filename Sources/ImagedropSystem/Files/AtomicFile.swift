@@ -58,19 +58,24 @@ package enum AtomicFile {
         defer { close(input) }
         let target = directory.appending(".imagedrop-copy-\(tag)")
         return try fill(temporaryBeside: target) { output in
-            try stream(from: input, to: output)
-            var info = stat()
-            guard fstat(input, &info) == 0 else { throw SystemError(call: "fstat") }
-            var times = [info.st_atim, info.st_mtim]
-            guard futimens(output, &times) == 0, fchmod(output, info.st_mode & 0o7777) == 0 else {
-                throw SystemError(call: "futimens")
-            }
+            try copyVersion(from: input, to: output)
+        }
+    }
+
+    /// The bytes, then the source's mode and mtime (so the copy is recognisably the same version).
+    private static func copyVersion(from input: Int32, to output: Int32) throws {
+        try stream(from: input, to: output)
+        var info = stat()
+        guard fstat(input, &info) == 0 else { throw SystemError(call: "fstat") }
+        var times = [info.st_atim, info.st_mtim]
+        guard futimens(output, &times) == 0, fchmod(output, info.st_mode & 0o7777) == 0 else {
+            throw SystemError(call: "futimens")
         }
     }
 
     /// A file with no name yet (O_TMPFILE) in a folder, owning its descriptor: what a move to another
     /// filesystem copies into, so a kill -9 mid-copy leaves nothing in `done_dir` (a named temporary stayed
-    /// there for good: soak, seed 5). `link(to:)` gives it its final name, never replacing one.
+    /// there for good when a kill -9 struck mid-copy). `link(to:)` gives it its final name, never replacing one.
     package final class UnnamedFile {
         package let descriptor: Int32
 
@@ -100,13 +105,7 @@ package enum AtomicFile {
         let input = source.withCString { open($0, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC) }
         guard input >= 0 else { throw SystemError(call: "open") }
         defer { close(input) }
-        try stream(from: input, to: output)
-        var info = stat()
-        guard fstat(input, &info) == 0 else { throw SystemError(call: "fstat") }
-        var times = [info.st_atim, info.st_mtim]
-        guard futimens(output, &times) == 0, fchmod(output, info.st_mode & 0o7777) == 0 else {
-            throw SystemError(call: "futimens")
-        }
+        try copyVersion(from: input, to: output)
         guard fsync(output) == 0 else { throw SystemError(call: "fsync") }
         return file
     }

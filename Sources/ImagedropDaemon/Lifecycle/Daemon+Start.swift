@@ -1,0 +1,115 @@
+import ImagedropSystem
+import ImagedropStore
+import ImagedropPipeline
+import Foundation
+import Glibc
+import ImagedropSupport
+import Logging
+
+extension Daemon {
+    /// Start-up in its declared order: config, database and its lock, folder locks, what the table must know
+    /// before any outcome (sources, webhook events), credentials, the HTTP endpoint, the watcher armed (so
+    /// nothing written from now on is missed), libcurl, then the workers, the webhook sender and the watcher's
+    /// thread, and READY=1 last.
+    func start() -> Result<Running, StartFailure> {
+        func fail(_ exit: Exit, _ line: String) -> Result<Running, StartFailure> {
+            Console.error(line)
+            return .failure(StartFailure(exit: exit))
+        }
+        let config: Config
+        do {
+            config = try ConfigLoader.load(path: options.configPath)
+        } catch {
+            return fail(.config, "\(error)")
+        }
+        let opened: StartupStore
+        do {
+            opened = try StartupStore.open(database: config.queue.database, logger: logger)
+        } catch {
+            switch error {
+            case .alreadyRunning(let held): return fail(error.exit, "\(held)")
+            case .transient(let message), .notWritable(let message), .permanent(let message): return fail(error.exit, message)
+            }
+        }
+        let store = opened.store
+        let folderLocks: WatchFolderLocks
+        do {
+            folderLocks = try WatchFolderLocks(folders: config.watch.paths)
+        } catch {
+            try? store.recordDaemonStop()   // this start never ran: not an unclean stop for `status`
+            return fail(.alreadyRunning, "\(error)")
+        }
+        if opened.recovered > 0 {
+            logger.notice("jobs interrupted by the previous run queued again", metadata: ["count": "\(opened.recovered)"])
+        }
+
+        let shared = SharedConfig(config)
+        // Workers take only the configured sources' jobs: a source no longer in the config keeps its jobs queued.
+        store.setClaimableSources(config.sourceNames)
+        reportUnconfiguredSources(config, store: store)
+        do {
+            // Before any outcome can be written: the outbox triggers must know what to record.
+            try store.configureWebhookEvents(config.webhook.recordedEvents)
+        } catch {
+            return fail(.transient, "cannot write the job table \(config.queue.database): \(error)")
+        }
+        let tokenSource = TokenSource(config: config, environment: options.environment)
+        if let conflict = tokenSource.conflict {
+            return fail(.config, ConfigError(file: options.configPath, key: nil, problem: conflict).description)
+        }
+        let tokens = TokenProvider(source: tokenSource)
+        if let warning = tokenSource.exposureWarning { logger.warning("token file readable by others", metadata: ["problem": "\(warning)"]) }
+        let services = UploadServices(store: store, config: shared, tokens: tokens, logger: logger)
+        AfterUploadActions(store: store, logger: logger).replayPending(config: config)
+        if tokens.token == nil {
+            let reason = "no API token: \(tokens.problem ?? "unknown")"
+            services.pause.pause(reason)
+            try? store.recordPause(reason)
+            PauseNotice.log(logger, reason: reason, kind: .credentials, config: config)
+        }
+
+        let databaseHealth = DatabaseHealth()
+        var endpoint: StatusEndpoint?
+        if let listen = config.http.listen {
+            do {
+                endpoint = try StatusEndpoint.start(listen, site: StatusSite(services: services, health: databaseHealth))
+            } catch {
+                return fail(.config, "config error: http.listen: \(error) (in \(config.sourcePath))")
+            }
+        }
+        let watcher: Watcher
+        do {
+            watcher = try Watcher(config: config, store: store, workSignal: services.workSignal, logger: logger,
+                                  heartbeat: services.heartbeats.heartbeat("watcher"), openWrites: services.openWrites)
+            try watcher.arm()
+        } catch {
+            endpoint?.stop()
+            return fail(.config, "config error: watch.paths: cannot watch: \(error)")
+        }
+        do {
+            try CurlGlobal.initialize()
+        } catch {
+            endpoint?.stop()
+            return fail(.unavailable, "cannot start libcurl: \(error)")
+        }
+        let progress = options.progress ? TerminalStatusLine.stderr : nil
+        // Drawn before the first worker runs: from then on per-file lines are the status line's, from the first job.
+        progress?.show(statusLine(try? store.counts(), services: services, watcher: watcher, rate: nil))
+        let pool = UploadWorkerPool(services: services)
+        pool.start()
+        let webhooks = WebhookSender(store: store, config: shared, heartbeat: services.heartbeats.heartbeat("webhook"),
+                                     logger: logger)
+        webhooks.start()
+        let watcherThread = startWatcher(watcher)
+        logger.info("imagedrop started", metadata: [
+            "pid": "\(getpid())", "database": "\(config.queue.database)", "workers": "\(config.upload.workersShown)",
+            "watch": "\(config.watch.paths.joined(separator: ","))", "sources": "\(config.sourceNames.joined(separator: ","))", "http": "\(endpoint?.address ?? "off")",
+            "version": "\(ImagedropVersion.current)", "commit": "\(BuildInfo.commit)",
+            "api": "\(config.cloudflare.apiBaseURL)", "config": "\(options.configPath)",
+        ])
+        notifier.ready()
+        return .success(Running(config: config, locks: (opened, folderLocks), shared: shared, services: services,
+                                databaseHealth: databaseHealth, endpoint: endpoint, watcher: watcher, progress: progress,
+                                pool: pool, webhooks: webhooks, watcherThread: watcherThread))
+    }
+}
