@@ -19,7 +19,7 @@ struct ExportCommand: ParsableCommand {
             """)
 
     @OptionGroup var options: ConfigOption
-    @Option(name: .long, help: "csv, json or ndjson.") var format: JobStore.ExportFormat = .csv
+    @Option(name: .long, help: "The output format.") var format: JobStore.ExportFormat = .csv
     @Flag(name: .long, help: "Include jobs in every state, not only done ones.") var all = false
     @Option(name: .long, help: "Only jobs in this state (instead of done ones).") var state: String?
     @Flag(name: .long, help: "Only the newest of the selected jobs of each path (its current version).") var latest = false
