@@ -46,20 +46,7 @@ struct LogLineTests {
 
     @Test("the first SIGINT says how many uploads it waits for and for how long; a second SIGINT aborts at once")
     func firstAndSecondSignal() throws {
-        var emulator = EmulatorConfiguration()
-        emulator.faults.latencyMs = 20_000   // every upload is still in flight when the signals come
-        let fixture = try DaemonFixture(emulator: emulator, settleMillis: 0)
-        try fixture.writeConfig(settleMillis: 0, uploadSection: """
-            workers = 2
-            request_timeout_s = 60
-            shutdown_grace_s = 120
-            """)
-        for index in 0..<4 { try fixture.drop("slow\(index).png", seed: UInt64(4200 + index)) }
-        try fixture.start()
-        let pid = try #require(fixture.process?.processIdentifier)
-        #expect(fixture.waitUntil(seconds: 20) {
-            (fixture.counts()[.uploading] ?? 0) == 2 && fixture.emulator.requestLog().filter { $0.method == "POST" }.count == 2
-        })
+        let (fixture, pid) = try DaemonFixture.withTwoUploadsInFlight(seedBase: 4200)
         kill(pid, SIGINT)
         let expected = "stopping on SIGINT: waiting up to 120 s for 2 uploads in flight; a second SIGINT or SIGTERM aborts them"
         #expect(fixture.waitUntil(seconds: 10) { fixture.log.contains(expected) }, "\(fixture.log)")

@@ -177,21 +177,7 @@ struct PipelineTests {
 
     @Test("a second SIGTERM during the grace period cuts in-flight uploads short: exit 0, nothing left uploading")
     func secondSignalEndsGrace() throws {
-        var emulator = EmulatorConfiguration()
-        emulator.faults.latencyMs = 20_000   // every upload is still in flight when the signals come
-        let fixture = try DaemonFixture(emulator: emulator, settleMillis: 0)
-        try fixture.writeConfig(settleMillis: 0, uploadSection: """
-            workers = 2
-            request_timeout_s = 60
-            shutdown_grace_s = 120
-            """)
-        for index in 0..<4 { try fixture.drop("slow\(index).png", seed: UInt64(950 + index)) }
-        try fixture.start()
-        let pid = try #require(fixture.process?.processIdentifier)
-        // Claimed is not yet sent: under load a SIGTERM between claim and send ends the limiter wait instead.
-        #expect(fixture.waitUntil(seconds: 20) {
-            (fixture.counts()[.uploading] ?? 0) == 2 && fixture.emulator.requestLog().filter { $0.method == "POST" }.count == 2
-        })
+        let (fixture, pid) = try DaemonFixture.withTwoUploadsInFlight(seedBase: 950)
         kill(pid, SIGTERM)
         #expect(fixture.waitUntil(seconds: 10) { fixture.log.contains("msg=\"stopping on SIGTERM") })
         #expect(fixture.process?.isRunning == true, "the first signal waits for in-flight uploads")

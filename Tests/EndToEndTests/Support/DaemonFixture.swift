@@ -84,6 +84,28 @@ final class DaemonFixture: @unchecked Sendable {
         try text.write(toFile: configPath, atomically: true, encoding: .utf8)
     }
 
+    /// A running daemon with two uploads in flight (two workers, four files, replies 20 s late, a 120 s grace):
+    /// what the stop-signal tests signal. Claimed is not yet sent, so it waits for both POSTs to be in the
+    /// emulator's log — under load a signal between claim and send would end the limiter wait instead.
+    static func withTwoUploadsInFlight(seedBase: UInt64) throws -> (DaemonFixture, pid_t) {
+        var emulator = EmulatorConfiguration()
+        emulator.faults.latencyMs = 20_000
+        let fixture = try DaemonFixture(emulator: emulator, settleMillis: 0)
+        try fixture.writeConfig(settleMillis: 0, uploadSection: """
+            workers = 2
+            request_timeout_s = 60
+            shutdown_grace_s = 120
+            """)
+        for index in 0..<4 { try fixture.drop("slow\(index).png", seed: seedBase + UInt64(index)) }
+        try fixture.start()
+        guard let pid = fixture.process?.processIdentifier,
+              fixture.waitUntil(seconds: 20, {
+                  (fixture.counts()[.uploading] ?? 0) == 2 && fixture.emulator.requestLog().filter { $0.method == "POST" }.count == 2
+              })
+        else { throw FixtureError("two uploads never got in flight:\n\(fixture.log)") }
+        return (fixture, pid)
+    }
+
     /// A fixture whose config ends with an `[after_upload]` section; `DIR` in it stands for the fixture's folder.
     static func withAfterUpload(_ afterUpload: String) throws -> DaemonFixture {
         let fixture = try DaemonFixture()
