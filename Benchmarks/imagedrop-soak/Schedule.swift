@@ -63,7 +63,7 @@ extension Soak {
                     default: settings.watchB.toggle()
                     }
                 }
-                log("SIGHUP: workers \(settings.workers), watch b \(settings.watchB), exclude *.gif \(settings.excludeGIF)")
+                log("SIGHUP: workers \(settings.workersText), watch b \(settings.watchB), exclude *.gif \(settings.excludeGIF)")
                 count("SIGHUP (config change)")
             case 15 where now - lastKill > 10:
                 try restart(kill: false)

@@ -31,7 +31,11 @@ struct World {
 
     /// What the operator changes while it runs.
     struct Settings: Equatable {
+        /// A number pins the pool; `Settings.auto` (a reload's draw of 6) is `workers = "auto"`, the default
+        /// users run, capped low so the budget, not the cap, is what it adapts to.
         var workers = 3
+        static let auto = 6
+        var workersText: String { workers == Settings.auto ? "auto" : "\(workers)" }
         var watchB = true
         var excludeGIF = false
         var moves = false
@@ -68,7 +72,7 @@ struct World {
             database = "\(database)"
 
             [upload]
-            workers = \(settings.workers)
+            \(settings.workers == Settings.auto ? "workers = \"auto\"\nmax_workers = 8" : "workers = \(settings.workers)")
             max_attempts = 30
             backoff_initial_ms = 200
             backoff_max_ms = \(World.backoffMaxMillis)
