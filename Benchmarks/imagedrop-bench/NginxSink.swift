@@ -1,3 +1,4 @@
+import ImagedropTestSupport
 import ProcessHarness
 import Foundation
 import Glibc
@@ -18,7 +19,7 @@ final class NginxSink {
     init(scratch: String) throws {
         let directory = scratch + "/nginx"
         Files.makeDirectory(directory)
-        port = try Self.freePort()
+        port = try LoopbackPort.free()
         guard let template = Files.readText(Self.template) else {
             throw SpawnError(description: "cannot read \(Self.template)")
         }
@@ -29,7 +30,7 @@ final class NginxSink {
                                    stderrPath: directory + "/out.log")
         let deadline = Clock.monotonicSeconds() + 10
         while Clock.monotonicSeconds() < deadline {
-            if Self.accepts(port: port) { return }
+            if LoopbackPort.accepts(port) { return }
             usleep(20_000)
         }
         process.stop(graceSeconds: 2)
@@ -37,32 +38,4 @@ final class NginxSink {
     }
 
     func stop() { process.stop(graceSeconds: 5) }
-
-    /// A port the kernel just handed out for 127.0.0.1 (bound, read, closed: nginx takes it next).
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound else { throw SpawnError(description: "cannot find a free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    static func accepts(port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = UInt16(port).bigEndian
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-        }
-    }
 }

@@ -1,3 +1,4 @@
+import ImagedropTestSupport
 import Foundation
 import Glibc
 import ImagedropSystem
@@ -160,7 +161,7 @@ final class TLSProxy {
             "-subj", "/CN=imagedrop-test", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
         ], environment: ProcessInfo.processInfo.environment)
         guard made == 0 else { throw FixtureError("openssl req failed: \(opensslError)") }
-        port = try Self.freePort()
+        port = try LoopbackPort.free()
         let conf = """
             \(getuid() == 0 ? "user root;" : "")
             worker_processes 1;
@@ -195,7 +196,7 @@ final class TLSProxy {
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try process.run()
         let deadline = Date().addingTimeInterval(15)
-        while !Self.accepts(port: port) {
+        while !LoopbackPort.accepts(port) {
             guard process.isRunning, Date() < deadline else {
                 let log = (try? String(contentsOfFile: folder + "/error.log", encoding: .utf8)) ?? ""
                 stop()
@@ -209,37 +210,5 @@ final class TLSProxy {
         guard process.isRunning else { return }
         kill(process.processIdentifier, SIGTERM)
         process.waitUntilExit()
-    }
-
-    /// A port the kernel just handed out (then released for nginx to bind).
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw -> Bool in
-                bind(fd, raw, length) == 0 && getsockname(fd, raw, &length) == 0
-            }
-        }
-        guard bound else { throw FixtureError("no free port: \(String(cString: strerror(errno)))") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    static func accepts(port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = UInt16(port).bigEndian
-        return withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-            }
-        }
     }
 }
