@@ -199,16 +199,22 @@ extension JobStore {
                             fileIsGone: (Job) -> Bool = { _ in false }) throws -> RetryResult {
         let now = Timestamp.nowMillis()
         let states = includeDone ? "('failed','done')" : "('failed')"
+        let targets: [Job] = try withDatabase { db in
+            let select = ids == nil
+                ? try db.prepare("SELECT \(columns) FROM jobs WHERE state IN \(states) ORDER BY id")
+                : try db.prepare("SELECT \(columns) FROM jobs WHERE state IN \(states) AND id = ?1")
+            var targets: [Job] = []
+            for id in ids ?? [0] {
+                if ids != nil { select.reset(); select.bind(1, id) }
+                while try select.step() { targets.append(Self.job(from: select)) }
+            }
+            return targets
+        }
+        // The file system is asked outside the connection's lock (thousands of failed jobs mean thousands of
+        // stats); the update below re-checks each job's state, so one that changed meanwhile is left alone.
+        let gone = Set(targets.filter { $0.kind == .file && fileIsGone($0) }.map(\.id))
         return try withDatabase { db in
             try db.transaction {
-                let select = ids == nil
-                    ? try db.prepare("SELECT \(columns) FROM jobs WHERE state IN \(states) ORDER BY id")
-                    : try db.prepare("SELECT \(columns) FROM jobs WHERE state IN \(states) AND id = ?1")
-                var targets: [Job] = []
-                for id in ids ?? [0] {
-                    if ids != nil { select.reset(); select.bind(1, id) }
-                    while try select.step() { targets.append(Self.job(from: select)) }
-                }
                 var result = RetryResult()
                 // A newer job of the same file, or one of its versions already waiting.
                 let superseding = try db.cached("""
@@ -226,11 +232,11 @@ extension JobStore {
                     superseding.reset()
                     superseding.bind(1, job.id)
                     if try superseding.step() { result.superseded.append(job.id); continue }
-                    if job.kind == .file, fileIsGone(job) { result.gone.append(job.id); continue }
+                    if gone.contains(job.id) { result.gone.append(job.id); continue }
                     update.reset()
                     update.bind(1, job.id).bind(2, now).bind(3, Timestamp.iso8601(millis: now))
                     try update.run()
-                    result.queued.append(job.id)
+                    if db.changes > 0 { result.queued.append(job.id) }
                 }
                 return result
             }

@@ -64,7 +64,7 @@ struct RetryCommand: ParsableCommand {
             }
             // Its file went to done_dir/failed_dir or was deleted after upload: queued again it could only
             // fail as "file vanished" (and a done job would turn failed). Say where it is instead.
-            if job.kind == .file, case .failure = FileStatus.of(job.path, followSymlinks: false) {
+            if Job.fileIsGone(job) {
                 let whereNow = job.movedTo.map { "; it was moved to \($0.display) — enqueue that file to upload it again" } ?? ""
                 Console.error("job \(id): \(job.path.display) is no longer there\(whereNow); left as it is")
                 missing = true
