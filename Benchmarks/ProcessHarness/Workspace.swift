@@ -31,6 +31,8 @@ public struct Workspace {
         public var maxWorkers = 64
         /// Send to this API root instead of the emulator's (the nginx sink).
         public var apiBaseURL: String?
+        /// `batch_api = true` with this `batch_base_url` (the emulator's root serves the batch host's routes).
+        public var batchBaseURL: String?
 
         public init(workers: Int = 8, settleMillis: Int = 0, requestsPerWindow: Int = 0, rateWindowSeconds: Int? = nil,
                     shutdownGraceSeconds: Int = 5, pauseProbeSeconds: Int = 30, database: String? = nil,
@@ -52,6 +54,7 @@ public struct Workspace {
             [cloudflare]
             account_id = "\(emulator.accountID)"
             api_base_url = "\(settings.apiBaseURL ?? emulator.apiBaseURL)"
+            \(settings.batchBaseURL.map { "batch_api = true\nbatch_base_url = \"\($0)\"" } ?? "")
 
             [images]
             id = "content-hash"

@@ -1,8 +1,8 @@
 import ProcessHarness
 import Foundation
 
-/// Issue 13's figures: throughput to an nginx sink (not bounded by the emulator) beside `xargs -P 8 curl` to
-/// the same sink, and `workers = "auto"` against the emulator with added latency.
+/// Issue 13's throughput figures: to an nginx sink (not bounded by the emulator) beside `xargs -P 8 curl` to
+/// the same sink.
 extension Bench {
     private func curlToSink(_ directory: String, _ sink: NginxSink) throws -> (seconds: Double, usage: ResourceUsage?) {
         let script = """
@@ -60,42 +60,6 @@ extension Bench {
                                  cpuSecondsPer1000Uploads: Bench.cpuPer1000(largeRun.usage, uploads: largeCount))
         largeFigure.details = ["imagedrop_seconds": largeRun.seconds, "curl_seconds": largeCurl.seconds]
         figures.append(largeFigure)
-        return figures
-    }
-
-    /// `auto` against the emulator with +`latencyMs` per reply and no budget: achieved rate over what
-    /// `max_workers` allows at that latency (max_workers / latency).
-    func autoLatency() throws -> [Figure] {
-        var figures: [Figure] = []
-        for latencyMs in [20, 100, 300] {
-            let maxWorkers = 64
-            let ideal = Double(maxWorkers) / (Double(latencyMs) / 1000)
-            // About six seconds of work at the ideal rate: long enough that the ramp is a small part of it.
-            let count = self.count(min(Int(ideal * 6), 4_000), quick: 200)
-            let workspace = self.workspace("auto-\(latencyMs)")
-            try Files.makeImages(count: count, bytes: 10_000, in: workspace.inbox, seedBase: 7_000_000 + UInt64(latencyMs) * 10_000)
-            try emulator.reset()
-            try emulator.setFaults("{\"latencyMs\": \(latencyMs)}")
-            var settings = Workspace.Settings(requestsPerWindow: 0)
-            settings.autoWorkers = true
-            settings.maxWorkers = maxWorkers
-            try workspace.writeConfig(emulator: emulator, settings)
-            Bench.log("auto, +\(latencyMs) ms: \(count) × 10 KB")
-            let run = try drain(workspace, count: count)
-            let log = try emulator.requestLog().filter { $0.method == "POST" }
-            try? emulator.reset()
-            let first = log.map(\.micros).min() ?? 0
-            let busy = Double(run.finishedAtMicros - first) / 1e6
-            let achieved = Double(count) / busy
-            Files.removeTree(workspace.directory)
-            var figure = Figure(key: "auto_\(latencyMs)ms", title: "auto, emulator +\(latencyMs) ms, no budget",
-                                value: achieved, unit: "files/s", baseline: ideal,
-                                baselineLabel: "files/s max_workers / latency", ratio: achieved / ideal, target: "≥ 0.9",
-                                met: achieved / ideal >= 0.9, peakRSSMiB: run.usage?.maxRSSMiB,
-                                cpuSecondsPer1000Uploads: Bench.cpuPer1000(run.usage, uploads: count))
-            figure.details = ["busy_seconds": busy, "requests": Double(log.count)]
-            figures.append(figure)
-        }
         return figures
     }
 }

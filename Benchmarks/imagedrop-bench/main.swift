@@ -16,7 +16,7 @@ struct Options: ParsableCommand {
         commandName: "imagedrop-bench",
         abstract: "Runs the release imagedrop against the release emulator on loopback and prints each figure.")
 
-    static let scenarios = ["small", "latency", "large", "burst", "close", "history", "budget", "reload", "sink", "auto"]
+    static let scenarios = ["small", "latency", "large", "burst", "close", "history", "budget", "reload", "sink", "auto", "batch"]
 
     @Option(help: "The release imagedrop binary.")
     var imagedrop: String
@@ -68,6 +68,7 @@ let plan: [(String, () throws -> [Figure])] = [
     ("reload", { [try bench.reloadDuringRescan()] }),
     ("sink", { try bench.sinkFigures() }),
     ("auto", { try bench.autoLatency() }),
+    ("batch", { try bench.autoBatch() }),
 ]
 for (name, run) in plan where options.only?.contains(name) ?? true {
     sync()   // the previous scenario's writeback (800 MB of large files) must not slow this one down

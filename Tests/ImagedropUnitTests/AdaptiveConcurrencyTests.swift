@@ -35,9 +35,9 @@ struct AdaptiveConcurrencyTests {
     @Test("on a latency-bound link with no budget it ramps up to max_workers within a few round trips")
     func rampsUp() {
         var link = Link(maxWorkers: 64)
-        #expect(link.policy.limit == 4 && link.policy.mode == .auto)
+        #expect(link.policy.limit == AdaptiveConcurrency.firstAutoLimit && link.policy.mode == .auto)
         let limits = link.rounds(8, rtt: 0.3)
-        #expect(limits.prefix(4) == [8, 16, 32, 64], "\(limits)")
+        #expect(limits.prefix(3) == [16, 32, 64], "\(limits)")
         #expect(zip(limits, limits.dropFirst()).allSatisfy { $0 <= $1 })
         #expect(link.policy.limit == 64)
         #expect(link.policy.bound == .maxWorkers)
@@ -119,10 +119,10 @@ struct AdaptiveConcurrencyTests {
     func idleDoesNotGrow() {
         var link = Link(maxWorkers: 64)
         for _ in 0..<10 { link.round(rtt: 0.1, busy: 1) }
-        #expect(link.policy.limit == 4)
+        #expect(link.policy.limit == AdaptiveConcurrency.firstAutoLimit)
         #expect(link.policy.bound == .idle)
         var busy = Link(maxWorkers: 64)
-        _ = busy.rounds(3, rtt: 0.1)
+        _ = busy.rounds(2, rtt: 0.1)
         #expect(busy.policy.boundShown(now: busy.now) == .latency)
         #expect(busy.policy.boundShown(now: busy.now + 3 * Self.second) == .idle)
     }
@@ -143,7 +143,7 @@ struct AdaptiveConcurrencyTests {
     @Test("a 429 whose clock reading is older than the last decrease neither traps nor halves again")
     func outOfOrderReadings() {
         var upload = Config.Upload()
-        upload.maxWorkers = 8
+        upload.maxWorkers = 4
         let limiter = ConcurrencyLimiter(upload, rateCap: nil, now: 1_000_000_000)
         limiter.release(rttSeconds: nil, signal: .backpressure, now: 5_000_000_000)
         #expect(limiter.currentLimit == 2)
@@ -164,7 +164,7 @@ struct AdaptiveConcurrencyTests {
         link.policy.reconfigure(workers: 3, maxWorkers: 10, rateCap: nil)
         #expect(link.policy.limit == 3 && link.policy.mode == .fixed)
         link.policy.reconfigure(workers: nil, maxWorkers: 64, rateCap: 200)
-        #expect(link.policy.mode == .auto && link.policy.limit == 4)
+        #expect(link.policy.mode == .auto && link.policy.limit == AdaptiveConcurrency.firstAutoLimit)
         _ = link.rounds(10, rtt: 0.1)
         #expect(link.policy.limit == 21)
     }

@@ -61,7 +61,8 @@ public final class Daemon {
         // The last state stays on screen as an ordinary line; what follows (the stop, the summary) prints below it.
         running.progress?.finish(statusLine(try? running.store.counts(), services: services, watcher: running.watcher,
                                             rate: throughput.rate))
-        logStopping(signal: end.signal, inFlight: services.inFlight.count,
+        // Prepared jobs are not waited for: they have sent nothing and go straight back to the queue.
+        logStopping(signal: end.signal, inFlight: max(0, services.inFlight.count - running.pool.preparedCount),
                     graceSeconds: running.shared.current.upload.shutdownGraceSeconds)
         shutDown(services: services, pool: running.pool, watcher: running.watcher, watcherThread: running.watcherThread,
                  webhooks: running.webhooks)

@@ -59,7 +59,10 @@ public struct AdaptiveConcurrency: Sendable, Equatable {
     private var lastDecrease: UInt64?
     private var lastActivity: UInt64
 
-    package static let firstAutoLimit = 4
+    /// Where `auto` starts: TCP's initial window is ten segments for the same reason, one round trip of
+    /// doubling saved against a path that can take more. An API that cannot take eight answers 429 or 5xx,
+    /// and the limit halves at once.
+    package static let firstAutoLimit = 8
     /// A window is at least this long, so a loopback round trip of a millisecond is judged on many samples.
     package static let minimumWindowNanos: UInt64 = 50_000_000
     /// Halvings are at least this far apart however short the round trip (one burst of 429s, one decrease).

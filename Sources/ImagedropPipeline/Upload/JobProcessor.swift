@@ -14,15 +14,20 @@ package final class JobProcessor {
     package let heartbeat: Heartbeat
     package var logger: Logger
 
-    package init(services: UploadServices, workerIndex: Int) {
+    package convenience init(services: UploadServices, workerIndex: Int) {
+        self.init(services: services, component: "worker-\(workerIndex)", loggedAs: "\(workerIndex)")
+    }
+
+    /// `component` names the thread's heartbeat; `loggedAs` is its `worker` field in log lines.
+    package init(services: UploadServices, component: String, loggedAs: String) {
         self.services = services
         let config = services.config.current
-        self.heartbeat = services.heartbeats.heartbeat("worker-\(workerIndex)")
+        self.heartbeat = services.heartbeats.heartbeat(component)
         self.client = services.makeClient(config, heartbeat: heartbeat)
         self.clientEndpoint = services.endpoint(config)
         self.afterActions = AfterUploadActions(store: services.store, logger: services.logger)
         self.logger = services.logger
-        self.logger[metadataKey: "worker"] = "\(workerIndex)"
+        self.logger[metadataKey: "worker"] = "\(loggedAs)"
     }
 
     /// What one attempt works with: the claimed row, the config in force, and the file as pre-flight opened it
@@ -38,25 +43,92 @@ package final class JobProcessor {
         package var version: JobStore.Version? { file.map { .init(size: $0.status.size, mtimeNanos: $0.status.mtimeNanos) } }
     }
 
+    /// A file job pre-flight is through with: opened, hashed and probed, its version recorded, its form
+    /// planned. What is left is the request (and, for a Cloudflare-chosen id, the look for an earlier upload).
+    package struct PreparedUpload {
+        package var attempt: Attempt
+        package var plan: UploadPlan
+        package var file: InspectedFile
+    }
+
+    /// Where pre-flight left a claimed job.
+    package enum Preparation {
+        /// Its next state is written (rejected, looked at again later, a URL list queued, released).
+        case settled
+        case upload(PreparedUpload)
+        /// A URL job: there is nothing to prepare, its request is all of it.
+        case url(Job, Config, APIToken)
+    }
+
+    /// Carries a job this worker claimed from pre-flight to its next state.
     package func process(_ job: Job) {
-        let current = services.config.current
-        // Every rule below (ids, metadata, signed URLs, pre-flight, after-upload actions) is the job's own
-        // source's. A source removed by a reload since the claim: the job waits for it, untouched.
-        guard let config = current.scoped(to: job.source) else {
-            logger.notice("job's source is not configured; left queued until it returns",
-                          metadata: ["job": "\(job.id)", "source": "\(job.source)"])
+        guard let config = configFor(job) else { return }
+        services.inFlight.insert(job.id)
+        defer { services.inFlight.remove(job.id) }
+        carry(job) {
+            switch try prepare(job, config: config) {
+            case .settled: break
+            case .url(let job, let config, let token): try runURL(job, config: config, token: token)
+            case .upload(let prepared): try upload(prepared)
+            }
+        }
+    }
+
+    /// Pre-flight only, for the preparer thread: the job's request is left to whichever worker takes it.
+    /// A URL job (nothing to prepare) is released to the queue for a worker's own claim. Nil unless the
+    /// result still needs a request; the job stays in `inFlight` only then.
+    package func prepareAhead(_ job: Job) -> PreparedUpload? {
+        guard let config = configFor(job) else { return nil }
+        services.inFlight.insert(job.id)
+        var result: PreparedUpload?
+        carry(job) {
+            switch try prepare(job, config: config) {
+            case .settled: break
+            case .url: release(job)
+            case .upload(let prepared): result = prepared
+            }
+        }
+        if result == nil { services.inFlight.remove(job.id) }
+        return result
+    }
+
+    /// Sends what the preparer made ready. The config in force is checked again first: a reload since (ids,
+    /// metadata, the source's own rules) sends the job back to the queue to be prepared under the new one.
+    package func send(prepared: PreparedUpload) {
+        let job = prepared.attempt.job
+        defer { services.inFlight.remove(job.id) }
+        guard let config = services.config.current.scoped(to: job.source), config == prepared.attempt.config else {
             release(job)
             return
         }
+        useEndpoint(of: config)
+        carry(job) { try upload(prepared) }
+    }
+
+    /// The job's own source's config (ids, metadata, signed URLs, pre-flight, after-upload actions). A source
+    /// removed by a reload since the claim: the job waits for it, untouched.
+    private func configFor(_ job: Job) -> Config? {
+        guard let config = services.config.current.scoped(to: job.source) else {
+            logger.notice("job's source is not configured; left queued until it returns",
+                          metadata: ["job": "\(job.id)", "source": "\(job.source)"])
+            release(job)
+            return nil
+        }
+        useEndpoint(of: config)
+        return config
+    }
+
+    private func useEndpoint(of config: Config) {
         let endpoint = services.endpoint(config)
         if endpoint != clientEndpoint {
             client = services.makeClient(config, heartbeat: heartbeat)   // reload changed the API root or timeout
             clientEndpoint = endpoint
         }
-        services.inFlight.insert(job.id)
-        defer { services.inFlight.remove(job.id) }
+    }
+
+    private func carry(_ job: Job, _ body: () throws -> Void) {
         do {
-            try run(job, config: config)
+            try body()
         } catch is ImagesClient.Stopped {
             release(job)
         } catch {
@@ -67,36 +139,35 @@ package final class JobProcessor {
         }
     }
 
-    private func run(_ job: Job, config: Config) throws {
+    /// Everything before the request: the token, the open-writer check, the file opened, hashed and probed,
+    /// a new version recorded, the plan made. No request is sent here.
+    private func prepare(_ job: Job, config: Config) throws -> Preparation {
         guard let token = services.tokens.token else {
             pauseQueue(services.tokens.problem ?? "no API token")
             release(job)
-            return
+            return .settled
         }
-        if job.kind == .url {
-            try runURL(job, config: config, token: token)
-            return
-        }
+        if job.kind == .url { return .url(job, config, token) }
         if services.openWrites.isOpen(job.path, now: Timestamp.monotonicNanos()) {
             // Its writer has only paused (the watcher saw writes and no close yet): a snapshot now would be a
             // torn file. Its IN_CLOSE_WRITE brings the final version to this same waiting job.
             logger.debug("file still open for writing; will look again", metadata: ["job": "\(job.id)", "path": "\(job.path)"])
             try lookAgainLater(job, config: config)
-            return
+            return .settled
         }
         if URLList.isListName(job.path.baseName) {
             try runURLList(job, config: config)
-            return
+            return .settled
         }
         let file: InspectedFile
         switch FileInspector.inspect(path: job.path, root: job.root, followSymlinksOutside: config.watch.followSymlinksOutside) {
         case .rejected(let reason):
             try reject(job, reason: reason, sha256: nil, config: config, version: job.seenVersion)
-            return
+            return .settled
         case .changing:
             logger.debug("file still changing; will look again", metadata: ["job": "\(job.id)", "path": "\(job.path)"])
             try lookAgainLater(job, config: config)
-            return
+            return .settled
         case .ready(let ready):
             file = ready
         }
@@ -107,21 +178,30 @@ package final class JobProcessor {
                                                    sha256: file.sha256)
             else {
                 requeueChanged(attempt)   // the watcher recorded a newer version meanwhile: that one goes next
-                return
+                return .settled
             }
         }
-
-        let plan: UploadPlan
         switch UploadPlan.make(job: job, file: .init(sha256: file.sha256), settings: .init(config)) {
         case .fail(let reason):
             try reject(job, reason: reason, sha256: file.sha256, config: config, version: attempt.version)
-            return
-        case .upload(let made):
-            plan = made
+            return .settled
+        case .upload(let plan):
+            return .upload(PreparedUpload(attempt: attempt, plan: plan, file: file))
         }
-        if plan.looksForEarlierUploadFirst, try foundEarlierUpload(attempt) { return }
-        try send(plan.form(fileDescriptor: file.fileDescriptor, size: file.status.size), attempt: attempt,
-                 customID: plan.customID)
+    }
+
+    private func upload(_ prepared: PreparedUpload) throws {
+        var attempt = prepared.attempt
+        // The token as it is now: a SIGHUP may have replaced it while the job waited, prepared.
+        guard let token = services.tokens.token else {
+            pauseQueue(services.tokens.problem ?? "no API token")
+            release(attempt.job)
+            return
+        }
+        attempt.token = token
+        if prepared.plan.looksForEarlierUploadFirst, try foundEarlierUpload(attempt) { return }
+        try send(prepared.plan.form(fileDescriptor: prepared.file.fileDescriptor, size: prepared.file.status.size),
+                 attempt: attempt, customID: prepared.plan.customID)
     }
 
     /// Sends the upload and carries the reply to the job's next state; shared by file and URL jobs.

@@ -10,12 +10,20 @@ import Synchronization
 /// How many work is the concurrency limiter's current limit (`AdaptiveConcurrency`): threads are started
 /// as the limit first reaches them, and a worker whose index is at or past the limit parks before claiming,
 /// so a lowered limit holds fewer jobs `uploading`. A prober thread re-checks a refused token while paused.
+/// A preparer thread claims and pre-flights the next jobs while the workers are in requests
+/// (`UploadWorkerPool+Preparer`), so a worker goes from one reply's write-back straight to the next request.
 public final class UploadWorkerPool: Sendable {
-    private let services: UploadServices
+    package let services: UploadServices
     private let running = Mutex<Set<Int>>([])
     private let finished = Latch(count: 0)
     private let targetWorkers = Atomic<Int>(0)
     private let idle = Atomic<Int>(0)
+    /// Workers that found nothing to claim (not those parked by the limit): the preparer leaves new jobs
+    /// to them, and wakes them when it has made one ready.
+    package let hungry = Atomic<Int>(0)
+    package let prepared = PreparedUploads()
+    /// The preparer holds a claimed job it has not handed over yet.
+    package let preparerBusy = Atomic<Bool>(false)
 
     public init(services: UploadServices) {
         self.services = services
@@ -28,6 +36,7 @@ public final class UploadWorkerPool: Sendable {
     public func start() {
         startWorkersUpToLimit()
         startThread(name: "imagedrop-prober") { [self] in probeLoop() }
+        startThread(name: "imagedrop-preparer") { [self] in prepareLoop() }
     }
 
     /// A reload: the limiter takes the new `workers`/`max_workers`/budget; workers whose index is at or past
@@ -41,7 +50,7 @@ public final class UploadWorkerPool: Sendable {
     /// True when every started worker waits for work (for `run --once`).
     public var allIdle: Bool {
         let started = running.withLock { $0.count }
-        return idle.load(ordering: .acquiring) >= started
+        return idle.load(ordering: .acquiring) >= started && prepared.count == 0 && !preparerBusy.load(ordering: .acquiring)
     }
 
     private func startWorkersUpToLimit() {
@@ -60,10 +69,13 @@ public final class UploadWorkerPool: Sendable {
         finished.wait(seconds: seconds)
     }
 
+    /// Jobs pre-flighted ahead, waiting for a worker (held `uploading`, nothing sent yet).
+    public var preparedCount: Int { prepared.count }
+
     /// Workers with nothing to do right now (for `run --once` and the notify STATUS line).
     public var idleWorkers: Int { idle.load(ordering: .acquiring) }
 
-    private func startThread(name: String, body: @escaping @Sendable () -> Void) {
+    package func startThread(name: String, body: @escaping @Sendable () -> Void) {
         finished.countUp()
         let latch = finished
         let thread = Thread {
@@ -100,6 +112,14 @@ public final class UploadWorkerPool: Sendable {
             }
             // Deletes owed for mixed uploads first: the job that owes one is not claimed until it is settled.
             if processor.settleOwedDelete() { continue }
+            if let ready = prepared.take() {
+                heartbeat.beat(.working)
+                let limitBefore = services.concurrency.currentLimit
+                processor.send(prepared: ready)
+                heartbeat.beat(.turning)
+                raiseIfGrown(from: limitBefore)
+                continue
+            }
             let config = services.config.current
             let job: Job?
             do {
@@ -122,7 +142,9 @@ public final class UploadWorkerPool: Sendable {
             guard let job else {
                 heartbeat.beat(.idle)
                 idle.add(1, ordering: .relaxed)
-                services.workSignal.wait(timeoutSeconds: nextWakeSeconds())
+                hungry.add(1, ordering: .relaxed)
+                if prepared.count == 0 { services.workSignal.wait(timeoutSeconds: nextWakeSeconds()) }
+                hungry.subtract(1, ordering: .relaxed)
                 idle.subtract(1, ordering: .relaxed)
                 continue
             }
@@ -130,15 +152,19 @@ public final class UploadWorkerPool: Sendable {
             let limitBefore = services.concurrency.currentLimit
             processor.process(job)
             heartbeat.beat(.turning)
-            if services.concurrency.currentLimit > limitBefore {
-                startWorkersUpToLimit()
-                services.workSignal.notifyAll()   // parked workers the raised limit reaches
-            }
+            raiseIfGrown(from: limitBefore)
+        }
+    }
+
+    private func raiseIfGrown(from limitBefore: Int) {
+        if services.concurrency.currentLimit > limitBefore {
+            startWorkersUpToLimit()
+            services.workSignal.notifyAll()   // parked workers the raised limit reaches
         }
     }
 
     /// Sleep until the next retry is due (at most 1 s, so expired leases and config changes are noticed).
-    private func nextWakeSeconds() -> Double {
+    package func nextWakeSeconds() -> Double {
         guard let next = try? services.store.nextReadyAtMillis() else { return 1 }
         return min(1, max(0.001, Double(next - Timestamp.nowMillis()) / 1000))
     }

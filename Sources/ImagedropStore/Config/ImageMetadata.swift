@@ -1,10 +1,15 @@
 import ImagedropSupport
 import ImagedropSystem
 import Foundation
+import Synchronization
 
 /// The `metadata` JSON sent with each upload: the user's `images.metadata` plus what imagedrop adds
 /// (`sha256`, `source_path`, and `imagedrop_job` when Cloudflare chooses the id), within Cloudflare's
 /// 1024-byte limit. `source_path` is shortened (keeping its end, which names the file) when it would not fit.
+///
+/// Keys are sorted; the user's values are encoded once per distinct `images.metadata` (Foundation's
+/// serializer, cached), imagedrop's strings by hand: per upload this is string concatenation, not an
+/// object graph through JSONSerialization (which was a tenth of the daemon's CPU per upload).
 public enum ImageMetadata {
     public static let limit = 1024
 
@@ -13,34 +18,63 @@ public enum ImageMetadata {
     /// `sourceKey` "source_url".
     public static func build(userJSON: String?, sha256: String?, sourcePath: String, jobKey: String?,
                              sourceKey: String = "source_path") -> String? {
-        var object: [String: Any] = [:]
-        if let userJSON, let user = try? JSONSerialization.jsonObject(with: Data(userJSON.utf8)) as? [String: Any] {
-            object = user
+        var pairs = userPairs(userJSON)
+        func set(_ key: String, _ encodedValue: String) {
+            if let index = pairs.firstIndex(where: { $0.key == key }) { pairs[index].value = encodedValue } else {
+                pairs.append((key, encodedValue))
+            }
         }
-        if let sha256 { object["sha256"] = sha256 }
-        if let jobKey { object["imagedrop_job"] = jobKey }
-        object[sourceKey] = ""
-        let withoutPath = encode(object)
+        if let sha256 { set("sha256", JSONString.quoted(sha256)) }
+        if let jobKey { set("imagedrop_job", JSONString.quoted(jobKey)) }
+        set(sourceKey, "\"\"")
+        pairs.sort { $0.key < $1.key }
+        let withoutPath = encode(pairs)
         let room = limit - withoutPath.utf8.count
         if room < 0 {
-            object.removeValue(forKey: sourceKey)
-            let minimal = encode(object)
+            pairs.removeAll { $0.key == sourceKey }
+            let minimal = encode(pairs)
             return minimal.utf8.count <= limit ? minimal : nil
         }
-        object[sourceKey] = shorten(sourcePath, toEscapedBytes: room)
-        return encode(object)
+        set(sourceKey, JSONString.quoted(shorten(sourcePath, toEscapedBytes: room)))
+        return encode(pairs)
     }
 
-    package static func encode(_ object: [String: Any]) -> String {
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else {
-            return "{}"
+    private static func encode(_ pairs: [(key: String, value: String)]) -> String {
+        var out = "{"
+        for (index, pair) in pairs.enumerated() {
+            if index > 0 { out += "," }
+            JSONString.append(pair.key, to: &out)
+            out += ":"
+            out += pair.value
         }
-        return String(decoding: data, as: UTF8.self)
+        return out + "}"
     }
+
+    /// The user's object as (key, encoded value) pairs; not an object (or not JSON): none, as before.
+    private static func userPairs(_ userJSON: String?) -> [(key: String, value: String)] {
+        guard let userJSON else { return [] }
+        if let cached = cache.withLock({ $0[userJSON] }) { return cached }
+        var pairs: [(key: String, value: String)] = []
+        if let object = try? JSONSerialization.jsonObject(with: Data(userJSON.utf8)) as? [String: Any] {
+            for (key, value) in object {
+                guard let data = try? JSONSerialization.data(withJSONObject: value,
+                                                             options: [.sortedKeys, .withoutEscapingSlashes, .fragmentsAllowed])
+                else { continue }
+                pairs.append((key, String(decoding: data, as: UTF8.self)))
+            }
+        }
+        cache.withLock { cache in
+            if cache.count > 16 { cache.removeAll() }   // configs change rarely; a handful of sources at most
+            cache[userJSON] = pairs
+        }
+        return pairs
+    }
+
+    private static let cache = Mutex<[String: [(key: String, value: String)]]>([:])
 
     /// The longest suffix of `path` whose JSON-escaped form fits in `room` bytes, prefixed with "…" when cut.
     package static func shorten(_ path: String, toEscapedBytes room: Int) -> String {
-        func escapedCount(_ text: String) -> Int { encode(["k": text]).utf8.count - encode(["k": ""]).utf8.count }
+        func escapedCount(_ text: String) -> Int { JSONString.quoted(text).utf8.count - 2 }
         if escapedCount(path) <= room { return path }
         var characters = Array(path)
         while !characters.isEmpty, escapedCount("…" + String(characters)) > room { characters.removeFirst() }

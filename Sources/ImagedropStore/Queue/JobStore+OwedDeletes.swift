@@ -1,5 +1,6 @@
 import ImagedropSystem
 import ImagedropSupport
+import Synchronization
 
 /// An image the API stored that must go (an upload that sent mixed bytes of two versions of a file): owed
 /// like the after-upload actions, committed before the job moves on, retried until the API confirms it.
@@ -21,12 +22,14 @@ extension JobStore {
             """) { statement in
             statement.bind(1, imageID).bind(2, jobID).bind(3, reason).bind(4, Timestamp.nowISO8601())
         }
+        noOwedDeleteBefore.store(0, ordering: .releasing)
     }
 
     /// Takes the next due delete and leases it, in one statement (two workers never send the same DELETE).
     public func claimOwedDelete(leaseMillis: Int64) throws -> OwedDelete? {
-        try withDatabase { db in
-            let now = Timestamp.nowMillis()
+        let now = Timestamp.nowMillis()
+        if now < noOwedDeleteBefore.load(ordering: .acquiring) { return nil }
+        let claimed = try withDatabase { db -> OwedDelete? in
             let statement = try db.cached("""
                 UPDATE owed_deletes SET lease_until = ?1
                 WHERE image_id = (SELECT image_id FROM owed_deletes
@@ -42,6 +45,8 @@ extension JobStore {
             _ = try statement.step()
             return owed
         }
+        if claimed == nil { noOwedDeleteBefore.store(now + 1000, ordering: .releasing) }
+        return claimed
     }
 
     /// The API confirmed the image is gone (or gave up on it): the job that waited may go on.
@@ -58,12 +63,14 @@ extension JobStore {
             """) { statement in
             statement.bind(1, imageID).bind(2, nextAttemptAtMillis).bind(3, countAttempt ? 1 : 0).bind(4, error)
         }
+        noOwedDeleteBefore.store(0, ordering: .releasing)
     }
 
     /// At start-up: leases held by a daemon that died are void, and what was owed is tried at once.
     @discardableResult
     public func recoverOwedDeletes() throws -> Int {
-        try executeCountingChanges("""
+        defer { noOwedDeleteBefore.store(0, ordering: .releasing) }
+        return try executeCountingChanges("""
             UPDATE owed_deletes SET lease_until = NULL, next_attempt_at = MIN(next_attempt_at, ?1)
             WHERE lease_until IS NOT NULL OR next_attempt_at > ?1
             """) { statement in statement.bind(1, Timestamp.nowMillis()) }

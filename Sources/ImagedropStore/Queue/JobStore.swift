@@ -23,6 +23,10 @@ public final class JobStore: Sendable {
     /// The sources the daemon has configured (nil: every source): `claim` takes only their jobs, so a removed
     /// source's jobs stay queued, untouched, until it returns.
     package let claimableSources = Mutex<String?>(nil)
+    /// Before this (unix ms) no owed delete can be due: every worker looks before each claim, and only this
+    /// process adds or postpones them, so an empty look is trusted for a second instead of costing a write
+    /// transaction per upload.
+    package let noOwedDeleteBefore = Atomic<Int64>(0)
 
     public init(path: String, readOnly: Bool = false) throws {
         let database = try Database(path: path, readOnly: readOnly, create: !readOnly)

@@ -1,0 +1,65 @@
+import Foundation
+
+/// The hand-off between the preparer and the workers: jobs whose pre-flight is done, oldest first, so a
+/// worker's next request starts as soon as its last one is written back. Bounded by the preparer (it
+/// waits for `depth` to have room); each entry is a claimed job, leased and in `inFlight`, with its file open.
+package final class PreparedUploads: @unchecked Sendable {
+    // @unchecked: all state is guarded by `condition`.
+    private let condition = NSCondition()
+    private var entries: [JobProcessor.PreparedUpload] = []
+    private var head = 0
+
+    package init() {}
+
+    package var count: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return entries.count - head
+    }
+
+    package func put(_ prepared: JobProcessor.PreparedUpload) {
+        condition.lock()
+        entries.append(prepared)
+        condition.unlock()
+    }
+
+    /// The oldest entry, or nil at once when there is none (the worker then claims for itself).
+    package func take() -> JobProcessor.PreparedUpload? {
+        condition.lock()
+        defer { condition.unlock() }
+        guard head < entries.count else { return nil }
+        let taken = entries[head]
+        head += 1
+        if head == entries.count {
+            entries.removeAll(keepingCapacity: true)
+            head = 0
+        }
+        condition.broadcast()   // the preparer waits for room
+        return taken
+    }
+
+    /// Waits until fewer than `depth` entries wait, or `timeoutSeconds` pass. True when there is room.
+    package func waitForRoom(below depth: Int, timeoutSeconds: Double) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        let deadline = Date(timeIntervalSinceNow: timeoutSeconds)
+        while entries.count - head >= depth {
+            if !condition.wait(until: deadline) { return entries.count - head < depth }
+        }
+        return true
+    }
+
+    /// Everything waiting, removed (for a pause or a stop: the jobs go back to the queue).
+    package func takeAll() -> [JobProcessor.PreparedUpload] {
+        condition.lock()
+        defer { condition.unlock() }
+        let all = Array(entries[head...])
+        entries.removeAll()
+        head = 0
+        condition.broadcast()
+        return all
+    }
+}
+
+@available(*, unavailable)
+extension JobProcessor.PreparedUpload: Sendable {}

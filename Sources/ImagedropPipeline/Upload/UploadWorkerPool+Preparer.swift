@@ -1,0 +1,63 @@
+import ImagedropStore
+import ImagedropSupport
+import Synchronization
+
+/// Pre-flight ahead of the workers. While every worker is in a request, the next jobs are claimed,
+/// opened, hashed and probed here (and their new versions recorded), so a worker's time between two
+/// requests is one write-back and one take. Workers that find nothing prepared claim for themselves, so
+/// the preparer is never what they wait for; while any worker is hungry, new jobs are left to it.
+extension UploadWorkerPool {
+    /// Prepared jobs that may wait at once: enough to absorb replies that land together, few enough
+    /// that little is held `uploading` with its file open.
+    package var preparedDepth: Int { max(2, min(8, services.concurrency.currentLimit / 4)) }
+
+    package func prepareLoop() {
+        let processor = JobProcessor(services: services, component: "preparer", loggedAs: "preparer")
+        let heartbeat = processor.heartbeat
+        defer {
+            returnPrepared()
+            services.heartbeats.remove(heartbeat.component)
+        }
+        while !services.shutdown.isStopping {
+            if services.pause.isPaused {
+                returnPrepared()   // nothing is sent while paused: the jobs wait `queued`, not held `uploading`
+                heartbeat.beat(.paused)
+                services.workSignal.wait(timeoutSeconds: 1)
+                continue
+            }
+            heartbeat.beat(.idle)
+            guard prepared.waitForRoom(below: preparedDepth, timeoutSeconds: 0.5) else { continue }
+            // A hungry worker claims the next job itself, at once; a spent budget or a 429 block keeps the
+            // workers waiting with the jobs they hold, and preparing more would only hold more.
+            if hungry.load(ordering: .acquiring) > 0 || services.limiter.waitMillis() > 0 {
+                services.workSignal.wait(timeoutSeconds: 0.05)
+                continue
+            }
+            preparerBusy.store(true, ordering: .releasing)
+            let job = try? services.store.claim(leaseMillis: Self.leaseMillis(services.config.current))
+            guard let job else {
+                preparerBusy.store(false, ordering: .releasing)
+                services.workSignal.wait(timeoutSeconds: nextWakeSeconds())
+                continue
+            }
+            heartbeat.beat(.working)
+            if let ready = processor.prepareAhead(job) {
+                prepared.put(ready)
+                // A worker may have run out of work meanwhile and be waiting on the signal.
+                if hungry.load(ordering: .acquiring) > 0 { services.workSignal.notifyAll() }
+            }
+            preparerBusy.store(false, ordering: .releasing)
+        }
+    }
+
+    /// Every prepared job back to the queue, ready at once; its file is closed with the entry.
+    private func returnPrepared() {
+        for entry in prepared.takeAll() {
+            let id = entry.attempt.job.id
+            do { try services.store.release(id: id) } catch {
+                services.logger.error("could not release job", metadata: ["job": "\(id)", "error": "\(error)"])
+            }
+            services.inFlight.remove(id)
+        }
+    }
+}
