@@ -7,9 +7,9 @@ import Synchronization
 /// requests is one write-back and one take. Workers that find nothing prepared claim for themselves, so
 /// the preparer is never what they wait for; while any worker is hungry, new jobs are left to it.
 extension UploadWorkerPool {
-    /// Prepared jobs that may wait at once: enough to absorb replies that land together, few enough
-    /// that little is held `uploading` with its file open.
-    package var preparedDepth: Int { max(2, min(8, services.concurrency.currentLimit / 4)) }
+    /// Prepared jobs that may wait at once: one per four workers (at least one, at most eight), enough to
+    /// absorb replies that land together, few enough that little is held `uploading` with its file open.
+    package var preparedDepth: Int { max(1, min(8, services.concurrency.currentLimit / 4)) }
 
     package func prepareLoop() {
         let processor = JobProcessor(services: services, component: "preparer", loggedAs: "preparer")
