@@ -7,18 +7,21 @@ extension JobStore {
     /// Takes the next ready job in one atomic statement and leases it until `leaseUntilMillis`, so two workers
     /// never take the same job and a job whose worker died comes back when the lease expires.
     public func claim(leaseMillis: Int64) throws -> Job? {
-        try withDatabase { db in
+        let sources = claimableSources.withLock { $0 }
+        let condition = sourceCondition
+        let columns = columns
+        return try grouped { db in
             let now = Timestamp.nowMillis()
             let statement = try db.cached("""
                 UPDATE jobs SET state = 'uploading', lease_until = ?1, updated_at = ?2
                 WHERE id = (SELECT id FROM jobs WHERE state IN ('queued','retrying') AND next_attempt_at <= ?3
                               AND NOT EXISTS (SELECT 1 FROM owed_deletes WHERE job_id = jobs.id)
-                              \(sourceCondition)
+                              \(condition)
                             ORDER BY next_attempt_at, id LIMIT 1)
                 RETURNING \(columns)
                 """)
             statement.bind(1, now + leaseMillis).bind(2, Timestamp.iso8601(millis: now)).bind(3, now)
-                .bind(4, claimableSources.withLock { $0 })
+                .bind(4, sources)
             guard try statement.step() else { return nil }
             let job = Self.job(from: statement)
             _ = try statement.step()
@@ -74,7 +77,7 @@ extension JobStore {
         version: Version? = nil
     ) throws -> Bool {
         let now = Timestamp.nowISO8601()
-        return try executeCountingChanges("""
+        return try groupedCountingChanges("""
             UPDATE jobs SET state = 'done', image_id = ?2, variants = ?3, sha256 = COALESCE(?4, sha256),
                    attempts = attempts + ?5, last_error = NULL, last_code = NULL, lease_until = NULL,
                    uploaded_at = ?6, updated_at = ?6, after_action = ?7
@@ -304,6 +307,16 @@ extension JobStore {
             let statement = try db.cached("UPDATE jobs SET moved_to = ?2, moved_to_key = ?3 WHERE id = ?1")
             statement.bind(1, id).bind(2, path?.display).bind(3, blob: path?.bytes)
             try statement.run()
+        }
+    }
+
+    /// `executeCountingChanges`, grouped with other transitions landing at the same moment.
+    package func groupedCountingChanges(_ sql: String, bind: @escaping (Statement) -> Void) throws -> Int {
+        try grouped { db in
+            let statement = try db.cached(sql)
+            bind(statement)
+            try statement.run()
+            return db.changes
         }
     }
 

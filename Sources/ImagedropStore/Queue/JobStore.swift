@@ -27,6 +27,8 @@ public final class JobStore: Sendable {
     /// process adds or postpones them, so an empty look is trusted for a second instead of costing a write
     /// transaction per upload.
     package let noOwedDeleteBefore = Atomic<Int64>(0)
+    /// The workers' claims and write-backs that land together share one transaction (see GroupCommit).
+    private let groupCommit = GroupCommit()
 
     public init(path: String, readOnly: Bool = false) throws {
         let database = try Database(path: path, readOnly: readOnly, create: !readOnly)
@@ -52,6 +54,14 @@ public final class JobStore: Sendable {
     public static func openForWriting(path: String) throws -> JobStore {
         try AtomicFile.makeDirectories(RawPath(path).parent)
         return try JobStore(path: path)
+    }
+
+    /// One statement's work on the connection, in one transaction with whatever other transitions are being
+    /// written at the same moment (a body must not open a transaction of its own).
+    package func grouped<T>(_ body: @escaping (Database) throws -> T) throws -> T {
+        var value: T?
+        try groupCommit.run({ db in value = try body(db) }, withDatabase: { try withDatabase($0) })
+        return value!
     }
 
     package func withDatabase<T>(_ body: (Database) throws -> T) throws -> T {

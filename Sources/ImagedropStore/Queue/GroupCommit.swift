@@ -1,0 +1,79 @@
+import ImagedropSystem
+import Foundation
+
+/// Group commit for the workers' state transitions: those that arrive while another is being written wait
+/// for it and then go together, in one transaction — one WAL append, one pass of the lock, instead of one
+/// per job. A lone transition never waits: with no writer busy it goes at once, so grouping delays none by
+/// more than the write it queued behind (which it waited for anyway, on the connection's lock).
+///
+/// Each body is one statement's work. If the grouped transaction fails, every body runs again on its own,
+/// so one job's error (a constraint, a full disk) is its own and the others still land.
+package final class GroupCommit: @unchecked Sendable {
+    // @unchecked: `pending`, `writing` and every entry's `outcome` are only touched with `condition` held.
+    private final class Entry {
+        let body: (Database) throws -> Void
+        var outcome: (any Error)??
+        init(_ body: @escaping (Database) throws -> Void) { self.body = body }
+    }
+
+    private let condition = NSCondition()
+    private var pending: [Entry] = []
+    private var writing = false
+
+    package init() {}
+
+    /// Runs `body` on the connection, alone or in a group. `withDatabase` is the store's way in (it holds the
+    /// connection's lock and handles a full disk).
+    package func run(_ body: @escaping (Database) throws -> Void,
+                     withDatabase: ((Database) throws -> Void) throws -> Void) throws {
+        let entry = Entry(body)
+        condition.lock()
+        pending.append(entry)
+        while entry.outcome == nil, writing { condition.wait() }
+        if let outcome = entry.outcome {
+            condition.unlock()
+            if let error = outcome { throw error }
+            return
+        }
+        // The leader: everything queued so far goes in this write.
+        writing = true
+        let batch = pending
+        pending.removeAll(keepingCapacity: true)
+        condition.unlock()
+        var outcomes: [(any Error)?]
+        do {
+            var written: [(any Error)?] = []
+            try withDatabase { db in written = Self.write(batch, db) }
+            outcomes = written
+        } catch {
+            outcomes = Array(repeating: error, count: batch.count)
+        }
+        condition.lock()
+        for (member, outcome) in zip(batch, outcomes) { member.outcome = .some(outcome) }
+        writing = false
+        condition.broadcast()
+        condition.unlock()
+        if let error = outcomes[batch.firstIndex { $0 === entry }!] { throw error }
+    }
+
+    /// Each body's error, or nil where it succeeded.
+    private static func write(_ batch: [Entry], _ db: Database) -> [(any Error)?] {
+        if batch.count == 1 { return [Result { try batch[0].body(db) }.failure] }
+        do {
+            try db.transaction {
+                for member in batch { try member.body(db) }
+            }
+            return Array(repeating: nil, count: batch.count)
+        } catch {
+            // Rolled back: each on its own, so the error stays with the body that caused it.
+            return batch.map { member in Result { try member.body(db) }.failure }
+        }
+    }
+}
+
+private extension Result where Failure == any Error {
+    var failure: (any Error)? {
+        if case .failure(let error) = self { return error }
+        return nil
+    }
+}
