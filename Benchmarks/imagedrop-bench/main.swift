@@ -31,6 +31,9 @@ struct Options: ParsableCommand {
             transform: { Set($0.split(separator: ",").map(String.init)) })
     var only: Set<String>?
 
+    @Option(help: "Run each scenario this many times; each figure is its median run (by ratio, else value).")
+    var runs = 1
+
     @Flag(help: "Smaller workloads, for a quick look.")
     var quick = false
 
@@ -74,7 +77,7 @@ for (name, run) in plan where options.only?.contains(name) ?? true {
     sync()   // the previous scenario's writeback (800 MB of large files) must not slow this one down
     let start = Clock.monotonicSeconds()
     do {
-        let figures = try run()
+        let figures = Figure.medians(try (0..<max(1, options.runs)).map { _ in try run() })
         report.figures += figures
         for figure in figures {
             Bench.log("\(figure.title): \(Report.format(figure.value)) \(figure.unit)"

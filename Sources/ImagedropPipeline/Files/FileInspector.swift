@@ -89,9 +89,10 @@ public enum FileInspector {
         let hasher = SHA256Hasher()
         var head: [UInt8] = []
         var offset = 0
-        // Sized to the file (at most 256 KiB) and left uninitialized: zeroing a fresh 256 KiB per file, and
-        // faulting its pages in, cost more than hashing a 50 KB one.
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, min(256 * 1024, opened.size)), alignment: 16)
+        // Sized to the file (at most 64 KiB) and left uninitialized: zeroing a fresh 256 KiB per file, and
+        // faulting its pages in, cost more than hashing a 50 KB one, and 64 workers opening large files at
+        // once held 16 MiB of them. The kernel's readahead (advised below), not the buffer, sets the pace.
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, min(64 * 1024, opened.size)), alignment: 16)
         defer { buffer.deallocate() }
         // One pass reads the bytes for the hash and keeps the head for the probe; sequential advice doubles the
         // kernel's readahead for it, and nothing is dropped, so the upload's reads then come from warm pages.
