@@ -60,4 +60,31 @@ struct PreparedAheadTests {
         #expect(ids.filter { $0.count == 64 }.count == 1 && ids.filter { $0.hasSuffix(".png") }.count == 1,
                 "the prepared job goes out with a path id: \(ids)")
     }
+
+    @Test("a URL job behind a busy worker is held ready once and then sent, not claimed over and over")
+    func urlJobHeldReady() throws {
+        var emulator = EmulatorConfiguration()
+        emulator.faults.latencyMs = 2_000
+        emulator.fetchTimeoutMillis = 500
+        let fixture = try DaemonFixture(emulator: emulator, settleMillis: 0)
+        try fixture.writeConfig(settleMillis: 0, uploadSection: "workers = 1\nrequest_timeout_s = 30")
+        let origin = try OriginServer(directory: fixture.directory + "/origin")
+        _ = origin.serve("remote.png", seed: 77_301)
+        _ = try fixture.drop("local.png", seed: 77_302)
+        try fixture.start()
+        #expect(fixture.waitUntil(seconds: 20) { Self.posts(fixture) == 1 }, "\(fixture.log)")
+        let (status, _, err) = try fixture.runCommand(["enqueue", "--config", fixture.configPath, "--url",
+                                                        origin.baseURL + "/files/remote.png"])
+        #expect(status == 0, "\(err)")
+        // Held by the preparer while the worker is busy: `uploading`, and it stays so (a claim-release loop
+        // would show it `queued` between claims and churn updated_at).
+        #expect(fixture.waitUntil(seconds: 10) { (fixture.counts()[.uploading] ?? 0) == 2 }, "\(fixture.counts())")
+        let held = try #require(try fixture.jobs().first { $0.kind == .url })
+        usleep(300_000)
+        let later = try #require(try fixture.jobs().first { $0.kind == .url })
+        #expect(later.state == .uploading && later.updatedAt == held.updatedAt, "held once, not claimed again")
+        #expect(fixture.waitForFinished(count: 2, seconds: 30), "\(fixture.log)")
+        #expect(try fixture.jobs().allSatisfy { $0.state == .done }, "\(fixture.log)")
+        #expect(fixture.stop() == 0)
+    }
 }

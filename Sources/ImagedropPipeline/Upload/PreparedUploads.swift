@@ -6,7 +6,7 @@ import Foundation
 package final class PreparedUploads: @unchecked Sendable {
     // @unchecked: all state is guarded by `condition`.
     private let condition = NSCondition()
-    private var entries: [JobProcessor.PreparedUpload] = []
+    private var entries: [JobProcessor.Ready] = []
     private var head = 0
 
     package init() {}
@@ -17,14 +17,14 @@ package final class PreparedUploads: @unchecked Sendable {
         return entries.count - head
     }
 
-    package func put(_ prepared: JobProcessor.PreparedUpload) {
+    package func put(_ prepared: JobProcessor.Ready) {
         condition.lock()
         entries.append(prepared)
         condition.unlock()
     }
 
     /// The oldest entry, or nil at once when there is none (the worker then claims for itself).
-    package func take() -> JobProcessor.PreparedUpload? {
+    package func take() -> JobProcessor.Ready? {
         condition.lock()
         defer { condition.unlock() }
         guard head < entries.count else { return nil }
@@ -50,7 +50,7 @@ package final class PreparedUploads: @unchecked Sendable {
     }
 
     /// Everything waiting, removed (for a pause or a stop: the jobs go back to the queue).
-    package func takeAll() -> [JobProcessor.PreparedUpload] {
+    package func takeAll() -> [JobProcessor.Ready] {
         condition.lock()
         defer { condition.unlock() }
         let all = Array(entries[head...])
@@ -60,6 +60,9 @@ package final class PreparedUploads: @unchecked Sendable {
         return all
     }
 }
+
+@available(*, unavailable)
+extension JobProcessor.Ready: Sendable {}
 
 @available(*, unavailable)
 extension JobProcessor.PreparedUpload: Sendable {}

@@ -53,7 +53,7 @@ extension UploadWorkerPool {
     /// Every prepared job back to the queue, ready at once; its file is closed with the entry.
     private func returnPrepared() {
         for entry in prepared.takeAll() {
-            let id = entry.attempt.job.id
+            let id = entry.job.id
             do { try services.store.release(id: id) } catch {
                 services.logger.error("could not release job", metadata: ["job": "\(id)", "error": "\(error)"])
             }
