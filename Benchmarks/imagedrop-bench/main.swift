@@ -6,7 +6,7 @@ import ProcessHarness
 // imagedrop-bench: runs the release `imagedrop` against the release `imagedrop-emulator` on loopback and
 // prints each figure next to a baseline measured in the same run (see scripts/bench.sh and issue 6).
 //
-//   imagedrop-bench --imagedrop PATH --emulator PATH [--out DIR] [--only small,latency,large,burst,close,history,budget,reload] [--quick]
+//   imagedrop-bench --imagedrop PATH --emulator PATH [--out DIR] [--only small,latency,...,sink,auto,batch] [--runs N] [--quick]
 
 signal(SIGPIPE, SIG_IGN)
 

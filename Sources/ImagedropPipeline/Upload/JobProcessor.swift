@@ -74,73 +74,9 @@ package final class JobProcessor {
         }
     }
 
-    /// A job the preparer made ready for the next free worker: its request is all that is left.
-    package enum Ready {
-        case upload(PreparedUpload)
-        /// A URL job: nothing to prepare, but held like the others so the preparer does not take it again.
-        case url(Job, Config)
-
-        package var job: Job {
-            switch self {
-            case .upload(let prepared): prepared.attempt.job
-            case .url(let job, _): job
-            }
-        }
-
-        var config: Config {
-            switch self {
-            case .upload(let prepared): prepared.attempt.config
-            case .url(_, let config): config
-            }
-        }
-    }
-
-    /// Pre-flight only, for the preparer thread: the job's request is left to whichever worker takes it.
-    /// Nil when the job's next state is already written; the job stays in `inFlight` only when it is ready.
-    package func prepareAhead(_ job: Job) -> Ready? {
-        guard let config = configFor(job) else { return nil }
-        services.inFlight.insert(job.id)
-        var result: Ready?
-        carry(job) {
-            switch try prepare(job, config: config) {
-            case .settled: break
-            case .url(let job, let config, _): result = .url(job, config)
-            case .upload(let prepared): result = .upload(prepared)
-            }
-        }
-        if result == nil { services.inFlight.remove(job.id) }
-        return result
-    }
-
-    /// Sends what the preparer made ready. The config in force is checked again first: a reload since (ids,
-    /// metadata, the source's own rules) sends the job back to the queue to be prepared under the new one.
-    package func send(prepared ready: Ready) {
-        let job = ready.job
-        defer { services.inFlight.remove(job.id) }
-        guard let config = services.config.current.scoped(to: job.source), config == ready.config else {
-            release(job)
-            return
-        }
-        useEndpoint(of: config)
-        carry(job) {
-            switch ready {
-            case .upload(let prepared):
-                try upload(prepared)
-            case .url(let job, let config):
-                // The token as it is now, as for a file: a SIGHUP may have replaced it meanwhile.
-                guard let token = services.tokens.token else {
-                    pauseQueue(services.tokens.problem ?? "no API token")
-                    release(job)
-                    return
-                }
-                try runURL(job, config: config, token: token)
-            }
-        }
-    }
-
     /// The job's own source's config (ids, metadata, signed URLs, pre-flight, after-upload actions). A source
     /// removed by a reload since the claim: the job waits for it, untouched.
-    private func configFor(_ job: Job) -> Config? {
+    func configFor(_ job: Job) -> Config? {
         guard let config = services.config.current.scoped(to: job.source) else {
             logger.notice("job's source is not configured; left queued until it returns",
                           metadata: ["job": "\(job.id)", "source": "\(job.source)"])
@@ -151,7 +87,7 @@ package final class JobProcessor {
         return config
     }
 
-    private func useEndpoint(of config: Config) {
+    func useEndpoint(of config: Config) {
         let endpoint = services.endpoint(config)
         if endpoint != clientEndpoint {
             client = services.makeClient(config, heartbeat: heartbeat)   // reload changed the API root or timeout
@@ -159,7 +95,7 @@ package final class JobProcessor {
         }
     }
 
-    private func carry(_ job: Job, _ body: () throws -> Void) {
+    func carry(_ job: Job, _ body: () throws -> Void) {
         do {
             try body()
         } catch is ImagesClient.Stopped {
@@ -174,7 +110,7 @@ package final class JobProcessor {
 
     /// Everything before the request: the token, the open-writer check, the file opened, hashed and probed,
     /// a new version recorded, the plan made. No request is sent here.
-    private func prepare(_ job: Job, config: Config) throws -> Preparation {
+    func prepare(_ job: Job, config: Config) throws -> Preparation {
         guard let token = services.tokens.token else {
             pauseQueue(services.tokens.problem ?? "no API token")
             release(job)
@@ -223,7 +159,7 @@ package final class JobProcessor {
         }
     }
 
-    private func upload(_ prepared: PreparedUpload) throws {
+    func upload(_ prepared: PreparedUpload) throws {
         var attempt = prepared.attempt
         // The token as it is now: a SIGHUP may have replaced it while the job waited, prepared.
         guard let token = services.tokens.token else {

@@ -75,7 +75,7 @@ public final class UploadWorkerPool: Sendable {
     /// Workers with nothing to do right now (for `run --once` and the notify STATUS line).
     public var idleWorkers: Int { idle.load(ordering: .acquiring) }
 
-    package func startThread(name: String, body: @escaping @Sendable () -> Void) {
+    private func startThread(name: String, body: @escaping @Sendable () -> Void) {
         finished.countUp()
         let latch = finished
         let thread = Thread {
