@@ -30,7 +30,7 @@ extension UploadWorkerPool {
             // A hungry worker claims the next job itself, at once; a spent budget or a 429 block keeps the
             // workers waiting with the jobs they hold, and preparing more would only hold more.
             if hungry.load(ordering: .acquiring) > 0 || services.limiter.waitMillis() > 0 {
-                services.workSignal.wait(timeoutSeconds: 0.05)
+                services.workSignal.wait(timeoutSeconds: 0.1)   // the watcher's signal wakes it sooner
                 continue
             }
             preparerBusy.store(true, ordering: .releasing)

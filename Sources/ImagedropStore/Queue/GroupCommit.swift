@@ -43,7 +43,7 @@ package final class GroupCommit: @unchecked Sendable {
         var outcomes: [(any Error)?]
         do {
             var written: [(any Error)?] = []
-            try withDatabase { db in written = Self.write(batch, db) }
+            try withDatabase { db in written = try Self.write(batch, db) }
             outcomes = written
         } catch {
             outcomes = Array(repeating: error, count: batch.count)
@@ -56,9 +56,13 @@ package final class GroupCommit: @unchecked Sendable {
         if let error = outcomes[batch.firstIndex { $0 === entry }!] { throw error }
     }
 
-    /// Each body's error, or nil where it succeeded.
-    private static func write(_ batch: [Entry], _ db: Database) -> [(any Error)?] {
-        if batch.count == 1 { return [Result { try batch[0].body(db) }.failure] }
+    /// Each body's error, or nil where it succeeded. A lone body's error is thrown, so the store's disk-full
+    /// handling sees it as for any other write.
+    private static func write(_ batch: [Entry], _ db: Database) throws -> [(any Error)?] {
+        if batch.count == 1 {
+            try batch[0].body(db)
+            return [nil]
+        }
         do {
             try db.transaction {
                 for member in batch { try member.body(db) }
@@ -66,7 +70,12 @@ package final class GroupCommit: @unchecked Sendable {
             return Array(repeating: nil, count: batch.count)
         } catch {
             // Rolled back: each on its own, so the error stays with the body that caused it.
-            return batch.map { member in Result { try member.body(db) }.failure }
+            let outcomes = batch.map { member in Result { try member.body(db) }.failure }
+            if outcomes.contains(where: { ($0 as? SQLiteError)?.isDiskFull == true }) {
+                // What the store does after a full disk (see JobStore.withDatabase): shrink the WAL again.
+                try? db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            }
+            return outcomes
         }
     }
 }
