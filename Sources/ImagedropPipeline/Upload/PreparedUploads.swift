@@ -6,15 +6,16 @@ import Foundation
 package final class PreparedUploads: @unchecked Sendable {
     // @unchecked: all state is guarded by `condition`.
     private let condition = NSCondition()
+    /// At most `preparedDepth` (8) long, so removing from the front is cheap, and a taken entry (its open
+    /// file) is released at once, not when the queue next runs empty.
     private var entries: [JobProcessor.Ready] = []
-    private var head = 0
 
     package init() {}
 
     package var count: Int {
         condition.lock()
         defer { condition.unlock() }
-        return entries.count - head
+        return entries.count
     }
 
     package func put(_ prepared: JobProcessor.Ready) {
@@ -27,13 +28,8 @@ package final class PreparedUploads: @unchecked Sendable {
     package func take() -> JobProcessor.Ready? {
         condition.lock()
         defer { condition.unlock() }
-        guard head < entries.count else { return nil }
-        let taken = entries[head]
-        head += 1
-        if head == entries.count {
-            entries.removeAll(keepingCapacity: true)
-            head = 0
-        }
+        guard !entries.isEmpty else { return nil }
+        let taken = entries.removeFirst()
         condition.broadcast()   // the preparer waits for room
         return taken
     }
@@ -43,8 +39,8 @@ package final class PreparedUploads: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         let deadline = Date(timeIntervalSinceNow: timeoutSeconds)
-        while entries.count - head >= depth {
-            if !condition.wait(until: deadline) { return entries.count - head < depth }
+        while entries.count >= depth {
+            if !condition.wait(until: deadline) { return entries.count < depth }
         }
         return true
     }
@@ -53,9 +49,8 @@ package final class PreparedUploads: @unchecked Sendable {
     package func takeAll() -> [JobProcessor.Ready] {
         condition.lock()
         defer { condition.unlock() }
-        let all = Array(entries[head...])
+        let all = entries
         entries.removeAll()
-        head = 0
         condition.broadcast()
         return all
     }

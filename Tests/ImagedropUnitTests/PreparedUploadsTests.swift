@@ -1,0 +1,68 @@
+import Foundation
+import Glibc
+@testable import ImagedropSystem
+@testable import ImagedropStore
+@testable import ImagedropPipeline
+import Testing
+
+/// The preparer's hand-off: oldest first, bounded, and a taken entry is let go at once — it holds the
+/// job's open file, so one kept in the queue's storage until the queue ran empty leaked descriptors under
+/// sustained load.
+@Suite("Prepared uploads")
+struct PreparedUploadsTests {
+    /// A prepared upload over a real open file; returns it and the descriptor it owns.
+    static func entry(_ id: Int64, in directory: String) throws -> (JobProcessor.Ready, Int32) {
+        let path = directory + "/\(id).png"
+        FileManager.default.createFile(atPath: path, contents: Data([0x89, 0x50, 0x4E, 0x47]))
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        #expect(fd >= 0)
+        guard case .success(let status) = FileStatus.of(fileDescriptor: fd) else { throw SystemError(call: "fstat") }
+        let file = InspectedFile(fileDescriptor: fd, status: status, sha256: String(repeating: "0", count: 64),
+                                 info: ImageInfo(format: .png))
+        let job = Job(id: id, path: RawPath(path), root: RawPath(directory), state: .uploading, attempts: 0, variants: [],
+                      jobKey: "k\(id)", nextAttemptAtMillis: 0, createdAt: "", updatedAt: "")
+        let config = Config()
+        guard case .upload(let plan) = UploadPlan.make(job: job, file: .init(sha256: file.sha256), settings: .init(config)) else {
+            throw SystemError(call: "plan")
+        }
+        let attempt = JobProcessor.Attempt(job: job, config: config, file: file, token: APIToken("t"))
+        return (.upload(JobProcessor.PreparedUpload(attempt: attempt, plan: plan, file: file)), fd)
+    }
+
+    static func isOpen(_ fd: Int32) -> Bool { fcntl(fd, F_GETFD) != -1 }
+
+    @Test("oldest first; a taken entry's file is closed once the taker is done, though others still wait")
+    func takenEntriesAreReleased() throws {
+        let directory = NSTemporaryDirectory() + "prepared-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let queue = PreparedUploads()
+        var descriptors: [Int64: Int32] = [:]
+        for id in Int64(1)...3 {
+            let (ready, fd) = try Self.entry(id, in: directory)
+            queue.put(ready)
+            descriptors[id] = fd
+        }
+        #expect(queue.count == 3)
+        #expect(!queue.waitForRoom(below: 3, timeoutSeconds: 0.01), "full at depth 3")
+        do {
+            let first = try #require(queue.take())
+            #expect(first.job.id == 1)
+        }
+        // Taken and dropped while two others still wait: nothing keeps the first file open.
+        #expect(!Self.isOpen(descriptors[1]!), "the taken entry's descriptor is closed")
+        #expect(Self.isOpen(descriptors[2]!) && Self.isOpen(descriptors[3]!))
+        #expect(queue.waitForRoom(below: 3, timeoutSeconds: 0.01))
+        var fd4: Int32 = -1
+        do {
+            let (fourth, fd) = try Self.entry(4, in: directory)
+            queue.put(fourth)
+            fd4 = fd
+        }
+        #expect(queue.take()?.job.id == 2)
+        #expect(!Self.isOpen(descriptors[2]!))
+        let rest = queue.takeAll().map(\.job.id)
+        #expect(rest == [3, 4] && queue.count == 0)
+        #expect(!Self.isOpen(descriptors[3]!) && !Self.isOpen(fd4))
+    }
+}
