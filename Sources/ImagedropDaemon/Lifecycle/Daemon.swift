@@ -62,7 +62,7 @@ public final class Daemon {
         running.progress?.finish(statusLine(try? running.store.counts(), services: services, watcher: running.watcher,
                                             rate: throughput.rate))
         // Prepared jobs are not waited for: they have sent nothing and go straight back to the queue.
-        logStopping(signal: end.signal, inFlight: max(0, services.inFlight.count - running.pool.preparedCount),
+        logStopping(signal: end.signal, inFlight: max(0, services.inFlight.count - running.pool.prepared.count),
                     graceSeconds: running.shared.current.upload.shutdownGraceSeconds)
         shutDown(services: services, pool: running.pool, watcher: running.watcher, watcherThread: running.watcherThread,
                  webhooks: running.webhooks)

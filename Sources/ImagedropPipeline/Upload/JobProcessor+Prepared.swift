@@ -57,11 +57,7 @@ extension JobProcessor {
                 try upload(prepared)
             case .url(let job, let config):
                 // The token as it is now, as for a file: a SIGHUP may have replaced it meanwhile.
-                guard let token = services.tokens.token else {
-                    pauseQueue(services.tokens.problem ?? "no API token")
-                    release(job)
-                    return
-                }
+                guard let token = tokenOrPause(job) else { return }
                 try runURL(job, config: config, token: token)
             }
         }

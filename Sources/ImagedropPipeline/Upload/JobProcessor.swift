@@ -111,11 +111,7 @@ package final class JobProcessor {
     /// Everything before the request: the token, the open-writer check, the file opened, hashed and probed,
     /// a new version recorded, the plan made. No request is sent here.
     func prepare(_ job: Job, config: Config) throws -> Preparation {
-        guard let token = services.tokens.token else {
-            pauseQueue(services.tokens.problem ?? "no API token")
-            release(job)
-            return .settled
-        }
+        guard let token = tokenOrPause(job) else { return .settled }
         if job.kind == .url { return .url(job, config, token) }
         if services.openWrites.isOpen(job.path, now: Timestamp.monotonicNanos()) {
             // Its writer has only paused (the watcher saw writes and no close yet): a snapshot now would be a
@@ -162,15 +158,19 @@ package final class JobProcessor {
     func upload(_ prepared: PreparedUpload) throws {
         var attempt = prepared.attempt
         // The token as it is now: a SIGHUP may have replaced it while the job waited, prepared.
-        guard let token = services.tokens.token else {
-            pauseQueue(services.tokens.problem ?? "no API token")
-            release(attempt.job)
-            return
-        }
+        guard let token = tokenOrPause(attempt.job) else { return }
         attempt.token = token
         if prepared.plan.looksForEarlierUploadFirst, try foundEarlierUpload(attempt) { return }
         try send(prepared.plan.form(fileDescriptor: prepared.file.fileDescriptor, size: prepared.file.status.size),
                  attempt: attempt, customID: prepared.plan.customID)
+    }
+
+    /// The API token in force, or nil with the queue paused for its lack and `job` back in the queue.
+    func tokenOrPause(_ job: Job) -> APIToken? {
+        if let token = services.tokens.token { return token }
+        pauseQueue(services.tokens.problem ?? "no API token")
+        release(job)
+        return nil
     }
 
     /// Sends the upload and carries the reply to the job's next state; shared by file and URL jobs.

@@ -21,6 +21,7 @@ public final class UploadWorkerPool: Sendable {
     /// Workers that found nothing to claim (not those parked by the limit): the preparer leaves new jobs
     /// to them, and wakes them when it has made one ready.
     package let hungry = Atomic<Int>(0)
+    /// Jobs pre-flighted ahead, waiting for a worker (held `uploading`, nothing sent yet).
     package let prepared = PreparedUploads()
     /// The preparer holds a claimed job it has not handed over yet.
     package let preparerBusy = Atomic<Bool>(false)
@@ -68,9 +69,6 @@ public final class UploadWorkerPool: Sendable {
     public func waitForExit(seconds: Double) -> Bool {
         finished.wait(seconds: seconds)
     }
-
-    /// Jobs pre-flighted ahead, waiting for a worker (held `uploading`, nothing sent yet).
-    public var preparedCount: Int { prepared.count }
 
     /// Workers with nothing to do right now (for `run --once` and the notify STATUS line).
     public var idleWorkers: Int { idle.load(ordering: .acquiring) }

@@ -71,10 +71,7 @@ package final class GroupCommit: @unchecked Sendable {
         } catch {
             // Rolled back: each on its own, so the error stays with the body that caused it.
             let outcomes = batch.map { member in Result { try member.body(db) }.failure }
-            if outcomes.contains(where: { ($0 as? SQLiteError)?.isDiskFull == true }) {
-                // What the store does after a full disk (see JobStore.withDatabase): shrink the WAL again.
-                try? db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            }
+            if outcomes.contains(where: { ($0 as? SQLiteError)?.isDiskFull == true }) { JobStore.shrinkWAL(db) }
             return outcomes
         }
     }

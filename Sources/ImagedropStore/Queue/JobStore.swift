@@ -70,13 +70,17 @@ public final class JobStore: Sendable {
             do {
                 return try body(database)
             } catch let error as SQLiteError where error.isDiskFull {
-                // The WAL only shrinks when a checkpoint truncates it: without this, a WAL that grew until the
-                // disk filled keeps the disk full after space returns, and every write fails on. Best effort:
-                // the caller still sees the error and retries later.
-                try? database.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                Self.shrinkWAL(database)
                 throw error
             }
         }
+    }
+
+    /// After a full disk. The WAL only shrinks when a checkpoint truncates it: without this, a WAL that grew
+    /// until the disk filled keeps the disk full after space returns, and every write fails on. Best effort:
+    /// the caller still sees the error and retries later.
+    package static func shrinkWAL(_ database: Database) {
+        try? database.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     }
 
     package static func columns(schemaVersion: Int, hasMovedTo: Bool, hasURLs: Bool = false) -> String {

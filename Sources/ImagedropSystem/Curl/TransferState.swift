@@ -56,7 +56,7 @@ package final class TransferState {
     package func appendHeader(_ data: UnsafeMutablePointer<CChar>?, _ count: Int) -> Int {
         guard let data, count > 0 else { return count }
         let bytes = UnsafeRawBufferPointer(start: data, count: count).bindMemory(to: UInt8.self)
-        if count >= 5, bytes[0] == UInt8(ascii: "H"), bytes.starts(with: "HTTP/".utf8) {
+        if bytes.starts(with: "HTTP/".utf8) {
             // A new status line (100 Continue, then the final one): headers belong to the last response.
             headers.removeAll(keepingCapacity: true)
         } else if let colon = bytes.firstIndex(of: UInt8(ascii: ":")) {
