@@ -1,3 +1,4 @@
+import ImagedropParsing
 import ImagedropSupport
 import ImagedropSystem
 import ImagedropStore
@@ -19,7 +20,7 @@ public enum ReplyClassification: Sendable, Equatable {
         let messages = envelope?.errors ?? []
         let codes = messages.flatMap { [$0.code] + ($0.errorChain ?? []).map(\.code) }.compactMap { $0 }
         let firstCode = messages.first?.code
-        let reason = describe(status: response.status, messages: messages)
+        let reason = APIMessage.summary(status: response.status, messages: messages)
         let status = response.status
 
         if status == 200 || status == 201 {
@@ -45,20 +46,6 @@ public enum ReplyClassification: Sendable, Equatable {
             return .permanent(reason: "HTTP \(status): unexpected redirect (check cloudflare.api_base_url)", code: firstCode)
         }
         return .permanent(reason: reason, code: firstCode)
-    }
-
-    /// "HTTP 415, code 5455: Uploaded image must have …" — code and message from the API, never the token.
-    package static func describe(status: Int, messages: [APIMessage]) -> String {
-        guard let first = messages.first else { return "HTTP \(status)" }
-        var text = "HTTP \(status)"
-        if let code = first.code { text += ", code \(code)" }
-        if let message = first.message, !message.isEmpty {
-            text += ": " + message.replacingOccurrences(of: "\n", with: " ").prefix(300)
-        }
-        if let chain = first.errorChain?.first, let code = chain.code {
-            text += " (\(code)\(chain.message.map { ": " + $0 } ?? ""))"
-        }
-        return text
     }
 
     /// A failure below HTTP, by CurlError.kind. A request that may or may not have reached the API is
