@@ -144,7 +144,7 @@ struct HTTPEndpointTests {
         #expect(try Self.curl("http://localhost/healthz", socket: socket).body == "ok\n")
         let page = try Self.curl("http://localhost/", socket: socket)
         #expect(page.status == 200)
-        let range = try #require(page.body.range(of: #"name="csrf" value="[0-9a-f]+""#, options: .regularExpression))
+        let range = try #require(page.body.range(of: #"name="csrf" value="[0-9a-f.]+""#, options: .regularExpression))
         let token = String(page.body[range].dropFirst(#"name="csrf" value=""#.count).dropLast())
         #expect(page.body.contains("action=\"/retry-failed\""))
 
