@@ -93,6 +93,9 @@ extension Config {
         /// Host header carries it. Lowercased; wildcards and URLs are refused, so nothing matches by accident.
         package static func allowedHost(_ entry: String, section: TOMLSection) throws -> String {
             let lowered = entry.lowercased()
+            guard !lowered.contains("/") else {
+                throw section.error("allowed_hosts", "\"\(entry)\" is not a host: write the name alone, e.g. \"status.example.com\"")
+            }
             let port: Substring?
             if lowered.hasPrefix("[") {
                 let notIPv6 = section.error("allowed_hosts", "\"\(entry)\" is not a bracketed IPv6 address such as \"[fe80::1]\"")
