@@ -114,12 +114,3 @@ final class StatusHandler: ChannelInboundHandler {
 
 @available(*, unavailable)
 extension StatusHandler: Sendable {}
-
-extension HTTPReply {
-    /// The database lane is full, or this request waited past its turn.
-    static let busy = HTTPReply(status: 503, body: "busy\n", headers: [("Retry-After", "1")])
-
-    static func refusal(_ refusal: RequestGate.Refusal) -> HTTPReply {
-        HTTPReply(status: refusal.status, body: refusal.message + "\n", headers: refusal.headers.map { ($0.name, $0.value) })
-    }
-}
