@@ -259,6 +259,7 @@ struct HTTPEndpointTests {
             """)
         try fixture.start()
         #expect(try Self.address(fixture).hasPrefix("0.0.0.0:"))
+        #expect(fixture.log.contains("wildcard address with no allowed_hosts"), "the operator learns why remote clients get 421")
         #expect(fixture.stop() == 0)
     }
 }

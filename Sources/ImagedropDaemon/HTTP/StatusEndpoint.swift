@@ -36,6 +36,12 @@ public final class StatusEndpoint: Sendable {
         // A request may wait its turn for the database as long as it may take to arrive.
         let lane = DatabaseLane(maxWaitNanos: requestTimeoutNanos)
         let limit = ConnectionLimit(limit: http.maxConnections, logger: site.services.logger)
+        if case .tcp(let host, _) = listen, http.allowedHosts.isEmpty, HostAddress.parseLiteral(host).map(HostAddress.isWildcard) == true {
+            site.services.logger.warning("""
+                http: listening on a wildcard address with no allowed_hosts; only requests naming localhost or a \
+                loopback address are answered (421 otherwise)
+                """, metadata: ["listen": "\(listen)"])
+        }
         let decoderLimits = Self.decoderLimits
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 64)

@@ -95,6 +95,9 @@ final class StatusHandler: ChannelInboundHandler {
 
     private func write(_ reply: HTTPReply, context: ChannelHandlerContext, keepAlive: Bool) {
         guard !closing else { return }
+        // Set before the end is written: writing it lets the pipelining handler deliver the next request at once,
+        // into this handler, and after a last response that one must not be answered.
+        if !keepAlive { closing = true }
         var headers = HTTPHeaders([("Content-Type", reply.contentType), ("Content-Length", "\(reply.body.count)")])
         for (name, value) in reply.headers { headers.add(name: name, value: value) }
         if !keepAlive { headers.add(name: "Connection", value: "close") }
@@ -105,10 +108,7 @@ final class StatusHandler: ChannelInboundHandler {
         context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         context.triggerUserOutboundEvent(ConnectionGuard.Event.responseEnded, promise: nil)
-        if !keepAlive {
-            closing = true
-            context.triggerUserOutboundEvent(ConnectionGuard.Event.closeAfterResponse, promise: nil)
-        }
+        if !keepAlive { context.triggerUserOutboundEvent(ConnectionGuard.Event.closeAfterResponse, promise: nil) }
     }
 }
 
