@@ -2,7 +2,6 @@ import ImagedropSupport
 import ImagedropSystem
 import ImagedropStore
 import ImagedropPipeline
-import Dispatch
 import Glibc
 import NIOCore
 import NIOHTTP1
