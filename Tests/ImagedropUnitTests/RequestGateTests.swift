@@ -1,3 +1,4 @@
+import ImagedropParsing
 @testable import ImagedropDaemon
 import Testing
 

@@ -1,3 +1,4 @@
+import ImagedropParsing
 import ImagedropSupport
 
 /// The status page's CSRF key: 32 random bytes drawn at start, never written anywhere, so a restart invalidates

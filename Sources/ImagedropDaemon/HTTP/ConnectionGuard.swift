@@ -1,3 +1,4 @@
+import ImagedropParsing
 import NIOCore
 
 /// The first handler of every connection, next to the socket: it carries out `RequestClock`'s deadlines (a 408

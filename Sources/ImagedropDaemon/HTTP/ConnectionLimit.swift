@@ -1,3 +1,4 @@
+import ImagedropParsing
 import Logging
 import NIOCore
 import Synchronization

@@ -1,3 +1,4 @@
+import ImagedropParsing
 import ImagedropStore
 
 extension RequestGate.Policy {

@@ -6,8 +6,8 @@ import Glibc
 ///
 /// Pure and total: imports only Glibc (for `inet_pton`, reached only after the characters are checked, so no NUL
 /// or other byte can shorten what it reads), and no input traps.
-public struct HostAddress: Equatable, Sendable {
-    public enum Kind: Equatable, Sendable {
+package struct HostAddress: Equatable, Sendable {
+    package enum Kind: Equatable, Sendable {
         case name(String)
         /// Four bytes, as written in dotted-decimal form.
         case ipv4([UInt8])
@@ -15,20 +15,20 @@ public struct HostAddress: Equatable, Sendable {
         case ipv6([UInt8])
     }
 
-    public var kind: Kind
-    public var port: Int?
+    package var kind: Kind
+    package var port: Int?
 
     /// DNS allows 253 characters in a name; an IPv6 literal with an embedded IPv4 is at most 45.
-    static let maxNameLength = 253
-    static let maxIPv6Length = 45
+    package static let maxNameLength = 253
+    package static let maxIPv6Length = 45
 
-    public init(kind: Kind, port: Int?) {
+    package init(kind: Kind, port: Int?) {
         self.kind = kind
         self.port = port
     }
 
     /// `value` trimmed of spaces and tabs; nil when it is not a host with an optional port.
-    public static func parse(_ value: String) -> HostAddress? {
+    package static func parse(_ value: String) -> HostAddress? {
         let bytes = Array(trimmed(value.utf8))
         guard !bytes.isEmpty, bytes.count <= maxNameLength + 8 else { return nil }
         let hostBytes: ArraySlice<UInt8>
@@ -65,7 +65,7 @@ public struct HostAddress: Equatable, Sendable {
     }
 
     /// An address as the listen key holds it (`127.0.0.1`, `::1`, no brackets, no port).
-    public static func parseLiteral(_ text: String) -> Kind? {
+    package static func parseLiteral(_ text: String) -> Kind? {
         let bytes = Array(text.utf8)
         guard bytes.count <= maxIPv6Length else { return nil }
         if let address = ipv4(bytes[...]) { return .ipv4(address) }
@@ -73,7 +73,7 @@ public struct HostAddress: Equatable, Sendable {
     }
 
     /// 127.0.0.0/8, ::1 and the IPv4-mapped 127.0.0.0/8.
-    public var isLoopback: Bool {
+    package var isLoopback: Bool {
         switch kind {
         case .name: return false
         case .ipv4(let bytes): return bytes.first == 127
@@ -81,14 +81,14 @@ public struct HostAddress: Equatable, Sendable {
         }
     }
 
-    static func isLoopbackIPv6(_ bytes: [UInt8]) -> Bool {
+    package static func isLoopbackIPv6(_ bytes: [UInt8]) -> Bool {
         guard bytes.count == 16 else { return false }
         if bytes[0..<15].allSatisfy({ $0 == 0 }) && bytes[15] == 1 { return true }
         return bytes[0..<10].allSatisfy { $0 == 0 } && bytes[10] == 0xFF && bytes[11] == 0xFF && bytes[12] == 127
     }
 
     /// 0.0.0.0 and :: listen everywhere: no client names the server by them.
-    public static func isWildcard(_ kind: Kind) -> Bool {
+    package static func isWildcard(_ kind: Kind) -> Bool {
         switch kind {
         case .name: return false
         case .ipv4(let bytes), .ipv6(let bytes): return bytes.allSatisfy { $0 == 0 }

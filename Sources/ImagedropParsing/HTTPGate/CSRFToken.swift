@@ -5,22 +5,22 @@
 ///
 /// The MAC itself is computed by the `sign` function the caller passes (libcrypto's HMAC in the daemon), so this
 /// file needs no crypto library.
-public enum CSRFToken {
+package enum CSRFToken {
     /// The page reloads itself every 10 s, so a live page always holds a fresh token; a form left open this
     /// long is refused and the operator reloads.
-    public static let lifetimeSeconds: Int64 = 15 * 60
+    package static let lifetimeSeconds: Int64 = 15 * 60
     /// A token stamped this far ahead of the clock is still taken (the wall clock may step back a little).
-    public static let clockSlackSeconds: Int64 = 60
+    package static let clockSlackSeconds: Int64 = 60
 
     /// The message signed, the hex MAC returned.
-    public typealias Sign = @Sendable (String) -> String
+    package typealias Sign = @Sendable (String) -> String
 
-    public static func issue(nowSeconds: Int64, nonce: String, sign: Sign) -> String {
+    package static func issue(nowSeconds: Int64, nonce: String, sign: Sign) -> String {
         let message = "\(nowSeconds).\(nonce)"
         return message + "." + sign(message)
     }
 
-    public static func verify(_ token: String, nowSeconds: Int64, sign: Sign) -> Bool {
+    package static func verify(_ token: String, nowSeconds: Int64, sign: Sign) -> Bool {
         let parts = token.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
         guard parts.count == 3 else { return false }
         let issuedText = parts[0], nonce = parts[1], mac = parts[2]
@@ -38,7 +38,7 @@ public enum CSRFToken {
 
     /// From the `X-Imagedrop-CSRF` header, else the form field `csrf` of the body (the page's forms post
     /// `application/x-www-form-urlencoded`; the token's characters need no decoding).
-    public static func find(headers: [(String, String)], body: [UInt8]) -> String? {
+    package static func find(headers: [(String, String)], body: [UInt8]) -> String? {
         if let header = headers.first(where: { HeaderFields.nameIs($0.0, "x-imagedrop-csrf") }) { return header.1 }
         for field in body.split(separator: UInt8(ascii: "&")) where field.starts(with: "csrf=".utf8) {
             return String(decoding: field.dropFirst(5), as: UTF8.self)

@@ -1,7 +1,7 @@
 /// `[http] max_connections` as a value: how many connections are open, whether the next one may be, and when a
 /// burst of refusals starts and ends, so the log says so twice per burst instead of once per connection.
-public struct ConnectionCount: Sendable {
-    public enum Admission: Equatable, Sendable {
+package struct ConnectionCount: Sendable {
+    package enum Admission: Equatable, Sendable {
         /// Open it. `refusedBefore` is how many were refused since the last one admitted (the burst that just
         /// ended, to log), zero when there was none.
         case admit(refusedBefore: Int)
@@ -9,13 +9,13 @@ public struct ConnectionCount: Sendable {
         case refuse(firstOfBurst: Bool)
     }
 
-    public let limit: Int
-    public private(set) var open = 0
+    package let limit: Int
+    package private(set) var open = 0
     private var refusedInBurst = 0
 
-    public init(limit: Int) { self.limit = max(1, limit) }
+    package init(limit: Int) { self.limit = max(1, limit) }
 
-    public mutating func opening() -> Admission {
+    package mutating func opening() -> Admission {
         guard open < limit else {
             if refusedInBurst < Int.max { refusedInBurst += 1 }
             return .refuse(firstOfBurst: refusedInBurst == 1)
@@ -26,5 +26,5 @@ public struct ConnectionCount: Sendable {
     }
 
     /// An admitted connection closed.
-    public mutating func closed() { open = max(0, open - 1) }
+    package mutating func closed() { open = max(0, open - 1) }
 }

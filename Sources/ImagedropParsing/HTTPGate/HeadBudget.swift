@@ -4,15 +4,15 @@
 /// The same bytes are counted as they arrive by SwiftNIO's decoder (configured from `decoderLimit`), which stops
 /// reading a head at the limit: this count, run on the parsed head, is the exact rule (each line costs its name,
 /// its value and the four bytes of `: ` and CRLF), so the answer is 431 either way.
-public enum HeadBudget {
-    public static let maxBytes = 64 << 10
-    public static let maxLines = 64
+package enum HeadBudget {
+    package static let maxBytes = 64 << 10
+    package static let maxLines = 64
     /// The decoder's own hard stop: names and values only (it does not see the separators), so it never cuts a
     /// head this count would allow.
-    public static let decoderLimit = maxBytes
+    package static let decoderLimit = maxBytes
 
     /// Nil when the head fits; the refusal otherwise.
-    public static func check(uri: String, headers: [(String, String)]) -> RequestGate.Refusal? {
+    package static func check(uri: String, headers: [(String, String)]) -> RequestGate.Refusal? {
         guard headers.count <= maxLines else { return tooLarge }
         var total = uri.utf8.count
         for (name, value) in headers {
@@ -23,5 +23,5 @@ public enum HeadBudget {
         return total > maxBytes ? tooLarge : nil
     }
 
-    static let tooLarge = RequestGate.Refusal(status: 431, message: "request header fields too large")
+    package static let tooLarge = RequestGate.Refusal(status: 431, message: "request header fields too large")
 }

@@ -13,8 +13,8 @@
 /// Bytes that arrive in the same read as the end of the request before them cannot be told apart from it here;
 /// such a pipelined request is timed from the next read instead, at worst one idle timeout later. Every
 /// connection still ends within the idle timeout plus the request timeout of its last sign of progress.
-public struct RequestClock: Sendable {
-    public enum Expiry: Equatable, Sendable {
+package struct RequestClock: Sendable {
+    package enum Expiry: Equatable, Sendable {
         /// Not yet: the deadline moved (or there is none).
         case none
         /// Answer 408 and close.
@@ -23,8 +23,8 @@ public struct RequestClock: Sendable {
         case close
     }
 
-    public let requestTimeoutNanos: UInt64
-    public let idleTimeoutNanos: UInt64
+    package let requestTimeoutNanos: UInt64
+    package let idleTimeoutNanos: UInt64
 
     private var quietSince: UInt64
     private var sawBytes = false
@@ -36,40 +36,40 @@ public struct RequestClock: Sendable {
     private var pendingWrites = 0
     private var writingSince: UInt64?
 
-    public init(requestTimeoutNanos: UInt64, idleTimeoutNanos: UInt64, openedAt now: UInt64) {
+    package init(requestTimeoutNanos: UInt64, idleTimeoutNanos: UInt64, openedAt now: UInt64) {
         self.requestTimeoutNanos = requestTimeoutNanos
         self.idleTimeoutNanos = idleTimeoutNanos
         quietSince = now
     }
 
-    public mutating func bytesArrived(at now: UInt64) {
+    package mutating func bytesArrived(at now: UInt64) {
         sawBytes = true
         if partialSince == nil { partialSince = now }
     }
 
-    public mutating func requestReceived(at now: UInt64) {
+    package mutating func requestReceived(at now: UInt64) {
         partialSince = nil
         answering += 1
     }
 
-    public mutating func responseEnded(at now: UInt64) {
+    package mutating func responseEnded(at now: UInt64) {
         answering = max(0, answering - 1)
         if answering == 0, partialSince == nil { quietSince = now }
     }
 
-    public mutating func writeStarted(at now: UInt64) {
+    package mutating func writeStarted(at now: UInt64) {
         if pendingWrites == 0 { writingSince = now }
         pendingWrites += 1
     }
 
-    public mutating func writeFinished(at now: UInt64) {
+    package mutating func writeFinished(at now: UInt64) {
         pendingWrites = max(0, pendingWrites - 1)
         if pendingWrites == 0 { writingSince = nil }
         if answering == 0, partialSince == nil, pendingWrites == 0 { quietSince = max(quietSince, now) }
     }
 
     /// The next moment `expire` has something to do; nil while a request is being answered and nothing else runs.
-    public var deadline: UInt64? {
+    package var deadline: UInt64? {
         var candidates: [UInt64] = []
         if let writingSince { candidates.append(Self.adding(writingSince, requestTimeoutNanos)) }
         if let partialSince { candidates.append(Self.adding(partialSince, requestTimeoutNanos)) }
@@ -80,7 +80,7 @@ public struct RequestClock: Sendable {
     }
 
     /// What to do at `now`. A 408 is sent only when no response is in flight, so it cannot cut into one.
-    public func expire(at now: UInt64) -> Expiry {
+    package func expire(at now: UInt64) -> Expiry {
         guard let deadline, now >= deadline else { return .none }
         if let writingSince, now >= Self.adding(writingSince, requestTimeoutNanos) { return .close }
         let responding = answering > 0 || pendingWrites > 0

@@ -1,7 +1,7 @@
 /// `Authorization: Bearer <token>` against the token of `[http] token_file`. A browser never adds this header
 /// to a request another site makes (not without a CORS preflight the endpoint does not answer), so a valid one
 /// is a credential a forged form cannot carry.
-public enum BearerCheck: Equatable, Sendable {
+package enum BearerCheck: Equatable, Sendable {
     /// No Authorization header, or no token configured (then the header is someone else's business, e.g. a
     /// proxy's own scheme, and the CSRF token decides).
     case absent
@@ -9,7 +9,7 @@ public enum BearerCheck: Equatable, Sendable {
     /// Present but not the token (or not a single `Bearer` credential).
     case invalid
 
-    public static func check(headers: [(String, String)], token: [UInt8]?) -> BearerCheck {
+    package static func check(headers: [(String, String)], token: [UInt8]?) -> BearerCheck {
         guard let token else { return .absent }
         let values = HeaderFields.values(headers, "authorization")
         guard let value = values.first else { return .absent }

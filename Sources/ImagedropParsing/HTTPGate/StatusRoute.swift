@@ -1,6 +1,6 @@
 /// The routes of the status endpoint, from a method and a request target. Exact paths, no percent-decoding: a
 /// target that is not one of these byte for byte is 404.
-public enum StatusRoute: Equatable, Sendable {
+package enum StatusRoute: Equatable, Sendable {
     case metrics
     case healthz
     case statusJSON
@@ -9,11 +9,11 @@ public enum StatusRoute: Equatable, Sendable {
     case retryJob(Int64)
 
     /// Everything but `/healthz` reads the job table; those wait for the one database lane.
-    public var readsDatabase: Bool { self != .healthz }
+    package var readsDatabase: Bool { self != .healthz }
 
     /// `POST /retry-failed` and `POST /jobs/{id}/retry`: they change the job table and need `[http] actions`
     /// and a credential.
-    public var isAction: Bool {
+    package var isAction: Bool {
         switch self {
         case .retryFailed, .retryJob: true
         default: false
@@ -21,7 +21,7 @@ public enum StatusRoute: Equatable, Sendable {
     }
 
     /// `.proceed(route)`, or the 404 or 405 refusal.
-    public static func resolve(method: String, path: String) -> RequestGate.Decision {
+    package static func resolve(method: String, path: String) -> RequestGate.Decision {
         // Compared as bytes: String's == is canonical equivalence, under which other byte sequences can match.
         let fixed: [(String, StatusRoute)] = [("/metrics", .metrics), ("/healthz", .healthz), ("/status.json", .statusJSON),
                                               ("/", .page), ("/retry-failed", .retryFailed)]
@@ -48,7 +48,7 @@ public enum StatusRoute: Equatable, Sendable {
 
     /// The path of an origin-form target (`/a?b` → `/a`); nil for anything else (`*`, or an absolute-form
     /// target, which `RequestGate` takes apart first).
-    public static func path(ofOriginForm target: String) -> String? {
+    package static func path(ofOriginForm target: String) -> String? {
         guard target.utf8.first == UInt8(ascii: "/") else { return nil }
         let end = target.utf8.firstIndex { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? target.utf8.endIndex
         return String(decoding: target.utf8[..<end], as: UTF8.self)

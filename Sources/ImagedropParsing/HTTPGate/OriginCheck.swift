@@ -1,12 +1,12 @@
 /// Refuses a POST that a browser says came from another site: a second layer behind the CSRF token and the
 /// bearer token, for clients that send the headers (every current browser does). Absent headers pass: curl and
 /// scripts send neither.
-public enum OriginCheck {
+package enum OriginCheck {
     /// `Sec-Fetch-Site`: only `same-origin`, or `none` (the user's own navigation). `same-site` is refused too:
     /// another port of localhost is another program.
     /// `Origin`: `null` is refused; otherwise its authority must be the request's own Host, or a name listed in
     /// `allowed_hosts` (a proxy that rewrites Host keeps the browser's Origin).
-    public static func isCrossSite(headers: [(String, String)], host: String?, rule: HostRule) -> Bool {
+    package static func isCrossSite(headers: [(String, String)], host: String?, rule: HostRule) -> Bool {
         for value in HeaderFields.values(headers, "sec-fetch-site") {
             let site = HeaderFields.lowercased(HeaderFields.trimmed(value))
             guard site == "same-origin" || site == "none" else { return true }
@@ -20,7 +20,7 @@ public enum OriginCheck {
     }
 
     /// `http://host[:port]` or `https://host[:port]` (an Origin has no path); nil for `null` or anything else.
-    static func authority(ofOrigin origin: String) -> String? {
+    package static func authority(ofOrigin origin: String) -> String? {
         let lowered = HeaderFields.lowercased(origin)
         for scheme in ["http://", "https://"] where lowered.utf8.starts(with: scheme.utf8) {
             let authority = String(decoding: origin.utf8.dropFirst(scheme.utf8.count), as: UTF8.self)

@@ -6,44 +6,44 @@
 /// strings hold: it is the fuzzing surface of the endpoint. The NIO handler calls `decide` twice per request:
 /// with `body: nil` when the head arrives (a refusal then is answered at once and the body is never read), and
 /// with the body once the request is whole (only then are the checks that need the body made).
-public struct RequestGate: Sendable {
-    public struct Header: Equatable, Sendable {
-        public var name: String
-        public var value: String
+package struct RequestGate: Sendable {
+    package struct Header: Equatable, Sendable {
+        package var name: String
+        package var value: String
     }
 
     /// What the client gets instead of an answer: a status and a one-line message.
-    public struct Refusal: Equatable, Sendable {
-        public var status: Int
-        public var message: String
-        public var headers: [Header] = []
+    package struct Refusal: Equatable, Sendable {
+        package var status: Int
+        package var message: String
+        package var headers: [Header] = []
 
-        public init(status: Int, message: String, headers: [Header] = []) {
+        package init(status: Int, message: String, headers: [Header] = []) {
             self.status = status
             self.message = message
             self.headers = headers
         }
     }
 
-    public enum Decision: Equatable, Sendable {
+    package enum Decision: Equatable, Sendable {
         case refuse(Refusal)
         /// Answer this route (with `body: nil`: nothing found wrong yet, read the body).
         case proceed(StatusRoute)
     }
 
-    public struct Policy: Sendable {
-        public var hosts: HostRule
+    package struct Policy: Sendable {
+        package var hosts: HostRule
         /// `[http] actions`.
-        public var actions: Bool
+        package var actions: Bool
         /// `[http] token_file`'s token, when set.
-        public var bearerToken: [UInt8]?
+        package var bearerToken: [UInt8]?
         /// `allow_remote = true`: the bearer token is then the only credential an action is taken with.
-        public var bearerRequired: Bool
+        package var bearerRequired: Bool
         /// The HMAC of the daemon's CSRF key (see `CSRFToken`).
-        public var csrfSign: CSRFToken.Sign
-        public var maxBodyBytes: Int
+        package var csrfSign: CSRFToken.Sign
+        package var maxBodyBytes: Int
 
-        public init(hosts: HostRule, actions: Bool, bearerToken: [UInt8]?, bearerRequired: Bool,
+        package init(hosts: HostRule, actions: Bool, bearerToken: [UInt8]?, bearerRequired: Bool,
                     csrfSign: @escaping CSRFToken.Sign, maxBodyBytes: Int = 16 << 10) {
             self.hosts = hosts
             self.actions = actions
@@ -54,12 +54,12 @@ public struct RequestGate: Sendable {
         }
     }
 
-    public let policy: Policy
+    package let policy: Policy
 
-    public init(policy: Policy) { self.policy = policy }
+    package init(policy: Policy) { self.policy = policy }
 
     /// `isHTTP10`: an HTTP/1.0 request may lack a Host (no browser sends one without it).
-    public func decide(method: String, uri: String, headers: [(String, String)], body: [UInt8]?, isHTTP10: Bool = false,
+    package func decide(method: String, uri: String, headers: [(String, String)], body: [UInt8]?, isHTTP10: Bool = false,
                        nowSeconds: Int64) -> Decision {
         if let refusal = HeadBudget.check(uri: uri, headers: headers) { return .refuse(refusal) }
         guard let target = Target(uri) else { return .refuse(Refusal(status: 400, message: "bad request target")) }
@@ -88,7 +88,7 @@ public struct RequestGate: Sendable {
         }
     }
 
-    static let unauthorized = Refusal(status: 401, message: "missing or wrong bearer token ([http] token_file)",
+    package static let unauthorized = Refusal(status: 401, message: "missing or wrong bearer token ([http] token_file)",
                                       headers: [Header(name: "WWW-Authenticate", value: "Bearer realm=\"imagedrop\"")])
 
     /// Exactly one Host, naming this server (see `HostRule`); an absolute-form target's authority is held to the

@@ -1,7 +1,7 @@
 /// Comparing secrets (the bearer token, a CSRF MAC) without an early exit: the time taken depends on the
 /// lengths alone, never on where the first difference is.
-public enum ConstantTime {
-    public static func equal(_ given: [UInt8], _ expected: [UInt8]) -> Bool {
+package enum ConstantTime {
+    package static func equal(_ given: [UInt8], _ expected: [UInt8]) -> Bool {
         // Every byte of `expected` is visited whatever `given` holds; a length difference is folded in.
         var difference = UInt8(given.count == expected.count ? 0 : 1)
         for index in expected.indices {
