@@ -14,7 +14,7 @@ public enum JobRendering {
             "next_attempt_at": job.state == .retrying ? Timestamp.iso8601(millis: job.nextAttemptAtMillis) : NSNull(),
             "moved_to": job.movedTo?.display as Any? ?? NSNull(),
             // Never `url` itself: it may hold a password; `path` is the URL with the password redacted.
-            "kind": job.kind.rawValue, "source": job.source,
+            "kind": job.kind.rawValue, "source": job.source, "dismissed": job.dismissed,
         ]
     }
 
@@ -35,6 +35,7 @@ public enum JobRendering {
             "attempts:    \(job.attempts)",
         ]
         if let error = job.lastError { lines.append("last error:  \(error)") }
+        if job.dismissed { lines.append("dismissed:   yes (out of the failed counts; `imagedrop retry \(job.id)` queues it again)") }
         if job.state == .retrying { lines.append("next try:    \(Timestamp.iso8601(millis: job.nextAttemptAtMillis))") }
         if let id = job.imageID { lines.append("image id:    \(id)") }
         for variant in job.variants { lines.append("variant:     \(variant)") }
@@ -110,6 +111,8 @@ public struct StatusReport {
                            "eta_s": backlogETASeconds as Any? ?? NSNull()] as [String: Any],
             "last_upload_at": snapshot.lastUploadAt as Any? ?? NSNull(),
             "more_failures": moreFailures,
+            // Failed jobs acknowledged with `imagedrop dismiss`: in none of the counts above.
+            "dismissed": snapshot.dismissed,
             "watch": ["unwatched_folders": unwatchedFolders],
             "webhooks": ["pending": webhooks?.pending ?? 0, "dead": webhooks?.dead ?? 0,
                          "last_dead_error": webhooks?.lastDeadError as Any? ?? NSNull()] as [String: Any],
@@ -193,6 +196,9 @@ public struct StatusReport {
                 line += " (last: \(webhooks.lastDeadError ?? "?"); `imagedrop webhook retry` sends them again)"
             }
             lines.append(line)
+        }
+        if snapshot.dismissed > 0 {
+            lines.append("dismissed: \(snapshot.dismissed) failed jobs acknowledged, not counted above (imagedrop list --state failed --all)")
         }
         if !snapshot.recentFailures.isEmpty {
             lines.append("recent failures:")

@@ -13,6 +13,8 @@ public struct QueueSnapshot: Sendable {
     public var lastUploadAt: String?
     /// Jobs per source and state.
     public var sourceCounts: [String: [JobState: Int]] = [:]
+    /// Failed jobs the operator dismissed: not in `counts[.failed]` (nor in `total`), nor in `recentFailures`.
+    public var dismissed = 0
     public var total: Int { counts.values.reduce(0, +) }
     public init() {}
 }
@@ -36,25 +38,37 @@ public struct DaemonRecord: Sendable {
 extension JobStore {
     /// Jobs per state, from the trigger-kept `job_counts`: what the daemon's once-a-second loop needs, without
     /// the range counts of a full snapshot.
+    /// `failed` leaves out the dismissed jobs.
     public func counts() throws -> [JobState: Int] {
-        try withDatabase { db in try Self.counts(db) }
+        try withDatabase { db in try counts(db) }
     }
 
-    private static func counts(_ db: Database) throws -> [JobState: Int] {
+    private func counts(_ db: Database) throws -> [JobState: Int] {
         var counts: [JobState: Int] = [:]
         let statement = try db.cached("SELECT state, n FROM job_counts")
         while try statement.step() {
             if let state = JobState(rawValue: statement.string(0) ?? "") { counts[state] = statement.int(1) }
         }
         for state in JobState.allCases where counts[state] == nil { counts[state] = 0 }
+        counts[.failed, default: 0] -= try dismissedCounts(db).values.reduce(0, +)
         return counts
+    }
+
+    /// Dismissed failed jobs per source, from the trigger-kept `dismissed_counts` (empty on an older table).
+    package func dismissedCounts(_ db: Database) throws -> [String: Int] {
+        guard hasDismissed else { return [:] }
+        var result: [String: Int] = [:]
+        let statement = try db.cached("SELECT source, n FROM dismissed_counts WHERE n > 0")
+        while try statement.step() { result[statement.string(0) ?? SourceSettings.defaultName] = statement.int(1) }
+        return result
     }
 
     public func snapshot(failureLimit: Int = 10) throws -> QueueSnapshot {
         try withDatabase { db in
             var snapshot = QueueSnapshot()
-            snapshot.counts = try Self.counts(db)
+            snapshot.counts = try counts(db)
             snapshot.sourceCounts = try sourceCounts(db)
+            snapshot.dismissed = try dismissedCounts(db).values.reduce(0, +)
 
             // The ready index orders by next_attempt_at, not creation; the waiting set is small, so min() is cheap.
             let oldest = try db.cached("SELECT min(created_at) FROM jobs WHERE state IN ('queued','retrying')")
@@ -67,8 +81,10 @@ extension JobStore {
                 """)
             if try next.step() { snapshot.nextRetryAt = next.optionalInt64(0) }
 
+            // Written as the partial index `jobs_failed_open` is, so it serves the order without reading dismissed rows.
             let failures = try db.cached("""
-                SELECT \(columns) FROM jobs WHERE state = 'failed' ORDER BY updated_at DESC, id DESC LIMIT ?1
+                SELECT \(columns) FROM jobs WHERE state = 'failed' \(hasDismissed ? "AND dismissed = 0" : "")
+                ORDER BY updated_at DESC, id DESC LIMIT ?1
                 """)
             failures.bind(1, failureLimit)
             while try failures.step() { snapshot.recentFailures.append(Self.job(from: failures)) }
@@ -84,6 +100,19 @@ extension JobStore {
             let last = try db.cached("SELECT max(uploaded_at) FROM jobs WHERE uploaded_at IS NOT NULL")
             if try last.step() { snapshot.lastUploadAt = last.string(0) }
             return snapshot
+        }
+    }
+
+    /// When a job last ended done: the newest `uploaded_at` of the jobs and of the versions `prune` removed
+    /// (so pruning history does not make the last success look older). Both reads are index lookups; the
+    /// aggregate `max` skips a side that has none, where SQLite's two-argument `max` would give NULL.
+    public func lastSuccessAt() throws -> String? {
+        try withDatabase { db in
+            let statement = try db.cached("""
+                SELECT max(at) FROM (SELECT max(uploaded_at) AS at FROM jobs WHERE uploaded_at IS NOT NULL
+                                     UNION ALL SELECT max(uploaded_at) FROM stored_versions)
+                """)
+            return try statement.step() ? statement.string(0) : nil
         }
     }
 

@@ -191,6 +191,35 @@ package enum Schema {
         ALTER TABLE jobs ADD COLUMN interrupted INTEGER NOT NULL DEFAULT 0;
         CREATE INDEX jobs_suspect ON jobs(state, next_attempt_at) WHERE interrupted > 0;
         """,
+        // `imagedrop dismiss`: a failed job the operator acknowledged. It stays `failed` in `state` (the public
+        // column keeps its five values) but leaves the failed counts of `status`, the page and the metrics.
+        // `job_counts`/`source_counts` keep counting raw states (they equal a GROUP BY state); the dismissed
+        // ones are counted apart, per source, by triggers of their own, and subtracted when read. A job counts
+        // as dismissed only while it is `failed` too, so any way out of `failed` takes it out of the count.
+        // The partial index serves the recent-failures list, which skips dismissed jobs; the stored_versions
+        // index makes the newest success (pruned jobs included) a lookup for the metrics.
+        """
+        ALTER TABLE jobs ADD COLUMN dismissed INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX jobs_failed_open ON jobs(updated_at) WHERE state = 'failed' AND dismissed = 0;
+        CREATE TABLE dismissed_counts (source TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE TRIGGER jobs_dismissed_count_insert AFTER INSERT ON jobs
+        WHEN NEW.state = 'failed' AND NEW.dismissed = 1 BEGIN
+            INSERT OR IGNORE INTO dismissed_counts (source, n) VALUES (NEW.source, 0);
+            UPDATE dismissed_counts SET n = n + 1 WHERE source = NEW.source;
+        END;
+        CREATE TRIGGER jobs_dismissed_count_delete AFTER DELETE ON jobs
+        WHEN OLD.state = 'failed' AND OLD.dismissed = 1 BEGIN
+            UPDATE dismissed_counts SET n = n - 1 WHERE source = OLD.source;
+        END;
+        CREATE TRIGGER jobs_dismissed_count_update AFTER UPDATE OF state, dismissed, source ON jobs
+        WHEN (OLD.state = 'failed' AND OLD.dismissed = 1) OR (NEW.state = 'failed' AND NEW.dismissed = 1) BEGIN
+            UPDATE dismissed_counts SET n = n - 1 WHERE source = OLD.source AND OLD.state = 'failed' AND OLD.dismissed = 1;
+            INSERT OR IGNORE INTO dismissed_counts (source, n)
+                SELECT NEW.source, 0 WHERE NEW.state = 'failed' AND NEW.dismissed = 1;
+            UPDATE dismissed_counts SET n = n + 1 WHERE source = NEW.source AND NEW.state = 'failed' AND NEW.dismissed = 1;
+        END;
+        CREATE INDEX stored_versions_uploaded ON stored_versions(uploaded_at);
+        """,
     ]
 
     package static var currentVersion: Int { migrations.count }
