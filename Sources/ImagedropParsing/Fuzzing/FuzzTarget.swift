@@ -26,7 +26,8 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
     /// A `*.urls` file, or `enqueue --urls-from`: validation, redaction and scrubbing of each URL.
     case urlList = "url-list"
     /// What the status endpoint decides about a request (RequestGate: Host rule, head budget, route, bearer and
-    /// CSRF tokens, Origin), with the input read as a raw request: request line, header lines, blank line, body.
+    /// CSRF tokens, Origin) and the page's `ActionNotice` in its target, with the input read as a raw request:
+    /// request line, header lines, blank line, body.
     case statusRequest = "status-request"
 
     package func run(_ bytes: [UInt8]) {
@@ -159,6 +160,11 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
             let colon = trimmed.firstIndex(of: UInt8(ascii: ":")) ?? trimmed.endIndex
             headers.append((String(decoding: trimmed[..<colon], as: UTF8.self),
                             String(decoding: trimmed[colon...].dropFirst(), as: UTF8.self)))
+        }
+        // The page's action notice comes from the same target: whatever it parses must survive its own round trip.
+        if let notice = ActionNotice(target: uri) {
+            precondition(ActionNotice(target: notice.location) == notice, "an action notice that does not round-trip")
+            _ = notice.text
         }
         for now: Int64 in [0, 1_764_000_000] {
             let head = gate.decide(method: method, uri: uri, headers: headers, body: nil, isHTTP10: isHTTP10, nowSeconds: now)
