@@ -7,11 +7,20 @@ import Synchronization
 /// reached (no route, no name, TLS refused, an outage), pauses every worker at once, so no job burns
 /// attempts on a problem that is not about its file; the prober lifts the pause when a probe gets through.
 public final class PauseGate: Sendable {
-    public enum Kind: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable, CaseIterable {
         /// The token or account was refused: resume when a probe is accepted.
         case credentials
         /// The path to the API failed: resume when a probe gets any answer that is not a refusal.
         case unreachable
+
+        /// The `reason` label of `imagedrop_paused`: a fixed word per kind, never the reason's text (which
+        /// carries error details and would make a new series for every one).
+        public var metricReason: String {
+            switch self {
+            case .credentials: "credentials"
+            case .unreachable: "unreachable"
+            }
+        }
     }
 
     private let state = Mutex<(reason: String, kind: Kind)?>(nil)

@@ -156,6 +156,17 @@ public final class RateLimiter: Sendable {
         }
     }
 
+    /// Requests the budget still allows within the current window (`imagedrop_budget_remaining`): the limit less
+    /// the grants of the last window, restored ones of an earlier process included. nil when the budget is
+    /// unlimited. A 429's block is not subtracted: it is the API's wait, shown by the log and `status`.
+    public func remaining(now: UInt64 = Timestamp.monotonicNanos()) -> Int? {
+        state.withLock { state in
+            guard state.limit > 0 else { return nil }
+            let used = state.grants.filter { $0 != 0 && $0 &+ state.windowNanos > now }.count
+            return max(0, state.limit - used)
+        }
+    }
+
     /// How long the caller must wait before it may send (0: a grant was recorded and it may send now).
     package func tryAcquire(now: UInt64 = Timestamp.monotonicNanos(), wallMillis: Int64 = Timestamp.nowMillis()) -> UInt64 {
         state.withLock { state in
