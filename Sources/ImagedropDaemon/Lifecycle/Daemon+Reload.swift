@@ -18,7 +18,7 @@ extension Daemon {
         let old = shared.current
         let new: Config
         do {
-            new = try ConfigLoader.load(path: options.configPath)
+            new = try loadConfig()
         } catch {
             logger.error("reload refused; the previous configuration stays in force", metadata: ["error": "\(error)"])
             return

@@ -18,7 +18,7 @@ extension Daemon {
         }
         let config: Config
         do {
-            config = try ConfigLoader.load(path: options.configPath)
+            config = try loadConfig()
         } catch {
             return fail(.config, "\(error)")
         }

@@ -18,6 +18,8 @@ public final class Daemon {
         public var environment: [String: String] = ProcessInfo.processInfo.environment
         /// Applies `[log] level` after a reload (the log handler lives in the executable's bootstrap).
         public var onLogLevelChange: @Sendable (Logger.Level) -> Void = { _ in }
+        /// `run --once --include/--exclude`: laid over every load of the config file, the start's and reloads'.
+        public var patterns: PatternOverride?
         public init(configPath: String) { self.configPath = configPath }
     }
 
@@ -73,6 +75,12 @@ public final class Daemon {
         logger.notice("run finished", metadata: ["summary": "\(summary.line)"])
         Console.out(summary.line)
         return end.onceFailure ?? summary.exit
+    }
+
+    /// The config file as this run sees it: with the command line's pattern override, if any.
+    func loadConfig() throws -> Config {
+        let config = try ConfigLoader.load(path: options.configPath)
+        return options.patterns?.apply(to: config) ?? config
     }
 
     /// One turn of the main thread, as the loop calls it: the reload a SIGHUP asks for.

@@ -25,6 +25,8 @@ struct MainLoop {
     private var completion = OnceCompletion()
     private var lastBeat: UInt64 = 0
     private var lastMetrics: UInt64 = 0
+    /// When `--once` off a terminal last logged its progress.
+    private var lastProgressLog: UInt64
     private(set) var throughput = Throughput()
 
     init(running: Daemon.Running, once: Bool, notifier: SystemdNotifier) {
@@ -33,7 +35,12 @@ struct MainLoop {
         self.notifier = notifier
         self.mainBeat = running.services.heartbeats.heartbeat("main")
         self.watchdog = WatchdogPinger(notifier: notifier)
+        self.lastProgressLog = Timestamp.monotonicNanos()
     }
+
+    /// `run --once` from cron or a pipe has no status line to watch: the same line is logged every 10 s instead,
+    /// so a long backlog shows it is moving (and how fast) in the job's log.
+    static let progressLogNanos: UInt64 = 10_000_000_000
 
     mutating func run(daemon: Daemon) -> End {
         while true {
@@ -74,6 +81,12 @@ struct MainLoop {
             running.progress?.show(line)
         } else if let progress = running.progress {
             progress.show(daemon.statusLine(counts, services: services, watcher: running.watcher, rate: throughput.rate))
+        }
+        if once, running.progress == nil, now - lastProgressLog >= Self.progressLogNanos {
+            lastProgressLog = now
+            daemon.logger.info("progress", metadata: [
+                "status": "\(daemon.statusLine(counts, services: services, watcher: running.watcher, rate: throughput.rate))",
+            ])
         }
         let current = running.shared.current
         if now - lastMetrics >= UInt64(current.metrics.intervalSeconds) * 1_000_000_000 {

@@ -9,8 +9,8 @@ struct DismissCommand: ParsableCommand {
         commandName: "dismiss",
         abstract: "Acknowledge failed jobs: out of the failed counts of status, the status page and the metrics.",
         discussion: """
-            A dismissed job stays failed, with its reason: `imagedrop list --state failed --all` still lists it,
-            and `imagedrop retry JOB_ID` queues it again (which clears the mark). A path dismisses every failed
+            A dismissed job stays failed, with its reason: `imagedrop list --state failed --all` still lists it, \
+            and `imagedrop retry JOB_ID` queues it again (which clears the mark). A path dismisses every failed \
             job of that file. Every argument is checked first: one that names no job dismisses nothing.
 
             Examples:

@@ -15,8 +15,9 @@ struct ListCommand: ParsableCommand {
               imagedrop list --state failed --all            # dismissed failures too
               imagedrop list --limit 1000 --json | jq -r '.path'
               imagedrop list --source avatars --state queued
-            DURATION is a number with s, m, h or d (90s, 15m, 2h, 7d).
-            Exit codes: 0 ok; 64 usage; 65 the database does not exist or cannot be read, or --source names a
+            DURATION is a number with s, m, h or d (90s, 15m, 2h, 7d). Failed jobs acknowledged with \
+            `imagedrop dismiss` are left out unless --all.
+            Exit codes: 0 ok; 64 usage; 65 the database does not exist or cannot be read, or --source names a \
             source that does not exist; 78 config error.
             """)
 

@@ -9,8 +9,8 @@ struct PruneCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prune", abstract: "Delete done jobs uploaded more than N days ago (or, with --failed, old failed jobs), to keep the table small.",
         discussion: """
-            Each pruned done version is remembered in stored_versions, so files still in a drop folder are not uploaded
-            again. A pruned failed job leaves nothing behind: its file, if still in a drop folder unchanged, is found by
+            Each pruned done version is remembered in stored_versions, so files still in a drop folder are not uploaded \
+            again. A pruned failed job leaves nothing behind: its file, if still in a drop folder unchanged, is found by \
             the next scan and tried once more (move such files away first, or `imagedrop dismiss` them instead).
 
             Examples:

@@ -81,7 +81,7 @@ struct RetryCommand: ParsableCommand {
         if !result.gone.isEmpty {
             left.append("\(result.gone.count) whose file is no longer there (enqueue it from done_dir/failed_dir to upload it again)")
         }
-        return "\(result.queued.count) failed jobs \(dryRun ? "would be queued" : "queued") again"
-            + (left.isEmpty ? "" : "; left as they are: " + left.joined(separator: ", ")) + (dryRun ? " (dry run)" : "")
+        let head = dryRun ? "would queue \(result.queued.count) failed jobs again" : "\(result.queued.count) failed jobs queued again"
+        return head + (left.isEmpty ? "" : "; left as they are: " + left.joined(separator: ", ")) + (dryRun ? " (dry run)" : "")
     }
 }
