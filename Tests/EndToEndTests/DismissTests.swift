@@ -209,4 +209,27 @@ struct DismissTests {
         #expect(real.hasPrefix("2 failed jobs queued again" + left), "\(real)")
         #expect(fixture.counts()[.queued] == 2)
     }
+
+    @Test("enqueue --dry-run counts what enqueue queues: known files, paths named twice and waiting URLs left out")
+    func enqueueDryRunAgrees() throws {
+        let fixture = try DaemonFixture()
+        let backlog = fixture.directory + "/backlog"
+        try FileManager.default.createDirectory(atPath: backlog, withIntermediateDirectories: true)
+        for name in ["a.png", "b.png"] {
+            _ = FileManager.default.createFile(atPath: backlog + "/" + name, contents: Data("bytes of \(name)".utf8))
+        }
+        #expect(try Self.command(fixture, ["enqueue", backlog]).1.hasSuffix("2 queued, 0 already known\n"))
+        _ = FileManager.default.createFile(atPath: backlog + "/c.png", contents: Data("bytes of c".utf8))
+        let (dryStatus, dry, _) = try Self.command(fixture, ["enqueue", "--dry-run", backlog, backlog + "/c.png"])
+        #expect(dryStatus == 0 && dry == "would queue \(backlog)/c.png\nwould queue 1, 3 already known (dry run)\n", "\(dry)")
+        let (_, real, _) = try Self.command(fixture, ["enqueue", backlog, backlog + "/c.png"])
+        #expect(real.hasSuffix("1 queued, 3 already known\n"), "\(real)")
+
+        let first = "https://example.com/1.png", second = "https://example.com/2.png"
+        #expect(try Self.command(fixture, ["enqueue", "--url", first]).1 == "1 URLs queued, 0 already waiting\n")
+        let (_, dryURLs, _) = try Self.command(fixture, ["enqueue", "--dry-run", "--url", first, second, second])
+        #expect(dryURLs == "would queue 1 URLs, 2 already waiting (dry run)\n", "\(dryURLs)")
+        let (_, realURLs, _) = try Self.command(fixture, ["enqueue", "--url", first, second, second])
+        #expect(realURLs == "1 URLs queued, 2 already waiting\n", "\(realURLs)")
+    }
 }
