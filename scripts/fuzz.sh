@@ -15,7 +15,7 @@ targets=()
 while [ "$#" -gt 0 ]; do
     case "$1" in
         --seconds) seconds="$2"; shift 2 ;;
-        --list) IMAGEDROP_FUZZ=1 true; grep -o 'case [a-zA-Z]* = "[a-z-]*"' Sources/ImagedropParsing/Fuzzing/FuzzTarget.swift | cut -d'"' -f2; exit 0 ;;
+        --list) grep -o 'case [a-zA-Z]* = "[a-z-]*"' Sources/ImagedropParsing/Fuzzing/FuzzTarget.swift | cut -d'"' -f2; exit 0 ;;
         -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "fuzz.sh: unknown option $1" >&2; exit 64 ;;
         *) targets+=("$1"); shift ;;
