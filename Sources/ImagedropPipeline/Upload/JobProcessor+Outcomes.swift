@@ -109,7 +109,7 @@ extension JobProcessor {
     }
 
     /// A reason as it may be stored and logged: an API message about a URL job may quote its URL, and the
-    /// URL's password must not reach the table or the log.
+    /// URL's credential (password or token) must not reach the table or the log.
     package static func shown(_ reason: String, for job: Job) -> String {
         guard job.kind == .url, let url = job.urlInput else { return reason }
         return url.scrub(reason)
