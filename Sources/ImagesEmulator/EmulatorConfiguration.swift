@@ -3,8 +3,12 @@ public struct EmulatorConfiguration: Sendable {
     public var host: String = "127.0.0.1"
     /// 0 asks the kernel for a free port; read it back from `EmulatorServer.port`.
     public var port: Int = 0
-    /// Bearer tokens accepted on the API routes. Empty: any well-formed token is accepted.
+    /// Bearer tokens accepted on the API routes (user-owned tokens). Empty, with no `accountTokens` or
+    /// `apiKeys` either: any well-formed token is accepted.
     public var tokens: [String] = []
+    /// Account-owned API tokens (`--account-token`): accepted on the account's routes and verified at
+    /// `/accounts/{id}/tokens/verify`; `/user/tokens/verify` answers them 401 with code 1000, as Cloudflare does.
+    public var accountTokens: [String] = []
     /// The only account id accepted in paths. nil: any 32-hex-digit id.
     public var accountID: String? = nil
     /// The opaque 22-character account hash used in `imagedelivery.net` variant URLs (not the account id).

@@ -24,6 +24,9 @@ struct EmulatorCommand: ParsableCommand {
     @Option(help: "Port to bind; 0 picks a free one.") var port = 0
     @Option(name: .customLong("token"), help: "Accept only this bearer token (repeatable). Default: any well-formed token.")
     var tokens: [String] = []
+    @Option(name: .customLong("account-token"),
+            help: "Accept this account-owned API token (repeatable): verified only at /accounts/ID/tokens/verify; /user/tokens/verify answers it 401/1000.")
+    var accountTokens: [String] = []
     @Option(name: .customLong("account-id"), help: "Accept only this account id. Default: any 32-hex id.")
     var accountID: String?
     @Option(name: .customLong("variant"), help: "A variant name for the returned URLs (repeatable). Default: public, thumbnail.")
@@ -97,6 +100,7 @@ struct EmulatorCommand: ParsableCommand {
         configuration.host = host
         configuration.port = port
         configuration.tokens = tokens
+        configuration.accountTokens = accountTokens
         for entry in apiKeys {
             let colon = entry.lastIndex(of: ":")!
             configuration.apiKeys[String(entry[..<colon])] = String(entry[entry.index(after: colon)...])
