@@ -48,6 +48,9 @@ struct EmulatorCommand: ParsableCommand {
     var failFirst = 0
     @Flag(name: .customLong("refuse-tokens"), help: "Refuse every token (401/10000) until changed via /__emulator/faults.")
     var refuseTokens = false
+    @Option(name: .customLong("image-quota"),
+            help: "The account's image quota: uploads beyond N stored images answer 400/5453; stats report it (change it with PUT /__emulator/faults {\"imageQuota\": N}).")
+    var imageQuota: Int?
     @Option(name: .customLong("api-key"), help: "Accept only this Global API Key, as EMAIL:KEY (repeatable). Default: any well-formed one.")
     var apiKeys: [String] = []
     @Flag(name: .customLong("allow-remote-fetch"), help: "Let url uploads fetch from origins that are not loopback.")
@@ -70,6 +73,7 @@ struct EmulatorCommand: ParsableCommand {
         }
         guard fetchTimeoutMs >= 1 else { throw ValidationError("--fetch-timeout-ms must be ≥ 1") }
         guard rateLimit >= 0, rateWindow > 0 else { throw ValidationError("--rate-limit ≥ 0 and --rate-window > 0") }
+        guard (imageQuota ?? 0) >= 0 else { throw ValidationError("--image-quota must be ≥ 0") }
         guard latencyMs >= 0, failFirst >= 0, threads >= 1 else {
             throw ValidationError("--latency-ms and --fail-first must be ≥ 0, --threads ≥ 1")
         }
@@ -124,6 +128,7 @@ struct EmulatorCommand: ParsableCommand {
         faults.closeAfterStoreProbability = closeAfterStore
         faults.failFirstAttempts = failFirst
         faults.refuseTokens = refuseTokens
+        faults.imageQuota = imageQuota
         configuration.faults = faults
         return configuration
     }

@@ -87,12 +87,17 @@ public struct ConfigCheck {
             return (.unavailable, "\(token.isGlobalKey ? "Global API Key" : "token") refused by \(config.cloudflare.apiBaseURL): "
                         + Self.refusal(reason, verify, client: client))
         case .transient(let reason, _, _, _): return (.unavailable, "API unreachable at \(config.cloudflare.apiBaseURL): \(reason)")
-        case .alreadyExists: return (.unavailable, "unexpected reply from token verify")
+        case .alreadyExists, .quota: return (.unavailable, "unexpected reply from token verify")
         }
         guard let write = try? client.probeWriteAccess(token: token) else { return (.unavailable, "stopped") }
         switch write.classification {
         case .permanent, .success:
             say("images:   token may write Images on account \(config.cloudflare.accountID)")
+        case .quota(let reason, _):
+            // The token may write; the account has no room. Not a reason to keep the daemon from starting:
+            // its queue pauses and resumes by itself when there is room.
+            say("images:   token may write Images on account \(config.cloudflare.accountID)")
+            say("warning:  \(PauseNotice.text(reason, kind: .quota)); uploads wait until the account has room")
         case .credentials(let reason, _):
             return (.unavailable, "token may not write Images on account \(config.cloudflare.accountID): \(reason)")
         case .transient(let reason, _, _, _): return (.unavailable, "API unreachable: \(reason)")

@@ -63,7 +63,7 @@ extension ImagesClient {
         switch classification {
         case .success: .accepted
         case .credentials: .askAccountRoute
-        case .transient, .permanent, .alreadyExists: .decided
+        case .transient, .permanent, .quota, .alreadyExists: .decided
         }
     }
 }

@@ -121,10 +121,11 @@ extension JobProcessor {
         }
     }
 
-    package func pauseQueue(_ reason: String) {
-        let text = "token refused: \(reason)"
-        if services.pause.pause(text) {
-            PauseNotice.log(logger, reason: text, kind: .credentials, config: services.config.current)
+    /// The whole queue stops for a reason that is not the job's: a refused token, or a full image quota.
+    package func pauseQueue(_ reason: String, kind: PauseGate.Kind = .credentials) {
+        let text = PauseNotice.text(reason, kind: kind)
+        if services.pause.pause(text, kind: kind) {
+            PauseNotice.log(logger, reason: text, kind: kind, config: services.config.current)
             try? services.store.recordPause(text)
         }
     }
