@@ -123,6 +123,9 @@ extension JobProcessor {
 
     /// The whole queue stops for a reason that is not the job's: a refused token, or a full image quota.
     package func pauseQueue(_ reason: String, kind: PauseGate.Kind = .credentials) {
+        // Another upload in flight when the quota filled up says the same again: the reason the prober may have
+        // made more precise since (`N of N images stored`) stays, and nothing is logged twice.
+        if kind == .quota, services.pause.kind == .quota { return }
         let text = PauseNotice.text(reason, kind: kind)
         if services.pause.pause(text, kind: kind) {
             PauseNotice.log(logger, reason: text, kind: kind, config: services.config.current)
