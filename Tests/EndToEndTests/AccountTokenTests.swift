@@ -31,14 +31,25 @@ struct AccountTokenTests {
         #expect(refusedErr.contains("code 1000"), "\(refusedErr)")
     }
 
-    @Test("the daemon uploads with an account-owned token")
+    @Test("the daemon uploads with an account-owned token, and its paused queue's re-probe accepts it again")
     func uploads() throws {
         let fixture = try Self.fixture()
         try fixture.start()
         for index in 0..<3 { try fixture.drop("a\(index).png", seed: UInt64(300 + index)) }
         #expect(fixture.waitForFinished(count: 3))
         #expect(try fixture.jobs().allSatisfy { $0.state == .done && $0.attempts == 1 })
-        #expect(fixture.emulator.storedImages().count == 3)
+
+        // Refused for a while: the queue pauses; the re-probe (an account route) lifts it with the same token.
+        var faults = FaultConfiguration()
+        faults.refuseTokens = true
+        fixture.emulator.setFaults(faults)
+        try fixture.drop("b.png", seed: 310)
+        #expect(fixture.waitUntil(seconds: 30) { OutageTests.pausedReason(fixture)?.hasPrefix("token refused") == true })
+        fixture.emulator.setFaults(FaultConfiguration())
+        #expect(fixture.waitForFinished(count: 4))
+        #expect(try fixture.jobs().allSatisfy { $0.state == .done && $0.attempts == 1 })
+        #expect(fixture.log.contains("token accepted again; queue resumed"), "\(fixture.log)")
+        #expect(fixture.emulator.storedImages().count == 4)
         #expect(fixture.stop() == 0)
     }
 }
