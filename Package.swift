@@ -1,5 +1,6 @@
 // swift-tools-version:6.0
 import PackageDescription
+import class Foundation.ProcessInfo
 
 // Layout: see the README's Layout section (C shims → ImagedropSupport → ImagedropSystem → ImagedropStore →
 // ImagedropPipeline → ImagedropDaemon → the executables; the emulator is a branch of its own).
@@ -40,19 +41,26 @@ let package = Package(
             linkerSettings: [.linkedLibrary("curl")]
         ),
         .target(name: "CBuildInfo", path: "Sources/CBuildInfo"),
+        .target(name: "CCrashJournal", path: "Sources/CCrashJournal"),
         .target(
             name: "ImagedropSupport",
             dependencies: ["COpenSSL", "CBuildInfo"]
         ),
+        // Every parser of bytes nobody vetted (image headers, API replies, server hints, URL lists, HTTP requests to
+        // the status endpoint), with no I/O and no dependency beyond Support: what the fuzz targets build alone.
+        .target(
+            name: "ImagedropParsing",
+            dependencies: ["ImagedropSupport"]
+        ),
         // The layers of the daemon, each importing only those before it (the README's Layout section draws them).
         .target(
             name: "ImagedropSystem",
-            dependencies: ["CSQLite", "CCurl", "ImagedropSupport"]
+            dependencies: ["CSQLite", "CCurl", "CCrashJournal", "ImagedropParsing", "ImagedropSupport"]
         ),
         .target(
             name: "ImagedropStore",
             dependencies: [
-                "ImagedropSystem", "ImagedropSupport", "CSQLite",
+                "ImagedropSystem", "ImagedropParsing", "ImagedropSupport", "CSQLite",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
@@ -60,7 +68,7 @@ let package = Package(
         .target(
             name: "ImagedropPipeline",
             dependencies: [
-                "ImagedropStore", "ImagedropSystem", "ImagedropSupport", "CCurl", "CSQLite",
+                "ImagedropStore", "ImagedropSystem", "ImagedropParsing", "ImagedropSupport", "CCurl", "CSQLite",
                 .product(name: "Logging", package: "swift-log"),
                 // Recorded through swift-metrics, exposed by swift-prometheus (textfile and GET /metrics).
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -70,7 +78,7 @@ let package = Package(
         .target(
             name: "ImagedropDaemon",
             dependencies: [
-                "ImagedropPipeline", "ImagedropStore", "ImagedropSystem", "ImagedropSupport", "CCurl", "CSQLite",
+                "ImagedropPipeline", "ImagedropStore", "ImagedropSystem", "ImagedropParsing", "ImagedropSupport", "CCurl", "CSQLite",
                 .product(name: "Logging", package: "swift-log"),
                 // The status endpoint (Sources/ImagedropDaemon/HTTP) only.
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -117,7 +125,7 @@ let package = Package(
         .executableTarget(
             name: "imagedrop-bench",
             dependencies: [
-                "ImagedropDaemon", "ImagedropPipeline", "ImagedropStore", "ImagedropSystem", "ImagedropSupport", "ImagedropTestSupport", "ProcessHarness",
+                "ImagedropDaemon", "ImagedropPipeline", "ImagedropStore", "ImagedropSystem", "ImagedropParsing", "ImagedropSupport", "ImagedropTestSupport", "ProcessHarness",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/imagedrop-bench"
@@ -129,7 +137,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ImagedropUnitTests",
-            dependencies: ["ImagedropDaemon", "ImagedropPipeline", "ImagedropStore", "ImagedropSystem", "ImagesEmulator", "ImagedropSupport", "ImagedropTestSupport"]
+            dependencies: ["ImagedropDaemon", "ImagedropPipeline", "ImagedropStore", "ImagedropSystem", "ImagedropParsing", "ImagesEmulator", "ImagedropSupport", "ImagedropTestSupport"]
         ),
         .testTarget(
             name: "ImagesEmulatorTests",
@@ -138,8 +146,16 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             // The executables are dependencies so `swift test` builds them: these tests run the real binaries.
-            dependencies: ["ImagedropDaemon", "ImagedropPipeline", "ImagedropStore", "ImagedropSystem", "ImagesEmulator", "ImagedropSupport", "ImagedropTestSupport", "imagedrop", "imagedrop-emulator"]
+            dependencies: ["ImagedropDaemon", "ImagedropPipeline", "ImagedropStore", "ImagedropSystem", "ImagedropParsing", "ImagesEmulator", "ImagedropSupport", "ImagedropTestSupport", "imagedrop", "imagedrop-emulator"]
         ),
     ],
     swiftLanguageModes: [.v6]
 )
+
+// The libFuzzer driver: one binary, the target named by IMAGEDROP_FUZZ_TARGET. It has no `main` of its own (libFuzzer
+// brings it), so it exists only in the fuzz build: `IMAGEDROP_FUZZ=1 swift build --sanitize fuzzer --sanitize address
+// --product imagedrop-fuzz --scratch-path .build-fuzz` (scripts/fuzz.sh).
+if ProcessInfo.processInfo.environment["IMAGEDROP_FUZZ"] != nil {
+    package.products.append(.executable(name: "imagedrop-fuzz", targets: ["imagedrop-fuzz"]))
+    package.targets.append(.executableTarget(name: "imagedrop-fuzz", dependencies: ["ImagedropParsing"], path: "Fuzz/Driver"))
+}

@@ -181,6 +181,7 @@ struct BadInputTests {
                 case .rejected(let text): return text
                 case .ready: return "ready"
                 case .changing: return "changing"
+                case .unavailable(let text): return "unavailable: \(text)"
                 }
             }
             // setfsuid is per thread: only this thread loses root's view of file modes.

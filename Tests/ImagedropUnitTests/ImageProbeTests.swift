@@ -1,3 +1,4 @@
+import ImagedropParsing
 import ImagedropTestSupport
 import ImagedropSystem
 import ImagedropStore

@@ -1,3 +1,4 @@
+import ImagedropParsing
 import Foundation
 import Glibc
 @testable import ImagedropSystem

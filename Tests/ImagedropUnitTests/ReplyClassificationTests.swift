@@ -1,3 +1,4 @@
+import ImagedropParsing
 import CCurl
 import Foundation
 @testable import ImagedropSystem

@@ -1,3 +1,4 @@
+import ImagedropParsing
 @testable import ImagedropSystem
 @testable import ImagedropStore
 @testable import ImagedropPipeline

@@ -1,3 +1,4 @@
+import ImagedropParsing
 import ImagedropTestSupport
 import Foundation
 import ImagedropSystem

@@ -1,3 +1,4 @@
+import ImagedropParsing
 import Foundation
 @testable import ImagedropSystem
 @testable import ImagedropStore

@@ -1,3 +1,5 @@
+import Foundation
+import ImagedropParsing
 import ImagedropSystem
 import ImagedropStore
 import ImagedropPipeline
@@ -50,6 +52,20 @@ struct URLInputTests {
         let input = try URLInput(url)
         #expect(input.redacted == expected)
         #expect(input.text == url, "what is sent to Cloudflare to fetch keeps its credential")
+    }
+
+    @Test("the url-list fuzz target's redaction invariant holds for every user-info form and its committed corpus")
+    func fuzzInvariant() throws {
+        let forms = ["https://a@a.example/a.png", "https://a:@host/", "https://:@host", "https://@host", "https://a@b:c@host/x",
+                     "https://u:p@[::1]:1/a@b?c=d@e#f@g", "https://tok%3Aen@host", "http://x:y@h?q", "HTTPS://T@H"]
+        FuzzTarget.urlList.run(Array(forms.joined(separator: "\n").utf8))   // traps if redaction leaves a secret
+        let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Fuzz/corpus/url-list").path
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: corpus)) ?? []
+        for name in files.sorted() {
+            FuzzTarget.urlList.run(Array(try Data(contentsOf: URL(fileURLWithPath: corpus + "/" + name))))
+        }
+        #expect(!files.isEmpty, "the url-list corpus is committed at \(corpus)")
     }
 
     @Test("metadata gets the URL without any user-info; messages lose the token, the password and their decoded forms")

@@ -24,7 +24,11 @@ extension Daemon {
         }
         let opened: StartupStore
         do {
-            opened = try StartupStore.open(database: config.queue.database, logger: logger)
+            opened = try StartupStore.open(database: config.queue.database, logger: logger) { job in
+                job.kind == .url ? nil : config.scoped(to: job.source).flatMap {
+                    AfterUploadActions.pendingAction(success: false, config: $0)
+                }
+            }
         } catch {
             switch error {
             case .alreadyRunning(let held): return fail(error.exit, "\(held)")
@@ -39,8 +43,17 @@ extension Daemon {
             try? store.recordDaemonStop()   // this start never ran: not an unclean stop for `status`
             return fail(.alreadyRunning, "\(error)")
         }
-        if opened.recovered > 0 {
-            logger.notice("jobs interrupted by the previous run queued again", metadata: ["count": "\(opened.recovered)"])
+        if let signal = opened.previousCrashSignal {
+            logger.error("the previous daemon crashed; the jobs it held are handled one at a time, and one held by two crashes in a row is quarantined",
+                         metadata: ["signal": "\(signal)"])
+        }
+        if opened.recovery.requeued > 0 {
+            logger.notice("jobs interrupted by the previous run queued again; each is handled alone before others",
+                          metadata: ["count": "\(opened.recovery.requeued)"])
+        }
+        for job in opened.recovery.quarantined {
+            logger.error("job quarantined: the daemon stopped twice while handling this file",
+                         metadata: ["job": "\(job.id)", "path": "\(job.path)", "status": "failed"])
         }
 
         let shared = SharedConfig(config)

@@ -33,13 +33,19 @@ package struct StartupStore {
 
     package let lock: DaemonLock
     package let store: JobStore
-    package let recovered: Int
+    /// The jobs the daemon before this one held when it died: queued again, or quarantined.
+    package let recovery: JobStore.CrashRecovery
+    /// The fatal signal the daemon before this one died of (its crash note), if it crashed.
+    package let previousCrashSignal: Int32?
     /// What the path named when it was opened; nil only if it vanished in the same instant.
     package let identity: DatabaseIdentity?
 
     /// Takes the daemon lock, opens (creating or migrating) the table, queues interrupted jobs again and
     /// records this daemon; retries the database part while it is busy.
-    package static func open(database: String, logger: Logger, patienceSeconds: Double = patienceSeconds) throws(Failure) -> StartupStore {
+    /// `failedAfterAction` says what a quarantined job owes its file (`on_failure` of its source).
+    package static func open(database: String, logger: Logger, patienceSeconds: Double = patienceSeconds,
+                             failedAfterAction: (Job) -> String? = { _ in nil })
+        throws(Failure) -> StartupStore {
         let lock: DaemonLock
         do {
             try AtomicFile.makeDirectories(RawPath(database).parent)
@@ -57,11 +63,14 @@ package struct StartupStore {
         while true {
             do {
                 let store = try JobStore(path: database)
-                let recovered = try store.recoverLeases(expiredOnly: false)
+                let recovery = try store.recoverAfterCrash(crashed: lock.previousCrashSignal != nil,
+                                                           failedAfterAction: failedAfterAction)
                 try store.recordDaemonStart(pid: Int(getpid()), host: Daemon.hostname(), version: ImagedropVersion.current)
                 if waiting { logger.notice("database free again; starting") }
-                return StartupStore(lock: lock, store: store, recovered: recovered,
-                                    identity: DatabaseIdentity(path: database))
+                lock.clearCrashNote()
+                lock.journalCrashes()
+                return StartupStore(lock: lock, store: store, recovery: recovery,
+                                    previousCrashSignal: lock.previousCrashSignal, identity: DatabaseIdentity(path: database))
             } catch let error as SQLiteError where isTransient(error) {
                 guard Timestamp.monotonicNanos() < deadline else {
                     throw .transient("database \(database) stayed busy for \(Int(patienceSeconds)) s: \(error); exiting for a restart")

@@ -1,3 +1,4 @@
+import ImagedropParsing
 import ImagedropSystem
 import ImagedropStore
 import Foundation

@@ -1,3 +1,4 @@
+import ImagedropParsing
 import ImagedropSupport
 import ImagedropSystem
 import ImagedropStore
@@ -23,7 +24,7 @@ public enum ReplyClassification: Sendable, Equatable {
         let messages = envelope?.errors ?? []
         let codes = messages.flatMap { [$0.code] + ($0.errorChain ?? []).map(\.code) }.compactMap { $0 }
         let firstCode = messages.first?.code
-        let reason = describe(status: response.status, messages: messages)
+        let reason = APIMessage.summary(status: response.status, messages: messages)
         let status = response.status
 
         if status == 200 || status == 201 {
@@ -59,26 +60,12 @@ public enum ReplyClassification: Sendable, Equatable {
     /// Cloudflare's code for a full image quota.
     package static let quotaCode = 5453
 
-    /// The message Cloudflare gave with 5453 ("The given account has reached a service limit …"), for the
-    /// pause reason `quota reached: …`; nil when it gave none.
+    /// The message Cloudflare gave with 5453 ("The given account has reached a service limit …"), on one bounded
+    /// line, for the pause reason `quota reached: …`; nil when it gave none.
     package static func quotaMessage(_ messages: [APIMessage]) -> String? {
         let entry = messages.first { $0.code == quotaCode } ?? messages.first { ($0.errorChain ?? []).contains { $0.code == quotaCode } }
-        guard let text = entry?.message?.replacingOccurrences(of: "\n", with: " "), !text.isEmpty else { return nil }
-        return String(text.prefix(300))
-    }
-
-    /// "HTTP 415, code 5455: Uploaded image must have …" — code and message from the API, never the token.
-    package static func describe(status: Int, messages: [APIMessage]) -> String {
-        guard let first = messages.first else { return "HTTP \(status)" }
-        var text = "HTTP \(status)"
-        if let code = first.code { text += ", code \(code)" }
-        if let message = first.message, !message.isEmpty {
-            text += ": " + message.replacingOccurrences(of: "\n", with: " ").prefix(300)
-        }
-        if let chain = first.errorChain?.first, let code = chain.code {
-            text += " (\(code)\(chain.message.map { ": " + $0 } ?? ""))"
-        }
-        return text
+        guard let text = entry?.message, !text.isEmpty else { return nil }
+        return APIMessage.oneLine(text, limit: 300)
     }
 
     /// A failure below HTTP, by CurlError.kind. A request that may or may not have reached the API is

@@ -1,3 +1,4 @@
+import ImagedropParsing
 import ImagedropSystem
 import ImagedropStore
 import Glibc
@@ -30,6 +31,9 @@ public enum PreflightResult {
     case rejected(String)
     /// The file changed while it was being read: it is still being written, look again later.
     case changing
+    /// A local condition that passes (out of descriptors or memory, an I/O error, a stale NFS handle): nothing
+    /// is wrong with the file, so the job is tried again later and never fails for it.
+    case unavailable(String)
 }
 
 /// Local pre-flight (DESIGN.md): everything that can be known without a request is checked here, so a
@@ -39,7 +43,7 @@ public enum FileInspector {
         let linkStatus: FileStatus
         switch FileStatus.of(path, followSymlinks: false) {
         case .success(let status): linkStatus = status
-        case .failure(let error): return .rejected(describeAccess(error))
+        case .failure(let error): return failure(error)
         }
         if linkStatus.isSymlink {
             guard let target = path.realPath else { return .rejected("broken symlink (its target does not exist)") }
@@ -60,7 +64,7 @@ public enum FileInspector {
         let status: FileStatus
         switch FileStatus.of(path) {
         case .success(let value): status = value
-        case .failure(let error): return .rejected(describeAccess(error))
+        case .failure(let error): return failure(error)
         }
         guard status.isRegular else { return .rejected("not a regular file (\(status.kindName))") }
         if status.size == 0 { return .rejected("empty file (0 bytes)") }
@@ -70,10 +74,17 @@ public enum FileInspector {
 
         // O_NONBLOCK as well: if the path was swapped for a FIFO after the stat above, open must not hang.
         let fd = path.withCString { open($0, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY) }
-        guard fd >= 0 else { return .rejected(describeAccess(SystemError(call: "open"))) }
-        guard case .success(let opened) = FileStatus.of(fileDescriptor: fd), opened.isRegular else {
+        guard fd >= 0 else { return failure(SystemError(call: "open")) }
+        let opened: FileStatus
+        switch FileStatus.of(fileDescriptor: fd) {
+        case .success(let value) where value.isRegular:
+            opened = value
+        case .success:
             close(fd)
             return .rejected("not a regular file")
+        case .failure(let error):
+            close(fd)
+            return failure(error)
         }
         guard opened.sameVersion(as: status) else {
             close(fd)
@@ -103,7 +114,8 @@ public enum FileInspector {
                 got = try Syscall.pread(fd, into: buffer.baseAddress!, count: min(buffer.count, opened.size - offset), at: offset)
             } catch {
                 close(fd)
-                return .rejected("cannot read the file: \(error.message)")
+                return isPassing(error.errno) ? .unavailable("cannot read the file for now: \(error.message)")
+                    : .rejected("cannot read the file: \(error.message)")
             }
             if got == 0 { break }
             let read = UnsafeRawBufferPointer(rebasing: buffer[0..<got])
@@ -117,11 +129,23 @@ public enum FileInspector {
             return .changing
         }
 
+        var probeReadError: SystemError?
         let info = ImageProbe.probe(fileSize: opened.size) { start, count in
             if start + count <= head.count { return Array(head[start..<(start + count)]) }
             var chunk = [UInt8](repeating: 0, count: max(0, min(count, opened.size - start)))
-            let got = chunk.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(start)) }
-            return got < 0 ? nil : Array(chunk[0..<got])
+            if chunk.isEmpty { return [] }
+            do throws(SystemError) {
+                let got = try Syscall.pread(fd, into: &chunk, count: chunk.count, at: start)
+                return Array(chunk[0..<got])
+            } catch {
+                probeReadError = error
+                return nil
+            }
+        }
+        if let probeReadError {
+            close(fd)
+            return isPassing(probeReadError.errno) ? .unavailable("cannot read the file for now: \(probeReadError.message)")
+                : .rejected("cannot read the file: \(probeReadError.message)")
         }
         guard let info else {
             close(fd)
@@ -132,6 +156,16 @@ public enum FileInspector {
             return .rejected(violation)
         }
         return .ready(InspectedFile(fileDescriptor: fd, status: opened, sha256: hasher.finalizeHex(), info: info))
+    }
+
+    /// Conditions of this host, not of the file, that pass on their own: the job waits for them, never fails.
+    package static func isPassing(_ errno: Int32) -> Bool {
+        [EMFILE, ENFILE, ENOMEM, EIO, ESTALE, EAGAIN, EINTR, ENOBUFS, ETIMEDOUT].contains(errno)
+    }
+
+    /// A failed stat or open: passing (`unavailable`) or about the file itself (`rejected`).
+    package static func failure(_ error: SystemError) -> PreflightResult {
+        isPassing(error.errno) ? .unavailable("cannot open the file for now: \(error.message)") : .rejected(describeAccess(error))
     }
 
     package static func describeAccess(_ error: SystemError) -> String {

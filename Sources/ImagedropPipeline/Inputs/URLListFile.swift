@@ -1,3 +1,4 @@
+import ImagedropParsing
 import ImagedropSystem
 import ImagedropStore
 import Glibc
@@ -13,20 +14,22 @@ package enum URLListFile {
         case ready(text: String, version: JobStore.Version, sha256: String)
         case rejected(String)
         case changing
+        /// Out of descriptors, an I/O error and the like (FileInspector.isPassing): try again later.
+        case unavailable(String)
     }
 
     package static func read(_ path: RawPath) -> Read {
         let status: FileStatus
         switch FileStatus.of(path) {
         case .success(let value): status = value
-        case .failure(let error): return .rejected(FileInspector.describeAccess(error))
+        case .failure(let error): return read(failure: error)
         }
         guard status.isRegular else { return .rejected("not a regular file (\(status.kindName))") }
         guard status.size <= maxBytes else {
             return .rejected("URL list is \(ImageLimits.grouped(status.size)) bytes: over the \(ImageLimits.grouped(maxBytes))-byte limit")
         }
         let fd = path.withCString { open($0, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY) }
-        guard fd >= 0 else { return .rejected(FileInspector.describeAccess(SystemError(call: "open"))) }
+        guard fd >= 0 else { return read(failure: SystemError(call: "open")) }
         defer { close(fd) }
         guard case .success(let opened) = FileStatus.of(fileDescriptor: fd), opened.isRegular,
               opened.sameVersion(as: status)
@@ -40,7 +43,8 @@ package enum URLListFile {
                 offset += got
             }
         } catch {
-            return .rejected("cannot read the file: \(error.message)")
+            return FileInspector.isPassing(error.errno) ? .unavailable("cannot read the file for now: \(error.message)")
+                : .rejected("cannot read the file: \(error.message)")
         }
         guard offset == opened.size, case .success(let after) = FileStatus.of(fileDescriptor: fd),
               after.sameVersion(as: opened)
@@ -48,5 +52,10 @@ package enum URLListFile {
         guard let text = String(validating: bytes, as: UTF8.self) else { return .rejected("URL list is not UTF-8 text") }
         return .ready(text: text, version: .init(size: opened.size, mtimeNanos: opened.mtimeNanos),
                       sha256: SHA256Hasher.hex(of: bytes))
+    }
+
+    private static func read(failure error: SystemError) -> Read {
+        FileInspector.isPassing(error.errno) ? .unavailable("cannot open the file for now: \(error.message)")
+            : .rejected(FileInspector.describeAccess(error))
     }
 }

@@ -1,3 +1,4 @@
+import ImagedropParsing
 import ImagedropSupport
 import ImagedropSystem
 import ImagedropStore
@@ -42,6 +43,8 @@ extension JobProcessor {
             try lookAgainLater(job, config: config)
         case .rejected(let reason):
             try reject(job, reason: reason, sha256: nil, config: config, version: job.seenVersion)
+        case .unavailable(let reason):
+            try retryLocally(job, reason: reason, config: config)
         case .ready(let text, let version, let sha256):
             let urls: [URLInput]
             do {

@@ -1,3 +1,4 @@
+import ImagedropParsing
 import ImagedropSystem
 import ImagedropStore
 import Glibc
@@ -124,10 +125,14 @@ package final class JobProcessor {
             try runURLList(job, config: config)
             return .settled
         }
+        PreflightCrashHook.fire(for: job.path)
         let file: InspectedFile
         switch FileInspector.inspect(path: job.path, root: job.root, followSymlinksOutside: config.watch.followSymlinksOutside) {
         case .rejected(let reason):
             try reject(job, reason: reason, sha256: nil, config: config, version: job.seenVersion)
+            return .settled
+        case .unavailable(let reason):
+            try retryLocally(job, reason: reason, config: config)
             return .settled
         case .changing:
             logger.debug("file still changing; will look again", metadata: ["job": "\(job.id)", "path": "\(job.path)"])
@@ -238,6 +243,18 @@ package final class JobProcessor {
     /// file that keeps changing costs a claim twice a second, not a busy loop), with no attempt counted.
     package func lookAgainLater(_ job: Job, config: Config) throws {
         try services.store.release(id: job.id, delayMillis: Int64(max(config.watch.settleMillis, 500)))
+    }
+
+    /// A local condition that passes (FileInspector.isPassing: out of descriptors, an I/O error, …): `retrying`
+    /// after the policy's delay, with no attempt counted (no request was made) — so it can never fail the job.
+    package func retryLocally(_ job: Job, reason: String, config: Config) throws {
+        let delay = RetryPolicy(config: config.upload).delayMillis(attemptsMade: job.attempts + 1, retryAfterMillis: nil,
+                                                                   rateLimited: false)
+        try services.store.markRetrying(id: job.id, error: reason, code: nil,
+                                        nextAttemptAtMillis: Timestamp.nowMillis() + delay, countAttempt: false)
+        logger.warning("cannot read the file for now; will try again", metadata: [
+            "job": "\(job.id)", "path": "\(job.path)", "reason": "\(reason)", "retry_in_ms": "\(delay)",
+        ])
     }
 
     private func upload(_ form: MultipartForm, token: APIToken, config: Config) throws -> ImagesClient.Reply {

@@ -1,3 +1,4 @@
+import ImagedropParsing
 import ImagedropSupport
 import ImagedropSystem
 import Glibc

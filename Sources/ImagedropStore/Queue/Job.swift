@@ -1,3 +1,4 @@
+import ImagedropParsing
 import ImagedropSupport
 import ImagedropSystem
 /// The five states of the contract (DESIGN.md). Their raw values are what the `state` column holds.

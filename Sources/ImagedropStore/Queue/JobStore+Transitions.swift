@@ -6,17 +6,30 @@ import ImagedropSupport
 extension JobStore {
     /// Takes the next ready job in one atomic statement and leases it until `leaseUntilMillis`, so two workers
     /// never take the same job and a job whose worker died comes back when the lease expires.
+    ///
+    /// A suspect — a job that was claimed when a daemon died (`interrupted > 0`) — is handled alone: while one
+    /// is ready or in hand, no other job is claimed, and it is claimed only once nothing else is in hand. So if
+    /// the daemon dies again, the suspect was the only job it held, and the next start quarantines that one
+    /// file instead of every file that happened to be in flight beside it (see `recoverAfterCrash`).
     public func claim(leaseMillis: Int64) throws -> Job? {
         let sources = claimableSources.withLock { $0 }
-        let condition = sourceCondition
         let columns = columns
+        let inSources = sourceCondition(table: "jobs")
+        let suspectInSources = sourceCondition(table: "suspect")
         return try grouped { db in
             let now = Timestamp.nowMillis()
             let statement = try db.cached("""
                 UPDATE jobs SET state = 'uploading', lease_until = ?1, updated_at = ?2
                 WHERE id = (SELECT id FROM jobs WHERE state IN ('queued','retrying') AND next_attempt_at <= ?3
                               AND NOT EXISTS (SELECT 1 FROM owed_deletes WHERE job_id = jobs.id)
-                              \(condition)
+                              \(inSources)
+                              AND CASE WHEN EXISTS (
+                                      SELECT 1 FROM jobs AS suspect WHERE suspect.interrupted > 0
+                                        AND (suspect.state = 'uploading' OR (suspect.state IN ('queued','retrying')
+                                             AND suspect.next_attempt_at <= ?3 \(suspectInSources)))
+                                  )
+                                  THEN jobs.interrupted > 0 AND NOT EXISTS (SELECT 1 FROM jobs AS held WHERE held.state = 'uploading')
+                                  ELSE 1 END
                             ORDER BY next_attempt_at, id LIMIT 1)
                 RETURNING \(columns)
                 """)
@@ -31,8 +44,8 @@ extension JobStore {
 
     /// Only jobs of the configured sources are taken (?4: a JSON array of names, or NULL for all): a removed
     /// source's jobs wait, untouched, for it to return.
-    private var sourceCondition: String {
-        hasSource ? "AND (?4 IS NULL OR source IN (SELECT value FROM json_each(?4)))" : ""
+    private func sourceCondition(table: String) -> String {
+        hasSource ? "AND (?4 IS NULL OR \(table).source IN (SELECT value FROM json_each(?4)))" : ""
     }
 
     /// The sources whose jobs `claim` may take from now on (the daemon's configured ones; nil: all).
@@ -41,17 +54,20 @@ extension JobStore {
     }
 
     /// When the next waiting job or owed delete becomes ready (unix ms), or nil when nothing waits. A job
-    /// that owes a delete waits for the delete, not for its own time.
+    /// that owes a delete waits for the delete, not for its own time. While a suspect waits or is in hand (see
+    /// `claim`), readiness is not a time but the end of other work: nil, so callers poll at their slow pace.
     public func nextReadyAtMillis() throws -> Int64? {
         try withDatabase { db in
             let statement = try db.cached("""
-                SELECT MIN(t) FROM (
+                SELECT CASE WHEN EXISTS (SELECT 1 FROM jobs WHERE interrupted > 0
+                                           AND state IN ('queued','retrying','uploading')) THEN NULL
+                ELSE (SELECT MIN(t) FROM (
                     SELECT (SELECT next_attempt_at FROM jobs WHERE state IN ('queued','retrying')
                               AND NOT EXISTS (SELECT 1 FROM owed_deletes WHERE job_id = jobs.id)
-                              \(sourceCondition)
+                              \(sourceCondition(table: "jobs"))
                             ORDER BY next_attempt_at, id LIMIT 1) AS t
                     UNION ALL
-                    SELECT MIN(MAX(next_attempt_at, COALESCE(lease_until, 0))) FROM owed_deletes)
+                    SELECT MIN(MAX(next_attempt_at, COALESCE(lease_until, 0))) FROM owed_deletes)) END
                 """)
             statement.bind(4, claimableSources.withLock { $0 })
             guard try statement.step() else { return nil }
@@ -78,7 +94,7 @@ extension JobStore {
     ) throws -> Bool {
         let now = Timestamp.nowISO8601()
         return try groupedCountingChanges("""
-            UPDATE jobs SET state = 'done', image_id = ?2, variants = ?3, sha256 = COALESCE(?4, sha256),
+            UPDATE jobs SET state = 'done', image_id = ?2, variants = ?3, sha256 = COALESCE(?4, sha256), interrupted = 0,
                    attempts = attempts + ?5, last_error = NULL, last_code = NULL, lease_until = NULL,
                    uploaded_at = ?6, updated_at = ?6, after_action = ?7
             WHERE id = ?1 AND (?8 IS NULL OR (size = ?8 AND mtime_ns = ?9))
@@ -96,7 +112,7 @@ extension JobStore {
 
     public func markRetrying(id: Int64, error: String, code: Int?, nextAttemptAtMillis: Int64, countAttempt: Bool) throws {
         try execute("""
-            UPDATE jobs SET state = 'retrying', last_error = ?2, last_code = ?3, next_attempt_at = ?4,
+            UPDATE jobs SET state = 'retrying', last_error = ?2, last_code = ?3, next_attempt_at = ?4, interrupted = 0,
                    attempts = attempts + ?5, lease_until = NULL, updated_at = ?6
             WHERE id = ?1
             """) { statement in
@@ -112,7 +128,7 @@ extension JobStore {
         version: Version? = nil
     ) throws -> Bool {
         try executeCountingChanges("""
-            UPDATE jobs SET state = 'failed', last_error = ?2, last_code = ?3, sha256 = COALESCE(?4, sha256),
+            UPDATE jobs SET state = 'failed', last_error = ?2, last_code = ?3, sha256 = COALESCE(?4, sha256), interrupted = 0,
                    attempts = attempts + ?5, lease_until = NULL, updated_at = ?6, after_action = ?7
             WHERE id = ?1 AND (?8 IS NULL OR (size = ?8 AND mtime_ns = ?9))
             """) { statement in
@@ -180,6 +196,60 @@ extension JobStore {
         }
     }
 
+    /// What a start found of the daemon before it, which died holding jobs.
+    public struct CrashRecovery: Sendable, Equatable {
+        /// Claimed when it died: back in the queue, each now a suspect handled alone (see `claim`).
+        public var requeued = 0
+        /// Claimed when the daemon died for the second time in a row: `failed`, never claimed again.
+        public var quarantined: [Job] = []
+    }
+
+    public static let quarantineReason = "quarantined: the daemon stopped twice while handling this file"
+
+    /// At start, for the jobs a dead daemon left `uploading`. After a crash (`crashed`: the daemon noted a fatal
+    /// signal) each counts one more interruption, and one that has now been held by two daemons that crashed in
+    /// a row is quarantined (`failed`) instead of going back to a queue whose every start would crash on it
+    /// again. A kill -9 or a power cut says nothing about the jobs in hand: they go back uncounted. A clean stop
+    /// releases its jobs first; `recoverLeases` (expired leases of a live daemon) counts nothing either.
+    public func recoverAfterCrash(crashed: Bool, failedAfterAction: (Job) -> String?) throws -> CrashRecovery {
+        let now = Timestamp.nowMillis()
+        let nowText = Timestamp.iso8601(millis: now)
+        let columns = columns
+        return try withDatabase { db in
+            try db.transaction {
+                var recovery = CrashRecovery()
+                let held = try db.cached("SELECT \(columns), interrupted FROM jobs WHERE state = 'uploading'")
+                var jobs: [(job: Job, interrupted: Int)] = []
+                while try held.step() { jobs.append((Self.job(from: held), held.int(25))) }
+                let quarantine = try db.cached("""
+                    UPDATE jobs SET state = 'failed', last_error = ?2, last_code = NULL, lease_until = NULL,
+                           interrupted = interrupted + 1, updated_at = ?3, after_action = ?4
+                    WHERE id = ?1 AND state = 'uploading'
+                    """)
+                let requeue = try db.cached("""
+                    UPDATE jobs SET state = 'queued', lease_until = NULL, next_attempt_at = ?2, updated_at = ?3,
+                           interrupted = interrupted + ?4
+                    WHERE id = ?1 AND state = 'uploading'
+                    """)
+                for (job, interrupted) in jobs {
+                    if crashed && interrupted >= 1 {
+                        quarantine.reset()
+                        quarantine.bind(1, job.id).bind(2, Self.quarantineReason).bind(3, nowText)
+                            .bind(4, failedAfterAction(job))
+                        try quarantine.run()
+                        recovery.quarantined.append(job)
+                    } else {
+                        requeue.reset()
+                        requeue.bind(1, job.id).bind(2, now).bind(3, nowText).bind(4, crashed ? 1 : 0)
+                        try requeue.run()
+                        recovery.requeued += 1
+                    }
+                }
+                return recovery
+            }
+        }
+    }
+
     /// What `retry` did: the jobs queued again, and those left as they were and why.
     public struct RetryResult: Sendable, Equatable {
         public var queued: [Int64] = []
@@ -227,7 +297,7 @@ extension JobStore {
                     LIMIT 1
                     """)
                 let update = try db.cached("""
-                    UPDATE jobs SET state = 'queued', attempts = 0, last_error = NULL, last_code = NULL,
+                    UPDATE jobs SET state = 'queued', attempts = 0, last_error = NULL, last_code = NULL, interrupted = 0,
                            next_attempt_at = ?2, updated_at = ?3, after_action = NULL
                     WHERE id = ?1 AND state IN \(states)
                     """)

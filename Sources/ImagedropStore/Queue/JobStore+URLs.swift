@@ -1,3 +1,4 @@
+import ImagedropParsing
 import ImagedropSystem
 import ImagedropSupport
 
@@ -22,7 +23,7 @@ extension JobStore {
             try db.transaction {
                 let now = Timestamp.nowISO8601()
                 let done = try db.cached("""
-                    UPDATE jobs SET state = 'done', sha256 = COALESCE(?2, sha256), last_error = NULL, last_code = NULL,
+                    UPDATE jobs SET state = 'done', sha256 = COALESCE(?2, sha256), last_error = NULL, last_code = NULL, interrupted = 0,
                            lease_until = NULL, uploaded_at = ?3, updated_at = ?3, after_action = ?4
                     WHERE id = ?1 AND size = ?5 AND mtime_ns = ?6
                     """)

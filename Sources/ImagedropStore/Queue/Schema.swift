@@ -185,6 +185,12 @@ package enum Schema {
         """
         ALTER TABLE daemon ADD COLUMN concurrency TEXT;
         """,
+        // How many daemons in a row died while this job was claimed (pre-flight or in flight): two make it
+        // quarantined instead of a crash loop. The partial index keeps the claim's "any suspect?" check free.
+        """
+        ALTER TABLE jobs ADD COLUMN interrupted INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX jobs_suspect ON jobs(state, next_attempt_at) WHERE interrupted > 0;
+        """,
         // Webhooks: the outbox row carries everything it sends, `source` included. The sender read `source` from
         // `jobs` when sending, so a delivery still pending when `prune` removed its job went out as `default`.
         // Rows written before this step get their job's source now (or `default`, which they would have sent).

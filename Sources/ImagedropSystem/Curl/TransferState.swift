@@ -1,3 +1,4 @@
+import ImagedropParsing
 import ImagedropSupport
 import Glibc
 
@@ -62,28 +63,19 @@ package final class TransferState {
         return count
     }
 
-    /// One header line as libcurl hands it over (CRLF included). Parsed on the bytes: Foundation's
-    /// trimming per line was a visible share of an upload's CPU.
+    /// One header line as libcurl hands it over; see ReplyHeaderLine for the rules.
     package func appendHeader(_ data: UnsafeMutablePointer<CChar>?, _ count: Int) -> Int {
         guard let data, count > 0 else { return count }
         let bytes = UnsafeRawBufferPointer(start: data, count: count).bindMemory(to: UInt8.self)
-        if bytes.starts(with: "HTTP/".utf8) {
-            // A new status line (100 Continue, then the final one): headers belong to the last response.
+        switch ReplyHeaderLine.parse(bytes) {
+        case .statusLine:
             headers.removeAll(keepingCapacity: true)
-        } else if let colon = bytes.firstIndex(of: UInt8(ascii: ":")) {
-            let name = Self.trimmed(bytes[..<colon])
-            let value = Self.trimmed(bytes[(colon + 1)...])
-            headers[String(decoding: name, as: UTF8.self).lowercased()] = String(decoding: value, as: UTF8.self)
+        case .field(let name, let value):
+            if headers.count < ReplyHeaderLine.maxFields || headers[name] != nil { headers[name] = value }
+        case .other:
+            break
         }
         return count
-    }
-
-    private static func trimmed(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> Slice<UnsafeBufferPointer<UInt8>> {
-        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A }
-        var start = bytes.startIndex, end = bytes.endIndex
-        while start < end, isSpace(bytes[start]) { start += 1 }
-        while end > start, isSpace(bytes[end - 1]) { end -= 1 }
-        return bytes[start..<end]
     }
 }
 

@@ -1,3 +1,4 @@
+import CCrashJournal
 import ImagedropSupport
 import Glibc
 
@@ -6,6 +7,11 @@ import Glibc
 public final class DaemonLock: Sendable {
     public let path: String
     private let fileDescriptor: Int32
+    /// The fatal signal the previous daemon on this database died of, as its crash journal noted it (see
+    /// `journalCrashes`); nil after a clean stop, a kill -9 or a power cut, which leave no note.
+    public let previousCrashSignal: Int32?
+    /// Where the crash note goes: past the pid line, which `readPID` reads alone.
+    private static let crashNoteOffset = 64
 
     public struct Held: Error, CustomStringConvertible, Sendable {
         public let pid: Int?
@@ -26,13 +32,42 @@ public final class DaemonLock: Sendable {
             close(fd)
             throw Held(pid: pid, database: database)
         }
+        previousCrashSignal = Self.readCrashNote(fd)
         let text = Array("\(getpid())\n".utf8)
         ftruncate(fd, 0)
         _ = text.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
         fileDescriptor = fd
+        // Kept until the jobs it concerns are recovered (`clearCrashNote`): a start that fails before that must
+        // not forget the crash.
+        if let signal = previousCrashSignal { Self.writeCrashNote(fd, signal: signal) }
     }
 
     deinit { close(fileDescriptor) }
+
+    /// From now on a fatal signal notes itself in this lock file before the process dies, for the next start
+    /// (`previousCrashSignal`): a crash counts against the jobs it held, a kill does not.
+    public func journalCrashes() {
+        imagedrop_crash_journal_install(fileDescriptor, Self.crashNoteOffset)
+    }
+
+    /// The jobs the crashed daemon held have been dealt with: the next start must not count them again.
+    public func clearCrashNote() {
+        ftruncate(fileDescriptor, off_t(Self.crashNoteOffset))
+    }
+
+    private static func writeCrashNote(_ fd: Int32, signal: Int32) {
+        let note = Array("crash signal \(signal)\n".utf8)
+        _ = note.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(crashNoteOffset)) }
+    }
+
+    private static func readCrashNote(_ fd: Int32) -> Int32? {
+        var buffer = [UInt8](repeating: 0, count: 32)
+        let count = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(crashNoteOffset)) }
+        let prefix = Array("crash signal ".utf8)
+        guard count > prefix.count, buffer.starts(with: prefix) else { return nil }
+        let digits = buffer[prefix.count..<count].prefix { $0 >= 0x30 && $0 <= 0x39 }
+        return digits.isEmpty ? nil : Int32(String(decoding: digits, as: UTF8.self))
+    }
 
     /// Whether a daemon holds the lock now, and its pid; for `status`, which must not take the lock itself
     /// for longer than the probe.
@@ -51,7 +86,8 @@ public final class DaemonLock: Sendable {
         var buffer = [UInt8](repeating: 0, count: 32)
         let count = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
         guard count > 0 else { return nil }
-        return Int(String(decoding: buffer[0..<count], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        let line = buffer[0..<count].prefix { $0 != UInt8(ascii: "\n") && $0 != 0 }
+        return Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
     }
 }
 

@@ -1,3 +1,4 @@
+import ImagedropParsing
 import ArgumentParser
 import Foundation
 import ImagedropSystem

@@ -1,0 +1,52 @@
+#include "CCrashJournal.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int journal_fd = -1;
+static long journal_offset = 0;
+
+static void note_crash(int signal_number) {
+    if (journal_fd >= 0) {
+        // "crash signal NN\n": digits by hand, no stdio in a signal handler.
+        char line[32] = "crash signal ";
+        size_t length = strlen(line);
+        int value = signal_number;
+        char digits[8];
+        int count = 0;
+        do { digits[count++] = (char)('0' + value % 10); value /= 10; } while (value > 0 && count < 8);
+        while (count > 0) line[length++] = digits[--count];
+        line[length++] = '\n';
+        ssize_t ignored = pwrite(journal_fd, line, length, journal_offset);
+        (void)ignored;
+        fdatasync(journal_fd);
+    }
+    // SA_RESETHAND restored the default action: the signal ends the process as it would have (core dump included).
+    raise(signal_number);
+}
+
+void imagedrop_crash_journal_install(int fd, long offset) {
+    journal_fd = fd;
+    journal_offset = offset;
+    static const int fatal[] = {SIGILL, SIGTRAP, SIGSEGV, SIGBUS, SIGFPE, SIGABRT};
+    imagedrop_crash_journal_thread_init();
+    for (size_t index = 0; index < sizeof fatal / sizeof fatal[0]; index++) {
+        struct sigaction action;
+        memset(&action, 0, sizeof action);
+        action.sa_handler = note_crash;
+        sigemptyset(&action.sa_mask);
+        action.sa_flags = SA_ONSTACK | SA_RESETHAND | SA_NODEFER;
+        sigaction(fatal[index], &action, NULL);
+    }
+}
+
+void imagedrop_crash_journal_thread_init(void) {
+    stack_t stack;
+    memset(&stack, 0, sizeof stack);
+    stack.ss_size = 64 * 1024;
+    stack.ss_sp = malloc(stack.ss_size);
+    if (stack.ss_sp == NULL) return;
+    sigaltstack(&stack, NULL);
+}
