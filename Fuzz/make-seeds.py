@@ -101,6 +101,13 @@ SEEDS = {
         "credentials": b"https://user:secret@example.com/a.png\nhttps://ghp_TOKEN@example.com/b.png\nhttps://[::1]:8080/c.png?x=@y\n",
         "bad": b"ftp://example.com/a.png\n",
     },
+    "status-request": {
+        "page": b"GET / HTTP/1.1\r\nHost: 127.0.0.1:9731\r\n\r\n",
+        "rebinding": b"GET /status.json HTTP/1.1\r\nHost: evil.example:9731\r\n\r\n",
+        "action": b"POST /retry-failed HTTP/1.1\r\nHost: localhost\r\nOrigin: http://localhost:9731\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 20\r\n\r\ncsrf=1764000000.abcd." + b"0" * 64,
+        "bearer": b"POST /jobs/12/retry HTTP/1.1\r\nHost: [::1]\r\nAuthorization: Bearer 0123456789abcdef0123456789abcdef\r\n\r\n",
+        "absolute": b"GET http://images.example.com/healthz HTTP/1.0\r\n\r\n",
+    },
 }
 
 def main():

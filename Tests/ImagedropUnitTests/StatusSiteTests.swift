@@ -1,3 +1,4 @@
+import ImagedropParsing
 import Foundation
 @testable import ImagedropSystem
 @testable import ImagedropStore
@@ -19,7 +20,7 @@ struct StatusSiteTests {
         let services = UploadServices(store: store, config: shared, tokens: TokenProvider(source: TokenSource(config: config, environment: [:])),
                                       logger: Logger(label: "test"))
         let health = DatabaseHealth()
-        return (StatusSite(services: services, health: health, csrfToken: "feedface"), services, health, temp)
+        return (StatusSite(services: services, health: health, csrfKey: CSRFKey(bytes: Array("test key".utf8))), services, health, temp)
     }
 
     @Test("/healthz: ok, then 503 while paused, then 503 while the database cannot be written, ok again")
@@ -37,15 +38,40 @@ struct StatusSiteTests {
         #expect(site.healthz().status == 200)
     }
 
-    @Test("actions: 403 when off; with them on, 403 without or with a wrong token, 303 with it")
-    func actionGuard() throws {
+    @Test("actions: the routes answer 303 back to the page; with actions off the page has no forms")
+    func actionRoutes() throws {
         let (off, _, _, _) = try Self.site(actions: false)
-        #expect(off.respond(method: "POST", target: "/retry-failed", headers: [], body: Array("csrf=feedface".utf8)).status == 403)
+        let now = Int64(1_700_000_000)
+        #expect(!String(decoding: off.page(nowSeconds: now).body, as: UTF8.self).contains("<form"))
         let (on, _, _, _) = try Self.site(actions: true)
-        #expect(on.respond(method: "POST", target: "/retry-failed", headers: [], body: []).status == 403)
-        #expect(on.respond(method: "POST", target: "/retry-failed", headers: [], body: Array("csrf=feedfacf".utf8)).status == 403)
-        #expect(on.respond(method: "POST", target: "/retry-failed", headers: [], body: Array("csrf=feedface".utf8)).status == 303)
-        #expect(on.respond(method: "POST", target: "/jobs/7/retry", headers: [("X-Imagedrop-CSRF", "feedface")], body: []).status == 303)
-        #expect(on.respond(method: "POST", target: "/jobs/x/retry", headers: [("X-Imagedrop-CSRF", "feedface")], body: []).status == 404)
+        let all = on.respond(to: .retryFailed, nowSeconds: now)
+        #expect(all.status == 303 && all.headers.contains { $0 == ("Location", "/") })
+        #expect(on.respond(to: .retryJob(7), nowSeconds: now).status == 303)
+    }
+
+    @Test("every page load carries a new CSRF token, and each is one the gate accepts for an action")
+    func tokenPerPageLoad() throws {
+        // The temporary folder must outlive the page loads: the report opens the table by its path.
+        let (site, services, _, temp) = try Self.site(actions: true)
+        defer { withExtendedLifetime(temp) {} }
+        try services.store.enqueue([JobStoreTests.candidate("a.png")])
+        let claimed = try #require(try services.store.claim(leaseMillis: 60_000))
+        try services.store.markFailed(id: claimed.id, error: "not an image", code: nil, sha256: nil, countAttempt: true, afterAction: nil)
+        let now = Int64(1_700_000_000)
+        let tokens = try (0..<3).map { _ in try Self.token(in: site.page(nowSeconds: now)) }
+        #expect(Set(tokens).count == 3, "\(tokens)")
+        let gate = RequestGate(policy: RequestGate.Policy(http: services.config.current.http, csrfKey: site.csrfKey,
+                                                          maxBodyBytes: StatusEndpoint.maxBodyBytes))
+        for token in tokens {
+            let decision = gate.decide(method: "POST", uri: "/retry-failed", headers: [("Host", "localhost")],
+                                       body: Array("csrf=\(token)".utf8), nowSeconds: now + 5)
+            #expect(decision == .proceed(.retryFailed))
+        }
+    }
+
+    static func token(in reply: HTTPReply) throws -> String {
+        let page = String(decoding: reply.body, as: UTF8.self)
+        let range = try #require(page.range(of: #"name="csrf" value="[0-9a-f.]+""#, options: .regularExpression))
+        return String(page[range].dropFirst(#"name="csrf" value=""#.count).dropLast())
     }
 }

@@ -1,3 +1,4 @@
+import ImagedropParsing
 import ImagedropSupport
 import ImagedropSystem
 import ImagedropStore
@@ -17,4 +18,13 @@ public struct HTTPReply: Sendable {
     }
 
     package static func text(_ status: Int, _ message: String) -> HTTPReply { HTTPReply(status: status, body: message + "\n") }
+}
+
+extension HTTPReply {
+    /// The database lane is full, or this request waited past its turn.
+    static let busy = HTTPReply(status: 503, body: "busy\n", headers: [("Retry-After", "1")])
+
+    static func refusal(_ refusal: RequestGate.Refusal) -> HTTPReply {
+        HTTPReply(status: refusal.status, body: refusal.message + "\n", headers: refusal.headers.map { ($0.name, $0.value) })
+    }
 }

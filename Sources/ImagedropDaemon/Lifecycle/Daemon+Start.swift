@@ -43,6 +43,8 @@ extension Daemon {
             try? store.recordDaemonStop()   // this start never ran: not an unclean stop for `status`
             return fail(.alreadyRunning, "\(error)")
         }
+        let files = OpenFileLimit.raiseToHard()
+        logger.info("open files limit", metadata: ["soft_before": "\(files.before)", "soft": "\(files.after)"])
         if let signal = opened.previousCrashSignal {
             logger.error("the previous daemon crashed; the jobs it held are handled one at a time, and one held by two crashes in a row is quarantined",
                          metadata: ["signal": "\(signal)"])

@@ -25,6 +25,9 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
     case replyHeaders = "reply-headers"
     /// A `*.urls` file, or `enqueue --urls-from`: validation, redaction and scrubbing of each URL.
     case urlList = "url-list"
+    /// What the status endpoint decides about a request (RequestGate: Host rule, head budget, route, bearer and
+    /// CSRF tokens, Origin), with the input read as a raw request: request line, header lines, blank line, body.
+    case statusRequest = "status-request"
 
     package func run(_ bytes: [UInt8]) {
         switch self {
@@ -40,6 +43,7 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
         case .replyEnvelope: Self.replyEnvelope(bytes)
         case .replyHeaders: Self.replyHeaders(bytes)
         case .urlList: Self.urlList(bytes)
+        case .statusRequest: Self.statusRequest(bytes)
         }
     }
 
@@ -130,6 +134,41 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
             }
             _ = url.scrub("could not fetch \(url.text)")
             _ = url.sha256
+        }
+    }
+
+    private static let gate = RequestGate(policy: .init(
+        hosts: HostRule(listenHost: "127.0.0.1", allowedHosts: ["images.example.com", "[::1]:9731"]),
+        actions: true, bearerToken: Array("0123456789abcdef0123456789abcdef".utf8), bearerRequired: false,
+        // Not an HMAC, but deterministic and content-dependent, which is all the checks' paths need here.
+        csrfSign: { message in String(repeating: String(message.utf8.count % 16, radix: 16), count: 64) }))
+
+    private static func statusRequest(_ bytes: [UInt8]) {
+        var lines = bytes.split(separator: UInt8(ascii: "\n"), maxSplits: 200, omittingEmptySubsequences: false)[...]
+        guard let requestLine = lines.popFirst() else { return }
+        let parts = requestLine.split(separator: UInt8(ascii: " "), maxSplits: 2)
+        let method = parts.first.map { String(decoding: $0, as: UTF8.self) } ?? ""
+        let uri = parts.count > 1 ? String(decoding: parts[1], as: UTF8.self) : ""
+        let isHTTP10 = parts.count > 2 && parts[2].starts(with: "HTTP/1.0".utf8)
+        var headers: [(String, String)] = []
+        var body: [UInt8] = []
+        while let line = lines.popFirst() {
+            let trimmed = line.last == 0x0D ? line.dropLast() : line
+            if trimmed.isEmpty {
+                body = Array(lines.joined(separator: [UInt8(ascii: "\n")]))
+                break
+            }
+            let colon = trimmed.firstIndex(of: UInt8(ascii: ":")) ?? trimmed.endIndex
+            headers.append((String(decoding: trimmed[..<colon], as: UTF8.self),
+                            String(decoding: trimmed[colon...].dropFirst(), as: UTF8.self)))
+        }
+        for now: Int64 in [0, 1_764_000_000] {
+            let head = gate.decide(method: method, uri: uri, headers: headers, body: nil, isHTTP10: isHTTP10, nowSeconds: now)
+            let whole = gate.decide(method: method, uri: uri, headers: headers, body: body, isHTTP10: isHTTP10, nowSeconds: now)
+            if case .refuse(let refusal) = head {
+                precondition((400...599).contains(refusal.status), "a refusal that is no error status")
+                precondition(whole == head, "a request refused on its head was let through with its body")
+            }
         }
     }
 }

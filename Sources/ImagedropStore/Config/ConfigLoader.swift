@@ -134,7 +134,7 @@ public enum ConfigLoader {
         config.metrics.textfile = try metrics.path("textfile")
         config.metrics.intervalSeconds = try metrics.int("interval_s", min: 1, max: 86_400) ?? 15
         config.webhook = try Config.Webhook.parse(top.section("webhook"), readSecret: checkFolders)
-        config.http = try Config.HTTP.parse(top.section("http"))
+        config.http = try Config.HTTP.parse(top.section("http"), readToken: checkFolders)
         return config
     }
 

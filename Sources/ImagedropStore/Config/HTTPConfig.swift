@@ -1,5 +1,6 @@
 import ImagedropSupport
 import ImagedropSystem
+import Foundation
 import Glibc
 
 extension Config {
@@ -21,12 +22,31 @@ extension Config {
         public var listen: Listen?          // listen: "127.0.0.1:9731" | "[::1]:9731" | "unix:/run/imagedrop/http.sock"
         public var allowRemote = false      // allow_remote: a non-loopback address is refused without it
         public var actions = false          // actions: POST /jobs/{id}/retry and /retry-failed (CSRF token from the page)
+        public var allowedHosts: [String] = []  // allowed_hosts: Host names answered besides localhost and loopback
+        public var maxConnections = 64      // max_connections: more are closed as they arrive
+        public var requestTimeoutSeconds = 10   // request_timeout_s: a request's head and body, from its first byte
+        public var tokenFile: String?       // token_file: the bearer token for actions (required with allow_remote)
+        /// The token's bytes, read at load. Never printed: its description is redacted.
+        public var token: HTTPToken?
 
-        package static func parse(_ section: TOMLSection) throws -> HTTP {
-            try section.rejectUnknown(allowed: ["listen", "allow_remote", "actions"])
+        package static let keys: Set<String> = ["listen", "allow_remote", "actions", "allowed_hosts", "max_connections",
+                                                "request_timeout_s", "token_file"]
+
+        /// `readToken` is off for the commands that only read the table, as for the webhook secret.
+        package static func parse(_ section: TOMLSection, readToken: Bool = true) throws -> HTTP {
+            try section.rejectUnknown(allowed: keys)
             var http = HTTP()
             http.allowRemote = try section.bool("allow_remote") ?? false
             http.actions = try section.bool("actions") ?? false
+            http.allowedHosts = try (section.strings("allowed_hosts") ?? []).map { try allowedHost($0, section: section) }
+            http.maxConnections = try section.int("max_connections", min: 1, max: 4096) ?? 64
+            http.requestTimeoutSeconds = try section.int("request_timeout_s", min: 1, max: 120) ?? 10
+            http.tokenFile = try section.path("token_file")
+            if http.allowRemote, http.actions, http.tokenFile == nil {
+                throw section.error("token_file", "required with allow_remote = true and actions = true (a file holding the "
+                                    + "bearer token that actions must send, e.g. from `openssl rand -hex 32`)")
+            }
+            if readToken, let file = http.tokenFile { http.token = try HTTPToken.read(file, section: section) }
             guard let text = try section.string("listen") else { return http }
             let listen = try parseListen(text, section: section)
             if case .tcp(let host, _) = listen, !isLoopback(host), !http.allowRemote {
@@ -67,6 +87,40 @@ extension Config {
                 throw section.error("listen", "host must be an IP address such as 127.0.0.1 or [::1] (got \"\(host)\")")
             }
             return .tcp(host: String(host), port: port)
+        }
+
+        /// An `allowed_hosts` entry: a DNS name or an IP address (IPv6 in brackets), with an optional port, as a
+        /// Host header carries it. Lowercased; wildcards and URLs are refused, so nothing matches by accident.
+        package static func allowedHost(_ entry: String, section: TOMLSection) throws -> String {
+            let lowered = entry.lowercased()
+            guard !lowered.contains("/") else {
+                throw section.error("allowed_hosts", "\"\(entry)\" is not a host: write the name alone, e.g. \"status.example.com\"")
+            }
+            let port: Substring?
+            if lowered.hasPrefix("[") {
+                let notIPv6 = section.error("allowed_hosts", "\"\(entry)\" is not a bracketed IPv6 address such as \"[fe80::1]\"")
+                guard let close = lowered.firstIndex(of: "]") else { throw notIPv6 }
+                let inner = lowered[lowered.index(after: lowered.startIndex)..<close]
+                let rest = lowered[lowered.index(after: close)...]
+                guard inner.contains(":"), isIPLiteral(String(inner)), rest.isEmpty || rest.hasPrefix(":") else { throw notIPv6 }
+                port = rest.isEmpty ? nil : rest.dropFirst()
+            } else {
+                let pieces = lowered.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+                guard pieces.count <= 2 else {
+                    throw section.error("allowed_hosts", "\"\(entry)\": write an IPv6 address in brackets, e.g. \"[fe80::1]\"")
+                }
+                let name = pieces[0]
+                guard !name.isEmpty, name.utf8.count <= 253,
+                      name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "." || $0 == "_") })
+                else { throw section.error("allowed_hosts", "\"\(entry)\" is not a host name (ASCII letters, digits, '-', '.', '_')") }
+                port = pieces.count == 2 ? pieces[1] : nil
+            }
+            if let port {
+                guard (1...5).contains(port.count), port.allSatisfy({ $0.isASCII && $0.isNumber }), let number = Int(port), (1...65535).contains(number) else {
+                    throw section.error("allowed_hosts", "\"\(entry)\" has a port that is not 1–65535")
+                }
+            }
+            return lowered
         }
 
         package static func isIPLiteral(_ host: String) -> Bool {

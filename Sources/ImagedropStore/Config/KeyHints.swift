@@ -22,6 +22,9 @@ package enum KeyHints {
                 + "and version control): put it in a file only the daemon's user may read (chmod 600) and name "
                 + "that file with cloudflare.api_token_file, or use systemd LoadCredential=cloudflare-api-token, "
                 + "or the environment variable CLOUDFLARE_API_TOKEN"
+        case "http.token", "http.bearer_token":
+            return "the bearer token does not go in the config file: put it in a file only the daemon's user may read "
+                + "(chmod 600) and name that file with http.token_file"
         default:
             return nil
         }
