@@ -145,11 +145,13 @@ final class DaemonFixture: @unchecked Sendable {
     /// Starts `imagedrop run` and waits until it is ready: watches armed, start-up scan queued, workers
     /// running — its READY=1 on the notify socket, as systemd waits for it. Waiting only for the lock would
     /// let a test act before the watches exist.
-    func start(arguments: [String] = [], environment extra: [String: String] = [:]) throws {
+    /// `launcher` runs the daemon through another program (e.g. `["/usr/bin/prlimit", "--nofile=64:128", "--"]`).
+    func start(arguments: [String] = [], environment extra: [String: String] = [:], launcher: [String] = []) throws {
         let readiesBefore = notify.count(of: "READY=1")
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary("imagedrop"))
-        process.arguments = ["run", "--config", configPath] + arguments
+        let command = launcher + [Self.binary("imagedrop"), "run", "--config", configPath] + arguments
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
         process.environment = environment.merging(extra) { $1 }
         // Appended across restarts, so a test can read the whole story (and count the starts).
         if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
