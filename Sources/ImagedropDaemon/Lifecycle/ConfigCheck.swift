@@ -67,7 +67,7 @@ public struct ConfigCheck {
                         + "\(Self.mostRequests); possible again in \((wait + 999) / 1000) s")
         }
         if wait > 0 { say("budget:   waiting \((wait + 999) / 1000) s for the request budget") }
-        // The grants reserved for check's two requests and not used go back, so the daemon that starts right
+        // The grants reserved for check's requests and not used go back, so the daemon that starts right
         // after (the unit's ExecStart) has its whole budget.
         defer { limiter.returnUnusedReservation() }
         let client = ImagesClient(
