@@ -15,7 +15,7 @@ targets=()
 while [ "$#" -gt 0 ]; do
     case "$1" in
         --seconds) seconds="$2"; shift 2 ;;
-        --list) IMAGEDROP_FUZZ=1 true; grep -o 'case [a-zA-Z]* = "[a-z-]*"' Sources/ImagedropParsing/Fuzzing/FuzzTarget.swift | cut -d'"' -f2; exit 0 ;;
+        --list) grep -o 'case [a-zA-Z]* = "[a-z-]*"' Sources/ImagedropParsing/Fuzzing/FuzzTarget.swift | cut -d'"' -f2; exit 0 ;;
         -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "fuzz.sh: unknown option $1" >&2; exit 64 ;;
         *) targets+=("$1"); shift ;;
@@ -26,10 +26,18 @@ if [ "${#targets[@]}" -eq 0 ]; then
 fi
 
 # The fuzz product exists only when IMAGEDROP_FUZZ is set (Package.swift): its own scratch path keeps the
-# instrumented build away from the normal one.
+# instrumented build away from the normal one. Linked by lld, through clang's driver only: gold merges the
+# objects' coverage sections so that libFuzzer sees one counter, and swiftc's own -use-ld=lld compiles the
+# objects without instrumentation. Either way the fuzzer would run blind, so the count is checked below.
 IMAGEDROP_FUZZ=1 swift build --sanitize fuzzer --sanitize address --product imagedrop-fuzz \
-    --scratch-path .build-fuzz -Xswiftc -use-ld=lld 2>&1 | grep -v 'Cannot export local symbol' | tail -n 3
+    --scratch-path .build-fuzz -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld 2>&1 \
+    | grep -v 'Cannot export local symbol' | tail -n 3
 binary=.build-fuzz/debug/imagedrop-fuzz
+counters=$(IMAGEDROP_FUZZ_TARGET=ratelimit "$binary" -runs=1 2>&1 </dev/null | grep -o 'Loaded 1 modules *([0-9]*' | grep -o '[0-9]*$' || echo 0)
+if [ "${counters:-0}" -lt 1000 ]; then
+    echo "fuzz.sh: the fuzz build has ${counters:-0} coverage counters: it is not instrumented (see the comment above)" >&2
+    exit 1
+fi
 mkdir -p Fuzz/crashes
 
 failed=0

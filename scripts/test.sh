@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, then runs every test (unit, emulator, the official Python
 # SDK's conformance run, end to end against the real binaries, the systemd unit check), then the short
-# fixed-seed soak (about 2 minutes against the release build: the fixes holding in combination).
-# Arguments go to `swift test` (e.g. --filter); with arguments the soak is skipped.
+# fixed-seed soak (about 2 minutes against the release build: the fixes holding in combination), and every
+# fuzz target for 15 s (about 4 minutes with the instrumented build; README "Fuzzing").
+# Arguments go to `swift test` (e.g. --filter); with arguments the soak and the fuzzing are skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh --with-python
@@ -10,4 +11,5 @@ export IMAGEDROP_PYTHON="$PWD/.venv/bin/python"
 swift test "$@"
 if [ "$#" -eq 0 ]; then
     scripts/soak.sh --minutes 2 --seed 1
+    scripts/fuzz.sh --seconds 15
 fi

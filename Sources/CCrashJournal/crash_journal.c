@@ -7,6 +7,9 @@
 
 static int journal_fd = -1;
 static long journal_offset = 0;
+// What was installed before (the Swift runtime's backtracer, when enabled): the note is written, then the
+// signal goes on to it, so a crash still prints its backtrace to the journal.
+static struct sigaction previous[NSIG];
 
 static void note_crash(int signal_number) {
     if (journal_fd >= 0) {
@@ -23,11 +26,15 @@ static void note_crash(int signal_number) {
         (void)ignored;
         fdatasync(journal_fd);
     }
-    // SA_RESETHAND restored the default action: the signal ends the process as it would have (core dump included).
+    // Whatever handled the signal before us takes it from here (the default action ends the process, with a core
+    // dump where enabled). For a fault, returning re-executes the instruction, which now meets that handler.
+    sigaction(signal_number, &previous[signal_number], NULL);
     raise(signal_number);
 }
 
 void imagedrop_crash_journal_install(int fd, long offset) {
+    // Twice would make the handler its own "previous" one.
+    if (journal_fd >= 0) return;
     journal_fd = fd;
     journal_offset = offset;
     static const int fatal[] = {SIGILL, SIGTRAP, SIGSEGV, SIGBUS, SIGFPE, SIGABRT};
@@ -37,8 +44,8 @@ void imagedrop_crash_journal_install(int fd, long offset) {
         memset(&action, 0, sizeof action);
         action.sa_handler = note_crash;
         sigemptyset(&action.sa_mask);
-        action.sa_flags = SA_ONSTACK | SA_RESETHAND | SA_NODEFER;
-        sigaction(fatal[index], &action, NULL);
+        action.sa_flags = SA_ONSTACK | SA_NODEFER;
+        sigaction(fatal[index], &action, &previous[fatal[index]]);
     }
 }
 

@@ -1,11 +1,10 @@
-import Foundation
-
 /// A count that threads wait to reach zero: "every worker thread has ended", "the watcher has stopped", "stop
 /// was asked for". It opens once and stays open, so a waiter that arrives late returns at once (a signal is
-/// never lost, unlike a wake-up). With WorkSignal, the one blocking-wait tool of the daemon (both on NSCondition).
+/// never lost, unlike a wake-up). With WorkSignal, the one blocking-wait tool of the daemon (both on
+/// MonotonicCondition: a clock set back does not stretch a timed wait).
 public final class Latch: @unchecked Sendable {
     // @unchecked: `count` is only read and written with `condition` locked.
-    private let condition = NSCondition()
+    private let condition = MonotonicCondition()
     private var count: Int
 
     /// Opens when `count` matching `countDown()` calls have been made; 0 is open from the start.
@@ -34,11 +33,11 @@ public final class Latch: @unchecked Sendable {
     /// Waits until open or `seconds` pass; whether it opened.
     @discardableResult
     public func wait(seconds: Double) -> Bool {
-        let deadline = Date(timeIntervalSinceNow: max(0, seconds))
+        let deadline = MonotonicCondition.deadline(afterSeconds: seconds)
         condition.lock()
         defer { condition.unlock() }
         while count > 0 {
-            if !condition.wait(until: deadline) { return count == 0 }
+            if !condition.wait(untilMonotonicNanos: deadline) { return count == 0 }
         }
         return true
     }

@@ -4,7 +4,8 @@ import NIOHTTP1
 /// `/__emulator/…`: inspect and steer the emulator from tests and scripts. No auth, no faults, not logged.
 ///
 /// - `GET /__emulator/faults` — the fault configuration
-/// - `PUT /__emulator/faults` — merge a (partial) fault configuration; restarts the generator from its seed
+/// - `PUT /__emulator/faults` — merge a (partial) fault configuration (the image quota too: `{"imageQuota": 5}`);
+///   restarts the generator from its seed
 /// - `GET /__emulator/log` — `{"requests":[…],"images":[…]}`
 /// - `POST /__emulator/reset` — forget images, the log, attempt counters and rate-limit windows
 enum AdminAPI {
@@ -66,6 +67,7 @@ enum AdminAPI {
             ("refuseTokensForMs", .number(String(faults.refuseTokensForMs))),
             ("rateLimitRequests", faults.rateLimitRequests.map { .number(String($0)) } ?? .null),
             ("rateLimitWindowMs", faults.rateLimitWindowMs.map { .number(String($0)) } ?? .null),
+            ("imageQuota", faults.imageQuota.map { .number(String($0)) } ?? .null),
         ])
     }
 
@@ -135,13 +137,17 @@ enum AdminAPI {
             case "refuseTokensForMs":
                 guard let ms = whole() else { return .failure(AdminError(message: "refuseTokensForMs must be a non-negative integer")) }
                 faults.refuseTokensForMs = ms
-            case "rateLimitRequests", "rateLimitWindowMs":
+            case "rateLimitRequests", "rateLimitWindowMs", "imageQuota":
                 var setting: Int?
                 if value != .null {
                     guard let count = whole() else { return .failure(AdminError(message: "\(key) must be a non-negative integer or null")) }
                     setting = count
                 }
-                if key == "rateLimitRequests" { faults.rateLimitRequests = setting } else { faults.rateLimitWindowMs = setting }
+                switch key {
+                case "rateLimitRequests": faults.rateLimitRequests = setting
+                case "rateLimitWindowMs": faults.rateLimitWindowMs = setting
+                default: faults.imageQuota = setting   // a quota raised (or lowered) at run time, without a restart
+                }
             case "refuseTokens":
                 guard let flag = value.boolValue else { return .failure(AdminError(message: "refuseTokens must be a boolean")) }
                 faults.refuseTokens = flag

@@ -3,8 +3,12 @@ public struct EmulatorConfiguration: Sendable {
     public var host: String = "127.0.0.1"
     /// 0 asks the kernel for a free port; read it back from `EmulatorServer.port`.
     public var port: Int = 0
-    /// Bearer tokens accepted on the API routes. Empty: any well-formed token is accepted.
+    /// Bearer tokens accepted on the API routes (user-owned tokens). Empty, with no `accountTokens` or
+    /// `apiKeys` either: any well-formed token is accepted.
     public var tokens: [String] = []
+    /// Account-owned API tokens (`--account-token`): accepted on the account's routes and verified at
+    /// `/accounts/{id}/tokens/verify`; `/user/tokens/verify` answers them 401 with code 1000, as Cloudflare does.
+    public var accountTokens: [String] = []
     /// The only account id accepted in paths. nil: any 32-hex-digit id.
     public var accountID: String? = nil
     /// The opaque 22-character account hash used in `imagedelivery.net` variant URLs (not the account id).
@@ -75,6 +79,10 @@ public struct FaultConfiguration: Sendable, Codable, Equatable {
     /// without a restart; nil keeps the limit the emulator was started with.
     public var rateLimitRequests: Int? = nil
     public var rateLimitWindowMs: Int? = nil
+    /// The account's image quota (`--image-quota`, or changed at run time): an upload that would store an image
+    /// beyond it is refused with code 5453 (HTTP 400), and `GET …/images/v1/stats` reports it as
+    /// `count.allowed`. nil: no quota (stats say 100,000 allowed, as a paid plan's default).
+    public var imageQuota: Int? = nil
 
     public init() {}
 
@@ -83,7 +91,7 @@ public struct FaultConfiguration: Sendable, Codable, Equatable {
         case retryAfterHeader, retryAfterMsHeader
         case closeBeforeReplyProbability, closeAfterStoreProbability, failFirstAttempts, refuseTokens
         case cutReplyProbability, slowReplyProbability, slowReplyMs, refuseTokensForMs
-        case rateLimitRequests, rateLimitWindowMs
+        case rateLimitRequests, rateLimitWindowMs, imageQuota
     }
 
     /// Missing keys keep their defaults, so `{"latencyMs": 5}` is a complete configuration.
@@ -107,6 +115,7 @@ public struct FaultConfiguration: Sendable, Codable, Equatable {
         refuseTokensForMs = try container.decodeIfPresent(Int.self, forKey: .refuseTokensForMs) ?? 0
         rateLimitRequests = try container.decodeIfPresent(Int.self, forKey: .rateLimitRequests)
         rateLimitWindowMs = try container.decodeIfPresent(Int.self, forKey: .rateLimitWindowMs)
+        imageQuota = try container.decodeIfPresent(Int.self, forKey: .imageQuota)
     }
 
     /// `retryAfterSeconds` is written as an explicit null so a reader sees every knob.
@@ -133,5 +142,6 @@ public struct FaultConfiguration: Sendable, Codable, Equatable {
         try container.encode(refuseTokensForMs, forKey: .refuseTokensForMs)
         try container.encode(rateLimitRequests, forKey: .rateLimitRequests)
         try container.encode(rateLimitWindowMs, forKey: .rateLimitWindowMs)
+        try container.encode(imageQuota, forKey: .imageQuota)
     }
 }

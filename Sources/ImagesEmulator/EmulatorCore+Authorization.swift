@@ -36,10 +36,16 @@ extension EmulatorCore {
             if refused { return .failure(Refusal(error: unknown, fault: "refuse-tokens")) }
             // Configured credentials (tokens or keys) are the only ones accepted; none configured, any
             // well-formed one is.
-            let restricted = !configuration.tokens.isEmpty || !configuration.apiKeys.isEmpty
+            let restricted = !configuration.tokens.isEmpty || !configuration.accountTokens.isEmpty
+                || !configuration.apiKeys.isEmpty
             switch credentials {
             case .bearer(let token):
-                if restricted, !configuration.tokens.contains(token) { return .failure(Refusal(error: unknown)) }
+                let accountOwned = configuration.accountTokens.contains(token)
+                if restricted, !accountOwned, !configuration.tokens.contains(token) { return .failure(Refusal(error: unknown)) }
+                // The user's token-verify route does not know account-owned tokens: the same 1000 as an unknown one.
+                if accountOwned, match.route == .verifyToken, match.scope == .user {
+                    return .failure(Refusal(error: .invalidAPIToken))
+                }
             case .globalKey(let email, let key):
                 if restricted, configuration.apiKeys[email] != key { return .failure(Refusal(error: .unknownGlobalKey)) }
             }

@@ -67,9 +67,11 @@ extension EmulatorCore {
         return Reply(status: .ok, contentType: record.format.mimeType, body: bytes)
     }
 
+    /// `count.allowed` is the image quota when one is set (else a paid plan's 100,000), `count.current` the images held.
     func stats() -> Reply {
-        .success(.object([
-            ("count", .object([("allowed", .number("100000")), ("current", .number(String(store.count)))]))
+        let allowed = faults.configuration.imageQuota ?? 100_000
+        return .success(.object([
+            ("count", .object([("allowed", .number(String(allowed))), ("current", .number(String(store.count)))]))
         ]))
     }
 

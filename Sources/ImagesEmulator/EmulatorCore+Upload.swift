@@ -4,7 +4,7 @@ import NIOCore
 extension EmulatorCore {
     /// `POST …/images/v1` once the form has been read. The checks run in the order of the reference's
     /// emulator checklist (the real order is unconfirmed): file/url, id rules, id with signed URLs, metadata,
-    /// image signature, dimensions, then the duplicate id when storing.
+    /// image signature, dimensions, then the duplicate id and the image quota (5453) when storing.
     func upload(_ form: UploadForm, account: String) -> Reply {
         if let oversized = form.oversizedText {
             return .error(.badRequest("ERROR 5400: Bad request: form field '\(oversized)' is too large"))
@@ -48,7 +48,7 @@ extension EmulatorCore {
 
         let id = customID ?? EmulatorCore.generatedID()
         let uploaded = Timestamp.nowMillis()
-        let inserted = store.insert(id: id) { sequence in
+        let inserted = store.insert(id: id, quota: faults.configuration.imageQuota) { sequence in
             ImageRecord(
                 id: id, filename: file.filename, sha256: file.sha256, size: file.size, meta: meta, creator: creator,
                 requireSignedURLs: requireSignedURLs, uploadedMillis: uploaded, isCustomID: customID != nil,

@@ -36,10 +36,12 @@ final class ImageStore: Sendable {
 
     private let state = Mutex(State())
 
-    /// Stores the record built by `make` (which receives the sequence number) unless the id is taken.
-    func insert(id: String, _ make: (UInt64) -> ImageRecord) -> Result<ImageRecord, APIError> {
+    /// Stores the record built by `make` (which receives the sequence number) unless the id is taken, or the
+    /// account already holds `quota` images (checked under the same lock: concurrent uploads never overshoot).
+    func insert(id: String, quota: Int? = nil, _ make: (UInt64) -> ImageRecord) -> Result<ImageRecord, APIError> {
         state.withLock { state in
             guard state.byID[id] == nil else { return .failure(.duplicateID) }
+            if let quota, state.byID.count >= quota { return .failure(.quotaReached(quota)) }
             let record = make(state.nextSequence)
             state.nextSequence += 1
             state.byID[id] = record

@@ -3,10 +3,13 @@ import NIOHTTP1
 import NIOPosix
 import Synchronization
 
-/// A downstream system on loopback for webhook tests: records every POST (headers and body) and answers 200, or
-/// 500 for a chosen share of requests (seeded, so a run is repeatable) or for all while `failing` is set.
+/// A downstream system on loopback for webhook tests: records every POST (target, headers and body) and answers
+/// 200, or 500 for a chosen share of requests (seeded, so a run is repeatable) or for all while `failing` is set;
+/// a reply may carry a body of a chosen size (receivers that echo or answer with a page).
 public final class WebhookReceiver: Sendable {
     public struct Received: Sendable {
+        /// The request target as sent (`/hook/`, `/hook?x=1`).
+        public var uri: String
         /// Lowercased names.
         public var headers: [String: String]
         public var body: [UInt8]
@@ -20,6 +23,7 @@ public final class WebhookReceiver: Sendable {
             var received: [Received] = []
             var failureProbability: Double
             var failing = false
+            var replyBodyBytes = 0
             var random: SplitMixState
         }
         let state: Mutex<State>
@@ -27,13 +31,13 @@ public final class WebhookReceiver: Sendable {
             state = Mutex(State(failureProbability: failureProbability, random: SplitMixState(seed: seed)))
         }
 
-        /// Records the request and decides the answer.
-        func receive(headers: [String: String], body: [UInt8]) -> Int {
+        /// Records the request and decides the answer: its status and how many body bytes follow.
+        func receive(uri: String, headers: [String: String], body: [UInt8]) -> (status: Int, bodyBytes: Int) {
             state.withLock { state in
                 let roll = state.random.nextUnit()
                 let status = state.failing || roll < state.failureProbability ? 500 : 200
-                state.received.append(Received(headers: headers, body: body, status: status))
-                return status
+                state.received.append(Received(uri: uri, headers: headers, body: body, status: status))
+                return (status, state.replyBodyBytes)
             }
         }
     }
@@ -79,6 +83,9 @@ public final class WebhookReceiver: Sendable {
 
     public func setFailureProbability(_ probability: Double) { shared.state.withLock { $0.failureProbability = probability } }
 
+    /// Every reply from now on carries a body of this many bytes (0: none).
+    public func setReplyBodyBytes(_ count: Int) { shared.state.withLock { $0.replyBodyBytes = max(0, count) } }
+
     public func stop() {
         try? channel.close().wait()
         try? group.syncShutdownGracefully()
@@ -104,6 +111,7 @@ private final class ReceiverHandler: ChannelInboundHandler {
     typealias OutboundOut = HTTPServerResponsePart
 
     private let shared: WebhookReceiver.Shared
+    private var uri = ""
     private var headers: [String: String] = [:]
     private var body: [UInt8] = []
     private var keepAlive = true
@@ -113,6 +121,7 @@ private final class ReceiverHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
+            uri = head.uri
             headers = [:]
             for (name, value) in head.headers { headers[name.lowercased()] = value }
             body = []
@@ -120,11 +129,15 @@ private final class ReceiverHandler: ChannelInboundHandler {
         case .body(var buffer):
             body += buffer.readBytes(length: buffer.readableBytes) ?? []
         case .end:
-            let status = shared.receive(headers: headers, body: body)
-            var replyHeaders = HTTPHeaders([("Content-Length", "0")])
+            let (status, bodyBytes) = shared.receive(uri: uri, headers: headers, body: body)
+            var replyHeaders = HTTPHeaders([("Content-Length", "\(bodyBytes)")])
             if !keepAlive { replyHeaders.add(name: "Connection", value: "close") }
             context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .init(statusCode: status),
                                                                  headers: replyHeaders))), promise: nil)
+            if bodyBytes > 0 {
+                let page = context.channel.allocator.buffer(repeating: UInt8(ascii: "x"), count: bodyBytes)
+                context.write(wrapOutboundOut(.body(.byteBuffer(page))), promise: nil)
+            }
             if keepAlive {
                 context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
             } else {

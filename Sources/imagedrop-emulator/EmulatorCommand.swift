@@ -24,6 +24,9 @@ struct EmulatorCommand: ParsableCommand {
     @Option(help: "Port to bind; 0 picks a free one.") var port = 0
     @Option(name: .customLong("token"), help: "Accept only this bearer token (repeatable). Default: any well-formed token.")
     var tokens: [String] = []
+    @Option(name: .customLong("account-token"),
+            help: "Accept this account-owned API token (repeatable): verified only at /accounts/ID/tokens/verify; /user/tokens/verify answers it 401/1000.")
+    var accountTokens: [String] = []
     @Option(name: .customLong("account-id"), help: "Accept only this account id. Default: any 32-hex id.")
     var accountID: String?
     @Option(name: .customLong("variant"), help: "A variant name for the returned URLs (repeatable). Default: public, thumbnail.")
@@ -45,6 +48,9 @@ struct EmulatorCommand: ParsableCommand {
     var failFirst = 0
     @Flag(name: .customLong("refuse-tokens"), help: "Refuse every token (401/10000) until changed via /__emulator/faults.")
     var refuseTokens = false
+    @Option(name: .customLong("image-quota"),
+            help: "The account's image quota: uploads beyond N stored images answer 400/5453; stats report it (change it with PUT /__emulator/faults {\"imageQuota\": N}).")
+    var imageQuota: Int?
     @Option(name: .customLong("api-key"), help: "Accept only this Global API Key, as EMAIL:KEY (repeatable). Default: any well-formed one.")
     var apiKeys: [String] = []
     @Flag(name: .customLong("allow-remote-fetch"), help: "Let url uploads fetch from origins that are not loopback.")
@@ -67,6 +73,7 @@ struct EmulatorCommand: ParsableCommand {
         }
         guard fetchTimeoutMs >= 1 else { throw ValidationError("--fetch-timeout-ms must be ≥ 1") }
         guard rateLimit >= 0, rateWindow > 0 else { throw ValidationError("--rate-limit ≥ 0 and --rate-window > 0") }
+        guard (imageQuota ?? 0) >= 0 else { throw ValidationError("--image-quota must be ≥ 0") }
         guard latencyMs >= 0, failFirst >= 0, threads >= 1 else {
             throw ValidationError("--latency-ms and --fail-first must be ≥ 0, --threads ≥ 1")
         }
@@ -97,6 +104,7 @@ struct EmulatorCommand: ParsableCommand {
         configuration.host = host
         configuration.port = port
         configuration.tokens = tokens
+        configuration.accountTokens = accountTokens
         for entry in apiKeys {
             let colon = entry.lastIndex(of: ":")!
             configuration.apiKeys[String(entry[..<colon])] = String(entry[entry.index(after: colon)...])
@@ -120,6 +128,7 @@ struct EmulatorCommand: ParsableCommand {
         faults.closeAfterStoreProbability = closeAfterStore
         faults.failFirstAttempts = failFirst
         faults.refuseTokens = refuseTokens
+        faults.imageQuota = imageQuota
         configuration.faults = faults
         return configuration
     }

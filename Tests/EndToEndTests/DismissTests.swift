@@ -1,4 +1,5 @@
 import Foundation
+import ImagedropTestSupport
 import ImagedropSystem
 import ImagedropStore
 import ImagedropSupport
@@ -12,7 +13,7 @@ struct DismissTests {
     @discardableResult
     static func failOnce(_ fixture: DaemonFixture, _ names: [String], folder: String? = nil) throws -> [String] {
         let paths = names.map { (folder ?? fixture.inbox) + "/" + $0 }
-        for path in paths { _ = FileManager.default.createFile(atPath: path, contents: Data("not an image: \(path)".utf8)) }
+        for path in paths { try writeFile(atPath: path, contents: Data("not an image: \(path)".utf8)) }
         let (status, _, error) = try fixture.runCommand(["run", "--once", "--config", fixture.configPath])
         #expect(status == 23, "run --once with failures: \(error)")
         return paths
@@ -192,7 +193,7 @@ struct DismissTests {
         try FileManager.default.removeItem(atPath: fixture.inbox + "/gone.jpg")
         #expect(try Self.command(fixture, ["dismiss", fixture.inbox + "/dismissed.jpg"]).0 == 0)
         // A new version of rewritten.jpg (longer, so another size): a new job, which fails too.
-        _ = FileManager.default.createFile(atPath: fixture.inbox + "/rewritten.jpg", contents: Data("still not an image, but longer".utf8))
+        try writeFile(atPath: fixture.inbox + "/rewritten.jpg", contents: Data("still not an image, but longer".utf8))
         let (second, _, _) = try fixture.runCommand(["run", "--once", "--config", fixture.configPath])
         #expect(second == 23)
         #expect(fixture.counts()[.failed] == 4, "gone, the old and the new rewritten, kept")
@@ -216,10 +217,10 @@ struct DismissTests {
         let backlog = fixture.directory + "/backlog"
         try FileManager.default.createDirectory(atPath: backlog, withIntermediateDirectories: true)
         for name in ["a.png", "b.png"] {
-            _ = FileManager.default.createFile(atPath: backlog + "/" + name, contents: Data("bytes of \(name)".utf8))
+            try writeFile(atPath: backlog + "/" + name, contents: Data("bytes of \(name)".utf8))
         }
         #expect(try Self.command(fixture, ["enqueue", backlog]).1.hasSuffix("2 queued, 0 already known\n"))
-        _ = FileManager.default.createFile(atPath: backlog + "/c.png", contents: Data("bytes of c".utf8))
+        try writeFile(atPath: backlog + "/c.png", contents: Data("bytes of c".utf8))
         let (dryStatus, dry, _) = try Self.command(fixture, ["enqueue", "--dry-run", backlog, backlog + "/c.png"])
         #expect(dryStatus == 0 && dry == "would queue \(backlog)/c.png\nwould queue 1, 3 already known (dry run)\n", "\(dry)")
         let (_, real, _) = try Self.command(fixture, ["enqueue", backlog, backlog + "/c.png"])

@@ -84,7 +84,7 @@ struct MetricsFamiliesTests {
         // Every request to the API counts against the budget (uploads, probes, GETs): 1,200 less what the emulator saw.
         let sent = fixture.emulator.requestLog().count
         #expect(Self.value(families, "imagedrop_budget_remaining") == Double(1200 - sent), "\(sent) requests sent")
-        #expect(families["imagedrop_paused"]?.map(\.2) == [0, 0])
+        #expect(families["imagedrop_paused"]?.map(\.2) == [0, 0, 0])
         #expect(fixture.stop() == 0)
     }
 
@@ -103,6 +103,7 @@ struct MetricsFamiliesTests {
         let families = try Self.families(try HTTPEndpointTests.curl(base + "/metrics").body, fixture: fixture)
         #expect(Self.value(families, "imagedrop_paused", ["reason": "credentials"]) == 1)
         #expect(Self.value(families, "imagedrop_paused", ["reason": "unreachable"]) == 0)
+        #expect(Self.value(families, "imagedrop_paused", ["reason": "quota"]) == 0)
         #expect(fixture.stop() == 0)
     }
 }

@@ -143,6 +143,41 @@ struct URLUploadTests {
         }
     }
 
+    @Test("a token as the URL's whole user-info is fetched with, yet never in the job row, list, export, status, log or metadata")
+    func tokenUserInfoRedacted() throws {
+        let fixture = try DaemonFixture(emulator: Self.emulator())
+        let origin = try OriginServer(directory: fixture.directory + "/origin")
+        origin.serve("t.png", seed: 6)
+        let host = origin.baseURL.dropFirst("http://".count)
+        let secret = "ghp_s3cretT0KEN"
+        let url = "http://\(secret)@\(host)/files/t.png"
+        let (status, _, err) = try fixture.runCommand(["enqueue", "--config", fixture.configPath, "--url", url])
+        #expect(status == 0, "\(err)")
+        try fixture.start()
+        #expect(fixture.waitForFinished(count: 1))
+        let job = try #require(try fixture.jobs().first)
+        #expect(job.state == .done, "\(job.lastError ?? "")")
+        #expect(job.path.display == "http://***@\(host)/files/t.png")
+        #expect(job.url == url, "the url column keeps the URL as given (the contract); it is never printed")
+        #expect(origin.requestLog.contains("GET /files/t.png auth"), "Cloudflare's fetch got the credential")
+        let stored = try #require(fixture.emulator.storedImages().first)
+        #expect(stored.metaJSON.contains("\"source_url\":\"http://\(host)/files/t.png\""), "\(stored.metaJSON)")
+        #expect(!stored.metaJSON.contains(secret), "\(stored.metaJSON)")
+        fixture.stop()
+
+        var outputs = [fixture.log]
+        for command in [["list", "--json"], ["list"], ["status", "--json"], ["show", "\(job.id)", "--json"],
+                        ["export", "--format", "ndjson"], ["export", "--format", "csv"]] {
+            let (code, out, error) = try fixture.runCommand([command[0], "--config", fixture.configPath] + command.dropFirst())
+            #expect(code == 0, "\(command): \(error)")
+            outputs.append(out + error)
+        }
+        #expect(outputs[1].contains("http://***@\(host)/files/t.png"), "list --json names the URL, redacted: \(outputs[1])")
+        for output in outputs {
+            #expect(!output.contains(secret), "\(output)")
+        }
+    }
+
     @Test("a watched .urls list queues its URLs; its own job ends done and is moved; a bad line fails it and queues nothing")
     func watchedList() throws {
         let doneDir = NSTemporaryDirectory() + "imagedrop-urls-done-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"

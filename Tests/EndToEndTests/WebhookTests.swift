@@ -14,13 +14,14 @@ struct WebhookTests {
     static let secret = "webhook-test-secret"
 
     /// A fixture whose config has a `[webhook]` section pointing at `receiver`.
-    static func fixture(_ receiver: WebhookReceiver, maxAttempts: Int, settleMillis: Int = 50) throws -> DaemonFixture {
+    static func fixture(_ receiver: WebhookReceiver, maxAttempts: Int, settleMillis: Int = 50,
+                        url: String? = nil) throws -> DaemonFixture {
         let fixture = try DaemonFixture(settleMillis: settleMillis)
         let secretFile = fixture.directory + "/webhook-secret"
         try (secret + "\n").write(toFile: secretFile, atomically: true, encoding: .utf8)
         try fixture.writeConfig(settleMillis: settleMillis, extra: """
             [webhook]
-            url = "\(receiver.url)"
+            url = "\(url ?? receiver.url)"
             secret_file = "\(secretFile)"
             max_attempts = \(maxAttempts)
             timeout_s = 5
@@ -137,6 +138,19 @@ struct WebhookTests {
         #expect(fixture.waitUntil(seconds: 30) { Self.backlog(fixture) == WebhookBacklog() })
         #expect(fixture.stop() == 0)
         try Self.expectEveryOutcomeDelivered(fixture, receiver)
+    }
+
+    @Test("the webhook url is POSTed to exactly as written: its trailing slash stays")
+    func urlAsWritten() throws {
+        let receiver = try WebhookReceiver.start()
+        defer { receiver.stop() }
+        let fixture = try Self.fixture(receiver, maxAttempts: 3, url: receiver.url + "/")
+        try fixture.start()
+        try fixture.drop("a.png", seed: 1)
+        #expect(fixture.waitForFinished(count: 1))
+        #expect(fixture.waitUntil(seconds: 30) { Self.backlog(fixture) == WebhookBacklog() })
+        #expect(fixture.stop() == 0)
+        #expect(receiver.received.map(\.uri) == ["/hook/"])
     }
 
     @Test("a webhook url without a readable secret is a config error (78)")

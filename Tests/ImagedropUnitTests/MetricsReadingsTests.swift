@@ -62,9 +62,10 @@ struct MetricsReadingsTests {
             return Dictionary(uniqueKeysWithValues: parsed.samples.filter { $0.name == "imagedrop_paused" }
                 .map { ($0.labels["reason"] ?? "?", $0.value) })
         }
-        #expect(try paused(.unreachable) == ["credentials": 0, "unreachable": 1])
-        #expect(try paused(.credentials) == ["credentials": 1, "unreachable": 0])
-        #expect(try paused(nil) == ["credentials": 0, "unreachable": 0])
+        #expect(try paused(.unreachable) == ["credentials": 0, "unreachable": 1, "quota": 0])
+        #expect(try paused(.quota) == ["credentials": 0, "unreachable": 0, "quota": 1])
+        #expect(try paused(.credentials) == ["credentials": 1, "unreachable": 0, "quota": 0])
+        #expect(try paused(nil) == ["credentials": 0, "unreachable": 0, "quota": 0])
     }
 
     @Test("webhook deliveries by state, from the outbox figures")

@@ -35,6 +35,9 @@ struct OutcomeTests {
     func others() {
         #expect(Self.decide(.alreadyExists) == .confirmExisting)
         #expect(Self.decide(.credentials(reason: "bad token", code: 10000)) == .pause(reason: "bad token"))
+        #expect(Self.decide(.quota(reason: "service limit", code: 5453)) == .pause(reason: "service limit", kind: .quota))
+        #expect(Self.decide(.quota(reason: "service limit", code: 5453), attemptsBefore: 2) == .pause(reason: "service limit", kind: .quota),
+                "a full quota never gives up on a job, whatever its attempts")
         #expect(Self.decide(.permanent(reason: "too big", code: 5413)) == .failed(reason: "too big", code: 5413, gaveUp: false))
     }
 

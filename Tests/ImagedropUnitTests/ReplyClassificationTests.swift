@@ -59,6 +59,20 @@ struct ReplyClassificationTests {
         }
     }
 
+    @Test("code 5453 (image quota) under any 4xx but 429 pauses for the quota with Cloudflare's message")
+    func quota() {
+        let message = "The given account has reached a service limit (0). Upgrade your plan to increase your service limit."
+        for status in [400, 403, 401, 413] {
+            let reply = Self.reply(status, code: 5453, message: message)
+            #expect(ReplyClassification.classify(reply) == .quota(reason: message, code: 5453), "\(status)")
+        }
+        guard case .transient(_, _, _, true) = Self.classify(429, code: 5453) else { Issue.record("429 stays rate limited"); return }
+        guard case .transient = Self.classify(503, code: 5453) else { Issue.record("5xx stays transient"); return }
+        // Without a message the reason is the usual description.
+        let bare = HTTPResponse(status: 400, headers: [:], body: Array(#"{"success":false,"errors":[{"code":5453}]}"#.utf8))
+        #expect(ReplyClassification.classify(bare) == .quota(reason: "HTTP 400, code 5453", code: 5453))
+    }
+
     @Test("other 4xx are permanent with their code: 5400, 5410, 5411, 413/5413, 415/5415, 415/5455")
     func permanent() {
         for (status, code) in [(400, 5400), (400, 5410), (400, 5411), (413, 5413), (415, 5415), (415, 5455),

@@ -64,3 +64,19 @@ struct RetryAfterTests {
         #expect(limiter.blockedRemainingMillis > 1_000_000_000)
     }
 }
+
+@Suite("HTTP dates")
+struct HTTPDateTests {
+    @Test("IMF-fixdate read by hand: epoch, leap days, 9999; wrong days, months, zones and the obsolete forms are no date")
+    func imfFixdate() {
+        #expect(HTTPDate.epochMillis("Thu, 01 Jan 1970 00:00:00 GMT") == 0)
+        #expect(HTTPDate.epochMillis("Sun, 06 Nov 1994 08:49:37 GMT") == 784_111_777_000)
+        #expect(HTTPDate.epochMillis("Tue, 29 Feb 2000 12:00:00 GMT") == 951_825_600_000)
+        #expect(HTTPDate.epochMillis("Fri, 31 Dec 9999 23:59:59 GMT") == 253_402_300_799_000)
+        for text in ["Fri, 29 Feb 2001 12:00:00 GMT", "Mon, 99 Nov 2025 16:00:30 GMT", "Mon, 24 Foo 2025 16:00:30 GMT",
+                     "Mon, 24 Nov 2025 24:00:00 GMT", "Mon, 24 Nov 2025 16:00:30 UTC", "Sunday, 06-Nov-94 08:49:37 GMT",
+                     "Sun Nov  6 08:49:37 1994", "Mon, 24 Nov 2025 16:00:30 GMT ", "", "Mon, +4 Nov 2025 16:00:30 GMT"] {
+            #expect(HTTPDate.epochMillis(text) == nil, "\(text)")
+        }
+    }
+}

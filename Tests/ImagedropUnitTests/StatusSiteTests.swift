@@ -1,5 +1,6 @@
 import ImagedropParsing
 import Foundation
+import ImagedropTestSupport
 @testable import ImagedropSystem
 @testable import ImagedropStore
 @testable import ImagedropPipeline
@@ -55,7 +56,7 @@ struct StatusSiteTests {
         let (site, services, _, temp) = try Self.site(actions: true)
         defer { withExtendedLifetime(temp) {} }
         let kept = temp.path + "-kept.png"
-        FileManager.default.createFile(atPath: kept, contents: Data([1]))
+        try writeFile(atPath: kept, contents: Data([1]))
         defer { try? FileManager.default.removeItem(atPath: kept) }
         try services.store.enqueue([FileCandidate(path: RawPath(kept), root: nil, size: 1, mtimeNanos: 1),
                                     JobStoreTests.candidate("gone.png")])

@@ -187,6 +187,72 @@ struct WebhookOutboxTests {
     }
 }
 
+extension WebhookOutboxTests {
+    @Test("a 2xx with a body over the 64 KiB read cap is delivered once, not re-sent until dead")
+    func longAcceptance() throws {
+        let world = try SenderWorld(maxAttempts: 3)
+        let store = world.store
+        world.receiver.setReplyBodyBytes(200 * 1024)
+        let id = try Self.claimedJob(store, "a.png")
+        try store.markDone(id: id, imageID: "img-a", variants: [], sha256: nil, countAttempt: true, afterAction: nil)
+        world.sender.start()
+        #expect(world.wait { try store.webhookBacklog()?.pending == 0 })
+        #expect(try store.webhookBacklog() == WebhookBacklog(), "delivered, not dead")
+        usleep(200_000)   // a re-send would come within the 10-40 ms backoff
+        #expect(world.receiver.received.count == 1)
+        #expect(world.receiver.received.first?.status == 200)
+    }
+
+    @Test("a pending delivery says what the outcome recorded, source included, after prune removed the job's row")
+    func outboxOutlivesPrune() throws {
+        let world = try SenderWorld(maxAttempts: 3)
+        let store = world.store
+        let id = try Self.claimedJob(store, "a.png")
+        try store.withDatabase { db in try db.execute("UPDATE jobs SET source = 'products' WHERE id = \(id)") }
+        try store.markDone(id: id, imageID: "img-a", variants: ["https://x/a/public"], sha256: "ab", countAttempt: true,
+                           afterAction: nil)
+        #expect(try Self.outboxRows(store).first?.json.contains("\"source\":\"products\"") == true,
+                "captured with the outcome")
+        let pruned = try store.prune(doneBefore: Timestamp.iso8601(millis: Timestamp.nowMillis() + 86_400_000))
+        #expect(pruned == 1)
+        #expect(try store.job(id: id) == nil)
+        world.sender.start()
+        #expect(world.wait { try store.webhookBacklog()?.pending == 0 })
+        let request = try #require(world.receiver.received.first)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any])
+        let job = try #require(object["job"] as? [String: Any])
+        #expect(job["source"] as? String == "products")
+        #expect(job["path"] as? String == "/drop/a.png")
+        #expect(job["image_id"] as? String == "img-a")
+    }
+
+    @Test("a row written before the source was captured gets its job's source when the schema migrates")
+    func migrationFillsSource() throws {
+        let temp = try TempDB()
+        let database = try Database(path: temp.path, readOnly: false, create: true)
+        // The schema one step before the source moved into the row, with one pending delivery of a `products` job.
+        // The step is found by what it does: later migrations are appended after it.
+        let moved = try #require(Schema.migrations.firstIndex { $0.contains("json_set(job_json, '$.source'") })
+        for step in Schema.migrations[..<moved] { try database.execute(step) }
+        try database.execute("PRAGMA user_version = \(moved)")
+        try database.execute("""
+            INSERT INTO jobs (id, path, path_key, state, job_key, created_at, updated_at, source)
+            VALUES (7, '/drop/a.png', x'00', 'done', 'k', '', '', 'products');
+            INSERT INTO webhook_outbox (job_id, event, delivery_id, job_json, at)
+            VALUES (7, 'done', 'd7', '{"id":7,"path":"/drop/a.png","state":"done"}', '2026-01-01T00:00:00.000Z'),
+                   (8, 'done', 'd8', '{"id":8,"path":"/drop/gone.png","state":"done"}', '2026-01-01T00:00:00.000Z');
+            """)
+        database.close()
+        let store = try JobStore(path: temp.path)
+        // Pruned after the upgrade: the row alone must say which source it was.
+        try store.withDatabase { db in try db.execute("DELETE FROM jobs WHERE id = 7") }
+        let first = try #require(try store.nextWebhookDelivery())
+        #expect(first.source == "products")
+        try store.webhookDelivered(id: first.id)
+        #expect(try store.nextWebhookDelivery()?.source == "default", "a job pruned before the upgrade: what it sent before")
+    }
+}
+
 private extension Int {
     var asInt64: Int64 { Int64(self) }
 }

@@ -116,4 +116,30 @@ struct AuthTests {
             #expect(bad.errorCode == 1000)
         }
     }
+
+    @Test("an account-owned token: 401/1000 at /user/tokens/verify, active at the account's route, accepted on images")
+    func accountOwnedToken() throws {
+        let accountToken = "account-token-0123456789abcdefghijklmn"
+        try withEmulator({ $0.tokens = [testToken]; $0.accountTokens = [accountToken] }) { server throws in
+            let bearer = [("Authorization", "Bearer \(accountToken)")]
+            let user = try server.send("GET", "/client/v4/user/tokens/verify", headers: bearer)
+            #expect(user.status == 401)
+            #expect(user.errorCode == 1000)
+            let account = try server.send("GET", "/client/v4/accounts/\(testAccount)/tokens/verify", headers: bearer)
+            #expect(account.status == 200)
+            #expect(account.result?["status"] == .string("active"))
+            #expect(try server.send("GET", server.imagesPath + "/stats", headers: bearer).status == 200)
+            #expect(try server.upload(token: accountToken).status == 200)
+            // The user's token keeps its route; an unknown token is refused at both.
+            #expect(try server.send("GET", "/client/v4/user/tokens/verify").status == 200)
+            let unknown = [("Authorization", "Bearer not-a-known-token")]
+            #expect(try server.send("GET", "/client/v4/accounts/\(testAccount)/tokens/verify", headers: unknown).errorCode == 1000)
+            #expect(try server.send("GET", server.imagesPath + "/stats", headers: unknown).errorCode == 10000)
+        }
+        // Account tokens alone restrict the emulator too: no other well-formed token gets in.
+        try withEmulator({ $0.accountTokens = [accountToken] }) { server throws in
+            #expect(try server.send("GET", server.imagesPath + "/stats").errorCode == 10000)
+            #expect(try server.send("GET", server.imagesPath + "/stats", headers: [("Authorization", "Bearer \(accountToken)")]).status == 200)
+        }
+    }
 }

@@ -59,42 +59,67 @@ public struct ConfigCheck {
         // the start timeout.
         let limiter = RateLimiter(limit: config.upload.requestsPer5Min, windowSeconds: Double(config.upload.rateWindowSeconds),
                                   ledger: store.map { RequestLedger(store: $0) })
-        let wait = limiter.waitMillis(requests: 2)   // token verify, then the write probe
+        // Token verify (the user route, and the account route after a refusal there), then the write probe.
+        let wait = limiter.waitMillis(requests: Self.mostRequests)
         if wait > Self.longestBudgetWaitMillis {
             return (.unavailable, "request budget spent: recent requests leave too few of upload.requests_per_5min "
-                        + "(\(config.upload.requestsPer5Min) per \(config.upload.rateWindowSeconds) s) for check's two; "
-                        + "possible again in \((wait + 999) / 1000) s")
+                        + "(\(config.upload.requestsPer5Min) per \(config.upload.rateWindowSeconds) s) for check's "
+                        + "\(Self.mostRequests); possible again in \((wait + 999) / 1000) s")
         }
         if wait > 0 { say("budget:   waiting \((wait + 999) / 1000) s for the request budget") }
-        // The grants reserved for check's two requests and not used go back, so the daemon that starts right
+        // The grants reserved for check's requests and not used go back, so the daemon that starts right
         // after (the unit's ExecStart) has its whole budget.
         defer { limiter.returnUnusedReservation() }
         let client = ImagesClient(
             endpoint: .init(apiBaseURL: config.cloudflare.apiBaseURL, accountID: config.cloudflare.accountID,
                             timeoutSeconds: min(config.upload.requestTimeoutSeconds, 30), caFile: config.cloudflare.caFile),
             limiter: limiter, shouldStop: { false }, shouldAbort: { false })
-        // The token-verify route knows only tokens: a Global API Key is proven by an Images read instead.
-        let verify: ImagesClient.Reply
+        // The token-verify routes know only tokens: a Global API Key is proven by an Images read instead.
+        let verify: ImagesClient.TokenVerification
         do {
-            verify = token.isGlobalKey ? try client.probeImagesAccess(token: token) : try client.verifyToken(token: token)
+            verify = token.isGlobalKey ? .init(reply: try client.probeImagesAccess(token: token), owner: nil)
+                : try client.verifyToken(token: token)
         } catch { return (.unavailable, "stopped") }
-        switch verify.classification {
+        switch verify.reply.classification {
         case .success:
-            say("api:      \(config.cloudflare.apiBaseURL) reachable; \(token.isGlobalKey ? "Global API Key accepted" : "token active")")
+            say("api:      \(config.cloudflare.apiBaseURL) reachable; " + Self.accepted(token, verify))
         case .credentials(let reason, _), .permanent(let reason, _):
-            return (.unavailable, "\(token.isGlobalKey ? "Global API Key" : "token") refused by \(config.cloudflare.apiBaseURL): \(reason)")
+            return (.unavailable, "\(token.isGlobalKey ? "Global API Key" : "token") refused by \(config.cloudflare.apiBaseURL): "
+                        + Self.refusal(reason, verify, client: client))
         case .transient(let reason, _, _, _): return (.unavailable, "API unreachable at \(config.cloudflare.apiBaseURL): \(reason)")
-        case .alreadyExists: return (.unavailable, "unexpected reply from token verify")
+        case .alreadyExists, .quota: return (.unavailable, "unexpected reply from token verify")
         }
         guard let write = try? client.probeWriteAccess(token: token) else { return (.unavailable, "stopped") }
         switch write.classification {
         case .permanent, .success:
             say("images:   token may write Images on account \(config.cloudflare.accountID)")
+        case .quota(let reason, _):
+            // The token may write; the account has no room. Not a reason to keep the daemon from starting:
+            // its queue pauses and resumes by itself when there is room.
+            say("images:   token may write Images on account \(config.cloudflare.accountID)")
+            say("warning:  \(PauseNotice.text(reason, kind: .quota)); uploads wait until the account has room")
         case .credentials(let reason, _):
             return (.unavailable, "token may not write Images on account \(config.cloudflare.accountID): \(reason)")
         case .transient(let reason, _, _, _): return (.unavailable, "API unreachable: \(reason)")
         case .alreadyExists: return (.unavailable, "unexpected reply to the write probe")
         }
         return (.ok, nil)
+    }
+
+    /// Verify (at most two routes) and the write probe.
+    package static let mostRequests = 3
+
+    private static func accepted(_ token: APIToken, _ verify: ImagesClient.TokenVerification) -> String {
+        if token.isGlobalKey { return "Global API Key accepted" }
+        switch verify.owner {
+        case .account?: return "token active (account-owned: verified at /accounts/…/tokens/verify)"
+        default: return "token active"
+        }
+    }
+
+    /// Both routes' answers when both were asked: an account token on the wrong account reads differently at each.
+    private static func refusal(_ reason: String, _ verify: ImagesClient.TokenVerification, client: ImagesClient) -> String {
+        guard let user = verify.userRouteRefusal else { return reason }
+        return "\(user) at /user/tokens/verify; \(reason) at /accounts/\(client.endpoint.accountID)/tokens/verify"
     }
 }

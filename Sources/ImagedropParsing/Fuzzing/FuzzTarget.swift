@@ -128,8 +128,10 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
         guard let urls = try? URLList.parse(text) else { return }
         for url in urls {
             precondition(url.text.utf8.count <= URLInput.maxBytes, "a URL over the limit was accepted")
-            if let secret = url.secretUserInfo, !secret.isEmpty {
-                precondition(!url.redacted.contains(secret), "redaction left the user-info in place")
+            if let info = URLUserInfo(url.text) {
+                // Whatever the user-info held, the shown form has only `***` where its secret was, and the rest as is.
+                let shown = URLUserInfo(url.redacted)
+                precondition(shown?.secret == "***" && shown?.rest == info.rest, "redaction left the user-info's secret in place")
             }
             _ = url.scrub("could not fetch \(url.text)")
             _ = url.sha256

@@ -17,7 +17,7 @@ public enum RetryAfter {
         if let text = headers["retry-after-ms"], let millis = decimal(text, scale: 1) { return millis }
         guard let text = headers["retry-after"]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
         if let millis = decimal(text, scale: 1000) { return millis }
-        if let date = httpDate(text) { return min(max(0, date - nowMillis), ceilingMillis) }
+        if let date = HTTPDate.epochMillis(text) { return min(max(0, date - nowMillis), ceilingMillis) }
         return nil
     }
 
@@ -63,20 +63,5 @@ public enum RetryAfter {
         let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
         let (sum, overflow2) = times.addingReportingOverflow(Int64(digit - 48))
         return overflow1 || overflow2 ? Int64.max : sum
-    }
-
-    /// IMF-fixdate, e.g. `Sun, 06 Nov 1994 08:49:37 GMT`, in epoch milliseconds. Years far out (9999, or
-    /// what a lenient formatter makes of more digits) come back as a finite number or nil, never a trap.
-    package static func httpDate(_ text: String) -> Int64? {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        guard let date = formatter.date(from: text) else { return nil }
-        let millis = date.timeIntervalSince1970 * 1000
-        guard millis.isFinite else { return nil }
-        // Within ±2^53 a Double holds an integer exactly; outside it is no date anyone means.
-        guard abs(millis) < 9_007_199_254_740_992 else { return millis > 0 ? Int64.max / 4 : nil }
-        return Int64(millis)
     }
 }

@@ -1,8 +1,9 @@
 import ImagedropSupport
+import Foundation
 
 /// One image URL for Cloudflare to fetch (the upload's `url` field). The daemon never downloads it itself.
-/// `text` is the URL exactly as given (with any credentials: it is what is sent); `redacted` shows
-/// `user:***@` in their place and is the only form that reaches the table's `path`, logs and output.
+/// `text` is the URL exactly as given (with any credentials: it is what is sent); `redacted` hides the whole
+/// user-info (`***@`, or `user:***@`) and is the only form that reaches the table's `path`, logs and output.
 public struct URLInput: Sendable, Equatable {
     public let text: String
     public let redacted: String
@@ -38,33 +39,39 @@ public struct URLInput: Sendable, Equatable {
         redacted = Self.redact(raw)
     }
 
-    /// `scheme://user:password@host/…` → `scheme://user:***@host/…`; URLs without a password are unchanged.
+    /// Any user-info hidden (`URLUserInfo`): `scheme://user:password@host/…` → `scheme://user:***@host/…`,
+    /// `scheme://token@host/…` → `scheme://***@host/…`; a URL without user-info is unchanged.
     public static func redact(_ url: String) -> String {
-        guard let schemeEnd = url.range(of: "://") else { return url }
-        let rest = url[schemeEnd.upperBound...]
-        let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
-        let authority = rest[..<authorityEnd]
-        guard let at = authority.lastIndex(of: "@") else { return url }
-        let userInfo = authority[..<at]
-        guard let colon = userInfo.firstIndex(of: ":") else { return url }
-        return String(url[..<colon]) + ":***" + String(url[at...])
+        URLUserInfo(url)?.redacted ?? url
     }
 
-    /// The user-info part (`user:password`) that `redact` hides, for scrubbing it out of API messages.
-    public var secretUserInfo: String? {
-        guard text != redacted, let schemeEnd = text.range(of: "://") else { return nil }
-        let rest = text[schemeEnd.upperBound...]
-        let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
-        guard let at = rest[..<authorityEnd].lastIndex(of: "@") else { return nil }
-        return String(rest[..<at])
+    /// The URL with no user-info at all: the `source_url` sent to Cloudflare in the image's metadata, which
+    /// needs no credential (only the `url` field, which Cloudflare fetches, carries it).
+    public var withoutCredentials: String {
+        URLUserInfo(text)?.withoutUserInfo ?? text
     }
 
-    /// Removes the URL's password from a text about it (an API error message may quote the URL).
+    /// What `scrub` replaces, longest first (a secret inside the user-info must not be replaced before the
+    /// user-info that holds it): the whole user-info by its shown form (`user:***` or `***`), and the secret
+    /// part (password, or the user-info itself when it is a token) by `***` — each also percent-decoded, as
+    /// an API message may quote the URL either way.
+    public var scrubbedTexts: [(text: String, replacement: String)] {
+        guard let info = URLUserInfo(text) else { return [] }
+        let shown = info.shownUser.map { $0 + ":***" } ?? "***"
+        var pairs: [(text: String, replacement: String)] = []
+        for (part, replacement) in [(String(info.userInfo), shown), (String(info.secret), "***")] where !part.isEmpty {
+            for form in [part, part.removingPercentEncoding ?? part] where !pairs.contains(where: { $0.text == form }) {
+                pairs.append((form, replacement))
+            }
+        }
+        return pairs.sorted { $0.text.utf8.count > $1.text.utf8.count }
+    }
+
+    /// Removes the URL's credential from a text about it (an API error message may quote the URL): the URL
+    /// becomes its redacted form, and any other appearance of the user-info or its secret is hidden the same way.
     public func scrub(_ message: String) -> String {
-        guard let secret = secretUserInfo, let colon = secret.firstIndex(of: ":") else { return message }
-        let password = secret[secret.index(after: colon)...]
         var scrubbed = message.replacingOccurrences(of: text, with: redacted)
-        if !password.isEmpty { scrubbed = scrubbed.replacingOccurrences(of: String(password), with: "***") }
+        for (secret, replacement) in scrubbedTexts { scrubbed = scrubbed.replacingOccurrences(of: secret, with: replacement) }
         return scrubbed
     }
 

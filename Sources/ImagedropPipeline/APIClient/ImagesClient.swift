@@ -114,10 +114,6 @@ public final class ImagesClient {
         return try send(method: "POST", url: endpoint.imagesV1, token: token, form: form, decodeImage: false)
     }
 
-    public func verifyToken(token: APIToken) throws(Stopped) -> Reply {
-        try send(method: "GET", url: "\(endpoint.apiBaseURL)/user/tokens/verify", token: token, decodeImage: false)
-    }
-
     public func batchToken(token: APIToken) throws(Stopped) -> (Reply, token: String?, expiresAt: String?) {
         let reply = try send(method: "GET", url: "\(endpoint.imagesV1)/batch_token", token: token, decodeImage: false)
         guard case .success = reply.classification, let body = reply.response?.body,
@@ -126,7 +122,9 @@ public final class ImagesClient {
         return (reply, result.token, result.expiresAt)
     }
 
-    private func send(
+    /// Every request of the client goes through here (its extensions' too): the budget, the heartbeat, the
+    /// path monitor, the classification.
+    func send(
         method: String, url: String, token: APIToken, form: MultipartForm? = nil, countsAgainstBudget: Bool = true,
         decodeImage: Bool = true
     ) throws(Stopped) -> Reply {

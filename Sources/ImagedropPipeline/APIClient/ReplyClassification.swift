@@ -12,6 +12,10 @@ public enum ReplyClassification: Sendable, Equatable {
     case transient(reason: String, code: Int?, retryAfterMillis: Int64?, rateLimited: Bool)
     /// 401/403, or 400 with 6003/6111/9106: the token or account is refused; pause the whole queue.
     case credentials(reason: String, code: Int?)
+    /// Code 5453, "the given account has reached a service limit": the account's image quota is full. Not
+    /// about the file and not worth an attempt: pause the whole queue until the account has room. `reason` is
+    /// Cloudflare's message.
+    case quota(reason: String, code: Int?)
     /// Any other 4xx: this file will never be accepted as it is.
     case permanent(reason: String, code: Int?)
 
@@ -29,6 +33,11 @@ public enum ReplyClassification: Sendable, Equatable {
                               retryAfterMillis: nil, rateLimited: false)
         }
         if status == 409 || codes.contains(5409) { return .alreadyExists }
+        // By its code, whatever 4xx carries it (the status Cloudflare sends with 5453 is not documented): read
+        // as a 403 it would pause for the token, read as a 400 it would fail every queued file.
+        if (400..<500).contains(status), status != 429, codes.contains(quotaCode) {
+            return .quota(reason: quotaMessage(messages) ?? reason, code: quotaCode)
+        }
         if status == 429 {
             return .transient(reason: reason, code: firstCode, retryAfterMillis: RetryAfter.parse(response.headers),
                               rateLimited: true)
@@ -46,6 +55,17 @@ public enum ReplyClassification: Sendable, Equatable {
             return .permanent(reason: "HTTP \(status): unexpected redirect (check cloudflare.api_base_url)", code: firstCode)
         }
         return .permanent(reason: reason, code: firstCode)
+    }
+
+    /// Cloudflare's code for a full image quota.
+    package static let quotaCode = 5453
+
+    /// The message Cloudflare gave with 5453 ("The given account has reached a service limit …"), on one bounded
+    /// line, for the pause reason `quota reached: …`; nil when it gave none.
+    package static func quotaMessage(_ messages: [APIMessage]) -> String? {
+        let entry = messages.first { $0.code == quotaCode } ?? messages.first { ($0.errorChain ?? []).contains { $0.code == quotaCode } }
+        guard let text = entry?.message, !text.isEmpty else { return nil }
+        return APIMessage.oneLine(text, limit: 300)
     }
 
     /// A failure below HTTP, by CurlError.kind. A request that may or may not have reached the API is

@@ -94,7 +94,7 @@ extension ImagesClient.Reply {
         switch classification {
         case .success, .alreadyExists: .success
         case .transient: .backpressure
-        case .credentials, .permanent: .neutral
+        case .credentials, .quota, .permanent: .neutral
         }
     }
 }

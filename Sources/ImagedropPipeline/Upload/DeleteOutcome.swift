@@ -3,11 +3,12 @@ import ImagedropSystem
 import ImagedropStore
 /// What the reply to a DELETE means for the image — one reading for every delete imagedrop sends (a path
 /// id's previous version, an outdated earlier upload, an owed delete of mixed bytes). It follows the upload
-/// classification: a 429 blocks the pool, a refused token pauses the queue; a 404 means the image is gone.
+/// classification: a 429 blocks the pool, a refused token (or a full quota) pauses the queue; a 404 means the
+/// image is gone.
 package enum DeleteOutcome: Equatable {
     case gone
     case transient(reason: String, code: Int?, retryAfterMillis: Int64?, rateLimited: Bool)
-    case credentials(reason: String)
+    case pause(reason: String, kind: PauseGate.Kind)
     case permanent(reason: String, code: Int?)
 
     package init(_ reply: ImagesClient.Reply) {
@@ -19,7 +20,9 @@ package enum DeleteOutcome: Equatable {
         case .transient(let reason, let code, let retryAfter, let limited):
             self = .transient(reason: reason, code: code, retryAfterMillis: retryAfter, rateLimited: limited)
         case .credentials(let reason, _):
-            self = .credentials(reason: reason)
+            self = .pause(reason: reason, kind: .credentials)
+        case .quota(let reason, _):
+            self = .pause(reason: reason, kind: .quota)
         case .alreadyExists:
             self = .transient(reason: "unexpected 409 on DELETE", code: 5409, retryAfterMillis: nil, rateLimited: false)
         }

@@ -35,8 +35,8 @@ extension JobProcessor {
                     case .transient(let reason, let code, let retryAfter, let limited):
                         try retry(attempt, reason: "deleting the previous version of image \(id): \(reason)", code: code,
                                   retryAfter: retryAfter, rateLimited: limited)
-                    case .credentials(let reason):
-                        pauseQueue(reason)
+                    case .pause(let reason, let kind):
+                        pauseQueue(reason, kind: kind)
                         release(job)
                     case .permanent(let reason, let code):
                         try fail(job, reason: "cannot delete the previous version of image \(id): \(reason)", code: code,
@@ -53,6 +53,9 @@ extension JobProcessor {
             try finish(attempt, image: image, countAttempt: true, alreadyStored: true)
         case .credentials(let reason, _):
             pauseQueue(reason)
+            release(job)
+        case .quota(let reason, _):
+            pauseQueue(reason, kind: .quota)
             release(job)
         case .transient(let reason, let code, let retryAfter, let limited):
             try retry(attempt, reason: "confirming existing image: \(reason)", code: code, retryAfter: retryAfter,
@@ -86,8 +89,8 @@ extension JobProcessor {
             case .transient(let reason, let code, let retryAfter, let limited):
                 try retry(attempt, reason: "removing an outdated earlier upload \(found.id): \(reason)", code: code,
                           retryAfter: retryAfter, rateLimited: limited)
-            case .credentials(let reason):
-                pauseQueue(reason)
+            case .pause(let reason, let kind):
+                pauseQueue(reason, kind: kind)
                 release(attempt.job)
             case .permanent(let reason, let code):
                 try retry(attempt, reason: "removing an outdated earlier upload \(found.id) failed: \(reason)",
@@ -100,6 +103,10 @@ extension JobProcessor {
             return false
         case .credentials(let reason, _):
             pauseQueue(reason)
+            release(attempt.job)
+            return true
+        case .quota(let reason, _):
+            pauseQueue(reason, kind: .quota)
             release(attempt.job)
             return true
         case .transient(let reason, let code, let retryAfter, let limited):

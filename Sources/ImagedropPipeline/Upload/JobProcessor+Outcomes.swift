@@ -110,7 +110,7 @@ extension JobProcessor {
     }
 
     /// A reason as it may be stored and logged: an API message about a URL job may quote its URL, and the
-    /// URL's password must not reach the table or the log.
+    /// URL's credential (password or token) must not reach the table or the log.
     package static func shown(_ reason: String, for job: Job) -> String {
         guard job.kind == .url, let url = job.urlInput else { return reason }
         return url.scrub(reason)
@@ -122,10 +122,14 @@ extension JobProcessor {
         }
     }
 
-    package func pauseQueue(_ reason: String) {
-        let text = "token refused: \(reason)"
-        if services.pause.pause(text) {
-            PauseNotice.log(logger, reason: text, kind: .credentials, config: services.config.current)
+    /// The whole queue stops for a reason that is not the job's: a refused token, or a full image quota.
+    package func pauseQueue(_ reason: String, kind: PauseGate.Kind = .credentials) {
+        // Another upload in flight when the quota filled up says the same again: the reason the prober may have
+        // made more precise since (`N of N images stored`) stays, and nothing is logged twice.
+        if kind == .quota, services.pause.kind == .quota { return }
+        let text = PauseNotice.text(reason, kind: kind)
+        if services.pause.pause(text, kind: kind) {
+            PauseNotice.log(logger, reason: text, kind: kind, config: services.config.current)
             try? services.store.recordPause(text)
         }
     }

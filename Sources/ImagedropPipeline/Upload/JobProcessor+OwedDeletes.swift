@@ -36,9 +36,9 @@ extension JobProcessor {
         case .gone:
             logger.notice("owed delete done", metadata: metadata)
             settle(owed)
-        case .credentials(let reason):
-            pauseQueue(reason)
-            postpone(owed, error: "token refused: \(reason)", at: now, countAttempt: false)
+        case .pause(let reason, let kind):
+            pauseQueue(reason, kind: kind)
+            postpone(owed, error: PauseNotice.text(reason, kind: kind), at: now, countAttempt: false)
         case .permanent(let reason, _):
             giveUp(owed, reason: reason, metadata: metadata)
         case .transient(let reason, _, let retryAfter, let limited):

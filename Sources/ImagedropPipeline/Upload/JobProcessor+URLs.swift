@@ -16,7 +16,7 @@ extension JobProcessor {
         let attempt = Attempt(job: job, config: config, file: nil, token: token)
         let customID = ImageIDStrategy.customID(forURL: url, config: config)
         guard let metadata = ImageMetadata.build(userJSON: config.images.metadataJSON, sha256: nil,
-                                                 sourcePath: url.redacted, jobKey: customID == nil ? job.jobKey : nil,
+                                                 sourcePath: url.withoutCredentials, jobKey: customID == nil ? job.jobKey : nil,
                                                  sourceKey: "source_url")
         else {
             try reject(job, reason: "metadata would exceed 1024 bytes with imagedrop's keys; shorten images.metadata",

@@ -228,8 +228,8 @@ package final class JobProcessor {
             var limited = false
             if case .transient(_, _, let retryAfter, let rateLimited) = reply.classification { (hint, limited) = (retryAfter, rateLimited) }
             try carryOut(outcome, attempt, retryAfter: hint, rateLimited: limited, countAttempt: true)
-        case .pause(let reason):
-            pauseQueue(reason)
+        case .pause(let reason, let kind):
+            pauseQueue(reason, kind: kind)
             release(job)
         case .failed(let reason, let code, gaveUp: false):
             try fail(job, reason: reason, code: code, sha256: attempt.sha256, countAttempt: true, config: config,

@@ -12,8 +12,9 @@ public enum Outcome: Sendable, Equatable {
     case confirmExisting
     /// Transient: `retrying` after `delayMillis` (a 429 also stops the pool: `RetryPolicy.rateLimitBlockMillis`).
     case retry(reason: String, code: Int?, delayMillis: Int64, rateLimited: Bool)
-    /// Credentials refused: the whole queue pauses and the job goes back untouched.
-    case pause(reason: String)
+    /// Credentials refused (or, `kind: .quota`, the account's image quota full): the whole queue pauses and
+    /// the job goes back untouched.
+    case pause(reason: String, kind: PauseGate.Kind = .credentials)
     /// Permanent for this file, or (`gaveUp`) transient with no attempt left.
     case failed(reason: String, code: Int?, gaveUp: Bool)
     /// Stopping past the grace period cut the request short: back to the queue, no attempt counted.
@@ -50,6 +51,8 @@ public enum Outcome: Sendable, Equatable {
                          policy: policy, random: random)
         case .credentials(let reason, _):
             return .pause(reason: reason)
+        case .quota(let reason, _):
+            return .pause(reason: reason, kind: .quota)
         case .permanent(let reason, let code):
             return .failed(reason: reason, code: code, gaveUp: false)
         }

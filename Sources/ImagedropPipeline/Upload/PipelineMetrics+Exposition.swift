@@ -34,7 +34,7 @@ package final class QueueGauges: Sendable {
         var paused: [PauseGate.Kind: Metrics.Gauge] = [:]
         for kind in PauseGate.Kind.allCases {
             paused[kind] = registry.gauge("imagedrop_paused", [("reason", kind.metricReason)],
-                                          help: "1 for the reason the queue is paused (credentials, unreachable); all 0 while it is not.")
+                                          help: "1 for the reason the queue is paused (credentials, unreachable, quota); all 0 while it is not.")
         }
         self.paused = paused
         oldestWaiting = registry.gauge("imagedrop_oldest_waiting_seconds",

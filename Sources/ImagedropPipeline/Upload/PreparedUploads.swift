@@ -1,11 +1,12 @@
-import Foundation
+import ImagedropSupport
 
 /// The hand-off between the preparer and the workers: jobs whose pre-flight is done, oldest first, so a
 /// worker's next request starts as soon as its last one is written back. Bounded by the preparer (it
 /// waits for `depth` to have room); each entry is a claimed job, leased and in `inFlight`, with its file open.
+/// The preparer's wait for room is timed on the monotonic clock, like every blocking wait of the daemon.
 package final class PreparedUploads: @unchecked Sendable {
     // @unchecked: all state is guarded by `condition`.
-    private let condition = NSCondition()
+    private let condition = MonotonicCondition()
     /// At most `preparedDepth` (8) long, so removing from the front is cheap, and a taken entry (its open
     /// file) is released at once, not when the queue next runs empty.
     private var entries: [JobProcessor.Ready] = []
@@ -38,9 +39,9 @@ package final class PreparedUploads: @unchecked Sendable {
     package func waitForRoom(below depth: Int, timeoutSeconds: Double) -> Bool {
         condition.lock()
         defer { condition.unlock() }
-        let deadline = Date(timeIntervalSinceNow: timeoutSeconds)
+        let deadline = MonotonicCondition.deadline(afterSeconds: timeoutSeconds)
         while entries.count >= depth {
-            if !condition.wait(until: deadline) { return entries.count < depth }
+            if !condition.wait(untilMonotonicNanos: deadline) { return entries.count < depth }
         }
         return true
     }

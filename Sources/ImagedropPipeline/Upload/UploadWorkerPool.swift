@@ -213,18 +213,32 @@ public final class UploadWorkerPool: Sendable {
         services.limiter.returnUnusedReservation()
     }
 
-    /// A refused token is lifted only by an accepted probe; a path failure by any reply that is not a
-    /// refusal (the API answered: whatever is wrong now is for the jobs' own retries to find).
+    /// A refused token is lifted only by an accepted probe; a full quota by stats that show room; a path
+    /// failure by any reply that is not a refusal (the API answered: whatever is wrong now is for the jobs' own
+    /// retries to find).
     private func resumeIfProbeGotThrough(_ reply: ImagesClient.Reply) {
         let kind = services.pause.kind
         switch reply.classification {
         case .credentials(let reason, _):
-            let text = "token refused: \(reason)"
+            let text = PauseNotice.text(reason, kind: .credentials)
             if services.pause.pause(text, kind: .credentials) {
                 PauseNotice.log(services.logger, reason: text, kind: .credentials, config: services.config.current)
                 try? services.store.recordPause(text)
             } else {
                 services.logger.warning("token still refused", metadata: ["reason": "\(reason)"])
+            }
+        case .success where kind == .quota:
+            switch QuotaProbe.verdict(ImageStats.read(reply)) {
+            case .room: resume("image quota has room again; queue resumed")
+            case .unknown: resume("image quota unknown (stats unreadable); queue resumed, an upload will tell")
+            case .full(let reason):
+                let text = PauseNotice.text(reason, kind: .quota)
+                if services.pause.pause(text, kind: .quota) {
+                    PauseNotice.log(services.logger, reason: text, kind: .quota, config: services.config.current)
+                    try? services.store.recordPause(text)
+                } else {
+                    services.logger.notice("image quota still reached", metadata: ["reason": "\(reason)"])
+                }
             }
         case .success:
             resume(kind == .unreachable ? "API reachable again; queue resumed" : "token accepted again; queue resumed")

@@ -1,12 +1,12 @@
 import ImagedropSupport
 import ImagedropSystem
 import ImagedropStore
-import Foundation
 
-/// Wakes idle workers when the watcher queues something, instead of having them poll the table.
+/// Wakes idle workers when the watcher queues something, instead of having them poll the table. Timed waits
+/// run on the monotonic clock: a clock set back must not hold an idle worker past its beat (the watchdog).
 public final class WorkSignal: @unchecked Sendable {
     // @unchecked: all state is guarded by `condition`.
-    private let condition = NSCondition()
+    private let condition = MonotonicCondition()
     private var generation: UInt64 = 0
 
     public init() {}
@@ -22,9 +22,9 @@ public final class WorkSignal: @unchecked Sendable {
     public func wait(timeoutSeconds: Double) {
         condition.lock()
         let start = generation
-        let deadline = Date(timeIntervalSinceNow: max(0, timeoutSeconds))
+        let deadline = MonotonicCondition.deadline(afterSeconds: timeoutSeconds)
         while generation == start {
-            if !condition.wait(until: deadline) { break }
+            if !condition.wait(untilMonotonicNanos: deadline) { break }
         }
         condition.unlock()
     }

@@ -87,9 +87,12 @@ public final class WebhookSender: Sendable {
         let body = WebhookBody.render(delivery)
         let problem: String
         do {
+            // The receiver's answer is its status; its body is read up to 64 KiB and the rest left unread, so a
+            // 2xx with a long body (an echo, an HTML page) is an acceptance, not a failed transfer sent again.
             let response = try curl.perform(method: "POST", url: url,
                                             headers: WebhookBody.headers(delivery, body: body, secret: webhook.secret),
-                                            body: body, timeoutSeconds: webhook.timeoutSeconds, maxResponseBytes: 64 << 10)
+                                            body: body, timeoutSeconds: webhook.timeoutSeconds, maxResponseBytes: 64 << 10,
+                                            truncatingLongerBodies: true)
             if (200..<300).contains(response.status) {
                 record { try store.webhookDelivered(id: delivery.id) }
                 logger.debug("webhook delivered", metadata: ["job": "\(delivery.jobID)", "event": "\(delivery.event)",

@@ -14,8 +14,8 @@ public enum ImageMetadata {
     public static let limit = 1024
 
     /// Nil when even without `source_path` the JSON would exceed the limit (user metadata close to 1024 bytes).
-    /// URL jobs pass no `sha256` (Cloudflare fetches the bytes) and send the URL, password redacted, as
-    /// `sourceKey` "source_url".
+    /// URL jobs pass no `sha256` (Cloudflare fetches the bytes) and send the URL without its user-info (no
+    /// credential belongs in metadata; the `url` field alone carries it) as `sourceKey` "source_url".
     public static func build(userJSON: String?, sha256: String?, sourcePath: String, jobKey: String?,
                              sourceKey: String = "source_path") -> String? {
         var pairs = userPairs(userJSON)

@@ -76,10 +76,14 @@ package struct TOMLSection {
         return "a date or time"
     }
 
-    package func url(_ key: String, _ value: String) throws -> String {
+    /// An http(s) URL. An API root (`api_base_url`) loses its trailing slashes, since paths are appended to it;
+    /// a URL used as it is (`keepingTrailingSlash`: the webhook's) stays exactly as written — `/hook/` and
+    /// `/hook` are different resources to many servers.
+    package func url(_ key: String, _ value: String, keepingTrailingSlash: Bool = false) throws -> String {
         guard value.hasPrefix("https://") || value.hasPrefix("http://") else {
             throw error(key, "must be an http:// or https:// URL (got \"\(value)\")")
         }
+        guard !keepingTrailingSlash else { return value }
         var trimmed = value
         while trimmed.hasSuffix("/") { trimmed.removeLast() }
         return trimmed

@@ -26,7 +26,8 @@ extension Config {
         package static func parse(_ section: TOMLSection, readSecret: Bool) throws -> Webhook {
             try section.rejectUnknown(allowed: ["url", "secret_file", "events", "timeout_s", "max_attempts"])
             var webhook = Webhook()
-            if let url = try section.string("url") { webhook.url = try section.url("url", url) }
+            // POSTed to exactly as written (not an API root that paths are appended to): a trailing slash stays.
+            if let url = try section.string("url") { webhook.url = try section.url("url", url, keepingTrailingSlash: true) }
             if let names = try section.strings("events") {
                 webhook.events = try names.map { name in
                     guard let event = Event(rawValue: name) else {

@@ -13,7 +13,7 @@ public enum JobRendering {
             "created_at": job.createdAt, "updated_at": job.updatedAt, "uploaded_at": job.uploadedAt as Any? ?? NSNull(),
             "next_attempt_at": job.state == .retrying ? Timestamp.iso8601(millis: job.nextAttemptAtMillis) : NSNull(),
             "moved_to": job.movedTo?.display as Any? ?? NSNull(),
-            // Never `url` itself: it may hold a password; `path` is the URL with the password redacted.
+            // Never `url` itself: it may hold a credential; `path` is the URL with its user-info redacted.
             "kind": job.kind.rawValue, "source": job.source, "dismissed": job.dismissed,
         ]
     }

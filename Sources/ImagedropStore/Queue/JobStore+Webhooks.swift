@@ -7,11 +7,12 @@ public struct WebhookDelivery: Sendable, Equatable {
     public var jobID: Int64
     public var event: String
     public var deliveryID: String
-    /// The job as the outcome left it (the trigger's `json_object`), without `source`.
+    /// The job as the outcome left it (the trigger's `json_object`), `source` included: nothing of a delivery
+    /// is read from `jobs` when it is sent, so `prune` removing the job's row changes nothing it says.
     public var jobJSON: String
     public var at: String
     public var attempts: Int
-    /// The job's source name, read when sending (the job's source never changes).
+    /// The job's source name, as captured with the outcome.
     public var source: String
 }
 
@@ -44,10 +45,9 @@ extension JobStore {
     /// are delivered in the order they happened; a dead one does not hold the later ones back).
     public func nextWebhookDelivery(nowMillis: Int64 = Timestamp.nowMillis()) throws -> WebhookDelivery? {
         try withDatabase { db in
-            let hasSource = try Self.hasColumn("source", in: db)
             let statement = try db.cached("""
                 SELECT o.id, o.job_id, o.event, o.delivery_id, o.job_json, o.at, o.attempts,
-                       \(hasSource ? "(SELECT source FROM jobs WHERE jobs.id = o.job_id)" : "NULL")
+                       json_extract(o.job_json, '$.source')
                 FROM webhook_outbox o
                 WHERE o.state = 'pending' AND o.next_attempt_at <= ?1
                   AND NOT EXISTS (SELECT 1 FROM webhook_outbox p WHERE p.state = 'pending' AND p.job_id = o.job_id

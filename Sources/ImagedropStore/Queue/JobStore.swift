@@ -114,7 +114,7 @@ public final class JobStore: Sendable {
         let kind = JobKind(rawValue: row.string(22) ?? "") ?? .file
         return Job(
             id: row.int64(0),
-            // A URL job's key is a hash; its path is the URL as shown (password redacted).
+            // A URL job's key is a hash; its path is the URL as shown (user-info redacted).
             path: kind == .url ? RawPath(bytes: Array((row.string(1) ?? "").utf8))
                 : RawPath(bytes: row.blob(3) ?? Array((row.string(1) ?? "").utf8)),
             root: row.blob(4).map(RawPath.init(bytes:)),

@@ -191,6 +191,36 @@ package enum Schema {
         ALTER TABLE jobs ADD COLUMN interrupted INTEGER NOT NULL DEFAULT 0;
         CREATE INDEX jobs_suspect ON jobs(state, next_attempt_at) WHERE interrupted > 0;
         """,
+        // Webhooks: the outbox row carries everything it sends, `source` included. The sender read `source` from
+        // `jobs` when sending, so a delivery still pending when `prune` removed its job went out as `default`.
+        // Rows written before this step get their job's source now (or `default`, which they would have sent).
+        """
+        DROP TRIGGER jobs_webhook_update;
+        DROP TRIGGER jobs_webhook_insert;
+        CREATE TRIGGER jobs_webhook_update AFTER UPDATE OF state ON jobs
+        WHEN NEW.state IN ('done','failed') AND OLD.state <> NEW.state
+             AND EXISTS (SELECT 1 FROM webhook_events WHERE event = NEW.state) BEGIN
+            INSERT INTO webhook_outbox (job_id, event, delivery_id, job_json, at)
+            VALUES (NEW.id, NEW.state, lower(hex(randomblob(16))),
+                    json_object('id', NEW.id, 'path', NEW.path, 'source', NEW.source, 'state', NEW.state,
+                                'image_id', NEW.image_id, 'variants', json(COALESCE(NEW.variants, '[]')),
+                                'sha256', NEW.sha256, 'last_error', NEW.last_error),
+                    strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+        END;
+        CREATE TRIGGER jobs_webhook_insert AFTER INSERT ON jobs
+        WHEN NEW.state IN ('done','failed') AND EXISTS (SELECT 1 FROM webhook_events WHERE event = NEW.state) BEGIN
+            INSERT INTO webhook_outbox (job_id, event, delivery_id, job_json, at)
+            VALUES (NEW.id, NEW.state, lower(hex(randomblob(16))),
+                    json_object('id', NEW.id, 'path', NEW.path, 'source', NEW.source, 'state', NEW.state,
+                                'image_id', NEW.image_id, 'variants', json(COALESCE(NEW.variants, '[]')),
+                                'sha256', NEW.sha256, 'last_error', NEW.last_error),
+                    strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+        END;
+        UPDATE webhook_outbox
+        SET job_json = json_set(job_json, '$.source',
+                                COALESCE((SELECT source FROM jobs WHERE jobs.id = webhook_outbox.job_id), 'default'))
+        WHERE json_extract(job_json, '$.source') IS NULL;
+        """,
         // `imagedrop dismiss`: a failed job the operator acknowledged. It stays `failed` in `state` (the public
         // column keeps its five values) but leaves the failed counts of `status`, the page and the metrics.
         // `job_counts`/`source_counts` keep counting raw states (they equal a GROUP BY state); the dismissed

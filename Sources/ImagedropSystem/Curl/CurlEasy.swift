@@ -42,9 +42,12 @@ package final class CurlEasy {
         bodySource = nil
     }
 
+    /// One request. A reply body over `maxResponseBytes` fails the transfer (CURLE_WRITE_ERROR: an API reply
+    /// that large is not an envelope), unless `truncatingLongerBodies`: then its status and headers stand and the
+    /// body is cut at the cap (a webhook receiver's 2xx is an acceptance whatever it says after it).
     package func perform(
         method: String, url: String, headers: [String], form: MultipartForm? = nil, body: [UInt8]? = nil,
-        timeoutSeconds: Int, caFile: String? = nil, maxResponseBytes: Int = 4 << 20
+        timeoutSeconds: Int, caFile: String? = nil, maxResponseBytes: Int = 4 << 20, truncatingLongerBodies: Bool = false
     ) throws(CurlError) -> HTTPResponse {
         clearRequestState()
         if let failure = CurlGlobal.shared.initFailure { throw failure }
@@ -95,6 +98,9 @@ package final class CurlEasy {
             rc = CURLE_GOT_NOTHING
             errorBuffer[0] = 0
         }
+        // Stopped reading at the cap on purpose: the status line and headers arrived, the reply is complete
+        // for the caller. libcurl closes the connection (the rest of the body is never read).
+        if rc == CURLE_WRITE_ERROR, transfer.bodyTruncated, truncatingLongerBodies { rc = CURLE_OK }
         if rc != CURLE_OK {
             let detail = String(cString: errorBuffer)
             let error = CurlError(rc, detail: transfer.readFailure ?? detail)
@@ -109,7 +115,8 @@ package final class CurlEasy {
         // Both are always available after a completed transfer: a refusal is a broken libcurl, not a reply.
         try check(infoCodes.0)
         try check(infoCodes.1)
-        return HTTPResponse(status: status, headers: transfer.headers, body: transfer.body, totalSeconds: total)
+        return HTTPResponse(status: status, headers: transfer.headers, body: transfer.body, totalSeconds: total,
+                            bodyTruncated: transfer.bodyTruncated)
     }
 
     private func attach(_ form: MultipartForm) throws(CurlError) {

@@ -6,6 +6,8 @@ public struct HTTPResponse: Sendable {
     public var body: [UInt8]
     /// Seconds from the start of the request to its end (curl's CURLINFO_TOTAL_TIME).
     public var totalSeconds: Double = 0
+    /// The body was longer than the request's cap and `body` holds its first part only.
+    public var bodyTruncated = false
 }
 
 /// Where an upload's `file` part comes from: an already-open descriptor, read with pread from offset 0 so

@@ -14,6 +14,8 @@ package final class TransferState {
     private var requestsStarted = 0
     /// Set when a second one was refused: libcurl wanted to resend on a fresh connection by itself.
     package private(set) var refusedResend = false
+    /// Set when the reply's body went past `maxBodyBytes` and reading stopped there.
+    package private(set) var bodyTruncated = false
 
     package init(shouldAbort: @escaping @Sendable () -> Bool) { self.abortCheck = shouldAbort }
 
@@ -28,6 +30,7 @@ package final class TransferState {
         self.maxBodyBytes = maxBodyBytes
         requestsStarted = 0
         refusedResend = false
+        bodyTruncated = false
     }
 
     /// libcurl silently sends a request again on a new connection when a reused one closed before any
@@ -46,9 +49,17 @@ package final class TransferState {
 
     package func appendBody(_ data: UnsafeMutablePointer<CChar>?, _ count: Int) -> Int {
         guard let data, count > 0 else { return 0 }
-        // A reply larger than any Images API envelope is not worth holding: stop reading it.
-        guard body.count + count <= maxBodyBytes else { return 0 }
-        data.withMemoryRebound(to: UInt8.self, capacity: count) { body.append(contentsOf: UnsafeBufferPointer(start: $0, count: count)) }
+        // A reply larger than any Images API envelope (or than a webhook receiver's answer is worth) is not
+        // worth holding: keep what fits, then stop reading (libcurl ends the transfer with CURLE_WRITE_ERROR,
+        // which `CurlEasy.perform` reports or, when the caller asked for it, treats as a complete reply).
+        let kept = min(count, maxBodyBytes - body.count)
+        if kept > 0 {
+            data.withMemoryRebound(to: UInt8.self, capacity: kept) { body.append(contentsOf: UnsafeBufferPointer(start: $0, count: kept)) }
+        }
+        guard kept == count else {
+            bodyTruncated = true
+            return 0
+        }
         return count
     }
 

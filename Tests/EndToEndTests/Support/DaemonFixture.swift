@@ -20,7 +20,9 @@ final class DaemonFixture: @unchecked Sendable {
     let emulator: EmulatorServer
     /// The daemon's `$NOTIFY_SOCKET`: `start` waits for its READY=1, tests read STATUS, WATCHDOG, RELOADING.
     let notify: NotifyListener
-    let token = "imagedrop-test-token-0123456789"
+    /// The token every fixture's daemon and commands use (an emulator configuration may need it before the fixture).
+    static let sharedToken = "imagedrop-test-token-0123456789"
+    let token = DaemonFixture.sharedToken
     let accountID = "023e105f4ecef8ad9ca31a8372d0c353"
     private(set) var process: Process?
     private(set) var logPath: String
@@ -152,7 +154,7 @@ final class DaemonFixture: @unchecked Sendable {
         process.arguments = Array(command.dropFirst())
         process.environment = environment.merging(extra) { $1 }
         // Appended across restarts, so a test can read the whole story (and count the starts).
-        if !FileManager.default.fileExists(atPath: logPath) { FileManager.default.createFile(atPath: logPath, contents: nil) }
+        if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
         let log = FileHandle(forWritingAtPath: logPath)!
         log.seekToEndOfFile()
         process.standardOutput = log
@@ -209,10 +211,10 @@ final class DaemonFixture: @unchecked Sendable {
         let data = Data(bytes ?? SampleImages.png(width: 16, height: 16, seed: seed))
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         if direct {
-            FileManager.default.createFile(atPath: path, contents: data)
+            _ = FileManager.default.createFile(atPath: path, contents: data)
         } else {
             let temporary = path + ".part"
-            FileManager.default.createFile(atPath: temporary, contents: data)
+            _ = FileManager.default.createFile(atPath: temporary, contents: data)
             rename(temporary, path)
         }
         return path

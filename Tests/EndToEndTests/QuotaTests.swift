@@ -1,0 +1,47 @@
+import Foundation
+import ImagedropStore
+import ImagesEmulator
+import Testing
+
+/// Code 5453, the account's image quota: the queue pauses as for a refused token (no job fails, none is charged
+/// an attempt), `status` says why, and the prober's stats read resumes it once the account has room.
+@Suite("Image quota end to end", .serialized)
+struct QuotaTests {
+    @Test("quota 3, five files: 3 done, 2 queued with no attempt while status shows the pause; raised through the admin route: all 5 done, none failed")
+    func pauseUntilRoom() throws {
+        var emulator = EmulatorConfiguration()
+        emulator.faults.imageQuota = 3
+        let fixture = try DaemonFixture(emulator: emulator)
+        try fixture.start()
+        for index in 0..<5 { try fixture.drop("q\(index).png", seed: UInt64(530 + index)) }
+
+        // The prober reads the stats every pause_probe_s (1 s here) and names the count once it has.
+        let full = "quota reached: 3 of 3 images stored"
+        #expect(fixture.waitUntil(seconds: 30) { OutageTests.pausedReason(fixture) == full },
+                "paused: \(OutageTests.pausedReason(fixture) ?? "no") \(fixture.log)")
+        let counts = fixture.counts()
+        #expect(counts[.done] == 3 && counts[.queued] == 2 && (counts[.failed] ?? 0) == 0, "\(counts)")
+        #expect(try fixture.jobs().filter { $0.state == .queued }.allSatisfy { $0.attempts == 0 },
+                "a full quota charges no attempt")
+        let refusals = fixture.emulator.requestLog().filter { $0.code == 5453 }
+        #expect((1...2).contains(refusals.count), "a paused queue sends nothing more: \(refusals.count)")
+        #expect(refusals.allSatisfy { $0.status == 400 })
+        // The worker that got the 5453 paused with Cloudflare's own words first.
+        #expect(fixture.log.contains("quota reached: The given account has reached a service limit (3)"), "\(fixture.log)")
+        let (checkStatus, line, _) = try fixture.runCommand(["status", "--check", "--config", fixture.configPath])
+        #expect(checkStatus == 2, "status --check: running but paused")
+        #expect(line.contains(full), "\(line)")
+
+        let raised = try HTTPEndpointTests.curl(fixture.emulator.baseURL + "/__emulator/faults", method: "PUT",
+                                                data: #"{"imageQuota": 5}"#)
+        #expect(raised.status == 200 && raised.body.contains(#""imageQuota":5"#), "\(raised.body)")
+        #expect(fixture.waitForFinished(count: 5))
+        let jobs = try fixture.jobs()
+        #expect(jobs.count == 5 && jobs.allSatisfy { $0.state == .done && $0.attempts == 1 },
+                "\(jobs.map { "\($0.state) \($0.attempts) \($0.lastError ?? "")" })")
+        #expect(fixture.waitUntil(seconds: 10) { OutageTests.pausedReason(fixture) == nil })
+        #expect(fixture.log.contains("image quota has room again; queue resumed"))
+        #expect(fixture.emulator.storedImages().count == 5)
+        #expect(fixture.stop() == 0)
+    }
+}
