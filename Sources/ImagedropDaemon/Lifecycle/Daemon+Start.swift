@@ -82,6 +82,8 @@ extension Daemon {
             try? store.recordPause(reason)
             PauseNotice.log(logger, reason: reason, kind: .credentials, config: config)
         }
+        // Before any worker claims: a queue the operator paused sends nothing, from the first second.
+        OperatorPauseFollower.follow(services: services, logger: logger)
 
         let databaseHealth = DatabaseHealth()
         var endpoint: StatusEndpoint?

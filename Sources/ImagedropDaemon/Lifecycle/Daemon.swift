@@ -131,7 +131,7 @@ public final class Daemon {
         watcher.stop()
         services.shutdown.beginStopping()
         services.workSignal.notifyAll()
-        if !waitForInFlight(pool, graceSeconds: Double(config.upload.shutdownGraceSeconds)) {
+        if !waitForInFlight(pool, graceSeconds: Double(config.upload.shutdownGraceSeconds), store: store) {
             services.shutdown.beginAborting()
             _ = pool.waitForExit(seconds: 10)
         }
@@ -152,10 +152,16 @@ public final class Daemon {
     // MARK: - Pieces
 
     /// Lets in-flight uploads finish for up to the grace period. A second SIGTERM/SIGINT (an impatient
-    /// Ctrl-C) ends the wait at once. Returns true when every worker finished on its own.
-    private func waitForInFlight(_ pool: UploadWorkerPool, graceSeconds: Double) -> Bool {
+    /// Ctrl-C) ends the wait at once. Returns true when every worker finished on its own. The heartbeat goes on
+    /// meanwhile: a grace period is longer than the silence after which `status` says "not responding".
+    private func waitForInFlight(_ pool: UploadWorkerPool, graceSeconds: Double, store: JobStore) -> Bool {
         let deadline = Timestamp.monotonicNanos() + UInt64(graceSeconds * 1e9)
+        var lastBeat: UInt64 = 0
         while Timestamp.monotonicNanos() < deadline {
+            if Timestamp.monotonicNanos() - lastBeat >= UInt64(DaemonRecord.heartbeatIntervalSeconds) * 1_000_000_000 {
+                lastBeat = Timestamp.monotonicNanos()
+                try? store.recordHeartbeat(statusLine: "stopping: waiting up to \(Int(graceSeconds)) s for uploads in flight")
+            }
             if pool.waitForExit(seconds: 0.2) { return true }
             if case .terminate = Signals.wait(timeoutSeconds: 0) {
                 logger.warning("second stop signal; cutting in-flight uploads short (their jobs go back to the queue)")

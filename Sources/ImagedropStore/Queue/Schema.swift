@@ -191,6 +191,15 @@ package enum Schema {
         ALTER TABLE jobs ADD COLUMN interrupted INTEGER NOT NULL DEFAULT 0;
         CREATE INDEX jobs_suspect ON jobs(state, next_attempt_at) WHERE interrupted > 0;
         """,
+        // Operator truth: a reload the running daemon refused (when, and the config error's "key: problem"), kept
+        // until a good reload or the next start; and a pause the operator asked for (`imagedrop pause`), which
+        // outlives the daemon: neither a start nor a stop clears it, only `imagedrop resume`.
+        """
+        ALTER TABLE daemon ADD COLUMN reload_refused_at TEXT;
+        ALTER TABLE daemon ADD COLUMN reload_refused_error TEXT;
+        ALTER TABLE daemon ADD COLUMN operator_paused_at TEXT;
+        ALTER TABLE daemon ADD COLUMN operator_pause_reason TEXT;
+        """,
     ]
 
     package static var currentVersion: Int { migrations.count }
