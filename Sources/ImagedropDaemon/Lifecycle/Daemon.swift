@@ -25,10 +25,12 @@ public final class Daemon {
     /// not be written for the start-up patience; the database file was deleted or replaced under the running
     /// daemon); the unit restarts it, unlike 75 and 78. 77 (EX_NOPERM): the database or its folder may not be
     /// written by this user. 23 (rsync's "partial transfer"): `run --once` finished, but jobs of the run failed.
-    /// `status --check`'s own codes are `StatusReport.Health`.
+    /// 130 and 143 (128 + the signal, as a shell reports a process the signal killed): `run --once` stopped by
+    /// SIGINT or SIGTERM before its backlog was through, so a script or cron job does not take it for a complete
+    /// run. `status --check`'s own codes are `StatusReport.Health`.
     public enum Exit: Int32, Sendable {
         case ok = 0, partial = 23, usage = 64, noInput = 65, unavailable = 69, transient = 74, alreadyRunning = 75,
-             noPermission = 77, config = 78
+             noPermission = 77, config = 78, interrupted = 130, terminated = 143
     }
 
     let options: Options
@@ -72,6 +74,8 @@ public final class Daemon {
         let summary = runSummary(services: services, store: running.store, since: running.startedAt)
         logger.notice("run finished", metadata: ["summary": "\(summary.line)"])
         Console.out(summary.line)
+        // The signal first: the run did not get to finish, whatever the jobs it got to did.
+        if let signal = end.signal { return signal == SIGINT ? .interrupted : .terminated }
         return end.onceFailure ?? summary.exit
     }
 
