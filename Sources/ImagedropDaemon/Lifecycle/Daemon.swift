@@ -202,7 +202,14 @@ public final class Daemon {
     }
 
     package func statusLine(_ counts: [JobState: Int]?, services: UploadServices, watcher: Watcher, rate: Throughput.Rate?) -> String {
-        guard let counts else { return "database unreadable" }
+        progress(counts, services: services, watcher: watcher, rate: rate).line
+    }
+
+    /// The status line and the backlog's ETA in it, computed once: the heartbeat records both, so `status`, the
+    /// page and the progress line show one figure.
+    package func progress(_ counts: [JobState: Int]?, services: UploadServices, watcher: Watcher,
+                          rate: Throughput.Rate?) -> (line: String, eta: Int?) {
+        guard let counts else { return ("database unreadable", nil) }
         var parts = ["\(counts[.queued] ?? 0) queued", "\(counts[.uploading] ?? 0) uploading"]
         if let retrying = counts[.retrying], retrying > 0 { parts.append("\(retrying) retrying") }
         parts.append("\(counts[.done] ?? 0) done")
@@ -213,13 +220,15 @@ public final class Daemon {
         let unwatched = watcher.unwatchedFolders
         if unwatched > 0 { parts.append("\(unwatched) folders unwatched (inotify limit; polled)") }
         let waiting = (counts[.queued] ?? 0) + (counts[.retrying] ?? 0) + (counts[.uploading] ?? 0)
-        if let rate = Throughput.text(waiting: waiting, rate: rate) { parts.append(rate) }
-        if let reason = services.pause.reason { parts.append("PAUSED: \(reason)") }
+        if let rate = Throughput.text(rate: rate) { parts.append(rate) }
+        let eta = backlogETA(waiting: waiting, services: services, rate: rate)
+        if waiting > 0, let eta { parts.append("ETA \(HumanUnits.duration(eta))") }
+        if let reason = services.pause.reason { parts.append((waiting > 0 ? "ETA unknown, " : "") + "PAUSED: \(reason)") }
         if let unconfigured = unconfiguredText(services) { parts.append(unconfigured) }
         // Only while work waits (claimed jobs wait for their grant as `uploading`): an idle daemon with a spent
         // budget is not waiting for anything.
         if waiting > 0, let wait = services.limiter.currentWait() { parts.append(wait.text) }
-        return parts.joined(separator: ", ")
+        return (parts.joined(separator: ", "), eta)
     }
 
     /// The full snapshot (range counts included) is read only when a metrics file is configured.

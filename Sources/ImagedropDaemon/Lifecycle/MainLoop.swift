@@ -67,10 +67,11 @@ struct MainLoop {
         // `status` reads a heartbeat older than 3 intervals as "not responding": the interval is the one it knows.
         if now - lastBeat >= UInt64(DaemonRecord.heartbeatIntervalSeconds) * 1_000_000_000 || once {
             lastBeat = now
-            let line = daemon.statusLine(counts, services: services, watcher: running.watcher, rate: throughput.rate)
+            let (line, eta) = daemon.progress(counts, services: services, watcher: running.watcher, rate: throughput.rate)
             running.databaseHealth.recordWrite(Result {
                 try store.recordHeartbeat(statusLine: line, unwatchedFolders: running.watcher.unwatchedFolders,
                                           concurrencyJSON: services.concurrency.snapshot().json)
+                try store.recordBacklogETA(eta)
             }.failure)
             notifier.status(line)
             running.progress?.show(line)

@@ -122,13 +122,29 @@ public struct StatusReport {
         ]
     }
 
-    /// Seconds until the waiting jobs are through at the last minute's upload rate, from the table alone (so it
-    /// also answers when no daemon runs: nil then, as when nothing was uploaded in the last minute).
+    /// Seconds until the waiting jobs are through: the running daemon's own figure (BacklogETA, from the binding
+    /// constraint) at its last heartbeat, less the time since. nil when no daemon runs, while paused, or when
+    /// nothing says how fast the backlog will go. A daemon from before it recorded one: the last minute's rate.
     public var backlogETASeconds: Int? {
-        guard running, snapshot.uploadsLastMinute > 0 else { return nil }
-        let waiting = (snapshot.counts[.queued] ?? 0) + (snapshot.counts[.retrying] ?? 0) + (snapshot.counts[.uploading] ?? 0)
+        guard running, pausedReason == nil else { return nil }
+        if daemon.recordsETA {
+            return daemon.etaSeconds.map { max(0, $0 - Int(heartbeatAgeSeconds ?? 0)) }
+        }
+        guard snapshot.uploadsLastMinute > 0 else { return nil }
         return Throughput.etaSeconds(waiting: waiting, rate: .init(filesPerSecond: Double(snapshot.uploadsLastMinute) / 60,
                                                                    bytesPerSecond: 0))
+    }
+
+    /// Jobs not finished yet: queued, retrying, or in a worker's hands.
+    public var waiting: Int {
+        (snapshot.counts[.queued] ?? 0) + (snapshot.counts[.retrying] ?? 0) + (snapshot.counts[.uploading] ?? 0)
+    }
+
+    /// `backlog ETA 5m04s`, `backlog ETA unknown (paused)`, or nil (no daemon, no backlog, nothing to go on).
+    public var backlogETAText: String? {
+        guard running, waiting > 0 else { return nil }
+        if let eta = backlogETASeconds { return "backlog ETA \(HumanUnits.duration(eta))" }
+        return pausedReason == nil ? nil : "backlog ETA unknown (paused)"
     }
 
     /// The running daemon's concurrency at its last heartbeat (`current`, `max`, `mode`, `bound`,
@@ -194,7 +210,7 @@ public struct StatusReport {
         if let next = snapshot.nextRetryAt { lines.append("retries:  next at \(Timestamp.iso8601(millis: next))") }
         lines.append("uploads:  \(snapshot.uploadsLastMinute) in the last minute, \(snapshot.uploadsLastHour) in the last hour"
                      + (snapshot.lastUploadAt.map { ", last at \($0)" } ?? "")
-                     + (backlogETASeconds.map { "; backlog ETA \(HumanUnits.duration($0)) at that rate" } ?? ""))
+                     + (backlogETAText.map { "; \($0)" } ?? ""))
         if let webhooks, webhooks.pending > 0 || webhooks.dead > 0 {
             var line = "webhooks: \(webhooks.pending) pending, \(webhooks.dead) dead"
             if webhooks.dead > 0 {

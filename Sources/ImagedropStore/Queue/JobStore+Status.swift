@@ -35,6 +35,10 @@ public struct DaemonRecord: Sendable {
     public var reloadRefused: ReloadRefusal?
     /// `imagedrop pause`, in force until `imagedrop resume`, whether a daemon runs or not.
     public var operatorPause: OperatorPause?
+    /// The backlog's ETA at the last heartbeat (nil: unknown, or paused); `recordsETA` is false for a table from
+    /// before the daemon recorded it.
+    public var etaSeconds: Int?
+    public var recordsETA = false
 
     /// How often the running daemon writes `heartbeat_at`: its main loop's beat. A heartbeat older than
     /// `staleAfterBeats` of these means the daemon holds its lock but its loop has stopped turning.
@@ -111,7 +115,9 @@ extension JobStore {
                 unwatchedFolders: try Self.hasUnwatchedColumn(db) ? Self.unwatchedFolders(db) : 0,
                 concurrencyJSON: try Self.hasColumn(db, "concurrency") ? Self.concurrencyJSON(db) : nil,
                 reloadRefused: try Self.hasColumn(db, "reload_refused_at") ? Self.reloadRefusal(db) : nil,
-                operatorPause: try Self.hasColumn(db, "operator_paused_at") ? Self.operatorPause(db) : nil)
+                operatorPause: try Self.hasColumn(db, "operator_paused_at") ? Self.operatorPause(db) : nil,
+                etaSeconds: try Self.hasColumn(db, "eta_s") ? Self.backlogETA(db) : nil,
+                recordsETA: try Self.hasColumn(db, "eta_s"))
         }
     }
 
@@ -146,7 +152,7 @@ extension JobStore {
         try execute("""
             UPDATE daemon SET pid = ?1, host = ?2, version = ?3, started_at = ?4, heartbeat_at = ?4, heartbeat_ms = ?5,
                    stopped_at = NULL, paused = NULL, status_line = NULL, unwatched_folders = 0, concurrency = NULL,
-                   reload_refused_at = NULL, reload_refused_error = NULL
+                   reload_refused_at = NULL, reload_refused_error = NULL, eta_s = NULL
             WHERE id = 1
             """) { statement in
             statement.bind(1, pid).bind(2, host).bind(3, version).bind(4, Timestamp.iso8601(millis: now)).bind(5, now)

@@ -192,9 +192,11 @@ package enum Schema {
         CREATE INDEX jobs_suspect ON jobs(state, next_attempt_at) WHERE interrupted > 0;
         """,
         // Operator truth: a reload the running daemon refused (when, and the config error's "key: problem"), kept
-        // until a good reload or the next start; and a pause the operator asked for (`imagedrop pause`), which
-        // outlives the daemon: neither a start nor a stop clears it, only `imagedrop resume`.
+        // until a good reload or the next start; a pause the operator asked for (`imagedrop pause`), which
+        // outlives the daemon: neither a start nor a stop clears it, only `imagedrop resume`; and the backlog's
+        // ETA as the daemon computed it at its last heartbeat (BacklogETA), so every place shows one figure.
         """
+        ALTER TABLE daemon ADD COLUMN eta_s INTEGER;
         ALTER TABLE daemon ADD COLUMN reload_refused_at TEXT;
         ALTER TABLE daemon ADD COLUMN reload_refused_error TEXT;
         ALTER TABLE daemon ADD COLUMN operator_paused_at TEXT;
