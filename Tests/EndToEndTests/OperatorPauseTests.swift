@@ -109,6 +109,18 @@ struct OperatorPauseTests {
         #expect(fixture.stop() == 0)
     }
 
+    @Test("pause as root before the first start: the new table belongs to its folder's owner, so that user's daemon can write it")
+    func rootPauseLeavesTheTableToTheDaemonsUser() throws {
+        let fixture = try DaemonFixture()
+        let state = fixture.directory + "/state"
+        #expect(chown(state, 65534, 65534) == 0)
+        #expect(try fixture.runCommand(["pause", "--config", fixture.configPath]).0 == 0)
+        for path in [fixture.database, fixture.database + "-wal", fixture.database + "-shm"] {
+            var info = stat()
+            #expect(stat(path, &info) == 0 && info.st_uid == 65534 && info.st_gid == 65534, "\(path): uid \(info.st_uid)")
+        }
+    }
+
     @Test("pause --reason must be one line of at most 200 characters (64 otherwise)")
     func reasonIsChecked() throws {
         let fixture = try DaemonFixture()

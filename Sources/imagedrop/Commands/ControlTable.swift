@@ -16,14 +16,28 @@ enum ControlTable {
             Console.error("cannot write database \(database): its folder \(folder.display) does not exist: check queue.database")
             throw ExitCode(Daemon.Exit.noInput.rawValue)
         }
+        let creating = access(database, F_OK) != 0
         do {
-            return try JobStore(path: database)
+            let store = try JobStore(path: database)
+            if creating { giveToFolderOwner(database, folder: folder) }
+            return store
         } catch let error as SQLiteError where error.isNotWritable {
             Console.error("\(error)")
             throw ExitCode(Daemon.Exit.noPermission.rawValue)
         } catch {
             Console.error("cannot write database \(database): \(error)")
             throw ExitCode(Daemon.Exit.noInput.rawValue)
+        }
+    }
+
+    /// `sudo imagedrop pause` before the daemon's first start creates the table as root; the daemon (the
+    /// unit's `imagedrop` user, which owns its StateDirectory) could then not write it and would exit 77. The new
+    /// files go to the folder's owner, as the daemon would have created them.
+    private static func giveToFolderOwner(_ database: String, folder: RawPath) {
+        var info = stat()
+        guard geteuid() == 0, folder.withCString({ stat($0, &info) }) == 0, info.st_uid != 0 || info.st_gid != 0 else { return }
+        for path in [database, database + "-wal", database + "-shm"] where access(path, F_OK) == 0 {
+            _ = chown(path, info.st_uid, info.st_gid)
         }
     }
 
