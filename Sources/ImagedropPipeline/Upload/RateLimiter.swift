@@ -156,6 +156,18 @@ public final class RateLimiter: Sendable {
         }
     }
 
+    /// What the backlog's ETA needs of the budget: requests the window has room for now, and its sustained rate
+    /// (`limit` per window). nil when unlimited.
+    public func headroom(now: UInt64 = Timestamp.monotonicNanos()) -> BacklogETA.Budget? {
+        state.withLock { state in
+            guard state.limit > 0, state.windowNanos > 0 else { return nil }
+            let used = state.grants.filter { $0 != 0 && $0 &+ state.windowNanos &+ marginNanos > now }.count
+            let blocked = now < state.blockedUntil
+            return BacklogETA.Budget(free: blocked ? 0 : max(0, state.limit - used),
+                                     perSecond: Double(state.limit) / (Double(state.windowNanos) / 1e9))
+        }
+    }
+
     /// How long the caller must wait before it may send (0: a grant was recorded and it may send now).
     package func tryAcquire(now: UInt64 = Timestamp.monotonicNanos(), wallMillis: Int64 = Timestamp.nowMillis()) -> UInt64 {
         state.withLock { state in
