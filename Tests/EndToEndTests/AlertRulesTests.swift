@@ -17,7 +17,7 @@ struct AlertRulesTests {
         let environment = ProcessInfo.processInfo.environment
         let (check, checkOut, checkErr) = try DaemonFixture.run(Self.promtool, ["check", "rules", "imagedrop.rules.yml"],
                                                                 environment: environment, currentDirectory: Self.folder)
-        #expect(check == 0 && checkOut.contains("SUCCESS: 6 rules found"), "\(checkOut)\(checkErr)")
+        #expect(check == 0 && checkOut.contains("SUCCESS: 7 rules found"), "\(checkOut)\(checkErr)")
         let (test, testOut, testErr) = try DaemonFixture.run(Self.promtool, ["test", "rules", "imagedrop.rules.test.yml"],
                                                              environment: environment, currentDirectory: Self.folder)
         #expect(test == 0, "\(testOut)\(testErr)")

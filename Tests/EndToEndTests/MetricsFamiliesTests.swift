@@ -84,7 +84,7 @@ struct MetricsFamiliesTests {
         // Every request to the API counts against the budget (uploads, probes, GETs): 1,200 less what the emulator saw.
         let sent = fixture.emulator.requestLog().count
         #expect(Self.value(families, "imagedrop_budget_remaining") == Double(1200 - sent), "\(sent) requests sent")
-        #expect(families["imagedrop_paused"]?.map(\.2) == [0, 0, 0])
+        #expect(families["imagedrop_paused"]?.map(\.2) == [0, 0, 0, 0])
         #expect(fixture.stop() == 0)
     }
 
@@ -104,6 +104,26 @@ struct MetricsFamiliesTests {
         #expect(Self.value(families, "imagedrop_paused", ["reason": "credentials"]) == 1)
         #expect(Self.value(families, "imagedrop_paused", ["reason": "unreachable"]) == 0)
         #expect(Self.value(families, "imagedrop_paused", ["reason": "quota"]) == 0)
+        #expect(fixture.stop() == 0)
+    }
+
+    @Test("imagedrop pause: imagedrop_paused{reason=\"operator\"} is 1 (the family's only 1) until imagedrop resume")
+    func pausedByOperator() throws {
+        let fixture = try DaemonFixture(extraConfig: """
+            [http]
+            listen = "127.0.0.1:0"
+            """)
+        try fixture.start()
+        let base = "http://" + (try HTTPEndpointTests.address(fixture))
+        func paused() throws -> [String: Double] {
+            let families = try Self.families(try HTTPEndpointTests.curl(base + "/metrics").body, fixture: fixture)
+            return Dictionary(uniqueKeysWithValues: (families["imagedrop_paused"] ?? []).map { ($0.1["reason"] ?? "?", $0.2) })
+        }
+        #expect(try fixture.runCommand(["pause", "--reason", "maintenance", "--config", fixture.configPath]).0 == 0)
+        #expect(fixture.waitUntil(seconds: 10) { (try? paused())?["operator"] == 1 })
+        #expect(try paused() == ["credentials": 0, "unreachable": 0, "quota": 0, "operator": 1])
+        #expect(try fixture.runCommand(["resume", "--config", fixture.configPath]).0 == 0)
+        #expect(fixture.waitUntil(seconds: 10) { (try? paused())?["operator"] == 0 })
         #expect(fixture.stop() == 0)
     }
 }

@@ -57,15 +57,26 @@ struct MetricsReadingsTests {
     @Test("imagedrop_paused: one series per reason, 1 for the reason in force; the family sums to 1 while paused")
     func pausedReason() throws {
         let metrics = PipelineMetrics()
-        func paused(_ kind: PauseGate.Kind?) throws -> [String: Double] {
-            let parsed = try Exposition(metrics.exposition(GaugeReadings(queue: QueueSnapshot(), pause: kind)))
+        func paused(_ reason: PauseGate.MetricReason?) throws -> [String: Double] {
+            let parsed = try Exposition(metrics.exposition(GaugeReadings(queue: QueueSnapshot(), pause: reason)))
             return Dictionary(uniqueKeysWithValues: parsed.samples.filter { $0.name == "imagedrop_paused" }
                 .map { ($0.labels["reason"] ?? "?", $0.value) })
         }
-        #expect(try paused(.unreachable) == ["credentials": 0, "unreachable": 1, "quota": 0])
-        #expect(try paused(.quota) == ["credentials": 0, "unreachable": 0, "quota": 1])
-        #expect(try paused(.credentials) == ["credentials": 1, "unreachable": 0, "quota": 0])
-        #expect(try paused(nil) == ["credentials": 0, "unreachable": 0, "quota": 0])
+        #expect(try paused(.unreachable) == ["credentials": 0, "unreachable": 1, "quota": 0, "operator": 0])
+        #expect(try paused(.quota) == ["credentials": 0, "unreachable": 0, "quota": 1, "operator": 0])
+        #expect(try paused(.operator) == ["credentials": 0, "unreachable": 0, "quota": 0, "operator": 1])
+        #expect(try paused(nil) == ["credentials": 0, "unreachable": 0, "quota": 0, "operator": 0])
+
+        // The gate's answer: the operator's pause first (as `reason` says), else the API's kind.
+        let gate = PauseGate()
+        #expect(gate.metricReason == nil)
+        gate.pause("quota reached: 10 of 10 images stored", kind: .quota)
+        #expect(gate.metricReason == .quota)
+        gate.setOperatorPause("paused by operator: maintenance")
+        #expect(gate.metricReason == .operator)
+        gate.setOperatorPause(nil)
+        gate.resume()
+        #expect(gate.metricReason == nil)
     }
 
     @Test("webhook deliveries by state, from the outbox figures")

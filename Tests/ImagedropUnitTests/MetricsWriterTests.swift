@@ -89,7 +89,7 @@ struct MetricsWriterTests {
             "imagedrop_rate_limited_total": ("counter", "Retries caused by HTTP 429 from the API."),
             "imagedrop_request_duration_seconds": ("histogram", "Duration of API requests, from send to the last byte of the reply."),
             "imagedrop_oldest_waiting_seconds": ("gauge", "Age of the oldest queued or retrying job; 0 when nothing waits."),
-            "imagedrop_paused": ("gauge", "1 for the reason the queue is paused (credentials, unreachable, quota); all 0 while it is not."),
+            "imagedrop_paused": ("gauge", "1 for the reason the queue is paused (credentials, unreachable, quota, operator); all 0 while it is not."),
             "imagedrop_build_info": ("gauge", "Always 1; the labels say which imagedrop runs."),
             "imagedrop_last_success_timestamp_seconds": ("gauge", "Unix time when a job last ended done (from the job table, pruned history included); 0 if none ever did."),
             "imagedrop_webhook_deliveries": ("gauge", "Webhook deliveries in the outbox: pending (to be sent or retried) and dead (gave up)."),
@@ -160,7 +160,7 @@ struct MetricsWriterTests {
         #expect(parsed.value("imagedrop_jobs", ["state": "queued"]) == 0)
         #expect(parsed.value("imagedrop_jobs", ["state": "done"]) == 9001)
         #expect(parsed.value("imagedrop_oldest_waiting_seconds") == 0)
-        #expect(parsed.samples.filter { $0.name == "imagedrop_paused" }.map(\.value) == [0, 0, 0])
+        #expect(parsed.samples.filter { $0.name == "imagedrop_paused" }.map(\.value) == [0, 0, 0, 0])
         #expect(!parsed.samples.contains { $0.name == "imagedrop_source_jobs" && $0.labels["source"] == "products" })
         #expect(parsed.value("imagedrop_source_jobs", ["source": "avatars", "state": "uploading"]) == 0)
     }
@@ -200,7 +200,7 @@ struct MetricsWriterTests {
         let sum = try #require(parsed.value("imagedrop_request_duration_seconds_sum"))
         #expect(abs(sum - 401.103) < 1e-9)
         #expect(parsed.value("imagedrop_oldest_waiting_seconds") == 0)
-        #expect(parsed.samples.filter { $0.name == "imagedrop_paused" }.map(\.value) == [0, 0, 0])
+        #expect(parsed.samples.filter { $0.name == "imagedrop_paused" }.map(\.value) == [0, 0, 0, 0])
     }
 
     @Test("The file is replaced atomically, readable by node_exporter despite the unit's umask, no temp left")

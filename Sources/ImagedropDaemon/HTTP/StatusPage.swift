@@ -46,10 +46,13 @@ package enum StatusPage {
         if let notice = input.notice { html += "<p class=\"notice\" id=\"notice\" role=\"status\">\(escape(notice.text))</p>\n" }
         if report.running {
             html += "<p id=\"daemon\">daemon running (pid \(report.pid.map(String.init) ?? "?"))</p>\n"
-            if let paused = report.daemon.paused { html += "<p class=\"paused\" id=\"paused\">PAUSED: \(escape(paused))</p>\n" }
         } else {
             html += "<p id=\"daemon\">daemon not running</p>\n"
         }
+        // The operator's pause shows with or without a daemon; the daemon's own only while it runs.
+        if let paused = report.pausedReason { html += "<p class=\"paused\" id=\"paused\">PAUSED: \(escape(paused))</p>\n" }
+        // The figure `status --json` and the progress line show (the daemon's BacklogETA at its last heartbeat).
+        if let eta = report.backlogETAText { html += "<p id=\"eta\">\(escape(eta))</p>\n" }
         html += "<div class=\"counts\" id=\"counts\">\n"
         for state in JobState.allCases {
             html += "<span class=\"count\" data-state=\"\(state.rawValue)\">\(state.rawValue) <b>\(report.snapshot.counts[state] ?? 0)</b></span>\n"

@@ -59,6 +59,7 @@ struct MainLoop {
         case nil: break
         }
         mainBeat.beat(.turning)
+        OperatorPauseFollower.follow(services: services, logger: daemon.logger)
         if let problem = running.locks.database.identity?.change() {
             daemon.logger.error("database file changed under the running daemon; exiting so it restarts on the file now at that path",
                                 metadata: ["problem": "\(problem)", "exit": "\(Daemon.Exit.transient.rawValue)"])
@@ -70,12 +71,14 @@ struct MainLoop {
         let metrics = services.metrics.snapshot
         throughput.record(atNanos: now, finished: metrics.doneUploaded + metrics.doneAlreadyStored + metrics.failed,
                           bytes: metrics.uploadedBytes)
-        if now - lastBeat >= 5_000_000_000 || once {
+        // `status` reads a heartbeat older than 3 intervals as "not responding": the interval is the one it knows.
+        if now - lastBeat >= UInt64(DaemonRecord.heartbeatIntervalSeconds) * 1_000_000_000 || once {
             lastBeat = now
-            let line = daemon.statusLine(counts, services: services, watcher: running.watcher, rate: throughput.rate)
+            let (line, eta) = daemon.progress(counts, services: services, watcher: running.watcher, rate: throughput.rate)
             running.databaseHealth.recordWrite(Result {
                 try store.recordHeartbeat(statusLine: line, unwatchedFolders: running.watcher.unwatchedFolders,
                                           concurrencyJSON: services.concurrency.snapshot().json)
+                try store.recordBacklogETA(eta)
             }.failure)
             notifier.status(line)
             running.progress?.show(line)

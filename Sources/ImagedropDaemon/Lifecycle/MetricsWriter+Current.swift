@@ -10,7 +10,7 @@ extension MetricsWriter {
         let store = services.store
         guard let queue = try? store.snapshot(failureLimit: 0) else { return nil }
         let oldest = queue.oldestWaitingCreatedAt.flatMap(Timestamp.parseISO8601).map { Int((Timestamp.nowMillis() - $0) / 1000) }
-        var readings = GaugeReadings(queue: queue, oldestWaitingSeconds: oldest, pause: services.pause.kind, up: up,
+        var readings = GaugeReadings(queue: queue, oldestWaitingSeconds: oldest, pause: services.pause.metricReason, up: up,
                                      concurrency: services.concurrency.snapshot())
         // The table is readable (the snapshot above was read): a failure of these reads leaves a figure out, not the page.
         readings.webhooks = try? store.webhookBacklog()

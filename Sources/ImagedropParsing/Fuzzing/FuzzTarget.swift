@@ -1,4 +1,5 @@
 import Foundation
+import ImagedropSupport
 
 /// The fuzz targets: each feeds arbitrary bytes to one parser of untrusted input the way the daemon does, and
 /// checks what must hold of its answer. libFuzzer drives them through `Fuzz/Driver` (scripts/fuzz.sh); the
@@ -104,9 +105,14 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
 
     private static func replyEnvelope(_ bytes: [UInt8]) {
         _ = EnvelopeDecoder.decode(AnyResult.self, from: bytes)
-        _ = EnvelopeDecoder.decode(ImageRecord.self, from: bytes)
+        // The server's timestamps are parsed too: a batch token's expiry sets when the next one is fetched.
+        if let uploaded = EnvelopeDecoder.decode(ImageRecord.self, from: bytes)?.result?.uploaded {
+            _ = Timestamp.parseISO8601(uploaded)
+        }
         _ = EnvelopeDecoder.decode(ImageList.self, from: bytes)
-        _ = EnvelopeDecoder.decode(BatchTokenResult.self, from: bytes)
+        if let expiresAt = EnvelopeDecoder.decode(BatchTokenResult.self, from: bytes)?.result?.expiresAt {
+            _ = Timestamp.parseISO8601(expiresAt)
+        }
         if let envelope = EnvelopeDecoder.decode(AnyResult.self, from: bytes), let errors = envelope.errors {
             _ = APIMessage.summary(status: 400, messages: errors)
         }

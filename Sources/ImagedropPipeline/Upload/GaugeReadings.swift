@@ -8,7 +8,7 @@ public struct GaugeReadings: Sendable {
     public var queue: QueueSnapshot
     public var oldestWaitingSeconds: Int?
     /// Why the queue is paused; nil while it is not.
-    public var pause: PauseGate.Kind?
+    public var pause: PauseGate.MetricReason?
     /// false for the last write on a clean stop, so a dashboard shows "stopped" rather than the last figures of
     /// a daemon that looks alive.
     public var up = true
@@ -21,7 +21,7 @@ public struct GaugeReadings: Sendable {
     public var lastSuccessSeconds: Double?
     public var process = ProcessStats()
 
-    public init(queue: QueueSnapshot, oldestWaitingSeconds: Int? = nil, pause: PauseGate.Kind? = nil, up: Bool = true,
+    public init(queue: QueueSnapshot, oldestWaitingSeconds: Int? = nil, pause: PauseGate.MetricReason? = nil, up: Bool = true,
                 concurrency: ConcurrencyLimiter.Snapshot? = nil) {
         self.queue = queue
         self.oldestWaitingSeconds = oldestWaitingSeconds

@@ -11,7 +11,7 @@ package final class QueueGauges: Sendable {
     private let up: Metrics.Gauge
     /// One series per reason, as `imagedrop_concurrency_bound` has per bound: 1 for the reason in force, so the
     /// family's sum is 1 while paused and 0 otherwise (what the unlabelled series said before).
-    private let paused: [PauseGate.Kind: Metrics.Gauge]
+    private let paused: [PauseGate.MetricReason: Metrics.Gauge]
     private let oldestWaiting: Metrics.Gauge
     private let lastSuccess: Metrics.Gauge
     private let webhookDeliveries = Mutex<[String: Metrics.Gauge]?>(nil)
@@ -31,10 +31,10 @@ package final class QueueGauges: Sendable {
     package init(registry: MetricsRegistry) {
         self.registry = registry
         up = registry.gauge("imagedrop_up", help: "1 while the daemon runs; 0 after a clean stop.")
-        var paused: [PauseGate.Kind: Metrics.Gauge] = [:]
-        for kind in PauseGate.Kind.allCases {
-            paused[kind] = registry.gauge("imagedrop_paused", [("reason", kind.metricReason)],
-                                          help: "1 for the reason the queue is paused (credentials, unreachable, quota); all 0 while it is not.")
+        var paused: [PauseGate.MetricReason: Metrics.Gauge] = [:]
+        for reason in PauseGate.MetricReason.allCases {
+            paused[reason] = registry.gauge("imagedrop_paused", [("reason", reason.rawValue)],
+                                            help: "1 for the reason the queue is paused (credentials, unreachable, quota, operator); all 0 while it is not.")
         }
         self.paused = paused
         oldestWaiting = registry.gauge("imagedrop_oldest_waiting_seconds",
@@ -118,7 +118,7 @@ package final class QueueGauges: Sendable {
         return perSource.withLock { perSource in
             if let concurrency = readings.concurrency { record(concurrency) }
             self.up.record(readings.up ? 1 : 0)
-            for (kind, gauge) in paused { gauge.record(kind == readings.pause ? 1 : 0) }
+            for (reason, gauge) in paused { gauge.record(reason == readings.pause ? 1 : 0) }
             oldestWaiting.record(readings.oldestWaitingSeconds ?? 0)
             lastSuccess.record(readings.lastSuccessSeconds ?? 0)
             record(webhooks: readings.webhooks)

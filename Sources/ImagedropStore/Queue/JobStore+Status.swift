@@ -33,6 +33,19 @@ public struct DaemonRecord: Sendable {
     public var unwatchedFolders = 0
     /// The pool's concurrency at the last heartbeat, as `ConcurrencyLimiter.Snapshot.json` wrote it.
     public var concurrencyJSON: String?
+    /// The last reload the running daemon refused, until a good one (nil on a table from before it was kept).
+    public var reloadRefused: ReloadRefusal?
+    /// `imagedrop pause`, in force until `imagedrop resume`, whether a daemon runs or not.
+    public var operatorPause: OperatorPause?
+    /// The backlog's ETA at the last heartbeat (nil: unknown, or paused); `recordsETA` is false for a table from
+    /// before the daemon recorded it.
+    public var etaSeconds: Int?
+    public var recordsETA = false
+
+    /// How often the running daemon writes `heartbeat_at`: its main loop's beat. A heartbeat older than
+    /// `staleAfterBeats` of these means the daemon holds its lock but its loop has stopped turning.
+    public static let heartbeatIntervalSeconds: Int64 = 5
+    public static let staleAfterBeats: Int64 = 3
 }
 
 extension JobStore {
@@ -129,11 +142,16 @@ extension JobStore {
                 heartbeatMillis: statement.optionalInt64(5), stoppedAt: statement.string(6),
                 paused: statement.string(7), statusLine: statement.string(8),
                 unwatchedFolders: try Self.hasUnwatchedColumn(db) ? Self.unwatchedFolders(db) : 0,
-                concurrencyJSON: try Self.hasColumn(db, "concurrency") ? Self.concurrencyJSON(db) : nil)
+                concurrencyJSON: try Self.hasColumn(db, "concurrency") ? Self.concurrencyJSON(db) : nil,
+                reloadRefused: try Self.hasColumn(db, "reload_refused_at") ? Self.reloadRefusal(db) : nil,
+                operatorPause: try Self.hasColumn(db, "operator_paused_at") ? Self.operatorPause(db) : nil,
+                etaSeconds: try Self.hasColumn(db, "eta_s") ? Self.backlogETA(db) : nil,
+                recordsETA: try Self.hasColumn(db, "eta_s"))
         }
     }
 
-    private static func hasColumn(_ db: Database, _ name: String) throws -> Bool {
+    /// Whether the `daemon` table has a column: a reader may open a table an older daemon wrote.
+    package static func hasColumn(_ db: Database, _ name: String) throws -> Bool {
         let statement = try db.cached("SELECT count(*) FROM pragma_table_info('daemon') WHERE name = ?1")
         statement.bind(1, name)
         defer { statement.reset() }
@@ -156,11 +174,14 @@ extension JobStore {
         return try statement.step() ? statement.int(0) : 0
     }
 
+    /// A start loaded the config file whole: no reload refusal of an earlier run applies to it. The operator's
+    /// pause is left as it is (it outlives daemons).
     public func recordDaemonStart(pid: Int, host: String, version: String) throws {
         let now = Timestamp.nowMillis()
         try execute("""
             UPDATE daemon SET pid = ?1, host = ?2, version = ?3, started_at = ?4, heartbeat_at = ?4, heartbeat_ms = ?5,
-                   stopped_at = NULL, paused = NULL, status_line = NULL, unwatched_folders = 0, concurrency = NULL
+                   stopped_at = NULL, paused = NULL, status_line = NULL, unwatched_folders = 0, concurrency = NULL,
+                   reload_refused_at = NULL, reload_refused_error = NULL, eta_s = NULL
             WHERE id = 1
             """) { statement in
             statement.bind(1, pid).bind(2, host).bind(3, version).bind(4, Timestamp.iso8601(millis: now)).bind(5, now)

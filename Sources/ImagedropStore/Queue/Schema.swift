@@ -221,6 +221,17 @@ package enum Schema {
                                 COALESCE((SELECT source FROM jobs WHERE jobs.id = webhook_outbox.job_id), 'default'))
         WHERE json_extract(job_json, '$.source') IS NULL;
         """,
+        // Operator truth: a reload the running daemon refused (when, and the config error's "key: problem"), kept
+        // until a good reload or the next start; a pause the operator asked for (`imagedrop pause`), which
+        // outlives the daemon: neither a start nor a stop clears it, only `imagedrop resume`; and the backlog's
+        // ETA as the daemon computed it at its last heartbeat (BacklogETA), so every place shows one figure.
+        """
+        ALTER TABLE daemon ADD COLUMN eta_s INTEGER;
+        ALTER TABLE daemon ADD COLUMN reload_refused_at TEXT;
+        ALTER TABLE daemon ADD COLUMN reload_refused_error TEXT;
+        ALTER TABLE daemon ADD COLUMN operator_paused_at TEXT;
+        ALTER TABLE daemon ADD COLUMN operator_pause_reason TEXT;
+        """,
         // `imagedrop dismiss`: a failed job the operator acknowledged. It stays `failed` in `state` (the public
         // column keeps its five values) but leaves the failed counts of `status`, the page and the metrics.
         // `job_counts`/`source_counts` keep counting raw states (they equal a GROUP BY state); the dismissed

@@ -17,8 +17,9 @@ struct ListCommand: ParsableCommand {
               imagedrop list --source avatars --state queued
             DURATION is a number with s, m, h or d (90s, 15m, 2h, 7d). Failed jobs acknowledged with \
             `imagedrop dismiss` are left out unless --all.
-            Exit codes: 0 ok; 64 usage; 65 the database does not exist or cannot be read, or --source names a \
-            source that does not exist; 78 config error.
+            Exit codes: 0 ok; 64 usage; 65 the database or its folder does not exist or the database cannot be
+            read, or --source names a source that does not exist; 77 this user may not read the database; 78 the
+            config file cannot be read (one that does not load is a warning: the database it names is read).
             """)
 
     @OptionGroup var options: ConfigOption
@@ -49,9 +50,9 @@ struct ListCommand: ParsableCommand {
     }
 
     func run() throws {
-        let config = try options.load()
-        let store = try options.openExistingStoreForReading(config)
-        if let source { try SourceName.checkKnown(source, config: config, store: store) }
+        let reading = try options.loadForReading()
+        let store = try options.openExistingStoreForReading(database: reading.database)
+        if let source { try SourceName.checkKnown(source, config: reading.config, store: store) }
         let cutoff = since.flatMap(Self.seconds).map { Timestamp.iso8601(millis: Timestamp.nowMillis() - $0 * 1000) }
         let jobs = try store.list(state: state.flatMap(JobState.init(rawValue:)), updatedSince: cutoff, limit: limit,
                                   source: source, includeDismissed: all)

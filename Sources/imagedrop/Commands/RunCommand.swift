@@ -17,10 +17,12 @@ struct RunCommand: ParsableCommand {
               imagedrop run --once --include '*.png' --exclude 'draft-*'   # other name patterns for this run only
             --include/--exclude replace whole lists for this run only (jobs already queued are uploaded whatever \
             their names); off a terminal, --once logs its progress line every 10 s.
-            Exit codes: 0 ok; 23 --once finished but jobs of the run failed; 69 --once stopped by a refused token; \
-            74 the database stayed busy, or was deleted or replaced under the daemon (systemd restarts it); 75 another \
-            daemon runs on this database or watches the same folder; 77 the database may not be written by this \
-            user; 78 config error.
+            Exit codes: 0 ok (also after SIGTERM/SIGINT without --once); 23 --once finished but jobs of the run \
+            failed; 69 --once stopped by a paused queue (refused token, or `imagedrop pause`); 74 the database \
+            stayed busy, or was deleted or replaced under the daemon, or [http] listen could not be bound (systemd \
+            restarts it); 75 another daemon runs on this database or watches the same folder; 77 the database may \
+            not be written by this user; 78 config error; 130 / 143 --once stopped by SIGINT / SIGTERM (after its \
+            summary line).
             """
     )
 
