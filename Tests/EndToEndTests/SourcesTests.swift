@@ -90,7 +90,8 @@ struct SourcesTests {
         let productImage = try #require(images[productJobID])
         #expect(productImage.id == "products/" + (productJob.sha256 ?? "?"))
         #expect(productImage.metaJSON.contains(#""kind":"product""#) && !productImage.metaJSON.contains("team"))
-        #expect(!FileManager.default.fileExists(atPath: product))
+        // The move follows the committed `done` (link, then unlink): under load the test can look in between.
+        #expect(fixture.waitUntil(seconds: 10) { !FileManager.default.fileExists(atPath: product) })
         #expect(FileManager.default.fileExists(atPath: fixture.directory + "/done-products/shoe.png"), "products moves to its done_dir")
 
         let avatarJob = try #require(bySource["avatars"])
