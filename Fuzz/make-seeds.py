@@ -101,6 +101,13 @@ SEEDS = {
         "credentials": b"https://user:secret@example.com/a.png\nhttps://ghp_TOKEN@example.com/b.png\nhttps://[::1]:8080/c.png?x=@y\n",
         "bad": b"ftp://example.com/a.png\n",
     },
+    "sidecar": {
+        "own": json.dumps({"id": "drop/abc", "variants": ["https://imagedelivery.net/h/drop/abc/public"], "sha256": "00" * 32,
+                           "uploaded_at": "2026-01-01T00:00:00.000Z", "path": "/srv/imagedrop/inbox/a.png", "job": 17}, indent=2).encode(),
+        "foreign": b'{"job": "17", "note": "someone else\'s"}\n',
+        "deep": b"[" * 600 + b"]" * 600,
+        "huge-number": b'{"job": 1e400}',
+    },
     "status-request": {
         "page": b"GET / HTTP/1.1\r\nHost: 127.0.0.1:9731\r\n\r\n",
         "rebinding": b"GET /status.json HTTP/1.1\r\nHost: evil.example:9731\r\n\r\n",

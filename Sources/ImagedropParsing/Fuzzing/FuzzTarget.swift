@@ -30,6 +30,8 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
     /// CSRF tokens, Origin) and the page's `ActionNotice` in its target, with the input read as a raw request:
     /// request line, header lines, blank line, body.
     case statusRequest = "status-request"
+    /// An existing `*.imagedrop.json` sidecar beside a file: whose job it names.
+    case sidecar = "sidecar"
 
     package func run(_ bytes: [UInt8]) {
         switch self {
@@ -46,6 +48,7 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
         case .replyHeaders: Self.replyHeaders(bytes)
         case .urlList: Self.urlList(bytes)
         case .statusRequest: Self.statusRequest(bytes)
+        case .sidecar: _ = SidecarFile.jobID(bytes)
         }
     }
 

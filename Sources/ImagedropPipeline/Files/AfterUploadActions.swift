@@ -1,3 +1,4 @@
+import ImagedropParsing
 import ImagedropSystem
 import ImagedropStore
 import Foundation
@@ -138,9 +139,7 @@ public struct AfterUploadActions: Sendable {
             return
         }
         if try AtomicFile.writeNew(Array(data) + [10], to: path) { return }
-        let existing = AtomicFile.read(path, limit: 1 << 20)
-            .flatMap { try? JSONSerialization.jsonObject(with: Data($0)) as? [String: Any] }
-        guard (existing?["job"] as? NSNumber)?.int64Value == jobID else {
+        guard AtomicFile.read(path, limit: 1 << 20).flatMap(SidecarFile.jobID) == jobID else {
             throw LeftInPlace(description: "\(path.display) already exists and is not this job's; not replaced")
         }
     }
