@@ -26,11 +26,13 @@ if [ "${#targets[@]}" -eq 0 ]; then
 fi
 
 # The fuzz product exists only when IMAGEDROP_FUZZ is set (Package.swift): its own scratch path keeps the
-# instrumented build away from the normal one. Linked by lld, through clang's driver only: gold merges the
-# objects' coverage sections so that libFuzzer sees one counter, and swiftc's own -use-ld=lld compiles the
-# objects without instrumentation. Either way the fuzzer would run blind, so the count is checked below.
-IMAGEDROP_FUZZ=1 swift build --sanitize fuzzer --sanitize address --product imagedrop-fuzz \
-    --scratch-path .build-fuzz -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld 2>&1 \
+# instrumented build away from the normal one. Two traps, each of which leaves the fuzzer running blind:
+# SwiftPM passes `--sanitize fuzzer --sanitize address` to swiftc as two -sanitize= flags, of which the last
+# wins (in no fixed order), so the sanitizers go once more, combined, at the end; and gold merges the objects'
+# coverage sections so that libFuzzer sees one counter, so lld links, through clang's driver (swiftc's own
+# -use-ld=lld applies to compiling too). The counter check below catches any new way to lose coverage.
+IMAGEDROP_FUZZ=1 swift build --sanitize fuzzer --product imagedrop-fuzz --scratch-path .build-fuzz \
+    -Xswiftc -sanitize=fuzzer,address -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld 2>&1 \
     | grep -v 'Cannot export local symbol' | tail -n 3
 binary=.build-fuzz/debug/imagedrop-fuzz
 counters=$(IMAGEDROP_FUZZ_TARGET=ratelimit "$binary" -runs=1 2>&1 </dev/null | grep -o 'Loaded 1 modules *([0-9]*' | grep -o '[0-9]*$' || echo 0)
