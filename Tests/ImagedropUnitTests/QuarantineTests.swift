@@ -107,4 +107,18 @@ struct QuarantineTests {
         try store.release(id: ordinary)
         #expect(try store.claim(leaseMillis: 60_000)?.id == suspect.id)
     }
+
+    @Test("a suspect that waits for later (a file still changing) holds nothing back meanwhile")
+    func delayedSuspectHoldsNothing() throws {
+        let temp = try JobStoreTests.TempDB()
+        let store = try store(temp, files: ["s.png", "n.png"])
+        let suspect = try #require(try store.claim(leaseMillis: 60_000))
+        _ = try store.recoverAfterCrash(crashed: true) { _ in nil }
+        let again = try #require(try store.claim(leaseMillis: 60_000))
+        #expect(again.id == suspect.id)
+        try store.release(id: suspect.id, delayMillis: 60_000)
+        #expect(try store.nextReadyAtMillis() != nil)
+        let other = try #require(try store.claim(leaseMillis: 60_000))
+        #expect(other.id != suspect.id)
+    }
 }

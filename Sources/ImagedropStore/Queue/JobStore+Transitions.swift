@@ -54,13 +54,16 @@ extension JobStore {
     }
 
     /// When the next waiting job or owed delete becomes ready (unix ms), or nil when nothing waits. A job
-    /// that owes a delete waits for the delete, not for its own time. While a suspect waits or is in hand (see
+    /// that owes a delete waits for the delete, not for its own time. While a suspect is ready or in hand (see
     /// `claim`), readiness is not a time but the end of other work: nil, so callers poll at their slow pace.
     public func nextReadyAtMillis() throws -> Int64? {
         try withDatabase { db in
+            // The same test as `claim`'s: only a suspect in hand, or one ready to be taken, holds the others.
             let statement = try db.cached("""
-                SELECT CASE WHEN EXISTS (SELECT 1 FROM jobs WHERE interrupted > 0
-                                           AND state IN ('queued','retrying','uploading')) THEN NULL
+                SELECT CASE WHEN EXISTS (SELECT 1 FROM jobs AS suspect WHERE suspect.interrupted > 0
+                                           AND (suspect.state = 'uploading' OR (suspect.state IN ('queued','retrying')
+                                                AND suspect.next_attempt_at <= ?3 \(sourceCondition(table: "suspect")))))
+                THEN NULL
                 ELSE (SELECT MIN(t) FROM (
                     SELECT (SELECT next_attempt_at FROM jobs WHERE state IN ('queued','retrying')
                               AND NOT EXISTS (SELECT 1 FROM owed_deletes WHERE job_id = jobs.id)
@@ -69,7 +72,7 @@ extension JobStore {
                     UNION ALL
                     SELECT MIN(MAX(next_attempt_at, COALESCE(lease_until, 0))) FROM owed_deletes)) END
                 """)
-            statement.bind(4, claimableSources.withLock { $0 })
+            statement.bind(3, Timestamp.nowMillis()).bind(4, claimableSources.withLock { $0 })
             guard try statement.step() else { return nil }
             return statement.optionalInt64(0)
         }
