@@ -86,7 +86,7 @@ struct HTTPEndpointTests {
         #expect(page.body.contains("data-count=\"3\"") || page.body.components(separatedBy: "class=\"bar\"").count == 61)
         let job = try #require(try fixture.jobs().first { $0.state == .done })
         let variant = try #require(job.variants.first)
-        #expect(page.body.contains(job.path.display))
+        #expect(page.body.contains(StatusPage.wrappedPath(job.path.display)))
         #expect(page.body.contains("<img class=\"thumb\" loading=\"lazy\" alt=\"\" src=\"\(variant)\">"))
         #expect(page.body.contains("not an image"))
         #expect(!page.body.contains("<form"), "no buttons without [http] actions")
@@ -229,7 +229,7 @@ struct HTTPEndpointTests {
         #expect(dom.contains("data-count=\"4\"") || dom.contains("data-count=\"3\"") || dom.contains("data-count=\"2\""))
         #expect(dom.components(separatedBy: "class=\"upload\"").count - 1 == 4)
         let job = try #require(try fixture.jobs().first)
-        #expect(dom.contains(job.path.display))
+        #expect(dom.contains(StatusPage.wrappedPath(job.path.display)))
 
         let artifacts = DaemonFixture.packageRoot + "/.build/test-artifacts"
         try FileManager.default.createDirectory(atPath: artifacts, withIntermediateDirectories: true)

@@ -27,8 +27,8 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
     /// A `*.urls` file, or `enqueue --urls-from`: validation, redaction and scrubbing of each URL.
     case urlList = "url-list"
     /// What the status endpoint decides about a request (RequestGate: Host rule, head budget, route, bearer and
-    /// CSRF tokens, Origin) and the page's `ActionNotice` in its target, with the input read as a raw request:
-    /// request line, header lines, blank line, body.
+    /// CSRF tokens, Origin) and the page's `ActionNotice` and `PageQuery` in its target, with the input read as a
+    /// raw request: request line, header lines, blank line, body.
     case statusRequest = "status-request"
 
     package func run(_ bytes: [UInt8]) {
@@ -174,6 +174,10 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
             precondition(ActionNotice(target: notice.location) == notice, "an action notice that does not round-trip")
             _ = notice.text
         }
+        // So does the page's paging and search: the links the page writes must lead back to the same lists.
+        let query = PageQuery(target: uri)
+        precondition(PageQuery(target: "/" + query.query(page: query.page)) == query, "a page query that does not round-trip")
+        precondition(query.search.map { $0.count <= PageQuery.maxSearchCharacters } ?? true, "a search past its cap")
         for now: Int64 in [0, 1_764_000_000] {
             let head = gate.decide(method: method, uri: uri, headers: headers, body: nil, isHTTP10: isHTTP10, nowSeconds: now)
             let whole = gate.decide(method: method, uri: uri, headers: headers, body: body, isHTTP10: isHTTP10, nowSeconds: now)
