@@ -203,11 +203,12 @@ struct HTTPEndpointTests {
     static let chromium = "/usr/bin/chromium"
 
     /// Headless Chromium, kept off the network: every host but loopback resolves to nothing, so the thumbnails'
-    /// CDN URLs are never fetched.
-    static func chromium(_ arguments: [String]) throws -> (Int32, String, String) {
+    /// CDN URLs are never fetched. Tests that may run at the same time name their own `profile`: a second Chromium
+    /// on a profile in use hands its arguments to the first and exits.
+    static func chromium(_ arguments: [String], profile: String = "") throws -> (Int32, String, String) {
         try DaemonFixture.run(chromium, ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                                          "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-                                         "--user-data-dir=" + NSTemporaryDirectory() + "imagedrop-chromium-\(getpid())"] + arguments,
+                                         "--user-data-dir=" + NSTemporaryDirectory() + "imagedrop-chromium-\(getpid())\(profile)"] + arguments,
                               environment: ProcessInfo.processInfo.environment)
     }
 

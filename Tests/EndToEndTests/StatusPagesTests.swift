@@ -60,14 +60,26 @@ struct StatusPagesTests {
         #expect(fixture.stop() == 0)
     }
 
-    /// The page as Chromium lays it out at `width`: the saved HTML with one measuring script appended (the
-    /// served page has none and its CSP allows none), read back from the DOM.
+    /// Writes the page's HTML beside a harness that frames it `width` px wide, so Chromium lays it out at exactly
+    /// that width (a headless window is never narrower than 500 px) and the harness's own script can measure it
+    /// (the served page has no script, and its CSP forbids both scripts and framing). Returns the harness's URL.
+    static func harness(_ html: String, width: Int, directory: String) throws -> String {
+        try html.write(toFile: directory + "/page.html", atomically: true, encoding: .utf8)
+        let harness = """
+            <!doctype html><html><body style="margin:0"><iframe id="f" src="page.html" \
+            style="width:\(width)px;height:900px;border:0;display:block"></iframe>
+            <script>onload = () => { document.body.setAttribute("data-measure",
+              f.contentDocument.documentElement.scrollWidth + "x" + f.contentWindow.innerWidth) }</script></body></html>
+            """
+        try harness.write(toFile: directory + "/harness-\(width).html", atomically: true, encoding: .utf8)
+        return "file://" + directory + "/harness-\(width).html"
+    }
+
+    /// The framed page's document width and viewport width, as Chromium laid it out.
     static func measure(_ html: String, width: Int, directory: String) throws -> (scrollWidth: Int, innerWidth: Int) {
-        let file = directory + "/measure-\(width).html"
-        let probe = "<script>document.body.setAttribute('data-measure', document.documentElement.scrollWidth + 'x' + innerWidth)</script>"
-        try html.replacingOccurrences(of: "</body>", with: probe + "</body>").write(toFile: file, atomically: true, encoding: .utf8)
-        let (status, dom, err) = try HTTPEndpointTests.chromium(["--window-size=\(width),900", "--hide-scrollbars",
-                                                                 "--virtual-time-budget=2000", "--dump-dom", "file://" + file])
+        let url = try harness(html, width: width, directory: directory)
+        let (status, dom, err) = try HTTPEndpointTests.chromium(["--allow-file-access-from-files", "--window-size=\(max(width, 500)),900",
+                                                                 "--virtual-time-budget=3000", "--dump-dom", url], profile: "-pages")
         try #require(status == 0, "chromium: \(err)")
         let range = try #require(dom.range(of: #"data-measure="\d+x\d+""#, options: .regularExpression), "\(dom.suffix(300))")
         let numbers = dom[range].dropFirst(#"data-measure=""#.count).dropLast().split(separator: "x").compactMap { Int($0) }
@@ -90,11 +102,14 @@ struct StatusPagesTests {
                 #expect(innerWidth == width && scrollWidth <= innerWidth, "\(target) at \(width): \(scrollWidth) > \(innerWidth)")
             }
         }
-        for (width, name) in [(1280, "status-page-1280.png"), (390, "status-page-390.png")] {
+        // At 1280 the page itself; at 390 through the harness, cut to the frame's width.
+        let phone = try Self.harness(try HTTPEndpointTests.curl(base + "/").body, width: 390, directory: fixture.directory)
+        for (width, name, url) in [(1280, "status-page-1280.png", base + "/"), (390, "status-page-390.png", phone)] {
             let shot = artifacts + "/" + name
             try? FileManager.default.removeItem(atPath: shot)
-            let (status, _, err) = try HTTPEndpointTests.chromium(["--screenshot=" + shot, "--window-size=\(width),900",
-                                                                   "--hide-scrollbars", base + "/"])
+            let (status, _, err) = try HTTPEndpointTests.chromium(["--allow-file-access-from-files", "--screenshot=" + shot,
+                                                                   "--window-size=\(width),900", "--hide-scrollbars", url],
+                                                                  profile: "-pages")
             #expect(status == 0, "chromium screenshot: \(err)")
             let png = try #require(FileManager.default.contents(atPath: shot))
             #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]))

@@ -49,7 +49,8 @@ extension StatusPage {
     }
 
     /// A fixed 48 px box whose text shows until an image covers it: a variant that cannot load (deleted, offline,
-    /// a CDN the browser cannot reach) leaves the text, never a broken-image icon, and needs no script. Only for a
+    /// a CDN the browser cannot reach) leaves the text, never a broken-image icon, and needs no script (the `img`'s
+    /// `::after`, which browsers draw only for an image that failed, repeats the text over the icon). Only for a
     /// done job with a web URL of a source whose URLs are not signed; the others get the box with the text alone.
     static func thumbnail(_ job: Job, sources: Set<String>) -> String {
         guard job.state == .done, let first = job.variants.first, isWebURL(first), sources.contains(job.source) else {

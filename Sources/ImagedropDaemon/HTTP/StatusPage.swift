@@ -94,9 +94,11 @@ package enum StatusPage {
         .wide{overflow-x:auto;max-width:100%}
         ul.jobs{list-style:none;margin:0;padding:0}ul.jobs li{display:flex;gap:10px;padding:6px 0;border-bottom:1px solid #ddd}
         .job{flex:1;min-width:0}.meta{font-size:.85em;color:#555}.error{color:#900}
-        .tbox{flex:none;position:relative;width:48px;height:48px;overflow:hidden;border-radius:4px;background:#eee;
-        color:#777;font-size:9px;line-height:48px;text-align:center}
+        .tbox,.tbox img::after{display:flex;align-items:center;justify-content:center;background:#eee;color:#777;
+        font-size:9px;line-height:1.1;text-align:center}
+        .tbox{flex:none;position:relative;width:48px;height:48px;overflow:hidden;border-radius:4px}
         .tbox img{position:absolute;left:0;top:0;width:48px;height:48px;object-fit:cover}
+        .tbox img::after{content:"no preview";position:absolute;inset:0}
         .counts{display:flex;flex-wrap:wrap;gap:8px}.count{padding:6px 10px;border:1px solid #ccc;border-radius:6px}
         .paused{background:#fee;padding:8px;border:1px solid #c00}svg{width:100%;height:auto}
         .notice{background:#efe;padding:8px;border:1px solid #3a7}
