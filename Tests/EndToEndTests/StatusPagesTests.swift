@@ -102,9 +102,13 @@ struct StatusPagesTests {
                 #expect(innerWidth == width && scrollWidth <= innerWidth, "\(target) at \(width): \(scrollWidth) > \(innerWidth)")
             }
         }
-        // At 1280 the page itself; at 390 through the harness, cut to the frame's width.
+        // At 1280 the page itself; at 390 through the harness, cut to the frame's width (a folder each: one page.html).
+        try FileManager.default.createDirectory(atPath: fixture.directory + "/job", withIntermediateDirectories: true)
         let phone = try Self.harness(try HTTPEndpointTests.curl(base + "/").body, width: 390, directory: fixture.directory)
-        for (width, name, url) in [(1280, "status-page-1280.png", base + "/"), (390, "status-page-390.png", phone)] {
+        let jobAtPhone = try Self.harness(try HTTPEndpointTests.curl(base + "/jobs/\(failed.id)").body, width: 390,
+                                          directory: fixture.directory + "/job")
+        for (width, name, url) in [(1280, "status-page-1280.png", base + "/"), (390, "status-page-390.png", phone),
+                                   (390, "job-page-390.png", jobAtPhone)] {
             let shot = artifacts + "/" + name
             try? FileManager.default.removeItem(atPath: shot)
             let (status, _, err) = try HTTPEndpointTests.chromium(["--allow-file-access-from-files", "--screenshot=" + shot,
