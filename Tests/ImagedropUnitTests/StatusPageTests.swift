@@ -48,6 +48,8 @@ struct StatusPageTests {
         let odd = try #require(try store.list(state: .queued, updatedSince: nil, limit: 1).first)
         try store.markDone(id: odd.id, imageID: "odd", variants: [], sha256: nil, countAttempt: true, afterAction: nil)
         let page = Self.body(site.page(nowSeconds: Self.now))
+        let oddPage = Self.body(site.respond(to: .job(odd.id), nowSeconds: Self.now))
+        #expect(oddPage.contains("caf\u{FFFD}.png") && oddPage.contains("<dt>path bytes (hex)</dt><dd>2f64726f702f636166e92e706e67</dd>"))
         #expect(!page.contains("<img src=x") && !page.contains("<b>&"))
         #expect(page.contains("/<wbr>drop/<wbr>&lt;img src=x&gt;&amp;&quot;&#39;.png"))
         #expect(page.contains("not an image &lt;b&gt;&amp;"))
@@ -127,6 +129,12 @@ struct StatusPageTests {
         for (target, expected) in cases { #expect(PageQuery(target: target) == expected, "\(target)") }
         #expect(PageQuery(target: "/?q=" + String(repeating: "x", count: 300)).search?.count == 200)
         #expect(PageQuery(target: "/?q=" + String(repeating: "%C3%A9", count: 100_000)).search?.count == 200)
+        // One character of a letter and 1,199 combining marks: cut to the byte cap at a character (nothing left),
+        // and a mark-heavy search still reads back as itself from the link the page writes.
+        #expect(PageQuery(target: "/?q=a" + String(repeating: "%CC%81", count: 1_199)).search == nil)
+        let marks = PageQuery(target: "/?q=%FF" + String(repeating: "%CC%81", count: 300) + "b")
+        #expect(marks.search.map { $0.utf8.count <= PageQuery.maxSearchBytes } == true)
+        #expect(PageQuery(target: "/" + marks.query(page: 1)) == marks)
         let hostile = PageQuery(page: 7, search: "é&=+%/#?")
         #expect(PageQuery(target: "/" + hostile.query(page: 7)) == hostile)
     }
@@ -150,6 +158,14 @@ struct StatusPageTests {
         let failedPage = Self.body(site.respond(to: .job(failed.id), nowSeconds: Self.now))
         #expect(failedPage.contains("&lt;x&gt;&amp;.png") && failedPage.contains("not an image &lt;b&gt;&amp;"))
         #expect(failedPage.contains("<dt>last code</dt><dd>5455</dd>") && !failedPage.contains("<form"))
+        // With actions on, a failed job's page has its retry button (and its CSRF token); a done job's has none.
+        let (actions, services, _, actionsTemp) = try StatusSiteTests.site(actions: true)
+        defer { withExtendedLifetime(actionsTemp) {} }
+        try services.store.enqueue([JobStoreTests.candidate("r.png")])
+        let claimed = try #require(try services.store.claim(leaseMillis: 60_000))
+        try services.store.markFailed(id: claimed.id, error: "x", code: nil, sha256: nil, countAttempt: true, afterAction: nil)
+        let retry = Self.body(actions.respond(to: .job(claimed.id), nowSeconds: Self.now))
+        #expect(retry.contains("<form method=\"post\" action=\"/jobs/\(claimed.id)/retry\"><input type=\"hidden\" name=\"csrf\""))
         let missing = site.respond(to: .job(987_654), nowSeconds: Self.now)
         #expect(missing.status == 404 && Self.body(missing).contains("no job 987654"))
     }

@@ -17,12 +17,16 @@ package enum JobPage {
                  ("attempts", "\(job.attempts)")]
         if let error = job.lastError { rows.append(("last error", "<span class=\"error\">\(e(error))</span>")) }
         if let code = job.lastCode { rows.append(("last code", "\(code)")) }
-        if job.dismissed { rows.append(("dismissed", "yes (out of the failed counts; <code>imagedrop retry \(job.id)</code> queues it again)")) }
-        if job.state == .retrying { rows.append(("next try", StatusPage.time(Timestamp.iso8601(millis: job.nextAttemptAtMillis)))) }
+        if job.dismissed {
+            rows.append(("dismissed", "yes (out of the failed counts; <code>imagedrop retry \(job.id)</code> queues it again)"))
+        }
+        if job.state == .retrying {
+            rows.append(("next try", StatusPage.time(Timestamp.iso8601(millis: job.nextAttemptAtMillis))))
+        }
         if let id = job.imageID { rows.append(("image id", e(id))) }
         for variant in job.variants {
-            rows.append(("variant", StatusPage.isWebURL(variant) ? "<a href=\"\(e(variant))\">\(StatusPage.wrappedPath(variant))</a>"
-                                                                 : StatusPage.wrappedPath(variant)))
+            let shown = StatusPage.wrappedPath(variant)
+            rows.append(("variant", StatusPage.isWebURL(variant) ? "<a href=\"\(e(variant))\">\(shown)</a>" : shown))
         }
         if let size = job.size { rows.append(("size", "\(size) bytes")) }
         if let sha = job.sha256 { rows.append(("sha256", e(sha))) }
@@ -31,7 +35,8 @@ package enum JobPage {
         if let moved = job.movedTo { rows.append(("moved to", StatusPage.wrappedPath(moved.display))) }
 
         var html = StatusPage.head(title: "imagedrop job \(job.id)", refresh: nil)
-            + "<p><a href=\"/\">← imagedrop</a></p>\n<h1>job \(job.id) · <span id=\"state\">\(e(job.state.rawValue))</span></h1>\n"
+            + "<p><a href=\"/\">← imagedrop</a></p>\n"
+            + "<h1>job \(job.id) · <span id=\"state\">\(e(job.state.rawValue))</span></h1>\n"
         if job.state == .done { html += "<p>" + StatusPage.thumbnail(job, sources: thumbnailSources) + "</p>\n" }
         html += "<dl id=\"job\">\n" + rows.map { "<dt>\($0.0)</dt><dd>\($0.1)</dd>\n" }.joined() + "</dl>\n"
         if let csrfToken, job.state == .failed {

@@ -73,7 +73,8 @@ final class StatusHandler: ChannelInboundHandler {
             let queued = lane.submit { turn in
                 // A client that left while waiting costs no database read.
                 guard channel.isActive else { return }
-                let reply = turn == .run ? site.respond(to: route, nowSeconds: Self.nowSeconds, notice: notice, query: query) : .busy
+                let reply = turn == .run
+                    ? site.respond(to: route, nowSeconds: Self.nowSeconds, notice: notice, query: query) : .busy
                 loopBound.eventLoop.execute {
                     let (handler, context) = loopBound.value
                     handler.write(reply, context: context, keepAlive: keepAlive)

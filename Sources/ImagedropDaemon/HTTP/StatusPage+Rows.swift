@@ -30,7 +30,7 @@ extension StatusPage {
                 + "<div class=\"meta\">job \(job.id) · failed \(time(job.updatedAt))\(button)</div>"
                 + "<div class=\"error\">\(escape(job.lastError ?? ""))</div></div></li>\n"
         }
-        if input.failures.jobs.isEmpty { html += "<li class=\"none\">" + (input.query.search == nil ? "none" : "none matching") + "</li>\n" }
+        if input.failures.jobs.isEmpty { html += none(input.query, otherwise: "none") }
         return html + "</ul>\n" + pager(input.query, hasMore: input.failures.hasMore, id: "failures-pager")
     }
 
@@ -38,14 +38,19 @@ extension StatusPage {
         var html = "<h2>Last uploads</h2>\n<ul class=\"jobs\" id=\"recent\">\n"
         for job in input.recent.jobs {
             let first = job.variants.first
-            let link = first.map { isWebURL($0) ? "<a href=\"\(escape($0))\">\(escape(job.imageID ?? $0))</a>" : escape(job.imageID ?? "") }
-                ?? escape(job.imageID ?? "")
+            let id = escape(job.imageID ?? "")
+            let link = first.map { isWebURL($0) ? "<a href=\"\(escape($0))\">\(escape(job.imageID ?? $0))</a>" : id } ?? id
             html += "<li class=\"upload\" data-job=\"\(job.id)\">\(thumbnail(job, sources: input.thumbnailSources))"
                 + "<div class=\"job\">\(pathLink(job))<div class=\"meta\">uploaded \(time(job.uploadedAt ?? job.updatedAt))"
                 + (link.isEmpty ? "" : " · \(link)") + "</div></div></li>\n"
         }
-        if input.recent.jobs.isEmpty { html += "<li class=\"none\">" + (input.query.search == nil ? "none yet" : "none matching") + "</li>\n" }
+        if input.recent.jobs.isEmpty { html += none(input.query, otherwise: "none yet") }
         return html + "</ul>\n" + pager(input.query, hasMore: input.recent.hasMore, id: "recent-pager")
+    }
+
+    /// An empty list's one row: with a search, it says nothing matched.
+    private static func none(_ query: PageQuery, otherwise: String) -> String {
+        "<li class=\"none\">" + (query.search == nil ? otherwise : "none matching") + "</li>\n"
     }
 
     /// A fixed 48 px box whose text shows until an image covers it: a variant that cannot load (deleted, offline,

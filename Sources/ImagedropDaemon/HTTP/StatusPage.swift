@@ -33,7 +33,8 @@ package enum StatusPage {
     package static func render(_ input: Input) -> String {
         let report = input.report
         // A refresh keeps the page and the search; after an action it drops the notice (shown once).
-        let refresh = input.notice == nil && input.query == PageQuery() ? "10" : "10; url=/" + input.query.query(page: input.query.page)
+        let query = input.query
+        let refresh = input.notice == nil && query == PageQuery() ? "10" : "10; url=/" + query.query(page: query.page)
         var html = head(title: "imagedrop", refresh: refresh) + "<h1>imagedrop</h1>\n"
         // Made of numbers only (ActionNotice), escaped all the same.
         if let notice = input.notice { html += "<p class=\"notice\" id=\"notice\" role=\"status\">\(escape(notice.text))</p>\n" }

@@ -177,7 +177,10 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
         // So does the page's paging and search: the links the page writes must lead back to the same lists.
         let query = PageQuery(target: uri)
         precondition(PageQuery(target: "/" + query.query(page: query.page)) == query, "a page query that does not round-trip")
-        precondition(query.search.map { $0.count <= PageQuery.maxSearchCharacters } ?? true, "a search past its cap")
+        if let search = query.search {
+            precondition(search.count <= PageQuery.maxSearchCharacters && search.utf8.count <= PageQuery.maxSearchBytes,
+                         "a search past its cap")
+        }
         for now: Int64 in [0, 1_764_000_000] {
             let head = gate.decide(method: method, uri: uri, headers: headers, body: nil, isHTTP10: isHTTP10, nowSeconds: now)
             let whole = gate.decide(method: method, uri: uri, headers: headers, body: body, isHTTP10: isHTTP10, nowSeconds: now)

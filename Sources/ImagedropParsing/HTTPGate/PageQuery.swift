@@ -7,6 +7,9 @@ package struct PageQuery: Equatable, Sendable {
     package static let maxPage = 10_000
     /// A search longer than this many characters is cut to it (the rest is ignored, not refused).
     package static let maxSearchCharacters = 200
+    /// And to this many UTF-8 bytes, at a character: a "character" may be one letter with a thousand combining
+    /// marks, so characters alone bound nothing.
+    package static let maxSearchBytes = 800
 
     /// 1-based.
     package var page: Int
@@ -16,7 +19,15 @@ package struct PageQuery: Equatable, Sendable {
 
     package init(page: Int = 1, search: String? = nil) {
         self.page = min(max(page, 1), Self.maxPage)
-        self.search = search.flatMap { $0.isEmpty ? nil : String($0.prefix(Self.maxSearchCharacters)) }
+        self.search = search.flatMap(Self.capped)
+    }
+
+    /// nil for an empty search; else its first 200 characters, less whole characters from the end while over 800
+    /// bytes. A capped search written into a link reads back as itself (the page's links keep their lists).
+    private static func capped(_ search: String) -> String? {
+        var text = search.prefix(maxSearchCharacters)
+        while text.utf8.count > maxSearchBytes { text.removeLast() }
+        return text.isEmpty ? nil : String(text)
     }
 
     /// From a request target (`/?q=cat&page=2`, or an absolute-form one); the last `page` or `q` given counts.
@@ -58,12 +69,12 @@ package struct PageQuery: Equatable, Sendable {
     }
 
     /// `application/x-www-form-urlencoded` as a browser's GET form sends it: `+` is a space, `%XX` a byte; a `%`
-    /// not followed by two hex digits stays as it is. Only the bytes a search can use are decoded (a longer value
-    /// is cut first, at four bytes a character).
+    /// not followed by two hex digits stays as it is. Decoding stops at three times the bytes a search may keep
+    /// (room for bytes that are not UTF-8, each of which becomes a 3-byte U+FFFD), so a huge value costs nothing.
     private static func formDecoded(_ value: Substring.UTF8View.SubSequence) -> String {
         var out: [UInt8] = []
         var index = value.startIndex
-        let cap = maxSearchCharacters * 4 * 3
+        let cap = maxSearchBytes * 3
         while index < value.endIndex, out.count < cap {
             let byte = value[index]
             if byte == UInt8(ascii: "+") {
@@ -96,7 +107,7 @@ package struct PageQuery: Equatable, Sendable {
         var out: [UInt8] = []
         for byte in text.utf8 {
             switch byte {
-            case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+            case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, 0x2D, 0x2E, 0x5F, 0x7E:  // digits, letters, - . _ ~
                 out.append(byte)
             default:
                 out += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]

@@ -29,7 +29,8 @@ extension JobStore {
     private func page(where condition: String, order: String, limit: Int, offset: Int, search: String?) throws -> PageOfJobs {
         try withDatabase { db in
             let filter = search == nil ? "" : " AND path LIKE ?3 ESCAPE '\\'"
-            let statement = try db.cached("SELECT \(columns) FROM jobs WHERE \(condition)\(filter) ORDER BY \(order) LIMIT ?1 OFFSET ?2")
+            let statement = try db.cached(
+                "SELECT \(columns) FROM jobs WHERE \(condition)\(filter) ORDER BY \(order) LIMIT ?1 OFFSET ?2")
             statement.bind(1, max(limit, 0) + 1)
             statement.bind(2, max(offset, 0))
             if let search { statement.bind(3, Self.likePattern(containing: search)) }
