@@ -214,6 +214,8 @@ struct RequestGateTests {
             _ = CSRFToken.verify(value, nowSeconds: .max, sign: Self.sign)
             _ = CSRFToken.verify(value, nowSeconds: .min, sign: Self.sign)
             _ = StatusRoute.resolve(method: "POST", path: "/jobs/" + value + "/retry")
+            _ = StatusRoute.resolve(method: "GET", path: "/jobs/" + value)
+            _ = PageQuery(target: "/?page=" + value + "&q=" + value)
         }
         let alphabet = Array("[]:.%/?#0123456789abcdefABCDEF-_ \t\u{0}é🙂=&xyzhttp".unicodeScalars)
         var generator = SplitMix(seed: 7)

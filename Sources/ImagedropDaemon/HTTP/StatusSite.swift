@@ -27,8 +27,10 @@ public final class StatusSite: Sendable {
     package var actionsEnabled: Bool { services.config.current.http.actions }
 
     /// Every route but `/healthz` reads the job table: the caller runs this on the database lane. `notice` is what
-    /// the page's query says an action just did (see `ActionNotice`); only the page shows it.
-    package func respond(to route: StatusRoute, nowSeconds: Int64, notice: ActionNotice? = nil) -> HTTPReply {
+    /// the page's query says an action just did (see `ActionNotice`), `query` its page and search; only the page
+    /// uses them.
+    package func respond(to route: StatusRoute, nowSeconds: Int64, notice: ActionNotice? = nil,
+                         query: PageQuery = PageQuery()) -> HTTPReply {
         switch route {
         case .metrics:
             guard let text = MetricsWriter.current(services: services) else { return .text(503, "database unreadable") }
@@ -43,7 +45,9 @@ public final class StatusSite: Sendable {
                 return .text(503, "cannot read the job table: \(error)")
             }
         case .page:
-            return page(nowSeconds: nowSeconds, notice: notice)
+            return page(nowSeconds: nowSeconds, notice: notice, query: query)
+        case .job(let id):
+            return jobPage(id: id, nowSeconds: nowSeconds)
         case .retryFailed:
             return action(job: nil) { try services.store.retryFailed(ids: nil, fileIsGone: Job.fileIsGone) }
         case .retryJob(let id):
@@ -76,23 +80,47 @@ public final class StatusSite: Sendable {
         }
     }
 
-    package func page(nowSeconds: Int64, notice: ActionNotice? = nil) -> HTTPReply {
+    package func page(nowSeconds: Int64, notice: ActionNotice? = nil, query: PageQuery = PageQuery()) -> HTTPReply {
         do {
             let report = try StatusReport.load(database: services.store.path, sources: services.config.current.sourceNames)
             let now = Timestamp.nowMillis()
+            // Both lists share the page number: bounded reads (LIMIT, OFFSET at most 10,000 pages of 50).
+            let offset = (query.page - 1) * StatusPage.pageSize
             let input = StatusPage.Input(
-                report: report, recent: try services.store.recentUploads(limit: 50),
+                report: report,
+                recent: try services.store.uploads(limit: StatusPage.pageSize, offset: offset, pathContaining: query.search),
+                failures: try services.store.failures(limit: StatusPage.pageSize, offset: offset, pathContaining: query.search),
                 perMinute: try services.store.uploadsPerMinute(sinceMillis: now - 3_600_000), nowMillis: now,
-                thumbnailSources: Set(services.config.current.resolvedSources.filter { !$0.images.requireSignedURLs }.map(\.name)),
-                csrfToken: actionsEnabled ? csrfKey.issue(nowSeconds: nowSeconds) : nil, notice: notice)
-            return HTTPReply(status: 200, contentType: "text/html; charset=utf-8", body: StatusPage.render(input), headers: [
-                // The page loads nothing but the thumbnails and posts only to itself.
-                ("Content-Security-Policy", "default-src 'none'; img-src https: http:; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"),
-                ("X-Content-Type-Options", "nosniff"),
-                ("Cache-Control", "no-store"),
-            ])
+                thumbnailSources: thumbnailSources,
+                csrfToken: actionsEnabled ? csrfKey.issue(nowSeconds: nowSeconds) : nil, notice: notice, query: query)
+            return Self.html(200, StatusPage.render(input))
         } catch {
             return .text(503, "cannot read the job table: \(error)")
         }
+    }
+
+    /// `GET /jobs/{id}`: the job as `imagedrop show` prints it, or a 404 page.
+    package func jobPage(id: Int64, nowSeconds: Int64) -> HTTPReply {
+        do {
+            guard let job = try services.store.job(id: id) else { return Self.html(404, JobPage.notFound(id: id)) }
+            return Self.html(200, JobPage.render(job, thumbnailSources: thumbnailSources,
+                                                 csrfToken: actionsEnabled ? csrfKey.issue(nowSeconds: nowSeconds) : nil))
+        } catch {
+            return .text(503, "cannot read the job table: \(error)")
+        }
+    }
+
+    /// Sources whose images may be shown as thumbnails: a signed URL would not load without its signature.
+    private var thumbnailSources: Set<String> {
+        Set(services.config.current.resolvedSources.filter { !$0.images.requireSignedURLs }.map(\.name))
+    }
+
+    private static func html(_ status: Int, _ body: String) -> HTTPReply {
+        HTTPReply(status: status, contentType: "text/html; charset=utf-8", body: body, headers: [
+            // The pages load nothing but the thumbnails and post only to themselves.
+            ("Content-Security-Policy", "default-src 'none'; img-src https: http:; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"),
+            ("X-Content-Type-Options", "nosniff"),
+            ("Cache-Control", "no-store"),
+        ])
     }
 }

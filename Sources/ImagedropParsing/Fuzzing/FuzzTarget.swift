@@ -27,8 +27,8 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
     /// A `*.urls` file, or `enqueue --urls-from`: validation, redaction and scrubbing of each URL.
     case urlList = "url-list"
     /// What the status endpoint decides about a request (RequestGate: Host rule, head budget, route, bearer and
-    /// CSRF tokens, Origin) and the page's `ActionNotice` in its target, with the input read as a raw request:
-    /// request line, header lines, blank line, body.
+    /// CSRF tokens, Origin) and the page's `ActionNotice` and `PageQuery` in its target, with the input read as a
+    /// raw request: request line, header lines, blank line, body.
     case statusRequest = "status-request"
     /// An existing `*.imagedrop.json` sidecar beside a file: whose job it names.
     case sidecar = "sidecar"
@@ -176,6 +176,13 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
         if let notice = ActionNotice(target: uri) {
             precondition(ActionNotice(target: notice.location) == notice, "an action notice that does not round-trip")
             _ = notice.text
+        }
+        // So does the page's paging and search: the links the page writes must lead back to the same lists.
+        let query = PageQuery(target: uri)
+        precondition(PageQuery(target: "/" + query.query(page: query.page)) == query, "a page query that does not round-trip")
+        if let search = query.search {
+            precondition(search.count <= PageQuery.maxSearchCharacters && search.utf8.count <= PageQuery.maxSearchBytes,
+                         "a search past its cap")
         }
         for now: Int64 in [0, 1_764_000_000] {
             let head = gate.decide(method: method, uri: uri, headers: headers, body: nil, isHTTP10: isHTTP10, nowSeconds: now)

@@ -5,6 +5,8 @@ package enum StatusRoute: Equatable, Sendable {
     case healthz
     case statusJSON
     case page
+    /// `GET /jobs/{id}`: one job in full, as `imagedrop show` prints it.
+    case job(Int64)
     case retryFailed
     case retryJob(Int64)
 
@@ -25,7 +27,7 @@ package enum StatusRoute: Equatable, Sendable {
         // Compared as bytes: String's == is canonical equivalence, under which other byte sequences can match.
         let fixed: [(String, StatusRoute)] = [("/metrics", .metrics), ("/healthz", .healthz), ("/status.json", .statusJSON),
                                               ("/", .page), ("/retry-failed", .retryFailed)]
-        let route = fixed.first { path.utf8.elementsEqual($0.0.utf8) }?.1 ?? jobRetry(path)
+        let route = fixed.first { path.utf8.elementsEqual($0.0.utf8) }?.1 ?? jobRoute(path)
         guard let route else { return .refuse(RequestGate.Refusal(status: 404, message: "not found")) }
         // A job path with an id that is not a number names no job: 404 whatever the method.
         let wanted = route.isAction ? "POST" : "GET"
@@ -33,17 +35,19 @@ package enum StatusRoute: Equatable, Sendable {
         return .proceed(route)
     }
 
-    /// `/jobs/{id}/retry` with `id` one to 18 digits (any such number fits an Int64). A job path whose id is not
-    /// a number is nil, so it is 404 like any unknown path.
-    private static func jobRetry(_ path: String) -> StatusRoute? {
+    /// `/jobs/{id}` and `/jobs/{id}/retry` with `id` one to 18 digits (any such number fits an Int64, so a
+    /// 20-digit id cannot overflow). A job path whose id is not such a number (`-1`, `1x`), or with anything after
+    /// it but `/retry`, is nil: 404 like any unknown path.
+    private static func jobRoute(_ path: String) -> StatusRoute? {
         let prefix = "/jobs/".utf8, suffix = "/retry".utf8
         let bytes = path.utf8
-        guard bytes.count > prefix.count + suffix.count, bytes.starts(with: prefix), bytes.suffix(suffix.count).elementsEqual(suffix) else {
-            return nil
-        }
-        let digits = bytes.dropFirst(prefix.count).dropLast(suffix.count)
+        guard bytes.starts(with: prefix) else { return nil }
+        var digits = bytes.dropFirst(prefix.count)
+        let retry = digits.count > suffix.count && digits.suffix(suffix.count).elementsEqual(suffix)
+        if retry { digits = digits.dropLast(suffix.count) }
         guard (1...18).contains(digits.count), digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
-        return .retryJob(digits.reduce(Int64(0)) { $0 * 10 + Int64($1 - 0x30) })
+        let id = digits.reduce(Int64(0)) { $0 * 10 + Int64($1 - 0x30) }
+        return retry ? .retryJob(id) : .job(id)
     }
 
     /// The path of an origin-form target (`/a?b` → `/a`); nil for anything else (`*`, or an absolute-form
