@@ -8,8 +8,11 @@ import NIOHTTP1
 ///   restarts the generator from its seed
 /// - `GET /__emulator/log` — `{"requests":[…],"images":[…]}`
 /// - `POST /__emulator/reset` — forget images, the log, attempt counters and rate-limit windows
+/// - `DELETE /__emulator/images/{id}` — delete one image (id percent-encoded as one segment) behind the client's
+///   back, as the dashboard or another program would: not in the request log, not counted by the rate limit
 enum AdminAPI {
     static let prefix = "/__emulator/"
+    private static let imagesPrefix = "/__emulator/images/"
 
     static func bodyLimit(method: HTTPMethod, path: Substring) -> Int? {
         method == .PUT && path == "/__emulator/faults" ? 64 * 1024 : nil
@@ -39,6 +42,14 @@ enum AdminAPI {
         case (.POST, "/__emulator/reset"):
             core.reset()
             return json(.object([("ok", .bool(true))]))
+        case (.DELETE, _) where path.hasPrefix(imagesPrefix):
+            guard let id = PercentEncoding.decode(path.dropFirst(imagesPrefix.count)), !id.isEmpty else {
+                return json(.object([("error", .string("malformed image id"))]), status: .badRequest)
+            }
+            guard core.store.delete(id) else {
+                return json(.object([("error", .string("no image \(id)"))]), status: .notFound)
+            }
+            return json(.object([("deleted", .string(id))]))
         default:
             return json(.object([("error", .string("no admin route \(method.rawValue) \(path)"))]), status: .notFound)
         }

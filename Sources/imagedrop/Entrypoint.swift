@@ -53,6 +53,6 @@ struct ImagedropCommand: ParsableCommand {
         version: VersionText.full,
         subcommands: [RunCommand.self, StatusCommand.self, EnqueueCommand.self, RetryCommand.self, ShowCommand.self,
                       ExportCommand.self, CheckCommand.self, PruneCommand.self, ListCommand.self,
-                      WebhookCommand.self]
+                      WebhookCommand.self, ReconcileCommand.self]
     )
 }
