@@ -6,7 +6,7 @@ import ImagedropSystem
 /// JSON object whose arrays are written entry by entry (`{"images", "done_jobs", "missing", "unrecorded",
 /// "stale", "fixed"}`), so a report of a million differences is never held whole in memory.
 public final class ReconcileReport {
-    public enum Section: String { case missing, unrecorded, stale }
+    public enum Section: String, Sendable { case missing, unrecorded, stale }
 
     public struct Totals: Sendable, Equatable {
         public var missing = 0, unrecorded = 0, stale = 0
