@@ -61,6 +61,10 @@ package enum StatusPage {
             }
             html += "</table>\n"
         }
+        if let quota = report.quota {
+            html += "<p id=\"quota\">image quota: \(quota.current) of \(quota.allowed) images stored "
+                + "<small>(checked \(escape(quota.checkedAt)))</small></p>\n"
+        }
         if let webhooks = report.webhooks, webhooks.pending + webhooks.dead > 0 {
             html += "<p id=\"webhooks\">webhooks: \(webhooks.pending) pending, \(webhooks.dead) dead</p>\n"
         }

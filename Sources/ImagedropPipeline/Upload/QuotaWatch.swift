@@ -1,0 +1,30 @@
+import Synchronization
+
+/// When the daemon reads the account's image stats (`GET …/images/v1/stats`) on its own, before any upload
+/// meets a 5453: once at start — workers send nothing until that first read is over, so a full account pauses
+/// the queue without a refused upload — and again after every `uploadsBetweenChecks` images stored. The
+/// prober thread does the reading (`UploadWorkerPool.checkQuota`); uploads only count here.
+public final class QuotaWatch: Sendable {
+    package static let uploadsBetweenChecks = 1_000
+
+    private let uploadsSinceCheck = Atomic<Int>(0)
+    private let due = Atomic<Bool>(true)
+    private let startChecked = Atomic<Bool>(false)
+
+    public init() {}
+
+    /// An image stored by an upload (not one found already there).
+    package func noteUpload() {
+        if uploadsSinceCheck.add(1, ordering: .relaxed).newValue >= Self.uploadsBetweenChecks {
+            uploadsSinceCheck.store(0, ordering: .relaxed)
+            due.store(true, ordering: .releasing)
+        }
+    }
+
+    /// True once per due check: the caller reads the stats now.
+    package func takeDue() -> Bool { due.exchange(false, ordering: .acquiringAndReleasing) }
+
+    /// Whether the start's read is over (whatever it found): until then workers send nothing.
+    package var isStartChecked: Bool { startChecked.load(ordering: .acquiring) }
+    package func markStartChecked() { startChecked.store(true, ordering: .releasing) }
+}
