@@ -8,7 +8,8 @@ public final class QuotaWatch: Sendable {
     package static let uploadsBetweenChecks = 1_000
 
     private let uploadsSinceCheck = Atomic<Int>(0)
-    private let due = Atomic<Bool>(true)
+    /// The start's read is not "due": the prober makes it before its loop, whatever this says.
+    private let due = Atomic<Bool>(false)
     private let startChecked = Atomic<Bool>(false)
 
     public init() {}
