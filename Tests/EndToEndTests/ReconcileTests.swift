@@ -160,4 +160,21 @@ struct ReconcileTests {
         let (broken, _, brokenError) = try fixture.runCommand(["reconcile", "--config", fixture.configPath])
         #expect(broken == 78, "\(brokenError)")
     }
+
+    @Test("cloudflare.batch_api: the pages are read from the batch host with a batch token, none from the API")
+    func pagesThroughBatchTokens() throws {
+        let fixture = try Self.uploadedTwenty()
+        let text = try String(contentsOfFile: fixture.configPath, encoding: .utf8).replacingOccurrences(
+            of: "api_base_url = \"\(fixture.emulator.apiBaseURL)\"",
+            with: "api_base_url = \"\(fixture.emulator.apiBaseURL)\"\nbatch_api = true\nbatch_base_url = \"\(fixture.emulator.baseURL)\"")
+        try text.write(toFile: fixture.configPath, atomically: true, encoding: .utf8)
+        let before = fixture.emulator.requestLog().count
+        let (status, out, error) = try Self.reconcile(fixture)
+        #expect(status == 0, "\(out) \(error)")
+        #expect(out.contains("20 images in the account, 20 done jobs: 0 missing, 0 unrecorded, 0 stale"), "\(out)")
+        let log = fixture.emulator.requestLog().dropFirst(before)
+        #expect(log.filter { $0.path.hasPrefix("/images/v2") }.count == 2, "\(log.map(\.path))")
+        #expect(log.filter { $0.path.hasSuffix("/images/v1/batch_token") }.count == 1)
+        #expect(!log.contains { $0.path.contains("/accounts/") && $0.path.hasSuffix("/images/v2") })
+    }
 }
