@@ -177,4 +177,42 @@ struct ReconcileTests {
         #expect(log.filter { $0.path.hasSuffix("/images/v1/batch_token") }.count == 1)
         #expect(!log.contains { $0.path.contains("/accounts/") && $0.path.hasSuffix("/images/v2") })
     }
+
+    @Test("beside a running daemon: --fix queues the missing images and the daemon uploads exactly those, with no false differences")
+    func besideARunningDaemon() throws {
+        let fixture = try Self.uploadedTwenty()
+        try fixture.start()
+        let deleted = try fixture.jobs().suffix(2)
+        for job in deleted { try Self.deleteBehindItsBack(fixture, try #require(job.imageID)) }
+        let postsBefore = Self.posts(fixture)
+        let (status, out, error) = try Self.reconcile(fixture, ["--fix"])
+        #expect(status == 0, "\(out) \(error)")
+        #expect(out.contains("18 images in the account, 20 done jobs: 2 missing, 0 unrecorded, 0 stale"), "\(out)")
+        #expect(fixture.waitUntil(seconds: 20) { Self.posts(fixture) - postsBefore == 2 && fixture.counts()[.done] == 20 })
+        let (after, afterOut, _) = try Self.reconcile(fixture)
+        #expect(after == 0, "\(afterOut)")
+        #expect(Self.posts(fixture) - postsBefore == 2, "nothing else was sent")
+        #expect(fixture.stop() == 0)
+    }
+
+    @Test("on a terminal a progress line names the pages, the images listed and their rate; the report stays on stdout")
+    func progressOnTerminal() throws {
+        let fixture = try Self.uploadedTwenty()
+        let terminal = try PseudoTerminal()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: DaemonFixture.binary("imagedrop"))
+        process.arguments = ["reconcile", "--page-size", "10", "--config", fixture.configPath]
+        process.environment = fixture.environment
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = terminal.slaveHandle
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let screen = terminal.finish()
+        #expect(process.terminationStatus == 0)
+        #expect(screen.contains("reconcile: 1 page, 10 images listed, ") && screen.contains("reconcile: 2 pages, 20 images listed, ")
+                && screen.contains(" images/s"), "\(screen)")
+        #expect(String(decoding: outData, as: UTF8.self) == "20 images in the account, 20 done jobs: 0 missing, 0 unrecorded, 0 stale\n")
+    }
 }
