@@ -49,13 +49,19 @@ public final class AccountPager {
         var attempts = 0
         while true {
             attempts += 1
+            let target: ImagesClient.UploadTarget?
             let reply: ImagesClient.Reply
             let list: ImageList?
             do {
-                (reply, list) = try client.listImages(continuationToken: continuation, perPage: perPage, token: token,
-                                                      target: try batchTarget())
-            } catch let failure as Failure {
-                throw failure
+                // Without the batch API there is no target; with it, a failed token fetch is this attempt's reply.
+                let fetched = try batchTarget()
+                if let failure = fetched.failure {
+                    (target, reply, list) = (nil, failure, nil)
+                } else {
+                    target = fetched.target
+                    (reply, list) = try client.listImages(continuationToken: continuation, perPage: perPage, token: token,
+                                                          target: target)
+                }
             } catch {
                 throw Failure(description: "stopped")
             }
@@ -65,7 +71,8 @@ public final class AccountPager {
                 if let list { return (list, attempts) }
                 reason = "a page of the image list was unreadable"
             case .credentials(let refusal, _):
-                guard batch != nil else { throw Failure(description: "credentials refused: \(refusal)") }
+                // Refused at the API (the list, or the batch token's fetch): the token itself is refused.
+                guard target != nil else { throw Failure(description: "credentials refused: \(refusal)") }
                 // An expired batch token is not a refused API token: the next attempt fetches a new one.
                 batch?.tokens.invalidate()
                 reason = "batch token refused: \(refusal)"
@@ -89,18 +96,13 @@ public final class AccountPager {
     }
 
     /// The batch host and a valid batch token (fetched through the budget when needed), after a grant from
-    /// the token's own limiter; nil without the batch API.
-    private func batchTarget() throws -> ImagesClient.UploadTarget? {
-        guard let batch else { return nil }
+    /// the token's own limiter; no target without the batch API; the reply of a token fetch that failed.
+    private func batchTarget() throws(ImagesClient.Stopped) -> (target: ImagesClient.UploadTarget?, failure: ImagesClient.Reply?) {
+        guard let batch else { return (nil, nil) }
         let (batchToken, failure) = try batch.tokens.token(client: client, apiToken: token)
-        guard let batchToken else {
-            if case .credentials(let refusal, _)? = failure?.classification {
-                throw Failure(description: "credentials refused: \(refusal)")
-            }
-            throw Failure(description: "no batch token: \(failure.map { "\($0.classification)" } ?? "unknown reason")")
-        }
+        guard let batchToken else { return (nil, failure) }
         _ = batch.tokens.limiter.acquire(shouldStop: { false })
-        return ImagesClient.UploadTarget(url: batch.url, token: batchToken, countsAgainstGlobalBudget: false)
+        return (ImagesClient.UploadTarget(url: batch.url, token: batchToken, countsAgainstGlobalBudget: false), nil)
     }
 }
 
