@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The fuzz targets (Sources/ImagedropParsing/Fuzzing/FuzzTarget.swift) under libFuzzer with AddressSanitizer.
-#   scripts/fuzz.sh                      every target for 15 s (what .ci/run does)
+#   scripts/fuzz.sh                      every target for 15 s (scripts/test.sh, and so CI, runs 10 s each)
 #   scripts/fuzz.sh --seconds 3600       every target for an hour, one after another
 #   scripts/fuzz.sh --seconds 600 probe-isobmff url-list
 #   scripts/fuzz.sh --list

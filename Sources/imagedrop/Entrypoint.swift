@@ -46,13 +46,15 @@ struct ImagedropCommand: ParsableCommand {
 
             Exit codes: 0 ok; 23 run --once finished but jobs failed; 64 usage; 65 a named file, folder or job \
             does not exist or cannot be read; 69 API unreachable or token refused; 74 the database stayed busy, \
-            or was deleted or replaced under the daemon (systemd restarts it); 75 another daemon runs on this \
-            database or watches the same folder; 77 the database may not be written by this user; 78 config error. \
-            status --check: 0 running, 1 not running after an unclean stop, 2 paused, 3 not running.
+            or was deleted or replaced under the daemon, or [http] listen could not be bound (systemd restarts it); 75 another daemon runs on this \
+            database or watches the same folder; 77 the database may not be read or written by this user; 78 config \
+            error; 130/143 run --once stopped by SIGINT/SIGTERM. status --check: 0 running, 1 not running after an \
+            unclean stop, 2 paused, 3 not running, 4 running but not responding.
             """,
         version: VersionText.full,
         subcommands: [RunCommand.self, StatusCommand.self, EnqueueCommand.self, RetryCommand.self, ShowCommand.self,
                       ExportCommand.self, CheckCommand.self, PruneCommand.self, ListCommand.self,
-                      WebhookCommand.self, ReconcileCommand.self]
+                      WebhookCommand.self, PauseCommand.self, ResumeCommand.self, DismissCommand.self,
+                      ReconcileCommand.self]
     )
 }

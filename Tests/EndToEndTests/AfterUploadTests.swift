@@ -50,7 +50,7 @@ struct AfterUploadTests {
     func deleteAndFailedMove() throws {
         let fixture = try DaemonFixture.withAfterUpload("on_success = \"delete\"\non_failure = \"move\"\nfailed_dir = \"DIR/failed\"\n")
         let good = try fixture.drop("good.png", seed: 2)
-        FileManager.default.createFile(atPath: fixture.inbox + "/bad.jpg", contents: Data("plain text".utf8))
+        try writeFile(atPath: fixture.inbox + "/bad.jpg", contents: Data("plain text".utf8))
         try fixture.start()
         #expect(fixture.waitForFinished(count: 2))
         #expect(fixture.waitUntil(seconds: 10) { !FileManager.default.fileExists(atPath: good) })
@@ -85,7 +85,7 @@ struct AfterUploadTests {
         try recordDoneWithActionOwed(path, fixture: fixture)
         // Rewritten before the daemon (re)starts and replays the delete.
         let newer = SampleImages.png(width: 9, height: 9, seed: 44)
-        FileManager.default.createFile(atPath: path, contents: Data(newer))
+        try writeFile(atPath: path, contents: Data(newer))
         try fixture.start()
         #expect(fixture.waitForFinished(count: 2))
         #expect(fixture.waitUntil(seconds: 10) { !FileManager.default.fileExists(atPath: path) },

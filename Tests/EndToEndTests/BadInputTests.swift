@@ -43,8 +43,8 @@ struct BadInputTests {
         fixture.stop()
     }
 
-    static func write(_ path: String, _ bytes: [UInt8]) {
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+    static func write(_ path: String, _ bytes: [UInt8]) throws {
+        try writeFile(atPath: path, contents: Data(bytes))
     }
 
     @Test("a file over 10 MiB fails locally: over the limit, nothing sent")
@@ -52,7 +52,7 @@ struct BadInputTests {
         try expectRejected("big.png", reason: "over the 10 MiB", label: "over 10 MiB") { path in
             var bytes = SampleImages.png(width: 8, height: 8, seed: 1)
             bytes += [UInt8](repeating: 0, count: 10_485_761 - bytes.count)
-            Self.write(path + ".part", bytes)
+            try Self.write(path + ".part", bytes)
             rename(path + ".part", path)
         }
     }
@@ -60,28 +60,28 @@ struct BadInputTests {
     @Test("text named x.jpg fails as not an image")
     func notAnImage() throws {
         try expectRejected("x.jpg", reason: "not an image", label: "text as x.jpg") { path in
-            Self.write(path, Array("this is a shopping list, not a photo\n".utf8))
+            try Self.write(path, Array("this is a shopping list, not a photo\n".utf8))
         }
     }
 
     @Test("a PNG over 12,000 px a side fails from its header alone")
     func overMaxSide() throws {
         try expectRejected("wide.png", reason: "px a side", label: "13000x10 px") { path in
-            Self.write(path, SampleImages.pngHeaderOnly(width: 13_000, height: 10))
+            try Self.write(path, SampleImages.pngHeaderOnly(width: 13_000, height: 10))
         }
     }
 
     @Test("a PNG over 100 megapixels fails from its header alone")
     func overMaxArea() throws {
         try expectRejected("huge.png", reason: "100 MP", label: "11000x10000 px") { path in
-            Self.write(path, SampleImages.pngHeaderOnly(width: 11_000, height: 10_000))
+            try Self.write(path, SampleImages.pngHeaderOnly(width: 11_000, height: 10_000))
         }
     }
 
     @Test("a zero-byte file fails as empty")
     func zeroBytes() throws {
         try expectRejected("empty.png", reason: "empty file", label: "0 bytes") { path in
-            Self.write(path, [])
+            try Self.write(path, [])
         }
     }
 
@@ -143,7 +143,7 @@ struct BadInputTests {
             let outside = (path as NSString).deletingLastPathComponent + "/../secret.png"
             let bytes = SampleImages.png(width: 8, height: 8, seed: 31)
             outsideSHA = SHA256Hasher.hex(of: bytes)
-            Self.write(outside, bytes)
+            try Self.write(outside, bytes)
             #expect(symlink(outside, path) == 0)
         }
         #expect(!outsideSHA.isEmpty)
@@ -159,8 +159,8 @@ struct BadInputTests {
         let fixture = try DaemonFixture(settleMillis: 0)
         let locked = fixture.directory + "/locked"
         try FileManager.default.createDirectory(atPath: locked, withIntermediateDirectories: true)
-        Self.write(locked + "/in-locked-dir.png", SampleImages.png(width: 8, height: 8, seed: 41))
-        Self.write(fixture.inbox + "/mode-000.png", SampleImages.png(width: 8, height: 8, seed: 42))
+        try Self.write(locked + "/in-locked-dir.png", SampleImages.png(width: 8, height: 8, seed: 41))
+        try Self.write(fixture.inbox + "/mode-000.png", SampleImages.png(width: 8, height: 8, seed: 42))
         chmod(locked, 0)
         chmod(fixture.inbox + "/mode-000.png", 0)
         chmod(fixture.directory, 0o755)

@@ -72,8 +72,8 @@ struct CLIConventionTests {
 
         let backlog = fixture.directory + "/backlog"
         try FileManager.default.createDirectory(atPath: backlog, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: backlog + "/old.png", contents: Data(SampleImages.png(width: 8, height: 8, seed: 1702)))
-        FileManager.default.createFile(atPath: backlog + "/skip.tmp", contents: Data("x".utf8))
+        try writeFile(atPath: backlog + "/old.png", contents: Data(SampleImages.png(width: 8, height: 8, seed: 1702)))
+        try writeFile(atPath: backlog + "/skip.tmp", contents: Data("x".utf8))
         let enqueued = try fixture.runCommand(["enqueue", "-c", fixture.configPath, "--dry-run", backlog])
         #expect(enqueued.0 == 0, "\(enqueued)")
         #expect(enqueued.1.contains("would queue \(backlog)/old.png") && !enqueued.1.contains("skip.tmp"), "\(enqueued.1)")

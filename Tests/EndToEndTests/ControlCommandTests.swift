@@ -32,7 +32,7 @@ struct ControlCommandTests {
         let backlog = fixture.directory + "/backlog"
         try FileManager.default.createDirectory(atPath: backlog + "/sub", withIntermediateDirectories: true)
         for (index, name) in ["a.png", "sub/b.PNG", ".hidden.png", "c.tmp", "notes.txt"].enumerated() {
-            FileManager.default.createFile(atPath: backlog + "/" + name,
+            try writeFile(atPath: backlog + "/" + name,
                                            contents: Data(SampleImages.png(width: 4, height: 4, seed: UInt64(index))))
         }
         let (missing, _, missingError) = try fixture.runCommand(["enqueue", "--config", fixture.configPath, backlog, "/no/such/file.png"])
@@ -82,7 +82,7 @@ struct ControlCommandTests {
     func retry() throws {
         let fixture = try DaemonFixture()
         let bad = fixture.inbox + "/broken.jpg"
-        FileManager.default.createFile(atPath: bad, contents: Data("not an image".utf8))
+        try writeFile(atPath: bad, contents: Data("not an image".utf8))
         try fixture.start()
         #expect(fixture.waitForFinished(count: 1))
         fixture.stop()
@@ -95,7 +95,7 @@ struct ControlCommandTests {
         #expect(unknownError.contains("no job with id 77"))
 
         // Fix the file, then retry it: it uploads.
-        FileManager.default.createFile(atPath: bad, contents: Data(SampleImages.png(width: 4, height: 4, seed: 9)))
+        try writeFile(atPath: bad, contents: Data(SampleImages.png(width: 4, height: 4, seed: 9)))
         let (retried, output, _) = try fixture.runCommand(["retry", "--config", fixture.configPath, "--all-failed"])
         #expect(retried == 0)
         #expect(output.contains("1 failed jobs queued again"))
@@ -134,7 +134,7 @@ struct ControlCommandTests {
         let fixture = try DaemonFixture()
         try FileManager.default.createDirectory(atPath: (fixture.database as NSString).deletingLastPathComponent,
                                                 withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: fixture.database, contents: Data("this is not sqlite at all, just text".utf8))
+        try writeFile(atPath: fixture.database, contents: Data("this is not sqlite at all, just text".utf8))
         for command in [["status"], ["show", "1"], ["export"]] {
             let (status, _, error) = try fixture.runCommand([command[0], "--config", fixture.configPath] + command.dropFirst())
             #expect(status == 65, "\(command): \(status) \(error)")
@@ -166,7 +166,7 @@ struct ControlCommandTests {
     func prune() throws {
         let fixture = try DaemonFixture()
         try fixture.drop("p.png", seed: 5)
-        FileManager.default.createFile(atPath: fixture.inbox + "/bad.png", contents: Data("x".utf8))
+        try writeFile(atPath: fixture.inbox + "/bad.png", contents: Data("x".utf8))
         try fixture.start()
         #expect(fixture.waitForFinished(count: 2))
         fixture.stop()
@@ -208,7 +208,7 @@ struct ControlCommandTests {
         let backlog = fixture.directory + "/backlog"
         try FileManager.default.createDirectory(atPath: backlog, withIntermediateDirectories: true)
         for index in 0..<5 {
-            FileManager.default.createFile(atPath: backlog + "/b\(index).png",
+            try writeFile(atPath: backlog + "/b\(index).png",
                                            contents: Data(SampleImages.png(width: 4, height: 4, seed: UInt64(600 + index))))
         }
         let (status, _, error) = try fixture.runCommand(["enqueue", "--config", fixture.configPath, backlog])

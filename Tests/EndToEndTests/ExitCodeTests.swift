@@ -105,6 +105,23 @@ struct ExitCodeTests {
         }
     }
 
+    @Test("[http] listen on a port already taken: exit 74 (restarted, it passes), not 78; the failed start is no unclean stop")
+    func listenPortTaken() throws {
+        let fixture = try DaemonFixture()
+        // The emulator listens there already.
+        let taken = try #require(fixture.emulator.apiBaseURL.split(separator: "/").dropFirst().first)
+        try fixture.writeConfig(settleMillis: 100, extra: """
+            [http]
+            listen = "\(taken)"
+            """)
+        let (status, _, error) = try fixture.runCommand(["run", "--config", fixture.configPath])
+        #expect(status == 74, "\(error)")
+        #expect(error.contains("cannot listen on http.listen = \(taken)") && error.contains("exiting for a restart"), "\(error)")
+        #expect(!error.contains("config error"), "\(error)")
+        let check = try fixture.runCommand(["status", "--check", "--config", fixture.configPath])
+        #expect(check.0 == 3, "\(check)")
+    }
+
     @Test("check creates nothing: a database folder that does not exist is reported (78) and stays absent")
     func checkCreatesNothing() throws {
         let fixture = try DaemonFixture()

@@ -1,3 +1,4 @@
+import ImagedropTestSupport
 import Foundation
 import Glibc
 import ImagedropSystem
@@ -14,9 +15,9 @@ struct FindingThingsTests {
     func showSaysWhy() throws {
         let fixture = try DaemonFixture()
         _ = try JobStore.openForWriting(path: fixture.database)
-        FileManager.default.createFile(atPath: fixture.inbox + "/upload.tmp", contents: Data("x".utf8))
-        FileManager.default.createFile(atPath: fixture.inbox + "/notes.txt", contents: Data("x".utf8))
-        FileManager.default.createFile(atPath: fixture.directory + "/elsewhere.png", contents: Data("x".utf8))
+        try writeFile(atPath: fixture.inbox + "/upload.tmp", contents: Data("x".utf8))
+        try writeFile(atPath: fixture.inbox + "/notes.txt", contents: Data("x".utf8))
+        try writeFile(atPath: fixture.directory + "/elsewhere.png", contents: Data("x".utf8))
         let cases = [
             (fixture.inbox + "/upload.tmp", "its name is excluded by the pattern \"*.tmp\" (watch.exclude)"),
             (fixture.inbox + "/notes.txt", "its name is not a candidate: it matches none of watch.include"),

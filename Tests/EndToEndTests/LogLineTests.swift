@@ -75,10 +75,10 @@ struct LogLineTests {
     func debugCandidateLines() throws {
         let fixture = try DaemonFixture(settleMillis: 300)
         try fixture.start(arguments: ["-v"])
-        FileManager.default.createFile(atPath: fixture.inbox + "/draft.tmp", contents: Data("x".utf8))
-        FileManager.default.createFile(atPath: fixture.inbox + "/notes.txt", contents: Data("x".utf8))
+        try writeFile(atPath: fixture.inbox + "/draft.tmp", contents: Data("x".utf8))
+        try writeFile(atPath: fixture.inbox + "/notes.txt", contents: Data("x".utf8))
         let image = fixture.inbox + "/photo.png"
-        FileManager.default.createFile(atPath: image, contents: Data(SampleImages.png(width: 8, height: 8, seed: 4300)))
+        try writeFile(atPath: image, contents: Data(SampleImages.png(width: 8, height: 8, seed: 4300)))
         #expect(fixture.waitForFinished(count: 1))
         #expect(fixture.stop() == 0)
         let log = fixture.log
@@ -93,7 +93,7 @@ struct LogLineTests {
     func noCandidateLinesAtInfo() throws {
         let fixture = try DaemonFixture(settleMillis: 0)
         try fixture.start()
-        FileManager.default.createFile(atPath: fixture.inbox + "/draft.tmp", contents: Data("x".utf8))
+        try writeFile(atPath: fixture.inbox + "/draft.tmp", contents: Data("x".utf8))
         try fixture.drop("photo.png", seed: 4350)
         #expect(fixture.waitForFinished(count: 1))
         #expect(fixture.stop() == 0)

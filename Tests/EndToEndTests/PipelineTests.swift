@@ -63,11 +63,11 @@ struct PipelineTests {
         let fixture = try DaemonFixture()
         try fixture.start()
         let outside = fixture.directory + "/outside.png"
-        FileManager.default.createFile(atPath: outside, contents: Data(SampleImages.png(width: 8, height: 8, seed: 11)))
+        try writeFile(atPath: outside, contents: Data(SampleImages.png(width: 8, height: 8, seed: 11)))
         rename(outside, fixture.inbox + "/renamed-in.png")
         // mkdir -p a/b/c && cp x.png a/b/c/ — the file may land before the watch on c exists.
         try FileManager.default.createDirectory(atPath: fixture.inbox + "/a/b/c", withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: fixture.inbox + "/a/b/c/deep.png",
+        try writeFile(atPath: fixture.inbox + "/a/b/c/deep.png",
                                        contents: Data(SampleImages.png(width: 8, height: 8, seed: 12)))
         #expect(fixture.waitForFinished(count: 2))
         let paths = Set(try fixture.jobs().filter { $0.state == .done }.map(\.path.display))

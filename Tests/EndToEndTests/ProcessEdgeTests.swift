@@ -1,3 +1,4 @@
+import ImagedropTestSupport
 import Foundation
 import Glibc
 import ImagedropSystem
@@ -48,7 +49,7 @@ struct ProcessEdgeTests {
         process.executableURL = URL(fileURLWithPath: DaemonFixture.binary("imagedrop"))
         process.arguments = ["run", "--config", fixture.configPath]
         process.environment = fixture.environment
-        FileManager.default.createFile(atPath: fixture.logPath, contents: nil)
+        try writeFile(atPath: fixture.logPath, contents: nil)
         let log = try #require(FileHandle(forWritingAtPath: fixture.logPath))
         process.standardOutput = log
         process.standardError = log

@@ -49,9 +49,9 @@ struct SourcesTests {
             """)
     }
 
-    static func write(_ path: String, seed: UInt64) {
+    static func write(_ path: String, seed: UInt64) throws {
         let data = Data(SampleImages.png(width: 12, height: 12, seed: seed))
-        FileManager.default.createFile(atPath: path + ".part", contents: data)
+        try writeFile(atPath: path + ".part", contents: data)
         rename(path + ".part", path)
     }
 
@@ -65,9 +65,9 @@ struct SourcesTests {
         let avatar = fixture.directory + "/avatars/me.png"
         // Excluded by the avatars source's own include (the top level would take a .gif): no job at all.
         let ignored = fixture.directory + "/avatars/me.gif"
-        Self.write(ignored, seed: 9)
-        Self.write(product, seed: 2)
-        Self.write(avatar, seed: 3)
+        try Self.write(ignored, seed: 9)
+        try Self.write(product, seed: 2)
+        try Self.write(avatar, seed: 3)
         #expect(fixture.waitForFinished(count: 3), "\(fixture.log)")
         #expect(fixture.counts()[.done] == 3)
 
@@ -165,12 +165,12 @@ struct SourcesTests {
         try fixture.start()
         // The CLI reads a config that names `extra`; the running daemon's does not: its jobs wait, untouched.
         try configure(["extra"])
-        for index in 0..<3 { Self.write(extra + "/e\(index).png", seed: UInt64(20 + index)) }
+        for index in 0..<3 { try Self.write(extra + "/e\(index).png", seed: UInt64(20 + index)) }
         let (queueCode, queued, queueError) = try fixture.runCommand(["enqueue", "--config", fixture.configPath, extra])
         #expect(queueCode == 0 && queued.contains("3 queued"), "\(queued) \(queueError)")
 
         // Reload: `late` is added (its folder armed and scanned), `extra` is still not configured.
-        Self.write(late + "/l0.png", seed: 30)
+        try Self.write(late + "/l0.png", seed: 30)
         try configure(["late"])
         try reload()
         try fixture.drop("inbox.png", seed: 31)
@@ -192,7 +192,7 @@ struct SourcesTests {
         #expect(fixture.waitUntil(seconds: 30) { (fixture.counts()[.done] ?? 0) == 5 }, "\(fixture.log)")
         let extraIDs = try fixture.jobs().filter { $0.source == "extra" }.compactMap(\.imageID)
         #expect(extraIDs.count == 3 && extraIDs.allSatisfy { $0.hasPrefix("extra/") })
-        Self.write(late + "/l1.png", seed: 32)
+        try Self.write(late + "/l1.png", seed: 32)
         try fixture.drop("inbox2.png", seed: 33)
         #expect(fixture.waitUntil(seconds: 30) { (fixture.counts()[.done] ?? 0) == 6 })
         #expect(try fixture.jobs().filter { $0.source == "late" }.count == 1, "a removed source's folder is not watched")
@@ -247,7 +247,7 @@ extension SourcesTests {
         origin.serve("c.png", seed: 63)
         try fixture.start()
         let list = products + "/batch.urls"
-        FileManager.default.createFile(atPath: list + ".part", contents: Data("\(origin.baseURL)/files/a.png\n".utf8))
+        try writeFile(atPath: list + ".part", contents: Data("\(origin.baseURL)/files/a.png\n".utf8))
         rename(list + ".part", list)
         let (code, _, error) = try fixture.runCommand(["enqueue", "--config", fixture.configPath, "--source", "products",
                                                        "--url", "\(origin.baseURL)/files/b.png"])

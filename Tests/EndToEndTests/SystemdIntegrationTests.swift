@@ -49,7 +49,7 @@ struct SystemdIntegrationTests {
         kill(pid, SIGHUP)
         #expect(fixture.waitUntil(seconds: 10) { fixture.log.contains("configuration reloaded") })
         #expect(listener.index(of: "RELOADING=1") != nil)
-        FileManager.default.createFile(atPath: second + "/via-reload.png", contents: Data(SampleImages.png(width: 4, height: 4, seed: 77)))
+        try writeFile(atPath: second + "/via-reload.png", contents: Data(SampleImages.png(width: 4, height: 4, seed: 77)))
         #expect(fixture.waitForFinished(count: 1))
         #expect(try fixture.jobs().first?.path.display == second + "/via-reload.png")
 

@@ -36,6 +36,15 @@ struct SystemdUnitTests {
         #expect(text.contains("Overall exposure level for imagedrop.service"), "\(text)")
     }
 
+    @Test("ExecReload validates the file (check --offline: no API request) before it sends SIGHUP")
+    func reloadValidatesFirst() throws {
+        let unit = try String(contentsOfFile: Self.repositoryRoot.appendingPathComponent("systemd/imagedrop.service").path,
+                              encoding: .utf8)
+        let reloads = unit.split(separator: "\n").filter { $0.hasPrefix("ExecReload=") }.map(String.init)
+        #expect(reloads == ["ExecReload=/usr/local/bin/imagedrop check --offline --config /etc/imagedrop/imagedrop.toml",
+                            "ExecReload=/bin/kill -HUP $MAINPID"], "\(reloads)")
+    }
+
     @Test("The example config parses and every value it shows is the built-in default")
     func exampleConfigIsTheDefaults() throws {
         let path = Self.repositoryRoot.appendingPathComponent("config/imagedrop.toml").path

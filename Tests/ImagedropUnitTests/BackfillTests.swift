@@ -28,7 +28,7 @@ struct BackfillTests {
         try FileManager.default.createDirectory(atPath: directory + "/in/sub", withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         for name in ["in/a.jpg", "in/sub/b.png", "in/.hidden.png", "in/c.part", "in/d.txt"] {
-            FileManager.default.createFile(atPath: directory + "/" + name, contents: Data(SampleImages.png(width: 2, height: 2)))
+            try writeFile(atPath: directory + "/" + name, contents: Data(SampleImages.png(width: 2, height: 2)))
         }
         var config = Config()
         config.watch.paths = [directory + "/in"]

@@ -30,7 +30,7 @@ final class FileInspectorTests {
     @Test("a valid image is opened, hashed and probed")
     func accepted() throws {
         let bytes = SampleImages.png(width: 10, height: 7, seed: 1)
-        FileManager.default.createFile(atPath: directory + "/inbox/a.png", contents: Data(bytes))
+        try writeFile(atPath: directory + "/inbox/a.png", contents: Data(bytes))
         guard case .ready(let file) = FileInspector.inspect(path: RawPath(directory + "/inbox/a.png"),
                                                             root: RawPath(directory + "/inbox"), followSymlinksOutside: false)
         else { Issue.record("not ready"); return }
@@ -41,7 +41,7 @@ final class FileInspectorTests {
 
     @Test("a folder on the way swapped for a symlink to outside the tree is refused")
     func parentSymlinkOutside() throws {
-        FileManager.default.createFile(atPath: directory + "/outside/secret.png",
+        try writeFile(atPath: directory + "/outside/secret.png",
                                        contents: Data(SampleImages.png(width: 4, height: 4, seed: 2)))
         try FileManager.default.createSymbolicLink(atPath: directory + "/inbox/sub", withDestinationPath: directory + "/outside")
         #expect(reason(directory + "/inbox/sub/secret.png")?.contains("symlink leads out of the watched tree") == true)
@@ -52,7 +52,7 @@ final class FileInspectorTests {
     /// root, and pre-flight let it publish its target from outside every watched folder.
     @Test("a symlink enqueued from outside every watched folder is refused unless symlinks outside are allowed")
     func symlinkWithoutRoot() throws {
-        FileManager.default.createFile(atPath: directory + "/outside/target.png",
+        try writeFile(atPath: directory + "/outside/target.png",
                                        contents: Data(SampleImages.png(width: 4, height: 4, seed: 4)))
         try FileManager.default.createDirectory(atPath: directory + "/elsewhere", withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: directory + "/elsewhere/link.png", withDestinationPath: directory + "/outside/target.png")
@@ -66,7 +66,7 @@ final class FileInspectorTests {
 
     @Test("a symlink inside the tree to a file inside the tree is fine")
     func symlinkInside() throws {
-        FileManager.default.createFile(atPath: directory + "/inbox/real.png",
+        try writeFile(atPath: directory + "/inbox/real.png",
                                        contents: Data(SampleImages.png(width: 4, height: 4, seed: 3)))
         try FileManager.default.createSymbolicLink(atPath: directory + "/inbox/link.png", withDestinationPath: directory + "/inbox/real.png")
         #expect(reason(directory + "/inbox/link.png") == nil)

@@ -4,11 +4,12 @@ import Glibc
 @testable import ImagedropStore
 @testable import ImagedropPipeline
 @testable import ImagedropDaemon
+import ImagedropSupport
 import Testing
 
 /// A strict-enough reader of the Prometheus text format: every sample must belong to a family announced by
 /// HELP and TYPE lines before it, and every line must be one of the three shapes.
-private struct Exposition {
+struct Exposition {
     var help: [String: String] = [:]
     var types: [String: String] = [:]
     var samples: [(name: String, labels: [String: String], value: Double)] = []
@@ -66,8 +67,15 @@ struct MetricsWriterTests {
     func families() throws {
         let (metrics, queue) = fixture()
         let concurrency = ConcurrencyLimiter.Snapshot(current: 12, maximum: 64, mode: .auto, bound: .latency, inFlight: 9)
-        let parsed = try Exposition(metrics.exposition(queue: queue, oldestWaitingSeconds: 42, paused: true,
-                                                       concurrency: concurrency))
+        var readings = GaugeReadings(queue: queue, oldestWaitingSeconds: 42, pause: .credentials, concurrency: concurrency)
+        var webhooks = WebhookBacklog()
+        webhooks.pending = 3
+        webhooks.dead = 1
+        readings.webhooks = webhooks
+        readings.budgetRemaining = 1187
+        readings.lastSuccessSeconds = 1_764_000_123.5
+        readings.process = ProcessStats(startTimeSeconds: 1_764_000_000.25, residentMemoryBytes: 31_457_280, openFileDescriptors: 23)
+        let parsed = try Exposition(metrics.exposition(readings))
 
         let expected: [String: (String, String)] = [
             "imagedrop_up": ("gauge", "1 while the daemon runs; 0 after a clean stop."),
@@ -81,7 +89,14 @@ struct MetricsWriterTests {
             "imagedrop_rate_limited_total": ("counter", "Retries caused by HTTP 429 from the API."),
             "imagedrop_request_duration_seconds": ("histogram", "Duration of API requests, from send to the last byte of the reply."),
             "imagedrop_oldest_waiting_seconds": ("gauge", "Age of the oldest queued or retrying job; 0 when nothing waits."),
-            "imagedrop_paused": ("gauge", "1 while the queue is paused (e.g. the API refused the token)."),
+            "imagedrop_paused": ("gauge", "1 for the reason the queue is paused (credentials, unreachable, quota, operator); all 0 while it is not."),
+            "imagedrop_build_info": ("gauge", "Always 1; the labels say which imagedrop runs."),
+            "imagedrop_last_success_timestamp_seconds": ("gauge", "Unix time when a job last ended done (from the job table, pruned history included); 0 if none ever did."),
+            "imagedrop_webhook_deliveries": ("gauge", "Webhook deliveries in the outbox: pending (to be sent or retried) and dead (gave up)."),
+            "imagedrop_budget_remaining": ("gauge", "API requests the budget (upload.requests_per_5min) still allows in its current window."),
+            "process_start_time_seconds": ("gauge", "Start time of the process since unix epoch in seconds."),
+            "process_resident_memory_bytes": ("gauge", "Resident memory size in bytes."),
+            "process_open_fds": ("gauge", "Number of open file descriptors."),
             "imagedrop_concurrency_limit": ("gauge", #"Uploads allowed in flight now (upload.workers, or what "auto" chose)."#),
             "imagedrop_concurrency_max": ("gauge", "The most uploads in flight allowed (workers or max_workers)."),
             "imagedrop_concurrency_in_flight": ("gauge", "Uploads in flight now."),
@@ -107,13 +122,22 @@ struct MetricsWriterTests {
         #expect(parsed.value("imagedrop_retries_total") == 2)
         #expect(parsed.value("imagedrop_rate_limited_total") == 1)
         #expect(parsed.value("imagedrop_oldest_waiting_seconds") == 42)
-        #expect(parsed.value("imagedrop_paused") == 1)
+        #expect(parsed.value("imagedrop_paused", ["reason": "credentials"]) == 1)
+        #expect(parsed.value("imagedrop_paused", ["reason": "unreachable"]) == 0)
+        #expect(parsed.value("imagedrop_build_info", ["version": ImagedropVersion.current, "commit": BuildInfo.commit]) == 1)
+        #expect(parsed.value("imagedrop_last_success_timestamp_seconds") == 1_764_000_123.5)
+        #expect(parsed.value("imagedrop_webhook_deliveries", ["state": "pending"]) == 3)
+        #expect(parsed.value("imagedrop_webhook_deliveries", ["state": "dead"]) == 1)
+        #expect(parsed.value("imagedrop_budget_remaining") == 1187)
+        #expect(parsed.value("process_start_time_seconds") == 1_764_000_000.25)
+        #expect(parsed.value("process_resident_memory_bytes") == 31_457_280)
+        #expect(parsed.value("process_open_fds") == 23)
     }
 
     @Test("Per-source families: every configured source has its series (0 before its first upload), labels in source,state order")
     func perSource() throws {
         let (metrics, queue) = fixture()
-        let text = metrics.exposition(queue: queue, oldestWaitingSeconds: nil, paused: false)
+        let text = metrics.exposition(GaugeReadings(queue: queue, oldestWaitingSeconds: nil))
         let parsed = try Exposition(text)
         #expect(text.contains(#"imagedrop_source_jobs{source="avatars",state="done"} "#))
         #expect(parsed.value("imagedrop_source_jobs", ["source": "avatars", "state": "uploading"]) == 4)
@@ -128,22 +152,22 @@ struct MetricsWriterTests {
     @Test("Queue gauges follow the table at each emit; a source removed by a reload loses its job series")
     func gaugesFollowTheTable() throws {
         let (metrics, first) = fixture()
-        _ = metrics.exposition(queue: first, oldestWaitingSeconds: 9, paused: true)
+        _ = metrics.exposition(GaugeReadings(queue: first, oldestWaitingSeconds: 9, pause: .credentials))
         var queue = QueueSnapshot()
         queue.counts = [.done: 9001]
         queue.sourceCounts = ["default": [.done: 9000], "avatars": [.done: 1]]
-        let parsed = try Exposition(metrics.exposition(queue: queue, oldestWaitingSeconds: nil, paused: false))
+        let parsed = try Exposition(metrics.exposition(GaugeReadings(queue: queue, oldestWaitingSeconds: nil)))
         #expect(parsed.value("imagedrop_jobs", ["state": "queued"]) == 0)
         #expect(parsed.value("imagedrop_jobs", ["state": "done"]) == 9001)
         #expect(parsed.value("imagedrop_oldest_waiting_seconds") == 0)
-        #expect(parsed.value("imagedrop_paused") == 0)
+        #expect(parsed.samples.filter { $0.name == "imagedrop_paused" }.map(\.value) == [0, 0, 0, 0])
         #expect(!parsed.samples.contains { $0.name == "imagedrop_source_jobs" && $0.labels["source"] == "products" })
         #expect(parsed.value("imagedrop_source_jobs", ["source": "avatars", "state": "uploading"]) == 0)
     }
 
     @Test("Before any event: every family is there, the failure family with its pre-flight series at 0")
     func freshDaemon() throws {
-        let parsed = try Exposition(PipelineMetrics().exposition(queue: QueueSnapshot(), oldestWaitingSeconds: nil, paused: false))
+        let parsed = try Exposition(PipelineMetrics().exposition(GaugeReadings(queue: QueueSnapshot(), oldestWaitingSeconds: nil)))
         #expect(parsed.value("imagedrop_failures_total", ["code": "local"]) == 0)
         #expect(parsed.value("imagedrop_uploads_total") == 0)
         #expect(parsed.value("imagedrop_request_duration_seconds_count") == 0)
@@ -154,8 +178,8 @@ struct MetricsWriterTests {
     func separateRegistries() throws {
         let (busy, queue) = fixture()
         let idle = PipelineMetrics()
-        let parsedIdle = try Exposition(idle.exposition(queue: queue, oldestWaitingSeconds: nil, paused: false))
-        let parsedBusy = try Exposition(busy.exposition(queue: queue, oldestWaitingSeconds: nil, paused: false))
+        let parsedIdle = try Exposition(idle.exposition(GaugeReadings(queue: queue, oldestWaitingSeconds: nil)))
+        let parsedBusy = try Exposition(busy.exposition(GaugeReadings(queue: queue, oldestWaitingSeconds: nil)))
         #expect(parsedIdle.value("imagedrop_uploads_total") == 0)
         #expect(parsedBusy.value("imagedrop_uploads_total") == 2)
     }
@@ -163,7 +187,7 @@ struct MetricsWriterTests {
     @Test("Histogram buckets are cumulative, end in +Inf, and +Inf equals _count")
     func histogram() throws {
         let (metrics, queue) = fixture()
-        let parsed = try Exposition(metrics.exposition(queue: queue, oldestWaitingSeconds: nil, paused: false))
+        let parsed = try Exposition(metrics.exposition(GaugeReadings(queue: queue, oldestWaitingSeconds: nil)))
         let buckets = parsed.samples.filter { $0.name == "imagedrop_request_duration_seconds_bucket" }
         #expect(buckets.count == PipelineMetrics.latencyBounds.count + 1)
         #expect(buckets.last?.labels["le"] == "+Inf")
@@ -176,7 +200,7 @@ struct MetricsWriterTests {
         let sum = try #require(parsed.value("imagedrop_request_duration_seconds_sum"))
         #expect(abs(sum - 401.103) < 1e-9)
         #expect(parsed.value("imagedrop_oldest_waiting_seconds") == 0)
-        #expect(parsed.value("imagedrop_paused") == 0)
+        #expect(parsed.samples.filter { $0.name == "imagedrop_paused" }.map(\.value) == [0, 0, 0, 0])
     }
 
     @Test("The file is replaced atomically, readable by node_exporter despite the unit's umask, no temp left")
@@ -190,8 +214,8 @@ struct MetricsWriterTests {
 
         let previous = umask(0o027)
         defer { umask(previous) }
-        try writer.write(text: metrics.exposition(queue: queue, oldestWaitingSeconds: 1, paused: false))
-        try writer.write(text: metrics.exposition(queue: queue, oldestWaitingSeconds: 7, paused: false, up: false))
+        try writer.write(text: metrics.exposition(GaugeReadings(queue: queue, oldestWaitingSeconds: 1)))
+        try writer.write(text: metrics.exposition(GaugeReadings(queue: queue, oldestWaitingSeconds: 7, up: false)))
 
         let text = try String(contentsOfFile: path, encoding: .utf8)
         let parsed = try Exposition(text)

@@ -1,3 +1,4 @@
+import ImagedropTestSupport
 import ImagedropParsing
 import Foundation
 import Glibc
@@ -14,7 +15,7 @@ struct PreparedUploadsTests {
     /// A prepared upload over a real open file; returns it and the descriptor it owns.
     static func entry(_ id: Int64, in directory: String) throws -> (JobProcessor.Ready, Int32) {
         let path = directory + "/\(id).png"
-        FileManager.default.createFile(atPath: path, contents: Data([0x89, 0x50, 0x4E, 0x47]))
+        try writeFile(atPath: path, contents: Data([0x89, 0x50, 0x4E, 0x47]))
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         #expect(fd >= 0)
         guard case .success(let status) = FileStatus.of(fileDescriptor: fd) else { throw SystemError(call: "fstat") }

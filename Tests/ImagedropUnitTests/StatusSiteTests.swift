@@ -1,5 +1,6 @@
 import ImagedropParsing
 import Foundation
+import ImagedropTestSupport
 @testable import ImagedropSystem
 @testable import ImagedropStore
 @testable import ImagedropPipeline
@@ -45,8 +46,35 @@ struct StatusSiteTests {
         #expect(!String(decoding: off.page(nowSeconds: now).body, as: UTF8.self).contains("<form"))
         let (on, _, _, _) = try Self.site(actions: true)
         let all = on.respond(to: .retryFailed, nowSeconds: now)
-        #expect(all.status == 303 && all.headers.contains { $0 == ("Location", "/") })
-        #expect(on.respond(to: .retryJob(7), nowSeconds: now).status == 303)
+        #expect(all.status == 303 && all.headers.contains { $0 == ("Location", "/?done=retried-0") })
+        let one = on.respond(to: .retryJob(7), nowSeconds: now)
+        #expect(one.status == 303 && one.headers.contains { $0 == ("Location", "/?done=retried-0&job=7") })
+    }
+
+    @Test("the action's 303 carries what it did; the page it leads to says so once, from the numbers alone")
+    func actionNotice() throws {
+        let (site, services, _, temp) = try Self.site(actions: true)
+        defer { withExtendedLifetime(temp) {} }
+        let kept = temp.path + "-kept.png"
+        try writeFile(atPath: kept, contents: Data([1]))
+        defer { try? FileManager.default.removeItem(atPath: kept) }
+        try services.store.enqueue([FileCandidate(path: RawPath(kept), root: nil, size: 1, mtimeNanos: 1),
+                                    JobStoreTests.candidate("gone.png")])
+        for _ in 0..<2 {
+            let claimed = try #require(try services.store.claim(leaseMillis: 60_000))
+            try services.store.markFailed(id: claimed.id, error: "not an image", code: nil, sha256: nil, countAttempt: true,
+                                          afterAction: nil)
+        }
+        let now = Int64(1_700_000_000)
+        let reply = site.respond(to: .retryFailed, nowSeconds: now)
+        let location = try #require(reply.headers.first { $0.0 == "Location" }?.1)
+        #expect(location == "/?done=retried-1&gone=1")
+        let page = String(decoding: site.page(nowSeconds: now, notice: ActionNotice(target: location)).body, as: UTF8.self)
+        #expect(page.contains(#"<p class="notice" id="notice" role="status">1 failed jobs queued again; left as they are: 1 whose file is no longer there</p>"#))
+        // The page's own refresh goes to `/`: the notice is shown once, not every 10 s.
+        #expect(page.contains(#"<meta http-equiv="refresh" content="10; url=/">"#))
+        let plain = String(decoding: site.page(nowSeconds: now).body, as: UTF8.self)
+        #expect(!plain.contains("id=\"notice\"") && plain.contains(#"<meta http-equiv="refresh" content="10">"#))
     }
 
     @Test("every page load carries a new CSRF token, and each is one the gate accepts for an action")

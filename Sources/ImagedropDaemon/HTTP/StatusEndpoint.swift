@@ -26,6 +26,9 @@ public final class StatusEndpoint: Sendable {
 
     public struct StartError: Error, CustomStringConvertible {
         public var description: String
+        /// The bind failed (address in use, not available yet, refused): a condition that passes on its own, as
+        /// opposed to a path that holds something other than our socket.
+        public var passes = false
     }
 
     public static func start(_ listen: Config.HTTP.Listen, site: StatusSite) throws(StartError) -> StatusEndpoint {
@@ -84,7 +87,7 @@ public final class StatusEndpoint: Sendable {
             throw error
         } catch {
             try? group.syncShutdownGracefully()
-            throw StartError(description: "cannot listen on \(listen): \(error)")
+            throw StartError(description: "\(error)", passes: true)
         }
     }
 

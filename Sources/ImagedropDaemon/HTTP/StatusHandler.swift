@@ -49,7 +49,8 @@ final class StatusHandler: ChannelInboundHandler {
         case .end:
             guard let head else { return }
             self.head = nil
-            answer(decide(head, headers: headers, body: body), keepAlive: head.isKeepAlive, context: context)
+            answer(decide(head, headers: headers, body: body), notice: ActionNotice(target: head.uri), keepAlive: head.isKeepAlive,
+                   context: context)
         }
     }
 
@@ -58,7 +59,7 @@ final class StatusHandler: ChannelInboundHandler {
                     isHTTP10: head.version.major == 1 && head.version.minor == 0, nowSeconds: Self.nowSeconds)
     }
 
-    private func answer(_ decision: RequestGate.Decision, keepAlive: Bool, context: ChannelHandlerContext) {
+    private func answer(_ decision: RequestGate.Decision, notice: ActionNotice?, keepAlive: Bool, context: ChannelHandlerContext) {
         switch decision {
         case .refuse(let refusal):
             write(.refusal(refusal), context: context, keepAlive: keepAlive)
@@ -71,7 +72,7 @@ final class StatusHandler: ChannelInboundHandler {
             let queued = lane.submit { turn in
                 // A client that left while waiting costs no database read.
                 guard channel.isActive else { return }
-                let reply = turn == .run ? site.respond(to: route, nowSeconds: Self.nowSeconds) : .busy
+                let reply = turn == .run ? site.respond(to: route, nowSeconds: Self.nowSeconds, notice: notice) : .busy
                 loopBound.eventLoop.execute {
                     let (handler, context) = loopBound.value
                     handler.write(reply, context: context, keepAlive: keepAlive)

@@ -1,3 +1,4 @@
+import ImagedropParsing
 import ImagedropSystem
 import ImagedropStore
 import ImagedropPipeline
@@ -16,6 +17,8 @@ package enum StatusPage {
         package var thumbnailSources: Set<String>
         /// Set only with `[http] actions = true`: the forms carry it.
         package var csrfToken: String?
+        /// What the action that redirected here did.
+        package var notice: ActionNotice? = nil
     }
 
     package static func render(_ input: Input) -> String {
@@ -24,7 +27,7 @@ package enum StatusPage {
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
-            <meta http-equiv="refresh" content="10">
+            <meta http-equiv="refresh" content="10\(input.notice == nil ? "" : "; url=/")">
             <title>imagedrop</title>
             <style>
             body{font:15px/1.4 system-ui,sans-serif;margin:0 auto;padding:12px;max-width:960px;color:#222}
@@ -33,17 +36,23 @@ package enum StatusPage {
             td.path,td.image{word-break:break-all}td.image{font-size:.85em;width:40%}img.thumb{width:48px;height:48px;object-fit:cover;border-radius:4px}
             .counts{display:flex;flex-wrap:wrap;gap:8px}.count{padding:6px 10px;border:1px solid #ccc;border-radius:6px}
             .paused{background:#fee;padding:8px;border:1px solid #c00}svg{width:100%;height:auto}
+            .notice{background:#efe;padding:8px;border:1px solid #3a7}
             form{display:inline}button{font:inherit}
             </style></head><body>
             <h1>imagedrop</h1>
 
             """
+        // Made of numbers only (ActionNotice), escaped all the same. The refresh above goes to `/`, so it is shown once.
+        if let notice = input.notice { html += "<p class=\"notice\" id=\"notice\" role=\"status\">\(escape(notice.text))</p>\n" }
         if report.running {
             html += "<p id=\"daemon\">daemon running (pid \(report.pid.map(String.init) ?? "?"))</p>\n"
-            if let paused = report.daemon.paused { html += "<p class=\"paused\" id=\"paused\">PAUSED: \(escape(paused))</p>\n" }
         } else {
             html += "<p id=\"daemon\">daemon not running</p>\n"
         }
+        // The operator's pause shows with or without a daemon; the daemon's own only while it runs.
+        if let paused = report.pausedReason { html += "<p class=\"paused\" id=\"paused\">PAUSED: \(escape(paused))</p>\n" }
+        // The figure `status --json` and the progress line show (the daemon's BacklogETA at its last heartbeat).
+        if let eta = report.backlogETAText { html += "<p id=\"eta\">\(escape(eta))</p>\n" }
         html += "<div class=\"counts\" id=\"counts\">\n"
         for state in JobState.allCases {
             html += "<span class=\"count\" data-state=\"\(state.rawValue)\">\(state.rawValue) <b>\(report.snapshot.counts[state] ?? 0)</b></span>\n"

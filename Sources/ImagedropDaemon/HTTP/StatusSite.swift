@@ -26,8 +26,9 @@ public final class StatusSite: Sendable {
 
     package var actionsEnabled: Bool { services.config.current.http.actions }
 
-    /// Every route but `/healthz` reads the job table: the caller runs this on the database lane.
-    package func respond(to route: StatusRoute, nowSeconds: Int64) -> HTTPReply {
+    /// Every route but `/healthz` reads the job table: the caller runs this on the database lane. `notice` is what
+    /// the page's query says an action just did (see `ActionNotice`); only the page shows it.
+    package func respond(to route: StatusRoute, nowSeconds: Int64, notice: ActionNotice? = nil) -> HTTPReply {
         switch route {
         case .metrics:
             guard let text = MetricsWriter.current(services: services) else { return .text(503, "database unreadable") }
@@ -42,11 +43,11 @@ public final class StatusSite: Sendable {
                 return .text(503, "cannot read the job table: \(error)")
             }
         case .page:
-            return page(nowSeconds: nowSeconds)
+            return page(nowSeconds: nowSeconds, notice: notice)
         case .retryFailed:
-            return action { try services.store.retryFailed(ids: nil, fileIsGone: Job.fileIsGone).queued }
+            return action(job: nil) { try services.store.retryFailed(ids: nil, fileIsGone: Job.fileIsGone) }
         case .retryJob(let id):
-            return action { try services.store.retryFailed(ids: [id], fileIsGone: Job.fileIsGone).queued }
+            return action(job: id) { try services.store.retryFailed(ids: [id], fileIsGone: Job.fileIsGone) }
         }
     }
 
@@ -61,16 +62,21 @@ public final class StatusSite: Sendable {
         return .text(200, "ok")
     }
 
-    private func action(_ work: () throws -> [Int64]) -> HTTPReply {
+    /// The 303 back to the page carries what happened in its query, so the page can say it (and a reload of the
+    /// page repeats nothing).
+    private func action(job: Int64?, _ work: () throws -> JobStore.RetryResult) -> HTTPReply {
         do {
-            let retried = try work()
-            return HTTPReply(status: 303, body: "\(retried.count) failed jobs queued again\n", headers: [("Location", "/")])
+            let result = try work()
+            let notice = ActionNotice(retried: result.queued.count, superseded: result.superseded.count,
+                                      gone: result.gone.count, job: job)
+            return HTTPReply(status: 303, body: "\(result.queued.count) failed jobs queued again\n",
+                             headers: [("Location", notice.location)])
         } catch {
             return .text(503, "cannot write the job table: \(error)")
         }
     }
 
-    package func page(nowSeconds: Int64) -> HTTPReply {
+    package func page(nowSeconds: Int64, notice: ActionNotice? = nil) -> HTTPReply {
         do {
             let report = try StatusReport.load(database: services.store.path, sources: services.config.current.sourceNames)
             let now = Timestamp.nowMillis()
@@ -78,7 +84,7 @@ public final class StatusSite: Sendable {
                 report: report, recent: try services.store.recentUploads(limit: 50),
                 perMinute: try services.store.uploadsPerMinute(sinceMillis: now - 3_600_000), nowMillis: now,
                 thumbnailSources: Set(services.config.current.resolvedSources.filter { !$0.images.requireSignedURLs }.map(\.name)),
-                csrfToken: actionsEnabled ? csrfKey.issue(nowSeconds: nowSeconds) : nil)
+                csrfToken: actionsEnabled ? csrfKey.issue(nowSeconds: nowSeconds) : nil, notice: notice)
             return HTTPReply(status: 200, contentType: "text/html; charset=utf-8", body: StatusPage.render(input), headers: [
                 // The page loads nothing but the thumbnails and posts only to itself.
                 ("Content-Security-Policy", "default-src 'none'; img-src https: http:; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"),

@@ -10,24 +10,28 @@ extension Daemon {
     /// SIGHUP: re-read the config and apply what can change live. A config that does not load is refused
     /// with a log line and the old one stays in force. Nothing here waits for the watcher: it takes the new
     /// settings (watch roots included) and arms, scans and forgets folders on its own thread, so RELOADING=1 …
-    /// READY=1 is answered at once even during a long rescan.
+    /// READY=1 is answered at once even during a long rescan. A refusal is recorded for `status` until a good
+    /// reload. Either way a paused queue is probed again at once: a SIGHUP is how an operator says "I fixed it".
     func reload(shared: SharedConfig, services: UploadServices, pool: UploadWorkerPool, watcher: Watcher,
                         folderLocks: WatchFolderLocks) {
         notifier.reloading()
-        defer { notifier.ready() }
+        defer {
+            probeAgainIfPaused(services.pause)
+            notifier.ready()
+        }
         let old = shared.current
         let new: Config
         do {
-            new = try ConfigLoader.load(path: options.configPath)
+            new = try loadConfig()
         } catch {
-            logger.error("reload refused; the previous configuration stays in force", metadata: ["error": "\(error)"])
+            refuseReload(error, store: services.store)
             return
         }
         do {
             // Before anything applies: a folder another daemon watches is refused like at start.
             try folderLocks.update(folders: new.watch.paths)
         } catch {
-            logger.error("reload refused; the previous configuration stays in force", metadata: ["error": "\(error)"])
+            refuseReload(error, store: services.store)
             return
         }
         if new.http != old.http {
@@ -48,7 +52,31 @@ extension Daemon {
         services.tokens.replaceSource(TokenSource(config: new, environment: options.environment))
         options.onLogLevelChange(LogLevelName.parse(new.log.level) ?? .info)
         watcher.update(config: new)
+        recordReloadRefusal(nil, store: services.store)
         logger.notice("configuration reloaded", metadata: ["workers": "\(new.upload.workersShown)"])
+    }
+
+    private func refuseReload(_ error: any Error, store: JobStore) {
+        logger.error("reload refused; the previous configuration stays in force", metadata: ["error": "\(error)"])
+        // "key: problem", as the text status shows it: the file is the operator's, the key is what to fix.
+        let text = (error as? ConfigError).map { error in error.key.map { "\($0): \(error.problem)" } ?? error.problem } ?? "\(error)"
+        recordReloadRefusal(text, store: store)
+    }
+
+    private func recordReloadRefusal(_ text: String?, store: JobStore) {
+        do {
+            try store.recordReloadRefused(text)
+        } catch {
+            logger.warning("cannot record the reload's outcome for status", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// The prober waits `pause_probe_s` between probes; a SIGHUP cuts that wait short (a fixed token file,
+    /// a network path restored) instead of leaving the queue paused until the next probe.
+    private func probeAgainIfPaused(_ pause: PauseGate) {
+        guard pause.kind != nil else { return }
+        pause.probeSoon()
+        logger.notice("SIGHUP: probing the paused queue now", metadata: ["reason": "\(pause.apiReason ?? "")"])
     }
 
     /// On reload: the outcomes the outbox triggers record from now on (none while `[webhook] url` is unset).

@@ -18,7 +18,7 @@ extension Daemon {
         }
         let config: Config
         do {
-            config = try ConfigLoader.load(path: options.configPath)
+            config = try loadConfig()
         } catch {
             return fail(.config, "\(error)")
         }
@@ -36,12 +36,17 @@ extension Daemon {
             }
         }
         let store = opened.store
+        // A start that gives up once its start is recorded: it never ran, so `status` must not call it an
+        // unclean stop (and a unit restarting it every 15 s would otherwise show "did not stop cleanly").
+        func abandon(_ exit: Exit, _ line: String) -> Result<Running, StartFailure> {
+            try? store.recordDaemonStop()
+            return fail(exit, line)
+        }
         let folderLocks: WatchFolderLocks
         do {
             folderLocks = try WatchFolderLocks(folders: config.watch.paths)
         } catch {
-            try? store.recordDaemonStop()   // this start never ran: not an unclean stop for `status`
-            return fail(.alreadyRunning, "\(error)")
+            return abandon(.alreadyRunning, "\(error)")
         }
         let files = OpenFileLimit.raiseToHard()
         logger.info("open files limit", metadata: ["soft_before": "\(files.before)", "soft": "\(files.after)"])
@@ -66,11 +71,11 @@ extension Daemon {
             // Before any outcome can be written: the outbox triggers must know what to record.
             try store.configureWebhookEvents(config.webhook.recordedEvents)
         } catch {
-            return fail(.transient, "cannot write the job table \(config.queue.database): \(error)")
+            return abandon(.transient, "cannot write the job table \(config.queue.database): \(error)")
         }
         let tokenSource = TokenSource(config: config, environment: options.environment)
         if let conflict = tokenSource.conflict {
-            return fail(.config, ConfigError(file: options.configPath, key: nil, problem: conflict).description)
+            return abandon(.config, ConfigError(file: options.configPath, key: nil, problem: conflict).description)
         }
         let tokens = TokenProvider(source: tokenSource)
         if let warning = tokenSource.exposureWarning { logger.warning("token file readable by others", metadata: ["problem": "\(warning)"]) }
@@ -82,14 +87,20 @@ extension Daemon {
             try? store.recordPause(reason)
             PauseNotice.log(logger, reason: reason, kind: .credentials, config: config)
         }
+        // Before any worker claims: a queue the operator paused sends nothing, from the first second.
+        OperatorPauseFollower.follow(services: services, logger: logger)
 
         let databaseHealth = DatabaseHealth()
         var endpoint: StatusEndpoint?
         if let listen = config.http.listen {
             do {
                 endpoint = try StatusEndpoint.start(listen, site: StatusSite(services: services, health: databaseHealth))
+            } catch where error.passes {
+                // The port is taken (a daemon still stopping, another service) or the address is not up yet:
+                // 74, which the unit restarts, rather than 78, which it does not.
+                return abandon(.transient, "cannot listen on http.listen = \(listen): \(error.description); exiting for a restart")
             } catch {
-                return fail(.config, "config error: http.listen: \(error) (in \(config.sourcePath))")
+                return abandon(.config, "config error: http.listen: \(error) (in \(config.sourcePath))")
             }
         }
         let watcher: Watcher
@@ -99,13 +110,13 @@ extension Daemon {
             try watcher.arm()
         } catch {
             endpoint?.stop()
-            return fail(.config, "config error: watch.paths: cannot watch: \(error)")
+            return abandon(.config, "config error: watch.paths: cannot watch: \(error)")
         }
         do {
             try CurlGlobal.initialize()
         } catch {
             endpoint?.stop()
-            return fail(.unavailable, "cannot start libcurl: \(error)")
+            return abandon(.unavailable, "cannot start libcurl: \(error)")
         }
         let progress = options.progress ? TerminalStatusLine.stderr : nil
         // Drawn before the first worker runs: from then on per-file lines are the status line's, from the first job.

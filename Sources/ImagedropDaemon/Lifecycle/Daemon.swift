@@ -18,6 +18,8 @@ public final class Daemon {
         public var environment: [String: String] = ProcessInfo.processInfo.environment
         /// Applies `[log] level` after a reload (the log handler lives in the executable's bootstrap).
         public var onLogLevelChange: @Sendable (Logger.Level) -> Void = { _ in }
+        /// `run --once --include/--exclude`: laid over every load of the config file, the start's and reloads'.
+        public var patterns: PatternOverride?
         public init(configPath: String) { self.configPath = configPath }
     }
 
@@ -25,10 +27,12 @@ public final class Daemon {
     /// not be written for the start-up patience; the database file was deleted or replaced under the running
     /// daemon); the unit restarts it, unlike 75 and 78. 77 (EX_NOPERM): the database or its folder may not be
     /// written by this user. 23 (rsync's "partial transfer"): `run --once` finished, but jobs of the run failed.
-    /// `status --check`'s own codes are `StatusReport.Health`.
+    /// 130 and 143 (128 + the signal, as a shell reports a process the signal killed): `run --once` stopped by
+    /// SIGINT or SIGTERM before its backlog was through, so a script or cron job does not take it for a complete
+    /// run. `status --check`'s own codes are `StatusReport.Health`.
     public enum Exit: Int32, Sendable {
         case ok = 0, partial = 23, usage = 64, noInput = 65, unavailable = 69, transient = 74, alreadyRunning = 75,
-             noPermission = 77, config = 78
+             noPermission = 77, config = 78, interrupted = 130, terminated = 143
     }
 
     let options: Options
@@ -72,7 +76,15 @@ public final class Daemon {
         let summary = runSummary(services: services, store: running.store, since: running.startedAt)
         logger.notice("run finished", metadata: ["summary": "\(summary.line)"])
         Console.out(summary.line)
+        // The signal first: the run did not get to finish, whatever the jobs it got to did.
+        if let signal = end.signal { return signal == SIGINT ? .interrupted : .terminated }
         return end.onceFailure ?? summary.exit
+    }
+
+    /// The config file as this run sees it: with the command line's pattern override, if any.
+    func loadConfig() throws -> Config {
+        let config = try ConfigLoader.load(path: options.configPath)
+        return options.patterns?.apply(to: config) ?? config
     }
 
     /// One turn of the main thread, as the loop calls it: the reload a SIGHUP asks for.
@@ -131,7 +143,7 @@ public final class Daemon {
         watcher.stop()
         services.shutdown.beginStopping()
         services.workSignal.notifyAll()
-        if !waitForInFlight(pool, graceSeconds: Double(config.upload.shutdownGraceSeconds)) {
+        if !waitForInFlight(pool, graceSeconds: Double(config.upload.shutdownGraceSeconds), store: store) {
             services.shutdown.beginAborting()
             _ = pool.waitForExit(seconds: 10)
         }
@@ -152,10 +164,16 @@ public final class Daemon {
     // MARK: - Pieces
 
     /// Lets in-flight uploads finish for up to the grace period. A second SIGTERM/SIGINT (an impatient
-    /// Ctrl-C) ends the wait at once. Returns true when every worker finished on its own.
-    private func waitForInFlight(_ pool: UploadWorkerPool, graceSeconds: Double) -> Bool {
+    /// Ctrl-C) ends the wait at once. Returns true when every worker finished on its own. The heartbeat goes on
+    /// meanwhile: a grace period is longer than the silence after which `status` says "not responding".
+    private func waitForInFlight(_ pool: UploadWorkerPool, graceSeconds: Double, store: JobStore) -> Bool {
         let deadline = Timestamp.monotonicNanos() + UInt64(graceSeconds * 1e9)
+        var lastBeat: UInt64 = 0
         while Timestamp.monotonicNanos() < deadline {
+            if Timestamp.monotonicNanos() - lastBeat >= UInt64(DaemonRecord.heartbeatIntervalSeconds) * 1_000_000_000 {
+                lastBeat = Timestamp.monotonicNanos()
+                try? store.recordHeartbeat(statusLine: "stopping: waiting up to \(Int(graceSeconds)) s for uploads in flight")
+            }
             if pool.waitForExit(seconds: 0.2) { return true }
             if case .terminate = Signals.wait(timeoutSeconds: 0) {
                 logger.warning("second stop signal; cutting in-flight uploads short (their jobs go back to the queue)")
@@ -192,7 +210,14 @@ public final class Daemon {
     }
 
     package func statusLine(_ counts: [JobState: Int]?, services: UploadServices, watcher: Watcher, rate: Throughput.Rate?) -> String {
-        guard let counts else { return "database unreadable" }
+        progress(counts, services: services, watcher: watcher, rate: rate).line
+    }
+
+    /// The status line and the backlog's ETA in it, computed once: the heartbeat records both, so `status`, the
+    /// page and the progress line show one figure.
+    package func progress(_ counts: [JobState: Int]?, services: UploadServices, watcher: Watcher,
+                          rate: Throughput.Rate?) -> (line: String, eta: Int?) {
+        guard let counts else { return ("database unreadable", nil) }
         var parts = ["\(counts[.queued] ?? 0) queued", "\(counts[.uploading] ?? 0) uploading"]
         if let retrying = counts[.retrying], retrying > 0 { parts.append("\(retrying) retrying") }
         parts.append("\(counts[.done] ?? 0) done")
@@ -203,13 +228,15 @@ public final class Daemon {
         let unwatched = watcher.unwatchedFolders
         if unwatched > 0 { parts.append("\(unwatched) folders unwatched (inotify limit; polled)") }
         let waiting = (counts[.queued] ?? 0) + (counts[.retrying] ?? 0) + (counts[.uploading] ?? 0)
-        if let rate = Throughput.text(waiting: waiting, rate: rate) { parts.append(rate) }
-        if let reason = services.pause.reason { parts.append("PAUSED: \(reason)") }
+        if let rate = Throughput.text(rate: rate) { parts.append(rate) }
+        let eta = backlogETA(waiting: waiting, services: services, rate: rate)
+        if waiting > 0, let eta { parts.append("ETA \(HumanUnits.duration(eta))") }
+        if let reason = services.pause.reason { parts.append((waiting > 0 ? "ETA unknown, " : "") + "PAUSED: \(reason)") }
         if let unconfigured = unconfiguredText(services) { parts.append(unconfigured) }
         // Only while work waits (claimed jobs wait for their grant as `uploading`): an idle daemon with a spent
         // budget is not waiting for anything.
         if waiting > 0, let wait = services.limiter.currentWait() { parts.append(wait.text) }
-        return parts.joined(separator: ", ")
+        return (parts.joined(separator: ", "), eta)
     }
 
     /// The full snapshot (range counts included) is read only when a metrics file is configured.

@@ -25,6 +25,8 @@ struct MainLoop {
     private var completion = OnceCompletion()
     private var lastBeat: UInt64 = 0
     private var lastMetrics: UInt64 = 0
+    /// When `--once` off a terminal last logged its progress.
+    private var lastProgressLog: UInt64
     private(set) var throughput = Throughput()
 
     init(running: Daemon.Running, once: Bool, notifier: SystemdNotifier) {
@@ -33,7 +35,12 @@ struct MainLoop {
         self.notifier = notifier
         self.mainBeat = running.services.heartbeats.heartbeat("main")
         self.watchdog = WatchdogPinger(notifier: notifier)
+        self.lastProgressLog = Timestamp.monotonicNanos()
     }
+
+    /// `run --once` from cron or a pipe has no status line to watch: the same line is logged every 10 s instead,
+    /// so a long backlog shows it is moving (and how fast) in the job's log.
+    static let progressLogNanos: UInt64 = 10_000_000_000
 
     mutating func run(daemon: Daemon) -> End {
         while true {
@@ -52,6 +59,7 @@ struct MainLoop {
         case nil: break
         }
         mainBeat.beat(.turning)
+        OperatorPauseFollower.follow(services: services, logger: daemon.logger)
         if let problem = running.locks.database.identity?.change() {
             daemon.logger.error("database file changed under the running daemon; exiting so it restarts on the file now at that path",
                                 metadata: ["problem": "\(problem)", "exit": "\(Daemon.Exit.transient.rawValue)"])
@@ -63,17 +71,25 @@ struct MainLoop {
         let metrics = services.metrics.snapshot
         throughput.record(atNanos: now, finished: metrics.doneUploaded + metrics.doneAlreadyStored + metrics.failed,
                           bytes: metrics.uploadedBytes)
-        if now - lastBeat >= 5_000_000_000 || once {
+        // `status` reads a heartbeat older than 3 intervals as "not responding": the interval is the one it knows.
+        if now - lastBeat >= UInt64(DaemonRecord.heartbeatIntervalSeconds) * 1_000_000_000 || once {
             lastBeat = now
-            let line = daemon.statusLine(counts, services: services, watcher: running.watcher, rate: throughput.rate)
+            let (line, eta) = daemon.progress(counts, services: services, watcher: running.watcher, rate: throughput.rate)
             running.databaseHealth.recordWrite(Result {
                 try store.recordHeartbeat(statusLine: line, unwatchedFolders: running.watcher.unwatchedFolders,
                                           concurrencyJSON: services.concurrency.snapshot().json)
+                try store.recordBacklogETA(eta)
             }.failure)
             notifier.status(line)
             running.progress?.show(line)
         } else if let progress = running.progress {
             progress.show(daemon.statusLine(counts, services: services, watcher: running.watcher, rate: throughput.rate))
+        }
+        if once, running.progress == nil, now - lastProgressLog >= Self.progressLogNanos {
+            lastProgressLog = now
+            daemon.logger.info("progress", metadata: [
+                "status": "\(daemon.statusLine(counts, services: services, watcher: running.watcher, rate: throughput.rate))",
+            ])
         }
         let current = running.shared.current
         if now - lastMetrics >= UInt64(current.metrics.intervalSeconds) * 1_000_000_000 {

@@ -1,4 +1,5 @@
 import Foundation
+import ImagedropSupport
 
 /// The fuzz targets: each feeds arbitrary bytes to one parser of untrusted input the way the daemon does, and
 /// checks what must hold of its answer. libFuzzer drives them through `Fuzz/Driver` (scripts/fuzz.sh); the
@@ -26,7 +27,8 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
     /// A `*.urls` file, or `enqueue --urls-from`: validation, redaction and scrubbing of each URL.
     case urlList = "url-list"
     /// What the status endpoint decides about a request (RequestGate: Host rule, head budget, route, bearer and
-    /// CSRF tokens, Origin), with the input read as a raw request: request line, header lines, blank line, body.
+    /// CSRF tokens, Origin) and the page's `ActionNotice` in its target, with the input read as a raw request:
+    /// request line, header lines, blank line, body.
     case statusRequest = "status-request"
 
     package func run(_ bytes: [UInt8]) {
@@ -103,9 +105,14 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
 
     private static func replyEnvelope(_ bytes: [UInt8]) {
         _ = EnvelopeDecoder.decode(AnyResult.self, from: bytes)
-        _ = EnvelopeDecoder.decode(ImageRecord.self, from: bytes)
+        // The server's timestamps are parsed too: a batch token's expiry sets when the next one is fetched.
+        if let uploaded = EnvelopeDecoder.decode(ImageRecord.self, from: bytes)?.result?.uploaded {
+            _ = Timestamp.parseISO8601(uploaded)
+        }
         _ = EnvelopeDecoder.decode(ImageList.self, from: bytes)
-        _ = EnvelopeDecoder.decode(BatchTokenResult.self, from: bytes)
+        if let expiresAt = EnvelopeDecoder.decode(BatchTokenResult.self, from: bytes)?.result?.expiresAt {
+            _ = Timestamp.parseISO8601(expiresAt)
+        }
         if let envelope = EnvelopeDecoder.decode(AnyResult.self, from: bytes), let errors = envelope.errors {
             _ = APIMessage.summary(status: 400, messages: errors)
         }
@@ -161,6 +168,11 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
             let colon = trimmed.firstIndex(of: UInt8(ascii: ":")) ?? trimmed.endIndex
             headers.append((String(decoding: trimmed[..<colon], as: UTF8.self),
                             String(decoding: trimmed[colon...].dropFirst(), as: UTF8.self)))
+        }
+        // The page's action notice comes from the same target: whatever it parses must survive its own round trip.
+        if let notice = ActionNotice(target: uri) {
+            precondition(ActionNotice(target: notice.location) == notice, "an action notice that does not round-trip")
+            _ = notice.text
         }
         for now: Int64 in [0, 1_764_000_000] {
             let head = gate.decide(method: method, uri: uri, headers: headers, body: nil, isHTTP10: isHTTP10, nowSeconds: now)

@@ -61,7 +61,7 @@ public final class APIPathMonitor: Sendable {
     private func pauseQueue(_ reason: String) -> String {
         // Already paused for the path: keep the first reason (timeouts differ in their milliseconds), so the
         // log says it once per outage, not once per in-flight request.
-        if pause.kind == .unreachable, let current = pause.reason { return current }
+        if pause.kind == .unreachable, let current = pause.apiReason { return current }
         if pause.pause(reason, kind: .unreachable) {
             PauseNotice.log(logger, reason: reason, kind: .unreachable, config: config?.current ?? Config())
             try? store?.recordPause(reason)

@@ -4,13 +4,20 @@ import ImagedropStore
 import Metrics
 import Synchronization
 
-/// The gauges whose truth is the job table (and the pause gate), not an event stream: set right before each
-/// emit, so the figures survive restarts and match `status`.
+/// The gauges whose truth is the job table (and the pause gate, the rate limiter, /proc), not an event stream:
+/// set right before each emit, so the figures survive restarts and match `status`.
 package final class QueueGauges: Sendable {
     private let registry: MetricsRegistry
     private let up: Metrics.Gauge
-    private let paused: Metrics.Gauge
+    /// One series per reason, as `imagedrop_concurrency_bound` has per bound: 1 for the reason in force, so the
+    /// family's sum is 1 while paused and 0 otherwise (what the unlabelled series said before).
+    private let paused: [PauseGate.MetricReason: Metrics.Gauge]
     private let oldestWaiting: Metrics.Gauge
+    private let lastSuccess: Metrics.Gauge
+    private let webhookDeliveries = Mutex<[String: Metrics.Gauge]?>(nil)
+    /// Only while the budget is limited: "unlimited" has no number, and a made-up one would read as a budget.
+    private let budgetRemaining = Mutex<Metrics.Gauge?>(nil)
+    private let process: ProcessGauges
     private let jobs: [JobState: Metrics.Gauge]
     /// Also the emit lock: setting the gauges and rendering happen as one step, so a scrape can never publish
     /// another emit's half-set figures (nor a `1` over the clean stop's `up 0`).
@@ -24,9 +31,17 @@ package final class QueueGauges: Sendable {
     package init(registry: MetricsRegistry) {
         self.registry = registry
         up = registry.gauge("imagedrop_up", help: "1 while the daemon runs; 0 after a clean stop.")
-        paused = registry.gauge("imagedrop_paused", help: "1 while the queue is paused (e.g. the API refused the token).")
+        var paused: [PauseGate.MetricReason: Metrics.Gauge] = [:]
+        for reason in PauseGate.MetricReason.allCases {
+            paused[reason] = registry.gauge("imagedrop_paused", [("reason", reason.rawValue)],
+                                            help: "1 for the reason the queue is paused (credentials, unreachable, quota, operator); all 0 while it is not.")
+        }
+        self.paused = paused
         oldestWaiting = registry.gauge("imagedrop_oldest_waiting_seconds",
                                        help: "Age of the oldest queued or retrying job; 0 when nothing waits.")
+        lastSuccess = registry.gauge("imagedrop_last_success_timestamp_seconds",
+                                     help: "Unix time when a job last ended done (from the job table, pruned history included); 0 if none ever did.")
+        process = ProcessGauges(registry: registry)
         var jobs: [JobState: Metrics.Gauge] = [:]
         for state in JobState.allCases {
             jobs[state] = registry.gauge("imagedrop_jobs", [("state", state.rawValue)], help: "Jobs in the table by state.")
@@ -68,13 +83,47 @@ package final class QueueGauges: Sendable {
         return gauges
     }
 
-    package func emit(metrics: PipelineMetrics, queue: QueueSnapshot, oldestWaitingSeconds: Int?, paused: Bool, up: Bool,
-                      concurrency: ConcurrencyLimiter.Snapshot?) -> String {
-        perSource.withLock { perSource in
-            if let concurrency { record(concurrency) }
-            self.up.record(up ? 1 : 0)
-            self.paused.record(paused ? 1 : 0)
-            oldestWaiting.record(oldestWaitingSeconds ?? 0)
+    /// The outbox's rows by state; the family appears with the outbox table.
+    private func record(webhooks: WebhookBacklog?) {
+        guard let webhooks else { return }
+        webhookDeliveries.withLock { gauges in
+            if gauges == nil {
+                gauges = Dictionary(uniqueKeysWithValues: ["pending", "dead"].map { state in
+                    (state, registry.gauge("imagedrop_webhook_deliveries", [("state", state)],
+                                           help: "Webhook deliveries in the outbox: pending (to be sent or retried) and dead (gave up)."))
+                })
+            }
+            gauges?["pending"]?.record(webhooks.pending)
+            gauges?["dead"]?.record(webhooks.dead)
+        }
+    }
+
+    private func record(budgetRemaining remaining: Int?) {
+        budgetRemaining.withLock { gauge in
+            guard let remaining else {
+                gauge?.destroy()
+                gauge = nil
+                return
+            }
+            if gauge == nil {
+                gauge = registry.gauge("imagedrop_budget_remaining",
+                                       help: "API requests the budget (upload.requests_per_5min) still allows in its current window.")
+            }
+            gauge?.record(remaining)
+        }
+    }
+
+    package func emit(metrics: PipelineMetrics, readings: GaugeReadings) -> String {
+        let queue = readings.queue
+        return perSource.withLock { perSource in
+            if let concurrency = readings.concurrency { record(concurrency) }
+            self.up.record(readings.up ? 1 : 0)
+            for (reason, gauge) in paused { gauge.record(reason == readings.pause ? 1 : 0) }
+            oldestWaiting.record(readings.oldestWaitingSeconds ?? 0)
+            lastSuccess.record(readings.lastSuccessSeconds ?? 0)
+            record(webhooks: readings.webhooks)
+            record(budgetRemaining: readings.budgetRemaining)
+            process.record(readings.process)
             for state in JobState.allCases { jobs[state]?.record(queue.counts[state] ?? 0) }
             for (source, gauges) in perSource where queue.sourceCounts[source] == nil {
                 gauges.values.forEach { $0.destroy() }
@@ -94,11 +143,7 @@ package final class QueueGauges: Sendable {
 
 extension PipelineMetrics {
     /// The exposition of the daemon right now: the one renderer behind both the textfile and `GET /metrics`.
-    /// `up: false` is for the last write on a clean stop, so a dashboard shows "stopped" rather than the last
-    /// figures of a daemon that looks alive.
-    public func exposition(queue: QueueSnapshot, oldestWaitingSeconds: Int?, paused: Bool, up: Bool = true,
-                           concurrency: ConcurrencyLimiter.Snapshot? = nil) -> String {
-        queueGauges.emit(metrics: self, queue: queue, oldestWaitingSeconds: oldestWaitingSeconds, paused: paused, up: up,
-                         concurrency: concurrency)
+    public func exposition(_ readings: GaugeReadings) -> String {
+        queueGauges.emit(metrics: self, readings: readings)
     }
 }

@@ -156,6 +156,33 @@ public final class RateLimiter: Sendable {
         }
     }
 
+    /// Grants that still hold a slot: handed out less than a window (plus the margin) ago — what `tryAcquire`
+    /// waits on, so the figures below agree with it.
+    private func usedSlots(_ state: State, now: UInt64) -> Int {
+        state.grants.filter { $0 != 0 && $0 &+ state.windowNanos &+ marginNanos > now }.count
+    }
+
+    /// Requests the budget still allows within the current window (`imagedrop_budget_remaining`): the limit less
+    /// the grants still holding a slot, restored ones of an earlier process included. nil when the budget is
+    /// unlimited. A 429's block is not subtracted: it is the API's wait, shown by the log and `status`.
+    public func remaining(now: UInt64 = Timestamp.monotonicNanos()) -> Int? {
+        state.withLock { state in
+            guard state.limit > 0 else { return nil }
+            return max(0, state.limit - usedSlots(state, now: now))
+        }
+    }
+
+    /// What the backlog's ETA needs of the budget: requests the window has room for now, and its sustained rate
+    /// (`limit` per window). nil when unlimited.
+    public func headroom(now: UInt64 = Timestamp.monotonicNanos()) -> BacklogETA.Budget? {
+        state.withLock { state in
+            guard state.limit > 0, state.windowNanos > 0 else { return nil }
+            let blocked = now < state.blockedUntil
+            return BacklogETA.Budget(free: blocked ? 0 : max(0, state.limit - usedSlots(state, now: now)),
+                                     perSecond: Double(state.limit) / (Double(state.windowNanos) / 1e9))
+        }
+    }
+
     /// How long the caller must wait before it may send (0: a grant was recorded and it may send now).
     package func tryAcquire(now: UInt64 = Timestamp.monotonicNanos(), wallMillis: Int64 = Timestamp.nowMillis()) -> UInt64 {
         state.withLock { state in

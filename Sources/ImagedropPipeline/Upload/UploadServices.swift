@@ -58,8 +58,10 @@ public struct UploadServices: Sendable {
     /// `heartbeat` is the calling thread's: the client beats it while waiting for budget and before each request.
     package func makeClient(_ config: Config, heartbeat: Heartbeat? = nil) -> ImagesClient {
         let shutdown = self.shutdown
+        let pause = self.pause
+        // The operator's pause ends a budget wait too: a job waiting for its grant goes back to the queue unsent.
         return ImagesClient(endpoint: endpoint(config), limiter: limiter,
-                            shouldStop: { shutdown.isStopping }, shouldAbort: { shutdown.isAborting },
+                            shouldStop: { shutdown.isStopping || pause.isPausedByOperator }, shouldAbort: { shutdown.isAborting },
                             heartbeat: heartbeat, monitor: pathMonitor)
     }
 }

@@ -191,12 +191,13 @@ public final class UploadWorkerPool: Sendable {
                     services.workSignal.notifyAll()
                 }
             }
-            guard services.pause.isPaused else {
+            // Only a pause the API caused is probed: the operator's is lifted by `imagedrop resume` alone.
+            guard services.pause.kind != nil else {
                 sleepWhile(seconds: 1, heartbeat: heartbeat, activity: .idle)
                 continue
             }
             sleepWhile(seconds: Double(config.upload.pauseProbeSeconds), heartbeat: heartbeat, activity: .paused)
-            guard services.pause.isPaused, !services.shutdown.isStopping else { continue }
+            guard services.pause.kind != nil, !services.shutdown.isStopping else { continue }
             client = services.makeClient(config, heartbeat: heartbeat)
             guard let token = services.tokens.reload() else {
                 let reason = services.tokens.problem ?? "no API token"
@@ -286,14 +287,17 @@ public final class UploadWorkerPool: Sendable {
     private func resume(_ message: Logger.Message) {
         if services.pause.resume() {
             services.logger.notice(message)
+            if let reason = services.pause.reason { services.logger.notice("queue stays paused", metadata: ["reason": "\(reason)"]) }
             try? services.store.recordPause(nil)
             services.workSignal.notifyAll()
         }
     }
 
+    /// Waits, beating; a wait between probes (`.paused`) ends early when a SIGHUP asks for a probe now.
     private func sleepWhile(seconds: Double, heartbeat: Heartbeat, activity: Heartbeat.Activity) {
         let deadline = Timestamp.monotonicNanos() + UInt64(seconds * 1e9)
         while !services.shutdown.isStopping, Timestamp.monotonicNanos() < deadline {
+            if activity == .paused, services.pause.takeProbeRequest() { return }
             heartbeat.beat(activity)
             sleepMillis(100)
         }

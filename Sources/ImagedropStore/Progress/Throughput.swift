@@ -43,13 +43,13 @@ public struct Throughput: Sendable {
         return seconds < Double(Int.max / 2) ? Int(seconds.rounded(.up)) : nil
     }
 
-    /// `3.2 files/s (1.1 MiB/s), ETA 5m04s`, or nil when there is nothing to say (no rate yet, nothing moving).
-    public static func text(waiting: Int, rate: Rate?) -> String? {
+    /// `3.2 files/s (1.1 MiB/s)`, or nil when there is nothing to say (no rate yet, nothing moving). The ETA
+    /// beside it is BacklogETA's, which weighs this rate against the budget.
+    public static func text(rate: Rate?) -> String? {
         guard let rate else { return nil }
         guard rate.filesPerSecond > 0 else { return nil }   // a wait or a pause says so itself
         var text = HumanUnits.fileRate(perSecond: rate.filesPerSecond)
         if rate.bytesPerSecond > 0 { text += " (\(HumanUnits.byteRate(perSecond: rate.bytesPerSecond)))" }
-        if let eta = etaSeconds(waiting: waiting, rate: rate) { text += ", ETA \(HumanUnits.duration(eta))" }
         return text
     }
 }

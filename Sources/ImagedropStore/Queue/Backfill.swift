@@ -51,15 +51,22 @@ public struct Backfill {
     }
 
     /// Queues the paths; `progress` is told the running count. Returns (found, newly queued). A dry run walks
-    /// the same way and hands each candidate to `candidate` instead of queueing it (queued is then 0).
+    /// the same way, asks the table the question the insert asks (read-only), and hands each candidate that
+    /// would be a new job to `candidate` instead of queueing it: its `queued` is what the real run's would be.
     public func enqueue(_ paths: [RawPath], dryRun: Bool = false, candidate: (RawPath) -> Void = { _ in },
                         progress: (Int) -> Void = { _ in }) throws -> (found: Int, queued: Int) {
         var batch: [FileCandidate] = []
         var found = 0
         var queued = 0
+        // A path met twice (overlapping arguments) is inserted once by the real run: the second is known.
+        var previewed: Set<RawPath> = []
         func flush() throws {
             if dryRun || store == nil {
-                batch.forEach { candidate($0.path) }
+                let fresh = try store?.wouldInsert(batch) ?? batch.map { _ in true }
+                for (file, isNew) in zip(batch, fresh) where isNew && previewed.insert(file.path).inserted {
+                    candidate(file.path)
+                    queued += 1
+                }
                 batch.removeAll(keepingCapacity: true)
                 progress(found)
                 return

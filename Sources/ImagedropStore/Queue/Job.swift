@@ -38,10 +38,23 @@ public struct Job: Sendable, Equatable {
     public var url: String? = nil
     /// The source whose rules the job follows (`SourceSettings`); `default` for the top-level watch paths.
     public var source: String = SourceSettings.defaultName
+    /// A failed job the operator acknowledged (`imagedrop dismiss`): out of the failed counts and the failure
+    /// lists, still in `list --state failed --all`. Only ever true for a failed job.
+    public var dismissed = false
 
     /// The URL of a URL job, checked again (the table is a public interface; a hand-edited row must not
     /// reach the API unchecked).
     public var urlInput: URLInput? { url.flatMap { try? URLInput($0) } }
+}
+
+extension Job {
+    /// The job `enqueue` would insert for a candidate, before it has an id or a key: what `run --once --dry-run`
+    /// hands to the upload's own planning for a file the run would find new.
+    public static func unsaved(_ candidate: FileCandidate) -> Job {
+        Job(id: 0, path: candidate.path, root: candidate.root, state: .queued, attempts: 0, lastError: nil, lastCode: nil,
+            imageID: nil, variants: [], size: candidate.size, mtimeNanos: candidate.mtimeNanos, sha256: nil, jobKey: "",
+            nextAttemptAtMillis: 0, createdAt: "", updatedAt: "", uploadedAt: nil, afterAction: nil, source: candidate.source)
+    }
 }
 
 public enum JobKind: String, Sendable, Equatable {

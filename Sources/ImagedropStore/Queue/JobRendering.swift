@@ -14,7 +14,7 @@ public enum JobRendering {
             "next_attempt_at": job.state == .retrying ? Timestamp.iso8601(millis: job.nextAttemptAtMillis) : NSNull(),
             "moved_to": job.movedTo?.display as Any? ?? NSNull(),
             // Never `url` itself: it may hold a credential; `path` is the URL with its user-info redacted.
-            "kind": job.kind.rawValue, "source": job.source,
+            "kind": job.kind.rawValue, "source": job.source, "dismissed": job.dismissed,
         ]
     }
 
@@ -35,6 +35,7 @@ public enum JobRendering {
             "attempts:    \(job.attempts)",
         ]
         if let error = job.lastError { lines.append("last error:  \(error)") }
+        if job.dismissed { lines.append("dismissed:   yes (out of the failed counts; `imagedrop retry \(job.id)` queues it again)") }
         if job.state == .retrying { lines.append("next try:    \(Timestamp.iso8601(millis: job.nextAttemptAtMillis))") }
         if let id = job.imageID { lines.append("image id:    \(id)") }
         for variant in job.variants { lines.append("variant:     \(variant)") }
@@ -64,22 +65,25 @@ public struct StatusReport {
 
     public var sources: SourceCounts { SourceCounts(counts: snapshot.sourceCounts, configured: configuredSources) }
 
-    /// Reads the report without needing a daemon, a token or write access. A database that does not exist
-    /// yet gives zero counts.
-    public static func load(database: String, sources: [String]? = nil) throws -> StatusReport {
-        guard FileManager.default.fileExists(atPath: database) else {
+    /// Reads the report without needing a daemon, a token or write access. Zero counts only when the table's
+    /// folder exists and the file does not yet; a table that cannot be read is a `TableReadError`, never a guess.
+    public static func load(database: String, sources: [String]? = nil) throws(TableReadError) -> StatusReport {
+        guard let store = try JobStore.openForReading(database) else {
             var empty = QueueSnapshot()
             for state in JobState.allCases { empty.counts[state] = 0 }
             return StatusReport(snapshot: empty, daemon: DaemonRecord(), running: false, pid: nil, databaseExists: false,
                                 configuredSources: sources)
         }
-        let store = try JobStore(path: database, readOnly: true)
-        let probe = DaemonLock.probe(database: database)
-        let record = try store.daemonRecord()
-        return StatusReport(snapshot: try store.snapshot(), daemon: record, running: probe.running,
-                            pid: probe.running ? (probe.pid ?? record.pid) : nil, databaseExists: true,
-                            webhooks: try store.webhookBacklog(), configuredSources: sources,
-                            quota: try store.accountQuota())
+        do {
+            let probe = DaemonLock.probe(database: database)
+            let record = try store.daemonRecord()
+            return StatusReport(snapshot: try store.snapshot(), daemon: record, running: probe.running,
+                                pid: probe.running ? (probe.pid ?? record.pid) : nil, databaseExists: true,
+                                webhooks: try store.webhookBacklog(), configuredSources: sources,
+                                quota: try store.accountQuota())
+        } catch {
+            throw TableReadError.classify(error, database: database)
+        }
     }
 
     public var oldestWaitingSeconds: Int? {
@@ -97,7 +101,8 @@ public struct StatusReport {
             "unconfigured_sources": sources.unconfigured,
             "daemon": [
                 "running": running, "pid": pid as Any? ?? NSNull(),
-                "paused": running ? (daemon.paused as Any? ?? NSNull()) : NSNull(),
+                "paused": pausedReason as Any? ?? NSNull(),
+                "responding": responding as Any? ?? NSNull(),
                 "heartbeat_at": daemon.heartbeatAt as Any? ?? NSNull(), "started_at": daemon.startedAt as Any? ?? NSNull(),
                 "status": running ? (daemon.statusLine as Any? ?? NSNull()) : NSNull(),
                 "stopped_cleanly": running || daemon.startedAt == nil ? NSNull() : !stoppedUncleanly as Any,
@@ -113,21 +118,40 @@ public struct StatusReport {
                            "eta_s": backlogETASeconds as Any? ?? NSNull()] as [String: Any],
             "last_upload_at": snapshot.lastUploadAt as Any? ?? NSNull(),
             "more_failures": moreFailures,
+            // Failed jobs acknowledged with `imagedrop dismiss`: in none of the counts above.
+            "dismissed": snapshot.dismissed,
             "watch": ["unwatched_folders": unwatchedFolders],
             "webhooks": ["pending": webhooks?.pending ?? 0, "dead": webhooks?.dead ?? 0,
                          "last_dead_error": webhooks?.lastDeadError as Any? ?? NSNull()] as [String: Any],
             "concurrency": concurrency as Any? ?? NSNull(),
             "quota": quota?.jsonObject as Any? ?? NSNull(),
+            "config": configJSON,
         ]
     }
 
-    /// Seconds until the waiting jobs are through at the last minute's upload rate, from the table alone (so it
-    /// also answers when no daemon runs: nil then, as when nothing was uploaded in the last minute).
+    /// Seconds until the waiting jobs are through: the running daemon's own figure (BacklogETA, from the binding
+    /// constraint) at its last heartbeat, less the time since. nil when no daemon runs, while paused, or when
+    /// nothing says how fast the backlog will go. A daemon from before it recorded one: the last minute's rate.
     public var backlogETASeconds: Int? {
-        guard running, snapshot.uploadsLastMinute > 0 else { return nil }
-        let waiting = (snapshot.counts[.queued] ?? 0) + (snapshot.counts[.retrying] ?? 0) + (snapshot.counts[.uploading] ?? 0)
+        guard running, pausedReason == nil else { return nil }
+        if daemon.recordsETA {
+            return daemon.etaSeconds.map { max(0, $0 - Int(heartbeatAgeSeconds ?? 0)) }
+        }
+        guard snapshot.uploadsLastMinute > 0 else { return nil }
         return Throughput.etaSeconds(waiting: waiting, rate: .init(filesPerSecond: Double(snapshot.uploadsLastMinute) / 60,
                                                                    bytesPerSecond: 0))
+    }
+
+    /// Jobs not finished yet: queued, retrying, or in a worker's hands.
+    public var waiting: Int {
+        (snapshot.counts[.queued] ?? 0) + (snapshot.counts[.retrying] ?? 0) + (snapshot.counts[.uploading] ?? 0)
+    }
+
+    /// `backlog ETA 5m04s`, `backlog ETA unknown (paused)`, or nil (no daemon, no backlog, nothing to go on).
+    public var backlogETAText: String? {
+        guard running, waiting > 0 else { return nil }
+        if let eta = backlogETASeconds { return "backlog ETA \(HumanUnits.duration(eta))" }
+        return pausedReason == nil ? nil : "backlog ETA unknown (paused)"
     }
 
     /// The running daemon's concurrency at its last heartbeat (`current`, `max`, `mode`, `bound`,
@@ -158,17 +182,20 @@ public struct StatusReport {
 
     public var text: String {
         var lines: [String] = []
+        var daemonLine: String
         if running {
-            var line = "daemon:   running (pid \(pid.map(String.init) ?? "?"))"
-            if let paused = daemon.paused { line += " — PAUSED: \(paused)" }
-            lines.append(line)
+            daemonLine = responding == false ? "daemon:   \(notRespondingText)" : "daemon:   running (pid \(pid.map(String.init) ?? "?"))"
+        } else if stoppedUncleanly {
+            daemonLine = "daemon:   not running — \(uncleanStopText); the next start queues its interrupted jobs again"
         } else {
-            if stoppedUncleanly {
-                lines.append("daemon:   not running — \(uncleanStopText); the next start queues its interrupted jobs again")
-            } else {
-                lines.append("daemon:   not running" + (daemon.stoppedAt.map { " (stopped \($0))" } ?? ""))
-            }
+            daemonLine = "daemon:   not running" + (daemon.stoppedAt.map { " (stopped \($0))" } ?? "")
         }
+        if let paused = pausedReason {
+            daemonLine += " — PAUSED: \(paused)"
+            if let pause = daemon.operatorPause { daemonLine += " (since \(pause.at); `imagedrop resume` lifts it)" }
+        }
+        lines.append(daemonLine)
+        if let line = reloadRefusedLine { lines.append(line) }
         let counts = JobState.allCases.map { "\(snapshot.counts[$0] ?? 0) \($0.rawValue)" }.joined(separator: ", ")
         lines.append("jobs:     \(counts) (\(snapshot.total) total)")
         let sources = self.sources
@@ -191,13 +218,16 @@ public struct StatusReport {
         if let next = snapshot.nextRetryAt { lines.append("retries:  next at \(Timestamp.iso8601(millis: next))") }
         lines.append("uploads:  \(snapshot.uploadsLastMinute) in the last minute, \(snapshot.uploadsLastHour) in the last hour"
                      + (snapshot.lastUploadAt.map { ", last at \($0)" } ?? "")
-                     + (backlogETASeconds.map { "; backlog ETA \(HumanUnits.duration($0)) at that rate" } ?? ""))
+                     + (backlogETAText.map { "; \($0)" } ?? ""))
         if let webhooks, webhooks.pending > 0 || webhooks.dead > 0 {
             var line = "webhooks: \(webhooks.pending) pending, \(webhooks.dead) dead"
             if webhooks.dead > 0 {
                 line += " (last: \(webhooks.lastDeadError ?? "?"); `imagedrop webhook retry` sends them again)"
             }
             lines.append(line)
+        }
+        if snapshot.dismissed > 0 {
+            lines.append("dismissed: \(snapshot.dismissed) failed jobs acknowledged, not counted above (imagedrop list --state failed --all)")
         }
         if !snapshot.recentFailures.isEmpty {
             lines.append("recent failures:")

@@ -24,6 +24,8 @@ extension JobStore {
             guard let state = JobState(rawValue: statement.string(1) ?? "") else { continue }
             result[statement.string(0) ?? SourceSettings.defaultName, default: [:]][state] = statement.int(2)
         }
+        // Dismissed failed jobs are out of the failed counts, per source as in total.
+        for (source, dismissed) in try dismissedCounts(db) { result[source, default: [:]][.failed, default: 0] -= dismissed }
         return result
     }
 }

@@ -13,6 +13,8 @@ public struct QueueSnapshot: Sendable {
     public var lastUploadAt: String?
     /// Jobs per source and state.
     public var sourceCounts: [String: [JobState: Int]] = [:]
+    /// Failed jobs the operator dismissed: not in `counts[.failed]` (nor in `total`), nor in `recentFailures`.
+    public var dismissed = 0
     public var total: Int { counts.values.reduce(0, +) }
     public init() {}
 }
@@ -31,30 +33,55 @@ public struct DaemonRecord: Sendable {
     public var unwatchedFolders = 0
     /// The pool's concurrency at the last heartbeat, as `ConcurrencyLimiter.Snapshot.json` wrote it.
     public var concurrencyJSON: String?
+    /// The last reload the running daemon refused, until a good one (nil on a table from before it was kept).
+    public var reloadRefused: ReloadRefusal?
+    /// `imagedrop pause`, in force until `imagedrop resume`, whether a daemon runs or not.
+    public var operatorPause: OperatorPause?
+    /// The backlog's ETA at the last heartbeat (nil: unknown, or paused); `recordsETA` is false for a table from
+    /// before the daemon recorded it.
+    public var etaSeconds: Int?
+    public var recordsETA = false
+
+    /// How often the running daemon writes `heartbeat_at`: its main loop's beat. A heartbeat older than
+    /// `staleAfterBeats` of these means the daemon holds its lock but its loop has stopped turning.
+    public static let heartbeatIntervalSeconds: Int64 = 5
+    public static let staleAfterBeats: Int64 = 3
 }
 
 extension JobStore {
     /// Jobs per state, from the trigger-kept `job_counts`: what the daemon's once-a-second loop needs, without
     /// the range counts of a full snapshot.
+    /// `failed` leaves out the dismissed jobs.
     public func counts() throws -> [JobState: Int] {
-        try withDatabase { db in try Self.counts(db) }
+        try withDatabase { db in try counts(db) }
     }
 
-    private static func counts(_ db: Database) throws -> [JobState: Int] {
+    private func counts(_ db: Database) throws -> [JobState: Int] {
         var counts: [JobState: Int] = [:]
         let statement = try db.cached("SELECT state, n FROM job_counts")
         while try statement.step() {
             if let state = JobState(rawValue: statement.string(0) ?? "") { counts[state] = statement.int(1) }
         }
         for state in JobState.allCases where counts[state] == nil { counts[state] = 0 }
+        counts[.failed, default: 0] -= try dismissedCounts(db).values.reduce(0, +)
         return counts
+    }
+
+    /// Dismissed failed jobs per source, from the trigger-kept `dismissed_counts` (empty on an older table).
+    package func dismissedCounts(_ db: Database) throws -> [String: Int] {
+        guard hasDismissed else { return [:] }
+        var result: [String: Int] = [:]
+        let statement = try db.cached("SELECT source, n FROM dismissed_counts WHERE n > 0")
+        while try statement.step() { result[statement.string(0) ?? SourceSettings.defaultName] = statement.int(1) }
+        return result
     }
 
     public func snapshot(failureLimit: Int = 10) throws -> QueueSnapshot {
         try withDatabase { db in
             var snapshot = QueueSnapshot()
-            snapshot.counts = try Self.counts(db)
+            snapshot.counts = try counts(db)
             snapshot.sourceCounts = try sourceCounts(db)
+            snapshot.dismissed = try dismissedCounts(db).values.reduce(0, +)
 
             // The ready index orders by next_attempt_at, not creation; the waiting set is small, so min() is cheap.
             let oldest = try db.cached("SELECT min(created_at) FROM jobs WHERE state IN ('queued','retrying')")
@@ -67,8 +94,10 @@ extension JobStore {
                 """)
             if try next.step() { snapshot.nextRetryAt = next.optionalInt64(0) }
 
+            // Written as the partial index `jobs_failed_open` is, so it serves the order without reading dismissed rows.
             let failures = try db.cached("""
-                SELECT \(columns) FROM jobs WHERE state = 'failed' ORDER BY updated_at DESC, id DESC LIMIT ?1
+                SELECT \(columns) FROM jobs WHERE state = 'failed' \(hasDismissed ? "AND dismissed = 0" : "")
+                ORDER BY updated_at DESC, id DESC LIMIT ?1
                 """)
             failures.bind(1, failureLimit)
             while try failures.step() { snapshot.recentFailures.append(Self.job(from: failures)) }
@@ -87,6 +116,19 @@ extension JobStore {
         }
     }
 
+    /// When a job last ended done: the newest `uploaded_at` of the jobs and of the versions `prune` removed
+    /// (so pruning history does not make the last success look older). Both reads are index lookups; the
+    /// aggregate `max` skips a side that has none, where SQLite's two-argument `max` would give NULL.
+    public func lastSuccessAt() throws -> String? {
+        try withDatabase { db in
+            let statement = try db.cached("""
+                SELECT max(at) FROM (SELECT max(uploaded_at) AS at FROM jobs WHERE uploaded_at IS NOT NULL
+                                     UNION ALL SELECT max(uploaded_at) FROM stored_versions)
+                """)
+            return try statement.step() ? statement.string(0) : nil
+        }
+    }
+
     public func daemonRecord() throws -> DaemonRecord {
         try withDatabase { db in
             let statement = try db.cached("""
@@ -100,11 +142,16 @@ extension JobStore {
                 heartbeatMillis: statement.optionalInt64(5), stoppedAt: statement.string(6),
                 paused: statement.string(7), statusLine: statement.string(8),
                 unwatchedFolders: try Self.hasUnwatchedColumn(db) ? Self.unwatchedFolders(db) : 0,
-                concurrencyJSON: try Self.hasColumn(db, "concurrency") ? Self.concurrencyJSON(db) : nil)
+                concurrencyJSON: try Self.hasColumn(db, "concurrency") ? Self.concurrencyJSON(db) : nil,
+                reloadRefused: try Self.hasColumn(db, "reload_refused_at") ? Self.reloadRefusal(db) : nil,
+                operatorPause: try Self.hasColumn(db, "operator_paused_at") ? Self.operatorPause(db) : nil,
+                etaSeconds: try Self.hasColumn(db, "eta_s") ? Self.backlogETA(db) : nil,
+                recordsETA: try Self.hasColumn(db, "eta_s"))
         }
     }
 
-    private static func hasColumn(_ db: Database, _ name: String) throws -> Bool {
+    /// Whether the `daemon` table has a column: a reader may open a table an older daemon wrote.
+    package static func hasColumn(_ db: Database, _ name: String) throws -> Bool {
         let statement = try db.cached("SELECT count(*) FROM pragma_table_info('daemon') WHERE name = ?1")
         statement.bind(1, name)
         defer { statement.reset() }
@@ -127,11 +174,14 @@ extension JobStore {
         return try statement.step() ? statement.int(0) : 0
     }
 
+    /// A start loaded the config file whole: no reload refusal of an earlier run applies to it. The operator's
+    /// pause is left as it is (it outlives daemons).
     public func recordDaemonStart(pid: Int, host: String, version: String) throws {
         let now = Timestamp.nowMillis()
         try execute("""
             UPDATE daemon SET pid = ?1, host = ?2, version = ?3, started_at = ?4, heartbeat_at = ?4, heartbeat_ms = ?5,
-                   stopped_at = NULL, paused = NULL, status_line = NULL, unwatched_folders = 0, concurrency = NULL
+                   stopped_at = NULL, paused = NULL, status_line = NULL, unwatched_folders = 0, concurrency = NULL,
+                   reload_refused_at = NULL, reload_refused_error = NULL, eta_s = NULL
             WHERE id = 1
             """) { statement in
             statement.bind(1, pid).bind(2, host).bind(3, version).bind(4, Timestamp.iso8601(millis: now)).bind(5, now)

@@ -220,7 +220,7 @@ extension JobStore {
                 var recovery = CrashRecovery()
                 let held = try db.cached("SELECT \(columns), interrupted FROM jobs WHERE state = 'uploading'")
                 var jobs: [(job: Job, interrupted: Int)] = []
-                while try held.step() { jobs.append((Self.job(from: held), held.int(25))) }
+                while try held.step() { jobs.append((Self.job(from: held), held.int(Self.columnCount))) }
                 let quarantine = try db.cached("""
                     UPDATE jobs SET state = 'failed', last_error = ?2, last_code = NULL, lease_until = NULL,
                            interrupted = interrupted + 1, updated_at = ?3, after_action = ?4
@@ -250,72 +250,6 @@ extension JobStore {
         }
     }
 
-    /// What `retry` did: the jobs queued again, and those left as they were and why.
-    public struct RetryResult: Sendable, Equatable {
-        public var queued: [Int64] = []
-        /// A newer job of the same file exists (waiting, done or failed): that job carries the file now, and the
-        /// old version's bytes are no longer there to upload.
-        public var superseded: [Int64] = []
-        /// The file is gone (moved to failed_dir or done_dir, deleted): queued again it could only fail as
-        /// "file vanished".
-        public var gone: [Int64] = []
-    }
-
-    /// `imagedrop retry`: failed jobs back to the queue with their attempt count reset; with `includeDone`
-    /// (`retry --force`) done ones too, to upload again (a content-hash or path id then meets a 409 and the GET
-    /// refreshes the variants; a Cloudflare-chosen id finds its earlier upload by the job key).
-    /// Only the newest job of a file is queued again: an older version re-queued would upload whatever the
-    /// file holds now under the old job (soak seed 23917: a retried "not an image" job adopted a later
-    /// rewrite, and the newest job lost its file to it). `fileIsGone` is asked for file jobs (the CLI and the
-    /// status page pass a stat; the table alone cannot know).
-    public func retryFailed(ids: [Int64]?, includeDone: Bool = false,
-                            fileIsGone: (Job) -> Bool = { _ in false }) throws -> RetryResult {
-        let now = Timestamp.nowMillis()
-        let states = includeDone ? "('failed','done')" : "('failed')"
-        let targets: [Job] = try withDatabase { db in
-            let select = ids == nil
-                ? try db.prepare("SELECT \(columns) FROM jobs WHERE state IN \(states) ORDER BY id")
-                : try db.prepare("SELECT \(columns) FROM jobs WHERE state IN \(states) AND id = ?1")
-            var targets: [Job] = []
-            for id in ids ?? [0] {
-                if ids != nil { select.reset(); select.bind(1, id) }
-                while try select.step() { targets.append(Self.job(from: select)) }
-            }
-            return targets
-        }
-        // The file system is asked outside the connection's lock (thousands of failed jobs mean thousands of
-        // stats); the update below re-checks each job's state, so one that changed meanwhile is left alone.
-        let gone = Set(targets.filter { $0.kind == .file && fileIsGone($0) }.map(\.id))
-        return try withDatabase { db in
-            try db.transaction {
-                var result = RetryResult()
-                // A newer job of the same file, or one of its versions already waiting.
-                let superseding = try db.cached("""
-                    SELECT 1 FROM jobs other JOIN jobs this ON other.path_key = this.path_key
-                    WHERE this.id = ?1 AND other.id != this.id
-                      AND (other.id > this.id OR other.state IN ('queued','uploading','retrying'))
-                    LIMIT 1
-                    """)
-                let update = try db.cached("""
-                    UPDATE jobs SET state = 'queued', attempts = 0, last_error = NULL, last_code = NULL, interrupted = 0,
-                           next_attempt_at = ?2, updated_at = ?3, after_action = NULL
-                    WHERE id = ?1 AND state IN \(states)
-                    """)
-                for job in targets {
-                    superseding.reset()
-                    superseding.bind(1, job.id)
-                    if try superseding.step() { result.superseded.append(job.id); continue }
-                    if gone.contains(job.id) { result.gone.append(job.id); continue }
-                    update.reset()
-                    update.bind(1, job.id).bind(2, now).bind(3, Timestamp.iso8601(millis: now))
-                    try update.run()
-                    if db.changes > 0 { result.queued.append(job.id) }
-                }
-                return result
-            }
-        }
-    }
-
     /// Jobs whose post-upload action (delete, move, sidecar) has not been confirmed yet.
     public func pendingAfterActions(limit: Int) throws -> [Job] {
         try withDatabase { db in
@@ -330,39 +264,6 @@ extension JobStore {
     public func clearAfterAction(id: Int64, note: String? = nil) throws {
         try execute("UPDATE jobs SET after_action = NULL, last_error = COALESCE(?2, last_error) WHERE id = ?1") { statement in
             statement.bind(1, id).bind(2, note)
-        }
-    }
-
-    /// Deletes `done` jobs uploaded before the cutoff. Returns how many were removed. Each removed version
-    /// of a file is kept as one row of `stored_versions` (path, size, mtime, sha256, image id), which the
-    /// idempotent insert consults: a file still in the drop folder is not new after its history is pruned.
-    /// How many jobs `prune(doneBefore:)` would delete now (`prune --dry-run`): the same condition.
-    public func prunable(doneBefore cutoff: String) throws -> Int {
-        try withDatabase { db in
-            let statement = try db.prepare("SELECT count(*) FROM jobs WHERE \(Self.prunableCondition)")
-            statement.bind(1, cutoff)
-            return try statement.step() ? statement.int(0) : 0
-        }
-    }
-
-    package static let prunableCondition = "state = 'done' AND uploaded_at < ?1 AND after_action IS NULL"
-
-    public func prune(doneBefore cutoff: String) throws -> Int {
-        try withDatabase { db in
-            try db.transaction {
-                let keep = try db.prepare("""
-                    INSERT OR IGNORE INTO stored_versions (path_key, size, mtime_ns, sha256, image_id, uploaded_at)
-                    SELECT path_key, size, mtime_ns, sha256, image_id, uploaded_at FROM jobs
-                    WHERE state = 'done' AND uploaded_at < ?1 AND after_action IS NULL
-                      AND size IS NOT NULL AND mtime_ns IS NOT NULL
-                    """)
-                keep.bind(1, cutoff)
-                try keep.run()
-                let statement = try db.prepare("DELETE FROM jobs WHERE \(Self.prunableCondition)")
-                statement.bind(1, cutoff)
-                try statement.run()
-                return db.changes
-            }
         }
     }
 

@@ -36,6 +36,24 @@ extension JobStore {
         }
     }
 
+    /// `enqueue --dry-run --url`: which URLs `enqueueURLs` would insert — not waiting already, nor named earlier
+    /// in the same list (the real insert would find that one waiting) — read and written nowhere.
+    public func wouldInsertURLs(_ urls: [URLInput]) throws -> [Bool] {
+        try withDatabase { db in
+            try db.readTransaction {
+                var seen: Set<String> = []
+                return try urls.map { url in
+                    guard seen.insert(url.sha256).inserted else { return false }
+                    let active = try db.cached("""
+                        SELECT 1 FROM jobs WHERE path_key = ?1 AND state IN ('queued','uploading','retrying')
+                        """)
+                    active.bind(1, blob: Array("url:\(url.sha256)".utf8))
+                    return try !active.step()
+                }
+            }
+        }
+    }
+
     private func insertURLs(_ urls: [URLInput], source: String, db: Database) throws -> [EnqueueResult] {
         let now = Timestamp.nowMillis()
         let nowText = Timestamp.iso8601(millis: now)

@@ -20,6 +20,9 @@ public final class JobStore: Sendable {
     package let hasURLs: Bool
     /// Whether `jobs` has the `source` column (a reader of a table from before sources has not).
     package let hasSource: Bool
+    /// Whether `jobs` has the `dismissed` column and its `dismissed_counts` (a reader of an older table has not:
+    /// nothing is dismissed there).
+    package let hasDismissed: Bool
     /// The sources the daemon has configured (nil: every source): `claim` takes only their jobs, so a removed
     /// source's jobs stay queued, untouched, until it returns.
     package let claimableSources = Mutex<String?>(nil)
@@ -43,8 +46,10 @@ public final class JobStore: Sendable {
         self.hasMovedTo = try Self.hasColumn("moved_to", in: database)
         self.hasURLs = try Self.hasColumn("url", in: database)
         self.hasSource = try Self.hasColumn("source", in: database)
+        self.hasDismissed = try Self.hasColumn("dismissed", in: database)
         self.columns = Self.columns(schemaVersion: version, hasMovedTo: hasMovedTo, hasURLs: hasURLs) + ", "
-            + (hasSource ? "source" : "'default' AS source")
+            + (hasSource ? "source" : "'default' AS source") + ", "
+            + (hasDismissed ? "dismissed" : "0 AS dismissed")
         self.connection = LockedConnection(database)
         self.path = path
     }
@@ -101,6 +106,9 @@ public final class JobStore: Sendable {
         return try statement.step()
     }
 
+    /// How many columns `columns` selects: a query that selects more after them reads them from this index on.
+    package static let columnCount: Int32 = 26
+
     package static func job(from row: Statement) -> Job {
         let variantsJSON = row.string(10)
         let kind = JobKind(rawValue: row.string(22) ?? "") ?? .file
@@ -129,7 +137,8 @@ public final class JobStore: Sendable {
             movedTo: row.blob(21).map(RawPath.init(bytes:)),
             kind: kind,
             url: row.string(23),
-            source: row.string(24) ?? SourceSettings.defaultName
+            source: row.string(24) ?? SourceSettings.defaultName,
+            dismissed: row.int(25) != 0 && JobState(rawValue: row.string(5) ?? "") == .failed
         )
     }
 
@@ -150,31 +159,59 @@ public final class JobStore: Sendable {
         }
     }
 
-    private func enqueueOne(_ candidate: FileCandidate, db: Database, now: Int64, nowText: String) throws -> EnqueueResult {
+    /// What `enqueue` does with a candidate, decided from the table alone: the one rule behind `enqueue` and
+    /// the preview of `run --once --dry-run`.
+    package enum EnqueueDecision: Equatable {
+        /// This exact version already has a job (done, failed, or waiting).
+        case known(Int64)
+        /// An unfinished job of the path is to track this newer version.
+        case update(Int64)
+        /// Uploaded before and its done job pruned since: still stored, so not a new version.
+        case alreadyStored
+        case insert
+    }
+
+    package func decide(_ candidate: FileCandidate, db: Database) throws -> EnqueueDecision {
         let active = try db.cached("""
             SELECT id, size, mtime_ns FROM jobs WHERE path_key = ?1 AND state IN ('queued','uploading','retrying')
             """)
         active.bind(1, blob: candidate.path.bytes)
         if try active.step() {
             let id = active.int64(0)
-            if active.optionalInt(1) == candidate.size, active.optionalInt64(2) == candidate.mtimeNanos {
-                return .known(id)
-            }
+            let same = active.optionalInt(1) == candidate.size && active.optionalInt64(2) == candidate.mtimeNanos
+            return same ? .known(id) : .update(id)
+        }
+        let known = try db.cached("SELECT id FROM jobs WHERE path_key = ?1 AND size = ?2 AND mtime_ns = ?3 LIMIT 1")
+        known.bind(1, blob: candidate.path.bytes).bind(2, candidate.size).bind(3, candidate.mtimeNanos)
+        if try known.step() { return .known(known.int64(0)) }
+        let stored = try db.cached("SELECT 1 FROM stored_versions WHERE path_key = ?1 AND size = ?2 AND mtime_ns = ?3")
+        stored.bind(1, blob: candidate.path.bytes).bind(2, candidate.size).bind(3, candidate.mtimeNanos)
+        return try stored.step() ? .alreadyStored : .insert
+    }
+
+    /// Which candidates `enqueue` would insert as new jobs, read in one snapshot and written nowhere.
+    public func wouldInsert(_ candidates: [FileCandidate]) throws -> [Bool] {
+        try withDatabase { db in
+            try db.readTransaction { try candidates.map { try decide($0, db: db) == .insert } }
+        }
+    }
+
+    private func enqueueOne(_ candidate: FileCandidate, db: Database, now: Int64, nowText: String) throws -> EnqueueResult {
+        switch try decide(candidate, db: db) {
+        case .known(let id):
+            return .known(id)
+        case .update(let id):
             let update = try db.cached("""
                 UPDATE jobs SET size = ?2, mtime_ns = ?3, sha256 = NULL, updated_at = ?4 WHERE id = ?1
                 """)
             update.bind(1, id).bind(2, candidate.size).bind(3, candidate.mtimeNanos).bind(4, nowText)
             try update.run()
             return .updated(id)
+        case .alreadyStored:
+            return .alreadyStored
+        case .insert:
+            break
         }
-        let known = try db.cached("SELECT id FROM jobs WHERE path_key = ?1 AND size = ?2 AND mtime_ns = ?3 LIMIT 1")
-        known.bind(1, blob: candidate.path.bytes).bind(2, candidate.size).bind(3, candidate.mtimeNanos)
-        if try known.step() { return .known(known.int64(0)) }
-        // Uploaded before and its done job pruned since: still stored, so not a new version.
-        let stored = try db.cached("SELECT 1 FROM stored_versions WHERE path_key = ?1 AND size = ?2 AND mtime_ns = ?3")
-        stored.bind(1, blob: candidate.path.bytes).bind(2, candidate.size).bind(3, candidate.mtimeNanos)
-        if try stored.step() { return .alreadyStored }
-
         let insert = try db.cached("""
             INSERT INTO jobs (path, path_raw, path_key, root_key, state, size, mtime_ns, job_key, next_attempt_at,
                               created_at, updated_at, source)

@@ -221,6 +221,46 @@ package enum Schema {
                                 COALESCE((SELECT source FROM jobs WHERE jobs.id = webhook_outbox.job_id), 'default'))
         WHERE json_extract(job_json, '$.source') IS NULL;
         """,
+        // Operator truth: a reload the running daemon refused (when, and the config error's "key: problem"), kept
+        // until a good reload or the next start; a pause the operator asked for (`imagedrop pause`), which
+        // outlives the daemon: neither a start nor a stop clears it, only `imagedrop resume`; and the backlog's
+        // ETA as the daemon computed it at its last heartbeat (BacklogETA), so every place shows one figure.
+        """
+        ALTER TABLE daemon ADD COLUMN eta_s INTEGER;
+        ALTER TABLE daemon ADD COLUMN reload_refused_at TEXT;
+        ALTER TABLE daemon ADD COLUMN reload_refused_error TEXT;
+        ALTER TABLE daemon ADD COLUMN operator_paused_at TEXT;
+        ALTER TABLE daemon ADD COLUMN operator_pause_reason TEXT;
+        """,
+        // `imagedrop dismiss`: a failed job the operator acknowledged. It stays `failed` in `state` (the public
+        // column keeps its five values) but leaves the failed counts of `status`, the page and the metrics.
+        // `job_counts`/`source_counts` keep counting raw states (they equal a GROUP BY state); the dismissed
+        // ones are counted apart, per source, by triggers of their own, and subtracted when read. A job counts
+        // as dismissed only while it is `failed` too, so any way out of `failed` takes it out of the count.
+        // The partial index serves the recent-failures list, which skips dismissed jobs; the stored_versions
+        // index makes the newest success (pruned jobs included) a lookup for the metrics.
+        """
+        ALTER TABLE jobs ADD COLUMN dismissed INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX jobs_failed_open ON jobs(updated_at) WHERE state = 'failed' AND dismissed = 0;
+        CREATE TABLE dismissed_counts (source TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE TRIGGER jobs_dismissed_count_insert AFTER INSERT ON jobs
+        WHEN NEW.state = 'failed' AND NEW.dismissed = 1 BEGIN
+            INSERT OR IGNORE INTO dismissed_counts (source, n) VALUES (NEW.source, 0);
+            UPDATE dismissed_counts SET n = n + 1 WHERE source = NEW.source;
+        END;
+        CREATE TRIGGER jobs_dismissed_count_delete AFTER DELETE ON jobs
+        WHEN OLD.state = 'failed' AND OLD.dismissed = 1 BEGIN
+            UPDATE dismissed_counts SET n = n - 1 WHERE source = OLD.source;
+        END;
+        CREATE TRIGGER jobs_dismissed_count_update AFTER UPDATE OF state, dismissed, source ON jobs
+        WHEN (OLD.state = 'failed' AND OLD.dismissed = 1) OR (NEW.state = 'failed' AND NEW.dismissed = 1) BEGIN
+            UPDATE dismissed_counts SET n = n - 1 WHERE source = OLD.source AND OLD.state = 'failed' AND OLD.dismissed = 1;
+            INSERT OR IGNORE INTO dismissed_counts (source, n)
+                SELECT NEW.source, 0 WHERE NEW.state = 'failed' AND NEW.dismissed = 1;
+            UPDATE dismissed_counts SET n = n + 1 WHERE source = NEW.source AND NEW.state = 'failed' AND NEW.dismissed = 1;
+        END;
+        CREATE INDEX stored_versions_uploaded ON stored_versions(uploaded_at);
+        """,
         // The account's image quota as the daemon last read it (`GET …/images/v1/stats`), for `status` and the
         // status page. A table of its own, not `daemon` columns: it stays known while no daemon runs.
         """

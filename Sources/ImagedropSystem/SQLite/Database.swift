@@ -116,7 +116,17 @@ public final class Database {
     /// Runs `body` in an IMMEDIATE transaction, so the write lock is taken up front and a concurrent writer
     /// waits on busy_timeout instead of failing half-way through.
     public func transaction<T>(_ body: () throws -> T) throws -> T {
-        try execute("BEGIN IMMEDIATE")
+        try transaction(begin: "BEGIN IMMEDIATE", body)
+    }
+
+    /// One consistent snapshot for several reads, on a connection that may be read-only (which cannot take the
+    /// write lock `transaction` begins with): what a dry run reads to decide exactly as the real run would.
+    public func readTransaction<T>(_ body: () throws -> T) throws -> T {
+        try transaction(begin: "BEGIN DEFERRED", body)
+    }
+
+    private func transaction<T>(begin: String, _ body: () throws -> T) throws -> T {
+        try execute(begin)
         do {
             let value = try body()
             try execute("COMMIT")

@@ -48,14 +48,62 @@ struct ConfigOption: ParsableArguments {
         }
     }
 
-    /// For commands that only read (show, export): read-only, so an operator who may read the state folder
-    /// but not write it can use them; a table that does not exist yet is exit 65, not an empty answer.
+    /// What a read-only command (status, list, show, export) goes on: the config, or — when the file on disk does
+    /// not load (mid-edit, or the reason the daemon refused a reload) — only the `[queue] database` it names.
+    struct Reading {
+        var database: String
+        /// nil while the file is broken: its sources and drop-folder rules are unknown then.
+        var config: Config?
+    }
+
+    /// The config for a reader. A broken file is a warning (the config error's line) and the database it names
+    /// is read anyway; only a file that cannot be read at all is the usual 78.
+    func loadForReading() throws -> Reading {
+        do {
+            var config = try ConfigLoader.load(path: path, checkFolders: false)
+            if let levelOverride { config.log.level = levelOverride }
+            return Reading(database: config.queue.database, config: config)
+        } catch let error as ConfigError {
+            guard let database = ConfigLoader.databaseFallback(path: path) else {
+                Console.error("\(error)")
+                throw ExitCode(Daemon.Exit.config.rawValue)
+            }
+            Console.error("warning: \(error); reading the database it names (\(database)) anyway")
+            return Reading(database: database, config: nil)
+        } catch {
+            Console.error("\(error)")
+            throw ExitCode(Daemon.Exit.config.rawValue)
+        }
+    }
+
+    /// For commands that only read (show, export, list): read-only, so an operator who may read the state folder
+    /// but not write it can use them; a table that does not exist yet is exit 65, not an empty answer, and one
+    /// that cannot be read is 77 (permissions) or 65 naming the file and why.
     func openExistingStoreForReading(_ config: Config) throws -> JobStore {
-        guard case .success = FileStatus.of(RawPath(config.queue.database)) else {
-            Console.error("no job table yet at \(config.queue.database)")
+        try openExistingStoreForReading(database: config.queue.database)
+    }
+
+    func openExistingStoreForReading(database: String) throws -> JobStore {
+        guard let store = try openForReading(database: database) else {
+            Console.error("no job table yet at \(database) (its folder exists; the daemon or enqueue creates it)")
             throw ExitCode(Daemon.Exit.noInput.rawValue)
         }
-        return try openStore(config, readOnly: true)
+        return store
+    }
+
+    /// The table for a reader, nil when its folder exists and the file does not; exits 77 or 65 otherwise.
+    func openForReading(database: String) throws -> JobStore? {
+        do {
+            return try JobStore.openForReading(database)
+        } catch {
+            throw Self.exit(for: error)
+        }
+    }
+
+    /// One line naming the file and the reason, and the exit code its kind calls for.
+    static func exit(for error: TableReadError) -> ExitCode {
+        Console.error("\(error)")
+        return ExitCode((error.kind == .permission ? Daemon.Exit.noPermission : Daemon.Exit.noInput).rawValue)
     }
 
     /// Opens the table, creating its folder and the table itself for writers.

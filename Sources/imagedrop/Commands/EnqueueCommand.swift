@@ -15,7 +15,7 @@ struct EnqueueCommand: ParsableCommand {
 
             Examples:
               imagedrop enqueue /srv/imagedrop/inbox
-              imagedrop enqueue --dry-run /srv/archive/2024     # lists the files it would queue
+              imagedrop enqueue --dry-run /srv/archive/2024     # lists the files it would queue (known ones left out)
               imagedrop enqueue --url https://example.com/a.jpg
               imagedrop enqueue --urls-from urls.txt            # one URL a line; - reads stdin
               imagedrop enqueue --source products --url https://example.com/p.jpg
@@ -27,7 +27,8 @@ struct EnqueueCommand: ParsableCommand {
     )
 
     @OptionGroup var options: ConfigOption
-    @Flag(name: .customLong("dry-run"), help: "List the files that would be offered to the queue; queue nothing.") var dryRun = false
+    @Flag(name: .customLong("dry-run"), help: "List the files (and count the URLs) the real run would queue; queue nothing.")
+    var dryRun = false
     @Option(name: .customLong("url"), parsing: .upToNextOption,
             help: "Image URLs for Cloudflare to fetch (the upload's url field).")
     var urls: [String] = []
@@ -66,7 +67,9 @@ struct EnqueueCommand: ParsableCommand {
         }
         if !inputs.isEmpty {
             if dryRun {
-                Console.out("\(inputs.count) URLs would be queued (those already waiting are skipped; dry run)")
+                // The count the real run would print: URLs already waiting (or named twice) are not queued again.
+                let fresh = try store?.wouldInsertURLs(inputs).filter { $0 }.count ?? Set(inputs.map(\.sha256)).count
+                Console.out("would queue \(fresh) URLs, \(inputs.count - fresh) already waiting (dry run)")
             } else if let store {
                 let results = try store.enqueueURLs(inputs, source: source ?? SourceSettings.defaultName)
                 let queued = results.filter { if case .inserted = $0 { return true } else { return false } }.count
@@ -88,7 +91,7 @@ struct EnqueueCommand: ParsableCommand {
         }
         progress?.finish("scanned \(found) files")
         if dryRun {
-            Console.out("\(found) files would be offered to the queue (those already known are skipped; dry run)")
+            Console.out("would queue \(queued), \(found - queued) already known (dry run)")
             return
         }
         Console.out("\(queued) queued, \(found - queued) already known")

@@ -14,8 +14,9 @@ struct ExportCommand: ParsableCommand {
               imagedrop export --format ndjson > images.ndjson
               imagedrop export --state failed --latest --format json   # with last_error and path_raw_hex
               imagedrop export --source products --format csv
-            Exit codes: 0 ok; 65 the database does not exist or cannot be read, or --source names a source that
-            does not exist; 78 config error.
+            Exit codes: 0 ok; 65 the database or its folder does not exist or the database cannot be read, or
+            --source names a source that does not exist; 77 this user may not read the database; 78 the config
+            file cannot be read (one that does not load is a warning: the database it names is read).
             """)
 
     @OptionGroup var options: ConfigOption
@@ -33,9 +34,9 @@ struct ExportCommand: ParsableCommand {
     }
 
     func run() throws {
-        let config = try options.load()
-        let store = try options.openExistingStoreForReading(config)
-        if let source { try SourceName.checkKnown(source, config: config, store: store) }
+        let reading = try options.loadForReading()
+        let store = try options.openExistingStoreForReading(database: reading.database)
+        if let source { try SourceName.checkKnown(source, config: reading.config, store: store) }
         let output = BufferedOutput()
         try store.export(format: format, includeAll: all, state: state.flatMap(JobState.init(rawValue:)), latestOnly: latest,
                          source: source) {

@@ -12,11 +12,14 @@ struct ListCommand: ParsableCommand {
         discussion: """
             Examples:
               imagedrop list --state failed --since 1d
+              imagedrop list --state failed --all            # dismissed failures too
               imagedrop list --limit 1000 --json | jq -r '.path'
               imagedrop list --source avatars --state queued
-            DURATION is a number with s, m, h or d (90s, 15m, 2h, 7d).
-            Exit codes: 0 ok; 64 usage; 65 the database does not exist or cannot be read, or --source names a
-            source that does not exist; 78 config error.
+            DURATION is a number with s, m, h or d (90s, 15m, 2h, 7d). Failed jobs acknowledged with \
+            `imagedrop dismiss` are left out unless --all.
+            Exit codes: 0 ok; 64 usage; 65 the database or its folder does not exist or the database cannot be
+            read, or --source names a source that does not exist; 77 this user may not read the database; 78 the
+            config file cannot be read (one that does not load is a warning: the database it names is read).
             """)
 
     @OptionGroup var options: ConfigOption
@@ -25,6 +28,7 @@ struct ListCommand: ParsableCommand {
     @Option(name: .long, help: "At most this many jobs (1 to 1000000).") var limit = 50
     @Flag(name: .long, help: "One JSON object per line (the keys of show --json).") var json = false
     @Option(name: .long, help: "Only jobs of this source ([[source]] name, or default).") var source: String?
+    @Flag(name: .long, help: "Also failed jobs acknowledged with `imagedrop dismiss` (marked [dismissed]).") var all = false
 
     func validate() throws {
         if let state, JobState(rawValue: state) == nil {
@@ -46,18 +50,19 @@ struct ListCommand: ParsableCommand {
     }
 
     func run() throws {
-        let config = try options.load()
-        let store = try options.openExistingStoreForReading(config)
-        if let source { try SourceName.checkKnown(source, config: config, store: store) }
+        let reading = try options.loadForReading()
+        let store = try options.openExistingStoreForReading(database: reading.database)
+        if let source { try SourceName.checkKnown(source, config: reading.config, store: store) }
         let cutoff = since.flatMap(Self.seconds).map { Timestamp.iso8601(millis: Timestamp.nowMillis() - $0 * 1000) }
         let jobs = try store.list(state: state.flatMap(JobState.init(rawValue:)), updatedSince: cutoff, limit: limit,
-                                  source: source)
+                                  source: source, includeDismissed: all)
         for job in jobs {
             if json {
                 Console.out(JobRendering.json(JobRendering.dictionary(job)))
             } else {
                 let reason = job.lastError.map { "  \($0)" } ?? ""
-                Console.out("#\(job.id)\t\(job.state.rawValue)\t\(job.updatedAt)\t\(job.path.display)\(reason)")
+                let mark = job.dismissed ? "  [dismissed]" : ""
+                Console.out("#\(job.id)\t\(job.state.rawValue)\t\(job.updatedAt)\t\(job.path.display)\(reason)\(mark)")
             }
         }
     }

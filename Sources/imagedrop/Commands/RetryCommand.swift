@@ -10,7 +10,7 @@ struct RetryCommand: ParsableCommand {
         abstract: "Put failed jobs back in the queue (their attempt count starts again).",
         discussion: """
             Examples:
-              imagedrop retry --all-failed
+              imagedrop retry --all-failed              # every failed job status counts (not dismissed ones)
               imagedrop retry 17 42 --dry-run
               imagedrop retry /srv/imagedrop/inbox/cat.jpg
               imagedrop retry --force 42             # a done job again (refreshes its variants)
@@ -20,10 +20,10 @@ struct RetryCommand: ParsableCommand {
 
     @OptionGroup var options: ConfigOption
     @Flag(name: .customLong("all-failed"), help: "Every failed job.") var allFailed = false
-    @Flag(name: .customLong("dry-run"), help: "Say which jobs would be queued again; change nothing.") var dryRun = false
+    @Flag(name: .customLong("dry-run"), help: "Say which jobs would be queued again (the same count as the real run); change nothing.") var dryRun = false
     @Flag(name: .long, help: "Also queue done jobs again (re-upload; the API's 409 and a GET refresh their variants).")
     var force = false
-    @Argument(help: "Job ids, or paths (the newest job of each).") var targets: [String] = []
+    @Argument(help: "Job ids (a dismissed job too), or paths (the newest job of each).") var targets: [String] = []
 
     func validate() throws {
         if allFailed == !targets.isEmpty { throw ValidationError("give job ids or paths, or --all-failed (one of the two)") }
@@ -33,18 +33,8 @@ struct RetryCommand: ParsableCommand {
     func run() throws {
         let config = try options.load()
         let store = try dryRun ? options.openExistingStoreForReading(config) : options.openStore(config)
-        if dryRun, allFailed {
-            Console.out("would queue \(try store.counts()[.failed] ?? 0) failed jobs again (dry run)")
-            return
-        }
         if allFailed {
-            let result = try store.retryFailed(ids: nil, fileIsGone: Job.fileIsGone)
-            var left: [String] = []
-            if !result.superseded.isEmpty { left.append("\(result.superseded.count) superseded by a newer job of the same file") }
-            if !result.gone.isEmpty {
-                left.append("\(result.gone.count) whose file is no longer there (enqueue it from done_dir/failed_dir to upload it again)")
-            }
-            Console.out("\(result.queued.count) failed jobs queued again" + (left.isEmpty ? "" : "; left as they are: " + left.joined(separator: ", ")))
+            Console.out(Self.summary(try store.retryFailed(ids: nil, dryRun: dryRun, fileIsGone: Job.fileIsGone), dryRun: dryRun))
             return
         }
         var missing = false
@@ -70,15 +60,28 @@ struct RetryCommand: ParsableCommand {
                 missing = true
                 continue
             }
-            if dryRun {
-                Console.out("job \(id) would be queued again: \(job.path.display) (dry run)")
-            } else if try store.retryFailed(ids: [id], includeDone: force, fileIsGone: Job.fileIsGone).queued.isEmpty {
+            // The dry run asks the store the same question the real run does (a newer job of the file wins).
+            if try store.retryFailed(ids: [id], includeDone: force, dryRun: dryRun, fileIsGone: Job.fileIsGone).queued.isEmpty {
                 let newest = try store.latestJob(path: job.path)
                 Console.error("job \(id): a newer job of \(job.path.display) (job \(newest.map { "\($0.id), \($0.state.rawValue)" } ?? "?")) carries the file now; left as it is")
+            } else if dryRun {
+                Console.out("job \(id) would be queued again: \(job.path.display) (dry run)")
             } else {
-                Console.out("job \(id) queued again")
+                Console.out("job \(id) queued again" + (job.dismissed ? " (no longer dismissed)" : ""))
             }
         }
         if missing { throw ExitCode(Daemon.Exit.noInput.rawValue) }
+    }
+
+    /// One line for `--all-failed`, worded alike for the dry run and the real one: the numbers are the same
+    /// decisions (JobStore.retryFailed makes both), so a script can compare them.
+    static func summary(_ result: JobStore.RetryResult, dryRun: Bool) -> String {
+        var left: [String] = []
+        if !result.superseded.isEmpty { left.append("\(result.superseded.count) superseded by a newer job of the same file") }
+        if !result.gone.isEmpty {
+            left.append("\(result.gone.count) whose file is no longer there (enqueue it from done_dir/failed_dir to upload it again)")
+        }
+        let head = dryRun ? "would queue \(result.queued.count) failed jobs again" : "\(result.queued.count) failed jobs queued again"
+        return head + (left.isEmpty ? "" : "; left as they are: " + left.joined(separator: ", ")) + (dryRun ? " (dry run)" : "")
     }
 }

@@ -1,0 +1,47 @@
+import ImagedropSupport
+import ImagedropSystem
+import Foundation
+
+/// What `status` says beyond the counts that an operator acts on: whether the daemon holding the lock is still
+/// turning its loop, why the queue is paused, and whether the config in force is the file on disk.
+extension StatusReport {
+    /// Seconds since the running daemon's last heartbeat; nil when none runs or it has not written one.
+    public var heartbeatAgeSeconds: Int64? {
+        guard running, let millis = daemon.heartbeatMillis else { return nil }
+        return max(0, Timestamp.nowMillis() - millis) / 1000
+    }
+
+    /// A daemon holds the lock but has not beaten for `staleAfterBeats` intervals: stopped (SIGSTOP, a debugger),
+    /// wedged, or starved. true while it beats, nil when none runs.
+    public var responding: Bool? {
+        guard running else { return nil }
+        guard let age = heartbeatAgeSeconds else { return true }
+        return age <= DaemonRecord.heartbeatIntervalSeconds * DaemonRecord.staleAfterBeats
+    }
+
+    /// `running, not responding for N s`, the words `status` and `status --check` use.
+    package var notRespondingText: String {
+        "running, not responding for \(heartbeatAgeSeconds ?? 0) s (pid \(pid.map(String.init) ?? "?"), last heartbeat "
+            + "\(daemon.heartbeatAt ?? "unknown"); it beats every \(DaemonRecord.heartbeatIntervalSeconds) s)"
+    }
+
+    /// Why nothing is sent: the operator's pause (which holds with or without a daemon) before the running
+    /// daemon's own (a refused token, an unreachable API).
+    public var pausedReason: String? {
+        if let pause = daemon.operatorPause { return pause.text }
+        return running ? daemon.paused : nil
+    }
+
+    /// The refused reload, while the daemon that refused it runs (a start loads the file whole or not at all).
+    public var reloadRefused: ReloadRefusal? { running ? daemon.reloadRefused : nil }
+
+    /// `"config": {"reload_refused": null | {"at": "…Z", "error": "…"}}`
+    package var configJSON: [String: Any] {
+        ["reload_refused": reloadRefused.map { ["at": $0.at, "error": $0.error] } as Any? ?? NSNull()]
+    }
+
+    /// The text form's `config:` line, nil while the file on disk is the config in force.
+    package var reloadRefusedLine: String? {
+        reloadRefused.map { "config:   reload refused at \($0.at) (\($0.error)); the previous configuration stays in force" }
+    }
+}

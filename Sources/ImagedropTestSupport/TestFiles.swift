@@ -1,0 +1,16 @@
+import Foundation
+
+/// Writes a test's file or throws naming it. `FileManager.createFile` returns false on failure and the tests
+/// ignored it (33 call sites, a warning each), so a file that was never written went unnoticed until some later
+/// expectation failed for a reason nobody could see. Atomic, as `createFile` is: the watcher sees a rename-in.
+public func writeFile(atPath path: String, contents: Data?) throws {
+    do {
+        try (contents ?? Data()).write(to: URL(fileURLWithPath: path), options: .atomic)
+    } catch {
+        throw TestFileError(description: "cannot write \(path): \(error.localizedDescription)")
+    }
+}
+
+public struct TestFileError: Error, CustomStringConvertible {
+    public let description: String
+}
