@@ -112,10 +112,12 @@ extension JobStore {
                 ORDER BY d.job_id LIMIT ?2
                 """)
             select.bind(1, afterID).bind(2, limit)
+            // The account's variants come right after the job's columns, however many this table has.
+            let accountColumn = Int32(columns.split(separator: ",").count)
             var stale: [StaleJob] = []
             while try select.step() {
                 stale.append(StaleJob(job: Self.job(from: select),
-                                      accountVariants: JSONText.decodeStringArray(select.string(25) ?? "[]")))
+                                      accountVariants: JSONText.decodeStringArray(select.string(accountColumn) ?? "[]")))
             }
             return stale
         }
