@@ -11,8 +11,11 @@ struct QuotaWatchTests {
         #expect(!watch.takeDue())
         watch.noteUpload()
         #expect(watch.takeDue() && !watch.takeDue())
-        #expect(!watch.isStartChecked)
+        #expect(!watch.isStartChecked(now: 1), "closed until the start's read has begun")
+        watch.beginStartCheck(now: 1_000)
+        #expect(!watch.isStartChecked(now: 1_000 + QuotaWatch.startWaitNanos - 1))
+        #expect(watch.isStartChecked(now: 1_000 + QuotaWatch.startWaitNanos), "a slow read holds the queue 2 s at most")
         watch.markStartChecked()
-        #expect(watch.isStartChecked)
+        #expect(watch.isStartChecked(now: 1_001))
     }
 }

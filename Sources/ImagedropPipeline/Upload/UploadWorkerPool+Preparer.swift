@@ -25,7 +25,7 @@ extension UploadWorkerPool {
                 services.workSignal.wait(timeoutSeconds: 1)
                 continue
             }
-            if !services.quotaWatch.isStartChecked {
+            if !services.quotaWatch.isStartChecked() {
                 // As the workers do: nothing is claimed before the start's quota read has had its say.
                 heartbeat.beat(.idle)
                 services.workSignal.wait(timeoutSeconds: 0.05)

@@ -100,7 +100,7 @@ public final class UploadWorkerPool: Sendable {
                 services.workSignal.wait(timeoutSeconds: 1)
                 continue
             }
-            if !services.quotaWatch.isStartChecked {
+            if !services.quotaWatch.isStartChecked() {
                 // The prober reads the image quota first: a full account pauses before anything is sent.
                 heartbeat.beat(.idle)
                 services.workSignal.wait(timeoutSeconds: 0.05)
@@ -177,6 +177,7 @@ public final class UploadWorkerPool: Sendable {
         var lastSweep = Timestamp.monotonicNanos()
         let heartbeat = services.heartbeats.heartbeat("prober")
         var client = services.makeClient(services.config.current, heartbeat: heartbeat)
+        services.quotaWatch.beginStartCheck()
         checkQuota(client: client)
         services.quotaWatch.markStartChecked()
         services.workSignal.notifyAll()

@@ -21,7 +21,7 @@ struct ReconcileCommand: ParsableCommand {
 
             Examples:
               imagedrop reconcile -c /etc/imagedrop/imagedrop.toml
-              imagedrop reconcile --fix                  # after losing the database: rebuild it, upload nothing
+              imagedrop reconcile --fix     # rebuild a lost database; uploads nothing
               imagedrop reconcile --source products --json
             Exit codes: 0 in agreement (or everything fixed); 1 differences remain; 65 --source names no source; \
             69 API unreachable or credentials refused; 74 the database could not be read or written; 78 config error.
