@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import ImagedropSupport
 
 /// `/__emulator/…`: inspect and steer the emulator from tests and scripts. No auth, no faults, not logged.
 ///
@@ -8,11 +9,17 @@ import NIOHTTP1
 ///   restarts the generator from its seed
 /// - `GET /__emulator/log` — `{"requests":[…],"images":[…]}`
 /// - `POST /__emulator/reset` — forget images, the log, attempt counters and rate-limit windows
+/// - `POST /__emulator/seed` — `{"count": N, "idPrefix": "drop/"}`: N images stored at once without uploads, for a
+///   benchmark that needs an account of 100,000 (ids `idPrefix` + the 64-hex-digit number 1…N, `meta.sha256` the
+///   same digits, `meta.source_path` `seeded/NNNNNNNN.png`); ids already taken are skipped
+/// - `DELETE /__emulator/images/{id}` — delete one image (id percent-encoded as one segment) behind the client's
+///   back, as the dashboard or another program would: not in the request log, not counted by the rate limit
 enum AdminAPI {
     static let prefix = "/__emulator/"
+    private static let imagesPrefix = "/__emulator/images/"
 
     static func bodyLimit(method: HTTPMethod, path: Substring) -> Int? {
-        method == .PUT && path == "/__emulator/faults" ? 64 * 1024 : nil
+        (method == .PUT && path == "/__emulator/faults") || (method == .POST && path == "/__emulator/seed") ? 64 * 1024 : nil
     }
 
     static func handle(method: HTTPMethod, path: Substring, body: [UInt8], core: EmulatorCore) -> Reply {
@@ -39,9 +46,46 @@ enum AdminAPI {
         case (.POST, "/__emulator/reset"):
             core.reset()
             return json(.object([("ok", .bool(true))]))
+        case (.POST, "/__emulator/seed"):
+            guard let parsed = try? JSONValue.parse(body), case .object(let pairs) = parsed,
+                  let count = pairs.first(where: { $0.0 == "count" })?.1.doubleValue, count >= 0, count <= 10_000_000,
+                  count.rounded() == count
+            else { return json(.object([("error", .string("body must be {\"count\": N, \"idPrefix\": \"…\"}"))]), status: .badRequest) }
+            var prefix = ""
+            if case .string(let text)? = pairs.first(where: { $0.0 == "idPrefix" })?.1 { prefix = text }
+            return json(.object([("seeded", .number(String(seed(count: Int(count), prefix: prefix, core: core))))]))
+        case (.DELETE, _) where path.hasPrefix(imagesPrefix):
+            guard let id = PercentEncoding.decode(path.dropFirst(imagesPrefix.count)), !id.isEmpty else {
+                return json(.object([("error", .string("malformed image id"))]), status: .badRequest)
+            }
+            guard core.store.delete(id) else {
+                return json(.object([("error", .string("no image \(id)"))]), status: .notFound)
+            }
+            return json(.object([("deleted", .string(id))]))
         default:
             return json(.object([("error", .string("no admin route \(method.rawValue) \(path)"))]), status: .notFound)
         }
+    }
+
+    /// Stores `count` synthetic images (see the route's line above); returns how many were new.
+    private static func seed(count: Int, prefix: String, core: EmulatorCore) -> Int {
+        guard count > 0 else { return 0 }
+        let now = Timestamp.nowMillis()
+        var stored = 0
+        for number in 1...count {
+            let digits = String(number, radix: 16)
+            let hex = String(repeating: "0", count: max(0, 64 - digits.count)) + digits
+            let decimal = String(number)
+            let path = "seeded/" + String(repeating: "0", count: max(0, 8 - decimal.count)) + decimal + ".png"
+            let meta = JSONValue.object([("sha256", .string(hex)), ("source_path", .string(path))])
+            let result = core.store.insert(id: prefix + hex) { sequence in
+                ImageRecord(id: prefix + hex, filename: nil, sha256: hex, size: 0, meta: meta, creator: nil,
+                            requireSignedURLs: false, uploadedMillis: now, isCustomID: true, format: .png, bytes: nil,
+                            sequence: sequence)
+            }
+            if case .success = result { stored += 1 }
+        }
+        return stored
     }
 
     private static func json(_ value: JSONValue, status: HTTPResponseStatus = .ok) -> Reply {

@@ -46,19 +46,9 @@ extension EmulatorCore {
         }
         let creator = target.queryValue("creator")
 
-        var records = store.all()
-        if !ascending { records.reverse() }
-        var page: [ImageRecord] = []
-        var more = false
-        for record in records {
-            if let after, ascending ? record.sequence <= after : record.sequence >= after { continue }
-            if let creator, creator.isEmpty ? record.creator != nil : record.creator != creator { continue }
-            guard filters.allSatisfy({ $0.matches(record.meta) }) else { continue }
-            if page.count == perPage {
-                more = true
-                break
-            }
-            page.append(record)
+        let (page, more) = store.page(after: after, ascending: ascending, limit: perPage) { record in
+            if let creator, creator.isEmpty ? record.creator != nil : record.creator != creator { return false }
+            return filters.allSatisfy { $0.matches(record.meta) }
         }
         let token: JSONValue = more ? .string("c" + String(page.last!.sequence, radix: 16)) : .null
         return .success(.object([("images", .array(page.map(imageJSON.value))), ("continuation_token", token)]))

@@ -44,7 +44,7 @@ struct ImagedropCommand: ParsableCommand {
 
             Example: imagedrop run --once -c ./imagedrop.toml
 
-            Exit codes: 0 ok; 23 run --once finished but jobs failed; 64 usage; 65 a named file, folder or job \
+            Exit codes: 0 ok; 1 reconcile found differences it did not fix; 23 run --once finished but jobs failed; 64 usage; 65 a named file, folder or job \
             does not exist or cannot be read; 69 API unreachable or token refused; 74 the database stayed busy, \
             or was deleted or replaced under the daemon, or [http] listen could not be bound (systemd restarts it); 75 another daemon runs on this \
             database or watches the same folder; 77 the database may not be read or written by this user; 78 config \
@@ -54,6 +54,7 @@ struct ImagedropCommand: ParsableCommand {
         version: VersionText.full,
         subcommands: [RunCommand.self, StatusCommand.self, EnqueueCommand.self, RetryCommand.self, ShowCommand.self,
                       ExportCommand.self, CheckCommand.self, PruneCommand.self, ListCommand.self,
-                      WebhookCommand.self, PauseCommand.self, ResumeCommand.self, DismissCommand.self]
+                      WebhookCommand.self, PauseCommand.self, ResumeCommand.self, DismissCommand.self,
+                      ReconcileCommand.self]
     )
 }

@@ -1,5 +1,6 @@
 import Foundation
 import ImagedropStore
+import ImagedropSupport
 import ImagesEmulator
 import Testing
 
@@ -42,6 +43,66 @@ struct QuotaTests {
         #expect(fixture.waitUntil(seconds: 10) { OutageTests.pausedReason(fixture) == nil })
         #expect(fixture.log.contains("image quota has room again; queue resumed"))
         #expect(fixture.emulator.storedImages().count == 5)
+        #expect(fixture.stop() == 0)
+    }
+
+    static func statusObject(_ fixture: DaemonFixture) -> [String: Any]? {
+        guard let (status, out, _) = try? fixture.runCommand(["status", "--config", fixture.configPath, "--json"]),
+              status == 0 else { return nil }
+        return try? JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any]
+    }
+
+    static func quota(_ fixture: DaemonFixture) -> [String: Any]? { statusObject(fixture)?["quota"] as? [String: Any] }
+
+    @Test("quota 10, 15 files: 10 done, 5 queued, status --json shows the pause and the quota; raised to 15: all 15 done")
+    func pausesAtTheQuotaAndShowsIt() throws {
+        var emulator = EmulatorConfiguration()
+        emulator.faults.imageQuota = 10
+        let fixture = try DaemonFixture(emulator: emulator)
+        try fixture.start()
+        // The start's stats read is recorded before any upload: the account is empty.
+        #expect(fixture.waitUntil(seconds: 10) { Self.quota(fixture)?["allowed"] as? Int == 10 })
+        for index in 0..<15 { try fixture.drop("s\(index).png", seed: UInt64(8_300 + index)) }
+
+        let full = "quota reached: 10 of 10 images stored"
+        #expect(fixture.waitUntil(seconds: 30) { OutageTests.pausedReason(fixture) == full },
+                "paused: \(OutageTests.pausedReason(fixture) ?? "no") \(fixture.log)")
+        let counts = fixture.counts()
+        #expect(counts[.done] == 10 && counts[.queued] == 5 && (counts[.failed] ?? 0) == 0, "\(counts)")
+        let quota = try #require(Self.quota(fixture))
+        #expect(quota["allowed"] as? Int == 10 && quota["current"] as? Int == 10, "\(quota)")
+        let checked = try #require(quota["checked_at"] as? String)
+        #expect(checked.hasSuffix("Z") && Timestamp.parseISO8601(checked) != nil, "\(checked)")
+        let (_, text, _) = try fixture.runCommand(["status", "--config", fixture.configPath])
+        #expect(text.contains("quota:    10 of 10 images stored (checked "), "\(text)")
+
+        let raised = try HTTPEndpointTests.curl(fixture.emulator.baseURL + "/__emulator/faults", method: "PUT",
+                                                data: #"{"imageQuota": 15}"#)
+        #expect(raised.status == 200)
+        #expect(fixture.waitForFinished(count: 15))
+        #expect(fixture.counts()[.done] == 15)
+        #expect(fixture.waitUntil(seconds: 10) { OutageTests.pausedReason(fixture) == nil })
+        #expect(Self.quota(fixture)?["allowed"] as? Int == 15, "the stats that lifted the pause are what status shows")
+        #expect(fixture.stop() == 0)
+    }
+
+    @Test("an account already full when the daemon starts: it pauses on the start's stats read and sends no upload")
+    func startReadPausesBeforeAnyUpload() throws {
+        var emulator = EmulatorConfiguration()
+        emulator.faults.imageQuota = 4
+        let fixture = try DaemonFixture(emulator: emulator)
+        for index in 0..<4 { try fixture.drop("f\(index).png", seed: UInt64(8_400 + index)) }
+        let (ran, _, ranError) = try fixture.runCommand(["run", "--once", "-q", "--config", fixture.configPath])
+        #expect(ran == 0 && fixture.counts()[.done] == 4, "\(ranError)")
+
+        try fixture.drop("f4.png", seed: 8_404)
+        let posts = fixture.emulator.requestLog().filter { $0.method == "POST" }.count
+        try fixture.start()
+        #expect(fixture.waitUntil(seconds: 20) { OutageTests.pausedReason(fixture) == "quota reached: 4 of 4 images stored" },
+                "\(fixture.log)")
+        #expect(fixture.counts()[.queued] == 1)
+        #expect(fixture.emulator.requestLog().filter { $0.method == "POST" }.count == posts, "nothing sent to a full account")
+        #expect(!fixture.emulator.requestLog().contains { $0.code == 5453 })
         #expect(fixture.stop() == 0)
     }
 }

@@ -55,6 +55,10 @@ package enum StatusPage {
         }
         html += "<span class=\"count\" data-state=\"total\">total <b>\(report.snapshot.total)</b></span>\n</div>\n"
         html += sourcesTable(report.sources)
+        if let quota = report.quota {
+            html += "<p id=\"quota\">image quota: \(quota.current) of \(quota.allowed) images stored "
+                + "<small>(checked \(escape(quota.checkedAt)))</small></p>\n"
+        }
         if let webhooks = report.webhooks, webhooks.pending + webhooks.dead > 0 {
             html += "<p id=\"webhooks\">webhooks: \(webhooks.pending) pending, \(webhooks.dead) dead</p>\n"
         }

@@ -65,11 +65,14 @@ public struct ImageRecord: Decodable, Sendable, Equatable {
     /// `meta.sha256` when imagedrop (or anyone) recorded it: tells whether an existing id holds these bytes.
     public var metaSHA256: String?
     public var metaJobKey: String?
+    /// `meta.source_path`: with `sha256`, the mark of an image imagedrop uploaded (what `reconcile` looks for).
+    public var metaSourcePath: String?
 
     package enum CodingKeys: String, CodingKey { case id, filename, uploaded, variants, requireSignedURLs, meta }
     package struct MetaKeys: Decodable {
         package var sha256: String?
         package var imagedrop_job: String?
+        package var source_path: String?
     }
 
     public init(from decoder: Decoder) throws {
@@ -82,12 +85,14 @@ public struct ImageRecord: Decodable, Sendable, Equatable {
         let meta = try? container.decodeIfPresent(MetaKeys.self, forKey: .meta)
         metaSHA256 = meta?.sha256
         metaJobKey = meta?.imagedrop_job
+        metaSourcePath = meta?.source_path
     }
 }
 
-package struct ImageList: Decodable {
-    package var images: [ImageRecord]
-    package var continuationToken: String?
+/// `result` of list v2: one page of images and the token for the next (null on the last page).
+public struct ImageList: Decodable, Sendable {
+    public var images: [ImageRecord]
+    public var continuationToken: String?
 
     package enum CodingKeys: String, CodingKey {
         case images

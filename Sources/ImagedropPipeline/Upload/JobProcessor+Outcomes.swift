@@ -19,6 +19,7 @@ extension JobProcessor {
             return
         }
         services.metrics.recordDone(alreadyStored: alreadyStored)
+        if !alreadyStored { services.quotaWatch.noteUpload() }
         var metadata: Logger.Metadata = [
             "job": "\(job.id)", "path": "\(job.path)", "status": "done", "image": "\(image.id)",
             "attempt": "\(job.attempts + (countAttempt ? 1 : 0))",

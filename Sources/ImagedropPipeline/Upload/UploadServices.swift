@@ -23,6 +23,8 @@ public struct UploadServices: Sendable {
     public var pathMonitor: APIPathMonitor
     /// Files the watcher saw written to and not yet closed: pre-flight leaves them to their close event.
     public var openWrites: OpenWrites
+    /// When to read the account's image stats (at start, then every 1,000 uploads).
+    public var quotaWatch: QuotaWatch
     public var logger: Logger
 
     public init(store: JobStore, config: SharedConfig, tokens: TokenProvider, logger: Logger) {
@@ -44,6 +46,7 @@ public struct UploadServices: Sendable {
         self.inFlight = InFlightJobs()
         self.heartbeats = Heartbeats()
         self.openWrites = OpenWrites()
+        self.quotaWatch = QuotaWatch()
         self.logger = logger
     }
 

@@ -25,6 +25,12 @@ extension UploadWorkerPool {
                 services.workSignal.wait(timeoutSeconds: 1)
                 continue
             }
+            if !services.quotaWatch.isStartChecked() {
+                // As the workers do: nothing is claimed before the start's quota read has had its say.
+                heartbeat.beat(.idle)
+                services.workSignal.wait(timeoutSeconds: 0.05)
+                continue
+            }
             heartbeat.beat(.idle)
             guard prepared.waitForRoom(below: preparedDepth, timeoutSeconds: 0.5) else { continue }
             // A hungry worker claims the next job itself, at once; a spent budget or a 429 block keeps the

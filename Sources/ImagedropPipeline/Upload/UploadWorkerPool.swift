@@ -100,6 +100,12 @@ public final class UploadWorkerPool: Sendable {
                 services.workSignal.wait(timeoutSeconds: 1)
                 continue
             }
+            if !services.quotaWatch.isStartChecked() {
+                // The prober reads the image quota first: a full account pauses before anything is sent.
+                heartbeat.beat(.idle)
+                services.workSignal.wait(timeoutSeconds: 0.05)
+                continue
+            }
             if index >= services.concurrency.currentLimit {
                 // Parked by a lowered limit: counts as idle, takes no job until the limit reaches it again.
                 heartbeat.beat(.idle)
@@ -171,8 +177,13 @@ public final class UploadWorkerPool: Sendable {
         var lastSweep = Timestamp.monotonicNanos()
         let heartbeat = services.heartbeats.heartbeat("prober")
         var client = services.makeClient(services.config.current, heartbeat: heartbeat)
+        services.quotaWatch.beginStartCheck()
+        checkQuota(client: client)
+        services.quotaWatch.markStartChecked()
+        services.workSignal.notifyAll()
         while !services.shutdown.isStopping {
             let config = services.config.current
+            if !services.pause.isPaused, services.quotaWatch.takeDue() { checkQuota(client: client) }
             if Timestamp.monotonicNanos() - lastSweep > 30_000_000_000 {
                 lastSweep = Timestamp.monotonicNanos()
                 if let recovered = try? services.store.recoverLeases(expiredOnly: true, inFlight: services.inFlight.snapshot),
@@ -214,11 +225,35 @@ public final class UploadWorkerPool: Sendable {
         services.limiter.returnUnusedReservation()
     }
 
+    /// Reads the account's image stats (at start, then every 1,000 uploads), records them for `status`, and
+    /// pauses the queue when the account is full — the same pause a 5453 reply causes, lifted by the same
+    /// probe. Stats that cannot be read change nothing: an upload then meets the API's own 5453.
+    private func checkQuota(client: ImagesClient) {
+        guard let token = services.tokens.token ?? services.tokens.reload(),
+              let reply = try? client.probeImagesAccess(token: token) else { return }
+        recordQuota(reply)
+        guard case .full(let reason) = QuotaProbe.verdict(ImageStats.read(reply)) else { return }
+        let text = PauseNotice.text(reason, kind: .quota)
+        if services.pause.pause(text, kind: .quota) {
+            PauseNotice.log(services.logger, reason: text, kind: .quota, config: services.config.current)
+            try? services.store.recordPause(text)
+        }
+    }
+
+    /// Every stats reply read (the prober's probes too) is what `status` shows as the quota.
+    private func recordQuota(_ reply: ImagesClient.Reply) {
+        guard let stats = ImageStats.read(reply) else { return }
+        do { try services.store.recordQuota(allowed: stats.allowed, current: stats.current) } catch {
+            services.logger.warning("could not record the image quota", metadata: ["error": "\(error)"])
+        }
+    }
+
     /// A refused token is lifted only by an accepted probe; a full quota by stats that show room; a path
     /// failure by any reply that is not a refusal (the API answered: whatever is wrong now is for the jobs' own
     /// retries to find).
     private func resumeIfProbeGotThrough(_ reply: ImagesClient.Reply) {
         let kind = services.pause.kind
+        recordQuota(reply)
         switch reply.classification {
         case .credentials(let reason, _):
             let text = PauseNotice.text(reason, kind: .credentials)

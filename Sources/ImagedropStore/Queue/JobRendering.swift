@@ -60,6 +60,8 @@ public struct StatusReport {
     public var webhooks: WebhookBacklog?
     /// The sources the config names, so jobs of a source it no longer names are reported (nil: unknown).
     public var configuredSources: [String]? = nil
+    /// The account's image quota as a daemon last read it (nil: not known yet).
+    public var quota: AccountQuota? = nil
 
     public var sources: SourceCounts { SourceCounts(counts: snapshot.sourceCounts, configured: configuredSources) }
 
@@ -77,7 +79,8 @@ public struct StatusReport {
             let record = try store.daemonRecord()
             return StatusReport(snapshot: try store.snapshot(), daemon: record, running: probe.running,
                                 pid: probe.running ? (probe.pid ?? record.pid) : nil, databaseExists: true,
-                                webhooks: try store.webhookBacklog(), configuredSources: sources)
+                                webhooks: try store.webhookBacklog(), configuredSources: sources,
+                                quota: try store.accountQuota())
         } catch {
             throw TableReadError.classify(error, database: database)
         }
@@ -121,6 +124,7 @@ public struct StatusReport {
             "webhooks": ["pending": webhooks?.pending ?? 0, "dead": webhooks?.dead ?? 0,
                          "last_dead_error": webhooks?.lastDeadError as Any? ?? NSNull()] as [String: Any],
             "concurrency": concurrency as Any? ?? NSNull(),
+            "quota": quota?.jsonObject as Any? ?? NSNull(),
             "config": configJSON,
         ]
     }
@@ -208,6 +212,7 @@ public struct StatusReport {
             lines.append("workers:  \(current) of \(maximum) (\(mode); \(Self.boundText("\(bound)")))")
         }
         if let oldest = oldestWaitingSeconds { lines.append("waiting:  oldest for \(oldest) s") }
+        if let quota { lines.append("quota:    \(quota.current) of \(quota.allowed) images stored (checked \(quota.checkedAt))") }
         // The daemon's own words on what it is doing (its last heartbeat), e.g. "waiting for budget: …".
         if running, let line = daemon.statusLine { lines.append("now:      \(line)") }
         if let next = snapshot.nextRetryAt { lines.append("retries:  next at \(Timestamp.iso8601(millis: next))") }

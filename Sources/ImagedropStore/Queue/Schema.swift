@@ -261,6 +261,16 @@ package enum Schema {
         END;
         CREATE INDEX stored_versions_uploaded ON stored_versions(uploaded_at);
         """,
+        // The account's image quota as the daemon last read it (`GET …/images/v1/stats`), for `status` and the
+        // status page. A table of its own, not `daemon` columns: it stays known while no daemon runs.
+        """
+        CREATE TABLE IF NOT EXISTS account_quota (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            allowed INTEGER NOT NULL,
+            current INTEGER NOT NULL,
+            checked_at TEXT NOT NULL
+        );
+        """,
     ]
 
     package static var currentVersion: Int { migrations.count }
