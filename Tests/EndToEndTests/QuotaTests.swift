@@ -100,7 +100,7 @@ struct QuotaTests {
         try fixture.start()
         #expect(fixture.waitUntil(seconds: 20) { OutageTests.pausedReason(fixture) == "quota reached: 4 of 4 images stored" },
                 "\(fixture.log)")
-        #expect(fixture.counts()[.queued] == 1)
+        #expect(fixture.waitUntil(seconds: 10) { fixture.counts()[.queued] == 1 }, "\(fixture.counts())")
         #expect(fixture.emulator.requestLog().filter { $0.method == "POST" }.count == posts, "nothing sent to a full account")
         #expect(!fixture.emulator.requestLog().contains { $0.code == 5453 })
         #expect(fixture.stop() == 0)
