@@ -57,8 +57,8 @@ public struct ConfigCheck {
         // so the daemon that starts next knows about these requests. A budget the last run spent is waited
         // out briefly; a longer wait is 69 (systemd retries after RestartSec) rather than a silent hang past
         // the start timeout.
-        let limiter = RateLimiter(limit: config.upload.requestsPer5Min, windowSeconds: Double(config.upload.rateWindowSeconds),
-                                  ledger: store.map { RequestLedger(store: $0) })
+        let limiter: any RequestBudget = RateLimiter(limit: config.upload.requestsPer5Min, windowSeconds: Double(config.upload.rateWindowSeconds),
+                                                     ledger: store.map { RequestLedger(store: $0) })
         // Token verify (the user route, and the account route after a refusal there), then the write probe.
         let wait = limiter.waitMillis(requests: Self.mostRequests)
         if wait > Self.longestBudgetWaitMillis {

@@ -8,7 +8,7 @@ import Synchronization
 public struct UploadServices: Sendable {
     public var store: JobStore
     public var config: SharedConfig
-    public var limiter: RateLimiter
+    public var limiter: any RequestBudget
     public var concurrency: ConcurrencyLimiter
     public var pause: PauseGate
     public var shutdown: ShutdownState
