@@ -12,6 +12,7 @@ public final class RedisConnection {
 
     /// Connects, logs in (`AUTH` when the endpoint has a password) and selects the database.
     public init(_ endpoint: RedisEndpoint, connectTimeoutMillis: Int = 250, commandTimeoutMillis: Int = 250) throws(RedisError) {
+        _ = Self.ignoreBrokenPipes
         let connectTimeout = Self.timeval(millis: connectTimeoutMillis)
         let made: UnsafeMutablePointer<redisContext>? = switch endpoint.address {
         case .tcp(let host, let port): redisConnectWithTimeout(host, Int32(clamping: port), connectTimeout)
@@ -38,6 +39,12 @@ public final class RedisConnection {
     }
 
     deinit { redisFree(context) }
+
+    /// hiredis writes with plain write(2): a Redis that vanished (killed, restarted) would raise SIGPIPE and kill the
+    /// whole process instead of failing one command. The daemon ignores SIGPIPE at start (Signals); this covers
+    /// every other user (`fleet status`, tests), once per process.
+    private static let ignorePipe: Void = { _ = signal(SIGPIPE, SIG_IGN) }()
+    private static var ignoreBrokenPipes: Void { ignorePipe }
 
     /// Sends one command, arguments binary-safe (`redisCommandArgv`, no format string), and waits for its reply.
     /// An error reply is returned as `.error`, not thrown: the connection is still good. Throws when hiredis
