@@ -29,10 +29,7 @@ public struct UploadServices: Sendable {
         let current = config.current
         self.store = store
         self.config = config
-        // Seeded from the request log: what an earlier process sent in this window still counts.
-        self.limiter = RateLimiter(limit: current.upload.requestsPer5Min,
-                                   windowSeconds: Double(current.upload.rateWindowSeconds),
-                                   ledger: RequestLedger(store: store, logger: logger))
+        self.limiter = Self.budget(current, store: store, tokens: tokens, logger: logger)
         self.concurrency = ConcurrencyLimiter(current.upload, rateCap: ConcurrencyLimiter.rateCap(current))
         self.pause = PauseGate()
         self.pathMonitor = APIPathMonitor(pause: pause, store: store, logger: logger, config: config)
@@ -45,6 +42,21 @@ public struct UploadServices: Sendable {
         self.heartbeats = Heartbeats()
         self.openWrites = OpenWrites()
         self.logger = logger
+    }
+
+    /// With `[fleet]`, the budget is the fleet's, in Redis; alone, this host's own, seeded from the request log (what
+    /// an earlier process sent in this window still counts).
+    static func budget(_ config: Config, store: JobStore, tokens: TokenProvider, logger: Logger) -> any RequestBudget {
+        let limit = config.upload.requestsPer5Min
+        let window = Double(config.upload.rateWindowSeconds)
+        guard let fleet = config.fleet else {
+            return RateLimiter(limit: limit, windowSeconds: window, ledger: RequestLedger(store: store, logger: logger))
+        }
+        // The budget belongs to the principal: hosts using the same credential share one, never seeing it.
+        let credential = tokens.token.map { ($0.email ?? "") + "\u{0}" + $0.secret } ?? ""
+        return FleetBudget(endpoint: fleet.redis,
+                           keys: FleetKeys(prefix: fleet.keyPrefix, accountID: config.cloudflare.accountID, credential: credential),
+                           host: fleet.host, limit: limit, windowSeconds: window, logger: logger)
     }
 
     package func endpoint(_ config: Config) -> ImagesClient.Endpoint {

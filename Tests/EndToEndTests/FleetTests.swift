@@ -1,0 +1,127 @@
+import Foundation
+import Glibc
+import ImagesEmulator
+import ImagedropTestSupport
+import Testing
+
+/// Three real daemons, each with its own folder and database, on one emulator and one token, coordinated through a
+/// real redis-server: the emulator's limit is the fleet's budget, and what one host learns every host obeys.
+@Suite("Fleet", .serialized)
+struct FleetTests {
+    static let limit = 10
+    static let windowSeconds = 4
+    static let filesPerHost = 6
+
+    final class Fleet {
+        let redis: RedisServer
+        let hosts: [DaemonFixture]
+
+        init(emulator: EmulatorConfiguration) throws {
+            redis = try RedisServer()
+            var hosts: [DaemonFixture] = []
+            let first = try DaemonFixture(emulator: emulator, settleMillis: 0)
+            hosts.append(first)
+            for _ in 1..<3 { hosts.append(try DaemonFixture(sharingEmulatorOf: first, settleMillis: 0)) }
+            for (index, host) in hosts.enumerated() {
+                try host.writeConfig(settleMillis: 0, extra: """
+                    [fleet]
+                    redis = "unix:\(redis.socketPath)"
+                    host = "host-\(index)"
+                    key_prefix = "e2e"
+                    """, uploadSection: """
+                    workers = 3
+                    max_attempts = 8
+                    backoff_initial_ms = 50
+                    backoff_max_ms = 20000
+                    request_timeout_s = 10
+                    shutdown_grace_s = 5
+                    pause_probe_s = 1
+                    requests_per_5min = \(FleetTests.limit)
+                    rate_window_s = \(FleetTests.windowSeconds)
+                    """)
+            }
+            self.hosts = hosts
+        }
+
+        func dropAndStart(seedBase: UInt64) throws {
+            for (index, host) in hosts.enumerated() {
+                for file in 0..<FleetTests.filesPerHost {
+                    try host.drop("h\(index)-\(file).png", seed: seedBase + UInt64(index * 100 + file))
+                }
+            }
+            for host in hosts { try host.start() }
+        }
+
+        func allDone(seconds: Double) -> Bool {
+            hosts.allSatisfy { $0.waitForFinished(count: FleetTests.filesPerHost, seconds: seconds) }
+        }
+
+        func stop() {
+            for host in hosts { #expect(host.stop() == 0) }
+            redis.stop()
+        }
+
+        var log: [LoggedRequest] { hosts[0].emulator.requestLog() }
+    }
+
+    static func emulator() -> EmulatorConfiguration {
+        var emulator = EmulatorConfiguration()
+        emulator.rateLimitRequests = limit
+        emulator.rateLimitWindowSeconds = Double(windowSeconds)
+        return emulator
+    }
+
+    @Test("Three hosts, one token, a small budget: all uploaded, no 429, no window over the budget")
+    func sharedBudget() throws {
+        let fleet = try Fleet(emulator: Self.emulator())
+        try fleet.dropAndStart(seedBase: 9_000)
+        #expect(fleet.allDone(seconds: 90))
+        fleet.stop()
+        let log = fleet.log
+        let busiest = RequestBudgetTests.busiestWindow(log, windowMillis: Int64(Self.windowSeconds) * 1000)
+        print("[fleet] \(log.count) requests, 429: \(log.filter { $0.status == 429 }.count), busiest \(Self.windowSeconds) s window: \(busiest) (budget \(Self.limit))")
+        #expect(log.filter { $0.status == 429 }.isEmpty)
+        #expect(busiest <= Self.limit)
+        #expect(log.filter { $0.method == "POST" && $0.status == 200 }.count == 3 * Self.filesPerHost)
+    }
+
+    @Test("A 429 one host sees stops every host for its Retry-After")
+    func blockIsFleetWide() throws {
+        var emulator = Self.emulator()
+        emulator.rateLimitRequests = 1000
+        emulator.faults.rateLimitProbability = 1
+        emulator.faults.retryAfterSeconds = 3
+        let fleet = try Fleet(emulator: emulator)
+        try fleet.dropAndStart(seedBase: 9_500)
+        #expect(fleet.hosts[0].waitUntil(seconds: 20) { fleet.log.contains { $0.status == 429 } })
+        var healthy = emulator.faults
+        healthy.rateLimitProbability = 0
+        fleet.hosts[0].emulator.setFaults(healthy)
+        #expect(fleet.allDone(seconds: 90))
+        fleet.stop()
+        let log = fleet.log
+        let first429 = log.filter { $0.status == 429 }.map(\.receivedAtMillis).min() ?? 0
+        // Requests already granted when the first 429 arrived may land just after it; none in the block after that.
+        let duringBlock = log.filter { $0.receivedAtMillis > first429 + 300 && $0.receivedAtMillis < first429 + 2_700 }
+        print("[fleet 429] \(log.count) requests, first 429 at \(first429), \(duringBlock.count) inside its Retry-After")
+        #expect(duringBlock.isEmpty, "sent during the fleet's block: \(duringBlock.map(\.path))")
+    }
+
+    @Test("Redis SIGKILLed mid-run: uploads go on (degraded), and the hosts rejoin once redis-server is back")
+    func redisOutage() throws {
+        let fleet = try Fleet(emulator: Self.emulator())
+        try fleet.dropAndStart(seedBase: 9_800)
+        #expect(fleet.hosts[0].waitUntil(seconds: 30) { fleet.log.filter { $0.status == 200 }.count >= 3 })
+        fleet.redis.kill()
+        let atKill = fleet.log.count
+        #expect(fleet.hosts[0].waitUntil(seconds: 30) { fleet.log.count >= atKill + 2 })
+        try fleet.redis.restart()
+        #expect(fleet.allDone(seconds: 120))
+        let logs = fleet.hosts.map { (try? String(contentsOfFile: $0.logPath, encoding: .utf8)) ?? "" }
+        fleet.stop()
+        #expect(logs.contains { $0.contains("fleet: degraded") })
+        #expect(logs.contains { $0.contains("fleet: redis answers again") })
+        // Degraded hosts go on at 80% of the budget over the hosts alive: still no 429.
+        #expect(fleet.log.filter { $0.status == 429 }.isEmpty)
+    }
+}
