@@ -115,8 +115,19 @@ struct FleetTests {
         fleet.redis.kill()
         let atKill = fleet.log.count
         #expect(fleet.hosts[0].waitUntil(seconds: 30) { fleet.log.count >= atKill + 2 })
+        // The next heartbeat (every 5 s) records it: `status` says so while Redis is gone.
+        let host = fleet.hosts[0]
+        #expect(host.waitUntil(seconds: 15) {
+            ((try? host.runCommand(["status", "--config", host.configPath]))?.1 ?? "").contains("fleet:    degraded (redis unreachable")
+        })
         try fleet.redis.restart()
         #expect(fleet.allDone(seconds: 120))
+        // Rejoined: the next heartbeat clears it (`status --json` "fleet": {"degraded": null}).
+        #expect(host.waitUntil(seconds: 15) {
+            let out = (try? host.runCommand(["status", "--json", "--config", host.configPath]))?.1 ?? ""
+            let json = (try? JSONSerialization.jsonObject(with: Data(out.utf8))) as? [String: Any]
+            return (json?["fleet"] as? [String: Any])?["degraded"] is NSNull
+        })
         let logs = fleet.hosts.map { (try? String(contentsOfFile: $0.logPath, encoding: .utf8)) ?? "" }
         fleet.stop()
         #expect(logs.contains { $0.contains("fleet: degraded") })

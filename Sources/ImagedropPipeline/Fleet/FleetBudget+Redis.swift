@@ -18,7 +18,7 @@ extension FleetBudget {
         }
     }
 
-    private func connected(_ state: inout State) throws(RedisError) -> RedisConnection {
+    func connected(_ state: inout State) throws(RedisError) -> RedisConnection {
         if let connection = state.connection { return connection }
         let connection = try RedisConnection(endpoint)
         try Self.load(connection)

@@ -31,7 +31,9 @@ public final class FleetBudget: RequestBudget {
         var retryRedisAt: UInt64 = 0
     }
 
-    private let state: Mutex<State>
+    let state: Mutex<State>
+    /// The main loop's latest figures for the heartbeat thread, and whether that thread runs.
+    let reportSlot = Mutex<(report: FleetHostReport?, started: Bool)>((nil, false))
     public let endpoint: RedisEndpoint
     public let keys: FleetKeys
     public let host: String

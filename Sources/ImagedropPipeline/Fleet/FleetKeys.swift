@@ -7,6 +7,7 @@ public struct FleetKeys: Sendable, Equatable {
     public let block: String
     public let pause: String
     public let hosts: String
+    public let prefix: String
 
     public init(prefix: String, accountID: String, credential: String) {
         // Domain-separated and cut to 64 bits: enough to tell credentials apart, useless for guessing one.
@@ -15,7 +16,9 @@ public struct FleetKeys: Sendable, Equatable {
         block = "\(prefix):block:\(accountID):\(identity)"
         pause = "\(prefix):pause"
         hosts = "\(prefix):hosts"
+        self.prefix = prefix
     }
 
-    public func host(_ name: String, prefix: String) -> String { "\(prefix):host:\(name)" }
+    /// A host's heartbeat (FleetHostReport as JSON), read by `fleet status`.
+    public func host(_ name: String) -> String { "\(prefix):host:\(name)" }
 }

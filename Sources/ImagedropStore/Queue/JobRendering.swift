@@ -119,6 +119,7 @@ public struct StatusReport {
                          "last_dead_error": webhooks?.lastDeadError as Any? ?? NSNull()] as [String: Any],
             "concurrency": concurrency as Any? ?? NSNull(),
             "config": configJSON,
+            "fleet": ["degraded": fleetDegraded as Any? ?? NSNull()] as [String: Any],
         ]
     }
 
@@ -189,6 +190,7 @@ public struct StatusReport {
         }
         lines.append(daemonLine)
         if let line = reloadRefusedLine { lines.append(line) }
+        if let line = fleetDegradedLine { lines.append(line) }
         let counts = JobState.allCases.map { "\(snapshot.counts[$0] ?? 0) \($0.rawValue)" }.joined(separator: ", ")
         lines.append("jobs:     \(counts) (\(snapshot.total) total)")
         let sources = self.sources

@@ -232,6 +232,11 @@ package enum Schema {
         ALTER TABLE daemon ADD COLUMN operator_paused_at TEXT;
         ALTER TABLE daemon ADD COLUMN operator_pause_reason TEXT;
         """,
+        // The fleet: why this host goes on alone (Redis unreachable or slow), from its last heartbeat; NULL while it
+        // shares the fleet's budget or runs without `[fleet]`. `status` says `fleet: degraded (…)`.
+        """
+        ALTER TABLE daemon ADD COLUMN fleet_degraded TEXT;
+        """,
     ]
 
     package static var currentVersion: Int { migrations.count }
