@@ -54,6 +54,6 @@ struct ImagedropCommand: ParsableCommand {
         version: VersionText.full,
         subcommands: [RunCommand.self, StatusCommand.self, EnqueueCommand.self, RetryCommand.self, ShowCommand.self,
                       ExportCommand.self, CheckCommand.self, PruneCommand.self, ListCommand.self,
-                      WebhookCommand.self, PauseCommand.self, ResumeCommand.self]
+                      WebhookCommand.self, PauseCommand.self, ResumeCommand.self, FleetCommand.self]
     )
 }

@@ -135,4 +135,46 @@ struct FleetTests {
         // Degraded hosts go on at 80% of the budget over the hosts alive: still no 429.
         #expect(fleet.log.filter { $0.status == 429 }.isEmpty)
     }
+
+    @Test("fleet pause holds every host (status shows it and the three hosts), fleet resume lets them finish")
+    func pauseAndResume() throws {
+        let fleet = try Fleet(emulator: Self.emulator())
+        let host = fleet.hosts[1]
+        let (paused, _, _) = try host.runCommand(["fleet", "pause", "--reason", "e2e swap", "--config", host.configPath])
+        #expect(paused == 0)
+        try fleet.dropAndStart(seedBase: 9_900)
+        // Every host is up (its heartbeat is in Redis) and none has sent anything.
+        var status: [String: Any] = [:]
+        #expect(host.waitUntil(seconds: 20) {
+            let out = (try? host.runCommand(["fleet", "status", "--json", "--config", host.configPath]))?.1 ?? ""
+            status = ((try? JSONSerialization.jsonObject(with: Data(out.utf8))) as? [String: Any])?["fleet"] as? [String: Any] ?? [:]
+            return (status["hosts"] as? [[String: Any]])?.filter { $0["last_beat_s"] is NSNumber }.count == 3
+        })
+        #expect(status["paused"] as? String == "e2e swap")
+        #expect(status["blocked_until"] is NSNull)
+        #expect((status["budget"] as? [String: Any])?["requests"] as? Int == Self.limit)
+        let hosts = status["hosts"] as? [[String: Any]] ?? []
+        #expect(hosts.map { $0["host"] as? String } == ["host-0", "host-1", "host-2"])
+        // Each host took the pause from its grant: its own state says so.
+        #expect(hosts.allSatisfy { $0["state"] as? String == "paused" && $0["jobs"] is [String: Any] && $0["version"] is String })
+        #expect(fleet.log.isEmpty, "sent while the fleet was paused: \(fleet.log.count)")
+        let (resumed, out, _) = try host.runCommand(["fleet", "resume", "--config", host.configPath])
+        #expect(resumed == 0 && out.contains("fleet resumed"))
+        #expect(fleet.allDone(seconds: 90))
+        fleet.stop()
+        #expect(fleet.log.filter { $0.status == 429 }.isEmpty)
+    }
+
+    @Test("fleet status exits 69 when Redis cannot be reached and 78 without [fleet]")
+    func exitCodes() throws {
+        let fleet = try Fleet(emulator: Self.emulator())
+        let host = fleet.hosts[0]
+        fleet.redis.stop()
+        let (unreachable, _, error) = try host.runCommand(["fleet", "status", "--config", host.configPath])
+        #expect(unreachable == 69, "\(error)")
+        let alone = try DaemonFixture()
+        let (noFleet, _, message) = try alone.runCommand(["fleet", "status", "--config", alone.configPath])
+        #expect(noFleet == 78)
+        #expect(message.contains("no [fleet] section"))
+    }
 }

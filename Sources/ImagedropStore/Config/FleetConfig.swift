@@ -61,6 +61,15 @@ extension Config {
             return fleet
         }
 
+        /// This fleet with its Redis password read (commands that loaded the config without secrets, then use Redis).
+        public func withPassword(configPath: String,
+                                 environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Fleet {
+            var fleet = self
+            let section = TOMLSection(table: nil, name: "fleet", file: configPath)
+            fleet.redis.password = try Self.password(file: passwordFile, environment: environment, section: section)
+            return fleet
+        }
+
         /// `password_file`, else `IMAGEDROP_REDIS_PASSWORD`, else the systemd credential `redis-password`; none:
         /// no AUTH. A named file that cannot be read is an error (a typo would otherwise mean NOAUTH at run time).
         package static func password(file: String?, environment: [String: String], section: TOMLSection) throws -> String? {
