@@ -48,6 +48,15 @@ public final class FleetBudget: RequestBudget {
                             windowSeconds: windowSeconds))
     }
 
+    /// The daemon's and `check`'s fleet budget: hosts using the same credential share one, never seeing it.
+    public convenience init(_ fleet: Config.Fleet, config: Config, token: APIToken?, logger: Logger) {
+        let credential = token.map { ($0.email ?? "") + "\u{0}" + $0.secret } ?? ""
+        self.init(endpoint: fleet.redis,
+                  keys: FleetKeys(prefix: fleet.keyPrefix, accountID: config.cloudflare.accountID, credential: credential),
+                  host: fleet.host, limit: config.upload.requestsPer5Min,
+                  windowSeconds: Double(config.upload.rateWindowSeconds), logger: logger)
+    }
+
     /// Why the host goes on alone, for `status`; nil while it shares Redis's budget.
     public var degradedReason: String? { state.withLock { $0.degraded?.reason } }
     /// The operator's fleet-wide pause as the last grant saw it.

@@ -52,11 +52,7 @@ public struct UploadServices: Sendable {
         guard let fleet = config.fleet else {
             return RateLimiter(limit: limit, windowSeconds: window, ledger: RequestLedger(store: store, logger: logger))
         }
-        // The budget belongs to the principal: hosts using the same credential share one, never seeing it.
-        let credential = tokens.token.map { ($0.email ?? "") + "\u{0}" + $0.secret } ?? ""
-        return FleetBudget(endpoint: fleet.redis,
-                           keys: FleetKeys(prefix: fleet.keyPrefix, accountID: config.cloudflare.accountID, credential: credential),
-                           host: fleet.host, limit: limit, windowSeconds: window, logger: logger)
+        return FleetBudget(fleet, config: config, token: tokens.token, logger: logger)
     }
 
     package func endpoint(_ config: Config) -> ImagesClient.Endpoint {
