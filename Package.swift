@@ -35,6 +35,14 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]
         ),
+        // Redis for the fleet's shared budget (the README's Fleet section). No pkgConfig: hiredis.pc's cflags carry
+        // -D_FILE_OFFSET_BITS=64, which SwiftPM refuses with a warning on every build (and CI allows none); the
+        // header is found as <hiredis/hiredis.h> in /usr/include and the module map links libhiredis.
+        .systemLibrary(
+            name: "CHiredis",
+            path: "Sources/CHiredis",
+            providers: [.apt(["libhiredis-dev"])]
+        ),
         .target(
             name: "CCurl",
             path: "Sources/CCurl",
@@ -55,7 +63,7 @@ let package = Package(
         // The layers of the daemon, each importing only those before it (the README's Layout section draws them).
         .target(
             name: "ImagedropSystem",
-            dependencies: ["CSQLite", "CCurl", "CCrashJournal", "ImagedropParsing", "ImagedropSupport"]
+            dependencies: ["CSQLite", "CCurl", "CHiredis", "CCrashJournal", "ImagedropParsing", "ImagedropSupport"]
         ),
         .target(
             name: "ImagedropStore",

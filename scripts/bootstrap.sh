@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Installs what building and testing imagedrop needs on a fresh Debian machine of this kind: the C
-# libraries' headers (libcurl is not there by default), systemd-analyze for the unit check, nginx and openssl for the TLS-proxy test, and a Python
+# libraries' headers (libcurl is not there by default), systemd-analyze for the unit check, nginx and openssl for the TLS-proxy test, redis-server and hiredis for the fleet, and a Python
 # venv with the official Cloudflare SDK for the emulator's conformance test. Safe to run again: it only
 # installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for package in libcurl4-openssl-dev libsqlite3-dev libssl-dev pkg-config systemd sqlite3 curl nginx-light openssl; do
+for package in libcurl4-openssl-dev libsqlite3-dev libssl-dev pkg-config systemd sqlite3 curl nginx-light openssl redis-server libhiredis-dev; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || need+=("$package")
 done
 if [ "${#need[@]}" -gt 0 ]; then

@@ -55,6 +55,6 @@ struct ImagedropCommand: ParsableCommand {
         subcommands: [RunCommand.self, StatusCommand.self, EnqueueCommand.self, RetryCommand.self, ShowCommand.self,
                       ExportCommand.self, CheckCommand.self, PruneCommand.self, ListCommand.self,
                       WebhookCommand.self, PauseCommand.self, ResumeCommand.self, DismissCommand.self,
-                      ReconcileCommand.self]
+                      ReconcileCommand.self, FleetCommand.self]
     )
 }

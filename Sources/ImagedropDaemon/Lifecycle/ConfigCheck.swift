@@ -4,6 +4,7 @@ import ImagedropStore
 import ImagedropPipeline
 import Foundation
 import Glibc
+import Logging
 
 /// `imagedrop check`: config, folders, database and token, in that order, each printed as it passes; the
 /// first failure decides the exit code (78 config, 77 database not writable, 69 API unreachable or token
@@ -57,8 +58,13 @@ public struct ConfigCheck {
         // so the daemon that starts next knows about these requests. A budget the last run spent is waited
         // out briefly; a longer wait is 69 (systemd retries after RestartSec) rather than a silent hang past
         // the start timeout.
-        let limiter = RateLimiter(limit: config.upload.requestsPer5Min, windowSeconds: Double(config.upload.rateWindowSeconds),
-                                  ledger: store.map { RequestLedger(store: $0) })
+        // With [fleet], the fleet's: check's requests count against the budget every host shares.
+        let limiter: any RequestBudget = if let fleet = config.fleet {
+            FleetBudget(fleet, config: config, token: token, logger: Logger(label: "imagedrop.check"))
+        } else {
+            RateLimiter(limit: config.upload.requestsPer5Min, windowSeconds: Double(config.upload.rateWindowSeconds),
+                        ledger: store.map { RequestLedger(store: $0) })
+        }
         // Token verify (the user route, and the account route after a refusal there), then the write probe.
         let wait = limiter.waitMillis(requests: Self.mostRequests)
         if wait > Self.longestBudgetWaitMillis {

@@ -79,6 +79,12 @@ struct MainLoop {
                 try store.recordHeartbeat(statusLine: line, unwatchedFolders: running.watcher.unwatchedFolders,
                                           concurrencyJSON: services.concurrency.snapshot().json)
                 try store.recordBacklogETA(eta)
+                if let fleet = services.limiter as? FleetBudget {
+                    try store.recordFleetDegraded(fleet.degradedReason)
+                    let lastMinute = (try? store.snapshot(failureLimit: 0))?.uploadsLastMinute ?? 0
+                    fleet.publish(FleetHostReport(counts: counts ?? [:], uploadsLastMinute: lastMinute,
+                                                  paused: services.pause.reason, version: ImagedropVersion.current))
+                }
             }.failure)
             notifier.status(line)
             running.progress?.show(line)

@@ -5,7 +5,7 @@ import Foundation
 import ImagedropSupport
 
 /// The Cloudflare Images API as imagedrop uses it, over one reused libcurl handle (one client per worker).
-/// Every request first takes a grant from the shared RateLimiter: uploads, GETs, probes and token refreshes
+/// Every request first takes a grant from the shared RequestBudget: uploads, GETs, probes and token refreshes
 /// all count against the account's budget.
 public final class ImagesClient {
     public struct Endpoint: Sendable, Equatable {
@@ -42,7 +42,7 @@ public final class ImagesClient {
 
     public let endpoint: Endpoint
     private let curl: CurlEasy
-    private let limiter: RateLimiter
+    private let limiter: any RequestBudget
     private let shouldStop: @Sendable () -> Bool
     private let heartbeat: Heartbeat?
     private let monitor: APIPathMonitor?
@@ -52,7 +52,7 @@ public final class ImagesClient {
     /// watchdog sees a budget wait as alive and bounds a request by its timeout.
     /// With a `monitor` (the daemon's workers), a failure on the path to the API pauses the queue and the
     /// call ends in `Stopped`; without one (`check`), it comes back as a transient reply naming the cause.
-    public init(endpoint: Endpoint, limiter: RateLimiter, shouldStop: @escaping @Sendable () -> Bool,
+    public init(endpoint: Endpoint, limiter: any RequestBudget, shouldStop: @escaping @Sendable () -> Bool,
                 shouldAbort: @escaping @Sendable () -> Bool, heartbeat: Heartbeat? = nil,
                 monitor: APIPathMonitor? = nil) {
         // A libcurl that cannot start fails every request instead (CurlEasy.perform): `check` reports it.

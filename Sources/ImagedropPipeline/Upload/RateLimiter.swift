@@ -16,7 +16,9 @@ import Synchronization
 /// for the last window, and records grants (in reservations) before it hands them out. Grant times here
 /// are monotonic; the log's are wall-clock seconds, converted once at start-up, so a clock step while
 /// running changes nothing and a clock step between runs can delay the budget by one window at most.
-public final class RateLimiter: Sendable {
+public final class RateLimiter: RequestBudget {
+    public typealias Wait = BudgetWait
+
     private struct State {
         var limit: Int
         var windowNanos: UInt64
@@ -113,7 +115,7 @@ public final class RateLimiter: Sendable {
     /// How long a request would wait now, without taking a grant (for `check`, which would rather say so
     /// than sit silently in an ExecStartPre).
     /// `requests` is how many the caller is about to send one after the other.
-    public func waitMillis(requests: Int = 1, now: UInt64 = Timestamp.monotonicNanos()) -> Int64 {
+    public func waitMillis(requests: Int, now: UInt64) -> Int64 {
         state.withLock { state in
             var until = state.blockedUntil
             if state.limit > 0 {
@@ -127,27 +129,9 @@ public final class RateLimiter: Sendable {
         }
     }
 
-    /// What a wait for the next request is made of, for `status` and the progress line.
-    public struct Wait: Sendable, Equatable {
-        /// Requests granted within the current window.
-        public var used: Int
-        public var limit: Int
-        public var windowSeconds: Int
-        /// Until the next request may go.
-        public var nextMillis: Int64
-        /// A 429 (or its Retry-After) blocks the whole pool, budget or not.
-        public var blockedByServer: Bool
-
-        public var text: String {
-            let next = (nextMillis + 999) / 1000
-            if blockedByServer { return "waiting: the API asked to slow down (429); next request in \(next) s" }
-            return "waiting for budget: \(used) requests in the last \(windowSeconds) s (upload.requests_per_5min = \(limit)), next slot in \(next) s"
-        }
-    }
-
     /// nil when a request could go now.
-    public func currentWait(now: UInt64 = Timestamp.monotonicNanos()) -> Wait? {
-        let wait = waitMillis(now: now)
+    public func currentWait(now: UInt64) -> Wait? {
+        let wait = waitMillis(requests: 1, now: now)
         guard wait > 0 else { return nil }
         return state.withLock { state in
             let used = state.grants.filter { $0 != 0 && $0 &+ state.windowNanos > now }.count
@@ -165,7 +149,7 @@ public final class RateLimiter: Sendable {
     /// Requests the budget still allows within the current window (`imagedrop_budget_remaining`): the limit less
     /// the grants still holding a slot, restored ones of an earlier process included. nil when the budget is
     /// unlimited. A 429's block is not subtracted: it is the API's wait, shown by the log and `status`.
-    public func remaining(now: UInt64 = Timestamp.monotonicNanos()) -> Int? {
+    public func remaining(now: UInt64) -> Int? {
         state.withLock { state in
             guard state.limit > 0 else { return nil }
             return max(0, state.limit - usedSlots(state, now: now))
@@ -174,7 +158,7 @@ public final class RateLimiter: Sendable {
 
     /// What the backlog's ETA needs of the budget: requests the window has room for now, and its sustained rate
     /// (`limit` per window). nil when unlimited.
-    public func headroom(now: UInt64 = Timestamp.monotonicNanos()) -> BacklogETA.Budget? {
+    public func headroom(now: UInt64) -> BacklogETA.Budget? {
         state.withLock { state in
             guard state.limit > 0, state.windowNanos > 0 else { return nil }
             let blocked = now < state.blockedUntil
@@ -224,7 +208,7 @@ public final class RateLimiter: Sendable {
 
     /// Gives the unused rest of the current reservation back to the ledger (a stopping daemon: it will not
     /// send again, so the next start should not count those slots).
-    public func returnUnusedReservation(wallMillis: Int64 = Timestamp.nowMillis()) {
+    public func returnUnusedReservation(wallMillis: Int64) {
         state.withLock { state in
             guard let ledger, state.reservedLeft > 0, let second = state.reservedSecond else { return }
             let windowSeconds = Int64(state.windowNanos / 1_000_000_000)
@@ -261,4 +245,13 @@ public final class RateLimiter: Sendable {
             state.blockedUntil > now ? Int64(clamping: (state.blockedUntil - now) / 1_000_000) : 0
         }
     }
+}
+
+/// The protocol's clockless forms: the daemon asks about now; tests call the forms above with their own clock.
+extension RateLimiter {
+    public func waitMillis(requests: Int) -> Int64 { waitMillis(requests: requests, now: Timestamp.monotonicNanos()) }
+    public func currentWait() -> BudgetWait? { currentWait(now: Timestamp.monotonicNanos()) }
+    public func headroom() -> BacklogETA.Budget? { headroom(now: Timestamp.monotonicNanos()) }
+    public func remaining() -> Int? { remaining(now: Timestamp.monotonicNanos()) }
+    public func returnUnusedReservation() { returnUnusedReservation(wallMillis: Timestamp.nowMillis()) }
 }

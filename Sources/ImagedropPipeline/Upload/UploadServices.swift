@@ -8,7 +8,7 @@ import Synchronization
 public struct UploadServices: Sendable {
     public var store: JobStore
     public var config: SharedConfig
-    public var limiter: RateLimiter
+    public var limiter: any RequestBudget
     public var concurrency: ConcurrencyLimiter
     public var pause: PauseGate
     public var shutdown: ShutdownState
@@ -31,10 +31,7 @@ public struct UploadServices: Sendable {
         let current = config.current
         self.store = store
         self.config = config
-        // Seeded from the request log: what an earlier process sent in this window still counts.
-        self.limiter = RateLimiter(limit: current.upload.requestsPer5Min,
-                                   windowSeconds: Double(current.upload.rateWindowSeconds),
-                                   ledger: RequestLedger(store: store, logger: logger))
+        self.limiter = Self.budget(current, store: store, tokens: tokens, logger: logger)
         self.concurrency = ConcurrencyLimiter(current.upload, rateCap: ConcurrencyLimiter.rateCap(current))
         self.pause = PauseGate()
         self.pathMonitor = APIPathMonitor(pause: pause, store: store, logger: logger, config: config)
@@ -48,6 +45,17 @@ public struct UploadServices: Sendable {
         self.openWrites = OpenWrites()
         self.quotaWatch = QuotaWatch()
         self.logger = logger
+    }
+
+    /// With `[fleet]`, the budget is the fleet's, in Redis; alone, this host's own, seeded from the request log (what
+    /// an earlier process sent in this window still counts).
+    static func budget(_ config: Config, store: JobStore, tokens: TokenProvider, logger: Logger) -> any RequestBudget {
+        let limit = config.upload.requestsPer5Min
+        let window = Double(config.upload.rateWindowSeconds)
+        guard let fleet = config.fleet else {
+            return RateLimiter(limit: limit, windowSeconds: window, ledger: RequestLedger(store: store, logger: logger))
+        }
+        return FleetBudget(fleet, config: config, token: tokens.token, logger: logger)
     }
 
     package func endpoint(_ config: Config) -> ImagesClient.Endpoint {

@@ -13,6 +13,8 @@ public struct Config: Sendable, Equatable {
     public var metrics = Metrics()
     public var webhook = Webhook()
     public var http = HTTP()
+    /// nil: this host alone (no `[fleet]`).
+    public var fleet: Fleet?
     /// Every source with its effective settings (`[[source]]` tables, and `default` for the top-level
     /// `[watch] paths`), in file order. `watch.paths` holds all of their folders; a job's own rules are
     /// `effective(for:)` / `scoped(to:)` (SourceSettings.swift).

@@ -41,7 +41,7 @@ public enum ConfigLoader {
         config.sourcePath = path
         let top = TOMLSection(table: root, name: nil, file: path)
         try top.rejectUnknown(allowed: ["cloudflare", "images", "watch", "queue", "upload", "after_upload", "log", "metrics", "webhook", "http",
-                                       "source"])
+                                       "source", "fleet"])
 
         let cf = try top.section("cloudflare")
         try cf.rejectUnknown(allowed: ["account_id", "api_base_url", "api_token_file", "api_email", "api_key_file", "batch_api",
@@ -135,6 +135,7 @@ public enum ConfigLoader {
         config.metrics.intervalSeconds = try metrics.int("interval_s", min: 1, max: 86_400) ?? 15
         config.webhook = try Config.Webhook.parse(top.section("webhook"), readSecret: checkFolders)
         config.http = try Config.HTTP.parse(top.section("http"), readToken: checkFolders)
+        config.fleet = try Config.Fleet.parse(top.section("fleet"), readSecret: checkFolders)
         return config
     }
 

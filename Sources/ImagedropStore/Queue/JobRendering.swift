@@ -126,6 +126,7 @@ public struct StatusReport {
             "concurrency": concurrency as Any? ?? NSNull(),
             "quota": quota?.jsonObject as Any? ?? NSNull(),
             "config": configJSON,
+            "fleet": ["degraded": fleetDegraded as Any? ?? NSNull()] as [String: Any],
         ]
     }
 
@@ -196,6 +197,7 @@ public struct StatusReport {
         }
         lines.append(daemonLine)
         if let line = reloadRefusedLine { lines.append(line) }
+        if let line = fleetDegradedLine { lines.append(line) }
         let counts = JobState.allCases.map { "\(snapshot.counts[$0] ?? 0) \($0.rawValue)" }.joined(separator: ", ")
         lines.append("jobs:     \(counts) (\(snapshot.total) total)")
         let sources = self.sources

@@ -41,6 +41,8 @@ public struct DaemonRecord: Sendable {
     /// before the daemon recorded it.
     public var etaSeconds: Int?
     public var recordsETA = false
+    /// Why the daemon's fleet budget went on alone at its last heartbeat (nil: shared, or no fleet).
+    public var fleetDegraded: String?
 
     /// How often the running daemon writes `heartbeat_at`: its main loop's beat. A heartbeat older than
     /// `staleAfterBeats` of these means the daemon holds its lock but its loop has stopped turning.
@@ -146,7 +148,8 @@ extension JobStore {
                 reloadRefused: try Self.hasColumn(db, "reload_refused_at") ? Self.reloadRefusal(db) : nil,
                 operatorPause: try Self.hasColumn(db, "operator_paused_at") ? Self.operatorPause(db) : nil,
                 etaSeconds: try Self.hasColumn(db, "eta_s") ? Self.backlogETA(db) : nil,
-                recordsETA: try Self.hasColumn(db, "eta_s"))
+                recordsETA: try Self.hasColumn(db, "eta_s"),
+                fleetDegraded: try Self.hasColumn(db, "fleet_degraded") ? Self.fleetDegraded(db) : nil)
         }
     }
 
@@ -181,7 +184,7 @@ extension JobStore {
         try execute("""
             UPDATE daemon SET pid = ?1, host = ?2, version = ?3, started_at = ?4, heartbeat_at = ?4, heartbeat_ms = ?5,
                    stopped_at = NULL, paused = NULL, status_line = NULL, unwatched_folders = 0, concurrency = NULL,
-                   reload_refused_at = NULL, reload_refused_error = NULL, eta_s = NULL
+                   reload_refused_at = NULL, reload_refused_error = NULL, eta_s = NULL, fleet_degraded = NULL
             WHERE id = 1
             """) { statement in
             statement.bind(1, pid).bind(2, host).bind(3, version).bind(4, Timestamp.iso8601(millis: now)).bind(5, now)

@@ -271,6 +271,11 @@ package enum Schema {
             checked_at TEXT NOT NULL
         );
         """,
+        // The fleet: why this host goes on alone (Redis unreachable or slow), from its last heartbeat; NULL while it
+        // shares the fleet's budget or runs without `[fleet]`. `status` says `fleet: degraded (…)`.
+        """
+        ALTER TABLE daemon ADD COLUMN fleet_degraded TEXT;
+        """,
     ]
 
     package static var currentVersion: Int { migrations.count }

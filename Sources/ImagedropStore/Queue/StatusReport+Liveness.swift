@@ -40,6 +40,14 @@ extension StatusReport {
         ["reload_refused": reloadRefused.map { ["at": $0.at, "error": $0.error] } as Any? ?? NSNull()]
     }
 
+    /// Why the running daemon's fleet budget goes on alone; nil while shared, stopped, or without a fleet.
+    public var fleetDegraded: String? { running ? daemon.fleetDegraded : nil }
+
+    /// The text form's `fleet:` line, only while degraded.
+    package var fleetDegradedLine: String? {
+        fleetDegraded.map { "fleet:    degraded (\($0)); sending alone at a safe share of the budget until Redis answers" }
+    }
+
     /// The text form's `config:` line, nil while the file on disk is the config in force.
     package var reloadRefusedLine: String? {
         reloadRefused.map { "config:   reload refused at \($0.at) (\($0.error)); the previous configuration stays in force" }

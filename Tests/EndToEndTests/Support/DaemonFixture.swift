@@ -27,8 +27,25 @@ final class DaemonFixture: @unchecked Sendable {
     private(set) var process: Process?
     private(set) var logPath: String
 
-    init(emulator configuration: EmulatorConfiguration = EmulatorConfiguration(), settleMillis: Int = 100,
-         extraConfig: String = "") throws {
+    /// Whether deinit stops the emulator: not when it is another fixture's (several daemons against one API).
+    private let ownsEmulator: Bool
+
+    convenience init(emulator configuration: EmulatorConfiguration = EmulatorConfiguration(), settleMillis: Int = 100,
+                     extraConfig: String = "") throws {
+        var emulatorConfiguration = configuration
+        emulatorConfiguration.port = 0
+        emulatorConfiguration.host = "127.0.0.1"
+        try self.init(server: try EmulatorServer.start(emulatorConfiguration), ownsEmulator: true, settleMillis: settleMillis,
+                      extraConfig: extraConfig)
+    }
+
+    /// Another daemon, with its own folder and database, against `other`'s emulator: a fleet's hosts share one API
+    /// (and, with the same token, one rate limit there). `other` must outlive this fixture.
+    convenience init(sharingEmulatorOf other: DaemonFixture, settleMillis: Int = 100, extraConfig: String = "") throws {
+        try self.init(server: other.emulator, ownsEmulator: false, settleMillis: settleMillis, extraConfig: extraConfig)
+    }
+
+    private init(server: EmulatorServer, ownsEmulator: Bool, settleMillis: Int, extraConfig: String) throws {
         var template = "/tmp/imagedrop-test-XXXXXX".utf8CString
         let created = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
         guard let created else { throw SystemError(call: "mkdtemp") }
@@ -40,17 +57,15 @@ final class DaemonFixture: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: inbox, withIntermediateDirectories: true)
         // The database's folder exists, as systemd's StateDirectory= makes it: `check` creates nothing.
         try FileManager.default.createDirectory(atPath: directory + "/state", withIntermediateDirectories: true)
-        var emulatorConfiguration = configuration
-        emulatorConfiguration.port = 0
-        emulatorConfiguration.host = "127.0.0.1"
-        emulator = try EmulatorServer.start(emulatorConfiguration)
+        emulator = server
+        self.ownsEmulator = ownsEmulator
         notify = try NotifyListener(directory: directory)
         try writeConfig(settleMillis: settleMillis, extra: extraConfig)
     }
 
     deinit {
         if let process, process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
-        try? emulator.stop()
+        if ownsEmulator { try? emulator.stop() }
         try? FileManager.default.removeItem(atPath: directory)
     }
 

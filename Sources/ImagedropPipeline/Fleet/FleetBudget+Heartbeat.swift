@@ -1,0 +1,52 @@
+import Foundation
+import ImagedropSupport
+import ImagedropSystem
+
+extension FleetBudget {
+    /// How often a host writes its heartbeat; `fleet status` calls a host offline after 30 s without one.
+    public static let beatIntervalSeconds: UInt32 = 3
+
+    /// The main loop hands over its latest figures (no Redis call there); the first call starts the heartbeat
+    /// thread, which writes them every few seconds. The beat also brings a degraded host back: an idle host takes
+    /// no grants, and would otherwise stay "degraded" long after Redis answers again.
+    public func publish(_ report: FleetHostReport) {
+        let start = reportSlot.withLock { slot in
+            defer { slot.report = report }
+            if slot.started { return false }
+            slot.started = true
+            return true
+        }
+        guard start else { return }
+        let thread = Thread { [weak self] in
+            while let budget = self {
+                budget.beat()
+                sleep(Self.beatIntervalSeconds)
+            }
+        }
+        thread.name = "fleet-heartbeat"
+        thread.start()
+    }
+
+    /// One heartbeat: the report under `{prefix}:host:{host}` (kept 24 h, as long as `fleet status` lists a host),
+    /// stamped with Redis's own clock.
+    func beat() {
+        guard let report = reportSlot.withLock({ $0.report }) else { return }
+        let now = Timestamp.monotonicNanos()
+        state.withLock { state in
+            guard state.degraded == nil || now >= state.retryRedisAt else { return }
+            do throws(RedisError) {
+                let connection = try connected(&state)
+                guard let time = try connection.checked(["TIME"]).array?.first?.text, let seconds = Int64(time) else {
+                    throw RedisError(code: .protocol, message: "unexpected reply to TIME")
+                }
+                rejoin(&state)
+                let status = state.degraded != nil ? "degraded" : (state.pausedReason != nil || report.paused != nil ? "paused" : "running")
+                _ = try connection.checked(["SET", keys.host(host), report.json(state: status, beatSeconds: seconds), "EX", "86400"])
+                _ = try connection.checked(["ZADD", keys.hosts, String(seconds), host])
+            } catch {
+                if error.breaksConnection { state.connection = nil }
+                degrade(&state, error, now: now)
+            }
+        }
+    }
+}

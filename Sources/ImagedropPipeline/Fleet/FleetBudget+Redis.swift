@@ -1,0 +1,56 @@
+import ImagedropSupport
+import ImagedropSystem
+
+extension FleetBudget {
+    /// Calls one of the fleet's functions, connecting (and loading the library) first when there is no connection.
+    /// A missing function (Redis restarted empty, `FUNCTION FLUSH`) is loaded again and the call retried once.
+    func call(_ state: inout State, function: String, keys: [String], args: [String]) throws(RedisError) -> RedisReply {
+        let connection = try connected(&state)
+        let command = ["FCALL", function, String(keys.count)] + keys + args
+        do {
+            return try connection.checked(command)
+        } catch where error.isMissingFunction {
+            try Self.load(connection)
+            return try connection.checked(command)
+        } catch {
+            if error.breaksConnection { state.connection = nil }
+            throw error
+        }
+    }
+
+    func connected(_ state: inout State) throws(RedisError) -> RedisConnection {
+        if let connection = state.connection { return connection }
+        let connection = try RedisConnection(endpoint)
+        try Self.load(connection)
+        state.connection = connection
+        return connection
+    }
+
+    static func load(_ connection: RedisConnection) throws(RedisError) {
+        _ = try connection.checked(["FUNCTION", "LOAD", "REPLACE", FleetFunctions.source])
+    }
+
+    /// Redis failed: go on alone at the safe share, keeping any block known, and ask Redis again in a second.
+    func degrade(_ state: inout State, _ error: RedisError, now: UInt64) {
+        state.connection = nil
+        state.retryRedisAt = now &+ 1_000_000_000
+        let reason = error.code == .reply ? "redis refused: \(error.message)" : "redis unreachable: \(error.message)"
+        if let degraded = state.degraded {
+            state.degraded = (reason, degraded.fallback)
+            return
+        }
+        let share = Self.share(limit: state.limit, hosts: state.hostsAlive)
+        let fallback = RateLimiter(limit: share, windowSeconds: state.windowSeconds)
+        if state.blockedUntil > now { fallback.block(forMillis: Int64((state.blockedUntil - now) / 1_000_000) + 1) }
+        state.degraded = (reason, fallback)
+        let windowSeconds = Int(state.windowSeconds)
+        let hosts = state.hostsAlive
+        logger.warning("fleet: degraded (\(reason)); sending alone at \(share) requests per \(windowSeconds) s (80% of the budget over \(hosts) host(s) alive)")
+    }
+
+    func rejoin(_ state: inout State) {
+        guard state.degraded != nil else { return }
+        state.degraded = nil
+        logger.notice("fleet: redis answers again at \(endpoint); sharing the fleet's budget")
+    }
+}

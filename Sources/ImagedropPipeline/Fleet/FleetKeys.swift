@@ -1,0 +1,24 @@
+import ImagedropSupport
+
+/// The fleet's Redis keys. The budget and the block belong to one Cloudflare principal (account and credential):
+/// hosts sharing it share them. The credential appears only as a hash, never itself.
+public struct FleetKeys: Sendable, Equatable {
+    public let budget: String
+    public let block: String
+    public let pause: String
+    public let hosts: String
+    public let prefix: String
+
+    public init(prefix: String, accountID: String, credential: String) {
+        // Domain-separated and cut to 64 bits: enough to tell credentials apart, useless for guessing one.
+        let identity = String(SHA256Hasher.hex(of: Array("imagedrop-budget\u{0}\(credential)".utf8)).prefix(16))
+        budget = "\(prefix):budget:\(accountID):\(identity)"
+        block = "\(prefix):block:\(accountID):\(identity)"
+        pause = "\(prefix):pause"
+        hosts = "\(prefix):hosts"
+        self.prefix = prefix
+    }
+
+    /// A host's heartbeat (FleetHostReport as JSON), read by `fleet status`.
+    public func host(_ name: String) -> String { "\(prefix):host:\(name)" }
+}

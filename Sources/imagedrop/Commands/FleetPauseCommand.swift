@@ -1,0 +1,27 @@
+import ArgumentParser
+import ImagedropDaemon
+
+struct FleetPauseCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pause",
+        abstract: "Every host of the fleet stops sending until `imagedrop fleet resume` (jobs stay queued).",
+        discussion: "Kept in Redis: it holds across the hosts' restarts. `fleet status` shows it.")
+
+    @OptionGroup var options: ConfigOption
+    @Option(name: .long, help: "Why, shown by `fleet status` (one line, at most 200 characters).") var reason: String?
+
+    func validate() throws {
+        guard let reason else { return }
+        if reason.allSatisfy(\.isWhitespace) { throw ValidationError("--reason: give a reason, or leave --reason out") }
+        if reason.count > 200 { throw ValidationError("--reason: at most 200 characters (got \(reason.count))") }
+        if reason.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            throw ValidationError("--reason: one line, no control characters")
+        }
+    }
+
+    func run() throws {
+        let (config, control) = try FleetCommand.connect(options)
+        do { try control.pause(reason: reason) } catch { throw FleetCommand.unavailable(error, config) }
+        Console.out("fleet paused\(reason.map { ": \($0)" } ?? ""); every host stops sending at its next request")
+    }
+}

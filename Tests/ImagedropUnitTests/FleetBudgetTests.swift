@@ -1,0 +1,127 @@
+@testable import ImagedropSystem
+@testable import ImagedropPipeline
+import ImagedropSupport
+import ImagedropTestSupport
+import Glibc
+import Logging
+import Testing
+
+/// The fleet's budget against a real redis-server: several FleetBudgets stand for several hosts.
+@Suite("Fleet budget", .serialized)
+struct FleetBudgetTests {
+    static func budget(_ server: RedisServer, host: String, limit: Int, window: Double) -> FleetBudget {
+        FleetBudget(endpoint: RedisEndpoint(address: .unix(path: server.socketPath)),
+                    keys: FleetKeys(prefix: "t", accountID: "023e105f4ecef8ad9ca31a8372d0c353", credential: "token-1"),
+                    host: host, limit: limit, windowSeconds: window, logger: Logger(label: "test"))
+    }
+
+    @Test("Burst and interval keep any window of the budget's length within it, for small and large budgets")
+    func parameters() {
+        for limit in [1, 2, 3, 10, 61, 1200] {
+            for window in [1.0, 10, 300] {
+                let parameters = FleetBudget.Parameters(limit: limit, windowSeconds: window)
+                #expect(parameters.mostAdmitted(inSeconds: window) <= limit, "limit \(limit) per \(window) s")
+                #expect(parameters.burst >= 1)
+                // Not needlessly slow: about 90% of the budget over a long run (a budget under 10 has a burst of 1).
+                let longRun = Double(parameters.mostAdmitted(inSeconds: window * 100)) / 100
+                #expect(limit < 10 || longRun >= Double(limit) * 0.85, "limit \(limit): \(longRun) per window")
+            }
+        }
+        #expect(FleetBudget.Parameters(limit: 0, windowSeconds: 300).burst == 0)
+        #expect(FleetBudget.share(limit: 1200, hosts: 3) == 320)
+        #expect(FleetBudget.share(limit: 2, hosts: 5) == 1)
+    }
+
+    @Test("The credential appears in no key, and two credentials get two budgets")
+    func keys() {
+        let one = FleetKeys(prefix: "imagedrop", accountID: "acc", credential: "secret-token-value")
+        let two = FleetKeys(prefix: "imagedrop", accountID: "acc", credential: "other-token-value")
+        #expect(!one.budget.contains("secret"))
+        #expect(one.budget.hasPrefix("imagedrop:budget:acc:"))
+        #expect(one.block.hasPrefix("imagedrop:block:acc:"))
+        #expect(one.budget != two.budget)
+    }
+
+    @Test("Three hosts hammering one budget: no sliding window of its length holds more than the budget")
+    func sharedWindow() throws {
+        let server = try RedisServer()
+        defer { server.stop() }
+        let limit = 8
+        let window = 1.0
+        let hosts = (0..<3).map { Self.budget(server, host: "h\($0)", limit: limit, window: window) }
+        var grants: [UInt64] = []
+        let end = Timestamp.monotonicNanos() + 2_600_000_000
+        while Timestamp.monotonicNanos() < end {
+            for host in hosts where host.tryAcquire(now: Timestamp.monotonicNanos()) == 0 {
+                grants.append(Timestamp.monotonicNanos())
+            }
+            usleep(2_000)
+        }
+        var most = 0
+        for (index, start) in grants.enumerated() {
+            most = max(most, grants[index...].prefix { $0 < start + UInt64(window * 1e9) }.count)
+        }
+        print("\(grants.count) grants in 2.6 s over 3 hosts; most in any \(window) s window: \(most) (budget \(limit))")
+        #expect(most <= limit)
+        #expect(grants.count >= limit)   // the budget is used, not starved
+        #expect(hosts.allSatisfy { $0.degradedReason == nil && $0.hostsAlive == 3 })
+    }
+
+    @Test("A 429 seen by one host blocks the others for its Retry-After")
+    func blockIsShared() throws {
+        let server = try RedisServer()
+        defer { server.stop() }
+        let one = Self.budget(server, host: "a", limit: 100, window: 10)
+        let two = Self.budget(server, host: "b", limit: 100, window: 10)
+        #expect(two.tryAcquire(now: Timestamp.monotonicNanos()) == 0)
+        one.block(forMillis: 600)
+        let wait = two.tryAcquire(now: Timestamp.monotonicNanos())
+        #expect(wait > 400_000_000 && wait <= 600_000_000)
+        #expect(two.currentWait()?.blockedByServer == true)
+        usleep(650_000)
+        #expect(two.tryAcquire(now: Timestamp.monotonicNanos()) == 0)
+    }
+
+    @Test("The fleet's pause holds every grant and names its reason; FUNCTION FLUSH is repaired by a reload")
+    func pauseAndFlush() throws {
+        let server = try RedisServer()
+        defer { server.stop() }
+        let budget = Self.budget(server, host: "a", limit: 100, window: 10)
+        #expect(budget.tryAcquire(now: Timestamp.monotonicNanos()) == 0)
+        let admin = try RedisConnection(RedisEndpoint(address: .unix(path: server.socketPath)))
+        _ = try admin.checked(["SET", "t:pause", "disk swap"])
+        #expect(budget.tryAcquire(now: Timestamp.monotonicNanos()) > 0)
+        #expect(budget.pausedReason == "disk swap")
+        _ = try admin.checked(["DEL", "t:pause"])
+        _ = try admin.checked(["FUNCTION", "FLUSH"])
+        #expect(budget.tryAcquire(now: Timestamp.monotonicNanos()) == 0)
+        #expect(budget.pausedReason == nil && budget.degradedReason == nil)
+    }
+
+    @Test("Redis killed: the host goes on alone at its share, keeps the block it knew, and rejoins after a restart")
+    func degradedAndRejoin() throws {
+        let server = try RedisServer()
+        defer { server.stop() }
+        let limit = 100
+        let budget = Self.budget(server, host: "a", limit: limit, window: 60)
+        _ = Self.budget(server, host: "b", limit: limit, window: 60).tryAcquire(now: Timestamp.monotonicNanos())
+        #expect(budget.tryAcquire(now: Timestamp.monotonicNanos()) == 0)
+        #expect(budget.hostsAlive == 2)
+        budget.block(forMillis: 300)
+        server.kill()
+        let started = Timestamp.monotonicNanos()
+        // The block is honoured although Redis is gone.
+        #expect(budget.tryAcquire(now: Timestamp.monotonicNanos()) > 0)
+        #expect(budget.degradedReason?.hasPrefix("redis unreachable") == true)
+        #expect(Timestamp.monotonicNanos() - started < 1_000_000_000)
+        usleep(350_000)
+        // Alone: 80% of 100 over the 2 hosts last seen = 40 grants in the window, then waiting.
+        var granted = 0
+        while granted < 100, budget.tryAcquire(now: Timestamp.monotonicNanos()) == 0 { granted += 1 }
+        #expect(granted == FleetBudget.share(limit: limit, hosts: 2))
+        try server.restart()
+        usleep(1_100_000)
+        _ = budget.tryAcquire(now: Timestamp.monotonicNanos())
+        #expect(budget.degradedReason == nil)
+    }
+}
