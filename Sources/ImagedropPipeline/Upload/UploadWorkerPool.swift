@@ -231,6 +231,7 @@ public final class UploadWorkerPool: Sendable {
     private func checkQuota(client: ImagesClient) {
         guard let token = services.tokens.token ?? services.tokens.reload(),
               let reply = try? client.probeImagesAccess(token: token) else { return }
+        honourRateLimit(reply)
         recordQuota(reply)
         guard case .full(let reason) = QuotaProbe.verdict(ImageStats.read(reply)) else { return }
         let text = PauseNotice.text(reason, kind: .quota)
@@ -238,6 +239,14 @@ public final class UploadWorkerPool: Sendable {
             PauseNotice.log(services.logger, reason: text, kind: .quota, config: services.config.current)
             try? services.store.recordPause(text)
         }
+    }
+
+    /// A 429 to the prober's own read (the start's stats, a probe) is the account's answer like any other: the
+    /// whole budget waits its Retry-After — fleet-wide with `[fleet]` — or the workers would send into the block.
+    private func honourRateLimit(_ reply: ImagesClient.Reply) {
+        guard case .transient(_, _, let retryAfter, true) = reply.classification else { return }
+        let policy = RetryPolicy(config: services.config.current.upload)
+        services.limiter.block(forMillis: policy.rateLimitBlockMillis(retryAfterMillis: retryAfter))
     }
 
     /// Every stats reply read (the prober's probes too) is what `status` shows as the quota.
@@ -253,6 +262,7 @@ public final class UploadWorkerPool: Sendable {
     /// retries to find).
     private func resumeIfProbeGotThrough(_ reply: ImagesClient.Reply) {
         let kind = services.pause.kind
+        honourRateLimit(reply)
         recordQuota(reply)
         switch reply.classification {
         case .credentials(let reason, _):
