@@ -25,7 +25,9 @@ struct QuotaTests {
         #expect(try fixture.jobs().filter { $0.state == .queued }.allSatisfy { $0.attempts == 0 },
                 "a full quota charges no attempt")
         let refusals = fixture.emulator.requestLog().filter { $0.code == 5453 }
-        #expect((1...2).contains(refusals.count), "a paused queue sends nothing more: \(refusals.count)")
+        // One per job in flight when the first 5453 came back (two files were left), and at most one more: a stats
+        // read that raced the third upload's store can see room and resume once. Nothing after the pause settles.
+        #expect((1...3).contains(refusals.count), "a paused queue sends nothing more: \(refusals.count)")
         #expect(refusals.allSatisfy { $0.status == 400 })
         // The worker that got the 5453 paused with Cloudflare's own words first.
         #expect(fixture.log.contains("quota reached: The given account has reached a service limit (3)"), "\(fixture.log)")
