@@ -10,14 +10,7 @@ struct FleetPauseCommand: ParsableCommand {
     @OptionGroup var options: ConfigOption
     @Option(name: .long, help: "Why, shown by `fleet status` (one line, at most 200 characters).") var reason: String?
 
-    func validate() throws {
-        guard let reason else { return }
-        if reason.allSatisfy(\.isWhitespace) { throw ValidationError("--reason: give a reason, or leave --reason out") }
-        if reason.count > 200 { throw ValidationError("--reason: at most 200 characters (got \(reason.count))") }
-        if reason.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
-            throw ValidationError("--reason: one line, no control characters")
-        }
-    }
+    func validate() throws { try PauseReason.validate(reason) }
 
     func run() throws {
         let (config, control) = try FleetCommand.connect(options)

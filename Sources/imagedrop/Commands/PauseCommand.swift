@@ -24,14 +24,7 @@ struct PauseCommand: ParsableCommand {
     @Option(name: .long, help: "Why, shown by status as `paused by operator: TEXT` (one line, at most 200 characters).")
     var reason: String?
 
-    func validate() throws {
-        guard let reason else { return }
-        if reason.allSatisfy(\.isWhitespace) { throw ValidationError("--reason: give a reason, or leave --reason out") }
-        if reason.count > 200 { throw ValidationError("--reason: at most 200 characters (got \(reason.count))") }
-        if reason.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
-            throw ValidationError("--reason: one line, no control characters")
-        }
-    }
+    func validate() throws { try PauseReason.validate(reason) }
 
     func run() throws {
         let database = try options.loadForReading().database
