@@ -114,8 +114,7 @@ public enum FileInspector {
                 got = try Syscall.pread(fd, into: buffer.baseAddress!, count: min(buffer.count, opened.size - offset), at: offset)
             } catch {
                 close(fd)
-                return isPassing(error.errno) ? .unavailable("cannot read the file for now: \(error.message)")
-                    : .rejected("cannot read the file: \(error.message)")
+                return readFailure(error)
             }
             if got == 0 { break }
             let read = UnsafeRawBufferPointer(rebasing: buffer[0..<got])
@@ -144,8 +143,7 @@ public enum FileInspector {
         }
         if let probeReadError {
             close(fd)
-            return isPassing(probeReadError.errno) ? .unavailable("cannot read the file for now: \(probeReadError.message)")
-                : .rejected("cannot read the file: \(probeReadError.message)")
+            return readFailure(probeReadError)
         }
         guard let info else {
             close(fd)
@@ -166,6 +164,12 @@ public enum FileInspector {
     /// A failed stat or open: passing (`unavailable`) or about the file itself (`rejected`).
     package static func failure(_ error: SystemError) -> PreflightResult {
         isPassing(error.errno) ? .unavailable("cannot open the file for now: \(error.message)") : .rejected(describeAccess(error))
+    }
+
+    /// A failed read of an opened file: passing (`unavailable`) or the file's own (`rejected`).
+    package static func readFailure(_ error: SystemError) -> PreflightResult {
+        isPassing(error.errno) ? .unavailable("cannot read the file for now: \(error.message)")
+            : .rejected("cannot read the file: \(error.message)")
     }
 
     package static func describeAccess(_ error: SystemError) -> String {

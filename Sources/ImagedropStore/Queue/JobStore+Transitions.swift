@@ -15,7 +15,7 @@ extension JobStore {
         let sources = claimableSources.withLock { $0 }
         let columns = columns
         let inSources = sourceCondition(table: "jobs")
-        let suspectInSources = sourceCondition(table: "suspect")
+        let suspectPending = suspectPending
         return try grouped { db in
             let now = Timestamp.nowMillis()
             let statement = try db.cached("""
@@ -23,11 +23,7 @@ extension JobStore {
                 WHERE id = (SELECT id FROM jobs WHERE state IN ('queued','retrying') AND next_attempt_at <= ?3
                               AND NOT EXISTS (SELECT 1 FROM owed_deletes WHERE job_id = jobs.id)
                               \(inSources)
-                              AND CASE WHEN EXISTS (
-                                      SELECT 1 FROM jobs AS suspect WHERE suspect.interrupted > 0
-                                        AND (suspect.state = 'uploading' OR (suspect.state IN ('queued','retrying')
-                                             AND suspect.next_attempt_at <= ?3 \(suspectInSources)))
-                                  )
+                              AND CASE WHEN \(suspectPending)
                                   THEN jobs.interrupted > 0 AND NOT EXISTS (SELECT 1 FROM jobs AS held WHERE held.state = 'uploading')
                                   ELSE 1 END
                             ORDER BY next_attempt_at, id LIMIT 1)
@@ -44,6 +40,16 @@ extension JobStore {
 
     /// Only jobs of the configured sources are taken (?4: a JSON array of names, or NULL for all): a removed
     /// source's jobs wait, untouched, for it to return.
+    /// Whether a suspect is in hand or ready to be taken (?3: now, ?4: the claimable sources): while one is, it
+    /// is handled alone (see `claim`).
+    private var suspectPending: String {
+        """
+        EXISTS (SELECT 1 FROM jobs AS suspect WHERE suspect.interrupted > 0
+                  AND (suspect.state = 'uploading' OR (suspect.state IN ('queued','retrying')
+                       AND suspect.next_attempt_at <= ?3 \(sourceCondition(table: "suspect")))))
+        """
+    }
+
     private func sourceCondition(table: String) -> String {
         hasSource ? "AND (?4 IS NULL OR \(table).source IN (SELECT value FROM json_each(?4)))" : ""
     }
@@ -60,10 +66,7 @@ extension JobStore {
         try withDatabase { db in
             // The same test as `claim`'s: only a suspect in hand, or one ready to be taken, holds the others.
             let statement = try db.cached("""
-                SELECT CASE WHEN EXISTS (SELECT 1 FROM jobs AS suspect WHERE suspect.interrupted > 0
-                                           AND (suspect.state = 'uploading' OR (suspect.state IN ('queued','retrying')
-                                                AND suspect.next_attempt_at <= ?3 \(sourceCondition(table: "suspect")))))
-                THEN NULL
+                SELECT CASE WHEN \(suspectPending) THEN NULL
                 ELSE (SELECT MIN(t) FROM (
                     SELECT (SELECT next_attempt_at FROM jobs WHERE state IN ('queued','retrying')
                               AND NOT EXISTS (SELECT 1 FROM owed_deletes WHERE job_id = jobs.id)
