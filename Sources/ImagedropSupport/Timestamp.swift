@@ -47,14 +47,7 @@ public enum Timestamp {
         guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
               let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19)
         else { return nil }
-        var parts = tm()
-        parts.tm_year = year - 1900
-        parts.tm_mon = month - 1
-        parts.tm_mday = day
-        parts.tm_hour = hour
-        parts.tm_min = minute
-        parts.tm_sec = second
-        let epoch = timegm(&parts)
+        let epoch = epochSeconds(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
         var millis: Int64 = 0
         if bytes[19] == UInt8(ascii: ".") {
             var digits = 0
@@ -66,6 +59,19 @@ public enum Timestamp {
             }
             while digits < 3 { millis *= 10; digits += 1 }
         }
-        return Int64(epoch) * 1000 + millis
+        return epoch * 1000 + millis
+    }
+
+    /// Seconds since the Unix epoch of a UTC calendar time (fields as written: month 1–12). Out-of-range fields
+    /// are normalised by timegm, so callers that must refuse them check first.
+    public static func epochSeconds(year: Int32, month: Int32, day: Int32, hour: Int32, minute: Int32, second: Int32) -> Int64 {
+        var parts = tm()
+        parts.tm_year = year - 1900
+        parts.tm_mon = month - 1
+        parts.tm_mday = day
+        parts.tm_hour = hour
+        parts.tm_min = minute
+        parts.tm_sec = second
+        return Int64(timegm(&parts))
     }
 }

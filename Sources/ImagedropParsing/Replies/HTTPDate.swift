@@ -1,3 +1,5 @@
+import ImagedropSupport
+
 /// An HTTP date in its one current form, IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`, RFC 9110 §5.6.7), read
 /// by hand: a server or proxy writes it, and DateFormatter (ICU) was the slowest thing the Retry-After fuzz
 /// target ran — a few hundred parses a second — besides being lenient in ways nobody specified. The obsolete
@@ -23,8 +25,8 @@ package enum HTTPDate {
         guard day >= 1, day <= daysIn(month: month, year: year), hour <= 23, minute <= 59, second <= 60 else {
             return nil
         }
-        let seconds = Int64(daysFromCivil(year: year, month: month, day: day)) * 86_400
-            + Int64(hour * 3_600 + minute * 60 + second)
+        let seconds = Timestamp.epochSeconds(year: Int32(year), month: Int32(month), day: Int32(day),
+                                             hour: Int32(hour), minute: Int32(minute), second: Int32(second))
         return seconds * 1_000
     }
 
@@ -43,15 +45,5 @@ package enum HTTPDate {
         case 4, 6, 9, 11: return 30
         default: return 31
         }
-    }
-
-    /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`); years 0...9999.
-    private static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
     }
 }
