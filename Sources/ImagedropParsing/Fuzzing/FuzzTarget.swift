@@ -53,9 +53,7 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
     }
 
     private static func probe(_ bytes: [UInt8]) {
-        var reads = 0
         let info = ImageProbe.probe(fileSize: bytes.count) { offset, count in
-            reads += 1
             precondition(offset >= 0 && count >= 0 && offset + count <= bytes.count, "probe read outside the file")
             return Array(bytes[offset..<offset + count])
         }
@@ -122,14 +120,11 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
     }
 
     private static func replyHeaders(_ bytes: [UInt8]) {
-        var fields = 0
         for line in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
             if case .field(let name, _) = ReplyHeaderLine.parse(Array(line) + [UInt8(ascii: "\n")]) {
                 precondition(!name.isEmpty, "an empty header name")
-                fields += 1
             }
         }
-        _ = fields
     }
 
     private static func urlList(_ bytes: [UInt8]) {
