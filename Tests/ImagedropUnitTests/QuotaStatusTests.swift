@@ -1,5 +1,6 @@
 import Foundation
 @testable import ImagedropDaemon
+import ImagedropSupport
 @testable import ImagedropStore
 import Testing
 
@@ -11,7 +12,7 @@ struct QuotaStatusTests {
         let temp = try JobStoreTests.TempDB()
         let store = try JobStore(path: temp.path)
         let before = try StatusReport.load(database: temp.path)
-        #expect(before.quota == nil && before.jsonObject["quota"] is NSNull && !before.text.contains("quota:"))
+        #expect(before.quota == nil && before.jsonObject["quota"] is JSONNull && !before.text.contains("quota:"))
 
         try store.recordQuota(allowed: 10, current: 3)
         try store.recordQuota(allowed: 10, current: 7)

@@ -2,7 +2,7 @@ import ImagedropParsing
 import ImagedropSystem
 import ImagedropStore
 import ImagedropPipeline
-import Foundation
+import FoundationEssentials
 import ImagedropSupport
 
 /// The routes of the status endpoint, as plain functions of the daemon's state (no file on disk is ever read:

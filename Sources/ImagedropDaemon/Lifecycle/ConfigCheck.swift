@@ -2,7 +2,7 @@ import ImagedropSupport
 import ImagedropSystem
 import ImagedropStore
 import ImagedropPipeline
-import Foundation
+import FoundationEssentials
 import Glibc
 import Logging
 

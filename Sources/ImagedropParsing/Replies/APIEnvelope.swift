@@ -1,5 +1,5 @@
 import ImagedropSupport
-import Foundation
+import FoundationEssentials
 
 /// Cloudflare's reply envelope: `success`, `errors[].code/message`, `messages`, `result`.
 package struct APIEnvelope<Result: Decodable>: Decodable {

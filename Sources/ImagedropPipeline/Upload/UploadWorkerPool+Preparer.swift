@@ -1,6 +1,8 @@
 import ImagedropStore
 import ImagedropSupport
 import Synchronization
+import Logging
+import ImagedropSystem
 
 /// Pre-flight ahead of the workers. While every worker is in a request, the next jobs are claimed,
 /// opened, hashed and probed here (and their new versions recorded), so a worker's time between two

@@ -1,6 +1,6 @@
 import ImagedropSupport
 import ImagedropSystem
-import Foundation
+import FoundationEssentials
 import TOMLKit
 
 /// Reads the TOML file into a `Config`, checking every key: unknown keys (so a typo is not silently

@@ -1,6 +1,6 @@
 import ImagedropSupport
 import ImagedropSystem
-import Foundation
+import FoundationEssentials
 import Glibc
 
 extension Config {

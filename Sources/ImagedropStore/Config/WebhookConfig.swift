@@ -1,6 +1,6 @@
 import ImagedropSupport
 import ImagedropSystem
-import Foundation
+import FoundationEssentials
 
 extension Config {
     /// `[webhook]`: where job outcomes are POSTed. Off while `url` is unset.
