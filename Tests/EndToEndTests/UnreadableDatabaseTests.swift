@@ -5,6 +5,7 @@ import ImagedropStore
 import ImagedropPipeline
 import ImagedropDaemon
 import ImagedropSupport
+import ImagedropTestSupport
 import Testing
 
 /// The readers never answer from a table they could not read: a monitoring script must not be told "0 jobs,
@@ -76,7 +77,7 @@ struct UnreadableDatabaseTests {
     @Test("a file that is not a database: status --check exits 65 too, not 3 (\"not running\")")
     func notADatabaseForCheck() throws {
         let fixture = try DaemonFixture()
-        #expect(FileManager.default.createFile(atPath: fixture.database, contents: Data(repeating: 0x41, count: 4096)))
+        try writeFile(atPath: fixture.database, contents: Data(repeating: 0x41, count: 4096))
         for reader in Self.readers {
             let (status, out, error) = try fixture.runCommand(reader + ["--config", fixture.configPath])
             #expect(status == 65, "\(reader): \(status) \(out) \(error)")

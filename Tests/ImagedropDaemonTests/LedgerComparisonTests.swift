@@ -3,6 +3,8 @@ import Foundation
 @testable import ImagedropStore
 import ImagedropSupport
 @testable import ImagedropSystem
+import ImagedropStoreTestSupport
+import ImagedropTestSupport
 import Testing
 
 /// The join behind `reconcile` on a real table: which rows are missing, unrecorded or stale, what a rebuilt row
@@ -10,8 +12,8 @@ import Testing
 @Suite("Ledger and account comparison", .serialized)
 struct LedgerComparisonTests {
     /// Three done jobs (images a, b, c; source `default`) and one of source `other` (image d).
-    static func store(_ temp: JobStoreTests.TempDB) throws -> JobStore {
-        let store = try JobStore(path: temp.path)
+    static func store(_ temp: TemporaryFolder) throws -> JobStore {
+        let store = try JobStore(path: temp.database)
         for (index, name) in ["a", "b", "c", "d"].enumerated() {
             let candidate = FileCandidate(path: RawPath("/drop/\(name).png"), root: RawPath("/drop"), size: 10 + index,
                                           mtimeNanos: 1_000, source: name == "d" ? "other" : "default")
@@ -30,7 +32,7 @@ struct LedgerComparisonTests {
 
     @Test("missing, unrecorded and stale: variants compared in any order, foreign images ignored, --source scoping the jobs")
     func differences() throws {
-        let temp = try JobStoreTests.TempDB()
+        let temp = try TemporaryFolder("imagedrop-store")
         let store = try Self.store(temp)
         #expect(try store.beginReconcile(source: nil) == 4)
         // a: same variants in another order; b: deleted; c: other variants; d: present; e: imagedrop's, no job; f: foreign.
@@ -51,7 +53,7 @@ struct LedgerComparisonTests {
 
     @Test("a job done while the account was read is neither missing nor its image unrecorded")
     func doneWhileListing() throws {
-        let temp = try JobStoreTests.TempDB()
+        let temp = try TemporaryFolder("imagedrop-store")
         let store = try Self.store(temp)
         let since = Timestamp.iso8601(millis: Timestamp.nowMillis() - 1_000)
         _ = try store.beginReconcile(source: nil)
@@ -66,8 +68,8 @@ struct LedgerComparisonTests {
 
     @Test("a rebuilt row is done with the image's id, variants and job key, known to the next scan, and sends no webhook")
     func rebuiltRow() throws {
-        let temp = try JobStoreTests.TempDB()
-        let store = try JobStore(path: temp.path)
+        let temp = try TemporaryStore()
+        let store = temp.store
         try store.configureWebhookEvents([.done, .failed])
         var image = Self.image("h")
         image.jobKey = "0123456789abcdef0123456789abcdef"

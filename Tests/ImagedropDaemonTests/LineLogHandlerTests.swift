@@ -1,8 +1,6 @@
+import ImagedropTestSupport
 import Foundation
 import Glibc
-@testable import ImagedropSystem
-@testable import ImagedropStore
-@testable import ImagedropPipeline
 @testable import ImagedropDaemon
 import Logging
 import Testing
@@ -76,7 +74,7 @@ struct LineLogHandlerTests {
     @Test("auto picks journal only when stderr is the stream named by JOURNAL_STREAM")
     func formatResolution() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("stream-\(UUID().uuidString)").path
-        #expect(FileManager.default.createFile(atPath: path, contents: nil))
+        try writeFile(atPath: path, contents: nil)
         defer { unlink(path) }
         let fd = open(path, O_WRONLY | O_CLOEXEC)
         try #require(fd >= 0)

@@ -5,44 +5,8 @@ import Glibc
 @testable import ImagedropPipeline
 @testable import ImagedropDaemon
 import ImagedropSupport
+import ImagedropTestSupport
 import Testing
-
-/// A strict-enough reader of the Prometheus text format: every sample must belong to a family announced by
-/// HELP and TYPE lines before it, and every line must be one of the three shapes.
-struct Exposition {
-    var help: [String: String] = [:]
-    var types: [String: String] = [:]
-    var samples: [(name: String, labels: [String: String], value: Double)] = []
-
-    init(_ text: String) throws {
-        try #require(text.hasSuffix("\n"))
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
-            if line.hasPrefix("# HELP ") || line.hasPrefix("# TYPE ") {
-                let parts = line.split(separator: " ", maxSplits: 3)
-                try #require(parts.count == 4, "bad comment line: \(line)")
-                if parts[1] == "HELP" { help[String(parts[2])] = String(parts[3]) } else { types[String(parts[2])] = String(parts[3]) }
-                continue
-            }
-            let pattern = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/
-            let match = try #require(try pattern.wholeMatch(in: String(line)), "bad sample line: \(line)")
-            var labels: [String: String] = [:]
-            for pair in (match.2.map(String.init) ?? "").matches(of: /([a-zA-Z_]+)="((?:[^"\\]|\\.)*)"/) {
-                labels[String(pair.1)] = String(pair.2)
-            }
-            let name = String(match.1)
-            let family = ["_bucket", "_sum", "_count"].reduce(name) { result, suffix in
-                types[name] == nil && name.hasSuffix(suffix) ? String(name.dropLast(suffix.count)) : result
-            }
-            try #require(help[family] != nil && types[family] != nil, "sample before its HELP/TYPE: \(line)")
-            let value = match.3 == "+Inf" ? Double.infinity : try #require(Double(String(match.3)))
-            samples.append((name, labels, value))
-        }
-    }
-
-    func value(_ name: String, _ labels: [String: String] = [:]) -> Double? {
-        samples.first { $0.name == name && $0.labels == labels }?.value
-    }
-}
 
 @Suite("MetricsWriter")
 struct MetricsWriterTests {

@@ -1,5 +1,4 @@
 import Foundation
-@testable import ImagedropSystem
 @testable import ImagedropStore
 @testable import ImagedropPipeline
 @testable import ImagedropDaemon

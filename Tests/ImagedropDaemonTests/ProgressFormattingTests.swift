@@ -1,6 +1,5 @@
 import Foundation
 import Glibc
-@testable import ImagedropSystem
 @testable import ImagedropStore
 @testable import ImagedropPipeline
 @testable import ImagedropDaemon

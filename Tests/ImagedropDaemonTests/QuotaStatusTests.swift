@@ -1,6 +1,7 @@
 import Foundation
 @testable import ImagedropDaemon
 @testable import ImagedropStore
+import ImagedropStoreTestSupport
 import Testing
 
 /// The image quota a daemon read, as `status`, `status --json` and the status page show it.
@@ -8,14 +9,14 @@ import Testing
 struct QuotaStatusTests {
     @Test("unknown: null in JSON and no line; once recorded: the count in text, JSON and page, the newest read winning")
     func shown() throws {
-        let temp = try JobStoreTests.TempDB()
-        let store = try JobStore(path: temp.path)
-        let before = try StatusReport.load(database: temp.path)
+        let temp = try TemporaryStore()
+        let store = temp.store
+        let before = try StatusReport.load(database: temp.database)
         #expect(before.quota == nil && before.jsonObject["quota"] is NSNull && !before.text.contains("quota:"))
 
         try store.recordQuota(allowed: 10, current: 3)
         try store.recordQuota(allowed: 10, current: 7)
-        let report = try StatusReport.load(database: temp.path)
+        let report = try StatusReport.load(database: temp.database)
         let quota = try #require(report.quota)
         #expect(quota.allowed == 10 && quota.current == 7 && quota.checkedAt.hasSuffix("Z") && !quota.isFull)
         #expect(report.text.contains("quota:    7 of 10 images stored (checked \(quota.checkedAt))"))

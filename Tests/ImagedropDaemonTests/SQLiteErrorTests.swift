@@ -3,7 +3,6 @@ import Foundation
 import Testing
 @testable import ImagedropSystem
 @testable import ImagedropStore
-@testable import ImagedropPipeline
 @testable import ImagedropDaemon
 
 @Suite("SQLite errors an operator can act on")

@@ -2,29 +2,17 @@ import Foundation
 import Glibc
 @testable import ImagedropSystem
 @testable import ImagedropStore
-@testable import ImagedropPipeline
 @testable import ImagedropDaemon
-import ImagedropSupport
 import Logging
+import ImagedropTestSupport
 import Testing
 
 /// Start-up against a database another process holds, and what `status` says about unwatched folders.
 @Suite("Start-up and status", .serialized)
 struct StartupAndStatusTests {
-    final class Folder {
-        let directory: String
-        var database: String { directory + "/jobs.sqlite3" }
-        init() throws {
-            var template = "/tmp/imagedrop-startup-XXXXXX".utf8CString
-            let created = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-            directory = String(cString: try #require(created))
-        }
-        deinit { try? FileManager.default.removeItem(atPath: directory) }
-    }
-
     @Test("A write lock held past the start-up patience ends the start with 74, which the unit restarts")
     func busyPastPatienceIsTransient() throws {
-        let folder = try Folder()
+        let folder = try TemporaryFolder("imagedrop-startup")
         _ = try JobStore(path: folder.database)
         let holder = try Database(path: folder.database)
         try holder.execute("BEGIN IMMEDIATE")
@@ -48,7 +36,7 @@ struct StartupAndStatusTests {
 
     @Test("status shows the running daemon's unwatched folders in text and as watch.unwatched_folders in JSON")
     func statusReportsUnwatchedFolders() throws {
-        let folder = try Folder()
+        let folder = try TemporaryFolder("imagedrop-startup")
         let store = try JobStore(path: folder.database)
         let lock = try DaemonLock(database: folder.database)   // a daemon holds the lock, as `run` does
         try store.recordDaemonStart(pid: Int(getpid()), host: "test", version: "0")

@@ -3,8 +3,8 @@ import ImagedropParsing
 import ImagedropTestSupport
 @testable import ImagedropSystem
 @testable import ImagedropStore
-@testable import ImagedropPipeline
 @testable import ImagedropDaemon
+import ImagedropStoreTestSupport
 import Testing
 
 /// Issue 22 item 12, the page an operator lives in: escaping, paths that wrap at `/`, paging links, the search
@@ -14,9 +14,9 @@ struct StatusPageTests {
     static let now = Int64(1_700_000_000)
 
     /// Jobs with these names under `/drop/`, each done (or failed when `failed` says so), newest last.
-    static func store(_ names: [String], failed: Set<String> = []) throws -> (StatusSite, JobStore, JobStoreTests.TempDB) {
+    static func store(_ names: [String], failed: Set<String> = []) throws -> (StatusSite, JobStore, TemporaryStore) {
         let (site, services, _, temp) = try StatusSiteTests.site(actions: false)
-        try services.store.enqueue(names.map { JobStoreTests.candidate($0) })
+        try services.store.enqueue(names.map { FileCandidate.inDrop($0) })
         for job in try services.store.list(state: nil, updatedSince: nil, limit: 10_000).reversed() {
             let name = String(job.path.display.dropFirst("/drop/".count))
             if failed.contains(name) {
@@ -161,7 +161,7 @@ struct StatusPageTests {
         // With actions on, a failed job's page has its retry button (and its CSRF token); a done job's has none.
         let (actions, services, _, actionsTemp) = try StatusSiteTests.site(actions: true)
         defer { withExtendedLifetime(actionsTemp) {} }
-        try services.store.enqueue([JobStoreTests.candidate("r.png")])
+        try services.store.enqueue([FileCandidate.inDrop("r.png")])
         let claimed = try #require(try services.store.claim(leaseMillis: 60_000))
         try services.store.markFailed(id: claimed.id, error: "x", code: nil, sha256: nil, countAttempt: true, afterAction: nil)
         let retry = Self.body(actions.respond(to: .job(claimed.id), nowSeconds: Self.now))

@@ -6,16 +6,17 @@ import ImagedropTestSupport
 @testable import ImagedropPipeline
 @testable import ImagedropDaemon
 import Logging
+import ImagedropStoreTestSupport
 import Testing
 
 /// The routes as functions, on a real job table: the states /healthz must tell apart, and the action guard.
 @Suite("Status site", .serialized)
 struct StatusSiteTests {
-    static func site(actions: Bool) throws -> (StatusSite, UploadServices, DatabaseHealth, JobStoreTests.TempDB) {
-        let temp = try JobStoreTests.TempDB()
-        let store = try JobStore(path: temp.path)
+    static func site(actions: Bool) throws -> (StatusSite, UploadServices, DatabaseHealth, TemporaryStore) {
+        let temp = try TemporaryStore()
+        let store = temp.store
         var config = Config()
-        config.queue.database = temp.path
+        config.queue.database = temp.database
         config.http.actions = actions
         let shared = SharedConfig(config)
         let services = UploadServices(store: store, config: shared, tokens: TokenProvider(source: TokenSource(config: config, environment: [:])),
@@ -58,11 +59,11 @@ struct StatusSiteTests {
     func actionNotice() throws {
         let (site, services, _, temp) = try Self.site(actions: true)
         defer { withExtendedLifetime(temp) {} }
-        let kept = temp.path + "-kept.png"
+        let kept = temp.database + "-kept.png"
         try writeFile(atPath: kept, contents: Data([1]))
         defer { try? FileManager.default.removeItem(atPath: kept) }
         try services.store.enqueue([FileCandidate(path: RawPath(kept), root: nil, size: 1, mtimeNanos: 1),
-                                    JobStoreTests.candidate("gone.png")])
+                                    FileCandidate.inDrop("gone.png")])
         for _ in 0..<2 {
             let claimed = try #require(try services.store.claim(leaseMillis: 60_000))
             try services.store.markFailed(id: claimed.id, error: "not an image", code: nil, sha256: nil, countAttempt: true,
@@ -85,7 +86,7 @@ struct StatusSiteTests {
         // The temporary folder must outlive the page loads: the report opens the table by its path.
         let (site, services, _, temp) = try Self.site(actions: true)
         defer { withExtendedLifetime(temp) {} }
-        try services.store.enqueue([JobStoreTests.candidate("a.png")])
+        try services.store.enqueue([FileCandidate.inDrop("a.png")])
         let claimed = try #require(try services.store.claim(leaseMillis: 60_000))
         try services.store.markFailed(id: claimed.id, error: "not an image", code: nil, sha256: nil, countAttempt: true, afterAction: nil)
         let now = Int64(1_700_000_000)

@@ -1,9 +1,5 @@
 import ImagedropParsing
 import ImagedropTestSupport
-import ImagedropSystem
-import ImagedropStore
-import ImagedropPipeline
-import ImagedropDaemon
 import ImagedropSupport
 import Testing
 

@@ -1,5 +1,4 @@
 import ImagedropParsing
-@testable import ImagedropDaemon
 import Testing
 
 /// The connection deadlines walked through in simulated time: seconds are plain numbers here.

@@ -1,11 +1,6 @@
 import ImagedropParsing
 import ImagedropTestSupport
 import Foundation
-import ImagedropSystem
-import ImagedropStore
-import ImagedropPipeline
-import ImagedropDaemon
-import ImagedropSupport
 import Testing
 
 // Independent, deliberately naive re-implementations: the generator's fast paths are checked against them.

@@ -1,7 +1,5 @@
-@testable import ImagedropSystem
 @testable import ImagedropStore
 @testable import ImagedropPipeline
-@testable import ImagedropDaemon
 import Testing
 
 /// The concurrency policy on a simulated clock: each "round" starts `limit` requests together and ends

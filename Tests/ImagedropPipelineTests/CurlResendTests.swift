@@ -1,9 +1,6 @@
 import Glibc
-import ImagedropSystem
 import ImagedropStore
 import ImagedropPipeline
-import ImagedropDaemon
-import ImagedropSupport
 import ImagesEmulator
 import Testing
 

@@ -3,8 +3,9 @@ import Glibc
 @testable import ImagedropSystem
 @testable import ImagedropStore
 @testable import ImagedropPipeline
-@testable import ImagedropDaemon
 import ImagedropSupport
+import ImagedropStoreTestSupport
+import ImagedropTestSupport
 import Testing
 
 /// Moves into `done_dir`/`failed_dir` on real folders (and, where the machine has one, a second real
@@ -12,28 +13,19 @@ import Testing
 @Suite("Destination placement", .serialized)
 struct DestinationPlacementTests {
     final class World {
-        let directory: String
+        let temporary: TemporaryStore
+        var directory: String { temporary.directory }
+        var store: JobStore { temporary.store }
         let inbox: RawPath
-        let store: JobStore
-        var otherFilesystem: String?
+        let otherFolder: TemporaryFolder?
+        var otherFilesystem: String? { otherFolder?.path }
         init(doneOnOtherFilesystem: Bool = false) throws {
-            directory = try Self.temporaryDirectory(in: "/tmp")
-            inbox = RawPath(directory + "/inbox")
+            temporary = try TemporaryStore("imagedrop-place")
+            inbox = RawPath(temporary.directory + "/inbox")
             try FileManager.default.createDirectory(atPath: inbox.display, withIntermediateDirectories: true)
-            store = try JobStore(path: directory + "/jobs.sqlite3")
-            if doneOnOtherFilesystem { otherFilesystem = try Self.temporaryDirectory(in: "/dev/shm") }
-        }
-        deinit {
-            try? FileManager.default.removeItem(atPath: directory)
-            if let otherFilesystem { try? FileManager.default.removeItem(atPath: otherFilesystem) }
+            otherFolder = doneOnOtherFilesystem ? try TemporaryFolder("imagedrop-place", in: "/dev/shm") : nil
         }
         var done: RawPath { RawPath((otherFilesystem ?? directory) + "/done") }
-
-        static func temporaryDirectory(in parent: String) throws -> String {
-            var template = "\(parent)/imagedrop-place-XXXXXX".utf8CString
-            let created = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-            return String(cString: try #require(created))
-        }
 
         /// A file in the inbox with its done job (the version and hash the job recorded).
         func doneJob(_ name: String, content: String) throws -> Job {

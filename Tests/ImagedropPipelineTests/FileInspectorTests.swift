@@ -2,9 +2,7 @@ import ImagedropTestSupport
 import Foundation
 import Glibc
 @testable import ImagedropSystem
-@testable import ImagedropStore
 @testable import ImagedropPipeline
-@testable import ImagedropDaemon
 import ImagedropSupport
 import Testing
 
@@ -75,7 +73,7 @@ final class FileInspectorTests {
     @Test("a file dated far in the future (year 2603) or the past is read without trapping")
     func farMtime() throws {
         let path = directory + "/inbox/future.png"
-        _ = FileManager.default.createFile(atPath: path, contents: Data(SampleImages.png(width: 4, height: 4, seed: 2)))
+        try writeFile(atPath: path, contents: Data(SampleImages.png(width: 4, height: 4, seed: 2)))
         for seconds in [20_000_000_000, -20_000_000_000, Int(Int32.max) * 8] {
             var times = [timespec(tv_sec: seconds, tv_nsec: 0), timespec(tv_sec: seconds, tv_nsec: 0)]
             guard utimensat(AT_FDCWD, path, &times, 0) == 0 else { continue }   // the filesystem cannot hold it

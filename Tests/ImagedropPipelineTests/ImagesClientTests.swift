@@ -4,7 +4,6 @@ import Glibc
 @testable import ImagedropSystem
 @testable import ImagedropStore
 @testable import ImagedropPipeline
-@testable import ImagedropDaemon
 import ImagedropSupport
 import ImagesEmulator
 import Testing

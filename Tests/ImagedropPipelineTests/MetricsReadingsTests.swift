@@ -3,6 +3,7 @@ import Glibc
 @testable import ImagedropSystem
 @testable import ImagedropStore
 @testable import ImagedropPipeline
+import ImagedropTestSupport
 import Testing
 
 /// Where the newer gauges' figures come from (/proc, the rate limiter, the pause gate) and how their series

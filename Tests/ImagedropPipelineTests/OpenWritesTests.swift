@@ -1,7 +1,5 @@
 @testable import ImagedropSystem
-@testable import ImagedropStore
 @testable import ImagedropPipeline
-@testable import ImagedropDaemon
 import Testing
 
 @Suite("Open writes (files a writer still holds)")

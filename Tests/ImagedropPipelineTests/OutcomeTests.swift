@@ -1,9 +1,7 @@
 import ImagedropParsing
 import Foundation
 @testable import ImagedropSystem
-@testable import ImagedropStore
 @testable import ImagedropPipeline
-@testable import ImagedropDaemon
 import Testing
 
 /// `Outcome.decide`: every kind of reply to the job's next transition, with the retry policy's delays.

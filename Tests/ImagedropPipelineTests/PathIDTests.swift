@@ -1,8 +1,8 @@
+import ImagedropTestSupport
 import Foundation
 @testable import ImagedropSystem
 @testable import ImagedropStore
 @testable import ImagedropPipeline
-@testable import ImagedropDaemon
 import Testing
 
 /// `images.id = "path"` with one and with several watch roots.
@@ -49,7 +49,7 @@ struct PathIDTests {
         let directory = NSTemporaryDirectory() + "imagedrop-pathid-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory + "/in", withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        _ = FileManager.default.createFile(atPath: directory + "/outside.png", contents: Data([1]))
+        try writeFile(atPath: directory + "/outside.png", contents: Data([1]))
         var config = config(roots: [directory + "/in"])
         let backfill = Backfill(config: config, store: try JobStore(path: directory + "/jobs.sqlite3"))
         #expect(throws: Backfill.MissingPath.self) { try backfill.validate([directory + "/outside.png"]) }

@@ -2,9 +2,7 @@ import ImagedropParsing
 import CCurl
 import Foundation
 @testable import ImagedropSystem
-@testable import ImagedropStore
 @testable import ImagedropPipeline
-@testable import ImagedropDaemon
 import Testing
 
 /// Every row of DESIGN.md's table "How an API reply is treated", through ReplyClassification.classify.

@@ -1,8 +1,5 @@
 import ImagedropParsing
-@testable import ImagedropSystem
-@testable import ImagedropStore
 @testable import ImagedropPipeline
-@testable import ImagedropDaemon
 import Testing
 
 /// Issue 9 item 3: every server hint is parsed with bounds. Before the fix `Retry-After: 20000000000`,

@@ -1,7 +1,5 @@
-@testable import ImagedropSystem
 @testable import ImagedropStore
 @testable import ImagedropPipeline
-@testable import ImagedropDaemon
 import Testing
 
 /// RetryPolicy is pure: the random draw is injected, so bounds are checked exactly.

@@ -2,7 +2,6 @@ import Glibc
 @testable import ImagedropSystem
 @testable import ImagedropStore
 @testable import ImagedropPipeline
-@testable import ImagedropDaemon
 import Testing
 
 /// The settle rule with made-up clocks and statuses: no files, no inotify, no waiting.

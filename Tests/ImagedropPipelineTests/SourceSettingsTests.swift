@@ -3,8 +3,7 @@ import Foundation
 @testable import ImagedropSystem
 @testable import ImagedropStore
 @testable import ImagedropPipeline
-@testable import ImagedropDaemon
-import ImagedropSupport
+import ImagedropStoreTestSupport
 import Testing
 
 /// `[[source]]` resolution: each source's effective settings are the top-level values with its own keys laid
@@ -169,8 +168,8 @@ struct SourceSettingsTests {
 
     @Test("claim takes only the configured sources' jobs; counts are kept per source")
     func claimAndCounts() throws {
-        let db = try JobStoreTests.TempDB()
-        let store = try JobStore(path: db.path)
+        let db = try TemporaryStore()
+        let store = db.store
         try store.enqueue([
             FileCandidate(path: RawPath("/a/1.png"), root: RawPath("/a"), size: 1, mtimeNanos: 1, source: "default"),
             FileCandidate(path: RawPath("/b/1.png"), root: RawPath("/b"), size: 1, mtimeNanos: 1, source: "gone"),

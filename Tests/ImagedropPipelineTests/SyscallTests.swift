@@ -1,8 +1,6 @@
 import Glibc
 @testable import ImagedropSystem
-@testable import ImagedropStore
 @testable import ImagedropPipeline
-@testable import ImagedropDaemon
 import Testing
 
 /// The one errno helper: a failure carries the call's name and errno; a full non-blocking pipe is "would

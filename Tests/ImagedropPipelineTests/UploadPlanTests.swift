@@ -1,7 +1,6 @@
 @testable import ImagedropSystem
 @testable import ImagedropStore
 @testable import ImagedropPipeline
-@testable import ImagedropDaemon
 import Testing
 
 /// `UploadPlan.make`: id choice, metadata and form fields from the job, the file's facts and the settings.

@@ -4,10 +4,10 @@ import Glibc
 @testable import ImagedropSystem
 @testable import ImagedropStore
 @testable import ImagedropPipeline
-@testable import ImagedropDaemon
 import ImagedropSupport
 import Logging
 import Synchronization
+import ImagedropStoreTestSupport
 import Testing
 
 /// The watcher in-process: real inotify on a temporary tree, a real SQLite table, and an injected
@@ -15,24 +15,21 @@ import Testing
 @Suite("Watcher", .serialized)
 struct WatcherTests {
     final class Tree {
-        let directory: String
+        let temporary: TemporaryStore
+        var directory: String { temporary.directory }
+        var store: JobStore { temporary.store }
         let root: String
-        let store: JobStore
         init() throws {
-            var template = "/tmp/imagedrop-watcher-XXXXXX".utf8CString
-            let created = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-            directory = String(cString: try #require(created))
-            root = directory + "/inbox"
+            temporary = try TemporaryStore("imagedrop-watcher")
+            root = temporary.directory + "/inbox"
             try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-            store = try JobStore(path: directory + "/jobs.sqlite3")
         }
-        deinit { try? FileManager.default.removeItem(atPath: directory) }
 
         func config(roots: [String]? = nil) -> Config {
             var config = Config()
             config.watch.paths = roots ?? [root]
             config.watch.settleMillis = 100
-            config.queue.database = directory + "/jobs.sqlite3"
+            config.queue.database = temporary.database
             return config
         }
 
@@ -50,15 +47,6 @@ struct WatcherTests {
     }
 
     static func enospc(_ directory: RawPath) -> SystemError { SystemError(call: "inotify_add_watch", errno: ENOSPC) }
-
-    static func waitUntil(seconds: Double, _ condition: () -> Bool) -> Bool {
-        let deadline = Timestamp.monotonicNanos() + UInt64(seconds * 1e9)
-        while Timestamp.monotonicNanos() < deadline {
-            if condition() { return true }
-            usleep(20_000)
-        }
-        return condition()
-    }
 
     final class Runner: Sendable {
         let done = DispatchSemaphore(value: 0)
@@ -91,12 +79,12 @@ struct WatcherTests {
         try tree.write("inbox/watched.png", seed: 4)
         try tree.write("inbox/blocked/new.png", seed: 5)
         try tree.write("inbox/blocked/later/d.png", seed: 6)
-        #expect(Self.waitUntil(seconds: 10) { tree.isQueued("inbox/watched.png") })
+        #expect(eventually(within: 10) { tree.isQueued("inbox/watched.png") })
         // No inotify event can report these: only the poll of the unwatched folders finds them.
-        #expect(Self.waitUntil(seconds: Double(Watcher.unwatchedPollSeconds) * 3) {
+        #expect(eventually(within: Double(Watcher.unwatchedPollSeconds) * 3) {
             tree.isQueued("inbox/blocked/new.png") && tree.isQueued("inbox/blocked/later/d.png")
         })
-        #expect(Self.waitUntil(seconds: 5) { watcher.unwatchedFolders == 3 })
+        #expect(eventually(within: 5) { watcher.unwatchedFolders == 3 })
         watcher.stop()
         #expect(runner.done.wait(timeout: .now() + 10) == .success)
     }
@@ -115,10 +103,10 @@ struct WatcherTests {
         #expect(watcher.unwatchedFolders == 1)
         let runner = Runner(watcher)
         limitReached.store(false, ordering: .releasing)
-        #expect(Self.waitUntil(seconds: Double(Watcher.unwatchedPollSeconds) * 3) { watcher.unwatchedFolders == 0 })
+        #expect(eventually(within: Double(Watcher.unwatchedPollSeconds) * 3) { watcher.unwatchedFolders == 0 })
         // Now inotify reports it: a file closed there is queued after settling, without waiting for a poll.
         try tree.write("inbox/blocked/evented.png", seed: 8)
-        #expect(Self.waitUntil(seconds: 3) { tree.isQueued("inbox/blocked/evented.png") })
+        #expect(eventually(within: 3) { tree.isQueued("inbox/blocked/evented.png") })
         watcher.stop()
         #expect(runner.done.wait(timeout: .now() + 10) == .success)
     }
@@ -143,7 +131,7 @@ struct WatcherTests {
         let runner = Runner(watcher)
         stall.store(true, ordering: .releasing)
         watcher.requestRescan()
-        #expect(Self.waitUntil(seconds: 10) { stalled.load(ordering: .acquiring) })
+        #expect(eventually(within: 10) { stalled.load(ordering: .acquiring) })
 
         // What SIGHUP does on the main thread: it must not wait for the stuck scan.
         let reloaded = DispatchSemaphore(value: 0)
@@ -161,7 +149,7 @@ struct WatcherTests {
         stall.store(false, ordering: .releasing)
         release.signal()
         if !answered { _ = reloaded.wait(timeout: .now() + 10) }
-        #expect(Self.waitUntil(seconds: 10) { tree.isQueued("second/x.png") })
+        #expect(eventually(within: 10) { tree.isQueued("second/x.png") })
         watcher.stop()
         #expect(runner.done.wait(timeout: .now() + 10) == .success)
     }

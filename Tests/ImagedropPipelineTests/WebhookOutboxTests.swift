@@ -3,16 +3,16 @@ import Glibc
 @testable import ImagedropSystem
 @testable import ImagedropStore
 @testable import ImagedropPipeline
-@testable import ImagedropDaemon
 import ImagedropSupport
 import ImagesEmulator
 import Logging
+import ImagedropStoreTestSupport
+import ImagedropTestSupport
 import Testing
 
 /// The webhook outbox on a real SQLite file, delivered by the real sender over loopback HTTP.
 @Suite("Webhook outbox", .serialized)
 struct WebhookOutboxTests {
-    typealias TempDB = JobStoreTests.TempDB
 
     static func outboxRows(_ store: JobStore) throws -> [(jobID: Int64, event: String, deliveryID: String, state: String, json: String)] {
         try store.withDatabase { db in
@@ -28,7 +28,7 @@ struct WebhookOutboxTests {
 
     /// One queued job, claimed: ready for an outcome.
     static func claimedJob(_ store: JobStore, _ name: String) throws -> Int64 {
-        try store.enqueue([JobStoreTests.candidate(name)])
+        try store.enqueue([FileCandidate.inDrop(name)])
         return try #require(try store.claim(leaseMillis: 60_000)).id
     }
 
@@ -40,8 +40,8 @@ struct WebhookOutboxTests {
 
     @Test("each outcome writes one outbox row with the job as it ended; only configured events; none while off")
     func outcomeRows() throws {
-        let temp = try TempDB()
-        let store = try JobStore(path: temp.path)
+        let temp = try TemporaryStore()
+        let store = temp.store
         let silent = try Self.claimedJob(store, "silent.png")
         try store.markDone(id: silent, imageID: "img-0", variants: ["https://x/0/public"], sha256: "00", countAttempt: true, afterAction: nil)
         #expect(try Self.outboxRows(store).isEmpty, "no webhook configured: no backlog")
@@ -71,12 +71,12 @@ struct WebhookOutboxTests {
 
     @Test("the outbox row commits with the outcome or not at all")
     func sameTransaction() throws {
-        let temp = try TempDB()
-        let store = try JobStore(path: temp.path)
+        let temp = try TemporaryStore()
+        let store = temp.store
         try store.configureWebhookEvents([.done, .failed])
         let id = try Self.claimedJob(store, "a.png")
         // Another connection makes every outbox insert fail, as a full disk would at that moment.
-        let other = try Database(path: temp.path, readOnly: false, create: false)
+        let other = try Database(path: temp.database, readOnly: false, create: false)
         try other.execute("CREATE TRIGGER refuse BEFORE INSERT ON webhook_outbox BEGIN SELECT RAISE(ABORT, 'outbox full'); END")
         #expect(throws: SQLiteError.self) {
             try store.markDone(id: id, imageID: "img", variants: [], sha256: nil, countAttempt: true, afterAction: nil)
@@ -89,15 +89,15 @@ struct WebhookOutboxTests {
     }
 
     final class SenderWorld {
-        let temp: TempDB
+        let temp: TemporaryStore
         let store: JobStore
         let receiver: WebhookReceiver
         let sender: WebhookSender
         let secret = WebhookSecret(bytes: Array("s3cret".utf8))
 
         init(maxAttempts: Int) throws {
-            temp = try TempDB()
-            store = try JobStore(path: temp.path)
+            temp = try TemporaryStore()
+            store = temp.store
             receiver = try WebhookReceiver.start()
             var config = Config()
             config.upload.backoffInitialMillis = 10
@@ -116,15 +116,6 @@ struct WebhookOutboxTests {
             sender.stop()
             receiver.stop()
         }
-
-        func wait(seconds: Double = 20, _ condition: () throws -> Bool) -> Bool {
-            let deadline = Date().addingTimeInterval(seconds)
-            while Date() < deadline {
-                if (try? condition()) == true { return true }
-                usleep(10_000)
-            }
-            return false
-        }
     }
 
     @Test("a job's outcomes arrive in order: a later one waits while an earlier one is being retried; one delivery id each, signed")
@@ -142,9 +133,9 @@ struct WebhookOutboxTests {
         world.receiver.setFailing(true)
         world.sender.start()
         // The first row is retried several times; meanwhile the other job's row goes through the same failures.
-        #expect(world.wait { world.receiver.received.count >= 8 })
+        #expect(eventually(within: 20) { world.receiver.received.count >= 8 })
         world.receiver.setFailing(false)
-        #expect(world.wait { try store.webhookBacklog()?.pending == 0 })
+        #expect(try eventually(within: 20) { try store.webhookBacklog()?.pending == 0 })
 
         let received = world.receiver.received
         func event(_ request: WebhookReceiver.Received) throws -> (job: Int64, event: String) {
@@ -173,14 +164,14 @@ struct WebhookOutboxTests {
         try store.markDone(id: id, imageID: "img-a", variants: [], sha256: nil, countAttempt: true, afterAction: nil)
         world.receiver.setFailing(true)
         world.sender.start()
-        #expect(world.wait { try store.webhookBacklog()?.dead == 1 })
+        #expect(try eventually(within: 20) { try store.webhookBacklog()?.dead == 1 })
         #expect(world.receiver.received.count == 2)
         #expect(try store.webhookBacklog()?.pending == 0)
         #expect(try store.webhookBacklog()?.lastDeadError == "HTTP 500")
 
         world.receiver.setFailing(false)
         #expect(try store.retryDeadWebhooks() == 1)
-        #expect(world.wait { try store.webhookBacklog() == WebhookBacklog() })
+        #expect(try eventually(within: 20) { try store.webhookBacklog() == WebhookBacklog() })
         let received = world.receiver.received
         #expect(received.count == 3 && received.last?.status == 200)
         #expect(Set(received.map { $0.header("X-Imagedrop-Delivery") }).count == 1)
@@ -196,7 +187,7 @@ extension WebhookOutboxTests {
         let id = try Self.claimedJob(store, "a.png")
         try store.markDone(id: id, imageID: "img-a", variants: [], sha256: nil, countAttempt: true, afterAction: nil)
         world.sender.start()
-        #expect(world.wait { try store.webhookBacklog()?.pending == 0 })
+        #expect(try eventually(within: 20) { try store.webhookBacklog()?.pending == 0 })
         #expect(try store.webhookBacklog() == WebhookBacklog(), "delivered, not dead")
         usleep(200_000)   // a re-send would come within the 10-40 ms backoff
         #expect(world.receiver.received.count == 1)
@@ -217,7 +208,7 @@ extension WebhookOutboxTests {
         #expect(pruned == 1)
         #expect(try store.job(id: id) == nil)
         world.sender.start()
-        #expect(world.wait { try store.webhookBacklog()?.pending == 0 })
+        #expect(try eventually(within: 20) { try store.webhookBacklog()?.pending == 0 })
         let request = try #require(world.receiver.received.first)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any])
         let job = try #require(object["job"] as? [String: Any])
@@ -228,8 +219,8 @@ extension WebhookOutboxTests {
 
     @Test("a row written before the source was captured gets its job's source when the schema migrates")
     func migrationFillsSource() throws {
-        let temp = try TempDB()
-        let database = try Database(path: temp.path, readOnly: false, create: true)
+        let temp = try TemporaryFolder("imagedrop-store")
+        let database = try Database(path: temp.database, readOnly: false, create: true)
         // The schema one step before the source moved into the row, with one pending delivery of a `products` job.
         // The step is found by what it does: later migrations are appended after it.
         let moved = try #require(Schema.migrations.firstIndex { $0.contains("json_set(job_json, '$.source'") })
@@ -243,7 +234,7 @@ extension WebhookOutboxTests {
                    (8, 'done', 'd8', '{"id":8,"path":"/drop/gone.png","state":"done"}', '2026-01-01T00:00:00.000Z');
             """)
         database.close()
-        let store = try JobStore(path: temp.path)
+        let store = try JobStore(path: temp.database)
         // Pruned after the upgrade: the row alone must say which source it was.
         try store.withDatabase { db in try db.execute("DELETE FROM jobs WHERE id = 7") }
         let first = try #require(try store.nextWebhookDelivery())

@@ -1,10 +1,6 @@
 import ImagedropTestSupport
 import Foundation
-@testable import ImagedropSystem
 @testable import ImagedropStore
-@testable import ImagedropPipeline
-@testable import ImagedropDaemon
-import ImagedropSupport
 import Testing
 
 @Suite("Backfill")

@@ -2,6 +2,8 @@ import Foundation
 @testable import ImagedropSystem
 @testable import ImagedropStore
 import ImagedropSupport
+import ImagedropStoreTestSupport
+import ImagedropTestSupport
 import Testing
 
 /// `dismiss`, `prune --failed` and the dry runs of `retry` and `dismiss`, on a real job table.
@@ -51,8 +53,8 @@ struct DismissedJobsTests {
 
     @Test("failed counts leave dismissed jobs out and equal a GROUP BY through dismiss, retry by id, failing again and prune")
     func countsStayExact() throws {
-        let temp = try JobStoreTests.TempDB()
-        let store = try JobStore(path: temp.path)
+        let temp = try TemporaryStore()
+        let store = temp.store
         try store.enqueue((0..<120).map { Self.candidate("f\($0).png", source: $0 % 3 == 0 ? "avatars" : "default") })
         var generator = SystemRandomNumberGenerator()
         var dismissedOnce: Set<Int64> = []
@@ -88,8 +90,8 @@ struct DismissedJobsTests {
 
     @Test("retry --all-failed leaves dismissed jobs; retry by id queues one and clears the flag; the failure list skips them")
     func retryAndDismissed() throws {
-        let temp = try JobStoreTests.TempDB()
-        let store = try JobStore(path: temp.path)
+        let temp = try TemporaryStore()
+        let store = temp.store
         try store.enqueue([Self.candidate("a.png", source: "default"), Self.candidate("b.png", source: "default")])
         let a = try #require(try Self.fail(store))
         let b = try #require(try Self.fail(store))
@@ -112,8 +114,8 @@ struct DismissedJobsTests {
 
     @Test("a dry run decides as the real run does: retry with superseded and gone jobs, dismiss; and changes nothing")
     func dryRunsAgree() throws {
-        let temp = try JobStoreTests.TempDB()
-        let store = try JobStore(path: temp.path)
+        let temp = try TemporaryStore()
+        let store = temp.store
         try store.enqueue(["old", "gone", "kept", "later"].map { Self.candidate("\($0).png", source: "default") })
         var failed: [String: Int64] = [:]
         while let job = try Self.fail(store) { failed[String(decoding: job.path.baseName, as: UTF8.self)] = job.id }
@@ -142,8 +144,8 @@ struct DismissedJobsTests {
 
     @Test("prune --failed removes failed jobs, dismissed or not, unchanged since the cutoff; the dry run counts the same")
     func pruneFailed() throws {
-        let temp = try JobStoreTests.TempDB()
-        let store = try JobStore(path: temp.path)
+        let temp = try TemporaryStore()
+        let store = temp.store
         try store.enqueue(["a", "b", "c", "d"].map { Self.candidate("\($0).png", source: "default") })
         let a = try #require(try Self.fail(store))
         _ = try #require(try Self.fail(store))
@@ -165,9 +167,9 @@ struct DismissedJobsTests {
 
     @Test("a reader of a table from before the dismissed column counts, lists and dry-runs it")
     func olderTable() throws {
-        let temp = try JobStoreTests.TempDB()
+        let temp = try TemporaryFolder("imagedrop-store")
         let step = try #require(Schema.migrations.firstIndex { $0.contains("ADD COLUMN dismissed") })
-        let database = try Database(path: temp.path)
+        let database = try Database(path: temp.database)
         for index in 0..<step { try database.execute(Schema.migrations[index]) }
         try database.execute("PRAGMA user_version = \(step)")
         try database.execute("""
@@ -176,7 +178,7 @@ struct DismissedJobsTests {
             """)
         try database.persistWAL()   // as the daemon leaves it, so a read-only reader can open it
         database.close()
-        let store = try JobStore(path: temp.path, readOnly: true)
+        let store = try JobStore(path: temp.database, readOnly: true)
         #expect(!store.hasDismissed)
         let snapshot = try store.snapshot()
         #expect(snapshot.counts[.failed] == 1 && snapshot.dismissed == 0 && snapshot.recentFailures.count == 1)

@@ -1,8 +1,6 @@
 import Foundation
-@testable import ImagedropSystem
 @testable import ImagedropStore
-@testable import ImagedropPipeline
-@testable import ImagedropDaemon
+import ImagedropTestSupport
 import Testing
 
 @Suite("HTTP config")
@@ -109,8 +107,8 @@ extension HTTPConfigTests {
         let required = Self.problem("allow_remote = true\nactions = true")
         #expect(required.contains("http.token_file: required with allow_remote = true and actions = true"), "\(required)")
         #expect(Self.problem("allow_remote = true") == "accepted", "no actions, nothing to protect")
-        let directory = try JobStoreTests.TempDB()
-        let file = directory.directory + "/http-token"
+        let directory = try TemporaryFolder("imagedrop-store")
+        let file = directory.path + "/http-token"
         let secret = "0123456789abcdef0123456789abcdef"
         try (secret + "\n").write(toFile: file, atomically: true, encoding: .utf8)
         let http = try Self.load("allow_remote = true\nactions = true\ntoken_file = \"\(file)\"")
@@ -123,7 +121,7 @@ extension HTTPConfigTests {
             let problem = Self.problem("actions = true\ntoken_file = \"\(file)\"")
             #expect(problem.contains("http.token_file: \"\(file)\" \(expected)") && !problem.contains("0123456789"), "\(problem)")
         }
-        let missing = Self.problem("token_file = \"\(directory.directory)/nothing\"")
-        #expect(missing.contains("http.token_file: \"\(directory.directory)/nothing\" cannot be read"), "\(missing)")
+        let missing = Self.problem("token_file = \"\(directory.path)/nothing\"")
+        #expect(missing.contains("http.token_file: \"\(directory.path)/nothing\" cannot be read"), "\(missing)")
     }
 }

@@ -1,25 +1,18 @@
 import Foundation
-@testable import ImagedropSystem
 @testable import ImagedropStore
-@testable import ImagedropPipeline
-@testable import ImagedropDaemon
 import ImagedropSupport
+import ImagedropStoreTestSupport
 import Testing
 
 /// What the job table remembers across prune, a watcher racing a worker, and owed deletes — on a real
 /// SQLite file.
 @Suite("Job store history", .serialized)
 struct JobStoreHistoryTests {
-    typealias TempDB = JobStoreTests.TempDB
-
-    static func candidate(_ name: String, size: Int = 100, mtime: Int64 = 1_000) -> FileCandidate {
-        JobStoreTests.candidate(name, size: size, mtime: mtime)
-    }
 
     struct NotInserted: Error {}
 
     func doneJob(_ store: JobStore, _ name: String, size: Int = 100, mtime: Int64 = 1_000) throws -> Int64 {
-        guard case .inserted(let id) = try store.enqueue([Self.candidate(name, size: size, mtime: mtime)])[0] else {
+        guard case .inserted(let id) = try store.enqueue([FileCandidate.inDrop(name, size: size, mtime: mtime)])[0] else {
             throw NotInserted()
         }
         _ = try store.claim(leaseMillis: 60_000)
@@ -30,29 +23,29 @@ struct JobStoreHistoryTests {
 
     @Test("after prune, a version that was uploaded is still known: no job, so no upload")
     func pruneKeepsStoredVersions() throws {
-        let temp = try TempDB()
-        let store = try JobStore(path: temp.path)
+        let temp = try TemporaryStore()
+        let store = temp.store
         let id = try doneJob(store, "kept.png")
         #expect(try store.prune(doneBefore: Timestamp.iso8601(millis: Timestamp.nowMillis() + 60_000)) == 1)
         #expect(try store.job(id: id) == nil, "the done job itself is gone")
-        #expect(try store.enqueue([Self.candidate("kept.png")]) == [.alreadyStored])
+        #expect(try store.enqueue([FileCandidate.inDrop("kept.png")]) == [.alreadyStored])
         #expect(try store.snapshot().total == 0)
         // A new version of the same file is new.
-        guard case .inserted = try store.enqueue([Self.candidate("kept.png", size: 101, mtime: 2_000)])[0] else {
+        guard case .inserted = try store.enqueue([FileCandidate.inDrop("kept.png", size: 101, mtime: 2_000)])[0] else {
             Issue.record("a rewritten file must get a job"); return
         }
     }
 
     @Test("updateVersion never moves a row back to an older version the watcher already recorded")
     func updateVersionIsCompareAndSet() throws {
-        let temp = try TempDB()
-        let store = try JobStore(path: temp.path)
-        guard case .inserted(let id) = try store.enqueue([Self.candidate("a.png", size: 100, mtime: 1_000)])[0] else {
+        let temp = try TemporaryStore()
+        let store = temp.store
+        guard case .inserted(let id) = try store.enqueue([FileCandidate.inDrop("a.png", size: 100, mtime: 1_000)])[0] else {
             Issue.record("insert"); return
         }
         let claimed = try #require(try store.claim(leaseMillis: 60_000))
         // The worker's pre-flight saw version 2; meanwhile the watcher recorded version 3 on the row.
-        #expect(try store.enqueue([Self.candidate("a.png", size: 300, mtime: 3_000)]) == [.updated(id)])
+        #expect(try store.enqueue([FileCandidate.inDrop("a.png", size: 300, mtime: 3_000)]) == [.updated(id)])
         let applied = try store.updateVersion(id: id, seenSize: claimed.size, seenMtimeNanos: claimed.mtimeNanos,
                                               size: 200, mtimeNanos: 2_000, sha256: "b")
         #expect(!applied)
@@ -67,9 +60,9 @@ struct JobStoreHistoryTests {
 
     @Test("a job that owes a delete is not claimed until the delete is settled; the delete is leased once")
     func owedDeleteHoldsItsJob() throws {
-        let temp = try TempDB()
-        let store = try JobStore(path: temp.path)
-        guard case .inserted(let id) = try store.enqueue([Self.candidate("mixed.png")])[0] else { Issue.record("insert"); return }
+        let temp = try TemporaryStore()
+        let store = temp.store
+        guard case .inserted(let id) = try store.enqueue([FileCandidate.inDrop("mixed.png")])[0] else { Issue.record("insert"); return }
         _ = try store.claim(leaseMillis: 60_000)
         try store.oweDelete(imageID: "mixed-image", jobID: id, reason: "test")
         try store.release(id: id)

@@ -2,31 +2,13 @@ import Foundation
 import Glibc
 @testable import ImagedropSystem
 @testable import ImagedropStore
-@testable import ImagedropPipeline
-@testable import ImagedropDaemon
-import ImagedropSupport
 import Synchronization
+import ImagedropStoreTestSupport
 import Testing
 
 /// The job table on a real SQLite file in a temporary directory.
 @Suite("Job store", .serialized)
 struct JobStoreTests {
-    final class TempDB {
-        let directory: String
-        let path: String
-        init() throws {
-            var template = "/tmp/imagedrop-store-XXXXXX".utf8CString
-            let created = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-            directory = String(cString: try #require(created))
-            path = directory + "/jobs.sqlite3"
-        }
-        deinit { try? FileManager.default.removeItem(atPath: directory) }
-    }
-
-    static func candidate(_ name: String, size: Int = 100, mtime: Int64 = 1_000) -> FileCandidate {
-        FileCandidate(path: RawPath("/drop/" + name), root: RawPath("/drop"), size: size, mtimeNanos: mtime)
-    }
-
     /// `SELECT count(*) … GROUP BY state` straight from the table, to compare with the trigger-kept counts.
     static func groupCounts(_ store: JobStore) throws -> [JobState: Int] {
         try store.withDatabase { db in
@@ -42,21 +24,21 @@ struct JobStoreTests {
 
     @Test("enqueue is idempotent: the same version of a file seen again is the same job")
     func idempotentEnqueue() throws {
-        let temp = try TempDB()
-        let store = try JobStore(path: temp.path)
-        let first = try store.enqueue([Self.candidate("a.png"), Self.candidate("b.png")])
+        let temp = try TemporaryStore()
+        let store = temp.store
+        let first = try store.enqueue([FileCandidate.inDrop("a.png"), FileCandidate.inDrop("b.png")])
         guard case .inserted(let a) = first[0], case .inserted = first[1] else { Issue.record("\(first)"); return }
-        let again = try store.enqueue([Self.candidate("a.png"), Self.candidate("a.png")])
+        let again = try store.enqueue([FileCandidate.inDrop("a.png"), FileCandidate.inDrop("a.png")])
         #expect(again == [.known(a), .known(a)])
         #expect(try store.snapshot().counts[.queued] == 2)
     }
 
     @Test("a newer version of a file that is still waiting updates that job instead of adding one")
     func newerVersionUpdatesWaitingJob() throws {
-        let temp = try TempDB()
-        let store = try JobStore(path: temp.path)
-        guard case .inserted(let id) = try store.enqueue([Self.candidate("a.png")])[0] else { Issue.record("insert"); return }
-        #expect(try store.enqueue([Self.candidate("a.png", size: 200, mtime: 2_000)]) == [.updated(id)])
+        let temp = try TemporaryStore()
+        let store = temp.store
+        guard case .inserted(let id) = try store.enqueue([FileCandidate.inDrop("a.png")])[0] else { Issue.record("insert"); return }
+        #expect(try store.enqueue([FileCandidate.inDrop("a.png", size: 200, mtime: 2_000)]) == [.updated(id)])
         let job = try #require(try store.job(id: id))
         #expect(job.size == 200 && job.mtimeNanos == 2_000 && job.sha256 == nil)
         #expect(try store.snapshot().total == 1)
@@ -64,14 +46,14 @@ struct JobStoreTests {
 
     @Test("a file rewritten after it was done becomes a new job; the done job keeps its image")
     func rewrittenDoneFileIsNewJob() throws {
-        let temp = try TempDB()
-        let store = try JobStore(path: temp.path)
-        guard case .inserted(let id) = try store.enqueue([Self.candidate("a.png")])[0] else { Issue.record("insert"); return }
+        let temp = try TemporaryStore()
+        let store = temp.store
+        guard case .inserted(let id) = try store.enqueue([FileCandidate.inDrop("a.png")])[0] else { Issue.record("insert"); return }
         let claimed = try #require(try store.claim(leaseMillis: 60_000))
         #expect(claimed.id == id && claimed.state == .uploading)
         try store.markDone(id: id, imageID: "img", variants: ["https://x/public"], sha256: "ab", countAttempt: true, afterAction: nil)
-        #expect(try store.enqueue([Self.candidate("a.png")]) == [.known(id)])
-        let result = try store.enqueue([Self.candidate("a.png", size: 300, mtime: 3_000)])
+        #expect(try store.enqueue([FileCandidate.inDrop("a.png")]) == [.known(id)])
+        let result = try store.enqueue([FileCandidate.inDrop("a.png", size: 300, mtime: 3_000)])
         guard case .inserted(let newID) = result[0] else { Issue.record("\(result)"); return }
         #expect(newID != id)
         #expect(try store.job(id: id)?.state == .done)
@@ -82,12 +64,12 @@ struct JobStoreTests {
 
     @Test("claim is atomic: 8 threads claiming 2,000 jobs never take the same job twice")
     func atomicClaim() throws {
-        let temp = try TempDB()
-        let store = try JobStore(path: temp.path)
+        let temp = try TemporaryStore()
+        let store = temp.store
         let total = 2000
-        try store.enqueue((0..<total).map { Self.candidate("f\($0).png") })
+        try store.enqueue((0..<total).map { FileCandidate.inDrop("f\($0).png") })
         let claimed = Mutex<[Int64]>([])
-        let databasePath = temp.path
+        let databasePath = temp.database
         let group = DispatchGroup()
         for _ in 0..<8 {
             group.enter()
@@ -111,9 +93,9 @@ struct JobStoreTests {
 
     @Test("leases: expired ones come back with expiredOnly, all come back at start-up recovery")
     func leaseRecovery() throws {
-        let temp = try TempDB()
-        let store = try JobStore(path: temp.path)
-        try store.enqueue([Self.candidate("a.png"), Self.candidate("b.png")])
+        let temp = try TemporaryStore()
+        let store = temp.store
+        try store.enqueue([FileCandidate.inDrop("a.png"), FileCandidate.inDrop("b.png")])
         let short = try #require(try store.claim(leaseMillis: -1))     // already expired
         let long = try #require(try store.claim(leaseMillis: 600_000))
         #expect(try store.recoverLeases(expiredOnly: true) == 1)
@@ -126,15 +108,15 @@ struct JobStoreTests {
 
     @Test("retryFailed resets attempts and requeues, but not when a newer version of the file waits")
     func retryFailed() throws {
-        let temp = try TempDB()
-        let store = try JobStore(path: temp.path)
-        try store.enqueue([Self.candidate("a.png"), Self.candidate("b.png")])
+        let temp = try TemporaryStore()
+        let store = temp.store
+        try store.enqueue([FileCandidate.inDrop("a.png"), FileCandidate.inDrop("b.png")])
         let a = try #require(try store.claim(leaseMillis: 60_000))
         let b = try #require(try store.claim(leaseMillis: 60_000))
         try store.markFailed(id: a.id, error: "HTTP 415, code 5455", code: 5455, sha256: nil, countAttempt: true, afterAction: nil)
         try store.markFailed(id: b.id, error: "gone", code: nil, sha256: nil, countAttempt: true, afterAction: nil)
         // A newer version of b is now waiting: retrying the old one would upload the file twice.
-        try store.enqueue([Self.candidate("b.png", size: 999, mtime: 9)])
+        try store.enqueue([FileCandidate.inDrop("b.png", size: 999, mtime: 9)])
         let retried = try store.retryFailed(ids: nil)
         #expect(retried.queued == [a.id] && retried.superseded == [b.id])
         let job = try #require(try store.job(id: a.id))
@@ -145,13 +127,13 @@ struct JobStoreTests {
 
     @Test("retryFailed leaves an older version alone once a newer job of the file ended, and skips files that are gone")
     func retryOnlyTheNewestVersion() throws {
-        let temp = try TempDB()
-        let store = try JobStore(path: temp.path)
-        try store.enqueue([Self.candidate("c.png")])
+        let temp = try TemporaryStore()
+        let store = temp.store
+        try store.enqueue([FileCandidate.inDrop("c.png")])
         let old = try #require(try store.claim(leaseMillis: 60_000))
         try store.markFailed(id: old.id, error: "not an image", code: nil, sha256: nil, countAttempt: true, afterAction: nil)
         // The file was rewritten and its new version uploaded: the old failed job must not take the file over.
-        try store.enqueue([Self.candidate("c.png", size: 777, mtime: 7)])
+        try store.enqueue([FileCandidate.inDrop("c.png", size: 777, mtime: 7)])
         let new = try #require(try store.claim(leaseMillis: 60_000))
         try store.markDone(id: new.id, imageID: "img", variants: [], sha256: nil, countAttempt: true, afterAction: nil)
         let all = try store.retryFailed(ids: nil)
@@ -159,7 +141,7 @@ struct JobStoreTests {
         #expect(try store.retryFailed(ids: [old.id]).superseded == [old.id])
         #expect(try store.job(id: old.id)?.state == .failed)
 
-        try store.enqueue([Self.candidate("d.png")])
+        try store.enqueue([FileCandidate.inDrop("d.png")])
         let gone = try #require(try store.claim(leaseMillis: 60_000))
         try store.markFailed(id: gone.id, error: "HTTP 415", code: 5455, sha256: nil, countAttempt: true, afterAction: nil)
         let skipped = try store.retryFailed(ids: nil, fileIsGone: { $0.id == gone.id })
@@ -169,10 +151,10 @@ struct JobStoreTests {
 
     @Test("the trigger-kept counts equal SELECT count(*) GROUP BY state after a random walk of transitions")
     func countsMatchTable() throws {
-        let temp = try TempDB()
-        let store = try JobStore(path: temp.path)
+        let temp = try TemporaryStore()
+        let store = temp.store
         var generator = SystemRandomNumberGenerator()
-        try store.enqueue((0..<300).map { Self.candidate("c\($0).png") })
+        try store.enqueue((0..<300).map { FileCandidate.inDrop("c\($0).png") })
         for step in 0..<600 {
             guard let job = try store.claim(leaseMillis: 60_000) else {
                 _ = try store.retryFailed(ids: nil)
@@ -186,7 +168,7 @@ struct JobStoreTests {
             default: break   // stays uploading
             }
         }
-        try store.enqueue((0..<50).map { Self.candidate("c\($0).png", size: 7, mtime: 7) })
+        try store.enqueue((0..<50).map { FileCandidate.inDrop("c\($0).png", size: 7, mtime: 7) })
         let kept = try store.snapshot().counts
         let counted = try Self.groupCounts(store)
         print("trigger counts \(kept.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue)=\($0.value)" })")

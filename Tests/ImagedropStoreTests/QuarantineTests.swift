@@ -1,16 +1,17 @@
 import Foundation
 import Glibc
 @testable import ImagedropStore
-import ImagedropSystem
+import ImagedropStoreTestSupport
+import ImagedropTestSupport
 import Testing
 
 /// Issue 20, item 1: a file that crashes the daemon cannot make it crash in a loop. The store's side: what a start
 /// after a crash does with the jobs the dead daemon held, and how suspects are claimed alone.
 @Suite("Quarantine after crashes", .serialized)
 struct QuarantineTests {
-    private func store(_ temp: JobStoreTests.TempDB, files: [String]) throws -> JobStore {
-        let store = try JobStore(path: temp.path)
-        _ = try store.enqueue(files.map { JobStoreTests.candidate($0) })
+    private func store(_ temp: TemporaryFolder, files: [String]) throws -> JobStore {
+        let store = try JobStore(path: temp.database)
+        _ = try store.enqueue(files.map { FileCandidate.inDrop($0) })
         return store
     }
 
@@ -25,7 +26,7 @@ struct QuarantineTests {
 
     @Test("held by two crashed daemons in a row: failed 'quarantined: …'; by one: queued again as a suspect")
     func twoCrashesQuarantine() throws {
-        let temp = try JobStoreTests.TempDB()
+        let temp = try TemporaryFolder("imagedrop-store")
         let store = try store(temp, files: ["poison.heic", "fine.png"])
         let poison = try #require(try store.claim(leaseMillis: 60_000))
         // The first daemon dies holding it.
@@ -51,7 +52,7 @@ struct QuarantineTests {
 
     @Test("a kill -9 (no crash note) and a clean release count nothing")
     func killsAndCleanStopsDoNotCount() throws {
-        let temp = try JobStoreTests.TempDB()
+        let temp = try TemporaryFolder("imagedrop-store")
         let store = try store(temp, files: ["a.png"])
         let job = try #require(try store.claim(leaseMillis: 60_000))
         _ = try store.recoverAfterCrash(crashed: false) { _ in nil }
@@ -67,7 +68,7 @@ struct QuarantineTests {
 
     @Test("suspects are claimed one at a time and before anything else; an outcome clears the suspicion")
     func suspectsAlone() throws {
-        let temp = try JobStoreTests.TempDB()
+        let temp = try TemporaryFolder("imagedrop-store")
         let store = try store(temp, files: ["s1.png", "s2.png", "n1.png", "n2.png"])
         let held = [try #require(try store.claim(leaseMillis: 60_000)), try #require(try store.claim(leaseMillis: 60_000))]
         _ = try store.recoverAfterCrash(crashed: true) { _ in nil }
@@ -92,7 +93,7 @@ struct QuarantineTests {
 
     @Test("a suspect waiting behind other jobs in hand: nothing new is claimed until they end, then the suspect alone")
     func suspectWaitsForTheOthers() throws {
-        let temp = try JobStoreTests.TempDB()
+        let temp = try TemporaryFolder("imagedrop-store")
         let store = try store(temp, files: ["s.png", "n1.png", "n2.png"])
         let suspect = try #require(try store.claim(leaseMillis: 60_000))
         _ = try store.recoverAfterCrash(crashed: true) { _ in nil }
@@ -110,7 +111,7 @@ struct QuarantineTests {
 
     @Test("a suspect that waits for later (a file still changing) holds nothing back meanwhile")
     func delayedSuspectHoldsNothing() throws {
-        let temp = try JobStoreTests.TempDB()
+        let temp = try TemporaryFolder("imagedrop-store")
         let store = try store(temp, files: ["s.png", "n.png"])
         let suspect = try #require(try store.claim(leaseMillis: 60_000))
         _ = try store.recoverAfterCrash(crashed: true) { _ in nil }

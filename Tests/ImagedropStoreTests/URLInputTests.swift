@@ -1,9 +1,6 @@
 import Foundation
 import ImagedropParsing
-import ImagedropSystem
 import ImagedropStore
-import ImagedropPipeline
-import ImagedropDaemon
 import Testing
 
 @Suite("URL inputs")

@@ -1,9 +1,6 @@
 import Foundation
 import Glibc
 @testable import ImagedropSystem
-@testable import ImagedropStore
-@testable import ImagedropPipeline
-@testable import ImagedropDaemon
 import Testing
 
 @Suite("Atomic files that never replace")

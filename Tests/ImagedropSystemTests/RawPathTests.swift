@@ -1,7 +1,4 @@
 @testable import ImagedropSystem
-@testable import ImagedropStore
-@testable import ImagedropPipeline
-@testable import ImagedropDaemon
 import Testing
 
 @Suite("Raw paths")

@@ -1,9 +1,6 @@
 import Foundation
 import Glibc
 import ImagedropSystem
-import ImagedropStore
-import ImagedropPipeline
-import ImagedropDaemon
 import Testing
 
 /// A datagram socket standing in for systemd's notify socket: bound to a path in a temp dir, or to a
