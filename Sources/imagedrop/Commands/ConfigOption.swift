@@ -1,7 +1,5 @@
 import ArgumentParser
-import ImagedropSystem
 import ImagedropStore
-import ImagedropPipeline
 import ImagedropDaemon
 
 /// `-c/--config FILE`, else `$IMAGEDROP_CONFIG`, else /etc/imagedrop/imagedrop.toml; and the log level
