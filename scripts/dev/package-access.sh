@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Rewrites `public` to `package` in the daemon's layers, which are no product: what crosses a layer is `package`
-# (the README's Layout section), so nothing outside this package can come to depend on it. ImagesEmulator stays
-# `public` (a library product); the executables, benchmark, soak, fuzz driver and tests are in this package and
-# see `package` declarations. A one-off: run once, build, commit (issue 21).
+# Rewrites `public` to `package` in every library target that is no product: the daemon's layers (what crosses a
+# layer is `package`, the README's Layout section), the test kit and the benchmark's ProcessHarness, so nothing
+# outside this package can come to depend on them. ImagesEmulator stays `public` (a library product; its public
+# API shows no type of these targets, which the build checks); the executables, benchmark, soak, fuzz driver and tests
+# are in this package and see `package` declarations. A one-off: run once, build, commit (issue 21).
 #
 # Only the access modifier of a declaration is rewritten: `public` at a declaration's start (after attributes and
 # before a declaration keyword or modifier), `public(set)`, and `public import`; never a word in a comment or a string.
@@ -19,7 +20,8 @@ case "${1:-}" in
     *) echo "usage: scripts/dev/package-access.sh [--check]" >&2; exit 2 ;;
 esac
 
-CHECK="$check" python3 - Sources/Imagedrop{Support,Parsing,System,Store,Pipeline,Daemon} <<'PY'
+CHECK="$check" python3 - Sources/Imagedrop{Support,Parsing,System,Store,Pipeline,Daemon,TestSupport,StoreTestSupport} \
+    Benchmarks/ProcessHarness <<'PY'
 import os, re, sys
 
 # `public` as an access modifier: followed by a declaration keyword, another modifier or `(set)`.
