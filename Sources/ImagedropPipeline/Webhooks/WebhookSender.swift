@@ -10,7 +10,7 @@ import Synchronization
 /// it again (under the same delivery id). Failures back off with the retry policy (the upload's backoff
 /// settings, `[webhook] max_attempts`) and end `dead`, for `status` to show and `webhook retry` to resend.
 /// It never touches the API's rate limiter or request budget: webhook traffic goes to another host.
-public final class WebhookSender: Sendable {
+package final class WebhookSender: Sendable {
     private let store: JobStore
     private let config: SharedConfig
     private let heartbeat: Heartbeat
@@ -22,7 +22,7 @@ public final class WebhookSender: Sendable {
     /// How often the outbox is looked at when nothing is due (rows arrive through triggers, not a call).
     private let pollSeconds: Double
 
-    public init(store: JobStore, config: SharedConfig, heartbeat: Heartbeat, logger: Logger, pollSeconds: Double = 0.5) {
+    package init(store: JobStore, config: SharedConfig, heartbeat: Heartbeat, logger: Logger, pollSeconds: Double = 0.5) {
         self.store = store
         self.config = config
         self.heartbeat = heartbeat
@@ -30,14 +30,14 @@ public final class WebhookSender: Sendable {
         self.pollSeconds = pollSeconds
     }
 
-    public func start() {
+    package func start() {
         let thread = Thread { [self] in run() }
         thread.name = "imagedrop-webhook"
         thread.start()
     }
 
     /// Ends the loop; a request in flight is cut short and its row stays pending for the next start.
-    public func stop(waitSeconds: Double = 5) {
+    package func stop(waitSeconds: Double = 5) {
         stopping.store(true, ordering: .releasing)
         stopRequested.countDown()
         finished.wait(seconds: waitSeconds)

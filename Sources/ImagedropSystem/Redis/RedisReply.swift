@@ -1,7 +1,7 @@
 import CHiredis
 
 /// A Redis reply copied out of hiredis's `redisReply` tree, which is freed as soon as the copy is made.
-public enum RedisReply: Sendable, Equatable {
+package enum RedisReply: Sendable, Equatable {
     case string([UInt8])
     case integer(Int64)
     case array([RedisReply])
@@ -35,7 +35,7 @@ public enum RedisReply: Sendable, Equatable {
     }
 
     /// A bulk or status string as text (invalid UTF-8 repaired); nil for anything else.
-    public var text: String? {
+    package var text: String? {
         switch self {
         case .string(let bytes): String(decoding: bytes, as: UTF8.self)
         case .status(let text): text
@@ -43,12 +43,12 @@ public enum RedisReply: Sendable, Equatable {
         }
     }
 
-    public var integer: Int64? {
+    package var integer: Int64? {
         if case .integer(let value) = self { return value }
         return nil
     }
 
-    public var array: [RedisReply]? {
+    package var array: [RedisReply]? {
         if case .array(let items) = self { return items }
         return nil
     }
