@@ -3,12 +3,12 @@ import Glibc
 
 /// The release `imagedrop run` as a child process on a workspace's config, with its job table polled
 /// read-only. `stop()` sends SIGTERM and returns the daemon's CPU time and peak RSS.
-package final class DaemonProcess {
-    package let process: ChildProcess
-    package let counts: JobCounts
-    package let spawnedAt: Double
+public final class DaemonProcess {
+    public let process: ChildProcess
+    public let counts: JobCounts
+    public let spawnedAt: Double
 
-    package init(binary: String, workspace: Workspace, emulator: Emulator, database: String? = nil,
+    public init(binary: String, workspace: Workspace, emulator: Emulator, database: String? = nil,
          extraEnvironment: [String: String] = [:]) throws {
         var environment = ProcessInfo.processInfo.environment
         environment["CLOUDFLARE_API_TOKEN"] = emulator.token
@@ -24,7 +24,7 @@ package final class DaemonProcess {
 
     /// Polls the job counts until `condition` holds; false on timeout or if the daemon exited.
     @discardableResult
-    package func waitUntil(timeout: Double, interval: Double = 0.005, _ condition: ([String: Int]) -> Bool) -> Bool {
+    public func waitUntil(timeout: Double, interval: Double = 0.005, _ condition: ([String: Int]) -> Bool) -> Bool {
         var samples = 0
         return Clock.waitUntil(timeout: timeout, interval: interval) {
             samples += 1
@@ -36,18 +36,18 @@ package final class DaemonProcess {
     }
 
     @discardableResult
-    package func stop() -> ResourceUsage? {
+    public func stop() -> ResourceUsage? {
         process.stop(graceSeconds: 30)
         return process.usage
     }
 }
 
 /// A datagram socket standing in for systemd's NOTIFY_SOCKET: start-up time is spawn → `READY=1`.
-package final class NotifySocket {
-    package let path: String
+public final class NotifySocket {
+    public let path: String
     private let fd: Int32
 
-    package init(path: String) throws {
+    public init(path: String) throws {
         self.path = path
         unlink(path)
         fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -69,7 +69,7 @@ package final class NotifySocket {
     }
 
     /// Waits for a datagram containing `READY=1`; returns the monotonic time it arrived.
-    package func waitForReady(timeout: Double) -> Double? {
+    public func waitForReady(timeout: Double) -> Double? {
         let deadline = Clock.monotonicSeconds() + timeout
         var buffer = [UInt8](repeating: 0, count: 4096)
         while Clock.monotonicSeconds() < deadline {

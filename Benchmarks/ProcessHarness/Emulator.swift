@@ -3,17 +3,17 @@ import Glibc
 
 /// The release `imagedrop-emulator` as a separate process on loopback, steered through its admin routes
 /// with the `curl` CLI (the bench must not share a process, or a CPU profile, with the emulator).
-package final class Emulator {
-    package let process: ChildProcess
-    package let baseURL: String
-    package let accountID = "023e105f4ecef8ad9ca31a8372d0c353"
-    package let token = "imagedropBenchToken0123456789abcdefghijk"   // 40 characters, like a real API token
+public final class Emulator {
+    public let process: ChildProcess
+    public let baseURL: String
+    public let accountID = "023e105f4ecef8ad9ca31a8372d0c353"
+    public let token = "imagedropBenchToken0123456789abcdefghijk"   // 40 characters, like a real API token
     private let scratch: String
 
-    package var apiBaseURL: String { baseURL + "/client/v4" }
-    package var uploadURL: String { "\(apiBaseURL)/accounts/\(accountID)/images/v1" }
+    public var apiBaseURL: String { baseURL + "/client/v4" }
+    public var uploadURL: String { "\(apiBaseURL)/accounts/\(accountID)/images/v1" }
 
-    package init(binary: String, arguments: [String] = [], scratch: String) throws {
+    public init(binary: String, arguments: [String] = [], scratch: String) throws {
         self.scratch = scratch
         let stdoutPath = scratch + "/emulator-\(Clock.monotonicNanos()).out"
         let process = try ChildProcess(binary, ["--port", "0", "--host", "127.0.0.1", "--rate-limit", "0"] + arguments,
@@ -33,10 +33,10 @@ package final class Emulator {
         baseURL = found
     }
 
-    package func stop() { process.stop(graceSeconds: 5) }
+    public func stop() { process.stop(graceSeconds: 5) }
 
     @discardableResult
-    package func admin(_ method: String, _ path: String, body: String? = nil) throws -> String {
+    public func admin(_ method: String, _ path: String, body: String? = nil) throws -> String {
         var arguments = ["-sS", "--fail", "-X", method, baseURL + path]
         if let body { arguments += ["-H", "content-type: application/json", "--data-binary", body] }
         var problem = ""
@@ -50,27 +50,27 @@ package final class Emulator {
         throw SpawnError(description: "emulator admin \(method) \(path) failed (\(problem))")
     }
 
-    package func setFaults(_ json: String) throws { try admin("PUT", "/__emulator/faults", body: json) }
+    public func setFaults(_ json: String) throws { try admin("PUT", "/__emulator/faults", body: json) }
 
     /// Forgets images, the request log and rate-limit windows; also clears latency and refused tokens.
-    package func reset() throws {
+    public func reset() throws {
         try admin("POST", "/__emulator/reset")
         try setFaults(#"{"latencyMs": 0, "refuseTokens": false}"#)
     }
 
-    package struct LoggedRequest: Decodable {
-        package let method: String
-        package let path: String
-        package let status: Int
-        package let receivedAtMillis: Int64
-        package let receivedAtMicros: Int64?
-        package let fileSHA256: String?
-        package var micros: Int64 { receivedAtMicros ?? receivedAtMillis * 1000 }
+    public struct LoggedRequest: Decodable {
+        public let method: String
+        public let path: String
+        public let status: Int
+        public let receivedAtMillis: Int64
+        public let receivedAtMicros: Int64?
+        public let fileSHA256: String?
+        public var micros: Int64 { receivedAtMicros ?? receivedAtMillis * 1000 }
     }
 
     private struct Log: Decodable { let requests: [LoggedRequest] }
 
-    package func requestLog() throws -> [LoggedRequest] {
+    public func requestLog() throws -> [LoggedRequest] {
         let text = try admin("GET", "/__emulator/log")
         return try JSONDecoder().decode(Log.self, from: Data(text.utf8)).requests
     }

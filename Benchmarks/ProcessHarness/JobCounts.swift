@@ -3,12 +3,12 @@ import Glibc
 
 /// Reads the trigger-maintained `job_counts` table of a daemon's database, read-only, through one prepared
 /// statement: cheap enough to poll every few milliseconds without disturbing the daemon.
-package final class JobCounts {
+public final class JobCounts {
     private var db: OpaquePointer?
     private var statement: OpaquePointer?
-    package let path: String
+    public let path: String
 
-    package init(path: String) { self.path = path }
+    public init(path: String) { self.path = path }
 
     deinit {
         sqlite3_finalize(statement)
@@ -16,7 +16,7 @@ package final class JobCounts {
     }
 
     /// Counts by state plus "total"; nil while the database or its schema does not exist yet.
-    package func read() -> [String: Int]? {
+    public func read() -> [String: Int]? {
         if statement == nil {
             guard access(path, F_OK) == 0 else { return nil }
             if db == nil {
@@ -42,9 +42,9 @@ package final class JobCounts {
         return counts
     }
 
-    package func done() -> Int { read()?["done"] ?? 0 }
-    package func total() -> Int { read()?["total"] ?? 0 }
-    package func finished() -> Int {
+    public func done() -> Int { read()?["done"] ?? 0 }
+    public func total() -> Int { read()?["total"] ?? 0 }
+    public func finished() -> Int {
         guard let counts = read() else { return 0 }
         return (counts["done"] ?? 0) + (counts["failed"] ?? 0)
     }

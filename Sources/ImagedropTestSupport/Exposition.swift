@@ -1,16 +1,16 @@
 /// A strict-enough reader of the Prometheus text format: every sample must belong to a family announced by
 /// HELP and TYPE lines before it, and every line must be one of the three shapes. The metrics tests of the Pipeline
 /// (what PipelineMetrics renders) and of the Daemon (what MetricsWriter writes) read through it.
-package struct Exposition {
-    package struct Malformed: Error, CustomStringConvertible {
-        package let description: String
+public struct Exposition {
+    public struct Malformed: Error, CustomStringConvertible {
+        public let description: String
     }
 
-    package var help: [String: String] = [:]
-    package var types: [String: String] = [:]
-    package var samples: [(name: String, labels: [String: String], value: Double)] = []
+    public var help: [String: String] = [:]
+    public var types: [String: String] = [:]
+    public var samples: [(name: String, labels: [String: String], value: Double)] = []
 
-    package init(_ text: String) throws {
+    public init(_ text: String) throws {
         guard text.hasSuffix("\n") else { throw Malformed(description: "no newline at the end") }
         for line in text.split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
             if line.hasPrefix("# HELP ") || line.hasPrefix("# TYPE ") {
@@ -39,7 +39,7 @@ package struct Exposition {
         }
     }
 
-    package func value(_ name: String, _ labels: [String: String] = [:]) -> Double? {
+    public func value(_ name: String, _ labels: [String: String] = [:]) -> Double? {
         samples.first { $0.name == name && $0.labels == labels }?.value
     }
 }

@@ -2,13 +2,13 @@ import Glibc
 
 /// Ports on 127.0.0.1 for servers the tests and the benchmark start themselves (nginx, a TLS proxy): one
 /// the kernel just handed out, and whether something accepts on one yet.
-package enum LoopbackPort {
-    package struct Unavailable: Error, CustomStringConvertible {
-        package let description: String
+public enum LoopbackPort {
+    public struct Unavailable: Error, CustomStringConvertible {
+        public let description: String
     }
 
     /// Bound, read and closed at once: the server about to start takes it next.
-    package static func free() throws -> Int {
+    public static func free() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = loopback(port: 0)
@@ -21,7 +21,7 @@ package enum LoopbackPort {
     }
 
     /// Whether a connection to `port` is accepted now (the server is listening).
-    package static func accepts(_ port: Int) -> Bool {
+    public static func accepts(_ port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = loopback(port: port)

@@ -3,14 +3,14 @@ import Foundation
 /// A throwaway `redis-server` for a test (never the system's service): on a free loopback port and a unix socket
 /// in its own temporary folder, nothing saved to disk. `stop()` ends it; `kill()` is the SIGKILL of an outage and
 /// `restart()` brings it back on the same port and socket, empty, as a real restart without persistence would.
-package final class RedisServer: @unchecked Sendable {
+public final class RedisServer: @unchecked Sendable {
     // @unchecked: `process` is replaced only by restart(), which the owning test calls from one thread.
-    package let port: Int
-    package let folder: URL
-    package var socketPath: String { folder.appendingPathComponent("redis.sock").path }
+    public let port: Int
+    public let folder: URL
+    public var socketPath: String { folder.appendingPathComponent("redis.sock").path }
     private var process: Process?
 
-    package init(password: String? = nil) throws {
+    public init(password: String? = nil) throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("imagedrop-redis-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         port = try LoopbackPort.free()
@@ -42,13 +42,13 @@ package final class RedisServer: @unchecked Sendable {
     }
 
     /// SIGKILL, as an outage would: clients see their connection reset and the next connect refused.
-    package func kill() {
+    public func kill() {
         guard let process, process.isRunning else { return }
         Foundation.kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
 
-    package func restart() throws {
+    public func restart() throws {
         kill()
         try? FileManager.default.removeItem(atPath: socketPath)
         try start()
@@ -56,7 +56,7 @@ package final class RedisServer: @unchecked Sendable {
 
     /// SIGKILL too: nothing is saved anyway, and a test process that blocked SIGTERM (as the daemon's code does in
     /// its `main`) hands that mask to its children, so a SIGTERM would wait forever.
-    package func stop() {
+    public func stop() {
         kill()
         process = nil
         try? FileManager.default.removeItem(at: folder)

@@ -3,14 +3,14 @@ import ImagedropSupport
 /// Small but genuinely valid image files for tests, the demo and the benchmarks. Pure Swift, no codecs:
 /// PNG pixels go into stored (uncompressed) deflate blocks, so size is predictable and generation is a
 /// memory fill plus CRC32/Adler-32. A target of its own: the daemon never links it.
-package enum SampleImages {
+public enum SampleImages {
     package static let pngSignature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
     /// The most a stored deflate block can hold (16-bit LEN).
     package static let storedBlockSize = 65_535
 
     /// A real 8-bit RGB PNG. The seed changes every row, so different seeds give different bytes (and
     /// different content hashes, which the dedup-by-hash tests rely on).
-    package static func png(width: Int, height: Int, seed: UInt64 = 0) -> [UInt8] {
+    public static func png(width: Int, height: Int, seed: UInt64 = 0) -> [UInt8] {
         precondition(width > 0 && height > 0, "PNG dimensions must be positive")
         let rowBytes = 1 + 3 * width
         var raw = [UInt8](repeating: 0, count: rowBytes * height)
@@ -49,7 +49,7 @@ package enum SampleImages {
     }
 
     /// A PNG of about `approximateBytes` (within a row's worth), roughly square.
-    package static func png(approximateBytes: Int, seed: UInt64) -> [UInt8] {
+    public static func png(approximateBytes: Int, seed: UInt64) -> [UInt8] {
         // signature 8, IHDR 25, IDAT framing 12, zlib header + Adler 6, IEND 12; 5 bytes per stored block.
         let fixed = 8 + 25 + 12 + 6 + 12
         let target = max(approximateBytes - fixed, 4)
@@ -67,7 +67,7 @@ package enum SampleImages {
     }
 
     /// Signature, IHDR with any dimensions and IEND: tiny, CRC-valid, enough for header-level checks.
-    package static func pngHeaderOnly(width: Int, height: Int) -> [UInt8] {
+    public static func pngHeaderOnly(width: Int, height: Int) -> [UInt8] {
         var file = pngSignature
         appendChunk("IHDR", ihdr(width: width, height: height), to: &file)
         appendChunk("IEND", [], to: &file)
@@ -75,7 +75,7 @@ package enum SampleImages {
     }
 
     /// A minimal valid GIF89a: two-colour palette, one frame of colour 0.
-    package static func gif(width: Int, height: Int) -> [UInt8] {
+    public static func gif(width: Int, height: Int) -> [UInt8] {
         precondition(width > 0 && width <= 0xFFFF && height > 0 && height <= 0xFFFF, "GIF sides are 1...65535")
         var file = Array("GIF89a".utf8)
         appendLE16(width, to: &file)
@@ -102,7 +102,7 @@ package enum SampleImages {
 
     /// SOI, optional APP1 "Exif" padding of `exifPadding` bytes (split over several APP1 segments when it
     /// exceeds one segment's 65,533), SOF0 with the dimensions, EOI. Signature-valid, not decodable.
-    package static func jpegHeaderOnly(width: Int, height: Int, exifPadding: Int = 0) -> [UInt8] {
+    public static func jpegHeaderOnly(width: Int, height: Int, exifPadding: Int = 0) -> [UInt8] {
         var file: [UInt8] = [0xFF, 0xD8]
         var remaining = exifPadding
         var first = true
@@ -127,7 +127,7 @@ package enum SampleImages {
     }
 
     /// RIFF/WEBP with only a VP8X chunk carrying the canvas size (1...2^24 a side).
-    package static func webpHeaderOnly(width: Int, height: Int) -> [UInt8] {
+    public static func webpHeaderOnly(width: Int, height: Int) -> [UInt8] {
         var file = Array("RIFF".utf8)
         appendLE32(4 + 8 + 10, to: &file)
         file += Array("WEBPVP8X".utf8)

@@ -1,12 +1,12 @@
 import ImagedropParsing
 /// One answer of the status endpoint: status, headers, body. Built off the event loop, written on it.
-package struct HTTPReply: Sendable {
-    package var status: Int
-    package var contentType: String
-    package var body: [UInt8]
-    package var headers: [(String, String)] = []
+public struct HTTPReply: Sendable {
+    public var status: Int
+    public var contentType: String
+    public var body: [UInt8]
+    public var headers: [(String, String)] = []
 
-    package init(status: Int, contentType: String = "text/plain; charset=utf-8", body: String, headers: [(String, String)] = []) {
+    public init(status: Int, contentType: String = "text/plain; charset=utf-8", body: String, headers: [(String, String)] = []) {
         self.status = status
         self.contentType = contentType
         self.body = Array(body.utf8)

@@ -9,7 +9,7 @@ import NIOPosix
 /// `ConnectionGuard` (request and idle deadlines, gentle closing), NIO's HTTP/1 codec (bounded to a 64 KiB
 /// head), `RequestArrival` and `StatusHandler` (which asks `RequestGate` about each request). At most
 /// `max_connections` are open at once: more are accepted and closed at once.
-package final class StatusEndpoint: Sendable {
+public final class StatusEndpoint: Sendable {
     package static let maxBodyBytes = 16 << 10
     /// Between requests on a kept-alive connection: long enough for a browser's reuse, short enough that idle
     /// connections do not pile up against `max_connections`.
@@ -19,16 +19,16 @@ package final class StatusEndpoint: Sendable {
     private let channel: any Channel
     private let socketPath: String?
     /// Where it listens, with the real port when 0 was asked for.
-    package let address: String
+    public let address: String
 
-    package struct StartError: Error, CustomStringConvertible {
-        package var description: String
+    public struct StartError: Error, CustomStringConvertible {
+        public var description: String
         /// The bind failed (address in use, not available yet, refused): a condition that passes on its own, as
         /// opposed to a path that holds something other than our socket.
-        package var passes = false
+        public var passes = false
     }
 
-    package static func start(_ listen: Config.HTTP.Listen, site: StatusSite) throws(StartError) -> StatusEndpoint {
+    public static func start(_ listen: Config.HTTP.Listen, site: StatusSite) throws(StartError) -> StatusEndpoint {
         let http = site.services.config.current.http
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let requestTimeoutNanos = UInt64(http.requestTimeoutSeconds) * 1_000_000_000
@@ -105,7 +105,7 @@ package final class StatusEndpoint: Sendable {
         self.address = address
     }
 
-    package func stop() {
+    public func stop() {
         try? channel.close().wait()
         try? group.syncShutdownGracefully()
         if let socketPath { unlink(socketPath) }

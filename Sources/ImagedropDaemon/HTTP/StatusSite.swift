@@ -7,13 +7,13 @@ import ImagedropSupport
 /// The routes of the status endpoint, as plain functions of the daemon's state (no file on disk is ever read:
 /// the only inputs are the job table, the in-memory metrics, the heartbeats and the pause gate). Who may ask is
 /// `RequestGate`'s business: a route reaches here only once the gate let it through.
-package final class StatusSite: Sendable {
+public final class StatusSite: Sendable {
     package let services: UploadServices
     package let health: DatabaseHealth
     /// Signs the CSRF token each page load carries in its forms (see `CSRFToken`).
     package let csrfKey: CSRFKey
 
-    package convenience init(services: UploadServices, health: DatabaseHealth) {
+    public convenience init(services: UploadServices, health: DatabaseHealth) {
         self.init(services: services, health: health, csrfKey: .random())
     }
 

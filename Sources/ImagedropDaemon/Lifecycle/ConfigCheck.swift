@@ -8,12 +8,12 @@ import Logging
 /// first failure decides the exit code (78 config, 77 database not writable, 69 API unreachable or token
 /// refused). It creates nothing: a database folder that does not exist is a typo to report, not to make. It is the unit's
 /// ExecStartPre, so a broken setup fails before the daemon starts.
-package struct ConfigCheck {
-    package let configPath: String
-    package let environment: [String: String]
-    package let offline: Bool
+public struct ConfigCheck {
+    public let configPath: String
+    public let environment: [String: String]
+    public let offline: Bool
 
-    package init(configPath: String, environment: [String: String] = ProcessInfo.processInfo.environment, offline: Bool = false) {
+    public init(configPath: String, environment: [String: String] = ProcessInfo.processInfo.environment, offline: Bool = false) {
         self.configPath = configPath
         self.environment = environment
         self.offline = offline
@@ -21,7 +21,7 @@ package struct ConfigCheck {
 
     package static let longestBudgetWaitMillis: Int64 = 30_000
 
-    package func run(say: (String) -> Void) -> (Daemon.Exit, String?) {
+    public func run(say: (String) -> Void) -> (Daemon.Exit, String?) {
         let config: Config
         do { config = try ConfigLoader.load(path: configPath) } catch { return (.config, "\(error)") }
         say("config:   \(configPath) OK")

@@ -9,18 +9,18 @@ import Logging
 /// `imagedrop run`: wires watcher, queue and workers together, keeps the heartbeat and the systemd
 /// conversation, and stops in order — stop taking work, let in-flight uploads finish within the grace
 /// period, cut the rest and put their jobs back in the queue, record the stop.
-package final class Daemon {
-    package struct Options: Sendable {
-        package var configPath: String
-        package var once = false
+public final class Daemon {
+    public struct Options: Sendable {
+        public var configPath: String
+        public var once = false
         /// Draw the status line on stderr when it is a terminal (`TerminalStatusLine`); never elsewhere.
-        package var progress = false
-        package var environment: [String: String] = ProcessInfo.processInfo.environment
+        public var progress = false
+        public var environment: [String: String] = ProcessInfo.processInfo.environment
         /// Applies `[log] level` after a reload (the log handler lives in the executable's bootstrap).
-        package var onLogLevelChange: @Sendable (Logger.Level) -> Void = { _ in }
+        public var onLogLevelChange: @Sendable (Logger.Level) -> Void = { _ in }
         /// `run --once --include/--exclude`: laid over every load of the config file, the start's and reloads'.
-        package var patterns: PatternOverride?
-        package init(configPath: String) { self.configPath = configPath }
+        public var patterns: PatternOverride?
+        public init(configPath: String) { self.configPath = configPath }
     }
 
     /// 74 (EX_IOERR): a failure that passes on its own (the database stayed locked by another process or could
@@ -30,7 +30,7 @@ package final class Daemon {
     /// 130 and 143 (128 + the signal, as a shell reports a process the signal killed): `run --once` stopped by
     /// SIGINT or SIGTERM before its backlog was through, so a script or cron job does not take it for a complete
     /// run. `status --check`'s own codes are `StatusReport.Health`.
-    package enum Exit: Int32, Sendable {
+    public enum Exit: Int32, Sendable {
         case ok = 0, partial = 23, usage = 64, noInput = 65, unavailable = 69, transient = 74, alreadyRunning = 75,
              noPermission = 77, config = 78, interrupted = 130, terminated = 143
     }
@@ -39,13 +39,13 @@ package final class Daemon {
     package var logger: Logger
     let notifier: SystemdNotifier
 
-    package init(options: Options, logger: Logger) {
+    public init(options: Options, logger: Logger) {
         self.options = options
         self.logger = logger
         self.notifier = SystemdNotifier(environment: options.environment)
     }
 
-    package func run() -> Exit {
+    public func run() -> Exit {
         let running: Running
         switch start() {
         case .failure(let failure): return failure.exit

@@ -12,12 +12,12 @@ import Glibc
 ///
 /// The file is replaced atomically (temp file in the same directory, then `rename(2)`), so the collector
 /// never reads half a file. The temp name does not end in `.prom`, so the collector never picks it up.
-package struct MetricsWriter: Sendable {
-    package let path: String
+public struct MetricsWriter: Sendable {
+    public let path: String
 
-    package init(path: String) { self.path = path }
+    public init(path: String) { self.path = path }
 
-    package func write(text: String) throws {
+    public func write(text: String) throws {
         try replaceAtomically(with: Array(text.utf8))
     }
 
@@ -60,12 +60,12 @@ package struct MetricsWriter: Sendable {
 
 /// Carries errno and the path so the log line tells ops which directory lacks write access
 /// (usually `ReadWritePaths=` in the unit or the collector directory's group).
-package struct MetricsWriteError: Error, CustomStringConvertible, Sendable {
-    package var operation: String
-    package var path: String
-    package var errno: Int32
+public struct MetricsWriteError: Error, CustomStringConvertible, Sendable {
+    public var operation: String
+    public var path: String
+    public var errno: Int32
 
-    package var description: String {
+    public var description: String {
         "cannot \(operation) metrics file \(path): \(String(cString: strerror(errno))) (errno \(errno))"
     }
 }

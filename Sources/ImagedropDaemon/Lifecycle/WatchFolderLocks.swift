@@ -9,26 +9,26 @@ import Glibc
 /// not checked. Taken at start for the configured folders and again at each reload (`update`): folders a
 /// reload adds are locked before the reload applies, folders it drops are released. A folder that does not
 /// exist yet (waited for by the watcher) is locked at the next reload that finds it.
-package final class WatchFolderLocks {
+public final class WatchFolderLocks {
     private struct Key: Hashable { var device: UInt64; var inode: UInt64 }
     private var descriptors: [Key: Int32] = [:]
 
-    package struct Held: Error, CustomStringConvertible, Sendable {
-        package let folder: String
-        package let pid: Int?
-        package var description: String {
+    public struct Held: Error, CustomStringConvertible, Sendable {
+        public let folder: String
+        public let pid: Int?
+        public var description: String {
             "another imagedrop daemon\(pid.map { " (pid \($0))" } ?? "") already watches \(folder) with another database; "
                 + "two daemons on one folder would upload every file twice: stop it, or watch another folder"
         }
     }
 
-    package init(folders: [String]) throws {
+    public init(folders: [String]) throws {
         try update(folders: folders)
     }
 
     /// Holds exactly the locks of `folders`: all or nothing — when one is held by another daemon, the locks
     /// this call took are released again and what was held before stays held.
-    package func update(folders: [String]) throws {
+    public func update(folders: [String]) throws {
         var wanted: [Key: Int32] = [:]
         var taken: [Int32] = []
         func undo() { for fd in taken { close(fd) } }

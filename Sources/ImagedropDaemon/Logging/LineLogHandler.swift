@@ -8,12 +8,12 @@ import Synchronization
 
 /// The level in force for every `LineLogHandler`, shared so a SIGHUP reload changes it for loggers that
 /// were copied long before (swift-log handlers are values; each copy would otherwise keep the old level).
-package final class LogLevelControl: Sendable {
+public final class LogLevelControl: Sendable {
     private let index: Atomic<Int>
 
-    package init(_ level: Logger.Level) { index = Atomic(Self.index(of: level)) }
+    public init(_ level: Logger.Level) { index = Atomic(Self.index(of: level)) }
 
-    package var level: Logger.Level {
+    public var level: Logger.Level {
         get { Logger.Level.allCases[index.load(ordering: .relaxed)] }
         set { index.store(Self.index(of: newValue), ordering: .relaxed) }
     }
@@ -27,13 +27,13 @@ package final class LogLevelControl: Sendable {
 ///
 /// Each line is one `write(2)` on an unbuffered descriptor: lines from concurrent workers never interleave
 /// (pipes guarantee it below PIPE_BUF, 4 KiB), and nothing sits in a buffer when the process is killed.
-package struct LineLogHandler: LogHandler {
-    package enum Format: String, Sendable, CaseIterable { case text, journal, json }
+public struct LineLogHandler: LogHandler {
+    public enum Format: String, Sendable, CaseIterable { case text, journal, json }
 
-    package let format: Format
-    package let control: LogLevelControl
-    package var metadata: Logger.Metadata = [:]
-    package var metadataProvider: Logger.MetadataProvider?
+    public let format: Format
+    public let control: LogLevelControl
+    public var metadata: Logger.Metadata = [:]
+    public var metadataProvider: Logger.MetadataProvider?
     private let fileDescriptor: Int32
     /// stderr's status line when stderr is a terminal: lines are written above it, and per-file details are
     /// left to it (see `isPerFileDetail`).
@@ -41,7 +41,7 @@ package struct LineLogHandler: LogHandler {
     /// Set only when code changes one logger's level explicitly; otherwise the shared control decides.
     private var levelOverride: Logger.Level?
 
-    package init(
+    public init(
         format: Format, control: LogLevelControl, metadataProvider: Logger.MetadataProvider? = nil,
         fileDescriptor: Int32 = STDERR_FILENO, terminal: TerminalStatusLine? = nil
     ) {
@@ -52,17 +52,17 @@ package struct LineLogHandler: LogHandler {
         self.terminal = terminal
     }
 
-    package var logLevel: Logger.Level {
+    public var logLevel: Logger.Level {
         get { levelOverride ?? control.level }
         set { levelOverride = newValue }
     }
 
-    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    package func log(event: LogEvent) {
+    public func log(event: LogEvent) {
         var merged = metadata
         if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
         if let own = event.metadata { merged.merge(own) { _, new in new } }
@@ -87,7 +87,7 @@ package struct LineLogHandler: LogHandler {
     /// Installs the handler process-wide and returns the control a reload uses to change the level.
     /// `LoggingSystem.bootstrap` may run once per process: call this once, early in `main`.
     @discardableResult
-    package static func bootstrap(
+    public static func bootstrap(
         level: Logger.Level, format: Config.LogFormat,
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) -> LogLevelControl {
@@ -101,7 +101,7 @@ package struct LineLogHandler: LogHandler {
     /// `auto` means journal only when stderr *is* the journal stream systemd opened for us: `$JOURNAL_STREAM`
     /// holds that stream's `device:inode`, and a child whose stderr was redirected inherits the variable while
     /// writing somewhere else (systemd.exec(5) asks for exactly this check).
-    package static func resolvedFormat(
+    public static func resolvedFormat(
         _ format: Config.LogFormat, environment: [String: String], fileDescriptor: Int32 = STDERR_FILENO
     ) -> Format {
         switch format {
@@ -136,7 +136,7 @@ extension LineLogHandler {
     package static let leadingKeys = ["job", "path", "status", "attempt", "cf_code"]
 
     /// Syslog priority journald reads from a `<N>` prefix (sd-daemon(3)).
-    package static func priority(of level: Logger.Level) -> Int {
+    public static func priority(of level: Logger.Level) -> Int {
         switch level {
         case .trace, .debug: 7
         case .info: 6
@@ -149,7 +149,7 @@ extension LineLogHandler {
 
     /// One line, without the trailing newline. `timestampMillis` is ignored for `journal` (journald stamps
     /// each entry itself).
-    package static func format(
+    public static func format(
         level: Logger.Level, message: String, metadata: Logger.Metadata, format: Format, timestampMillis: Int64?
     ) -> String {
         let keys = orderedKeys(metadata)

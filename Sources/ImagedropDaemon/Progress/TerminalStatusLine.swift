@@ -5,9 +5,9 @@ import Synchronization
 /// place, and cleared before every log line and drawn again after it, so a log line never lands in the middle
 /// of it. Log handlers and the daemon share the process-wide instance for stderr; it exists only when stderr
 /// is a terminal (journald, pipes and files get plain lines, unchanged).
-package final class TerminalStatusLine: Sendable {
+public final class TerminalStatusLine: Sendable {
     /// nil unless stderr is a terminal.
-    package static let stderr: TerminalStatusLine? = isatty(STDERR_FILENO) == 1 ? TerminalStatusLine(fileDescriptor: STDERR_FILENO) : nil
+    public static let stderr: TerminalStatusLine? = isatty(STDERR_FILENO) == 1 ? TerminalStatusLine(fileDescriptor: STDERR_FILENO) : nil
 
     /// Return to column 0 and erase to the end of the line.
     package static let erase = "\r\u{1B}[K"
@@ -18,10 +18,10 @@ package final class TerminalStatusLine: Sendable {
     package init(fileDescriptor: Int32) { self.fileDescriptor = fileDescriptor }
 
     /// Whether a status line is on screen now (per-file lines are then left to the status line).
-    package var isShowing: Bool { shown.withLock { $0 != nil } }
+    public var isShowing: Bool { shown.withLock { $0 != nil } }
 
     /// Draws `text` in place of the current status line.
-    package func show(_ text: String) {
+    public func show(_ text: String) {
         shown.withLock { current in
             let line = Self.fitted(text, columns: columns)
             current = line
@@ -30,7 +30,7 @@ package final class TerminalStatusLine: Sendable {
     }
 
     /// Leaves `text` on screen as an ordinary line (the final state) and stops redrawing.
-    package func finish(_ text: String) {
+    public func finish(_ text: String) {
         shown.withLock { current in
             current = nil
             Console.write(Self.erase + text + (text.isEmpty ? "" : "\n"), to: fileDescriptor)
@@ -39,7 +39,7 @@ package final class TerminalStatusLine: Sendable {
 
     /// Writes a log line (without its newline) above the status line: erase, the line, the status line again —
     /// one write(2), under the same lock as `show`, so nothing interleaves.
-    package func writeLine(_ line: String) {
+    public func writeLine(_ line: String) {
         shown.withLock { current in
             Console.write(Self.composed(line, below: current), to: fileDescriptor)
         }

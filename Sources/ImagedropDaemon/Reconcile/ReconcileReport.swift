@@ -3,13 +3,13 @@ import ImagedropSupport
 /// Writes what `reconcile` found as it is found: one line per difference and the summary line last, or one
 /// JSON object whose arrays are written entry by entry (`{"images", "done_jobs", "missing", "unrecorded",
 /// "stale", "fixed"}`), so a report of a million differences is never held whole in memory.
-package final class ReconcileReport {
-    package enum Section: String, Sendable { case missing, unrecorded, stale }
+public final class ReconcileReport {
+    public enum Section: String, Sendable { case missing, unrecorded, stale }
 
-    package struct Totals: Sendable, Equatable {
-        package var missing = 0, unrecorded = 0, stale = 0
-        package var queued = 0, recorded = 0, refreshed = 0
-        package var left: Int { missing + unrecorded + stale - queued - recorded - refreshed }
+    public struct Totals: Sendable, Equatable {
+        public var missing = 0, unrecorded = 0, stale = 0
+        public var queued = 0, recorded = 0, refreshed = 0
+        public var left: Int { missing + unrecorded + stale - queued - recorded - refreshed }
     }
 
     private let json: Bool
@@ -21,23 +21,23 @@ package final class ReconcileReport {
     private var opened = -1
     private var isOpen = false
     private var entriesInSection = 0
-    package private(set) var totals = Totals()
+    public private(set) var totals = Totals()
     private var images = 0
     private var doneJobs = 0
 
-    package init(json: Bool, fixing: Bool, write: @escaping (String) -> Void) {
+    public init(json: Bool, fixing: Bool, write: @escaping (String) -> Void) {
         self.json = json
         self.fixing = fixing
         self.write = write
     }
 
-    package func begin(images: Int, doneJobs: Int) {
+    public func begin(images: Int, doneJobs: Int) {
         self.images = images
         self.doneJobs = doneJobs
         if json { emit("{\"images\": \(images), \"done_jobs\": \(doneJobs)") }
     }
 
-    package func add(_ difference: LedgerDifference) {
+    public func add(_ difference: LedgerDifference) {
         let kind: Section
         switch difference {
         case .missing: kind = .missing; totals.missing += 1
@@ -61,7 +61,7 @@ package final class ReconcileReport {
     }
 
     /// Closes the report; returns the exit status: 0 in agreement (or all fixed), 1 when differences remain.
-    package func finish() -> Int32 {
+    public func finish() -> Int32 {
         open(.stale)
         closeSection()
         if json {

@@ -6,16 +6,16 @@ import ImagedropSupport
 /// `imagedrop reconcile`: reads the whole account (list v2, through the request budget like any request),
 /// compares it with the ledger's done jobs in the database's temp tables, reports each difference as it is
 /// found and, with `fix`, repairs what the drop folders allow (`Reconciliation+Fix`).
-package struct Reconciliation {
-    package struct Options: Sendable {
+public struct Reconciliation {
+    public struct Options: Sendable {
         /// Only this source's jobs, and only images whose file is found under this source's watch paths.
-        package var source: String?
-        package var fix: Bool
-        package var json: Bool
+        public var source: String?
+        public var fix: Bool
+        public var json: Bool
         /// Images per list request (the API allows up to 10,000; 1,000 is what it documents per page).
-        package var perPage: Int
+        public var perPage: Int
 
-        package init(source: String?, fix: Bool, json: Bool, perPage: Int = 1000) {
+        public init(source: String?, fix: Bool, json: Bool, perPage: Int = 1000) {
             self.source = source
             self.fix = fix
             self.json = json
@@ -24,7 +24,7 @@ package struct Reconciliation {
     }
 
     /// Exit statuses beyond the report's own 0 (in agreement, or all fixed) and 1 (differences remain).
-    package enum Failure: Int32 {
+    public enum Failure: Int32 {
         case unavailable = 69, database = 74
     }
 
@@ -35,7 +35,7 @@ package struct Reconciliation {
     /// Rows asked for at a time while the differences are read back.
     static let batch = 500
 
-    package init(config: Config, store: JobStore, token: APIToken, options: Options) {
+    public init(config: Config, store: JobStore, token: APIToken, options: Options) {
         self.config = config
         self.store = store
         self.token = token
@@ -43,7 +43,7 @@ package struct Reconciliation {
     }
 
     /// Runs it all; `write` gets stdout's text, `problem` one line for stderr. Returns the exit status.
-    package func run(write: @escaping (String) -> Void, problem: (String) -> Void) -> Int32 {
+    public func run(write: @escaping (String) -> Void, problem: (String) -> Void) -> Int32 {
         let limiter = RateLimiter(limit: config.upload.requestsPer5Min, windowSeconds: Double(config.upload.rateWindowSeconds),
                                   ledger: RequestLedger(store: store))
         // Grants reserved and not used go back, so a daemon running beside it keeps its whole budget.

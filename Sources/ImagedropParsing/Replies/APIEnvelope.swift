@@ -17,10 +17,10 @@ package struct APIEnvelope<Result: Decodable>: Decodable {
     }
 }
 
-package struct APIMessage: Decodable, Sendable, Equatable {
-    package var code: Int?
-    package var message: String?
-    package var errorChain: [APIMessage]?
+public struct APIMessage: Decodable, Sendable, Equatable {
+    public var code: Int?
+    public var message: String?
+    public var errorChain: [APIMessage]?
 
     package enum CodingKeys: String, CodingKey {
         case code, message
@@ -55,17 +55,17 @@ extension APIMessage {
 }
 
 /// The image object (`result` of upload and details; items of list v2).
-package struct ImageRecord: Decodable, Sendable, Equatable {
-    package var id: String
-    package var filename: String?
-    package var uploaded: String?
-    package var variants: [String]?
-    package var requireSignedURLs: Bool?
+public struct ImageRecord: Decodable, Sendable, Equatable {
+    public var id: String
+    public var filename: String?
+    public var uploaded: String?
+    public var variants: [String]?
+    public var requireSignedURLs: Bool?
     /// `meta.sha256` when imagedrop (or anyone) recorded it: tells whether an existing id holds these bytes.
-    package var metaSHA256: String?
-    package var metaJobKey: String?
+    public var metaSHA256: String?
+    public var metaJobKey: String?
     /// `meta.source_path`: with `sha256`, the mark of an image imagedrop uploaded (what `reconcile` looks for).
-    package var metaSourcePath: String?
+    public var metaSourcePath: String?
 
     package enum CodingKeys: String, CodingKey { case id, filename, uploaded, variants, requireSignedURLs, meta }
     package struct MetaKeys: Decodable {
@@ -74,7 +74,7 @@ package struct ImageRecord: Decodable, Sendable, Equatable {
         package var source_path: String?
     }
 
-    package init(from decoder: Decoder) throws {
+    public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         id = try container.decode(String.self, forKey: .id)
         filename = try? container.decodeIfPresent(String.self, forKey: .filename)
@@ -89,9 +89,9 @@ package struct ImageRecord: Decodable, Sendable, Equatable {
 }
 
 /// `result` of list v2: one page of images and the token for the next (null on the last page).
-package struct ImageList: Decodable, Sendable {
-    package var images: [ImageRecord]
-    package var continuationToken: String?
+public struct ImageList: Decodable, Sendable {
+    public var images: [ImageRecord]
+    public var continuationToken: String?
 
     package enum CodingKeys: String, CodingKey {
         case images

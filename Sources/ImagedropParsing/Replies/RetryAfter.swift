@@ -9,11 +9,11 @@ import ImagedropSupport
 /// 0...`ceilingMillis`. `inf`, `nan`, `1e400`, negative values, hex and other garbage are no hint at all.
 /// The caller caps a hint at `backoff_max_ms` (RetryPolicy); the ceiling here only keeps the arithmetic
 /// that follows (monotonic nanoseconds, epoch milliseconds) far from overflow.
-package enum RetryAfter {
+public enum RetryAfter {
     /// Ten years: anything longer is the same absurd hint, and the policy's cap applies anyway.
-    package static let ceilingMillis: Int64 = 10 * 365 * 86_400_000
+    public static let ceilingMillis: Int64 = 10 * 365 * 86_400_000
 
-    package static func parse(_ headers: [String: String], nowMillis: Int64 = Timestamp.nowMillis()) -> Int64? {
+    public static func parse(_ headers: [String: String], nowMillis: Int64 = Timestamp.nowMillis()) -> Int64? {
         if let text = headers["retry-after-ms"], let millis = decimal(text, scale: 1) { return millis }
         guard let text = headers["retry-after"]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
         if let millis = decimal(text, scale: 1000) { return millis }

@@ -4,15 +4,15 @@ import Foundation
 /// One image URL for Cloudflare to fetch (the upload's `url` field). The daemon never downloads it itself.
 /// `text` is the URL exactly as given (with any credentials: it is what is sent); `redacted` hides the whole
 /// user-info (`***@`, or `user:***@`) and is the only form that reaches the table's `path`, logs and output.
-package struct URLInput: Sendable, Equatable {
-    package let text: String
-    package let redacted: String
+public struct URLInput: Sendable, Equatable {
+    public let text: String
+    public let redacted: String
 
-    package static let maxBytes = 2048
+    public static let maxBytes = 2048
 
     /// Checks the URL (http or https, a host, at most 2,048 bytes, no whitespace or control characters);
     /// the error says what is wrong without repeating the URL (it may hold a password).
-    package init(_ raw: String) throws(URLInputError) {
+    public init(_ raw: String) throws(URLInputError) {
         guard raw.utf8.count <= Self.maxBytes else {
             throw URLInputError("the URL is \(raw.utf8.count) bytes: over the \(Self.maxBytes)-byte limit")
         }
@@ -41,13 +41,13 @@ package struct URLInput: Sendable, Equatable {
 
     /// Any user-info hidden (`URLUserInfo`): `scheme://user:password@host/…` → `scheme://user:***@host/…`,
     /// `scheme://token@host/…` → `scheme://***@host/…`; a URL without user-info is unchanged.
-    package static func redact(_ url: String) -> String {
+    public static func redact(_ url: String) -> String {
         URLUserInfo(url)?.redacted ?? url
     }
 
     /// The URL with no user-info at all: the `source_url` sent to Cloudflare in the image's metadata, which
     /// needs no credential (only the `url` field, which Cloudflare fetches, carries it).
-    package var withoutCredentials: String {
+    public var withoutCredentials: String {
         URLUserInfo(text)?.withoutUserInfo ?? text
     }
 
@@ -55,7 +55,7 @@ package struct URLInput: Sendable, Equatable {
     /// user-info that holds it): the whole user-info by its shown form (`user:***` or `***`), and the secret
     /// part (password, or the user-info itself when it is a token) by `***` — each also percent-decoded, as
     /// an API message may quote the URL either way.
-    package var scrubbedTexts: [(text: String, replacement: String)] {
+    public var scrubbedTexts: [(text: String, replacement: String)] {
         guard let info = URLUserInfo(text) else { return [] }
         let shown = info.shownUser.map { $0 + ":***" } ?? "***"
         var pairs: [(text: String, replacement: String)] = []
@@ -69,36 +69,36 @@ package struct URLInput: Sendable, Equatable {
 
     /// Removes the URL's credential from a text about it (an API error message may quote the URL): the URL
     /// becomes its redacted form, and any other appearance of the user-info or its secret is hidden the same way.
-    package func scrub(_ message: String) -> String {
+    public func scrub(_ message: String) -> String {
         var scrubbed = message.replacingOccurrences(of: text, with: redacted)
         for (secret, replacement) in scrubbedTexts { scrubbed = scrubbed.replacingOccurrences(of: secret, with: replacement) }
         return scrubbed
     }
 
     /// The custom id's content part for URL jobs: SHA-256 of the URL text, so one URL is one image.
-    package var sha256: String { SHA256Hasher.hex(of: Array(text.utf8)) }
+    public var sha256: String { SHA256Hasher.hex(of: Array(text.utf8)) }
 }
 
-package struct URLInputError: Error, CustomStringConvertible, Sendable, Equatable {
-    package let problem: String
-    package init(_ problem: String) { self.problem = problem }
-    package var description: String { problem }
+public struct URLInputError: Error, CustomStringConvertible, Sendable, Equatable {
+    public let problem: String
+    public init(_ problem: String) { self.problem = problem }
+    public var description: String { problem }
 }
 
 /// The list format shared by `enqueue --urls-from` and watched `*.urls` files: one URL a line, blank lines
 /// and `#` comments ignored. Every line is checked before anything is queued, so one bad line queues nothing.
-package enum URLList {
-    package struct BadLine: Error, CustomStringConvertible, Sendable, Equatable {
-        package let line: Int
-        package let problem: String
-        package init(line: Int, problem: String) {
+public enum URLList {
+    public struct BadLine: Error, CustomStringConvertible, Sendable, Equatable {
+        public let line: Int
+        public let problem: String
+        public init(line: Int, problem: String) {
             self.line = line
             self.problem = problem
         }
-        package var description: String { "line \(line): \(problem)" }
+        public var description: String { "line \(line): \(problem)" }
     }
 
-    package static func parse(_ text: String) throws(BadLine) -> [URLInput] {
+    public static func parse(_ text: String) throws(BadLine) -> [URLInput] {
         var urls: [URLInput] = []
         var number = 0
         // "\r\n" is one Character in Swift: both line ends are separators.
@@ -117,7 +117,7 @@ package enum URLList {
     }
 
     /// Whether a watched name is a URL list (`*.urls`), whatever `watch.include` says.
-    package static func isListName(_ name: [UInt8]) -> Bool {
+    public static func isListName(_ name: [UInt8]) -> Bool {
         let suffix = Array(".urls".utf8)
         guard name.count > suffix.count else { return false }
         return name.suffix(suffix.count).map { $0 | 0x20 } == suffix

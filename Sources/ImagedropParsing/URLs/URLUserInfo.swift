@@ -7,16 +7,16 @@
 /// The authority is what follows `://` up to the first `/`, `?` or `#`, and the user-info is the authority
 /// up to its last `@`: an `@` in the path, query or fragment is not user-info, the colons of an IPv6 host
 /// literal come after it, and a percent-encoded `%3A` or `%40` is part of a name, not a separator.
-package struct URLUserInfo: Sendable, Equatable {
+public struct URLUserInfo: Sendable, Equatable {
     /// `scheme://`
-    package let prefix: Substring
+    public let prefix: Substring
     /// Between `://` and the last `@` of the authority (may be empty: `https://@host`).
-    package let userInfo: Substring
+    public let userInfo: Substring
     /// From the host on: `host[:port]/path?query#fragment`.
-    package let rest: Substring
+    public let rest: Substring
 
     /// Nil when the URL has no `://` or no user-info.
-    package init?(_ url: String) {
+    public init?(_ url: String) {
         guard let schemeEnd = url.range(of: "://") else { return nil }
         let afterScheme = url[schemeEnd.upperBound...]
         let authorityEnd = afterScheme.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? afterScheme.endIndex
@@ -28,21 +28,21 @@ package struct URLUserInfo: Sendable, Equatable {
 
     /// The user name shown beside `***`: what precedes the first `:`, or nil when there is no `:` (the
     /// user-info is then a secret as a whole, a token).
-    package var shownUser: Substring? {
+    public var shownUser: Substring? {
         userInfo.firstIndex(of: ":").map { userInfo[..<$0] }
     }
 
     /// The part that is never shown: the password, or the whole user-info when it has no `:`.
-    package var secret: Substring {
+    public var secret: Substring {
         guard let colon = userInfo.firstIndex(of: ":") else { return userInfo }
         return userInfo[userInfo.index(after: colon)...]
     }
 
     /// `scheme://user:***@host/…` or `scheme://***@host/…`.
-    package var redacted: String {
+    public var redacted: String {
         String(prefix) + (shownUser.map { $0 + ":" } ?? "") + "***@" + rest
     }
 
     /// `scheme://host/…`: no trace of a credential (what imagedrop puts in the image's metadata).
-    package var withoutUserInfo: String { String(prefix) + rest }
+    public var withoutUserInfo: String { String(prefix) + rest }
 }

@@ -11,8 +11,8 @@ import Synchronization
 /// at all in between: then it is an outage, and that request and every later one until a reply arrives
 /// pause the queue instead of counting attempts. Any reply (even an error status) proves the path works
 /// and resets the count; the prober's probe is such a reply, and it is what resumes the queue.
-package final class APIPathMonitor: Sendable {
-    package static let defaultThreshold = 4
+public final class APIPathMonitor: Sendable {
+    public static let defaultThreshold = 4
 
     private let pause: PauseGate
     private let store: JobStore?
@@ -22,7 +22,7 @@ package final class APIPathMonitor: Sendable {
     /// For the paused line's re-check interval and API address (nil in tests: the defaults).
     private let config: SharedConfig?
 
-    package init(pause: PauseGate, store: JobStore?, logger: Logger, threshold: Int = APIPathMonitor.defaultThreshold,
+    public init(pause: PauseGate, store: JobStore?, logger: Logger, threshold: Int = APIPathMonitor.defaultThreshold,
                 config: SharedConfig? = nil) {
         self.config = config
         self.pause = pause

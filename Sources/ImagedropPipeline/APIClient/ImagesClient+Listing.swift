@@ -7,7 +7,7 @@ extension ImagesClient {
     /// of before the continuation token (newest first would skip it). `target` is the batch host's list route
     /// (`{batch_base_url}/images/v2`) with a batch token (`cloudflare.batch_api`), whose requests count
     /// against the token's own rate instead of the account's budget.
-    package func listImages(continuationToken: String?, perPage: Int, token: APIToken,
+    public func listImages(continuationToken: String?, perPage: Int, token: APIToken,
                            target: UploadTarget? = nil) throws(Stopped) -> (Reply, ImageList?) {
         var query = "per_page=\(perPage)&sort_order=asc"
         if let continuationToken { query += "&continuation_token=\(Self.encodePathSegment(continuationToken))" }

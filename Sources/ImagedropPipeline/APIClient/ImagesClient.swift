@@ -6,16 +6,16 @@ import Foundation
 /// The Cloudflare Images API as imagedrop uses it, over one reused libcurl handle (one client per worker).
 /// Every request first takes a grant from the shared RequestBudget: uploads, GETs, probes and token refreshes
 /// all count against the account's budget.
-package final class ImagesClient {
-    package struct Endpoint: Sendable, Equatable {
-        package var apiBaseURL: String
-        package var accountID: String
-        package var timeoutSeconds: Int
+public final class ImagesClient {
+    public struct Endpoint: Sendable, Equatable {
+        public var apiBaseURL: String
+        public var accountID: String
+        public var timeoutSeconds: Int
         /// `cloudflare.ca_file`: the CA bundle to verify the API's (or a TLS proxy's) certificate against;
         /// nil uses the system's.
-        package var caFile: String?
+        public var caFile: String?
 
-        package init(apiBaseURL: String, accountID: String, timeoutSeconds: Int, caFile: String? = nil) {
+        public init(apiBaseURL: String, accountID: String, timeoutSeconds: Int, caFile: String? = nil) {
             self.apiBaseURL = apiBaseURL
             self.accountID = accountID
             self.timeoutSeconds = timeoutSeconds
@@ -27,19 +27,19 @@ package final class ImagesClient {
     }
 
     /// Where uploads go: the API itself, or the batch host with a batch token (which has its own budget).
-    package struct UploadTarget: Sendable {
-        package var url: String
-        package var token: APIToken
-        package var countsAgainstGlobalBudget: Bool
+    public struct UploadTarget: Sendable {
+        public var url: String
+        public var token: APIToken
+        public var countsAgainstGlobalBudget: Bool
     }
 
-    package struct Reply: Sendable {
-        package var classification: ReplyClassification
-        package var response: HTTPResponse?
-        package var image: ImageRecord?
+    public struct Reply: Sendable {
+        public var classification: ReplyClassification
+        public var response: HTTPResponse?
+        public var image: ImageRecord?
     }
 
-    package let endpoint: Endpoint
+    public let endpoint: Endpoint
     private let curl: CurlEasy
     private let limiter: any RequestBudget
     private let shouldStop: @Sendable () -> Bool
@@ -51,7 +51,7 @@ package final class ImagesClient {
     /// watchdog sees a budget wait as alive and bounds a request by its timeout.
     /// With a `monitor` (the daemon's workers), a failure on the path to the API pauses the queue and the
     /// call ends in `Stopped`; without one (`check`), it comes back as a transient reply naming the cause.
-    package init(endpoint: Endpoint, limiter: any RequestBudget, shouldStop: @escaping @Sendable () -> Bool,
+    public init(endpoint: Endpoint, limiter: any RequestBudget, shouldStop: @escaping @Sendable () -> Bool,
                 shouldAbort: @escaping @Sendable () -> Bool, heartbeat: Heartbeat? = nil,
                 monitor: APIPathMonitor? = nil) {
         // A libcurl that cannot start fails every request instead (CurlEasy.perform): `check` reports it.
@@ -66,31 +66,31 @@ package final class ImagesClient {
 
     /// The call was abandoned without an outcome for the job: the daemon is stopping, or (`pausedFor`) the
     /// path to the API failed and the queue paused. Either way the job goes back to the queue untouched.
-    package struct Stopped: Error {
-        package var pausedFor: String?
-        package init(pausedFor: String? = nil) { self.pausedFor = pausedFor }
+    public struct Stopped: Error {
+        public var pausedFor: String?
+        public init(pausedFor: String? = nil) { self.pausedFor = pausedFor }
     }
 
     // MARK: - Requests
 
-    package func upload(_ form: MultipartForm, token: APIToken, target: UploadTarget? = nil) throws(Stopped) -> Reply {
+    public func upload(_ form: MultipartForm, token: APIToken, target: UploadTarget? = nil) throws(Stopped) -> Reply {
         let url = target?.url ?? endpoint.imagesV1
         let bearer = target?.token ?? token
         return try send(method: "POST", url: url, token: bearer, form: form,
                         countsAgainstBudget: target?.countsAgainstGlobalBudget ?? true)
     }
 
-    package func image(id: String, token: APIToken) throws(Stopped) -> Reply {
+    public func image(id: String, token: APIToken) throws(Stopped) -> Reply {
         try send(method: "GET", url: "\(endpoint.imagesV1)/\(Self.encodePathSegment(id))", token: token)
     }
 
-    package func deleteImage(id: String, token: APIToken) throws(Stopped) -> Reply {
+    public func deleteImage(id: String, token: APIToken) throws(Stopped) -> Reply {
         try send(method: "DELETE", url: "\(endpoint.imagesV1)/\(Self.encodePathSegment(id))", token: token)
     }
 
     /// Finds an image by imagedrop's job key in its metadata (list v2 with a metadata filter): how an upload
     /// whose reply was lost is found again when Cloudflare chose the id.
-    package func findImage(jobKey: String, token: APIToken) throws(Stopped) -> (Reply, ImageRecord?) {
+    public func findImage(jobKey: String, token: APIToken) throws(Stopped) -> (Reply, ImageRecord?) {
         let query = "meta.imagedrop_job%5Beq%5D=\(Self.encodePathSegment(jobKey))&per_page=10"
         let reply = try send(method: "GET", url: "\(endpoint.imagesV2)?\(query)", token: token, decodeImage: false)
         guard case .success = reply.classification, let body = reply.response?.body,
@@ -101,19 +101,19 @@ package final class ImagesClient {
 
     /// A cheap authenticated read that needs Images permission: the probe that tells whether a paused
     /// queue may resume, and `check`'s proof that the token may use Images.
-    package func probeImagesAccess(token: APIToken) throws(Stopped) -> Reply {
+    public func probeImagesAccess(token: APIToken) throws(Stopped) -> Reply {
         try send(method: "GET", url: "\(endpoint.imagesV1)/stats", token: token, decodeImage: false)
     }
 
     /// Proves the token may write Images without storing anything: an upload with neither `file` nor `url`
     /// is refused for its form (400) when the token may write, and for the token (401/403) when not.
-    package func probeWriteAccess(token: APIToken) throws(Stopped) -> Reply {
+    public func probeWriteAccess(token: APIToken) throws(Stopped) -> Reply {
         var form = MultipartForm()
         form.fields = [("requireSignedURLs", "false")]
         return try send(method: "POST", url: endpoint.imagesV1, token: token, form: form, decodeImage: false)
     }
 
-    package func batchToken(token: APIToken) throws(Stopped) -> (Reply, token: String?, expiresAt: String?) {
+    public func batchToken(token: APIToken) throws(Stopped) -> (Reply, token: String?, expiresAt: String?) {
         let reply = try send(method: "GET", url: "\(endpoint.imagesV1)/batch_token", token: token, decodeImage: false)
         guard case .success = reply.classification, let body = reply.response?.body,
               let result = EnvelopeDecoder.decode(BatchTokenResult.self, from: body)?.result
@@ -153,7 +153,7 @@ package final class ImagesClient {
     // MARK: - Encoding
 
     /// Image ids may contain `/` and any UTF-8: the API wants the id as one fully encoded path segment.
-    package static func encodePathSegment(_ text: String) -> String {
+    public static func encodePathSegment(_ text: String) -> String {
         var allowed = CharacterSet.alphanumerics.intersection(CharacterSet(charactersIn: Unicode.Scalar(0)...Unicode.Scalar(127)))
         allowed.insert(charactersIn: "-._~")
         return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text

@@ -1,7 +1,7 @@
 import ImagedropParsing
 import ImagedropSystem
 /// How one API reply is treated — the single place that encodes DESIGN.md's table "How an API reply is treated".
-package enum ReplyClassification: Sendable, Equatable {
+public enum ReplyClassification: Sendable, Equatable {
     /// 200 with `success: true`.
     case success
     /// 409 or code 5409: the custom id exists (a retry after a lost reply, or the same content).
@@ -17,7 +17,7 @@ package enum ReplyClassification: Sendable, Equatable {
     /// Any other 4xx: this file will never be accepted as it is.
     case permanent(reason: String, code: Int?)
 
-    package static func classify(_ response: HTTPResponse) -> ReplyClassification {
+    public static func classify(_ response: HTTPResponse) -> ReplyClassification {
         let envelope = EnvelopeDecoder.decode(IgnoredResult.self, from: response.body)
         let messages = envelope?.errors ?? []
         let codes = messages.flatMap { [$0.code] + ($0.errorChain ?? []).map(\.code) }.compactMap { $0 }
@@ -70,7 +70,7 @@ package enum ReplyClassification: Sendable, Equatable {
     /// transient. Failures of the path to the API are transient here too (a TLS failure says so first:
     /// `TLS: …`); the daemon's workers never see them as replies, because
     /// their APIPathMonitor pauses the queue instead. libcurl refusing imagedrop's own request is permanent.
-    package static func classify(_ error: CurlError) -> ReplyClassification {
+    public static func classify(_ error: CurlError) -> ReplyClassification {
         switch error.kind {
         case .tls:
             return .transient(reason: error.pauseReason, code: nil, retryAfterMillis: nil, rateLimited: false)

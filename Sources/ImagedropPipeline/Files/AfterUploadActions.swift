@@ -11,17 +11,17 @@ import Logging
 /// Every step is safe to repeat: a move records its destination (`moved_to`) before it renames, so a
 /// replay finds the file it already moved instead of moving or copying it again; nothing already in
 /// `done_dir`/`failed_dir` is ever replaced (see `DestinationPlacement`).
-package struct AfterUploadActions: Sendable {
+public struct AfterUploadActions: Sendable {
     package let store: JobStore
     package let logger: Logger
 
-    package init(store: JobStore, logger: Logger) {
+    public init(store: JobStore, logger: Logger) {
         self.store = store
         self.logger = logger
     }
 
     /// The marker stored with the result, or nil when nothing is to be done (keep, no sidecar).
-    package static func pendingAction(success: Bool, config: Config) -> String? {
+    public static func pendingAction(success: Bool, config: Config) -> String? {
         if success {
             return config.afterUpload.onSuccess == .keep && !config.afterUpload.sidecar ? nil : "success"
         }
@@ -29,7 +29,7 @@ package struct AfterUploadActions: Sendable {
     }
 
     /// Replays every owed action, and voids the leases on owed deletes of a daemon that died (at start-up).
-    package func replayPending(config: Config) {
+    public func replayPending(config: Config) {
         if let recovered = try? store.recoverOwedDeletes(), recovered > 0 {
             logger.notice("owed image deletes will be sent again", metadata: ["count": "\(recovered)"])
         }
@@ -43,7 +43,7 @@ package struct AfterUploadActions: Sendable {
     /// Carries out the job's owed action by its own source's `[after_upload]`; false (the action stays owed)
     /// when that source is not configured.
     @discardableResult
-    package func run(_ job: Job, config given: Config) -> Bool {
+    public func run(_ job: Job, config given: Config) -> Bool {
         guard let action = job.afterAction else { return true }
         guard let config = given.scoped(to: job.source) else {
             logger.warning("after-upload action waits: the job's source is not configured",

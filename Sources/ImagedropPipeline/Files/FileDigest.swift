@@ -5,14 +5,14 @@ import ImagedropSystem
 /// A file's version and SHA-256, for `reconcile --fix` to tell whether a file still holds the bytes an image
 /// was made from. Only regular files are opened (a FIFO at the name never blocks: stat first, `O_NONBLOCK`
 /// too), and a file that changes while it is read has no digest.
-package enum FileDigest {
-    package struct Result: Sendable, Equatable {
-        package var status: FileStatus
-        package var sha256: String
+public enum FileDigest {
+    public struct Result: Sendable, Equatable {
+        public var status: FileStatus
+        public var sha256: String
     }
 
     /// nil when the name is not a regular file, cannot be read, or changed while it was read.
-    package static func of(_ path: RawPath) -> Result? {
+    public static func of(_ path: RawPath) -> Result? {
         guard case .success(let status) = FileStatus.of(path), status.isRegular else { return nil }
         let fd = path.withCString { open($0, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY) }
         guard fd >= 0 else { return nil }

@@ -5,11 +5,11 @@ import ImagedropSupport
 
 /// A file that passed pre-flight, held open: the upload reads this descriptor, so what is sent is the
 /// inode that was hashed and measured even if the path is replaced meanwhile. Closed in deinit.
-package final class InspectedFile {
-    package let fileDescriptor: Int32
-    package let status: FileStatus
-    package let sha256: String
-    package let info: ImageInfo
+public final class InspectedFile {
+    public let fileDescriptor: Int32
+    public let status: FileStatus
+    public let sha256: String
+    public let info: ImageInfo
 
     package init(fileDescriptor: Int32, status: FileStatus, sha256: String, info: ImageInfo) {
         self.fileDescriptor = fileDescriptor
@@ -24,7 +24,7 @@ package final class InspectedFile {
 @available(*, unavailable)
 extension InspectedFile: Sendable {}
 
-package enum PreflightResult {
+public enum PreflightResult {
     case ready(InspectedFile)
     /// The file can never be uploaded as it is; the job ends `failed` with this reason, nothing is sent.
     case rejected(String)
@@ -37,8 +37,8 @@ package enum PreflightResult {
 
 /// Local pre-flight (DESIGN.md): everything that can be known without a request is checked here, so a
 /// bad file costs no API call and never blocks a worker.
-package enum FileInspector {
-    package static func inspect(path: RawPath, root: RawPath?, followSymlinksOutside: Bool) -> PreflightResult {
+public enum FileInspector {
+    public static func inspect(path: RawPath, root: RawPath?, followSymlinksOutside: Bool) -> PreflightResult {
         let linkStatus: FileStatus
         switch FileStatus.of(path, followSymlinks: false) {
         case .success(let status): linkStatus = status

@@ -4,12 +4,12 @@ import ImagedropSystem
 
 extension FleetBudget {
     /// How often a host writes its heartbeat; `fleet status` calls a host offline after 30 s without one.
-    package static let beatIntervalSeconds: UInt32 = 3
+    public static let beatIntervalSeconds: UInt32 = 3
 
     /// The main loop hands over its latest figures (no Redis call there); the first call starts the heartbeat
     /// thread, which writes them every few seconds. The beat also brings a degraded host back: an idle host takes
     /// no grants, and would otherwise stay "degraded" long after Redis answers again.
-    package func publish(_ report: FleetHostReport) {
+    public func publish(_ report: FleetHostReport) {
         let start = reportSlot.withLock { slot in
             defer { slot.report = report }
             if slot.started { return false }

@@ -8,11 +8,11 @@ extension FleetBudget {
     /// budget's length stays within it. The split: a tenth of the budget as burst, nine tenths spread over the
     /// window. A backlog runs at the sustained rate, so that is what to keep high (90%, where half-and-half would
     /// halve every long upload); a tenth is still a useful burst for a few files dropped at once.
-    package struct Parameters: Sendable, Equatable {
-        package var burst: Int
-        package var intervalMicros: Int64
+    public struct Parameters: Sendable, Equatable {
+        public var burst: Int
+        public var intervalMicros: Int64
 
-        package init(limit: Int, windowSeconds: Double) {
+        public init(limit: Int, windowSeconds: Double) {
             guard limit > 0, windowSeconds.isFinite, windowSeconds > 0 else {
                 burst = 0          // unlimited: the function only checks the block and the pause
                 intervalMicros = 0
@@ -26,7 +26,7 @@ extension FleetBudget {
         }
 
         /// The most a GCRA with these parameters can admit within `seconds` (for tests and the README's claim).
-        package func mostAdmitted(inSeconds seconds: Double) -> Int {
+        public func mostAdmitted(inSeconds seconds: Double) -> Int {
             guard burst > 0 else { return .max }
             return burst + Int((seconds * 1e6 / Double(intervalMicros)).rounded(.down))
         }

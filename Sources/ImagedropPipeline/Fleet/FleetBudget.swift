@@ -15,7 +15,7 @@ import Synchronization
 ///
 /// Redis calls run on the calling worker's thread, one at a time on one connection behind the mutex: each lasts
 /// at most the 250 ms deadline, and the daemon's main loop and watcher never call in.
-package final class FleetBudget: RequestBudget {
+public final class FleetBudget: RequestBudget {
     struct State {
         var connection: RedisConnection?
         var parameters: Parameters
@@ -34,12 +34,12 @@ package final class FleetBudget: RequestBudget {
     let state: Mutex<State>
     /// The main loop's latest figures for the heartbeat thread, and whether that thread runs.
     let reportSlot = Mutex<(report: FleetHostReport?, started: Bool)>((nil, false))
-    package let endpoint: RedisEndpoint
-    package let keys: FleetKeys
-    package let host: String
+    public let endpoint: RedisEndpoint
+    public let keys: FleetKeys
+    public let host: String
     let logger: Logger
 
-    package init(endpoint: RedisEndpoint, keys: FleetKeys, host: String, limit: Int, windowSeconds: Double, logger: Logger) {
+    public init(endpoint: RedisEndpoint, keys: FleetKeys, host: String, limit: Int, windowSeconds: Double, logger: Logger) {
         self.endpoint = endpoint
         self.keys = keys
         self.host = host
@@ -49,7 +49,7 @@ package final class FleetBudget: RequestBudget {
     }
 
     /// The daemon's and `check`'s fleet budget: hosts using the same credential share one, never seeing it.
-    package convenience init(_ fleet: Config.Fleet, config: Config, token: APIToken?, logger: Logger) {
+    public convenience init(_ fleet: Config.Fleet, config: Config, token: APIToken?, logger: Logger) {
         let credential = token.map { ($0.email ?? "") + "\u{0}" + $0.secret } ?? ""
         self.init(endpoint: fleet.redis,
                   keys: FleetKeys(prefix: fleet.keyPrefix, accountID: config.cloudflare.accountID, credential: credential),
@@ -58,12 +58,12 @@ package final class FleetBudget: RequestBudget {
     }
 
     /// Why the host goes on alone, for `status`; nil while it shares Redis's budget.
-    package var degradedReason: String? { state.withLock { $0.degraded?.reason } }
+    public var degradedReason: String? { state.withLock { $0.degraded?.reason } }
     /// The operator's fleet-wide pause as the last grant saw it.
-    package var pausedReason: String? { state.withLock { $0.pausedReason } }
-    package var hostsAlive: Int { state.withLock { $0.hostsAlive } }
+    public var pausedReason: String? { state.withLock { $0.pausedReason } }
+    public var hostsAlive: Int { state.withLock { $0.hostsAlive } }
 
-    package func acquire(shouldStop: () -> Bool) -> Bool {
+    public func acquire(shouldStop: () -> Bool) -> Bool {
         var askAt: UInt64 = 0
         while true {
             if shouldStop() { return false }
@@ -108,7 +108,7 @@ package final class FleetBudget: RequestBudget {
         }
     }
 
-    package func block(forMillis millis: Int64) {
+    public func block(forMillis millis: Int64) {
         let millis = max(millis, 0)
         let now = Timestamp.monotonicNanos()
         state.withLock { state in
@@ -126,7 +126,7 @@ package final class FleetBudget: RequestBudget {
         }
     }
 
-    package func waitMillis(requests: Int) -> Int64 {
+    public func waitMillis(requests: Int) -> Int64 {
         let now = Timestamp.monotonicNanos()
         return state.withLock { state in
             if let degraded = state.degraded { return degraded.fallback.waitMillis(requests: requests, now: now) }
@@ -134,7 +134,7 @@ package final class FleetBudget: RequestBudget {
         }
     }
 
-    package func currentWait() -> BudgetWait? {
+    public func currentWait() -> BudgetWait? {
         let now = Timestamp.monotonicNanos()
         return state.withLock { state in
             if let degraded = state.degraded { return degraded.fallback.currentWait(now: now) }
@@ -146,7 +146,7 @@ package final class FleetBudget: RequestBudget {
     }
 
     /// The fleet's rate shared by the hosts alive: this host's part of the backlog's pace.
-    package func headroom() -> BacklogETA.Budget? {
+    public func headroom() -> BacklogETA.Budget? {
         let now = Timestamp.monotonicNanos()
         return state.withLock { state in
             if let degraded = state.degraded { return degraded.fallback.headroom(now: now) }
@@ -158,15 +158,15 @@ package final class FleetBudget: RequestBudget {
 
     /// Alone (degraded), this host's own share; in the fleet the count lives in Redis's GCRA, which a grant does
     /// not report, so no figure rather than a guess (`imagedrop fleet status` shows the fleet).
-    package func remaining() -> Int? {
+    public func remaining() -> Int? {
         let now = Timestamp.monotonicNanos()
         return state.withLock { state in state.degraded?.fallback.remaining(now: now) }
     }
 
     /// Nothing is reserved ahead in Redis (each grant is taken as it is used), so nothing goes back.
-    package func returnUnusedReservation() {}
+    public func returnUnusedReservation() {}
 
-    package func update(limit: Int, windowSeconds: Double) {
+    public func update(limit: Int, windowSeconds: Double) {
         state.withLock { state in
             state.limit = limit
             state.windowSeconds = windowSeconds
@@ -177,7 +177,7 @@ package final class FleetBudget: RequestBudget {
 
     /// What one host may send alone: 80% of the budget split between the hosts last seen alive, at least 1.
     /// The 20% left is room for what the others already sent in the window before they lost Redis too.
-    package static func share(limit: Int, hosts: Int) -> Int {
+    public static func share(limit: Int, hosts: Int) -> Int {
         guard limit > 0 else { return 0 }
         return max(limit * 8 / 10 / max(hosts, 1), 1)
     }

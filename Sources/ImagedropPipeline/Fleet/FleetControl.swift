@@ -4,13 +4,13 @@ import ImagedropSupport
 import ImagedropSystem
 
 /// What `imagedrop fleet status|pause|resume` do, on one short-lived connection of their own.
-package struct FleetControl {
-    package let fleet: Config.Fleet
-    package let accountID: String
+public struct FleetControl {
+    public let fleet: Config.Fleet
+    public let accountID: String
     private let redis: RedisConnection
 
     /// Throws when Redis cannot be reached or refuses the login (the commands' exit 69).
-    package init(fleet: Config.Fleet, accountID: String) throws(RedisError) {
+    public init(fleet: Config.Fleet, accountID: String) throws(RedisError) {
         self.fleet = fleet
         self.accountID = accountID
         // A person waits on these: a second to connect, not the workers' 250 ms.
@@ -20,17 +20,17 @@ package struct FleetControl {
     private var pauseKey: String { "\(fleet.keyPrefix):pause" }
 
     /// Every host's next grant waits until `resume`; kept in Redis, so it outlives any host's restart.
-    package func pause(reason: String?) throws(RedisError) {
+    public func pause(reason: String?) throws(RedisError) {
         _ = try redis.checked(["SET", pauseKey, reason ?? "fleet paused by operator"])
     }
 
     /// Whether there was a pause to lift.
-    package func resume() throws(RedisError) -> Bool {
+    public func resume() throws(RedisError) -> Bool {
         try redis.checked(["DEL", pauseKey]).integer == 1
     }
 
     /// `fleet status --json`'s object: the budget, the block, the pause and every host seen in the last 24 h.
-    package func status(budgetRequests: Int, windowSeconds: Int) throws(RedisError) -> [String: Any] {
+    public func status(budgetRequests: Int, windowSeconds: Int) throws(RedisError) -> [String: Any] {
         guard let nowText = try redis.checked(["TIME"]).array?.first?.text, let now = Int64(nowText) else {
             throw RedisError(code: .protocol, message: "unexpected reply to TIME")
         }

@@ -2,14 +2,14 @@ import ImagedropSupport
 
 /// The fleet's Redis keys. The budget and the block belong to one Cloudflare principal (account and credential):
 /// hosts sharing it share them. The credential appears only as a hash, never itself.
-package struct FleetKeys: Sendable, Equatable {
-    package let budget: String
-    package let block: String
-    package let pause: String
-    package let hosts: String
-    package let prefix: String
+public struct FleetKeys: Sendable, Equatable {
+    public let budget: String
+    public let block: String
+    public let pause: String
+    public let hosts: String
+    public let prefix: String
 
-    package init(prefix: String, accountID: String, credential: String) {
+    public init(prefix: String, accountID: String, credential: String) {
         // Domain-separated and cut to 64 bits: enough to tell credentials apart, useless for guessing one.
         let identity = String(SHA256Hasher.hex(of: Array("imagedrop-budget\u{0}\(credential)".utf8)).prefix(16))
         budget = "\(prefix):budget:\(accountID):\(identity)"
@@ -20,5 +20,5 @@ package struct FleetKeys: Sendable, Equatable {
     }
 
     /// A host's heartbeat (FleetHostReport as JSON), read by `fleet status`.
-    package func host(_ name: String) -> String { "\(prefix):host:\(name)" }
+    public func host(_ name: String) -> String { "\(prefix):host:\(name)" }
 }

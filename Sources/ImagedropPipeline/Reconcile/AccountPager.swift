@@ -5,10 +5,10 @@ import ImagedropStore
 /// asked for (a million images are never held at once). Each page is one request through the request budget,
 /// waited for like any other; a transient failure is retried with the upload policy's backoff (a 429 blocks
 /// the budget for its `Retry-After`), and what still fails after `max_attempts` ends the listing.
-package final class AccountPager {
+public final class AccountPager {
     /// Why the account could not be read to the end: the API refused the credentials, or did not answer.
-    package struct Failure: Error, CustomStringConvertible {
-        package var description: String
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
     }
 
     private let client: ImagesClient
@@ -19,7 +19,7 @@ package final class AccountPager {
     /// With `cloudflare.batch_api`: pages go to the batch host with a batch token (`batchURL`), at its own rate.
     private let batch: (tokens: BatchTokens, url: String)?
 
-    package init(client: ImagesClient, token: APIToken, perPage: Int, config: Config, limiter: RateLimiter,
+    public init(client: ImagesClient, token: APIToken, perPage: Int, config: Config, limiter: RateLimiter,
                 batchTokens: BatchTokens?) {
         self.client = client
         self.token = token
@@ -31,7 +31,7 @@ package final class AccountPager {
 
     /// Calls `body` with each page in turn; returns how many requests were sent.
     @discardableResult
-    package func forEachPage(_ body: ([ImageRecord]) throws -> Void) throws -> Int {
+    public func forEachPage(_ body: ([ImageRecord]) throws -> Void) throws -> Int {
         var continuation: String?
         var requests = 0
         repeat {

@@ -6,7 +6,7 @@ import Synchronization
 /// `images/v1/batch_token`, refreshed ahead of its `expiresAt` or when the batch host answers 401.
 /// Uploads through it do not count against the account's global budget but against the token's own
 /// 200 requests per second, enforced by its own limiter.
-package final class BatchTokens: Sendable {
+public final class BatchTokens: Sendable {
     private struct Current {
         var token: APIToken
         /// When to fetch the next one: a minute before `expiresAt`, or a quarter of the token's life before
@@ -17,11 +17,11 @@ package final class BatchTokens: Sendable {
     private let state = Mutex<Current?>(nil)
     /// Held while one worker fetches a token, so a pool that starts together makes one request, not eight.
     private let refreshing = Mutex(())
-    package let limiter = RateLimiter(limit: 200, windowSeconds: 1)
+    public let limiter = RateLimiter(limit: 200, windowSeconds: 1)
 
-    package init() {}
+    public init() {}
 
-    package func invalidate() { state.withLock { $0 = nil } }
+    public func invalidate() { state.withLock { $0 = nil } }
 
     private func validToken() -> APIToken? {
         guard let current = state.withLock({ $0 }), current.refreshAtMillis > Timestamp.nowMillis() else { return nil }

@@ -10,30 +10,30 @@ import Synchronization
 /// Why our own factory rather than `PrometheusMetricsFactory`: that one registers every family with an empty
 /// HELP, and the registry refuses (fatally) a second registration of a name with a different HELP, so the
 /// families' help texts would be lost. Ours looks the help (and histogram buckets) up by name.
-package final class MetricsRegistry: Sendable {
+public final class MetricsRegistry: Sendable {
     private let registry = PrometheusCollectorRegistry()
     private let factory: DescribedPrometheusFactory
 
-    package init() { factory = DescribedPrometheusFactory(registry: registry) }
+    public init() { factory = DescribedPrometheusFactory(registry: registry) }
 
-    package func counter(_ name: String, _ labels: [(String, String)] = [], help: String) -> Metrics.Counter {
+    public func counter(_ name: String, _ labels: [(String, String)] = [], help: String) -> Metrics.Counter {
         factory.describe(name, help: help)
         return Metrics.Counter(label: name, dimensions: labels, factory: factory)
     }
 
-    package func gauge(_ name: String, _ labels: [(String, String)] = [], help: String) -> Metrics.Gauge {
+    public func gauge(_ name: String, _ labels: [(String, String)] = [], help: String) -> Metrics.Gauge {
         factory.describe(name, help: help)
         return Metrics.Gauge(label: name, dimensions: labels, factory: factory)
     }
 
     /// A histogram of plain values (seconds), so the `le` labels read as the bounds are written (`0.005`, `120.0`).
-    package func histogram(_ name: String, buckets: [Double], help: String) -> Metrics.Recorder {
+    public func histogram(_ name: String, buckets: [Double], help: String) -> Metrics.Recorder {
         factory.describe(name, help: help, buckets: buckets)
         return Metrics.Recorder(label: name, dimensions: [], aggregate: true, factory: factory)
     }
 
     /// Prometheus text format 0.0.4. Families come in the registry's (hash) order; each family's lines together.
-    package func render() -> String { registry.emitToString() }
+    public func render() -> String { registry.emitToString() }
 }
 
 /// A `MetricsFactory` over one registry that carries each family's HELP text and histogram buckets.

@@ -8,9 +8,9 @@ import Glibc
 /// then the files the run would find new in the drop folders (listed as the watcher's start-up scan lists them,
 /// and new by the very decision `enqueue` makes). Each is put through pre-flight and the upload's plan, so
 /// the id shown is the id that would be sent, and a file pre-flight refuses says why instead.
-package struct OnceDryRun {
-    package struct Entry: Sendable, Equatable {
-        package enum Verdict: Sendable, Equatable {
+public struct OnceDryRun {
+    public struct Entry: Sendable, Equatable {
+        public enum Verdict: Sendable, Equatable {
             /// Sent with this custom id (nil: Cloudflare chooses it). `size` is nil for a URL job (Cloudflare
             /// fetches the bytes).
             case upload(size: Int?, customID: String?)
@@ -22,12 +22,12 @@ package struct OnceDryRun {
             case later(String)
         }
 
-        package var path: String
+        public var path: String
         /// The job already in the table, or nil for a file the run would find new.
-        package var job: Int64?
-        package var verdict: Verdict
+        public var job: Int64?
+        public var verdict: Verdict
 
-        package var line: String {
+        public var line: String {
             let origin = job.map { "job \($0)" } ?? "new"
             switch verdict {
             case .upload(let size, let id):
@@ -43,16 +43,16 @@ package struct OnceDryRun {
         }
     }
 
-    package let config: Config
+    public let config: Config
     /// nil when the database does not exist yet: every file found is new then.
-    package let store: JobStore?
+    public let store: JobStore?
 
-    package init(config: Config, store: JobStore?) {
+    public init(config: Config, store: JobStore?) {
         self.config = config
         self.store = store
     }
 
-    package func entries() throws -> [Entry] {
+    public func entries() throws -> [Entry] {
         let configured = Set(config.sourceNames)
         let waiting = try (store?.waitingJobs() ?? []).filter { configured.contains($0.source) }
         let waitingPaths = Set(waiting.map(\.path))

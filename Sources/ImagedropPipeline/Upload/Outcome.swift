@@ -2,7 +2,7 @@ import ImagedropParsing
 /// Where an upload's reply takes the job, decided without I/O: the reply (or the transport's failure, already
 /// classified by ReplyClassification), the job and the retry policy in, one transition out. JobProcessor
 /// carries the transition out (writes, logs, pauses); this is the rule, tested in-process.
-package enum Outcome: Sendable, Equatable {
+public enum Outcome: Sendable, Equatable {
     /// Stored: `done` with this image's id and variants.
     case done(ImageRecord)
     /// The custom id exists already (a lost reply, or the same content): GET it and finish with its variants.
@@ -18,18 +18,18 @@ package enum Outcome: Sendable, Equatable {
     case release
 
     /// What the daemon knows beside the reply.
-    package struct Context: Sendable, Equatable {
+    public struct Context: Sendable, Equatable {
         /// Requests made for the job before this one (the job's `attempts`).
-        package var attemptsBefore: Int
+        public var attemptsBefore: Int
         /// The daemon is past its shutdown grace period.
-        package var aborting = false
-        package init(attemptsBefore: Int, aborting: Bool = false) {
+        public var aborting = false
+        public init(attemptsBefore: Int, aborting: Bool = false) {
             self.attemptsBefore = attemptsBefore
             self.aborting = aborting
         }
     }
 
-    package static func decide(
+    public static func decide(
         _ reply: ImagesClient.Reply, context: Context, policy: RetryPolicy,
         random: (ClosedRange<Int64>) -> Int64 = { Int64.random(in: $0) }
     ) -> Outcome {
@@ -57,7 +57,7 @@ package enum Outcome: Sendable, Equatable {
 
     /// A transient result after one more request: `retrying` with the policy's delay (a server hint is a
     /// floor, everything capped at `backoff_max_ms`), or `failed` once `max_attempts` requests were made.
-    package static func retry(
+    public static func retry(
         reason: String, code: Int?, retryAfter: Int64?, rateLimited: Bool, context: Context, policy: RetryPolicy,
         countAttempt: Bool = true, random: (ClosedRange<Int64>) -> Int64 = { Int64.random(in: $0) }
     ) -> Outcome {

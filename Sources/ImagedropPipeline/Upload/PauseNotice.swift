@@ -4,10 +4,10 @@ import Logging
 /// The line a paused queue logs (once per reason): why, when it looks again, and what the operator can fix —
 /// so "queue paused" is never a dead end. One place for every pause: a refused or missing credential, a full
 /// image quota, and an API that cannot be reached.
-package enum PauseNotice {
+public enum PauseNotice {
     /// The reason as `status` and the log show it: `token refused: …`, `quota reached: …`; an unreachable API's
     /// reason already says what failed.
-    package static func text(_ reason: String, kind: PauseGate.Kind) -> String {
+    public static func text(_ reason: String, kind: PauseGate.Kind) -> String {
         switch kind {
         case .credentials: "token refused: \(reason)"
         case .quota: "quota reached: \(reason)"
@@ -15,7 +15,7 @@ package enum PauseNotice {
         }
     }
 
-    package static func log(_ logger: Logger, reason: String, kind: PauseGate.Kind, config: Config) {
+    public static func log(_ logger: Logger, reason: String, kind: PauseGate.Kind, config: Config) {
         let seconds = config.upload.pauseProbeSeconds
         logger.error("queue paused; re-checking every \(seconds) s", metadata: [
             "reason": "\(reason)", "recheck_s": "\(seconds)", "fix": "\(fix(reason: reason, kind: kind, config: config))",
@@ -23,7 +23,7 @@ package enum PauseNotice {
     }
 
     /// What to change. Nothing needs a restart: each re-check reads the credential source again and probes the API.
-    package static func fix(reason: String, kind: PauseGate.Kind, config: Config) -> String {
+    public static func fix(reason: String, kind: PauseGate.Kind, config: Config) -> String {
         switch kind {
         case .quota:
             return "the account's Cloudflare Images quota is full: delete images or raise the plan's limit on account "

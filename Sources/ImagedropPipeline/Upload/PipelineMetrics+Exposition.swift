@@ -141,7 +141,7 @@ package final class QueueGauges: Sendable {
 
 extension PipelineMetrics {
     /// The exposition of the daemon right now: the one renderer behind both the textfile and `GET /metrics`.
-    package func exposition(_ readings: GaugeReadings) -> String {
+    public func exposition(_ readings: GaugeReadings) -> String {
         queueGauges.emit(metrics: self, readings: readings)
     }
 }

@@ -15,8 +15,8 @@ import Synchronization
 /// for the last window, and records grants (in reservations) before it hands them out. Grant times here
 /// are monotonic; the log's are wall-clock seconds, converted once at start-up, so a clock step while
 /// running changes nothing and a clock step between runs can delay the budget by one window at most.
-package final class RateLimiter: RequestBudget {
-    package typealias Wait = BudgetWait
+public final class RateLimiter: RequestBudget {
+    public typealias Wait = BudgetWait
 
     private struct State {
         var limit: Int
@@ -32,11 +32,11 @@ package final class RateLimiter: RequestBudget {
 
     private let state: Mutex<State>
     private let ledger: RequestLedger?
-    package let marginNanos: UInt64
+    public let marginNanos: UInt64
 
     /// `limit` requests per `windowSeconds`; 0 means unlimited. With a `ledger`, the requests it recorded
     /// in the last window count from the start (`nowMono`/`nowWallMillis` are the clocks; tests set them).
-    package init(limit: Int, windowSeconds: Double = 300, ledger: RequestLedger? = nil,
+    public init(limit: Int, windowSeconds: Double = 300, ledger: RequestLedger? = nil,
                 nowMono: UInt64 = Timestamp.monotonicNanos(), nowWallMillis: Int64 = Timestamp.nowMillis()) {
         let window = Self.nanos(seconds: windowSeconds)
         // 1% of the window, at least 20 ms and at most 3 s: covers a request's way to the API (it is counted
@@ -53,7 +53,7 @@ package final class RateLimiter: RequestBudget {
         state = Mutex(initial)
     }
 
-    package convenience init(requestsPer5Min: Int) { self.init(limit: requestsPer5Min, windowSeconds: 300) }
+    public convenience init(requestsPer5Min: Int) { self.init(limit: requestsPer5Min, windowSeconds: 300) }
 
     /// Window lengths come from config (bounded there); the clamp keeps any other caller from trapping.
     private static func nanos(seconds: Double) -> UInt64 {
@@ -95,7 +95,7 @@ package final class RateLimiter: RequestBudget {
     }
 
     /// Changes the budget (SIGHUP reload) while keeping what was already spent.
-    package func update(limit: Int, windowSeconds: Double = 300) {
+    public func update(limit: Int, windowSeconds: Double = 300) {
         state.withLock { state in
             let window = Self.nanos(seconds: windowSeconds)
             guard limit != state.limit || window != state.windowNanos else { return }
@@ -114,7 +114,7 @@ package final class RateLimiter: RequestBudget {
     /// How long a request would wait now, without taking a grant (for `check`, which would rather say so
     /// than sit silently in an ExecStartPre).
     /// `requests` is how many the caller is about to send one after the other.
-    package func waitMillis(requests: Int, now: UInt64) -> Int64 {
+    public func waitMillis(requests: Int, now: UInt64) -> Int64 {
         state.withLock { state in
             var until = state.blockedUntil
             if state.limit > 0 {
@@ -129,7 +129,7 @@ package final class RateLimiter: RequestBudget {
     }
 
     /// nil when a request could go now.
-    package func currentWait(now: UInt64) -> Wait? {
+    public func currentWait(now: UInt64) -> Wait? {
         let wait = waitMillis(requests: 1, now: now)
         guard wait > 0 else { return nil }
         return state.withLock { state in
@@ -148,7 +148,7 @@ package final class RateLimiter: RequestBudget {
     /// Requests the budget still allows within the current window (`imagedrop_budget_remaining`): the limit less
     /// the grants still holding a slot, restored ones of an earlier process included. nil when the budget is
     /// unlimited. A 429's block is not subtracted: it is the API's wait, shown by the log and `status`.
-    package func remaining(now: UInt64) -> Int? {
+    public func remaining(now: UInt64) -> Int? {
         state.withLock { state in
             guard state.limit > 0 else { return nil }
             return max(0, state.limit - usedSlots(state, now: now))
@@ -157,7 +157,7 @@ package final class RateLimiter: RequestBudget {
 
     /// What the backlog's ETA needs of the budget: requests the window has room for now, and its sustained rate
     /// (`limit` per window). nil when unlimited.
-    package func headroom(now: UInt64) -> BacklogETA.Budget? {
+    public func headroom(now: UInt64) -> BacklogETA.Budget? {
         state.withLock { state in
             guard state.limit > 0, state.windowNanos > 0 else { return nil }
             let blocked = now < state.blockedUntil
@@ -207,7 +207,7 @@ package final class RateLimiter: RequestBudget {
 
     /// Gives the unused rest of the current reservation back to the ledger (a stopping daemon: it will not
     /// send again, so the next start should not count those slots).
-    package func returnUnusedReservation(wallMillis: Int64) {
+    public func returnUnusedReservation(wallMillis: Int64) {
         state.withLock { state in
             guard let ledger, state.reservedLeft > 0, let second = state.reservedSecond else { return }
             let windowSeconds = Int64(state.windowNanos / 1_000_000_000)
@@ -218,7 +218,7 @@ package final class RateLimiter: RequestBudget {
     }
 
     /// Blocks until a request may be sent. Returns false, without a grant, when `shouldStop` turns true.
-    package func acquire(shouldStop: () -> Bool) -> Bool {
+    public func acquire(shouldStop: () -> Bool) -> Bool {
         while true {
             if shouldStop() { return false }
             let wait = tryAcquire()
@@ -232,13 +232,13 @@ package final class RateLimiter: RequestBudget {
 
     /// A 429 was seen: nobody sends again before `millis` from now. Saturating: any value is safe here,
     /// though callers pass waits already capped by the RetryPolicy.
-    package func block(forMillis millis: Int64) {
+    public func block(forMillis millis: Int64) {
         let nanos = UInt64(clamping: max(millis, 0)).multipliedReportingOverflow(by: 1_000_000)
         let (until, overflow) = Timestamp.monotonicNanos().addingReportingOverflow(nanos.overflow ? UInt64.max : nanos.partialValue)
         state.withLock { state in state.blockedUntil = max(state.blockedUntil, overflow ? UInt64.max : until) }
     }
 
-    package var blockedRemainingMillis: Int64 {
+    public var blockedRemainingMillis: Int64 {
         let now = Timestamp.monotonicNanos()
         return state.withLock { state in
             state.blockedUntil > now ? Int64(clamping: (state.blockedUntil - now) / 1_000_000) : 0
@@ -248,9 +248,9 @@ package final class RateLimiter: RequestBudget {
 
 /// The protocol's clockless forms: the daemon asks about now; tests call the forms above with their own clock.
 extension RateLimiter {
-    package func waitMillis(requests: Int) -> Int64 { waitMillis(requests: requests, now: Timestamp.monotonicNanos()) }
-    package func currentWait() -> BudgetWait? { currentWait(now: Timestamp.monotonicNanos()) }
-    package func headroom() -> BacklogETA.Budget? { headroom(now: Timestamp.monotonicNanos()) }
-    package func remaining() -> Int? { remaining(now: Timestamp.monotonicNanos()) }
-    package func returnUnusedReservation() { returnUnusedReservation(wallMillis: Timestamp.nowMillis()) }
+    public func waitMillis(requests: Int) -> Int64 { waitMillis(requests: requests, now: Timestamp.monotonicNanos()) }
+    public func currentWait() -> BudgetWait? { currentWait(now: Timestamp.monotonicNanos()) }
+    public func headroom() -> BacklogETA.Budget? { headroom(now: Timestamp.monotonicNanos()) }
+    public func remaining() -> Int? { remaining(now: Timestamp.monotonicNanos()) }
+    public func returnUnusedReservation() { returnUnusedReservation(wallMillis: Timestamp.nowMillis()) }
 }

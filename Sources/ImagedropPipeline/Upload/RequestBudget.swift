@@ -5,7 +5,7 @@ import ImagedropStore
 ///
 /// `RateLimiter` is this host's own, seeded from the ledger; `FleetBudget` takes its grants from Redis, shared by
 /// every host of the fleet. The workers hold only this protocol, so either plugs in without them knowing.
-package protocol RequestBudget: AnyObject, Sendable {
+public protocol RequestBudget: AnyObject, Sendable {
     /// Blocks until a request may be sent. Returns false, without a grant, when `shouldStop` turns true.
     func acquire(shouldStop: () -> Bool) -> Bool
     /// A 429 was seen: nobody sends again before `millis` from now (callers pass the capped Retry-After).
@@ -26,21 +26,21 @@ package protocol RequestBudget: AnyObject, Sendable {
 }
 
 extension RequestBudget {
-    package func waitMillis() -> Int64 { waitMillis(requests: 1) }
+    public func waitMillis() -> Int64 { waitMillis(requests: 1) }
 }
 
 /// What a wait for the next request is made of, for `status` and the progress line.
-package struct BudgetWait: Sendable, Equatable {
+public struct BudgetWait: Sendable, Equatable {
     /// Requests granted within the current window (this host's, or the fleet's).
-    package var used: Int
-    package var limit: Int
-    package var windowSeconds: Int
+    public var used: Int
+    public var limit: Int
+    public var windowSeconds: Int
     /// Until the next request may go.
-    package var nextMillis: Int64
+    public var nextMillis: Int64
     /// A 429 (or its Retry-After) blocks the whole pool, budget or not.
-    package var blockedByServer: Bool
+    public var blockedByServer: Bool
 
-    package init(used: Int, limit: Int, windowSeconds: Int, nextMillis: Int64, blockedByServer: Bool) {
+    public init(used: Int, limit: Int, windowSeconds: Int, nextMillis: Int64, blockedByServer: Bool) {
         self.used = used
         self.limit = limit
         self.windowSeconds = windowSeconds
@@ -48,7 +48,7 @@ package struct BudgetWait: Sendable, Equatable {
         self.blockedByServer = blockedByServer
     }
 
-    package var text: String {
+    public var text: String {
         let next = (nextMillis + 999) / 1000
         if blockedByServer { return "waiting: the API asked to slow down (429); next request in \(next) s" }
         return "waiting for budget: \(used) requests in the last \(windowSeconds) s (upload.requests_per_5min = \(limit)), next slot in \(next) s"

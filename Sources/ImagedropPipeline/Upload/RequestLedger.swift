@@ -11,12 +11,12 @@ import Synchronization
 /// after). A crash can therefore only over-count — unused slots of the last reservation, and every grant
 /// dated a little later than it was sent — never under-count. The next reservation gives back the unused
 /// rest of the previous one, so a daemon that sends slowly does not inflate the log either.
-package final class RequestLedger: Sendable {
+public final class RequestLedger: Sendable {
     package let store: JobStore
     private let logger: Logger?
     private let lastProblem = Mutex<String?>(nil)
 
-    package init(store: JobStore, logger: Logger? = nil) {
+    public init(store: JobStore, logger: Logger? = nil) {
         self.store = store
         self.logger = logger
     }

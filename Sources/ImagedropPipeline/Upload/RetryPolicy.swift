@@ -9,51 +9,51 @@ import ImagedropStore
 /// because Cloudflare blocks an account that exceeds its budget for up to five minutes. Every wait, a
 /// hint's included, is capped at the maximum (`backoff_max_ms`): an absurd hint must not park the queue
 /// for years, and Cloudflare's own block never lasts longer than the default cap.
-package struct RetryPolicy: Sendable, Equatable {
-    package var initialMillis: Int64
-    package var maxMillis: Int64
-    package var maxAttempts: Int
+public struct RetryPolicy: Sendable, Equatable {
+    public var initialMillis: Int64
+    public var maxMillis: Int64
+    public var maxAttempts: Int
 
-    package init(initialMillis: Int64, maxMillis: Int64, maxAttempts: Int) {
+    public init(initialMillis: Int64, maxMillis: Int64, maxAttempts: Int) {
         self.initialMillis = max(initialMillis, 0)
         self.maxMillis = max(maxMillis, self.initialMillis)
         self.maxAttempts = maxAttempts
     }
 
-    package init(config: Config.Upload) {
+    public init(config: Config.Upload) {
         self.init(initialMillis: Int64(config.backoffInitialMillis), maxMillis: Int64(config.backoffMaxMillis),
                   maxAttempts: config.maxAttempts)
     }
 
     /// True when a job that has now made `attemptsMade` requests must end `failed`.
-    package func isExhausted(attemptsMade: Int) -> Bool { attemptsMade >= maxAttempts }
+    public func isExhausted(attemptsMade: Int) -> Bool { attemptsMade >= maxAttempts }
 
     /// d for attempt n: min(max, initial · 2^(n-1)), without overflow for any n.
-    package func ceilingMillis(attemptsMade: Int) -> Int64 {
+    public func ceilingMillis(attemptsMade: Int) -> Int64 {
         let exponent = min(max(attemptsMade - 1, 0), 62)
         let (scaled, overflow) = initialMillis.multipliedReportingOverflow(by: Int64(1) << Int64(exponent))
         return overflow ? maxMillis : min(maxMillis, scaled)
     }
 
     /// A server hint as the policy uses it: at most the maximum; negative hints are no hint.
-    package func cappedHint(_ retryAfterMillis: Int64?) -> Int64? {
+    public func cappedHint(_ retryAfterMillis: Int64?) -> Int64? {
         guard let retryAfterMillis, retryAfterMillis >= 0 else { return nil }
         return min(retryAfterMillis, maxMillis)
     }
 
     /// True when the server asked for a longer wait than the policy allows (worth one log line).
-    package func capsHint(_ retryAfterMillis: Int64?) -> Bool {
+    public func capsHint(_ retryAfterMillis: Int64?) -> Bool {
         guard let retryAfterMillis else { return false }
         return retryAfterMillis > maxMillis
     }
 
     /// How long a 429 stops the whole pool: the (capped) hint, else the maximum.
-    package func rateLimitBlockMillis(retryAfterMillis: Int64?) -> Int64 {
+    public func rateLimitBlockMillis(retryAfterMillis: Int64?) -> Int64 {
         cappedHint(retryAfterMillis) ?? maxMillis
     }
 
     /// The wait before the next attempt, after `attemptsMade` (≥ 1) requests.
-    package func delayMillis(
+    public func delayMillis(
         attemptsMade: Int, retryAfterMillis: Int64?, rateLimited: Bool,
         random: (ClosedRange<Int64>) -> Int64 = { Int64.random(in: $0) }
     ) -> Int64 {

@@ -2,51 +2,51 @@ import ImagedropSystem
 import ImagedropStore
 /// What a file job's upload will send, decided from the job, the facts pre-flight found and the settings in
 /// force — no I/O, so each rule (id choice, metadata, form fields) is tested in-process.
-package struct UploadPlan: Sendable, Equatable {
+public struct UploadPlan: Sendable, Equatable {
     /// The settings a plan depends on: `[images]` and the watch roots (path ids start with a root's name
     /// when there are several). A per-source override passes its own values here.
-    package struct Settings: Sendable, Equatable {
-        package var images: Config.Images
-        package var watchRoots: [String]
-        package init(images: Config.Images, watchRoots: [String]) {
+    public struct Settings: Sendable, Equatable {
+        public var images: Config.Images
+        public var watchRoots: [String]
+        public init(images: Config.Images, watchRoots: [String]) {
             self.images = images
             self.watchRoots = watchRoots
         }
         /// From the config scoped to the job's source: path ids use the roots of every source sharing the
         /// source's id space (`images.idRoots`, set by the loader), else the source's own folders.
-        package init(_ config: Config) {
+        public init(_ config: Config) {
             self.init(images: config.images, watchRoots: config.images.idRoots.isEmpty ? config.watch.paths : config.images.idRoots)
         }
     }
 
     /// What pre-flight learnt about the file's bytes.
-    package struct FileFacts: Sendable, Equatable {
-        package var sha256: String
-        package init(sha256: String) { self.sha256 = sha256 }
+    public struct FileFacts: Sendable, Equatable {
+        public var sha256: String
+        public init(sha256: String) { self.sha256 = sha256 }
     }
 
-    package struct Field: Sendable, Equatable {
-        package var name: String
-        package var value: String
+    public struct Field: Sendable, Equatable {
+        public var name: String
+        public var value: String
     }
 
-    package enum Decision: Sendable, Equatable {
+    public enum Decision: Sendable, Equatable {
         case upload(UploadPlan)
         /// A local failure: the job ends `failed` with this reason and nothing is sent.
         case fail(reason: String)
     }
 
     /// nil: Cloudflare chooses the id (the job key in the metadata finds an ambiguous upload again).
-    package var customID: String?
-    package var metadata: String
+    public var customID: String?
+    public var metadata: String
     /// The text fields in the order they are sent (the file part is added by the caller).
-    package var fields: [Field]
-    package var filename: String
+    public var fields: [Field]
+    public var filename: String
     /// Cloudflare-chosen id and an earlier send: that send may have stored the image and lost the reply, so
     /// the job key must be looked for before a second upload stores a second image.
-    package var looksForEarlierUploadFirst: Bool
+    public var looksForEarlierUploadFirst: Bool
 
-    package static func make(job: Job, file: FileFacts, settings: Settings) -> Decision {
+    public static func make(job: Job, file: FileFacts, settings: Settings) -> Decision {
         let images = settings.images
         if images.idMode == .path, !images.requireSignedURLs, !job.path.isValidUTF8 {
             // Each bad byte would show as U+FFFD, so `a\xff.png` and `a\xfe.png` would share an id.
@@ -87,7 +87,7 @@ package struct UploadPlan: Sendable, Equatable {
 extension ImageIDStrategy {
     /// The custom id for this job's file under `config`, or nil when Cloudflare chooses it: the upload's own
     /// decision, so what is tested through here is what is sent.
-    package static func customID(for job: Job, config: Config, sha256: String) -> String? {
+    public static func customID(for job: Job, config: Config, sha256: String) -> String? {
         guard case .upload(let plan) = UploadPlan.make(job: job, file: .init(sha256: sha256), settings: .init(config)) else { return nil }
         return plan.customID
     }

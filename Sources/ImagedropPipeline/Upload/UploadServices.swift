@@ -4,29 +4,29 @@ import Logging
 import Synchronization
 
 /// Everything a worker shares with the rest of the daemon. All members are thread-safe.
-package struct UploadServices: Sendable {
-    package var store: JobStore
-    package var config: SharedConfig
-    package var limiter: any RequestBudget
-    package var concurrency: ConcurrencyLimiter
-    package var pause: PauseGate
-    package var shutdown: ShutdownState
-    package var tokens: TokenProvider
-    package var metrics: PipelineMetrics
-    package var batchTokens: BatchTokens
-    package var workSignal: WorkSignal
-    package var inFlight: InFlightJobs
+public struct UploadServices: Sendable {
+    public var store: JobStore
+    public var config: SharedConfig
+    public var limiter: any RequestBudget
+    public var concurrency: ConcurrencyLimiter
+    public var pause: PauseGate
+    public var shutdown: ShutdownState
+    public var tokens: TokenProvider
+    public var metrics: PipelineMetrics
+    public var batchTokens: BatchTokens
+    public var workSignal: WorkSignal
+    public var inFlight: InFlightJobs
     /// Each thread's pulse, judged by `Liveness` for the watchdog.
-    package var heartbeats: Heartbeats
+    public var heartbeats: Heartbeats
     /// Failures on the path to the API, pool-wide: pauses the queue for an outage (see APIPathMonitor).
-    package var pathMonitor: APIPathMonitor
+    public var pathMonitor: APIPathMonitor
     /// Files the watcher saw written to and not yet closed: pre-flight leaves them to their close event.
-    package var openWrites: OpenWrites
+    public var openWrites: OpenWrites
     /// When to read the account's image stats (at start, then every 1,000 uploads).
-    package var quotaWatch: QuotaWatch
-    package var logger: Logger
+    public var quotaWatch: QuotaWatch
+    public var logger: Logger
 
-    package init(store: JobStore, config: SharedConfig, tokens: TokenProvider, logger: Logger) {
+    public init(store: JobStore, config: SharedConfig, tokens: TokenProvider, logger: Logger) {
         let current = config.current
         self.store = store
         self.config = config
@@ -75,9 +75,9 @@ package struct UploadServices: Sendable {
 
 /// Jobs a live worker holds right now: the lease sweep never takes these back, however long their worker
 /// waits on the rate limit (a 429 can block the pool for five minutes, longer than a lease).
-package final class InFlightJobs: Sendable {
+public final class InFlightJobs: Sendable {
     private let ids = Mutex<Set<Int64>>([])
-    package init() {}
+    public init() {}
     package func insert(_ id: Int64) { ids.withLock { _ = $0.insert(id) } }
     package func remove(_ id: Int64) { ids.withLock { _ = $0.remove(id) } }
     package var snapshot: Set<Int64> { ids.withLock { $0 } }

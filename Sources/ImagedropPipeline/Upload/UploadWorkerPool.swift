@@ -12,7 +12,7 @@ import Synchronization
 /// so a lowered limit holds fewer jobs `uploading`. A prober thread re-checks a refused token while paused.
 /// A preparer thread claims and pre-flights the next jobs while the workers are in requests
 /// (`UploadWorkerPool+Preparer`), so a worker goes from one reply's write-back straight to the next request.
-package final class UploadWorkerPool: Sendable {
+public final class UploadWorkerPool: Sendable {
     package let services: UploadServices
     private let running = Mutex<Set<Int>>([])
     private let finished = Latch(count: 0)
@@ -26,7 +26,7 @@ package final class UploadWorkerPool: Sendable {
     /// The preparer holds a claimed job it has not handed over yet.
     package let preparerBusy = Atomic<Bool>(false)
 
-    package init(services: UploadServices) {
+    public init(services: UploadServices) {
         self.services = services
     }
 
@@ -34,7 +34,7 @@ package final class UploadWorkerPool: Sendable {
     /// bounded by request_timeout_s); a job still `uploading` past it was abandoned and is queued again.
     package static func leaseMillis(_ config: Config) -> Int64 { Int64(config.upload.requestTimeoutSeconds) * 4_000 + 60_000 }
 
-    package func start() {
+    public func start() {
         startWorkersUpToLimit()
         startThread(name: "imagedrop-prober") { [self] in probeLoop() }
         startThread(name: "imagedrop-preparer") { [self] in prepareLoop() }
@@ -42,14 +42,14 @@ package final class UploadWorkerPool: Sendable {
 
     /// A reload: the limiter takes the new `workers`/`max_workers`/budget; workers whose index is at or past
     /// the new cap finish their current job and exit.
-    package func reconfigure(_ config: Config) {
+    public func reconfigure(_ config: Config) {
         services.concurrency.reconfigure(config.upload, rateCap: ConcurrencyLimiter.rateCap(config))
         startWorkersUpToLimit()
         services.workSignal.notifyAll()   // parked workers look at the new limit now
     }
 
     /// True when every started worker waits for work (for `run --once`).
-    package var allIdle: Bool {
+    public var allIdle: Bool {
         let started = running.withLock { $0.count }
         return idle.load(ordering: .acquiring) >= started && prepared.count == 0 && !preparerBusy.load(ordering: .acquiring)
     }
@@ -66,12 +66,12 @@ package final class UploadWorkerPool: Sendable {
     }
 
     /// Waits for every thread to end, up to `seconds`. True when all ended.
-    package func waitForExit(seconds: Double) -> Bool {
+    public func waitForExit(seconds: Double) -> Bool {
         finished.wait(seconds: seconds)
     }
 
     /// Workers with nothing to do right now (for `run --once` and the notify STATUS line).
-    package var idleWorkers: Int { idle.load(ordering: .acquiring) }
+    public var idleWorkers: Int { idle.load(ordering: .acquiring) }
 
     private func startThread(name: String, body: @escaping @Sendable () -> Void) {
         finished.countUp()

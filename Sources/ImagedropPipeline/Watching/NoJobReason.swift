@@ -5,8 +5,8 @@ import ImagedropSupport
 /// Why a path has no job (`imagedrop show PATH`): the same rules the watcher applies, in the order it applies
 /// them, so the answer names the rule — the watch folder, the excluding pattern, `include`, `recursive`, or
 /// `settle_ms` — instead of a bare "no job".
-package enum NoJobReason {
-    package static func explain(_ path: RawPath, config: Config, nowNanos: Int64 = Timestamp.nowMillis() * 1_000_000) -> String {
+public enum NoJobReason {
+    public static func explain(_ path: RawPath, config: Config, nowNanos: Int64 = Timestamp.nowMillis() * 1_000_000) -> String {
         let shown = path.display
         let status: FileStatus
         switch FileStatus.of(path, followSymlinks: false) {

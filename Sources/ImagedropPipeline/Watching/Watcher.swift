@@ -19,12 +19,12 @@ import Synchronization
 /// `arm()` before that thread starts). Other threads never wait for it: they leave requests in atomics or the
 /// settings box and wake it through its pipe (`update(config:)`, `requestRescan()`, `nudge()`, `stop()`), and
 /// read what it publishes (`pendingFiles`, `unwatchedFolders`, `turns`).
-package final class Watcher: Sendable {
+public final class Watcher: Sendable {
     /// How inotify_add_watch is called: tests inject failures (ENOSPC for chosen folders) around the real call.
-    package typealias AddWatch = @Sendable (_ directory: RawPath, _ real: () throws -> Int32) throws -> Int32
+    public typealias AddWatch = @Sendable (_ directory: RawPath, _ real: () throws -> Int32) throws -> Int32
 
     /// Unwatched folders are listed this often, so their new files wait seconds, not `rescan_interval_s`.
-    package static let unwatchedPollSeconds: UInt64 = 5
+    public static let unwatchedPollSeconds: UInt64 = 5
 
     package let store: JobStore
     package let workSignal: WorkSignal
@@ -70,7 +70,7 @@ package final class Watcher: Sendable {
                                                        afterUpload: .init()))
     }
 
-    package init(config: Config, store: JobStore, workSignal: WorkSignal, logger: Logger,
+    public init(config: Config, store: JobStore, workSignal: WorkSignal, logger: Logger,
                 heartbeat: Heartbeat = Heartbeat(component: "watcher"), openWrites: OpenWrites = OpenWrites(),
                 addWatch: @escaping AddWatch = { _, real in try real() }) throws {
         self.store = store
@@ -104,43 +104,43 @@ package final class Watcher: Sendable {
 
     /// A reloaded config: filter, settle time, rescan interval and watch roots. The watcher thread applies it
     /// on its next turn (roots added are watched and scanned there, roots removed are forgotten), then rescans.
-    package func update(config: Config) {
+    public func update(config: Config) {
         settingsBox.withLock { $0 = Self.settings(from: config) }
         requestRescan()
     }
 
-    package func requestRescan() {
+    public func requestRescan() {
         rescanFlag.store(true, ordering: .releasing)
         wakePipe.wake()
     }
 
     /// Makes the thread turn now (read inotify, look at due files) instead of at its next timeout.
-    package func nudge() { wakePipe.wake() }
+    public func nudge() { wakePipe.wake() }
 
-    package func stop() {
+    public func stop() {
         stopFlag.store(true, ordering: .releasing)
         wakePipe.wake()
     }
 
     /// Files seen but not yet in the table: settling, or waiting for the database to take them.
-    package var pendingFiles: Int { pendingCount.load(ordering: .acquiring) }
+    public var pendingFiles: Int { pendingCount.load(ordering: .acquiring) }
     /// Folders that are listed by scans and polls because inotify could not watch them.
-    package var unwatchedFolders: Int { unwatchedCount.load(ordering: .acquiring) }
+    public var unwatchedFolders: Int { unwatchedCount.load(ordering: .acquiring) }
     /// Completed turns of the loop; a turn that began after a moment has read every event raised before it.
-    package var turns: UInt64 { turnCount.load(ordering: .acquiring) }
+    public var turns: UInt64 { turnCount.load(ordering: .acquiring) }
     /// Whether a rescan was asked for and has not run yet.
-    package var rescanPending: Bool { rescanFlag.load(ordering: .acquiring) }
+    public var rescanPending: Bool { rescanFlag.load(ordering: .acquiring) }
 
     /// What the watcher had in hand at the end of its latest turn. Read turns first: the pending count then
     /// belongs to that turn or a later one, and everything it had flushed is in the table for a read after.
-    package struct Progress: Sendable, Equatable {
-        package var turns: UInt64
-        package var pendingFiles: Int
-        package var rescanPending: Bool
-        package var unwatchedFolders: Int
+    public struct Progress: Sendable, Equatable {
+        public var turns: UInt64
+        public var pendingFiles: Int
+        public var rescanPending: Bool
+        public var unwatchedFolders: Int
     }
 
-    package var progress: Progress {
+    public var progress: Progress {
         let turns = self.turns
         return Progress(turns: turns, pendingFiles: pendingFiles, rescanPending: rescanPending, unwatchedFolders: unwatchedFolders)
     }
@@ -149,7 +149,7 @@ package final class Watcher: Sendable {
 
     /// Arms the watches and runs the start-up scan, queueing what is already there. Called before `run()`'s
     /// thread starts; returns when both are done, so READY=1 can follow.
-    package func arm() throws {
+    public func arm() throws {
         let current = settings
         try state.withLock { state in
             state.roots = current.roots
@@ -163,7 +163,7 @@ package final class Watcher: Sendable {
 
     /// Runs the event loop on the calling thread until `stop()`. It holds the state for its whole life: no
     /// other thread takes this lock while it runs.
-    package func run() {
+    public func run() {
         state.withLock { state in
             var lastScan = Timestamp.monotonicNanos()
             var lastPoll = lastScan

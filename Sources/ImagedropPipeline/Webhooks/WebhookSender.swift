@@ -10,7 +10,7 @@ import Synchronization
 /// it again (under the same delivery id). Failures back off with the retry policy (the upload's backoff
 /// settings, `[webhook] max_attempts`) and end `dead`, for `status` to show and `webhook retry` to resend.
 /// It never touches the API's rate limiter or request budget: webhook traffic goes to another host.
-package final class WebhookSender: Sendable {
+public final class WebhookSender: Sendable {
     private let store: JobStore
     private let config: SharedConfig
     private let heartbeat: Heartbeat
@@ -22,7 +22,7 @@ package final class WebhookSender: Sendable {
     /// How often the outbox is looked at when nothing is due (rows arrive through triggers, not a call).
     private let pollSeconds: Double
 
-    package init(store: JobStore, config: SharedConfig, heartbeat: Heartbeat, logger: Logger, pollSeconds: Double = 0.5) {
+    public init(store: JobStore, config: SharedConfig, heartbeat: Heartbeat, logger: Logger, pollSeconds: Double = 0.5) {
         self.store = store
         self.config = config
         self.heartbeat = heartbeat
@@ -30,14 +30,14 @@ package final class WebhookSender: Sendable {
         self.pollSeconds = pollSeconds
     }
 
-    package func start() {
+    public func start() {
         let thread = Thread { [self] in run() }
         thread.name = "imagedrop-webhook"
         thread.start()
     }
 
     /// Ends the loop; a request in flight is cut short and its row stays pending for the next start.
-    package func stop(waitSeconds: Double = 5) {
+    public func stop(waitSeconds: Double = 5) {
         stopping.store(true, ordering: .releasing)
         stopRequested.countDown()
         finished.wait(seconds: waitSeconds)

@@ -5,24 +5,24 @@ import Foundation
 /// account email (sent as `X-Auth-Email` + `X-Auth-Key`). Its description is redacted so that string
 /// interpolation into a log line or an error can never leak it; only `ImagesClient` reads `secret`, to build
 /// the request headers (`headerLines`).
-package struct APIToken: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
-    package let secret: String
+public struct APIToken: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
+    public let secret: String
     /// Set for the Global API Key: the email it belongs to.
-    package let email: String?
+    public let email: String?
 
-    package init(_ secret: String) {
+    public init(_ secret: String) {
         self.secret = secret
         self.email = nil
     }
 
-    package init(globalKey: String, email: String) {
+    public init(globalKey: String, email: String) {
         self.secret = globalKey
         self.email = email
     }
 
-    package var isGlobalKey: Bool { email != nil }
-    package var description: String { isGlobalKey ? "<redacted key>" : "<redacted token>" }
-    package var debugDescription: String { description }
+    public var isGlobalKey: Bool { email != nil }
+    public var description: String { isGlobalKey ? "<redacted key>" : "<redacted token>" }
+    public var debugDescription: String { description }
 
     /// The authentication headers of every API request made with this credential.
     package var headerLines: [String] {
@@ -36,13 +36,13 @@ package struct APIToken: Sendable, Equatable, CustomStringConvertible, CustomDeb
 /// the Global API Key instead: env `CLOUDFLARE_API_KEY`, else `cloudflare.api_key_file`, else
 /// `$CREDENTIALS_DIRECTORY/cloudflare-api-key`. Re-read on each `load()`, so a rotated file is picked up when
 /// a paused queue re-probes.
-package struct TokenSource: Sendable {
-    package let environment: [String: String]
-    package let tokenFile: String?
-    package let apiEmail: String?
-    package let keyFile: String?
+public struct TokenSource: Sendable {
+    public let environment: [String: String]
+    public let tokenFile: String?
+    public let apiEmail: String?
+    public let keyFile: String?
 
-    package init(config: Config, environment: [String: String] = ProcessInfo.processInfo.environment) {
+    public init(config: Config, environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.environment = environment
         self.tokenFile = config.cloudflare.apiTokenFile
         self.apiEmail = config.cloudflare.apiEmail
@@ -57,12 +57,12 @@ package struct TokenSource: Sendable {
 
     /// A token and a key both configured (a config error, 78): which one was meant cannot be guessed. The
     /// config file's own keys are checked by ConfigLoader; this adds the environment's token.
-    package var conflict: String? {
+    public var conflict: String? {
         guard apiEmail != nil, let token = environment["CLOUDFLARE_API_TOKEN"], !token.isEmpty else { return nil }
         return "cloudflare.api_email: the Global API Key is configured and CLOUDFLARE_API_TOKEN is set too; use one of them"
     }
 
-    package var sourceDescription: String {
+    public var sourceDescription: String {
         let c = credential
         let prefix = apiEmail.map { "Global API Key of \($0), " } ?? ""
         if let value = environment[c.env], !value.isEmpty { return prefix + "environment variable \(c.env)" }
@@ -73,7 +73,7 @@ package struct TokenSource: Sendable {
 
     /// A token (or Global API Key) file every user of the machine may read: the credential is as good as
     /// published. A warning, not a refusal (the daemon still works), shown by `check` and logged at start.
-    package var exposureWarning: String? {
+    public var exposureWarning: String? {
         let c = credential
         guard let file = c.file, case .success(let status) = FileStatus.of(RawPath(file)) else { return nil }
         guard status.mode & 0o004 != 0 else { return nil }
@@ -82,7 +82,7 @@ package struct TokenSource: Sendable {
             + "(or 640 with the daemon's group)"
     }
 
-    package func load() throws -> APIToken {
+    public func load() throws -> APIToken {
         let c = credential
         if let value = environment[c.env], !value.isEmpty {
             return try validated(value, from: c.env)
@@ -118,7 +118,7 @@ package struct TokenSource: Sendable {
     }
 }
 
-package struct TokenError: Error, CustomStringConvertible, Sendable {
-    package let problem: String
-    package var description: String { problem }
+public struct TokenError: Error, CustomStringConvertible, Sendable {
+    public let problem: String
+    public var description: String { problem }
 }

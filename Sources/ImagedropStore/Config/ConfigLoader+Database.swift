@@ -9,7 +9,7 @@ import TOMLKit
 extension ConfigLoader {
     /// For a config file that exists and was read but does not load: the resolved `queue.database` it names, or
     /// the default when it names none. nil when the file itself cannot be read (there is nothing to go on).
-    package static func databaseFallback(path given: String) -> String? {
+    public static func databaseFallback(path given: String) -> String? {
         let path = RawPath.absolute(given).display
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
         let text = String(decoding: data, as: UTF8.self)

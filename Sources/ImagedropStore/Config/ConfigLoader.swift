@@ -4,17 +4,17 @@ import TOMLKit
 
 /// Reads the TOML file into a `Config`, checking every key: unknown keys (so a typo is not silently
 /// ignored), wrong types, out-of-range values, required keys, and the watch folders themselves.
-package enum ConfigLoader {
-    package static let defaultPath = "/etc/imagedrop/imagedrop.toml"
+public enum ConfigLoader {
+    public static let defaultPath = "/etc/imagedrop/imagedrop.toml"
 
     /// `--config`, else `$IMAGEDROP_CONFIG`, else /etc/imagedrop/imagedrop.toml.
-    package static func resolvePath(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+    public static func resolvePath(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
         if let explicit, !explicit.isEmpty { return explicit }
         if let fromEnv = environment["IMAGEDROP_CONFIG"], !fromEnv.isEmpty { return fromEnv }
         return defaultPath
     }
 
-    package static func load(path given: String, checkFolders: Bool = true) throws -> Config {
+    public static func load(path given: String, checkFolders: Bool = true) throws -> Config {
         // Errors name the file by its absolute path: relative paths inside it are resolved against its folder.
         let path = RawPath.absolute(given).display
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -27,7 +27,7 @@ package enum ConfigLoader {
         return try parse(text, path: path, checkFolders: checkFolders)
     }
 
-    package static func parse(_ text: String, path: String, checkFolders: Bool = true) throws -> Config {
+    public static func parse(_ text: String, path: String, checkFolders: Bool = true) throws -> Config {
         let root: TOMLTable
         do {
             root = try TOMLTable(string: text)

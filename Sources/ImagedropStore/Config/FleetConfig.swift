@@ -4,13 +4,13 @@ import Glibc
 
 extension Config {
     /// `[fleet]`: several hosts sharing one Cloudflare budget through Redis. nil (the section absent): this host alone.
-    package struct Fleet: Sendable, Equatable {
-        package var redis: RedisEndpoint                 // redis: "redis://HOST[:PORT][/DB]" | "unix:/path[?db=N]"
-        package var passwordFile: String?                // password_file; else env / systemd credential (see `password`)
-        package var host: String                         // host: this host's name in the fleet (default: the hostname)
-        package var keyPrefix = "imagedrop"              // key_prefix: every key the fleet writes starts with it
+    public struct Fleet: Sendable, Equatable {
+        public var redis: RedisEndpoint                 // redis: "redis://HOST[:PORT][/DB]" | "unix:/path[?db=N]"
+        public var passwordFile: String?                // password_file; else env / systemd credential (see `password`)
+        public var host: String                         // host: this host's name in the fleet (default: the hostname)
+        public var keyPrefix = "imagedrop"              // key_prefix: every key the fleet writes starts with it
 
-        package init(redis: RedisEndpoint, host: String) {
+        public init(redis: RedisEndpoint, host: String) {
             self.redis = redis
             self.host = host
         }
@@ -62,7 +62,7 @@ extension Config {
         }
 
         /// This fleet with its Redis password read (commands that loaded the config without secrets, then use Redis).
-        package func withPassword(configPath: String,
+        public func withPassword(configPath: String,
                                  environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Fleet {
             var fleet = self
             let section = TOMLSection(table: nil, name: "fleet", file: configPath)

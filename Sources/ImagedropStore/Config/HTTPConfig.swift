@@ -3,12 +3,12 @@ import Glibc
 
 extension Config {
     /// `[http]`: the status endpoint. Off while `listen` is unset.
-    package struct HTTP: Sendable, Equatable {
-        package enum Listen: Sendable, Equatable, CustomStringConvertible {
+    public struct HTTP: Sendable, Equatable {
+        public enum Listen: Sendable, Equatable, CustomStringConvertible {
             case tcp(host: String, port: Int)
             case unix(path: String)
 
-            package var description: String {
+            public var description: String {
                 switch self {
                 case .tcp(let host, let port): host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
                 case .unix(let path): "unix:\(path)"
@@ -16,16 +16,16 @@ extension Config {
             }
         }
 
-        package init() {}
-        package var listen: Listen?          // listen: "127.0.0.1:9731" | "[::1]:9731" | "unix:/run/imagedrop/http.sock"
-        package var allowRemote = false      // allow_remote: a non-loopback address is refused without it
-        package var actions = false          // actions: POST /jobs/{id}/retry and /retry-failed (CSRF token from the page)
-        package var allowedHosts: [String] = []  // allowed_hosts: Host names answered besides localhost and loopback
-        package var maxConnections = 64      // max_connections: more are closed as they arrive
-        package var requestTimeoutSeconds = 10   // request_timeout_s: a request's head and body, from its first byte
-        package var tokenFile: String?       // token_file: the bearer token for actions (required with allow_remote)
+        public init() {}
+        public var listen: Listen?          // listen: "127.0.0.1:9731" | "[::1]:9731" | "unix:/run/imagedrop/http.sock"
+        public var allowRemote = false      // allow_remote: a non-loopback address is refused without it
+        public var actions = false          // actions: POST /jobs/{id}/retry and /retry-failed (CSRF token from the page)
+        public var allowedHosts: [String] = []  // allowed_hosts: Host names answered besides localhost and loopback
+        public var maxConnections = 64      // max_connections: more are closed as they arrive
+        public var requestTimeoutSeconds = 10   // request_timeout_s: a request's head and body, from its first byte
+        public var tokenFile: String?       // token_file: the bearer token for actions (required with allow_remote)
         /// The token's bytes, read at load. Never printed: its description is redacted.
-        package var token: HTTPToken?
+        public var token: HTTPToken?
 
         package static let keys: Set<String> = ["listen", "allow_remote", "actions", "allowed_hosts", "max_connections",
                                                 "request_timeout_s", "token_file"]
@@ -128,7 +128,7 @@ extension Config {
         }
 
         /// 127.0.0.0/8 and ::1 (an IPv4-mapped loopback too).
-        package static func isLoopback(_ host: String) -> Bool {
+        public static func isLoopback(_ host: String) -> Bool {
             var v4 = in_addr()
             if inet_pton(AF_INET, host, &v4) == 1 { return UInt32(bigEndian: v4.s_addr) >> 24 == 127 }
             var v6 = in6_addr()

@@ -2,10 +2,10 @@ import Foundation
 
 /// `[http] token_file`'s bearer token. Its description hides the bytes, so a logged config or an error cannot
 /// leak it; errors about the file name the file, never its content.
-package struct HTTPToken: Sendable, Equatable, CustomStringConvertible {
-    package let bytes: [UInt8]
-    package init(bytes: [UInt8]) { self.bytes = bytes }
-    package var description: String { "<redacted token>" }
+public struct HTTPToken: Sendable, Equatable, CustomStringConvertible {
+    public let bytes: [UInt8]
+    public init(bytes: [UInt8]) { self.bytes = bytes }
+    public var description: String { "<redacted token>" }
 
     /// Long enough not to be guessed over the network; `openssl rand -hex 32` gives 64.
     static let minimumLength = 16

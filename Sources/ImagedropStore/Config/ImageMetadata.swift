@@ -9,13 +9,13 @@ import Synchronization
 /// Keys are sorted; the user's values are encoded once per distinct `images.metadata` (Foundation's
 /// serializer, cached), imagedrop's strings by hand: per upload this is string concatenation, not an
 /// object graph through JSONSerialization (which was a tenth of the daemon's CPU per upload).
-package enum ImageMetadata {
-    package static let limit = 1024
+public enum ImageMetadata {
+    public static let limit = 1024
 
     /// Nil when even without `source_path` the JSON would exceed the limit (user metadata close to 1024 bytes).
     /// URL jobs pass no `sha256` (Cloudflare fetches the bytes) and send the URL without its user-info (no
     /// credential belongs in metadata; the `url` field alone carries it) as `sourceKey` "source_url".
-    package static func build(userJSON: String?, sha256: String?, sourcePath: String, jobKey: String?,
+    public static func build(userJSON: String?, sha256: String?, sourcePath: String, jobKey: String?,
                              sourceKey: String = "source_path") -> String? {
         var pairs = userPairs(userJSON)
         func set(_ key: String, _ encodedValue: String) {

@@ -2,15 +2,15 @@ import ImagedropSystem
 /// Two watch paths where one lies inside the other (or both name the same folder): every file below the inner
 /// one would be seen from two roots — two jobs, two uploads, a move racing a move. Pure over a list of paths,
 /// so the same rule serves `watch.paths` within one config and the paths of all sources together.
-package enum WatchPathNesting {
-    package struct Overlap: Sendable, Equatable, CustomStringConvertible {
+public enum WatchPathNesting {
+    public struct Overlap: Sendable, Equatable, CustomStringConvertible {
         /// As given in the list (already absolute, resolved against the config's folder by the loader).
-        package let inner: String
-        package let outer: String
+        public let inner: String
+        public let outer: String
         /// Both spell the same folder (through `..`, a trailing slash or a symlink), rather than one inside the other.
-        package let same: Bool
+        public let same: Bool
 
-        package var description: String {
+        public var description: String {
             if same {
                 return "\"\(inner)\" and \"\(outer)\" are the same folder; a file there would be watched twice: list it once"
             }
@@ -20,7 +20,7 @@ package enum WatchPathNesting {
     }
 
     /// The first overlapping pair, comparing each path lexically and, when it exists, with symlinks resolved.
-    package static func firstOverlap(in paths: [String]) -> Overlap? {
+    public static func firstOverlap(in paths: [String]) -> Overlap? {
         let forms = paths.map { path -> [RawPath] in
             let lexical = RawPath(path).lexicallyNormalized
             guard let real = lexical.realPath, real != lexical else { return [lexical] }

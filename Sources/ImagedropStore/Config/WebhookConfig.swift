@@ -2,22 +2,22 @@ import Foundation
 
 extension Config {
     /// `[webhook]`: where job outcomes are POSTed. Off while `url` is unset.
-    package struct Webhook: Sendable, Equatable {
-        package enum Event: String, Sendable, Equatable, CaseIterable { case done, failed }
+    public struct Webhook: Sendable, Equatable {
+        public enum Event: String, Sendable, Equatable, CaseIterable { case done, failed }
 
-        package init() {}
-        package var url: String?                         // url
-        package var secretFile: String?                  // secret_file (required with url): the HMAC key
-        package var events: [Event] = [.done, .failed]   // events
-        package var timeoutSeconds = 10                  // timeout_s: one delivery attempt
-        package var maxAttempts = 10                     // max_attempts: then the delivery is `dead`
+        public init() {}
+        public var url: String?                         // url
+        public var secretFile: String?                  // secret_file (required with url): the HMAC key
+        public var events: [Event] = [.done, .failed]   // events
+        public var timeoutSeconds = 10                  // timeout_s: one delivery attempt
+        public var maxAttempts = 10                     // max_attempts: then the delivery is `dead`
         /// The secret's bytes, read at load (a missing or empty file is a config error, not a silent unsigned
         /// webhook). Never printed: `description` of the config does not include it.
-        package var secret = WebhookSecret(bytes: [])
+        public var secret = WebhookSecret(bytes: [])
 
-        package var isEnabled: Bool { url != nil }
+        public var isEnabled: Bool { url != nil }
         /// What the outbox triggers record: nothing while the webhook is off, so no backlog builds up.
-        package var recordedEvents: [Event] { isEnabled ? events : [] }
+        public var recordedEvents: [Event] { isEnabled ? events : [] }
 
         /// `readSecret` is off for the commands that only read the table (`status` must work for an operator
         /// who may not read the secret); `run` and `check` read it and refuse a missing or empty one.
@@ -55,8 +55,8 @@ extension Config {
 }
 
 /// The webhook signing key. Its description hides the bytes, so a logged config cannot leak it.
-package struct WebhookSecret: Sendable, Equatable, CustomStringConvertible {
-    package let bytes: [UInt8]
-    package init(bytes: [UInt8]) { self.bytes = bytes }
-    package var description: String { "<\(bytes.count)-byte secret>" }
+public struct WebhookSecret: Sendable, Equatable, CustomStringConvertible {
+    public let bytes: [UInt8]
+    public init(bytes: [UInt8]) { self.bytes = bytes }
+    public var description: String { "<\(bytes.count)-byte secret>" }
 }

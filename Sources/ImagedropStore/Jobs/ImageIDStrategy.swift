@@ -13,15 +13,15 @@ import ImagedropSystem
 ///   A single root keeps the plain relative path (the ids of existing setups do not change).
 /// - cloudflare, or `require_signed_urls` (Cloudflare refuses custom ids on private images: 5410):
 ///   no custom id; the job key in the metadata finds an ambiguous upload again.
-package enum ImageIDStrategy {
+public enum ImageIDStrategy {
     /// A URL job's custom id: `id_prefix` + SHA-256 of the URL text (with content-hash and path ids alike:
     /// a URL has no path under a watch root, and its text is what names it), or nil when Cloudflare chooses.
-    package static func customID(forURL url: URLInput, config: Config) -> String? {
+    public static func customID(forURL url: URLInput, config: Config) -> String? {
         if config.images.requireSignedURLs || config.images.idMode == .cloudflare { return nil }
         return config.images.idPrefix + url.sha256
     }
 
-    package static func customID(mode: Config.IDMode, prefix: String, requireSignedURLs: Bool, sha256: String,
+    public static func customID(mode: Config.IDMode, prefix: String, requireSignedURLs: Bool, sha256: String,
                                 relativePath: String) -> String? {
         if requireSignedURLs { return nil }
         switch mode {
@@ -36,14 +36,14 @@ package enum ImageIDStrategy {
 
     /// The name that tells a root's path ids apart from the other roots': its base name, when there is more
     /// than one root (one root: nil, ids unchanged).
-    package static func rootLabel(of root: RawPath?, roots: [String]) -> String? {
+    public static func rootLabel(of root: RawPath?, roots: [String]) -> String? {
         guard roots.count > 1, let root else { return nil }
         return RawPath(bytes: root.lexicallyNormalized.baseName).display
     }
 
     /// Why these watch roots cannot have path ids, or nil when they can: with more than one root, each root's
     /// name starts its ids, so names must differ and no root may lie inside another (a file would have two).
-    package static func pathIDConflict(roots: [String]) -> String? {
+    public static func pathIDConflict(roots: [String]) -> String? {
         guard roots.count > 1 else { return nil }
         let paths = roots.map { RawPath($0).lexicallyNormalized }
         var seen: [[UInt8]: RawPath] = [:]
@@ -61,7 +61,7 @@ package enum ImageIDStrategy {
     }
 
     /// The path sent as `source_path` and used by path ids: relative to the watch root when inside one.
-    package static func relativePath(of path: RawPath, root: RawPath?) -> String {
+    public static func relativePath(of path: RawPath, root: RawPath?) -> String {
         if let root, let relative = path.relative(to: root) { return relative.display }
         var display = path.display
         while display.hasPrefix("/") { display.removeFirst() }

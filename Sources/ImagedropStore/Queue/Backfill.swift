@@ -3,20 +3,20 @@ import Glibc
 
 /// `imagedrop enqueue PATH...`: queues existing files, or whole folders (recursively, honouring
 /// include/exclude), now — for backfills and for files the watcher could not see.
-package struct Backfill {
-    package struct MissingPath: Error, CustomStringConvertible {
-        package let path: String
-        package let reason: String
-        package var description: String { "\(path): \(reason)" }
+public struct Backfill {
+    public struct MissingPath: Error, CustomStringConvertible {
+        public let path: String
+        public let reason: String
+        public var description: String { "\(path): \(reason)" }
     }
 
-    package let config: Config
+    public let config: Config
     /// nil only for a dry run on a database that does not exist yet.
-    package let store: JobStore?
+    public let store: JobStore?
     /// The source for paths outside every source's folders (`enqueue --source`); nil: `default`.
-    package let fallbackSource: String?
+    public let fallbackSource: String?
 
-    package init(config: Config, store: JobStore?, source: String? = nil) {
+    public init(config: Config, store: JobStore?, source: String? = nil) {
         self.config = config
         self.store = store
         self.fallbackSource = source
@@ -24,12 +24,12 @@ package struct Backfill {
 
     /// The source a path is queued under: the one whose folders hold it, else the `--source` one, else
     /// `default` — nil when that is not configured.
-    package func source(for path: RawPath) -> SourceSettings? {
+    public func source(for path: RawPath) -> SourceSettings? {
         config.source(containing: path) ?? config.effective(for: fallbackSource ?? SourceSettings.defaultName)
     }
 
     /// Checks every argument first, so a typo queues nothing rather than half of what was asked.
-    package func validate(_ arguments: [String]) throws -> [RawPath] {
+    public func validate(_ arguments: [String]) throws -> [RawPath] {
         return try arguments.map { argument in
             let path = RawPath.absolute(argument)
             guard let source = source(for: path) else {
@@ -52,7 +52,7 @@ package struct Backfill {
     /// Queues the paths; `progress` is told the running count. Returns (found, newly queued). A dry run walks
     /// the same way, asks the table the question the insert asks (read-only), and hands each candidate that
     /// would be a new job to `candidate` instead of queueing it: its `queued` is what the real run's would be.
-    package func enqueue(_ paths: [RawPath], dryRun: Bool = false, candidate: (RawPath) -> Void = { _ in },
+    public func enqueue(_ paths: [RawPath], dryRun: Bool = false, candidate: (RawPath) -> Void = { _ in },
                         progress: (Int) -> Void = { _ in }) throws -> (found: Int, queued: Int) {
         var batch: [FileCandidate] = []
         var found = 0

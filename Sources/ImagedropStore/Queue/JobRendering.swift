@@ -3,8 +3,8 @@ import Foundation
 import ImagedropSupport
 
 /// The JSON and text forms of jobs and of `status`, shared by `show`, `export` and `status`.
-package enum JobRendering {
-    package static func dictionary(_ job: Job) -> [String: Any] {
+public enum JobRendering {
+    public static func dictionary(_ job: Job) -> [String: Any] {
         [
             "id": job.id, "path": job.path.display, "path_raw_hex": job.path.isValidUTF8 ? NSNull() : Hex.encode(job.path.bytes) as Any,
             "state": job.state.rawValue, "attempts": job.attempts, "last_error": job.lastError as Any? ?? NSNull(),
@@ -18,14 +18,14 @@ package enum JobRendering {
         ]
     }
 
-    package static func json(_ object: Any, pretty: Bool = false) -> String {
+    public static func json(_ object: Any, pretty: Bool = false) -> String {
         var options: JSONSerialization.WritingOptions = [.sortedKeys, .withoutEscapingSlashes]
         if pretty { options.insert(.prettyPrinted) }
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: options) else { return "{}" }
         return String(decoding: data, as: UTF8.self)
     }
 
-    package static func text(_ job: Job) -> String {
+    public static func text(_ job: Job) -> String {
         var lines = [
             "job:         \(job.id)",
             "path:        \(job.path.display)",
@@ -50,24 +50,24 @@ package enum JobRendering {
 }
 
 /// `imagedrop status`: what the table says, plus whether a daemon holds the lock.
-package struct StatusReport {
-    package var snapshot: QueueSnapshot
-    package var daemon: DaemonRecord
-    package var running: Bool
-    package var pid: Int?
-    package var databaseExists: Bool
+public struct StatusReport {
+    public var snapshot: QueueSnapshot
+    public var daemon: DaemonRecord
+    public var running: Bool
+    public var pid: Int?
+    public var databaseExists: Bool
     /// The webhook outbox (nil on a table without one).
-    package var webhooks: WebhookBacklog?
+    public var webhooks: WebhookBacklog?
     /// The sources the config names, so jobs of a source it no longer names are reported (nil: unknown).
-    package var configuredSources: [String]? = nil
+    public var configuredSources: [String]? = nil
     /// The account's image quota as a daemon last read it (nil: not known yet).
-    package var quota: AccountQuota? = nil
+    public var quota: AccountQuota? = nil
 
-    package var sources: SourceCounts { SourceCounts(counts: snapshot.sourceCounts, configured: configuredSources) }
+    public var sources: SourceCounts { SourceCounts(counts: snapshot.sourceCounts, configured: configuredSources) }
 
     /// Reads the report without needing a daemon, a token or write access. Zero counts only when the table's
     /// folder exists and the file does not yet; a table that cannot be read is a `TableReadError`, never a guess.
-    package static func load(database: String, sources: [String]? = nil) throws(TableReadError) -> StatusReport {
+    public static func load(database: String, sources: [String]? = nil) throws(TableReadError) -> StatusReport {
         guard let store = try JobStore.openForReading(database) else {
             var empty = QueueSnapshot()
             for state in JobState.allCases { empty.counts[state] = 0 }
@@ -86,12 +86,12 @@ package struct StatusReport {
         }
     }
 
-    package var oldestWaitingSeconds: Int? {
+    public var oldestWaitingSeconds: Int? {
         guard let created = snapshot.oldestWaitingCreatedAt, let millis = Timestamp.parseISO8601(created) else { return nil }
         return Int(max(0, Timestamp.nowMillis() - millis) / 1000)
     }
 
-    package var jsonObject: [String: Any] {
+    public var jsonObject: [String: Any] {
         var jobs: [String: Any] = [:]
         for state in JobState.allCases { jobs[state.rawValue] = snapshot.counts[state] ?? 0 }
         jobs["total"] = snapshot.total
@@ -133,7 +133,7 @@ package struct StatusReport {
     /// Seconds until the waiting jobs are through: the running daemon's own figure (BacklogETA, from the binding
     /// constraint) at its last heartbeat, less the time since. nil when no daemon runs, while paused, or when
     /// nothing says how fast the backlog will go. A daemon from before it recorded one: the last minute's rate.
-    package var backlogETASeconds: Int? {
+    public var backlogETASeconds: Int? {
         guard running, pausedReason == nil else { return nil }
         if daemon.recordsETA {
             return daemon.etaSeconds.map { max(0, $0 - Int(heartbeatAgeSeconds ?? 0)) }
@@ -144,12 +144,12 @@ package struct StatusReport {
     }
 
     /// Jobs not finished yet: queued, retrying, or in a worker's hands.
-    package var waiting: Int {
+    public var waiting: Int {
         (snapshot.counts[.queued] ?? 0) + (snapshot.counts[.retrying] ?? 0) + (snapshot.counts[.uploading] ?? 0)
     }
 
     /// `backlog ETA 5m04s`, `backlog ETA unknown (paused)`, or nil (no daemon, no backlog, nothing to go on).
-    package var backlogETAText: String? {
+    public var backlogETAText: String? {
         guard running, waiting > 0 else { return nil }
         if let eta = backlogETASeconds { return "backlog ETA \(HumanUnits.duration(eta))" }
         return pausedReason == nil ? nil : "backlog ETA unknown (paused)"
@@ -157,7 +157,7 @@ package struct StatusReport {
 
     /// The running daemon's concurrency at its last heartbeat (`current`, `max`, `mode`, `bound`,
     /// `in_flight`); nil when no daemon runs or it has not recorded one yet.
-    package var concurrency: [String: Any]? {
+    public var concurrency: [String: Any]? {
         guard running, let text = daemon.concurrencyJSON,
               let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { return nil }
         return object
@@ -176,12 +176,12 @@ package struct StatusReport {
     }
 
     /// Failed jobs beyond the ones listed.
-    package var moreFailures: Int { max(0, (snapshot.counts[.failed] ?? 0) - snapshot.recentFailures.count) }
+    public var moreFailures: Int { max(0, (snapshot.counts[.failed] ?? 0) - snapshot.recentFailures.count) }
 
     /// Folders the running daemon polls because inotify's watch limit was reached (0 when none runs).
-    package var unwatchedFolders: Int { running ? daemon.unwatchedFolders : 0 }
+    public var unwatchedFolders: Int { running ? daemon.unwatchedFolders : 0 }
 
-    package var text: String {
+    public var text: String {
         var lines: [String] = []
         var daemonLine: String
         if running {

@@ -6,7 +6,7 @@ import ImagedropSystem
 extension JobStore {
     /// The failed jobs not dismissed yet among `ids` (nil: all of them), dismissed in one transaction — or, for a
     /// dry run, the same selection read in one snapshot and left as it is. Returns them in id order.
-    package func dismissFailed(ids: [Int64]?, dryRun: Bool = false) throws -> [Job] {
+    public func dismissFailed(ids: [Int64]?, dryRun: Bool = false) throws -> [Job] {
         let open = hasDismissed ? "AND dismissed = 0" : ""
         let columns = columns
         return try withDatabase { db in
@@ -34,7 +34,7 @@ extension JobStore {
     }
 
     /// Every job of a path, newest first (each version of the file has its own), looked up as `latestJob` does.
-    package func jobs(path: RawPath) throws -> [Job] {
+    public func jobs(path: RawPath) throws -> [Job] {
         try withDatabase { db in
             var jobs: [Job] = []
             let byKey = try db.cached("SELECT \(columns) FROM jobs WHERE path_key = ?1 ORDER BY id DESC")

@@ -4,12 +4,12 @@ import ImagedropSupport
 /// `imagedrop export`: path → image id → variant URLs, streamed row by row so a million rows need the
 /// memory of one.
 extension JobStore {
-    package enum ExportFormat: String, CaseIterable, Sendable { case csv, json, ndjson }
+    public enum ExportFormat: String, CaseIterable, Sendable { case csv, json, ndjson }
 
     /// `state` nil with `includeAll`: every job; nil without: done jobs. `latestOnly`: of the selected jobs, only
     /// the newest of each path (its current version). CSV keeps its columns (scripts index them); JSON and
     /// NDJSON also carry `last_error` and `path_raw_hex` (the exact bytes of a name that is not UTF-8).
-    package func export(format: ExportFormat, includeAll: Bool, state: JobState? = nil, latestOnly: Bool = false,
+    public func export(format: ExportFormat, includeAll: Bool, state: JobState? = nil, latestOnly: Bool = false,
                        source: String? = nil, write: (String) -> Void) throws {
         try withDatabase { db in
             var filter = state.map { "state = '\($0.rawValue)'" } ?? (includeAll ? "1" : "state = 'done'")

@@ -1,7 +1,7 @@
 /// `imagedrop list`: jobs newest first, optionally of one state and changed since a moment.
 extension JobStore {
     /// Dismissed failed jobs only with `includeDismissed` (`list --all`): the operator acknowledged them.
-    package func list(state: JobState?, updatedSince: String?, limit: Int, source: String? = nil,
+    public func list(state: JobState?, updatedSince: String?, limit: Int, source: String? = nil,
                      includeDismissed: Bool = false) throws -> [Job] {
         try withDatabase { db in
             var conditions: [String] = []
@@ -23,7 +23,7 @@ extension JobStore {
 
     /// Every job a run would take (queued, retrying, and uploading ones a stopped daemon left, which the next
     /// start queues again), oldest first: what `run --once --dry-run` lists before the files it would find.
-    package func waitingJobs() throws -> [Job] {
+    public func waitingJobs() throws -> [Job] {
         try withDatabase { db in
             let statement = try db.prepare("SELECT \(columns) FROM jobs WHERE state IN ('queued','uploading','retrying') ORDER BY id")
             var jobs: [Job] = []

@@ -4,24 +4,24 @@ import ImagedropSystem
 /// `imagedrop pause [--reason TEXT]`: the operator's own pause of this host's queue. It lives in the table, not in
 /// the daemon, so it holds whether a daemon runs or not and across restarts, until `imagedrop resume`; the
 /// running daemon reads it every turn of its main loop.
-package struct OperatorPause: Sendable, Equatable {
+public struct OperatorPause: Sendable, Equatable {
     /// When it was asked for (ISO-8601 UTC, `…Z`).
-    package var at: String
-    package var reason: String?
+    public var at: String
+    public var reason: String?
 
-    package init(at: String, reason: String?) {
+    public init(at: String, reason: String?) {
         self.at = at
         self.reason = reason
     }
 
     /// What `status` shows as `daemon.paused`: `paused by operator: TEXT`, or `paused by operator` without one.
-    package var text: String { "paused by operator" + (reason.map { ": \($0)" } ?? "") }
+    public var text: String { "paused by operator" + (reason.map { ": \($0)" } ?? "") }
 }
 
 extension JobStore {
     /// Pauses (a reason, possibly nil) or resumes (`pause` false). Returns the pause that was in force before.
     @discardableResult
-    package func setOperatorPause(_ pause: Bool, reason: String? = nil) throws -> OperatorPause? {
+    public func setOperatorPause(_ pause: Bool, reason: String? = nil) throws -> OperatorPause? {
         try withDatabase { db in
             try db.transaction {
                 let before = try Self.operatorPause(db)
@@ -34,7 +34,7 @@ extension JobStore {
     }
 
     /// The operator's pause in force, nil when none (or on a table from before `imagedrop pause`).
-    package func operatorPause() throws -> OperatorPause? {
+    public func operatorPause() throws -> OperatorPause? {
         try withDatabase { db in try Self.hasColumn(db, "operator_paused_at") ? Self.operatorPause(db) : nil }
     }
 

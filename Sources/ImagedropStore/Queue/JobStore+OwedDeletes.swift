@@ -3,18 +3,18 @@ import Synchronization
 
 /// An image the API stored that must go (an upload that sent mixed bytes of two versions of a file): owed
 /// like the after-upload actions, committed before the job moves on, retried until the API confirms it.
-package struct OwedDelete: Sendable, Equatable {
-    package var imageID: String
-    package var jobID: Int64?
-    package var reason: String
-    package var attempts: Int
-    package var lastError: String?
+public struct OwedDelete: Sendable, Equatable {
+    public var imageID: String
+    public var jobID: Int64?
+    public var reason: String
+    public var attempts: Int
+    public var lastError: String?
 }
 
 /// `owed_deletes`: the job that owes a delete is not claimed until the delete is settled, so its next upload
 /// (under a path id, the same id) can never be deleted by it.
 extension JobStore {
-    package func oweDelete(imageID: String, jobID: Int64?, reason: String) throws {
+    public func oweDelete(imageID: String, jobID: Int64?, reason: String) throws {
         try execute("""
             INSERT INTO owed_deletes (image_id, job_id, reason, created_at) VALUES (?1, ?2, ?3, ?4)
             ON CONFLICT (image_id) DO UPDATE SET job_id = excluded.job_id, next_attempt_at = 0, lease_until = NULL
@@ -25,7 +25,7 @@ extension JobStore {
     }
 
     /// Takes the next due delete and leases it, in one statement (two workers never send the same DELETE).
-    package func claimOwedDelete(leaseMillis: Int64) throws -> OwedDelete? {
+    public func claimOwedDelete(leaseMillis: Int64) throws -> OwedDelete? {
         let now = Timestamp.nowMillis()
         if now < noOwedDeleteBefore.load(ordering: .acquiring) { return nil }
         let claimed = try withDatabase { db -> OwedDelete? in
@@ -49,12 +49,12 @@ extension JobStore {
     }
 
     /// The API confirmed the image is gone (or gave up on it): the job that waited may go on.
-    package func settleOwedDelete(imageID: String) throws {
+    public func settleOwedDelete(imageID: String) throws {
         try execute("DELETE FROM owed_deletes WHERE image_id = ?1") { statement in statement.bind(1, imageID) }
     }
 
     /// Not confirmed: try again at `nextAttemptAtMillis` (a refused token: as soon as the queue resumes).
-    package func postponeOwedDelete(imageID: String, error: String?, nextAttemptAtMillis: Int64, countAttempt: Bool) throws {
+    public func postponeOwedDelete(imageID: String, error: String?, nextAttemptAtMillis: Int64, countAttempt: Bool) throws {
         try execute("""
             UPDATE owed_deletes SET lease_until = NULL, next_attempt_at = ?2, attempts = attempts + ?3,
                    last_error = COALESCE(?4, last_error)
@@ -67,7 +67,7 @@ extension JobStore {
 
     /// At start-up: leases held by a daemon that died are void, and what was owed is tried at once.
     @discardableResult
-    package func recoverOwedDeletes() throws -> Int {
+    public func recoverOwedDeletes() throws -> Int {
         defer { noOwedDeleteBefore.store(0, ordering: .releasing) }
         return try executeCountingChanges("""
             UPDATE owed_deletes SET lease_until = NULL, next_attempt_at = MIN(next_attempt_at, ?1)
@@ -75,7 +75,7 @@ extension JobStore {
             """) { statement in statement.bind(1, Timestamp.nowMillis()) }
     }
 
-    package func owedDeletes() throws -> [OwedDelete] {
+    public func owedDeletes() throws -> [OwedDelete] {
         try withDatabase { db in
             let statement = try db.prepare("SELECT image_id, job_id, reason, attempts, last_error FROM owed_deletes ORDER BY created_at")
             var result: [OwedDelete] = []

@@ -4,22 +4,22 @@ import ImagedropSupport
 /// part of the SQL text.
 extension JobStore {
     /// One page of a list the status page shows, newest first; `hasMore` says whether a next page exists.
-    package struct PageOfJobs: Sendable, Equatable {
-        package var jobs: [Job]
-        package var hasMore: Bool
+    public struct PageOfJobs: Sendable, Equatable {
+        public var jobs: [Job]
+        public var hasMore: Bool
     }
 
     /// Done jobs by `uploaded_at`, newest first (served by the `jobs_uploaded` index), skipping `offset`; with
     /// `pathContaining`, only those whose path holds the text (ASCII letters in any case, as SQLite's LIKE
     /// compares them). A search reads rows until it has a page of matches: on a large table a rare text costs a
     /// scan, one at a time on the endpoint's database lane.
-    package func uploads(limit: Int, offset: Int, pathContaining search: String?) throws -> PageOfJobs {
+    public func uploads(limit: Int, offset: Int, pathContaining search: String?) throws -> PageOfJobs {
         try page(where: "uploaded_at IS NOT NULL AND state = 'done'", order: "uploaded_at DESC, id DESC",
                  limit: limit, offset: offset, search: search)
     }
 
     /// Failed jobs not dismissed, most recently failed first (as `status` lists them), skipping `offset`.
-    package func failures(limit: Int, offset: Int, pathContaining search: String?) throws -> PageOfJobs {
+    public func failures(limit: Int, offset: Int, pathContaining search: String?) throws -> PageOfJobs {
         try page(where: "state = 'failed'" + (hasDismissed ? " AND dismissed = 0" : ""), order: "updated_at DESC, id DESC",
                  limit: limit, offset: offset, search: search)
     }
@@ -52,7 +52,7 @@ extension JobStore {
     }
 
     /// Uploads per UTC minute ("YYYY-MM-DDTHH:MM") since `sinceMillis`.
-    package func uploadsPerMinute(sinceMillis: Int64) throws -> [String: Int] {
+    public func uploadsPerMinute(sinceMillis: Int64) throws -> [String: Int] {
         try withDatabase { db in
             let statement = try db.cached("""
                 SELECT substr(uploaded_at, 1, 16), count(*) FROM jobs WHERE uploaded_at IS NOT NULL AND uploaded_at >= ?1

@@ -2,7 +2,7 @@
 /// delete uses, so `--dry-run` and the real run never disagree.
 extension JobStore {
     /// What `prune` removes: done jobs (the default) or, with `--failed`, failed ones.
-    package enum PruneTarget: Sendable {
+    public enum PruneTarget: Sendable {
         /// Uploaded before the cutoff.
         case done
         /// Failed (dismissed or not) and unchanged since before the cutoff.
@@ -19,7 +19,7 @@ extension JobStore {
     }
 
     /// How many jobs `prune(_:before:)` would delete now (`prune --dry-run`).
-    package func prunable(_ target: PruneTarget, before cutoff: String) throws -> Int {
+    public func prunable(_ target: PruneTarget, before cutoff: String) throws -> Int {
         try withDatabase { db in
             let statement = try db.prepare("SELECT count(*) FROM jobs WHERE \(target.condition)")
             statement.bind(1, cutoff)
@@ -27,14 +27,14 @@ extension JobStore {
         }
     }
 
-    package func prunable(doneBefore cutoff: String) throws -> Int { try prunable(.done, before: cutoff) }
+    public func prunable(doneBefore cutoff: String) throws -> Int { try prunable(.done, before: cutoff) }
 
     /// Deletes the jobs and returns how many were removed. Each removed version of a done file is kept as one
     /// row of `stored_versions` (path, size, mtime, sha256, image id), which the idempotent insert consults: a
     /// file still in the drop folder is not new after its history is pruned. A failed version leaves no such
     /// row (nothing of it is stored): a file still there unchanged is found again by the next scan and tried
     /// once more — the README says to move such files away, or to dismiss rather than prune them.
-    package func prune(_ target: PruneTarget, before cutoff: String) throws -> Int {
+    public func prune(_ target: PruneTarget, before cutoff: String) throws -> Int {
         try withDatabase { db in
             try db.transaction {
                 if target == .done {
@@ -54,5 +54,5 @@ extension JobStore {
         }
     }
 
-    package func prune(doneBefore cutoff: String) throws -> Int { try prune(.done, before: cutoff) }
+    public func prune(doneBefore cutoff: String) throws -> Int { try prune(.done, before: cutoff) }
 }

@@ -6,7 +6,7 @@ extension JobStore {
     /// exists and the file does not (the daemon or `enqueue` creates it). Everything else that stands between
     /// the reader and the rows is a `TableReadError`: a folder that does not exist, a file, side file or
     /// folder this user may not read, a file that is not a table imagedrop wrote.
-    package static func openForReading(_ database: String) throws(TableReadError) -> JobStore? {
+    public static func openForReading(_ database: String) throws(TableReadError) -> JobStore? {
         let file = RawPath(database)
         let folder = file.parent.display
         switch FileStatus.of(file) {

@@ -3,13 +3,13 @@ import ImagedropSystem
 
 /// A SIGHUP whose config the daemon refused: the old config stays in force, which the log says once and
 /// `status` must keep saying — an operator who edited the file believes it applied until told otherwise.
-package struct ReloadRefusal: Sendable, Equatable {
+public struct ReloadRefusal: Sendable, Equatable {
     /// When it was refused (ISO-8601 UTC, `…Z`).
-    package var at: String
+    public var at: String
     /// The config error as "key: problem" (or the problem alone when it names no key).
-    package var error: String
+    public var error: String
 
-    package init(at: String, error: String) {
+    public init(at: String, error: String) {
         self.at = at
         self.error = error
     }
@@ -18,7 +18,7 @@ package struct ReloadRefusal: Sendable, Equatable {
 extension JobStore {
     /// Records a refused reload, or (nil) that the config in force is the file on disk again: a good reload,
     /// or a start, which loads the file whole or not at all.
-    package func recordReloadRefused(_ error: String?) throws {
+    public func recordReloadRefused(_ error: String?) throws {
         try execute("UPDATE daemon SET reload_refused_at = ?1, reload_refused_error = ?2 WHERE id = 1") { statement in
             statement.bind(1, error.map { _ in Timestamp.nowISO8601() }).bind(2, error)
         }

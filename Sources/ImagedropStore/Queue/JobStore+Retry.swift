@@ -3,16 +3,16 @@ import ImagedropSupport
 /// `imagedrop retry` and the status page's retry buttons.
 extension JobStore {
     /// What `retry` did (or, for a dry run, would do): the jobs queued again, and those left as they were and why.
-    package struct RetryResult: Sendable, Equatable {
-        package var queued: [Int64] = []
+    public struct RetryResult: Sendable, Equatable {
+        public var queued: [Int64] = []
         /// A newer job of the same file exists (waiting, done or failed): that job carries the file now, and the
         /// old version's bytes are no longer there to upload.
-        package var superseded: [Int64] = []
+        public var superseded: [Int64] = []
         /// The file is gone (moved to failed_dir or done_dir, deleted): queued again it could only fail as
         /// "file vanished".
-        package var gone: [Int64] = []
+        public var gone: [Int64] = []
 
-        package init() {}
+        public init() {}
     }
 
     /// Failed jobs back to the queue with their attempt count reset; with `includeDone` (`retry --force`) done
@@ -26,7 +26,7 @@ extension JobStore {
     /// (which clears the flag). `dryRun` decides each job exactly as the real run does and changes nothing: a
     /// job queued again never changes the verdict on another (a job it could supersede has a smaller id, and so
     /// was superseded by it already), so leaving out the updates leaves every verdict as it is.
-    package func retryFailed(ids: [Int64]?, includeDone: Bool = false, dryRun: Bool = false,
+    public func retryFailed(ids: [Int64]?, includeDone: Bool = false, dryRun: Bool = false,
                             fileIsGone: (Job) -> Bool = { _ in false }) throws -> RetryResult {
         let now = Timestamp.nowMillis()
         let states = includeDone ? "('failed','done')" : "('failed')"

@@ -3,58 +3,58 @@ import ImagedropSupport
 
 /// What `status` reports, read from the table alone. Every query here is served by an index or by the
 /// trigger-maintained `job_counts`, so its cost does not grow with the number of done jobs.
-package struct QueueSnapshot: Sendable {
-    package var counts: [JobState: Int] = [:]
-    package var oldestWaitingCreatedAt: String?
-    package var recentFailures: [Job] = []
-    package var nextRetryAt: Int64?
-    package var uploadsLastMinute = 0
-    package var uploadsLastHour = 0
-    package var lastUploadAt: String?
+public struct QueueSnapshot: Sendable {
+    public var counts: [JobState: Int] = [:]
+    public var oldestWaitingCreatedAt: String?
+    public var recentFailures: [Job] = []
+    public var nextRetryAt: Int64?
+    public var uploadsLastMinute = 0
+    public var uploadsLastHour = 0
+    public var lastUploadAt: String?
     /// Jobs per source and state.
-    package var sourceCounts: [String: [JobState: Int]] = [:]
+    public var sourceCounts: [String: [JobState: Int]] = [:]
     /// Failed jobs the operator dismissed: not in `counts[.failed]` (nor in `total`), nor in `recentFailures`.
-    package var dismissed = 0
-    package var total: Int { counts.values.reduce(0, +) }
-    package init() {}
+    public var dismissed = 0
+    public var total: Int { counts.values.reduce(0, +) }
+    public init() {}
 }
 
-package struct DaemonRecord: Sendable {
-    package var pid: Int?
-    package var host: String?
-    package var version: String?
-    package var startedAt: String?
-    package var heartbeatAt: String?
-    package var heartbeatMillis: Int64?
-    package var stoppedAt: String?
-    package var paused: String?
-    package var statusLine: String?
+public struct DaemonRecord: Sendable {
+    public var pid: Int?
+    public var host: String?
+    public var version: String?
+    public var startedAt: String?
+    public var heartbeatAt: String?
+    public var heartbeatMillis: Int64?
+    public var stoppedAt: String?
+    public var paused: String?
+    public var statusLine: String?
     /// Folders the running daemon lists by polling because inotify could not watch them (the watch limit).
-    package var unwatchedFolders = 0
+    public var unwatchedFolders = 0
     /// The pool's concurrency at the last heartbeat, as `ConcurrencyLimiter.Snapshot.json` wrote it.
-    package var concurrencyJSON: String?
+    public var concurrencyJSON: String?
     /// The last reload the running daemon refused, until a good one (nil on a table from before it was kept).
-    package var reloadRefused: ReloadRefusal?
+    public var reloadRefused: ReloadRefusal?
     /// `imagedrop pause`, in force until `imagedrop resume`, whether a daemon runs or not.
-    package var operatorPause: OperatorPause?
+    public var operatorPause: OperatorPause?
     /// The backlog's ETA at the last heartbeat (nil: unknown, or paused); `recordsETA` is false for a table from
     /// before the daemon recorded it.
-    package var etaSeconds: Int?
-    package var recordsETA = false
+    public var etaSeconds: Int?
+    public var recordsETA = false
     /// Why the daemon's fleet budget went on alone at its last heartbeat (nil: shared, or no fleet).
-    package var fleetDegraded: String?
+    public var fleetDegraded: String?
 
     /// How often the running daemon writes `heartbeat_at`: its main loop's beat. A heartbeat older than
     /// `staleAfterBeats` of these means the daemon holds its lock but its loop has stopped turning.
-    package static let heartbeatIntervalSeconds: Int64 = 5
-    package static let staleAfterBeats: Int64 = 3
+    public static let heartbeatIntervalSeconds: Int64 = 5
+    public static let staleAfterBeats: Int64 = 3
 }
 
 extension JobStore {
     /// Jobs per state, from the trigger-kept `job_counts`: what the daemon's once-a-second loop needs, without
     /// the range counts of a full snapshot.
     /// `failed` leaves out the dismissed jobs.
-    package func counts() throws -> [JobState: Int] {
+    public func counts() throws -> [JobState: Int] {
         try withDatabase { db in try counts(db) }
     }
 
@@ -78,7 +78,7 @@ extension JobStore {
         return result
     }
 
-    package func snapshot(failureLimit: Int = 10) throws -> QueueSnapshot {
+    public func snapshot(failureLimit: Int = 10) throws -> QueueSnapshot {
         try withDatabase { db in
             var snapshot = QueueSnapshot()
             snapshot.counts = try counts(db)
@@ -121,7 +121,7 @@ extension JobStore {
     /// When a job last ended done: the newest `uploaded_at` of the jobs and of the versions `prune` removed
     /// (so pruning history does not make the last success look older). Both reads are index lookups; the
     /// aggregate `max` skips a side that has none, where SQLite's two-argument `max` would give NULL.
-    package func lastSuccessAt() throws -> String? {
+    public func lastSuccessAt() throws -> String? {
         try withDatabase { db in
             let statement = try db.cached("""
                 SELECT max(at) FROM (SELECT max(uploaded_at) AS at FROM jobs WHERE uploaded_at IS NOT NULL
@@ -131,7 +131,7 @@ extension JobStore {
         }
     }
 
-    package func daemonRecord() throws -> DaemonRecord {
+    public func daemonRecord() throws -> DaemonRecord {
         try withDatabase { db in
             let statement = try db.cached("""
                 SELECT pid, host, version, started_at, heartbeat_at, heartbeat_ms, stopped_at, paused, status_line
@@ -179,7 +179,7 @@ extension JobStore {
 
     /// A start loaded the config file whole: no reload refusal of an earlier run applies to it. The operator's
     /// pause is left as it is (it outlives daemons).
-    package func recordDaemonStart(pid: Int, host: String, version: String) throws {
+    public func recordDaemonStart(pid: Int, host: String, version: String) throws {
         let now = Timestamp.nowMillis()
         try execute("""
             UPDATE daemon SET pid = ?1, host = ?2, version = ?3, started_at = ?4, heartbeat_at = ?4, heartbeat_ms = ?5,
@@ -191,7 +191,7 @@ extension JobStore {
         }
     }
 
-    package func recordHeartbeat(statusLine: String?, unwatchedFolders: Int = 0, concurrencyJSON: String? = nil) throws {
+    public func recordHeartbeat(statusLine: String?, unwatchedFolders: Int = 0, concurrencyJSON: String? = nil) throws {
         let now = Timestamp.nowMillis()
         try execute("""
             UPDATE daemon SET heartbeat_at = ?1, heartbeat_ms = ?2, status_line = ?3, unwatched_folders = ?4,
@@ -202,11 +202,11 @@ extension JobStore {
         }
     }
 
-    package func recordPause(_ reason: String?) throws {
+    public func recordPause(_ reason: String?) throws {
         try execute("UPDATE daemon SET paused = ?1 WHERE id = 1") { statement in statement.bind(1, reason) }
     }
 
-    package func recordDaemonStop() throws {
+    public func recordDaemonStop() throws {
         try execute("UPDATE daemon SET pid = NULL, stopped_at = ?1, paused = NULL, unwatched_folders = 0, concurrency = NULL WHERE id = 1") { statement in
             statement.bind(1, Timestamp.nowISO8601())
         }

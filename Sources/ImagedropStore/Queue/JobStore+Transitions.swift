@@ -11,7 +11,7 @@ extension JobStore {
     /// is ready or in hand, no other job is claimed, and it is claimed only once nothing else is in hand. So if
     /// the daemon dies again, the suspect was the only job it held, and the next start quarantines that one
     /// file instead of every file that happened to be in flight beside it (see `recoverAfterCrash`).
-    package func claim(leaseMillis: Int64) throws -> Job? {
+    public func claim(leaseMillis: Int64) throws -> Job? {
         let sources = claimableSources.withLock { $0 }
         let columns = columns
         let inSources = sourceCondition(table: "jobs")
@@ -55,14 +55,14 @@ extension JobStore {
     }
 
     /// The sources whose jobs `claim` may take from now on (the daemon's configured ones; nil: all).
-    package func setClaimableSources(_ names: [String]?) {
+    public func setClaimableSources(_ names: [String]?) {
         claimableSources.withLock { $0 = names.map { JSONText.encodeStringArray($0) } }
     }
 
     /// When the next waiting job or owed delete becomes ready (unix ms), or nil when nothing waits. A job
     /// that owes a delete waits for the delete, not for its own time. While a suspect is ready or in hand (see
     /// `claim`), readiness is not a time but the end of other work: nil, so callers poll at their slow pace.
-    package func nextReadyAtMillis() throws -> Int64? {
+    public func nextReadyAtMillis() throws -> Int64? {
         try withDatabase { db in
             // The same test as `claim`'s: only a suspect in hand, or one ready to be taken, holds the others.
             let statement = try db.cached("""
@@ -83,10 +83,10 @@ extension JobStore {
 
     /// The file version a result is for. A transition that names one only applies while the row still
     /// tracks that version: if the watcher saw a newer one meanwhile, the caller must queue the job again.
-    package struct Version: Sendable, Equatable {
-        package var size: Int
-        package var mtimeNanos: Int64
-        package init(size: Int, mtimeNanos: Int64) {
+    public struct Version: Sendable, Equatable {
+        public var size: Int
+        public var mtimeNanos: Int64
+        public init(size: Int, mtimeNanos: Int64) {
             self.size = size
             self.mtimeNanos = mtimeNanos
         }
@@ -94,7 +94,7 @@ extension JobStore {
 
     /// Returns false, changing nothing, when the row no longer tracks `version`.
     @discardableResult
-    package func markDone(
+    public func markDone(
         id: Int64, imageID: String, variants: [String], sha256: String?, countAttempt: Bool, afterAction: String?,
         version: Version? = nil
     ) throws -> Bool {
@@ -112,11 +112,11 @@ extension JobStore {
     }
 
     /// Counts an upload that may reach the API, committed before it is sent.
-    package func recordSend(id: Int64) throws {
+    public func recordSend(id: Int64) throws {
         try execute("UPDATE jobs SET sends = sends + 1 WHERE id = ?1") { statement in statement.bind(1, id) }
     }
 
-    package func markRetrying(id: Int64, error: String, code: Int?, nextAttemptAtMillis: Int64, countAttempt: Bool) throws {
+    public func markRetrying(id: Int64, error: String, code: Int?, nextAttemptAtMillis: Int64, countAttempt: Bool) throws {
         try execute("""
             UPDATE jobs SET state = 'retrying', last_error = ?2, last_code = ?3, next_attempt_at = ?4, interrupted = 0,
                    attempts = attempts + ?5, lease_until = NULL, updated_at = ?6
@@ -129,7 +129,7 @@ extension JobStore {
 
     /// Returns false, changing nothing, when the row no longer tracks `version`.
     @discardableResult
-    package func markFailed(
+    public func markFailed(
         id: Int64, error: String, code: Int?, sha256: String?, countAttempt: Bool, afterAction: String?,
         version: Version? = nil
     ) throws -> Bool {
@@ -145,7 +145,7 @@ extension JobStore {
 
     /// Puts an `uploading` job back in the queue without counting an attempt: the daemon is stopping, the
     /// queue is paused for credentials, or the file changed while it was being sent.
-    package func release(id: Int64, delayMillis: Int64 = 0, note: String? = nil) throws {
+    public func release(id: Int64, delayMillis: Int64 = 0, note: String? = nil) throws {
         let now = Timestamp.nowMillis()
         try execute("""
             UPDATE jobs SET state = 'queued', next_attempt_at = ?2, lease_until = NULL, updated_at = ?3,
@@ -161,7 +161,7 @@ extension JobStore {
     /// this one. Returns false, changing nothing, when the watcher recorded another version meanwhile: the
     /// row must never go back to an older version than the watcher last saw.
     @discardableResult
-    package func updateVersion(id: Int64, seenSize: Int?, seenMtimeNanos: Int64?, size: Int, mtimeNanos: Int64,
+    public func updateVersion(id: Int64, seenSize: Int?, seenMtimeNanos: Int64?, size: Int, mtimeNanos: Int64,
                               sha256: String) throws -> Bool {
         try executeCountingChanges("""
             UPDATE jobs SET size = ?2, mtime_ns = ?3, sha256 = ?4
@@ -175,7 +175,7 @@ extension JobStore {
     /// `expiredOnly` takes just those whose lease ran out, skipping `inFlight` (jobs a live worker still holds,
     /// however long it has been waiting on the rate limit).
     @discardableResult
-    package func recoverLeases(expiredOnly: Bool, inFlight: Set<Int64> = []) throws -> Int {
+    public func recoverLeases(expiredOnly: Bool, inFlight: Set<Int64> = []) throws -> Int {
         let now = Timestamp.nowMillis()
         return try withDatabase { db in
             try db.transaction {
@@ -203,21 +203,21 @@ extension JobStore {
     }
 
     /// What a start found of the daemon before it, which died holding jobs.
-    package struct CrashRecovery: Sendable, Equatable {
+    public struct CrashRecovery: Sendable, Equatable {
         /// Claimed when it died: back in the queue, each now a suspect handled alone (see `claim`).
-        package var requeued = 0
+        public var requeued = 0
         /// Claimed when the daemon died for the second time in a row: `failed`, never claimed again.
-        package var quarantined: [Job] = []
+        public var quarantined: [Job] = []
     }
 
-    package static let quarantineReason = "quarantined: the daemon stopped twice while handling this file"
+    public static let quarantineReason = "quarantined: the daemon stopped twice while handling this file"
 
     /// At start, for the jobs a dead daemon left `uploading`. After a crash (`crashed`: the daemon noted a fatal
     /// signal) each counts one more interruption, and one that has now been held by two daemons that crashed in
     /// a row is quarantined (`failed`) instead of going back to a queue whose every start would crash on it
     /// again. A kill -9 or a power cut says nothing about the jobs in hand: they go back uncounted. A clean stop
     /// releases its jobs first; `recoverLeases` (expired leases of a live daemon) counts nothing either.
-    package func recoverAfterCrash(crashed: Bool, failedAfterAction: (Job) -> String?) throws -> CrashRecovery {
+    public func recoverAfterCrash(crashed: Bool, failedAfterAction: (Job) -> String?) throws -> CrashRecovery {
         let now = Timestamp.nowMillis()
         let nowText = Timestamp.iso8601(millis: now)
         let columns = columns
@@ -257,7 +257,7 @@ extension JobStore {
     }
 
     /// Jobs whose post-upload action (delete, move, sidecar) has not been confirmed yet.
-    package func pendingAfterActions(limit: Int) throws -> [Job] {
+    public func pendingAfterActions(limit: Int) throws -> [Job] {
         try withDatabase { db in
             let statement = try db.cached("SELECT \(columns) FROM jobs WHERE after_action IS NOT NULL ORDER BY id LIMIT ?1")
             statement.bind(1, limit)
@@ -267,7 +267,7 @@ extension JobStore {
         }
     }
 
-    package func clearAfterAction(id: Int64, note: String? = nil) throws {
+    public func clearAfterAction(id: Int64, note: String? = nil) throws {
         try execute("UPDATE jobs SET after_action = NULL, last_error = COALESCE(?2, last_error) WHERE id = ?1") { statement in
             statement.bind(1, id).bind(2, note)
         }
@@ -277,7 +277,7 @@ extension JobStore {
     /// before the rename: after a crash (or a power loss) the replay knows which file in `done_dir` is this
     /// job's, and so never moves or copies it a second time.
     /// `nil` clears it again when the move failed (the file stayed where it was).
-    package func recordMoveTarget(id: Int64, path: RawPath?) throws {
+    public func recordMoveTarget(id: Int64, path: RawPath?) throws {
         try withDatabase { db in
             try db.execute("PRAGMA synchronous = FULL")
             defer { try? db.execute("PRAGMA synchronous = NORMAL") }

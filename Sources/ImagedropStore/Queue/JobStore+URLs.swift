@@ -7,7 +7,7 @@ import ImagedropSupport
 extension JobStore {
     /// Queues the URLs in one transaction: all of them or, on an error, none.
     @discardableResult
-    package func enqueueURLs(_ urls: [URLInput], source: String = SourceSettings.defaultName) throws -> [EnqueueResult] {
+    public func enqueueURLs(_ urls: [URLInput], source: String = SourceSettings.defaultName) throws -> [EnqueueResult] {
         guard !urls.isEmpty else { return [] }
         return try withDatabase { db in
             try db.transaction { try insertURLs(urls, source: source, db: db) }
@@ -17,7 +17,7 @@ extension JobStore {
     /// A watched `*.urls` file: its URLs are queued and its own job ends `done`, in one transaction, so a
     /// crash between the two can neither lose the URLs nor queue them twice. Returns nil, changing nothing,
     /// when the row no longer tracks `version` (the list was rewritten meanwhile).
-    package func completeURLList(id: Int64, urls: [URLInput], sha256: String?, afterAction: String?,
+    public func completeURLList(id: Int64, urls: [URLInput], sha256: String?, afterAction: String?,
                                 version: Version, source: String = SourceSettings.defaultName) throws -> [EnqueueResult]? {
         try withDatabase { db in
             try db.transaction {
@@ -38,7 +38,7 @@ extension JobStore {
 
     /// `enqueue --dry-run --url`: which URLs `enqueueURLs` would insert — not waiting already, nor named earlier
     /// in the same list (the real insert would find that one waiting) — read and written nowhere.
-    package func wouldInsertURLs(_ urls: [URLInput]) throws -> [Bool] {
+    public func wouldInsertURLs(_ urls: [URLInput]) throws -> [Bool] {
         try withDatabase { db in
             try db.readTransaction {
                 var seen: Set<String> = []

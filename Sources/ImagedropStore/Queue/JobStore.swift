@@ -5,10 +5,10 @@ import Synchronization
 
 /// The job table: the one place that decides state transitions. One connection, used under a Mutex by the
 /// watcher, the workers and the control commands of this process; other processes (`status`) open their own.
-package final class JobStore: Sendable {
+public final class JobStore: Sendable {
     /// The connection, reached only inside `withDatabase`, one thread at a time.
     private let connection: LockedConnection
-    package let path: String
+    public let path: String
 
     /// The column list every job query selects, for the schema this file has. Readers never migrate (they
     /// may lack write access, and an older daemon must still start on its own database); on a v1 table the
@@ -33,7 +33,7 @@ package final class JobStore: Sendable {
     /// The workers' claims and write-backs that land together share one transaction (see GroupCommit).
     private let groupCommit = GroupCommit()
 
-    package init(path: String, readOnly: Bool = false) throws {
+    public init(path: String, readOnly: Bool = false) throws {
         let database = try Database(path: path, readOnly: readOnly, create: !readOnly)
         if !readOnly {
             try Schema.migrate(database)
@@ -56,7 +56,7 @@ package final class JobStore: Sendable {
 
     /// Opens the table for writing, creating its folder first (as `run` does), so `enqueue` works before the
     /// daemon ever ran.
-    package static func openForWriting(path: String) throws -> JobStore {
+    public static func openForWriting(path: String) throws -> JobStore {
         try AtomicFile.makeDirectories(RawPath(path).parent)
         return try JobStore(path: path)
     }
@@ -148,7 +148,7 @@ package final class JobStore: Sendable {
     /// unchanged is the same job; a newer version of a file that is still waiting updates that job; a file
     /// rewritten after it finished becomes a new job.
     @discardableResult
-    package func enqueue(_ candidates: [FileCandidate]) throws -> [EnqueueResult] {
+    public func enqueue(_ candidates: [FileCandidate]) throws -> [EnqueueResult] {
         guard !candidates.isEmpty else { return [] }
         return try withDatabase { db in
             try db.transaction {
@@ -190,7 +190,7 @@ package final class JobStore: Sendable {
     }
 
     /// Which candidates `enqueue` would insert as new jobs, read in one snapshot and written nowhere.
-    package func wouldInsert(_ candidates: [FileCandidate]) throws -> [Bool] {
+    public func wouldInsert(_ candidates: [FileCandidate]) throws -> [Bool] {
         try withDatabase { db in
             try db.readTransaction { try candidates.map { try decide($0, db: db) == .insert } }
         }
@@ -233,7 +233,7 @@ package final class JobStore: Sendable {
 
     // MARK: - Lookups
 
-    package func job(id: Int64) throws -> Job? {
+    public func job(id: Int64) throws -> Job? {
         try withDatabase { db in
             let statement = try db.cached("SELECT \(columns) FROM jobs WHERE id = ?1")
             statement.bind(1, id)
@@ -242,7 +242,7 @@ package final class JobStore: Sendable {
     }
 
     /// The newest job for a path (a path can have several: one per version of the file).
-    package func latestJob(path: RawPath) throws -> Job? {
+    public func latestJob(path: RawPath) throws -> Job? {
         try withDatabase { db in
             let statement = try db.cached("SELECT \(columns) FROM jobs WHERE path_key = ?1 ORDER BY id DESC LIMIT 1")
             statement.bind(1, blob: path.bytes)

@@ -5,14 +5,14 @@ import Foundation
 /// turning its loop, why the queue is paused, and whether the config in force is the file on disk.
 extension StatusReport {
     /// Seconds since the running daemon's last heartbeat; nil when none runs or it has not written one.
-    package var heartbeatAgeSeconds: Int64? {
+    public var heartbeatAgeSeconds: Int64? {
         guard running, let millis = daemon.heartbeatMillis else { return nil }
         return max(0, Timestamp.nowMillis() - millis) / 1000
     }
 
     /// A daemon holds the lock but has not beaten for `staleAfterBeats` intervals: stopped (SIGSTOP, a debugger),
     /// wedged, or starved. true while it beats, nil when none runs.
-    package var responding: Bool? {
+    public var responding: Bool? {
         guard running else { return nil }
         guard let age = heartbeatAgeSeconds else { return true }
         return age <= DaemonRecord.heartbeatIntervalSeconds * DaemonRecord.staleAfterBeats
@@ -26,13 +26,13 @@ extension StatusReport {
 
     /// Why nothing is sent: the operator's pause (which holds with or without a daemon) before the running
     /// daemon's own (a refused token, an unreachable API).
-    package var pausedReason: String? {
+    public var pausedReason: String? {
         if let pause = daemon.operatorPause { return pause.text }
         return running ? daemon.paused : nil
     }
 
     /// The refused reload, while the daemon that refused it runs (a start loads the file whole or not at all).
-    package var reloadRefused: ReloadRefusal? { running ? daemon.reloadRefused : nil }
+    public var reloadRefused: ReloadRefusal? { running ? daemon.reloadRefused : nil }
 
     /// `"config": {"reload_refused": null | {"at": "…Z", "error": "…"}}`
     package var configJSON: [String: Any] {
@@ -40,7 +40,7 @@ extension StatusReport {
     }
 
     /// Why the running daemon's fleet budget goes on alone; nil while shared, stopped, or without a fleet.
-    package var fleetDegraded: String? { running ? daemon.fleetDegraded : nil }
+    public var fleetDegraded: String? { running ? daemon.fleetDegraded : nil }
 
     /// The text form's `fleet:` line, only while degraded.
     package var fleetDegradedLine: String? {

@@ -5,8 +5,8 @@ import Glibc
 /// from a table it could not read: zero counts would tell a monitoring script that all is well while the
 /// daemon's table is, say, unreadable to the operator's user. The kind decides the exit code (77 for
 /// permissions, 65 for the rest); the description is the one line the operator sees.
-package struct TableReadError: Error, CustomStringConvertible, Sendable {
-    package enum Kind: Sendable, Equatable {
+public struct TableReadError: Error, CustomStringConvertible, Sendable {
+    public enum Kind: Sendable, Equatable {
         /// This user may not read the file, its -wal/-shm files, or enter its folder.
         case permission
         /// The folder `queue.database` names does not exist (a typo, or a state folder never made).
@@ -15,17 +15,17 @@ package struct TableReadError: Error, CustomStringConvertible, Sendable {
         case unreadable
     }
 
-    package let kind: Kind
-    package let database: String
-    package let reason: String
+    public let kind: Kind
+    public let database: String
+    public let reason: String
 
-    package init(_ kind: Kind, database: String, reason: String) {
+    public init(_ kind: Kind, database: String, reason: String) {
         self.kind = kind
         self.database = database
         self.reason = reason
     }
 
-    package var description: String { "cannot read database \(database): \(reason)" }
+    public var description: String { "cannot read database \(database): \(reason)" }
 
     /// A permission problem on `path` (the database, a side file or its folder), with what to change: the
     /// owner and mode as they are, and who is asking.

@@ -4,8 +4,8 @@ import ImagedropSupport
 
 /// The bytes POSTed for one delivery, and the headers that sign and identify them. The same row always gives
 /// the same bytes (sorted keys), so a retry is byte-for-byte the first attempt.
-package enum WebhookBody {
-    package static func render(_ delivery: WebhookDelivery) -> [UInt8] {
+public enum WebhookBody {
+    public static func render(_ delivery: WebhookDelivery) -> [UInt8] {
         var job = (try? JSONSerialization.jsonObject(with: Data(delivery.jobJSON.utf8))) as? [String: Any] ?? [:]
         job["source"] = delivery.source
         let object: [String: Any] = ["event": delivery.event, "job": job, "at": delivery.at]
@@ -13,11 +13,11 @@ package enum WebhookBody {
     }
 
     /// `sha256=<hex HMAC-SHA256 of the body>`: what a receiver recomputes with the shared secret.
-    package static func signature(body: [UInt8], secret: WebhookSecret) -> String {
+    public static func signature(body: [UInt8], secret: WebhookSecret) -> String {
         "sha256=" + HMACSHA256.hex(key: secret.bytes, message: body)
     }
 
-    package static func headers(_ delivery: WebhookDelivery, body: [UInt8], secret: WebhookSecret) -> [String] {
+    public static func headers(_ delivery: WebhookDelivery, body: [UInt8], secret: WebhookSecret) -> [String] {
         [
             "Content-Type: application/json",
             "User-Agent: imagedrop/\(ImagedropVersion.current)",

@@ -5,16 +5,16 @@ import ImagedropSystem
 /// and variants refreshed from the account. Missing images go back to the queue through `retryFailed`.
 extension JobStore {
     /// A file found at its watch root with the bytes an unrecorded image was made from.
-    package struct RebuiltJob: Sendable, Equatable {
-        package var path: RawPath
-        package var root: RawPath
-        package var source: String
-        package var size: Int
-        package var mtimeNanos: Int64
-        package var sha256: String
-        package var image: AccountImage
+    public struct RebuiltJob: Sendable, Equatable {
+        public var path: RawPath
+        public var root: RawPath
+        public var source: String
+        public var size: Int
+        public var mtimeNanos: Int64
+        public var sha256: String
+        public var image: AccountImage
 
-        package init(path: RawPath, root: RawPath, source: String, size: Int, mtimeNanos: Int64, sha256: String,
+        public init(path: RawPath, root: RawPath, source: String, size: Int, mtimeNanos: Int64, sha256: String,
                     image: AccountImage) {
             self.path = path
             self.root = root
@@ -26,7 +26,7 @@ extension JobStore {
         }
     }
 
-    package enum RebuildResult: Sendable, Equatable {
+    public enum RebuildResult: Sendable, Equatable {
         /// A new `done` row.
         case inserted(Int64)
         /// The file's waiting job (queued by a daemon that rescanned the folder first) is now `done` with the image.
@@ -44,7 +44,7 @@ extension JobStore {
     /// delivery whenever the last daemon's `[webhook] events` included `done` (and none on a database rebuilt
     /// from scratch, where no daemon has said so yet); the row they add is deleted in the same transaction, so
     /// nothing outside it ever sees one and the answer does not depend on which daemon ran last.
-    package func recordRebuilt(_ rebuilt: RebuiltJob) throws -> RebuildResult {
+    public func recordRebuilt(_ rebuilt: RebuiltJob) throws -> RebuildResult {
         let now = Timestamp.nowISO8601()
         return try withDatabase { db in
             try db.transaction {
@@ -113,7 +113,7 @@ extension JobStore {
 
     /// Writes the account's variants into a done job that still records `imageID`. False when it changed meanwhile.
     @discardableResult
-    package func refreshVariants(jobID: Int64, imageID: String, variants: [String]) throws -> Bool {
+    public func refreshVariants(jobID: Int64, imageID: String, variants: [String]) throws -> Bool {
         try executeCountingChanges("""
             UPDATE jobs SET variants = ?3, updated_at = ?4 WHERE id = ?1 AND state = 'done' AND image_id = ?2
             """) { statement in

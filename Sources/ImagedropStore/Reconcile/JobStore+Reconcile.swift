@@ -20,7 +20,7 @@ extension JobStore {
 
     /// Creates the temp tables and takes the ledger's done jobs (those of `source` are in scope; all are
     /// kept, so an image recorded by another source's job is not `unrecorded`). Returns the done jobs in scope.
-    package func beginReconcile(source: String?) throws -> Int {
+    public func beginReconcile(source: String?) throws -> Int {
         try withDatabase { db in
             try db.execute("""
                 DROP TABLE IF EXISTS temp.reconcile_done;
@@ -38,7 +38,7 @@ extension JobStore {
     }
 
     /// Done jobs uploaded since `isoTime` (done while the account was read), added to the ledger's side.
-    package func addJobsDone(since isoTime: String, source: String?) throws {
+    public func addJobsDone(since isoTime: String, source: String?) throws {
         try withDatabase { db in
             try insertDone(db, condition: "AND uploaded_at >= ?2", source: source, before: false, since: isoTime)
         }
@@ -57,7 +57,7 @@ extension JobStore {
     }
 
     /// One page of the account, in one transaction of the temp database.
-    package func addAccountImages(_ images: [AccountImage]) throws {
+    public func addAccountImages(_ images: [AccountImage]) throws {
         guard !images.isEmpty else { return }
         try withDatabase { db in
             try db.transaction {
@@ -75,7 +75,7 @@ extension JobStore {
         }
     }
 
-    package func accountImageCount() throws -> Int {
+    public func accountImageCount() throws -> Int {
         try withDatabase { db in
             let count = try db.prepare("SELECT count(*) FROM temp.reconcile_images")
             return try count.step() ? count.int(0) : 0
@@ -84,7 +84,7 @@ extension JobStore {
 
     /// Done jobs in scope, taken before the listing, whose image the account no longer holds — still done
     /// with that image now (one changed meanwhile is not reported). Ordered by job id, after `afterID`.
-    package func missingJobs(after afterID: Int64, limit: Int) throws -> [Job] {
+    public func missingJobs(after afterID: Int64, limit: Int) throws -> [Job] {
         try withDatabase { db in
             let select = try db.cached("""
                 SELECT \(columns.qualified) FROM temp.reconcile_done d JOIN main.jobs ON jobs.id = d.job_id
@@ -101,7 +101,7 @@ extension JobStore {
     }
 
     /// Done jobs in scope whose image the account holds with other variants.
-    package func staleJobs(after afterID: Int64, limit: Int) throws -> [StaleJob] {
+    public func staleJobs(after afterID: Int64, limit: Int) throws -> [StaleJob] {
         try withDatabase { db in
             let select = try db.cached("""
                 SELECT \(columns.qualified), i.variants FROM temp.reconcile_done d
@@ -123,7 +123,7 @@ extension JobStore {
     }
 
     /// Images carrying imagedrop's metadata that no done job records, ordered by id, after `afterID`.
-    package func unrecordedImages(after afterID: String?, limit: Int) throws -> [AccountImage] {
+    public func unrecordedImages(after afterID: String?, limit: Int) throws -> [AccountImage] {
         try withDatabase { db in
             let select = try db.cached("""
                 SELECT id, variants, sha256, source_path, job_key, uploaded FROM temp.reconcile_images i

@@ -1,9 +1,9 @@
 import CCurl
 
 /// A libcurl failure: the CURLcode, curl's own text for it, and the detail from the error buffer.
-package struct CurlError: Error, CustomStringConvertible, Sendable {
-    package let code: Int
-    package let message: String
+public struct CurlError: Error, CustomStringConvertible, Sendable {
+    public let code: Int
+    public let message: String
 
     package init(_ code: CURLcode, detail: String = "") {
         self.code = Int(code.rawValue)
@@ -11,10 +11,10 @@ package struct CurlError: Error, CustomStringConvertible, Sendable {
         self.message = detail.isEmpty ? text : "\(text): \(detail)"
     }
 
-    package var description: String { "curl error \(code): \(message)" }
+    public var description: String { "curl error \(code): \(message)" }
 
     /// What a failure is about — the one table of curl codes (ReplyClassification and APIPathMonitor act on it).
-    package enum Kind: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
         /// The API cannot be reached at all (no route, no name, nothing listening, proxy gone): not about
         /// the file. The queue pauses; no job's attempt is counted.
         case unreachable
@@ -33,7 +33,7 @@ package struct CurlError: Error, CustomStringConvertible, Sendable {
         case programming
     }
 
-    package var kind: Kind {
+    public var kind: Kind {
         let value = CURLcode(UInt32(truncatingIfNeeded: code))
         switch value {
         case CURLE_COULDNT_RESOLVE_PROXY, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_CONNECT, CURLE_PROXY,
@@ -59,7 +59,7 @@ package struct CurlError: Error, CustomStringConvertible, Sendable {
     }
 
     /// The reason shown in the log and by `status` when this failure pauses the queue.
-    package var pauseReason: String {
+    public var pauseReason: String {
         kind == .tls ? "TLS: \(description)" : "API unreachable: \(description)"
     }
 }

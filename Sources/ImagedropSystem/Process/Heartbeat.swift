@@ -4,8 +4,8 @@ import Synchronization
 /// One component's pulse: when it last beat and what it was doing then. One atomic word (activity in the top
 /// byte, monotonic milliseconds below), so a beat never takes a lock and a reader never sees a beat paired
 /// with the wrong activity. `Liveness.evaluate` judges the pulses.
-package final class Heartbeat: Sendable {
-    package enum Activity: UInt8, Sendable, CaseIterable {
+public final class Heartbeat: Sendable {
+    public enum Activity: UInt8, Sendable, CaseIterable {
         /// A loop between turns (the main loop, the watcher between events).
         case turning = 1
         /// A worker with nothing to claim (it waits at most a second at a time).
@@ -34,34 +34,34 @@ package final class Heartbeat: Sendable {
         }
     }
 
-    package struct Pulse: Sendable, Equatable {
-        package var component: String
-        package var activity: Activity
-        package var beatNanos: UInt64
-        package init(component: String, activity: Activity, beatNanos: UInt64) {
+    public struct Pulse: Sendable, Equatable {
+        public var component: String
+        public var activity: Activity
+        public var beatNanos: UInt64
+        public init(component: String, activity: Activity, beatNanos: UInt64) {
             self.component = component
             self.activity = activity
             self.beatNanos = beatNanos
         }
     }
 
-    package let component: String
+    public let component: String
     private let word: Atomic<UInt64>
     private let clock: @Sendable () -> UInt64
 
     /// `clock` gives monotonic nanoseconds (injected by tests).
-    package init(component: String, activity: Activity = .turning,
+    public init(component: String, activity: Activity = .turning,
                 clock: @escaping @Sendable () -> UInt64 = { Timestamp.monotonicNanos() }) {
         self.component = component
         self.clock = clock
         word = Atomic(Self.pack(activity, clock()))
     }
 
-    package func beat(_ activity: Activity) {
+    public func beat(_ activity: Activity) {
         word.store(Self.pack(activity, clock()), ordering: .releasing)
     }
 
-    package var pulse: Pulse {
+    public var pulse: Pulse {
         let value = word.load(ordering: .acquiring)
         return Pulse(component: component, activity: Activity(rawValue: UInt8(value >> 56)) ?? .turning,
                      beatNanos: (value & Self.timeMask) * 1_000_000)
@@ -75,13 +75,13 @@ package final class Heartbeat: Sendable {
 
 /// Every heartbeat of this process, for the watchdog to judge together. Components register when they start
 /// and leave when they end on purpose (a worker removed by a reload), so an exited thread is not "wedged".
-package final class Heartbeats: Sendable {
+public final class Heartbeats: Sendable {
     private let members = Mutex<[String: Heartbeat]>([:])
 
-    package init() {}
+    public init() {}
 
     /// The component's heartbeat, created on first use (a restarted worker reuses its slot).
-    package func heartbeat(_ component: String) -> Heartbeat {
+    public func heartbeat(_ component: String) -> Heartbeat {
         members.withLock { members in
             if let existing = members[component] { return existing }
             let created = Heartbeat(component: component)
@@ -90,11 +90,11 @@ package final class Heartbeats: Sendable {
         }
     }
 
-    package func remove(_ component: String) {
+    public func remove(_ component: String) {
         _ = members.withLock { $0.removeValue(forKey: component) }
     }
 
-    package var pulses: [Heartbeat.Pulse] {
+    public var pulses: [Heartbeat.Pulse] {
         members.withLock { $0.values.map(\.pulse) }.sorted { $0.component < $1.component }
     }
 }

@@ -3,20 +3,20 @@ import Glibc
 /// The standard `process_*` metrics (start time, resident memory, open descriptors), read from /proc as the
 /// official Prometheus client libraries read them, so dashboards built for any exporter work unchanged.
 /// A figure that cannot be read is nil (the metric is then left out), never a guess.
-package struct ProcessStats: Sendable, Equatable {
+public struct ProcessStats: Sendable, Equatable {
     /// Unix seconds when the process started (boot time + the process's start in clock ticks after boot).
-    package var startTimeSeconds: Double?
-    package var residentMemoryBytes: Int?
-    package var openFileDescriptors: Int?
+    public var startTimeSeconds: Double?
+    public var residentMemoryBytes: Int?
+    public var openFileDescriptors: Int?
 
-    package init(startTimeSeconds: Double? = nil, residentMemoryBytes: Int? = nil, openFileDescriptors: Int? = nil) {
+    public init(startTimeSeconds: Double? = nil, residentMemoryBytes: Int? = nil, openFileDescriptors: Int? = nil) {
         self.startTimeSeconds = startTimeSeconds
         self.residentMemoryBytes = residentMemoryBytes
         self.openFileDescriptors = openFileDescriptors
     }
 
     /// This process now.
-    package static func current() -> ProcessStats {
+    public static func current() -> ProcessStats {
         var stats = ProcessStats()
         if let stat = AtomicFile.read(RawPath("/proc/self/stat"), limit: 4096),
            let procStat = AtomicFile.read(RawPath("/proc/stat"), limit: 1 << 20) {

@@ -6,12 +6,12 @@ import Glibc
 ///
 /// Not thread-safe (hiredis's context is not): one per thread, or behind a lock. After an error that breaks it
 /// (`RedisError.breaksConnection`) hiredis refuses every later command, so the owner makes a new one.
-package final class RedisConnection {
+public final class RedisConnection {
     private let context: UnsafeMutablePointer<redisContext>
-    package let endpoint: RedisEndpoint
+    public let endpoint: RedisEndpoint
 
     /// Connects, logs in (`AUTH` when the endpoint has a password) and selects the database.
-    package init(_ endpoint: RedisEndpoint, connectTimeoutMillis: Int = 250, commandTimeoutMillis: Int = 250) throws(RedisError) {
+    public init(_ endpoint: RedisEndpoint, connectTimeoutMillis: Int = 250, commandTimeoutMillis: Int = 250) throws(RedisError) {
         _ = Self.ignoreBrokenPipes
         let connectTimeout = Self.timeval(millis: connectTimeoutMillis)
         let made: UnsafeMutablePointer<redisContext>? = switch endpoint.address {
@@ -49,7 +49,7 @@ package final class RedisConnection {
     /// Sends one command, arguments binary-safe (`redisCommandArgv`, no format string), and waits for its reply.
     /// An error reply is returned as `.error`, not thrown: the connection is still good. Throws when hiredis
     /// failed (I/O, timeout, protocol), after which this connection is spent.
-    package func command(_ args: [String]) throws(RedisError) -> RedisReply {
+    public func command(_ args: [String]) throws(RedisError) -> RedisReply {
         let buffers = args.map { Array($0.utf8) }
         var pointers: [UnsafeMutablePointer<CChar>] = []
         pointers.reserveCapacity(buffers.count)
@@ -70,7 +70,7 @@ package final class RedisConnection {
     }
 
     /// Like `command`, but an error reply throws too (`RedisError.Code.reply`).
-    package func checked(_ args: [String]) throws(RedisError) -> RedisReply {
+    public func checked(_ args: [String]) throws(RedisError) -> RedisReply {
         let reply = try command(args)
         if case .error(let message) = reply { throw RedisError(code: .reply, message: message) }
         return reply

@@ -1,7 +1,7 @@
 import CHiredis
 
 /// A Redis reply copied out of hiredis's `redisReply` tree, which is freed as soon as the copy is made.
-package enum RedisReply: Sendable, Equatable {
+public enum RedisReply: Sendable, Equatable {
     case string([UInt8])
     case integer(Int64)
     case array([RedisReply])
@@ -35,7 +35,7 @@ package enum RedisReply: Sendable, Equatable {
     }
 
     /// A bulk or status string as text (invalid UTF-8 repaired); nil for anything else.
-    package var text: String? {
+    public var text: String? {
         switch self {
         case .string(let bytes): String(decoding: bytes, as: UTF8.self)
         case .status(let text): text
@@ -43,12 +43,12 @@ package enum RedisReply: Sendable, Equatable {
         }
     }
 
-    package var integer: Int64? {
+    public var integer: Int64? {
         if case .integer(let value) = self { return value }
         return nil
     }
 
-    package var array: [RedisReply]? {
+    public var array: [RedisReply]? {
         if case .array(let items) = self { return items }
         return nil
     }

@@ -2,15 +2,15 @@ import CSQLite
 import Glibc
 
 /// One SQLite connection. Not thread-safe by itself: JobStore keeps it behind a Mutex.
-package final class Database {
+public final class Database {
     package let handle: OpaquePointer
-    package let path: String
+    public let path: String
     private var statements: [String: Statement] = [:]
     private var closed = false
 
     /// Opens (creating if asked) the database file in WAL mode with a busy timeout, so readers such as
     /// `imagedrop status` never block the daemon and the daemon waits out a reader's short lock instead of failing.
-    package init(path: String, readOnly: Bool = false, create: Bool = true) throws {
+    public init(path: String, readOnly: Bool = false, create: Bool = true) throws {
         var db: OpaquePointer?
         var flags = SQLITE_OPEN_NOMUTEX
         if readOnly {
@@ -50,7 +50,7 @@ package final class Database {
     /// The job table is created 0640 whatever the umask: the daemon writes it, the `imagedrop` group (operators
     /// running `status`, `show`, `export`) may read it, nobody else. SQLite gives the -wal and -shm files the
     /// database file's own mode, so the three match. An existing file keeps the mode its owner chose.
-    package static let fileMode: mode_t = 0o640
+    public static let fileMode: mode_t = 0o640
 
     private static func createFile(_ path: String) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, fileMode)
@@ -72,7 +72,7 @@ package final class Database {
         }
     }
 
-    package func close() {
+    public func close() {
         guard !closed else { return }
         statements.removeAll()
         sqlite3_close_v2(handle)
@@ -86,7 +86,7 @@ package final class Database {
     }
 
     /// Runs one or more statements that return no rows.
-    package func execute(_ sql: String) throws {
+    public func execute(_ sql: String) throws {
         var error: UnsafeMutablePointer<CChar>?
         let rc = sqlite3_exec(handle, sql, nil, nil, &error)
         if rc != SQLITE_OK {
@@ -97,7 +97,7 @@ package final class Database {
     }
 
     /// A statement prepared once per connection and reused: the hot paths (claim, insert) never re-parse SQL.
-    package func cached(_ sql: String) throws -> Statement {
+    public func cached(_ sql: String) throws -> Statement {
         if let statement = statements[sql] {
             statement.reset()
             return statement
@@ -108,19 +108,19 @@ package final class Database {
     }
 
     /// A one-off statement (not cached), for rarely used queries such as export or migrations.
-    package func prepare(_ sql: String) throws -> Statement {
+    public func prepare(_ sql: String) throws -> Statement {
         try Statement(database: self, sql: sql)
     }
 
     /// Runs `body` in an IMMEDIATE transaction, so the write lock is taken up front and a concurrent writer
     /// waits on busy_timeout instead of failing half-way through.
-    package func transaction<T>(_ body: () throws -> T) throws -> T {
+    public func transaction<T>(_ body: () throws -> T) throws -> T {
         try transaction(begin: "BEGIN IMMEDIATE", body)
     }
 
     /// One consistent snapshot for several reads, on a connection that may be read-only (which cannot take the
     /// write lock `transaction` begins with): what a dry run reads to decide exactly as the real run would.
-    package func readTransaction<T>(_ body: () throws -> T) throws -> T {
+    public func readTransaction<T>(_ body: () throws -> T) throws -> T {
         try transaction(begin: "BEGIN DEFERRED", body)
     }
 
@@ -155,11 +155,11 @@ package final class Database {
         try check(sqlite3_file_control(handle, "main", SQLITE_FCNTL_PERSIST_WAL, &on), "sqlite3_file_control(PERSIST_WAL)")
     }
 
-    package var changes: Int { Int(sqlite3_changes(handle)) }
-    package var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+    public var changes: Int { Int(sqlite3_changes(handle)) }
+    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
     package var lastMessage: String { String(cString: sqlite3_errmsg(handle)) }
 
-    package var userVersion: Int {
+    public var userVersion: Int {
         get throws {
             let statement = try prepare("PRAGMA user_version")
             guard try statement.step() else { return 0 }
