@@ -23,6 +23,19 @@ struct DocumentationLinkTests {
         #expect(words <= 1_500, "README.md has \(words) words: move the detail into its docs/ page")
     }
 
+    @Test("the README's quick start is the demo and the test command CI runs, each a line of its first code block")
+    func quickStartIsWhatCIRuns() throws {
+        let readme = try String(contentsOf: Self.repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        let quickStart = try #require(readme.components(separatedBy: "## Quick start").dropFirst().first)
+        let block = try #require(quickStart.components(separatedBy: "```").dropFirst().first)
+        let commands = block.split(separator: "\n").dropFirst()
+            .map { $0.split(separator: "#").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? "" }
+            .filter { !$0.isEmpty }
+        #expect(commands == ["scripts/demo.sh", "scripts/test.sh"])
+        let ci = try String(contentsOf: Self.repositoryRoot.appendingPathComponent(".ci/run"), encoding: .utf8)
+        #expect(ci.split(separator: "\n").contains("scripts/test.sh"), ".ci/run runs the README's test command as written")
+    }
+
     @Test("a missing file, a missing heading, a link out of the repository and an unlinked page are each reported")
     func brokenLinksAreReported() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("imagedrop-docs-\(UUID().uuidString)")
