@@ -39,6 +39,21 @@ struct UnreadableDatabaseTests {
         }
     }
 
+    @Test("the writers (enqueue, retry, prune, dismiss, webhook) exit 77 too when this user may not write the table, naming it")
+    func writersPermissionDenied() throws {
+        let fixture = try Self.rootOwnedTable()
+        let image = fixture.directory + "/extra.png"
+        try writeFile(atPath: image, contents: Data(SampleImages.png(width: 8, height: 8, seed: 5)))
+        chmod(image, 0o644)
+        let writers: [[String]] = [["enqueue", image], ["retry", "--all-failed"], ["prune", "--older-than-days", "1"],
+                                   ["dismiss", "--all-failed"], ["webhook", "retry"]]
+        for writer in writers {
+            let (status, _, error) = try ExitCodeTests.runAsNobody(fixture, writer + ["--config", fixture.configPath])
+            #expect(status == 77, "\(writer): \(status) \(error)")
+            #expect(error.contains(fixture.database), "\(writer) names the table: \(error)")
+        }
+    }
+
     @Test("a table folder nobody may enter: 77 naming the folder (whether the file exists cannot be known)")
     func folderNotSearchable() throws {
         let fixture = try Self.rootOwnedTable()
