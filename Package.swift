@@ -172,7 +172,7 @@ let package = Package(
             name: "ImagedropPipelineTests",
             dependencies: [
                 "ImagedropPipeline", "ImagedropStore", "ImagedropSystem", "ImagedropParsing", "ImagedropSupport",
-                "ImagedropTestSupport", "ImagedropStoreTestSupport", "ImagesEmulator",
+                "ImagedropTestSupport", "ImagedropStoreTestSupport", "ImagesEmulator", "CCurl",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -180,7 +180,7 @@ let package = Package(
             name: "ImagedropDaemonTests",
             dependencies: [
                 "ImagedropDaemon", "ImagedropPipeline", "ImagedropStore", "ImagedropSystem", "ImagedropParsing",
-                "ImagedropSupport", "ImagedropTestSupport", "ImagedropStoreTestSupport",
+                "ImagedropSupport", "ImagedropTestSupport", "ImagedropStoreTestSupport", "CSQLite",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
