@@ -59,7 +59,7 @@ extension Bench {
         figure.details = ["accepted": Double(accepted), "responses_429": Double(refused), "refused_seconds": blocked,
                           "requests_total": Double(log.count), "run_seconds": runSeconds]
         figure.notes.append("\(accepted) accepted in \(windows) windows (\(windows * limit) allowed); \(refused) × 429; "
-                            + "the API refused this token for \(Report.format(blocked)) s of the run")
+                            + "\(Report.format(blocked)) s under a 429's Retry-After (overlaps once; some past the run's end)")
         return figure
     }
 
