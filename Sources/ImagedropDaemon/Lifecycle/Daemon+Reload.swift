@@ -1,9 +1,8 @@
-import ImagedropSystem
 import ImagedropStore
 import ImagedropPipeline
 import Glibc
-import ImagedropSupport
 import Logging
+import ImagedropSystem
 
 extension Daemon {
     /// SIGHUP: re-read the config and apply what can change live. A config that does not load is refused

@@ -1,9 +1,7 @@
-import ImagedropSystem
 import ImagedropStore
 import ImagedropPipeline
 import Glibc
 import ImagedropSupport
-import Logging
 
 extension Daemon {
     /// Everything `run` started, in the order it started it; `stop` takes it down in reverse.

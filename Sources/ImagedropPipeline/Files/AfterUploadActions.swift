@@ -2,8 +2,8 @@ import ImagedropParsing
 import ImagedropSystem
 import ImagedropStore
 import Glibc
-import ImagedropSupport
 import Logging
+import ImagedropSupport
 
 /// What happens to a file once its job is finished (`[after_upload]`): keep, delete or move it, and an
 /// optional sidecar. Runs only after the job's result is committed; the row's `after_action` marks the

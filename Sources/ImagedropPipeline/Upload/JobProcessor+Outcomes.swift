@@ -1,8 +1,8 @@
 import ImagedropParsing
-import ImagedropSystem
 import ImagedropStore
 import ImagedropSupport
 import Logging
+import ImagedropSystem
 
 /// Writing an attempt's outcome back: done, failed, retrying, or back in the queue.
 extension JobProcessor {

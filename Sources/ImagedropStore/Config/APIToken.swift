@@ -1,6 +1,6 @@
-import ImagedropSupport
 import ImagedropSystem
 import FoundationEssentials
+import ImagedropSupport
 
 /// The API credential: an API token (sent as `Authorization: Bearer`), or the Global API Key with its
 /// account email (sent as `X-Auth-Email` + `X-Auth-Key`). Its description is redacted so that string

@@ -1,7 +1,7 @@
-import ImagedropSupport
 import ImagedropSystem
 import FoundationEssentials
 import TOMLKit
+import ImagedropSupport
 
 /// The one key the read-only commands (`status`, `list`, `show`, `export`) need: `[queue] database`. They must
 /// answer while the file on disk is broken — an operator mid-edit, or a reload the daemon refused, is exactly

@@ -1,5 +1,5 @@
-import ImagedropSystem
 import ImagedropSupport
+import ImagedropSystem
 
 /// `imagedrop retry` and the status page's retry buttons.
 extension JobStore {

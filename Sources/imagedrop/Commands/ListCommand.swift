@@ -1,9 +1,8 @@
 import ArgumentParser
-import ImagedropSystem
 import ImagedropStore
-import ImagedropPipeline
 import ImagedropDaemon
 import ImagedropSupport
+import ImagedropSystem
 
 struct ListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

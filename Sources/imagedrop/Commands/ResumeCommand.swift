@@ -1,8 +1,7 @@
 import ArgumentParser
 import ImagedropSystem
-import ImagedropStore
-import ImagedropPipeline
 import ImagedropDaemon
+import ImagedropStore
 
 struct ResumeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
