@@ -21,6 +21,7 @@ for page in "$@"; do
         *.5) sections=(NAME SYNOPSIS DESCRIPTION KEYS FILES "SEE ALSO") ;;
         *) sections=(NAME SYNOPSIS DESCRIPTION OPTIONS "EXIT STATUS" "SEE ALSO") ;;
     esac
+    ! grep -n '`' <<<"$text" | head -n 3 | grep . || fail "$name: a Markdown code span left unrendered (above)"
     for section in "${sections[@]}"; do
         grep -qx "$section" <<<"$text" || fail "$name: no $section section"
     done

@@ -117,7 +117,7 @@ def options(args, skip=()):
     for arg in args:
         if not arg.get("shouldDisplay", True) or any(n["name"] in skip for n in arg.get("names", [])):
             continue
-        out.extend([".TP", option_term(arg), line(escape(arg.get("abstract", "")))])
+        out.extend([".TP", option_term(arg), line(inline(arg.get("abstract", "")))])
     return out
 
 
@@ -151,9 +151,9 @@ def discussion(text):
         if not raw.strip():
             out.append(".PP")
         elif re.match(r"(Exit codes|Examples?)\b", raw) or not out:
-            out.extend([".PP", line(escape(raw))])
+            out.extend([".PP", line(inline(raw))])
         else:
-            out.append(line(escape(raw)))
+            out.append(line(inline(raw)))
     if verbatim:
         out.extend([".fi", ".RE"])
     return out
@@ -169,10 +169,10 @@ def commands(command, prefix):
         path = prefix + " " + sub["commandName"]
         if sub.get("subcommands"):
             out.append(".SS " + escape(path))
-            out.append(line(escape(sub.get("abstract", ""))))
+            out.append(line(inline(sub.get("abstract", ""))))
             out.extend(commands(sub, path))
             continue
-        out.extend([".SS " + escape(path), line(synopsis(path, sub)), ".PP", line(escape(sub.get("abstract", "")))])
+        out.extend([".SS " + escape(path), line(synopsis(path, sub)), ".PP", line(inline(sub.get("abstract", "")))])
         out.extend(discussion(sub.get("discussion", "")))
         out.extend([".PP", "Options:", ".RS 4"] + options(sub.get("arguments", []), skip=("help", "version")) + [".RE"])
     return out
