@@ -72,6 +72,7 @@ cleanup() {
     for mount in "$root/proc" "$root/dev/pts" "$root/dev"; do
         mountpoint -q "$mount" && umount -l "$mount"
     done
+    rm -f "$root.out"
     if ((keep)); then say "kept the root: $root"; else rm -rf --one-file-system "$root"; fi
 }
 trap cleanup EXIT
@@ -87,7 +88,8 @@ mount --bind /dev "$root/dev"
 mount --bind /dev/pts "$root/dev/pts"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 # The operator's answers: "Y" to apt's question; and a host name that resolves (sudo asks for it).
-echo 'APT::Get::Assume-Yes "true";' >"$root/etc/apt/apt.conf.d/90imagedrop-install-test"
+# apt as root throughout: the .deb in /root is not readable by its _apt sandbox user (a warning, not an error).
+printf 'APT::Get::Assume-Yes "true";\nAPT::Sandbox::User "root";\n' >"$root/etc/apt/apt.conf.d/90imagedrop-install-test"
 printf '127.0.1.1 %s\n' "$(hostname)" >>"$root/etc/hosts"
 mkdir -p "$root/root/dist"
 cp "$deb" "$emu_deb" "$root/root/dist/"
@@ -132,11 +134,14 @@ while IFS= read -r command; do
         make\ deb*) say "skip (built already): $command"; continue ;;
     esac
     say "\$ $command"
+    # Its output in a log, shown when it fails (apt's is long).
     if [[ "$command" == *"/dev/stdin"* ]]; then
-        printf '%s\n' "$token" | in_root "$command" || fail "$section: \`$command\` failed"
+        printf '%s\n' "$token" | in_root "$command" >"$root.out" 2>&1 || { cat "$root.out"; fail "$section: \`$command\` failed"; }
     else
-        in_root "$command" </dev/null || fail "$section: \`$command\` failed"
+        in_root "$command" </dev/null >"$root.out" 2>&1 || { cat "$root.out"; fail "$section: \`$command\` failed"; }
     fi
+    tail -n 3 "$root.out" | sed 's/^/    /'
+    rm -f "$root.out"
     if [[ "$command" == *"apt install"* ]]; then
         # What the package and its maintainer scripts must have left, before anything else touches the root.
         in_root '
