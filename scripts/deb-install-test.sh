@@ -66,6 +66,7 @@ PY
 printf '%s\n' "$commands"
 
 root="$(mktemp -d /var/tmp/imagedrop-root.XXXXXX)"
+chmod 0755 "$root"   # the root's / : mktemp's 0700 would shut every user but root out of the whole tree
 emulator_pid=""
 cleanup() {
     [[ -n "$emulator_pid" ]] && kill "$emulator_pid" 2>/dev/null && wait "$emulator_pid" 2>/dev/null
