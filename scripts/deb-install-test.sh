@@ -33,10 +33,13 @@ emu_deb="$dist/imagedrop-emulator_${version}_${arch}.deb"
 [[ -f "$deb" && -f "$emu_deb" ]] || fail "$deb or $emu_deb missing: run scripts/deb.sh first"
 command -v debootstrap >/dev/null || { say "installing debootstrap"; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null; }
 
-# The commands, from the docs: the first ```sh block under the Install heading and under the Configure heading.
+# The commands, from the docs: the first ```sh block under the Install heading and under the Configure heading,
+# which must be the same in every file that has the heading (the README's front page repeats Install).
 commands="$(python3 - README.md docs/*.md <<'PY'
 import re, sys
-def block(heading):
+def blocks(heading):
+    """The first ```sh block under the heading, from every file that has the heading."""
+    found = []
     for name in sys.argv[1:]:
         try:
             lines = open(name).read().splitlines()
@@ -48,16 +51,21 @@ def block(heading):
                 while j < len(lines) and not lines[j].startswith("#"):
                     if lines[j].strip() == "```sh":
                         k = j + 1
-                        out = []
                         while lines[k].strip() != "```":
-                            out.append(lines[k])
                             k += 1
-                        return name, out
+                        found.append((name, lines[j + 1:k]))
+                        break
                     j += 1
-    sys.exit("no ```sh block under a '%s' heading in %s" % (heading, " ".join(sys.argv[1:])))
+                break
+    if not found:
+        sys.exit("no ```sh block under a '%s' heading in %s" % (heading, " ".join(sys.argv[1:])))
+    for name, lines in found[1:]:
+        if lines != found[0][1]:
+            sys.exit("the %s commands of %s and %s differ: make them the same" % (heading, found[0][0], name))
+    return " and ".join(name for name, _ in found), found[0][1]
 for heading in ("Install", "Configure"):
-    name, lines = block(heading)
-    print("#section %s %s" % (heading, name))
+    names, lines = blocks(heading)
+    print("#section %s (%s)" % (heading, names))
     for line in lines:
         if line.strip() and not line.lstrip().startswith("#"):
             print(line)
