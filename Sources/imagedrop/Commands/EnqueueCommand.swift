@@ -33,7 +33,8 @@ struct EnqueueCommand: ParsableCommand {
     var urls: [String] = []
     @Option(name: .customLong("urls-from"), help: "A file of URLs, one a line (blank lines and # comments ignored); - reads stdin.")
     var urlsFrom: String?
-    @Option(name: .long, help: "The source for URLs and for paths outside every source's folders (default: default).")
+    @Option(name: .long, help: "The source for URLs and for paths outside every source's folders (default: default).",
+            completion: CompletionValues.sources)
     var source: String?
     @Argument(help: "Files or folders.") var paths: [String] = []
 
