@@ -30,25 +30,47 @@ final class SlidingWindowLimiter: Sendable {
     /// The same with a limit chosen per call, so the admin route can change the limit while requests arrive
     /// (the recorded times are kept: a shorter window frees them sooner, a longer one holds them longer).
     func admit(_ key: String, nowNanos: UInt64, limit: Int, windowNanos: UInt64) -> Decision {
-        guard limit > 0 else { return .accepted }
+        admitCounting(key, nowNanos: nowNanos, limit: limit, windowNanos: windowNanos).decision
+    }
+
+    /// What a `Ratelimit: "default";r=R;t=T` reply header says after this request: `remaining` more requests
+    /// will be accepted in the next `resetSeconds` (until the oldest request in the window ages out, nothing
+    /// frees, so R is exact over that span; T is rounded down so the promise holds).
+    struct Quota: Equatable {
+        var remaining: Int
+        var resetSeconds: Int
+
+        var headerValue: String { "\"default\";r=\(remaining);t=\(resetSeconds)" }
+    }
+
+    /// `admit`, with the quota left after it (nil when unlimited).
+    func admitCounting(_ key: String, nowNanos: UInt64, limit: Int, windowNanos: UInt64) -> (decision: Decision, quota: Quota?) {
+        guard limit > 0 else { return (.accepted, nil) }
         let windowNanos = max(windowNanos, 1_000_000)
         return windows.withLock { windows in
-            var times = windows[key] ?? CircularBuffer(initialCapacity: min(limit, 1024))
-            defer { windows[key] = times }
-            while let oldest = times.first, oldest + windowNanos <= nowNanos {
-                times.removeFirst()
-            }
-            if times.count < limit {
-                times.append(nowNanos)
-                return .accepted
-            }
-            // After a lowered limit more than `limit` times may be held: the slot frees when the one that
-            // brings the count below the limit ages out.
-            let freeing = times[times.index(times.startIndex, offsetBy: times.count - limit)]
-            let waitNanos = freeing + windowNanos - nowNanos
-            let seconds = Int((waitNanos + 999_999_999) / 1_000_000_000)
-            return .refused(retryAfterSeconds: max(1, seconds))
+            let decision = Self.decide(&windows[key, default: CircularBuffer(initialCapacity: min(limit, 1024))],
+                                       nowNanos: nowNanos, limit: limit, windowNanos: windowNanos)
+            let times = windows[key]!
+            let remaining = max(0, limit - times.count)
+            let resetNanos = times.first.map { $0 + windowNanos - min(nowNanos, $0 + windowNanos) } ?? windowNanos
+            return (decision, Quota(remaining: remaining, resetSeconds: Int(resetNanos / 1_000_000_000)))
         }
+    }
+
+    private static func decide(_ times: inout CircularBuffer<UInt64>, nowNanos: UInt64, limit: Int, windowNanos: UInt64) -> Decision {
+        while let oldest = times.first, oldest + windowNanos <= nowNanos {
+            times.removeFirst()
+        }
+        if times.count < limit {
+            times.append(nowNanos)
+            return .accepted
+        }
+        // After a lowered limit more than `limit` times may be held: the slot frees when the one that
+        // brings the count below the limit ages out.
+        let freeing = times[times.index(times.startIndex, offsetBy: times.count - limit)]
+        let waitNanos = freeing + windowNanos - nowNanos
+        let seconds = Int((waitNanos + 999_999_999) / 1_000_000_000)
+        return .refused(retryAfterSeconds: max(1, seconds))
     }
 
     func removeAll() {

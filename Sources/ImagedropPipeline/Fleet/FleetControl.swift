@@ -38,15 +38,7 @@ public struct FleetControl {
         var hosts: [[String: Any]] = []
         for name in names.compactMap(\.text) {
             let beat = try redis.checked(["GET", "\(fleet.keyPrefix):host:\(name)"]).text
-            let report = beat.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) } as? [String: Any] ?? [:]
-            let beatSeconds = (report["beat_s"] as? NSNumber)?.int64Value
-            let age = beatSeconds.map { max(now - $0, 0) }
-            // A host that took grants but never beat yet (just started) counts as seen, with no figures.
-            let state = age.map { $0 > 30 ? "offline" : (report["state"] as? String ?? "running") } ?? "offline"
-            hosts.append(["host": name, "state": state, "last_beat_s": age.map { NSNumber(value: $0) } ?? NSNull(),
-                          "jobs": report["jobs"] ?? [String: Any](),
-                          "uploads_last_minute": report["uploads_last_minute"] ?? 0,
-                          "version": report["version"] ?? NSNull()])
+            hosts.append(FleetView.Host(name: name, beat: beat, now: now).json)
         }
         let blocked = try blockedMillis()
         let paused = try redis.checked(["GET", pauseKey]).text
