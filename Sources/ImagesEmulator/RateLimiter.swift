@@ -33,9 +33,12 @@ final class SlidingWindowLimiter: Sendable {
         admitCounting(key, nowNanos: nowNanos, limit: limit, windowNanos: windowNanos).decision
     }
 
-    /// What a `Ratelimit: "default";r=R;t=T` reply header says after this request: `remaining` more requests
-    /// will be accepted in the next `resetSeconds` (until the oldest request in the window ages out, nothing
-    /// frees, so R is exact over that span; T is rounded down so the promise holds).
+    /// What a `Ratelimit: "default";r=R;t=T` reply header says after this request: no more than `remaining`
+    /// requests will be accepted in the next `resetSeconds`, and after that the window is empty again.
+    ///
+    /// A sliding window has no single reset, so T is when the whole window will have aged out (the newest
+    /// accepted request plus the window, rounded up): both halves of the promise then hold, R errs low (slots
+    /// freeing within T are not counted), and a client that takes the budget as whole again after T is right.
     struct Quota: Equatable {
         var remaining: Int
         var resetSeconds: Int
@@ -52,8 +55,8 @@ final class SlidingWindowLimiter: Sendable {
                                        nowNanos: nowNanos, limit: limit, windowNanos: windowNanos)
             let times = windows[key]!
             let remaining = max(0, limit - times.count)
-            let resetNanos = times.first.map { $0 + windowNanos - min(nowNanos, $0 + windowNanos) } ?? windowNanos
-            return (decision, Quota(remaining: remaining, resetSeconds: Int(resetNanos / 1_000_000_000)))
+            let resetNanos = times.last.map { $0 + windowNanos - min(nowNanos, $0 + windowNanos) } ?? 0
+            return (decision, Quota(remaining: remaining, resetSeconds: Int((resetNanos + 999_999_999) / 1_000_000_000)))
         }
     }
 
