@@ -55,6 +55,11 @@ public final class RateLimiter: RequestBudget {
             let rows = ledger.recent(windowSeconds: windowSeconds, nowSecond: Self.floorSecond(nowWallMillis))
             Self.seed(&initial, rows: rows, nowMono: nowMono, nowWallMillis: nowWallMillis)
         }
+        // A 429's block outlives the process that saw it: a restart inside the Retry-After still waits.
+        if let ledger {
+            let left = ledger.blockRemainingMillis(nowMillis: nowWallMillis)
+            if left > 0 { initial.blockedUntil = nowMono &+ UInt64(left) * 1_000_000 }
+        }
         state = Mutex(initial)
     }
 
@@ -258,6 +263,10 @@ public final class RateLimiter: RequestBudget {
         let nanos = UInt64(clamping: max(millis, 0)).multipliedReportingOverflow(by: 1_000_000)
         let (until, overflow) = Timestamp.monotonicNanos().addingReportingOverflow(nanos.overflow ? UInt64.max : nanos.partialValue)
         state.withLock { state in state.blockedUntil = max(state.blockedUntil, overflow ? UInt64.max : until) }
+        if let ledger, millis > 0 {
+            let length = min(millis, Int64(1) << 40)
+            ledger.recordBlock(untilMillis: Timestamp.nowMillis() + length, lengthMillis: length)
+        }
     }
 
     /// The API's `Ratelimit` header on the reply to grant `ticket` (ServerCaps); `now` is when it arrived.
