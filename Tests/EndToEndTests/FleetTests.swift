@@ -16,7 +16,8 @@ struct FleetTests {
         let redis: RedisServer
         let hosts: [DaemonFixture]
 
-        init(emulator: EmulatorConfiguration) throws {
+        /// `extra`: more TOML for every host (e.g. `[http]`).
+        init(emulator: EmulatorConfiguration, extra: String = "", launchers: [[String]] = []) throws {
             redis = try RedisServer()
             var hosts: [DaemonFixture] = []
             let first = try DaemonFixture(emulator: emulator, settleMillis: 0)
@@ -28,6 +29,8 @@ struct FleetTests {
                     redis = "unix:\(redis.socketPath)"
                     host = "host-\(index)"
                     key_prefix = "e2e"
+
+                    \(extra)
                     """, uploadSection: """
                     workers = 3
                     max_attempts = 8
@@ -41,7 +44,11 @@ struct FleetTests {
                     """)
             }
             self.hosts = hosts
+            self.launchers = launchers
         }
+
+        /// Per host, a program to run the daemon through (e.g. faketime); none for the rest.
+        let launchers: [[String]]
 
         func dropAndStart(seedBase: UInt64) throws {
             for (index, host) in hosts.enumerated() {
@@ -49,7 +56,9 @@ struct FleetTests {
                     try host.drop("h\(index)-\(file).png", seed: seedBase + UInt64(index * 100 + file))
                 }
             }
-            for host in hosts { try host.start() }
+            for (index, host) in hosts.enumerated() {
+                try host.start(launcher: index < launchers.count ? launchers[index] : [])
+            }
         }
 
         func allDone(seconds: Double) -> Bool {
