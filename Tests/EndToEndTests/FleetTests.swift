@@ -17,7 +17,7 @@ struct FleetTests {
         let hosts: [DaemonFixture]
 
         /// `extra`: more TOML for every host (e.g. `[http]`).
-        init(emulator: EmulatorConfiguration, extra: String = "", launchers: [[String]] = []) throws {
+        init(emulator: EmulatorConfiguration, extra: String = "", environments: [[String: String]] = []) throws {
             redis = try RedisServer()
             var hosts: [DaemonFixture] = []
             let first = try DaemonFixture(emulator: emulator, settleMillis: 0)
@@ -44,11 +44,11 @@ struct FleetTests {
                     """)
             }
             self.hosts = hosts
-            self.launchers = launchers
+            self.environments = environments
         }
 
-        /// Per host, a program to run the daemon through (e.g. faketime); none for the rest.
-        let launchers: [[String]]
+        /// Per host, more environment for its daemon (e.g. libfaketime's); none for the rest.
+        let environments: [[String: String]]
 
         func dropAndStart(seedBase: UInt64) throws {
             for (index, host) in hosts.enumerated() {
@@ -57,7 +57,7 @@ struct FleetTests {
                 }
             }
             for (index, host) in hosts.enumerated() {
-                try host.start(launcher: index < launchers.count ? launchers[index] : [])
+                try host.start(environment: index < environments.count ? environments[index] : [:])
             }
         }
 
