@@ -17,7 +17,7 @@ struct FleetTests {
         let hosts: [DaemonFixture]
 
         /// `extra`: more TOML for every host (e.g. `[http]`).
-        init(emulator: EmulatorConfiguration, extra: String = "", environments: [[String: String]] = []) throws {
+        init(emulator: EmulatorConfiguration, extra: String = "") throws {
             redis = try RedisServer()
             var hosts: [DaemonFixture] = []
             let first = try DaemonFixture(emulator: emulator, settleMillis: 0)
@@ -44,11 +44,7 @@ struct FleetTests {
                     """)
             }
             self.hosts = hosts
-            self.environments = environments
         }
-
-        /// Per host, more environment for its daemon (e.g. libfaketime's); none for the rest.
-        let environments: [[String: String]]
 
         func dropAndStart(seedBase: UInt64) throws {
             for (index, host) in hosts.enumerated() {
@@ -56,9 +52,7 @@ struct FleetTests {
                     try host.drop("h\(index)-\(file).png", seed: seedBase + UInt64(index * 100 + file))
                 }
             }
-            for (index, host) in hosts.enumerated() {
-                try host.start(environment: index < environments.count ? environments[index] : [:])
-            }
+            for host in hosts { try host.start() }
         }
 
         func allDone(seconds: Double) -> Bool {
