@@ -1,10 +1,8 @@
-import ImagedropSystem
 import ImagedropStore
 import ImagedropPipeline
 import Foundation
 import Glibc
 import ImagedropSupport
-import Logging
 
 extension Daemon {
     /// Everything `run` started, in the order it started it; `stop` takes it down in reverse.

@@ -1,5 +1,4 @@
 import ImagedropSystem
-import ImagedropStore
 import ImagedropPipeline
 import ImagedropSupport
 

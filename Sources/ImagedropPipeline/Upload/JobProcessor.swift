@@ -166,8 +166,7 @@ package final class JobProcessor {
         guard let token = tokenOrPause(attempt.job) else { return }
         attempt.token = token
         if prepared.plan.looksForEarlierUploadFirst, try foundEarlierUpload(attempt) { return }
-        try send(prepared.plan.form(fileDescriptor: prepared.file.fileDescriptor, size: prepared.file.status.size),
-                 attempt: attempt, customID: prepared.plan.customID)
+        try sendUnlessStoredInFleet(prepared, attempt: attempt)
     }
 
     /// The API token in force, or nil with the queue paused for its lack and `job` back in the queue.

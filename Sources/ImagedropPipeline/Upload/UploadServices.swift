@@ -1,4 +1,3 @@
-import ImagedropSupport
 import ImagedropSystem
 import ImagedropStore
 import Logging
@@ -26,6 +25,8 @@ public struct UploadServices: Sendable {
     /// When to read the account's image stats (at start, then every 1,000 uploads).
     public var quotaWatch: QuotaWatch
     public var logger: Logger
+    /// With `[fleet]`: custom-id images another host stored, recorded done here without a request.
+    public var fleetContent: FleetContentIndex?
 
     public init(store: JobStore, config: SharedConfig, tokens: TokenProvider, logger: Logger) {
         let current = config.current
@@ -45,6 +46,9 @@ public struct UploadServices: Sendable {
         self.openWrites = OpenWrites()
         self.quotaWatch = QuotaWatch()
         self.logger = logger
+        self.fleetContent = current.fleet.map {
+            FleetContentIndex($0, accountID: current.cloudflare.accountID, registry: metrics.registry, logger: logger)
+        }
     }
 
     /// With `[fleet]`, the budget is the fleet's, in Redis; alone, this host's own, seeded from the request log (what

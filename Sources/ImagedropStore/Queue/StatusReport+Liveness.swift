@@ -1,5 +1,3 @@
-import ImagedropSupport
-import ImagedropSystem
 import Foundation
 
 /// What `status` says beyond the counts that an operator acts on: whether the daemon holding the lock is still
@@ -8,7 +6,7 @@ extension StatusReport {
     /// Seconds since the running daemon's last heartbeat; nil when none runs or it has not written one.
     public var heartbeatAgeSeconds: Int64? {
         guard running, let millis = daemon.heartbeatMillis else { return nil }
-        return max(0, Timestamp.nowMillis() - millis) / 1000
+        return max(0, readAtMillis - millis) / 1000
     }
 
     /// A daemon holds the lock but has not beaten for `staleAfterBeats` intervals: stopped (SIGSTOP, a debugger),
