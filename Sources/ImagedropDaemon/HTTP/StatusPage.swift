@@ -1,4 +1,5 @@
 import ImagedropParsing
+import ImagedropPipeline
 import ImagedropStore
 import ImagedropSupport
 

@@ -1,3 +1,4 @@
+import ImagedropSupport
 import ImagedropSystem
 
 extension FleetBudget {
