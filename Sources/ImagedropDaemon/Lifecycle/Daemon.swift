@@ -1,7 +1,7 @@
 import ImagedropSystem
 import ImagedropStore
 import ImagedropPipeline
-import Foundation
+import FoundationEssentials
 import Glibc
 import ImagedropSupport
 import Logging
@@ -191,12 +191,10 @@ public final class Daemon {
 
     func startWatcher(_ watcher: Watcher) -> ThreadHandle {
         let handle = ThreadHandle()
-        let thread = Thread {
+        OSThread.start(name: "imagedrop-watcher") {
             watcher.run()
             handle.done.countDown()
         }
-        thread.name = "imagedrop-watcher"
-        thread.start()
         return handle
     }
 

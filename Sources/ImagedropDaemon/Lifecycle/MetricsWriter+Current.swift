@@ -1,6 +1,7 @@
 import ImagedropSystem
 import ImagedropPipeline
 import ImagedropSupport
+import ImagedropStore
 
 extension MetricsWriter {
     /// The exposition of the running daemon right now, queue gauges read from the job table: the one path behind

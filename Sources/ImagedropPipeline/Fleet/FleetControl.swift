@@ -1,4 +1,5 @@
-import Foundation
+import ImagedropParsing
+import Glibc
 import ImagedropStore
 import ImagedropSupport
 import ImagedropSystem
@@ -44,8 +45,8 @@ public struct FleetControl {
         let paused = try redis.checked(["GET", pauseKey]).text
         return ["fleet": [
             "budget": ["requests": budgetRequests, "window_s": windowSeconds],
-            "blocked_until": blocked > 0 ? Timestamp.iso8601(millis: now * 1000 + blocked) : NSNull(),
-            "paused": paused ?? NSNull(),
+            "blocked_until": blocked > 0 ? Timestamp.iso8601(millis: now * 1000 + blocked) : JSONNull(),
+            "paused": paused as Any? ?? JSONNull(),
             "hosts": hosts.sorted { ($0["host"] as? String ?? "") < ($1["host"] as? String ?? "") },
         ] as [String: Any]]
     }

@@ -1,5 +1,6 @@
-import Foundation
+import ImagedropParsing
 import ImagedropSupport
+import Synchronization
 
 /// The fleet as one host sees it through Redis: every host's last heartbeat, aged by Redis's clock. Read by
 /// `fleet status` and, every heartbeat, by each daemon for its status page and `imagedrop_fleet_*` metrics.
@@ -18,20 +19,20 @@ public struct FleetView: Sendable, Equatable {
         /// in it reads as no figure rather than failing the whole view.
         public init(name: String, beat: String?, now: Int64) {
             self.name = name
-            let report = beat.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) } as? [String: Any] ?? [:]
-            lastBeatSeconds = (report["beat_s"] as? NSNumber).map { max(now - $0.int64Value, 0) }
+            let report = beat.flatMap { JSONReader.object($0) } ?? [:]
+            lastBeatSeconds = (report["beat_s"] as? Int).map { max(now - Int64($0), 0) }
             // A host that took grants but never beat yet (just started) counts as seen, with no figures.
             state = lastBeatSeconds.map { $0 > 30 ? "offline" : (report["state"] as? String ?? "running") } ?? "offline"
-            jobs = (report["jobs"] as? [String: Any] ?? [:]).compactMapValues { ($0 as? NSNumber)?.intValue }
-            uploadsLastMinute = (report["uploads_last_minute"] as? NSNumber)?.intValue ?? 0
+            jobs = (report["jobs"] as? [String: Any] ?? [:]).compactMapValues { $0 as? Int }
+            uploadsLastMinute = report["uploads_last_minute"] as? Int ?? 0
             paused = report["paused"] as? String
             version = report["version"] as? String
         }
 
         /// `fleet status --json`'s host object.
         public var json: [String: Any] {
-            ["host": name, "state": state, "last_beat_s": lastBeatSeconds.map { NSNumber(value: $0) } ?? NSNull(),
-             "jobs": jobs, "uploads_last_minute": uploadsLastMinute, "version": version ?? NSNull()]
+            ["host": name, "state": state, "last_beat_s": lastBeatSeconds as Any? ?? JSONNull(),
+             "jobs": jobs, "uploads_last_minute": uploadsLastMinute, "version": version as Any? ?? JSONNull()]
         }
     }
 

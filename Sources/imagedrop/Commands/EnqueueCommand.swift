@@ -1,6 +1,6 @@
 import ImagedropParsing
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import ImagedropSystem
 import ImagedropStore
 import ImagedropDaemon
@@ -109,7 +109,7 @@ struct EnqueueCommand: ParsableCommand {
         guard let urlsFrom else { return inputs }
         let data: Data?
         if urlsFrom == "-" {
-            data = FileHandle.standardInput.readDataToEndOfFile()
+            data = Console.readStandardInput().map { Data($0) }
         } else {
             data = FileManager.default.contents(atPath: urlsFrom)
         }

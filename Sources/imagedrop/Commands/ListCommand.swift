@@ -2,6 +2,7 @@ import ArgumentParser
 import ImagedropStore
 import ImagedropDaemon
 import ImagedropSupport
+import ImagedropSystem
 
 struct ListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
