@@ -16,6 +16,7 @@ extension MetricsWriter {
         readings.webhooks = try? store.webhookBacklog()
         readings.lastSuccessSeconds = (try? store.lastSuccessAt()).flatMap(Timestamp.parseISO8601).map { Double($0) / 1000 }
         readings.budgetRemaining = services.limiter.remaining()
+        readings.fleet = (services.limiter as? FleetBudget)?.figures()
         readings.process = ProcessStats.current()
         return services.metrics.exposition(readings)
     }
