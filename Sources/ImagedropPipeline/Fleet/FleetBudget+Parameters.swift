@@ -5,9 +5,10 @@ extension FleetBudget {
     /// burst at a window's end followed by the sustained rate would send nearly twice the budget within one window
     /// (Cloudflare counts a sliding window). So `burst + (window + margin) / interval = limit`, with the same margin
     /// the local limiter keeps (1% of the window, 20 ms to 3 s: a request's way to the API), and any window of the
-    /// budget's length stays within it. The split: a tenth of the budget as burst, nine tenths spread over the
-    /// window. A backlog runs at the sustained rate, so that is what to keep high (90%, where half-and-half would
-    /// halve every long upload); a tenth is still a useful burst for a few files dropped at once.
+    /// budget's length stays within it. The split: a fiftieth of the budget as burst (24 of 1,200), the rest spread
+    /// over the window. A backlog runs at the sustained rate, so that is what to keep high: ~97% of the budget
+    /// (a tenth as burst held it at 89%). The burst must also stay under a fifth of the budget for the
+    /// degraded share to be safe (`FleetBudget+Redis`: pre-outage GCRA traffic plus the fallbacks' smooth rate).
     public struct Parameters: Sendable, Equatable {
         public var burst: Int
         public var intervalMicros: Int64
@@ -20,7 +21,7 @@ extension FleetBudget {
             }
             let windowMicros = min(windowSeconds, 1e6) * 1e6
             let margin = min(max(windowMicros / 100, 20_000), 3_000_000)
-            burst = max(limit / 10, 1)
+            burst = max(limit / 50, 1)
             let spread = max(limit - burst, 1)
             intervalMicros = Int64(((windowMicros + margin) / Double(spread)).rounded(.up))
         }

@@ -42,6 +42,7 @@ extension FleetBudget {
         }
         let share = Self.share(limit: state.limit, hosts: state.hostsAlive)
         let fallback = RateLimiter(limit: share, windowSeconds: state.windowSeconds)
+        fallback.assumeWindowSpent(now: now)
         if state.blockedUntil > now { fallback.block(forMillis: Int64((state.blockedUntil - now) / 1_000_000) + 1) }
         state.degraded = (reason, fallback)
         state.degradedSince = now

@@ -12,7 +12,8 @@ enum FleetFunctions {
     static let block = "imagedrop_block"
     static let cap = "imagedrop_cap"
 
-    /// KEYS: budget, block, pause, hosts, sequence, caps. ARGV: burst, interval_us (burst 0: unlimited), host.
+    /// KEYS: budget, block, pause, hosts, sequence, caps. ARGV: burst, interval_us (burst 0: unlimited), host,
+    /// 1 when this host was granted before (0 otherwise).
     /// Returns {granted 0|1, wait_ms, why 0 budget|1 blocked|2 paused|3 capped by the API's Ratelimit header,
     /// hosts alive in the last 5 min, pause reason, the grant's sequence number (0 when refused)}.
     ///
@@ -59,6 +60,15 @@ enum FleetFunctions {
       local tolerance = interval * (burst - 1)
       local tat = tonumber(redis.call('GET', keys[1]) or '0')
       if tat < now then tat = now end
+      -- No grant number, yet the caller was granted before (ARGV[4] = 1): this Redis lost its data (restarted
+      -- empty, flushed) and with it what the fleet sent in the last window. Start with the burst spent, one
+      -- interval away, so that window's traffic plus the steady rate stays within the budget; an idle fleet
+      -- regains the burst as usual. A fleet's very first grant (nobody granted before) keeps its burst.
+      if args[4] == '1' and redis.call('EXISTS', keys[5]) == 0 then
+        tat = math.max(tat, now + tolerance + interval)
+        redis.call('SET', keys[5], '0')
+        redis.call('SET', keys[1], string.format('%d', tat), 'PX', math.ceil((tat - now) / 1000) + 1000)
+      end
       local early = (tat - tolerance) - now
       if early > 0 then return {0, math.ceil(early / 1000), 0, alive, '', 0} end
       local next_tat = tat + interval
