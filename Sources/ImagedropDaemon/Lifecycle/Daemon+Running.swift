@@ -12,7 +12,8 @@ extension Daemon {
         let config: Config
         let locks: (database: StartupStore, folders: WatchFolderLocks)
         let shared: SharedConfig
-        let services: UploadServices
+        let upload: JobProcessor.Dependencies
+        let heartbeats: Heartbeats
         let databaseHealth: DatabaseHealth
         let endpoint: StatusEndpoint?
         let watcher: Watcher
@@ -22,13 +23,15 @@ extension Daemon {
         let watcherThread: ThreadHandle
         let startedAt = Timestamp.monotonicNanos()
 
-        init(config: Config, locks: (StartupStore, WatchFolderLocks), shared: SharedConfig, services: UploadServices,
+        init(config: Config, locks: (StartupStore, WatchFolderLocks), shared: SharedConfig, upload: JobProcessor.Dependencies,
+             heartbeats: Heartbeats,
              databaseHealth: DatabaseHealth, endpoint: StatusEndpoint?, watcher: Watcher, progress: TerminalStatusLine?,
              pool: UploadWorkerPool, webhooks: WebhookSender, watcherThread: ThreadHandle) {
             self.config = config
             self.locks = locks
             self.shared = shared
-            self.services = services
+            self.upload = upload
+            self.heartbeats = heartbeats
             self.databaseHealth = databaseHealth
             self.endpoint = endpoint
             self.watcher = watcher
@@ -38,7 +41,7 @@ extension Daemon {
             self.watcherThread = watcherThread
         }
 
-        var store: JobStore { services.store }
+        var store: JobStore { upload.store }
     }
 
     /// Why start-up stopped: the line is already printed, this is the exit code.

@@ -79,22 +79,30 @@ extension Daemon {
         }
         let tokens = TokenProvider(source: tokenSource)
         if let warning = tokenSource.exposureWarning { logger.warning("token file readable by others", metadata: ["problem": "\(warning)"]) }
-        let services = UploadServices(store: store, config: shared, tokens: tokens, logger: logger)
+        let heartbeats = Heartbeats()
+        let pause = PauseGate()
+        let upload = JobProcessor.Dependencies(
+            store: store, config: shared, budget: ConfiguredBudget.make(config, store: store, tokens: tokens, logger: logger),
+            concurrency: ConcurrencyLimiter(config.upload, rateCap: ConcurrencyLimiter.rateCap(config)), pause: pause,
+            shutdown: ShutdownState(), tokens: tokens, metrics: PipelineMetrics(), batchTokens: BatchTokens(),
+            workSignal: WorkSignal(), inFlight: InFlightJobs(), openWrites: OpenWrites(), quotaWatch: QuotaWatch(),
+            logger: logger)
         AfterUploadActions(store: store, logger: logger).replayPending(config: config)
         if tokens.token == nil {
             let reason = "no API token: \(tokens.problem ?? "unknown")"
-            services.pause.pause(reason)
+            upload.pause.pause(reason)
             try? store.recordPause(reason)
             PauseNotice.log(logger, reason: reason, kind: .credentials, config: config)
         }
         // Before any worker claims: a queue the operator paused sends nothing, from the first second.
-        OperatorPauseFollower.follow(services: services, logger: logger)
+        OperatorPauseFollower.follow(store: upload.store, pause: upload.pause, workSignal: upload.workSignal, logger: logger)
 
         let databaseHealth = DatabaseHealth()
         var endpoint: StatusEndpoint?
         if let listen = config.http.listen {
             do {
-                endpoint = try StatusEndpoint.start(listen, site: StatusSite(services: services, health: databaseHealth))
+                endpoint = try StatusEndpoint.start(listen, site: StatusSite(gauges: GaugeSource(upload), config: shared, heartbeats: heartbeats,
+                                                                           health: databaseHealth), logger: logger)
             } catch where error.passes {
                 // The port is taken (a daemon still stopping, another service) or the address is not up yet:
                 // 74, which the unit restarts, rather than 78, which it does not.
@@ -105,8 +113,8 @@ extension Daemon {
         }
         let watcher: Watcher
         do {
-            watcher = try Watcher(config: config, store: store, workSignal: services.workSignal, logger: logger,
-                                  heartbeat: services.heartbeats.heartbeat("watcher"), openWrites: services.openWrites)
+            watcher = try Watcher(config: config, store: store, workSignal: upload.workSignal, logger: logger,
+                                  heartbeat: heartbeats.heartbeat("watcher"), openWrites: upload.openWrites)
             try watcher.arm()
         } catch {
             endpoint?.stop()
@@ -120,10 +128,10 @@ extension Daemon {
         }
         let progress = options.progress ? TerminalStatusLine.stderr : nil
         // Drawn before the first worker runs: from then on per-file lines are the status line's, from the first job.
-        progress?.show(statusLine(try? store.counts(), services: services, watcher: watcher, rate: nil))
-        let pool = UploadWorkerPool(services: services)
+        progress?.show(statusLine(try? store.counts(), upload: upload, watcher: watcher, rate: nil))
+        let pool = UploadWorkerPool(upload, heartbeats: heartbeats)
         pool.start()
-        let webhooks = WebhookSender(store: store, config: shared, heartbeat: services.heartbeats.heartbeat("webhook"),
+        let webhooks = WebhookSender(store: store, config: shared, heartbeat: heartbeats.heartbeat("webhook"),
                                      logger: logger)
         webhooks.start()
         let watcherThread = startWatcher(watcher)
@@ -134,7 +142,7 @@ extension Daemon {
             "api": "\(config.cloudflare.apiBaseURL)", "config": "\(options.configPath)",
         ])
         notifier.ready()
-        return .success(Running(config: config, locks: (opened, folderLocks), shared: shared, services: services,
+        return .success(Running(config: config, locks: (opened, folderLocks), shared: shared, upload: upload, heartbeats: heartbeats,
                                 databaseHealth: databaseHealth, endpoint: endpoint, watcher: watcher, progress: progress,
                                 pool: pool, webhooks: webhooks, watcherThread: watcherThread))
     }

@@ -28,7 +28,7 @@ extension JobProcessor {
     /// Nil when the job's next state is already written; the job stays in `inFlight` only when it is ready.
     package func prepareAhead(_ job: Job) -> Ready? {
         guard let config = configFor(job) else { return nil }
-        services.inFlight.insert(job.id)
+        deps.inFlight.insert(job.id)
         var result: Ready?
         carry(job) {
             switch try prepare(job, config: config) {
@@ -37,7 +37,7 @@ extension JobProcessor {
             case .upload(let prepared): result = .upload(prepared)
             }
         }
-        if result == nil { services.inFlight.remove(job.id) }
+        if result == nil { deps.inFlight.remove(job.id) }
         return result
     }
 
@@ -45,8 +45,8 @@ extension JobProcessor {
     /// metadata, the source's own rules) sends the job back to the queue to be prepared under the new one.
     package func send(prepared ready: Ready) {
         let job = ready.job
-        defer { services.inFlight.remove(job.id) }
-        guard let config = services.config.current.scoped(to: job.source), config == ready.config else {
+        defer { deps.inFlight.remove(job.id) }
+        guard let config = deps.config.current.scoped(to: job.source), config == ready.config else {
             release(job)
             return
         }

@@ -54,12 +54,12 @@ extension JobProcessor {
                 return
             }
             let action = AfterUploadActions.pendingAction(success: true, config: config)
-            guard let results = try services.store.completeURLList(id: job.id, urls: urls, sha256: sha256,
+            guard let results = try deps.store.completeURLList(id: job.id, urls: urls, sha256: sha256,
                                                                     afterAction: action, version: version,
                                                                     source: job.source)
             else {
                 // The watcher recorded a newer version of the list: that one is read next.
-                try services.store.release(id: job.id, delayMillis: Int64(config.watch.settleMillis))
+                try deps.store.release(id: job.id, delayMillis: Int64(config.watch.settleMillis))
                 return
             }
             let queued = results.filter { if case .inserted = $0 { return true } else { return false } }.count
@@ -67,8 +67,8 @@ extension JobProcessor {
                 "job": "\(job.id)", "path": "\(job.path)", "status": "done", "urls": "\(urls.count)",
                 "queued": "\(queued)",
             ])
-            services.workSignal.notifyAll()
-            if action != nil, let done = try services.store.job(id: job.id) { afterActions.run(done, config: config) }
+            deps.workSignal.notifyAll()
+            if action != nil, let done = try deps.store.job(id: job.id) { afterActions.run(done, config: config) }
         }
     }
 }

@@ -8,26 +8,23 @@ import Logging
 /// Carries one claimed job to its next state: pre-flight, upload, classify the reply, write back.
 /// One per worker thread (it owns that worker's ImagesClient and so its kept-alive connection).
 package final class JobProcessor {
-    package let services: UploadServices
+    package let deps: Dependencies
     package var client: ImagesClient
     private var clientEndpoint: ImagesClient.Endpoint
     package let afterActions: AfterUploadActions
     package let heartbeat: Heartbeat
     package var logger: Logger
 
-    package convenience init(services: UploadServices, workerIndex: Int) {
-        self.init(services: services, component: "worker-\(workerIndex)", loggedAs: "\(workerIndex)")
-    }
-
-    /// `component` names the thread's heartbeat; `loggedAs` is its `worker` field in log lines.
-    package init(services: UploadServices, component: String, loggedAs: String) {
-        self.services = services
-        let config = services.config.current
-        self.heartbeat = services.heartbeats.heartbeat(component)
-        self.client = services.makeClient(config, heartbeat: heartbeat)
-        self.clientEndpoint = services.endpoint(config)
-        self.afterActions = AfterUploadActions(store: services.store, logger: services.logger)
-        self.logger = services.logger
+    /// `heartbeat` is the thread's own (the watchdog's roll call names it); `loggedAs` is its `worker` field in
+    /// log lines.
+    package init(_ deps: Dependencies, heartbeat: Heartbeat, loggedAs: String) {
+        self.deps = deps
+        let config = deps.config.current
+        self.heartbeat = heartbeat
+        self.client = deps.makeClient(config, heartbeat: heartbeat)
+        self.clientEndpoint = deps.endpoint(config)
+        self.afterActions = AfterUploadActions(store: deps.store, logger: deps.logger)
+        self.logger = deps.logger
         self.logger[metadataKey: "worker"] = "\(loggedAs)"
     }
 
@@ -64,8 +61,8 @@ package final class JobProcessor {
     /// Carries a job this worker claimed from pre-flight to its next state.
     package func process(_ job: Job) {
         guard let config = configFor(job) else { return }
-        services.inFlight.insert(job.id)
-        defer { services.inFlight.remove(job.id) }
+        deps.inFlight.insert(job.id)
+        defer { deps.inFlight.remove(job.id) }
         carry(job) {
             switch try prepare(job, config: config) {
             case .settled: break
@@ -78,7 +75,7 @@ package final class JobProcessor {
     /// The job's own source's config (ids, metadata, signed URLs, pre-flight, after-upload actions). A source
     /// removed by a reload since the claim: the job waits for it, untouched.
     func configFor(_ job: Job) -> Config? {
-        guard let config = services.config.current.scoped(to: job.source) else {
+        guard let config = deps.config.current.scoped(to: job.source) else {
             logger.notice("job's source is not configured; left queued until it returns",
                           metadata: ["job": "\(job.id)", "source": "\(job.source)"])
             release(job)
@@ -89,9 +86,9 @@ package final class JobProcessor {
     }
 
     func useEndpoint(of config: Config) {
-        let endpoint = services.endpoint(config)
+        let endpoint = deps.endpoint(config)
         if endpoint != clientEndpoint {
-            client = services.makeClient(config, heartbeat: heartbeat)   // reload changed the API root or timeout
+            client = deps.makeClient(config, heartbeat: heartbeat)   // reload changed the API root or timeout
             clientEndpoint = endpoint
         }
     }
@@ -114,7 +111,7 @@ package final class JobProcessor {
     func prepare(_ job: Job, config: Config) throws -> Preparation {
         guard let token = tokenOrPause(job) else { return .settled }
         if job.kind == .url { return .url(job, config, token) }
-        if services.openWrites.isOpen(job.path, now: Timestamp.monotonicNanos()) {
+        if deps.openWrites.isOpen(job.path, now: Timestamp.monotonicNanos()) {
             // Its writer has only paused (the watcher saw writes and no close yet): a snapshot now would be a
             // torn file. Its IN_CLOSE_WRITE brings the final version to this same waiting job.
             logger.debug("file still open for writing; will look again", metadata: ["job": "\(job.id)", "path": "\(job.path)"])
@@ -143,7 +140,7 @@ package final class JobProcessor {
         }
         let attempt = Attempt(job: job, config: config, file: file, token: token)
         if file.status.size != job.size || file.status.mtimeNanos != job.mtimeNanos {
-            guard try services.store.updateVersion(id: job.id, seenSize: job.size, seenMtimeNanos: job.mtimeNanos,
+            guard try deps.store.updateVersion(id: job.id, seenSize: job.size, seenMtimeNanos: job.mtimeNanos,
                                                    size: file.status.size, mtimeNanos: file.status.mtimeNanos,
                                                    sha256: file.sha256)
             else {
@@ -172,8 +169,8 @@ package final class JobProcessor {
 
     /// The API token in force, or nil with the queue paused for its lack and `job` back in the queue.
     func tokenOrPause(_ job: Job) -> APIToken? {
-        if let token = services.tokens.token { return token }
-        pauseQueue(services.tokens.problem ?? "no API token")
+        if let token = deps.tokens.token { return token }
+        pauseQueue(deps.tokens.problem ?? "no API token")
         release(job)
         return nil
     }
@@ -184,20 +181,20 @@ package final class JobProcessor {
         let job = attempt.job
         let config = attempt.config
         let token = attempt.token
-        guard services.concurrency.acquire(shouldStop: { [heartbeat] in heartbeat.beat(.waitingForBudget); return services.shutdown.isStopping }) else { throw ImagesClient.Stopped() }
+        guard deps.concurrency.acquire(shouldStop: { [heartbeat, deps] in heartbeat.beat(.waitingForBudget); return deps.shutdown.isStopping }) else { throw ImagesClient.Stopped() }
         let reply: ImagesClient.Reply
         do {
-            if customID == nil { try services.store.recordSend(id: job.id) }
+            if customID == nil { try deps.store.recordSend(id: job.id) }
             attempt.sentAtNanos = Timestamp.monotonicNanos()
             reply = try upload(form, token: token, config: config)
         } catch {
-            services.concurrency.release(rttSeconds: nil, signal: .neutral)
+            deps.concurrency.release(rttSeconds: nil, signal: .neutral)
             throw error
         }
-        services.concurrency.release(rttSeconds: reply.response?.totalSeconds, signal: reply.concurrencySignal)
+        deps.concurrency.release(rttSeconds: reply.response?.totalSeconds, signal: reply.concurrencySignal)
         record(reply)
 
-        let outcome = Outcome.decide(reply, context: .init(attemptsBefore: job.attempts, aborting: services.shutdown.isAborting),
+        let outcome = Outcome.decide(reply, context: .init(attemptsBefore: job.attempts, aborting: deps.shutdown.isAborting),
                                      policy: RetryPolicy(config: config.upload))
         if outcome == .release {
             release(job)   // cut short by the end of the grace period, not by the API
@@ -213,12 +210,12 @@ package final class JobProcessor {
         case .done(let image):
             if sentMixedBytes {
                 // Owed before the job goes back to the queue; a worker sends it, and the job waits for it.
-                try services.store.oweDelete(imageID: image.id, jobID: job.id, reason: "upload sent mixed bytes")
+                try deps.store.oweDelete(imageID: image.id, jobID: job.id, reason: "upload sent mixed bytes")
                 requeueChanged(attempt)
-                services.workSignal.notifyAll()
+                deps.workSignal.notifyAll()
                 return
             }
-            services.metrics.recordUpload(bytes: attempt.file?.status.size ?? 0, at: Timestamp.monotonicNanos(),
+            deps.metrics.recordUpload(bytes: attempt.file?.status.size ?? 0, at: Timestamp.monotonicNanos(),
                                           source: job.source)
             try finish(attempt, image: image, countAttempt: true)
         case .confirmExisting:
@@ -242,7 +239,7 @@ package final class JobProcessor {
     /// The file is still being written: back to the queue for a settle period (at least half a second, so a
     /// file that keeps changing costs a claim twice a second, not a busy loop), with no attempt counted.
     package func lookAgainLater(_ job: Job, config: Config) throws {
-        try services.store.release(id: job.id, delayMillis: Int64(max(config.watch.settleMillis, 500)))
+        try deps.store.release(id: job.id, delayMillis: Int64(max(config.watch.settleMillis, 500)))
     }
 
     /// A local condition that passes (FileInspector.isPassing: out of descriptors, an I/O error, …): `retrying`
@@ -250,7 +247,7 @@ package final class JobProcessor {
     package func retryLocally(_ job: Job, reason: String, config: Config) throws {
         let delay = RetryPolicy(config: config.upload).delayMillis(attemptsMade: job.attempts + 1, retryAfterMillis: nil,
                                                                    rateLimited: false)
-        try services.store.markRetrying(id: job.id, error: reason, code: nil,
+        try deps.store.markRetrying(id: job.id, error: reason, code: nil,
                                         nextAttemptAtMillis: Timestamp.nowMillis() + delay, countAttempt: false)
         logger.warning("cannot read the file for now; will try again", metadata: [
             "job": "\(job.id)", "path": "\(job.path)", "reason": "\(reason)", "retry_in_ms": "\(delay)",
@@ -259,9 +256,9 @@ package final class JobProcessor {
 
     private func upload(_ form: MultipartForm, token: APIToken, config: Config) throws -> ImagesClient.Reply {
         guard config.cloudflare.batchAPI else { return try client.upload(form, token: token) }
-        let (batchToken, failure) = try services.batchTokens.token(client: client, apiToken: token)
+        let (batchToken, failure) = try deps.batchTokens.token(client: client, apiToken: token)
         guard let batchToken else { return failure! }
-        guard services.batchTokens.limiter.acquire(shouldStop: { [heartbeat] in heartbeat.beat(.waitingForBudget); return services.shutdown.isStopping }) else {
+        guard deps.batchTokens.limiter.acquire(shouldStop: { [heartbeat, deps] in heartbeat.beat(.waitingForBudget); return deps.shutdown.isStopping }) else {
             throw ImagesClient.Stopped()
         }
         let target = ImagesClient.UploadTarget(url: "\(config.cloudflare.batchBaseURL)/images/v1", token: batchToken,
@@ -269,7 +266,7 @@ package final class JobProcessor {
         let reply = try client.upload(form, token: token, target: target)
         if case .credentials = reply.classification {
             // An expired or revoked batch token is not a refused API token: fetch a new one and try again soon.
-            services.batchTokens.invalidate()
+            deps.batchTokens.invalidate()
             return .init(classification: .transient(reason: "batch token refused; refreshing it", code: nil,
                                                     retryAfterMillis: 0, rateLimited: false),
                          response: reply.response, image: nil)
