@@ -64,13 +64,16 @@ extension JobProcessor {
         let outcome = Outcome.retry(reason: Self.shown(reason, for: attempt.job), code: code, retryAfter: retryAfter,
                                     rateLimited: rateLimited, context: .init(attemptsBefore: attempt.job.attempts),
                                     policy: RetryPolicy(config: attempt.config.upload), countAttempt: countAttempt)
-        try carryOut(outcome, attempt, retryAfter: retryAfter, rateLimited: rateLimited, countAttempt: countAttempt)
+        try carryOut(outcome, attempt, countAttempt: countAttempt)
     }
 
-    /// Writes a `.retry` or a given-up `.failed` back (other outcomes are not a retry's).
-    package func carryOut(_ outcome: Outcome, _ attempt: Attempt, retryAfter: Int64?, rateLimited: Bool, countAttempt: Bool) throws {
+    /// Writes a `.retry` or a given-up `.failed` back (other outcomes are not a retry's), with what the server
+    /// said about waiting as the outcome carries it.
+    package func carryOut(_ outcome: Outcome, _ attempt: Attempt, countAttempt: Bool) throws {
         let job = attempt.job
         let policy = RetryPolicy(config: attempt.config.upload)
+        let retryAfter = outcome.hint?.retryAfterMillis
+        let rateLimited = outcome.hint?.rateLimited ?? false
         if policy.capsHint(retryAfter), let retryAfter {
             // Once per reply: the server (or a proxy) asked for more than backoff_max_ms allows.
             logger.warning("server's wait hint capped at backoff_max_ms", metadata: [
@@ -80,11 +83,11 @@ extension JobProcessor {
         // Before the attempt count is judged: a 429 on the last attempt still stops the pool.
         if rateLimited { deps.budget.block(forMillis: policy.rateLimitBlockMillis(retryAfterMillis: retryAfter)) }
         switch outcome {
-        case .failed(let reason, let code, gaveUp: true):
+        case .failed(let reason, let code, gaveUp: true, _):
             // fail() scrubs the reason as it is stored and logged.
             try fail(job, reason: reason, code: code, sha256: nil, countAttempt: true, config: attempt.config,
                      version: attempt.version)
-        case .retry(let reason, let code, let delay, let rateLimited):
+        case .retry(let reason, let code, let delay, let rateLimited, _):
             let reason = Self.shown(reason, for: job)   // a URL job's reply may quote its URL's password
             deps.metrics.recordRetry(rateLimited: rateLimited)
             try deps.store.markRetrying(id: job.id, error: reason, code: code,

@@ -7,13 +7,13 @@ import Logging
 /// URL jobs (Cloudflare fetches the image: no pre-flight, the form sends `url` instead of `file`) and the
 /// watched `*.urls` lists that queue them.
 extension JobProcessor {
-    package func runURL(_ job: Job, config: Config, token: APIToken) throws {
+    package func runURL(_ attempt: Attempt, token: APIToken) throws {
+        let (job, config) = (attempt.job, attempt.config)
         guard let url = job.urlInput else {
             try reject(job, reason: "the job's url is missing or not a valid http(s) URL", sha256: nil, config: config,
                        version: nil)
             return
         }
-        let attempt = Attempt(job: job, config: config, file: nil, token: token)
         let customID = ImageIDStrategy.customID(forURL: url, config: config)
         guard let metadata = ImageMetadata.build(userJSON: config.images.metadataJSON, sha256: nil,
                                                  sourcePath: url.withoutCredentials, jobKey: customID == nil ? job.jobKey : nil,
@@ -23,7 +23,7 @@ extension JobProcessor {
                        sha256: nil, config: config, version: nil)
             return
         }
-        if customID == nil, job.sends > 0, try foundEarlierUpload(attempt) { return }
+        if customID == nil, job.sends > 0, try foundEarlierUpload(attempt, token: token) { return }
 
         var form = MultipartForm()
         form.fields.append(("url", url.text))
@@ -31,7 +31,7 @@ extension JobProcessor {
         form.fields.append(("metadata", metadata))
         form.fields.append(("requireSignedURLs", config.images.requireSignedURLs ? "true" : "false"))
         if let creator = config.images.creator { form.fields.append(("creator", creator)) }
-        try send(form, attempt: attempt, customID: customID)
+        try request(form, attempt, token: token, customID: customID)
     }
 
     /// A `*.urls` file settled: every line is checked, then its URLs are queued and the list's own job ends

@@ -28,61 +28,99 @@ package final class JobProcessor {
         self.logger[metadataKey: "worker"] = "\(loggedAs)"
     }
 
-    /// What one attempt works with: the claimed row, the config in force, and the file as pre-flight opened it
-    /// (nil for a URL job: Cloudflare fetches the image, so there is no file, hash or version here).
+    /// A claimed job once pre-flight is through with it: the one type that says where a job stands between
+    /// pre-flight and its write-back. The preparer hands it to a worker as it is (`PreparedUploads`).
     package struct Attempt {
         package var job: Job
         package var config: Config
+        /// The file as pre-flight opened it; nil for a URL job (Cloudflare fetches the image: there is no file,
+        /// hash or version here).
         package var file: InspectedFile?
-        package var token: APIToken
+        /// The file's request, planned; nil for a URL job, whose form is made from its URL as it is sent.
+        package var plan: UploadPlan?
         /// When the upload request went out (after any wait for budget): the upload line's `duration_ms`.
         package var sentAtNanos: UInt64?
+
+        package init(job: Job, config: Config, file: InspectedFile? = nil, plan: UploadPlan? = nil) {
+            self.job = job
+            self.config = config
+            self.file = file
+            self.plan = plan
+        }
+
         package var sha256: String? { file?.sha256 }
         package var version: JobStore.Version? { file.map { .init(size: $0.status.size, mtimeNanos: $0.status.mtimeNanos) } }
     }
 
-    /// A file job pre-flight is through with: opened, hashed and probed, its version recorded, its form
-    /// planned. What is left is the request (and, for a Cloudflare-chosen id, the look for an earlier upload).
-    package struct PreparedUpload {
-        package var attempt: Attempt
-        package var plan: UploadPlan
-        package var file: InspectedFile
-    }
-
     /// Where pre-flight left a claimed job.
-    package enum Preparation {
+    package enum Preflight {
+        /// Its request is all that is left.
+        case prepared(Attempt)
         /// Its next state is written (rejected, looked at again later, a URL list queued, released).
         case settled
-        case upload(PreparedUpload)
-        /// A URL job: there is nothing to prepare, its request is all of it.
-        case url(Job, Config, APIToken)
     }
 
-    /// Carries a job this worker claimed from pre-flight to its next state.
+    // MARK: - The entry points (one path: see JobPath)
+
+    /// A worker's own claim: every step on this thread.
     package func process(_ job: Job) {
-        guard let config = configFor(job) else { return }
-        deps.inFlight.insert(job.id)
-        defer { deps.inFlight.remove(job.id) }
-        carry(job) {
-            switch try prepare(job, config: config) {
-            case .settled: break
-            case .url(let job, let config, let token): try runURL(job, config: config, token: token)
-            case .upload(let prepared): try upload(prepared)
-            }
+        onPath(job, preparedUnder: nil) { config in
+            if case .prepared(let attempt) = try preflight(job, config: config) { try send(attempt) }
+            return false
         }
     }
 
-    /// The job's own source's config (ids, metadata, signed URLs, pre-flight, after-upload actions). A source
-    /// removed by a reload since the claim: the job waits for it, untouched.
-    func configFor(_ job: Job) -> Config? {
-        guard let config = deps.config.current.scoped(to: job.source) else {
-            logger.notice("job's source is not configured; left queued until it returns",
-                          metadata: ["job": "\(job.id)", "source": "\(job.source)"])
+    /// The preparer's claim: pre-flight only, the request left to whichever worker takes it. Nil when the job's
+    /// next state is already written; the job stays in `inFlight` only when it is returned.
+    package func prepareAhead(_ job: Job) -> Attempt? {
+        var ready: Attempt?
+        onPath(job, preparedUnder: nil) { config in
+            if case .prepared(let attempt) = try preflight(job, config: config) { ready = attempt }
+            return ready != nil
+        }
+        return ready
+    }
+
+    /// A worker taking what the preparer made ready: admitted again (a reload since sends the job back to the
+    /// queue, to be prepared under the new config), then sent.
+    package func send(prepared attempt: Attempt) {
+        onPath(attempt.job, preparedUnder: attempt.config) { _ in
+            try send(attempt)
+            return false
+        }
+    }
+
+    /// The one place a job enters and leaves the path: admission under the config in force, the `inFlight`
+    /// bookkeeping, what a step throws. `steps` returns true when the job stays held (prepared, waiting for a
+    /// worker) once it returns.
+    private func onPath(_ job: Job, preparedUnder: Config?, _ steps: (Config) throws -> Bool) {
+        let config: Config
+        switch JobPath.admit(current: deps.config.current.scoped(to: job.source), preparedUnder: preparedUnder) {
+        case .release(let held):
+            if held == .sourceNotConfigured {
+                logger.notice("job's source is not configured; left queued until it returns",
+                              metadata: ["job": "\(job.id)", "source": "\(job.source)"])
+            }
             release(job)
-            return nil
+            deps.inFlight.remove(job.id)
+            return
+        case .run(let admitted):
+            config = admitted
         }
         useEndpoint(of: config)
-        return config
+        deps.inFlight.insert(job.id)
+        var held = false
+        do {
+            held = try steps(config)
+        } catch is ImagesClient.Stopped {
+            release(job)
+        } catch {
+            // The table could not be written (disk full, I/O error). The job keeps its lease and comes back
+            // when the lease expires; nothing is lost, nothing is marked done that was not.
+            logger.error("could not record job state", metadata: ["job": "\(job.id)", "error": "\(error)"])
+            sleepMillis(1000)
+        }
+        if !held { deps.inFlight.remove(job.id) }
     }
 
     func useEndpoint(of config: Config) {
@@ -93,24 +131,12 @@ package final class JobProcessor {
         }
     }
 
-    func carry(_ job: Job, _ body: () throws -> Void) {
-        do {
-            try body()
-        } catch is ImagesClient.Stopped {
-            release(job)
-        } catch {
-            // The table could not be written (disk full, I/O error). The job keeps its lease and comes back
-            // when the lease expires; nothing is lost, nothing is marked done that was not.
-            logger.error("could not record job state", metadata: ["job": "\(job.id)", "error": "\(error)"])
-            sleepMillis(1000)
-        }
-    }
+    // MARK: - The steps
 
-    /// Everything before the request: the token, the open-writer check, the file opened, hashed and probed,
-    /// a new version recorded, the plan made. No request is sent here.
-    func prepare(_ job: Job, config: Config) throws -> Preparation {
-        guard let token = tokenOrPause(job) else { return .settled }
-        if job.kind == .url { return .url(job, config, token) }
+    /// Pre-flight: the open-writer check, the file opened, hashed and probed, a new version recorded, the plan
+    /// made. No request is sent and no token read here: a URL job has nothing to prepare.
+    func preflight(_ job: Job, config: Config) throws -> Preflight {
+        if job.kind == .url { return .prepared(Attempt(job: job, config: config)) }
         if deps.openWrites.isOpen(job.path, now: Timestamp.monotonicNanos()) {
             // Its writer has only paused (the watcher saw writes and no close yet): a snapshot now would be a
             // torn file. Its IN_CLOSE_WRITE brings the final version to this same waiting job.
@@ -138,7 +164,7 @@ package final class JobProcessor {
         case .ready(let ready):
             file = ready
         }
-        let attempt = Attempt(job: job, config: config, file: file, token: token)
+        var attempt = Attempt(job: job, config: config, file: file)
         if file.status.size != job.size || file.status.mtimeNanos != job.mtimeNanos {
             guard try deps.store.updateVersion(id: job.id, seenSize: job.size, seenMtimeNanos: job.mtimeNanos,
                                                    size: file.status.size, mtimeNanos: file.status.mtimeNanos,
@@ -153,18 +179,22 @@ package final class JobProcessor {
             try reject(job, reason: reason, sha256: file.sha256, config: config, version: attempt.version)
             return .settled
         case .upload(let plan):
-            return .upload(PreparedUpload(attempt: attempt, plan: plan, file: file))
+            attempt.plan = plan
+            return .prepared(attempt)
         }
     }
 
-    func upload(_ prepared: PreparedUpload) throws {
-        var attempt = prepared.attempt
-        // The token as it is now: a SIGHUP may have replaced it while the job waited, prepared.
+    /// Send: the token as it is now (read here alone: a SIGHUP may have replaced it while the job waited,
+    /// prepared), the look for an earlier upload where the plan asks for one, then the request.
+    func send(_ attempt: Attempt) throws {
         guard let token = tokenOrPause(attempt.job) else { return }
-        attempt.token = token
-        if prepared.plan.looksForEarlierUploadFirst, try foundEarlierUpload(attempt) { return }
-        try send(prepared.plan.form(fileDescriptor: prepared.file.fileDescriptor, size: prepared.file.status.size),
-                 attempt: attempt, customID: prepared.plan.customID)
+        guard let plan = attempt.plan, let file = attempt.file else {
+            try runURL(attempt, token: token)
+            return
+        }
+        if plan.looksForEarlierUploadFirst, try foundEarlierUpload(attempt, token: token) { return }
+        try request(plan.form(fileDescriptor: file.fileDescriptor, size: file.status.size), attempt, token: token,
+                    customID: plan.customID)
     }
 
     /// The API token in force, or nil with the queue paused for its lack and `job` back in the queue.
@@ -175,12 +205,12 @@ package final class JobProcessor {
         return nil
     }
 
-    /// Sends the upload and carries the reply to the job's next state; shared by file and URL jobs.
-    package func send(_ form: MultipartForm, attempt: Attempt, customID: String?) throws {
+    /// The request, its reply decided (`Outcome.decide`) and written back (`JobPath.writeBack`); shared by file
+    /// and URL jobs.
+    package func request(_ form: MultipartForm, _ attempt: Attempt, token: APIToken, customID: String?) throws {
         var attempt = attempt
         let job = attempt.job
         let config = attempt.config
-        let token = attempt.token
         guard deps.concurrency.acquire(shouldStop: { [heartbeat, deps] in heartbeat.beat(.waitingForBudget); return deps.shutdown.isStopping }) else { throw ImagesClient.Stopped() }
         let reply: ImagesClient.Reply
         do {
@@ -193,46 +223,39 @@ package final class JobProcessor {
         }
         deps.concurrency.release(rttSeconds: reply.response?.totalSeconds, signal: reply.concurrencySignal)
         record(reply)
-
         let outcome = Outcome.decide(reply, context: .init(attemptsBefore: job.attempts, aborting: deps.shutdown.isAborting),
                                      policy: RetryPolicy(config: config.upload))
-        if outcome == .release {
-            release(job)   // cut short by the end of the grace period, not by the API
-            return
-        }
-        // Bytes read through the descriptor changed under the upload: what was sent may mix two versions.
-        let sentMixedBytes = attempt.file.map(descriptorChanged) ?? false
-        if sentMixedBytes, case .transient = reply.classification {
+        // Cut short by the end of the grace period: nothing to look at, the job goes back.
+        let sentMixedBytes = outcome != .release && (attempt.file.map(descriptorChanged) ?? false)
+        try writeBack(JobPath.writeBack(outcome, sentMixedBytes: sentMixedBytes), attempt, token: token, customID: customID)
+    }
+
+    /// Does what `JobPath.writeBack` decided.
+    private func writeBack(_ step: JobPath.WriteBack, _ attempt: Attempt, token: APIToken, customID: String?) throws {
+        let job = attempt.job
+        switch step {
+        case .release:
+            release(job)
+        case .requeueChanged:
             requeueChanged(attempt)
-            return
-        }
-        switch outcome {
-        case .done(let image):
-            if sentMixedBytes {
-                // Owed before the job goes back to the queue; a worker sends it, and the job waits for it.
-                try deps.store.oweDelete(imageID: image.id, jobID: job.id, reason: "upload sent mixed bytes")
-                requeueChanged(attempt)
-                deps.workSignal.notifyAll()
-                return
-            }
-            deps.metrics.recordUpload(bytes: attempt.file?.status.size ?? 0, at: Timestamp.monotonicNanos(),
-                                          source: job.source)
+        case .oweDeleteThenRequeue(let imageID):
+            // Owed before the job goes back to the queue; a worker sends it, and the job waits for it.
+            try deps.store.oweDelete(imageID: imageID, jobID: job.id, reason: "upload sent mixed bytes")
+            requeueChanged(attempt)
+            deps.workSignal.notifyAll()
+        case .finish(let image):
+            deps.metrics.recordUpload(bytes: attempt.file?.status.size ?? 0, at: Timestamp.monotonicNanos(), source: job.source)
             try finish(attempt, image: image, countAttempt: true)
         case .confirmExisting:
-            try confirmExisting(attempt, id: customID)
-        case .retry, .failed(_, _, gaveUp: true):
-            var hint: Int64?
-            var limited = false
-            if case .transient(_, _, let retryAfter, let rateLimited) = reply.classification { (hint, limited) = (retryAfter, rateLimited) }
-            try carryOut(outcome, attempt, retryAfter: hint, rateLimited: limited, countAttempt: true)
+            try confirmExisting(attempt, id: customID, token: token)
+        case .retry(let outcome):
+            try carryOut(outcome, attempt, countAttempt: true)
         case .pause(let reason, let kind):
             pauseQueue(reason, kind: kind)
             release(job)
-        case .failed(let reason, let code, gaveUp: false):
-            try fail(job, reason: reason, code: code, sha256: attempt.sha256, countAttempt: true, config: config,
+        case .fail(let reason, let code):
+            try fail(job, reason: reason, code: code, sha256: attempt.sha256, countAttempt: true, config: attempt.config,
                      version: attempt.version)
-        case .release:
-            release(job)
         }
     }
 
