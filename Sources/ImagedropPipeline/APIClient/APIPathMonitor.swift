@@ -32,6 +32,18 @@ public final class APIPathMonitor: Sendable {
         self.threshold = max(1, threshold)
     }
 
+    /// Every reply a worker or the prober gets passes through here before it is looked at: an HTTP reply
+    /// resets the count; a failure below HTTP that makes this an outage pauses the queue, and the request ends
+    /// in `Stopped(pausedFor:)` (the job goes back untouched, no attempt counted).
+    package func watch(_ reply: ImagesClient.Reply) throws(ImagesClient.Stopped) -> ImagesClient.Reply {
+        if reply.response != nil {
+            sawReply()
+        } else if let failure = reply.transportFailure, let reason = sawFailure(failure) {
+            throw ImagesClient.Stopped(pausedFor: reason)
+        }
+        return reply
+    }
+
     /// An HTTP reply arrived.
     package func sawReply() { failuresInARow.withLock { $0 = 0 } }
 

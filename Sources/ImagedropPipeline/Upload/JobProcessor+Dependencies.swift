@@ -61,7 +61,7 @@ extension JobProcessor {
             // The operator's pause ends a budget wait too: a job waiting for its grant goes back to the queue unsent.
             return ImagesClient(endpoint: endpoint(config), limiter: budget,
                                 shouldStop: { shutdown.isStopping || pause.isPausedByOperator }, shouldAbort: { shutdown.isAborting },
-                                heartbeat: heartbeat, monitor: pathMonitor)
+                                heartbeat: heartbeat)
         }
     }
 }

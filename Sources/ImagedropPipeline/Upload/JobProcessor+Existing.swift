@@ -13,7 +13,7 @@ extension JobProcessor {
                      sha256: attempt.sha256, countAttempt: true, config: attempt.config, version: attempt.version)
             return
         }
-        let reply = try client.image(id: id, token: token)
+        let reply = try watch(client.image(id: id, token: token))
         record(reply)
         switch reply.classification {
         case .success:
@@ -24,7 +24,7 @@ extension JobProcessor {
             }
             if let mine = attempt.sha256, let existing = image.metaSHA256, existing != mine {
                 if attempt.config.images.idMode == .path {
-                    let deleted = try client.deleteImage(id: id, token: token)
+                    let deleted = try watch(client.deleteImage(id: id, token: token))
                     record(deleted)
                     switch DeleteOutcome(deleted) {
                     case .gone:
@@ -72,7 +72,8 @@ extension JobProcessor {
     /// Returns true when the job was settled here (found, paused, or the lookup must be tried again);
     /// false when nothing was stored and the upload may go ahead.
     package func foundEarlierUpload(_ attempt: Attempt, token: APIToken) throws -> Bool {
-        let (reply, found) = try client.findImage(jobKey: attempt.job.jobKey, token: token)
+        let (unwatched, found) = try client.findImage(jobKey: attempt.job.jobKey, token: token)
+        let reply = try watch(unwatched)
         record(reply)
         if let found {
             if found.metaSHA256 == attempt.sha256 {
@@ -81,7 +82,7 @@ extension JobProcessor {
             }
             // Stored by an earlier send of another version of the file (the job key belongs to the row, not
             // to one version), or with mixed bytes: it is not this file. Remove it, then upload.
-            let deleted = try client.deleteImage(id: found.id, token: token)
+            let deleted = try watch(client.deleteImage(id: found.id, token: token))
             record(deleted)
             switch DeleteOutcome(deleted) {
             case .gone:

@@ -24,7 +24,7 @@ extension JobProcessor {
         }
         let reply: ImagesClient.Reply
         do {
-            reply = try client.deleteImage(id: owed.imageID, token: token)
+            reply = try watch(client.deleteImage(id: owed.imageID, token: token))
         } catch {
             postpone(owed, error: nil, at: now, countAttempt: false)   // stopping: the next start sends it
             return true

@@ -278,15 +278,15 @@ package final class JobProcessor {
     }
 
     private func upload(_ form: MultipartForm, token: APIToken, config: Config) throws -> ImagesClient.Reply {
-        guard config.cloudflare.batchAPI else { return try client.upload(form, token: token) }
+        guard config.cloudflare.batchAPI else { return try watch(client.upload(form, token: token)) }
         let (batchToken, failure) = try deps.batchTokens.token(client: client, apiToken: token)
-        guard let batchToken else { return failure! }
+        guard let batchToken else { return try watch(failure!) }
         guard deps.batchTokens.limiter.acquire(shouldStop: { [heartbeat, deps] in heartbeat.beat(.waitingForBudget); return deps.shutdown.isStopping }) else {
             throw ImagesClient.Stopped()
         }
         let target = ImagesClient.UploadTarget(url: "\(config.cloudflare.batchBaseURL)/images/v1", token: batchToken,
                                                countsAgainstGlobalBudget: false)
-        let reply = try client.upload(form, token: token, target: target)
+        let reply = try watch(client.upload(form, token: token, target: target))
         if case .credentials = reply.classification {
             // An expired or revoked batch token is not a refused API token: fetch a new one and try again soon.
             deps.batchTokens.invalidate()
@@ -295,6 +295,11 @@ package final class JobProcessor {
                          response: reply.response, image: nil)
         }
         return reply
+    }
+
+    /// Every reply passes the pool's path monitor: an outage pauses the queue there, not in the client.
+    func watch(_ reply: ImagesClient.Reply) throws(ImagesClient.Stopped) -> ImagesClient.Reply {
+        try deps.pathMonitor.watch(reply)
     }
 
     /// The open descriptor no longer shows the version that was hashed: the file was rewritten in place

@@ -213,9 +213,9 @@ public final class UploadWorkerPool: Sendable {
             }
             let reply: ImagesClient.Reply
             do {
-                reply = try client.probeImagesAccess(token: token)
+                reply = try deps.pathMonitor.watch(client.probeImagesAccess(token: token))
             } catch {
-                // The path to the API still fails (the client's monitor kept the queue paused), or stopping.
+                // The path to the API still fails (the monitor kept the queue paused), or stopping.
                 if let reason = error.pausedFor {
                     deps.logger.notice("API still unreachable", metadata: ["reason": "\(reason)"])
                 }
@@ -233,7 +233,7 @@ public final class UploadWorkerPool: Sendable {
     /// probe. Stats that cannot be read change nothing: an upload then meets the API's own 5453.
     private func checkQuota(client: ImagesClient) {
         guard let token = deps.tokens.token ?? deps.tokens.reload(),
-              let reply = try? client.probeImagesAccess(token: token) else { return }
+              let reply = try? deps.pathMonitor.watch(client.probeImagesAccess(token: token)) else { return }
         honourRateLimit(reply)
         recordQuota(reply)
         guard case .full(let reason) = QuotaProbe.verdict(ImageStats.read(reply)) else { return }
