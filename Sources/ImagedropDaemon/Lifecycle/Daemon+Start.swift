@@ -8,9 +8,9 @@ import Logging
 
 extension Daemon {
     /// Start-up in its declared order: config, database and its lock, folder locks, what the table must know
-    /// before any outcome (sources, webhook events), credentials, the HTTP endpoint, the watcher armed (so
-    /// nothing written from now on is missed), libcurl, then the workers, the webhook sender and the watcher's
-    /// thread, and READY=1 last.
+    /// before any outcome (sources, webhook events), credentials, the watcher armed (so nothing written from now
+    /// on is missed), libcurl, then the components in order (HTTP endpoint, webhook sender, workers, the watcher's
+    /// thread), and READY=1 last.
     func start() -> Result<Running, StartFailure> {
         func fail(_ exit: Exit, _ line: String) -> Result<Running, StartFailure> {
             Console.error(line)
@@ -98,52 +98,51 @@ extension Daemon {
         OperatorPauseFollower.follow(store: upload.store, pause: upload.pause, workSignal: upload.workSignal, logger: logger)
 
         let databaseHealth = DatabaseHealth()
-        var endpoint: StatusEndpoint?
-        if let listen = config.http.listen {
-            do {
-                endpoint = try StatusEndpoint.start(listen, site: StatusSite(gauges: GaugeSource(upload), config: shared, heartbeats: heartbeats,
-                                                                           health: databaseHealth), logger: logger)
-            } catch where error.passes {
-                // The port is taken (a daemon still stopping, another service) or the address is not up yet:
-                // 74, which the unit restarts, rather than 78, which it does not.
-                return abandon(.transient, "cannot listen on http.listen = \(listen): \(error.description); exiting for a restart")
-            } catch {
-                return abandon(.config, "config error: http.listen: \(error) (in \(config.sourcePath))")
-            }
-        }
         let watcher: Watcher
         do {
             watcher = try Watcher(config: config, store: store, workSignal: upload.workSignal, logger: logger,
                                   heartbeat: heartbeats.heartbeat("watcher"), openWrites: upload.openWrites)
             try watcher.arm()
         } catch {
-            endpoint?.stop()
             return abandon(.config, "config error: watch.paths: cannot watch: \(error)")
         }
         do {
             try CurlGlobal.initialize()
         } catch {
-            endpoint?.stop()
             return abandon(.unavailable, "cannot start libcurl: \(error)")
         }
         let progress = options.progress ? TerminalStatusLine.stderr : nil
         // Drawn before the first worker runs: from then on per-file lines are the status line's, from the first job.
         progress?.show(statusLine(try? store.counts(), upload: upload, watcher: watcher, rate: nil))
-        let pool = UploadWorkerPool(upload, heartbeats: heartbeats)
-        pool.start()
-        let webhooks = WebhookSender(store: store, config: shared, heartbeat: heartbeats.heartbeat("webhook"),
-                                     logger: logger)
-        webhooks.start()
-        let watcherThread = startWatcher(watcher)
+        let pool = PoolComponent(UploadWorkerPool(upload, heartbeats: heartbeats), upload: upload)
+        let webhooks = WebhookComponent(WebhookSender(store: store, config: shared, heartbeat: heartbeats.heartbeat("webhook"),
+                                                      logger: logger))
+        let endpoint = config.http.listen.map { listen in
+            let site = StatusSite(gauges: GaugeSource(upload), config: shared, heartbeats: heartbeats, health: databaseHealth)
+            return EndpointComponent { [logger] in try StatusEndpoint.start(listen, site: site, logger: logger) }
+        }
+        // Started in this order, stopped in reverse: the endpoint answers /healthz through the whole stop; the
+        // webhook sender outlives the workers whose outcomes it sends; the watcher stops taking files first.
+        let inOrder: [(any Component)?] = [endpoint, webhooks, pool, WatcherComponent(watcher)]
+        let components = Components(inOrder.compactMap { $0 })
+        do {
+            try components.start()
+        } catch let error as StatusEndpoint.StartError where error.passes {
+            // The port is taken (a daemon still stopping, another service) or the address is not up yet:
+            // 74, which the unit restarts, rather than 78, which it does not.
+            return abandon(.transient, "cannot listen on http.listen = \(config.http.listen!): \(error.description); exiting for a restart")
+        } catch {
+            return abandon(.config, "config error: http.listen: \(error) (in \(config.sourcePath))")
+        }
         logger.info("imagedrop started", metadata: [
             "pid": "\(getpid())", "database": "\(config.queue.database)", "workers": "\(config.upload.workersShown)",
-            "watch": "\(config.watch.paths.joined(separator: ","))", "sources": "\(config.sourceNames.joined(separator: ","))", "http": "\(endpoint?.address ?? "off")",
+            "watch": "\(config.watch.paths.joined(separator: ","))", "sources": "\(config.sourceNames.joined(separator: ","))", "http": "\(endpoint?.endpoint?.address ?? "off")",
             "version": "\(ImagedropVersion.current)", "commit": "\(BuildInfo.commit)",
             "api": "\(config.cloudflare.apiBaseURL)", "config": "\(options.configPath)",
         ])
         notifier.ready()
         return .success(Running(config: config, locks: (opened, folderLocks), shared: shared, upload: upload, heartbeats: heartbeats,
-                                databaseHealth: databaseHealth, endpoint: endpoint, watcher: watcher, progress: progress,
-                                pool: pool, webhooks: webhooks, watcherThread: watcherThread))
+                                databaseHealth: databaseHealth, watcher: watcher, progress: progress, pool: pool.pool,
+                                components: components))
     }
 }

@@ -68,9 +68,7 @@ public final class Daemon {
         // Prepared jobs are not waited for: they have sent nothing and go straight back to the queue.
         logStopping(signal: end.signal, inFlight: max(0, upload.inFlight.count - running.pool.prepared.count),
                     graceSeconds: running.shared.current.upload.shutdownGraceSeconds)
-        shutDown(upload: upload, pool: running.pool, watcher: running.watcher, watcherThread: running.watcherThread,
-                 webhooks: running.webhooks)
-        running.endpoint?.stop()
+        shutDown(running)
         if let fatal = end.fatal { return fatal }
         guard options.once else { return .ok }
         let summary = runSummary(upload: upload, store: running.store, since: running.startedAt)
@@ -135,21 +133,31 @@ public final class Daemon {
 
     /// The ordered stop: no new work, in-flight uploads get the grace period, the rest are cut and their jobs
     /// go back to the queue, the stop is recorded.
-    private func shutDown(upload: JobProcessor.Dependencies, pool: UploadWorkerPool, watcher: Watcher, watcherThread: ThreadHandle,
-                          webhooks: WebhookSender) {
-        let store = upload.store
-        let config = upload.config.current
+    /// The components in reverse (watcher, workers within the grace period, webhook sender, endpoint), then
+    /// the jobs still leased back to the queue, the stop recorded and the last metrics written.
+    private func shutDown(_ running: Running) {
+        let store = running.store
+        let config = running.shared.current
         notifier.stopping()
-        watcher.stop()
-        upload.shutdown.beginStopping()
-        upload.workSignal.notifyAll()
-        if !waitForInFlight(pool, graceSeconds: Double(config.upload.shutdownGraceSeconds), store: store) {
-            upload.shutdown.beginAborting()
-            _ = pool.waitForExit(seconds: 10)
-        }
-        watcherThread.wait(seconds: 5)
-        // After the workers: outcomes they wrote are in the outbox; what is not sent yet goes out next start.
-        webhooks.stop()
+        // The heartbeat goes on while a component is waited for: a grace period is longer than the silence after
+        // which `status` says "not responding". A second SIGTERM/SIGINT (an impatient Ctrl-C) ends the wait at once.
+        var lastBeat: UInt64 = 0
+        running.components.stop(whileWaiting: { component in
+            if Timestamp.monotonicNanos() - lastBeat >= UInt64(DaemonRecord.heartbeatIntervalSeconds) * 1_000_000_000 {
+                lastBeat = Timestamp.monotonicNanos()
+                try? store.recordHeartbeat(statusLine: "stopping: waiting up to \(config.upload.shutdownGraceSeconds) s for uploads in flight")
+            }
+            guard case .terminate = Signals.wait(timeoutSeconds: 0) else { return false }
+            logger.warning("second stop signal; cutting in-flight uploads short (their jobs go back to the queue)")
+            return true
+        }, cutShort: { component, bySignal in
+            guard !bySignal else { return }
+            if component is PoolComponent {
+                logger.warning("grace period over; cutting in-flight uploads short (their jobs go back to the queue)")
+            } else {
+                logger.warning("component did not stop in time; cut short", metadata: ["component": "\(component.name)"])
+            }
+        })
         do {
             let released = try store.recoverLeases(expiredOnly: false)
             if released > 0 { logger.notice("in-flight jobs returned to the queue", metadata: ["count": "\(released)"]) }
@@ -157,47 +165,8 @@ public final class Daemon {
         } catch {
             logger.error("could not record the stop; the next start will recover", metadata: ["error": "\(error)"])
         }
-        writeMetrics(config, upload: upload, store: store, up: false)
+        writeMetrics(config, upload: running.upload, store: store, up: false)
         logger.info("stopped")
-    }
-
-    // MARK: - Pieces
-
-    /// Lets in-flight uploads finish for up to the grace period. A second SIGTERM/SIGINT (an impatient
-    /// Ctrl-C) ends the wait at once. Returns true when every worker finished on its own. The heartbeat goes on
-    /// meanwhile: a grace period is longer than the silence after which `status` says "not responding".
-    private func waitForInFlight(_ pool: UploadWorkerPool, graceSeconds: Double, store: JobStore) -> Bool {
-        let deadline = Timestamp.monotonicNanos() + UInt64(graceSeconds * 1e9)
-        var lastBeat: UInt64 = 0
-        while Timestamp.monotonicNanos() < deadline {
-            if Timestamp.monotonicNanos() - lastBeat >= UInt64(DaemonRecord.heartbeatIntervalSeconds) * 1_000_000_000 {
-                lastBeat = Timestamp.monotonicNanos()
-                try? store.recordHeartbeat(statusLine: "stopping: waiting up to \(Int(graceSeconds)) s for uploads in flight")
-            }
-            if pool.waitForExit(seconds: 0.2) { return true }
-            if case .terminate = Signals.wait(timeoutSeconds: 0) {
-                logger.warning("second stop signal; cutting in-flight uploads short (their jobs go back to the queue)")
-                return false
-            }
-        }
-        logger.warning("grace period over; cutting in-flight uploads short (their jobs go back to the queue)")
-        return false
-    }
-
-    final class ThreadHandle: Sendable {
-        let done = Latch()
-        func wait(seconds: Double) { done.wait(seconds: seconds) }
-    }
-
-    func startWatcher(_ watcher: Watcher) -> ThreadHandle {
-        let handle = ThreadHandle()
-        let thread = Thread {
-            watcher.run()
-            handle.done.countDown()
-        }
-        thread.name = "imagedrop-watcher"
-        thread.start()
-        return handle
     }
 
     private func isDrained(_ counts: [JobState: Int], pool: UploadWorkerPool, upload: JobProcessor.Dependencies) -> Bool {
