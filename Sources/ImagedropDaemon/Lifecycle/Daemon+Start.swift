@@ -50,18 +50,7 @@ extension Daemon {
         }
         let files = OpenFileLimit.raiseToHard()
         logger.info("open files limit", metadata: ["soft_before": "\(files.before)", "soft": "\(files.after)"])
-        if let signal = opened.previousCrashSignal {
-            logger.error("the previous daemon crashed; the jobs it held are handled one at a time, and one held by two crashes in a row is quarantined",
-                         metadata: ["signal": "\(signal)"])
-        }
-        if opened.recovery.requeued > 0 {
-            logger.notice("jobs interrupted by the previous run queued again; each is handled alone before others",
-                          metadata: ["count": "\(opened.recovery.requeued)"])
-        }
-        for job in opened.recovery.quarantined {
-            logger.error("job quarantined: the daemon stopped twice while handling this file",
-                         metadata: ["job": "\(job.id)", "path": "\(job.path)", "status": "failed"])
-        }
+        logRecovery(opened)
 
         let shared = SharedConfig(config)
         // Workers take only the configured sources' jobs: a source no longer in the config keeps its jobs queued.
@@ -80,13 +69,7 @@ extension Daemon {
         let tokens = TokenProvider(source: tokenSource)
         if let warning = tokenSource.exposureWarning { logger.warning("token file readable by others", metadata: ["problem": "\(warning)"]) }
         let heartbeats = Heartbeats()
-        let pause = PauseGate()
-        let upload = JobProcessor.Dependencies(
-            store: store, config: shared, budget: ConfiguredBudget.make(config, store: store, tokens: tokens, logger: logger),
-            concurrency: ConcurrencyLimiter(config.upload, rateCap: ConcurrencyLimiter.rateCap(config)), pause: pause,
-            shutdown: ShutdownState(), tokens: tokens, metrics: PipelineMetrics(), batchTokens: BatchTokens(),
-            workSignal: WorkSignal(), inFlight: InFlightJobs(), openWrites: OpenWrites(), quotaWatch: QuotaWatch(),
-            logger: logger)
+        let upload = uploadDependencies(config, shared: shared, store: store, tokens: tokens)
         AfterUploadActions(store: store, logger: logger).replayPending(config: config)
         if tokens.token == nil {
             let reason = "no API token: \(tokens.problem ?? "unknown")"
@@ -114,17 +97,8 @@ extension Daemon {
         let progress = options.progress ? TerminalStatusLine.stderr : nil
         // Drawn before the first worker runs: from then on per-file lines are the status line's, from the first job.
         progress?.show(statusLine(try? store.counts(), upload: upload, watcher: watcher, rate: nil))
-        let pool = PoolComponent(UploadWorkerPool(upload, heartbeats: heartbeats), upload: upload)
-        let webhooks = WebhookComponent(WebhookSender(store: store, config: shared, heartbeat: heartbeats.heartbeat("webhook"),
-                                                      logger: logger))
-        let endpoint = config.http.listen.map { listen in
-            let site = StatusSite(gauges: GaugeSource(upload), config: shared, heartbeats: heartbeats, health: databaseHealth)
-            return EndpointComponent { [logger] in try StatusEndpoint.start(listen, site: site, logger: logger) }
-        }
-        // Started in this order, stopped in reverse: the endpoint answers /healthz through the whole stop; the
-        // webhook sender outlives the workers whose outcomes it sends; the watcher stops taking files first.
-        let inOrder: [(any Component)?] = [endpoint, webhooks, pool, WatcherComponent(watcher)]
-        let components = Components(inOrder.compactMap { $0 })
+        let (components, pool, endpoint) = components(config, upload: upload, heartbeats: heartbeats, watcher: watcher,
+                                                      health: databaseHealth)
         do {
             try components.start()
         } catch let error as StatusEndpoint.StartError where error.passes {
@@ -142,7 +116,51 @@ extension Daemon {
         ])
         notifier.ready()
         return .success(Running(config: config, locks: (opened, folderLocks), shared: shared, upload: upload, heartbeats: heartbeats,
-                                databaseHealth: databaseHealth, watcher: watcher, progress: progress, pool: pool.pool,
+                                databaseHealth: databaseHealth, watcher: watcher, progress: progress, pool: pool,
                                 components: components))
+    }
+
+    /// What the previous run left: a crash, jobs it held queued again, jobs quarantined after two crashes.
+    private func logRecovery(_ opened: StartupStore) {
+        if let signal = opened.previousCrashSignal {
+            logger.error("the previous daemon crashed; the jobs it held are handled one at a time, and one held by two crashes in a row is quarantined",
+                         metadata: ["signal": "\(signal)"])
+        }
+        if opened.recovery.requeued > 0 {
+            logger.notice("jobs interrupted by the previous run queued again; each is handled alone before others",
+                          metadata: ["count": "\(opened.recovery.requeued)"])
+        }
+        for job in opened.recovery.quarantined {
+            logger.error("job quarantined: the daemon stopped twice while handling this file",
+                         metadata: ["job": "\(job.id)", "path": "\(job.path)", "status": "failed"])
+        }
+    }
+
+    /// The objects the job path shares, each made once here; the budget is the one the config asks for.
+    private func uploadDependencies(_ config: Config, shared: SharedConfig, store: JobStore,
+                                    tokens: TokenProvider) -> JobProcessor.Dependencies {
+        JobProcessor.Dependencies(
+            store: store, config: shared, budget: ConfiguredBudget.make(config, store: store, tokens: tokens, logger: logger),
+            concurrency: ConcurrencyLimiter(config.upload, rateCap: ConcurrencyLimiter.rateCap(config)), pause: PauseGate(),
+            shutdown: ShutdownState(), tokens: tokens, metrics: PipelineMetrics(), batchTokens: BatchTokens(),
+            workSignal: WorkSignal(), inFlight: InFlightJobs(), openWrites: OpenWrites(), quotaWatch: QuotaWatch(),
+            logger: logger)
+    }
+
+    /// The components in start order, not started yet: started in this order and stopped in reverse, the
+    /// endpoint answers /healthz through the whole stop, the webhook sender outlives the workers whose outcomes
+    /// it sends, and the watcher stops taking files first.
+    private func components(_ config: Config, upload: JobProcessor.Dependencies, heartbeats: Heartbeats, watcher: Watcher,
+                            health: DatabaseHealth) -> (Components, UploadWorkerPool, EndpointComponent?) {
+        let pool = UploadWorkerPool(upload, heartbeats: heartbeats)
+        let webhooks = WebhookSender(store: upload.store, config: upload.config, heartbeat: heartbeats.heartbeat("webhook"),
+                                     logger: logger)
+        let endpoint = config.http.listen.map { listen in
+            let site = StatusSite(gauges: GaugeSource(upload), config: upload.config, heartbeats: heartbeats, health: health)
+            return EndpointComponent { [logger] in try StatusEndpoint.start(listen, site: site, logger: logger) }
+        }
+        let inOrder: [(any Component)?] = [endpoint, WebhookComponent(webhooks), PoolComponent(pool, upload: upload),
+                                           WatcherComponent(watcher)]
+        return (Components(inOrder.compactMap { $0 }), pool, endpoint)
     }
 }
