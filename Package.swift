@@ -2,7 +2,7 @@
 import PackageDescription
 import class Foundation.ProcessInfo
 
-// Layout: see the README's Layout section (C shims → ImagedropSupport → ImagedropSystem → ImagedropStore →
+// Layout: see docs/layout.md (C shims → ImagedropSupport → ImagedropSystem → ImagedropStore →
 // ImagedropPipeline → ImagedropDaemon → the executables; the emulator is a branch of its own).
 let package = Package(
     name: "imagedrop",
@@ -35,7 +35,7 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]
         ),
-        // Redis for the fleet's shared budget (the README's Fleet section). No pkgConfig: hiredis.pc's cflags carry
+        // Redis for the fleet's shared budget (docs/fleet.md). No pkgConfig: hiredis.pc's cflags carry
         // -D_FILE_OFFSET_BITS=64, which SwiftPM refuses with a warning on every build (and CI allows none); the
         // header is found as <hiredis/hiredis.h> in /usr/include and the module map links libhiredis.
         .systemLibrary(
@@ -60,7 +60,7 @@ let package = Package(
             name: "ImagedropParsing",
             dependencies: ["ImagedropSupport"]
         ),
-        // The layers of the daemon, each importing only those before it (the README's Layout section draws them).
+        // The layers of the daemon, each importing only those before it (docs/layout.md draws them).
         .target(
             name: "ImagedropSystem",
             dependencies: ["CSQLite", "CCurl", "CHiredis", "CCrashJournal", "ImagedropParsing", "ImagedropSupport"]

@@ -6,7 +6,7 @@ import ProcessHarness
 // imagedrop-bench: runs the release `imagedrop` against the release `imagedrop-emulator` on loopback and
 // prints each figure next to a baseline measured in the same run (see scripts/bench.sh and issue 6).
 //
-//   imagedrop-bench --imagedrop PATH --emulator PATH [--out DIR] [--only small,latency,...,sink,auto,batch,reconcile] [--runs N] [--quick]
+//   imagedrop-bench --imagedrop PATH --emulator PATH [--out DIR] [--only small,latency,...,sink,auto,batch,reconcile,fleet] [--runs N] [--quick]
 
 signal(SIGPIPE, SIG_IGN)
 
@@ -16,7 +16,7 @@ struct Options: ParsableCommand {
         commandName: "imagedrop-bench",
         abstract: "Runs the release imagedrop against the release emulator on loopback and prints each figure.")
 
-    static let scenarios = ["small", "latency", "large", "burst", "close", "history", "budget", "reload", "sink", "auto", "batch", "reconcile"]
+    static let scenarios = ["small", "latency", "large", "burst", "close", "history", "budget", "reload", "sink", "auto", "batch", "reconcile", "fleet"]
 
     @Option(help: "The release imagedrop binary.")
     var imagedrop: String
@@ -72,7 +72,8 @@ let plan: [(String, () throws -> [Figure])] = [
     ("sink", { try bench.sinkFigures() }),
     ("auto", { try bench.autoLatency() }),
     ("batch", { try bench.autoBatch() }),
-    ("reconcile", { [try bench.reconcile()] }),
+    ("reconcile", { [try bench.reconcile(), try bench.reconcileRebuild()] }),
+    ("fleet", { try bench.fleetFigures() }),
 ]
 for (name, run) in plan where options.only?.contains(name) ?? true {
     sync()   // the previous scenario's writeback (800 MB of large files) must not slow this one down

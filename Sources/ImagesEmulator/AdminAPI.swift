@@ -11,7 +11,9 @@ import ImagedropSupport
 /// - `POST /__emulator/reset` — forget images, the log, attempt counters and rate-limit windows
 /// - `POST /__emulator/seed` — `{"count": N, "idPrefix": "drop/"}`: N images stored at once without uploads, for a
 ///   benchmark that needs an account of 100,000 (ids `idPrefix` + the 64-hex-digit number 1…N, `meta.sha256` the
-///   same digits, `meta.source_path` `seeded/NNNNNNNN.png`); ids already taken are skipped
+///   same digits, `meta.source_path` `seeded/NNNNNNNN.png`); ids already taken are skipped. With `"files": true`
+///   the digits are instead the SHA-256 of the bytes a benchmark writes at that `source_path` — the number in
+///   decimal and a newline — so `reconcile --fix` can rebuild a ledger of them from an empty one
 /// - `DELETE /__emulator/images/{id}` — delete one image (id percent-encoded as one segment) behind the client's
 ///   back, as the dashboard or another program would: not in the request log, not counted by the rate limit
 enum AdminAPI {
@@ -53,7 +55,8 @@ enum AdminAPI {
             else { return json(.object([("error", .string("body must be {\"count\": N, \"idPrefix\": \"…\"}"))]), status: .badRequest) }
             var prefix = ""
             if case .string(let text)? = pairs.first(where: { $0.0 == "idPrefix" })?.1 { prefix = text }
-            return json(.object([("seeded", .number(String(seed(count: Int(count), prefix: prefix, core: core))))]))
+            let files = pairs.first(where: { $0.0 == "files" })?.1 == .bool(true)
+            return json(.object([("seeded", .number(String(seed(count: Int(count), prefix: prefix, files: files, core: core))))]))
         case (.DELETE, _) where path.hasPrefix(imagesPrefix):
             guard let id = PercentEncoding.decode(path.dropFirst(imagesPrefix.count)), !id.isEmpty else {
                 return json(.object([("error", .string("malformed image id"))]), status: .badRequest)
@@ -68,14 +71,15 @@ enum AdminAPI {
     }
 
     /// Stores `count` synthetic images (see the route's line above); returns how many were new.
-    private static func seed(count: Int, prefix: String, core: EmulatorCore) -> Int {
+    private static func seed(count: Int, prefix: String, files: Bool, core: EmulatorCore) -> Int {
         guard count > 0 else { return 0 }
         let now = Timestamp.nowMillis()
         var stored = 0
         for number in 1...count {
-            let digits = String(number, radix: 16)
-            let hex = String(repeating: "0", count: max(0, 64 - digits.count)) + digits
             let decimal = String(number)
+            let digits = String(number, radix: 16)
+            let hex = files ? SHA256Hasher.hex(of: Array((decimal + "\n").utf8))
+                            : String(repeating: "0", count: max(0, 64 - digits.count)) + digits
             let path = "seeded/" + String(repeating: "0", count: max(0, 8 - decimal.count)) + decimal + ".png"
             let meta = JSONValue.object([("sha256", .string(hex)), ("source_path", .string(path))])
             let result = core.store.insert(id: prefix + hex) { sequence in

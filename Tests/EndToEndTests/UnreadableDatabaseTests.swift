@@ -5,6 +5,7 @@ import ImagedropStore
 import ImagedropPipeline
 import ImagedropDaemon
 import ImagedropSupport
+import ImagedropTestSupport
 import Testing
 
 /// The readers never answer from a table they could not read: a monitoring script must not be told "0 jobs,
@@ -35,6 +36,21 @@ struct UnreadableDatabaseTests {
             #expect(error.split(separator: "\n").count == 1, "\(reader): \(error)")
             #expect(error.contains("cannot read database \(fixture.database): permission denied for uid 65534"), "\(reader): \(error)")
             #expect(error.contains("owned by uid 0, gid 0, mode 600"), "\(reader): \(error)")
+        }
+    }
+
+    @Test("the writers (enqueue, retry, prune, dismiss, webhook) exit 77 too when this user may not write the table, naming it")
+    func writersPermissionDenied() throws {
+        let fixture = try Self.rootOwnedTable()
+        let image = fixture.directory + "/extra.png"
+        try writeFile(atPath: image, contents: Data(SampleImages.png(width: 8, height: 8, seed: 5)))
+        chmod(image, 0o644)
+        let writers: [[String]] = [["enqueue", image], ["retry", "--all-failed"], ["prune", "--older-than-days", "1"],
+                                   ["dismiss", "--all-failed"], ["webhook", "retry"]]
+        for writer in writers {
+            let (status, _, error) = try ExitCodeTests.runAsNobody(fixture, writer + ["--config", fixture.configPath])
+            #expect(status == 77, "\(writer): \(status) \(error)")
+            #expect(error.contains(fixture.database), "\(writer) names the table: \(error)")
         }
     }
 

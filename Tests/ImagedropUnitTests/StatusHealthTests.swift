@@ -34,6 +34,18 @@ struct StatusHealthTests {
         if let operatorReason { #expect(report.pausedReason == "paused by operator: \(operatorReason)") }
     }
 
+    @Test("every age is measured from the moment the report was read: the printed line and the exit code agree")
+    func oneMomentPerReport() {
+        var report = Self.report(running: true, heartbeatAgeSeconds: nil)
+        report.readAtMillis = 1_000_000
+        report.daemon.heartbeatMillis = 1_000_000 - 15_999      // 15 s old when read: still running
+        #expect(report.health == .running)
+        #expect(report.healthLine.hasPrefix("running (pid 42)"), "\(report.healthLine)")
+        report.daemon.heartbeatMillis = 1_000_000 - 16_000
+        #expect(report.health == .notResponding)
+        #expect(report.healthLine.hasPrefix("running, not responding for 16 s"), "\(report.healthLine)")
+    }
+
     @Test("the not-responding line names how long, the pid and the last beat")
     func notRespondingLine() {
         var report = Self.report(running: true, heartbeatAgeSeconds: 20)

@@ -31,7 +31,12 @@ struct URLInputTests {
         ("https://ghp_TOKEN@host/a.png", "https://***@host/a.png"),
         ("https://bob@example.com/a.png", "https://***@example.com/a.png"),
         ("https://user:pass@host/a.png", "https://user:***@host/a.png"),
-        ("https://user:@host/a.png", "https://user:***@host/a.png"),
+        ("https://user:@host/a.png", "https://***@host/a.png"),                // an empty password: the user is the token
+        ("https://ghp_TOKEN:x-oauth-basic@github.com/a.png", "https://***@github.com/a.png"),
+        ("https://x-access-token:ghs_TOKEN@github.com/a.png", "https://x-access-token:***@github.com/a.png"),
+        ("https://glpat-TOKEN:pw@host/a.png", "https://***@host/a.png"),       // a token's prefix in the user name
+        ("https://a1B2c3D4e5F6g7H8i9J0k1L2m3:x@host/a.png", "https://***@host/a.png"),   // looks like a token
+        ("https://deploy-bot:hunter2@host/a.png", "https://deploy-bot:***@host/a.png"),
         ("https://:pass@host/a.png", "https://:***@host/a.png"),
         ("https://@host/a.png", "https://***@host/a.png"),
         ("https://tok%3Aen@host/a.png", "https://***@host/a.png"),              // an encoded colon separates nothing
@@ -77,6 +82,9 @@ struct URLInputTests {
         let password = try URLInput("https://alice:p%40ss@[::1]:8080/a.png?x=1")
         #expect(password.withoutCredentials == "https://[::1]:8080/a.png?x=1")
         #expect(password.scrub("bad login alice:p@ss (p%40ss)") == "bad login alice:*** (***)")
+        let forge = try URLInput("https://ghp_s3cret:x-oauth-basic@github.com/a.png")
+        #expect(forge.scrub("401 for ghp_s3cret at https://ghp_s3cret:x-oauth-basic@github.com/a.png") ==
+                "401 for *** at https://***@github.com/a.png")
         #expect(try URLInput("https://host/a@b.png").withoutCredentials == "https://host/a@b.png")
         #expect(try URLInput("https://host/a.png").scrub("HTTP 404") == "HTTP 404")
         let metadata = try #require(ImageMetadata.build(userJSON: nil, sha256: nil, sourcePath: token.withoutCredentials,

@@ -160,4 +160,21 @@ struct FaultTests {
             #expect(server.storedImages().isEmpty && server.requestLog().isEmpty)
         }
     }
+
+    @Test("the seed route with files: each image's sha256 is that of its source_path's bytes (the number and a newline), the id the prefix and that digest")
+    func seedForFiles() throws {
+        try withEmulator { server throws in
+            let seeded = try server.send("POST", "/__emulator/seed", headers: [],
+                                         body: Array(#"{"count": 3, "idPrefix": "drop/", "files": true}"#.utf8))
+            #expect(seeded.status == 200 && seeded.json["seeded"] == .number("3"), "\(seeded.text)")
+            let images = server.storedImages().sorted { $0.metaJSON < $1.metaJSON }
+            #expect(images.count == 3)
+            for number in 1...3 {
+                let digest = SHA256Hasher.hex(of: Array("\(number)\n".utf8))
+                let path = "0000000\(number).png"
+                #expect(images.contains { $0.id == "drop/" + digest && $0.metaJSON.contains(digest) && $0.metaJSON.contains(path) },
+                        "\(images.map(\.metaJSON))")
+            }
+        }
+    }
 }

@@ -5,7 +5,7 @@ import ImagedropSupport
 /// One part of the running daemon with a life of its own (a thread or an event loop): the daemon keeps them in
 /// a list (`Components`), starts them in its order and stops them in reverse, each one asked to stop and waited
 /// for before the next. Modelled on swift-service-lifecycle's `Service` and `ServiceGroup`; the package itself
-/// is not used, for the reasons in the README's "Layout".
+/// is not used, for the reasons in docs/layout.md.
 package protocol Component: AnyObject {
     /// For the log, if it has to be cut short.
     var name: String { get }

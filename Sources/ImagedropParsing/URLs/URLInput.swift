@@ -59,7 +59,8 @@ public struct URLInput: Sendable, Equatable {
         guard let info = URLUserInfo(text) else { return [] }
         let shown = info.shownUser.map { $0 + ":***" } ?? "***"
         var pairs: [(text: String, replacement: String)] = []
-        for (part, replacement) in [(String(info.userInfo), shown), (String(info.secret), "***")] where !part.isEmpty {
+        let parts = [(String(info.userInfo), shown), (String(info.secret), "***"), (String(info.hiddenUser ?? ""), "***")]
+        for (part, replacement) in parts where !part.isEmpty {
             for form in [part, part.removingPercentEncoding ?? part] where !pairs.contains(where: { $0.text == form }) {
                 pairs.append((form, replacement))
             }

@@ -26,16 +26,48 @@ public struct URLUserInfo: Sendable, Equatable {
         rest = afterScheme[afterScheme.index(after: at)...]
     }
 
-    /// The user name shown beside `***`: what precedes the first `:`, or nil when there is no `:` (the
-    /// user-info is then a secret as a whole, a token).
+    /// The user name shown beside `***`: what precedes the first `:`, or nil when the user-info is a secret as a
+    /// whole — no `:` (a token), or a user name that is itself the credential (`userNameIsCredential`).
     public var shownUser: Substring? {
-        userInfo.firstIndex(of: ":").map { userInfo[..<$0] }
+        guard let colon = userInfo.firstIndex(of: ":") else { return nil }
+        let user = userInfo[..<colon]
+        return Self.userNameIsCredential(user, password: userInfo[userInfo.index(after: colon)...]) ? nil : user
     }
 
-    /// The part that is never shown: the password, or the whole user-info when it has no `:`.
+    /// The part that is never shown: the password, or the whole user-info when no user name is shown.
     public var secret: Substring {
-        guard let colon = userInfo.firstIndex(of: ":") else { return userInfo }
+        guard shownUser != nil, let colon = userInfo.firstIndex(of: ":") else { return userInfo }
         return userInfo[userInfo.index(after: colon)...]
+    }
+
+    /// The user name when it is hidden although a `:` follows it (`TOKEN:x-oauth-basic`): a message quoting the
+    /// user name alone must lose it too.
+    public var hiddenUser: Substring? {
+        guard shownUser == nil, let colon = userInfo.firstIndex(of: ":") else { return nil }
+        return userInfo[..<colon]
+    }
+
+    /// Forges put the token in the user name and a fixed word (or nothing) in the password —
+    /// `https://TOKEN:x-oauth-basic@github.com/…`, `https://TOKEN:@host/…` — and a token pasted as a user name
+    /// looks like one (a known prefix, or a long run of letters and digits). Showing such a user name would show
+    /// the credential, so the whole user-info is hidden (`***@`), which DESIGN allows for any user-info.
+    static func userNameIsCredential(_ user: Substring, password: Substring) -> Bool {
+        if password.isEmpty || password.lowercased() == "x-oauth-basic" { return true }
+        let lowered = user.lowercased()
+        if tokenPrefixes.contains(where: { lowered.hasPrefix($0) }) { return true }
+        let tokenish = user.utf8.allSatisfy { isTokenCharacter($0) }
+        let hasDigit = user.utf8.contains { $0 >= 0x30 && $0 <= 0x39 }
+        let hasLetter = user.utf8.contains { ($0 | 0x20) >= 0x61 && ($0 | 0x20) <= 0x7A }
+        return user.utf8.count >= 24 && tokenish && hasDigit && hasLetter
+    }
+
+    /// GitHub (classic, fine-grained, OAuth, app, refresh), GitLab, Slack and AWS access keys.
+    private static let tokenPrefixes = ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "xoxb-",
+                                        "xoxp-", "akia"]
+
+    private static func isTokenCharacter(_ byte: UInt8) -> Bool {
+        (byte >= 0x30 && byte <= 0x39) || ((byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A) || byte == 0x2D
+            || byte == 0x5F || byte == 0x2E || byte == 0x25
     }
 
     /// `scheme://user:***@host/…` or `scheme://***@host/…`.

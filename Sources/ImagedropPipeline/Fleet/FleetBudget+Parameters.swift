@@ -25,7 +25,7 @@ extension FleetBudget {
             intervalMicros = Int64(((windowMicros + margin) / Double(spread)).rounded(.up))
         }
 
-        /// The most a GCRA with these parameters can admit within `seconds` (for tests and the README's claim).
+        /// The most a GCRA with these parameters can admit within `seconds` (for tests and docs/fleet.md's claim).
         public func mostAdmitted(inSeconds seconds: Double) -> Int {
             guard burst > 0 else { return .max }
             return burst + Int((seconds * 1e6 / Double(intervalMicros)).rounded(.down))

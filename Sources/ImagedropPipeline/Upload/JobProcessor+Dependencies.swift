@@ -27,6 +27,8 @@ extension JobProcessor {
         /// When to read the account's image stats (at start, then every 1,000 uploads).
         package var quotaWatch: QuotaWatch
         package var logger: Logger
+        /// With `[fleet]`: custom-id images another host stored, recorded done here without a request.
+        package var fleetContent: FleetContentIndex?
 
         package init(store: JobStore, config: SharedConfig, budget: any RequestBudget, concurrency: ConcurrencyLimiter,
                      pause: PauseGate, shutdown: ShutdownState, tokens: TokenProvider, metrics: PipelineMetrics,
@@ -47,6 +49,10 @@ extension JobProcessor {
             self.openWrites = openWrites
             self.quotaWatch = quotaWatch
             self.logger = logger
+            let current = config.current
+            self.fleetContent = current.fleet.map {
+                FleetContentIndex($0, accountID: current.cloudflare.accountID, registry: metrics.registry, logger: logger)
+            }
         }
 
         package func endpoint(_ config: Config) -> ImagesClient.Endpoint {

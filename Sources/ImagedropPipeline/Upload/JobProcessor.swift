@@ -193,8 +193,7 @@ package final class JobProcessor {
             return
         }
         if plan.looksForEarlierUploadFirst, try foundEarlierUpload(attempt, token: token) { return }
-        try request(plan.form(fileDescriptor: file.fileDescriptor, size: file.status.size), attempt, token: token,
-                    customID: plan.customID)
+        try sendUnlessStoredInFleet(attempt, plan: plan, file: file, token: token)
     }
 
     /// The API token in force, or nil with the queue paused for its lack and `job` back in the queue.

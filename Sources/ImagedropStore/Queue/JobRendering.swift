@@ -62,6 +62,10 @@ public struct StatusReport {
     public var configuredSources: [String]? = nil
     /// The account's image quota as a daemon last read it (nil: not known yet).
     public var quota: AccountQuota? = nil
+    /// The one "now" every age in the report is measured from: `status --check` prints its line and takes its
+    /// exit code from two readings of `health`, which must agree even when the heartbeat's age crosses the
+    /// staleness boundary between them (it printed `running` and exited 4).
+    public var readAtMillis: Int64 = Timestamp.nowMillis()
 
     public var sources: SourceCounts { SourceCounts(counts: snapshot.sourceCounts, configured: configuredSources) }
 
@@ -88,7 +92,7 @@ public struct StatusReport {
 
     public var oldestWaitingSeconds: Int? {
         guard let created = snapshot.oldestWaitingCreatedAt, let millis = Timestamp.parseISO8601(created) else { return nil }
-        return Int(max(0, Timestamp.nowMillis() - millis) / 1000)
+        return Int(max(0, readAtMillis - millis) / 1000)
     }
 
     public var jsonObject: [String: Any] {

@@ -36,7 +36,7 @@ extension JobStore {
     /// row of `stored_versions` (path, size, mtime, sha256, image id), which the idempotent insert consults: a
     /// file still in the drop folder is not new after its history is pruned. A failed version leaves no such
     /// row (nothing of it is stored): a file still there unchanged is found again by the next scan and tried
-    /// once more — the README says to move such files away, or to dismiss rather than prune them.
+    /// once more — docs/behaviour.md (Prune) says to move such files away, or to dismiss rather than prune them.
     public func prune(_ target: PruneTarget, before cutoff: String) throws -> Int {
         try withDatabase { db in
             try db.transaction {

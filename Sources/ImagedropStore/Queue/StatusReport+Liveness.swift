@@ -8,7 +8,7 @@ extension StatusReport {
     /// Seconds since the running daemon's last heartbeat; nil when none runs or it has not written one.
     public var heartbeatAgeSeconds: Int64? {
         guard running, let millis = daemon.heartbeatMillis else { return nil }
-        return max(0, Timestamp.nowMillis() - millis) / 1000
+        return max(0, readAtMillis - millis) / 1000
     }
 
     /// A daemon holds the lock but has not beaten for `staleAfterBeats` intervals: stopped (SIGSTOP, a debugger),

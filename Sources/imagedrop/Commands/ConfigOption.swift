@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 import ImagedropSystem
 import ImagedropStore
 import ImagedropPipeline
@@ -106,14 +107,21 @@ struct ConfigOption: ParsableArguments {
         return ExitCode((error.kind == .permission ? Daemon.Exit.noPermission : Daemon.Exit.noInput).rawValue)
     }
 
-    /// Opens the table, creating its folder and the table itself for writers.
+    /// Opens the table, creating its folder and the table itself for writers: 77 when this user may not read or
+    /// write it (or make its folder), as the readers and `pause` say; 65 for any other reason, named.
     func openStore(_ config: Config, readOnly: Bool = false) throws -> JobStore {
         do {
             if readOnly { return try JobStore(path: config.queue.database, readOnly: true) }
             return try JobStore.openForWriting(path: config.queue.database)
         } catch {
             Console.error("cannot open the job table \(config.queue.database): \(error)")
-            throw ExitCode(Daemon.Exit.noInput.rawValue)
+            throw ExitCode((Self.isPermission(error) ? Daemon.Exit.noPermission : Daemon.Exit.noInput).rawValue)
         }
+    }
+
+    private static func isPermission(_ error: any Error) -> Bool {
+        if let error = error as? SQLiteError { return error.isNotWritable }
+        if let error = error as? SystemError { return error.errno == EACCES || error.errno == EPERM }
+        return false
     }
 }

@@ -17,7 +17,7 @@ struct DismissCommand: ParsableCommand {
               imagedrop dismiss 17 42
               imagedrop dismiss /srv/imagedrop/inbox/broken.jpg
               imagedrop dismiss --all-failed --dry-run
-            Exit codes: 0 ok; 64 usage; 65 a job id or path has no job, or the database cannot be opened; 78 config error.
+            Exit codes: 0 ok; 64 usage; 65 a job id or path has no job, or the database cannot be opened; 77 this user may not write it; 78 config error.
             """
     )
 

@@ -22,7 +22,7 @@ struct EnqueueCommand: ParsableCommand {
             A path inside a source's folders is queued under that source; --source names the source of URLs and
             of paths outside every source's folders (else `default`).
             Exit codes: 0 ok; 64 usage; 65 a path does not exist or cannot be read, a bad URL line, or --source
-            names a source that does not exist; 78 config error.
+            names a source that does not exist; 77 this user may not write the database; 78 config error.
             """
     )
 

@@ -16,7 +16,7 @@ struct PruneCommand: ParsableCommand {
             Examples:
               imagedrop prune --older-than-days 90 --dry-run
               imagedrop prune --failed --older-than-days 30     # failed jobs unchanged for 30 days, dismissed or not
-            Exit codes: 0 ok; 64 usage (e.g. a day count out of range); 65 the database cannot be opened; 78 config error.
+            Exit codes: 0 ok; 64 usage (e.g. a day count out of range); 65 the database cannot be opened; 77 this user may not write it; 78 config error.
             """)
 
     static let maxDays = 36_500

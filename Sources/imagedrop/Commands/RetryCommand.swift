@@ -14,7 +14,7 @@ struct RetryCommand: ParsableCommand {
               imagedrop retry 17 42 --dry-run
               imagedrop retry /srv/imagedrop/inbox/cat.jpg
               imagedrop retry --force 42             # a done job again (refreshes its variants)
-            Exit codes: 0 ok; 64 usage; 65 a job id does not exist or the database cannot be opened; 78 config error.
+            Exit codes: 0 ok; 64 usage; 65 a job id does not exist or the database cannot be opened; 77 this user may not write it; 78 config error.
             """
     )
 

@@ -19,7 +19,7 @@ struct WebhookCommand: ParsableCommand {
                 The running daemon sends them on its next turn; without one they go out at the next start.
 
                 Example: imagedrop webhook retry -c /etc/imagedrop/imagedrop.toml
-                Exit codes: 0 ok; 65 the database cannot be opened; 78 config error.
+                Exit codes: 0 ok; 65 the database cannot be opened; 77 this user may not write it; 78 config error.
                 """
         )
 
