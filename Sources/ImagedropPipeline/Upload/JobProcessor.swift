@@ -297,8 +297,9 @@ package final class JobProcessor {
     }
 
     /// Every reply passes the pool's path monitor: an outage pauses the queue there, not in the client.
-    func watch(_ reply: ImagesClient.Reply) throws(ImagesClient.Stopped) -> ImagesClient.Reply {
-        try deps.pathMonitor.watch(reply)
+    func watch(_ reply: ImagesClient.Reply) throws -> ImagesClient.Reply {
+        if let reason = deps.pathMonitor.pausedFor(reply) { throw ImagesClient.Stopped(pausedFor: reason) }
+        return reply
     }
 
     /// The open descriptor no longer shows the version that was hashed: the file was rewritten in place

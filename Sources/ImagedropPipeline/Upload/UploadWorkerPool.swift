@@ -211,14 +211,10 @@ public final class UploadWorkerPool: Sendable {
                 }
                 continue
             }
-            let reply: ImagesClient.Reply
-            do {
-                reply = try deps.pathMonitor.watch(client.probeImagesAccess(token: token))
-            } catch {
-                // The path to the API still fails (the monitor kept the queue paused), or stopping.
-                if let reason = error.pausedFor {
-                    deps.logger.notice("API still unreachable", metadata: ["reason": "\(reason)"])
-                }
+            guard let reply = try? client.probeImagesAccess(token: token) else { continue }   // stopping
+            if let reason = deps.pathMonitor.pausedFor(reply) {
+                // The path to the API still fails: the monitor keeps the queue paused.
+                deps.logger.notice("API still unreachable", metadata: ["reason": "\(reason)"])
                 continue
             }
             resumeIfProbeGotThrough(reply)
@@ -233,7 +229,7 @@ public final class UploadWorkerPool: Sendable {
     /// probe. Stats that cannot be read change nothing: an upload then meets the API's own 5453.
     private func checkQuota(client: ImagesClient) {
         guard let token = deps.tokens.token ?? deps.tokens.reload(),
-              let reply = try? deps.pathMonitor.watch(client.probeImagesAccess(token: token)) else { return }
+              let reply = try? client.probeImagesAccess(token: token), deps.pathMonitor.pausedFor(reply) == nil else { return }
         honourRateLimit(reply)
         recordQuota(reply)
         guard case .full(let reason) = QuotaProbe.verdict(ImageStats.read(reply)) else { return }
