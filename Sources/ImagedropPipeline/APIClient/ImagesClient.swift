@@ -39,7 +39,7 @@ public final class ImagesClient {
         public var response: HTTPResponse?
         public var image: ImageRecord?
         /// No HTTP reply: what libcurl said instead. Whoever owns the pool decides what it means for the path to
-        /// the API (`APIPathMonitor.watch`); the client only reports it.
+        /// the API (`APIPathMonitor.pausedFor`); the client only reports it.
         public var transportFailure: CurlError? = nil
     }
 
@@ -66,7 +66,7 @@ public final class ImagesClient {
     }
 
     /// The call was abandoned without an outcome for the job: the daemon is stopping, or (`pausedFor`, said by
-    /// `APIPathMonitor.watch`) the path to the API failed and the queue paused. Either way the job goes back to
+    /// `APIPathMonitor.pausedFor`) the path to the API failed and the queue paused. Either way the job goes back to
     /// the queue untouched.
     public struct Stopped: Error {
         public var pausedFor: String?
