@@ -94,10 +94,17 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
-        // What tests, the benchmark and the soak share and the daemon never links: sample images of every format.
+        // What tests, the benchmark and the soak share and the daemon never links: sample images of every format,
+        // temporary folders, a throwing writeFile, `eventually(within:)`, a throwaway redis-server. No daemon layer, so
+        // the tests of every layer (and the emulator's) can use it.
         .target(
             name: "ImagedropTestSupport",
             dependencies: ["ImagedropSupport"]
+        ),
+        // The test kit's part that needs the job table (`withTemporaryStore`): for the tests of the Store and above.
+        .target(
+            name: "ImagedropStoreTestSupport",
+            dependencies: ["ImagedropStore", "ImagedropSystem", "ImagedropTestSupport"]
         ),
         .executableTarget(
             name: "imagedrop",
@@ -143,10 +150,42 @@ let package = Package(
             dependencies: ["ImagedropSupport", "ImagedropTestSupport", "ProcessHarness", "CSQLite"],
             path: "Benchmarks/imagedrop-soak"
         ),
+        // One test target per layer, each depending on its layer and those below only: a test that needs a higher
+        // layer belongs to that layer's target (the README's Tests section). The emulator is no layer: the client's
+        // tests talk to it in-process.
         .testTarget(
-            name: "ImagedropUnitTests",
-            dependencies: ["ImagedropDaemon", "ImagedropPipeline", "ImagedropStore", "ImagedropSystem", "ImagedropParsing", "ImagesEmulator", "ImagedropSupport", "ImagedropTestSupport"]
+            name: "ImagedropParsingTests",
+            dependencies: ["ImagedropParsing", "ImagedropSupport", "ImagedropTestSupport"]
         ),
+        .testTarget(
+            name: "ImagedropSystemTests",
+            dependencies: ["ImagedropSystem", "ImagedropParsing", "ImagedropSupport", "ImagedropTestSupport"]
+        ),
+        .testTarget(
+            name: "ImagedropStoreTests",
+            dependencies: [
+                "ImagedropStore", "ImagedropSystem", "ImagedropParsing", "ImagedropSupport", "ImagedropTestSupport",
+                "ImagedropStoreTestSupport",
+            ]
+        ),
+        .testTarget(
+            name: "ImagedropPipelineTests",
+            dependencies: [
+                "ImagedropPipeline", "ImagedropStore", "ImagedropSystem", "ImagedropParsing", "ImagedropSupport",
+                "ImagedropTestSupport", "ImagedropStoreTestSupport", "ImagesEmulator", "CCurl",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "ImagedropDaemonTests",
+            dependencies: [
+                "ImagedropDaemon", "ImagedropPipeline", "ImagedropStore", "ImagedropSystem", "ImagedropParsing",
+                "ImagedropSupport", "ImagedropTestSupport", "ImagedropStoreTestSupport", "CSQLite",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The README and docs/ (links that hold, a front page that stays short): no code of ours.
+        .testTarget(name: "DocumentationTests"),
         .testTarget(
             name: "ImagesEmulatorTests",
             dependencies: ["ImagesEmulator", "ImagedropSupport", "ImagedropTestSupport"]

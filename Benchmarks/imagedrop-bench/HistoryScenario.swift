@@ -2,8 +2,6 @@ import ProcessHarness
 import Foundation
 import ImagedropSystem
 import ImagedropStore
-import ImagedropPipeline
-import ImagedropDaemon
 
 /// Figure 5: the cost of `status`, `claim` and start-up with 1,000,000 done jobs in the table, against the
 /// same with 1,000. The ratio is what matters: nothing the daemon does per job may scan its history.

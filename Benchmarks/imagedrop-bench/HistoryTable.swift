@@ -1,7 +1,5 @@
 import ImagedropSystem
 import ImagedropStore
-import ImagedropPipeline
-import ImagedropDaemon
 
 /// A job table with a long history: the schema the daemon creates (through `JobStore`), then `rows` done
 /// jobs inserted by one recursive INSERT in one transaction, uploads spread over the past year.

@@ -1,6 +1,4 @@
 import ImagedropSupport
-import NIOCore
-import NIOHTTP1
 
 /// The single-image operations and the small account-level routes.
 extension EmulatorCore {

@@ -1,5 +1,4 @@
 import ImagedropSupport
-import NIOCore
 
 extension EmulatorCore {
     /// `POST …/images/v1` once the form has been read. The checks run in the order of the reference's

@@ -1,6 +1,4 @@
 import Glibc
-import ImagedropSupport
-import NIOCore
 import NIOHTTP1
 import Synchronization
 

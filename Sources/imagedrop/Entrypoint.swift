@@ -1,8 +1,6 @@
 import ArgumentParser
 import Glibc
 import ImagedropSystem
-import ImagedropStore
-import ImagedropPipeline
 import ImagedropDaemon
 
 /// Thin entry point: signals are blocked before anything can start a thread (the daemon takes them on its main

@@ -61,7 +61,7 @@ struct MoveCollisionTests {
         let fixture = try DaemonFixture.withAfterUpload("on_failure = \"move\"\nfailed_dir = \"DIR/failed\"\n")
         try fixture.start()
         for round in 0..<2 {
-            _ = FileManager.default.createFile(atPath: fixture.inbox + "/notes.jpg", contents: Data("text, round \(round)".utf8))
+            try writeFile(atPath: fixture.inbox + "/notes.jpg", contents: Data("text, round \(round)".utf8))
             #expect(fixture.waitForFinished(count: round + 1))
             #expect(fixture.waitUntil(seconds: 10) { (try? fixture.jobs())?.allSatisfy { $0.afterAction == nil } == true })
         }
@@ -81,7 +81,7 @@ struct MoveCollisionTests {
         let done = fixture.directory + "/done"
         try FileManager.default.createDirectory(atPath: done, withIntermediateDirectories: true)
         let earlier = Data(SampleImages.png(width: 6, height: 6, seed: 90))
-        _ = FileManager.default.createFile(atPath: done + "/shot.png", contents: earlier)   // an earlier card's shot.png
+        try writeFile(atPath: done + "/shot.png", contents: earlier)   // an earlier card's shot.png
         let path = try fixture.drop("shot.png", seed: 91)
         let store = try JobStore.openForWriting(path: fixture.database)
         let status = try FileStatus.of(RawPath(path)).get()

@@ -29,7 +29,7 @@ struct PathIDRootsTests {
         try fixture.drop("x.png", bytes: first)
         #expect(fixture.waitForFinished(count: 1))
         let other = SampleImages.png(width: 8, height: 8, seed: 32)
-        _ = FileManager.default.createFile(atPath: second + "/x.png.part", contents: Data(other))
+        try writeFile(atPath: second + "/x.png.part", contents: Data(other))
         rename(second + "/x.png.part", second + "/x.png")
         #expect(fixture.waitForFinished(count: 2))
         fixture.stop()

@@ -243,9 +243,9 @@ extension SourcesTests {
             metadata = { kind = "product" }
             """)
         let origin = try OriginServer(directory: fixture.directory + "/origin")
-        origin.serve("a.png", seed: 61)
-        origin.serve("b.png", seed: 62)
-        origin.serve("c.png", seed: 63)
+        try origin.serve("a.png", seed: 61)
+        try origin.serve("b.png", seed: 62)
+        try origin.serve("c.png", seed: 63)
         try fixture.start()
         let list = products + "/batch.urls"
         try writeFile(atPath: list + ".part", contents: Data("\(origin.baseURL)/files/a.png\n".utf8))

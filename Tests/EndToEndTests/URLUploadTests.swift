@@ -24,8 +24,8 @@ struct URLUploadTests {
     func cliURLs() throws {
         let fixture = try DaemonFixture(emulator: Self.emulator())
         let origin = try OriginServer(directory: fixture.directory + "/origin")
-        let a = origin.serve("a.png", seed: 1)
-        let b = origin.serve("b.png", seed: 2)
+        let a = try origin.serve("a.png", seed: 1)
+        let b = try origin.serve("b.png", seed: 2)
         let urlA = origin.baseURL + "/files/a.png"
         let urlB = origin.baseURL + "/files/b.png"
         let (status, out, err) = try fixture.runCommand(["enqueue", "--config", fixture.configPath, "--url", urlA, urlB])
@@ -88,7 +88,7 @@ struct URLUploadTests {
     func originFailures() throws {
         let fixture = try DaemonFixture(emulator: Self.emulator())
         let origin = try OriginServer(directory: fixture.directory + "/origin")
-        origin.serve("a.png", seed: 1)
+        try origin.serve("a.png", seed: 1)
         let urls = [
             "http://127.0.0.1:1/nothing-listens.png": 5454,
             origin.baseURL + "/status/404": 5454,
@@ -113,7 +113,7 @@ struct URLUploadTests {
     func credentialsRedacted() throws {
         let fixture = try DaemonFixture(emulator: Self.emulator())
         let origin = try OriginServer(directory: fixture.directory + "/origin", credentials: "alice:s3cret-pw")
-        origin.serve("p.png", seed: 5)
+        try origin.serve("p.png", seed: 5)
         let host = origin.baseURL.dropFirst("http://".count)
         let good = "http://alice:s3cret-pw@\(host)/private/p.png"
         let wrong = "http://alice:wr0ng-pw@\(host)/private/p.png?wrong"
@@ -147,7 +147,7 @@ struct URLUploadTests {
     func tokenUserInfoRedacted() throws {
         let fixture = try DaemonFixture(emulator: Self.emulator())
         let origin = try OriginServer(directory: fixture.directory + "/origin")
-        origin.serve("t.png", seed: 6)
+        try origin.serve("t.png", seed: 6)
         let host = origin.baseURL.dropFirst("http://".count)
         let secret = "ghp_s3cretT0KEN"
         let url = "http://\(secret)@\(host)/files/t.png"
@@ -188,8 +188,8 @@ struct URLUploadTests {
             done_dir = "\(doneDir)"
             """)
         let origin = try OriginServer(directory: fixture.directory + "/origin")
-        origin.serve("a.png", seed: 1)
-        origin.serve("b.png", seed: 2)
+        try origin.serve("a.png", seed: 1)
+        try origin.serve("b.png", seed: 2)
         try fixture.start()
         try fixture.drop("batch.urls", bytes: Array("""
             # product shots
@@ -227,7 +227,7 @@ struct URLUploadTests {
             requests_per_5min = 1100
             """)
         let origin = try OriginServer(directory: fixture.directory + "/origin")
-        origin.serve("a.png", seed: 1)
+        try origin.serve("a.png", seed: 1)
         let lines = (1...1000).map { "\(origin.baseURL)/files/a.png?n=\($0)" }
         let badList = fixture.directory + "/bad-list.txt"
         try (lines.dropLast() + ["not a url"]).joined(separator: "\n").write(toFile: badList, atomically: true, encoding: .utf8)

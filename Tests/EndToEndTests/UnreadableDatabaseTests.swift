@@ -92,7 +92,7 @@ struct UnreadableDatabaseTests {
     @Test("a file that is not a database: status --check exits 65 too, not 3 (\"not running\")")
     func notADatabaseForCheck() throws {
         let fixture = try DaemonFixture()
-        #expect(FileManager.default.createFile(atPath: fixture.database, contents: Data(repeating: 0x41, count: 4096)))
+        try writeFile(atPath: fixture.database, contents: Data(repeating: 0x41, count: 4096))
         for reader in Self.readers {
             let (status, out, error) = try fixture.runCommand(reader + ["--config", fixture.configPath])
             #expect(status == 65, "\(reader): \(status) \(out) \(error)")

@@ -57,7 +57,10 @@ struct AuthTests {
         try withEmulator { server throws in
             let response = try server.send("GET", "/client/v4/accounts/not-an-account/images/v1/stats")
             #expect(response.status == 400)
-            guard case .array(let errors) = response.json["errors"] ?? .null else { return }
+            guard case .array(let errors) = response.json["errors"] ?? .null else {
+                Issue.record("no errors array in the reply: \(response.json)")
+                return
+            }
             #expect(errors.compactMap { $0["code"]?.doubleValue } == [7003, 7000])
         }
     }

@@ -12,16 +12,6 @@ struct TimedFaultTests {
         try server.send("PUT", "/__emulator/faults", headers: [], body: Array(json.utf8))
     }
 
-    /// Polls `condition` every 20 ms until it holds or `seconds` pass.
-    private func eventually(within seconds: Double, _ condition: () throws -> Bool) rethrows -> Bool {
-        let deadline = Timestamp.monotonicNanos() + UInt64(seconds * 1e9)
-        while Timestamp.monotonicNanos() < deadline {
-            if try condition() { return true }
-            usleep(20_000)
-        }
-        return try condition()
-    }
-
     @Test("a cut reply sends half the body after storing the image")
     func cutReply() throws {
         try withEmulator { server throws in

@@ -1,7 +1,3 @@
-import ImagedropSupport
-import ImagedropSystem
-import ImagedropStore
-import ImagedropPipeline
 import Synchronization
 
 /// Whether the daemon's last write to the job table worked (the heartbeat write, every few seconds), for

@@ -1,8 +1,4 @@
 import ImagedropParsing
-import ImagedropSupport
-import ImagedropSystem
-import ImagedropStore
-import ImagedropPipeline
 /// One answer of the status endpoint: status, headers, body. Built off the event loop, written on it.
 public struct HTTPReply: Sendable {
     public var status: Int

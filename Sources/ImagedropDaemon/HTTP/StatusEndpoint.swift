@@ -1,8 +1,5 @@
 import ImagedropParsing
-import ImagedropSupport
-import ImagedropSystem
 import ImagedropStore
-import ImagedropPipeline
 import Glibc
 import Logging
 import NIOCore

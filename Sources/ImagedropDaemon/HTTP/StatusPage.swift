@@ -1,7 +1,5 @@
 import ImagedropParsing
-import ImagedropSystem
 import ImagedropStore
-import ImagedropPipeline
 import ImagedropSupport
 
 /// The one HTML page: a pause and the failures first, then counts, an inline SVG of uploads per minute over the

@@ -1,7 +1,6 @@
-import ImagedropParsing
 import ImagedropSystem
+import ImagedropParsing
 import ImagedropStore
-import ImagedropPipeline
 import Foundation
 import ImagedropSupport
 

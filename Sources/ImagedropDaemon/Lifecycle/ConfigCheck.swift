@@ -1,5 +1,3 @@
-import ImagedropSupport
-import ImagedropSystem
 import ImagedropStore
 import ImagedropPipeline
 import Foundation

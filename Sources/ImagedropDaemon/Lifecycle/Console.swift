@@ -1,7 +1,4 @@
-import ImagedropSupport
 import ImagedropSystem
-import ImagedropStore
-import ImagedropPipeline
 import Glibc
 
 /// Direct, unbuffered writes to stdout/stderr: one write(2) per line, so nothing is lost on a kill and

@@ -1,10 +1,7 @@
-import ImagedropSystem
 import ImagedropStore
 import ImagedropPipeline
 import Foundation
 import Glibc
-import ImagedropSupport
-import Logging
 
 extension Daemon {
     /// SIGHUP: re-read the config and apply what can change live. A config that does not load is refused

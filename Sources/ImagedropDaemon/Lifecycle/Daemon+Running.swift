@@ -4,7 +4,6 @@ import ImagedropPipeline
 import Foundation
 import Glibc
 import ImagedropSupport
-import Logging
 
 extension Daemon {
     /// Everything `run` started; `stop` takes its components down in reverse.

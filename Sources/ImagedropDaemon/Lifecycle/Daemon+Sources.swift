@@ -1,8 +1,4 @@
-import ImagedropSupport
-import ImagedropSystem
 import ImagedropStore
-import ImagedropPipeline
-import Logging
 
 /// What the daemon says about its sources: which were added, changed or removed by a reload, and the jobs
 /// of sources the config no longer names (kept queued, not uploaded, until the source returns).

@@ -1,7 +1,5 @@
-import ImagedropSupport
 import ImagedropSystem
 import ImagedropStore
-import ImagedropPipeline
 import Glibc
 
 /// `check`'s look at `queue.database`, without creating anything: the folder must exist (a typo is reported,

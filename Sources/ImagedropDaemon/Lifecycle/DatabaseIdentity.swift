@@ -1,7 +1,4 @@
-import ImagedropSupport
 import ImagedropSystem
-import ImagedropStore
-import ImagedropPipeline
 /// The database file the daemon opened, by device and inode. SQLite keeps writing through its open
 /// descriptor when the path is deleted or replaced (a restore, a stray `rm`, a config-management tool
 /// writing a fresh file): every later write would vanish with the unlinked file while `status` reads the new

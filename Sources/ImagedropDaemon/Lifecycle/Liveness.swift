@@ -1,7 +1,4 @@
-import ImagedropSupport
 import ImagedropSystem
-import ImagedropStore
-import ImagedropPipeline
 /// Whether the daemon is alive in the watchdog's sense: every thread is where it should be. Moving bytes is
 /// not the test — a backlog waiting for budget, a 429 block, a paused token or a slow upload is healthy —
 /// a thread that stopped turning is. The one rule, shared by the systemd watchdog (and any health endpoint).

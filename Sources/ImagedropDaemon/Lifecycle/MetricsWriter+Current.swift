@@ -1,5 +1,5 @@
-import ImagedropSystem
 import ImagedropStore
+import ImagedropSystem
 import ImagedropPipeline
 import ImagedropSupport
 

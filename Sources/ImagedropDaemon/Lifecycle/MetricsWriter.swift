@@ -1,7 +1,3 @@
-import ImagedropSupport
-import ImagedropSystem
-import ImagedropStore
-import ImagedropPipeline
 import Glibc
 
 /// Prometheus text exposition (format 0.0.4, rendered by `PipelineMetrics.exposition`) written to a file for

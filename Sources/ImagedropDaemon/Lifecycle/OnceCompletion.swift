@@ -1,6 +1,3 @@
-import ImagedropSupport
-import ImagedropSystem
-import ImagedropStore
 import ImagedropPipeline
 /// When `run --once` may end: the queue is drained *and* the watcher holds nothing — no file settling, none
 /// waiting for the table, no rescan asked for — across two whole turns of the watcher that began after the

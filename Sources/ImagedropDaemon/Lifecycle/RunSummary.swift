@@ -1,7 +1,4 @@
-import ImagedropSupport
-import ImagedropSystem
 import ImagedropStore
-import ImagedropPipeline
 /// The last line of `run --once`, for the operator and for cron mail: what this run did and what it left.
 /// `left` counts the jobs still waiting (queued, retrying or returned from an upload cut short) after the stop.
 public struct RunSummary: Sendable, Equatable {

@@ -1,7 +1,6 @@
 import ImagedropSystem
 import ImagedropStore
 import ImagedropPipeline
-import CSQLite
 import Glibc
 import ImagedropSupport
 import Logging

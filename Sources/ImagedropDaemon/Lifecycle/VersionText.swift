@@ -1,6 +1,4 @@
 import ImagedropSystem
-import ImagedropStore
-import ImagedropPipeline
 import CCurl
 import CSQLite
 import ImagedropSupport

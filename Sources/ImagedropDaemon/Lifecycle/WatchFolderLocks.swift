@@ -1,7 +1,4 @@
-import ImagedropSupport
 import ImagedropSystem
-import ImagedropStore
-import ImagedropPipeline
 import Glibc
 
 /// One daemon per watch folder, whatever its database: two daemons on different databases watching the same

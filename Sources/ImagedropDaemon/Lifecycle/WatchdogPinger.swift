@@ -1,7 +1,4 @@
-import ImagedropSupport
 import ImagedropSystem
-import ImagedropStore
-import ImagedropPipeline
 import Logging
 
 /// The systemd watchdog's side of `Liveness`: on the main loop, every half of `$WATCHDOG_USEC`, judge the

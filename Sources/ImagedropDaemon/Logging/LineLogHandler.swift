@@ -1,6 +1,5 @@
 import ImagedropSystem
 import ImagedropStore
-import ImagedropPipeline
 import Foundation
 import Glibc
 import ImagedropSupport

@@ -1,7 +1,3 @@
-import ImagedropSupport
-import ImagedropSystem
-import ImagedropStore
-import ImagedropPipeline
 import Glibc
 import Synchronization
 

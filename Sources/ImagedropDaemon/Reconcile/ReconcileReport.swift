@@ -1,6 +1,4 @@
-import ImagedropStore
 import ImagedropSupport
-import ImagedropSystem
 
 /// Writes what `reconcile` found as it is found: one line per difference and the summary line last, or one
 /// JSON object whose arrays are written entry by entry (`{"images", "done_jobs", "missing", "unrecorded",

@@ -2,7 +2,6 @@ import ImagedropParsing
 import ImagedropPipeline
 import ImagedropStore
 import ImagedropSupport
-import ImagedropSystem
 
 /// `imagedrop reconcile`: reads the whole account (list v2, through the request budget like any request),
 /// compares it with the ledger's done jobs in the database's temp tables, reports each difference as it is

@@ -1,4 +1,3 @@
-import ImagedropSupport
 /// Cloudflare Images' hosted-image limits (reference notes §3), checked locally so an upload that would be
 /// refused is failed without spending a request. Where the sources are unclear we only refuse what is
 /// certainly over: a local refusal is final for the job, a server refusal merely costs one request.

@@ -1,4 +1,3 @@
-import ImagedropSupport
 // HEIC and AVIF are ISO BMFF (HEIF) files: an `ftyp` box names the brands, and the image sizes live in
 // `ispe` properties under meta → iprp → ipco.
 

@@ -1,4 +1,3 @@
-import ImagedropSupport
 // JPEG keeps its size in a SOFn segment that may follow large APPn (EXIF, XMP, ICC) segments, so we walk
 // the marker chain, seeking over segment bodies instead of reading them.
 

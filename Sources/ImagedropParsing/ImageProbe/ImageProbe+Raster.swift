@@ -1,4 +1,3 @@
-import ImagedropSupport
 // PNG, GIF and WebP: fixed-position headers, plus a cheap frame count for animations (whose limit is the
 // sum of all frame areas, per the Cloudflare limits page).
 

@@ -1,4 +1,3 @@
-import ImagedropSupport
 // SVG is text: after an optional BOM, whitespace, XML declaration, comments and doctype, the root element
 // must be <svg. Its width/height are taken only when they are plain numbers or px (a viewBox, %, em, mm…
 // leave the size unknown: SVGs are stored sanitised and never rasterised by the upload, so it rarely matters).

@@ -1,4 +1,3 @@
-import ImagedropSupport
 /// Recognises image files by their signature and reads dimensions from the header, without decoding pixels.
 /// Pre-flight uses it to fail "not an image" and over-limit files locally, before any request is spent.
 /// Every reader here treats the file as hostile: all offsets are bounds-checked, every loop advances, and

@@ -1,4 +1,3 @@
-import ImagedropSupport
 import Foundation
 
 /// Cloudflare's reply envelope: `success`, `errors[].code/message`, `messages`, `result`.

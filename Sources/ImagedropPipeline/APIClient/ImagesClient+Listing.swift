@@ -1,5 +1,4 @@
 import ImagedropParsing
-import ImagedropSystem
 import ImagedropStore
 
 /// List v2 (`GET …/images/v2`), one page per request: how `reconcile` reads the whole account.

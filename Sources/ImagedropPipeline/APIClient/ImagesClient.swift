@@ -2,7 +2,6 @@ import ImagedropParsing
 import ImagedropSystem
 import ImagedropStore
 import Foundation
-import ImagedropSupport
 
 /// The Cloudflare Images API as imagedrop uses it, over one reused libcurl handle (one client per worker).
 /// Every request first takes a grant from the shared RequestBudget: uploads, GETs, probes and token refreshes

@@ -1,7 +1,5 @@
 import ImagedropParsing
-import ImagedropSupport
 import ImagedropSystem
-import ImagedropStore
 /// How one API reply is treated — the single place that encodes DESIGN.md's table "How an API reply is treated".
 public enum ReplyClassification: Sendable, Equatable {
     /// 200 with `success: true`.

@@ -3,7 +3,6 @@ import ImagedropSystem
 import ImagedropStore
 import Foundation
 import Glibc
-import ImagedropSupport
 import Logging
 
 /// What happens to a file once its job is finished (`[after_upload]`): keep, delete or move it, and an

@@ -1,7 +1,6 @@
 import ImagedropSystem
 import ImagedropStore
 import Glibc
-import ImagedropSupport
 import Synchronization
 
 /// Moves a finished job's file into `done_dir`/`failed_dir` without ever replacing what is there: the first

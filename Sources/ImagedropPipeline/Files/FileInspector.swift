@@ -1,6 +1,5 @@
 import ImagedropParsing
 import ImagedropSystem
-import ImagedropStore
 import Glibc
 import ImagedropSupport
 

@@ -1,4 +1,3 @@
-import ImagedropSupport
 import ImagedropSystem
 
 extension FleetBudget {

@@ -1,6 +1,4 @@
 import ImagedropParsing
-import ImagedropSupport
-import ImagedropSystem
 import ImagedropStore
 
 /// Reads every image of the account, page after page of list v2, handing each page on before the next is

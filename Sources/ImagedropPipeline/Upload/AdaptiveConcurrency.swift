@@ -1,6 +1,3 @@
-import ImagedropSupport
-import ImagedropSystem
-import ImagedropStore
 /// How many uploads may be in flight at once: the one policy, a value with the clock passed in.
 ///
 /// With `upload.workers = "auto"` it works as Vector's adaptive request concurrency does: requests are

@@ -1,6 +1,5 @@
 import ImagedropStore
 import ImagedropSystem
-import ImagedropSupport
 import Logging
 import Synchronization
 

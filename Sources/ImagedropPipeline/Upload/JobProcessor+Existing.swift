@@ -1,6 +1,5 @@
-import ImagedropSupport
-import ImagedropSystem
 import ImagedropStore
+
 /// Images that may already exist: the 409 of a custom id, and the job-key lookup of Cloudflare-chosen ids.
 extension JobProcessor {
     /// 409/5409: an image with this id exists. GET it: the same bytes mean the job is done (a retry after a

@@ -1,5 +1,4 @@
 import ImagedropParsing
-import ImagedropSystem
 import ImagedropStore
 import ImagedropSupport
 import Logging

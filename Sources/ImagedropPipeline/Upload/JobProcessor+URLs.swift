@@ -1,8 +1,6 @@
 import ImagedropParsing
-import ImagedropSupport
 import ImagedropSystem
 import ImagedropStore
-import Logging
 
 /// URL jobs (Cloudflare fetches the image: no pre-flight, the form sends `url` instead of `file`) and the
 /// watched `*.urls` lists that queue them.

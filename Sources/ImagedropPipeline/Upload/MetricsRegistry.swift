@@ -1,6 +1,3 @@
-import ImagedropSupport
-import ImagedropSystem
-import ImagedropStore
 import Metrics
 import Prometheus
 import Synchronization

@@ -1,5 +1,4 @@
 import ImagedropParsing
-import ImagedropSupport
 import ImagedropSystem
 import ImagedropStore
 import Glibc

@@ -1,7 +1,4 @@
 import ImagedropParsing
-import ImagedropSupport
-import ImagedropSystem
-import ImagedropStore
 /// Where an upload's reply takes the job, decided without I/O: the reply (or the transport's failure, already
 /// classified by ReplyClassification), the job and the retry policy in, one transition out. JobProcessor
 /// carries the transition out (writes, logs, pauses); this is the rule, tested in-process.

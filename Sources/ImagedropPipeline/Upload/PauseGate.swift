@@ -1,6 +1,3 @@
-import ImagedropSupport
-import ImagedropSystem
-import ImagedropStore
 import Synchronization
 
 /// Whether the whole queue is paused, and why. A refused token or account, an account whose image quota is

@@ -1,5 +1,3 @@
-import ImagedropSupport
-import ImagedropSystem
 import ImagedropStore
 import Metrics
 import Synchronization

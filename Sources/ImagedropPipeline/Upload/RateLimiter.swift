@@ -1,4 +1,3 @@
-import ImagedropSystem
 import ImagedropStore
 import Glibc
 import ImagedropSupport

@@ -1,5 +1,4 @@
 import ImagedropStore
-import ImagedropSupport
 
 /// What the workers, the API client and the daemon's status need of the request budget (`requests_per_5min`):
 /// a grant before each request that counts, a fleet-wide stop after a 429, and figures for `status`.

@@ -1,6 +1,4 @@
-import ImagedropSystem
 import ImagedropStore
-import ImagedropSupport
 import Logging
 import Synchronization
 

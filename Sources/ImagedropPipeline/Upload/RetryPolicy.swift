@@ -1,5 +1,3 @@
-import ImagedropSupport
-import ImagedropSystem
 import ImagedropStore
 /// When to try a transient failure again, and when to stop: the one place that holds the retry policy.
 ///

@@ -1,6 +1,3 @@
-import ImagedropSupport
-import ImagedropSystem
-import ImagedropStore
 import Synchronization
 
 /// The two steps of an orderly stop: `stopping` (take no new work, end waits) and, once the grace period

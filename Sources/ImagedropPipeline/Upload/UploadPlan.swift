@@ -1,4 +1,3 @@
-import ImagedropSupport
 import ImagedropSystem
 import ImagedropStore
 /// What a file job's upload will send, decided from the job, the facts pre-flight found and the settings in

@@ -1,5 +1,3 @@
-import ImagedropStore
-import ImagedropSupport
 import Synchronization
 
 /// Pre-flight ahead of the workers. While every worker is in a request, the next jobs are claimed,

@@ -1,6 +1,4 @@
 import ImagedropSupport
-import ImagedropSystem
-import ImagedropStore
 
 /// Wakes idle workers when the watcher queues something, instead of having them poll the table. Timed waits
 /// run on the monotonic clock: a clock set back must not hold an idle worker past its beat (the watchdog).

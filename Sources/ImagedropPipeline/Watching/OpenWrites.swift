@@ -1,6 +1,4 @@
-import ImagedropSupport
 import ImagedropSystem
-import ImagedropStore
 import Synchronization
 
 /// Files that were written to (IN_MODIFY) and not closed since (IN_CLOSE_WRITE): a writer still holds them.

@@ -1,4 +1,3 @@
-import ImagedropSupport
 import ImagedropSystem
 import ImagedropStore
 /// The settle rule as a value: which files are waiting to be still for `settle` and when each is next looked

@@ -1,4 +1,3 @@
-import ImagedropSupport
 import ImagedropSystem
 import Foundation
 

@@ -1,5 +1,3 @@
-import ImagedropSupport
-import ImagedropSystem
 import Glibc
 
 /// `cloudflare.ca_file`: checked when the config loads (so `run`, `check` and SIGHUP refuse a missing or

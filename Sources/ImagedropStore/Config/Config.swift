@@ -1,5 +1,3 @@
-import ImagedropSupport
-import ImagedropSystem
 /// The whole configuration, with the defaults of DESIGN.md. Loaded by `ConfigLoader`; every key's name in
 /// the TOML file is given next to its field.
 public struct Config: Sendable, Equatable {

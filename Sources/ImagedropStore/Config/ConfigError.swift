@@ -1,5 +1,3 @@
-import ImagedropSupport
-import ImagedropSystem
 /// A configuration problem, reported as one line naming the key and what is wrong (exit code 78).
 public struct ConfigError: Error, CustomStringConvertible, Sendable, Equatable {
     public let file: String

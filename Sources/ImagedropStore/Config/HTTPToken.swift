@@ -1,5 +1,3 @@
-import ImagedropSupport
-import ImagedropSystem
 import Foundation
 
 /// `[http] token_file`'s bearer token. Its description hides the bytes, so a logged config or an error cannot

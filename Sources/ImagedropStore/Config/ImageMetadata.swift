@@ -1,5 +1,4 @@
 import ImagedropSupport
-import ImagedropSystem
 import Foundation
 import Synchronization
 

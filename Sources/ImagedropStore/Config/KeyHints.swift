@@ -1,5 +1,3 @@
-import ImagedropSupport
-import ImagedropSystem
 /// Help for an unknown config key: the nearest known key (a typo), or why a key that people try does not
 /// exist (the token in the config file).
 package enum KeyHints {

@@ -1,5 +1,3 @@
-import ImagedropSupport
-import ImagedropSystem
 import Logging
 
 /// Level names accepted in `[log] level` (swift-log's levels).

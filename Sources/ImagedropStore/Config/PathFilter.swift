@@ -1,6 +1,4 @@
 import ImagedropParsing
-import ImagedropSupport
-import ImagedropSystem
 import Glibc
 
 /// Which names are candidates (`watch.include`) and which are ignored outright (`watch.exclude`), matched

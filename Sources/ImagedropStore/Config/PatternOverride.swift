@@ -1,6 +1,3 @@
-import ImagedropSupport
-import ImagedropSystem
-
 /// `run --once --include/--exclude`: name patterns for one run, in place of every source's `watch.include` or
 /// `watch.exclude` (each list only when given; the config file is not touched). The daemon applies it after
 /// every load, so a reload during the run keeps it.

@@ -1,5 +1,3 @@
-import ImagedropSupport
-import ImagedropSystem
 import Synchronization
 
 /// The configuration in force, replaced as a whole on SIGHUP; readers take a snapshot per job.

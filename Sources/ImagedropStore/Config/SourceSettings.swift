@@ -1,4 +1,3 @@
-import ImagedropSupport
 import ImagedropSystem
 /// One source: a group of drop folders with its own rules. Its settings are the top-level `[images]`,
 /// `[watch]` and `[after_upload]` values with the source's own keys laid over them (resolved once, by the

@@ -1,5 +1,3 @@
-import ImagedropSupport
-import ImagedropSystem
 import Synchronization
 
 /// The API token in force. Re-read from its source when a paused queue re-probes (a rotated token file or

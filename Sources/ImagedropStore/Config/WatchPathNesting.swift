@@ -1,4 +1,3 @@
-import ImagedropSupport
 import ImagedropSystem
 /// Two watch paths where one lies inside the other (or both name the same folder): every file below the inner
 /// one would be seen from two roots — two jobs, two uploads, a move racing a move. Pure over a list of paths,

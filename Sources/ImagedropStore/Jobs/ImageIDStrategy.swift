@@ -1,5 +1,4 @@
 import ImagedropParsing
-import ImagedropSupport
 import ImagedropSystem
 /// How the custom image id is chosen (`images.id`), in one place.
 ///

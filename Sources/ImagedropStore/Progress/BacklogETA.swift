@@ -1,5 +1,3 @@
-import ImagedropSupport
-
 /// One ETA for the backlog, wherever it is shown (`status --json` `throughput.eta_s`, the progress line, the
 /// status page): the running daemon computes it from whichever constraint binds and records it with its
 /// heartbeat. The measured rate alone misleads exactly when it matters: a fresh window lets the first

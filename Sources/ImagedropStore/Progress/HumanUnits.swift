@@ -1,5 +1,3 @@
-import ImagedropSupport
-import ImagedropSystem
 /// Sizes, durations and rates as an operator reads them on a terminal or in a log line: short, with the
 /// unit, and precise enough to compare (`2.4 MiB`, `842 ms`, `3.2 files/s`). Binary units, like the
 /// 10 MiB upload limit they are compared with.

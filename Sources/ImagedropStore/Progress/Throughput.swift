@@ -1,5 +1,3 @@
-import ImagedropSupport
-import ImagedropSystem
 /// The current upload rate and the backlog's ETA, from the counters the pipeline already keeps: the main loop
 /// records a sample every turn and the rate is the change over the last minute (so a pause, a 429 or a spent
 /// budget shows up as a falling rate within that minute, not as an average since start).

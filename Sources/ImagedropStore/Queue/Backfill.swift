@@ -1,6 +1,5 @@
 import ImagedropSystem
 import Glibc
-import ImagedropSupport
 
 /// `imagedrop enqueue PATH...`: queues existing files, or whole folders (recursively, honouring
 /// include/exclude), now — for backfills and for files the watcher could not see.

@@ -1,5 +1,3 @@
-import ImagedropSupport
-import ImagedropSystem
 import Foundation
 
 /// Small JSON helpers for the few JSON values stored in the table (the `variants` array).

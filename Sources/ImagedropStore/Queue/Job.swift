@@ -1,5 +1,4 @@
 import ImagedropParsing
-import ImagedropSupport
 import ImagedropSystem
 /// The five states of the contract (DESIGN.md). Their raw values are what the `state` column holds.
 public enum JobState: String, Sendable, CaseIterable, Codable {

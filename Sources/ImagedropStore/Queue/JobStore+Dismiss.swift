@@ -1,5 +1,4 @@
 import ImagedropSystem
-import ImagedropSupport
 
 /// `imagedrop dismiss`: failed jobs the operator acknowledged. They keep `state = 'failed'` and their reason;
 /// the `dismissed` flag takes them out of the failed counts (status, page, metrics) and the failure lists.

@@ -1,4 +1,3 @@
-import ImagedropSystem
 import Foundation
 import ImagedropSupport
 

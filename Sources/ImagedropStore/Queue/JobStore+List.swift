@@ -1,5 +1,3 @@
-import ImagedropSupport
-import ImagedropSystem
 /// `imagedrop list`: jobs newest first, optionally of one state and changed since a moment.
 extension JobStore {
     /// Dismissed failed jobs only with `includeDismissed` (`list --all`): the operator acknowledged them.

@@ -1,4 +1,3 @@
-import ImagedropSystem
 import ImagedropSupport
 import Synchronization
 

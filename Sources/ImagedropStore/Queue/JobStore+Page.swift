@@ -1,4 +1,3 @@
-import ImagedropSystem
 import ImagedropSupport
 
 /// The reads only the status page needs. Every one is bounded by its LIMIT; a search is a bound parameter, never

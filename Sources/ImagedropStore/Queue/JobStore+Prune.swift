@@ -1,6 +1,3 @@
-import ImagedropSystem
-import ImagedropSupport
-
 /// `imagedrop prune`: history removed to keep the table small. The dry run counts with the very condition the
 /// delete uses, so `--dry-run` and the real run never disagree.
 extension JobStore {

@@ -1,4 +1,3 @@
-import ImagedropSupport
 import ImagedropSystem
 /// The `request_log` table: how many API requests were sent (or reserved to be sent) in each wall-clock
 /// second of the budget's window. RequestLedger is its only writer.

@@ -1,4 +1,3 @@
-import ImagedropSystem
 import ImagedropSupport
 
 /// `imagedrop retry` and the status page's retry buttons.

@@ -1,4 +1,3 @@
-import ImagedropSupport
 import ImagedropSystem
 /// Jobs per source: the trigger-kept `source_counts`, so `status`, the metrics and the status page cost the
 /// same at any table size.

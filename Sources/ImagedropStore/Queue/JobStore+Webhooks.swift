@@ -1,4 +1,3 @@
-import ImagedropSystem
 import ImagedropSupport
 
 /// One outbox row: a job outcome to tell the webhook about, with the id it is always delivered under.

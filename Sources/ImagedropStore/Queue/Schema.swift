@@ -1,4 +1,3 @@
-import ImagedropSupport
 import ImagedropSystem
 /// The job table's schema, versioned with `PRAGMA user_version` and migrated forward on open.
 /// The `jobs` columns named in DESIGN.md are a public interface: add columns, never rename or drop them.

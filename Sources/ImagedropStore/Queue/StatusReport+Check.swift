@@ -1,5 +1,3 @@
-import ImagedropSupport
-import ImagedropSystem
 /// `status --check` / `--exit-code`: the daemon's state as an exit code, for monitoring scripts (the way
 /// `systemctl is-active` answers). The codes follow the LSB init-script `status` convention where it has one
 /// (0 running, 1 dead with its record left behind, 3 not running, 4 status unknown: a daemon that holds its

@@ -1,5 +1,3 @@
-import ImagedropSupport
-import ImagedropSystem
 import Foundation
 
 /// What `status` says beyond the counts that an operator acts on: whether the daemon holding the lock is still

@@ -1,5 +1,4 @@
 import Foundation
-import ImagedropSupport
 import ImagedropSystem
 
 /// The join behind `reconcile`, in this connection's TEMP tables (the temp database: on disk beside the page

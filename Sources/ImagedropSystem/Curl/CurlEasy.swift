@@ -1,4 +1,3 @@
-import ImagedropSupport
 import CCurl
 import Glibc
 import Synchronization

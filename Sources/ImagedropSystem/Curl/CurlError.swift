@@ -1,4 +1,3 @@
-import ImagedropSupport
 import CCurl
 
 /// A libcurl failure: the CURLcode, curl's own text for it, and the detail from the error buffer.

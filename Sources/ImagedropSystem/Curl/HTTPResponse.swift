@@ -1,4 +1,3 @@
-import ImagedropSupport
 /// One HTTP reply as libcurl delivered it. Header names are lowercased; the last value of a repeated header wins.
 public struct HTTPResponse: Sendable {
     public var status: Int

@@ -1,5 +1,4 @@
 import ImagedropParsing
-import ImagedropSupport
 import Glibc
 
 /// What libcurl's callbacks write into during one transfer: the reply body (bounded), the reply headers,

@@ -1,4 +1,3 @@
-import ImagedropSupport
 import Glibc
 
 /// Lists a directory's entry names as bytes (FileManager would turn non-UTF-8 names into other paths),

@@ -1,4 +1,3 @@
-import ImagedropSupport
 import Glibc
 
 /// The parts of stat(2) that tell one version of a file from another.

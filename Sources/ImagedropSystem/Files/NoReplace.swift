@@ -1,4 +1,3 @@
-import ImagedropSupport
 import Glibc
 
 /// Placing a file under a name that must not already exist — atomically, never check-then-rename:

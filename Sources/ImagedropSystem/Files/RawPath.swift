@@ -1,4 +1,3 @@
-import ImagedropSupport
 import Glibc
 
 /// A file path as Linux has it: bytes. Names that are not valid UTF-8 survive intact (a String round trip

@@ -1,4 +1,3 @@
-import ImagedropSupport
 import Glibc
 
 /// The one place a system call's failure is read from errno and an interrupted call is restarted, in the manner

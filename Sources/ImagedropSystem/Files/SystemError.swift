@@ -1,4 +1,3 @@
-import ImagedropSupport
 import Glibc
 
 /// A failed system call: its name and errno, with the C library's text.

@@ -1,4 +1,3 @@
-import ImagedropSupport
 /// Turns bytes into valid UTF-8 text with one U+FFFD for every byte that is not part of a well-formed
 /// sequence (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF).
 package enum UTF8Repair {

@@ -1,4 +1,3 @@
-import ImagedropSupport
 import Glibc
 
 /// One inotify instance. The fd is non-blocking and close-on-exec; the watcher polls it together with its

@@ -1,5 +1,4 @@
 import CCrashJournal
-import ImagedropSupport
 import Glibc
 
 /// One daemon per database: an exclusive flock on `<database>.lock`, which also records the holder's pid.

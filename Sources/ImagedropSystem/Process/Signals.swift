@@ -1,4 +1,3 @@
-import ImagedropSupport
 import Glibc
 
 /// Process signals for the daemon. They are blocked in every thread before any thread starts (a

@@ -1,4 +1,3 @@
-import ImagedropSupport
 import CSQLite
 
 /// A prepared statement; finalized in deinit. Bind with 1-based indexes, read columns with 0-based ones.

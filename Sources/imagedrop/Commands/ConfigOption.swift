@@ -2,7 +2,6 @@ import ArgumentParser
 import Glibc
 import ImagedropSystem
 import ImagedropStore
-import ImagedropPipeline
 import ImagedropDaemon
 
 /// `-c/--config FILE`, else `$IMAGEDROP_CONFIG`, else /etc/imagedrop/imagedrop.toml; and the log level

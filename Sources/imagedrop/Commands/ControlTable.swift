@@ -2,7 +2,6 @@ import ArgumentParser
 import Glibc
 import ImagedropSystem
 import ImagedropStore
-import ImagedropPipeline
 import ImagedropDaemon
 
 /// What `pause` and `resume` write to: the table the config names, for a command that must work whether a

@@ -3,7 +3,6 @@ import ArgumentParser
 import Foundation
 import ImagedropSystem
 import ImagedropStore
-import ImagedropPipeline
 import ImagedropDaemon
 
 struct EnqueueCommand: ParsableCommand {

@@ -1,7 +1,5 @@
 import ArgumentParser
-import ImagedropSystem
 import ImagedropStore
-import ImagedropPipeline
 import ImagedropDaemon
 
 extension JobStore.ExportFormat: ExpressibleByArgument {}

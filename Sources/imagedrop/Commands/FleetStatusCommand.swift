@@ -1,8 +1,6 @@
 import ArgumentParser
 import Foundation
 import ImagedropDaemon
-import ImagedropPipeline
-import ImagedropSystem
 
 struct FleetStatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,4 @@
-import ImagedropSystem
 import ImagedropStore
-import ImagedropPipeline
 import ImagedropDaemon
 import Logging
 import Synchronization

@@ -1,7 +1,6 @@
 import ArgumentParser
 import ImagedropDaemon
 import ImagedropStore
-import ImagedropSystem
 
 struct ReconcileCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

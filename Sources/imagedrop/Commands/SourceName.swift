@@ -1,7 +1,5 @@
 import ArgumentParser
-import ImagedropSystem
 import ImagedropStore
-import ImagedropPipeline
 import ImagedropDaemon
 
 /// `--source NAME` on `enqueue`, `export` and `list`: a name that matches no source is exit 65, like a path

@@ -1,7 +1,4 @@
 import ArgumentParser
-import ImagedropSystem
-import ImagedropStore
-import ImagedropPipeline
 import ImagedropDaemon
 
 struct WebhookCommand: ParsableCommand {

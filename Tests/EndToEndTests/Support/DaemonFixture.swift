@@ -169,7 +169,7 @@ final class DaemonFixture: @unchecked Sendable {
         process.arguments = Array(command.dropFirst())
         process.environment = environment.merging(extra) { $1 }
         // Appended across restarts, so a test can read the whole story (and count the starts).
-        if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
+        if !FileManager.default.fileExists(atPath: logPath) { try writeFile(atPath: logPath, contents: nil) }
         let log = FileHandle(forWritingAtPath: logPath)!
         log.seekToEndOfFile()
         process.standardOutput = log
@@ -226,24 +226,19 @@ final class DaemonFixture: @unchecked Sendable {
         let data = Data(bytes ?? SampleImages.png(width: 16, height: 16, seed: seed))
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         if direct {
-            _ = FileManager.default.createFile(atPath: path, contents: data)
+            try writeFile(atPath: path, contents: data)
         } else {
             let temporary = path + ".part"
-            _ = FileManager.default.createFile(atPath: temporary, contents: data)
+            try writeFile(atPath: temporary, contents: data)
             rename(temporary, path)
         }
         return path
     }
 
-    /// Polls `condition` every 20 ms until it holds or `seconds` pass.
+    /// The test kit's `eventually(within:)`, under the name a hundred and more call sites use.
     @discardableResult
     func waitUntil(seconds: Double, _ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if condition() { return true }
-            usleep(20_000)
-        }
-        return condition()
+        eventually(within: seconds, condition)
     }
 
     /// Waits until every job is finished (done or failed) and at least `count` exist.

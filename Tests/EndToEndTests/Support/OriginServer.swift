@@ -42,9 +42,9 @@ final class OriginServer: @unchecked Sendable {
 
     /// Writes a PNG the origin serves as /files/NAME (and /private/NAME).
     @discardableResult
-    func serve(_ name: String, seed: UInt64, width: Int = 16, height: Int = 16) -> [UInt8] {
+    func serve(_ name: String, seed: UInt64, width: Int = 16, height: Int = 16) throws -> [UInt8] {
         let bytes = SampleImages.png(width: width, height: height, seed: seed)
-        _ = FileManager.default.createFile(atPath: directory + "/" + name, contents: Data(bytes))
+        try writeFile(atPath: directory + "/" + name, contents: Data(bytes))
         return bytes
     }
 
