@@ -4,6 +4,12 @@ import class Foundation.ProcessInfo
 
 // Layout: see docs/layout.md (C shims → ImagedropSupport → ImagedropSystem → ImagedropStore →
 // ImagedropPipeline → ImagedropDaemon → the executables; the emulator is a branch of its own).
+// TOMLKit imports Foundation, and without this a module that imports TOMLKit (or a module that does) sees
+// Foundation's members too: `"a".contains("b")` then resolves to Foundation's NSString-backed overload, whose
+// link pulls swift-corelibs-foundation and 34 MB of ICU data into the static binary (issue 25). With it, a
+// member is visible only where its module is imported.
+let noTransitiveMembers: [SwiftSetting] = [.enableUpcomingFeature("MemberImportVisibility")]
+
 let package = Package(
     name: "imagedrop",
     platforms: [.macOS(.v15)],
@@ -71,7 +77,8 @@ let package = Package(
                 "ImagedropSystem", "ImagedropParsing", "ImagedropSupport", "CSQLite",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
-            ]
+            ],
+            swiftSettings: noTransitiveMembers
         ),
         .target(
             name: "ImagedropPipeline",
@@ -81,7 +88,8 @@ let package = Package(
                 // Recorded through swift-metrics, exposed by swift-prometheus (textfile and GET /metrics).
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-            ]
+            ],
+            swiftSettings: noTransitiveMembers
         ),
         .target(
             name: "ImagedropDaemon",
@@ -92,7 +100,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-            ]
+            ],
+            swiftSettings: noTransitiveMembers
         ),
         // What tests, the benchmark and the soak share and the daemon never links: sample images of every format,
         // temporary folders, a throwing writeFile, `eventually(within:)`, a throwaway redis-server. No daemon layer, so
@@ -112,7 +121,8 @@ let package = Package(
                 "ImagedropDaemon", "ImagedropPipeline", "ImagedropStore", "ImagedropSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            swiftSettings: noTransitiveMembers
         ),
         .target(
             name: "ImagesEmulator",

@@ -108,6 +108,12 @@ SEEDS = {
         "deep": b"[" * 600 + b"]" * 600,
         "huge-number": b'{"job": 1e400}',
     },
+    "json": {
+        "heartbeat": json.dumps({"beat_s": 1764000000, "version": "1.4.0", "paused": None, "rate": 0.25, "tags": ["a", "b/c"]}).encode(),
+        "nested": b'[{"a": [1, -2.5e3, true, false, null, "\\u00e9\\n"]}, {}]',
+        "deep": b"[" * 600 + b"]" * 600,
+        "huge-number": b'{"n": 1e400, "m": 123456789012345678901234567890}',
+    },
     "status-request": {
         "page": b"GET / HTTP/1.1\r\nHost: 127.0.0.1:9731\r\n\r\n",
         "rebinding": b"GET /status.json HTTP/1.1\r\nHost: evil.example:9731\r\n\r\n",

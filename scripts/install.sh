@@ -78,7 +78,8 @@ if [[ ! -e "$DESTDIR/etc/imagedrop/api-token" ]]; then
 install: next steps
   1. store the API token (read by systemd as root, handed to the daemon via LoadCredential=):
        sudo install -m 0600 /dev/stdin /etc/imagedrop/api-token   # paste the token, then Ctrl-D
-  2. edit /etc/imagedrop/imagedrop.toml, then: sudo -u imagedrop imagedrop check --config /etc/imagedrop/imagedrop.toml
+  2. edit /etc/imagedrop/imagedrop.toml, then check it as the service's user, with the token the unit hands over:
+       sudo sh -c 'CLOUDFLARE_API_TOKEN="$(cat /etc/imagedrop/api-token)" runuser -u imagedrop -- imagedrop check'
   3. sudo systemctl enable --now imagedrop
 NEXT
 fi

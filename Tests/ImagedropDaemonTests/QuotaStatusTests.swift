@@ -1,5 +1,6 @@
 import Foundation
 @testable import ImagedropDaemon
+import ImagedropSupport
 @testable import ImagedropStore
 import ImagedropStoreTestSupport
 import Testing
@@ -12,7 +13,7 @@ struct QuotaStatusTests {
         let temp = try TemporaryStore()
         let store = temp.store
         let before = try StatusReport.load(database: temp.database)
-        #expect(before.quota == nil && before.jsonObject["quota"] is NSNull && !before.text.contains("quota:"))
+        #expect(before.quota == nil && before.jsonObject["quota"] is JSONNull && !before.text.contains("quota:"))
 
         try store.recordQuota(allowed: 10, current: 3)
         try store.recordQuota(allowed: 10, current: 7)

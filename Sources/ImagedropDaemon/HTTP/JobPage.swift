@@ -1,5 +1,6 @@
 import ImagedropStore
 import ImagedropSupport
+import ImagedropSystem
 
 /// `GET /jobs/{id}`: one job with every field `imagedrop show` prints (JobRendering.text), each escaped, and the
 /// page an unknown id gets. It does not refresh itself: an operator reads it, and the job it shows may be done.

@@ -5,6 +5,8 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Logging
+import ImagedropPipeline
 
 /// `[http] listen`: the status endpoint on SwiftNIO, one event-loop thread. Every connection runs through
 /// `ConnectionGuard` (request and idle deadlines, gentle closing), NIO's HTTP/1 codec (bounded to a 64 KiB

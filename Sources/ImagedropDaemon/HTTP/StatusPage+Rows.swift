@@ -1,6 +1,7 @@
-import Foundation
+import FoundationEssentials
 import ImagedropParsing
 import ImagedropStore
+import ImagedropSystem
 
 /// The page's two job lists, their pager and search, and the escaping every text from the table goes through.
 extension StatusPage {
@@ -83,12 +84,12 @@ extension StatusPage {
     /// Escaped, with a line-break opportunity after every `/`, so a long path wraps at its folders first.
     /// Escaping never produces a `/`, so the breaks land only after the path's own slashes.
     package static func wrappedPath(_ path: String) -> String {
-        escape(path).replacingOccurrences(of: "/", with: "/<wbr>")
+        escape(path).replacing("/", with: "/<wbr>")
     }
 
     /// `2026-12-05T17:34:51.123Z` as `2026-12-05 17:34:51Z`, in a `<time>` carrying the exact value.
     static func time(_ iso: String) -> String {
-        var shown = iso.replacingOccurrences(of: "T", with: " ")
+        var shown = iso.replacing("T", with: " ")
         if let dot = shown.firstIndex(of: "."), shown.hasSuffix("Z") { shown = String(shown[..<dot]) + "Z" }
         return "<time datetime=\"\(escape(iso))\">\(escape(shown))</time>"
     }

@@ -1,8 +1,9 @@
-import ImagedropSystem
 import ImagedropParsing
 import ImagedropStore
-import Foundation
+import ImagedropPipeline
+import FoundationEssentials
 import ImagedropSupport
+import ImagedropSystem
 
 /// The routes of the status endpoint, as plain functions of the daemon's state (no file on disk is ever read:
 /// the only inputs are the job table, the in-memory metrics, the heartbeats and the pause gate). Who may ask is

@@ -1,3 +1,4 @@
+import ImagedropStore
 import Foundation
 import ImagedropPipeline
 import ImagedropSupport

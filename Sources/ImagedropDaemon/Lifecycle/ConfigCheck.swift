@@ -1,6 +1,6 @@
 import ImagedropStore
 import ImagedropPipeline
-import Foundation
+import FoundationEssentials
 import Glibc
 import Logging
 

@@ -1,7 +1,8 @@
 import ImagedropStore
 import ImagedropPipeline
-import Foundation
 import Glibc
+import Logging
+import ImagedropSystem
 
 extension Daemon {
     /// SIGHUP: re-read the config and apply what can change live. A config that does not load is refused

@@ -1,7 +1,6 @@
 import ImagedropSystem
 import ImagedropStore
 import ImagedropPipeline
-import Foundation
 import Glibc
 import ImagedropSupport
 

@@ -1,4 +1,6 @@
 import ImagedropStore
+import ImagedropPipeline
+import Logging
 
 /// What the daemon says about its sources: which were added, changed or removed by a reload, and the jobs
 /// of sources the config no longer names (kept queued, not uploaded, until the source returns).

@@ -1,9 +1,9 @@
 import ImagedropSystem
 import ImagedropStore
 import ImagedropPipeline
-import Foundation
 import Glibc
 import ImagedropSupport
+import Logging
 
 extension Daemon {
     /// Start-up in its declared order: config, database and its lock, folder locks, what the table must know

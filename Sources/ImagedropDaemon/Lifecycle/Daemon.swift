@@ -1,7 +1,7 @@
 import ImagedropSystem
 import ImagedropStore
 import ImagedropPipeline
-import Foundation
+import FoundationEssentials
 import Glibc
 import ImagedropSupport
 import Logging

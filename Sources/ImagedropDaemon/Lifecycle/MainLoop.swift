@@ -2,6 +2,7 @@ import ImagedropSystem
 import ImagedropStore
 import ImagedropPipeline
 import ImagedropSupport
+import Logging
 
 /// The main thread between READY=1 and the stop: it waits for signals (at most a second, so it keeps
 /// beating), watches the database file's identity, records the heartbeat and the status line, writes the

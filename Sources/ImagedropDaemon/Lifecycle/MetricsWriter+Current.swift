@@ -2,6 +2,7 @@ import ImagedropStore
 import ImagedropSystem
 import ImagedropPipeline
 import ImagedropSupport
+import ImagedropStore
 
 /// What the gauges read beside the job table, and nothing else: the metrics file and `GET /metrics` take this,
 /// not the pool's whole set of dependencies.

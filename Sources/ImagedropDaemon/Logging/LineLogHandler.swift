@@ -1,6 +1,7 @@
 import ImagedropSystem
 import ImagedropStore
-import Foundation
+import ImagedropPipeline
+import FoundationEssentials
 import Glibc
 import ImagedropSupport
 import Logging
@@ -250,10 +251,10 @@ package enum Redaction {
     package static let placeholder = "<redacted>"
 
     package static func redactingBearerTokens(_ text: String) -> String {
-        guard text.range(of: "bearer ", options: .caseInsensitive) != nil else { return text }
+        guard text.asciiCaseInsensitiveRange(of: "bearer ") != nil else { return text }
         var out = Substring()
         var rest = Substring(text)
-        while let match = rest.range(of: "bearer ", options: .caseInsensitive) {
+        while let match = rest.asciiCaseInsensitiveRange(of: "bearer ") {
             out += rest[..<match.upperBound]
             rest = rest[match.upperBound...]
             let tokenEnd = rest.firstIndex { " \t\r\n\"',;".contains($0) } ?? rest.endIndex

@@ -1,4 +1,6 @@
 import ImagedropSupport
+import ImagedropSystem
+import ImagedropStore
 
 /// Writes what `reconcile` found as it is found: one line per difference and the summary line last, or one
 /// JSON object whose arrays are written entry by entry (`{"images", "done_jobs", "missing", "unrecorded",

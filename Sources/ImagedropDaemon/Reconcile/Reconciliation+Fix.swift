@@ -1,5 +1,6 @@
 import ImagedropPipeline
 import ImagedropStore
+import ImagedropSystem
 
 /// `--fix`, one difference at a time, each through the job table's own transitions and in its own short
 /// transaction (SQLite's busy timeout waits for the daemon's writes, as every other command does).

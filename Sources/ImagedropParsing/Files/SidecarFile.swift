@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// An existing `NAME.EXT.imagedrop.json` beside a file: anyone who may write to the drop folder may have put it
 /// there, so it is read as hostile bytes (at most 1 MiB, see AfterUploadActions). The daemon only asks whose it

@@ -1,4 +1,3 @@
-import Foundation
 import ImagedropSupport
 
 /// The fuzz targets: each feeds arbitrary bytes to one parser of untrusted input the way the daemon does, and
@@ -32,6 +31,9 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
     case statusRequest = "status-request"
     /// An existing `*.imagedrop.json` sidecar beside a file: whose job it names.
     case sidecar = "sidecar"
+    /// JSON read into a `[String: Any]` graph (the fleet's heartbeat reports from Redis, the config's
+    /// `images.metadata`): what is read can be written again, and what is written reads back.
+    case json = "json"
 
     package func run(_ bytes: [UInt8]) {
         switch self {
@@ -49,6 +51,7 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
         case .urlList: Self.urlList(bytes)
         case .statusRequest: Self.statusRequest(bytes)
         case .sidecar: _ = SidecarFile.jobID(bytes)
+        case .json: Self.json(bytes)
         }
     }
 
@@ -125,6 +128,12 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
                 precondition(!name.isEmpty, "an empty header name")
             }
         }
+    }
+
+    private static func json(_ bytes: [UInt8]) {
+        guard let value = JSONReader.value(bytes) else { return }
+        guard let text = try? JSONWriter.string(value, options: [.sortedKeys]) else { preconditionFailure("a value read could not be written") }
+        precondition(JSONReader.value(Array(text.utf8)) != nil, "written JSON did not read back: \(text)")
     }
 
     private static func urlList(_ bytes: [UInt8]) {

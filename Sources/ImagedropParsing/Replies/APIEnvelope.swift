@@ -1,4 +1,5 @@
-import Foundation
+import ImagedropSupport
+import FoundationEssentials
 
 /// Cloudflare's reply envelope: `success`, `errors[].code/message`, `messages`, `result`.
 package struct APIEnvelope<Result: Decodable>: Decodable {

@@ -1,4 +1,3 @@
-import Foundation
 import ImagedropSupport
 
 /// Reads the server's wait hint: `retry-after-ms` (milliseconds), else `retry-after` (seconds, or an
@@ -15,7 +14,7 @@ public enum RetryAfter {
 
     public static func parse(_ headers: [String: String], nowMillis: Int64 = Timestamp.nowMillis()) -> Int64? {
         if let text = headers["retry-after-ms"], let millis = decimal(text, scale: 1) { return millis }
-        guard let text = headers["retry-after"]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
+        guard let text = headers["retry-after"]?.trimmed(newlines: false), !text.isEmpty else { return nil }
         if let millis = decimal(text, scale: 1000) { return millis }
         if let date = HTTPDate.epochMillis(text) { return min(max(0, date - nowMillis), ceilingMillis) }
         return nil
@@ -24,7 +23,7 @@ public enum RetryAfter {
     /// `DIGITS[.DIGITS]` times `scale` (1 for milliseconds, 1000 for seconds), rounded up, saturated at the
     /// ceiling. Anything else (sign, exponent, `inf`, `nan`, hex, spaces inside) is nil.
     package static func decimal(_ raw: String, scale: Int64) -> Int64? {
-        let bytes = Array(raw.trimmingCharacters(in: .whitespaces).utf8)
+        let bytes = Array(raw.trimmed(newlines: false).utf8)
         guard let first = bytes.first, (48...57).contains(first) else { return nil }
         var whole: Int64 = 0
         var index = 0

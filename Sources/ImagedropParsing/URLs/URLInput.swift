@@ -1,5 +1,4 @@
 import ImagedropSupport
-import Foundation
 
 /// One image URL for Cloudflare to fetch (the upload's `url` field). The daemon never downloads it itself.
 /// `text` is the URL exactly as given (with any credentials: it is what is sent); `redacted` hides the whole
@@ -61,7 +60,7 @@ public struct URLInput: Sendable, Equatable {
         var pairs: [(text: String, replacement: String)] = []
         let parts = [(String(info.userInfo), shown), (String(info.secret), "***"), (String(info.hiddenUser ?? ""), "***")]
         for (part, replacement) in parts where !part.isEmpty {
-            for form in [part, part.removingPercentEncoding ?? part] where !pairs.contains(where: { $0.text == form }) {
+            for form in [part, PercentEncoding.decode(part) ?? part] where !pairs.contains(where: { $0.text == form }) {
                 pairs.append((form, replacement))
             }
         }
@@ -71,8 +70,8 @@ public struct URLInput: Sendable, Equatable {
     /// Removes the URL's credential from a text about it (an API error message may quote the URL): the URL
     /// becomes its redacted form, and any other appearance of the user-info or its secret is hidden the same way.
     public func scrub(_ message: String) -> String {
-        var scrubbed = message.replacingOccurrences(of: text, with: redacted)
-        for (secret, replacement) in scrubbedTexts { scrubbed = scrubbed.replacingOccurrences(of: secret, with: replacement) }
+        var scrubbed = message.replacing(text, with: redacted)
+        for (secret, replacement) in scrubbedTexts { scrubbed = scrubbed.replacing(secret, with: replacement) }
         return scrubbed
     }
 

@@ -1,4 +1,5 @@
 import ImagedropParsing
+import ImagedropSystem
 
 /// `GET …/images/v1/stats`: how many images the account holds and may hold (`result.count.current` and
 /// `result.count.allowed`). Numbers the API sends as JSON numbers; a reply without them decodes to nil.

@@ -1,5 +1,6 @@
 import ImagedropParsing
 import ImagedropStore
+import ImagedropSystem
 
 /// List v2 (`GET …/images/v2`), one page per request: how `reconcile` reads the whole account.
 extension ImagesClient {

@@ -1,7 +1,7 @@
 import ImagedropParsing
 import ImagedropSystem
 import ImagedropStore
-import Foundation
+import ImagedropSupport
 
 /// The Cloudflare Images API as imagedrop uses it, over one reused libcurl handle (one client per worker).
 /// Every request first takes a grant from the shared RequestBudget: uploads, GETs, probes and token refreshes
@@ -153,9 +153,7 @@ public final class ImagesClient {
 
     /// Image ids may contain `/` and any UTF-8: the API wants the id as one fully encoded path segment.
     public static func encodePathSegment(_ text: String) -> String {
-        var allowed = CharacterSet.alphanumerics.intersection(CharacterSet(charactersIn: Unicode.Scalar(0)...Unicode.Scalar(127)))
-        allowed.insert(charactersIn: "-._~")
-        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+        PercentEncoding.encode(text, allowing: PercentEncoding.isUnreserved)
     }
 
 }

@@ -1,9 +1,9 @@
 import ImagedropParsing
 import ImagedropSystem
 import ImagedropStore
-import Foundation
 import Glibc
 import Logging
+import ImagedropSupport
 
 /// What happens to a file once its job is finished (`[after_upload]`): keep, delete or move it, and an
 /// optional sidecar. Runs only after the job's result is committed; the row's `after_action` marks the
@@ -109,7 +109,7 @@ public struct AfterUploadActions: Sendable {
         else { return }   // vanished (the usual reason it failed): nothing to move or report beside
         let report: [String: Any] = [
             "job": job.id, "path": job.path.display, "moved_to": target.display, "error": job.lastError ?? "",
-            "code": job.lastCode as Any? ?? NSNull(), "attempts": job.attempts, "failed_at": job.updatedAt,
+            "code": job.lastCode as Any? ?? JSONNull(), "attempts": job.attempts, "failed_at": job.updatedAt,
         ]
         try writeOwnJSON(report, to: RawPath(bytes: target.bytes + Self.errorReportSuffix), jobID: job.id, replacing: false)
     }
@@ -132,7 +132,7 @@ public struct AfterUploadActions: Sendable {
     /// Writes a JSON file that names its job. Unless `replacing`, an existing file is left alone: if it is
     /// this job's (written before a crash), the step is done; if not, it is someone else's and an error.
     private func writeOwnJSON(_ object: [String: Any], to path: RawPath, jobID: Int64, replacing: Bool) throws {
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
+        let data = Array(try JSONWriter.string(object, options: [.sortedKeys, .prettyPrinted]).utf8)
         if replacing {
             try AtomicFile.write(Array(data) + [10], to: path)
             return

@@ -1,6 +1,7 @@
-import Foundation
+import Glibc
 import ImagedropSupport
 import ImagedropSystem
+import Synchronization
 
 extension FleetBudget {
     /// How often a host writes its heartbeat; `fleet status` calls a host offline after 30 s without one.
@@ -17,14 +18,12 @@ extension FleetBudget {
             return true
         }
         guard start else { return }
-        let thread = Thread { [weak self] in
+        OSThread.start(name: "fleet-heartbeat") { [weak self] in
             while let budget = self {
                 budget.beat()
                 sleep(Self.beatIntervalSeconds)
             }
         }
-        thread.name = "fleet-heartbeat"
-        thread.start()
     }
 
     /// One heartbeat: the report under `{prefix}:host:{host}` (kept 24 h, as long as `fleet status` lists a host),

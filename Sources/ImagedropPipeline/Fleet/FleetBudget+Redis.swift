@@ -1,4 +1,5 @@
 import ImagedropSystem
+import Logging
 
 extension FleetBudget {
     /// Calls one of the fleet's functions, connecting (and loading the library) first when there is no connection.

@@ -1,4 +1,5 @@
-import Foundation
+import ImagedropParsing
+import Glibc
 import ImagedropStore
 import ImagedropSupport
 import ImagedropSystem
@@ -38,22 +39,22 @@ public struct FleetControl {
         var hosts: [[String: Any]] = []
         for name in names.compactMap(\.text) {
             let beat = try redis.checked(["GET", "\(fleet.keyPrefix):host:\(name)"]).text
-            let report = beat.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) } as? [String: Any] ?? [:]
-            let beatSeconds = (report["beat_s"] as? NSNumber)?.int64Value
+            let report = beat.flatMap { JSONReader.object($0) } ?? [:]
+            let beatSeconds = (report["beat_s"] as? Int).map { Int64($0) }
             let age = beatSeconds.map { max(now - $0, 0) }
             // A host that took grants but never beat yet (just started) counts as seen, with no figures.
             let state = age.map { $0 > 30 ? "offline" : (report["state"] as? String ?? "running") } ?? "offline"
-            hosts.append(["host": name, "state": state, "last_beat_s": age.map { NSNumber(value: $0) } ?? NSNull(),
+            hosts.append(["host": name, "state": state, "last_beat_s": age as Any? ?? JSONNull(),
                           "jobs": report["jobs"] ?? [String: Any](),
                           "uploads_last_minute": report["uploads_last_minute"] ?? 0,
-                          "version": report["version"] ?? NSNull()])
+                          "version": report["version"] ?? JSONNull()])
         }
         let blocked = try blockedMillis()
         let paused = try redis.checked(["GET", pauseKey]).text
         return ["fleet": [
             "budget": ["requests": budgetRequests, "window_s": windowSeconds],
-            "blocked_until": blocked > 0 ? Timestamp.iso8601(millis: now * 1000 + blocked) : NSNull(),
-            "paused": paused ?? NSNull(),
+            "blocked_until": blocked > 0 ? Timestamp.iso8601(millis: now * 1000 + blocked) : JSONNull(),
+            "paused": paused as Any? ?? JSONNull(),
             "hosts": hosts.sorted { ($0["host"] as? String ?? "") < ($1["host"] as? String ?? "") },
         ] as [String: Any]]
     }

@@ -1,5 +1,8 @@
+import ImagedropSupport
+import ImagedropSystem
 import ImagedropStore
-
+import Logging
+import ImagedropParsing
 /// Images that may already exist: the 409 of a custom id, and the job-key lookup of Cloudflare-chosen ids.
 extension JobProcessor {
     /// 409/5409: an image with this id exists. GET it: the same bytes mean the job is done (a retry after a

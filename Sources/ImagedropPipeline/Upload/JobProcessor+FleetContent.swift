@@ -1,5 +1,5 @@
+import ImagedropSystem
 import ImagedropStore
-
 /// `[fleet]` with custom ids: a content another host already stored is recorded `done` from the fleet's index
 /// (FleetContentIndex) with no request; what this host stores or confirms is published there for the others.
 extension JobProcessor {

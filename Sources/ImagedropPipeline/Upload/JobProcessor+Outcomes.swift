@@ -2,6 +2,7 @@ import ImagedropParsing
 import ImagedropStore
 import ImagedropSupport
 import Logging
+import ImagedropSystem
 
 /// Writing an attempt's outcome back: done, failed, retrying, or back in the queue.
 extension JobProcessor {

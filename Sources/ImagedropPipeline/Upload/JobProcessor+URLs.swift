@@ -1,6 +1,7 @@
 import ImagedropParsing
 import ImagedropSystem
 import ImagedropStore
+import Logging
 
 /// URL jobs (Cloudflare fetches the image: no pre-flight, the form sends `url` instead of `file`) and the
 /// watched `*.urls` lists that queue them.

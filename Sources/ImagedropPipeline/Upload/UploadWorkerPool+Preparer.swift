@@ -1,4 +1,7 @@
 import Synchronization
+import Logging
+import ImagedropSystem
+import ImagedropStore
 
 /// Pre-flight ahead of the workers. While every worker is in a request, the next jobs are claimed,
 /// opened, hashed and probed here (and their new versions recorded), so a worker's time between two

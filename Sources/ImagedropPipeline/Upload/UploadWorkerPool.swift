@@ -1,6 +1,6 @@
 import ImagedropSystem
 import ImagedropStore
-import Foundation
+import Glibc
 import ImagedropSupport
 import Logging
 import Synchronization
@@ -79,13 +79,10 @@ public final class UploadWorkerPool: Sendable {
     private func startThread(name: String, body: @escaping @Sendable () -> Void) {
         finished.countUp()
         let latch = finished
-        let thread = Thread {
+        OSThread.start(name: name, stackSize: 1 << 20) {
             body()
             latch.countDown()
         }
-        thread.name = name
-        thread.stackSize = 1 << 20
-        thread.start()
     }
 
     private func workerLoop(index: Int) {

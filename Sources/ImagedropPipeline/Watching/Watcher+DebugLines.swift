@@ -1,5 +1,6 @@
 import ImagedropSystem
 import ImagedropStore
+import Logging
 
 /// At `debug` level the watcher says what it did with each candidate it saw — ignored (and by which rule),
 /// settling, queued, or already known — so "why was my file not uploaded?" is answered by the log as it

@@ -2,6 +2,7 @@ import ImagedropSystem
 import ImagedropStore
 import Glibc
 import ImagedropSupport
+import Logging
 
 /// Watching and listing folders: arming a tree, scanning it, and the folders inotify cannot watch.
 extension Watcher {

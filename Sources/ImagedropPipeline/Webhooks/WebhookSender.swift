@@ -1,6 +1,6 @@
 import ImagedropSystem
 import ImagedropStore
-import Foundation
+import Glibc
 import ImagedropSupport
 import Logging
 import Synchronization
@@ -31,9 +31,7 @@ public final class WebhookSender: Sendable {
     }
 
     public func start() {
-        let thread = Thread { [self] in run() }
-        thread.name = "imagedrop-webhook"
-        thread.start()
+        OSThread.start(name: "imagedrop-webhook") { [self] in run() }
     }
 
     /// Ends the loop; a request in flight is cut short and its row stays pending for the next start.

@@ -1,5 +1,6 @@
 import ImagedropSystem
-import Foundation
+import FoundationEssentials
+import ImagedropSupport
 
 /// The API credential: an API token (sent as `Authorization: Bearer`), or the Global API Key with its
 /// account email (sent as `X-Auth-Email` + `X-Auth-Key`). Its description is redacted so that string
@@ -108,7 +109,7 @@ public struct TokenSource: Sendable {
 
     private func validated(_ raw: String, from key: String) throws -> APIToken {
         let what = credential.key
-        let token = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        let token = raw.trimmed()
         guard !token.isEmpty else { throw TokenError(problem: "\(key): the \(what) is empty") }
         guard token.allSatisfy({ $0.isASCII && !$0.isWhitespace && $0 != "\0" }) else {
             throw TokenError(problem: "\(key): the \(what) contains spaces or non-ASCII characters")

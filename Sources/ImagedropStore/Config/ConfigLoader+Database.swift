@@ -1,6 +1,7 @@
 import ImagedropSystem
-import Foundation
+import FoundationEssentials
 import TOMLKit
+import ImagedropSupport
 
 /// The one key the read-only commands (`status`, `list`, `show`, `export`) need: `[queue] database`. They must
 /// answer while the file on disk is broken — an operator mid-edit, or a reload the daemon refused, is exactly
@@ -29,16 +30,16 @@ extension ConfigLoader {
     package static func scanQueueDatabase(_ text: String) -> String? {
         var table: String? = nil
         for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
-            let line = rawLine.trimmingCharacters(in: .whitespaces)
+            let line = rawLine.trimmed(newlines: false)
             if line.hasPrefix("[") {
                 let name = line.drop { $0 == "[" }.prefix { $0 != "]" }
-                table = name.trimmingCharacters(in: .whitespaces)
+                table = name.trimmed(newlines: false)
                 continue
             }
             guard let equals = line.firstIndex(of: "=") else { continue }
-            let key = line[..<equals].trimmingCharacters(in: .whitespaces).replacingOccurrences(of: " ", with: "")
+            let key = line[..<equals].trimmed(newlines: false).replacing(" ", with: "")
             guard (table == "queue" && key == "database") || (table == nil && key == "queue.database") else { continue }
-            return quotedValue(line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces))
+            return quotedValue(line[line.index(after: equals)...].trimmed(newlines: false))
         }
         return nil
     }

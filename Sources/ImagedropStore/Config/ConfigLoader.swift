@@ -1,5 +1,5 @@
 import ImagedropSystem
-import Foundation
+import FoundationEssentials
 import TOMLKit
 
 /// Reads the TOML file into a `Config`, checking every key: unknown keys (so a typo is not silently

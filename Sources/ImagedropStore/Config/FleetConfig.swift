@@ -1,5 +1,5 @@
 import ImagedropSystem
-import Foundation
+import FoundationEssentials
 import Glibc
 
 extension Config {

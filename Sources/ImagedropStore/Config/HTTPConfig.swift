@@ -1,4 +1,6 @@
-import Foundation
+import ImagedropSupport
+import ImagedropSystem
+import FoundationEssentials
 import Glibc
 
 extension Config {

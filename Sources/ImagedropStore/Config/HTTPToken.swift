@@ -1,4 +1,6 @@
-import Foundation
+import ImagedropSupport
+import ImagedropSystem
+import FoundationEssentials
 
 /// `[http] token_file`'s bearer token. Its description hides the bytes, so a logged config or an error cannot
 /// leak it; errors about the file name the file, never its content.

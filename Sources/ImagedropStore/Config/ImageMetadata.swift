@@ -1,14 +1,15 @@
 import ImagedropSupport
-import Foundation
+import ImagedropSystem
+import ImagedropParsing
 import Synchronization
 
 /// The `metadata` JSON sent with each upload: the user's `images.metadata` plus what imagedrop adds
 /// (`sha256`, `source_path`, and `imagedrop_job` when Cloudflare chooses the id), within Cloudflare's
 /// 1024-byte limit. `source_path` is shortened (keeping its end, which names the file) when it would not fit.
 ///
-/// Keys are sorted; the user's values are encoded once per distinct `images.metadata` (Foundation's
-/// serializer, cached), imagedrop's strings by hand: per upload this is string concatenation, not an
-/// object graph through JSONSerialization (which was a tenth of the daemon's CPU per upload).
+/// Keys are sorted; the user's values are encoded once per distinct `images.metadata` (JSONWriter, cached),
+/// imagedrop's strings by hand: per upload this is string concatenation, not an object graph through a
+/// serializer (JSONSerialization's was a tenth of the daemon's CPU per upload).
 public enum ImageMetadata {
     public static let limit = 1024
 
@@ -54,12 +55,10 @@ public enum ImageMetadata {
         guard let userJSON else { return [] }
         if let cached = cache.withLock({ $0[userJSON] }) { return cached }
         var pairs: [(key: String, value: String)] = []
-        if let object = try? JSONSerialization.jsonObject(with: Data(userJSON.utf8)) as? [String: Any] {
+        if let object = JSONReader.object(userJSON) {
             for (key, value) in object {
-                guard let data = try? JSONSerialization.data(withJSONObject: value,
-                                                             options: [.sortedKeys, .withoutEscapingSlashes, .fragmentsAllowed])
-                else { continue }
-                pairs.append((key, String(decoding: data, as: UTF8.self)))
+                guard let text = try? JSONWriter.string(value, options: [.sortedKeys]) else { continue }
+                pairs.append((key, text))
             }
         }
         cache.withLock { cache in

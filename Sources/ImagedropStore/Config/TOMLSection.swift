@@ -1,4 +1,6 @@
-import Foundation
+import ImagedropSupport
+import ImagedropSystem
+import FoundationEssentials
 import TOMLKit
 
 /// One table of the config file, read with types checked and the key's full name in every error.
@@ -92,8 +94,7 @@ package struct TOMLSection {
         guard let value = value(key) else { return nil }
         guard let table = value.table else { throw error(key, "must be an inline table, e.g. { source = \"drop-folder\" }") }
         let object = try jsonObject(table, key: key)
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-        return String(decoding: data, as: UTF8.self)
+        return try JSONWriter.string(object, options: [.sortedKeys])
     }
 
     private func jsonObject(_ table: TOMLTable, key: String) throws -> [String: Any] {

@@ -1,4 +1,6 @@
-import Foundation
+import ImagedropSupport
+import ImagedropSystem
+import FoundationEssentials
 
 extension Config {
     /// `[webhook]`: where job outcomes are POSTed. Off while `url` is unset.

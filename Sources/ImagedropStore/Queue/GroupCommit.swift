@@ -1,5 +1,6 @@
+import ImagedropSupport
 import ImagedropSystem
-import Foundation
+import FoundationEssentials
 
 /// Group commit for the workers' state transitions: those that arrive while another is being written wait
 /// for it and then go together, in one transaction — one WAL append, one pass of the lock, instead of one
@@ -16,7 +17,7 @@ package final class GroupCommit: @unchecked Sendable {
         init(_ body: @escaping (Database) throws -> Void) { self.body = body }
     }
 
-    private let condition = NSCondition()
+    private let condition = MonotonicCondition()
     private var pending: [Entry] = []
     private var writing = false
 

@@ -1,28 +1,25 @@
 import ImagedropSystem
-import Foundation
+import ImagedropParsing
 import ImagedropSupport
 
 /// The JSON and text forms of jobs and of `status`, shared by `show`, `export` and `status`.
 public enum JobRendering {
     public static func dictionary(_ job: Job) -> [String: Any] {
         [
-            "id": job.id, "path": job.path.display, "path_raw_hex": job.path.isValidUTF8 ? NSNull() : Hex.encode(job.path.bytes) as Any,
-            "state": job.state.rawValue, "attempts": job.attempts, "last_error": job.lastError as Any? ?? NSNull(),
-            "last_code": job.lastCode as Any? ?? NSNull(), "image_id": job.imageID as Any? ?? NSNull(),
-            "variants": job.variants, "size": job.size as Any? ?? NSNull(), "sha256": job.sha256 as Any? ?? NSNull(),
-            "created_at": job.createdAt, "updated_at": job.updatedAt, "uploaded_at": job.uploadedAt as Any? ?? NSNull(),
-            "next_attempt_at": job.state == .retrying ? Timestamp.iso8601(millis: job.nextAttemptAtMillis) : NSNull(),
-            "moved_to": job.movedTo?.display as Any? ?? NSNull(),
+            "id": job.id, "path": job.path.display, "path_raw_hex": job.path.isValidUTF8 ? JSONNull() : Hex.encode(job.path.bytes) as Any,
+            "state": job.state.rawValue, "attempts": job.attempts, "last_error": job.lastError as Any? ?? JSONNull(),
+            "last_code": job.lastCode as Any? ?? JSONNull(), "image_id": job.imageID as Any? ?? JSONNull(),
+            "variants": job.variants, "size": job.size as Any? ?? JSONNull(), "sha256": job.sha256 as Any? ?? JSONNull(),
+            "created_at": job.createdAt, "updated_at": job.updatedAt, "uploaded_at": job.uploadedAt as Any? ?? JSONNull(),
+            "next_attempt_at": job.state == .retrying ? Timestamp.iso8601(millis: job.nextAttemptAtMillis) : JSONNull(),
+            "moved_to": job.movedTo?.display as Any? ?? JSONNull(),
             // Never `url` itself: it may hold a credential; `path` is the URL with its user-info redacted.
             "kind": job.kind.rawValue, "source": job.source, "dismissed": job.dismissed,
         ]
     }
 
     public static func json(_ object: Any, pretty: Bool = false) -> String {
-        var options: JSONSerialization.WritingOptions = [.sortedKeys, .withoutEscapingSlashes]
-        if pretty { options.insert(.prettyPrinted) }
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: options) else { return "{}" }
-        return String(decoding: data, as: UTF8.self)
+        (try? JSONWriter.string(object, options: pretty ? [.sortedKeys, .prettyPrinted] : [.sortedKeys])) ?? "{}"
     }
 
     public static func text(_ job: Job) -> String {
@@ -104,33 +101,33 @@ public struct StatusReport {
             "sources": sources.jsonObject,
             "unconfigured_sources": sources.unconfigured,
             "daemon": [
-                "running": running, "pid": pid as Any? ?? NSNull(),
-                "paused": pausedReason as Any? ?? NSNull(),
-                "responding": responding as Any? ?? NSNull(),
-                "heartbeat_at": daemon.heartbeatAt as Any? ?? NSNull(), "started_at": daemon.startedAt as Any? ?? NSNull(),
-                "status": running ? (daemon.statusLine as Any? ?? NSNull()) : NSNull(),
-                "stopped_cleanly": running || daemon.startedAt == nil ? NSNull() : !stoppedUncleanly as Any,
+                "running": running, "pid": pid as Any? ?? JSONNull(),
+                "paused": pausedReason as Any? ?? JSONNull(),
+                "responding": responding as Any? ?? JSONNull(),
+                "heartbeat_at": daemon.heartbeatAt as Any? ?? JSONNull(), "started_at": daemon.startedAt as Any? ?? JSONNull(),
+                "status": running ? (daemon.statusLine as Any? ?? JSONNull()) : JSONNull(),
+                "stopped_cleanly": running || daemon.startedAt == nil ? JSONNull() : !stoppedUncleanly as Any,
                 "health": "\(health)",
             ] as [String: Any],
-            "oldest_waiting_s": oldestWaitingSeconds as Any? ?? NSNull(),
+            "oldest_waiting_s": oldestWaitingSeconds as Any? ?? JSONNull(),
             "recent_failures": snapshot.recentFailures.map { job -> [String: Any] in
-                ["id": job.id, "path": job.path.display, "error": job.lastError ?? "", "code": job.lastCode as Any? ?? NSNull(),
+                ["id": job.id, "path": job.path.display, "error": job.lastError ?? "", "code": job.lastCode as Any? ?? JSONNull(),
                  "failed_at": job.updatedAt]
             },
-            "next_retry_at": snapshot.nextRetryAt.map { Timestamp.iso8601(millis: $0) } as Any? ?? NSNull(),
+            "next_retry_at": snapshot.nextRetryAt.map { Timestamp.iso8601(millis: $0) } as Any? ?? JSONNull(),
             "throughput": ["last_minute": snapshot.uploadsLastMinute, "last_hour": snapshot.uploadsLastHour,
-                           "eta_s": backlogETASeconds as Any? ?? NSNull()] as [String: Any],
-            "last_upload_at": snapshot.lastUploadAt as Any? ?? NSNull(),
+                           "eta_s": backlogETASeconds as Any? ?? JSONNull()] as [String: Any],
+            "last_upload_at": snapshot.lastUploadAt as Any? ?? JSONNull(),
             "more_failures": moreFailures,
             // Failed jobs acknowledged with `imagedrop dismiss`: in none of the counts above.
             "dismissed": snapshot.dismissed,
             "watch": ["unwatched_folders": unwatchedFolders],
             "webhooks": ["pending": webhooks?.pending ?? 0, "dead": webhooks?.dead ?? 0,
-                         "last_dead_error": webhooks?.lastDeadError as Any? ?? NSNull()] as [String: Any],
-            "concurrency": concurrency as Any? ?? NSNull(),
-            "quota": quota?.jsonObject as Any? ?? NSNull(),
+                         "last_dead_error": webhooks?.lastDeadError as Any? ?? JSONNull()] as [String: Any],
+            "concurrency": concurrency as Any? ?? JSONNull(),
+            "quota": quota?.jsonObject as Any? ?? JSONNull(),
             "config": configJSON,
-            "fleet": ["degraded": fleetDegraded as Any? ?? NSNull()] as [String: Any],
+            "fleet": ["degraded": fleetDegraded as Any? ?? JSONNull()] as [String: Any],
         ]
     }
 
@@ -163,7 +160,7 @@ public struct StatusReport {
     /// `in_flight`); nil when no daemon runs or it has not recorded one yet.
     public var concurrency: [String: Any]? {
         guard running, let text = daemon.concurrencyJSON,
-              let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { return nil }
+              let object = JSONReader.object(text) else { return nil }
         return object
     }
 

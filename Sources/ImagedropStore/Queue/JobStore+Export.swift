@@ -1,4 +1,5 @@
-import Foundation
+import ImagedropSystem
+import FoundationEssentials
 import ImagedropSupport
 
 /// `imagedrop export`: path → image id → variant URLs, streamed row by row so a million rows need the
@@ -61,6 +62,6 @@ extension JobStore {
     /// RFC 4180: quote fields with commas, quotes or line breaks; double the quotes inside.
     package static func csvField(_ text: String) -> String {
         guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        return "\"" + text.replacing("\"", with: "\"\"") + "\""
     }
 }

@@ -1,3 +1,4 @@
+import ImagedropSystem
 /// `imagedrop list`: jobs newest first, optionally of one state and changed since a moment.
 extension JobStore {
     /// Dismissed failed jobs only with `includeDismissed` (`list --all`): the operator acknowledged them.

@@ -1,5 +1,6 @@
 import ImagedropSupport
 import Synchronization
+import ImagedropSystem
 
 /// An image the API stored that must go (an upload that sent mixed bytes of two versions of a file): owed
 /// like the after-upload actions, committed before the job moves on, retried until the API confirms it.

@@ -1,4 +1,5 @@
 import ImagedropSupport
+import ImagedropSystem
 
 /// The reads only the status page needs. Every one is bounded by its LIMIT; a search is a bound parameter, never
 /// part of the SQL text.

@@ -1,3 +1,4 @@
+import ImagedropSystem
 /// `imagedrop prune`: history removed to keep the table small. The dry run counts with the very condition the
 /// delete uses, so `--dry-run` and the real run never disagree.
 extension JobStore {

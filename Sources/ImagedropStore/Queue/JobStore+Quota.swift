@@ -1,4 +1,5 @@
 import ImagedropSupport
+import ImagedropSystem
 
 /// The account's image quota (`result.count` of `…/images/v1/stats`) as last read, with when.
 public struct AccountQuota: Sendable, Equatable {

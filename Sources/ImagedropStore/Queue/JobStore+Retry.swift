@@ -1,4 +1,5 @@
 import ImagedropSupport
+import ImagedropSystem
 
 /// `imagedrop retry` and the status page's retry buttons.
 extension JobStore {

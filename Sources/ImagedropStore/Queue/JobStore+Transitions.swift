@@ -1,5 +1,6 @@
 import ImagedropSystem
 import ImagedropSupport
+import Synchronization
 
 /// State transitions. Each is one committed statement or transaction, done before the side effect that
 /// depends on it (a job is `uploading` before the request goes out; `done` before the file is moved).

@@ -1,4 +1,5 @@
 import ImagedropSupport
+import ImagedropSystem
 
 /// One outbox row: a job outcome to tell the webhook about, with the id it is always delivered under.
 public struct WebhookDelivery: Sendable, Equatable {

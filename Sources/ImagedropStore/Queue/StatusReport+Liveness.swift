@@ -1,4 +1,6 @@
-import Foundation
+import ImagedropSupport
+import ImagedropSystem
+import FoundationEssentials
 
 /// What `status` says beyond the counts that an operator acts on: whether the daemon holding the lock is still
 /// turning its loop, why the queue is paused, and whether the config in force is the file on disk.
@@ -35,7 +37,7 @@ extension StatusReport {
 
     /// `"config": {"reload_refused": null | {"at": "…Z", "error": "…"}}`
     package var configJSON: [String: Any] {
-        ["reload_refused": reloadRefused.map { ["at": $0.at, "error": $0.error] } as Any? ?? NSNull()]
+        ["reload_refused": reloadRefused.map { ["at": $0.at, "error": $0.error] } as Any? ?? JSONNull()]
     }
 
     /// Why the running daemon's fleet budget goes on alone; nil while shared, stopped, or without a fleet.

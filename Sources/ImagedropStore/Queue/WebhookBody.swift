@@ -1,12 +1,12 @@
 import ImagedropSystem
-import Foundation
+import ImagedropParsing
 import ImagedropSupport
 
 /// The bytes POSTed for one delivery, and the headers that sign and identify them. The same row always gives
 /// the same bytes (sorted keys), so a retry is byte-for-byte the first attempt.
 public enum WebhookBody {
     public static func render(_ delivery: WebhookDelivery) -> [UInt8] {
-        var job = (try? JSONSerialization.jsonObject(with: Data(delivery.jobJSON.utf8))) as? [String: Any] ?? [:]
+        var job = JSONReader.object(delivery.jobJSON) ?? [:]
         job["source"] = delivery.source
         let object: [String: Any] = ["event": delivery.event, "job": job, "at": delivery.at]
         return Array(JobRendering.json(object).utf8)

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import ImagedropSupport
 import ImagedropSystem
 
 /// The join behind `reconcile`, in this connection's TEMP tables (the temp database: on disk beside the page
@@ -148,7 +149,7 @@ private extension String {
     /// The job columns, each named with its table (the reconcile joins have columns of the same names).
     var qualified: String {
         split(separator: ",").map { column -> String in
-            let name = column.trimmingCharacters(in: .whitespacesAndNewlines)
+            let name = column.trimmed()
             // Constants standing in for columns an older table lacks (`0 AS sends`) need no table.
             return name.contains(" AS ") ? name : "jobs." + name
         }.joined(separator: ", ")

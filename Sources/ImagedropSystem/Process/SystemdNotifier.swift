@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Glibc
 import ImagedropSupport
 
@@ -51,7 +51,7 @@ public final class SystemdNotifier: Sendable {
     public func send(pairs: [(String, String)]) -> Bool {
         guard let address else { return false }
         let text = pairs.map { key, value in
-            "\(key)=\(value.replacingOccurrences(of: "\n", with: " "))\n"
+            "\(key)=\(value.replacing("\n", with: " "))\n"
         }.joined()
         return address.sendDatagram(Array(text.utf8))
     }

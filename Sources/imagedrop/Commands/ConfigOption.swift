@@ -12,7 +12,8 @@ struct ConfigOption: ParsableArguments {
 
     @Flag(name: .shortAndLong, help: "Log warnings and errors only.") var quiet = false
     @Flag(name: .shortAndLong, help: "Log more: -v debug, -vv trace.") var verbose: Int
-    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.",
+            completion: CompletionValues.logLevels)
     var logLevel: String?
 
     var path: String { ConfigLoader.resolvePath(explicit: config) }

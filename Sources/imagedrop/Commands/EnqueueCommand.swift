@@ -1,6 +1,6 @@
 import ImagedropParsing
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import ImagedropSystem
 import ImagedropStore
 import ImagedropDaemon
@@ -33,7 +33,8 @@ struct EnqueueCommand: ParsableCommand {
     var urls: [String] = []
     @Option(name: .customLong("urls-from"), help: "A file of URLs, one a line (blank lines and # comments ignored); - reads stdin.")
     var urlsFrom: String?
-    @Option(name: .long, help: "The source for URLs and for paths outside every source's folders (default: default).")
+    @Option(name: .long, help: "The source for URLs and for paths outside every source's folders (default: default).",
+            completion: CompletionValues.sources)
     var source: String?
     @Argument(help: "Files or folders.") var paths: [String] = []
 
@@ -109,7 +110,7 @@ struct EnqueueCommand: ParsableCommand {
         guard let urlsFrom else { return inputs }
         let data: Data?
         if urlsFrom == "-" {
-            data = FileHandle.standardInput.readDataToEndOfFile()
+            data = Console.readStandardInput().map { Data($0) }
         } else {
             data = FileManager.default.contents(atPath: urlsFrom)
         }

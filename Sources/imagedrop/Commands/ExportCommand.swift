@@ -20,9 +20,11 @@ struct ExportCommand: ParsableCommand {
     @OptionGroup var options: ConfigOption
     @Option(name: .long, help: "The output format.") var format: JobStore.ExportFormat = .csv
     @Flag(name: .long, help: "Include jobs in every state, not only done ones.") var all = false
-    @Option(name: .long, help: "Only jobs in this state (instead of done ones).") var state: String?
+    @Option(name: .long, help: "Only jobs in this state (instead of done ones).",
+            completion: CompletionValues.states) var state: String?
     @Flag(name: .long, help: "Only the newest of the selected jobs of each path (its current version).") var latest = false
-    @Option(name: .long, help: "Only jobs of this source ([[source]] name, or default).") var source: String?
+    @Option(name: .long, help: "Only jobs of this source ([[source]] name, or default).",
+            completion: CompletionValues.sources) var source: String?
 
     func validate() throws {
         if let state, JobState(rawValue: state) == nil {

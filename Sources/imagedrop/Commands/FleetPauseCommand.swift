@@ -1,5 +1,6 @@
 import ArgumentParser
 import ImagedropDaemon
+import ImagedropPipeline
 
 struct FleetPauseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ImagedropDaemon
+import ImagedropPipeline
 
 struct FleetResumeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

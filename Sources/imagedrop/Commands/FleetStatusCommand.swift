@@ -1,6 +1,10 @@
 import ArgumentParser
-import Foundation
+import Glibc
 import ImagedropDaemon
+import ImagedropPipeline
+import ImagedropSupport
+import ImagedropSystem
+import ImagedropStore
 
 struct FleetStatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,8 +28,7 @@ struct FleetStatusCommand: ParsableCommand {
             throw FleetCommand.unavailable(error, config)
         }
         if json {
-            let data = try JSONSerialization.data(withJSONObject: status, options: [.sortedKeys])
-            Console.out(String(decoding: data, as: UTF8.self))
+            Console.out(try JSONWriter.string(status, options: [.sortedKeys, .escapingSlashes]))
             return
         }
         let fleet = status["fleet"] as? [String: Any] ?? [:]
@@ -36,7 +39,7 @@ struct FleetStatusCommand: ParsableCommand {
                     + (paused.map { "; PAUSED: \($0) (`imagedrop fleet resume` lifts it)" } ?? ""))
         for host in fleet["hosts"] as? [[String: Any]] ?? [] {
             let jobs = (host["jobs"] as? [String: Any] ?? [:]).sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }
-            let beat = (host["last_beat_s"] as? NSNumber).map { "beat \($0) s ago" } ?? "no beat"
+            let beat = (host["last_beat_s"] as? Int64).map { "beat \($0) s ago" } ?? "no beat"
             Console.out("\(host["host"] as? String ?? "?"): \(host["state"] as? String ?? "?"), \(beat); "
                         + "\(jobs.joined(separator: ", ")); \(host["uploads_last_minute"] ?? 0) uploads in the last minute; "
                         + "version \(host["version"] as? String ?? "unknown")")

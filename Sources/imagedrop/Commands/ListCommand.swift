@@ -2,6 +2,7 @@ import ArgumentParser
 import ImagedropStore
 import ImagedropDaemon
 import ImagedropSupport
+import ImagedropSystem
 
 struct ListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,11 +22,13 @@ struct ListCommand: ParsableCommand {
             """)
 
     @OptionGroup var options: ConfigOption
-    @Option(name: .long, help: "Only jobs in this state: queued, uploading, retrying, done or failed.") var state: String?
+    @Option(name: .long, help: "Only jobs in this state: queued, uploading, retrying, done or failed.",
+            completion: CompletionValues.states) var state: String?
     @Option(name: .long, help: "Only jobs changed within this long ago, e.g. 2h or 7d.") var since: String?
     @Option(name: .long, help: "At most this many jobs (1 to 1000000).") var limit = 50
     @Flag(name: .long, help: "One JSON object per line (the keys of show --json).") var json = false
-    @Option(name: .long, help: "Only jobs of this source ([[source]] name, or default).") var source: String?
+    @Option(name: .long, help: "Only jobs of this source ([[source]] name, or default).",
+            completion: CompletionValues.sources) var source: String?
     @Flag(name: .long, help: "Also failed jobs acknowledged with `imagedrop dismiss` (marked [dismissed]).") var all = false
 
     func validate() throws {

@@ -27,7 +27,7 @@ struct ReconcileCommand: ParsableCommand {
             """)
 
     @OptionGroup var options: ConfigOption
-    @Option(name: .long, help: "Only this source's jobs and images.") var source: String?
+    @Option(name: .long, help: "Only this source's jobs and images.", completion: CompletionValues.sources) var source: String?
     @Flag(name: .long, help: "Queue missing images again, record unrecorded ones, refresh stale variants.") var fix = false
     @Flag(name: .long, help: "Print one JSON object.") var json = false
     /// Tests list a small emulator in several pages; operators have no reason to change it.

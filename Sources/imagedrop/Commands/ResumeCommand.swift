@@ -1,6 +1,7 @@
 import ArgumentParser
 import ImagedropSystem
 import ImagedropDaemon
+import ImagedropStore
 
 struct ResumeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ImagedropDaemon
+import ImagedropStore
 
 struct WebhookCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
