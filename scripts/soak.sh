@@ -6,6 +6,7 @@
 #   scripts/soak.sh                        # 2 minutes, seed 1
 #   scripts/soak.sh --minutes 60 --seed 7  # the long run
 #   scripts/soak.sh --seed 3 --keep        # keep the folder, the daemon log and the emulator's log
+#   scripts/soak.sh --hosts 3              # a fleet: 3 daemons on one redis-server that the schedule kills
 #
 # The binaries are built as they ship (Swift runtime linked statically), in the folder `make deb` and the
 # benchmark's daemon use, so CI builds release once. IMAGEDROP_SOAK_SCRATCH: another build folder.

@@ -12,6 +12,7 @@ extension Soak {
         count("kill -9 during the first start (migrations)")
         try startDaemon()
         guard awaitReady() else { throw SpawnError(description: "the daemon did not start; see \(world.daemonLog)") }
+        try startFleet()
         let end = startedAt + options.minutes * 60
         let quarter = options.minutes * 15
         var lastKill = now
@@ -21,6 +22,7 @@ extension Soak {
             noteExitIfAny()
             if daemon == nil { try startDaemon(); awaitReady() }
             sampleCommandLine()
+            try fleetStep()
             if faults.expired(now: now, dice: &dice) { try? emulator.setFaults(FaultSchedule.clear) }
             // after_upload moves and sidecars on during the second and fourth quarters.
             let wantMoves = Int((now - startedAt) / quarter) % 2 == 1

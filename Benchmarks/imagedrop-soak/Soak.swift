@@ -26,12 +26,16 @@ final class Soak {
     var unexpectedExits: [String] = []
     var tokenSightings: [String] = []
     var faults = FaultSchedule()
+    /// `--hosts N` (N > 1): the redis-server and the companion daemons.
+    let fleet: SoakFleet?
 
     init(options: Options) throws {
         self.options = options
         dice = Dice(seed: options.seed)
         let root = try Files.makeTemporaryDirectory(prefix: "imagedrop-soak-\(options.seed)")
-        world = World(root: root)
+        fleet = options.hosts > 1
+            ? try SoakFleet(hosts: options.hosts, seed: options.seed, root: root, now: Clock.monotonicSeconds()) : nil
+        world = World(root: root, fleetSection: fleet.map { SoakFleet.section($0.redis, host: "host-0") } ?? "")
         realtimeOffsetMicros = Clock.realtimeMicros() - Int64(Clock.monotonicNanos() / 1000)
         emulator = try Emulator(
             binary: options.binDirectory + "/imagedrop-emulator",
@@ -192,4 +196,6 @@ struct Options {
     var seed: UInt64 = 1
     var keep = false
     var binDirectory = ".build/release"
+    /// Daemons in the fleet (one Redis); 1: a lone host, no Redis.
+    var hosts = 1
 }

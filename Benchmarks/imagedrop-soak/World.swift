@@ -17,8 +17,12 @@ struct World {
     var daemonLog: String { root + "/daemon.log" }
     var notifySocket: String { root + "/notify.sock" }
 
-    init(root: String) {
+    /// `[fleet]` for a soak with `--hosts N` (appended to the config); empty for a lone host.
+    let fleetSection: String
+
+    init(root: String, fleetSection: String = "") {
         self.root = root
+        self.fleetSection = fleetSection
         rootA = Array((root + "/drop/a").utf8)
         rootB = Array((root + "/drop/b").utf8)
         done = Array((root + "/done").utf8)
@@ -92,6 +96,7 @@ struct World {
             [log]
             level = "info"
             format = "text"
+            \(fleetSection)
 
             """
         // Written beside and renamed, so a SIGHUP never reads half a file.

@@ -14,18 +14,23 @@ while let argument = arguments.next() {
     case "--minutes": options.minutes = arguments.next().flatMap(Double.init) ?? options.minutes
     case "--seed": options.seed = arguments.next().flatMap { UInt64($0) } ?? options.seed
     case "--keep": options.keep = true
+    case "--hosts": options.hosts = arguments.next().flatMap { Int($0) } ?? options.hosts
     case "--bin": options.binDirectory = arguments.next() ?? options.binDirectory
     default:
-        FileHandle.standardError.write(Data("usage: imagedrop-soak [--minutes N] [--seed S] [--keep] [--bin DIR]\n".utf8))
+        FileHandle.standardError.write(Data("usage: imagedrop-soak [--minutes N] [--seed S] [--keep] [--bin DIR] [--hosts N]\n".utf8))
         exit(64)
     }
+}
+guard (1...16).contains(options.hosts) else {
+    FileHandle.standardError.write(Data("--hosts must be in [1, 16]\n".utf8))
+    exit(64)
 }
 guard options.minutes > 0, options.minutes <= 24 * 60 else {
     FileHandle.standardError.write(Data("--minutes must be in (0, 1440]\n".utf8))
     exit(64)
 }
 
-let replay = "scripts/soak.sh --minutes \(options.minutes.formatted()) --seed \(options.seed)"
+let replay = "scripts/soak.sh --minutes \(options.minutes.formatted()) --seed \(options.seed)" + (options.hosts > 1 ? " --hosts \(options.hosts)" : "")
 let soak: Soak
 do {
     soak = try Soak(options: options)
@@ -40,7 +45,9 @@ do {
     try soak.run()
     let scheduleSeconds = soak.now - soak.startedAt
     let settled = try soak.settle()
+    let fleetCheck = soak.settleFleet(timeout: 120 + options.minutes * 10)
     checks = try soak.checkInvariants(settled: settled)
+    if let fleetCheck { checks.append(fleetCheck) }
     let operations = soak.operations.values.reduce(0, +)
     let kills = soak.lives.filter { $0.end == "SIGKILL" }.count
     let terms = soak.lives.filter { $0.end == "SIGTERM" }.count
@@ -53,6 +60,7 @@ do {
     checks.append(Check(name: "the soak ran to its end", passed: false, figure: "\(error)"))
 }
 soak.stopDaemon(kill: true)
+soak.stopFleet()
 soak.notify.stop()
 soak.emulator.stop()
 

@@ -9,7 +9,9 @@ extension EmulatorCore {
 
     /// Credentials, then whether they are known (or refused by the `refuseTokens` fault), then the account,
     /// then the limit that applies: the global one for API tokens, the per-token one for batch tokens.
-    func authorize(_ match: RouteMatch, headers: HTTPHeaders) -> Result<(Credentials, String), Refusal> {
+    /// The third value is the reply's `Ratelimit` header under the global limit (nil for batch tokens and when
+    /// unlimited): Cloudflare tells every client what is left of the budget, and imagedrop obeys it.
+    func authorize(_ match: RouteMatch, headers: HTTPHeaders) -> Result<(Credentials, String, (String, String)?), Refusal> {
         let credentials: Credentials
         switch Auth.credentials(from: headers) {
         case .success(let found): credentials = found
@@ -29,7 +31,7 @@ extension EmulatorCore {
             if case .refused(let seconds) = batchLimiter.admit(credentials.rateLimitKey, nowNanos: now) {
                 return .failure(Refusal(error: .rateLimited(retryAfter: seconds)))
             }
-            return .success((credentials, account))
+            return .success((credentials, account, nil))
         case .user, .account:
             // Token verification reports a bad token with its own code (1000) rather than 10000.
             let unknown: APIError = match.route == .verifyToken ? .invalidAPIToken : .authentication
@@ -59,12 +61,16 @@ extension EmulatorCore {
             let override = faults.configuration
             let limit = override.rateLimitRequests ?? configuration.rateLimitRequests
             let windowNanos = override.rateLimitWindowMs.map { UInt64($0) * 1_000_000 } ?? globalLimiter.windowNanos
-            if case .refused(let seconds) = globalLimiter.admit(
-                credentials.rateLimitKey, nowNanos: now, limit: limit, windowNanos: windowNanos) {
+            let (decision, quota) = globalLimiter.admitCounting(
+                credentials.rateLimitKey, nowNanos: now, limit: limit, windowNanos: windowNanos)
+            let header = quota.map { ("ratelimit", $0.headerValue) }
+            if case .refused(let seconds) = decision {
                 let retryAfter = configuration.rateLimitRetryAfter ? seconds : nil
-                return .failure(Refusal(error: .rateLimited(retryAfter: retryAfter)))
+                var error = APIError.rateLimited(retryAfter: retryAfter)
+                if let header { error.headers.append(header) }
+                return .failure(Refusal(error: error))
             }
-            return .success((credentials, account))
+            return .success((credentials, account, header))
         }
     }
 

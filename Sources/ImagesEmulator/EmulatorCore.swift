@@ -49,8 +49,9 @@ final class EmulatorCore: Sendable {
         }
         let credentials: Credentials
         let account: String
+        let rateLimitHeader: (String, String)?
         switch authorize(match, headers: info.headers) {
-        case .success(let accepted): (credentials, account) = accepted
+        case .success(let accepted): (credentials, account, rateLimitHeader) = accepted
         case .failure(let refusal): return .reply(respond(info, .error(refusal.error, fault: refusal.fault)))
         }
         let plan: BodyPlan
@@ -58,11 +59,19 @@ final class EmulatorCore: Sendable {
         case .success(let found): plan = found
         case .failure(let error): return .reply(respond(info, .error(error)))
         }
-        return .accept(AcceptedRequest(info: info, route: match.route, account: account, credentials: credentials, plan: plan))
+        return .accept(AcceptedRequest(info: info, route: match.route, account: account, credentials: credentials, plan: plan,
+                                       rateLimitHeader: rateLimitHeader))
+    }
+
+    /// The reply, with the budget's `Ratelimit` header the real API sends on every reply it counted.
+    func finish(_ request: AcceptedRequest, body: RequestBody) -> Reply {
+        var reply = operate(request, body: body)
+        if let header = request.rateLimitHeader { reply.headers.append(header) }
+        return reply
     }
 
     /// Injected faults first (they stand for failures in front of the service), then the operation itself.
-    func finish(_ request: AcceptedRequest, body: RequestBody) -> Reply {
+    private func operate(_ request: AcceptedRequest, body: RequestBody) -> Reply {
         var fileSHA256: String?
         if case .upload(let form) = body { fileSHA256 = form.file?.sha256 }
         if let fileSHA256, faults.shouldFailAttempt(fileSHA256: fileSHA256) {

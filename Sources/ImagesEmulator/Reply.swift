@@ -65,6 +65,8 @@ struct AcceptedRequest: Sendable {
     let account: String
     let credentials: Credentials
     let plan: BodyPlan
+    /// `Ratelimit: "default";r=R;t=T` as the global limit stood once this request was admitted.
+    var rateLimitHeader: (String, String)? = nil
 }
 
 enum HeadOutcome {

@@ -16,7 +16,8 @@ struct FleetTests {
         let redis: RedisServer
         let hosts: [DaemonFixture]
 
-        init(emulator: EmulatorConfiguration) throws {
+        /// `extra`: more TOML for every host (e.g. `[http]`).
+        init(emulator: EmulatorConfiguration, extra: String = "") throws {
             redis = try RedisServer()
             var hosts: [DaemonFixture] = []
             let first = try DaemonFixture(emulator: emulator, settleMillis: 0)
@@ -28,6 +29,8 @@ struct FleetTests {
                     redis = "unix:\(redis.socketPath)"
                     host = "host-\(index)"
                     key_prefix = "e2e"
+
+                    \(extra)
                     """, uploadSection: """
                     workers = 3
                     max_attempts = 8

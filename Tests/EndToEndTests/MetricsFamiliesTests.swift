@@ -81,9 +81,12 @@ struct MetricsFamiliesTests {
         #expect(Self.value(families, "imagedrop_webhook_deliveries", ["state": "dead"]) == 3)
         #expect(Self.value(families, "imagedrop_webhook_deliveries", ["state": "pending"]) == 0)
 
-        // Every request to the API counts against the budget (uploads, probes, GETs): 1,200 less what the emulator saw.
+        // Every request to the API counts against the budget (uploads, probes, GETs): 1,200 less what the emulator saw —
+        // or less still, by the API's Ratelimit header: a reply counts from its own grant, and requests granted after it
+        // that reached the API first are counted twice (concurrent uploads), never once too few.
         let sent = fixture.emulator.requestLog().count
-        #expect(Self.value(families, "imagedrop_budget_remaining") == Double(1200 - sent), "\(sent) requests sent")
+        let remaining = Self.value(families, "imagedrop_budget_remaining") ?? -1
+        #expect(remaining <= Double(1200 - sent) && remaining >= Double(1200 - 2 * sent), "\(remaining) left, \(sent) requests sent")
         #expect(families["imagedrop_paused"]?.map(\.2) == [0, 0, 0, 0])
         #expect(fixture.stop() == 0)
     }

@@ -3,6 +3,7 @@
 import ImagedropSupport
 import ImagedropTestSupport
 import Glibc
+import ImagedropParsing
 import Logging
 import Testing
 
@@ -80,6 +81,28 @@ struct FleetBudgetTests {
         #expect(two.currentWait()?.blockedByServer == true)
         usleep(650_000)
         #expect(two.tryAcquire(now: Timestamp.monotonicNanos()) == 0)
+    }
+
+    @Test("A Ratelimit header one host saw caps every host, counting the fleet's grants after the answered one")
+    func capIsShared() throws {
+        let server = try RedisServer()
+        defer { server.stop() }
+        let one = Self.budget(server, host: "a", limit: 1000, window: 300)
+        let two = Self.budget(server, host: "b", limit: 1000, window: 300)
+        let answered = try #require(one.tryGrant(now: Timestamp.monotonicNanos()).ticket)
+        #expect(answered.shared)
+        // Host b sends two after a's request went out; then a's reply says 3 more within 2 s.
+        #expect(two.tryGrant(now: Timestamp.monotonicNanos()).ticket?.sequence == answered.sequence + 1)
+        #expect(two.tryAcquire(now: Timestamp.monotonicNanos()) == 0)
+        one.obey(RateLimitHeader(policy: "default", remaining: 3, resetSeconds: 2), answering: answered)
+        #expect(two.tryAcquire(now: Timestamp.monotonicNanos()) == 0)
+        let wait = one.tryAcquire(now: Timestamp.monotonicNanos())
+        #expect(wait > 1_000_000_000 && wait <= 2_000_000_000)
+        #expect(two.tryAcquire(now: Timestamp.monotonicNanos()) > 0)
+        #expect(one.figures().waits.first { $0.reason == "capped" }?.count == 1)
+        usleep(2_100_000)
+        #expect(one.tryAcquire(now: Timestamp.monotonicNanos()) == 0)
+        #expect(one.figures().grants == 2)
     }
 
     @Test("The fleet's pause holds every grant and names its reason; FUNCTION FLUSH is repaired by a reload")

@@ -50,4 +50,31 @@ struct RateLimitTests {
         let limiter = SlidingWindowLimiter(limit: 0, windowSeconds: 1)
         #expect((0..<10_000).allSatisfy { limiter.admit("k", nowNanos: UInt64($0)) == .accepted })
     }
+
+    @Test("every counted reply says what is left: r more within t s, and an empty window after t")
+    func quotaHeader() throws {
+        let limiter = SlidingWindowLimiter(limit: 3, windowSeconds: 10)
+        let second: UInt64 = 1_000_000_000
+        let window = 10 * second
+        var result = limiter.admitCounting("k", nowNanos: 0, limit: 3, windowNanos: window)
+        #expect(result.quota == .init(remaining: 2, resetSeconds: 10))
+        result = limiter.admitCounting("k", nowNanos: 4 * second, limit: 3, windowNanos: window)
+        // The window is empty again only once this newest request ages out, 10 s on.
+        #expect(result.quota == .init(remaining: 1, resetSeconds: 10))
+        result = limiter.admitCounting("k", nowNanos: 5 * second, limit: 3, windowNanos: window)
+        #expect(result.quota == .init(remaining: 0, resetSeconds: 10))
+        result = limiter.admitCounting("k", nowNanos: 6 * second + 1, limit: 3, windowNanos: window)
+        #expect(result.decision == .refused(retryAfterSeconds: 4))
+        // Refused: nothing more until the newest accepted one (at 5 s) ages out, 9 s on, rounded up.
+        #expect(result.quota?.headerValue == "\"default\";r=0;t=9")
+        #expect(limiter.admitCounting("k", nowNanos: 0, limit: 0, windowNanos: window).quota == nil)
+
+        try withEmulator({ $0.rateLimitRequests = 2; $0.rateLimitWindowSeconds = 60 }) { server throws in
+            #expect(try server.send("GET", server.imagesPath + "/stats").header("ratelimit") == "\"default\";r=1;t=60")
+            #expect(try server.send("GET", server.imagesPath + "/stats").header("ratelimit") == "\"default\";r=0;t=60")
+            let limited = try server.send("GET", server.imagesPath + "/stats")
+            #expect(limited.status == 429)
+            #expect(limited.header("ratelimit")?.hasPrefix("\"default\";r=0;t=") == true)
+        }
+    }
 }

@@ -1,4 +1,5 @@
 import ImagedropParsing
+import ImagedropPipeline
 import ImagedropStore
 import ImagedropSupport
 
@@ -25,6 +26,8 @@ package enum StatusPage {
         package var notice: ActionNotice? = nil
         /// The page and the search the lists show.
         package var query = PageQuery()
+        /// The fleet as this host's heartbeat last read it; nil without `[fleet]` (no fleet section).
+        package var fleet: FleetFigures? = nil
     }
 
     /// What needs the operator comes first (a notice, a pause, the failures), then the figures, then the uploads.
@@ -53,6 +56,7 @@ package enum StatusPage {
         }
         html += "<span class=\"count\" data-state=\"total\">total <b>\(report.snapshot.total)</b></span>\n</div>\n"
         html += sourcesTable(report.sources)
+        if let fleet = input.fleet { html += fleetSection(fleet) }
         if let quota = report.quota {
             html += "<p id=\"quota\">image quota: \(quota.current) of \(quota.allowed) images stored "
                 + "<small>(checked \(escape(quota.checkedAt)))</small></p>\n"

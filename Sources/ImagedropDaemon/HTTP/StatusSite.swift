@@ -96,7 +96,8 @@ public final class StatusSite: Sendable {
                 failures: try gauges.store.failures(limit: StatusPage.pageSize, offset: offset, pathContaining: query.search),
                 perMinute: try gauges.store.uploadsPerMinute(sinceMillis: now - 3_600_000), nowMillis: now,
                 thumbnailSources: thumbnailSources,
-                csrfToken: actionsEnabled ? csrfKey.issue(nowSeconds: nowSeconds) : nil, notice: notice, query: query)
+                csrfToken: actionsEnabled ? csrfKey.issue(nowSeconds: nowSeconds) : nil, notice: notice, query: query,
+                fleet: (gauges.budget as? FleetBudget)?.figures())
             return Self.html(200, StatusPage.render(input))
         } catch {
             return .text(503, "cannot read the job table: \(error)")

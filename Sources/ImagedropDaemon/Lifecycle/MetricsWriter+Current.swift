@@ -35,6 +35,7 @@ extension MetricsWriter {
         readings.webhooks = try? store.webhookBacklog()
         readings.lastSuccessSeconds = (try? store.lastSuccessAt()).flatMap(Timestamp.parseISO8601).map { Double($0) / 1000 }
         readings.budgetRemaining = gauges.budget.remaining()
+        readings.fleet = (gauges.budget as? FleetBudget)?.figures()
         readings.process = ProcessStats.current()
         return gauges.metrics.exposition(readings)
     }

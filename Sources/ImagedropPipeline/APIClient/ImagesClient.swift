@@ -128,16 +128,23 @@ public final class ImagesClient {
         method: String, url: String, token: APIToken, form: MultipartForm? = nil, countsAgainstBudget: Bool = true,
         decodeImage: Bool = true
     ) throws(Stopped) -> Reply {
+        var ticket: BudgetTicket?
         if countsAgainstBudget {
             let heartbeat = self.heartbeat
             let shouldStop = self.shouldStop
-            guard limiter.acquire(shouldStop: { heartbeat?.beat(.waitingForBudget); return shouldStop() }) else { throw Stopped() }
+            ticket = limiter.acquireTicket(shouldStop: { heartbeat?.beat(.waitingForBudget); return shouldStop() })
+            guard ticket != nil else { throw Stopped() }
         }
         heartbeat?.beat(.working)
         let headers = token.headerLines + ["Accept: application/json", "User-Agent: imagedrop/\(ImagedropVersion.current)"]
         do {
             let response = try curl.perform(method: method, url: url, headers: headers, form: form,
                                             timeoutSeconds: endpoint.timeoutSeconds, caFile: endpoint.caFile)
+            // Cloudflare's own word on the budget wins over the configured one (batch-host replies speak of the
+            // batch token's budget, not the account's: those requests hold no ticket).
+            if let ticket, let value = response.headers["ratelimit"], let header = RateLimitHeader.parse(value) {
+                limiter.obey(header, answering: ticket)
+            }
             let classification = ReplyClassification.classify(response)
             var image: ImageRecord?
             if decodeImage, case .success = classification {

@@ -42,6 +42,13 @@ extension FleetBudget {
                 let status = state.degraded != nil ? "degraded" : (state.pausedReason != nil || report.paused != nil ? "paused" : "running")
                 _ = try connection.checked(["SET", keys.host(host), report.json(state: status, beatSeconds: seconds), "EX", "86400"])
                 _ = try connection.checked(["ZADD", keys.hosts, String(seconds), host])
+                // The whole fleet, for this host's status page and metrics (one MGET for all heartbeats).
+                let names = try connection.checked(["ZRANGEBYSCORE", keys.hosts, String(seconds - 86_400), "+inf"]).array?
+                    .compactMap(\.text) ?? []
+                let beats = names.isEmpty ? [] : (try connection.checked(["MGET"] + names.map(keys.host)).array ?? [])
+                state.view = FleetView(hosts: names.enumerated().map { index, name in
+                    FleetView.Host(name: name, beat: index < beats.count ? beats[index].text : nil, now: seconds)
+                })
             } catch {
                 if error.breaksConnection { state.connection = nil }
                 degrade(&state, error, now: now)

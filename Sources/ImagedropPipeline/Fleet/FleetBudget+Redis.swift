@@ -1,3 +1,4 @@
+import ImagedropSupport
 import ImagedropSystem
 import Logging
 
@@ -43,6 +44,7 @@ extension FleetBudget {
         let fallback = RateLimiter(limit: share, windowSeconds: state.windowSeconds)
         if state.blockedUntil > now { fallback.block(forMillis: Int64((state.blockedUntil - now) / 1_000_000) + 1) }
         state.degraded = (reason, fallback)
+        state.degradedSince = now
         let windowSeconds = Int(state.windowSeconds)
         let hosts = state.hostsAlive
         logger.warning("fleet: degraded (\(reason)); sending alone at \(share) requests per \(windowSeconds) s (80% of the budget over \(hosts) host(s) alive)")
@@ -51,6 +53,8 @@ extension FleetBudget {
     func rejoin(_ state: inout State) {
         guard state.degraded != nil else { return }
         state.degraded = nil
+        let now = Timestamp.monotonicNanos()
+        state.degradedNanos &+= now &- min(state.degradedSince, now)
         logger.notice("fleet: redis answers again at \(endpoint); sharing the fleet's budget")
     }
 }

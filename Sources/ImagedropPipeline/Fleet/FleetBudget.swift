@@ -1,3 +1,4 @@
+import ImagedropParsing
 import ImagedropStore
 import ImagedropSupport
 import ImagedropSystem
@@ -29,9 +30,17 @@ public final class FleetBudget: RequestBudget {
         /// Set while Redis cannot be used: why, and the local share that replaces it.
         var degraded: (reason: String, fallback: RateLimiter)?
         var retryRedisAt: UInt64 = 0
+        /// For `imagedrop_fleet_*`: refusals by why (0 budget, 1 blocked, 2 paused, 3 capped), time spent degraded.
+        var waits: [Int: UInt64] = [:]
+        var degradedSince: UInt64 = 0
+        var degradedNanos: UInt64 = 0
+        /// The fleet as the last heartbeat read it, for the status page and the metrics.
+        var view: FleetView?
     }
 
     let state: Mutex<State>
+    /// Grants Redis made to this host (`imagedrop_fleet_grants_total`).
+    let grants = Atomic<UInt64>(0)
     /// The main loop's latest figures for the heartbeat thread, and whether that thread runs.
     let reportSlot = Mutex<(report: FleetHostReport?, started: Bool)>((nil, false))
     public let endpoint: RedisEndpoint
@@ -63,14 +72,14 @@ public final class FleetBudget: RequestBudget {
     public var pausedReason: String? { state.withLock { $0.pausedReason } }
     public var hostsAlive: Int { state.withLock { $0.hostsAlive } }
 
-    public func acquire(shouldStop: () -> Bool) -> Bool {
+    public func acquireTicket(shouldStop: () -> Bool) -> BudgetTicket? {
         var askAt: UInt64 = 0
         while true {
-            if shouldStop() { return false }
+            if shouldStop() { return nil }
             let now = Timestamp.monotonicNanos()
             if now >= askAt {
-                let wait = tryAcquire(now: now)
-                if wait == 0 { return true }
+                let (wait, ticket) = tryGrant(now: now)
+                if wait == 0, let ticket { return ticket }
                 askAt = now &+ wait
             }
             // In slices, so a stopping daemon is not held by a long wait and Redis is asked once per wait.
@@ -81,30 +90,68 @@ public final class FleetBudget: RequestBudget {
     }
 
     /// 0: granted; otherwise how long to wait before asking again.
-    package func tryAcquire(now: UInt64) -> UInt64 {
+    package func tryAcquire(now: UInt64) -> UInt64 { tryGrant(now: now).wait }
+
+    /// `tryAcquire` with the grant's ticket: numbered by Redis, or by the fallback while degraded.
+    package func tryGrant(now: UInt64) -> (wait: UInt64, ticket: BudgetTicket?) {
         state.withLock { state in
             if let degraded = state.degraded, now < state.retryRedisAt {
-                return degraded.fallback.tryAcquire(now: now)
+                return Self.local(degraded.fallback.tryGrant(now: now))
             }
             do throws(RedisError) {
-                let reply = try call(&state, function: FleetFunctions.grant, keys: [keys.budget, keys.block, keys.pause, keys.hosts],
+                let reply = try call(&state, function: FleetFunctions.grant,
+                                     keys: [keys.budget, keys.block, keys.pause, keys.hosts, keys.sequence, keys.caps],
                                      args: [String(state.parameters.burst), String(state.parameters.intervalMicros), host])
                 rejoin(&state)
-                guard let items = reply.array, items.count >= 5, let granted = items[0].integer,
-                      let waitMillis = items[1].integer, let why = items[2].integer, let alive = items[3].integer else {
+                guard let items = reply.array, items.count >= 6, let granted = items[0].integer,
+                      let waitMillis = items[1].integer, let why = items[2].integer, let alive = items[3].integer,
+                      let sequence = items[5].integer else {
                     throw RedisError(code: .protocol, message: "unexpected reply from \(FleetFunctions.grant)")
                 }
                 state.hostsAlive = max(Int(alive), 1)
                 state.pausedReason = why == 2 ? (items[4].text ?? "") : nil
-                if granted == 1 { return 0 }
+                if granted == 1 {
+                    grants.add(1, ordering: .relaxed)
+                    return (0, BudgetTicket(sequence: UInt64(max(sequence, 0)), shared: true))
+                }
+                state.waits[Int(why), default: 0] += 1
                 let wait = UInt64(max(waitMillis, 1)) * 1_000_000
                 if why == 1 { state.blockedUntil = max(state.blockedUntil, now &+ wait) }
                 state.waitUntil = now &+ wait
-                return wait
+                return (wait, nil)
             } catch {
                 degrade(&state, error, now: now)
-                return state.degraded!.fallback.tryAcquire(now: now)
+                return Self.local(state.degraded!.fallback.tryGrant(now: now))
             }
+        }
+    }
+
+    private static func local(_ result: (wait: UInt64, sequence: UInt64)) -> (wait: UInt64, ticket: BudgetTicket?) {
+        (result.wait, result.wait == 0 ? BudgetTicket(sequence: result.sequence, shared: false) : nil)
+    }
+
+    /// A `Ratelimit` header: a grant of the fleet's sequence caps every host's next grants through Redis; one of
+    /// the fallback's (granted while degraded) caps this host's own. Redis failing here: the fallback takes it,
+    /// counting from now.
+    public func obey(_ header: RateLimitHeader, answering ticket: BudgetTicket) {
+        let now = Timestamp.monotonicNanos()
+        state.withLock { state in
+            guard ticket.shared else {
+                state.degraded?.fallback.obey(header, answering: ticket, now: now)
+                return
+            }
+            if state.degraded == nil || now >= state.retryRedisAt {
+                do throws(RedisError) {
+                    let last = ticket.sequence &+ UInt64(header.remaining)
+                    _ = try call(&state, function: FleetFunctions.cap, keys: [keys.caps],
+                                 args: [String(last), String(max(header.resetSeconds, 0) * 1000)])
+                    rejoin(&state)
+                    return
+                } catch {
+                    degrade(&state, error, now: now)
+                }
+            }
+            state.degraded?.fallback.obey(header, answering: ticket, now: now)
         }
     }
 

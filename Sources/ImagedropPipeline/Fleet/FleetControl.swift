@@ -39,15 +39,7 @@ public struct FleetControl {
         var hosts: [[String: Any]] = []
         for name in names.compactMap(\.text) {
             let beat = try redis.checked(["GET", "\(fleet.keyPrefix):host:\(name)"]).text
-            let report = beat.flatMap { JSONReader.object($0) } ?? [:]
-            let beatSeconds = (report["beat_s"] as? Int).map { Int64($0) }
-            let age = beatSeconds.map { max(now - $0, 0) }
-            // A host that took grants but never beat yet (just started) counts as seen, with no figures.
-            let state = age.map { $0 > 30 ? "offline" : (report["state"] as? String ?? "running") } ?? "offline"
-            hosts.append(["host": name, "state": state, "last_beat_s": age as Any? ?? JSONNull(),
-                          "jobs": report["jobs"] ?? [String: Any](),
-                          "uploads_last_minute": report["uploads_last_minute"] ?? 0,
-                          "version": report["version"] ?? JSONNull()])
+            hosts.append(FleetView.Host(name: name, beat: beat, now: now).json)
         }
         let blocked = try blockedMillis()
         let paused = try redis.checked(["GET", pauseKey]).text

@@ -5,6 +5,9 @@ import ImagedropSupport
 public struct FleetKeys: Sendable, Equatable {
     public let budget: String
     public let block: String
+    /// The number of the last grant (the fleet's sequence) and the API's `Ratelimit` caps on the next ones.
+    public let sequence: String
+    public let caps: String
     public let pause: String
     public let hosts: String
     public let prefix: String
@@ -14,6 +17,8 @@ public struct FleetKeys: Sendable, Equatable {
         let identity = String(SHA256Hasher.hex(of: Array("imagedrop-budget\u{0}\(credential)".utf8)).prefix(16))
         budget = "\(prefix):budget:\(accountID):\(identity)"
         block = "\(prefix):block:\(accountID):\(identity)"
+        sequence = "\(prefix):seq:\(accountID):\(identity)"
+        caps = "\(prefix):caps:\(accountID):\(identity)"
         pause = "\(prefix):pause"
         hosts = "\(prefix):hosts"
         self.prefix = prefix

@@ -16,6 +16,8 @@ public struct GaugeReadings: Sendable {
     public var webhooks: WebhookBacklog?
     /// Requests left in the current budget window; nil when the budget is unlimited (no series).
     public var budgetRemaining: Int?
+    /// The fleet as this host sees it (nil without `[fleet]`: no `imagedrop_fleet_*` series).
+    public var fleet: FleetFigures?
     /// Unix seconds when a job last ended done; nil (shown as 0) when none ever did.
     public var lastSuccessSeconds: Double?
     public var process = ProcessStats()

@@ -25,9 +25,11 @@ package final class QueueGauges: Sendable {
     private let concurrencyBound: [AdaptiveConcurrency.Bound: Metrics.Gauge]
     /// One series for the mode in force (`auto` or `fixed`); a reload that switches mode drops the other.
     private let concurrencyLimit = Mutex<(mode: AdaptiveConcurrency.Mode, gauge: Metrics.Gauge)?>(nil)
+    private let fleet: FleetGauges
 
     package init(registry: MetricsRegistry) {
         self.registry = registry
+        fleet = FleetGauges(registry: registry)
         up = registry.gauge("imagedrop_up", help: "1 while the daemon runs; 0 after a clean stop.")
         var paused: [PauseGate.MetricReason: Metrics.Gauge] = [:]
         for reason in PauseGate.MetricReason.allCases {
@@ -121,6 +123,7 @@ package final class QueueGauges: Sendable {
             lastSuccess.record(readings.lastSuccessSeconds ?? 0)
             record(webhooks: readings.webhooks)
             record(budgetRemaining: readings.budgetRemaining)
+            fleet.record(readings.fleet)
             process.record(readings.process)
             for state in JobState.allCases { jobs[state]?.record(queue.counts[state] ?? 0) }
             for (source, gauges) in perSource where queue.sourceCounts[source] == nil {

@@ -1,3 +1,4 @@
+import ImagedropParsing
 import ImagedropStore
 import Glibc
 import ImagedropSupport
@@ -28,6 +29,9 @@ public final class RateLimiter: RequestBudget {
         var reservedLeft = 0
         var reservedUntil: UInt64 = 0
         var reservedSecond: Int64?
+        /// Grants made so far (the last one's number), and the API's `Ratelimit` caps on the next ones.
+        var sequence: UInt64 = 0
+        var caps = ServerCaps()
     }
 
     private let state: Mutex<State>
@@ -49,6 +53,11 @@ public final class RateLimiter: RequestBudget {
             let windowSeconds = Int64(window / 1_000_000_000)
             let rows = ledger.recent(windowSeconds: windowSeconds, nowSecond: Self.floorSecond(nowWallMillis))
             Self.seed(&initial, rows: rows, nowMono: nowMono, nowWallMillis: nowWallMillis)
+        }
+        // A 429's block outlives the process that saw it: a restart inside the Retry-After still waits.
+        if let ledger {
+            let left = ledger.blockRemainingMillis(nowMillis: nowWallMillis)
+            if left > 0 { initial.blockedUntil = nowMono &+ UInt64(left) * 1_000_000 }
         }
         state = Mutex(initial)
     }
@@ -117,6 +126,8 @@ public final class RateLimiter: RequestBudget {
     public func waitMillis(requests: Int, now: UInt64) -> Int64 {
         state.withLock { state in
             var until = state.blockedUntil
+            let capWait = state.caps.wait(next: state.sequence &+ UInt64(max(requests, 1)), now: now)
+            if capWait > 0 { until = max(until, now &+ capWait) }
             if state.limit > 0 {
                 // More than the whole budget can never be free at once: the wait for the first `limit` then.
                 for offset in 0..<min(max(requests, 1), state.limit) {
@@ -150,8 +161,9 @@ public final class RateLimiter: RequestBudget {
     /// unlimited. A 429's block is not subtracted: it is the API's wait, shown by the log and `status`.
     public func remaining(now: UInt64) -> Int? {
         state.withLock { state in
-            guard state.limit > 0 else { return nil }
-            return max(0, state.limit - usedSlots(state, now: now))
+            let capped = state.caps.remaining(granted: state.sequence, now: now)
+            guard state.limit > 0 else { return capped }
+            return min(max(0, state.limit - usedSlots(state, now: now)), capped ?? .max)
         }
     }
 
@@ -168,19 +180,31 @@ public final class RateLimiter: RequestBudget {
 
     /// How long the caller must wait before it may send (0: a grant was recorded and it may send now).
     package func tryAcquire(now: UInt64 = Timestamp.monotonicNanos(), wallMillis: Int64 = Timestamp.nowMillis()) -> UInt64 {
+        tryGrant(now: now, wallMillis: wallMillis).wait
+    }
+
+    /// `tryAcquire`, with the grant's number when it granted.
+    package func tryGrant(now: UInt64 = Timestamp.monotonicNanos(), wallMillis: Int64 = Timestamp.nowMillis())
+        -> (wait: UInt64, sequence: UInt64) {
         state.withLock { state in
-            if now < state.blockedUntil { return state.blockedUntil - now }
-            guard state.limit > 0 else { return 0 }
+            if now < state.blockedUntil { return (state.blockedUntil - now, 0) }
+            let capWait = state.caps.wait(next: state.sequence &+ 1, now: now)
+            if capWait > 0 { return (capWait, 0) }
+            guard state.limit > 0 else {
+                state.sequence &+= 1
+                return (0, state.sequence)
+            }
             let oldest = state.grants[state.next]
             let freeAt = oldest == 0 ? 0 : oldest &+ state.windowNanos &+ marginNanos
-            if now < freeAt { return freeAt - now }
+            if now < freeAt { return (freeAt - now, 0) }
             if let ledger, state.reservedLeft == 0 || now >= state.reservedUntil {
-                guard reserve(&state, ledger: ledger, now: now, wallMillis: wallMillis) else { return 1_000_000_000 }
+                guard reserve(&state, ledger: ledger, now: now, wallMillis: wallMillis) else { return (1_000_000_000, 0) }
             }
             if ledger != nil { state.reservedLeft -= 1 }
             state.grants[state.next] = now
             state.next = (state.next + 1) % state.limit
-            return 0
+            state.sequence &+= 1
+            return (0, state.sequence)
         }
     }
 
@@ -218,11 +242,13 @@ public final class RateLimiter: RequestBudget {
     }
 
     /// Blocks until a request may be sent. Returns false, without a grant, when `shouldStop` turns true.
-    public func acquire(shouldStop: () -> Bool) -> Bool {
+    public func acquire(shouldStop: () -> Bool) -> Bool { acquireTicket(shouldStop: shouldStop) != nil }
+
+    public func acquireTicket(shouldStop: () -> Bool) -> BudgetTicket? {
         while true {
-            if shouldStop() { return false }
-            let wait = tryAcquire()
-            if wait == 0 { return true }
+            if shouldStop() { return nil }
+            let (wait, sequence) = tryGrant()
+            if wait == 0 { return BudgetTicket(sequence: sequence, shared: false) }
             // Sleep in slices so a stopping daemon is not held by a long wait.
             let slice = min(wait, 50_000_000)
             var request = timespec(tv_sec: Int(slice / 1_000_000_000), tv_nsec: Int(slice % 1_000_000_000))
@@ -236,6 +262,24 @@ public final class RateLimiter: RequestBudget {
         let nanos = UInt64(clamping: max(millis, 0)).multipliedReportingOverflow(by: 1_000_000)
         let (until, overflow) = Timestamp.monotonicNanos().addingReportingOverflow(nanos.overflow ? UInt64.max : nanos.partialValue)
         state.withLock { state in state.blockedUntil = max(state.blockedUntil, overflow ? UInt64.max : until) }
+        if let ledger, millis > 0 {
+            let length = min(millis, Int64(1) << 40)
+            ledger.recordBlock(untilMillis: Timestamp.nowMillis() + length, lengthMillis: length)
+        }
+    }
+
+    /// The API's `Ratelimit` header on the reply to grant `ticket` (ServerCaps); `now` is when it arrived.
+    public func obey(_ header: RateLimitHeader, answering ticket: BudgetTicket, now: UInt64) {
+        state.withLock { state in
+            // A ticket of another numbering (the fleet's, reaching a degraded host's fallback) counts from here.
+            let sequence = ticket.shared ? state.sequence : min(ticket.sequence, state.sequence)
+            state.caps.add(answering: sequence, remaining: header.remaining,
+                           resetNanos: UInt64(header.resetSeconds) * 1_000_000_000, now: now)
+        }
+    }
+
+    public func obey(_ header: RateLimitHeader, answering ticket: BudgetTicket) {
+        obey(header, answering: ticket, now: Timestamp.monotonicNanos())
     }
 
     public var blockedRemainingMillis: Int64 {

@@ -1,3 +1,4 @@
+import ImagedropParsing
 import ImagedropStore
 
 /// What the workers, the API client and the daemon's status need of the request budget (`requests_per_5min`):
@@ -6,8 +7,12 @@ import ImagedropStore
 /// `RateLimiter` is this host's own, seeded from the ledger; `FleetBudget` takes its grants from Redis, shared by
 /// every host of the fleet. The workers hold only this protocol, so either plugs in without them knowing.
 public protocol RequestBudget: AnyObject, Sendable {
-    /// Blocks until a request may be sent. Returns false, without a grant, when `shouldStop` turns true.
-    func acquire(shouldStop: () -> Bool) -> Bool
+    /// Blocks until a request may be sent, and returns the grant's ticket (for `obey(_:answering:)`); nil,
+    /// without a grant, when `shouldStop` turns true.
+    func acquireTicket(shouldStop: () -> Bool) -> BudgetTicket?
+    /// The reply to the request granted with `ticket` carried a `Ratelimit` header: no more than
+    /// `header.remaining` requests granted after that one within the next `header.resetSeconds` (ServerCaps).
+    func obey(_ header: RateLimitHeader, answering ticket: BudgetTicket)
     /// A 429 was seen: nobody sends again before `millis` from now (callers pass the capped Retry-After).
     func block(forMillis millis: Int64)
     /// How long `requests` requests sent one after the other would wait now, without taking a grant.
@@ -27,6 +32,22 @@ public protocol RequestBudget: AnyObject, Sendable {
 
 extension RequestBudget {
     public func waitMillis() -> Int64 { waitMillis(requests: 1) }
+
+    /// Blocks until a request may be sent. Returns false, without a grant, when `shouldStop` turns true.
+    public func acquire(shouldStop: () -> Bool) -> Bool { acquireTicket(shouldStop: shouldStop) != nil }
+}
+
+/// Which grant a request was sent under: its number in the budget's sequence (the RateLimiter's own, or the
+/// fleet's in Redis), so a reply's `Ratelimit` header can count the grants made after it.
+public struct BudgetTicket: Sendable, Equatable {
+    public var sequence: UInt64
+    /// Numbered by the fleet's Redis (true) or by this host's own limiter.
+    public var shared: Bool
+
+    public init(sequence: UInt64, shared: Bool) {
+        self.sequence = sequence
+        self.shared = shared
+    }
 }
 
 /// What a wait for the next request is made of, for `status` and the progress line.

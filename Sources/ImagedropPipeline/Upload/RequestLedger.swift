@@ -53,6 +53,29 @@ public final class RequestLedger: Sendable {
         }
     }
 
+    /// A 429's block, kept for the next start: until `untilMillis` (wall clock), `lengthMillis` long.
+    package func recordBlock(untilMillis: Int64, lengthMillis: Int64) {
+        do {
+            try store.recordAPIBlock(untilMillis: untilMillis, lengthMillis: lengthMillis)
+            noteSuccess()
+        } catch {
+            note("could not record the API's block in the database; a restart inside it would not know it", error)
+        }
+    }
+
+    /// How much of a recorded block is left at `nowMillis`: at most its length (a clock set back since cannot
+    /// stretch it), 0 when it ended or none was recorded.
+    package func blockRemainingMillis(nowMillis: Int64) -> Int64 {
+        do {
+            guard let block = try store.apiBlock() else { return 0 }
+            noteSuccess()
+            return min(max(block.untilMillis - nowMillis, 0), max(block.lengthMillis, 0))
+        } catch {
+            note("could not read the API's block from the database", error)
+            return 0
+        }
+    }
+
     /// Once per distinct problem, not once per request.
     private func note(_ message: Logger.Message, _ error: Error) {
         let text = "\(error)"

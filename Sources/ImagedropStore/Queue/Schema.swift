@@ -275,6 +275,15 @@ package enum Schema {
         """
         ALTER TABLE daemon ADD COLUMN fleet_degraded TEXT;
         """,
+        // A 429's block (until its Retry-After, capped), in wall-clock ms with its length: a daemon restarted
+        // inside it (or `check` before it) sends nothing until it ends. A table of its own: it outlives the process.
+        """
+        CREATE TABLE IF NOT EXISTS api_block (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            until_ms INTEGER NOT NULL,
+            length_ms INTEGER NOT NULL
+        );
+        """,
     ]
 
     package static var currentVersion: Int { migrations.count }

@@ -1,0 +1,82 @@
+import Foundation
+import Glibc
+import ImagesEmulator
+import ImagedropTestSupport
+import Testing
+
+/// Cloudflare's own word wins: an API whose `Ratelimit` header says less than `requests_per_5min` (the
+/// dashboard and other clients spend the same budget) is obeyed — on a lone host and by a fleet.
+@Suite("Ratelimit header", .serialized)
+struct RatelimitHeaderTests {
+    /// The API allows 6 per 5 s; the config believes in 30 per 5 s.
+    static let apiLimit = 6
+    static let windowSeconds = 5
+    static let configured = 30
+
+    static func emulator() -> EmulatorConfiguration {
+        var emulator = EmulatorConfiguration()
+        emulator.rateLimitRequests = apiLimit
+        emulator.rateLimitWindowSeconds = Double(windowSeconds)
+        return emulator
+    }
+
+    static let uploadSection = """
+        workers = 3
+        max_attempts = 8
+        backoff_initial_ms = 50
+        backoff_max_ms = 20000
+        request_timeout_s = 10
+        shutdown_grace_s = 5
+        pause_probe_s = 1
+        requests_per_5min = \(configured)
+        rate_window_s = \(windowSeconds)
+        """
+
+    static func report(_ name: String, _ log: [LoggedRequest]) -> (tooMany: Int, busiest: Int) {
+        let busiest = RequestBudgetTests.busiestWindow(log, windowMillis: Int64(windowSeconds) * 1000)
+        let tooMany = log.filter { $0.status == 429 }.count
+        if tooMany > 0 || busiest > apiLimit {
+            let start = log.first?.receivedAtMillis ?? 0
+            for entry in log { print("  +\(entry.receivedAtMillis - start) ms \(entry.method) \(entry.path) \(entry.status)") }
+        }
+        print("[\(name)] \(log.count) requests, 429: \(tooMany), busiest \(windowSeconds) s window: \(busiest) (API \(apiLimit), config \(configured))")
+        return (tooMany, busiest)
+    }
+
+    @Test("A lone host (no [fleet]) sends no more than the header allows: no 429, no window over the API's limit")
+    func loneHost() throws {
+        let host = try DaemonFixture(emulator: Self.emulator(), settleMillis: 0)
+        try host.writeConfig(settleMillis: 0, uploadSection: Self.uploadSection)
+        for file in 0..<14 { try host.drop("r\(file).png", seed: 12_000 + UInt64(file)) }
+        try host.start()
+        #expect(host.waitForFinished(count: 14, seconds: 90))
+        #expect(host.stop() == 0)
+        let (tooMany, busiest) = Self.report("ratelimit lone host", host.emulator.requestLog())
+        #expect(tooMany == 0)
+        #expect(busiest <= Self.apiLimit)
+    }
+
+    @Test("Three hosts: the header one host reads caps them all through Redis: no 429, no window over the API's limit")
+    func fleet() throws {
+        let redis = try RedisServer()
+        defer { redis.stop() }
+        let first = try DaemonFixture(emulator: Self.emulator(), settleMillis: 0)
+        let hosts = [first, try DaemonFixture(sharingEmulatorOf: first, settleMillis: 0),
+                     try DaemonFixture(sharingEmulatorOf: first, settleMillis: 0)]
+        for (index, host) in hosts.enumerated() {
+            try host.writeConfig(settleMillis: 0, extra: """
+                [fleet]
+                redis = "unix:\(redis.socketPath)"
+                host = "host-\(index)"
+                key_prefix = "e2e"
+                """, uploadSection: Self.uploadSection)
+            for file in 0..<5 { try host.drop("h\(index)-\(file).png", seed: 12_100 + UInt64(index * 100 + file)) }
+        }
+        for host in hosts { try host.start() }
+        #expect(hosts.allSatisfy { $0.waitForFinished(count: 5, seconds: 120) })
+        for host in hosts { #expect(host.stop() == 0) }
+        let (tooMany, busiest) = Self.report("ratelimit fleet", first.emulator.requestLog())
+        #expect(tooMany == 0)
+        #expect(busiest <= Self.apiLimit)
+    }
+}
