@@ -12,27 +12,34 @@ import Testing
 /// The routes as functions, on a real job table: the states /healthz must tell apart, and the action guard.
 @Suite("Status site", .serialized)
 struct StatusSiteTests {
-    static func site(actions: Bool) throws -> (StatusSite, UploadServices, DatabaseHealth, TemporaryStore) {
+    static func site(actions: Bool) throws -> (StatusSite, GaugeSource, DatabaseHealth, TemporaryStore) {
         let temp = try TemporaryStore()
         let store = temp.store
         var config = Config()
         config.queue.database = temp.database
         config.http.actions = actions
         let shared = SharedConfig(config)
-        let services = UploadServices(store: store, config: shared, tokens: TokenProvider(source: TokenSource(config: config, environment: [:])),
-                                      logger: Logger(label: "test"))
+        let tokens = TokenProvider(source: TokenSource(config: config, environment: [:]))
+        let logger = Logger(label: "test")
+        let upload = JobProcessor.Dependencies(
+            store: store, config: shared, budget: ConfiguredBudget.make(config, store: store, tokens: tokens, logger: logger),
+            concurrency: ConcurrencyLimiter(config.upload, rateCap: ConcurrencyLimiter.rateCap(config)), pause: PauseGate(),
+            shutdown: ShutdownState(), tokens: tokens, metrics: PipelineMetrics(), batchTokens: BatchTokens(),
+            workSignal: WorkSignal(), inFlight: InFlightJobs(), openWrites: OpenWrites(), quotaWatch: QuotaWatch(), logger: logger)
         let health = DatabaseHealth()
-        return (StatusSite(services: services, health: health, csrfKey: CSRFKey(bytes: Array("test key".utf8))), services, health, temp)
+        let site = StatusSite(gauges: GaugeSource(upload), config: shared, heartbeats: Heartbeats(), health: health,
+                              csrfKey: CSRFKey(bytes: Array("test key".utf8)))
+        return (site, GaugeSource(upload), health, temp)
     }
 
     @Test("/healthz: ok, then 503 while paused, then 503 while the database cannot be written, ok again")
     func healthStates() throws {
-        let (site, services, health, _) = try Self.site(actions: false)
+        let (site, gauges, health, _) = try Self.site(actions: false)
         #expect(site.healthz().status == 200)
-        _ = services.pause.pause("token refused by the API")
+        _ = gauges.pause.pause("token refused by the API")
         let paused = site.healthz()
         #expect(paused.status == 503 && String(decoding: paused.body, as: UTF8.self) == "paused: token refused by the API\n")
-        _ = services.pause.resume()
+        _ = gauges.pause.resume()
         health.recordWrite(SQLiteError(code: 13, message: "database or disk is full", sql: nil))
         let full = site.healthz()
         #expect(full.status == 503 && String(decoding: full.body, as: UTF8.self).hasPrefix("database cannot be written: "))
@@ -57,16 +64,16 @@ struct StatusSiteTests {
 
     @Test("the action's 303 carries what it did; the page it leads to says so once, from the numbers alone")
     func actionNotice() throws {
-        let (site, services, _, temp) = try Self.site(actions: true)
+        let (site, gauges, _, temp) = try Self.site(actions: true)
         defer { withExtendedLifetime(temp) {} }
         let kept = temp.database + "-kept.png"
         try writeFile(atPath: kept, contents: Data([1]))
         defer { try? FileManager.default.removeItem(atPath: kept) }
-        try services.store.enqueue([FileCandidate(path: RawPath(kept), root: nil, size: 1, mtimeNanos: 1),
+        try gauges.store.enqueue([FileCandidate(path: RawPath(kept), root: nil, size: 1, mtimeNanos: 1),
                                     FileCandidate.inDrop("gone.png")])
         for _ in 0..<2 {
-            let claimed = try #require(try services.store.claim(leaseMillis: 60_000))
-            try services.store.markFailed(id: claimed.id, error: "not an image", code: nil, sha256: nil, countAttempt: true,
+            let claimed = try #require(try gauges.store.claim(leaseMillis: 60_000))
+            try gauges.store.markFailed(id: claimed.id, error: "not an image", code: nil, sha256: nil, countAttempt: true,
                                           afterAction: nil)
         }
         let now = Int64(1_700_000_000)
@@ -84,15 +91,15 @@ struct StatusSiteTests {
     @Test("every page load carries a new CSRF token, and each is one the gate accepts for an action")
     func tokenPerPageLoad() throws {
         // The temporary folder must outlive the page loads: the report opens the table by its path.
-        let (site, services, _, temp) = try Self.site(actions: true)
+        let (site, gauges, _, temp) = try Self.site(actions: true)
         defer { withExtendedLifetime(temp) {} }
-        try services.store.enqueue([FileCandidate.inDrop("a.png")])
-        let claimed = try #require(try services.store.claim(leaseMillis: 60_000))
-        try services.store.markFailed(id: claimed.id, error: "not an image", code: nil, sha256: nil, countAttempt: true, afterAction: nil)
+        try gauges.store.enqueue([FileCandidate.inDrop("a.png")])
+        let claimed = try #require(try gauges.store.claim(leaseMillis: 60_000))
+        try gauges.store.markFailed(id: claimed.id, error: "not an image", code: nil, sha256: nil, countAttempt: true, afterAction: nil)
         let now = Int64(1_700_000_000)
         let tokens = try (0..<3).map { _ in try Self.token(in: site.page(nowSeconds: now)) }
         #expect(Set(tokens).count == 3, "\(tokens)")
-        let gate = RequestGate(policy: RequestGate.Policy(http: services.config.current.http, csrfKey: site.csrfKey,
+        let gate = RequestGate(policy: RequestGate.Policy(http: site.config.current.http, csrfKey: site.csrfKey,
                                                           maxBodyBytes: StatusEndpoint.maxBodyBytes))
         for token in tokens {
             let decision = gate.decide(method: "POST", uri: "/retry-failed", headers: [("Host", "localhost")],

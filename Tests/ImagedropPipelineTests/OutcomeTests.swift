@@ -45,9 +45,11 @@ struct OutcomeTests {
         #expect(Self.decide(busy) == .retry(reason: "HTTP 503", code: nil, delayMillis: 1000, rateLimited: false))
         #expect(Self.decide(busy, attemptsBefore: 1) == .retry(reason: "HTTP 503", code: nil, delayMillis: 2000, rateLimited: false))
         let hinted = ReplyClassification.transient(reason: "HTTP 503", code: nil, retryAfterMillis: 7000, rateLimited: false)
-        #expect(Self.decide(hinted) == .retry(reason: "HTTP 503", code: nil, delayMillis: 7000, rateLimited: false))
+        #expect(Self.decide(hinted) == .retry(reason: "HTTP 503", code: nil, delayMillis: 7000, rateLimited: false,
+                                              hint: .init(retryAfterMillis: 7000, rateLimited: false)))
         let limited = ReplyClassification.transient(reason: "HTTP 429", code: 971, retryAfterMillis: nil, rateLimited: true)
-        #expect(Self.decide(limited) == .retry(reason: "HTTP 429", code: 971, delayMillis: 300_000, rateLimited: true))
+        #expect(Self.decide(limited) == .retry(reason: "HTTP 429", code: 971, delayMillis: 300_000, rateLimited: true,
+                                               hint: .init(retryAfterMillis: nil, rateLimited: true)))
     }
 
     @Test("transient on the last attempt: failed, saying it gave up after max_attempts")

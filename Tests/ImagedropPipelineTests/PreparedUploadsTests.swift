@@ -13,7 +13,7 @@ import Testing
 @Suite("Prepared uploads")
 struct PreparedUploadsTests {
     /// A prepared upload over a real open file; returns it and the descriptor it owns.
-    static func entry(_ id: Int64, in directory: String) throws -> (JobProcessor.Ready, Int32) {
+    static func entry(_ id: Int64, in directory: String) throws -> (JobProcessor.Attempt, Int32) {
         let path = directory + "/\(id).png"
         try writeFile(atPath: path, contents: Data([0x89, 0x50, 0x4E, 0x47]))
         let fd = open(path, O_RDONLY | O_CLOEXEC)
@@ -27,8 +27,7 @@ struct PreparedUploadsTests {
         guard case .upload(let plan) = UploadPlan.make(job: job, file: .init(sha256: file.sha256), settings: .init(config)) else {
             throw SystemError(call: "plan")
         }
-        let attempt = JobProcessor.Attempt(job: job, config: config, file: file, token: APIToken("t"))
-        return (.upload(JobProcessor.PreparedUpload(attempt: attempt, plan: plan, file: file)), fd)
+        return (JobProcessor.Attempt(job: job, config: config, file: file, plan: plan), fd)
     }
 
     static func isOpen(_ fd: Int32) -> Bool { fcntl(fd, F_GETFD) != -1 }

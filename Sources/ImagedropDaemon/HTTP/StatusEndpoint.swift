@@ -1,6 +1,7 @@
 import ImagedropParsing
 import ImagedropStore
 import Glibc
+import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -30,16 +31,16 @@ public final class StatusEndpoint: Sendable {
         public var passes = false
     }
 
-    public static func start(_ listen: Config.HTTP.Listen, site: StatusSite) throws(StartError) -> StatusEndpoint {
-        let http = site.services.config.current.http
+    package static func start(_ listen: Config.HTTP.Listen, site: StatusSite, logger: Logger) throws(StartError) -> StatusEndpoint {
+        let http = site.config.current.http
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let requestTimeoutNanos = UInt64(http.requestTimeoutSeconds) * 1_000_000_000
         let gate = RequestGate(policy: RequestGate.Policy(http: http, csrfKey: site.csrfKey, maxBodyBytes: maxBodyBytes))
         // A request may wait its turn for the database as long as it may take to arrive.
         let lane = DatabaseLane(maxWaitNanos: requestTimeoutNanos)
-        let limit = ConnectionLimit(limit: http.maxConnections, logger: site.services.logger)
+        let limit = ConnectionLimit(limit: http.maxConnections, logger: logger)
         if case .tcp(let host, _) = listen, http.allowedHosts.isEmpty, HostAddress.parseLiteral(host).map(HostAddress.isWildcard) == true {
-            site.services.logger.warning("""
+            logger.warning("""
                 http: listening on a wildcard address with no allowed_hosts; only requests naming localhost or a \
                 loopback address are answered (421 otherwise)
                 """, metadata: ["listen": "\(listen)"])

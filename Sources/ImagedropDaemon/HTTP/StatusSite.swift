@@ -9,22 +9,26 @@ import ImagedropSystem
 /// the only inputs are the job table, the in-memory metrics, the heartbeats and the pause gate). Who may ask is
 /// `RequestGate`'s business: a route reaches here only once the gate let it through.
 public final class StatusSite: Sendable {
-    package let services: UploadServices
+    package let gauges: GaugeSource
+    package let config: SharedConfig
+    package let heartbeats: Heartbeats
     package let health: DatabaseHealth
     /// Signs the CSRF token each page load carries in its forms (see `CSRFToken`).
     package let csrfKey: CSRFKey
 
-    public convenience init(services: UploadServices, health: DatabaseHealth) {
-        self.init(services: services, health: health, csrfKey: .random())
+    package convenience init(gauges: GaugeSource, config: SharedConfig, heartbeats: Heartbeats, health: DatabaseHealth) {
+        self.init(gauges: gauges, config: config, heartbeats: heartbeats, health: health, csrfKey: .random())
     }
 
-    package init(services: UploadServices, health: DatabaseHealth, csrfKey: CSRFKey) {
-        self.services = services
+    package init(gauges: GaugeSource, config: SharedConfig, heartbeats: Heartbeats, health: DatabaseHealth, csrfKey: CSRFKey) {
+        self.gauges = gauges
+        self.config = config
+        self.heartbeats = heartbeats
         self.health = health
         self.csrfKey = csrfKey
     }
 
-    package var actionsEnabled: Bool { services.config.current.http.actions }
+    package var actionsEnabled: Bool { config.current.http.actions }
 
     /// Every route but `/healthz` reads the job table: the caller runs this on the database lane. `notice` is what
     /// the page's query says an action just did (see `ActionNotice`), `query` its page and search; only the page
@@ -33,13 +37,13 @@ public final class StatusSite: Sendable {
                          query: PageQuery = PageQuery()) -> HTTPReply {
         switch route {
         case .metrics:
-            guard let text = MetricsWriter.current(services: services) else { return .text(503, "database unreadable") }
+            guard let text = MetricsWriter.current(gauges) else { return .text(503, "database unreadable") }
             return HTTPReply(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: text)
         case .healthz:
             return healthz()
         case .statusJSON:
             do {
-                let report = try StatusReport.load(database: services.store.path, sources: services.config.current.sourceNames)
+                let report = try StatusReport.load(database: gauges.store.path, sources: config.current.sourceNames)
                 return HTTPReply(status: 200, contentType: "application/json", body: JobRendering.json(report.jsonObject))
             } catch {
                 return .text(503, "cannot read the job table: \(error)")
@@ -49,20 +53,20 @@ public final class StatusSite: Sendable {
         case .job(let id):
             return jobPage(id: id, nowSeconds: nowSeconds)
         case .retryFailed:
-            return action(job: nil) { try services.store.retryFailed(ids: nil, fileIsGone: Job.fileIsGone) }
+            return action(job: nil) { try gauges.store.retryFailed(ids: nil, fileIsGone: Job.fileIsGone) }
         case .retryJob(let id):
-            return action(job: id) { try services.store.retryFailed(ids: [id], fileIsGone: Job.fileIsGone) }
+            return action(job: id) { try gauges.store.retryFailed(ids: [id], fileIsGone: Job.fileIsGone) }
         }
     }
 
     /// The watchdog's own rule, plus the two states in which the daemon runs but does not upload.
     package func healthz() -> HTTPReply {
         if let problem = health.writeProblem { return .text(503, "database cannot be written: \(problem)") }
-        let rule = Liveness.Rule(requestTimeoutSeconds: Double(services.config.current.upload.requestTimeoutSeconds))
-        if case .wedged(let reason) = Liveness.evaluate(services.heartbeats.pulses, nowNanos: Timestamp.monotonicNanos(), rule: rule) {
+        let rule = Liveness.Rule(requestTimeoutSeconds: Double(config.current.upload.requestTimeoutSeconds))
+        if case .wedged(let reason) = Liveness.evaluate(heartbeats.pulses, nowNanos: Timestamp.monotonicNanos(), rule: rule) {
             return .text(503, "wedged: \(reason)")
         }
-        if let reason = services.pause.reason { return .text(503, "paused: \(reason)") }
+        if let reason = gauges.pause.reason { return .text(503, "paused: \(reason)") }
         return .text(200, "ok")
     }
 
@@ -82,18 +86,18 @@ public final class StatusSite: Sendable {
 
     package func page(nowSeconds: Int64, notice: ActionNotice? = nil, query: PageQuery = PageQuery()) -> HTTPReply {
         do {
-            let report = try StatusReport.load(database: services.store.path, sources: services.config.current.sourceNames)
+            let report = try StatusReport.load(database: gauges.store.path, sources: config.current.sourceNames)
             let now = Timestamp.nowMillis()
             // Both lists share the page number: bounded reads (LIMIT, OFFSET at most 10,000 pages of 50).
             let offset = (query.page - 1) * StatusPage.pageSize
             let input = StatusPage.Input(
                 report: report,
-                recent: try services.store.uploads(limit: StatusPage.pageSize, offset: offset, pathContaining: query.search),
-                failures: try services.store.failures(limit: StatusPage.pageSize, offset: offset, pathContaining: query.search),
-                perMinute: try services.store.uploadsPerMinute(sinceMillis: now - 3_600_000), nowMillis: now,
+                recent: try gauges.store.uploads(limit: StatusPage.pageSize, offset: offset, pathContaining: query.search),
+                failures: try gauges.store.failures(limit: StatusPage.pageSize, offset: offset, pathContaining: query.search),
+                perMinute: try gauges.store.uploadsPerMinute(sinceMillis: now - 3_600_000), nowMillis: now,
                 thumbnailSources: thumbnailSources,
                 csrfToken: actionsEnabled ? csrfKey.issue(nowSeconds: nowSeconds) : nil, notice: notice, query: query,
-                fleet: (services.limiter as? FleetBudget)?.figures())
+                fleet: (gauges.budget as? FleetBudget)?.figures())
             return Self.html(200, StatusPage.render(input))
         } catch {
             return .text(503, "cannot read the job table: \(error)")
@@ -103,7 +107,7 @@ public final class StatusSite: Sendable {
     /// `GET /jobs/{id}`: the job as `imagedrop show` prints it, or a 404 page.
     package func jobPage(id: Int64, nowSeconds: Int64) -> HTTPReply {
         do {
-            guard let job = try services.store.job(id: id) else { return Self.html(404, JobPage.notFound(id: id)) }
+            guard let job = try gauges.store.job(id: id) else { return Self.html(404, JobPage.notFound(id: id)) }
             return Self.html(200, JobPage.render(job, thumbnailSources: thumbnailSources,
                                                  csrfToken: actionsEnabled ? csrfKey.issue(nowSeconds: nowSeconds) : nil))
         } catch {
@@ -113,7 +117,7 @@ public final class StatusSite: Sendable {
 
     /// Sources whose images may be shown as thumbnails: a signed URL would not load without its signature.
     private var thumbnailSources: Set<String> {
-        Set(services.config.current.resolvedSources.filter { !$0.images.requireSignedURLs }.map(\.name))
+        Set(config.current.resolvedSources.filter { !$0.images.requireSignedURLs }.map(\.name))
     }
 
     private static func html(_ status: Int, _ body: String) -> HTTPReply {

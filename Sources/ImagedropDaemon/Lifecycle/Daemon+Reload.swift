@@ -10,11 +10,11 @@ extension Daemon {
     /// settings (watch roots included) and arms, scans and forgets folders on its own thread, so RELOADING=1 …
     /// READY=1 is answered at once even during a long rescan. A refusal is recorded for `status` until a good
     /// reload. Either way a paused queue is probed again at once: a SIGHUP is how an operator says "I fixed it".
-    func reload(shared: SharedConfig, services: UploadServices, pool: UploadWorkerPool, watcher: Watcher,
+    func reload(shared: SharedConfig, upload: JobProcessor.Dependencies, pool: UploadWorkerPool, watcher: Watcher,
                         folderLocks: WatchFolderLocks) {
         notifier.reloading()
         defer {
-            probeAgainIfPaused(services.pause)
+            probeAgainIfPaused(upload.pause)
             notifier.ready()
         }
         let old = shared.current
@@ -22,14 +22,14 @@ extension Daemon {
         do {
             new = try loadConfig()
         } catch {
-            refuseReload(error, store: services.store)
+            refuseReload(error, store: upload.store)
             return
         }
         do {
             // Before anything applies: a folder another daemon watches is refused like at start.
             try folderLocks.update(folders: new.watch.paths)
         } catch {
-            refuseReload(error, store: services.store)
+            refuseReload(error, store: upload.store)
             return
         }
         if new.http != old.http {
@@ -42,15 +42,15 @@ extension Daemon {
         applied.queue.database = old.queue.database
         applied.http = old.http
         shared.replace(applied)
-        services.store.setClaimableSources(new.sourceNames)
-        logSourceChanges(old: old, new: new, store: services.store)
-        configureWebhookEvents(new, store: services.store)
-        services.limiter.update(limit: new.upload.requestsPer5Min, windowSeconds: Double(new.upload.rateWindowSeconds))
+        upload.store.setClaimableSources(new.sourceNames)
+        logSourceChanges(old: old, new: new, store: upload.store)
+        configureWebhookEvents(new, store: upload.store)
+        upload.budget.update(limit: new.upload.requestsPer5Min, windowSeconds: Double(new.upload.rateWindowSeconds))
         pool.reconfigure(new)
-        services.tokens.replaceSource(TokenSource(config: new, environment: options.environment))
+        upload.tokens.replaceSource(TokenSource(config: new, environment: options.environment))
         options.onLogLevelChange(LogLevelName.parse(new.log.level) ?? .info)
         watcher.update(config: new)
-        recordReloadRefusal(nil, store: services.store)
+        recordReloadRefusal(nil, store: upload.store)
         logger.notice("configuration reloaded", metadata: ["workers": "\(new.upload.workersShown)"])
     }
 

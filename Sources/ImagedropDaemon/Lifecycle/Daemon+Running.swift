@@ -1,41 +1,41 @@
+import ImagedropSystem
 import ImagedropStore
 import ImagedropPipeline
 import Glibc
 import ImagedropSupport
 
 extension Daemon {
-    /// Everything `run` started, in the order it started it; `stop` takes it down in reverse.
+    /// Everything `run` started; `stop` takes its components down in reverse.
     final class Running {
         let config: Config
         let locks: (database: StartupStore, folders: WatchFolderLocks)
         let shared: SharedConfig
-        let services: UploadServices
+        let upload: JobProcessor.Dependencies
+        let heartbeats: Heartbeats
         let databaseHealth: DatabaseHealth
-        let endpoint: StatusEndpoint?
         let watcher: Watcher
         let progress: TerminalStatusLine?
         let pool: UploadWorkerPool
-        let webhooks: WebhookSender
-        let watcherThread: ThreadHandle
+        /// What runs on its own (endpoint, webhook sender, workers, watcher), in start order; stopped in reverse.
+        let components: Components
         let startedAt = Timestamp.monotonicNanos()
 
-        init(config: Config, locks: (StartupStore, WatchFolderLocks), shared: SharedConfig, services: UploadServices,
-             databaseHealth: DatabaseHealth, endpoint: StatusEndpoint?, watcher: Watcher, progress: TerminalStatusLine?,
-             pool: UploadWorkerPool, webhooks: WebhookSender, watcherThread: ThreadHandle) {
+        init(config: Config, locks: (StartupStore, WatchFolderLocks), shared: SharedConfig, upload: JobProcessor.Dependencies,
+             heartbeats: Heartbeats, databaseHealth: DatabaseHealth, watcher: Watcher, progress: TerminalStatusLine?,
+             pool: UploadWorkerPool, components: Components) {
             self.config = config
             self.locks = locks
             self.shared = shared
-            self.services = services
+            self.upload = upload
+            self.heartbeats = heartbeats
             self.databaseHealth = databaseHealth
-            self.endpoint = endpoint
             self.watcher = watcher
             self.progress = progress
             self.pool = pool
-            self.webhooks = webhooks
-            self.watcherThread = watcherThread
+            self.components = components
         }
 
-        var store: JobStore { services.store }
+        var store: JobStore { upload.store }
     }
 
     /// Why start-up stopped: the line is already printed, this is the exit code.

@@ -32,8 +32,8 @@ extension Daemon {
         }
     }
 
-    package func unconfiguredText(_ services: UploadServices) -> String? {
-        SourceCounts(counts: (try? services.store.sourceCounts()) ?? [:], configured: services.config.current.sourceNames)
+    package func unconfiguredText(store: JobStore, config: SharedConfig) -> String? {
+        SourceCounts(counts: (try? store.sourceCounts()) ?? [:], configured: config.current.sourceNames)
             .waitingUnconfiguredText
     }
 }

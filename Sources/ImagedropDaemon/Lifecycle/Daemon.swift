@@ -61,19 +61,17 @@ public final class Daemon {
     /// The stop after the loop: the stop line, the ordered shutdown, the HTTP endpoint last (it answers
     /// /healthz until the end), then `--once`'s summary and exit code.
     private func stop(_ running: Running, end: MainLoop.End, throughput: Throughput) -> Exit {
-        let services = running.services
+        let upload = running.upload
         // The last state stays on screen as an ordinary line; what follows (the stop, the summary) prints below it.
-        running.progress?.finish(statusLine(try? running.store.counts(), services: services, watcher: running.watcher,
+        running.progress?.finish(statusLine(try? running.store.counts(), upload: upload, watcher: running.watcher,
                                             rate: throughput.rate))
         // Prepared jobs are not waited for: they have sent nothing and go straight back to the queue.
-        logStopping(signal: end.signal, inFlight: max(0, services.inFlight.count - running.pool.prepared.count),
+        logStopping(signal: end.signal, inFlight: max(0, upload.inFlight.count - running.pool.prepared.count),
                     graceSeconds: running.shared.current.upload.shutdownGraceSeconds)
-        shutDown(services: services, pool: running.pool, watcher: running.watcher, watcherThread: running.watcherThread,
-                 webhooks: running.webhooks)
-        running.endpoint?.stop()
+        shutDown(running)
         if let fatal = end.fatal { return fatal }
         guard options.once else { return .ok }
-        let summary = runSummary(services: services, store: running.store, since: running.startedAt)
+        let summary = runSummary(upload: upload, store: running.store, since: running.startedAt)
         logger.notice("run finished", metadata: ["summary": "\(summary.line)"])
         Console.out(summary.line)
         // The signal first: the run did not get to finish, whatever the jobs it got to did.
@@ -89,22 +87,22 @@ public final class Daemon {
 
     /// One turn of the main thread, as the loop calls it: the reload a SIGHUP asks for.
     func reload(_ running: Running) {
-        reload(shared: running.shared, services: running.services, pool: running.pool, watcher: running.watcher,
+        reload(shared: running.shared, upload: running.upload, pool: running.pool, watcher: running.watcher,
                folderLocks: running.locks.folders)
     }
 
     /// The `isDrained` rule for `--once`, with the running pieces.
     func isDrained(_ counts: [JobState: Int], running: Running) -> Bool {
-        isDrained(counts, pool: running.pool, services: running.services)
+        isDrained(counts, pool: running.pool, upload: running.upload)
     }
 
     /// The metrics file at its interval.
     func writeMetrics(_ running: Running) {
-        writeMetrics(running.shared.current, services: running.services, store: running.store)
+        writeMetrics(running.shared.current, upload: running.upload, store: running.store)
     }
 
-    private func runSummary(services: UploadServices, store: JobStore, since: UInt64) -> RunSummary {
-        let metrics = services.metrics.snapshot
+    private func runSummary(upload: JobProcessor.Dependencies, store: JobStore, since: UInt64) -> RunSummary {
+        let metrics = upload.metrics.snapshot
         let counts = (try? store.counts()) ?? [:]
         let left = (counts[.queued] ?? 0) + (counts[.uploading] ?? 0) + (counts[.retrying] ?? 0)
         return RunSummary(uploaded: metrics.doneUploaded, alreadyStored: metrics.doneAlreadyStored, failed: metrics.failed,
@@ -135,21 +133,31 @@ public final class Daemon {
 
     /// The ordered stop: no new work, in-flight uploads get the grace period, the rest are cut and their jobs
     /// go back to the queue, the stop is recorded.
-    private func shutDown(services: UploadServices, pool: UploadWorkerPool, watcher: Watcher, watcherThread: ThreadHandle,
-                          webhooks: WebhookSender) {
-        let store = services.store
-        let config = services.config.current
+    /// The components in reverse (watcher, workers within the grace period, webhook sender, endpoint), then
+    /// the jobs still leased back to the queue, the stop recorded and the last metrics written.
+    private func shutDown(_ running: Running) {
+        let store = running.store
+        let config = running.shared.current
         notifier.stopping()
-        watcher.stop()
-        services.shutdown.beginStopping()
-        services.workSignal.notifyAll()
-        if !waitForInFlight(pool, graceSeconds: Double(config.upload.shutdownGraceSeconds), store: store) {
-            services.shutdown.beginAborting()
-            _ = pool.waitForExit(seconds: 10)
-        }
-        watcherThread.wait(seconds: 5)
-        // After the workers: outcomes they wrote are in the outbox; what is not sent yet goes out next start.
-        webhooks.stop()
+        // The heartbeat goes on while a component is waited for: a grace period is longer than the silence after
+        // which `status` says "not responding". A second SIGTERM/SIGINT (an impatient Ctrl-C) ends the wait at once.
+        var lastBeat: UInt64 = 0
+        running.components.stop(whileWaiting: { component in
+            if Timestamp.monotonicNanos() - lastBeat >= UInt64(DaemonRecord.heartbeatIntervalSeconds) * 1_000_000_000 {
+                lastBeat = Timestamp.monotonicNanos()
+                try? store.recordHeartbeat(statusLine: "stopping: waiting up to \(config.upload.shutdownGraceSeconds) s for uploads in flight")
+            }
+            guard case .terminate = Signals.wait(timeoutSeconds: 0) else { return false }
+            logger.warning("second stop signal; cutting in-flight uploads short (their jobs go back to the queue)")
+            return true
+        }, cutShort: { component, bySignal in
+            guard !bySignal else { return }
+            if component is PoolComponent {
+                logger.warning("grace period over; cutting in-flight uploads short (their jobs go back to the queue)")
+            } else {
+                logger.warning("component did not stop in time; cut short", metadata: ["component": "\(component.name)"])
+            }
+        })
         do {
             let released = try store.recoverLeases(expiredOnly: false)
             if released > 0 { logger.notice("in-flight jobs returned to the queue", metadata: ["count": "\(released)"]) }
@@ -157,89 +165,52 @@ public final class Daemon {
         } catch {
             logger.error("could not record the stop; the next start will recover", metadata: ["error": "\(error)"])
         }
-        writeMetrics(config, services: services, store: store, up: false)
+        writeMetrics(config, upload: running.upload, store: store, up: false)
         logger.info("stopped")
     }
 
-    // MARK: - Pieces
-
-    /// Lets in-flight uploads finish for up to the grace period. A second SIGTERM/SIGINT (an impatient
-    /// Ctrl-C) ends the wait at once. Returns true when every worker finished on its own. The heartbeat goes on
-    /// meanwhile: a grace period is longer than the silence after which `status` says "not responding".
-    private func waitForInFlight(_ pool: UploadWorkerPool, graceSeconds: Double, store: JobStore) -> Bool {
-        let deadline = Timestamp.monotonicNanos() + UInt64(graceSeconds * 1e9)
-        var lastBeat: UInt64 = 0
-        while Timestamp.monotonicNanos() < deadline {
-            if Timestamp.monotonicNanos() - lastBeat >= UInt64(DaemonRecord.heartbeatIntervalSeconds) * 1_000_000_000 {
-                lastBeat = Timestamp.monotonicNanos()
-                try? store.recordHeartbeat(statusLine: "stopping: waiting up to \(Int(graceSeconds)) s for uploads in flight")
-            }
-            if pool.waitForExit(seconds: 0.2) { return true }
-            if case .terminate = Signals.wait(timeoutSeconds: 0) {
-                logger.warning("second stop signal; cutting in-flight uploads short (their jobs go back to the queue)")
-                return false
-            }
-        }
-        logger.warning("grace period over; cutting in-flight uploads short (their jobs go back to the queue)")
-        return false
-    }
-
-    final class ThreadHandle: Sendable {
-        let done = Latch()
-        func wait(seconds: Double) { done.wait(seconds: seconds) }
-    }
-
-    func startWatcher(_ watcher: Watcher) -> ThreadHandle {
-        let handle = ThreadHandle()
-        OSThread.start(name: "imagedrop-watcher") {
-            watcher.run()
-            handle.done.countDown()
-        }
-        return handle
-    }
-
-    private func isDrained(_ counts: [JobState: Int], pool: UploadWorkerPool, services: UploadServices) -> Bool {
-        if services.pause.isPaused { return false }
+    private func isDrained(_ counts: [JobState: Int], pool: UploadWorkerPool, upload: JobProcessor.Dependencies) -> Bool {
+        if upload.pause.isPaused { return false }
         // Jobs of a source the config does not name are never taken: a one-off run does not wait for them.
-        let sources = SourceCounts(counts: (try? services.store.sourceCounts()) ?? [:], configured: services.config.current.sourceNames)
+        let sources = SourceCounts(counts: (try? upload.store.sourceCounts()) ?? [:], configured: upload.config.current.sourceNames)
         let stranded = sources.unconfigured.map(sources.waiting).reduce(0, +)
         let waiting = (counts[.queued] ?? 0) + (counts[.uploading] ?? 0) + (counts[.retrying] ?? 0) - stranded
         return waiting <= 0 && pool.allIdle
     }
 
-    package func statusLine(_ counts: [JobState: Int]?, services: UploadServices, watcher: Watcher, rate: Throughput.Rate?) -> String {
-        progress(counts, services: services, watcher: watcher, rate: rate).line
+    package func statusLine(_ counts: [JobState: Int]?, upload: JobProcessor.Dependencies, watcher: Watcher, rate: Throughput.Rate?) -> String {
+        progress(counts, upload: upload, watcher: watcher, rate: rate).line
     }
 
     /// The status line and the backlog's ETA in it, computed once: the heartbeat records both, so `status`, the
     /// page and the progress line show one figure.
-    package func progress(_ counts: [JobState: Int]?, services: UploadServices, watcher: Watcher,
+    package func progress(_ counts: [JobState: Int]?, upload: JobProcessor.Dependencies, watcher: Watcher,
                           rate: Throughput.Rate?) -> (line: String, eta: Int?) {
         guard let counts else { return ("database unreadable", nil) }
         var parts = ["\(counts[.queued] ?? 0) queued", "\(counts[.uploading] ?? 0) uploading"]
         if let retrying = counts[.retrying], retrying > 0 { parts.append("\(retrying) retrying") }
         parts.append("\(counts[.done] ?? 0) done")
         parts.append("\(counts[.failed] ?? 0) failed")
-        if let last = services.metrics.snapshot.lastUploadMonotonicNanos {
+        if let last = upload.metrics.snapshot.lastUploadMonotonicNanos {
             parts.append("last upload \((Timestamp.monotonicNanos() - last) / 1_000_000_000) s ago")
         }
         let unwatched = watcher.unwatchedFolders
         if unwatched > 0 { parts.append("\(unwatched) folders unwatched (inotify limit; polled)") }
         let waiting = (counts[.queued] ?? 0) + (counts[.retrying] ?? 0) + (counts[.uploading] ?? 0)
         if let rate = Throughput.text(rate: rate) { parts.append(rate) }
-        let eta = backlogETA(waiting: waiting, services: services, rate: rate)
+        let eta = backlogETA(waiting: waiting, upload: upload, rate: rate)
         if waiting > 0, let eta { parts.append("ETA \(HumanUnits.duration(eta))") }
-        if let reason = services.pause.reason { parts.append((waiting > 0 ? "ETA unknown, " : "") + "PAUSED: \(reason)") }
-        if let unconfigured = unconfiguredText(services) { parts.append(unconfigured) }
+        if let reason = upload.pause.reason { parts.append((waiting > 0 ? "ETA unknown, " : "") + "PAUSED: \(reason)") }
+        if let unconfigured = unconfiguredText(store: upload.store, config: upload.config) { parts.append(unconfigured) }
         // Only while work waits (claimed jobs wait for their grant as `uploading`): an idle daemon with a spent
         // budget is not waiting for anything.
-        if waiting > 0, let wait = services.limiter.currentWait() { parts.append(wait.text) }
+        if waiting > 0, let wait = upload.budget.currentWait() { parts.append(wait.text) }
         return (parts.joined(separator: ", "), eta)
     }
 
     /// The full snapshot (range counts included) is read only when a metrics file is configured.
-    private func writeMetrics(_ config: Config, services: UploadServices, store: JobStore, up: Bool = true) {
-        guard let path = config.metrics.textfile, let text = MetricsWriter.current(services: services, up: up) else { return }
+    private func writeMetrics(_ config: Config, upload: JobProcessor.Dependencies, store: JobStore, up: Bool = true) {
+        guard let path = config.metrics.textfile, let text = MetricsWriter.current(GaugeSource(upload), up: up) else { return }
         do {
             try MetricsWriter(path: path).write(text: text)
         } catch {

@@ -34,7 +34,7 @@ struct MainLoop {
         self.running = running
         self.once = once
         self.notifier = notifier
-        self.mainBeat = running.services.heartbeats.heartbeat("main")
+        self.mainBeat = running.heartbeats.heartbeat("main")
         self.watchdog = WatchdogPinger(notifier: notifier)
         self.lastProgressLog = Timestamp.monotonicNanos()
     }
@@ -51,7 +51,7 @@ struct MainLoop {
 
     /// One turn; nil to go on.
     private mutating func turn(daemon: Daemon) -> End? {
-        let services = running.services
+        let upload = running.upload
         let store = running.store
         mainBeat.beat(.turning)
         switch Signals.wait(timeoutSeconds: once ? 0.2 : 1) {
@@ -60,7 +60,7 @@ struct MainLoop {
         case nil: break
         }
         mainBeat.beat(.turning)
-        OperatorPauseFollower.follow(services: services, logger: daemon.logger)
+        OperatorPauseFollower.follow(store: upload.store, pause: upload.pause, workSignal: upload.workSignal, logger: daemon.logger)
         if let problem = running.locks.database.identity?.change() {
             daemon.logger.error("database file changed under the running daemon; exiting so it restarts on the file now at that path",
                                 metadata: ["problem": "\(problem)", "exit": "\(Daemon.Exit.transient.rawValue)"])
@@ -69,33 +69,33 @@ struct MainLoop {
         let now = Timestamp.monotonicNanos()
         let watcherProgress = running.watcher.progress   // before the counts: see OnceCompletion
         let counts = try? store.counts()
-        let metrics = services.metrics.snapshot
+        let metrics = upload.metrics.snapshot
         throughput.record(atNanos: now, finished: metrics.doneUploaded + metrics.doneAlreadyStored + metrics.failed,
                           bytes: metrics.uploadedBytes)
         // `status` reads a heartbeat older than 3 intervals as "not responding": the interval is the one it knows.
         if now - lastBeat >= UInt64(DaemonRecord.heartbeatIntervalSeconds) * 1_000_000_000 || once {
             lastBeat = now
-            let (line, eta) = daemon.progress(counts, services: services, watcher: running.watcher, rate: throughput.rate)
+            let (line, eta) = daemon.progress(counts, upload: upload, watcher: running.watcher, rate: throughput.rate)
             running.databaseHealth.recordWrite(Result {
                 try store.recordHeartbeat(statusLine: line, unwatchedFolders: running.watcher.unwatchedFolders,
-                                          concurrencyJSON: services.concurrency.snapshot().json)
+                                          concurrencyJSON: upload.concurrency.snapshot().json)
                 try store.recordBacklogETA(eta)
-                if let fleet = services.limiter as? FleetBudget {
+                if let fleet = upload.budget as? FleetBudget {
                     try store.recordFleetDegraded(fleet.degradedReason)
                     let lastMinute = (try? store.snapshot(failureLimit: 0))?.uploadsLastMinute ?? 0
                     fleet.publish(FleetHostReport(counts: counts ?? [:], uploadsLastMinute: lastMinute,
-                                                  paused: services.pause.reason, version: ImagedropVersion.current))
+                                                  paused: upload.pause.reason, version: ImagedropVersion.current))
                 }
             }.failure)
             notifier.status(line)
             running.progress?.show(line)
         } else if let progress = running.progress {
-            progress.show(daemon.statusLine(counts, services: services, watcher: running.watcher, rate: throughput.rate))
+            progress.show(daemon.statusLine(counts, upload: upload, watcher: running.watcher, rate: throughput.rate))
         }
         if once, running.progress == nil, now - lastProgressLog >= Self.progressLogNanos {
             lastProgressLog = now
             daemon.logger.info("progress", metadata: [
-                "status": "\(daemon.statusLine(counts, services: services, watcher: running.watcher, rate: throughput.rate))",
+                "status": "\(daemon.statusLine(counts, upload: upload, watcher: running.watcher, rate: throughput.rate))",
             ])
         }
         let current = running.shared.current
@@ -103,7 +103,7 @@ struct MainLoop {
             lastMetrics = now
             daemon.writeMetrics(running)
         }
-        watchdog?.tick(nowNanos: now, pulses: services.heartbeats.pulses,
+        watchdog?.tick(nowNanos: now, pulses: running.heartbeats.pulses,
                        rule: Liveness.Rule(requestTimeoutSeconds: Double(current.upload.requestTimeoutSeconds)),
                        notifier: notifier, logger: daemon.logger)
         guard once else { return nil }
@@ -111,7 +111,7 @@ struct MainLoop {
                                              watcher: watcherProgress, nudge: running.watcher) {
             return End()
         }
-        if let reason = services.pause.reason {
+        if let reason = upload.pause.reason {
             // A one-off run cannot wait for someone to fix the token: say why and stop (jobs stay queued).
             daemon.logger.error("stopping --once run: queue paused", metadata: ["reason": "\(reason)"])
             return End(onceFailure: .unavailable)

@@ -6,25 +6,25 @@ import Logging
 /// reads the operator's pause at start (before any worker claims) and on every turn of its main loop (one
 /// SELECT of one row a second), and applies a change to the pause gate, logged once.
 enum OperatorPauseFollower {
-    static func follow(services: UploadServices, logger: Logger) {
+    static func follow(store: JobStore, pause gate: PauseGate, workSignal: WorkSignal, logger: Logger) {
         let pause: OperatorPause?
         do {
-            pause = try services.store.operatorPause()
+            pause = try store.operatorPause()
         } catch {
             // What is in force stays; a database that cannot be read is reported by the heartbeat's write.
             return
         }
-        guard services.pause.setOperatorPause(pause?.text) else { return }
+        guard gate.setOperatorPause(pause?.text) else { return }
         if let pause {
             logger.notice("queue paused by the operator; jobs stay queued until `imagedrop resume`",
                           metadata: ["reason": "\(pause.text)", "since": "\(pause.at)"])
         } else {
-            if let reason = services.pause.reason {
+            if let reason = gate.reason {
                 logger.notice("operator's pause lifted; the queue stays paused", metadata: ["reason": "\(reason)"])
             } else {
                 logger.notice("operator's pause lifted; queue resumed")
             }
-            services.workSignal.notifyAll()
+            workSignal.notifyAll()
         }
     }
 }

@@ -31,6 +31,20 @@ public final class APIPathMonitor: Sendable {
         self.threshold = max(1, threshold)
     }
 
+    /// Every reply a worker or the prober gets passes through here before it is looked at: an HTTP reply
+    /// resets the count; a failure below HTTP that makes this an outage pauses the queue and returns the reason
+    /// (the caller abandons the request, like a stop: the job goes back untouched, no attempt counted).
+    /// Returns a value rather than throwing a typed error: a typed throw nested in the client's own typed
+    /// throws crashed the optimised build (SIGSEGV in the prober, `swift build -c release`, Swift 6.3).
+    package func pausedFor(_ reply: ImagesClient.Reply) -> String? {
+        if reply.response != nil {
+            sawReply()
+            return nil
+        }
+        guard let failure = reply.transportFailure else { return nil }
+        return sawFailure(failure)
+    }
+
     /// An HTTP reply arrived.
     package func sawReply() { failuresInARow.withLock { $0 = 0 } }
 

@@ -37,6 +37,9 @@ public final class ImagesClient {
         public var classification: ReplyClassification
         public var response: HTTPResponse?
         public var image: ImageRecord?
+        /// No HTTP reply: what libcurl said instead. Whoever owns the pool decides what it means for the path to
+        /// the API (`APIPathMonitor.pausedFor`); the client only reports it.
+        public var transportFailure: CurlError? = nil
     }
 
     public let endpoint: Endpoint
@@ -44,16 +47,14 @@ public final class ImagesClient {
     private let limiter: any RequestBudget
     private let shouldStop: @Sendable () -> Bool
     private let heartbeat: Heartbeat?
-    private let monitor: APIPathMonitor?
 
     /// `shouldStop` ends a rate-limit wait early; `shouldAbort` cuts a running transfer (grace period over).
     /// `heartbeat` (the worker's) is beaten in every rate-limit wait slice and before each request, so the
     /// watchdog sees a budget wait as alive and bounds a request by its timeout.
-    /// With a `monitor` (the daemon's workers), a failure on the path to the API pauses the queue and the
-    /// call ends in `Stopped`; without one (`check`), it comes back as a transient reply naming the cause.
+    /// A failure below HTTP comes back as a transient reply naming the cause, with the libcurl error in
+    /// `transportFailure`: the client sends and returns replies; pausing the queue is the pool's decision.
     public init(endpoint: Endpoint, limiter: any RequestBudget, shouldStop: @escaping @Sendable () -> Bool,
-                shouldAbort: @escaping @Sendable () -> Bool, heartbeat: Heartbeat? = nil,
-                monitor: APIPathMonitor? = nil) {
+                shouldAbort: @escaping @Sendable () -> Bool, heartbeat: Heartbeat? = nil) {
         // A libcurl that cannot start fails every request instead (CurlEasy.perform): `check` reports it.
         try? CurlGlobal.initialize()
         self.endpoint = endpoint
@@ -61,11 +62,11 @@ public final class ImagesClient {
         self.limiter = limiter
         self.shouldStop = shouldStop
         self.heartbeat = heartbeat
-        self.monitor = monitor
     }
 
-    /// The call was abandoned without an outcome for the job: the daemon is stopping, or (`pausedFor`) the
-    /// path to the API failed and the queue paused. Either way the job goes back to the queue untouched.
+    /// The call was abandoned without an outcome for the job: the daemon is stopping, or (`pausedFor`, said by
+    /// `APIPathMonitor.pausedFor`) the path to the API failed and the queue paused. Either way the job goes back to
+    /// the queue untouched.
     public struct Stopped: Error {
         public var pausedFor: String?
         public init(pausedFor: String? = nil) { self.pausedFor = pausedFor }
@@ -122,7 +123,7 @@ public final class ImagesClient {
     }
 
     /// Every request of the client goes through here (its extensions' too): the budget, the heartbeat, the
-    /// path monitor, the classification.
+    /// classification.
     func send(
         method: String, url: String, token: APIToken, form: MultipartForm? = nil, countsAgainstBudget: Bool = true,
         decodeImage: Bool = true
@@ -139,7 +140,6 @@ public final class ImagesClient {
         do {
             let response = try curl.perform(method: method, url: url, headers: headers, form: form,
                                             timeoutSeconds: endpoint.timeoutSeconds, caFile: endpoint.caFile)
-            monitor?.sawReply()
             // Cloudflare's own word on the budget wins over the configured one (batch-host replies speak of the
             // batch token's budget, not the account's: those requests hold no ticket).
             if let ticket, let value = response.headers["ratelimit"], let header = RateLimitHeader.parse(value) {
@@ -152,8 +152,7 @@ public final class ImagesClient {
             }
             return Reply(classification: classification, response: response, image: image)
         } catch {
-            if let reason = monitor?.sawFailure(error) { throw Stopped(pausedFor: reason) }
-            return Reply(classification: ReplyClassification.classify(error), response: nil, image: nil)
+            return Reply(classification: ReplyClassification.classify(error), response: nil, image: nil, transportFailure: error)
         }
     }
 

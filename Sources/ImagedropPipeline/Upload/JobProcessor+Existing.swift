@@ -8,14 +8,14 @@ extension JobProcessor {
     /// 409/5409: an image with this id exists. GET it: the same bytes mean the job is done (a retry after a
     /// lost reply, or the same content dropped twice); other bytes under a path id mean the file changed and
     /// the new version replaces the old image.
-    package func confirmExisting(_ attempt: Attempt, id: String?) throws {
+    package func confirmExisting(_ attempt: Attempt, id: String?, token: APIToken) throws {
         let job = attempt.job
         guard let id else {
             try fail(job, reason: "API answered 409 for an upload without a custom id", code: 5409,
                      sha256: attempt.sha256, countAttempt: true, config: attempt.config, version: attempt.version)
             return
         }
-        let reply = try client.image(id: id, token: attempt.token)
+        let reply = try watch(client.image(id: id, token: token))
         record(reply)
         switch reply.classification {
         case .success:
@@ -26,7 +26,7 @@ extension JobProcessor {
             }
             if let mine = attempt.sha256, let existing = image.metaSHA256, existing != mine {
                 if attempt.config.images.idMode == .path {
-                    let deleted = try client.deleteImage(id: id, token: attempt.token)
+                    let deleted = try watch(client.deleteImage(id: id, token: token))
                     record(deleted)
                     switch DeleteOutcome(deleted) {
                     case .gone:
@@ -73,8 +73,9 @@ extension JobProcessor {
     /// Cloudflare-chosen ids after an earlier send: looks for the image by the job key in its metadata.
     /// Returns true when the job was settled here (found, paused, or the lookup must be tried again);
     /// false when nothing was stored and the upload may go ahead.
-    package func foundEarlierUpload(_ attempt: Attempt) throws -> Bool {
-        let (reply, found) = try client.findImage(jobKey: attempt.job.jobKey, token: attempt.token)
+    package func foundEarlierUpload(_ attempt: Attempt, token: APIToken) throws -> Bool {
+        let (unwatched, found) = try client.findImage(jobKey: attempt.job.jobKey, token: token)
+        let reply = try watch(unwatched)
         record(reply)
         if let found {
             if found.metaSHA256 == attempt.sha256 {
@@ -83,7 +84,7 @@ extension JobProcessor {
             }
             // Stored by an earlier send of another version of the file (the job key belongs to the row, not
             // to one version), or with mixed bytes: it is not this file. Remove it, then upload.
-            let deleted = try client.deleteImage(id: found.id, token: attempt.token)
+            let deleted = try watch(client.deleteImage(id: found.id, token: token))
             record(deleted)
             switch DeleteOutcome(deleted) {
             case .gone:

@@ -3,20 +3,20 @@ import ImagedropStore
 /// `[fleet]` with custom ids: a content another host already stored is recorded `done` from the fleet's index
 /// (FleetContentIndex) with no request; what this host stores or confirms is published there for the others.
 extension JobProcessor {
-    func sendUnlessStoredInFleet(_ prepared: PreparedUpload, attempt: Attempt) throws {
-        let form = prepared.plan.form(fileDescriptor: prepared.file.fileDescriptor, size: prepared.file.status.size)
-        guard let index = services.fleetContent, let id = prepared.plan.customID else {
-            return try send(form, attempt: attempt, customID: prepared.plan.customID)
+    func sendUnlessStoredInFleet(_ attempt: Attempt, plan: UploadPlan, file: InspectedFile, token: APIToken) throws {
+        let form = plan.form(fileDescriptor: file.fileDescriptor, size: file.status.size)
+        guard let index = deps.fleetContent, let id = plan.customID else {
+            return try request(form, attempt, token: token, customID: plan.customID)
         }
-        let sha256 = prepared.file.sha256
+        let sha256 = file.sha256
         if let image = index.stored(id: id, sha256: sha256) {
             try finish(attempt, image: image, countAttempt: false, alreadyStored: true)
-            if try services.store.job(id: attempt.job.id)?.state == .done { index.noteShared() }
+            if try deps.store.job(id: attempt.job.id)?.state == .done { index.noteShared() }
             return
         }
-        try send(form, attempt: attempt, customID: id)
+        try request(form, attempt, token: token, customID: id)
         // Done by this upload or by its 409 and GET: either way the image holds these bytes now.
-        if let job = try services.store.job(id: attempt.job.id), job.state == .done, job.imageID == id, job.sha256 == sha256 {
+        if let job = try deps.store.job(id: attempt.job.id), job.state == .done, job.imageID == id, job.sha256 == sha256 {
             index.publish(id: id, sha256: sha256, variants: job.variants)
         }
     }

@@ -10,7 +10,7 @@ extension JobProcessor {
         let job = attempt.job
         // A URL job has no file to keep, delete or move.
         let action = job.kind == .url ? nil : AfterUploadActions.pendingAction(success: true, config: attempt.config)
-        let recorded = try services.store.markDone(
+        let recorded = try deps.store.markDone(
             id: job.id, imageID: image.id, variants: image.variants ?? [], sha256: attempt.sha256,
             countAttempt: countAttempt, afterAction: action, version: attempt.version)
         guard recorded else {
@@ -18,8 +18,8 @@ extension JobProcessor {
             requeueChanged(attempt)
             return
         }
-        services.metrics.recordDone(alreadyStored: alreadyStored)
-        if !alreadyStored { services.quotaWatch.noteUpload() }
+        deps.metrics.recordDone(alreadyStored: alreadyStored)
+        if !alreadyStored { deps.quotaWatch.noteUpload() }
         var metadata: Logger.Metadata = [
             "job": "\(job.id)", "path": "\(job.path)", "status": "done", "image": "\(image.id)",
             "attempt": "\(job.attempts + (countAttempt ? 1 : 0))",
@@ -29,7 +29,7 @@ extension JobProcessor {
         if let size = attempt.file?.status.size ?? job.size { metadata["size"] = "\(size)" }
         if let sent = attempt.sentAtNanos { metadata["duration_ms"] = "\((Timestamp.monotonicNanos() - sent) / 1_000_000)" }
         logger.info(alreadyStored ? "already stored" : "uploaded", metadata: metadata)
-        if action != nil, let done = try services.store.job(id: job.id) { afterActions.run(done, config: attempt.config) }
+        if action != nil, let done = try deps.store.job(id: job.id) { afterActions.run(done, config: attempt.config) }
     }
 
     /// A local rejection: pre-flight (or the job itself) rules the file out and nothing is sent. Logged as
@@ -43,17 +43,17 @@ extension JobProcessor {
               version: JobStore.Version?, message: Logger.Message = "upload failed") throws {
         let reason = Self.shown(reason, for: job)
         let action = job.kind == .url ? nil : AfterUploadActions.pendingAction(success: false, config: config)
-        let recorded = try services.store.markFailed(id: job.id, error: reason, code: code, sha256: sha256,
+        let recorded = try deps.store.markFailed(id: job.id, error: reason, code: code, sha256: sha256,
                                                      countAttempt: countAttempt, afterAction: action, version: version)
         guard recorded else {
-            try services.store.release(id: job.id, delayMillis: Int64(config.watch.settleMillis))
+            try deps.store.release(id: job.id, delayMillis: Int64(config.watch.settleMillis))
             return
         }
-        services.metrics.recordFailure(code: code)
+        deps.metrics.recordFailure(code: code)
         var metadata: Logger.Metadata = ["job": "\(job.id)", "path": "\(job.path)", "status": "failed", "reason": "\(reason)"]
         if let code { metadata["cf_code"] = "\(code)" }
         logger.warning(message, metadata: metadata)
-        if action != nil, let failed = try services.store.job(id: job.id) { afterActions.run(failed, config: config) }
+        if action != nil, let failed = try deps.store.job(id: job.id) { afterActions.run(failed, config: config) }
     }
 
     /// A transient failure: `retrying` after the policy's delay, or `failed` once `max_attempts` requests
@@ -64,13 +64,16 @@ extension JobProcessor {
         let outcome = Outcome.retry(reason: Self.shown(reason, for: attempt.job), code: code, retryAfter: retryAfter,
                                     rateLimited: rateLimited, context: .init(attemptsBefore: attempt.job.attempts),
                                     policy: RetryPolicy(config: attempt.config.upload), countAttempt: countAttempt)
-        try carryOut(outcome, attempt, retryAfter: retryAfter, rateLimited: rateLimited, countAttempt: countAttempt)
+        try carryOut(outcome, attempt, countAttempt: countAttempt)
     }
 
-    /// Writes a `.retry` or a given-up `.failed` back (other outcomes are not a retry's).
-    package func carryOut(_ outcome: Outcome, _ attempt: Attempt, retryAfter: Int64?, rateLimited: Bool, countAttempt: Bool) throws {
+    /// Writes a `.retry` or a given-up `.failed` back (other outcomes are not a retry's), with what the server
+    /// said about waiting as the outcome carries it.
+    package func carryOut(_ outcome: Outcome, _ attempt: Attempt, countAttempt: Bool) throws {
         let job = attempt.job
         let policy = RetryPolicy(config: attempt.config.upload)
+        let retryAfter = outcome.hint?.retryAfterMillis
+        let rateLimited = outcome.hint?.rateLimited ?? false
         if policy.capsHint(retryAfter), let retryAfter {
             // Once per reply: the server (or a proxy) asked for more than backoff_max_ms allows.
             logger.warning("server's wait hint capped at backoff_max_ms", metadata: [
@@ -78,16 +81,16 @@ extension JobProcessor {
             ])
         }
         // Before the attempt count is judged: a 429 on the last attempt still stops the pool.
-        if rateLimited { services.limiter.block(forMillis: policy.rateLimitBlockMillis(retryAfterMillis: retryAfter)) }
+        if rateLimited { deps.budget.block(forMillis: policy.rateLimitBlockMillis(retryAfterMillis: retryAfter)) }
         switch outcome {
-        case .failed(let reason, let code, gaveUp: true):
+        case .failed(let reason, let code, gaveUp: true, _):
             // fail() scrubs the reason as it is stored and logged.
             try fail(job, reason: reason, code: code, sha256: nil, countAttempt: true, config: attempt.config,
                      version: attempt.version)
-        case .retry(let reason, let code, let delay, let rateLimited):
+        case .retry(let reason, let code, let delay, let rateLimited, _):
             let reason = Self.shown(reason, for: job)   // a URL job's reply may quote its URL's password
-            services.metrics.recordRetry(rateLimited: rateLimited)
-            try services.store.markRetrying(id: job.id, error: reason, code: code,
+            deps.metrics.recordRetry(rateLimited: rateLimited)
+            try deps.store.markRetrying(id: job.id, error: reason, code: code,
                                             nextAttemptAtMillis: Timestamp.nowMillis() + delay, countAttempt: countAttempt)
             let attemptsMade = job.attempts + (countAttempt ? 1 : 0)
             var metadata: Logger.Metadata = ["job": "\(job.id)", "path": "\(job.path)", "status": "retrying",
@@ -104,7 +107,7 @@ extension JobProcessor {
         logger.notice("file changed during upload; uploading its final version",
                       metadata: ["job": "\(attempt.job.id)", "path": "\(attempt.job.path)"])
         do {
-            try services.store.release(id: attempt.job.id, delayMillis: Int64(attempt.config.watch.settleMillis))
+            try deps.store.release(id: attempt.job.id, delayMillis: Int64(attempt.config.watch.settleMillis))
         } catch {
             logger.error("could not release job", metadata: ["job": "\(attempt.job.id)", "error": "\(error)"])
         }
@@ -118,7 +121,7 @@ extension JobProcessor {
     }
 
     package func release(_ job: Job) {
-        do { try services.store.release(id: job.id) } catch {
+        do { try deps.store.release(id: job.id) } catch {
             logger.error("could not release job", metadata: ["job": "\(job.id)", "error": "\(error)"])
         }
     }
@@ -127,16 +130,16 @@ extension JobProcessor {
     package func pauseQueue(_ reason: String, kind: PauseGate.Kind = .credentials) {
         // Another upload in flight when the quota filled up says the same again: the reason the prober may have
         // made more precise since (`N of N images stored`) stays, and nothing is logged twice.
-        if kind == .quota, services.pause.kind == .quota { return }
+        if kind == .quota, deps.pause.kind == .quota { return }
         let text = PauseNotice.text(reason, kind: kind)
-        if services.pause.pause(text, kind: kind) {
-            PauseNotice.log(logger, reason: text, kind: kind, config: services.config.current)
-            try? services.store.recordPause(text)
+        if deps.pause.pause(text, kind: kind) {
+            PauseNotice.log(logger, reason: text, kind: kind, config: deps.config.current)
+            try? deps.store.recordPause(text)
         }
     }
 
     package func record(_ reply: ImagesClient.Reply) {
-        if let response = reply.response { services.metrics.recordRequest(seconds: response.totalSeconds) }
+        if let response = reply.response { deps.metrics.recordRequest(seconds: response.totalSeconds) }
     }
 }
 

@@ -7,23 +7,23 @@ import Logging
 extension JobProcessor {
     /// Sends one due owed delete, if there is one. True when it did (the worker then looks for more work).
     package func settleOwedDelete() -> Bool {
-        let config = services.config.current
+        let config = deps.config.current
         let claimed: OwedDelete?
         do {
-            claimed = try services.store.claimOwedDelete(leaseMillis: UploadWorkerPool.leaseMillis(config))
+            claimed = try deps.store.claimOwedDelete(leaseMillis: UploadWorkerPool.leaseMillis(config))
         } catch {
             return false   // the table cannot be read now; the job claim reports the problem
         }
         guard let owed = claimed else { return false }
         let now = Timestamp.nowMillis()
-        guard let token = services.tokens.token else {
-            pauseQueue(services.tokens.problem ?? "no API token")
+        guard let token = deps.tokens.token else {
+            pauseQueue(deps.tokens.problem ?? "no API token")
             postpone(owed, error: nil, at: now, countAttempt: false)
             return true
         }
         let reply: ImagesClient.Reply
         do {
-            reply = try client.deleteImage(id: owed.imageID, token: token)
+            reply = try watch(client.deleteImage(id: owed.imageID, token: token))
         } catch {
             postpone(owed, error: nil, at: now, countAttempt: false)   // stopping: the next start sends it
             return true
@@ -42,7 +42,7 @@ extension JobProcessor {
             giveUp(owed, reason: reason, metadata: metadata)
         case .transient(let reason, _, let retryAfter, let limited):
             let policy = RetryPolicy(config: config.upload)
-            if limited { services.limiter.block(forMillis: policy.rateLimitBlockMillis(retryAfterMillis: retryAfter)) }
+            if limited { deps.budget.block(forMillis: policy.rateLimitBlockMillis(retryAfterMillis: retryAfter)) }
             let attempts = owed.attempts + 1
             if policy.isExhausted(attemptsMade: attempts) {
                 giveUp(owed, reason: "gave up after \(attempts) attempts: \(reason)", metadata: metadata)
@@ -68,8 +68,8 @@ extension JobProcessor {
 
     private func settle(_ owed: OwedDelete) {
         do {
-            try services.store.settleOwedDelete(imageID: owed.imageID)
-            services.workSignal.notifyAll()   // the job that waited for it may be claimed now
+            try deps.store.settleOwedDelete(imageID: owed.imageID)
+            deps.workSignal.notifyAll()   // the job that waited for it may be claimed now
         } catch {
             logger.error("could not record owed delete", metadata: ["image": "\(owed.imageID)", "error": "\(error)"])
         }
@@ -77,7 +77,7 @@ extension JobProcessor {
 
     private func postpone(_ owed: OwedDelete, error: String?, at millis: Int64, countAttempt: Bool) {
         do {
-            try services.store.postponeOwedDelete(imageID: owed.imageID, error: error, nextAttemptAtMillis: millis,
+            try deps.store.postponeOwedDelete(imageID: owed.imageID, error: error, nextAttemptAtMillis: millis,
                                                    countAttempt: countAttempt)
         } catch {
             // The lease runs out on its own and the delete comes back then.

@@ -6,13 +6,13 @@ import Logging
 /// URL jobs (Cloudflare fetches the image: no pre-flight, the form sends `url` instead of `file`) and the
 /// watched `*.urls` lists that queue them.
 extension JobProcessor {
-    package func runURL(_ job: Job, config: Config, token: APIToken) throws {
+    package func runURL(_ attempt: Attempt, token: APIToken) throws {
+        let (job, config) = (attempt.job, attempt.config)
         guard let url = job.urlInput else {
             try reject(job, reason: "the job's url is missing or not a valid http(s) URL", sha256: nil, config: config,
                        version: nil)
             return
         }
-        let attempt = Attempt(job: job, config: config, file: nil, token: token)
         let customID = ImageIDStrategy.customID(forURL: url, config: config)
         guard let metadata = ImageMetadata.build(userJSON: config.images.metadataJSON, sha256: nil,
                                                  sourcePath: url.withoutCredentials, jobKey: customID == nil ? job.jobKey : nil,
@@ -22,7 +22,7 @@ extension JobProcessor {
                        sha256: nil, config: config, version: nil)
             return
         }
-        if customID == nil, job.sends > 0, try foundEarlierUpload(attempt) { return }
+        if customID == nil, job.sends > 0, try foundEarlierUpload(attempt, token: token) { return }
 
         var form = MultipartForm()
         form.fields.append(("url", url.text))
@@ -30,7 +30,7 @@ extension JobProcessor {
         form.fields.append(("metadata", metadata))
         form.fields.append(("requireSignedURLs", config.images.requireSignedURLs ? "true" : "false"))
         if let creator = config.images.creator { form.fields.append(("creator", creator)) }
-        try send(form, attempt: attempt, customID: customID)
+        try request(form, attempt, token: token, customID: customID)
     }
 
     /// A `*.urls` file settled: every line is checked, then its URLs are queued and the list's own job ends
@@ -53,12 +53,12 @@ extension JobProcessor {
                 return
             }
             let action = AfterUploadActions.pendingAction(success: true, config: config)
-            guard let results = try services.store.completeURLList(id: job.id, urls: urls, sha256: sha256,
+            guard let results = try deps.store.completeURLList(id: job.id, urls: urls, sha256: sha256,
                                                                     afterAction: action, version: version,
                                                                     source: job.source)
             else {
                 // The watcher recorded a newer version of the list: that one is read next.
-                try services.store.release(id: job.id, delayMillis: Int64(config.watch.settleMillis))
+                try deps.store.release(id: job.id, delayMillis: Int64(config.watch.settleMillis))
                 return
             }
             let queued = results.filter { if case .inserted = $0 { return true } else { return false } }.count
@@ -66,8 +66,8 @@ extension JobProcessor {
                 "job": "\(job.id)", "path": "\(job.path)", "status": "done", "urls": "\(urls.count)",
                 "queued": "\(queued)",
             ])
-            services.workSignal.notifyAll()
-            if action != nil, let done = try services.store.job(id: job.id) { afterActions.run(done, config: config) }
+            deps.workSignal.notifyAll()
+            if action != nil, let done = try deps.store.job(id: job.id) { afterActions.run(done, config: config) }
         }
     }
 }

@@ -8,97 +8,110 @@ import Logging
 /// Carries one claimed job to its next state: pre-flight, upload, classify the reply, write back.
 /// One per worker thread (it owns that worker's ImagesClient and so its kept-alive connection).
 package final class JobProcessor {
-    package let services: UploadServices
+    package let deps: Dependencies
     package var client: ImagesClient
     private var clientEndpoint: ImagesClient.Endpoint
     package let afterActions: AfterUploadActions
     package let heartbeat: Heartbeat
     package var logger: Logger
 
-    package convenience init(services: UploadServices, workerIndex: Int) {
-        self.init(services: services, component: "worker-\(workerIndex)", loggedAs: "\(workerIndex)")
-    }
-
-    /// `component` names the thread's heartbeat; `loggedAs` is its `worker` field in log lines.
-    package init(services: UploadServices, component: String, loggedAs: String) {
-        self.services = services
-        let config = services.config.current
-        self.heartbeat = services.heartbeats.heartbeat(component)
-        self.client = services.makeClient(config, heartbeat: heartbeat)
-        self.clientEndpoint = services.endpoint(config)
-        self.afterActions = AfterUploadActions(store: services.store, logger: services.logger)
-        self.logger = services.logger
+    /// `heartbeat` is the thread's own (the watchdog's roll call names it); `loggedAs` is its `worker` field in
+    /// log lines.
+    package init(_ deps: Dependencies, heartbeat: Heartbeat, loggedAs: String) {
+        self.deps = deps
+        let config = deps.config.current
+        self.heartbeat = heartbeat
+        self.client = deps.makeClient(config, heartbeat: heartbeat)
+        self.clientEndpoint = deps.endpoint(config)
+        self.afterActions = AfterUploadActions(store: deps.store, logger: deps.logger)
+        self.logger = deps.logger
         self.logger[metadataKey: "worker"] = "\(loggedAs)"
     }
 
-    /// What one attempt works with: the claimed row, the config in force, and the file as pre-flight opened it
-    /// (nil for a URL job: Cloudflare fetches the image, so there is no file, hash or version here).
+    /// A claimed job once pre-flight is through with it: the one type that says where a job stands between
+    /// pre-flight and its write-back. The preparer hands it to a worker as it is (`PreparedUploads`).
     package struct Attempt {
         package var job: Job
         package var config: Config
+        /// The file as pre-flight opened it; nil for a URL job (Cloudflare fetches the image: there is no file,
+        /// hash or version here).
         package var file: InspectedFile?
-        package var token: APIToken
+        /// The file's request, planned; nil for a URL job, whose form is made from its URL as it is sent.
+        package var plan: UploadPlan?
         /// When the upload request went out (after any wait for budget): the upload line's `duration_ms`.
         package var sentAtNanos: UInt64?
+
+        package init(job: Job, config: Config, file: InspectedFile? = nil, plan: UploadPlan? = nil) {
+            self.job = job
+            self.config = config
+            self.file = file
+            self.plan = plan
+        }
+
         package var sha256: String? { file?.sha256 }
         package var version: JobStore.Version? { file.map { .init(size: $0.status.size, mtimeNanos: $0.status.mtimeNanos) } }
     }
 
-    /// A file job pre-flight is through with: opened, hashed and probed, its version recorded, its form
-    /// planned. What is left is the request (and, for a Cloudflare-chosen id, the look for an earlier upload).
-    package struct PreparedUpload {
-        package var attempt: Attempt
-        package var plan: UploadPlan
-        package var file: InspectedFile
-    }
-
     /// Where pre-flight left a claimed job.
-    package enum Preparation {
+    package enum Preflight {
+        /// Its request is all that is left.
+        case prepared(Attempt)
         /// Its next state is written (rejected, looked at again later, a URL list queued, released).
         case settled
-        case upload(PreparedUpload)
-        /// A URL job: there is nothing to prepare, its request is all of it.
-        case url(Job, Config, APIToken)
     }
 
-    /// Carries a job this worker claimed from pre-flight to its next state.
+    // MARK: - The entry points (one path: see JobPath)
+
+    /// A worker's own claim: every step on this thread.
     package func process(_ job: Job) {
-        guard let config = configFor(job) else { return }
-        services.inFlight.insert(job.id)
-        defer { services.inFlight.remove(job.id) }
-        carry(job) {
-            switch try prepare(job, config: config) {
-            case .settled: break
-            case .url(let job, let config, let token): try runURL(job, config: config, token: token)
-            case .upload(let prepared): try upload(prepared)
-            }
+        onPath(job, preparedUnder: nil) { config in
+            if case .prepared(let attempt) = try preflight(job, config: config) { try send(attempt) }
+            return false
         }
     }
 
-    /// The job's own source's config (ids, metadata, signed URLs, pre-flight, after-upload actions). A source
-    /// removed by a reload since the claim: the job waits for it, untouched.
-    func configFor(_ job: Job) -> Config? {
-        guard let config = services.config.current.scoped(to: job.source) else {
-            logger.notice("job's source is not configured; left queued until it returns",
-                          metadata: ["job": "\(job.id)", "source": "\(job.source)"])
+    /// The preparer's claim: pre-flight only, the request left to whichever worker takes it. Nil when the job's
+    /// next state is already written; the job stays in `inFlight` only when it is returned.
+    package func prepareAhead(_ job: Job) -> Attempt? {
+        var ready: Attempt?
+        onPath(job, preparedUnder: nil) { config in
+            if case .prepared(let attempt) = try preflight(job, config: config) { ready = attempt }
+            return ready != nil
+        }
+        return ready
+    }
+
+    /// A worker taking what the preparer made ready: admitted again (a reload since sends the job back to the
+    /// queue, to be prepared under the new config), then sent.
+    package func send(prepared attempt: Attempt) {
+        onPath(attempt.job, preparedUnder: attempt.config) { _ in
+            try send(attempt)
+            return false
+        }
+    }
+
+    /// The one place a job enters and leaves the path: admission under the config in force, the `inFlight`
+    /// bookkeeping, what a step throws. `steps` returns true when the job stays held (prepared, waiting for a
+    /// worker) once it returns.
+    private func onPath(_ job: Job, preparedUnder: Config?, _ steps: (Config) throws -> Bool) {
+        let config: Config
+        switch JobPath.admit(current: deps.config.current.scoped(to: job.source), preparedUnder: preparedUnder) {
+        case .release(let held):
+            if held == .sourceNotConfigured {
+                logger.notice("job's source is not configured; left queued until it returns",
+                              metadata: ["job": "\(job.id)", "source": "\(job.source)"])
+            }
             release(job)
-            return nil
+            deps.inFlight.remove(job.id)
+            return
+        case .run(let admitted):
+            config = admitted
         }
         useEndpoint(of: config)
-        return config
-    }
-
-    func useEndpoint(of config: Config) {
-        let endpoint = services.endpoint(config)
-        if endpoint != clientEndpoint {
-            client = services.makeClient(config, heartbeat: heartbeat)   // reload changed the API root or timeout
-            clientEndpoint = endpoint
-        }
-    }
-
-    func carry(_ job: Job, _ body: () throws -> Void) {
+        deps.inFlight.insert(job.id)
+        var held = false
         do {
-            try body()
+            held = try steps(config)
         } catch is ImagesClient.Stopped {
             release(job)
         } catch {
@@ -107,14 +120,24 @@ package final class JobProcessor {
             logger.error("could not record job state", metadata: ["job": "\(job.id)", "error": "\(error)"])
             sleepMillis(1000)
         }
+        if !held { deps.inFlight.remove(job.id) }
     }
 
-    /// Everything before the request: the token, the open-writer check, the file opened, hashed and probed,
-    /// a new version recorded, the plan made. No request is sent here.
-    func prepare(_ job: Job, config: Config) throws -> Preparation {
-        guard let token = tokenOrPause(job) else { return .settled }
-        if job.kind == .url { return .url(job, config, token) }
-        if services.openWrites.isOpen(job.path, now: Timestamp.monotonicNanos()) {
+    func useEndpoint(of config: Config) {
+        let endpoint = deps.endpoint(config)
+        if endpoint != clientEndpoint {
+            client = deps.makeClient(config, heartbeat: heartbeat)   // reload changed the API root or timeout
+            clientEndpoint = endpoint
+        }
+    }
+
+    // MARK: - The steps
+
+    /// Pre-flight: the open-writer check, the file opened, hashed and probed, a new version recorded, the plan
+    /// made. No request is sent and no token read here: a URL job has nothing to prepare.
+    func preflight(_ job: Job, config: Config) throws -> Preflight {
+        if job.kind == .url { return .prepared(Attempt(job: job, config: config)) }
+        if deps.openWrites.isOpen(job.path, now: Timestamp.monotonicNanos()) {
             // Its writer has only paused (the watcher saw writes and no close yet): a snapshot now would be a
             // torn file. Its IN_CLOSE_WRITE brings the final version to this same waiting job.
             logger.debug("file still open for writing; will look again", metadata: ["job": "\(job.id)", "path": "\(job.path)"])
@@ -141,9 +164,9 @@ package final class JobProcessor {
         case .ready(let ready):
             file = ready
         }
-        let attempt = Attempt(job: job, config: config, file: file, token: token)
+        var attempt = Attempt(job: job, config: config, file: file)
         if file.status.size != job.size || file.status.mtimeNanos != job.mtimeNanos {
-            guard try services.store.updateVersion(id: job.id, seenSize: job.size, seenMtimeNanos: job.mtimeNanos,
+            guard try deps.store.updateVersion(id: job.id, seenSize: job.size, seenMtimeNanos: job.mtimeNanos,
                                                    size: file.status.size, mtimeNanos: file.status.mtimeNanos,
                                                    sha256: file.sha256)
             else {
@@ -156,92 +179,89 @@ package final class JobProcessor {
             try reject(job, reason: reason, sha256: file.sha256, config: config, version: attempt.version)
             return .settled
         case .upload(let plan):
-            return .upload(PreparedUpload(attempt: attempt, plan: plan, file: file))
+            attempt.plan = plan
+            return .prepared(attempt)
         }
     }
 
-    func upload(_ prepared: PreparedUpload) throws {
-        var attempt = prepared.attempt
-        // The token as it is now: a SIGHUP may have replaced it while the job waited, prepared.
+    /// Send: the token as it is now (read here alone: a SIGHUP may have replaced it while the job waited,
+    /// prepared), the look for an earlier upload where the plan asks for one, then the request.
+    func send(_ attempt: Attempt) throws {
         guard let token = tokenOrPause(attempt.job) else { return }
-        attempt.token = token
-        if prepared.plan.looksForEarlierUploadFirst, try foundEarlierUpload(attempt) { return }
-        try sendUnlessStoredInFleet(prepared, attempt: attempt)
+        guard let plan = attempt.plan, let file = attempt.file else {
+            try runURL(attempt, token: token)
+            return
+        }
+        if plan.looksForEarlierUploadFirst, try foundEarlierUpload(attempt, token: token) { return }
+        try sendUnlessStoredInFleet(attempt, plan: plan, file: file, token: token)
     }
 
     /// The API token in force, or nil with the queue paused for its lack and `job` back in the queue.
     func tokenOrPause(_ job: Job) -> APIToken? {
-        if let token = services.tokens.token { return token }
-        pauseQueue(services.tokens.problem ?? "no API token")
+        if let token = deps.tokens.token { return token }
+        pauseQueue(deps.tokens.problem ?? "no API token")
         release(job)
         return nil
     }
 
-    /// Sends the upload and carries the reply to the job's next state; shared by file and URL jobs.
-    package func send(_ form: MultipartForm, attempt: Attempt, customID: String?) throws {
+    /// The request, its reply decided (`Outcome.decide`) and written back (`JobPath.writeBack`); shared by file
+    /// and URL jobs.
+    package func request(_ form: MultipartForm, _ attempt: Attempt, token: APIToken, customID: String?) throws {
         var attempt = attempt
         let job = attempt.job
         let config = attempt.config
-        let token = attempt.token
-        guard services.concurrency.acquire(shouldStop: { [heartbeat] in heartbeat.beat(.waitingForBudget); return services.shutdown.isStopping }) else { throw ImagesClient.Stopped() }
+        guard deps.concurrency.acquire(shouldStop: { [heartbeat, deps] in heartbeat.beat(.waitingForBudget); return deps.shutdown.isStopping }) else { throw ImagesClient.Stopped() }
         let reply: ImagesClient.Reply
         do {
-            if customID == nil { try services.store.recordSend(id: job.id) }
+            if customID == nil { try deps.store.recordSend(id: job.id) }
             attempt.sentAtNanos = Timestamp.monotonicNanos()
             reply = try upload(form, token: token, config: config)
         } catch {
-            services.concurrency.release(rttSeconds: nil, signal: .neutral)
+            deps.concurrency.release(rttSeconds: nil, signal: .neutral)
             throw error
         }
-        services.concurrency.release(rttSeconds: reply.response?.totalSeconds, signal: reply.concurrencySignal)
+        deps.concurrency.release(rttSeconds: reply.response?.totalSeconds, signal: reply.concurrencySignal)
         record(reply)
-
-        let outcome = Outcome.decide(reply, context: .init(attemptsBefore: job.attempts, aborting: services.shutdown.isAborting),
+        let outcome = Outcome.decide(reply, context: .init(attemptsBefore: job.attempts, aborting: deps.shutdown.isAborting),
                                      policy: RetryPolicy(config: config.upload))
-        if outcome == .release {
-            release(job)   // cut short by the end of the grace period, not by the API
-            return
-        }
-        // Bytes read through the descriptor changed under the upload: what was sent may mix two versions.
-        let sentMixedBytes = attempt.file.map(descriptorChanged) ?? false
-        if sentMixedBytes, case .transient = reply.classification {
+        // Cut short by the end of the grace period: nothing to look at, the job goes back.
+        let sentMixedBytes = outcome != .release && (attempt.file.map(descriptorChanged) ?? false)
+        try writeBack(JobPath.writeBack(outcome, sentMixedBytes: sentMixedBytes), attempt, token: token, customID: customID)
+    }
+
+    /// Does what `JobPath.writeBack` decided.
+    private func writeBack(_ step: JobPath.WriteBack, _ attempt: Attempt, token: APIToken, customID: String?) throws {
+        let job = attempt.job
+        switch step {
+        case .release:
+            release(job)
+        case .requeueChanged:
             requeueChanged(attempt)
-            return
-        }
-        switch outcome {
-        case .done(let image):
-            if sentMixedBytes {
-                // Owed before the job goes back to the queue; a worker sends it, and the job waits for it.
-                try services.store.oweDelete(imageID: image.id, jobID: job.id, reason: "upload sent mixed bytes")
-                requeueChanged(attempt)
-                services.workSignal.notifyAll()
-                return
-            }
-            services.metrics.recordUpload(bytes: attempt.file?.status.size ?? 0, at: Timestamp.monotonicNanos(),
-                                          source: job.source)
+        case .oweDeleteThenRequeue(let imageID):
+            // Owed before the job goes back to the queue; a worker sends it, and the job waits for it.
+            try deps.store.oweDelete(imageID: imageID, jobID: job.id, reason: "upload sent mixed bytes")
+            requeueChanged(attempt)
+            deps.workSignal.notifyAll()
+        case .finish(let image):
+            deps.metrics.recordUpload(bytes: attempt.file?.status.size ?? 0, at: Timestamp.monotonicNanos(), source: job.source)
             try finish(attempt, image: image, countAttempt: true)
         case .confirmExisting:
-            try confirmExisting(attempt, id: customID)
-        case .retry, .failed(_, _, gaveUp: true):
-            var hint: Int64?
-            var limited = false
-            if case .transient(_, _, let retryAfter, let rateLimited) = reply.classification { (hint, limited) = (retryAfter, rateLimited) }
-            try carryOut(outcome, attempt, retryAfter: hint, rateLimited: limited, countAttempt: true)
+            try confirmExisting(attempt, id: customID, token: token)
+        case .retry(let outcome):
+            try carryOut(outcome, attempt, countAttempt: true)
         case .pause(let reason, let kind):
             pauseQueue(reason, kind: kind)
             release(job)
-        case .failed(let reason, let code, gaveUp: false):
-            try fail(job, reason: reason, code: code, sha256: attempt.sha256, countAttempt: true, config: config,
+        case .fail(let reason, let code):
+            try fail(job, reason: reason, code: code, sha256: attempt.sha256, countAttempt: true, config: attempt.config,
                      version: attempt.version)
-        case .release:
-            release(job)
         }
     }
 
     /// The file is still being written: back to the queue for a settle period (at least half a second, so a
     /// file that keeps changing costs a claim twice a second, not a busy loop), with no attempt counted.
     package func lookAgainLater(_ job: Job, config: Config) throws {
-        try services.store.release(id: job.id, delayMillis: Int64(max(config.watch.settleMillis, 500)))
+        try deps.store.release(id: job.id, delayMillis: Int64(max(config.watch.settleMillis, 500)))
     }
 
     /// A local condition that passes (FileInspector.isPassing: out of descriptors, an I/O error, …): `retrying`
@@ -249,7 +269,7 @@ package final class JobProcessor {
     package func retryLocally(_ job: Job, reason: String, config: Config) throws {
         let delay = RetryPolicy(config: config.upload).delayMillis(attemptsMade: job.attempts + 1, retryAfterMillis: nil,
                                                                    rateLimited: false)
-        try services.store.markRetrying(id: job.id, error: reason, code: nil,
+        try deps.store.markRetrying(id: job.id, error: reason, code: nil,
                                         nextAttemptAtMillis: Timestamp.nowMillis() + delay, countAttempt: false)
         logger.warning("cannot read the file for now; will try again", metadata: [
             "job": "\(job.id)", "path": "\(job.path)", "reason": "\(reason)", "retry_in_ms": "\(delay)",
@@ -257,22 +277,28 @@ package final class JobProcessor {
     }
 
     private func upload(_ form: MultipartForm, token: APIToken, config: Config) throws -> ImagesClient.Reply {
-        guard config.cloudflare.batchAPI else { return try client.upload(form, token: token) }
-        let (batchToken, failure) = try services.batchTokens.token(client: client, apiToken: token)
-        guard let batchToken else { return failure! }
-        guard services.batchTokens.limiter.acquire(shouldStop: { [heartbeat] in heartbeat.beat(.waitingForBudget); return services.shutdown.isStopping }) else {
+        guard config.cloudflare.batchAPI else { return try watch(client.upload(form, token: token)) }
+        let (batchToken, failure) = try deps.batchTokens.token(client: client, apiToken: token)
+        guard let batchToken else { return try watch(failure!) }
+        guard deps.batchTokens.limiter.acquire(shouldStop: { [heartbeat, deps] in heartbeat.beat(.waitingForBudget); return deps.shutdown.isStopping }) else {
             throw ImagesClient.Stopped()
         }
         let target = ImagesClient.UploadTarget(url: "\(config.cloudflare.batchBaseURL)/images/v1", token: batchToken,
                                                countsAgainstGlobalBudget: false)
-        let reply = try client.upload(form, token: token, target: target)
+        let reply = try watch(client.upload(form, token: token, target: target))
         if case .credentials = reply.classification {
             // An expired or revoked batch token is not a refused API token: fetch a new one and try again soon.
-            services.batchTokens.invalidate()
+            deps.batchTokens.invalidate()
             return .init(classification: .transient(reason: "batch token refused; refreshing it", code: nil,
                                                     retryAfterMillis: 0, rateLimited: false),
                          response: reply.response, image: nil)
         }
+        return reply
+    }
+
+    /// Every reply passes the pool's path monitor: an outage pauses the queue there, not in the client.
+    func watch(_ reply: ImagesClient.Reply) throws -> ImagesClient.Reply {
+        if let reason = deps.pathMonitor.pausedFor(reply) { throw ImagesClient.Stopped(pausedFor: reason) }
         return reply
     }
 

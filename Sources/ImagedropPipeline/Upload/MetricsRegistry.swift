@@ -6,7 +6,7 @@ import Synchronization
 /// and the registry's text exposition (for the textfile and `GET /metrics` alike).
 ///
 /// Why not `MetricsSystem.bootstrap`: it can run once per process, and the tests run several daemons in one
-/// process; each daemon (its `UploadServices`) gets its own registry instead, passed explicitly as the factory.
+/// process; each daemon (its `PipelineMetrics`) gets its own registry instead, passed explicitly as the factory.
 /// Why our own factory rather than `PrometheusMetricsFactory`: that one registers every family with an empty
 /// HELP, and the registry refuses (fatally) a second registration of a name with a different HELP, so the
 /// families' help texts would be lost. Ours looks the help (and histogram buckets) up by name.

@@ -8,14 +8,33 @@ public enum Outcome: Sendable, Equatable {
     /// The custom id exists already (a lost reply, or the same content): GET it and finish with its variants.
     case confirmExisting
     /// Transient: `retrying` after `delayMillis` (a 429 also stops the pool: `RetryPolicy.rateLimitBlockMillis`).
-    case retry(reason: String, code: Int?, delayMillis: Int64, rateLimited: Bool)
+    case retry(reason: String, code: Int?, delayMillis: Int64, rateLimited: Bool, hint: ServerHint? = nil)
     /// Credentials refused (or, `kind: .quota`, the account's image quota full): the whole queue pauses and
     /// the job goes back untouched.
     case pause(reason: String, kind: PauseGate.Kind = .credentials)
     /// Permanent for this file, or (`gaveUp`) transient with no attempt left.
-    case failed(reason: String, code: Int?, gaveUp: Bool)
+    case failed(reason: String, code: Int?, gaveUp: Bool, hint: ServerHint? = nil)
     /// Stopping past the grace period cut the request short: back to the queue, no attempt counted.
     case release
+
+    /// What the server said about waiting (a Retry-After, a 429), carried to the write-back: a hint past
+    /// `backoff_max_ms` is logged as capped, and a 429 stops the whole budget, on the last attempt too.
+    public struct ServerHint: Sendable, Equatable {
+        public var retryAfterMillis: Int64?
+        public var rateLimited: Bool
+        public init(retryAfterMillis: Int64?, rateLimited: Bool) {
+            self.retryAfterMillis = retryAfterMillis
+            self.rateLimited = rateLimited
+        }
+    }
+
+    /// The server's hint of a transient outcome; nil when it said nothing.
+    public var hint: ServerHint? {
+        switch self {
+        case .retry(_, _, _, _, let hint), .failed(_, _, _, let hint): hint
+        default: nil
+        }
+    }
 
     /// What the daemon knows beside the reply.
     public struct Context: Sendable, Equatable {
@@ -62,11 +81,12 @@ public enum Outcome: Sendable, Equatable {
         countAttempt: Bool = true, random: (ClosedRange<Int64>) -> Int64 = { Int64.random(in: $0) }
     ) -> Outcome {
         let attemptsMade = context.attemptsBefore + (countAttempt ? 1 : 0)
+        let hint = retryAfter != nil || rateLimited ? ServerHint(retryAfterMillis: retryAfter, rateLimited: rateLimited) : nil
         if countAttempt, policy.isExhausted(attemptsMade: attemptsMade) {
-            return .failed(reason: "gave up after \(attemptsMade) attempts: \(reason)", code: code, gaveUp: true)
+            return .failed(reason: "gave up after \(attemptsMade) attempts: \(reason)", code: code, gaveUp: true, hint: hint)
         }
         let delay = policy.delayMillis(attemptsMade: max(attemptsMade, 1), retryAfterMillis: retryAfter,
                                        rateLimited: rateLimited, random: random)
-        return .retry(reason: reason, code: code, delayMillis: delay, rateLimited: rateLimited)
+        return .retry(reason: reason, code: code, delayMillis: delay, rateLimited: rateLimited, hint: hint)
     }
 }

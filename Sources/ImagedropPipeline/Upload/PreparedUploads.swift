@@ -9,7 +9,7 @@ package final class PreparedUploads: @unchecked Sendable {
     private let condition = MonotonicCondition()
     /// At most `preparedDepth` (8) long, so removing from the front is cheap, and a taken entry (its open
     /// file) is released at once, not when the queue next runs empty.
-    private var entries: [JobProcessor.Ready] = []
+    private var entries: [JobProcessor.Attempt] = []
 
     package init() {}
 
@@ -19,14 +19,14 @@ package final class PreparedUploads: @unchecked Sendable {
         return entries.count
     }
 
-    package func put(_ prepared: JobProcessor.Ready) {
+    package func put(_ prepared: JobProcessor.Attempt) {
         condition.lock()
         entries.append(prepared)
         condition.unlock()
     }
 
     /// The oldest entry, or nil at once when there is none (the worker then claims for itself).
-    package func take() -> JobProcessor.Ready? {
+    package func take() -> JobProcessor.Attempt? {
         condition.lock()
         defer { condition.unlock() }
         guard !entries.isEmpty else { return nil }
@@ -47,7 +47,7 @@ package final class PreparedUploads: @unchecked Sendable {
     }
 
     /// Everything waiting, removed (for a pause or a stop: the jobs go back to the queue).
-    package func takeAll() -> [JobProcessor.Ready] {
+    package func takeAll() -> [JobProcessor.Attempt] {
         condition.lock()
         defer { condition.unlock() }
         let all = entries
@@ -58,7 +58,4 @@ package final class PreparedUploads: @unchecked Sendable {
 }
 
 @available(*, unavailable)
-extension JobProcessor.Ready: Sendable {}
-
-@available(*, unavailable)
-extension JobProcessor.PreparedUpload: Sendable {}
+extension JobProcessor.Attempt: Sendable {}

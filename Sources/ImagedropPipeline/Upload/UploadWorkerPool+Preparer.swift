@@ -10,48 +10,48 @@ import ImagedropStore
 extension UploadWorkerPool {
     /// Prepared jobs that may wait at once: one per four workers (at least one, at most eight), enough to
     /// absorb replies that land together, few enough that little is held `uploading` with its file open.
-    package var preparedDepth: Int { max(1, min(8, services.concurrency.currentLimit / 4)) }
+    package var preparedDepth: Int { max(1, min(8, deps.concurrency.currentLimit / 4)) }
 
     package func prepareLoop() {
-        let processor = JobProcessor(services: services, component: "preparer", loggedAs: "preparer")
+        let processor = JobProcessor(deps, heartbeat: heartbeats.heartbeat("preparer"), loggedAs: "preparer")
         let heartbeat = processor.heartbeat
         defer {
             returnPrepared()
-            services.heartbeats.remove(heartbeat.component)
+            heartbeats.remove(heartbeat.component)
         }
-        while !services.shutdown.isStopping {
-            if services.pause.isPaused {
+        while !deps.shutdown.isStopping {
+            if deps.pause.isPaused {
                 returnPrepared()   // nothing is sent while paused: the jobs wait `queued`, not held `uploading`
                 heartbeat.beat(.paused)
-                services.workSignal.wait(timeoutSeconds: 1)
+                deps.workSignal.wait(timeoutSeconds: 1)
                 continue
             }
-            if !services.quotaWatch.isStartChecked() {
+            if !deps.quotaWatch.isStartChecked() {
                 // As the workers do: nothing is claimed before the start's quota read has had its say.
                 heartbeat.beat(.idle)
-                services.workSignal.wait(timeoutSeconds: 0.05)
+                deps.workSignal.wait(timeoutSeconds: 0.05)
                 continue
             }
             heartbeat.beat(.idle)
             guard prepared.waitForRoom(below: preparedDepth, timeoutSeconds: 0.5) else { continue }
             // A hungry worker claims the next job itself, at once; a spent budget or a 429 block keeps the
             // workers waiting with the jobs they hold, and preparing more would only hold more.
-            if hungry.load(ordering: .acquiring) > 0 || services.limiter.waitMillis() > 0 {
-                services.workSignal.wait(timeoutSeconds: 0.1)   // the watcher's signal wakes it sooner
+            if hungry.load(ordering: .acquiring) > 0 || deps.budget.waitMillis() > 0 {
+                deps.workSignal.wait(timeoutSeconds: 0.1)   // the watcher's signal wakes it sooner
                 continue
             }
             preparerBusy.store(true, ordering: .releasing)
-            let job = try? services.store.claim(leaseMillis: Self.leaseMillis(services.config.current))
+            let job = try? deps.store.claim(leaseMillis: Self.leaseMillis(deps.config.current))
             guard let job else {
                 preparerBusy.store(false, ordering: .releasing)
-                services.workSignal.wait(timeoutSeconds: nextWakeSeconds())
+                deps.workSignal.wait(timeoutSeconds: nextWakeSeconds())
                 continue
             }
             heartbeat.beat(.working)
             if let ready = processor.prepareAhead(job) {
                 prepared.put(ready)
                 // A worker may have run out of work meanwhile and be waiting on the signal.
-                if hungry.load(ordering: .acquiring) > 0 { services.workSignal.notifyAll() }
+                if hungry.load(ordering: .acquiring) > 0 { deps.workSignal.notifyAll() }
             }
             preparerBusy.store(false, ordering: .releasing)
         }
@@ -61,10 +61,10 @@ extension UploadWorkerPool {
     private func returnPrepared() {
         for entry in prepared.takeAll() {
             let id = entry.job.id
-            do { try services.store.release(id: id) } catch {
-                services.logger.error("could not release job", metadata: ["job": "\(id)", "error": "\(error)"])
+            do { try deps.store.release(id: id) } catch {
+                deps.logger.error("could not release job", metadata: ["job": "\(id)", "error": "\(error)"])
             }
-            services.inFlight.remove(id)
+            deps.inFlight.remove(id)
         }
     }
 }

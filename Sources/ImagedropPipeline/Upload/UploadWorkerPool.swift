@@ -13,7 +13,9 @@ import Synchronization
 /// A preparer thread claims and pre-flights the next jobs while the workers are in requests
 /// (`UploadWorkerPool+Preparer`), so a worker goes from one reply's write-back straight to the next request.
 public final class UploadWorkerPool: Sendable {
-    package let services: UploadServices
+    package let deps: JobProcessor.Dependencies
+    /// Each thread's pulse, judged by `Liveness` for the watchdog: every thread of the pool adds its own.
+    package let heartbeats: Heartbeats
     private let running = Mutex<Set<Int>>([])
     private let finished = Latch(count: 0)
     private let targetWorkers = Atomic<Int>(0)
@@ -26,8 +28,9 @@ public final class UploadWorkerPool: Sendable {
     /// The preparer holds a claimed job it has not handed over yet.
     package let preparerBusy = Atomic<Bool>(false)
 
-    public init(services: UploadServices) {
-        self.services = services
+    package init(_ deps: JobProcessor.Dependencies, heartbeats: Heartbeats) {
+        self.deps = deps
+        self.heartbeats = heartbeats
     }
 
     /// Lease on a claimed job: long enough for the longest legitimate job (GET + upload + GET + DELETE, each
@@ -43,9 +46,9 @@ public final class UploadWorkerPool: Sendable {
     /// A reload: the limiter takes the new `workers`/`max_workers`/budget; workers whose index is at or past
     /// the new cap finish their current job and exit.
     public func reconfigure(_ config: Config) {
-        services.concurrency.reconfigure(config.upload, rateCap: ConcurrencyLimiter.rateCap(config))
+        deps.concurrency.reconfigure(config.upload, rateCap: ConcurrencyLimiter.rateCap(config))
         startWorkersUpToLimit()
-        services.workSignal.notifyAll()   // parked workers look at the new limit now
+        deps.workSignal.notifyAll()   // parked workers look at the new limit now
     }
 
     /// True when every started worker waits for work (for `run --once`).
@@ -55,9 +58,9 @@ public final class UploadWorkerPool: Sendable {
     }
 
     private func startWorkersUpToLimit() {
-        let cap = services.concurrency.threadCap
+        let cap = deps.concurrency.threadCap
         targetWorkers.store(cap, ordering: .releasing)
-        for index in 0..<min(cap, services.concurrency.currentLimit) {
+        for index in 0..<min(cap, deps.concurrency.currentLimit) {
             let needed = running.withLock { $0.insert(index).inserted }
             if needed {
                 startThread(name: "imagedrop-worker-\(index)") { [self] in workerLoop(index: index) }
@@ -83,31 +86,31 @@ public final class UploadWorkerPool: Sendable {
     }
 
     private func workerLoop(index: Int) {
-        let processor = JobProcessor(services: services, workerIndex: index)
+        let processor = JobProcessor(deps, heartbeat: heartbeats.heartbeat("worker-\(index)"), loggedAs: "\(index)")
         let heartbeat = processor.heartbeat
         var claimProblem: String?
         defer {
             // A worker removed by a reload is not wedged: it leaves the watchdog's roll call.
-            services.heartbeats.remove(heartbeat.component)
+            heartbeats.remove(heartbeat.component)
             running.withLock { _ = $0.remove(index) }
         }
-        while !services.shutdown.isStopping, index < targetWorkers.load(ordering: .acquiring) {
-            if services.pause.isPaused {
+        while !deps.shutdown.isStopping, index < targetWorkers.load(ordering: .acquiring) {
+            if deps.pause.isPaused {
                 heartbeat.beat(.paused)
-                services.workSignal.wait(timeoutSeconds: 1)
+                deps.workSignal.wait(timeoutSeconds: 1)
                 continue
             }
-            if !services.quotaWatch.isStartChecked() {
+            if !deps.quotaWatch.isStartChecked() {
                 // The prober reads the image quota first: a full account pauses before anything is sent.
                 heartbeat.beat(.idle)
-                services.workSignal.wait(timeoutSeconds: 0.05)
+                deps.workSignal.wait(timeoutSeconds: 0.05)
                 continue
             }
-            if index >= services.concurrency.currentLimit {
+            if index >= deps.concurrency.currentLimit {
                 // Parked by a lowered limit: counts as idle, takes no job until the limit reaches it again.
                 heartbeat.beat(.idle)
                 idle.add(1, ordering: .relaxed)
-                services.workSignal.wait(timeoutSeconds: 1)
+                deps.workSignal.wait(timeoutSeconds: 1)
                 idle.subtract(1, ordering: .relaxed)
                 continue
             }
@@ -115,42 +118,42 @@ public final class UploadWorkerPool: Sendable {
             if processor.settleOwedDelete() { continue }
             if let ready = prepared.take() {
                 heartbeat.beat(.working)
-                let limitBefore = services.concurrency.currentLimit
+                let limitBefore = deps.concurrency.currentLimit
                 processor.send(prepared: ready)
                 heartbeat.beat(.turning)
                 raiseIfGrown(from: limitBefore)
                 continue
             }
-            let config = services.config.current
+            let config = deps.config.current
             let job: Job?
             do {
-                job = try services.store.claim(leaseMillis: Self.leaseMillis(config))
+                job = try deps.store.claim(leaseMillis: Self.leaseMillis(config))
                 if claimProblem != nil {
-                    services.logger.notice("claiming jobs works again", metadata: ["worker": "\(index)"])
+                    deps.logger.notice("claiming jobs works again", metadata: ["worker": "\(index)"])
                     claimProblem = nil
                 }
             } catch {
                 // Once per change, not once a second per worker, while the database stays unwritable.
                 if claimProblem != "\(error)" {
                     claimProblem = "\(error)"
-                    services.logger.error("could not claim a job; retrying every second",
+                    deps.logger.error("could not claim a job; retrying every second",
                                           metadata: ["worker": "\(index)", "error": "\(error)"])
                 }
                 heartbeat.beat(.idle)
-                services.workSignal.wait(timeoutSeconds: 1)
+                deps.workSignal.wait(timeoutSeconds: 1)
                 continue
             }
             guard let job else {
                 heartbeat.beat(.idle)
                 idle.add(1, ordering: .relaxed)
                 hungry.add(1, ordering: .relaxed)
-                if prepared.count == 0 { services.workSignal.wait(timeoutSeconds: nextWakeSeconds()) }
+                if prepared.count == 0 { deps.workSignal.wait(timeoutSeconds: nextWakeSeconds()) }
                 hungry.subtract(1, ordering: .relaxed)
                 idle.subtract(1, ordering: .relaxed)
                 continue
             }
             heartbeat.beat(.working)
-            let limitBefore = services.concurrency.currentLimit
+            let limitBefore = deps.concurrency.currentLimit
             processor.process(job)
             heartbeat.beat(.turning)
             raiseIfGrown(from: limitBefore)
@@ -158,83 +161,79 @@ public final class UploadWorkerPool: Sendable {
     }
 
     private func raiseIfGrown(from limitBefore: Int) {
-        if services.concurrency.currentLimit > limitBefore {
+        if deps.concurrency.currentLimit > limitBefore {
             startWorkersUpToLimit()
-            services.workSignal.notifyAll()   // parked workers the raised limit reaches
+            deps.workSignal.notifyAll()   // parked workers the raised limit reaches
         }
     }
 
     /// Sleep until the next retry is due (at most 1 s, so expired leases and config changes are noticed).
     package func nextWakeSeconds() -> Double {
-        guard let next = try? services.store.nextReadyAtMillis() else { return 1 }
+        guard let next = try? deps.store.nextReadyAtMillis() else { return 1 }
         return min(1, max(0.001, Double(next - Timestamp.nowMillis()) / 1000))
     }
 
     private func probeLoop() {
         var lastSweep = Timestamp.monotonicNanos()
-        let heartbeat = services.heartbeats.heartbeat("prober")
-        var client = services.makeClient(services.config.current, heartbeat: heartbeat)
-        services.quotaWatch.beginStartCheck()
+        let heartbeat = heartbeats.heartbeat("prober")
+        var client = deps.makeClient(deps.config.current, heartbeat: heartbeat)
+        deps.quotaWatch.beginStartCheck()
         checkQuota(client: client)
-        services.quotaWatch.markStartChecked()
-        services.workSignal.notifyAll()
-        while !services.shutdown.isStopping {
-            let config = services.config.current
-            if !services.pause.isPaused, services.quotaWatch.takeDue() { checkQuota(client: client) }
+        deps.quotaWatch.markStartChecked()
+        deps.workSignal.notifyAll()
+        while !deps.shutdown.isStopping {
+            let config = deps.config.current
+            if !deps.pause.isPaused, deps.quotaWatch.takeDue() { checkQuota(client: client) }
             if Timestamp.monotonicNanos() - lastSweep > 30_000_000_000 {
                 lastSweep = Timestamp.monotonicNanos()
-                if let recovered = try? services.store.recoverLeases(expiredOnly: true, inFlight: services.inFlight.snapshot),
+                if let recovered = try? deps.store.recoverLeases(expiredOnly: true, inFlight: deps.inFlight.snapshot),
                    recovered > 0 {
-                    services.logger.warning("jobs with expired leases queued again", metadata: ["count": "\(recovered)"])
-                    services.workSignal.notifyAll()
+                    deps.logger.warning("jobs with expired leases queued again", metadata: ["count": "\(recovered)"])
+                    deps.workSignal.notifyAll()
                 }
             }
             // Only a pause the API caused is probed: the operator's is lifted by `imagedrop resume` alone.
-            guard services.pause.kind != nil else {
+            guard deps.pause.kind != nil else {
                 sleepWhile(seconds: 1, heartbeat: heartbeat, activity: .idle)
                 continue
             }
             sleepWhile(seconds: Double(config.upload.pauseProbeSeconds), heartbeat: heartbeat, activity: .paused)
-            guard services.pause.kind != nil, !services.shutdown.isStopping else { continue }
-            client = services.makeClient(config, heartbeat: heartbeat)
-            guard let token = services.tokens.reload() else {
-                let reason = services.tokens.problem ?? "no API token"
-                if services.pause.pause(reason) {
-                    PauseNotice.log(services.logger, reason: reason, kind: .credentials, config: config)
-                    try? services.store.recordPause(reason)
+            guard deps.pause.kind != nil, !deps.shutdown.isStopping else { continue }
+            client = deps.makeClient(config, heartbeat: heartbeat)
+            guard let token = deps.tokens.reload() else {
+                let reason = deps.tokens.problem ?? "no API token"
+                if deps.pause.pause(reason) {
+                    PauseNotice.log(deps.logger, reason: reason, kind: .credentials, config: config)
+                    try? deps.store.recordPause(reason)
                 }
                 continue
             }
-            let reply: ImagesClient.Reply
-            do {
-                reply = try client.probeImagesAccess(token: token)
-            } catch {
-                // The path to the API still fails (the client's monitor kept the queue paused), or stopping.
-                if let reason = error.pausedFor {
-                    services.logger.notice("API still unreachable", metadata: ["reason": "\(reason)"])
-                }
+            guard let reply = try? client.probeImagesAccess(token: token) else { continue }   // stopping
+            if let reason = deps.pathMonitor.pausedFor(reply) {
+                // The path to the API still fails: the monitor keeps the queue paused.
+                deps.logger.notice("API still unreachable", metadata: ["reason": "\(reason)"])
                 continue
             }
             resumeIfProbeGotThrough(reply)
         }
         // Stopping: no worker takes a new grant any more, so what the budget reserved and did not use is
         // given back, and the next start counts only the requests really sent.
-        services.limiter.returnUnusedReservation()
+        deps.budget.returnUnusedReservation()
     }
 
     /// Reads the account's image stats (at start, then every 1,000 uploads), records them for `status`, and
     /// pauses the queue when the account is full — the same pause a 5453 reply causes, lifted by the same
     /// probe. Stats that cannot be read change nothing: an upload then meets the API's own 5453.
     private func checkQuota(client: ImagesClient) {
-        guard let token = services.tokens.token ?? services.tokens.reload(),
-              let reply = try? client.probeImagesAccess(token: token) else { return }
+        guard let token = deps.tokens.token ?? deps.tokens.reload(),
+              let reply = try? client.probeImagesAccess(token: token), deps.pathMonitor.pausedFor(reply) == nil else { return }
         honourRateLimit(reply)
         recordQuota(reply)
         guard case .full(let reason) = QuotaProbe.verdict(ImageStats.read(reply)) else { return }
         let text = PauseNotice.text(reason, kind: .quota)
-        if services.pause.pause(text, kind: .quota) {
-            PauseNotice.log(services.logger, reason: text, kind: .quota, config: services.config.current)
-            try? services.store.recordPause(text)
+        if deps.pause.pause(text, kind: .quota) {
+            PauseNotice.log(deps.logger, reason: text, kind: .quota, config: deps.config.current)
+            try? deps.store.recordPause(text)
         }
     }
 
@@ -242,15 +241,15 @@ public final class UploadWorkerPool: Sendable {
     /// whole budget waits its Retry-After — fleet-wide with `[fleet]` — or the workers would send into the block.
     private func honourRateLimit(_ reply: ImagesClient.Reply) {
         guard case .transient(_, _, let retryAfter, true) = reply.classification else { return }
-        let policy = RetryPolicy(config: services.config.current.upload)
-        services.limiter.block(forMillis: policy.rateLimitBlockMillis(retryAfterMillis: retryAfter))
+        let policy = RetryPolicy(config: deps.config.current.upload)
+        deps.budget.block(forMillis: policy.rateLimitBlockMillis(retryAfterMillis: retryAfter))
     }
 
     /// Every stats reply read (the prober's probes too) is what `status` shows as the quota.
     private func recordQuota(_ reply: ImagesClient.Reply) {
         guard let stats = ImageStats.read(reply) else { return }
-        do { try services.store.recordQuota(allowed: stats.allowed, current: stats.current) } catch {
-            services.logger.warning("could not record the image quota", metadata: ["error": "\(error)"])
+        do { try deps.store.recordQuota(allowed: stats.allowed, current: stats.current) } catch {
+            deps.logger.warning("could not record the image quota", metadata: ["error": "\(error)"])
         }
     }
 
@@ -258,17 +257,17 @@ public final class UploadWorkerPool: Sendable {
     /// failure by any reply that is not a refusal (the API answered: whatever is wrong now is for the jobs' own
     /// retries to find).
     private func resumeIfProbeGotThrough(_ reply: ImagesClient.Reply) {
-        let kind = services.pause.kind
+        let kind = deps.pause.kind
         honourRateLimit(reply)
         recordQuota(reply)
         switch reply.classification {
         case .credentials(let reason, _):
             let text = PauseNotice.text(reason, kind: .credentials)
-            if services.pause.pause(text, kind: .credentials) {
-                PauseNotice.log(services.logger, reason: text, kind: .credentials, config: services.config.current)
-                try? services.store.recordPause(text)
+            if deps.pause.pause(text, kind: .credentials) {
+                PauseNotice.log(deps.logger, reason: text, kind: .credentials, config: deps.config.current)
+                try? deps.store.recordPause(text)
             } else {
-                services.logger.warning("token still refused", metadata: ["reason": "\(reason)"])
+                deps.logger.warning("token still refused", metadata: ["reason": "\(reason)"])
             }
         case .success where kind == .quota:
             switch QuotaProbe.verdict(ImageStats.read(reply)) {
@@ -276,36 +275,36 @@ public final class UploadWorkerPool: Sendable {
             case .unknown: resume("image quota unknown (stats unreadable); queue resumed, an upload will tell")
             case .full(let reason):
                 let text = PauseNotice.text(reason, kind: .quota)
-                if services.pause.pause(text, kind: .quota) {
-                    PauseNotice.log(services.logger, reason: text, kind: .quota, config: services.config.current)
-                    try? services.store.recordPause(text)
+                if deps.pause.pause(text, kind: .quota) {
+                    PauseNotice.log(deps.logger, reason: text, kind: .quota, config: deps.config.current)
+                    try? deps.store.recordPause(text)
                 } else {
-                    services.logger.notice("image quota still reached", metadata: ["reason": "\(reason)"])
+                    deps.logger.notice("image quota still reached", metadata: ["reason": "\(reason)"])
                 }
             }
         case .success:
             resume(kind == .unreachable ? "API reachable again; queue resumed" : "token accepted again; queue resumed")
         case .transient(let reason, _, _, _) where reply.response == nil:
-            services.logger.notice("API still unreachable", metadata: ["reason": "\(reason)"])
+            deps.logger.notice("API still unreachable", metadata: ["reason": "\(reason)"])
         default:
             if kind == .unreachable { resume("API reachable again; queue resumed") }
         }
     }
 
     private func resume(_ message: Logger.Message) {
-        if services.pause.resume() {
-            services.logger.notice(message)
-            if let reason = services.pause.reason { services.logger.notice("queue stays paused", metadata: ["reason": "\(reason)"]) }
-            try? services.store.recordPause(nil)
-            services.workSignal.notifyAll()
+        if deps.pause.resume() {
+            deps.logger.notice(message)
+            if let reason = deps.pause.reason { deps.logger.notice("queue stays paused", metadata: ["reason": "\(reason)"]) }
+            try? deps.store.recordPause(nil)
+            deps.workSignal.notifyAll()
         }
     }
 
     /// Waits, beating; a wait between probes (`.paused`) ends early when a SIGHUP asks for a probe now.
     private func sleepWhile(seconds: Double, heartbeat: Heartbeat, activity: Heartbeat.Activity) {
         let deadline = Timestamp.monotonicNanos() + UInt64(seconds * 1e9)
-        while !services.shutdown.isStopping, Timestamp.monotonicNanos() < deadline {
-            if activity == .paused, services.pause.takeProbeRequest() { return }
+        while !deps.shutdown.isStopping, Timestamp.monotonicNanos() < deadline {
+            if activity == .paused, deps.pause.takeProbeRequest() { return }
             heartbeat.beat(activity)
             sleepMillis(100)
         }

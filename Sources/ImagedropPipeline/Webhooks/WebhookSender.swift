@@ -36,10 +36,18 @@ public final class WebhookSender: Sendable {
 
     /// Ends the loop; a request in flight is cut short and its row stays pending for the next start.
     public func stop(waitSeconds: Double = 5) {
-        stopping.store(true, ordering: .releasing)
-        stopRequested.countDown()
-        finished.wait(seconds: waitSeconds)
+        beginStop()
+        _ = waitForExit(seconds: waitSeconds)
     }
+
+    /// Asks the loop to end; returns at once (`waitForExit` waits).
+    package func beginStop() {
+        guard !stopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        stopRequested.countDown()
+    }
+
+    /// True once the loop ended (at most `seconds` from now).
+    package func waitForExit(seconds: Double) -> Bool { finished.wait(seconds: seconds) }
 
     private var isStopping: Bool { stopping.load(ordering: .acquiring) }
 
