@@ -34,11 +34,14 @@ final class SlidingWindowLimiter: Sendable {
     }
 
     /// What a `Ratelimit: "default";r=R;t=T` reply header says after this request: no more than `remaining`
-    /// requests will be accepted in the next `resetSeconds`, and after that the window is empty again.
+    /// requests will be accepted in the next `resetSeconds`.
     ///
-    /// A sliding window has no single reset, so T is when the whole window will have aged out (the newest
-    /// accepted request plus the window, rounded up): both halves of the promise then hold, R errs low (slots
-    /// freeing within T are not counted), and a client that takes the budget as whole again after T is right.
+    /// A sliding window has no single reset. T is when the oldest request still counted ages out (rounded up):
+    /// until then no slot frees, so R is exactly what is left, and the promise is as tight as it can be true.
+    /// (T as "when the whole window is empty" was true too, but so loose that a client obeying it — as it must —
+    /// used about half the budget: it forbade what the slots freeing meanwhile would allow.) With nothing
+    /// counted, T is the window. After T the client knows nothing new until the next reply, which is why it
+    /// sends one request at a time then (`ServerCaps`).
     struct Quota: Equatable {
         var remaining: Int
         var resetSeconds: Int
@@ -55,7 +58,7 @@ final class SlidingWindowLimiter: Sendable {
                                        nowNanos: nowNanos, limit: limit, windowNanos: windowNanos)
             let times = windows[key]!
             let remaining = max(0, limit - times.count)
-            let resetNanos = times.last.map { $0 + windowNanos - min(nowNanos, $0 + windowNanos) } ?? 0
+            let resetNanos = times.first.map { $0 + windowNanos - min(nowNanos, $0 + windowNanos) } ?? windowNanos
             return (decision, Quota(remaining: remaining, resetSeconds: Int((resetNanos + 999_999_999) / 1_000_000_000)))
         }
     }

@@ -21,6 +21,26 @@ struct ServerCapsTests {
         #expect(caps.remaining(granted: 13, now: 130 * second) == nil)
     }
 
+    @Test("A lapsed cap lets one request go, then holds the rest until a fresh header (or one more span) — no burst")
+    func lapseSendsOneAtATime() {
+        var caps = ServerCaps()
+        caps.add(answering: 10, remaining: 5, resetNanos: 30 * second, now: 100 * second)
+        #expect(caps.wait(next: 16, now: 130 * second) == 0, "one request after the lapse")
+        #expect(caps.wait(next: 17, now: 130 * second) == ServerCaps.probeRecheckNanos, "the rest wait for word")
+        #expect(caps.wait(next: 17, now: 159 * second) == ServerCaps.probeRecheckNanos)
+        #expect(caps.wait(next: 17, now: 160 * second) == 0, "a reply without a header holds nothing for good")
+        // The reply to grant 16 brings a fresh header: it, not the lapse, rules from then on.
+        caps.add(answering: 16, remaining: 3, resetNanos: 5 * second, now: 131 * second)
+        #expect(caps.wait(next: 19, now: 131 * second) == 0)
+        #expect(caps.wait(next: 20, now: 131 * second) == 5 * second)
+        // A lapsed cap holds nothing while another is in force.
+        var two = ServerCaps()
+        two.add(answering: 10, remaining: 0, resetNanos: 5 * second, now: 0)
+        two.add(answering: 9, remaining: 11, resetNanos: 60 * second, now: 0)
+        #expect(two.wait(next: 20, now: 6 * second) == 0)
+        #expect(two.wait(next: 21, now: 6 * second) == 54 * second)
+    }
+
     @Test("r=0 stops every grant for t; a later, looser cap does not lift a stricter one still in force")
     func strictestWins() {
         var caps = ServerCaps()

@@ -51,7 +51,7 @@ struct RateLimitTests {
         #expect((0..<10_000).allSatisfy { limiter.admit("k", nowNanos: UInt64($0)) == .accepted })
     }
 
-    @Test("every counted reply says what is left: r more within t s, and an empty window after t")
+    @Test("every counted reply says what is left: r more within t s, t being when the oldest counted ages out")
     func quotaHeader() throws {
         let limiter = SlidingWindowLimiter(limit: 3, windowSeconds: 10)
         let second: UInt64 = 1_000_000_000
@@ -59,14 +59,14 @@ struct RateLimitTests {
         var result = limiter.admitCounting("k", nowNanos: 0, limit: 3, windowNanos: window)
         #expect(result.quota == .init(remaining: 2, resetSeconds: 10))
         result = limiter.admitCounting("k", nowNanos: 4 * second, limit: 3, windowNanos: window)
-        // The window is empty again only once this newest request ages out, 10 s on.
-        #expect(result.quota == .init(remaining: 1, resetSeconds: 10))
+        // No slot frees before the oldest (at 0 s) ages out, 6 s on: that long, r is exactly what is left.
+        #expect(result.quota == .init(remaining: 1, resetSeconds: 6))
         result = limiter.admitCounting("k", nowNanos: 5 * second, limit: 3, windowNanos: window)
-        #expect(result.quota == .init(remaining: 0, resetSeconds: 10))
+        #expect(result.quota == .init(remaining: 0, resetSeconds: 5))
         result = limiter.admitCounting("k", nowNanos: 6 * second + 1, limit: 3, windowNanos: window)
         #expect(result.decision == .refused(retryAfterSeconds: 4))
-        // Refused: nothing more until the newest accepted one (at 5 s) ages out, 9 s on, rounded up.
-        #expect(result.quota?.headerValue == "\"default\";r=0;t=9")
+        // Refused: nothing more until the oldest (at 0 s) ages out, 4 s on, rounded up.
+        #expect(result.quota?.headerValue == "\"default\";r=0;t=4")
         #expect(limiter.admitCounting("k", nowNanos: 0, limit: 0, windowNanos: window).quota == nil)
 
         try withEmulator({ $0.rateLimitRequests = 2; $0.rateLimitWindowSeconds = 60 }) { server throws in

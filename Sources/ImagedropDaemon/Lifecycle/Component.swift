@@ -1,5 +1,5 @@
 import ImagedropStore
-import Foundation
+import ImagedropSystem
 import ImagedropPipeline
 import ImagedropSupport
 
@@ -61,12 +61,10 @@ final class WatcherComponent: Component {
     init(_ watcher: Watcher) { self.watcher = watcher }
 
     func start() {
-        let thread = Thread { [watcher, done] in
+        OSThread.start(name: "imagedrop-watcher") { [watcher, done] in
             watcher.run()
             done.countDown()
         }
-        thread.name = "imagedrop-watcher"
-        thread.start()
     }
     func beginStop() { watcher.stop() }
     func wait(deadline: UInt64) -> Bool { done.wait(seconds: Components.seconds(until: deadline)) }

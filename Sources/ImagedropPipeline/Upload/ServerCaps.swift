@@ -12,13 +12,25 @@
 /// lasts). A cap another one makes redundant (it allows as many or more, and lapses no later) is dropped; past
 /// `maxCaps`, the two that lapse first are merged into one as strict as both (lowest number, latest lapse), so
 /// bounding the list never loosens what Cloudflare said.
+///
+/// A cap that lapses says nothing of what comes next, and workers waiting on it would all go at once (the budget
+/// configured may be larger than what the API allows). So a lapsed cap lets one more request go and holds the
+/// rest until a fresh header arrives (any `add` after the lapse) — for at most one more of its spans, so that a
+/// reply without a header (a lost connection) cannot hold the queue for good.
 public struct ServerCaps: Sendable, Equatable {
     public struct Cap: Sendable, Equatable {
         /// The highest grant number allowed while the cap lasts.
         public var lastSequence: UInt64
         /// Monotonic nanoseconds at which the cap lapses.
         public var until: UInt64
+        /// How long it lasted (T): the longest its lapse waits for a fresh header, one request at a time.
+        public var span: UInt64 = 0
+
+        var probeEnd: UInt64 { until &+ span }
     }
+
+    /// How often a worker held by a lapsed cap looks again: a fresh header frees it at once.
+    static let probeRecheckNanos: UInt64 = 50_000_000
 
     public static let maxCaps = 16
     public private(set) var caps: [Cap] = []
@@ -27,7 +39,7 @@ public struct ServerCaps: Sendable, Equatable {
 
     /// A reply to grant `sequence` said `remaining` more may be sent within `resetNanos`; it arrived at `now`.
     public mutating func add(answering sequence: UInt64, remaining: Int, resetNanos: UInt64, now: UInt64) {
-        let cap = Cap(lastSequence: sequence &+ UInt64(max(remaining, 0)), until: now &+ resetNanos)
+        let cap = Cap(lastSequence: sequence &+ UInt64(max(remaining, 0)), until: now &+ resetNanos, span: resetNanos)
         caps.removeAll { $0.until <= now }
         guard cap.until > now else { return }
         if caps.contains(where: { $0.lastSequence <= cap.lastSequence && $0.until >= cap.until }) { return }
@@ -44,7 +56,13 @@ public struct ServerCaps: Sendable, Equatable {
     public func wait(next: UInt64, now: UInt64) -> UInt64 {
         var until: UInt64 = 0
         for cap in caps where cap.until > now && next > cap.lastSequence { until = max(until, cap.until) }
-        return until > now ? until - now : 0
+        if until > now { return until - now }
+        // A cap still in force is newer word than a lapsed one: the lapse's one-at-a-time holds only without it.
+        guard !caps.contains(where: { $0.until > now }) else { return 0 }
+        for cap in caps where cap.until <= now && now < cap.probeEnd && next > cap.lastSequence &+ 1 {
+            return min(cap.probeEnd - now, Self.probeRecheckNanos)
+        }
+        return 0
     }
 
     /// Grants still allowed by the strictest cap in force after `granted` grants; nil when no cap is in force.
