@@ -1,5 +1,6 @@
 // swift-tools-version:6.0
 import PackageDescription
+
 import class Foundation.ProcessInfo
 
 // Layout: see docs/layout.md (C shims → ImagedropSupport → ImagedropSystem → ImagedropStore →
@@ -94,7 +95,8 @@ let package = Package(
         .target(
             name: "ImagedropDaemon",
             dependencies: [
-                "ImagedropPipeline", "ImagedropStore", "ImagedropSystem", "ImagedropParsing", "ImagedropSupport", "CCurl", "CSQLite",
+                "ImagedropPipeline", "ImagedropStore", "ImagedropSystem", "ImagedropParsing", "ImagedropSupport",
+                "CCurl", "CSQLite",
                 .product(name: "Logging", package: "swift-log"),
                 // The status endpoint (Sources/ImagedropDaemon/HTTP) only.
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -150,7 +152,8 @@ let package = Package(
         .executableTarget(
             name: "imagedrop-bench",
             dependencies: [
-                "ImagedropDaemon", "ImagedropPipeline", "ImagedropStore", "ImagedropSystem", "ImagedropParsing", "ImagedropSupport", "ImagedropTestSupport", "ProcessHarness",
+                "ImagedropDaemon", "ImagedropPipeline", "ImagedropStore", "ImagedropSystem", "ImagedropParsing",
+                "ImagedropSupport", "ImagedropTestSupport", "ProcessHarness",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/imagedrop-bench"
@@ -203,7 +206,10 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             // The executables are dependencies so `swift test` builds them: these tests run the real binaries.
-            dependencies: ["ImagedropDaemon", "ImagedropPipeline", "ImagedropStore", "ImagedropSystem", "ImagedropParsing", "ImagesEmulator", "ImagedropSupport", "ImagedropTestSupport", "imagedrop", "imagedrop-emulator"]
+            dependencies: [
+                "ImagedropDaemon", "ImagedropPipeline", "ImagedropStore", "ImagedropSystem", "ImagedropParsing",
+                "ImagesEmulator", "ImagedropSupport", "ImagedropTestSupport", "imagedrop", "imagedrop-emulator",
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]
@@ -214,5 +220,6 @@ let package = Package(
 // flags that give it real coverage are subtle; the script says why).
 if ProcessInfo.processInfo.environment["IMAGEDROP_FUZZ"] != nil {
     package.products.append(.executable(name: "imagedrop-fuzz", targets: ["imagedrop-fuzz"]))
-    package.targets.append(.executableTarget(name: "imagedrop-fuzz", dependencies: ["ImagedropParsing"], path: "Fuzz/Driver"))
+    package.targets.append(
+        .executableTarget(name: "imagedrop-fuzz", dependencies: ["ImagedropParsing"], path: "Fuzz/Driver"))
 }

@@ -3,13 +3,15 @@ import Glibc
 
 /// The release `imagedrop run` as a child process on a workspace's config, with its job table polled
 /// read-only. `stop()` sends SIGTERM and returns the daemon's CPU time and peak RSS.
-public final class DaemonProcess {
-    public let process: ChildProcess
-    public let counts: JobCounts
-    public let spawnedAt: Double
+package final class DaemonProcess {
+    package let process: ChildProcess
+    package let counts: JobCounts
+    package let spawnedAt: Double
 
-    public init(binary: String, workspace: Workspace, emulator: Emulator, database: String? = nil,
-         extraEnvironment: [String: String] = [:]) throws {
+    package init(
+        binary: String, workspace: Workspace, emulator: Emulator, database: String? = nil,
+        extraEnvironment: [String: String] = [:]
+    ) throws {
         var environment = ProcessInfo.processInfo.environment
         environment["CLOUDFLARE_API_TOKEN"] = emulator.token
         for key in ["NOTIFY_SOCKET", "JOURNAL_STREAM", "IMAGEDROP_CONFIG", "WATCHDOG_USEC", "WATCHDOG_PID"] {
@@ -18,13 +20,14 @@ public final class DaemonProcess {
         environment.merge(extraEnvironment) { $1 }
         counts = JobCounts(path: database ?? workspace.database)
         spawnedAt = Clock.monotonicSeconds()
-        process = try ChildProcess(binary, ["run", "--config", workspace.configPath], environment: environment,
-                                   stdoutPath: workspace.logPath, stderrPath: workspace.logPath)
+        process = try ChildProcess(
+            binary, ["run", "--config", workspace.configPath], environment: environment,
+            stdoutPath: workspace.logPath, stderrPath: workspace.logPath)
     }
 
     /// Polls the job counts until `condition` holds; false on timeout or if the daemon exited.
     @discardableResult
-    public func waitUntil(timeout: Double, interval: Double = 0.005, _ condition: ([String: Int]) -> Bool) -> Bool {
+    package func waitUntil(timeout: Double, interval: Double = 0.005, _ condition: ([String: Int]) -> Bool) -> Bool {
         var samples = 0
         return Clock.waitUntil(timeout: timeout, interval: interval) {
             samples += 1
@@ -36,18 +39,18 @@ public final class DaemonProcess {
     }
 
     @discardableResult
-    public func stop() -> ResourceUsage? {
+    package func stop() -> ResourceUsage? {
         process.stop(graceSeconds: 30)
         return process.usage
     }
 }
 
 /// A datagram socket standing in for systemd's NOTIFY_SOCKET: start-up time is spawn → `READY=1`.
-public final class NotifySocket {
-    public let path: String
+package final class NotifySocket {
+    package let path: String
     private let fd: Int32
 
-    public init(path: String) throws {
+    package init(path: String) throws {
         self.path = path
         unlink(path)
         fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -58,7 +61,9 @@ public final class NotifySocket {
             for (index, byte) in bytes.enumerated() where index < raw.count - 1 { raw[index] = byte }
         }
         let rc = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         guard fd >= 0, rc == 0 else { throw SpawnError(description: "cannot bind notify socket \(path)") }
     }
@@ -69,7 +74,7 @@ public final class NotifySocket {
     }
 
     /// Waits for a datagram containing `READY=1`; returns the monotonic time it arrived.
-    public func waitForReady(timeout: Double) -> Double? {
+    package func waitForReady(timeout: Double) -> Double? {
         let deadline = Clock.monotonicSeconds() + timeout
         var buffer = [UInt8](repeating: 0, count: 4096)
         while Clock.monotonicSeconds() < deadline {

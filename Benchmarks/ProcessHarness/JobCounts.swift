@@ -3,12 +3,12 @@ import Glibc
 
 /// Reads the trigger-maintained `job_counts` table of a daemon's database, read-only, through one prepared
 /// statement: cheap enough to poll every few milliseconds without disturbing the daemon.
-public final class JobCounts {
+package final class JobCounts {
     private var db: OpaquePointer?
     private var statement: OpaquePointer?
-    public let path: String
+    package let path: String
 
-    public init(path: String) { self.path = path }
+    package init(path: String) { self.path = path }
 
     deinit {
         sqlite3_finalize(statement)
@@ -16,17 +16,21 @@ public final class JobCounts {
     }
 
     /// Counts by state plus "total"; nil while the database or its schema does not exist yet.
-    public func read() -> [String: Int]? {
+    package func read() -> [String: Int]? {
         if statement == nil {
             guard access(path, F_OK) == 0 else { return nil }
             if db == nil {
                 guard sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, nil) == SQLITE_OK else {
-                    sqlite3_close_v2(db); db = nil; return nil
+                    sqlite3_close_v2(db)
+                    db = nil
+                    return nil
                 }
                 sqlite3_busy_timeout(db, 2000)
             }
             guard sqlite3_prepare_v2(db, "SELECT state, n FROM job_counts", -1, &statement, nil) == SQLITE_OK else {
-                sqlite3_finalize(statement); statement = nil; return nil
+                sqlite3_finalize(statement)
+                statement = nil
+                return nil
             }
         }
         var counts: [String: Int] = [:]
@@ -42,9 +46,9 @@ public final class JobCounts {
         return counts
     }
 
-    public func done() -> Int { read()?["done"] ?? 0 }
-    public func total() -> Int { read()?["total"] ?? 0 }
-    public func finished() -> Int {
+    package func done() -> Int { read()?["done"] ?? 0 }
+    package func total() -> Int { read()?["total"] ?? 0 }
+    package func finished() -> Int {
         guard let counts = read() else { return 0 }
         return (counts["done"] ?? 0) + (counts["failed"] ?? 0)
     }

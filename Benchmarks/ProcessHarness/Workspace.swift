@@ -1,42 +1,44 @@
 import Foundation
 
 /// One scenario's temporary world: a drop folder, a database path, a config file and a daemon log.
-public struct Workspace {
-    public let directory: String
-    public let inbox: String
-    public var database: String { directory + "/state/jobs.sqlite3" }
-    public var configPath: String { directory + "/imagedrop.toml" }
-    public var logPath: String { directory + "/daemon.log" }
+package struct Workspace {
+    package let directory: String
+    package let inbox: String
+    package var database: String { directory + "/state/jobs.sqlite3" }
+    package var configPath: String { directory + "/imagedrop.toml" }
+    package var logPath: String { directory + "/daemon.log" }
 
     /// `inboxRoot`: put the drop folder elsewhere (tmpfs), keeping the database on the root's filesystem.
-    public init(root: String, name: String, inboxRoot: String? = nil) {
+    package init(root: String, name: String, inboxRoot: String? = nil) {
         directory = root + "/" + name
         inbox = (inboxRoot ?? directory) + "/inbox"
         Files.makeDirectory(inbox)
         Files.makeDirectory(directory + "/state")
     }
 
-    public struct Settings {
-        public var workers = 8
-        public var settleMillis = 0
-        public var requestsPerWindow = 0
-        public var rateWindowSeconds: Int?
-        public var shutdownGraceSeconds = 5
-        public var pauseProbeSeconds = 30
-        public var database: String?
+    package struct Settings {
+        package var workers = 8
+        package var settleMillis = 0
+        package var requestsPerWindow = 0
+        package var rateWindowSeconds: Int?
+        package var shutdownGraceSeconds = 5
+        package var pauseProbeSeconds = 30
+        package var database: String?
         /// Writes the daemon's Prometheus textfile here (read back for its request-duration histogram).
-        public var metricsTextfile: String?
+        package var metricsTextfile: String?
         /// `workers = "auto"` (with `max_workers`) instead of the number above.
-        public var autoWorkers = false
-        public var maxWorkers = 64
+        package var autoWorkers = false
+        package var maxWorkers = 64
         /// Send to this API root instead of the emulator's (the nginx sink).
-        public var apiBaseURL: String?
+        package var apiBaseURL: String?
         /// `batch_api = true` with this `batch_base_url` (the emulator's root serves the batch host's routes).
-        public var batchBaseURL: String?
+        package var batchBaseURL: String?
 
-        public init(workers: Int = 8, settleMillis: Int = 0, requestsPerWindow: Int = 0, rateWindowSeconds: Int? = nil,
-                    shutdownGraceSeconds: Int = 5, pauseProbeSeconds: Int = 30, database: String? = nil,
-                    metricsTextfile: String? = nil) {
+        package init(
+            workers: Int = 8, settleMillis: Int = 0, requestsPerWindow: Int = 0, rateWindowSeconds: Int? = nil,
+            shutdownGraceSeconds: Int = 5, pauseProbeSeconds: Int = 30, database: String? = nil,
+            metricsTextfile: String? = nil
+        ) {
             self.workers = workers
             self.settleMillis = settleMillis
             self.requestsPerWindow = requestsPerWindow
@@ -48,7 +50,7 @@ public struct Workspace {
         }
     }
 
-    public func writeConfig(emulator: Emulator, _ settings: Settings) throws {
+    package func writeConfig(emulator: Emulator, _ settings: Settings) throws {
         let window = settings.rateWindowSeconds.map { "rate_window_s = \($0)" } ?? ""
         let text = """
             [cloudflare]

@@ -1,13 +1,15 @@
-import ProcessHarness
 import Foundation
+import ProcessHarness
 
 /// `workers = "auto"` with no tuning: against the emulator with added latency (beside `max_workers` pinned, in
 /// the same run, and the arithmetic ideal), and through batch tokens at their 200 requests/s.
 extension Bench {
     /// Uploads of `count` 10 KB files against the emulator at +`latencyMs`: files/s from the first request's
     /// arrival to the last job done, and the requests the emulator saw.
-    private func emulatorRun(_ name: String, count: Int, latencyMs: Int, seedBase: UInt64,
-                             _ settings: Workspace.Settings) throws -> (rate: Double, busy: Double, log: [Emulator.LoggedRequest], usage: ResourceUsage?) {
+    private func emulatorRun(
+        _ name: String, count: Int, latencyMs: Int, seedBase: UInt64,
+        _ settings: Workspace.Settings
+    ) throws -> (rate: Double, busy: Double, log: [Emulator.LoggedRequest], usage: ResourceUsage?) {
         let workspace = self.workspace(name)
         try Files.makeImages(count: count, bytes: 10_000, in: workspace.inbox, seedBase: seedBase)
         try emulator.reset()
@@ -37,19 +39,24 @@ extension Bench {
             var auto = Workspace.Settings(requestsPerWindow: 0)
             auto.autoWorkers = true
             auto.maxWorkers = maxWorkers
-            let adaptive = try emulatorRun("auto-\(latencyMs)", count: count, latencyMs: latencyMs, seedBase: seed, auto)
-            let pinned = try emulatorRun("pinned-\(latencyMs)", count: count, latencyMs: latencyMs, seedBase: seed + 5_000,
-                                         Workspace.Settings(workers: maxWorkers, requestsPerWindow: 0))
+            let adaptive = try emulatorRun(
+                "auto-\(latencyMs)", count: count, latencyMs: latencyMs, seedBase: seed, auto)
+            let pinned = try emulatorRun(
+                "pinned-\(latencyMs)", count: count, latencyMs: latencyMs, seedBase: seed + 5_000,
+                Workspace.Settings(workers: maxWorkers, requestsPerWindow: 0))
             let allowed = min(ideal, pinned.rate)
-            var figure = Figure(key: "auto_\(latencyMs)ms", title: "auto, emulator +\(latencyMs) ms, no budget",
-                                value: adaptive.rate, unit: "files/s", baseline: allowed,
-                                baselineLabel: "files/s with workers = \(maxWorkers) (ideal \(Int(ideal)))",
-                                ratio: adaptive.rate / allowed, target: "≥ 0.9", met: adaptive.rate / allowed >= 0.9,
-                                peakRSSMiB: adaptive.usage?.maxRSSMiB,
-                                cpuSecondsPer1000Uploads: Bench.cpuPer1000(adaptive.usage, uploads: count))
-            figure.details = ["busy_seconds": adaptive.busy, "requests": Double(adaptive.log.count),
-                              "pinned_files_per_second": pinned.rate, "ideal_files_per_second": ideal,
-                              "ratio_to_ideal": adaptive.rate / ideal]
+            var figure = Figure(
+                key: "auto_\(latencyMs)ms", title: "auto, emulator +\(latencyMs) ms, no budget",
+                value: adaptive.rate, unit: "files/s", baseline: allowed,
+                baselineLabel: "files/s with workers = \(maxWorkers) (ideal \(Int(ideal)))",
+                ratio: adaptive.rate / allowed, target: "≥ 0.9", met: adaptive.rate / allowed >= 0.9,
+                peakRSSMiB: adaptive.usage?.maxRSSMiB,
+                cpuSecondsPer1000Uploads: Bench.cpuPer1000(adaptive.usage, uploads: count))
+            figure.details = [
+                "busy_seconds": adaptive.busy, "requests": Double(adaptive.log.count),
+                "pinned_files_per_second": pinned.rate, "ideal_files_per_second": ideal,
+                "ratio_to_ideal": adaptive.rate / ideal,
+            ]
             figures.append(figure)
         }
         return figures
@@ -68,11 +75,12 @@ extension Bench {
         let accepted = uploads.filter { $0.status == 200 }.count
         let refused = uploads.filter { $0.status == 429 }.count
         let perSecond = Double(accepted) / run.busy
-        var figure = Figure(key: "auto_batch", title: "auto, batch API (200 req/s per token), +100 ms",
-                            value: perSecond, unit: "req/s", baseline: 200, baselineLabel: "req/s per batch token",
-                            ratio: perSecond / 200, target: "≥ 190 req/s, 0 × 429",
-                            met: perSecond >= 190 && refused == 0, peakRSSMiB: run.usage?.maxRSSMiB,
-                            cpuSecondsPer1000Uploads: Bench.cpuPer1000(run.usage, uploads: count))
+        var figure = Figure(
+            key: "auto_batch", title: "auto, batch API (200 req/s per token), +100 ms",
+            value: perSecond, unit: "req/s", baseline: 200, baselineLabel: "req/s per batch token",
+            ratio: perSecond / 200, target: "≥ 190 req/s, 0 × 429",
+            met: perSecond >= 190 && refused == 0, peakRSSMiB: run.usage?.maxRSSMiB,
+            cpuSecondsPer1000Uploads: Bench.cpuPer1000(run.usage, uploads: count))
         figure.details = ["busy_seconds": run.busy, "accepted": Double(accepted), "http_429": Double(refused)]
         return [figure]
     }

@@ -1,5 +1,5 @@
-import ProcessHarness
 import Foundation
+import ProcessHarness
 
 /// What every scenario shares: the release binaries, a scratch root, and the emulator process.
 final class Bench {
@@ -28,15 +28,21 @@ final class Bench {
 
     /// Starts the daemon on `workspace`, waits until `count` jobs are finished, stops it.
     /// Returns (seconds from spawn to all finished, counts, usage).
-    func drain(_ workspace: Workspace, count: Int, timeout: Double = 300)
-        throws -> (seconds: Double, counts: [String: Int], usage: ResourceUsage?, finishedAtMicros: Int64) {
+    func drain(
+        _ workspace: Workspace, count: Int, timeout: Double = 300
+    )
+        throws -> (seconds: Double, counts: [String: Int], usage: ResourceUsage?, finishedAtMicros: Int64)
+    {
         let daemon = try DaemonProcess(binary: imagedrop, workspace: workspace, emulator: emulator)
         let ok = daemon.waitUntil(timeout: timeout) { ($0["done"] ?? 0) + ($0["failed"] ?? 0) >= count }
         let finishedAt = Clock.realtimeMicros()
         let seconds = Clock.monotonicSeconds() - daemon.spawnedAt
         let counts = daemon.counts.read() ?? [:]
         let usage = daemon.stop()
-        guard ok else { throw SpawnError(description: "daemon did not finish \(count) jobs in \(timeout) s: \(counts); see \(workspace.logPath)") }
+        guard ok else {
+            throw SpawnError(
+                description: "daemon did not finish \(count) jobs in \(timeout) s: \(counts); see \(workspace.logPath)")
+        }
         return (seconds, counts, usage, finishedAt)
     }
 

@@ -1,5 +1,5 @@
-import ProcessHarness
 import Foundation
+import ProcessHarness
 
 /// Figure 6: an emulator enforcing 120 requests per 60 s (its own process), the daemon configured to match
 /// (`requests_per_5min = 120`, `rate_window_s = 60`), uploads for two windows: how much of the budget is
@@ -8,8 +8,9 @@ extension Bench {
     func budget() throws -> Figure {
         let limit = quick ? 20 : 120
         let window = quick ? 10 : 60
-        let budgetEmulator = try Emulator(binary: emulatorBinary,
-                                          arguments: ["--rate-limit", "\(limit)", "--rate-window", "\(window)"], scratch: root)
+        let budgetEmulator = try Emulator(
+            binary: emulatorBinary,
+            arguments: ["--rate-limit", "\(limit)", "--rate-window", "\(window)"], scratch: root)
         defer { budgetEmulator.stop() }
         let workspace = self.workspace("budget")
         let files = limit * 3 + 50
@@ -21,7 +22,7 @@ extension Bench {
         Bench.log("budget: \(limit) requests / \(window) s for \(2 * window) s")
         let daemon = try DaemonProcess(binary: imagedrop, workspace: workspace, emulator: budgetEmulator)
         let runSeconds = Double(2 * window) + 1
-        daemon.waitUntil(timeout: runSeconds, interval: 0.05) { _ in false }   // samples VmHWM meanwhile
+        daemon.waitUntil(timeout: runSeconds, interval: 0.05) { _ in false }  // samples VmHWM meanwhile
         let done = daemon.counts.done()
         let usage = daemon.stop()
         let log = try budgetEmulator.requestLog()
@@ -47,10 +48,14 @@ extension Bench {
             unit: "req accepted / \(window) s", baseline: Double(limit), baselineLabel: "budget",
             ratio: use, target: "≥ 98%, zero 429s", met: use >= 0.98 && refused == 0,
             peakRSSMiB: usage?.maxRSSMiB, cpuSecondsPer1000Uploads: Bench.cpuPer1000(usage, uploads: done))
-        figure.details = ["accepted_in_two_windows": Double(accepted), "responses_429": Double(refused),
-                          "busiest_sliding_window": Double(busiest), "requests_total": Double(log.count),
-                          "run_seconds": runSeconds]
-        figure.notes.append("\(refused) × 429; busiest sliding \(window) s window held \(busiest) accepted requests; counted over the \(2 * window) s from the first request")
+        figure.details = [
+            "accepted_in_two_windows": Double(accepted), "responses_429": Double(refused),
+            "busiest_sliding_window": Double(busiest), "requests_total": Double(log.count),
+            "run_seconds": runSeconds,
+        ]
+        figure.notes.append(
+            "\(refused) × 429; busiest sliding \(window) s window held \(busiest) accepted requests; counted over the \(2 * window) s from the first request"
+        )
         return figure
     }
 }

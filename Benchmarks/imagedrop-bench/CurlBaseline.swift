@@ -1,5 +1,5 @@
-import ProcessHarness
 import Foundation
+import ProcessHarness
 
 /// What a user would otherwise write: `xargs -P 8 curl -F file=@…` over the same files, against the same
 /// emulator (reset first). Custom ids are not sent: a plain curl loop has none.
@@ -17,10 +17,12 @@ struct CurlBaseline {
             cd "$1" && ls | grep '\\.png$' | xargs -P \(parallel) -I{} curl -s -o /dev/null \
               -H "Authorization: Bearer $2" -F "file=@{}" "$3"
             """
-        let result = try ChildProcess.run("/bin/sh", ["-c", script, "sh", directory, emulator.token, emulator.uploadURL],
-                                          environment: ["PATH": "/usr/bin:/bin"], scratch: scratch)
+        let result = try ChildProcess.run(
+            "/bin/sh", ["-c", script, "sh", directory, emulator.token, emulator.uploadURL],
+            environment: ["PATH": "/usr/bin:/bin"], scratch: scratch)
         let log = try emulator.requestLog().filter { $0.method == "POST" }
-        return Result(seconds: result.seconds, uploads: log.count, accepted: log.filter { $0.status == 200 }.count,
-                      usage: result.usage)
+        return Result(
+            seconds: result.seconds, uploads: log.count, accepted: log.filter { $0.status == 200 }.count,
+            usage: result.usage)
     }
 }

@@ -1,5 +1,5 @@
-import ProcessHarness
 import Glibc
+import ProcessHarness
 
 /// Issue 25's ceiling: one `curl --parallel --parallel-max 8` process reading a `-K` config that lists every
 /// file, its connections kept alive between transfers — libcurl with no hashing and no bookkeeping.
@@ -12,7 +12,9 @@ enum CurlParallelBaseline {
         defer { closedir(listing) }
         var names: [String] = []
         while let entry = readdir(listing) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) {
+                String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+            }
             if name.hasSuffix(".png") { names.append(name) }
         }
         return names.sorted().map { name in
@@ -27,13 +29,18 @@ enum CurlParallelBaseline {
         }.joined(separator: "next\n")
     }
 
-    static func run(directory: String, url: String, scratch: String, parallel: Int = 8) throws -> (seconds: Double, usage: ResourceUsage?) {
+    static func run(
+        directory: String, url: String, scratch: String, parallel: Int = 8
+    ) throws -> (seconds: Double, usage: ResourceUsage?) {
         let path = scratch + "/curl-parallel.conf"
         try Files.write(text: try config(directory: directory, url: url), to: path)
         defer { unlink(path) }
-        let result = try ChildProcess.run("/usr/bin/curl", ["--parallel", "--parallel-max", "\(parallel)", "--silent", "--show-error", "-K", path],
-                                          environment: ["PATH": "/usr/bin:/bin"], scratch: scratch)
-        guard result.status == 0 else { throw SpawnError(description: "curl --parallel to the sink failed (\(result.status)): \(result.errors)") }
+        let result = try ChildProcess.run(
+            "/usr/bin/curl", ["--parallel", "--parallel-max", "\(parallel)", "--silent", "--show-error", "-K", path],
+            environment: ["PATH": "/usr/bin:/bin"], scratch: scratch)
+        guard result.status == 0 else {
+            throw SpawnError(description: "curl --parallel to the sink failed (\(result.status)): \(result.errors)")
+        }
         return (result.seconds, result.usage)
     }
 }

@@ -1,6 +1,6 @@
-import ProcessHarness
 import Foundation
 import ImagedropTestSupport
+import ProcessHarness
 
 /// Issue 23's proof: three hosts on one token against an emulator enforcing one global budget (its
 /// `--rate-limit`/`--rate-window`, per token as Cloudflare's), each host configured with that whole budget.
@@ -15,8 +15,9 @@ extension Bench {
         let limit = quick ? 30 : 60
         let window = quick ? 10 : 20
         let windows = 3
-        let fleetEmulator = try Emulator(binary: emulatorBinary,
-                                         arguments: ["--rate-limit", "\(limit)", "--rate-window", "\(window)"], scratch: root)
+        let fleetEmulator = try Emulator(
+            binary: emulatorBinary,
+            arguments: ["--rate-limit", "\(limit)", "--rate-window", "\(window)"], scratch: root)
         defer { fleetEmulator.stop() }
         let redis = shared ? try RedisServer() : nil
         defer { redis?.stop() }
@@ -26,16 +27,21 @@ extension Bench {
         for host in 0..<3 {
             let workspace = self.workspace("fleet-\(shared ? "shared" : "alone")-\(host)")
             workspaces.append(workspace)
-            try Files.makeImages(count: limit * windows, bytes: 3_000, in: workspace.inbox, prefix: "h\(host)-",
-                                 seedBase: UInt64(7_000_000 + host * 10_000))
-            try workspace.writeConfig(emulator: fleetEmulator, .init(workers: 4, requestsPerWindow: limit, rateWindowSeconds: window))
+            try Files.makeImages(
+                count: limit * windows, bytes: 3_000, in: workspace.inbox, prefix: "h\(host)-",
+                seedBase: UInt64(7_000_000 + host * 10_000))
+            try workspace.writeConfig(
+                emulator: fleetEmulator, .init(workers: 4, requestsPerWindow: limit, rateWindowSeconds: window))
             if let redis {
-                let text = (Files.readText(workspace.configPath) ?? "")
+                let text =
+                    (Files.readText(workspace.configPath) ?? "")
                     + "\n[fleet]\nredis = \"unix:\(redis.socketPath)\"\nhost = \"bench-\(host)\"\nkey_prefix = \"bench\"\n"
                 try Files.write(text: text, to: workspace.configPath)
             }
         }
-        Bench.log("fleet (\(shared ? "[fleet]" : "no [fleet]")): 3 hosts, \(limit) requests / \(window) s for \(windows * window) s")
+        Bench.log(
+            "fleet (\(shared ? "[fleet]" : "no [fleet]")): 3 hosts, \(limit) requests / \(window) s for \(windows * window) s"
+        )
         for workspace in workspaces {
             daemons.append(try DaemonProcess(binary: imagedrop, workspace: workspace, emulator: fleetEmulator))
         }
@@ -51,15 +57,20 @@ extension Bench {
         let refused = log.filter { $0.status == 429 }.count
         let use = Double(accepted) / Double(windows * limit)
         let blocked = Self.refusedSeconds(log, limit: limit, windowMicros: windowMicros)
-        let title = "Fleet: 3 hosts on one \(limit) req / \(window) s budget, " + (shared ? "with [fleet]" : "without [fleet]")
-        var figure = Figure(key: shared ? "fleet" : "fleet-alone", title: title, value: use * 100, unit: "% of the budget",
-                            baseline: nil, baselineLabel: nil, ratio: nil,
-                            target: shared ? "≥ 97%, zero 429s" : "(the comparison: 429s and refused seconds)",
-                            met: shared ? (use >= 0.97 && refused == 0) : nil)
-        figure.details = ["accepted": Double(accepted), "responses_429": Double(refused), "refused_seconds": blocked,
-                          "requests_total": Double(log.count), "run_seconds": runSeconds]
-        figure.notes.append("\(accepted) accepted in \(windows) windows (\(windows * limit) allowed); \(refused) × 429; "
-                            + "\(Report.format(blocked)) s under a 429's Retry-After (overlaps once; some past the run's end)")
+        let title =
+            "Fleet: 3 hosts on one \(limit) req / \(window) s budget, " + (shared ? "with [fleet]" : "without [fleet]")
+        var figure = Figure(
+            key: shared ? "fleet" : "fleet-alone", title: title, value: use * 100, unit: "% of the budget",
+            baseline: nil, baselineLabel: nil, ratio: nil,
+            target: shared ? "≥ 97%, zero 429s" : "(the comparison: 429s and refused seconds)",
+            met: shared ? (use >= 0.97 && refused == 0) : nil)
+        figure.details = [
+            "accepted": Double(accepted), "responses_429": Double(refused), "refused_seconds": blocked,
+            "requests_total": Double(log.count), "run_seconds": runSeconds,
+        ]
+        figure.notes.append(
+            "\(accepted) accepted in \(windows) windows (\(windows * limit) allowed); \(refused) × 429; "
+                + "\(Report.format(blocked)) s under a 429's Retry-After (overlaps once; some past the run's end)")
         return figure
     }
 
@@ -70,7 +81,10 @@ extension Bench {
         var acceptedTimes: [Int64] = []
         var intervals: [(Int64, Int64)] = []
         for request in sorted {
-            if request.status != 429 { acceptedTimes.append(request.micros); continue }
+            if request.status != 429 {
+                acceptedTimes.append(request.micros)
+                continue
+            }
             let inWindow = acceptedTimes.filter { $0 > request.micros - windowMicros }
             guard inWindow.count >= limit else { continue }
             let freeing = inWindow[inWindow.count - limit]

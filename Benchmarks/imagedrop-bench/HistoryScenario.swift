@@ -1,7 +1,7 @@
-import ProcessHarness
 import Foundation
-import ImagedropSystem
 import ImagedropStore
+import ImagedropSystem
+import ProcessHarness
 
 /// Figure 5: the cost of `status`, `claim` and start-up with 1,000,000 done jobs in the table, against the
 /// same with 1,000. The ratio is what matters: nothing the daemon does per job may scan its history.
@@ -28,8 +28,9 @@ extension Bench {
         environment.removeValue(forKey: "IMAGEDROP_CONFIG")
         var statusTimes: [Double] = []
         for run in 0..<6 {
-            let result = try ChildProcess.run(imagedrop, ["status", "--json", "--config", workspace.configPath],
-                                              environment: environment, scratch: root)
+            let result = try ChildProcess.run(
+                imagedrop, ["status", "--json", "--config", workspace.configPath],
+                environment: environment, scratch: root)
             guard result.status == 0, result.output.contains("\"done\"") else {
                 throw SpawnError(description: "status --json failed (\(result.status)): \(result.output)")
             }
@@ -41,8 +42,9 @@ extension Bench {
         var startupRSS: [Double] = []
         for _ in 0..<5 {
             let socket = try NotifySocket(path: workspace.directory + "/notify.sock")
-            let daemon = try DaemonProcess(binary: imagedrop, workspace: workspace, emulator: emulator,
-                                           extraEnvironment: ["NOTIFY_SOCKET": socket.path])
+            let daemon = try DaemonProcess(
+                binary: imagedrop, workspace: workspace, emulator: emulator,
+                extraEnvironment: ["NOTIFY_SOCKET": socket.path])
             guard let ready = socket.waitForReady(timeout: 60) else {
                 daemon.stop()
                 throw SpawnError(description: "no READY=1 with \(rows) rows; see \(workspace.logPath)")
@@ -56,8 +58,9 @@ extension Bench {
         let store = try JobStore(path: workspace.database)
         let batch = 300
         let candidates = (0..<batch).map { index in
-            FileCandidate(path: RawPath(workspace.inbox + "/" + Files.name("claim", index)), root: RawPath(workspace.inbox),
-                          size: 50_000, mtimeNanos: 1_800_000_000_000_000_000 + Int64(index))
+            FileCandidate(
+                path: RawPath(workspace.inbox + "/" + Files.name("claim", index)), root: RawPath(workspace.inbox),
+                size: 50_000, mtimeNanos: 1_800_000_000_000_000_000 + Int64(index))
         }
         let enqueueStart = Clock.monotonicNanos()
         _ = try store.enqueue(candidates)
@@ -69,9 +72,10 @@ extension Bench {
             claimTimes.append(Double(Clock.monotonicNanos() - start) / 1000)
         }
         Files.removeTree(workspace.directory)
-        return HistoryMeasurement(statusMillis: Stats.median(statusTimes), claimMicros: Stats.median(claimTimes),
-                                  enqueueMicros: enqueueMicros, startupMillis: Stats.median(startupTimes),
-                                  startupRSSMiB: startupRSS.max() ?? .nan, buildSeconds: buildSeconds)
+        return HistoryMeasurement(
+            statusMillis: Stats.median(statusTimes), claimMicros: Stats.median(claimTimes),
+            enqueueMicros: enqueueMicros, startupMillis: Stats.median(startupTimes),
+            startupRSSMiB: startupRSS.max() ?? .nan, buildSeconds: buildSeconds)
     }
 
     func history() throws -> [Figure] {
@@ -81,19 +85,24 @@ extension Bench {
         let many = try measureHistory(rows: big, name: "history-big")
         let label = big >= 1_000_000 ? "1M" : "\(big / 1000)k"
         func figure(_ key: String, _ title: String, _ value: Double, _ base: Double, _ unit: String) -> Figure {
-            Figure(key: key, title: "History \(label) vs 1k: \(title)", value: value, unit: "\(unit) (\(label))",
-                   baseline: base, baselineLabel: "\(unit) (1k)", ratio: value / base, target: "≤ 2×",
-                   met: value / base <= 2)
+            Figure(
+                key: key, title: "History \(label) vs 1k: \(title)", value: value, unit: "\(unit) (\(label))",
+                baseline: base, baselineLabel: "\(unit) (1k)", ratio: value / base, target: "≤ 2×",
+                met: value / base <= 2)
         }
         var status = figure("history_status", "`status --json`", many.statusMillis, few.statusMillis, "ms")
         status.details = ["build_seconds_big": many.buildSeconds]
         var claim = figure("history_claim", "claim", many.claimMicros, few.claimMicros, "µs")
         claim.details = ["enqueue_us_big": many.enqueueMicros, "enqueue_us_small": few.enqueueMicros]
-        claim.notes.append("enqueue of 300 in one transaction: \(Report.format(many.enqueueMicros)) µs/job (\(label)) vs \(Report.format(few.enqueueMicros)) µs/job (1k)")
+        claim.notes.append(
+            "enqueue of 300 in one transaction: \(Report.format(many.enqueueMicros)) µs/job (\(label)) vs \(Report.format(few.enqueueMicros)) µs/job (1k)"
+        )
         var startup = figure("history_startup", "start-up to READY=1", many.startupMillis, few.startupMillis, "ms")
         startup.peakRSSMiB = many.startupRSSMiB
         startup.details = ["rss_mib_big": many.startupRSSMiB, "rss_mib_small": few.startupRSSMiB]
-        startup.notes.append("peak RSS of an idle daemon: \(Report.format(many.startupRSSMiB)) MiB (\(label)) vs \(Report.format(few.startupRSSMiB)) MiB (1k)")
+        startup.notes.append(
+            "peak RSS of an idle daemon: \(Report.format(many.startupRSSMiB)) MiB (\(label)) vs \(Report.format(few.startupRSSMiB)) MiB (1k)"
+        )
         return [status, claim, startup]
     }
 }

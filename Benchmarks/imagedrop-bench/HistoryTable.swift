@@ -1,11 +1,11 @@
-import ImagedropSystem
 import ImagedropStore
+import ImagedropSystem
 
 /// A job table with a long history: the schema the daemon creates (through `JobStore`), then `rows` done
 /// jobs inserted by one recursive INSERT in one transaction, uploads spread over the past year.
 enum HistoryTable {
     static func create(path: String, rows: Int) throws {
-        _ = try JobStore(path: path)   // creates the file and migrates the schema, exactly as the daemon does
+        _ = try JobStore(path: path)  // creates the file and migrates the schema, exactly as the daemon does
         let database = try Database(path: path, create: false)
         defer { database.close() }
         let yearSeconds = 31_536_000

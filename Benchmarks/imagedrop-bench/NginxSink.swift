@@ -1,7 +1,7 @@
-import ImagedropTestSupport
-import ProcessHarness
 import Foundation
 import Glibc
+import ImagedropTestSupport
+import ProcessHarness
 
 /// nginx-light as an upload sink (Benchmarks/nginx/sink.conf): reads and discards every body and answers a
 /// fixed success envelope, on a free loopback port; stopped when the scenario ends.
@@ -13,7 +13,8 @@ final class NginxSink {
 
     static var template: String {
         // The bench runs from the package root (scripts/bench.sh); IMAGEDROP_NGINX_CONF overrides.
-        ProcessInfo.processInfo.environment["IMAGEDROP_NGINX_CONF"] ?? FileManager.default.currentDirectoryPath + "/Benchmarks/nginx/sink.conf"
+        ProcessInfo.processInfo.environment["IMAGEDROP_NGINX_CONF"] ?? FileManager.default.currentDirectoryPath
+            + "/Benchmarks/nginx/sink.conf"
     }
 
     init(scratch: String) throws {
@@ -23,18 +24,21 @@ final class NginxSink {
         guard let template = Files.readText(Self.template) else {
             throw SpawnError(description: "cannot read \(Self.template)")
         }
-        let conf = template.replacingOccurrences(of: "@PORT@", with: "\(port)").replacingOccurrences(of: "@DIR@", with: directory)
+        let conf = template.replacingOccurrences(of: "@PORT@", with: "\(port)").replacingOccurrences(
+            of: "@DIR@", with: directory)
         try Files.write(text: conf, to: directory + "/sink.conf")
-        process = try ChildProcess("/usr/sbin/nginx", ["-p", directory, "-c", directory + "/sink.conf", "-e", directory + "/error.log"],
-                                   environment: ["PATH": "/usr/sbin:/usr/bin:/bin"], stdoutPath: directory + "/out.log",
-                                   stderrPath: directory + "/out.log")
+        process = try ChildProcess(
+            "/usr/sbin/nginx", ["-p", directory, "-c", directory + "/sink.conf", "-e", directory + "/error.log"],
+            environment: ["PATH": "/usr/sbin:/usr/bin:/bin"], stdoutPath: directory + "/out.log",
+            stderrPath: directory + "/out.log")
         let deadline = Clock.monotonicSeconds() + 10
         while Clock.monotonicSeconds() < deadline {
             if LoopbackPort.accepts(port) { return }
             usleep(20_000)
         }
         process.stop(graceSeconds: 2)
-        throw SpawnError(description: "nginx did not listen on \(port): \(Files.readText(directory + "/error.log") ?? "")")
+        throw SpawnError(
+            description: "nginx did not listen on \(port): \(Files.readText(directory + "/error.log") ?? "")")
     }
 
     func stop() { process.stop(graceSeconds: 5) }

@@ -1,7 +1,7 @@
-import ProcessHarness
 import Foundation
 import Glibc
 import ImagedropSystem
+import ProcessHarness
 
 /// The disaster-recovery recipe at scale: the database is gone, the account holds 100,000 images and the drop
 /// folder their files. `imagedrop reconcile --fix` from an empty ledger writes one `done` job per image (each
@@ -16,7 +16,8 @@ extension Bench {
         Bench.log("reconcile --fix: seeding \(rows) images and writing their \(rows) files; no database")
         // `"files": true`: each image's sha256 is that of the file the emulator names in its source_path —
         // `seeded/NNNNNNNN.png` holding the number in decimal and a newline — which is what is written here.
-        _ = try emulator.admin("POST", "/__emulator/seed", body: "{\"count\": \(rows), \"idPrefix\": \"drop/\", \"files\": true}")
+        _ = try emulator.admin(
+            "POST", "/__emulator/seed", body: "{\"count\": \(rows), \"idPrefix\": \"drop/\", \"files\": true}")
         let folder = workspace.inbox + "/seeded"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         for number in 1...rows {
@@ -35,8 +36,9 @@ extension Bench {
         let before = try emulator.requestLog()
         let outPath = workspace.directory + "/reconcile.out"
         let start = Clock.monotonicSeconds()
-        let child = try ChildProcess(imagedrop, ["reconcile", "--fix", "--config", workspace.configPath], environment: environment,
-                                     stdoutPath: outPath, stderrPath: outPath + ".err")
+        let child = try ChildProcess(
+            imagedrop, ["reconcile", "--fix", "--config", workspace.configPath], environment: environment,
+            stdoutPath: outPath, stderrPath: outPath + ".err")
         while !child.hasExited {
             child.sampleMemory()
             usleep(2_000)
@@ -45,10 +47,15 @@ extension Bench {
         let output = Files.readText(outPath) ?? ""
         let expected = "fixed: 0 queued again, \(rows) recorded, 0 refreshed; 0 left"
         guard child.exitStatus == 0, output.contains(expected) else {
-            throw SpawnError(description: "reconcile --fix exited \(child.exitStatus ?? -1): \(output.suffix(2_000)) \(Files.readText(outPath + ".err") ?? "")")
+            throw SpawnError(
+                description:
+                    "reconcile --fix exited \(child.exitStatus ?? -1): \(output.suffix(2_000)) \(Files.readText(outPath + ".err") ?? "")"
+            )
         }
         let after = try emulator.requestLog()
-        let lists = after.filter { $0.path.hasSuffix("/images/v2") }.count - before.filter { $0.path.hasSuffix("/images/v2") }.count
+        let lists =
+            after.filter { $0.path.hasSuffix("/images/v2") }.count
+            - before.filter { $0.path.hasSuffix("/images/v2") }.count
         let uploads = after.filter { $0.method == "POST" }.count - before.filter { $0.method == "POST" }.count
         let done = try Database(path: workspace.database, create: false)
         defer { done.close() }
@@ -56,16 +63,20 @@ extension Bench {
         let recorded = try statement.step() ? Int(statement.int64(0)) : 0
         let pages = (rows + 999) / 1000
         let label = rows >= 100_000 ? "\(rows / 1000)k" : "\(rows)"
-        var figure = Figure(key: "reconcile-rebuild", title: "Rebuild a \(label)-row ledger from an empty one (reconcile --fix)",
-                            value: seconds, unit: "s", baseline: nil, baselineLabel: nil, ratio: nil,
-                            target: "\(label) done rows, 0 uploads, 1 request per 1,000 images",
-                            met: recorded == rows && uploads == 0 && lists == pages)
+        var figure = Figure(
+            key: "reconcile-rebuild", title: "Rebuild a \(label)-row ledger from an empty one (reconcile --fix)",
+            value: seconds, unit: "s", baseline: nil, baselineLabel: nil, ratio: nil,
+            target: "\(label) done rows, 0 uploads, 1 request per 1,000 images",
+            met: recorded == rows && uploads == 0 && lists == pages)
         figure.peakRSSMiB = child.usage?.maxRSSMiB
         let cpu = child.usage?.cpuSeconds ?? .nan
-        figure.details = ["requests": Double(lists), "uploads": Double(uploads), "rows_per_second": Double(rows) / seconds,
-                          "cpu_seconds": cpu]
-        figure.notes.append("\(recorded) done rows written, \(uploads) uploads, \(lists) list requests; imagedrop's CPU "
-                            + "\(Report.format(cpu)) s; peak RSS \(Report.format(child.usage?.maxRSSMiB ?? .nan)) MiB")
+        figure.details = [
+            "requests": Double(lists), "uploads": Double(uploads), "rows_per_second": Double(rows) / seconds,
+            "cpu_seconds": cpu,
+        ]
+        figure.notes.append(
+            "\(recorded) done rows written, \(uploads) uploads, \(lists) list requests; imagedrop's CPU "
+                + "\(Report.format(cpu)) s; peak RSS \(Report.format(child.usage?.maxRSSMiB ?? .nan)) MiB")
         return figure
     }
 }

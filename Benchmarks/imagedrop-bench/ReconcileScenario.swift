@@ -1,7 +1,7 @@
-import ProcessHarness
 import Foundation
 import Glibc
 import ImagedropSystem
+import ProcessHarness
 
 /// `imagedrop reconcile` of an account of 100,000 images against a ledger of 100,000 done jobs, all in
 /// agreement: the wall time of the whole command, its peak RSS (the pages are streamed into a temp table, so it
@@ -18,7 +18,8 @@ extension Bench {
         try HistoryTable.create(path: workspace.database, rows: rows)
         // The emulator's variants (its default names, public and thumbnail), so the two sides agree.
         let database = try Database(path: workspace.database, create: false)
-        try database.execute("""
+        try database.execute(
+            """
             UPDATE jobs SET variants = json_array(
                 'https://imagedelivery.net/Vi7wi5KSItxGFsWRG2Us6Q/' || image_id || '/public',
                 'https://imagedelivery.net/Vi7wi5KSItxGFsWRG2Us6Q/' || image_id || '/thumbnail');
@@ -33,8 +34,9 @@ extension Bench {
         // Spawned and polled rather than `ChildProcess.run`: its peak RSS is VmHWM sampled while it runs.
         let outPath = workspace.directory + "/reconcile.out"
         let start = Clock.monotonicSeconds()
-        let child = try ChildProcess(imagedrop, ["reconcile", "--config", workspace.configPath], environment: environment,
-                                     stdoutPath: outPath, stderrPath: outPath + ".err")
+        let child = try ChildProcess(
+            imagedrop, ["reconcile", "--config", workspace.configPath], environment: environment,
+            stdoutPath: outPath, stderrPath: outPath + ".err")
         while !child.hasExited {
             child.sampleMemory()
             usleep(2_000)
@@ -43,20 +45,26 @@ extension Bench {
         let output = Files.readText(outPath) ?? ""
         let expected = "\(rows) images in the account, \(rows) done jobs: 0 missing, 0 unrecorded, 0 stale"
         guard child.exitStatus == 0, output.contains(expected) else {
-            throw SpawnError(description: "reconcile exited \(child.exitStatus ?? -1): \(output) \(Files.readText(outPath + ".err") ?? "")")
+            throw SpawnError(
+                description:
+                    "reconcile exited \(child.exitStatus ?? -1): \(output) \(Files.readText(outPath + ".err") ?? "")")
         }
         let requests = try emulator.requestLog().filter { $0.path.hasSuffix("/images/v2") }.count - listsBefore
         let pages = (rows + 999) / 1000
         let label = rows >= 100_000 ? "\(rows / 1000)k" : "\(rows)"
-        var figure = Figure(key: "reconcile", title: "Reconcile \(label) images vs a \(label)-row ledger", value: seconds,
-                            unit: "s", baseline: nil, baselineLabel: nil, ratio: nil,
-                            target: "1 request per 1,000 images", met: requests == pages)
+        var figure = Figure(
+            key: "reconcile", title: "Reconcile \(label) images vs a \(label)-row ledger", value: seconds,
+            unit: "s", baseline: nil, baselineLabel: nil, ratio: nil,
+            target: "1 request per 1,000 images", met: requests == pages)
         figure.peakRSSMiB = child.usage?.maxRSSMiB
         // CPU beside wall time: the emulator answering the pages shares the machine, and this is imagedrop's part.
         let cpu = child.usage?.cpuSeconds ?? .nan
-        figure.details = ["requests": Double(requests), "images_per_second": Double(rows) / seconds, "cpu_seconds": cpu]
-        figure.notes.append("\(requests) list requests for \(rows) images; imagedrop's CPU \(Report.format(cpu)) s; "
-                            + "peak RSS \(Report.format(child.usage?.maxRSSMiB ?? .nan)) MiB")
+        figure.details = [
+            "requests": Double(requests), "images_per_second": Double(rows) / seconds, "cpu_seconds": cpu,
+        ]
+        figure.notes.append(
+            "\(requests) list requests for \(rows) images; imagedrop's CPU \(Report.format(cpu)) s; "
+                + "peak RSS \(Report.format(child.usage?.maxRSSMiB ?? .nan)) MiB")
         return figure
     }
 }

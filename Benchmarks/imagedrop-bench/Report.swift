@@ -1,5 +1,5 @@
-import ProcessHarness
 import Foundation
+import ProcessHarness
 
 /// One measured figure with its same-run baseline, the target it is held to, and what the daemon cost.
 struct Figure: Codable {
@@ -28,18 +28,25 @@ struct Machine: Codable {
 
     static func current() -> Machine {
         let cpuinfo = Files.readText("/proc/cpuinfo") ?? ""
-        let model = cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }
-            .map { String($0.split(separator: ":", maxSplits: 1).last ?? "").trimmingCharacters(in: .whitespaces) } ?? "unknown"
+        let model =
+            cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }
+            .map { String($0.split(separator: ":", maxSplits: 1).last ?? "").trimmingCharacters(in: .whitespaces) }
+            ?? "unknown"
         let meminfo = Files.readText("/proc/meminfo") ?? ""
-        let kib = meminfo.split(separator: "\n").first { $0.hasPrefix("MemTotal") }
+        let kib =
+            meminfo.split(separator: "\n").first { $0.hasPrefix("MemTotal") }
             .flatMap { $0.split(separator: " ").dropFirst().first.flatMap { Double($0) } } ?? 0
         var name = utsname()
         uname(&name)
         let release = withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        return Machine(cpu: model, cores: ProcessInfo.processInfo.activeProcessorCount,
-                       memoryGiB: (kib / 1_048_576 * 10).rounded() / 10, kernel: release,
-                       swift: (try? ChildProcess.run("/usr/bin/env", ["swift", "--version"], environment: ProcessInfo.processInfo.environment, scratch: "/tmp").output)?
-                           .split(separator: "\n").first.map(String.init) ?? "unknown")
+        return Machine(
+            cpu: model, cores: ProcessInfo.processInfo.activeProcessorCount,
+            memoryGiB: (kib / 1_048_576 * 10).rounded() / 10, kernel: release,
+            swift: (try? ChildProcess.run(
+                "/usr/bin/env", ["swift", "--version"], environment: ProcessInfo.processInfo.environment,
+                scratch: "/tmp"
+            ).output)?
+            .split(separator: "\n").first.map(String.init) ?? "unknown")
     }
 }
 
@@ -61,7 +68,8 @@ struct Report: Codable {
         Files.makeDirectory(directory)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         let stamp = date.replacingOccurrences(of: ":", with: "").replacingOccurrences(of: "T", with: "-")
             .prefix(17)
         let path = directory + "/\(stamp).json"
@@ -85,7 +93,9 @@ struct Report: Codable {
             let met = figure.met.map { $0 ? "yes" : "**no**" } ?? "—"
             let rss = figure.peakRSSMiB.map { Self.format($0) + " MiB" } ?? "—"
             let cpu = figure.cpuSecondsPer1000Uploads.map { Self.format($0) } ?? "—"
-            lines.append("| \(figure.title) | \(Self.format(figure.value)) \(figure.unit) | \(baseline) | \(ratio) | \(figure.target) | \(met) | \(rss) | \(cpu) |")
+            lines.append(
+                "| \(figure.title) | \(Self.format(figure.value)) \(figure.unit) | \(baseline) | \(ratio) | \(figure.target) | \(met) | \(rss) | \(cpu) |"
+            )
         }
         lines.append("")
         for figure in figures where !figure.notes.isEmpty {

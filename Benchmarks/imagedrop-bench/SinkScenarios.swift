@@ -1,5 +1,5 @@
-import ProcessHarness
 import Foundation
+import ProcessHarness
 
 /// Issue 13's throughput figures: to an nginx sink (not bounded by the emulator) beside `xargs -P 8 curl` to
 /// the same sink.
@@ -8,8 +8,9 @@ extension Bench {
         let script = """
             cd "$1" && ls | grep '\\.png$' | xargs -P 8 -I{} curl -s -f -o /dev/null -H "Authorization: Bearer x" -F "file=@{}" "$2"
             """
-        let result = try ChildProcess.run("/bin/sh", ["-c", script, "sh", directory, sink.uploadURL],
-                                          environment: ["PATH": "/usr/bin:/bin"], scratch: root)
+        let result = try ChildProcess.run(
+            "/bin/sh", ["-c", script, "sh", directory, sink.uploadURL],
+            environment: ["PATH": "/usr/bin:/bin"], scratch: root)
         guard result.status == 0 else { throw SpawnError(description: "curl to the sink failed: \(result.errors)") }
         return (result.seconds, result.usage)
     }
@@ -31,18 +32,26 @@ extension Bench {
         let run = try drain(small, count: count)
         let parallel = try CurlParallelBaseline.run(directory: small.inbox, url: sink.uploadURL, scratch: root)
         let curl = try curlToSink(small.inbox, sink)
-        let rate = Double(count) / run.seconds, parallelRate = Double(count) / parallel.seconds, curlRate = Double(count) / curl.seconds
+        let rate = Double(count) / run.seconds
+        let parallelRate = Double(count) / parallel.seconds
+        let curlRate = Double(count) / curl.seconds
         Files.removeTree(small.directory)
         let cpu = Bench.cpuPer1000(run.usage, uploads: count)
-        var figure = Figure(key: "sink_small", title: "nginx sink, small files (\(count) × 50 KB, 8 workers)", value: rate,
-                            unit: "files/s", baseline: parallelRate, baselineLabel: "files/s curl --parallel",
-                            ratio: rate / parallelRate, target: "≥ 0.5×; CPU ≤ 0.3 s / 1k",
-                            met: rate / parallelRate >= 0.5 && (cpu ?? 9) <= 0.3,
-                            peakRSSMiB: run.usage?.maxRSSMiB, cpuSecondsPer1000Uploads: cpu)
-        figure.details = ["imagedrop_seconds": run.seconds, "curl_parallel_seconds": parallel.seconds, "xargs_curl_seconds": curl.seconds,
-                          "failed": Double(run.counts["failed"] ?? 0),
-                          "curl_parallel_cpu_s_per_1000": Bench.cpuPer1000(parallel.usage, uploads: count) ?? .nan]
-        figure.notes.append("xargs -P 8 curl \(Report.format(curlRate)) files/s (imagedrop \(Report.format(rate / curlRate))×); curl --parallel \(Report.format(Bench.cpuPer1000(parallel.usage, uploads: count) ?? .nan)) CPU s / 1k")
+        var figure = Figure(
+            key: "sink_small", title: "nginx sink, small files (\(count) × 50 KB, 8 workers)", value: rate,
+            unit: "files/s", baseline: parallelRate, baselineLabel: "files/s curl --parallel",
+            ratio: rate / parallelRate, target: "≥ 0.5×; CPU ≤ 0.3 s / 1k",
+            met: rate / parallelRate >= 0.5 && (cpu ?? 9) <= 0.3,
+            peakRSSMiB: run.usage?.maxRSSMiB, cpuSecondsPer1000Uploads: cpu)
+        figure.details = [
+            "imagedrop_seconds": run.seconds, "curl_parallel_seconds": parallel.seconds,
+            "xargs_curl_seconds": curl.seconds,
+            "failed": Double(run.counts["failed"] ?? 0),
+            "curl_parallel_cpu_s_per_1000": Bench.cpuPer1000(parallel.usage, uploads: count) ?? .nan,
+        ]
+        figure.notes.append(
+            "xargs -P 8 curl \(Report.format(curlRate)) files/s (imagedrop \(Report.format(rate / curlRate))×); curl --parallel \(Report.format(Bench.cpuPer1000(parallel.usage, uploads: count) ?? .nan)) CPU s / 1k"
+        )
         figures.append(figure)
 
         let large = self.workspace("sink-large")
@@ -57,17 +66,23 @@ extension Bench {
         let largeParallel = try CurlParallelBaseline.run(directory: large.inbox, url: sink.uploadURL, scratch: root)
         let largeCurl = try curlToSink(large.inbox, sink)
         Files.removeTree(large.directory)
-        let mbps = totalMB / largeRun.seconds, parallelMbps = totalMB / largeParallel.seconds, curlMbps = totalMB / largeCurl.seconds
+        let mbps = totalMB / largeRun.seconds
+        let parallelMbps = totalMB / largeParallel.seconds
+        let curlMbps = totalMB / largeCurl.seconds
         let rss = largeRun.usage?.maxRSSMiB ?? 99
-        var largeFigure = Figure(key: "sink_large", title: "nginx sink, large files (\(largeCount) × 8 MB, 64 workers)",
-                                 value: mbps, unit: "MB/s", baseline: parallelMbps, baselineLabel: "MB/s curl --parallel",
-                                 ratio: mbps / parallelMbps, target: "≥ 0.9×; RSS ≤ 32 MiB at 64 workers",
-                                 met: mbps / parallelMbps >= 0.9 && rss <= 32,
-                                 peakRSSMiB: largeRun.usage?.maxRSSMiB,
-                                 cpuSecondsPer1000Uploads: Bench.cpuPer1000(largeRun.usage, uploads: largeCount))
-        largeFigure.details = ["imagedrop_seconds": largeRun.seconds, "curl_parallel_seconds": largeParallel.seconds,
-                               "xargs_curl_seconds": largeCurl.seconds]
-        largeFigure.notes.append("xargs -P 8 curl \(Report.format(curlMbps)) MB/s (imagedrop \(Report.format(mbps / curlMbps))×)")
+        var largeFigure = Figure(
+            key: "sink_large", title: "nginx sink, large files (\(largeCount) × 8 MB, 64 workers)",
+            value: mbps, unit: "MB/s", baseline: parallelMbps, baselineLabel: "MB/s curl --parallel",
+            ratio: mbps / parallelMbps, target: "≥ 0.9×; RSS ≤ 32 MiB at 64 workers",
+            met: mbps / parallelMbps >= 0.9 && rss <= 32,
+            peakRSSMiB: largeRun.usage?.maxRSSMiB,
+            cpuSecondsPer1000Uploads: Bench.cpuPer1000(largeRun.usage, uploads: largeCount))
+        largeFigure.details = [
+            "imagedrop_seconds": largeRun.seconds, "curl_parallel_seconds": largeParallel.seconds,
+            "xargs_curl_seconds": largeCurl.seconds,
+        ]
+        largeFigure.notes.append(
+            "xargs -P 8 curl \(Report.format(curlMbps)) MB/s (imagedrop \(Report.format(mbps / curlMbps))×)")
         figures.append(largeFigure)
         return figures
     }

@@ -1,5 +1,5 @@
-import ProcessHarness
 import Foundation
+import ProcessHarness
 
 /// Figures 1–3: throughput of small files, latency-bound uploads and large files, each against a baseline
 /// measured in the same run on the same emulator.
@@ -18,14 +18,19 @@ extension Bench {
         let curlRate = Double(curl.accepted) / curl.seconds
         Files.removeTree(workspace.directory)
         var figure = Figure(
-            key: "small_files", title: "Small files (\(count) × 50 KB, 8 workers)", value: filesPerSecond, unit: "files/s",
+            key: "small_files", title: "Small files (\(count) × 50 KB, 8 workers)", value: filesPerSecond,
+            unit: "files/s",
             baseline: curlRate, baselineLabel: "files/s xargs -P 8 curl", ratio: filesPerSecond / curlRate,
             target: "≥ 5×", met: filesPerSecond / curlRate >= 5, peakRSSMiB: run.usage?.maxRSSMiB,
             cpuSecondsPer1000Uploads: Bench.cpuPer1000(run.usage, uploads: count))
-        figure.details = ["imagedrop_seconds": run.seconds, "curl_seconds": curl.seconds,
-                          "failed": Double(run.counts["failed"] ?? 0), "curl_accepted": Double(curl.accepted),
-                          "curl_cpu_s_per_1000": Bench.cpuPer1000(curl.usage, uploads: curl.uploads) ?? .nan]
-        figure.notes.append("imagedrop timed from `run` spawn (start-up and scan included) to all jobs done; curl \(Report.format(Bench.cpuPer1000(curl.usage, uploads: curl.uploads) ?? .nan)) CPU s / 1k")
+        figure.details = [
+            "imagedrop_seconds": run.seconds, "curl_seconds": curl.seconds,
+            "failed": Double(run.counts["failed"] ?? 0), "curl_accepted": Double(curl.accepted),
+            "curl_cpu_s_per_1000": Bench.cpuPer1000(curl.usage, uploads: curl.uploads) ?? .nan,
+        ]
+        figure.notes.append(
+            "imagedrop timed from `run` spawn (start-up and scan included) to all jobs done; curl \(Report.format(Bench.cpuPer1000(curl.usage, uploads: curl.uploads) ?? .nan)) CPU s / 1k"
+        )
         return figure
     }
 
@@ -39,8 +44,11 @@ extension Bench {
         try emulator.setFaults(#"{"latencyMs": 20}"#)
         defer { try? emulator.reset() }
         let metricsPath = workspace.directory + "/metrics.prom"
-        try workspace.writeConfig(emulator: emulator, .init(workers: workers, requestsPerWindow: 0,
-                                                            metricsTextfile: metricsPath))
+        try workspace.writeConfig(
+            emulator: emulator,
+            .init(
+                workers: workers, requestsPerWindow: 0,
+                metricsTextfile: metricsPath))
         Bench.log("latency-bound: \(count) × 10 KB, 20 ms per reply")
         let run = try drain(workspace, count: count)
         let log = try emulator.requestLog().filter { $0.method == "POST" }
@@ -53,9 +61,12 @@ extension Bench {
         // worker's cycle is spent between requests (claim, inspect + hash, write back).
         let metrics = Files.readText(metricsPath) ?? ""
         func metric(_ name: String) -> Double? {
-            metrics.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
+            metrics.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap {
+                Double($0.split(separator: " ").last ?? "")
+            }
         }
-        let meanRequestMs = (metric("imagedrop_request_duration_seconds_sum") ?? .nan)
+        let meanRequestMs =
+            (metric("imagedrop_request_duration_seconds_sum") ?? .nan)
             / (metric("imagedrop_request_duration_seconds_count") ?? .nan) * 1000
         let cycleMs = busySeconds / (Double(count) / Double(workers)) * 1000
         Files.removeTree(workspace.directory)
@@ -64,10 +75,14 @@ extension Bench {
             baseline: ideal, baselineLabel: "files/s ideal (workers / 20 ms)", ratio: achieved / ideal,
             target: "≥ 0.97", met: achieved / ideal >= 0.97, peakRSSMiB: run.usage?.maxRSSMiB,
             cpuSecondsPer1000Uploads: Bench.cpuPer1000(run.usage, uploads: count))
-        figure.details = ["busy_seconds": busySeconds, "spawn_to_done_seconds": run.seconds,
-                          "requests": Double(log.count), "spawn_to_done_files_per_s": Double(count) / run.seconds,
-                          "mean_request_ms": meanRequestMs, "worker_cycle_ms": cycleMs]
-        figure.notes.append("timed from the first request's arrival to all done (spawn → done: \(Report.format(Double(count) / run.seconds)) files/s); per worker a cycle took \(Report.format(cycleMs)) ms, of which \(Report.format(meanRequestMs)) ms inside the request (daemon's histogram)")
+        figure.details = [
+            "busy_seconds": busySeconds, "spawn_to_done_seconds": run.seconds,
+            "requests": Double(log.count), "spawn_to_done_files_per_s": Double(count) / run.seconds,
+            "mean_request_ms": meanRequestMs, "worker_cycle_ms": cycleMs,
+        ]
+        figure.notes.append(
+            "timed from the first request's arrival to all done (spawn → done: \(Report.format(Double(count) / run.seconds)) files/s); per worker a cycle took \(Report.format(cycleMs)) ms, of which \(Report.format(meanRequestMs)) ms inside the request (daemon's histogram)"
+        )
         return figure
     }
 
@@ -93,8 +108,10 @@ extension Bench {
             baseline: curlRate, baselineLabel: "MB/s xargs -P 8 curl", ratio: rate / curlRate,
             target: "≥ 1.0×; RSS ≤ 40 MB", met: rate / curlRate >= 1.0 && rss <= 40 * 1e6 / 1_048_576,
             peakRSSMiB: run.usage?.maxRSSMiB, cpuSecondsPer1000Uploads: Bench.cpuPer1000(run.usage, uploads: count))
-        figure.details = ["imagedrop_seconds": run.seconds, "curl_seconds": curl.seconds, "total_mb": totalMB,
-                          "failed": Double(run.counts["failed"] ?? 0), "curl_accepted": Double(curl.accepted)]
+        figure.details = [
+            "imagedrop_seconds": run.seconds, "curl_seconds": curl.seconds, "total_mb": totalMB,
+            "failed": Double(run.counts["failed"] ?? 0), "curl_accepted": Double(curl.accepted),
+        ]
         return figure
     }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import ProcessHarness
 @preconcurrency import Glibc
+import ProcessHarness
 
 // imagedrop-bench: runs the release `imagedrop` against the release `imagedrop-emulator` on loopback and
 // prints each figure next to a baseline measured in the same run (see scripts/bench.sh and issue 6).
@@ -16,7 +16,10 @@ struct Options: ParsableCommand {
         commandName: "imagedrop-bench",
         abstract: "Runs the release imagedrop against the release emulator on loopback and prints each figure.")
 
-    static let scenarios = ["small", "latency", "large", "burst", "close", "history", "budget", "reload", "sink", "auto", "batch", "reconcile", "fleet"]
+    static let scenarios = [
+        "small", "latency", "large", "burst", "close", "history", "budget", "reload", "sink", "auto", "batch",
+        "reconcile", "fleet",
+    ]
 
     @Option(help: "The release imagedrop binary.")
     var imagedrop: String
@@ -27,8 +30,9 @@ struct Options: ParsableCommand {
     @Option(name: .customLong("out"), help: "Folder the results are written to.")
     var output = "bench-results"
 
-    @Option(help: ArgumentHelp("Scenarios to run, comma-separated.", valueName: scenarios.joined(separator: ",")),
-            transform: { Set($0.split(separator: ",").map(String.init)) })
+    @Option(
+        help: ArgumentHelp("Scenarios to run, comma-separated.", valueName: scenarios.joined(separator: ",")),
+        transform: { Set($0.split(separator: ",").map(String.init)) })
     var only: Set<String>?
 
     @Option(help: "Run each scenario this many times; each figure is its median run (by ratio, else value).")
@@ -53,8 +57,9 @@ struct Options: ParsableCommand {
 let options = Options.parseOrExit()
 let root = try Files.makeTemporaryDirectory(prefix: "imagedrop-bench")
 let started = Clock.monotonicSeconds()
-var report = Report(date: ISO8601DateFormatter().string(from: Date()), machine: Machine.current(),
-                    command: CommandLine.arguments.joined(separator: " "))
+var report = Report(
+    date: ISO8601DateFormatter().string(from: Date()), machine: Machine.current(),
+    command: CommandLine.arguments.joined(separator: " "))
 let bench = try Bench(imagedrop: options.imagedrop, emulatorBinary: options.emulator, root: root, quick: options.quick)
 Bench.log("emulator at \(bench.emulator.baseURL); scratch \(root)")
 
@@ -76,20 +81,23 @@ let plan: [(String, () throws -> [Figure])] = [
     ("fleet", { try bench.fleetFigures() }),
 ]
 for (name, run) in plan where options.only?.contains(name) ?? true {
-    sync()   // the previous scenario's writeback (800 MB of large files) must not slow this one down
+    sync()  // the previous scenario's writeback (800 MB of large files) must not slow this one down
     let start = Clock.monotonicSeconds()
     do {
         let figures = Figure.medians(try (0..<max(1, options.runs)).map { _ in try run() })
         report.figures += figures
         for figure in figures {
-            Bench.log("\(figure.title): \(Report.format(figure.value)) \(figure.unit)"
-                      + (figure.ratio.map { ", ratio \(Report.format($0))" } ?? "")
-                      + (figure.met.map { $0 ? " (target met)" : " (target MISSED)" } ?? ""))
+            Bench.log(
+                "\(figure.title): \(Report.format(figure.value)) \(figure.unit)"
+                    + (figure.ratio.map { ", ratio \(Report.format($0))" } ?? "")
+                    + (figure.met.map { $0 ? " (target met)" : " (target MISSED)" } ?? ""))
         }
     } catch {
         Bench.log("\(name) failed: \(error)")
-        report.figures.append(Figure(key: name, title: name, value: .nan, unit: "", target: "", met: false,
-                                     notes: ["failed: \(error)"]))
+        report.figures.append(
+            Figure(
+                key: name, title: name, value: .nan, unit: "", target: "", met: false,
+                notes: ["failed: \(error)"]))
     }
     Bench.log("\(name) took \(Report.format(Clock.monotonicSeconds() - start)) s")
 }

@@ -24,7 +24,11 @@ enum BytePaths {
         var index = 0
         while index < path.count {
             let byte = path[index]
-            if byte < 0x80 { result.unicodeScalars.append(Unicode.Scalar(byte)) } else { result += "\\x" + String(byte, radix: 16) }
+            if byte < 0x80 {
+                result.unicodeScalars.append(Unicode.Scalar(byte))
+            } else {
+                result += "\\x" + String(byte, radix: 16)
+            }
             index += 1
         }
         return result
@@ -44,7 +48,10 @@ enum BytePaths {
         }
     }
 
-    enum WriteOutcome { case written, failed(Int32) }
+    enum WriteOutcome {
+        case written
+        case failed(Int32)
+    }
 
     /// Opens (creating or truncating), writes `chunks` with `pauseMicros` between them while the file stays
     /// open (a slow writer), closes.
@@ -61,7 +68,10 @@ enum BytePaths {
             var at = offset
             while at < end {
                 let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + at, end - at) }
-                if written < 0 { if errno == EINTR { continue }; return .failed(errno) }
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    return .failed(errno)
+                }
                 at += written
             }
             offset = end

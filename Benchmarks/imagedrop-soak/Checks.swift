@@ -33,16 +33,20 @@ struct Check {
 extension Soak {
     func checkInvariants(settled: (quiet: Bool, seconds: Double)) throws -> [Check] {
         try? Files.write(text: model.journal.joined(separator: "\n") + "\n", to: world.root + "/actions.log")
-        let datagrams = notify.datagrams.map { String(format: "%.3f ", $0.at - startedAt) + $0.lines.joined(separator: " ") }
+        let datagrams = notify.datagrams.map {
+            String(format: "%.3f ", $0.at - startedAt) + $0.lines.joined(separator: " ")
+        }
         let livesText = lives.map { life in
             "pid \(life.pid) spawned \(String(format: "%.3f", life.spawnedAt - startedAt)) ready \(life.readyAt.map { String(format: "%.3f", $0 - startedAt) } ?? "-") ended \(life.endedAt.map { String(format: "%.3f", $0 - startedAt) } ?? "-") \(life.end)"
         }
         try? Files.write(text: (livesText + datagrams).joined(separator: "\n") + "\n", to: world.root + "/notify.log")
-        let whole = try JSONDecoder().decode(EmulatorRecord.self, from: Data(try emulator.admin("GET", "/__emulator/log").utf8))
+        let whole = try JSONDecoder().decode(
+            EmulatorRecord.self, from: Data(try emulator.admin("GET", "/__emulator/log").utf8))
         // With --hosts, the companions' contents are theirs: out of the checks on host 0's files, in the budget's.
         let companion = fleet?.shas ?? []
-        let record = EmulatorRecord(requests: whole.requests.filter { $0.fileSHA256.map { !companion.contains($0) } ?? true },
-                                    images: whole.images.filter { !companion.contains($0.sha256) })
+        let record = EmulatorRecord(
+            requests: whole.requests.filter { $0.fileSHA256.map { !companion.contains($0) } ?? true },
+            images: whole.images.filter { !companion.contains($0.sha256) })
         // Kept with the folder (on failure or --keep); removed with it otherwise.
         try? Files.write(text: try emulator.admin("GET", "/__emulator/log"), to: world.root + "/emulator-log.json")
         guard let table = JobTable(path: world.database), let rows = table.rows() else {
@@ -53,9 +57,10 @@ extension Soak {
         for image in record.images { imagesBySHA[image.sha256, default: []].append(image.id) }
         var checks: [Check] = []
 
-        checks.append(Check(
-            name: "0. quiescence", passed: settled.quiet,
-            figure: String(format: "%@ after %.0f s", settled.quiet ? "reached" : "NOT reached", settled.seconds)))
+        checks.append(
+            Check(
+                name: "0. quiescence", passed: settled.quiet,
+                figure: String(format: "%@ after %.0f s", settled.quiet ? "reached" : "NOT reached", settled.seconds)))
 
         // 1. Every final valid content stored exactly once; its newest job done with that id and variants.
         var details1: [String] = []
@@ -66,7 +71,9 @@ extension Soak {
         for sha in missing.sorted().prefix(10) { details1.append("not stored: \(sha) (\(pathsHolding(sha)))") }
         for (sha, ids) in duplicated.prefix(10) { details1.append("stored \(ids.count)×: \(sha) ids \(ids)") }
         for sha in unknown.sorted().prefix(10) {
-            let jobs = rows.filter { $0.sha256 == sha }.map { "job \($0.id) \($0.state) \(BytePaths.display($0.path).replacingOccurrences(of: world.root + "/", with: ""))" }
+            let jobs = rows.filter { $0.sha256 == sha }.map {
+                "job \($0.id) \($0.state) \(BytePaths.display($0.path).replacingOccurrences(of: world.root + "/", with: ""))"
+            }
             details1.append("stored bytes that were never a valid file: \(sha) (\(jobs.joined(separator: ", ")))")
         }
         var wrongJobs = 0
@@ -74,28 +81,40 @@ extension Soak {
         for path in model.sortedPaths {
             guard let entry = model.live[path], let content = entry.content, content.valid else { continue }
             guard let job = newest[path] else {
-                if let last = prunedAt.last, last > entry.writtenAt { pruned += 1; continue }
+                if let last = prunedAt.last, last > entry.writtenAt {
+                    pruned += 1
+                    continue
+                }
                 wrongJobs += 1
                 details1.append("no job for \(BytePaths.display(path))")
                 continue
             }
             // prune removed the job of these bytes; what is left is an older version's.
-            if job.sha256 != content.sha256, let last = prunedAt.last, last > entry.writtenAt { pruned += 1; continue }
+            if job.sha256 != content.sha256, let last = prunedAt.last, last > entry.writtenAt {
+                pruned += 1
+                continue
+            }
             let id = imagesBySHA[content.sha256]?.first
             let variantsOK = variantsName(job.variants, id: job.imageID)
-            if job.state != "done" || job.imageID == nil || job.imageID != id || !variantsOK || job.sha256 != content.sha256 {
+            if job.state != "done" || job.imageID == nil || job.imageID != id || !variantsOK
+                || job.sha256 != content.sha256
+            {
                 wrongJobs += 1
                 if wrongJobs <= 10 {
-                    details1.append("job \(job.id) of \(BytePaths.display(path)): \(job.state), image \(job.imageID ?? "nil") vs stored \(id ?? "none"), variants ok \(variantsOK), error \(job.lastError ?? "")")
+                    details1.append(
+                        "job \(job.id) of \(BytePaths.display(path)): \(job.state), image \(job.imageID ?? "nil") vs stored \(id ?? "none"), variants ok \(variantsOK), error \(job.lastError ?? "")"
+                    )
                 }
             }
         }
         let duplicateCount = duplicated.values.reduce(0) { $0 + $1.count - 1 }
-        checks.append(Check(
-            name: "1. every final valid image stored exactly once, its newest job done with its id and variants",
-            passed: missing.isEmpty && duplicated.isEmpty && unknown.isEmpty && wrongJobs == 0,
-            figure: "\(mustBeStored.count) distinct final images, \(record.images.count) stored, \(missing.count) lost, \(duplicateCount) duplicates, \(unknown.count) unknown, \(wrongJobs) wrong jobs, \(pruned) pruned",
-            details: details1))
+        checks.append(
+            Check(
+                name: "1. every final valid image stored exactly once, its newest job done with its id and variants",
+                passed: missing.isEmpty && duplicated.isEmpty && unknown.isEmpty && wrongJobs == 0,
+                figure:
+                    "\(mustBeStored.count) distinct final images, \(record.images.count) stored, \(missing.count) lost, \(duplicateCount) duplicates, \(unknown.count) unknown, \(wrongJobs) wrong jobs, \(pruned) pruned",
+                details: details1))
 
         // 2. Every bad file failed with a reason, none of its bytes sent.
         var details2: [String] = []
@@ -107,28 +126,35 @@ extension Soak {
             let job = newest[path]
             if job?.state != "failed" || (job?.lastError ?? "").isEmpty {
                 badWrong += 1
-                if badWrong <= 10 { details2.append("\(BytePaths.display(path)) (\(entry.content?.kind.rawValue ?? entry.special?.rawValue ?? "?")): job \(job.map { "\($0.id) \($0.state) '\($0.lastError ?? "")'" } ?? "none")") }
+                if badWrong <= 10 {
+                    details2.append(
+                        "\(BytePaths.display(path)) (\(entry.content?.kind.rawValue ?? entry.special?.rawValue ?? "?")): job \(job.map { "\($0.id) \($0.state) '\($0.lastError ?? "")'" } ?? "none")"
+                    )
+                }
             }
         }
         let sentSHAs = Set(record.requests.compactMap(\.fileSHA256))
         let leaked = model.badBytes.intersection(sentSHAs).union(model.badBytes.intersection(imagesBySHA.keys))
         for sha in leaked.sorted().prefix(10) { details2.append("bad bytes reached the emulator: \(sha)") }
-        checks.append(Check(
-            name: "2. every bad file failed with a reason, none of its bytes reached the emulator",
-            passed: badWrong == 0 && leaked.isEmpty,
-            figure: "\(badFiles) bad files now, \(model.badWrites) written, \(badWrong) not failed, \(leaked.count) sent",
-            details: details2))
+        checks.append(
+            Check(
+                name: "2. every bad file failed with a reason, none of its bytes reached the emulator",
+                passed: badWrong == 0 && leaked.isEmpty,
+                figure:
+                    "\(badFiles) bad files now, \(model.badWrites) written, \(badWrong) not failed, \(leaked.count) sent",
+                details: details2))
 
         checks.append(checkCopies(imagesBySHA: imagesBySHA))
         checks.append(checkTable(table: table, rows: rows))
         checks.append(checkWatchdog())
         checks.append(contentsOf: checkBudget(whole))
         checks.append(checkToken())
-        checks.append(Check(
-            name: "8. the daemon never died on its own; every operator command answered",
-            passed: unexpectedExits.isEmpty && commandFailures.isEmpty,
-            figure: "\(unexpectedExits.count) unexpected exits, \(commandFailures.count) command failures",
-            details: Array((unexpectedExits + commandFailures).prefix(10))))
+        checks.append(
+            Check(
+                name: "8. the daemon never died on its own; every operator command answered",
+                passed: unexpectedExits.isEmpty && commandFailures.isEmpty,
+                figure: "\(unexpectedExits.count) unexpected exits, \(commandFailures.count) command failures",
+                details: Array((unexpectedExits + commandFailures).prefix(10))))
         return checks
     }
 
@@ -137,13 +163,17 @@ extension Soak {
         model.mentions(sha).suffix(4).map { line -> String in
             let parts = line.split(separator: " ", maxSplits: 1)
             let at = (Double(parts[0]) ?? 0) - startedAt
-            return String(format: "%.1fs ", at) + String(parts.count > 1 ? parts[1] : "").replacingOccurrences(of: sha, with: "…").replacingOccurrences(of: world.root + "/", with: "")
+            return String(format: "%.1fs ", at)
+                + String(parts.count > 1 ? parts[1] : "").replacingOccurrences(of: sha, with: "…").replacingOccurrences(
+                    of: world.root + "/", with: "")
         }.joined(separator: "; ")
     }
 
     /// The job's variants are URLs of its own image (one per variant).
     func variantsName(_ variants: String?, id: String?) -> Bool {
-        guard let variants, let id, let urls = (try? JSONValueLite.parse(variants)) as? [String], !urls.isEmpty else { return false }
+        guard let variants, let id, let urls = (try? JSONValueLite.parse(variants)) as? [String], !urls.isEmpty else {
+            return false
+        }
         return urls.allSatisfy { $0.contains("/" + id + "/") }
     }
 
@@ -157,7 +187,9 @@ extension Soak {
         let reportSuffix = Array(".error.json".utf8)
         for tree in [BytePaths.parent(world.rootA), world.done, world.failed] {
             for entry in BytePaths.walk(tree) where entry.kind == .regular {
-                if entry.path.count > sidecarSuffix.count, Array(entry.path.suffix(sidecarSuffix.count)) == sidecarSuffix {
+                if entry.path.count > sidecarSuffix.count,
+                    Array(entry.path.suffix(sidecarSuffix.count)) == sidecarSuffix
+                {
                     sidecars.append((entry.path, Array(entry.path.dropLast(sidecarSuffix.count))))
                     continue
                 }
@@ -175,10 +207,16 @@ extension Soak {
             let may = extra[sha] ?? 0
             if have < need {
                 lost += need - have
-                if details.count < 10 { details.append("\(need - have) of \(need) lost: \(sha) (\(pathsHolding(sha)))") }
+                if details.count < 10 {
+                    details.append("\(need - have) of \(need) lost: \(sha) (\(pathsHolding(sha)))")
+                }
             } else if have > need + may {
                 surplus += have - need - may
-                if details.count < 10 { details.append("\(have) copies, expected \(need)\(may > 0 ? "…\(need + may)" : ""): \(sha) (\(pathsHolding(sha)))") }
+                if details.count < 10 {
+                    details.append(
+                        "\(have) copies, expected \(need)\(may > 0 ? "…\(need + may)" : ""): \(sha) (\(pathsHolding(sha)))"
+                    )
+                }
             }
         }
         var badSidecars = 0
@@ -190,14 +228,20 @@ extension Soak {
             let stored = file.flatMap { imagesBySHA[$0]?.first }
             if named == nil || file == nil || named != stored || (object?["sha256"] as? String) != file {
                 badSidecars += 1
-                if details.count < 10 { details.append("sidecar \(BytePaths.display(sidecar)) names \(named ?? "nil"), the file beside is \(file == nil ? "missing" : "image \(stored ?? "not stored")")") }
+                if details.count < 10 {
+                    details.append(
+                        "sidecar \(BytePaths.display(sidecar)) names \(named ?? "nil"), the file beside is \(file == nil ? "missing" : "image \(stored ?? "not stored")")"
+                    )
+                }
             }
         }
         let requiredTotal = required.values.reduce(0, +)
         return Check(
-            name: "3. every original exists exactly once across drop, done_dir, failed_dir; sidecars name their file's image",
+            name:
+                "3. every original exists exactly once across drop, done_dir, failed_dir; sidecars name their file's image",
             passed: lost == 0 && surplus == 0 && badSidecars == 0,
-            figure: "\(requiredTotal) originals, \(found.values.reduce(0, +)) files found, \(lost) lost, \(surplus) extra, \(sidecars.count) sidecars, \(badSidecars) wrong",
+            figure:
+                "\(requiredTotal) originals, \(found.values.reduce(0, +)) files found, \(lost) lost, \(surplus) extra, \(sidecars.count) sidecars, \(badSidecars) wrong",
             details: details)
     }
 
@@ -212,14 +256,21 @@ extension Soak {
         var mismatches: [String] = []
         for state in ["queued", "uploading", "retrying", "done", "failed"] {
             let reported = (jobs[state] as? NSNumber)?.intValue
-            if reported != (counts[state] ?? 0) { mismatches.append("\(state): table \(counts[state] ?? 0), status \(reported.map(String.init) ?? "missing")") }
+            if reported != (counts[state] ?? 0) {
+                mismatches.append(
+                    "\(state): table \(counts[state] ?? 0), status \(reported.map(String.init) ?? "missing")")
+            }
         }
-        if (jobs["total"] as? NSNumber)?.intValue != rows.count { mismatches.append("total: table \(rows.count), status \(jobs["total"] ?? "missing")") }
-        let summary = ["done", "failed", "queued", "retrying"].map { "\(counts[$0] ?? 0) \($0)" }.joined(separator: ", ")
+        if (jobs["total"] as? NSNumber)?.intValue != rows.count {
+            mismatches.append("total: table \(rows.count), status \(jobs["total"] ?? "missing")")
+        }
+        let summary = ["done", "failed", "queued", "retrying"].map { "\(counts[$0] ?? 0) \($0)" }.joined(
+            separator: ", ")
         return Check(
             name: "4. nothing left uploading; integrity_check ok; table counts = status --json",
             passed: uploading == 0 && integrity == "ok" && mismatches.isEmpty,
-            figure: "\(rows.count) jobs (\(summary)), \(uploading) uploading, integrity \(integrity), \(mismatches.count) count mismatches",
+            figure:
+                "\(rows.count) jobs (\(summary)), \(uploading) uploading, integrity \(integrity), \(mismatches.count) count mismatches",
             details: mismatches)
     }
 
@@ -242,17 +293,27 @@ extension Soak {
             for ping in pings where ping > ready && ping <= end {
                 let gap = ping - previous
                 worst = max(worst, gap)
-                if gap > limit { silences.append(String(format: "pid %d silent %.1f s from %.1f s", life.pid, gap, previous - startedAt)) }
+                if gap > limit {
+                    silences.append(
+                        String(format: "pid %d silent %.1f s from %.1f s", life.pid, gap, previous - startedAt))
+                }
                 previous = ping
             }
             let tail = end - previous
             worst = max(worst, tail)
-            if tail > limit { silences.append(String(format: "pid %d silent %.1f s from %.1f s until it was stopped", life.pid, tail, previous - startedAt)) }
+            if tail > limit {
+                silences.append(
+                    String(
+                        format: "pid %d silent %.1f s from %.1f s until it was stopped", life.pid, tail,
+                        previous - startedAt))
+            }
         }
         return Check(
             name: "5. the watchdog never went silent longer than WATCHDOG_USEC/2 + 2 s while the daemon was alive",
             passed: silences.isEmpty,
-            figure: String(format: "%d pings over %.0f s alive, longest silence %.1f s (limit %.1f s), %d silences", pings.count, alive, worst, limit, silences.count),
+            figure: String(
+                format: "%d pings over %.0f s alive, longest silence %.1f s (limit %.1f s), %d silences", pings.count,
+                alive, worst, limit, silences.count),
             details: Array(silences.prefix(10)))
     }
 
@@ -274,7 +335,10 @@ extension Soak {
         for (index, time) in times.enumerated() {
             while times[startIndex] <= time - window { startIndex += 1 }
             let inWindow = index - startIndex + 1
-            if inWindow > worst { worst = inWindow; worstAt = time }
+            if inWindow > worst {
+                worst = inWindow
+                worstAt = time
+            }
             if inWindow > World.requestsPerWindow {
                 over += 1
                 // A daemon started inside this window did not know what the one before had sent.
@@ -308,20 +372,31 @@ extension Soak {
                 let restarted = life(atMicros: later.micros) != owner
                 if restarted { acrossRestart += 1 }
                 if inside.count < 1000 {
-                    inside.append(String(format: "%@ %@ %.2f s after a 429 with Retry-After: %d%@", later.method, later.path.split(separator: "/").suffix(2).joined(separator: "/"), Double(later.micros - refusal.micros) / 1e6, seconds, restarted ? " (restarted daemon)" : ""))
+                    inside.append(
+                        String(
+                            format: "%@ %@ %.2f s after a 429 with Retry-After: %d%@", later.method,
+                            later.path.split(separator: "/").suffix(2).joined(separator: "/"),
+                            Double(later.micros - refusal.micros) / 1e6, seconds, restarted ? " (restarted daemon)" : ""
+                        ))
                 }
             }
         }
         let refused = record.requests.filter { $0.status == 429 }.count
         return [
             Check(
-                name: "6a. the request budget (\(World.requestsPerWindow) per \(World.windowSeconds) s) was never exceeded in any window" + (fleet.map { " (the fleet of \($0.companions.count + 1) hosts as a whole)" } ?? ""),
+                name:
+                    "6a. the request budget (\(World.requestsPerWindow) per \(World.windowSeconds) s) was never exceeded in any window"
+                    + (fleet.map { " (the fleet of \($0.companions.count + 1) hosts as a whole)" } ?? ""),
                 passed: over == 0,
-                figure: "\(record.requests.count) requests, busiest window \(worst) at \(String(format: "%.1f", Double(worstAt - realtimeOffsetMicros) / 1e6 - startedAt)) s, \(over) requests over the budget (\(overAcrossRestart) of them in a window where the daemon had restarted)"),
+                figure:
+                    "\(record.requests.count) requests, busiest window \(worst) at \(String(format: "%.1f", Double(worstAt - realtimeOffsetMicros) / 1e6 - startedAt)) s, \(over) requests over the budget (\(overAcrossRestart) of them in a window where the daemon had restarted)"
+            ),
             Check(
-                name: "6b. no request was sent inside a Retry-After, capped at backoff_max_ms (restarted daemons included)",
+                name:
+                    "6b. no request was sent inside a Retry-After, capped at backoff_max_ms (restarted daemons included)",
                 passed: inside.isEmpty,
-                figure: "\(refused) 429s, \(inside.count) requests inside their Retry-After (\(acrossRestart) of them from a daemon restarted during it)"
+                figure:
+                    "\(refused) 429s, \(inside.count) requests inside their Retry-After (\(acrossRestart) of them from a daemon restarted during it)"
                     + (fleet == nil ? "" : "; \(redisDown) more while Redis was down (not counted)"),
                 details: Array(inside.prefix(10))),
         ]

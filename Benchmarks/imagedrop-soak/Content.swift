@@ -1,5 +1,5 @@
-import ImagedropTestSupport
 import ImagedropSupport
+import ImagedropTestSupport
 
 /// One thing the driver writes at a path, with what the daemon must conclude about it.
 struct Content {
@@ -78,13 +78,15 @@ struct ContentFactory {
             return Content(kind: .png, bytes: SampleImages.png(approximateBytes: size, seed: dice.next()))
         case 1:
             let padding = dice.chance(0.15) ? dice.int(200_000...2_000_000) : dice.int(100...20_000)
-            var bytes = SampleImages.jpegHeaderOnly(width: dice.int(1...4000), height: dice.int(1...4000), exifPadding: padding)
+            var bytes = SampleImages.jpegHeaderOnly(
+                width: dice.int(1...4000), height: dice.int(1...4000), exifPadding: padding)
             for index in 12..<min(bytes.count - 30, 76) { bytes[index] = UInt8(truncatingIfNeeded: dice.next()) }
             return Content(kind: .jpeg, bytes: bytes)
         case 2:
             return Content(kind: .gif, bytes: SampleImages.gif(width: dice.int(1...300), height: dice.int(1...300)))
         default:
-            return Content(kind: .webp, bytes: SampleImages.webpHeaderOnly(width: dice.int(1...4000), height: dice.int(1...4000)))
+            return Content(
+                kind: .webp, bytes: SampleImages.webpHeaderOnly(width: dice.int(1...4000), height: dice.int(1...4000)))
         }
     }
 

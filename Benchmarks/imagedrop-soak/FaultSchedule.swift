@@ -21,16 +21,25 @@ struct FaultSchedule {
         let (name, body): (String, String)
         switch dice.int(0...9) {
         case 0: (name, body) = ("5xx", #""serverErrorProbability": \#(Double(dice.int(15...35)) / 100)"#)
-        case 1: (name, body) = ("429+Retry-After", #""rateLimitProbability": 0.15, "retryAfterSeconds": \#(dice.int(1...3))"#)
+        case 1:
+            (name, body) = (
+                "429+Retry-After", #""rateLimitProbability": 0.15, "retryAfterSeconds": \#(dice.int(1...3))"#
+            )
         case 2: (name, body) = ("429 bare", #""rateLimitProbability": 0.08, "retryAfterSeconds": null"#)
         case 3: (name, body) = ("close-before-reply", #""closeBeforeReplyProbability": 0.2"#)
         case 4: (name, body) = ("close-after-store", #""closeAfterStoreProbability": 0.25"#)
         case 5: (name, body) = ("cut-reply", #""cutReplyProbability": 0.25"#)
         case 6:
-            (name, body) = ("slow-reply", #""slowReplyProbability": 0.15, "slowReplyMs": \#(World.requestTimeoutSeconds * 1000 + 1500)"#)
+            (name, body) = (
+                "slow-reply",
+                #""slowReplyProbability": 0.15, "slowReplyMs": \#(World.requestTimeoutSeconds * 1000 + 1500)"#
+            )
         case 7: (name, body) = ("token refused", #""refuseTokensForMs": \#(Int(seconds * 1000))"#)
         case 8:
-            (name, body) = ("short global limit", #""rateLimitRequests": \#(dice.int(4...10)), "rateLimitWindowMs": \#(dice.int(2...5) * 1000)"#)
+            (name, body) = (
+                "short global limit",
+                #""rateLimitRequests": \#(dice.int(4...10)), "rateLimitWindowMs": \#(dice.int(2...5) * 1000)"#
+            )
         default: (name, body) = ("latency", #""latencyMs": \#(dice.int(50...400))"#)
         }
         activeUntil = now + seconds

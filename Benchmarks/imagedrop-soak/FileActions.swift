@@ -15,7 +15,7 @@ extension Soak {
         case 1: base = Array("café-\(n)".utf8)
         case 2: base = Array("日本語 \(n)".utf8)
         case 3: base = Array("e\u{301}tude-\(n)".utf8)
-        case 4: base = [0x72, 0x61, 0x77, 0xFF, 0xFE, 0x2D] + Array(String(n).utf8)   // "raw\xff\xfe-n"
+        case 4: base = [0x72, 0x61, 0x77, 0xFF, 0xFE, 0x2D] + Array(String(n).utf8)  // "raw\xff\xfe-n"
         default: base = Array("IMG_\(n)".utf8)
         }
         return base + Array(content.fileExtension.utf8)
@@ -44,11 +44,18 @@ extension Soak {
             counter += 1
             BytePaths.write(content.bytes, to: temporary, chunks: slow ? 4 : 1, pauseMicros: slow ? 150_000 : 0)
             BytePaths.makeDirectories(BytePaths.parent(path))
-            if BytePaths.rename(temporary, path) != 0 { _ = BytePaths.unlink(temporary); return }
+            if BytePaths.rename(temporary, path) != 0 {
+                _ = BytePaths.unlink(temporary)
+                return
+            }
             model.wrote(content, at: path, now: now, previousMayHaveMoved: moved)
         } else {
-            if case .failed = BytePaths.write(content.bytes, to: path, chunks: slow ? dice.int(2...5) : 1,
-                                               pauseMicros: slow ? UInt32(dice.int(100...400)) * 1000 : 0) { return }
+            if case .failed = BytePaths.write(
+                content.bytes, to: path, chunks: slow ? dice.int(2...5) : 1,
+                pauseMicros: slow ? UInt32(dice.int(100...400)) * 1000 : 0)
+            {
+                return
+            }
             // Moves are off now; the old bytes were truncated here, or had been moved away before.
             model.wrote(content, at: path, now: now, previousMayHaveMoved: moved)
         }
@@ -64,7 +71,9 @@ extension Soak {
     func slowWrite() {
         let content = factory.image(&dice)
         let path = freshPath(content)
-        if case .written = BytePaths.write(content.bytes, to: path, chunks: dice.int(3...6), pauseMicros: UInt32(dice.int(100...400)) * 1000) {
+        if case .written = BytePaths.write(
+            content.bytes, to: path, chunks: dice.int(3...6), pauseMicros: UInt32(dice.int(100...400)) * 1000)
+        {
             model.wrote(content, at: path, now: now, previousMayHaveMoved: false)
         }
         count("slow chunked write")
@@ -94,8 +103,13 @@ extension Soak {
             made.append((relative, content))
         }
         let target = BytePaths.join(randomFolder(), name)
-        guard BytePaths.rename(built, target) == 0 else { BytePaths.removeTree(built); return }
-        for (relative, content) in made { model.wrote(content, at: BytePaths.join(target, relative), now: now, previousMayHaveMoved: false) }
+        guard BytePaths.rename(built, target) == 0 else {
+            BytePaths.removeTree(built)
+            return
+        }
+        for (relative, content) in made {
+            model.wrote(content, at: BytePaths.join(target, relative), now: now, previousMayHaveMoved: false)
+        }
         count("folder moved in")
     }
 
@@ -108,7 +122,9 @@ extension Soak {
         for folder in [deepest, deepest, BytePaths.join(top, "x")] {
             let content = factory.image(&dice)
             let path = BytePaths.join(folder, freshName(content))
-            if case .written = BytePaths.write(content.bytes, to: path) { model.wrote(content, at: path, now: now, previousMayHaveMoved: false) }
+            if case .written = BytePaths.write(content.bytes, to: path) {
+                model.wrote(content, at: path, now: now, previousMayHaveMoved: false)
+            }
         }
         count("mkdir -p + files")
     }
@@ -117,7 +133,9 @@ extension Soak {
         let content = factory.image(&dice)
         for _ in 0..<2 {
             let path = freshPath(content)
-            if case .written = BytePaths.write(content.bytes, to: path) { model.wrote(content, at: path, now: now, previousMayHaveMoved: false) }
+            if case .written = BytePaths.write(content.bytes, to: path) {
+                model.wrote(content, at: path, now: now, previousMayHaveMoved: false)
+            }
         }
         count("same bytes, two names")
     }
@@ -129,7 +147,10 @@ extension Soak {
         let paths = regularPaths()
         guard !paths.isEmpty else { return newFile() }
         // Recent files are the ones likely waiting or uploading.
-        let path = dice.chance(0.5) ? paths.sorted { model.live[$0]!.writtenAt > model.live[$1]!.writtenAt }[min(paths.count - 1, dice.int(0...3))] : dice.pick(paths)
+        let path =
+            dice.chance(0.5)
+            ? paths.sorted { model.live[$0]!.writtenAt > model.live[$1]!.writtenAt }[
+                min(paths.count - 1, dice.int(0...3))] : dice.pick(paths)
         place(someContent(badChance: 0.15), at: path, slow: dice.chance(0.3))
         count("rewrite")
     }
@@ -137,7 +158,9 @@ extension Soak {
     func deleteOne() {
         let paths = model.sortedPaths
         guard !paths.isEmpty else { return }
-        let path = dice.chance(0.6) ? paths.sorted { model.live[$0]!.writtenAt > model.live[$1]!.writtenAt }[0] : dice.pick(paths)
+        let path =
+            dice.chance(0.6)
+            ? paths.sorted { model.live[$0]!.writtenAt > model.live[$1]!.writtenAt }[0] : dice.pick(paths)
         model.deleted(path, errno: BytePaths.unlink(path), now: now)
         count("delete")
     }
@@ -162,7 +185,9 @@ extension Soak {
         let targetPath = BytePaths.join(world.outside, "target-\(counter).png")
         BytePaths.write(target.bytes, to: targetPath)
         let link = BytePaths.join(randomFolder(), "link \(counter).png")
-        if BytePaths.symlink(target: targetPath, at: link) { model.made(.symlinkOut, at: link, outsideTarget: target, now: now) }
+        if BytePaths.symlink(target: targetPath, at: link) {
+            model.made(.symlinkOut, at: link, outsideTarget: target, now: now)
+        }
         count("symlink out of the tree")
     }
 
@@ -178,7 +203,9 @@ extension Soak {
         for _ in 0..<dice.int(1...3) {
             let content = factory.image(&dice)
             let path = BytePaths.join(folder, freshName(content))
-            if case .written = BytePaths.write(content.bytes, to: path) { model.wrote(content, at: path, now: now, previousMayHaveMoved: false) }
+            if case .written = BytePaths.write(content.bytes, to: path) {
+                model.wrote(content, at: path, now: now, previousMayHaveMoved: false)
+            }
         }
         count("folder deleted and recreated")
     }
@@ -189,7 +216,8 @@ extension Soak {
         let root = dice.chance(0.5) ? world.rootA : world.rootB
         let folder = BytePaths.join(root, "DCIM")
         BytePaths.makeDirectories(folder)
-        let path = BytePaths.join(folder, "IMG_000\(dice.int(1...3))" + (content.valid ? content.fileExtension : ".jpg"))
+        let path = BytePaths.join(
+            folder, "IMG_000\(dice.int(1...3))" + (content.valid ? content.fileExtension : ".jpg"))
         place(content, at: path)
         count("colliding name")
     }

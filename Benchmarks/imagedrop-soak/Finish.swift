@@ -19,7 +19,10 @@ extension Soak {
         var quiet = false
         Clock.waitUntil(timeout: timeout, interval: 0.5) {
             noteExitIfAny()
-            if daemon == nil { try? startDaemon(); awaitReady() }
+            if daemon == nil {
+                try? startDaemon()
+                awaitReady()
+            }
             guard let table = JobTable(path: world.database), let rows = table.rows() else { return false }
             if settledEverywhere(rows) {
                 quietSince = quietSince ?? now
@@ -48,7 +51,7 @@ extension Soak {
             // Settled means finished about this version; whether it finished right is for the checks.
             guard job.state == "done" || job.state == "failed" else { return false }
             if let content = entry.content, let sha = job.sha256, sha != content.sha256 {
-                if let last = prunedAt.last, last > entry.writtenAt { continue }   // its own job was pruned
+                if let last = prunedAt.last, last > entry.writtenAt { continue }  // its own job was pruned
                 return false
             }
         }

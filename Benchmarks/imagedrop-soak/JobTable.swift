@@ -31,13 +31,18 @@ final class JobTable {
         defer { sqlite3_finalize(statement) }
         while true {
             let rc = sqlite3_step(statement)
-            if rc == SQLITE_ROW { row(statement); continue }
+            if rc == SQLITE_ROW {
+                row(statement)
+                continue
+            }
             return rc == SQLITE_DONE
         }
     }
 
     private static func text(_ statement: OpaquePointer, _ column: Int32) -> String? {
-        guard sqlite3_column_type(statement, column) != SQLITE_NULL, let pointer = sqlite3_column_text(statement, column) else { return nil }
+        guard sqlite3_column_type(statement, column) != SQLITE_NULL,
+            let pointer = sqlite3_column_text(statement, column)
+        else { return nil }
         return String(cString: pointer)
     }
 
@@ -50,12 +55,14 @@ final class JobTable {
 
     func rows() -> [Row]? {
         var result: [Row] = []
-        let ok = query("SELECT id, path, path_raw, state, last_error, image_id, variants, sha256 FROM jobs ORDER BY id") { s in
+        let ok = query("SELECT id, path, path_raw, state, last_error, image_id, variants, sha256 FROM jobs ORDER BY id")
+        { s in
             let path = JobTable.blob(s, 2) ?? Array((JobTable.text(s, 1) ?? "").utf8)
-            result.append(Row(
-                id: sqlite3_column_int64(s, 0), path: path, state: JobTable.text(s, 3) ?? "",
-                lastError: JobTable.text(s, 4), imageID: JobTable.text(s, 5), variants: JobTable.text(s, 6),
-                sha256: JobTable.text(s, 7)))
+            result.append(
+                Row(
+                    id: sqlite3_column_int64(s, 0), path: path, state: JobTable.text(s, 3) ?? "",
+                    lastError: JobTable.text(s, 4), imageID: JobTable.text(s, 5), variants: JobTable.text(s, 6),
+                    sha256: JobTable.text(s, 7)))
         }
         return ok ? result : nil
     }
@@ -71,7 +78,8 @@ final class JobTable {
     func integrityCheck() -> String {
         var lines: [String] = []
         let ok = query("PRAGMA integrity_check") { s in lines.append(JobTable.text(s, 0) ?? "") }
-        return ok ? lines.joined(separator: "; ") : "integrity_check could not run: \(String(cString: sqlite3_errmsg(db)))"
+        return ok
+            ? lines.joined(separator: "; ") : "integrity_check could not run: \(String(cString: sqlite3_errmsg(db)))"
     }
 }
 
@@ -79,7 +87,9 @@ extension JobTable {
     /// Jobs whose after-upload action (move, sidecar, error report) is still owed.
     func owedActions() -> Int? {
         var count: Int?
-        let ok = query("SELECT count(*) FROM jobs WHERE after_action IS NOT NULL") { count = Int(sqlite3_column_int64($0, 0)) }
+        let ok = query("SELECT count(*) FROM jobs WHERE after_action IS NOT NULL") {
+            count = Int(sqlite3_column_int64($0, 0))
+        }
         return ok ? count : nil
     }
 }

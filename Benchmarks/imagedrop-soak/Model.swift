@@ -2,7 +2,10 @@
 /// can tell: the daemon may have moved it to `done_dir`/`failed_dir` since), and the copies whose fate it
 /// cannot know (a file replaced or deleted at a moment the daemon may have moved it first).
 struct Model {
-    enum Special: String { case fifo, symlinkOut = "symlink-out" }
+    enum Special: String {
+        case fifo
+        case symlinkOut = "symlink-out"
+    }
 
     struct Entry {
         /// nil for a FIFO or a symlink (`special`).
@@ -35,15 +38,26 @@ struct Model {
     /// rename or deletes them while moves are on, never rewrites them in place.
     mutating func wrote(_ content: Content, at path: [UInt8], now: Double, previousMayHaveMoved: Bool) {
         retire(path, mayHaveMoved: previousMayHaveMoved)
-        note(now, "wrote \(content.kind.rawValue) \(content.sha256) at \(BytePaths.display(path))\(previousMayHaveMoved ? " (replacing; may have moved)" : "")")
+        note(
+            now,
+            "wrote \(content.kind.rawValue) \(content.sha256) at \(BytePaths.display(path))\(previousMayHaveMoved ? " (replacing; may have moved)" : "")"
+        )
         live[path] = Entry(content: content.summary, special: nil, writtenAt: now)
         files += 1
-        if content.valid { everValid[content.sha256] = content.kind; validWrites += 1 } else { badBytes.insert(content.sha256); badWrites += 1 }
+        if content.valid {
+            everValid[content.sha256] = content.kind
+            validWrites += 1
+        } else {
+            badBytes.insert(content.sha256)
+            badWrites += 1
+        }
     }
 
     mutating func made(_ special: Special, at path: [UInt8], outsideTarget: Content? = nil, now: Double) {
         retire(path, mayHaveMoved: true)
-        note(now, "made \(special.rawValue) at \(BytePaths.display(path))\(outsideTarget.map { " to " + $0.sha256 } ?? "")")
+        note(
+            now,
+            "made \(special.rawValue) at \(BytePaths.display(path))\(outsideTarget.map { " to " + $0.sha256 } ?? "")")
         live[path] = Entry(content: nil, special: special, writtenAt: now)
         files += 1
         badWrites += 1
@@ -54,7 +68,10 @@ struct Model {
     /// moved it away, so its bytes must still exist.
     mutating func deleted(_ path: [UInt8], errno: Int32, now: Double) {
         guard let entry = live.removeValue(forKey: path) else { return }
-        note(now, "deleted \(entry.content?.sha256 ?? entry.special?.rawValue ?? "?") at \(BytePaths.display(path)): \(errno == 0 ? "gone" : "ENOENT, moved away")")
+        note(
+            now,
+            "deleted \(entry.content?.sha256 ?? entry.special?.rawValue ?? "?") at \(BytePaths.display(path)): \(errno == 0 ? "gone" : "ENOENT, moved away")"
+        )
         guard let content = entry.content else { return }
         if errno == 0 {
             if content.valid { superseded.insert(content.sha256) }

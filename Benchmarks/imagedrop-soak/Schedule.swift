@@ -20,7 +20,10 @@ extension Soak {
         while now < end, iterations < 1_000_000 {
             iterations += 1
             noteExitIfAny()
-            if daemon == nil { try startDaemon(); awaitReady() }
+            if daemon == nil {
+                try startDaemon()
+                awaitReady()
+            }
             sampleCommandLine()
             try fleetStep()
             if faults.expired(now: now, dice: &dice) { try? emulator.setFaults(FaultSchedule.clear) }
@@ -32,9 +35,9 @@ extension Soak {
                 count("SIGHUP (after_upload)")
             }
             let weights: [Double] = [
-                14, 4, 4, 2, 3, 3, 9, 4, 5, 0.7, 0.7, 0.8, 4,   // files
-                6,                                             // API faults
-                2.5, 0.8, 1.2, 0.4, 1.2, 0.8, 0.4, 1.5, 0.8,   // process and operator
+                14, 4, 4, 2, 3, 3, 9, 4, 5, 0.7, 0.7, 0.8, 4,  // files
+                6,  // API faults
+                2.5, 0.8, 1.2, 0.4, 1.2, 0.8, 0.4, 1.5, 0.8,  // process and operator
             ]
             switch dice.weighted(weights) {
             case 0: newFile()
@@ -65,7 +68,9 @@ extension Soak {
                     default: settings.watchB.toggle()
                     }
                 }
-                log("SIGHUP: workers \(settings.workersText), watch b \(settings.watchB), exclude *.gif \(settings.excludeGIF)")
+                log(
+                    "SIGHUP: workers \(settings.workersText), watch b \(settings.watchB), exclude *.gif \(settings.excludeGIF)"
+                )
                 count("SIGHUP (config change)")
             case 15 where now - lastKill > 10:
                 try restart(kill: false)
@@ -85,9 +90,12 @@ extension Soak {
                 count("kill -9 during start-up")
             case 18:
                 let paths = model.sortedPaths
-                let target = paths.isEmpty || dice.chance(0.3) ? [dice.chance(0.5) ? world.rootA : world.rootB] : [dice.pick(paths)]
+                let target =
+                    paths.isEmpty || dice.chance(0.3)
+                    ? [dice.chance(0.5) ? world.rootA : world.rootB] : [dice.pick(paths)]
                 // The file may be gone (moved or deleted): 65 is a legitimate answer then.
-                let result = command(["enqueue"] + target.map { String(decoding: $0, as: UTF8.self) }, expectSuccess: false)
+                let result = command(
+                    ["enqueue"] + target.map { String(decoding: $0, as: UTF8.self) }, expectSuccess: false)
                 if result.status != 0, result.status != 65 { commandFailures.append("enqueue exited \(result.status)") }
                 count("enqueue")
             case 19:
@@ -121,4 +129,3 @@ enum JSONValueLite {
         try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
     }
 }
-

@@ -33,14 +33,17 @@ final class Soak {
         self.options = options
         dice = Dice(seed: options.seed)
         let root = try Files.makeTemporaryDirectory(prefix: "imagedrop-soak-\(options.seed)")
-        fleet = options.hosts > 1
+        fleet =
+            options.hosts > 1
             ? try SoakFleet(hosts: options.hosts, seed: options.seed, root: root, now: Clock.monotonicSeconds()) : nil
         world = World(root: root, fleetSection: fleet.map { SoakFleet.section($0.redis, host: "host-0") } ?? "")
         realtimeOffsetMicros = Clock.realtimeMicros() - Int64(Clock.monotonicNanos() / 1000)
         emulator = try Emulator(
             binary: options.binDirectory + "/imagedrop-emulator",
-            arguments: ["--rate-limit", String(World.requestsPerWindow), "--rate-window", String(World.windowSeconds),
-                        "--seed", String(options.seed)],
+            arguments: [
+                "--rate-limit", String(World.requestsPerWindow), "--rate-window", String(World.windowSeconds),
+                "--seed", String(options.seed),
+            ],
             scratch: root)
         notify = try NotifyRecorder(path: world.notifySocket)
         settings.workers = dice.int(1...4)
@@ -72,7 +75,10 @@ final class Soak {
 
     func startDaemon() throws {
         var environment = ProcessInfo.processInfo.environment
-        for key in ["NOTIFY_SOCKET", "JOURNAL_STREAM", "IMAGEDROP_CONFIG", "WATCHDOG_USEC", "WATCHDOG_PID", "CREDENTIALS_DIRECTORY"] {
+        for key in [
+            "NOTIFY_SOCKET", "JOURNAL_STREAM", "IMAGEDROP_CONFIG", "WATCHDOG_USEC", "WATCHDOG_PID",
+            "CREDENTIALS_DIRECTORY",
+        ] {
             environment.removeValue(forKey: key)
         }
         environment["CLOUDFLARE_API_TOKEN"] = emulator.token
@@ -96,7 +102,10 @@ final class Soak {
             return readyAt != nil || daemon.hasExited
         }
         lives[index].readyAt = readyAt
-        if readyAt == nil { noteExitIfAny(); return false }
+        if readyAt == nil {
+            noteExitIfAny()
+            return false
+        }
         return true
     }
 
@@ -105,7 +114,8 @@ final class Soak {
         guard let daemon, daemon.hasExited, let index = lives.indices.last, lives[index].endedAt == nil else { return }
         lives[index].endedAt = now
         lives[index].end = "exited \(daemon.exitStatus ?? -1)"
-        unexpectedExits.append("pid \(daemon.pid) exited \(daemon.exitStatus ?? -1) at \(String(format: "%.1f", now - startedAt))s")
+        unexpectedExits.append(
+            "pid \(daemon.pid) exited \(daemon.exitStatus ?? -1) at \(String(format: "%.1f", now - startedAt))s")
         log("daemon pid \(daemon.pid) exited on its own with \(daemon.exitStatus ?? -1)")
         self.daemon = nil
     }
@@ -113,7 +123,10 @@ final class Soak {
     /// SIGTERM (graceful, bounded by shutdown_grace_s) or SIGKILL, then reap.
     func stopDaemon(kill: Bool) {
         guard let daemon, let index = lives.indices.last else { return }
-        if daemon.hasExited { noteExitIfAny(); return }
+        if daemon.hasExited {
+            noteExitIfAny()
+            return
+        }
         lives[index].endedAt = now
         lives[index].end = kill ? "SIGKILL" : "SIGTERM"
         if kill {
@@ -153,7 +166,9 @@ final class Soak {
 
     /// The token must not be on the daemon's command line (environment is where it belongs).
     func sampleCommandLine() {
-        guard let daemon, !daemon.hasExited, let line = BytePaths.read(Array("/proc/\(daemon.pid)/cmdline".utf8)) else { return }
+        guard let daemon, !daemon.hasExited, let line = BytePaths.read(Array("/proc/\(daemon.pid)/cmdline".utf8)) else {
+            return
+        }
         if line.count >= emulator.token.utf8.count, String(decoding: line, as: UTF8.self).contains(emulator.token) {
             tokenSightings.append("command line of pid \(daemon.pid)")
         }
@@ -163,16 +178,20 @@ final class Soak {
 
     /// Runs an `imagedrop` subcommand to completion within `timeout`, killing it past that.
     @discardableResult
-    func command(_ arguments: [String], timeout: Double = 60, expectSuccess: Bool = true) -> (status: Int32, output: String) {
+    func command(
+        _ arguments: [String], timeout: Double = 60, expectSuccess: Bool = true
+    ) -> (status: Int32, output: String) {
         let outPath = world.root + "/command-\(counter).out"
         counter += 1
         defer { unlink(outPath) }
         var environment = ProcessInfo.processInfo.environment
         environment["CLOUDFLARE_API_TOKEN"] = emulator.token
         for key in ["NOTIFY_SOCKET", "WATCHDOG_USEC", "IMAGEDROP_CONFIG"] { environment.removeValue(forKey: key) }
-        guard let child = try? ChildProcess(
-            options.binDirectory + "/imagedrop", arguments + ["--config", world.configPath], environment: environment,
-            stdoutPath: outPath, stderrPath: world.root + "/commands.err")
+        guard
+            let child = try? ChildProcess(
+                options.binDirectory + "/imagedrop", arguments + ["--config", world.configPath],
+                environment: environment,
+                stdoutPath: outPath, stderrPath: world.root + "/commands.err")
         else {
             commandFailures.append("\(arguments.joined(separator: " ")): could not start")
             return (-1, "")

@@ -33,8 +33,11 @@ final class SoakFleet {
         nextRedisFault = now + Double(dice.int(15...30))
         nextFile = now + 1
         for index in 1..<hosts {
-            companions.append(Companion(world: World(root: root + "/host-\(index)", fleetSection: Self.section(redis, host: "host-\(index)")),
-                                        host: "host-\(index)"))
+            companions.append(
+                Companion(
+                    world: World(
+                        root: root + "/host-\(index)", fleetSection: Self.section(redis, host: "host-\(index)")),
+                    host: "host-\(index)"))
         }
     }
 
@@ -69,7 +72,10 @@ extension Soak {
     func startCompanion(_ index: Int) throws {
         guard let fleet else { return }
         var environment = ProcessInfo.processInfo.environment
-        for key in ["NOTIFY_SOCKET", "JOURNAL_STREAM", "IMAGEDROP_CONFIG", "WATCHDOG_USEC", "WATCHDOG_PID", "CREDENTIALS_DIRECTORY"] {
+        for key in [
+            "NOTIFY_SOCKET", "JOURNAL_STREAM", "IMAGEDROP_CONFIG", "WATCHDOG_USEC", "WATCHDOG_PID",
+            "CREDENTIALS_DIRECTORY",
+        ] {
             environment.removeValue(forKey: key)
         }
         environment["CLOUDFLARE_API_TOKEN"] = emulator.token
@@ -130,7 +136,9 @@ extension Soak {
         var counts: [[String: Int]] = []
         Clock.waitUntil(timeout: timeout, interval: 0.5) {
             counts = fleet.companions.map { JobTable(path: $0.world.database)?.counts() ?? [:] }
-            return zip(fleet.companions, counts).allSatisfy { companion, count in (count["done"] ?? 0) >= companion.files }
+            return zip(fleet.companions, counts).allSatisfy { companion, count in
+                (count["done"] ?? 0) >= companion.files
+            }
         }
         for index in fleet.companions.indices {
             if let daemon = fleet.companions[index].daemon, !daemon.hasExited { _ = daemon.stop(graceSeconds: 30) }
@@ -142,12 +150,17 @@ extension Soak {
         return Check(
             name: "F. fleet: every companion host's image uploaded (\(fleet.companions.count) companions on one Redis)",
             passed: done >= written && failed == 0,
-            figure: "\(written) written, \(done) done, \(failed) failed; redis killed \(fleet.redisKills)×, companions killed \(fleet.companionKills)×")
+            figure:
+                "\(written) written, \(done) done, \(failed) failed; redis killed \(fleet.redisKills)×, companions killed \(fleet.companionKills)×"
+        )
     }
 
     func stopFleet() {
         guard let fleet else { return }
-        for companion in fleet.companions { companion.daemon?.signal(SIGKILL); companion.daemon?.wait() }
+        for companion in fleet.companions {
+            companion.daemon?.signal(SIGKILL)
+            companion.daemon?.wait()
+        }
         fleet.redis.stop()
     }
 }

@@ -30,7 +30,9 @@ struct World {
         staging = Array((root + "/staging").utf8)
         outside = Array((root + "/outside").utf8)
         state = root + "/state"
-        for folder in [rootA, rootB, done, failed, staging, outside, Array(state.utf8)] { BytePaths.makeDirectories(folder) }
+        for folder in [rootA, rootB, done, failed, staging, outside, Array(state.utf8)] {
+            BytePaths.makeDirectories(folder)
+        }
     }
 
     /// What the operator changes while it runs.

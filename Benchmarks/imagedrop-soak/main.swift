@@ -17,7 +17,8 @@ while let argument = arguments.next() {
     case "--hosts": options.hosts = arguments.next().flatMap { Int($0) } ?? options.hosts
     case "--bin": options.binDirectory = arguments.next() ?? options.binDirectory
     default:
-        FileHandle.standardError.write(Data("usage: imagedrop-soak [--minutes N] [--seed S] [--keep] [--bin DIR] [--hosts N]\n".utf8))
+        FileHandle.standardError.write(
+            Data("usage: imagedrop-soak [--minutes N] [--seed S] [--keep] [--bin DIR] [--hosts N]\n".utf8))
         exit(64)
     }
 }
@@ -30,7 +31,9 @@ guard options.minutes > 0, options.minutes <= 24 * 60 else {
     exit(64)
 }
 
-let replay = "scripts/soak.sh --minutes \(options.minutes.formatted()) --seed \(options.seed)" + (options.hosts > 1 ? " --hosts \(options.hosts)" : "")
+let replay =
+    "scripts/soak.sh --minutes \(options.minutes.formatted()) --seed \(options.seed)"
+    + (options.hosts > 1 ? " --hosts \(options.hosts)" : "")
 let soak: Soak
 do {
     soak = try Soak(options: options)
@@ -39,7 +42,9 @@ do {
     print("soak: 0 checks passed, 1 failed (seed \(options.seed))")
     exit(1)
 }
-soak.log("seed \(options.seed), \(options.minutes.formatted()) min, folder \(soak.world.root), emulator \(soak.emulator.baseURL)")
+soak.log(
+    "seed \(options.seed), \(options.minutes.formatted()) min, folder \(soak.world.root), emulator \(soak.emulator.baseURL)"
+)
 var checks: [Check] = []
 do {
     try soak.run()
@@ -52,9 +57,13 @@ do {
     let kills = soak.lives.filter { $0.end == "SIGKILL" }.count
     let terms = soak.lives.filter { $0.end == "SIGTERM" }.count
     print("")
-    print("schedule: \(operations) operations in \(String(format: "%.1f", scheduleSeconds / 60)) min (\(String(format: "%.0f", Double(operations) / (scheduleSeconds / 60))) per minute); \(soak.lives.count) daemon lives, \(kills) kill -9 survived, \(terms) SIGTERM; \(soak.model.files) files written (\(soak.model.validWrites) images, \(soak.model.badWrites) bad)")
+    print(
+        "schedule: \(operations) operations in \(String(format: "%.1f", scheduleSeconds / 60)) min (\(String(format: "%.0f", Double(operations) / (scheduleSeconds / 60))) per minute); \(soak.lives.count) daemon lives, \(kills) kill -9 survived, \(terms) SIGTERM; \(soak.model.files) files written (\(soak.model.validWrites) images, \(soak.model.badWrites) bad)"
+    )
     for (name, count) in soak.operations.sorted(by: { $0.key < $1.key }) { print("  \(count)\t\(name)") }
-    print("API fault periods: " + soak.faults.periods.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+    print(
+        "API fault periods: "
+            + soak.faults.periods.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
     print("")
 } catch {
     checks.append(Check(name: "the soak ran to its end", passed: false, figure: "\(error)"))

@@ -1,8 +1,8 @@
 import CBuildInfo
 
 /// What `--version` says about the build itself (both programs).
-public enum BuildInfo {
+package enum BuildInfo {
     /// The release version of both programs (ImagedropVersion.current is this).
-    public static let version = "0.1.0"
-    public static var commit: String { String(cString: imagedrop_build_commit()) }
+    package static let version = "0.1.0"
+    package static var commit: String { String(cString: imagedrop_build_commit()) }
 }

@@ -2,17 +2,17 @@
 /// this ~5 µs), log lines (stable key order, no encoder per event) and the emulator's replies. The same
 /// escaping also makes a logfmt quoted value: control characters and DEL become `\uXXXX`, so one event is
 /// always one line.
-public enum JSONString {
-    public static func quoted(_ text: String) -> String {
+package enum JSONString {
+    package static func quoted(_ text: String) -> String {
         var out = ""
         out.reserveCapacity(text.utf8.count + 2)
         append(text, to: &out)
         return out
     }
 
-    public static func optional(_ text: String?) -> String { text.map(quoted) ?? "null" }
+    package static func optional(_ text: String?) -> String { text.map(quoted) ?? "null" }
 
-    public static func append(_ text: String, to out: inout String) {
+    package static func append(_ text: String, to out: inout String) {
         out += "\""
         for scalar in text.unicodeScalars {
             switch scalar {

@@ -3,21 +3,21 @@
 /// lives in swift-corelibs-foundation, whose link pulls ICU and 40 MB into the static binary, for a writer
 /// this short. Values: String, Bool, the integer types, Double/Float, arrays, `[String: …]` dictionaries,
 /// `JSONNull` and nil.
-public enum JSONWriter {
-    public struct Options: OptionSet, Sendable {
-        public let rawValue: Int
-        public init(rawValue: Int) { self.rawValue = rawValue }
-        public static let sortedKeys = Options(rawValue: 1)
-        public static let prettyPrinted = Options(rawValue: 2)
+package enum JSONWriter {
+    package struct Options: OptionSet, Sendable {
+        package let rawValue: Int
+        package init(rawValue: Int) { self.rawValue = rawValue }
+        package static let sortedKeys = Options(rawValue: 1)
+        package static let prettyPrinted = Options(rawValue: 2)
         /// `/` as `\/`, as JSONSerialization does unless told `.withoutEscapingSlashes`.
-        public static let escapingSlashes = Options(rawValue: 4)
+        package static let escapingSlashes = Options(rawValue: 4)
     }
 
-    public struct InvalidValue: Error, CustomStringConvertible {
-        public var description: String
+    package struct InvalidValue: Error, CustomStringConvertible {
+        package var description: String
     }
 
-    public static func string(_ value: Any?, options: Options = [.sortedKeys]) throws(InvalidValue) -> String {
+    package static func string(_ value: Any?, options: Options = [.sortedKeys]) throws(InvalidValue) -> String {
         var writer = Writer(options: options)
         try writer.write(value)
         return writer.out
@@ -27,22 +27,27 @@ public enum JSONWriter {
     /// `.forcedOrdering`, which collates as ICU's root locale): for ASCII, spaces, then punctuation in the
     /// collation's order, then digits (a run of them by its value), then letters ignoring case; anything
     /// else after, by code point; ties by code point.
-    public static func keyPrecedes(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.unicodeScalars), y = Array(b.unicodeScalars)
-        var i = 0, j = 0
+    package static func keyPrecedes(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.unicodeScalars)
+        let y = Array(b.unicodeScalars)
+        var i = 0
+        var j = 0
         while i < x.count, j < y.count {
             if isDigit(x[i]), isDigit(y[j]) {
-                var endX = i, endY = j
+                var endX = i
+                var endY = j
                 while endX < x.count, isDigit(x[endX]) { endX += 1 }
                 while endY < y.count, isDigit(y[endY]) { endY += 1 }
-                let digitsX = x[i..<endX].drop { $0 == "0" }, digitsY = y[j..<endY].drop { $0 == "0" }
+                let digitsX = x[i..<endX].drop { $0 == "0" }
+                let digitsY = y[j..<endY].drop { $0 == "0" }
                 if digitsX.count != digitsY.count { return digitsX.count < digitsY.count }
                 for (dx, dy) in zip(digitsX, digitsY) where dx != dy { return dx.value < dy.value }
                 i = endX
                 j = endY
                 continue
             }
-            let rankX = rank(x[i]), rankY = rank(y[j])
+            let rankX = rank(x[i])
+            let rankY = rank(y[j])
             if rankX != rankY { return rankX < rankY }
             i += 1
             j += 1
@@ -74,7 +79,10 @@ public enum JSONWriter {
         init(options: Options) { self.options = options }
 
         mutating func write(_ value: Any?) throws(InvalidValue) {
-            guard let value = Self.unwrapped(value) else { out += "null"; return }
+            guard let value = Self.unwrapped(value) else {
+                out += "null"
+                return
+            }
             switch value {
             case let text as String: writeString(text)
             case let flag as Bool: out += flag ? "true" : "false"
@@ -133,13 +141,20 @@ public enum JSONWriter {
         private mutating func writeArray(_ array: [Any?]) throws(InvalidValue) {
             let pretty = options.contains(.prettyPrinted)
             out += "["
-            if pretty { out += "\n"; indent += 2 }
+            if pretty {
+                out += "\n"
+                indent += 2
+            }
             for (index, element) in array.enumerated() {
                 if index > 0 { out += pretty ? ",\n" : "," }
                 if pretty { writeIndent() }
                 try write(element)
             }
-            if pretty { out += "\n"; indent -= 2; writeIndent() }
+            if pretty {
+                out += "\n"
+                indent -= 2
+                writeIndent()
+            }
             out += "]"
         }
 
@@ -154,13 +169,22 @@ public enum JSONWriter {
             let ordered = options.contains(.sortedKeys) ? pairs.sorted { JSONWriter.keyPrecedes($0.0, $1.0) } : pairs
             for (index, pair) in ordered.enumerated() {
                 if index > 0 {
-                    if pretty { out += ",\n"; writeIndent() } else { out += "," }
+                    if pretty {
+                        out += ",\n"
+                        writeIndent()
+                    } else {
+                        out += ","
+                    }
                 }
                 writeString(pair.0)
                 out += pretty ? " : " : ":"
                 try write(pair.1)
             }
-            if pretty { out += "\n"; indent -= 2; writeIndent() }
+            if pretty {
+                out += "\n"
+                indent -= 2
+                writeIndent()
+            }
             out += "}"
         }
 
@@ -169,6 +193,6 @@ public enum JSONWriter {
 }
 
 /// JSON's null in a `[String: Any]` graph (what NSNull was).
-public struct JSONNull: Sendable, Hashable {
-    public init() {}
+package struct JSONNull: Sendable, Hashable {
+    package init() {}
 }

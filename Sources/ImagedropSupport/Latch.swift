@@ -2,29 +2,29 @@
 /// was asked for". It opens once and stays open, so a waiter that arrives late returns at once (a signal is
 /// never lost, unlike a wake-up). With WorkSignal, the one blocking-wait tool of the daemon (both on
 /// MonotonicCondition: a clock set back does not stretch a timed wait).
-public final class Latch: @unchecked Sendable {
+package final class Latch: @unchecked Sendable {
     // @unchecked: `count` is only read and written with `condition` locked.
     private let condition = MonotonicCondition()
     private var count: Int
 
     /// Opens when `count` matching `countDown()` calls have been made; 0 is open from the start.
-    public init(count: Int = 1) { self.count = count }
+    package init(count: Int = 1) { self.count = count }
 
     /// One more thing to wait for (a thread about to start). Must come before the matching `countDown`.
-    public func countUp() {
+    package func countUp() {
         condition.lock()
         count += 1
         condition.unlock()
     }
 
-    public func countDown() {
+    package func countDown() {
         condition.lock()
         count = max(0, count - 1)
         if count == 0 { condition.broadcast() }
         condition.unlock()
     }
 
-    public var isOpen: Bool {
+    package var isOpen: Bool {
         condition.lock()
         defer { condition.unlock() }
         return count == 0
@@ -32,7 +32,7 @@ public final class Latch: @unchecked Sendable {
 
     /// Waits until open or `seconds` pass; whether it opened.
     @discardableResult
-    public func wait(seconds: Double) -> Bool {
+    package func wait(seconds: Double) -> Bool {
         let deadline = MonotonicCondition.deadline(afterSeconds: seconds)
         condition.lock()
         defer { condition.unlock() }

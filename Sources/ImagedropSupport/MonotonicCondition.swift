@@ -7,13 +7,13 @@ import Glibc
 ///
 /// The blocking-wait tool behind `Latch`, `WorkSignal` and `PreparedUploads`; callers keep their own state
 /// and touch it only between `lock()` and `unlock()` (or inside `withLock`), waiting in a loop on their predicate.
-public final class MonotonicCondition: @unchecked Sendable {
+package final class MonotonicCondition: @unchecked Sendable {
     // @unchecked: the pthread objects live at fixed heap addresses for the object's life (never copied or
     // moved, as pthread requires), and pthread itself makes lock, unlock, wait and broadcast thread-safe.
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let condition: UnsafeMutablePointer<pthread_cond_t>
 
-    public init() {
+    package init() {
         mutex = .allocate(capacity: 1)
         mutex.initialize(to: pthread_mutex_t())
         condition = .allocate(capacity: 1)
@@ -22,8 +22,8 @@ public final class MonotonicCondition: @unchecked Sendable {
         // glibc's init calls only validate their attributes (default mutex; CLOCK_MONOTONIC is a clock
         // condition variables accept), so a failure here is a broken C library, not a state to recover from.
         guard pthread_mutex_init(mutex, nil) == 0, pthread_condattr_init(&attributes) == 0,
-              pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC) == 0,
-              pthread_cond_init(condition, &attributes) == 0
+            pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC) == 0,
+            pthread_cond_init(condition, &attributes) == 0
         else { fatalError("pthread could not create a monotonic condition variable") }
         pthread_condattr_destroy(&attributes)
     }
@@ -37,31 +37,31 @@ public final class MonotonicCondition: @unchecked Sendable {
         mutex.deallocate()
     }
 
-    public func lock() { pthread_mutex_lock(mutex) }
-    public func unlock() { pthread_mutex_unlock(mutex) }
+    package func lock() { pthread_mutex_lock(mutex) }
+    package func unlock() { pthread_mutex_unlock(mutex) }
 
-    public func withLock<T>(_ body: () throws -> T) rethrows -> T {
+    package func withLock<T>(_ body: () throws -> T) rethrows -> T {
         lock()
         defer { unlock() }
         return try body()
     }
 
     /// Wakes every waiter (call with the lock held, after changing the state they wait on).
-    public func broadcast() { pthread_cond_broadcast(condition) }
+    package func broadcast() { pthread_cond_broadcast(condition) }
 
     /// Waits, with the lock held, until woken. Wake-ups may be spurious: wait in a loop on the predicate.
-    public func wait() { pthread_cond_wait(condition, mutex) }
+    package func wait() { pthread_cond_wait(condition, mutex) }
 
     /// Waits, with the lock held, until woken or until the monotonic clock reaches `deadline`
     /// (`Timestamp.monotonicNanos()` units). False when the deadline passed; true may be spurious.
-    public func wait(untilMonotonicNanos deadline: UInt64) -> Bool {
+    package func wait(untilMonotonicNanos deadline: UInt64) -> Bool {
         var until = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
         return pthread_cond_timedwait(condition, mutex, &until) != ETIMEDOUT
     }
 
     /// The monotonic deadline `seconds` from now; negative, NaN or absurdly long waits are clamped (to now and
     /// to a year), so no caller's arithmetic can trap on a conversion.
-    public static func deadline(afterSeconds seconds: Double) -> UInt64 {
+    package static func deadline(afterSeconds seconds: Double) -> UInt64 {
         let bounded = seconds.isNaN ? 0 : min(max(0, seconds), 365 * 86_400)
         return Timestamp.monotonicNanos() + UInt64(bounded * 1e9)
     }

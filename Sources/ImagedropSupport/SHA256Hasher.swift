@@ -2,10 +2,10 @@ import COpenSSL
 
 /// Incremental SHA-256 over OpenSSL's EVP interface (libcrypto is already on the host: libcurl links it).
 /// Owned C context, freed in deinit; not shared between threads.
-public final class SHA256Hasher {
+package final class SHA256Hasher {
     private let context: OpaquePointer
 
-    public init() {
+    package init() {
         guard let context = EVP_MD_CTX_new() else { fatalError("EVP_MD_CTX_new failed: out of memory") }
         self.context = context
         EVP_DigestInit_ex(context, EVP_sha256(), nil)
@@ -13,18 +13,18 @@ public final class SHA256Hasher {
 
     deinit { EVP_MD_CTX_free(context) }
 
-    public func update(_ buffer: UnsafeRawBufferPointer) {
+    package func update(_ buffer: UnsafeRawBufferPointer) {
         guard let base = buffer.baseAddress, buffer.count > 0 else { return }
         EVP_DigestUpdate(context, base, buffer.count)
     }
 
-    public func update(_ bytes: some Sequence<UInt8>) {
+    package func update(_ bytes: some Sequence<UInt8>) {
         let array = Array(bytes)
         array.withUnsafeBytes { update($0) }
     }
 
     /// Finishes the digest and returns it as 64 lowercase hex digits. The hasher is reset for reuse.
-    public func finalizeHex() -> String {
+    package func finalizeHex() -> String {
         var digest = [UInt8](repeating: 0, count: 32)
         var length: UInt32 = 0
         EVP_DigestFinal_ex(context, &digest, &length)
@@ -32,7 +32,7 @@ public final class SHA256Hasher {
         return Hex.encode(digest[0..<Int(length)])
     }
 
-    public static func hex(of bytes: some Sequence<UInt8>) -> String {
+    package static func hex(of bytes: some Sequence<UInt8>) -> String {
         let hasher = SHA256Hasher()
         hasher.update(bytes)
         return hasher.finalizeHex()
@@ -42,10 +42,10 @@ public final class SHA256Hasher {
 @available(*, unavailable)
 extension SHA256Hasher: Sendable {}
 
-public enum Hex {
+package enum Hex {
     private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
 
-    public static func encode(_ bytes: some Collection<UInt8>) -> String {
+    package static func encode(_ bytes: some Collection<UInt8>) -> String {
         var out = [UInt8]()
         out.reserveCapacity(bytes.count * 2)
         for byte in bytes {

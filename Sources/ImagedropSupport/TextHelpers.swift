@@ -5,21 +5,22 @@
 extension StringProtocol {
     /// Without leading and trailing whitespace (what `trimmingCharacters(in: .whitespaces)` removed: spaces,
     /// tabs and the other Unicode space separators; with `newlines`, line breaks too).
-    public func trimmed(newlines: Bool = true) -> String {
+    package func trimmed(newlines: Bool = true) -> String {
         func isTrimmed(_ scalar: Unicode.Scalar) -> Bool {
             if scalar == "\t" || scalar.properties.generalCategory == .spaceSeparator { return true }
             return newlines && (scalar.properties.isWhitespace || scalar == "\u{85}")
         }
         let scalars = String(self).unicodeScalars
         guard let first = scalars.firstIndex(where: { !isTrimmed($0) }),
-              let last = scalars.lastIndex(where: { !isTrimmed($0) }) else { return "" }
+            let last = scalars.lastIndex(where: { !isTrimmed($0) })
+        else { return "" }
         return String(String.UnicodeScalarView(scalars[first...last]))
     }
 }
 
-public enum PercentEncoding {
+package enum PercentEncoding {
     /// `text` with every byte outside `allowed` (ASCII bytes only) written as `%XX`.
-    public static func encode(_ text: String, allowing allowed: (UInt8) -> Bool) -> String {
+    package static func encode(_ text: String, allowing allowed: (UInt8) -> Bool) -> String {
         let hex = Array("0123456789ABCDEF".utf8)
         var out: [UInt8] = []
         out.reserveCapacity(text.utf8.count)
@@ -34,17 +35,19 @@ public enum PercentEncoding {
     }
 
     /// RFC 3986's unreserved characters: letters, digits and `-._~`.
-    public static func isUnreserved(_ byte: UInt8) -> Bool {
+    package static func isUnreserved(_ byte: UInt8) -> Bool {
         switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-             UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"): true
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"),
+            UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+            true
         default: false
         }
     }
 
     /// `%XX` sequences decoded; nil when one is malformed or the bytes are not UTF-8 (as Foundation's
     /// `removingPercentEncoding`).
-    public static func decode(_ text: String) -> String? {
+    package static func decode(_ text: String) -> String? {
         var out: [UInt8] = []
         var bytes = text.utf8.makeIterator()
         func value(_ byte: UInt8?) -> UInt8? {
@@ -56,7 +59,10 @@ public enum PercentEncoding {
             }
         }
         while let byte = bytes.next() {
-            guard byte == UInt8(ascii: "%") else { out.append(byte); continue }
+            guard byte == UInt8(ascii: "%") else {
+                out.append(byte)
+                continue
+            }
             guard let high = value(bytes.next()), let low = value(bytes.next()) else { return nil }
             out.append(high << 4 | low)
         }
@@ -67,7 +73,7 @@ public enum PercentEncoding {
 extension StringProtocol {
     /// The first place `needle` (ASCII) occurs, ignoring ASCII case (what `range(of:options: .caseInsensitive)`
     /// was used for: finding `Bearer ` in a text).
-    public func asciiCaseInsensitiveRange(of needle: String) -> Range<Index>? {
+    package func asciiCaseInsensitiveRange(of needle: String) -> Range<Index>? {
         let target = Array(needle.utf8.map { $0 | (($0 >= 0x41 && $0 <= 0x5A) ? 0x20 : 0) })
         guard !target.isEmpty else { return nil }
         var start = utf8.startIndex

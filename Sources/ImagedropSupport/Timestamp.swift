@@ -1,23 +1,23 @@
 import Glibc
 
 /// Wall-clock time helpers. The job table and the API both use ISO-8601 UTC with milliseconds and a `Z`.
-public enum Timestamp {
+package enum Timestamp {
     /// Milliseconds since the Unix epoch (CLOCK_REALTIME).
-    public static func nowMillis() -> Int64 {
+    package static func nowMillis() -> Int64 {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
     }
 
     /// Monotonic nanoseconds, for measuring intervals (never goes backwards when the clock is set).
-    public static func monotonicNanos() -> UInt64 {
+    package static func monotonicNanos() -> UInt64 {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
     }
 
     /// `2026-11-29T12:00:00.123Z`
-    public static func iso8601(millis: Int64) -> String {
+    package static func iso8601(millis: Int64) -> String {
         var seconds = time_t(millis / 1000)
         let ms = Int(millis % 1000)
         var parts = tm()
@@ -30,10 +30,10 @@ public enum Timestamp {
             + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(ms), 3))Z"
     }
 
-    public static func nowISO8601() -> String { iso8601(millis: nowMillis()) }
+    package static func nowISO8601() -> String { iso8601(millis: nowMillis()) }
 
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction]Z` (the form this project writes and the API returns).
-    public static func parseISO8601(_ text: String) -> Int64? {
+    package static func parseISO8601(_ text: String) -> Int64? {
         let bytes = Array(text.utf8)
         guard bytes.count >= 20, bytes.last == UInt8(ascii: "Z") else { return nil }
         func number(_ range: Range<Int>) -> Int32? {
@@ -45,7 +45,7 @@ public enum Timestamp {
             return value
         }
         guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
-              let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19)
+            let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19)
         else { return nil }
         let epoch = epochSeconds(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
         var millis: Int64 = 0
@@ -57,14 +57,19 @@ public enum Timestamp {
                 digits += 1
                 index += 1
             }
-            while digits < 3 { millis *= 10; digits += 1 }
+            while digits < 3 {
+                millis *= 10
+                digits += 1
+            }
         }
         return epoch * 1000 + millis
     }
 
     /// Seconds since the Unix epoch of a UTC calendar time (fields as written: month 1–12). Out-of-range fields
     /// are normalised by timegm, so callers that must refuse them check first.
-    public static func epochSeconds(year: Int32, month: Int32, day: Int32, hour: Int32, minute: Int32, second: Int32) -> Int64 {
+    package static func epochSeconds(
+        year: Int32, month: Int32, day: Int32, hour: Int32, minute: Int32, second: Int32
+    ) -> Int64 {
         var parts = tm()
         parts.tm_year = year - 1900
         parts.tm_mon = month - 1

@@ -3,14 +3,14 @@ import Foundation
 /// A throwaway `redis-server` for a test (never the system's service): on a free loopback port and a unix socket
 /// in its own temporary folder, nothing saved to disk. `stop()` ends it; `kill()` is the SIGKILL of an outage and
 /// `restart()` brings it back on the same port and socket, empty, as a real restart without persistence would.
-public final class RedisServer: @unchecked Sendable {
+package final class RedisServer: @unchecked Sendable {
     // @unchecked: `process` is replaced only by restart(), which the owning test calls from one thread.
-    public let port: Int
-    public let folder: URL
-    public var socketPath: String { folder.appendingPathComponent("redis.sock").path }
+    package let port: Int
+    package let folder: URL
+    package var socketPath: String { folder.appendingPathComponent("redis.sock").path }
     private var process: Process?
 
-    public init(password: String? = nil) throws {
+    package init(password: String? = nil) throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("imagedrop-redis-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         port = try LoopbackPort.free()
@@ -23,8 +23,11 @@ public final class RedisServer: @unchecked Sendable {
     private func start() throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
-        var arguments = ["--port", String(port), "--bind", "127.0.0.1", "--unixsocket", socketPath, "--save", "",
-                         "--appendonly", "no", "--enable-debug-command", "local", "--dir", folder.path, "--daemonize", "no", "--loglevel", "warning"]
+        var arguments = [
+            "--port", String(port), "--bind", "127.0.0.1", "--unixsocket", socketPath, "--save", "",
+            "--appendonly", "no", "--enable-debug-command", "local", "--dir", folder.path, "--daemonize", "no",
+            "--loglevel", "warning",
+        ]
         if let password { arguments += ["--requirepass", password] }
         process.arguments = arguments
         process.standardOutput = FileHandle.nullDevice
@@ -42,13 +45,13 @@ public final class RedisServer: @unchecked Sendable {
     }
 
     /// SIGKILL, as an outage would: clients see their connection reset and the next connect refused.
-    public func kill() {
+    package func kill() {
         guard let process, process.isRunning else { return }
         Foundation.kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
 
-    public func restart() throws {
+    package func restart() throws {
         kill()
         try? FileManager.default.removeItem(atPath: socketPath)
         try start()
@@ -56,7 +59,7 @@ public final class RedisServer: @unchecked Sendable {
 
     /// SIGKILL too: nothing is saved anyway, and a test process that blocked SIGTERM (as the daemon's code does in
     /// its `main`) hands that mask to its children, so a SIGTERM would wait forever.
-    public func stop() {
+    package func stop() {
         kill()
         process = nil
         try? FileManager.default.removeItem(at: folder)

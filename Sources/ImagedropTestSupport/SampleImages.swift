@@ -3,14 +3,14 @@ import ImagedropSupport
 /// Small but genuinely valid image files for tests, the demo and the benchmarks. Pure Swift, no codecs:
 /// PNG pixels go into stored (uncompressed) deflate blocks, so size is predictable and generation is a
 /// memory fill plus CRC32/Adler-32. A target of its own: the daemon never links it.
-public enum SampleImages {
+package enum SampleImages {
     package static let pngSignature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
     /// The most a stored deflate block can hold (16-bit LEN).
     package static let storedBlockSize = 65_535
 
     /// A real 8-bit RGB PNG. The seed changes every row, so different seeds give different bytes (and
     /// different content hashes, which the dedup-by-hash tests rely on).
-    public static func png(width: Int, height: Int, seed: UInt64 = 0) -> [UInt8] {
+    package static func png(width: Int, height: Int, seed: UInt64 = 0) -> [UInt8] {
         precondition(width > 0 && height > 0, "PNG dimensions must be positive")
         let rowBytes = 1 + 3 * width
         var raw = [UInt8](repeating: 0, count: rowBytes * height)
@@ -19,7 +19,8 @@ public enum SampleImages {
                 // A per-row hash of (seed, y) steers a cheap gradient: fast to fill, not uniform, seed-specific.
                 let mix = splitmix(seed &+ UInt64(y))
                 let base = y * rowBytes  // filter byte 0 (None) stays at buffer[base]
-                let r0 = UInt8(truncatingIfNeeded: mix), g0 = UInt8(truncatingIfNeeded: mix >> 8)
+                let r0 = UInt8(truncatingIfNeeded: mix)
+                let g0 = UInt8(truncatingIfNeeded: mix >> 8)
                 let b0 = UInt8(truncatingIfNeeded: y ^ Int(truncatingIfNeeded: mix >> 16))
                 var offset = base + 1
                 for x in 0..<width {
@@ -49,7 +50,7 @@ public enum SampleImages {
     }
 
     /// A PNG of about `approximateBytes` (within a row's worth), roughly square.
-    public static func png(approximateBytes: Int, seed: UInt64) -> [UInt8] {
+    package static func png(approximateBytes: Int, seed: UInt64) -> [UInt8] {
         // signature 8, IHDR 25, IDAT framing 12, zlib header + Adler 6, IEND 12; 5 bytes per stored block.
         let fixed = 8 + 25 + 12 + 6 + 12
         let target = max(approximateBytes - fixed, 4)
@@ -67,7 +68,7 @@ public enum SampleImages {
     }
 
     /// Signature, IHDR with any dimensions and IEND: tiny, CRC-valid, enough for header-level checks.
-    public static func pngHeaderOnly(width: Int, height: Int) -> [UInt8] {
+    package static func pngHeaderOnly(width: Int, height: Int) -> [UInt8] {
         var file = pngSignature
         appendChunk("IHDR", ihdr(width: width, height: height), to: &file)
         appendChunk("IEND", [], to: &file)
@@ -75,7 +76,7 @@ public enum SampleImages {
     }
 
     /// A minimal valid GIF89a: two-colour palette, one frame of colour 0.
-    public static func gif(width: Int, height: Int) -> [UInt8] {
+    package static func gif(width: Int, height: Int) -> [UInt8] {
         precondition(width > 0 && width <= 0xFFFF && height > 0 && height <= 0xFFFF, "GIF sides are 1...65535")
         var file = Array("GIF89a".utf8)
         appendLE16(width, to: &file)
@@ -102,7 +103,7 @@ public enum SampleImages {
 
     /// SOI, optional APP1 "Exif" padding of `exifPadding` bytes (split over several APP1 segments when it
     /// exceeds one segment's 65,533), SOF0 with the dimensions, EOI. Signature-valid, not decodable.
-    public static func jpegHeaderOnly(width: Int, height: Int, exifPadding: Int = 0) -> [UInt8] {
+    package static func jpegHeaderOnly(width: Int, height: Int, exifPadding: Int = 0) -> [UInt8] {
         var file: [UInt8] = [0xFF, 0xD8]
         var remaining = exifPadding
         var first = true
@@ -127,15 +128,17 @@ public enum SampleImages {
     }
 
     /// RIFF/WEBP with only a VP8X chunk carrying the canvas size (1...2^24 a side).
-    public static func webpHeaderOnly(width: Int, height: Int) -> [UInt8] {
+    package static func webpHeaderOnly(width: Int, height: Int) -> [UInt8] {
         var file = Array("RIFF".utf8)
         appendLE32(4 + 8 + 10, to: &file)
         file += Array("WEBPVP8X".utf8)
         appendLE32(10, to: &file)
         file += [0, 0, 0, 0]  // flags, reserved
         for value in [width - 1, height - 1] {
-            file += [UInt8(truncatingIfNeeded: value), UInt8(truncatingIfNeeded: value >> 8),
-                     UInt8(truncatingIfNeeded: value >> 16)]
+            file += [
+                UInt8(truncatingIfNeeded: value), UInt8(truncatingIfNeeded: value >> 8),
+                UInt8(truncatingIfNeeded: value >> 16),
+            ]
         }
         return file
     }
@@ -177,7 +180,8 @@ extension SampleImages {
     }
 
     package static func adler32(_ bytes: [UInt8]) -> UInt32 {
-        var a: UInt32 = 1, b: UInt32 = 0
+        var a: UInt32 = 1
+        var b: UInt32 = 0
         bytes.withUnsafeBufferPointer { buffer in
             var index = 0
             while index < buffer.count {
@@ -227,8 +231,10 @@ extension SampleImages {
     }
 
     package static func appendBE32(_ value: Int, to bytes: inout [UInt8]) {
-        bytes += [UInt8(truncatingIfNeeded: value >> 24), UInt8(truncatingIfNeeded: value >> 16),
-                  UInt8(truncatingIfNeeded: value >> 8), UInt8(truncatingIfNeeded: value)]
+        bytes += [
+            UInt8(truncatingIfNeeded: value >> 24), UInt8(truncatingIfNeeded: value >> 16),
+            UInt8(truncatingIfNeeded: value >> 8), UInt8(truncatingIfNeeded: value),
+        ]
     }
 
     package static func appendLE16(_ value: Int, to bytes: inout [UInt8]) {
@@ -236,8 +242,10 @@ extension SampleImages {
     }
 
     package static func appendLE32(_ value: Int, to bytes: inout [UInt8]) {
-        bytes += [UInt8(truncatingIfNeeded: value), UInt8(truncatingIfNeeded: value >> 8),
-                  UInt8(truncatingIfNeeded: value >> 16), UInt8(truncatingIfNeeded: value >> 24)]
+        bytes += [
+            UInt8(truncatingIfNeeded: value), UInt8(truncatingIfNeeded: value >> 8),
+            UInt8(truncatingIfNeeded: value >> 16), UInt8(truncatingIfNeeded: value >> 24),
+        ]
     }
 }
 
@@ -267,11 +275,15 @@ extension SampleImages {
                 var index = 0
                 let count = bytes.count
                 while index + 8 <= count {
-                    let lo = crc ^ (UInt32(bytes[index]) | UInt32(bytes[index + 1]) << 8
-                        | UInt32(bytes[index + 2]) << 16 | UInt32(bytes[index + 3]) << 24)
-                    let hi = UInt32(bytes[index + 4]) | UInt32(bytes[index + 5]) << 8
+                    let lo =
+                        crc
+                        ^ (UInt32(bytes[index]) | UInt32(bytes[index + 1]) << 8
+                            | UInt32(bytes[index + 2]) << 16 | UInt32(bytes[index + 3]) << 24)
+                    let hi =
+                        UInt32(bytes[index + 4]) | UInt32(bytes[index + 5]) << 8
                         | UInt32(bytes[index + 6]) << 16 | UInt32(bytes[index + 7]) << 24
-                    crc = t[7 * 256 + Int(lo & 0xFF)] ^ t[6 * 256 + Int((lo >> 8) & 0xFF)]
+                    crc =
+                        t[7 * 256 + Int(lo & 0xFF)] ^ t[6 * 256 + Int((lo >> 8) & 0xFF)]
                         ^ t[5 * 256 + Int((lo >> 16) & 0xFF)] ^ t[4 * 256 + Int(lo >> 24)]
                         ^ t[3 * 256 + Int(hi & 0xFF)] ^ t[2 * 256 + Int((hi >> 8) & 0xFF)]
                         ^ t[1 * 256 + Int((hi >> 16) & 0xFF)] ^ t[Int(hi >> 24)]

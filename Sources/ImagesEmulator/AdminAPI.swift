@@ -1,6 +1,6 @@
+import ImagedropSupport
 import NIOCore
 import NIOHTTP1
-import ImagedropSupport
 
 /// `/__emulator/…`: inspect and steer the emulator from tests and scripts. No auth, no faults, not logged.
 ///
@@ -21,7 +21,8 @@ enum AdminAPI {
     private static let imagesPrefix = "/__emulator/images/"
 
     static func bodyLimit(method: HTTPMethod, path: Substring) -> Int? {
-        (method == .PUT && path == "/__emulator/faults") || (method == .POST && path == "/__emulator/seed") ? 64 * 1024 : nil
+        (method == .PUT && path == "/__emulator/faults") || (method == .POST && path == "/__emulator/seed")
+            ? 64 * 1024 : nil
     }
 
     static func handle(method: HTTPMethod, path: Substring, body: [UInt8], core: EmulatorCore) -> Reply {
@@ -50,13 +51,19 @@ enum AdminAPI {
             return json(.object([("ok", .bool(true))]))
         case (.POST, "/__emulator/seed"):
             guard let parsed = try? JSONValue.parse(body), case .object(let pairs) = parsed,
-                  let count = pairs.first(where: { $0.0 == "count" })?.1.doubleValue, count >= 0, count <= 10_000_000,
-                  count.rounded() == count
-            else { return json(.object([("error", .string("body must be {\"count\": N, \"idPrefix\": \"…\"}"))]), status: .badRequest) }
+                let count = pairs.first(where: { $0.0 == "count" })?.1.doubleValue, count >= 0, count <= 10_000_000,
+                count.rounded() == count
+            else {
+                return json(
+                    .object([("error", .string("body must be {\"count\": N, \"idPrefix\": \"…\"}"))]),
+                    status: .badRequest)
+            }
             var prefix = ""
             if case .string(let text)? = pairs.first(where: { $0.0 == "idPrefix" })?.1 { prefix = text }
             let files = pairs.first(where: { $0.0 == "files" })?.1 == .bool(true)
-            return json(.object([("seeded", .number(String(seed(count: Int(count), prefix: prefix, files: files, core: core))))]))
+            return json(
+                .object([("seeded", .number(String(seed(count: Int(count), prefix: prefix, files: files, core: core))))]
+                ))
         case (.DELETE, _) where path.hasPrefix(imagesPrefix):
             guard let id = PercentEncoding.decode(path.dropFirst(imagesPrefix.count)), !id.isEmpty else {
                 return json(.object([("error", .string("malformed image id"))]), status: .badRequest)
@@ -78,14 +85,17 @@ enum AdminAPI {
         for number in 1...count {
             let decimal = String(number)
             let digits = String(number, radix: 16)
-            let hex = files ? SHA256Hasher.hex(of: Array((decimal + "\n").utf8))
-                            : String(repeating: "0", count: max(0, 64 - digits.count)) + digits
+            let hex =
+                files
+                ? SHA256Hasher.hex(of: Array((decimal + "\n").utf8))
+                : String(repeating: "0", count: max(0, 64 - digits.count)) + digits
             let path = "seeded/" + String(repeating: "0", count: max(0, 8 - decimal.count)) + decimal + ".png"
             let meta = JSONValue.object([("sha256", .string(hex)), ("source_path", .string(path))])
             let result = core.store.insert(id: prefix + hex) { sequence in
-                ImageRecord(id: prefix + hex, filename: nil, sha256: hex, size: 0, meta: meta, creator: nil,
-                            requireSignedURLs: false, uploadedMillis: now, isCustomID: true, format: .png, bytes: nil,
-                            sequence: sequence)
+                ImageRecord(
+                    id: prefix + hex, filename: nil, sha256: hex, size: 0, meta: meta, creator: nil,
+                    requireSignedURLs: false, uploadedMillis: now, isCustomID: true, format: .png, bytes: nil,
+                    sequence: sequence)
             }
             if case .success = result { stored += 1 }
         }
@@ -133,28 +143,42 @@ enum AdminAPI {
             switch key {
             case "seed":
                 // A seed may exceed 2^53, so read the literal, not a Double.
-                guard case .number(let text) = value, let seed = UInt64(text) else { return .failure(AdminError(message: "seed must be a non-negative integer")) }
+                guard case .number(let text) = value, let seed = UInt64(text) else {
+                    return .failure(AdminError(message: "seed must be a non-negative integer"))
+                }
                 faults.seed = seed
             case "latencyMs":
-                guard let ms = whole() else { return .failure(AdminError(message: "latencyMs must be a non-negative integer")) }
+                guard let ms = whole() else {
+                    return .failure(AdminError(message: "latencyMs must be a non-negative integer"))
+                }
                 faults.latencyMs = ms
             case "serverErrorProbability":
-                guard let p = probability() else { return .failure(AdminError(message: "\(key) must be a number from 0 to 1")) }
+                guard let p = probability() else {
+                    return .failure(AdminError(message: "\(key) must be a number from 0 to 1"))
+                }
                 faults.serverErrorProbability = p
             case "rateLimitProbability":
-                guard let p = probability() else { return .failure(AdminError(message: "\(key) must be a number from 0 to 1")) }
+                guard let p = probability() else {
+                    return .failure(AdminError(message: "\(key) must be a number from 0 to 1"))
+                }
                 faults.rateLimitProbability = p
             case "closeBeforeReplyProbability":
-                guard let p = probability() else { return .failure(AdminError(message: "\(key) must be a number from 0 to 1")) }
+                guard let p = probability() else {
+                    return .failure(AdminError(message: "\(key) must be a number from 0 to 1"))
+                }
                 faults.closeBeforeReplyProbability = p
             case "closeAfterStoreProbability":
-                guard let p = probability() else { return .failure(AdminError(message: "\(key) must be a number from 0 to 1")) }
+                guard let p = probability() else {
+                    return .failure(AdminError(message: "\(key) must be a number from 0 to 1"))
+                }
                 faults.closeAfterStoreProbability = p
             case "retryAfterSeconds":
                 if value == .null {
                     faults.retryAfterSeconds = nil
                 } else {
-                    guard let seconds = whole() else { return .failure(AdminError(message: "retryAfterSeconds must be a non-negative integer or null")) }
+                    guard let seconds = whole() else {
+                        return .failure(AdminError(message: "retryAfterSeconds must be a non-negative integer or null"))
+                    }
                     faults.retryAfterSeconds = seconds
                 }
             case "retryAfterHeader", "retryAfterMsHeader":
@@ -169,35 +193,53 @@ enum AdminAPI {
                     text = raw
                 default: return .failure(AdminError(message: "\(key) must be a string or null"))
                 }
-                if key == "retryAfterHeader" { faults.retryAfterHeader = text } else { faults.retryAfterMsHeader = text }
+                if key == "retryAfterHeader" {
+                    faults.retryAfterHeader = text
+                } else {
+                    faults.retryAfterMsHeader = text
+                }
             case "failFirstAttempts":
-                guard let count = whole() else { return .failure(AdminError(message: "failFirstAttempts must be a non-negative integer")) }
+                guard let count = whole() else {
+                    return .failure(AdminError(message: "failFirstAttempts must be a non-negative integer"))
+                }
                 faults.failFirstAttempts = count
             case "cutReplyProbability":
-                guard let p = probability() else { return .failure(AdminError(message: "\(key) must be a number from 0 to 1")) }
+                guard let p = probability() else {
+                    return .failure(AdminError(message: "\(key) must be a number from 0 to 1"))
+                }
                 faults.cutReplyProbability = p
             case "slowReplyProbability":
-                guard let p = probability() else { return .failure(AdminError(message: "\(key) must be a number from 0 to 1")) }
+                guard let p = probability() else {
+                    return .failure(AdminError(message: "\(key) must be a number from 0 to 1"))
+                }
                 faults.slowReplyProbability = p
             case "slowReplyMs":
-                guard let ms = whole() else { return .failure(AdminError(message: "slowReplyMs must be a non-negative integer")) }
+                guard let ms = whole() else {
+                    return .failure(AdminError(message: "slowReplyMs must be a non-negative integer"))
+                }
                 faults.slowReplyMs = ms
             case "refuseTokensForMs":
-                guard let ms = whole() else { return .failure(AdminError(message: "refuseTokensForMs must be a non-negative integer")) }
+                guard let ms = whole() else {
+                    return .failure(AdminError(message: "refuseTokensForMs must be a non-negative integer"))
+                }
                 faults.refuseTokensForMs = ms
             case "rateLimitRequests", "rateLimitWindowMs", "imageQuota":
                 var setting: Int?
                 if value != .null {
-                    guard let count = whole() else { return .failure(AdminError(message: "\(key) must be a non-negative integer or null")) }
+                    guard let count = whole() else {
+                        return .failure(AdminError(message: "\(key) must be a non-negative integer or null"))
+                    }
                     setting = count
                 }
                 switch key {
                 case "rateLimitRequests": faults.rateLimitRequests = setting
                 case "rateLimitWindowMs": faults.rateLimitWindowMs = setting
-                default: faults.imageQuota = setting   // a quota raised (or lowered) at run time, without a restart
+                default: faults.imageQuota = setting  // a quota raised (or lowered) at run time, without a restart
                 }
             case "refuseTokens":
-                guard let flag = value.boolValue else { return .failure(AdminError(message: "refuseTokens must be a boolean")) }
+                guard let flag = value.boolValue else {
+                    return .failure(AdminError(message: "refuseTokens must be a boolean"))
+                }
                 faults.refuseTokens = flag
             default:
                 return .failure(AdminError(message: "unknown fault setting '\(key)'"))

@@ -105,8 +105,10 @@ public struct FaultConfiguration: Sendable, Codable, Equatable {
         retryAfterSeconds = try container.decodeIfPresent(Int.self, forKey: .retryAfterSeconds)
         retryAfterHeader = try container.decodeIfPresent(String.self, forKey: .retryAfterHeader)
         retryAfterMsHeader = try container.decodeIfPresent(String.self, forKey: .retryAfterMsHeader)
-        closeBeforeReplyProbability = try container.decodeIfPresent(Double.self, forKey: .closeBeforeReplyProbability) ?? 0
-        closeAfterStoreProbability = try container.decodeIfPresent(Double.self, forKey: .closeAfterStoreProbability) ?? 0
+        closeBeforeReplyProbability =
+            try container.decodeIfPresent(Double.self, forKey: .closeBeforeReplyProbability) ?? 0
+        closeAfterStoreProbability =
+            try container.decodeIfPresent(Double.self, forKey: .closeAfterStoreProbability) ?? 0
         failFirstAttempts = try container.decodeIfPresent(Int.self, forKey: .failFirstAttempts) ?? 0
         refuseTokens = try container.decodeIfPresent(Bool.self, forKey: .refuseTokens) ?? false
         cutReplyProbability = try container.decodeIfPresent(Double.self, forKey: .cutReplyProbability) ?? 0

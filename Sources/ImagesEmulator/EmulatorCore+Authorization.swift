@@ -11,7 +11,9 @@ extension EmulatorCore {
     /// then the limit that applies: the global one for API tokens, the per-token one for batch tokens.
     /// The third value is the reply's `Ratelimit` header under the global limit (nil for batch tokens and when
     /// unlimited): Cloudflare tells every client what is left of the budget, and imagedrop obeys it.
-    func authorize(_ match: RouteMatch, headers: HTTPHeaders) -> Result<(Credentials, String, (String, String)?), Refusal> {
+    func authorize(
+        _ match: RouteMatch, headers: HTTPHeaders
+    ) -> Result<(Credentials, String, (String, String)?), Refusal> {
         let credentials: Credentials
         switch Auth.credentials(from: headers) {
         case .success(let found): credentials = found
@@ -38,18 +40,23 @@ extension EmulatorCore {
             if refused { return .failure(Refusal(error: unknown, fault: "refuse-tokens")) }
             // Configured credentials (tokens or keys) are the only ones accepted; none configured, any
             // well-formed one is.
-            let restricted = !configuration.tokens.isEmpty || !configuration.accountTokens.isEmpty
+            let restricted =
+                !configuration.tokens.isEmpty || !configuration.accountTokens.isEmpty
                 || !configuration.apiKeys.isEmpty
             switch credentials {
             case .bearer(let token):
                 let accountOwned = configuration.accountTokens.contains(token)
-                if restricted, !accountOwned, !configuration.tokens.contains(token) { return .failure(Refusal(error: unknown)) }
+                if restricted, !accountOwned, !configuration.tokens.contains(token) {
+                    return .failure(Refusal(error: unknown))
+                }
                 // The user's token-verify route does not know account-owned tokens: the same 1000 as an unknown one.
                 if accountOwned, match.route == .verifyToken, match.scope == .user {
                     return .failure(Refusal(error: .invalidAPIToken))
                 }
             case .globalKey(let email, let key):
-                if restricted, configuration.apiKeys[email] != key { return .failure(Refusal(error: .unknownGlobalKey)) }
+                if restricted, configuration.apiKeys[email] != key {
+                    return .failure(Refusal(error: .unknownGlobalKey))
+                }
             }
             var account = ""
             if case .account(let pathAccount) = match.scope {
@@ -82,10 +89,11 @@ extension EmulatorCore {
             let contentType = headers.first(name: "content-type") ?? ""
             let parameters = HeaderParameters.parse(contentType[...])
             guard parameters.type == "multipart/form-data", let boundary = parameters.value(for: "boundary"),
-                  !boundary.isEmpty, boundary.utf8.count <= 200
+                !boundary.isEmpty, boundary.utf8.count <= 200
             else { return .failure(.notMultipart) }
             if let length = headers.first(name: "content-length").flatMap(Int.init),
-               length > configuration.maxUploadBytes + EmulatorCore.formOverheadBytes {
+                length > configuration.maxUploadBytes + EmulatorCore.formOverheadBytes
+            {
                 return .failure(.tooLarge)
             }
             return .success(.upload(boundary: boundary))

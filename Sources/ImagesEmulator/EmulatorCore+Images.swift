@@ -58,9 +58,10 @@ extension EmulatorCore {
     func blob(_ id: String) -> Reply {
         guard let record = store.get(id) else { return .error(.imageNotFound) }
         guard let bytes = record.bytes else {
-            return .error(APIError(
-                status: .notFound, code: 5404,
-                message: "ERROR 5404: Image bytes were not kept (start the emulator with --store-bytes)"))
+            return .error(
+                APIError(
+                    status: .notFound, code: 5404,
+                    message: "ERROR 5404: Image bytes were not kept (start the emulator with --store-bytes)"))
         }
         return Reply(status: .ok, contentType: record.format.mimeType, body: bytes)
     }
@@ -68,9 +69,10 @@ extension EmulatorCore {
     /// `count.allowed` is the image quota when one is set (else a paid plan's 100,000), `count.current` the images held.
     func stats() -> Reply {
         let allowed = faults.configuration.imageQuota ?? 100_000
-        return .success(.object([
-            ("count", .object([("allowed", .number(String(allowed))), ("current", .number(String(store.count)))]))
-        ]))
+        return .success(
+            .object([
+                ("count", .object([("allowed", .number(String(allowed))), ("current", .number(String(store.count)))]))
+            ]))
     }
 
     func mintBatchToken(account: String) -> Reply {
@@ -87,20 +89,27 @@ extension EmulatorCore {
     func variants() -> Reply {
         let entries: [(String, JSONValue)] = configuration.variantNames.map { name in
             let size: (Int, Int) = name == "thumbnail" ? (100, 100) : (1366, 768)
-            return (name, .object([
-                ("id", .string(name)),
-                ("options", .object([
-                    ("fit", .string("scale-down")), ("metadata", .string("none")),
-                    ("width", .number(String(size.0))), ("height", .number(String(size.1))),
-                ])),
-                ("neverRequireSignedURLs", .bool(false)),
-            ]))
+            return (
+                name,
+                .object([
+                    ("id", .string(name)),
+                    (
+                        "options",
+                        .object([
+                            ("fit", .string("scale-down")), ("metadata", .string("none")),
+                            ("width", .number(String(size.0))), ("height", .number(String(size.1))),
+                        ])
+                    ),
+                    ("neverRequireSignedURLs", .bool(false)),
+                ])
+            )
         }
         return .success(.object([("variants", .object(entries))]))
     }
 
     func signingKeys() -> Reply {
         let value = String(SHA256Hasher.hex(of: Array(configuration.accountHash.utf8)).prefix(44))
-        return .success(.object([("keys", .array([.object([("name", .string("default")), ("value", .string(value))])]))]))
+        return .success(
+            .object([("keys", .array([.object([("name", .string("default")), ("value", .string(value))])]))]))
     }
 }

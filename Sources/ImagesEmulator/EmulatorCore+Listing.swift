@@ -54,15 +54,18 @@ extension EmulatorCore {
         return .success(.object([("images", .array(page.map(imageJSON.value))), ("continuation_token", token)]))
     }
 
-    private func integer(_ text: String?, default value: Int, range: ClosedRange<Int>, name: String)
+    private func integer(
+        _ text: String?, default value: Int, range: ClosedRange<Int>, name: String
+    )
         -> Result<Int, APIError>
     {
         guard let text else { return .success(value) }
         // The spec types these as numbers; `20.0` is a number too.
         guard let number = Double(text), number.rounded() == number, number >= Double(range.lowerBound),
-              number <= Double(range.upperBound)
+            number <= Double(range.upperBound)
         else {
-            return .failure(.badRequest("Invalid \(name): must be a whole number from \(range.lowerBound) to \(range.upperBound)"))
+            return .failure(
+                .badRequest("Invalid \(name): must be a whole number from \(range.lowerBound) to \(range.upperBound)"))
         }
         return .success(Int(number))
     }

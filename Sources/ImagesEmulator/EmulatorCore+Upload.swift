@@ -90,7 +90,9 @@ extension EmulatorCore {
         return .success(meta)
     }
 
-    private static func setting(_ path: ArraySlice<String>, to value: JSONValue, in pairs: [(String, JSONValue)])
+    private static func setting(
+        _ path: ArraySlice<String>, to value: JSONValue, in pairs: [(String, JSONValue)]
+    )
         -> [(String, JSONValue)]
     {
         guard let key = path.first else { return pairs }

@@ -59,8 +59,10 @@ final class EmulatorCore: Sendable {
         case .success(let found): plan = found
         case .failure(let error): return .reply(respond(info, .error(error)))
         }
-        return .accept(AcceptedRequest(info: info, route: match.route, account: account, credentials: credentials, plan: plan,
-                                       rateLimitHeader: rateLimitHeader))
+        return .accept(
+            AcceptedRequest(
+                info: info, route: match.route, account: account, credentials: credentials, plan: plan,
+                rateLimitHeader: rateLimitHeader))
     }
 
     /// The reply, with the budget's `Ratelimit` header the real API sends on every reply it counted.
@@ -121,7 +123,9 @@ final class EmulatorCore: Sendable {
         let retryAfter = status == 0 ? nil : reply.headers.first { $0.0.lowercased() == "retry-after" }?.1
         log.record(
             sequence: info.sequence,
-            entry(info, status: status, code: reply.code, fault: reply.fault, fileSHA256: fileSHA256, retryAfter: retryAfter))
+            entry(
+                info, status: status, code: reply.code, fault: reply.fault, fileSHA256: fileSHA256,
+                retryAfter: retryAfter))
         return reply
     }
 

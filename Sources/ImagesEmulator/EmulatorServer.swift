@@ -13,7 +13,8 @@ public final class EmulatorServer: Sendable {
     public let host: String
     public let port: Int
 
-    private init(core: EmulatorCore, group: MultiThreadedEventLoopGroup, channel: any Channel, host: String, port: Int) {
+    private init(core: EmulatorCore, group: MultiThreadedEventLoopGroup, channel: any Channel, host: String, port: Int)
+    {
         self.core = core
         self.group = group
         self.channel = channel

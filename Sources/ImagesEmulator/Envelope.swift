@@ -94,7 +94,9 @@ extension APIError {
 
     static let notMultipart = APIError(
         status: .unsupportedMediaType, code: 5415,
-        message: "ERROR 5415: Images must be uploaded as a form, not as raw image data. Please use multipart/form-data format")
+        message:
+            "ERROR 5415: Images must be uploaded as a form, not as raw image data. Please use multipart/form-data format"
+    )
     static let fileAndURL = APIError(
         status: .badRequest, code: 5400, message: "ERROR 5400: Bad request: file and url are mutually exclusive")
     static let neitherFileNorURL = APIError(
@@ -115,8 +117,11 @@ extension APIError {
     /// Cloudflare sends with it is not documented (the reference notes mark it "?"): 400, as for the other
     /// refusals of an upload request that are not about credentials (5400, 5410, 5411).
     static func quotaReached(_ quota: Int) -> APIError {
-        APIError(status: .badRequest, code: 5453,
-                 message: "The given account has reached a service limit (\(quota)). Upgrade your plan to increase your service limit.")
+        APIError(
+            status: .badRequest, code: 5453,
+            message:
+                "The given account has reached a service limit (\(quota)). Upgrade your plan to increase your service limit."
+        )
     }
     /// A `url` upload whose origin object is over the size limit (seen in the field as 7011).
     static let originTooLarge = APIError(status: .payloadTooLarge, code: 7011, message: "Request entity is too large")

@@ -73,9 +73,10 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             case .discard:
                 body = .discard
             case .upload(let boundary):
-                body = .upload(UploadForm(
-                    boundary: boundary, maxFileBytes: core.configuration.maxUploadBytes,
-                    storeBytes: core.configuration.storeBytes))
+                body = .upload(
+                    UploadForm(
+                        boundary: boundary, maxFileBytes: core.configuration.maxUploadBytes,
+                        storeBytes: core.configuration.storeBytes))
             case .json(let limit):
                 body = .json([], limit: limit)
             }
@@ -97,8 +98,9 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .api(let request, .json(var bytes, let limit)):
             state = .discarding
             guard bytes.count + buffer.readableBytes <= limit else {
-                send(core.respond(request.info, .error(.badRequest("ERROR 5400: Bad request: body too large"))),
-                     context: context, delayed: true)
+                send(
+                    core.respond(request.info, .error(.badRequest("ERROR 5400: Bad request: body too large"))),
+                    context: context, delayed: true)
                 return
             }
             bytes.append(contentsOf: buffer.readableBytesView)
@@ -142,7 +144,9 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     /// A `url` upload: the origin is fetched off the event loop (a slow origin must not stall other
     /// connections), then the upload is finished on it like a file upload.
-    private func fetchThenFinish(_ url: String, request: AcceptedRequest, form: UploadForm, context: ChannelHandlerContext) {
+    private func fetchThenFinish(
+        _ url: String, request: AcceptedRequest, form: UploadForm, context: ChannelHandlerContext
+    ) {
         let loop = context.eventLoop
         let bound = NIOLoopBound((self, context, form), eventLoop: loop)
         let core = self.core
@@ -157,7 +161,8 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func sendContinue(context: ChannelHandlerContext) {
-        context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: .continue))), promise: nil)
+        context.writeAndFlush(
+            wrapOutboundOut(.head(HTTPResponseHead(version: version, status: .continue))), promise: nil)
     }
 
     /// API replies wait for the configured latency; admin replies never do.
@@ -191,9 +196,12 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         } else if version.major == 1, version.minor == 0 {
             headers.add(name: "connection", value: "keep-alive")
         }
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: reply.status, headers: headers))), promise: nil)
+        context.write(
+            wrapOutboundOut(.head(HTTPResponseHead(version: version, status: reply.status, headers: headers))),
+            promise: nil)
         if reply.disposition == .cutHalfway {
-            let half = reply.body.getSlice(at: reply.body.readerIndex, length: reply.body.readableBytes / 2) ?? ByteBuffer()
+            let half =
+                reply.body.getSlice(at: reply.body.readerIndex, length: reply.body.readableBytes / 2) ?? ByteBuffer()
             let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
             context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(half)))).whenComplete { _ in
                 loopBound.value.close(promise: nil)

@@ -67,7 +67,9 @@ struct ImageProbe {
                 return ImageInfo(format: .webp, width: le16(26) & 0x3FFF, height: le16(28) & 0x3FFF)
             }
             if matches(Array("VP8L".utf8), at: 12) {
-                let b1 = Int(bytes[22]), b2 = Int(bytes[23]), b3 = Int(bytes[24])
+                let b1 = Int(bytes[22])
+                let b2 = Int(bytes[23])
+                let b3 = Int(bytes[24])
                 let width = 1 + ((b1 & 0x3F) << 8 | Int(bytes[21]))
                 let height = 1 + ((b3 & 0x0F) << 10 | b2 << 2 | (b1 & 0xC0) >> 6)
                 return ImageInfo(format: .webp, width: width, height: height)
@@ -125,7 +127,10 @@ struct JPEGFrameScanner {
                 index += 1
                 state = remaining > 1 ? .signature(remaining - 1) : .marker
             case .marker:
-                guard bytes[index] == 0xFF else { state = .done; return }
+                guard bytes[index] == 0xFF else {
+                    state = .done
+                    return
+                }
                 index += 1
                 state = .markerCode
             case .markerCode:
@@ -143,7 +148,10 @@ struct JPEGFrameScanner {
             case .lengthLow(let code, let high):
                 let length = high | Int(bytes[index])
                 index += 1
-                guard length >= 2 else { state = .done; return }
+                guard length >= 2 else {
+                    state = .done
+                    return
+                }
                 let isFrameHeader = (0xC0...0xCF).contains(code) && ![0xC4, 0xC8, 0xCC].contains(code)
                 state = isFrameHeader ? .frame([], length - 2) : .skip(length - 2)
             case .skip(let remaining):
@@ -179,7 +187,8 @@ enum ImageLimits {
         }
         if info.format != .webp, max(width, height) > maxSide {
             return .badRequest(
-                "ERROR 5400: Bad request: image dimensions \(width)x\(height) exceed the maximum of 12000 pixels a side")
+                "ERROR 5400: Bad request: image dimensions \(width)x\(height) exceed the maximum of 12000 pixels a side"
+            )
         }
         if width * height > maxArea {
             return .badRequest(

@@ -75,7 +75,9 @@ final class ImageStore: Sendable {
     /// order, or in reverse, that `include` accepts, and whether more follow. Only (sequence, id) pairs are
     /// sorted, not copies of every record: a page of an account of 100,000 images is milliseconds, not the
     /// 0.4 s that copying and sorting them all for each page took.
-    func page(after: UInt64?, ascending: Bool, limit: Int, include: (ImageRecord) -> Bool) -> (records: [ImageRecord], more: Bool) {
+    func page(
+        after: UInt64?, ascending: Bool, limit: Int, include: (ImageRecord) -> Bool
+    ) -> (records: [ImageRecord], more: Bool) {
         state.withLock { state in
             var keys: [(sequence: UInt64, id: String)] = []
             keys.reserveCapacity(state.byID.count)

@@ -23,7 +23,8 @@ struct MetadataFilter: Equatable {
     static func parse(_ query: [(name: String, value: String)]) -> Result<[MetadataFilter], APIError> {
         let items = query.filter { $0.name.hasPrefix("meta.") }
         if items.count > maxFilters {
-            return .failure(.badRequest("Too many metadata filters: \(items.count) provided, maximum \(maxFilters) allowed"))
+            return .failure(
+                .badRequest("Too many metadata filters: \(items.count) provided, maximum \(maxFilters) allowed"))
         }
         var filters: [MetadataFilter] = []
         for item in items {
@@ -42,11 +43,15 @@ struct MetadataFilter: Equatable {
             guard let (comparison, type) = operators[op] else {
                 return .failure(.badRequest("Unsupported metadata filter operator: '\(op)'"))
             }
-            let values = comparison == .oneOf
+            let values =
+                comparison == .oneOf
                 ? item.value.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
                 : [item.value]
             if values.count > maxListItems {
-                return .failure(.badRequest("Too many values for operator '\(op)': \(values.count) provided, maximum \(maxListItems) allowed"))
+                return .failure(
+                    .badRequest(
+                        "Too many values for operator '\(op)': \(values.count) provided, maximum \(maxListItems) allowed"
+                    ))
             }
             if type == .number, values.contains(where: { Double($0) == nil }) {
                 return .failure(.badRequest("Invalid number for metadata filter operator '\(op)': '\(item.value)'"))

@@ -181,7 +181,8 @@ struct MultipartParser {
             case "content-disposition":
                 let parameters = HeaderParameters.parse(value)
                 headers.name = parameters.value(for: "name")
-                headers.filename = parameters.value(for: "filename*").flatMap(HeaderParameters.decodeExtended)
+                headers.filename =
+                    parameters.value(for: "filename*").flatMap(HeaderParameters.decodeExtended)
                     ?? parameters.value(for: "filename")
             case "content-type":
                 headers.contentType = String(value)

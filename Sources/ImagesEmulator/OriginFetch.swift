@@ -1,10 +1,11 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import ImagedropSupport
 import NIOCore
 import Synchronization
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 /// What the origin answered for a `url` upload: the image's bytes (then validated exactly like a `file`
 /// part), or the API's refusal for an origin that failed.
@@ -25,17 +26,22 @@ struct FetchedImage: Sendable {
 /// as `Authorization: Basic`, a time limit, the file size limit. Only loopback origins unless remote fetches
 /// were allowed: an emulator must never reach the internet by accident (tests run offline).
 enum OriginFetch {
-    static func fetch(_ text: String, configuration: EmulatorConfiguration,
-                      completion: @escaping @Sendable (Result<FetchedImage, APIError>) -> Void) {
+    static func fetch(
+        _ text: String, configuration: EmulatorConfiguration,
+        completion: @escaping @Sendable (Result<FetchedImage, APIError>) -> Void
+    ) {
         guard var components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
-              scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty
+            scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty
         else { return completion(.failure(failed("the url is not a valid http or https URL"))) }
         guard configuration.allowRemoteFetch || isLoopback(host) else {
-            return completion(.failure(failed("the emulator fetches only from loopback origins (start it with --allow-remote-fetch)")))
+            return completion(
+                .failure(failed("the emulator fetches only from loopback origins (start it with --allow-remote-fetch)"))
+            )
         }
         var authorization: String?
         if let user = components.user {
-            let credentials = (user.removingPercentEncoding ?? user) + ":"
+            let credentials =
+                (user.removingPercentEncoding ?? user) + ":"
                 + ((components.password ?? "").removingPercentEncoding ?? "")
             authorization = "Basic " + Data(credentials.utf8).base64EncodedString()
             components.user = nil
@@ -46,19 +52,24 @@ enum OriginFetch {
         let path = components.percentEncodedPath.isEmpty ? "/" : components.percentEncodedPath
         let filename = path.split(separator: "/").last.map { String($0).removingPercentEncoding ?? String($0) }
         if scheme == "https" {
-            return fetchTLS(components, authorization: authorization, filename: filename, timeoutMillis: timeout,
-                            maxBytes: maxBytes, completion: completion)
+            return fetchTLS(
+                components, authorization: authorization, filename: filename, timeoutMillis: timeout,
+                maxBytes: maxBytes, completion: completion)
         }
         let target = path + (components.percentEncodedQuery.map { "?" + $0 } ?? "")
         let port = components.port ?? 80
-        let headers = ["User-Agent: imagedrop-emulator (Cloudflare Images url fetch)"]
+        let headers =
+            ["User-Agent: imagedrop-emulator (Cloudflare Images url fetch)"]
             + (authorization.map { ["Authorization: \($0)"] } ?? [])
         let bareHost = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        let hostHeader = (bareHost.contains(":") ? "[\(bareHost)]" : bareHost) + (components.port.map { ":\($0)" } ?? "")
+        let hostHeader =
+            (bareHost.contains(":") ? "[\(bareHost)]" : bareHost) + (components.port.map { ":\($0)" } ?? "")
         // Blocking sockets, so off the event loop: a slow origin must not stall other connections.
         DispatchQueue.global().async {
-            switch OriginHTTP.get(host: bareHost, hostHeader: hostHeader, port: port, target: target, headers: headers,
-                                  timeoutMillis: timeout, maxBodyBytes: maxBytes) {
+            switch OriginHTTP.get(
+                host: bareHost, hostHeader: hostHeader, port: port, target: target, headers: headers,
+                timeoutMillis: timeout, maxBodyBytes: maxBytes)
+            {
             case .success(let response):
                 guard (200..<300).contains(response.status) else {
                     return completion(.failure(failed("the origin answered HTTP \(response.status)")))
@@ -74,8 +85,10 @@ enum OriginFetch {
 
     /// https origins (only reachable with --allow-remote-fetch, or a loopback TLS origin) go through
     /// URLSession, under the same deadline.
-    private static func fetchTLS(_ components: URLComponents, authorization: String?, filename: String?, timeoutMillis: Int,
-                                 maxBytes: Int, completion: @escaping @Sendable (Result<FetchedImage, APIError>) -> Void) {
+    private static func fetchTLS(
+        _ components: URLComponents, authorization: String?, filename: String?, timeoutMillis: Int,
+        maxBytes: Int, completion: @escaping @Sendable (Result<FetchedImage, APIError>) -> Void
+    ) {
         guard let url = components.url else { return completion(.failure(failed("the url is not a valid URL"))) }
         var request = URLRequest(url: url, timeoutInterval: Double(timeoutMillis) / 1000)
         if let authorization { request.setValue(authorization, forHTTPHeaderField: "Authorization") }
@@ -98,7 +111,9 @@ enum OriginFetch {
             let completion = complete
             if let error {
                 let timedOut = (error as? URLError)?.code == .timedOut
-                return completion(.failure(failed(timedOut ? "the origin did not answer in time" : "the origin could not be reached")))
+                return completion(
+                    .failure(failed(timedOut ? "the origin did not answer in time" : "the origin could not be reached"))
+                )
             }
             guard let http = response as? HTTPURLResponse else {
                 return completion(.failure(failed("the origin's reply was not HTTP")))
@@ -119,7 +134,9 @@ enum OriginFetch {
 
     /// Never quotes the URL: it may hold a password.
     static func failed(_ reason: String) -> APIError {
-        APIError(status: .unprocessableEntity, code: 5454, message: "ERROR 5454: Failed to fetch the image from the url: \(reason)")
+        APIError(
+            status: .unprocessableEntity, code: 5454,
+            message: "ERROR 5454: Failed to fetch the image from the url: \(reason)")
     }
 
     static func isLoopback(_ host: String) -> Bool {

@@ -15,13 +15,17 @@ enum OriginHTTP {
     }
 
     /// HTTP/1.0 with `Connection: close`, so the body is everything until the server closes (no chunking).
-    static func get(host: String, hostHeader: String, port: Int, target: String, headers: [String], timeoutMillis: Int,
-                    maxBodyBytes: Int) -> Result<Response, Failure> {
+    static func get(
+        host: String, hostHeader: String, port: Int, target: String, headers: [String], timeoutMillis: Int,
+        maxBodyBytes: Int
+    ) -> Result<Response, Failure> {
         let deadline = Date().addingTimeInterval(Double(timeoutMillis) / 1000)
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         var list: UnsafeMutablePointer<addrinfo>?
-        guard getaddrinfo(host, String(port), &hints, &list) == 0, let first = list else { return .failure(.unreachable) }
+        guard getaddrinfo(host, String(port), &hints, &list) == 0, let first = list else {
+            return .failure(.unreachable)
+        }
         defer { freeaddrinfo(list) }
         var fd: Int32 = -1
         var entry: UnsafeMutablePointer<addrinfo>? = first
@@ -29,14 +33,19 @@ enum OriginHTTP {
             let candidate = socket(current.pointee.ai_family, current.pointee.ai_socktype, current.pointee.ai_protocol)
             if candidate >= 0 {
                 setTimeout(candidate, until: deadline)
-                if connect(candidate, current.pointee.ai_addr, current.pointee.ai_addrlen) == 0 { fd = candidate; break }
+                if connect(candidate, current.pointee.ai_addr, current.pointee.ai_addrlen) == 0 {
+                    fd = candidate
+                    break
+                }
                 close(candidate)
             }
             entry = current.pointee.ai_next
         }
         guard fd >= 0 else { return .failure(Date() >= deadline ? .timedOut : .unreachable) }
         defer { close(fd) }
-        let request = (["GET \(target) HTTP/1.0", "Host: \(hostHeader)", "Connection: close"] + headers).joined(separator: "\r\n") + "\r\n\r\n"
+        let request =
+            (["GET \(target) HTTP/1.0", "Host: \(hostHeader)", "Connection: close"] + headers).joined(separator: "\r\n")
+            + "\r\n\r\n"
         let bytes = Array(request.utf8)
         var sent = 0
         while sent < bytes.count {
@@ -47,7 +56,7 @@ enum OriginHTTP {
         }
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-        let limit = maxBodyBytes + 64 * 1024   // room for the status line and headers
+        let limit = maxBodyBytes + 64 * 1024  // room for the status line and headers
         while true {
             guard Date() < deadline else { return .failure(.timedOut) }
             setTimeout(fd, until: deadline)
@@ -69,7 +78,9 @@ enum OriginHTTP {
         let head = String(decoding: bytes[0..<end], as: UTF8.self)
         let statusLine = head.split(separator: "\r\n").first ?? ""
         let fields = statusLine.split(separator: " ")
-        guard fields.count >= 2, fields[0].hasPrefix("HTTP/"), let status = Int(fields[1]) else { return .failure(.malformed) }
+        guard fields.count >= 2, fields[0].hasPrefix("HTTP/"), let status = Int(fields[1]) else {
+            return .failure(.malformed)
+        }
         let body = Array(bytes[(end + 4)...])
         guard body.count <= maxBodyBytes else { return .failure(.tooLarge) }
         return .success(Response(status: status, body: body))

@@ -50,20 +50,27 @@ final class SlidingWindowLimiter: Sendable {
     }
 
     /// `admit`, with the quota left after it (nil when unlimited).
-    func admitCounting(_ key: String, nowNanos: UInt64, limit: Int, windowNanos: UInt64) -> (decision: Decision, quota: Quota?) {
+    func admitCounting(
+        _ key: String, nowNanos: UInt64, limit: Int, windowNanos: UInt64
+    ) -> (decision: Decision, quota: Quota?) {
         guard limit > 0 else { return (.accepted, nil) }
         let windowNanos = max(windowNanos, 1_000_000)
         return windows.withLock { windows in
-            let decision = Self.decide(&windows[key, default: CircularBuffer(initialCapacity: min(limit, 1024))],
-                                       nowNanos: nowNanos, limit: limit, windowNanos: windowNanos)
+            let decision = Self.decide(
+                &windows[key, default: CircularBuffer(initialCapacity: min(limit, 1024))],
+                nowNanos: nowNanos, limit: limit, windowNanos: windowNanos)
             let times = windows[key]!
             let remaining = max(0, limit - times.count)
             let resetNanos = times.first.map { $0 + windowNanos - min(nowNanos, $0 + windowNanos) } ?? windowNanos
-            return (decision, Quota(remaining: remaining, resetSeconds: Int((resetNanos + 999_999_999) / 1_000_000_000)))
+            return (
+                decision, Quota(remaining: remaining, resetSeconds: Int((resetNanos + 999_999_999) / 1_000_000_000))
+            )
         }
     }
 
-    private static func decide(_ times: inout CircularBuffer<UInt64>, nowNanos: UInt64, limit: Int, windowNanos: UInt64) -> Decision {
+    private static func decide(
+        _ times: inout CircularBuffer<UInt64>, nowNanos: UInt64, limit: Int, windowNanos: UInt64
+    ) -> Decision {
         while let oldest = times.first, oldest + windowNanos <= nowNanos {
             times.removeFirst()
         }

@@ -53,13 +53,13 @@ enum Router {
                 return .success(RouteMatch(route: .verifyToken, scope: .account(account)))
             }
             guard rest.count >= 3, rest[2] == "images",
-                  let route = imagesRoute(method: method, segments: Array(rest.dropFirst(3)), batch: false)
+                let route = imagesRoute(method: method, segments: Array(rest.dropFirst(3)), batch: false)
             else { return .failure(noRoute) }
             return .success(RouteMatch(route: route, scope: .account(account)))
         }
         // The batch host (batch.imagedelivery.net) serves the same operations without the account prefix.
         guard segments.first == "images",
-              let route = imagesRoute(method: method, segments: Array(segments.dropFirst()), batch: true)
+            let route = imagesRoute(method: method, segments: Array(segments.dropFirst()), batch: true)
         else { return .failure(noRoute) }
         return .success(RouteMatch(route: route, scope: .batch))
     }

@@ -62,7 +62,8 @@ public final class WebhookReceiver: Sendable {
             }
         do {
             let channel = try bootstrap.bind(host: "127.0.0.1", port: 0).wait()
-            return WebhookReceiver(shared: shared, group: group, channel: channel, port: channel.localAddress?.port ?? 0)
+            return WebhookReceiver(
+                shared: shared, group: group, channel: channel, port: channel.localAddress?.port ?? 0)
         } catch {
             try? group.syncShutdownGracefully()
             throw error
@@ -81,7 +82,9 @@ public final class WebhookReceiver: Sendable {
     /// While true every request gets a 500.
     public func setFailing(_ failing: Bool) { shared.state.withLock { $0.failing = failing } }
 
-    public func setFailureProbability(_ probability: Double) { shared.state.withLock { $0.failureProbability = probability } }
+    public func setFailureProbability(_ probability: Double) {
+        shared.state.withLock { $0.failureProbability = probability }
+    }
 
     /// Every reply from now on carries a body of this many bytes (0: none).
     public func setReplyBodyBytes(_ count: Int) { shared.state.withLock { $0.replyBodyBytes = max(0, count) } }
@@ -132,8 +135,12 @@ private final class ReceiverHandler: ChannelInboundHandler {
             let (status, bodyBytes) = shared.receive(uri: uri, headers: headers, body: body)
             var replyHeaders = HTTPHeaders([("Content-Length", "\(bodyBytes)")])
             if !keepAlive { replyHeaders.add(name: "Connection", value: "close") }
-            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .init(statusCode: status),
-                                                                 headers: replyHeaders))), promise: nil)
+            context.write(
+                wrapOutboundOut(
+                    .head(
+                        HTTPResponseHead(
+                            version: .http1_1, status: .init(statusCode: status),
+                            headers: replyHeaders))), promise: nil)
             if bodyBytes > 0 {
                 let page = context.channel.allocator.buffer(repeating: UInt8(ascii: "x"), count: bodyBytes)
                 context.write(wrapOutboundOut(.body(.byteBuffer(page))), promise: nil)
@@ -142,7 +149,9 @@ private final class ReceiverHandler: ChannelInboundHandler {
                 context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
             } else {
                 let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
-                context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in loopBound.value.close(promise: nil) }
+                context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
+                    loopBound.value.close(promise: nil)
+                }
             }
         }
     }

@@ -22,47 +22,66 @@ struct EmulatorCommand: ParsableCommand {
 
     @Option(help: "Address to bind (loopback by default).") var host = "127.0.0.1"
     @Option(help: "Port to bind; 0 picks a free one.") var port = 0
-    @Option(name: .customLong("token"), help: "Accept only this bearer token (repeatable). Default: any well-formed token.")
+    @Option(
+        name: .customLong("token"), help: "Accept only this bearer token (repeatable). Default: any well-formed token.")
     var tokens: [String] = []
-    @Option(name: .customLong("account-token"),
-            help: "Accept this account-owned API token (repeatable): verified only at /accounts/ID/tokens/verify; /user/tokens/verify answers it 401/1000.")
+    @Option(
+        name: .customLong("account-token"),
+        help:
+            "Accept this account-owned API token (repeatable): verified only at /accounts/ID/tokens/verify; /user/tokens/verify answers it 401/1000."
+    )
     var accountTokens: [String] = []
     @Option(name: .customLong("account-id"), help: "Accept only this account id. Default: any 32-hex id.")
     var accountID: String?
-    @Option(name: .customLong("variant"), help: "A variant name for the returned URLs (repeatable). Default: public, thumbnail.")
+    @Option(
+        name: .customLong("variant"),
+        help: "A variant name for the returned URLs (repeatable). Default: public, thumbnail.")
     var variants: [String] = []
     @Option(name: .customLong("rate-limit"), help: "Requests per token per window; 0 = unlimited.") var rateLimit = 1200
     @Option(name: .customLong("rate-window"), help: "Rate-limit window in seconds.") var rateWindow = 300.0
-    @Flag(name: .customLong("no-retry-after"), help: "Send no Retry-After with the global-limit 429.") var noRetryAfter = false
+    @Flag(name: .customLong("no-retry-after"), help: "Send no Retry-After with the global-limit 429.")
+    var noRetryAfter = false
     @Flag(name: .customLong("store-bytes"), help: "Keep uploaded bytes (for GET …/blob).") var storeBytes = false
     @Option(name: .customLong("latency-ms"), help: "Latency added before every API reply.") var latencyMs = 0
     @Option(name: .customLong("error-rate"), help: "Probability of a 500/502/503.") var errorRate = 0.0
     @Option(name: .customLong("429-rate"), help: "Probability of an injected 429 (code 971).") var rateLimitRate = 0.0
     @Option(name: .customLong("retry-after"), help: "Retry-After seconds sent with injected 429s (default: none).")
     var retryAfter: Int?
-    @Option(name: .customLong("close-before-reply"), help: "Probability of closing the connection without reply or effect.")
+    @Option(
+        name: .customLong("close-before-reply"), help: "Probability of closing the connection without reply or effect.")
     var closeBeforeReply = 0.0
-    @Option(name: .customLong("close-after-store"), help: "Probability of storing the image, then closing without reply.")
+    @Option(
+        name: .customLong("close-after-store"), help: "Probability of storing the image, then closing without reply.")
     var closeAfterStore = 0.0
     @Option(name: .customLong("fail-first"), help: "The first N upload attempts of each distinct file get a 503.")
     var failFirst = 0
-    @Flag(name: .customLong("refuse-tokens"), help: "Refuse every token (401/10000) until changed via /__emulator/faults.")
+    @Flag(
+        name: .customLong("refuse-tokens"), help: "Refuse every token (401/10000) until changed via /__emulator/faults."
+    )
     var refuseTokens = false
-    @Option(name: .customLong("image-quota"),
-            help: "The account's image quota: uploads beyond N stored images answer 400/5453; stats report it (change it with PUT /__emulator/faults {\"imageQuota\": N}).")
+    @Option(
+        name: .customLong("image-quota"),
+        help:
+            "The account's image quota: uploads beyond N stored images answer 400/5453; stats report it (change it with PUT /__emulator/faults {\"imageQuota\": N})."
+    )
     var imageQuota: Int?
-    @Option(name: .customLong("api-key"), help: "Accept only this Global API Key, as EMAIL:KEY (repeatable). Default: any well-formed one.")
+    @Option(
+        name: .customLong("api-key"),
+        help: "Accept only this Global API Key, as EMAIL:KEY (repeatable). Default: any well-formed one.")
     var apiKeys: [String] = []
     @Flag(name: .customLong("allow-remote-fetch"), help: "Let url uploads fetch from origins that are not loopback.")
     var allowRemoteFetch = false
-    @Option(name: .customLong("fetch-timeout-ms"), help: "How long a url upload waits for its origin.") var fetchTimeoutMs = 10_000
+    @Option(name: .customLong("fetch-timeout-ms"), help: "How long a url upload waits for its origin.")
+    var fetchTimeoutMs = 10_000
     @Option(help: "Seed of the fault generator.") var seed: UInt64 = 1
     @Option(help: "Event loop threads.") var threads = 2
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
-        for (name, value) in [("--error-rate", errorRate), ("--429-rate", rateLimitRate),
-                              ("--close-before-reply", closeBeforeReply), ("--close-after-store", closeAfterStore)] {
+        for (name, value) in [
+            ("--error-rate", errorRate), ("--429-rate", rateLimitRate),
+            ("--close-before-reply", closeBeforeReply), ("--close-after-store", closeAfterStore),
+        ] {
             guard (0...1).contains(value) else { throw ValidationError("\(name) must be a probability from 0 to 1") }
         }
         guard errorRate + rateLimitRate + closeBeforeReply + closeAfterStore <= 1 else {

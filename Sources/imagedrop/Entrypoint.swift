@@ -1,7 +1,7 @@
 import ArgumentParser
 import Glibc
-import ImagedropSystem
 import ImagedropDaemon
+import ImagedropSystem
 
 /// Thin entry point: signals are blocked before anything can start a thread (the daemon takes them on its main
 /// loop), then unblocked again for every other command, which should simply die on Ctrl-C or SIGTERM.
@@ -50,9 +50,11 @@ struct ImagedropCommand: ParsableCommand {
             unclean stop, 2 paused, 3 not running, 4 running but not responding.
             """,
         version: VersionText.full,
-        subcommands: [RunCommand.self, StatusCommand.self, EnqueueCommand.self, RetryCommand.self, ShowCommand.self,
-                      ExportCommand.self, CheckCommand.self, PruneCommand.self, ListCommand.self,
-                      WebhookCommand.self, PauseCommand.self, ResumeCommand.self, DismissCommand.self,
-                      ReconcileCommand.self, FleetCommand.self]
+        subcommands: [
+            RunCommand.self, StatusCommand.self, EnqueueCommand.self, RetryCommand.self, ShowCommand.self,
+            ExportCommand.self, CheckCommand.self, PruneCommand.self, ListCommand.self,
+            WebhookCommand.self, PauseCommand.self, ResumeCommand.self, DismissCommand.self,
+            ReconcileCommand.self, FleetCommand.self,
+        ]
     )
 }

@@ -8,7 +8,9 @@ struct DocumentationLinkTests {
     static let repositoryRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    @Test("every relative link in README.md and docs/*.md reaches a file and a heading, and the README reaches every page")
+    @Test(
+        "every relative link in README.md and docs/*.md reaches a file and a heading, and the README reaches every page"
+    )
     func repositoryLinksHold() throws {
         let site = DocumentationSite(root: Self.repositoryRoot)
         #expect(site.pages.count > 10, "docs/ holds the manual's pages")
@@ -33,13 +35,15 @@ struct DocumentationLinkTests {
             .filter { !$0.isEmpty }
         #expect(commands == ["scripts/demo.sh", "scripts/test.sh"])
         let ci = try String(contentsOf: Self.repositoryRoot.appendingPathComponent(".ci/run"), encoding: .utf8)
-        #expect(ci.split(separator: "\n").contains("scripts/test.sh"), ".ci/run runs the README's test command as written")
+        #expect(
+            ci.split(separator: "\n").contains("scripts/test.sh"), ".ci/run runs the README's test command as written")
     }
 
     @Test("a missing file, a missing heading, a link out of the repository and an unlinked page are each reported")
     func brokenLinksAreReported() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("imagedrop-docs-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: root.appendingPathComponent("docs"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: root.appendingPathComponent("docs"), withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: root) }
         let readme = """
             # Front
@@ -59,22 +63,25 @@ struct DocumentationLinkTests {
         try page.write(to: root.appendingPathComponent("docs/a.md"), atomically: true, encoding: .utf8)
         try "# B\n".write(to: root.appendingPathComponent("docs/b.md"), atomically: true, encoding: .utf8)
 
-        #expect(try DocumentationSite(root: root).problems() == [
-            "README.md: docs/gone.md: no file docs/gone.md",
-            "README.md: docs/a.md#nowhere: no heading #nowhere in docs/a.md",
-            "README.md: ../x.md: leaves the repository",
-            "docs/b.md: no chain of links from README.md reaches it",
-        ])
+        #expect(
+            try DocumentationSite(root: root).problems() == [
+                "README.md: docs/gone.md: no file docs/gone.md",
+                "README.md: docs/a.md#nowhere: no heading #nowhere in docs/a.md",
+                "README.md: ../x.md: leaves the repository",
+                "docs/b.md: no chain of links from README.md reaches it",
+            ])
     }
 
-    @Test("anchors follow GitHub's rules", arguments: [
-        ("Check status, retry, export", "check-status-retry-export"),
-        ("Reconcile and recover", "reconcile-and-recover"),
-        ("`imagedrop run` — the daemon", "imagedrop-run--the-daemon"),
-        ("Start, reload, stop", "start-reload-stop"),
-        ("See [Fleet](fleet.md) and snake_case", "see-fleet-and-snake_case"),
-        ("Größe 2", "größe-2"),
-    ])
+    @Test(
+        "anchors follow GitHub's rules",
+        arguments: [
+            ("Check status, retry, export", "check-status-retry-export"),
+            ("Reconcile and recover", "reconcile-and-recover"),
+            ("`imagedrop run` — the daemon", "imagedrop-run--the-daemon"),
+            ("Start, reload, stop", "start-reload-stop"),
+            ("See [Fleet](fleet.md) and snake_case", "see-fleet-and-snake_case"),
+            ("Größe 2", "größe-2"),
+        ])
     func slugs(heading: String, anchor: String) {
         #expect(GitHubSlug.slug(heading) == anchor)
     }

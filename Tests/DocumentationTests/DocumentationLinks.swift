@@ -93,7 +93,8 @@ struct DocumentationSite {
 
     /// README.md and every docs/*.md, as paths relative to the root.
     var pages: [String] {
-        let docs = (try? FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("docs").path)) ?? []
+        let docs =
+            (try? FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("docs").path)) ?? []
         return ["README.md"] + docs.filter { $0.hasSuffix(".md") }.sorted().map { "docs/" + $0 }
     }
 
@@ -102,7 +103,8 @@ struct DocumentationSite {
     func problems() throws -> [String] {
         var parsed: [String: MarkdownPage] = [:]
         for page in pages {
-            parsed[page] = MarkdownPage(text: try String(contentsOf: root.appendingPathComponent(page), encoding: .utf8))
+            parsed[page] = MarkdownPage(
+                text: try String(contentsOf: root.appendingPathComponent(page), encoding: .utf8))
         }
         var problems: [String] = []
         var edges: [String: [String]] = [:]
@@ -114,8 +116,11 @@ struct DocumentationSite {
                     continue
                 }
                 var isDirectory: ObjCBool = false
-                guard FileManager.default.fileExists(atPath: root.appendingPathComponent(target).path,
-                                                     isDirectory: &isDirectory) else {
+                guard
+                    FileManager.default.fileExists(
+                        atPath: root.appendingPathComponent(target).path,
+                        isDirectory: &isDirectory)
+                else {
                     problems.append("\(page): \(link): no file \(target)")
                     continue
                 }
@@ -125,8 +130,11 @@ struct DocumentationSite {
                     problems.append("\(page): \(link): an anchor into \(target), which is not a Markdown page")
                     continue
                 }
-                let anchors = try parsed[target]?.anchors ?? MarkdownPage(
-                    text: String(contentsOf: root.appendingPathComponent(target), encoding: .utf8)).anchors
+                let anchors =
+                    try parsed[target]?.anchors
+                    ?? MarkdownPage(
+                        text: String(contentsOf: root.appendingPathComponent(target), encoding: .utf8)
+                    ).anchors
                 if !anchors.contains(anchor) { problems.append("\(page): \(link): no heading #\(anchor) in \(target)") }
             }
         }

@@ -13,7 +13,9 @@ struct AccountTokenTests {
         return try DaemonFixture(emulator: emulator)
     }
 
-    @Test("check exits 0 with an account-owned token (user route refused, account route accepted), 69 with an unknown one")
+    @Test(
+        "check exits 0 with an account-owned token (user route refused, account route accepted), 69 with an unknown one"
+    )
     func check() throws {
         let fixture = try Self.fixture()
         let (status, out, err) = try fixture.runCommand(["check", "--config", fixture.configPath])
@@ -21,11 +23,15 @@ struct AccountTokenTests {
         #expect(out.contains("token active (account-owned"), "\(out)")
         #expect(out.contains("images:   token may write Images"), "\(out)")
         let verifies = fixture.emulator.requestLog().filter { $0.path.hasSuffix("/tokens/verify") }
-        #expect(verifies.map(\.path) == ["/client/v4/user/tokens/verify", "/client/v4/accounts/\(fixture.accountID)/tokens/verify"])
+        #expect(
+            verifies.map(\.path) == [
+                "/client/v4/user/tokens/verify", "/client/v4/accounts/\(fixture.accountID)/tokens/verify",
+            ])
         #expect(verifies.map(\.status) == [401, 200])
 
-        let (refused, refusedOut, refusedErr) = try fixture.runCommand(["check", "--config", fixture.configPath],
-                                                                       environment: ["CLOUDFLARE_API_TOKEN": "unknown-token-0123456789"])
+        let (refused, refusedOut, refusedErr) = try fixture.runCommand(
+            ["check", "--config", fixture.configPath],
+            environment: ["CLOUDFLARE_API_TOKEN": "unknown-token-0123456789"])
         #expect(refused == 69, "\(refusedOut)\(refusedErr)")
         #expect(refusedErr.contains("at /user/tokens/verify") && refusedErr.contains("/tokens/verify"), "\(refusedErr)")
         #expect(refusedErr.contains("code 1000"), "\(refusedErr)")
@@ -44,7 +50,8 @@ struct AccountTokenTests {
         faults.refuseTokens = true
         fixture.emulator.setFaults(faults)
         try fixture.drop("b.png", seed: 310)
-        #expect(fixture.waitUntil(seconds: 30) { OutageTests.pausedReason(fixture)?.hasPrefix("token refused") == true })
+        #expect(
+            fixture.waitUntil(seconds: 30) { OutageTests.pausedReason(fixture)?.hasPrefix("token refused") == true })
         fixture.emulator.setFaults(FaultConfiguration())
         #expect(fixture.waitForFinished(count: 4))
         #expect(try fixture.jobs().allSatisfy { $0.state == .done && $0.attempts == 1 })

@@ -1,7 +1,7 @@
 import Foundation
-import ImagedropSystem
-import ImagedropStore
 import ImagedropPipeline
+import ImagedropStore
+import ImagedropSystem
 import Testing
 
 /// packaging/prometheus/imagedrop.rules.yml: valid for Prometheus, its alerts fire as its unit tests say, and
@@ -11,15 +11,20 @@ struct AlertRulesTests {
     static let promtool = "/usr/bin/promtool"
     static let folder = DaemonFixture.packageRoot + "/packaging/prometheus"
 
-    @Test("promtool check rules and promtool test rules pass",
-          .enabled(if: FileManager.default.isExecutableFile(atPath: AlertRulesTests.promtool), "Debian's prometheus (promtool) is not installed"))
+    @Test(
+        "promtool check rules and promtool test rules pass",
+        .enabled(
+            if: FileManager.default.isExecutableFile(atPath: AlertRulesTests.promtool),
+            "Debian's prometheus (promtool) is not installed"))
     func promtoolPasses() throws {
         let environment = ProcessInfo.processInfo.environment
-        let (check, checkOut, checkErr) = try DaemonFixture.run(Self.promtool, ["check", "rules", "imagedrop.rules.yml"],
-                                                                environment: environment, currentDirectory: Self.folder)
+        let (check, checkOut, checkErr) = try DaemonFixture.run(
+            Self.promtool, ["check", "rules", "imagedrop.rules.yml"],
+            environment: environment, currentDirectory: Self.folder)
         #expect(check == 0 && checkOut.contains("SUCCESS: 7 rules found"), "\(checkOut)\(checkErr)")
-        let (test, testOut, testErr) = try DaemonFixture.run(Self.promtool, ["test", "rules", "imagedrop.rules.test.yml"],
-                                                             environment: environment, currentDirectory: Self.folder)
+        let (test, testOut, testErr) = try DaemonFixture.run(
+            Self.promtool, ["test", "rules", "imagedrop.rules.test.yml"],
+            environment: environment, currentDirectory: Self.folder)
         #expect(test == 0, "\(testOut)\(testErr)")
     }
 
@@ -31,8 +36,9 @@ struct AlertRulesTests {
         readings.webhooks = WebhookBacklog()
         readings.budgetRemaining = 1
         readings.process = ProcessStats.current()
-        let exposed = Set(PipelineMetrics().exposition(readings).split(separator: "\n")
-            .filter { $0.hasPrefix("# TYPE ") }.map { String($0.split(separator: " ")[2]) })
+        let exposed = Set(
+            PipelineMetrics().exposition(readings).split(separator: "\n")
+                .filter { $0.hasPrefix("# TYPE ") }.map { String($0.split(separator: " ")[2]) })
         #expect(named.count >= 5, "\(named)")
         #expect(named.subtracting(exposed).isEmpty, "named by the rules but not exposed: \(named.subtracting(exposed))")
     }

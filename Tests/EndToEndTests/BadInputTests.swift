@@ -1,11 +1,11 @@
-import ImagedropTestSupport
 import Foundation
 import Glibc
-import ImagedropSystem
-import ImagedropStore
-import ImagedropPipeline
 import ImagedropDaemon
+import ImagedropPipeline
+import ImagedropStore
 import ImagedropSupport
+import ImagedropSystem
+import ImagedropTestSupport
 import ImagesEmulator
 import Testing
 
@@ -30,10 +30,13 @@ struct BadInputTests {
         try fixture.drop("good.png", bytes: good)
         #expect(fixture.waitForFinished(count: 2, seconds: 30))
         let jobs = try fixture.jobs()
-        let job = try #require(jobs.first { $0.path.display == path }, "no job for \(name): \(jobs.map(\.path.display))")
+        let job = try #require(
+            jobs.first { $0.path.display == path }, "no job for \(name): \(jobs.map(\.path.display))")
         let uploads = Self.uploads(fixture)
-        print("[bad input: \(label)] state=\(job.state.rawValue) attempts=\(job.attempts) reason=\"\(job.lastError ?? "")\" " +
-              "uploads sent=\(uploads.count) (the good file's: \(uploads.filter { $0.fileSHA256 == SHA256Hasher.hex(of: good) }.count))")
+        print(
+            "[bad input: \(label)] state=\(job.state.rawValue) attempts=\(job.attempts) reason=\"\(job.lastError ?? "")\" "
+                + "uploads sent=\(uploads.count) (the good file's: \(uploads.filter { $0.fileSHA256 == SHA256Hasher.hex(of: good) }.count))"
+        )
         #expect(job.state == .failed)
         #expect(job.lastError?.contains(reason) == true, "\(job.lastError ?? "nil")")
         #expect(job.attempts == 0)
@@ -88,7 +91,11 @@ struct BadInputTests {
     @Test("a FIFO named x.jpg fails as not a regular file and never blocks a worker")
     func fifo() throws {
         let fixture = try DaemonFixture(settleMillis: 0)
-        try fixture.writeConfig(settleMillis: 0, uploadSection: "workers = 1\nbackoff_initial_ms = 50\nbackoff_max_ms = 1000\nrequest_timeout_s = 10\nshutdown_grace_s = 5")
+        try fixture.writeConfig(
+            settleMillis: 0,
+            uploadSection:
+                "workers = 1\nbackoff_initial_ms = 50\nbackoff_max_ms = 1000\nrequest_timeout_s = 10\nshutdown_grace_s = 5"
+        )
         try fixture.start()
         let path = fixture.inbox + "/x.jpg"
         #expect(mkfifo(path, 0o644) == 0)
@@ -99,8 +106,10 @@ struct BadInputTests {
         #expect(fixture.waitForFinished(count: 6, seconds: 30))
         let jobs = try fixture.jobs()
         let job = try #require(jobs.first { $0.path.display == path })
-        print("[bad input: FIFO] state=\(job.state.rawValue) reason=\"\(job.lastError ?? "")\" " +
-              "others done=\(jobs.filter { $0.state == .done }.count)/5 uploads sent=\(Self.uploads(fixture).count)")
+        print(
+            "[bad input: FIFO] state=\(job.state.rawValue) reason=\"\(job.lastError ?? "")\" "
+                + "others done=\(jobs.filter { $0.state == .done }.count)/5 uploads sent=\(Self.uploads(fixture).count)"
+        )
         #expect(job.state == .failed)
         #expect(job.lastError?.contains("not a regular file") == true)
         #expect(jobs.filter { $0.state == .done }.count == 5)
@@ -122,14 +131,18 @@ struct BadInputTests {
             for (index, byte) in bytes.enumerated() where index < raw.count - 1 { raw[index] = byte }
         }
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         #expect(bound == 0)
         _ = try fixture.runCommand(["enqueue", "--config", fixture.configPath, path])
         try fixture.drop("good.png", seed: 901)
         #expect(fixture.waitForFinished(count: 2, seconds: 30))
         let job = try #require(try fixture.jobs().first { $0.path.display == path })
-        print("[bad input: socket] state=\(job.state.rawValue) reason=\"\(job.lastError ?? "")\" uploads sent=\(Self.uploads(fixture).count)")
+        print(
+            "[bad input: socket] state=\(job.state.rawValue) reason=\"\(job.lastError ?? "")\" uploads sent=\(Self.uploads(fixture).count)"
+        )
         #expect(job.state == .failed)
         #expect(job.lastError?.contains("not a regular file") == true)
         #expect(Self.uploads(fixture).count == 1)
@@ -139,7 +152,8 @@ struct BadInputTests {
     @Test("a symlink leading out of the watched tree is not followed: failed, nothing sent")
     func symlinkOutside() throws {
         var outsideSHA = ""
-        try expectRejected("link.png", reason: "symlink leads out of the watched tree", label: "symlink out of tree") { path in
+        try expectRejected("link.png", reason: "symlink leads out of the watched tree", label: "symlink out of tree") {
+            path in
             let outside = (path as NSString).deletingLastPathComponent + "/../secret.png"
             let bytes = SampleImages.png(width: 8, height: 8, seed: 31)
             outsideSHA = SHA256Hasher.hex(of: bytes)
@@ -154,7 +168,9 @@ struct BadInputTests {
     /// filesystem uid is dropped to nobody (setfsuid clears the DAC capabilities for that thread), reading a
     /// file inside a directory of mode 000 and a file of mode 000, gets the "permission denied" reason — the
     /// same function the daemon's workers call, so a daemon running as its own user reports exactly this.
-    @Test("a file the daemon may not read fails with permission denied (pre-flight, fsuid dropped: root reads everything)")
+    @Test(
+        "a file the daemon may not read fails with permission denied (pre-flight, fsuid dropped: root reads everything)"
+    )
     func unreadable() throws {
         let fixture = try DaemonFixture(settleMillis: 0)
         let locked = fixture.directory + "/locked"
@@ -167,17 +183,23 @@ struct BadInputTests {
         chmod(fixture.inbox, 0o755)
         defer { chmod(locked, 0o755) }
 
-        final class Results: @unchecked Sendable { var dropped = false; var reasons: [String] = [] }
+        final class Results: @unchecked Sendable {
+            var dropped = false
+            var reasons: [String] = []
+        }
         let results = Results()
         let done = DispatchSemaphore(value: 0)
-        let directory = fixture.directory, inbox = fixture.inbox
+        let directory = fixture.directory
+        let inbox = fixture.inbox
         // setfsuid(2) is not in Swift's Glibc module: look it up in libc.
         typealias SetFSUID = @convention(c) (UInt32) -> Int32
         let symbol = try #require(dlsym(UnsafeMutableRawPointer(bitPattern: 0), "setfsuid"))
         let setfsuid = unsafeBitCast(symbol, to: SetFSUID.self)
         let thread = Thread {
             func reason(_ path: String) -> String {
-                switch FileInspector.inspect(path: RawPath(path), root: RawPath(directory), followSymlinksOutside: false) {
+                switch FileInspector.inspect(
+                    path: RawPath(path), root: RawPath(directory), followSymlinksOutside: false)
+                {
                 case .rejected(let text): return text
                 case .ready: return "ready"
                 case .changing: return "changing"
@@ -186,21 +208,27 @@ struct BadInputTests {
             }
             // setfsuid is per thread: only this thread loses root's view of file modes.
             let old = setfsuid(65534)
-            results.dropped = setfsuid(UInt32.max) == 65534   // returns the current fsuid without changing it
+            results.dropped = setfsuid(UInt32.max) == 65534  // returns the current fsuid without changing it
             results.reasons = [reason(locked + "/in-locked-dir.png"), reason(inbox + "/mode-000.png")]
             _ = setfsuid(UInt32(old))
             done.signal()
         }
         thread.start()
         done.wait()
-        let resultsTuple = [(results.dropped ? "dropped" : "not dropped", results.reasons.first ?? ""),
-                            (results.dropped ? "dropped" : "not dropped", results.reasons.last ?? "")]
-        print("[bad input: unreadable] fsuid \(resultsTuple[0].0): dir 000 -> \"\(resultsTuple[0].1)\"; file 000 -> \"\(resultsTuple[1].1)\"")
+        let resultsTuple = [
+            (results.dropped ? "dropped" : "not dropped", results.reasons.first ?? ""),
+            (results.dropped ? "dropped" : "not dropped", results.reasons.last ?? ""),
+        ]
+        print(
+            "[bad input: unreadable] fsuid \(resultsTuple[0].0): dir 000 -> \"\(resultsTuple[0].1)\"; file 000 -> \"\(resultsTuple[1].1)\""
+        )
         #expect(resultsTuple[0].0 == "dropped")
         #expect(resultsTuple[0].1.contains("permission denied"))
         #expect(resultsTuple[1].1.contains("permission denied"))
         // And as root (the daemon here), the same files are readable: this is why the daemon itself is not run.
-        if case .ready = FileInspector.inspect(path: RawPath(inbox + "/mode-000.png"), root: RawPath(inbox), followSymlinksOutside: false) {
+        if case .ready = FileInspector.inspect(
+            path: RawPath(inbox + "/mode-000.png"), root: RawPath(inbox), followSymlinksOutside: false)
+        {
         } else if getuid() == 0 {
             Issue.record("root could not read a mode-000 file")
         }
@@ -215,11 +243,14 @@ struct BadInputTests {
         try FileManager.default.removeItem(atPath: fixture.inbox + "/sub")
         try FileManager.default.createDirectory(atPath: fixture.inbox + "/sub", withIntermediateDirectories: false)
         try fixture.drop("sub/second.png", seed: 52)
-        try FileManager.default.createDirectory(atPath: fixture.inbox + "/sub/deeper", withIntermediateDirectories: false)
+        try FileManager.default.createDirectory(
+            atPath: fixture.inbox + "/sub/deeper", withIntermediateDirectories: false)
         try fixture.drop("sub/deeper/third.png", seed: 53)
         #expect(fixture.waitForFinished(count: 3))
         let jobs = try fixture.jobs()
-        print("[bad input: dir recreated] jobs=\(jobs.map { "\($0.path.display.replacingOccurrences(of: fixture.inbox, with: "")):\($0.state.rawValue)" })")
+        print(
+            "[bad input: dir recreated] jobs=\(jobs.map { "\($0.path.display.replacingOccurrences(of: fixture.inbox, with: "")):\($0.state.rawValue)" })"
+        )
         #expect(jobs.count == 3)
         #expect(jobs.allSatisfy { $0.state == .done })
         #expect(fixture.emulator.storedImages().count == 3)
@@ -229,15 +260,18 @@ struct BadInputTests {
     @Test("a file deleted after it was queued but before its upload fails with 'file vanished', not retried")
     func vanishedBeforeUpload() throws {
         var emulator = EmulatorConfiguration()
-        emulator.faults.refuseTokens = true   // holds the queue (paused) so the deletion lands before the upload
+        emulator.faults.refuseTokens = true  // holds the queue (paused) so the deletion lands before the upload
         let fixture = try DaemonFixture(emulator: emulator, settleMillis: 0)
-        try fixture.writeConfig(settleMillis: 0, uploadSection: "workers = 2\npause_probe_s = 1\nbackoff_initial_ms = 50\nbackoff_max_ms = 1000")
+        try fixture.writeConfig(
+            settleMillis: 0,
+            uploadSection: "workers = 2\npause_probe_s = 1\nbackoff_initial_ms = 50\nbackoff_max_ms = 1000")
         try fixture.start()
         let path = try fixture.drop("gone.png", seed: 61)
         try fixture.drop("stays.png", seed: 62)
-        #expect(fixture.waitUntil(seconds: 20) {
-            (try? fixture.store().daemonRecord().paused) != nil && fixture.counts()[.queued] == 2
-        })
+        #expect(
+            fixture.waitUntil(seconds: 20) {
+                (try? fixture.store().daemonRecord().paused) != nil && fixture.counts()[.queued] == 2
+            })
         unlink(path)
         var faults = fixture.emulator.faults
         faults.refuseTokens = false
@@ -247,7 +281,9 @@ struct BadInputTests {
         let job = try #require(jobs.first { $0.path.display == path })
         let goneSHA = SHA256Hasher.hex(of: SampleImages.png(width: 16, height: 16, seed: 61))
         let uploadsOfGone = Self.uploads(fixture).filter { $0.fileSHA256 == goneSHA }.count
-        print("[bad input: vanished] state=\(job.state.rawValue) attempts=\(job.attempts) reason=\"\(job.lastError ?? "")\" uploads of it=\(uploadsOfGone)")
+        print(
+            "[bad input: vanished] state=\(job.state.rawValue) attempts=\(job.attempts) reason=\"\(job.lastError ?? "")\" uploads of it=\(uploadsOfGone)"
+        )
         #expect(job.state == .failed)
         #expect(job.lastError?.contains("file vanished") == true)
         #expect(uploadsOfGone == 0)
@@ -267,24 +303,27 @@ struct BadInputTests {
         // In flight: the emulator has the whole upload of the old bytes (its request log records a request
         // when the reply is decided) and holds the reply for 1.5 s. Rewrite in place meanwhile.
         let oldSHA = SHA256Hasher.hex(of: old)
-        #expect(fixture.waitUntil(seconds: 20) {
-            fixture.emulator.requestLog().contains { $0.method == "POST" && $0.fileSHA256 == oldSHA }
-        })
+        #expect(
+            fixture.waitUntil(seconds: 20) {
+                fixture.emulator.requestLog().contains { $0.method == "POST" && $0.fileSHA256 == oldSHA }
+            })
         #expect((try? fixture.jobs())?.first?.state == .uploading)
         let fd = open(path, O_WRONLY | O_TRUNC)
         _ = new.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
         close(fd)
-        #expect(fixture.waitUntil(seconds: 40) {
-            guard let jobs = try? fixture.jobs() else { return false }
-            return jobs.contains { $0.state == .done && $0.sha256 == SHA256Hasher.hex(of: new) }
-                && jobs.allSatisfy { $0.state.isFinished }
-        })
+        #expect(
+            fixture.waitUntil(seconds: 40) {
+                guard let jobs = try? fixture.jobs() else { return false }
+                return jobs.contains { $0.state == .done && $0.sha256 == SHA256Hasher.hex(of: new) }
+                    && jobs.allSatisfy { $0.state.isFinished }
+            })
         let jobs = try fixture.jobs()
         let images = fixture.emulator.storedImages()
         let changedLogged = fixture.log.contains("file changed during upload")
-        print("[bad input: rewritten in flight] jobs=\(jobs.map { "\($0.state.rawValue):\($0.sha256?.prefix(8) ?? "-")" }) " +
-              "stored=\(images.map { $0.sha256.prefix(8) }) old=\(SHA256Hasher.hex(of: old).prefix(8)) new=\(SHA256Hasher.hex(of: new).prefix(8)) " +
-              "daemon noticed mid-upload=\(changedLogged)")
+        print(
+            "[bad input: rewritten in flight] jobs=\(jobs.map { "\($0.state.rawValue):\($0.sha256?.prefix(8) ?? "-")" }) "
+                + "stored=\(images.map { $0.sha256.prefix(8) }) old=\(SHA256Hasher.hex(of: old).prefix(8)) new=\(SHA256Hasher.hex(of: new).prefix(8)) "
+                + "daemon noticed mid-upload=\(changedLogged)")
         #expect(!jobs.contains { $0.state == .done && $0.sha256 == SHA256Hasher.hex(of: old) })
         #expect(images.contains { $0.sha256 == SHA256Hasher.hex(of: new) })
         #expect(!images.contains { $0.sha256 == SHA256Hasher.hex(of: old) })
@@ -300,8 +339,11 @@ struct BadInputTests {
         guard let created = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else { return false }
         let folder = String(cString: created)
         defer { rmdir(folder) }
-        guard let (status, _, _) = try? DaemonFixture.run("/bin/mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", folder],
-                                                          environment: [:]), status == 0 else { return false }
+        guard
+            let (status, _, _) = try? DaemonFixture.run(
+                "/bin/mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", folder],
+                environment: [:]), status == 0
+        else { return false }
         _ = try? DaemonFixture.run("/bin/umount", [folder], environment: [:])
         return true
     }
@@ -309,14 +351,16 @@ struct BadInputTests {
     /// The job table on a 4 MiB tmpfs (root may mount one; where mounting is refused the test is skipped).
     /// The disk is filled while the daemon runs, files are dropped, and the ingest must pause (logged),
     /// then resume once space returns, with every file done and the database intact.
-    @Test("the database's disk full: ingest pauses, nothing is lost or corrupted, work resumes when space returns",
-          .enabled("needs permission to mount a tmpfs") { BadInputTests.canMountTmpfs() })
+    @Test(
+        "the database's disk full: ingest pauses, nothing is lost or corrupted, work resumes when space returns",
+        .enabled("needs permission to mount a tmpfs") { BadInputTests.canMountTmpfs() })
     func databaseDiskFull() throws {
         let fixture = try DaemonFixture(settleMillis: 0)
         let stateDirectory = fixture.directory + "/state"
         try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
-        let (mounted, _, mountError) = try DaemonFixture.run("/bin/mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", stateDirectory],
-                                                              environment: [:])
+        let (mounted, _, mountError) = try DaemonFixture.run(
+            "/bin/mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", stateDirectory],
+            environment: [:])
         try #require(mounted == 0, "mount refused after the probe allowed it: \(mountError)")
         defer { _ = try? DaemonFixture.run("/bin/umount", ["-l", stateDirectory], environment: [:]) }
         try withExtendedLifetime(fixture) {
@@ -345,12 +389,18 @@ struct BadInputTests {
             // to fill the disk and only a truncating checkpoint shrinks it (JobStore now runs one on SQLITE_FULL).
             let finished = fixture.waitForFinished(count: count + 5, seconds: 90)
             let counts = fixture.counts()
-            let (_, check, _) = try DaemonFixture.run("/usr/bin/env", ["sqlite3", fixture.database, "PRAGMA integrity_check;"], environment: [:])
-            print("[bad input: disk full] filler=\(filled) bytes; ingest paused=\(paused) jobs while full=\(queuedWhileFull) " +
-                  "resumed=\(resumed) done=\(counts[.done] ?? 0)/\(count + 5) failed=\(counts[.failed] ?? 0) integrity=\(check.trimmingCharacters(in: .whitespacesAndNewlines))")
+            let (_, check, _) = try DaemonFixture.run(
+                "/usr/bin/env", ["sqlite3", fixture.database, "PRAGMA integrity_check;"], environment: [:])
+            print(
+                "[bad input: disk full] filler=\(filled) bytes; ingest paused=\(paused) jobs while full=\(queuedWhileFull) "
+                    + "resumed=\(resumed) done=\(counts[.done] ?? 0)/\(count + 5) failed=\(counts[.failed] ?? 0) integrity=\(check.trimmingCharacters(in: .whitespacesAndNewlines))"
+            )
             if counts[.done] != count + 5 {
-                print("[bad input: disk full] counts=\(counts) log tail:\n" + fixture.log.split(separator: "\n").filter {
-                    $0.contains("error") || $0.contains("warning") || $0.contains("notice") }.suffix(15).joined(separator: "\n"))
+                print(
+                    "[bad input: disk full] counts=\(counts) log tail:\n"
+                        + fixture.log.split(separator: "\n").filter {
+                            $0.contains("error") || $0.contains("warning") || $0.contains("notice")
+                        }.suffix(15).joined(separator: "\n"))
             }
             #expect(paused)
             #expect(resumed)

@@ -1,8 +1,8 @@
 import Foundation
-import ImagedropSystem
-import ImagedropStore
-import ImagedropPipeline
 import ImagedropDaemon
+import ImagedropPipeline
+import ImagedropStore
+import ImagedropSystem
 import ImagesEmulator
 import Testing
 
@@ -18,7 +18,9 @@ struct BatchAPITests {
         var text = try String(contentsOfFile: fixture.configPath, encoding: .utf8)
         text = text.replacingOccurrences(
             of: "api_base_url = \"\(fixture.emulator.apiBaseURL)\"",
-            with: "api_base_url = \"\(fixture.emulator.apiBaseURL)\"\nbatch_api = true\nbatch_base_url = \"\(fixture.emulator.baseURL)\"")
+            with:
+                "api_base_url = \"\(fixture.emulator.apiBaseURL)\"\nbatch_api = true\nbatch_base_url = \"\(fixture.emulator.baseURL)\""
+        )
         try text.write(toFile: fixture.configPath, atomically: true, encoding: .utf8)
         let count = 200
         for index in 0..<count { try fixture.drop("b\(index).png", seed: UInt64(70_000 + index)) }
@@ -30,7 +32,9 @@ struct BatchAPITests {
         let apiUploads = log.filter { $0.method == "POST" && $0.path.hasPrefix("/client/v4") }
         let tokenFetches = log.filter { $0.path.hasSuffix("/images/v1/batch_token") }
         let refused = log.filter { $0.status == 401 }
-        print("[batch] uploads via batch host=\(batchUploads.count) via API=\(apiUploads.count) token fetches=\(tokenFetches.count) 401s=\(refused.count)")
+        print(
+            "[batch] uploads via batch host=\(batchUploads.count) via API=\(apiUploads.count) token fetches=\(tokenFetches.count) 401s=\(refused.count)"
+        )
         #expect(batchUploads.count == count)
         #expect(apiUploads.isEmpty)
         #expect(tokenFetches.count >= 2, "a 2 s token must be refreshed during a run of several seconds")

@@ -1,7 +1,7 @@
 import Foundation
 import Glibc
-import ImagesEmulator
 import ImagedropTestSupport
+import ImagesEmulator
 import Testing
 
 /// A 429's block is kept in the database: a lone host stopped (SIGTERM) or killed (SIGKILL) inside the
@@ -14,15 +14,17 @@ struct BlockAcrossRestartTests {
         emulator.faults.rateLimitProbability = 1
         emulator.faults.retryAfterSeconds = 30
         let host = try DaemonFixture(emulator: emulator, settleMillis: 0)
-        try host.writeConfig(settleMillis: 0, uploadSection: """
-            workers = 2
-            max_attempts = 8
-            backoff_initial_ms = 50
-            backoff_max_ms = 60000
-            request_timeout_s = 10
-            shutdown_grace_s = 5
-            pause_probe_s = 1
-            """)
+        try host.writeConfig(
+            settleMillis: 0,
+            uploadSection: """
+                workers = 2
+                max_attempts = 8
+                backoff_initial_ms = 50
+                backoff_max_ms = 60000
+                request_timeout_s = 10
+                shutdown_grace_s = 5
+                pause_probe_s = 1
+                """)
         for file in 0..<4 { try host.drop("b\(file).png", seed: 13_000 + UInt64(file)) }
         try host.start()
         #expect(host.waitUntil(seconds: 20) { host.emulator.requestLog().contains { $0.status == 429 } })
@@ -41,8 +43,12 @@ struct BlockAcrossRestartTests {
         // Requests already granted when the first 429 came back may land just after it; none inside the block.
         let inside = log.filter { $0.receivedAtMillis > first429 + 500 && $0.receivedAtMillis < first429 + 29_500 }
         let after = log.filter { $0.receivedAtMillis >= first429 + 29_500 }
-        print("[block restart] \(log.count) requests, first 429 at +0, \(inside.count) inside its Retry-After, \(after.count) after it")
-        #expect(inside.isEmpty, "sent inside the block: \(inside.map { "\($0.method) \($0.path) +\($0.receivedAtMillis - first429) ms" })")
+        print(
+            "[block restart] \(log.count) requests, first 429 at +0, \(inside.count) inside its Retry-After, \(after.count) after it"
+        )
+        #expect(
+            inside.isEmpty,
+            "sent inside the block: \(inside.map { "\($0.method) \($0.path) +\($0.receivedAtMillis - first429) ms" })")
         #expect(after.filter { $0.method == "POST" && $0.status == 200 }.count == 4)
     }
 }

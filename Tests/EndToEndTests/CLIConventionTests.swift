@@ -1,11 +1,11 @@
-import ImagedropTestSupport
 import Foundation
 import Glibc
-import ImagedropSystem
-import ImagedropStore
-import ImagedropPipeline
 import ImagedropDaemon
+import ImagedropPipeline
+import ImagedropStore
 import ImagedropSupport
+import ImagedropSystem
+import ImagedropTestSupport
 import Testing
 
 /// The command-line habits operators bring from rsync, rclone and systemctl.
@@ -23,20 +23,28 @@ struct CLIConventionTests {
         let lines = version.split(separator: "\n").map(String.init)
         #expect(lines.count == 3, "\(version)")
         #expect(lines.first?.hasPrefix("imagedrop \(ImagedropVersion.current) (commit ") == true, "\(version)")
-        #expect(lines.dropFirst().first?.hasPrefix("libcurl/") == true && lines.last?.hasPrefix("SQLite 3.") == true, "\(version)")
-        let emulator = try DaemonFixture.run(DaemonFixture.binary("imagedrop-emulator"), ["--version"], environment: fixture.environment)
-        #expect(emulator.0 == 0 && emulator.1.hasPrefix("imagedrop-emulator \(BuildInfo.version) (commit "), "\(emulator)")
+        #expect(
+            lines.dropFirst().first?.hasPrefix("libcurl/") == true && lines.last?.hasPrefix("SQLite 3.") == true,
+            "\(version)")
+        let emulator = try DaemonFixture.run(
+            DaemonFixture.binary("imagedrop-emulator"), ["--version"], environment: fixture.environment)
+        #expect(
+            emulator.0 == 0 && emulator.1.hasPrefix("imagedrop-emulator \(BuildInfo.version) (commit "), "\(emulator)")
     }
 
     @Test("help of every subcommand has an example and its exit codes; -c works everywhere; a bad --log-level is 64")
     func helpAndShortConfig() throws {
         let fixture = try DaemonFixture()
-        for command in ["run", "status", "enqueue", "retry", "show", "list", "export", "check", "prune", "webhook retry"] {
+        for command in [
+            "run", "status", "enqueue", "retry", "show", "list", "export", "check", "prune", "webhook retry",
+        ] {
             let (status, help, _) = try fixture.runCommand(command.split(separator: " ").map(String.init) + ["--help"])
             #expect(status == 0)
             #expect(help.contains("Example"), "\(command) --help has no example")
             #expect(help.contains("Exit codes:"), "\(command) --help lists no exit codes")
-            #expect(help.contains("-c, --config") && help.contains("-q, --quiet") && help.contains("--log-level"), "\(command)")
+            #expect(
+                help.contains("-c, --config") && help.contains("-q, --quiet") && help.contains("--log-level"),
+                "\(command)")
         }
         let (short, out, _) = try fixture.runCommand(["status", "-c", fixture.configPath, "--json"])
         #expect(short == 0 && out.hasPrefix("{"), "\(out)")
@@ -76,9 +84,12 @@ struct CLIConventionTests {
         try writeFile(atPath: backlog + "/skip.tmp", contents: Data("x".utf8))
         let enqueued = try fixture.runCommand(["enqueue", "-c", fixture.configPath, "--dry-run", backlog])
         #expect(enqueued.0 == 0, "\(enqueued)")
-        #expect(enqueued.1.contains("would queue \(backlog)/old.png") && !enqueued.1.contains("skip.tmp"), "\(enqueued.1)")
+        #expect(
+            enqueued.1.contains("would queue \(backlog)/old.png") && !enqueued.1.contains("skip.tmp"), "\(enqueued.1)")
 
         let counts = fixture.counts()
-        #expect(counts[.done] == 1 && counts[.failed] == 1 && counts.values.reduce(0, +) == 2, "a dry run changed the table: \(counts)")
+        #expect(
+            counts[.done] == 1 && counts[.failed] == 1 && counts.values.reduce(0, +) == 2,
+            "a dry run changed the table: \(counts)")
     }
 }

@@ -1,10 +1,10 @@
 import Foundation
 import Glibc
-import ImagedropSystem
-import ImagedropStore
-import ImagedropPipeline
 import ImagedropDaemon
+import ImagedropPipeline
+import ImagedropStore
 import ImagedropSupport
+import ImagedropSystem
 import ImagesEmulator
 import Testing
 
@@ -25,10 +25,13 @@ struct ConfigHelpTests {
     @Test("relative paths resolve against the config file's folder, not the working directory (systemd runs in /)")
     func relativePaths() throws {
         let fixture = try DaemonFixture(settleMillis: 0)
-        try Self.edit(fixture, [("\"\(fixture.inbox)\"", "\"inbox\""), ("\"\(fixture.database)\"", "\"./state/../state/jobs.sqlite3\"")])
+        try Self.edit(
+            fixture,
+            [("\"\(fixture.inbox)\"", "\"inbox\""), ("\"\(fixture.database)\"", "\"./state/../state/jobs.sqlite3\"")])
         try fixture.drop("a.png", seed: 1601)
-        let (status, out, error) = try DaemonFixture.run(DaemonFixture.binary("imagedrop"), ["run", "--once", "--config", fixture.configPath],
-                                                         environment: fixture.environment, currentDirectory: "/")
+        let (status, out, error) = try DaemonFixture.run(
+            DaemonFixture.binary("imagedrop"), ["run", "--once", "--config", fixture.configPath],
+            environment: fixture.environment, currentDirectory: "/")
         #expect(status == 0, "\(out) \(error)")
         #expect(ExitCodeTests.summary(out).hasPrefix("1 uploaded, 0 already stored, 0 failed, 0 left in "), "\(out)")
         #expect(access(fixture.database, F_OK) == 0, "the table is not where the config file's folder says")
@@ -37,24 +40,45 @@ struct ConfigHelpTests {
         // A relative config path (`-c` from another folder) and a path that does not exist: the absolute path is shown.
         try Self.edit(fixture, [("\"inbox\"", "\"inbx\"")])
         let name = (fixture.configPath as NSString).lastPathComponent
-        let (bad, _, badError) = try DaemonFixture.run(DaemonFixture.binary("imagedrop"), ["check", "--offline", "--config", name],
-                                                       environment: fixture.environment, currentDirectory: fixture.directory)
+        let (bad, _, badError) = try DaemonFixture.run(
+            DaemonFixture.binary("imagedrop"), ["check", "--offline", "--config", name],
+            environment: fixture.environment, currentDirectory: fixture.directory)
         #expect(bad == 78)
-        #expect(badError.contains("watch.paths: \"inbx\" (resolved to \(fixture.directory)/inbx) does not exist (in \(fixture.configPath))"),
-                "\(badError)")
+        #expect(
+            badError.contains(
+                "watch.paths: \"inbx\" (resolved to \(fixture.directory)/inbx) does not exist (in \(fixture.configPath))"
+            ),
+            "\(badError)")
     }
 }
 
 extension ConfigHelpTests {
-    @Test("type errors show the value, unknown keys the nearest known one, absurd values the allowed range, api_token a hint")
+    @Test(
+        "type errors show the value, unknown keys the nearest known one, absurd values the allowed range, api_token a hint"
+    )
     func errorsThatTeach() throws {
         let fixture = try DaemonFixture()
         let cases: [(String, [(String, String)], String)] = [
-            ("type", [("workers = 4", "workers = \"4x\"")], "upload.workers: must be \"auto\" or a whole number (got \"4x\"); allowed: 1 to 256"),
-            ("typo", [("settle_ms = 100", "settle_msec = 100")], "watch.settle_msec: unknown key (did you mean watch.settle_ms? known keys here:"),
-            ("range", [("settle_ms = 100", "settle_ms = 31536000000")], "watch.settle_ms: must be at most 3600000 (got 31536000000); allowed: 0 to 3600000"),
-            ("bool", [("rescan_interval_s = 600", "rescan_interval_s = 600\nrecursive = \"yes\"")], "watch.recursive: must be true or false (got \"yes\")"),
-            ("token", [("[cloudflare]", "[cloudflare]\napi_token = \"secret-value-1234567890\"")], "cloudflare.api_token: the API token does not go in the config file"),
+            (
+                "type", [("workers = 4", "workers = \"4x\"")],
+                "upload.workers: must be \"auto\" or a whole number (got \"4x\"); allowed: 1 to 256"
+            ),
+            (
+                "typo", [("settle_ms = 100", "settle_msec = 100")],
+                "watch.settle_msec: unknown key (did you mean watch.settle_ms? known keys here:"
+            ),
+            (
+                "range", [("settle_ms = 100", "settle_ms = 31536000000")],
+                "watch.settle_ms: must be at most 3600000 (got 31536000000); allowed: 0 to 3600000"
+            ),
+            (
+                "bool", [("rescan_interval_s = 600", "rescan_interval_s = 600\nrecursive = \"yes\"")],
+                "watch.recursive: must be true or false (got \"yes\")"
+            ),
+            (
+                "token", [("[cloudflare]", "[cloudflare]\napi_token = \"secret-value-1234567890\"")],
+                "cloudflare.api_token: the API token does not go in the config file"
+            ),
         ]
         let original = try String(contentsOfFile: fixture.configPath, encoding: .utf8)
         for (name, replacements, expected) in cases {
@@ -76,14 +100,19 @@ extension ConfigHelpTests {
         chmod(tokenFile, 0o644)
         try Self.edit(fixture, [("[cloudflare]", "[cloudflare]\napi_token_file = \"api-token\"")])
         let environment = ["CLOUDFLARE_API_TOKEN": ""]
-        let (status, out, error) = try fixture.runCommand(["check", "--offline", "--config", fixture.configPath], environment: environment)
+        let (status, out, error) = try fixture.runCommand(
+            ["check", "--offline", "--config", fixture.configPath], environment: environment)
         #expect(status == 0, "\(out) \(error)")
-        #expect(out.contains("warning:  cloudflare.api_token_file: \(tokenFile) is readable by every user (mode 644): chmod 600"), "\(out)")
+        #expect(
+            out.contains(
+                "warning:  cloudflare.api_token_file: \(tokenFile) is readable by every user (mode 644): chmod 600"),
+            "\(out)")
         try fixture.start(environment: environment)
         #expect(fixture.log.contains("token file readable by others"), "\(fixture.log)")
         #expect(fixture.stop() == 0)
         chmod(tokenFile, 0o600)
-        let (_, quiet, _) = try fixture.runCommand(["check", "--offline", "--config", fixture.configPath], environment: environment)
+        let (_, quiet, _) = try fixture.runCommand(
+            ["check", "--offline", "--config", fixture.configPath], environment: environment)
         #expect(!quiet.contains("warning"), "\(quiet)")
     }
 

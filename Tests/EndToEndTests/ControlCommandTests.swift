@@ -1,11 +1,11 @@
-import ImagedropTestSupport
 import Foundation
 import Glibc
-import ImagedropSystem
-import ImagedropStore
-import ImagedropPipeline
 import ImagedropDaemon
+import ImagedropPipeline
+import ImagedropStore
 import ImagedropSupport
+import ImagedropSystem
+import ImagedropTestSupport
 import ImagesEmulator
 import Testing
 
@@ -18,7 +18,10 @@ struct ControlCommandTests {
         let (status, output, _) = try fixture.runCommand(["status", "--config", fixture.configPath, "--json"])
         #expect(status == 0)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
-        #expect((object["jobs"] as? [String: Int]) == ["queued": 0, "uploading": 0, "retrying": 0, "done": 0, "failed": 0, "total": 0])
+        #expect(
+            (object["jobs"] as? [String: Int]) == [
+                "queued": 0, "uploading": 0, "retrying": 0, "done": 0, "failed": 0, "total": 0,
+            ])
         let daemon = try #require(object["daemon"] as? [String: Any])
         #expect(daemon["running"] as? Bool == false)
         #expect(daemon["pid"] is NSNull)
@@ -32,10 +35,13 @@ struct ControlCommandTests {
         let backlog = fixture.directory + "/backlog"
         try FileManager.default.createDirectory(atPath: backlog + "/sub", withIntermediateDirectories: true)
         for (index, name) in ["a.png", "sub/b.PNG", ".hidden.png", "c.tmp", "notes.txt"].enumerated() {
-            try writeFile(atPath: backlog + "/" + name,
-                                           contents: Data(SampleImages.png(width: 4, height: 4, seed: UInt64(index))))
+            try writeFile(
+                atPath: backlog + "/" + name,
+                contents: Data(SampleImages.png(width: 4, height: 4, seed: UInt64(index))))
         }
-        let (missing, _, missingError) = try fixture.runCommand(["enqueue", "--config", fixture.configPath, backlog, "/no/such/file.png"])
+        let (missing, _, missingError) = try fixture.runCommand([
+            "enqueue", "--config", fixture.configPath, backlog, "/no/such/file.png",
+        ])
         #expect(missing == 65)
         #expect(missingError.contains("/no/such/file.png"))
         #expect(fixture.counts().values.reduce(0, +) == 0, "nothing queued when one argument is wrong")
@@ -73,7 +79,9 @@ struct ControlCommandTests {
         let (unknownID, _, idError) = try fixture.runCommand(["show", "--config", fixture.configPath, "999"])
         #expect(unknownID == 65)
         #expect(idError.contains("no job with id 999"))
-        let (unknownPath, _, pathError) = try fixture.runCommand(["show", "--config", fixture.configPath, fixture.inbox + "/other.png"])
+        let (unknownPath, _, pathError) = try fixture.runCommand([
+            "show", "--config", fixture.configPath, fixture.inbox + "/other.png",
+        ])
         #expect(unknownPath == 65)
         #expect(pathError.contains("no job for path"))
     }
@@ -117,11 +125,14 @@ struct ControlCommandTests {
         #expect(lines.first == "id,path,state,image_id,sha256,uploaded_at,size,variants,moved_to")
         #expect(lines.count == 3)
         #expect(csv.contains("\"\(fixture.inbox)/one, with comma.png\""))
-        let (jsonStatus, json, _) = try fixture.runCommand(["export", "--config", fixture.configPath, "--format", "json"])
+        let (jsonStatus, json, _) = try fixture.runCommand([
+            "export", "--config", fixture.configPath, "--format", "json",
+        ])
         #expect(jsonStatus == 0)
         let array = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]])
         #expect(array.count == 2)
-        #expect(array.allSatisfy { ($0["image_id"] as? String)?.count == 64 && ($0["variants"] as? [String])?.count == 2 })
+        #expect(
+            array.allSatisfy { ($0["image_id"] as? String)?.count == 64 && ($0["variants"] as? [String])?.count == 2 })
         let (ndStatus, nd, _) = try fixture.runCommand(["export", "--config", fixture.configPath, "--format", "ndjson"])
         #expect(ndStatus == 0)
         #expect(nd.split(separator: "\n").count == 2)
@@ -132,11 +143,13 @@ struct ControlCommandTests {
     @Test("an unreadable database is reported, not crashed on")
     func unreadableDatabase() throws {
         let fixture = try DaemonFixture()
-        try FileManager.default.createDirectory(atPath: (fixture.database as NSString).deletingLastPathComponent,
-                                                withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: (fixture.database as NSString).deletingLastPathComponent,
+            withIntermediateDirectories: true)
         try writeFile(atPath: fixture.database, contents: Data("this is not sqlite at all, just text".utf8))
         for command in [["status"], ["show", "1"], ["export"]] {
-            let (status, _, error) = try fixture.runCommand([command[0], "--config", fixture.configPath] + command.dropFirst())
+            let (status, _, error) = try fixture.runCommand(
+                [command[0], "--config", fixture.configPath] + command.dropFirst())
             #expect(status == 65, "\(command): \(status) \(error)")
             #expect(error.contains(fixture.database), "\(command): \(error)")
             #expect(error.split(separator: "\n").count == 1)
@@ -151,8 +164,9 @@ struct ControlCommandTests {
         let (ok, output, _) = try fixture.runCommand(["check", "--config", fixture.configPath])
         #expect(ok == 0)
         #expect(output.contains("configuration OK"))
-        let (refused, _, refusedError) = try fixture.runCommand(["check", "--config", fixture.configPath],
-                                                               environment: ["CLOUDFLARE_API_TOKEN": "some-other-token-value"])
+        let (refused, _, refusedError) = try fixture.runCommand(
+            ["check", "--config", fixture.configPath],
+            environment: ["CLOUDFLARE_API_TOKEN": "some-other-token-value"])
         #expect(refused == 69)
         #expect(refusedError.contains("token refused"))
         #expect(!refusedError.contains("some-other-token-value"), "the token never appears in errors")
@@ -170,9 +184,13 @@ struct ControlCommandTests {
         try fixture.start()
         #expect(fixture.waitForFinished(count: 2))
         fixture.stop()
-        let (keep, keepOutput, _) = try fixture.runCommand(["prune", "--config", fixture.configPath, "--older-than-days", "1"])
+        let (keep, keepOutput, _) = try fixture.runCommand([
+            "prune", "--config", fixture.configPath, "--older-than-days", "1",
+        ])
         #expect(keep == 0 && keepOutput.hasPrefix("0 done jobs"))
-        let (all, allOutput, _) = try fixture.runCommand(["prune", "--config", fixture.configPath, "--older-than-days", "0"])
+        let (all, allOutput, _) = try fixture.runCommand([
+            "prune", "--config", fixture.configPath, "--older-than-days", "0",
+        ])
         #expect(all == 0 && allOutput.hasPrefix("1 done jobs"))
         #expect(fixture.counts()[.failed] == 1)
         #expect(fixture.counts()[.done] == 0)
@@ -188,7 +206,12 @@ struct ControlCommandTests {
         #expect(fixture.counts()[.uploading] == 0)
 
         try fixture.drop("later.png", seed: 400)
-        fixture.emulator.setFaults({ var faults = FaultConfiguration(); faults.refuseTokens = true; return faults }())
+        fixture.emulator.setFaults(
+            {
+                var faults = FaultConfiguration()
+                faults.refuseTokens = true
+                return faults
+            }())
         let (refused, _, refusedError) = try fixture.runCommand(["run", "--once", "--config", fixture.configPath])
         #expect(refused == 69, "\(refusedError)")
         #expect(fixture.counts()[.queued] == 1)
@@ -208,8 +231,9 @@ struct ControlCommandTests {
         let backlog = fixture.directory + "/backlog"
         try FileManager.default.createDirectory(atPath: backlog, withIntermediateDirectories: true)
         for index in 0..<5 {
-            try writeFile(atPath: backlog + "/b\(index).png",
-                                           contents: Data(SampleImages.png(width: 4, height: 4, seed: UInt64(600 + index))))
+            try writeFile(
+                atPath: backlog + "/b\(index).png",
+                contents: Data(SampleImages.png(width: 4, height: 4, seed: UInt64(600 + index))))
         }
         let (status, _, error) = try fixture.runCommand(["enqueue", "--config", fixture.configPath, backlog])
         #expect(status == 0, "\(error)")

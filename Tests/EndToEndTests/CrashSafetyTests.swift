@@ -1,11 +1,11 @@
-import ImagedropTestSupport
 import Foundation
 import Glibc
-import ImagedropSystem
-import ImagedropStore
-import ImagedropPipeline
 import ImagedropDaemon
+import ImagedropPipeline
+import ImagedropStore
 import ImagedropSupport
+import ImagedropSystem
+import ImagedropTestSupport
 import ImagesEmulator
 import Testing
 
@@ -20,15 +20,17 @@ struct CrashSafetyTests {
         emulator.faults.latencyMs = 30
         emulator.faults.closeAfterStoreProbability = 0
         let fixture = try DaemonFixture(emulator: emulator, settleMillis: 0)
-        try fixture.writeConfig(settleMillis: 0, uploadSection: """
-            workers = 2
-            max_attempts = 25
-            backoff_initial_ms = 50
-            backoff_max_ms = 1000
-            request_timeout_s = 10
-            shutdown_grace_s = 5
-            pause_probe_s = 1
-            """)
+        try fixture.writeConfig(
+            settleMillis: 0,
+            uploadSection: """
+                workers = 2
+                max_attempts = 25
+                backoff_initial_ms = 50
+                backoff_max_ms = 1000
+                request_timeout_s = 10
+                shutdown_grace_s = 5
+                pause_probe_s = 1
+                """)
         let count = 500
         var expected: Set<String> = []
         for index in 0..<count {
@@ -41,7 +43,7 @@ struct CrashSafetyTests {
         for _ in 0..<20 {
             try fixture.start()
             let delay = Int.random(in: 50...600, using: &random)
-            usleep(UInt32(delay) * 1000)   // the random moment itself is the point of this test
+            usleep(UInt32(delay) * 1000)  // the random moment itself is the point of this test
             let before = fixture.counts()
             fixture.stop(signal: SIGKILL)
             kills.append((delay, before[.done] ?? 0, before[.uploading] ?? 0))
@@ -55,8 +57,11 @@ struct CrashSafetyTests {
         let duplicates = images.count - Set(images.map(\.sha256)).count
         let uploads = fixture.emulator.requestLog().filter { $0.method == "POST" }
         let abandoned = uploads.filter { $0.status == 0 }.count
-        print("[crash] kills (delay ms, done, uploading at kill): \(kills.map { "(\($0.delay),\($0.done),\($0.uploading))" }.joined(separator: " "))")
-        print("""
+        print(
+            "[crash] kills (delay ms, done, uploading at kill): \(kills.map { "(\($0.delay),\($0.done),\($0.uploading))" }.joined(separator: " "))"
+        )
+        print(
+            """
             [crash] files=\(count) jobs=\(jobs.count) done=\(donePaths.count) files lost=\(lost) \
             stored images=\(images.count) distinct sha256=\(Set(images.map(\.sha256)).count) duplicate images=\(duplicates) \
             upload requests=\(uploads.count) cut off by a kill=\(abandoned) 409s=\(uploads.filter { $0.status == 409 }.count) \

@@ -1,10 +1,10 @@
 import Foundation
 import Glibc
-import ImagedropSystem
-import ImagedropStore
-import ImagedropPipeline
 import ImagedropDaemon
+import ImagedropPipeline
+import ImagedropStore
 import ImagedropSupport
+import ImagedropSystem
 import Testing
 
 /// Where two features meet (found by reviewing the merged branches): each rule must reach the other's code.
@@ -13,8 +13,10 @@ struct CrossFeatureTests {
     @Test("enqueue --url with a path that does not exist queues nothing: paths are checked before the URLs go in")
     func urlsWaitForPathCheck() throws {
         let fixture = try DaemonFixture()
-        let (status, _, error) = try fixture.runCommand(["enqueue", "--config", fixture.configPath,
-                                                         "/nonexistent/typo", "--url", "http://127.0.0.1:9/a.png"])
+        let (status, _, error) = try fixture.runCommand([
+            "enqueue", "--config", fixture.configPath,
+            "/nonexistent/typo", "--url", "http://127.0.0.1:9/a.png",
+        ])
         #expect(status == 65, "\(error)")
         #expect(error.contains("/nonexistent/typo"))
         #expect(fixture.counts().values.reduce(0, +) == 0)
@@ -24,11 +26,13 @@ struct CrossFeatureTests {
     func retryOfMovedFile() throws {
         let fixture = try DaemonFixture()
         let done = fixture.directory + "/done"
-        try fixture.writeConfig(settleMillis: 100, extra: """
-            [after_upload]
-            on_success = "move"
-            done_dir = "\(done)"
-            """)
+        try fixture.writeConfig(
+            settleMillis: 100,
+            extra: """
+                [after_upload]
+                on_success = "move"
+                done_dir = "\(done)"
+                """)
         try fixture.start()
         try fixture.drop("moved.png", seed: 81)
         #expect(fixture.waitForFinished(count: 1))
@@ -43,15 +47,19 @@ struct CrossFeatureTests {
     @Test("webhook.secret_file, relative, is read from the config file's folder like every other path key")
     func relativeSecretFile() throws {
         let fixture = try DaemonFixture()
-        try "s3cret-for-the-test\n".write(toFile: fixture.directory + "/webhook.secret", atomically: true, encoding: .utf8)
-        try fixture.writeConfig(settleMillis: 100, extra: """
-            [webhook]
-            url = "http://127.0.0.1:9/hook"
-            secret_file = "webhook.secret"
-            """)
-        let (status, _, error) = try DaemonFixture.run(DaemonFixture.binary("imagedrop"),
-                                                       ["check", "--offline", "--config", fixture.configPath],
-                                                       environment: fixture.environment, currentDirectory: "/")
+        try "s3cret-for-the-test\n".write(
+            toFile: fixture.directory + "/webhook.secret", atomically: true, encoding: .utf8)
+        try fixture.writeConfig(
+            settleMillis: 100,
+            extra: """
+                [webhook]
+                url = "http://127.0.0.1:9/hook"
+                secret_file = "webhook.secret"
+                """)
+        let (status, _, error) = try DaemonFixture.run(
+            DaemonFixture.binary("imagedrop"),
+            ["check", "--offline", "--config", fixture.configPath],
+            environment: fixture.environment, currentDirectory: "/")
         #expect(status == 0, "\(error)")
     }
 }

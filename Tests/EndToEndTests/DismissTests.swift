@@ -1,9 +1,9 @@
 import Foundation
-import ImagedropTestSupport
-import ImagedropSystem
-import ImagedropStore
 import ImagedropDaemon
+import ImagedropStore
 import ImagedropSupport
+import ImagedropSystem
+import ImagedropTestSupport
 import Testing
 
 /// `dismiss`, `list --all`, `prune --failed` and the dry runs that must count what the real runs do, with the
@@ -41,12 +41,15 @@ struct DismissTests {
         }
     }
 
-    @Test("dismissed jobs leave the failed count of status, the page's failure list and /metrics; list --state failed --all still lists them")
+    @Test(
+        "dismissed jobs leave the failed count of status, the page's failure list and /metrics; list --state failed --all still lists them"
+    )
     func outOfEveryCount() throws {
-        let fixture = try DaemonFixture(extraConfig: """
-            [http]
-            listen = "127.0.0.1:0"
-            """)
+        let fixture = try DaemonFixture(
+            extraConfig: """
+                [http]
+                listen = "127.0.0.1:0"
+                """)
         try fixture.start()
         try fixture.drop("fine.png", seed: 7)
         for name in ["bad1.jpg", "bad2.jpg", "bad3.jpg"] {
@@ -57,9 +60,12 @@ struct DismissTests {
         let bad3 = try Self.job(fixture, path: fixture.inbox + "/bad3.jpg")
 
         // While the daemon runs: one by id, one by path.
-        let (dismissed, output, error) = try Self.command(fixture, ["dismiss", "\(bad1.id)", fixture.inbox + "/bad2.jpg"])
+        let (dismissed, output, error) = try Self.command(
+            fixture, ["dismiss", "\(bad1.id)", fixture.inbox + "/bad2.jpg"])
         #expect(dismissed == 0, "\(error)")
-        #expect(output.hasSuffix("2 dismissed\n") && output.contains("job \(bad1.id) dismissed: \(bad1.path.display): "), "\(output)")
+        #expect(
+            output.hasSuffix("2 dismissed\n") && output.contains("job \(bad1.id) dismissed: \(bad1.path.display): "),
+            "\(output)")
 
         let status = try Self.statusJSON(fixture)
         #expect((status["jobs"] as? [String: Int])?["failed"] == 1)
@@ -67,7 +73,9 @@ struct DismissTests {
         #expect(status["dismissed"] as? Int == 2)
         #expect((status["recent_failures"] as? [[String: Any]])?.compactMap { $0["id"] as? Int64 } == [bad3.id])
         let (_, text, _) = try Self.command(fixture, ["status"])
-        #expect(text.contains("0 retrying, 1 done, 1 failed (2 total)") && text.contains("dismissed: 2 failed jobs acknowledged"), "\(text)")
+        #expect(
+            text.contains("0 retrying, 1 done, 1 failed (2 total)")
+                && text.contains("dismissed: 2 failed jobs acknowledged"), "\(text)")
 
         let base = "http://" + (try HTTPEndpointTests.address(fixture))
         let metrics = try HTTPEndpointTests.curl(base + "/metrics").body
@@ -88,7 +96,9 @@ struct DismissTests {
         #expect(fixture.stop() == 0)
     }
 
-    @Test("by id, path or --all-failed; the dry run lists exactly what the real run dismisses; an unknown id or path exits 65 and dismisses nothing")
+    @Test(
+        "by id, path or --all-failed; the dry run lists exactly what the real run dismisses; an unknown id or path exits 65 and dismisses nothing"
+    )
     func targetsAndDryRun() throws {
         let fixture = try DaemonFixture()
         try fixture.drop("fine.png", seed: 8)
@@ -96,7 +106,8 @@ struct DismissTests {
         let done = try #require(try fixture.jobs().first { $0.state == .done })
 
         let (unknown, _, unknownError) = try Self.command(fixture, ["dismiss", "999", "\(done.id)"])
-        #expect(unknown == 65 && unknownError.contains("no job with id 999") && unknownError.contains("nothing dismissed"))
+        #expect(
+            unknown == 65 && unknownError.contains("no job with id 999") && unknownError.contains("nothing dismissed"))
         let (noPath, _, noPathError) = try Self.command(fixture, ["dismiss", fixture.inbox + "/never.jpg"])
         #expect(noPath == 65 && noPathError.contains(fixture.inbox + "/never.jpg"))
         #expect(fixture.counts()[.failed] == 3)
@@ -115,7 +126,9 @@ struct DismissTests {
         #expect(try Self.command(fixture, ["dismiss", "--all-failed"]).1 == "0 dismissed\n")
     }
 
-    @Test("after dismiss and a retry of a dismissed job (which fails again), status equals a GROUP BY of the table, per source too")
+    @Test(
+        "after dismiss and a retry of a dismissed job (which fails again), status equals a GROUP BY of the table, per source too"
+    )
     func countsEqualTheTable() throws {
         let fixture = try DaemonFixture()
         let avatars = fixture.directory + "/avatars"
@@ -127,11 +140,13 @@ struct DismissTests {
         #expect(try Self.command(fixture, ["dismiss", "--all-failed"]).1.hasSuffix("4 dismissed\n"))
         let x = try Self.job(fixture, path: fixture.inbox + "/x.jpg")
         let (retried, retriedOutput, _) = try Self.command(fixture, ["retry", "\(x.id)"])
-        #expect(retried == 0 && retriedOutput.contains("job \(x.id) queued again (no longer dismissed)"), "\(retriedOutput)")
+        #expect(
+            retried == 0 && retriedOutput.contains("job \(x.id) queued again (no longer dismissed)"), "\(retriedOutput)"
+        )
         #expect(try Self.job(fixture, path: x.path.display).dismissed == false)
         let (again, _, _) = try fixture.runCommand(["run", "--once", "--config", fixture.configPath])
         #expect(again == 23, "x.jpg fails again")
-        _ = try Self.command(fixture, ["retry", avatarPaths[0]])   // queued again, and left queued
+        _ = try Self.command(fixture, ["retry", avatarPaths[0]])  // queued again, and left queued
 
         let status = try Self.statusJSON(fixture)
         let table = try Self.groupBy(fixture)
@@ -144,17 +159,22 @@ struct DismissTests {
     }
 
     /// `SELECT … GROUP BY` on the table, dismissed failures apart: the truth `status` must tell.
-    static func groupBy(_ fixture: DaemonFixture) throws -> (states: [String: Int], sources: [String: [String: Int]], dismissed: Int) {
+    static func groupBy(
+        _ fixture: DaemonFixture
+    ) throws -> (states: [String: Int], sources: [String: [String: Int]], dismissed: Int) {
         try fixture.store().withDatabase { db in
             var states = Dictionary(uniqueKeysWithValues: JobState.allCases.map { ($0.rawValue, 0) })
             var sources: [String: [String: Int]] = [:]
-            let rows = try db.prepare("""
+            let rows = try db.prepare(
+                """
                 SELECT source, state, count(*) FROM jobs WHERE NOT (state = 'failed' AND dismissed = 1) GROUP BY source, state
                 """)
             while try rows.step() {
-                let source = rows.string(0) ?? "", state = rows.string(1) ?? ""
+                let source = rows.string(0) ?? ""
+                let state = rows.string(1) ?? ""
                 states[state, default: 0] += rows.int(2)
-                sources[source, default: Dictionary(uniqueKeysWithValues: JobState.allCases.map { ($0.rawValue, 0) })][state] = rows.int(2)
+                sources[source, default: Dictionary(uniqueKeysWithValues: JobState.allCases.map { ($0.rawValue, 0) })][
+                    state] = rows.int(2)
             }
             states["total"] = states.values.reduce(0, +)
             for (name, counts) in sources { sources[name]?["total"] = counts.values.reduce(0, +) }
@@ -163,7 +183,9 @@ struct DismissTests {
         }
     }
 
-    @Test("prune --failed deletes failed jobs older than --older-than-days, dismissed or not; its dry run counts what it deletes")
+    @Test(
+        "prune --failed deletes failed jobs older than --older-than-days, dismissed or not; its dry run counts what it deletes"
+    )
     func pruneFailed() throws {
         let fixture = try DaemonFixture()
         try fixture.drop("fine.png", seed: 10)
@@ -172,10 +194,13 @@ struct DismissTests {
         #expect(try Self.command(fixture, ["dismiss", "\(old.id)"]).0 == 0)
         // Ten days since old.jpg failed.
         let database = try Database(path: fixture.database)
-        try database.execute("UPDATE jobs SET updated_at = '\(Timestamp.iso8601(millis: Timestamp.nowMillis() - 10 * 86_400_000))' WHERE id = \(old.id)")
+        try database.execute(
+            "UPDATE jobs SET updated_at = '\(Timestamp.iso8601(millis: Timestamp.nowMillis() - 10 * 86_400_000))' WHERE id = \(old.id)"
+        )
         database.close()
 
-        let (dryStatus, dry, _) = try Self.command(fixture, ["prune", "--failed", "--older-than-days", "5", "--dry-run"])
+        let (dryStatus, dry, _) = try Self.command(
+            fixture, ["prune", "--failed", "--older-than-days", "5", "--dry-run"])
         #expect(dryStatus == 0 && dry.hasPrefix("would remove 1 failed jobs unchanged since before "), "\(dry)")
         let (realStatus, real, _) = try Self.command(fixture, ["prune", "--failed", "--older-than-days", "5"])
         #expect(realStatus == 0 && real.hasPrefix("1 failed jobs unchanged since before "), "\(real)")
@@ -183,10 +208,14 @@ struct DismissTests {
         #expect(fixture.counts()[.failed] == 1 && fixture.counts()[.done] == 1, "new.jpg and the done job stay")
         let (_, all, _) = try Self.command(fixture, ["prune", "--failed", "--older-than-days", "0", "--dry-run"])
         #expect(all.hasPrefix("would remove 1 failed jobs"), "\(all)")
-        #expect(try Self.command(fixture, ["prune", "--older-than-days", "0"]).1.hasPrefix("1 done jobs"), "plain prune: done jobs")
+        #expect(
+            try Self.command(fixture, ["prune", "--older-than-days", "0"]).1.hasPrefix("1 done jobs"),
+            "plain prune: done jobs")
     }
 
-    @Test("retry --all-failed --dry-run counts what retry --all-failed queues: superseded, gone and dismissed jobs left out")
+    @Test(
+        "retry --all-failed --dry-run counts what retry --all-failed queues: superseded, gone and dismissed jobs left out"
+    )
     func retryDryRunAgrees() throws {
         let fixture = try DaemonFixture()
         try Self.failOnce(fixture, ["gone.jpg", "rewritten.jpg", "kept.jpg", "dismissed.jpg"])
@@ -223,11 +252,14 @@ struct DismissTests {
         #expect(try Self.command(fixture, ["enqueue", backlog]).1.hasSuffix("2 queued, 0 already known\n"))
         try writeFile(atPath: backlog + "/c.png", contents: Data("bytes of c".utf8))
         let (dryStatus, dry, _) = try Self.command(fixture, ["enqueue", "--dry-run", backlog, backlog + "/c.png"])
-        #expect(dryStatus == 0 && dry == "would queue \(backlog)/c.png\nwould queue 1, 3 already known (dry run)\n", "\(dry)")
+        #expect(
+            dryStatus == 0 && dry == "would queue \(backlog)/c.png\nwould queue 1, 3 already known (dry run)\n",
+            "\(dry)")
         let (_, real, _) = try Self.command(fixture, ["enqueue", backlog, backlog + "/c.png"])
         #expect(real.hasSuffix("1 queued, 3 already known\n"), "\(real)")
 
-        let first = "https://example.com/1.png", second = "https://example.com/2.png"
+        let first = "https://example.com/1.png"
+        let second = "https://example.com/2.png"
         #expect(try Self.command(fixture, ["enqueue", "--url", first]).1 == "1 URLs queued, 0 already waiting\n")
         let (_, dryURLs, _) = try Self.command(fixture, ["enqueue", "--dry-run", "--url", first, second, second])
         #expect(dryURLs == "would queue 1 URLs, 2 already waiting (dry run)\n", "\(dryURLs)")

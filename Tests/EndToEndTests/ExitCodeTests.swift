@@ -1,11 +1,11 @@
-import ImagedropTestSupport
 import Foundation
 import Glibc
-import ImagedropSystem
-import ImagedropStore
-import ImagedropPipeline
 import ImagedropDaemon
+import ImagedropPipeline
+import ImagedropStore
 import ImagedropSupport
+import ImagedropSystem
+import ImagedropTestSupport
 import ImagesEmulator
 import Testing
 
@@ -38,7 +38,9 @@ struct ExitCodeTests {
         #expect(!secondOut.contains("level="), "stdout holds only the summary; logs go to stderr")
     }
 
-    @Test("status --check: 3 before any daemon, 0 running, 3 after a clean stop, 1 and 'did not stop cleanly' after a kill")
+    @Test(
+        "status --check: 3 before any daemon, 0 running, 3 after a clean stop, 1 and 'did not stop cleanly' after a kill"
+    )
     func statusCheckAndUncleanStop() throws {
         let fixture = try DaemonFixture()
         let never = try fixture.runCommand(["status", "--check", "--config", fixture.configPath])
@@ -46,7 +48,8 @@ struct ExitCodeTests {
 
         try fixture.start()
         let running = try fixture.runCommand(["status", "--check", "--config", fixture.configPath])
-        #expect(running.0 == 0 && running.1.hasPrefix("running (pid \(fixture.process!.processIdentifier))"), "\(running)")
+        #expect(
+            running.0 == 0 && running.1.hasPrefix("running (pid \(fixture.process!.processIdentifier))"), "\(running)")
         #expect(fixture.stop() == 0)
         let stopped = try fixture.runCommand(["status", "--check", "--config", fixture.configPath])
         #expect(stopped.0 == 3 && stopped.1.hasPrefix("not running (stopped "), "\(stopped)")
@@ -64,7 +67,9 @@ struct ExitCodeTests {
         #expect(json.0 == 1)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.1.utf8)) as? [String: Any])
         let daemon = try #require(object["daemon"] as? [String: Any])
-        #expect(daemon["stopped_cleanly"] as? Bool == false && daemon["health"] as? String == "stoppedUncleanly", "\(daemon)")
+        #expect(
+            daemon["stopped_cleanly"] as? Bool == false && daemon["health"] as? String == "stoppedUncleanly",
+            "\(daemon)")
     }
 
     @Test("status --check exits 2 while a refused token pauses the queue")
@@ -105,18 +110,24 @@ struct ExitCodeTests {
         }
     }
 
-    @Test("[http] listen on a port already taken: exit 74 (restarted, it passes), not 78; the failed start is no unclean stop")
+    @Test(
+        "[http] listen on a port already taken: exit 74 (restarted, it passes), not 78; the failed start is no unclean stop"
+    )
     func listenPortTaken() throws {
         let fixture = try DaemonFixture()
         // The emulator listens there already.
         let taken = try #require(fixture.emulator.apiBaseURL.split(separator: "/").dropFirst().first)
-        try fixture.writeConfig(settleMillis: 100, extra: """
-            [http]
-            listen = "\(taken)"
-            """)
+        try fixture.writeConfig(
+            settleMillis: 100,
+            extra: """
+                [http]
+                listen = "\(taken)"
+                """)
         let (status, _, error) = try fixture.runCommand(["run", "--config", fixture.configPath])
         #expect(status == 74, "\(error)")
-        #expect(error.contains("cannot listen on http.listen = \(taken)") && error.contains("exiting for a restart"), "\(error)")
+        #expect(
+            error.contains("cannot listen on http.listen = \(taken)") && error.contains("exiting for a restart"),
+            "\(error)")
         #expect(!error.contains("config error"), "\(error)")
         let check = try fixture.runCommand(["status", "--check", "--config", fixture.configPath])
         #expect(check.0 == 3, "\(check)")
@@ -131,11 +142,13 @@ struct ExitCodeTests {
         try text.write(toFile: fixture.configPath, atomically: true, encoding: .utf8)
         let (status, out, error) = try fixture.runCommand(["check", "--offline", "--config", fixture.configPath])
         #expect(status == 78, "\(out) \(error)")
-        #expect(error.contains("queue.database") && error.contains("\(fixture.directory)/typo does not exist"), "\(error)")
+        #expect(
+            error.contains("queue.database") && error.contains("\(fixture.directory)/typo does not exist"), "\(error)")
         #expect(access(fixture.directory + "/typo", F_OK) != 0, "check created the folder")
 
         // A folder that exists, and no table yet: reported, still not created.
-        try text.replacingOccurrences(of: missing, with: fixture.database).write(toFile: fixture.configPath, atomically: true, encoding: .utf8)
+        try text.replacingOccurrences(of: missing, with: fixture.database).write(
+            toFile: fixture.configPath, atomically: true, encoding: .utf8)
         let (ok, okOut, okError) = try fixture.runCommand(["check", "--offline", "--config", fixture.configPath])
         #expect(ok == 0, "\(okOut) \(okError)")
         #expect(okOut.contains("not created yet"), "\(okOut)")
@@ -144,12 +157,17 @@ struct ExitCodeTests {
 
     /// Runs the binary as `nobody`, for whom root's 0644 files are read-only (root itself ignores modes).
     static func runAsNobody(_ fixture: DaemonFixture, _ arguments: [String]) throws -> (Int32, String, String) {
-        try DaemonFixture.run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups",
-                                                  DaemonFixture.binary("imagedrop")] + arguments,
-                              environment: fixture.environment)
+        try DaemonFixture.run(
+            "/usr/bin/setpriv",
+            [
+                "--reuid=65534", "--regid=65534", "--clear-groups",
+                DaemonFixture.binary("imagedrop"),
+            ] + arguments,
+            environment: fixture.environment)
     }
 
-    @Test("a read-only database: check exits 77 naming it, run exits 77 saying what to fix (no SQL, not 'config error')")
+    @Test(
+        "a read-only database: check exits 77 naming it, run exits 77 saying what to fix (no SQL, not 'config error')")
     func readOnlyDatabase() throws {
         let fixture = try DaemonFixture()
         _ = try JobStore.openForWriting(path: fixture.database)
@@ -162,7 +180,8 @@ struct ExitCodeTests {
         chmod(lock, 0o666)
         chmod(fixture.database, 0o644)
 
-        let (checked, checkOut, checkError) = try Self.runAsNobody(fixture, ["check", "--offline", "--config", fixture.configPath])
+        let (checked, checkOut, checkError) = try Self.runAsNobody(
+            fixture, ["check", "--offline", "--config", fixture.configPath])
         #expect(checked == 77, "\(checkOut) \(checkError)")
         #expect(checkError.contains("database \(fixture.database) is read-only for uid 65534"), "\(checkError)")
         #expect(!checkError.contains("config error"))

@@ -1,11 +1,11 @@
-import ImagedropTestSupport
 import Foundation
 import Glibc
-import ImagedropSystem
-import ImagedropStore
-import ImagedropPipeline
 import ImagedropDaemon
+import ImagedropPipeline
+import ImagedropStore
 import ImagedropSupport
+import ImagedropSystem
+import ImagedropTestSupport
 import ImagesEmulator
 import Testing
 
@@ -41,7 +41,9 @@ struct FaultInjectionTests {
         #expect(fixture.waitForFinished(count: count, seconds: 180))
         let jobs = try fixture.jobs()
         #expect(jobs.count == count)
-        #expect(jobs.allSatisfy { $0.state == .done }, "\(jobs.filter { $0.state != .done }.map { "\($0.path): \($0.lastError ?? "")" })")
+        #expect(
+            jobs.allSatisfy { $0.state == .done },
+            "\(jobs.filter { $0.state != .done }.map { "\($0.path): \($0.lastError ?? "")" })")
 
         let log = fixture.emulator.requestLog()
         let uploads = Self.uploads(log).sorted { $0.receivedAtMillis < $1.receivedAtMillis }
@@ -61,11 +63,13 @@ struct FaultInjectionTests {
         let sorted = log.sorted { $0.receivedAtMillis < $1.receivedAtMillis }
         for (index, refused) in sorted.enumerated() where refused.status == 429 {
             if let next = sorted[(index + 1)...].first, next.receivedAtMillis - refused.receivedAtMillis < 1000 - 50,
-               next.receivedAtMillis - refused.receivedAtMillis > 50 {
+                next.receivedAtMillis - refused.receivedAtMillis > 50
+            {
                 poolTooEarly += 1
             }
         }
-        print("""
+        print(
+            """
             [fault 5xx+429] files=\(count) done=\(jobs.filter { $0.state == .done }.count) requests=\(log.count) \
             upload attempts=\(uploads.count) 5xx=\(serverErrors) 429=\(rateLimited) \
             retries-after-429 checked=\(checked) too-early=\(tooEarly.count) \
@@ -96,7 +100,8 @@ struct FaultInjectionTests {
         let log = fixture.emulator.requestLog()
         let lost = log.filter { $0.fault == "close-after-store" }.count
         let conflicts = log.filter { $0.status == 409 }.count
-        print("""
+        print(
+            """
             [fault close-after-store] files=\(count) done=\(jobs.filter { $0.state == .done }.count) \
             replies lost after store=\(lost) 409s=\(conflicts) stored=\(images.count) \
             distinct sha256=\(Set(images.map(\.sha256)).count)
@@ -124,8 +129,9 @@ struct FaultInjectionTests {
         let job = try #require(jobs.first { $0.path.display == bad })
         let uploads = Self.uploads(fixture.emulator.requestLog())
         let sha = SHA256Hasher.hex(of: SampleImages.png(width: 16, height: 16, seed: 3001))
-        print("[fault 4xx] state=\(job.state.rawValue) attempts=\(job.attempts) code=\(job.lastCode ?? -1) " +
-              "error=\(job.lastError ?? "") requests for the file=\(uploads.filter { $0.fileSHA256 == sha }.count)")
+        print(
+            "[fault 4xx] state=\(job.state.rawValue) attempts=\(job.attempts) code=\(job.lastCode ?? -1) "
+                + "error=\(job.lastError ?? "") requests for the file=\(uploads.filter { $0.fileSHA256 == sha }.count)")
         #expect(job.state == .failed)
         #expect(job.attempts == 1)
         #expect(job.lastCode == 5411)
@@ -146,10 +152,11 @@ struct FaultInjectionTests {
         try fixture.start()
         var pausedReason: String?
         let paused = fixture.waitUntil(seconds: 30) {
-            guard let (status, output, _) = try? fixture.runCommand(["status", "--config", fixture.configPath, "--json"]),
-                  status == 0,
-                  let object = try? JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any],
-                  let daemon = object["daemon"] as? [String: Any], let reason = daemon["paused"] as? String
+            guard
+                let (status, output, _) = try? fixture.runCommand(["status", "--config", fixture.configPath, "--json"]),
+                status == 0,
+                let object = try? JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any],
+                let daemon = object["daemon"] as? [String: Any], let reason = daemon["paused"] as? String
             else { return false }
             pausedReason = reason
             return (object["jobs"] as? [String: Int])?["total"] == count
@@ -157,7 +164,10 @@ struct FaultInjectionTests {
         #expect(paused)
         // Let the prober re-try the refused token a few times (pause_probe_s = 1) before accepting it.
         let refusalsBefore = fixture.emulator.requestLog().filter { $0.status == 401 }.count
-        #expect(fixture.waitUntil(seconds: 10) { fixture.emulator.requestLog().filter { $0.status == 401 }.count >= refusalsBefore + 2 })
+        #expect(
+            fixture.waitUntil(seconds: 10) {
+                fixture.emulator.requestLog().filter { $0.status == 401 }.count >= refusalsBefore + 2
+            })
         let whilePaused = fixture.counts()
         #expect(whilePaused[.failed] ?? 0 == 0)
         #expect(try fixture.jobs().allSatisfy { $0.attempts == 0 })
@@ -168,8 +178,9 @@ struct FaultInjectionTests {
         #expect(fixture.waitForFinished(count: count, seconds: 60))
         let jobs = try fixture.jobs()
         let refusals = fixture.emulator.requestLog().filter { $0.status == 401 }.count
-        print("[fault token] paused=\"\(pausedReason ?? "")\" 401s=\(refusals) done=\(jobs.filter { $0.state == .done }.count) " +
-              "failed=\(jobs.filter { $0.state == .failed }.count) attempts=\(jobs.map(\.attempts))")
+        print(
+            "[fault token] paused=\"\(pausedReason ?? "")\" 401s=\(refusals) done=\(jobs.filter { $0.state == .done }.count) "
+                + "failed=\(jobs.filter { $0.state == .failed }.count) attempts=\(jobs.map(\.attempts))")
         #expect(pausedReason?.contains("token refused") == true)
         #expect(jobs.count == count && jobs.allSatisfy { $0.state == .done })
         #expect(jobs.allSatisfy { $0.attempts == 1 })
@@ -185,7 +196,8 @@ struct FaultInjectionTests {
         emulator.rateLimitRequests = 60
         emulator.rateLimitWindowSeconds = 30
         let fixture = try DaemonFixture(emulator: emulator, settleMillis: 0)
-        try fixture.writeConfig(settleMillis: 0, uploadSection: Self.fastUpload + "\nrequests_per_5min = 60\nrate_window_s = 30")
+        try fixture.writeConfig(
+            settleMillis: 0, uploadSection: Self.fastUpload + "\nrequests_per_5min = 60\nrate_window_s = 30")
         let count = 150
         for index in 0..<count { try fixture.drop("r\(index).png", seed: UInt64(5000 + index)) }
         try fixture.start()
@@ -199,18 +211,22 @@ struct FaultInjectionTests {
         var perWindow: [Int] = []
         var windowStart = start
         while windowStart <= accepted.last!.receivedAtMillis {
-            perWindow.append(accepted.filter { $0.receivedAtMillis >= windowStart && $0.receivedAtMillis < windowStart + 30_000 }.count)
+            perWindow.append(
+                accepted.filter { $0.receivedAtMillis >= windowStart && $0.receivedAtMillis < windowStart + 30_000 }
+                    .count)
             windowStart += 30_000
         }
         // The most accepted in any sliding 30 s window must not exceed 60.
         var maxSliding = 0
         for (index, request) in accepted.enumerated() {
-            maxSliding = max(maxSliding, accepted[index...].prefix { $0.receivedAtMillis < request.receivedAtMillis + 30_000 }.count)
+            maxSliding = max(
+                maxSliding, accepted[index...].prefix { $0.receivedAtMillis < request.receivedAtMillis + 30_000 }.count)
         }
         let full = perWindow.dropLast()
         let used = full.map { Double($0) / 60 }
         let seconds = Double(accepted.last!.receivedAtMillis - start) / 1000
-        print("""
+        print(
+            """
             [fault rate-limit] files=\(count) requests=\(log.count) 429=\(refused) span=\(seconds) s \
             accepted per 30 s window=\(perWindow) budget used in full windows=\(used.map { String(format: "%.0f%%", $0 * 100) }) \
             max in any sliding 30 s window=\(maxSliding)/60

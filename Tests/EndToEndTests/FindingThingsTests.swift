@@ -1,11 +1,11 @@
-import ImagedropTestSupport
 import Foundation
 import Glibc
-import ImagedropSystem
-import ImagedropStore
-import ImagedropPipeline
 import ImagedropDaemon
+import ImagedropPipeline
+import ImagedropStore
 import ImagedropSupport
+import ImagedropSystem
+import ImagedropTestSupport
 import Testing
 
 /// Finding jobs and the reasons for missing ones, from the command line.
@@ -42,10 +42,19 @@ struct FindingThingsTests {
         let (_, text, _) = try fixture.runCommand(["status", "-c", fixture.configPath])
         #expect(text.contains("  … and 2 more (imagedrop list --state failed)"), "\(text)")
 
-        let (listed, lines, listError) = try fixture.runCommand(["list", "-c", fixture.configPath, "--state", "failed", "--since", "1h", "--json"])
+        let (listed, lines, listError) = try fixture.runCommand([
+            "list", "-c", fixture.configPath, "--state", "failed", "--since", "1h", "--json",
+        ])
         #expect(listed == 0, "\(listError)")
-        let objects = try lines.split(separator: "\n").map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
-        #expect(objects.count == 12 && objects.allSatisfy { $0["state"] as? String == "failed" && ($0["last_error"] as? String)?.contains("not an image") == true })
+        let objects = try lines.split(separator: "\n").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        #expect(
+            objects.count == 12
+                && objects.allSatisfy {
+                    $0["state"] as? String == "failed"
+                        && ($0["last_error"] as? String)?.contains("not an image") == true
+                })
         let (_, limited, _) = try fixture.runCommand(["list", "-c", fixture.configPath, "--limit", "1"])
         #expect(limited.split(separator: "\n").count == 1 && limited.contains("\tdone\t"), "newest first: \(limited)")
         let (badSince, _, sinceError) = try fixture.runCommand(["list", "-c", fixture.configPath, "--since", "soon"])
@@ -60,28 +69,37 @@ struct FindingThingsTests {
 }
 
 extension FindingThingsTests {
-    @Test("status shows a wait for the request budget in the daemon's words; the log names signals and the start line the API and config")
+    @Test(
+        "status shows a wait for the request budget in the daemon's words; the log names signals and the start line the API and config"
+    )
     func visibleBudgetWait() throws {
         let fixture = try DaemonFixture(settleMillis: 0)
-        try fixture.writeConfig(settleMillis: 0, uploadSection: """
-            workers = 2
-            requests_per_5min = 2
-            rate_window_s = 120
-            shutdown_grace_s = 2
-            """)
+        try fixture.writeConfig(
+            settleMillis: 0,
+            uploadSection: """
+                workers = 2
+                requests_per_5min = 2
+                rate_window_s = 120
+                shutdown_grace_s = 2
+                """)
         for index in 0..<4 { try fixture.drop("f\(index).png", seed: UInt64(1900 + index)) }
         try fixture.start()
         var text = ""
         let waiting = fixture.waitUntil(seconds: 30) {
             text = (try? fixture.runCommand(["status", "-c", fixture.configPath]))?.1 ?? ""
-            return text.contains("waiting for budget: 2 requests in the last 120 s (upload.requests_per_5min = 2), next slot in ")
+            return text.contains(
+                "waiting for budget: 2 requests in the last 120 s (upload.requests_per_5min = 2), next slot in ")
         }
         #expect(waiting, "\(text)")
         #expect(text.contains("now:      "), "\(text)")
         #expect(fixture.stop() == 0)
-        #expect(fixture.log.contains("msg=\"stopping on SIGTERM") && fixture.log.contains("signal=SIGTERM"), "\(fixture.log)")
-        #expect(fixture.log.contains("api=\(fixture.emulator.apiBaseURL)") && fixture.log.contains("config=\(fixture.configPath)"),
-                "\(fixture.log)")
+        #expect(
+            fixture.log.contains("msg=\"stopping on SIGTERM") && fixture.log.contains("signal=SIGTERM"),
+            "\(fixture.log)")
+        #expect(
+            fixture.log.contains("api=\(fixture.emulator.apiBaseURL)")
+                && fixture.log.contains("config=\(fixture.configPath)"),
+            "\(fixture.log)")
     }
 }
 
@@ -92,18 +110,23 @@ extension FindingThingsTests {
         try fixture.drop("a.png", seed: 2001)
         try fixture.drop("bad.jpg", bytes: Array("text".utf8))
         #expect(try fixture.runCommand(["run", "--once", "-c", fixture.configPath]).0 == 23)
-        try fixture.drop("a.png", seed: 2002)   // a new version of the same path, after the first was uploaded
+        try fixture.drop("a.png", seed: 2002)  // a new version of the same path, after the first was uploaded
         #expect(try fixture.runCommand(["run", "--once", "-c", fixture.configPath]).0 == 0)
 
         func rows(_ arguments: [String]) throws -> [[String: Any]] {
-            let (status, out, error) = try fixture.runCommand(["export", "-c", fixture.configPath, "--format", "ndjson"] + arguments)
+            let (status, out, error) = try fixture.runCommand(
+                ["export", "-c", fixture.configPath, "--format", "ndjson"] + arguments)
             #expect(status == 0, "\(error)")
-            return try out.split(separator: "\n").map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+            return try out.split(separator: "\n").map {
+                try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+            }
         }
         let all = try rows([])
         #expect(all.count == 2, "both versions of a.png are done: \(all)")
         let latest = try rows(["--latest"])
-        #expect(latest.count == 1 && (latest.first?["id"] as? Int) == all.compactMap { $0["id"] as? Int }.max(), "\(latest)")
+        #expect(
+            latest.count == 1 && (latest.first?["id"] as? Int) == all.compactMap { $0["id"] as? Int }.max(), "\(latest)"
+        )
         let failed = try rows(["--state", "failed"])
         #expect(failed.count == 1)
         #expect((failed.first?["last_error"] as? String)?.contains("not an image") == true, "\(failed)")
@@ -114,18 +137,23 @@ extension FindingThingsTests {
 }
 
 extension FindingThingsTests {
-    @Test("retry --force queues a done job again: with content-hash ids the API's 409 and a GET settle it, no second image")
+    @Test(
+        "retry --force queues a done job again: with content-hash ids the API's 409 and a GET settle it, no second image"
+    )
     func retryForce() throws {
         let fixture = try DaemonFixture(settleMillis: 0)
         let path = try fixture.drop("a.png", seed: 2101)
         #expect(try fixture.runCommand(["run", "--once", "-c", fixture.configPath]).0 == 0)
         let (plain, _, plainError) = try fixture.runCommand(["retry", "-c", fixture.configPath, path])
-        #expect(plain == 0 && plainError.contains("is done, not failed (--force uploads a done job again)"), "\(plainError)")
+        #expect(
+            plain == 0 && plainError.contains("is done, not failed (--force uploads a done job again)"), "\(plainError)"
+        )
         let (forced, out, error) = try fixture.runCommand(["retry", "--force", "-c", fixture.configPath, path])
         #expect(forced == 0 && out.contains("queued again"), "\(out) \(error)")
         let (ran, summary, runError) = try fixture.runCommand(["run", "--once", "-c", fixture.configPath])
         #expect(ran == 0, "\(runError)")
-        #expect(ExitCodeTests.summary(summary).hasPrefix("0 uploaded, 1 already stored, 0 failed, 0 left"), "\(summary)")
+        #expect(
+            ExitCodeTests.summary(summary).hasPrefix("0 uploaded, 1 already stored, 0 failed, 0 left"), "\(summary)")
         #expect(fixture.emulator.storedImages().count == 1)
         #expect(try fixture.store().latestJob(path: RawPath(path))?.state == .done)
     }

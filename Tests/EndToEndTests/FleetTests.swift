@@ -1,7 +1,7 @@
 import Foundation
 import Glibc
-import ImagesEmulator
 import ImagedropTestSupport
+import ImagesEmulator
 import Testing
 
 /// Three real daemons, each with its own folder and database, on one emulator and one token, coordinated through a
@@ -24,24 +24,27 @@ struct FleetTests {
             hosts.append(first)
             for _ in 1..<3 { hosts.append(try DaemonFixture(sharingEmulatorOf: first, settleMillis: 0)) }
             for (index, host) in hosts.enumerated() {
-                try host.writeConfig(settleMillis: 0, extra: """
-                    [fleet]
-                    redis = "unix:\(redis.socketPath)"
-                    host = "host-\(index)"
-                    key_prefix = "e2e"
+                try host.writeConfig(
+                    settleMillis: 0,
+                    extra: """
+                        [fleet]
+                        redis = "unix:\(redis.socketPath)"
+                        host = "host-\(index)"
+                        key_prefix = "e2e"
 
-                    \(extra)
-                    """, uploadSection: """
-                    workers = 3
-                    max_attempts = 8
-                    backoff_initial_ms = 50
-                    backoff_max_ms = 20000
-                    request_timeout_s = 10
-                    shutdown_grace_s = 5
-                    pause_probe_s = 1
-                    requests_per_5min = \(FleetTests.limit)
-                    rate_window_s = \(FleetTests.windowSeconds)
-                    """)
+                        \(extra)
+                        """,
+                    uploadSection: """
+                        workers = 3
+                        max_attempts = 8
+                        backoff_initial_ms = 50
+                        backoff_max_ms = 20000
+                        request_timeout_s = 10
+                        shutdown_grace_s = 5
+                        pause_probe_s = 1
+                        requests_per_5min = \(FleetTests.limit)
+                        rate_window_s = \(FleetTests.windowSeconds)
+                        """)
             }
             self.hosts = hosts
         }
@@ -82,7 +85,9 @@ struct FleetTests {
         fleet.stop()
         let log = fleet.log
         let busiest = RequestBudgetTests.busiestWindow(log, windowMillis: Int64(Self.windowSeconds) * 1000)
-        print("[fleet] \(log.count) requests, 429: \(log.filter { $0.status == 429 }.count), busiest \(Self.windowSeconds) s window: \(busiest) (budget \(Self.limit))")
+        print(
+            "[fleet] \(log.count) requests, 429: \(log.filter { $0.status == 429 }.count), busiest \(Self.windowSeconds) s window: \(busiest) (budget \(Self.limit))"
+        )
         #expect(log.filter { $0.status == 429 }.isEmpty)
         #expect(busiest <= Self.limit)
         #expect(log.filter { $0.method == "POST" && $0.status == 200 }.count == 3 * Self.filesPerHost)
@@ -106,7 +111,8 @@ struct FleetTests {
         let first429 = log.filter { $0.status == 429 }.map(\.receivedAtMillis).min() ?? 0
         // Requests already granted when the first 429 arrived may land just after it; none in the block after that.
         let duringBlock = log.filter { $0.receivedAtMillis > first429 + 300 && $0.receivedAtMillis < first429 + 2_700 }
-        print("[fleet 429] \(log.count) requests, first 429 at \(first429), \(duringBlock.count) inside its Retry-After")
+        print(
+            "[fleet 429] \(log.count) requests, first 429 at \(first429), \(duringBlock.count) inside its Retry-After")
         #expect(duringBlock.isEmpty, "sent during the fleet's block: \(duringBlock.map(\.path))")
     }
 
@@ -120,17 +126,20 @@ struct FleetTests {
         #expect(fleet.hosts[0].waitUntil(seconds: 30) { fleet.log.count >= atKill + 2 })
         // The next heartbeat (every 5 s) records it: `status` says so while Redis is gone.
         let host = fleet.hosts[0]
-        #expect(host.waitUntil(seconds: 15) {
-            ((try? host.runCommand(["status", "--config", host.configPath]))?.1 ?? "").contains("fleet:    degraded (redis unreachable")
-        })
+        #expect(
+            host.waitUntil(seconds: 15) {
+                ((try? host.runCommand(["status", "--config", host.configPath]))?.1 ?? "").contains(
+                    "fleet:    degraded (redis unreachable")
+            })
         try fleet.redis.restart()
         #expect(fleet.allDone(seconds: 120))
         // Rejoined: the next heartbeat clears it (`status --json` "fleet": {"degraded": null}).
-        #expect(host.waitUntil(seconds: 15) {
-            let out = (try? host.runCommand(["status", "--json", "--config", host.configPath]))?.1 ?? ""
-            let json = (try? JSONSerialization.jsonObject(with: Data(out.utf8))) as? [String: Any]
-            return (json?["fleet"] as? [String: Any])?["degraded"] is NSNull
-        })
+        #expect(
+            host.waitUntil(seconds: 15) {
+                let out = (try? host.runCommand(["status", "--json", "--config", host.configPath]))?.1 ?? ""
+                let json = (try? JSONSerialization.jsonObject(with: Data(out.utf8))) as? [String: Any]
+                return (json?["fleet"] as? [String: Any])?["degraded"] is NSNull
+            })
         let logs = fleet.hosts.map { (try? String(contentsOfFile: $0.logPath, encoding: .utf8)) ?? "" }
         fleet.stop()
         #expect(logs.contains { $0.contains("fleet: degraded") })
@@ -143,23 +152,31 @@ struct FleetTests {
     func pauseAndResume() throws {
         let fleet = try Fleet(emulator: Self.emulator())
         let host = fleet.hosts[1]
-        let (paused, _, _) = try host.runCommand(["fleet", "pause", "--reason", "e2e swap", "--config", host.configPath])
+        let (paused, _, _) = try host.runCommand([
+            "fleet", "pause", "--reason", "e2e swap", "--config", host.configPath,
+        ])
         #expect(paused == 0)
         try fleet.dropAndStart(seedBase: 9_900)
         // Every host is up (its heartbeat is in Redis) and none has sent anything.
         var status: [String: Any] = [:]
-        #expect(host.waitUntil(seconds: 20) {
-            let out = (try? host.runCommand(["fleet", "status", "--json", "--config", host.configPath]))?.1 ?? ""
-            status = ((try? JSONSerialization.jsonObject(with: Data(out.utf8))) as? [String: Any])?["fleet"] as? [String: Any] ?? [:]
-            return (status["hosts"] as? [[String: Any]])?.filter { $0["last_beat_s"] is NSNumber }.count == 3
-        })
+        #expect(
+            host.waitUntil(seconds: 20) {
+                let out = (try? host.runCommand(["fleet", "status", "--json", "--config", host.configPath]))?.1 ?? ""
+                status =
+                    ((try? JSONSerialization.jsonObject(with: Data(out.utf8))) as? [String: Any])?["fleet"]
+                    as? [String: Any] ?? [:]
+                return (status["hosts"] as? [[String: Any]])?.filter { $0["last_beat_s"] is NSNumber }.count == 3
+            })
         #expect(status["paused"] as? String == "e2e swap")
         #expect(status["blocked_until"] is NSNull)
         #expect((status["budget"] as? [String: Any])?["requests"] as? Int == Self.limit)
         let hosts = status["hosts"] as? [[String: Any]] ?? []
         #expect(hosts.map { $0["host"] as? String } == ["host-0", "host-1", "host-2"])
         // Each host took the pause from its grant: its own state says so.
-        #expect(hosts.allSatisfy { $0["state"] as? String == "paused" && $0["jobs"] is [String: Any] && $0["version"] is String })
+        #expect(
+            hosts.allSatisfy {
+                $0["state"] as? String == "paused" && $0["jobs"] is [String: Any] && $0["version"] is String
+            })
         #expect(fleet.log.isEmpty, "sent while the fleet was paused: \(fleet.log.count)")
         let (resumed, out, _) = try host.runCommand(["fleet", "resume", "--config", host.configPath])
         #expect(resumed == 0 && out.contains("fleet resumed"))

@@ -9,11 +9,14 @@ import Testing
 struct FoundationFreeBinaryTests {
     @Test("imagedrop takes no symbol from swift-corelibs-foundation")
     func noCorelibsFoundation() throws {
-        let (status, symbols, errors) = try DaemonFixture.run("/usr/bin/nm", ["-D", "--undefined-only", DaemonFixture.binary("imagedrop")],
-                                                              environment: ["PATH": "/usr/bin:/bin"])
+        let (status, symbols, errors) = try DaemonFixture.run(
+            "/usr/bin/nm", ["-D", "--undefined-only", DaemonFixture.binary("imagedrop")],
+            environment: ["PATH": "/usr/bin:/bin"])
         #expect(status == 0, "\(errors)")
         #expect(symbols.contains("20FoundationEssentials"), "the listing should name FoundationEssentials' symbols")
-        let foundation = symbols.split(separator: "\n").filter { $0.contains("10Foundation") || $0.contains("NSObject") }
+        let foundation = symbols.split(separator: "\n").filter {
+            $0.contains("10Foundation") || $0.contains("NSObject")
+        }
         #expect(foundation.isEmpty, "symbols from Foundation: \(foundation.prefix(5))")
     }
 }

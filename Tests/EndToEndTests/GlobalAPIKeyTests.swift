@@ -1,9 +1,9 @@
 import Foundation
 import Glibc
-import ImagedropSystem
-import ImagedropStore
-import ImagedropPipeline
 import ImagedropDaemon
+import ImagedropPipeline
+import ImagedropStore
+import ImagedropSystem
 import ImagesEmulator
 import Testing
 
@@ -12,7 +12,7 @@ import Testing
 @Suite("Global API Key end to end", .serialized)
 struct GlobalAPIKeyTests {
     static let email = "ops@example.com"
-    static let key = "0123456789abcdef0123456789abcdef01234"   // 37 lowercase hex digits, as real keys are
+    static let key = "0123456789abcdef0123456789abcdef01234"  // 37 lowercase hex digits, as real keys are
 
     static func fixture() throws -> DaemonFixture {
         var configuration = EmulatorConfiguration()
@@ -56,7 +56,8 @@ struct GlobalAPIKeyTests {
     func check() throws {
         let fixture = try Self.fixture()
         let run = { (env: [String: String]) throws -> (Int32, String) in
-            let (status, out, err) = try fixture.runCommand(["check", "--config", fixture.configPath], environment: env)
+            let (status, out, err) = try fixture.runCommand(
+                ["check", "--config", fixture.configPath], environment: env)
             return (status, out + err)
         }
         var (status, output) = try run(Self.keyEnvironment)
@@ -64,7 +65,9 @@ struct GlobalAPIKeyTests {
         #expect(output.contains("Global API Key accepted"), "\(output)")
         #expect(!output.contains(Self.key))
 
-        (status, output) = try run(["CLOUDFLARE_API_TOKEN": "", "CLOUDFLARE_API_KEY": "fedcba9876543210fedcba9876543210fedcb"])
+        (status, output) = try run([
+            "CLOUDFLARE_API_TOKEN": "", "CLOUDFLARE_API_KEY": "fedcba9876543210fedcba9876543210fedcb",
+        ])
         #expect(status == 69, "\(output)")
         #expect(output.contains("9103"), "\(output)")
 
@@ -75,7 +78,7 @@ struct GlobalAPIKeyTests {
         #expect(status == 0, "credential: \(output)")
         #expect(output.contains("credential \(credentials)/cloudflare-api-key"), "\(output)")
 
-        (status, output) = try run(["CLOUDFLARE_API_KEY": Self.key])   // the fixture's token is set too
+        (status, output) = try run(["CLOUDFLARE_API_KEY": Self.key])  // the fixture's token is set too
         #expect(status == 78, "\(output)")
         #expect(output.contains("CLOUDFLARE_API_TOKEN"), "\(output)")
 
@@ -95,8 +98,9 @@ struct GlobalAPIKeyTests {
         // `run` refuses a token and a key together too, before it touches the API.
         try fixture.writeConfig(settleMillis: 100)
         try Self.useKey(fixture)
-        let (runStatus, _, runErr) = try fixture.runCommand(["run", "--config", fixture.configPath],
-                                                            environment: ["CLOUDFLARE_API_KEY": Self.key])
+        let (runStatus, _, runErr) = try fixture.runCommand(
+            ["run", "--config", fixture.configPath],
+            environment: ["CLOUDFLARE_API_KEY": Self.key])
         #expect(runStatus == 78, "\(runErr)")
     }
 }

@@ -12,11 +12,12 @@ struct HTTPHardeningTests {
 
     /// A running daemon with the endpoint on loopback and `extra` keys in `[http]`; its address "127.0.0.1:PORT".
     static func daemon(_ extra: String = "", failedJobs: Int = 0) throws -> (DaemonFixture, String) {
-        let fixture = try DaemonFixture(extraConfig: """
-            [http]
-            listen = "127.0.0.1:0"
-            \(extra)
-            """)
+        let fixture = try DaemonFixture(
+            extraConfig: """
+                [http]
+                listen = "127.0.0.1:0"
+                \(extra)
+                """)
         try fixture.start()
         for index in 0..<failedJobs { try fixture.drop("bad\(index).png", bytes: Array("not an image \(index)".utf8)) }
         if failedJobs > 0 { #expect(fixture.waitForFinished(count: failedJobs)) }
@@ -87,15 +88,22 @@ struct HTTPHardeningTests {
         endless.read(for: 20)
         #expect(endless.closed)
         // Under 64 KiB in total, as a browser sends, is answered.
-        #expect(try Endpoint.curl("http://\(address)/status.json", headers: (0..<20).map { "X-Fine-\($0): " + String(repeating: "y", count: 1_000) })
+        #expect(
+            try Endpoint.curl(
+                "http://\(address)/status.json",
+                headers: (0..<20).map { "X-Fine-\($0): " + String(repeating: "y", count: 1_000) }
+            )
             .status == 200)
         #expect(try Endpoint.curl("http://\(address)/healthz").status == 200)
         #expect(fixture.stop() == 0)
     }
 
-    @Test("DNS rebinding: Host evil.example is 421 for /, /status.json and POST /retry-failed; localhost and 127.0.0.1 are answered")
+    @Test(
+        "DNS rebinding: Host evil.example is 421 for /, /status.json and POST /retry-failed; localhost and 127.0.0.1 are answered"
+    )
     func rebindingHost() throws {
-        let (fixture, address) = try Self.daemon("actions = true\nallowed_hosts = [\"status.example.com\"]", failedJobs: 1)
+        let (fixture, address) = try Self.daemon(
+            "actions = true\nallowed_hosts = [\"status.example.com\"]", failedJobs: 1)
         let port = Self.port(address)
         let base = "http://\(address)"
         let page = try Endpoint.curl(base + "/")
@@ -105,7 +113,8 @@ struct HTTPHardeningTests {
             #expect(reply.status == 421, "\(target)")
             #expect(reply.body.hasPrefix("misdirected request") && !reply.body.contains("<"))
         }
-        let forged = try Endpoint.curl(base + "/retry-failed", method: "POST", data: "csrf=\(token)", headers: ["Host: evil.example:\(port)"])
+        let forged = try Endpoint.curl(
+            base + "/retry-failed", method: "POST", data: "csrf=\(token)", headers: ["Host: evil.example:\(port)"])
         #expect(forged.status == 421)
         #expect(try fixture.jobs().filter { $0.state == .failed }.count == 1, "nothing was retried")
         #expect(try Endpoint.curl(base + "/", headers: ["Host:"]).status == 421, "no Host at all")
@@ -115,7 +124,9 @@ struct HTTPHardeningTests {
         #expect(fixture.stop() == 0)
     }
 
-    @Test("max_connections: the connections past it are closed at once, logged once; fds stay bounded; /healthz after release")
+    @Test(
+        "max_connections: the connections past it are closed at once, logged once; fds stay bounded; /healthz after release"
+    )
     func connectionLimit() throws {
         let limit = 8
         let (fixture, address) = try Self.daemon("max_connections = \(limit)\nrequest_timeout_s = 60")
@@ -136,7 +147,9 @@ struct HTTPHardeningTests {
         #expect(held.filter(\.closed).count == 10, "\(held.map(\.closed))")
         #expect(held.prefix(limit).allSatisfy { !$0.closed }, "the first \(limit) stay open")
         let during = Self.openDescriptors(fixture)
-        #expect(during <= baseline + limit + 4, "\(baseline) descriptors before, \(during) with \(limit + 10) connections tried")
+        #expect(
+            during <= baseline + limit + 4,
+            "\(baseline) descriptors before, \(during) with \(limit + 10) connections tried")
         // A new connection is refused too while the limit is reached.
         let refused = try RawConnection(port: port)
         refused.read(for: 10)
@@ -151,29 +164,37 @@ struct HTTPHardeningTests {
         #expect(fixture.stop() == 0)
     }
 
-    @Test("with allow_remote, actions need the bearer token of token_file (401 without, 303 with); without token_file: 78")
+    @Test(
+        "with allow_remote, actions need the bearer token of token_file (401 without, 303 with); without token_file: 78"
+    )
     func bearerToken() throws {
         let (fixture, _) = try Self.daemon(failedJobs: 1)
         _ = fixture.stop()
-        try fixture.writeConfig(settleMillis: 100, extra: """
-            [http]
-            listen = "127.0.0.1:0"
-            allow_remote = true
-            actions = true
-            """)
+        try fixture.writeConfig(
+            settleMillis: 100,
+            extra: """
+                [http]
+                listen = "127.0.0.1:0"
+                allow_remote = true
+                actions = true
+                """)
         let (status, _, err) = try fixture.runCommand(["run", "--config", fixture.configPath])
-        #expect(status == 78 && err.contains("http.token_file: required with allow_remote = true and actions = true"), "\(err)")
+        #expect(
+            status == 78 && err.contains("http.token_file: required with allow_remote = true and actions = true"),
+            "\(err)")
 
         let secret = "b7f0c4d2e9a14c3f8e2d6a1b5c9f0e37"
         let tokenFile = fixture.directory + "/http-token"
         try (secret + "\n").write(toFile: tokenFile, atomically: true, encoding: .utf8)
-        try fixture.writeConfig(settleMillis: 100, extra: """
-            [http]
-            listen = "127.0.0.1:0"
-            allow_remote = true
-            actions = true
-            token_file = "\(tokenFile)"
-            """)
+        try fixture.writeConfig(
+            settleMillis: 100,
+            extra: """
+                [http]
+                listen = "127.0.0.1:0"
+                allow_remote = true
+                actions = true
+                token_file = "\(tokenFile)"
+                """)
         try fixture.start()
         let base = "http://" + (try Endpoint.address(fixture))
         let failed = try #require(try fixture.jobs().first { $0.state == .failed })
@@ -181,16 +202,20 @@ struct HTTPHardeningTests {
         let csrf = try Self.token(in: page.body)
         let noBearer = try Endpoint.curl(base + "/jobs/\(failed.id)/retry", method: "POST", data: "csrf=\(csrf)")
         #expect(noBearer.status == 401 && noBearer.headers.contains("WWW-Authenticate: Bearer"))
-        let wrong = try Endpoint.curl(base + "/retry-failed", method: "POST", data: "", headers: ["Authorization: Bearer \(secret.dropLast())x"])
+        let wrong = try Endpoint.curl(
+            base + "/retry-failed", method: "POST", data: "", headers: ["Authorization: Bearer \(secret.dropLast())x"])
         #expect(wrong.status == 401)
         #expect(try fixture.store().job(id: failed.id)?.state == .failed)
-        let right = try Endpoint.curl(base + "/jobs/\(failed.id)/retry", method: "POST", data: "", headers: ["Authorization: Bearer \(secret)"])
+        let right = try Endpoint.curl(
+            base + "/jobs/\(failed.id)/retry", method: "POST", data: "", headers: ["Authorization: Bearer \(secret)"])
         #expect(right.status == 303 && right.body.contains("1 failed jobs queued again"))
         #expect(!fixture.log.contains(secret), "the token is never logged")
         #expect(fixture.stop() == 0)
     }
 
-    @Test("CSRF: a new token per page load, each good; a forged one, one from the previous process or a cross-origin post is 403")
+    @Test(
+        "CSRF: a new token per page load, each good; a forged one, one from the previous process or a cross-origin post is 403"
+    )
     func csrfPerPageLoad() throws {
         let (fixture, address) = try Self.daemon("actions = true", failedJobs: 2)
         let base = "http://\(address)"
@@ -203,19 +228,28 @@ struct HTTPHardeningTests {
         var altered = Array(first.utf8)
         altered[altered.count - 1] = altered.last == UInt8(ascii: "a") ? UInt8(ascii: "b") : UInt8(ascii: "a")
         for forged in [String(decoding: altered, as: UTF8.self), "feedface", String(first.dropLast(64))] {
-            #expect(try Endpoint.curl(base + "/retry-failed", method: "POST", data: "csrf=\(forged)").status == 403, "\(forged)")
+            #expect(
+                try Endpoint.curl(base + "/retry-failed", method: "POST", data: "csrf=\(forged)").status == 403,
+                "\(forged)")
         }
-        let crossSite = try Endpoint.curl(base + "/retry-failed", method: "POST", data: "csrf=\(second)",
-                                          headers: ["Origin: http://evil.example"])
+        let crossSite = try Endpoint.curl(
+            base + "/retry-failed", method: "POST", data: "csrf=\(second)",
+            headers: ["Origin: http://evil.example"])
         #expect(crossSite.status == 403 && crossSite.body.contains("cross-origin"))
-        #expect(try Endpoint.curl(base + "/retry-failed", method: "POST", data: "csrf=\(second)",
-                                  headers: ["Sec-Fetch-Site: cross-site"]).status == 403)
+        #expect(
+            try Endpoint.curl(
+                base + "/retry-failed", method: "POST", data: "csrf=\(second)",
+                headers: ["Sec-Fetch-Site: cross-site"]
+            ).status == 403)
         #expect(try fixture.jobs().filter { $0.state == .failed }.count == 2, "nothing was retried by a refused post")
 
-        let one = try Endpoint.curl(base + "/jobs/\(failed[0].id)/retry", method: "POST", data: "csrf=\(first)",
-                                    headers: ["Origin: \(base)", "Sec-Fetch-Site: same-origin"])
+        let one = try Endpoint.curl(
+            base + "/jobs/\(failed[0].id)/retry", method: "POST", data: "csrf=\(first)",
+            headers: ["Origin: \(base)", "Sec-Fetch-Site: same-origin"])
         #expect(one.status == 303)
-        #expect(try Endpoint.curl(base + "/jobs/\(failed[1].id)/retry", method: "POST", data: "csrf=\(second)").status == 303)
+        #expect(
+            try Endpoint.curl(base + "/jobs/\(failed[1].id)/retry", method: "POST", data: "csrf=\(second)").status
+                == 303)
 
         // A restart draws a new key: the old page's token is refused.
         _ = fixture.stop()
@@ -241,8 +275,11 @@ struct HTTPHardeningTests {
             reader.read(for: 30)
             let text = reader.text
             if text.hasPrefix("HTTP/1.1 503") { busy += 1 }
-            #expect(text.hasPrefix("HTTP/1.1 200 OK") || (text.hasPrefix("HTTP/1.1 503") && text.contains("Retry-After: 1")
-                                                          && text.hasSuffix("\r\n\r\nbusy\n")), "\(text.prefix(200))")
+            #expect(
+                text.hasPrefix("HTTP/1.1 200 OK")
+                    || (text.hasPrefix("HTTP/1.1 503") && text.contains("Retry-After: 1")
+                        && text.hasSuffix("\r\n\r\nbusy\n")),
+                "\(text.prefix(200))")
         }
         // How many found the lane full depends on how fast the pages render; either answer is right.
         print("[http] \(readers.count - busy) pages, \(busy) busy")

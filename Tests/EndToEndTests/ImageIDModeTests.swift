@@ -1,10 +1,10 @@
-import ImagedropTestSupport
 import Foundation
-import ImagedropSystem
-import ImagedropStore
-import ImagedropPipeline
 import ImagedropDaemon
+import ImagedropPipeline
+import ImagedropStore
 import ImagedropSupport
+import ImagedropSystem
+import ImagedropTestSupport
 import ImagesEmulator
 import Testing
 
@@ -13,7 +13,8 @@ import Testing
 struct ImageIDModeTests {
     @Test("path ids: a changed file under a known path replaces its image under the same id")
     func pathIDReplacesChangedFile() throws {
-        let fixture = try DaemonFixture(settleMillis: 0, extraConfig: "[images]\nid = \"path\"\nid_prefix = \"drop/\"\n")
+        let fixture = try DaemonFixture(
+            settleMillis: 0, extraConfig: "[images]\nid = \"path\"\nid_prefix = \"drop/\"\n")
         try fixture.start()
         let first = SampleImages.png(width: 8, height: 8, seed: 1)
         try fixture.drop("album/cover.png", bytes: first)
@@ -36,7 +37,8 @@ struct ImageIDModeTests {
         var emulator = EmulatorConfiguration()
         emulator.faults.closeAfterStoreProbability = 0.4
         emulator.faults.seed = 11
-        let fixture = try DaemonFixture(emulator: emulator, settleMillis: 0, extraConfig: "[images]\nid = \"cloudflare\"\n")
+        let fixture = try DaemonFixture(
+            emulator: emulator, settleMillis: 0, extraConfig: "[images]\nid = \"cloudflare\"\n")
         let count = 30
         for index in 0..<count { try fixture.drop("c\(index).png", seed: UInt64(800 + index)) }
         try fixture.start()
@@ -44,13 +46,16 @@ struct ImageIDModeTests {
         #expect(fixture.counts()[.done] == count)
         let images = fixture.emulator.storedImages()
         let lost = fixture.emulator.requestLog().filter { $0.fault == "closeAfterStore" || $0.status == 0 }.count
-        print("[ids: cloudflare] lost replies=\(lost) stored=\(images.count) distinct=\(Set(images.map(\.sha256)).count)")
+        print(
+            "[ids: cloudflare] lost replies=\(lost) stored=\(images.count) distinct=\(Set(images.map(\.sha256)).count)")
         #expect(lost > 0, "the fault must have fired for this test to mean anything")
         let duplicated = Dictionary(grouping: images, by: \.sha256).filter { $0.value.count > 1 }.keys
         for sha in duplicated {
-            print("[ids: cloudflare] duplicate \(sha.prefix(8)):", fixture.emulator.requestLog()
-                .filter { $0.fileSHA256 == sha || $0.path.contains("images/v2") }
-                .map { "\($0.method) \($0.path.suffix(40)) \($0.status) \($0.fault ?? "-")" })
+            print(
+                "[ids: cloudflare] duplicate \(sha.prefix(8)):",
+                fixture.emulator.requestLog()
+                    .filter { $0.fileSHA256 == sha || $0.path.contains("images/v2") }
+                    .map { "\($0.method) \($0.path.suffix(40)) \($0.status) \($0.fault ?? "-")" })
         }
         #expect(images.count == count)
         #expect(Set(images.map(\.sha256)).count == count)

@@ -1,11 +1,11 @@
-import ImagedropTestSupport
 import Foundation
 import Glibc
-import ImagedropSystem
-import ImagedropStore
-import ImagedropPipeline
 import ImagedropDaemon
+import ImagedropPipeline
+import ImagedropStore
 import ImagedropSupport
+import ImagedropSystem
+import ImagedropTestSupport
 import ImagesEmulator
 import Testing
 
@@ -21,7 +21,8 @@ struct LogLineTests {
         #expect(fixture.waitForFinished(count: 2))
         #expect(fixture.stop() == 0)
         let lines = fixture.log.split(separator: "\n")
-        let rejected = try #require(lines.first { $0.contains("notes.jpg") && $0.contains("status=failed") }, "\(fixture.log)")
+        let rejected = try #require(
+            lines.first { $0.contains("notes.jpg") && $0.contains("status=failed") }, "\(fixture.log)")
         #expect(rejected.contains("level=warning msg=\"rejected\""), "\(rejected)")
         #expect(!fixture.log.contains("msg=\"upload failed\""), "a local rejection is not an upload that failed")
         #expect(fixture.emulator.requestLog().filter { $0.method == "POST" }.count == 1, "only the image was sent")
@@ -48,10 +49,12 @@ struct LogLineTests {
     func firstAndSecondSignal() throws {
         let (fixture, pid) = try DaemonFixture.withTwoUploadsInFlight(seedBase: 4200)
         kill(pid, SIGINT)
-        let expected = "stopping on SIGINT: waiting up to 120 s for 2 uploads in flight; a second SIGINT or SIGTERM aborts them"
+        let expected =
+            "stopping on SIGINT: waiting up to 120 s for 2 uploads in flight; a second SIGINT or SIGTERM aborts them"
         #expect(fixture.waitUntil(seconds: 10) { fixture.log.contains(expected) }, "\(fixture.log)")
         let line = try #require(fixture.log.split(separator: "\n").first { $0.contains(expected) })
-        #expect(line.contains("in_flight=2") && line.contains("grace_s=120") && line.contains("signal=SIGINT"), "\(line)")
+        #expect(
+            line.contains("in_flight=2") && line.contains("grace_s=120") && line.contains("signal=SIGINT"), "\(line)")
         #expect(fixture.process?.isRunning == true, "the first signal waits for in-flight uploads")
         let before = Date()
         // Without the second signal this would wait out the 120 s grace period (or the 20 s replies).
@@ -82,11 +85,19 @@ struct LogLineTests {
         #expect(fixture.waitForFinished(count: 1))
         #expect(fixture.stop() == 0)
         let log = fixture.log
-        #expect(log.contains(#"msg="candidate ignored" path=\#(fixture.inbox)/draft.tmp reason="excluded by the pattern \"*.tmp\" (watch.exclude)""#),
-                "\(log)")
-        #expect(log.contains(#"msg="candidate ignored" path=\#(fixture.inbox)/notes.txt reason="matches none of watch.include"#), "\(log)")
+        #expect(
+            log.contains(
+                #"msg="candidate ignored" path=\#(fixture.inbox)/draft.tmp reason="excluded by the pattern \"*.tmp\" (watch.exclude)""#
+            ),
+            "\(log)")
+        #expect(
+            log.contains(
+                #"msg="candidate ignored" path=\#(fixture.inbox)/notes.txt reason="matches none of watch.include"#),
+            "\(log)")
         #expect(log.contains(#"msg="candidate settling" path=\#(image)"#) && log.contains("settle_ms=300"), "\(log)")
-        #expect(log.range(of: #"msg="candidate queued" job=\d+ path=\#(image)"#, options: .regularExpression) != nil, "\(log)")
+        #expect(
+            log.range(of: #"msg="candidate queued" job=\d+ path=\#(image)"#, options: .regularExpression) != nil,
+            "\(log)")
     }
 
     @Test("at info level no candidate lines")
@@ -112,7 +123,8 @@ struct LogLineTests {
         let line = try #require(fixture.log.split(separator: "\n").first { $0.contains("queue paused") })
         #expect(line.contains("msg=\"queue paused; re-checking every 1 s\"") && line.contains("recheck_s=1"), "\(line)")
         #expect(line.contains("reason=\"token refused"), "\(line)")
-        #expect(line.contains("fix=\"the API refused the credential") && line.contains(fixture.accountID)
+        #expect(
+            line.contains("fix=\"the API refused the credential") && line.contains(fixture.accountID)
                 && line.contains("imagedrop check"), "\(line)")
     }
 
@@ -136,20 +148,24 @@ struct LogLineTests {
         var emulator = EmulatorConfiguration()
         emulator.faults.latencyMs = 300
         let fixture = try DaemonFixture(emulator: emulator, settleMillis: 0)
-        try fixture.writeConfig(settleMillis: 0, uploadSection: """
-            workers = 1
-            request_timeout_s = 10
-            shutdown_grace_s = 1
-            """)
+        try fixture.writeConfig(
+            settleMillis: 0,
+            uploadSection: """
+                workers = 1
+                request_timeout_s = 10
+                shutdown_grace_s = 1
+                """)
         for index in 0..<60 { try fixture.drop("r\(index).png", seed: UInt64(4800 + index)) }
         try fixture.start()
         var object: [String: Any] = [:]
         let seen = fixture.waitUntil(seconds: 30) {
             guard let output = try? fixture.runCommand(["status", "--json", "-c", fixture.configPath]).1,
-                  let parsed = try? JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any] else { return false }
+                let parsed = try? JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any]
+            else { return false }
             object = parsed
             let status = (parsed["daemon"] as? [String: Any])?["status"] as? String ?? ""
-            return (parsed["throughput"] as? [String: Any])?["eta_s"] is Int && status.contains(" files/s") && status.contains(", ETA ")
+            return (parsed["throughput"] as? [String: Any])?["eta_s"] is Int && status.contains(" files/s")
+                && status.contains(", ETA ")
         }
         #expect(seen, "\(object)")
         let text = try fixture.runCommand(["status", "-c", fixture.configPath]).1

@@ -1,8 +1,8 @@
 import Foundation
 import ImagedropParsing
-import ImagedropSystem
 import ImagedropStore
 import ImagedropSupport
+import ImagedropSystem
 import ImagedropTestSupport
 import ImagesEmulator
 import Testing
@@ -14,7 +14,9 @@ struct OnceRunTests {
         try fixture.runCommand(["run", "--once", "--config", fixture.configPath] + arguments)
     }
 
-    @Test("--dry-run lists path, size and custom id of each upload (and what would fail), sends nothing, writes nothing; the real run then sends those ids")
+    @Test(
+        "--dry-run lists path, size and custom id of each upload (and what would fail), sends nothing, writes nothing; the real run then sends those ids"
+    )
     func dryRun() throws {
         let fixture = try DaemonFixture()
         try fixture.drop("already.png", seed: 60)
@@ -25,10 +27,12 @@ struct OnceRunTests {
             try fixture.drop(name, bytes: images[name])
         }
         // One already in the table, queued by a backfill: listed as its job, not as a new file.
-        #expect(try fixture.runCommand(["enqueue", "--config", fixture.configPath, fixture.inbox + "/queued.png"]).0 == 0)
+        #expect(
+            try fixture.runCommand(["enqueue", "--config", fixture.configPath, fixture.inbox + "/queued.png"]).0 == 0)
         let queued = try #require(try fixture.store().latestJob(path: RawPath(fixture.inbox + "/queued.png")))
         try fixture.drop("bad.jpg", bytes: Array("not an image".utf8))
-        try fixture.drop("list.urls", bytes: Array("https://example.com/1.png\n# a comment\nhttps://example.com/2.png\n".utf8))
+        try fixture.drop(
+            "list.urls", bytes: Array("https://example.com/1.png\n# a comment\nhttps://example.com/2.png\n".utf8))
         let requestsBefore = fixture.emulator.requestLog().count
         let jobsBefore = try fixture.jobs()
 
@@ -39,14 +43,18 @@ struct OnceRunTests {
         #expect(try fixture.jobs() == jobsBefore, "the dry run wrote nothing")
         for (name, bytes) in images {
             let origin = name == "queued.png" ? "job \(queued.id)" : "new"
-            let line = "would upload \(fixture.inbox)/\(name) (\(bytes.count) bytes, \(origin)) as \(SHA256Hasher.hex(of: bytes))"
+            let line =
+                "would upload \(fixture.inbox)/\(name) (\(bytes.count) bytes, \(origin)) as \(SHA256Hasher.hex(of: bytes))"
             #expect(output.contains(line + "\n"), "\(line)")
         }
         #expect(output.contains("would fail \(fixture.inbox)/bad.jpg (new): not an image"))
         #expect(output.contains("would queue 2 URLs from \(fixture.inbox)/list.urls (new)"))
         #expect(!output.contains("already.png"), "done already: not uploaded again")
         let total = images.values.map(\.count).reduce(0, +)
-        #expect(output.hasSuffix("3 would be uploaded (\(HumanUnits.bytes(total))), 2 URLs queued, 1 would fail, 0 left for later; nothing sent (dry run)\n"))
+        #expect(
+            output.hasSuffix(
+                "3 would be uploaded (\(HumanUnits.bytes(total))), 2 URLs queued, 1 would fail, 0 left for later; nothing sent (dry run)\n"
+            ))
 
         try FileManager.default.removeItem(atPath: fixture.inbox + "/list.urls")
         let before = Set(fixture.emulator.storedImages().map(\.id))
@@ -63,8 +71,13 @@ struct OnceRunTests {
         let job = try #require(try fixture.jobs().first)
         let (status, output, _) = try Self.run(fixture, ["--dry-run"])
         #expect(status == 0)
-        #expect(output.contains("would upload \(url) (fetched by Cloudflare, job \(job.id)) as \(try URLInput(url).sha256)\n"), "\(output)")
-        #expect(output.hasSuffix("1 would be uploaded (0 B), 0 URLs queued, 0 would fail, 0 left for later; nothing sent (dry run)\n"))
+        #expect(
+            output.contains(
+                "would upload \(url) (fetched by Cloudflare, job \(job.id)) as \(try URLInput(url).sha256)\n"),
+            "\(output)")
+        #expect(
+            output.hasSuffix(
+                "1 would be uploaded (0 B), 0 URLs queued, 0 would fail, 0 left for later; nothing sent (dry run)\n"))
         #expect(fixture.emulator.requestLog().isEmpty)
     }
 
@@ -74,14 +87,21 @@ struct OnceRunTests {
         for (index, name) in ["a.png", "b.webp", "c.gif", "skip-me.png"].enumerated() {
             try fixture.drop(name, seed: UInt64(70 + index))
         }
-        #expect(try fixture.runCommand(["run", "--config", fixture.configPath, "--include", "*.png"]).0 == 64, "only with --once")
-        #expect(try fixture.runCommand(["run", "--config", fixture.configPath, "--dry-run"]).0 == 64, "only with --once")
+        #expect(
+            try fixture.runCommand(["run", "--config", fixture.configPath, "--include", "*.png"]).0 == 64,
+            "only with --once")
+        #expect(
+            try fixture.runCommand(["run", "--config", fixture.configPath, "--dry-run"]).0 == 64, "only with --once")
         let (_, dry, _) = try Self.run(fixture, ["--dry-run", "--include", "*.gif"])
         #expect(dry.contains("/c.gif ") && !dry.contains("/a.png ") && dry.hasPrefix("would upload"), "\(dry)")
 
-        let (status, _, error) = try Self.run(fixture, ["--include", "*.png", "--include", "*.webp", "--exclude", "skip-*"])
+        let (status, _, error) = try Self.run(
+            fixture, ["--include", "*.png", "--include", "*.webp", "--exclude", "skip-*"])
         #expect(status == 0, "\(error)")
-        let names = { try Set(fixture.jobs().filter { $0.state == .done }.map { String(decoding: $0.path.baseName, as: UTF8.self) }) }
+        let names = {
+            try Set(
+                fixture.jobs().filter { $0.state == .done }.map { String(decoding: $0.path.baseName, as: UTF8.self) })
+        }
         #expect(try names() == ["a.png", "b.webp"])
         #expect(try Self.run(fixture, []).0 == 0)
         #expect(try names() == ["a.png", "b.webp", "c.gif", "skip-me.png"], "the config's patterns again")
@@ -101,7 +121,9 @@ struct OnceRunTests {
         let lines = error.split(separator: "\n").filter { $0.contains("progress") }
         print("run --once took \(Int(seconds)) s and logged:\n" + lines.joined(separator: "\n"))
         #expect(seconds > 20)
-        #expect(lines.count >= Int(seconds / 10) - 1 && lines.count <= Int(seconds / 10) + 1, "\(lines.count) lines in \(seconds) s")
+        #expect(
+            lines.count >= Int(seconds / 10) - 1 && lines.count <= Int(seconds / 10) + 1,
+            "\(lines.count) lines in \(seconds) s")
         #expect(lines.allSatisfy { $0.contains("queued") && $0.contains("done") })
     }
 }

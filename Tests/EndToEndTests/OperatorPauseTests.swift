@@ -1,10 +1,10 @@
 import Foundation
 import Glibc
-import ImagedropSystem
-import ImagedropStore
-import ImagedropPipeline
 import ImagedropDaemon
+import ImagedropPipeline
+import ImagedropStore
 import ImagedropSupport
+import ImagedropSystem
 import ImagesEmulator
 import Testing
 
@@ -22,11 +22,15 @@ struct OperatorPauseTests {
         return try #require(object["daemon"] as? [String: Any])
     }
 
-    @Test("paused before the daemon starts: nothing sent, jobs queued with no attempt, across a restart; resume uploads them")
+    @Test(
+        "paused before the daemon starts: nothing sent, jobs queued with no attempt, across a restart; resume uploads them"
+    )
     func pauseHoldsAcrossRestarts() throws {
         let fixture = try DaemonFixture()
         for index in 0..<3 { try fixture.drop("held\(index).png", seed: 920 + UInt64(index)) }
-        let (paused, out, error) = try fixture.runCommand(["pause", "--reason", "disk swap", "--config", fixture.configPath])
+        let (paused, out, error) = try fixture.runCommand([
+            "pause", "--reason", "disk swap", "--config", fixture.configPath,
+        ])
         #expect(paused == 0, "\(error)")
         #expect(out.hasPrefix("queue paused by operator: disk swap\nno daemon runs"), "\(out)")
         #expect(try Self.daemonJSON(fixture)["paused"] as? String == "paused by operator: disk swap")
@@ -44,7 +48,8 @@ struct OperatorPauseTests {
         }
 
         let (resumed, resumedOut, _) = try fixture.runCommand(["resume", "--config", fixture.configPath])
-        #expect(resumed == 0 && resumedOut.hasPrefix("resumed (was paused by operator: disk swap, since "), "\(resumedOut)")
+        #expect(
+            resumed == 0 && resumedOut.hasPrefix("resumed (was paused by operator: disk swap, since "), "\(resumedOut)")
         #expect(try Self.daemonJSON(fixture)["paused"] is NSNull)
         try fixture.start()
         #expect(fixture.waitForFinished(count: 3, seconds: 20))
@@ -62,8 +67,12 @@ struct OperatorPauseTests {
         #expect(fixture.waitForFinished(count: 1))
         let (paused, out, _) = try fixture.runCommand(["pause", "--config", fixture.configPath])
         #expect(paused == 0)
-        #expect(out.contains("queue paused by operator\nthe running daemon (pid \(fixture.process!.processIdentifier)) stops sending"), "\(out)")
-        #expect(fixture.waitUntil(seconds: 2) { fixture.log.contains("queue paused by the operator") }, "\(fixture.log)")
+        #expect(
+            out.contains(
+                "queue paused by operator\nthe running daemon (pid \(fixture.process!.processIdentifier)) stops sending"
+            ), "\(out)")
+        #expect(
+            fixture.waitUntil(seconds: 2) { fixture.log.contains("queue paused by the operator") }, "\(fixture.log)")
         #expect(try Self.daemonJSON(fixture)["paused"] as? String == "paused by operator")
 
         let sent = Self.uploads(fixture)
@@ -87,20 +96,23 @@ struct OperatorPauseTests {
         let tokenFile = fixture.directory + "/api-token"
         try "a-token-the-emulator-refuses-0000\n".write(toFile: tokenFile, atomically: true, encoding: .utf8)
         chmod(tokenFile, 0o600)
-        try fixture.writeConfig(settleMillis: 100, extra: "", uploadSection: """
-            workers = 2
-            request_timeout_s = 10
-            shutdown_grace_s = 5
-            pause_probe_s = 600
-            """)
+        try fixture.writeConfig(
+            settleMillis: 100, extra: "",
+            uploadSection: """
+                workers = 2
+                request_timeout_s = 10
+                shutdown_grace_s = 5
+                pause_probe_s = 600
+                """)
         let text = try String(contentsOfFile: fixture.configPath, encoding: .utf8)
         try text.replacingOccurrences(of: "[cloudflare]", with: "[cloudflare]\napi_token_file = \"\(tokenFile)\"")
             .write(toFile: fixture.configPath, atomically: true, encoding: .utf8)
         try fixture.drop("waiting.png", seed: 941)
         try fixture.start(environment: ["CLOUDFLARE_API_TOKEN": ""])
-        #expect(fixture.waitUntil(seconds: 20) {
-            (try? fixture.runCommand(["status", "--check", "--config", fixture.configPath]))?.0 == 2
-        }, "the refused token never paused the queue: \(fixture.log)")
+        #expect(
+            fixture.waitUntil(seconds: 20) {
+                (try? fixture.runCommand(["status", "--check", "--config", fixture.configPath]))?.0 == 2
+            }, "the refused token never paused the queue: \(fixture.log)")
 
         try "imagedrop-test-token-0123456789\n".write(toFile: tokenFile, atomically: true, encoding: .utf8)
         kill(fixture.process!.processIdentifier, SIGHUP)
@@ -109,7 +121,9 @@ struct OperatorPauseTests {
         #expect(fixture.stop() == 0)
     }
 
-    @Test("pause as root before the first start: the new table belongs to its folder's owner, so that user's daemon can write it")
+    @Test(
+        "pause as root before the first start: the new table belongs to its folder's owner, so that user's daemon can write it"
+    )
     func rootPauseLeavesTheTableToTheDaemonsUser() throws {
         let fixture = try DaemonFixture()
         let state = fixture.directory + "/state"
@@ -117,7 +131,8 @@ struct OperatorPauseTests {
         #expect(try fixture.runCommand(["pause", "--config", fixture.configPath]).0 == 0)
         for path in [fixture.database, fixture.database + "-wal", fixture.database + "-shm"] {
             var info = stat()
-            #expect(stat(path, &info) == 0 && info.st_uid == 65534 && info.st_gid == 65534, "\(path): uid \(info.st_uid)")
+            #expect(
+                stat(path, &info) == 0 && info.st_uid == 65534 && info.st_gid == 65534, "\(path): uid \(info.st_uid)")
         }
     }
 
@@ -125,7 +140,9 @@ struct OperatorPauseTests {
     func reasonIsChecked() throws {
         let fixture = try DaemonFixture()
         for reason in ["", "two\nlines", String(repeating: "x", count: 201)] {
-            let (status, _, error) = try fixture.runCommand(["pause", "--reason", reason, "--config", fixture.configPath])
+            let (status, _, error) = try fixture.runCommand([
+                "pause", "--reason", reason, "--config", fixture.configPath,
+            ])
             #expect(status == 64, "\(reason.debugDescription): \(error)")
         }
         #expect(access(fixture.database, F_OK) != 0, "a refused pause wrote nothing")

@@ -1,11 +1,11 @@
-import ImagedropTestSupport
 import Foundation
 import Glibc
-import ImagedropSystem
-import ImagedropStore
-import ImagedropPipeline
 import ImagedropDaemon
+import ImagedropPipeline
+import ImagedropStore
 import ImagedropSupport
+import ImagedropSystem
+import ImagedropTestSupport
 import ImagesEmulator
 import Testing
 
@@ -26,16 +26,18 @@ struct OutageTests {
 
     static func pausedReason(_ fixture: DaemonFixture) -> String? {
         guard let (status, out, _) = try? fixture.runCommand(["status", "--config", fixture.configPath, "--json"]),
-              status == 0,
-              let object = try? JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any],
-              let daemon = object["daemon"] as? [String: Any]
+            status == 0,
+            let object = try? JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any],
+            let daemon = object["daemon"] as? [String: Any]
         else { return nil }
         return daemon["paused"] as? String
     }
 
     static func count(_ text: String, in log: String) -> Int { log.components(separatedBy: text).count - 1 }
 
-    @Test("nothing listening on the API's port for many probes: jobs stay queued with 0 attempts; the API back on the same port: all done")
+    @Test(
+        "nothing listening on the API's port for many probes: jobs stay queued with 0 attempts; the API back on the same port: all done"
+    )
     func connectionRefused() throws {
         let fixture = try DaemonFixture(settleMillis: 0)
         try fixture.writeConfig(settleMillis: 0, uploadSection: Self.upload)
@@ -48,7 +50,9 @@ struct OutageTests {
         #expect(fixture.waitUntil(seconds: 30) { Self.count("API still unreachable", in: fixture.log) >= 3 })
         let reason = Self.pausedReason(fixture)
         let during = try fixture.jobs()
-        print("[outage refused] paused=\(reason ?? "nil") states=\(during.map(\.state.rawValue)) attempts=\(during.map(\.attempts))")
+        print(
+            "[outage refused] paused=\(reason ?? "nil") states=\(during.map(\.state.rawValue)) attempts=\(during.map(\.attempts))"
+        )
         #expect(reason?.contains("curl error 7") == true)
         #expect(during.count == 3)
         #expect(during.allSatisfy { $0.state != .failed && $0.attempts == 0 })
@@ -59,32 +63,40 @@ struct OutageTests {
         defer { try? back.stop() }
         #expect(fixture.waitForFinished(count: 3, seconds: 30))
         let jobs = try fixture.jobs()
-        #expect(jobs.allSatisfy { $0.state == .done && $0.attempts == 1 }, "\(jobs.map { "\($0.state) \($0.attempts) \($0.lastError ?? "")" })")
+        #expect(
+            jobs.allSatisfy { $0.state == .done && $0.attempts == 1 },
+            "\(jobs.map { "\($0.state) \($0.attempts) \($0.lastError ?? "")" })")
         #expect(back.storedImages().count == 3)
         #expect(Self.pausedReason(fixture) == nil)
         #expect(fixture.log.contains("API reachable again; queue resumed"))
         #expect(fixture.stop() == 0)
     }
 
-    @Test("every request timing out: after a few per-job retries the pool pauses; no job fails; replies again: all done")
+    @Test(
+        "every request timing out: after a few per-job retries the pool pauses; no job fails; replies again: all done")
     func everyRequestTimesOut() throws {
         let fixture = try DaemonFixture(settleMillis: 0)
         // max_attempts above the outage threshold (4 requests in a row without a reply).
-        try fixture.writeConfig(settleMillis: 0, uploadSection: """
-            workers = 2
-            max_attempts = 4
-            backoff_initial_ms = 50
-            backoff_max_ms = 200
-            request_timeout_s = 1
-            shutdown_grace_s = 2
-            pause_probe_s = 1
-            """)
+        try fixture.writeConfig(
+            settleMillis: 0,
+            uploadSection: """
+                workers = 2
+                max_attempts = 4
+                backoff_initial_ms = 50
+                backoff_max_ms = 200
+                request_timeout_s = 1
+                shutdown_grace_s = 2
+                pause_probe_s = 1
+                """)
         var faults = FaultConfiguration()
         faults.latencyMs = 3000
         fixture.emulator.setFaults(faults)
         try fixture.start()
         for index in 0..<2 { try fixture.drop("t\(index).png", seed: UInt64(950 + index)) }
-        #expect(fixture.waitUntil(seconds: 40) { Self.pausedReason(fixture)?.contains("requests in a row got no reply") == true })
+        #expect(
+            fixture.waitUntil(seconds: 40) {
+                Self.pausedReason(fixture)?.contains("requests in a row got no reply") == true
+            })
         #expect(fixture.waitUntil(seconds: 40) { Self.count("API still unreachable", in: fixture.log) >= 2 })
         let during = try fixture.jobs()
         print("[outage timeouts] paused=\(Self.pausedReason(fixture) ?? "nil") attempts=\(during.map(\.attempts))")
@@ -101,7 +113,8 @@ struct OutageTests {
     func missingCAFile() throws {
         let fixture = try DaemonFixture()
         var text = try String(contentsOfFile: fixture.configPath, encoding: .utf8)
-        text = text.replacingOccurrences(of: "api_base_url = ", with: "ca_file = \"\(fixture.directory)/nope.pem\"\napi_base_url = ")
+        text = text.replacingOccurrences(
+            of: "api_base_url = ", with: "ca_file = \"\(fixture.directory)/nope.pem\"\napi_base_url = ")
         try text.write(toFile: fixture.configPath, atomically: true, encoding: .utf8)
         let (status, _, error) = try fixture.runCommand(["check", "--config", fixture.configPath])
         #expect(status == 78)
@@ -110,8 +123,9 @@ struct OutageTests {
 
     static let nginx = "/usr/sbin/nginx"
 
-    @Test("over TLS through nginx with a throwaway certificate: untrusted → paused 'TLS: …', 0 attempts; ca_file + SIGHUP → all done",
-          .enabled(if: FileManager.default.isExecutableFile(atPath: OutageTests.nginx), "nginx is not installed"))
+    @Test(
+        "over TLS through nginx with a throwaway certificate: untrusted → paused 'TLS: …', 0 attempts; ca_file + SIGHUP → all done",
+        .enabled(if: FileManager.default.isExecutableFile(atPath: OutageTests.nginx), "nginx is not installed"))
     func tlsProxy() throws {
         let fixture = try DaemonFixture(settleMillis: 0)
         let proxy = try TLSProxy(directory: fixture.directory, upstreamPort: fixture.emulator.port)
@@ -126,17 +140,22 @@ struct OutageTests {
         #expect(fixture.waitUntil(seconds: 30) { Self.pausedReason(fixture)?.hasPrefix("TLS:") == true })
         #expect(fixture.waitUntil(seconds: 30) { Self.count("API still unreachable", in: fixture.log) >= 2 })
         let during = try fixture.jobs()
-        print("[tls] paused=\(Self.pausedReason(fixture) ?? "nil") attempts=\(during.map(\.attempts)) emulator requests=\(fixture.emulator.requestLog().count)")
+        print(
+            "[tls] paused=\(Self.pausedReason(fixture) ?? "nil") attempts=\(during.map(\.attempts)) emulator requests=\(fixture.emulator.requestLog().count)"
+        )
         #expect(Self.pausedReason(fixture)?.contains("curl error 60") == true)
         #expect(during.count == 3 && during.allSatisfy { $0.state != .failed && $0.attempts == 0 })
         #expect(fixture.emulator.requestLog().isEmpty)
 
-        let trusted = plain.replacingOccurrences(of: "api_base_url = ", with: "ca_file = \"\(proxy.certificate)\"\napi_base_url = ")
+        let trusted = plain.replacingOccurrences(
+            of: "api_base_url = ", with: "ca_file = \"\(proxy.certificate)\"\napi_base_url = ")
         try trusted.write(toFile: fixture.configPath, atomically: true, encoding: .utf8)
         kill(try #require(fixture.process).processIdentifier, SIGHUP)
         #expect(fixture.waitForFinished(count: 3, seconds: 30))
         let jobs = try fixture.jobs()
-        #expect(jobs.allSatisfy { $0.state == .done && $0.attempts == 1 }, "\(jobs.map { "\($0.state) \($0.attempts) \($0.lastError ?? "")" })")
+        #expect(
+            jobs.allSatisfy { $0.state == .done && $0.attempts == 1 },
+            "\(jobs.map { "\($0.state) \($0.attempts) \($0.lastError ?? "")" })")
         #expect(fixture.emulator.storedImages().count == 3)
         #expect(fixture.stop() == 0)
     }
@@ -156,10 +175,12 @@ final class TLSProxy {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         certificate = folder + "/cert.pem"
         let key = folder + "/key.pem"
-        let (made, _, opensslError) = try DaemonFixture.run("/usr/bin/openssl", [
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate, "-days", "1",
-            "-subj", "/CN=imagedrop-test", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
-        ], environment: ProcessInfo.processInfo.environment)
+        let (made, _, opensslError) = try DaemonFixture.run(
+            "/usr/bin/openssl",
+            [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate, "-days", "1",
+                "-subj", "/CN=imagedrop-test", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+            ], environment: ProcessInfo.processInfo.environment)
         guard made == 0 else { throw FixtureError("openssl req failed: \(opensslError)") }
         port = try LoopbackPort.free()
         let conf = """

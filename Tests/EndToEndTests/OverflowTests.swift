@@ -1,13 +1,14 @@
-import ImagedropTestSupport
 import Foundation
 import Glibc
-@testable import ImagedropSystem
-@testable import ImagedropStore
-@testable import ImagedropPipeline
-@testable import ImagedropDaemon
 import ImagedropSupport
+import ImagedropTestSupport
 import ImagesEmulator
 import Testing
+
+@testable import ImagedropDaemon
+@testable import ImagedropPipeline
+@testable import ImagedropStore
+@testable import ImagedropSystem
 
 /// Issue 4, "Done when" (burst): 20,000 files while the kernel's inotify queue overflows for real.
 @Suite("inotify overflow", .serialized)
@@ -18,7 +19,8 @@ struct OverflowTests {
     /// not lowered: it is global, and other daemons started meanwhile on this machine would inherit it.
     @Test("a burst of 20,000 files overflowing the inotify queue: every file queued exactly once, overflow logged")
     func burstWithOverflow() throws {
-        let limit = (try? String(contentsOfFile: "/proc/sys/fs/inotify/max_queued_events", encoding: .utf8))
+        let limit =
+            (try? String(contentsOfFile: "/proc/sys/fs/inotify/max_queued_events", encoding: .utf8))
             .flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 16_384
         let count = 20_000
         try #require(count * 2 > limit, "max_queued_events \(limit) is too large for 20,000 files to overflow it")
@@ -26,7 +28,7 @@ struct OverflowTests {
         var emulator = EmulatorConfiguration()
         emulator.rateLimitRequests = 0
         let fixture = try DaemonFixture(emulator: emulator, settleMillis: 0)
-        try fixture.start()   // the inotify instance takes the queue limit in force when it is created
+        try fixture.start()  // the inotify instance takes the queue limit in force when it is created
         let pid = try #require(fixture.process?.processIdentifier)
         kill(pid, SIGSTOP)
         let started = Date()
@@ -54,7 +56,8 @@ struct OverflowTests {
         }
         let log = fixture.log
         let overflowLines = log.split(separator: "\n").filter { $0.contains("overflow") }.count
-        print("""
+        print(
+            """
             [overflow] max_queued_events=\(limit) \
             files=\(count) written in \(String(format: "%.1f", writeSeconds)) s while the daemon was stopped; \
             jobs=\(jobs) distinct paths=\(distinct) overflow log lines=\(overflowLines) \

@@ -1,10 +1,10 @@
-import ImagedropTestSupport
 import Foundation
-import ImagedropSystem
-import ImagedropStore
-import ImagedropPipeline
 import ImagedropDaemon
+import ImagedropPipeline
+import ImagedropStore
 import ImagedropSupport
+import ImagedropSystem
+import ImagedropTestSupport
 import ImagesEmulator
 import Testing
 
@@ -15,7 +15,8 @@ struct PathIDRootsTests {
     func twoRoots(_ fixture: DaemonFixture, second: String) throws {
         try FileManager.default.createDirectory(atPath: second, withIntermediateDirectories: true)
         let text = try String(contentsOfFile: fixture.configPath, encoding: .utf8)
-            .replacingOccurrences(of: "paths = [\"\(fixture.inbox)\"]", with: "paths = [\"\(fixture.inbox)\", \"\(second)\"]")
+            .replacingOccurrences(
+                of: "paths = [\"\(fixture.inbox)\"]", with: "paths = [\"\(fixture.inbox)\", \"\(second)\"]")
         try text.write(toFile: fixture.configPath, atomically: true, encoding: .utf8)
     }
 

@@ -1,11 +1,11 @@
-import ImagedropTestSupport
 import Foundation
 import Glibc
-import ImagedropSystem
-import ImagedropStore
-import ImagedropPipeline
 import ImagedropDaemon
+import ImagedropPipeline
+import ImagedropStore
 import ImagedropSupport
+import ImagedropSystem
+import ImagedropTestSupport
 import ImagesEmulator
 import Testing
 
@@ -45,14 +45,15 @@ struct PausedWriterTests {
     @Test("a waiting job whose file is reopened and written with a long pause is not uploaded torn by a worker")
     func workerLeavesOpenFileAlone() throws {
         var emulator = EmulatorConfiguration()
-        emulator.faults.refuseTokens = true   // holds the job queued (paused) until the rewrite has begun
+        emulator.faults.refuseTokens = true  // holds the job queued (paused) until the rewrite has begun
         let fixture = try DaemonFixture(emulator: emulator, settleMillis: 300)
         try fixture.start()
         let first = SampleImages.png(width: 40, height: 40, seed: 71)
         let path = try fixture.drop("rewritten.png", bytes: first)
-        #expect(fixture.waitUntil(seconds: 20) {
-            (try? fixture.store().daemonRecord().paused) != nil && fixture.counts()[.queued] == 1
-        })
+        #expect(
+            fixture.waitUntil(seconds: 20) {
+                (try? fixture.store().daemonRecord().paused) != nil && fixture.counts()[.queued] == 1
+            })
         // Rewritten in place by a writer that pauses: the watcher sees IN_MODIFY, and no close for 3 s.
         let final = SampleImages.png(width: 200, height: 150, seed: 72)
         let fd = open(path, O_WRONLY | O_TRUNC)
@@ -64,15 +65,17 @@ struct PausedWriterTests {
         fixture.emulator.setFaults(faults)
         // The probe (every second) resumes the queue while the writer is paused; workers claim the job.
         #expect(fixture.waitUntil(seconds: 20) { (try? fixture.store().daemonRecord().paused) == nil })
-        usleep(3_000_000)   // the rest of the writer's pause: the scenario, not a wait for an event
+        usleep(3_000_000)  // the rest of the writer's pause: the scenario, not a wait for an event
         _ = final[head...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         close(fd)
-        #expect(fixture.waitUntil(seconds: 30) {
-            fixture.emulator.storedImages().contains { $0.sha256 == SHA256Hasher.hex(of: final) }
-                && fixture.counts()[.queued] == 0 && fixture.counts()[.uploading] == 0
-        })
+        #expect(
+            fixture.waitUntil(seconds: 30) {
+                fixture.emulator.storedImages().contains { $0.sha256 == SHA256Hasher.hex(of: final) }
+                    && fixture.counts()[.queued] == 0 && fixture.counts()[.uploading] == 0
+            })
         let stored = fixture.emulator.storedImages()
-        #expect(stored.count == 1, "stored sizes: \(stored.map(\.size)) (a torn \(head)-byte head must not be among them)")
+        #expect(
+            stored.count == 1, "stored sizes: \(stored.map(\.size)) (a torn \(head)-byte head must not be among them)")
         #expect(stored.first?.sha256 == SHA256Hasher.hex(of: final))
         #expect(fixture.stop() == 0)
     }

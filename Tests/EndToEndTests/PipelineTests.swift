@@ -1,11 +1,11 @@
-import ImagedropTestSupport
 import Foundation
 import Glibc
-import ImagedropSystem
-import ImagedropStore
-import ImagedropPipeline
 import ImagedropDaemon
+import ImagedropPipeline
+import ImagedropStore
 import ImagedropSupport
+import ImagedropSystem
+import ImagedropTestSupport
 import ImagesEmulator
 import Testing
 
@@ -67,8 +67,9 @@ struct PipelineTests {
         rename(outside, fixture.inbox + "/renamed-in.png")
         // mkdir -p a/b/c && cp x.png a/b/c/ — the file may land before the watch on c exists.
         try FileManager.default.createDirectory(atPath: fixture.inbox + "/a/b/c", withIntermediateDirectories: true)
-        try writeFile(atPath: fixture.inbox + "/a/b/c/deep.png",
-                                       contents: Data(SampleImages.png(width: 8, height: 8, seed: 12)))
+        try writeFile(
+            atPath: fixture.inbox + "/a/b/c/deep.png",
+            contents: Data(SampleImages.png(width: 8, height: 8, seed: 12)))
         #expect(fixture.waitForFinished(count: 2))
         let paths = Set(try fixture.jobs().filter { $0.state == .done }.map(\.path.display))
         #expect(paths == [fixture.inbox + "/renamed-in.png", fixture.inbox + "/a/b/c/deep.png"])
@@ -106,7 +107,8 @@ struct PipelineTests {
         let fixture = try DaemonFixture(settleMillis: 0)
         try fixture.start()
         for index in 0..<1000 {
-            try fixture.drop("burst-\(index).png", bytes: SampleImages.png(width: 8, height: 8, seed: UInt64(10_000 + index)))
+            try fixture.drop(
+                "burst-\(index).png", bytes: SampleImages.png(width: 8, height: 8, seed: UInt64(10_000 + index)))
         }
         #expect(fixture.waitForFinished(count: 1000, seconds: 180))
         let uploads = fixture.emulator.requestLog().filter { $0.method == "POST" && $0.status == 200 }
@@ -166,7 +168,7 @@ struct PipelineTests {
         try fixture.start()
         #expect(fixture.waitForFinished(count: 2))
         fixture.stop()
-        try fixture.start()   // the start-up scan sees both names again
+        try fixture.start()  // the start-up scan sees both names again
         #expect(fixture.waitForFinished(count: 2))
         fixture.stop()
         let jobs = try fixture.jobs()

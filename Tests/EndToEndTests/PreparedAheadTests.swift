@@ -12,24 +12,30 @@ struct PreparedAheadTests {
         var emulator = EmulatorConfiguration()
         emulator.faults.latencyMs = latencyMs
         let fixture = try DaemonFixture(emulator: emulator, settleMillis: 0)
-        try fixture.writeConfig(settleMillis: 0, uploadSection: """
-            workers = 1
-            request_timeout_s = 30
-            shutdown_grace_s = 30
-            """)
+        try fixture.writeConfig(
+            settleMillis: 0,
+            uploadSection: """
+                workers = 1
+                request_timeout_s = 30
+                shutdown_grace_s = 30
+                """)
         return fixture
     }
 
-    static func posts(_ fixture: DaemonFixture) -> Int { fixture.emulator.requestLog().filter { $0.method == "POST" }.count }
+    static func posts(_ fixture: DaemonFixture) -> Int {
+        fixture.emulator.requestLog().filter { $0.method == "POST" }.count
+    }
 
-    @Test("while the one worker's request is in flight the next job is already pre-flighted; a stop gives it back unsent")
+    @Test(
+        "while the one worker's request is in flight the next job is already pre-flighted; a stop gives it back unsent")
     func nextJobPreparedDuringTheRequest() throws {
         let fixture = try Self.oneWorker(latencyMs: 3_000)
         for name in ["a.png", "b.png", "c.png"] { _ = try fixture.drop(name, seed: UInt64(name.utf8.first!) + 77_000) }
         try fixture.start()
         // One request out, and one job held ready for the worker (claimed, opened, hashed, probed); the third waits.
-        #expect(fixture.waitUntil(seconds: 20) { Self.posts(fixture) == 1 && (fixture.counts()[.uploading] ?? 0) == 2 },
-                "\(fixture.counts()) \(fixture.log)")
+        #expect(
+            fixture.waitUntil(seconds: 20) { Self.posts(fixture) == 1 && (fixture.counts()[.uploading] ?? 0) == 2 },
+            "\(fixture.counts()) \(fixture.log)")
         #expect(Self.posts(fixture) == 1, "nothing is sent for the prepared job while the worker is busy")
         // One SIGTERM: the stop waits for the request in flight only; the prepared job has sent nothing.
         #expect(fixture.stop(timeout: 30) == 0)
@@ -45,8 +51,9 @@ struct PreparedAheadTests {
         _ = try fixture.drop("first.png", seed: 77_201)
         _ = try fixture.drop("second.png", seed: 77_202)
         try fixture.start()
-        #expect(fixture.waitUntil(seconds: 20) { Self.posts(fixture) == 1 && (fixture.counts()[.uploading] ?? 0) == 2 },
-                "\(fixture.counts()) \(fixture.log)")
+        #expect(
+            fixture.waitUntil(seconds: 20) { Self.posts(fixture) == 1 && (fixture.counts()[.uploading] ?? 0) == 2 },
+            "\(fixture.counts()) \(fixture.log)")
         // Prepared under content-hash ids; the reload switches to path ids before the worker is free.
         var config = try String(contentsOfFile: fixture.configPath, encoding: .utf8)
         config += "\n[images]\nid = \"path\"\n"
@@ -57,8 +64,9 @@ struct PreparedAheadTests {
         let ids = Set(fixture.emulator.storedImages().map(\.id))
         #expect(ids.count == 2, "\(ids)")
         // The one in flight at the reload kept its content-hash id; the prepared one was planned again.
-        #expect(ids.filter { $0.count == 64 }.count == 1 && ids.filter { $0.hasSuffix(".png") }.count == 1,
-                "the prepared job goes out with a path id: \(ids)")
+        #expect(
+            ids.filter { $0.count == 64 }.count == 1 && ids.filter { $0.hasSuffix(".png") }.count == 1,
+            "the prepared job goes out with a path id: \(ids)")
     }
 
     @Test("a URL job behind a busy worker is held ready once and then sent, not claimed over and over")
@@ -73,8 +81,10 @@ struct PreparedAheadTests {
         _ = try fixture.drop("local.png", seed: 77_302)
         try fixture.start()
         #expect(fixture.waitUntil(seconds: 20) { Self.posts(fixture) == 1 }, "\(fixture.log)")
-        let (status, _, err) = try fixture.runCommand(["enqueue", "--config", fixture.configPath, "--url",
-                                                        origin.baseURL + "/files/remote.png"])
+        let (status, _, err) = try fixture.runCommand([
+            "enqueue", "--config", fixture.configPath, "--url",
+            origin.baseURL + "/files/remote.png",
+        ])
         #expect(status == 0, "\(err)")
         // Held by the preparer while the worker is busy: `uploading`, and it stays so (a claim-release loop
         // would show it `queued` between claims and churn updated_at).
@@ -83,13 +93,14 @@ struct PreparedAheadTests {
         // Watched until it is done, the whole time it is held: every claim and release writes updated_at, so a
         // claim-release loop shows up as `queued` or as `uploading` under a later updated_at.
         var churn: [String] = []
-        #expect(fixture.waitUntil(seconds: 30) {
-            guard let job = try? fixture.jobs().first(where: { $0.kind == .url }) else { return false }
-            if job.state == .queued || (job.state == .uploading && job.updatedAt != held.updatedAt) {
-                churn.append("\(job.state) at \(job.updatedAt)")
-            }
-            return job.state == .done
-        }, "\(fixture.log)")
+        #expect(
+            fixture.waitUntil(seconds: 30) {
+                guard let job = try? fixture.jobs().first(where: { $0.kind == .url }) else { return false }
+                if job.state == .queued || (job.state == .uploading && job.updatedAt != held.updatedAt) {
+                    churn.append("\(job.state) at \(job.updatedAt)")
+                }
+                return job.state == .done
+            }, "\(fixture.log)")
         #expect(churn.isEmpty, "held once, not claimed again: \(churn)")
         #expect(fixture.waitForFinished(count: 2, seconds: 30), "\(fixture.log)")
         #expect(try fixture.jobs().allSatisfy { $0.state == .done }, "\(fixture.log)")

@@ -1,10 +1,10 @@
-import ImagedropTestSupport
 import Foundation
-import ImagedropSystem
-import ImagedropStore
-import ImagedropPipeline
 import ImagedropDaemon
+import ImagedropPipeline
+import ImagedropStore
 import ImagedropSupport
+import ImagedropSystem
+import ImagedropTestSupport
 import ImagesEmulator
 import Testing
 
@@ -21,7 +21,9 @@ struct PruneHistoryTests {
         #expect(fixture.stop() == 0)
         #expect(fixture.emulator.storedImages().count == count)
 
-        let (pruned, output, error) = try fixture.runCommand(["prune", "--config", fixture.configPath, "--older-than-days", "0"])
+        let (pruned, output, error) = try fixture.runCommand([
+            "prune", "--config", fixture.configPath, "--older-than-days", "0",
+        ])
         #expect(pruned == 0 && output.hasPrefix("\(count) done jobs"), "\(output) \(error)")
         #expect(fixture.counts().values.reduce(0, +) == 0)
         let requestsBefore = fixture.emulator.requestLog().count
@@ -30,7 +32,9 @@ struct PruneHistoryTests {
         try fixture.start()
         #expect(fixture.counts().values.reduce(0, +) == 0, "the start-up scan queued pruned files again")
         // A backfill of the whole folder goes through the same idempotent insert.
-        let (enqueued, enqueueOutput, _) = try fixture.runCommand(["enqueue", "--config", fixture.configPath, fixture.inbox])
+        let (enqueued, enqueueOutput, _) = try fixture.runCommand([
+            "enqueue", "--config", fixture.configPath, fixture.inbox,
+        ])
         #expect(enqueued == 0 && enqueueOutput.contains("0 queued"), "\(enqueueOutput)")
         // A sentinel: once it is done, anything queued before it would have been sent too.
         try fixture.drop("sentinel.png", seed: 699)

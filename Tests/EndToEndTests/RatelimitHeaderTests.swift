@@ -1,7 +1,7 @@
 import Foundation
 import Glibc
-import ImagesEmulator
 import ImagedropTestSupport
+import ImagesEmulator
 import Testing
 
 /// Cloudflare's own word wins: an API whose `Ratelimit` header says less than `requests_per_5min` (the
@@ -37,9 +37,13 @@ struct RatelimitHeaderTests {
         let tooMany = log.filter { $0.status == 429 }.count
         if tooMany > 0 || busiest > apiLimit {
             let start = log.first?.receivedAtMillis ?? 0
-            for entry in log { print("  +\(entry.receivedAtMillis - start) ms \(entry.method) \(entry.path) \(entry.status)") }
+            for entry in log {
+                print("  +\(entry.receivedAtMillis - start) ms \(entry.method) \(entry.path) \(entry.status)")
+            }
         }
-        print("[\(name)] \(log.count) requests, 429: \(tooMany), busiest \(windowSeconds) s window: \(busiest) (API \(apiLimit), config \(configured))")
+        print(
+            "[\(name)] \(log.count) requests, 429: \(tooMany), busiest \(windowSeconds) s window: \(busiest) (API \(apiLimit), config \(configured))"
+        )
         return (tooMany, busiest)
     }
 
@@ -61,15 +65,19 @@ struct RatelimitHeaderTests {
         let redis = try RedisServer()
         defer { redis.stop() }
         let first = try DaemonFixture(emulator: Self.emulator(), settleMillis: 0)
-        let hosts = [first, try DaemonFixture(sharingEmulatorOf: first, settleMillis: 0),
-                     try DaemonFixture(sharingEmulatorOf: first, settleMillis: 0)]
+        let hosts = [
+            first, try DaemonFixture(sharingEmulatorOf: first, settleMillis: 0),
+            try DaemonFixture(sharingEmulatorOf: first, settleMillis: 0),
+        ]
         for (index, host) in hosts.enumerated() {
-            try host.writeConfig(settleMillis: 0, extra: """
-                [fleet]
-                redis = "unix:\(redis.socketPath)"
-                host = "host-\(index)"
-                key_prefix = "e2e"
-                """, uploadSection: Self.uploadSection)
+            try host.writeConfig(
+                settleMillis: 0,
+                extra: """
+                    [fleet]
+                    redis = "unix:\(redis.socketPath)"
+                    host = "host-\(index)"
+                    key_prefix = "e2e"
+                    """, uploadSection: Self.uploadSection)
             for file in 0..<5 { try host.drop("h\(index)-\(file).png", seed: 12_100 + UInt64(index * 100 + file)) }
         }
         for host in hosts { try host.start() }

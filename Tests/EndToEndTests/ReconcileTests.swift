@@ -35,11 +35,14 @@ struct ReconcileTests {
 
     static func deleteBehindItsBack(_ fixture: DaemonFixture, _ id: String) throws {
         let encoded = id.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? id
-        let reply = try HTTPEndpointTests.curl(fixture.emulator.baseURL + "/__emulator/images/" + encoded, method: "DELETE")
+        let reply = try HTTPEndpointTests.curl(
+            fixture.emulator.baseURL + "/__emulator/images/" + encoded, method: "DELETE")
         guard reply.status == 200 else { throw FixtureError("admin delete \(id): \(reply.status) \(reply.body)") }
     }
 
-    @Test("3 of 20 images deleted behind its back: reconcile exits 1 naming them; --fix and run --once upload exactly those 3; then it exits 0")
+    @Test(
+        "3 of 20 images deleted behind its back: reconcile exits 1 naming them; --fix and run --once upload exactly those 3; then it exits 0"
+    )
     func missingImagesAreUploadedAgain() throws {
         let fixture = try Self.uploadedTwenty()
         let deleted = try fixture.jobs().prefix(3)
@@ -65,21 +68,27 @@ struct ReconcileTests {
 
         let (after, afterOut, _) = try Self.reconcile(fixture)
         #expect(after == 0, "\(afterOut)")
-        #expect(afterOut.contains("20 images in the account, 20 done jobs: 0 missing, 0 unrecorded, 0 stale"), "\(afterOut)")
+        #expect(
+            afterOut.contains("20 images in the account, 20 done jobs: 0 missing, 0 unrecorded, 0 stale"), "\(afterOut)"
+        )
     }
 
-    @Test("the database deleted: reconcile --fix rebuilds 20 done rows with the stored ids and variants, and run --once then uploads nothing",
-          arguments: [false, true])
+    @Test(
+        "the database deleted: reconcile --fix rebuilds 20 done rows with the stored ids and variants, and run --once then uploads nothing",
+        arguments: [false, true])
     func lostDatabaseIsRebuiltWithoutUploads(signedURLs: Bool) throws {
         let fixture = try Self.uploadedTwenty(extraConfig: signedURLs ? "[images]\nrequire_signed_urls = true\n" : "")
         let before = Dictionary(uniqueKeysWithValues: try fixture.jobs().map { ($0.path.display, $0) })
-        #expect(before.values.allSatisfy { $0.imageID?.count == (signedURLs ? 36 : 64) },
-                "signed URLs: Cloudflare's UUIDs; else content-hash ids")
+        #expect(
+            before.values.allSatisfy { $0.imageID?.count == (signedURLs ? 36 : 64) },
+            "signed URLs: Cloudflare's UUIDs; else content-hash ids")
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: fixture.database + suffix) }
 
         let (report, reportOut, _) = try Self.reconcile(fixture)
-        #expect(report == 1 && reportOut.contains("20 images in the account, 0 done jobs: 0 missing, 20 unrecorded, 0 stale"),
-                "\(reportOut)")
+        #expect(
+            report == 1
+                && reportOut.contains("20 images in the account, 0 done jobs: 0 missing, 20 unrecorded, 0 stale"),
+            "\(reportOut)")
         let (status, out, error) = try Self.reconcile(fixture, ["--fix"])
         #expect(status == 0, "\(out) \(error)")
         #expect(out.contains("fixed: 0 queued again, 20 recorded, 0 refreshed; 0 left"), "\(out)")
@@ -88,7 +97,8 @@ struct ReconcileTests {
         #expect(rebuilt.count == 20 && rebuilt.allSatisfy { $0.state == .done })
         for job in rebuilt {
             let original = try #require(before[job.path.display])
-            #expect(job.imageID == original.imageID && job.variants.sorted() == original.variants.sorted()
+            #expect(
+                job.imageID == original.imageID && job.variants.sorted() == original.variants.sorted()
                     && job.sha256 == original.sha256 && job.size == original.size, "\(job.path)")
             if signedURLs { #expect(job.jobKey == original.jobKey, "the image's imagedrop_job is the job key again") }
         }
@@ -117,12 +127,15 @@ struct ReconcileTests {
         #expect(Set(object.keys) == ["images", "done_jobs", "missing", "unrecorded", "stale", "fixed"])
         #expect(object["images"] as? Int == 19 && object["done_jobs"] as? Int == 20)
         let missing = try #require(object["missing"] as? [[String: Any]])
-        #expect(missing.count == 1 && missing[0]["job_id"] as? Int == Int(jobs[0].id)
-                && missing[0]["image_id"] as? String == jobs[0].imageID && missing[0]["path"] as? String == jobs[0].path.display
+        #expect(
+            missing.count == 1 && missing[0]["job_id"] as? Int == Int(jobs[0].id)
+                && missing[0]["image_id"] as? String == jobs[0].imageID
+                && missing[0]["path"] as? String == jobs[0].path.display
                 && missing[0]["source"] as? String == "default" && missing[0]["sha256"] as? String == jobs[0].sha256)
         #expect((object["unrecorded"] as? [Any])?.isEmpty == true)
         let stale = try #require(object["stale"] as? [[String: Any]])
-        #expect(stale.count == 1 && stale[0]["job_id"] as? Int == Int(jobs[1].id)
+        #expect(
+            stale.count == 1 && stale[0]["job_id"] as? Int == Int(jobs[1].id)
                 && stale[0]["variants"] as? [String] == ["https://example.invalid/old"]
                 && (stale[0]["account_variants"] as? [String])?.sorted() == jobs[1].variants.sorted())
         let fixed = try #require(object["fixed"] as? [String: Int])
@@ -135,17 +148,22 @@ struct ReconcileTests {
         #expect(try fixture.store().job(id: jobs[1].id)?.variants.sorted() == jobs[1].variants.sorted())
     }
 
-    @Test("exit codes: 69 for a refused token and for an API that does not answer, 78 for a broken config, 65 for an unknown --source")
+    @Test(
+        "exit codes: 69 for a refused token and for an API that does not answer, 78 for a broken config, 65 for an unknown --source"
+    )
     func exitCodes() throws {
         var emulator = EmulatorConfiguration()
         emulator.tokens = [DaemonFixture.sharedToken]
         let fixture = try DaemonFixture(emulator: emulator)
         let (refused, _, refusedError) = try fixture.runCommand(
-            ["reconcile", "--config", fixture.configPath], environment: ["CLOUDFLARE_API_TOKEN": "not-the-right-token-0123"])
+            ["reconcile", "--config", fixture.configPath],
+            environment: ["CLOUDFLARE_API_TOKEN": "not-the-right-token-0123"])
         #expect(refused == 69, "\(refusedError)")
         #expect(refusedError.contains("refused"), "\(refusedError)")
 
-        let (unknown, _, unknownError) = try fixture.runCommand(["reconcile", "--source", "nope", "--config", fixture.configPath])
+        let (unknown, _, unknownError) = try fixture.runCommand([
+            "reconcile", "--source", "nope", "--config", fixture.configPath,
+        ])
         #expect(unknown == 65, "\(unknownError)")
 
         let port = try LoopbackPort.free()
@@ -166,7 +184,9 @@ struct ReconcileTests {
         let fixture = try Self.uploadedTwenty()
         let text = try String(contentsOfFile: fixture.configPath, encoding: .utf8).replacingOccurrences(
             of: "api_base_url = \"\(fixture.emulator.apiBaseURL)\"",
-            with: "api_base_url = \"\(fixture.emulator.apiBaseURL)\"\nbatch_api = true\nbatch_base_url = \"\(fixture.emulator.baseURL)\"")
+            with:
+                "api_base_url = \"\(fixture.emulator.apiBaseURL)\"\nbatch_api = true\nbatch_base_url = \"\(fixture.emulator.baseURL)\""
+        )
         try text.write(toFile: fixture.configPath, atomically: true, encoding: .utf8)
         let before = fixture.emulator.requestLog().count
         let (status, out, error) = try Self.reconcile(fixture)
@@ -178,7 +198,9 @@ struct ReconcileTests {
         #expect(!log.contains { $0.path.contains("/accounts/") && $0.path.hasSuffix("/images/v2") })
     }
 
-    @Test("beside a running daemon: --fix queues the missing images and the daemon uploads exactly those, with no false differences")
+    @Test(
+        "beside a running daemon: --fix queues the missing images and the daemon uploads exactly those, with no false differences"
+    )
     func besideARunningDaemon() throws {
         let fixture = try Self.uploadedTwenty()
         try fixture.start()
@@ -188,7 +210,8 @@ struct ReconcileTests {
         let (status, out, error) = try Self.reconcile(fixture, ["--fix"])
         #expect(status == 0, "\(out) \(error)")
         #expect(out.contains("18 images in the account, 20 done jobs: 2 missing, 0 unrecorded, 0 stale"), "\(out)")
-        #expect(fixture.waitUntil(seconds: 20) { Self.posts(fixture) - postsBefore == 2 && fixture.counts()[.done] == 20 })
+        #expect(
+            fixture.waitUntil(seconds: 20) { Self.posts(fixture) - postsBefore == 2 && fixture.counts()[.done] == 20 })
         let (after, afterOut, _) = try Self.reconcile(fixture)
         #expect(after == 0, "\(afterOut)")
         #expect(Self.posts(fixture) - postsBefore == 2, "nothing else was sent")
@@ -211,8 +234,12 @@ struct ReconcileTests {
         process.waitUntilExit()
         let screen = terminal.finish()
         #expect(process.terminationStatus == 0)
-        #expect(screen.contains("reconcile: 1 page, 10 images listed, ") && screen.contains("reconcile: 2 pages, 20 images listed, ")
+        #expect(
+            screen.contains("reconcile: 1 page, 10 images listed, ")
+                && screen.contains("reconcile: 2 pages, 20 images listed, ")
                 && screen.contains(" images/s"), "\(screen)")
-        #expect(String(decoding: outData, as: UTF8.self) == "20 images in the account, 20 done jobs: 0 missing, 0 unrecorded, 0 stale\n")
+        #expect(
+            String(decoding: outData, as: UTF8.self)
+                == "20 images in the account, 20 done jobs: 0 missing, 0 unrecorded, 0 stale\n")
     }
 }

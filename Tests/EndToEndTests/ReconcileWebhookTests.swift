@@ -12,7 +12,9 @@ struct ReconcileWebhookTests {
         try WebhookTests.deliveries(receiver).filter { $0.event == "done" && $0.accepted }
     }
 
-    @Test("a backup restored with 3 uploads missing from it: --fix rebuilds their rows and queues no delivery; the next upload's done is the only new one")
+    @Test(
+        "a backup restored with 3 uploads missing from it: --fix rebuilds their rows and queues no delivery; the next upload's done is the only new one"
+    )
     func rebuiltRowsSendNoDoneWebhook() throws {
         let receiver = try WebhookReceiver.start()
         defer { receiver.stop() }

@@ -1,10 +1,10 @@
 import Foundation
 import Glibc
-import ImagedropSystem
-import ImagedropStore
-import ImagedropPipeline
 import ImagedropDaemon
+import ImagedropPipeline
+import ImagedropStore
 import ImagedropSupport
+import ImagedropSystem
 import Testing
 
 /// A reload the daemon refused stays visible until a good one, and the read-only commands keep answering
@@ -14,14 +14,19 @@ struct ReloadRefusalTests {
     static func statusJSON(_ fixture: DaemonFixture) throws -> (object: [String: Any], stderr: String) {
         let (status, out, error) = try fixture.runCommand(["status", "--json", "--config", fixture.configPath])
         #expect(status == 0, "\(error)")
-        return (try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any], "\(out) \(error)"), error)
+        return (
+            try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any], "\(out) \(error)"),
+            error
+        )
     }
 
     static func reloadRefused(_ object: [String: Any]) -> Any? {
         (object["config"] as? [String: Any])?["reload_refused"]
     }
 
-    @Test("SIGHUP with a broken file: status --json config.reload_refused {at, error} and a config: line until a good reload clears it")
+    @Test(
+        "SIGHUP with a broken file: status --json config.reload_refused {at, error} and a config: line until a good reload clears it"
+    )
     func refusalRecordedUntilGoodReload() throws {
         let fixture = try DaemonFixture()
         let path = try fixture.drop("kept.png", seed: 901)
@@ -46,9 +51,13 @@ struct ReloadRefusalTests {
         #expect(refused["error"] as? String == problem, "\(refused)")
         let at = try #require(refused["at"] as? String)
         #expect(at.hasSuffix("Z") && Timestamp.parseISO8601(at) != nil, "\(at)")
-        #expect(warning.contains("warning: config error: upload.workers") && warning.contains("reading the database it names"), "\(warning)")
+        #expect(
+            warning.contains("warning: config error: upload.workers")
+                && warning.contains("reading the database it names"), "\(warning)")
         let (_, text, _) = try fixture.runCommand(["status", "--config", fixture.configPath])
-        #expect(text.contains("config:   reload refused at \(at) (\(problem)); the previous configuration stays in force"), "\(text)")
+        #expect(
+            text.contains("config:   reload refused at \(at) (\(problem)); the previous configuration stays in force"),
+            "\(text)")
         for reader in [["list"], ["export"], ["show", path], ["status", "--check"]] {
             let (status, out, error) = try fixture.runCommand(reader + ["--config", fixture.configPath])
             #expect(status == 0, "\(reader) with a broken config file: \(status) \(error)")
@@ -56,8 +65,12 @@ struct ReloadRefusalTests {
         }
 
         try good.write(toFile: fixture.configPath, atomically: true, encoding: .utf8)
-        let (goodCheck, goodOut, goodError) = try fixture.runCommand(["check", "--offline", "--config", fixture.configPath])
-        #expect(goodCheck == 0, "check --offline must pass beside the running daemon, or every reload would fail: \(goodOut) \(goodError)")
+        let (goodCheck, goodOut, goodError) = try fixture.runCommand([
+            "check", "--offline", "--config", fixture.configPath,
+        ])
+        #expect(
+            goodCheck == 0,
+            "check --offline must pass beside the running daemon, or every reload would fail: \(goodOut) \(goodError)")
         kill(pid, SIGHUP)
         #expect(fixture.waitUntil(seconds: 10) { fixture.log.contains("configuration reloaded") })
         #expect(Self.reloadRefused(try Self.statusJSON(fixture).object) is NSNull)

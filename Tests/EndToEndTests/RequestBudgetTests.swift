@@ -1,10 +1,10 @@
 import Foundation
 import Glibc
-import ImagedropSystem
-import ImagedropStore
-import ImagedropPipeline
 import ImagedropDaemon
+import ImagedropPipeline
+import ImagedropStore
 import ImagedropSupport
+import ImagedropSystem
 import ImagesEmulator
 import Testing
 
@@ -31,17 +31,19 @@ struct RequestBudgetTests {
         emulator.rateLimitRequests = Self.limit
         emulator.rateLimitWindowSeconds = Double(Self.windowSeconds)
         let fixture = try DaemonFixture(emulator: emulator, settleMillis: 0)
-        try fixture.writeConfig(settleMillis: 0, uploadSection: """
-            workers = 4
-            max_attempts = 8
-            backoff_initial_ms = 50
-            backoff_max_ms = 20000
-            request_timeout_s = 10
-            shutdown_grace_s = 5
-            pause_probe_s = 1
-            requests_per_5min = \(Self.limit)
-            rate_window_s = \(Self.windowSeconds)
-            """)
+        try fixture.writeConfig(
+            settleMillis: 0,
+            uploadSection: """
+                workers = 4
+                max_attempts = 8
+                backoff_initial_ms = 50
+                backoff_max_ms = 20000
+                request_timeout_s = 10
+                shutdown_grace_s = 5
+                pause_probe_s = 1
+                requests_per_5min = \(Self.limit)
+                rate_window_s = \(Self.windowSeconds)
+                """)
         for index in 0..<Self.limit { try fixture.drop("first\(index).png", seed: UInt64(700 + index)) }
         try fixture.start()
         #expect(fixture.waitForFinished(count: Self.limit, seconds: 30))
@@ -57,7 +59,8 @@ struct RequestBudgetTests {
         let busiest = Self.busiestWindow(log, windowMillis: Int64(Self.windowSeconds) * 1000)
         let first = log.prefix(firstRun).map(\.receivedAtMillis).max() ?? 0
         let secondStart = log.dropFirst(firstRun).map(\.receivedAtMillis).min() ?? 0
-        print("""
+        print(
+            """
             [budget restart] limit=\(Self.limit)/\(Self.windowSeconds)s requests=\(log.count) (first run \(firstRun)) \
             429=\(refused.count) busiest window=\(busiest) gap between runs' requests=\(secondStart - first) ms
             """)
@@ -74,16 +77,20 @@ struct CheckBudgetTests {
     @Test("check's requests are recorded: a second check inside the window finds the budget spent and exits 69")
     func checkCounts() throws {
         let fixture = try DaemonFixture()
-        try fixture.writeConfig(settleMillis: 100, uploadSection: """
-            requests_per_5min = 3
-            rate_window_s = 120
-            """)
+        try fixture.writeConfig(
+            settleMillis: 100,
+            uploadSection: """
+                requests_per_5min = 3
+                rate_window_s = 120
+                """)
         // check records its requests in an existing table (it creates none): as after a first `run`.
         _ = try JobStore.openForWriting(path: fixture.database)
         let (first, out, firstError) = try fixture.runCommand(["check", "--config", fixture.configPath])
         #expect(first == 0, "\(out) \(firstError)")
         let (second, _, error) = try fixture.runCommand(["check", "--config", fixture.configPath])
-        print("[check budget] first=\(first) second=\(second) emulator requests=\(fixture.emulator.requestLog().count): \(error)")
+        print(
+            "[check budget] first=\(first) second=\(second) emulator requests=\(fixture.emulator.requestLog().count): \(error)"
+        )
         #expect(second == 69)
         #expect(error.contains("request budget spent") && error.contains("requests_per_5min"), "\(error)")
         // Refused before sending anything: only the first check's two requests reached the API.

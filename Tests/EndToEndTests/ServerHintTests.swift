@@ -1,10 +1,10 @@
 import Foundation
 import Glibc
-import ImagedropSystem
-import ImagedropStore
-import ImagedropPipeline
 import ImagedropDaemon
+import ImagedropPipeline
+import ImagedropStore
 import ImagedropSupport
+import ImagedropSystem
 import ImagesEmulator
 import Testing
 
@@ -22,7 +22,9 @@ struct ServerHintTests {
         pause_probe_s = 1
         """
 
-    @Test("429s and 503s with absurd or garbage Retry-After / retry-after-ms: the daemon lives, waits are capped, every job ends done")
+    @Test(
+        "429s and 503s with absurd or garbage Retry-After / retry-after-ms: the daemon lives, waits are capped, every job ends done"
+    )
     func absurdHints() throws {
         let fixture = try DaemonFixture(settleMillis: 0)
         try fixture.writeConfig(settleMillis: 0, uploadSection: Self.upload)
@@ -36,8 +38,8 @@ struct ServerHintTests {
         for (index, hint) in hints.enumerated() {
             var faults = FaultConfiguration()
             faults.seed = UInt64(100 + index)
-            faults.failFirstAttempts = 1            // every file's first upload: 503 with the hint
-            faults.rateLimitProbability = 0.3       // and some 429s with it
+            faults.failFirstAttempts = 1  // every file's first upload: 503 with the hint
+            faults.rateLimitProbability = 0.3  // and some 429s with it
             faults.retryAfterHeader = hint.header
             faults.retryAfterMsHeader = hint.ms
             fixture.emulator.setFaults(faults)
@@ -52,9 +54,13 @@ struct ServerHintTests {
         let log = fixture.emulator.requestLog()
         let hinted = log.filter { $0.status == 429 || $0.status == 503 }.count
         let capped = fixture.log.components(separatedBy: "server's wait hint capped at backoff_max_ms").count - 1
-        print("[hints] jobs=\(jobs.count) done=\(jobs.filter { $0.state == .done }.count) 429/503 replies=\(hinted) capped-hint log lines=\(capped)")
+        print(
+            "[hints] jobs=\(jobs.count) done=\(jobs.filter { $0.state == .done }.count) 429/503 replies=\(hinted) capped-hint log lines=\(capped)"
+        )
         #expect(jobs.count == expected)
-        #expect(jobs.allSatisfy { $0.state == .done }, "\(jobs.filter { $0.state != .done }.map { "\($0.path): \($0.lastError ?? "")" })")
+        #expect(
+            jobs.allSatisfy { $0.state == .done },
+            "\(jobs.filter { $0.state != .done }.map { "\($0.path): \($0.lastError ?? "")" })")
         #expect(hinted >= expected)
         // Huge hints are logged as capped (one line per reply); garbage ones are ignored, so fewer lines than replies.
         #expect(capped > 0 && capped < hinted)

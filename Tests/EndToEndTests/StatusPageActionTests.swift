@@ -1,19 +1,21 @@
 import Foundation
-import ImagedropSystem
 import ImagedropStore
+import ImagedropSystem
 import Testing
 
 /// The page's retry buttons say what they did: the 303 carries the counts in its Location, the page shows them
 /// once, and a crafted link shows nothing.
 @Suite("Status page action results", .serialized)
 struct StatusPageActionTests {
-    @Test("after POST /jobs/{id}/retry and POST /retry-failed the page says what happened; a crafted query shows nothing")
+    @Test(
+        "after POST /jobs/{id}/retry and POST /retry-failed the page says what happened; a crafted query shows nothing")
     func pageSaysWhatHappened() throws {
-        let fixture = try DaemonFixture(extraConfig: """
-            [http]
-            listen = "127.0.0.1:0"
-            actions = true
-            """)
+        let fixture = try DaemonFixture(
+            extraConfig: """
+                [http]
+                listen = "127.0.0.1:0"
+                actions = true
+                """)
         try fixture.start()
         try fixture.drop("ok.png", seed: 11)
         for name in ["bad1.jpg", "bad2.jpg"] { try fixture.drop(name, bytes: Array("not an image \(name)".utf8)) }
@@ -27,8 +29,12 @@ struct StatusPageActionTests {
         let oneLocation = try Self.location(one)
         #expect(oneLocation == "/?done=retried-1&job=\(bad1.id)")
         let onePage = try HTTPEndpointTests.curl(base + oneLocation).body
-        #expect(onePage.contains(#"<p class="notice" id="notice" role="status">job \#(bad1.id) queued again</p>"#), "\(onePage)")
-        #expect(onePage.contains(#"<meta http-equiv="refresh" content="10; url=/">"#), "the page's refresh drops the notice")
+        #expect(
+            onePage.contains(#"<p class="notice" id="notice" role="status">job \#(bad1.id) queued again</p>"#),
+            "\(onePage)")
+        #expect(
+            onePage.contains(#"<meta http-equiv="refresh" content="10; url=/">"#), "the page's refresh drops the notice"
+        )
         #expect(fixture.waitForFinished(count: 3))
 
         try FileManager.default.removeItem(atPath: fixture.inbox + "/bad2.jpg")
@@ -36,15 +42,23 @@ struct StatusPageActionTests {
         let allLocation = try Self.location(all)
         #expect(allLocation == "/?done=retried-1&gone=1")
         let allPage = try HTTPEndpointTests.curl(base + allLocation).body
-        #expect(allPage.contains("1 failed jobs queued again; left as they are: 1 whose file is no longer there</p>"), "\(allPage)")
+        #expect(
+            allPage.contains("1 failed jobs queued again; left as they are: 1 whose file is no longer there</p>"),
+            "\(allPage)")
 
-        for crafted in ["/?done=<script>alert(1)</script>", "/?done=retried-2&job=<b>x</b>", "/?done=Your%20account%20is%20locked"] {
+        for crafted in [
+            "/?done=<script>alert(1)</script>", "/?done=retried-2&job=<b>x</b>", "/?done=Your%20account%20is%20locked",
+        ] {
             let page = try HTTPEndpointTests.curl(base + crafted)
             #expect(page.status == 200)
-            #expect(!page.body.contains("<script") && !page.body.contains("<b>x") && !page.body.contains("locked"), "\(crafted)")
+            #expect(
+                !page.body.contains("<script") && !page.body.contains("<b>x") && !page.body.contains("locked"),
+                "\(crafted)")
         }
-        #expect(try HTTPEndpointTests.curl(base + "/?done=retried-2&job=<b>x</b>").body.contains(">2 failed jobs queued again</p>"),
-                "a bad field is dropped, the numbers stay")
+        #expect(
+            try HTTPEndpointTests.curl(base + "/?done=retried-2&job=<b>x</b>").body.contains(
+                ">2 failed jobs queued again</p>"),
+            "a bad field is dropped, the numbers stay")
         #expect(!(try HTTPEndpointTests.curl(base + "/").body.contains("id=\"notice\"")))
         #expect(fixture.stop() == 0)
     }

@@ -1,8 +1,8 @@
 import Foundation
 import Glibc
-import ImagedropStore
 import ImagedropDaemon
 import ImagedropParsing
+import ImagedropStore
 import Testing
 
 /// Issue 22 item 12 against a running daemon: the per-job pages, the search, the second page of the lists, and
@@ -11,15 +11,17 @@ import Testing
 struct StatusPagesTests {
     /// A daemon with 52 done uploads (two pages), one failed file whose name needs escaping, and long paths.
     static func fixture() throws -> DaemonFixture {
-        let fixture = try DaemonFixture(extraConfig: """
-            [http]
-            listen = "127.0.0.1:0"
-            """)
+        let fixture = try DaemonFixture(
+            extraConfig: """
+                [http]
+                listen = "127.0.0.1:0"
+                """)
         try fixture.start()
         let deep = "customers/acme-corporation-international/2026-12/product-photography/spring-catalogue-final/"
         for index in 0..<50 { try fixture.drop(deep + "p\(index).png", seed: UInt64(52_000 + index)) }
-        try fixture.drop("a-very-long-file-name-with-no-slash-at-all-that-must-still-wrap-on-a-phone-0123456789abcdef.png",
-                         seed: 52_100)
+        try fixture.drop(
+            "a-very-long-file-name-with-no-slash-at-all-that-must-still-wrap-on-a-phone-0123456789abcdef.png",
+            seed: 52_100)
         try fixture.drop("needle_100%.png", seed: 52_101)
         try fixture.drop(#"scan <1> & "proof".png"#, bytes: Array("not an image".utf8))
         #expect(fixture.waitForFinished(count: 53, seconds: 120))
@@ -37,7 +39,8 @@ struct StatusPagesTests {
         let donePage = try HTTPEndpointTests.curl(base + "/jobs/\(done.id)")
         #expect(donePage.status == 200 && donePage.headers.lowercased().contains("content-type: text/html"))
         #expect(donePage.headers.contains("Content-Security-Policy") && !donePage.body.contains("<script"))
-        let imageID = try #require(done.imageID), sha256 = try #require(done.sha256)
+        let imageID = try #require(done.imageID)
+        let sha256 = try #require(done.sha256)
         #expect(donePage.body.contains("<dd>\(imageID)</dd>") && donePage.body.contains(sha256))
         #expect(donePage.body.contains(StatusPage.wrappedPath(done.path.display)))
         let failedPage = try HTTPEndpointTests.curl(base + "/jobs/\(failed.id)")
@@ -78,16 +81,25 @@ struct StatusPagesTests {
     /// The framed page's document width and viewport width, as Chromium laid it out.
     static func measure(_ html: String, width: Int, directory: String) throws -> (scrollWidth: Int, innerWidth: Int) {
         let url = try harness(html, width: width, directory: directory)
-        let (status, dom, err) = try HTTPEndpointTests.chromium(["--allow-file-access-from-files", "--window-size=\(max(width, 500)),900",
-                                                                 "--virtual-time-budget=3000", "--dump-dom", url], profile: "-pages")
+        let (status, dom, err) = try HTTPEndpointTests.chromium(
+            [
+                "--allow-file-access-from-files", "--window-size=\(max(width, 500)),900",
+                "--virtual-time-budget=3000", "--dump-dom", url,
+            ], profile: "-pages")
         try #require(status == 0, "chromium: \(err)")
-        let range = try #require(dom.range(of: #"data-measure="\d+x\d+""#, options: .regularExpression), "\(dom.suffix(300))")
-        let numbers = dom[range].dropFirst(#"data-measure=""#.count).dropLast().split(separator: "x").compactMap { Int($0) }
+        let range = try #require(
+            dom.range(of: #"data-measure="\d+x\d+""#, options: .regularExpression), "\(dom.suffix(300))")
+        let numbers = dom[range].dropFirst(#"data-measure=""#.count).dropLast().split(separator: "x").compactMap {
+            Int($0)
+        }
         return (numbers[0], numbers[1])
     }
 
-    @Test("in headless Chromium at 1280 and 390 px: nothing wider than the viewport; screenshots kept",
-          .enabled(if: FileManager.default.isExecutableFile(atPath: HTTPEndpointTests.chromium), "Debian's chromium is not installed"))
+    @Test(
+        "in headless Chromium at 1280 and 390 px: nothing wider than the viewport; screenshots kept",
+        .enabled(
+            if: FileManager.default.isExecutableFile(atPath: HTTPEndpointTests.chromium),
+            "Debian's chromium is not installed"))
     func phoneWidth() throws {
         let fixture = try Self.fixture()
         let base = "http://" + (try HTTPEndpointTests.address(fixture))
@@ -99,21 +111,30 @@ struct StatusPagesTests {
             let html = try HTTPEndpointTests.curl(base + target).body
             for width in [1280, 390] {
                 let (scrollWidth, innerWidth) = try Self.measure(html, width: width, directory: fixture.directory)
-                #expect(innerWidth == width && scrollWidth <= innerWidth, "\(target) at \(width): \(scrollWidth) > \(innerWidth)")
+                #expect(
+                    innerWidth == width && scrollWidth <= innerWidth,
+                    "\(target) at \(width): \(scrollWidth) > \(innerWidth)")
             }
         }
         // At 1280 the page itself; at 390 through the harness, cut to the frame's width (a folder each: one page.html).
         try FileManager.default.createDirectory(atPath: fixture.directory + "/job", withIntermediateDirectories: true)
-        let phone = try Self.harness(try HTTPEndpointTests.curl(base + "/").body, width: 390, directory: fixture.directory)
-        let jobAtPhone = try Self.harness(try HTTPEndpointTests.curl(base + "/jobs/\(failed.id)").body, width: 390,
-                                          directory: fixture.directory + "/job")
-        for (width, name, url) in [(1280, "status-page-1280.png", base + "/"), (390, "status-page-390.png", phone),
-                                   (390, "job-page-390.png", jobAtPhone)] {
+        let phone = try Self.harness(
+            try HTTPEndpointTests.curl(base + "/").body, width: 390, directory: fixture.directory)
+        let jobAtPhone = try Self.harness(
+            try HTTPEndpointTests.curl(base + "/jobs/\(failed.id)").body, width: 390,
+            directory: fixture.directory + "/job")
+        for (width, name, url) in [
+            (1280, "status-page-1280.png", base + "/"), (390, "status-page-390.png", phone),
+            (390, "job-page-390.png", jobAtPhone),
+        ] {
             let shot = artifacts + "/" + name
             try? FileManager.default.removeItem(atPath: shot)
-            let (status, _, err) = try HTTPEndpointTests.chromium(["--allow-file-access-from-files", "--screenshot=" + shot,
-                                                                   "--window-size=\(width),900", "--hide-scrollbars", url],
-                                                                  profile: "-pages")
+            let (status, _, err) = try HTTPEndpointTests.chromium(
+                [
+                    "--allow-file-access-from-files", "--screenshot=" + shot,
+                    "--window-size=\(width),900", "--hide-scrollbars", url,
+                ],
+                profile: "-pages")
             #expect(status == 0, "chromium screenshot: \(err)")
             let png = try #require(FileManager.default.contents(atPath: shot))
             #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]))

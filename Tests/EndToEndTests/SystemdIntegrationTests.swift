@@ -1,11 +1,11 @@
-import ImagedropTestSupport
 import Foundation
 import Glibc
-import ImagedropSystem
-import ImagedropStore
-import ImagedropPipeline
 import ImagedropDaemon
+import ImagedropPipeline
+import ImagedropStore
 import ImagedropSupport
+import ImagedropSystem
+import ImagedropTestSupport
 import Testing
 
 /// The daemon as systemd sees it: the notify conversation over a NOTIFY_SOCKET of our own, and SIGHUP.
@@ -23,9 +23,10 @@ struct SystemdIntegrationTests {
         let watchdog = try #require(listener.index(of: "WATCHDOG=1", after: ready))
         #expect(ready < status && ready < watchdog)
         #expect(fixture.waitForFinished(count: 1))
-        #expect(fixture.waitUntil(seconds: 10) {
-            listener.received.contains { $0.contains("STATUS=") && $0.contains("1 done") }
-        })
+        #expect(
+            fixture.waitUntil(seconds: 10) {
+                listener.received.contains { $0.contains("STATUS=") && $0.contains("1 done") }
+            })
         #expect(fixture.stop() == 0)
         let stopping = try #require(listener.index(of: "STOPPING=1"))
         #expect(stopping > watchdog)
@@ -43,13 +44,15 @@ struct SystemdIntegrationTests {
 
         // A changed config: a second watch folder and more workers.
         var text = try String(contentsOfFile: fixture.configPath, encoding: .utf8)
-        text = text.replacingOccurrences(of: "paths = [\"\(fixture.inbox)\"]", with: "paths = [\"\(fixture.inbox)\", \"\(second)\"]")
+        text = text.replacingOccurrences(
+            of: "paths = [\"\(fixture.inbox)\"]", with: "paths = [\"\(fixture.inbox)\", \"\(second)\"]")
         text = text.replacingOccurrences(of: "workers = 4", with: "workers = 6")
         try text.write(toFile: fixture.configPath, atomically: true, encoding: .utf8)
         kill(pid, SIGHUP)
         #expect(fixture.waitUntil(seconds: 10) { fixture.log.contains("configuration reloaded") })
         #expect(listener.index(of: "RELOADING=1") != nil)
-        try writeFile(atPath: second + "/via-reload.png", contents: Data(SampleImages.png(width: 4, height: 4, seed: 77)))
+        try writeFile(
+            atPath: second + "/via-reload.png", contents: Data(SampleImages.png(width: 4, height: 4, seed: 77)))
         #expect(fixture.waitForFinished(count: 1))
         #expect(try fixture.jobs().first?.path.display == second + "/via-reload.png")
 

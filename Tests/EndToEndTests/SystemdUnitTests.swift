@@ -1,8 +1,8 @@
 import Foundation
-import ImagedropSystem
-import ImagedropStore
-import ImagedropPipeline
 import ImagedropDaemon
+import ImagedropPipeline
+import ImagedropStore
+import ImagedropSystem
 import Testing
 
 /// The files `scripts/install.sh` ships, checked the way their consumers read them.
@@ -38,11 +38,15 @@ struct SystemdUnitTests {
 
     @Test("ExecReload validates the file (check --offline: no API request) before it sends SIGHUP")
     func reloadValidatesFirst() throws {
-        let unit = try String(contentsOfFile: Self.repositoryRoot.appendingPathComponent("systemd/imagedrop.service").path,
-                              encoding: .utf8)
+        let unit = try String(
+            contentsOfFile: Self.repositoryRoot.appendingPathComponent("systemd/imagedrop.service").path,
+            encoding: .utf8)
         let reloads = unit.split(separator: "\n").filter { $0.hasPrefix("ExecReload=") }.map(String.init)
-        #expect(reloads == ["ExecReload=/usr/local/bin/imagedrop check --offline --config /etc/imagedrop/imagedrop.toml",
-                            "ExecReload=/bin/kill -HUP $MAINPID"], "\(reloads)")
+        #expect(
+            reloads == [
+                "ExecReload=/usr/local/bin/imagedrop check --offline --config /etc/imagedrop/imagedrop.toml",
+                "ExecReload=/bin/kill -HUP $MAINPID",
+            ], "\(reloads)")
     }
 
     @Test("The example config parses and every value it shows is the built-in default")

@@ -1,10 +1,10 @@
 import Foundation
 import Glibc
-import ImagedropSystem
-import ImagedropStore
-import ImagedropPipeline
 import ImagedropDaemon
+import ImagedropPipeline
+import ImagedropStore
 import ImagedropSupport
+import ImagedropSystem
 import ImagesEmulator
 import Testing
 
@@ -13,7 +13,8 @@ import Testing
 @Suite("Terminal progress line", .serialized)
 struct TerminalProgressTests {
     /// `run --once` with stderr on a pty and stdout on a pipe: (exit status, stdout, what the terminal got).
-    private func runOnceOnTerminal(_ fixture: DaemonFixture, arguments: [String] = []) throws -> (Int32, String, String) {
+    private func runOnceOnTerminal(_ fixture: DaemonFixture, arguments: [String] = []) throws -> (Int32, String, String)
+    {
         let terminal = try PseudoTerminal()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: DaemonFixture.binary("imagedrop"))
@@ -33,11 +34,13 @@ struct TerminalProgressTests {
         var emulator = EmulatorConfiguration()
         emulator.faults.latencyMs = 100
         let fixture = try DaemonFixture(emulator: emulator, settleMillis: 0)
-        try fixture.writeConfig(settleMillis: 0, uploadSection: """
-            workers = 2
-            backoff_initial_ms = 50
-            request_timeout_s = 10
-            """)
+        try fixture.writeConfig(
+            settleMillis: 0,
+            uploadSection: """
+                workers = 2
+                backoff_initial_ms = 50
+                request_timeout_s = 10
+                """)
         for index in 0..<50 { try fixture.drop("p\(index).png", seed: UInt64(4500 + index)) }
         try fixture.drop("notes.jpg", bytes: Array("not an image".utf8))
         let (status, stdout, screen) = try runOnceOnTerminal(fixture)
@@ -46,8 +49,10 @@ struct TerminalProgressTests {
         let erase = "\r\u{1B}[K"
         #expect(screen.components(separatedBy: erase).count > 5, "the line is redrawn in place: \(screen)")
         #expect(screen.contains(" queued, "), "\(screen)")
-        #expect(screen.range(of: #"\d+(\.\d+)? files/s \([0-9.]+ (B|KiB|MiB)/s\), ETA \d+s"#, options: .regularExpression) != nil,
-                "rate and ETA: \(screen)")
+        #expect(
+            screen.range(of: #"\d+(\.\d+)? files/s \([0-9.]+ (B|KiB|MiB)/s\), ETA \d+s"#, options: .regularExpression)
+                != nil,
+            "rate and ETA: \(screen)")
         #expect(!screen.contains("msg=\"uploaded\""), "per-file info lines are not printed on a terminal: \(screen)")
         #expect(screen.contains("msg=\"rejected\""), "warnings about a file still are: \(screen)")
         #expect(screen.contains("msg=\"imagedrop started\""), "lines not about one file are printed: \(screen)")
@@ -58,7 +63,10 @@ struct TerminalProgressTests {
         #expect(lineStarts.count > 3, "\(screen)")
         for match in lineStarts where match.range.lowerBound != screen.startIndex {
             let before = screen[screen.index(before: match.range.lowerBound)]
-            #expect(before == "\n" || before == "K", "a log line lands inside the status line: \(screen[..<match.range.lowerBound].suffix(80).debugDescription)")
+            #expect(
+                before == "\n" || before == "K",
+                "a log line lands inside the status line: \(screen[..<match.range.lowerBound].suffix(80).debugDescription)"
+            )
         }
         let final = try #require(screen.components(separatedBy: erase).last(where: { $0.contains(" done") }))
         #expect(final.contains("0 queued, 0 uploading, 50 done, 1 failed"), "\(final.debugDescription)")

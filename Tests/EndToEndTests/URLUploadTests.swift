@@ -1,10 +1,10 @@
 import Foundation
 import Glibc
-import ImagedropSystem
-import ImagedropStore
-import ImagedropPipeline
 import ImagedropDaemon
+import ImagedropPipeline
+import ImagedropStore
 import ImagedropSupport
+import ImagedropSystem
 import ImagesEmulator
 import Testing
 
@@ -28,7 +28,9 @@ struct URLUploadTests {
         let b = try origin.serve("b.png", seed: 2)
         let urlA = origin.baseURL + "/files/a.png"
         let urlB = origin.baseURL + "/files/b.png"
-        let (status, out, err) = try fixture.runCommand(["enqueue", "--config", fixture.configPath, "--url", urlA, urlB])
+        let (status, out, err) = try fixture.runCommand([
+            "enqueue", "--config", fixture.configPath, "--url", urlA, urlB,
+        ])
         #expect(status == 0, "\(err)")
         #expect(out.contains("2 URLs queued"), "\(out)")
         try fixture.start()
@@ -76,8 +78,10 @@ struct URLUploadTests {
         #expect(process.terminationStatus == 0, "\(text)")
         #expect(text.contains("2 URLs queued"), "\(text)")
 
-        let (status, _, err) = try fixture.runCommand(["enqueue", "--config", fixture.configPath, "--url",
-                                                       "https://ok.example/a.png", "https://pw:s3cret@ex ample/x.png"])
+        let (status, _, err) = try fixture.runCommand([
+            "enqueue", "--config", fixture.configPath, "--url",
+            "https://ok.example/a.png", "https://pw:s3cret@ex ample/x.png",
+        ])
         #expect(status == 65)
         #expect(err.contains("--url #2"), "\(err)")
         #expect(!err.contains("s3cret"), "\(err)")
@@ -96,7 +100,8 @@ struct URLUploadTests {
             origin.baseURL + "/slow/a.png": 5454,
             origin.baseURL + "/text": 5455,
         ]
-        let (status, _, err) = try fixture.runCommand(["enqueue", "--config", fixture.configPath, "--url"] + urls.keys.sorted())
+        let (status, _, err) = try fixture.runCommand(
+            ["enqueue", "--config", fixture.configPath, "--url"] + urls.keys.sorted())
         #expect(status == 0, "\(err)")
         try fixture.start()
         #expect(fixture.waitForFinished(count: urls.count))
@@ -131,9 +136,12 @@ struct URLUploadTests {
         fixture.stop()
 
         var outputs = [fixture.log]
-        for command in [["status"], ["status", "--json"], ["show", "\(done.id)"], ["show", "\(failed.id)", "--json"],
-                        ["export", "--format", "json"], ["export", "--format", "csv"], ["export", "--format", "ndjson"]] {
-            let (code, out, error) = try fixture.runCommand([command[0], "--config", fixture.configPath] + command.dropFirst())
+        for command in [
+            ["status"], ["status", "--json"], ["show", "\(done.id)"], ["show", "\(failed.id)", "--json"],
+            ["export", "--format", "json"], ["export", "--format", "csv"], ["export", "--format", "ndjson"],
+        ] {
+            let (code, out, error) = try fixture.runCommand(
+                [command[0], "--config", fixture.configPath] + command.dropFirst())
             #expect(code == 0, "\(command): \(error)")
             outputs.append(out + error)
         }
@@ -143,7 +151,9 @@ struct URLUploadTests {
         }
     }
 
-    @Test("a token as the URL's whole user-info is fetched with, yet never in the job row, list, export, status, log or metadata")
+    @Test(
+        "a token as the URL's whole user-info is fetched with, yet never in the job row, list, export, status, log or metadata"
+    )
     func tokenUserInfoRedacted() throws {
         let fixture = try DaemonFixture(emulator: Self.emulator())
         let origin = try OriginServer(directory: fixture.directory + "/origin")
@@ -166,37 +176,48 @@ struct URLUploadTests {
         fixture.stop()
 
         var outputs = [fixture.log]
-        for command in [["list", "--json"], ["list"], ["status", "--json"], ["show", "\(job.id)", "--json"],
-                        ["export", "--format", "ndjson"], ["export", "--format", "csv"]] {
-            let (code, out, error) = try fixture.runCommand([command[0], "--config", fixture.configPath] + command.dropFirst())
+        for command in [
+            ["list", "--json"], ["list"], ["status", "--json"], ["show", "\(job.id)", "--json"],
+            ["export", "--format", "ndjson"], ["export", "--format", "csv"],
+        ] {
+            let (code, out, error) = try fixture.runCommand(
+                [command[0], "--config", fixture.configPath] + command.dropFirst())
             #expect(code == 0, "\(command): \(error)")
             outputs.append(out + error)
         }
-        #expect(outputs[1].contains("http://***@\(host)/files/t.png"), "list --json names the URL, redacted: \(outputs[1])")
+        #expect(
+            outputs[1].contains("http://***@\(host)/files/t.png"), "list --json names the URL, redacted: \(outputs[1])")
         for output in outputs {
             #expect(!output.contains(secret), "\(output)")
         }
     }
 
-    @Test("a watched .urls list queues its URLs; its own job ends done and is moved; a bad line fails it and queues nothing")
+    @Test(
+        "a watched .urls list queues its URLs; its own job ends done and is moved; a bad line fails it and queues nothing"
+    )
     func watchedList() throws {
         let doneDir = NSTemporaryDirectory() + "imagedrop-urls-done-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         defer { try? FileManager.default.removeItem(atPath: doneDir) }
-        let fixture = try DaemonFixture(emulator: Self.emulator(), extraConfig: """
-            [after_upload]
-            on_success = "move"
-            done_dir = "\(doneDir)"
-            """)
+        let fixture = try DaemonFixture(
+            emulator: Self.emulator(),
+            extraConfig: """
+                [after_upload]
+                on_success = "move"
+                done_dir = "\(doneDir)"
+                """)
         let origin = try OriginServer(directory: fixture.directory + "/origin")
         try origin.serve("a.png", seed: 1)
         try origin.serve("b.png", seed: 2)
         try fixture.start()
-        try fixture.drop("batch.urls", bytes: Array("""
-            # product shots
-            \(origin.baseURL)/files/a.png
+        try fixture.drop(
+            "batch.urls",
+            bytes: Array(
+                """
+                # product shots
+                \(origin.baseURL)/files/a.png
 
-              \(origin.baseURL)/files/b.png
-            """.utf8))
+                  \(origin.baseURL)/files/b.png
+                """.utf8))
         #expect(fixture.waitForFinished(count: 3))
         let jobs = try fixture.jobs()
         let list = try #require(jobs.first { $0.kind == .file })
@@ -206,8 +227,12 @@ struct URLUploadTests {
         #expect(fixture.waitUntil(seconds: 10) { FileManager.default.fileExists(atPath: doneDir + "/batch.urls") })
         #expect(!FileManager.default.fileExists(atPath: fixture.inbox + "/batch.urls"))
 
-        try fixture.drop("bad.urls", bytes: Array("\(origin.baseURL)/files/a.png\n\nftp://example.invalid/x.png\n".utf8))
-        #expect(fixture.waitUntil(seconds: 30) { (try? fixture.jobs().contains { $0.path.display.hasSuffix("bad.urls") && $0.state == .failed }) == true })
+        try fixture.drop(
+            "bad.urls", bytes: Array("\(origin.baseURL)/files/a.png\n\nftp://example.invalid/x.png\n".utf8))
+        #expect(
+            fixture.waitUntil(seconds: 30) {
+                (try? fixture.jobs().contains { $0.path.display.hasSuffix("bad.urls") && $0.state == .failed }) == true
+            })
         let bad = try #require(try fixture.jobs().first { $0.path.display.hasSuffix("bad.urls") })
         #expect(bad.lastError?.contains("line 3") == true, "\(bad.lastError ?? "")")
         #expect(Self.finished(try fixture.jobs()).count == 2, "a bad line queues nothing")
@@ -219,26 +244,34 @@ struct URLUploadTests {
         var emulator = Self.emulator()
         emulator.rateLimitRequests = 1100
         let fixture = try DaemonFixture(emulator: emulator)
-        try fixture.writeConfig(settleMillis: 100, uploadSection: """
-            workers = 4
-            backoff_initial_ms = 50
-            backoff_max_ms = 2000
-            request_timeout_s = 10
-            requests_per_5min = 1100
-            """)
+        try fixture.writeConfig(
+            settleMillis: 100,
+            uploadSection: """
+                workers = 4
+                backoff_initial_ms = 50
+                backoff_max_ms = 2000
+                request_timeout_s = 10
+                requests_per_5min = 1100
+                """)
         let origin = try OriginServer(directory: fixture.directory + "/origin")
         try origin.serve("a.png", seed: 1)
         let lines = (1...1000).map { "\(origin.baseURL)/files/a.png?n=\($0)" }
         let badList = fixture.directory + "/bad-list.txt"
-        try (lines.dropLast() + ["not a url"]).joined(separator: "\n").write(toFile: badList, atomically: true, encoding: .utf8)
-        let (badStatus, _, badErr) = try fixture.runCommand(["enqueue", "--config", fixture.configPath, "--urls-from", badList])
+        try (lines.dropLast() + ["not a url"]).joined(separator: "\n").write(
+            toFile: badList, atomically: true, encoding: .utf8)
+        let (badStatus, _, badErr) = try fixture.runCommand([
+            "enqueue", "--config", fixture.configPath, "--urls-from", badList,
+        ])
         #expect(badStatus == 65)
         #expect(badErr.contains("line 1000"), "\(badErr)")
         #expect(fixture.counts().values.reduce(0, +) == 0)
 
         let list = fixture.directory + "/list.txt"
-        try ("# a thousand\n" + lines.joined(separator: "\n") + "\n").write(toFile: list, atomically: true, encoding: .utf8)
-        let (status, out, err) = try fixture.runCommand(["enqueue", "--config", fixture.configPath, "--urls-from", list])
+        try ("# a thousand\n" + lines.joined(separator: "\n") + "\n").write(
+            toFile: list, atomically: true, encoding: .utf8)
+        let (status, out, err) = try fixture.runCommand([
+            "enqueue", "--config", fixture.configPath, "--urls-from", list,
+        ])
         #expect(status == 0, "\(err)")
         #expect(out.contains("1000 URLs queued"), "\(out)")
         let created = Set(try fixture.jobs().map(\.createdAt))

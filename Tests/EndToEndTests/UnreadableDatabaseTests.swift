@@ -1,10 +1,10 @@
 import Foundation
 import Glibc
-import ImagedropSystem
-import ImagedropStore
-import ImagedropPipeline
 import ImagedropDaemon
+import ImagedropPipeline
+import ImagedropStore
 import ImagedropSupport
+import ImagedropSystem
 import ImagedropTestSupport
 import Testing
 
@@ -13,7 +13,9 @@ import Testing
 @Suite("Readers never guess", .serialized)
 struct UnreadableDatabaseTests {
     /// Every reader, as an operator types it (`status --check` too: it must not say "not running").
-    static let readers: [[String]] = [["status"], ["status", "--json"], ["status", "--check"], ["list"], ["show", "1"], ["export"]]
+    static let readers: [[String]] = [
+        ["status"], ["status", "--json"], ["status", "--check"], ["list"], ["show", "1"], ["export"],
+    ]
 
     /// A fixture nobody (uid 65534) may enter and whose config it may read, with a table root wrote.
     static func rootOwnedTable() throws -> DaemonFixture {
@@ -25,28 +27,37 @@ struct UnreadableDatabaseTests {
         return fixture
     }
 
-    @Test("a root-owned 0600 table, read as nobody: every reader exits 77 with one line naming the file, never zero counts")
+    @Test(
+        "a root-owned 0600 table, read as nobody: every reader exits 77 with one line naming the file, never zero counts"
+    )
     func permissionDenied() throws {
         let fixture = try Self.rootOwnedTable()
         for file in [fixture.database, fixture.database + "-wal", fixture.database + "-shm"] { chmod(file, 0o600) }
         for reader in Self.readers {
-            let (status, out, error) = try ExitCodeTests.runAsNobody(fixture, reader + ["--config", fixture.configPath])
+            let (status, out, error) = try ExitCodeTests.runAsNobody(
+                fixture, reader + ["--config", fixture.configPath])
             #expect(status == 77, "\(reader): \(status) \(out) \(error)")
             #expect(out.isEmpty, "\(reader) printed an answer it could not know: \(out)")
             #expect(error.split(separator: "\n").count == 1, "\(reader): \(error)")
-            #expect(error.contains("cannot read database \(fixture.database): permission denied for uid 65534"), "\(reader): \(error)")
+            #expect(
+                error.contains("cannot read database \(fixture.database): permission denied for uid 65534"),
+                "\(reader): \(error)")
             #expect(error.contains("owned by uid 0, gid 0, mode 600"), "\(reader): \(error)")
         }
     }
 
-    @Test("the writers (enqueue, retry, prune, dismiss, webhook) exit 77 too when this user may not write the table, naming it")
+    @Test(
+        "the writers (enqueue, retry, prune, dismiss, webhook) exit 77 too when this user may not write the table, naming it"
+    )
     func writersPermissionDenied() throws {
         let fixture = try Self.rootOwnedTable()
         let image = fixture.directory + "/extra.png"
         try writeFile(atPath: image, contents: Data(SampleImages.png(width: 8, height: 8, seed: 5)))
         chmod(image, 0o644)
-        let writers: [[String]] = [["enqueue", image], ["retry", "--all-failed"], ["prune", "--older-than-days", "1"],
-                                   ["dismiss", "--all-failed"], ["webhook", "retry"]]
+        let writers: [[String]] = [
+            ["enqueue", image], ["retry", "--all-failed"], ["prune", "--older-than-days", "1"],
+            ["dismiss", "--all-failed"], ["webhook", "retry"],
+        ]
         for writer in writers {
             let (status, _, error) = try ExitCodeTests.runAsNobody(fixture, writer + ["--config", fixture.configPath])
             #expect(status == 77, "\(writer): \(status) \(error)")
@@ -59,13 +70,15 @@ struct UnreadableDatabaseTests {
         let fixture = try Self.rootOwnedTable()
         chmod(fixture.directory + "/state", 0o700)
         for reader in Self.readers {
-            let (status, out, error) = try ExitCodeTests.runAsNobody(fixture, reader + ["--config", fixture.configPath])
+            let (status, out, error) = try ExitCodeTests.runAsNobody(
+                fixture, reader + ["--config", fixture.configPath])
             #expect(status == 77, "\(reader): \(status) \(out) \(error)")
             #expect(error.contains("\(fixture.directory)/state is owned by uid 0"), "\(reader): \(error)")
         }
     }
 
-    @Test("a database folder that does not exist: 65 naming it; the same folder existing without a file: zero counts, 0")
+    @Test(
+        "a database folder that does not exist: 65 naming it; the same folder existing without a file: zero counts, 0")
     func missingFolder() throws {
         let fixture = try DaemonFixture()
         let typo = fixture.directory + "/sate"
@@ -96,7 +109,9 @@ struct UnreadableDatabaseTests {
         for reader in Self.readers {
             let (status, out, error) = try fixture.runCommand(reader + ["--config", fixture.configPath])
             #expect(status == 65, "\(reader): \(status) \(out) \(error)")
-            #expect(error.contains("cannot read database \(fixture.database): file is not a database"), "\(reader): \(error)")
+            #expect(
+                error.contains("cannot read database \(fixture.database): file is not a database"),
+                "\(reader): \(error)")
         }
     }
 }

@@ -2,8 +2,8 @@ import Foundation
 import Glibc
 import ImagedropStore
 import ImagedropSystem
-import ImagesEmulator
 import ImagedropTestSupport
+import ImagesEmulator
 import Testing
 
 /// Issue 20 end to end: a file that crashes the daemon is quarantined after two crashes instead of crashing it at
@@ -22,7 +22,9 @@ struct UntrustedInputTests {
         return signal
     }
 
-    @Test("a file that crashes the daemon in pre-flight: two crashes, then quarantined, and the third start uploads the rest")
+    @Test(
+        "a file that crashes the daemon in pre-flight: two crashes, then quarantined, and the third start uploads the rest"
+    )
     func crashLoopEnds() throws {
         let fixture = try DaemonFixture(settleMillis: 0)
         for index in 0..<6 { try fixture.drop("ok\(index).png", seed: 700 + UInt64(index)) }
@@ -30,7 +32,8 @@ struct UntrustedInputTests {
         let hook = ["IMAGEDROP_TEST_CRASH_IN_PREFLIGHT": "poison.png"]
 
         let first = try runUntilCrash(fixture, environment: hook)
-        #expect([SIGILL, SIGTRAP].contains(first), "a Swift trap ends the process with SIGILL or SIGTRAP (got \(first))")
+        #expect(
+            [SIGILL, SIGTRAP].contains(first), "a Swift trap ends the process with SIGILL or SIGTRAP (got \(first))")
         let note = try String(contentsOfFile: fixture.database + ".lock", encoding: .utf8)
         #expect(note.contains("crash signal \(first)"), "the crash journal noted the signal: \(note.debugDescription)")
 
@@ -52,24 +55,29 @@ struct UntrustedInputTests {
         fixture.stop()
     }
 
-    @Test("out of file descriptors (a small hard RLIMIT_NOFILE, idle connections held to the endpoint): files wait, none fails")
+    @Test(
+        "out of file descriptors (a small hard RLIMIT_NOFILE, idle connections held to the endpoint): files wait, none fails"
+    )
     func descriptorsRunOut() throws {
         let fixture = try DaemonFixture(settleMillis: 0)
         let port = try LoopbackPort.free()
-        try fixture.writeConfig(settleMillis: 0, extra: """
-            [http]
-            listen = "127.0.0.1:\(port)"
-            max_connections = 200
-            request_timeout_s = 4
-            """, uploadSection: """
-            workers = 8
-            max_attempts = 30
-            backoff_initial_ms = 100
-            backoff_max_ms = 1000
-            request_timeout_s = 10
-            shutdown_grace_s = 5
-            pause_probe_s = 1
-            """)
+        try fixture.writeConfig(
+            settleMillis: 0,
+            extra: """
+                [http]
+                listen = "127.0.0.1:\(port)"
+                max_connections = 200
+                request_timeout_s = 4
+                """,
+            uploadSection: """
+                workers = 8
+                max_attempts = 30
+                backoff_initial_ms = 100
+                backoff_max_ms = 1000
+                request_timeout_s = 10
+                shutdown_grace_s = 5
+                pause_probe_s = 1
+                """)
         // Soft 48, hard 96: run must raise the soft limit to 96, and 200 idle connections then take every spare one.
         try fixture.start(launcher: ["/usr/bin/prlimit", "--nofile=48:96", "--"])
         #expect(fixture.log.contains("soft_before=48") || fixture.log.contains("soft_before: 48"), "\(fixture.log)")
@@ -81,12 +89,14 @@ struct UntrustedInputTests {
             address.sin_port = in_port_t(UInt16(port).bigEndian)
             address.sin_addr.s_addr = inet_addr("127.0.0.1")
             let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
             }
             if connected == 0 { held.append(fd) } else { close(fd) }
         }
-        defer { held.forEach { close($0) } }
-        usleep(300_000)   // let the daemon accept them: its descriptors are now spent
+        defer { for fd in held { close(fd) } }
+        usleep(300_000)  // let the daemon accept them: its descriptors are now spent
         for index in 0..<30 { try fixture.drop("f\(index).png", seed: 900 + UInt64(index)) }
         var everFailed = 0
         let finished = fixture.waitUntil(seconds: 90) {

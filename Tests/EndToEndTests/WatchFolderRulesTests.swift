@@ -1,10 +1,10 @@
 import Foundation
 import Glibc
-import ImagedropSystem
-import ImagedropStore
-import ImagedropPipeline
 import ImagedropDaemon
+import ImagedropPipeline
+import ImagedropStore
 import ImagedropSupport
+import ImagedropSystem
 import ImagesEmulator
 import Testing
 
@@ -29,7 +29,8 @@ struct WatchFolderRulesTests {
         for command in [["check", "--offline"], ["run", "--once"]] {
             let (status, _, error) = try fixture.runCommand(command + ["--config", fixture.configPath])
             #expect(status == 78, "\(command): \(error)")
-            #expect(error.contains("config error: watch.paths: \"\(inner)\" lies inside \"\(fixture.inbox)\""), "\(error)")
+            #expect(
+                error.contains("config error: watch.paths: \"\(inner)\" lies inside \"\(fixture.inbox)\""), "\(error)")
         }
         #expect(!FileManager.default.fileExists(atPath: fixture.database), "refused before anything was created")
     }
@@ -83,7 +84,9 @@ struct WatchFolderRulesTests {
         try setPaths(second, [second.inbox, first.inbox])
         kill(secondPid, SIGHUP)
         #expect(second.waitUntil(seconds: 10) { second.log.contains("reload refused") }, "\(second.log)")
-        #expect(second.log.contains("another imagedrop daemon (pid \(firstPid)) already watches \(first.inbox)"), "\(second.log)")
+        #expect(
+            second.log.contains("another imagedrop daemon (pid \(firstPid)) already watches \(first.inbox)"),
+            "\(second.log)")
         try first.drop("first.png", seed: 4710)
         #expect(first.waitForFinished(count: 1))
         #expect(second.counts().values.reduce(0, +) == 0, "the refused reload did not watch the first daemon's folder")
@@ -93,7 +96,9 @@ struct WatchFolderRulesTests {
         try FileManager.default.createDirectory(atPath: added, withIntermediateDirectories: true)
         try setPaths(second, [second.inbox, added])
         kill(secondPid, SIGHUP)
-        #expect(second.waitUntil(seconds: 10) { second.log.contains("new watch folder armed and scanned") }, "\(second.log)")
+        #expect(
+            second.waitUntil(seconds: 10) { second.log.contains("new watch folder armed and scanned") }, "\(second.log)"
+        )
         let third = second.directory + "/third.toml"
         let text = try String(contentsOfFile: second.configPath, encoding: .utf8)
             .replacingOccurrences(of: second.database, with: second.directory + "/state/third.sqlite3")
@@ -106,9 +111,10 @@ struct WatchFolderRulesTests {
         // A folder a reload drops is released.
         try setPaths(second, [second.inbox])
         kill(secondPid, SIGHUP)
-        #expect(second.waitUntil(seconds: 10) {
-            second.log.components(separatedBy: "configuration reloaded").count - 1 >= 2
-        }, "\(second.log)")
+        #expect(
+            second.waitUntil(seconds: 10) {
+                second.log.components(separatedBy: "configuration reloaded").count - 1 >= 2
+            }, "\(second.log)")
         let (after, afterOut, afterError) = try second.runCommand(["run", "--once", "--config", third])
         #expect(after == 0, "\(afterOut) \(afterError)")
         #expect(first.stop() == 0)

@@ -1,10 +1,10 @@
 import Foundation
 import Glibc
-import ImagedropSystem
-import ImagedropStore
-import ImagedropPipeline
 import ImagedropDaemon
+import ImagedropPipeline
+import ImagedropStore
 import ImagedropSupport
+import ImagedropSystem
 import ImagesEmulator
 import Testing
 
@@ -14,18 +14,22 @@ struct WebhookTests {
     static let secret = "webhook-test-secret"
 
     /// A fixture whose config has a `[webhook]` section pointing at `receiver`.
-    static func fixture(_ receiver: WebhookReceiver, maxAttempts: Int, settleMillis: Int = 50,
-                        url: String? = nil) throws -> DaemonFixture {
+    static func fixture(
+        _ receiver: WebhookReceiver, maxAttempts: Int, settleMillis: Int = 50,
+        url: String? = nil
+    ) throws -> DaemonFixture {
         let fixture = try DaemonFixture(settleMillis: settleMillis)
         let secretFile = fixture.directory + "/webhook-secret"
         try (secret + "\n").write(toFile: secretFile, atomically: true, encoding: .utf8)
-        try fixture.writeConfig(settleMillis: settleMillis, extra: """
-            [webhook]
-            url = "\(url ?? receiver.url)"
-            secret_file = "\(secretFile)"
-            max_attempts = \(maxAttempts)
-            timeout_s = 5
-            """)
+        try fixture.writeConfig(
+            settleMillis: settleMillis,
+            extra: """
+                [webhook]
+                url = "\(url ?? receiver.url)"
+                secret_file = "\(secretFile)"
+                max_attempts = \(maxAttempts)
+                timeout_s = 5
+                """)
         return fixture
     }
 
@@ -45,8 +49,9 @@ struct WebhookTests {
             let object = try #require(try JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any])
             let job = try #require(object["job"] as? [String: Any])
             #expect((object["at"] as? String)?.hasSuffix("Z") == true)
-            return Delivery(id: try #require(request.header("X-Imagedrop-Delivery")), jobID: Int64(try #require(job["id"] as? Int)),
-                            event: try #require(object["event"] as? String), job: job, accepted: request.status == 200)
+            return Delivery(
+                id: try #require(request.header("X-Imagedrop-Delivery")), jobID: Int64(try #require(job["id"] as? Int)),
+                event: try #require(object["event"] as? String), job: job, accepted: request.status == 200)
         }
     }
 
@@ -85,7 +90,10 @@ struct WebhookTests {
         #expect(fixture.stop() == 0)
         let deliveries = try Self.deliveries(receiver)
         #expect(deliveries.contains { !$0.accepted }, "the receiver did fail some requests")
-        #expect(deliveries.filter { $0.event == "failed" }.allSatisfy { ($0.job["last_error"] as? String)?.isEmpty == false })
+        #expect(
+            deliveries.filter { $0.event == "failed" }.allSatisfy {
+                ($0.job["last_error"] as? String)?.isEmpty == false
+            })
         try Self.expectEveryOutcomeDelivered(fixture, receiver)
         print("[webhook] requests=\(deliveries.count) refused=\(deliveries.filter { !$0.accepted }.count) outcomes=35")
     }
@@ -99,7 +107,7 @@ struct WebhookTests {
         var random = SplitMix64(seed: 0x14)
         for _ in 0..<5 {
             try fixture.start()
-            usleep(UInt32(Int.random(in: 100...600, using: &random)) * 1000)   // the random moment is the point
+            usleep(UInt32(Int.random(in: 100...600, using: &random)) * 1000)  // the random moment is the point
             fixture.stop(signal: SIGKILL)
         }
         try fixture.start()
@@ -156,11 +164,13 @@ struct WebhookTests {
     @Test("a webhook url without a readable secret is a config error (78)")
     func secretRequired() throws {
         let fixture = try DaemonFixture()
-        try fixture.writeConfig(settleMillis: 100, extra: """
-            [webhook]
-            url = "http://127.0.0.1:9/hook"
-            secret_file = "\(fixture.directory)/missing-secret"
-            """)
+        try fixture.writeConfig(
+            settleMillis: 100,
+            extra: """
+                [webhook]
+                url = "http://127.0.0.1:9/hook"
+                secret_file = "\(fixture.directory)/missing-secret"
+                """)
         let (status, _, err) = try fixture.runCommand(["run", "--config", fixture.configPath])
         #expect(status == 78)
         #expect(err.contains("webhook.secret_file"))

@@ -1,8 +1,9 @@
 import Dispatch
 import Foundation
-@testable import ImagedropDaemon
 import Synchronization
 import Testing
+
+@testable import ImagedropDaemon
 
 /// The status endpoint's database lane: one read at a time, a bounded line behind it, and a turn that comes
 /// too late is skipped.
@@ -17,9 +18,15 @@ struct DatabaseLaneTests {
         var accepted = 0
         for _ in 0..<10 {
             let queued = lane.submit { _ in
-                running.withLock { $0.now += 1; $0.peak = max($0.peak, $0.now) }
+                running.withLock {
+                    $0.now += 1
+                    $0.peak = max($0.peak, $0.now)
+                }
                 gate.wait()
-                running.withLock { $0.now -= 1; $0.done += 1 }
+                running.withLock {
+                    $0.now -= 1
+                    $0.done += 1
+                }
                 finished.signal()
             }
             if queued { accepted += 1 }

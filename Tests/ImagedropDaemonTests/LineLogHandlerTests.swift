@@ -1,9 +1,10 @@
-import ImagedropTestSupport
 import Foundation
 import Glibc
-@testable import ImagedropDaemon
+import ImagedropTestSupport
 import Logging
 import Testing
+
+@testable import ImagedropDaemon
 
 @Suite("LineLogHandler")
 struct LineLogHandlerTests {
@@ -16,7 +17,10 @@ struct LineLogHandlerTests {
         let line = LineLogHandler.format(
             level: .info, message: "uploaded", metadata: uploaded.merging(["bytes": "10"]) { $1 }, format: .text,
             timestampMillis: 1_764_417_600_123)
-        #expect(line == #"2025-11-29T12:00:00.123Z level=info msg="uploaded" job=12 path="/x y.jpg" status=done attempt=1 cf_code=5455 bytes=10"#)
+        #expect(
+            line
+                == #"2025-11-29T12:00:00.123Z level=info msg="uploaded" job=12 path="/x y.jpg" status=done attempt=1 cf_code=5455 bytes=10"#
+        )
     }
 
     @Test("Journal lines carry the syslog priority and no timestamp")
@@ -44,13 +48,16 @@ struct LineLogHandlerTests {
             metadata: uploaded.merging(["msg": "shadow", "tags": ["a", "b"], "ok": .stringConvertible(true)]) { $1 },
             format: .json, timestampMillis: 0)
         #expect(!line.contains("\n"))
-        #expect(line.hasPrefix(#"{"ts":"1970-01-01T00:00:00.000Z","level":"notice","msg":"paused: \"token refused\"","job":12"#))
+        #expect(
+            line.hasPrefix(
+                #"{"ts":"1970-01-01T00:00:00.000Z","level":"notice","msg":"paused: \"token refused\"","job":12"#))
         let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
         #expect(object["attempt"] as? Int == 1)
         // Counts given as interpolated strings are numbers; a path stays a string even when it is all digits.
         #expect(object["job"] as? Int == 12 && object["cf_code"] as? Int == 5455)
-        let digits = LineLogHandler.format(level: .info, message: "m", metadata: ["path": "123", "job": "12x"], format: .json,
-                                           timestampMillis: 0)
+        let digits = LineLogHandler.format(
+            level: .info, message: "m", metadata: ["path": "123", "job": "12x"], format: .json,
+            timestampMillis: 0)
         #expect(digits.contains(#""path":"123""#) && digits.contains(#""job":"12x""#), "\(digits)")
         #expect(object["ok"] as? Bool == true)
         #expect(object["_msg"] as? String == "shadow")
@@ -64,7 +71,8 @@ struct LineLogHandlerTests {
                 level: .debug, message: "sent Authorization: Bearer abc.DEF-123_x",
                 metadata: ["header": "bearer s3cr3t, next", "nested": ["Bearer tok"]], format: format,
                 timestampMillis: 0)
-            #expect(!line.contains("abc.DEF-123_x") && !line.contains("s3cr3t") && !line.contains("Bearer tok"), "\(line)")
+            #expect(
+                !line.contains("abc.DEF-123_x") && !line.contains("s3cr3t") && !line.contains("Bearer tok"), "\(line)")
             #expect(line.contains("Bearer <redacted>") && line.contains("bearer <redacted>"))
         }
         #expect(Redaction.redactingBearerTokens("no token here") == "no token here")

@@ -1,10 +1,11 @@
 import Foundation
 import Glibc
-@testable import ImagedropSystem
-@testable import ImagedropDaemon
 import Logging
 import Synchronization
 import Testing
+
+@testable import ImagedropDaemon
+@testable import ImagedropSystem
 
 /// The watchdog's rule, judged from heartbeats with an injected clock: waits are alive, stuck threads are not.
 @Suite("Liveness rule")
@@ -78,7 +79,9 @@ struct LivenessTests {
         clock.advance(seconds: 2)
         main.beat(.turning)
         worker.beat(.idle)
-        #expect(evaluate([main, watcher, worker], clock) == .wedged("watcher scanning for 31 s without a beat (allowed 30 s)"))
+        #expect(
+            evaluate([main, watcher, worker], clock)
+                == .wedged("watcher scanning for 31 s without a beat (allowed 30 s)"))
     }
 
     @Test("A main loop that stops turning is wedged; a component that stopped on purpose is not watched")
@@ -129,7 +132,9 @@ struct LivenessTests {
         address.sun_family = sa_family_t(AF_UNIX)
         withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8) + [0]) }
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         try #require(bound == 0)
         func pings() -> Int {
@@ -147,25 +152,28 @@ struct LivenessTests {
         let logger = Logger(label: "test")
         // The socket queues only a few datagrams: count them after every tick, as systemd reads them.
         var sent = 0
-        for _ in 0..<60 {   // a minute: the worker's request is within 120 + 60 s
+        for _ in 0..<60 {  // a minute: the worker's request is within 120 + 60 s
             clock.advance(seconds: 1)
             main.beat(.turning)
-            pinger.tick(nowNanos: clock.now, pulses: [main.pulse, worker.pulse], rule: rule, notifier: notifier, logger: logger)
+            pinger.tick(
+                nowNanos: clock.now, pulses: [main.pulse, worker.pulse], rule: rule, notifier: notifier, logger: logger)
             sent += pings()
         }
-        #expect(sent == 20)   // every 3 s
+        #expect(sent == 20)  // every 3 s
         #expect(pinger.wedged == nil)
-        for _ in 0..<150 {   // the request passes 180 s without a beat
+        for _ in 0..<150 {  // the request passes 180 s without a beat
             clock.advance(seconds: 1)
             main.beat(.turning)
-            pinger.tick(nowNanos: clock.now, pulses: [main.pulse, worker.pulse], rule: rule, notifier: notifier, logger: logger)
+            pinger.tick(
+                nowNanos: clock.now, pulses: [main.pulse, worker.pulse], rule: rule, notifier: notifier, logger: logger)
             sent += pings()
         }
-        #expect(sent == 60)   // 120 s more of pings, then none from 181 s on
+        #expect(sent == 60)  // 120 s more of pings, then none from 181 s on
         #expect(pinger.wedged?.contains("worker-0") == true)
         worker.beat(.idle)
         clock.advance(seconds: 1)
-        pinger.tick(nowNanos: clock.now, pulses: [main.pulse, worker.pulse], rule: rule, notifier: notifier, logger: logger)
+        pinger.tick(
+            nowNanos: clock.now, pulses: [main.pulse, worker.pulse], rule: rule, notifier: notifier, logger: logger)
         #expect(pings() == 1)
         #expect(pinger.wedged == nil)
     }

@@ -1,12 +1,13 @@
 import Foundation
 import Glibc
-@testable import ImagedropSystem
-@testable import ImagedropStore
-@testable import ImagedropPipeline
-@testable import ImagedropDaemon
 import ImagedropSupport
 import ImagedropTestSupport
 import Testing
+
+@testable import ImagedropDaemon
+@testable import ImagedropPipeline
+@testable import ImagedropStore
+@testable import ImagedropSystem
 
 @Suite("MetricsWriter")
 struct MetricsWriterTests {
@@ -23,22 +24,27 @@ struct MetricsWriterTests {
         metrics.recordFailure(code: nil)
         var queue = QueueSnapshot()
         queue.counts = [.queued: 312, .uploading: 4, .retrying: 1, .done: 9000, .failed: 2]
-        queue.sourceCounts = ["default": [.queued: 312, .done: 8999], "avatars": [.uploading: 4, .done: 1], "products": [:]]
+        queue.sourceCounts = [
+            "default": [.queued: 312, .done: 8999], "avatars": [.uploading: 4, .done: 1], "products": [:],
+        ]
         return (metrics, queue)
     }
 
     @Test("Every family has its HELP and TYPE, and the counters and gauges carry the recorded figures")
     func families() throws {
         let (metrics, queue) = fixture()
-        let concurrency = ConcurrencyLimiter.Snapshot(current: 12, maximum: 64, mode: .auto, bound: .latency, inFlight: 9)
-        var readings = GaugeReadings(queue: queue, oldestWaitingSeconds: 42, pause: .credentials, concurrency: concurrency)
+        let concurrency = ConcurrencyLimiter.Snapshot(
+            current: 12, maximum: 64, mode: .auto, bound: .latency, inFlight: 9)
+        var readings = GaugeReadings(
+            queue: queue, oldestWaitingSeconds: 42, pause: .credentials, concurrency: concurrency)
         var webhooks = WebhookBacklog()
         webhooks.pending = 3
         webhooks.dead = 1
         readings.webhooks = webhooks
         readings.budgetRemaining = 1187
         readings.lastSuccessSeconds = 1_764_000_123.5
-        readings.process = ProcessStats(startTimeSeconds: 1_764_000_000.25, residentMemoryBytes: 31_457_280, openFileDescriptors: 23)
+        readings.process = ProcessStats(
+            startTimeSeconds: 1_764_000_000.25, residentMemoryBytes: 31_457_280, openFileDescriptors: 23)
         let parsed = try Exposition(metrics.exposition(readings))
 
         let expected: [String: (String, String)] = [
@@ -46,25 +52,48 @@ struct MetricsWriterTests {
             "imagedrop_jobs": ("gauge", "Jobs in the table by state."),
             "imagedrop_source_jobs": ("gauge", "Jobs in the table by source and state."),
             "imagedrop_uploads_total": ("counter", "Images stored by the API since the daemon started."),
-            "imagedrop_source_uploads_total": ("counter", "Images stored by the API since the daemon started, by source."),
+            "imagedrop_source_uploads_total": (
+                "counter", "Images stored by the API since the daemon started, by source."
+            ),
             "imagedrop_uploaded_bytes_total": ("counter", "Bytes of images stored since the daemon started."),
-            "imagedrop_failures_total": ("counter", #"Jobs failed permanently, by Cloudflare error code ("local" for pre-flight checks)."#),
+            "imagedrop_failures_total": (
+                "counter", #"Jobs failed permanently, by Cloudflare error code ("local" for pre-flight checks)."#
+            ),
             "imagedrop_retries_total": ("counter", "Attempts that ended transient and were scheduled again."),
             "imagedrop_rate_limited_total": ("counter", "Retries caused by HTTP 429 from the API."),
-            "imagedrop_request_duration_seconds": ("histogram", "Duration of API requests, from send to the last byte of the reply."),
-            "imagedrop_oldest_waiting_seconds": ("gauge", "Age of the oldest queued or retrying job; 0 when nothing waits."),
-            "imagedrop_paused": ("gauge", "1 for the reason the queue is paused (credentials, unreachable, quota, operator); all 0 while it is not."),
+            "imagedrop_request_duration_seconds": (
+                "histogram", "Duration of API requests, from send to the last byte of the reply."
+            ),
+            "imagedrop_oldest_waiting_seconds": (
+                "gauge", "Age of the oldest queued or retrying job; 0 when nothing waits."
+            ),
+            "imagedrop_paused": (
+                "gauge",
+                "1 for the reason the queue is paused (credentials, unreachable, quota, operator); all 0 while it is not."
+            ),
             "imagedrop_build_info": ("gauge", "Always 1; the labels say which imagedrop runs."),
-            "imagedrop_last_success_timestamp_seconds": ("gauge", "Unix time when a job last ended done (from the job table, pruned history included); 0 if none ever did."),
-            "imagedrop_webhook_deliveries": ("gauge", "Webhook deliveries in the outbox: pending (to be sent or retried) and dead (gave up)."),
-            "imagedrop_budget_remaining": ("gauge", "API requests the budget (upload.requests_per_5min) still allows in its current window."),
+            "imagedrop_last_success_timestamp_seconds": (
+                "gauge",
+                "Unix time when a job last ended done (from the job table, pruned history included); 0 if none ever did."
+            ),
+            "imagedrop_webhook_deliveries": (
+                "gauge", "Webhook deliveries in the outbox: pending (to be sent or retried) and dead (gave up)."
+            ),
+            "imagedrop_budget_remaining": (
+                "gauge", "API requests the budget (upload.requests_per_5min) still allows in its current window."
+            ),
             "process_start_time_seconds": ("gauge", "Start time of the process since unix epoch in seconds."),
             "process_resident_memory_bytes": ("gauge", "Resident memory size in bytes."),
             "process_open_fds": ("gauge", "Number of open file descriptors."),
-            "imagedrop_concurrency_limit": ("gauge", #"Uploads allowed in flight now (upload.workers, or what "auto" chose)."#),
+            "imagedrop_concurrency_limit": (
+                "gauge", #"Uploads allowed in flight now (upload.workers, or what "auto" chose)."#
+            ),
             "imagedrop_concurrency_max": ("gauge", "The most uploads in flight allowed (workers or max_workers)."),
             "imagedrop_concurrency_in_flight": ("gauge", "Uploads in flight now."),
-            "imagedrop_concurrency_bound": ("gauge", "1 for what holds the concurrency where it is (budget, latency, backoff, fixed, idle, max_workers)."),
+            "imagedrop_concurrency_bound": (
+                "gauge",
+                "1 for what holds the concurrency where it is (budget, latency, backoff, fixed, idle, max_workers)."
+            ),
         ]
         #expect(Set(parsed.types.keys) == Set(expected.keys))
         #expect(parsed.value("imagedrop_concurrency_limit", ["mode": "auto"]) == 12)
@@ -88,7 +117,9 @@ struct MetricsWriterTests {
         #expect(parsed.value("imagedrop_oldest_waiting_seconds") == 42)
         #expect(parsed.value("imagedrop_paused", ["reason": "credentials"]) == 1)
         #expect(parsed.value("imagedrop_paused", ["reason": "unreachable"]) == 0)
-        #expect(parsed.value("imagedrop_build_info", ["version": ImagedropVersion.current, "commit": BuildInfo.commit]) == 1)
+        #expect(
+            parsed.value("imagedrop_build_info", ["version": ImagedropVersion.current, "commit": BuildInfo.commit]) == 1
+        )
         #expect(parsed.value("imagedrop_last_success_timestamp_seconds") == 1_764_000_123.5)
         #expect(parsed.value("imagedrop_webhook_deliveries", ["state": "pending"]) == 3)
         #expect(parsed.value("imagedrop_webhook_deliveries", ["state": "dead"]) == 1)
@@ -98,7 +129,9 @@ struct MetricsWriterTests {
         #expect(parsed.value("process_open_fds") == 23)
     }
 
-    @Test("Per-source families: every configured source has its series (0 before its first upload), labels in source,state order")
+    @Test(
+        "Per-source families: every configured source has its series (0 before its first upload), labels in source,state order"
+    )
     func perSource() throws {
         let (metrics, queue) = fixture()
         let text = metrics.exposition(GaugeReadings(queue: queue, oldestWaitingSeconds: nil))
@@ -131,7 +164,8 @@ struct MetricsWriterTests {
 
     @Test("Before any event: every family is there, the failure family with its pre-flight series at 0")
     func freshDaemon() throws {
-        let parsed = try Exposition(PipelineMetrics().exposition(GaugeReadings(queue: QueueSnapshot(), oldestWaitingSeconds: nil)))
+        let parsed = try Exposition(
+            PipelineMetrics().exposition(GaugeReadings(queue: QueueSnapshot(), oldestWaitingSeconds: nil)))
         #expect(parsed.value("imagedrop_failures_total", ["code": "local"]) == 0)
         #expect(parsed.value("imagedrop_uploads_total") == 0)
         #expect(parsed.value("imagedrop_request_duration_seconds_count") == 0)
@@ -169,7 +203,8 @@ struct MetricsWriterTests {
 
     @Test("The file is replaced atomically, readable by node_exporter despite the unit's umask, no temp left")
     func writesFile() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("metrics-\(UUID().uuidString)").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("metrics-\(UUID().uuidString)")
+            .path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/imagedrop.prom"

@@ -1,9 +1,10 @@
 import Foundation
-@testable import ImagedropStore
-@testable import ImagedropPipeline
-@testable import ImagedropDaemon
 import Logging
 import Testing
+
+@testable import ImagedropDaemon
+@testable import ImagedropPipeline
+@testable import ImagedropStore
 
 /// When `run --once` may stop, from the watcher's published progress.
 @Suite("run --once completion")
@@ -18,7 +19,10 @@ struct OnceCompletionTests {
         var config = Config()
         config.watch.paths = [directory + "/inbox"]
         let store = try JobStore(path: directory + "/jobs.sqlite3")
-        return (try Watcher(config: config, store: store, workSignal: WorkSignal(), logger: Logger(label: "test")), directory)
+        return (
+            try Watcher(config: config, store: store, workSignal: WorkSignal(), logger: Logger(label: "test")),
+            directory
+        )
     }
 
     @Test("Complete only after two whole watcher turns with nothing pending since the drain was first seen")
@@ -50,7 +54,9 @@ struct OnceCompletionTests {
         #expect(!watcher.rescanPending)
         answers.append(once.isComplete(queueDrained: true, watcher: progress(turns: 5, unwatched: 2), nudge: watcher))
         #expect(watcher.rescanPending)
-        answers.append(once.isComplete(queueDrained: true, watcher: progress(turns: 6, rescan: true, unwatched: 2), nudge: watcher))
+        answers.append(
+            once.isComplete(queueDrained: true, watcher: progress(turns: 6, rescan: true, unwatched: 2), nudge: watcher)
+        )
         answers.append(once.isComplete(queueDrained: true, watcher: progress(turns: 7, unwatched: 2), nudge: watcher))
         answers.append(once.isComplete(queueDrained: true, watcher: progress(turns: 8, unwatched: 2), nudge: watcher))
         answers.append(once.isComplete(queueDrained: true, watcher: progress(turns: 9, unwatched: 2), nudge: watcher))

@@ -1,10 +1,11 @@
 import Foundation
 import Glibc
-@testable import ImagedropStore
-@testable import ImagedropPipeline
-@testable import ImagedropDaemon
 import Logging
 import Testing
+
+@testable import ImagedropDaemon
+@testable import ImagedropPipeline
+@testable import ImagedropStore
 
 @Suite("Progress and log formatting")
 struct ProgressFormattingTests {
@@ -50,10 +51,14 @@ struct ProgressFormattingTests {
         #expect(Throughput.etaSeconds(waiting: 100, rate: window.rate) == 50)
         #expect(Throughput.text(rate: window.rate) == "2 files/s (205 KiB/s)")
         #expect(Throughput.etaSeconds(waiting: 3, rate: .init(filesPerSecond: 0, bytesPerSecond: 0)) == nil)
-        #expect(Throughput.text(rate: .init(filesPerSecond: 0, bytesPerSecond: 0)) == nil,
-                "nothing moves: the wait or pause says why")
+        #expect(
+            Throughput.text(rate: .init(filesPerSecond: 0, bytesPerSecond: 0)) == nil,
+            "nothing moves: the wait or pause says why")
         #expect(Throughput.text(rate: nil) == nil)
-        #expect(Throughput.etaSeconds(waiting: 305, rate: .init(filesPerSecond: 1, bytesPerSecond: 0)).map { HumanUnits.duration($0) } == "5m05s")
+        #expect(
+            Throughput.etaSeconds(waiting: 305, rate: .init(filesPerSecond: 1, bytesPerSecond: 0)).map {
+                HumanUnits.duration($0)
+            } == "5m05s")
     }
 
     @Test("throughput forgets samples older than its window, so a stall shows as a falling rate")
@@ -63,14 +68,16 @@ struct ProgressFormattingTests {
         window.record(atNanos: 5_000_000_000, finished: 100, bytes: 0)
         window.record(atNanos: 10_000_000_000, finished: 200, bytes: 0)
         #expect(window.rate?.filesPerSecond == 20)
-        window.record(atNanos: 20_000_000_000, finished: 200, bytes: 0)   // stalled for 10 s
+        window.record(atNanos: 20_000_000_000, finished: 200, bytes: 0)  // stalled for 10 s
         window.record(atNanos: 30_000_000_000, finished: 200, bytes: 0)
         #expect(window.rate?.filesPerSecond == 0)
     }
 
     @Test("a log line under the status line: erase, the line, the status line again; none shown: the plain line")
     func composedLines() {
-        #expect(TerminalStatusLine.composed("level=warning msg=x", below: "3 queued") == "\r\u{1B}[Klevel=warning msg=x\n3 queued")
+        #expect(
+            TerminalStatusLine.composed("level=warning msg=x", below: "3 queued")
+                == "\r\u{1B}[Klevel=warning msg=x\n3 queued")
         #expect(TerminalStatusLine.composed("level=info msg=x", below: nil) == "level=info msg=x\n")
     }
 
@@ -86,16 +93,21 @@ struct ProgressFormattingTests {
         let job: Logger.Metadata = ["job": "12", "path": "/a.png"]
         #expect(LineLogHandler.isPerFileDetail(level: .info, metadata: job, threshold: .info))
         #expect(LineLogHandler.isPerFileDetail(level: .notice, metadata: job, threshold: .info))
-        #expect(!LineLogHandler.isPerFileDetail(level: .warning, metadata: job, threshold: .info), "a rejected file is shown")
-        #expect(!LineLogHandler.isPerFileDetail(level: .info, metadata: ["pid": "1"], threshold: .info), "not about one file")
+        #expect(
+            !LineLogHandler.isPerFileDetail(level: .warning, metadata: job, threshold: .info),
+            "a rejected file is shown")
+        #expect(
+            !LineLogHandler.isPerFileDetail(level: .info, metadata: ["pid": "1"], threshold: .info),
+            "not about one file")
         #expect(!LineLogHandler.isPerFileDetail(level: .info, metadata: job, threshold: .debug), "-v asks for them")
     }
 
     @Test("a JSON log line carries a duration and the stop's counts as numbers")
     func numericKeys() {
-        let line = LineLogHandler.format(level: .info, message: "uploaded",
-                                         metadata: ["size": "2048", "duration_ms": "1342", "in_flight": "2", "grace_s": "30"],
-                                         format: .json, timestampMillis: nil)
+        let line = LineLogHandler.format(
+            level: .info, message: "uploaded",
+            metadata: ["size": "2048", "duration_ms": "1342", "in_flight": "2", "grace_s": "30"],
+            format: .json, timestampMillis: nil)
         #expect(line == #"{"level":"info","msg":"uploaded","duration_ms":1342,"grace_s":30,"in_flight":2,"size":2048}"#)
     }
 
@@ -108,7 +120,8 @@ struct ProgressFormattingTests {
         #expect(unreachable.contains("https://api.example.test/client/v4") && unreachable.contains("resumes by itself"))
         let refused = PauseNotice.fix(reason: "token refused: HTTP 401", kind: .credentials, config: config)
         #expect(refused.contains("023e105f4ecef8ad9ca31a8372d0c353") && refused.contains("imagedrop check"))
-        let missing = PauseNotice.fix(reason: "no API token: set CLOUDFLARE_API_TOKEN", kind: .credentials, config: config)
+        let missing = PauseNotice.fix(
+            reason: "no API token: set CLOUDFLARE_API_TOKEN", kind: .credentials, config: config)
         #expect(missing.contains("provide the credential"))
     }
 
@@ -126,15 +139,18 @@ struct ProgressFormattingTests {
 struct WatchPathNestingTests {
     @Test("one path inside another is found, in either order, naming both")
     func nested() {
-        #expect(WatchPathNesting.firstOverlap(in: ["/srv/in", "/srv/in/cams"])
+        #expect(
+            WatchPathNesting.firstOverlap(in: ["/srv/in", "/srv/in/cams"])
                 == .init(inner: "/srv/in/cams", outer: "/srv/in", same: false))
-        #expect(WatchPathNesting.firstOverlap(in: ["/srv/in/cams", "/srv/other", "/srv/in/"])
+        #expect(
+            WatchPathNesting.firstOverlap(in: ["/srv/in/cams", "/srv/other", "/srv/in/"])
                 == .init(inner: "/srv/in/cams", outer: "/srv/in/", same: false))
     }
 
     @Test("the same folder twice, spelled differently, is found once")
     func same() {
-        #expect(WatchPathNesting.firstOverlap(in: ["/srv/in", "/srv/x/../in"])
+        #expect(
+            WatchPathNesting.firstOverlap(in: ["/srv/in", "/srv/x/../in"])
                 == .init(inner: "/srv/x/../in", outer: "/srv/in", same: true))
     }
 
@@ -147,7 +163,9 @@ struct WatchPathNestingTests {
 
     @Test("a symlink into another watch path is nesting too")
     func throughSymlink() throws {
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("nesting-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "nesting-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        ).path
         try FileManager.default.createDirectory(atPath: base + "/real/sub", withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: base) }
         try FileManager.default.createSymbolicLink(atPath: base + "/link", withDestinationPath: base + "/real/sub")
@@ -160,17 +178,21 @@ struct WatchPathNestingTests {
 struct WatchFolderLocksTests {
     @Test("update locks added folders all or nothing and releases dropped ones")
     func update() throws {
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("locks-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
-        for name in ["a", "b", "c"] { try FileManager.default.createDirectory(atPath: base + "/" + name, withIntermediateDirectories: true) }
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "locks-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        ).path
+        for name in ["a", "b", "c"] {
+            try FileManager.default.createDirectory(atPath: base + "/" + name, withIntermediateDirectories: true)
+        }
         defer { try? FileManager.default.removeItem(atPath: base) }
         let mine = try WatchFolderLocks(folders: [base + "/a"])
         let other = try WatchFolderLocks(folders: [])
         #expect(throws: WatchFolderLocks.Held.self) { try other.update(folders: [base + "/b", base + "/a"]) }
         // All or nothing: b was taken and given back when a was refused.
         try mine.update(folders: [base + "/a", base + "/b"])
-        try mine.update(folders: [base + "/b"])   // a released
+        try mine.update(folders: [base + "/b"])  // a released
         try other.update(folders: [base + "/a", base + "/c"])
         #expect(throws: WatchFolderLocks.Held.self) { try other.update(folders: [base + "/b"]) }
-        try other.update(folders: [base + "/a", base + "/c"])   // unchanged: still held, nothing re-taken
+        try other.update(folders: [base + "/a", base + "/c"])  // unchanged: still held, nothing re-taken
     }
 }

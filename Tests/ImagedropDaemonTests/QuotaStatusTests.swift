@@ -1,9 +1,10 @@
 import Foundation
-@testable import ImagedropDaemon
-import ImagedropSupport
-@testable import ImagedropStore
 import ImagedropStoreTestSupport
+import ImagedropSupport
 import Testing
+
+@testable import ImagedropDaemon
+@testable import ImagedropStore
 
 /// The image quota a daemon read, as `status`, `status --json` and the status page show it.
 @Suite("Quota in status", .serialized)
@@ -22,10 +23,14 @@ struct QuotaStatusTests {
         #expect(quota.allowed == 10 && quota.current == 7 && quota.checkedAt.hasSuffix("Z") && !quota.isFull)
         #expect(report.text.contains("quota:    7 of 10 images stored (checked \(quota.checkedAt))"))
         let json = try #require(report.jsonObject["quota"] as? [String: Any])
-        #expect(json["allowed"] as? Int == 10 && json["current"] as? Int == 7 && json["checked_at"] as? String == quota.checkedAt)
+        #expect(
+            json["allowed"] as? Int == 10 && json["current"] as? Int == 7
+                && json["checked_at"] as? String == quota.checkedAt)
         let empty = JobStore.PageOfJobs(jobs: [], hasMore: false)
-        let page = StatusPage.render(.init(report: report, recent: empty, failures: empty, perMinute: [:], nowMillis: 0,
-                                           thumbnailSources: [], csrfToken: nil))
+        let page = StatusPage.render(
+            .init(
+                report: report, recent: empty, failures: empty, perMinute: [:], nowMillis: 0,
+                thumbnailSources: [], csrfToken: nil))
         #expect(page.contains("<p id=\"quota\">image quota: 7 of 10 images stored"))
     }
 }

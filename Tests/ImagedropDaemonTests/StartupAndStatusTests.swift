@@ -1,11 +1,12 @@
 import Foundation
 import Glibc
-@testable import ImagedropSystem
-@testable import ImagedropStore
-@testable import ImagedropDaemon
-import Logging
 import ImagedropTestSupport
+import Logging
 import Testing
+
+@testable import ImagedropDaemon
+@testable import ImagedropStore
+@testable import ImagedropSystem
 
 /// Start-up against a database another process holds, and what `status` says about unwatched folders.
 @Suite("Start-up and status", .serialized)
@@ -38,7 +39,7 @@ struct StartupAndStatusTests {
     func statusReportsUnwatchedFolders() throws {
         let folder = try TemporaryFolder("imagedrop-startup")
         let store = try JobStore(path: folder.database)
-        let lock = try DaemonLock(database: folder.database)   // a daemon holds the lock, as `run` does
+        let lock = try DaemonLock(database: folder.database)  // a daemon holds the lock, as `run` does
         try store.recordDaemonStart(pid: Int(getpid()), host: "test", version: "0")
         try store.recordHeartbeat(statusLine: "idle", unwatchedFolders: 3)
         let report = try StatusReport.load(database: folder.database)

@@ -1,11 +1,12 @@
 import Foundation
 import ImagedropParsing
-import ImagedropTestSupport
-@testable import ImagedropSystem
-@testable import ImagedropStore
-@testable import ImagedropDaemon
 import ImagedropStoreTestSupport
+import ImagedropTestSupport
 import Testing
+
+@testable import ImagedropDaemon
+@testable import ImagedropStore
+@testable import ImagedropSystem
 
 /// Issue 22 item 12, the page an operator lives in: escaping, paths that wrap at `/`, paging links, the search
 /// (a bound LIKE with `%` and `_` literal), and the per-job page, rendered from a real job table.
@@ -20,11 +21,14 @@ struct StatusPageTests {
         for job in try services.store.list(state: nil, updatedSince: nil, limit: 10_000).reversed() {
             let name = String(job.path.display.dropFirst("/drop/".count))
             if failed.contains(name) {
-                try services.store.markFailed(id: job.id, error: "not an image <b>&", code: 5455, sha256: nil, countAttempt: true,
-                                              afterAction: nil)
+                try services.store.markFailed(
+                    id: job.id, error: "not an image <b>&", code: 5455, sha256: nil, countAttempt: true,
+                    afterAction: nil)
             } else {
-                try services.store.markDone(id: job.id, imageID: "img-\(job.id)", variants: ["https://imagedelivery.net/h/img-\(job.id)/public"],
-                                            sha256: String(repeating: "a", count: 64), countAttempt: true, afterAction: nil)
+                try services.store.markDone(
+                    id: job.id, imageID: "img-\(job.id)",
+                    variants: ["https://imagedelivery.net/h/img-\(job.id)/public"],
+                    sha256: String(repeating: "a", count: 64), countAttempt: true, afterAction: nil)
             }
         }
         return (site, services.store, temp)
@@ -34,22 +38,30 @@ struct StatusPageTests {
 
     @Test("a path is escaped, with a break opportunity after each of its own slashes and nowhere else")
     func wrappedPath() {
-        #expect(StatusPage.wrappedPath(#"/srv/a<b>&"q'/c.jpg"#) == "/<wbr>srv/<wbr>a&lt;b&gt;&amp;&quot;q&#39;/<wbr>c.jpg")
+        #expect(
+            StatusPage.wrappedPath(#"/srv/a<b>&"q'/c.jpg"#) == "/<wbr>srv/<wbr>a&lt;b&gt;&amp;&quot;q&#39;/<wbr>c.jpg")
         #expect(StatusPage.wrappedPath("no-slash") == "no-slash")
         #expect(StatusPage.wrappedPath("</wbr>") == "&lt;/<wbr>wbr&gt;")
     }
 
-    @Test("hostile and non-UTF-8 paths reach the page escaped, as U+FFFD, and every row links to its job and shows its time")
+    @Test(
+        "hostile and non-UTF-8 paths reach the page escaped, as U+FFFD, and every row links to its job and shows its time"
+    )
     func hostilePaths() throws {
         let (site, store, temp) = try Self.store([#"<img src=x>&"'.png"#, "bad.png"], failed: ["bad.png"])
         defer { withExtendedLifetime(temp) {} }
-        try store.enqueue([FileCandidate(path: RawPath(bytes: Array("/drop/caf".utf8) + [0xE9] + Array(".png".utf8)), root: nil,
-                                         size: 1, mtimeNanos: 1)])
+        try store.enqueue([
+            FileCandidate(
+                path: RawPath(bytes: Array("/drop/caf".utf8) + [0xE9] + Array(".png".utf8)), root: nil,
+                size: 1, mtimeNanos: 1)
+        ])
         let odd = try #require(try store.list(state: .queued, updatedSince: nil, limit: 1).first)
         try store.markDone(id: odd.id, imageID: "odd", variants: [], sha256: nil, countAttempt: true, afterAction: nil)
         let page = Self.body(site.page(nowSeconds: Self.now))
         let oddPage = Self.body(site.respond(to: .job(odd.id), nowSeconds: Self.now))
-        #expect(oddPage.contains("caf\u{FFFD}.png") && oddPage.contains("<dt>path bytes (hex)</dt><dd>2f64726f702f636166e92e706e67</dd>"))
+        #expect(
+            oddPage.contains("caf\u{FFFD}.png")
+                && oddPage.contains("<dt>path bytes (hex)</dt><dd>2f64726f702f636166e92e706e67</dd>"))
         #expect(!page.contains("<img src=x") && !page.contains("<b>&"))
         #expect(page.contains("/<wbr>drop/<wbr>&lt;img src=x&gt;&amp;&quot;&#39;.png"))
         #expect(page.contains("not an image &lt;b&gt;&amp;"))
@@ -58,14 +70,22 @@ struct StatusPageTests {
         for job in try store.list(state: nil, updatedSince: nil, limit: 10) {
             #expect(page.contains("href=\"/jobs/\(job.id)\""))
         }
-        #expect(page.components(separatedBy: "<li class=\"upload\"").dropFirst().allSatisfy { $0.contains("<time datetime=\"") })
-        #expect(page.components(separatedBy: "<li class=\"failure\"").dropFirst().allSatisfy { $0.contains("<time datetime=\"") })
+        #expect(
+            page.components(separatedBy: "<li class=\"upload\"").dropFirst().allSatisfy {
+                $0.contains("<time datetime=\"")
+            })
+        #expect(
+            page.components(separatedBy: "<li class=\"failure\"").dropFirst().allSatisfy {
+                $0.contains("<time datetime=\"")
+            })
         let failures = try #require(page.range(of: "id=\"failures\""))
         let uploads = try #require(page.range(of: "id=\"recent\""))
         #expect(failures.lowerBound < uploads.lowerBound)
         // A done job with no web variant has the placeholder box alone: nothing that could load and break.
         #expect(page.contains("<span class=\"tbox\">no preview</span>"))
-        #expect(page.contains("<span class=\"tbox\">no preview<img class=\"thumb\" loading=\"lazy\" alt=\"\" src=\"https://"))
+        #expect(
+            page.contains(
+                "<span class=\"tbox\">no preview<img class=\"thumb\" loading=\"lazy\" alt=\"\" src=\"https://"))
     }
 
     @Test("paging: 50 a page, next/prev links that keep the search (encoded, then escaped), none on a single page")
@@ -96,11 +116,15 @@ struct StatusPageTests {
 
     @Test("the search is a substring of the path: % and _ are literal, quotes are data, the form shows it escaped")
     func search() throws {
-        let (site, store, temp) = try Self.store(["100%.png", "100x.png", "a_b.png", "axb.png", #"back\slash.png"#, "o'neil.png",
-                                                  "Cat.png"])
+        let (site, store, temp) = try Self.store([
+            "100%.png", "100x.png", "a_b.png", "axb.png", #"back\slash.png"#, "o'neil.png",
+            "Cat.png",
+        ])
         defer { withExtendedLifetime(temp) {} }
         func found(_ text: String) throws -> [String] {
-            try store.uploads(limit: 50, offset: 0, pathContaining: text).jobs.map { String($0.path.display.dropFirst(6)) }.sorted()
+            try store.uploads(limit: 50, offset: 0, pathContaining: text).jobs.map {
+                String($0.path.display.dropFirst(6))
+            }.sorted()
         }
         #expect(try found("100%") == ["100%.png"])
         #expect(try found("a_b") == ["a_b.png"])
@@ -121,9 +145,12 @@ struct StatusPageTests {
     func pageQuery() {
         let cases: [(String, PageQuery)] = [
             ("/", PageQuery()), ("/?page=2", PageQuery(page: 2)), ("/?page=-1", PageQuery()), ("/?page=0", PageQuery()),
-            ("/?page=abc", PageQuery()), ("/?page=", PageQuery()), ("/?page=99999999999999999999", PageQuery(page: 10_000)),
-            ("/?page=0002", PageQuery(page: 2)), ("/?q=a+b%2Fc", PageQuery(search: "a b/c")), ("/?q=%ZZ%", PageQuery(search: "%ZZ%")),
-            ("/?q=%FF", PageQuery(search: "\u{FFFD}")), ("/?q=", PageQuery()), ("/?q=x#frag&page=3", PageQuery(search: "x")),
+            ("/?page=abc", PageQuery()), ("/?page=", PageQuery()),
+            ("/?page=99999999999999999999", PageQuery(page: 10_000)),
+            ("/?page=0002", PageQuery(page: 2)), ("/?q=a+b%2Fc", PageQuery(search: "a b/c")),
+            ("/?q=%ZZ%", PageQuery(search: "%ZZ%")),
+            ("/?q=%FF", PageQuery(search: "\u{FFFD}")), ("/?q=", PageQuery()),
+            ("/?q=x#frag&page=3", PageQuery(search: "x")),
             ("/?done=retried-1&q=cat&page=4", PageQuery(page: 4, search: "cat")), ("/?q&page", PageQuery()),
         ]
         for (target, expected) in cases { #expect(PageQuery(target: target) == expected, "\(target)") }
@@ -163,9 +190,12 @@ struct StatusPageTests {
         defer { withExtendedLifetime(actionsTemp) {} }
         try services.store.enqueue([FileCandidate.inDrop("r.png")])
         let claimed = try #require(try services.store.claim(leaseMillis: 60_000))
-        try services.store.markFailed(id: claimed.id, error: "x", code: nil, sha256: nil, countAttempt: true, afterAction: nil)
+        try services.store.markFailed(
+            id: claimed.id, error: "x", code: nil, sha256: nil, countAttempt: true, afterAction: nil)
         let retry = Self.body(actions.respond(to: .job(claimed.id), nowSeconds: Self.now))
-        #expect(retry.contains("<form method=\"post\" action=\"/jobs/\(claimed.id)/retry\"><input type=\"hidden\" name=\"csrf\""))
+        #expect(
+            retry.contains(
+                "<form method=\"post\" action=\"/jobs/\(claimed.id)/retry\"><input type=\"hidden\" name=\"csrf\""))
         let missing = site.respond(to: .job(987_654), nowSeconds: Self.now)
         #expect(missing.status == 404 && Self.body(missing).contains("no job 987654"))
     }
@@ -176,20 +206,31 @@ struct StatusPageTests {
             ("GET", "/jobs/1", .job(1)), ("GET", "/jobs/000000000000000007", .job(7)),
             ("GET", "/jobs/999999999999999999", .job(999_999_999_999_999_999)), ("POST", "/jobs/3/retry", .retryJob(3)),
         ]
-        for (method, path, route) in proceed { #expect(StatusRoute.resolve(method: method, path: path) == .proceed(route), "\(path)") }
-        for path in ["/jobs/-1", "/jobs/99999999999999999999", "/jobs/1/x", "/jobs/", "/jobs", "/jobs/1/", "/jobs/+1", "/jobs/1.0",
-                     "/jobs/ 1", "/jobs/1%2F", "/jobs/١", "/jobs//retry", "/jobs/1/retry/x", "/jobs/0x10"] {
+        for (method, path, route) in proceed {
+            #expect(StatusRoute.resolve(method: method, path: path) == .proceed(route), "\(path)")
+        }
+        for path in [
+            "/jobs/-1", "/jobs/99999999999999999999", "/jobs/1/x", "/jobs/", "/jobs", "/jobs/1/", "/jobs/+1",
+            "/jobs/1.0",
+            "/jobs/ 1", "/jobs/1%2F", "/jobs/١", "/jobs//retry", "/jobs/1/retry/x", "/jobs/0x10",
+        ] {
             guard case .refuse(let refusal) = StatusRoute.resolve(method: "GET", path: path) else {
                 Issue.record("\(path) was routed")
                 continue
             }
             #expect(refusal.status == 404, "\(path)")
         }
-        #expect(StatusRoute.resolve(method: "POST", path: "/jobs/1") == .refuse(.init(status: 405, message: "method not allowed")))
+        #expect(
+            StatusRoute.resolve(method: "POST", path: "/jobs/1")
+                == .refuse(.init(status: 405, message: "method not allowed")))
         #expect(StatusRoute.job(1).readsDatabase && !StatusRoute.job(1).isAction)
-        let gate = RequestGate(policy: .init(hosts: HostRule(listenHost: "127.0.0.1", allowedHosts: []), actions: false,
-                                             bearerToken: nil, bearerRequired: false, csrfSign: { _ in "" }))
-        #expect(gate.decide(method: "GET", uri: "/jobs/5?page=2", headers: [("Host", "localhost")], body: nil,
-                            nowSeconds: Self.now) == .proceed(.job(5)))
+        let gate = RequestGate(
+            policy: .init(
+                hosts: HostRule(listenHost: "127.0.0.1", allowedHosts: []), actions: false,
+                bearerToken: nil, bearerRequired: false, csrfSign: { _ in "" }))
+        #expect(
+            gate.decide(
+                method: "GET", uri: "/jobs/5?page=2", headers: [("Host", "localhost")], body: nil,
+                nowSeconds: Self.now) == .proceed(.job(5)))
     }
 }

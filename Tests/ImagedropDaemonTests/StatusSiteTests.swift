@@ -1,13 +1,14 @@
-import ImagedropParsing
 import Foundation
-import ImagedropTestSupport
-@testable import ImagedropSystem
-@testable import ImagedropStore
-@testable import ImagedropPipeline
-@testable import ImagedropDaemon
-import Logging
+import ImagedropParsing
 import ImagedropStoreTestSupport
+import ImagedropTestSupport
+import Logging
 import Testing
+
+@testable import ImagedropDaemon
+@testable import ImagedropPipeline
+@testable import ImagedropStore
+@testable import ImagedropSystem
 
 /// The routes as functions, on a real job table: the states /healthz must tell apart, and the action guard.
 @Suite("Status site", .serialized)
@@ -22,13 +23,17 @@ struct StatusSiteTests {
         let tokens = TokenProvider(source: TokenSource(config: config, environment: [:]))
         let logger = Logger(label: "test")
         let upload = JobProcessor.Dependencies(
-            store: store, config: shared, budget: ConfiguredBudget.make(config, store: store, tokens: tokens, logger: logger),
-            concurrency: ConcurrencyLimiter(config.upload, rateCap: ConcurrencyLimiter.rateCap(config)), pause: PauseGate(),
+            store: store, config: shared,
+            budget: ConfiguredBudget.make(config, store: store, tokens: tokens, logger: logger),
+            concurrency: ConcurrencyLimiter(config.upload, rateCap: ConcurrencyLimiter.rateCap(config)),
+            pause: PauseGate(),
             shutdown: ShutdownState(), tokens: tokens, metrics: PipelineMetrics(), batchTokens: BatchTokens(),
-            workSignal: WorkSignal(), inFlight: InFlightJobs(), openWrites: OpenWrites(), quotaWatch: QuotaWatch(), logger: logger)
+            workSignal: WorkSignal(), inFlight: InFlightJobs(), openWrites: OpenWrites(), quotaWatch: QuotaWatch(),
+            logger: logger)
         let health = DatabaseHealth()
-        let site = StatusSite(gauges: GaugeSource(upload), config: shared, heartbeats: Heartbeats(), health: health,
-                              csrfKey: CSRFKey(bytes: Array("test key".utf8)))
+        let site = StatusSite(
+            gauges: GaugeSource(upload), config: shared, heartbeats: Heartbeats(), health: health,
+            csrfKey: CSRFKey(bytes: Array("test key".utf8)))
         return (site, GaugeSource(upload), health, temp)
     }
 
@@ -38,11 +43,14 @@ struct StatusSiteTests {
         #expect(site.healthz().status == 200)
         _ = gauges.pause.pause("token refused by the API")
         let paused = site.healthz()
-        #expect(paused.status == 503 && String(decoding: paused.body, as: UTF8.self) == "paused: token refused by the API\n")
+        #expect(
+            paused.status == 503 && String(decoding: paused.body, as: UTF8.self) == "paused: token refused by the API\n"
+        )
         _ = gauges.pause.resume()
         health.recordWrite(SQLiteError(code: 13, message: "database or disk is full", sql: nil))
         let full = site.healthz()
-        #expect(full.status == 503 && String(decoding: full.body, as: UTF8.self).hasPrefix("database cannot be written: "))
+        #expect(
+            full.status == 503 && String(decoding: full.body, as: UTF8.self).hasPrefix("database cannot be written: "))
         health.recordWrite(nil)
         #expect(site.healthz().status == 200)
     }
@@ -69,19 +77,26 @@ struct StatusSiteTests {
         let kept = temp.database + "-kept.png"
         try writeFile(atPath: kept, contents: Data([1]))
         defer { try? FileManager.default.removeItem(atPath: kept) }
-        try gauges.store.enqueue([FileCandidate(path: RawPath(kept), root: nil, size: 1, mtimeNanos: 1),
-                                    FileCandidate.inDrop("gone.png")])
+        try gauges.store.enqueue([
+            FileCandidate(path: RawPath(kept), root: nil, size: 1, mtimeNanos: 1),
+            FileCandidate.inDrop("gone.png"),
+        ])
         for _ in 0..<2 {
             let claimed = try #require(try gauges.store.claim(leaseMillis: 60_000))
-            try gauges.store.markFailed(id: claimed.id, error: "not an image", code: nil, sha256: nil, countAttempt: true,
-                                          afterAction: nil)
+            try gauges.store.markFailed(
+                id: claimed.id, error: "not an image", code: nil, sha256: nil, countAttempt: true,
+                afterAction: nil)
         }
         let now = Int64(1_700_000_000)
         let reply = site.respond(to: .retryFailed, nowSeconds: now)
         let location = try #require(reply.headers.first { $0.0 == "Location" }?.1)
         #expect(location == "/?done=retried-1&gone=1")
-        let page = String(decoding: site.page(nowSeconds: now, notice: ActionNotice(target: location)).body, as: UTF8.self)
-        #expect(page.contains(#"<p class="notice" id="notice" role="status">1 failed jobs queued again; left as they are: 1 whose file is no longer there</p>"#))
+        let page = String(
+            decoding: site.page(nowSeconds: now, notice: ActionNotice(target: location)).body, as: UTF8.self)
+        #expect(
+            page.contains(
+                #"<p class="notice" id="notice" role="status">1 failed jobs queued again; left as they are: 1 whose file is no longer there</p>"#
+            ))
         // The page's own refresh goes to `/`: the notice is shown once, not every 10 s.
         #expect(page.contains(#"<meta http-equiv="refresh" content="10; url=/">"#))
         let plain = String(decoding: site.page(nowSeconds: now).body, as: UTF8.self)
@@ -95,15 +110,19 @@ struct StatusSiteTests {
         defer { withExtendedLifetime(temp) {} }
         try gauges.store.enqueue([FileCandidate.inDrop("a.png")])
         let claimed = try #require(try gauges.store.claim(leaseMillis: 60_000))
-        try gauges.store.markFailed(id: claimed.id, error: "not an image", code: nil, sha256: nil, countAttempt: true, afterAction: nil)
+        try gauges.store.markFailed(
+            id: claimed.id, error: "not an image", code: nil, sha256: nil, countAttempt: true, afterAction: nil)
         let now = Int64(1_700_000_000)
         let tokens = try (0..<3).map { _ in try Self.token(in: site.page(nowSeconds: now)) }
         #expect(Set(tokens).count == 3, "\(tokens)")
-        let gate = RequestGate(policy: RequestGate.Policy(http: site.config.current.http, csrfKey: site.csrfKey,
-                                                          maxBodyBytes: StatusEndpoint.maxBodyBytes))
+        let gate = RequestGate(
+            policy: RequestGate.Policy(
+                http: site.config.current.http, csrfKey: site.csrfKey,
+                maxBodyBytes: StatusEndpoint.maxBodyBytes))
         for token in tokens {
-            let decision = gate.decide(method: "POST", uri: "/retry-failed", headers: [("Host", "localhost")],
-                                       body: Array("csrf=\(token)".utf8), nowSeconds: now + 5)
+            let decision = gate.decide(
+                method: "POST", uri: "/retry-failed", headers: [("Host", "localhost")],
+                body: Array("csrf=\(token)".utf8), nowSeconds: now + 5)
             #expect(decision == .proceed(.retryFailed))
         }
     }

@@ -8,14 +8,22 @@ import Testing
 /// webhook bodies is a contract byte for byte, so each is held to what Foundation itself gives here.
 @Suite("Foundation-free JSON and text")
 struct FoundationFreeJSONTests {
-    static var samples: [[String: Any]] { [
-        ["id": 17, "path": "/srv/in/a b/ç.png", "path_raw_hex": NSNull(), "state": "done", "attempts": 0,
-         "variants": ["https://imagedelivery.net/h/x/public", "b"], "size": Int64(51_200), "dismissed": false,
-         "rate": 0.25, "whole": 3.0, "big": 1e21, "negative": -12, "nested": ["b": ["c": true], "a": [] as [Any]],
-         "empty": [String: Any](), "text": "quote \" back \\ nl \n tab \t nul \u{0} esc \u{1b} del \u{7f} é 🎉"],
-        ["key10": 1, "key9": 2, "Key1": 3, "key_b": 4, "keyA": 5, "key-c": 6, "key.d": 7, "key e": 8, "keyé": 9, "key$": 10, "a": [1, 2.5, "x", NSNull(), ["z": 1, "y": 2]] as [Any]],
-        [:],
-    ] }
+    static var samples: [[String: Any]] {
+        [
+            [
+                "id": 17, "path": "/srv/in/a b/ç.png", "path_raw_hex": NSNull(), "state": "done", "attempts": 0,
+                "variants": ["https://imagedelivery.net/h/x/public", "b"], "size": Int64(51_200), "dismissed": false,
+                "rate": 0.25, "whole": 3.0, "big": 1e21, "negative": -12,
+                "nested": ["b": ["c": true], "a": [] as [Any]],
+                "empty": [String: Any](), "text": "quote \" back \\ nl \n tab \t nul \u{0} esc \u{1b} del \u{7f} é 🎉",
+            ],
+            [
+                "key10": 1, "key9": 2, "Key1": 3, "key_b": 4, "keyA": 5, "key-c": 6, "key.d": 7, "key e": 8, "keyé": 9,
+                "key$": 10, "a": [1, 2.5, "x", NSNull(), ["z": 1, "y": 2]] as [Any],
+            ],
+            [:],
+        ]
+    }
 
     /// The same graph with JSONNull where Foundation has NSNull.
     static func native(_ value: Any) -> Any {
@@ -36,7 +44,8 @@ struct FoundationFreeJSONTests {
         ]
         for sample in Self.samples {
             for (foundation, ours) in variants {
-                let expected = String(decoding: try JSONSerialization.data(withJSONObject: sample, options: foundation), as: UTF8.self)
+                let expected = String(
+                    decoding: try JSONSerialization.data(withJSONObject: sample, options: foundation), as: UTF8.self)
                 let written = try JSONWriter.string(Self.native(sample), options: ours)
                 #expect(written == expected)
             }
@@ -48,7 +57,8 @@ struct FoundationFreeJSONTests {
 
     @Test("JSONReader reads what JSONSerialization read, into native values; not JSON is nil")
     func readerMatchesFoundation() throws {
-        let text = #"{"n": 1, "d": 2.5, "t": true, "f": false, "z": null, "s": "a\/b\u00e9", "a": [1, {"k": []}], "e": {}}"#
+        let text =
+            #"{"n": 1, "d": 2.5, "t": true, "f": false, "z": null, "s": "a\/b\u00e9", "a": [1, {"k": []}], "e": {}}"#
         let ours = try #require(JSONReader.object(text))
         #expect(ours["n"] as? Int == 1)
         #expect(ours["d"] as? Double == 2.5)
@@ -57,8 +67,10 @@ struct FoundationFreeJSONTests {
         #expect(ours["s"] as? String == "a/bé")
         let foundation = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
         let options: JSONSerialization.WritingOptions = [.sortedKeys, .withoutEscapingSlashes]
-        #expect(try JSONWriter.string(ours, options: [.sortedKeys])
-                == String(decoding: try JSONSerialization.data(withJSONObject: foundation, options: options), as: UTF8.self))
+        #expect(
+            try JSONWriter.string(ours, options: [.sortedKeys])
+                == String(
+                    decoding: try JSONSerialization.data(withJSONObject: foundation, options: options), as: UTF8.self))
         for bad in ["", "{", "{\"a\":}", "nope", String(repeating: "[", count: 10_000)] {
             #expect(JSONReader.value(Array(bad.utf8)) == nil, "\(bad.prefix(20))")
         }
@@ -67,7 +79,8 @@ struct FoundationFreeJSONTests {
     @Test("trimmed, percent encoding and the case-insensitive search agree with Foundation")
     func textHelpersMatchFoundation() {
         for text in ["  a b \t", "\n x\r\n", "\u{00A0}\u{2003}y\u{3000}", "", "   ", "\u{85}z\u{2028}"] {
-            #expect(text.trimmed(newlines: false) == text.trimmingCharacters(in: .whitespaces), "\(text.debugDescription)")
+            #expect(
+                text.trimmed(newlines: false) == text.trimmingCharacters(in: .whitespaces), "\(text.debugDescription)")
         }
         for text in ["  a b \t", "\n x\n", "\t\n", ""] {
             #expect(text.trimmed() == text.trimmingCharacters(in: .whitespacesAndNewlines), "\(text.debugDescription)")
@@ -75,10 +88,13 @@ struct FoundationFreeJSONTests {
         // Where Foundation on Linux left whitespace in place (a final CRLF, which is one Character; Unicode
         // spaces), trimmed() removes it: a token file saved with CRLF line ends is read as the token.
         #expect("\n x\r\n".trimmed() == "x" && "\u{00A0}y\u{3000}\u{2028}".trimmed() == "y")
-        var allowed = CharacterSet.alphanumerics.intersection(CharacterSet(charactersIn: Unicode.Scalar(0)...Unicode.Scalar(127)))
+        var allowed = CharacterSet.alphanumerics.intersection(
+            CharacterSet(charactersIn: Unicode.Scalar(0)...Unicode.Scalar(127)))
         allowed.insert(charactersIn: "-._~")
         for id in ["drop/a b.png", "ç/é?#%", "plain-id_1.~x", "a+b=c&d"] {
-            #expect(PercentEncoding.encode(id, allowing: PercentEncoding.isUnreserved) == id.addingPercentEncoding(withAllowedCharacters: allowed))
+            #expect(
+                PercentEncoding.encode(id, allowing: PercentEncoding.isUnreserved)
+                    == id.addingPercentEncoding(withAllowedCharacters: allowed))
         }
         for encoded in ["a%20b", "%C3%A9", "%zz", "%4", "%FF", "plain", "%2F%2f"] {
             #expect(PercentEncoding.decode(encoded) == encoded.removingPercentEncoding, "\(encoded)")

@@ -1,6 +1,7 @@
 import Foundation
-@testable import ImagedropParsing
 import Testing
+
+@testable import ImagedropParsing
 
 /// Every committed fuzz input — the hand-made seeds and each crash libFuzzer once found (`regression-*`) — run
 /// through its target in the ordinary debug build. The targets check what must hold of each answer with
@@ -31,7 +32,8 @@ struct FuzzCorpusTests {
 
     @Test("the 24-byte HEIC that crashed the daemon in a loop is a HEIC without sizes, not a trap")
     func emptyMetaBox() throws {
-        let bytes = Array(try Data(contentsOf: Self.corpus.appendingPathComponent("probe-isobmff/regression-empty-meta-box")))
+        let bytes = Array(
+            try Data(contentsOf: Self.corpus.appendingPathComponent("probe-isobmff/regression-empty-meta-box")))
         #expect(bytes.count == 24)
         let info = ImageProbe.probe(fileSize: bytes.count) { offset, count in Array(bytes[offset..<offset + count]) }
         #expect(info == ImageInfo(format: .heic))

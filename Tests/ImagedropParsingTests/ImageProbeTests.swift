@@ -1,6 +1,6 @@
 import ImagedropParsing
-import ImagedropTestSupport
 import ImagedropSupport
+import ImagedropTestSupport
 import Testing
 
 /// Probes an in-memory file; `bytesRead` totals what the probe asked for, to check it seeks instead of reads.
@@ -37,15 +37,15 @@ private func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
 
 private func svg(_ text: String) -> ImageInfo? { probe(Array(text.utf8)) }
 
-
 @Suite struct ImageProbeTests {
     // MARK: PNG
 
     @Test("A generated PNG reports its format and dimensions")
     func pngDimensions() {
         #expect(probe(SampleImages.png(width: 37, height: 5)) == ImageInfo(format: .png, width: 37, height: 5))
-        #expect(probe(SampleImages.pngHeaderOnly(width: 13_000, height: 800))
-            == ImageInfo(format: .png, width: 13_000, height: 800))
+        #expect(
+            probe(SampleImages.pngHeaderOnly(width: 13_000, height: 800))
+                == ImageInfo(format: .png, width: 13_000, height: 800))
     }
 
     @Test("A PNG cut before the end of IHDR is not an image")
@@ -67,8 +67,9 @@ private func svg(_ text: String) -> ImageInfo? { probe(Array(text.utf8)) }
 
     @Test("A JPEG reports the size from its SOF0 segment")
     func jpegDimensions() {
-        #expect(probe(SampleImages.jpegHeaderOnly(width: 4032, height: 3024))
-            == ImageInfo(format: .jpeg, width: 4032, height: 3024))
+        #expect(
+            probe(SampleImages.jpegHeaderOnly(width: 4032, height: 3024))
+                == ImageInfo(format: .jpeg, width: 4032, height: 3024))
     }
 
     @Test("A JPEG with a 70 KB EXIF block before SOF is measured by seeking, not reading the block")
@@ -115,8 +116,9 @@ private func svg(_ text: String) -> ImageInfo? { probe(Array(text.utf8)) }
     @Test("A GIF reports its logical screen size and no frame area for a single frame")
     func gifDimensions() {
         #expect(probe(SampleImages.gif(width: 300, height: 200)) == ImageInfo(format: .gif, width: 300, height: 200))
-        #expect(probe(Array("GIF87a".utf8) + [0x10, 0, 0x20, 0, 0, 0, 0, 0x3B])
-            == ImageInfo(format: .gif, width: 16, height: 32))
+        #expect(
+            probe(Array("GIF87a".utf8) + [0x10, 0, 0x20, 0, 0, 0, 0, 0x3B])
+                == ImageInfo(format: .gif, width: 16, height: 32))
         #expect(probe(Array("GIF89a".utf8) + [0x10, 0]) == nil)
     }
 
@@ -136,8 +138,9 @@ private func svg(_ text: String) -> ImageInfo? { probe(Array(text.utf8)) }
 
     @Test("WebP sizes come from VP8X, VP8 and VP8L headers")
     func webpDimensions() {
-        #expect(probe(SampleImages.webpHeaderOnly(width: 16_383, height: 20_000))
-            == ImageInfo(format: .webp, width: 16_383, height: 20_000))
+        #expect(
+            probe(SampleImages.webpHeaderOnly(width: 16_383, height: 20_000))
+                == ImageInfo(format: .webp, width: 16_383, height: 20_000))
         let lossy = riff(chunk("VP8 ", [0x30, 0x01, 0x00, 0x9D, 0x01, 0x2A, 0x80, 0x02, 0xE0, 0x01]))
         #expect(probe(lossy) == ImageInfo(format: .webp, width: 640, height: 480))
         let bits = (640 - 1) | (480 - 1) << 14
@@ -158,12 +161,15 @@ private func svg(_ text: String) -> ImageInfo? { probe(Array(text.utf8)) }
 
     @Test("An SVG with numeric or px width and height reports them")
     func svgWithDimensions() {
-        #expect(svg(#"<svg xmlns="http://www.w3.org/2000/svg" width="120" height='80px'></svg>"#)
-            == ImageInfo(format: .svg, width: 120, height: 80))
-        let prologue = "\u{FEFF}  <?xml version=\"1.0\"?>\n<!-- made by hand -->\n"
+        #expect(
+            svg(#"<svg xmlns="http://www.w3.org/2000/svg" width="120" height='80px'></svg>"#)
+                == ImageInfo(format: .svg, width: 120, height: 80))
+        let prologue =
+            "\u{FEFF}  <?xml version=\"1.0\"?>\n<!-- made by hand -->\n"
             + "<!DOCTYPE svg PUBLIC \"-//W3C//DTD SVG 1.1//EN\" \"x.dtd\" [ <!ENTITY e \"<>\"> ]>\n"
-        #expect(svg(prologue + "<svg\n  width = \"10.5\" height=\"20\"/>")
-            == ImageInfo(format: .svg, width: 11, height: 20))
+        #expect(
+            svg(prologue + "<svg\n  width = \"10.5\" height=\"20\"/>")
+                == ImageInfo(format: .svg, width: 11, height: 20))
     }
 
     @Test("An SVG sized by viewBox, percent or em has unknown dimensions")
@@ -223,8 +229,9 @@ private func svg(_ text: String) -> ImageInfo? { probe(Array(text.utf8)) }
         #expect(probe(be32(0x7FFF_FFFF) + Array("ftypheic".utf8) + [0, 0, 0, 0]) == nil)
         // WebP chunk size running past EOF in an animation.
         let vp8x = chunk("VP8X", [0x02, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF])
-        #expect(probe(riff(vp8x) + Array("ANMF".utf8) + [0xFF, 0xFF, 0xFF, 0xFF])
-            == ImageInfo(format: .webp, width: 1 << 24, height: 1 << 24))
+        #expect(
+            probe(riff(vp8x) + Array("ANMF".utf8) + [0xFF, 0xFF, 0xFF, 0xFF])
+                == ImageInfo(format: .webp, width: 1 << 24, height: 1 << 24))
         // A 4-billion-pixel ispe times itself must not overflow the limit check.
         let info = ImageInfo(format: .heic, width: Int(UInt32.max), height: Int(UInt32.max))
         #expect(ImageLimits.violation(of: info) != nil)
@@ -234,14 +241,18 @@ private func svg(_ text: String) -> ImageInfo? { probe(Array(text.utf8)) }
 
     @Test("Limit messages name the size and the limit crossed")
     func limitMessages() {
-        #expect(ImageLimits.violation(of: ImageInfo(format: .png, width: 13_000, height: 800))
-            == "image is 13000×800 px: over 12,000 px a side")
-        #expect(ImageLimits.violation(of: ImageInfo(format: .jpeg, width: 800, height: 12_001))
-            == "image is 800×12001 px: over 12,000 px a side")
-        #expect(ImageLimits.violation(of: ImageInfo(format: .jpeg, width: 11_000, height: 10_000))
-            == "image is 11000×10000 px (110,000,000 pixels): over 100 MP")
-        #expect(ImageLimits.violation(of: ImageInfo(format: .gif, width: 1000, height: 1000, frameArea: 150_000_000))
-            == "animation frames total 150,000,000 pixels: over 100 MP")
+        #expect(
+            ImageLimits.violation(of: ImageInfo(format: .png, width: 13_000, height: 800))
+                == "image is 13000×800 px: over 12,000 px a side")
+        #expect(
+            ImageLimits.violation(of: ImageInfo(format: .jpeg, width: 800, height: 12_001))
+                == "image is 800×12001 px: over 12,000 px a side")
+        #expect(
+            ImageLimits.violation(of: ImageInfo(format: .jpeg, width: 11_000, height: 10_000))
+                == "image is 11000×10000 px (110,000,000 pixels): over 100 MP")
+        #expect(
+            ImageLimits.violation(of: ImageInfo(format: .gif, width: 1000, height: 1000, frameArea: 150_000_000))
+                == "animation frames total 150,000,000 pixels: over 100 MP")
     }
 
     @Test("Images at the limits, WebP/AVIF past 12,000 px, SVG and unknown sizes pass")
@@ -252,8 +263,9 @@ private func svg(_ text: String) -> ImageInfo? { probe(Array(text.utf8)) }
         #expect(ImageLimits.violation(of: ImageInfo(format: .avif, width: 13_000, height: 1_000)) == nil)
         #expect(ImageLimits.violation(of: ImageInfo(format: .svg, width: 50_000, height: 50_000)) == nil)
         #expect(ImageLimits.violation(of: ImageInfo(format: .heic)) == nil)
-        #expect(ImageLimits.violation(of: ImageInfo(format: .webp, width: 16_000, height: 16_000))
-            == "image is 16000×16000 px (256,000,000 pixels): over 100 MP")
+        #expect(
+            ImageLimits.violation(of: ImageInfo(format: .webp, width: 16_000, height: 16_000))
+                == "image is 16000×16000 px (256,000,000 pixels): over 100 MP")
     }
 
     @Test("A header-only PNG of 13000×800 is flagged end to end")

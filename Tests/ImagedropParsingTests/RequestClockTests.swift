@@ -53,7 +53,9 @@ struct RequestClockTests {
         clock.bytesArrived(at: 103 * Self.second)
         #expect(clock.deadline == 112 * Self.second)
         #expect(clock.expire(at: 112 * Self.second) == .close)
-        #expect(clock.expire(at: 113 * Self.second) == .close, "a partial next request while a response is pending: close, no 408")
+        #expect(
+            clock.expire(at: 113 * Self.second) == .close,
+            "a partial next request while a response is pending: close, no 408")
     }
 
     @Test("a request pipelined behind another is received at once: its deadline stops though it waits its turn")

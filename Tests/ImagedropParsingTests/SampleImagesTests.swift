@@ -1,6 +1,6 @@
+import Foundation
 import ImagedropParsing
 import ImagedropTestSupport
-import Foundation
 import Testing
 
 // Independent, deliberately naive re-implementations: the generator's fast paths are checked against them.
@@ -15,7 +15,8 @@ private func crc32(_ bytes: ArraySlice<UInt8>) -> UInt32 {
 }
 
 private func adler32(_ bytes: [UInt8]) -> UInt32 {
-    var a: UInt32 = 1, b: UInt32 = 0
+    var a: UInt32 = 1
+    var b: UInt32 = 0
     for byte in bytes {
         a = (a + UInt32(byte)) % 65_521
         b = (b + a) % 65_521
@@ -40,9 +41,11 @@ private func chunks(of png: [UInt8]) -> [PNGChunk] {
         let length = be32(png, offset)
         let typeAndData = png[(offset + 4)..<(offset + 8 + length)]
         let stored = UInt32(be32(png, offset + 8 + length))
-        result.append(PNGChunk(type: String(decoding: png[(offset + 4)..<(offset + 8)], as: UTF8.self),
-                               data: Array(png[(offset + 8)..<(offset + 8 + length)]),
-                               crcMatches: crc32(typeAndData) == stored))
+        result.append(
+            PNGChunk(
+                type: String(decoding: png[(offset + 4)..<(offset + 8)], as: UTF8.self),
+                data: Array(png[(offset + 8)..<(offset + 8 + length)]),
+                crcMatches: crc32(typeAndData) == stored))
         offset += 12 + length
     }
     return result
@@ -73,7 +76,8 @@ private func probe(_ bytes: [UInt8]) -> ImageInfo? {
 
 /// Decodes GIF LZW (variable width, clear/end codes) and returns the pixel indices.
 private func decodeGIFLZW(_ data: [UInt8], minimumCodeSize: Int) -> [UInt8]? {
-    let clear = 1 << minimumCodeSize, end = clear + 1
+    let clear = 1 << minimumCodeSize
+    let end = clear + 1
     var table: [[UInt8]] = []
     func reset() { table = (0..<clear).map { [UInt8($0)] } + [[], []] }
     reset()
@@ -87,7 +91,12 @@ private func decodeGIFLZW(_ data: [UInt8], minimumCodeSize: Int) -> [UInt8]? {
             code |= 1 << bit
         }
         bitPosition += width
-        if code == clear { reset(); width = minimumCodeSize + 1; previous = nil; continue }
+        if code == clear {
+            reset()
+            width = minimumCodeSize + 1
+            previous = nil
+            continue
+        }
         if code == end { return out }
         let entry: [UInt8]
         if code < table.count, !table[code].isEmpty || code < clear {
@@ -109,8 +118,9 @@ private func decodeGIFLZW(_ data: [UInt8], minimumCodeSize: Int) -> [UInt8]? {
     @Test("Generated PNGs round-trip through the probe")
     func pngRoundTrip() {
         for (width, height) in [(1, 1), (3, 2), (200, 150), (1, 30_000)] {
-            #expect(probe(SampleImages.png(width: width, height: height))
-                == ImageInfo(format: .png, width: width, height: height))
+            #expect(
+                probe(SampleImages.png(width: width, height: height))
+                    == ImageInfo(format: .png, width: width, height: height))
         }
     }
 
@@ -153,8 +163,9 @@ private func decodeGIFLZW(_ data: [UInt8], minimumCodeSize: Int) -> [UInt8]? {
         #expect(probe(png)?.format == .png)
     }
 
-    @Test("zlib itself inflates the IDAT and verifies its Adler-32",
-          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/python3")))
+    @Test(
+        "zlib itself inflates the IDAT and verifies its Adler-32",
+        .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/python3")))
     func zlibAgrees() throws {
         let png = SampleImages.png(width: 100, height: 700, seed: 5)
         let idat = chunks(of: png)[1].data

@@ -1,6 +1,7 @@
-@testable import ImagedropStore
-@testable import ImagedropPipeline
 import Testing
+
+@testable import ImagedropPipeline
+@testable import ImagedropStore
 
 /// The concurrency policy on a simulated clock: each "round" starts `limit` requests together and ends
 /// them one round trip later, as a saturated pool would.
@@ -13,8 +14,9 @@ struct AdaptiveConcurrencyTests {
         var now: UInt64 = 10 * AdaptiveConcurrencyTests.second
 
         init(workers: Int? = nil, maxWorkers: Int = 64, rateCap: Double? = nil) {
-            policy = AdaptiveConcurrency(workers: workers, maxWorkers: maxWorkers, rateCap: rateCap,
-                                         now: 10 * AdaptiveConcurrencyTests.second)
+            policy = AdaptiveConcurrency(
+                workers: workers, maxWorkers: maxWorkers, rateCap: rateCap,
+                now: 10 * AdaptiveConcurrencyTests.second)
         }
 
         /// `busy` requests (all slots by default) over one round trip of `rtt` seconds.
@@ -26,7 +28,10 @@ struct AdaptiveConcurrencyTests {
         }
 
         mutating func rounds(_ n: Int, rtt: Double) -> [Int] {
-            (0..<n).map { _ in round(rtt: rtt); return policy.limit }
+            (0..<n).map { _ in
+                round(rtt: rtt)
+                return policy.limit
+            }
         }
     }
 
@@ -171,23 +176,27 @@ struct AdaptiveConcurrencyTests {
     @Test("upload.workers is \"auto\" by default, a number pins it, anything else is refused naming the key")
     func configKeys() throws {
         func parse(_ upload: String) throws -> Config.Upload {
-            try ConfigLoader.parse("""
+            try ConfigLoader.parse(
+                """
                 [cloudflare]
                 account_id = "023e105f4ecef8ad9ca31a8372d0c353"
                 [watch]
                 paths = ["/tmp"]
                 [upload]
                 \(upload)
-                """, path: "test.toml", checkFolders: false).upload
+                """, path: "test.toml", checkFolders: false
+            ).upload
         }
         let defaults = try parse("")
         #expect(defaults.fixedWorkers == nil && defaults.maxWorkers == 64)
         #expect(try parse(#"workers = "auto""#).fixedWorkers == nil)
         #expect(try parse("workers = 6").fixedWorkers == 6)
         #expect(try parse("max_workers = 12").maxWorkers == 12)
-        for (bad, message) in [(#"workers = "lots""#, #"upload.workers: must be "auto" or a whole number (got "lots")"#),
-                               ("workers = 0", "upload.workers: must be at least 1"),
-                               ("max_workers = 257", "upload.max_workers: must be at most 256")] {
+        for (bad, message) in [
+            (#"workers = "lots""#, #"upload.workers: must be "auto" or a whole number (got "lots")"#),
+            ("workers = 0", "upload.workers: must be at least 1"),
+            ("max_workers = 257", "upload.max_workers: must be at most 256"),
+        ] {
             do {
                 _ = try parse(bad)
                 Issue.record("\(bad) was accepted")

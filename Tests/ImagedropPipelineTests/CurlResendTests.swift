@@ -1,6 +1,6 @@
 import Glibc
-import ImagedropStore
 import ImagedropPipeline
+import ImagedropStore
 import ImagesEmulator
 import Testing
 
@@ -32,7 +32,7 @@ struct CurlResendTests {
     @Test("a reused connection closed without a reply is one request, not a silent second one")
     func closedBeforeReply() throws {
         try withClient { server, client in
-            #expect(try client.probeImagesAccess(token: token).classification == .success)   // the connection now lives
+            #expect(try client.probeImagesAccess(token: token).classification == .success)  // the connection now lives
             var faults = FaultConfiguration()
             faults.closeBeforeReplyProbability = 1
             server.setFaults(faults)

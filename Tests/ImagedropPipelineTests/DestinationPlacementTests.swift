@@ -1,12 +1,13 @@
 import Foundation
 import Glibc
-@testable import ImagedropSystem
-@testable import ImagedropStore
-@testable import ImagedropPipeline
-import ImagedropSupport
 import ImagedropStoreTestSupport
+import ImagedropSupport
 import ImagedropTestSupport
 import Testing
+
+@testable import ImagedropPipeline
+@testable import ImagedropStore
+@testable import ImagedropSystem
 
 /// Moves into `done_dir`/`failed_dir` on real folders (and, where the machine has one, a second real
 /// filesystem: /dev/shm), with the job table on a real SQLite file.
@@ -32,11 +33,14 @@ struct DestinationPlacementTests {
             let path = inbox.appending(name)
             try Data(content.utf8).write(to: URL(fileURLWithPath: path.display))
             let status = try FileStatus.of(path).get()
-            let result = try store.enqueue([FileCandidate(path: path, root: inbox, size: status.size, mtimeNanos: status.mtimeNanos)])
+            let result = try store.enqueue([
+                FileCandidate(path: path, root: inbox, size: status.size, mtimeNanos: status.mtimeNanos)
+            ])
             guard case .inserted(let id) = result.first else { throw FixtureError("not inserted: \(result)") }
             _ = try store.claim(leaseMillis: 60_000)
-            try store.markDone(id: id, imageID: "img-\(id)", variants: [], sha256: SHA256Hasher.hex(of: Array(content.utf8)),
-                               countAttempt: true, afterAction: "success")
+            try store.markDone(
+                id: id, imageID: "img-\(id)", variants: [], sha256: SHA256Hasher.hex(of: Array(content.utf8)),
+                countAttempt: true, afterAction: "success")
             return try #require(try store.job(id: id))
         }
 
@@ -49,19 +53,25 @@ struct DestinationPlacementTests {
         }
     }
 
-    struct FixtureError: Error { let text: String; init(_ text: String) { self.text = text } }
+    struct FixtureError: Error {
+        let text: String
+        init(_ text: String) { self.text = text }
+    }
 
     func move(_ job: Job, in world: World, companions: [[UInt8]] = []) throws -> RawPath? {
         let present = try? FileStatus.of(job.path, followSymlinks: false).get()
         let preferred = world.done.appending(job.path.relative(to: world.inbox)!.bytes)
-        return try DestinationPlacement(store: world.store, companions: companions).move(job, present: present, preferred: preferred)
+        return try DestinationPlacement(store: world.store, companions: companions).move(
+            job, present: present, preferred: preferred)
     }
 
     @Test("a suffix goes before the last extension, numbered from 1")
     func suffixNames() {
-        let names = [("/d/IMG_0001.JPG", 1, "/d/IMG_0001.1.JPG"), ("/d/IMG_0001.JPG", 2, "/d/IMG_0001.2.JPG"),
-                     ("/d/a.tar.gz", 1, "/d/a.tar.1.gz"), ("/d/README", 3, "/d/README.3"), ("/d/.profile", 1, "/d/.profile.1"),
-                     ("/d/x.png", 0, "/d/x.png")]
+        let names = [
+            ("/d/IMG_0001.JPG", 1, "/d/IMG_0001.1.JPG"), ("/d/IMG_0001.JPG", 2, "/d/IMG_0001.2.JPG"),
+            ("/d/a.tar.gz", 1, "/d/a.tar.1.gz"), ("/d/README", 3, "/d/README.3"), ("/d/.profile", 1, "/d/.profile.1"),
+            ("/d/x.png", 0, "/d/x.png"),
+        ]
         for (path, n, expected) in names { #expect(NoReplace.candidate(RawPath(path), n).display == expected) }
     }
 
@@ -74,7 +84,9 @@ struct DestinationPlacementTests {
             placed.append(try #require(try move(job, in: world)))
             #expect(try world.store.job(id: job.id)?.movedTo == placed[index], "the job records where its file went")
         }
-        #expect(placed.map(\.display) == ["IMG_0001.JPG", "IMG_0001.1.JPG", "IMG_0001.2.JPG"].map { world.done.display + "/" + $0 })
+        #expect(
+            placed.map(\.display)
+                == ["IMG_0001.JPG", "IMG_0001.1.JPG", "IMG_0001.2.JPG"].map { world.done.display + "/" + $0 })
         #expect(placed.map { world.contents($0) } == ["first", "second", "third"])
     }
 
@@ -93,7 +105,7 @@ struct DestinationPlacementTests {
     func replayAfterRename() throws {
         let world = try World()
         let earlier = try world.doneJob("a.png", content: "earlier")
-        _ = try move(earlier, in: world)   // a.png is taken
+        _ = try move(earlier, in: world)  // a.png is taken
         let job = try world.doneJob("a.png", content: "later")
         let first = try #require(try move(job, in: world))
         #expect(first.display.hasSuffix("/a.1.png"))
@@ -116,13 +128,15 @@ struct DestinationPlacementTests {
     }
 
     static let hasSecondFilesystem: Bool = {
-        guard case .success(let tmp) = FileStatus.of(RawPath("/tmp")), case .success(let shm) = FileStatus.of(RawPath("/dev/shm"))
+        guard case .success(let tmp) = FileStatus.of(RawPath("/tmp")),
+            case .success(let shm) = FileStatus.of(RawPath("/dev/shm"))
         else { return false }
         return tmp.device != shm.device && access("/dev/shm", W_OK) == 0
     }()
 
-    @Test("across filesystems: copied under a free name with O_EXCL semantics, the original removed, nothing replaced",
-          .enabled(if: hasSecondFilesystem, "needs /dev/shm on another filesystem"))
+    @Test(
+        "across filesystems: copied under a free name with O_EXCL semantics, the original removed, nothing replaced",
+        .enabled(if: hasSecondFilesystem, "needs /dev/shm on another filesystem"))
     func crossDeviceMove() throws {
         let world = try World(doneOnOtherFilesystem: true)
         let first = try world.doneJob("c.png", content: "one")
@@ -134,8 +148,9 @@ struct DestinationPlacementTests {
         #expect(world.names(in: world.inbox).isEmpty)
     }
 
-    @Test("across filesystems, replayed after a crash before the original was removed: only the removal is done",
-          .enabled(if: hasSecondFilesystem, "needs /dev/shm on another filesystem"))
+    @Test(
+        "across filesystems, replayed after a crash before the original was removed: only the removal is done",
+        .enabled(if: hasSecondFilesystem, "needs /dev/shm on another filesystem"))
     func crossDeviceReplay() throws {
         let world = try World(doneOnOtherFilesystem: true)
         let job = try world.doneJob("d.png", content: "dee")
@@ -166,7 +181,9 @@ struct DestinationPlacementTests {
 
     /// The window between the version check and the rename: here the check's status is taken, then the file is
     /// rewritten in place (O_TRUNC, different size) before the move, as a camera or scp would (soak seed 23917).
-    func moveAfterRewrite(_ job: Job, in world: World, rewrite: String, doneOnOtherFilesystem: Bool) throws -> (Error?, RawPath) {
+    func moveAfterRewrite(
+        _ job: Job, in world: World, rewrite: String, doneOnOtherFilesystem: Bool
+    ) throws -> (Error?, RawPath) {
         let present = try FileStatus.of(job.path, followSymlinks: false).get()
         let fd = open(job.path.display, O_WRONLY | O_TRUNC)
         #expect(fd >= 0)
@@ -174,22 +191,27 @@ struct DestinationPlacementTests {
         close(fd)
         let preferred = world.done.appending(job.path.relative(to: world.inbox)!.bytes)
         do {
-            _ = try DestinationPlacement(store: world.store, companions: []).move(job, present: present, preferred: preferred)
+            _ = try DestinationPlacement(store: world.store, companions: []).move(
+                job, present: present, preferred: preferred)
             return (nil, preferred)
         } catch {
             return (error, preferred)
         }
     }
 
-    @Test("a file rewritten between the version check and the rename is put back for its own job, not carried off",
-          arguments: [false, true])
+    @Test(
+        "a file rewritten between the version check and the rename is put back for its own job, not carried off",
+        arguments: [false, true])
     func rewriteDuringMove(otherFilesystem: Bool) throws {
         let world = try World(doneOnOtherFilesystem: otherFilesystem)
         if otherFilesystem, world.otherFilesystem == nil { return }
         let job = try world.doneJob("cam.jpg", content: "the uploaded version")
-        let (error, preferred) = try moveAfterRewrite(job, in: world, rewrite: "new bytes, not uploaded yet", doneOnOtherFilesystem: otherFilesystem)
+        let (error, preferred) = try moveAfterRewrite(
+            job, in: world, rewrite: "new bytes, not uploaded yet", doneOnOtherFilesystem: otherFilesystem)
         #expect(error is AfterUploadActions.LeftInPlace, "the move reports what happened: \(String(describing: error))")
-        #expect(world.contents(job.path) == "new bytes, not uploaded yet", "the new version is back where its watcher sees it")
+        #expect(
+            world.contents(job.path) == "new bytes, not uploaded yet",
+            "the new version is back where its watcher sees it")
         #expect(world.contents(preferred) == nil, "nothing of it is left in done_dir: \(world.names(in: world.done))")
         #expect(try world.store.job(id: job.id)?.movedTo == nil, "the row does not claim a destination")
     }

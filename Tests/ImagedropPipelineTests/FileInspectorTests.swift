@@ -1,10 +1,11 @@
-import ImagedropTestSupport
 import Foundation
 import Glibc
-@testable import ImagedropSystem
-@testable import ImagedropPipeline
 import ImagedropSupport
+import ImagedropTestSupport
 import Testing
+
+@testable import ImagedropPipeline
+@testable import ImagedropSystem
 
 /// Pre-flight on real files in a temp folder: what is accepted, and why the rest is refused.
 @Suite("Pre-flight")
@@ -20,8 +21,12 @@ final class FileInspectorTests {
     deinit { try? FileManager.default.removeItem(atPath: directory) }
 
     func reason(_ path: String, follow: Bool = false) -> String? {
-        if case .rejected(let reason) = FileInspector.inspect(path: RawPath(path), root: RawPath(directory + "/inbox"),
-                                                              followSymlinksOutside: follow) { return reason }
+        if case .rejected(let reason) = FileInspector.inspect(
+            path: RawPath(path), root: RawPath(directory + "/inbox"),
+            followSymlinksOutside: follow)
+        {
+            return reason
+        }
         return nil
     }
 
@@ -29,9 +34,14 @@ final class FileInspectorTests {
     func accepted() throws {
         let bytes = SampleImages.png(width: 10, height: 7, seed: 1)
         try writeFile(atPath: directory + "/inbox/a.png", contents: Data(bytes))
-        guard case .ready(let file) = FileInspector.inspect(path: RawPath(directory + "/inbox/a.png"),
-                                                            root: RawPath(directory + "/inbox"), followSymlinksOutside: false)
-        else { Issue.record("not ready"); return }
+        guard
+            case .ready(let file) = FileInspector.inspect(
+                path: RawPath(directory + "/inbox/a.png"),
+                root: RawPath(directory + "/inbox"), followSymlinksOutside: false)
+        else {
+            Issue.record("not ready")
+            return
+        }
         #expect(file.sha256 == SHA256Hasher.hex(of: bytes))
         #expect(file.info.width == 10 && file.info.height == 7)
         #expect(file.status.size == bytes.count)
@@ -39,9 +49,11 @@ final class FileInspectorTests {
 
     @Test("a folder on the way swapped for a symlink to outside the tree is refused")
     func parentSymlinkOutside() throws {
-        try writeFile(atPath: directory + "/outside/secret.png",
-                                       contents: Data(SampleImages.png(width: 4, height: 4, seed: 2)))
-        try FileManager.default.createSymbolicLink(atPath: directory + "/inbox/sub", withDestinationPath: directory + "/outside")
+        try writeFile(
+            atPath: directory + "/outside/secret.png",
+            contents: Data(SampleImages.png(width: 4, height: 4, seed: 2)))
+        try FileManager.default.createSymbolicLink(
+            atPath: directory + "/inbox/sub", withDestinationPath: directory + "/outside")
         #expect(reason(directory + "/inbox/sub/secret.png")?.contains("symlink leads out of the watched tree") == true)
         #expect(reason(directory + "/inbox/sub/secret.png", follow: true) == nil)
     }
@@ -50,23 +62,34 @@ final class FileInspectorTests {
     /// root, and pre-flight let it publish its target from outside every watched folder.
     @Test("a symlink enqueued from outside every watched folder is refused unless symlinks outside are allowed")
     func symlinkWithoutRoot() throws {
-        try writeFile(atPath: directory + "/outside/target.png",
-                                       contents: Data(SampleImages.png(width: 4, height: 4, seed: 4)))
+        try writeFile(
+            atPath: directory + "/outside/target.png",
+            contents: Data(SampleImages.png(width: 4, height: 4, seed: 4)))
         try FileManager.default.createDirectory(atPath: directory + "/elsewhere", withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(atPath: directory + "/elsewhere/link.png", withDestinationPath: directory + "/outside/target.png")
+        try FileManager.default.createSymbolicLink(
+            atPath: directory + "/elsewhere/link.png", withDestinationPath: directory + "/outside/target.png")
         func inspect(follow: Bool) -> PreflightResult {
-            FileInspector.inspect(path: RawPath(directory + "/elsewhere/link.png"), root: nil, followSymlinksOutside: follow)
+            FileInspector.inspect(
+                path: RawPath(directory + "/elsewhere/link.png"), root: nil, followSymlinksOutside: follow)
         }
-        guard case .rejected(let reason) = inspect(follow: false) else { Issue.record("a root-less symlink was accepted"); return }
+        guard case .rejected(let reason) = inspect(follow: false) else {
+            Issue.record("a root-less symlink was accepted")
+            return
+        }
         #expect(reason.contains("symlink outside every watched folder"))
-        guard case .ready = inspect(follow: true) else { Issue.record("follow_symlinks_outside = true must allow it"); return }
+        guard case .ready = inspect(follow: true) else {
+            Issue.record("follow_symlinks_outside = true must allow it")
+            return
+        }
     }
 
     @Test("a symlink inside the tree to a file inside the tree is fine")
     func symlinkInside() throws {
-        try writeFile(atPath: directory + "/inbox/real.png",
-                                       contents: Data(SampleImages.png(width: 4, height: 4, seed: 3)))
-        try FileManager.default.createSymbolicLink(atPath: directory + "/inbox/link.png", withDestinationPath: directory + "/inbox/real.png")
+        try writeFile(
+            atPath: directory + "/inbox/real.png",
+            contents: Data(SampleImages.png(width: 4, height: 4, seed: 3)))
+        try FileManager.default.createSymbolicLink(
+            atPath: directory + "/inbox/link.png", withDestinationPath: directory + "/inbox/real.png")
         #expect(reason(directory + "/inbox/link.png") == nil)
     }
 
@@ -76,11 +99,20 @@ final class FileInspectorTests {
         try writeFile(atPath: path, contents: Data(SampleImages.png(width: 4, height: 4, seed: 2)))
         for seconds in [20_000_000_000, -20_000_000_000, Int(Int32.max) * 8] {
             var times = [timespec(tv_sec: seconds, tv_nsec: 0), timespec(tv_sec: seconds, tv_nsec: 0)]
-            guard utimensat(AT_FDCWD, path, &times, 0) == 0 else { continue }   // the filesystem cannot hold it
-            guard case .success(let status) = FileStatus.of(RawPath(path)) else { Issue.record("stat"); return }
+            guard utimensat(AT_FDCWD, path, &times, 0) == 0 else { continue }  // the filesystem cannot hold it
+            guard case .success(let status) = FileStatus.of(RawPath(path)) else {
+                Issue.record("stat")
+                return
+            }
             #expect(abs(status.mtimeNanos) <= 1 << 62)
-            guard case .ready = FileInspector.inspect(path: RawPath(path), root: RawPath(directory + "/inbox"),
-                                                      followSymlinksOutside: false) else { Issue.record("inspect"); return }
+            guard
+                case .ready = FileInspector.inspect(
+                    path: RawPath(path), root: RawPath(directory + "/inbox"),
+                    followSymlinksOutside: false)
+            else {
+                Issue.record("inspect")
+                return
+            }
         }
     }
 }

@@ -1,19 +1,21 @@
-@testable import ImagedropSystem
-@testable import ImagedropPipeline
-import ImagedropSupport
-import ImagedropTestSupport
 import Glibc
 import ImagedropParsing
+import ImagedropSupport
+import ImagedropTestSupport
 import Logging
 import Testing
+
+@testable import ImagedropPipeline
+@testable import ImagedropSystem
 
 /// The fleet's budget against a real redis-server: several FleetBudgets stand for several hosts.
 @Suite("Fleet budget", .serialized)
 struct FleetBudgetTests {
     static func budget(_ server: RedisServer, host: String, limit: Int, window: Double) -> FleetBudget {
-        FleetBudget(endpoint: RedisEndpoint(address: .unix(path: server.socketPath)),
-                    keys: FleetKeys(prefix: "t", accountID: "023e105f4ecef8ad9ca31a8372d0c353", credential: "token-1"),
-                    host: host, limit: limit, windowSeconds: window, logger: Logger(label: "test"))
+        FleetBudget(
+            endpoint: RedisEndpoint(address: .unix(path: server.socketPath)),
+            keys: FleetKeys(prefix: "t", accountID: "023e105f4ecef8ad9ca31a8372d0c353", credential: "token-1"),
+            host: host, limit: limit, windowSeconds: window, logger: Logger(label: "test"))
     }
 
     @Test("Burst and interval keep any window of the budget's length within it, for small and large budgets")
@@ -26,7 +28,8 @@ struct FleetBudgetTests {
                 // Not needlessly slow: about 97% of the budget over a long run (a budget under 50 has a burst of 1).
                 let longRun = Double(parameters.mostAdmitted(inSeconds: window * 100)) / 100
                 #expect(limit < 50 || longRun >= Double(limit) * 0.96, "limit \(limit): \(longRun) per window")
-                #expect(limit < 10 || parameters.burst * 5 < limit, "a burst under a fifth keeps the degraded share safe")
+                #expect(
+                    limit < 10 || parameters.burst * 5 < limit, "a burst under a fifth keeps the degraded share safe")
             }
         }
         #expect(FleetBudget.Parameters(limit: 0, windowSeconds: 300).burst == 0)
@@ -65,7 +68,7 @@ struct FleetBudgetTests {
         }
         print("\(grants.count) grants in 2.6 s over 3 hosts; most in any \(window) s window: \(most) (budget \(limit))")
         #expect(most <= limit)
-        #expect(grants.count >= limit)   // the budget is used, not starved
+        #expect(grants.count >= limit)  // the budget is used, not starved
         #expect(hosts.allSatisfy { $0.degradedReason == nil && $0.hostsAlive == 3 })
     }
 

@@ -1,10 +1,11 @@
-@testable import ImagedropPipeline
-import ImagedropSystem
-import ImagedropSupport
-import ImagedropTestSupport
 import Glibc
+import ImagedropSupport
+import ImagedropSystem
+import ImagedropTestSupport
 import Logging
 import Testing
+
+@testable import ImagedropPipeline
 
 /// The fleet's index of stored custom-id images against a real redis-server: what one host publishes another
 /// reads back only for the same bytes; a damaged entry or a Redis that is gone reads as "not shared".
@@ -14,11 +15,13 @@ struct FleetContentIndexTests {
     static let variants = ["https://imagedelivery.net/h/id-1/public", "https://imagedelivery.net/h/id-1/thumbnail"]
 
     static func index(_ server: RedisServer) -> FleetContentIndex {
-        FleetContentIndex(endpoint: RedisEndpoint(address: .unix(path: server.socketPath)), keyPrefix: "unit",
-                          accountID: "acct", registry: MetricsRegistry(), logger: Logger(label: "test"))
+        FleetContentIndex(
+            endpoint: RedisEndpoint(address: .unix(path: server.socketPath)), keyPrefix: "unit",
+            accountID: "acct", registry: MetricsRegistry(), logger: Logger(label: "test"))
     }
 
-    @Test("published by one host, read by another for the same sha256 only; a week's TTL; a damaged entry is not shared")
+    @Test(
+        "published by one host, read by another for the same sha256 only; a week's TTL; a damaged entry is not shared")
     func publishAndRead() throws {
         let server = try RedisServer()
         defer { server.stop() }
@@ -28,7 +31,8 @@ struct FleetContentIndexTests {
         first.publish(id: "id-1", sha256: Self.sha, variants: Self.variants)
         let image = try #require(second.stored(id: "id-1", sha256: Self.sha))
         #expect(image.id == "id-1" && image.variants == Self.variants && image.metaSHA256 == Self.sha)
-        #expect(second.stored(id: "id-1", sha256: String(repeating: "cd", count: 32)) == nil, "other bytes: not this image")
+        #expect(
+            second.stored(id: "id-1", sha256: String(repeating: "cd", count: 32)) == nil, "other bytes: not this image")
 
         let admin = try RedisConnection(RedisEndpoint(address: .unix(path: server.socketPath)))
         let ttl = try admin.checked(["TTL", "unit:image:acct:id-1"]).integer ?? -1
@@ -38,7 +42,9 @@ struct FleetContentIndexTests {
         _ = try admin.checked(["HSET", "unit:image:acct:id-1", "v1", Self.variants[1], "variants", "5"])
         #expect(second.stored(id: "id-1", sha256: Self.sha) == nil, "fewer variants than it says")
         first.publish(id: "id-1", sha256: Self.sha, variants: [Self.variants[0]])
-        #expect(second.stored(id: "id-1", sha256: Self.sha)?.variants == [Self.variants[0]], "republished whole, not merged")
+        #expect(
+            second.stored(id: "id-1", sha256: Self.sha)?.variants == [Self.variants[0]], "republished whole, not merged"
+        )
     }
 
     @Test("Redis gone: lookups answer nil at once and publishing is dropped; Redis back: shared again")
@@ -51,7 +57,7 @@ struct FleetContentIndexTests {
         #expect(index.stored(id: "id-2", sha256: Self.sha) == nil)
         index.publish(id: "id-3", sha256: Self.sha, variants: Self.variants)
         try server.restart()
-        usleep(1_100_000)   // past the second the index waits before asking a failed Redis again
+        usleep(1_100_000)  // past the second the index waits before asking a failed Redis again
         index.publish(id: "id-4", sha256: Self.sha, variants: Self.variants)
         #expect(index.stored(id: "id-4", sha256: Self.sha)?.variants == Self.variants)
     }

@@ -1,12 +1,13 @@
-import ImagedropTestSupport
 import Foundation
 import Glibc
-@testable import ImagedropSystem
-@testable import ImagedropStore
-@testable import ImagedropPipeline
 import ImagedropSupport
+import ImagedropTestSupport
 import ImagesEmulator
 import Testing
+
+@testable import ImagedropPipeline
+@testable import ImagedropStore
+@testable import ImagedropSystem
 
 /// The API client against the emulator started in this process on an ephemeral loopback port: real HTTP
 /// through libcurl, the reply classified by the one table, no daemon and no child process.
@@ -42,8 +43,10 @@ struct ImagesClientTests {
         }
     }
 
-    private func withClient(_ configuration: EmulatorConfiguration = EmulatorConfiguration(),
-                            _ body: (EmulatorServer, ImagesClient) throws -> Void) throws {
+    private func withClient(
+        _ configuration: EmulatorConfiguration = EmulatorConfiguration(),
+        _ body: (EmulatorServer, ImagesClient) throws -> Void
+    ) throws {
         var configuration = configuration
         configuration.host = "127.0.0.1"
         configuration.port = 0
@@ -97,7 +100,8 @@ struct ImagesClientTests {
             let reply = try client.upload(image.form(id: "drop/limited"), token: Self.token)
             #expect(reply.response?.status == 429)
             guard case .transient(_, _, let retryAfterMillis, let rateLimited) = reply.classification else {
-                Issue.record("a 429 must be transient: \(reply.classification)"); return
+                Issue.record("a 429 must be transient: \(reply.classification)")
+                return
             }
             #expect(rateLimited)
             #expect(retryAfterMillis == 7_000)
@@ -113,7 +117,8 @@ struct ImagesClientTests {
         try withClient(configuration) { server, client in
             let reply = try client.upload(image.form(id: "drop/refused"), token: Self.token)
             guard case .credentials = reply.classification else {
-                Issue.record("a refused token must pause, not fail the job: \(reply.classification)"); return
+                Issue.record("a refused token must pause, not fail the job: \(reply.classification)")
+                return
             }
             #expect([401, 403].contains(reply.response?.status ?? 0))
             #expect(server.storedImages().isEmpty)

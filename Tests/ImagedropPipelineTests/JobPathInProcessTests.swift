@@ -5,10 +5,11 @@ import ImagedropTestSupport
 import ImagesEmulator
 import Logging
 import Synchronization
-@testable import ImagedropSystem
-@testable import ImagedropStore
-@testable import ImagedropPipeline
 import Testing
+
+@testable import ImagedropPipeline
+@testable import ImagedropStore
+@testable import ImagedropSystem
 
 /// The job path, the worker pool and group commit in this process: a real SQLite file, real image files, real
 /// HTTP over loopback to the emulator started here (as ImagesEmulatorTests start it) — no daemon binary.
@@ -49,8 +50,10 @@ struct JobPathInProcessTests {
             let logger = Logger(label: "jobpath-test")
             let tokens = TokenProvider(source: TokenSource(config: config, environment: [:]))
             deps = JobProcessor.Dependencies(
-                store: store, config: shared, budget: ConfiguredBudget.make(config, store: store, tokens: tokens, logger: logger),
-                concurrency: ConcurrencyLimiter(config.upload, rateCap: ConcurrencyLimiter.rateCap(config)), pause: PauseGate(),
+                store: store, config: shared,
+                budget: ConfiguredBudget.make(config, store: store, tokens: tokens, logger: logger),
+                concurrency: ConcurrencyLimiter(config.upload, rateCap: ConcurrencyLimiter.rateCap(config)),
+                pause: PauseGate(),
                 shutdown: ShutdownState(), tokens: tokens, metrics: PipelineMetrics(), batchTokens: BatchTokens(),
                 workSignal: WorkSignal(), inFlight: InFlightJobs(), openWrites: OpenWrites(), quotaWatch: QuotaWatch(),
                 logger: logger)
@@ -67,8 +70,11 @@ struct JobPathInProcessTests {
             let path = inbox + "/" + name
             let bytes = SampleImages.png(width: 8, height: 8, seed: seed)
             try writeFile(atPath: path, contents: Data(bytes))
-            let results = try store.enqueue([FileCandidate(path: RawPath(path), root: RawPath(inbox), size: bytes.count,
-                                                           mtimeNanos: 1)])
+            let results = try store.enqueue([
+                FileCandidate(
+                    path: RawPath(path), root: RawPath(inbox), size: bytes.count,
+                    mtimeNanos: 1)
+            ])
             let inserted = try #require(results.first)
             guard case .inserted(let id) = inserted else {
                 Issue.record("\(path) was not queued as new: \(inserted)")
@@ -77,12 +83,16 @@ struct JobPathInProcessTests {
             return id
         }
 
-        func processor() -> JobProcessor { JobProcessor(deps, heartbeat: Heartbeats().heartbeat("test"), loggedAs: "test") }
+        func processor() -> JobProcessor {
+            JobProcessor(deps, heartbeat: Heartbeats().heartbeat("test"), loggedAs: "test")
+        }
 
         func state(_ id: Int64) throws -> JobState? { try store.job(id: id)?.state }
     }
 
-    @Test("a worker's own claim: pre-flight, send, write-back on one call; the image is stored, the job done, nothing held")
+    @Test(
+        "a worker's own claim: pre-flight, send, write-back on one call; the image is stored, the job done, nothing held"
+    )
     func processOnePath() throws {
         let bench = try Bench()
         let id = try bench.drop("a.png", seed: 1)
@@ -144,7 +154,7 @@ struct JobPathInProcessTests {
         let pool = UploadWorkerPool(bench.deps, heartbeats: Heartbeats())
         pool.start()
         var states: [JobState?] = []
-        for _ in 0..<600 {   // up to a minute on a loaded machine; what is asserted is the end state, not the time
+        for _ in 0..<600 {  // up to a minute on a loaded machine; what is asserted is the end state, not the time
             states = try ids.map(bench.state)
             if states.allSatisfy({ $0 == .done }) { break }
             bench.deps.workSignal.wait(timeoutSeconds: 0.1)
@@ -164,11 +174,13 @@ struct JobPathInProcessTests {
         let group = GroupCommit()
         init(_ db: Database) { self.db = db }
         func run(_ sql: String) throws {
-            try group.run({ db in try db.execute(sql) }, withDatabase: { body in
-                lock.lock()
-                defer { lock.unlock() }
-                try body(db)
-            })
+            try group.run(
+                { db in try db.execute(sql) },
+                withDatabase: { body in
+                    lock.lock()
+                    defer { lock.unlock() }
+                    try body(db)
+                })
         }
     }
 

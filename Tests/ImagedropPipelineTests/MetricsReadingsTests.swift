@@ -1,10 +1,11 @@
 import Foundation
 import Glibc
-@testable import ImagedropSystem
-@testable import ImagedropStore
-@testable import ImagedropPipeline
 import ImagedropTestSupport
 import Testing
+
+@testable import ImagedropPipeline
+@testable import ImagedropStore
+@testable import ImagedropSystem
 
 /// Where the newer gauges' figures come from (/proc, the rate limiter, the pause gate) and how their series
 /// appear and go.
@@ -13,14 +14,17 @@ struct MetricsReadingsTests {
     @Test("/proc/self/stat is read past a command name holding spaces and parentheses; btime gives the start")
     func parsesProcStat() {
         // Fields 3… after the last ')': state, then 18 more up to starttime (22), vsize (23), rss (24).
-        let stat = Array("4242 (my (odd) name) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 12345 999 2560 rest\n".utf8)
+        let stat = Array(
+            "4242 (my (odd) name) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 12345 999 2560 rest\n".utf8)
         let procStat = Array("cpu  1 2 3\nintr 5\nbtime 1764000000\nprocesses 9\n".utf8)
         let parsed = ProcessStats.parse(stat: stat, procStat: procStat, ticksPerSecond: 100, pageSize: 4096)
         #expect(parsed.startTimeSeconds == 1_764_000_123.45)
         #expect(parsed.residentMemoryBytes == 2560 * 4096)
-        let broken = ProcessStats.parse(stat: Array("4242 (x) S 1 2".utf8), procStat: procStat, ticksPerSecond: 100, pageSize: 4096)
+        let broken = ProcessStats.parse(
+            stat: Array("4242 (x) S 1 2".utf8), procStat: procStat, ticksPerSecond: 100, pageSize: 4096)
         #expect(broken.startTimeSeconds == nil && broken.residentMemoryBytes == nil)
-        let noBoot = ProcessStats.parse(stat: stat, procStat: Array("cpu 1\n".utf8), ticksPerSecond: 100, pageSize: 4096)
+        let noBoot = ProcessStats.parse(
+            stat: stat, procStat: Array("cpu 1\n".utf8), ticksPerSecond: 100, pageSize: 4096)
         #expect(noBoot.startTimeSeconds == nil && noBoot.residentMemoryBytes == 2560 * 4096)
     }
 
@@ -51,7 +55,7 @@ struct MetricsReadingsTests {
         var readings = GaugeReadings(queue: QueueSnapshot())
         readings.budgetRemaining = 7
         #expect(try Exposition(metrics.exposition(readings)).value("imagedrop_budget_remaining") == 7)
-        readings.budgetRemaining = nil   // a reload to requests_per_5min = 0
+        readings.budgetRemaining = nil  // a reload to requests_per_5min = 0
         #expect(try Exposition(metrics.exposition(readings)).types["imagedrop_budget_remaining"] == nil)
     }
 
@@ -60,8 +64,9 @@ struct MetricsReadingsTests {
         let metrics = PipelineMetrics()
         func paused(_ reason: PauseGate.MetricReason?) throws -> [String: Double] {
             let parsed = try Exposition(metrics.exposition(GaugeReadings(queue: QueueSnapshot(), pause: reason)))
-            return Dictionary(uniqueKeysWithValues: parsed.samples.filter { $0.name == "imagedrop_paused" }
-                .map { ($0.labels["reason"] ?? "?", $0.value) })
+            return Dictionary(
+                uniqueKeysWithValues: parsed.samples.filter { $0.name == "imagedrop_paused" }
+                    .map { ($0.labels["reason"] ?? "?", $0.value) })
         }
         #expect(try paused(.unreachable) == ["credentials": 0, "unreachable": 1, "quota": 0, "operator": 0])
         #expect(try paused(.quota) == ["credentials": 0, "unreachable": 0, "quota": 1, "operator": 0])
@@ -84,7 +89,9 @@ struct MetricsReadingsTests {
     func webhookDeliveries() throws {
         var readings = GaugeReadings(queue: QueueSnapshot())
         let metrics = PipelineMetrics()
-        #expect(try Exposition(metrics.exposition(readings)).types["imagedrop_webhook_deliveries"] == nil, "no outbox, no family")
+        #expect(
+            try Exposition(metrics.exposition(readings)).types["imagedrop_webhook_deliveries"] == nil,
+            "no outbox, no family")
         var backlog = WebhookBacklog()
         backlog.pending = 4
         readings.webhooks = backlog

@@ -1,7 +1,8 @@
 import Foundation
 import ImagedropSupport
-@testable import ImagedropPipeline
 import Testing
+
+@testable import ImagedropPipeline
 
 /// The daemon's one timed wait: deadlines on CLOCK_MONOTONIC. A condition variable left on the wall clock
 /// would read a deadline of "uptime + 0.2 s" as a moment in January 1970, long past, and time out at once —
@@ -58,7 +59,9 @@ struct MonotonicConditionTests {
         #expect(MonotonicCondition.deadline(afterSeconds: -5) >= now)
         #expect(MonotonicCondition.deadline(afterSeconds: .nan) < now + 1_000_000_000)
         #expect(MonotonicCondition.deadline(afterSeconds: .infinity) > now + 86_400 * 1_000_000_000)
-        #expect(MonotonicCondition.deadline(afterSeconds: 1e300) <= Timestamp.monotonicNanos() + 366 * 86_400 * 1_000_000_000)
+        #expect(
+            MonotonicCondition.deadline(afterSeconds: 1e300) <= Timestamp.monotonicNanos() + 366 * 86_400
+                * 1_000_000_000)
     }
 
     @Test("Latch and WorkSignal time out after their wait and open or wake at once when told")
@@ -67,7 +70,10 @@ struct MonotonicConditionTests {
         var start = Timestamp.monotonicNanos()
         #expect(!latch.wait(seconds: 0.15))
         #expect(Self.elapsedSeconds(since: start) >= 0.14)
-        Thread.detachNewThread { usleep(30_000); latch.countDown() }
+        Thread.detachNewThread {
+            usleep(30_000)
+            latch.countDown()
+        }
         start = Timestamp.monotonicNanos()
         #expect(latch.wait(seconds: 10))
         #expect(Self.elapsedSeconds(since: start) < 5)

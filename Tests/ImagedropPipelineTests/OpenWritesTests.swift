@@ -1,6 +1,7 @@
-@testable import ImagedropSystem
-@testable import ImagedropPipeline
 import Testing
+
+@testable import ImagedropPipeline
+@testable import ImagedropSystem
 
 @Suite("Open writes (files a writer still holds)")
 struct OpenWritesTests {

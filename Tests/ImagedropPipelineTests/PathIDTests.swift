@@ -1,15 +1,17 @@
-import ImagedropTestSupport
 import Foundation
-@testable import ImagedropSystem
-@testable import ImagedropStore
-@testable import ImagedropPipeline
+import ImagedropTestSupport
 import Testing
+
+@testable import ImagedropPipeline
+@testable import ImagedropStore
+@testable import ImagedropSystem
 
 /// `images.id = "path"` with one and with several watch roots.
 @Suite("Path ids")
 struct PathIDTests {
     func job(_ path: String, root: String) -> Job {
-        Job(id: 1, path: RawPath(path), root: RawPath(root), state: .uploading, attempts: 0, variants: [], jobKey: "k",
+        Job(
+            id: 1, path: RawPath(path), root: RawPath(root), state: .uploading, attempts: 0, variants: [], jobKey: "k",
             nextAttemptAtMillis: 0, createdAt: "", updatedAt: "")
     }
 
@@ -23,15 +25,18 @@ struct PathIDTests {
 
     @Test("one root: the id is the relative path, as before")
     func singleRootUnchanged() {
-        let id = ImageIDStrategy.customID(for: job("/srv/a/trip/x.png", root: "/srv/a"), config: config(roots: ["/srv/a"]), sha256: "s")
+        let id = ImageIDStrategy.customID(
+            for: job("/srv/a/trip/x.png", root: "/srv/a"), config: config(roots: ["/srv/a"]), sha256: "s")
         #expect(id == "drop/trip/x.png")
     }
 
     @Test("several roots: the same relative path under two roots gets two ids, each starting with its root's name")
     func rootsDoNotCollide() {
         let roots = ["/srv/a", "/mnt/b/"]
-        let a = ImageIDStrategy.customID(for: job("/srv/a/x.png", root: "/srv/a"), config: config(roots: roots), sha256: "s")
-        let b = ImageIDStrategy.customID(for: job("/mnt/b/x.png", root: "/mnt/b/"), config: config(roots: roots), sha256: "s")
+        let a = ImageIDStrategy.customID(
+            for: job("/srv/a/x.png", root: "/srv/a"), config: config(roots: roots), sha256: "s")
+        let b = ImageIDStrategy.customID(
+            for: job("/mnt/b/x.png", root: "/mnt/b/"), config: config(roots: roots), sha256: "s")
         #expect(a == "drop/a/x.png")
         #expect(b == "drop/b/x.png")
     }

@@ -1,5 +1,6 @@
-@testable import ImagedropPipeline
 import Testing
+
+@testable import ImagedropPipeline
 
 /// The operator's pause and the API's are held apart: neither lifts the other.
 @Suite("Pause gate")

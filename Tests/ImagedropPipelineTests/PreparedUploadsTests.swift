@@ -1,11 +1,12 @@
-import ImagedropTestSupport
-import ImagedropParsing
 import Foundation
 import Glibc
-@testable import ImagedropSystem
-@testable import ImagedropStore
-@testable import ImagedropPipeline
+import ImagedropParsing
+import ImagedropTestSupport
 import Testing
+
+@testable import ImagedropPipeline
+@testable import ImagedropStore
+@testable import ImagedropSystem
 
 /// The preparer's hand-off: oldest first, bounded, and a taken entry is let go at once — it holds the
 /// job's open file, so one kept in the queue's storage until the queue ran empty leaked descriptors under
@@ -19,12 +20,17 @@ struct PreparedUploadsTests {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         #expect(fd >= 0)
         guard case .success(let status) = FileStatus.of(fileDescriptor: fd) else { throw SystemError(call: "fstat") }
-        let file = InspectedFile(fileDescriptor: fd, status: status, sha256: String(repeating: "0", count: 64),
-                                 info: ImageInfo(format: .png))
-        let job = Job(id: id, path: RawPath(path), root: RawPath(directory), state: .uploading, attempts: 0, variants: [],
-                      jobKey: "k\(id)", nextAttemptAtMillis: 0, createdAt: "", updatedAt: "")
+        let file = InspectedFile(
+            fileDescriptor: fd, status: status, sha256: String(repeating: "0", count: 64),
+            info: ImageInfo(format: .png))
+        let job = Job(
+            id: id, path: RawPath(path), root: RawPath(directory), state: .uploading, attempts: 0, variants: [],
+            jobKey: "k\(id)", nextAttemptAtMillis: 0, createdAt: "", updatedAt: "")
         let config = Config()
-        guard case .upload(let plan) = UploadPlan.make(job: job, file: .init(sha256: file.sha256), settings: .init(config)) else {
+        guard
+            case .upload(let plan) = UploadPlan.make(
+                job: job, file: .init(sha256: file.sha256), settings: .init(config))
+        else {
             throw SystemError(call: "plan")
         }
         return (JobProcessor.Attempt(job: job, config: config, file: file, plan: plan), fd)

@@ -1,14 +1,16 @@
-@testable import ImagedropSystem
-@testable import ImagedropStore
-@testable import ImagedropPipeline
 import Testing
+
+@testable import ImagedropPipeline
+@testable import ImagedropStore
+@testable import ImagedropSystem
 
 /// The paused queue's view of `GET …/images/v1/stats`, and the texts `status` and the log show.
 @Suite("Quota probe")
 struct QuotaProbeTests {
     static func stats(_ body: String, status: Int = 200) -> ImageStats? {
         let response = HTTPResponse(status: status, headers: [:], body: Array(body.utf8))
-        return ImageStats.read(.init(classification: ReplyClassification.classify(response), response: response, image: nil))
+        return ImageStats.read(
+            .init(classification: ReplyClassification.classify(response), response: response, image: nil))
     }
 
     @Test("stats are read from result.count; anything else is no stats")
@@ -18,8 +20,10 @@ struct QuotaProbeTests {
         #expect(Self.stats(#"{"success":true,"result":{"count":{"allowed":"3"}}}"#) == nil)
         #expect(Self.stats(#"{"success":true,"result":null}"#) == nil)
         #expect(Self.stats("not json") == nil)
-        #expect(Self.stats(#"{"success":false,"errors":[{"code":10000}],"result":{"count":{"allowed":3,"current":0}}}"#,
-                           status: 401) == nil)
+        #expect(
+            Self.stats(
+                #"{"success":false,"errors":[{"code":10000}],"result":{"count":{"allowed":3,"current":0}}}"#,
+                status: 401) == nil)
     }
 
     @Test("room resumes, full names the count, unknown lets an upload ask")
@@ -36,9 +40,14 @@ struct QuotaProbeTests {
     @Test("token verification asks the account route only after a refusal at the user route")
     func verifySteps() {
         #expect(ImagesClient.nextStep(afterUserRoute: .success) == .accepted)
-        #expect(ImagesClient.nextStep(afterUserRoute: .credentials(reason: "HTTP 401, code 1000", code: 1000)) == .askAccountRoute)
-        #expect(ImagesClient.nextStep(afterUserRoute: .transient(reason: "HTTP 503", code: nil, retryAfterMillis: nil,
-                                                                 rateLimited: false)) == .decided)
+        #expect(
+            ImagesClient.nextStep(afterUserRoute: .credentials(reason: "HTTP 401, code 1000", code: 1000))
+                == .askAccountRoute)
+        #expect(
+            ImagesClient.nextStep(
+                afterUserRoute: .transient(
+                    reason: "HTTP 503", code: nil, retryAfterMillis: nil,
+                    rateLimited: false)) == .decided)
         #expect(ImagesClient.nextStep(afterUserRoute: .permanent(reason: "HTTP 404", code: 7003)) == .decided)
     }
 }

@@ -1,5 +1,6 @@
-@testable import ImagedropPipeline
 import Testing
+
+@testable import ImagedropPipeline
 
 @Suite("Quota watch")
 struct QuotaWatchTests {

@@ -1,6 +1,7 @@
-@testable import ImagedropPipeline
 import ImagedropSupport
 import Testing
+
+@testable import ImagedropPipeline
 
 /// The sliding-window budget, driven with explicit clock values (tryAcquire(now:)), so no sleeping.
 @Suite("Rate limiter", .serialized)
@@ -14,7 +15,9 @@ struct RateLimiterTests {
         }
         let wait = limiter.tryAcquire(now: start + 60_000_000)
         let expected = 30_000_000_000 + limiter.marginNanos - 60_000_000
-        print("after 60 grants in 60 ms the 61st waits \(Double(wait) / 1e9) s (window 30 s, margin \(Double(limiter.marginNanos) / 1e9) s)")
+        print(
+            "after 60 grants in 60 ms the 61st waits \(Double(wait) / 1e9) s (window 30 s, margin \(Double(limiter.marginNanos) / 1e9) s)"
+        )
         #expect(wait == expected)
         #expect(limiter.marginNanos == 300_000_000)
         // Just before the first grant leaves the window: still refused; at it: granted; the next one waits
@@ -32,7 +35,12 @@ struct RateLimiterTests {
         var grants: [UInt64] = []
         while grants.count < 100 {
             let wait = limiter.tryAcquire(now: now)
-            if wait == 0 { grants.append(now); now += 7_000_000 } else { now += wait }
+            if wait == 0 {
+                grants.append(now)
+                now += 7_000_000
+            } else {
+                now += wait
+            }
         }
         for (index, time) in grants.enumerated() {
             let inWindow = grants[index...].prefix { $0 < time + 1_000_000_000 }.count

@@ -1,9 +1,10 @@
 import Foundation
 import Glibc
-@testable import ImagedropStore
-@testable import ImagedropPipeline
 import ImagedropStoreTestSupport
 import Testing
+
+@testable import ImagedropPipeline
+@testable import ImagedropStore
 
 /// Issue 9 item 2: the budget survives a restart. Real SQLite file; both clocks are given explicitly, and
 /// a "restart" is a second limiter on the same table with a monotonic clock from another boot.
@@ -33,14 +34,18 @@ struct RequestLedgerTests {
     @Test("a restarted limiter starts from what the last window spent, whatever its monotonic clock")
     func restartKeepsBudget() throws {
         let temp = try TemporaryStore("imagedrop-ledger")
-        let first = RateLimiter(limit: 10, windowSeconds: 60, ledger: RequestLedger(store: temp.store),
-                                nowMono: 1_000_000_000_000, nowWallMillis: wall)
+        let first = RateLimiter(
+            limit: 10, windowSeconds: 60, ledger: RequestLedger(store: temp.store),
+            nowMono: 1_000_000_000_000, nowWallMillis: wall)
         #expect(Self.available(first, mono: 1_000_000_000_000, wall: wall, bound: 20) == 10)
         // Five seconds later, a new process (another boot: its monotonic clock reads 5 s).
-        let second = RateLimiter(limit: 10, windowSeconds: 60, ledger: RequestLedger(store: temp.store),
-                                 nowMono: 5_000_000_000, nowWallMillis: wall + 5000)
+        let second = RateLimiter(
+            limit: 10, windowSeconds: 60, ledger: RequestLedger(store: temp.store),
+            nowMono: 5_000_000_000, nowWallMillis: wall + 5000)
         let wait = second.tryAcquire(now: 5_000_000_000, wallMillis: wall + 5000)
-        print("after 10 of 10 grants and a restart 5 s later, the next request waits \(Double(wait) / 1e9) s (window 60 s)")
+        print(
+            "after 10 of 10 grants and a restart 5 s later, the next request waits \(Double(wait) / 1e9) s (window 60 s)"
+        )
         #expect(wait >= 55_000_000_000)
         #expect(Self.available(second, mono: 5_000_000_000 + 54_000_000_000, wall: wall + 59_000, bound: 20) == 0)
         // Once the first process's requests have left the window, the whole budget is there again.
@@ -50,8 +55,9 @@ struct RequestLedgerTests {
     @Test("grants are recorded before they are handed out: a crash right after a grant cannot under-count")
     func reservedBeforeGrant() throws {
         let temp = try TemporaryStore("imagedrop-ledger")
-        let limiter = RateLimiter(limit: 1200, windowSeconds: 300, ledger: RequestLedger(store: temp.store),
-                                  nowMono: 1_000_000_000_000, nowWallMillis: wall)
+        let limiter = RateLimiter(
+            limit: 1200, windowSeconds: 300, ledger: RequestLedger(store: temp.store),
+            nowMono: 1_000_000_000_000, nowWallMillis: wall)
         #expect(Self.total(temp) == 0)
         #expect(limiter.tryAcquire(now: 1_000_000_000_000, wallMillis: wall) == 0)
         // One write covers a batch (1200/60 = 20) dated at the end of its 5 s lease.
@@ -64,16 +70,18 @@ struct RequestLedgerTests {
         #expect(limiter.tryAcquire(now: 1_000_000_000_000, wallMillis: wall) == 0)
         #expect(Self.total(temp) == 40)
         // "Crash" now: a new limiter sees 40 spent (one real, 19 unused: over-counted, never under).
-        let restarted = RateLimiter(limit: 1200, windowSeconds: 300, ledger: RequestLedger(store: temp.store),
-                                    nowMono: 2_000_000_000, nowWallMillis: wall + 1000)
+        let restarted = RateLimiter(
+            limit: 1200, windowSeconds: 300, ledger: RequestLedger(store: temp.store),
+            nowMono: 2_000_000_000, nowWallMillis: wall + 1000)
         #expect(Self.available(restarted, mono: 2_000_000_000, wall: wall + 1000, bound: 1300) == 1200 - 40)
     }
 
     @Test("the unused rest of an expired reservation is given back by the next one")
     func unusedGivenBack() throws {
         let temp = try TemporaryStore("imagedrop-ledger")
-        let limiter = RateLimiter(limit: 1200, windowSeconds: 300, ledger: RequestLedger(store: temp.store),
-                                  nowMono: 1_000_000_000_000, nowWallMillis: wall)
+        let limiter = RateLimiter(
+            limit: 1200, windowSeconds: 300, ledger: RequestLedger(store: temp.store),
+            nowMono: 1_000_000_000_000, nowWallMillis: wall)
         #expect(limiter.tryAcquire(now: 1_000_000_000_000, wallMillis: wall) == 0)
         // After the 5 s lease, one more request: a new batch of 20, and 19 of the old one returned.
         #expect(limiter.tryAcquire(now: 1_006_000_000_000, wallMillis: wall + 6000) == 0)
@@ -85,8 +93,9 @@ struct RequestLedgerTests {
     @Test("a stopping daemon gives back what its last reservation did not use")
     func returnedOnStop() throws {
         let temp = try TemporaryStore("imagedrop-ledger")
-        let limiter = RateLimiter(limit: 1200, windowSeconds: 300, ledger: RequestLedger(store: temp.store),
-                                  nowMono: 1_000_000_000_000, nowWallMillis: wall)
+        let limiter = RateLimiter(
+            limit: 1200, windowSeconds: 300, ledger: RequestLedger(store: temp.store),
+            nowMono: 1_000_000_000_000, nowWallMillis: wall)
         for _ in 0..<3 { #expect(limiter.tryAcquire(now: 1_000_000_000_000, wallMillis: wall) == 0) }
         #expect(Self.total(temp) == 20)
         limiter.returnUnusedReservation(wallMillis: wall + 100)
@@ -100,11 +109,13 @@ struct RequestLedgerTests {
     func futureRowsCapped() throws {
         let temp = try TemporaryStore("imagedrop-ledger")
         // Written while the clock read a day ahead.
-        let ahead = RateLimiter(limit: 5, windowSeconds: 60, ledger: RequestLedger(store: temp.store),
-                                nowMono: 1_000_000_000_000, nowWallMillis: wall + 86_400_000)
+        let ahead = RateLimiter(
+            limit: 5, windowSeconds: 60, ledger: RequestLedger(store: temp.store),
+            nowMono: 1_000_000_000_000, nowWallMillis: wall + 86_400_000)
         #expect(Self.available(ahead, mono: 1_000_000_000_000, wall: wall + 86_400_000, bound: 10) == 5)
-        let now = RateLimiter(limit: 5, windowSeconds: 60, ledger: RequestLedger(store: temp.store),
-                              nowMono: 3_000_000_000, nowWallMillis: wall)
+        let now = RateLimiter(
+            limit: 5, windowSeconds: 60, ledger: RequestLedger(store: temp.store),
+            nowMono: 3_000_000_000, nowWallMillis: wall)
         let wait = now.tryAcquire(now: 3_000_000_000, wallMillis: wall)
         print("5 grants dated a day ahead: the next request waits \(Double(wait) / 1e9) s, not a day")
         #expect(wait > 0 && wait <= 63_000_000_000 + now.marginNanos)
@@ -115,8 +126,9 @@ struct RequestLedgerTests {
     @Test("an unwritable request log stops grants instead of sending unrecorded requests")
     func unwritableStops() throws {
         let temp = try TemporaryStore("imagedrop-ledger")
-        let limiter = RateLimiter(limit: 10, windowSeconds: 60, ledger: RequestLedger(store: temp.store),
-                                  nowMono: 1_000_000_000_000, nowWallMillis: wall)
+        let limiter = RateLimiter(
+            limit: 10, windowSeconds: 60, ledger: RequestLedger(store: temp.store),
+            nowMono: 1_000_000_000_000, nowWallMillis: wall)
         try temp.store.withDatabase { db in try db.execute("DROP TABLE request_log") }
         #expect(limiter.tryAcquire(now: 1_000_000_000_000, wallMillis: wall) == 1_000_000_000)
         try temp.store.withDatabase { db in

@@ -1,6 +1,7 @@
-@testable import ImagedropStore
-@testable import ImagedropPipeline
 import Testing
+
+@testable import ImagedropPipeline
+@testable import ImagedropStore
 
 /// RetryPolicy is pure: the random draw is injected, so bounds are checked exactly.
 @Suite("Retry policy", .serialized)
@@ -17,20 +18,26 @@ struct RetryPolicyTests {
             }
         }
         print("backoff ranges (ms):", ranges.map { "\($0.lowerBound)-\($0.upperBound)" })
-        let ceilings: [Int64] = [1000, 2000, 4000, 8000, 16_000, 32_000, 64_000, 128_000, 256_000, 300_000, 300_000, 300_000]
+        let ceilings: [Int64] = [
+            1000, 2000, 4000, 8000, 16_000, 32_000, 64_000, 128_000, 256_000, 300_000, 300_000, 300_000,
+        ]
         #expect(ranges.map(\.upperBound) == ceilings)
         #expect(ranges.map(\.lowerBound) == ceilings.map { $0 / 2 })
         // Huge attempt counts must not overflow.
         let huge = policy.delayMillis(attemptsMade: 10_000, retryAfterMillis: nil, rateLimited: false) { $0.upperBound }
         #expect(huge == 300_000)
-        #expect(policy.delayMillis(attemptsMade: Int.max, retryAfterMillis: nil, rateLimited: false) { $0.lowerBound } == 150_000)
+        #expect(
+            policy.delayMillis(attemptsMade: Int.max, retryAfterMillis: nil, rateLimited: false) { $0.lowerBound }
+                == 150_000)
     }
 
     @Test("a retry never comes sooner than half of backoff_initial_ms, and the waits grow")
     func neverTooSoon() {
         for _ in 0..<300 {
-            #expect((500...1000).contains(policy.delayMillis(attemptsMade: 1, retryAfterMillis: nil, rateLimited: false)))
-            #expect((1000...2000).contains(policy.delayMillis(attemptsMade: 2, retryAfterMillis: nil, rateLimited: false)))
+            #expect(
+                (500...1000).contains(policy.delayMillis(attemptsMade: 1, retryAfterMillis: nil, rateLimited: false)))
+            #expect(
+                (1000...2000).contains(policy.delayMillis(attemptsMade: 2, retryAfterMillis: nil, rateLimited: false)))
         }
         // The draw is what is returned, within the range (a draw outside it is clamped).
         var drawn: ClosedRange<Int64>?
@@ -46,7 +53,8 @@ struct RetryPolicyTests {
     @Test("Retry-After is a floor over the jittered delay, capped at the maximum")
     func retryAfterFloor() {
         // Hint above the draw: the hint.
-        #expect(policy.delayMillis(attemptsMade: 1, retryAfterMillis: 7000, rateLimited: true) { $0.lowerBound } == 7000)
+        #expect(
+            policy.delayMillis(attemptsMade: 1, retryAfterMillis: 7000, rateLimited: true) { $0.lowerBound } == 7000)
         // Hint below the draw: the draw (a 0 hint does not mean "now").
         #expect(policy.delayMillis(attemptsMade: 3, retryAfterMillis: 100, rateLimited: false) { _ in 3500 } == 3500)
         #expect(policy.delayMillis(attemptsMade: 5, retryAfterMillis: 0, rateLimited: false) { $0.lowerBound } == 8000)

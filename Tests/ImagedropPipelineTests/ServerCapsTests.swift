@@ -1,6 +1,7 @@
-@testable import ImagedropPipeline
 import ImagedropParsing
 import Testing
+
+@testable import ImagedropPipeline
 
 /// Cloudflare's `Ratelimit: "default";r=R;t=T` over the configured budget: the cap arithmetic, then the
 /// RateLimiter obeying it with explicit clock values.
@@ -86,8 +87,9 @@ struct ServerCapsTests {
         }
         #expect(granted == [1, 2, 3])
         // The reply to the first grant says 3 more in 20 s: grants 2 and 3 are spent, one left.
-        limiter.obey(RateLimitHeader(policy: "default", remaining: 3, resetSeconds: 20),
-                     answering: BudgetTicket(sequence: 1, shared: false), now: 2 * second)
+        limiter.obey(
+            RateLimitHeader(policy: "default", remaining: 3, resetSeconds: 20),
+            answering: BudgetTicket(sequence: 1, shared: false), now: 2 * second)
         #expect(limiter.remaining(now: 2 * second) == 1)
         #expect(limiter.tryGrant(now: 3 * second, wallMillis: 0).wait == 0)
         #expect(limiter.tryGrant(now: 3 * second, wallMillis: 0).wait == 19 * second)
@@ -99,8 +101,9 @@ struct ServerCapsTests {
     func unlimitedObeys() {
         let limiter = RateLimiter(limit: 0, windowSeconds: 300)
         #expect(limiter.tryGrant(now: second, wallMillis: 0) == (0, 1))
-        limiter.obey(RateLimitHeader(policy: "default", remaining: 0, resetSeconds: 5),
-                     answering: BudgetTicket(sequence: 1, shared: false), now: second)
+        limiter.obey(
+            RateLimitHeader(policy: "default", remaining: 0, resetSeconds: 5),
+            answering: BudgetTicket(sequence: 1, shared: false), now: second)
         #expect(limiter.tryGrant(now: 2 * second, wallMillis: 0).wait == 4 * second)
         #expect(limiter.tryGrant(now: 6 * second, wallMillis: 0).wait == 0)
     }

@@ -1,15 +1,16 @@
 import Glibc
-@testable import ImagedropSystem
-@testable import ImagedropStore
-@testable import ImagedropPipeline
 import Testing
+
+@testable import ImagedropPipeline
+@testable import ImagedropStore
+@testable import ImagedropSystem
 
 /// The settle rule with made-up clocks and statuses: no files, no inotify, no waiting.
 @Suite("Settle tracker")
 struct SettleTrackerTests {
     private let root = RawPath("/drop")
     private let path = RawPath("/drop/a.png")
-    private let settle: UInt64 = 1_000_000_000   // 1 s
+    private let settle: UInt64 = 1_000_000_000  // 1 s
 
     private func status(size: Int, mtimeSeconds: Int, kind: mode_t = S_IFREG) -> FileStatus {
         var info = stat()
@@ -50,7 +51,8 @@ struct SettleTrackerTests {
         var tracker = SettleTracker()
         let other = RawPath("/elsewhere/b.png")
         _ = tracker.closed(path, root: root, status: status(size: 1, mtimeSeconds: 1), settleNanos: settle, now: 0)
-        _ = tracker.closed(other, root: RawPath("/elsewhere"), status: status(size: 1, mtimeSeconds: 1), settleNanos: settle, now: 0)
+        _ = tracker.closed(
+            other, root: RawPath("/elsewhere"), status: status(size: 1, mtimeSeconds: 1), settleNanos: settle, now: 0)
         let takenAfterGone = tracker.recheck(path, status: nil, settleNanos: settle, now: settle)
         #expect(takenAfterGone == nil)
         #expect(!tracker.isPending(path) && tracker.isPending(other))
@@ -64,9 +66,11 @@ struct SettleTrackerTests {
     @Test("not a regular file, or settle_ms = 0: taken at once, nothing waits")
     func nothingToWaitFor() {
         var tracker = SettleTracker()
-        let fifoTaken = tracker.closed(path, root: root, status: status(size: 0, mtimeSeconds: 1, kind: S_IFIFO), settleNanos: settle, now: 0)
+        let fifoTaken = tracker.closed(
+            path, root: root, status: status(size: 0, mtimeSeconds: 1, kind: S_IFIFO), settleNanos: settle, now: 0)
         #expect(fifoTaken)
-        let takenWithoutSettle = tracker.closed(path, root: root, status: status(size: 5, mtimeSeconds: 1), settleNanos: 0, now: 0)
+        let takenWithoutSettle = tracker.closed(
+            path, root: root, status: status(size: 5, mtimeSeconds: 1), settleNanos: 0, now: 0)
         #expect(takenWithoutSettle)
         #expect(tracker.count == 0)
     }
@@ -75,15 +79,18 @@ struct SettleTrackerTests {
     func listedByAge() {
         var tracker = SettleTracker()
         let old = status(size: 9, mtimeSeconds: 100)
-        let oldTaken = tracker.listed(path, root: root, status: old, settleNanos: settle, now: 0, wallNanos: 101_000_000_000)
+        let oldTaken = tracker.listed(
+            path, root: root, status: old, settleNanos: settle, now: 0, wallNanos: 101_000_000_000)
         #expect(oldTaken)
         #expect(tracker.count == 0)
-        let youngTaken = tracker.listed(path, root: root, status: old, settleNanos: settle, now: 0, wallNanos: 100_500_000_000)
+        let youngTaken = tracker.listed(
+            path, root: root, status: old, settleNanos: settle, now: 0, wallNanos: 100_500_000_000)
         #expect(!youngTaken)
         #expect(tracker.nextDue == settle)
         // An mtime in the future (a camera with a broken clock) is young, not a trap.
         let future = status(size: 9, mtimeSeconds: 4_000_000_000)
-        let futureTaken = tracker.listed(RawPath("/drop/f.png"), root: root, status: future, settleNanos: settle, now: 0, wallNanos: 0)
+        let futureTaken = tracker.listed(
+            RawPath("/drop/f.png"), root: root, status: future, settleNanos: settle, now: 0, wallNanos: 0)
         #expect(!futureTaken)
     }
 }

@@ -1,10 +1,11 @@
-import ImagedropParsing
 import Foundation
-@testable import ImagedropSystem
-@testable import ImagedropStore
-@testable import ImagedropPipeline
+import ImagedropParsing
 import ImagedropStoreTestSupport
 import Testing
+
+@testable import ImagedropPipeline
+@testable import ImagedropStore
+@testable import ImagedropSystem
 
 /// `[[source]]` resolution: each source's effective settings are the top-level values with its own keys laid
 /// over them; the job store takes only configured sources' jobs and counts jobs per source.
@@ -33,7 +34,8 @@ struct SourceSettingsTests {
 
     @Test("overrides apply to their source only; everything else is inherited from the top level")
     func overridesAndInheritance() throws {
-        let config = try parse("""
+        let config = try parse(
+            """
             [images]
             id_prefix = "top/"
             creator = "ops"
@@ -64,7 +66,8 @@ struct SourceSettingsTests {
             recursive = false
             """)
         #expect(config.sourceNames == ["default", "products", "avatars"])
-        #expect(config.watch.paths == ["/srv/inbox", "/srv/products", "/srv/avatars", "/etc/imagedrop/relative/avatars"])
+        #expect(
+            config.watch.paths == ["/srv/inbox", "/srv/products", "/srv/avatars", "/etc/imagedrop/relative/avatars"])
 
         let top = try #require(config.effective(for: "default"))
         #expect(top.watch.paths == ["/srv/inbox"])
@@ -85,7 +88,9 @@ struct SourceSettingsTests {
         #expect(avatars.watch.include == ["*.png"] && !avatars.watch.recursive && avatars.watch.settleMillis == 300)
 
         let scoped = try #require(config.scoped(to: "products"))
-        #expect(scoped.images == products.images && scoped.afterUpload == products.afterUpload && scoped.watch == products.watch)
+        #expect(
+            scoped.images == products.images && scoped.afterUpload == products.afterUpload
+                && scoped.watch == products.watch)
         #expect(config.scoped(to: "gone") == nil)
         #expect(config.source(containing: RawPath("/srv/avatars/a/b.png"))?.name == "avatars")
         #expect(config.source(containing: RawPath("/srv/productsX/b.png")) == nil)
@@ -102,27 +107,53 @@ struct SourceSettingsTests {
         #expect(old.sourceNames == ["default"] && old.effective(for: "default")?.watch.paths == ["/a", "/b"])
     }
 
-    @Test("errors name the source and the key", arguments: [
-        ("[watch]\npaths = [\"/srv/in\"]\n[[source]]\nname = \"a\"\npaths = [\"/srv/in\"]\n",
-         #"source "a".paths: "/srv/in" is also watched by source "default""#),
-        ("[watch]\npaths = [\"/srv/in\"]\n[[source]]\nname = \"a\"\npaths = [\"/srv/in/sub\"]\n",
-         #"source "a".paths: "/srv/in/sub" lies inside "/srv/in" of source "default""#),
-        ("[[source]]\nname = \"a\"\npaths = [\"/srv/x/y\"]\n[[source]]\nname = \"b\"\npaths = [\"/srv/x\"]\n",
-         #"source "b".paths: "/srv/x" contains "/srv/x/y" of source "a""#),
-        ("[[source]]\nname = \"Bad Name\"\npaths = [\"/srv/x\"]\n", #"source[1].name: "Bad Name" must match [a-z0-9_-]+"#),
-        ("[[source]]\npaths = [\"/srv/x\"]\n", "source[1].name: required"),
-        ("[[source]]\nname = \"a\"\npaths = [\"/srv/x\"]\n[[source]]\nname = \"a\"\npaths = [\"/srv/y\"]\n",
-         #"source[2].name: two sources are named "a""#),
-        ("[watch]\npaths = [\"/srv/in\"]\n[[source]]\nname = \"default\"\npaths = [\"/srv/y\"]\n",
-         "source[1].name: the top-level [watch] paths already are the source \"default\""),
-        ("[[source]]\nname = \"a\"\npaths = [\"/srv/x\"]\nid_prefx = \"p/\"\n", #"source "a".id_prefx: unknown key (did you mean source "a".id_prefix?"#),
-        ("[[source]]\nname = \"a\"\npaths = [\"/srv/x\"]\nsettle_ms = \"slow\"\n", #"source "a".settle_ms: must be a whole number (got "slow")"#),
-        ("[[source]]\nname = \"a\"\npaths = [\"/srv/x\"]\non_success = \"move\"\n", #"source "a".done_dir: required when on_success = "move""#),
-        ("[[source]]\nname = \"a\"\n", #"source "a".paths: required"#),
-        ("[[source]]\nname = \"a\"\npaths = [\"/srv/x\"]\non_success = \"move\"\ndone_dir = \"/srv/x/done\"\n",
-         #"source "a".done_dir: "/srv/x/done" is inside the watched folder "/srv/x""#),
-        ("[source]\nname = \"a\"\n", "source: must be an array of tables"),
-    ])
+    @Test(
+        "errors name the source and the key",
+        arguments: [
+            (
+                "[watch]\npaths = [\"/srv/in\"]\n[[source]]\nname = \"a\"\npaths = [\"/srv/in\"]\n",
+                #"source "a".paths: "/srv/in" is also watched by source "default""#
+            ),
+            (
+                "[watch]\npaths = [\"/srv/in\"]\n[[source]]\nname = \"a\"\npaths = [\"/srv/in/sub\"]\n",
+                #"source "a".paths: "/srv/in/sub" lies inside "/srv/in" of source "default""#
+            ),
+            (
+                "[[source]]\nname = \"a\"\npaths = [\"/srv/x/y\"]\n[[source]]\nname = \"b\"\npaths = [\"/srv/x\"]\n",
+                #"source "b".paths: "/srv/x" contains "/srv/x/y" of source "a""#
+            ),
+            (
+                "[[source]]\nname = \"Bad Name\"\npaths = [\"/srv/x\"]\n",
+                #"source[1].name: "Bad Name" must match [a-z0-9_-]+"#
+            ),
+            ("[[source]]\npaths = [\"/srv/x\"]\n", "source[1].name: required"),
+            (
+                "[[source]]\nname = \"a\"\npaths = [\"/srv/x\"]\n[[source]]\nname = \"a\"\npaths = [\"/srv/y\"]\n",
+                #"source[2].name: two sources are named "a""#
+            ),
+            (
+                "[watch]\npaths = [\"/srv/in\"]\n[[source]]\nname = \"default\"\npaths = [\"/srv/y\"]\n",
+                "source[1].name: the top-level [watch] paths already are the source \"default\""
+            ),
+            (
+                "[[source]]\nname = \"a\"\npaths = [\"/srv/x\"]\nid_prefx = \"p/\"\n",
+                #"source "a".id_prefx: unknown key (did you mean source "a".id_prefix?"#
+            ),
+            (
+                "[[source]]\nname = \"a\"\npaths = [\"/srv/x\"]\nsettle_ms = \"slow\"\n",
+                #"source "a".settle_ms: must be a whole number (got "slow")"#
+            ),
+            (
+                "[[source]]\nname = \"a\"\npaths = [\"/srv/x\"]\non_success = \"move\"\n",
+                #"source "a".done_dir: required when on_success = "move""#
+            ),
+            ("[[source]]\nname = \"a\"\n", #"source "a".paths: required"#),
+            (
+                "[[source]]\nname = \"a\"\npaths = [\"/srv/x\"]\non_success = \"move\"\ndone_dir = \"/srv/x/done\"\n",
+                #"source "a".done_dir: "/srv/x/done" is inside the watched folder "/srv/x""#
+            ),
+            ("[source]\nname = \"a\"\n", "source: must be an array of tables"),
+        ])
     func errors(text: String, expected: String) {
         let message = error(text)
         #expect(message.contains(expected), "\(message)")
@@ -131,7 +162,8 @@ struct SourceSettingsTests {
 
     @Test("path ids: sources sharing an id_prefix share one id space, so their roots carry their names")
     func pathIDsAcrossSources() throws {
-        let shared = try parse("""
+        let shared = try parse(
+            """
             [images]
             id = "path"
             [watch]
@@ -146,15 +178,20 @@ struct SourceSettingsTests {
             """)
         #expect(shared.effective(for: "default")?.images.idRoots == ["/srv/a", "/srv/b"])
         #expect(shared.effective(for: "c")?.images.idRoots == ["/srv/c"])
-        let job = Job(id: 1, path: RawPath("/srv/b/x.png"), root: RawPath("/srv/b"), state: .queued, attempts: 0, variants: [],
-                      jobKey: "k", nextAttemptAtMillis: 0, createdAt: "", updatedAt: "")
-        #expect(ImageIDStrategy.customID(for: job, config: try #require(shared.scoped(to: "b")), sha256: "00") == "b/x.png")
+        let job = Job(
+            id: 1, path: RawPath("/srv/b/x.png"), root: RawPath("/srv/b"), state: .queued, attempts: 0, variants: [],
+            jobKey: "k", nextAttemptAtMillis: 0, createdAt: "", updatedAt: "")
+        #expect(
+            ImageIDStrategy.customID(for: job, config: try #require(shared.scoped(to: "b")), sha256: "00") == "b/x.png")
         var cJob = job
         cJob.path = RawPath("/srv/c/x.png")
         cJob.root = RawPath("/srv/c")
-        #expect(ImageIDStrategy.customID(for: cJob, config: try #require(shared.scoped(to: "c")), sha256: "00") == "c/x.png")
+        #expect(
+            ImageIDStrategy.customID(for: cJob, config: try #require(shared.scoped(to: "c")), sha256: "00") == "c/x.png"
+        )
 
-        let message = error("""
+        let message = error(
+            """
             [images]
             id = "path"
             [watch]
@@ -163,7 +200,8 @@ struct SourceSettingsTests {
             name = "b"
             paths = ["/srv/two/photos"]
             """)
-        #expect(message.contains("have the same name \"photos\"") && message.contains("give each its own"), "\(message)")
+        #expect(
+            message.contains("have the same name \"photos\"") && message.contains("give each its own"), "\(message)")
     }
 
     @Test("claim takes only the configured sources' jobs; counts are kept per source")

@@ -1,7 +1,8 @@
 import Glibc
-@testable import ImagedropSystem
-@testable import ImagedropPipeline
 import Testing
+
+@testable import ImagedropPipeline
+@testable import ImagedropSystem
 
 /// The one errno helper: a failure carries the call's name and errno; a full non-blocking pipe is "would
 /// block", not an error; every byte is written even past a pipe's atomic size.

@@ -1,7 +1,8 @@
-@testable import ImagedropSystem
-@testable import ImagedropStore
-@testable import ImagedropPipeline
 import Testing
+
+@testable import ImagedropPipeline
+@testable import ImagedropStore
+@testable import ImagedropSystem
 
 /// `UploadPlan.make`: id choice, metadata and form fields from the job, the file's facts and the settings.
 @Suite("Upload plan")
@@ -13,13 +14,18 @@ struct UploadPlanTests {
     }
 
     static func job(_ path: RawPath, root: String = "/srv/in", sends: Int = 0, attempts: Int = 0) -> Job {
-        Job(id: 7, path: path, root: RawPath(root), state: .uploading, attempts: attempts, lastError: nil, lastCode: nil,
-            imageID: nil, variants: [], size: 10, mtimeNanos: 1, sha256: nil, jobKey: "job-key-7", nextAttemptAtMillis: 0,
+        Job(
+            id: 7, path: path, root: RawPath(root), state: .uploading, attempts: attempts, lastError: nil,
+            lastCode: nil,
+            imageID: nil, variants: [], size: 10, mtimeNanos: 1, sha256: nil, jobKey: "job-key-7",
+            nextAttemptAtMillis: 0,
             createdAt: "2026-01-01T00:00:00.000Z", updatedAt: "2026-01-01T00:00:00.000Z", uploadedAt: nil,
             afterAction: nil, sends: sends)
     }
 
-    static func settings(_ edit: (inout Config.Images) -> Void = { _ in }, roots: [String] = ["/srv/in"]) -> UploadPlan.Settings {
+    static func settings(
+        _ edit: (inout Config.Images) -> Void = { _ in }, roots: [String] = ["/srv/in"]
+    ) -> UploadPlan.Settings {
         var images = Config.Images()
         edit(&images)
         return .init(images: images, watchRoots: roots)
@@ -36,7 +42,12 @@ struct UploadPlanTests {
 
     @Test("content-hash ids: prefix + SHA-256; fields id, metadata, requireSignedURLs, creator in that order")
     func contentHash() throws {
-        let plan = try Self.plan(Self.job("/srv/in/a/b.png"), Self.settings { $0.idPrefix = "drop/"; $0.creator = "me" })
+        let plan = try Self.plan(
+            Self.job("/srv/in/a/b.png"),
+            Self.settings {
+                $0.idPrefix = "drop/"
+                $0.creator = "me"
+            })
         #expect(plan.customID == "drop/" + Self.sha)
         #expect(plan.fields.map(\.name) == ["id", "metadata", "requireSignedURLs", "creator"])
         #expect(plan.fields[2].value == "false" && plan.fields[3].value == "me")
@@ -49,7 +60,8 @@ struct UploadPlanTests {
     func pathIDs() throws {
         let one = try Self.plan(Self.job("/srv/in/x/y.png"), Self.settings { $0.idMode = .path })
         #expect(one.customID == "x/y.png")
-        let two = try Self.plan(Self.job("/srv/in/x/y.png"), Self.settings({ $0.idMode = .path }, roots: ["/srv/in", "/srv/other"]))
+        let two = try Self.plan(
+            Self.job("/srv/in/x/y.png"), Self.settings({ $0.idMode = .path }, roots: ["/srv/in", "/srv/other"]))
         #expect(two.customID == "in/x/y.png")
     }
 
@@ -66,16 +78,26 @@ struct UploadPlanTests {
     @Test("local failures: a non-UTF-8 name with path ids, metadata over 1024 bytes")
     func localFailures() {
         let bad = Self.job(RawPath(bytes: Array("/srv/in/a".utf8) + [0xFF] + Array(".png".utf8)))
-        guard case .fail(let reason) = UploadPlan.make(job: bad, file: .init(sha256: Self.sha), settings: Self.settings { $0.idMode = .path })
-        else { Issue.record("accepted"); return }
+        guard
+            case .fail(let reason) = UploadPlan.make(
+                job: bad, file: .init(sha256: Self.sha), settings: Self.settings { $0.idMode = .path })
+        else {
+            Issue.record("accepted")
+            return
+        }
         #expect(reason.contains("not valid UTF-8"))
         if case .fail = UploadPlan.make(job: bad, file: .init(sha256: Self.sha), settings: Self.settings()) {
             Issue.record("content-hash ids do not need a UTF-8 name")
         }
         let big = "{\"note\":\"" + String(repeating: "x", count: 1000) + "\"}"
-        guard case .fail(let tooBig) = UploadPlan.make(job: Self.job("/srv/in/m.png"), file: .init(sha256: Self.sha),
-                                                       settings: Self.settings { $0.metadataJSON = big })
-        else { Issue.record("metadata accepted"); return }
+        guard
+            case .fail(let tooBig) = UploadPlan.make(
+                job: Self.job("/srv/in/m.png"), file: .init(sha256: Self.sha),
+                settings: Self.settings { $0.metadataJSON = big })
+        else {
+            Issue.record("metadata accepted")
+            return
+        }
         #expect(tooBig.contains("1024 bytes"))
     }
 }

@@ -1,14 +1,15 @@
-import ImagedropTestSupport
 import Foundation
 import Glibc
-@testable import ImagedropSystem
-@testable import ImagedropStore
-@testable import ImagedropPipeline
+import ImagedropStoreTestSupport
 import ImagedropSupport
+import ImagedropTestSupport
 import Logging
 import Synchronization
-import ImagedropStoreTestSupport
 import Testing
+
+@testable import ImagedropPipeline
+@testable import ImagedropStore
+@testable import ImagedropSystem
 
 /// The watcher in-process: real inotify on a temporary tree, a real SQLite table, and an injected
 /// inotify_add_watch that fails (ENOSPC) or stalls for chosen folders and calls the real one otherwise.
@@ -36,9 +37,11 @@ struct WatcherTests {
         /// Writes a PNG with an mtime in the past, so a scan takes it without waiting for it to settle.
         func write(_ relative: String, seed: UInt64) throws {
             let path = directory + "/" + relative
-            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             try Data(SampleImages.png(width: 4, height: 4, seed: seed)).write(to: URL(fileURLWithPath: path))
-            try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -60)], ofItemAtPath: path)
+            try FileManager.default.setAttributes(
+                [.modificationDate: Date(timeIntervalSinceNow: -60)], ofItemAtPath: path)
         }
 
         func isQueued(_ relative: String) -> Bool {
@@ -64,11 +67,13 @@ struct WatcherTests {
         try tree.write("inbox/a.png", seed: 1)
         try tree.write("inbox/blocked/b.png", seed: 2)
         try tree.write("inbox/blocked/inner/c.png", seed: 3)
-        let watcher = try Watcher(config: tree.config(), store: tree.store, workSignal: WorkSignal(),
-                                  logger: Logger(label: "test"), addWatch: { directory, real in
-            if directory.display.contains("/blocked") { throw Self.enospc(directory) }
-            return try real()
-        })
+        let watcher = try Watcher(
+            config: tree.config(), store: tree.store, workSignal: WorkSignal(),
+            logger: Logger(label: "test"),
+            addWatch: { directory, real in
+                if directory.display.contains("/blocked") { throw Self.enospc(directory) }
+                return try real()
+            })
         try watcher.arm()
         #expect(tree.isQueued("inbox/a.png"))
         #expect(tree.isQueued("inbox/blocked/b.png"))
@@ -81,9 +86,10 @@ struct WatcherTests {
         try tree.write("inbox/blocked/later/d.png", seed: 6)
         #expect(eventually(within: 10) { tree.isQueued("inbox/watched.png") })
         // No inotify event can report these: only the poll of the unwatched folders finds them.
-        #expect(eventually(within: Double(Watcher.unwatchedPollSeconds) * 3) {
-            tree.isQueued("inbox/blocked/new.png") && tree.isQueued("inbox/blocked/later/d.png")
-        })
+        #expect(
+            eventually(within: Double(Watcher.unwatchedPollSeconds) * 3) {
+                tree.isQueued("inbox/blocked/new.png") && tree.isQueued("inbox/blocked/later/d.png")
+            })
         #expect(eventually(within: 5) { watcher.unwatchedFolders == 3 })
         watcher.stop()
         #expect(runner.done.wait(timeout: .now() + 10) == .success)
@@ -94,11 +100,15 @@ struct WatcherTests {
         let tree = try Tree()
         try tree.write("inbox/blocked/b.png", seed: 7)
         let limitReached = Atomic<Bool>(true)
-        let watcher = try Watcher(config: tree.config(), store: tree.store, workSignal: WorkSignal(),
-                                  logger: Logger(label: "test"), addWatch: { directory, real in
-            if limitReached.load(ordering: .acquiring), directory.display.hasSuffix("/blocked") { throw Self.enospc(directory) }
-            return try real()
-        })
+        let watcher = try Watcher(
+            config: tree.config(), store: tree.store, workSignal: WorkSignal(),
+            logger: Logger(label: "test"),
+            addWatch: { directory, real in
+                if limitReached.load(ordering: .acquiring), directory.display.hasSuffix("/blocked") {
+                    throw Self.enospc(directory)
+                }
+                return try real()
+            })
         try watcher.arm()
         #expect(watcher.unwatchedFolders == 1)
         let runner = Runner(watcher)
@@ -119,14 +129,16 @@ struct WatcherTests {
         let stall = Atomic<Bool>(false)
         let stalled = Atomic<Bool>(false)
         let release = DispatchSemaphore(value: 0)
-        let watcher = try Watcher(config: tree.config(), store: tree.store, workSignal: WorkSignal(),
-                                  logger: Logger(label: "test"), addWatch: { directory, real in
-            if stall.load(ordering: .acquiring), directory.display.hasSuffix("/slow") {
-                stalled.store(true, ordering: .releasing)
-                release.wait()   // the rescan is stuck here, as on a slow NFS listing
-            }
-            return try real()
-        })
+        let watcher = try Watcher(
+            config: tree.config(), store: tree.store, workSignal: WorkSignal(),
+            logger: Logger(label: "test"),
+            addWatch: { directory, real in
+                if stall.load(ordering: .acquiring), directory.display.hasSuffix("/slow") {
+                    stalled.store(true, ordering: .releasing)
+                    release.wait()  // the rescan is stuck here, as on a slow NFS listing
+                }
+                return try real()
+            })
         try watcher.arm()
         let runner = Runner(watcher)
         stall.store(true, ordering: .releasing)

@@ -1,26 +1,33 @@
 import Foundation
 import Glibc
-@testable import ImagedropSystem
-@testable import ImagedropStore
-@testable import ImagedropPipeline
+import ImagedropStoreTestSupport
 import ImagedropSupport
+import ImagedropTestSupport
 import ImagesEmulator
 import Logging
-import ImagedropStoreTestSupport
-import ImagedropTestSupport
 import Testing
+
+@testable import ImagedropPipeline
+@testable import ImagedropStore
+@testable import ImagedropSystem
 
 /// The webhook outbox on a real SQLite file, delivered by the real sender over loopback HTTP.
 @Suite("Webhook outbox", .serialized)
 struct WebhookOutboxTests {
 
-    static func outboxRows(_ store: JobStore) throws -> [(jobID: Int64, event: String, deliveryID: String, state: String, json: String)] {
+    static func outboxRows(
+        _ store: JobStore
+    ) throws -> [(jobID: Int64, event: String, deliveryID: String, state: String, json: String)] {
         try store.withDatabase { db in
-            let statement = try db.prepare("SELECT job_id, event, delivery_id, state, job_json FROM webhook_outbox ORDER BY id")
+            let statement = try db.prepare(
+                "SELECT job_id, event, delivery_id, state, job_json FROM webhook_outbox ORDER BY id")
             var rows: [(Int64, String, String, String, String)] = []
             while try statement.step() {
-                rows.append((statement.int64(0), statement.string(1) ?? "", statement.string(2) ?? "",
-                             statement.string(3) ?? "", statement.string(4) ?? ""))
+                rows.append(
+                    (
+                        statement.int64(0), statement.string(1) ?? "", statement.string(2) ?? "",
+                        statement.string(3) ?? "", statement.string(4) ?? ""
+                    ))
             }
             return rows
         }
@@ -34,7 +41,8 @@ struct WebhookOutboxTests {
 
     @Test("HMAC-SHA256 matches RFC 4231 test case 2")
     func hmacVector() {
-        #expect(HMACSHA256.hex(key: Array("Jefe".utf8), message: Array("what do ya want for nothing?".utf8))
+        #expect(
+            HMACSHA256.hex(key: Array("Jefe".utf8), message: Array("what do ya want for nothing?".utf8))
                 == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
     }
 
@@ -43,14 +51,19 @@ struct WebhookOutboxTests {
         let temp = try TemporaryStore()
         let store = temp.store
         let silent = try Self.claimedJob(store, "silent.png")
-        try store.markDone(id: silent, imageID: "img-0", variants: ["https://x/0/public"], sha256: "00", countAttempt: true, afterAction: nil)
+        try store.markDone(
+            id: silent, imageID: "img-0", variants: ["https://x/0/public"], sha256: "00", countAttempt: true,
+            afterAction: nil)
         #expect(try Self.outboxRows(store).isEmpty, "no webhook configured: no backlog")
 
         try store.configureWebhookEvents([.done, .failed])
         let done = try Self.claimedJob(store, "a.png")
-        try store.markDone(id: done, imageID: "img-a", variants: ["https://x/a/public"], sha256: "ab", countAttempt: true, afterAction: nil)
+        try store.markDone(
+            id: done, imageID: "img-a", variants: ["https://x/a/public"], sha256: "ab", countAttempt: true,
+            afterAction: nil)
         let failed = try Self.claimedJob(store, "b.png")
-        try store.markFailed(id: failed, error: "not an image", code: nil, sha256: nil, countAttempt: false, afterAction: nil)
+        try store.markFailed(
+            id: failed, error: "not an image", code: nil, sha256: nil, countAttempt: false, afterAction: nil)
         var rows = try Self.outboxRows(store)
         #expect(rows.map(\.jobID) == [done, failed])
         #expect(rows.map(\.event) == ["done", "failed"])
@@ -77,7 +90,8 @@ struct WebhookOutboxTests {
         let id = try Self.claimedJob(store, "a.png")
         // Another connection makes every outbox insert fail, as a full disk would at that moment.
         let other = try Database(path: temp.database, readOnly: false, create: false)
-        try other.execute("CREATE TRIGGER refuse BEFORE INSERT ON webhook_outbox BEGIN SELECT RAISE(ABORT, 'outbox full'); END")
+        try other.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON webhook_outbox BEGIN SELECT RAISE(ABORT, 'outbox full'); END")
         #expect(throws: SQLiteError.self) {
             try store.markDone(id: id, imageID: "img", variants: [], sha256: nil, countAttempt: true, afterAction: nil)
         }
@@ -108,8 +122,9 @@ struct WebhookOutboxTests {
             config.webhook.timeoutSeconds = 5
             try store.configureWebhookEvents(config.webhook.recordedEvents)
             try CurlGlobal.initialize()
-            sender = WebhookSender(store: store, config: SharedConfig(config), heartbeat: Heartbeat(component: "webhook"),
-                                   logger: Logger(label: "test"), pollSeconds: 0.05)
+            sender = WebhookSender(
+                store: store, config: SharedConfig(config), heartbeat: Heartbeat(component: "webhook"),
+                logger: Logger(label: "test"), pollSeconds: 0.05)
         }
 
         deinit {
@@ -118,7 +133,9 @@ struct WebhookOutboxTests {
         }
     }
 
-    @Test("a job's outcomes arrive in order: a later one waits while an earlier one is being retried; one delivery id each, signed")
+    @Test(
+        "a job's outcomes arrive in order: a later one waits while an earlier one is being retried; one delivery id each, signed"
+    )
     func perJobOrder() throws {
         let world = try SenderWorld(maxAttempts: 100)
         let store = world.store
@@ -126,7 +143,9 @@ struct WebhookOutboxTests {
         try store.markFailed(id: id, error: "HTTP 500", code: nil, sha256: nil, countAttempt: true, afterAction: nil)
         _ = try store.retryFailed(ids: [id])
         _ = try #require(try store.claim(leaseMillis: 60_000))
-        try store.markDone(id: id, imageID: "img-a", variants: ["https://x/a/public"], sha256: nil, countAttempt: true, afterAction: nil)
+        try store.markDone(
+            id: id, imageID: "img-a", variants: ["https://x/a/public"], sha256: nil, countAttempt: true,
+            afterAction: nil)
         let other = try Self.claimedJob(store, "b.png")
         try store.markDone(id: other, imageID: "img-b", variants: [], sha256: nil, countAttempt: true, afterAction: nil)
 
@@ -150,7 +169,9 @@ struct WebhookOutboxTests {
         #expect(try forJob[firstDone...].allSatisfy { try event($0).event == "done" })
         #expect(Set(forJob[..<firstDone].map { $0.header("X-Imagedrop-Delivery") }).count == 1, "one id across retries")
         for request in received {
-            #expect(request.header("X-Imagedrop-Signature") == WebhookBody.signature(body: request.body, secret: world.secret))
+            #expect(
+                request.header("X-Imagedrop-Signature")
+                    == WebhookBody.signature(body: request.body, secret: world.secret))
             #expect(request.header("Content-Type") == "application/json")
         }
         #expect(try received.contains { try event($0).job == other && $0.status == 200 })
@@ -189,7 +210,7 @@ extension WebhookOutboxTests {
         world.sender.start()
         #expect(try eventually(within: 20) { try store.webhookBacklog()?.pending == 0 })
         #expect(try store.webhookBacklog() == WebhookBacklog(), "delivered, not dead")
-        usleep(200_000)   // a re-send would come within the 10-40 ms backoff
+        usleep(200_000)  // a re-send would come within the 10-40 ms backoff
         #expect(world.receiver.received.count == 1)
         #expect(world.receiver.received.first?.status == 200)
     }
@@ -200,10 +221,12 @@ extension WebhookOutboxTests {
         let store = world.store
         let id = try Self.claimedJob(store, "a.png")
         try store.withDatabase { db in try db.execute("UPDATE jobs SET source = 'products' WHERE id = \(id)") }
-        try store.markDone(id: id, imageID: "img-a", variants: ["https://x/a/public"], sha256: "ab", countAttempt: true,
-                           afterAction: nil)
-        #expect(try Self.outboxRows(store).first?.json.contains("\"source\":\"products\"") == true,
-                "captured with the outcome")
+        try store.markDone(
+            id: id, imageID: "img-a", variants: ["https://x/a/public"], sha256: "ab", countAttempt: true,
+            afterAction: nil)
+        #expect(
+            try Self.outboxRows(store).first?.json.contains("\"source\":\"products\"") == true,
+            "captured with the outcome")
         let pruned = try store.prune(doneBefore: Timestamp.iso8601(millis: Timestamp.nowMillis() + 86_400_000))
         #expect(pruned == 1)
         #expect(try store.job(id: id) == nil)
@@ -226,7 +249,8 @@ extension WebhookOutboxTests {
         let moved = try #require(Schema.migrations.firstIndex { $0.contains("json_set(job_json, '$.source'") })
         for step in Schema.migrations[..<moved] { try database.execute(step) }
         try database.execute("PRAGMA user_version = \(moved)")
-        try database.execute("""
+        try database.execute(
+            """
             INSERT INTO jobs (id, path, path_key, state, job_key, created_at, updated_at, source)
             VALUES (7, '/drop/a.png', x'00', 'done', 'k', '', '', 'products');
             INSERT INTO webhook_outbox (job_id, event, delivery_id, job_json, at)
@@ -240,10 +264,12 @@ extension WebhookOutboxTests {
         let first = try #require(try store.nextWebhookDelivery())
         #expect(first.source == "products")
         try store.webhookDelivered(id: first.id)
-        #expect(try store.nextWebhookDelivery()?.source == "default", "a job pruned before the upgrade: what it sent before")
+        #expect(
+            try store.nextWebhookDelivery()?.source == "default", "a job pruned before the upgrade: what it sent before"
+        )
     }
 }
 
-private extension Int {
-    var asInt64: Int64 { Int64(self) }
+extension Int {
+    fileprivate var asInt64: Int64 { Int64(self) }
 }

@@ -1,7 +1,8 @@
-import ImagedropTestSupport
 import Foundation
-@testable import ImagedropStore
+import ImagedropTestSupport
 import Testing
+
+@testable import ImagedropStore
 
 @Suite("Backfill")
 struct BackfillTests {
@@ -14,7 +15,7 @@ struct BackfillTests {
         config.watch.paths = [directory]
         let backfill = Backfill(config: config, store: try JobStore(path: directory + "/jobs.sqlite3"))
         let targets = try backfill.validate([directory + "/gone"])
-        try FileManager.default.removeItem(atPath: directory + "/gone")   // vanishes between the check and the walk
+        try FileManager.default.removeItem(atPath: directory + "/gone")  // vanishes between the check and the walk
         #expect(throws: Backfill.MissingPath.self) { try backfill.enqueue(targets) }
     }
 

@@ -1,16 +1,18 @@
 import Foundation
-@testable import ImagedropSystem
-@testable import ImagedropStore
-import ImagedropSupport
 import ImagedropStoreTestSupport
+import ImagedropSupport
 import ImagedropTestSupport
 import Testing
+
+@testable import ImagedropStore
+@testable import ImagedropSystem
 
 /// `dismiss`, `prune --failed` and the dry runs of `retry` and `dismiss`, on a real job table.
 @Suite("Dismissed jobs", .serialized)
 struct DismissedJobsTests {
     static func candidate(_ name: String, source: String, size: Int = 100) -> FileCandidate {
-        FileCandidate(path: RawPath("/drop/" + name), root: RawPath("/drop"), size: size, mtimeNanos: 1_000, source: source)
+        FileCandidate(
+            path: RawPath("/drop/" + name), root: RawPath("/drop"), size: size, mtimeNanos: 1_000, source: source)
     }
 
     /// Counts straight from the rows, dismissed failed jobs apart: what `status` must show.
@@ -24,7 +26,8 @@ struct DismissedJobsTests {
         try store.withDatabase { db in
             var counts = RowCounts()
             for state in JobState.allCases { counts.states[state] = 0 }
-            let statement = try db.prepare("""
+            let statement = try db.prepare(
+                """
                 SELECT source, state, count(*) FROM jobs WHERE NOT (state = 'failed' AND dismissed = 1) GROUP BY source, state
                 """)
             while try statement.step() {
@@ -41,17 +44,22 @@ struct DismissedJobsTests {
     /// What the trigger-kept tables say, as `status` reads them (sources without jobs left out, as the rows do).
     static func keptCounts(_ store: JobStore) throws -> RowCounts {
         let snapshot = try store.snapshot()
-        return RowCounts(states: snapshot.counts, sources: snapshot.sourceCounts.mapValues { $0.filter { $0.value > 0 } }
-            .filter { !$0.value.isEmpty }, dismissed: snapshot.dismissed)
+        return RowCounts(
+            states: snapshot.counts,
+            sources: snapshot.sourceCounts.mapValues { $0.filter { $0.value > 0 } }
+                .filter { !$0.value.isEmpty }, dismissed: snapshot.dismissed)
     }
 
     static func fail(_ store: JobStore) throws -> Job? {
         guard let job = try store.claim(leaseMillis: 60_000) else { return nil }
-        try store.markFailed(id: job.id, error: "not an image", code: nil, sha256: nil, countAttempt: true, afterAction: nil)
+        try store.markFailed(
+            id: job.id, error: "not an image", code: nil, sha256: nil, countAttempt: true, afterAction: nil)
         return job
     }
 
-    @Test("failed counts leave dismissed jobs out and equal a GROUP BY through dismiss, retry by id, failing again and prune")
+    @Test(
+        "failed counts leave dismissed jobs out and equal a GROUP BY through dismiss, retry by id, failing again and prune"
+    )
     func countsStayExact() throws {
         let temp = try TemporaryStore()
         let store = temp.store
@@ -61,9 +69,12 @@ struct DismissedJobsTests {
         for step in 0..<400 {
             if let job = try store.claim(leaseMillis: 60_000) {
                 if Bool.random(using: &generator) {
-                    try store.markFailed(id: job.id, error: "e\(step)", code: nil, sha256: nil, countAttempt: true, afterAction: nil)
+                    try store.markFailed(
+                        id: job.id, error: "e\(step)", code: nil, sha256: nil, countAttempt: true, afterAction: nil)
                 } else {
-                    try store.markDone(id: job.id, imageID: "i\(step)", variants: [], sha256: nil, countAttempt: true, afterAction: nil)
+                    try store.markDone(
+                        id: job.id, imageID: "i\(step)", variants: [], sha256: nil, countAttempt: true, afterAction: nil
+                    )
                 }
             }
             switch Int.random(in: 0..<6, using: &generator) {
@@ -83,12 +94,16 @@ struct DismissedJobsTests {
             }
         }
         let rows = try Self.rowCounts(store)
-        print("rows \(rows.states.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue)=\($0.value)" }), dismissed \(rows.dismissed)")
+        print(
+            "rows \(rows.states.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue)=\($0.value)" }), dismissed \(rows.dismissed)"
+        )
         #expect(try Self.keptCounts(store) == rows)
         #expect(!dismissedOnce.isEmpty)
     }
 
-    @Test("retry --all-failed leaves dismissed jobs; retry by id queues one and clears the flag; the failure list skips them")
+    @Test(
+        "retry --all-failed leaves dismissed jobs; retry by id queues one and clears the flag; the failure list skips them"
+    )
     func retryAndDismissed() throws {
         let temp = try TemporaryStore()
         let store = temp.store
@@ -102,7 +117,10 @@ struct DismissedJobsTests {
         #expect(snapshot.recentFailures.map(\.id) == [b.id])
         #expect(try store.job(id: a.id)?.dismissed == true)
         #expect(try store.list(state: .failed, updatedSince: nil, limit: 10).map(\.id) == [b.id])
-        #expect(try store.list(state: .failed, updatedSince: nil, limit: 10, includeDismissed: true).map(\.id) == [b.id, a.id])
+        #expect(
+            try store.list(state: .failed, updatedSince: nil, limit: 10, includeDismissed: true).map(\.id) == [
+                b.id, a.id,
+            ])
 
         #expect(try store.retryFailed(ids: nil).queued == [b.id])
         #expect(try store.job(id: a.id)?.state == .failed)
@@ -130,7 +148,9 @@ struct DismissedJobsTests {
         #expect(try Self.rowCounts(store) == before, "the dry run wrote nothing")
         let real = try store.retryFailed(ids: nil, fileIsGone: isGone)
         #expect(dry == real)
-        let kept = try #require(failed["kept.png"]), old = try #require(failed["old.png"]), gone = try #require(failed["gone.png"])
+        let kept = try #require(failed["kept.png"])
+        let old = try #require(failed["old.png"])
+        let gone = try #require(failed["gone.png"])
         #expect(real.queued.sorted() == [kept, newer.id].sorted())
         #expect(real.superseded == [old] && real.gone == [gone])
         // The old dry run printed the failed count (4 here) where the real run queues 2.
@@ -142,7 +162,8 @@ struct DismissedJobsTests {
         #expect(dryDismiss.count == 2)
     }
 
-    @Test("prune --failed removes failed jobs, dismissed or not, unchanged since the cutoff; the dry run counts the same")
+    @Test(
+        "prune --failed removes failed jobs, dismissed or not, unchanged since the cutoff; the dry run counts the same")
     func pruneFailed() throws {
         let temp = try TemporaryStore()
         let store = temp.store
@@ -172,11 +193,12 @@ struct DismissedJobsTests {
         let database = try Database(path: temp.database)
         for index in 0..<step { try database.execute(Schema.migrations[index]) }
         try database.execute("PRAGMA user_version = \(step)")
-        try database.execute("""
+        try database.execute(
+            """
             INSERT INTO jobs (path, path_key, state, job_key, created_at, updated_at, last_error)
             VALUES ('/drop/x.png', X'2F64726F702F782E706E67', 'failed', 'k', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z', 'bad')
             """)
-        try database.persistWAL()   // as the daemon leaves it, so a read-only reader can open it
+        try database.persistWAL()  // as the daemon leaves it, so a read-only reader can open it
         database.close()
         let store = try JobStore(path: temp.database, readOnly: true)
         #expect(!store.hasDismissed)

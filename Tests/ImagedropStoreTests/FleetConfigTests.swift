@@ -1,7 +1,8 @@
 import Foundation
-@testable import ImagedropSystem
-@testable import ImagedropStore
 import Testing
+
+@testable import ImagedropStore
+@testable import ImagedropSystem
 
 @Suite("Fleet config")
 struct FleetConfigTests {
@@ -23,9 +24,13 @@ struct FleetConfigTests {
         #expect(tcp.redis == RedisEndpoint(address: .tcp(host: "10.0.0.5", port: 6380), database: 2))
         #expect(tcp.host == "web-1")
         #expect(tcp.keyPrefix == "imagedrop")
-        #expect(try Self.parse(#"redis = "redis://cache.internal""#)?.redis.address == .tcp(host: "cache.internal", port: 6379))
+        #expect(
+            try Self.parse(#"redis = "redis://cache.internal""#)?.redis.address
+                == .tcp(host: "cache.internal", port: 6379))
         #expect(try Self.parse(#"redis = "redis://[::1]:7000/""#)?.redis.address == .tcp(host: "::1", port: 7000))
-        #expect(try Self.parse(#"redis = "unix:/run/redis/redis.sock""#)?.redis == RedisEndpoint(address: .unix(path: "/run/redis/redis.sock")))
+        #expect(
+            try Self.parse(#"redis = "unix:/run/redis/redis.sock""#)?.redis
+                == RedisEndpoint(address: .unix(path: "/run/redis/redis.sock")))
         #expect(try Self.parse(#"redis = "unix:/run/redis/redis.sock?db=4""#)?.redis.database == 4)
         #expect(try Self.parse("redis = \"unix:/r.sock\"\nkey_prefix = \"shop.images\"")?.keyPrefix == "shop.images")
         // The default host is this machine's name.
@@ -69,8 +74,12 @@ struct FleetConfigTests {
         let both = ["IMAGEDROP_REDIS_PASSWORD": "from-env", "CREDENTIALS_DIRECTORY": folder]
         #expect(try Config.Fleet.password(file: folder + "/pw", environment: both, section: section) == "from-file")
         #expect(try Config.Fleet.password(file: nil, environment: both, section: section) == "from-env")
-        #expect(try Config.Fleet.password(file: nil, environment: ["CREDENTIALS_DIRECTORY": folder], section: section) == "from-credential")
+        #expect(
+            try Config.Fleet.password(file: nil, environment: ["CREDENTIALS_DIRECTORY": folder], section: section)
+                == "from-credential")
         #expect(try Config.Fleet.password(file: nil, environment: [:], section: section) == nil)
-        #expect(throws: ConfigError.self) { try Config.Fleet.password(file: folder + "/missing", environment: both, section: section) }
+        #expect(throws: ConfigError.self) {
+            try Config.Fleet.password(file: folder + "/missing", environment: both, section: section)
+        }
     }
 }

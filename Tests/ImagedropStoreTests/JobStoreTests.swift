@@ -1,10 +1,11 @@
 import Foundation
 import Glibc
-@testable import ImagedropSystem
-@testable import ImagedropStore
-import Synchronization
 import ImagedropStoreTestSupport
+import Synchronization
 import Testing
+
+@testable import ImagedropStore
+@testable import ImagedropSystem
 
 /// The job table on a real SQLite file in a temporary directory.
 @Suite("Job store", .serialized)
@@ -27,7 +28,10 @@ struct JobStoreTests {
         let temp = try TemporaryStore()
         let store = temp.store
         let first = try store.enqueue([FileCandidate.inDrop("a.png"), FileCandidate.inDrop("b.png")])
-        guard case .inserted(let a) = first[0], case .inserted = first[1] else { Issue.record("\(first)"); return }
+        guard case .inserted(let a) = first[0], case .inserted = first[1] else {
+            Issue.record("\(first)")
+            return
+        }
         let again = try store.enqueue([FileCandidate.inDrop("a.png"), FileCandidate.inDrop("a.png")])
         #expect(again == [.known(a), .known(a)])
         #expect(try store.snapshot().counts[.queued] == 2)
@@ -37,7 +41,10 @@ struct JobStoreTests {
     func newerVersionUpdatesWaitingJob() throws {
         let temp = try TemporaryStore()
         let store = temp.store
-        guard case .inserted(let id) = try store.enqueue([FileCandidate.inDrop("a.png")])[0] else { Issue.record("insert"); return }
+        guard case .inserted(let id) = try store.enqueue([FileCandidate.inDrop("a.png")])[0] else {
+            Issue.record("insert")
+            return
+        }
         #expect(try store.enqueue([FileCandidate.inDrop("a.png", size: 200, mtime: 2_000)]) == [.updated(id)])
         let job = try #require(try store.job(id: id))
         #expect(job.size == 200 && job.mtimeNanos == 2_000 && job.sha256 == nil)
@@ -48,13 +55,20 @@ struct JobStoreTests {
     func rewrittenDoneFileIsNewJob() throws {
         let temp = try TemporaryStore()
         let store = temp.store
-        guard case .inserted(let id) = try store.enqueue([FileCandidate.inDrop("a.png")])[0] else { Issue.record("insert"); return }
+        guard case .inserted(let id) = try store.enqueue([FileCandidate.inDrop("a.png")])[0] else {
+            Issue.record("insert")
+            return
+        }
         let claimed = try #require(try store.claim(leaseMillis: 60_000))
         #expect(claimed.id == id && claimed.state == .uploading)
-        try store.markDone(id: id, imageID: "img", variants: ["https://x/public"], sha256: "ab", countAttempt: true, afterAction: nil)
+        try store.markDone(
+            id: id, imageID: "img", variants: ["https://x/public"], sha256: "ab", countAttempt: true, afterAction: nil)
         #expect(try store.enqueue([FileCandidate.inDrop("a.png")]) == [.known(id)])
         let result = try store.enqueue([FileCandidate.inDrop("a.png", size: 300, mtime: 3_000)])
-        guard case .inserted(let newID) = result[0] else { Issue.record("\(result)"); return }
+        guard case .inserted(let newID) = result[0] else {
+            Issue.record("\(result)")
+            return
+        }
         #expect(newID != id)
         #expect(try store.job(id: id)?.state == .done)
         #expect(try store.job(id: id)?.imageID == "img")
@@ -96,7 +110,7 @@ struct JobStoreTests {
         let temp = try TemporaryStore()
         let store = temp.store
         try store.enqueue([FileCandidate.inDrop("a.png"), FileCandidate.inDrop("b.png")])
-        let short = try #require(try store.claim(leaseMillis: -1))     // already expired
+        let short = try #require(try store.claim(leaseMillis: -1))  // already expired
         let long = try #require(try store.claim(leaseMillis: 600_000))
         #expect(try store.recoverLeases(expiredOnly: true) == 1)
         #expect(try store.job(id: short.id)?.state == .queued)
@@ -113,7 +127,8 @@ struct JobStoreTests {
         try store.enqueue([FileCandidate.inDrop("a.png"), FileCandidate.inDrop("b.png")])
         let a = try #require(try store.claim(leaseMillis: 60_000))
         let b = try #require(try store.claim(leaseMillis: 60_000))
-        try store.markFailed(id: a.id, error: "HTTP 415, code 5455", code: 5455, sha256: nil, countAttempt: true, afterAction: nil)
+        try store.markFailed(
+            id: a.id, error: "HTTP 415, code 5455", code: 5455, sha256: nil, countAttempt: true, afterAction: nil)
         try store.markFailed(id: b.id, error: "gone", code: nil, sha256: nil, countAttempt: true, afterAction: nil)
         // A newer version of b is now waiting: retrying the old one would upload the file twice.
         try store.enqueue([FileCandidate.inDrop("b.png", size: 999, mtime: 9)])
@@ -131,7 +146,8 @@ struct JobStoreTests {
         let store = temp.store
         try store.enqueue([FileCandidate.inDrop("c.png")])
         let old = try #require(try store.claim(leaseMillis: 60_000))
-        try store.markFailed(id: old.id, error: "not an image", code: nil, sha256: nil, countAttempt: true, afterAction: nil)
+        try store.markFailed(
+            id: old.id, error: "not an image", code: nil, sha256: nil, countAttempt: true, afterAction: nil)
         // The file was rewritten and its new version uploaded: the old failed job must not take the file over.
         try store.enqueue([FileCandidate.inDrop("c.png", size: 777, mtime: 7)])
         let new = try #require(try store.claim(leaseMillis: 60_000))
@@ -143,7 +159,8 @@ struct JobStoreTests {
 
         try store.enqueue([FileCandidate.inDrop("d.png")])
         let gone = try #require(try store.claim(leaseMillis: 60_000))
-        try store.markFailed(id: gone.id, error: "HTTP 415", code: 5455, sha256: nil, countAttempt: true, afterAction: nil)
+        try store.markFailed(
+            id: gone.id, error: "HTTP 415", code: 5455, sha256: nil, countAttempt: true, afterAction: nil)
         let skipped = try store.retryFailed(ids: nil, fileIsGone: { $0.id == gone.id })
         #expect(skipped.queued.isEmpty && skipped.gone == [gone.id])
         #expect(try store.retryFailed(ids: nil).queued == [gone.id])
@@ -161,17 +178,24 @@ struct JobStoreTests {
                 continue
             }
             switch Int.random(in: 0..<5, using: &generator) {
-            case 0: try store.markDone(id: job.id, imageID: "i\(step)", variants: [], sha256: nil, countAttempt: true, afterAction: nil)
-            case 1: try store.markFailed(id: job.id, error: "e", code: nil, sha256: nil, countAttempt: true, afterAction: nil)
-            case 2: try store.markRetrying(id: job.id, error: "r", code: 503, nextAttemptAtMillis: 0, countAttempt: true)
+            case 0:
+                try store.markDone(
+                    id: job.id, imageID: "i\(step)", variants: [], sha256: nil, countAttempt: true, afterAction: nil)
+            case 1:
+                try store.markFailed(
+                    id: job.id, error: "e", code: nil, sha256: nil, countAttempt: true, afterAction: nil)
+            case 2:
+                try store.markRetrying(id: job.id, error: "r", code: 503, nextAttemptAtMillis: 0, countAttempt: true)
             case 3: try store.release(id: job.id)
-            default: break   // stays uploading
+            default: break  // stays uploading
             }
         }
         try store.enqueue((0..<50).map { FileCandidate.inDrop("c\($0).png", size: 7, mtime: 7) })
         let kept = try store.snapshot().counts
         let counted = try Self.groupCounts(store)
-        print("trigger counts \(kept.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue)=\($0.value)" })")
+        print(
+            "trigger counts \(kept.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue)=\($0.value)" })"
+        )
         #expect(kept == counted)
         #expect(kept.values.reduce(0, +) == counted.values.reduce(0, +))
     }

@@ -1,5 +1,6 @@
-@testable import ImagedropStore
 import Testing
+
+@testable import ImagedropStore
 
 /// `run --once --include/--exclude`: patterns for one run, laid over the loaded config.
 @Suite("Pattern override")
@@ -11,7 +12,9 @@ struct PatternOverrideTests {
         config.watch.exclude = [".*"]
         var avatars = SourceSettings(name: "avatars", images: .init(), watch: .init(), afterUpload: .init())
         avatars.watch.include = ["*.png"]
-        config.sources = [SourceSettings(name: "default", images: .init(), watch: config.watch, afterUpload: .init()), avatars]
+        config.sources = [
+            SourceSettings(name: "default", images: .init(), watch: config.watch, afterUpload: .init()), avatars,
+        ]
         let both = PatternOverride(include: ["*.webp"], exclude: ["tmp-*"]).apply(to: config)
         #expect(both.resolvedSources.allSatisfy { $0.watch.include == ["*.webp"] && $0.watch.exclude == ["tmp-*"] })
         #expect(both.watch.include == ["*.webp"])

@@ -1,9 +1,10 @@
 import Foundation
 import Glibc
-@testable import ImagedropStore
 import ImagedropStoreTestSupport
 import ImagedropTestSupport
 import Testing
+
+@testable import ImagedropStore
 
 /// Issue 20, item 1: a file that crashes the daemon cannot make it crash in a loop. The store's side: what a start
 /// after a crash does with the jobs the dead daemon held, and how suspects are claimed alone.
@@ -70,7 +71,9 @@ struct QuarantineTests {
     func suspectsAlone() throws {
         let temp = try TemporaryFolder("imagedrop-store")
         let store = try store(temp, files: ["s1.png", "s2.png", "n1.png", "n2.png"])
-        let held = [try #require(try store.claim(leaseMillis: 60_000)), try #require(try store.claim(leaseMillis: 60_000))]
+        let held = [
+            try #require(try store.claim(leaseMillis: 60_000)), try #require(try store.claim(leaseMillis: 60_000)),
+        ]
         _ = try store.recoverAfterCrash(crashed: true) { _ in nil }
         // Both held jobs are suspects now: the first is claimed alone, nothing else while it is in hand.
         let first = try #require(try store.claim(leaseMillis: 60_000))
@@ -83,8 +86,9 @@ struct QuarantineTests {
         let second = try #require(try store.claim(leaseMillis: 60_000))
         #expect(held.map(\.id).contains(second.id) && second.id != first.id)
         #expect(try store.claim(leaseMillis: 60_000) == nil)
-        _ = try store.markDone(id: second.id, imageID: "x", variants: [], sha256: nil, countAttempt: true,
-                               afterAction: nil, version: nil)
+        _ = try store.markDone(
+            id: second.id, imageID: "x", variants: [], sha256: nil, countAttempt: true,
+            afterAction: nil, version: nil)
         // No suspect left: ordinary claims in parallel again.
         #expect(try store.claim(leaseMillis: 60_000) != nil)
         #expect(try store.claim(leaseMillis: 60_000) != nil)
@@ -99,7 +103,9 @@ struct QuarantineTests {
         _ = try store.recoverAfterCrash(crashed: true) { _ in nil }
         // Pretend an ordinary job was already in hand when the suspect became ready (a lease taken just before).
         let ordinary = try store.withDatabase { db -> Int64 in
-            let statement = try db.prepare("UPDATE jobs SET state = 'uploading' WHERE id != ?1 AND id = (SELECT min(id) FROM jobs WHERE id != ?1) RETURNING id")
+            let statement = try db.prepare(
+                "UPDATE jobs SET state = 'uploading' WHERE id != ?1 AND id = (SELECT min(id) FROM jobs WHERE id != ?1) RETURNING id"
+            )
             statement.bind(1, suspect.id)
             _ = try statement.step()
             return statement.int64(0)

@@ -1,13 +1,16 @@
 import Foundation
 import Glibc
-@testable import ImagedropSystem
 import Testing
+
+@testable import ImagedropSystem
 
 @Suite("Atomic files that never replace")
 struct AtomicFileTests {
     @Test("writeNew gives the file its final name at birth (inotify sees no other name), and never replaces")
     func writeNewMakesNoTemporaryName() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("imagedrop-atomic-\(UUID().uuidString)").path
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "imagedrop-atomic-\(UUID().uuidString)"
+        ).path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let inotify = try Inotify()
@@ -23,9 +26,13 @@ struct AtomicFileTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["IMG_0001.JPG.error.json"])
     }
 
-    @Test("a copy for a move to another filesystem has no name until it is linked as the final one, with the original's mtime")
+    @Test(
+        "a copy for a move to another filesystem has no name until it is linked as the final one, with the original's mtime"
+    )
     func copyIsUnnamedUntilLinked() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("imagedrop-atomic-\(UUID().uuidString)").path
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "imagedrop-atomic-\(UUID().uuidString)"
+        ).path
         try FileManager.default.createDirectory(atPath: folder + "/done", withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let source = RawPath(folder + "/cam.jpg")

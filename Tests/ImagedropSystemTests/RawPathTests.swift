@@ -1,5 +1,6 @@
-@testable import ImagedropSystem
 import Testing
+
+@testable import ImagedropSystem
 
 @Suite("Raw paths")
 struct RawPathTests {

@@ -1,6 +1,7 @@
-@testable import ImagedropSystem
 import ImagedropTestSupport
 import Testing
+
+@testable import ImagedropSystem
 
 /// hiredis against a real redis-server: replies copied out whole, errors typed, timeouts and refusals fast.
 @Suite("Redis connection", .serialized)
@@ -9,7 +10,9 @@ struct RedisConnectionTests {
     func replyTypes() throws {
         let server = try RedisServer()
         defer { server.stop() }
-        for address in [RedisEndpoint.Address.tcp(host: "127.0.0.1", port: server.port), .unix(path: server.socketPath)] {
+        for address in [
+            RedisEndpoint.Address.tcp(host: "127.0.0.1", port: server.port), .unix(path: server.socketPath),
+        ] {
             let redis = try RedisConnection(RedisEndpoint(address: address))
             #expect(try redis.command(["SET", "k", "v\u{0}w"]) == .status("OK"))
             #expect(try redis.command(["GET", "k"]) == .string(Array("v\u{0}w".utf8)))
@@ -18,7 +21,9 @@ struct RedisConnectionTests {
             #expect(try redis.command(["GET", "missing"]) == .nil)
             _ = try redis.command(["DEL", "l"])
             _ = try redis.command(["RPUSH", "l", "a", "", "c"])
-            #expect(try redis.command(["LRANGE", "l", "0", "-1"]) == .array([.string(Array("a".utf8)), .string([]), .string(Array("c".utf8))]))
+            #expect(
+                try redis.command(["LRANGE", "l", "0", "-1"])
+                    == .array([.string(Array("a".utf8)), .string([]), .string(Array("c".utf8))]))
             guard case .error(let message) = try redis.command(["NOSUCHCOMMAND"]) else {
                 Issue.record("an unknown command should be an error reply")
                 return
@@ -55,7 +60,8 @@ struct RedisConnectionTests {
         let server = try RedisServer()
         defer { server.stop() }
         let port = server.port
-        let redis = try RedisConnection(RedisEndpoint(address: .tcp(host: "127.0.0.1", port: port)), commandTimeoutMillis: 250)
+        let redis = try RedisConnection(
+            RedisEndpoint(address: .tcp(host: "127.0.0.1", port: port)), commandTimeoutMillis: 250)
         let started = ContinuousClock.now
         do {
             // The server sleeps 2 s; the client gives up at 250 ms.

@@ -1,5 +1,6 @@
-@testable import ImagesEmulator
 import Testing
+
+@testable import ImagesEmulator
 
 @Suite("Authentication and routing")
 struct AuthTests {
@@ -12,16 +13,19 @@ struct AuthTests {
         }
     }
 
-    @Test("a malformed Authorization header answers 400 with 6003 and the 6111 chain", arguments: [
-        "Bearer", "Basic abc", "Bearer two words", "Bearer bad,char", "token-without-scheme",
-    ])
+    @Test(
+        "a malformed Authorization header answers 400 with 6003 and the 6111 chain",
+        arguments: [
+            "Bearer", "Basic abc", "Bearer two words", "Bearer bad,char", "token-without-scheme",
+        ])
     func malformedAuthorization(header: String) throws {
         try withEmulator { server throws in
             let response = try server.send("GET", server.imagesPath + "/stats", headers: [("Authorization", header)])
             #expect(response.status == 400)
             #expect(response.errorCode == 6003)
             guard case .array(let errors) = response.json["errors"] ?? .null,
-                  case .array(let chain) = errors.first?["error_chain"] ?? .null else {
+                case .array(let chain) = errors.first?["error_chain"] ?? .null
+            else {
                 Issue.record("no error_chain in \(response.text)")
                 return
             }
@@ -32,7 +36,8 @@ struct AuthTests {
     @Test("an unknown but well-formed token answers 401 with 10000 when tokens are configured")
     func unknownToken() throws {
         try withEmulator({ $0.tokens = [testToken] }) { server throws in
-            let refused = try server.send("GET", server.imagesPath + "/stats", headers: [("Authorization", "Bearer other")])
+            let refused = try server.send(
+                "GET", server.imagesPath + "/stats", headers: [("Authorization", "Bearer other")])
             #expect(refused.status == 401)
             #expect(refused.errorCode == 10000)
             #expect(try server.send("GET", server.imagesPath + "/stats").status == 200)
@@ -41,11 +46,15 @@ struct AuthTests {
 
     @Test("checks run in order: presence, shape, token, account")
     func order() throws {
-        try withEmulator({ $0.tokens = [testToken]; $0.accountID = testAccount }) { server throws in
+        try withEmulator({
+            $0.tokens = [testToken]
+            $0.accountID = testAccount
+        }) { server throws in
             let otherAccount = "/client/v4/accounts/\(String(repeating: "0", count: 32))/images/v1/stats"
             #expect(try server.send("GET", otherAccount, headers: []).errorCode == 9106)
             #expect(try server.send("GET", otherAccount, headers: [("Authorization", "Basic x")]).errorCode == 6003)
-            #expect(try server.send("GET", otherAccount, headers: [("Authorization", "Bearer nope")]).errorCode == 10000)
+            #expect(
+                try server.send("GET", otherAccount, headers: [("Authorization", "Bearer nope")]).errorCode == 10000)
             let wrongAccount = try server.send("GET", otherAccount)
             #expect(wrongAccount.status == 403)
             #expect(wrongAccount.errorCode == 9109)
@@ -79,9 +88,11 @@ struct AuthTests {
     func globalKey() throws {
         try withEmulator { server throws in
             let key = String(repeating: "a", count: 37)
-            let ok = try server.send("GET", server.imagesPath + "/stats", headers: [("X-Auth-Email", "a@b.c"), ("X-Auth-Key", key)])
+            let ok = try server.send(
+                "GET", server.imagesPath + "/stats", headers: [("X-Auth-Email", "a@b.c"), ("X-Auth-Key", key)])
             #expect(ok.status == 200)
-            let bad = try server.send("GET", server.imagesPath + "/stats", headers: [("X-Auth-Email", "a@b.c"), ("X-Auth-Key", "short")])
+            let bad = try server.send(
+                "GET", server.imagesPath + "/stats", headers: [("X-Auth-Email", "a@b.c"), ("X-Auth-Key", "short")])
             #expect(bad.errorCode == 6003)
         }
     }
@@ -91,14 +102,22 @@ struct AuthTests {
         let key = String(repeating: "b", count: 37)
         try withEmulator({ $0.apiKeys = ["ops@example.com": key] }) { server throws in
             let path = server.imagesPath + "/stats"
-            #expect(try server.send("GET", path, headers: [("X-Auth-Email", "ops@example.com"), ("X-Auth-Key", key)]).status == 200)
-            let wrongKey = try server.send("GET", path, headers: [("X-Auth-Email", "ops@example.com"),
-                                                                  ("X-Auth-Key", String(repeating: "c", count: 37))])
+            #expect(
+                try server.send("GET", path, headers: [("X-Auth-Email", "ops@example.com"), ("X-Auth-Key", key)]).status
+                    == 200)
+            let wrongKey = try server.send(
+                "GET", path,
+                headers: [
+                    ("X-Auth-Email", "ops@example.com"),
+                    ("X-Auth-Key", String(repeating: "c", count: 37)),
+                ])
             #expect(wrongKey.status == 403)
             #expect(wrongKey.errorCode == 9103)
-            let wrongEmail = try server.send("GET", path, headers: [("X-Auth-Email", "dev@example.com"), ("X-Auth-Key", key)])
+            let wrongEmail = try server.send(
+                "GET", path, headers: [("X-Auth-Email", "dev@example.com"), ("X-Auth-Key", key)])
             #expect(wrongEmail.errorCode == 9103)
-            let malformedEmail = try server.send("GET", path, headers: [("X-Auth-Email", "no-at-sign"), ("X-Auth-Key", key)])
+            let malformedEmail = try server.send(
+                "GET", path, headers: [("X-Auth-Email", "no-at-sign"), ("X-Auth-Key", key)])
             #expect(malformedEmail.status == 400)
             #expect(malformedEmail.errorCode == 6003)
             // A configured key does not open the door to any well-formed bearer token.
@@ -123,7 +142,10 @@ struct AuthTests {
     @Test("an account-owned token: 401/1000 at /user/tokens/verify, active at the account's route, accepted on images")
     func accountOwnedToken() throws {
         let accountToken = "account-token-0123456789abcdefghijklmn"
-        try withEmulator({ $0.tokens = [testToken]; $0.accountTokens = [accountToken] }) { server throws in
+        try withEmulator({
+            $0.tokens = [testToken]
+            $0.accountTokens = [accountToken]
+        }) { server throws in
             let bearer = [("Authorization", "Bearer \(accountToken)")]
             let user = try server.send("GET", "/client/v4/user/tokens/verify", headers: bearer)
             #expect(user.status == 401)
@@ -136,13 +158,18 @@ struct AuthTests {
             // The user's token keeps its route; an unknown token is refused at both.
             #expect(try server.send("GET", "/client/v4/user/tokens/verify").status == 200)
             let unknown = [("Authorization", "Bearer not-a-known-token")]
-            #expect(try server.send("GET", "/client/v4/accounts/\(testAccount)/tokens/verify", headers: unknown).errorCode == 1000)
+            #expect(
+                try server.send("GET", "/client/v4/accounts/\(testAccount)/tokens/verify", headers: unknown).errorCode
+                    == 1000)
             #expect(try server.send("GET", server.imagesPath + "/stats", headers: unknown).errorCode == 10000)
         }
         // Account tokens alone restrict the emulator too: no other well-formed token gets in.
         try withEmulator({ $0.accountTokens = [accountToken] }) { server throws in
             #expect(try server.send("GET", server.imagesPath + "/stats").errorCode == 10000)
-            #expect(try server.send("GET", server.imagesPath + "/stats", headers: [("Authorization", "Bearer \(accountToken)")]).status == 200)
+            #expect(
+                try server.send(
+                    "GET", server.imagesPath + "/stats", headers: [("Authorization", "Bearer \(accountToken)")]
+                ).status == 200)
         }
     }
 }

@@ -1,5 +1,6 @@
-@testable import ImagesEmulator
 import Testing
+
+@testable import ImagesEmulator
 
 @Suite("Batch tokens")
 struct BatchTokenTests {
@@ -16,7 +17,9 @@ struct BatchTokenTests {
             let token = try mint(server)
             // Batch requests do not count against the global limit (2 here).
             for index in 0..<5 {
-                #expect(try server.upload(fields: [("id", "batch/\(index)")], token: token, path: "/images/v1").status == 200)
+                #expect(
+                    try server.upload(fields: [("id", "batch/\(index)")], token: token, path: "/images/v1").status
+                        == 200)
             }
             let auth = [("Authorization", "Bearer \(token)")]
             #expect(try server.send("GET", "/images/v1/batch%2F1", headers: auth).status == 200)

@@ -1,8 +1,9 @@
-import ImagedropTestSupport
 import Foundation
 import ImagedropSupport
-@testable import ImagesEmulator
+import ImagedropTestSupport
 import Testing
+
+@testable import ImagesEmulator
 
 @Suite("HTTP connections")
 struct ConnectionTests {
@@ -16,7 +17,11 @@ struct ConnectionTests {
             }
             var form = MultipartBody()
             form.addFile(SampleImages.png(width: 2, height: 2))
-            #expect(try client.request("POST", server.imagesPath, headers: auth + [("Content-Type", form.contentType)], body: form.finished()).status == 200)
+            #expect(
+                try client.request(
+                    "POST", server.imagesPath, headers: auth + [("Content-Type", form.contentType)],
+                    body: form.finished()
+                ).status == 200)
             // Two requests written back to back are answered in order.
             client.sendRequest("GET", server.imagesPath + "/stats", headers: auth)
             client.sendRequest("GET", server.imagesPath + "/missing", headers: auth)
@@ -34,8 +39,10 @@ struct ConnectionTests {
             let client = try server.client()
             client.sendRequest(
                 "POST", server.imagesPath,
-                headers: [("Authorization", "Bearer t"), ("Content-Type", form.contentType),
-                          ("Content-Length", String(body.count)), ("Expect", "100-continue")],
+                headers: [
+                    ("Authorization", "Bearer t"), ("Content-Type", form.contentType),
+                    ("Content-Length", String(body.count)), ("Expect", "100-continue"),
+                ],
                 body: body, sendBody: false)
             #expect(try client.readResponse().status == 100)
             client.send(body)
@@ -49,8 +56,10 @@ struct ConnectionTests {
             let client = try server.client()
             client.sendRequest(
                 "POST", server.imagesPath,
-                headers: [("Authorization", "Bearer t"), ("Content-Type", "multipart/form-data; boundary=x"),
-                          ("Content-Length", "50000000"), ("Expect", "100-continue")],
+                headers: [
+                    ("Authorization", "Bearer t"), ("Content-Type", "multipart/form-data; boundary=x"),
+                    ("Content-Length", "50000000"), ("Expect", "100-continue"),
+                ],
                 sendBody: false)
             let response = try client.readResponse()
             #expect(response.status == 413)
@@ -63,7 +72,8 @@ struct ConnectionTests {
     @Test("curl -F file=@x.png works exactly as the upload page's example")
     func curlExample() throws {
         try withEmulator({ $0.tokens = [testToken] }) { server throws in
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("emu-curl-\(UUID().uuidString)")
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "emu-curl-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: directory) }
             let png = SampleImages.png(width: 10, height: 10)

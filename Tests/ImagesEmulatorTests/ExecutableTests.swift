@@ -33,16 +33,18 @@ struct ExecutableTests {
         return (process, try #require(Int(text.split(separator: ":").last ?? "")))
     }
 
-    @Test("--account-token and --image-quota: the account's token only at its verify route, uploads past the quota 5453",
-          .enabled(if: binaryExists, "imagedrop-emulator is not built next to the tests"))
+    @Test(
+        "--account-token and --image-quota: the account's token only at its verify route, uploads past the quota 5453",
+        .enabled(if: binaryExists, "imagedrop-emulator is not built next to the tests"))
     func accountTokenAndQuota() throws {
         let (process, port) = try Self.start(["--port", "0", "--account-token", "acct-token", "--image-quota", "0"])
         defer { if process.isRunning { process.terminate() } }
         let bearer = [("Authorization", "Bearer acct-token")]
         let user = try HTTPTestClient(port: port).request("GET", "/client/v4/user/tokens/verify", headers: bearer)
         #expect(user.status == 401 && user.errorCode == 1000)
-        let account = try HTTPTestClient(port: port).request("GET", "/client/v4/accounts/\(testAccount)/tokens/verify",
-                                                             headers: bearer)
+        let account = try HTTPTestClient(port: port).request(
+            "GET", "/client/v4/accounts/\(testAccount)/tokens/verify",
+            headers: bearer)
         #expect(account.status == 200)
         var form = MultipartBody()
         form.addFile(SampleImages.png(width: 8, height: 8), filename: "a.png")

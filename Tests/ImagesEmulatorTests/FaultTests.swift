@@ -1,7 +1,8 @@
-import ImagedropTestSupport
 import ImagedropSupport
-@testable import ImagesEmulator
+import ImagedropTestSupport
 import Testing
+
+@testable import ImagesEmulator
 
 @Suite("Fault injection")
 struct FaultTests {
@@ -30,7 +31,11 @@ struct FaultTests {
     @Test("injected 429s carry the chosen Retry-After, or none")
     func injectedRateLimit() throws {
         try withEmulator { server throws in
-            server.setFaults(faults { $0.rateLimitProbability = 1; $0.retryAfterSeconds = 7 })
+            server.setFaults(
+                faults {
+                    $0.rateLimitProbability = 1
+                    $0.retryAfterSeconds = 7
+                })
             let with = try server.send("GET", server.imagesPath + "/stats")
             #expect(with.status == 429 && with.errorCode == 971 && with.header("retry-after") == "7")
             server.setFaults(faults { $0.rateLimitProbability = 1 })
@@ -42,20 +47,37 @@ struct FaultTests {
     @Test("raw hint headers go out verbatim with injected 429s and 5xx; the admin route refuses CR/LF")
     func rawHintHeaders() throws {
         try withEmulator { server throws in
-            server.setFaults(faults {
-                $0.rateLimitProbability = 1; $0.retryAfterSeconds = 7
-                $0.retryAfterHeader = "Fri, 31 Dec 9999 23:59:59 GMT"; $0.retryAfterMsHeader = "1e400"
-            })
+            server.setFaults(
+                faults {
+                    $0.rateLimitProbability = 1
+                    $0.retryAfterSeconds = 7
+                    $0.retryAfterHeader = "Fri, 31 Dec 9999 23:59:59 GMT"
+                    $0.retryAfterMsHeader = "1e400"
+                })
             let limited = try server.send("GET", server.imagesPath + "/stats")
             #expect(limited.status == 429 && limited.header("retry-after") == "Fri, 31 Dec 9999 23:59:59 GMT")
             #expect(limited.header("retry-after-ms") == "1e400")
-            server.setFaults(faults { $0.serverErrorProbability = 1; $0.retryAfterHeader = "inf" })
+            server.setFaults(
+                faults {
+                    $0.serverErrorProbability = 1
+                    $0.retryAfterHeader = "inf"
+                })
             let failed = try server.send("GET", server.imagesPath + "/stats")
-            #expect(failed.status >= 500 && failed.header("retry-after") == "inf" && failed.header("retry-after-ms") == nil)
-            let merged = AdminAPI.merge(Array(#"{"retryAfterHeader": "1\r\nx-injected: 1"}"#.utf8), into: FaultConfiguration())
-            guard case .failure = merged else { Issue.record("CR/LF accepted"); return }
-            guard case .success(let cleared) = AdminAPI.merge(Array(#"{"retryAfterHeader": null}"#.utf8), into: server.faults)
-            else { Issue.record("null refused"); return }
+            #expect(
+                failed.status >= 500 && failed.header("retry-after") == "inf" && failed.header("retry-after-ms") == nil)
+            let merged = AdminAPI.merge(
+                Array(#"{"retryAfterHeader": "1\r\nx-injected: 1"}"#.utf8), into: FaultConfiguration())
+            guard case .failure = merged else {
+                Issue.record("CR/LF accepted")
+                return
+            }
+            guard
+                case .success(let cleared) = AdminAPI.merge(
+                    Array(#"{"retryAfterHeader": null}"#.utf8), into: server.faults)
+            else {
+                Issue.record("null refused")
+                return
+            }
             #expect(cleared.retryAfterHeader == nil)
         }
     }
@@ -122,7 +144,11 @@ struct FaultTests {
     @Test("the same seed replays the same faults")
     func reproducible() throws {
         try withEmulator { server throws in
-            let config = faults { $0.seed = 42; $0.serverErrorProbability = 0.3; $0.rateLimitProbability = 0.3 }
+            let config = faults {
+                $0.seed = 42
+                $0.serverErrorProbability = 0.3
+                $0.rateLimitProbability = 0.3
+            }
             func run() throws -> [Int] {
                 server.setFaults(config)
                 return try (0..<20).map { _ in try server.send("GET", server.imagesPath + "/stats").status }
@@ -136,20 +162,24 @@ struct FaultTests {
     @Test("the admin route reads, merges and resets")
     func adminRoutes() throws {
         try withEmulator { server throws in
-            let put = try server.send("PUT", "/__emulator/faults", headers: [], body: Array(#"{"latencyMs":3,"retryAfterSeconds":9}"#.utf8))
+            let put = try server.send(
+                "PUT", "/__emulator/faults", headers: [], body: Array(#"{"latencyMs":3,"retryAfterSeconds":9}"#.utf8))
             #expect(put.status == 200)
             #expect(server.faults.latencyMs == 3 && server.faults.retryAfterSeconds == 9)
             _ = try server.send("PUT", "/__emulator/faults", headers: [], body: Array(#"{"failFirstAttempts":1}"#.utf8))
             #expect(server.faults.latencyMs == 3 && server.faults.failFirstAttempts == 1)
             let get = try server.send("GET", "/__emulator/faults", headers: [])
             #expect(get.json["failFirstAttempts"] == .number("1"))
-            #expect(try server.send("PUT", "/__emulator/faults", headers: [], body: Array(#"{"bogus":1}"#.utf8)).status == 400)
+            #expect(
+                try server.send("PUT", "/__emulator/faults", headers: [], body: Array(#"{"bogus":1}"#.utf8)).status
+                    == 400)
 
             server.setFaults(FaultConfiguration())
             #expect(try server.upload(fields: [("id", "logged")]).status == 200)
             let log = try server.send("GET", "/__emulator/log", headers: [])
             guard case .array(let requests) = log.json["requests"] ?? .null,
-                  case .array(let images) = log.json["images"] ?? .null else {
+                case .array(let images) = log.json["images"] ?? .null
+            else {
                 Issue.record("bad log \(log.text)")
                 return
             }
@@ -161,19 +191,25 @@ struct FaultTests {
         }
     }
 
-    @Test("the seed route with files: each image's sha256 is that of its source_path's bytes (the number and a newline), the id the prefix and that digest")
+    @Test(
+        "the seed route with files: each image's sha256 is that of its source_path's bytes (the number and a newline), the id the prefix and that digest"
+    )
     func seedForFiles() throws {
         try withEmulator { server throws in
-            let seeded = try server.send("POST", "/__emulator/seed", headers: [],
-                                         body: Array(#"{"count": 3, "idPrefix": "drop/", "files": true}"#.utf8))
+            let seeded = try server.send(
+                "POST", "/__emulator/seed", headers: [],
+                body: Array(#"{"count": 3, "idPrefix": "drop/", "files": true}"#.utf8))
             #expect(seeded.status == 200 && seeded.json["seeded"] == .number("3"), "\(seeded.text)")
             let images = server.storedImages().sorted { $0.metaJSON < $1.metaJSON }
             #expect(images.count == 3)
             for number in 1...3 {
                 let digest = SHA256Hasher.hex(of: Array("\(number)\n".utf8))
                 let path = "0000000\(number).png"
-                #expect(images.contains { $0.id == "drop/" + digest && $0.metaJSON.contains(digest) && $0.metaJSON.contains(path) },
-                        "\(images.map(\.metaJSON))")
+                #expect(
+                    images.contains {
+                        $0.id == "drop/" + digest && $0.metaJSON.contains(digest) && $0.metaJSON.contains(path)
+                    },
+                    "\(images.map(\.metaJSON))")
             }
         }
     }

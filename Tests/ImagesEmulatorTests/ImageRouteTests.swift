@@ -1,7 +1,8 @@
-import ImagedropTestSupport
 import ImagedropSupport
-@testable import ImagesEmulator
+import ImagedropTestSupport
 import Testing
+
+@testable import ImagesEmulator
 
 @Suite("Single-image routes")
 struct ImageRouteTests {

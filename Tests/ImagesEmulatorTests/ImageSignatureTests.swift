@@ -1,7 +1,8 @@
-import ImagedropTestSupport
 import ImagedropSupport
-@testable import ImagesEmulator
+import ImagedropTestSupport
 import Testing
+
+@testable import ImagesEmulator
 
 @Suite("Image signatures")
 struct ImageSignatureTests {
@@ -20,7 +21,9 @@ struct ImageSignatureTests {
     func formats() {
         #expect(probe(SampleImages.png(width: 3, height: 4)) == ImageInfo(format: .png, width: 3, height: 4))
         #expect(probe(SampleImages.gif(width: 9, height: 2)) == ImageInfo(format: .gif, width: 9, height: 2))
-        #expect(probe(SampleImages.webpHeaderOnly(width: 300, height: 200)) == ImageInfo(format: .webp, width: 300, height: 200))
+        #expect(
+            probe(SampleImages.webpHeaderOnly(width: 300, height: 200))
+                == ImageInfo(format: .webp, width: 300, height: 200))
         #expect(probe(Array("<svg xmlns='http://www.w3.org/2000/svg'/>".utf8))?.format == .svg)
         #expect(probe(Array("GIF".utf8)) == nil)
         #expect(probe(Array("hello".utf8)) == nil)

@@ -1,5 +1,6 @@
-@testable import ImagesEmulator
 import Testing
+
+@testable import ImagesEmulator
 
 @Suite("Listing")
 struct ListingTests {
@@ -49,9 +50,14 @@ struct ListingTests {
 
             let badOperator = try server.send("GET", v2 + "?meta.status[not-eq]=x")
             #expect(badOperator.status == 400)
-            #expect(badOperator.json["errors"] == .array([.object([
-                ("code", .number("5400")), ("message", .string("Unsupported metadata filter operator: 'not-eq'")),
-            ])]))
+            #expect(
+                badOperator.json["errors"]
+                    == .array([
+                        .object([
+                            ("code", .number("5400")),
+                            ("message", .string("Unsupported metadata filter operator: 'not-eq'")),
+                        ])
+                    ]))
             let six = (1...6).map { "meta.k\($0)[eq]=v" }.joined(separator: "&")
             let tooMany = try server.send("GET", v2 + "?" + six)
             #expect(tooMany.errorCode == 5400)

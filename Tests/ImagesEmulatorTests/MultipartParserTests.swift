@@ -1,6 +1,7 @@
-@testable import ImagesEmulator
 import NIOCore
 import Testing
+
+@testable import ImagesEmulator
 
 @Suite("Multipart parser")
 struct MultipartParserTests {
@@ -62,8 +63,10 @@ struct MultipartParserTests {
 
     @Test("Content-Disposition parameters: quoted, escaped and RFC 5987")
     func dispositionParameters() throws {
-        let headers = try MultipartParser.parseHeaders(Array(
-            "Content-Disposition: form-data; name=\"file\"; filename=\"a\\\"b.png\"; filename*=UTF-8''caf%C3%A9.png\r\nContent-Type: image/png".utf8))
+        let headers = try MultipartParser.parseHeaders(
+            Array(
+                "Content-Disposition: form-data; name=\"file\"; filename=\"a\\\"b.png\"; filename*=UTF-8''caf%C3%A9.png\r\nContent-Type: image/png"
+                    .utf8))
         #expect(headers.name == "file")
         #expect(headers.filename == "café.png")
         #expect(headers.contentType == "image/png")

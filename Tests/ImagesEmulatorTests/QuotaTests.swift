@@ -1,7 +1,8 @@
-import ImagedropTestSupport
 import ImagedropSupport
-@testable import ImagesEmulator
+import ImagedropTestSupport
 import Testing
+
+@testable import ImagesEmulator
 
 @Suite("Image quota")
 struct QuotaTests {
@@ -33,16 +34,22 @@ struct QuotaTests {
         try withEmulator({ $0.faults.imageQuota = 1 }) { server throws in
             #expect(try server.upload(Self.png(1)).status == 200)
             #expect(try server.upload(Self.png(2)).errorCode == 5453)
-            let raised = try server.send("PUT", "/__emulator/faults", headers: [], body: Array(#"{"imageQuota": 2}"#.utf8))
+            let raised = try server.send(
+                "PUT", "/__emulator/faults", headers: [], body: Array(#"{"imageQuota": 2}"#.utf8))
             #expect(raised.status == 200)
             #expect(raised.json["imageQuota"] == .number("2"))
             #expect(try server.upload(Self.png(2)).status == 200)
             #expect(try server.upload(Self.png(3)).errorCode == 5453)
-            #expect(try server.send("PUT", "/__emulator/faults", headers: [], body: Array(#"{"imageQuota": -1}"#.utf8)).status == 400)
-            #expect(try server.send("PUT", "/__emulator/faults", headers: [], body: Array(#"{"imageQuota": null}"#.utf8)).status == 200)
+            #expect(
+                try server.send("PUT", "/__emulator/faults", headers: [], body: Array(#"{"imageQuota": -1}"#.utf8))
+                    .status == 400)
+            #expect(
+                try server.send("PUT", "/__emulator/faults", headers: [], body: Array(#"{"imageQuota": null}"#.utf8))
+                    .status == 200)
             #expect(try server.send("GET", "/__emulator/faults", headers: []).json["imageQuota"] == .null)
             #expect(try server.upload(Self.png(3)).status == 200)
-            #expect(try server.send("GET", server.imagesPath + "/stats").result?["count"]?["allowed"] == .number("100000"))
+            #expect(
+                try server.send("GET", server.imagesPath + "/stats").result?["count"]?["allowed"] == .number("100000"))
         }
     }
 }

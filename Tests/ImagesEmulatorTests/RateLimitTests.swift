@@ -1,11 +1,15 @@
-@testable import ImagesEmulator
 import Testing
+
+@testable import ImagesEmulator
 
 @Suite("Global rate limit")
 struct RateLimitTests {
     @Test("past the limit requests get 429 with 971 and Retry-After")
     func withRetryAfter() throws {
-        try withEmulator({ $0.rateLimitRequests = 3; $0.rateLimitWindowSeconds = 60 }) { server throws in
+        try withEmulator({
+            $0.rateLimitRequests = 3
+            $0.rateLimitWindowSeconds = 60
+        }) { server throws in
             let client = try server.client()
             let auth = [("Authorization", "Bearer \(testToken)")]
             for _ in 0..<3 {
@@ -17,13 +21,18 @@ struct RateLimitTests {
             let retryAfter = try #require(limited.header("retry-after").flatMap(Int.init))
             #expect((59...60).contains(retryAfter))
             // Another token has its own window.
-            #expect(try client.request("GET", server.imagesPath + "/stats", headers: [("Authorization", "Bearer other")]).status == 200)
+            #expect(
+                try client.request("GET", server.imagesPath + "/stats", headers: [("Authorization", "Bearer other")])
+                    .status == 200)
         }
     }
 
     @Test("without Retry-After when configured so")
     func withoutRetryAfter() throws {
-        try withEmulator({ $0.rateLimitRequests = 1; $0.rateLimitRetryAfter = false }) { server throws in
+        try withEmulator({
+            $0.rateLimitRequests = 1
+            $0.rateLimitRetryAfter = false
+        }) { server throws in
             #expect(try server.send("GET", server.imagesPath + "/stats").status == 200)
             let limited = try server.send("GET", server.imagesPath + "/stats")
             #expect(limited.status == 429)
@@ -69,7 +78,10 @@ struct RateLimitTests {
         #expect(result.quota?.headerValue == "\"default\";r=0;t=4")
         #expect(limiter.admitCounting("k", nowNanos: 0, limit: 0, windowNanos: window).quota == nil)
 
-        try withEmulator({ $0.rateLimitRequests = 2; $0.rateLimitWindowSeconds = 60 }) { server throws in
+        try withEmulator({
+            $0.rateLimitRequests = 2
+            $0.rateLimitWindowSeconds = 60
+        }) { server throws in
             #expect(try server.send("GET", server.imagesPath + "/stats").header("ratelimit") == "\"default\";r=1;t=60")
             #expect(try server.send("GET", server.imagesPath + "/stats").header("ratelimit") == "\"default\";r=0;t=60")
             let limited = try server.send("GET", server.imagesPath + "/stats")

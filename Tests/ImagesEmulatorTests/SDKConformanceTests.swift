@@ -1,6 +1,7 @@
 import Foundation
-@testable import ImagesEmulator
 import Testing
+
+@testable import ImagesEmulator
 
 /// Runs `Tests/conformance/sdk_conformance.py` — the official Python SDK (cloudflare==5.9.0) against an
 /// in-process emulator, with every JSON reply validated against the OpenAPI schemas.
@@ -25,7 +26,10 @@ struct SDKConformanceTests {
             No Python at \(python.path). Create it with `python3 -m venv .venv && \
             .venv/bin/pip install cloudflare==5.9.0 jsonschema` in the package root, or set IMAGEDROP_PYTHON.
             """)
-        try withEmulator({ $0.tokens = ["conformance-token"]; $0.accountID = testAccount }) { server throws in
+        try withEmulator({
+            $0.tokens = ["conformance-token"]
+            $0.accountID = testAccount
+        }) { server throws in
             let process = Process()
             process.executableURL = python
             process.arguments = [

@@ -1,8 +1,9 @@
-import ImagedropTestSupport
-import ImagedropSupport
-@testable import ImagesEmulator
 import Glibc
+import ImagedropSupport
+import ImagedropTestSupport
 import Testing
+
+@testable import ImagesEmulator
 
 /// The faults a soak needs beside the per-request ones: replies that arrive broken or late after the image was
 /// stored, a token refused for a period that ends by itself, and a global limit changed while requests arrive.
@@ -47,7 +48,8 @@ struct TimedFaultTests {
             form.addField("id", "late")
             client.sendRequest(
                 "POST", server.imagesPath,
-                headers: [("Authorization", "Bearer \(testToken)"), ("Content-Type", form.contentType)], body: form.finished())
+                headers: [("Authorization", "Bearer \(testToken)"), ("Content-Type", form.contentType)],
+                body: form.finished())
             // The client gives up long before the reply; the image is there all the same.
             #expect(eventually(within: 2) { server.storedImages().map(\.id) == ["late"] })
         }

@@ -1,7 +1,8 @@
-import ImagedropTestSupport
 import ImagedropSupport
-@testable import ImagesEmulator
+import ImagedropTestSupport
 import Testing
+
+@testable import ImagesEmulator
 
 @Suite("Uploads")
 struct UploadTests {
@@ -24,10 +25,12 @@ struct UploadTests {
             #expect(result["creator"] == .string("me"))
             #expect(result["meta"] == .object([("source", .string("test")), ("n", .number("1"))]))
             #expect(result["requireSignedURLs"] == .bool(false))
-            #expect(result["variants"] == .array([
-                .string("https://imagedelivery.net/Vi7wi5KSItxGFsWRG2Us6Q/drop/cat.png/public"),
-                .string("https://imagedelivery.net/Vi7wi5KSItxGFsWRG2Us6Q/drop/cat.png/thumbnail"),
-            ]))
+            #expect(
+                result["variants"]
+                    == .array([
+                        .string("https://imagedelivery.net/Vi7wi5KSItxGFsWRG2Us6Q/drop/cat.png/public"),
+                        .string("https://imagedelivery.net/Vi7wi5KSItxGFsWRG2Us6Q/drop/cat.png/thumbnail"),
+                    ]))
             let uploaded = try #require(result["uploaded"]?.stringValue)
             #expect(uploaded.count == 24 && uploaded.hasSuffix("Z") && uploaded.contains("."))
             #expect(Timestamp.parseISO8601(uploaded) != nil)
@@ -57,19 +60,25 @@ struct UploadTests {
             let again = try server.upload(fields: [("id", "same")])
             #expect(again.status == 409)
             #expect(again.errorCode == 5409)
-            #expect(again.json["errors"] == .array([.object([
-                ("code", .number("5409")), ("message", .string("ERROR 5409: Resource already exists")),
-            ])]))
+            #expect(
+                again.json["errors"]
+                    == .array([
+                        .object([
+                            ("code", .number("5409")), ("message", .string("ERROR 5409: Resource already exists")),
+                        ])
+                    ]))
             #expect(again.json["result"] == .null)
             #expect(again.json["success"] == .bool(false))
             #expect(server.storedImages().count == 1)
         }
     }
 
-    @Test("custom ids that break the rules are refused with 5411", arguments: [
-        "2cdc28f0-017a-49c4-9ed7-870566c83901", "2cdc28f0017a49c49ed7870566c83901", "/leading", "trailing/",
-        String(repeating: "a", count: 1025), "notes.txt",
-    ])
+    @Test(
+        "custom ids that break the rules are refused with 5411",
+        arguments: [
+            "2cdc28f0-017a-49c4-9ed7-870566c83901", "2cdc28f0017a49c49ed7870566c83901", "/leading", "trailing/",
+            String(repeating: "a", count: 1025), "notes.txt",
+        ])
     func invalidCustomID(id: String) throws {
         try withEmulator { server throws in
             let response = try server.upload(fields: [("id", id)])
@@ -157,7 +166,9 @@ struct UploadTests {
             #expect(streamed.status == 413)
             #expect(streamed.errorCode == 5413)
             // The rest of the body was discarded and the connection still works.
-            #expect(try client.request("GET", server.imagesPath + "/stats", headers: [("Authorization", "Bearer t")]).status == 200)
+            #expect(
+                try client.request("GET", server.imagesPath + "/stats", headers: [("Authorization", "Bearer t")]).status
+                    == 200)
             #expect(server.storedImages().isEmpty)
         }
     }
@@ -199,9 +210,11 @@ struct UploadTests {
         try withEmulator { server throws in
             let response = try server.upload(fields: [("metadata.source", "sdk"), ("metadata.region.name", "eu")])
             #expect(response.status == 200)
-            #expect(response.result?["meta"] == .object([
-                ("source", .string("sdk")), ("region", .object([("name", .string("eu"))])),
-            ]))
+            #expect(
+                response.result?["meta"]
+                    == .object([
+                        ("source", .string("sdk")), ("region", .object([("name", .string("eu"))])),
+                    ]))
         }
     }
 }

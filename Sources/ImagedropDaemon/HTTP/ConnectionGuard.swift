@@ -42,7 +42,8 @@ final class ConnectionGuard: ChannelDuplexHandler {
     private static var now: UInt64 { NIODeadline.now().uptimeNanoseconds }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        clock = RequestClock(requestTimeoutNanos: requestTimeoutNanos, idleTimeoutNanos: idleTimeoutNanos, openedAt: Self.now)
+        clock = RequestClock(
+            requestTimeoutNanos: requestTimeoutNanos, idleTimeoutNanos: idleTimeoutNanos, openedAt: Self.now)
         rearm(context: context)
     }
 
@@ -96,7 +97,9 @@ final class ConnectionGuard: ChannelDuplexHandler {
         closing = true
         cancelTimer()
         let loopBound = context.loopBound
-        timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: .uptimeNanoseconds(Self.now + Self.lingerNanos)) {
+        timer = context.eventLoop.assumeIsolated().scheduleTask(
+            deadline: .uptimeNanoseconds(Self.now + Self.lingerNanos)
+        ) {
             loopBound.value.close(promise: nil)
         }
         context.flush()
@@ -140,7 +143,8 @@ final class ConnectionGuard: ChannelDuplexHandler {
         timerDeadline = nil
     }
 
-    static let requestTimeoutReply = "HTTP/1.1 408 Request Timeout\r\nContent-Type: text/plain; charset=utf-8\r\n"
+    static let requestTimeoutReply =
+        "HTTP/1.1 408 Request Timeout\r\nContent-Type: text/plain; charset=utf-8\r\n"
         + "Content-Length: 16\r\nConnection: close\r\n\r\nrequest timeout\n"
 }
 

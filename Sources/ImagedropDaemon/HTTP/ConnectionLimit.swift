@@ -25,14 +25,19 @@ final class ConnectionLimit: Sendable {
         switch admission {
         case .refuse(let firstOfBurst):
             if firstOfBurst {
-                logger.warning("http: max_connections reached; closing new connections until one ends",
-                               metadata: ["max_connections": "\(limit)"])
+                logger.warning(
+                    "http: max_connections reached; closing new connections until one ends",
+                    metadata: ["max_connections": "\(limit)"])
             }
             return false
         case .admit(let refusedBefore):
             if refusedBefore > 0 {
-                logger.notice("http: accepting connections again", metadata: ["refused": "\(refusedBefore)",
-                                                                               "max_connections": "\(limit)"])
+                logger.notice(
+                    "http: accepting connections again",
+                    metadata: [
+                        "refused": "\(refusedBefore)",
+                        "max_connections": "\(limit)",
+                    ])
             }
             channel.closeFuture.whenComplete { _ in self.count.withLock { $0.closed() } }
             return true

@@ -14,12 +14,15 @@ package enum JobPage {
         ]
         // The exact bytes of a name that is not UTF-8 (shown above with U+FFFD), as `show --json` gives them.
         if !job.path.isValidUTF8 { rows.append(("path bytes (hex)", e(Hex.encode(job.path.bytes)))) }
-        rows += [("kind", e(job.kind.rawValue)), ("source", e(job.source)), ("state", e(job.state.rawValue)),
-                 ("attempts", "\(job.attempts)")]
+        rows += [
+            ("kind", e(job.kind.rawValue)), ("source", e(job.source)), ("state", e(job.state.rawValue)),
+            ("attempts", "\(job.attempts)"),
+        ]
         if let error = job.lastError { rows.append(("last error", "<span class=\"error\">\(e(error))</span>")) }
         if let code = job.lastCode { rows.append(("last code", "\(code)")) }
         if job.dismissed {
-            rows.append(("dismissed", "yes (out of the failed counts; <code>imagedrop retry \(job.id)</code> queues it again)"))
+            rows.append(
+                ("dismissed", "yes (out of the failed counts; <code>imagedrop retry \(job.id)</code> queues it again)"))
         }
         if job.state == .retrying {
             rows.append(("next try", StatusPage.time(Timestamp.iso8601(millis: job.nextAttemptAtMillis))))
@@ -35,13 +38,15 @@ package enum JobPage {
         if let uploaded = job.uploadedAt { rows.append(("uploaded", StatusPage.time(uploaded))) }
         if let moved = job.movedTo { rows.append(("moved to", StatusPage.wrappedPath(moved.display))) }
 
-        var html = StatusPage.head(title: "imagedrop job \(job.id)", refresh: nil)
+        var html =
+            StatusPage.head(title: "imagedrop job \(job.id)", refresh: nil)
             + "<p><a href=\"/\">← imagedrop</a></p>\n"
             + "<h1>job \(job.id) · <span id=\"state\">\(e(job.state.rawValue))</span></h1>\n"
         if job.state == .done { html += "<p>" + StatusPage.thumbnail(job, sources: thumbnailSources) + "</p>\n" }
         html += "<dl id=\"job\">\n" + rows.map { "<dt>\($0.0)</dt><dd>\($0.1)</dd>\n" }.joined() + "</dl>\n"
         if let csrfToken, job.state == .failed {
-            html += "<form method=\"post\" action=\"/jobs/\(job.id)/retry\"><input type=\"hidden\" name=\"csrf\" "
+            html +=
+                "<form method=\"post\" action=\"/jobs/\(job.id)/retry\"><input type=\"hidden\" name=\"csrf\" "
                 + "value=\"\(e(csrfToken))\"><button id=\"retry\">retry</button></form>\n"
         }
         return html + "</body></html>\n"

@@ -7,8 +7,9 @@ extension RequestGate.Policy {
     package init(http: Config.HTTP, csrfKey: CSRFKey, maxBodyBytes: Int) {
         var listenHost: String?
         if case .tcp(let host, _) = http.listen { listenHost = host }
-        self.init(hosts: HostRule(listenHost: listenHost, allowedHosts: http.allowedHosts), actions: http.actions,
-                  bearerToken: http.token?.bytes, bearerRequired: http.allowRemote, csrfSign: csrfKey.sign,
-                  maxBodyBytes: maxBodyBytes)
+        self.init(
+            hosts: HostRule(listenHost: listenHost, allowedHosts: http.allowedHosts), actions: http.actions,
+            bearerToken: http.token?.bytes, bearerRequired: http.allowRemote, csrfSign: csrfKey.sign,
+            maxBodyBytes: maxBodyBytes)
     }
 }

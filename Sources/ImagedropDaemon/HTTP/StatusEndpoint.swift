@@ -1,18 +1,17 @@
-import ImagedropParsing
-import ImagedropStore
 import Glibc
+import ImagedropParsing
+import ImagedropPipeline
+import ImagedropStore
 import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-import Logging
-import ImagedropPipeline
 
 /// `[http] listen`: the status endpoint on SwiftNIO, one event-loop thread. Every connection runs through
 /// `ConnectionGuard` (request and idle deadlines, gentle closing), NIO's HTTP/1 codec (bounded to a 64 KiB
 /// head), `RequestArrival` and `StatusHandler` (which asks `RequestGate` about each request). At most
 /// `max_connections` are open at once: more are accepted and closed at once.
-public final class StatusEndpoint: Sendable {
+package final class StatusEndpoint: Sendable {
     package static let maxBodyBytes = 16 << 10
     /// Between requests on a kept-alive connection: long enough for a browser's reuse, short enough that idle
     /// connections do not pile up against `max_connections`.
@@ -22,25 +21,31 @@ public final class StatusEndpoint: Sendable {
     private let channel: any Channel
     private let socketPath: String?
     /// Where it listens, with the real port when 0 was asked for.
-    public let address: String
+    package let address: String
 
-    public struct StartError: Error, CustomStringConvertible {
-        public var description: String
+    package struct StartError: Error, CustomStringConvertible {
+        package var description: String
         /// The bind failed (address in use, not available yet, refused): a condition that passes on its own, as
         /// opposed to a path that holds something other than our socket.
-        public var passes = false
+        package var passes = false
     }
 
-    package static func start(_ listen: Config.HTTP.Listen, site: StatusSite, logger: Logger) throws(StartError) -> StatusEndpoint {
+    package static func start(
+        _ listen: Config.HTTP.Listen, site: StatusSite, logger: Logger
+    ) throws(StartError) -> StatusEndpoint {
         let http = site.config.current.http
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let requestTimeoutNanos = UInt64(http.requestTimeoutSeconds) * 1_000_000_000
-        let gate = RequestGate(policy: RequestGate.Policy(http: http, csrfKey: site.csrfKey, maxBodyBytes: maxBodyBytes))
+        let gate = RequestGate(
+            policy: RequestGate.Policy(http: http, csrfKey: site.csrfKey, maxBodyBytes: maxBodyBytes))
         // A request may wait its turn for the database as long as it may take to arrive.
         let lane = DatabaseLane(maxWaitNanos: requestTimeoutNanos)
         let limit = ConnectionLimit(limit: http.maxConnections, logger: logger)
-        if case .tcp(let host, _) = listen, http.allowedHosts.isEmpty, HostAddress.parseLiteral(host).map(HostAddress.isWildcard) == true {
-            logger.warning("""
+        if case .tcp(let host, _) = listen, http.allowedHosts.isEmpty,
+            HostAddress.parseLiteral(host).map(HostAddress.isWildcard) == true
+        {
+            logger.warning(
+                """
                 http: listening on a wildcard address with no allowed_hosts; only requests naming localhost or a \
                 loopback address are answered (421 otherwise)
                 """, metadata: ["listen": "\(listen)"])
@@ -53,11 +58,15 @@ public final class StatusEndpoint: Sendable {
                 guard limit.admit(channel) else { return channel.eventLoop.makeFailedFuture(ConnectionLimit.Refused()) }
                 return channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
-                    try pipeline.addHandler(ConnectionGuard(requestTimeoutNanos: requestTimeoutNanos,
-                                                            idleTimeoutNanos: idleSeconds * 1_000_000_000))
-                    try pipeline.configureHTTPServerPipeline(withErrorHandling: false, withEncoderConfiguration: .init(),
-                                                             withDecoderLimitConfiguration: decoderLimits)
-                    try pipeline.addHandler(RequestArrival(), position: .before(pipeline.handler(type: HTTPServerPipelineHandler.self)))
+                    try pipeline.addHandler(
+                        ConnectionGuard(
+                            requestTimeoutNanos: requestTimeoutNanos,
+                            idleTimeoutNanos: idleSeconds * 1_000_000_000))
+                    try pipeline.configureHTTPServerPipeline(
+                        withErrorHandling: false, withEncoderConfiguration: .init(),
+                        withDecoderLimitConfiguration: decoderLimits)
+                    try pipeline.addHandler(
+                        RequestArrival(), position: .before(pipeline.handler(type: HTTPServerPipelineHandler.self)))
                     try pipeline.addHandler(StatusHandler(site: site, gate: gate, lane: lane))
                 }
             }
@@ -108,7 +117,7 @@ public final class StatusEndpoint: Sendable {
         self.address = address
     }
 
-    public func stop() {
+    package func stop() {
         try? channel.close().wait()
         try? group.syncShutdownGracefully()
         if let socketPath { unlink(socketPath) }

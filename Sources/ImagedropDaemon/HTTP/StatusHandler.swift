@@ -49,18 +49,22 @@ final class StatusHandler: ChannelInboundHandler {
         case .end:
             guard let head else { return }
             self.head = nil
-            answer(decide(head, headers: headers, body: body), notice: ActionNotice(target: head.uri),
-                   query: PageQuery(target: head.uri), keepAlive: head.isKeepAlive, context: context)
+            answer(
+                decide(head, headers: headers, body: body), notice: ActionNotice(target: head.uri),
+                query: PageQuery(target: head.uri), keepAlive: head.isKeepAlive, context: context)
         }
     }
 
     private func decide(_ head: HTTPRequestHead, headers: [(String, String)], body: [UInt8]?) -> RequestGate.Decision {
-        gate.decide(method: head.method.rawValue, uri: head.uri, headers: headers, body: body,
-                    isHTTP10: head.version.major == 1 && head.version.minor == 0, nowSeconds: Self.nowSeconds)
+        gate.decide(
+            method: head.method.rawValue, uri: head.uri, headers: headers, body: body,
+            isHTTP10: head.version.major == 1 && head.version.minor == 0, nowSeconds: Self.nowSeconds)
     }
 
-    private func answer(_ decision: RequestGate.Decision, notice: ActionNotice?, query: PageQuery, keepAlive: Bool,
-                        context: ChannelHandlerContext) {
+    private func answer(
+        _ decision: RequestGate.Decision, notice: ActionNotice?, query: PageQuery, keepAlive: Bool,
+        context: ChannelHandlerContext
+    ) {
         switch decision {
         case .refuse(let refusal):
             write(.refusal(refusal), context: context, keepAlive: keepAlive)
@@ -73,7 +77,8 @@ final class StatusHandler: ChannelInboundHandler {
             let queued = lane.submit { turn in
                 // A client that left while waiting costs no database read.
                 guard channel.isActive else { return }
-                let reply = turn == .run
+                let reply =
+                    turn == .run
                     ? site.respond(to: route, nowSeconds: Self.nowSeconds, notice: notice, query: query) : .busy
                 loopBound.eventLoop.execute {
                     let (handler, context) = loopBound.value
@@ -93,7 +98,8 @@ final class StatusHandler: ChannelInboundHandler {
         }
         guard !closing else { return }
         head = nil
-        let reply: HTTPReply = parserError == .headerOverflow ? .refusal(HeadBudget.tooLarge) : .text(400, "bad request")
+        let reply: HTTPReply =
+            parserError == .headerOverflow ? .refusal(HeadBudget.tooLarge) : .text(400, "bad request")
         write(reply, context: context, keepAlive: false)
     }
 
@@ -105,8 +111,12 @@ final class StatusHandler: ChannelInboundHandler {
         var headers = HTTPHeaders([("Content-Type", reply.contentType), ("Content-Length", "\(reply.body.count)")])
         for (name, value) in reply.headers { headers.add(name: name, value: value) }
         if !keepAlive { headers.add(name: "Connection", value: "close") }
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .init(statusCode: reply.status),
-                                                             headers: headers))), promise: nil)
+        context.write(
+            wrapOutboundOut(
+                .head(
+                    HTTPResponseHead(
+                        version: .http1_1, status: .init(statusCode: reply.status),
+                        headers: headers))), promise: nil)
         var buffer = context.channel.allocator.buffer(capacity: reply.body.count)
         buffer.writeBytes(reply.body)
         context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)

@@ -7,7 +7,8 @@ import ImagedropSystem
 extension StatusPage {
     /// A GET form to `/` (no script: the browser builds `?q=…` itself); a search starts at page 1.
     static func searchForm(_ query: PageQuery) -> String {
-        var html = "<form id=\"search\" method=\"get\" action=\"/\" role=\"search\"><input type=\"search\" name=\"q\" "
+        var html =
+            "<form id=\"search\" method=\"get\" action=\"/\" role=\"search\"><input type=\"search\" name=\"q\" "
             + "maxlength=\"\(PageQuery.maxSearchCharacters)\" placeholder=\"path contains…\" aria-label=\"path contains\" "
             + "value=\"\(escape(query.search ?? ""))\"> <button>search</button>"
         if query.search != nil { html += " <a href=\"/\" id=\"clear-search\">clear</a>" }
@@ -17,17 +18,20 @@ extension StatusPage {
     static func failuresSection(_ input: Input, failedCount: Int) -> String {
         var html = "<h2 id=\"failures-heading\">Failures (\(failedCount))</h2>\n"
         if let token = input.csrfToken, !input.failures.jobs.isEmpty {
-            html += "<form method=\"post\" action=\"/retry-failed\"><input type=\"hidden\" name=\"csrf\" value=\"\(escape(token))\">"
+            html +=
+                "<form method=\"post\" action=\"/retry-failed\"><input type=\"hidden\" name=\"csrf\" value=\"\(escape(token))\">"
                 + "<button id=\"retry-all\">retry all failed</button></form>\n"
         }
         html += "<ul class=\"jobs\" id=\"failures\">\n"
         for job in input.failures.jobs {
             var button = ""
             if let token = input.csrfToken {
-                button = " <form method=\"post\" action=\"/jobs/\(job.id)/retry\"><input type=\"hidden\" name=\"csrf\" "
+                button =
+                    " <form method=\"post\" action=\"/jobs/\(job.id)/retry\"><input type=\"hidden\" name=\"csrf\" "
                     + "value=\"\(escape(token))\"><button>retry</button></form>"
             }
-            html += "<li class=\"failure\" data-job=\"\(job.id)\"><div class=\"job\">\(pathLink(job))"
+            html +=
+                "<li class=\"failure\" data-job=\"\(job.id)\"><div class=\"job\">\(pathLink(job))"
                 + "<div class=\"meta\">job \(job.id) · failed \(time(job.updatedAt))\(button)</div>"
                 + "<div class=\"error\">\(escape(job.lastError ?? ""))</div></div></li>\n"
         }
@@ -40,8 +44,10 @@ extension StatusPage {
         for job in input.recent.jobs {
             let first = job.variants.first
             let id = escape(job.imageID ?? "")
-            let link = first.map { isWebURL($0) ? "<a href=\"\(escape($0))\">\(escape(job.imageID ?? $0))</a>" : id } ?? id
-            html += "<li class=\"upload\" data-job=\"\(job.id)\">\(thumbnail(job, sources: input.thumbnailSources))"
+            let link =
+                first.map { isWebURL($0) ? "<a href=\"\(escape($0))\">\(escape(job.imageID ?? $0))</a>" : id } ?? id
+            html +=
+                "<li class=\"upload\" data-job=\"\(job.id)\">\(thumbnail(job, sources: input.thumbnailSources))"
                 + "<div class=\"job\">\(pathLink(job))<div class=\"meta\">uploaded \(time(job.uploadedAt ?? job.updatedAt))"
                 + (link.isEmpty ? "" : " · \(link)") + "</div></div></li>\n"
         }
@@ -62,7 +68,8 @@ extension StatusPage {
         guard job.state == .done, let first = job.variants.first, isWebURL(first), sources.contains(job.source) else {
             return "<span class=\"tbox\">no preview</span>"
         }
-        return "<span class=\"tbox\">no preview<img class=\"thumb\" loading=\"lazy\" alt=\"\" src=\"\(escape(first))\"></span>"
+        return
+            "<span class=\"tbox\">no preview<img class=\"thumb\" loading=\"lazy\" alt=\"\" src=\"\(escape(first))\"></span>"
     }
 
     static func pathLink(_ job: Job) -> String {
@@ -73,7 +80,9 @@ extension StatusPage {
     static func pager(_ query: PageQuery, hasMore: Bool, id: String) -> String {
         guard query.page > 1 || hasMore else { return "" }
         var links: [String] = []
-        if query.page > 1 { links.append("<a rel=\"prev\" href=\"/\(escape(query.query(page: query.page - 1)))\">← newer</a>") }
+        if query.page > 1 {
+            links.append("<a rel=\"prev\" href=\"/\(escape(query.query(page: query.page - 1)))\">← newer</a>")
+        }
         links.append("<span>page \(query.page)</span>")
         if hasMore, query.page < PageQuery.maxPage {
             links.append("<a rel=\"next\" href=\"/\(escape(query.query(page: query.page + 1)))\">older →</a>")

@@ -38,9 +38,13 @@ package enum StatusPage {
         let refresh = input.notice == nil && query == PageQuery() ? "10" : "10; url=/" + query.query(page: query.page)
         var html = head(title: "imagedrop", refresh: refresh) + "<h1>imagedrop</h1>\n"
         // Made of numbers only (ActionNotice), escaped all the same.
-        if let notice = input.notice { html += "<p class=\"notice\" id=\"notice\" role=\"status\">\(escape(notice.text))</p>\n" }
+        if let notice = input.notice {
+            html += "<p class=\"notice\" id=\"notice\" role=\"status\">\(escape(notice.text))</p>\n"
+        }
         // The operator's pause shows with or without a daemon; the daemon's own only while it runs.
-        if let paused = report.pausedReason { html += "<p class=\"paused\" id=\"paused\">PAUSED: \(escape(paused))</p>\n" }
+        if let paused = report.pausedReason {
+            html += "<p class=\"paused\" id=\"paused\">PAUSED: \(escape(paused))</p>\n"
+        }
         if report.running {
             html += "<p id=\"daemon\">daemon running (pid \(report.pid.map(String.init) ?? "?"))</p>\n"
         } else {
@@ -52,13 +56,15 @@ package enum StatusPage {
         if let eta = report.backlogETAText { html += "<p id=\"eta\">\(escape(eta))</p>\n" }
         html += "<div class=\"counts\" id=\"counts\">\n"
         for state in JobState.allCases {
-            html += "<span class=\"count\" data-state=\"\(state.rawValue)\">\(state.rawValue) <b>\(report.snapshot.counts[state] ?? 0)</b></span>\n"
+            html +=
+                "<span class=\"count\" data-state=\"\(state.rawValue)\">\(state.rawValue) <b>\(report.snapshot.counts[state] ?? 0)</b></span>\n"
         }
         html += "<span class=\"count\" data-state=\"total\">total <b>\(report.snapshot.total)</b></span>\n</div>\n"
         html += sourcesTable(report.sources)
         if let fleet = input.fleet { html += fleetSection(fleet) }
         if let quota = report.quota {
-            html += "<p id=\"quota\">image quota: \(quota.current) of \(quota.allowed) images stored "
+            html +=
+                "<p id=\"quota\">image quota: \(quota.current) of \(quota.allowed) images stored "
                 + "<small>(checked \(escape(quota.checkedAt)))</small></p>\n"
         }
         if let webhooks = report.webhooks, webhooks.pending + webhooks.dead > 0 {
@@ -66,7 +72,8 @@ package enum StatusPage {
         }
         html += "<h2>Uploads per minute, last hour</h2>\n" + chart(input.perMinute, nowMillis: input.nowMillis)
         html += uploadsSection(input)
-        html += "<p><small>updated \(Timestamp.iso8601(millis: input.nowMillis)) · "
+        html +=
+            "<p><small>updated \(Timestamp.iso8601(millis: input.nowMillis)) · "
             + "<a href=\"/status.json\">status.json</a> · <a href=\"/metrics\">metrics</a></small></p>\n</body></html>\n"
         return html
     }
@@ -75,11 +82,13 @@ package enum StatusPage {
     /// figures may be wider than a phone, and the page itself must never scroll sideways.
     private static func sourcesTable(_ sources: SourceCounts) -> String {
         guard sources.names.count > 1 || !sources.unconfigured.isEmpty else { return "" }
-        var html = "<div class=\"wide\"><table id=\"sources\"><tr><th>source</th>"
+        var html =
+            "<div class=\"wide\"><table id=\"sources\"><tr><th>source</th>"
             + JobState.allCases.map { "<th>\($0.rawValue)</th>" }.joined() + "<th>total</th></tr>\n"
         for name in sources.names {
             let note = sources.unconfigured.contains(name) ? " <small>(not configured: not uploaded)</small>" : ""
-            html += "<tr class=\"source\" data-source=\"\(escape(name))\"><td>\(escape(name))\(note)</td>"
+            html +=
+                "<tr class=\"source\" data-source=\"\(escape(name))\"><td>\(escape(name))\(note)</td>"
                 + JobState.allCases.map { "<td data-state=\"\($0.rawValue)\">\(sources.count(name, $0))</td>" }.joined()
                 + "<td data-state=\"total\">\(sources.total(name))</td></tr>\n"
         }
@@ -126,14 +135,17 @@ package enum StatusPage {
             return perMinute[String(Timestamp.iso8601(millis: start).prefix(16))] ?? 0
         }
         let peak = max(counts.max() ?? 0, 1)
-        var svg = "<svg id=\"chart\" viewBox=\"0 0 600 130\" role=\"img\" aria-label=\"uploads per minute\">"
+        var svg =
+            "<svg id=\"chart\" viewBox=\"0 0 600 130\" role=\"img\" aria-label=\"uploads per minute\">"
             + "<line x1=\"0\" y1=\"110\" x2=\"600\" y2=\"110\" stroke=\"#999\"/>"
         for (index, count) in counts.enumerated() {
             let height = Double(count) / Double(peak) * 100
-            svg += "<rect class=\"bar\" data-count=\"\(count)\" x=\"\(index * 10 + 1)\" y=\"\(110 - height)\" width=\"8\" "
+            svg +=
+                "<rect class=\"bar\" data-count=\"\(count)\" x=\"\(index * 10 + 1)\" y=\"\(110 - height)\" width=\"8\" "
                 + "height=\"\(height)\" fill=\"#3a7\"><title>\(count)</title></rect>"
         }
-        svg += "<text x=\"0\" y=\"126\" font-size=\"11\">−60 min</text><text x=\"600\" y=\"126\" font-size=\"11\" "
+        svg +=
+            "<text x=\"0\" y=\"126\" font-size=\"11\">−60 min</text><text x=\"600\" y=\"126\" font-size=\"11\" "
             + "text-anchor=\"end\">now · peak \(peak)/min</text></svg>\n"
         return svg
     }

@@ -1,14 +1,14 @@
-import ImagedropParsing
-import ImagedropStore
-import ImagedropPipeline
 import FoundationEssentials
+import ImagedropParsing
+import ImagedropPipeline
+import ImagedropStore
 import ImagedropSupport
 import ImagedropSystem
 
 /// The routes of the status endpoint, as plain functions of the daemon's state (no file on disk is ever read:
 /// the only inputs are the job table, the in-memory metrics, the heartbeats and the pause gate). Who may ask is
 /// `RequestGate`'s business: a route reaches here only once the gate let it through.
-public final class StatusSite: Sendable {
+package final class StatusSite: Sendable {
     package let gauges: GaugeSource
     package let config: SharedConfig
     package let heartbeats: Heartbeats
@@ -16,11 +16,14 @@ public final class StatusSite: Sendable {
     /// Signs the CSRF token each page load carries in its forms (see `CSRFToken`).
     package let csrfKey: CSRFKey
 
-    package convenience init(gauges: GaugeSource, config: SharedConfig, heartbeats: Heartbeats, health: DatabaseHealth) {
+    package convenience init(gauges: GaugeSource, config: SharedConfig, heartbeats: Heartbeats, health: DatabaseHealth)
+    {
         self.init(gauges: gauges, config: config, heartbeats: heartbeats, health: health, csrfKey: .random())
     }
 
-    package init(gauges: GaugeSource, config: SharedConfig, heartbeats: Heartbeats, health: DatabaseHealth, csrfKey: CSRFKey) {
+    package init(
+        gauges: GaugeSource, config: SharedConfig, heartbeats: Heartbeats, health: DatabaseHealth, csrfKey: CSRFKey
+    ) {
         self.gauges = gauges
         self.config = config
         self.heartbeats = heartbeats
@@ -33,8 +36,10 @@ public final class StatusSite: Sendable {
     /// Every route but `/healthz` reads the job table: the caller runs this on the database lane. `notice` is what
     /// the page's query says an action just did (see `ActionNotice`), `query` its page and search; only the page
     /// uses them.
-    package func respond(to route: StatusRoute, nowSeconds: Int64, notice: ActionNotice? = nil,
-                         query: PageQuery = PageQuery()) -> HTTPReply {
+    package func respond(
+        to route: StatusRoute, nowSeconds: Int64, notice: ActionNotice? = nil,
+        query: PageQuery = PageQuery()
+    ) -> HTTPReply {
         switch route {
         case .metrics:
             guard let text = MetricsWriter.current(gauges) else { return .text(503, "database unreadable") }
@@ -44,7 +49,8 @@ public final class StatusSite: Sendable {
         case .statusJSON:
             do {
                 let report = try StatusReport.load(database: gauges.store.path, sources: config.current.sourceNames)
-                return HTTPReply(status: 200, contentType: "application/json", body: JobRendering.json(report.jsonObject))
+                return HTTPReply(
+                    status: 200, contentType: "application/json", body: JobRendering.json(report.jsonObject))
             } catch {
                 return .text(503, "cannot read the job table: \(error)")
             }
@@ -63,7 +69,9 @@ public final class StatusSite: Sendable {
     package func healthz() -> HTTPReply {
         if let problem = health.writeProblem { return .text(503, "database cannot be written: \(problem)") }
         let rule = Liveness.Rule(requestTimeoutSeconds: Double(config.current.upload.requestTimeoutSeconds))
-        if case .wedged(let reason) = Liveness.evaluate(heartbeats.pulses, nowNanos: Timestamp.monotonicNanos(), rule: rule) {
+        if case .wedged(let reason) = Liveness.evaluate(
+            heartbeats.pulses, nowNanos: Timestamp.monotonicNanos(), rule: rule)
+        {
             return .text(503, "wedged: \(reason)")
         }
         if let reason = gauges.pause.reason { return .text(503, "paused: \(reason)") }
@@ -75,10 +83,12 @@ public final class StatusSite: Sendable {
     private func action(job: Int64?, _ work: () throws -> JobStore.RetryResult) -> HTTPReply {
         do {
             let result = try work()
-            let notice = ActionNotice(retried: result.queued.count, superseded: result.superseded.count,
-                                      gone: result.gone.count, job: job)
-            return HTTPReply(status: 303, body: "\(result.queued.count) failed jobs queued again\n",
-                             headers: [("Location", notice.location)])
+            let notice = ActionNotice(
+                retried: result.queued.count, superseded: result.superseded.count,
+                gone: result.gone.count, job: job)
+            return HTTPReply(
+                status: 303, body: "\(result.queued.count) failed jobs queued again\n",
+                headers: [("Location", notice.location)])
         } catch {
             return .text(503, "cannot write the job table: \(error)")
         }
@@ -92,8 +102,10 @@ public final class StatusSite: Sendable {
             let offset = (query.page - 1) * StatusPage.pageSize
             let input = StatusPage.Input(
                 report: report,
-                recent: try gauges.store.uploads(limit: StatusPage.pageSize, offset: offset, pathContaining: query.search),
-                failures: try gauges.store.failures(limit: StatusPage.pageSize, offset: offset, pathContaining: query.search),
+                recent: try gauges.store.uploads(
+                    limit: StatusPage.pageSize, offset: offset, pathContaining: query.search),
+                failures: try gauges.store.failures(
+                    limit: StatusPage.pageSize, offset: offset, pathContaining: query.search),
                 perMinute: try gauges.store.uploadsPerMinute(sinceMillis: now - 3_600_000), nowMillis: now,
                 thumbnailSources: thumbnailSources,
                 csrfToken: actionsEnabled ? csrfKey.issue(nowSeconds: nowSeconds) : nil, notice: notice, query: query,
@@ -108,8 +120,11 @@ public final class StatusSite: Sendable {
     package func jobPage(id: Int64, nowSeconds: Int64) -> HTTPReply {
         do {
             guard let job = try gauges.store.job(id: id) else { return Self.html(404, JobPage.notFound(id: id)) }
-            return Self.html(200, JobPage.render(job, thumbnailSources: thumbnailSources,
-                                                 csrfToken: actionsEnabled ? csrfKey.issue(nowSeconds: nowSeconds) : nil))
+            return Self.html(
+                200,
+                JobPage.render(
+                    job, thumbnailSources: thumbnailSources,
+                    csrfToken: actionsEnabled ? csrfKey.issue(nowSeconds: nowSeconds) : nil))
         } catch {
             return .text(503, "cannot read the job table: \(error)")
         }
@@ -121,11 +136,16 @@ public final class StatusSite: Sendable {
     }
 
     private static func html(_ status: Int, _ body: String) -> HTTPReply {
-        HTTPReply(status: status, contentType: "text/html; charset=utf-8", body: body, headers: [
-            // The pages load nothing but the thumbnails and post only to themselves.
-            ("Content-Security-Policy", "default-src 'none'; img-src https: http:; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"),
-            ("X-Content-Type-Options", "nosniff"),
-            ("Cache-Control", "no-store"),
-        ])
+        HTTPReply(
+            status: status, contentType: "text/html; charset=utf-8", body: body,
+            headers: [
+                // The pages load nothing but the thumbnails and post only to themselves.
+                (
+                    "Content-Security-Policy",
+                    "default-src 'none'; img-src https: http:; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"
+                ),
+                ("X-Content-Type-Options", "nosniff"),
+                ("Cache-Control", "no-store"),
+            ])
     }
 }

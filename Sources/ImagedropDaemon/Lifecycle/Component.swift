@@ -1,7 +1,7 @@
-import ImagedropStore
-import ImagedropSystem
 import ImagedropPipeline
+import ImagedropStore
 import ImagedropSupport
+import ImagedropSystem
 
 /// One part of the running daemon with a life of its own (a thread or an event loop): the daemon keeps them in
 /// a list (`Components`), starts them in its order and stops them in reverse, each one asked to stop and waited
@@ -118,12 +118,20 @@ final class Components {
     /// Stops what was started, in reverse: each is asked to stop and waited for up to its patience, then cut
     /// short and given 10 s more. `whileWaiting` is called every 0.2 s of a wait; true cuts the wait short now
     /// (`cutShort` is then told `bySignal`).
-    func stop(whileWaiting: (any Component) -> Bool = { _ in false },
-              cutShort: (any Component, _ bySignal: Bool) -> Void = { _, _ in }) {
+    func stop(
+        whileWaiting: (any Component) -> Bool = { _ in false },
+        cutShort: (any Component, _ bySignal: Bool) -> Void = { _, _ in }
+    ) {
         for component in started.reversed() {
             component.beginStop()
             var bySignal = false
-            if !waitPatiently(component, whileWaiting: { bySignal = whileWaiting($0); return bySignal }) {
+            if !waitPatiently(
+                component,
+                whileWaiting: {
+                    bySignal = whileWaiting($0)
+                    return bySignal
+                })
+            {
                 cutShort(component, bySignal)
                 component.abort()
                 _ = component.wait(deadline: Timestamp.monotonicNanos() + 10_000_000_000)

@@ -1,19 +1,21 @@
-import ImagedropStore
-import ImagedropPipeline
 import FoundationEssentials
 import Glibc
+import ImagedropPipeline
+import ImagedropStore
 import Logging
 
 /// `imagedrop check`: config, folders, database and token, in that order, each printed as it passes; the
 /// first failure decides the exit code (78 config, 77 database not writable, 69 API unreachable or token
 /// refused). It creates nothing: a database folder that does not exist is a typo to report, not to make. It is the unit's
 /// ExecStartPre, so a broken setup fails before the daemon starts.
-public struct ConfigCheck {
-    public let configPath: String
-    public let environment: [String: String]
-    public let offline: Bool
+package struct ConfigCheck {
+    package let configPath: String
+    package let environment: [String: String]
+    package let offline: Bool
 
-    public init(configPath: String, environment: [String: String] = ProcessInfo.processInfo.environment, offline: Bool = false) {
+    package init(
+        configPath: String, environment: [String: String] = ProcessInfo.processInfo.environment, offline: Bool = false
+    ) {
         self.configPath = configPath
         self.environment = environment
         self.offline = offline
@@ -21,7 +23,7 @@ public struct ConfigCheck {
 
     package static let longestBudgetWaitMillis: Int64 = 30_000
 
-    public func run(say: (String) -> Void) -> (Daemon.Exit, String?) {
+    package func run(say: (String) -> Void) -> (Daemon.Exit, String?) {
         let config: Config
         do { config = try ConfigLoader.load(path: configPath) } catch { return (.config, "\(error)") }
         say("config:   \(configPath) OK")
@@ -29,7 +31,11 @@ public struct ConfigCheck {
             let key = source.name == SourceSettings.defaultName ? "watch.paths" : "source \"\(source.name)\".paths"
             for path in source.watch.paths {
                 guard access(path, R_OK | X_OK) == 0 else {
-                    return (.config, ConfigError(file: configPath, key: key, problem: "\"\(path)\" is not readable by this user").description)
+                    return (
+                        .config,
+                        ConfigError(file: configPath, key: key, problem: "\"\(path)\" is not readable by this user")
+                            .description
+                    )
                 }
                 say("watch:    \(path) OK" + (config.resolvedSources.count > 1 ? " (source \"\(source.name)\")" : ""))
             }
@@ -45,7 +51,9 @@ public struct ConfigCheck {
             say("database: \(opened.summary)")
         }
         let source = TokenSource(config: config, environment: environment)
-        if let conflict = source.conflict { return (.config, ConfigError(file: configPath, key: nil, problem: conflict).description) }
+        if let conflict = source.conflict {
+            return (.config, ConfigError(file: configPath, key: nil, problem: conflict).description)
+        }
         let token: APIToken
         do { token = try source.load() } catch { return (.config, "config error: \(error)") }
         say("token:    from \(source.sourceDescription)")
@@ -57,40 +65,52 @@ public struct ConfigCheck {
         // out briefly; a longer wait is 69 (systemd retries after RestartSec) rather than a silent hang past
         // the start timeout.
         // With [fleet], the fleet's: check's requests count against the budget every host shares.
-        let limiter: any RequestBudget = if let fleet = config.fleet {
-            FleetBudget(fleet, config: config, token: token, logger: Logger(label: "imagedrop.check"))
-        } else {
-            RateLimiter(limit: config.upload.requestsPer5Min, windowSeconds: Double(config.upload.rateWindowSeconds),
-                        ledger: store.map { RequestLedger(store: $0) })
-        }
+        let limiter: any RequestBudget =
+            if let fleet = config.fleet {
+                FleetBudget(fleet, config: config, token: token, logger: Logger(label: "imagedrop.check"))
+            } else {
+                RateLimiter(
+                    limit: config.upload.requestsPer5Min, windowSeconds: Double(config.upload.rateWindowSeconds),
+                    ledger: store.map { RequestLedger(store: $0) })
+            }
         // Token verify (the user route, and the account route after a refusal there), then the write probe.
         let wait = limiter.waitMillis(requests: Self.mostRequests)
         if wait > Self.longestBudgetWaitMillis {
-            return (.unavailable, "request budget spent: recent requests leave too few of upload.requests_per_5min "
-                        + "(\(config.upload.requestsPer5Min) per \(config.upload.rateWindowSeconds) s) for check's "
-                        + "\(Self.mostRequests); possible again in \((wait + 999) / 1000) s")
+            return (
+                .unavailable,
+                "request budget spent: recent requests leave too few of upload.requests_per_5min "
+                    + "(\(config.upload.requestsPer5Min) per \(config.upload.rateWindowSeconds) s) for check's "
+                    + "\(Self.mostRequests); possible again in \((wait + 999) / 1000) s"
+            )
         }
         if wait > 0 { say("budget:   waiting \((wait + 999) / 1000) s for the request budget") }
         // The grants reserved for check's requests and not used go back, so the daemon that starts right
         // after (the unit's ExecStart) has its whole budget.
         defer { limiter.returnUnusedReservation() }
         let client = ImagesClient(
-            endpoint: .init(apiBaseURL: config.cloudflare.apiBaseURL, accountID: config.cloudflare.accountID,
-                            timeoutSeconds: min(config.upload.requestTimeoutSeconds, 30), caFile: config.cloudflare.caFile),
+            endpoint: .init(
+                apiBaseURL: config.cloudflare.apiBaseURL, accountID: config.cloudflare.accountID,
+                timeoutSeconds: min(config.upload.requestTimeoutSeconds, 30), caFile: config.cloudflare.caFile),
             limiter: limiter, shouldStop: { false }, shouldAbort: { false })
         // The token-verify routes know only tokens: a Global API Key is proven by an Images read instead.
         let verify: ImagesClient.TokenVerification
         do {
-            verify = token.isGlobalKey ? .init(reply: try client.probeImagesAccess(token: token), owner: nil)
+            verify =
+                token.isGlobalKey
+                ? .init(reply: try client.probeImagesAccess(token: token), owner: nil)
                 : try client.verifyToken(token: token)
         } catch { return (.unavailable, "stopped") }
         switch verify.reply.classification {
         case .success:
             say("api:      \(config.cloudflare.apiBaseURL) reachable; " + Self.accepted(token, verify))
         case .credentials(let reason, _), .permanent(let reason, _):
-            return (.unavailable, "\(token.isGlobalKey ? "Global API Key" : "token") refused by \(config.cloudflare.apiBaseURL): "
-                        + Self.refusal(reason, verify, client: client))
-        case .transient(let reason, _, _, _): return (.unavailable, "API unreachable at \(config.cloudflare.apiBaseURL): \(reason)")
+            return (
+                .unavailable,
+                "\(token.isGlobalKey ? "Global API Key" : "token") refused by \(config.cloudflare.apiBaseURL): "
+                    + Self.refusal(reason, verify, client: client)
+            )
+        case .transient(let reason, _, _, _):
+            return (.unavailable, "API unreachable at \(config.cloudflare.apiBaseURL): \(reason)")
         case .alreadyExists, .quota: return (.unavailable, "unexpected reply from token verify")
         }
         guard let write = try? client.probeWriteAccess(token: token) else { return (.unavailable, "stopped") }
@@ -122,7 +142,9 @@ public struct ConfigCheck {
     }
 
     /// Both routes' answers when both were asked: an account token on the wrong account reads differently at each.
-    private static func refusal(_ reason: String, _ verify: ImagesClient.TokenVerification, client: ImagesClient) -> String {
+    private static func refusal(
+        _ reason: String, _ verify: ImagesClient.TokenVerification, client: ImagesClient
+    ) -> String {
         guard let user = verify.userRouteRefusal else { return reason }
         return "\(user) at /user/tokens/verify; \(reason) at /accounts/\(client.endpoint.accountID)/tokens/verify"
     }

@@ -1,19 +1,19 @@
-import ImagedropSystem
 import Glibc
+import ImagedropSystem
 
 /// Direct, unbuffered writes to stdout/stderr: one write(2) per line, so nothing is lost on a kill and
 /// lines from several threads never interleave.
-public enum Console {
-    public static func out(_ line: String) { write(line + "\n", to: 1) }
-    public static func error(_ line: String) { write("imagedrop: " + line + "\n", to: 2) }
+package enum Console {
+    package static func out(_ line: String) { write(line + "\n", to: 1) }
+    package static func error(_ line: String) { write("imagedrop: " + line + "\n", to: 2) }
 
-    public static func write(_ text: String, to fd: Int32) {
+    package static func write(_ text: String, to fd: Int32) {
         // A closed or full stdout/stderr has nowhere to report to: the line is dropped.
         Array(text.utf8).withUnsafeBytes { raw in _ = try? Syscall.writeAll(fd, raw) }
     }
 
     /// All of stdin (`enqueue --urls-from -`); nil when it cannot be read.
-    public static func readStandardInput() -> [UInt8]? {
+    package static func readStandardInput() -> [UInt8]? {
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65_536)
         while true {

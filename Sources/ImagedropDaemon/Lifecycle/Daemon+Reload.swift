@@ -1,8 +1,8 @@
-import ImagedropStore
-import ImagedropPipeline
 import Glibc
-import Logging
+import ImagedropPipeline
+import ImagedropStore
 import ImagedropSystem
+import Logging
 
 extension Daemon {
     /// SIGHUP: re-read the config and apply what can change live. A config that does not load is refused
@@ -10,8 +10,10 @@ extension Daemon {
     /// settings (watch roots included) and arms, scans and forgets folders on its own thread, so RELOADING=1 …
     /// READY=1 is answered at once even during a long rescan. A refusal is recorded for `status` until a good
     /// reload. Either way a paused queue is probed again at once: a SIGHUP is how an operator says "I fixed it".
-    func reload(shared: SharedConfig, upload: JobProcessor.Dependencies, pool: UploadWorkerPool, watcher: Watcher,
-                        folderLocks: WatchFolderLocks) {
+    func reload(
+        shared: SharedConfig, upload: JobProcessor.Dependencies, pool: UploadWorkerPool, watcher: Watcher,
+        folderLocks: WatchFolderLocks
+    ) {
         notifier.reloading()
         defer {
             probeAgainIfPaused(upload.pause)
@@ -57,7 +59,9 @@ extension Daemon {
     private func refuseReload(_ error: any Error, store: JobStore) {
         logger.error("reload refused; the previous configuration stays in force", metadata: ["error": "\(error)"])
         // "key: problem", as the text status shows it: the file is the operator's, the key is what to fix.
-        let text = (error as? ConfigError).map { error in error.key.map { "\($0): \(error.problem)" } ?? error.problem } ?? "\(error)"
+        let text =
+            (error as? ConfigError).map { error in error.key.map { "\($0): \(error.problem)" } ?? error.problem }
+            ?? "\(error)"
         recordReloadRefusal(text, store: store)
     }
 
@@ -82,7 +86,8 @@ extension Daemon {
         do {
             try store.configureWebhookEvents(config.webhook.recordedEvents)
         } catch {
-            logger.error("cannot configure webhook events; outcomes may not be notified", metadata: ["error": "\(error)"])
+            logger.error(
+                "cannot configure webhook events; outcomes may not be notified", metadata: ["error": "\(error)"])
         }
     }
 }

@@ -1,8 +1,8 @@
-import ImagedropSystem
-import ImagedropStore
-import ImagedropPipeline
 import Glibc
+import ImagedropPipeline
+import ImagedropStore
 import ImagedropSupport
+import ImagedropSystem
 
 extension Daemon {
     /// Everything `run` started; `stop` takes its components down in reverse.
@@ -20,9 +20,12 @@ extension Daemon {
         let components: Components
         let startedAt = Timestamp.monotonicNanos()
 
-        init(config: Config, locks: (StartupStore, WatchFolderLocks), shared: SharedConfig, upload: JobProcessor.Dependencies,
-             heartbeats: Heartbeats, databaseHealth: DatabaseHealth, watcher: Watcher, progress: TerminalStatusLine?,
-             pool: UploadWorkerPool, components: Components) {
+        init(
+            config: Config, locks: (StartupStore, WatchFolderLocks), shared: SharedConfig,
+            upload: JobProcessor.Dependencies,
+            heartbeats: Heartbeats, databaseHealth: DatabaseHealth, watcher: Watcher, progress: TerminalStatusLine?,
+            pool: UploadWorkerPool, components: Components
+        ) {
             self.config = config
             self.locks = locks
             self.shared = shared

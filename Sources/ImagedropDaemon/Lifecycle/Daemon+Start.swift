@@ -1,8 +1,8 @@
-import ImagedropSystem
-import ImagedropStore
-import ImagedropPipeline
 import Glibc
+import ImagedropPipeline
+import ImagedropStore
 import ImagedropSupport
+import ImagedropSystem
 import Logging
 
 extension Daemon {
@@ -24,14 +24,17 @@ extension Daemon {
         let opened: StartupStore
         do {
             opened = try StartupStore.open(database: config.queue.database, logger: logger) { job in
-                job.kind == .url ? nil : config.scoped(to: job.source).flatMap {
-                    AfterUploadActions.pendingAction(success: false, config: $0)
-                }
+                job.kind == .url
+                    ? nil
+                    : config.scoped(to: job.source).flatMap {
+                        AfterUploadActions.pendingAction(success: false, config: $0)
+                    }
             }
         } catch {
             switch error {
             case .alreadyRunning(let held): return fail(error.exit, "\(held)")
-            case .transient(let message), .notWritable(let message), .permanent(let message): return fail(error.exit, message)
+            case .transient(let message), .notWritable(let message), .permanent(let message):
+                return fail(error.exit, message)
             }
         }
         let store = opened.store
@@ -66,7 +69,9 @@ extension Daemon {
             return abandon(.config, ConfigError(file: options.configPath, key: nil, problem: conflict).description)
         }
         let tokens = TokenProvider(source: tokenSource)
-        if let warning = tokenSource.exposureWarning { logger.warning("token file readable by others", metadata: ["problem": "\(warning)"]) }
+        if let warning = tokenSource.exposureWarning {
+            logger.warning("token file readable by others", metadata: ["problem": "\(warning)"])
+        }
         let heartbeats = Heartbeats()
         let upload = uploadDependencies(config, shared: shared, store: store, tokens: tokens)
         AfterUploadActions(store: store, logger: logger).replayPending(config: config)
@@ -77,13 +82,15 @@ extension Daemon {
             PauseNotice.log(logger, reason: reason, kind: .credentials, config: config)
         }
         // Before any worker claims: a queue the operator paused sends nothing, from the first second.
-        OperatorPauseFollower.follow(store: upload.store, pause: upload.pause, workSignal: upload.workSignal, logger: logger)
+        OperatorPauseFollower.follow(
+            store: upload.store, pause: upload.pause, workSignal: upload.workSignal, logger: logger)
 
         let databaseHealth = DatabaseHealth()
         let watcher: Watcher
         do {
-            watcher = try Watcher(config: config, store: store, workSignal: upload.workSignal, logger: logger,
-                                  heartbeat: heartbeats.heartbeat("watcher"), openWrites: upload.openWrites)
+            watcher = try Watcher(
+                config: config, store: store, workSignal: upload.workSignal, logger: logger,
+                heartbeat: heartbeats.heartbeat("watcher"), openWrites: upload.openWrites)
             try watcher.arm()
         } catch {
             return abandon(.config, "config error: watch.paths: cannot watch: \(error)")
@@ -96,51 +103,68 @@ extension Daemon {
         let progress = options.progress ? TerminalStatusLine.stderr : nil
         // Drawn before the first worker runs: from then on per-file lines are the status line's, from the first job.
         progress?.show(statusLine(try? store.counts(), upload: upload, watcher: watcher, rate: nil))
-        let (components, pool, endpoint) = components(config, upload: upload, heartbeats: heartbeats, watcher: watcher,
-                                                      health: databaseHealth)
+        let (components, pool, endpoint) = components(
+            config, upload: upload, heartbeats: heartbeats, watcher: watcher,
+            health: databaseHealth)
         do {
             try components.start()
         } catch let error as StatusEndpoint.StartError where error.passes {
             // The port is taken (a daemon still stopping, another service) or the address is not up yet:
             // 74, which the unit restarts, rather than 78, which it does not.
-            return abandon(.transient, "cannot listen on http.listen = \(config.http.listen!): \(error.description); exiting for a restart")
+            return abandon(
+                .transient,
+                "cannot listen on http.listen = \(config.http.listen!): \(error.description); exiting for a restart")
         } catch {
             return abandon(.config, "config error: http.listen: \(error) (in \(config.sourcePath))")
         }
-        logger.info("imagedrop started", metadata: [
-            "pid": "\(getpid())", "database": "\(config.queue.database)", "workers": "\(config.upload.workersShown)",
-            "watch": "\(config.watch.paths.joined(separator: ","))", "sources": "\(config.sourceNames.joined(separator: ","))", "http": "\(endpoint?.endpoint?.address ?? "off")",
-            "version": "\(ImagedropVersion.current)", "commit": "\(BuildInfo.commit)",
-            "api": "\(config.cloudflare.apiBaseURL)", "config": "\(options.configPath)",
-        ])
+        logger.info(
+            "imagedrop started",
+            metadata: [
+                "pid": "\(getpid())", "database": "\(config.queue.database)",
+                "workers": "\(config.upload.workersShown)",
+                "watch": "\(config.watch.paths.joined(separator: ","))",
+                "sources": "\(config.sourceNames.joined(separator: ","))",
+                "http": "\(endpoint?.endpoint?.address ?? "off")",
+                "version": "\(ImagedropVersion.current)", "commit": "\(BuildInfo.commit)",
+                "api": "\(config.cloudflare.apiBaseURL)", "config": "\(options.configPath)",
+            ])
         notifier.ready()
-        return .success(Running(config: config, locks: (opened, folderLocks), shared: shared, upload: upload, heartbeats: heartbeats,
-                                databaseHealth: databaseHealth, watcher: watcher, progress: progress, pool: pool,
-                                components: components))
+        return .success(
+            Running(
+                config: config, locks: (opened, folderLocks), shared: shared, upload: upload, heartbeats: heartbeats,
+                databaseHealth: databaseHealth, watcher: watcher, progress: progress, pool: pool,
+                components: components))
     }
 
     /// What the previous run left: a crash, jobs it held queued again, jobs quarantined after two crashes.
     private func logRecovery(_ opened: StartupStore) {
         if let signal = opened.previousCrashSignal {
-            logger.error("the previous daemon crashed; the jobs it held are handled one at a time, and one held by two crashes in a row is quarantined",
-                         metadata: ["signal": "\(signal)"])
+            logger.error(
+                "the previous daemon crashed; the jobs it held are handled one at a time, and one held by two crashes in a row is quarantined",
+                metadata: ["signal": "\(signal)"])
         }
         if opened.recovery.requeued > 0 {
-            logger.notice("jobs interrupted by the previous run queued again; each is handled alone before others",
-                          metadata: ["count": "\(opened.recovery.requeued)"])
+            logger.notice(
+                "jobs interrupted by the previous run queued again; each is handled alone before others",
+                metadata: ["count": "\(opened.recovery.requeued)"])
         }
         for job in opened.recovery.quarantined {
-            logger.error("job quarantined: the daemon stopped twice while handling this file",
-                         metadata: ["job": "\(job.id)", "path": "\(job.path)", "status": "failed"])
+            logger.error(
+                "job quarantined: the daemon stopped twice while handling this file",
+                metadata: ["job": "\(job.id)", "path": "\(job.path)", "status": "failed"])
         }
     }
 
     /// The objects the job path shares, each made once here; the budget is the one the config asks for.
-    private func uploadDependencies(_ config: Config, shared: SharedConfig, store: JobStore,
-                                    tokens: TokenProvider) -> JobProcessor.Dependencies {
+    private func uploadDependencies(
+        _ config: Config, shared: SharedConfig, store: JobStore,
+        tokens: TokenProvider
+    ) -> JobProcessor.Dependencies {
         JobProcessor.Dependencies(
-            store: store, config: shared, budget: ConfiguredBudget.make(config, store: store, tokens: tokens, logger: logger),
-            concurrency: ConcurrencyLimiter(config.upload, rateCap: ConcurrencyLimiter.rateCap(config)), pause: PauseGate(),
+            store: store, config: shared,
+            budget: ConfiguredBudget.make(config, store: store, tokens: tokens, logger: logger),
+            concurrency: ConcurrencyLimiter(config.upload, rateCap: ConcurrencyLimiter.rateCap(config)),
+            pause: PauseGate(),
             shutdown: ShutdownState(), tokens: tokens, metrics: PipelineMetrics(), batchTokens: BatchTokens(),
             workSignal: WorkSignal(), inFlight: InFlightJobs(), openWrites: OpenWrites(), quotaWatch: QuotaWatch(),
             logger: logger)
@@ -149,17 +173,23 @@ extension Daemon {
     /// The components in start order, not started yet: started in this order and stopped in reverse, the
     /// endpoint answers /healthz through the whole stop, the webhook sender outlives the workers whose outcomes
     /// it sends, and the watcher stops taking files first.
-    private func components(_ config: Config, upload: JobProcessor.Dependencies, heartbeats: Heartbeats, watcher: Watcher,
-                            health: DatabaseHealth) -> (Components, UploadWorkerPool, EndpointComponent?) {
+    private func components(
+        _ config: Config, upload: JobProcessor.Dependencies, heartbeats: Heartbeats, watcher: Watcher,
+        health: DatabaseHealth
+    ) -> (Components, UploadWorkerPool, EndpointComponent?) {
         let pool = UploadWorkerPool(upload, heartbeats: heartbeats)
-        let webhooks = WebhookSender(store: upload.store, config: upload.config, heartbeat: heartbeats.heartbeat("webhook"),
-                                     logger: logger)
+        let webhooks = WebhookSender(
+            store: upload.store, config: upload.config, heartbeat: heartbeats.heartbeat("webhook"),
+            logger: logger)
         let endpoint = config.http.listen.map { listen in
-            let site = StatusSite(gauges: GaugeSource(upload), config: upload.config, heartbeats: heartbeats, health: health)
+            let site = StatusSite(
+                gauges: GaugeSource(upload), config: upload.config, heartbeats: heartbeats, health: health)
             return EndpointComponent { [logger] in try StatusEndpoint.start(listen, site: site, logger: logger) }
         }
-        let inOrder: [(any Component)?] = [endpoint, WebhookComponent(webhooks), PoolComponent(pool, upload: upload),
-                                           WatcherComponent(watcher)]
+        let inOrder: [(any Component)?] = [
+            endpoint, WebhookComponent(webhooks), PoolComponent(pool, upload: upload),
+            WatcherComponent(watcher),
+        ]
         return (Components(inOrder.compactMap { $0 }), pool, endpoint)
     }
 }

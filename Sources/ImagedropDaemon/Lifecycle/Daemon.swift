@@ -1,26 +1,26 @@
-import ImagedropSystem
-import ImagedropStore
-import ImagedropPipeline
 import FoundationEssentials
 import Glibc
+import ImagedropPipeline
+import ImagedropStore
 import ImagedropSupport
+import ImagedropSystem
 import Logging
 
 /// `imagedrop run`: wires watcher, queue and workers together, keeps the heartbeat and the systemd
 /// conversation, and stops in order — stop taking work, let in-flight uploads finish within the grace
 /// period, cut the rest and put their jobs back in the queue, record the stop.
-public final class Daemon {
-    public struct Options: Sendable {
-        public var configPath: String
-        public var once = false
+package final class Daemon {
+    package struct Options: Sendable {
+        package var configPath: String
+        package var once = false
         /// Draw the status line on stderr when it is a terminal (`TerminalStatusLine`); never elsewhere.
-        public var progress = false
-        public var environment: [String: String] = ProcessInfo.processInfo.environment
+        package var progress = false
+        package var environment: [String: String] = ProcessInfo.processInfo.environment
         /// Applies `[log] level` after a reload (the log handler lives in the executable's bootstrap).
-        public var onLogLevelChange: @Sendable (Logger.Level) -> Void = { _ in }
+        package var onLogLevelChange: @Sendable (Logger.Level) -> Void = { _ in }
         /// `run --once --include/--exclude`: laid over every load of the config file, the start's and reloads'.
-        public var patterns: PatternOverride?
-        public init(configPath: String) { self.configPath = configPath }
+        package var patterns: PatternOverride?
+        package init(configPath: String) { self.configPath = configPath }
     }
 
     /// 74 (EX_IOERR): a failure that passes on its own (the database stayed locked by another process or could
@@ -30,22 +30,32 @@ public final class Daemon {
     /// 130 and 143 (128 + the signal, as a shell reports a process the signal killed): `run --once` stopped by
     /// SIGINT or SIGTERM before its backlog was through, so a script or cron job does not take it for a complete
     /// run. `status --check`'s own codes are `StatusReport.Health`.
-    public enum Exit: Int32, Sendable {
-        case ok = 0, partial = 23, usage = 64, noInput = 65, unavailable = 69, transient = 74, alreadyRunning = 75,
-             noPermission = 77, config = 78, interrupted = 130, terminated = 143
+    package enum Exit: Int32, Sendable {
+        case ok = 0
+        case partial = 23
+        case usage = 64
+        case noInput = 65
+        case unavailable = 69
+        case transient = 74
+        case alreadyRunning = 75
+        case
+            noPermission = 77
+        case config = 78
+        case interrupted = 130
+        case terminated = 143
     }
 
     let options: Options
     package var logger: Logger
     let notifier: SystemdNotifier
 
-    public init(options: Options, logger: Logger) {
+    package init(options: Options, logger: Logger) {
         self.options = options
         self.logger = logger
         self.notifier = SystemdNotifier(environment: options.environment)
     }
 
-    public func run() -> Exit {
+    package func run() -> Exit {
         let running: Running
         switch start() {
         case .failure(let failure): return failure.exit
@@ -63,11 +73,14 @@ public final class Daemon {
     private func stop(_ running: Running, end: MainLoop.End, throughput: Throughput) -> Exit {
         let upload = running.upload
         // The last state stays on screen as an ordinary line; what follows (the stop, the summary) prints below it.
-        running.progress?.finish(statusLine(try? running.store.counts(), upload: upload, watcher: running.watcher,
-                                            rate: throughput.rate))
+        running.progress?.finish(
+            statusLine(
+                try? running.store.counts(), upload: upload, watcher: running.watcher,
+                rate: throughput.rate))
         // Prepared jobs are not waited for: they have sent nothing and go straight back to the queue.
-        logStopping(signal: end.signal, inFlight: max(0, upload.inFlight.count - running.pool.prepared.count),
-                    graceSeconds: running.shared.current.upload.shutdownGraceSeconds)
+        logStopping(
+            signal: end.signal, inFlight: max(0, upload.inFlight.count - running.pool.prepared.count),
+            graceSeconds: running.shared.current.upload.shutdownGraceSeconds)
         shutDown(running)
         if let fatal = end.fatal { return fatal }
         guard options.once else { return .ok }
@@ -87,8 +100,9 @@ public final class Daemon {
 
     /// One turn of the main thread, as the loop calls it: the reload a SIGHUP asks for.
     func reload(_ running: Running) {
-        reload(shared: running.shared, upload: running.upload, pool: running.pool, watcher: running.watcher,
-               folderLocks: running.locks.folders)
+        reload(
+            shared: running.shared, upload: running.upload, pool: running.pool, watcher: running.watcher,
+            folderLocks: running.locks.folders)
     }
 
     /// The `isDrained` rule for `--once`, with the running pieces.
@@ -105,8 +119,9 @@ public final class Daemon {
         let metrics = upload.metrics.snapshot
         let counts = (try? store.counts()) ?? [:]
         let left = (counts[.queued] ?? 0) + (counts[.uploading] ?? 0) + (counts[.retrying] ?? 0)
-        return RunSummary(uploaded: metrics.doneUploaded, alreadyStored: metrics.doneAlreadyStored, failed: metrics.failed,
-                          left: left, seconds: Int((Timestamp.monotonicNanos() - since) / 1_000_000_000))
+        return RunSummary(
+            uploaded: metrics.doneUploaded, alreadyStored: metrics.doneAlreadyStored, failed: metrics.failed,
+            left: left, seconds: Int((Timestamp.monotonicNanos() - since) / 1_000_000_000))
     }
 
     /// The first SIGTERM/SIGINT: what the stop waits for, for how long, and how to cut it short — an operator
@@ -124,7 +139,8 @@ public final class Daemon {
             return
         }
         metadata["grace_s"] = "\(graceSeconds)"
-        logger.notice("""
+        logger.notice(
+            """
             stopping on \(name): waiting up to \(graceSeconds) s for \(inFlight) \
             upload\(inFlight == 1 ? "" : "s") in flight; a second SIGINT or SIGTERM aborts \(inFlight == 1 ? "it" : "them") \
             (\(inFlight == 1 ? "its job goes" : "their jobs go") back to the queue)
@@ -142,25 +158,35 @@ public final class Daemon {
         // The heartbeat goes on while a component is waited for: a grace period is longer than the silence after
         // which `status` says "not responding". A second SIGTERM/SIGINT (an impatient Ctrl-C) ends the wait at once.
         var lastBeat: UInt64 = 0
-        running.components.stop(whileWaiting: { component in
-            if Timestamp.monotonicNanos() - lastBeat >= UInt64(DaemonRecord.heartbeatIntervalSeconds) * 1_000_000_000 {
-                lastBeat = Timestamp.monotonicNanos()
-                try? store.recordHeartbeat(statusLine: "stopping: waiting up to \(config.upload.shutdownGraceSeconds) s for uploads in flight")
-            }
-            guard case .terminate = Signals.wait(timeoutSeconds: 0) else { return false }
-            logger.warning("second stop signal; cutting in-flight uploads short (their jobs go back to the queue)")
-            return true
-        }, cutShort: { component, bySignal in
-            guard !bySignal else { return }
-            if component is PoolComponent {
-                logger.warning("grace period over; cutting in-flight uploads short (their jobs go back to the queue)")
-            } else {
-                logger.warning("component did not stop in time; cut short", metadata: ["component": "\(component.name)"])
-            }
-        })
+        running.components.stop(
+            whileWaiting: { component in
+                if Timestamp.monotonicNanos() - lastBeat >= UInt64(DaemonRecord.heartbeatIntervalSeconds)
+                    * 1_000_000_000
+                {
+                    lastBeat = Timestamp.monotonicNanos()
+                    try? store.recordHeartbeat(
+                        statusLine:
+                            "stopping: waiting up to \(config.upload.shutdownGraceSeconds) s for uploads in flight")
+                }
+                guard case .terminate = Signals.wait(timeoutSeconds: 0) else { return false }
+                logger.warning("second stop signal; cutting in-flight uploads short (their jobs go back to the queue)")
+                return true
+            },
+            cutShort: { component, bySignal in
+                guard !bySignal else { return }
+                if component is PoolComponent {
+                    logger.warning(
+                        "grace period over; cutting in-flight uploads short (their jobs go back to the queue)")
+                } else {
+                    logger.warning(
+                        "component did not stop in time; cut short", metadata: ["component": "\(component.name)"])
+                }
+            })
         do {
             let released = try store.recoverLeases(expiredOnly: false)
-            if released > 0 { logger.notice("in-flight jobs returned to the queue", metadata: ["count": "\(released)"]) }
+            if released > 0 {
+                logger.notice("in-flight jobs returned to the queue", metadata: ["count": "\(released)"])
+            }
             try store.recordDaemonStop()
         } catch {
             logger.error("could not record the stop; the next start will recover", metadata: ["error": "\(error)"])
@@ -169,23 +195,29 @@ public final class Daemon {
         logger.info("stopped")
     }
 
-    private func isDrained(_ counts: [JobState: Int], pool: UploadWorkerPool, upload: JobProcessor.Dependencies) -> Bool {
+    private func isDrained(_ counts: [JobState: Int], pool: UploadWorkerPool, upload: JobProcessor.Dependencies) -> Bool
+    {
         if upload.pause.isPaused { return false }
         // Jobs of a source the config does not name are never taken: a one-off run does not wait for them.
-        let sources = SourceCounts(counts: (try? upload.store.sourceCounts()) ?? [:], configured: upload.config.current.sourceNames)
+        let sources = SourceCounts(
+            counts: (try? upload.store.sourceCounts()) ?? [:], configured: upload.config.current.sourceNames)
         let stranded = sources.unconfigured.map(sources.waiting).reduce(0, +)
         let waiting = (counts[.queued] ?? 0) + (counts[.uploading] ?? 0) + (counts[.retrying] ?? 0) - stranded
         return waiting <= 0 && pool.allIdle
     }
 
-    package func statusLine(_ counts: [JobState: Int]?, upload: JobProcessor.Dependencies, watcher: Watcher, rate: Throughput.Rate?) -> String {
+    package func statusLine(
+        _ counts: [JobState: Int]?, upload: JobProcessor.Dependencies, watcher: Watcher, rate: Throughput.Rate?
+    ) -> String {
         progress(counts, upload: upload, watcher: watcher, rate: rate).line
     }
 
     /// The status line and the backlog's ETA in it, computed once: the heartbeat records both, so `status`, the
     /// page and the progress line show one figure.
-    package func progress(_ counts: [JobState: Int]?, upload: JobProcessor.Dependencies, watcher: Watcher,
-                          rate: Throughput.Rate?) -> (line: String, eta: Int?) {
+    package func progress(
+        _ counts: [JobState: Int]?, upload: JobProcessor.Dependencies, watcher: Watcher,
+        rate: Throughput.Rate?
+    ) -> (line: String, eta: Int?) {
         guard let counts else { return ("database unreadable", nil) }
         var parts = ["\(counts[.queued] ?? 0) queued", "\(counts[.uploading] ?? 0) uploading"]
         if let retrying = counts[.retrying], retrying > 0 { parts.append("\(retrying) retrying") }
@@ -201,7 +233,9 @@ public final class Daemon {
         let eta = backlogETA(waiting: waiting, upload: upload, rate: rate)
         if waiting > 0, let eta { parts.append("ETA \(HumanUnits.duration(eta))") }
         if let reason = upload.pause.reason { parts.append((waiting > 0 ? "ETA unknown, " : "") + "PAUSED: \(reason)") }
-        if let unconfigured = unconfiguredText(store: upload.store, config: upload.config) { parts.append(unconfigured) }
+        if let unconfigured = unconfiguredText(store: upload.store, config: upload.config) {
+            parts.append(unconfigured)
+        }
         // Only while work waits (claimed jobs wait for their grant as `uploading`): an idle daemon with a spent
         // budget is not waiting for anything.
         if waiting > 0, let wait = upload.budget.currentWait() { parts.append(wait.text) }
@@ -210,7 +244,9 @@ public final class Daemon {
 
     /// The full snapshot (range counts included) is read only when a metrics file is configured.
     private func writeMetrics(_ config: Config, upload: JobProcessor.Dependencies, store: JobStore, up: Bool = true) {
-        guard let path = config.metrics.textfile, let text = MetricsWriter.current(GaugeSource(upload), up: up) else { return }
+        guard let path = config.metrics.textfile, let text = MetricsWriter.current(GaugeSource(upload), up: up) else {
+            return
+        }
         do {
             try MetricsWriter(path: path).write(text: text)
         } catch {

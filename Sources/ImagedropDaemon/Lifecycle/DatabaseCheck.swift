@@ -1,6 +1,6 @@
-import ImagedropSystem
-import ImagedropStore
 import Glibc
+import ImagedropStore
+import ImagedropSystem
 
 /// `check`'s look at `queue.database`, without creating anything: the folder must exist (a typo is reported,
 /// not made), and the daemon's user must be able to write the file — or create it, when there is none yet —
@@ -25,8 +25,10 @@ package struct DatabaseCheck {
         let user = "uid \(getuid())"
         switch FileStatus.of(RawPath(folder)) {
         case .failure(let error):
-            return .failure(Failure(problem: "folder \(folder) does not exist (\(error.message)): fix the path, or create "
-                                        + "the folder owned by the daemon's user (check creates nothing)", isPermission: false))
+            return .failure(
+                Failure(
+                    problem: "folder \(folder) does not exist (\(error.message)): fix the path, or create "
+                        + "the folder owned by the daemon's user (check creates nothing)", isPermission: false))
         case .success(let status) where !status.isDirectory:
             return .failure(Failure(problem: "\(folder) is not a folder", isPermission: false))
         case .success:
@@ -35,26 +37,35 @@ package struct DatabaseCheck {
         let folderWritable = access(folder, W_OK | X_OK) == 0
         guard case .success(let status) = FileStatus.of(RawPath(database)) else {
             guard folderWritable else {
-                return .failure(Failure(problem: "\(database) does not exist and \(user) may not create it: check the owner/mode "
-                                            + "of \(folder)", isPermission: true))
+                return .failure(
+                    Failure(
+                        problem: "\(database) does not exist and \(user) may not create it: check the owner/mode "
+                            + "of \(folder)", isPermission: true))
             }
-            return .success(Opened(store: nil, summary: "\(database) not created yet (run creates it; \(folder) is writable) OK"))
+            return .success(
+                Opened(store: nil, summary: "\(database) not created yet (run creates it; \(folder) is writable) OK"))
         }
         guard status.isRegular else {
-            return .failure(Failure(problem: "\(database) is a \(status.kindName), not a database file", isPermission: false))
+            return .failure(
+                Failure(problem: "\(database) is a \(status.kindName), not a database file", isPermission: false))
         }
         guard access(database, R_OK | W_OK) == 0 else {
-            return .failure(Failure(problem: "database \(database) is read-only for \(user): check the owner/mode of \(database)",
-                                    isPermission: true))
+            return .failure(
+                Failure(
+                    problem: "database \(database) is read-only for \(user): check the owner/mode of \(database)",
+                    isPermission: true))
         }
         // SQLite creates the -wal and -shm files next to the database when they are missing.
         for suffix in ["-wal", "-shm"] {
             let side = database + suffix
             let exists = access(side, F_OK) == 0
             if exists ? access(side, R_OK | W_OK) != 0 : !folderWritable {
-                let what = exists ? "\(side) is read-only for \(user): check its owner/mode"
+                let what =
+                    exists
+                    ? "\(side) is read-only for \(user): check its owner/mode"
                     : "\(user) may not create \(side): check the owner/mode of \(folder)"
-                return .failure(Failure(problem: "database \(database) could not be written: \(what)", isPermission: true))
+                return .failure(
+                    Failure(problem: "database \(database) could not be written: \(what)", isPermission: true))
             }
         }
         do {

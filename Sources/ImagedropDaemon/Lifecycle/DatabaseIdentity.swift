@@ -1,4 +1,5 @@
 import ImagedropSystem
+
 /// The database file the daemon opened, by device and inode. SQLite keeps writing through its open
 /// descriptor when the path is deleted or replaced (a restore, a stray `rm`, a config-management tool
 /// writing a fresh file): every later write would vanish with the unlinked file while `status` reads the new
@@ -19,7 +20,8 @@ package struct DatabaseIdentity {
     package func change() -> String? {
         switch FileStatus.of(RawPath(path)) {
         case .failure(let error):
-            return "database file \(path) is gone (\(error.message)): deleted or its folder moved; writes would go to the unlinked file"
+            return
+                "database file \(path) is gone (\(error.message)): deleted or its folder moved; writes would go to the unlinked file"
         case .success(let now) where now.device != device || now.inode != inode:
             return "database file \(path) was replaced (device \(device) inode \(inode) opened, now device "
                 + "\(now.device) inode \(now.inode)); writes would go to the file no longer at that path"

@@ -1,7 +1,7 @@
-import ImagedropSystem
-import ImagedropStore
 import ImagedropPipeline
+import ImagedropStore
 import ImagedropSupport
+import ImagedropSystem
 import Logging
 
 /// The main thread between READY=1 and the stop: it waits for signals (at most a second, so it keeps
@@ -60,33 +60,40 @@ struct MainLoop {
         case nil: break
         }
         mainBeat.beat(.turning)
-        OperatorPauseFollower.follow(store: upload.store, pause: upload.pause, workSignal: upload.workSignal, logger: daemon.logger)
+        OperatorPauseFollower.follow(
+            store: upload.store, pause: upload.pause, workSignal: upload.workSignal, logger: daemon.logger)
         if let problem = running.locks.database.identity?.change() {
-            daemon.logger.error("database file changed under the running daemon; exiting so it restarts on the file now at that path",
-                                metadata: ["problem": "\(problem)", "exit": "\(Daemon.Exit.transient.rawValue)"])
+            daemon.logger.error(
+                "database file changed under the running daemon; exiting so it restarts on the file now at that path",
+                metadata: ["problem": "\(problem)", "exit": "\(Daemon.Exit.transient.rawValue)"])
             return End(fatal: .transient)
         }
         let now = Timestamp.monotonicNanos()
-        let watcherProgress = running.watcher.progress   // before the counts: see OnceCompletion
+        let watcherProgress = running.watcher.progress  // before the counts: see OnceCompletion
         let counts = try? store.counts()
         let metrics = upload.metrics.snapshot
-        throughput.record(atNanos: now, finished: metrics.doneUploaded + metrics.doneAlreadyStored + metrics.failed,
-                          bytes: metrics.uploadedBytes)
+        throughput.record(
+            atNanos: now, finished: metrics.doneUploaded + metrics.doneAlreadyStored + metrics.failed,
+            bytes: metrics.uploadedBytes)
         // `status` reads a heartbeat older than 3 intervals as "not responding": the interval is the one it knows.
         if now - lastBeat >= UInt64(DaemonRecord.heartbeatIntervalSeconds) * 1_000_000_000 || once {
             lastBeat = now
             let (line, eta) = daemon.progress(counts, upload: upload, watcher: running.watcher, rate: throughput.rate)
-            running.databaseHealth.recordWrite(Result {
-                try store.recordHeartbeat(statusLine: line, unwatchedFolders: running.watcher.unwatchedFolders,
-                                          concurrencyJSON: upload.concurrency.snapshot().json)
-                try store.recordBacklogETA(eta)
-                if let fleet = upload.budget as? FleetBudget {
-                    try store.recordFleetDegraded(fleet.degradedReason)
-                    let lastMinute = (try? store.snapshot(failureLimit: 0))?.uploadsLastMinute ?? 0
-                    fleet.publish(FleetHostReport(counts: counts ?? [:], uploadsLastMinute: lastMinute,
-                                                  paused: upload.pause.reason, version: ImagedropVersion.current))
-                }
-            }.failure)
+            running.databaseHealth.recordWrite(
+                Result {
+                    try store.recordHeartbeat(
+                        statusLine: line, unwatchedFolders: running.watcher.unwatchedFolders,
+                        concurrencyJSON: upload.concurrency.snapshot().json)
+                    try store.recordBacklogETA(eta)
+                    if let fleet = upload.budget as? FleetBudget {
+                        try store.recordFleetDegraded(fleet.degradedReason)
+                        let lastMinute = (try? store.snapshot(failureLimit: 0))?.uploadsLastMinute ?? 0
+                        fleet.publish(
+                            FleetHostReport(
+                                counts: counts ?? [:], uploadsLastMinute: lastMinute,
+                                paused: upload.pause.reason, version: ImagedropVersion.current))
+                    }
+                }.failure)
             notifier.status(line)
             running.progress?.show(line)
         } else if let progress = running.progress {
@@ -94,21 +101,28 @@ struct MainLoop {
         }
         if once, running.progress == nil, now - lastProgressLog >= Self.progressLogNanos {
             lastProgressLog = now
-            daemon.logger.info("progress", metadata: [
-                "status": "\(daemon.statusLine(counts, upload: upload, watcher: running.watcher, rate: throughput.rate))",
-            ])
+            daemon.logger.info(
+                "progress",
+                metadata: [
+                    "status":
+                        "\(daemon.statusLine(counts, upload: upload, watcher: running.watcher, rate: throughput.rate))"
+                ])
         }
         let current = running.shared.current
         if now - lastMetrics >= UInt64(current.metrics.intervalSeconds) * 1_000_000_000 {
             lastMetrics = now
             daemon.writeMetrics(running)
         }
-        watchdog?.tick(nowNanos: now, pulses: running.heartbeats.pulses,
-                       rule: Liveness.Rule(requestTimeoutSeconds: Double(current.upload.requestTimeoutSeconds)),
-                       notifier: notifier, logger: daemon.logger)
+        watchdog?.tick(
+            nowNanos: now, pulses: running.heartbeats.pulses,
+            rule: Liveness.Rule(requestTimeoutSeconds: Double(current.upload.requestTimeoutSeconds)),
+            notifier: notifier, logger: daemon.logger)
         guard once else { return nil }
-        if let counts, completion.isComplete(queueDrained: daemon.isDrained(counts, running: running),
-                                             watcher: watcherProgress, nudge: running.watcher) {
+        if let counts,
+            completion.isComplete(
+                queueDrained: daemon.isDrained(counts, running: running),
+                watcher: watcherProgress, nudge: running.watcher)
+        {
             return End()
         }
         if let reason = upload.pause.reason {

@@ -1,8 +1,7 @@
-import ImagedropStore
-import ImagedropSystem
 import ImagedropPipeline
-import ImagedropSupport
 import ImagedropStore
+import ImagedropSupport
+import ImagedropSystem
 
 /// What the gauges read beside the job table, and nothing else: the metrics file and `GET /metrics` take this,
 /// not the pool's whole set of dependencies.
@@ -28,12 +27,17 @@ extension MetricsWriter {
     package static func current(_ gauges: GaugeSource, up: Bool = true) -> String? {
         let store = gauges.store
         guard let queue = try? store.snapshot(failureLimit: 0) else { return nil }
-        let oldest = queue.oldestWaitingCreatedAt.flatMap(Timestamp.parseISO8601).map { Int((Timestamp.nowMillis() - $0) / 1000) }
-        var readings = GaugeReadings(queue: queue, oldestWaitingSeconds: oldest, pause: gauges.pause.metricReason, up: up,
-                                     concurrency: gauges.concurrency.snapshot())
+        let oldest = queue.oldestWaitingCreatedAt.flatMap(Timestamp.parseISO8601).map {
+            Int((Timestamp.nowMillis() - $0) / 1000)
+        }
+        var readings = GaugeReadings(
+            queue: queue, oldestWaitingSeconds: oldest, pause: gauges.pause.metricReason, up: up,
+            concurrency: gauges.concurrency.snapshot())
         // The table is readable (the snapshot above was read): a failure of these reads leaves a figure out, not the page.
         readings.webhooks = try? store.webhookBacklog()
-        readings.lastSuccessSeconds = (try? store.lastSuccessAt()).flatMap(Timestamp.parseISO8601).map { Double($0) / 1000 }
+        readings.lastSuccessSeconds = (try? store.lastSuccessAt()).flatMap(Timestamp.parseISO8601).map {
+            Double($0) / 1000
+        }
         readings.budgetRemaining = gauges.budget.remaining()
         readings.fleet = (gauges.budget as? FleetBudget)?.figures()
         readings.process = ProcessStats.current()

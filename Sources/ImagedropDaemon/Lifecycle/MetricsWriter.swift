@@ -12,12 +12,12 @@ import Glibc
 ///
 /// The file is replaced atomically (temp file in the same directory, then `rename(2)`), so the collector
 /// never reads half a file. The temp name does not end in `.prom`, so the collector never picks it up.
-public struct MetricsWriter: Sendable {
-    public let path: String
+package struct MetricsWriter: Sendable {
+    package let path: String
 
-    public init(path: String) { self.path = path }
+    package init(path: String) { self.path = path }
 
-    public func write(text: String) throws {
+    package func write(text: String) throws {
         try replaceAtomically(with: Array(text.utf8))
     }
 
@@ -30,14 +30,22 @@ public struct MetricsWriter: Sendable {
         let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o644)
         guard fd >= 0 else { throw MetricsWriteError(operation: "create", path: temp, errno: errno) }
         var closed = false
-        defer { if !closed { close(fd); unlink(temp) } }
+        defer {
+            if !closed {
+                close(fd)
+                unlink(temp)
+            }
+        }
         // The unit's UMask=0027 would leave the file unreadable to node_exporter's own user.
         guard fchmod(fd, 0o644) == 0 else { throw MetricsWriteError(operation: "chmod", path: temp, errno: errno) }
         try bytes.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {
                 let written = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if written > 0 { offset += written; continue }
+                if written > 0 {
+                    offset += written
+                    continue
+                }
                 if written < 0, errno == EINTR { continue }
                 throw MetricsWriteError(operation: "write", path: temp, errno: written < 0 ? errno : EIO)
             }
@@ -60,12 +68,12 @@ public struct MetricsWriter: Sendable {
 
 /// Carries errno and the path so the log line tells ops which directory lacks write access
 /// (usually `ReadWritePaths=` in the unit or the collector directory's group).
-public struct MetricsWriteError: Error, CustomStringConvertible, Sendable {
-    public var operation: String
-    public var path: String
-    public var errno: Int32
+package struct MetricsWriteError: Error, CustomStringConvertible, Sendable {
+    package var operation: String
+    package var path: String
+    package var errno: Int32
 
-    public var description: String {
+    package var description: String {
         "cannot \(operation) metrics file \(path): \(String(cString: strerror(errno))) (errno \(errno))"
     }
 }

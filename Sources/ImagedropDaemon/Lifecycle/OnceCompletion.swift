@@ -1,4 +1,5 @@
 import ImagedropPipeline
+
 /// When `run --once` may end: the queue is drained *and* the watcher holds nothing — no file settling, none
 /// waiting for the table, no rescan asked for — across two whole turns of the watcher that began after the
 /// drain was first seen. A file closed before that moment raised its inotify event before those turns read

@@ -1,5 +1,5 @@
-import ImagedropStore
 import ImagedropPipeline
+import ImagedropStore
 import Logging
 
 /// `imagedrop pause` / `resume` write the table; the running daemon has no other channel to hear them, so it
@@ -16,8 +16,9 @@ enum OperatorPauseFollower {
         }
         guard gate.setOperatorPause(pause?.text) else { return }
         if let pause {
-            logger.notice("queue paused by the operator; jobs stay queued until `imagedrop resume`",
-                          metadata: ["reason": "\(pause.text)", "since": "\(pause.at)"])
+            logger.notice(
+                "queue paused by the operator; jobs stay queued until `imagedrop resume`",
+                metadata: ["reason": "\(pause.text)", "since": "\(pause.at)"])
         } else {
             if let reason = gate.reason {
                 logger.notice("operator's pause lifted; the queue stays paused", metadata: ["reason": "\(reason)"])

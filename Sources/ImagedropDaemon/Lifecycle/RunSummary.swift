@@ -1,14 +1,15 @@
 import ImagedropStore
+
 /// The last line of `run --once`, for the operator and for cron mail: what this run did and what it left.
 /// `left` counts the jobs still waiting (queued, retrying or returned from an upload cut short) after the stop.
-public struct RunSummary: Sendable, Equatable {
-    public var uploaded: Int
-    public var alreadyStored: Int
-    public var failed: Int
-    public var left: Int
-    public var seconds: Int
+package struct RunSummary: Sendable, Equatable {
+    package var uploaded: Int
+    package var alreadyStored: Int
+    package var failed: Int
+    package var left: Int
+    package var seconds: Int
 
-    public init(uploaded: Int, alreadyStored: Int, failed: Int, left: Int, seconds: Int) {
+    package init(uploaded: Int, alreadyStored: Int, failed: Int, left: Int, seconds: Int) {
         self.uploaded = uploaded
         self.alreadyStored = alreadyStored
         self.failed = failed
@@ -17,11 +18,11 @@ public struct RunSummary: Sendable, Equatable {
     }
 
     /// `2000 uploaded, 7 already stored, 15 failed, 0 left in 5m04s`
-    public var line: String {
+    package var line: String {
         "\(uploaded) uploaded, \(alreadyStored) already stored, \(failed) failed, \(left) left in \(HumanUnits.duration(seconds))"
     }
 
     /// A run in which any job failed exits `Daemon.Exit.partial` (23, rsync's "partial transfer"), so a
     /// script or cron job sees it without parsing the summary.
-    public var exit: Daemon.Exit { failed > 0 ? .partial : .ok }
+    package var exit: Daemon.Exit { failed > 0 ? .partial : .ok }
 }

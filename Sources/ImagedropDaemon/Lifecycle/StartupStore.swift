@@ -1,8 +1,8 @@
-import ImagedropSystem
-import ImagedropStore
-import ImagedropPipeline
 import Glibc
+import ImagedropPipeline
+import ImagedropStore
 import ImagedropSupport
+import ImagedropSystem
 import Logging
 
 /// Opening the job table at start-up. Another process may hold the database's write lock for a moment
@@ -42,9 +42,12 @@ package struct StartupStore {
     /// Takes the daemon lock, opens (creating or migrating) the table, queues interrupted jobs again and
     /// records this daemon; retries the database part while it is busy.
     /// `failedAfterAction` says what a quarantined job owes its file (`on_failure` of its source).
-    package static func open(database: String, logger: Logger, patienceSeconds: Double = patienceSeconds,
-                             failedAfterAction: (Job) -> String? = { _ in nil })
-        throws(Failure) -> StartupStore {
+    package static func open(
+        database: String, logger: Logger, patienceSeconds: Double = patienceSeconds,
+        failedAfterAction: (Job) -> String? = { _ in nil }
+    )
+        throws(Failure) -> StartupStore
+    {
         let lock: DaemonLock
         do {
             try AtomicFile.makeDirectories(RawPath(database).parent)
@@ -52,8 +55,9 @@ package struct StartupStore {
         } catch let held as DaemonLock.Held {
             throw .alreadyRunning(held)
         } catch let error as SystemError where error.errno == EACCES || error.errno == EROFS || error.errno == EPERM {
-            throw .notWritable("cannot write next to database \(database): \(error): check the owner/mode of "
-                               + "\(RawPath(database).parent.display) (this process runs as uid \(getuid()))")
+            throw .notWritable(
+                "cannot write next to database \(database): \(error): check the owner/mode of "
+                    + "\(RawPath(database).parent.display) (this process runs as uid \(getuid()))")
         } catch {
             throw .permanent("config error: queue.database: cannot open \(database): \(error)")
         }
@@ -62,24 +66,32 @@ package struct StartupStore {
         while true {
             do {
                 let store = try JobStore(path: database)
-                let recovery = try store.recoverAfterCrash(crashed: lock.previousCrashSignal != nil,
-                                                           failedAfterAction: failedAfterAction)
-                try store.recordDaemonStart(pid: Int(getpid()), host: Daemon.hostname(), version: ImagedropVersion.current)
+                let recovery = try store.recoverAfterCrash(
+                    crashed: lock.previousCrashSignal != nil,
+                    failedAfterAction: failedAfterAction)
+                try store.recordDaemonStart(
+                    pid: Int(getpid()), host: Daemon.hostname(), version: ImagedropVersion.current)
                 if waiting { logger.notice("database free again; starting") }
                 lock.clearCrashNote()
                 lock.journalCrashes()
-                return StartupStore(lock: lock, store: store, recovery: recovery,
-                                    previousCrashSignal: lock.previousCrashSignal, identity: DatabaseIdentity(path: database))
+                return StartupStore(
+                    lock: lock, store: store, recovery: recovery,
+                    previousCrashSignal: lock.previousCrashSignal, identity: DatabaseIdentity(path: database))
             } catch let error as SQLiteError where isTransient(error) {
                 guard Timestamp.monotonicNanos() < deadline else {
-                    throw .transient("database \(database) stayed busy for \(Int(patienceSeconds)) s: \(error); exiting for a restart")
+                    throw .transient(
+                        "database \(database) stayed busy for \(Int(patienceSeconds)) s: \(error); exiting for a restart"
+                    )
                 }
                 if !waiting {
                     waiting = true
-                    logger.warning("database is busy (another process holds its lock); waiting",
-                                   metadata: ["database": "\(database)", "patience_s": "\(Int(patienceSeconds))", "error": "\(error)"])
+                    logger.warning(
+                        "database is busy (another process holds its lock); waiting",
+                        metadata: [
+                            "database": "\(database)", "patience_s": "\(Int(patienceSeconds))", "error": "\(error)",
+                        ])
                 }
-                sleepMillis(200)   // each try already waited busy_timeout; this only avoids spinning on an instant error
+                sleepMillis(200)  // each try already waited busy_timeout; this only avoids spinning on an instant error
             } catch let error as SQLiteError where error.isNotWritable {
                 throw .notWritable("\(error)")
             } catch {

@@ -14,8 +14,10 @@ package struct WatchdogPinger {
         self.interval = interval
     }
 
-    package mutating func tick(nowNanos: UInt64, pulses: [Heartbeat.Pulse], rule: Liveness.Rule,
-                       notifier: SystemdNotifier, logger: Logger) {
+    package mutating func tick(
+        nowNanos: UInt64, pulses: [Heartbeat.Pulse], rule: Liveness.Rule,
+        notifier: SystemdNotifier, logger: Logger
+    ) {
         guard Double(nowNanos &- lastPingNanos) / 1e9 >= interval else { return }
         switch Liveness.evaluate(pulses, nowNanos: nowNanos, rule: rule) {
         case .alive:
@@ -27,8 +29,9 @@ package struct WatchdogPinger {
             }
         case .wedged(let reason):
             if wedged == nil {
-                logger.error("watchdog: a component is wedged; withholding WATCHDOG=1 so systemd restarts the daemon",
-                             metadata: ["reason": "\(reason)"])
+                logger.error(
+                    "watchdog: a component is wedged; withholding WATCHDOG=1 so systemd restarts the daemon",
+                    metadata: ["reason": "\(reason)"])
             }
             wedged = reason
         }

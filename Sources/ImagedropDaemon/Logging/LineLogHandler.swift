@@ -1,20 +1,20 @@
-import ImagedropSystem
-import ImagedropStore
-import ImagedropPipeline
 import FoundationEssentials
 import Glibc
+import ImagedropPipeline
+import ImagedropStore
 import ImagedropSupport
+import ImagedropSystem
 import Logging
 import Synchronization
 
 /// The level in force for every `LineLogHandler`, shared so a SIGHUP reload changes it for loggers that
 /// were copied long before (swift-log handlers are values; each copy would otherwise keep the old level).
-public final class LogLevelControl: Sendable {
+package final class LogLevelControl: Sendable {
     private let index: Atomic<Int>
 
-    public init(_ level: Logger.Level) { index = Atomic(Self.index(of: level)) }
+    package init(_ level: Logger.Level) { index = Atomic(Self.index(of: level)) }
 
-    public var level: Logger.Level {
+    package var level: Logger.Level {
         get { Logger.Level.allCases[index.load(ordering: .relaxed)] }
         set { index.store(Self.index(of: newValue), ordering: .relaxed) }
     }
@@ -28,13 +28,13 @@ public final class LogLevelControl: Sendable {
 ///
 /// Each line is one `write(2)` on an unbuffered descriptor: lines from concurrent workers never interleave
 /// (pipes guarantee it below PIPE_BUF, 4 KiB), and nothing sits in a buffer when the process is killed.
-public struct LineLogHandler: LogHandler {
-    public enum Format: String, Sendable, CaseIterable { case text, journal, json }
+package struct LineLogHandler: LogHandler {
+    package enum Format: String, Sendable, CaseIterable { case text, journal, json }
 
-    public let format: Format
-    public let control: LogLevelControl
-    public var metadata: Logger.Metadata = [:]
-    public var metadataProvider: Logger.MetadataProvider?
+    package let format: Format
+    package let control: LogLevelControl
+    package var metadata: Logger.Metadata = [:]
+    package var metadataProvider: Logger.MetadataProvider?
     private let fileDescriptor: Int32
     /// stderr's status line when stderr is a terminal: lines are written above it, and per-file details are
     /// left to it (see `isPerFileDetail`).
@@ -42,7 +42,7 @@ public struct LineLogHandler: LogHandler {
     /// Set only when code changes one logger's level explicitly; otherwise the shared control decides.
     private var levelOverride: Logger.Level?
 
-    public init(
+    package init(
         format: Format, control: LogLevelControl, metadataProvider: Logger.MetadataProvider? = nil,
         fileDescriptor: Int32 = STDERR_FILENO, terminal: TerminalStatusLine? = nil
     ) {
@@ -53,23 +53,26 @@ public struct LineLogHandler: LogHandler {
         self.terminal = terminal
     }
 
-    public var logLevel: Logger.Level {
+    package var logLevel: Logger.Level {
         get { levelOverride ?? control.level }
         set { levelOverride = newValue }
     }
 
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    public func log(event: LogEvent) {
+    package func log(event: LogEvent) {
         var merged = metadata
         if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
         if let own = event.metadata { merged.merge(own) { _, new in new } }
         if let error = event.error, merged["error"] == nil { merged["error"] = .string("\(error)") }
         if let terminal, terminal.isShowing,
-           Self.isPerFileDetail(level: event.level, metadata: merged, threshold: logLevel) { return }
+            Self.isPerFileDetail(level: event.level, metadata: merged, threshold: logLevel)
+        {
+            return
+        }
         let line = Self.format(
             level: event.level, message: event.message.description, metadata: merged, format: format,
             timestampMillis: format == .journal ? nil : Timestamp.nowMillis())
@@ -81,14 +84,15 @@ public struct LineLogHandler: LogHandler {
     /// there — a thousand uploads would scroll everything else away. Warnings and errors about a job (a
     /// rejected file, a failed upload) are printed; at `debug` (`-v`) everything is, since it was asked for.
     /// Under journald, in a pipe or a file every line is written, as always.
-    package static func isPerFileDetail(level: Logger.Level, metadata: Logger.Metadata, threshold: Logger.Level) -> Bool {
+    package static func isPerFileDetail(level: Logger.Level, metadata: Logger.Metadata, threshold: Logger.Level) -> Bool
+    {
         threshold > .debug && (level == .info || level == .notice) && metadata["job"] != nil
     }
 
     /// Installs the handler process-wide and returns the control a reload uses to change the level.
     /// `LoggingSystem.bootstrap` may run once per process: call this once, early in `main`.
     @discardableResult
-    public static func bootstrap(
+    package static func bootstrap(
         level: Logger.Level, format: Config.LogFormat,
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) -> LogLevelControl {
@@ -102,7 +106,7 @@ public struct LineLogHandler: LogHandler {
     /// `auto` means journal only when stderr *is* the journal stream systemd opened for us: `$JOURNAL_STREAM`
     /// holds that stream's `device:inode`, and a child whose stderr was redirected inherits the variable while
     /// writing somewhere else (systemd.exec(5) asks for exactly this check).
-    public static func resolvedFormat(
+    package static func resolvedFormat(
         _ format: Config.LogFormat, environment: [String: String], fileDescriptor: Int32 = STDERR_FILENO
     ) -> Format {
         switch format {
@@ -114,7 +118,7 @@ public struct LineLogHandler: LogHandler {
             let parts = stream.split(separator: ":")
             var info = stat()
             guard parts.count == 2, let device = UInt64(parts[0]), let inode = UInt64(parts[1]),
-                  fstat(fileDescriptor, &info) == 0
+                fstat(fileDescriptor, &info) == 0
             else { return .text }
             return UInt64(info.st_dev) == device && UInt64(info.st_ino) == inode ? .journal : .text
         }
@@ -137,7 +141,7 @@ extension LineLogHandler {
     package static let leadingKeys = ["job", "path", "status", "attempt", "cf_code"]
 
     /// Syslog priority journald reads from a `<N>` prefix (sd-daemon(3)).
-    public static func priority(of level: Logger.Level) -> Int {
+    package static func priority(of level: Logger.Level) -> Int {
         switch level {
         case .trace, .debug: 7
         case .info: 6
@@ -150,7 +154,7 @@ extension LineLogHandler {
 
     /// One line, without the trailing newline. `timestampMillis` is ignored for `journal` (journald stamps
     /// each entry itself).
-    public static func format(
+    package static func format(
         level: Logger.Level, message: String, metadata: Logger.Metadata, format: Format, timestampMillis: Int64?
     ) -> String {
         let keys = orderedKeys(metadata)
@@ -158,7 +162,9 @@ extension LineLogHandler {
         switch format {
         case .json:
             var fields: [String] = []
-            if let timestampMillis { fields.append("\"ts\":" + JSONLine.string(Timestamp.iso8601(millis: timestampMillis))) }
+            if let timestampMillis {
+                fields.append("\"ts\":" + JSONLine.string(Timestamp.iso8601(millis: timestampMillis)))
+            }
             fields.append("\"level\":" + JSONLine.string(level.rawValue))
             fields.append("\"msg\":" + JSONLine.string(message))
             for key in keys {
@@ -188,9 +194,11 @@ extension LineLogHandler {
 /// characters escaped — a newline in a path or an error message must never start a second log line.
 package enum Logfmt {
     package static func value(_ text: String) -> String {
-        let needsQuotes = text.isEmpty || text.unicodeScalars.contains { scalar in
-            scalar.value <= 0x20 || scalar.value == 0x7F || scalar == "\"" || scalar == "=" || scalar == "\\"
-        }
+        let needsQuotes =
+            text.isEmpty
+            || text.unicodeScalars.contains { scalar in
+                scalar.value <= 0x20 || scalar.value == 0x7F || scalar == "\"" || scalar == "=" || scalar == "\\"
+            }
         return needsQuotes ? quoted(text) : text
     }
 
@@ -198,10 +206,11 @@ package enum Logfmt {
 
     /// Keys are code-chosen, but a stray space or `=` would make the line unparseable; `_` keeps it a word.
     package static func key(_ key: String) -> String {
-        let cleaned = String(key.unicodeScalars.map { scalar -> Character in
-            scalar.value <= 0x20 || scalar == "=" || scalar == "\"" || scalar == "\\" || scalar.value == 0x7F
-                ? "_" : Character(scalar)
-        })
+        let cleaned = String(
+            key.unicodeScalars.map { scalar -> Character in
+                scalar.value <= 0x20 || scalar == "=" || scalar == "\"" || scalar == "\\" || scalar.value == 0x7F
+                    ? "_" : Character(scalar)
+            })
         return cleaned.isEmpty ? "_" : cleaned
     }
 }

@@ -5,9 +5,10 @@ import Synchronization
 /// place, and cleared before every log line and drawn again after it, so a log line never lands in the middle
 /// of it. Log handlers and the daemon share the process-wide instance for stderr; it exists only when stderr
 /// is a terminal (journald, pipes and files get plain lines, unchanged).
-public final class TerminalStatusLine: Sendable {
+package final class TerminalStatusLine: Sendable {
     /// nil unless stderr is a terminal.
-    public static let stderr: TerminalStatusLine? = isatty(STDERR_FILENO) == 1 ? TerminalStatusLine(fileDescriptor: STDERR_FILENO) : nil
+    package static let stderr: TerminalStatusLine? =
+        isatty(STDERR_FILENO) == 1 ? TerminalStatusLine(fileDescriptor: STDERR_FILENO) : nil
 
     /// Return to column 0 and erase to the end of the line.
     package static let erase = "\r\u{1B}[K"
@@ -18,10 +19,10 @@ public final class TerminalStatusLine: Sendable {
     package init(fileDescriptor: Int32) { self.fileDescriptor = fileDescriptor }
 
     /// Whether a status line is on screen now (per-file lines are then left to the status line).
-    public var isShowing: Bool { shown.withLock { $0 != nil } }
+    package var isShowing: Bool { shown.withLock { $0 != nil } }
 
     /// Draws `text` in place of the current status line.
-    public func show(_ text: String) {
+    package func show(_ text: String) {
         shown.withLock { current in
             let line = Self.fitted(text, columns: columns)
             current = line
@@ -30,7 +31,7 @@ public final class TerminalStatusLine: Sendable {
     }
 
     /// Leaves `text` on screen as an ordinary line (the final state) and stops redrawing.
-    public func finish(_ text: String) {
+    package func finish(_ text: String) {
         shown.withLock { current in
             current = nil
             Console.write(Self.erase + text + (text.isEmpty ? "" : "\n"), to: fileDescriptor)
@@ -39,7 +40,7 @@ public final class TerminalStatusLine: Sendable {
 
     /// Writes a log line (without its newline) above the status line: erase, the line, the status line again —
     /// one write(2), under the same lock as `show`, so nothing interleaves.
-    public func writeLine(_ line: String) {
+    package func writeLine(_ line: String) {
         shown.withLock { current in
             Console.write(Self.composed(line, below: current), to: fileDescriptor)
         }

@@ -2,7 +2,7 @@ import ImagedropStore
 import ImagedropSystem
 
 /// One way the ledger and the account disagree, with what `--fix` did about it (nil without `--fix`).
-public enum LedgerDifference: Sendable {
+package enum LedgerDifference: Sendable {
     /// A done job whose image the account no longer holds.
     case missing(Job, fix: Fix?)
     /// An image with imagedrop's metadata that no done job records; `file` is where its `source_path` was
@@ -12,17 +12,19 @@ public enum LedgerDifference: Sendable {
     case stale(StaleJob, fix: Fix?)
 
     /// What `--fix` did: `fixed` false leaves the difference in place, `note` says what happened or why not.
-    public struct Fix: Sendable, Equatable {
-        public var fixed: Bool
-        public var note: String
+    package struct Fix: Sendable, Equatable {
+        package var fixed: Bool
+        package var note: String
         /// The job a rebuilt image is now recorded in.
-        public var jobID: Int64?
+        package var jobID: Int64?
 
-        public static func done(_ note: String, jobID: Int64? = nil) -> Fix { Fix(fixed: true, note: note, jobID: jobID) }
-        public static func notFixed(_ note: String) -> Fix { Fix(fixed: false, note: note, jobID: nil) }
+        package static func done(_ note: String, jobID: Int64? = nil) -> Fix {
+            Fix(fixed: true, note: note, jobID: jobID)
+        }
+        package static func notFixed(_ note: String) -> Fix { Fix(fixed: false, note: note, jobID: nil) }
     }
 
-    public var fix: Fix? {
+    package var fix: Fix? {
         switch self {
         case .missing(_, let fix), .unrecorded(_, _, let fix), .stale(_, let fix): fix
         }
@@ -30,8 +32,8 @@ public enum LedgerDifference: Sendable {
 }
 
 /// A file named by an image's `source_path`, found under one of a source's watch roots.
-public struct LocatedFile: Sendable, Equatable {
-    public var source: String
-    public var root: RawPath
-    public var path: RawPath
+package struct LocatedFile: Sendable, Equatable {
+    package var source: String
+    package var root: RawPath
+    package var path: RawPath
 }

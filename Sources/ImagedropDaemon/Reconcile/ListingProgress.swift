@@ -15,8 +15,9 @@ final class ListingProgress {
         images += count
         guard let line else { return }
         let seconds = max(Double(Timestamp.monotonicNanos() - started) / 1e9, 0.001)
-        line.show("reconcile: \(pages) page\(pages == 1 ? "" : "s"), \(images) images listed, "
-                  + "\(Int((Double(images) / seconds).rounded())) images/s")
+        line.show(
+            "reconcile: \(pages) page\(pages == 1 ? "" : "s"), \(images) images listed, "
+                + "\(Int((Double(images) / seconds).rounded())) images/s")
     }
 
     func finish() { line?.finish("") }

@@ -1,17 +1,17 @@
+import ImagedropStore
 import ImagedropSupport
 import ImagedropSystem
-import ImagedropStore
 
 /// Writes what `reconcile` found as it is found: one line per difference and the summary line last, or one
 /// JSON object whose arrays are written entry by entry (`{"images", "done_jobs", "missing", "unrecorded",
 /// "stale", "fixed"}`), so a report of a million differences is never held whole in memory.
-public final class ReconcileReport {
-    public enum Section: String, Sendable { case missing, unrecorded, stale }
+package final class ReconcileReport {
+    package enum Section: String, Sendable { case missing, unrecorded, stale }
 
-    public struct Totals: Sendable, Equatable {
-        public var missing = 0, unrecorded = 0, stale = 0
-        public var queued = 0, recorded = 0, refreshed = 0
-        public var left: Int { missing + unrecorded + stale - queued - recorded - refreshed }
+    package struct Totals: Sendable, Equatable {
+        package var missing = 0, unrecorded = 0, stale = 0
+        package var queued = 0, recorded = 0, refreshed = 0
+        package var left: Int { missing + unrecorded + stale - queued - recorded - refreshed }
     }
 
     private let json: Bool
@@ -23,28 +23,34 @@ public final class ReconcileReport {
     private var opened = -1
     private var isOpen = false
     private var entriesInSection = 0
-    public private(set) var totals = Totals()
+    package private(set) var totals = Totals()
     private var images = 0
     private var doneJobs = 0
 
-    public init(json: Bool, fixing: Bool, write: @escaping (String) -> Void) {
+    package init(json: Bool, fixing: Bool, write: @escaping (String) -> Void) {
         self.json = json
         self.fixing = fixing
         self.write = write
     }
 
-    public func begin(images: Int, doneJobs: Int) {
+    package func begin(images: Int, doneJobs: Int) {
         self.images = images
         self.doneJobs = doneJobs
         if json { emit("{\"images\": \(images), \"done_jobs\": \(doneJobs)") }
     }
 
-    public func add(_ difference: LedgerDifference) {
+    package func add(_ difference: LedgerDifference) {
         let kind: Section
         switch difference {
-        case .missing: kind = .missing; totals.missing += 1
-        case .unrecorded: kind = .unrecorded; totals.unrecorded += 1
-        case .stale: kind = .stale; totals.stale += 1
+        case .missing:
+            kind = .missing
+            totals.missing += 1
+        case .unrecorded:
+            kind = .unrecorded
+            totals.unrecorded += 1
+        case .stale:
+            kind = .stale
+            totals.stale += 1
         }
         if let fix = difference.fix, fix.fixed {
             switch kind {
@@ -63,18 +69,21 @@ public final class ReconcileReport {
     }
 
     /// Closes the report; returns the exit status: 0 in agreement (or all fixed), 1 when differences remain.
-    public func finish() -> Int32 {
+    package func finish() -> Int32 {
         open(.stale)
         closeSection()
         if json {
-            emit(", \"fixed\": {\"queued\": \(totals.queued), \"recorded\": \(totals.recorded), "
-                 + "\"refreshed\": \(totals.refreshed), \"left\": \(totals.left)}}\n")
+            emit(
+                ", \"fixed\": {\"queued\": \(totals.queued), \"recorded\": \(totals.recorded), "
+                    + "\"refreshed\": \(totals.refreshed), \"left\": \(totals.left)}}\n")
         } else {
-            emit("\(images) images in the account, \(doneJobs) done jobs: \(totals.missing) missing, "
-                 + "\(totals.unrecorded) unrecorded, \(totals.stale) stale\n")
+            emit(
+                "\(images) images in the account, \(doneJobs) done jobs: \(totals.missing) missing, "
+                    + "\(totals.unrecorded) unrecorded, \(totals.stale) stale\n")
             if fixing {
-                emit("fixed: \(totals.queued) queued again, \(totals.recorded) recorded, \(totals.refreshed) refreshed; "
-                     + "\(totals.left) left\n")
+                emit(
+                    "fixed: \(totals.queued) queued again, \(totals.recorded) recorded, \(totals.refreshed) refreshed; "
+                        + "\(totals.left) left\n")
             }
         }
         flush()
@@ -118,10 +127,12 @@ public final class ReconcileReport {
         case .missing(let job, _):
             line = "missing: job \(job.id) \(job.path.display) (image \(job.imageID ?? "?"))"
         case .unrecorded(let image, let file, _):
-            line = "unrecorded: image \(image.id) (source_path \(image.sourcePath ?? "?"), "
+            line =
+                "unrecorded: image \(image.id) (source_path \(image.sourcePath ?? "?"), "
                 + (file.map { "file \($0.path.display)" } ?? "no such file under the watch roots") + ")"
         case .stale(let stale, _):
-            line = "stale: job \(stale.job.id) \(stale.job.path.display) (image \(stale.job.imageID ?? "?")): "
+            line =
+                "stale: job \(stale.job.id) \(stale.job.path.display) (image \(stale.job.imageID ?? "?")): "
                 + "variants \(stale.job.variants.count) in the ledger, \(stale.accountVariants.count) in the account"
         }
         if let fix = difference.fix { line += (fix.fixed ? " — " : " — not fixed: ") + fix.note }
@@ -132,19 +143,25 @@ public final class ReconcileReport {
         var pairs: [(String, String)]
         switch difference {
         case .missing(let job, _):
-            pairs = [("job_id", "\(job.id)"), ("path", JSONString.quoted(job.path.display)),
-                     ("source", JSONString.quoted(job.source)), ("image_id", JSONString.optional(job.imageID)),
-                     ("sha256", JSONString.optional(job.sha256))]
+            pairs = [
+                ("job_id", "\(job.id)"), ("path", JSONString.quoted(job.path.display)),
+                ("source", JSONString.quoted(job.source)), ("image_id", JSONString.optional(job.imageID)),
+                ("sha256", JSONString.optional(job.sha256)),
+            ]
         case .unrecorded(let image, let file, let fix):
-            pairs = [("image_id", JSONString.quoted(image.id)), ("sha256", JSONString.optional(image.sha256)),
-                     ("source_path", JSONString.optional(image.sourcePath)),
-                     ("source", JSONString.optional(file?.source)), ("path", JSONString.optional(file?.path.display)),
-                     ("uploaded", JSONString.optional(image.uploaded))]
+            pairs = [
+                ("image_id", JSONString.quoted(image.id)), ("sha256", JSONString.optional(image.sha256)),
+                ("source_path", JSONString.optional(image.sourcePath)),
+                ("source", JSONString.optional(file?.source)), ("path", JSONString.optional(file?.path.display)),
+                ("uploaded", JSONString.optional(image.uploaded)),
+            ]
             if fixing { pairs.append(("job_id", fix?.jobID.map { "\($0)" } ?? "null")) }
         case .stale(let stale, _):
-            pairs = [("job_id", "\(stale.job.id)"), ("path", JSONString.quoted(stale.job.path.display)),
-                     ("source", JSONString.quoted(stale.job.source)), ("image_id", JSONString.optional(stale.job.imageID)),
-                     ("variants", array(stale.job.variants)), ("account_variants", array(stale.accountVariants))]
+            pairs = [
+                ("job_id", "\(stale.job.id)"), ("path", JSONString.quoted(stale.job.path.display)),
+                ("source", JSONString.quoted(stale.job.source)), ("image_id", JSONString.optional(stale.job.imageID)),
+                ("variants", array(stale.job.variants)), ("account_variants", array(stale.accountVariants)),
+            ]
         }
         if fixing, let fix = difference.fix {
             pairs.append(("fixed", fix.fixed ? "true" : "false"))

@@ -27,9 +27,10 @@ extension Reconciliation {
         guard !files.isEmpty else { return .notFixed("its source_path names no file under the watch roots") }
         for file in files {
             guard let digest = FileDigest.of(file.path), digest.sha256 == image.sha256 else { continue }
-            let rebuilt = JobStore.RebuiltJob(path: file.path, root: file.root, source: file.source,
-                                              size: digest.status.size, mtimeNanos: digest.status.mtimeNanos,
-                                              sha256: digest.sha256, image: image)
+            let rebuilt = JobStore.RebuiltJob(
+                path: file.path, root: file.root, source: file.source,
+                size: digest.status.size, mtimeNanos: digest.status.mtimeNanos,
+                sha256: digest.sha256, image: image)
             switch try store.recordRebuilt(rebuilt) {
             case .inserted(let id): return .done("recorded as job \(id)", jobID: id)
             case .completedWaiting(let id): return .done("its waiting job \(id) recorded done", jobID: id)
@@ -42,7 +43,7 @@ extension Reconciliation {
 
     func refresh(_ stale: StaleJob) throws -> LedgerDifference.Fix {
         guard let imageID = stale.job.imageID,
-              try store.refreshVariants(jobID: stale.job.id, imageID: imageID, variants: stale.accountVariants)
+            try store.refreshVariants(jobID: stale.job.id, imageID: imageID, variants: stale.accountVariants)
         else { return .notFixed("the job changed while reconcile ran") }
         return .done("variants refreshed")
     }

@@ -6,16 +6,16 @@ import ImagedropSupport
 /// `imagedrop reconcile`: reads the whole account (list v2, through the request budget like any request),
 /// compares it with the ledger's done jobs in the database's temp tables, reports each difference as it is
 /// found and, with `fix`, repairs what the drop folders allow (`Reconciliation+Fix`).
-public struct Reconciliation {
-    public struct Options: Sendable {
+package struct Reconciliation {
+    package struct Options: Sendable {
         /// Only this source's jobs, and only images whose file is found under this source's watch paths.
-        public var source: String?
-        public var fix: Bool
-        public var json: Bool
+        package var source: String?
+        package var fix: Bool
+        package var json: Bool
         /// Images per list request (the API allows up to 10,000; 1,000 is what it documents per page).
-        public var perPage: Int
+        package var perPage: Int
 
-        public init(source: String?, fix: Bool, json: Bool, perPage: Int = 1000) {
+        package init(source: String?, fix: Bool, json: Bool, perPage: Int = 1000) {
             self.source = source
             self.fix = fix
             self.json = json
@@ -24,8 +24,9 @@ public struct Reconciliation {
     }
 
     /// Exit statuses beyond the report's own 0 (in agreement, or all fixed) and 1 (differences remain).
-    public enum Failure: Int32 {
-        case unavailable = 69, database = 74
+    package enum Failure: Int32 {
+        case unavailable = 69
+        case database = 74
     }
 
     let config: Config
@@ -35,7 +36,7 @@ public struct Reconciliation {
     /// Rows asked for at a time while the differences are read back.
     static let batch = 500
 
-    public init(config: Config, store: JobStore, token: APIToken, options: Options) {
+    package init(config: Config, store: JobStore, token: APIToken, options: Options) {
         self.config = config
         self.store = store
         self.token = token
@@ -43,17 +44,20 @@ public struct Reconciliation {
     }
 
     /// Runs it all; `write` gets stdout's text, `problem` one line for stderr. Returns the exit status.
-    public func run(write: @escaping (String) -> Void, problem: (String) -> Void) -> Int32 {
-        let limiter = RateLimiter(limit: config.upload.requestsPer5Min, windowSeconds: Double(config.upload.rateWindowSeconds),
-                                  ledger: RequestLedger(store: store))
+    package func run(write: @escaping (String) -> Void, problem: (String) -> Void) -> Int32 {
+        let limiter = RateLimiter(
+            limit: config.upload.requestsPer5Min, windowSeconds: Double(config.upload.rateWindowSeconds),
+            ledger: RequestLedger(store: store))
         // Grants reserved and not used go back, so a daemon running beside it keeps its whole budget.
         defer { limiter.returnUnusedReservation() }
         let client = ImagesClient(
-            endpoint: .init(apiBaseURL: config.cloudflare.apiBaseURL, accountID: config.cloudflare.accountID,
-                            timeoutSeconds: config.upload.requestTimeoutSeconds, caFile: config.cloudflare.caFile),
+            endpoint: .init(
+                apiBaseURL: config.cloudflare.apiBaseURL, accountID: config.cloudflare.accountID,
+                timeoutSeconds: config.upload.requestTimeoutSeconds, caFile: config.cloudflare.caFile),
             limiter: limiter, shouldStop: { false }, shouldAbort: { false })
-        let pager = AccountPager(client: client, token: token, perPage: options.perPage, config: config, limiter: limiter,
-                                 batchTokens: config.cloudflare.batchAPI ? BatchTokens() : nil)
+        let pager = AccountPager(
+            client: client, token: token, perPage: options.perPage, config: config, limiter: limiter,
+            batchTokens: config.cloudflare.batchAPI ? BatchTokens() : nil)
         // A little before now: a job done in the second the snapshot was taken is looked at again afterwards.
         let listingStarted = Timestamp.iso8601(millis: Timestamp.nowMillis() - 2_000)
         let doneJobs: Int
@@ -111,7 +115,8 @@ public struct Reconciliation {
                 // With --source, an image belongs to the source whose folders hold its file; one found in none
                 // of them is another source's business (or nobody's: reported without --source).
                 if options.source != nil, files.isEmpty { continue }
-                report.add(.unrecorded(image, file: files.first, fix: options.fix ? try rebuild(image, from: files) : nil))
+                report.add(
+                    .unrecorded(image, file: files.first, fix: options.fix ? try rebuild(image, from: files) : nil))
             }
             guard let last = images.last else { return }
             after = last.id
@@ -132,7 +137,8 @@ public struct Reconciliation {
 extension AccountImage {
     /// What the list says of an image, as the comparison keeps it.
     init(_ record: ImageRecord) {
-        self.init(id: record.id, variants: record.variants ?? [], sha256: record.metaSHA256,
-                  sourcePath: record.metaSourcePath, jobKey: record.metaJobKey, uploaded: record.uploaded)
+        self.init(
+            id: record.id, variants: record.variants ?? [], sha256: record.metaSHA256,
+            sourcePath: record.metaSourcePath, jobKey: record.metaJobKey, uploaded: record.uploaded)
     }
 }

@@ -90,7 +90,9 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
     private static func retryAfter(_ bytes: [UInt8]) {
         let parts = bytes.split(separator: 0, maxSplits: 1, omittingEmptySubsequences: false)
         var headers: [String: String] = [:]
-        if let first = parts.first, !first.isEmpty { headers["retry-after-ms"] = String(decoding: first, as: UTF8.self) }
+        if let first = parts.first, !first.isEmpty {
+            headers["retry-after-ms"] = String(decoding: first, as: UTF8.self)
+        }
         if parts.count > 1 { headers["retry-after"] = String(decoding: parts[1], as: UTF8.self) }
         for now: Int64 in [0, 1_764_000_000_000, Int64.max / 2] {
             if let millis = RetryAfter.parse(headers, nowMillis: now) {
@@ -132,7 +134,9 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
 
     private static func json(_ bytes: [UInt8]) {
         guard let value = JSONReader.value(bytes) else { return }
-        guard let text = try? JSONWriter.string(value, options: [.sortedKeys]) else { preconditionFailure("a value read could not be written") }
+        guard let text = try? JSONWriter.string(value, options: [.sortedKeys]) else {
+            preconditionFailure("a value read could not be written")
+        }
         precondition(JSONReader.value(Array(text.utf8)) != nil, "written JSON did not read back: \(text)")
     }
 
@@ -144,18 +148,21 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
             if let info = URLUserInfo(url.text) {
                 // Whatever the user-info held, the shown form has only `***` where its secret was, and the rest as is.
                 let shown = URLUserInfo(url.redacted)
-                precondition(shown?.secret == "***" && shown?.rest == info.rest, "redaction left the user-info's secret in place")
+                precondition(
+                    shown?.secret == "***" && shown?.rest == info.rest, "redaction left the user-info's secret in place"
+                )
             }
             _ = url.scrub("could not fetch \(url.text)")
             _ = url.sha256
         }
     }
 
-    private static let gate = RequestGate(policy: .init(
-        hosts: HostRule(listenHost: "127.0.0.1", allowedHosts: ["images.example.com", "[::1]:9731"]),
-        actions: true, bearerToken: Array("0123456789abcdef0123456789abcdef".utf8), bearerRequired: false,
-        // Not an HMAC, but deterministic and content-dependent, which is all the checks' paths need here.
-        csrfSign: { message in String(repeating: String(message.utf8.count % 16, radix: 16), count: 64) }))
+    private static let gate = RequestGate(
+        policy: .init(
+            hosts: HostRule(listenHost: "127.0.0.1", allowedHosts: ["images.example.com", "[::1]:9731"]),
+            actions: true, bearerToken: Array("0123456789abcdef0123456789abcdef".utf8), bearerRequired: false,
+            // Not an HMAC, but deterministic and content-dependent, which is all the checks' paths need here.
+            csrfSign: { message in String(repeating: String(message.utf8.count % 16, radix: 16), count: 64) }))
 
     private static func statusRequest(_ bytes: [UInt8]) {
         var lines = bytes.split(separator: UInt8(ascii: "\n"), maxSplits: 200, omittingEmptySubsequences: false)[...]
@@ -173,8 +180,11 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
                 break
             }
             let colon = trimmed.firstIndex(of: UInt8(ascii: ":")) ?? trimmed.endIndex
-            headers.append((String(decoding: trimmed[..<colon], as: UTF8.self),
-                            String(decoding: trimmed[colon...].dropFirst(), as: UTF8.self)))
+            headers.append(
+                (
+                    String(decoding: trimmed[..<colon], as: UTF8.self),
+                    String(decoding: trimmed[colon...].dropFirst(), as: UTF8.self)
+                ))
         }
         // The page's action notice comes from the same target: whatever it parses must survive its own round trip.
         if let notice = ActionNotice(target: uri) {
@@ -183,14 +193,18 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
         }
         // So does the page's paging and search: the links the page writes must lead back to the same lists.
         let query = PageQuery(target: uri)
-        precondition(PageQuery(target: "/" + query.query(page: query.page)) == query, "a page query that does not round-trip")
+        precondition(
+            PageQuery(target: "/" + query.query(page: query.page)) == query, "a page query that does not round-trip")
         if let search = query.search {
-            precondition(search.count <= PageQuery.maxSearchCharacters && search.utf8.count <= PageQuery.maxSearchBytes,
-                         "a search past its cap")
+            precondition(
+                search.count <= PageQuery.maxSearchCharacters && search.utf8.count <= PageQuery.maxSearchBytes,
+                "a search past its cap")
         }
         for now: Int64 in [0, 1_764_000_000] {
-            let head = gate.decide(method: method, uri: uri, headers: headers, body: nil, isHTTP10: isHTTP10, nowSeconds: now)
-            let whole = gate.decide(method: method, uri: uri, headers: headers, body: body, isHTTP10: isHTTP10, nowSeconds: now)
+            let head = gate.decide(
+                method: method, uri: uri, headers: headers, body: nil, isHTTP10: isHTTP10, nowSeconds: now)
+            let whole = gate.decide(
+                method: method, uri: uri, headers: headers, body: body, isHTTP10: isHTTP10, nowSeconds: now)
             if case .refuse(let refusal) = head {
                 precondition((400...599).contains(refusal.status), "a refusal that is no error status")
                 precondition(whole == head, "a request refused on its head was let through with its body")

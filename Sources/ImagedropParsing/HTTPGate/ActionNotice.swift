@@ -51,8 +51,9 @@ package struct ActionNotice: Equatable, Sendable {
             }
         }
         guard let retried else { return nil }
-        self.init(retried: retried, superseded: fields["superseded"].map { Int($0) } ?? 0,
-                  gone: fields["gone"].map { Int($0) } ?? 0, job: fields["job"])
+        self.init(
+            retried: retried, superseded: fields["superseded"].map { Int($0) } ?? 0,
+            gone: fields["gone"].map { Int($0) } ?? 0, job: fields["job"])
     }
 
     /// One to 18 ASCII digits (any such number fits an Int64; a longer one is no count this daemon wrote).
@@ -72,6 +73,7 @@ package struct ActionNotice: Equatable, Sendable {
         var left: [String] = []
         if superseded > 0 { left.append("\(superseded) superseded by a newer job of the same file") }
         if gone > 0 { left.append("\(gone) whose file is no longer there") }
-        return "\(retried) failed jobs queued again" + (left.isEmpty ? "" : "; left as they are: " + left.joined(separator: ", "))
+        return "\(retried) failed jobs queued again"
+            + (left.isEmpty ? "" : "; left as they are: " + left.joined(separator: ", "))
     }
 }

@@ -18,7 +18,7 @@ package enum BearerCheck: Equatable, Sendable {
         // The scheme is case-insensitive (RFC 9110 §11.1), then one or more spaces.
         let scheme = Array("bearer".utf8)
         guard bytes.count > scheme.count, bytes.prefix(scheme.count).map(HeaderFields.lower) == scheme,
-              bytes[scheme.count] == 0x20
+            bytes[scheme.count] == 0x20
         else { return .invalid }
         let credential = Array(bytes.dropFirst(scheme.count).drop { $0 == 0x20 })
         return ConstantTime.equal(credential, token) ? .valid : .invalid

@@ -23,15 +23,19 @@ package enum CSRFToken {
     package static func verify(_ token: String, nowSeconds: Int64, sign: Sign) -> Bool {
         let parts = token.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
         guard parts.count == 3 else { return false }
-        let issuedText = parts[0], nonce = parts[1], mac = parts[2]
+        let issuedText = parts[0]
+        let nonce = parts[1]
+        let mac = parts[2]
         // Twelve digits reach the year 33658, and cannot overflow.
         guard (1...12).contains(issuedText.count), issuedText.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-              (1...64).contains(nonce.count), nonce.allSatisfy(isLowerHex),
-              mac.count == 64, mac.allSatisfy(isLowerHex)
+            (1...64).contains(nonce.count), nonce.allSatisfy(isLowerHex),
+            mac.count == 64, mac.allSatisfy(isLowerHex)
         else { return false }
         let issued = issuedText.reduce(Int64(0)) { $0 * 10 + Int64($1 - 0x30) }
         let age = nowSeconds.subtractingReportingOverflow(issued)
-        guard !age.overflow, age.partialValue >= -clockSlackSeconds, age.partialValue <= lifetimeSeconds else { return false }
+        guard !age.overflow, age.partialValue >= -clockSlackSeconds, age.partialValue <= lifetimeSeconds else {
+            return false
+        }
         let expected = sign(String(decoding: issuedText, as: UTF8.self) + "." + String(decoding: nonce, as: UTF8.self))
         return ConstantTime.equal(Array(mac), Array(expected.utf8))
     }
@@ -46,5 +50,7 @@ package enum CSRFToken {
         return nil
     }
 
-    private static func isLowerHex(_ byte: UInt8) -> Bool { (0x30...0x39).contains(byte) || (0x61...0x66).contains(byte) }
+    private static func isLowerHex(_ byte: UInt8) -> Bool {
+        (0x30...0x39).contains(byte) || (0x61...0x66).contains(byte)
+    }
 }

@@ -2,7 +2,8 @@
 /// and `==` are Unicode-aware, and would let other bytes match).
 package enum HeaderFields {
     package static func nameIs(_ name: String, _ lowercaseName: String) -> Bool {
-        let given = name.utf8, wanted = lowercaseName.utf8
+        let given = name.utf8
+        let wanted = lowercaseName.utf8
         guard given.count == wanted.count else { return false }
         return zip(given, wanted).allSatisfy { lower($0) == $1 }
     }
@@ -21,7 +22,7 @@ package enum HeaderFields {
     package static func trimmed(_ text: String) -> String {
         let bytes = Array(text.utf8)
         guard let first = bytes.firstIndex(where: { $0 != 0x20 && $0 != 0x09 }),
-              let last = bytes.lastIndex(where: { $0 != 0x20 && $0 != 0x09 })
+            let last = bytes.lastIndex(where: { $0 != 0x20 && $0 != 0x09 })
         else { return "" }
         return String(decoding: bytes[first...last], as: UTF8.self)
     }

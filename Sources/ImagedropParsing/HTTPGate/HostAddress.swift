@@ -130,14 +130,16 @@ package struct HostAddress: Equatable, Sendable {
 
     private static func ipv6(_ bytes: ArraySlice<UInt8>) -> [UInt8]? {
         guard (2...maxIPv6Length).contains(bytes.count),
-              bytes.allSatisfy({ isHexDigit($0) || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ".") })
+            bytes.allSatisfy({ isHexDigit($0) || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ".") })
         else { return nil }
         // Only hex digits, colons and dots reach inet_pton: the C string it reads is exactly these bytes.
         var text = Array(bytes)
         text.append(0)
         var address = in6_addr()
         let parsed = text.withUnsafeBufferPointer { buffer in
-            buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { inet_pton(AF_INET6, $0, &address) }
+            buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
+                inet_pton(AF_INET6, $0, &address)
+            }
         }
         guard parsed == 1 else { return nil }
         return withUnsafeBytes(of: address) { Array($0) }
@@ -154,7 +156,7 @@ package struct HostAddress: Equatable, Sendable {
             switch byte {
             case UInt8(ascii: "A")...UInt8(ascii: "Z"): lowered.append(byte + 32)
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."):
+                UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."):
                 lowered.append(byte)
             default: return nil
             }

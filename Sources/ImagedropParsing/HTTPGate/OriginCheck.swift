@@ -13,7 +13,9 @@ package enum OriginCheck {
         }
         for value in HeaderFields.values(headers, "origin") {
             guard let authority = authority(ofOrigin: HeaderFields.trimmed(value)) else { return true }
-            if let host, HeaderFields.lowercased(authority) == HeaderFields.lowercased(HeaderFields.trimmed(host)) { continue }
+            if let host, HeaderFields.lowercased(authority) == HeaderFields.lowercased(HeaderFields.trimmed(host)) {
+                continue
+            }
             guard let origin = HostAddress.parse(authority), rule.isListed(origin) else { return true }
         }
         return false

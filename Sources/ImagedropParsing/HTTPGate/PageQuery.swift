@@ -42,7 +42,8 @@ package struct PageQuery: Equatable, Sendable {
         var search: String?
         for pair in bytes[bytes.index(after: question)..<end].split(separator: UInt8(ascii: "&")) {
             guard let equals = pair.firstIndex(of: UInt8(ascii: "=")) else { continue }
-            let key = pair[..<equals], value = pair[pair.index(after: equals)...]
+            let key = pair[..<equals]
+            let value = pair[pair.index(after: equals)...]
             if key.elementsEqual("page".utf8) {
                 page = Self.number(value) ?? 1
             } else if key.elementsEqual("q".utf8) {
@@ -80,8 +81,9 @@ package struct PageQuery: Equatable, Sendable {
             if byte == UInt8(ascii: "+") {
                 out.append(0x20)
             } else if byte == UInt8(ascii: "%"), let high = value.index(index, offsetBy: 1, limitedBy: value.endIndex),
-                      let low = value.index(index, offsetBy: 2, limitedBy: value.endIndex), low < value.endIndex,
-                      let h = hexValue(value[high]), let l = hexValue(value[low]) {
+                let low = value.index(index, offsetBy: 2, limitedBy: value.endIndex), low < value.endIndex,
+                let h = hexValue(value[high]), let l = hexValue(value[low])
+            {
                 out.append(h << 4 | l)
                 index = low
             } else {

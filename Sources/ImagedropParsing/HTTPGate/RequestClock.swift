@@ -84,7 +84,9 @@ package struct RequestClock: Sendable {
         guard let deadline, now >= deadline else { return .none }
         if let writingSince, now >= Self.adding(writingSince, requestTimeoutNanos) { return .close }
         let responding = answering > 0 || pendingWrites > 0
-        if let partialSince, now >= Self.adding(partialSince, requestTimeoutNanos) { return responding ? .close : .requestTimeout }
+        if let partialSince, now >= Self.adding(partialSince, requestTimeoutNanos) {
+            return responding ? .close : .requestTimeout
+        }
         // Quiet: a connection that never sent a byte gets a 408 (RFC 9110 allows it); a kept-alive one is closed.
         return sawBytes ? .close : .requestTimeout
     }

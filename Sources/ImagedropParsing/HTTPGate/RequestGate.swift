@@ -43,8 +43,10 @@ package struct RequestGate: Sendable {
         package var csrfSign: CSRFToken.Sign
         package var maxBodyBytes: Int
 
-        package init(hosts: HostRule, actions: Bool, bearerToken: [UInt8]?, bearerRequired: Bool,
-                    csrfSign: @escaping CSRFToken.Sign, maxBodyBytes: Int = 16 << 10) {
+        package init(
+            hosts: HostRule, actions: Bool, bearerToken: [UInt8]?, bearerRequired: Bool,
+            csrfSign: @escaping CSRFToken.Sign, maxBodyBytes: Int = 16 << 10
+        ) {
             self.hosts = hosts
             self.actions = actions
             self.bearerToken = bearerToken
@@ -59,8 +61,10 @@ package struct RequestGate: Sendable {
     package init(policy: Policy) { self.policy = policy }
 
     /// `isHTTP10`: an HTTP/1.0 request may lack a Host (no browser sends one without it).
-    package func decide(method: String, uri: String, headers: [(String, String)], body: [UInt8]?, isHTTP10: Bool = false,
-                       nowSeconds: Int64) -> Decision {
+    package func decide(
+        method: String, uri: String, headers: [(String, String)], body: [UInt8]?, isHTTP10: Bool = false,
+        nowSeconds: Int64
+    ) -> Decision {
         if let refusal = HeadBudget.check(uri: uri, headers: headers) { return .refuse(refusal) }
         guard let target = Target(uri) else { return .refuse(Refusal(status: 400, message: "bad request target")) }
         let hosts = HeaderFields.values(headers, "host")
@@ -68,7 +72,9 @@ package struct RequestGate: Sendable {
         if let refusal = bodyRefusal(headers) { return .refuse(refusal) }
         let decision = StatusRoute.resolve(method: method, path: target.path)
         guard case .proceed(let route) = decision, route.isAction else { return decision }
-        guard policy.actions else { return .refuse(Refusal(status: 403, message: "actions are off ([http] actions = false)")) }
+        guard policy.actions else {
+            return .refuse(Refusal(status: 403, message: "actions are off ([http] actions = false)"))
+        }
         if OriginCheck.isCrossSite(headers: headers, host: hosts.first, rule: policy.hosts) {
             return .refuse(Refusal(status: 403, message: "cross-origin request refused"))
         }
@@ -82,20 +88,25 @@ package struct RequestGate: Sendable {
         case .absent:
             guard let body else { return .proceed(route) }
             guard let token = CSRFToken.find(headers: headers, body: body),
-                  CSRFToken.verify(token, nowSeconds: nowSeconds, sign: policy.csrfSign)
-            else { return .refuse(Refusal(status: 403, message: "missing, expired or wrong CSRF token (reload the page)")) }
+                CSRFToken.verify(token, nowSeconds: nowSeconds, sign: policy.csrfSign)
+            else {
+                return .refuse(Refusal(status: 403, message: "missing, expired or wrong CSRF token (reload the page)"))
+            }
             return .proceed(route)
         }
     }
 
-    package static let unauthorized = Refusal(status: 401, message: "missing or wrong bearer token ([http] token_file)",
-                                      headers: [Header(name: "WWW-Authenticate", value: "Bearer realm=\"imagedrop\"")])
+    package static let unauthorized = Refusal(
+        status: 401, message: "missing or wrong bearer token ([http] token_file)",
+        headers: [Header(name: "WWW-Authenticate", value: "Bearer realm=\"imagedrop\"")])
 
     /// Exactly one Host, naming this server (see `HostRule`); an absolute-form target's authority is held to the
     /// same rule, since a server must take it over the Host header.
     private func hostRefusal(_ hosts: [String], target: Target, isHTTP10: Bool) -> Refusal? {
-        let misdirected = Refusal(status: 421, message: "misdirected request: this server answers only to its listen address, "
-                                  + "localhost, loopback addresses and [http] allowed_hosts")
+        let misdirected = Refusal(
+            status: 421,
+            message: "misdirected request: this server answers only to its listen address, "
+                + "localhost, loopback addresses and [http] allowed_hosts")
         guard hosts.count <= 1 else { return misdirected }
         if let authority = target.authority, !policy.hosts.allows(authority) { return misdirected }
         guard let host = hosts.first else { return isHTTP10 || target.authority != nil ? nil : misdirected }
@@ -108,7 +119,7 @@ package struct RequestGate: Sendable {
         let lengths = HeaderFields.values(headers, "content-length").map(HeaderFields.trimmed)
         guard let length = lengths.first else { return nil }
         guard lengths.allSatisfy({ $0 == length }), !length.isEmpty,
-              length.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 })
+            length.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 })
         else { return Refusal(status: 400, message: "bad Content-Length") }
         // More digits than the limit has is too large without converting (no overflow on 30 digits).
         let digits = length.utf8.drop { $0 == 0x30 }
@@ -131,7 +142,9 @@ package struct RequestGate: Sendable {
                 return
             }
             let lowered = HeaderFields.lowercased(uri)
-            guard let scheme = ["http://", "https://"].first(where: { lowered.utf8.starts(with: $0.utf8) }) else { return nil }
+            guard let scheme = ["http://", "https://"].first(where: { lowered.utf8.starts(with: $0.utf8) }) else {
+                return nil
+            }
             let rest = uri.utf8.dropFirst(scheme.utf8.count)
             let slash = rest.firstIndex(of: UInt8(ascii: "/")) ?? rest.endIndex
             let end = rest.firstIndex { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? rest.endIndex

@@ -25,8 +25,10 @@ package enum StatusRoute: Equatable, Sendable {
     /// `.proceed(route)`, or the 404 or 405 refusal.
     package static func resolve(method: String, path: String) -> RequestGate.Decision {
         // Compared as bytes: String's == is canonical equivalence, under which other byte sequences can match.
-        let fixed: [(String, StatusRoute)] = [("/metrics", .metrics), ("/healthz", .healthz), ("/status.json", .statusJSON),
-                                              ("/", .page), ("/retry-failed", .retryFailed)]
+        let fixed: [(String, StatusRoute)] = [
+            ("/metrics", .metrics), ("/healthz", .healthz), ("/status.json", .statusJSON),
+            ("/", .page), ("/retry-failed", .retryFailed),
+        ]
         let route = fixed.first { path.utf8.elementsEqual($0.0.utf8) }?.1 ?? jobRoute(path)
         guard let route else { return .refuse(RequestGate.Refusal(status: 404, message: "not found")) }
         // A job path with an id that is not a number names no job: 404 whatever the method.
@@ -39,7 +41,8 @@ package enum StatusRoute: Equatable, Sendable {
     /// 20-digit id cannot overflow). A job path whose id is not such a number (`-1`, `1x`), or with anything after
     /// it but `/retry`, is nil: 404 like any unknown path.
     private static func jobRoute(_ path: String) -> StatusRoute? {
-        let prefix = "/jobs/".utf8, suffix = "/retry".utf8
+        let prefix = "/jobs/".utf8
+        let suffix = "/retry".utf8
         let bytes = path.utf8
         guard bytes.starts(with: prefix) else { return nil }
         var digits = bytes.dropFirst(prefix.count)

@@ -1,21 +1,21 @@
 /// Cloudflare Images' hosted-image limits (reference notes §3), checked locally so an upload that would be
 /// refused is failed without spending a request. Where the sources are unclear we only refuse what is
 /// certainly over: a local refusal is final for the job, a server refusal merely costs one request.
-public enum ImageLimits {
+package enum ImageLimits {
     /// "10 MB": third-party validators read it as 10 × 2^20, and the stricter 10^7 is unconfirmed.
-    public static let maxBytes = 10_485_760
+    package static let maxBytes = 10_485_760
     /// Per side. WebP is excepted by the docs ("excluding WebP and AVIF") and by DESIGN.md. AVIF is excepted
     /// too, and its separate "AVIF dimension 1,200 px" is not enforced: it reads as a delivery/transform
     /// limit, AVIF ingest is Enterprise-only and unconfirmed (§3), and enforcing it would fail ordinary
     /// photos locally for good. SVG is excepted as well: its width/height are nominal, it is never rasterised.
-    public static let maxSide = 12_000
+    package static let maxSide = 12_000
     /// Area, and for animations the sum of all frame areas (the current page says 100 MP for both; an
     /// older page said 50 MP for animations, so 50–100 MP animations are left to the server).
-    public static let maxPixels = 100_000_000
+    package static let maxPixels = 100_000_000
 
     /// One-line reason like "image is 13000×800 px: over 12,000 px a side", or nil when within limits
     /// (or when the header did not say enough to tell).
-    public static func violation(of info: ImageInfo) -> String? {
+    package static func violation(of info: ImageInfo) -> String? {
         guard info.format != .svg else { return nil }
         if let width = info.width, let height = info.height {
             let size = "\(width)×\(height) px"

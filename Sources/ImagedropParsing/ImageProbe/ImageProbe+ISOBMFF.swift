@@ -39,23 +39,23 @@ extension ImageProbe {
         var position = start
         for _ in 0..<64 {  // top-level boxes before meta: usually none, sometimes one or two
             guard let header = source.bytes(position, 16, allowShort: true), header.count >= 8,
-                  let (type, headerSize, boxSize) = boxHeader(header, 0, available: source.fileSize - position)
+                let (type, headerSize, boxSize) = boxHeader(header, 0, available: source.fileSize - position)
             else { return nil }
             if type == "meta" {
                 let contentSize = boxSize - headerSize
                 guard contentSize <= metaReadLimit,
-                      let meta = source.bytes(position + headerSize, contentSize)
+                    let meta = source.bytes(position + headerSize, contentSize)
                 else { return nil }
                 // meta is a FullBox: 4 bytes version/flags before its children (a meta box of size 8 has none).
                 guard let content = meta.span(4, meta.count),
-                      let iprp = child("iprp", in: meta, content),
-                      let ipco = child("ipco", in: meta, iprp)
+                    let iprp = child("iprp", in: meta, content),
+                    let ipco = child("ipco", in: meta, iprp)
                 else { return nil }
                 var best: (Int, Int)?
                 for (type, range) in children(in: meta, ipco) where type == "ispe" {
                     guard range.count >= 12, let width = meta.be32(range.lowerBound + 4),
-                          let height = meta.be32(range.lowerBound + 8),
-                          width > 0, height > 0
+                        let height = meta.be32(range.lowerBound + 8),
+                        width > 0, height > 0
                     else { continue }
                     if best.map({ saturatingProduct($0.0, $0.1) < saturatingProduct(width, height) }) ?? true {
                         best = (width, height)

@@ -11,8 +11,8 @@ extension ImageProbe {
     package static func probePNG(_ head: [UInt8]) -> ImageInfo? {
         // The first chunk must be IHDR with length 13 (PNG spec §5.6): anything else is corrupt.
         guard head.be32(8) == 13, head.fourCC(12) == "IHDR",
-              let width = positive(head.be32(16)), let height = positive(head.be32(20)),
-              width <= Int(Int32.max), height <= Int(Int32.max)
+            let width = positive(head.be32(16)), let height = positive(head.be32(20)),
+            width <= Int(Int32.max), height <= Int(Int32.max)
         else { return nil }
         return ImageInfo(format: .png, width: width, height: height)
     }
@@ -23,7 +23,8 @@ extension ImageProbe {
         // Counting frames means stepping over every sub-block, i.e. reading the whole file. That is only
         // worth it for files that could be uploaded at all; bigger ones fail on size regardless.
         if source.fileSize <= ImageLimits.maxBytes, let frames = countGIFFrames(flags: flags, &source),
-           frames > 1, let w = info.width, let h = info.height {
+            frames > 1, let w = info.width, let h = info.height
+        {
             // Decoders composite every frame onto the full canvas, and Cloudflare's own example
             // ("500x500 and 10 frames has an image area of 2.5 MP") multiplies the canvas by the frame count.
             info.frameArea = saturatingProduct(saturatingProduct(w, h), frames)
@@ -71,7 +72,7 @@ extension ImageProbe {
         switch head.fourCC(12) {
         case "VP8 ":  // lossy: 3-byte frame tag, start code 9D 01 2A, then 14-bit sizes (top 2 bits: scale)
             guard head.count >= 30, head[23] == 0x9D, head[24] == 0x01, head[25] == 0x2A,
-                  let width = head.le16(26), let height = head.le16(28)
+                let width = head.le16(26), let height = head.le16(28)
             else { return nil }
             return ImageInfo(format: .webp, width: positive(width & 0x3FFF), height: positive(height & 0x3FFF))
         case "VP8L":  // lossless: signature 0x2F, then 14 bits width-1 and 14 bits height-1
@@ -79,7 +80,7 @@ extension ImageProbe {
             return ImageInfo(format: .webp, width: (bits & 0x3FFF) + 1, height: ((bits >> 14) & 0x3FFF) + 1)
         case "VP8X":  // extended: flags, 3 reserved, 24-bit canvas width-1 and height-1
             guard let flags = head.u8(20), let width = head.le24(24).map({ $0 + 1 }),
-                  let height = head.le24(27).map({ $0 + 1 })
+                let height = head.le24(27).map({ $0 + 1 })
             else { return nil }
             var info = ImageInfo(format: .webp, width: width, height: height)
             if flags & 0x02 != 0, let frames = countWebPFrames(&source), frames > 1 {

@@ -6,11 +6,12 @@ extension ImageProbe {
     package static func probeSVG(_ head: [UInt8]) -> ImageInfo? {
         var scanner = SVGScanner(bytes: head)
         guard scanner.skipPrologue(), scanner.consume("<svg"),
-              let next = scanner.peek, next == UInt8(ascii: ">") || next == UInt8(ascii: "/") || isSpace(next)
+            let next = scanner.peek, next == UInt8(ascii: ">") || next == UInt8(ascii: "/") || isSpace(next)
         else { return nil }
         let attributes = scanner.attributes()
-        return ImageInfo(format: .svg, width: attributes["width"].flatMap(pixelLength),
-                         height: attributes["height"].flatMap(pixelLength))
+        return ImageInfo(
+            format: .svg, width: attributes["width"].flatMap(pixelLength),
+            height: attributes["height"].flatMap(pixelLength))
     }
 
     /// "640", "640px", " 640.5 " → whole pixels (rounded up); anything else (%, em, empty) → nil.
@@ -18,7 +19,7 @@ extension ImageProbe {
         var digits = Substring(text.trimmingSpaces)
         if digits.hasSuffix("px") { digits = digits.dropLast(2) }
         guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }),
-              let value = Double(digits), value > 0, value < 1e9
+            let value = Double(digits), value > 0, value < 1e9
         else { return nil }
         return Int(value.rounded(.up))
     }
@@ -28,11 +29,11 @@ extension ImageProbe {
     }
 }
 
-private extension String {
-    var trimmingSpaces: String {
+extension String {
+    fileprivate var trimmingSpaces: String {
         let bytes = Array(utf8)
         guard let first = bytes.firstIndex(where: { !ImageProbe.isSpace($0) }),
-              let last = bytes.lastIndex(where: { !ImageProbe.isSpace($0) })
+            let last = bytes.lastIndex(where: { !ImageProbe.isSpace($0) })
         else { return "" }
         return String(decoding: bytes[first...last], as: UTF8.self)
     }
@@ -118,7 +119,8 @@ private struct SVGScanner {
             guard let byte = peek, byte != UInt8(ascii: ">"), byte != UInt8(ascii: "/") else { return result }
             let nameStart = index
             while let byte = peek, !ImageProbe.isSpace(byte), byte != UInt8(ascii: "="), byte != UInt8(ascii: ">"),
-                  byte != UInt8(ascii: "/") {
+                byte != UInt8(ascii: "/")
+            {
                 index += 1
             }
             let name = String(decoding: bytes[nameStart..<index], as: UTF8.self)

@@ -2,19 +2,19 @@
 /// Pre-flight uses it to fail "not an image" and over-limit files locally, before any request is spent.
 /// Every reader here treats the file as hostile: all offsets are bounds-checked, every loop advances, and
 /// the bytes read are capped, so a crafted or truncated file costs little and never traps.
-public enum ImageFormat: String, Sendable {
+package enum ImageFormat: String, Sendable {
     case png, jpeg, gif, webp, svg, heic, avif
 }
 
-public struct ImageInfo: Sendable, Equatable {
-    public var format: ImageFormat
+package struct ImageInfo: Sendable, Equatable {
+    package var format: ImageFormat
     /// nil when the header does not say (e.g. SVG without width/height, HEIC without `ispe`).
-    public var width: Int?
-    public var height: Int?
+    package var width: Int?
+    package var height: Int?
     /// Sum of all frame areas for animated GIF/WebP when cheaply known, else nil (single frames: nil).
-    public var frameArea: Int?
+    package var frameArea: Int?
 
-    public init(format: ImageFormat, width: Int? = nil, height: Int? = nil, frameArea: Int? = nil) {
+    package init(format: ImageFormat, width: Int? = nil, height: Int? = nil, frameArea: Int? = nil) {
         self.format = format
         self.width = width
         self.height = height
@@ -22,13 +22,13 @@ public struct ImageInfo: Sendable, Equatable {
     }
 }
 
-public enum ImageProbe {
+package enum ImageProbe {
     /// `read(offset, count)` returns up to `count` bytes at `offset` (fewer at EOF, nil on I/O error).
     /// Returns nil when the bytes are not an image imagedrop knows — including a known signature whose header
     /// is truncated or malformed (a PNG cut before IHDR would be refused by Cloudflare anyway).
     /// A recognised image whose dimensions lie beyond what we are willing to read comes back with nil sizes:
     /// the server then has the last word.
-    public static func probe(fileSize: Int, read: (Int, Int) -> [UInt8]?) -> ImageInfo? {
+    package static func probe(fileSize: Int, read: (Int, Int) -> [UInt8]?) -> ImageInfo? {
         guard fileSize > 0 else { return nil }
         return withoutActuallyEscaping(read) { read in
             var source = ProbeSource(fileSize: fileSize, read: read)

@@ -1,19 +1,25 @@
-import ImagedropSupport
 import FoundationEssentials
+import ImagedropSupport
 
 /// JSON text read into the `[String: Any]` graphs JSONSerialization gave (objects, arrays, String, Int —
 /// Double when not integral —, Bool, `JSONNull`), through FoundationEssentials' JSONDecoder: JSONSerialization
 /// lives in swift-corelibs-foundation, whose link pulls ICU and 40 MB into the static binary.
-public enum JSONReader {
+package enum JSONReader {
     /// The value `bytes` hold, or nil when they are not JSON (a top-level scalar is a value too).
-    public static func value(_ bytes: some Sequence<UInt8>) -> Any? {
+    package static func value(_ bytes: some Sequence<UInt8>) -> Any? {
         (try? JSONDecoder().decode(Node.self, from: Data(bytes)))?.value
     }
 
-    public static func object(_ text: String) -> [String: Any]? { value(Array(text.utf8)) as? [String: Any] }
+    package static func object(_ text: String) -> [String: Any]? { value(Array(text.utf8)) as? [String: Any] }
 
     private enum Node: Decodable {
-        case null, bool(Bool), int(Int), double(Double), string(String), array([Node]), object([String: Node])
+        case null
+        case bool(Bool)
+        case int(Int)
+        case double(Double)
+        case string(String)
+        case array([Node])
+        case object([String: Node])
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.singleValueContainer()

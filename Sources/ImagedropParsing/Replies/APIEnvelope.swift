@@ -1,5 +1,5 @@
-import ImagedropSupport
 import FoundationEssentials
+import ImagedropSupport
 
 /// Cloudflare's reply envelope: `success`, `errors[].code/message`, `messages`, `result`.
 package struct APIEnvelope<Result: Decodable>: Decodable {
@@ -18,10 +18,10 @@ package struct APIEnvelope<Result: Decodable>: Decodable {
     }
 }
 
-public struct APIMessage: Decodable, Sendable, Equatable {
-    public var code: Int?
-    public var message: String?
-    public var errorChain: [APIMessage]?
+package struct APIMessage: Decodable, Sendable, Equatable {
+    package var code: Int?
+    package var message: String?
+    package var errorChain: [APIMessage]?
 
     package enum CodingKeys: String, CodingKey {
         case code, message
@@ -47,7 +47,8 @@ extension APIMessage {
     package static func oneLine(_ message: String, limit: Int) -> String {
         var result = ""
         for scalar in message.unicodeScalars.prefix(limit) {
-            let isControl = scalar.value < 0x20 || scalar.value == 0x7F || (0x80...0x9F).contains(scalar.value)
+            let isControl =
+                scalar.value < 0x20 || scalar.value == 0x7F || (0x80...0x9F).contains(scalar.value)
                 || scalar == "\u{2028}" || scalar == "\u{2029}"
             result.unicodeScalars.append(isControl ? " " : scalar)
         }
@@ -56,17 +57,17 @@ extension APIMessage {
 }
 
 /// The image object (`result` of upload and details; items of list v2).
-public struct ImageRecord: Decodable, Sendable, Equatable {
-    public var id: String
-    public var filename: String?
-    public var uploaded: String?
-    public var variants: [String]?
-    public var requireSignedURLs: Bool?
+package struct ImageRecord: Decodable, Sendable, Equatable {
+    package var id: String
+    package var filename: String?
+    package var uploaded: String?
+    package var variants: [String]?
+    package var requireSignedURLs: Bool?
     /// `meta.sha256` when imagedrop (or anyone) recorded it: tells whether an existing id holds these bytes.
-    public var metaSHA256: String?
-    public var metaJobKey: String?
+    package var metaSHA256: String?
+    package var metaJobKey: String?
     /// `meta.source_path`: with `sha256`, the mark of an image imagedrop uploaded (what `reconcile` looks for).
-    public var metaSourcePath: String?
+    package var metaSourcePath: String?
 
     package enum CodingKeys: String, CodingKey { case id, filename, uploaded, variants, requireSignedURLs, meta }
     package struct MetaKeys: Decodable {
@@ -75,7 +76,7 @@ public struct ImageRecord: Decodable, Sendable, Equatable {
         package var source_path: String?
     }
 
-    public init(from decoder: Decoder) throws {
+    package init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         id = try container.decode(String.self, forKey: .id)
         filename = try? container.decodeIfPresent(String.self, forKey: .filename)
@@ -90,9 +91,9 @@ public struct ImageRecord: Decodable, Sendable, Equatable {
 }
 
 /// `result` of list v2: one page of images and the token for the next (null on the last page).
-public struct ImageList: Decodable, Sendable {
-    public var images: [ImageRecord]
-    public var continuationToken: String?
+package struct ImageList: Decodable, Sendable {
+    package var images: [ImageRecord]
+    package var continuationToken: String?
 
     package enum CodingKeys: String, CodingKey {
         case images

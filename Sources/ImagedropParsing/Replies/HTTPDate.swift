@@ -14,19 +14,20 @@ package enum HTTPDate {
         let bytes = Array(text.utf8)
         // "Sun, 06 Nov 1994 08:49:37 GMT" is exactly 29 bytes.
         guard bytes.count == 29, days.contains(Array(bytes[0..<3])), bytes[3] == UInt8(ascii: ","),
-              bytes[4] == 0x20, bytes[7] == 0x20, bytes[11] == 0x20, bytes[16] == 0x20,
-              bytes[19] == UInt8(ascii: ":"), bytes[22] == UInt8(ascii: ":"), bytes[25] == 0x20,
-              bytes[26...].elementsEqual("GMT".utf8),
-              let day = number(bytes[5..<7]), let monthIndex = months.firstIndex(of: Array(bytes[8..<11])),
-              let year = number(bytes[12..<16]), let hour = number(bytes[17..<19]),
-              let minute = number(bytes[20..<22]), let second = number(bytes[23..<25])
+            bytes[4] == 0x20, bytes[7] == 0x20, bytes[11] == 0x20, bytes[16] == 0x20,
+            bytes[19] == UInt8(ascii: ":"), bytes[22] == UInt8(ascii: ":"), bytes[25] == 0x20,
+            bytes[26...].elementsEqual("GMT".utf8),
+            let day = number(bytes[5..<7]), let monthIndex = months.firstIndex(of: Array(bytes[8..<11])),
+            let year = number(bytes[12..<16]), let hour = number(bytes[17..<19]),
+            let minute = number(bytes[20..<22]), let second = number(bytes[23..<25])
         else { return nil }
         let month = monthIndex + 1
         guard day >= 1, day <= daysIn(month: month, year: year), hour <= 23, minute <= 59, second <= 60 else {
             return nil
         }
-        let seconds = Timestamp.epochSeconds(year: Int32(year), month: Int32(month), day: Int32(day),
-                                             hour: Int32(hour), minute: Int32(minute), second: Int32(second))
+        let seconds = Timestamp.epochSeconds(
+            year: Int32(year), month: Int32(month), day: Int32(day),
+            hour: Int32(hour), minute: Int32(minute), second: Int32(second))
         return seconds * 1_000
     }
 

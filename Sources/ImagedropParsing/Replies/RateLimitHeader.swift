@@ -5,25 +5,25 @@
 ///
 /// A proxy or a broken server can put anything here, so the parser reads digits with saturation, bounds every
 /// loop by the input's length, and ignores what it does not understand rather than guessing.
-public struct RateLimitHeader: Sendable, Equatable {
-    public var policy: String
-    public var remaining: Int
-    public var resetSeconds: Int
+package struct RateLimitHeader: Sendable, Equatable {
+    package var policy: String
+    package var remaining: Int
+    package var resetSeconds: Int
 
     /// A window longer than a day is no window Cloudflare uses: the hint is ignored, not obeyed for days.
-    public static let maxResetSeconds = 86_400
-    public static let maxRemaining = 1_000_000
+    package static let maxResetSeconds = 86_400
+    package static let maxRemaining = 1_000_000
     /// Longer header values are refused whole: Cloudflare's are a few dozen bytes.
-    public static let maxBytes = 4_096
+    package static let maxBytes = 4_096
 
-    public init(policy: String, remaining: Int, resetSeconds: Int) {
+    package init(policy: String, remaining: Int, resetSeconds: Int) {
         self.policy = policy
         self.remaining = remaining
         self.resetSeconds = resetSeconds
     }
 
     /// The first list member that carries both `r` and `t` within bounds; `"default"` wins over others.
-    public static func parse(_ value: String) -> RateLimitHeader? {
+    package static func parse(_ value: String) -> RateLimitHeader? {
         let bytes = Array(value.utf8)
         guard !bytes.isEmpty, bytes.count <= maxBytes else { return nil }
         var found: [RateLimitHeader] = []
@@ -87,8 +87,11 @@ public struct RateLimitHeader: Sendable, Equatable {
         return slice
     }
 
-    private static func split(_ bytes: ArraySlice<UInt8>, on separator: UInt8, respectingQuotes: Bool)
-        -> [ArraySlice<UInt8>] {
+    private static func split(
+        _ bytes: ArraySlice<UInt8>, on separator: UInt8, respectingQuotes: Bool
+    )
+        -> [ArraySlice<UInt8>]
+    {
         var parts: [ArraySlice<UInt8>] = []
         var start = bytes.startIndex
         var quoted = false

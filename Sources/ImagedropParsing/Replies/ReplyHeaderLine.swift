@@ -17,7 +17,8 @@ package enum ReplyHeaderLine: Equatable {
         let name = trimmed(bytes[..<colon])
         guard !name.isEmpty, name.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { return .other }
         let value = trimmed(bytes[(colon + 1)...])
-        return .field(name: String(decoding: name, as: UTF8.self).lowercased(), value: String(decoding: value, as: UTF8.self))
+        return .field(
+            name: String(decoding: name, as: UTF8.self).lowercased(), value: String(decoding: value, as: UTF8.self))
     }
 
     package static func parse(_ bytes: [UInt8]) -> ReplyHeaderLine {
@@ -26,7 +27,8 @@ package enum ReplyHeaderLine: Equatable {
 
     private static func trimmed(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> Slice<UnsafeBufferPointer<UInt8>> {
         func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A }
-        var start = bytes.startIndex, end = bytes.endIndex
+        var start = bytes.startIndex
+        var end = bytes.endIndex
         while start < end, isSpace(bytes[start]) { start += 1 }
         while end > start, isSpace(bytes[end - 1]) { end -= 1 }
         return bytes[start..<end]

@@ -8,11 +8,11 @@ import ImagedropSupport
 /// 0...`ceilingMillis`. `inf`, `nan`, `1e400`, negative values, hex and other garbage are no hint at all.
 /// The caller caps a hint at `backoff_max_ms` (RetryPolicy); the ceiling here only keeps the arithmetic
 /// that follows (monotonic nanoseconds, epoch milliseconds) far from overflow.
-public enum RetryAfter {
+package enum RetryAfter {
     /// Ten years: anything longer is the same absurd hint, and the policy's cap applies anyway.
-    public static let ceilingMillis: Int64 = 10 * 365 * 86_400_000
+    package static let ceilingMillis: Int64 = 10 * 365 * 86_400_000
 
-    public static func parse(_ headers: [String: String], nowMillis: Int64 = Timestamp.nowMillis()) -> Int64? {
+    package static func parse(_ headers: [String: String], nowMillis: Int64 = Timestamp.nowMillis()) -> Int64? {
         if let text = headers["retry-after-ms"], let millis = decimal(text, scale: 1) { return millis }
         guard let text = headers["retry-after"]?.trimmed(newlines: false), !text.isEmpty else { return nil }
         if let millis = decimal(text, scale: 1000) { return millis }
@@ -31,7 +31,7 @@ public enum RetryAfter {
             whole = saturatingAppend(whole, digit: bytes[index])
             index += 1
         }
-        var fraction: Int64 = 0   // thousandths of a unit: enough for milliseconds out of seconds
+        var fraction: Int64 = 0  // thousandths of a unit: enough for milliseconds out of seconds
         var fractionDigits = 0
         var fractionNonZero = false
         if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
@@ -47,7 +47,10 @@ public enum RetryAfter {
                 index += 1
             }
             guard fractionDigits > 0 else { return nil }
-            while fractionDigits < 3 { fraction *= 10; fractionDigits += 1 }
+            while fractionDigits < 3 {
+                fraction *= 10
+                fractionDigits += 1
+            }
         }
         guard index == bytes.count else { return nil }
         let (scaled, overflow) = whole.multipliedReportingOverflow(by: scale)

@@ -7,16 +7,16 @@
 /// The authority is what follows `://` up to the first `/`, `?` or `#`, and the user-info is the authority
 /// up to its last `@`: an `@` in the path, query or fragment is not user-info, the colons of an IPv6 host
 /// literal come after it, and a percent-encoded `%3A` or `%40` is part of a name, not a separator.
-public struct URLUserInfo: Sendable, Equatable {
+package struct URLUserInfo: Sendable, Equatable {
     /// `scheme://`
-    public let prefix: Substring
+    package let prefix: Substring
     /// Between `://` and the last `@` of the authority (may be empty: `https://@host`).
-    public let userInfo: Substring
+    package let userInfo: Substring
     /// From the host on: `host[:port]/path?query#fragment`.
-    public let rest: Substring
+    package let rest: Substring
 
     /// Nil when the URL has no `://` or no user-info.
-    public init?(_ url: String) {
+    package init?(_ url: String) {
         guard let schemeEnd = url.firstRange(of: "://") else { return nil }
         let afterScheme = url[schemeEnd.upperBound...]
         let authorityEnd = afterScheme.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? afterScheme.endIndex
@@ -28,21 +28,21 @@ public struct URLUserInfo: Sendable, Equatable {
 
     /// The user name shown beside `***`: what precedes the first `:`, or nil when the user-info is a secret as a
     /// whole — no `:` (a token), or a user name that is itself the credential (`userNameIsCredential`).
-    public var shownUser: Substring? {
+    package var shownUser: Substring? {
         guard let colon = userInfo.firstIndex(of: ":") else { return nil }
         let user = userInfo[..<colon]
         return Self.userNameIsCredential(user, password: userInfo[userInfo.index(after: colon)...]) ? nil : user
     }
 
     /// The part that is never shown: the password, or the whole user-info when no user name is shown.
-    public var secret: Substring {
+    package var secret: Substring {
         guard shownUser != nil, let colon = userInfo.firstIndex(of: ":") else { return userInfo }
         return userInfo[userInfo.index(after: colon)...]
     }
 
     /// The user name when it is hidden although a `:` follows it (`TOKEN:x-oauth-basic`): a message quoting the
     /// user name alone must lose it too.
-    public var hiddenUser: Substring? {
+    package var hiddenUser: Substring? {
         guard shownUser == nil, let colon = userInfo.firstIndex(of: ":") else { return nil }
         return userInfo[..<colon]
     }
@@ -62,8 +62,10 @@ public struct URLUserInfo: Sendable, Equatable {
     }
 
     /// GitHub (classic, fine-grained, OAuth, app, refresh), GitLab, Slack and AWS access keys.
-    private static let tokenPrefixes = ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "xoxb-",
-                                        "xoxp-", "akia"]
+    private static let tokenPrefixes = [
+        "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "xoxb-",
+        "xoxp-", "akia",
+    ]
 
     private static func isTokenCharacter(_ byte: UInt8) -> Bool {
         (byte >= 0x30 && byte <= 0x39) || ((byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A) || byte == 0x2D
@@ -71,10 +73,10 @@ public struct URLUserInfo: Sendable, Equatable {
     }
 
     /// `scheme://user:***@host/…` or `scheme://***@host/…`.
-    public var redacted: String {
+    package var redacted: String {
         String(prefix) + (shownUser.map { $0 + ":" } ?? "") + "***@" + rest
     }
 
     /// `scheme://host/…`: no trace of a credential (what imagedrop puts in the image's metadata).
-    public var withoutUserInfo: String { String(prefix) + rest }
+    package var withoutUserInfo: String { String(prefix) + rest }
 }

@@ -1,5 +1,5 @@
-import ImagedropSystem
 import ImagedropStore
+import ImagedropSystem
 import Logging
 import Synchronization
 
@@ -11,8 +11,8 @@ import Synchronization
 /// at all in between: then it is an outage, and that request and every later one until a reply arrives
 /// pause the queue instead of counting attempts. Any reply (even an error status) proves the path works
 /// and resets the count; the prober's probe is such a reply, and it is what resumes the queue.
-public final class APIPathMonitor: Sendable {
-    public static let defaultThreshold = 4
+package final class APIPathMonitor: Sendable {
+    package static let defaultThreshold = 4
 
     private let pause: PauseGate
     private let store: JobStore?
@@ -22,8 +22,10 @@ public final class APIPathMonitor: Sendable {
     /// For the paused line's re-check interval and API address (nil in tests: the defaults).
     private let config: SharedConfig?
 
-    public init(pause: PauseGate, store: JobStore?, logger: Logger, threshold: Int = APIPathMonitor.defaultThreshold,
-                config: SharedConfig? = nil) {
+    package init(
+        pause: PauseGate, store: JobStore?, logger: Logger, threshold: Int = APIPathMonitor.defaultThreshold,
+        config: SharedConfig? = nil
+    ) {
         self.config = config
         self.pause = pause
         self.store = store
@@ -65,8 +67,9 @@ public final class APIPathMonitor: Sendable {
         case .local:
             return nil
         case .programming:
-            logger.critical("libcurl refused a request imagedrop made: this is a bug or a broken libcurl; the job fails",
-                            metadata: ["error": "\(error)"])
+            logger.critical(
+                "libcurl refused a request imagedrop made: this is a bug or a broken libcurl; the job fails",
+                metadata: ["error": "\(error)"])
             return nil
         }
     }

@@ -16,7 +16,8 @@ package struct ImageStats: Decodable, Sendable, Equatable {
     private enum CountKeys: String, CodingKey { case allowed, current }
 
     package init(from decoder: Decoder) throws {
-        let count = try decoder.container(keyedBy: CodingKeys.self).nestedContainer(keyedBy: CountKeys.self, forKey: .count)
+        let count = try decoder.container(keyedBy: CodingKeys.self).nestedContainer(
+            keyedBy: CountKeys.self, forKey: .count)
         allowed = try count.decode(Int.self, forKey: .allowed)
         current = try count.decode(Int.self, forKey: .current)
     }

@@ -8,13 +8,16 @@ extension ImagesClient {
     /// of before the continuation token (newest first would skip it). `target` is the batch host's list route
     /// (`{batch_base_url}/images/v2`) with a batch token (`cloudflare.batch_api`), whose requests count
     /// against the token's own rate instead of the account's budget.
-    public func listImages(continuationToken: String?, perPage: Int, token: APIToken,
-                           target: UploadTarget? = nil) throws(Stopped) -> (Reply, ImageList?) {
+    package func listImages(
+        continuationToken: String?, perPage: Int, token: APIToken,
+        target: UploadTarget? = nil
+    ) throws(Stopped) -> (Reply, ImageList?) {
         var query = "per_page=\(perPage)&sort_order=asc"
         if let continuationToken { query += "&continuation_token=\(Self.encodePathSegment(continuationToken))" }
         let base = target?.url ?? endpoint.imagesV2
-        let reply = try send(method: "GET", url: "\(base)?\(query)", token: target?.token ?? token,
-                             countsAgainstBudget: target?.countsAgainstGlobalBudget ?? true, decodeImage: false)
+        let reply = try send(
+            method: "GET", url: "\(base)?\(query)", token: target?.token ?? token,
+            countsAgainstBudget: target?.countsAgainstGlobalBudget ?? true, decodeImage: false)
         guard case .success = reply.classification, let body = reply.response?.body else { return (reply, nil) }
         return (reply, EnvelopeDecoder.decode(ImageList.self, from: body)?.result)
     }

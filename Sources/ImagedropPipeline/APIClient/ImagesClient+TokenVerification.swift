@@ -7,20 +7,20 @@ import ImagedropStore
 /// token is good when either accepts it.
 extension ImagesClient {
     /// Who owns a token, by the route that accepted it.
-    public enum TokenOwner: String, Sendable, Equatable {
+    package enum TokenOwner: String, Sendable, Equatable {
         case user
         case account
     }
 
-    public struct TokenVerification: Sendable {
+    package struct TokenVerification: Sendable {
         /// The reply that decides: the one that accepted the token, else the last one received.
-        public var reply: Reply
+        package var reply: Reply
         /// Which route accepted the token; nil when neither did (or the API could not be asked).
-        public var owner: TokenOwner?
+        package var owner: TokenOwner?
         /// Why the user route refused, when the account route was asked after it.
-        public var userRouteRefusal: String?
+        package var userRouteRefusal: String?
 
-        public init(reply: Reply, owner: TokenOwner?, userRouteRefusal: String? = nil) {
+        package init(reply: Reply, owner: TokenOwner?, userRouteRefusal: String? = nil) {
             self.reply = reply
             self.owner = owner
             self.userRouteRefusal = userRouteRefusal
@@ -33,7 +33,7 @@ extension ImagesClient {
     /// The user route first (most tokens are a user's, and it is one request for them), then, only after a
     /// refusal there, the account route. A transient failure at the user route is not a refusal: it is
     /// returned as it is, for the caller to report the API as unreachable.
-    public func verifyToken(token: APIToken) throws(Stopped) -> TokenVerification {
+    package func verifyToken(token: APIToken) throws(Stopped) -> TokenVerification {
         let user = try send(method: "GET", url: userVerifyURL, token: token, decodeImage: false)
         switch Self.nextStep(afterUserRoute: user.classification) {
         case .accepted: return TokenVerification(reply: user, owner: .user)

@@ -1,21 +1,21 @@
 import ImagedropParsing
-import ImagedropSystem
 import ImagedropStore
 import ImagedropSupport
+import ImagedropSystem
 
 /// The Cloudflare Images API as imagedrop uses it, over one reused libcurl handle (one client per worker).
 /// Every request first takes a grant from the shared RequestBudget: uploads, GETs, probes and token refreshes
 /// all count against the account's budget.
-public final class ImagesClient {
-    public struct Endpoint: Sendable, Equatable {
-        public var apiBaseURL: String
-        public var accountID: String
-        public var timeoutSeconds: Int
+package final class ImagesClient {
+    package struct Endpoint: Sendable, Equatable {
+        package var apiBaseURL: String
+        package var accountID: String
+        package var timeoutSeconds: Int
         /// `cloudflare.ca_file`: the CA bundle to verify the API's (or a TLS proxy's) certificate against;
         /// nil uses the system's.
-        public var caFile: String?
+        package var caFile: String?
 
-        public init(apiBaseURL: String, accountID: String, timeoutSeconds: Int, caFile: String? = nil) {
+        package init(apiBaseURL: String, accountID: String, timeoutSeconds: Int, caFile: String? = nil) {
             self.apiBaseURL = apiBaseURL
             self.accountID = accountID
             self.timeoutSeconds = timeoutSeconds
@@ -27,22 +27,22 @@ public final class ImagesClient {
     }
 
     /// Where uploads go: the API itself, or the batch host with a batch token (which has its own budget).
-    public struct UploadTarget: Sendable {
-        public var url: String
-        public var token: APIToken
-        public var countsAgainstGlobalBudget: Bool
+    package struct UploadTarget: Sendable {
+        package var url: String
+        package var token: APIToken
+        package var countsAgainstGlobalBudget: Bool
     }
 
-    public struct Reply: Sendable {
-        public var classification: ReplyClassification
-        public var response: HTTPResponse?
-        public var image: ImageRecord?
+    package struct Reply: Sendable {
+        package var classification: ReplyClassification
+        package var response: HTTPResponse?
+        package var image: ImageRecord?
         /// No HTTP reply: what libcurl said instead. Whoever owns the pool decides what it means for the path to
         /// the API (`APIPathMonitor.pausedFor`); the client only reports it.
-        public var transportFailure: CurlError? = nil
+        package var transportFailure: CurlError? = nil
     }
 
-    public let endpoint: Endpoint
+    package let endpoint: Endpoint
     private let curl: CurlEasy
     private let limiter: any RequestBudget
     private let shouldStop: @Sendable () -> Bool
@@ -53,8 +53,10 @@ public final class ImagesClient {
     /// watchdog sees a budget wait as alive and bounds a request by its timeout.
     /// A failure below HTTP comes back as a transient reply naming the cause, with the libcurl error in
     /// `transportFailure`: the client sends and returns replies; pausing the queue is the pool's decision.
-    public init(endpoint: Endpoint, limiter: any RequestBudget, shouldStop: @escaping @Sendable () -> Bool,
-                shouldAbort: @escaping @Sendable () -> Bool, heartbeat: Heartbeat? = nil) {
+    package init(
+        endpoint: Endpoint, limiter: any RequestBudget, shouldStop: @escaping @Sendable () -> Bool,
+        shouldAbort: @escaping @Sendable () -> Bool, heartbeat: Heartbeat? = nil
+    ) {
         // A libcurl that cannot start fails every request instead (CurlEasy.perform): `check` reports it.
         try? CurlGlobal.initialize()
         self.endpoint = endpoint
@@ -67,57 +69,58 @@ public final class ImagesClient {
     /// The call was abandoned without an outcome for the job: the daemon is stopping, or (`pausedFor`, said by
     /// `APIPathMonitor.pausedFor`) the path to the API failed and the queue paused. Either way the job goes back to
     /// the queue untouched.
-    public struct Stopped: Error {
-        public var pausedFor: String?
-        public init(pausedFor: String? = nil) { self.pausedFor = pausedFor }
+    package struct Stopped: Error {
+        package var pausedFor: String?
+        package init(pausedFor: String? = nil) { self.pausedFor = pausedFor }
     }
 
     // MARK: - Requests
 
-    public func upload(_ form: MultipartForm, token: APIToken, target: UploadTarget? = nil) throws(Stopped) -> Reply {
+    package func upload(_ form: MultipartForm, token: APIToken, target: UploadTarget? = nil) throws(Stopped) -> Reply {
         let url = target?.url ?? endpoint.imagesV1
         let bearer = target?.token ?? token
-        return try send(method: "POST", url: url, token: bearer, form: form,
-                        countsAgainstBudget: target?.countsAgainstGlobalBudget ?? true)
+        return try send(
+            method: "POST", url: url, token: bearer, form: form,
+            countsAgainstBudget: target?.countsAgainstGlobalBudget ?? true)
     }
 
-    public func image(id: String, token: APIToken) throws(Stopped) -> Reply {
+    package func image(id: String, token: APIToken) throws(Stopped) -> Reply {
         try send(method: "GET", url: "\(endpoint.imagesV1)/\(Self.encodePathSegment(id))", token: token)
     }
 
-    public func deleteImage(id: String, token: APIToken) throws(Stopped) -> Reply {
+    package func deleteImage(id: String, token: APIToken) throws(Stopped) -> Reply {
         try send(method: "DELETE", url: "\(endpoint.imagesV1)/\(Self.encodePathSegment(id))", token: token)
     }
 
     /// Finds an image by imagedrop's job key in its metadata (list v2 with a metadata filter): how an upload
     /// whose reply was lost is found again when Cloudflare chose the id.
-    public func findImage(jobKey: String, token: APIToken) throws(Stopped) -> (Reply, ImageRecord?) {
+    package func findImage(jobKey: String, token: APIToken) throws(Stopped) -> (Reply, ImageRecord?) {
         let query = "meta.imagedrop_job%5Beq%5D=\(Self.encodePathSegment(jobKey))&per_page=10"
         let reply = try send(method: "GET", url: "\(endpoint.imagesV2)?\(query)", token: token, decodeImage: false)
         guard case .success = reply.classification, let body = reply.response?.body,
-              let list = EnvelopeDecoder.decode(ImageList.self, from: body)?.result
+            let list = EnvelopeDecoder.decode(ImageList.self, from: body)?.result
         else { return (reply, nil) }
         return (reply, list.images.first { $0.metaJobKey == jobKey })
     }
 
     /// A cheap authenticated read that needs Images permission: the probe that tells whether a paused
     /// queue may resume, and `check`'s proof that the token may use Images.
-    public func probeImagesAccess(token: APIToken) throws(Stopped) -> Reply {
+    package func probeImagesAccess(token: APIToken) throws(Stopped) -> Reply {
         try send(method: "GET", url: "\(endpoint.imagesV1)/stats", token: token, decodeImage: false)
     }
 
     /// Proves the token may write Images without storing anything: an upload with neither `file` nor `url`
     /// is refused for its form (400) when the token may write, and for the token (401/403) when not.
-    public func probeWriteAccess(token: APIToken) throws(Stopped) -> Reply {
+    package func probeWriteAccess(token: APIToken) throws(Stopped) -> Reply {
         var form = MultipartForm()
         form.fields = [("requireSignedURLs", "false")]
         return try send(method: "POST", url: endpoint.imagesV1, token: token, form: form, decodeImage: false)
     }
 
-    public func batchToken(token: APIToken) throws(Stopped) -> (Reply, token: String?, expiresAt: String?) {
+    package func batchToken(token: APIToken) throws(Stopped) -> (Reply, token: String?, expiresAt: String?) {
         let reply = try send(method: "GET", url: "\(endpoint.imagesV1)/batch_token", token: token, decodeImage: false)
         guard case .success = reply.classification, let body = reply.response?.body,
-              let result = EnvelopeDecoder.decode(BatchTokenResult.self, from: body)?.result
+            let result = EnvelopeDecoder.decode(BatchTokenResult.self, from: body)?.result
         else { return (reply, nil, nil) }
         return (reply, result.token, result.expiresAt)
     }
@@ -132,14 +135,19 @@ public final class ImagesClient {
         if countsAgainstBudget {
             let heartbeat = self.heartbeat
             let shouldStop = self.shouldStop
-            ticket = limiter.acquireTicket(shouldStop: { heartbeat?.beat(.waitingForBudget); return shouldStop() })
+            ticket = limiter.acquireTicket(shouldStop: {
+                heartbeat?.beat(.waitingForBudget)
+                return shouldStop()
+            })
             guard ticket != nil else { throw Stopped() }
         }
         heartbeat?.beat(.working)
-        let headers = token.headerLines + ["Accept: application/json", "User-Agent: imagedrop/\(ImagedropVersion.current)"]
+        let headers =
+            token.headerLines + ["Accept: application/json", "User-Agent: imagedrop/\(ImagedropVersion.current)"]
         do {
-            let response = try curl.perform(method: method, url: url, headers: headers, form: form,
-                                            timeoutSeconds: endpoint.timeoutSeconds, caFile: endpoint.caFile)
+            let response = try curl.perform(
+                method: method, url: url, headers: headers, form: form,
+                timeoutSeconds: endpoint.timeoutSeconds, caFile: endpoint.caFile)
             // Cloudflare's own word on the budget wins over the configured one (batch-host replies speak of the
             // batch token's budget, not the account's: those requests hold no ticket).
             if let ticket, let value = response.headers["ratelimit"], let header = RateLimitHeader.parse(value) {
@@ -152,14 +160,15 @@ public final class ImagesClient {
             }
             return Reply(classification: classification, response: response, image: image)
         } catch {
-            return Reply(classification: ReplyClassification.classify(error), response: nil, image: nil, transportFailure: error)
+            return Reply(
+                classification: ReplyClassification.classify(error), response: nil, image: nil, transportFailure: error)
         }
     }
 
     // MARK: - Encoding
 
     /// Image ids may contain `/` and any UTF-8: the API wants the id as one fully encoded path segment.
-    public static func encodePathSegment(_ text: String) -> String {
+    package static func encodePathSegment(_ text: String) -> String {
         PercentEncoding.encode(text, allowing: PercentEncoding.isUnreserved)
     }
 

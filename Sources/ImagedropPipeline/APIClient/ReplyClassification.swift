@@ -1,7 +1,8 @@
 import ImagedropParsing
 import ImagedropSystem
+
 /// How one API reply is treated — the single place that encodes DESIGN.md's table "How an API reply is treated".
-public enum ReplyClassification: Sendable, Equatable {
+package enum ReplyClassification: Sendable, Equatable {
     /// 200 with `success: true`.
     case success
     /// 409 or code 5409: the custom id exists (a retry after a lost reply, or the same content).
@@ -17,7 +18,7 @@ public enum ReplyClassification: Sendable, Equatable {
     /// Any other 4xx: this file will never be accepted as it is.
     case permanent(reason: String, code: Int?)
 
-    public static func classify(_ response: HTTPResponse) -> ReplyClassification {
+    package static func classify(_ response: HTTPResponse) -> ReplyClassification {
         let envelope = EnvelopeDecoder.decode(IgnoredResult.self, from: response.body)
         let messages = envelope?.errors ?? []
         let codes = messages.flatMap { [$0.code] + ($0.errorChain ?? []).map(\.code) }.compactMap { $0 }
@@ -27,8 +28,9 @@ public enum ReplyClassification: Sendable, Equatable {
 
         if status == 200 || status == 201 {
             if envelope?.success == true { return .success }
-            return .transient(reason: "HTTP \(status) without a successful envelope", code: firstCode,
-                              retryAfterMillis: nil, rateLimited: false)
+            return .transient(
+                reason: "HTTP \(status) without a successful envelope", code: firstCode,
+                retryAfterMillis: nil, rateLimited: false)
         }
         if status == 409 || codes.contains(5409) { return .alreadyExists }
         // By its code, whatever 4xx carries it (the status Cloudflare sends with 5453 is not documented): read
@@ -37,12 +39,14 @@ public enum ReplyClassification: Sendable, Equatable {
             return .quota(reason: quotaMessage(messages) ?? reason, code: quotaCode)
         }
         if status == 429 {
-            return .transient(reason: reason, code: firstCode, retryAfterMillis: RetryAfter.parse(response.headers),
-                              rateLimited: true)
+            return .transient(
+                reason: reason, code: firstCode, retryAfterMillis: RetryAfter.parse(response.headers),
+                rateLimited: true)
         }
         if status == 408 || status >= 500 || status < 200 {
-            return .transient(reason: reason, code: firstCode, retryAfterMillis: RetryAfter.parse(response.headers),
-                              rateLimited: false)
+            return .transient(
+                reason: reason, code: firstCode, retryAfterMillis: RetryAfter.parse(response.headers),
+                rateLimited: false)
         }
         if status == 401 || status == 403 { return .credentials(reason: reason, code: firstCode) }
         // 9103: an unknown Global API Key or email (sent with 400 or 403).
@@ -50,7 +54,8 @@ public enum ReplyClassification: Sendable, Equatable {
             return .credentials(reason: reason, code: firstCode)
         }
         if (300..<400).contains(status) {
-            return .permanent(reason: "HTTP \(status): unexpected redirect (check cloudflare.api_base_url)", code: firstCode)
+            return .permanent(
+                reason: "HTTP \(status): unexpected redirect (check cloudflare.api_base_url)", code: firstCode)
         }
         return .permanent(reason: reason, code: firstCode)
     }
@@ -61,7 +66,9 @@ public enum ReplyClassification: Sendable, Equatable {
     /// The message Cloudflare gave with 5453 ("The given account has reached a service limit …"), on one bounded
     /// line, for the pause reason `quota reached: …`; nil when it gave none.
     package static func quotaMessage(_ messages: [APIMessage]) -> String? {
-        let entry = messages.first { $0.code == quotaCode } ?? messages.first { ($0.errorChain ?? []).contains { $0.code == quotaCode } }
+        let entry =
+            messages.first { $0.code == quotaCode }
+            ?? messages.first { ($0.errorChain ?? []).contains { $0.code == quotaCode } }
         guard let text = entry?.message, !text.isEmpty else { return nil }
         return APIMessage.oneLine(text, limit: 300)
     }
@@ -70,7 +77,7 @@ public enum ReplyClassification: Sendable, Equatable {
     /// transient. Failures of the path to the API are transient here too (a TLS failure says so first:
     /// `TLS: …`); the daemon's workers never see them as replies, because
     /// their APIPathMonitor pauses the queue instead. libcurl refusing imagedrop's own request is permanent.
-    public static func classify(_ error: CurlError) -> ReplyClassification {
+    package static func classify(_ error: CurlError) -> ReplyClassification {
         switch error.kind {
         case .tls:
             return .transient(reason: error.pauseReason, code: nil, retryAfterMillis: nil, rateLimited: false)

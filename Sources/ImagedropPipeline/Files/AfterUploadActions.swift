@@ -1,9 +1,9 @@
-import ImagedropParsing
-import ImagedropSystem
-import ImagedropStore
 import Glibc
-import Logging
+import ImagedropParsing
+import ImagedropStore
 import ImagedropSupport
+import ImagedropSystem
+import Logging
 
 /// What happens to a file once its job is finished (`[after_upload]`): keep, delete or move it, and an
 /// optional sidecar. Runs only after the job's result is committed; the row's `after_action` marks the
@@ -11,17 +11,17 @@ import ImagedropSupport
 /// Every step is safe to repeat: a move records its destination (`moved_to`) before it renames, so a
 /// replay finds the file it already moved instead of moving or copying it again; nothing already in
 /// `done_dir`/`failed_dir` is ever replaced (see `DestinationPlacement`).
-public struct AfterUploadActions: Sendable {
+package struct AfterUploadActions: Sendable {
     package let store: JobStore
     package let logger: Logger
 
-    public init(store: JobStore, logger: Logger) {
+    package init(store: JobStore, logger: Logger) {
         self.store = store
         self.logger = logger
     }
 
     /// The marker stored with the result, or nil when nothing is to be done (keep, no sidecar).
-    public static func pendingAction(success: Bool, config: Config) -> String? {
+    package static func pendingAction(success: Bool, config: Config) -> String? {
         if success {
             return config.afterUpload.onSuccess == .keep && !config.afterUpload.sidecar ? nil : "success"
         }
@@ -29,7 +29,7 @@ public struct AfterUploadActions: Sendable {
     }
 
     /// Replays every owed action, and voids the leases on owed deletes of a daemon that died (at start-up).
-    public func replayPending(config: Config) {
+    package func replayPending(config: Config) {
         if let recovered = try? store.recoverOwedDeletes(), recovered > 0 {
             logger.notice("owed image deletes will be sent again", metadata: ["count": "\(recovered)"])
         }
@@ -43,11 +43,12 @@ public struct AfterUploadActions: Sendable {
     /// Carries out the job's owed action by its own source's `[after_upload]`; false (the action stays owed)
     /// when that source is not configured.
     @discardableResult
-    public func run(_ job: Job, config given: Config) -> Bool {
+    package func run(_ job: Job, config given: Config) -> Bool {
         guard let action = job.afterAction else { return true }
         guard let config = given.scoped(to: job.source) else {
-            logger.warning("after-upload action waits: the job's source is not configured",
-                           metadata: ["job": "\(job.id)", "source": "\(job.source)"])
+            logger.warning(
+                "after-upload action waits: the job's source is not configured",
+                metadata: ["job": "\(job.id)", "source": "\(job.source)"])
             return false
         }
         var note: String?
@@ -55,7 +56,9 @@ public struct AfterUploadActions: Sendable {
             if action == "success" { try succeed(job, config: config) } else { try failFile(job, config: config) }
         } catch {
             note = "after-upload action failed: \(error)"
-            logger.warning("after-upload action failed", metadata: ["job": "\(job.id)", "path": "\(job.path)", "error": "\(error)"])
+            logger.warning(
+                "after-upload action failed",
+                metadata: ["job": "\(job.id)", "path": "\(job.path)", "error": "\(error)"])
         }
         do { try store.clearAfterAction(id: job.id, note: job.state == .failed ? nil : note) } catch {
             logger.error("could not record after-upload action", metadata: ["job": "\(job.id)", "error": "\(error)"])
@@ -91,9 +94,12 @@ public struct AfterUploadActions: Sendable {
             try removeIfPresent(job.path)
         case .move:
             guard let doneDir = config.afterUpload.doneDir else { return }
-            let placement = DestinationPlacement(store: store, companions: config.afterUpload.sidecar ? [Self.sidecarSuffix] : [])
-            guard let finalPath = try placement.move(job, present: present, preferred: destination(for: job, in: RawPath(doneDir)))
-            else { return }   // neither here nor moved: gone, nothing to write beside
+            let placement = DestinationPlacement(
+                store: store, companions: config.afterUpload.sidecar ? [Self.sidecarSuffix] : [])
+            guard
+                let finalPath = try placement.move(
+                    job, present: present, preferred: destination(for: job, in: RawPath(doneDir)))
+            else { return }  // neither here nor moved: gone, nothing to write beside
             if finalPath != job.movedTo {
                 logger.info("file moved", metadata: ["job": "\(job.id)", "path": "\(job.path)", "to": "\(finalPath)"])
             }
@@ -105,18 +111,23 @@ public struct AfterUploadActions: Sendable {
         guard config.afterUpload.onFailure == .move, let failedDir = config.afterUpload.failedDir else { return }
         let present = try checkSameVersion(job)
         let placement = DestinationPlacement(store: store, companions: [Self.errorReportSuffix])
-        guard let target = try placement.move(job, present: present, preferred: destination(for: job, in: RawPath(failedDir)))
-        else { return }   // vanished (the usual reason it failed): nothing to move or report beside
+        guard
+            let target = try placement.move(
+                job, present: present, preferred: destination(for: job, in: RawPath(failedDir)))
+        else { return }  // vanished (the usual reason it failed): nothing to move or report beside
         let report: [String: Any] = [
             "job": job.id, "path": job.path.display, "moved_to": target.display, "error": job.lastError ?? "",
             "code": job.lastCode as Any? ?? JSONNull(), "attempts": job.attempts, "failed_at": job.updatedAt,
         ]
-        try writeOwnJSON(report, to: RawPath(bytes: target.bytes + Self.errorReportSuffix), jobID: job.id, replacing: false)
+        try writeOwnJSON(
+            report, to: RawPath(bytes: target.bytes + Self.errorReportSuffix), jobID: job.id, replacing: false)
     }
 
     /// `done_dir` + the path relative to the watch root, so folder structure survives the move.
     package func destination(for job: Job, in directory: RawPath) -> RawPath {
-        if let root = job.root, let relative = job.path.relative(to: root) { return directory.appending(relative.bytes) }
+        if let root = job.root, let relative = job.path.relative(to: root) {
+            return directory.appending(relative.bytes)
+        }
         return directory.appending(job.path.baseName)
     }
 
@@ -126,7 +137,8 @@ public struct AfterUploadActions: Sendable {
             "id": fresh.imageID ?? "", "variants": fresh.variants, "sha256": fresh.sha256 ?? "",
             "uploaded_at": fresh.uploadedAt ?? "", "path": path.display, "job": fresh.id,
         ]
-        try writeOwnJSON(sidecar, to: RawPath(bytes: path.bytes + Self.sidecarSuffix), jobID: job.id, replacing: replacing)
+        try writeOwnJSON(
+            sidecar, to: RawPath(bytes: path.bytes + Self.sidecarSuffix), jobID: job.id, replacing: replacing)
     }
 
     /// Writes a JSON file that names its job. Unless `replacing`, an existing file is left alone: if it is

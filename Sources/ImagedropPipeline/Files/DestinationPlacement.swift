@@ -1,6 +1,6 @@
-import ImagedropSystem
-import ImagedropStore
 import Glibc
+import ImagedropStore
+import ImagedropSystem
 import Synchronization
 
 /// Moves a finished job's file into `done_dir`/`failed_dir` without ever replacing what is there: the first
@@ -39,8 +39,11 @@ package struct DestinationPlacement {
         }
         while true {
             do {
-                let placed = try Self.lock.withLock { _ in try place(copy ?? .named(job.path), job: job, preferred: preferred,
-                                                                     regularFile: present.isRegular) }
+                let placed = try Self.lock.withLock { _ in
+                    try place(
+                        copy ?? .named(job.path), job: job, preferred: preferred,
+                        regularFile: present.isRegular)
+                }
                 if copy != nil {
                     try checkUnchanged(job.path, since: present, placed: placed, job: job, copied: true)
                     try removeOriginal(job.path)
@@ -67,14 +70,17 @@ package struct DestinationPlacement {
     /// old version's sidecar, never uploaded (soak seed 23917). So the moved inode (or, for a copy, the
     /// original) is checked again after the move; a file that changed meanwhile goes back where it was (under
     /// the first free name there), where the watcher sees it arrive as the new version it is.
-    private func checkUnchanged(_ path: RawPath, since before: FileStatus, placed: RawPath, job: Job, copied: Bool) throws {
+    private func checkUnchanged(
+        _ path: RawPath, since before: FileStatus, placed: RawPath, job: Job, copied: Bool
+    ) throws {
         guard before.isRegular, case .success(let now) = FileStatus.of(path, followSymlinks: false), now.isRegular,
-              now.size != before.size || now.mtimeNanos != before.mtimeNanos
+            now.size != before.size || now.mtimeNanos != before.mtimeNanos
         else { return }
         try? store.recordMoveTarget(id: job.id, path: nil)
         if copied {
             AtomicFile.unlinkQuietly(placed)
-            throw AfterUploadActions.LeftInPlace(description: "file changed while it was being copied away; left in place for its own job")
+            throw AfterUploadActions.LeftInPlace(
+                description: "file changed while it was being copied away; left in place for its own job")
         }
         for n in 0...Self.maximumSuffix {
             let back = NoReplace.candidate(job.path, n)
@@ -83,13 +89,15 @@ package struct DestinationPlacement {
                     description: "file changed while it was being moved; put back at \(back.display) for its own job")
             }
         }
-        throw AfterUploadActions.LeftInPlace(description: "file changed while it was being moved; left at \(placed.display)")
+        throw AfterUploadActions.LeftInPlace(
+            description: "file changed while it was being moved; left at \(placed.display)")
     }
 
     private func copyForMove(_ job: Job, present: FileStatus, into folder: RawPath) throws -> Source {
         // A FIFO or device is never opened (it could block forever); a symlink is not followed out of place.
         guard present.isRegular else {
-            throw AfterUploadActions.LeftInPlace(description: "not a regular file; cannot be moved to another filesystem, left in place")
+            throw AfterUploadActions.LeftInPlace(
+                description: "not a regular file; cannot be moved to another filesystem, left in place")
         }
         if let unnamed = try AtomicFile.copyUnnamed(job.path, in: folder) { return .unnamed(unnamed) }
         return .named(try AtomicFile.copyToTemporary(job.path, in: folder, tag: "\(job.id)"))
@@ -121,11 +129,12 @@ package struct DestinationPlacement {
                 try? store.recordMoveTarget(id: job.id, path: nil)
                 throw error
             }
-            guard placed else { continue }   // taken since the check (another process): the next name
+            guard placed else { continue }  // taken since the check (another process): the next name
             if copied, case .named(let path) = source { try removeOriginal(path) }
             return candidate
         }
-        throw AfterUploadActions.LeftInPlace(description: "no free name for \(preferred.display) after \(Self.maximumSuffix) tries; left in place")
+        throw AfterUploadActions.LeftInPlace(
+            description: "no free name for \(preferred.display) after \(Self.maximumSuffix) tries; left in place")
     }
 
     private func isTaken(_ candidate: RawPath) -> Bool {

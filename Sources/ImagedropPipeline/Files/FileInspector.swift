@@ -1,15 +1,15 @@
-import ImagedropParsing
-import ImagedropSystem
 import Glibc
+import ImagedropParsing
 import ImagedropSupport
+import ImagedropSystem
 
 /// A file that passed pre-flight, held open: the upload reads this descriptor, so what is sent is the
 /// inode that was hashed and measured even if the path is replaced meanwhile. Closed in deinit.
-public final class InspectedFile {
-    public let fileDescriptor: Int32
-    public let status: FileStatus
-    public let sha256: String
-    public let info: ImageInfo
+package final class InspectedFile {
+    package let fileDescriptor: Int32
+    package let status: FileStatus
+    package let sha256: String
+    package let info: ImageInfo
 
     package init(fileDescriptor: Int32, status: FileStatus, sha256: String, info: ImageInfo) {
         self.fileDescriptor = fileDescriptor
@@ -24,7 +24,7 @@ public final class InspectedFile {
 @available(*, unavailable)
 extension InspectedFile: Sendable {}
 
-public enum PreflightResult {
+package enum PreflightResult {
     case ready(InspectedFile)
     /// The file can never be uploaded as it is; the job ends `failed` with this reason, nothing is sent.
     case rejected(String)
@@ -37,8 +37,8 @@ public enum PreflightResult {
 
 /// Local pre-flight (DESIGN.md): everything that can be known without a request is checked here, so a
 /// bad file costs no API call and never blocks a worker.
-public enum FileInspector {
-    public static func inspect(path: RawPath, root: RawPath?, followSymlinksOutside: Bool) -> PreflightResult {
+package enum FileInspector {
+    package static func inspect(path: RawPath, root: RawPath?, followSymlinksOutside: Bool) -> PreflightResult {
         let linkStatus: FileStatus
         switch FileStatus.of(path, followSymlinks: false) {
         case .success(let status): linkStatus = status
@@ -51,11 +51,15 @@ public enum FileInspector {
                 // tree its target could be shown to stay in, so it is outside (the soak saw such a symlink
                 // publish a file from anywhere on disk).
                 guard let root else {
-                    return .rejected("symlink outside every watched folder (to \(target.display)); set watch.follow_symlinks_outside = true to allow")
+                    return .rejected(
+                        "symlink outside every watched folder (to \(target.display)); set watch.follow_symlinks_outside = true to allow"
+                    )
                 }
                 let realRoot = root.realPath ?? root
                 if !target.isInside(realRoot) {
-                    return .rejected("symlink leads out of the watched tree (to \(target.display)); set watch.follow_symlinks_outside = true to allow")
+                    return .rejected(
+                        "symlink leads out of the watched tree (to \(target.display)); set watch.follow_symlinks_outside = true to allow"
+                    )
                 }
             }
         }
@@ -68,7 +72,8 @@ public enum FileInspector {
         guard status.isRegular else { return .rejected("not a regular file (\(status.kindName))") }
         if status.size == 0 { return .rejected("empty file (0 bytes)") }
         if status.size > ImageLimits.maxBytes {
-            return .rejected("file is \(ImageLimits.grouped(status.size)) bytes: over the 10 MiB (10,485,760 bytes) limit")
+            return .rejected(
+                "file is \(ImageLimits.grouped(status.size)) bytes: over the 10 MiB (10,485,760 bytes) limit")
         }
 
         // O_NONBLOCK as well: if the path was swapped for a FIFO after the stat above, open must not hang.
@@ -102,7 +107,8 @@ public enum FileInspector {
         // Sized to the file (at most 64 KiB) and left uninitialized: zeroing a fresh 256 KiB per file, and
         // faulting its pages in, cost more than hashing a 50 KB one, and 64 workers opening large files at
         // once held 16 MiB of them. The kernel's readahead (advised below), not the buffer, sets the pace.
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, min(64 * 1024, opened.size)), alignment: 16)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(
+            byteCount: max(1, min(64 * 1024, opened.size)), alignment: 16)
         defer { buffer.deallocate() }
         // One pass reads the bytes for the hash and keeps the head for the probe; sequential advice doubles the
         // kernel's readahead for it, and nothing is dropped, so the upload's reads then come from warm pages.
@@ -110,7 +116,8 @@ public enum FileInspector {
         while offset < opened.size {
             let got: Int
             do throws(SystemError) {
-                got = try Syscall.pread(fd, into: buffer.baseAddress!, count: min(buffer.count, opened.size - offset), at: offset)
+                got = try Syscall.pread(
+                    fd, into: buffer.baseAddress!, count: min(buffer.count, opened.size - offset), at: offset)
             } catch {
                 close(fd)
                 return readFailure(error)
@@ -122,7 +129,8 @@ public enum FileInspector {
             offset += got
         }
         guard offset == opened.size, case .success(let after) = FileStatus.of(fileDescriptor: fd),
-              after.sameVersion(as: opened) else {
+            after.sameVersion(as: opened)
+        else {
             close(fd)
             return .changing
         }
@@ -162,12 +170,14 @@ public enum FileInspector {
 
     /// A failed stat or open: passing (`unavailable`) or about the file itself (`rejected`).
     package static func failure(_ error: SystemError) -> PreflightResult {
-        isPassing(error.errno) ? .unavailable("cannot open the file for now: \(error.message)") : .rejected(describeAccess(error))
+        isPassing(error.errno)
+            ? .unavailable("cannot open the file for now: \(error.message)") : .rejected(describeAccess(error))
     }
 
     /// A failed read of an opened file: passing (`unavailable`) or the file's own (`rejected`).
     package static func readFailure(_ error: SystemError) -> PreflightResult {
-        isPassing(error.errno) ? .unavailable("cannot read the file for now: \(error.message)")
+        isPassing(error.errno)
+            ? .unavailable("cannot read the file for now: \(error.message)")
             : .rejected("cannot read the file: \(error.message)")
     }
 
@@ -188,12 +198,16 @@ extension FileInspector {
     package static func openedPath(_ fd: Int32) -> RawPath? {
         var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)
         let count = "/proc/self/fd/\(fd)".withCString { link in
-            buffer.withUnsafeMutableBytes { readlink(link, $0.baseAddress!.assumingMemoryBound(to: CChar.self), $0.count) }
+            buffer.withUnsafeMutableBytes {
+                readlink(link, $0.baseAddress!.assumingMemoryBound(to: CChar.self), $0.count)
+            }
         }
         guard count > 0, buffer.first == UInt8(ascii: "/") else { return nil }
         var bytes = Array(buffer[0..<count])
         let deleted = Array(" (deleted)".utf8)
-        if bytes.count > deleted.count, Array(bytes.suffix(deleted.count)) == deleted { bytes.removeLast(deleted.count) }
+        if bytes.count > deleted.count, Array(bytes.suffix(deleted.count)) == deleted {
+            bytes.removeLast(deleted.count)
+        }
         return RawPath(bytes: bytes)
     }
 }

@@ -9,13 +9,13 @@ extension FleetBudget {
     /// over the window. A backlog runs at the sustained rate, so that is what to keep high: ~97% of the budget
     /// (a tenth as burst held it at 89%). The burst must also stay under a fifth of the budget for the
     /// degraded share to be safe (`FleetBudget+Redis`: pre-outage GCRA traffic plus the fallbacks' smooth rate).
-    public struct Parameters: Sendable, Equatable {
-        public var burst: Int
-        public var intervalMicros: Int64
+    package struct Parameters: Sendable, Equatable {
+        package var burst: Int
+        package var intervalMicros: Int64
 
-        public init(limit: Int, windowSeconds: Double) {
+        package init(limit: Int, windowSeconds: Double) {
             guard limit > 0, windowSeconds.isFinite, windowSeconds > 0 else {
-                burst = 0          // unlimited: the function only checks the block and the pause
+                burst = 0  // unlimited: the function only checks the block and the pause
                 intervalMicros = 0
                 return
             }
@@ -27,7 +27,7 @@ extension FleetBudget {
         }
 
         /// The most a GCRA with these parameters can admit within `seconds` (for tests and docs/fleet.md's claim).
-        public func mostAdmitted(inSeconds seconds: Double) -> Int {
+        package func mostAdmitted(inSeconds seconds: Double) -> Int {
             guard burst > 0 else { return .max }
             return burst + Int((seconds * 1e6 / Double(intervalMicros)).rounded(.down))
         }

@@ -10,7 +10,7 @@ extension FleetBudget {
         let command = ["FCALL", function, String(keys.count)] + keys + args
         do {
             return try connection.checked(command)
-        } catch where error.isMissingFunction {
+        } catch  where error.isMissingFunction {
             try Self.load(connection)
             return try connection.checked(command)
         } catch {
@@ -48,7 +48,9 @@ extension FleetBudget {
         state.degradedSince = now
         let windowSeconds = Int(state.windowSeconds)
         let hosts = state.hostsAlive
-        logger.warning("fleet: degraded (\(reason)); sending alone at \(share) requests per \(windowSeconds) s (80% of the budget over \(hosts) host(s) alive)")
+        logger.warning(
+            "fleet: degraded (\(reason)); sending alone at \(share) requests per \(windowSeconds) s (80% of the budget over \(hosts) host(s) alive)"
+        )
     }
 
     func rejoin(_ state: inout State) {

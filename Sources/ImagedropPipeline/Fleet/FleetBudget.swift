@@ -1,8 +1,8 @@
+import Glibc
 import ImagedropParsing
 import ImagedropStore
 import ImagedropSupport
 import ImagedropSystem
-import Glibc
 import Logging
 import Synchronization
 
@@ -16,7 +16,7 @@ import Synchronization
 ///
 /// Redis calls run on the calling worker's thread, one at a time on one connection behind the mutex: each lasts
 /// at most the 250 ms deadline, and the daemon's main loop and watcher never call in.
-public final class FleetBudget: RequestBudget {
+package final class FleetBudget: RequestBudget {
     struct State {
         var connection: RedisConnection?
         var parameters: Parameters
@@ -45,36 +45,41 @@ public final class FleetBudget: RequestBudget {
     let grants = Atomic<UInt64>(0)
     /// The main loop's latest figures for the heartbeat thread, and whether that thread runs.
     let reportSlot = Mutex<(report: FleetHostReport?, started: Bool)>((nil, false))
-    public let endpoint: RedisEndpoint
-    public let keys: FleetKeys
-    public let host: String
+    package let endpoint: RedisEndpoint
+    package let keys: FleetKeys
+    package let host: String
     let logger: Logger
 
-    public init(endpoint: RedisEndpoint, keys: FleetKeys, host: String, limit: Int, windowSeconds: Double, logger: Logger) {
+    package init(
+        endpoint: RedisEndpoint, keys: FleetKeys, host: String, limit: Int, windowSeconds: Double, logger: Logger
+    ) {
         self.endpoint = endpoint
         self.keys = keys
         self.host = host
         self.logger = logger
-        state = Mutex(State(parameters: Parameters(limit: limit, windowSeconds: windowSeconds), limit: limit,
-                            windowSeconds: windowSeconds))
+        state = Mutex(
+            State(
+                parameters: Parameters(limit: limit, windowSeconds: windowSeconds), limit: limit,
+                windowSeconds: windowSeconds))
     }
 
     /// The daemon's and `check`'s fleet budget: hosts using the same credential share one, never seeing it.
-    public convenience init(_ fleet: Config.Fleet, config: Config, token: APIToken?, logger: Logger) {
+    package convenience init(_ fleet: Config.Fleet, config: Config, token: APIToken?, logger: Logger) {
         let credential = token.map { ($0.email ?? "") + "\u{0}" + $0.secret } ?? ""
-        self.init(endpoint: fleet.redis,
-                  keys: FleetKeys(prefix: fleet.keyPrefix, accountID: config.cloudflare.accountID, credential: credential),
-                  host: fleet.host, limit: config.upload.requestsPer5Min,
-                  windowSeconds: Double(config.upload.rateWindowSeconds), logger: logger)
+        self.init(
+            endpoint: fleet.redis,
+            keys: FleetKeys(prefix: fleet.keyPrefix, accountID: config.cloudflare.accountID, credential: credential),
+            host: fleet.host, limit: config.upload.requestsPer5Min,
+            windowSeconds: Double(config.upload.rateWindowSeconds), logger: logger)
     }
 
     /// Why the host goes on alone, for `status`; nil while it shares Redis's budget.
-    public var degradedReason: String? { state.withLock { $0.degraded?.reason } }
+    package var degradedReason: String? { state.withLock { $0.degraded?.reason } }
     /// The operator's fleet-wide pause as the last grant saw it.
-    public var pausedReason: String? { state.withLock { $0.pausedReason } }
-    public var hostsAlive: Int { state.withLock { $0.hostsAlive } }
+    package var pausedReason: String? { state.withLock { $0.pausedReason } }
+    package var hostsAlive: Int { state.withLock { $0.hostsAlive } }
 
-    public func acquireTicket(shouldStop: () -> Bool) -> BudgetTicket? {
+    package func acquireTicket(shouldStop: () -> Bool) -> BudgetTicket? {
         var askAt: UInt64 = 0
         while true {
             if shouldStop() { return nil }
@@ -101,14 +106,18 @@ public final class FleetBudget: RequestBudget {
                 return Self.local(degraded.fallback.tryGrant(now: now))
             }
             do throws(RedisError) {
-                let reply = try call(&state, function: FleetFunctions.grant,
-                                     keys: [keys.budget, keys.block, keys.pause, keys.hosts, keys.sequence, keys.caps],
-                                     args: [String(state.parameters.burst), String(state.parameters.intervalMicros), host,
-                                            state.grantedBefore ? "1" : "0"])
+                let reply = try call(
+                    &state, function: FleetFunctions.grant,
+                    keys: [keys.budget, keys.block, keys.pause, keys.hosts, keys.sequence, keys.caps],
+                    args: [
+                        String(state.parameters.burst), String(state.parameters.intervalMicros), host,
+                        state.grantedBefore ? "1" : "0",
+                    ])
                 rejoin(&state)
                 guard let items = reply.array, items.count >= 6, let granted = items[0].integer,
-                      let waitMillis = items[1].integer, let why = items[2].integer, let alive = items[3].integer,
-                      let sequence = items[5].integer else {
+                    let waitMillis = items[1].integer, let why = items[2].integer, let alive = items[3].integer,
+                    let sequence = items[5].integer
+                else {
                     throw RedisError(code: .protocol, message: "unexpected reply from \(FleetFunctions.grant)")
                 }
                 state.hostsAlive = max(Int(alive), 1)
@@ -137,7 +146,7 @@ public final class FleetBudget: RequestBudget {
     /// A `Ratelimit` header: a grant of the fleet's sequence caps every host's next grants through Redis; one of
     /// the fallback's (granted while degraded) caps this host's own. Redis failing here: the fallback takes it,
     /// counting from now.
-    public func obey(_ header: RateLimitHeader, answering ticket: BudgetTicket) {
+    package func obey(_ header: RateLimitHeader, answering ticket: BudgetTicket) {
         let now = Timestamp.monotonicNanos()
         state.withLock { state in
             guard ticket.shared else {
@@ -147,8 +156,9 @@ public final class FleetBudget: RequestBudget {
             if state.degraded == nil || now >= state.retryRedisAt {
                 do throws(RedisError) {
                     let last = ticket.sequence &+ UInt64(header.remaining)
-                    _ = try call(&state, function: FleetFunctions.cap, keys: [keys.caps],
-                                 args: [String(last), String(max(header.resetSeconds, 0) * 1000)])
+                    _ = try call(
+                        &state, function: FleetFunctions.cap, keys: [keys.caps],
+                        args: [String(last), String(max(header.resetSeconds, 0) * 1000)])
                     rejoin(&state)
                     return
                 } catch {
@@ -159,7 +169,7 @@ public final class FleetBudget: RequestBudget {
         }
     }
 
-    public func block(forMillis millis: Int64) {
+    package func block(forMillis millis: Int64) {
         let millis = max(millis, 0)
         let now = Timestamp.monotonicNanos()
         state.withLock { state in
@@ -177,7 +187,7 @@ public final class FleetBudget: RequestBudget {
         }
     }
 
-    public func waitMillis(requests: Int) -> Int64 {
+    package func waitMillis(requests: Int) -> Int64 {
         let now = Timestamp.monotonicNanos()
         return state.withLock { state in
             if let degraded = state.degraded { return degraded.fallback.waitMillis(requests: requests, now: now) }
@@ -185,50 +195,53 @@ public final class FleetBudget: RequestBudget {
         }
     }
 
-    public func currentWait() -> BudgetWait? {
+    package func currentWait() -> BudgetWait? {
         let now = Timestamp.monotonicNanos()
         return state.withLock { state in
             if let degraded = state.degraded { return degraded.fallback.currentWait(now: now) }
             guard state.waitUntil > now else { return nil }
-            return BudgetWait(used: state.limit, limit: state.limit, windowSeconds: Int(state.windowSeconds),
-                              nextMillis: Int64((state.waitUntil - now + 999_999) / 1_000_000),
-                              blockedByServer: state.blockedUntil > now)
+            return BudgetWait(
+                used: state.limit, limit: state.limit, windowSeconds: Int(state.windowSeconds),
+                nextMillis: Int64((state.waitUntil - now + 999_999) / 1_000_000),
+                blockedByServer: state.blockedUntil > now)
         }
     }
 
     /// The fleet's rate shared by the hosts alive: this host's part of the backlog's pace.
-    public func headroom() -> BacklogETA.Budget? {
+    package func headroom() -> BacklogETA.Budget? {
         let now = Timestamp.monotonicNanos()
         return state.withLock { state in
             if let degraded = state.degraded { return degraded.fallback.headroom(now: now) }
             guard state.limit > 0, state.windowSeconds > 0 else { return nil }
-            return BacklogETA.Budget(free: state.waitUntil > now ? 0 : 1,
-                                     perSecond: Double(state.limit) / state.windowSeconds / Double(max(state.hostsAlive, 1)))
+            return BacklogETA.Budget(
+                free: state.waitUntil > now ? 0 : 1,
+                perSecond: Double(state.limit) / state.windowSeconds / Double(max(state.hostsAlive, 1)))
         }
     }
 
     /// Alone (degraded), this host's own share; in the fleet the count lives in Redis's GCRA, which a grant does
     /// not report, so no figure rather than a guess (`imagedrop fleet status` shows the fleet).
-    public func remaining() -> Int? {
+    package func remaining() -> Int? {
         let now = Timestamp.monotonicNanos()
         return state.withLock { state in state.degraded?.fallback.remaining(now: now) }
     }
 
     /// Nothing is reserved ahead in Redis (each grant is taken as it is used), so nothing goes back.
-    public func returnUnusedReservation() {}
+    package func returnUnusedReservation() {}
 
-    public func update(limit: Int, windowSeconds: Double) {
+    package func update(limit: Int, windowSeconds: Double) {
         state.withLock { state in
             state.limit = limit
             state.windowSeconds = windowSeconds
             state.parameters = Parameters(limit: limit, windowSeconds: windowSeconds)
-            state.degraded?.fallback.update(limit: Self.share(limit: limit, hosts: state.hostsAlive), windowSeconds: windowSeconds)
+            state.degraded?.fallback.update(
+                limit: Self.share(limit: limit, hosts: state.hostsAlive), windowSeconds: windowSeconds)
         }
     }
 
     /// What one host may send alone: 80% of the budget split between the hosts last seen alive, at least 1.
     /// The 20% left is room for what the others already sent in the window before they lost Redis too.
-    public static func share(limit: Int, hosts: Int) -> Int {
+    package static func share(limit: Int, hosts: Int) -> Int {
         guard limit > 0 else { return 0 }
         return max(limit * 8 / 10 / max(hosts, 1), 1)
     }

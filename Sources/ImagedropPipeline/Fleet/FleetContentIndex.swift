@@ -19,7 +19,7 @@ import Synchronization
 /// Redis unreachable or slower than its 250 ms deadline: nothing is shared and nothing waits — the upload goes
 /// the usual way, and Redis is asked again a second later. Cloudflare-chosen ids (signed URLs) are not known
 /// before the upload, so they cannot be shared.
-public final class FleetContentIndex: Sendable {
+package final class FleetContentIndex: Sendable {
     package static let ttlSeconds = 7 * 86_400
     /// More would be a damaged entry: Cloudflare accounts have at most 100 variants.
     package static let maxVariants = 100
@@ -36,16 +36,20 @@ public final class FleetContentIndex: Sendable {
     private let logger: Logger
     private let shared: Metrics.Counter
 
-    public init(endpoint: RedisEndpoint, keyPrefix: String, accountID: String, registry: MetricsRegistry, logger: Logger) {
+    package init(
+        endpoint: RedisEndpoint, keyPrefix: String, accountID: String, registry: MetricsRegistry, logger: Logger
+    ) {
         self.endpoint = endpoint
         self.keyPrefix = "\(keyPrefix):image:\(accountID):"
         self.logger = logger
-        shared = registry.counter("imagedrop_fleet_shared_total",
-                                  help: "Jobs recorded done from an image another host of the fleet stored, without a request.")
+        shared = registry.counter(
+            "imagedrop_fleet_shared_total",
+            help: "Jobs recorded done from an image another host of the fleet stored, without a request.")
     }
 
-    public convenience init(_ fleet: Config.Fleet, accountID: String, registry: MetricsRegistry, logger: Logger) {
-        self.init(endpoint: fleet.redis, keyPrefix: fleet.keyPrefix, accountID: accountID, registry: registry, logger: logger)
+    package convenience init(_ fleet: Config.Fleet, accountID: String, registry: MetricsRegistry, logger: Logger) {
+        self.init(
+            endpoint: fleet.redis, keyPrefix: fleet.keyPrefix, accountID: accountID, registry: registry, logger: logger)
     }
 
     package func key(_ id: String) -> String { keyPrefix + id }
@@ -53,14 +57,17 @@ public final class FleetContentIndex: Sendable {
     /// The image the fleet recorded under `id`, when it holds the bytes whose SHA-256 is `sha256`; nil when
     /// none is recorded, it is another content, or Redis cannot answer now.
     package func stored(id: String, sha256: String) -> ImageRecord? {
-        guard let reply = run([["HGETALL", key(id)]])?.first, let items = reply.array, items.count % 2 == 0 else { return nil }
+        guard let reply = run([["HGETALL", key(id)]])?.first, let items = reply.array, items.count % 2 == 0 else {
+            return nil
+        }
         var fields: [String: String] = [:]
         for index in stride(from: 0, to: items.count, by: 2) {
             guard let name = items[index].text, let value = items[index + 1].text else { return nil }
             fields[name] = value
         }
         guard fields["sha256"] == sha256, let count = fields["variants"].flatMap({ Int($0) }),
-              (1...Self.maxVariants).contains(count) else { return nil }
+            (1...Self.maxVariants).contains(count)
+        else { return nil }
         var variants: [String] = []
         for index in 0..<count {
             guard let url = fields["v\(index)"], Self.isVariantURL(url) else { return nil }
@@ -71,7 +78,9 @@ public final class FleetContentIndex: Sendable {
 
     /// Records that `id` holds `sha256`'s bytes with these variants, for the other hosts (a week at most).
     package func publish(id: String, sha256: String, variants: [String]) {
-        guard !variants.isEmpty, variants.count <= Self.maxVariants, variants.allSatisfy(Self.isVariantURL) else { return }
+        guard !variants.isEmpty, variants.count <= Self.maxVariants, variants.allSatisfy(Self.isVariantURL) else {
+            return
+        }
         let key = key(id)
         var fields = ["HSET", key, "sha256", sha256, "variants", String(variants.count)]
         for (index, url) in variants.enumerated() { fields += ["v\(index)", url] }

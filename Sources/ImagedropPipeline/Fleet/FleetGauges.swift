@@ -32,7 +32,8 @@ package final class FleetGauges: Sendable {
                 current.reported.grants = figures.grants
             }
             for (reason, count) in figures.waits where count > current.reported.waits[reason, default: 0] {
-                current.waits[reason]?.increment(by: Int64(clamping: count - current.reported.waits[reason, default: 0]))
+                current.waits[reason]?.increment(
+                    by: Int64(clamping: count - current.reported.waits[reason, default: 0]))
                 current.reported.waits[reason] = count
             }
             let seconds = UInt64(max(figures.degradedSeconds, 0))
@@ -45,19 +46,36 @@ package final class FleetGauges: Sendable {
 
     private func make() -> Families {
         Families(
-            hosts: Dictionary(uniqueKeysWithValues: FleetView.states.map { state in
-                (state, registry.gauge("imagedrop_fleet_hosts", [("state", state)],
-                                       help: "Hosts of the fleet seen in the last 24 h by state (running, paused, degraded, offline), as Redis holds their heartbeats."))
-            }),
-            degraded: registry.gauge("imagedrop_fleet_degraded",
-                                     help: "1 while this host cannot use Redis and sends alone at its safe share of the fleet's budget."),
-            grants: registry.counter("imagedrop_fleet_budget_grants_total",
-                                     help: "Requests the fleet's budget in Redis granted to this host."),
-            waits: Dictionary(uniqueKeysWithValues: FleetBudget.waitReasons.map { reason in
-                (reason, registry.counter("imagedrop_fleet_budget_waits_total", [("reason", reason)],
-                                          help: "Grants this host was refused and had to wait for, by reason (budget, blocked by a 429, paused, capped by the API's Ratelimit header)."))
-            }),
-            degradedSeconds: registry.counter("imagedrop_fleet_degraded_seconds_total",
-                                              help: "Seconds this host spent degraded (Redis unreachable or slow), sending alone."))
+            hosts: Dictionary(
+                uniqueKeysWithValues: FleetView.states.map { state in
+                    (
+                        state,
+                        registry.gauge(
+                            "imagedrop_fleet_hosts", [("state", state)],
+                            help:
+                                "Hosts of the fleet seen in the last 24 h by state (running, paused, degraded, offline), as Redis holds their heartbeats."
+                        )
+                    )
+                }),
+            degraded: registry.gauge(
+                "imagedrop_fleet_degraded",
+                help: "1 while this host cannot use Redis and sends alone at its safe share of the fleet's budget."),
+            grants: registry.counter(
+                "imagedrop_fleet_budget_grants_total",
+                help: "Requests the fleet's budget in Redis granted to this host."),
+            waits: Dictionary(
+                uniqueKeysWithValues: FleetBudget.waitReasons.map { reason in
+                    (
+                        reason,
+                        registry.counter(
+                            "imagedrop_fleet_budget_waits_total", [("reason", reason)],
+                            help:
+                                "Grants this host was refused and had to wait for, by reason (budget, blocked by a 429, paused, capped by the API's Ratelimit header)."
+                        )
+                    )
+                }),
+            degradedSeconds: registry.counter(
+                "imagedrop_fleet_degraded_seconds_total",
+                help: "Seconds this host spent degraded (Redis unreachable or slow), sending alone."))
     }
 }

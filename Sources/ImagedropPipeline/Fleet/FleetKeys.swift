@@ -2,17 +2,17 @@ import ImagedropSupport
 
 /// The fleet's Redis keys. The budget and the block belong to one Cloudflare principal (account and credential):
 /// hosts sharing it share them. The credential appears only as a hash, never itself.
-public struct FleetKeys: Sendable, Equatable {
-    public let budget: String
-    public let block: String
+package struct FleetKeys: Sendable, Equatable {
+    package let budget: String
+    package let block: String
     /// The number of the last grant (the fleet's sequence) and the API's `Ratelimit` caps on the next ones.
-    public let sequence: String
-    public let caps: String
-    public let pause: String
-    public let hosts: String
-    public let prefix: String
+    package let sequence: String
+    package let caps: String
+    package let pause: String
+    package let hosts: String
+    package let prefix: String
 
-    public init(prefix: String, accountID: String, credential: String) {
+    package init(prefix: String, accountID: String, credential: String) {
         // Domain-separated and cut to 64 bits: enough to tell credentials apart, useless for guessing one.
         let identity = String(SHA256Hasher.hex(of: Array("imagedrop-budget\u{0}\(credential)".utf8)).prefix(16))
         budget = "\(prefix):budget:\(accountID):\(identity)"
@@ -25,5 +25,5 @@ public struct FleetKeys: Sendable, Equatable {
     }
 
     /// A host's heartbeat (FleetHostReport as JSON), read by `fleet status`.
-    public func host(_ name: String) -> String { "\(prefix):host:\(name)" }
+    package func host(_ name: String) -> String { "\(prefix):host:\(name)" }
 }

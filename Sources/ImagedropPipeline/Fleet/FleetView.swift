@@ -4,20 +4,20 @@ import Synchronization
 
 /// The fleet as one host sees it through Redis: every host's last heartbeat, aged by Redis's clock. Read by
 /// `fleet status` and, every heartbeat, by each daemon for its status page and `imagedrop_fleet_*` metrics.
-public struct FleetView: Sendable, Equatable {
-    public struct Host: Sendable, Equatable {
-        public var name: String
+package struct FleetView: Sendable, Equatable {
+    package struct Host: Sendable, Equatable {
+        package var name: String
         /// `running`, `paused`, `degraded`, or `offline` after 30 s without a heartbeat (or none yet).
-        public var state: String
-        public var lastBeatSeconds: Int64?
-        public var jobs: [String: Int]
-        public var uploadsLastMinute: Int
-        public var paused: String?
-        public var version: String?
+        package var state: String
+        package var lastBeatSeconds: Int64?
+        package var jobs: [String: Int]
+        package var uploadsLastMinute: Int
+        package var paused: String?
+        package var version: String?
 
         /// `beat` is the host's FleetHostReport JSON as Redis holds it (nil: never beat); anything unreadable
         /// in it reads as no figure rather than failing the whole view.
-        public init(name: String, beat: String?, now: Int64) {
+        package init(name: String, beat: String?, now: Int64) {
             self.name = name
             let report = beat.flatMap { JSONReader.object($0) } ?? [:]
             lastBeatSeconds = (report["beat_s"] as? Int).map { max(now - Int64($0), 0) }
@@ -30,36 +30,38 @@ public struct FleetView: Sendable, Equatable {
         }
 
         /// `fleet status --json`'s host object.
-        public var json: [String: Any] {
-            ["host": name, "state": state, "last_beat_s": lastBeatSeconds as Any? ?? JSONNull(),
-             "jobs": jobs, "uploads_last_minute": uploadsLastMinute, "version": version as Any? ?? JSONNull()]
+        package var json: [String: Any] {
+            [
+                "host": name, "state": state, "last_beat_s": lastBeatSeconds as Any? ?? JSONNull(),
+                "jobs": jobs, "uploads_last_minute": uploadsLastMinute, "version": version as Any? ?? JSONNull(),
+            ]
         }
     }
 
-    public static let states = ["running", "paused", "degraded", "offline"]
+    package static let states = ["running", "paused", "degraded", "offline"]
 
-    public var hosts: [Host]
+    package var hosts: [Host]
 
-    public init(hosts: [Host]) { self.hosts = hosts.sorted { $0.name < $1.name } }
+    package init(hosts: [Host]) { self.hosts = hosts.sorted { $0.name < $1.name } }
 
     /// Hosts per state, every state present (0 included), for `imagedrop_fleet_hosts{state}`.
-    public var hostsByState: [(state: String, count: Int)] {
+    package var hostsByState: [(state: String, count: Int)] {
         Self.states.map { state in (state, hosts.filter { $0.state == state }.count) }
     }
 }
 
 /// What a daemon in a fleet shows of it: the view its heartbeat last read, whether it goes on alone and why,
 /// and its own counters (`imagedrop_fleet_*`).
-public struct FleetFigures: Sendable, Equatable {
-    public var view: FleetView?
-    public var degradedReason: String?
-    public var pausedReason: String?
-    public var grants: UInt64
+package struct FleetFigures: Sendable, Equatable {
+    package var view: FleetView?
+    package var degradedReason: String?
+    package var pausedReason: String?
+    package var grants: UInt64
     /// Grant refusals by why: `budget`, `blocked`, `paused`, `capped` (the API's Ratelimit header).
-    public var waits: [(reason: String, count: UInt64)]
-    public var degradedSeconds: Double
+    package var waits: [(reason: String, count: UInt64)]
+    package var degradedSeconds: Double
 
-    public static func == (lhs: FleetFigures, rhs: FleetFigures) -> Bool {
+    package static func == (lhs: FleetFigures, rhs: FleetFigures) -> Bool {
         lhs.view == rhs.view && lhs.degradedReason == rhs.degradedReason && lhs.pausedReason == rhs.pausedReason
             && lhs.grants == rhs.grants && lhs.waits.map(\.count) == rhs.waits.map(\.count)
             && lhs.degradedSeconds == rhs.degradedSeconds
@@ -69,14 +71,15 @@ public struct FleetFigures: Sendable, Equatable {
 extension FleetBudget {
     static let waitReasons = ["budget", "blocked", "paused", "capped"]
 
-    public func figures() -> FleetFigures {
+    package func figures() -> FleetFigures {
         let now = Timestamp.monotonicNanos()
         return state.withLock { state in
             let degraded = state.degradedNanos &+ (state.degraded != nil ? now &- min(state.degradedSince, now) : 0)
-            return FleetFigures(view: state.view, degradedReason: state.degraded?.reason, pausedReason: state.pausedReason,
-                                grants: grants.load(ordering: .relaxed),
-                                waits: Self.waitReasons.enumerated().map { ($1, state.waits[$0] ?? 0) },
-                                degradedSeconds: Double(degraded) / 1e9)
+            return FleetFigures(
+                view: state.view, degradedReason: state.degraded?.reason, pausedReason: state.pausedReason,
+                grants: grants.load(ordering: .relaxed),
+                waits: Self.waitReasons.enumerated().map { ($1, state.waits[$0] ?? 0) },
+                degradedSeconds: Double(degraded) / 1e9)
         }
     }
 }

@@ -5,10 +5,10 @@ import ImagedropStore
 /// asked for (a million images are never held at once). Each page is one request through the request budget,
 /// waited for like any other; a transient failure is retried with the upload policy's backoff (a 429 blocks
 /// the budget for its `Retry-After`), and what still fails after `max_attempts` ends the listing.
-public final class AccountPager {
+package final class AccountPager {
     /// Why the account could not be read to the end: the API refused the credentials, or did not answer.
-    public struct Failure: Error, CustomStringConvertible {
-        public var description: String
+    package struct Failure: Error, CustomStringConvertible {
+        package var description: String
     }
 
     private let client: ImagesClient
@@ -19,8 +19,10 @@ public final class AccountPager {
     /// With `cloudflare.batch_api`: pages go to the batch host with a batch token (`batchURL`), at its own rate.
     private let batch: (tokens: BatchTokens, url: String)?
 
-    public init(client: ImagesClient, token: APIToken, perPage: Int, config: Config, limiter: RateLimiter,
-                batchTokens: BatchTokens?) {
+    package init(
+        client: ImagesClient, token: APIToken, perPage: Int, config: Config, limiter: RateLimiter,
+        batchTokens: BatchTokens?
+    ) {
         self.client = client
         self.token = token
         self.perPage = perPage
@@ -31,7 +33,7 @@ public final class AccountPager {
 
     /// Calls `body` with each page in turn; returns how many requests were sent.
     @discardableResult
-    public func forEachPage(_ body: ([ImageRecord]) throws -> Void) throws -> Int {
+    package func forEachPage(_ body: ([ImageRecord]) throws -> Void) throws -> Int {
         var continuation: String?
         var requests = 0
         repeat {
@@ -57,8 +59,9 @@ public final class AccountPager {
                     (target, reply, list) = (nil, failure, nil)
                 } else {
                     target = fetched.target
-                    (reply, list) = try client.listImages(continuationToken: continuation, perPage: perPage, token: token,
-                                                          target: target)
+                    (reply, list) = try client.listImages(
+                        continuationToken: continuation, perPage: perPage, token: token,
+                        target: target)
                 }
             } catch {
                 throw Failure(description: "stopped")
@@ -80,7 +83,10 @@ public final class AccountPager {
                     throw Failure(description: "API unreachable: \(transient)")
                 }
                 if !rateLimited {
-                    sleepMillis(Int(policy.delayMillis(attemptsMade: attempts, retryAfterMillis: retryAfter, rateLimited: false)))
+                    sleepMillis(
+                        Int(
+                            policy.delayMillis(attemptsMade: attempts, retryAfterMillis: retryAfter, rateLimited: false)
+                        ))
                 }
                 continue
             case .permanent(let refusal, _), .quota(let refusal, _):
@@ -95,7 +101,9 @@ public final class AccountPager {
 
     /// The batch host and a valid batch token (fetched through the budget when needed), after a grant from
     /// the token's own limiter; no target without the batch API; the reply of a token fetch that failed.
-    private func batchTarget() throws(ImagesClient.Stopped) -> (target: ImagesClient.UploadTarget?, failure: ImagesClient.Reply?) {
+    private func batchTarget() throws(ImagesClient.Stopped) -> (
+        target: ImagesClient.UploadTarget?, failure: ImagesClient.Reply?
+    ) {
         guard let batch else { return (nil, nil) }
         let (batchToken, failure) = try batch.tokens.token(client: client, apiToken: token)
         guard let batchToken else { return (nil, failure) }

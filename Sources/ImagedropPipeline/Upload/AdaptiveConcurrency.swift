@@ -11,11 +11,11 @@
 ///
 /// With a number for `workers` the limit is pinned there: 429s are handled by the rate limiter's block
 /// (every worker waits), not by shrinking what the operator chose.
-public struct AdaptiveConcurrency: Sendable, Equatable {
-    public enum Mode: String, Sendable { case auto, fixed }
+package struct AdaptiveConcurrency: Sendable, Equatable {
+    package enum Mode: String, Sendable { case auto, fixed }
 
     /// Why the limit is where it is, as `status` and the metrics show it.
-    public enum Bound: String, Sendable, CaseIterable {
+    package enum Bound: String, Sendable, CaseIterable {
         /// The budget's rate × the round trip: more concurrency would only wait for grants.
         case budget
         /// The round trip sets the pace: growing while it holds, or shrunk because it rose.
@@ -31,7 +31,7 @@ public struct AdaptiveConcurrency: Sendable, Equatable {
     }
 
     /// What one finished request says about the path to the API.
-    public enum Signal: Sendable, Equatable {
+    package enum Signal: Sendable, Equatable {
         case success
         /// 429, 408, 5xx, a timeout or a connection error: the API or the path asks for less.
         case backpressure
@@ -39,15 +39,15 @@ public struct AdaptiveConcurrency: Sendable, Equatable {
         case neutral
     }
 
-    public private(set) var mode: Mode
-    public private(set) var maximum: Int
-    public private(set) var limit: Int
-    public private(set) var bound: Bound
+    package private(set) var mode: Mode
+    package private(set) var maximum: Int
+    package private(set) var limit: Int
+    package private(set) var bound: Bound
     /// Requests per second the binding budget allows; nil when unlimited.
-    public private(set) var rateCap: Double?
+    package private(set) var rateCap: Double?
     /// Smoothed mean round trip of past windows, in seconds.
-    public private(set) var baselineSeconds: Double?
-    public private(set) var inFlight = 0
+    package private(set) var baselineSeconds: Double?
+    package private(set) var inFlight = 0
     private var slowStart = true
     private var windowStart: UInt64
     private var windowSum = 0.0
@@ -73,7 +73,7 @@ public struct AdaptiveConcurrency: Sendable, Equatable {
     package static let idleAfterNanos: UInt64 = 2_000_000_000
 
     /// `workers` nil is `auto` (capped at `maxWorkers`); a number pins the limit.
-    public init(workers: Int?, maxWorkers: Int, rateCap: Double?, now: UInt64) {
+    package init(workers: Int?, maxWorkers: Int, rateCap: Double?, now: UInt64) {
         mode = workers == nil ? .auto : .fixed
         maximum = max(1, workers ?? maxWorkers)
         limit = workers.map { max(1, $0) } ?? min(Self.firstAutoLimit, max(1, maxWorkers))
@@ -84,7 +84,7 @@ public struct AdaptiveConcurrency: Sendable, Equatable {
     }
 
     /// A reload: a new mode, cap or budget. What was learned about the round trip is kept.
-    public mutating func reconfigure(workers: Int?, maxWorkers: Int, rateCap: Double?) {
+    package mutating func reconfigure(workers: Int?, maxWorkers: Int, rateCap: Double?) {
         let newMode: Mode = workers == nil ? .auto : .fixed
         self.rateCap = rateCap.flatMap { $0 > 0 ? $0 : nil }
         if newMode == .fixed {
@@ -93,7 +93,11 @@ public struct AdaptiveConcurrency: Sendable, Equatable {
             bound = .fixed
         } else {
             maximum = max(1, maxWorkers)
-            if mode == .fixed { limit = min(Self.firstAutoLimit, maximum); slowStart = true; bound = .idle }
+            if mode == .fixed {
+                limit = min(Self.firstAutoLimit, maximum)
+                slowStart = true
+                bound = .idle
+            }
             limit = min(limit, ceiling ?? maximum, maximum)
             limit = max(1, limit)
         }
@@ -105,7 +109,7 @@ public struct AdaptiveConcurrency: Sendable, Equatable {
     /// exactly one window after it was used — if no worker is waiting at that moment, the grant's time is
     /// lost for good. The spare half keeps a few workers waiting at the limiter, which keeps the rate itself
     /// within the budget: a batch token at +100 ms reached 194–197/s with no headroom, 201/s with it.
-    public var ceiling: Int? {
+    package var ceiling: Int? {
         guard mode == .auto, let rateCap else { return nil }
         guard let baselineSeconds else { return nil }
         // The epsilon keeps 200/s × 0.1 s × 1.5 at 30, not 31, when the product lands a rounding error above.
@@ -114,7 +118,7 @@ public struct AdaptiveConcurrency: Sendable, Equatable {
     }
 
     /// A request starts. The caller keeps `inFlight` under `limit` (the limiter waits for a slot).
-    public mutating func began(now: UInt64) {
+    package mutating func began(now: UInt64) {
         inFlight += 1
         windowPeak = max(windowPeak, inFlight)
         lastActivity = max(lastActivity, now)
@@ -123,7 +127,7 @@ public struct AdaptiveConcurrency: Sendable, Equatable {
     /// A request ended after `rttSeconds` (nil when it never got a reply to time, e.g. a refused connection).
     /// `now` may be older than a reading another thread stored first: such readings count in the current
     /// window and never go backwards.
-    public mutating func ended(rttSeconds: Double?, signal: Signal, now: UInt64) {
+    package mutating func ended(rttSeconds: Double?, signal: Signal, now: UInt64) {
         inFlight = max(0, inFlight - 1)
         lastActivity = max(lastActivity, now)
         guard mode == .auto else { return }
@@ -134,7 +138,8 @@ public struct AdaptiveConcurrency: Sendable, Equatable {
         // A request counts in the window it started in: one that began before it was sent at the old limit,
         // and its round trip says nothing about the new one.
         if let rttSeconds, rttSeconds.isFinite, rttSeconds >= 0, rttSeconds < 86_400,
-           now >= UInt64(rttSeconds * 1e9), now - UInt64(rttSeconds * 1e9) >= windowStart {
+            now >= UInt64(rttSeconds * 1e9), now - UInt64(rttSeconds * 1e9) >= windowStart
+        {
             windowSum += rttSeconds
             windowCount += 1
         }
@@ -143,7 +148,7 @@ public struct AdaptiveConcurrency: Sendable, Equatable {
     }
 
     /// The bound as it stands at `now`: `idle` once nothing was sent for a while.
-    public func boundShown(now: UInt64) -> Bound {
+    package func boundShown(now: UInt64) -> Bound {
         guard mode == .auto else { return .fixed }
         if inFlight == 0, now > lastActivity, now - lastActivity >= Self.idleAfterNanos { return .idle }
         return bound
@@ -173,7 +178,7 @@ public struct AdaptiveConcurrency: Sendable, Equatable {
             slowStart = false
             bound = .latency
         } else {
-            baselineSeconds = baseline   // the ceiling below uses the first window's round trip too
+            baselineSeconds = baseline  // the ceiling below uses the first window's round trip too
             if let ceiling, limit >= ceiling {
                 limit = ceiling
                 bound = .budget

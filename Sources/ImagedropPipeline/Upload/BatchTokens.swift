@@ -6,7 +6,7 @@ import Synchronization
 /// `images/v1/batch_token`, refreshed ahead of its `expiresAt` or when the batch host answers 401.
 /// Uploads through it do not count against the account's global budget but against the token's own
 /// 200 requests per second, enforced by its own limiter.
-public final class BatchTokens: Sendable {
+package final class BatchTokens: Sendable {
     private struct Current {
         var token: APIToken
         /// When to fetch the next one: a minute before `expiresAt`, or a quarter of the token's life before
@@ -17,11 +17,11 @@ public final class BatchTokens: Sendable {
     private let state = Mutex<Current?>(nil)
     /// Held while one worker fetches a token, so a pool that starts together makes one request, not eight.
     private let refreshing = Mutex(())
-    public let limiter = RateLimiter(limit: 200, windowSeconds: 1)
+    package let limiter = RateLimiter(limit: 200, windowSeconds: 1)
 
-    public init() {}
+    package init() {}
 
-    public func invalidate() { state.withLock { $0 = nil } }
+    package func invalidate() { state.withLock { $0 = nil } }
 
     private func validToken() -> APIToken? {
         guard let current = state.withLock({ $0 }), current.refreshAtMillis > Timestamp.nowMillis() else { return nil }
@@ -30,10 +30,12 @@ public final class BatchTokens: Sendable {
 
     /// A valid batch token, fetching a new one through `client` when needed. Nil when the refresh failed;
     /// the reply says why (credentials, transient) and is treated like any other reply.
-    package func token(client: ImagesClient, apiToken: APIToken) throws(ImagesClient.Stopped) -> (APIToken?, ImagesClient.Reply?) {
+    package func token(
+        client: ImagesClient, apiToken: APIToken
+    ) throws(ImagesClient.Stopped) -> (APIToken?, ImagesClient.Reply?) {
         if let valid = validToken() { return (valid, nil) }
         return try refreshing.withLock { _ throws(ImagesClient.Stopped) -> (APIToken?, ImagesClient.Reply?) in
-            if let valid = validToken() { return (valid, nil) }   // another worker fetched it meanwhile
+            if let valid = validToken() { return (valid, nil) }  // another worker fetched it meanwhile
             let now = Timestamp.nowMillis()
             let (reply, token, expiresAt) = try client.batchToken(token: apiToken)
             guard let token else { return (nil, reply) }

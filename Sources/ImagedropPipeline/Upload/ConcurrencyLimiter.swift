@@ -1,59 +1,62 @@
-import ImagedropStore
 import Glibc
+import ImagedropStore
 import ImagedropSupport
 import Synchronization
 
 /// The worker pool's gate on uploads in flight, applying `AdaptiveConcurrency` (the policy lives there;
 /// this class only holds it under a lock, reads the clock and waits for a slot).
-public final class ConcurrencyLimiter: Sendable {
+package final class ConcurrencyLimiter: Sendable {
     /// What `status`, the heartbeat row and the metrics show.
-    public struct Snapshot: Sendable, Equatable {
-        public var current: Int
-        public var maximum: Int
-        public var mode: AdaptiveConcurrency.Mode
-        public var bound: AdaptiveConcurrency.Bound
-        public var inFlight: Int
+    package struct Snapshot: Sendable, Equatable {
+        package var current: Int
+        package var maximum: Int
+        package var mode: AdaptiveConcurrency.Mode
+        package var bound: AdaptiveConcurrency.Bound
+        package var inFlight: Int
 
         /// The `concurrency` object of `status --json` (also stored in the daemon row as this JSON text).
-        public var json: String {
+        package var json: String {
             "{\"current\":\(current),\"max\":\(maximum),\"mode\":\"\(mode.rawValue)\",\"bound\":\"\(bound.rawValue)\",\"in_flight\":\(inFlight)}"
         }
     }
 
     private let state: Mutex<AdaptiveConcurrency>
 
-    public init(_ upload: Config.Upload, rateCap: Double?, now: UInt64 = Timestamp.monotonicNanos()) {
-        state = Mutex(AdaptiveConcurrency(workers: upload.fixedWorkers, maxWorkers: upload.maxWorkers,
-                                          rateCap: rateCap, now: now))
+    package init(_ upload: Config.Upload, rateCap: Double?, now: UInt64 = Timestamp.monotonicNanos()) {
+        state = Mutex(
+            AdaptiveConcurrency(
+                workers: upload.fixedWorkers, maxWorkers: upload.maxWorkers,
+                rateCap: rateCap, now: now))
     }
 
-    public func reconfigure(_ upload: Config.Upload, rateCap: Double?) {
+    package func reconfigure(_ upload: Config.Upload, rateCap: Double?) {
         state.withLock { $0.reconfigure(workers: upload.fixedWorkers, maxWorkers: upload.maxWorkers, rateCap: rateCap) }
     }
 
     /// The requests per second that bind uploads under `config`: the batch token's 200/s with the batch
     /// API, else the global budget's average rate; nil when unlimited.
-    public static func rateCap(_ config: Config) -> Double? {
+    package static func rateCap(_ config: Config) -> Double? {
         if config.cloudflare.batchAPI { return 200 }
         guard config.upload.requestsPer5Min > 0 else { return nil }
         return Double(config.upload.requestsPer5Min) / Double(max(1, config.upload.rateWindowSeconds))
     }
 
     /// How many workers may hold a job now.
-    public var currentLimit: Int { state.withLock { $0.limit } }
+    package var currentLimit: Int { state.withLock { $0.limit } }
 
     /// The most workers the pool may ever need under the present config.
-    public var threadCap: Int { state.withLock { $0.maximum } }
+    package var threadCap: Int { state.withLock { $0.maximum } }
 
-    public func snapshot(now: UInt64 = Timestamp.monotonicNanos()) -> Snapshot {
+    package func snapshot(now: UInt64 = Timestamp.monotonicNanos()) -> Snapshot {
         state.withLock { policy in
-            Snapshot(current: policy.limit, maximum: policy.maximum, mode: policy.mode,
-                     bound: policy.boundShown(now: now), inFlight: policy.inFlight)
+            Snapshot(
+                current: policy.limit, maximum: policy.maximum, mode: policy.mode,
+                bound: policy.boundShown(now: now), inFlight: policy.inFlight)
         }
     }
 
     /// Takes a slot, waiting while the pool is at its limit. False when `shouldStop` turns true first.
-    public func acquire(shouldStop: () -> Bool) -> Bool {
+    package func acquire(shouldStop: () -> Bool) -> Bool {
         while true {
             if shouldStop() { return false }
             let now = Timestamp.monotonicNanos()
@@ -71,7 +74,7 @@ public final class ConcurrencyLimiter: Sendable {
     /// Gives the slot back with what the request said. Returns the limit after it, so the pool can start
     /// the workers a raised limit allows.
     @discardableResult
-    public func release(rttSeconds: Double?, signal: AdaptiveConcurrency.Signal) -> Int {
+    package func release(rttSeconds: Double?, signal: AdaptiveConcurrency.Signal) -> Int {
         release(rttSeconds: rttSeconds, signal: signal, now: Timestamp.monotonicNanos())
     }
 

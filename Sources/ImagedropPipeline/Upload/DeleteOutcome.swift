@@ -1,4 +1,5 @@
 import ImagedropSystem
+
 /// What the reply to a DELETE means for the image — one reading for every delete imagedrop sends (a path
 /// id's previous version, an outdated earlier upload, an owed delete of mixed bytes). It follows the upload
 /// classification: a 429 blocks the pool, a refused token (or a full quota) pauses the queue; a 404 means the

@@ -1,29 +1,31 @@
-import ImagedropSystem
 import ImagedropStore
+import ImagedropSystem
 
 /// What the gauges show at one emit, read by the caller from where each figure's truth is (the job table, the
 /// pause gate, the rate limiter, /proc): `PipelineMetrics.exposition` only records and renders them.
-public struct GaugeReadings: Sendable {
-    public var queue: QueueSnapshot
-    public var oldestWaitingSeconds: Int?
+package struct GaugeReadings: Sendable {
+    package var queue: QueueSnapshot
+    package var oldestWaitingSeconds: Int?
     /// Why the queue is paused; nil while it is not.
-    public var pause: PauseGate.MetricReason?
+    package var pause: PauseGate.MetricReason?
     /// false for the last write on a clean stop, so a dashboard shows "stopped" rather than the last figures of
     /// a daemon that looks alive.
-    public var up = true
-    public var concurrency: ConcurrencyLimiter.Snapshot?
+    package var up = true
+    package var concurrency: ConcurrencyLimiter.Snapshot?
     /// The webhook outbox (nil: no outbox table, so no series).
-    public var webhooks: WebhookBacklog?
+    package var webhooks: WebhookBacklog?
     /// Requests left in the current budget window; nil when the budget is unlimited (no series).
-    public var budgetRemaining: Int?
+    package var budgetRemaining: Int?
     /// The fleet as this host sees it (nil without `[fleet]`: no `imagedrop_fleet_*` series).
-    public var fleet: FleetFigures?
+    package var fleet: FleetFigures?
     /// Unix seconds when a job last ended done; nil (shown as 0) when none ever did.
-    public var lastSuccessSeconds: Double?
-    public var process = ProcessStats()
+    package var lastSuccessSeconds: Double?
+    package var process = ProcessStats()
 
-    public init(queue: QueueSnapshot, oldestWaitingSeconds: Int? = nil, pause: PauseGate.MetricReason? = nil, up: Bool = true,
-                concurrency: ConcurrencyLimiter.Snapshot? = nil) {
+    package init(
+        queue: QueueSnapshot, oldestWaitingSeconds: Int? = nil, pause: PauseGate.MetricReason? = nil, up: Bool = true,
+        concurrency: ConcurrencyLimiter.Snapshot? = nil
+    ) {
         self.queue = queue
         self.oldestWaitingSeconds = oldestWaitingSeconds
         self.pause = pause

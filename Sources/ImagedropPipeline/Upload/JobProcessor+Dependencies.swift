@@ -29,10 +29,12 @@ extension JobProcessor {
         /// With `[fleet]`: custom-id images another host stored, recorded done here without a request.
         package var fleetContent: FleetContentIndex?
 
-        package init(store: JobStore, config: SharedConfig, budget: any RequestBudget, concurrency: ConcurrencyLimiter,
-                     pause: PauseGate, shutdown: ShutdownState, tokens: TokenProvider, metrics: PipelineMetrics,
-                     batchTokens: BatchTokens, workSignal: WorkSignal, inFlight: InFlightJobs, openWrites: OpenWrites,
-                     quotaWatch: QuotaWatch, logger: Logger) {
+        package init(
+            store: JobStore, config: SharedConfig, budget: any RequestBudget, concurrency: ConcurrencyLimiter,
+            pause: PauseGate, shutdown: ShutdownState, tokens: TokenProvider, metrics: PipelineMetrics,
+            batchTokens: BatchTokens, workSignal: WorkSignal, inFlight: InFlightJobs, openWrites: OpenWrites,
+            quotaWatch: QuotaWatch, logger: Logger
+        ) {
             self.store = store
             self.config = config
             self.budget = budget
@@ -50,13 +52,15 @@ extension JobProcessor {
             self.logger = logger
             let current = config.current
             self.fleetContent = current.fleet.map {
-                FleetContentIndex($0, accountID: current.cloudflare.accountID, registry: metrics.registry, logger: logger)
+                FleetContentIndex(
+                    $0, accountID: current.cloudflare.accountID, registry: metrics.registry, logger: logger)
             }
         }
 
         package func endpoint(_ config: Config) -> ImagesClient.Endpoint {
-            .init(apiBaseURL: config.cloudflare.apiBaseURL, accountID: config.cloudflare.accountID,
-                  timeoutSeconds: config.upload.requestTimeoutSeconds, caFile: config.cloudflare.caFile)
+            .init(
+                apiBaseURL: config.cloudflare.apiBaseURL, accountID: config.cloudflare.accountID,
+                timeoutSeconds: config.upload.requestTimeoutSeconds, caFile: config.cloudflare.caFile)
         }
 
         /// `heartbeat` is the calling thread's: the client beats it while waiting for budget and before each request.
@@ -64,9 +68,10 @@ extension JobProcessor {
             let shutdown = self.shutdown
             let pause = self.pause
             // The operator's pause ends a budget wait too: a job waiting for its grant goes back to the queue unsent.
-            return ImagesClient(endpoint: endpoint(config), limiter: budget,
-                                shouldStop: { shutdown.isStopping || pause.isPausedByOperator }, shouldAbort: { shutdown.isAborting },
-                                heartbeat: heartbeat)
+            return ImagesClient(
+                endpoint: endpoint(config), limiter: budget,
+                shouldStop: { shutdown.isStopping || pause.isPausedByOperator }, shouldAbort: { shutdown.isAborting },
+                heartbeat: heartbeat)
         }
     }
 }
@@ -74,7 +79,9 @@ extension JobProcessor {
 /// The budget a config asks for, built once by the daemon and injected: with `[fleet]`, the fleet's, in Redis;
 /// alone, this host's own, seeded from the request log (what an earlier process sent in this window still counts).
 package enum ConfiguredBudget {
-    package static func make(_ config: Config, store: JobStore, tokens: TokenProvider, logger: Logger) -> any RequestBudget {
+    package static func make(
+        _ config: Config, store: JobStore, tokens: TokenProvider, logger: Logger
+    ) -> any RequestBudget {
         let limit = config.upload.requestsPer5Min
         let window = Double(config.upload.rateWindowSeconds)
         guard let fleet = config.fleet else {
@@ -86,9 +93,9 @@ package enum ConfiguredBudget {
 
 /// Jobs a live worker holds right now: the lease sweep never takes these back, however long their worker
 /// waits on the rate limit (a 429 can block the pool for five minutes, longer than a lease).
-public final class InFlightJobs: Sendable {
+package final class InFlightJobs: Sendable {
     private let ids = Mutex<Set<Int64>>([])
-    public init() {}
+    package init() {}
     package func insert(_ id: Int64) { ids.withLock { _ = $0.insert(id) } }
     package func remove(_ id: Int64) { ids.withLock { _ = $0.remove(id) } }
     package var snapshot: Set<Int64> { ids.withLock { $0 } }

@@ -1,8 +1,9 @@
+import ImagedropParsing
+import ImagedropStore
 import ImagedropSupport
 import ImagedropSystem
-import ImagedropStore
 import Logging
-import ImagedropParsing
+
 /// Images that may already exist: the 409 of a custom id, and the job-key lookup of Cloudflare-chosen ids.
 extension JobProcessor {
     /// 409/5409: an image with this id exists. GET it: the same bytes mean the job is done (a retry after a
@@ -11,8 +12,9 @@ extension JobProcessor {
     package func confirmExisting(_ attempt: Attempt, id: String?, token: APIToken) throws {
         let job = attempt.job
         guard let id else {
-            try fail(job, reason: "API answered 409 for an upload without a custom id", code: 5409,
-                     sha256: attempt.sha256, countAttempt: true, config: attempt.config, version: attempt.version)
+            try fail(
+                job, reason: "API answered 409 for an upload without a custom id", code: 5409,
+                sha256: attempt.sha256, countAttempt: true, config: attempt.config, version: attempt.version)
             return
         }
         let reply = try watch(client.image(id: id, token: token))
@@ -20,8 +22,9 @@ extension JobProcessor {
         switch reply.classification {
         case .success:
             guard let image = reply.image else {
-                try retry(attempt, reason: "image \(id) exists but its details were unreadable", code: nil,
-                          retryAfter: nil, rateLimited: false)
+                try retry(
+                    attempt, reason: "image \(id) exists but its details were unreadable", code: nil,
+                    retryAfter: nil, rateLimited: false)
                 return
             }
             if let mine = attempt.sha256, let existing = image.metaSHA256, existing != mine {
@@ -30,25 +33,30 @@ extension JobProcessor {
                     record(deleted)
                     switch DeleteOutcome(deleted) {
                     case .gone:
-                        logger.notice("file under a known path changed; replacing its image",
-                                      metadata: ["job": "\(job.id)", "image": "\(id)"])
-                        try retry(attempt, reason: "replacing the previous version of image \(id)", code: 5409,
-                                  retryAfter: 0, rateLimited: false)
+                        logger.notice(
+                            "file under a known path changed; replacing its image",
+                            metadata: ["job": "\(job.id)", "image": "\(id)"])
+                        try retry(
+                            attempt, reason: "replacing the previous version of image \(id)", code: 5409,
+                            retryAfter: 0, rateLimited: false)
                     case .transient(let reason, let code, let retryAfter, let limited):
-                        try retry(attempt, reason: "deleting the previous version of image \(id): \(reason)", code: code,
-                                  retryAfter: retryAfter, rateLimited: limited)
+                        try retry(
+                            attempt, reason: "deleting the previous version of image \(id): \(reason)", code: code,
+                            retryAfter: retryAfter, rateLimited: limited)
                     case .pause(let reason, let kind):
                         pauseQueue(reason, kind: kind)
                         release(job)
                     case .permanent(let reason, let code):
-                        try fail(job, reason: "cannot delete the previous version of image \(id): \(reason)", code: code,
-                                 sha256: attempt.sha256, countAttempt: true, config: attempt.config,
-                                 version: attempt.version)
+                        try fail(
+                            job, reason: "cannot delete the previous version of image \(id): \(reason)", code: code,
+                            sha256: attempt.sha256, countAttempt: true, config: attempt.config,
+                            version: attempt.version)
                     }
                 } else {
-                    try fail(job, reason: "image id \(id) already exists with different content (sha256 \(existing))",
-                             code: 5409, sha256: attempt.sha256, countAttempt: true, config: attempt.config,
-                             version: attempt.version)
+                    try fail(
+                        job, reason: "image id \(id) already exists with different content (sha256 \(existing))",
+                        code: 5409, sha256: attempt.sha256, countAttempt: true, config: attempt.config,
+                        version: attempt.version)
                 }
                 return
             }
@@ -60,11 +68,13 @@ extension JobProcessor {
             pauseQueue(reason, kind: .quota)
             release(job)
         case .transient(let reason, let code, let retryAfter, let limited):
-            try retry(attempt, reason: "confirming existing image: \(reason)", code: code, retryAfter: retryAfter,
-                      rateLimited: limited)
+            try retry(
+                attempt, reason: "confirming existing image: \(reason)", code: code, retryAfter: retryAfter,
+                rateLimited: limited)
         case .permanent(let reason, let code):
-            try retry(attempt, reason: "API said 409 but the image cannot be read back: \(reason)", code: code,
-                      retryAfter: nil, rateLimited: false)
+            try retry(
+                attempt, reason: "API said 409 but the image cannot be read back: \(reason)", code: code,
+                retryAfter: nil, rateLimited: false)
         case .alreadyExists:
             try retry(attempt, reason: "unexpected 409 on GET", code: 5409, retryAfter: nil, rateLimited: false)
         }
@@ -90,14 +100,16 @@ extension JobProcessor {
             case .gone:
                 return false
             case .transient(let reason, let code, let retryAfter, let limited):
-                try retry(attempt, reason: "removing an outdated earlier upload \(found.id): \(reason)", code: code,
-                          retryAfter: retryAfter, rateLimited: limited)
+                try retry(
+                    attempt, reason: "removing an outdated earlier upload \(found.id): \(reason)", code: code,
+                    retryAfter: retryAfter, rateLimited: limited)
             case .pause(let reason, let kind):
                 pauseQueue(reason, kind: kind)
                 release(attempt.job)
             case .permanent(let reason, let code):
-                try retry(attempt, reason: "removing an outdated earlier upload \(found.id) failed: \(reason)",
-                          code: code, retryAfter: nil, rateLimited: false)
+                try retry(
+                    attempt, reason: "removing an outdated earlier upload \(found.id) failed: \(reason)",
+                    code: code, retryAfter: nil, rateLimited: false)
             }
             return true
         }
@@ -115,13 +127,15 @@ extension JobProcessor {
         case .transient(let reason, let code, let retryAfter, let limited):
             // Without an answer we cannot know whether the image exists: uploading now could store it twice.
             // Counted as an attempt, so a list endpoint that keeps failing ends the job instead of looping.
-            try retry(attempt, reason: "looking for an earlier upload: \(reason)", code: code, retryAfter: retryAfter,
-                      rateLimited: limited)
+            try retry(
+                attempt, reason: "looking for an earlier upload: \(reason)", code: code, retryAfter: retryAfter,
+                rateLimited: limited)
             return true
         case .permanent(let reason, let code):
-            try fail(attempt.job, reason: "cannot look for an earlier upload, so it is not sent again: \(reason)",
-                     code: code, sha256: attempt.sha256, countAttempt: false, config: attempt.config,
-                     version: attempt.version)
+            try fail(
+                attempt.job, reason: "cannot look for an earlier upload, so it is not sent again: \(reason)",
+                code: code, sha256: attempt.sha256, countAttempt: false, config: attempt.config,
+                version: attempt.version)
             return true
         }
     }

@@ -1,5 +1,6 @@
-import ImagedropSystem
 import ImagedropStore
+import ImagedropSystem
+
 /// `[fleet]` with custom ids: a content another host already stored is recorded `done` from the fleet's index
 /// (FleetContentIndex) with no request; what this host stores or confirms is published there for the others.
 extension JobProcessor {
@@ -16,7 +17,8 @@ extension JobProcessor {
         }
         try request(form, attempt, token: token, customID: id)
         // Done by this upload or by its 409 and GET: either way the image holds these bytes now.
-        if let job = try deps.store.job(id: attempt.job.id), job.state == .done, job.imageID == id, job.sha256 == sha256 {
+        if let job = try deps.store.job(id: attempt.job.id), job.state == .done, job.imageID == id, job.sha256 == sha256
+        {
             index.publish(id: id, sha256: sha256, variants: job.variants)
         }
     }

@@ -1,12 +1,13 @@
 import ImagedropParsing
 import ImagedropStore
 import ImagedropSupport
-import Logging
 import ImagedropSystem
+import Logging
 
 /// Writing an attempt's outcome back: done, failed, retrying, or back in the queue.
 extension JobProcessor {
-    package func finish(_ attempt: Attempt, image: ImageRecord, countAttempt: Bool, alreadyStored: Bool = false) throws {
+    package func finish(_ attempt: Attempt, image: ImageRecord, countAttempt: Bool, alreadyStored: Bool = false) throws
+    {
         let job = attempt.job
         // A URL job has no file to keep, delete or move.
         let action = job.kind == .url ? nil : AfterUploadActions.pendingAction(success: true, config: attempt.config)
@@ -27,30 +28,39 @@ extension JobProcessor {
         // Size in bytes and the time from sending to the recorded result (a 409's GET included): numbers, so
         // `jq 'select(.duration_ms > 5000)'` finds the slow ones.
         if let size = attempt.file?.status.size ?? job.size { metadata["size"] = "\(size)" }
-        if let sent = attempt.sentAtNanos { metadata["duration_ms"] = "\((Timestamp.monotonicNanos() - sent) / 1_000_000)" }
+        if let sent = attempt.sentAtNanos {
+            metadata["duration_ms"] = "\((Timestamp.monotonicNanos() - sent) / 1_000_000)"
+        }
         logger.info(alreadyStored ? "already stored" : "uploaded", metadata: metadata)
         if action != nil, let done = try deps.store.job(id: job.id) { afterActions.run(done, config: attempt.config) }
     }
 
     /// A local rejection: pre-flight (or the job itself) rules the file out and nothing is sent. Logged as
     /// `rejected`, not as an upload that failed: the API never saw it, and no attempt is counted.
-    package func reject(_ job: Job, reason: String, sha256: String?, config: Config, version: JobStore.Version?) throws {
-        try fail(job, reason: reason, code: nil, sha256: sha256, countAttempt: false, config: config, version: version,
-                 message: "rejected")
+    package func reject(_ job: Job, reason: String, sha256: String?, config: Config, version: JobStore.Version?) throws
+    {
+        try fail(
+            job, reason: reason, code: nil, sha256: sha256, countAttempt: false, config: config, version: version,
+            message: "rejected")
     }
 
-    package func fail(_ job: Job, reason: String, code: Int?, sha256: String?, countAttempt: Bool, config: Config,
-              version: JobStore.Version?, message: Logger.Message = "upload failed") throws {
+    package func fail(
+        _ job: Job, reason: String, code: Int?, sha256: String?, countAttempt: Bool, config: Config,
+        version: JobStore.Version?, message: Logger.Message = "upload failed"
+    ) throws {
         let reason = Self.shown(reason, for: job)
         let action = job.kind == .url ? nil : AfterUploadActions.pendingAction(success: false, config: config)
-        let recorded = try deps.store.markFailed(id: job.id, error: reason, code: code, sha256: sha256,
-                                                     countAttempt: countAttempt, afterAction: action, version: version)
+        let recorded = try deps.store.markFailed(
+            id: job.id, error: reason, code: code, sha256: sha256,
+            countAttempt: countAttempt, afterAction: action, version: version)
         guard recorded else {
             try deps.store.release(id: job.id, delayMillis: Int64(config.watch.settleMillis))
             return
         }
         deps.metrics.recordFailure(code: code)
-        var metadata: Logger.Metadata = ["job": "\(job.id)", "path": "\(job.path)", "status": "failed", "reason": "\(reason)"]
+        var metadata: Logger.Metadata = [
+            "job": "\(job.id)", "path": "\(job.path)", "status": "failed", "reason": "\(reason)",
+        ]
         if let code { metadata["cf_code"] = "\(code)" }
         logger.warning(message, metadata: metadata)
         if action != nil, let failed = try deps.store.job(id: job.id) { afterActions.run(failed, config: config) }
@@ -59,11 +69,14 @@ extension JobProcessor {
     /// A transient failure: `retrying` after the policy's delay, or `failed` once `max_attempts` requests
     /// were made (the rule: `Outcome.retry`). A 429 makes the whole pool wait, not just this worker: the budget
     /// is the account's.
-    package func retry(_ attempt: Attempt, reason: String, code: Int?, retryAfter: Int64?, rateLimited: Bool,
-               countAttempt: Bool = true) throws {
-        let outcome = Outcome.retry(reason: Self.shown(reason, for: attempt.job), code: code, retryAfter: retryAfter,
-                                    rateLimited: rateLimited, context: .init(attemptsBefore: attempt.job.attempts),
-                                    policy: RetryPolicy(config: attempt.config.upload), countAttempt: countAttempt)
+    package func retry(
+        _ attempt: Attempt, reason: String, code: Int?, retryAfter: Int64?, rateLimited: Bool,
+        countAttempt: Bool = true
+    ) throws {
+        let outcome = Outcome.retry(
+            reason: Self.shown(reason, for: attempt.job), code: code, retryAfter: retryAfter,
+            rateLimited: rateLimited, context: .init(attemptsBefore: attempt.job.attempts),
+            policy: RetryPolicy(config: attempt.config.upload), countAttempt: countAttempt)
         try carryOut(outcome, attempt, countAttempt: countAttempt)
     }
 
@@ -76,25 +89,31 @@ extension JobProcessor {
         let rateLimited = outcome.hint?.rateLimited ?? false
         if policy.capsHint(retryAfter), let retryAfter {
             // Once per reply: the server (or a proxy) asked for more than backoff_max_ms allows.
-            logger.warning("server's wait hint capped at backoff_max_ms", metadata: [
-                "job": "\(job.id)", "hint_ms": "\(retryAfter)", "backoff_max_ms": "\(policy.maxMillis)",
-            ])
+            logger.warning(
+                "server's wait hint capped at backoff_max_ms",
+                metadata: [
+                    "job": "\(job.id)", "hint_ms": "\(retryAfter)", "backoff_max_ms": "\(policy.maxMillis)",
+                ])
         }
         // Before the attempt count is judged: a 429 on the last attempt still stops the pool.
         if rateLimited { deps.budget.block(forMillis: policy.rateLimitBlockMillis(retryAfterMillis: retryAfter)) }
         switch outcome {
         case .failed(let reason, let code, gaveUp: true, _):
             // fail() scrubs the reason as it is stored and logged.
-            try fail(job, reason: reason, code: code, sha256: nil, countAttempt: true, config: attempt.config,
-                     version: attempt.version)
+            try fail(
+                job, reason: reason, code: code, sha256: nil, countAttempt: true, config: attempt.config,
+                version: attempt.version)
         case .retry(let reason, let code, let delay, let rateLimited, _):
-            let reason = Self.shown(reason, for: job)   // a URL job's reply may quote its URL's password
+            let reason = Self.shown(reason, for: job)  // a URL job's reply may quote its URL's password
             deps.metrics.recordRetry(rateLimited: rateLimited)
-            try deps.store.markRetrying(id: job.id, error: reason, code: code,
-                                            nextAttemptAtMillis: Timestamp.nowMillis() + delay, countAttempt: countAttempt)
+            try deps.store.markRetrying(
+                id: job.id, error: reason, code: code,
+                nextAttemptAtMillis: Timestamp.nowMillis() + delay, countAttempt: countAttempt)
             let attemptsMade = job.attempts + (countAttempt ? 1 : 0)
-            var metadata: Logger.Metadata = ["job": "\(job.id)", "path": "\(job.path)", "status": "retrying",
-                                             "attempt": "\(attemptsMade)", "delay_ms": "\(delay)", "reason": "\(reason)"]
+            var metadata: Logger.Metadata = [
+                "job": "\(job.id)", "path": "\(job.path)", "status": "retrying",
+                "attempt": "\(attemptsMade)", "delay_ms": "\(delay)", "reason": "\(reason)",
+            ]
             if let code { metadata["cf_code"] = "\(code)" }
             logger.notice("upload will be retried", metadata: metadata)
         default:
@@ -104,8 +123,9 @@ extension JobProcessor {
 
     /// The file changed under this attempt: queue the job again (no attempt counted) for its final version.
     package func requeueChanged(_ attempt: Attempt) {
-        logger.notice("file changed during upload; uploading its final version",
-                      metadata: ["job": "\(attempt.job.id)", "path": "\(attempt.job.path)"])
+        logger.notice(
+            "file changed during upload; uploading its final version",
+            metadata: ["job": "\(attempt.job.id)", "path": "\(attempt.job.path)"])
         do {
             try deps.store.release(id: attempt.job.id, delayMillis: Int64(attempt.config.watch.settleMillis))
         } catch {
@@ -145,5 +165,7 @@ extension JobProcessor {
 
 extension Job {
     /// The version the watcher recorded for this job, for an outcome decided before the file was opened.
-    package var seenVersion: JobStore.Version? { size.flatMap { size in mtimeNanos.map { .init(size: size, mtimeNanos: $0) } } }
+    package var seenVersion: JobStore.Version? {
+        size.flatMap { size in mtimeNanos.map { .init(size: size, mtimeNanos: $0) } }
+    }
 }

@@ -12,7 +12,7 @@ extension JobProcessor {
         do {
             claimed = try deps.store.claimOwedDelete(leaseMillis: UploadWorkerPool.leaseMillis(config))
         } catch {
-            return false   // the table cannot be read now; the job claim reports the problem
+            return false  // the table cannot be read now; the job claim reports the problem
         }
         guard let owed = claimed else { return false }
         let now = Timestamp.nowMillis()
@@ -25,12 +25,14 @@ extension JobProcessor {
         do {
             reply = try watch(client.deleteImage(id: owed.imageID, token: token))
         } catch {
-            postpone(owed, error: nil, at: now, countAttempt: false)   // stopping: the next start sends it
+            postpone(owed, error: nil, at: now, countAttempt: false)  // stopping: the next start sends it
             return true
         }
         record(reply)
-        let metadata: Logger.Metadata = ["image": "\(owed.imageID)", "job": "\(owed.jobID.map(String.init) ?? "-")",
-                                         "reason": "\(owed.reason)"]
+        let metadata: Logger.Metadata = [
+            "image": "\(owed.imageID)", "job": "\(owed.jobID.map(String.init) ?? "-")",
+            "reason": "\(owed.reason)",
+        ]
         switch DeleteOutcome(reply) {
         case .gone:
             logger.notice("owed delete done", metadata: metadata)
@@ -69,7 +71,7 @@ extension JobProcessor {
     private func settle(_ owed: OwedDelete) {
         do {
             try deps.store.settleOwedDelete(imageID: owed.imageID)
-            deps.workSignal.notifyAll()   // the job that waited for it may be claimed now
+            deps.workSignal.notifyAll()  // the job that waited for it may be claimed now
         } catch {
             logger.error("could not record owed delete", metadata: ["image": "\(owed.imageID)", "error": "\(error)"])
         }
@@ -77,8 +79,9 @@ extension JobProcessor {
 
     private func postpone(_ owed: OwedDelete, error: String?, at millis: Int64, countAttempt: Bool) {
         do {
-            try deps.store.postponeOwedDelete(imageID: owed.imageID, error: error, nextAttemptAtMillis: millis,
-                                                   countAttempt: countAttempt)
+            try deps.store.postponeOwedDelete(
+                imageID: owed.imageID, error: error, nextAttemptAtMillis: millis,
+                countAttempt: countAttempt)
         } catch {
             // The lease runs out on its own and the delete comes back then.
             logger.error("could not record owed delete", metadata: ["image": "\(owed.imageID)", "error": "\(error)"])

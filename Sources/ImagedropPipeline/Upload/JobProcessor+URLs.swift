@@ -1,6 +1,6 @@
 import ImagedropParsing
-import ImagedropSystem
 import ImagedropStore
+import ImagedropSystem
 import Logging
 
 /// URL jobs (Cloudflare fetches the image: no pre-flight, the form sends `url` instead of `file`) and the
@@ -9,17 +9,21 @@ extension JobProcessor {
     package func runURL(_ attempt: Attempt, token: APIToken) throws {
         let (job, config) = (attempt.job, attempt.config)
         guard let url = job.urlInput else {
-            try reject(job, reason: "the job's url is missing or not a valid http(s) URL", sha256: nil, config: config,
-                       version: nil)
+            try reject(
+                job, reason: "the job's url is missing or not a valid http(s) URL", sha256: nil, config: config,
+                version: nil)
             return
         }
         let customID = ImageIDStrategy.customID(forURL: url, config: config)
-        guard let metadata = ImageMetadata.build(userJSON: config.images.metadataJSON, sha256: nil,
-                                                 sourcePath: url.withoutCredentials, jobKey: customID == nil ? job.jobKey : nil,
-                                                 sourceKey: "source_url")
+        guard
+            let metadata = ImageMetadata.build(
+                userJSON: config.images.metadataJSON, sha256: nil,
+                sourcePath: url.withoutCredentials, jobKey: customID == nil ? job.jobKey : nil,
+                sourceKey: "source_url")
         else {
-            try reject(job, reason: "metadata would exceed 1024 bytes with imagedrop's keys; shorten images.metadata",
-                       sha256: nil, config: config, version: nil)
+            try reject(
+                job, reason: "metadata would exceed 1024 bytes with imagedrop's keys; shorten images.metadata",
+                sha256: nil, config: config, version: nil)
             return
         }
         if customID == nil, job.sends > 0, try foundEarlierUpload(attempt, token: token) { return }
@@ -53,19 +57,23 @@ extension JobProcessor {
                 return
             }
             let action = AfterUploadActions.pendingAction(success: true, config: config)
-            guard let results = try deps.store.completeURLList(id: job.id, urls: urls, sha256: sha256,
-                                                                    afterAction: action, version: version,
-                                                                    source: job.source)
+            guard
+                let results = try deps.store.completeURLList(
+                    id: job.id, urls: urls, sha256: sha256,
+                    afterAction: action, version: version,
+                    source: job.source)
             else {
                 // The watcher recorded a newer version of the list: that one is read next.
                 try deps.store.release(id: job.id, delayMillis: Int64(config.watch.settleMillis))
                 return
             }
             let queued = results.filter { if case .inserted = $0 { return true } else { return false } }.count
-            logger.info("URL list queued", metadata: [
-                "job": "\(job.id)", "path": "\(job.path)", "status": "done", "urls": "\(urls.count)",
-                "queued": "\(queued)",
-            ])
+            logger.info(
+                "URL list queued",
+                metadata: [
+                    "job": "\(job.id)", "path": "\(job.path)", "status": "done", "urls": "\(urls.count)",
+                    "queued": "\(queued)",
+                ])
             deps.workSignal.notifyAll()
             if action != nil, let done = try deps.store.job(id: job.id) { afterActions.run(done, config: config) }
         }

@@ -1,8 +1,8 @@
-import ImagedropParsing
-import ImagedropSystem
-import ImagedropStore
 import Glibc
+import ImagedropParsing
+import ImagedropStore
 import ImagedropSupport
+import ImagedropSystem
 import Logging
 
 /// Carries one claimed job to its next state: pre-flight, upload, classify the reply, write back.
@@ -49,7 +49,9 @@ package final class JobProcessor {
         }
 
         package var sha256: String? { file?.sha256 }
-        package var version: JobStore.Version? { file.map { .init(size: $0.status.size, mtimeNanos: $0.status.mtimeNanos) } }
+        package var version: JobStore.Version? {
+            file.map { .init(size: $0.status.size, mtimeNanos: $0.status.mtimeNanos) }
+        }
     }
 
     /// Where pre-flight left a claimed job.
@@ -98,8 +100,9 @@ package final class JobProcessor {
         switch JobPath.admit(current: deps.config.current.scoped(to: job.source), preparedUnder: preparedUnder) {
         case .release(let held):
             if held == .sourceNotConfigured {
-                logger.notice("job's source is not configured; left queued until it returns",
-                              metadata: ["job": "\(job.id)", "source": "\(job.source)"])
+                logger.notice(
+                    "job's source is not configured; left queued until it returns",
+                    metadata: ["job": "\(job.id)", "source": "\(job.source)"])
             }
             release(job)
             deps.inFlight.remove(job.id)
@@ -126,7 +129,7 @@ package final class JobProcessor {
     func useEndpoint(of config: Config) {
         let endpoint = deps.endpoint(config)
         if endpoint != clientEndpoint {
-            client = deps.makeClient(config, heartbeat: heartbeat)   // reload changed the API root or timeout
+            client = deps.makeClient(config, heartbeat: heartbeat)  // reload changed the API root or timeout
             clientEndpoint = endpoint
         }
     }
@@ -140,7 +143,8 @@ package final class JobProcessor {
         if deps.openWrites.isOpen(job.path, now: Timestamp.monotonicNanos()) {
             // Its writer has only paused (the watcher saw writes and no close yet): a snapshot now would be a
             // torn file. Its IN_CLOSE_WRITE brings the final version to this same waiting job.
-            logger.debug("file still open for writing; will look again", metadata: ["job": "\(job.id)", "path": "\(job.path)"])
+            logger.debug(
+                "file still open for writing; will look again", metadata: ["job": "\(job.id)", "path": "\(job.path)"])
             try lookAgainLater(job, config: config)
             return .settled
         }
@@ -150,7 +154,9 @@ package final class JobProcessor {
         }
         PreflightCrashHook.fire(for: job.path)
         let file: InspectedFile
-        switch FileInspector.inspect(path: job.path, root: job.root, followSymlinksOutside: config.watch.followSymlinksOutside) {
+        switch FileInspector.inspect(
+            path: job.path, root: job.root, followSymlinksOutside: config.watch.followSymlinksOutside)
+        {
         case .rejected(let reason):
             try reject(job, reason: reason, sha256: nil, config: config, version: job.seenVersion)
             return .settled
@@ -166,11 +172,13 @@ package final class JobProcessor {
         }
         var attempt = Attempt(job: job, config: config, file: file)
         if file.status.size != job.size || file.status.mtimeNanos != job.mtimeNanos {
-            guard try deps.store.updateVersion(id: job.id, seenSize: job.size, seenMtimeNanos: job.mtimeNanos,
-                                                   size: file.status.size, mtimeNanos: file.status.mtimeNanos,
-                                                   sha256: file.sha256)
+            guard
+                try deps.store.updateVersion(
+                    id: job.id, seenSize: job.size, seenMtimeNanos: job.mtimeNanos,
+                    size: file.status.size, mtimeNanos: file.status.mtimeNanos,
+                    sha256: file.sha256)
             else {
-                requeueChanged(attempt)   // the watcher recorded a newer version meanwhile: that one goes next
+                requeueChanged(attempt)  // the watcher recorded a newer version meanwhile: that one goes next
                 return .settled
             }
         }
@@ -210,7 +218,12 @@ package final class JobProcessor {
         var attempt = attempt
         let job = attempt.job
         let config = attempt.config
-        guard deps.concurrency.acquire(shouldStop: { [heartbeat, deps] in heartbeat.beat(.waitingForBudget); return deps.shutdown.isStopping }) else { throw ImagesClient.Stopped() }
+        guard
+            deps.concurrency.acquire(shouldStop: { [heartbeat, deps] in
+                heartbeat.beat(.waitingForBudget)
+                return deps.shutdown.isStopping
+            })
+        else { throw ImagesClient.Stopped() }
         let reply: ImagesClient.Reply
         do {
             if customID == nil { try deps.store.recordSend(id: job.id) }
@@ -222,11 +235,13 @@ package final class JobProcessor {
         }
         deps.concurrency.release(rttSeconds: reply.response?.totalSeconds, signal: reply.concurrencySignal)
         record(reply)
-        let outcome = Outcome.decide(reply, context: .init(attemptsBefore: job.attempts, aborting: deps.shutdown.isAborting),
-                                     policy: RetryPolicy(config: config.upload))
+        let outcome = Outcome.decide(
+            reply, context: .init(attemptsBefore: job.attempts, aborting: deps.shutdown.isAborting),
+            policy: RetryPolicy(config: config.upload))
         // Cut short by the end of the grace period: nothing to look at, the job goes back.
         let sentMixedBytes = outcome != .release && (attempt.file.map(descriptorChanged) ?? false)
-        try writeBack(JobPath.writeBack(outcome, sentMixedBytes: sentMixedBytes), attempt, token: token, customID: customID)
+        try writeBack(
+            JobPath.writeBack(outcome, sentMixedBytes: sentMixedBytes), attempt, token: token, customID: customID)
     }
 
     /// Does what `JobPath.writeBack` decided.
@@ -243,7 +258,8 @@ package final class JobProcessor {
             requeueChanged(attempt)
             deps.workSignal.notifyAll()
         case .finish(let image):
-            deps.metrics.recordUpload(bytes: attempt.file?.status.size ?? 0, at: Timestamp.monotonicNanos(), source: job.source)
+            deps.metrics.recordUpload(
+                bytes: attempt.file?.status.size ?? 0, at: Timestamp.monotonicNanos(), source: job.source)
             try finish(attempt, image: image, countAttempt: true)
         case .confirmExisting:
             try confirmExisting(attempt, id: customID, token: token)
@@ -253,8 +269,9 @@ package final class JobProcessor {
             pauseQueue(reason, kind: kind)
             release(job)
         case .fail(let reason, let code):
-            try fail(job, reason: reason, code: code, sha256: attempt.sha256, countAttempt: true, config: attempt.config,
-                     version: attempt.version)
+            try fail(
+                job, reason: reason, code: code, sha256: attempt.sha256, countAttempt: true, config: attempt.config,
+                version: attempt.version)
         }
     }
 
@@ -267,31 +284,43 @@ package final class JobProcessor {
     /// A local condition that passes (FileInspector.isPassing: out of descriptors, an I/O error, …): `retrying`
     /// after the policy's delay, with no attempt counted (no request was made) — so it can never fail the job.
     package func retryLocally(_ job: Job, reason: String, config: Config) throws {
-        let delay = RetryPolicy(config: config.upload).delayMillis(attemptsMade: job.attempts + 1, retryAfterMillis: nil,
-                                                                   rateLimited: false)
-        try deps.store.markRetrying(id: job.id, error: reason, code: nil,
-                                        nextAttemptAtMillis: Timestamp.nowMillis() + delay, countAttempt: false)
-        logger.warning("cannot read the file for now; will try again", metadata: [
-            "job": "\(job.id)", "path": "\(job.path)", "reason": "\(reason)", "retry_in_ms": "\(delay)",
-        ])
+        let delay = RetryPolicy(config: config.upload).delayMillis(
+            attemptsMade: job.attempts + 1, retryAfterMillis: nil,
+            rateLimited: false)
+        try deps.store.markRetrying(
+            id: job.id, error: reason, code: nil,
+            nextAttemptAtMillis: Timestamp.nowMillis() + delay, countAttempt: false)
+        logger.warning(
+            "cannot read the file for now; will try again",
+            metadata: [
+                "job": "\(job.id)", "path": "\(job.path)", "reason": "\(reason)", "retry_in_ms": "\(delay)",
+            ])
     }
 
     private func upload(_ form: MultipartForm, token: APIToken, config: Config) throws -> ImagesClient.Reply {
         guard config.cloudflare.batchAPI else { return try watch(client.upload(form, token: token)) }
         let (batchToken, failure) = try deps.batchTokens.token(client: client, apiToken: token)
         guard let batchToken else { return try watch(failure!) }
-        guard deps.batchTokens.limiter.acquire(shouldStop: { [heartbeat, deps] in heartbeat.beat(.waitingForBudget); return deps.shutdown.isStopping }) else {
+        guard
+            deps.batchTokens.limiter.acquire(shouldStop: { [heartbeat, deps] in
+                heartbeat.beat(.waitingForBudget)
+                return deps.shutdown.isStopping
+            })
+        else {
             throw ImagesClient.Stopped()
         }
-        let target = ImagesClient.UploadTarget(url: "\(config.cloudflare.batchBaseURL)/images/v1", token: batchToken,
-                                               countsAgainstGlobalBudget: false)
+        let target = ImagesClient.UploadTarget(
+            url: "\(config.cloudflare.batchBaseURL)/images/v1", token: batchToken,
+            countsAgainstGlobalBudget: false)
         let reply = try watch(client.upload(form, token: token, target: target))
         if case .credentials = reply.classification {
             // An expired or revoked batch token is not a refused API token: fetch a new one and try again soon.
             deps.batchTokens.invalidate()
-            return .init(classification: .transient(reason: "batch token refused; refreshing it", code: nil,
-                                                    retryAfterMillis: 0, rateLimited: false),
-                         response: reply.response, image: nil)
+            return .init(
+                classification: .transient(
+                    reason: "batch token refused; refreshing it", code: nil,
+                    retryAfterMillis: 0, rateLimited: false),
+                response: reply.response, image: nil)
         }
         return reply
     }

@@ -10,30 +10,30 @@ import Synchronization
 /// Why our own factory rather than `PrometheusMetricsFactory`: that one registers every family with an empty
 /// HELP, and the registry refuses (fatally) a second registration of a name with a different HELP, so the
 /// families' help texts would be lost. Ours looks the help (and histogram buckets) up by name.
-public final class MetricsRegistry: Sendable {
+package final class MetricsRegistry: Sendable {
     private let registry = PrometheusCollectorRegistry()
     private let factory: DescribedPrometheusFactory
 
-    public init() { factory = DescribedPrometheusFactory(registry: registry) }
+    package init() { factory = DescribedPrometheusFactory(registry: registry) }
 
-    public func counter(_ name: String, _ labels: [(String, String)] = [], help: String) -> Metrics.Counter {
+    package func counter(_ name: String, _ labels: [(String, String)] = [], help: String) -> Metrics.Counter {
         factory.describe(name, help: help)
         return Metrics.Counter(label: name, dimensions: labels, factory: factory)
     }
 
-    public func gauge(_ name: String, _ labels: [(String, String)] = [], help: String) -> Metrics.Gauge {
+    package func gauge(_ name: String, _ labels: [(String, String)] = [], help: String) -> Metrics.Gauge {
         factory.describe(name, help: help)
         return Metrics.Gauge(label: name, dimensions: labels, factory: factory)
     }
 
     /// A histogram of plain values (seconds), so the `le` labels read as the bounds are written (`0.005`, `120.0`).
-    public func histogram(_ name: String, buckets: [Double], help: String) -> Metrics.Recorder {
+    package func histogram(_ name: String, buckets: [Double], help: String) -> Metrics.Recorder {
         factory.describe(name, help: help, buckets: buckets)
         return Metrics.Recorder(label: name, dimensions: [], aggregate: true, factory: factory)
     }
 
     /// Prometheus text format 0.0.4. Families come in the registry's (hash) order; each family's lines together.
-    public func render() -> String { registry.emitToString() }
+    package func render() -> String { registry.emitToString() }
 }
 
 /// A `MetricsFactory` over one registry that carries each family's HELP text and histogram buckets.
@@ -54,14 +54,17 @@ package struct DescribedPrometheusFactory: MetricsFactory {
 
     /// The whole name as `metricName` (an empty unit adds no suffix), so the family name is the label as given.
     private func descriptor(_ label: String) -> MetricNameDescriptor {
-        MetricNameDescriptor(metricName: label, unitName: "", helpText: descriptions.table.withLock { $0[label]?.help } ?? "")
+        MetricNameDescriptor(
+            metricName: label, unitName: "", helpText: descriptions.table.withLock { $0[label]?.help } ?? "")
     }
 
     package func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler {
         registry.makeCounter(descriptor: descriptor(label), labels: dimensions)
     }
 
-    package func makeFloatingPointCounter(label: String, dimensions: [(String, String)]) -> any FloatingPointCounterHandler {
+    package func makeFloatingPointCounter(
+        label: String, dimensions: [(String, String)]
+    ) -> any FloatingPointCounterHandler {
         registry.makeCounter(descriptor: descriptor(label), labels: dimensions)
     }
 

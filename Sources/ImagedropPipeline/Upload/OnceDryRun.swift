@@ -1,16 +1,16 @@
-import ImagedropParsing
-import ImagedropSystem
-import ImagedropStore
 import Glibc
+import ImagedropParsing
+import ImagedropStore
+import ImagedropSystem
 
 /// `run --once --dry-run`: what the run would upload, decided by the run's own rules and nothing sent, nothing
 /// written. The jobs already waiting in the table come first (of configured sources: the run takes no others),
 /// then the files the run would find new in the drop folders (listed as the watcher's start-up scan lists them,
 /// and new by the very decision `enqueue` makes). Each is put through pre-flight and the upload's plan, so
 /// the id shown is the id that would be sent, and a file pre-flight refuses says why instead.
-public struct OnceDryRun {
-    public struct Entry: Sendable, Equatable {
-        public enum Verdict: Sendable, Equatable {
+package struct OnceDryRun {
+    package struct Entry: Sendable, Equatable {
+        package enum Verdict: Sendable, Equatable {
             /// Sent with this custom id (nil: Cloudflare chooses it). `size` is nil for a URL job (Cloudflare
             /// fetches the bytes).
             case upload(size: Int?, customID: String?)
@@ -22,12 +22,12 @@ public struct OnceDryRun {
             case later(String)
         }
 
-        public var path: String
+        package var path: String
         /// The job already in the table, or nil for a file the run would find new.
-        public var job: Int64?
-        public var verdict: Verdict
+        package var job: Int64?
+        package var verdict: Verdict
 
-        public var line: String {
+        package var line: String {
             let origin = job.map { "job \($0)" } ?? "new"
             switch verdict {
             case .upload(let size, let id):
@@ -43,16 +43,16 @@ public struct OnceDryRun {
         }
     }
 
-    public let config: Config
+    package let config: Config
     /// nil when the database does not exist yet: every file found is new then.
-    public let store: JobStore?
+    package let store: JobStore?
 
-    public init(config: Config, store: JobStore?) {
+    package init(config: Config, store: JobStore?) {
         self.config = config
         self.store = store
     }
 
-    public func entries() throws -> [Entry] {
+    package func entries() throws -> [Entry] {
         let configured = Set(config.sourceNames)
         let waiting = try (store?.waitingJobs() ?? []).filter { configured.contains($0.source) }
         let waitingPaths = Set(waiting.map(\.path))
@@ -79,8 +79,10 @@ public struct OnceDryRun {
                 if type == UInt8(DT_DIR) {
                     if rules.recursive, rules.filter.acceptsDirectory(entry.name) { walk(path, root: root) }
                 } else if rules.filter.acceptsFile(entry.name), case .success(let status) = FileStatus.candidate(path) {
-                    found.append(FileCandidate(path: path, root: root, size: status.size, mtimeNanos: status.mtimeNanos,
-                                               source: rules.source))
+                    found.append(
+                        FileCandidate(
+                            path: path, root: root, size: status.size, mtimeNanos: status.mtimeNanos,
+                            source: rules.source))
                 }
             }
         }
@@ -96,7 +98,9 @@ public struct OnceDryRun {
         }
         if job.kind == .url {
             guard let url = job.urlInput else { return Entry(path: path, job: id, verdict: .fail("not a valid URL")) }
-            return Entry(path: path, job: id, verdict: .upload(size: nil, customID: ImageIDStrategy.customID(forURL: url, config: scoped)))
+            return Entry(
+                path: path, job: id,
+                verdict: .upload(size: nil, customID: ImageIDStrategy.customID(forURL: url, config: scoped)))
         }
         if URLList.isListName(job.path.baseName) {
             switch URLListFile.read(job.path) {
@@ -111,7 +115,9 @@ public struct OnceDryRun {
                 }
             }
         }
-        switch FileInspector.inspect(path: job.path, root: job.root, followSymlinksOutside: scoped.watch.followSymlinksOutside) {
+        switch FileInspector.inspect(
+            path: job.path, root: job.root, followSymlinksOutside: scoped.watch.followSymlinksOutside)
+        {
         case .rejected(let reason):
             return Entry(path: path, job: id, verdict: .fail(reason))
         case .unavailable(let reason):

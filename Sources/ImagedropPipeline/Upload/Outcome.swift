@@ -1,8 +1,9 @@
 import ImagedropParsing
+
 /// Where an upload's reply takes the job, decided without I/O: the reply (or the transport's failure, already
 /// classified by ReplyClassification), the job and the retry policy in, one transition out. JobProcessor
 /// carries the transition out (writes, logs, pauses); this is the rule, tested in-process.
-public enum Outcome: Sendable, Equatable {
+package enum Outcome: Sendable, Equatable {
     /// Stored: `done` with this image's id and variants.
     case done(ImageRecord)
     /// The custom id exists already (a lost reply, or the same content): GET it and finish with its variants.
@@ -19,17 +20,17 @@ public enum Outcome: Sendable, Equatable {
 
     /// What the server said about waiting (a Retry-After, a 429), carried to the write-back: a hint past
     /// `backoff_max_ms` is logged as capped, and a 429 stops the whole budget, on the last attempt too.
-    public struct ServerHint: Sendable, Equatable {
-        public var retryAfterMillis: Int64?
-        public var rateLimited: Bool
-        public init(retryAfterMillis: Int64?, rateLimited: Bool) {
+    package struct ServerHint: Sendable, Equatable {
+        package var retryAfterMillis: Int64?
+        package var rateLimited: Bool
+        package init(retryAfterMillis: Int64?, rateLimited: Bool) {
             self.retryAfterMillis = retryAfterMillis
             self.rateLimited = rateLimited
         }
     }
 
     /// The server's hint of a transient outcome; nil when it said nothing.
-    public var hint: ServerHint? {
+    package var hint: ServerHint? {
         switch self {
         case .retry(_, _, _, _, let hint), .failed(_, _, _, let hint): hint
         default: nil
@@ -37,18 +38,18 @@ public enum Outcome: Sendable, Equatable {
     }
 
     /// What the daemon knows beside the reply.
-    public struct Context: Sendable, Equatable {
+    package struct Context: Sendable, Equatable {
         /// Requests made for the job before this one (the job's `attempts`).
-        public var attemptsBefore: Int
+        package var attemptsBefore: Int
         /// The daemon is past its shutdown grace period.
-        public var aborting = false
-        public init(attemptsBefore: Int, aborting: Bool = false) {
+        package var aborting = false
+        package init(attemptsBefore: Int, aborting: Bool = false) {
             self.attemptsBefore = attemptsBefore
             self.aborting = aborting
         }
     }
 
-    public static func decide(
+    package static func decide(
         _ reply: ImagesClient.Reply, context: Context, policy: RetryPolicy,
         random: (ClosedRange<Int64>) -> Int64 = { Int64.random(in: $0) }
     ) -> Outcome {
@@ -56,15 +57,17 @@ public enum Outcome: Sendable, Equatable {
         switch reply.classification {
         case .success:
             guard let image = reply.image else {
-                return retry(reason: "HTTP 200 without an image in the reply", code: nil, retryAfter: nil,
-                             rateLimited: false, context: context, policy: policy, random: random)
+                return retry(
+                    reason: "HTTP 200 without an image in the reply", code: nil, retryAfter: nil,
+                    rateLimited: false, context: context, policy: policy, random: random)
             }
             return .done(image)
         case .alreadyExists:
             return .confirmExisting
         case .transient(let reason, let code, let retryAfter, let limited):
-            return retry(reason: reason, code: code, retryAfter: retryAfter, rateLimited: limited, context: context,
-                         policy: policy, random: random)
+            return retry(
+                reason: reason, code: code, retryAfter: retryAfter, rateLimited: limited, context: context,
+                policy: policy, random: random)
         case .credentials(let reason, _):
             return .pause(reason: reason)
         case .quota(let reason, _):
@@ -76,17 +79,20 @@ public enum Outcome: Sendable, Equatable {
 
     /// A transient result after one more request: `retrying` with the policy's delay (a server hint is a
     /// floor, everything capped at `backoff_max_ms`), or `failed` once `max_attempts` requests were made.
-    public static func retry(
+    package static func retry(
         reason: String, code: Int?, retryAfter: Int64?, rateLimited: Bool, context: Context, policy: RetryPolicy,
         countAttempt: Bool = true, random: (ClosedRange<Int64>) -> Int64 = { Int64.random(in: $0) }
     ) -> Outcome {
         let attemptsMade = context.attemptsBefore + (countAttempt ? 1 : 0)
-        let hint = retryAfter != nil || rateLimited ? ServerHint(retryAfterMillis: retryAfter, rateLimited: rateLimited) : nil
+        let hint =
+            retryAfter != nil || rateLimited ? ServerHint(retryAfterMillis: retryAfter, rateLimited: rateLimited) : nil
         if countAttempt, policy.isExhausted(attemptsMade: attemptsMade) {
-            return .failed(reason: "gave up after \(attemptsMade) attempts: \(reason)", code: code, gaveUp: true, hint: hint)
+            return .failed(
+                reason: "gave up after \(attemptsMade) attempts: \(reason)", code: code, gaveUp: true, hint: hint)
         }
-        let delay = policy.delayMillis(attemptsMade: max(attemptsMade, 1), retryAfterMillis: retryAfter,
-                                       rateLimited: rateLimited, random: random)
+        let delay = policy.delayMillis(
+            attemptsMade: max(attemptsMade, 1), retryAfterMillis: retryAfter,
+            rateLimited: rateLimited, random: random)
         return .retry(reason: reason, code: code, delayMillis: delay, rateLimited: rateLimited, hint: hint)
     }
 }

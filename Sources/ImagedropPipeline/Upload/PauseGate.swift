@@ -5,8 +5,8 @@ import Synchronization
 /// once, so no job burns attempts on a problem that is not about its file; the prober lifts the pause when a
 /// probe gets through. The operator's pause (`imagedrop pause`) is held apart: no probe lifts it, only
 /// `imagedrop resume`, and lifting it leaves a pause the API caused in force.
-public final class PauseGate: Sendable {
-    public enum Kind: Sendable, Equatable, CaseIterable {
+package final class PauseGate: Sendable {
+    package enum Kind: Sendable, Equatable, CaseIterable {
         /// The token or account was refused: resume when a probe is accepted.
         case credentials
         /// The path to the API failed: resume when a probe gets any answer that is not a refusal.
@@ -14,7 +14,7 @@ public final class PauseGate: Sendable {
         /// The account's image quota is full (code 5453): resume when the account's stats show room.
         case quota
 
-        public var metricReason: MetricReason {
+        package var metricReason: MetricReason {
             switch self {
             case .credentials: .credentials
             case .unreachable: .unreachable
@@ -25,7 +25,7 @@ public final class PauseGate: Sendable {
 
     /// The `reason` label of `imagedrop_paused`: a fixed word per cause, never the reason's text (which carries
     /// error details and would make a new series for every one).
-    public enum MetricReason: String, Sendable, CaseIterable {
+    package enum MetricReason: String, Sendable, CaseIterable {
         case credentials, unreachable, quota
         /// `imagedrop pause`.
         case `operator`
@@ -41,23 +41,23 @@ public final class PauseGate: Sendable {
     /// A SIGHUP asked for the next probe now rather than after `pause_probe_s`.
     private let probeRequested = Atomic<Bool>(false)
 
-    public init() {}
+    package init() {}
 
     /// Why nothing is sent: the operator's pause first (it outlasts any probe), else the API's.
-    public var reason: String? { state.withLock { $0.byOperator ?? $0.api?.reason } }
+    package var reason: String? { state.withLock { $0.byOperator ?? $0.api?.reason } }
     /// The pause the API caused, which the prober works on; nil under the operator's pause alone.
-    public var apiReason: String? { state.withLock { $0.api?.reason } }
-    public var kind: Kind? { state.withLock { $0.api?.kind } }
-    public var isPaused: Bool { reason != nil }
-    public var isPausedByOperator: Bool { state.withLock { $0.byOperator != nil } }
+    package var apiReason: String? { state.withLock { $0.api?.reason } }
+    package var kind: Kind? { state.withLock { $0.api?.kind } }
+    package var isPaused: Bool { reason != nil }
+    package var isPausedByOperator: Bool { state.withLock { $0.byOperator != nil } }
     /// The cause `imagedrop_paused` shows: the operator's pause first, as `reason` reports it, else the API's.
-    public var metricReason: MetricReason? {
+    package var metricReason: MetricReason? {
         state.withLock { $0.byOperator != nil ? .operator : $0.api?.kind.metricReason }
     }
 
     /// Returns true when this call changed the reason (so the caller logs and records it once).
     @discardableResult
-    public func pause(_ reason: String, kind: Kind = .credentials) -> Bool {
+    package func pause(_ reason: String, kind: Kind = .credentials) -> Bool {
         state.withLock { current in
             defer { current.api = (reason, kind) }
             return current.api?.reason != reason
@@ -66,7 +66,7 @@ public final class PauseGate: Sendable {
 
     /// Lifts the API's pause. Returns true when one was in force.
     @discardableResult
-    public func resume() -> Bool {
+    package func resume() -> Bool {
         state.withLock { current in
             defer { current.api = nil }
             return current.api != nil
@@ -75,7 +75,7 @@ public final class PauseGate: Sendable {
 
     /// The operator's pause as the table says (`OperatorPause.text`, nil: none). Returns true when it changed.
     @discardableResult
-    public func setOperatorPause(_ text: String?) -> Bool {
+    package func setOperatorPause(_ text: String?) -> Bool {
         state.withLock { current in
             defer { current.byOperator = text }
             return current.byOperator != text
@@ -83,7 +83,7 @@ public final class PauseGate: Sendable {
     }
 
     /// Asks the prober to probe at once (it is waiting out `pause_probe_s`).
-    public func probeSoon() { probeRequested.store(true, ordering: .releasing) }
+    package func probeSoon() { probeRequested.store(true, ordering: .releasing) }
 
     /// Whether a probe was asked for since the last call (the prober's wait ends when it was).
     package func takeProbeRequest() -> Bool { probeRequested.exchange(false, ordering: .acquiringAndReleasing) }

@@ -33,26 +33,38 @@ package final class QueueGauges: Sendable {
         up = registry.gauge("imagedrop_up", help: "1 while the daemon runs; 0 after a clean stop.")
         var paused: [PauseGate.MetricReason: Metrics.Gauge] = [:]
         for reason in PauseGate.MetricReason.allCases {
-            paused[reason] = registry.gauge("imagedrop_paused", [("reason", reason.rawValue)],
-                                            help: "1 for the reason the queue is paused (credentials, unreachable, quota, operator); all 0 while it is not.")
+            paused[reason] = registry.gauge(
+                "imagedrop_paused", [("reason", reason.rawValue)],
+                help:
+                    "1 for the reason the queue is paused (credentials, unreachable, quota, operator); all 0 while it is not."
+            )
         }
         self.paused = paused
-        oldestWaiting = registry.gauge("imagedrop_oldest_waiting_seconds",
-                                       help: "Age of the oldest queued or retrying job; 0 when nothing waits.")
-        lastSuccess = registry.gauge("imagedrop_last_success_timestamp_seconds",
-                                     help: "Unix time when a job last ended done (from the job table, pruned history included); 0 if none ever did.")
+        oldestWaiting = registry.gauge(
+            "imagedrop_oldest_waiting_seconds",
+            help: "Age of the oldest queued or retrying job; 0 when nothing waits.")
+        lastSuccess = registry.gauge(
+            "imagedrop_last_success_timestamp_seconds",
+            help:
+                "Unix time when a job last ended done (from the job table, pruned history included); 0 if none ever did."
+        )
         process = ProcessGauges(registry: registry)
         var jobs: [JobState: Metrics.Gauge] = [:]
         for state in JobState.allCases {
-            jobs[state] = registry.gauge("imagedrop_jobs", [("state", state.rawValue)], help: "Jobs in the table by state.")
+            jobs[state] = registry.gauge(
+                "imagedrop_jobs", [("state", state.rawValue)], help: "Jobs in the table by state.")
         }
         self.jobs = jobs
-        concurrencyMax = registry.gauge("imagedrop_concurrency_max", help: "The most uploads in flight allowed (workers or max_workers).")
+        concurrencyMax = registry.gauge(
+            "imagedrop_concurrency_max", help: "The most uploads in flight allowed (workers or max_workers).")
         concurrencyInFlight = registry.gauge("imagedrop_concurrency_in_flight", help: "Uploads in flight now.")
         var bound: [AdaptiveConcurrency.Bound: Metrics.Gauge] = [:]
         for value in AdaptiveConcurrency.Bound.allCases {
-            bound[value] = registry.gauge("imagedrop_concurrency_bound", [("bound", value.rawValue)],
-                                          help: "1 for what holds the concurrency where it is (budget, latency, backoff, fixed, idle, max_workers).")
+            bound[value] = registry.gauge(
+                "imagedrop_concurrency_bound", [("bound", value.rawValue)],
+                help:
+                    "1 for what holds the concurrency where it is (budget, latency, backoff, fixed, idle, max_workers)."
+            )
         }
         concurrencyBound = bound
     }
@@ -62,8 +74,12 @@ package final class QueueGauges: Sendable {
         concurrencyLimit.withLock { limit in
             if limit?.mode != concurrency.mode {
                 limit?.gauge.destroy()
-                limit = (concurrency.mode, registry.gauge("imagedrop_concurrency_limit", [("mode", concurrency.mode.rawValue)],
-                                                          help: "Uploads allowed in flight now (upload.workers, or what \"auto\" chose)."))
+                limit = (
+                    concurrency.mode,
+                    registry.gauge(
+                        "imagedrop_concurrency_limit", [("mode", concurrency.mode.rawValue)],
+                        help: "Uploads allowed in flight now (upload.workers, or what \"auto\" chose).")
+                )
             }
             limit?.gauge.record(concurrency.current)
         }
@@ -77,8 +93,9 @@ package final class QueueGauges: Sendable {
     private func sourceGauges(_ source: String) -> [JobState: Metrics.Gauge] {
         var gauges: [JobState: Metrics.Gauge] = [:]
         for state in JobState.allCases {
-            gauges[state] = registry.gauge("imagedrop_source_jobs", [("source", source), ("state", state.rawValue)],
-                                           help: "Jobs in the table by source and state.")
+            gauges[state] = registry.gauge(
+                "imagedrop_source_jobs", [("source", source), ("state", state.rawValue)],
+                help: "Jobs in the table by source and state.")
         }
         return gauges
     }
@@ -88,10 +105,17 @@ package final class QueueGauges: Sendable {
         guard let webhooks else { return }
         webhookDeliveries.withLock { gauges in
             if gauges == nil {
-                gauges = Dictionary(uniqueKeysWithValues: ["pending", "dead"].map { state in
-                    (state, registry.gauge("imagedrop_webhook_deliveries", [("state", state)],
-                                           help: "Webhook deliveries in the outbox: pending (to be sent or retried) and dead (gave up)."))
-                })
+                gauges = Dictionary(
+                    uniqueKeysWithValues: ["pending", "dead"].map { state in
+                        (
+                            state,
+                            registry.gauge(
+                                "imagedrop_webhook_deliveries", [("state", state)],
+                                help:
+                                    "Webhook deliveries in the outbox: pending (to be sent or retried) and dead (gave up)."
+                            )
+                        )
+                    })
             }
             gauges?["pending"]?.record(webhooks.pending)
             gauges?["dead"]?.record(webhooks.dead)
@@ -106,8 +130,9 @@ package final class QueueGauges: Sendable {
                 return
             }
             if gauge == nil {
-                gauge = registry.gauge("imagedrop_budget_remaining",
-                                       help: "API requests the budget (upload.requests_per_5min) still allows in its current window.")
+                gauge = registry.gauge(
+                    "imagedrop_budget_remaining",
+                    help: "API requests the budget (upload.requests_per_5min) still allows in its current window.")
             }
             gauge?.record(remaining)
         }
@@ -127,7 +152,7 @@ package final class QueueGauges: Sendable {
             process.record(readings.process)
             for state in JobState.allCases { jobs[state]?.record(queue.counts[state] ?? 0) }
             for (source, gauges) in perSource where queue.sourceCounts[source] == nil {
-                gauges.values.forEach { $0.destroy() }
+                for gauge in gauges.values { gauge.destroy() }
                 perSource[source] = nil
             }
             for (source, counts) in queue.sourceCounts {
@@ -144,7 +169,7 @@ package final class QueueGauges: Sendable {
 
 extension PipelineMetrics {
     /// The exposition of the daemon right now: the one renderer behind both the textfile and `GET /metrics`.
-    public func exposition(_ readings: GaugeReadings) -> String {
+    package func exposition(_ readings: GaugeReadings) -> String {
         queueGauges.emit(metrics: self, readings: readings)
     }
 }

@@ -5,7 +5,9 @@ import ImagedropSystem
 /// the daemon traps (as a crashing parser would) when it starts the pre-flight of that file. Read once; unset, it
 /// costs one comparison of an optional per job.
 package enum PreflightCrashHook {
-    private static let name: [UInt8]? = getenv("IMAGEDROP_TEST_CRASH_IN_PREFLIGHT").map { Array(String(cString: $0).utf8) }
+    private static let name: [UInt8]? = getenv("IMAGEDROP_TEST_CRASH_IN_PREFLIGHT").map {
+        Array(String(cString: $0).utf8)
+    }
 
     package static func fire(for path: RawPath) {
         guard let name, path.baseName == name else { return }

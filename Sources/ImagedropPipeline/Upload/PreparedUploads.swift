@@ -31,7 +31,7 @@ package final class PreparedUploads: @unchecked Sendable {
         defer { condition.unlock() }
         guard !entries.isEmpty else { return nil }
         let taken = entries.removeFirst()
-        condition.broadcast()   // the preparer waits for room
+        condition.broadcast()  // the preparer waits for room
         return taken
     }
 

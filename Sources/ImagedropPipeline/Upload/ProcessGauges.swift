@@ -10,9 +10,12 @@ package final class ProcessGauges: Sendable {
     private let openFileDescriptors: Metrics.Gauge
 
     package init(registry: MetricsRegistry) {
-        registry.gauge("imagedrop_build_info", [("version", ImagedropVersion.current), ("commit", BuildInfo.commit)],
-                       help: "Always 1; the labels say which imagedrop runs.").record(1)
-        startTime = registry.gauge("process_start_time_seconds", help: "Start time of the process since unix epoch in seconds.")
+        registry.gauge(
+            "imagedrop_build_info", [("version", ImagedropVersion.current), ("commit", BuildInfo.commit)],
+            help: "Always 1; the labels say which imagedrop runs."
+        ).record(1)
+        startTime = registry.gauge(
+            "process_start_time_seconds", help: "Start time of the process since unix epoch in seconds.")
         residentMemory = registry.gauge("process_resident_memory_bytes", help: "Resident memory size in bytes.")
         openFileDescriptors = registry.gauge("process_open_fds", help: "Number of open file descriptors.")
     }

@@ -7,7 +7,7 @@ import Synchronization
 /// whole queue for a request's timeout (an upload then meets the API's own 5453) — and again after every
 /// `uploadsBetweenChecks` images stored. The prober thread does the reading (`UploadWorkerPool.checkQuota`);
 /// uploads only count here.
-public final class QuotaWatch: Sendable {
+package final class QuotaWatch: Sendable {
     package static let uploadsBetweenChecks = 1_000
 
     private let uploadsSinceCheck = Atomic<Int>(0)
@@ -18,7 +18,7 @@ public final class QuotaWatch: Sendable {
     private let startWaitEnds = Atomic<UInt64>(0)
     package static let startWaitNanos: UInt64 = 2_000_000_000
 
-    public init() {}
+    package init() {}
 
     /// An image stored by an upload (not one found already there).
     package func noteUpload() {

@@ -1,6 +1,6 @@
+import Glibc
 import ImagedropParsing
 import ImagedropStore
-import Glibc
 import ImagedropSupport
 import Synchronization
 
@@ -16,13 +16,13 @@ import Synchronization
 /// for the last window, and records grants (in reservations) before it hands them out. Grant times here
 /// are monotonic; the log's are wall-clock seconds, converted once at start-up, so a clock step while
 /// running changes nothing and a clock step between runs can delay the budget by one window at most.
-public final class RateLimiter: RequestBudget {
-    public typealias Wait = BudgetWait
+package final class RateLimiter: RequestBudget {
+    package typealias Wait = BudgetWait
 
     private struct State {
         var limit: Int
         var windowNanos: UInt64
-        var grants: [UInt64]       // ring of monotonic grant times, `limit` long; 0 = free
+        var grants: [UInt64]  // ring of monotonic grant times, `limit` long; 0 = free
         var next = 0
         var blockedUntil: UInt64 = 0
         /// Grants already recorded in the ledger and not yet handed out, valid until `reservedUntil`.
@@ -36,12 +36,14 @@ public final class RateLimiter: RequestBudget {
 
     private let state: Mutex<State>
     private let ledger: RequestLedger?
-    public let marginNanos: UInt64
+    package let marginNanos: UInt64
 
     /// `limit` requests per `windowSeconds`; 0 means unlimited. With a `ledger`, the requests it recorded
     /// in the last window count from the start (`nowMono`/`nowWallMillis` are the clocks; tests set them).
-    public init(limit: Int, windowSeconds: Double = 300, ledger: RequestLedger? = nil,
-                nowMono: UInt64 = Timestamp.monotonicNanos(), nowWallMillis: Int64 = Timestamp.nowMillis()) {
+    package init(
+        limit: Int, windowSeconds: Double = 300, ledger: RequestLedger? = nil,
+        nowMono: UInt64 = Timestamp.monotonicNanos(), nowWallMillis: Int64 = Timestamp.nowMillis()
+    ) {
         let window = Self.nanos(seconds: windowSeconds)
         // 1% of the window, at least 20 ms and at most 3 s: covers a request's way to the API (it is counted
         // on arrival) and clock granularity. The floor was 100 ms, which held a batch token's 200 per second
@@ -62,7 +64,7 @@ public final class RateLimiter: RequestBudget {
         state = Mutex(initial)
     }
 
-    public convenience init(requestsPer5Min: Int) { self.init(limit: requestsPer5Min, windowSeconds: 300) }
+    package convenience init(requestsPer5Min: Int) { self.init(limit: requestsPer5Min, windowSeconds: 300) }
 
     /// Window lengths come from config (bounded there); the clamp keeps any other caller from trapping.
     private static func nanos(seconds: Double) -> UInt64 {
@@ -76,15 +78,17 @@ public final class RateLimiter: RequestBudget {
 
     /// Fills the ring with the logged requests, oldest first, newest `limit` kept. A row's second is a time
     /// no request it counts came after, so dating the grants there errs towards waiting longer.
-    private static func seed(_ state: inout State, rows: [(second: Int64, count: Int)], nowMono: UInt64,
-                             nowWallMillis: Int64) {
+    private static func seed(
+        _ state: inout State, rows: [(second: Int64, count: Int)], nowMono: UInt64,
+        nowWallMillis: Int64
+    ) {
         var times: [UInt64] = []
         for row in rows {
             // The ledger returns rows within a window of now (future ones capped), so this cannot overflow;
             // the clamps below only keep a bad row from trapping.
             let ageMillis = nowWallMillis - min(max(row.second, -1 << 40), 1 << 40) * 1000
             let windowMillis = Int64(state.windowNanos / 1_000_000)
-            guard ageMillis <= windowMillis else { continue }   // already out of the window
+            guard ageMillis <= windowMillis else { continue }  // already out of the window
             let time: UInt64
             if ageMillis <= 0 {
                 // Dated ahead (the reservation in use when the last process stopped): at most a window ahead.
@@ -121,7 +125,7 @@ public final class RateLimiter: RequestBudget {
     }
 
     /// Changes the budget (SIGHUP reload) while keeping what was already spent.
-    public func update(limit: Int, windowSeconds: Double = 300) {
+    package func update(limit: Int, windowSeconds: Double = 300) {
         state.withLock { state in
             let window = Self.nanos(seconds: windowSeconds)
             guard limit != state.limit || window != state.windowNanos else { return }
@@ -140,7 +144,7 @@ public final class RateLimiter: RequestBudget {
     /// How long a request would wait now, without taking a grant (for `check`, which would rather say so
     /// than sit silently in an ExecStartPre).
     /// `requests` is how many the caller is about to send one after the other.
-    public func waitMillis(requests: Int, now: UInt64) -> Int64 {
+    package func waitMillis(requests: Int, now: UInt64) -> Int64 {
         state.withLock { state in
             var until = state.blockedUntil
             let capWait = state.caps.wait(next: state.sequence &+ UInt64(max(requests, 1)), now: now)
@@ -157,13 +161,14 @@ public final class RateLimiter: RequestBudget {
     }
 
     /// nil when a request could go now.
-    public func currentWait(now: UInt64) -> Wait? {
+    package func currentWait(now: UInt64) -> Wait? {
         let wait = waitMillis(requests: 1, now: now)
         guard wait > 0 else { return nil }
         return state.withLock { state in
             let used = state.grants.filter { $0 != 0 && $0 &+ state.windowNanos > now }.count
-            return Wait(used: used, limit: state.limit, windowSeconds: Int(state.windowNanos / 1_000_000_000), nextMillis: wait,
-                        blockedByServer: now < state.blockedUntil)
+            return Wait(
+                used: used, limit: state.limit, windowSeconds: Int(state.windowNanos / 1_000_000_000), nextMillis: wait,
+                blockedByServer: now < state.blockedUntil)
         }
     }
 
@@ -176,7 +181,7 @@ public final class RateLimiter: RequestBudget {
     /// Requests the budget still allows within the current window (`imagedrop_budget_remaining`): the limit less
     /// the grants still holding a slot, restored ones of an earlier process included. nil when the budget is
     /// unlimited. A 429's block is not subtracted: it is the API's wait, shown by the log and `status`.
-    public func remaining(now: UInt64) -> Int? {
+    package func remaining(now: UInt64) -> Int? {
         state.withLock { state in
             let capped = state.caps.remaining(granted: state.sequence, now: now)
             guard state.limit > 0 else { return capped }
@@ -186,23 +191,29 @@ public final class RateLimiter: RequestBudget {
 
     /// What the backlog's ETA needs of the budget: requests the window has room for now, and its sustained rate
     /// (`limit` per window). nil when unlimited.
-    public func headroom(now: UInt64) -> BacklogETA.Budget? {
+    package func headroom(now: UInt64) -> BacklogETA.Budget? {
         state.withLock { state in
             guard state.limit > 0, state.windowNanos > 0 else { return nil }
             let blocked = now < state.blockedUntil
-            return BacklogETA.Budget(free: blocked ? 0 : max(0, state.limit - usedSlots(state, now: now)),
-                                     perSecond: Double(state.limit) / (Double(state.windowNanos) / 1e9))
+            return BacklogETA.Budget(
+                free: blocked ? 0 : max(0, state.limit - usedSlots(state, now: now)),
+                perSecond: Double(state.limit) / (Double(state.windowNanos) / 1e9))
         }
     }
 
     /// How long the caller must wait before it may send (0: a grant was recorded and it may send now).
-    package func tryAcquire(now: UInt64 = Timestamp.monotonicNanos(), wallMillis: Int64 = Timestamp.nowMillis()) -> UInt64 {
+    package func tryAcquire(
+        now: UInt64 = Timestamp.monotonicNanos(), wallMillis: Int64 = Timestamp.nowMillis()
+    ) -> UInt64 {
         tryGrant(now: now, wallMillis: wallMillis).wait
     }
 
     /// `tryAcquire`, with the grant's number when it granted.
-    package func tryGrant(now: UInt64 = Timestamp.monotonicNanos(), wallMillis: Int64 = Timestamp.nowMillis())
-        -> (wait: UInt64, sequence: UInt64) {
+    package func tryGrant(
+        now: UInt64 = Timestamp.monotonicNanos(), wallMillis: Int64 = Timestamp.nowMillis()
+    )
+        -> (wait: UInt64, sequence: UInt64)
+    {
         state.withLock { state in
             if now < state.blockedUntil { return (state.blockedUntil - now, 0) }
             let capWait = state.caps.wait(next: state.sequence &+ 1, now: now)
@@ -215,7 +226,9 @@ public final class RateLimiter: RequestBudget {
             let freeAt = oldest == 0 ? 0 : oldest &+ state.windowNanos &+ marginNanos
             if now < freeAt { return (freeAt - now, 0) }
             if let ledger, state.reservedLeft == 0 || now >= state.reservedUntil {
-                guard reserve(&state, ledger: ledger, now: now, wallMillis: wallMillis) else { return (1_000_000_000, 0) }
+                guard reserve(&state, ledger: ledger, now: now, wallMillis: wallMillis) else {
+                    return (1_000_000_000, 0)
+                }
             }
             if ledger != nil { state.reservedLeft -= 1 }
             state.grants[state.next] = now
@@ -237,8 +250,10 @@ public final class RateLimiter: RequestBudget {
             if time == 0 || now >= time &+ state.windowNanos &+ marginNanos { free += 1 } else { break }
         }
         let second = Self.floorSecond(wallMillis) + lease + 1
-        guard ledger.reserve(max(free, 1), atSecond: second, returning: state.reservedLeft, ofSecond: state.reservedSecond,
-                             windowSeconds: windowSeconds)
+        guard
+            ledger.reserve(
+                max(free, 1), atSecond: second, returning: state.reservedLeft, ofSecond: state.reservedSecond,
+                windowSeconds: windowSeconds)
         else { return false }
         state.reservedLeft = max(free, 1)
         state.reservedUntil = now &+ UInt64(lease) * 1_000_000_000
@@ -248,20 +263,22 @@ public final class RateLimiter: RequestBudget {
 
     /// Gives the unused rest of the current reservation back to the ledger (a stopping daemon: it will not
     /// send again, so the next start should not count those slots).
-    public func returnUnusedReservation(wallMillis: Int64) {
+    package func returnUnusedReservation(wallMillis: Int64) {
         state.withLock { state in
             guard let ledger, state.reservedLeft > 0, let second = state.reservedSecond else { return }
             let windowSeconds = Int64(state.windowNanos / 1_000_000_000)
-            if ledger.reserve(0, atSecond: second, returning: state.reservedLeft, ofSecond: second, windowSeconds: windowSeconds) {
+            if ledger.reserve(
+                0, atSecond: second, returning: state.reservedLeft, ofSecond: second, windowSeconds: windowSeconds)
+            {
                 state.reservedLeft = 0
             }
         }
     }
 
     /// Blocks until a request may be sent. Returns false, without a grant, when `shouldStop` turns true.
-    public func acquire(shouldStop: () -> Bool) -> Bool { acquireTicket(shouldStop: shouldStop) != nil }
+    package func acquire(shouldStop: () -> Bool) -> Bool { acquireTicket(shouldStop: shouldStop) != nil }
 
-    public func acquireTicket(shouldStop: () -> Bool) -> BudgetTicket? {
+    package func acquireTicket(shouldStop: () -> Bool) -> BudgetTicket? {
         while true {
             if shouldStop() { return nil }
             let (wait, sequence) = tryGrant()
@@ -275,9 +292,10 @@ public final class RateLimiter: RequestBudget {
 
     /// A 429 was seen: nobody sends again before `millis` from now. Saturating: any value is safe here,
     /// though callers pass waits already capped by the RetryPolicy.
-    public func block(forMillis millis: Int64) {
+    package func block(forMillis millis: Int64) {
         let nanos = UInt64(clamping: max(millis, 0)).multipliedReportingOverflow(by: 1_000_000)
-        let (until, overflow) = Timestamp.monotonicNanos().addingReportingOverflow(nanos.overflow ? UInt64.max : nanos.partialValue)
+        let (until, overflow) = Timestamp.monotonicNanos().addingReportingOverflow(
+            nanos.overflow ? UInt64.max : nanos.partialValue)
         state.withLock { state in state.blockedUntil = max(state.blockedUntil, overflow ? UInt64.max : until) }
         if let ledger, millis > 0 {
             let length = min(millis, Int64(1) << 40)
@@ -286,20 +304,21 @@ public final class RateLimiter: RequestBudget {
     }
 
     /// The API's `Ratelimit` header on the reply to grant `ticket` (ServerCaps); `now` is when it arrived.
-    public func obey(_ header: RateLimitHeader, answering ticket: BudgetTicket, now: UInt64) {
+    package func obey(_ header: RateLimitHeader, answering ticket: BudgetTicket, now: UInt64) {
         state.withLock { state in
             // A ticket of another numbering (the fleet's, reaching a degraded host's fallback) counts from here.
             let sequence = ticket.shared ? state.sequence : min(ticket.sequence, state.sequence)
-            state.caps.add(answering: sequence, remaining: header.remaining,
-                           resetNanos: UInt64(header.resetSeconds) * 1_000_000_000, now: now)
+            state.caps.add(
+                answering: sequence, remaining: header.remaining,
+                resetNanos: UInt64(header.resetSeconds) * 1_000_000_000, now: now)
         }
     }
 
-    public func obey(_ header: RateLimitHeader, answering ticket: BudgetTicket) {
+    package func obey(_ header: RateLimitHeader, answering ticket: BudgetTicket) {
         obey(header, answering: ticket, now: Timestamp.monotonicNanos())
     }
 
-    public var blockedRemainingMillis: Int64 {
+    package var blockedRemainingMillis: Int64 {
         let now = Timestamp.monotonicNanos()
         return state.withLock { state in
             state.blockedUntil > now ? Int64(clamping: (state.blockedUntil - now) / 1_000_000) : 0
@@ -309,9 +328,9 @@ public final class RateLimiter: RequestBudget {
 
 /// The protocol's clockless forms: the daemon asks about now; tests call the forms above with their own clock.
 extension RateLimiter {
-    public func waitMillis(requests: Int) -> Int64 { waitMillis(requests: requests, now: Timestamp.monotonicNanos()) }
-    public func currentWait() -> BudgetWait? { currentWait(now: Timestamp.monotonicNanos()) }
-    public func headroom() -> BacklogETA.Budget? { headroom(now: Timestamp.monotonicNanos()) }
-    public func remaining() -> Int? { remaining(now: Timestamp.monotonicNanos()) }
-    public func returnUnusedReservation() { returnUnusedReservation(wallMillis: Timestamp.nowMillis()) }
+    package func waitMillis(requests: Int) -> Int64 { waitMillis(requests: requests, now: Timestamp.monotonicNanos()) }
+    package func currentWait() -> BudgetWait? { currentWait(now: Timestamp.monotonicNanos()) }
+    package func headroom() -> BacklogETA.Budget? { headroom(now: Timestamp.monotonicNanos()) }
+    package func remaining() -> Int? { remaining(now: Timestamp.monotonicNanos()) }
+    package func returnUnusedReservation() { returnUnusedReservation(wallMillis: Timestamp.nowMillis()) }
 }

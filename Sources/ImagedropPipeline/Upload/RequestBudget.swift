@@ -6,7 +6,7 @@ import ImagedropStore
 ///
 /// `RateLimiter` is this host's own, seeded from the ledger; `FleetBudget` takes its grants from Redis, shared by
 /// every host of the fleet. The workers hold only this protocol, so either plugs in without them knowing.
-public protocol RequestBudget: AnyObject, Sendable {
+package protocol RequestBudget: AnyObject, Sendable {
     /// Blocks until a request may be sent, and returns the grant's ticket (for `obey(_:answering:)`); nil,
     /// without a grant, when `shouldStop` turns true.
     func acquireTicket(shouldStop: () -> Bool) -> BudgetTicket?
@@ -31,37 +31,37 @@ public protocol RequestBudget: AnyObject, Sendable {
 }
 
 extension RequestBudget {
-    public func waitMillis() -> Int64 { waitMillis(requests: 1) }
+    package func waitMillis() -> Int64 { waitMillis(requests: 1) }
 
     /// Blocks until a request may be sent. Returns false, without a grant, when `shouldStop` turns true.
-    public func acquire(shouldStop: () -> Bool) -> Bool { acquireTicket(shouldStop: shouldStop) != nil }
+    package func acquire(shouldStop: () -> Bool) -> Bool { acquireTicket(shouldStop: shouldStop) != nil }
 }
 
 /// Which grant a request was sent under: its number in the budget's sequence (the RateLimiter's own, or the
 /// fleet's in Redis), so a reply's `Ratelimit` header can count the grants made after it.
-public struct BudgetTicket: Sendable, Equatable {
-    public var sequence: UInt64
+package struct BudgetTicket: Sendable, Equatable {
+    package var sequence: UInt64
     /// Numbered by the fleet's Redis (true) or by this host's own limiter.
-    public var shared: Bool
+    package var shared: Bool
 
-    public init(sequence: UInt64, shared: Bool) {
+    package init(sequence: UInt64, shared: Bool) {
         self.sequence = sequence
         self.shared = shared
     }
 }
 
 /// What a wait for the next request is made of, for `status` and the progress line.
-public struct BudgetWait: Sendable, Equatable {
+package struct BudgetWait: Sendable, Equatable {
     /// Requests granted within the current window (this host's, or the fleet's).
-    public var used: Int
-    public var limit: Int
-    public var windowSeconds: Int
+    package var used: Int
+    package var limit: Int
+    package var windowSeconds: Int
     /// Until the next request may go.
-    public var nextMillis: Int64
+    package var nextMillis: Int64
     /// A 429 (or its Retry-After) blocks the whole pool, budget or not.
-    public var blockedByServer: Bool
+    package var blockedByServer: Bool
 
-    public init(used: Int, limit: Int, windowSeconds: Int, nextMillis: Int64, blockedByServer: Bool) {
+    package init(used: Int, limit: Int, windowSeconds: Int, nextMillis: Int64, blockedByServer: Bool) {
         self.used = used
         self.limit = limit
         self.windowSeconds = windowSeconds
@@ -69,9 +69,10 @@ public struct BudgetWait: Sendable, Equatable {
         self.blockedByServer = blockedByServer
     }
 
-    public var text: String {
+    package var text: String {
         let next = (nextMillis + 999) / 1000
         if blockedByServer { return "waiting: the API asked to slow down (429); next request in \(next) s" }
-        return "waiting for budget: \(used) requests in the last \(windowSeconds) s (upload.requests_per_5min = \(limit)), next slot in \(next) s"
+        return
+            "waiting for budget: \(used) requests in the last \(windowSeconds) s (upload.requests_per_5min = \(limit)), next slot in \(next) s"
     }
 }

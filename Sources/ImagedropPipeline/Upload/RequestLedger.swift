@@ -11,12 +11,12 @@ import Synchronization
 /// after). A crash can therefore only over-count — unused slots of the last reservation, and every grant
 /// dated a little later than it was sent — never under-count. The next reservation gives back the unused
 /// rest of the previous one, so a daemon that sends slowly does not inflate the log either.
-public final class RequestLedger: Sendable {
+package final class RequestLedger: Sendable {
     package let store: JobStore
     private let logger: Logger?
     private let lastProblem = Mutex<String?>(nil)
 
-    public init(store: JobStore, logger: Logger? = nil) {
+    package init(store: JobStore, logger: Logger? = nil) {
         self.store = store
         self.logger = logger
     }
@@ -40,11 +40,14 @@ public final class RequestLedger: Sendable {
     }
 
     /// Records a reservation. False when it could not be written: the caller then must not send.
-    package func reserve(_ count: Int, atSecond second: Int64, returning unused: Int, ofSecond previous: Int64?,
-                 windowSeconds: Int64) -> Bool {
+    package func reserve(
+        _ count: Int, atSecond second: Int64, returning unused: Int, ofSecond previous: Int64?,
+        windowSeconds: Int64
+    ) -> Bool {
         do {
-            try store.recordRequests(count, atSecond: second, returning: unused, ofSecond: previous,
-                                     pruneBefore: second - windowSeconds - Self.leaseSeconds(windowSeconds: windowSeconds) - 2)
+            try store.recordRequests(
+                count, atSecond: second, returning: unused, ofSecond: previous,
+                pruneBefore: second - windowSeconds - Self.leaseSeconds(windowSeconds: windowSeconds) - 2)
             noteSuccess()
             return true
         } catch {

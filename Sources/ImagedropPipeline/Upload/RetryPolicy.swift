@@ -1,4 +1,5 @@
 import ImagedropStore
+
 /// When to try a transient failure again, and when to stop: the one place that holds the retry policy.
 ///
 /// Capped exponential backoff with equal jitter (AWS architecture blog, "Exponential Backoff and Jitter"):
@@ -9,51 +10,52 @@ import ImagedropStore
 /// because Cloudflare blocks an account that exceeds its budget for up to five minutes. Every wait, a
 /// hint's included, is capped at the maximum (`backoff_max_ms`): an absurd hint must not park the queue
 /// for years, and Cloudflare's own block never lasts longer than the default cap.
-public struct RetryPolicy: Sendable, Equatable {
-    public var initialMillis: Int64
-    public var maxMillis: Int64
-    public var maxAttempts: Int
+package struct RetryPolicy: Sendable, Equatable {
+    package var initialMillis: Int64
+    package var maxMillis: Int64
+    package var maxAttempts: Int
 
-    public init(initialMillis: Int64, maxMillis: Int64, maxAttempts: Int) {
+    package init(initialMillis: Int64, maxMillis: Int64, maxAttempts: Int) {
         self.initialMillis = max(initialMillis, 0)
         self.maxMillis = max(maxMillis, self.initialMillis)
         self.maxAttempts = maxAttempts
     }
 
-    public init(config: Config.Upload) {
-        self.init(initialMillis: Int64(config.backoffInitialMillis), maxMillis: Int64(config.backoffMaxMillis),
-                  maxAttempts: config.maxAttempts)
+    package init(config: Config.Upload) {
+        self.init(
+            initialMillis: Int64(config.backoffInitialMillis), maxMillis: Int64(config.backoffMaxMillis),
+            maxAttempts: config.maxAttempts)
     }
 
     /// True when a job that has now made `attemptsMade` requests must end `failed`.
-    public func isExhausted(attemptsMade: Int) -> Bool { attemptsMade >= maxAttempts }
+    package func isExhausted(attemptsMade: Int) -> Bool { attemptsMade >= maxAttempts }
 
     /// d for attempt n: min(max, initial · 2^(n-1)), without overflow for any n.
-    public func ceilingMillis(attemptsMade: Int) -> Int64 {
+    package func ceilingMillis(attemptsMade: Int) -> Int64 {
         let exponent = min(max(attemptsMade - 1, 0), 62)
         let (scaled, overflow) = initialMillis.multipliedReportingOverflow(by: Int64(1) << Int64(exponent))
         return overflow ? maxMillis : min(maxMillis, scaled)
     }
 
     /// A server hint as the policy uses it: at most the maximum; negative hints are no hint.
-    public func cappedHint(_ retryAfterMillis: Int64?) -> Int64? {
+    package func cappedHint(_ retryAfterMillis: Int64?) -> Int64? {
         guard let retryAfterMillis, retryAfterMillis >= 0 else { return nil }
         return min(retryAfterMillis, maxMillis)
     }
 
     /// True when the server asked for a longer wait than the policy allows (worth one log line).
-    public func capsHint(_ retryAfterMillis: Int64?) -> Bool {
+    package func capsHint(_ retryAfterMillis: Int64?) -> Bool {
         guard let retryAfterMillis else { return false }
         return retryAfterMillis > maxMillis
     }
 
     /// How long a 429 stops the whole pool: the (capped) hint, else the maximum.
-    public func rateLimitBlockMillis(retryAfterMillis: Int64?) -> Int64 {
+    package func rateLimitBlockMillis(retryAfterMillis: Int64?) -> Int64 {
         cappedHint(retryAfterMillis) ?? maxMillis
     }
 
     /// The wait before the next attempt, after `attemptsMade` (≥ 1) requests.
-    public func delayMillis(
+    package func delayMillis(
         attemptsMade: Int, retryAfterMillis: Int64?, rateLimited: Bool,
         random: (ClosedRange<Int64>) -> Int64 = { Int64.random(in: $0) }
     ) -> Int64 {

@@ -17,14 +17,14 @@
 /// configured may be larger than what the API allows). So a lapsed cap lets one more request go and holds the
 /// rest until a fresh header arrives (any `add` after the lapse) — for at most one more of its spans, so that a
 /// reply without a header (a lost connection) cannot hold the queue for good.
-public struct ServerCaps: Sendable, Equatable {
-    public struct Cap: Sendable, Equatable {
+package struct ServerCaps: Sendable, Equatable {
+    package struct Cap: Sendable, Equatable {
         /// The highest grant number allowed while the cap lasts.
-        public var lastSequence: UInt64
+        package var lastSequence: UInt64
         /// Monotonic nanoseconds at which the cap lapses.
-        public var until: UInt64
+        package var until: UInt64
         /// How long it lasted (T): the longest its lapse waits for a fresh header, one request at a time.
-        public var span: UInt64 = 0
+        package var span: UInt64 = 0
 
         var probeEnd: UInt64 { until &+ span }
     }
@@ -32,13 +32,13 @@ public struct ServerCaps: Sendable, Equatable {
     /// How often a worker held by a lapsed cap looks again: a fresh header frees it at once.
     static let probeRecheckNanos: UInt64 = 50_000_000
 
-    public static let maxCaps = 16
-    public private(set) var caps: [Cap] = []
+    package static let maxCaps = 16
+    package private(set) var caps: [Cap] = []
 
-    public init() {}
+    package init() {}
 
     /// A reply to grant `sequence` said `remaining` more may be sent within `resetNanos`; it arrived at `now`.
-    public mutating func add(answering sequence: UInt64, remaining: Int, resetNanos: UInt64, now: UInt64) {
+    package mutating func add(answering sequence: UInt64, remaining: Int, resetNanos: UInt64, now: UInt64) {
         let cap = Cap(lastSequence: sequence &+ UInt64(max(remaining, 0)), until: now &+ resetNanos, span: resetNanos)
         caps.removeAll { $0.until <= now }
         guard cap.until > now else { return }
@@ -53,7 +53,7 @@ public struct ServerCaps: Sendable, Equatable {
     }
 
     /// 0 when grant number `next` may go at `now`; otherwise nanoseconds until every cap it exceeds has lapsed.
-    public func wait(next: UInt64, now: UInt64) -> UInt64 {
+    package func wait(next: UInt64, now: UInt64) -> UInt64 {
         var until: UInt64 = 0
         for cap in caps where cap.until > now && next > cap.lastSequence { until = max(until, cap.until) }
         if until > now { return until - now }
@@ -66,8 +66,10 @@ public struct ServerCaps: Sendable, Equatable {
     }
 
     /// Grants still allowed by the strictest cap in force after `granted` grants; nil when no cap is in force.
-    public func remaining(granted: UInt64, now: UInt64) -> Int? {
-        let left = caps.filter { $0.until > now }.map { $0.lastSequence > granted ? Int(clamping: $0.lastSequence - granted) : 0 }
+    package func remaining(granted: UInt64, now: UInt64) -> Int? {
+        let left = caps.filter { $0.until > now }.map {
+            $0.lastSequence > granted ? Int(clamping: $0.lastSequence - granted) : 0
+        }
         return left.min()
     }
 }

@@ -1,67 +1,76 @@
-import ImagedropSystem
 import ImagedropStore
+import ImagedropSystem
+
 /// What a file job's upload will send, decided from the job, the facts pre-flight found and the settings in
 /// force — no I/O, so each rule (id choice, metadata, form fields) is tested in-process.
-public struct UploadPlan: Sendable, Equatable {
+package struct UploadPlan: Sendable, Equatable {
     /// The settings a plan depends on: `[images]` and the watch roots (path ids start with a root's name
     /// when there are several). A per-source override passes its own values here.
-    public struct Settings: Sendable, Equatable {
-        public var images: Config.Images
-        public var watchRoots: [String]
-        public init(images: Config.Images, watchRoots: [String]) {
+    package struct Settings: Sendable, Equatable {
+        package var images: Config.Images
+        package var watchRoots: [String]
+        package init(images: Config.Images, watchRoots: [String]) {
             self.images = images
             self.watchRoots = watchRoots
         }
         /// From the config scoped to the job's source: path ids use the roots of every source sharing the
         /// source's id space (`images.idRoots`, set by the loader), else the source's own folders.
-        public init(_ config: Config) {
-            self.init(images: config.images, watchRoots: config.images.idRoots.isEmpty ? config.watch.paths : config.images.idRoots)
+        package init(_ config: Config) {
+            self.init(
+                images: config.images,
+                watchRoots: config.images.idRoots.isEmpty ? config.watch.paths : config.images.idRoots)
         }
     }
 
     /// What pre-flight learnt about the file's bytes.
-    public struct FileFacts: Sendable, Equatable {
-        public var sha256: String
-        public init(sha256: String) { self.sha256 = sha256 }
+    package struct FileFacts: Sendable, Equatable {
+        package var sha256: String
+        package init(sha256: String) { self.sha256 = sha256 }
     }
 
-    public struct Field: Sendable, Equatable {
-        public var name: String
-        public var value: String
+    package struct Field: Sendable, Equatable {
+        package var name: String
+        package var value: String
     }
 
-    public enum Decision: Sendable, Equatable {
+    package enum Decision: Sendable, Equatable {
         case upload(UploadPlan)
         /// A local failure: the job ends `failed` with this reason and nothing is sent.
         case fail(reason: String)
     }
 
     /// nil: Cloudflare chooses the id (the job key in the metadata finds an ambiguous upload again).
-    public var customID: String?
-    public var metadata: String
+    package var customID: String?
+    package var metadata: String
     /// The text fields in the order they are sent (the file part is added by the caller).
-    public var fields: [Field]
-    public var filename: String
+    package var fields: [Field]
+    package var filename: String
     /// Cloudflare-chosen id and an earlier send: that send may have stored the image and lost the reply, so
     /// the job key must be looked for before a second upload stores a second image.
-    public var looksForEarlierUploadFirst: Bool
+    package var looksForEarlierUploadFirst: Bool
 
-    public static func make(job: Job, file: FileFacts, settings: Settings) -> Decision {
+    package static func make(job: Job, file: FileFacts, settings: Settings) -> Decision {
         let images = settings.images
         if images.idMode == .path, !images.requireSignedURLs, !job.path.isValidUTF8 {
             // Each bad byte would show as U+FFFD, so `a\xff.png` and `a\xfe.png` would share an id.
-            return .fail(reason: "the name is not valid UTF-8; with images.id = \"path\" its id could be another file's (rename it, or use content-hash ids)")
+            return .fail(
+                reason:
+                    "the name is not valid UTF-8; with images.id = \"path\" its id could be another file's (rename it, or use content-hash ids)"
+            )
         }
         let relativePath = ImageIDStrategy.relativePath(of: job.path, root: job.root)
         var idPath = relativePath
         if images.idMode == .path, let label = ImageIDStrategy.rootLabel(of: job.root, roots: settings.watchRoots) {
             idPath = label + "/" + idPath
         }
-        let customID = ImageIDStrategy.customID(mode: images.idMode, prefix: images.idPrefix,
-                                                requireSignedURLs: images.requireSignedURLs, sha256: file.sha256,
-                                                relativePath: idPath)
-        guard let metadata = ImageMetadata.build(userJSON: images.metadataJSON, sha256: file.sha256,
-                                                 sourcePath: relativePath, jobKey: customID == nil ? job.jobKey : nil)
+        let customID = ImageIDStrategy.customID(
+            mode: images.idMode, prefix: images.idPrefix,
+            requireSignedURLs: images.requireSignedURLs, sha256: file.sha256,
+            relativePath: idPath)
+        guard
+            let metadata = ImageMetadata.build(
+                userJSON: images.metadataJSON, sha256: file.sha256,
+                sourcePath: relativePath, jobKey: customID == nil ? job.jobKey : nil)
         else {
             return .fail(reason: "metadata would exceed 1024 bytes with imagedrop's keys; shorten images.metadata")
         }
@@ -70,9 +79,11 @@ public struct UploadPlan: Sendable, Equatable {
         fields.append(Field(name: "metadata", value: metadata))
         fields.append(Field(name: "requireSignedURLs", value: images.requireSignedURLs ? "true" : "false"))
         if let creator = images.creator { fields.append(Field(name: "creator", value: creator)) }
-        return .upload(UploadPlan(customID: customID, metadata: metadata, fields: fields,
-                                  filename: String(decoding: job.path.baseName, as: UTF8.self),
-                                  looksForEarlierUploadFirst: customID == nil && job.sends > 0))
+        return .upload(
+            UploadPlan(
+                customID: customID, metadata: metadata, fields: fields,
+                filename: String(decoding: job.path.baseName, as: UTF8.self),
+                looksForEarlierUploadFirst: customID == nil && job.sends > 0))
     }
 
     /// The multipart form: the plan's fields and the file streamed from the descriptor pre-flight opened.
@@ -87,8 +98,9 @@ public struct UploadPlan: Sendable, Equatable {
 extension ImageIDStrategy {
     /// The custom id for this job's file under `config`, or nil when Cloudflare chooses it: the upload's own
     /// decision, so what is tested through here is what is sent.
-    public static func customID(for job: Job, config: Config, sha256: String) -> String? {
-        guard case .upload(let plan) = UploadPlan.make(job: job, file: .init(sha256: sha256), settings: .init(config)) else { return nil }
+    package static func customID(for job: Job, config: Config, sha256: String) -> String? {
+        guard case .upload(let plan) = UploadPlan.make(job: job, file: .init(sha256: sha256), settings: .init(config))
+        else { return nil }
         return plan.customID
     }
 }

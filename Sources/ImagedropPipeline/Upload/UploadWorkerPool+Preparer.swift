@@ -1,7 +1,7 @@
-import Synchronization
-import Logging
-import ImagedropSystem
 import ImagedropStore
+import ImagedropSystem
+import Logging
+import Synchronization
 
 /// Pre-flight ahead of the workers. While every worker is in a request, the next jobs are claimed,
 /// opened, hashed and probed here (and their new versions recorded), so a worker's time between two
@@ -21,7 +21,7 @@ extension UploadWorkerPool {
         }
         while !deps.shutdown.isStopping {
             if deps.pause.isPaused {
-                returnPrepared()   // nothing is sent while paused: the jobs wait `queued`, not held `uploading`
+                returnPrepared()  // nothing is sent while paused: the jobs wait `queued`, not held `uploading`
                 heartbeat.beat(.paused)
                 deps.workSignal.wait(timeoutSeconds: 1)
                 continue
@@ -37,7 +37,7 @@ extension UploadWorkerPool {
             // A hungry worker claims the next job itself, at once; a spent budget or a 429 block keeps the
             // workers waiting with the jobs they hold, and preparing more would only hold more.
             if hungry.load(ordering: .acquiring) > 0 || deps.budget.waitMillis() > 0 {
-                deps.workSignal.wait(timeoutSeconds: 0.1)   // the watcher's signal wakes it sooner
+                deps.workSignal.wait(timeoutSeconds: 0.1)  // the watcher's signal wakes it sooner
                 continue
             }
             preparerBusy.store(true, ordering: .releasing)

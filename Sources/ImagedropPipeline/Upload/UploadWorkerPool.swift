@@ -1,7 +1,7 @@
-import ImagedropSystem
-import ImagedropStore
 import Glibc
+import ImagedropStore
 import ImagedropSupport
+import ImagedropSystem
 import Logging
 import Synchronization
 
@@ -12,7 +12,7 @@ import Synchronization
 /// so a lowered limit holds fewer jobs `uploading`. A prober thread re-checks a refused token while paused.
 /// A preparer thread claims and pre-flights the next jobs while the workers are in requests
 /// (`UploadWorkerPool+Preparer`), so a worker goes from one reply's write-back straight to the next request.
-public final class UploadWorkerPool: Sendable {
+package final class UploadWorkerPool: Sendable {
     package let deps: JobProcessor.Dependencies
     /// Each thread's pulse, judged by `Liveness` for the watchdog: every thread of the pool adds its own.
     package let heartbeats: Heartbeats
@@ -35,9 +35,11 @@ public final class UploadWorkerPool: Sendable {
 
     /// Lease on a claimed job: long enough for the longest legitimate job (GET + upload + GET + DELETE, each
     /// bounded by request_timeout_s); a job still `uploading` past it was abandoned and is queued again.
-    package static func leaseMillis(_ config: Config) -> Int64 { Int64(config.upload.requestTimeoutSeconds) * 4_000 + 60_000 }
+    package static func leaseMillis(_ config: Config) -> Int64 {
+        Int64(config.upload.requestTimeoutSeconds) * 4_000 + 60_000
+    }
 
-    public func start() {
+    package func start() {
         startWorkersUpToLimit()
         startThread(name: "imagedrop-prober") { [self] in probeLoop() }
         startThread(name: "imagedrop-preparer") { [self] in prepareLoop() }
@@ -45,16 +47,17 @@ public final class UploadWorkerPool: Sendable {
 
     /// A reload: the limiter takes the new `workers`/`max_workers`/budget; workers whose index is at or past
     /// the new cap finish their current job and exit.
-    public func reconfigure(_ config: Config) {
+    package func reconfigure(_ config: Config) {
         deps.concurrency.reconfigure(config.upload, rateCap: ConcurrencyLimiter.rateCap(config))
         startWorkersUpToLimit()
-        deps.workSignal.notifyAll()   // parked workers look at the new limit now
+        deps.workSignal.notifyAll()  // parked workers look at the new limit now
     }
 
     /// True when every started worker waits for work (for `run --once`).
-    public var allIdle: Bool {
+    package var allIdle: Bool {
         let started = running.withLock { $0.count }
-        return idle.load(ordering: .acquiring) >= started && prepared.count == 0 && !preparerBusy.load(ordering: .acquiring)
+        return idle.load(ordering: .acquiring) >= started && prepared.count == 0
+            && !preparerBusy.load(ordering: .acquiring)
     }
 
     private func startWorkersUpToLimit() {
@@ -69,12 +72,12 @@ public final class UploadWorkerPool: Sendable {
     }
 
     /// Waits for every thread to end, up to `seconds`. True when all ended.
-    public func waitForExit(seconds: Double) -> Bool {
+    package func waitForExit(seconds: Double) -> Bool {
         finished.wait(seconds: seconds)
     }
 
     /// Workers with nothing to do right now (for `run --once` and the notify STATUS line).
-    public var idleWorkers: Int { idle.load(ordering: .acquiring) }
+    package var idleWorkers: Int { idle.load(ordering: .acquiring) }
 
     private func startThread(name: String, body: @escaping @Sendable () -> Void) {
         finished.countUp()
@@ -136,8 +139,9 @@ public final class UploadWorkerPool: Sendable {
                 // Once per change, not once a second per worker, while the database stays unwritable.
                 if claimProblem != "\(error)" {
                     claimProblem = "\(error)"
-                    deps.logger.error("could not claim a job; retrying every second",
-                                          metadata: ["worker": "\(index)", "error": "\(error)"])
+                    deps.logger.error(
+                        "could not claim a job; retrying every second",
+                        metadata: ["worker": "\(index)", "error": "\(error)"])
                 }
                 heartbeat.beat(.idle)
                 deps.workSignal.wait(timeoutSeconds: 1)
@@ -163,7 +167,7 @@ public final class UploadWorkerPool: Sendable {
     private func raiseIfGrown(from limitBefore: Int) {
         if deps.concurrency.currentLimit > limitBefore {
             startWorkersUpToLimit()
-            deps.workSignal.notifyAll()   // parked workers the raised limit reaches
+            deps.workSignal.notifyAll()  // parked workers the raised limit reaches
         }
     }
 
@@ -187,7 +191,8 @@ public final class UploadWorkerPool: Sendable {
             if Timestamp.monotonicNanos() - lastSweep > 30_000_000_000 {
                 lastSweep = Timestamp.monotonicNanos()
                 if let recovered = try? deps.store.recoverLeases(expiredOnly: true, inFlight: deps.inFlight.snapshot),
-                   recovered > 0 {
+                    recovered > 0
+                {
                     deps.logger.warning("jobs with expired leases queued again", metadata: ["count": "\(recovered)"])
                     deps.workSignal.notifyAll()
                 }
@@ -208,7 +213,7 @@ public final class UploadWorkerPool: Sendable {
                 }
                 continue
             }
-            guard let reply = try? client.probeImagesAccess(token: token) else { continue }   // stopping
+            guard let reply = try? client.probeImagesAccess(token: token) else { continue }  // stopping
             if let reason = deps.pathMonitor.pausedFor(reply) {
                 // The path to the API still fails: the monitor keeps the queue paused.
                 deps.logger.notice("API still unreachable", metadata: ["reason": "\(reason)"])
@@ -226,7 +231,8 @@ public final class UploadWorkerPool: Sendable {
     /// probe. Stats that cannot be read change nothing: an upload then meets the API's own 5453.
     private func checkQuota(client: ImagesClient) {
         guard let token = deps.tokens.token ?? deps.tokens.reload(),
-              let reply = try? client.probeImagesAccess(token: token), deps.pathMonitor.pausedFor(reply) == nil else { return }
+            let reply = try? client.probeImagesAccess(token: token), deps.pathMonitor.pausedFor(reply) == nil
+        else { return }
         honourRateLimit(reply)
         recordQuota(reply)
         guard case .full(let reason) = QuotaProbe.verdict(ImageStats.read(reply)) else { return }
@@ -294,7 +300,9 @@ public final class UploadWorkerPool: Sendable {
     private func resume(_ message: Logger.Message) {
         if deps.pause.resume() {
             deps.logger.notice(message)
-            if let reason = deps.pause.reason { deps.logger.notice("queue stays paused", metadata: ["reason": "\(reason)"]) }
+            if let reason = deps.pause.reason {
+                deps.logger.notice("queue stays paused", metadata: ["reason": "\(reason)"])
+            }
             try? deps.store.recordPause(nil)
             deps.workSignal.notifyAll()
         }

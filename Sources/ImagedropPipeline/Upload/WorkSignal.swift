@@ -2,14 +2,14 @@ import ImagedropSupport
 
 /// Wakes idle workers when the watcher queues something, instead of having them poll the table. Timed waits
 /// run on the monotonic clock: a clock set back must not hold an idle worker past its beat (the watchdog).
-public final class WorkSignal: @unchecked Sendable {
+package final class WorkSignal: @unchecked Sendable {
     // @unchecked: all state is guarded by `condition`.
     private let condition = MonotonicCondition()
     private var generation: UInt64 = 0
 
-    public init() {}
+    package init() {}
 
-    public func notifyAll() {
+    package func notifyAll() {
         condition.lock()
         generation &+= 1
         condition.broadcast()
@@ -17,7 +17,7 @@ public final class WorkSignal: @unchecked Sendable {
     }
 
     /// Waits until notified or until `timeoutSeconds` pass, whichever is first.
-    public func wait(timeoutSeconds: Double) {
+    package func wait(timeoutSeconds: Double) {
         condition.lock()
         let start = generation
         let deadline = MonotonicCondition.deadline(afterSeconds: timeoutSeconds)

@@ -14,12 +14,12 @@ import Synchronization
 /// a write without an open (truncate(2) on a path) has no close, and events lost to an overflow may include
 /// the close. So entries expire `staleAfterNanos` after the last write seen; a writer idle that long is taken
 /// as done.
-public final class OpenWrites: Sendable {
+package final class OpenWrites: Sendable {
     package static let staleAfterNanos: UInt64 = 300 * 1_000_000_000
 
     private let lastWrite = Mutex<[RawPath: UInt64]>([:])
 
-    public init() {}
+    package init() {}
 
     package func wrote(_ path: RawPath, at now: UInt64) { lastWrite.withLock { $0[path] = now } }
 

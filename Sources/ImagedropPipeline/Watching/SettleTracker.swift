@@ -1,5 +1,6 @@
-import ImagedropSystem
 import ImagedropStore
+import ImagedropSystem
+
 /// The settle rule as a value: which files are waiting to be still for `settle` and when each is next looked
 /// at. Pure — the caller stats files and passes the clock readings in — so the rule is tested with made-up
 /// times and statuses, and the watcher only does the I/O around it.
@@ -16,7 +17,9 @@ package struct SettleTracker {
 
     /// A file closed after writing or renamed in: taken now (true) when there is nothing to wait for (not a
     /// regular file, or no settle time), else looked at again once `settleNanos` passed from `now`.
-    package mutating func closed(_ path: RawPath, root: RawPath, status: FileStatus, settleNanos: UInt64, now: UInt64) -> Bool {
+    package mutating func closed(
+        _ path: RawPath, root: RawPath, status: FileStatus, settleNanos: UInt64, now: UInt64
+    ) -> Bool {
         if !status.isRegular || settleNanos == 0 {
             pending.removeValue(forKey: path)
             return true
@@ -27,8 +30,10 @@ package struct SettleTracker {
 
     /// A file found by listing (a scan or a poll), with no event to say it was closed: its mtime's age is the
     /// evidence. Taken now (true) when it has been still for `settleNanos` by the wall clock `wallNanos`.
-    package mutating func listed(_ path: RawPath, root: RawPath, status: FileStatus, settleNanos: UInt64,
-                         now: UInt64, wallNanos: Int64) -> Bool {
+    package mutating func listed(
+        _ path: RawPath, root: RawPath, status: FileStatus, settleNanos: UInt64,
+        now: UInt64, wallNanos: Int64
+    ) -> Bool {
         let ageNanos = wallNanos - status.mtimeNanos
         if !status.isRegular || settleNanos == 0 || ageNanos >= Int64(settleNanos) { return true }
         pending[path] = Pending(root: root, status: status, due: now + settleNanos)
@@ -45,7 +50,9 @@ package struct SettleTracker {
 
     /// A due file looked at again: nil status (gone) forgets it; a size or mtime that moved means it is still
     /// being written, so it waits another full period from `now`; unchanged, it is finished and handed back.
-    package mutating func recheck(_ path: RawPath, status: FileStatus?, settleNanos: UInt64, now: UInt64) -> FileCandidate? {
+    package mutating func recheck(
+        _ path: RawPath, status: FileStatus?, settleNanos: UInt64, now: UInt64
+    ) -> FileCandidate? {
         guard let waiting = pending[path] else { return nil }
         guard let status else {
             pending.removeValue(forKey: path)

@@ -1,5 +1,5 @@
-import ImagedropSystem
 import ImagedropStore
+import ImagedropSystem
 import Logging
 
 /// At `debug` level the watcher says what it did with each candidate it saw — ignored (and by which rule),
@@ -7,11 +7,14 @@ import Logging
 /// happens (`imagedrop show PATH` answers it afterwards, with the same rules: `NoJobReason`).
 extension Watcher {
     package func logIgnored(_ path: RawPath, name: [UInt8], filter: PathFilter) {
-        logger.debug("candidate ignored", metadata: ["path": "\(path)", "reason": "\(filter.whyIgnored(name) ?? "not a candidate")"])
+        logger.debug(
+            "candidate ignored",
+            metadata: ["path": "\(path)", "reason": "\(filter.whyIgnored(name) ?? "not a candidate")"])
     }
 
     package func logIgnoredFolder(_ path: RawPath, name: [UInt8], filter: PathFilter) {
-        let reason = filter.excludingPattern(name).map { "excluded by the pattern \"\($0)\" (watch.exclude)" } ?? "excluded"
+        let reason =
+            filter.excludingPattern(name).map { "excluded by the pattern \"\($0)\" (watch.exclude)" } ?? "excluded"
         logger.debug("folder ignored", metadata: ["path": "\(path)", "reason": "\(reason)"])
     }
 
@@ -24,15 +27,19 @@ extension Watcher {
             let path = "\(candidate.path)"
             switch result {
             case .inserted(let id):
-                logger.debug("candidate queued", metadata: ["job": "\(id)", "path": "\(path)", "size": "\(candidate.size)"])
+                logger.debug(
+                    "candidate queued", metadata: ["job": "\(id)", "path": "\(path)", "size": "\(candidate.size)"])
             case .updated(let id):
-                logger.debug("candidate queued: a newer version for its waiting job",
-                             metadata: ["job": "\(id)", "path": "\(path)", "size": "\(candidate.size)"])
+                logger.debug(
+                    "candidate queued: a newer version for its waiting job",
+                    metadata: ["job": "\(id)", "path": "\(path)", "size": "\(candidate.size)"])
             case .known(let id):
-                logger.debug("candidate ignored: this version already has a job", metadata: ["job": "\(id)", "path": "\(path)"])
+                logger.debug(
+                    "candidate ignored: this version already has a job", metadata: ["job": "\(id)", "path": "\(path)"])
             case .alreadyStored:
-                logger.debug("candidate ignored: this version was uploaded before (pruned history, stored_versions)",
-                             metadata: ["path": "\(path)"])
+                logger.debug(
+                    "candidate ignored: this version was uploaded before (pruned history, stored_versions)",
+                    metadata: ["path": "\(path)"])
             }
         }
     }

@@ -1,7 +1,7 @@
-import ImagedropSystem
-import ImagedropStore
 import Glibc
+import ImagedropStore
 import ImagedropSupport
+import ImagedropSystem
 import Logging
 
 /// Watching and listing folders: arming a tree, scanning it, and the folders inotify cannot watch.
@@ -9,12 +9,14 @@ extension Watcher {
     /// Watches `directory` (when inotify allows), then lists it: files are considered, subfolders added the
     /// same way. A folder past the watch limit is listed all the same and remembered as unwatched, so scans and
     /// polls keep finding its files. `polling` lists only what no watch covers: watched subfolders are skipped.
-    package func addTree(_ directory: RawPath, root: RawPath, state: inout WatcherState, settings: Settings,
-                 scanFiles: Bool, polling: Bool = false) throws {
+    package func addTree(
+        _ directory: RawPath, root: RawPath, state: inout WatcherState, settings: Settings,
+        scanFiles: Bool, polling: Bool = false
+    ) throws {
         heartbeat.beat(.scanning)
         guard try watch(directory, root: root, state: &state) else { return }
         guard let entries = try? DirectoryListing.entries(of: directory) else {
-            state.unwatched.removeValue(forKey: directory)   // gone or unreadable: nothing to poll
+            state.unwatched.removeValue(forKey: directory)  // gone or unreadable: nothing to poll
             return
         }
         for (index, entry) in entries.enumerated() {
@@ -31,7 +33,8 @@ extension Watcher {
                     continue
                 }
                 if polling, state.watches[path] != nil || state.unwatched[path] != nil { continue }
-                try? addTree(path, root: root, state: &state, settings: settings, scanFiles: scanFiles, polling: polling)
+                try? addTree(
+                    path, root: root, state: &state, settings: settings, scanFiles: scanFiles, polling: polling)
             } else if scanFiles, settings[root].filter.acceptsFile(entry.name) {
                 scanned(path, root: root, state: &state, settings: settings, polling: polling)
             } else if scanFiles, !polling {
@@ -58,14 +61,15 @@ extension Watcher {
             return true
         } catch let error as SystemError where error.errno == ENOSPC {
             if state.unwatched.isEmpty {
-                logger.error("""
+                logger.error(
+                    """
                     inotify watch limit reached; folders past it are polled every \(Self.unwatchedPollSeconds) s \
                     and listed by every rescan (raise fs.inotify.max_user_watches)
                     """, metadata: ["path": "\(directory)"])
             }
             state.unwatched[directory] = root
             return true
-        } catch where directory == root {
+        } catch  where directory == root {
             throw error
         } catch {
             return false
@@ -89,10 +93,14 @@ extension Watcher {
             state.polled[path] = version
         }
         let rules = settings[root]
-        if state.settle.listed(path, root: root, status: status, settleNanos: rules.settleNanos,
-                               now: Timestamp.monotonicNanos(), wallNanos: Timestamp.nowMillis() * 1_000_000) {
-            state.ready.append(FileCandidate(path: path, root: root, size: status.size, mtimeNanos: status.mtimeNanos,
-                                             source: rules.source))
+        if state.settle.listed(
+            path, root: root, status: status, settleNanos: rules.settleNanos,
+            now: Timestamp.monotonicNanos(), wallNanos: Timestamp.nowMillis() * 1_000_000)
+        {
+            state.ready.append(
+                FileCandidate(
+                    path: path, root: root, size: status.size, mtimeNanos: status.mtimeNanos,
+                    source: rules.source))
         } else {
             logSettling(path, settleNanos: rules.settleNanos)
         }
@@ -129,12 +137,13 @@ extension Watcher {
     /// been raised, or other watches freed). A vanished unwatched root waits for its return like a watched one.
     package func pollUnwatched(_ state: inout WatcherState, settings: Settings) {
         for (directory, root) in state.unwatched.sorted(by: { $0.key < $1.key }) {
-            guard state.unwatched[directory] != nil else { continue }   // dropped with a parent meanwhile
+            guard state.unwatched[directory] != nil else { continue }  // dropped with a parent meanwhile
             guard case .success(let status) = FileStatus.of(directory), status.isDirectory else {
                 state.unwatched.removeValue(forKey: directory)
                 if state.roots.contains(directory) {
                     forgetTree(directory, state: &state)
-                    logger.warning("watched folder disappeared; waiting for it to return", metadata: ["path": "\(directory)"])
+                    logger.warning(
+                        "watched folder disappeared; waiting for it to return", metadata: ["path": "\(directory)"])
                     state.missingRoots.insert(directory)
                 }
                 continue

@@ -1,7 +1,7 @@
-import ImagedropSystem
-import ImagedropStore
 import Glibc
+import ImagedropStore
 import ImagedropSupport
+import ImagedropSystem
 import Logging
 import Synchronization
 
@@ -19,12 +19,12 @@ import Synchronization
 /// `arm()` before that thread starts). Other threads never wait for it: they leave requests in atomics or the
 /// settings box and wake it through its pipe (`update(config:)`, `requestRescan()`, `nudge()`, `stop()`), and
 /// read what it publishes (`pendingFiles`, `unwatchedFolders`, `turns`).
-public final class Watcher: Sendable {
+package final class Watcher: Sendable {
     /// How inotify_add_watch is called: tests inject failures (ENOSPC for chosen folders) around the real call.
-    public typealias AddWatch = @Sendable (_ directory: RawPath, _ real: () throws -> Int32) throws -> Int32
+    package typealias AddWatch = @Sendable (_ directory: RawPath, _ real: () throws -> Int32) throws -> Int32
 
     /// Unwatched folders are listed this often, so their new files wait seconds, not `rescan_interval_s`.
-    public static let unwatchedPollSeconds: UInt64 = 5
+    package static let unwatchedPollSeconds: UInt64 = 5
 
     package let store: JobStore
     package let workSignal: WorkSignal
@@ -66,13 +66,17 @@ public final class Watcher: Sendable {
             settleNanos = UInt64(source.watch.settleMillis) * 1_000_000
         }
 
-        package static let fallback = RootRules(SourceSettings(name: SourceSettings.defaultName, images: .init(), watch: .init(),
-                                                       afterUpload: .init()))
+        package static let fallback = RootRules(
+            SourceSettings(
+                name: SourceSettings.defaultName, images: .init(), watch: .init(),
+                afterUpload: .init()))
     }
 
-    public init(config: Config, store: JobStore, workSignal: WorkSignal, logger: Logger,
-                heartbeat: Heartbeat = Heartbeat(component: "watcher"), openWrites: OpenWrites = OpenWrites(),
-                addWatch: @escaping AddWatch = { _, real in try real() }) throws {
+    package init(
+        config: Config, store: JobStore, workSignal: WorkSignal, logger: Logger,
+        heartbeat: Heartbeat = Heartbeat(component: "watcher"), openWrites: OpenWrites = OpenWrites(),
+        addWatch: @escaping AddWatch = { _, real in try real() }
+    ) throws {
         self.store = store
         self.openWrites = openWrites
         self.workSignal = workSignal
@@ -104,52 +108,53 @@ public final class Watcher: Sendable {
 
     /// A reloaded config: filter, settle time, rescan interval and watch roots. The watcher thread applies it
     /// on its next turn (roots added are watched and scanned there, roots removed are forgotten), then rescans.
-    public func update(config: Config) {
+    package func update(config: Config) {
         settingsBox.withLock { $0 = Self.settings(from: config) }
         requestRescan()
     }
 
-    public func requestRescan() {
+    package func requestRescan() {
         rescanFlag.store(true, ordering: .releasing)
         wakePipe.wake()
     }
 
     /// Makes the thread turn now (read inotify, look at due files) instead of at its next timeout.
-    public func nudge() { wakePipe.wake() }
+    package func nudge() { wakePipe.wake() }
 
-    public func stop() {
+    package func stop() {
         stopFlag.store(true, ordering: .releasing)
         wakePipe.wake()
     }
 
     /// Files seen but not yet in the table: settling, or waiting for the database to take them.
-    public var pendingFiles: Int { pendingCount.load(ordering: .acquiring) }
+    package var pendingFiles: Int { pendingCount.load(ordering: .acquiring) }
     /// Folders that are listed by scans and polls because inotify could not watch them.
-    public var unwatchedFolders: Int { unwatchedCount.load(ordering: .acquiring) }
+    package var unwatchedFolders: Int { unwatchedCount.load(ordering: .acquiring) }
     /// Completed turns of the loop; a turn that began after a moment has read every event raised before it.
-    public var turns: UInt64 { turnCount.load(ordering: .acquiring) }
+    package var turns: UInt64 { turnCount.load(ordering: .acquiring) }
     /// Whether a rescan was asked for and has not run yet.
-    public var rescanPending: Bool { rescanFlag.load(ordering: .acquiring) }
+    package var rescanPending: Bool { rescanFlag.load(ordering: .acquiring) }
 
     /// What the watcher had in hand at the end of its latest turn. Read turns first: the pending count then
     /// belongs to that turn or a later one, and everything it had flushed is in the table for a read after.
-    public struct Progress: Sendable, Equatable {
-        public var turns: UInt64
-        public var pendingFiles: Int
-        public var rescanPending: Bool
-        public var unwatchedFolders: Int
+    package struct Progress: Sendable, Equatable {
+        package var turns: UInt64
+        package var pendingFiles: Int
+        package var rescanPending: Bool
+        package var unwatchedFolders: Int
     }
 
-    public var progress: Progress {
+    package var progress: Progress {
         let turns = self.turns
-        return Progress(turns: turns, pendingFiles: pendingFiles, rescanPending: rescanPending, unwatchedFolders: unwatchedFolders)
+        return Progress(
+            turns: turns, pendingFiles: pendingFiles, rescanPending: rescanPending, unwatchedFolders: unwatchedFolders)
     }
 
     // MARK: - The watcher thread
 
     /// Arms the watches and runs the start-up scan, queueing what is already there. Called before `run()`'s
     /// thread starts; returns when both are done, so READY=1 can follow.
-    public func arm() throws {
+    package func arm() throws {
         let current = settings
         try state.withLock { state in
             state.roots = current.roots
@@ -163,7 +168,7 @@ public final class Watcher: Sendable {
 
     /// Runs the event loop on the calling thread until `stop()`. It holds the state for its whole life: no
     /// other thread takes this lock while it runs.
-    public func run() {
+    package func run() {
         state.withLock { state in
             var lastScan = Timestamp.monotonicNanos()
             var lastPoll = lastScan
@@ -202,8 +207,10 @@ public final class Watcher: Sendable {
         if let nextDue = state.settle.nextDue {
             timeoutNanos = min(timeoutNanos, nextDue > now ? nextDue - now : 0)
         }
-        var fds = [pollfd(fd: state.inotify.fileDescriptor, events: Int16(POLLIN), revents: 0),
-                   pollfd(fd: wakePipe.readEnd, events: Int16(POLLIN), revents: 0)]
+        var fds = [
+            pollfd(fd: state.inotify.fileDescriptor, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: wakePipe.readEnd, events: Int16(POLLIN), revents: 0),
+        ]
         let timeoutMillis = Int32(min((timeoutNanos + 999_999) / 1_000_000, 1000))
         _ = poll(&fds, 2, timeoutMillis)
         if fds[1].revents != 0 { wakePipe.drain() }
@@ -227,7 +234,9 @@ public final class Watcher: Sendable {
                 try addTree(root, root: root, state: &state, settings: settings, scanFiles: true)
                 logger.notice("new watch folder armed and scanned", metadata: ["path": "\(root)"])
             } catch {
-                logger.error("new watch folder cannot be watched; waiting for it", metadata: ["path": "\(root)", "error": "\(error)"])
+                logger.error(
+                    "new watch folder cannot be watched; waiting for it",
+                    metadata: ["path": "\(root)", "error": "\(error)"])
                 state.missingRoots.insert(root)
             }
         }
@@ -248,7 +257,8 @@ public final class Watcher: Sendable {
         for event in events {
             if event.has(UInt32(IN_Q_OVERFLOW)) {
                 // The kernel dropped events: only a full scan can tell what was missed.
-                logger.warning("inotify queue overflowed; rescanning (raise fs.inotify.max_queued_events to avoid this)")
+                logger.warning(
+                    "inotify queue overflowed; rescanning (raise fs.inotify.max_queued_events to avoid this)")
                 state.overflowed = true
                 // The lost events may include closes: an entry could then hold its file back for minutes.
                 openWrites.forgetAll()
@@ -261,7 +271,9 @@ public final class Watcher: Sendable {
                         // Its subfolders' watches would keep reporting under the old paths: drop them all,
                         // and watch the tree afresh when the root comes back.
                         forgetTree(directory.path, state: &state)
-                        logger.warning("watched folder disappeared; waiting for it to return", metadata: ["path": "\(directory.path)"])
+                        logger.warning(
+                            "watched folder disappeared; waiting for it to return",
+                            metadata: ["path": "\(directory.path)"])
                         state.missingRoots.insert(directory.path)
                     }
                 }
@@ -272,8 +284,10 @@ public final class Watcher: Sendable {
             if event.has(UInt32(IN_ISDIR)) {
                 if event.has(UInt32(IN_MOVED_FROM)) {
                     forgetTree(path, state: &state)
-                } else if settings[directory.root].recursive, event.has(UInt32(IN_CREATE)) || event.has(UInt32(IN_MOVED_TO)),
-                          settings[directory.root].filter.acceptsDirectory(event.name) {
+                } else if settings[directory.root].recursive,
+                    event.has(UInt32(IN_CREATE)) || event.has(UInt32(IN_MOVED_TO)),
+                    settings[directory.root].filter.acceptsDirectory(event.name)
+                {
                     // Watch first, then scan: a file written between the two is seen by one or the other.
                     try? addTree(path, root: directory.root, state: &state, settings: settings, scanFiles: true)
                 }
@@ -299,9 +313,12 @@ public final class Watcher: Sendable {
                 // Only things that will never be closed after writing: FIFOs, sockets, devices, symlinks.
                 // A regular file announces itself with IN_CLOSE_WRITE when its writer is done.
                 if case .success(let link) = FileStatus.of(path, followSymlinks: false), !link.isRegular,
-                   case .success(let status) = FileStatus.candidate(path) {
-                    state.ready.append(FileCandidate(path: path, root: directory.root, size: status.size,
-                                                     mtimeNanos: status.mtimeNanos, source: settings[directory.root].source))
+                    case .success(let status) = FileStatus.candidate(path)
+                {
+                    state.ready.append(
+                        FileCandidate(
+                            path: path, root: directory.root, size: status.size,
+                            mtimeNanos: status.mtimeNanos, source: settings[directory.root].source))
                 }
             }
         }
@@ -315,10 +332,14 @@ public final class Watcher: Sendable {
             return
         }
         let rules = settings[root]
-        if state.settle.closed(path, root: root, status: status, settleNanos: rules.settleNanos,
-                               now: Timestamp.monotonicNanos()) {
-            state.ready.append(FileCandidate(path: path, root: root, size: status.size, mtimeNanos: status.mtimeNanos,
-                                             source: rules.source))
+        if state.settle.closed(
+            path, root: root, status: status, settleNanos: rules.settleNanos,
+            now: Timestamp.monotonicNanos())
+        {
+            state.ready.append(
+                FileCandidate(
+                    path: path, root: root, size: status.size, mtimeNanos: status.mtimeNanos,
+                    source: rules.source))
         } else {
             logSettling(path, settleNanos: rules.settleNanos)
         }
@@ -334,9 +355,11 @@ public final class Watcher: Sendable {
                 finished.source = rules.source
                 state.ready.append(finished)
             } else if status != nil, state.settle.isPending(path) {
-                logger.debug("candidate still changing; settling again", metadata: [
-                    "path": "\(path)", "settle_ms": "\(rules.settleNanos / 1_000_000)",
-                ])
+                logger.debug(
+                    "candidate still changing; settling again",
+                    metadata: [
+                        "path": "\(path)", "settle_ms": "\(rules.settleNanos / 1_000_000)",
+                    ])
             }
         }
     }
@@ -357,8 +380,9 @@ public final class Watcher: Sendable {
             if added > 0 { workSignal.notifyAll() }
         } catch {
             if !state.ingestBlocked {
-                logger.error("cannot record new files; ingest paused until the database is writable",
-                             metadata: ["error": "\(error)", "waiting": "\(state.ready.count)"])
+                logger.error(
+                    "cannot record new files; ingest paused until the database is writable",
+                    metadata: ["error": "\(error)", "waiting": "\(state.ready.count)"])
                 state.ingestBlocked = true
             }
         }
@@ -376,7 +400,7 @@ package final class WakePipe: Sendable {
         guard pipe(&fds) == 0 else { throw SystemError(call: "pipe") }
         readEnd = fds[0]
         writeEnd = fds[1]
-        for fd in fds {   // pipe2 is not imported into Swift's Glibc
+        for fd in fds {  // pipe2 is not imported into Swift's Glibc
             let flags = fcntl(fd, F_GETFL)
             guard flags >= 0, fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0, fcntl(fd, F_SETFD, FD_CLOEXEC) == 0 else {
                 let error = SystemError(call: "fcntl")

@@ -1,7 +1,7 @@
-import ImagedropSystem
-import ImagedropStore
 import Glibc
+import ImagedropStore
 import ImagedropSupport
+import ImagedropSystem
 import Logging
 import Synchronization
 
@@ -10,7 +10,7 @@ import Synchronization
 /// it again (under the same delivery id). Failures back off with the retry policy (the upload's backoff
 /// settings, `[webhook] max_attempts`) and end `dead`, for `status` to show and `webhook retry` to resend.
 /// It never touches the API's rate limiter or request budget: webhook traffic goes to another host.
-public final class WebhookSender: Sendable {
+package final class WebhookSender: Sendable {
     private let store: JobStore
     private let config: SharedConfig
     private let heartbeat: Heartbeat
@@ -22,7 +22,8 @@ public final class WebhookSender: Sendable {
     /// How often the outbox is looked at when nothing is due (rows arrive through triggers, not a call).
     private let pollSeconds: Double
 
-    public init(store: JobStore, config: SharedConfig, heartbeat: Heartbeat, logger: Logger, pollSeconds: Double = 0.5) {
+    package init(store: JobStore, config: SharedConfig, heartbeat: Heartbeat, logger: Logger, pollSeconds: Double = 0.5)
+    {
         self.store = store
         self.config = config
         self.heartbeat = heartbeat
@@ -30,12 +31,12 @@ public final class WebhookSender: Sendable {
         self.pollSeconds = pollSeconds
     }
 
-    public func start() {
+    package func start() {
         OSThread.start(name: "imagedrop-webhook") { [self] in run() }
     }
 
     /// Ends the loop; a request in flight is cut short and its row stays pending for the next start.
-    public func stop(waitSeconds: Double = 5) {
+    package func stop(waitSeconds: Double = 5) {
         beginStop()
         _ = waitForExit(seconds: waitSeconds)
     }
@@ -64,7 +65,10 @@ public final class WebhookSender: Sendable {
         while !isStopping {
             heartbeat.beat(.idle)
             let webhook = config.current.webhook
-            guard webhook.isEnabled else { pause(seconds: 1); continue }
+            guard webhook.isEnabled else {
+                pause(seconds: 1)
+                continue
+            }
             let delivery: WebhookDelivery?
             do {
                 delivery = try store.nextWebhookDelivery()
@@ -73,7 +77,10 @@ public final class WebhookSender: Sendable {
                 pause(seconds: 1)
                 continue
             }
-            guard let delivery else { pause(seconds: secondsUntilDue()); continue }
+            guard let delivery else {
+                pause(seconds: secondsUntilDue())
+                continue
+            }
             heartbeat.beat(.working)
             send(delivery, webhook: webhook, curl: curl)
         }
@@ -95,14 +102,19 @@ public final class WebhookSender: Sendable {
         do {
             // The receiver's answer is its status; its body is read up to 64 KiB and the rest left unread, so a
             // 2xx with a long body (an echo, an HTML page) is an acceptance, not a failed transfer sent again.
-            let response = try curl.perform(method: "POST", url: url,
-                                            headers: WebhookBody.headers(delivery, body: body, secret: webhook.secret),
-                                            body: body, timeoutSeconds: webhook.timeoutSeconds, maxResponseBytes: 64 << 10,
-                                            truncatingLongerBodies: true)
+            let response = try curl.perform(
+                method: "POST", url: url,
+                headers: WebhookBody.headers(delivery, body: body, secret: webhook.secret),
+                body: body, timeoutSeconds: webhook.timeoutSeconds, maxResponseBytes: 64 << 10,
+                truncatingLongerBodies: true)
             if (200..<300).contains(response.status) {
                 record { try store.webhookDelivered(id: delivery.id) }
-                logger.debug("webhook delivered", metadata: ["job": "\(delivery.jobID)", "event": "\(delivery.event)",
-                                                             "delivery": "\(delivery.deliveryID)"])
+                logger.debug(
+                    "webhook delivered",
+                    metadata: [
+                        "job": "\(delivery.jobID)", "event": "\(delivery.event)",
+                        "delivery": "\(delivery.deliveryID)",
+                    ])
                 return
             }
             problem = "HTTP \(response.status)"
@@ -111,22 +123,28 @@ public final class WebhookSender: Sendable {
             if isStopping { return }
             problem = "\(error)"
         }
-        let policy = RetryPolicy(initialMillis: Int64(config.current.upload.backoffInitialMillis),
-                                 maxMillis: Int64(config.current.upload.backoffMaxMillis), maxAttempts: webhook.maxAttempts)
+        let policy = RetryPolicy(
+            initialMillis: Int64(config.current.upload.backoffInitialMillis),
+            maxMillis: Int64(config.current.upload.backoffMaxMillis), maxAttempts: webhook.maxAttempts)
         let attemptsMade = delivery.attempts + 1
         let dead = policy.isExhausted(attemptsMade: attemptsMade)
         let delay = policy.delayMillis(attemptsMade: attemptsMade, retryAfterMillis: nil, rateLimited: false)
         record {
-            try store.webhookAttemptFailed(id: delivery.id, error: problem, nextAttemptAtMillis: Timestamp.nowMillis() + delay,
-                                           dead: dead)
+            try store.webhookAttemptFailed(
+                id: delivery.id, error: problem, nextAttemptAtMillis: Timestamp.nowMillis() + delay,
+                dead: dead)
         }
-        let metadata: Logger.Metadata = ["job": "\(delivery.jobID)", "event": "\(delivery.event)",
-                                         "delivery": "\(delivery.deliveryID)", "attempts": "\(attemptsMade)",
-                                         "error": "\(problem)"]
+        let metadata: Logger.Metadata = [
+            "job": "\(delivery.jobID)", "event": "\(delivery.event)",
+            "delivery": "\(delivery.deliveryID)", "attempts": "\(attemptsMade)",
+            "error": "\(problem)",
+        ]
         if dead {
-            logger.error("webhook delivery given up (dead); `imagedrop webhook retry` sends it again", metadata: metadata)
+            logger.error(
+                "webhook delivery given up (dead); `imagedrop webhook retry` sends it again", metadata: metadata)
         } else {
-            logger.warning("webhook delivery failed; will retry", metadata: metadata.merging(["retry_in_ms": "\(delay)"]) { $1 })
+            logger.warning(
+                "webhook delivery failed; will retry", metadata: metadata.merging(["retry_in_ms": "\(delay)"]) { $1 })
         }
     }
 

@@ -1,29 +1,29 @@
-import ImagedropSystem
 import FoundationEssentials
 import ImagedropSupport
+import ImagedropSystem
 
 /// The API credential: an API token (sent as `Authorization: Bearer`), or the Global API Key with its
 /// account email (sent as `X-Auth-Email` + `X-Auth-Key`). Its description is redacted so that string
 /// interpolation into a log line or an error can never leak it; only `ImagesClient` reads `secret`, to build
 /// the request headers (`headerLines`).
-public struct APIToken: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
-    public let secret: String
+package struct APIToken: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
+    package let secret: String
     /// Set for the Global API Key: the email it belongs to.
-    public let email: String?
+    package let email: String?
 
-    public init(_ secret: String) {
+    package init(_ secret: String) {
         self.secret = secret
         self.email = nil
     }
 
-    public init(globalKey: String, email: String) {
+    package init(globalKey: String, email: String) {
         self.secret = globalKey
         self.email = email
     }
 
-    public var isGlobalKey: Bool { email != nil }
-    public var description: String { isGlobalKey ? "<redacted key>" : "<redacted token>" }
-    public var debugDescription: String { description }
+    package var isGlobalKey: Bool { email != nil }
+    package var description: String { isGlobalKey ? "<redacted key>" : "<redacted token>" }
+    package var debugDescription: String { description }
 
     /// The authentication headers of every API request made with this credential.
     package var headerLines: [String] {
@@ -37,13 +37,13 @@ public struct APIToken: Sendable, Equatable, CustomStringConvertible, CustomDebu
 /// the Global API Key instead: env `CLOUDFLARE_API_KEY`, else `cloudflare.api_key_file`, else
 /// `$CREDENTIALS_DIRECTORY/cloudflare-api-key`. Re-read on each `load()`, so a rotated file is picked up when
 /// a paused queue re-probes.
-public struct TokenSource: Sendable {
-    public let environment: [String: String]
-    public let tokenFile: String?
-    public let apiEmail: String?
-    public let keyFile: String?
+package struct TokenSource: Sendable {
+    package let environment: [String: String]
+    package let tokenFile: String?
+    package let apiEmail: String?
+    package let keyFile: String?
 
-    public init(config: Config, environment: [String: String] = ProcessInfo.processInfo.environment) {
+    package init(config: Config, environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.environment = environment
         self.tokenFile = config.cloudflare.apiTokenFile
         self.apiEmail = config.cloudflare.apiEmail
@@ -58,12 +58,13 @@ public struct TokenSource: Sendable {
 
     /// A token and a key both configured (a config error, 78): which one was meant cannot be guessed. The
     /// config file's own keys are checked by ConfigLoader; this adds the environment's token.
-    public var conflict: String? {
+    package var conflict: String? {
         guard apiEmail != nil, let token = environment["CLOUDFLARE_API_TOKEN"], !token.isEmpty else { return nil }
-        return "cloudflare.api_email: the Global API Key is configured and CLOUDFLARE_API_TOKEN is set too; use one of them"
+        return
+            "cloudflare.api_email: the Global API Key is configured and CLOUDFLARE_API_TOKEN is set too; use one of them"
     }
 
-    public var sourceDescription: String {
+    package var sourceDescription: String {
         let c = credential
         let prefix = apiEmail.map { "Global API Key of \($0), " } ?? ""
         if let value = environment[c.env], !value.isEmpty { return prefix + "environment variable \(c.env)" }
@@ -74,7 +75,7 @@ public struct TokenSource: Sendable {
 
     /// A token (or Global API Key) file every user of the machine may read: the credential is as good as
     /// published. A warning, not a refusal (the daemon still works), shown by `check` and logged at start.
-    public var exposureWarning: String? {
+    package var exposureWarning: String? {
         let c = credential
         guard let file = c.file, case .success(let status) = FileStatus.of(RawPath(file)) else { return nil }
         guard status.mode & 0o004 != 0 else { return nil }
@@ -83,7 +84,7 @@ public struct TokenSource: Sendable {
             + "(or 640 with the daemon's group)"
     }
 
-    public func load() throws -> APIToken {
+    package func load() throws -> APIToken {
         let c = credential
         if let value = environment[c.env], !value.isEmpty {
             return try validated(value, from: c.env)
@@ -95,9 +96,15 @@ public struct TokenSource: Sendable {
             return try readFile(directory + "/" + c.name, key: "$CREDENTIALS_DIRECTORY/\(c.name)")
         }
         if apiEmail != nil {
-            throw TokenError(problem: "no Global API Key: set CLOUDFLARE_API_KEY, cloudflare.api_key_file, or systemd LoadCredential=cloudflare-api-key")
+            throw TokenError(
+                problem:
+                    "no Global API Key: set CLOUDFLARE_API_KEY, cloudflare.api_key_file, or systemd LoadCredential=cloudflare-api-key"
+            )
         }
-        throw TokenError(problem: "no API token: set CLOUDFLARE_API_TOKEN, cloudflare.api_token_file, or systemd LoadCredential=cloudflare-api-token")
+        throw TokenError(
+            problem:
+                "no API token: set CLOUDFLARE_API_TOKEN, cloudflare.api_token_file, or systemd LoadCredential=cloudflare-api-token"
+        )
     }
 
     private func readFile(_ path: String, key: String) throws -> APIToken {
@@ -119,7 +126,7 @@ public struct TokenSource: Sendable {
     }
 }
 
-public struct TokenError: Error, CustomStringConvertible, Sendable {
-    public let problem: String
-    public var description: String { problem }
+package struct TokenError: Error, CustomStringConvertible, Sendable {
+    package let problem: String
+    package var description: String { problem }
 }

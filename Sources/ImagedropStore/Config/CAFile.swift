@@ -9,7 +9,9 @@ package enum CAFile {
         let shown = TOMLSection.shown(given, path)
         var info = stat()
         guard stat(path, &info) == 0 else { throw section.error("ca_file", "\(shown) does not exist") }
-        guard (info.st_mode & S_IFMT) == S_IFREG else { throw section.error("ca_file", "\(shown) is not a regular file") }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw section.error("ca_file", "\(shown) is not a regular file")
+        }
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
             throw section.error("ca_file", "\(shown) cannot be read: \(String(cString: strerror(errno)))")

@@ -1,7 +1,7 @@
-import ImagedropSystem
 import FoundationEssentials
-import TOMLKit
 import ImagedropSupport
+import ImagedropSystem
+import TOMLKit
 
 /// The one key the read-only commands (`status`, `list`, `show`, `export`) need: `[queue] database`. They must
 /// answer while the file on disk is broken — an operator mid-edit, or a reload the daemon refused, is exactly
@@ -10,7 +10,7 @@ import ImagedropSupport
 extension ConfigLoader {
     /// For a config file that exists and was read but does not load: the resolved `queue.database` it names, or
     /// the default when it names none. nil when the file itself cannot be read (there is nothing to go on).
-    public static func databaseFallback(path given: String) -> String? {
+    package static func databaseFallback(path given: String) -> String? {
         let path = RawPath.absolute(given).display
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
         let text = String(decoding: data, as: UTF8.self)

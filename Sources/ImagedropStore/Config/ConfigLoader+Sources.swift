@@ -1,5 +1,5 @@
-import ImagedropSystem
 import Glibc
+import ImagedropSystem
 import TOMLKit
 
 /// `[images]`, `[watch]` and `[after_upload]`, read the same way at the top level and inside a `[[source]]`
@@ -10,7 +10,9 @@ import TOMLKit
 extension ConfigLoader {
     package static let imagesKeys: Set<String> = ["id", "id_prefix", "require_signed_urls", "creator", "metadata"]
     /// `[watch]` keys a source may override: all but `paths` (a source has its own).
-    package static let watchKeys: Set<String> = ["recursive", "include", "exclude", "settle_ms", "rescan_interval_s", "follow_symlinks_outside"]
+    package static let watchKeys: Set<String> = [
+        "recursive", "include", "exclude", "settle_ms", "rescan_interval_s", "follow_symlinks_outside",
+    ]
     package static let afterUploadKeys: Set<String> = ["on_success", "on_failure", "done_dir", "failed_dir", "sidecar"]
 
     package static func images(_ section: TOMLSection, over base: Config.Images) throws -> Config.Images {
@@ -30,7 +32,8 @@ extension ConfigLoader {
         }
         if let metadata = try section.inlineJSON("metadata") {
             guard metadata.utf8.count <= ImageMetadata.limit else {
-                throw section.error("metadata", "is \(metadata.utf8.count) bytes as JSON: over Cloudflare's 1024-byte limit")
+                throw section.error(
+                    "metadata", "is \(metadata.utf8.count) bytes as JSON: over Cloudflare's 1024-byte limit")
             }
             images.metadataJSON = metadata
         }
@@ -45,12 +48,14 @@ extension ConfigLoader {
         if let exclude = try section.strings("exclude") { watch.exclude = exclude }
         // Upper bounds refuse typos (a settle_ms of years would hold every file forever) with the allowed range.
         watch.settleMillis = try section.int("settle_ms", min: 0, max: 3_600_000) ?? base.settleMillis
-        watch.rescanIntervalSeconds = try section.int("rescan_interval_s", min: 0, max: 604_800) ?? base.rescanIntervalSeconds
+        watch.rescanIntervalSeconds =
+            try section.int("rescan_interval_s", min: 0, max: 604_800) ?? base.rescanIntervalSeconds
         watch.followSymlinksOutside = try section.bool("follow_symlinks_outside") ?? base.followSymlinksOutside
         return watch
     }
 
-    package static func afterUpload(_ section: TOMLSection, over base: Config.AfterUpload) throws -> Config.AfterUpload {
+    package static func afterUpload(_ section: TOMLSection, over base: Config.AfterUpload) throws -> Config.AfterUpload
+    {
         var after = base
         if let value = try section.string("on_success") {
             guard let action = Config.SuccessAction(rawValue: value) else {
@@ -101,16 +106,20 @@ extension ConfigLoader {
     /// Builds `config.sources`: `default` from the top-level `[watch] paths` (when given), then every
     /// `[[source]]`; checks names, overlaps and path-id collisions across them; sets `watch.paths` to all
     /// of their folders.
-    package static func resolveSources(_ top: TOMLSection, watch: TOMLSection, after: TOMLSection, config: inout Config,
-                               checkFolders: Bool) throws {
-        var sections: [String: TOMLSection] = [:]   // where each source's keys are, for errors found later
+    package static func resolveSources(
+        _ top: TOMLSection, watch: TOMLSection, after: TOMLSection, config: inout Config,
+        checkFolders: Bool
+    ) throws {
+        var sections: [String: TOMLSection] = [:]  // where each source's keys are, for errors found later
         var sources: [SourceSettings] = []
         let hasTopLevelPaths = watch.table?["paths"] != nil
         if hasTopLevelPaths {
             var settings = config.watch
             settings.paths = try watchPaths(watch, checkFolders: checkFolders)
-            sources.append(SourceSettings(name: SourceSettings.defaultName, images: config.images, watch: settings,
-                                          afterUpload: config.afterUpload))
+            sources.append(
+                SourceSettings(
+                    name: SourceSettings.defaultName, images: config.images, watch: settings,
+                    afterUpload: config.afterUpload))
             sections[SourceSettings.defaultName] = watch
         }
         if let value = top.table?["source"] {
@@ -129,17 +138,21 @@ extension ConfigLoader {
                     throw unnamed.error("name", "\"\(name)\" must match [a-z0-9_-]+")
                 }
                 if sources.contains(where: { $0.name == name }) {
-                    let why = name == SourceSettings.defaultName && hasTopLevelPaths
+                    let why =
+                        name == SourceSettings.defaultName && hasTopLevelPaths
                         ? "the top-level [watch] paths already are the source \"default\"; rename this one or move those paths here"
                         : "two sources are named \"\(name)\"; names must be unique"
                     throw unnamed.error("name", why)
                 }
                 let section = TOMLSection(table: table, name: "source \"\(name)\"", file: top.file)
-                try section.rejectUnknown(allowed: imagesKeys.union(watchKeys).union(afterUploadKeys).union(["name", "paths"]))
+                try section.rejectUnknown(
+                    allowed: imagesKeys.union(watchKeys).union(afterUploadKeys).union(["name", "paths"]))
                 var settings = try Self.watch(section, over: config.watch)
                 settings.paths = try watchPaths(section, checkFolders: checkFolders)
-                sources.append(SourceSettings(name: name, images: try images(section, over: config.images), watch: settings,
-                                              afterUpload: try afterUpload(section, over: config.afterUpload)))
+                sources.append(
+                    SourceSettings(
+                        name: name, images: try images(section, over: config.images), watch: settings,
+                        afterUpload: try afterUpload(section, over: config.afterUpload)))
                 sections[name] = section
             }
         }
@@ -155,12 +168,15 @@ extension ConfigLoader {
             let section = sections[source.name]!
             // The default's after_upload keys are the top-level ones: name them so.
             let keys = source.name == SourceSettings.defaultName && section.name == watch.name ? after : section
-            for (key, directory) in [("done_dir", source.afterUpload.doneDir), ("failed_dir", source.afterUpload.failedDir)] {
+            for (key, directory) in [
+                ("done_dir", source.afterUpload.doneDir), ("failed_dir", source.afterUpload.failedDir),
+            ] {
                 guard let directory else { continue }
                 // A destination inside a watched tree (any source's) would feed moved files back to the watcher.
                 if let root = config.watch.paths.first(where: { RawPath(directory).isInside(RawPath($0)) }) {
                     let owner = keys.table?[key] != nil ? keys : after
-                    throw owner.error(key, "\"\(directory)\" is inside the watched folder \"\(root)\"; choose a folder outside it")
+                    throw owner.error(
+                        key, "\"\(directory)\" is inside the watched folder \"\(root)\"; choose a folder outside it")
                 }
             }
         }
@@ -173,10 +189,17 @@ extension ConfigLoader {
             for other in sources[..<index] {
                 for path in source.watch.paths {
                     for otherPath in other.watch.paths {
-                        let a = RawPath(path).lexicallyNormalized, b = RawPath(otherPath).lexicallyNormalized
+                        let a = RawPath(path).lexicallyNormalized
+                        let b = RawPath(otherPath).lexicallyNormalized
                         guard a.isInside(b) || b.isInside(a) else { continue }
-                        let relation = a == b ? "is also watched by" : (a.isInside(b) ? "lies inside \"\(b.display)\" of" : "contains \"\(b.display)\" of")
-                        throw sections[source.name]!.error("paths", "\"\(a.display)\" \(relation) source \"\(other.name)\"; sources may not watch the same or nested folders")
+                        let relation =
+                            a == b
+                            ? "is also watched by"
+                            : (a.isInside(b) ? "lies inside \"\(b.display)\" of" : "contains \"\(b.display)\" of")
+                        throw sections[source.name]!.error(
+                            "paths",
+                            "\"\(a.display)\" \(relation) source \"\(other.name)\"; sources may not watch the same or nested folders"
+                        )
                     }
                 }
             }
@@ -187,7 +210,9 @@ extension ConfigLoader {
     /// `id_prefix`) must then have roots whose names differ and do not nest (`ImageIDStrategy.pathIDConflict`,
     /// the rule for several roots of one source), and their ids carry the root's name.
     package static func resolvePathIDRoots(_ sources: inout [SourceSettings], sections: [String: TOMLSection]) throws {
-        func usesPathIDs(_ source: SourceSettings) -> Bool { source.images.idMode == .path && !source.images.requireSignedURLs }
+        func usesPathIDs(_ source: SourceSettings) -> Bool {
+            source.images.idMode == .path && !source.images.requireSignedURLs
+        }
         for index in sources.indices {
             let source = sources[index]
             if source.images.idMode == .path, let conflict = ImageIDStrategy.pathIDConflict(roots: source.watch.paths) {
@@ -198,7 +223,9 @@ extension ConfigLoader {
             let roots = group.flatMap(\.watch.paths)
             if group.count > 1, let conflict = ImageIDStrategy.pathIDConflict(roots: roots) {
                 let names = group.map { "\"\($0.name)\"" }.joined(separator: ", ")
-                throw sections[source.name]!.error("paths", "\(conflict) (sources \(names) share id_prefix \"\(source.images.idPrefix)\"; give each its own)")
+                throw sections[source.name]!.error(
+                    "paths",
+                    "\(conflict) (sources \(names) share id_prefix \"\(source.images.idPrefix)\"; give each its own)")
             }
             sources[index].images.idRoots = roots
         }

@@ -1,20 +1,22 @@
-import ImagedropSystem
 import FoundationEssentials
+import ImagedropSystem
 import TOMLKit
 
 /// Reads the TOML file into a `Config`, checking every key: unknown keys (so a typo is not silently
 /// ignored), wrong types, out-of-range values, required keys, and the watch folders themselves.
-public enum ConfigLoader {
-    public static let defaultPath = "/etc/imagedrop/imagedrop.toml"
+package enum ConfigLoader {
+    package static let defaultPath = "/etc/imagedrop/imagedrop.toml"
 
     /// `--config`, else `$IMAGEDROP_CONFIG`, else /etc/imagedrop/imagedrop.toml.
-    public static func resolvePath(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+    package static func resolvePath(
+        explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> String {
         if let explicit, !explicit.isEmpty { return explicit }
         if let fromEnv = environment["IMAGEDROP_CONFIG"], !fromEnv.isEmpty { return fromEnv }
         return defaultPath
     }
 
-    public static func load(path given: String, checkFolders: Bool = true) throws -> Config {
+    package static func load(path given: String, checkFolders: Bool = true) throws -> Config {
         // Errors name the file by its absolute path: relative paths inside it are resolved against its folder.
         let path = RawPath.absolute(given).display
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -27,24 +29,29 @@ public enum ConfigLoader {
         return try parse(text, path: path, checkFolders: checkFolders)
     }
 
-    public static func parse(_ text: String, path: String, checkFolders: Bool = true) throws -> Config {
+    package static func parse(_ text: String, path: String, checkFolders: Bool = true) throws -> Config {
         let root: TOMLTable
         do {
             root = try TOMLTable(string: text)
         } catch let error as TOMLParseError {
             let line = error.source.begin.line
             let column = error.source.begin.column
-            throw ConfigError(file: path, key: nil, problem: "malformed TOML at line \(line), column \(column): \(error.description)")
+            throw ConfigError(
+                file: path, key: nil, problem: "malformed TOML at line \(line), column \(column): \(error.description)")
         }
         var config = Config()
         config.sourcePath = path
         let top = TOMLSection(table: root, name: nil, file: path)
-        try top.rejectUnknown(allowed: ["cloudflare", "images", "watch", "queue", "upload", "after_upload", "log", "metrics", "webhook", "http",
-                                       "source", "fleet"])
+        try top.rejectUnknown(allowed: [
+            "cloudflare", "images", "watch", "queue", "upload", "after_upload", "log", "metrics", "webhook", "http",
+            "source", "fleet",
+        ])
 
         let cf = try top.section("cloudflare")
-        try cf.rejectUnknown(allowed: ["account_id", "api_base_url", "api_token_file", "api_email", "api_key_file", "batch_api",
-                                       "batch_base_url", "ca_file"])
+        try cf.rejectUnknown(allowed: [
+            "account_id", "api_base_url", "api_token_file", "api_email", "api_key_file", "batch_api",
+            "batch_base_url", "ca_file",
+        ])
         guard let accountID = try cf.string("account_id"), !accountID.isEmpty else {
             throw cf.error("account_id", "required (your Cloudflare account id, 32 hex digits)")
         }
@@ -59,16 +66,21 @@ public enum ConfigLoader {
                 throw cf.error("api_email", "must be the account's email address (got \"\(email)\")")
             }
             if config.cloudflare.apiTokenFile != nil {
-                throw cf.error("api_email", "the Global API Key and an API token (api_token_file) are both configured; use one of them")
+                throw cf.error(
+                    "api_email",
+                    "the Global API Key and an API token (api_token_file) are both configured; use one of them")
             }
             config.cloudflare.apiEmail = email
         }
         config.cloudflare.apiKeyFile = try cf.path("api_key_file")
         if config.cloudflare.apiKeyFile != nil, config.cloudflare.apiEmail == nil {
-            throw cf.error("api_key_file", "needs cloudflare.api_email (the Global API Key is sent with its account's email)")
+            throw cf.error(
+                "api_key_file", "needs cloudflare.api_email (the Global API Key is sent with its account's email)")
         }
         config.cloudflare.batchAPI = try cf.bool("batch_api") ?? false
-        if let url = try cf.string("batch_base_url") { config.cloudflare.batchBaseURL = try cf.url("batch_base_url", url) }
+        if let url = try cf.string("batch_base_url") {
+            config.cloudflare.batchBaseURL = try cf.url("batch_base_url", url)
+        }
         if let caFile = try cf.string("ca_file") { config.cloudflare.caFile = try CAFile.validate(caFile, section: cf) }
 
         let images = try top.section("images")
@@ -87,8 +99,10 @@ public enum ConfigLoader {
         }
 
         let upload = try top.section("upload")
-        try upload.rejectUnknown(allowed: ["workers", "max_workers", "max_attempts", "backoff_initial_ms", "backoff_max_ms", "request_timeout_s",
-                                           "shutdown_grace_s", "requests_per_5min", "rate_window_s", "pause_probe_s"])
+        try upload.rejectUnknown(allowed: [
+            "workers", "max_workers", "max_attempts", "backoff_initial_ms", "backoff_max_ms", "request_timeout_s",
+            "shutdown_grace_s", "requests_per_5min", "rate_window_s", "pause_probe_s",
+        ])
         config.upload.fixedWorkers = try Self.workers(upload)
         config.upload.maxWorkers = try upload.int("max_workers", min: 1, max: 256) ?? 64
         config.upload.maxAttempts = try upload.int("max_attempts", min: 1, max: 1000) ?? 8
@@ -97,7 +111,8 @@ public enum ConfigLoader {
         config.upload.backoffInitialMillis = try upload.int("backoff_initial_ms", min: 1, max: 86_400_000) ?? 1000
         config.upload.backoffMaxMillis = try upload.int("backoff_max_ms", min: 1, max: 86_400_000) ?? 300_000
         guard config.upload.backoffMaxMillis >= config.upload.backoffInitialMillis else {
-            throw upload.error("backoff_max_ms", "must be at least backoff_initial_ms (\(config.upload.backoffInitialMillis))")
+            throw upload.error(
+                "backoff_max_ms", "must be at least backoff_initial_ms (\(config.upload.backoffInitialMillis))")
         }
         config.upload.requestTimeoutSeconds = try upload.int("request_timeout_s", min: 1, max: 3600) ?? 120
         config.upload.shutdownGraceSeconds = try upload.int("shutdown_grace_s", min: 0, max: 3600) ?? 30
@@ -117,7 +132,8 @@ public enum ConfigLoader {
         try log.rejectUnknown(allowed: ["level", "format"])
         if let level = try log.string("level") {
             guard LogLevelName.parse(level) != nil else {
-                throw log.error("level", "must be one of trace, debug, info, notice, warning, error, critical (got \"\(level)\")")
+                throw log.error(
+                    "level", "must be one of trace, debug, info, notice, warning, error, critical (got \"\(level)\")")
             }
             config.log.level = level
         }
@@ -149,7 +165,9 @@ public enum ConfigLoader {
         do {
             return try upload.int("workers", min: 1, max: 256)
         } catch let error as ConfigError where error.problem.hasPrefix("must be a whole number") {
-            throw upload.error("workers", "must be \"auto\" or a whole number" + error.problem.dropFirst("must be a whole number".count))
+            throw upload.error(
+                "workers",
+                "must be \"auto\" or a whole number" + error.problem.dropFirst("must be a whole number".count))
         }
     }
 }

@@ -1,4 +1,5 @@
 import ImagedropSystem
+
 /// Paths in the config file: a relative one means relative to the config file's own folder (systemd runs the
 /// daemon in `/`, so the working directory is an accident), and an error about one shows what it resolved to.
 extension TOMLSection {

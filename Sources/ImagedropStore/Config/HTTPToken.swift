@@ -1,13 +1,13 @@
+import FoundationEssentials
 import ImagedropSupport
 import ImagedropSystem
-import FoundationEssentials
 
 /// `[http] token_file`'s bearer token. Its description hides the bytes, so a logged config or an error cannot
 /// leak it; errors about the file name the file, never its content.
-public struct HTTPToken: Sendable, Equatable, CustomStringConvertible {
-    public let bytes: [UInt8]
-    public init(bytes: [UInt8]) { self.bytes = bytes }
-    public var description: String { "<redacted token>" }
+package struct HTTPToken: Sendable, Equatable, CustomStringConvertible {
+    package let bytes: [UInt8]
+    package init(bytes: [UInt8]) { self.bytes = bytes }
+    package var description: String { "<redacted token>" }
 
     /// Long enough not to be guessed over the network; `openssl rand -hex 32` gives 64.
     static let minimumLength = 16
@@ -21,8 +21,10 @@ public struct HTTPToken: Sendable, Equatable, CustomStringConvertible {
         while let last = bytes.last, last == 0x0A || last == 0x0D || last == 0x20 || last == 0x09 { bytes.removeLast() }
         guard !bytes.isEmpty else { throw section.error("token_file", "\"\(file)\" is empty") }
         guard bytes.count >= minimumLength, bytes.allSatisfy({ (0x21...0x7E).contains($0) }) else {
-            throw section.error("token_file", "\"\(file)\" must hold one token of at least \(minimumLength) visible ASCII "
-                                + "characters (no spaces), e.g. from `openssl rand -hex 32`")
+            throw section.error(
+                "token_file",
+                "\"\(file)\" must hold one token of at least \(minimumLength) visible ASCII "
+                    + "characters (no spaces), e.g. from `openssl rand -hex 32`")
         }
         return HTTPToken(bytes: bytes)
     }

@@ -1,6 +1,6 @@
+import ImagedropParsing
 import ImagedropSupport
 import ImagedropSystem
-import ImagedropParsing
 import Synchronization
 
 /// The `metadata` JSON sent with each upload: the user's `images.metadata` plus what imagedrop adds
@@ -10,17 +10,21 @@ import Synchronization
 /// Keys are sorted; the user's values are encoded once per distinct `images.metadata` (JSONWriter, cached),
 /// imagedrop's strings by hand: per upload this is string concatenation, not an object graph through a
 /// serializer (JSONSerialization's was a tenth of the daemon's CPU per upload).
-public enum ImageMetadata {
-    public static let limit = 1024
+package enum ImageMetadata {
+    package static let limit = 1024
 
     /// Nil when even without `source_path` the JSON would exceed the limit (user metadata close to 1024 bytes).
     /// URL jobs pass no `sha256` (Cloudflare fetches the bytes) and send the URL without its user-info (no
     /// credential belongs in metadata; the `url` field alone carries it) as `sourceKey` "source_url".
-    public static func build(userJSON: String?, sha256: String?, sourcePath: String, jobKey: String?,
-                             sourceKey: String = "source_path") -> String? {
+    package static func build(
+        userJSON: String?, sha256: String?, sourcePath: String, jobKey: String?,
+        sourceKey: String = "source_path"
+    ) -> String? {
         var pairs = userPairs(userJSON)
         func set(_ key: String, _ encodedValue: String) {
-            if let index = pairs.firstIndex(where: { $0.key == key }) { pairs[index].value = encodedValue } else {
+            if let index = pairs.firstIndex(where: { $0.key == key }) {
+                pairs[index].value = encodedValue
+            } else {
                 pairs.append((key, encodedValue))
             }
         }
@@ -62,7 +66,7 @@ public enum ImageMetadata {
             }
         }
         cache.withLock { cache in
-            if cache.count > 16 { cache.removeAll() }   // configs change rarely; a handful of sources at most
+            if cache.count > 16 { cache.removeAll() }  // configs change rarely; a handful of sources at most
             cache[userJSON] = pairs
         }
         return pairs

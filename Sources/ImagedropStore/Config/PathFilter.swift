@@ -1,34 +1,34 @@
-import ImagedropParsing
 import Glibc
+import ImagedropParsing
 
 /// Which names are candidates (`watch.include`) and which are ignored outright (`watch.exclude`), matched
 /// with shell globs against the base name. Excluded names get no job at all; excluded folder names (".*"
 /// by default: .git, .Trash, editors' temp folders) are not descended into.
-public struct PathFilter: Sendable, Equatable {
-    public var include: [String]
-    public var exclude: [String]
+package struct PathFilter: Sendable, Equatable {
+    package var include: [String]
+    package var exclude: [String]
 
-    public init(include: [String], exclude: [String]) {
+    package init(include: [String], exclude: [String]) {
         self.include = include
         self.exclude = exclude
     }
 
-    public init(config: Config.Watch) { self.init(include: config.include, exclude: config.exclude) }
+    package init(config: Config.Watch) { self.init(include: config.include, exclude: config.exclude) }
 
     /// `*.urls` lists are candidates too, whatever `include` says: they queue URL jobs (DESIGN.md, Inputs).
-    public func acceptsFile(_ name: [UInt8]) -> Bool {
+    package func acceptsFile(_ name: [UInt8]) -> Bool {
         !matchesAny(exclude, name) && (matchesAny(include, name) || URLList.isListName(name))
     }
 
-    public func acceptsDirectory(_ name: [UInt8]) -> Bool { !matchesAny(exclude, name) }
+    package func acceptsDirectory(_ name: [UInt8]) -> Bool { !matchesAny(exclude, name) }
 
     /// The `exclude` pattern that keeps this name out, for `show`'s "why is there no job".
-    public func excludingPattern(_ name: [UInt8]) -> String? { firstMatch(exclude, name) }
+    package func excludingPattern(_ name: [UInt8]) -> String? { firstMatch(exclude, name) }
 
-    public func isIncluded(_ name: [UInt8]) -> Bool { matchesAny(include, name) }
+    package func isIncluded(_ name: [UInt8]) -> Bool { matchesAny(include, name) }
 
     /// Why a file name is not a candidate, for the watcher's debug lines; nil when it is one.
-    public func whyIgnored(_ name: [UInt8]) -> String? {
+    package func whyIgnored(_ name: [UInt8]) -> String? {
         if let pattern = excludingPattern(name) { return "excluded by the pattern \"\(pattern)\" (watch.exclude)" }
         if acceptsFile(name) { return nil }
         return "matches none of watch.include (\(include.joined(separator: ", ")))"

@@ -1,16 +1,16 @@
 /// `run --once --include/--exclude`: name patterns for one run, in place of every source's `watch.include` or
 /// `watch.exclude` (each list only when given; the config file is not touched). The daemon applies it after
 /// every load, so a reload during the run keeps it.
-public struct PatternOverride: Sendable, Equatable {
-    public var include: [String]?
-    public var exclude: [String]?
+package struct PatternOverride: Sendable, Equatable {
+    package var include: [String]?
+    package var exclude: [String]?
 
-    public init(include: [String]?, exclude: [String]?) {
+    package init(include: [String]?, exclude: [String]?) {
         self.include = include
         self.exclude = exclude
     }
 
-    public func apply(to config: Config) -> Config {
+    package func apply(to config: Config) -> Config {
         var config = config
         func override(_ watch: inout Config.Watch) {
             if let include { watch.include = include }

@@ -1,6 +1,6 @@
+import FoundationEssentials
 import ImagedropSupport
 import ImagedropSystem
-import FoundationEssentials
 import TOMLKit
 
 /// One table of the config file, read with types checked and the key's full name in every error.
@@ -48,7 +48,9 @@ package struct TOMLSection {
     package func int(_ key: String, min: Int? = nil, max: Int? = nil) throws -> Int? {
         guard let value = value(key) else { return nil }
         let range = min.map { min in max.map { "; allowed: \(min) to \($0)" } ?? "" } ?? ""
-        guard let number = value.int else { throw error(key, "must be a whole number (got \(Self.shown(value)))\(range)") }
+        guard let number = value.int else {
+            throw error(key, "must be a whole number (got \(Self.shown(value)))\(range)")
+        }
         if let min, number < min { throw error(key, "must be at least \(min) (got \(number))\(range)") }
         if let max, number > max { throw error(key, "must be at most \(max) (got \(number))\(range)") }
         return number
@@ -56,7 +58,9 @@ package struct TOMLSection {
 
     package func strings(_ key: String) throws -> [String]? {
         guard let value = value(key) else { return nil }
-        guard let array = value.array else { throw error(key, "must be an array of strings (got \(Self.shown(value)))") }
+        guard let array = value.array else {
+            throw error(key, "must be an array of strings (got \(Self.shown(value)))")
+        }
         return try array.map { element in
             guard let string = element.tomlValue.string else {
                 throw error(key, "must be an array of strings (got \(Self.shown(element.tomlValue)) in it)")
@@ -92,7 +96,9 @@ package struct TOMLSection {
     /// An inline table converted to compact JSON (string, number, boolean and nested table values).
     package func inlineJSON(_ key: String) throws -> String? {
         guard let value = value(key) else { return nil }
-        guard let table = value.table else { throw error(key, "must be an inline table, e.g. { source = \"drop-folder\" }") }
+        guard let table = value.table else {
+            throw error(key, "must be an inline table, e.g. { source = \"drop-folder\" }")
+        }
         let object = try jsonObject(table, key: key)
         return try JSONWriter.string(object, options: [.sortedKeys])
     }

@@ -1,18 +1,20 @@
 import ImagedropSystem
+
 /// Two watch paths where one lies inside the other (or both name the same folder): every file below the inner
 /// one would be seen from two roots — two jobs, two uploads, a move racing a move. Pure over a list of paths,
 /// so the same rule serves `watch.paths` within one config and the paths of all sources together.
-public enum WatchPathNesting {
-    public struct Overlap: Sendable, Equatable, CustomStringConvertible {
+package enum WatchPathNesting {
+    package struct Overlap: Sendable, Equatable, CustomStringConvertible {
         /// As given in the list (already absolute, resolved against the config's folder by the loader).
-        public let inner: String
-        public let outer: String
+        package let inner: String
+        package let outer: String
         /// Both spell the same folder (through `..`, a trailing slash or a symlink), rather than one inside the other.
-        public let same: Bool
+        package let same: Bool
 
-        public var description: String {
+        package var description: String {
             if same {
-                return "\"\(inner)\" and \"\(outer)\" are the same folder; a file there would be watched twice: list it once"
+                return
+                    "\"\(inner)\" and \"\(outer)\" are the same folder; a file there would be watched twice: list it once"
             }
             return "\"\(inner)\" lies inside \"\(outer)\"; a file there would be watched twice: list only \"\(outer)\" "
                 + "(with recursive = true it watches its subfolders), or move \"\(inner)\" out of it"
@@ -20,7 +22,7 @@ public enum WatchPathNesting {
     }
 
     /// The first overlapping pair, comparing each path lexically and, when it exists, with symlinks resolved.
-    public static func firstOverlap(in paths: [String]) -> Overlap? {
+    package static func firstOverlap(in paths: [String]) -> Overlap? {
         let forms = paths.map { path -> [RawPath] in
             let lexical = RawPath(path).lexicallyNormalized
             guard let real = lexical.realPath, real != lexical else { return [lexical] }

@@ -3,28 +3,28 @@
 /// heartbeat. The measured rate alone misleads exactly when it matters: a fresh window lets the first
 /// `requests_per_5min` uploads go at full speed, after which the budget's sustained rate is the pace — a
 /// 10,000-file backlog that started at 50 files/s is hours away, not minutes.
-public enum BacklogETA {
+package enum BacklogETA {
     /// The request budget, while uploads take from it (not through batch tokens).
-    public struct Budget: Sendable, Equatable {
+    package struct Budget: Sendable, Equatable {
         /// Requests the window has room for right now (0 while a 429 blocks the pool).
-        public var free: Int
+        package var free: Int
         /// Its sustained rate: `requests_per_5min / rate_window_s`.
-        public var perSecond: Double
+        package var perSecond: Double
 
-        public init(free: Int, perSecond: Double) {
+        package init(free: Int, perSecond: Double) {
             self.free = free
             self.perSecond = perSecond
         }
     }
 
-    public struct Constraints: Sendable, Equatable {
+    package struct Constraints: Sendable, Equatable {
         /// Jobs finished per second over the last minute (nil until a rate is known).
-        public var measuredPerSecond: Double?
-        public var budget: Budget?
+        package var measuredPerSecond: Double?
+        package var budget: Budget?
         /// The batch token's own rate, while uploads go through it (200/s).
-        public var batchPerSecond: Double?
+        package var batchPerSecond: Double?
 
-        public init(measuredPerSecond: Double?, budget: Budget?, batchPerSecond: Double?) {
+        package init(measuredPerSecond: Double?, budget: Budget?, batchPerSecond: Double?) {
             self.measuredPerSecond = measuredPerSecond
             self.budget = budget
             self.batchPerSecond = batchPerSecond
@@ -35,7 +35,7 @@ public enum BacklogETA {
     /// nothing says how fast they will go. Each constraint is a lower bound (one request per upload at least);
     /// the binding one is the largest. With no measured rate yet, only a budget the backlog outgrows says
     /// anything: then its sustained rate is the pace.
-    public static func seconds(waiting: Int, paused: Bool, _ constraints: Constraints) -> Int? {
+    package static func seconds(waiting: Int, paused: Bool, _ constraints: Constraints) -> Int? {
         guard !paused else { return nil }
         guard waiting > 0 else { return 0 }
         let budgetBound = constraints.budget.flatMap { budget -> Double? in

@@ -1,22 +1,22 @@
-import ImagedropSystem
 import Glibc
+import ImagedropSystem
 
 /// `imagedrop enqueue PATH...`: queues existing files, or whole folders (recursively, honouring
 /// include/exclude), now — for backfills and for files the watcher could not see.
-public struct Backfill {
-    public struct MissingPath: Error, CustomStringConvertible {
-        public let path: String
-        public let reason: String
-        public var description: String { "\(path): \(reason)" }
+package struct Backfill {
+    package struct MissingPath: Error, CustomStringConvertible {
+        package let path: String
+        package let reason: String
+        package var description: String { "\(path): \(reason)" }
     }
 
-    public let config: Config
+    package let config: Config
     /// nil only for a dry run on a database that does not exist yet.
-    public let store: JobStore?
+    package let store: JobStore?
     /// The source for paths outside every source's folders (`enqueue --source`); nil: `default`.
-    public let fallbackSource: String?
+    package let fallbackSource: String?
 
-    public init(config: Config, store: JobStore?, source: String? = nil) {
+    package init(config: Config, store: JobStore?, source: String? = nil) {
         self.config = config
         self.store = store
         self.fallbackSource = source
@@ -24,22 +24,30 @@ public struct Backfill {
 
     /// The source a path is queued under: the one whose folders hold it, else the `--source` one, else
     /// `default` — nil when that is not configured.
-    public func source(for path: RawPath) -> SourceSettings? {
+    package func source(for path: RawPath) -> SourceSettings? {
         config.source(containing: path) ?? config.effective(for: fallbackSource ?? SourceSettings.defaultName)
     }
 
     /// Checks every argument first, so a typo queues nothing rather than half of what was asked.
-    public func validate(_ arguments: [String]) throws -> [RawPath] {
-        return try arguments.map { argument in
+    package func validate(_ arguments: [String]) throws -> [RawPath] {
+        try arguments.map { argument in
             let path = RawPath.absolute(argument)
             guard let source = source(for: path) else {
-                throw MissingPath(path: argument, reason: "is outside every source's folders and there is no source \"default\"; "
-                                  + "name the source with --source NAME")
+                throw MissingPath(
+                    path: argument,
+                    reason: "is outside every source's folders and there is no source \"default\"; "
+                        + "name the source with --source NAME")
             }
             let roots = source.watch.paths.map { RawPath($0) }
             // A path id is the path below a watch root: outside every root it could equal another file's id.
-            if source.images.idMode == .path, !source.images.requireSignedURLs, !roots.contains(where: { path.isInside($0) }) {
-                throw MissingPath(path: argument, reason: "is outside every watch folder of source \"\(source.name)\"; with images.id = \"path\" only files below one can be queued")
+            if source.images.idMode == .path, !source.images.requireSignedURLs,
+                !roots.contains(where: { path.isInside($0) })
+            {
+                throw MissingPath(
+                    path: argument,
+                    reason:
+                        "is outside every watch folder of source \"\(source.name)\"; with images.id = \"path\" only files below one can be queued"
+                )
             }
             switch FileStatus.of(path) {
             case .success: return path
@@ -52,8 +60,10 @@ public struct Backfill {
     /// Queues the paths; `progress` is told the running count. Returns (found, newly queued). A dry run walks
     /// the same way, asks the table the question the insert asks (read-only), and hands each candidate that
     /// would be a new job to `candidate` instead of queueing it: its `queued` is what the real run's would be.
-    public func enqueue(_ paths: [RawPath], dryRun: Bool = false, candidate: (RawPath) -> Void = { _ in },
-                        progress: (Int) -> Void = { _ in }) throws -> (found: Int, queued: Int) {
+    package func enqueue(
+        _ paths: [RawPath], dryRun: Bool = false, candidate: (RawPath) -> Void = { _ in },
+        progress: (Int) -> Void = { _ in }
+    ) throws -> (found: Int, queued: Int) {
         var batch: [FileCandidate] = []
         var found = 0
         var queued = 0
@@ -77,8 +87,10 @@ public struct Backfill {
         }
         func add(_ path: RawPath, _ status: FileStatus, source: SourceSettings) throws {
             let root = source.watch.paths.map { RawPath($0) }.first { path.relative(to: $0) != nil }
-            batch.append(FileCandidate(path: path, root: root, size: status.size, mtimeNanos: status.mtimeNanos,
-                                       source: source.name))
+            batch.append(
+                FileCandidate(
+                    path: path, root: root, size: status.size, mtimeNanos: status.mtimeNanos,
+                    source: source.name))
             found += 1
             if batch.count >= 1000 { try flush() }
         }
@@ -120,8 +132,10 @@ public struct Backfill {
         }
         try flush()
         if let first = unreadable.first {
-            throw MissingPath(path: first.path, reason: first.reason + (unreadable.count > 1 ? " (and \(unreadable.count - 1) more folders)" : "")
-                              + "; everything else was queued")
+            throw MissingPath(
+                path: first.path,
+                reason: first.reason + (unreadable.count > 1 ? " (and \(unreadable.count - 1) more folders)" : "")
+                    + "; everything else was queued")
         }
         return (found, queued)
     }

@@ -1,6 +1,6 @@
+import FoundationEssentials
 import ImagedropSupport
 import ImagedropSystem
-import FoundationEssentials
 
 /// Group commit for the workers' state transitions: those that arrive while another is being written wait
 /// for it and then go together, in one transaction — one WAL append, one pass of the lock, instead of one
@@ -25,8 +25,10 @@ package final class GroupCommit: @unchecked Sendable {
 
     /// Runs `body` on the connection, alone or in a group. `withDatabase` is the store's way in (it holds the
     /// connection's lock and handles a full disk).
-    package func run(_ body: @escaping (Database) throws -> Void,
-                     withDatabase: ((Database) throws -> Void) throws -> Void) throws {
+    package func run(
+        _ body: @escaping (Database) throws -> Void,
+        withDatabase: ((Database) throws -> Void) throws -> Void
+    ) throws {
         let entry = Entry(body)
         condition.lock()
         pending.append(entry)
@@ -78,8 +80,8 @@ package final class GroupCommit: @unchecked Sendable {
     }
 }
 
-private extension Result where Failure == any Error {
-    var failure: (any Error)? {
+extension Result where Failure == any Error {
+    fileprivate var failure: (any Error)? {
         if case .failure(let error) = self { return error }
         return nil
     }

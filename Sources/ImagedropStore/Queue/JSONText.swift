@@ -1,6 +1,6 @@
+import ImagedropParsing
 import ImagedropSupport
 import ImagedropSystem
-import ImagedropParsing
 
 /// Small JSON helpers for the few JSON values stored in the table (the `variants` array).
 package enum JSONText {

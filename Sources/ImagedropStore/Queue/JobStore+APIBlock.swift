@@ -7,7 +7,8 @@ extension JobStore {
     /// Keeps the later of the block already recorded and this one (two 429s: the longer wait wins).
     package func recordAPIBlock(untilMillis: Int64, lengthMillis: Int64) throws {
         try withDatabase { db in
-            let upsert = try db.cached("""
+            let upsert = try db.cached(
+                """
                 INSERT INTO api_block(id, until_ms, length_ms) VALUES (1, ?1, ?2)
                 ON CONFLICT(id) DO UPDATE SET until_ms = excluded.until_ms, length_ms = excluded.length_ms
                 WHERE excluded.until_ms > api_block.until_ms

@@ -6,22 +6,27 @@ import ImagedropSystem
 extension JobStore {
     /// The failed jobs not dismissed yet among `ids` (nil: all of them), dismissed in one transaction — or, for a
     /// dry run, the same selection read in one snapshot and left as it is. Returns them in id order.
-    public func dismissFailed(ids: [Int64]?, dryRun: Bool = false) throws -> [Job] {
+    package func dismissFailed(ids: [Int64]?, dryRun: Bool = false) throws -> [Job] {
         let open = hasDismissed ? "AND dismissed = 0" : ""
         let columns = columns
         return try withDatabase { db in
             let decide = {
-                let select = ids == nil
+                let select =
+                    ids == nil
                     ? try db.prepare("SELECT \(columns) FROM jobs WHERE state = 'failed' \(open) ORDER BY id")
                     : try db.prepare("SELECT \(columns) FROM jobs WHERE state = 'failed' \(open) AND id = ?1")
                 var jobs: [Job] = []
                 for id in (ids.map { Array(Set($0)).sorted() } ?? [0]) {
-                    if ids != nil { select.reset(); select.bind(1, id) }
+                    if ids != nil {
+                        select.reset()
+                        select.bind(1, id)
+                    }
                     while try select.step() { jobs.append(Self.job(from: select)) }
                 }
                 guard !dryRun else { return jobs }
                 // updated_at is left alone: a failure's age (what `prune --failed` goes by) is from when it failed.
-                let update = try db.cached("UPDATE jobs SET dismissed = 1 WHERE id = ?1 AND state = 'failed' AND dismissed = 0")
+                let update = try db.cached(
+                    "UPDATE jobs SET dismissed = 1 WHERE id = ?1 AND state = 'failed' AND dismissed = 0")
                 return try jobs.filter { job in
                     update.reset()
                     update.bind(1, job.id)
@@ -34,7 +39,7 @@ extension JobStore {
     }
 
     /// Every job of a path, newest first (each version of the file has its own), looked up as `latestJob` does.
-    public func jobs(path: RawPath) throws -> [Job] {
+    package func jobs(path: RawPath) throws -> [Job] {
         try withDatabase { db in
             var jobs: [Job] = []
             let byKey = try db.cached("SELECT \(columns) FROM jobs WHERE path_key = ?1 ORDER BY id DESC")

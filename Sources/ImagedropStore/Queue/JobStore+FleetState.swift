@@ -3,7 +3,7 @@ import ImagedropSystem
 extension JobStore {
     /// Whether this host's fleet budget goes on alone (the reason) or shares Redis's (nil), written with each
     /// heartbeat: `status` reads the table, not the daemon.
-    public func recordFleetDegraded(_ reason: String?) throws {
+    package func recordFleetDegraded(_ reason: String?) throws {
         try execute("UPDATE daemon SET fleet_degraded = ?1 WHERE id = 1") { statement in statement.bind(1, reason) }
     }
 

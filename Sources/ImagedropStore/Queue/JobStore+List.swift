@@ -1,9 +1,12 @@
 import ImagedropSystem
+
 /// `imagedrop list`: jobs newest first, optionally of one state and changed since a moment.
 extension JobStore {
     /// Dismissed failed jobs only with `includeDismissed` (`list --all`): the operator acknowledged them.
-    public func list(state: JobState?, updatedSince: String?, limit: Int, source: String? = nil,
-                     includeDismissed: Bool = false) throws -> [Job] {
+    package func list(
+        state: JobState?, updatedSince: String?, limit: Int, source: String? = nil,
+        includeDismissed: Bool = false
+    ) throws -> [Job] {
         try withDatabase { db in
             var conditions: [String] = []
             if !includeDismissed, hasDismissed { conditions.append("NOT (state = 'failed' AND dismissed = 1)") }
@@ -24,9 +27,10 @@ extension JobStore {
 
     /// Every job a run would take (queued, retrying, and uploading ones a stopped daemon left, which the next
     /// start queues again), oldest first: what `run --once --dry-run` lists before the files it would find.
-    public func waitingJobs() throws -> [Job] {
+    package func waitingJobs() throws -> [Job] {
         try withDatabase { db in
-            let statement = try db.prepare("SELECT \(columns) FROM jobs WHERE state IN ('queued','uploading','retrying') ORDER BY id")
+            let statement = try db.prepare(
+                "SELECT \(columns) FROM jobs WHERE state IN ('queued','uploading','retrying') ORDER BY id")
             var jobs: [Job] = []
             while try statement.step() { jobs.append(Self.job(from: statement)) }
             return jobs

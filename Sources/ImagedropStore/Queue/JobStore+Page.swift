@@ -5,28 +5,32 @@ import ImagedropSystem
 /// part of the SQL text.
 extension JobStore {
     /// One page of a list the status page shows, newest first; `hasMore` says whether a next page exists.
-    public struct PageOfJobs: Sendable, Equatable {
-        public var jobs: [Job]
-        public var hasMore: Bool
+    package struct PageOfJobs: Sendable, Equatable {
+        package var jobs: [Job]
+        package var hasMore: Bool
     }
 
     /// Done jobs by `uploaded_at`, newest first (served by the `jobs_uploaded` index), skipping `offset`; with
     /// `pathContaining`, only those whose path holds the text (ASCII letters in any case, as SQLite's LIKE
     /// compares them). A search reads rows until it has a page of matches: on a large table a rare text costs a
     /// scan, one at a time on the endpoint's database lane.
-    public func uploads(limit: Int, offset: Int, pathContaining search: String?) throws -> PageOfJobs {
-        try page(where: "uploaded_at IS NOT NULL AND state = 'done'", order: "uploaded_at DESC, id DESC",
-                 limit: limit, offset: offset, search: search)
+    package func uploads(limit: Int, offset: Int, pathContaining search: String?) throws -> PageOfJobs {
+        try page(
+            where: "uploaded_at IS NOT NULL AND state = 'done'", order: "uploaded_at DESC, id DESC",
+            limit: limit, offset: offset, search: search)
     }
 
     /// Failed jobs not dismissed, most recently failed first (as `status` lists them), skipping `offset`.
-    public func failures(limit: Int, offset: Int, pathContaining search: String?) throws -> PageOfJobs {
-        try page(where: "state = 'failed'" + (hasDismissed ? " AND dismissed = 0" : ""), order: "updated_at DESC, id DESC",
-                 limit: limit, offset: offset, search: search)
+    package func failures(limit: Int, offset: Int, pathContaining search: String?) throws -> PageOfJobs {
+        try page(
+            where: "state = 'failed'" + (hasDismissed ? " AND dismissed = 0" : ""), order: "updated_at DESC, id DESC",
+            limit: limit, offset: offset, search: search)
     }
 
     /// One row more than asked is read, only to learn whether there is a next page.
-    private func page(where condition: String, order: String, limit: Int, offset: Int, search: String?) throws -> PageOfJobs {
+    private func page(
+        where condition: String, order: String, limit: Int, offset: Int, search: String?
+    ) throws -> PageOfJobs {
         try withDatabase { db in
             let filter = search == nil ? "" : " AND path LIKE ?3 ESCAPE '\\'"
             let statement = try db.cached(
@@ -53,9 +57,10 @@ extension JobStore {
     }
 
     /// Uploads per UTC minute ("YYYY-MM-DDTHH:MM") since `sinceMillis`.
-    public func uploadsPerMinute(sinceMillis: Int64) throws -> [String: Int] {
+    package func uploadsPerMinute(sinceMillis: Int64) throws -> [String: Int] {
         try withDatabase { db in
-            let statement = try db.cached("""
+            let statement = try db.cached(
+                """
                 SELECT substr(uploaded_at, 1, 16), count(*) FROM jobs WHERE uploaded_at IS NOT NULL AND uploaded_at >= ?1
                 GROUP BY 1
                 """)

@@ -2,35 +2,37 @@ import ImagedropSupport
 import ImagedropSystem
 
 /// The account's image quota (`result.count` of `…/images/v1/stats`) as last read, with when.
-public struct AccountQuota: Sendable, Equatable {
-    public var allowed: Int
-    public var current: Int
+package struct AccountQuota: Sendable, Equatable {
+    package var allowed: Int
+    package var current: Int
     /// ISO-8601 UTC ending in `Z`.
-    public var checkedAt: String
+    package var checkedAt: String
 
-    public init(allowed: Int, current: Int, checkedAt: String) {
+    package init(allowed: Int, current: Int, checkedAt: String) {
         self.allowed = allowed
         self.current = current
         self.checkedAt = checkedAt
     }
 
-    public var isFull: Bool { current >= allowed }
-    public var jsonObject: [String: Any] { ["allowed": allowed, "current": current, "checked_at": checkedAt] }
+    package var isFull: Bool { current >= allowed }
+    package var jsonObject: [String: Any] { ["allowed": allowed, "current": current, "checked_at": checkedAt] }
 }
 
 extension JobStore {
-    public func recordQuota(allowed: Int, current: Int) throws {
-        try execute("""
+    package func recordQuota(allowed: Int, current: Int) throws {
+        try execute(
+            """
             INSERT INTO account_quota (id, allowed, current, checked_at) VALUES (1, ?1, ?2, ?3)
             ON CONFLICT (id) DO UPDATE SET allowed = excluded.allowed, current = excluded.current,
                                            checked_at = excluded.checked_at
-            """) { statement in
+            """
+        ) { statement in
             statement.bind(1, allowed).bind(2, current).bind(3, Timestamp.nowISO8601())
         }
     }
 
     /// nil until a daemon has read the stats (or on a table from before the quota was kept).
-    public func accountQuota() throws -> AccountQuota? {
+    package func accountQuota() throws -> AccountQuota? {
         try withDatabase { db in
             let exists = try db.cached("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'account_quota'")
             guard try exists.step() else { return nil }

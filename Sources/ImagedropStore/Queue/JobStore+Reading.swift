@@ -1,12 +1,12 @@
-import ImagedropSystem
 import Glibc
+import ImagedropSystem
 
 extension JobStore {
     /// Opens the table for a reader, read-only. nil means there is no table yet — and only that: its folder
     /// exists and the file does not (the daemon or `enqueue` creates it). Everything else that stands between
     /// the reader and the rows is a `TableReadError`: a folder that does not exist, a file, side file or
     /// folder this user may not read, a file that is not a table imagedrop wrote.
-    public static func openForReading(_ database: String) throws(TableReadError) -> JobStore? {
+    package static func openForReading(_ database: String) throws(TableReadError) -> JobStore? {
         let file = RawPath(database)
         let folder = file.parent.display
         switch FileStatus.of(file) {
@@ -19,19 +19,23 @@ extension JobStore {
             case .failure(let error) where error.errno == EACCES:
                 throw TableReadError.permission(database: database, path: folder)
             case .failure:
-                throw TableReadError(.missingFolder, database: database, reason: """
-                    its folder \(folder) does not exist: check queue.database (a typo, or the state folder was never made)
-                    """)
+                throw TableReadError(
+                    .missingFolder, database: database,
+                    reason: """
+                        its folder \(folder) does not exist: check queue.database (a typo, or the state folder was never made)
+                        """)
             }
         case .failure(let error) where error.errno == ENOTDIR:
-            throw TableReadError(.missingFolder, database: database, reason: "a part of its folder \(folder) is not a folder")
+            throw TableReadError(
+                .missingFolder, database: database, reason: "a part of its folder \(folder) is not a folder")
         case .failure(let error) where error.errno == EACCES:
             // A folder on the way may not be entered: whether the file exists cannot even be known.
             throw TableReadError.permission(database: database, path: folder)
         case .failure(let error):
             throw TableReadError(.unreadable, database: database, reason: "\(error)")
         case .success(let status) where !status.isRegular:
-            throw TableReadError(.unreadable, database: database, reason: "it is a \(status.kindName), not a database file")
+            throw TableReadError(
+                .unreadable, database: database, reason: "it is a \(status.kindName), not a database file")
         case .success:
             break
         }
@@ -39,7 +43,7 @@ extension JobStore {
         for path in [database, database + "-wal", database + "-shm"] where access(path, F_OK) == 0 {
             do {
                 close(try Syscall.retryingOnEINTR("open \(path)") { open(path, O_RDONLY | O_CLOEXEC) })
-            } catch where error.errno == EACCES || error.errno == EPERM {
+            } catch  where error.errno == EACCES || error.errno == EPERM {
                 throw TableReadError.permission(database: database, path: path)
             } catch {
                 throw TableReadError(.unreadable, database: database, reason: "\(error)")
@@ -50,7 +54,8 @@ extension JobStore {
             // The open is lazy: this is the first read of the file's header (a file that is not a database
             // fails here), and a file with no schema is an empty or foreign SQLite file, not "no jobs".
             guard try store.withDatabase({ try $0.userVersion }) > 0 else {
-                throw TableReadError(.unreadable, database: database, reason: "it holds no job table (not a database imagedrop wrote)")
+                throw TableReadError(
+                    .unreadable, database: database, reason: "it holds no job table (not a database imagedrop wrote)")
             }
             return store
         } catch {

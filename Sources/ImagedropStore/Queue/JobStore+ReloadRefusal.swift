@@ -3,13 +3,13 @@ import ImagedropSystem
 
 /// A SIGHUP whose config the daemon refused: the old config stays in force, which the log says once and
 /// `status` must keep saying — an operator who edited the file believes it applied until told otherwise.
-public struct ReloadRefusal: Sendable, Equatable {
+package struct ReloadRefusal: Sendable, Equatable {
     /// When it was refused (ISO-8601 UTC, `…Z`).
-    public var at: String
+    package var at: String
     /// The config error as "key: problem" (or the problem alone when it names no key).
-    public var error: String
+    package var error: String
 
-    public init(at: String, error: String) {
+    package init(at: String, error: String) {
         self.at = at
         self.error = error
     }
@@ -18,7 +18,7 @@ public struct ReloadRefusal: Sendable, Equatable {
 extension JobStore {
     /// Records a refused reload, or (nil) that the config in force is the file on disk again: a good reload,
     /// or a start, which loads the file whole or not at all.
-    public func recordReloadRefused(_ error: String?) throws {
+    package func recordReloadRefused(_ error: String?) throws {
         try execute("UPDATE daemon SET reload_refused_at = ?1, reload_refused_error = ?2 WHERE id = 1") { statement in
             statement.bind(1, error.map { _ in Timestamp.nowISO8601() }).bind(2, error)
         }

@@ -1,4 +1,5 @@
 import ImagedropSystem
+
 /// The `request_log` table: how many API requests were sent (or reserved to be sent) in each wall-clock
 /// second of the budget's window. RequestLedger is its only writer.
 extension JobStore {
@@ -31,8 +32,10 @@ extension JobStore {
 
     /// One reservation: `count` more at `second`; the `unused` rest of the previous reservation taken back
     /// from `previousSecond`; seconds before `pruneBefore` forgotten. One transaction.
-    package func recordRequests(_ count: Int, atSecond second: Int64, returning unused: Int, ofSecond previousSecond: Int64?,
-                        pruneBefore: Int64) throws {
+    package func recordRequests(
+        _ count: Int, atSecond second: Int64, returning unused: Int, ofSecond previousSecond: Int64?,
+        pruneBefore: Int64
+    ) throws {
         try withDatabase { db in
             try db.transaction {
                 try Self.add(db, count: Int64(count), second: second)
@@ -49,7 +52,8 @@ extension JobStore {
     }
 
     private static func add(_ db: Database, count: Int64, second: Int64) throws {
-        let add = try db.cached("""
+        let add = try db.cached(
+            """
             INSERT INTO request_log(second, n) VALUES (?1, ?2)
             ON CONFLICT(second) DO UPDATE SET n = n + excluded.n
             """)

@@ -4,16 +4,16 @@ import ImagedropSystem
 /// `imagedrop retry` and the status page's retry buttons.
 extension JobStore {
     /// What `retry` did (or, for a dry run, would do): the jobs queued again, and those left as they were and why.
-    public struct RetryResult: Sendable, Equatable {
-        public var queued: [Int64] = []
+    package struct RetryResult: Sendable, Equatable {
+        package var queued: [Int64] = []
         /// A newer job of the same file exists (waiting, done or failed): that job carries the file now, and the
         /// old version's bytes are no longer there to upload.
-        public var superseded: [Int64] = []
+        package var superseded: [Int64] = []
         /// The file is gone (moved to failed_dir or done_dir, deleted): queued again it could only fail as
         /// "file vanished".
-        public var gone: [Int64] = []
+        package var gone: [Int64] = []
 
-        public init() {}
+        package init() {}
     }
 
     /// Failed jobs back to the queue with their attempt count reset; with `includeDone` (`retry --force`) done
@@ -27,18 +27,24 @@ extension JobStore {
     /// (which clears the flag). `dryRun` decides each job exactly as the real run does and changes nothing: a
     /// job queued again never changes the verdict on another (a job it could supersede has a smaller id, and so
     /// was superseded by it already), so leaving out the updates leaves every verdict as it is.
-    public func retryFailed(ids: [Int64]?, includeDone: Bool = false, dryRun: Bool = false,
-                            fileIsGone: (Job) -> Bool = { _ in false }) throws -> RetryResult {
+    package func retryFailed(
+        ids: [Int64]?, includeDone: Bool = false, dryRun: Bool = false,
+        fileIsGone: (Job) -> Bool = { _ in false }
+    ) throws -> RetryResult {
         let now = Timestamp.nowMillis()
         let states = includeDone ? "('failed','done')" : "('failed')"
         let openOnly = ids == nil && hasDismissed ? "AND dismissed = 0" : ""
         let targets: [Job] = try withDatabase { db in
-            let select = ids == nil
+            let select =
+                ids == nil
                 ? try db.prepare("SELECT \(columns) FROM jobs WHERE state IN \(states) \(openOnly) ORDER BY id")
                 : try db.prepare("SELECT \(columns) FROM jobs WHERE state IN \(states) AND id = ?1")
             var targets: [Job] = []
             for id in ids ?? [0] {
-                if ids != nil { select.reset(); select.bind(1, id) }
+                if ids != nil {
+                    select.reset()
+                    select.bind(1, id)
+                }
                 while try select.step() { targets.append(Self.job(from: select)) }
             }
             return targets
@@ -51,7 +57,8 @@ extension JobStore {
             let decide = {
                 var result = RetryResult()
                 // A newer job of the same file, or one of its versions already waiting.
-                let superseding = try db.cached("""
+                let superseding = try db.cached(
+                    """
                     SELECT 1 FROM jobs other JOIN jobs this ON other.path_key = this.path_key
                     WHERE this.id = ?1 AND other.id != this.id
                       AND (other.id > this.id OR other.state IN ('queued','uploading','retrying'))
@@ -60,16 +67,26 @@ extension JobStore {
                 // The dry run's stand-in for the update's WHERE: the job is still in a state retry takes.
                 let stillThere = try db.cached("SELECT 1 FROM jobs WHERE id = ?1 AND state IN \(states)")
                 // Not prepared for a dry run: a read-only reader of an older table may lack columns it sets.
-                let update = dryRun ? nil : try db.cached("""
-                    UPDATE jobs SET state = 'queued', attempts = 0, last_error = NULL, last_code = NULL, interrupted = 0,
-                           next_attempt_at = ?2, updated_at = ?3, after_action = NULL \(clearDismissed)
-                    WHERE id = ?1 AND state IN \(states)
-                    """)
+                let update =
+                    dryRun
+                    ? nil
+                    : try db.cached(
+                        """
+                        UPDATE jobs SET state = 'queued', attempts = 0, last_error = NULL, last_code = NULL, interrupted = 0,
+                               next_attempt_at = ?2, updated_at = ?3, after_action = NULL \(clearDismissed)
+                        WHERE id = ?1 AND state IN \(states)
+                        """)
                 for job in targets {
                     superseding.reset()
                     superseding.bind(1, job.id)
-                    if try superseding.step() { result.superseded.append(job.id); continue }
-                    if gone.contains(job.id) { result.gone.append(job.id); continue }
+                    if try superseding.step() {
+                        result.superseded.append(job.id)
+                        continue
+                    }
+                    if gone.contains(job.id) {
+                        result.gone.append(job.id)
+                        continue
+                    }
                     guard let update else {
                         stillThere.reset()
                         stillThere.bind(1, job.id)

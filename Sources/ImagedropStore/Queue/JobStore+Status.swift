@@ -1,60 +1,60 @@
-import ImagedropSystem
 import ImagedropSupport
+import ImagedropSystem
 
 /// What `status` reports, read from the table alone. Every query here is served by an index or by the
 /// trigger-maintained `job_counts`, so its cost does not grow with the number of done jobs.
-public struct QueueSnapshot: Sendable {
-    public var counts: [JobState: Int] = [:]
-    public var oldestWaitingCreatedAt: String?
-    public var recentFailures: [Job] = []
-    public var nextRetryAt: Int64?
-    public var uploadsLastMinute = 0
-    public var uploadsLastHour = 0
-    public var lastUploadAt: String?
+package struct QueueSnapshot: Sendable {
+    package var counts: [JobState: Int] = [:]
+    package var oldestWaitingCreatedAt: String?
+    package var recentFailures: [Job] = []
+    package var nextRetryAt: Int64?
+    package var uploadsLastMinute = 0
+    package var uploadsLastHour = 0
+    package var lastUploadAt: String?
     /// Jobs per source and state.
-    public var sourceCounts: [String: [JobState: Int]] = [:]
+    package var sourceCounts: [String: [JobState: Int]] = [:]
     /// Failed jobs the operator dismissed: not in `counts[.failed]` (nor in `total`), nor in `recentFailures`.
-    public var dismissed = 0
-    public var total: Int { counts.values.reduce(0, +) }
-    public init() {}
+    package var dismissed = 0
+    package var total: Int { counts.values.reduce(0, +) }
+    package init() {}
 }
 
-public struct DaemonRecord: Sendable {
-    public var pid: Int?
-    public var host: String?
-    public var version: String?
-    public var startedAt: String?
-    public var heartbeatAt: String?
-    public var heartbeatMillis: Int64?
-    public var stoppedAt: String?
-    public var paused: String?
-    public var statusLine: String?
+package struct DaemonRecord: Sendable {
+    package var pid: Int?
+    package var host: String?
+    package var version: String?
+    package var startedAt: String?
+    package var heartbeatAt: String?
+    package var heartbeatMillis: Int64?
+    package var stoppedAt: String?
+    package var paused: String?
+    package var statusLine: String?
     /// Folders the running daemon lists by polling because inotify could not watch them (the watch limit).
-    public var unwatchedFolders = 0
+    package var unwatchedFolders = 0
     /// The pool's concurrency at the last heartbeat, as `ConcurrencyLimiter.Snapshot.json` wrote it.
-    public var concurrencyJSON: String?
+    package var concurrencyJSON: String?
     /// The last reload the running daemon refused, until a good one (nil on a table from before it was kept).
-    public var reloadRefused: ReloadRefusal?
+    package var reloadRefused: ReloadRefusal?
     /// `imagedrop pause`, in force until `imagedrop resume`, whether a daemon runs or not.
-    public var operatorPause: OperatorPause?
+    package var operatorPause: OperatorPause?
     /// The backlog's ETA at the last heartbeat (nil: unknown, or paused); `recordsETA` is false for a table from
     /// before the daemon recorded it.
-    public var etaSeconds: Int?
-    public var recordsETA = false
+    package var etaSeconds: Int?
+    package var recordsETA = false
     /// Why the daemon's fleet budget went on alone at its last heartbeat (nil: shared, or no fleet).
-    public var fleetDegraded: String?
+    package var fleetDegraded: String?
 
     /// How often the running daemon writes `heartbeat_at`: its main loop's beat. A heartbeat older than
     /// `staleAfterBeats` of these means the daemon holds its lock but its loop has stopped turning.
-    public static let heartbeatIntervalSeconds: Int64 = 5
-    public static let staleAfterBeats: Int64 = 3
+    package static let heartbeatIntervalSeconds: Int64 = 5
+    package static let staleAfterBeats: Int64 = 3
 }
 
 extension JobStore {
     /// Jobs per state, from the trigger-kept `job_counts`: what the daemon's once-a-second loop needs, without
     /// the range counts of a full snapshot.
     /// `failed` leaves out the dismissed jobs.
-    public func counts() throws -> [JobState: Int] {
+    package func counts() throws -> [JobState: Int] {
         try withDatabase { db in try counts(db) }
     }
 
@@ -78,7 +78,7 @@ extension JobStore {
         return result
     }
 
-    public func snapshot(failureLimit: Int = 10) throws -> QueueSnapshot {
+    package func snapshot(failureLimit: Int = 10) throws -> QueueSnapshot {
         try withDatabase { db in
             var snapshot = QueueSnapshot()
             snapshot.counts = try counts(db)
@@ -91,13 +91,15 @@ extension JobStore {
 
             // `state IN (…)` repeated so SQLite may use the partial index `jobs_ready`: it does not infer that
             // `state = 'retrying'` implies the index's WHERE, and without it this is a full scan (236 ms at 1M rows).
-            let next = try db.cached("""
+            let next = try db.cached(
+                """
                 SELECT min(next_attempt_at) FROM jobs WHERE state IN ('queued','retrying') AND state = 'retrying'
                 """)
             if try next.step() { snapshot.nextRetryAt = next.optionalInt64(0) }
 
             // Written as the partial index `jobs_failed_open` is, so it serves the order without reading dismissed rows.
-            let failures = try db.cached("""
+            let failures = try db.cached(
+                """
                 SELECT \(columns) FROM jobs WHERE state = 'failed' \(hasDismissed ? "AND dismissed = 0" : "")
                 ORDER BY updated_at DESC, id DESC LIMIT ?1
                 """)
@@ -105,7 +107,8 @@ extension JobStore {
             while try failures.step() { snapshot.recentFailures.append(Self.job(from: failures)) }
 
             let now = Timestamp.nowMillis()
-            let uploaded = try db.cached("SELECT count(*) FROM jobs WHERE uploaded_at IS NOT NULL AND uploaded_at >= ?1")
+            let uploaded = try db.cached(
+                "SELECT count(*) FROM jobs WHERE uploaded_at IS NOT NULL AND uploaded_at >= ?1")
             uploaded.bind(1, Timestamp.iso8601(millis: now - 60_000))
             if try uploaded.step() { snapshot.uploadsLastMinute = uploaded.int(0) }
             uploaded.reset()
@@ -121,9 +124,10 @@ extension JobStore {
     /// When a job last ended done: the newest `uploaded_at` of the jobs and of the versions `prune` removed
     /// (so pruning history does not make the last success look older). Both reads are index lookups; the
     /// aggregate `max` skips a side that has none, where SQLite's two-argument `max` would give NULL.
-    public func lastSuccessAt() throws -> String? {
+    package func lastSuccessAt() throws -> String? {
         try withDatabase { db in
-            let statement = try db.cached("""
+            let statement = try db.cached(
+                """
                 SELECT max(at) FROM (SELECT max(uploaded_at) AS at FROM jobs WHERE uploaded_at IS NOT NULL
                                      UNION ALL SELECT max(uploaded_at) FROM stored_versions)
                 """)
@@ -131,9 +135,10 @@ extension JobStore {
         }
     }
 
-    public func daemonRecord() throws -> DaemonRecord {
+    package func daemonRecord() throws -> DaemonRecord {
         try withDatabase { db in
-            let statement = try db.cached("""
+            let statement = try db.cached(
+                """
                 SELECT pid, host, version, started_at, heartbeat_at, heartbeat_ms, stopped_at, paused, status_line
                 FROM daemon WHERE id = 1
                 """)
@@ -168,7 +173,8 @@ extension JobStore {
 
     /// A reader may open a table an older daemon wrote (it never migrates): the column may not exist yet.
     private static func hasUnwatchedColumn(_ db: Database) throws -> Bool {
-        let statement = try db.cached("SELECT count(*) FROM pragma_table_info('daemon') WHERE name = 'unwatched_folders'")
+        let statement = try db.cached(
+            "SELECT count(*) FROM pragma_table_info('daemon') WHERE name = 'unwatched_folders'")
         return try statement.step() && statement.int(0) > 0
     }
 
@@ -179,35 +185,42 @@ extension JobStore {
 
     /// A start loaded the config file whole: no reload refusal of an earlier run applies to it. The operator's
     /// pause is left as it is (it outlives daemons).
-    public func recordDaemonStart(pid: Int, host: String, version: String) throws {
+    package func recordDaemonStart(pid: Int, host: String, version: String) throws {
         let now = Timestamp.nowMillis()
-        try execute("""
+        try execute(
+            """
             UPDATE daemon SET pid = ?1, host = ?2, version = ?3, started_at = ?4, heartbeat_at = ?4, heartbeat_ms = ?5,
                    stopped_at = NULL, paused = NULL, status_line = NULL, unwatched_folders = 0, concurrency = NULL,
                    reload_refused_at = NULL, reload_refused_error = NULL, eta_s = NULL, fleet_degraded = NULL
             WHERE id = 1
-            """) { statement in
+            """
+        ) { statement in
             statement.bind(1, pid).bind(2, host).bind(3, version).bind(4, Timestamp.iso8601(millis: now)).bind(5, now)
         }
     }
 
-    public func recordHeartbeat(statusLine: String?, unwatchedFolders: Int = 0, concurrencyJSON: String? = nil) throws {
+    package func recordHeartbeat(statusLine: String?, unwatchedFolders: Int = 0, concurrencyJSON: String? = nil) throws
+    {
         let now = Timestamp.nowMillis()
-        try execute("""
+        try execute(
+            """
             UPDATE daemon SET heartbeat_at = ?1, heartbeat_ms = ?2, status_line = ?3, unwatched_folders = ?4,
                    concurrency = ?5 WHERE id = 1
-            """) { statement in
+            """
+        ) { statement in
             statement.bind(1, Timestamp.iso8601(millis: now)).bind(2, now).bind(3, statusLine).bind(4, unwatchedFolders)
                 .bind(5, concurrencyJSON)
         }
     }
 
-    public func recordPause(_ reason: String?) throws {
+    package func recordPause(_ reason: String?) throws {
         try execute("UPDATE daemon SET paused = ?1 WHERE id = 1") { statement in statement.bind(1, reason) }
     }
 
-    public func recordDaemonStop() throws {
-        try execute("UPDATE daemon SET pid = NULL, stopped_at = ?1, paused = NULL, unwatched_folders = 0, concurrency = NULL WHERE id = 1") { statement in
+    package func recordDaemonStop() throws {
+        try execute(
+            "UPDATE daemon SET pid = NULL, stopped_at = ?1, paused = NULL, unwatched_folders = 0, concurrency = NULL WHERE id = 1"
+        ) { statement in
             statement.bind(1, Timestamp.nowISO8601())
         }
     }

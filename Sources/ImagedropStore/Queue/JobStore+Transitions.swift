@@ -1,5 +1,5 @@
-import ImagedropSystem
 import ImagedropSupport
+import ImagedropSystem
 import Synchronization
 
 /// State transitions. Each is one committed statement or transaction, done before the side effect that
@@ -12,14 +12,15 @@ extension JobStore {
     /// is ready or in hand, no other job is claimed, and it is claimed only once nothing else is in hand. So if
     /// the daemon dies again, the suspect was the only job it held, and the next start quarantines that one
     /// file instead of every file that happened to be in flight beside it (see `recoverAfterCrash`).
-    public func claim(leaseMillis: Int64) throws -> Job? {
+    package func claim(leaseMillis: Int64) throws -> Job? {
         let sources = claimableSources.withLock { $0 }
         let columns = columns
         let inSources = sourceCondition(table: "jobs")
         let suspectPending = suspectPending
         return try grouped { db in
             let now = Timestamp.nowMillis()
-            let statement = try db.cached("""
+            let statement = try db.cached(
+                """
                 UPDATE jobs SET state = 'uploading', lease_until = ?1, updated_at = ?2
                 WHERE id = (SELECT id FROM jobs WHERE state IN ('queued','retrying') AND next_attempt_at <= ?3
                               AND NOT EXISTS (SELECT 1 FROM owed_deletes WHERE job_id = jobs.id)
@@ -56,17 +57,18 @@ extension JobStore {
     }
 
     /// The sources whose jobs `claim` may take from now on (the daemon's configured ones; nil: all).
-    public func setClaimableSources(_ names: [String]?) {
+    package func setClaimableSources(_ names: [String]?) {
         claimableSources.withLock { $0 = names.map { JSONText.encodeStringArray($0) } }
     }
 
     /// When the next waiting job or owed delete becomes ready (unix ms), or nil when nothing waits. A job
     /// that owes a delete waits for the delete, not for its own time. While a suspect is ready or in hand (see
     /// `claim`), readiness is not a time but the end of other work: nil, so callers poll at their slow pace.
-    public func nextReadyAtMillis() throws -> Int64? {
+    package func nextReadyAtMillis() throws -> Int64? {
         try withDatabase { db in
             // The same test as `claim`'s: only a suspect in hand, or one ready to be taken, holds the others.
-            let statement = try db.cached("""
+            let statement = try db.cached(
+                """
                 SELECT CASE WHEN \(suspectPending) THEN NULL
                 ELSE (SELECT MIN(t) FROM (
                     SELECT (SELECT next_attempt_at FROM jobs WHERE state IN ('queued','retrying')
@@ -84,10 +86,10 @@ extension JobStore {
 
     /// The file version a result is for. A transition that names one only applies while the row still
     /// tracks that version: if the watcher saw a newer one meanwhile, the caller must queue the job again.
-    public struct Version: Sendable, Equatable {
-        public var size: Int
-        public var mtimeNanos: Int64
-        public init(size: Int, mtimeNanos: Int64) {
+    package struct Version: Sendable, Equatable {
+        package var size: Int
+        package var mtimeNanos: Int64
+        package init(size: Int, mtimeNanos: Int64) {
             self.size = size
             self.mtimeNanos = mtimeNanos
         }
@@ -95,17 +97,19 @@ extension JobStore {
 
     /// Returns false, changing nothing, when the row no longer tracks `version`.
     @discardableResult
-    public func markDone(
+    package func markDone(
         id: Int64, imageID: String, variants: [String], sha256: String?, countAttempt: Bool, afterAction: String?,
         version: Version? = nil
     ) throws -> Bool {
         let now = Timestamp.nowISO8601()
-        return try groupedCountingChanges("""
+        return try groupedCountingChanges(
+            """
             UPDATE jobs SET state = 'done', image_id = ?2, variants = ?3, sha256 = COALESCE(?4, sha256), interrupted = 0,
                    attempts = attempts + ?5, last_error = NULL, last_code = NULL, lease_until = NULL,
                    uploaded_at = ?6, updated_at = ?6, after_action = ?7
             WHERE id = ?1 AND (?8 IS NULL OR (size = ?8 AND mtime_ns = ?9))
-            """) { statement in
+            """
+        ) { statement in
             statement.bind(1, id).bind(2, imageID).bind(3, JSONText.encodeStringArray(variants)).bind(4, sha256)
                 .bind(5, countAttempt ? 1 : 0).bind(6, now).bind(7, afterAction)
                 .bind(8, version?.size).bind(9, version?.mtimeNanos)
@@ -113,16 +117,20 @@ extension JobStore {
     }
 
     /// Counts an upload that may reach the API, committed before it is sent.
-    public func recordSend(id: Int64) throws {
+    package func recordSend(id: Int64) throws {
         try execute("UPDATE jobs SET sends = sends + 1 WHERE id = ?1") { statement in statement.bind(1, id) }
     }
 
-    public func markRetrying(id: Int64, error: String, code: Int?, nextAttemptAtMillis: Int64, countAttempt: Bool) throws {
-        try execute("""
+    package func markRetrying(
+        id: Int64, error: String, code: Int?, nextAttemptAtMillis: Int64, countAttempt: Bool
+    ) throws {
+        try execute(
+            """
             UPDATE jobs SET state = 'retrying', last_error = ?2, last_code = ?3, next_attempt_at = ?4, interrupted = 0,
                    attempts = attempts + ?5, lease_until = NULL, updated_at = ?6
             WHERE id = ?1
-            """) { statement in
+            """
+        ) { statement in
             statement.bind(1, id).bind(2, error).bind(3, code).bind(4, nextAttemptAtMillis)
                 .bind(5, countAttempt ? 1 : 0).bind(6, Timestamp.nowISO8601())
         }
@@ -130,29 +138,34 @@ extension JobStore {
 
     /// Returns false, changing nothing, when the row no longer tracks `version`.
     @discardableResult
-    public func markFailed(
+    package func markFailed(
         id: Int64, error: String, code: Int?, sha256: String?, countAttempt: Bool, afterAction: String?,
         version: Version? = nil
     ) throws -> Bool {
-        try executeCountingChanges("""
+        try executeCountingChanges(
+            """
             UPDATE jobs SET state = 'failed', last_error = ?2, last_code = ?3, sha256 = COALESCE(?4, sha256), interrupted = 0,
                    attempts = attempts + ?5, lease_until = NULL, updated_at = ?6, after_action = ?7
             WHERE id = ?1 AND (?8 IS NULL OR (size = ?8 AND mtime_ns = ?9))
-            """) { statement in
+            """
+        ) { statement in
             statement.bind(1, id).bind(2, error).bind(3, code).bind(4, sha256).bind(5, countAttempt ? 1 : 0)
-                .bind(6, Timestamp.nowISO8601()).bind(7, afterAction).bind(8, version?.size).bind(9, version?.mtimeNanos)
+                .bind(6, Timestamp.nowISO8601()).bind(7, afterAction).bind(8, version?.size).bind(
+                    9, version?.mtimeNanos)
         } > 0
     }
 
     /// Puts an `uploading` job back in the queue without counting an attempt: the daemon is stopping, the
     /// queue is paused for credentials, or the file changed while it was being sent.
-    public func release(id: Int64, delayMillis: Int64 = 0, note: String? = nil) throws {
+    package func release(id: Int64, delayMillis: Int64 = 0, note: String? = nil) throws {
         let now = Timestamp.nowMillis()
-        try execute("""
+        try execute(
+            """
             UPDATE jobs SET state = 'queued', next_attempt_at = ?2, lease_until = NULL, updated_at = ?3,
                    last_error = COALESCE(?4, last_error)
             WHERE id = ?1 AND state = 'uploading'
-            """) { statement in
+            """
+        ) { statement in
             statement.bind(1, id).bind(2, now + delayMillis).bind(3, Timestamp.iso8601(millis: now)).bind(4, note)
         }
     }
@@ -162,13 +175,18 @@ extension JobStore {
     /// this one. Returns false, changing nothing, when the watcher recorded another version meanwhile: the
     /// row must never go back to an older version than the watcher last saw.
     @discardableResult
-    public func updateVersion(id: Int64, seenSize: Int?, seenMtimeNanos: Int64?, size: Int, mtimeNanos: Int64,
-                              sha256: String) throws -> Bool {
-        try executeCountingChanges("""
+    package func updateVersion(
+        id: Int64, seenSize: Int?, seenMtimeNanos: Int64?, size: Int, mtimeNanos: Int64,
+        sha256: String
+    ) throws -> Bool {
+        try executeCountingChanges(
+            """
             UPDATE jobs SET size = ?2, mtime_ns = ?3, sha256 = ?4
             WHERE id = ?1 AND ((size IS ?5 AND mtime_ns IS ?6) OR (size = ?2 AND mtime_ns = ?3))
-            """) { statement in
-            statement.bind(1, id).bind(2, size).bind(3, mtimeNanos).bind(4, sha256).bind(5, seenSize).bind(6, seenMtimeNanos)
+            """
+        ) { statement in
+            statement.bind(1, id).bind(2, size).bind(3, mtimeNanos).bind(4, sha256).bind(5, seenSize).bind(
+                6, seenMtimeNanos)
         } > 0
     }
 
@@ -176,11 +194,12 @@ extension JobStore {
     /// `expiredOnly` takes just those whose lease ran out, skipping `inFlight` (jobs a live worker still holds,
     /// however long it has been waiting on the rate limit).
     @discardableResult
-    public func recoverLeases(expiredOnly: Bool, inFlight: Set<Int64> = []) throws -> Int {
+    package func recoverLeases(expiredOnly: Bool, inFlight: Set<Int64> = []) throws -> Int {
         let now = Timestamp.nowMillis()
         return try withDatabase { db in
             try db.transaction {
-                let expired = try db.cached("""
+                let expired = try db.cached(
+                    """
                     SELECT id FROM jobs WHERE state = 'uploading' AND (?2 = 0 OR lease_until < ?1)
                     """)
                 expired.bind(1, now).bind(2, expiredOnly ? 1 : 0)
@@ -189,7 +208,8 @@ extension JobStore {
                     let id = expired.int64(0)
                     if !inFlight.contains(id) { ids.append(id) }
                 }
-                let update = try db.cached("""
+                let update = try db.cached(
+                    """
                     UPDATE jobs SET state = 'queued', lease_until = NULL, next_attempt_at = ?2, updated_at = ?3
                     WHERE id = ?1 AND state = 'uploading'
                     """)
@@ -204,21 +224,21 @@ extension JobStore {
     }
 
     /// What a start found of the daemon before it, which died holding jobs.
-    public struct CrashRecovery: Sendable, Equatable {
+    package struct CrashRecovery: Sendable, Equatable {
         /// Claimed when it died: back in the queue, each now a suspect handled alone (see `claim`).
-        public var requeued = 0
+        package var requeued = 0
         /// Claimed when the daemon died for the second time in a row: `failed`, never claimed again.
-        public var quarantined: [Job] = []
+        package var quarantined: [Job] = []
     }
 
-    public static let quarantineReason = "quarantined: the daemon stopped twice while handling this file"
+    package static let quarantineReason = "quarantined: the daemon stopped twice while handling this file"
 
     /// At start, for the jobs a dead daemon left `uploading`. After a crash (`crashed`: the daemon noted a fatal
     /// signal) each counts one more interruption, and one that has now been held by two daemons that crashed in
     /// a row is quarantined (`failed`) instead of going back to a queue whose every start would crash on it
     /// again. A kill -9 or a power cut says nothing about the jobs in hand: they go back uncounted. A clean stop
     /// releases its jobs first; `recoverLeases` (expired leases of a live daemon) counts nothing either.
-    public func recoverAfterCrash(crashed: Bool, failedAfterAction: (Job) -> String?) throws -> CrashRecovery {
+    package func recoverAfterCrash(crashed: Bool, failedAfterAction: (Job) -> String?) throws -> CrashRecovery {
         let now = Timestamp.nowMillis()
         let nowText = Timestamp.iso8601(millis: now)
         let columns = columns
@@ -228,12 +248,14 @@ extension JobStore {
                 let held = try db.cached("SELECT \(columns), interrupted FROM jobs WHERE state = 'uploading'")
                 var jobs: [(job: Job, interrupted: Int)] = []
                 while try held.step() { jobs.append((Self.job(from: held), held.int(Self.columnCount))) }
-                let quarantine = try db.cached("""
+                let quarantine = try db.cached(
+                    """
                     UPDATE jobs SET state = 'failed', last_error = ?2, last_code = NULL, lease_until = NULL,
                            interrupted = interrupted + 1, updated_at = ?3, after_action = ?4
                     WHERE id = ?1 AND state = 'uploading'
                     """)
-                let requeue = try db.cached("""
+                let requeue = try db.cached(
+                    """
                     UPDATE jobs SET state = 'queued', lease_until = NULL, next_attempt_at = ?2, updated_at = ?3,
                            interrupted = interrupted + ?4
                     WHERE id = ?1 AND state = 'uploading'
@@ -258,9 +280,10 @@ extension JobStore {
     }
 
     /// Jobs whose post-upload action (delete, move, sidecar) has not been confirmed yet.
-    public func pendingAfterActions(limit: Int) throws -> [Job] {
+    package func pendingAfterActions(limit: Int) throws -> [Job] {
         try withDatabase { db in
-            let statement = try db.cached("SELECT \(columns) FROM jobs WHERE after_action IS NOT NULL ORDER BY id LIMIT ?1")
+            let statement = try db.cached(
+                "SELECT \(columns) FROM jobs WHERE after_action IS NOT NULL ORDER BY id LIMIT ?1")
             statement.bind(1, limit)
             var jobs: [Job] = []
             while try statement.step() { jobs.append(Self.job(from: statement)) }
@@ -268,8 +291,9 @@ extension JobStore {
         }
     }
 
-    public func clearAfterAction(id: Int64, note: String? = nil) throws {
-        try execute("UPDATE jobs SET after_action = NULL, last_error = COALESCE(?2, last_error) WHERE id = ?1") { statement in
+    package func clearAfterAction(id: Int64, note: String? = nil) throws {
+        try execute("UPDATE jobs SET after_action = NULL, last_error = COALESCE(?2, last_error) WHERE id = ?1") {
+            statement in
             statement.bind(1, id).bind(2, note)
         }
     }
@@ -278,7 +302,7 @@ extension JobStore {
     /// before the rename: after a crash (or a power loss) the replay knows which file in `done_dir` is this
     /// job's, and so never moves or copies it a second time.
     /// `nil` clears it again when the move failed (the file stayed where it was).
-    public func recordMoveTarget(id: Int64, path: RawPath?) throws {
+    package func recordMoveTarget(id: Int64, path: RawPath?) throws {
         try withDatabase { db in
             try db.execute("PRAGMA synchronous = FULL")
             defer { try? db.execute("PRAGMA synchronous = NORMAL") }

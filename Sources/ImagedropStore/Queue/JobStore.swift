@@ -1,14 +1,14 @@
-import ImagedropSystem
 import FoundationEssentials
 import ImagedropSupport
+import ImagedropSystem
 import Synchronization
 
 /// The job table: the one place that decides state transitions. One connection, used under a Mutex by the
 /// watcher, the workers and the control commands of this process; other processes (`status`) open their own.
-public final class JobStore: Sendable {
+package final class JobStore: Sendable {
     /// The connection, reached only inside `withDatabase`, one thread at a time.
     private let connection: LockedConnection
-    public let path: String
+    package let path: String
 
     /// The column list every job query selects, for the schema this file has. Readers never migrate (they
     /// may lack write access, and an older daemon must still start on its own database); on a v1 table the
@@ -33,7 +33,7 @@ public final class JobStore: Sendable {
     /// The workers' claims and write-backs that land together share one transaction (see GroupCommit).
     private let groupCommit = GroupCommit()
 
-    public init(path: String, readOnly: Bool = false) throws {
+    package init(path: String, readOnly: Bool = false) throws {
         let database = try Database(path: path, readOnly: readOnly, create: !readOnly)
         if !readOnly {
             try Schema.migrate(database)
@@ -41,13 +41,18 @@ public final class JobStore: Sendable {
         }
         let version = try database.userVersion
         if readOnly, version > Schema.currentVersion {
-            throw SQLiteError(code: 0, message: "database schema version \(version) is newer than this imagedrop (\(Schema.currentVersion)); upgrade imagedrop", sql: nil)
+            throw SQLiteError(
+                code: 0,
+                message:
+                    "database schema version \(version) is newer than this imagedrop (\(Schema.currentVersion)); upgrade imagedrop",
+                sql: nil)
         }
         self.hasMovedTo = try Self.hasColumn("moved_to", in: database)
         self.hasURLs = try Self.hasColumn("url", in: database)
         self.hasSource = try Self.hasColumn("source", in: database)
         self.hasDismissed = try Self.hasColumn("dismissed", in: database)
-        self.columns = Self.columns(schemaVersion: version, hasMovedTo: hasMovedTo, hasURLs: hasURLs) + ", "
+        self.columns =
+            Self.columns(schemaVersion: version, hasMovedTo: hasMovedTo, hasURLs: hasURLs) + ", "
             + (hasSource ? "source" : "'default' AS source") + ", "
             + (hasDismissed ? "dismissed" : "0 AS dismissed")
         self.connection = LockedConnection(database)
@@ -56,7 +61,7 @@ public final class JobStore: Sendable {
 
     /// Opens the table for writing, creating its folder first (as `run` does), so `enqueue` works before the
     /// daemon ever ran.
-    public static func openForWriting(path: String) throws -> JobStore {
+    package static func openForWriting(path: String) throws -> JobStore {
         try AtomicFile.makeDirectories(RawPath(path).parent)
         return try JobStore(path: path)
     }
@@ -115,7 +120,8 @@ public final class JobStore: Sendable {
         return Job(
             id: row.int64(0),
             // A URL job's key is a hash; its path is the URL as shown (user-info redacted).
-            path: kind == .url ? RawPath(bytes: Array((row.string(1) ?? "").utf8))
+            path: kind == .url
+                ? RawPath(bytes: Array((row.string(1) ?? "").utf8))
                 : RawPath(bytes: row.blob(3) ?? Array((row.string(1) ?? "").utf8)),
             root: row.blob(4).map(RawPath.init(bytes:)),
             state: JobState(rawValue: row.string(5) ?? "") ?? .queued,
@@ -148,7 +154,7 @@ public final class JobStore: Sendable {
     /// unchanged is the same job; a newer version of a file that is still waiting updates that job; a file
     /// rewritten after it finished becomes a new job.
     @discardableResult
-    public func enqueue(_ candidates: [FileCandidate]) throws -> [EnqueueResult] {
+    package func enqueue(_ candidates: [FileCandidate]) throws -> [EnqueueResult] {
         guard !candidates.isEmpty else { return [] }
         return try withDatabase { db in
             try db.transaction {
@@ -172,7 +178,8 @@ public final class JobStore: Sendable {
     }
 
     package func decide(_ candidate: FileCandidate, db: Database) throws -> EnqueueDecision {
-        let active = try db.cached("""
+        let active = try db.cached(
+            """
             SELECT id, size, mtime_ns FROM jobs WHERE path_key = ?1 AND state IN ('queued','uploading','retrying')
             """)
         active.bind(1, blob: candidate.path.bytes)
@@ -190,18 +197,21 @@ public final class JobStore: Sendable {
     }
 
     /// Which candidates `enqueue` would insert as new jobs, read in one snapshot and written nowhere.
-    public func wouldInsert(_ candidates: [FileCandidate]) throws -> [Bool] {
+    package func wouldInsert(_ candidates: [FileCandidate]) throws -> [Bool] {
         try withDatabase { db in
             try db.readTransaction { try candidates.map { try decide($0, db: db) == .insert } }
         }
     }
 
-    private func enqueueOne(_ candidate: FileCandidate, db: Database, now: Int64, nowText: String) throws -> EnqueueResult {
+    private func enqueueOne(
+        _ candidate: FileCandidate, db: Database, now: Int64, nowText: String
+    ) throws -> EnqueueResult {
         switch try decide(candidate, db: db) {
         case .known(let id):
             return .known(id)
         case .update(let id):
-            let update = try db.cached("""
+            let update = try db.cached(
+                """
                 UPDATE jobs SET size = ?2, mtime_ns = ?3, sha256 = NULL, updated_at = ?4 WHERE id = ?1
                 """)
             update.bind(1, id).bind(2, candidate.size).bind(3, candidate.mtimeNanos).bind(4, nowText)
@@ -212,7 +222,8 @@ public final class JobStore: Sendable {
         case .insert:
             break
         }
-        let insert = try db.cached("""
+        let insert = try db.cached(
+            """
             INSERT INTO jobs (path, path_raw, path_key, root_key, state, size, mtime_ns, job_key, next_attempt_at,
                               created_at, updated_at, source)
             VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?6, ?7, ?8, ?9, ?9, ?10)
@@ -233,7 +244,7 @@ public final class JobStore: Sendable {
 
     // MARK: - Lookups
 
-    public func job(id: Int64) throws -> Job? {
+    package func job(id: Int64) throws -> Job? {
         try withDatabase { db in
             let statement = try db.cached("SELECT \(columns) FROM jobs WHERE id = ?1")
             statement.bind(1, id)
@@ -242,7 +253,7 @@ public final class JobStore: Sendable {
     }
 
     /// The newest job for a path (a path can have several: one per version of the file).
-    public func latestJob(path: RawPath) throws -> Job? {
+    package func latestJob(path: RawPath) throws -> Job? {
         try withDatabase { db in
             let statement = try db.cached("SELECT \(columns) FROM jobs WHERE path_key = ?1 ORDER BY id DESC LIMIT 1")
             statement.bind(1, blob: path.bytes)

@@ -1,4 +1,5 @@
 import ImagedropSystem
+
 /// The job table's schema, versioned with `PRAGMA user_version` and migrated forward on open.
 /// The `jobs` columns named in DESIGN.md are a public interface: add columns, never rename or drop them.
 package enum Schema {
@@ -293,7 +294,11 @@ package enum Schema {
     package static func migrate(_ database: Database) throws {
         let version = try database.userVersion
         if version > currentVersion {
-            throw SQLiteError(code: 0, message: "database schema version \(version) is newer than this imagedrop (\(currentVersion)); upgrade imagedrop", sql: nil)
+            throw SQLiteError(
+                code: 0,
+                message:
+                    "database schema version \(version) is newer than this imagedrop (\(currentVersion)); upgrade imagedrop",
+                sql: nil)
         }
         guard version < currentVersion else { return }
         for step in version..<currentVersion {

@@ -4,7 +4,7 @@
 /// lock and has stopped beating) and stay clear of the sysexits codes the
 /// other commands use (64…78).
 extension StatusReport {
-    public enum Health: Int32, Sendable {
+    package enum Health: Int32, Sendable {
         /// A daemon holds the lock and its queue is not paused.
         case running = 0
         /// No daemon runs and the last one did not record its stop (killed, crashed, power lost).
@@ -19,9 +19,9 @@ extension StatusReport {
     }
 
     /// A daemon started on this database and is gone without its clean-stop record.
-    public var stoppedUncleanly: Bool { !running && daemon.startedAt != nil && daemon.stoppedAt == nil }
+    package var stoppedUncleanly: Bool { !running && daemon.startedAt != nil && daemon.stoppedAt == nil }
 
-    public var health: Health {
+    package var health: Health {
         if running {
             if responding == false { return .notResponding }
             return pausedReason == nil ? .running : .paused
@@ -30,7 +30,7 @@ extension StatusReport {
     }
 
     /// The one line `status --check` prints.
-    public var healthLine: String {
+    package var healthLine: String {
         switch health {
         case .running: return "running (pid \(pid.map(String.init) ?? "?"))"
         case .paused: return "paused (pid \(pid.map(String.init) ?? "?")): \(pausedReason ?? "")"

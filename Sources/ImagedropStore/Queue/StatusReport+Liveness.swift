@@ -1,19 +1,19 @@
+import FoundationEssentials
 import ImagedropSupport
 import ImagedropSystem
-import FoundationEssentials
 
 /// What `status` says beyond the counts that an operator acts on: whether the daemon holding the lock is still
 /// turning its loop, why the queue is paused, and whether the config in force is the file on disk.
 extension StatusReport {
     /// Seconds since the running daemon's last heartbeat; nil when none runs or it has not written one.
-    public var heartbeatAgeSeconds: Int64? {
+    package var heartbeatAgeSeconds: Int64? {
         guard running, let millis = daemon.heartbeatMillis else { return nil }
         return max(0, readAtMillis - millis) / 1000
     }
 
     /// A daemon holds the lock but has not beaten for `staleAfterBeats` intervals: stopped (SIGSTOP, a debugger),
     /// wedged, or starved. true while it beats, nil when none runs.
-    public var responding: Bool? {
+    package var responding: Bool? {
         guard running else { return nil }
         guard let age = heartbeatAgeSeconds else { return true }
         return age <= DaemonRecord.heartbeatIntervalSeconds * DaemonRecord.staleAfterBeats
@@ -27,13 +27,13 @@ extension StatusReport {
 
     /// Why nothing is sent: the operator's pause (which holds with or without a daemon) before the running
     /// daemon's own (a refused token, an unreachable API).
-    public var pausedReason: String? {
+    package var pausedReason: String? {
         if let pause = daemon.operatorPause { return pause.text }
         return running ? daemon.paused : nil
     }
 
     /// The refused reload, while the daemon that refused it runs (a start loads the file whole or not at all).
-    public var reloadRefused: ReloadRefusal? { running ? daemon.reloadRefused : nil }
+    package var reloadRefused: ReloadRefusal? { running ? daemon.reloadRefused : nil }
 
     /// `"config": {"reload_refused": null | {"at": "…Z", "error": "…"}}`
     package var configJSON: [String: Any] {
@@ -41,15 +41,19 @@ extension StatusReport {
     }
 
     /// Why the running daemon's fleet budget goes on alone; nil while shared, stopped, or without a fleet.
-    public var fleetDegraded: String? { running ? daemon.fleetDegraded : nil }
+    package var fleetDegraded: String? { running ? daemon.fleetDegraded : nil }
 
     /// The text form's `fleet:` line, only while degraded.
     package var fleetDegradedLine: String? {
-        fleetDegraded.map { "fleet:    degraded (\($0)); sending alone at a safe share of the budget until Redis answers" }
+        fleetDegraded.map {
+            "fleet:    degraded (\($0)); sending alone at a safe share of the budget until Redis answers"
+        }
     }
 
     /// The text form's `config:` line, nil while the file on disk is the config in force.
     package var reloadRefusedLine: String? {
-        reloadRefused.map { "config:   reload refused at \($0.at) (\($0.error)); the previous configuration stays in force" }
+        reloadRefused.map {
+            "config:   reload refused at \($0.at) (\($0.error)); the previous configuration stays in force"
+        }
     }
 }

@@ -1,11 +1,11 @@
-import ImagedropSystem
 import ImagedropParsing
 import ImagedropSupport
+import ImagedropSystem
 
 /// The bytes POSTed for one delivery, and the headers that sign and identify them. The same row always gives
 /// the same bytes (sorted keys), so a retry is byte-for-byte the first attempt.
-public enum WebhookBody {
-    public static func render(_ delivery: WebhookDelivery) -> [UInt8] {
+package enum WebhookBody {
+    package static func render(_ delivery: WebhookDelivery) -> [UInt8] {
         var job = JSONReader.object(delivery.jobJSON) ?? [:]
         job["source"] = delivery.source
         let object: [String: Any] = ["event": delivery.event, "job": job, "at": delivery.at]
@@ -13,11 +13,11 @@ public enum WebhookBody {
     }
 
     /// `sha256=<hex HMAC-SHA256 of the body>`: what a receiver recomputes with the shared secret.
-    public static func signature(body: [UInt8], secret: WebhookSecret) -> String {
+    package static func signature(body: [UInt8], secret: WebhookSecret) -> String {
         "sha256=" + HMACSHA256.hex(key: secret.bytes, message: body)
     }
 
-    public static func headers(_ delivery: WebhookDelivery, body: [UInt8], secret: WebhookSecret) -> [String] {
+    package static func headers(_ delivery: WebhookDelivery, body: [UInt8], secret: WebhookSecret) -> [String] {
         [
             "Content-Type: application/json",
             "User-Agent: imagedrop/\(ImagedropVersion.current)",

@@ -5,17 +5,19 @@ import ImagedropSystem
 /// and variants refreshed from the account. Missing images go back to the queue through `retryFailed`.
 extension JobStore {
     /// A file found at its watch root with the bytes an unrecorded image was made from.
-    public struct RebuiltJob: Sendable, Equatable {
-        public var path: RawPath
-        public var root: RawPath
-        public var source: String
-        public var size: Int
-        public var mtimeNanos: Int64
-        public var sha256: String
-        public var image: AccountImage
+    package struct RebuiltJob: Sendable, Equatable {
+        package var path: RawPath
+        package var root: RawPath
+        package var source: String
+        package var size: Int
+        package var mtimeNanos: Int64
+        package var sha256: String
+        package var image: AccountImage
 
-        public init(path: RawPath, root: RawPath, source: String, size: Int, mtimeNanos: Int64, sha256: String,
-                    image: AccountImage) {
+        package init(
+            path: RawPath, root: RawPath, source: String, size: Int, mtimeNanos: Int64, sha256: String,
+            image: AccountImage
+        ) {
             self.path = path
             self.root = root
             self.source = source
@@ -26,7 +28,7 @@ extension JobStore {
         }
     }
 
-    public enum RebuildResult: Sendable, Equatable {
+    package enum RebuildResult: Sendable, Equatable {
         /// A new `done` row.
         case inserted(Int64)
         /// The file's waiting job (queued by a daemon that rescanned the folder first) is now `done` with the image.
@@ -44,7 +46,7 @@ extension JobStore {
     /// delivery whenever the last daemon's `[webhook] events` included `done` (and none on a database rebuilt
     /// from scratch, where no daemon has said so yet); the row they add is deleted in the same transaction, so
     /// nothing outside it ever sees one and the answer does not depend on which daemon ran last.
-    public func recordRebuilt(_ rebuilt: RebuiltJob) throws -> RebuildResult {
+    package func recordRebuilt(_ rebuilt: RebuiltJob) throws -> RebuildResult {
         let now = Timestamp.nowISO8601()
         return try withDatabase { db in
             try db.transaction {
@@ -66,7 +68,8 @@ extension JobStore {
     }
 
     private func writeRebuilt(_ rebuilt: RebuiltJob, db: Database, now: String) throws -> RebuildResult {
-        let existing = try db.cached("""
+        let existing = try db.cached(
+            """
             SELECT id, state FROM jobs WHERE path_key = ?1
               AND ((size = ?2 AND mtime_ns = ?3) OR state IN ('queued','uploading','retrying'))
             ORDER BY id DESC LIMIT 1
@@ -77,7 +80,8 @@ extension JobStore {
             let state = JobState(rawValue: existing.string(1) ?? "") ?? .queued
             existing.reset()
             guard state == .queued || state == .retrying else { return .alreadyRecorded(id, state) }
-            let complete = try db.cached("""
+            let complete = try db.cached(
+                """
                 UPDATE jobs SET state = 'done', image_id = ?2, variants = ?3, sha256 = ?4, size = ?5, mtime_ns = ?6,
                        last_error = NULL, last_code = NULL, uploaded_at = ?7, updated_at = ?8
                 WHERE id = ?1 AND state IN ('queued','retrying')
@@ -89,7 +93,8 @@ extension JobStore {
             return .completedWaiting(id)
         }
         existing.reset()
-        let insert = try db.cached("""
+        let insert = try db.cached(
+            """
             INSERT INTO jobs (path, path_raw, path_key, root_key, state, attempts, image_id, variants, size, mtime_ns,
                               sha256, job_key, next_attempt_at, created_at, updated_at, uploaded_at, source)
             VALUES (?1, ?2, ?3, ?4, 'done', 0, ?5, ?6, ?7, ?8, ?9, ?10, 0, ?11, ?11, ?12, ?13)
@@ -113,10 +118,12 @@ extension JobStore {
 
     /// Writes the account's variants into a done job that still records `imageID`. False when it changed meanwhile.
     @discardableResult
-    public func refreshVariants(jobID: Int64, imageID: String, variants: [String]) throws -> Bool {
-        try executeCountingChanges("""
+    package func refreshVariants(jobID: Int64, imageID: String, variants: [String]) throws -> Bool {
+        try executeCountingChanges(
+            """
             UPDATE jobs SET variants = ?3, updated_at = ?4 WHERE id = ?1 AND state = 'done' AND image_id = ?2
-            """) { statement in
+            """
+        ) { statement in
             statement.bind(1, jobID).bind(2, imageID).bind(3, JSONText.encodeStringArray(variants))
                 .bind(4, Timestamp.nowISO8601())
         } > 0

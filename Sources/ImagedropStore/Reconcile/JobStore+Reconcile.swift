@@ -21,9 +21,10 @@ extension JobStore {
 
     /// Creates the temp tables and takes the ledger's done jobs (those of `source` are in scope; all are
     /// kept, so an image recorded by another source's job is not `unrecorded`). Returns the done jobs in scope.
-    public func beginReconcile(source: String?) throws -> Int {
+    package func beginReconcile(source: String?) throws -> Int {
         try withDatabase { db in
-            try db.execute("""
+            try db.execute(
+                """
                 DROP TABLE IF EXISTS temp.reconcile_done;
                 DROP TABLE IF EXISTS temp.reconcile_images;
                 CREATE TEMP TABLE reconcile_done (job_id INTEGER PRIMARY KEY, image_id TEXT NOT NULL, variants TEXT,
@@ -39,15 +40,18 @@ extension JobStore {
     }
 
     /// Done jobs uploaded since `isoTime` (done while the account was read), added to the ledger's side.
-    public func addJobsDone(since isoTime: String, source: String?) throws {
+    package func addJobsDone(since isoTime: String, source: String?) throws {
         try withDatabase { db in
             try insertDone(db, condition: "AND uploaded_at >= ?2", source: source, before: false, since: isoTime)
         }
     }
 
-    private func insertDone(_ db: Database, condition: String, source: String?, before: Bool, since: String? = nil) throws {
+    private func insertDone(
+        _ db: Database, condition: String, source: String?, before: Bool, since: String? = nil
+    ) throws {
         let sourceColumn = hasSource ? "source" : "'\(SourceSettings.defaultName)'"
-        let insert = try db.prepare("""
+        let insert = try db.prepare(
+            """
             INSERT OR IGNORE INTO temp.reconcile_done (job_id, image_id, variants, in_scope, taken_before)
             SELECT id, image_id, \(Self.sortedVariants("variants")), ?1 IS NULL OR \(sourceColumn) = ?1, \(before ? 1 : 0)
             FROM main.jobs WHERE state = 'done' AND image_id IS NOT NULL \(condition)
@@ -58,11 +62,12 @@ extension JobStore {
     }
 
     /// One page of the account, in one transaction of the temp database.
-    public func addAccountImages(_ images: [AccountImage]) throws {
+    package func addAccountImages(_ images: [AccountImage]) throws {
         guard !images.isEmpty else { return }
         try withDatabase { db in
             try db.transaction {
-                let insert = try db.cached("""
+                let insert = try db.cached(
+                    """
                     INSERT OR REPLACE INTO temp.reconcile_images (id, variants, sha256, source_path, job_key, uploaded)
                     VALUES (?1, \(Self.sortedVariants("?2")), ?3, ?4, ?5, ?6)
                     """)
@@ -76,7 +81,7 @@ extension JobStore {
         }
     }
 
-    public func accountImageCount() throws -> Int {
+    package func accountImageCount() throws -> Int {
         try withDatabase { db in
             let count = try db.prepare("SELECT count(*) FROM temp.reconcile_images")
             return try count.step() ? count.int(0) : 0
@@ -85,9 +90,10 @@ extension JobStore {
 
     /// Done jobs in scope, taken before the listing, whose image the account no longer holds — still done
     /// with that image now (one changed meanwhile is not reported). Ordered by job id, after `afterID`.
-    public func missingJobs(after afterID: Int64, limit: Int) throws -> [Job] {
+    package func missingJobs(after afterID: Int64, limit: Int) throws -> [Job] {
         try withDatabase { db in
-            let select = try db.cached("""
+            let select = try db.cached(
+                """
                 SELECT \(columns.qualified) FROM temp.reconcile_done d JOIN main.jobs ON jobs.id = d.job_id
                 WHERE d.in_scope = 1 AND d.taken_before = 1 AND d.job_id > ?1
                   AND jobs.state = 'done' AND jobs.image_id = d.image_id
@@ -102,9 +108,10 @@ extension JobStore {
     }
 
     /// Done jobs in scope whose image the account holds with other variants.
-    public func staleJobs(after afterID: Int64, limit: Int) throws -> [StaleJob] {
+    package func staleJobs(after afterID: Int64, limit: Int) throws -> [StaleJob] {
         try withDatabase { db in
-            let select = try db.cached("""
+            let select = try db.cached(
+                """
                 SELECT \(columns.qualified), i.variants FROM temp.reconcile_done d
                 JOIN temp.reconcile_images i ON i.id = d.image_id JOIN main.jobs ON jobs.id = d.job_id
                 WHERE d.in_scope = 1 AND d.job_id > ?1 AND d.variants IS NOT i.variants
@@ -116,17 +123,20 @@ extension JobStore {
             let accountColumn = Int32(columns.split(separator: ",").count)
             var stale: [StaleJob] = []
             while try select.step() {
-                stale.append(StaleJob(job: Self.job(from: select),
-                                      accountVariants: JSONText.decodeStringArray(select.string(accountColumn) ?? "[]")))
+                stale.append(
+                    StaleJob(
+                        job: Self.job(from: select),
+                        accountVariants: JSONText.decodeStringArray(select.string(accountColumn) ?? "[]")))
             }
             return stale
         }
     }
 
     /// Images carrying imagedrop's metadata that no done job records, ordered by id, after `afterID`.
-    public func unrecordedImages(after afterID: String?, limit: Int) throws -> [AccountImage] {
+    package func unrecordedImages(after afterID: String?, limit: Int) throws -> [AccountImage] {
         try withDatabase { db in
-            let select = try db.cached("""
+            let select = try db.cached(
+                """
                 SELECT id, variants, sha256, source_path, job_key, uploaded FROM temp.reconcile_images i
                 WHERE (?1 IS NULL OR i.id > ?1) AND i.sha256 IS NOT NULL AND i.source_path IS NOT NULL
                   AND NOT EXISTS (SELECT 1 FROM temp.reconcile_done d WHERE d.image_id = i.id)
@@ -135,19 +145,21 @@ extension JobStore {
             select.bind(1, afterID).bind(2, limit)
             var images: [AccountImage] = []
             while try select.step() {
-                images.append(AccountImage(id: select.string(0) ?? "",
-                                           variants: JSONText.decodeStringArray(select.string(1) ?? "[]"),
-                                           sha256: select.string(2), sourcePath: select.string(3),
-                                           jobKey: select.string(4), uploaded: select.string(5)))
+                images.append(
+                    AccountImage(
+                        id: select.string(0) ?? "",
+                        variants: JSONText.decodeStringArray(select.string(1) ?? "[]"),
+                        sha256: select.string(2), sourcePath: select.string(3),
+                        jobKey: select.string(4), uploaded: select.string(5)))
             }
             return images
         }
     }
 }
 
-private extension String {
+extension String {
     /// The job columns, each named with its table (the reconcile joins have columns of the same names).
-    var qualified: String {
+    fileprivate var qualified: String {
         split(separator: ",").map { column -> String in
             let name = column.trimmed()
             // Constants standing in for columns an older table lacks (`0 AS sends`) need no table.

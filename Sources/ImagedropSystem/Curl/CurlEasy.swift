@@ -46,7 +46,8 @@ package final class CurlEasy {
     /// body is cut at the cap (a webhook receiver's 2xx is an acceptance whatever it says after it).
     package func perform(
         method: String, url: String, headers: [String], form: MultipartForm? = nil, body: [UInt8]? = nil,
-        timeoutSeconds: Int, caFile: String? = nil, maxResponseBytes: Int = 4 << 20, truncatingLongerBodies: Bool = false
+        timeoutSeconds: Int, caFile: String? = nil, maxResponseBytes: Int = 4 << 20,
+        truncatingLongerBodies: Bool = false
     ) throws(CurlError) -> HTTPResponse {
         clearRequestState()
         if let failure = CurlGlobal.shared.initFailure { throw failure }
@@ -57,7 +58,7 @@ package final class CurlEasy {
 
         try set(CURLOPT_URL, url)
         try set(CURLOPT_ERRORBUFFER, pointer: UnsafeMutableRawPointer(errorBuffer))
-        try set(CURLOPT_NOSIGNAL, 1)               // threaded use: no SIGALRM for DNS timeouts
+        try set(CURLOPT_NOSIGNAL, 1)  // threaded use: no SIGALRM for DNS timeouts
         try set(CURLOPT_TIMEOUT, timeoutSeconds)
         try set(CURLOPT_CONNECTTIMEOUT, min(timeoutSeconds, 15))
         try set(CURLOPT_TCP_KEEPALIVE, 1)
@@ -75,7 +76,9 @@ package final class CurlEasy {
         allHeaders.append("Expect:")
         for header in allHeaders {
             // nil: out of memory, and the list so far is still ours (held in headerList, freed on clear).
-            guard let appended = curl_slist_append(headerList, header) else { throw CurlError(CURLE_OUT_OF_MEMORY, detail: "curl_slist_append") }
+            guard let appended = curl_slist_append(headerList, header) else {
+                throw CurlError(CURLE_OUT_OF_MEMORY, detail: "curl_slist_append")
+            }
             headerList = appended
         }
         try check(imagedrop_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList))
@@ -87,7 +90,10 @@ package final class CurlEasy {
             // COPYPOSTFIELDS copies the bytes at once, so they need not outlive this call.
             try set(CURLOPT_POSTFIELDSIZE, body!.count)
             var bytes = body!
-            try check(bytes.withUnsafeMutableBytes { imagedrop_easy_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, $0.baseAddress) })
+            try check(
+                bytes.withUnsafeMutableBytes {
+                    imagedrop_easy_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, $0.baseAddress)
+                })
         default: try set(CURLOPT_CUSTOMREQUEST, method)
         }
 
@@ -108,21 +114,26 @@ package final class CurlEasy {
         }
         var status = 0
         var total = 0.0
-        let infoCodes = (imagedrop_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status),
-                         imagedrop_easy_getinfo_double(handle, CURLINFO_TOTAL_TIME, &total))
+        let infoCodes = (
+            imagedrop_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status),
+            imagedrop_easy_getinfo_double(handle, CURLINFO_TOTAL_TIME, &total)
+        )
         clearRequestState()
         // Both are always available after a completed transfer: a refusal is a broken libcurl, not a reply.
         try check(infoCodes.0)
         try check(infoCodes.1)
-        return HTTPResponse(status: status, headers: transfer.headers, body: transfer.body, totalSeconds: total,
-                            bodyTruncated: transfer.bodyTruncated)
+        return HTTPResponse(
+            status: status, headers: transfer.headers, body: transfer.body, totalSeconds: total,
+            bodyTruncated: transfer.bodyTruncated)
     }
 
     private func attach(_ form: MultipartForm) throws(CurlError) {
         guard let mime = curl_mime_init(handle) else { throw CurlError(CURLE_OUT_OF_MEMORY) }
         self.mime = mime
         if let file = form.file {
-            if file.size >= Self.largeBodyBytes, Self.largeBuffers.add(1, ordering: .relaxed).newValue <= Self.largeBuffersMax {
+            if file.size >= Self.largeBodyBytes,
+                Self.largeBuffers.add(1, ordering: .relaxed).newValue <= Self.largeBuffersMax
+            {
                 // libcurl's default 64 KiB upload buffer means a read callback and a send per 64 KiB: at loopback
                 // speed that, not the wire, bounds an 8 MB upload. 512 KiB only for large bodies and for at most
                 // 8 of them at once, so 64 workers of 8 MB files do not add 32 MB of buffers (8 already fill
@@ -138,11 +149,15 @@ package final class CurlEasy {
             try check(curl_mime_name(part, "file"))
             try check(curl_mime_filename(part, file.filename))
             try check(curl_mime_type(part, "application/octet-stream"))
-            try check(curl_mime_data_cb(part, curl_off_t(file.size), { buffer, size, count, context in
-                FileBodySource.from(context).read(into: buffer, capacity: size * count)
-            }, { context, offset, origin in
-                FileBodySource.from(context).seek(to: Int(offset), origin: origin)
-            }, nil, Unmanaged.passUnretained(source).toOpaque()))
+            try check(
+                curl_mime_data_cb(
+                    part, curl_off_t(file.size),
+                    { buffer, size, count, context in
+                        FileBodySource.from(context).read(into: buffer, capacity: size * count)
+                    },
+                    { context, offset, origin in
+                        FileBodySource.from(context).seek(to: Int(offset), origin: origin)
+                    }, nil, Unmanaged.passUnretained(source).toOpaque()))
         }
         for field in form.fields {
             let part = try addPart(mime)
@@ -155,7 +170,9 @@ package final class CurlEasy {
 
     /// A new part of the form; nil from libcurl means out of memory.
     private func addPart(_ mime: OpaquePointer) throws(CurlError) -> OpaquePointer {
-        guard let part = curl_mime_addpart(mime) else { throw CurlError(CURLE_OUT_OF_MEMORY, detail: "curl_mime_addpart") }
+        guard let part = curl_mime_addpart(mime) else {
+            throw CurlError(CURLE_OUT_OF_MEMORY, detail: "curl_mime_addpart")
+        }
         return part
     }
 
@@ -167,22 +184,26 @@ package final class CurlEasy {
 
     private func installCallbacks() throws(CurlError) {
         let context = Unmanaged.passUnretained(transfer).toOpaque()
-        try check(imagedrop_easy_setopt_write_callback(handle, CURLOPT_WRITEFUNCTION) { data, size, count, context in
-            TransferState.from(context).appendBody(data, size * count)
-        })
+        try check(
+            imagedrop_easy_setopt_write_callback(handle, CURLOPT_WRITEFUNCTION) { data, size, count, context in
+                TransferState.from(context).appendBody(data, size * count)
+            })
         try set(CURLOPT_WRITEDATA, pointer: context)
-        try check(imagedrop_easy_setopt_write_callback(handle, CURLOPT_HEADERFUNCTION) { data, size, count, context in
-            TransferState.from(context).appendHeader(data, size * count)
-        })
+        try check(
+            imagedrop_easy_setopt_write_callback(handle, CURLOPT_HEADERFUNCTION) { data, size, count, context in
+                TransferState.from(context).appendHeader(data, size * count)
+            })
         try set(CURLOPT_HEADERDATA, pointer: context)
         try set(CURLOPT_NOPROGRESS, 0)
-        try check(imagedrop_easy_setopt_xferinfo_callback(handle, CURLOPT_XFERINFOFUNCTION) { context, _, _, _, _ in
-            TransferState.from(context).shouldAbort() ? 1 : 0
-        })
+        try check(
+            imagedrop_easy_setopt_xferinfo_callback(handle, CURLOPT_XFERINFOFUNCTION) { context, _, _, _, _ in
+                TransferState.from(context).shouldAbort() ? 1 : 0
+            })
         try set(CURLOPT_XFERINFODATA, pointer: context)
-        try check(imagedrop_easy_setopt_prereq_callback(handle, CURLOPT_PREREQFUNCTION) { context, _, _, _, _ in
-            TransferState.from(context).requestStarting() ? CURL_PREREQFUNC_OK : CURL_PREREQFUNC_ABORT
-        })
+        try check(
+            imagedrop_easy_setopt_prereq_callback(handle, CURLOPT_PREREQFUNCTION) { context, _, _, _, _ in
+                TransferState.from(context).requestStarting() ? CURL_PREREQFUNC_OK : CURL_PREREQFUNC_ABORT
+            })
         try set(CURLOPT_PREREQDATA, pointer: context)
     }
 

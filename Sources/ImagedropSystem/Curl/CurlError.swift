@@ -1,9 +1,9 @@
 import CCurl
 
 /// A libcurl failure: the CURLcode, curl's own text for it, and the detail from the error buffer.
-public struct CurlError: Error, CustomStringConvertible, Sendable {
-    public let code: Int
-    public let message: String
+package struct CurlError: Error, CustomStringConvertible, Sendable {
+    package let code: Int
+    package let message: String
 
     package init(_ code: CURLcode, detail: String = "") {
         self.code = Int(code.rawValue)
@@ -11,10 +11,10 @@ public struct CurlError: Error, CustomStringConvertible, Sendable {
         self.message = detail.isEmpty ? text : "\(text): \(detail)"
     }
 
-    public var description: String { "curl error \(code): \(message)" }
+    package var description: String { "curl error \(code): \(message)" }
 
     /// What a failure is about — the one table of curl codes (ReplyClassification and APIPathMonitor act on it).
-    public enum Kind: Sendable, Equatable {
+    package enum Kind: Sendable, Equatable {
         /// The API cannot be reached at all (no route, no name, nothing listening, proxy gone): not about
         /// the file. The queue pauses; no job's attempt is counted.
         case unreachable
@@ -33,22 +33,22 @@ public struct CurlError: Error, CustomStringConvertible, Sendable {
         case programming
     }
 
-    public var kind: Kind {
+    package var kind: Kind {
         let value = CURLcode(UInt32(truncatingIfNeeded: code))
         switch value {
         case CURLE_COULDNT_RESOLVE_PROXY, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_CONNECT, CURLE_PROXY,
-             CURLE_INTERFACE_FAILED, CURLE_QUIC_CONNECT_ERROR:
+            CURLE_INTERFACE_FAILED, CURLE_QUIC_CONNECT_ERROR:
             return .unreachable
         case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CONNECT_ERROR, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER,
-             CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CRL_BADFILE, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH,
-             CURLE_SSL_INVALIDCERTSTATUS, CURLE_USE_SSL_FAILED, CURLE_SSL_ENGINE_NOTFOUND, CURLE_SSL_ENGINE_SETFAILED,
-             CURLE_SSL_ENGINE_INITFAILED, CURLE_SSL_CLIENTCERT:
+            CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CRL_BADFILE, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH,
+            CURLE_SSL_INVALIDCERTSTATUS, CURLE_USE_SSL_FAILED, CURLE_SSL_ENGINE_NOTFOUND, CURLE_SSL_ENGINE_SETFAILED,
+            CURLE_SSL_ENGINE_INITFAILED, CURLE_SSL_CLIENTCERT:
             return .tls
         case CURLE_READ_ERROR, CURLE_ABORTED_BY_CALLBACK:
             return .local
         case CURLE_UNSUPPORTED_PROTOCOL, CURLE_FAILED_INIT, CURLE_URL_MALFORMAT, CURLE_NOT_BUILT_IN,
-             CURLE_OUT_OF_MEMORY, CURLE_FUNCTION_NOT_FOUND, CURLE_BAD_FUNCTION_ARGUMENT, CURLE_UNKNOWN_OPTION,
-             CURLE_SETOPT_OPTION_SYNTAX, CURLE_BAD_CONTENT_ENCODING:
+            CURLE_OUT_OF_MEMORY, CURLE_FUNCTION_NOT_FOUND, CURLE_BAD_FUNCTION_ARGUMENT, CURLE_UNKNOWN_OPTION,
+            CURLE_SETOPT_OPTION_SYNTAX, CURLE_BAD_CONTENT_ENCODING:
             return .programming
         default:
             // OPERATION_TIMEDOUT, SEND_ERROR, RECV_ERROR, GOT_NOTHING, PARTIAL_FILE, WEIRD_SERVER_REPLY,
@@ -59,7 +59,7 @@ public struct CurlError: Error, CustomStringConvertible, Sendable {
     }
 
     /// The reason shown in the log and by `status` when this failure pauses the queue.
-    public var pauseReason: String {
+    package var pauseReason: String {
         kind == .tls ? "TLS: \(description)" : "API unreachable: \(description)"
     }
 }

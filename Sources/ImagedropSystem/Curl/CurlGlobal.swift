@@ -3,11 +3,11 @@ import Glibc
 
 /// Process-wide libcurl state: `curl_global_init` once, before any worker starts, and one share handle
 /// through which every worker's easy handle uses the same DNS cache and TLS session cache.
-public final class CurlGlobal: @unchecked Sendable {
+package final class CurlGlobal: @unchecked Sendable {
     // @unchecked: `share` and `initFailure` are written once in init and only read after; `share` is used
     // through libcurl, which serialises access with the lock callbacks below (one pthread mutex per
     // curl_lock_data kind: libcurl's own lock protocol, not one of imagedrop's synchronisation tools).
-    public static let shared = CurlGlobal()
+    package static let shared = CurlGlobal()
 
     package let share: UnsafeMutableRawPointer?
     /// curl_global_init refused (out of memory, the TLS library would not start): no request can be made.
@@ -50,7 +50,7 @@ public final class CurlGlobal: @unchecked Sendable {
     }
 
     /// Forces initialisation from the main thread before workers exist; throws when libcurl cannot start.
-    public static func initialize() throws(CurlError) {
+    package static func initialize() throws(CurlError) {
         if let failure = shared.initFailure { throw failure }
     }
 }

@@ -1,5 +1,5 @@
-import ImagedropParsing
 import Glibc
+import ImagedropParsing
 
 /// What libcurl's callbacks write into during one transfer: the reply body (bounded), the reply headers,
 /// and the abort check. Reached from C through an unretained pointer; CurlEasy keeps it alive.
@@ -53,7 +53,9 @@ package final class TransferState {
         // which `CurlEasy.perform` reports or, when the caller asked for it, treats as a complete reply).
         let kept = min(count, maxBodyBytes - body.count)
         if kept > 0 {
-            data.withMemoryRebound(to: UInt8.self, capacity: kept) { body.append(contentsOf: UnsafeBufferPointer(start: $0, count: kept)) }
+            data.withMemoryRebound(to: UInt8.self, capacity: kept) {
+                body.append(contentsOf: UnsafeBufferPointer(start: $0, count: kept))
+            }
         }
         guard kept == count else {
             bodyTruncated = true

@@ -84,7 +84,9 @@ package enum AtomicFile {
 
         /// True when linked, false when `target` is taken (EEXIST).
         package func link(to target: RawPath) throws -> Bool {
-            let linked = target.withCString { linkat(AT_FDCWD, "/proc/self/fd/\(descriptor)", AT_FDCWD, $0, AT_SYMLINK_FOLLOW) }
+            let linked = target.withCString {
+                linkat(AT_FDCWD, "/proc/self/fd/\(descriptor)", AT_FDCWD, $0, AT_SYMLINK_FOLLOW)
+            }
             if linked == 0 { return true }
             if errno == EEXIST { return false }
             throw SystemError(call: "linkat")
@@ -129,7 +131,7 @@ package enum AtomicFile {
             try syncAndClose(output)
         } catch {
             close(output)
-            unlinkQuietly(target)   // created by this call (O_EXCL): removing it replaces nothing
+            unlinkQuietly(target)  // created by this call (O_EXCL): removing it replaces nothing
             throw error
         }
         return true
@@ -139,7 +141,8 @@ package enum AtomicFile {
     /// full disk may only show at fsync or close, so both are checked; on any failure it is removed.
     private static func fill(temporaryBeside target: RawPath, _ fill: (Int32) throws -> Void) throws -> RawPath {
         try makeDirectories(target.parent)
-        let temporary = RawPath(bytes: target.bytes + Array(".imagedrop-tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))".utf8))
+        let temporary = RawPath(
+            bytes: target.bytes + Array(".imagedrop-tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))".utf8))
         let output = temporary.withCString { open($0, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644) }
         guard output >= 0 else { throw SystemError(call: "open") }
         do {

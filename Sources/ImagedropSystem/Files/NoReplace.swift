@@ -7,23 +7,28 @@ package enum NoReplace {
     /// The filesystem supports neither RENAME_NOREPLACE nor hard links (vfat, some network filesystems).
     package struct Unsupported: Error, CustomStringConvertible {
         package let errno: Int32
-        package var description: String { "the destination filesystem cannot rename without replacing (errno \(errno))" }
+        package var description: String {
+            "the destination filesystem cannot rename without replacing (errno \(errno))"
+        }
     }
 
-    private typealias RenameAt2 = @convention(c) (Int32, UnsafePointer<CChar>?, Int32, UnsafePointer<CChar>?, UInt32) -> Int32
+    private typealias RenameAt2 =
+        @convention(c) (Int32, UnsafePointer<CChar>?, Int32, UnsafePointer<CChar>?, UInt32) -> Int32
     /// glibc ≥ 2.28 has renameat2, but Swift's Glibc module does not import it (it is behind _GNU_SOURCE).
     private static let renameat2: RenameAt2? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "renameat2")
         .map { unsafeBitCast($0, to: RenameAt2.self) }
-    private static let renameNoReplaceFlag: UInt32 = 1   // RENAME_NOREPLACE
+    private static let renameNoReplaceFlag: UInt32 = 1  // RENAME_NOREPLACE
 
     /// Moves `source` to `target` unless `target` exists. True when moved, false when the name is taken.
     /// Throws SystemError (EXDEV: another filesystem) or, for a regular file on a filesystem that can do
     /// neither, `Unsupported` (the caller then copies with O_EXCL).
     package static func rename(_ source: RawPath, to target: RawPath, regularFile: Bool) throws -> Bool {
         if let renameat2 {
-            let rc = source.withCString { from in target.withCString { to in
-                renameat2(AT_FDCWD, from, AT_FDCWD, to, renameNoReplaceFlag)
-            } }
+            let rc = source.withCString { from in
+                target.withCString { to in
+                    renameat2(AT_FDCWD, from, AT_FDCWD, to, renameNoReplaceFlag)
+                }
+            }
             if rc == 0 { return true }
             let error = SystemError(call: "renameat2")
             if error.errno == EEXIST { return false }
@@ -33,7 +38,9 @@ package enum NoReplace {
         if rc != 0 {
             let error = SystemError(call: "link")
             if error.errno == EEXIST { return false }
-            if regularFile, [EPERM, ENOTSUP, EOPNOTSUPP, EMLINK].contains(error.errno) { throw Unsupported(errno: error.errno) }
+            if regularFile, [EPERM, ENOTSUP, EOPNOTSUPP, EMLINK].contains(error.errno) {
+                throw Unsupported(errno: error.errno)
+            }
             throw error
         }
         let unlinked = source.withCString { unlink($0) }

@@ -2,46 +2,46 @@ import Glibc
 
 /// A file path as Linux has it: bytes. Names that are not valid UTF-8 survive intact (a String round trip
 /// would not give the same path back); `display` is what people and the `path` column see.
-public struct RawPath: Hashable, Sendable, Comparable, CustomStringConvertible {
-    public var bytes: [UInt8]
+package struct RawPath: Hashable, Sendable, Comparable, CustomStringConvertible {
+    package var bytes: [UInt8]
 
-    public init(bytes: [UInt8]) { self.bytes = bytes }
-    public init(_ string: String) { self.bytes = Array(string.utf8) }
+    package init(bytes: [UInt8]) { self.bytes = bytes }
+    package init(_ string: String) { self.bytes = Array(string.utf8) }
 
     /// Valid UTF-8 text, each byte that is not part of valid UTF-8 shown as U+FFFD (one per byte, as DESIGN
     /// asks; Swift's own decoding would fold a run of bad bytes into one).
-    public var display: String { UTF8Repair.replacingEachInvalidByte(bytes) }
-    public var description: String { display }
+    package var display: String { UTF8Repair.replacingEachInvalidByte(bytes) }
+    package var description: String { display }
 
-    public var isValidUTF8: Bool { Array(display.utf8) == bytes }
+    package var isValidUTF8: Bool { Array(display.utf8) == bytes }
 
-    public var isAbsolute: Bool { bytes.first == UInt8(ascii: "/") }
+    package var isAbsolute: Bool { bytes.first == UInt8(ascii: "/") }
 
-    public func appending(_ component: [UInt8]) -> RawPath {
+    package func appending(_ component: [UInt8]) -> RawPath {
         var result = bytes
         if result.last != UInt8(ascii: "/") { result.append(UInt8(ascii: "/")) }
         result.append(contentsOf: component)
         return RawPath(bytes: result)
     }
 
-    public func appending(_ component: String) -> RawPath { appending(Array(component.utf8)) }
+    package func appending(_ component: String) -> RawPath { appending(Array(component.utf8)) }
 
     /// The last path component.
-    public var baseName: [UInt8] {
+    package var baseName: [UInt8] {
         var trimmed = bytes[...]
         while trimmed.count > 1, trimmed.last == UInt8(ascii: "/") { trimmed = trimmed.dropLast() }
         guard let slash = trimmed.lastIndex(of: UInt8(ascii: "/")) else { return Array(trimmed) }
         return Array(trimmed[(slash + 1)...])
     }
 
-    public var parent: RawPath {
+    package var parent: RawPath {
         guard let slash = bytes.lastIndex(of: UInt8(ascii: "/")) else { return RawPath(".") }
         if slash == 0 { return RawPath("/") }
         return RawPath(bytes: Array(bytes[..<slash]))
     }
 
     /// The path below `root` (without a leading slash), or nil when this path is not inside `root`.
-    public func relative(to root: RawPath) -> RawPath? {
+    package func relative(to root: RawPath) -> RawPath? {
         var prefix = root.bytes
         while prefix.count > 1, prefix.last == UInt8(ascii: "/") { prefix.removeLast() }
         guard bytes.count > prefix.count, bytes.starts(with: prefix) else { return nil }
@@ -50,7 +50,7 @@ public struct RawPath: Hashable, Sendable, Comparable, CustomStringConvertible {
         return RawPath(bytes: Array(bytes[(prefix.count + 1)...]))
     }
 
-    public func isInside(_ root: RawPath) -> Bool {
+    package func isInside(_ root: RawPath) -> Bool {
         relative(to: root) != nil || self.normalized == root.normalized
     }
 
@@ -60,7 +60,7 @@ public struct RawPath: Hashable, Sendable, Comparable, CustomStringConvertible {
         return copy
     }
 
-    public func withCString<T>(_ body: (UnsafePointer<CChar>) throws -> T) rethrows -> T {
+    package func withCString<T>(_ body: (UnsafePointer<CChar>) throws -> T) rethrows -> T {
         var zeroTerminated = bytes
         zeroTerminated.append(0)
         return try zeroTerminated.withUnsafeBufferPointer { buffer in
@@ -68,10 +68,10 @@ public struct RawPath: Hashable, Sendable, Comparable, CustomStringConvertible {
         }
     }
 
-    public static func < (lhs: RawPath, rhs: RawPath) -> Bool { lhs.bytes.lexicographicallyPrecedes(rhs.bytes) }
+    package static func < (lhs: RawPath, rhs: RawPath) -> Bool { lhs.bytes.lexicographicallyPrecedes(rhs.bytes) }
 
     /// Absolute, with `.` and `..` resolved lexically (symlinks are not resolved: see `realPath`).
-    public static func absolute(_ string: String) -> RawPath {
+    package static func absolute(_ string: String) -> RawPath {
         var path = RawPath(string)
         if !path.isAbsolute {
             var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
@@ -85,20 +85,26 @@ public struct RawPath: Hashable, Sendable, Comparable, CustomStringConvertible {
         return path.lexicallyNormalized
     }
 
-    public var lexicallyNormalized: RawPath {
+    package var lexicallyNormalized: RawPath {
         var parts: [ArraySlice<UInt8>] = []
         for part in bytes.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true) {
             if part.elementsEqual([UInt8(ascii: ".")]) { continue }
-            if part.elementsEqual([UInt8(ascii: "."), UInt8(ascii: ".")]) { if !parts.isEmpty { parts.removeLast() }; continue }
+            if part.elementsEqual([UInt8(ascii: "."), UInt8(ascii: ".")]) {
+                if !parts.isEmpty { parts.removeLast() }
+                continue
+            }
             parts.append(part)
         }
         var result: [UInt8] = []
-        for part in parts { result.append(UInt8(ascii: "/")); result.append(contentsOf: part) }
+        for part in parts {
+            result.append(UInt8(ascii: "/"))
+            result.append(contentsOf: part)
+        }
         return RawPath(bytes: result.isEmpty ? [UInt8(ascii: "/")] : result)
     }
 
     /// The canonical path with symlinks resolved, or nil when it cannot be resolved (missing, loop).
-    public var realPath: RawPath? {
+    package var realPath: RawPath? {
         withCString { pointer -> RawPath? in
             guard let resolved = Glibc.realpath(pointer, nil) else { return nil }
             defer { free(resolved) }

@@ -25,7 +25,7 @@ package enum Syscall {
     ) throws(SystemError) -> Result? {
         do {
             return try retryingOnEINTR(call(), body)
-        } catch where error.errno == EAGAIN || error.errno == EWOULDBLOCK {
+        } catch  where error.errno == EAGAIN || error.errno == EWOULDBLOCK {
             return nil
         }
     }
@@ -34,7 +34,9 @@ package enum Syscall {
     package static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws(SystemError) {
         var offset = 0
         while offset < bytes.count {
-            let written = try retryingOnEINTR("write") { Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset) }
+            let written = try retryingOnEINTR("write") {
+                Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            }
             // write(2) returns 0 for a non-empty buffer only on a broken descriptor: never loop on it.
             guard written > 0 else { throw SystemError(call: "write", errno: EIO) }
             offset += written
@@ -50,11 +52,15 @@ package enum Syscall {
     package static func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws(SystemError) { try writeAll(fd, bytes[...]) }
 
     /// Reads up to `count` bytes at file offset `offset` (pread(2)) into `buffer` from `start`; 0 at the end.
-    package static func pread(_ fd: Int32, into buffer: UnsafeMutableRawPointer, count: Int, at offset: Int) throws(SystemError) -> Int {
+    package static func pread(
+        _ fd: Int32, into buffer: UnsafeMutableRawPointer, count: Int, at offset: Int
+    ) throws(SystemError) -> Int {
         try retryingOnEINTR("read") { Glibc.pread(fd, buffer, count, off_t(offset)) }
     }
 
-    package static func pread(_ fd: Int32, into buffer: inout [UInt8], start: Int = 0, count: Int, at offset: Int) throws(SystemError) -> Int {
+    package static func pread(
+        _ fd: Int32, into buffer: inout [UInt8], start: Int = 0, count: Int, at offset: Int
+    ) throws(SystemError) -> Int {
         try buffer.withUnsafeMutableBytes { raw in
             Result { () throws(SystemError) in try pread(fd, into: raw.baseAddress! + start, count: count, at: offset) }
         }.get()
@@ -63,7 +69,9 @@ package enum Syscall {
     /// Reads up to `buffer.count` bytes from the descriptor's position; 0 at the end of the file.
     package static func read(_ fd: Int32, into buffer: inout [UInt8]) throws(SystemError) -> Int {
         try buffer.withUnsafeMutableBytes { raw in
-            Result { () throws(SystemError) in try retryingOnEINTR("read") { Glibc.read(fd, raw.baseAddress, raw.count) } }
+            Result { () throws(SystemError) in
+                try retryingOnEINTR("read") { Glibc.read(fd, raw.baseAddress, raw.count) }
+            }
         }.get()
     }
 }

@@ -54,7 +54,7 @@ package final class Inotify {
                     var name: [UInt8] = []
                     if length > 0 {
                         let bytes = raw[(offset + 16)..<min(offset + 16 + length, count)]
-                        name = Array(bytes.prefix { $0 != 0 })   // NUL-padded
+                        name = Array(bytes.prefix { $0 != 0 })  // NUL-padded
                     }
                     events.append(Event(watch: wd, mask: mask, cookie: cookie, name: name))
                     offset += 16 + length

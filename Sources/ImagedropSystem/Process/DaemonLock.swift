@@ -3,26 +3,26 @@ import Glibc
 
 /// One daemon per database: an exclusive flock on `<database>.lock`, which also records the holder's pid.
 /// The kernel drops the lock when the process dies (even by SIGKILL), so a crash never leaves it stale.
-public final class DaemonLock: Sendable {
-    public let path: String
+package final class DaemonLock: Sendable {
+    package let path: String
     private let fileDescriptor: Int32
     /// The fatal signal the previous daemon on this database died of, as its crash journal noted it (see
     /// `journalCrashes`); nil after a clean stop, a kill -9 or a power cut, which leave no note.
-    public let previousCrashSignal: Int32?
+    package let previousCrashSignal: Int32?
     /// Where the crash note goes: past the pid line, which `readPID` reads alone.
     private static let crashNoteOffset = 64
 
-    public struct Held: Error, CustomStringConvertible, Sendable {
-        public let pid: Int?
-        public let database: String
-        public var description: String {
+    package struct Held: Error, CustomStringConvertible, Sendable {
+        package let pid: Int?
+        package let database: String
+        package var description: String {
             "another imagedrop daemon\(pid.map { " (pid \($0))" } ?? "") is already running on \(database)"
         }
     }
 
-    public static func lockPath(database: String) -> String { database + ".lock" }
+    package static func lockPath(database: String) -> String { database + ".lock" }
 
-    public init(database: String) throws {
+    package init(database: String) throws {
         path = Self.lockPath(database: database)
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw SystemError(call: "open \(path)") }
@@ -45,12 +45,12 @@ public final class DaemonLock: Sendable {
 
     /// From now on a fatal signal notes itself in this lock file before the process dies, for the next start
     /// (`previousCrashSignal`): a crash counts against the jobs it held, a kill does not.
-    public func journalCrashes() {
+    package func journalCrashes() {
         imagedrop_crash_journal_install(fileDescriptor, Self.crashNoteOffset)
     }
 
     /// The jobs the crashed daemon held have been dealt with: the next start must not count them again.
-    public func clearCrashNote() {
+    package func clearCrashNote() {
         ftruncate(fileDescriptor, off_t(Self.crashNoteOffset))
     }
 
@@ -70,7 +70,7 @@ public final class DaemonLock: Sendable {
 
     /// Whether a daemon holds the lock now, and its pid; for `status`, which must not take the lock itself
     /// for longer than the probe.
-    public static func probe(database: String) -> (running: Bool, pid: Int?) {
+    package static func probe(database: String) -> (running: Bool, pid: Int?) {
         let fd = open(lockPath(database: database), O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return (false, nil) }
         defer { close(fd) }

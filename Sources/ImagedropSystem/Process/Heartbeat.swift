@@ -4,8 +4,8 @@ import Synchronization
 /// One component's pulse: when it last beat and what it was doing then. One atomic word (activity in the top
 /// byte, monotonic milliseconds below), so a beat never takes a lock and a reader never sees a beat paired
 /// with the wrong activity. `Liveness.evaluate` judges the pulses.
-public final class Heartbeat: Sendable {
-    public enum Activity: UInt8, Sendable, CaseIterable {
+package final class Heartbeat: Sendable {
+    package enum Activity: UInt8, Sendable, CaseIterable {
         /// A loop between turns (the main loop, the watcher between events).
         case turning = 1
         /// A worker with nothing to claim (it waits at most a second at a time).
@@ -34,37 +34,40 @@ public final class Heartbeat: Sendable {
         }
     }
 
-    public struct Pulse: Sendable, Equatable {
-        public var component: String
-        public var activity: Activity
-        public var beatNanos: UInt64
-        public init(component: String, activity: Activity, beatNanos: UInt64) {
+    package struct Pulse: Sendable, Equatable {
+        package var component: String
+        package var activity: Activity
+        package var beatNanos: UInt64
+        package init(component: String, activity: Activity, beatNanos: UInt64) {
             self.component = component
             self.activity = activity
             self.beatNanos = beatNanos
         }
     }
 
-    public let component: String
+    package let component: String
     private let word: Atomic<UInt64>
     private let clock: @Sendable () -> UInt64
 
     /// `clock` gives monotonic nanoseconds (injected by tests).
-    public init(component: String, activity: Activity = .turning,
-                clock: @escaping @Sendable () -> UInt64 = { Timestamp.monotonicNanos() }) {
+    package init(
+        component: String, activity: Activity = .turning,
+        clock: @escaping @Sendable () -> UInt64 = { Timestamp.monotonicNanos() }
+    ) {
         self.component = component
         self.clock = clock
         word = Atomic(Self.pack(activity, clock()))
     }
 
-    public func beat(_ activity: Activity) {
+    package func beat(_ activity: Activity) {
         word.store(Self.pack(activity, clock()), ordering: .releasing)
     }
 
-    public var pulse: Pulse {
+    package var pulse: Pulse {
         let value = word.load(ordering: .acquiring)
-        return Pulse(component: component, activity: Activity(rawValue: UInt8(value >> 56)) ?? .turning,
-                     beatNanos: (value & Self.timeMask) * 1_000_000)
+        return Pulse(
+            component: component, activity: Activity(rawValue: UInt8(value >> 56)) ?? .turning,
+            beatNanos: (value & Self.timeMask) * 1_000_000)
     }
 
     private static let timeMask: UInt64 = (1 << 56) - 1
@@ -75,13 +78,13 @@ public final class Heartbeat: Sendable {
 
 /// Every heartbeat of this process, for the watchdog to judge together. Components register when they start
 /// and leave when they end on purpose (a worker removed by a reload), so an exited thread is not "wedged".
-public final class Heartbeats: Sendable {
+package final class Heartbeats: Sendable {
     private let members = Mutex<[String: Heartbeat]>([:])
 
-    public init() {}
+    package init() {}
 
     /// The component's heartbeat, created on first use (a restarted worker reuses its slot).
-    public func heartbeat(_ component: String) -> Heartbeat {
+    package func heartbeat(_ component: String) -> Heartbeat {
         members.withLock { members in
             if let existing = members[component] { return existing }
             let created = Heartbeat(component: component)
@@ -90,11 +93,11 @@ public final class Heartbeats: Sendable {
         }
     }
 
-    public func remove(_ component: String) {
+    package func remove(_ component: String) {
         _ = members.withLock { $0.removeValue(forKey: component) }
     }
 
-    public var pulses: [Heartbeat.Pulse] {
+    package var pulses: [Heartbeat.Pulse] {
         members.withLock { $0.values.map(\.pulse) }.sorted { $0.component < $1.component }
     }
 }

@@ -8,47 +8,47 @@ import ImagedropSupport
 ///
 /// Nothing here throws or crashes: a lost notification costs at worst a start-up timeout or a watchdog
 /// restart, while a notifier that can fail would put systemd's bookkeeping in the daemon's critical path.
-public final class SystemdNotifier: Sendable {
+package final class SystemdNotifier: Sendable {
     /// The `sockaddr_un` to send to, already encoded; nil when not running under a notify-aware manager.
     private let address: SocketAddress?
     private let watchdogMicroseconds: UInt64?
 
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+    package init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         address = environment["NOTIFY_SOCKET"].flatMap(SocketAddress.init(notifySocket:))
         watchdogMicroseconds = Self.watchdog(environment: environment)
     }
 
-    public var isEnabled: Bool { address != nil }
+    package var isEnabled: Bool { address != nil }
 
     /// How often to send `WATCHDOG=1`: half of `$WATCHDOG_USEC`, as systemd recommends, so one late ping
     /// does not kill the service. Nil when the watchdog is off or meant for another process (a wrapper's pid
     /// in `$WATCHDOG_PID`).
-    public var watchdogInterval: Double? {
+    package var watchdogInterval: Double? {
         watchdogMicroseconds.map { Double($0) / 2 / 1_000_000 }
     }
 
     /// Sends the fields in one datagram (sorted by key, so the bytes are reproducible).
     /// Returns whether the datagram was handed to the kernel; callers normally ignore it.
     @discardableResult
-    public func send(_ fields: [String: String]) -> Bool {
+    package func send(_ fields: [String: String]) -> Bool {
         send(pairs: fields.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
     }
 
-    @discardableResult public func ready() -> Bool { send(pairs: [("READY", "1")]) }
-    @discardableResult public func status(_ text: String) -> Bool { send(pairs: [("STATUS", text)]) }
-    @discardableResult public func watchdog() -> Bool { send(pairs: [("WATCHDOG", "1")]) }
-    @discardableResult public func stopping() -> Bool { send(pairs: [("STOPPING", "1")]) }
+    @discardableResult package func ready() -> Bool { send(pairs: [("READY", "1")]) }
+    @discardableResult package func status(_ text: String) -> Bool { send(pairs: [("STATUS", text)]) }
+    @discardableResult package func watchdog() -> Bool { send(pairs: [("WATCHDOG", "1")]) }
+    @discardableResult package func stopping() -> Bool { send(pairs: [("STOPPING", "1")]) }
 
     /// `MONOTONIC_USEC` lets systemd ≥ 253 (Type=notify-reload) match this reload to the signal it sent;
     /// older managers ignore the unknown field.
     @discardableResult
-    public func reloading() -> Bool {
+    package func reloading() -> Bool {
         send(pairs: [("RELOADING", "1"), ("MONOTONIC_USEC", String(Timestamp.monotonicNanos() / 1000))])
     }
 
     /// The protocol is line-based: a newline inside a value would start a bogus field, so it becomes a space.
     @discardableResult
-    public func send(pairs: [(String, String)]) -> Bool {
+    package func send(pairs: [(String, String)]) -> Bool {
         guard let address else { return false }
         let text = pairs.map { key, value in
             "\(key)=\(value.replacing("\n", with: " "))\n"

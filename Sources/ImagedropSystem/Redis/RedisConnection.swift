@@ -6,18 +6,21 @@ import Glibc
 ///
 /// Not thread-safe (hiredis's context is not): one per thread, or behind a lock. After an error that breaks it
 /// (`RedisError.breaksConnection`) hiredis refuses every later command, so the owner makes a new one.
-public final class RedisConnection {
+package final class RedisConnection {
     private let context: UnsafeMutablePointer<redisContext>
-    public let endpoint: RedisEndpoint
+    package let endpoint: RedisEndpoint
 
     /// Connects, logs in (`AUTH` when the endpoint has a password) and selects the database.
-    public init(_ endpoint: RedisEndpoint, connectTimeoutMillis: Int = 250, commandTimeoutMillis: Int = 250) throws(RedisError) {
+    package init(
+        _ endpoint: RedisEndpoint, connectTimeoutMillis: Int = 250, commandTimeoutMillis: Int = 250
+    ) throws(RedisError) {
         _ = Self.ignoreBrokenPipes
         let connectTimeout = Self.timeval(millis: connectTimeoutMillis)
-        let made: UnsafeMutablePointer<redisContext>? = switch endpoint.address {
-        case .tcp(let host, let port): redisConnectWithTimeout(host, Int32(clamping: port), connectTimeout)
-        case .unix(let path): redisConnectUnixWithTimeout(path, connectTimeout)
-        }
+        let made: UnsafeMutablePointer<redisContext>? =
+            switch endpoint.address {
+            case .tcp(let host, let port): redisConnectWithTimeout(host, Int32(clamping: port), connectTimeout)
+            case .unix(let path): redisConnectUnixWithTimeout(path, connectTimeout)
+            }
         // hiredis returns nil only when it cannot allocate the context.
         guard let made else { throw RedisError(code: .outOfMemory, message: "cannot allocate a redis context") }
         if made.pointee.err != 0 {
@@ -49,15 +52,17 @@ public final class RedisConnection {
     /// Sends one command, arguments binary-safe (`redisCommandArgv`, no format string), and waits for its reply.
     /// An error reply is returned as `.error`, not thrown: the connection is still good. Throws when hiredis
     /// failed (I/O, timeout, protocol), after which this connection is spent.
-    public func command(_ args: [String]) throws(RedisError) -> RedisReply {
+    package func command(_ args: [String]) throws(RedisError) -> RedisReply {
         let buffers = args.map { Array($0.utf8) }
         var pointers: [UnsafeMutablePointer<CChar>] = []
         pointers.reserveCapacity(buffers.count)
-        defer { pointers.forEach { $0.deallocate() } }
+        defer { for pointer in pointers { pointer.deallocate() } }
         for bytes in buffers {
             let pointer = UnsafeMutablePointer<CChar>.allocate(capacity: max(bytes.count, 1))
             bytes.withUnsafeBufferPointer { source in
-                source.withMemoryRebound(to: CChar.self) { pointer.initialize(from: $0.baseAddress!, count: bytes.count) }
+                source.withMemoryRebound(to: CChar.self) {
+                    pointer.initialize(from: $0.baseAddress!, count: bytes.count)
+                }
             }
             pointers.append(pointer)
         }
@@ -70,7 +75,7 @@ public final class RedisConnection {
     }
 
     /// Like `command`, but an error reply throws too (`RedisError.Code.reply`).
-    public func checked(_ args: [String]) throws(RedisError) -> RedisReply {
+    package func checked(_ args: [String]) throws(RedisError) -> RedisReply {
         let reply = try command(args)
         if case .error(let message) = reply { throw RedisError(code: .reply, message: message) }
         return reply
@@ -84,7 +89,8 @@ public final class RedisConnection {
         let message = withUnsafeBytes(of: context.pointee.errstr) { bytes in
             String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
         }
-        return RedisError(code: .init(rawValue: context.pointee.err), message: message.isEmpty ? "unknown error" : message)
+        return RedisError(
+            code: .init(rawValue: context.pointee.err), message: message.isEmpty ? "unknown error" : message)
     }
 
     private static func timeval(millis: Int) -> Glibc.timeval {

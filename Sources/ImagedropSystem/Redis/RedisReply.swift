@@ -1,7 +1,7 @@
 import CHiredis
 
 /// A Redis reply copied out of hiredis's `redisReply` tree, which is freed as soon as the copy is made.
-public enum RedisReply: Sendable, Equatable {
+package enum RedisReply: Sendable, Equatable {
     case string([UInt8])
     case integer(Int64)
     case array([RedisReply])
@@ -19,7 +19,11 @@ public enum RedisReply: Sendable, Equatable {
             var items: [RedisReply] = []
             items.reserveCapacity(Int(node.elements))
             for index in 0..<Int(node.elements) {
-                if let child = node.element[index] { items.append(RedisReply(copying: child)) } else { items.append(.nil) }
+                if let child = node.element[index] {
+                    items.append(RedisReply(copying: child))
+                } else {
+                    items.append(.nil)
+                }
             }
             self = .array(items)
         case REDIS_REPLY_STRING, REDIS_REPLY_STATUS, REDIS_REPLY_ERROR:
@@ -35,7 +39,7 @@ public enum RedisReply: Sendable, Equatable {
     }
 
     /// A bulk or status string as text (invalid UTF-8 repaired); nil for anything else.
-    public var text: String? {
+    package var text: String? {
         switch self {
         case .string(let bytes): String(decoding: bytes, as: UTF8.self)
         case .status(let text): text
@@ -43,12 +47,12 @@ public enum RedisReply: Sendable, Equatable {
         }
     }
 
-    public var integer: Int64? {
+    package var integer: Int64? {
         if case .integer(let value) = self { return value }
         return nil
     }
 
-    public var array: [RedisReply]? {
+    package var array: [RedisReply]? {
         if case .array(let items) = self { return items }
         return nil
     }

@@ -2,15 +2,15 @@ import CSQLite
 import Glibc
 
 /// One SQLite connection. Not thread-safe by itself: JobStore keeps it behind a Mutex.
-public final class Database {
+package final class Database {
     package let handle: OpaquePointer
-    public let path: String
+    package let path: String
     private var statements: [String: Statement] = [:]
     private var closed = false
 
     /// Opens (creating if asked) the database file in WAL mode with a busy timeout, so readers such as
     /// `imagedrop status` never block the daemon and the daemon waits out a reader's short lock instead of failing.
-    public init(path: String, readOnly: Bool = false, create: Bool = true) throws {
+    package init(path: String, readOnly: Bool = false, create: Bool = true) throws {
         var db: OpaquePointer?
         var flags = SQLITE_OPEN_NOMUTEX
         if readOnly {
@@ -50,18 +50,22 @@ public final class Database {
     /// The job table is created 0640 whatever the umask: the daemon writes it, the `imagedrop` group (operators
     /// running `status`, `show`, `export`) may read it, nobody else. SQLite gives the -wal and -shm files the
     /// database file's own mode, so the three match. An existing file keeps the mode its owner chose.
-    public static let fileMode: mode_t = 0o640
+    package static let fileMode: mode_t = 0o640
 
     private static func createFile(_ path: String) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, fileMode)
         if fd < 0 {
             if errno == EEXIST { return }
-            throw SQLiteError(code: SQLITE_CANTOPEN, message: "cannot create \(path): \(String(cString: strerror(errno)))", sql: nil, database: path)
+            throw SQLiteError(
+                code: SQLITE_CANTOPEN, message: "cannot create \(path): \(String(cString: strerror(errno)))", sql: nil,
+                database: path)
         }
         defer { Glibc.close(fd) }
         // open() applied the umask; fchmod does not.
         guard fchmod(fd, fileMode) == 0 else {
-            throw SQLiteError(code: SQLITE_CANTOPEN, message: "cannot set the mode of \(path): \(String(cString: strerror(errno)))", sql: nil, database: path)
+            throw SQLiteError(
+                code: SQLITE_CANTOPEN, message: "cannot set the mode of \(path): \(String(cString: strerror(errno)))",
+                sql: nil, database: path)
         }
     }
 
@@ -72,7 +76,7 @@ public final class Database {
         }
     }
 
-    public func close() {
+    package func close() {
         guard !closed else { return }
         statements.removeAll()
         sqlite3_close_v2(handle)
@@ -81,12 +85,13 @@ public final class Database {
 
     private func check(_ rc: Int32, _ call: String) throws {
         guard rc == SQLITE_OK else {
-            throw SQLiteError(code: rc, message: "\(call): \(String(cString: sqlite3_errstr(rc)))", sql: nil, database: path)
+            throw SQLiteError(
+                code: rc, message: "\(call): \(String(cString: sqlite3_errstr(rc)))", sql: nil, database: path)
         }
     }
 
     /// Runs one or more statements that return no rows.
-    public func execute(_ sql: String) throws {
+    package func execute(_ sql: String) throws {
         var error: UnsafeMutablePointer<CChar>?
         let rc = sqlite3_exec(handle, sql, nil, nil, &error)
         if rc != SQLITE_OK {
@@ -97,7 +102,7 @@ public final class Database {
     }
 
     /// A statement prepared once per connection and reused: the hot paths (claim, insert) never re-parse SQL.
-    public func cached(_ sql: String) throws -> Statement {
+    package func cached(_ sql: String) throws -> Statement {
         if let statement = statements[sql] {
             statement.reset()
             return statement
@@ -108,19 +113,19 @@ public final class Database {
     }
 
     /// A one-off statement (not cached), for rarely used queries such as export or migrations.
-    public func prepare(_ sql: String) throws -> Statement {
+    package func prepare(_ sql: String) throws -> Statement {
         try Statement(database: self, sql: sql)
     }
 
     /// Runs `body` in an IMMEDIATE transaction, so the write lock is taken up front and a concurrent writer
     /// waits on busy_timeout instead of failing half-way through.
-    public func transaction<T>(_ body: () throws -> T) throws -> T {
+    package func transaction<T>(_ body: () throws -> T) throws -> T {
         try transaction(begin: "BEGIN IMMEDIATE", body)
     }
 
     /// One consistent snapshot for several reads, on a connection that may be read-only (which cannot take the
     /// write lock `transaction` begins with): what a dry run reads to decide exactly as the real run would.
-    public func readTransaction<T>(_ body: () throws -> T) throws -> T {
+    package func readTransaction<T>(_ body: () throws -> T) throws -> T {
         try transaction(begin: "BEGIN DEFERRED", body)
     }
 
@@ -152,14 +157,15 @@ public final class Database {
     /// folder but not write it can still open it read-only (SQLite cannot create them for such a reader).
     package func persistWAL() throws {
         var on: Int32 = 1
-        try check(sqlite3_file_control(handle, "main", SQLITE_FCNTL_PERSIST_WAL, &on), "sqlite3_file_control(PERSIST_WAL)")
+        try check(
+            sqlite3_file_control(handle, "main", SQLITE_FCNTL_PERSIST_WAL, &on), "sqlite3_file_control(PERSIST_WAL)")
     }
 
-    public var changes: Int { Int(sqlite3_changes(handle)) }
-    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+    package var changes: Int { Int(sqlite3_changes(handle)) }
+    package var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
     package var lastMessage: String { String(cString: sqlite3_errmsg(handle)) }
 
-    public var userVersion: Int {
+    package var userVersion: Int {
         get throws {
             let statement = try prepare("PRAGMA user_version")
             guard try statement.step() else { return 0 }

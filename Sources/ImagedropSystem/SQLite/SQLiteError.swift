@@ -4,31 +4,31 @@ import Glibc
 /// A failed SQLite call: the result code, SQLite's own message, the statement it came from and the database
 /// file. Conditions an operator fixes outside imagedrop (permissions, a full disk, a vanished folder) are
 /// described by what to fix, not by the statement that met them.
-public struct SQLiteError: Error, CustomStringConvertible, Sendable {
-    public let code: Int32
-    public let message: String
-    public let sql: String?
-    public let database: String?
+package struct SQLiteError: Error, CustomStringConvertible, Sendable {
+    package let code: Int32
+    package let message: String
+    package let sql: String?
+    package let database: String?
 
-    public init(code: Int32, message: String, sql: String?, database: String? = nil) {
+    package init(code: Int32, message: String, sql: String?, database: String? = nil) {
         self.code = code
         self.message = message
         self.sql = sql
         self.database = database
     }
 
-    public var description: String {
+    package var description: String {
         if let advice { return advice }
         if let sql { return "SQLite error \(code): \(message) (in \(sql.prefix(80)))" }
         return "SQLite error \(code): \(message)"
     }
 
     /// The primary result code (extended codes carry the primary one in their low byte).
-    public var primaryCode: Int32 { code & 0xFF }
+    package var primaryCode: Int32 { code & 0xFF }
 
     /// What the failure is about, by (extended) result code alone — never by SQLite's message text, which
     /// differs between versions and says "disk I/O error" for a missing file as much as for a full disk.
-    public enum Kind: Sendable, Equatable {
+    package enum Kind: Sendable, Equatable {
         /// Another connection holds a lock (SQLITE_BUSY/SQLITE_LOCKED and their extended codes): wait and retry.
         case busy
         /// The filesystem would not take the bytes (SQLITE_FULL, or an I/O error while writing, syncing,
@@ -45,7 +45,7 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
         case other
     }
 
-    public var kind: Kind {
+    package var kind: Kind {
         switch primaryCode {
         case SQLITE_BUSY, SQLITE_LOCKED: return .busy
         case SQLITE_FULL: return .diskFull
@@ -70,15 +70,15 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
     package static func extended(_ primary: Int32, _ detail: Int32) -> Int32 { primary | (detail << 8) }
 
     /// The disk is full or refuses writes, and the write can be retried later.
-    public var isDiskFull: Bool { kind == .diskFull }
+    package var isDiskFull: Bool { kind == .diskFull }
 
     /// Another connection's lock: passes on its own.
-    public var isBusy: Bool { kind == .busy }
+    package var isBusy: Bool { kind == .busy }
 
     /// The database (or the folder SQLite must create its -wal/-shm files in) may not be written by this user.
-    public var isNotWritable: Bool { kind == .notWritable }
+    package var isNotWritable: Bool { kind == .notWritable }
 
-    public var isCorrupt: Bool { kind == .corrupt }
+    package var isCorrupt: Bool { kind == .corrupt }
 
     private var advice: String? {
         guard let database else { return nil }
@@ -92,7 +92,8 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
             return "cannot open database \(database): check that its folder \(folder) exists, and the owner/mode of "
                 + "\(database), its -wal/-shm files and \(folder) (\(user); SQLite: \(message))"
         case SQLITE_FULL:
-            return "database \(database): the disk is full: free space on the filesystem of \(folder) (SQLite: \(message))"
+            return
+                "database \(database): the disk is full: free space on the filesystem of \(folder) (SQLite: \(message))"
         case SQLITE_IOERR:
             return "database \(database): I/O error (\(message)): check the disk holding \(folder) "
                 + "(kernel log), and that the file was not removed"

@@ -1,7 +1,7 @@
 import CSQLite
 
 /// A prepared statement; finalized in deinit. Bind with 1-based indexes, read columns with 0-based ones.
-public final class Statement {
+package final class Statement {
     private let handle: OpaquePointer
     private unowned let database: Database
     package let sql: String
@@ -40,34 +40,39 @@ public final class Statement {
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
     @discardableResult
-    public func bind(_ index: Int32, _ value: String?) -> Statement {
-        checkBind(value.map { sqlite3_bind_text(handle, index, $0, -1, Self.transient) } ?? sqlite3_bind_null(handle, index), index)
+    package func bind(_ index: Int32, _ value: String?) -> Statement {
+        checkBind(
+            value.map { sqlite3_bind_text(handle, index, $0, -1, Self.transient) } ?? sqlite3_bind_null(handle, index),
+            index)
         return self
     }
 
     @discardableResult
-    public func bind(_ index: Int32, _ value: Int64?) -> Statement {
+    package func bind(_ index: Int32, _ value: Int64?) -> Statement {
         checkBind(value.map { sqlite3_bind_int64(handle, index, $0) } ?? sqlite3_bind_null(handle, index), index)
         return self
     }
 
     @discardableResult
-    public func bind(_ index: Int32, _ value: Int?) -> Statement {
+    package func bind(_ index: Int32, _ value: Int?) -> Statement {
         bind(index, value.map(Int64.init))
     }
 
     @discardableResult
-    public func bind(_ index: Int32, blob: [UInt8]?) -> Statement {
-        let rc = blob.map { bytes in
-            bytes.withUnsafeBytes { raw in sqlite3_bind_blob(handle, index, raw.baseAddress, Int32(raw.count), Self.transient) }
-        } ?? sqlite3_bind_null(handle, index)
+    package func bind(_ index: Int32, blob: [UInt8]?) -> Statement {
+        let rc =
+            blob.map { bytes in
+                bytes.withUnsafeBytes { raw in
+                    sqlite3_bind_blob(handle, index, raw.baseAddress, Int32(raw.count), Self.transient)
+                }
+            } ?? sqlite3_bind_null(handle, index)
         checkBind(rc, index)
         return self
     }
 
     /// Advances to the next row; false when done. Throws on any error (SQLITE_BUSY after the busy timeout,
     /// SQLITE_FULL, constraint violations).
-    public func step() throws -> Bool {
+    package func step() throws -> Bool {
         if let bindFailure { throw bindFailure }
         let rc = sqlite3_step(handle)
         switch rc {
@@ -81,22 +86,22 @@ public final class Statement {
     }
 
     /// Steps to completion, ignoring rows.
-    public func run() throws {
+    package func run() throws {
         while try step() {}
     }
 
-    public func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
-    public func int(_ column: Int32) -> Int { Int(sqlite3_column_int64(handle, column)) }
-    public func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
-    public func optionalInt(_ column: Int32) -> Int? { isNull(column) ? nil : int(column) }
-    public func optionalInt64(_ column: Int32) -> Int64? { isNull(column) ? nil : int64(column) }
+    package func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
+    package func int(_ column: Int32) -> Int { Int(sqlite3_column_int64(handle, column)) }
+    package func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
+    package func optionalInt(_ column: Int32) -> Int? { isNull(column) ? nil : int(column) }
+    package func optionalInt64(_ column: Int32) -> Int64? { isNull(column) ? nil : int64(column) }
 
-    public func string(_ column: Int32) -> String? {
+    package func string(_ column: Int32) -> String? {
         guard let text = sqlite3_column_text(handle, column) else { return nil }
         return String(cString: text)
     }
 
-    public func blob(_ column: Int32) -> [UInt8]? {
+    package func blob(_ column: Int32) -> [UInt8]? {
         guard sqlite3_column_type(handle, column) != SQLITE_NULL else { return nil }
         let count = Int(sqlite3_column_bytes(handle, column))
         guard count > 0, let pointer = sqlite3_column_blob(handle, column) else { return [] }

@@ -22,13 +22,15 @@ package enum OSThread {
         if let stackSize { pthread_attr_setstacksize(&attributes, stackSize) }
         let context = Unmanaged.passRetained(Start(name: name, body: body)).toOpaque()
         var thread = pthread_t()
-        let rc = pthread_create(&thread, &attributes, { context in
-            let start = Unmanaged<Start>.fromOpaque(context!).takeRetainedValue()
-            // Linux truncates thread names to 15 bytes.
-            _ = setThreadName(pthread_self(), String(start.name.utf8.prefix(15))!)
-            start.body()
-            return nil
-        }, context)
+        let rc = pthread_create(
+            &thread, &attributes,
+            { context in
+                let start = Unmanaged<Start>.fromOpaque(context!).takeRetainedValue()
+                // Linux truncates thread names to 15 bytes.
+                _ = setThreadName(pthread_self(), String(start.name.utf8.prefix(15))!)
+                start.body()
+                return nil
+            }, context)
         guard rc == 0 else {
             Unmanaged<Start>.fromOpaque(context).release()
             fatalError("pthread_create failed: \(String(cString: strerror(rc)))")

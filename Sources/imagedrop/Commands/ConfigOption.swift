@@ -1,26 +1,30 @@
 import ArgumentParser
 import Glibc
-import ImagedropSystem
-import ImagedropStore
 import ImagedropDaemon
+import ImagedropStore
+import ImagedropSystem
 
 /// `-c/--config FILE`, else `$IMAGEDROP_CONFIG`, else /etc/imagedrop/imagedrop.toml; and the log level
 /// switches every subcommand takes (they override `[log] level`, also across a reload).
 struct ConfigOption: ParsableArguments {
-    @Option(name: [.customShort("c"), .long], help: "Config file (default: $IMAGEDROP_CONFIG, else /etc/imagedrop/imagedrop.toml).")
+    @Option(
+        name: [.customShort("c"), .long],
+        help: "Config file (default: $IMAGEDROP_CONFIG, else /etc/imagedrop/imagedrop.toml).")
     var config: String?
 
     @Flag(name: .shortAndLong, help: "Log warnings and errors only.") var quiet = false
     @Flag(name: .shortAndLong, help: "Log more: -v debug, -vv trace.") var verbose: Int
-    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.",
-            completion: CompletionValues.logLevels)
+    @Option(
+        name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.",
+        completion: CompletionValues.logLevels)
     var logLevel: String?
 
     var path: String { ConfigLoader.resolvePath(explicit: config) }
 
     func validate() throws {
         if let logLevel, LogLevelName.parse(logLevel) == nil {
-            throw ValidationError("--log-level: \"\(logLevel)\" is not one of trace, debug, info, notice, warning, error, critical")
+            throw ValidationError(
+                "--log-level: \"\(logLevel)\" is not one of trace, debug, info, notice, warning, error, critical")
         }
         if quiet, verbose > 0 { throw ValidationError("-q and -v contradict each other; give one") }
     }

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Glibc
-import ImagedropSystem
-import ImagedropStore
 import ImagedropDaemon
+import ImagedropStore
+import ImagedropSystem
 
 /// What `pause` and `resume` write to: the table the config names, for a command that must work whether a
 /// daemon runs or not, and while the config file is broken (it needs only the database's path).
@@ -12,7 +12,8 @@ enum ControlTable {
     static func open(_ database: String) throws -> JobStore {
         let folder = RawPath(database).parent
         guard case .success(let status) = FileStatus.of(folder), status.isDirectory else {
-            Console.error("cannot write database \(database): its folder \(folder.display) does not exist: check queue.database")
+            Console.error(
+                "cannot write database \(database): its folder \(folder.display) does not exist: check queue.database")
             throw ExitCode(Daemon.Exit.noInput.rawValue)
         }
         let creating = access(database, F_OK) != 0
@@ -34,7 +35,9 @@ enum ControlTable {
     /// files go to the folder's owner, as the daemon would have created them.
     private static func giveToFolderOwner(_ database: String, folder: RawPath) {
         var info = stat()
-        guard geteuid() == 0, folder.withCString({ stat($0, &info) }) == 0, info.st_uid != 0 || info.st_gid != 0 else { return }
+        guard geteuid() == 0, folder.withCString({ stat($0, &info) }) == 0, info.st_uid != 0 || info.st_gid != 0 else {
+            return
+        }
         for path in [database, database + "-wal", database + "-shm"] where access(path, F_OK) == 0 {
             _ = chown(path, info.st_uid, info.st_gid)
         }

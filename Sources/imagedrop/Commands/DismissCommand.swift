@@ -1,8 +1,8 @@
 import ArgumentParser
-import ImagedropSystem
-import ImagedropStore
-import ImagedropPipeline
 import ImagedropDaemon
+import ImagedropPipeline
+import ImagedropStore
+import ImagedropSystem
 
 struct DismissCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -23,11 +23,14 @@ struct DismissCommand: ParsableCommand {
 
     @OptionGroup var options: ConfigOption
     @Flag(name: .customLong("all-failed"), help: "Every failed job not dismissed yet.") var allFailed = false
-    @Flag(name: .customLong("dry-run"), help: "List the jobs that would be dismissed; change nothing.") var dryRun = false
+    @Flag(name: .customLong("dry-run"), help: "List the jobs that would be dismissed; change nothing.") var dryRun =
+        false
     @Argument(help: "Job ids, or paths (every failed job of the file).") var targets: [String] = []
 
     func validate() throws {
-        if allFailed == !targets.isEmpty { throw ValidationError("give job ids or paths, or --all-failed (one of the two)") }
+        if allFailed == !targets.isEmpty {
+            throw ValidationError("give job ids or paths, or --all-failed (one of the two)")
+        }
     }
 
     func run() throws {
@@ -78,8 +81,9 @@ struct DismissCommand: ParsableCommand {
         }
         let failed = jobs.filter { $0.state == .failed && !$0.dismissed }
         if failed.isEmpty {
-            Console.error("\(path.display): no failed job to dismiss (its newest is job \(newest.id), \(newest.state.rawValue)"
-                          + "\(newest.dismissed ? ", dismissed" : ""))")
+            Console.error(
+                "\(path.display): no failed job to dismiss (its newest is job \(newest.id), \(newest.state.rawValue)"
+                    + "\(newest.dismissed ? ", dismissed" : ""))")
         }
         return failed.map(\.id)
     }

@@ -1,14 +1,15 @@
-import ImagedropParsing
 import ArgumentParser
 import FoundationEssentials
-import ImagedropSystem
-import ImagedropStore
 import ImagedropDaemon
+import ImagedropParsing
+import ImagedropStore
+import ImagedropSystem
 
 struct EnqueueCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "enqueue",
-        abstract: "Queue existing files, or whole folders (recursively, honouring include/exclude), or image URLs, now.",
+        abstract:
+            "Queue existing files, or whole folders (recursively, honouring include/exclude), or image URLs, now.",
         discussion: """
             Every argument (and every URL line) is checked first, so a typo queues nothing.
 
@@ -26,15 +27,21 @@ struct EnqueueCommand: ParsableCommand {
     )
 
     @OptionGroup var options: ConfigOption
-    @Flag(name: .customLong("dry-run"), help: "List the files (and count the URLs) the real run would queue; queue nothing.")
+    @Flag(
+        name: .customLong("dry-run"),
+        help: "List the files (and count the URLs) the real run would queue; queue nothing.")
     var dryRun = false
-    @Option(name: .customLong("url"), parsing: .upToNextOption,
-            help: "Image URLs for Cloudflare to fetch (the upload's url field).")
+    @Option(
+        name: .customLong("url"), parsing: .upToNextOption,
+        help: "Image URLs for Cloudflare to fetch (the upload's url field).")
     var urls: [String] = []
-    @Option(name: .customLong("urls-from"), help: "A file of URLs, one a line (blank lines and # comments ignored); - reads stdin.")
+    @Option(
+        name: .customLong("urls-from"),
+        help: "A file of URLs, one a line (blank lines and # comments ignored); - reads stdin.")
     var urlsFrom: String?
-    @Option(name: .long, help: "The source for URLs and for paths outside every source's folders (default: default).",
-            completion: CompletionValues.sources)
+    @Option(
+        name: .long, help: "The source for URLs and for paths outside every source's folders (default: default).",
+        completion: CompletionValues.sources)
     var source: String?
     @Argument(help: "Files or folders.") var paths: [String] = []
 
@@ -51,7 +58,8 @@ struct EnqueueCommand: ParsableCommand {
         let inputs = try urlInputs()
         let exists: Bool
         if case .success = FileStatus.of(RawPath(config.queue.database)) { exists = true } else { exists = false }
-        let store: JobStore? = dryRun ? (exists ? try options.openStore(config, readOnly: true) : nil) : try options.openStore(config)
+        let store: JobStore? =
+            dryRun ? (exists ? try options.openStore(config, readOnly: true) : nil) : try options.openStore(config)
         // Paths are checked before anything is queued too: `--url U /typo` queues neither.
         let backfill = Backfill(config: config, store: store, source: source)
         let targets: [RawPath]
@@ -62,7 +70,9 @@ struct EnqueueCommand: ParsableCommand {
             throw ExitCode(Daemon.Exit.noInput.rawValue)
         }
         if !inputs.isEmpty, source == nil, !config.sourceNames.contains(SourceSettings.defaultName) {
-            Console.error("--url: there is no source \"default\" (no top-level [watch] paths); name the URLs' source with --source NAME")
+            Console.error(
+                "--url: there is no source \"default\" (no top-level [watch] paths); name the URLs' source with --source NAME"
+            )
             throw ExitCode(Daemon.Exit.noInput.rawValue)
         }
         if !inputs.isEmpty {
@@ -81,7 +91,9 @@ struct EnqueueCommand: ParsableCommand {
         let found: Int
         let queued: Int
         do {
-            (found, queued) = try backfill.enqueue(targets, dryRun: dryRun, candidate: { Console.out("would queue \($0.display)") }) {
+            (found, queued) = try backfill.enqueue(
+                targets, dryRun: dryRun, candidate: { Console.out("would queue \($0.display)") }
+            ) {
                 progress?.show("scanned \($0) files…")
             }
         } catch let error as Backfill.MissingPath {

@@ -1,6 +1,6 @@
 import ArgumentParser
-import ImagedropStore
 import ImagedropDaemon
+import ImagedropStore
 
 extension JobStore.ExportFormat: ExpressibleByArgument {}
 
@@ -20,11 +20,14 @@ struct ExportCommand: ParsableCommand {
     @OptionGroup var options: ConfigOption
     @Option(name: .long, help: "The output format.") var format: JobStore.ExportFormat = .csv
     @Flag(name: .long, help: "Include jobs in every state, not only done ones.") var all = false
-    @Option(name: .long, help: "Only jobs in this state (instead of done ones).",
-            completion: CompletionValues.states) var state: String?
-    @Flag(name: .long, help: "Only the newest of the selected jobs of each path (its current version).") var latest = false
-    @Option(name: .long, help: "Only jobs of this source ([[source]] name, or default).",
-            completion: CompletionValues.sources) var source: String?
+    @Option(
+        name: .long, help: "Only jobs in this state (instead of done ones).",
+        completion: CompletionValues.states) var state: String?
+    @Flag(name: .long, help: "Only the newest of the selected jobs of each path (its current version).") var latest =
+        false
+    @Option(
+        name: .long, help: "Only jobs of this source ([[source]] name, or default).",
+        completion: CompletionValues.sources) var source: String?
 
     func validate() throws {
         if let state, JobState(rawValue: state) == nil {
@@ -38,8 +41,10 @@ struct ExportCommand: ParsableCommand {
         let store = try options.openExistingStoreForReading(database: reading.database)
         if let source { try SourceName.checkKnown(source, config: reading.config, store: store) }
         let output = BufferedOutput()
-        try store.export(format: format, includeAll: all, state: state.flatMap(JobState.init(rawValue:)), latestOnly: latest,
-                         source: source) {
+        try store.export(
+            format: format, includeAll: all, state: state.flatMap(JobState.init(rawValue:)), latestOnly: latest,
+            source: source
+        ) {
             output.write($0)
         }
         output.flush()

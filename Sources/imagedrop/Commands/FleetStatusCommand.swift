@@ -2,9 +2,9 @@ import ArgumentParser
 import Glibc
 import ImagedropDaemon
 import ImagedropPipeline
+import ImagedropStore
 import ImagedropSupport
 import ImagedropSystem
-import ImagedropStore
 
 struct FleetStatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -23,7 +23,8 @@ struct FleetStatusCommand: ParsableCommand {
         let (config, control) = try FleetCommand.connect(options)
         let status: [String: Any]
         do {
-            status = try control.status(budgetRequests: config.upload.requestsPer5Min, windowSeconds: config.upload.rateWindowSeconds)
+            status = try control.status(
+                budgetRequests: config.upload.requestsPer5Min, windowSeconds: config.upload.rateWindowSeconds)
         } catch {
             throw FleetCommand.unavailable(error, config)
         }
@@ -34,15 +35,19 @@ struct FleetStatusCommand: ParsableCommand {
         let fleet = status["fleet"] as? [String: Any] ?? [:]
         let blocked = fleet["blocked_until"] as? String
         let paused = fleet["paused"] as? String
-        Console.out("fleet:    budget \(config.upload.requestsPer5Min) requests per \(config.upload.rateWindowSeconds) s"
-                    + (blocked.map { "; blocked by the API until \($0)" } ?? "")
-                    + (paused.map { "; PAUSED: \($0) (`imagedrop fleet resume` lifts it)" } ?? ""))
+        Console.out(
+            "fleet:    budget \(config.upload.requestsPer5Min) requests per \(config.upload.rateWindowSeconds) s"
+                + (blocked.map { "; blocked by the API until \($0)" } ?? "")
+                + (paused.map { "; PAUSED: \($0) (`imagedrop fleet resume` lifts it)" } ?? ""))
         for host in fleet["hosts"] as? [[String: Any]] ?? [] {
-            let jobs = (host["jobs"] as? [String: Any] ?? [:]).sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }
+            let jobs = (host["jobs"] as? [String: Any] ?? [:]).sorted { $0.key < $1.key }.map {
+                "\($0.value) \($0.key)"
+            }
             let beat = (host["last_beat_s"] as? Int64).map { "beat \($0) s ago" } ?? "no beat"
-            Console.out("\(host["host"] as? String ?? "?"): \(host["state"] as? String ?? "?"), \(beat); "
-                        + "\(jobs.joined(separator: ", ")); \(host["uploads_last_minute"] ?? 0) uploads in the last minute; "
-                        + "version \(host["version"] as? String ?? "unknown")")
+            Console.out(
+                "\(host["host"] as? String ?? "?"): \(host["state"] as? String ?? "?"), \(beat); "
+                    + "\(jobs.joined(separator: ", ")); \(host["uploads_last_minute"] ?? 0) uploads in the last minute; "
+                    + "version \(host["version"] as? String ?? "unknown")")
         }
     }
 }

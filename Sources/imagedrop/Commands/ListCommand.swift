@@ -1,6 +1,6 @@
 import ArgumentParser
-import ImagedropStore
 import ImagedropDaemon
+import ImagedropStore
 import ImagedropSupport
 import ImagedropSystem
 
@@ -22,14 +22,17 @@ struct ListCommand: ParsableCommand {
             """)
 
     @OptionGroup var options: ConfigOption
-    @Option(name: .long, help: "Only jobs in this state: queued, uploading, retrying, done or failed.",
-            completion: CompletionValues.states) var state: String?
+    @Option(
+        name: .long, help: "Only jobs in this state: queued, uploading, retrying, done or failed.",
+        completion: CompletionValues.states) var state: String?
     @Option(name: .long, help: "Only jobs changed within this long ago, e.g. 2h or 7d.") var since: String?
     @Option(name: .long, help: "At most this many jobs (1 to 1000000).") var limit = 50
     @Flag(name: .long, help: "One JSON object per line (the keys of show --json).") var json = false
-    @Option(name: .long, help: "Only jobs of this source ([[source]] name, or default).",
-            completion: CompletionValues.sources) var source: String?
-    @Flag(name: .long, help: "Also failed jobs acknowledged with `imagedrop dismiss` (marked [dismissed]).") var all = false
+    @Option(
+        name: .long, help: "Only jobs of this source ([[source]] name, or default).",
+        completion: CompletionValues.sources) var source: String?
+    @Flag(name: .long, help: "Also failed jobs acknowledged with `imagedrop dismiss` (marked [dismissed]).") var all =
+        false
 
     func validate() throws {
         if let state, JobState(rawValue: state) == nil {
@@ -38,7 +41,9 @@ struct ListCommand: ParsableCommand {
         if let since, Self.seconds(since) == nil {
             throw ValidationError("--since: \"\(since)\" is not a duration like 90s, 15m, 2h or 7d")
         }
-        guard (1...1_000_000).contains(limit) else { throw ValidationError("--limit: \(limit) is out of range (1 to 1000000)") }
+        guard (1...1_000_000).contains(limit) else {
+            throw ValidationError("--limit: \(limit) is out of range (1 to 1000000)")
+        }
     }
 
     /// "90s", "15m", "2h", "7d" → seconds; a bare number is seconds.
@@ -55,8 +60,9 @@ struct ListCommand: ParsableCommand {
         let store = try options.openExistingStoreForReading(database: reading.database)
         if let source { try SourceName.checkKnown(source, config: reading.config, store: store) }
         let cutoff = since.flatMap(Self.seconds).map { Timestamp.iso8601(millis: Timestamp.nowMillis() - $0 * 1000) }
-        let jobs = try store.list(state: state.flatMap(JobState.init(rawValue:)), updatedSince: cutoff, limit: limit,
-                                  source: source, includeDismissed: all)
+        let jobs = try store.list(
+            state: state.flatMap(JobState.init(rawValue:)), updatedSince: cutoff, limit: limit,
+            source: source, includeDismissed: all)
         for job in jobs {
             if json {
                 Console.out(JobRendering.json(JobRendering.dictionary(job)))

@@ -1,5 +1,5 @@
-import ImagedropStore
 import ImagedropDaemon
+import ImagedropStore
 import Logging
 import Synchronization
 
@@ -8,7 +8,8 @@ enum LogSetup {
     private static let control = Mutex<LogLevelControl?>(nil)
 
     static func bootstrap(_ config: Config.Log) {
-        let installed = LineLogHandler.bootstrap(level: LogLevelName.parse(config.level) ?? .info, format: config.format)
+        let installed = LineLogHandler.bootstrap(
+            level: LogLevelName.parse(config.level) ?? .info, format: config.format)
         control.withLock { $0 = installed }
     }
 

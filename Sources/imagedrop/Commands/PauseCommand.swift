@@ -1,6 +1,6 @@
 import ArgumentParser
-import ImagedropStore
 import ImagedropDaemon
+import ImagedropStore
 
 struct PauseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -29,8 +29,9 @@ struct PauseCommand: ParsableCommand {
         let store = try ControlTable.open(database)
         let before = try store.setOperatorPause(true, reason: reason)
         let now = OperatorPause(at: "", reason: reason).text
-        let note = ControlTable.daemonNote(database, whenRunning: "stops sending within a second or two; jobs stay queued",
-                                           whenNot: "no daemon runs: one started later stays paused until `imagedrop resume`")
+        let note = ControlTable.daemonNote(
+            database, whenRunning: "stops sending within a second or two; jobs stay queued",
+            whenNot: "no daemon runs: one started later stays paused until `imagedrop resume`")
         Console.out(before.map { "queue was already \($0.text) (since \($0.at)); now \(now)" } ?? "queue \(now)")
         Console.out(note)
     }

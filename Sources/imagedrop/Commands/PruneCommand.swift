@@ -1,11 +1,13 @@
 import ArgumentParser
-import ImagedropStore
 import ImagedropDaemon
+import ImagedropStore
 import ImagedropSupport
 
 struct PruneCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "prune", abstract: "Delete done jobs uploaded more than N days ago (or, with --failed, old failed jobs), to keep the table small.",
+        commandName: "prune",
+        abstract:
+            "Delete done jobs uploaded more than N days ago (or, with --failed, old failed jobs), to keep the table small.",
         discussion: """
             Each pruned done version is remembered in stored_versions, so files still in a drop folder are not uploaded \
             again. A pruned failed job leaves nothing behind: its file, if still in a drop folder unchanged, is found by \
@@ -23,7 +25,8 @@ struct PruneCommand: ParsableCommand {
     // .unconditional: `--older-than-days -1` must reach validate() as a number, not be taken for a flag.
     @Option(name: .customLong("older-than-days"), parsing: .unconditional, help: "Age in days, 0 to \(Self.maxDays).")
     var days: Int = 30
-    @Flag(name: .long, help: "Delete failed jobs (by the time they last changed) instead of done ones.") var failed = false
+    @Flag(name: .long, help: "Delete failed jobs (by the time they last changed) instead of done ones.") var failed =
+        false
     @Flag(name: .customLong("dry-run"), help: "Say how many jobs would be removed; remove nothing.") var dryRun = false
 
     func validate() throws {

@@ -5,7 +5,8 @@ import ImagedropStore
 struct ReconcileCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reconcile",
-        abstract: "Compare the account's images with the job table; with --fix, repair the table from the account and the drop folders.",
+        abstract:
+            "Compare the account's images with the job table; with --fix, repair the table from the account and the drop folders.",
         discussion: """
             Lists every image of the account (list v2, 1 request per 1,000 images, through the request budget) and \
             reports: missing (a done job whose image the account no longer holds), unrecorded (an image with \
@@ -27,8 +28,10 @@ struct ReconcileCommand: ParsableCommand {
             """)
 
     @OptionGroup var options: ConfigOption
-    @Option(name: .long, help: "Only this source's jobs and images.", completion: CompletionValues.sources) var source: String?
-    @Flag(name: .long, help: "Queue missing images again, record unrecorded ones, refresh stale variants.") var fix = false
+    @Option(name: .long, help: "Only this source's jobs and images.", completion: CompletionValues.sources) var source:
+        String?
+    @Flag(name: .long, help: "Queue missing images again, record unrecorded ones, refresh stale variants.") var fix =
+        false
     @Flag(name: .long, help: "Print one JSON object.") var json = false
     /// Tests list a small emulator in several pages; operators have no reason to change it.
     @Option(name: .customLong("page-size"), help: .hidden) var pageSize = 1000
@@ -52,9 +55,11 @@ struct ReconcileCommand: ParsableCommand {
         // Read-write: the request budget's log is kept in the table, and --fix writes jobs.
         let store = try options.openStore(config)
         if let source { try SourceName.checkKnown(source, config: config, store: store) }
-        let status = Reconciliation(config: config, store: store, token: token,
-                                    options: .init(source: source, fix: fix, json: json, perPage: pageSize))
-            .run(write: { Console.write($0, to: 1) }, problem: { Console.error($0) })
+        let status = Reconciliation(
+            config: config, store: store, token: token,
+            options: .init(source: source, fix: fix, json: json, perPage: pageSize)
+        )
+        .run(write: { Console.write($0, to: 1) }, problem: { Console.error($0) })
         if status != 0 { throw ExitCode(status) }
     }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
-import ImagedropSystem
 import ImagedropDaemon
 import ImagedropStore
+import ImagedropSystem
 
 struct ResumeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -29,8 +29,11 @@ struct ResumeCommand: ParsableCommand {
         Console.out("resumed (was \(before.text), since \(before.at))")
         // The daemon's own pause (a refused token, an unreachable API) is not the operator's to lift.
         let ownPause = DaemonLock.probe(database: database).running ? (try? store.daemonRecord())?.paused : nil
-        Console.out(ControlTable.daemonNote(database, whenRunning: ownPause.map { "stays paused: \($0)" }
-                                               ?? "goes on sending within a second or two",
-                                           whenNot: "no daemon runs: the next one starts sending"))
+        Console.out(
+            ControlTable.daemonNote(
+                database,
+                whenRunning: ownPause.map { "stays paused: \($0)" }
+                    ?? "goes on sending within a second or two",
+                whenNot: "no daemon runs: the next one starts sending"))
     }
 }

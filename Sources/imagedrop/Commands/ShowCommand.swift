@@ -1,12 +1,13 @@
 import ArgumentParser
-import ImagedropSystem
-import ImagedropStore
-import ImagedropPipeline
 import ImagedropDaemon
+import ImagedropPipeline
+import ImagedropStore
+import ImagedropSystem
 
 struct ShowCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "show", abstract: "One job in full, by path or job id.",
-                                                            discussion: """
+    static let configuration = CommandConfiguration(
+        commandName: "show", abstract: "One job in full, by path or job id.",
+        discussion: """
             Examples:
               imagedrop show 42
               imagedrop show /srv/imagedrop/inbox/cat.jpg --json
@@ -26,9 +27,12 @@ struct ShowCommand: ParsableCommand {
         if let id = Int64(target), !target.contains("/") { job = try store.job(id: id) }
         if job == nil { job = try store.latestJob(path: RawPath.absolute(target)) }
         guard let job else {
-            Console.error(Int64(target) != nil && !target.contains("/") ? "no job with id \(target)"
-                          : reading.config.map { NoJobReason.explain(RawPath.absolute(target), config: $0) }
-                            ?? "no job for path \(RawPath.absolute(target).display) (the config file does not load: why not is unknown)")
+            Console.error(
+                Int64(target) != nil && !target.contains("/")
+                    ? "no job with id \(target)"
+                    : reading.config.map { NoJobReason.explain(RawPath.absolute(target), config: $0) }
+                        ?? "no job for path \(RawPath.absolute(target).display) (the config file does not load: why not is unknown)"
+            )
             throw ExitCode(Daemon.Exit.noInput.rawValue)
         }
         Console.out(json ? JobRendering.json(JobRendering.dictionary(job), pretty: true) : JobRendering.text(job))

@@ -1,6 +1,6 @@
 import ArgumentParser
-import ImagedropStore
 import ImagedropDaemon
+import ImagedropStore
 
 /// `--source NAME` on `enqueue`, `export` and `list`: a name that matches no source is exit 65, like a path
 /// or job id that does not exist (DESIGN: 65 "a named file, folder or job does not exist").
@@ -21,7 +21,8 @@ enum SourceName {
     }
 
     private static func refusal(_ name: String, known: [String]) -> ExitCode {
-        Console.error("--source: \"\(name)\" names a source that does not exist (sources: \(known.joined(separator: ", ")))")
+        Console.error(
+            "--source: \"\(name)\" names a source that does not exist (sources: \(known.joined(separator: ", ")))")
         return ExitCode(Daemon.Exit.noInput.rawValue)
     }
 }

@@ -1,11 +1,12 @@
 import ArgumentParser
-import ImagedropStore
 import ImagedropDaemon
+import ImagedropStore
 
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Counts per state, oldest waiting job, recent failures and whether the daemon runs — from the database alone.",
+        abstract:
+            "Counts per state, oldest waiting job, recent failures and whether the daemon runs — from the database alone.",
         discussion: """
             Examples:
               imagedrop status
@@ -23,7 +24,11 @@ struct StatusCommand: ParsableCommand {
 
     @OptionGroup var options: ConfigOption
     @Flag(name: .long, help: "Print one JSON object for scripts.") var json = false
-    @Flag(name: .long, help: "Print one line (running / paused / not responding / not running / did not stop cleanly) and exit 0 only when running, responding and not paused.")
+    @Flag(
+        name: .long,
+        help:
+            "Print one line (running / paused / not responding / not running / did not stop cleanly) and exit 0 only when running, responding and not paused."
+    )
     var check = false
     @Flag(name: .customLong("exit-code"), help: "Print the usual output, and exit as --check does.")
     var exitCode = false

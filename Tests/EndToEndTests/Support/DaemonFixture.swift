@@ -1,11 +1,11 @@
-import ImagedropTestSupport
 import Foundation
 import Glibc
-import ImagedropSystem
-import ImagedropStore
-import ImagedropPipeline
 import ImagedropDaemon
+import ImagedropPipeline
+import ImagedropStore
 import ImagedropSupport
+import ImagedropSystem
+import ImagedropTestSupport
 import ImagesEmulator
 
 /// A temporary world for one end-to-end test: a drop folder, a job table, a config file, the emulator
@@ -30,13 +30,16 @@ final class DaemonFixture: @unchecked Sendable {
     /// Whether deinit stops the emulator: not when it is another fixture's (several daemons against one API).
     private let ownsEmulator: Bool
 
-    convenience init(emulator configuration: EmulatorConfiguration = EmulatorConfiguration(), settleMillis: Int = 100,
-                     extraConfig: String = "") throws {
+    convenience init(
+        emulator configuration: EmulatorConfiguration = EmulatorConfiguration(), settleMillis: Int = 100,
+        extraConfig: String = ""
+    ) throws {
         var emulatorConfiguration = configuration
         emulatorConfiguration.port = 0
         emulatorConfiguration.host = "127.0.0.1"
-        try self.init(server: try EmulatorServer.start(emulatorConfiguration), ownsEmulator: true, settleMillis: settleMillis,
-                      extraConfig: extraConfig)
+        try self.init(
+            server: try EmulatorServer.start(emulatorConfiguration), ownsEmulator: true, settleMillis: settleMillis,
+            extraConfig: extraConfig)
     }
 
     /// Another daemon, with its own folder and database, against `other`'s emulator: a fleet's hosts share one API
@@ -64,7 +67,10 @@ final class DaemonFixture: @unchecked Sendable {
     }
 
     deinit {
-        if let process, process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+        if let process, process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
         if ownsEmulator { try? emulator.stop() }
         try? FileManager.default.removeItem(atPath: directory)
     }
@@ -72,14 +78,15 @@ final class DaemonFixture: @unchecked Sendable {
     /// Writes the config. `extra` is TOML appended verbatim; it may override `[upload]` keys by repeating
     /// none of the ones written here (the defaults below are test-friendly: fast backoff, short grace).
     func writeConfig(settleMillis: Int, extra: String = "", uploadSection: String? = nil) throws {
-        let upload = uploadSection ?? """
-            workers = 4
-            backoff_initial_ms = 50
-            backoff_max_ms = 2000
-            request_timeout_s = 10
-            shutdown_grace_s = 5
-            pause_probe_s = 1
-            """
+        let upload =
+            uploadSection ?? """
+                workers = 4
+                backoff_initial_ms = 50
+                backoff_max_ms = 2000
+                request_timeout_s = 10
+                shutdown_grace_s = 5
+                pause_probe_s = 1
+                """
         let text = """
             [cloudflare]
             account_id = "\(accountID)"
@@ -108,18 +115,23 @@ final class DaemonFixture: @unchecked Sendable {
         var emulator = EmulatorConfiguration()
         emulator.faults.latencyMs = 20_000
         let fixture = try DaemonFixture(emulator: emulator, settleMillis: 0)
-        try fixture.writeConfig(settleMillis: 0, uploadSection: """
-            workers = 2
-            request_timeout_s = 60
-            shutdown_grace_s = 120
-            """)
+        try fixture.writeConfig(
+            settleMillis: 0,
+            uploadSection: """
+                workers = 2
+                request_timeout_s = 60
+                shutdown_grace_s = 120
+                """)
         for index in 0..<4 { try fixture.drop("slow\(index).png", seed: seedBase + UInt64(index)) }
         try fixture.start()
         guard let pid = fixture.process?.processIdentifier,
-              fixture.waitUntil(seconds: 20, {
-                  // The third file may be held too, prepared for the next free worker (nothing sent for it).
-                  (fixture.counts()[.uploading] ?? 0) >= 2 && fixture.emulator.requestLog().filter { $0.method == "POST" }.count == 2
-              })
+            fixture.waitUntil(
+                seconds: 20,
+                {
+                    // The third file may be held too, prepared for the next free worker (nothing sent for it).
+                    (fixture.counts()[.uploading] ?? 0) >= 2
+                        && fixture.emulator.requestLog().filter { $0.method == "POST" }.count == 2
+                })
         else { throw FixtureError("two uploads never got in flight:\n\(fixture.log)") }
         return (fixture, pid)
     }
@@ -127,7 +139,9 @@ final class DaemonFixture: @unchecked Sendable {
     /// A fixture whose config ends with an `[after_upload]` section; `DIR` in it stands for the fixture's folder.
     static func withAfterUpload(_ afterUpload: String) throws -> DaemonFixture {
         let fixture = try DaemonFixture()
-        let text = try String(contentsOfFile: fixture.configPath, encoding: .utf8) + "\n[after_upload]\n" + afterUpload
+        let text =
+            try String(contentsOfFile: fixture.configPath, encoding: .utf8) + "\n[after_upload]\n"
+            + afterUpload
             .replacingOccurrences(of: "DIR", with: fixture.directory)
         try text.write(toFile: fixture.configPath, atomically: true, encoding: .utf8)
         return fixture
@@ -141,8 +155,10 @@ final class DaemonFixture: @unchecked Sendable {
     /// The built binary next to the test bundle (same build folder, whatever --scratch-path was used).
     static func binary(_ name: String) -> String {
         let bundleDirectory = Bundle.main.bundleURL.deletingLastPathComponent()
-        for candidate in [Bundle.main.bundleURL.appendingPathComponent(name), bundleDirectory.appendingPathComponent(name)]
-            where FileManager.default.isExecutableFile(atPath: candidate.path) {
+        for candidate in [
+            Bundle.main.bundleURL.appendingPathComponent(name), bundleDirectory.appendingPathComponent(name),
+        ]
+        where FileManager.default.isExecutableFile(atPath: candidate.path) {
             return candidate.path
         }
         return packageRoot + "/.build/debug/" + name
@@ -212,7 +228,12 @@ final class DaemonFixture: @unchecked Sendable {
         var id: Int64 = 1
         var misses = 0
         while misses < 50 {
-            if let job = try store.job(id: id) { result.append(job); misses = 0 } else { misses += 1 }
+            if let job = try store.job(id: id) {
+                result.append(job)
+                misses = 0
+            } else {
+                misses += 1
+            }
             id += 1
         }
         return result
@@ -224,7 +245,8 @@ final class DaemonFixture: @unchecked Sendable {
     func drop(_ name: String, bytes: [UInt8]? = nil, seed: UInt64 = 0, direct: Bool = false) throws -> String {
         let path = inbox + "/" + name
         let data = Data(bytes ?? SampleImages.png(width: 16, height: 16, seed: seed))
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         if direct {
             try writeFile(atPath: path, contents: data)
         } else {
@@ -253,12 +275,15 @@ final class DaemonFixture: @unchecked Sendable {
     }
 
     /// Runs an `imagedrop` subcommand to completion: (exit status, stdout, stderr).
-    func runCommand(_ arguments: [String], environment extra: [String: String] = [:]) throws -> (Int32, String, String) {
+    func runCommand(_ arguments: [String], environment extra: [String: String] = [:]) throws -> (Int32, String, String)
+    {
         try Self.run(Self.binary("imagedrop"), arguments, environment: environment.merging(extra) { $1 })
     }
 
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String],
-                    currentDirectory: String? = nil) throws -> (Int32, String, String) {
+    static func run(
+        _ executable: String, _ arguments: [String], environment: [String: String],
+        currentDirectory: String? = nil
+    ) throws -> (Int32, String, String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
@@ -272,7 +297,10 @@ final class DaemonFixture: @unchecked Sendable {
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         let errData = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+        return (
+            process.terminationStatus, String(decoding: outData, as: UTF8.self),
+            String(decoding: errData, as: UTF8.self)
+        )
     }
 }
 

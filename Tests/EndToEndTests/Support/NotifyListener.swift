@@ -1,10 +1,10 @@
 import Foundation
 import Glibc
-import ImagedropSystem
-import ImagedropStore
-import ImagedropPipeline
 import ImagedropDaemon
+import ImagedropPipeline
+import ImagedropStore
 import ImagedropSupport
+import ImagedropSystem
 import Synchronization
 
 /// A bound AF_UNIX datagram socket collecting what a daemon sends to `$NOTIFY_SOCKET`, read on its own thread.
@@ -21,7 +21,10 @@ final class NotifyListener: Sendable {
 
         func append(_ text: String) {
             let now = Timestamp.monotonicNanos()
-            state.withLock { $0.messages.append(text); $0.arrivals.append(now) }
+            state.withLock {
+                $0.messages.append(text)
+                $0.arrivals.append(now)
+            }
             condition.lock()
             condition.broadcast()
             condition.unlock()
@@ -52,11 +55,14 @@ final class NotifyListener: Sendable {
             for (index, byte) in path.utf8.enumerated() { raw[index] = byte }
         }
         let rc = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         // The receive timeout bounds how long the reader takes to notice `running` went false.
         var timeout = timeval(tv_sec: 0, tv_usec: 100_000)
-        guard rc == 0, setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size)) == 0 else {
+        guard rc == 0, setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size)) == 0
+        else {
             let error = SystemError(call: rc == 0 ? "setsockopt" : "bind")
             close(fd)
             throw error

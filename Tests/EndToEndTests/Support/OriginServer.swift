@@ -1,7 +1,7 @@
-import ImagedropTestSupport
 import Foundation
 import Glibc
 import ImagedropSupport
+import ImagedropTestSupport
 
 /// The image origin of the URL-upload tests: `Tests/origin/origin_server.py` run on loopback, serving files
 /// the test writes into its folder. Killed in deinit.
@@ -16,7 +16,8 @@ final class OriginServer: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let python = ProcessInfo.processInfo.environment["IMAGEDROP_PYTHON"] ?? "/usr/bin/python3"
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: python.hasPrefix("/") ? python : DaemonFixture.packageRoot + "/" + python)
+        process.executableURL = URL(
+            fileURLWithPath: python.hasPrefix("/") ? python : DaemonFixture.packageRoot + "/" + python)
         process.arguments = [DaemonFixture.packageRoot + "/Tests/origin/origin_server.py", directory, credentials]
         let output = Pipe()
         process.standardOutput = output

@@ -18,7 +18,9 @@ final class PseudoTerminal: @unchecked Sendable {
         master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC)
         var unlock: Int32 = 0
         var number: UInt32 = 0
-        guard master >= 0, ioctl(master, UInt(0x4004_5431), &unlock) == 0, ioctl(master, UInt(0x8004_5430), &number) == 0 else {
+        guard master >= 0, ioctl(master, UInt(0x4004_5431), &unlock) == 0,
+            ioctl(master, UInt(0x8004_5430), &number) == 0
+        else {
             throw FixtureError("cannot open a pseudo-terminal")
         }
         slave = open("/dev/pts/\(number)", O_RDWR | O_NOCTTY)
@@ -34,11 +36,13 @@ final class PseudoTerminal: @unchecked Sendable {
             while true {
                 let n = read(master, &buffer, buffer.count)
                 if n > 0 {
-                    lock.lock(); bytes.append(contentsOf: buffer[0..<n]); lock.unlock()
+                    lock.lock()
+                    bytes.append(contentsOf: buffer[0..<n])
+                    lock.unlock()
                 } else if n < 0, errno == EINTR {
                     continue
                 } else {
-                    break   // EIO once every slave descriptor is closed: the child is gone
+                    break  // EIO once every slave descriptor is closed: the child is gone
                 }
             }
             drained.signal()
@@ -57,7 +61,8 @@ final class PseudoTerminal: @unchecked Sendable {
     }
 
     var text: String {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         return String(decoding: bytes, as: UTF8.self)
     }
 

@@ -1,6 +1,7 @@
-import ImagedropTestSupport
-@testable import ImagesEmulator
 import ImagedropSupport
+import ImagedropTestSupport
+
+@testable import ImagesEmulator
 
 let testAccount = "023e105f4ecef8ad9ca31a8372d0c353"
 let testToken = "test-token-0123456789abcdefghijklmnopqrst"
@@ -50,7 +51,8 @@ extension HTTPTestClient.Response {
     /// `errors[0].code` of a Cloudflare envelope.
     var errorCode: Int? {
         guard case .array(let errors) = json["errors"] ?? .null, let first = errors.first,
-              let code = first["code"]?.doubleValue else { return nil }
+            let code = first["code"]?.doubleValue
+        else { return nil }
         return Int(code)
     }
 

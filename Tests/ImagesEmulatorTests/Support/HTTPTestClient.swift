@@ -50,7 +50,9 @@ final class HTTPTestClient {
     func send(_ bytes: [UInt8]) {
         var offset = 0
         while offset < bytes.count {
-            let sent = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let sent = bytes[offset...].withUnsafeBytes {
+                Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+            }
             if sent <= 0 { return }
             offset += sent
         }
@@ -64,8 +66,11 @@ final class HTTPTestClient {
     ) {
         var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
-        if !headers.contains(where: { $0.0.lowercased() == "content-length" || $0.0.lowercased() == "transfer-encoding" }),
-           !body.isEmpty || method == "POST" || method == "PUT" || method == "PATCH" {
+        if !headers.contains(where: {
+            $0.0.lowercased() == "content-length" || $0.0.lowercased() == "transfer-encoding"
+        }),
+            !body.isEmpty || method == "POST" || method == "PUT" || method == "PATCH"
+        {
             head += "Content-Length: \(body.count)\r\n"
         }
         head += "\r\n"

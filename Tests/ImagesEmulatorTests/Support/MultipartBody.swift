@@ -16,7 +16,9 @@ struct MultipartBody {
     mutating func addFile(_ data: [UInt8], name: String = "file", filename: String? = "image.png") {
         var disposition = "form-data; name=\"\(name)\""
         if let filename { disposition += "; filename=\"\(filename)\"" }
-        bytes += Array("--\(boundary)\r\nContent-Disposition: \(disposition)\r\nContent-Type: application/octet-stream\r\n\r\n".utf8)
+        bytes += Array(
+            "--\(boundary)\r\nContent-Disposition: \(disposition)\r\nContent-Type: application/octet-stream\r\n\r\n"
+                .utf8)
         bytes += data
         bytes += Array("\r\n".utf8)
     }
