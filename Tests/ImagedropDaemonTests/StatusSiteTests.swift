@@ -22,14 +22,8 @@ struct StatusSiteTests {
         let shared = SharedConfig(config)
         let tokens = TokenProvider(source: TokenSource(config: config, environment: [:]))
         let logger = Logger(label: "test")
-        let upload = JobProcessor.Dependencies(
-            store: store, config: shared,
-            budget: ConfiguredBudget.make(config, store: store, tokens: tokens, logger: logger),
-            concurrency: ConcurrencyLimiter(config.upload, rateCap: ConcurrencyLimiter.rateCap(config)),
-            pause: PauseGate(),
-            shutdown: ShutdownState(), tokens: tokens, metrics: PipelineMetrics(), batchTokens: BatchTokens(),
-            workSignal: WorkSignal(), inFlight: InFlightJobs(), openWrites: OpenWrites(), quotaWatch: QuotaWatch(),
-            logger: logger)
+        let upload = JobProcessor.Dependencies.make(
+            config, shared: shared, store: store, tokens: tokens, logger: logger)
         let health = DatabaseHealth()
         let site = StatusSite(
             gauges: GaugeSource(upload), config: shared, heartbeats: Heartbeats(), health: health,

@@ -49,14 +49,7 @@ struct JobPathInProcessTests {
             shared = SharedConfig(config)
             let logger = Logger(label: "jobpath-test")
             let tokens = TokenProvider(source: TokenSource(config: config, environment: [:]))
-            deps = JobProcessor.Dependencies(
-                store: store, config: shared,
-                budget: ConfiguredBudget.make(config, store: store, tokens: tokens, logger: logger),
-                concurrency: ConcurrencyLimiter(config.upload, rateCap: ConcurrencyLimiter.rateCap(config)),
-                pause: PauseGate(),
-                shutdown: ShutdownState(), tokens: tokens, metrics: PipelineMetrics(), batchTokens: BatchTokens(),
-                workSignal: WorkSignal(), inFlight: InFlightJobs(), openWrites: OpenWrites(), quotaWatch: QuotaWatch(),
-                logger: logger)
+            deps = JobProcessor.Dependencies.make(config, shared: shared, store: store, tokens: tokens, logger: logger)
         }
 
         deinit {

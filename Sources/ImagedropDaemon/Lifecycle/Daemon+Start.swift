@@ -160,14 +160,7 @@ extension Daemon {
         _ config: Config, shared: SharedConfig, store: JobStore,
         tokens: TokenProvider
     ) -> JobProcessor.Dependencies {
-        JobProcessor.Dependencies(
-            store: store, config: shared,
-            budget: ConfiguredBudget.make(config, store: store, tokens: tokens, logger: logger),
-            concurrency: ConcurrencyLimiter(config.upload, rateCap: ConcurrencyLimiter.rateCap(config)),
-            pause: PauseGate(),
-            shutdown: ShutdownState(), tokens: tokens, metrics: PipelineMetrics(), batchTokens: BatchTokens(),
-            workSignal: WorkSignal(), inFlight: InFlightJobs(), openWrites: OpenWrites(), quotaWatch: QuotaWatch(),
-            logger: logger)
+        JobProcessor.Dependencies.make(config, shared: shared, store: store, tokens: tokens, logger: logger)
     }
 
     /// The components in start order, not started yet: started in this order and stopped in reverse, the

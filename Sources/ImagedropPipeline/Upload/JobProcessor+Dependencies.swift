@@ -57,6 +57,21 @@ extension JobProcessor {
             }
         }
 
+        /// Each shared piece made once, the budget the config asks for: what the daemon runs with, and what an
+        /// in-process test of the job path or the status site builds the same way.
+        package static func make(
+            _ config: Config, shared: SharedConfig, store: JobStore, tokens: TokenProvider, logger: Logger
+        ) -> Dependencies {
+            Dependencies(
+                store: store, config: shared,
+                budget: ConfiguredBudget.make(config, store: store, tokens: tokens, logger: logger),
+                concurrency: ConcurrencyLimiter(config.upload, rateCap: ConcurrencyLimiter.rateCap(config)),
+                pause: PauseGate(),
+                shutdown: ShutdownState(), tokens: tokens, metrics: PipelineMetrics(), batchTokens: BatchTokens(),
+                workSignal: WorkSignal(), inFlight: InFlightJobs(), openWrites: OpenWrites(), quotaWatch: QuotaWatch(),
+                logger: logger)
+        }
+
         package func endpoint(_ config: Config) -> ImagesClient.Endpoint {
             .init(
                 apiBaseURL: config.cloudflare.apiBaseURL, accountID: config.cloudflare.accountID,
