@@ -26,7 +26,7 @@ keep=0
 mirror="${MIRROR:-http://deb.debian.org/debian}"
 suite="${SUITE:-bookworm}"
 dist="${DIST:-dist}"
-version="$(sed -n 's/.*public static let version = "\(.*\)".*/\1/p' Sources/ImagedropSupport/BuildInfo.swift)"
+version="$(sed -n 's/.*static let version = "\(.*\)".*/\1/p' Sources/ImagedropSupport/BuildInfo.swift)"
 arch="$(dpkg --print-architecture)"
 deb="$dist/imagedrop_${version}_${arch}.deb"
 emu_deb="$dist/imagedrop-emulator_${version}_${arch}.deb"

@@ -19,7 +19,7 @@ cd "$root"
 say() { printf 'deb: %s\n' "$*"; }
 fail() { printf 'deb: %s\n' "$*" >&2; exit 1; }
 
-version="$(sed -n 's/.*public static let version = "\(.*\)".*/\1/p' Sources/ImagedropSupport/BuildInfo.swift)"
+version="$(sed -n 's/.*static let version = "\(.*\)".*/\1/p' Sources/ImagedropSupport/BuildInfo.swift)"
 [[ -n "$version" ]] || fail "cannot read BuildInfo.version"
 arch="$(dpkg --print-architecture)"
 scratch="${SCRATCH_PATH:-$root/.build-static}"
@@ -34,6 +34,10 @@ stage="$(mktemp -d)"
 header="Sources/CBuildInfo/build_commit.h"
 trap 'rm -rf "$stage" "$header"' EXIT
 printf '#define IMAGEDROP_BUILD_COMMIT "%s"\n' "$COMMIT" >"$header"
+# A header that did not exist at the last compile is in no dependency file: build_info.c's __has_include would not
+# be looked at again (the soak's build of the same folder, run first in CI, left "unknown"). Touching the one file
+# that includes it recompiles just that file.
+touch Sources/CBuildInfo/build_info.c
 
 flags=(-c release --static-swift-stdlib --scratch-path "$scratch")
 say "building: swift build ${flags[*]} (imagedrop, imagedrop-emulator; commit $COMMIT)"
@@ -90,6 +94,11 @@ install -m 0644 README.md "$docs/README.md"
 if compgen -G "docs/*.md" >/dev/null; then
     install -d -m 0755 "$docs/docs"
     install -m 0644 docs/*.md "$docs/docs/"
+    # The status endpoint's page links its screenshots: installed beside it, so the installed copy shows them too.
+    if compgen -G "docs/screenshots/*.png" >/dev/null; then
+        install -d -m 0755 "$docs/docs/screenshots"
+        install -m 0644 docs/screenshots/*.png "$docs/docs/screenshots/"
+    fi
 fi
 changelog() {
     sed "s/^imagedrop /$1 /; s/@VERSION@/$version/; s/@DATE@/$(date -u -R -d @"$epoch")/" packaging/debian/changelog \
