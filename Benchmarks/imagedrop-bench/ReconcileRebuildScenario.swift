@@ -30,28 +30,9 @@ extension Bench {
             close(fd)
         }
 
-        var environment = ProcessInfo.processInfo.environment
-        environment.removeValue(forKey: "IMAGEDROP_CONFIG")
-        environment["CLOUDFLARE_API_TOKEN"] = emulator.token
         let before = try emulator.requestLog()
-        let outPath = workspace.directory + "/reconcile.out"
-        let start = Clock.monotonicSeconds()
-        let child = try ChildProcess(
-            imagedrop, ["reconcile", "--fix", "--config", workspace.configPath], environment: environment,
-            stdoutPath: outPath, stderrPath: outPath + ".err")
-        while !child.hasExited {
-            child.sampleMemory()
-            usleep(2_000)
-        }
-        let seconds = Clock.monotonicSeconds() - start
-        let output = Files.readText(outPath) ?? ""
-        let expected = "fixed: 0 queued again, \(rows) recorded, 0 refreshed; 0 left"
-        guard child.exitStatus == 0, output.contains(expected) else {
-            throw SpawnError(
-                description:
-                    "reconcile --fix exited \(child.exitStatus ?? -1): \(output.suffix(2_000)) \(Files.readText(outPath + ".err") ?? "")"
-            )
-        }
+        let (seconds, child) = try runReconcile(
+            ["--fix"], in: workspace, expecting: "fixed: 0 queued again, \(rows) recorded, 0 refreshed; 0 left")
         let after = try emulator.requestLog()
         let lists =
             after.filter { $0.path.hasSuffix("/images/v2") }.count

@@ -27,28 +27,10 @@ extension Bench {
             """)
         database.close()
 
-        var environment = ProcessInfo.processInfo.environment
-        environment.removeValue(forKey: "IMAGEDROP_CONFIG")
-        environment["CLOUDFLARE_API_TOKEN"] = emulator.token
         let listsBefore = try emulator.requestLog().filter { $0.path.hasSuffix("/images/v2") }.count
-        // Spawned and polled rather than `ChildProcess.run`: its peak RSS is VmHWM sampled while it runs.
-        let outPath = workspace.directory + "/reconcile.out"
-        let start = Clock.monotonicSeconds()
-        let child = try ChildProcess(
-            imagedrop, ["reconcile", "--config", workspace.configPath], environment: environment,
-            stdoutPath: outPath, stderrPath: outPath + ".err")
-        while !child.hasExited {
-            child.sampleMemory()
-            usleep(2_000)
-        }
-        let seconds = Clock.monotonicSeconds() - start
-        let output = Files.readText(outPath) ?? ""
-        let expected = "\(rows) images in the account, \(rows) done jobs: 0 missing, 0 unrecorded, 0 stale"
-        guard child.exitStatus == 0, output.contains(expected) else {
-            throw SpawnError(
-                description:
-                    "reconcile exited \(child.exitStatus ?? -1): \(output) \(Files.readText(outPath + ".err") ?? "")")
-        }
+        let (seconds, child) = try runReconcile(
+            [], in: workspace,
+            expecting: "\(rows) images in the account, \(rows) done jobs: 0 missing, 0 unrecorded, 0 stale")
         let requests = try emulator.requestLog().filter { $0.path.hasSuffix("/images/v2") }.count - listsBefore
         let pages = (rows + 999) / 1000
         let label = rows >= 100_000 ? "\(rows / 1000)k" : "\(rows)"
@@ -66,5 +48,35 @@ extension Bench {
             "\(requests) list requests for \(rows) images; imagedrop's CPU \(Report.format(cpu)) s; "
                 + "peak RSS \(Report.format(child.usage?.maxRSSMiB ?? .nan)) MiB")
         return figure
+    }
+
+    /// `imagedrop reconcile ARGS` against the bench's emulator, spawned and polled rather than `ChildProcess.run`
+    /// (its peak RSS is VmHWM sampled while it runs): the wall time and the finished child, or an error with its
+    /// output when it fails or does not print `expected`.
+    func runReconcile(
+        _ arguments: [String], in workspace: Workspace, expecting expected: String
+    ) throws -> (
+        seconds: Double, child: ChildProcess
+    ) {
+        var environment = ProcessInfo.processInfo.environment
+        environment.removeValue(forKey: "IMAGEDROP_CONFIG")
+        environment["CLOUDFLARE_API_TOKEN"] = emulator.token
+        let outPath = workspace.directory + "/reconcile.out"
+        let start = Clock.monotonicSeconds()
+        let child = try ChildProcess(
+            imagedrop, ["reconcile"] + arguments + ["--config", workspace.configPath], environment: environment,
+            stdoutPath: outPath, stderrPath: outPath + ".err")
+        while !child.hasExited {
+            child.sampleMemory()
+            usleep(2_000)
+        }
+        let seconds = Clock.monotonicSeconds() - start
+        let output = Files.readText(outPath) ?? ""
+        guard child.exitStatus == 0, output.contains(expected) else {
+            throw SpawnError(
+                description: "reconcile \(arguments.joined(separator: " ")) exited \(child.exitStatus ?? -1): "
+                    + "\(output.suffix(2_000)) \(Files.readText(outPath + ".err") ?? "")")
+        }
+        return (seconds, child)
     }
 }

@@ -16,8 +16,21 @@ struct FleetTests {
         let redis: RedisServer
         let hosts: [DaemonFixture]
 
-        /// `extra`: more TOML for every host (e.g. `[http]`).
-        init(emulator: EmulatorConfiguration, extra: String = "") throws {
+        /// Every host's `[upload]`: the emulator's limit as the fleet's budget, quick retries.
+        static let uploadSection = """
+            workers = 3
+            max_attempts = 8
+            backoff_initial_ms = 50
+            backoff_max_ms = 20000
+            request_timeout_s = 10
+            shutdown_grace_s = 5
+            pause_probe_s = 1
+            requests_per_5min = \(FleetTests.limit)
+            rate_window_s = \(FleetTests.windowSeconds)
+            """
+
+        /// `extra`: more TOML for every host (e.g. `[http]`); `uploadSection`: another `[upload]` for every host.
+        init(emulator: EmulatorConfiguration, extra: String = "", uploadSection: String? = nil) throws {
             redis = try RedisServer()
             var hosts: [DaemonFixture] = []
             let first = try DaemonFixture(emulator: emulator, settleMillis: 0)
@@ -34,17 +47,7 @@ struct FleetTests {
 
                         \(extra)
                         """,
-                    uploadSection: """
-                        workers = 3
-                        max_attempts = 8
-                        backoff_initial_ms = 50
-                        backoff_max_ms = 20000
-                        request_timeout_s = 10
-                        shutdown_grace_s = 5
-                        pause_probe_s = 1
-                        requests_per_5min = \(FleetTests.limit)
-                        rate_window_s = \(FleetTests.windowSeconds)
-                        """)
+                    uploadSection: uploadSection ?? Fleet.uploadSection)
             }
             self.hosts = hosts
         }

@@ -62,28 +62,14 @@ struct RatelimitHeaderTests {
 
     @Test("Three hosts: the header one host reads caps them all through Redis: no 429, no window over the API's limit")
     func fleet() throws {
-        let redis = try RedisServer()
-        defer { redis.stop() }
-        let first = try DaemonFixture(emulator: Self.emulator(), settleMillis: 0)
-        let hosts = [
-            first, try DaemonFixture(sharingEmulatorOf: first, settleMillis: 0),
-            try DaemonFixture(sharingEmulatorOf: first, settleMillis: 0),
-        ]
-        for (index, host) in hosts.enumerated() {
-            try host.writeConfig(
-                settleMillis: 0,
-                extra: """
-                    [fleet]
-                    redis = "unix:\(redis.socketPath)"
-                    host = "host-\(index)"
-                    key_prefix = "e2e"
-                    """, uploadSection: Self.uploadSection)
+        let fleet = try FleetTests.Fleet(emulator: Self.emulator(), uploadSection: Self.uploadSection)
+        for (index, host) in fleet.hosts.enumerated() {
             for file in 0..<5 { try host.drop("h\(index)-\(file).png", seed: 12_100 + UInt64(index * 100 + file)) }
         }
-        for host in hosts { try host.start() }
-        #expect(hosts.allSatisfy { $0.waitForFinished(count: 5, seconds: 120) })
-        for host in hosts { #expect(host.stop() == 0) }
-        let (tooMany, busiest) = Self.report("ratelimit fleet", first.emulator.requestLog())
+        for host in fleet.hosts { try host.start() }
+        #expect(fleet.hosts.allSatisfy { $0.waitForFinished(count: 5, seconds: 120) })
+        fleet.stop()
+        let (tooMany, busiest) = Self.report("ratelimit fleet", fleet.log)
         #expect(tooMany == 0)
         #expect(busiest <= Self.apiLimit)
     }
