@@ -27,8 +27,6 @@ package final class FleetBudget: RequestBudget {
         var blockedUntil: UInt64 = 0
         var pausedReason: String?
         var hostsAlive = 1
-        /// Redis granted this host before: a Redis found without the fleet's grant number has lost its data.
-        var grantedBefore = false
         /// Set while Redis cannot be used: why, and the local share that replaces it.
         var degraded: (reason: String, fallback: RateLimiter)?
         var retryRedisAt: UInt64 = 0
@@ -111,7 +109,8 @@ package final class FleetBudget: RequestBudget {
                     keys: [keys.budget, keys.block, keys.pause, keys.hosts, keys.sequence, keys.caps],
                     args: [
                         String(state.parameters.burst), String(state.parameters.intervalMicros), host,
-                        state.grantedBefore ? "1" : "0",
+                        // Granted before: a Redis found without the fleet's grant number has lost its data.
+                        grants.load(ordering: .relaxed) > 0 ? "1" : "0",
                     ])
                 rejoin(&state)
                 guard let items = reply.array, items.count >= 6, let granted = items[0].integer,
@@ -123,7 +122,6 @@ package final class FleetBudget: RequestBudget {
                 state.hostsAlive = max(Int(alive), 1)
                 state.pausedReason = why == 2 ? (items[4].text ?? "") : nil
                 if granted == 1 {
-                    state.grantedBefore = true
                     grants.add(1, ordering: .relaxed)
                     return (0, BudgetTicket(sequence: UInt64(max(sequence, 0)), shared: true))
                 }
