@@ -19,6 +19,7 @@ package final class Database {
             flags |= SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0)
         }
         if !readOnly, create { try Self.createFile(path) }
+        _ = Self.configured
         let rc = sqlite3_open_v2(path, &db, flags, nil)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
@@ -46,6 +47,9 @@ package final class Database {
         }
         try execute("PRAGMA foreign_keys=ON")
     }
+
+    /// Process-wide SQLite settings, made once before the first open (see the shim for why).
+    private static let configured: Int32 = imagedrop_sqlite3_config_no_initial_page_block()
 
     /// The job table is created 0640 whatever the umask: the daemon writes it, the `imagedrop` group (operators
     /// running `status`, `show`, `export`) may read it, nobody else. SQLite gives the -wal and -shm files the
