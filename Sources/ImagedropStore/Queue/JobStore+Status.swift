@@ -51,7 +51,7 @@ package struct DaemonRecord: Sendable {
 }
 
 extension JobStore {
-    /// Jobs per state, from the trigger-kept `job_counts`: what the daemon's once-a-second loop needs, without
+    /// Jobs per state, from `job_counts` (the trigger-kept `source_counts` summed per state): what the daemon's once-a-second loop needs, without
     /// the range counts of a full snapshot.
     /// `failed` leaves out the dismissed jobs.
     package func counts() throws -> [JobState: Int] {

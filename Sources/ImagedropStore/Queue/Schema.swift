@@ -285,6 +285,49 @@ package enum Schema {
             length_ms INTEGER NOT NULL
         );
         """,
+        // Counts kept with fewer statements per state change: the count triggers ran five statements for each
+        // (two on `job_counts`, three on `source_counts`), ten per upload, a good part of SQLite's time (issue
+        // 25). `job_counts` becomes a view over `source_counts`, with the same rows and columns (every reader's
+        // `SELECT state, n FROM job_counts` reads on), so one set of counters is kept, not two; and a source has
+        // a row for each of the five states from its first job on, so a state change is one UPDATE of two rows.
+        // Both stay exact in every transaction, whoever writes (the daemon, `enqueue`, `retry`, `prune`, …).
+        """
+        DROP TRIGGER jobs_count_insert;
+        DROP TRIGGER jobs_count_delete;
+        DROP TRIGGER jobs_count_update;
+        DROP TABLE job_counts;
+        CREATE VIEW job_counts (state, n) AS
+            SELECT states.column1,
+                   COALESCE((SELECT SUM(n) FROM source_counts WHERE source_counts.state = states.column1), 0)
+            FROM (VALUES ('queued'),('uploading'),('retrying'),('done'),('failed')) AS states;
+        INSERT OR IGNORE INTO source_counts (source, state, n)
+            SELECT sources.source, states.column1, 0
+            FROM (SELECT DISTINCT source FROM source_counts) AS sources,
+                 (VALUES ('queued'),('uploading'),('retrying'),('done'),('failed')) AS states;
+        DROP TRIGGER jobs_source_count_insert;
+        DROP TRIGGER jobs_source_count_update;
+        CREATE TRIGGER jobs_source_count_insert AFTER INSERT ON jobs BEGIN
+            INSERT OR IGNORE INTO source_counts (source, state, n)
+                SELECT NEW.source, states.column1, 0
+                FROM (VALUES ('queued'),('uploading'),('retrying'),('done'),('failed')) AS states
+                WHERE NOT EXISTS (SELECT 1 FROM source_counts WHERE source = NEW.source);
+            UPDATE source_counts SET n = n + 1 WHERE source = NEW.source AND state = NEW.state;
+        END;
+        CREATE TRIGGER jobs_source_count_update AFTER UPDATE OF state ON jobs
+        WHEN OLD.state <> NEW.state AND OLD.source = NEW.source BEGIN
+            UPDATE source_counts SET n = n + (CASE WHEN state = NEW.state THEN 1 ELSE -1 END)
+            WHERE source = NEW.source AND state IN (OLD.state, NEW.state);
+        END;
+        CREATE TRIGGER jobs_source_count_move AFTER UPDATE OF source ON jobs
+        WHEN OLD.source <> NEW.source BEGIN
+            INSERT OR IGNORE INTO source_counts (source, state, n)
+                SELECT NEW.source, states.column1, 0
+                FROM (VALUES ('queued'),('uploading'),('retrying'),('done'),('failed')) AS states
+                WHERE NOT EXISTS (SELECT 1 FROM source_counts WHERE source = NEW.source);
+            UPDATE source_counts SET n = n - 1 WHERE source = OLD.source AND state = OLD.state;
+            UPDATE source_counts SET n = n + 1 WHERE source = NEW.source AND state = NEW.state;
+        END;
+        """,
     ]
 
     package static var currentVersion: Int { migrations.count }
