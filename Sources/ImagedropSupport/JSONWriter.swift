@@ -23,6 +23,19 @@ package enum JSONWriter {
         return writer.out
     }
 
+    /// A `[String]` as `string(_:options: [])` writes it, without boxing each element as `Any` (a job's
+    /// `variants` are written this way at every upload).
+    package static func compactString(_ values: [String]) -> String {
+        var writer = Writer(options: [])
+        writer.out += "["
+        for (index, value) in values.enumerated() {
+            if index > 0 { writer.out += "," }
+            writer.writeString(value)
+        }
+        writer.out += "]"
+        return writer.out
+    }
+
     /// JSONSerialization's `.sortedKeys` order (CFString's compare with `.numeric`, `.caseInsensitive` and
     /// `.forcedOrdering`, which collates as ICU's root locale): for ASCII, spaces, then punctuation in the
     /// collation's order, then digits (a run of them by its value), then letters ignoring case; anything
@@ -118,7 +131,7 @@ package enum JSONWriter {
             out += text
         }
 
-        private mutating func writeString(_ text: String) {
+        mutating func writeString(_ text: String) {
             out += "\""
             for scalar in text.unicodeScalars {
                 switch scalar {

@@ -51,6 +51,10 @@ struct FoundationFreeJSONTests {
             }
         }
         #expect(try JSONWriter.string(["a", "b/c"], options: []) == #"["a","b/c"]"#)
+        // The typed writer of a job's `variants` writes what the generic one does.
+        for strings in [[], ["https://imagedelivery.net/h/id/public"], ["a\"b\\c", "\u{1}\n\t\u{7F}é😀", ""]] {
+            #expect(JSONWriter.compactString(strings) == (try JSONWriter.string(strings, options: [])))
+        }
         #expect(try JSONWriter.string(Optional<String>.none as Any) == "null")
         #expect(throws: JSONWriter.InvalidValue.self) { try JSONWriter.string(["x": Double.nan]) }
     }

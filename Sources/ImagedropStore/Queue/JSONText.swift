@@ -5,7 +5,7 @@ import ImagedropSystem
 /// Small JSON helpers for the few JSON values stored in the table (the `variants` array).
 package enum JSONText {
     package static func encodeStringArray(_ values: [String]) -> String {
-        (try? JSONWriter.string(values, options: [])) ?? "[]"
+        JSONWriter.compactString(values)
     }
 
     package static func decodeStringArray(_ text: String) -> [String] {
