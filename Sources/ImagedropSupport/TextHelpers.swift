@@ -74,6 +74,18 @@ extension StringProtocol {
     /// The first place `needle` (ASCII) occurs, ignoring ASCII case (what `range(of:options: .caseInsensitive)`
     /// was used for: finding `Bearer ` in a text).
     package func asciiCaseInsensitiveRange(of needle: String) -> Range<Index>? {
+        // Native strings: a scan of their bytes, no index arithmetic per byte (each log value passes here).
+        var contiguous: Range<Int>?? = nil
+        _ = utf8.withContiguousStorageIfAvailable { haystack in
+            _ = needle.utf8.withContiguousStorageIfAvailable { target in
+                contiguous = .some(asciiCaseInsensitiveSearch(target, in: haystack))
+            }
+        }
+        if let found = contiguous {
+            guard let found else { return nil }
+            return utf8.index(
+                startIndex, offsetBy: found.lowerBound)..<utf8.index(startIndex, offsetBy: found.upperBound)
+        }
         let target = Array(needle.utf8.map { $0 | (($0 >= 0x41 && $0 <= 0x5A) ? 0x20 : 0) })
         guard !target.isEmpty else { return nil }
         var start = utf8.startIndex
@@ -92,4 +104,18 @@ extension StringProtocol {
         }
         return nil
     }
+}
+
+private func asciiCaseInsensitiveSearch(
+    _ target: UnsafeBufferPointer<UInt8>, in haystack: UnsafeBufferPointer<UInt8>
+) -> Range<Int>? {
+    guard !target.isEmpty, target.count <= haystack.count else { return nil }
+    func lowered(_ byte: UInt8) -> UInt8 { (byte >= 0x41 && byte <= 0x5A) ? byte | 0x20 : byte }
+    let first = lowered(target[0])
+    for start in 0...(haystack.count - target.count) where lowered(haystack[start]) == first {
+        var matched = 1
+        while matched < target.count, lowered(haystack[start + matched]) == lowered(target[matched]) { matched += 1 }
+        if matched == target.count { return start..<(start + matched) }
+    }
+    return nil
 }

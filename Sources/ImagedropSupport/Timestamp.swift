@@ -22,6 +22,28 @@ package enum Timestamp {
         let ms = Int(millis % 1000)
         var parts = tm()
         gmtime_r(&seconds, &parts)
+        let year = Int(parts.tm_year) + 1900
+        if (0...9999).contains(year), ms >= 0 {
+            // Written into one buffer, no interim strings: every claim, write-back and log line stamps a time.
+            return String(unsafeUninitializedCapacity: 24) { buffer in
+                func put(_ value: Int, _ width: Int, at offset: Int, then separator: Unicode.Scalar) {
+                    var value = value
+                    for index in stride(from: offset + width - 1, through: offset, by: -1) {
+                        buffer[index] = UInt8(48 + value % 10)
+                        value /= 10
+                    }
+                    buffer[offset + width] = UInt8(separator.value)
+                }
+                put(year, 4, at: 0, then: "-")
+                put(Int(parts.tm_mon) + 1, 2, at: 5, then: "-")
+                put(Int(parts.tm_mday), 2, at: 8, then: "T")
+                put(Int(parts.tm_hour), 2, at: 11, then: ":")
+                put(Int(parts.tm_min), 2, at: 14, then: ":")
+                put(Int(parts.tm_sec), 2, at: 17, then: ".")
+                put(ms, 3, at: 20, then: "Z")
+                return 24
+            }
+        }
         func pad(_ value: Int32, _ width: Int) -> String {
             let text = String(value)
             return String(repeating: "0", count: max(0, width - text.count)) + text

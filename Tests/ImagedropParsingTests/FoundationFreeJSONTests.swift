@@ -80,6 +80,18 @@ struct FoundationFreeJSONTests {
         }
     }
 
+    @Test("Timestamp.iso8601 writes what Foundation's ISO-8601 formatter does, and reads back")
+    func timestampsMatchFoundation() {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        for millis: Int64 in [0, 1, 999, 1_000, 59_999, 951_782_400_000, 1_764_936_000_123, 4_102_444_799_999] {
+            let text = Timestamp.iso8601(millis: millis)
+            #expect(text == formatter.string(from: Date(timeIntervalSince1970: Double(millis) / 1000)), "\(millis)")
+            #expect(Timestamp.parseISO8601(text) == millis)
+        }
+    }
+
     @Test("trimmed, percent encoding and the case-insensitive search agree with Foundation")
     func textHelpersMatchFoundation() {
         for text in ["  a b \t", "\n x\r\n", "\u{00A0}\u{2003}y\u{3000}", "", "   ", "\u{85}z\u{2028}"] {
@@ -108,5 +120,10 @@ struct FoundationFreeJSONTests {
         #expect(found == text.range(of: "bearer ", options: .caseInsensitive))
         #expect(text[found!.upperBound...].hasPrefix("abc"))
         #expect("no token".asciiCaseInsensitiveRange(of: "bearer ") == nil)
+        // In a substring, at its very end, and with the needle longer than the text.
+        let tail = text[text.index(text.startIndex, offsetBy: 10)...]
+        #expect(tail.asciiCaseInsensitiveRange(of: "bearer ") == text.range(of: "BEARER "))
+        #expect("x bearer".asciiCaseInsensitiveRange(of: "BEARER") == "x bearer".range(of: "bearer"))
+        #expect("bea".asciiCaseInsensitiveRange(of: "bearer ") == nil && "".asciiCaseInsensitiveRange(of: "b") == nil)
     }
 }

@@ -194,10 +194,13 @@ extension LineLogHandler {
 /// characters escaped — a newline in a path or an error message must never start a second log line.
 package enum Logfmt {
     package static func value(_ text: String) -> String {
+        // Bytes, not scalars: every character that needs quotes is ASCII, and no byte of a longer UTF-8
+        // sequence is below 0x80.
         let needsQuotes =
             text.isEmpty
-            || text.unicodeScalars.contains { scalar in
-                scalar.value <= 0x20 || scalar.value == 0x7F || scalar == "\"" || scalar == "=" || scalar == "\\"
+            || text.utf8.contains { byte in
+                byte <= 0x20 || byte == 0x7F || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "=")
+                    || byte == UInt8(ascii: "\\")
             }
         return needsQuotes ? quoted(text) : text
     }
@@ -206,6 +209,13 @@ package enum Logfmt {
 
     /// Keys are code-chosen, but a stray space or `=` would make the line unparseable; `_` keeps it a word.
     package static func key(_ key: String) -> String {
+        let clean =
+            !key.isEmpty
+            && !key.utf8.contains { byte in
+                byte <= 0x20 || byte == UInt8(ascii: "=") || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
+                    || byte == 0x7F
+            }
+        if clean { return key }
         let cleaned = String(
             key.unicodeScalars.map { scalar -> Character in
                 scalar.value <= 0x20 || scalar == "=" || scalar == "\"" || scalar == "\\" || scalar.value == 0x7F
