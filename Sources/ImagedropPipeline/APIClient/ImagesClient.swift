@@ -153,10 +153,14 @@ package final class ImagesClient {
             if let ticket, let value = response.headers["ratelimit"], let header = RateLimitHeader.parse(value) {
                 limiter.obey(header, answering: ticket)
             }
-            let classification = ReplyClassification.classify(response)
+            // One decode of the body where an image is expected: the classification reads the same envelope.
+            let classification: ReplyClassification
             var image: ImageRecord?
-            if decodeImage, case .success = classification {
-                image = EnvelopeDecoder.decode(ImageRecord.self, from: response.body)?.result
+            if decodeImage, let envelope = EnvelopeDecoder.decode(ImageRecord.self, from: response.body) {
+                classification = ReplyClassification.classify(response, envelope: envelope)
+                if case .success = classification { image = envelope.result }
+            } else {
+                classification = ReplyClassification.classify(response)
             }
             return Reply(classification: classification, response: response, image: image)
         } catch {

@@ -19,7 +19,16 @@ package enum ReplyClassification: Sendable, Equatable {
     case permanent(reason: String, code: Int?)
 
     package static func classify(_ response: HTTPResponse) -> ReplyClassification {
-        let envelope = EnvelopeDecoder.decode(IgnoredResult.self, from: response.body)
+        classify(response, envelope: EnvelopeDecoder.decode(IgnoredResult.self, from: response.body))
+    }
+
+    /// The same, from the reply's envelope already decoded (with whatever result type): only its `success` and
+    /// messages are read.
+    package static func classify<Result>(
+        _ response: HTTPResponse, envelope: APIEnvelope<Result>?
+    )
+        -> ReplyClassification
+    {
         let messages = envelope?.errors ?? []
         let codes = messages.flatMap { [$0.code] + ($0.errorChain ?? []).map(\.code) }.compactMap { $0 }
         let firstCode = messages.first?.code
