@@ -199,4 +199,14 @@ struct JobStoreTests {
         #expect(kept == counted)
         #expect(kept.values.reduce(0, +) == counted.values.reduce(0, +))
     }
+
+    @Test("job keys are 32 lowercase hex digits, all different")
+    func jobKeys() {
+        let keys = (0..<2_000).map { _ in JobKey.make() }
+        #expect(Set(keys).count == keys.count)
+        #expect(
+            keys.allSatisfy { key in
+                key.utf8.count == 32 && key.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+            })
+    }
 }

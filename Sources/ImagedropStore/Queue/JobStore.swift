@@ -268,9 +268,16 @@ package final class JobStore: Sendable {
 
 /// The key imagedrop puts into an image's metadata (`imagedrop_job`) to find an ambiguous upload again.
 package enum JobKey {
+    /// 16 random bytes in hex. Two draws of the system generator (a getrandom call each), not sixteen: every new
+    /// job makes one.
     package static func make() -> String {
-        var bytes = [UInt8](repeating: 0, count: 16)
-        for index in bytes.indices { bytes[index] = UInt8.random(in: 0...255) }
+        var generator = SystemRandomNumberGenerator()
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(16)
+        for _ in 0..<2 {
+            let word: UInt64 = generator.next()
+            for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: word >> shift)) }
+        }
         return Hex.encode(bytes)
     }
 }
