@@ -12,6 +12,7 @@ package final class CurlEasy {
     private var mime: OpaquePointer?
     private let transfer: TransferState
     private var bodySource: FileBodySource?
+    private var fieldsAfterFile: FieldsAfterFileSource?
 
     /// `shouldAbort` is polled during transfers: a stopping daemon past its grace period cuts uploads short.
     package init(shouldAbort: @escaping @Sendable () -> Bool) {
@@ -39,6 +40,7 @@ package final class CurlEasy {
         if let headerList { curl_slist_free_all(headerList) }
         headerList = nil
         bodySource = nil
+        fieldsAfterFile = nil
     }
 
     /// One request. A reply body over `maxResponseBytes` fails the transfer (CURLE_WRITE_ERROR: an API reply
@@ -114,6 +116,7 @@ package final class CurlEasy {
         }
         var status = 0
         var total = 0.0
+        let sentFileSHA256 = fieldsAfterFile?.digest
         let infoCodes = (
             imagedrop_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status),
             imagedrop_easy_getinfo_double(handle, CURLINFO_TOTAL_TIME, &total)
@@ -124,7 +127,7 @@ package final class CurlEasy {
         try check(infoCodes.1)
         return HTTPResponse(
             status: status, headers: transfer.headers, body: transfer.body, totalSeconds: total,
-            bodyTruncated: transfer.bodyTruncated)
+            bodyTruncated: transfer.bodyTruncated, sentFileSHA256: sentFileSHA256)
     }
 
     private func attach(_ form: MultipartForm) throws(CurlError) {
@@ -143,7 +146,8 @@ package final class CurlEasy {
             } else if file.size >= Self.largeBodyBytes {
                 Self.largeBuffers.subtract(1, ordering: .relaxed)
             }
-            let source = FileBodySource(fileDescriptor: file.fileDescriptor, size: file.size)
+            let source = FileBodySource(
+                fileDescriptor: file.fileDescriptor, size: file.size, hashing: form.fieldsAfterFile != nil)
             bodySource = source
             let part = try addPart(mime)
             try check(curl_mime_name(part, "file"))
@@ -164,8 +168,26 @@ package final class CurlEasy {
             try check(curl_mime_name(part, field.name))
             try check(curl_mime_data(part, field.value, field.value.utf8.count))
         }
+        if let source = bodySource, let fields = form.fieldsAfterFile {
+            let after = FieldsAfterFileSource(file: source, fields: fields)
+            fieldsAfterFile = after
+            for (index, name) in fields.names.enumerated() {
+                let part = try addPart(mime)
+                try check(curl_mime_name(part, name))
+                try check(
+                    curl_mime_data_cb(
+                        part, curl_off_t(fields.sizes[index]),
+                        { buffer, size, count, context in
+                            FieldsAfterFileSource.Part.from(context).read(into: buffer, capacity: size * count)
+                        },
+                        { context, offset, origin in
+                            FieldsAfterFileSource.Part.from(context).seek(to: Int(offset), origin: origin)
+                        }, nil, Unmanaged.passUnretained(after.parts[index]).toOpaque()))
+            }
+        }
         try check(imagedrop_easy_setopt_mime(handle, CURLOPT_MIMEPOST, mime))
         transfer.source = bodySource
+        transfer.fieldsAfterFile = fieldsAfterFile
     }
 
     /// A new part of the form; nil from libcurl means out of memory.
