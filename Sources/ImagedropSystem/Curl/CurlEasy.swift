@@ -1,6 +1,5 @@
 import CCurl
 import Glibc
-import Synchronization
 
 /// One libcurl easy handle, reused for every request of one worker so the connection stays alive.
 /// Owns everything libcurl keeps a pointer to (error buffer, header list, mime tree, callback state)
@@ -30,11 +29,6 @@ package final class CurlEasy {
     }
 
     private func clearRequestState() {
-        if holdsLargeBuffer {
-            // The next request's curl_easy_reset puts the size setting back to libcurl's default.
-            holdsLargeBuffer = false
-            Self.largeBuffers.subtract(1, ordering: .relaxed)
-        }
         if let mime { curl_mime_free(mime) }
         mime = nil
         if let headerList { curl_slist_free_all(headerList) }
@@ -134,18 +128,9 @@ package final class CurlEasy {
         guard let mime = curl_mime_init(handle) else { throw CurlError(CURLE_OUT_OF_MEMORY) }
         self.mime = mime
         if let file = form.file {
-            if file.size >= Self.largeBodyBytes,
-                Self.largeBuffers.add(1, ordering: .relaxed).newValue <= Self.largeBuffersMax
-            {
-                // libcurl's default 64 KiB upload buffer means a read callback and a send per 64 KiB: at loopback
-                // speed that, not the wire, bounds an 8 MB upload. 512 KiB only for large bodies and for at most
-                // 8 of them at once, so 64 workers of 8 MB files do not add 32 MB of buffers (8 already fill
-                // the link). libcurl allows up to 2 MiB.
-                try set(CURLOPT_UPLOAD_BUFFERSIZE, Self.largeBodyBufferBytes)
-                holdsLargeBuffer = true
-            } else if file.size >= Self.largeBodyBytes {
-                Self.largeBuffers.subtract(1, ordering: .relaxed)
-            }
+            // libcurl's default 64 KiB upload buffer, for large bodies too: each transfer holds its buffer while it
+            // runs, and 512 KiB ones for 8 of 64 concurrent 8 MB uploads were 3.5 MiB of the peak RSS, for no
+            // throughput measurable on the nginx sink once the file is read once (docs/benchmarks.md).
             let source = FileBodySource(
                 fileDescriptor: file.fileDescriptor, size: file.size, hashing: form.fieldsAfterFile != nil)
             bodySource = source
@@ -197,12 +182,6 @@ package final class CurlEasy {
         }
         return part
     }
-
-    package static let largeBodyBytes = 1 << 20
-    package static let largeBodyBufferBytes = 512 << 10
-    package static let largeBuffersMax = 8
-    private static let largeBuffers = Atomic<Int>(0)
-    private var holdsLargeBuffer = false
 
     private func installCallbacks() throws(CurlError) {
         let context = Unmanaged.passUnretained(transfer).toOpaque()
