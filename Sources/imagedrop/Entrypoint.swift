@@ -15,8 +15,8 @@ struct Entrypoint {
         // Keep up to 4 MiB free at the top of each arena instead of handing it back at once: with glibc's default
         // (128 KiB, moving with the largest block freed) every upload's buffers were returned with brk/madvise and
         // faulted in again for the next one (page faults and TLB shootdowns were a tenth of the daemon's CPU on
-        // small files). Setting it fixes the mmap threshold too, so it is set to where glibc's own moving
-        // threshold ends up (above the 512 KiB upload buffers): peak RSS stays the same, only reuse changes.
+        // small files). Setting it fixes the mmap threshold too (glibc's own moves up with each large block
+        // freed): 1 MiB keeps the upload buffers on the heap as before; peak RSS stays the same, only reuse changes.
         _ = glibcMallopt(-1 /* M_TRIM_THRESHOLD */, 4 << 20)
         _ = glibcMallopt(-3 /* M_MMAP_THRESHOLD */, 1 << 20)
         // Parse first (no threads yet, signals still blocked), then give every command but `run` its signals back.
