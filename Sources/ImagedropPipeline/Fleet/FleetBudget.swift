@@ -103,6 +103,19 @@ package final class FleetBudget: RequestBudget {
             if let degraded = state.degraded, now < state.retryRedisAt {
                 return Self.local(degraded.fallback.tryGrant(now: now))
             }
+            // A block this host knows needs no grant asked for. One it learnt alone may be missing from Redis:
+            // reconnecting makes `rejoin` hand it over before the others' next grants.
+            if state.blockedUntil > now {
+                if state.degraded != nil {
+                    do throws(RedisError) {
+                        _ = try connected(&state)
+                        rejoin(&state)
+                    } catch {
+                        degrade(&state, error, now: now)
+                    }
+                }
+                return (state.blockedUntil - now, nil)
+            }
             do throws(RedisError) {
                 let reply = try call(
                     &state, function: FleetFunctions.grant,
