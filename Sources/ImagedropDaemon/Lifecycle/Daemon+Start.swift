@@ -48,38 +48,18 @@ extension Daemon {
     /// folder locks, what the table must know before any outcome (sources, webhook events), credentials, the
     /// watcher armed (so nothing written from now on is missed), libcurl.
     private func prepare() -> Result<Running, StartFailure> {
-        func fail(_ exit: Exit, _ line: String) -> Result<Running, StartFailure> {
-            Console.error(line)
-            return .failure(StartFailure(exit: exit))
-        }
         let config: Config
-        do {
-            config = try options.loadConfig()
-        } catch {
-            return fail(.config, "\(error)")
-        }
         let opened: StartupStore
-        do {
-            opened = try StartupStore.open(database: config.queue.database, logger: logger) { job in
-                job.kind == .url
-                    ? nil
-                    : config.scoped(to: job.source).flatMap {
-                        AfterUploadActions.pendingAction(success: false, config: $0)
-                    }
-            }
-        } catch {
-            switch error {
-            case .alreadyRunning(let held): return fail(error.exit, "\(held)")
-            case .transient(let message), .notWritable(let message), .permanent(let message):
-                return fail(error.exit, message)
-            }
+        switch loadAndOpen() {
+        case .failure(let failure): return .failure(failure)
+        case .success(let loaded): (config, opened) = loaded
         }
         let store = opened.store
         // A start that gives up once its start is recorded: it never ran, so `status` must not call it an
         // unclean stop (and a unit restarting it every 15 s would otherwise show "did not stop cleanly").
         func abandon(_ exit: Exit, _ line: String) -> Result<Running, StartFailure> {
             try? store.recordDaemonStop()
-            return fail(exit, line)
+            return Self.fail(exit, line)
         }
         let folderLocks: WatchFolderLocks
         do {
@@ -91,36 +71,14 @@ extension Daemon {
         logger.info("open files limit", metadata: ["soft_before": "\(files.before)", "soft": "\(files.after)"])
         logRecovery(opened)
 
-        let shared = SharedConfig(config)
-        // Workers take only the configured sources' jobs: a source no longer in the config keeps its jobs queued.
-        store.setClaimableSources(config.sourceNames)
-        SourceReport(logger: logger).reportUnconfigured(config, store: store)
-        do {
-            // Before any outcome can be written: the outbox triggers must know what to record.
-            try store.configureWebhookEvents(config.webhook.recordedEvents)
-        } catch {
-            return abandon(.transient, "cannot write the job table \(config.queue.database): \(error)")
-        }
-        let tokenSource = TokenSource(config: config, environment: options.environment)
-        if let conflict = tokenSource.conflict {
-            return abandon(.config, ConfigError(file: options.configPath, key: nil, problem: conflict).description)
-        }
-        let tokens = TokenProvider(source: tokenSource)
-        if let warning = tokenSource.exposureWarning {
-            logger.warning("token file readable by others", metadata: ["problem": "\(warning)"])
+        let upload: JobProcessor.Dependencies
+        switch jobPath(config, store: store) {
+        case .failure(let failure):
+            try? store.recordDaemonStop()
+            return .failure(failure)
+        case .success(let made): upload = made
         }
         let heartbeats = Heartbeats()
-        let upload = uploadDependencies(config, shared: shared, store: store, tokens: tokens)
-        AfterUploadActions(store: store, logger: logger).replayPending(config: config)
-        if tokens.token == nil {
-            let reason = "no API token: \(tokens.problem ?? "unknown")"
-            upload.pause.pause(reason)
-            try? store.recordPause(reason)
-            PauseNotice.log(logger, reason: reason, kind: .credentials, config: config)
-        }
-        // Before any worker claims: a queue the operator paused sends nothing, from the first second.
-        OperatorPauseFollower.follow(
-            store: upload.store, pause: upload.pause, workSignal: upload.workSignal, logger: logger)
 
         let watcher: Watcher
         do {
@@ -141,8 +99,76 @@ extension Daemon {
         progress?.show(ProgressText(upload: upload, watcher: watcher).line(try? store.counts(), rate: nil))
         return .success(
             Running(
-                config: config, locks: (opened, folderLocks), shared: shared, upload: upload, heartbeats: heartbeats,
+                config: config, locks: (opened, folderLocks), shared: upload.config, upload: upload,
+                heartbeats: heartbeats,
                 databaseHealth: DatabaseHealth(), watcher: watcher, progress: progress))
+    }
+
+    private static func fail<Success>(_ exit: Exit, _ line: String) -> Result<Success, StartFailure> {
+        Console.error(line)
+        return .failure(StartFailure(exit: exit))
+    }
+
+    /// The config, then the job table opened and its lock taken (the start recorded).
+    private func loadAndOpen() -> Result<(Config, StartupStore), StartFailure> {
+        let config: Config
+        do {
+            config = try options.loadConfig()
+        } catch {
+            return Self.fail(.config, "\(error)")
+        }
+        do {
+            let opened = try StartupStore.open(database: config.queue.database, logger: logger) { job in
+                job.kind == .url
+                    ? nil
+                    : config.scoped(to: job.source).flatMap {
+                        AfterUploadActions.pendingAction(success: false, config: $0)
+                    }
+            }
+            return .success((config, opened))
+        } catch {
+            switch error {
+            case .alreadyRunning(let held): return Self.fail(error.exit, "\(held)")
+            case .transient(let message), .notWritable(let message), .permanent(let message):
+                return Self.fail(error.exit, message)
+            }
+        }
+    }
+
+    /// What the table must know before any outcome (the sources, the webhook events), the credentials and the job
+    /// path's shared objects, made once: conflicting token settings refuse the start; a token that cannot be read
+    /// pauses the queue (it may come: the prober reads it again).
+    private func jobPath(_ config: Config, store: JobStore) -> Result<JobProcessor.Dependencies, StartFailure> {
+        // Workers take only the configured sources' jobs: a source no longer in the config keeps its jobs queued.
+        store.setClaimableSources(config.sourceNames)
+        SourceReport(logger: logger).reportUnconfigured(config, store: store)
+        do {
+            // Before any outcome can be written: the outbox triggers must know what to record.
+            try store.configureWebhookEvents(config.webhook.recordedEvents)
+        } catch {
+            return Self.fail(.transient, "cannot write the job table \(config.queue.database): \(error)")
+        }
+        let tokenSource = TokenSource(config: config, environment: options.environment)
+        if let conflict = tokenSource.conflict {
+            return Self.fail(.config, ConfigError(file: options.configPath, key: nil, problem: conflict).description)
+        }
+        let tokens = TokenProvider(source: tokenSource)
+        if let warning = tokenSource.exposureWarning {
+            logger.warning("token file readable by others", metadata: ["problem": "\(warning)"])
+        }
+        let upload = JobProcessor.Dependencies.make(
+            config, shared: SharedConfig(config), store: store, tokens: tokens, logger: logger)
+        AfterUploadActions(store: store, logger: logger).replayPending(config: config)
+        if tokens.token == nil {
+            let reason = "no API token: \(tokens.problem ?? "unknown")"
+            upload.pause.pause(reason)
+            try? store.recordPause(reason)
+            PauseNotice.log(logger, reason: reason, kind: .credentials, config: config)
+        }
+        // Before any worker claims: a queue the operator paused sends nothing, from the first second.
+        OperatorPauseFollower.follow(
+            store: upload.store, pause: upload.pause, workSignal: upload.workSignal, logger: logger)
+        return .success(upload)
     }
 
     /// What the previous run left: a crash, jobs it held queued again, jobs quarantined after two crashes.
@@ -162,13 +188,5 @@ extension Daemon {
                 "job quarantined: the daemon stopped twice while handling this file",
                 metadata: ["job": "\(job.id)", "path": "\(job.path)", "status": "failed"])
         }
-    }
-
-    /// The objects the job path shares, each made once here; the budget is the one the config asks for.
-    private func uploadDependencies(
-        _ config: Config, shared: SharedConfig, store: JobStore,
-        tokens: TokenProvider
-    ) -> JobProcessor.Dependencies {
-        JobProcessor.Dependencies.make(config, shared: shared, store: store, tokens: tokens, logger: logger)
     }
 }
