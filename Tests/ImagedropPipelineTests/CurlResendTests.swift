@@ -10,7 +10,7 @@ import Testing
 @Suite("One request per transfer")
 struct CurlResendTests {
     private let account = "023e105f4ecef8ad9ca31a8372d0c353"
-    private static let admission = Admission(budget: RateLimiter(limit: 0))
+    private static let admission = RequestAdmission(budget: RateLimiter(limit: 0))
 
     private func withClient(_ body: (EmulatorServer, ImagesClient) throws -> Void) throws {
         var configuration = EmulatorConfiguration()

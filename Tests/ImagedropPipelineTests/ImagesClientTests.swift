@@ -15,7 +15,7 @@ import Testing
 struct ImagesClientTests {
     private static let account = "023e105f4ecef8ad9ca31a8372d0c353"
     private static let token = APIToken("images-client-test-token-0123456789abc")
-    private static let admission = Admission(budget: RateLimiter(limit: 0))
+    private static let admission = RequestAdmission(budget: RateLimiter(limit: 0))
 
     /// A PNG in a temporary file, held open: uploads read the descriptor, as the workers do.
     final class OpenImage {

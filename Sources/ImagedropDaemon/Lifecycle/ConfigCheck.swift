@@ -91,7 +91,7 @@ package struct ConfigCheck {
             endpoint: .init(
                 apiBaseURL: config.cloudflare.apiBaseURL, accountID: config.cloudflare.accountID,
                 timeoutSeconds: min(config.upload.requestTimeoutSeconds, 30), caFile: config.cloudflare.caFile))
-        let admission = Admission(budget: limiter)
+        let admission = RequestAdmission(budget: limiter)
         // The token-verify routes know only tokens: a Global API Key is proven by an Images read instead.
         let verify: ImagesClient.TokenVerification
         do {

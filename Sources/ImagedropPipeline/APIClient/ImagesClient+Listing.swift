@@ -10,7 +10,7 @@ extension ImagesClient {
     /// against the token's own rate instead of the account's budget.
     package func listImages(
         continuationToken: String?, perPage: Int, token: APIToken,
-        target: UploadTarget? = nil, admission: Admission
+        target: UploadTarget? = nil, admission: RequestAdmission
     ) throws(Stopped) -> (Reply, ImageList?) {
         var query = "per_page=\(perPage)&sort_order=asc"
         if let continuationToken { query += "&continuation_token=\(Self.encodePathSegment(continuationToken))" }

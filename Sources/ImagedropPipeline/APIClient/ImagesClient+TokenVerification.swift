@@ -33,7 +33,7 @@ extension ImagesClient {
     /// The user route first (most tokens are a user's, and it is one request for them), then, only after a
     /// refusal there, the account route. A transient failure at the user route is not a refusal: it is
     /// returned as it is, for the caller to report the API as unreachable.
-    package func verifyToken(token: APIToken, admission: Admission) throws(Stopped) -> TokenVerification {
+    package func verifyToken(token: APIToken, admission: RequestAdmission) throws(Stopped) -> TokenVerification {
         let user = try send(
             method: "GET", url: userVerifyURL, token: token, decodeImage: false, admission: admission)
         switch Self.nextStep(afterUserRoute: user.classification) {

@@ -4,7 +4,7 @@ import ImagedropSupport
 import ImagedropSystem
 
 /// The Cloudflare Images API as imagedrop uses it, over one reused libcurl handle (one client per worker). It
-/// sends and returns replies; what stands around each request comes with the call (`Admission`): every request
+/// sends and returns replies; what stands around each request comes with the call (`RequestAdmission`): every request
 /// first takes a grant from the shared RequestBudget (uploads, GETs, probes and token refreshes all count against
 /// the account's budget), and a stop can cut it short.
 package final class ImagesClient {
@@ -67,7 +67,7 @@ package final class ImagesClient {
     // MARK: - Requests
 
     package func upload(
-        _ form: MultipartForm, token: APIToken, target: UploadTarget? = nil, admission: Admission
+        _ form: MultipartForm, token: APIToken, target: UploadTarget? = nil, admission: RequestAdmission
     ) throws(Stopped) -> Reply {
         let url = target?.url ?? endpoint.imagesV1
         let bearer = target?.token ?? token
@@ -76,13 +76,13 @@ package final class ImagesClient {
             countsAgainstBudget: target?.countsAgainstGlobalBudget ?? true, admission: admission)
     }
 
-    package func image(id: String, token: APIToken, admission: Admission) throws(Stopped) -> Reply {
+    package func image(id: String, token: APIToken, admission: RequestAdmission) throws(Stopped) -> Reply {
         try send(
             method: "GET", url: "\(endpoint.imagesV1)/\(Self.encodePathSegment(id))", token: token,
             admission: admission)
     }
 
-    package func deleteImage(id: String, token: APIToken, admission: Admission) throws(Stopped) -> Reply {
+    package func deleteImage(id: String, token: APIToken, admission: RequestAdmission) throws(Stopped) -> Reply {
         try send(
             method: "DELETE", url: "\(endpoint.imagesV1)/\(Self.encodePathSegment(id))", token: token,
             admission: admission)
@@ -91,7 +91,7 @@ package final class ImagesClient {
     /// Finds an image by imagedrop's job key in its metadata (list v2 with a metadata filter): how an upload
     /// whose reply was lost is found again when Cloudflare chose the id.
     package func findImage(
-        jobKey: String, token: APIToken, admission: Admission
+        jobKey: String, token: APIToken, admission: RequestAdmission
     ) throws(Stopped) -> (Reply, ImageRecord?) {
         let query = "meta.imagedrop_job%5Beq%5D=\(Self.encodePathSegment(jobKey))&per_page=10"
         let reply = try send(
@@ -105,14 +105,14 @@ package final class ImagesClient {
 
     /// A cheap authenticated read that needs Images permission: the probe that tells whether a paused
     /// queue may resume, and `check`'s proof that the token may use Images.
-    package func probeImagesAccess(token: APIToken, admission: Admission) throws(Stopped) -> Reply {
+    package func probeImagesAccess(token: APIToken, admission: RequestAdmission) throws(Stopped) -> Reply {
         try send(
             method: "GET", url: "\(endpoint.imagesV1)/stats", token: token, decodeImage: false, admission: admission)
     }
 
     /// Proves the token may write Images without storing anything: an upload with neither `file` nor `url`
     /// is refused for its form (400) when the token may write, and for the token (401/403) when not.
-    package func probeWriteAccess(token: APIToken, admission: Admission) throws(Stopped) -> Reply {
+    package func probeWriteAccess(token: APIToken, admission: RequestAdmission) throws(Stopped) -> Reply {
         var form = MultipartForm()
         form.fields = [("requireSignedURLs", "false")]
         return try send(
@@ -120,7 +120,7 @@ package final class ImagesClient {
     }
 
     package func batchToken(
-        token: APIToken, admission: Admission
+        token: APIToken, admission: RequestAdmission
     ) throws(Stopped) -> (Reply, token: String?, expiresAt: String?) {
         let reply = try send(
             method: "GET", url: "\(endpoint.imagesV1)/batch_token", token: token, decodeImage: false,
@@ -135,7 +135,7 @@ package final class ImagesClient {
     /// request with its cancellation, the reply's budget header back to the admission, the classification.
     func send(
         method: String, url: String, token: APIToken, form: MultipartForm? = nil, countsAgainstBudget: Bool = true,
-        decodeImage: Bool = true, admission: Admission
+        decodeImage: Bool = true, admission: RequestAdmission
     ) throws(Stopped) -> Reply {
         guard let grant = admission.admit(counted: countsAgainstBudget) else { throw Stopped() }
         let headers =

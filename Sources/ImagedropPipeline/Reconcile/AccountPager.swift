@@ -17,7 +17,7 @@ package final class AccountPager {
     private let policy: RetryPolicy
     private let limiter: RateLimiter
     /// The budget's wait before each page, never cut short: `reconcile` ends with its process.
-    private let admission: Admission
+    private let admission: RequestAdmission
     /// With `cloudflare.batch_api`: pages go to the batch host with a batch token (`batchURL`), at its own rate.
     private let batch: (tokens: BatchTokens, url: String)?
 
@@ -30,7 +30,7 @@ package final class AccountPager {
         self.perPage = perPage
         self.policy = RetryPolicy(config: config.upload)
         self.limiter = limiter
-        self.admission = Admission(budget: limiter)
+        self.admission = RequestAdmission(budget: limiter)
         self.batch = batchTokens.map { ($0, "\(config.cloudflare.batchBaseURL)/images/v2") }
     }
 

@@ -31,7 +31,7 @@ package final class BatchTokens: Sendable {
     /// A valid batch token, fetching a new one through `client` when needed. Nil when the refresh failed;
     /// the reply says why (credentials, transient) and is treated like any other reply.
     package func token(
-        client: ImagesClient, admission: Admission, apiToken: APIToken
+        client: ImagesClient, admission: RequestAdmission, apiToken: APIToken
     ) throws(ImagesClient.Stopped) -> (APIToken?, ImagesClient.Reply?) {
         if let valid = validToken() { return (valid, nil) }
         return try refreshing.withLock { _ throws(ImagesClient.Stopped) -> (APIToken?, ImagesClient.Reply?) in

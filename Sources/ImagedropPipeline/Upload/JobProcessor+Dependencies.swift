@@ -82,8 +82,8 @@ extension JobProcessor {
 
         /// What a pool thread passes with each request: `heartbeat` is the thread's own. The operator's pause ends
         /// a budget wait too: a job waiting for its grant goes back to the queue unsent.
-        package func admission(heartbeat: Heartbeat?) -> Admission {
-            Admission(budget: budget, shutdown: shutdown, pause: pause, heartbeat: heartbeat)
+        package func admission(heartbeat: Heartbeat?) -> RequestAdmission {
+            RequestAdmission(budget: budget, shutdown: shutdown, pause: pause, heartbeat: heartbeat)
         }
     }
 }

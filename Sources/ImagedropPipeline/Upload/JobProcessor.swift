@@ -12,7 +12,7 @@ package final class JobProcessor {
     package var client: ImagesClient
     private var clientEndpoint: ImagesClient.Endpoint
     /// Passed with every request of `client`: the budget wait, beating this thread's heartbeat, and the stop.
-    package let admission: Admission
+    package let admission: RequestAdmission
     package let afterActions: AfterUploadActions
     package let heartbeat: Heartbeat
     package var logger: Logger

@@ -232,7 +232,7 @@ package final class UploadWorkerPool: Sendable {
     /// Reads the account's image stats (at start, then every 1,000 uploads), records them for `status`, and
     /// pauses the queue when the account is full — the same pause a 5453 reply causes, lifted by the same
     /// probe. Stats that cannot be read change nothing: an upload then meets the API's own 5453.
-    private func checkQuota(client: ImagesClient, admission: Admission) {
+    private func checkQuota(client: ImagesClient, admission: RequestAdmission) {
         guard let token = deps.tokens.token ?? deps.tokens.reload(),
             let reply = try? client.probeImagesAccess(token: token, admission: admission),
             deps.pathMonitor.pausedFor(reply) == nil

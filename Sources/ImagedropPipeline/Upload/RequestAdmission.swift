@@ -6,7 +6,7 @@ import ImagedropSystem
 /// the daemon stops or the operator pauses the queue); while it runs, the cancellation libcurl polls (the grace
 /// period over, or a second SIGTERM); after it, Cloudflare's `Ratelimit` header back to the budget. The client
 /// holds none of this: it sends and returns replies, and the waits belong to the pool's threads and the commands.
-package struct Admission: Sendable {
+package struct RequestAdmission: Sendable {
     package let budget: any RequestBudget
     private let shutdown: ShutdownState?
     private let pause: PauseGate?

@@ -10,8 +10,8 @@ import Testing
 
 /// What a pool thread passes with each request, against the real emulator over loopback: the stop ends a wait
 /// for the budget before anything is sent, and the end of the grace period cuts a request already running.
-@Suite("Admission", .serialized)
-struct AdmissionTests {
+@Suite("Request admission", .serialized)
+struct RequestAdmissionTests {
     private static let account = "023e105f4ecef8ad9ca31a8372d0c353"
     private static let token = APIToken("admission-test-token-0123456789abcdefgh")
 
@@ -34,7 +34,8 @@ struct AdmissionTests {
             let budget = RateLimiter(limit: 1, windowSeconds: 300)
             #expect(budget.acquire(shouldStop: { false }))  // the window's only request is spent
             let heartbeat = Heartbeats().heartbeat("worker-0")
-            let admission = Admission(budget: budget, shutdown: shutdown, pause: PauseGate(), heartbeat: heartbeat)
+            let admission = RequestAdmission(
+                budget: budget, shutdown: shutdown, pause: PauseGate(), heartbeat: heartbeat)
             OSThread.start(name: "test-stop") {
                 usleep(200_000)
                 shutdown.beginStopping()
@@ -53,7 +54,7 @@ struct AdmissionTests {
             faults.latencyMs = 30_000
             server.setFaults(faults)
             let shutdown = ShutdownState()
-            let admission = Admission(
+            let admission = RequestAdmission(
                 budget: RateLimiter(limit: 0), shutdown: shutdown, pause: PauseGate(), heartbeat: nil)
             OSThread.start(name: "test-abort") {
                 usleep(300_000)
