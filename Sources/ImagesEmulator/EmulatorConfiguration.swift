@@ -33,6 +33,10 @@ public struct EmulatorConfiguration: Sendable {
     public var fetchTimeoutMillis: Int = 10_000
     /// Global API keys accepted (`--api-key EMAIL:KEY`), by email. Empty: any well-formed email and key.
     public var apiKeys: [String: String] = [:]
+    /// For tests of what a client does while its upload is still being sent: each read from a connection's
+    /// socket waits this long, and the receive buffer is held at 64 KiB, so a body of megabytes takes seconds
+    /// to arrive. 0: read at full speed.
+    public var slowReadMs: Int = 0
 
     public init() {}
 }

@@ -33,6 +33,12 @@ public final class EmulatorServer: Sendable {
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if configuration.slowReadMs > 0 {
+                        try channel.syncOptions?.setOption(.socketOption(.so_rcvbuf), value: 64 << 10)
+                        try channel.syncOptions?.setOption(.maxMessagesPerRead, value: 1)
+                        try channel.pipeline.syncOperations.addHandler(
+                            SlowReads(delay: .milliseconds(Int64(configuration.slowReadMs))))
+                    }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(HTTPHandler(core: core))
                 }

@@ -14,12 +14,13 @@ struct Entrypoint {
         _ = glibcMallopt(-8 /* M_ARENA_MAX */, 2)
         // Parse first (no threads yet, signals still blocked), then give every command but `run` its signals back.
         // Bare `imagedrop` is a usage error (64), not a silent success: scripts must not mistake it for a run.
-        if CommandLine.arguments.count == 1 {
+        let arguments = ProcessArguments.current
+        if arguments.count <= 1 {
             Console.write(ImagedropCommand.helpMessage() + "\n", to: 2)
             Glibc.exit(Daemon.Exit.usage.rawValue)
         }
         do {
-            var command = try ImagedropCommand.parseAsRoot()
+            var command = try ImagedropCommand.parseAsRoot(Array(arguments.dropFirst()))
             if !(command is RunCommand) { Signals.restoreDefaultForProcess() }
             try command.run()
         } catch {

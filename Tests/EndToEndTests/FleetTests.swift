@@ -188,6 +188,63 @@ struct FleetTests {
         #expect(fleet.log.filter { $0.status == 429 }.isEmpty)
     }
 
+    /// libfaketime, as Debian's `faketime` package installs it (`.ci/run` does); nil where it is not installed.
+    static let libfaketime: String? = [
+        "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1", "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1",
+        "/usr/lib/faketime/libfaketime.so.1",
+    ].first { FileManager.default.fileExists(atPath: $0) }
+
+    @Test("Hosts whose clocks are off by minutes (libfaketime: +7 min, -6 min) change nothing: one budget, all done")
+    func clockSkew() throws {
+        guard let library = Self.libfaketime else {
+            print("[fleet clock] skipped: libfaketime is not installed (apt-get install faketime)")
+            return
+        }
+        let fleet = try Fleet(emulator: Self.emulator())
+        for (index, host) in fleet.hosts.enumerated() {
+            for file in 0..<Self.filesPerHost {
+                try host.drop("h\(index)-\(file).png", seed: 9_950 + UInt64(index * 100 + file))
+            }
+        }
+        // The whole process sees the shifted clock: wall time, file times and CLOCK_MONOTONIC alike, as on a host
+        // whose clock was set wrong before the daemon started.
+        let offsets = [0, 7 * 60, -6 * 60]
+        for (host, offset) in zip(fleet.hosts, offsets) {
+            let shifted = offset == 0 ? [:] : ["LD_PRELOAD": library, "FAKETIME": "\(offset > 0 ? "+" : "")\(offset)s"]
+            try host.start(environment: shifted)
+        }
+        let startedAt = Date()
+        #expect(fleet.allDone(seconds: 90))
+        // Every host is alive in the fleet's view, whatever its clock: beats are stamped by Redis's `TIME`.
+        let host = fleet.hosts[0]
+        var ages: [Int] = []
+        #expect(
+            host.waitUntil(seconds: 20) {
+                let out = (try? host.runCommand(["fleet", "status", "--json", "--config", host.configPath]))?.1 ?? ""
+                let status =
+                    ((try? JSONSerialization.jsonObject(with: Data(out.utf8))) as? [String: Any])?["fleet"]
+                    as? [String: Any] ?? [:]
+                ages = (status["hosts"] as? [[String: Any]] ?? []).compactMap { $0["last_beat_s"] as? Int }
+                return ages.count == 3 && ages.allSatisfy { $0 >= 0 && $0 < 30 }
+            }, "last beats \(ages)")
+        // The shift took: each host stamped its own rows with its own (wrong) clock.
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        for (host, offset) in zip(fleet.hosts, offsets) {
+            let stamps = try host.jobs().compactMap { formatter.date(from: $0.createdAt) }
+            let skew = (stamps.map { $0.timeIntervalSince(startedAt) }.min() ?? 0)
+            #expect(stamps.count == Self.filesPerHost)
+            #expect(abs(skew - Double(offset)) < 45, "host clock offset \(offset) s, rows stamped \(skew) s off")
+        }
+        fleet.stop()
+        let log = fleet.log
+        let busiest = RequestBudgetTests.busiestWindow(log, windowMillis: Int64(Self.windowSeconds) * 1000)
+        print("[fleet clock] \(log.count) requests, 429: \(log.filter { $0.status == 429 }.count), busiest \(busiest)")
+        #expect(log.filter { $0.status == 429 }.isEmpty)
+        #expect(busiest <= Self.limit)
+        #expect(log.filter { $0.method == "POST" && $0.status == 200 }.count == 3 * Self.filesPerHost)
+    }
+
     @Test("fleet status exits 69 when Redis cannot be reached and 78 without [fleet]")
     func exitCodes() throws {
         let fleet = try Fleet(emulator: Self.emulator())

@@ -29,7 +29,7 @@ struct PreparedUploadsTests {
         let config = Config()
         guard
             case .upload(let plan) = UploadPlan.make(
-                job: job, file: .init(sha256: file.sha256), settings: .init(config))
+                job: job, file: .init(hashedOrPending: file.sha256), settings: .init(config))
         else {
             throw SystemError(call: "plan")
         }

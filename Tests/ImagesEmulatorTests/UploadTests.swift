@@ -43,6 +43,31 @@ struct UploadTests {
         }
     }
 
+    @Test("the parts may come in any order: the file before or after its id and metadata gives the same image")
+    func partOrder() throws {
+        try withEmulator { server throws in
+            let png = SampleImages.png(width: 12, height: 12, seed: 3)
+            let fields = [("id", "order/file-first"), ("metadata", #"{"sha256":"x"}"#), ("requireSignedURLs", "false")]
+            // Fields after the file: how imagedrop sends a file it hashes while sending it.
+            let fileFirst = try server.upload(png, filename: "a.png", fields: fields)
+            var form = MultipartBody()
+            for (name, value) in fields {
+                form.addField(name, value == "order/file-first" ? "order/fields-first" : value)
+            }
+            form.addFile(png, filename: "a.png")
+            let fieldsFirst = try server.client().request(
+                "POST", server.imagesPath,
+                headers: [("Authorization", "Bearer \(testToken)"), ("Content-Type", form.contentType)],
+                body: form.finished())
+            #expect(fileFirst.status == 200 && fieldsFirst.status == 200)
+            #expect(fileFirst.result?["id"] == .string("order/file-first"))
+            #expect(fieldsFirst.result?["id"] == .string("order/fields-first"))
+            #expect(fileFirst.result?["meta"] == fieldsFirst.result?["meta"])
+            let stored = server.storedImages()
+            #expect(stored.count == 2 && stored.allSatisfy { $0.sha256 == SHA256Hasher.hex(of: png) })
+        }
+    }
+
     @Test("without a custom id the image gets a generated UUID")
     func generatedID() throws {
         try withEmulator { server throws in

@@ -8,10 +8,12 @@ import ImagedropSystem
 package final class InspectedFile {
     package let fileDescriptor: Int32
     package let status: FileStatus
-    package let sha256: String
+    /// nil until the upload has read the bytes (`FileInspector.inspect`'s `hashingBelow`): then the digest of
+    /// the bytes as sent.
+    package var sha256: String?
     package let info: ImageInfo
 
-    package init(fileDescriptor: Int32, status: FileStatus, sha256: String, info: ImageInfo) {
+    package init(fileDescriptor: Int32, status: FileStatus, sha256: String?, info: ImageInfo) {
         self.fileDescriptor = fileDescriptor
         self.status = status
         self.sha256 = sha256
@@ -38,7 +40,11 @@ package enum PreflightResult {
 /// Local pre-flight (DESIGN.md): everything that can be known without a request is checked here, so a
 /// bad file costs no API call and never blocks a worker.
 package enum FileInspector {
-    package static func inspect(path: RawPath, root: RawPath?, followSymlinksOutside: Bool) -> PreflightResult {
+    /// A file of `hashingBelow` bytes or more is not hashed here: only its head is read (for the probe), and the
+    /// upload hashes it as it sends it (`UploadPlan.form`), one read instead of two.
+    package static func inspect(
+        path: RawPath, root: RawPath?, followSymlinksOutside: Bool, hashingBelow: Int = .max
+    ) -> PreflightResult {
         let linkStatus: FileStatus
         switch FileStatus.of(path, followSymlinks: false) {
         case .success(let status): linkStatus = status
@@ -101,7 +107,9 @@ package enum FileInspector {
             return .rejected("symlink leads out of the watched tree (the file opened is \(opened.display))")
         }
 
-        let hasher = SHA256Hasher()
+        let hasher = opened.size < hashingBelow ? SHA256Hasher() : nil
+        // Without a hash only the head the probe looks at is read now.
+        let readLimit = hasher == nil ? min(opened.size, 65_536) : opened.size
         var head: [UInt8] = []
         var offset = 0
         // Sized to the file (at most 64 KiB) and left uninitialized: zeroing a fresh 256 KiB per file, and
@@ -113,22 +121,22 @@ package enum FileInspector {
         // One pass reads the bytes for the hash and keeps the head for the probe; sequential advice doubles the
         // kernel's readahead for it, and nothing is dropped, so the upload's reads then come from warm pages.
         _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
-        while offset < opened.size {
+        while offset < readLimit {
             let got: Int
             do throws(SystemError) {
                 got = try Syscall.pread(
-                    fd, into: buffer.baseAddress!, count: min(buffer.count, opened.size - offset), at: offset)
+                    fd, into: buffer.baseAddress!, count: min(buffer.count, readLimit - offset), at: offset)
             } catch {
                 close(fd)
                 return readFailure(error)
             }
             if got == 0 { break }
             let read = UnsafeRawBufferPointer(rebasing: buffer[0..<got])
-            hasher.update(read)
+            hasher?.update(read)
             if head.count < 65_536 { head.append(contentsOf: read[0..<min(got, 65_536 - head.count)]) }
             offset += got
         }
-        guard offset == opened.size, case .success(let after) = FileStatus.of(fileDescriptor: fd),
+        guard offset == readLimit, case .success(let after) = FileStatus.of(fileDescriptor: fd),
             after.sameVersion(as: opened)
         else {
             close(fd)
@@ -160,7 +168,7 @@ package enum FileInspector {
             close(fd)
             return .rejected(violation)
         }
-        return .ready(InspectedFile(fileDescriptor: fd, status: opened, sha256: hasher.finalizeHex(), info: info))
+        return .ready(InspectedFile(fileDescriptor: fd, status: opened, sha256: hasher?.finalizeHex(), info: info))
     }
 
     /// Conditions of this host, not of the file, that pass on their own: the job waits for them, never fails.

@@ -125,7 +125,7 @@ package struct OnceDryRun {
         case .changing:
             return Entry(path: path, job: id, verdict: .later("still being written"))
         case .ready(let file):
-            switch UploadPlan.make(job: job, file: .init(sha256: file.sha256), settings: .init(scoped)) {
+            switch UploadPlan.make(job: job, file: .init(hashedOrPending: file.sha256), settings: .init(scoped)) {
             case .fail(let reason):
                 return Entry(path: path, job: id, verdict: .fail(reason))
             case .upload(let plan):

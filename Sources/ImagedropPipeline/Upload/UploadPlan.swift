@@ -26,7 +26,13 @@ package struct UploadPlan: Sendable, Equatable {
     package struct FileFacts: Sendable, Equatable {
         package var sha256: String
         package init(sha256: String) { self.sha256 = sha256 }
+        /// A file not hashed yet (hashed as it is sent) is planned with `pendingDigest` in its digest's place:
+        /// its fields have their final lengths, their values come from the digest after the file part.
+        package init(hashedOrPending sha256: String?) { self.sha256 = sha256 ?? UploadPlan.pendingDigest }
     }
+
+    /// Stands for a digest not known yet: 64 hex digits, the length of every SHA-256 in hex.
+    package static let pendingDigest = String(repeating: "0", count: 64)
 
     package struct Field: Sendable, Equatable {
         package var name: String
@@ -91,6 +97,28 @@ package struct UploadPlan: Sendable, Equatable {
         var form = MultipartForm()
         form.file = FileBody(fileDescriptor: fileDescriptor, size: size, filename: filename)
         form.fields = fields.map { ($0.name, $0.value) }
+        return form
+    }
+
+    /// The form of a file pre-flight did not hash (this plan made with `pendingDigest`): the file part first,
+    /// hashed as libcurl reads it, then the fields, made again by `make` from that digest — so the id and
+    /// metadata name exactly the bytes sent. A file that changed from `version` meanwhile sends no fields (the
+    /// transfer is cut: FieldsAfterFileSource). Cloudflare documents no order for the parts; its own notes
+    /// show the file part first (docs/behaviour.md, "One read per large file").
+    package func formHashedAsSent(
+        job: Job, settings: Settings, fileDescriptor: Int32, version: FileStatus
+    )
+        -> MultipartForm
+    {
+        var form = MultipartForm()
+        form.file = FileBody(fileDescriptor: fileDescriptor, size: version.size, filename: filename)
+        form.fieldsAfterFile = FieldsAfterFile(
+            names: fields.map(\.name), sizes: fields.map(\.value.utf8.count), version: version
+        ) { sha256 in
+            guard case .upload(let plan) = UploadPlan.make(job: job, file: .init(sha256: sha256), settings: settings)
+            else { return [] }
+            return plan.fields.map(\.value)
+        }
         return form
     }
 }

@@ -173,11 +173,12 @@ extension JobStore {
     /// Records the version actually uploaded after a file changed while it waited (size, mtime, hash) —
     /// only if the row still tracks the version the caller claimed (`seenSize`, `seenMtimeNanos`), or already
     /// this one. Returns false, changing nothing, when the watcher recorded another version meanwhile: the
-    /// row must never go back to an older version than the watcher last saw.
+    /// row must never go back to an older version than the watcher last saw. A nil hash (the file is hashed
+    /// as it is sent) clears the old version's; the upload's outcome records the new one.
     @discardableResult
     package func updateVersion(
         id: Int64, seenSize: Int?, seenMtimeNanos: Int64?, size: Int, mtimeNanos: Int64,
-        sha256: String
+        sha256: String?
     ) throws -> Bool {
         try executeCountingChanges(
             """

@@ -1,6 +1,5 @@
 import CCurl
 import Glibc
-import Synchronization
 
 /// One libcurl easy handle, reused for every request of one worker so the connection stays alive.
 /// Owns everything libcurl keeps a pointer to (error buffer, header list, mime tree, callback state)
@@ -12,6 +11,7 @@ package final class CurlEasy {
     private var mime: OpaquePointer?
     private let transfer: TransferState
     private var bodySource: FileBodySource?
+    private var fieldsAfterFile: FieldsAfterFileSource?
 
     package init() {
         guard let handle = curl_easy_init() else { fatalError("curl_easy_init failed: out of memory") }
@@ -28,16 +28,12 @@ package final class CurlEasy {
     }
 
     private func clearRequestState() {
-        if holdsLargeBuffer {
-            // The next request's curl_easy_reset puts the size setting back to libcurl's default.
-            holdsLargeBuffer = false
-            Self.largeBuffers.subtract(1, ordering: .relaxed)
-        }
         if let mime { curl_mime_free(mime) }
         mime = nil
         if let headerList { curl_slist_free_all(headerList) }
         headerList = nil
         bodySource = nil
+        fieldsAfterFile = nil
     }
 
     /// One request. A reply body over `maxResponseBytes` fails the transfer (CURLE_WRITE_ERROR: an API reply
@@ -114,6 +110,7 @@ package final class CurlEasy {
         }
         var status = 0
         var total = 0.0
+        let sentFileSHA256 = fieldsAfterFile?.digest
         let infoCodes = (
             imagedrop_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status),
             imagedrop_easy_getinfo_double(handle, CURLINFO_TOTAL_TIME, &total)
@@ -124,26 +121,18 @@ package final class CurlEasy {
         try check(infoCodes.1)
         return HTTPResponse(
             status: status, headers: transfer.headers, body: transfer.body, totalSeconds: total,
-            bodyTruncated: transfer.bodyTruncated)
+            bodyTruncated: transfer.bodyTruncated, sentFileSHA256: sentFileSHA256)
     }
 
     private func attach(_ form: MultipartForm) throws(CurlError) {
         guard let mime = curl_mime_init(handle) else { throw CurlError(CURLE_OUT_OF_MEMORY) }
         self.mime = mime
         if let file = form.file {
-            if file.size >= Self.largeBodyBytes,
-                Self.largeBuffers.add(1, ordering: .relaxed).newValue <= Self.largeBuffersMax
-            {
-                // libcurl's default 64 KiB upload buffer means a read callback and a send per 64 KiB: at loopback
-                // speed that, not the wire, bounds an 8 MB upload. 512 KiB only for large bodies and for at most
-                // 8 of them at once, so 64 workers of 8 MB files do not add 32 MB of buffers (8 already fill
-                // the link). libcurl allows up to 2 MiB.
-                try set(CURLOPT_UPLOAD_BUFFERSIZE, Self.largeBodyBufferBytes)
-                holdsLargeBuffer = true
-            } else if file.size >= Self.largeBodyBytes {
-                Self.largeBuffers.subtract(1, ordering: .relaxed)
-            }
-            let source = FileBodySource(fileDescriptor: file.fileDescriptor, size: file.size)
+            // libcurl's default 64 KiB upload buffer, for large bodies too: each transfer holds its buffer while it
+            // runs, and 512 KiB ones for 8 of 64 concurrent 8 MB uploads were 3.5 MiB of the peak RSS, for no
+            // throughput measurable on the nginx sink once the file is read once (docs/benchmarks.md).
+            let source = FileBodySource(
+                fileDescriptor: file.fileDescriptor, size: file.size, hashing: form.fieldsAfterFile != nil)
             bodySource = source
             let part = try addPart(mime)
             try check(curl_mime_name(part, "file"))
@@ -164,8 +153,26 @@ package final class CurlEasy {
             try check(curl_mime_name(part, field.name))
             try check(curl_mime_data(part, field.value, field.value.utf8.count))
         }
+        if let source = bodySource, let fields = form.fieldsAfterFile {
+            let after = FieldsAfterFileSource(file: source, fields: fields)
+            fieldsAfterFile = after
+            for (index, name) in fields.names.enumerated() {
+                let part = try addPart(mime)
+                try check(curl_mime_name(part, name))
+                try check(
+                    curl_mime_data_cb(
+                        part, curl_off_t(fields.sizes[index]),
+                        { buffer, size, count, context in
+                            FieldsAfterFileSource.Part.from(context).read(into: buffer, capacity: size * count)
+                        },
+                        { context, offset, origin in
+                            FieldsAfterFileSource.Part.from(context).seek(to: Int(offset), origin: origin)
+                        }, nil, Unmanaged.passUnretained(after.parts[index]).toOpaque()))
+            }
+        }
         try check(imagedrop_easy_setopt_mime(handle, CURLOPT_MIMEPOST, mime))
         transfer.source = bodySource
+        transfer.fieldsAfterFile = fieldsAfterFile
     }
 
     /// A new part of the form; nil from libcurl means out of memory.
@@ -175,12 +182,6 @@ package final class CurlEasy {
         }
         return part
     }
-
-    package static let largeBodyBytes = 1 << 20
-    package static let largeBodyBufferBytes = 512 << 10
-    package static let largeBuffersMax = 8
-    private static let largeBuffers = Atomic<Int>(0)
-    private var holdsLargeBuffer = false
 
     private func installCallbacks() throws(CurlError) {
         let context = Unmanaged.passUnretained(transfer).toOpaque()

@@ -7,6 +7,9 @@ package struct HTTPResponse: Sendable {
     package var totalSeconds: Double = 0
     /// The body was longer than the request's cap and `body` holds its first part only.
     package var bodyTruncated = false
+    /// The SHA-256 (hex) of the `file` part's bytes as they were sent, when the form hashed them
+    /// (`MultipartForm.fieldsAfterFile`) and the fields after the file went out.
+    package var sentFileSHA256: String?
 }
 
 /// Where an upload's `file` part comes from: an already-open descriptor, read with pread from offset 0 so
@@ -23,9 +26,37 @@ package struct FileBody: Sendable {
     }
 }
 
-/// A multipart form to POST: text fields in order, then optionally a file.
+/// A multipart form to POST: text fields in order, then optionally a file, then optionally the fields made
+/// from the file's hash.
 package struct MultipartForm: Sendable {
     package var fields: [(name: String, value: String)] = []
     package var file: FileBody?
+    /// With a file: its bytes are hashed as libcurl reads them to send, and these fields follow the file part,
+    /// filled from that digest. One read of the file instead of two (hash, then send).
+    package var fieldsAfterFile: FieldsAfterFile?
     package init() {}
+}
+
+/// Text fields sent after the `file` part, made from the SHA-256 of the bytes sent in it. Each value's length
+/// is fixed before the first byte is read (a hex SHA-256 is always 64 digits), so every part's size is known
+/// up front and the body needs no chunked encoding.
+package struct FieldsAfterFile: Sendable {
+    package var names: [String]
+    /// The length in bytes of each value `values` will return, in the order of `names`.
+    package var sizes: [Int]
+    /// The version the descriptor must still show once the last byte was read. A file written meanwhile may
+    /// have sent bytes of two versions: the transfer is then cut before these fields go out, so no image can
+    /// be stored from it, and the reason is the transfer's error ("file changed during upload").
+    package var version: FileStatus
+    /// The values for the digest of the bytes sent (64 lowercase hex digits).
+    package var values: @Sendable (_ sha256: String) -> [String]
+
+    package init(
+        names: [String], sizes: [Int], version: FileStatus, values: @escaping @Sendable (_ sha256: String) -> [String]
+    ) {
+        self.names = names
+        self.sizes = sizes
+        self.version = version
+        self.values = values
+    }
 }

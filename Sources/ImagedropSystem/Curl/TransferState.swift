@@ -1,5 +1,6 @@
 import Glibc
 import ImagedropParsing
+import ImagedropSupport
 
 /// What libcurl's callbacks write into during one transfer: the reply body (bounded), the reply headers,
 /// and the request's cancellation. Reached from C through an unretained pointer; CurlEasy keeps it alive.
@@ -7,6 +8,7 @@ package final class TransferState {
     package var body: [UInt8] = []
     package var headers: [String: String] = [:]
     package var source: FileBodySource?
+    package var fieldsAfterFile: FieldsAfterFileSource?
     private var maxBodyBytes = 0
     private var cancellation = Cancellation.never
     /// Requests libcurl was about to send in this transfer (its pre-request callback).
@@ -27,6 +29,7 @@ package final class TransferState {
         body.removeAll(keepingCapacity: true)
         headers.removeAll(keepingCapacity: true)
         source = nil
+        fieldsAfterFile = nil
         self.maxBodyBytes = maxBodyBytes
         requestsStarted = 0
         refusedResend = false
@@ -43,7 +46,7 @@ package final class TransferState {
         return requestsStarted == 1
     }
 
-    package var readFailure: String? { source?.failure }
+    package var readFailure: String? { source?.failure ?? fieldsAfterFile?.failure }
 
     package var isCancelled: Bool { cancellation.isCancelled }
 
@@ -81,17 +84,23 @@ package final class TransferState {
     }
 }
 
-/// The `file` part's bytes, read with pread from an open descriptor as libcurl asks for them.
+/// The `file` part's bytes, read with pread from an open descriptor as libcurl asks for them; with a hasher,
+/// hashed as they are read (the one read of a file whose id is its hash).
 package final class FileBodySource {
     package let fileDescriptor: Int32
     package let size: Int
+    package let hasher: SHA256Hasher?
     private var offset = 0
     package private(set) var failure: String?
 
-    package init(fileDescriptor: Int32, size: Int) {
+    package init(fileDescriptor: Int32, size: Int, hashing: Bool = false) {
         self.fileDescriptor = fileDescriptor
         self.size = size
+        self.hasher = hashing ? SHA256Hasher() : nil
     }
+
+    /// Every byte of the measured size was handed to libcurl (and so to the hasher).
+    package var isFullyRead: Bool { offset == size }
 
     package static func from(_ pointer: UnsafeMutableRawPointer?) -> FileBodySource {
         Unmanaged<FileBodySource>.fromOpaque(pointer!).takeUnretainedValue()
@@ -113,6 +122,7 @@ package final class FileBodySource {
             failure = "file changed during upload (it shrank)"
             return Int(CURL_READFUNC_ABORT_VALUE)
         }
+        hasher?.update(UnsafeRawBufferPointer(start: buffer, count: got))
         offset += got
         return got
     }
