@@ -33,7 +33,8 @@ struct CurlResendTests {
     @Test("a reused connection closed without a reply is one request, not a silent second one")
     func closedBeforeReply() throws {
         try withClient { server, client in
-            #expect(try client.probeImagesAccess(token: token, admission: Self.admission).classification == .success)  // the connection now lives
+            // The connection now lives.
+            #expect(try client.probeImagesAccess(token: token, admission: Self.admission).classification == .success)
             var faults = FaultConfiguration()
             faults.closeBeforeReplyProbability = 1
             server.setFaults(faults)
