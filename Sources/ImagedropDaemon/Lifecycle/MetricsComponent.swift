@@ -1,4 +1,3 @@
-import ImagedropPipeline
 import ImagedropStore
 import ImagedropSupport
 import ImagedropSystem

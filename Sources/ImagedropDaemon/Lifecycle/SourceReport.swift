@@ -1,4 +1,3 @@
-import ImagedropPipeline
 import ImagedropStore
 import Logging
 
