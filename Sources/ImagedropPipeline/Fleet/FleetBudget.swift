@@ -41,8 +41,6 @@ package final class FleetBudget: RequestBudget {
     let state: Mutex<State>
     /// Grants Redis made to this host (`imagedrop_fleet_grants_total`).
     let grants = Atomic<UInt64>(0)
-    /// The main loop's latest figures for the heartbeat thread, and whether that thread runs.
-    let reportSlot = Mutex<(report: FleetHostReport?, started: Bool)>((nil, false))
     package let endpoint: RedisEndpoint
     package let keys: FleetKeys
     package let host: String
