@@ -17,7 +17,6 @@ final class SoakFleet {
     let redis: RedisServer
     var companions: [Companion] = []
     var dice: Dice
-    var factory = ContentFactory()
     /// Contents the companions wrote: kept out of the checks about host 0's files (1, 2), in the budget's (6).
     var shas: Set<String> = []
     /// Monotonic spans during which Redis was down (a host then knows only the blocks it saw itself).
@@ -91,7 +90,9 @@ extension Soak {
         guard let fleet else { return }
         if now >= fleet.nextFile, !fleet.companions.isEmpty {
             let index = fleet.dice.int(0...(fleet.companions.count - 1))
-            let content = fleet.factory.image(&fleet.dice)
+            // Host 0's factory: a companion's content is one host 0 never makes (the checks leave companions'
+            // contents out of host 0's; a GIF is its size alone, and two factories met in every hour-long run).
+            let content = factory.image(&fleet.dice)
             let world = fleet.companions[index].world
             let path = world.rootA + Array("/c\(fleet.companions[index].files).\(content.kind.rawValue)".utf8)
             if case .written = BytePaths.write(content.bytes, to: path, chunks: 1, pauseMicros: 0) {

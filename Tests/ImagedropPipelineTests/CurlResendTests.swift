@@ -10,6 +10,7 @@ import Testing
 @Suite("One request per transfer")
 struct CurlResendTests {
     private let account = "023e105f4ecef8ad9ca31a8372d0c353"
+    private static let admission = RequestAdmission(budget: RateLimiter(limit: 0))
 
     private func withClient(_ body: (EmulatorServer, ImagesClient) throws -> Void) throws {
         var configuration = EmulatorConfiguration()
@@ -17,8 +18,8 @@ struct CurlResendTests {
         let server = try EmulatorServer.start(configuration)
         defer { try? server.stop() }
         let client = ImagesClient(
-            endpoint: .init(apiBaseURL: server.apiBaseURL, accountID: account, timeoutSeconds: 10),
-            limiter: RateLimiter(limit: 0), shouldStop: { false }, shouldAbort: { false })
+            endpoint: .init(apiBaseURL: server.apiBaseURL, accountID: account, timeoutSeconds: 10))
+
         try body(server, client)
     }
 
@@ -32,11 +33,12 @@ struct CurlResendTests {
     @Test("a reused connection closed without a reply is one request, not a silent second one")
     func closedBeforeReply() throws {
         try withClient { server, client in
-            #expect(try client.probeImagesAccess(token: token).classification == .success)  // the connection now lives
+            // The connection now lives.
+            #expect(try client.probeImagesAccess(token: token, admission: Self.admission).classification == .success)
             var faults = FaultConfiguration()
             faults.closeBeforeReplyProbability = 1
             server.setFaults(faults)
-            let reply = try client.probeImagesAccess(token: token)
+            let reply = try client.probeImagesAccess(token: token, admission: Self.admission)
             #expect(isTransient(reply))
             if case .transient(let reason, _, _, _) = reply.classification { #expect(reason.contains("curl error 52")) }
             #expect(server.requestLog().count == 2)

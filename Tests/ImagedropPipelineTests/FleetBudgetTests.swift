@@ -137,9 +137,8 @@ struct FleetBudgetTests {
         budget.block(forMillis: 300)
         server.kill()
         let started = Timestamp.monotonicNanos()
-        // The block is honoured although Redis is gone.
+        // The block is honoured although Redis is gone (the host knows it: no grant is asked for during it).
         #expect(budget.tryAcquire(now: Timestamp.monotonicNanos()) > 0)
-        #expect(budget.degradedReason?.hasPrefix("redis unreachable") == true)
         #expect(Timestamp.monotonicNanos() - started < 1_000_000_000)
         usleep(350_000)
         // Alone: 80% of 100 over the 2 hosts last seen = 40 per window — at that pace from a window counted as
@@ -147,6 +146,8 @@ struct FleetBudgetTests {
         let share = FleetBudget.share(limit: limit, hosts: 2)
         let base = Timestamp.monotonicNanos()
         #expect(budget.tryAcquire(now: base) > 1_000_000_000, "the first grant alone waits a share's step")
+        #expect(budget.degradedReason?.hasPrefix("redis unreachable") == true)
+        #expect(Timestamp.monotonicNanos() - base < 1_000_000_000, "a dead Redis holds no grant")
         var granted: [UInt64] = []
         for step in 0..<600 {
             let now = base + UInt64(step) * 100_000_000
@@ -159,6 +160,30 @@ struct FleetBudgetTests {
         // The simulated minute moved the next Redis attempt past it: ask as of then.
         _ = budget.tryAcquire(now: max(Timestamp.monotonicNanos(), base + 61_500_000_000))
         #expect(budget.degradedReason == nil)
+    }
+
+    @Test("A 429 seen while Redis was away blocks the whole fleet once Redis answers: the host that saw it tells it")
+    func blockLearntAloneIsHandedOver() throws {
+        let server = try RedisServer()
+        defer { server.stop() }
+        let one = Self.budget(server, host: "a", limit: 100, window: 10)
+        #expect(one.tryAcquire(now: Timestamp.monotonicNanos()) == 0)
+        server.kill()
+        _ = one.tryAcquire(now: Timestamp.monotonicNanos())
+        #expect(one.degradedReason != nil)
+        // The 429 arrives while the host is alone: it blocks itself, and Redis (gone) cannot hear of it.
+        one.block(forMillis: 4_000)
+        try server.restart()
+        usleep(1_100_000)
+        // A host that never heard of the block, on the restarted (empty) Redis.
+        let other = Self.budget(server, host: "b", limit: 100, window: 10)
+        // The host that saw it asks again: still blocked, back in the fleet, and the block is Redis's now.
+        let own = one.tryAcquire(now: Timestamp.monotonicNanos())
+        #expect(own > 2_000_000_000 && own <= 3_000_000_000, "own wait \(own)")
+        #expect(one.degradedReason == nil)
+        let wait = other.tryAcquire(now: Timestamp.monotonicNanos())
+        #expect(wait > 2_000_000_000 && wait <= 3_000_000_000, "the other host granted inside the block: wait \(wait)")
+        #expect(other.currentWait()?.blockedByServer == true)
     }
 
     @Test("Redis restarted empty: a host granted before starts without the burst (the last window's spend is unknown)")

@@ -15,6 +15,7 @@ import Testing
 struct ImagesClientTests {
     private static let account = "023e105f4ecef8ad9ca31a8372d0c353"
     private static let token = APIToken("images-client-test-token-0123456789abc")
+    private static let admission = RequestAdmission(budget: RateLimiter(limit: 0))
 
     /// A PNG in a temporary file, held open: uploads read the descriptor, as the workers do.
     final class OpenImage {
@@ -54,8 +55,8 @@ struct ImagesClientTests {
         let server = try EmulatorServer.start(configuration)
         defer { try? server.stop() }
         let client = ImagesClient(
-            endpoint: .init(apiBaseURL: server.apiBaseURL, accountID: Self.account, timeoutSeconds: 10),
-            limiter: RateLimiter(limit: 0), shouldStop: { false }, shouldAbort: { false })
+            endpoint: .init(apiBaseURL: server.apiBaseURL, accountID: Self.account, timeoutSeconds: 10))
+
         try body(server, client)
     }
 
@@ -63,7 +64,7 @@ struct ImagesClientTests {
     func uploadIsStored() throws {
         let image = try OpenImage(seed: 1)
         try withClient { server, client in
-            let reply = try client.upload(image.form(id: "drop/one"), token: Self.token)
+            let reply = try client.upload(image.form(id: "drop/one"), token: Self.token, admission: Self.admission)
             #expect(reply.classification == .success)
             #expect(reply.image?.id == "drop/one")
             #expect(reply.image?.variants?.isEmpty == false)
@@ -77,11 +78,13 @@ struct ImagesClientTests {
     func conflictThenGet() throws {
         let image = try OpenImage(seed: 2)
         try withClient { server, client in
-            #expect(try client.upload(image.form(id: "drop/twice"), token: Self.token).classification == .success)
-            let again = try client.upload(image.form(id: "drop/twice"), token: Self.token)
+            #expect(
+                try client.upload(image.form(id: "drop/twice"), token: Self.token, admission: Self.admission)
+                    .classification == .success)
+            let again = try client.upload(image.form(id: "drop/twice"), token: Self.token, admission: Self.admission)
             #expect(again.classification == .alreadyExists)
             #expect(again.response?.status == 409)
-            let existing = try client.image(id: "drop/twice", token: Self.token)
+            let existing = try client.image(id: "drop/twice", token: Self.token, admission: Self.admission)
             #expect(existing.classification == .success)
             #expect(existing.image?.id == "drop/twice")
             #expect(existing.image?.variants?.isEmpty == false)
@@ -97,7 +100,7 @@ struct ImagesClientTests {
         configuration.faults.retryAfterSeconds = 7
         let image = try OpenImage(seed: 3)
         try withClient(configuration) { server, client in
-            let reply = try client.upload(image.form(id: "drop/limited"), token: Self.token)
+            let reply = try client.upload(image.form(id: "drop/limited"), token: Self.token, admission: Self.admission)
             #expect(reply.response?.status == 429)
             guard case .transient(_, _, let retryAfterMillis, let rateLimited) = reply.classification else {
                 Issue.record("a 429 must be transient: \(reply.classification)")
@@ -115,14 +118,15 @@ struct ImagesClientTests {
         configuration.tokens = ["the-only-accepted-token-0123456789abcdef"]
         let image = try OpenImage(seed: 4)
         try withClient(configuration) { server, client in
-            let reply = try client.upload(image.form(id: "drop/refused"), token: Self.token)
+            let reply = try client.upload(image.form(id: "drop/refused"), token: Self.token, admission: Self.admission)
             guard case .credentials = reply.classification else {
                 Issue.record("a refused token must pause, not fail the job: \(reply.classification)")
                 return
             }
             #expect([401, 403].contains(reply.response?.status ?? 0))
             #expect(server.storedImages().isEmpty)
-            let accepted = try client.probeImagesAccess(token: APIToken("the-only-accepted-token-0123456789abcdef"))
+            let accepted = try client.probeImagesAccess(
+                token: APIToken("the-only-accepted-token-0123456789abcdef"), admission: Self.admission)
             #expect(accepted.classification == .success)
         }
     }

@@ -83,6 +83,18 @@ final class WebhookComponent: Component {
     var stopPatienceSeconds: Double { 5 }
 }
 
+/// The host's heartbeat in Redis (`[fleet]` only): stopped after the workers, so the fleet sees the host through
+/// its grace period.
+final class FleetHeartbeatComponent: Component {
+    let name = "fleet heartbeat"
+    let heartbeat: FleetHeartbeat
+    init(_ heartbeat: FleetHeartbeat) { self.heartbeat = heartbeat }
+    func start() { heartbeat.start() }
+    func beginStop() { heartbeat.beginStop() }
+    func wait(deadline: UInt64) -> Bool { heartbeat.waitForExit(seconds: Components.seconds(until: deadline)) }
+    var stopPatienceSeconds: Double { 5 }
+}
+
 /// The HTTP endpoint: started first and stopped last, so /healthz answers through the whole stop.
 final class EndpointComponent: Component {
     let name = "http endpoint"
@@ -95,10 +107,10 @@ final class EndpointComponent: Component {
     var stopPatienceSeconds: Double { 0 }
 }
 
-/// The daemon's components in start order.
+/// Components in start order.
 final class Components {
     private(set) var started: [any Component] = []
-    private let all: [any Component]
+    let all: [any Component]
 
     init(_ all: [any Component]) { self.all = all }
 

@@ -90,15 +90,15 @@ package struct ConfigCheck {
         let client = ImagesClient(
             endpoint: .init(
                 apiBaseURL: config.cloudflare.apiBaseURL, accountID: config.cloudflare.accountID,
-                timeoutSeconds: min(config.upload.requestTimeoutSeconds, 30), caFile: config.cloudflare.caFile),
-            limiter: limiter, shouldStop: { false }, shouldAbort: { false })
+                timeoutSeconds: min(config.upload.requestTimeoutSeconds, 30), caFile: config.cloudflare.caFile))
+        let admission = RequestAdmission(budget: limiter)
         // The token-verify routes know only tokens: a Global API Key is proven by an Images read instead.
         let verify: ImagesClient.TokenVerification
         do {
             verify =
                 token.isGlobalKey
-                ? .init(reply: try client.probeImagesAccess(token: token), owner: nil)
-                : try client.verifyToken(token: token)
+                ? .init(reply: try client.probeImagesAccess(token: token, admission: admission), owner: nil)
+                : try client.verifyToken(token: token, admission: admission)
         } catch { return (.unavailable, "stopped") }
         switch verify.reply.classification {
         case .success:
@@ -113,7 +113,9 @@ package struct ConfigCheck {
             return (.unavailable, "API unreachable at \(config.cloudflare.apiBaseURL): \(reason)")
         case .alreadyExists, .quota: return (.unavailable, "unexpected reply from token verify")
         }
-        guard let write = try? client.probeWriteAccess(token: token) else { return (.unavailable, "stopped") }
+        guard let write = try? client.probeWriteAccess(token: token, admission: admission) else {
+            return (.unavailable, "stopped")
+        }
         switch write.classification {
         case .permanent, .success:
             say("images:   token may write Images on account \(config.cloudflare.accountID)")

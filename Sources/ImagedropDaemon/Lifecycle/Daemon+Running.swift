@@ -1,11 +1,11 @@
-import Glibc
 import ImagedropPipeline
 import ImagedropStore
 import ImagedropSupport
 import ImagedropSystem
 
 extension Daemon {
-    /// Everything `run` started; `stop` takes its components down in reverse.
+    /// What start prepared before any component runs: the config, the locks, the job path's shared objects and
+    /// the armed watcher. The main loop makes its components from it.
     final class Running {
         let config: Config
         let locks: (database: StartupStore, folders: WatchFolderLocks)
@@ -15,16 +15,12 @@ extension Daemon {
         let databaseHealth: DatabaseHealth
         let watcher: Watcher
         let progress: TerminalStatusLine?
-        let pool: UploadWorkerPool
-        /// What runs on its own (endpoint, webhook sender, workers, watcher), in start order; stopped in reverse.
-        let components: Components
         let startedAt = Timestamp.monotonicNanos()
 
         init(
             config: Config, locks: (StartupStore, WatchFolderLocks), shared: SharedConfig,
-            upload: JobProcessor.Dependencies,
-            heartbeats: Heartbeats, databaseHealth: DatabaseHealth, watcher: Watcher, progress: TerminalStatusLine?,
-            pool: UploadWorkerPool, components: Components
+            upload: JobProcessor.Dependencies, heartbeats: Heartbeats, databaseHealth: DatabaseHealth,
+            watcher: Watcher, progress: TerminalStatusLine?
         ) {
             self.config = config
             self.locks = locks
@@ -34,11 +30,10 @@ extension Daemon {
             self.databaseHealth = databaseHealth
             self.watcher = watcher
             self.progress = progress
-            self.pool = pool
-            self.components = components
         }
 
         var store: JobStore { upload.store }
+        var text: ProgressText { ProgressText(upload: upload, watcher: watcher) }
     }
 
     /// Why start-up stopped: the line is already printed, this is the exit code.

@@ -6,43 +6,60 @@ import ImagedropSystem
 import Logging
 
 extension Daemon {
-    /// Start-up in its declared order: config, database and its lock, folder locks, what the table must know
-    /// before any outcome (sources, webhook events), credentials, the watcher armed (so nothing written from now
-    /// on is missed), libcurl, then the components in order (HTTP endpoint, webhook sender, workers, the watcher's
-    /// thread), and READY=1 last.
-    func start() -> Result<Running, StartFailure> {
-        func fail(_ exit: Exit, _ line: String) -> Result<Running, StartFailure> {
-            Console.error(line)
-            return .failure(StartFailure(exit: exit))
+    /// Start-up: what the run needs (`prepare`), then the main loop's components in their order
+    /// (`DaemonComponents`), and READY=1 last.
+    func start() -> Result<MainLoop, StartFailure> {
+        let running: Running
+        switch prepare() {
+        case .failure(let failure): return .failure(failure)
+        case .success(let prepared): running = prepared
         }
+        let loop = MainLoop(running: running, options: options, notifier: notifier, logger: logger)
+        let config = running.config
+        do {
+            try loop.start()
+        } catch {
+            try? running.store.recordDaemonStop()
+            // The port is taken (a daemon still stopping, another service) or the address is not up yet: 74,
+            // which the unit restarts, rather than 78, which it does not.
+            let passes = (error as? StatusEndpoint.StartError)?.passes ?? false
+            Console.error(
+                passes
+                    ? "cannot listen on http.listen = \(config.http.listen!): \(error); exiting for a restart"
+                    : "config error: http.listen: \(error) (in \(config.sourcePath))")
+            return .failure(StartFailure(exit: passes ? .transient : .config))
+        }
+        logger.info(
+            "imagedrop started",
+            metadata: [
+                "pid": "\(getpid())", "database": "\(config.queue.database)",
+                "workers": "\(config.upload.workersShown)",
+                "watch": "\(config.watch.paths.joined(separator: ","))",
+                "sources": "\(config.sourceNames.joined(separator: ","))",
+                "http": "\(loop.components.endpoint?.endpoint?.address ?? "off")",
+                "version": "\(ImagedropVersion.current)", "commit": "\(BuildInfo.commit)",
+                "api": "\(config.cloudflare.apiBaseURL)", "config": "\(options.configPath)",
+            ])
+        notifier.ready()
+        return .success(loop)
+    }
+
+    /// What the run needs before any component starts, in its declared order: config, database and its lock,
+    /// folder locks, what the table must know before any outcome (sources, webhook events), credentials, the
+    /// watcher armed (so nothing written from now on is missed), libcurl.
+    private func prepare() -> Result<Running, StartFailure> {
         let config: Config
-        do {
-            config = try loadConfig()
-        } catch {
-            return fail(.config, "\(error)")
-        }
         let opened: StartupStore
-        do {
-            opened = try StartupStore.open(database: config.queue.database, logger: logger) { job in
-                job.kind == .url
-                    ? nil
-                    : config.scoped(to: job.source).flatMap {
-                        AfterUploadActions.pendingAction(success: false, config: $0)
-                    }
-            }
-        } catch {
-            switch error {
-            case .alreadyRunning(let held): return fail(error.exit, "\(held)")
-            case .transient(let message), .notWritable(let message), .permanent(let message):
-                return fail(error.exit, message)
-            }
+        switch loadAndOpen() {
+        case .failure(let failure): return .failure(failure)
+        case .success(let loaded): (config, opened) = loaded
         }
         let store = opened.store
         // A start that gives up once its start is recorded: it never ran, so `status` must not call it an
         // unclean stop (and a unit restarting it every 15 s would otherwise show "did not stop cleanly").
         func abandon(_ exit: Exit, _ line: String) -> Result<Running, StartFailure> {
             try? store.recordDaemonStop()
-            return fail(exit, line)
+            return Self.fail(exit, line)
         }
         let folderLocks: WatchFolderLocks
         do {
@@ -54,38 +71,15 @@ extension Daemon {
         logger.info("open files limit", metadata: ["soft_before": "\(files.before)", "soft": "\(files.after)"])
         logRecovery(opened)
 
-        let shared = SharedConfig(config)
-        // Workers take only the configured sources' jobs: a source no longer in the config keeps its jobs queued.
-        store.setClaimableSources(config.sourceNames)
-        reportUnconfiguredSources(config, store: store)
-        do {
-            // Before any outcome can be written: the outbox triggers must know what to record.
-            try store.configureWebhookEvents(config.webhook.recordedEvents)
-        } catch {
-            return abandon(.transient, "cannot write the job table \(config.queue.database): \(error)")
-        }
-        let tokenSource = TokenSource(config: config, environment: options.environment)
-        if let conflict = tokenSource.conflict {
-            return abandon(.config, ConfigError(file: options.configPath, key: nil, problem: conflict).description)
-        }
-        let tokens = TokenProvider(source: tokenSource)
-        if let warning = tokenSource.exposureWarning {
-            logger.warning("token file readable by others", metadata: ["problem": "\(warning)"])
+        let upload: JobProcessor.Dependencies
+        switch jobPath(config, store: store) {
+        case .failure(let failure):
+            try? store.recordDaemonStop()
+            return .failure(failure)
+        case .success(let made): upload = made
         }
         let heartbeats = Heartbeats()
-        let upload = uploadDependencies(config, shared: shared, store: store, tokens: tokens)
-        AfterUploadActions(store: store, logger: logger).replayPending(config: config)
-        if tokens.token == nil {
-            let reason = "no API token: \(tokens.problem ?? "unknown")"
-            upload.pause.pause(reason)
-            try? store.recordPause(reason)
-            PauseNotice.log(logger, reason: reason, kind: .credentials, config: config)
-        }
-        // Before any worker claims: a queue the operator paused sends nothing, from the first second.
-        OperatorPauseFollower.follow(
-            store: upload.store, pause: upload.pause, workSignal: upload.workSignal, logger: logger)
 
-        let databaseHealth = DatabaseHealth()
         let watcher: Watcher
         do {
             watcher = try Watcher(
@@ -102,38 +96,79 @@ extension Daemon {
         }
         let progress = options.progress ? TerminalStatusLine.stderr : nil
         // Drawn before the first worker runs: from then on per-file lines are the status line's, from the first job.
-        progress?.show(statusLine(try? store.counts(), upload: upload, watcher: watcher, rate: nil))
-        let (components, pool, endpoint) = components(
-            config, upload: upload, heartbeats: heartbeats, watcher: watcher,
-            health: databaseHealth)
-        do {
-            try components.start()
-        } catch let error as StatusEndpoint.StartError where error.passes {
-            // The port is taken (a daemon still stopping, another service) or the address is not up yet:
-            // 74, which the unit restarts, rather than 78, which it does not.
-            return abandon(
-                .transient,
-                "cannot listen on http.listen = \(config.http.listen!): \(error.description); exiting for a restart")
-        } catch {
-            return abandon(.config, "config error: http.listen: \(error) (in \(config.sourcePath))")
-        }
-        logger.info(
-            "imagedrop started",
-            metadata: [
-                "pid": "\(getpid())", "database": "\(config.queue.database)",
-                "workers": "\(config.upload.workersShown)",
-                "watch": "\(config.watch.paths.joined(separator: ","))",
-                "sources": "\(config.sourceNames.joined(separator: ","))",
-                "http": "\(endpoint?.endpoint?.address ?? "off")",
-                "version": "\(ImagedropVersion.current)", "commit": "\(BuildInfo.commit)",
-                "api": "\(config.cloudflare.apiBaseURL)", "config": "\(options.configPath)",
-            ])
-        notifier.ready()
+        progress?.show(ProgressText(upload: upload, watcher: watcher).line(try? store.counts(), rate: nil))
         return .success(
             Running(
-                config: config, locks: (opened, folderLocks), shared: shared, upload: upload, heartbeats: heartbeats,
-                databaseHealth: databaseHealth, watcher: watcher, progress: progress, pool: pool,
-                components: components))
+                config: config, locks: (opened, folderLocks), shared: upload.config, upload: upload,
+                heartbeats: heartbeats,
+                databaseHealth: DatabaseHealth(), watcher: watcher, progress: progress))
+    }
+
+    private static func fail<Success>(_ exit: Exit, _ line: String) -> Result<Success, StartFailure> {
+        Console.error(line)
+        return .failure(StartFailure(exit: exit))
+    }
+
+    /// The config, then the job table opened and its lock taken (the start recorded).
+    private func loadAndOpen() -> Result<(Config, StartupStore), StartFailure> {
+        let config: Config
+        do {
+            config = try options.loadConfig()
+        } catch {
+            return Self.fail(.config, "\(error)")
+        }
+        do {
+            let opened = try StartupStore.open(database: config.queue.database, logger: logger) { job in
+                job.kind == .url
+                    ? nil
+                    : config.scoped(to: job.source).flatMap {
+                        AfterUploadActions.pendingAction(success: false, config: $0)
+                    }
+            }
+            return .success((config, opened))
+        } catch {
+            switch error {
+            case .alreadyRunning(let held): return Self.fail(error.exit, "\(held)")
+            case .transient(let message), .notWritable(let message), .permanent(let message):
+                return Self.fail(error.exit, message)
+            }
+        }
+    }
+
+    /// What the table must know before any outcome (the sources, the webhook events), the credentials and the job
+    /// path's shared objects, made once: conflicting token settings refuse the start; a token that cannot be read
+    /// pauses the queue (it may come: the prober reads it again).
+    private func jobPath(_ config: Config, store: JobStore) -> Result<JobProcessor.Dependencies, StartFailure> {
+        // Workers take only the configured sources' jobs: a source no longer in the config keeps its jobs queued.
+        store.setClaimableSources(config.sourceNames)
+        SourceReport(logger: logger).reportUnconfigured(config, store: store)
+        do {
+            // Before any outcome can be written: the outbox triggers must know what to record.
+            try store.configureWebhookEvents(config.webhook.recordedEvents)
+        } catch {
+            return Self.fail(.transient, "cannot write the job table \(config.queue.database): \(error)")
+        }
+        let tokenSource = TokenSource(config: config, environment: options.environment)
+        if let conflict = tokenSource.conflict {
+            return Self.fail(.config, ConfigError(file: options.configPath, key: nil, problem: conflict).description)
+        }
+        let tokens = TokenProvider(source: tokenSource)
+        if let warning = tokenSource.exposureWarning {
+            logger.warning("token file readable by others", metadata: ["problem": "\(warning)"])
+        }
+        let upload = JobProcessor.Dependencies.make(
+            config, shared: SharedConfig(config), store: store, tokens: tokens, logger: logger)
+        AfterUploadActions(store: store, logger: logger).replayPending(config: config)
+        if tokens.token == nil {
+            let reason = "no API token: \(tokens.problem ?? "unknown")"
+            upload.pause.pause(reason)
+            try? store.recordPause(reason)
+            PauseNotice.log(logger, reason: reason, kind: .credentials, config: config)
+        }
+        // Before any worker claims: a queue the operator paused sends nothing, from the first second.
+        OperatorPauseFollower.follow(
+            store: upload.store, pause: upload.pause, workSignal: upload.workSignal, logger: logger)
+        return .success(upload)
     }
 
     /// What the previous run left: a crash, jobs it held queued again, jobs quarantined after two crashes.
@@ -153,36 +188,5 @@ extension Daemon {
                 "job quarantined: the daemon stopped twice while handling this file",
                 metadata: ["job": "\(job.id)", "path": "\(job.path)", "status": "failed"])
         }
-    }
-
-    /// The objects the job path shares, each made once here; the budget is the one the config asks for.
-    private func uploadDependencies(
-        _ config: Config, shared: SharedConfig, store: JobStore,
-        tokens: TokenProvider
-    ) -> JobProcessor.Dependencies {
-        JobProcessor.Dependencies.make(config, shared: shared, store: store, tokens: tokens, logger: logger)
-    }
-
-    /// The components in start order, not started yet: started in this order and stopped in reverse, the
-    /// endpoint answers /healthz through the whole stop, the webhook sender outlives the workers whose outcomes
-    /// it sends, and the watcher stops taking files first.
-    private func components(
-        _ config: Config, upload: JobProcessor.Dependencies, heartbeats: Heartbeats, watcher: Watcher,
-        health: DatabaseHealth
-    ) -> (Components, UploadWorkerPool, EndpointComponent?) {
-        let pool = UploadWorkerPool(upload, heartbeats: heartbeats)
-        let webhooks = WebhookSender(
-            store: upload.store, config: upload.config, heartbeat: heartbeats.heartbeat("webhook"),
-            logger: logger)
-        let endpoint = config.http.listen.map { listen in
-            let site = StatusSite(
-                gauges: GaugeSource(upload), config: upload.config, heartbeats: heartbeats, health: health)
-            return EndpointComponent { [logger] in try StatusEndpoint.start(listen, site: site, logger: logger) }
-        }
-        let inOrder: [(any Component)?] = [
-            endpoint, WebhookComponent(webhooks), PoolComponent(pool, upload: upload),
-            WatcherComponent(watcher),
-        ]
-        return (Components(inOrder.compactMap { $0 }), pool, endpoint)
     }
 }

@@ -53,8 +53,7 @@ package struct Reconciliation {
         let client = ImagesClient(
             endpoint: .init(
                 apiBaseURL: config.cloudflare.apiBaseURL, accountID: config.cloudflare.accountID,
-                timeoutSeconds: config.upload.requestTimeoutSeconds, caFile: config.cloudflare.caFile),
-            limiter: limiter, shouldStop: { false }, shouldAbort: { false })
+                timeoutSeconds: config.upload.requestTimeoutSeconds, caFile: config.cloudflare.caFile))
         let pager = AccountPager(
             client: client, token: token, perPage: options.perPage, config: config, limiter: limiter,
             batchTokens: config.cloudflare.batchAPI ? BatchTokens() : nil)

@@ -10,14 +10,15 @@ extension ImagesClient {
     /// against the token's own rate instead of the account's budget.
     package func listImages(
         continuationToken: String?, perPage: Int, token: APIToken,
-        target: UploadTarget? = nil
+        target: UploadTarget? = nil, admission: RequestAdmission
     ) throws(Stopped) -> (Reply, ImageList?) {
         var query = "per_page=\(perPage)&sort_order=asc"
         if let continuationToken { query += "&continuation_token=\(Self.encodePathSegment(continuationToken))" }
         let base = target?.url ?? endpoint.imagesV2
         let reply = try send(
             method: "GET", url: "\(base)?\(query)", token: target?.token ?? token,
-            countsAgainstBudget: target?.countsAgainstGlobalBudget ?? true, decodeImage: false)
+            countsAgainstBudget: target?.countsAgainstGlobalBudget ?? true, decodeImage: false,
+            admission: admission)
         guard case .success = reply.classification, let body = reply.response?.body else { return (reply, nil) }
         return (reply, EnvelopeDecoder.decode(ImageList.self, from: body)?.result)
     }

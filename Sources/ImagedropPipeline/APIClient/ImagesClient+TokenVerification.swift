@@ -33,14 +33,16 @@ extension ImagesClient {
     /// The user route first (most tokens are a user's, and it is one request for them), then, only after a
     /// refusal there, the account route. A transient failure at the user route is not a refusal: it is
     /// returned as it is, for the caller to report the API as unreachable.
-    package func verifyToken(token: APIToken) throws(Stopped) -> TokenVerification {
-        let user = try send(method: "GET", url: userVerifyURL, token: token, decodeImage: false)
+    package func verifyToken(token: APIToken, admission: RequestAdmission) throws(Stopped) -> TokenVerification {
+        let user = try send(
+            method: "GET", url: userVerifyURL, token: token, decodeImage: false, admission: admission)
         switch Self.nextStep(afterUserRoute: user.classification) {
         case .accepted: return TokenVerification(reply: user, owner: .user)
         case .decided: return TokenVerification(reply: user, owner: nil)
         case .askAccountRoute: break
         }
-        let account = try send(method: "GET", url: accountVerifyURL, token: token, decodeImage: false)
+        let account = try send(
+            method: "GET", url: accountVerifyURL, token: token, decodeImage: false, admission: admission)
         var refusal: String?
         if case .credentials(let reason, _) = user.classification { refusal = reason }
         if case .success = account.classification {

@@ -1,4 +1,3 @@
-import Glibc
 import ImagedropSupport
 import ImagedropSystem
 import Synchronization
@@ -7,29 +6,9 @@ extension FleetBudget {
     /// How often a host writes its heartbeat; `fleet status` calls a host offline after 30 s without one.
     package static let beatIntervalSeconds: UInt32 = 3
 
-    /// The main loop hands over its latest figures (no Redis call there); the first call starts the heartbeat
-    /// thread, which writes them every few seconds. The beat also brings a degraded host back: an idle host takes
-    /// no grants, and would otherwise stay "degraded" long after Redis answers again.
-    package func publish(_ report: FleetHostReport) {
-        let start = reportSlot.withLock { slot in
-            defer { slot.report = report }
-            if slot.started { return false }
-            slot.started = true
-            return true
-        }
-        guard start else { return }
-        OSThread.start(name: "fleet-heartbeat") { [weak self] in
-            while let budget = self {
-                budget.beat()
-                sleep(Self.beatIntervalSeconds)
-            }
-        }
-    }
-
     /// One heartbeat: the report under `{prefix}:host:{host}` (kept 24 h, as long as `fleet status` lists a host),
     /// stamped with Redis's own clock.
-    func beat() {
-        guard let report = reportSlot.withLock({ $0.report }) else { return }
+    func beat(_ report: FleetHostReport) {
         let now = Timestamp.monotonicNanos()
         state.withLock { state in
             guard state.degraded == nil || now >= state.retryRedisAt else { return }

@@ -53,10 +53,21 @@ extension FleetBudget {
         )
     }
 
+    /// Redis answers again. A 429 this host saw while alone blocked only itself (the others asked Redis, which never
+    /// heard of it): the block's remainder goes to Redis first, or the host stays alone until it can be told.
     func rejoin(_ state: inout State) {
         guard state.degraded != nil else { return }
-        state.degraded = nil
         let now = Timestamp.monotonicNanos()
+        if state.blockedUntil > now {
+            let millis = (state.blockedUntil - now + 999_999) / 1_000_000
+            do throws(RedisError) {
+                _ = try call(&state, function: FleetFunctions.block, keys: [keys.block], args: [String(millis)])
+            } catch {
+                degrade(&state, error, now: now)
+                return
+            }
+        }
+        state.degraded = nil
         state.degradedNanos &+= now &- min(state.degradedSince, now)
         logger.notice("fleet: redis answers again at \(endpoint); sharing the fleet's budget")
     }

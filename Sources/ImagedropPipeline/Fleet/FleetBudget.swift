@@ -41,8 +41,6 @@ package final class FleetBudget: RequestBudget {
     let state: Mutex<State>
     /// Grants Redis made to this host (`imagedrop_fleet_grants_total`).
     let grants = Atomic<UInt64>(0)
-    /// The main loop's latest figures for the heartbeat thread, and whether that thread runs.
-    let reportSlot = Mutex<(report: FleetHostReport?, started: Bool)>((nil, false))
     package let endpoint: RedisEndpoint
     package let keys: FleetKeys
     package let host: String
@@ -102,6 +100,19 @@ package final class FleetBudget: RequestBudget {
         state.withLock { state in
             if let degraded = state.degraded, now < state.retryRedisAt {
                 return Self.local(degraded.fallback.tryGrant(now: now))
+            }
+            // A block this host knows needs no grant asked for. One it learnt alone may be missing from Redis:
+            // reconnecting makes `rejoin` hand it over before the others' next grants.
+            if state.blockedUntil > now {
+                if state.degraded != nil {
+                    do throws(RedisError) {
+                        _ = try connected(&state)
+                        rejoin(&state)
+                    } catch {
+                        degrade(&state, error, now: now)
+                    }
+                }
+                return (state.blockedUntil - now, nil)
             }
             do throws(RedisError) {
                 let reply = try call(

@@ -16,6 +16,8 @@ package final class AccountPager {
     private let perPage: Int
     private let policy: RetryPolicy
     private let limiter: RateLimiter
+    /// The budget's wait before each page, never cut short: `reconcile` ends with its process.
+    private let admission: RequestAdmission
     /// With `cloudflare.batch_api`: pages go to the batch host with a batch token (`batchURL`), at its own rate.
     private let batch: (tokens: BatchTokens, url: String)?
 
@@ -28,6 +30,7 @@ package final class AccountPager {
         self.perPage = perPage
         self.policy = RetryPolicy(config: config.upload)
         self.limiter = limiter
+        self.admission = RequestAdmission(budget: limiter)
         self.batch = batchTokens.map { ($0, "\(config.cloudflare.batchBaseURL)/images/v2") }
     }
 
@@ -61,7 +64,7 @@ package final class AccountPager {
                     target = fetched.target
                     (reply, list) = try client.listImages(
                         continuationToken: continuation, perPage: perPage, token: token,
-                        target: target)
+                        target: target, admission: admission)
                 }
             } catch {
                 throw Failure(description: "stopped")
@@ -105,7 +108,7 @@ package final class AccountPager {
         target: ImagesClient.UploadTarget?, failure: ImagesClient.Reply?
     ) {
         guard let batch else { return (nil, nil) }
-        let (batchToken, failure) = try batch.tokens.token(client: client, apiToken: token)
+        let (batchToken, failure) = try batch.tokens.token(client: client, admission: admission, apiToken: token)
         guard let batchToken else { return (nil, failure) }
         _ = batch.tokens.limiter.acquire(shouldStop: { false })
         return (ImagesClient.UploadTarget(url: batch.url, token: batchToken, countsAgainstGlobalBudget: false), nil)

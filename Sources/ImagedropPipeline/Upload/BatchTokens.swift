@@ -31,13 +31,13 @@ package final class BatchTokens: Sendable {
     /// A valid batch token, fetching a new one through `client` when needed. Nil when the refresh failed;
     /// the reply says why (credentials, transient) and is treated like any other reply.
     package func token(
-        client: ImagesClient, apiToken: APIToken
+        client: ImagesClient, admission: RequestAdmission, apiToken: APIToken
     ) throws(ImagesClient.Stopped) -> (APIToken?, ImagesClient.Reply?) {
         if let valid = validToken() { return (valid, nil) }
         return try refreshing.withLock { _ throws(ImagesClient.Stopped) -> (APIToken?, ImagesClient.Reply?) in
             if let valid = validToken() { return (valid, nil) }  // another worker fetched it meanwhile
             let now = Timestamp.nowMillis()
-            let (reply, token, expiresAt) = try client.batchToken(token: apiToken)
+            let (reply, token, expiresAt) = try client.batchToken(token: apiToken, admission: admission)
             guard let token else { return (nil, reply) }
             // Without a readable expiry, assume a short life and refresh early rather than late.
             let expiry = expiresAt.flatMap(Timestamp.parseISO8601) ?? now + 10 * 60_000

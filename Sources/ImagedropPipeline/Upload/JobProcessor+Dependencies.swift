@@ -78,15 +78,12 @@ extension JobProcessor {
                 timeoutSeconds: config.upload.requestTimeoutSeconds, caFile: config.cloudflare.caFile)
         }
 
-        /// `heartbeat` is the calling thread's: the client beats it while waiting for budget and before each request.
-        package func makeClient(_ config: Config, heartbeat: Heartbeat? = nil) -> ImagesClient {
-            let shutdown = self.shutdown
-            let pause = self.pause
-            // The operator's pause ends a budget wait too: a job waiting for its grant goes back to the queue unsent.
-            return ImagesClient(
-                endpoint: endpoint(config), limiter: budget,
-                shouldStop: { shutdown.isStopping || pause.isPausedByOperator }, shouldAbort: { shutdown.isAborting },
-                heartbeat: heartbeat)
+        package func makeClient(_ config: Config) -> ImagesClient { ImagesClient(endpoint: endpoint(config)) }
+
+        /// What a pool thread passes with each request: `heartbeat` is the thread's own. The operator's pause ends
+        /// a budget wait too: a job waiting for its grant goes back to the queue unsent.
+        package func admission(heartbeat: Heartbeat?) -> RequestAdmission {
+            RequestAdmission(budget: budget, shutdown: shutdown, pause: pause, heartbeat: heartbeat)
         }
     }
 }

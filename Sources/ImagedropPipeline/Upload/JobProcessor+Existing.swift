@@ -17,7 +17,7 @@ extension JobProcessor {
                 sha256: attempt.sha256, countAttempt: true, config: attempt.config, version: attempt.version)
             return
         }
-        let reply = try watch(client.image(id: id, token: token))
+        let reply = try watch(client.image(id: id, token: token, admission: admission))
         record(reply)
         switch reply.classification {
         case .success:
@@ -29,7 +29,7 @@ extension JobProcessor {
             }
             if let mine = attempt.sha256, let existing = image.metaSHA256, existing != mine {
                 if attempt.config.images.idMode == .path {
-                    let deleted = try watch(client.deleteImage(id: id, token: token))
+                    let deleted = try watch(client.deleteImage(id: id, token: token, admission: admission))
                     record(deleted)
                     switch DeleteOutcome(deleted) {
                     case .gone:
@@ -84,7 +84,7 @@ extension JobProcessor {
     /// Returns true when the job was settled here (found, paused, or the lookup must be tried again);
     /// false when nothing was stored and the upload may go ahead.
     package func foundEarlierUpload(_ attempt: Attempt, token: APIToken) throws -> Bool {
-        let (unwatched, found) = try client.findImage(jobKey: attempt.job.jobKey, token: token)
+        let (unwatched, found) = try client.findImage(jobKey: attempt.job.jobKey, token: token, admission: admission)
         let reply = try watch(unwatched)
         record(reply)
         if let found {
@@ -94,7 +94,7 @@ extension JobProcessor {
             }
             // Stored by an earlier send of another version of the file (the job key belongs to the row, not
             // to one version), or with mixed bytes: it is not this file. Remove it, then upload.
-            let deleted = try watch(client.deleteImage(id: found.id, token: token))
+            let deleted = try watch(client.deleteImage(id: found.id, token: token, admission: admission))
             record(deleted)
             switch DeleteOutcome(deleted) {
             case .gone:

@@ -23,7 +23,7 @@ extension JobProcessor {
         }
         let reply: ImagesClient.Reply
         do {
-            reply = try watch(client.deleteImage(id: owed.imageID, token: token))
+            reply = try watch(client.deleteImage(id: owed.imageID, token: token, admission: admission))
         } catch {
             postpone(owed, error: nil, at: now, countAttempt: false)  // stopping: the next start sends it
             return true

@@ -11,6 +11,8 @@ package final class JobProcessor {
     package let deps: Dependencies
     package var client: ImagesClient
     private var clientEndpoint: ImagesClient.Endpoint
+    /// Passed with every request of `client`: the budget wait, beating this thread's heartbeat, and the stop.
+    package let admission: RequestAdmission
     package let afterActions: AfterUploadActions
     package let heartbeat: Heartbeat
     package var logger: Logger
@@ -21,7 +23,8 @@ package final class JobProcessor {
         self.deps = deps
         let config = deps.config.current
         self.heartbeat = heartbeat
-        self.client = deps.makeClient(config, heartbeat: heartbeat)
+        self.client = deps.makeClient(config)
+        self.admission = deps.admission(heartbeat: heartbeat)
         self.clientEndpoint = deps.endpoint(config)
         self.afterActions = AfterUploadActions(store: deps.store, logger: deps.logger)
         self.logger = deps.logger
@@ -129,7 +132,7 @@ package final class JobProcessor {
     func useEndpoint(of config: Config) {
         let endpoint = deps.endpoint(config)
         if endpoint != clientEndpoint {
-            client = deps.makeClient(config, heartbeat: heartbeat)  // reload changed the API root or timeout
+            client = deps.makeClient(config)  // reload changed the API root or timeout
             clientEndpoint = endpoint
         }
     }
@@ -322,8 +325,10 @@ package final class JobProcessor {
     }
 
     private func upload(_ form: MultipartForm, token: APIToken, config: Config) throws -> ImagesClient.Reply {
-        guard config.cloudflare.batchAPI else { return try watch(client.upload(form, token: token)) }
-        let (batchToken, failure) = try deps.batchTokens.token(client: client, apiToken: token)
+        guard config.cloudflare.batchAPI else {
+            return try watch(client.upload(form, token: token, admission: admission))
+        }
+        let (batchToken, failure) = try deps.batchTokens.token(client: client, admission: admission, apiToken: token)
         guard let batchToken else { return try watch(failure!) }
         guard
             deps.batchTokens.limiter.acquire(shouldStop: { [heartbeat, deps] in
@@ -336,7 +341,7 @@ package final class JobProcessor {
         let target = ImagesClient.UploadTarget(
             url: "\(config.cloudflare.batchBaseURL)/images/v1", token: batchToken,
             countsAgainstGlobalBudget: false)
-        let reply = try watch(client.upload(form, token: token, target: target))
+        let reply = try watch(client.upload(form, token: token, target: target, admission: admission))
         if case .credentials = reply.classification {
             // An expired or revoked batch token is not a refused API token: fetch a new one and try again soon.
             deps.batchTokens.invalidate()

@@ -180,14 +180,15 @@ package final class UploadWorkerPool: Sendable {
     private func probeLoop() {
         var lastSweep = Timestamp.monotonicNanos()
         let heartbeat = heartbeats.heartbeat("prober")
-        var client = deps.makeClient(deps.config.current, heartbeat: heartbeat)
+        var client = deps.makeClient(deps.config.current)
+        let admission = deps.admission(heartbeat: heartbeat)
         deps.quotaWatch.beginStartCheck()
-        checkQuota(client: client)
+        checkQuota(client: client, admission: admission)
         deps.quotaWatch.markStartChecked()
         deps.workSignal.notifyAll()
         while !deps.shutdown.isStopping {
             let config = deps.config.current
-            if !deps.pause.isPaused, deps.quotaWatch.takeDue() { checkQuota(client: client) }
+            if !deps.pause.isPaused, deps.quotaWatch.takeDue() { checkQuota(client: client, admission: admission) }
             if Timestamp.monotonicNanos() - lastSweep > 30_000_000_000 {
                 lastSweep = Timestamp.monotonicNanos()
                 if let recovered = try? deps.store.recoverLeases(expiredOnly: true, inFlight: deps.inFlight.snapshot),
@@ -204,7 +205,7 @@ package final class UploadWorkerPool: Sendable {
             }
             sleepWhile(seconds: Double(config.upload.pauseProbeSeconds), heartbeat: heartbeat, activity: .paused)
             guard deps.pause.kind != nil, !deps.shutdown.isStopping else { continue }
-            client = deps.makeClient(config, heartbeat: heartbeat)
+            client = deps.makeClient(config)
             guard let token = deps.tokens.reload() else {
                 let reason = deps.tokens.problem ?? "no API token"
                 if deps.pause.pause(reason) {
@@ -213,7 +214,9 @@ package final class UploadWorkerPool: Sendable {
                 }
                 continue
             }
-            guard let reply = try? client.probeImagesAccess(token: token) else { continue }  // stopping
+            guard let reply = try? client.probeImagesAccess(token: token, admission: admission) else {
+                continue  // stopping
+            }  // stopping
             if let reason = deps.pathMonitor.pausedFor(reply) {
                 // The path to the API still fails: the monitor keeps the queue paused.
                 deps.logger.notice("API still unreachable", metadata: ["reason": "\(reason)"])
@@ -229,9 +232,10 @@ package final class UploadWorkerPool: Sendable {
     /// Reads the account's image stats (at start, then every 1,000 uploads), records them for `status`, and
     /// pauses the queue when the account is full — the same pause a 5453 reply causes, lifted by the same
     /// probe. Stats that cannot be read change nothing: an upload then meets the API's own 5453.
-    private func checkQuota(client: ImagesClient) {
+    private func checkQuota(client: ImagesClient, admission: RequestAdmission) {
         guard let token = deps.tokens.token ?? deps.tokens.reload(),
-            let reply = try? client.probeImagesAccess(token: token), deps.pathMonitor.pausedFor(reply) == nil
+            let reply = try? client.probeImagesAccess(token: token, admission: admission),
+            deps.pathMonitor.pausedFor(reply) == nil
         else { return }
         honourRateLimit(reply)
         recordQuota(reply)

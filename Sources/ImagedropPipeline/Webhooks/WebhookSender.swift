@@ -57,11 +57,7 @@ package final class WebhookSender: Sendable {
             heartbeat.beat(.stopped)
             finished.countDown()
         }
-        // Curl polls this during a transfer (about once a second): it is the beat of a long delivery too.
-        let curl = CurlEasy(shouldAbort: { [self] in
-            heartbeat.beat(.working)
-            return isStopping
-        })
+        let curl = CurlEasy()
         while !isStopping {
             heartbeat.beat(.idle)
             let webhook = config.current.webhook
@@ -98,6 +94,11 @@ package final class WebhookSender: Sendable {
     private func send(_ delivery: WebhookDelivery, webhook: Config.Webhook, curl: CurlEasy) {
         guard let url = webhook.url else { return }
         let body = WebhookBody.render(delivery)
+        // Curl polls this during a transfer (about once a second): it is the beat of a long delivery too.
+        let cancellation = Cancellation { [self] in
+            heartbeat.beat(.working)
+            return isStopping
+        }
         let problem: String
         do {
             // The receiver's answer is its status; its body is read up to 64 KiB and the rest left unread, so a
@@ -106,7 +107,7 @@ package final class WebhookSender: Sendable {
                 method: "POST", url: url,
                 headers: WebhookBody.headers(delivery, body: body, secret: webhook.secret),
                 body: body, timeoutSeconds: webhook.timeoutSeconds, maxResponseBytes: 64 << 10,
-                truncatingLongerBodies: true)
+                truncatingLongerBodies: true, cancellation: cancellation)
             if (200..<300).contains(response.status) {
                 record { try store.webhookDelivered(id: delivery.id) }
                 logger.debug(

@@ -13,13 +13,12 @@ package final class CurlEasy {
     private var bodySource: FileBodySource?
     private var fieldsAfterFile: FieldsAfterFileSource?
 
-    /// `shouldAbort` is polled during transfers: a stopping daemon past its grace period cuts uploads short.
-    package init(shouldAbort: @escaping @Sendable () -> Bool) {
+    package init() {
         guard let handle = curl_easy_init() else { fatalError("curl_easy_init failed: out of memory") }
         self.handle = handle
         self.errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         self.errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
-        self.transfer = TransferState(shouldAbort: shouldAbort)
+        self.transfer = TransferState()
     }
 
     deinit {
@@ -40,16 +39,17 @@ package final class CurlEasy {
     /// One request. A reply body over `maxResponseBytes` fails the transfer (CURLE_WRITE_ERROR: an API reply
     /// that large is not an envelope), unless `truncatingLongerBodies`: then its status and headers stand and the
     /// body is cut at the cap (a webhook receiver's 2xx is an acceptance whatever it says after it).
+    /// `cancellation` is polled while the transfer runs: set, it ends with CURLE_ABORTED_BY_CALLBACK.
     package func perform(
         method: String, url: String, headers: [String], form: MultipartForm? = nil, body: [UInt8]? = nil,
         timeoutSeconds: Int, caFile: String? = nil, maxResponseBytes: Int = 4 << 20,
-        truncatingLongerBodies: Bool = false
+        truncatingLongerBodies: Bool = false, cancellation: Cancellation = .never
     ) throws(CurlError) -> HTTPResponse {
         clearRequestState()
         if let failure = CurlGlobal.shared.initFailure { throw failure }
         // Reset keeps the live connection, DNS and TLS caches; it clears options left by the previous request.
         curl_easy_reset(handle)
-        transfer.begin(maxBodyBytes: maxResponseBytes)
+        transfer.begin(maxBodyBytes: maxResponseBytes, cancellation: cancellation)
         errorBuffer[0] = 0
 
         try set(CURLOPT_URL, url)
@@ -198,7 +198,7 @@ package final class CurlEasy {
         try set(CURLOPT_NOPROGRESS, 0)
         try check(
             imagedrop_easy_setopt_xferinfo_callback(handle, CURLOPT_XFERINFOFUNCTION) { context, _, _, _, _ in
-                TransferState.from(context).shouldAbort() ? 1 : 0
+                TransferState.from(context).isCancelled ? 1 : 0
             })
         try set(CURLOPT_XFERINFODATA, pointer: context)
         try check(

@@ -3,14 +3,14 @@ import ImagedropParsing
 import ImagedropSupport
 
 /// What libcurl's callbacks write into during one transfer: the reply body (bounded), the reply headers,
-/// and the abort check. Reached from C through an unretained pointer; CurlEasy keeps it alive.
+/// and the request's cancellation. Reached from C through an unretained pointer; CurlEasy keeps it alive.
 package final class TransferState {
     package var body: [UInt8] = []
     package var headers: [String: String] = [:]
     package var source: FileBodySource?
     package var fieldsAfterFile: FieldsAfterFileSource?
     private var maxBodyBytes = 0
-    private let abortCheck: @Sendable () -> Bool
+    private var cancellation = Cancellation.never
     /// Requests libcurl was about to send in this transfer (its pre-request callback).
     private var requestsStarted = 0
     /// Set when a second one was refused: libcurl wanted to resend on a fresh connection by itself.
@@ -18,13 +18,14 @@ package final class TransferState {
     /// Set when the reply's body went past `maxBodyBytes` and reading stopped there.
     package private(set) var bodyTruncated = false
 
-    package init(shouldAbort: @escaping @Sendable () -> Bool) { self.abortCheck = shouldAbort }
+    package init() {}
 
     package static func from(_ pointer: UnsafeMutableRawPointer?) -> TransferState {
         Unmanaged<TransferState>.fromOpaque(pointer!).takeUnretainedValue()
     }
 
-    package func begin(maxBodyBytes: Int) {
+    package func begin(maxBodyBytes: Int, cancellation: Cancellation) {
+        self.cancellation = cancellation
         body.removeAll(keepingCapacity: true)
         headers.removeAll(keepingCapacity: true)
         source = nil
@@ -47,7 +48,7 @@ package final class TransferState {
 
     package var readFailure: String? { source?.failure ?? fieldsAfterFile?.failure }
 
-    package func shouldAbort() -> Bool { abortCheck() }
+    package var isCancelled: Bool { cancellation.isCancelled }
 
     package func appendBody(_ data: UnsafeMutablePointer<CChar>?, _ count: Int) -> Int {
         guard let data, count > 0 else { return 0 }

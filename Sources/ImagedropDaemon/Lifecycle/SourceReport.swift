@@ -1,11 +1,12 @@
-import ImagedropPipeline
 import ImagedropStore
 import Logging
 
 /// What the daemon says about its sources: which were added, changed or removed by a reload, and the jobs
 /// of sources the config no longer names (kept queued, not uploaded, until the source returns).
-extension Daemon {
-    package func logSourceChanges(old: Config, new: Config, store: JobStore) {
+struct SourceReport {
+    let logger: Logger
+
+    func logChanges(old: Config, new: Config, store: JobStore) {
         let before = Dictionary(uniqueKeysWithValues: old.resolvedSources.map { ($0.name, $0) })
         for source in new.resolvedSources {
             guard let previous = before[source.name] else {
@@ -26,10 +27,10 @@ extension Daemon {
                 "source removed; its waiting jobs stay queued and are not uploaded until it returns",
                 metadata: ["source": "\(name)"])
         }
-        reportUnconfiguredSources(new, store: store)
+        reportUnconfigured(new, store: store)
     }
 
-    package func reportUnconfiguredSources(_ config: Config, store: JobStore) {
+    func reportUnconfigured(_ config: Config, store: JobStore) {
         let sources = SourceCounts(counts: (try? store.sourceCounts()) ?? [:], configured: config.sourceNames)
         for name in sources.unconfigured where sources.waiting(name) > 0 {
             logger.warning(
@@ -40,7 +41,7 @@ extension Daemon {
         }
     }
 
-    package func unconfiguredText(store: JobStore, config: SharedConfig) -> String? {
+    static func unconfiguredText(store: JobStore, config: SharedConfig) -> String? {
         SourceCounts(counts: (try? store.sourceCounts()) ?? [:], configured: config.current.sourceNames)
             .waitingUnconfiguredText
     }

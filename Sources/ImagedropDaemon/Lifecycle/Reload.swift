@@ -1,19 +1,24 @@
-import Glibc
 import ImagedropPipeline
 import ImagedropStore
 import ImagedropSystem
 import Logging
 
-extension Daemon {
-    /// SIGHUP: re-read the config and apply what can change live. A config that does not load is refused
-    /// with a log line and the old one stays in force. Nothing here waits for the watcher: it takes the new
-    /// settings (watch roots included) and arms, scans and forgets folders on its own thread, so RELOADING=1 …
-    /// READY=1 is answered at once even during a long rescan. A refusal is recorded for `status` until a good
-    /// reload. Either way a paused queue is probed again at once: a SIGHUP is how an operator says "I fixed it".
-    func reload(
-        shared: SharedConfig, upload: JobProcessor.Dependencies, pool: UploadWorkerPool, watcher: Watcher,
-        folderLocks: WatchFolderLocks
-    ) {
+/// SIGHUP: re-read the config and apply what can change live. A config that does not load is refused
+/// with a log line and the old one stays in force. Nothing here waits for the watcher: it takes the new
+/// settings (watch roots included) and arms, scans and forgets folders on its own thread, so RELOADING=1 …
+/// READY=1 is answered at once even during a long rescan. A refusal is recorded for `status` until a good
+/// reload. Either way a paused queue is probed again at once: a SIGHUP is how an operator says "I fixed it".
+struct Reload {
+    let options: Daemon.Options
+    let notifier: SystemdNotifier
+    let logger: Logger
+    let shared: SharedConfig
+    let upload: JobProcessor.Dependencies
+    let pool: UploadWorkerPool
+    let watcher: Watcher
+    let folderLocks: WatchFolderLocks
+
+    func callAsFunction() {
         notifier.reloading()
         defer {
             probeAgainIfPaused(upload.pause)
@@ -22,7 +27,7 @@ extension Daemon {
         let old = shared.current
         let new: Config
         do {
-            new = try loadConfig()
+            new = try options.loadConfig()
         } catch {
             refuseReload(error, store: upload.store)
             return
@@ -45,7 +50,7 @@ extension Daemon {
         applied.http = old.http
         shared.replace(applied)
         upload.store.setClaimableSources(new.sourceNames)
-        logSourceChanges(old: old, new: new, store: upload.store)
+        SourceReport(logger: logger).logChanges(old: old, new: new, store: upload.store)
         configureWebhookEvents(new, store: upload.store)
         upload.budget.update(limit: new.upload.requestsPer5Min, windowSeconds: Double(new.upload.rateWindowSeconds))
         pool.reconfigure(new)
@@ -82,7 +87,7 @@ extension Daemon {
     }
 
     /// On reload: the outcomes the outbox triggers record from now on (none while `[webhook] url` is unset).
-    func configureWebhookEvents(_ config: Config, store: JobStore) {
+    private func configureWebhookEvents(_ config: Config, store: JobStore) {
         do {
             try store.configureWebhookEvents(config.webhook.recordedEvents)
         } catch {
