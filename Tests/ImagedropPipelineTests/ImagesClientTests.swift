@@ -48,16 +48,7 @@ struct ImagesClientTests {
         _ configuration: EmulatorConfiguration = EmulatorConfiguration(),
         _ body: (EmulatorServer, ImagesClient) throws -> Void
     ) throws {
-        var configuration = configuration
-        configuration.host = "127.0.0.1"
-        configuration.port = 0
-        configuration.eventLoopThreads = 1
-        let server = try EmulatorServer.start(configuration)
-        defer { try? server.stop() }
-        let client = ImagesClient(
-            endpoint: .init(apiBaseURL: server.apiBaseURL, accountID: Self.account, timeoutSeconds: 10))
-
-        try body(server, client)
+        try withEmulatorClient(configuration, account: Self.account, timeoutSeconds: 10, body)
     }
 
     @Test("an upload is stored and its reply carries the id and the variants")

@@ -16,15 +16,7 @@ struct RequestAdmissionTests {
     private static let token = APIToken("admission-test-token-0123456789abcdefgh")
 
     private func withClient(_ body: (EmulatorServer, ImagesClient) throws -> Void) throws {
-        var configuration = EmulatorConfiguration()
-        configuration.host = "127.0.0.1"
-        configuration.port = 0
-        configuration.eventLoopThreads = 1
-        let server = try EmulatorServer.start(configuration)
-        defer { try? server.stop() }
-        let client = ImagesClient(
-            endpoint: .init(apiBaseURL: server.apiBaseURL, accountID: Self.account, timeoutSeconds: 60))
-        try body(server, client)
+        try withEmulatorClient(account: Self.account, timeoutSeconds: 60, body)
     }
 
     @Test("A stopping daemon gives up a request waiting for its grant: Stopped, and nothing reaches the API")
