@@ -24,4 +24,32 @@ struct FleetHeartbeatTests {
         heartbeat.beginStop()
         #expect(heartbeat.waitForExit(seconds: 10))
     }
+
+    @Test("An idle host that saw a 429 while Redis was away hands the block over soon after Redis answers")
+    func idleHostHandsBlockOver() throws {
+        let server = try RedisServer()
+        defer { server.stop() }
+        let budget = FleetBudgetTests.budget(server, host: "h1", limit: 100, window: 10)
+        let heartbeat = FleetHeartbeat(budget)
+        heartbeat.start()
+        defer {
+            heartbeat.beginStop()
+            _ = heartbeat.waitForExit(seconds: 10)
+        }
+        heartbeat.publish(FleetHostReport(counts: [:], uploadsLastMinute: 0, paused: nil, version: "test"))
+        #expect(budget.tryAcquire(now: Timestamp.monotonicNanos()) == 0)
+        server.kill()
+        _ = budget.tryAcquire(now: Timestamp.monotonicNanos())
+        #expect(budget.degradedReason != nil)
+        budget.block(forMillis: 8_000)
+        #expect(budget.holdsUnsharedBlock)
+        try server.restart()
+        // No grant is asked for from here on: only the heartbeat can tell Redis.
+        let other = FleetBudgetTests.budget(server, host: "h2", limit: 100, window: 10)
+        #expect(
+            eventually(within: 2.5) {
+                other.tryAcquire(now: Timestamp.monotonicNanos()) > 0 && other.currentWait()?.blockedByServer == true
+            }, "the other host was never blocked by Redis")
+        #expect(!budget.holdsUnsharedBlock)
+    }
 }

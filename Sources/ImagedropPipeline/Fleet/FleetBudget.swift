@@ -74,6 +74,11 @@ package final class FleetBudget: RequestBudget {
     /// The operator's fleet-wide pause as the last grant saw it.
     package var pausedReason: String? { state.withLock { $0.pausedReason } }
     package var hostsAlive: Int { state.withLock { $0.hostsAlive } }
+    /// A 429's block known here and, the host being alone, perhaps not in Redis.
+    package var holdsUnsharedBlock: Bool {
+        let now = Timestamp.monotonicNanos()
+        return state.withLock { $0.degraded != nil && $0.blockedUntil > now }
+    }
 
     package func acquireTicket(shouldStop: () -> Bool) -> BudgetTicket? {
         var askAt: UInt64 = 0

@@ -42,10 +42,18 @@ package final class FleetHeartbeat: @unchecked Sendable {
     package func waitForExit(seconds: Double) -> Bool { done.wait(seconds: seconds) }
 
     private func run() {
-        var nextBeat: UInt64 = 0
-        while let report = nextReport(notBefore: nextBeat) {
-            budget.beat(report)
-            nextBeat = Timestamp.monotonicNanos() + UInt64(FleetBudget.beatIntervalSeconds) * 1_000_000_000
+        let interval = UInt64(FleetBudget.beatIntervalSeconds) * 1_000_000_000
+        var lastBeat: UInt64?
+        var nextLook: UInt64 = 0
+        while let report = nextReport(notBefore: nextLook) {
+            let now = Timestamp.monotonicNanos()
+            // A block this host learnt while Redis was away reaches the others only when it next talks to Redis,
+            // and an idle host asks no grant: while it holds one, it tries every second, not every beat.
+            if lastBeat.map({ now >= $0 + interval }) ?? true || budget.holdsUnsharedBlock {
+                budget.beat(report)
+                lastBeat = now
+            }
+            nextLook = now + 1_000_000_000
         }
     }
 
