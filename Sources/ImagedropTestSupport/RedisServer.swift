@@ -5,7 +5,7 @@ import Foundation
 /// `restart()` brings it back on the same port and socket, empty, as a real restart without persistence would.
 package final class RedisServer: @unchecked Sendable {
     // @unchecked: `process` is replaced only by restart(), which the owning test calls from one thread.
-    package let port: Int
+    package private(set) var port: Int
     package let folder: URL
     package var socketPath: String { folder.appendingPathComponent("redis.sock").path }
     private var process: Process?
@@ -15,6 +15,12 @@ package final class RedisServer: @unchecked Sendable {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         port = try LoopbackPort.free()
         self.password = password
+        // The free port is free when asked, not when redis-server binds it: under a full parallel suite another
+        // test's server may take it first, and redis-server then exits. A new port, a few times over.
+        for _ in 0..<4 {
+            if (try? start()) != nil { return }
+            port = try LoopbackPort.free()
+        }
         try start()
     }
 
@@ -35,12 +41,36 @@ package final class RedisServer: @unchecked Sendable {
         try process.run()
         self.process = process
         let deadline = Date().addingTimeInterval(10)
-        while !(LoopbackPort.accepts(port) && FileManager.default.fileExists(atPath: socketPath)) {
+        // Ready when its own socket answers (a TCP accept alone may be another process's on the same port) and it
+        // is still running a moment later (a server that lost the port to another exits).
+        while !(Self.unixSocketAccepts(socketPath) && LoopbackPort.accepts(port)) {
             guard process.isRunning, Date() < deadline else {
-                process.terminate()
+                if process.isRunning { process.terminate() }
                 throw TestFileError(description: "redis-server did not start on port \(port)")
             }
             usleep(20_000)
+        }
+        usleep(50_000)
+        guard process.isRunning else {
+            throw TestFileError(description: "redis-server exited after start on port \(port)")
+        }
+    }
+
+    private static func unixSocketAccepts(_ path: String) -> Bool {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return false }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (index, byte) in bytes.enumerated() { raw[index] = byte }
+        }
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0
+            }
         }
     }
 
