@@ -17,17 +17,8 @@ struct FleetTests {
         let hosts: [DaemonFixture]
 
         /// Every host's `[upload]`: the emulator's limit as the fleet's budget, quick retries.
-        static let uploadSection = """
-            workers = 3
-            max_attempts = 8
-            backoff_initial_ms = 50
-            backoff_max_ms = 20000
-            request_timeout_s = 10
-            shutdown_grace_s = 5
-            pause_probe_s = 1
-            requests_per_5min = \(FleetTests.limit)
-            rate_window_s = \(FleetTests.windowSeconds)
-            """
+        static let uploadSection = DaemonFixture.budgetedUpload(
+            workers: 3, requests: FleetTests.limit, windowSeconds: FleetTests.windowSeconds)
 
         /// `extra`: more TOML for every host (e.g. `[http]`); `uploadSection`: another `[upload]` for every host.
         init(emulator: EmulatorConfiguration, extra: String = "", uploadSection: String? = nil) throws {

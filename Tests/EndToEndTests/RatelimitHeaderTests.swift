@@ -20,17 +20,8 @@ struct RatelimitHeaderTests {
         return emulator
     }
 
-    static let uploadSection = """
-        workers = 3
-        max_attempts = 8
-        backoff_initial_ms = 50
-        backoff_max_ms = 20000
-        request_timeout_s = 10
-        shutdown_grace_s = 5
-        pause_probe_s = 1
-        requests_per_5min = \(configured)
-        rate_window_s = \(windowSeconds)
-        """
+    static let uploadSection = DaemonFixture.budgetedUpload(
+        workers: 3, requests: configured, windowSeconds: windowSeconds)
 
     static func report(_ name: String, _ log: [LoggedRequest]) -> (tooMany: Int, busiest: Int) {
         let busiest = RequestBudgetTests.busiestWindow(log, windowMillis: Int64(windowSeconds) * 1000)

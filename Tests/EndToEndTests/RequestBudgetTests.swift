@@ -33,17 +33,8 @@ struct RequestBudgetTests {
         let fixture = try DaemonFixture(emulator: emulator, settleMillis: 0)
         try fixture.writeConfig(
             settleMillis: 0,
-            uploadSection: """
-                workers = 4
-                max_attempts = 8
-                backoff_initial_ms = 50
-                backoff_max_ms = 20000
-                request_timeout_s = 10
-                shutdown_grace_s = 5
-                pause_probe_s = 1
-                requests_per_5min = \(Self.limit)
-                rate_window_s = \(Self.windowSeconds)
-                """)
+            uploadSection: DaemonFixture.budgetedUpload(
+                workers: 4, requests: Self.limit, windowSeconds: Self.windowSeconds))
         for index in 0..<Self.limit { try fixture.drop("first\(index).png", seed: UInt64(700 + index)) }
         try fixture.start()
         #expect(fixture.waitForFinished(count: Self.limit, seconds: 30))

@@ -164,6 +164,22 @@ final class DaemonFixture: @unchecked Sendable {
         return packageRoot + "/.build/debug/" + name
     }
 
+    /// An `[upload]` body for the budget tests: `requests` per `windowSeconds` as the budget, quick retries, a
+    /// long enough backoff cap for a Retry-After to be obeyed whole.
+    static func budgetedUpload(workers: Int, requests: Int, windowSeconds: Int) -> String {
+        """
+        workers = \(workers)
+        max_attempts = 8
+        backoff_initial_ms = 50
+        backoff_max_ms = 20000
+        request_timeout_s = 10
+        shutdown_grace_s = 5
+        pause_probe_s = 1
+        requests_per_5min = \(requests)
+        rate_window_s = \(windowSeconds)
+        """
+    }
+
     var environment: [String: String] {
         var env = ProcessInfo.processInfo.environment
         env["CLOUDFLARE_API_TOKEN"] = token
