@@ -1,4 +1,5 @@
 import Foundation
+import ImagedropPipeline
 import ImagedropStore
 import ImagedropSupport
 import ImagedropTestSupport
@@ -81,6 +82,47 @@ struct HashedAsSentTests {
         #expect(stored.map(\.id) == [newSHA])
         #expect(stored.first?.sha256 == newSHA)
         #expect(job.state == .done && job.sha256 == newSHA && job.imageID == newSHA)
+        fixture.stop()
+    }
+
+    @Test("a small file rewritten in place after pre-flight is never stored under its earlier hash (soak seed 90817)")
+    func smallChangedWhileSentIsNotStored() throws {
+        // One request per 6 s: the second file is hashed in pre-flight (it is under hashAsSentFromBytes), then
+        // waits for the budget; it is rewritten meanwhile, so the bytes its send reads are the new version's.
+        let fixture = try DaemonFixture(settleMillis: 200)
+        try fixture.writeConfig(
+            settleMillis: 200, uploadSection: DaemonFixture.budgetedUpload(workers: 1, requests: 1, windowSeconds: 6))
+        try fixture.start()
+        let first = SampleImages.png(width: 30, height: 30, seed: 86)
+        try fixture.drop("first.png", bytes: first)
+        #expect(fixture.waitForFinished(count: 1))
+        let old = SampleImages.png(approximateBytes: 300_000, seed: 84)
+        #expect(old.count < JobProcessor.hashAsSentFromBytes)
+        let path = try fixture.drop("rewritten.png", bytes: old)
+        #expect(fixture.waitUntil(seconds: 20) { (try? fixture.jobs())?.contains { $0.state == .uploading } ?? false })
+        Thread.sleep(forTimeInterval: 1.0)
+        // Rewritten in place (O_TRUNC), as a camera or an editor saving again does. The old form sent the id and
+        // metadata before the file part: the image stored held the new bytes under the old version's hash.
+        let new = SampleImages.png(approximateBytes: 400_000, seed: 85)
+        let fd = open(path, O_WRONLY | O_TRUNC)
+        #expect(fd >= 0)
+        _ = new.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        let newSHA = SHA256Hasher.hex(of: new)
+        #expect(
+            fixture.waitUntil(seconds: 60) {
+                (try? fixture.jobs())?.contains { $0.state == .done && $0.sha256 == newSHA } ?? false
+            })
+        let stored = fixture.emulator.storedImages()
+        let posts = fixture.emulator.requestLog().filter { $0.method == "POST" }
+        print(
+            "[small file changed after pre-flight] stored=\(stored.map { "\($0.id.prefix(8)):\($0.sha256.prefix(8))" }) "
+                + "posts=\(posts.map { "\($0.status)" }) new=\(newSHA.prefix(8))")
+        #expect(fixture.log.contains("file changed during upload"))
+        #expect(!fixture.emulator.requestLog().contains { $0.method == "DELETE" })
+        // Every stored image is stored under the hash of its own bytes: the first file and the final version.
+        #expect(stored.allSatisfy { $0.id == $0.sha256 }, "stored: \(stored.map { ($0.id, $0.sha256) })")
+        #expect(Set(stored.map(\.id)) == [SHA256Hasher.hex(of: first), newSHA])
         fixture.stop()
     }
 }

@@ -79,4 +79,33 @@ struct PausedWriterTests {
         #expect(stored.first?.sha256 == SHA256Hasher.hex(of: final))
         #expect(fixture.stop() == 0)
     }
+
+    @Test("a file written into a folder before its watch was set, then paused, waits for its writer (soak seed 1517)")
+    func writerUnseenInNewFolder() throws {
+        let fixture = try DaemonFixture(settleMillis: 200)
+        try fixture.start()
+        let bytes = SampleImages.png(width: 200, height: 150, seed: 73)
+        // mkdir -p and a write at once: the watcher sets the new folders' watches after the first chunk is
+        // written, so it never sees that write (no IN_MODIFY); its scan of the new folder finds a quiet file.
+        let folder = fixture.inbox + "/day \(UInt32.random(in: 0...UInt32.max))/deep/er"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let fd = open(folder + "/camera.png", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        #expect(fd >= 0)
+        let head = min(4_096, bytes.count / 2)
+        _ = bytes[0..<head].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        // The pause is the scenario: 10 settle periods.
+        usleep(2_000_000)
+        _ = bytes[head...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        #expect(
+            fixture.waitUntil(seconds: 30) {
+                fixture.emulator.storedImages().contains { $0.sha256 == SHA256Hasher.hex(of: bytes) }
+                    && fixture.counts()[.queued] == 0 && fixture.counts()[.uploading] == 0
+            })
+        let stored = fixture.emulator.storedImages()
+        #expect(
+            stored.count == 1, "stored sizes: \(stored.map(\.size)) (a torn \(head)-byte head must not be among them)")
+        #expect(stored.first?.sha256 == SHA256Hasher.hex(of: bytes))
+        #expect(fixture.stop() == 0)
+    }
 }

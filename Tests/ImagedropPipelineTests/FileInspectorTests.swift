@@ -47,6 +47,39 @@ final class FileInspectorTests {
         #expect(file.status.size == bytes.count)
     }
 
+    @Test("a file some process holds open for writing waits; one idle for five minutes is taken as done")
+    func heldOpenForWriting() throws {
+        let path = directory + "/inbox/held.png"
+        try writeFile(atPath: path, contents: Data(SampleImages.png(width: 8, height: 8, seed: 3)))
+        let inspect = {
+            FileInspector.inspect(path: RawPath(path), root: RawPath(self.directory + "/inbox"), followSymlinksOutside: false)
+        }
+        var writer = open(path, O_WRONLY)
+        #expect(writer >= 0)
+        defer { if writer >= 0 { close(writer) } }
+        // The probe answers only where a lease may be taken (the file's owner: this test's own file).
+        let reader = open(path, O_RDONLY)
+        #expect(WriterProbe.writers(reader) == .writing)
+        close(reader)
+        guard case .changing = inspect() else {
+            Issue.record("a file open for writing was not left to its writer")
+            return
+        }
+        // A writer that has not written for OpenWrites.staleAfterNanos (a program keeping a file open) no
+        // longer holds the job: the same rule as the watcher's own open-write hints.
+        var times = [timespec(tv_sec: time(nil) - 301, tv_nsec: 0), timespec(tv_sec: time(nil) - 301, tv_nsec: 0)]
+        #expect(utimensat(AT_FDCWD, path, &times, 0) == 0)
+        guard case .ready = inspect() else {
+            Issue.record("a file idle for five minutes was still held back")
+            return
+        }
+        close(writer)
+        writer = -1
+        let again = open(path, O_RDONLY)
+        #expect(WriterProbe.writers(again) == .none)
+        close(again)
+    }
+
     @Test("a folder on the way swapped for a symlink to outside the tree is refused")
     func parentSymlinkOutside() throws {
         try writeFile(

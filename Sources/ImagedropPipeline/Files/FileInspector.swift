@@ -30,7 +30,7 @@ package enum PreflightResult {
     case ready(InspectedFile)
     /// The file can never be uploaded as it is; the job ends `failed` with this reason, nothing is sent.
     case rejected(String)
-    /// The file changed while it was being read: it is still being written, look again later.
+    /// The file changed while it was being read, or a writer still holds it open: look again later.
     case changing
     /// A local condition that passes (out of descriptors or memory, an I/O error, a stale NFS handle): nothing
     /// is wrong with the file, so the job is tried again later and never fails for it.
@@ -105,6 +105,16 @@ package enum FileInspector {
         if let root, !followSymlinksOutside, let opened = Self.openedPath(fd), !opened.isInside(root.realPath ?? root) {
             close(fd)
             return .rejected("symlink leads out of the watched tree (the file opened is \(opened.display))")
+        }
+
+        // A writer the watcher never saw (it wrote before the folder was watched) may only have paused. One idle
+        // for as long as the watcher's own open-write hints last is taken as done (a program that keeps a file
+        // open and never writes again must not hold its job for ever).
+        if WriterProbe.writers(fd) == .writing,
+            Timestamp.nowMillis() * 1_000_000 - opened.mtimeNanos < Int64(OpenWrites.staleAfterNanos)
+        {
+            close(fd)
+            return .changing
         }
 
         let hasher = opened.size < hashingBelow ? SHA256Hasher() : nil

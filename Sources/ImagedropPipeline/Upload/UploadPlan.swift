@@ -92,11 +92,17 @@ package struct UploadPlan: Sendable, Equatable {
                 looksForEarlierUploadFirst: customID == nil && job.sends > 0))
     }
 
-    /// The multipart form: the plan's fields and the file streamed from the descriptor pre-flight opened.
-    package func form(fileDescriptor: Int32, size: Int) -> MultipartForm {
+    /// The form of a file pre-flight hashed: the file part first, then the plan's fields — sent only if the
+    /// descriptor still shows `version` once the last byte was read. A file rewritten in place during the send
+    /// is cut before its id goes out, so an image of two versions' bytes is never stored under the first one's
+    /// id, where a lost reply would leave it unseen (and a later upload of those bytes would take it for theirs).
+    package func form(fileDescriptor: Int32, version: FileStatus, sha256: String) -> MultipartForm {
         var form = MultipartForm()
-        form.file = FileBody(fileDescriptor: fileDescriptor, size: size, filename: filename)
-        form.fields = fields.map { ($0.name, $0.value) }
+        form.file = FileBody(fileDescriptor: fileDescriptor, size: version.size, filename: filename)
+        let values = fields.map(\.value)
+        form.fieldsAfterFile = FieldsAfterFile(
+            names: fields.map(\.name), sizes: values.map(\.utf8.count), version: version, knownDigest: sha256
+        ) { _ in values }
         return form
     }
 

@@ -1,8 +1,8 @@
 import CCurl
 import Glibc
 
-/// The parts that follow a hashed `file` part (`FieldsAfterFile`): libcurl reads the parts in order, so when it
-/// asks for the first byte of the first of these, every byte of the file has gone through the hasher. Only then
+/// The parts that follow the `file` part (`FieldsAfterFile`): libcurl reads the parts in order, so when it asks
+/// for the first byte of the first of these, every byte of the file was read (and hashed, unless known). Only then
 /// are the values made — and only if the descriptor still shows the version pre-flight measured: otherwise the
 /// bytes sent may mix two versions, and the transfer is cut before any id or metadata reaches the server.
 package final class FieldsAfterFileSource {
@@ -57,7 +57,7 @@ package final class FieldsAfterFileSource {
     private func resolvedValues() -> [[UInt8]]? {
         if let values { return values }
         if failure != nil { return nil }
-        guard let hasher = file.hasher, file.isFullyRead else {
+        guard file.isFullyRead else {
             failure = "file changed during upload (fewer bytes were sent than measured)"
             return nil
         }
@@ -67,7 +67,10 @@ package final class FieldsAfterFileSource {
             failure = "file changed during upload"
             return nil
         }
-        let digest = hasher.finalizeHex()
+        guard let digest = fields.knownDigest ?? file.hasher?.finalizeHex() else {
+            failure = "the file part was neither hashed nor measured before"
+            return nil
+        }
         let made = fields.values(digest).map { Array($0.utf8) }
         // The sizes were declared to libcurl before the first byte: a value of another length would corrupt
         // the body, so it is refused here (a plan whose lengths depend on more than the digest's 64 digits).

@@ -31,8 +31,9 @@ package struct FileBody: Sendable {
 package struct MultipartForm: Sendable {
     package var fields: [(name: String, value: String)] = []
     package var file: FileBody?
-    /// With a file: its bytes are hashed as libcurl reads them to send, and these fields follow the file part,
-    /// filled from that digest. One read of the file instead of two (hash, then send).
+    /// With a file: these fields follow the file part, sent only if the descriptor still shows the version
+    /// measured once its last byte was read, filled from the digest (hashed as libcurl reads the bytes unless
+    /// `knownDigest`: one read of a large file instead of two).
     package var fieldsAfterFile: FieldsAfterFile?
     package init() {}
 }
@@ -50,13 +51,19 @@ package struct FieldsAfterFile: Sendable {
     package var version: FileStatus
     /// The values for the digest of the bytes sent (64 lowercase hex digits).
     package var values: @Sendable (_ sha256: String) -> [String]
+    /// The digest pre-flight already computed, or nil to hash the bytes as they are sent. Known, the file part
+    /// is not hashed again; the fields still wait for its last byte and the version check, so a file rewritten
+    /// during the send never has the id and metadata of its earlier version stored with bytes of both.
+    package var knownDigest: String?
 
     package init(
-        names: [String], sizes: [Int], version: FileStatus, values: @escaping @Sendable (_ sha256: String) -> [String]
+        names: [String], sizes: [Int], version: FileStatus, knownDigest: String? = nil,
+        values: @escaping @Sendable (_ sha256: String) -> [String]
     ) {
         self.names = names
         self.sizes = sizes
         self.version = version
+        self.knownDigest = knownDigest
         self.values = values
     }
 }
