@@ -52,7 +52,8 @@ final class FileInspectorTests {
         let path = directory + "/inbox/held.png"
         try writeFile(atPath: path, contents: Data(SampleImages.png(width: 8, height: 8, seed: 3)))
         let inspect = {
-            FileInspector.inspect(path: RawPath(path), root: RawPath(self.directory + "/inbox"), followSymlinksOutside: false)
+            FileInspector.inspect(
+                path: RawPath(path), root: RawPath(self.directory + "/inbox"), followSymlinksOutside: false)
         }
         var writer = open(path, O_WRONLY)
         #expect(writer >= 0)

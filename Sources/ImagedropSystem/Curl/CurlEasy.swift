@@ -132,7 +132,8 @@ package final class CurlEasy {
             // runs, and 512 KiB ones for 8 of 64 concurrent 8 MB uploads were 3.5 MiB of the peak RSS, for no
             // throughput measurable on the nginx sink once the file is read once (docs/benchmarks.md).
             let source = FileBodySource(
-                fileDescriptor: file.fileDescriptor, size: file.size, hashing: form.fieldsAfterFile.map { $0.knownDigest == nil } ?? false)
+                fileDescriptor: file.fileDescriptor, size: file.size,
+                hashing: form.fieldsAfterFile.map { $0.knownDigest == nil } ?? false)
             bodySource = source
             let part = try addPart(mime)
             try check(curl_mime_name(part, "file"))
