@@ -186,6 +186,36 @@ struct FleetBudgetTests {
         #expect(other.currentWait()?.blockedByServer == true)
     }
 
+    @Test("A host back before the one that saw a 429 alone asks no grant until that one has handed the block over")
+    func rejoinWaitsForHandOver() throws {
+        let server = try RedisServer()
+        defer { server.stop() }
+        let seer = Self.budget(server, host: "a", limit: 100, window: 10)
+        let other = Self.budget(server, host: "b", limit: 100, window: 10)
+        #expect(seer.tryAcquire(now: Timestamp.monotonicNanos()) == 0)
+        #expect(other.tryAcquire(now: Timestamp.monotonicNanos()) == 0)
+        server.kill()
+        _ = seer.tryAcquire(now: Timestamp.monotonicNanos())
+        _ = other.tryAcquire(now: Timestamp.monotonicNanos())
+        #expect(seer.degradedReason != nil && other.degradedReason != nil)
+        seer.block(forMillis: 6_000)
+        try server.restart()
+        usleep(1_100_000)
+        // The other host reconnects first (the soak's 6b: it was granted 0.3–0.8 s after Redis came back).
+        let first = other.tryAcquire(now: Timestamp.monotonicNanos())
+        #expect(other.degradedReason == nil)
+        #expect(first > 0 && first <= FleetBudget.handOverNanos + 500_000_000, "granted before the hand-over: wait \(first)")
+        // Within that wait the host that saw the 429 reconnects (its heartbeat, every second while it holds one).
+        usleep(500_000)
+        #expect(seer.holdsUnsharedBlock)
+        _ = seer.tryAcquire(now: Timestamp.monotonicNanos())
+        #expect(seer.degradedReason == nil && !seer.holdsUnsharedBlock)
+        usleep(UInt32(first / 1000))
+        let wait = other.tryAcquire(now: Timestamp.monotonicNanos())
+        #expect(wait > 1_000_000_000, "the other host granted inside the block: wait \(wait)")
+        #expect(other.currentWait()?.blockedByServer == true)
+    }
+
     @Test("Redis restarted empty: a host granted before starts without the burst (the last window's spend is unknown)")
     func emptyRedisNoBurst() throws {
         let server = try RedisServer()
@@ -204,6 +234,10 @@ struct FleetBudgetTests {
             wait = fresh.tryAcquire(now: Timestamp.monotonicNanos())
         }
         #expect(fresh.degradedReason == nil)
+        // Back in the fleet, it first gives the others time to hand over a block they learnt alone.
+        #expect(wait > 0 && wait <= FleetBudget.handOverNanos + 500_000_000, "waits for the hand-over: \(wait)")
+        usleep(UInt32(wait / 1000) + 5_000)
+        wait = fresh.tryAcquire(now: Timestamp.monotonicNanos())
         #expect(wait > 0 && wait <= UInt64(parameters.intervalMicros) * 1000 + 2_000_000, "waits one interval: \(wait)")
         usleep(UInt32(parameters.intervalMicros) + 5_000)
         #expect(fresh.tryAcquire(now: Timestamp.monotonicNanos()) == 0)

@@ -27,6 +27,9 @@ extension FleetBudget {
         return connection
     }
 
+    /// The wait after a rejoin for the others' hand-over: their heartbeat's 1 s retry, its 250 ms call, margin.
+    static let handOverNanos: UInt64 = 2_000_000_000
+
     static func load(_ connection: RedisConnection) throws(RedisError) {
         _ = try connection.checked(["FUNCTION", "LOAD", "REPLACE", FleetFunctions.source])
     }
@@ -69,6 +72,10 @@ extension FleetBudget {
         }
         state.degraded = nil
         state.degradedNanos &+= now &- min(state.degradedSince, now)
+        // Another host may have learnt a 429's block while Redis was away too, and hands it over only when it
+        // reconnects: its heartbeat tries every second while it holds one. A grant asked sooner could land in
+        // that block (soak check 6b, seeds 2718 and 90817: requests 0.3–0.8 s after Redis came back).
+        state.rejoinedQuietUntil = max(state.rejoinedQuietUntil, now &+ Self.handOverNanos)
         logger.notice("fleet: redis answers again at \(endpoint); sharing the fleet's budget")
     }
 }

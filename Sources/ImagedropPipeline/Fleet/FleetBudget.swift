@@ -25,6 +25,8 @@ package final class FleetBudget: RequestBudget {
         /// Monotonic time before which a request is known to wait (the last refusal's answer, or a block).
         var waitUntil: UInt64 = 0
         var blockedUntil: UInt64 = 0
+        /// Back from going alone: no grant asked before this (`handOverNanos`).
+        var rejoinedQuietUntil: UInt64 = 0
         var pausedReason: String?
         var hostsAlive = 1
         /// Set while Redis cannot be used: why, and the local share that replaces it.
@@ -106,19 +108,22 @@ package final class FleetBudget: RequestBudget {
             if let degraded = state.degraded, now < state.retryRedisAt {
                 return Self.local(degraded.fallback.tryGrant(now: now))
             }
-            // A block this host knows needs no grant asked for. One it learnt alone may be missing from Redis:
-            // reconnecting makes `rejoin` hand it over before the others' next grants.
-            if state.blockedUntil > now {
-                if state.degraded != nil {
-                    do throws(RedisError) {
-                        _ = try connected(&state)
-                        rejoin(&state)
-                    } catch {
-                        degrade(&state, error, now: now)
-                    }
+            // Back from going alone: reconnect and hand over any block learnt meanwhile (`rejoin`) before asking
+            // for a grant — never with the grant itself, which would be made before the hand-over.
+            if state.degraded != nil {
+                do throws(RedisError) {
+                    _ = try connected(&state)
+                    rejoin(&state)
+                } catch {
+                    degrade(&state, error, now: now)
                 }
-                return (state.blockedUntil - now, nil)
+                if state.degraded != nil, state.blockedUntil <= now {
+                    return Self.local(state.degraded!.fallback.tryGrant(now: now))
+                }
             }
+            // A block this host knows needs no grant asked for.
+            if state.blockedUntil > now { return (state.blockedUntil - now, nil) }
+            if state.rejoinedQuietUntil > now { return (state.rejoinedQuietUntil - now, nil) }
             do throws(RedisError) {
                 let reply = try call(
                     &state, function: FleetFunctions.grant,
