@@ -204,7 +204,9 @@ struct FleetBudgetTests {
         // The other host reconnects first (the soak's 6b: it was granted 0.3–0.8 s after Redis came back).
         let first = other.tryAcquire(now: Timestamp.monotonicNanos())
         #expect(other.degradedReason == nil)
-        #expect(first > 0 && first <= FleetBudget.handOverNanos + 500_000_000, "granted before the hand-over: wait \(first)")
+        #expect(
+            first > 0 && first <= FleetBudget.handOverNanos + 500_000_000, "granted before the hand-over: wait \(first)"
+        )
         // Within that wait the host that saw the 429 reconnects (its heartbeat, every second while it holds one).
         usleep(500_000)
         #expect(seer.holdsUnsharedBlock)
