@@ -81,6 +81,26 @@ final class FileInspectorTests {
         close(again)
     }
 
+    @Test("a URL list some process holds open for writing waits for its writer: its last line may be cut")
+    func urlListHeldOpen() throws {
+        let path = directory + "/inbox/batch.urls"
+        try writeFile(atPath: path, contents: Data("https://example.com/1.png\nhttps://exa".utf8))
+        let writer = open(path, O_WRONLY | O_APPEND)
+        #expect(writer >= 0)
+        guard case .changing = URLListFile.read(RawPath(path)) else {
+            Issue.record("a list open for writing was read")
+            close(writer)
+            return
+        }
+        _ = Array("mple.com/2.png\n".utf8).withUnsafeBytes { write(writer, $0.baseAddress, $0.count) }
+        close(writer)
+        guard case .ready(let text, _, _) = URLListFile.read(RawPath(path)) else {
+            Issue.record("a closed list was not read")
+            return
+        }
+        #expect(text.hasSuffix("https://example.com/2.png\n"))
+    }
+
     @Test("a folder on the way swapped for a symlink to outside the tree is refused")
     func parentSymlinkOutside() throws {
         try writeFile(

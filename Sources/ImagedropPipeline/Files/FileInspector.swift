@@ -40,6 +40,15 @@ package enum PreflightResult {
 /// Local pre-flight (DESIGN.md): everything that can be known without a request is checked here, so a
 /// bad file costs no API call and never blocks a worker.
 package enum FileInspector {
+    /// A writer the watcher never saw (it wrote before the folder was watched) may only have paused: the kernel
+    /// says whether any process holds the file open for writing (`WriterProbe`). One idle for as long as the
+    /// watcher's own open-write hints last is taken as done: a program that keeps a file open and never writes
+    /// again must not hold its job for ever.
+    package static func heldByWriter(_ fd: Int32, version: FileStatus) -> Bool {
+        WriterProbe.writers(fd) == .writing
+            && Timestamp.nowMillis() * 1_000_000 - version.mtimeNanos < Int64(OpenWrites.staleAfterNanos)
+    }
+
     /// A file of `hashingBelow` bytes or more is not hashed here: only its head is read (for the probe), and the
     /// upload hashes it as it sends it (`UploadPlan.form`), one read instead of two.
     package static func inspect(
@@ -107,12 +116,7 @@ package enum FileInspector {
             return .rejected("symlink leads out of the watched tree (the file opened is \(opened.display))")
         }
 
-        // A writer the watcher never saw (it wrote before the folder was watched) may only have paused. One idle
-        // for as long as the watcher's own open-write hints last is taken as done (a program that keeps a file
-        // open and never writes again must not hold its job for ever).
-        if WriterProbe.writers(fd) == .writing,
-            Timestamp.nowMillis() * 1_000_000 - opened.mtimeNanos < Int64(OpenWrites.staleAfterNanos)
-        {
+        if heldByWriter(fd, version: opened) {
             close(fd)
             return .changing
         }

@@ -34,7 +34,7 @@ package enum URLListFile {
         guard fd >= 0 else { return read(failure: SystemError(call: "open")) }
         defer { close(fd) }
         guard case .success(let opened) = FileStatus.of(fileDescriptor: fd), opened.isRegular,
-            opened.sameVersion(as: status)
+            opened.sameVersion(as: status), !FileInspector.heldByWriter(fd, version: opened)
         else { return .changing }
         var bytes = [UInt8](repeating: 0, count: opened.size)
         var offset = 0
