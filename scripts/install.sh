@@ -52,7 +52,7 @@ install -m 0644 "$root/systemd/imagedrop.tmpfiles" "$tmpfilesdir/imagedrop.conf"
 say "tmpfiles -> $tmpfilesdir/imagedrop.conf"
 
 # Never overwrite an operator's config on upgrade. No secrets in it (the token is a separate file), so
-# world-readable is fine and survives the unit's PrivateUsers= mapping.
+# world-readable is fine (the daemon runs as the imagedrop user).
 if [[ -e "$confdir/imagedrop.toml" ]]; then
     say "config   =  $confdir/imagedrop.toml exists, left unchanged (example: $root/config/imagedrop.toml)"
 else
