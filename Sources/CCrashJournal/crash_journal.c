@@ -11,7 +11,8 @@ static long journal_offset = 0;
 // signal goes on to it, so a crash still prints its backtrace to the journal.
 static struct sigaction previous[NSIG];
 
-static void note_crash(int signal_number) {
+static void note_crash(int signal_number, siginfo_t *info, void *context) {
+    (void)context;
     if (journal_fd >= 0) {
         // "crash signal NN\n": digits by hand, no stdio in a signal handler.
         char line[32] = "crash signal ";
@@ -27,9 +28,13 @@ static void note_crash(int signal_number) {
         fdatasync(journal_fd);
     }
     // Whatever handled the signal before us takes it from here (the default action ends the process, with a core
-    // dump where enabled). For a fault, returning re-executes the instruction, which now meets that handler.
+    // dump where enabled). A fault the kernel raised (si_code > 0: SEGV_MAPERR, BUS_ADRERR, ILL_ILLOPN for a
+    // Swift trap, …) is not raised again: returning re-executes the faulting instruction, so that handler — the
+    // Swift runtime's backtracer — sees the real place and registers. raise() would show it only this handler's
+    // own pthread_kill. A signal that was sent (abort(), kill) has nothing to re-execute, so it is sent again, and
+    // so is SIGTRAP: x86's int3 leaves the instruction pointer after itself, and returning would run on.
     sigaction(signal_number, &previous[signal_number], NULL);
-    raise(signal_number);
+    if (info == NULL || info->si_code <= 0 || signal_number == SIGTRAP) raise(signal_number);
 }
 
 void imagedrop_crash_journal_install(int fd, long offset) {
@@ -42,9 +47,9 @@ void imagedrop_crash_journal_install(int fd, long offset) {
     for (size_t index = 0; index < sizeof fatal / sizeof fatal[0]; index++) {
         struct sigaction action;
         memset(&action, 0, sizeof action);
-        action.sa_handler = note_crash;
+        action.sa_sigaction = note_crash;
         sigemptyset(&action.sa_mask);
-        action.sa_flags = SA_ONSTACK | SA_NODEFER;
+        action.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
         sigaction(fatal[index], &action, &previous[fatal[index]]);
     }
 }
