@@ -201,7 +201,9 @@ struct HTTPEndpointTests {
                 guard let jobs = try? fixture.jobs().filter({ stamps[$0.id] != nil }) else { return false }
                 return jobs.count == 2 && jobs.allSatisfy { $0.state == .failed && $0.updatedAt > stamps[$0.id]! }
             })
-        #expect(fixture.stop() == 0)
+        let stopped = fixture.stop()
+        if stopped != 0 { print("daemon ended with \(stopped); its log:\n" + fixture.log) }
+        #expect(stopped == 0)
         #expect(!FileManager.default.fileExists(atPath: socket), "the socket is removed on stop")
     }
 

@@ -39,15 +39,18 @@ extension JobStore {
         case .success:
             break
         }
-        // Before SQLite, whose "unable to open database file" does not say which file or why.
+        // Before SQLite, whose "unable to open database file" does not say which file or why. Asked with
+        // access(2), never by opening: closing any descriptor of a file drops every POSIX lock the process holds
+        // on it, and the daemon reads its status page through here — its SQLite connection's shared lock on the
+        // -shm file went, the next reader of another process (`imagedrop status`) took itself for the first and
+        // truncated the -shm, and the daemon died of SIGBUS in SQLite (HTTPEndpointTests.unixSocketActions).
         for path in [database, database + "-wal", database + "-shm"] where access(path, F_OK) == 0 {
-            do {
-                close(try Syscall.retryingOnEINTR("open \(path)") { open(path, O_RDONLY | O_CLOEXEC) })
-            } catch  where error.errno == EACCES || error.errno == EPERM {
+            guard access(path, R_OK) != 0 else { continue }
+            let error = SystemError(call: "access \(path)")
+            if error.errno == EACCES || error.errno == EPERM {
                 throw TableReadError.permission(database: database, path: path)
-            } catch {
-                throw TableReadError(.unreadable, database: database, reason: "\(error)")
             }
+            throw TableReadError(.unreadable, database: database, reason: "\(error)")
         }
         do {
             let store = try JobStore(path: database, readOnly: true)
