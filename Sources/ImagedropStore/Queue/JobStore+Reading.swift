@@ -47,6 +47,8 @@ extension JobStore {
         for path in [database, database + "-wal", database + "-shm"] where access(path, F_OK) == 0 {
             guard access(path, R_OK) != 0 else { continue }
             let error = SystemError(call: "access \(path)")
+            // A -wal or -shm the daemon removed as it closed, between the two calls: nothing left to read.
+            if error.errno == ENOENT { continue }
             if error.errno == EACCES || error.errno == EPERM {
                 throw TableReadError.permission(database: database, path: path)
             }
