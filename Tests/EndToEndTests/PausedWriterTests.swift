@@ -68,16 +68,7 @@ struct PausedWriterTests {
         usleep(3_000_000)  // the rest of the writer's pause: the scenario, not a wait for an event
         _ = final[head...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         close(fd)
-        #expect(
-            fixture.waitUntil(seconds: 30) {
-                fixture.emulator.storedImages().contains { $0.sha256 == SHA256Hasher.hex(of: final) }
-                    && fixture.counts()[.queued] == 0 && fixture.counts()[.uploading] == 0
-            })
-        let stored = fixture.emulator.storedImages()
-        #expect(
-            stored.count == 1, "stored sizes: \(stored.map(\.size)) (a torn \(head)-byte head must not be among them)")
-        #expect(stored.first?.sha256 == SHA256Hasher.hex(of: final))
-        #expect(fixture.stop() == 0)
+        Self.expectOnlyComplete(final, tornHead: head, fixture: fixture)
     }
 
     @Test("a file written into a folder before its watch was set, then paused, waits for its writer (soak seed 1517)")
@@ -97,6 +88,11 @@ struct PausedWriterTests {
         usleep(2_000_000)
         _ = bytes[head...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         close(fd)
+        Self.expectOnlyComplete(bytes, tornHead: head, fixture: fixture)
+    }
+
+    /// The writer is done: once the queue is idle, the emulator holds one image, the complete bytes.
+    static func expectOnlyComplete(_ bytes: [UInt8], tornHead head: Int, fixture: DaemonFixture) {
         #expect(
             fixture.waitUntil(seconds: 30) {
                 fixture.emulator.storedImages().contains { $0.sha256 == SHA256Hasher.hex(of: bytes) }
