@@ -57,6 +57,7 @@ let package = Package(
         ),
         .target(name: "CBuildInfo", path: "Sources/CBuildInfo"),
         .target(name: "CCrashJournal", path: "Sources/CCrashJournal"),
+        .target(name: "CFileSystem", path: "Sources/CFileSystem"),
         .target(
             name: "ImagedropSupport",
             dependencies: ["COpenSSL", "CBuildInfo"]
@@ -70,7 +71,9 @@ let package = Package(
         // The layers of the daemon, each importing only those before it (docs/layout.md draws them).
         .target(
             name: "ImagedropSystem",
-            dependencies: ["CSQLite", "CCurl", "CHiredis", "CCrashJournal", "ImagedropParsing", "ImagedropSupport"]
+            dependencies: [
+                "CSQLite", "CCurl", "CHiredis", "CCrashJournal", "CFileSystem", "ImagedropParsing", "ImagedropSupport",
+            ]
         ),
         .target(
             name: "ImagedropStore",

@@ -12,7 +12,6 @@ static long journal_offset = 0;
 static struct sigaction previous[NSIG];
 
 static void note_crash(int signal_number, siginfo_t *info, void *context) {
-    (void)context;
     if (journal_fd >= 0) {
         // "crash signal NN\n": digits by hand, no stdio in a signal handler.
         char line[32] = "crash signal ";
@@ -27,14 +26,22 @@ static void note_crash(int signal_number, siginfo_t *info, void *context) {
         (void)ignored;
         fdatasync(journal_fd);
     }
-    // Whatever handled the signal before us takes it from here (the default action ends the process, with a core
-    // dump where enabled). A fault the kernel raised (si_code > 0: SEGV_MAPERR, BUS_ADRERR, ILL_ILLOPN for a
-    // Swift trap, …) is not raised again: returning re-executes the faulting instruction, so that handler — the
-    // Swift runtime's backtracer — sees the real place and registers. raise() would show it only this handler's
-    // own pthread_kill. A signal that was sent (abort(), kill) has nothing to re-execute, so it is sent again, and
-    // so is SIGTRAP: x86's int3 leaves the instruction pointer after itself, and returning would run on.
-    sigaction(signal_number, &previous[signal_number], NULL);
-    if (info == NULL || info->si_code <= 0 || signal_number == SIGTRAP) raise(signal_number);
+    // Whatever handled the signal before us takes it from here. The Swift runtime's backtracer, when enabled, is
+    // called with the signal's own siginfo and context, so its backtrace shows where the fault happened (a
+    // raise() here showed only this handler's pthread_kill). Then the default action ends the process whatever
+    // that handler did: returning to re-execute the instruction could let a fault that no longer happens (a
+    // truncated file grown back) run on with this note written and no handler left.
+    struct sigaction *before = &previous[signal_number];
+    if ((before->sa_flags & SA_SIGINFO) && before->sa_sigaction != NULL) {
+        before->sa_sigaction(signal_number, info, context);
+    } else if (before->sa_handler != SIG_DFL && before->sa_handler != SIG_IGN) {
+        before->sa_handler(signal_number);
+    }
+    struct sigaction fallback;
+    memset(&fallback, 0, sizeof fallback);
+    fallback.sa_handler = SIG_DFL;
+    sigaction(signal_number, &fallback, NULL);
+    raise(signal_number);
 }
 
 void imagedrop_crash_journal_install(int fd, long offset) {

@@ -44,8 +44,17 @@ extension FleetBudget {
             return
         }
         let share = Self.share(limit: state.limit, hosts: state.hostsAlive)
-        let fallback = RateLimiter(limit: share, windowSeconds: state.windowSeconds)
-        fallback.assumeWindowSpent(now: now)
+        let fallback: RateLimiter
+        if let unused = state.fallbackSinceRejoin {
+            // Back in the fleet without one grant from Redis since (connect and load worked, the grant did not):
+            // the share it had counts everything this host sent, and a fresh one, starting as a window spent,
+            // would hold every request again at each 3 s round of rejoin, hand-over wait and failure.
+            fallback = unused
+        } else {
+            fallback = RateLimiter(limit: share, windowSeconds: state.windowSeconds)
+            fallback.assumeWindowSpent(now: now)
+        }
+        state.fallbackSinceRejoin = nil
         if state.blockedUntil > now { fallback.block(forMillis: Int64((state.blockedUntil - now) / 1_000_000) + 1) }
         state.degraded = (reason, fallback)
         state.degradedSince = now
@@ -70,6 +79,7 @@ extension FleetBudget {
                 return
             }
         }
+        state.fallbackSinceRejoin = state.degraded?.fallback
         state.degraded = nil
         state.degradedNanos &+= now &- min(state.degradedSince, now)
         // Another host may have learnt a 429's block while Redis was away too, and hands it over only when it

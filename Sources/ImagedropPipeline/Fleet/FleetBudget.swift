@@ -27,6 +27,9 @@ package final class FleetBudget: RequestBudget {
         var blockedUntil: UInt64 = 0
         /// Back from going alone: no grant asked before this (`handOverNanos`).
         var rejoinedQuietUntil: UInt64 = 0
+        /// The share used while alone, kept from a rejoin until Redis makes a grant: should Redis fail again first,
+        /// the host goes on with it (it counts all that was sent) instead of a fresh share starting spent.
+        var fallbackSinceRejoin: RateLimiter?
         var pausedReason: String?
         var hostsAlive = 1
         /// Set while Redis cannot be used: why, and the local share that replaces it.
@@ -142,6 +145,7 @@ package final class FleetBudget: RequestBudget {
                 }
                 state.hostsAlive = max(Int(alive), 1)
                 state.pausedReason = why == 2 ? (items[4].text ?? "") : nil
+                state.fallbackSinceRejoin = nil
                 if granted == 1 {
                     grants.add(1, ordering: .relaxed)
                     return (0, BudgetTicket(sequence: UInt64(max(sequence, 0)), shared: true))
