@@ -218,6 +218,29 @@ struct FleetBudgetTests {
         #expect(other.currentWait()?.blockedByServer == true)
     }
 
+    @Test(
+        "A Redis that takes the connection but refuses the grant leaves the host its share, not a loop of fresh spent ones"
+    )
+    func halfWorkingRedisKeepsTheShare() throws {
+        let server = try RedisServer()
+        defer { server.stop() }
+        // 10 per 10 s: alone, 8 per 10 s, one every 1.25 s — longer than the 1 s before Redis is tried again.
+        let budget = Self.budget(server, host: "a", limit: 10, window: 10)
+        #expect(budget.tryAcquire(now: Timestamp.monotonicNanos()) == 0)
+        // Connecting and FUNCTION LOAD still work; FCALL is refused (NOPERM) from now on.
+        let admin = try RedisConnection(RedisEndpoint(address: .unix(path: server.socketPath)))
+        _ = try admin.checked(["ACL", "SETUSER", "default", "-fcall"])
+        var granted = 0
+        let end = Timestamp.monotonicNanos() + 8_000_000_000
+        while Timestamp.monotonicNanos() < end {
+            if budget.tryAcquire(now: Timestamp.monotonicNanos()) == 0 { granted += 1 }
+            usleep(50_000)
+        }
+        // The old code made a fresh share, starting as a window spent, at every failed rejoin: none in 8 s.
+        #expect(granted >= 3, "granted \(granted) in 8 s alone")
+        #expect(granted <= 8, "granted \(granted) in 8 s: more than the share")
+    }
+
     @Test("Redis restarted empty: a host granted before starts without the burst (the last window's spend is unknown)")
     func emptyRedisNoBurst() throws {
         let server = try RedisServer()
