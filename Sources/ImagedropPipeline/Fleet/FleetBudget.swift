@@ -120,8 +120,8 @@ package final class FleetBudget: RequestBudget {
                 } catch {
                     degrade(&state, error, now: now)
                 }
-                if state.degraded != nil, state.blockedUntil <= now {
-                    return Self.local(state.degraded!.fallback.tryGrant(now: now))
+                if let degraded = state.degraded, state.blockedUntil <= now {
+                    return Self.local(degraded.fallback.tryGrant(now: now))
                 }
             }
             // A block this host knows needs no grant asked for.

@@ -5,14 +5,10 @@ import ImagedropSystem
 /// (FleetContentIndex) with no request; what this host stores or confirms is published there for the others.
 extension JobProcessor {
     func sendUnlessStoredInFleet(_ attempt: Attempt, plan: UploadPlan, file: InspectedFile, token: APIToken) throws {
-        guard let sha256 = file.sha256 else {
-            let form = plan.formHashedAsSent(
-                job: attempt.job, settings: .init(attempt.config), fileDescriptor: file.fileDescriptor,
-                version: file.status)
-            return try request(form, attempt, token: token, customID: plan.customID)
-        }
-        let form = plan.form(fileDescriptor: file.fileDescriptor, version: file.status, sha256: sha256)
-        guard let index = deps.fleetContent, let id = plan.customID else {
+        let form = plan.form(
+            job: attempt.job, settings: .init(attempt.config), fileDescriptor: file.fileDescriptor,
+            version: file.status, sha256: file.sha256)
+        guard let sha256 = file.sha256, let index = deps.fleetContent, let id = plan.customID else {
             return try request(form, attempt, token: token, customID: plan.customID)
         }
         if let image = index.stored(id: id, sha256: sha256) {

@@ -92,36 +92,26 @@ package struct UploadPlan: Sendable, Equatable {
                 looksForEarlierUploadFirst: customID == nil && job.sends > 0))
     }
 
-    /// The form of a file pre-flight hashed: the file part first, then the plan's fields — sent only if the
-    /// descriptor still shows `version` once the last byte was read. A file rewritten in place during the send
-    /// is cut before its id goes out, so an image of two versions' bytes is never stored under the first one's
-    /// id, where a lost reply would leave it unseen (and a later upload of those bytes would take it for theirs).
-    package func form(fileDescriptor: Int32, version: FileStatus, sha256: String) -> MultipartForm {
+    /// The multipart form: the file part first, streamed from the descriptor pre-flight opened, then the plan's
+    /// fields — sent only if the descriptor still shows `version` once the last byte was read (FieldsAfterFileSource
+    /// cuts the transfer otherwise). A file rewritten in place during the send thus never has an image of two
+    /// versions' bytes stored under the first one's id, where a lost reply would leave it unseen (and a later upload
+    /// of those bytes would take it for theirs). `sha256`: the digest pre-flight computed, the one this plan was made
+    /// from; nil for a file pre-flight did not hash (this plan made with `pendingDigest`): libcurl hashes the bytes
+    /// as it reads them and `make` builds the fields again from that digest, so the id and metadata name exactly
+    /// the bytes sent. Cloudflare documents no order for the parts; its own notes show the file part first
+    /// (docs/behaviour.md, "One read per large file").
+    package func form(
+        job: Job, settings: Settings, fileDescriptor: Int32, version: FileStatus, sha256: String?
+    ) -> MultipartForm {
         var form = MultipartForm()
         form.file = FileBody(fileDescriptor: fileDescriptor, size: version.size, filename: filename)
-        let values = fields.map(\.value)
+        let planned = fields.map(\.value)
         form.fieldsAfterFile = FieldsAfterFile(
-            names: fields.map(\.name), sizes: values.map(\.utf8.count), version: version, knownDigest: sha256
-        ) { _ in values }
-        return form
-    }
-
-    /// The form of a file pre-flight did not hash (this plan made with `pendingDigest`): the file part first,
-    /// hashed as libcurl reads it, then the fields, made again by `make` from that digest — so the id and
-    /// metadata name exactly the bytes sent. A file that changed from `version` meanwhile sends no fields (the
-    /// transfer is cut: FieldsAfterFileSource). Cloudflare documents no order for the parts; its own notes
-    /// show the file part first (docs/behaviour.md, "One read per large file").
-    package func formHashedAsSent(
-        job: Job, settings: Settings, fileDescriptor: Int32, version: FileStatus
-    )
-        -> MultipartForm
-    {
-        var form = MultipartForm()
-        form.file = FileBody(fileDescriptor: fileDescriptor, size: version.size, filename: filename)
-        form.fieldsAfterFile = FieldsAfterFile(
-            names: fields.map(\.name), sizes: fields.map(\.value.utf8.count), version: version
-        ) { sha256 in
-            guard case .upload(let plan) = UploadPlan.make(job: job, file: .init(sha256: sha256), settings: settings)
+            names: fields.map(\.name), sizes: planned.map(\.utf8.count), version: version, knownDigest: sha256
+        ) { digest in
+            if sha256 != nil { return planned }
+            guard case .upload(let plan) = UploadPlan.make(job: job, file: .init(sha256: digest), settings: settings)
             else { return [] }
             return plan.fields.map(\.value)
         }
