@@ -66,3 +66,36 @@ package final class MonotonicCondition: @unchecked Sendable {
         return Timestamp.monotonicNanos() + UInt64(bounded * 1e9)
     }
 }
+
+extension MonotonicCondition {
+    /// A condition variable of its own on this condition's lock, for one waiter: `signal(_:)` wakes that
+    /// thread alone, where a `broadcast` would wake every thread waiting on the lock for it to find it was not
+    /// its turn and sleep again (GroupCommit's waiters: each wake-up is a futex call and a context switch).
+    package final class Waiter: @unchecked Sendable {
+        // @unchecked: the pthread object lives at a fixed heap address for the object's life, and pthread
+        // makes wait and signal thread-safe.
+        fileprivate let condition: UnsafeMutablePointer<pthread_cond_t>
+
+        package init() {
+            condition = .allocate(capacity: 1)
+            condition.initialize(to: pthread_cond_t())
+            // No clock attribute: a Waiter is never waited on with a deadline.
+            guard pthread_cond_init(condition, nil) == 0 else {
+                fatalError("pthread could not create a condition variable")
+            }
+        }
+
+        deinit {
+            pthread_cond_destroy(condition)
+            condition.deinitialize(count: 1)
+            condition.deallocate()
+        }
+    }
+
+    /// Waits on `waiter`, with the lock held, until signalled. Wake-ups may be spurious: wait in a loop.
+    package func wait(_ waiter: Waiter) { pthread_cond_wait(waiter.condition, mutex) }
+
+    /// Wakes the thread waiting on `waiter`, if any: after changing its state with the lock held; the signal
+    /// itself may come after the lock is let go (the woken thread then does not block on it at once).
+    package func signal(_ waiter: Waiter) { pthread_cond_signal(waiter.condition) }
+}

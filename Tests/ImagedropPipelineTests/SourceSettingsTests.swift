@@ -233,4 +233,25 @@ struct SourceSettingsTests {
         store.setClaimableSources(["default", "urls", "gone"])
         #expect(try store.claim(leaseMillis: 60_000)?.source == "gone", "the source returned: its jobs go on")
     }
+
+    /// One configured source is compared directly (a list goes through json_each, a table built per claim):
+    /// the same jobs must be taken either way, and a suspect of another source must not hold this one's.
+    @Test("one claimable source: only its jobs are taken, and readiness sees only them")
+    func oneClaimableSource() throws {
+        let db = try TemporaryStore()
+        let store = db.store
+        try store.enqueue([
+            FileCandidate(path: RawPath("/a/1.png"), root: RawPath("/a"), size: 1, mtimeNanos: 1, source: "default"),
+            FileCandidate(path: RawPath("/b/1.png"), root: RawPath("/b"), size: 1, mtimeNanos: 1, source: "gone"),
+        ])
+        store.setClaimableSources(["gone"])
+        #expect(try store.nextReadyAtMillis() != nil)
+        #expect(try store.claim(leaseMillis: 60_000)?.path == RawPath("/b/1.png"))
+        #expect(try store.claim(leaseMillis: 60_000) == nil, "the other source's job stays queued")
+        #expect(try store.nextReadyAtMillis() == nil)
+        store.setClaimableSources(["de"])
+        #expect(try store.claim(leaseMillis: 60_000) == nil, "a name is compared whole, not as a prefix")
+        store.setClaimableSources(nil)
+        #expect(try store.claim(leaseMillis: 60_000)?.path == RawPath("/a/1.png"), "nil: every source")
+    }
 }

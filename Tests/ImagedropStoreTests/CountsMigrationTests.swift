@@ -63,6 +63,27 @@ struct CountsMigrationTests {
         database.close()
     }
 
+    /// `jobs_source` went with the step after the counts (two of the seven pages each transition dirtied); the
+    /// one query that read it, the claim's "anything in hand", must find `jobs_lease` instead of scanning.
+    @Test("an old table loses jobs_source; the claim's in-hand test reads jobs_lease")
+    func sourceIndexDropped() throws {
+        let temp = try TemporaryFolder("imagedrop-store")
+        try Self.oldTable(at: temp.database)
+        let store = try JobStore(path: temp.database)
+        try store.withDatabase { db in
+            let index = try db.prepare(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'jobs_source'")
+            #expect(try index.step() && index.int(0) == 0)
+            let plan = try db.prepare("EXPLAIN QUERY PLAN SELECT 1 FROM jobs AS held WHERE held.state = 'uploading'")
+            var details: [String] = []
+            while try plan.step() { details.append(plan.string(3) ?? "") }
+            #expect(details.contains { $0.contains("jobs_lease") }, "\(details)")
+        }
+        store.setClaimableSources(["avatars"])
+        let claimed = try #require(try store.claim(leaseMillis: 60_000))
+        #expect(claimed.source == "avatars")
+    }
+
     @Test("an old table migrates with its counts exact, and they stay exact through every kind of write")
     func migratesExact() throws {
         let temp = try TemporaryFolder("imagedrop-store")

@@ -1,3 +1,4 @@
+import ImagedropSupport
 import Testing
 
 @testable import ImagedropSystem
@@ -30,5 +31,47 @@ struct RawPathTests {
         #expect(RawPath("/srv/in/a/b.png").relative(to: root)?.display == "a/b.png")
         #expect(RawPath("/srv/inbox/b.png").relative(to: root) == nil)
         #expect(RawPath("/srv/in").isInside(root))
+    }
+}
+
+/// `UTF8Repair` answers valid text with the standard library's validator and repairs the rest a byte at a
+/// time (issue 25: a path is shown several times per upload). Both ways must give what the repair alone gave.
+@Suite("UTF-8 repair")
+struct UTF8RepairTests {
+    @Test("random byte strings, mostly valid, some cut or overlong: the same text as the byte-by-byte repair")
+    func fastPathAgreesWithRepair() {
+        let pieces: [[UInt8]] = [
+            Array("a/b.png".utf8), Array("ç".utf8), Array("画".utf8), Array("😀".utf8), [0xC0, 0xAF], [0xED, 0xA0, 0x80],
+            [0xF4, 0x90, 0x80, 0x80], [0xE2, 0x82], [0x80], [0xFF], [0x00], [0x7F],
+        ]
+        var generator = SplitMix64(seed: 0x25)
+        for _ in 0..<2_000 {
+            var bytes: [UInt8] = []
+            for _ in 0..<Int.random(in: 0..<12, using: &generator) {
+                // Two thirds of the strings valid throughout, so the validator's yes is exercised as much as its no.
+                let valid = Int.random(in: 0..<3, using: &generator) > 0
+                bytes += pieces[Int.random(in: 0..<(valid ? 4 : pieces.count), using: &generator)]
+            }
+            let repaired = UTF8Repair.replacingEachInvalidByte(bytes)
+            #expect(repaired == Self.byteByByte(bytes), "\(bytes)")
+            if String(validating: bytes, as: UTF8.self) != nil { #expect(Array(repaired.utf8) == bytes) }
+        }
+    }
+
+    /// The repair as it is done for invalid input, applied to everything: the oracle.
+    static func byteByByte(_ bytes: [UInt8]) -> String {
+        var output: [UInt8] = []
+        var index = 0
+        while index < bytes.count {
+            let length = UTF8Repair.sequenceLength(bytes, at: index)
+            if length == 0 {
+                output += [0xEF, 0xBF, 0xBD]
+                index += 1
+            } else {
+                output += bytes[index..<(index + length)]
+                index += length
+            }
+        }
+        return String(decoding: output, as: UTF8.self)
     }
 }

@@ -9,11 +9,17 @@ import ImagedropSystem
 ///
 /// Each body is one statement's work. If the grouped transaction fails, every body runs again on its own,
 /// so one job's error (a constraint, a full disk) is its own and the others still land.
+///
+/// Each waiter sleeps on a condition of its own: when a write ends, only its members and the next leader
+/// (the oldest transition that arrived during it) are woken. A broadcast woke every waiter, and those that
+/// had arrived too late for the write went back to sleep at once — a futex round trip and two context
+/// switches each, for nothing (docs/benchmarks.md, the small-file profile).
 package final class GroupCommit: @unchecked Sendable {
     // @unchecked: `pending`, `writing` and every entry's `outcome` are only touched with `condition` held.
     private final class Entry {
         let body: (Database) throws -> Void
         var outcome: (any Error)??
+        let waiter = MonotonicCondition.Waiter()
         init(_ body: @escaping (Database) throws -> Void) { self.body = body }
     }
 
@@ -32,7 +38,7 @@ package final class GroupCommit: @unchecked Sendable {
         let entry = Entry(body)
         condition.lock()
         pending.append(entry)
-        while entry.outcome == nil, writing { condition.wait() }
+        while entry.outcome == nil, writing { condition.wait(entry.waiter) }
         if let outcome = entry.outcome {
             condition.unlock()
             if let error = outcome { throw error }
@@ -54,8 +60,13 @@ package final class GroupCommit: @unchecked Sendable {
         condition.lock()
         for (member, outcome) in zip(batch, outcomes) { member.outcome = .some(outcome) }
         writing = false
-        condition.broadcast()
+        // The next leader, alone: it takes every transition queued meanwhile into its own write.
+        let next = pending.first
         condition.unlock()
+        // Signalled after the lock is let go, or each would wake only to block on it at once. `batch` and
+        // `next` hold the entries, so no waiter's condition is freed before its signal.
+        for member in batch where member !== entry { condition.signal(member.waiter) }
+        if let next { condition.signal(next.waiter) }
         if let error = outcomes[batch.firstIndex { $0 === entry }!] { throw error }
     }
 

@@ -25,7 +25,9 @@ package final class JobStore: Sendable {
     package let hasDismissed: Bool
     /// The sources the daemon has configured (nil: every source): `claim` takes only their jobs, so a removed
     /// source's jobs stay queued, untouched, until it returns.
-    package let claimableSources = Mutex<String?>(nil)
+    package let claimableSources = Mutex<ClaimableSources>(.all)
+    /// The claim's and the readiness query's SQL for this table.
+    let queueSQL: QueueSQL
     /// Before this (unix ms) no owed delete can be due: every worker looks before each claim, and only this
     /// process adds or postpones them, so an empty look is trusted for a second instead of costing a write
     /// transaction per upload.
@@ -49,12 +51,15 @@ package final class JobStore: Sendable {
         }
         self.hasMovedTo = try Self.hasColumn("moved_to", in: database)
         self.hasURLs = try Self.hasColumn("url", in: database)
-        self.hasSource = try Self.hasColumn("source", in: database)
+        let hasSource = try Self.hasColumn("source", in: database)
+        self.hasSource = hasSource
         self.hasDismissed = try Self.hasColumn("dismissed", in: database)
-        self.columns =
+        let columns =
             Self.columns(schemaVersion: version, hasMovedTo: hasMovedTo, hasURLs: hasURLs) + ", "
             + (hasSource ? "source" : "'default' AS source") + ", "
             + (hasDismissed ? "dismissed" : "0 AS dismissed")
+        self.columns = columns
+        self.queueSQL = QueueSQL(columns: columns, hasSource: hasSource)
         self.connection = LockedConnection(database)
         self.path = path
     }

@@ -328,6 +328,14 @@ package enum Schema {
             UPDATE source_counts SET n = n + 1 WHERE source = NEW.source AND state = NEW.state;
         END;
         """,
+        // `jobs_source (source, state)` served the per-source counts before `source_counts` kept them; since
+        // then nothing needs it, and every state change moved its entry from one leaf to another: two of the
+        // seven pages a claim or a write-back dirtied (each a WAL frame, written and later checkpointed). The
+        // claim's "anything in hand" test reads `jobs_lease` (whose condition is `state = 'uploading'`) instead;
+        // `list --source`/`export --source` filter as they read.
+        """
+        DROP INDEX IF EXISTS jobs_source;
+        """,
     ]
 
     package static var currentVersion: Int { migrations.count }

@@ -133,11 +133,13 @@ package final class Database {
         try transaction(begin: "BEGIN DEFERRED", body)
     }
 
+    /// BEGIN and COMMIT are statements prepared once like any other: through `sqlite3_exec` each was parsed
+    /// again, twice per grouped write of the workers' transitions.
     private func transaction<T>(begin: String, _ body: () throws -> T) throws -> T {
-        try execute(begin)
+        try cached(begin).run()
         do {
             let value = try body()
-            try execute("COMMIT")
+            try cached("COMMIT").run()
             return value
         } catch {
             try? execute("ROLLBACK")
