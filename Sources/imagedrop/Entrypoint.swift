@@ -10,8 +10,10 @@ struct Entrypoint {
     static func main() {
         Signals.blockForProcess()
         // glibc gives each thread that allocates its own malloc arena (up to 8 per core); a daemon with a
-        // dozen threads then holds several MiB of mostly empty arenas. Two are plenty for its contention.
-        _ = glibcMallopt(-8 /* M_ARENA_MAX */, 2)
+        // dozen threads then holds several MiB of mostly empty arenas. Four: with two, eight workers on small
+        // files waited on the arena locks (a thousand futex sleeps per 2,000 uploads, 5 % more CPU); four cost
+        // 0.2–0.4 MiB of RSS over two (docs/benchmarks.md).
+        _ = glibcMallopt(-8 /* M_ARENA_MAX */, 4)
         // Keep up to 4 MiB free at the top of each arena instead of handing it back at once: with glibc's default
         // (128 KiB, moving with the largest block freed) every upload's buffers were returned with brk/madvise and
         // faulted in again for the next one (page faults and TLB shootdowns were a tenth of the daemon's CPU on
