@@ -112,6 +112,35 @@ final class FileInspectorTests {
         #expect(reason(directory + "/inbox/sub/secret.png", follow: true) == nil)
     }
 
+    /// The opened file's path is checked against the root as written first and resolves the root only when
+    /// that fails: a watched path that is itself a symlink must still take its files, and still refuse one
+    /// that a folder on the way leads out of.
+    @Test("a watched path that is a symlink: its files are taken, a folder on the way out of it is refused")
+    func rootIsSymlink() throws {
+        try writeFile(
+            atPath: directory + "/inbox/own.png", contents: Data(SampleImages.png(width: 4, height: 4, seed: 5)))
+        try writeFile(
+            atPath: directory + "/outside/secret.png", contents: Data(SampleImages.png(width: 4, height: 4, seed: 6)))
+        try FileManager.default.createSymbolicLink(
+            atPath: directory + "/watched", withDestinationPath: directory + "/inbox")
+        try FileManager.default.createSymbolicLink(
+            atPath: directory + "/inbox/away", withDestinationPath: directory + "/outside")
+        func inspect(_ path: String) -> PreflightResult {
+            FileInspector.inspect(
+                path: RawPath(directory + "/watched/" + path), root: RawPath(directory + "/watched"),
+                followSymlinksOutside: false)
+        }
+        guard case .ready = inspect("own.png") else {
+            Issue.record("a file of a symlinked watch path was refused")
+            return
+        }
+        guard case .rejected(let reason) = inspect("away/secret.png") else {
+            Issue.record("a folder leading out of a symlinked watch path was followed")
+            return
+        }
+        #expect(reason.contains("symlink leads out of the watched tree"))
+    }
+
     /// Found by the soak (seed 4): `enqueue` of a folder no longer in `watch.paths` queued a symlink with no
     /// root, and pre-flight let it publish its target from outside every watched folder.
     @Test("a symlink enqueued from outside every watched folder is refused unless symlinks outside are allowed")

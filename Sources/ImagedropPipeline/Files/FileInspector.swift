@@ -111,7 +111,12 @@ package enum FileInspector {
         }
         // Checked on what was opened, after opening: a folder on the way swapped for a symlink (by anyone who
         // may write to the drop folder) cannot make the daemon publish a file from outside the watched tree.
-        if let root, !followSymlinksOutside, let opened = Self.openedPath(fd), !opened.isInside(root.realPath ?? root) {
+        // The opened path is canonical (no symlink in it): inside the root as written, it is in the folder that
+        // is there now; only when it is not does the root's own canonical form need resolving (a watched path
+        // that is or goes through a symlink) — realpath(3) is a readlink per component, on every upload.
+        if let root, !followSymlinksOutside, let opened = Self.openedPath(fd), !opened.isInside(root),
+            !opened.isInside(root.realPath ?? root)
+        {
             close(fd)
             return .rejected("symlink leads out of the watched tree (the file opened is \(opened.display))")
         }
@@ -218,14 +223,17 @@ extension FileInspector {
     /// path or of folders on the way, unlike resolving the path again. A file unlinked since it was opened
     /// is judged by where it was. Nil when /proc cannot tell (the check is then skipped, not failed).
     package static func openedPath(_ fd: Int32) -> RawPath? {
-        var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)
-        let count = "/proc/self/fd/\(fd)".withCString { link in
-            buffer.withUnsafeMutableBytes {
-                readlink(link, $0.baseAddress!.assumingMemoryBound(to: CChar.self), $0.count)
+        // On the stack, not zeroed: readlink says how many bytes it wrote, and only those are read.
+        let read = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Int(PATH_MAX) + 1) { buffer -> [UInt8]? in
+            let count = "/proc/self/fd/\(fd)".withCString { link in
+                readlink(
+                    link, UnsafeMutableRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self), buffer.count
+                )
             }
+            guard count > 0, buffer[0] == UInt8(ascii: "/") else { return nil }
+            return Array(buffer[0..<count])
         }
-        guard count > 0, buffer.first == UInt8(ascii: "/") else { return nil }
-        var bytes = Array(buffer[0..<count])
+        guard var bytes = read else { return nil }
         let deleted = Array(" (deleted)".utf8)
         if bytes.count > deleted.count, Array(bytes.suffix(deleted.count)) == deleted {
             bytes.removeLast(deleted.count)
