@@ -223,7 +223,7 @@ extension FileInspector {
     /// path or of folders on the way, unlike resolving the path again. A file unlinked since it was opened
     /// is judged by where it was. Nil when /proc cannot tell (the check is then skipped, not failed).
     package static func openedPath(_ fd: Int32) -> RawPath? {
-        // On the stack, not zeroed: readlink says how many bytes it wrote, and only those are read.
+        // Not zeroed first (a 4 KiB memset per upload): readlink says how many bytes it wrote, only those are read.
         let read = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Int(PATH_MAX) + 1) { buffer -> [UInt8]? in
             let count = "/proc/self/fd/\(fd)".withCString { link in
                 readlink(
