@@ -162,10 +162,16 @@ struct JobPathInProcessTests {
 
     /// A Database shared by the threads of the group-commit test (GroupCommit and the lock serialise its use).
     final class SharedDatabase: @unchecked Sendable {
+        let folder: TemporaryFolder
         let db: Database
         let lock = NSLock()
         let group = GroupCommit()
-        init(_ db: Database) { self.db = db }
+        /// A table `t(n INTEGER UNIQUE)` in a file of its own, removed with the folder.
+        init() throws {
+            folder = try TemporaryFolder("groupcommit")
+            db = try Database(path: folder.database)
+            try db.execute("CREATE TABLE t(n INTEGER UNIQUE)")
+        }
         /// `holdMicros`: how long each write holds the lock, so that others queue behind it.
         func run(_ sql: String, holdMicros: UInt32 = 0) throws {
             try group.run(
@@ -181,11 +187,7 @@ struct JobPathInProcessTests {
 
     @Test("group commit: bodies from many threads each land once, and the one that fails gets its own error")
     func groupCommit() throws {
-        let folder = NSTemporaryDirectory() + "groupcommit-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let shared = SharedDatabase(try Database(path: folder + "/g.sqlite3"))
-        try shared.db.execute("CREATE TABLE t(n INTEGER UNIQUE)")
+        let shared = try SharedDatabase()
         let failed = Mutex<[Int]>([])
         // Thread 7 inserts 3 again: whichever of 3 and 7 comes second breaks the UNIQUE constraint, alone.
         DispatchQueue.concurrentPerform(iterations: 16) { index in
@@ -207,11 +209,7 @@ struct JobPathInProcessTests {
     /// then leave while others wait) must all come back, each transition landing once.
     @Test("group commit under load: no waiter is left asleep, every body lands once")
     func groupCommitNoLostWakeups() throws {
-        let folder = NSTemporaryDirectory() + "groupcommit-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let shared = SharedDatabase(try Database(path: folder + "/g.sqlite3"))
-        try shared.db.execute("CREATE TABLE t(n INTEGER UNIQUE)")
+        let shared = try SharedDatabase()
         let threads = 8
         let counts = (0..<threads).map { 100 + 25 * $0 }
         let rounds = 6  // a lost wake-up needs the wrong moment: one round in three met it when one was lost

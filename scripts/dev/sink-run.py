@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""One `imagedrop run --once` of the bench's sink sets, for profiling a change: nginx-light as the upload sink
+(Benchmarks/nginx/sink.conf, on a free loopback port), a fresh drop folder and job table per run, the daemon's CPU
+time, wall time and peak RSS printed per run. Alternate two binaries to compare them on a shared machine; wrap the
+daemon in a profiler with --wrap. The figures for the issue are `scripts/bench.sh`'s; this is the quick loop.
+
+    scripts/dev/sink-run.py BIN [BIN2 ...] [--set small|large] [--rounds N] [--wrap "perf stat -e context-switches"]
+
+small: 2,000 PNGs of ~50 KB, 8 workers; large: 50 of ~8 MB, 64 workers (the bench's two sets). The images are
+made once per set in the scratch folder (PNG, stored zlib blocks of random pixels).
+"""
+import argparse
+import os
+import shlex
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import zlib
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SETS = {"small": (2000, 100, 125, 8), "large": (50, 1000, 2000, 64)}
+
+
+def png(width, height):
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    raw = b"".join(b"\0" + os.urandom(width * 4) for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 0)) + chunk(b"IEND", b"")
+
+
+def images(scratch, name):
+    count, width, height, _ = SETS[name]
+    folder = os.path.join(scratch, "src-" + name)
+    if not os.path.isdir(folder):
+        os.makedirs(folder)
+        for index in range(count):
+            with open(os.path.join(folder, "img%06d.png" % index), "wb") as out:
+                out.write(png(width, height))
+    return folder
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_sink(scratch):
+    port = free_port()
+    folder = os.path.join(scratch, "nginx")
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(ROOT, "Benchmarks/nginx/sink.conf")) as template:
+        conf = template.read().replace("@PORT@", str(port)).replace("@DIR@", folder)
+    with open(os.path.join(folder, "sink.conf"), "w") as out:
+        out.write(conf)
+    process = subprocess.Popen(
+        ["/usr/sbin/nginx", "-p", folder, "-c", folder + "/sink.conf", "-e", folder + "/error.log"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+            return process, port
+        except OSError:
+            time.sleep(0.02)
+    process.kill()
+    sys.exit("nginx did not listen; is nginx-light installed?")
+
+
+def run_once(binary, source, port, workers, scratch, wrap):
+    run = tempfile.mkdtemp(prefix="run-", dir=scratch)
+    inbox = os.path.join(run, "inbox")
+    subprocess.run(["cp", "-r", source, inbox], check=True)
+    config = os.path.join(run, "config.toml")
+    with open(config, "w") as out:
+        out.write(f"""[cloudflare]
+account_id = "023e105f4ecef8ad9ca31a8372d0c353"
+api_base_url = "http://127.0.0.1:{port}/client/v4"
+[images]
+id = "content-hash"
+[watch]
+paths = ["{inbox}"]
+settle_ms = 200
+rescan_interval_s = 600
+[queue]
+database = "{run}/jobs.db"
+[upload]
+workers = {workers}
+max_workers = {workers}
+requests_per_5min = 0
+request_timeout_s = 120
+[log]
+level = "info"
+format = "text"
+""")
+    environment = dict(os.environ, CLOUDFLARE_API_TOKEN="sink-run-token-0123456789abcdefghij")
+    started = time.monotonic()
+    with open(os.path.join(run, "log.txt"), "w") as log:
+        child = subprocess.Popen(
+            shlex.split(wrap) + [binary, "run", "--once", "--config", config], env=environment, stdout=log,
+            stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.monotonic() - started
+    cpu = usage.ru_utime + usage.ru_stime
+    subprocess.run(["rm", "-rf", run])
+    return child.returncode, wall, cpu, usage.ru_maxrss / 1024
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("binaries", nargs="+")
+    parser.add_argument("--set", choices=sorted(SETS), default="small")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--wrap", default="", help="a command the daemon runs under (perf stat, strace -c, ...)")
+    parser.add_argument("--scratch", default=os.path.join(tempfile.gettempdir(), "imagedrop-sink-run"))
+    options = parser.parse_args()
+    os.makedirs(options.scratch, exist_ok=True)
+    source = images(options.scratch, options.set)
+    workers = SETS[options.set][3]
+    sink, port = start_sink(options.scratch)
+    cpus = {binary: [] for binary in options.binaries}
+    try:
+        for round_index in range(options.rounds):
+            for binary in options.binaries:
+                status, wall, cpu, rss = run_once(binary, source, port, workers, options.scratch, options.wrap)
+                cpus[binary].append(cpu)
+                print(f"round {round_index + 1} {binary}: exit {status}, wall {wall:.2f} s, CPU {cpu:.2f} s, "
+                      f"peak RSS {rss:.1f} MiB", flush=True)
+    finally:
+        sink.terminate()
+    for binary, values in cpus.items():
+        values.sort()
+        print(f"{binary}: CPU median {values[len(values) // 2]:.2f} s of {len(values)} ({', '.join('%.2f' % v for v in values)})")
+
+
+if __name__ == "__main__":
+    main()
