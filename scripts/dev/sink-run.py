@@ -103,12 +103,26 @@ format = "text"
         child = subprocess.Popen(
             shlex.split(wrap) + [binary, "run", "--once", "--config", config], env=environment, stdout=log,
             stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(child.pid, 0)
+        # The peak RSS from /proc (VmHWM only grows), not from wait4: a child forked from this Python carries
+        # Python's own peak (45 MiB) through its exec into ru_maxrss. Under --wrap it is the wrapper's.
+        peak_kib = 0
+        while True:
+            pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+            if pid:
+                break
+            try:
+                with open(f"/proc/{child.pid}/status") as proc:
+                    for line in proc:
+                        if line.startswith("VmHWM:"):
+                            peak_kib = max(peak_kib, int(line.split()[1]))
+            except OSError:
+                pass
+            time.sleep(0.01)
         child.returncode = os.waitstatus_to_exitcode(status)
     wall = time.monotonic() - started
     cpu = usage.ru_utime + usage.ru_stime
     subprocess.run(["rm", "-rf", run])
-    return child.returncode, wall, cpu, usage.ru_maxrss / 1024
+    return child.returncode, wall, cpu, peak_kib / 1024
 
 
 def main():
