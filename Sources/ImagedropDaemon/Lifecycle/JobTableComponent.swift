@@ -4,7 +4,8 @@ import Logging
 /// The daemon's session in the job table. Its start was recorded when the table was opened (`StartupStore`);
 /// it is stopped once everything that takes or sends jobs has ended: the jobs still leased (cut short past the
 /// grace period, or prepared and never sent) go back to the queue and the stop is recorded, so the next start
-/// finds a clean stop and `status` says so. The metrics writer, stopped next, writes the queue as it is then.
+/// finds a clean stop and `status` says so; then the WAL is checkpointed whole, so the database file alone is the
+/// table (a cold backup is one file). The metrics writer, stopped next, writes the queue as it is then.
 final class JobTableComponent: Component {
     let name = "job table"
     private let store: JobStore
@@ -27,6 +28,7 @@ final class JobTableComponent: Component {
         } catch {
             logger.error("could not record the stop; the next start will recover", metadata: ["error": "\(error)"])
         }
+        store.checkpointAtStop()
     }
 
     func wait(deadline: UInt64) -> Bool { true }

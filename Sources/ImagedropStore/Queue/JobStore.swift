@@ -91,6 +91,15 @@ package final class JobStore: Sendable {
         }
     }
 
+    /// At a clean stop: every committed page into the database file and the WAL truncated to nothing, so the file
+    /// alone is the whole table — what an operator copies as a backup of a stopped daemon, or restores. Without
+    /// it the WAL kept whatever the last automatic checkpoint had not copied (or only half copied, when a
+    /// reader held it back): the file alone was behind, or, copied without its WAL, malformed. Best effort: a
+    /// reader that holds a snapshot past the busy timeout leaves it to the next checkpoint, as before.
+    package func checkpointAtStop() {
+        try? withDatabase { Self.shrinkWAL($0) }
+    }
+
     /// After a full disk. The WAL only shrinks when a checkpoint truncates it: without this, a WAL that grew
     /// until the disk filled keeps the disk full after space returns, and every write fails on. Best effort:
     /// the caller still sees the error and retries later.
