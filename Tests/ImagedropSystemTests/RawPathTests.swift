@@ -53,25 +53,8 @@ struct UTF8RepairTests {
                 bytes += pieces[Int.random(in: 0..<(valid ? 4 : pieces.count), using: &generator)]
             }
             let repaired = UTF8Repair.replacingEachInvalidByte(bytes)
-            #expect(repaired == Self.byteByByte(bytes), "\(bytes)")
+            #expect(repaired == UTF8Repair.repairingEachByte(bytes), "\(bytes)")
             if String(validating: bytes, as: UTF8.self) != nil { #expect(Array(repaired.utf8) == bytes) }
         }
-    }
-
-    /// The repair as it is done for invalid input, applied to everything: the oracle.
-    static func byteByByte(_ bytes: [UInt8]) -> String {
-        var output: [UInt8] = []
-        var index = 0
-        while index < bytes.count {
-            let length = UTF8Repair.sequenceLength(bytes, at: index)
-            if length == 0 {
-                output += [0xEF, 0xBF, 0xBD]
-                index += 1
-            } else {
-                output += bytes[index..<(index + length)]
-                index += length
-            }
-        }
-        return String(decoding: output, as: UTF8.self)
     }
 }

@@ -2,10 +2,14 @@
 /// sequence (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF).
 package enum UTF8Repair {
     package static func replacingEachInvalidByte(_ bytes: [UInt8]) -> String {
-        // Nearly every path is valid UTF-8: the standard library's validator says so at once, and the repair
-        // below (a byte at a time, into a second buffer) is left for the rest. A path is shown several times
-        // per upload (its log line, the metadata's source_path).
-        if let valid = String(validating: bytes, as: UTF8.self) { return valid }
+        // Nearly every path is valid UTF-8: the standard library's validator says so at once, and the repair (a
+        // byte at a time, into a second buffer) is left for the rest. A path is shown several times per upload
+        // (its log line, the metadata's source_path).
+        String(validating: bytes, as: UTF8.self) ?? repairingEachByte(bytes)
+    }
+
+    /// The repair itself, a byte at a time: what `replacingEachInvalidByte` falls back to.
+    package static func repairingEachByte(_ bytes: [UInt8]) -> String {
         var output: [UInt8] = []
         output.reserveCapacity(bytes.count)
         let replacement: [UInt8] = [0xEF, 0xBF, 0xBD]
