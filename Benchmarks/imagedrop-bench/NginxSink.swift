@@ -42,4 +42,24 @@ final class NginxSink {
     }
 
     func stop() { process.stop(graceSeconds: 5) }
+
+    /// CPU seconds nginx has spent so far, its master and worker together (`/proc/PID/stat`'s utime + stime):
+    /// read before and after a run, the sink's share of the machine's two cores.
+    func cpuSeconds() -> Double {
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        var total = 0.0
+        for pid in [process.pid] + Self.children(of: process.pid) {
+            guard let stat = Files.readText("/proc/\(pid)/stat"), let close = stat.lastIndex(of: ")") else { continue }
+            // Fields after the command's closing parenthesis: state is 3rd, utime the 14th, stime the 15th.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { continue }
+            total += (user + system) / ticks
+        }
+        return total
+    }
+
+    private static func children(of parent: pid_t) -> [pid_t] {
+        let text = Files.readText("/proc/\(parent)/task/\(parent)/children") ?? ""
+        return text.split(separator: " ").compactMap { pid_t($0) }
+    }
 }

@@ -29,13 +29,15 @@ extension Bench {
         var smallSettings = Workspace.Settings(workers: 8, requestsPerWindow: 0)
         smallSettings.apiBaseURL = sink.apiBaseURL
         try small.writeConfig(emulator: emulator, smallSettings)
+        let nginxBefore = sink.cpuSeconds()
         let run = try drain(small, count: count)
+        let nginxDuringImagedrop = sink.cpuSeconds() - nginxBefore
         let parallel = try CurlParallelBaseline.run(directory: small.inbox, url: sink.uploadURL, scratch: root)
+        let nginxDuringCurl = sink.cpuSeconds() - nginxBefore - nginxDuringImagedrop
         let curl = try curlToSink(small.inbox, sink)
         let rate = Double(count) / run.seconds
         let parallelRate = Double(count) / parallel.seconds
         let curlRate = Double(count) / curl.seconds
-        Files.removeTree(small.directory)
         let cpu = Bench.cpuPer1000(run.usage, uploads: count)
         var figure = Figure(
             key: "sink_small", title: "nginx sink, small files (\(count) × 50 KB, 8 workers)", value: rate,
@@ -48,11 +50,19 @@ extension Bench {
             "xargs_curl_seconds": curl.seconds,
             "failed": Double(run.counts["failed"] ?? 0),
             "curl_parallel_cpu_s_per_1000": Bench.cpuPer1000(parallel.usage, uploads: count) ?? .nan,
+            "nginx_cpu_s_per_1000_imagedrop": nginxDuringImagedrop / Double(count) * 1000,
+            "nginx_cpu_s_per_1000_curl_parallel": nginxDuringCurl / Double(count) * 1000,
         ]
         figure.notes.append(
             "xargs -P 8 curl \(Report.format(curlRate)) files/s (imagedrop \(Report.format(rate / curlRate))×); curl --parallel \(Report.format(Bench.cpuPer1000(parallel.usage, uploads: count) ?? .nan)) CPU s / 1k"
         )
         figures.append(figure)
+        figures.append(
+            try smallFileFloor(
+                directory: small.inbox, count: count,
+                curlParallelCPUPer1000: Bench.cpuPer1000(parallel.usage, uploads: count), imagedropCPUPer1000: cpu,
+                curlParallelFilesPerSecond: parallelRate, sinkCPUPer1000: nginxDuringCurl / Double(count) * 1000))
+        Files.removeTree(small.directory)
 
         let large = self.workspace("sink-large")
         let largeCount = self.count(50, quick: 8)
