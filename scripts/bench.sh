@@ -10,6 +10,7 @@
 # IMAGEDROP_BENCH_SCRATCH: the release build folder (default .build-release).
 set -eu
 cd "$(dirname "$0")/.."
+. scripts/layout-flags.sh
 scratch="${IMAGEDROP_BENCH_SCRATCH:-.build-release}"
 
 for product in imagedrop-emulator imagedrop-bench; do
@@ -19,8 +20,9 @@ bin="$(swift build -c release --scratch-path "$scratch" --show-bin-path)"
 # The daemon is measured as scripts/install.sh ships it: Swift runtime linked statically (6 MB less RSS
 # than loading libswiftCore/Foundation/ICU as shared libraries, whose relocated pages all count).
 static="${IMAGEDROP_BENCH_STATIC_SCRATCH:-.build-static}"
-swift build -c release --static-swift-stdlib --scratch-path "$static" --product imagedrop
-daemon="$(swift build -c release --static-swift-stdlib --scratch-path "$static" --show-bin-path)/imagedrop"
+layout_check "$static"
+swift build -c release --static-swift-stdlib $LAYOUT_FLAGS --scratch-path "$static" --product imagedrop
+daemon="$(swift build -c release --static-swift-stdlib $LAYOUT_FLAGS --scratch-path "$static" --show-bin-path)/imagedrop"
 
 exec "$bin/imagedrop-bench" --imagedrop "$daemon" --emulator "$bin/imagedrop-emulator" \
     --out bench-results "$@"

@@ -39,7 +39,11 @@ printf '#define IMAGEDROP_BUILD_COMMIT "%s"\n' "$COMMIT" >"$header"
 # that includes it recompiles just that file.
 touch Sources/CBuildInfo/build_info.c
 
-flags=(-c release --static-swift-stdlib --scratch-path "$scratch")
+# shellcheck source=layout-flags.sh
+. scripts/layout-flags.sh
+read -ra layout <<<"$LAYOUT_FLAGS"
+layout_check "$scratch"
+flags=(-c release --static-swift-stdlib "${layout[@]}" --scratch-path "$scratch")
 say "building: swift build ${flags[*]} (imagedrop, imagedrop-emulator; commit $COMMIT)"
 swift build "${flags[@]}" --product imagedrop
 swift build "${flags[@]}" --product imagedrop-emulator

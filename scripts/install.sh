@@ -20,7 +20,10 @@ say() { printf 'install: %s\n' "$*"; }
 
 binary="${IMAGEDROP_BIN:-}"
 if [[ -z "$binary" ]]; then
-    flags=(-c release --product imagedrop)
+    # shellcheck source=layout-flags.sh
+    . "$root/scripts/layout-flags.sh"
+    read -ra layout <<<"$LAYOUT_FLAGS"
+    flags=(-c release --product imagedrop "${layout[@]}")
     [[ "$STATIC_SWIFT_STDLIB" == 1 ]] && flags+=(--static-swift-stdlib)
     [[ -n "${SCRATCH_PATH:-}" ]] && flags+=(--scratch-path "$SCRATCH_PATH")
     say "building: swift build ${flags[*]}"

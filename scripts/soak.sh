@@ -12,10 +12,12 @@
 # benchmark's daemon use, so CI builds release once. IMAGEDROP_SOAK_SCRATCH: another build folder.
 set -eu
 cd "$(dirname "$0")/.."
+. scripts/layout-flags.sh
 scratch="${IMAGEDROP_SOAK_SCRATCH:-.build-static}"
+layout_check "$scratch"
 
 for product in imagedrop imagedrop-emulator imagedrop-soak; do
-    swift build -c release --static-swift-stdlib --scratch-path "$scratch" --product "$product"
+    swift build -c release --static-swift-stdlib $LAYOUT_FLAGS --scratch-path "$scratch" --product "$product"
 done
-bin="$(swift build -c release --static-swift-stdlib --scratch-path "$scratch" --show-bin-path)"
+bin="$(swift build -c release --static-swift-stdlib $LAYOUT_FLAGS --scratch-path "$scratch" --show-bin-path)"
 exec "$bin/imagedrop-soak" --bin "$bin" "$@"
