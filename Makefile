@@ -8,8 +8,11 @@ DESTDIR ?=
 # The commit goes into `--version` through a C define (see Sources/CBuildInfo).
 COMMIT ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
 
+# The code layout of the shipped builds (scripts/layout-flags.sh), so `make install` after `make build` builds nothing
+# again.
 build:
-	$(SWIFT) build -c release --product imagedrop -Xcc '-DIMAGEDROP_BUILD_COMMIT="$(COMMIT)"'
+	. scripts/layout-flags.sh && layout_check "$$($(SWIFT) build -c release $$LAYOUT_FLAGS --show-bin-path)" && \
+	$(SWIFT) build -c release --product imagedrop $$LAYOUT_FLAGS -Xcc '-DIMAGEDROP_BUILD_COMMIT="$(COMMIT)"'
 
 test:
 	scripts/test.sh

@@ -42,12 +42,12 @@ touch Sources/CBuildInfo/build_info.c
 # shellcheck source=layout-flags.sh
 . scripts/layout-flags.sh
 read -ra layout <<<"$LAYOUT_FLAGS"
-layout_check "$scratch"
 flags=(-c release --static-swift-stdlib "${layout[@]}" --scratch-path "$scratch")
+bin="$(swift build "${flags[@]}" --show-bin-path)"
+layout_check "$bin"
 say "building: swift build ${flags[*]} (imagedrop, imagedrop-emulator; commit $COMMIT)"
 swift build "${flags[@]}" --product imagedrop
 swift build "${flags[@]}" --product imagedrop-emulator
-bin="$(swift build "${flags[@]}" --show-bin-path)"
 rm -f "$header"
 # `--version`'s first line: "imagedrop VERSION (commit SHA)".
 first="$("$bin/imagedrop" --version | head -n 1)"

@@ -26,9 +26,11 @@ if [[ -z "$binary" ]]; then
     flags=(-c release --product imagedrop "${layout[@]}")
     [[ "$STATIC_SWIFT_STDLIB" == 1 ]] && flags+=(--static-swift-stdlib)
     [[ -n "${SCRATCH_PATH:-}" ]] && flags+=(--scratch-path "$SCRATCH_PATH")
+    bin="$(cd "$root" && swift build "${flags[@]}" --show-bin-path)"
+    (cd "$root" && layout_check "$bin")
     say "building: swift build ${flags[*]}"
     (cd "$root" && swift build "${flags[@]}")
-    binary="$(cd "$root" && swift build "${flags[@]}" --show-bin-path)/imagedrop"
+    binary="$bin/imagedrop"
 fi
 [[ -x "$binary" ]] || { echo "install: $binary is not an executable" >&2; exit 1; }
 

@@ -8,12 +8,17 @@
 # relative: every script builds from the package root, where the linker runs.
 LAYOUT_FLAGS="-Xswiftc -Xfrontend -Xswiftc -function-sections -Xlinker --section-ordering-file=packaging/link-order.txt"
 
-# SwiftPM does not compile an object again when only -Xswiftc flags change: a build folder made before with other
-# flags keeps its old layout. Said on every build of such a folder; a folder this makes is stamped with the flags.
+# Called with the build's bin path (`swift build ... --show-bin-path`) before building. SwiftPM does not compile an
+# object again when only -Xswiftc flags change, so a folder built before with other flags keeps its old layout:
+# said on every build of such a folder; a folder this makes is stamped with the flags. Nor does it know the list: a
+# daemon linked before the list changed is removed, so this build links it again.
 layout_check() {
     if [ ! -d "$1" ]; then
         mkdir -p "$1" && printf '%s\n' "$LAYOUT_FLAGS" >"$1/.layout-flags"
     elif [ "$(cat "$1/.layout-flags" 2>/dev/null)" != "$LAYOUT_FLAGS" ]; then
-        echo "layout-flags: $1 holds objects compiled with other flags (SwiftPM keeps them when only flags change): rm -rf $1 for the shipped code layout" >&2
+        echo "layout-flags: $1 holds objects compiled with other flags (SwiftPM keeps them when only flags change): remove that build folder for the shipped code layout" >&2
+    fi
+    if [ -e "$1/imagedrop" ] && [ packaging/link-order.txt -nt "$1/imagedrop" ]; then
+        rm -f "$1/imagedrop"
     fi
 }

@@ -14,10 +14,10 @@ set -eu
 cd "$(dirname "$0")/.."
 . scripts/layout-flags.sh
 scratch="${IMAGEDROP_SOAK_SCRATCH:-.build-static}"
-layout_check "$scratch"
+bin="$(swift build -c release --static-swift-stdlib $LAYOUT_FLAGS --scratch-path "$scratch" --show-bin-path)"
+layout_check "$bin"
 
 for product in imagedrop imagedrop-emulator imagedrop-soak; do
     swift build -c release --static-swift-stdlib $LAYOUT_FLAGS --scratch-path "$scratch" --product "$product"
 done
-bin="$(swift build -c release --static-swift-stdlib $LAYOUT_FLAGS --scratch-path "$scratch" --show-bin-path)"
 exec "$bin/imagedrop-soak" --bin "$bin" "$@"

@@ -234,7 +234,7 @@ struct FaultInjectionTests {
         #expect(refused == 0)
         #expect(maxSliding <= 60)
         #expect(!full.isEmpty)
-        // How much of the budget is used is a throughput figure, measured by the bench (figure 6, `budget`: ≥ 98 %
+        // How much of the budget is used is a throughput figure, measured by the bench (its `budget` figure: ≥ 98 %
         // on a quiet machine); under the full suite's load the daemon's threads can be starved for seconds, so
         // this asks only what a wrong wait would break: a daemon that sleeps a window too long, or holds the
         // grants it reserved, leaves half of a window unused.
