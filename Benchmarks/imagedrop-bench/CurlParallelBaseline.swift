@@ -8,16 +8,7 @@ enum CurlParallelBaseline {
     /// One `url`/`form` block per `.png` in `directory`, separated by `next` (form and header are
     /// per-transfer options in curl's config, so each block repeats them).
     static func config(directory: String, url: String) throws -> String {
-        guard let listing = opendir(directory) else { throw SpawnError(description: "cannot list \(directory)") }
-        defer { closedir(listing) }
-        var names: [String] = []
-        while let entry = readdir(listing) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) {
-                String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if name.hasSuffix(".png") { names.append(name) }
-        }
-        return names.sorted().map { name in
+        try PNGListing.names(in: directory).map { name in
             """
             url = "\(url)"
             output = "/dev/null"

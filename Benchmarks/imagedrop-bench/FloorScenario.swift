@@ -141,16 +141,7 @@ extension Bench {
     }
 
     private static func pngPaths(in directory: String) throws -> [RawPath] {
-        guard let listing = opendir(directory) else { throw SpawnError(description: "cannot list \(directory)") }
-        defer { closedir(listing) }
-        var names: [String] = []
-        while let entry = readdir(listing) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) {
-                String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if name.hasSuffix(".png") { names.append(name) }
-        }
-        return names.sorted().map { RawPath(directory + "/" + $0) }
+        try PNGListing.names(in: directory).map { RawPath(directory + "/" + $0) }
     }
 
     /// This thread's CPU time for `body`, per 1,000 of `count` (the part runs here alone: nothing else of the
