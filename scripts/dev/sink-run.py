@@ -4,7 +4,8 @@
 time, wall time and peak RSS printed per run. Alternate two binaries to compare them on a shared machine; wrap the
 daemon in a profiler with --wrap. The figures for the issue are `scripts/bench.sh`'s; this is the quick loop.
 
-    scripts/dev/sink-run.py BIN [BIN2 ...] [--set small|large] [--rounds N] [--wrap "perf stat -e context-switches"]
+    scripts/dev/sink-run.py BIN [BIN2 ...] [--set small|large] [--rounds N] [--workers N]
+        [--wrap "perf stat -e context-switches"]
 
 small: 2,000 PNGs of ~50 KB, 8 workers; large: 50 of ~8 MB, 64 workers (the bench's two sets). The images are
 made once per set in the scratch folder (PNG, stored zlib blocks of random pixels).
@@ -130,12 +131,13 @@ def main():
     parser.add_argument("binaries", nargs="+")
     parser.add_argument("--set", choices=sorted(SETS), default="small")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--workers", type=int, help="instead of the set's own (8 small, 64 large)")
     parser.add_argument("--wrap", default="", help="a command the daemon runs under (perf stat, strace -c, ...)")
     parser.add_argument("--scratch", default=os.path.join(tempfile.gettempdir(), "imagedrop-sink-run"))
     options = parser.parse_args()
     os.makedirs(options.scratch, exist_ok=True)
     source = images(options.scratch, options.set)
-    workers = SETS[options.set][3]
+    workers = options.workers or SETS[options.set][3]
     sink, port = start_sink(options.scratch)
     cpus = {binary: [] for binary in options.binaries}
     try:
