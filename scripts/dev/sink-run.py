@@ -2,7 +2,9 @@
 """One `imagedrop run --once` of the bench's sink sets, for profiling a change: nginx-light as the upload sink
 (Benchmarks/nginx/sink.conf, on a free loopback port), a fresh drop folder and job table per run, the daemon's CPU
 time, wall time and peak RSS printed per run. Alternate two binaries to compare them on a shared machine; wrap the
-daemon in a profiler with --wrap. The figures for the issue are `scripts/bench.sh`'s; this is the quick loop.
+daemon in a profiler with --wrap. The figures for the issue are `scripts/bench.sh`'s; this is the quick loop. Each
+round also prints the upload phase's rate (first to last `uploaded` log line): the wall time holds the start and
+`run --once`'s 0.4-0.7 s after its last upload.
 
     scripts/dev/sink-run.py BIN [BIN2 ...] [--set small|large] [--rounds N] [--workers N]
         [--wrap "perf stat -e context-switches"]
@@ -11,6 +13,7 @@ small: 2,000 PNGs of ~50 KB, 8 workers; large: 50 of ~8 MB, 64 workers (the benc
 made once per set in the scratch folder (PNG, stored zlib blocks of random pixels).
 """
 import argparse
+import datetime
 import os
 import shlex
 import socket
@@ -122,8 +125,22 @@ format = "text"
         child.returncode = os.waitstatus_to_exitcode(status)
     wall = time.monotonic() - started
     cpu = usage.ru_utime + usage.ru_stime
+    rate = upload_rate(os.path.join(run, "log.txt"))
     subprocess.run(["rm", "-rf", run])
-    return child.returncode, wall, cpu, peak_kib / 1024
+    return child.returncode, wall, cpu, peak_kib / 1024, rate
+
+
+def upload_rate(log_path):
+    """Files/s from the first `uploaded` log line to the last: the wall time of a run also holds the start and the
+    0.4-0.7 s `run --once` takes after its last upload to see that nothing new arrived and to stop."""
+    stamps = []
+    with open(log_path, errors="replace") as log:
+        for line in log:
+            if 'msg="uploaded"' in line:
+                stamps.append(datetime.datetime.strptime(line[:24], "%Y-%m-%dT%H:%M:%S.%fZ"))
+    if len(stamps) < 2 or stamps[-1] == stamps[0]:
+        return None
+    return len(stamps) / (stamps[-1] - stamps[0]).total_seconds()
 
 
 def main():
@@ -140,18 +157,26 @@ def main():
     workers = options.workers or SETS[options.set][3]
     sink, port = start_sink(options.scratch)
     cpus = {binary: [] for binary in options.binaries}
+    rates = {binary: [] for binary in options.binaries}
     try:
         for round_index in range(options.rounds):
             for binary in options.binaries:
-                status, wall, cpu, rss = run_once(binary, source, port, workers, options.scratch, options.wrap)
+                status, wall, cpu, rss, rate = run_once(
+                    binary, source, port, workers, options.scratch, options.wrap)
                 cpus[binary].append(cpu)
+                if rate:
+                    rates[binary].append(rate)
+                shown = f"{rate:.0f} files/s" if rate else "no upload rate"
                 print(f"round {round_index + 1} {binary}: exit {status}, wall {wall:.2f} s, CPU {cpu:.2f} s, "
-                      f"peak RSS {rss:.1f} MiB", flush=True)
+                      f"peak RSS {rss:.1f} MiB, upload phase {shown}", flush=True)
     finally:
         sink.terminate()
     for binary, values in cpus.items():
         values.sort()
         print(f"{binary}: CPU median {values[len(values) // 2]:.2f} s of {len(values)} ({', '.join('%.2f' % v for v in values)})")
+        shown = sorted(rates[binary])
+        if shown:
+            print(f"{binary}: upload phase median {shown[len(shown) // 2]:.0f} files/s ({', '.join('%.0f' % v for v in shown)})")
 
 
 if __name__ == "__main__":
