@@ -25,10 +25,10 @@ extension Bench {
         Bench.log("small-file floor: the parts of an upload measured apart, \(count) files")
         let paths = try Self.pngPaths(in: directory)
         let root = RawPath(directory)
-        let preflight = try Self.threadCPUPer1000(count: paths.count) {
+        let preflight = try Self.cpuPer1000(count: paths.count) {
             for path in paths { try Self.inspect(path, root: root, hashing: false) }
         }
-        let preflightHashed = try Self.threadCPUPer1000(count: paths.count) {
+        let preflightHashed = try Self.cpuPer1000(count: paths.count) {
             for path in paths { try Self.inspect(path, root: root, hashing: true) }
         }
         let table = try tableCosts(paths: paths, root: root)
@@ -90,8 +90,8 @@ extension Bench {
         }
         let (store, folder) = try freshStore("one")
         defer { Files.removeTree(folder) }
-        let scan = try Self.threadCPUPer1000(count: candidates.count) { try store.enqueue(candidates) }
-        let oneThread = try Self.threadCPUPer1000(count: candidates.count) {
+        let scan = try Self.cpuPer1000(count: candidates.count) { try store.enqueue(candidates) }
+        let oneThread = try Self.cpuPer1000(count: candidates.count) {
             while try Self.claimAndFinish(store) {}
         }
         let grouped8 = try groupCommitted(candidates, threads: 8, freshStore: freshStore)
@@ -107,7 +107,7 @@ extension Bench {
         let (store, folder) = try freshStore("grouped-\(threads)")
         defer { Files.removeTree(folder) }
         try store.enqueue(candidates)
-        return try Self.processCPUPer1000(count: candidates.count) {
+        return try Self.cpuPer1000(CLOCK_PROCESS_CPUTIME_ID, count: candidates.count) {
             let failure = Mutex<(any Error)?>(nil)
             let done = Latch(count: threads)
             for _ in 0..<threads {
@@ -144,24 +144,18 @@ extension Bench {
         try PNGListing.names(in: directory).map { RawPath(directory + "/" + $0) }
     }
 
-    /// This thread's CPU time for `body`, per 1,000 of `count` (the part runs here alone: nothing else of the
-    /// machine's load is counted).
-    private static func threadCPUPer1000(count: Int, _ body: () throws -> Void) throws -> Double {
-        let before = cpuSeconds(CLOCK_THREAD_CPUTIME_ID)
+    /// The CPU time `body` took on `clock`, per 1,000 of `count`: this thread's for a part that runs here alone
+    /// (nothing else of the machine's load is counted), the whole process's for one that starts threads.
+    private static func cpuPer1000(
+        _ clock: clockid_t = CLOCK_THREAD_CPUTIME_ID, count: Int, _ body: () throws -> Void
+    ) throws -> Double {
+        func seconds() -> Double {
+            var now = timespec()
+            clock_gettime(clock, &now)
+            return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+        }
+        let before = seconds()
         try body()
-        return (cpuSeconds(CLOCK_THREAD_CPUTIME_ID) - before) / Double(count) * 1000
-    }
-
-    /// The whole process's CPU time for `body` (threads it starts included), per 1,000 of `count`.
-    private static func processCPUPer1000(count: Int, _ body: () throws -> Void) throws -> Double {
-        let before = cpuSeconds(CLOCK_PROCESS_CPUTIME_ID)
-        try body()
-        return (cpuSeconds(CLOCK_PROCESS_CPUTIME_ID) - before) / Double(count) * 1000
-    }
-
-    private static func cpuSeconds(_ clock: clockid_t) -> Double {
-        var now = timespec()
-        clock_gettime(clock, &now)
-        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+        return (seconds() - before) / Double(count) * 1000
     }
 }

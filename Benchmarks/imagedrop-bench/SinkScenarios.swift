@@ -45,6 +45,7 @@ extension Bench {
         let parallelRate = Double(count) / parallel.seconds
         let curlRate = Double(count) / curl.seconds
         let cpu = Bench.cpuPer1000(run.usage, uploads: count)
+        let parallelCPU = Bench.cpuPer1000(parallel.usage, uploads: count)
         var figure = Figure(
             key: "sink_small", title: "nginx sink, small files (\(count) × 50 KB, 8 workers)", value: rate,
             unit: "files/s", baseline: parallelRate, baselineLabel: "files/s curl --parallel",
@@ -55,19 +56,19 @@ extension Bench {
             "imagedrop_seconds": run.seconds, "curl_parallel_seconds": parallel.seconds,
             "xargs_curl_seconds": curl.seconds,
             "failed": Double(run.counts["failed"] ?? 0),
-            "curl_parallel_cpu_s_per_1000": Bench.cpuPer1000(parallel.usage, uploads: count) ?? .nan,
+            "curl_parallel_cpu_s_per_1000": parallelCPU ?? .nan,
             "nginx_cpu_s_per_1000_imagedrop": nginxForImagedrop ?? .nan,
             "nginx_cpu_s_per_1000_curl_parallel": nginxForCurl ?? .nan,
         ]
         figure.notes.append(
-            "xargs -P 8 curl \(Report.format(curlRate)) files/s (imagedrop \(Report.format(rate / curlRate))×); curl --parallel \(Report.format(Bench.cpuPer1000(parallel.usage, uploads: count) ?? .nan)) CPU s / 1k"
+            "xargs -P 8 curl \(Report.format(curlRate)) files/s (imagedrop \(Report.format(rate / curlRate))×); curl --parallel \(Report.format(parallelCPU ?? .nan)) CPU s / 1k"
         )
         figures.append(figure)
         do {
             figures.append(
                 try smallFileFloor(
                     directory: small.inbox, count: count,
-                    curlParallelCPUPer1000: Bench.cpuPer1000(parallel.usage, uploads: count), imagedropCPUPer1000: cpu,
+                    curlParallelCPUPer1000: parallelCPU, imagedropCPUPer1000: cpu,
                     curlParallelFilesPerSecond: parallelRate, sinkCPUPer1000: nginxForCurl))
         } catch {
             // The floor explains the sink figures; it failing must not lose them.

@@ -7,8 +7,8 @@ the 3,400 functions an upload runs, spread over 14 MB of code, kept 11.7 MiB of 
     scripts/dev/link-order.py [--binary .build-static/release/imagedrop]
 
 Runs `scripts/dev/sink-run.py`'s small and large sets once each under callgrind (about a minute), takes every
-function callgrind saw run inside the binary (by symbol: not code it could only name by address), and writes them as gold's `--section-ordering-file` wants them
-(`.text.<symbol>`, one per line, by name). Functions left out only land where they would have anyway: a stale file
+function callgrind saw run inside the binary (by symbol: not code it could only name by address), and writes them
+as gold's `--section-ordering-file` wants them (`.text.<symbol>`, one per line, by name). Functions left out only land where they would have anyway: a stale file
 costs resident pages, never correctness. Run it again after changes to the upload path, and commit the result.
 """
 import argparse
