@@ -33,6 +33,8 @@ extension UploadWorkerPool {
                 continue
             }
             heartbeat.beat(.idle)
+            // A spent budget or a 429 block holds the workers for a while: a batch's jobs wait `queued` meanwhile.
+            if deps.budget.waitMillis() > 0 { returnClaimed() }
             guard prepared.waitForRoom(below: preparedDepth, timeoutSeconds: 0.5) else { continue }
             // A hungry worker claims the next job itself, at once; a spent budget or a 429 block keeps the
             // workers waiting with the jobs they hold, and preparing more would only hold more.
@@ -41,7 +43,7 @@ extension UploadWorkerPool {
                 continue
             }
             preparerBusy.store(true, ordering: .releasing)
-            let job = try? deps.store.claim(leaseMillis: Self.leaseMillis(deps.config.current))
+            let job = try? claimNext()
             guard let job else {
                 preparerBusy.store(false, ordering: .releasing)
                 deps.workSignal.wait(timeoutSeconds: nextWakeSeconds())
@@ -57,8 +59,10 @@ extension UploadWorkerPool {
         }
     }
 
-    /// Every prepared job back to the queue, ready at once; its file is closed with the entry.
+    /// Every prepared job back to the queue, ready at once; its file is closed with the entry. The jobs held
+    /// from a batch go with them.
     private func returnPrepared() {
+        returnClaimed()
         for entry in prepared.takeAll() {
             let id = entry.job.id
             do { try deps.store.release(id: id) } catch {

@@ -27,6 +27,8 @@ package final class UploadWorkerPool: Sendable {
     package let prepared = PreparedUploads()
     /// The preparer holds a claimed job it has not handed over yet.
     package let preparerBusy = Atomic<Bool>(false)
+    /// Jobs claimed in a batch and not taken yet (held `uploading`, nothing sent, no file open).
+    package let claimed = ClaimReservoir()
 
     package init(_ deps: JobProcessor.Dependencies, heartbeats: Heartbeats) {
         self.deps = deps
@@ -57,7 +59,7 @@ package final class UploadWorkerPool: Sendable {
     package var allIdle: Bool {
         let started = running.withLock { $0.count }
         return idle.load(ordering: .acquiring) >= started && prepared.count == 0
-            && !preparerBusy.load(ordering: .acquiring)
+            && !preparerBusy.load(ordering: .acquiring) && claimed.count == 0
     }
 
     private func startWorkersUpToLimit() {
@@ -96,6 +98,8 @@ package final class UploadWorkerPool: Sendable {
             // A worker removed by a reload is not wedged: it leaves the watchdog's roll call.
             heartbeats.remove(heartbeat.component)
             running.withLock { _ = $0.remove(index) }
+            // A batch claimed as the stop began would otherwise stay `uploading` in the table after it.
+            if deps.shutdown.isStopping { returnClaimed() }
         }
         while !deps.shutdown.isStopping, index < targetWorkers.load(ordering: .acquiring) {
             if deps.pause.isPaused {
@@ -127,10 +131,9 @@ package final class UploadWorkerPool: Sendable {
                 raiseIfGrown(from: limitBefore)
                 continue
             }
-            let config = deps.config.current
             let job: Job?
             do {
-                job = try deps.store.claim(leaseMillis: Self.leaseMillis(config))
+                job = try claimNext()
                 if claimProblem != nil {
                     deps.logger.notice("claiming jobs works again", metadata: ["worker": "\(index)"])
                     claimProblem = nil
@@ -161,6 +164,25 @@ package final class UploadWorkerPool: Sendable {
             processor.process(job)
             heartbeat.beat(.turning)
             raiseIfGrown(from: limitBefore)
+        }
+    }
+
+    /// The next job to work on: one held from a batch, or a new claim, batched while nothing holds the workers
+    /// back (a pause or a spent budget would keep a batch waiting `uploading`; then one job at a time).
+    package func claimNext() throws -> Job? {
+        let batch =
+            deps.pause.isPaused || deps.budget.waitMillis() > 0
+            ? 1 : ClaimReservoir.batchSize(workers: deps.concurrency.currentLimit)
+        let lease = Self.leaseMillis(deps.config.current)
+        return try claimed.take(batch: batch) { try deps.store.claim(leaseMillis: lease, upTo: $0) }
+    }
+
+    /// Every job held from a batch back to the queue, ready at once.
+    package func returnClaimed() {
+        for job in claimed.takeAll() {
+            do { try deps.store.release(id: job.id) } catch {
+                deps.logger.error("could not release job", metadata: ["job": "\(job.id)", "error": "\(error)"])
+            }
         }
     }
 

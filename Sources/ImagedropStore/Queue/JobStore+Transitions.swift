@@ -13,18 +13,27 @@ extension JobStore {
     /// the daemon dies again, the suspect was the only job it held, and the next start quarantines that one
     /// file instead of every file that happened to be in flight beside it (see `recoverAfterCrash`).
     package func claim(leaseMillis: Int64) throws -> Job? {
+        try claim(leaseMillis: leaseMillis, upTo: 1).first
+    }
+
+    /// Takes up to `limit` ready jobs in one statement, oldest first, each leased as `claim` leases one. A
+    /// suspect is still taken alone: while one is ready or in hand, the statement's limit is 1 whatever is asked.
+    /// One transition for several jobs writes each page it touches (the rows' leaf, `jobs_ready`, `jobs_lease`,
+    /// `source_counts`) once instead of once per job: the claim was half of a small upload's bookkeeping.
+    package func claim(leaseMillis: Int64, upTo limit: Int) throws -> [Job] {
         let sources = claimableSources.withLock { $0 }
         let sql = queueSQL.claim
-        return try grouped { db in
+        let jobs = try grouped { db in
             let now = Timestamp.nowMillis()
             let statement = try db.cached(sql)
             statement.bind(1, now + leaseMillis).bind(2, Timestamp.iso8601(millis: now)).bind(3, now)
-                .bind(4, sources.list).bind(5, sources.single)
-            guard try statement.step() else { return nil }
-            let job = Self.job(from: statement)
-            _ = try statement.step()
-            return job
+                .bind(4, sources.list).bind(5, sources.single).bind(6, max(1, limit))
+            var jobs: [Job] = []
+            while try statement.step() { jobs.append(Self.job(from: statement)) }
+            return jobs
         }
+        // RETURNING gives the rows in the order the UPDATE visited them (by id), not the queue's order.
+        return jobs.count < 2 ? jobs : jobs.sorted { ($0.nextAttemptAtMillis, $0.id) < ($1.nextAttemptAtMillis, $1.id) }
     }
 
     /// The sources whose jobs `claim` may take from now on (the daemon's configured ones; nil: all).
@@ -353,13 +362,13 @@ struct QueueSQL: Sendable {
             """
         claim = """
             UPDATE jobs SET state = 'uploading', lease_until = ?1, updated_at = ?2
-            WHERE id = (SELECT id FROM jobs WHERE state IN ('queued','retrying') AND next_attempt_at <= ?3
+            WHERE id IN (SELECT id FROM jobs WHERE state IN ('queued','retrying') AND next_attempt_at <= ?3
                           AND NOT EXISTS (SELECT 1 FROM owed_deletes WHERE job_id = jobs.id)
                           \(sourceCondition("jobs"))
                           AND CASE WHEN \(suspectPending)
                               THEN jobs.interrupted > 0 AND NOT EXISTS (SELECT 1 FROM jobs AS held WHERE held.state = 'uploading')
                               ELSE 1 END
-                        ORDER BY next_attempt_at, id LIMIT 1)
+                        ORDER BY next_attempt_at, id LIMIT CASE WHEN \(suspectPending) THEN 1 ELSE ?6 END)
             RETURNING \(columns)
             """
         // The same test as `claim`'s: only a suspect in hand, or one ready to be taken, holds the others.
