@@ -8,10 +8,15 @@ import Synchronization
 ///
 /// What waits here is held `uploading` with nothing sent, like a prepared job, so it is kept few (`batchSize`),
 /// and given back to the queue whenever the pool stops taking work: a pause, a spent budget, a stop
-/// (`releaseAll`). Takers wait on one lock while a batch is claimed: they would have waited on the table's
-/// writer anyway, and they find their job in the batch instead of writing a claim of their own.
+/// (`returnClaimed`).
 package final class ClaimReservoir: Sendable {
-    private let held = Mutex<[Job]>([])
+    private struct State {
+        var jobs: [Job] = []
+        /// Jobs asked for by batch claims under way.
+        var claiming = 0
+    }
+
+    private let state = Mutex(State())
 
     package init() {}
 
@@ -22,25 +27,34 @@ package final class ClaimReservoir: Sendable {
     }
 
     /// Jobs claimed and not handed out yet.
-    package var count: Int { held.withLock { $0.count } }
+    package var count: Int { state.withLock { $0.jobs.count } }
 
-    /// The oldest held job, or a fresh claim of up to `batch` whose first is returned. Nil when nothing is ready.
-    package func take(batch: Int, claim: (Int) throws -> [Job]) throws -> Job? {
-        try held.withLock { held in
-            if !held.isEmpty { return held.removeFirst() }
-            var claimed = try claim(max(1, batch))
-            guard !claimed.isEmpty else { return nil }
-            let first = claimed.removeFirst()
-            held = claimed
-            return first
+    /// The oldest held job, or a fresh claim whose first job is returned: of up to `batch` while the batches
+    /// under way ask for fewer than `cap` jobs in all, else of one. Nil when nothing is ready. No lock is held
+    /// while claiming: takers that waited for one batch to land ran 10 % slower than before batching, and
+    /// takers that claim a batch each while the reservoir is empty spend the fewest statements (the sixth
+    /// round); `cap` bounds what they hold together.
+    package func take(batch: Int, cap: Int, claim: (Int) throws -> [Job]) throws -> Job? {
+        let (held, asked) = state.withLock { state -> (Job?, Int) in
+            if !state.jobs.isEmpty { return (state.jobs.removeFirst(), 0) }
+            guard batch > 1, state.claiming + batch <= max(cap, batch) else { return (nil, 1) }
+            state.claiming += batch
+            return (nil, batch)
         }
+        if let held { return held }
+        defer { if asked > 1 { state.withLock { $0.claiming -= asked } } }
+        var claimed = try claim(asked)
+        guard !claimed.isEmpty else { return nil }
+        let first = claimed.removeFirst()
+        if !claimed.isEmpty { state.withLock { $0.jobs.append(contentsOf: claimed) } }
+        return first
     }
 
     /// Everything held, removed: the caller gives it back to the queue.
     package func takeAll() -> [Job] {
-        held.withLock { held in
-            let all = held
-            held.removeAll()
+        state.withLock { state in
+            let all = state.jobs
+            state.jobs.removeAll()
             return all
         }
     }

@@ -170,11 +170,10 @@ package final class UploadWorkerPool: Sendable {
     /// The next job to work on: one held from a batch, or a new claim, batched while nothing holds the workers
     /// back (a pause or a spent budget would keep a batch waiting `uploading`; then one job at a time).
     package func claimNext() throws -> Job? {
-        let batch =
-            deps.pause.isPaused || deps.budget.waitMillis() > 0
-            ? 1 : ClaimReservoir.batchSize(workers: deps.concurrency.currentLimit)
+        let workers = deps.concurrency.currentLimit
+        let batch = deps.pause.isPaused || deps.budget.waitMillis() > 0 ? 1 : ClaimReservoir.batchSize(workers: workers)
         let lease = Self.leaseMillis(deps.config.current)
-        return try claimed.take(batch: batch) { try deps.store.claim(leaseMillis: lease, upTo: $0) }
+        return try claimed.take(batch: batch, cap: workers) { try deps.store.claim(leaseMillis: lease, upTo: $0) }
     }
 
     /// Every job held from a batch back to the queue, ready at once.
