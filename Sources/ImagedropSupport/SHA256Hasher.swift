@@ -5,10 +5,20 @@ import COpenSSL
 package final class SHA256Hasher {
     private let context: OpaquePointer
 
+    /// The provider's SHA-256, fetched once. `EVP_sha256()` is a legacy handle that OpenSSL 3 looks up in its
+    /// provider store again on every `EVP_DigestInit_ex` (a lock and a property query): 1.9 % of a small
+    /// upload's CPU went to the two inits per file (docs/benchmarks.md, sixth round). Never freed: it lives as
+    /// long as the process, like OpenSSL's own store. Falls back to the legacy handle if the fetch fails.
+    private nonisolated(unsafe) static let digest: OpaquePointer? = EVP_MD_fetch(nil, "SHA256", nil)
+
     package init() {
         guard let context = EVP_MD_CTX_new() else { fatalError("EVP_MD_CTX_new failed: out of memory") }
         self.context = context
-        EVP_DigestInit_ex(context, EVP_sha256(), nil)
+        Self.start(context)
+    }
+
+    private static func start(_ context: OpaquePointer) {
+        if let digest { EVP_DigestInit_ex(context, digest, nil) } else { EVP_DigestInit_ex(context, EVP_sha256(), nil) }
     }
 
     deinit { EVP_MD_CTX_free(context) }
@@ -28,7 +38,7 @@ package final class SHA256Hasher {
         var digest = [UInt8](repeating: 0, count: 32)
         var length: UInt32 = 0
         EVP_DigestFinal_ex(context, &digest, &length)
-        EVP_DigestInit_ex(context, EVP_sha256(), nil)
+        Self.start(context)
         return Hex.encode(digest[0..<Int(length)])
     }
 
