@@ -19,7 +19,8 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
     case retryAfter = "retry-after"
     /// Cloudflare's `Ratelimit` header.
     case rateLimit = "ratelimit"
-    /// The API's JSON reply envelope, decoded as each route's result type.
+    /// The API's JSON reply envelope, decoded as each route's result type; the upload reply's direct reading
+    /// (`ImageEnvelopeReader`) checked against JSONDecoder's on every input.
     case replyEnvelope = "reply-envelope"
     /// Reply header lines as libcurl hands them over, split at line ends.
     case replyHeaders = "reply-headers"
@@ -114,6 +115,12 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
         // The server's timestamps are parsed too: a batch token's expiry sets when the next one is fetched.
         if let uploaded = EnvelopeDecoder.decode(ImageRecord.self, from: bytes)?.result?.uploaded {
             _ = Timestamp.parseISO8601(uploaded)
+        }
+        // The direct reading answers only where its answer is JSONDecoder's.
+        if let direct = ImageEnvelopeReader.read(bytes) {
+            precondition(
+                direct == EnvelopeDecoder.decodeWithJSONDecoder(ImageRecord.self, from: bytes),
+                "ImageEnvelopeReader and JSONDecoder disagree")
         }
         _ = EnvelopeDecoder.decode(ImageList.self, from: bytes)
         if let expiresAt = EnvelopeDecoder.decode(BatchTokenResult.self, from: bytes)?.result?.expiresAt {

@@ -9,6 +9,12 @@ package struct APIEnvelope<Result: Decodable>: Decodable {
 
     package enum CodingKeys: String, CodingKey { case success, errors, result }
 
+    package init(success: Bool?, errors: [APIMessage]?, result: Result?) {
+        self.success = success
+        self.errors = errors
+        self.result = result
+    }
+
     package init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         success = try? container.decodeIfPresent(Bool.self, forKey: .success)
@@ -17,6 +23,8 @@ package struct APIEnvelope<Result: Decodable>: Decodable {
         result = try? container.decodeIfPresent(Result.self, forKey: .result)
     }
 }
+
+extension APIEnvelope: Equatable where Result: Equatable {}
 
 package struct APIMessage: Decodable, Sendable, Equatable {
     package var code: Int?
@@ -108,6 +116,16 @@ package struct BatchTokenResult: Decodable {
 
 package enum EnvelopeDecoder {
     package static func decode<R: Decodable>(_ type: R.Type, from body: [UInt8]) -> APIEnvelope<R>? {
+        decodeWithJSONDecoder(type, from: body)
+    }
+
+    /// The upload's and the details' reply: read directly where `ImageEnvelopeReader` can, else as above.
+    package static func decode(_ type: ImageRecord.Type, from body: [UInt8]) -> APIEnvelope<ImageRecord>? {
+        ImageEnvelopeReader.read(body) ?? decodeWithJSONDecoder(type, from: body)
+    }
+
+    /// JSONDecoder's reading alone: what the fuzz target holds `ImageEnvelopeReader` to.
+    package static func decodeWithJSONDecoder<R: Decodable>(_ type: R.Type, from body: [UInt8]) -> APIEnvelope<R>? {
         try? JSONDecoder().decode(APIEnvelope<R>.self, from: Data(body))
     }
 }
