@@ -63,7 +63,10 @@ extension Soak {
                 let change = dice.int(0...2)
                 try reload { settings in
                     switch change {
-                    case 0: settings.workers = self.dice.int(1...6)
+                    case 0:
+                        // 7 draws eight workers pinned: claims come in batches from eight on (ClaimReservoir).
+                        let draw = self.dice.int(1...7)
+                        settings.workers = draw == 7 ? 8 : draw
                     case 1: settings.excludeGIF.toggle()
                     default: settings.watchB.toggle()
                     }
