@@ -46,7 +46,8 @@ final class Soak {
             ],
             scratch: root)
         notify = try NotifyRecorder(path: world.notifySocket)
-        settings.workers = dice.int(1...4)
+        // Eight is where claims come in batches (ClaimReservoir); a reload draws it too.
+        settings.workers = dice.pick([1, 2, 3, 4, 8])
         try world.writeConfig(settings, emulator: emulator)
     }
 

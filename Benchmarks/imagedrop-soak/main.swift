@@ -43,7 +43,7 @@ do {
     exit(1)
 }
 soak.log(
-    "seed \(options.seed), \(options.minutes.formatted()) min, folder \(soak.world.root), emulator \(soak.emulator.baseURL)"
+    "seed \(options.seed), \(options.minutes.formatted()) min, folder \(soak.world.root), emulator \(soak.emulator.baseURL), workers \(soak.settings.workersText)"
 )
 var checks: [Check] = []
 do {
