@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import ImagedropStore
+import ImagedropTestSupport
 import ImagesEmulator
 import Testing
 
@@ -40,6 +41,31 @@ struct BatchedClaimTests {
         #expect(fixture.waitForFinished(count: 60, seconds: 60))
         #expect(fixture.counts()[.done] == 60)
         #expect(fixture.emulator.storedImages().count == 60)
+        #expect(fixture.stop() == 0)
+    }
+
+    @Test("three files and eight idle workers: one batch claims all three, and the idle workers send them together")
+    func heldJobsGoToIdleWorkers() throws {
+        var emulator = EmulatorConfiguration()
+        emulator.faults.latencyMs = 2_000
+        let fixture = try DaemonFixture(emulator: emulator, settleMillis: 0)
+        try fixture.writeConfig(settleMillis: 0, uploadSection: Self.eightWorkers)
+        try fixture.start()
+        // A folder of three moved in: the watcher queues them in one transaction and wakes every idle worker at
+        // once; the first claim takes all three, the others find the table empty.
+        let outside = fixture.directory + "/batch"
+        try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
+        for index in 0..<3 {
+            try Data(SampleImages.png(width: 16, height: 16, seed: 7_500 + UInt64(index)))
+                .write(to: URL(fileURLWithPath: outside + "/t\(index).png"))
+        }
+        #expect(rename(outside, fixture.inbox + "/batch") == 0)
+        #expect(fixture.waitForFinished(count: 3, seconds: 30))
+        let posts = fixture.emulator.requestLog().filter { $0.method == "POST" }.map(\.receivedAtMillis)
+        #expect(posts.count == 3)
+        // One worker sending them one after another would space them by the 2 s reply; idle workers do not wait.
+        let spread = (posts.max() ?? 0) - (posts.min() ?? 0)
+        #expect(spread < 1_000, "held jobs waited for a busy worker: the three POSTs span \(spread) ms")
         #expect(fixture.stop() == 0)
     }
 

@@ -153,8 +153,12 @@ package final class UploadWorkerPool: Sendable {
             guard let job else {
                 heartbeat.beat(.idle)
                 idle.add(1, ordering: .relaxed)
-                hungry.add(1, ordering: .relaxed)
-                if prepared.count == 0 { deps.workSignal.wait(timeoutSeconds: nextWakeSeconds()) }
+                // Sequentially consistent: it and the batch taker's read of `hungry` after holding jobs pair up,
+                // so one of the two sees the other (at worst a wait of `nextWakeSeconds`).
+                hungry.add(1, ordering: .sequentiallyConsistent)
+                if prepared.count == 0, claimed.count == 0 {
+                    deps.workSignal.wait(timeoutSeconds: nextWakeSeconds())
+                }
                 hungry.subtract(1, ordering: .relaxed)
                 idle.subtract(1, ordering: .relaxed)
                 continue
@@ -173,7 +177,11 @@ package final class UploadWorkerPool: Sendable {
         let workers = deps.concurrency.currentLimit
         let batch = deps.pause.isPaused || deps.budget.waitMillis() > 0 ? 1 : ClaimReservoir.batchSize(workers: workers)
         let lease = Self.leaseMillis(deps.config.current)
-        return try claimed.take(batch: batch, cap: workers) { try deps.store.claim(leaseMillis: lease, upTo: $0) }
+        let job = try claimed.take(batch: batch, cap: workers) { try deps.store.claim(leaseMillis: lease, upTo: $0) }
+        // Idle workers that found the table empty while this batch was being claimed sleep until the next
+        // signal: the jobs it holds for them are theirs now, not this taker's after its upload.
+        if claimed.count > 0, hungry.load(ordering: .sequentiallyConsistent) > 0 { deps.workSignal.notifyAll() }
+        return job
     }
 
     /// Every job held from a batch back to the queue, ready at once.
