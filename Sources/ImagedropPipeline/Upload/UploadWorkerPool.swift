@@ -12,6 +12,7 @@ import Synchronization
 /// so a lowered limit holds fewer jobs `uploading`. A prober thread re-checks a refused token while paused.
 /// A preparer thread claims and pre-flights the next jobs while the workers are in requests
 /// (`UploadWorkerPool+Preparer`), so a worker goes from one reply's write-back straight to the next request.
+/// Both take their jobs through `claimNext`: from eight workers on, claims come in batches (`ClaimReservoir`).
 package final class UploadWorkerPool: Sendable {
     package let deps: JobProcessor.Dependencies
     /// Each thread's pulse, judged by `Liveness` for the watchdog: every thread of the pool adds its own.
