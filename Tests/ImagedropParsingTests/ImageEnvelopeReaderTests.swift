@@ -21,6 +21,7 @@ struct ImageEnvelopeReaderTests {
         #"{"success":null,"result":{"id":"\/slash\\back\ttab\nline"},"errors":[{"code":-7,"message":null,"error_chain":null}]}"#,
         #"{}"#,
         #"{"result":{"id":"é 漢字 🙂"}}"#,
+        #"{"errors":[{"code":-999999999999999999},{"code":0}]}"#,
         // A key twice where nobody reads it: JSONDecoder keeps reading, so does this.
         #"{"success":true,"x":{"a":1,"a":[2]},"result":{"id":"x","y":{"b":null,"b":"c"}}}"#,
     ]
@@ -35,6 +36,8 @@ struct ImageEnvelopeReaderTests {
         #"{"errors":[{"code":1e3}]}"#,
         #"{"errors":[{"code":-0}]}"#,
         #"{"errors":[{"code":"5409"}]}"#,
+        #"{"errors":[{"code":1234567890123456789}]}"#,
+        #"{"errors":[{"code":-99999999999999999999999}]}"#,
         #"{"errors":{"code":1}}"#,
         #"{"result":{"filename":"no id"}}"#,
         #"{"result":[1]}"#,
@@ -67,6 +70,13 @@ struct ImageEnvelopeReaderTests {
         #expect(first.result?.metaSHA256 == nil)
         let chained = try #require(ImageEnvelopeReader.read(Array(Self.answered[2].utf8)))
         #expect(chained.errors?.first?.errorChain?.first?.code == 5455)
+    }
+
+    @Test("an error code of 18 digits is read; from 19 on it is left to JSONDecoder, never multiplied past Int")
+    func longCodes() throws {
+        let eighteen = try #require(ImageEnvelopeReader.read(Array(#"{"errors":[{"code":-999999999999999999}]}"#.utf8)))
+        #expect(eighteen.errors?.first?.code == -999_999_999_999_999_999)
+        #expect(ImageEnvelopeReader.read(Array(#"{"errors":[{"code":9999999999999999999}]}"#.utf8)) == nil)
     }
 
     @Test("what it leaves to JSONDecoder, the decoder still answers as JSONDecoder does")

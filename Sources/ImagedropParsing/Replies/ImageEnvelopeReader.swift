@@ -179,9 +179,10 @@ package enum ImageEnvelopeReader {
             let start = index
             var value = 0
             while index < bytes.count, (0x30...0x39).contains(bytes[index]) {
+                // Checked before the digit is added: a 19th would overflow Int (the fuzzer's first find).
+                guard index - start < 18 else { throw Declined() }
                 value = value * 10 + Int(bytes[index] - 0x30)
                 index += 1
-                guard index - start <= 18 else { throw Declined() }
             }
             let digits = index - start
             guard digits > 0, !(digits > 1 && bytes[start] == 0x30), !(negative && value == 0) else { throw Declined() }
