@@ -37,6 +37,20 @@ package enum JSONString {
         out += "\""
     }
 
+    /// The byte a one-character escape stands for (`\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`: the byte after the
+    /// backslash), or nil for `\u` and anything that is not an escape. For the hand-written readers of JSON text.
+    package static func unescaped(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): return byte
+        case UInt8(ascii: "b"): return 0x08
+        case UInt8(ascii: "f"): return 0x0C
+        case UInt8(ascii: "n"): return 0x0A
+        case UInt8(ascii: "r"): return 0x0D
+        case UInt8(ascii: "t"): return 0x09
+        default: return nil
+        }
+    }
+
     private static func escape(_ byte: UInt8) -> String {
         switch byte {
         case UInt8(ascii: "\""): return "\\\""

@@ -17,7 +17,7 @@ struct StatusPageTests {
     /// Jobs with these names under `/drop/`, each done (or failed when `failed` says so), newest last.
     static func store(_ names: [String], failed: Set<String> = []) throws -> (StatusSite, JobStore, TemporaryStore) {
         let (site, services, _, temp) = try StatusSiteTests.site(actions: false)
-        try services.store.enqueue(names.map { FileCandidate.inDrop($0) })
+        try services.store.enqueueInDrop(names)
         for job in try services.store.list(state: nil, updatedSince: nil, limit: 10_000).reversed() {
             let name = String(job.path.display.dropFirst("/drop/".count))
             if failed.contains(name) {

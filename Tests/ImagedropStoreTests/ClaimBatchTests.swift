@@ -10,16 +10,10 @@ import Testing
 /// while a suspect is ready or in hand.
 @Suite("Claims in batches", .serialized)
 struct ClaimBatchTests {
-    private func store(_ temp: TemporaryFolder, files: [String]) throws -> JobStore {
-        let store = try JobStore(path: temp.database)
-        _ = try store.enqueue(files.map { FileCandidate.inDrop($0) })
-        return store
-    }
-
     @Test("up to the limit, oldest first, each leased `uploading`; what is left goes to the next claim")
     func batchInQueueOrder() throws {
         let temp = try TemporaryFolder("imagedrop-store")
-        let store = try store(temp, files: ["a.png", "b.png", "c.png", "d.png", "e.png"])
+        let store = try JobStore.withDropFiles(["a.png", "b.png", "c.png", "d.png", "e.png"], in: temp)
         // b waits a moment longer than the others: it comes after them, though its id is lower.
         let b = try #require(try store.latestJob(path: RawPath("/drop/b.png")))
         try store.withDatabase { db in
@@ -44,7 +38,7 @@ struct ClaimBatchTests {
     @Test("a suspect is claimed alone, whatever the limit, and holds the others back while in hand")
     func suspectAloneInABatch() throws {
         let temp = try TemporaryFolder("imagedrop-store")
-        let store = try store(temp, files: ["s1.png", "s2.png", "n1.png", "n2.png", "n3.png"])
+        let store = try JobStore.withDropFiles(["s1.png", "s2.png", "n1.png", "n2.png", "n3.png"], in: temp)
         let held = try store.claim(leaseMillis: 60_000, upTo: 2)
         #expect(held.count == 2)
         _ = try store.recoverAfterCrash(crashed: true) { _ in nil }

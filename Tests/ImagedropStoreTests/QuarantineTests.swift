@@ -10,12 +10,6 @@ import Testing
 /// after a crash does with the jobs the dead daemon held, and how suspects are claimed alone.
 @Suite("Quarantine after crashes", .serialized)
 struct QuarantineTests {
-    private func store(_ temp: TemporaryFolder, files: [String]) throws -> JobStore {
-        let store = try JobStore(path: temp.database)
-        _ = try store.enqueue(files.map { FileCandidate.inDrop($0) })
-        return store
-    }
-
     private func interrupted(_ store: JobStore, _ id: Int64) throws -> Int {
         try store.withDatabase { db in
             let statement = try db.prepare("SELECT interrupted FROM jobs WHERE id = ?1")
@@ -28,7 +22,7 @@ struct QuarantineTests {
     @Test("held by two crashed daemons in a row: failed 'quarantined: …'; by one: queued again as a suspect")
     func twoCrashesQuarantine() throws {
         let temp = try TemporaryFolder("imagedrop-store")
-        let store = try store(temp, files: ["poison.heic", "fine.png"])
+        let store = try JobStore.withDropFiles(["poison.heic", "fine.png"], in: temp)
         let poison = try #require(try store.claim(leaseMillis: 60_000))
         // The first daemon dies holding it.
         var recovery = try store.recoverAfterCrash(crashed: true) { _ in nil }
@@ -54,7 +48,7 @@ struct QuarantineTests {
     @Test("a kill -9 (no crash note) and a clean release count nothing")
     func killsAndCleanStopsDoNotCount() throws {
         let temp = try TemporaryFolder("imagedrop-store")
-        let store = try store(temp, files: ["a.png"])
+        let store = try JobStore.withDropFiles(["a.png"], in: temp)
         let job = try #require(try store.claim(leaseMillis: 60_000))
         _ = try store.recoverAfterCrash(crashed: false) { _ in nil }
         #expect(try interrupted(store, job.id) == 0)
@@ -70,7 +64,7 @@ struct QuarantineTests {
     @Test("suspects are claimed one at a time and before anything else; an outcome clears the suspicion")
     func suspectsAlone() throws {
         let temp = try TemporaryFolder("imagedrop-store")
-        let store = try store(temp, files: ["s1.png", "s2.png", "n1.png", "n2.png"])
+        let store = try JobStore.withDropFiles(["s1.png", "s2.png", "n1.png", "n2.png"], in: temp)
         let held = [
             try #require(try store.claim(leaseMillis: 60_000)), try #require(try store.claim(leaseMillis: 60_000)),
         ]
@@ -98,7 +92,7 @@ struct QuarantineTests {
     @Test("a suspect waiting behind other jobs in hand: nothing new is claimed until they end, then the suspect alone")
     func suspectWaitsForTheOthers() throws {
         let temp = try TemporaryFolder("imagedrop-store")
-        let store = try store(temp, files: ["s.png", "n1.png", "n2.png"])
+        let store = try JobStore.withDropFiles(["s.png", "n1.png", "n2.png"], in: temp)
         let suspect = try #require(try store.claim(leaseMillis: 60_000))
         _ = try store.recoverAfterCrash(crashed: true) { _ in nil }
         // Pretend an ordinary job was already in hand when the suspect became ready (a lease taken just before).
@@ -118,7 +112,7 @@ struct QuarantineTests {
     @Test("a suspect that waits for later (a file still changing) holds nothing back meanwhile")
     func delayedSuspectHoldsNothing() throws {
         let temp = try TemporaryFolder("imagedrop-store")
-        let store = try store(temp, files: ["s.png", "n.png"])
+        let store = try JobStore.withDropFiles(["s.png", "n.png"], in: temp)
         let suspect = try #require(try store.claim(leaseMillis: 60_000))
         _ = try store.recoverAfterCrash(crashed: true) { _ in nil }
         let again = try #require(try store.claim(leaseMillis: 60_000))

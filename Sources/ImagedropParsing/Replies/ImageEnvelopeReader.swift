@@ -1,3 +1,5 @@
+import ImagedropSupport
+
 /// The upload reply's envelope read without JSONDecoder, for the documents the API sends: a third of the reply's
 /// handling, 4 % of a small upload's CPU, was JSONDecoder building its map and coding paths for a 300-byte body
 /// (docs/benchmarks.md, issue 25's sixth round).
@@ -24,12 +26,10 @@ package enum ImageEnvelopeReader {
 
         mutating func document() throws(Declined) -> APIEnvelope<ImageRecord> {
             var envelope = APIEnvelope<ImageRecord>(success: nil, errors: nil, result: nil)
-            var seen = Set<String>()
-            try object { (reader: inout Reader, key: String) throws(Declined) in
-                guard seen.insert(key).inserted else { throw Declined() }
+            try fields { (reader: inout Reader, key: String) throws(Declined) in
                 switch key {
                 case "success":
-                    envelope.success = try reader.optional { (r: inout Reader) throws(Declined) in try r.bool() }
+                    envelope.success = try reader.optionalBool()
                 case "errors":
                     envelope.errors = try reader.optional { (r: inout Reader) throws(Declined) in
                         try r.messages(depth: 2)
@@ -53,14 +53,12 @@ package enum ImageEnvelopeReader {
 
         mutating func message(depth: Int) throws(Declined) -> APIMessage {
             var message = APIMessage()
-            var seen = Set<String>()
-            try object { (reader: inout Reader, key: String) throws(Declined) in
-                guard seen.insert(key).inserted else { throw Declined() }
+            try fields { (reader: inout Reader, key: String) throws(Declined) in
                 switch key {
                 case "code":
                     message.code = try reader.optional { (r: inout Reader) throws(Declined) in try r.integer() }
                 case "message":
-                    message.message = try reader.optional { (r: inout Reader) throws(Declined) in try r.string() }
+                    message.message = try reader.optionalString()
                 case "error_chain":
                     message.errorChain = try reader.optional { (r: inout Reader) throws(Declined) in
                         try r.messages(depth: depth + 1)
@@ -76,22 +74,19 @@ package enum ImageEnvelopeReader {
             var record = ImageRecord(id: "", variants: [], metaSHA256: "")
             record.variants = nil
             record.metaSHA256 = nil
-            var seen = Set<String>()
-            try object { (reader: inout Reader, key: String) throws(Declined) in
-                guard seen.insert(key).inserted else { throw Declined() }
+            try fields { (reader: inout Reader, key: String) throws(Declined) in
                 switch key {
                 case "id": id = try reader.string()
                 case "filename":
-                    record.filename = try reader.optional { (r: inout Reader) throws(Declined) in try r.string() }
+                    record.filename = try reader.optionalString()
                 case "uploaded":
-                    record.uploaded = try reader.optional { (r: inout Reader) throws(Declined) in try r.string() }
+                    record.uploaded = try reader.optionalString()
                 case "variants":
                     record.variants = try reader.optional { (r: inout Reader) throws(Declined) in
                         try r.array { (r: inout Reader) throws(Declined) in try r.string() }
                     }
                 case "requireSignedURLs":
-                    record.requireSignedURLs = try reader.optional { (r: inout Reader) throws(Declined) in try r.bool()
-                    }
+                    record.requireSignedURLs = try reader.optionalBool()
                 case "meta": try reader.optional { (r: inout Reader) throws(Declined) in try r.meta(into: &record) }
                 default: try reader.skipValue(depth: 2)
                 }
@@ -103,16 +98,14 @@ package enum ImageEnvelopeReader {
         }
 
         mutating func meta(into record: inout ImageRecord) throws(Declined) {
-            var seen = Set<String>()
-            try object { (reader: inout Reader, key: String) throws(Declined) in
-                guard seen.insert(key).inserted else { throw Declined() }
+            try fields { (reader: inout Reader, key: String) throws(Declined) in
                 switch key {
                 case "sha256":
-                    record.metaSHA256 = try reader.optional { (r: inout Reader) throws(Declined) in try r.string() }
+                    record.metaSHA256 = try reader.optionalString()
                 case "imagedrop_job":
-                    record.metaJobKey = try reader.optional { (r: inout Reader) throws(Declined) in try r.string() }
+                    record.metaJobKey = try reader.optionalString()
                 case "source_path":
-                    record.metaSourcePath = try reader.optional { (r: inout Reader) throws(Declined) in try r.string() }
+                    record.metaSourcePath = try reader.optionalString()
                 default: try reader.skipValue(depth: 3)
                 }
             }
@@ -232,20 +225,30 @@ package enum ImageEnvelopeReader {
                     out.append(byte)
                     continue
                 }
-                guard position < raw.count else { throw Declined() }
-                let escaped = raw[position]
+                // `\u` (surrogates, NUL) and anything invalid: JSONDecoder's to judge.
+                guard position < raw.count, let byte = JSONString.unescaped(raw[position]) else { throw Declined() }
                 position += 1
-                switch escaped {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(escaped)
-                case UInt8(ascii: "b"): out.append(0x08)
-                case UInt8(ascii: "f"): out.append(0x0C)
-                case UInt8(ascii: "n"): out.append(0x0A)
-                case UInt8(ascii: "r"): out.append(0x0D)
-                case UInt8(ascii: "t"): out.append(0x09)
-                default: throw Declined()  // `\u` (surrogates, NUL) and anything invalid: JSONDecoder's to judge
-                }
+                out.append(byte)
             }
             return out
+        }
+
+        /// An object of a known shape: as `object`, a key met twice declined (which of the two JSONDecoder
+        /// keeps is its business).
+        mutating func fields(_ member: (inout Reader, String) throws(Declined) -> Void) throws(Declined) {
+            var seen = Set<String>()
+            try object { (reader: inout Reader, key: String) throws(Declined) in
+                guard seen.insert(key).inserted else { throw Declined() }
+                try member(&reader, key)
+            }
+        }
+
+        mutating func optionalString() throws(Declined) -> String? {
+            try optional { (reader: inout Reader) throws(Declined) in try reader.string() }
+        }
+
+        mutating func optionalBool() throws(Declined) -> Bool? {
+            try optional { (reader: inout Reader) throws(Declined) in try reader.bool() }
         }
 
         /// An object's members: each key (escaped keys declined) handed to `member`, which reads its value.

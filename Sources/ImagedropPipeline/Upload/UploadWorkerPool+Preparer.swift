@@ -64,11 +64,8 @@ extension UploadWorkerPool {
     private func returnPrepared() {
         returnClaimed()
         for entry in prepared.takeAll() {
-            let id = entry.job.id
-            do { try deps.store.release(id: id) } catch {
-                deps.logger.error("could not release job", metadata: ["job": "\(id)", "error": "\(error)"])
-            }
-            deps.inFlight.remove(id)
+            releaseUnsent(entry.job.id)
+            deps.inFlight.remove(entry.job.id)
         }
     }
 }

@@ -181,16 +181,19 @@ package final class UploadWorkerPool: Sendable {
         let job = try claimed.take(batch: batch, cap: workers) { try deps.store.claim(leaseMillis: lease, upTo: $0) }
         // Idle workers that found the table empty while this batch was being claimed sleep until the next
         // signal: the jobs it holds for them are theirs now, not this taker's after its upload.
-        if claimed.count > 0, hungry.load(ordering: .sequentiallyConsistent) > 0 { deps.workSignal.notifyAll() }
+        if hungry.load(ordering: .sequentiallyConsistent) > 0, claimed.count > 0 { deps.workSignal.notifyAll() }
         return job
     }
 
     /// Every job held from a batch back to the queue, ready at once.
     package func returnClaimed() {
-        for job in claimed.takeAll() {
-            do { try deps.store.release(id: job.id) } catch {
-                deps.logger.error("could not release job", metadata: ["job": "\(job.id)", "error": "\(error)"])
-            }
+        for job in claimed.takeAll() { releaseUnsent(job.id) }
+    }
+
+    /// A job the pool holds and never sent (held from a batch, prepared) back to the queue, ready at once.
+    func releaseUnsent(_ id: Int64) {
+        do { try deps.store.release(id: id) } catch {
+            deps.logger.error("could not release job", metadata: ["job": "\(id)", "error": "\(error)"])
         }
     }
 
