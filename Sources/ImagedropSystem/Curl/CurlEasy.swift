@@ -12,6 +12,8 @@ package final class CurlEasy {
     private let transfer: TransferState
     private var bodySource: FileBodySource?
     private var fieldsAfterFile: FieldsAfterFileSource?
+    /// The known digest the fields after the file were made from, when they went as plain parts.
+    private var fieldsDigest: String?
 
     package init() {
         guard let handle = curl_easy_init() else { fatalError("curl_easy_init failed: out of memory") }
@@ -34,6 +36,7 @@ package final class CurlEasy {
         headerList = nil
         bodySource = nil
         fieldsAfterFile = nil
+        fieldsDigest = nil
     }
 
     /// One request. A reply body over `maxResponseBytes` fails the transfer (CURLE_WRITE_ERROR: an API reply
@@ -110,7 +113,7 @@ package final class CurlEasy {
         }
         var status = 0
         var total = 0.0
-        let sentFileSHA256 = fieldsAfterFile?.digest
+        let sentFileSHA256 = fieldsAfterFile?.digest ?? fieldsDigest
         let infoCodes = (
             imagedrop_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status),
             imagedrop_easy_getinfo_double(handle, CURLINFO_TOTAL_TIME, &total)
@@ -127,13 +130,24 @@ package final class CurlEasy {
     private func attach(_ form: MultipartForm) throws(CurlError) {
         guard let mime = curl_mime_init(handle) else { throw CurlError(CURLE_OUT_OF_MEMORY) }
         self.mime = mime
+        // With the digest known (pre-flight hashed the file), the fields after the file are fixed text: plain parts,
+        // which libcurl copies into the same send as the file's last bytes. Parts with a read callback each cost a
+        // send and two polls of their own (libcurl stops filling its buffer at every such part: 5 sends per small
+        // upload where 2 do, docs/benchmarks.md), so they are kept for the digest computed as the file is sent.
+        // The version check then moves to the file part's last byte, before those bytes go out: the fields still
+        // follow only bytes of the version measured. An empty file part is never read, so it keeps the callbacks.
+        var knownFields: (fields: FieldsAfterFile, digest: String)?
+        if let file = form.file, file.size > 0, let fields = form.fieldsAfterFile, let digest = fields.knownDigest {
+            knownFields = (fields, digest)
+        }
         if let file = form.file {
             // libcurl's default 64 KiB upload buffer, for large bodies too: each transfer holds its buffer while it
             // runs, and 512 KiB ones for 8 of 64 concurrent 8 MB uploads were 3.5 MiB of the peak RSS, for no
             // throughput measurable on the nginx sink once the file is read once (docs/benchmarks.md).
             let source = FileBodySource(
                 fileDescriptor: file.fileDescriptor, size: file.size,
-                hashing: form.fieldsAfterFile.map { $0.knownDigest == nil } ?? false)
+                hashing: form.fieldsAfterFile.map { $0.knownDigest == nil } ?? false,
+                versionAtEnd: knownFields?.fields.version)
             bodySource = source
             let part = try addPart(mime)
             try check(curl_mime_name(part, "file"))
@@ -154,7 +168,14 @@ package final class CurlEasy {
             try check(curl_mime_name(part, field.name))
             try check(curl_mime_data(part, field.value, field.value.utf8.count))
         }
-        if let source = bodySource, let fields = form.fieldsAfterFile {
+        if let (fields, digest) = knownFields {
+            for (name, value) in zip(fields.names, fields.values(digest)) {
+                let part = try addPart(mime)
+                try check(curl_mime_name(part, name))
+                try check(curl_mime_data(part, value, value.utf8.count))
+            }
+            fieldsDigest = digest
+        } else if let source = bodySource, let fields = form.fieldsAfterFile {
             let after = FieldsAfterFileSource(file: source, fields: fields)
             fieldsAfterFile = after
             for (index, name) in fields.names.enumerated() {

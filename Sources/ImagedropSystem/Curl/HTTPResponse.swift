@@ -52,8 +52,9 @@ package struct FieldsAfterFile: Sendable {
     /// The values for the digest of the bytes sent (64 lowercase hex digits).
     package var values: @Sendable (_ sha256: String) -> [String]
     /// The digest pre-flight already computed, or nil to hash the bytes as they are sent. Known, the file part
-    /// is not hashed again; the fields still wait for its last byte and the version check, so a file rewritten
-    /// during the send never has the id and metadata of its earlier version stored with bytes of both.
+    /// is not hashed again and the fields go as plain parts; they still follow its last byte, and the version
+    /// check is made as that byte is read (`FileBodySource`), so a file rewritten during the send never has the id
+    /// and metadata of its earlier version stored with bytes of both.
     package var knownDigest: String?
 
     package init(

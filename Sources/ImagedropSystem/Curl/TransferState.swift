@@ -90,13 +90,17 @@ package final class FileBodySource {
     package let fileDescriptor: Int32
     package let size: Int
     package let hasher: SHA256Hasher?
+    /// The version the descriptor must still show once the last byte was read, checked right there (before that
+    /// read's bytes go to libcurl), or nil when the parts after the file check it themselves (FieldsAfterFileSource).
+    private let versionAtEnd: FileStatus?
     private var offset = 0
     package private(set) var failure: String?
 
-    package init(fileDescriptor: Int32, size: Int, hashing: Bool = false) {
+    package init(fileDescriptor: Int32, size: Int, hashing: Bool = false, versionAtEnd: FileStatus? = nil) {
         self.fileDescriptor = fileDescriptor
         self.size = size
         self.hasher = hashing ? SHA256Hasher() : nil
+        self.versionAtEnd = versionAtEnd
     }
 
     /// Every byte of the measured size was handed to libcurl (and so to the hasher).
@@ -124,6 +128,14 @@ package final class FileBodySource {
         }
         hasher?.update(UnsafeRawBufferPointer(start: buffer, count: got))
         offset += got
+        if offset == size, let versionAtEnd {
+            guard case .success(let now) = FileStatus.of(fileDescriptor: fileDescriptor),
+                now.sameVersion(as: versionAtEnd)
+            else {
+                failure = "file changed during upload"
+                return Int(CURL_READFUNC_ABORT_VALUE)
+            }
+        }
         return got
     }
 
