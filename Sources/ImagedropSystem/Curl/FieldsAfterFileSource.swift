@@ -5,6 +5,8 @@ import Glibc
 /// for the first byte of the first of these, every byte of the file was read (and hashed, unless known). Only then
 /// are the values made — and only if the descriptor still shows the version pre-flight measured: otherwise the
 /// bytes sent may mix two versions, and the transfer is cut before any id or metadata reaches the server.
+/// Used when the digest is computed as the file is sent; with a digest known up front the fields are plain parts and
+/// the file part checks the version itself (`CurlEasy.attach`).
 package final class FieldsAfterFileSource {
     /// One part's read position; libcurl's callbacks get an unretained pointer to it.
     package final class Part {

@@ -1,0 +1,102 @@
+import Foundation
+import Glibc
+import ImagedropSupport
+import ImagedropSystem
+import ImagedropTestSupport
+import ImagesEmulator
+import Testing
+
+/// The form as `CurlEasy` sends it, against the emulator on loopback: the parts after the `file` part go out only
+/// after its last byte, and only while the descriptor still shows the version measured. With the digest known they
+/// are plain parts and the file part checks the version itself, at its last byte; without it they are made from the
+/// digest of the bytes as they are sent. Both ways must store the bytes under their own hash, and neither may let a
+/// field follow bytes of another version.
+@Suite("The fields after the file part")
+struct FieldsAfterFileTests {
+    private static let account = "023e105f4ecef8ad9ca31a8372d0c353"
+
+    private struct Sent {
+        var response: HTTPResponse?
+        var error: CurlError?
+        var stored: [StoredImage]
+        var posts: [LoggedRequest]
+    }
+
+    /// Uploads `bytes` from a file whose version is measured first; `between` runs after the measure and before the
+    /// request (where a writer changes the file). `knownDigest`: as pre-flight would pass it, or nil to hash as sent.
+    private func send(
+        _ bytes: [UInt8], knownDigest: Bool, between: (String) throws -> Void = { _ in }
+    ) throws -> Sent {
+        var configuration = EmulatorConfiguration()
+        configuration.eventLoopThreads = 1
+        let server = try EmulatorServer.start(configuration)
+        defer { try? server.stop() }
+        let folder = try TemporaryFolder()
+        let path = folder.path + "/image.png"
+        try writeFile(atPath: path, contents: Data(bytes))
+        let fd = open(path, O_RDONLY)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        guard case .success(let version) = FileStatus.of(fileDescriptor: fd) else {
+            Issue.record("fstat failed")
+            return Sent(stored: [], posts: [])
+        }
+        try between(path)
+        let sha = SHA256Hasher.hex(of: bytes)
+        var form = MultipartForm()
+        form.file = FileBody(fileDescriptor: fd, size: version.size, filename: "image.png")
+        let metadataSize = "{\"sha256\":\"\"}".utf8.count + 64
+        form.fieldsAfterFile = FieldsAfterFile(
+            names: ["id", "metadata"], sizes: [64, metadataSize], version: version,
+            knownDigest: knownDigest ? sha : nil
+        ) { digest in [digest, "{\"sha256\":\"\(digest)\"}"] }
+        let easy = CurlEasy()
+        var sent = Sent(stored: [], posts: [])
+        do {
+            sent.response = try easy.perform(
+                method: "POST", url: "\(server.apiBaseURL)/accounts/\(Self.account)/images/v1",
+                headers: ["Authorization: Bearer fields-after-file-token-0123456789abc"], form: form,
+                timeoutSeconds: 10)
+        } catch {
+            sent.error = error
+        }
+        sent.stored = server.storedImages()
+        sent.posts = server.requestLog().filter { $0.method == "POST" }
+        return sent
+    }
+
+    @Test(
+        "the id and metadata arrive whole after the file (plain parts with the digest known, made from it if not)",
+        arguments: [true, false])
+    func storedUnderItsHash(knownDigest: Bool) throws {
+        let bytes = SampleImages.png(approximateBytes: 150_000, seed: 301)
+        let sha = SHA256Hasher.hex(of: bytes)
+        let sent = try send(bytes, knownDigest: knownDigest)
+        #expect(sent.error == nil, "\(String(describing: sent.error))")
+        #expect(sent.response?.status == 200)
+        #expect(sent.response?.sentFileSHA256 == sha)
+        #expect(sent.stored.count == 1)
+        #expect(sent.stored.first?.id == sha && sent.stored.first?.sha256 == sha)
+        #expect(sent.stored.first?.size == bytes.count)
+        #expect(sent.stored.first?.metaJSON == "{\"sha256\":\"\(sha)\"}")
+    }
+
+    @Test(
+        "a file written after it was measured is cut at its last byte: no field goes out, nothing is stored",
+        arguments: [true, false])
+    func changedFileIsCut(knownDigest: Bool) throws {
+        let bytes = SampleImages.png(approximateBytes: 150_000, seed: 302)
+        // Appended to after the measure: the first `size` bytes are the same, so only the version check can tell.
+        let sent = try send(bytes, knownDigest: knownDigest) { path in
+            let fd = open(path, O_WRONLY | O_APPEND)
+            defer { close(fd) }
+            var extra: UInt8 = 0x2A
+            #expect(write(fd, &extra, 1) == 1)
+        }
+        #expect(sent.response == nil)
+        #expect(sent.error?.message.contains("file changed during upload") == true, "\(String(describing: sent.error))")
+        #expect(sent.stored.isEmpty)
+        // The server never saw a complete form: at most a request it closed without an image.
+        #expect(!sent.posts.contains { $0.status == 200 })
+    }
+}
