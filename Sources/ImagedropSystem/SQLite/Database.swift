@@ -49,7 +49,10 @@ package final class Database {
     }
 
     /// Process-wide SQLite settings, made once before the first open (see the shim for why).
-    private static let configured: Int32 = imagedrop_sqlite3_config_no_initial_page_block()
+    private static let configured: Int32 = imagedrop_sqlite3_config_process()
+
+    /// The bytes SQLite counts as allocated: 0 in this process, whose settings keep no memory statistics.
+    package static var memoryCounted: Int64 { sqlite3_memory_used() }
 
     /// The job table is created 0640 whatever the umask: the daemon writes it, the `imagedrop` group (operators
     /// running `status`, `show`, `export`) may read it, nobody else. SQLite gives the -wal and -shm files the
