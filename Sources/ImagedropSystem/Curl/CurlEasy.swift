@@ -113,7 +113,8 @@ package final class CurlEasy {
         }
         var status = 0
         var total = 0.0
-        let sentFileSHA256 = fieldsAfterFile?.digest ?? fieldsDigest
+        // Plain fields follow the file's last byte, read only after its version check passed.
+        let sentFileSHA256 = fieldsAfterFile?.digest ?? (bodySource?.isFullyRead == true ? fieldsDigest : nil)
         let infoCodes = (
             imagedrop_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status),
             imagedrop_easy_getinfo_double(handle, CURLINFO_TOTAL_TIME, &total)
@@ -169,7 +170,12 @@ package final class CurlEasy {
             try check(curl_mime_data(part, field.value, field.value.utf8.count))
         }
         if let (fields, digest) = knownFields {
-            for (name, value) in zip(fields.names, fields.values(digest)) {
+            let values = fields.values(digest)
+            guard values.count == fields.names.count else {
+                throw CurlError(
+                    CURLE_BAD_FUNCTION_ARGUMENT, detail: "fields after the file part: values do not match names")
+            }
+            for (name, value) in zip(fields.names, values) {
                 let part = try addPart(mime)
                 try check(curl_mime_name(part, name))
                 try check(curl_mime_data(part, value, value.utf8.count))

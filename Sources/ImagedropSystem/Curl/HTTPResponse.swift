@@ -7,8 +7,9 @@ package struct HTTPResponse: Sendable {
     package var totalSeconds: Double = 0
     /// The body was longer than the request's cap and `body` holds its first part only.
     package var bodyTruncated = false
-    /// The SHA-256 (hex) of the `file` part's bytes as they were sent, when the form hashed them
-    /// (`MultipartForm.fieldsAfterFile`) and the fields after the file went out.
+    /// The SHA-256 (hex) of the `file` part's bytes as they were sent, when the form has fields after the file
+    /// (`MultipartForm.fieldsAfterFile`): hashed as they were read, once those fields went out; or the digest known up
+    /// front, once every byte of the file was read and found unchanged.
     package var sentFileSHA256: String?
 }
 

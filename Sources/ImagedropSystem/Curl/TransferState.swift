@@ -112,8 +112,13 @@ package final class FileBodySource {
 
     package func read(into buffer: UnsafeMutablePointer<CChar>?, capacity: Int) -> Int {
         guard let buffer else { return Int(CURL_READFUNC_ABORT_VALUE) }
+        if offset >= size { return 0 }
         let wanted = min(capacity, size - offset)
-        if wanted <= 0 { return 0 }
+        guard wanted > 0 else {
+            // A 0 here would end the part early, and plain parts after it would follow a short file part.
+            failure = "file could not be read during upload: libcurl offered no room for its bytes"
+            return Int(CURL_READFUNC_ABORT_VALUE)
+        }
         let got: Int
         do {
             got = try Syscall.pread(fileDescriptor, into: buffer, count: wanted, at: offset)
