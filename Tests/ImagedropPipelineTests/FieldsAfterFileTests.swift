@@ -93,11 +93,7 @@ struct FieldsAfterFileTests {
             var extra: UInt8 = 0x2A
             #expect(write(fd, &extra, 1) == 1)
         }
-        #expect(sent.response == nil)
-        #expect(sent.error?.message.contains("file changed during upload") == true, "\(String(describing: sent.error))")
-        #expect(sent.stored.isEmpty)
-        // The server never saw a complete form: at most a request it closed without an image.
-        #expect(!sent.posts.contains { $0.status == 200 })
+        expectCut(sent)
     }
 
     @Test(
@@ -116,9 +112,17 @@ struct FieldsAfterFileTests {
             var times = [timespec(tv_sec: now.tv_sec + 1, tv_nsec: 0), timespec(tv_sec: now.tv_sec + 1, tv_nsec: 0)]
             #expect(futimens(fd, &times) == 0)
         }
-        #expect(sent.response == nil)
-        #expect(sent.error?.message.contains("file changed during upload") == true, "\(String(describing: sent.error))")
-        #expect(sent.stored.isEmpty)
-        #expect(!sent.posts.contains { $0.status == 200 })
+        expectCut(sent)
+    }
+
+    /// The transfer failed as a changed file, and the server never saw a complete form: nothing stored, at most a
+    /// request it closed without an image.
+    private func expectCut(_ sent: Sent, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(sent.response == nil, sourceLocation: sourceLocation)
+        #expect(
+            sent.error?.message.contains("file changed during upload") == true, "\(String(describing: sent.error))",
+            sourceLocation: sourceLocation)
+        #expect(sent.stored.isEmpty, sourceLocation: sourceLocation)
+        #expect(!sent.posts.contains { $0.status == 200 }, sourceLocation: sourceLocation)
     }
 }
