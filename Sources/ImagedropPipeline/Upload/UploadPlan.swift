@@ -94,9 +94,10 @@ package struct UploadPlan: Sendable, Equatable {
 
     /// The multipart form: the file part first, streamed from the descriptor pre-flight opened, then the plan's
     /// fields — sent only if the descriptor still shows `version` once the last byte was read (the file part's own
-    /// read checks it when `sha256` is known, FieldsAfterFileSource when not, and either cuts the transfer). A file rewritten in place during the send thus never has an image of two
-    /// versions' bytes stored under the first one's id, where a lost reply would leave it unseen (and a later upload
-    /// of those bytes would take it for theirs). `sha256`: the digest pre-flight computed, the one this plan was made
+    /// read checks it when `sha256` is known, FieldsAfterFileSource when not, and either cuts the transfer). A file
+    /// rewritten in place during the send thus never has an image of two versions' bytes stored under the first
+    /// one's id, where a lost reply would leave it unseen (and a later upload of those bytes would take it for
+    /// theirs). `sha256`: the digest pre-flight computed, the one this plan was made
     /// from; nil for a file pre-flight did not hash (this plan made with `pendingDigest`): libcurl hashes the bytes
     /// as it reads them and `make` builds the fields again from that digest, so the id and metadata name exactly
     /// the bytes sent. Cloudflare documents no order for the parts; its own notes show the file part first
