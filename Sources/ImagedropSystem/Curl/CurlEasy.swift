@@ -12,8 +12,6 @@ package final class CurlEasy {
     private let transfer: TransferState
     private var bodySource: FileBodySource?
     private var fieldsAfterFile: FieldsAfterFileSource?
-    /// The known digest the fields after the file were made from, when they went as plain parts.
-    private var fieldsDigest: String?
 
     package init() {
         guard let handle = curl_easy_init() else { fatalError("curl_easy_init failed: out of memory") }
@@ -36,7 +34,6 @@ package final class CurlEasy {
         headerList = nil
         bodySource = nil
         fieldsAfterFile = nil
-        fieldsDigest = nil
     }
 
     /// One request. A reply body over `maxResponseBytes` fails the transfer (CURLE_WRITE_ERROR: an API reply
@@ -114,7 +111,7 @@ package final class CurlEasy {
         var status = 0
         var total = 0.0
         // Plain fields follow the file's last byte, read only after its version check passed.
-        let sentFileSHA256 = fieldsAfterFile?.digest ?? (bodySource?.isFullyRead == true ? fieldsDigest : nil)
+        let sentFileSHA256 = fieldsAfterFile?.digest ?? bodySource?.checkedDigest
         let infoCodes = (
             imagedrop_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status),
             imagedrop_easy_getinfo_double(handle, CURLINFO_TOTAL_TIME, &total)
@@ -148,7 +145,7 @@ package final class CurlEasy {
             let source = FileBodySource(
                 fileDescriptor: file.fileDescriptor, size: file.size,
                 hashing: form.fieldsAfterFile.map { $0.knownDigest == nil } ?? false,
-                versionAtEnd: knownFields?.fields.version)
+                knownEnd: knownFields.map { ($0.fields.version, $0.digest) })
             bodySource = source
             let part = try addPart(mime)
             try check(curl_mime_name(part, "file"))
@@ -180,7 +177,6 @@ package final class CurlEasy {
                 try check(curl_mime_name(part, name))
                 try check(curl_mime_data(part, value, value.utf8.count))
             }
-            fieldsDigest = digest
         } else if let source = bodySource, let fields = form.fieldsAfterFile {
             let after = FieldsAfterFileSource(file: source, fields: fields)
             fieldsAfterFile = after

@@ -90,21 +90,27 @@ package final class FileBodySource {
     package let fileDescriptor: Int32
     package let size: Int
     package let hasher: SHA256Hasher?
-    /// The version the descriptor must still show once the last byte was read, checked right there (before that
-    /// read's bytes go to libcurl), or nil when the parts after the file check it themselves (FieldsAfterFileSource).
-    private let versionAtEnd: FileStatus?
+    /// With the digest known up front: the version the descriptor must still show once the last byte was read,
+    /// checked right there (before that read's bytes go to libcurl), and that digest. Nil when the parts after the
+    /// file check the version themselves (FieldsAfterFileSource).
+    private let knownEnd: (version: FileStatus, digest: String)?
     private var offset = 0
     package private(set) var failure: String?
 
-    package init(fileDescriptor: Int32, size: Int, hashing: Bool = false, versionAtEnd: FileStatus? = nil) {
+    package init(
+        fileDescriptor: Int32, size: Int, hashing: Bool = false, knownEnd: (version: FileStatus, digest: String)? = nil
+    ) {
         self.fileDescriptor = fileDescriptor
         self.size = size
         self.hasher = hashing ? SHA256Hasher() : nil
-        self.versionAtEnd = versionAtEnd
+        self.knownEnd = knownEnd
     }
 
     /// Every byte of the measured size was handed to libcurl (and so to the hasher).
     package var isFullyRead: Bool { offset == size }
+
+    /// The digest known up front, once every byte was read and the version found unchanged.
+    package var checkedDigest: String? { isFullyRead && failure == nil ? knownEnd?.digest : nil }
 
     package static func from(_ pointer: UnsafeMutableRawPointer?) -> FileBodySource {
         Unmanaged<FileBodySource>.fromOpaque(pointer!).takeUnretainedValue()
@@ -133,9 +139,9 @@ package final class FileBodySource {
         }
         hasher?.update(UnsafeRawBufferPointer(start: buffer, count: got))
         offset += got
-        if offset == size, let versionAtEnd {
+        if offset == size, let knownEnd {
             guard case .success(let now) = FileStatus.of(fileDescriptor: fileDescriptor),
-                now.sameVersion(as: versionAtEnd)
+                now.sameVersion(as: knownEnd.version)
             else {
                 failure = "file changed during upload"
                 return Int(CURL_READFUNC_ABORT_VALUE)
