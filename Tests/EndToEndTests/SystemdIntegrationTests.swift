@@ -50,7 +50,8 @@ struct SystemdIntegrationTests {
         try text.write(toFile: fixture.configPath, atomically: true, encoding: .utf8)
         kill(pid, SIGHUP)
         #expect(fixture.waitUntil(seconds: 10) { fixture.log.contains("configuration reloaded") })
-        #expect(listener.index(of: "RELOADING=1") != nil)
+        // The datagram went before the log line, but the listener's own thread reads it: wait for it as for the log.
+        #expect(listener.wait(for: "RELOADING=1", seconds: 10))
         try writeFile(
             atPath: second + "/via-reload.png", contents: Data(SampleImages.png(width: 4, height: 4, seed: 77)))
         #expect(fixture.waitForFinished(count: 1))
