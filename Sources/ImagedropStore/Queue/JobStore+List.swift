@@ -30,7 +30,7 @@ extension JobStore {
     package func waitingJobs() throws -> [Job] {
         try withDatabase { db in
             let statement = try db.prepare(
-                "SELECT \(columns) FROM jobs WHERE state IN ('queued','uploading','retrying') ORDER BY id")
+                "SELECT \(columns) FROM jobs WHERE state NOT IN ('done','failed') ORDER BY id")
             var jobs: [Job] = []
             while try statement.step() { jobs.append(Self.job(from: statement)) }
             return jobs

@@ -61,7 +61,7 @@ extension JobStore {
                     """
                     SELECT 1 FROM jobs other JOIN jobs this ON other.path_key = this.path_key
                     WHERE this.id = ?1 AND other.id != this.id
-                      AND (other.id > this.id OR other.state IN ('queued','uploading','retrying'))
+                      AND (other.id > this.id OR other.state NOT IN ('done','failed'))
                     LIMIT 1
                     """)
                 // The dry run's stand-in for the update's WHERE: the job is still in a state retry takes.

@@ -50,7 +50,7 @@ extension JobStore {
                     guard seen.insert(url.sha256).inserted else { return false }
                     let active = try db.cached(
                         """
-                        SELECT 1 FROM jobs WHERE path_key = ?1 AND state IN ('queued','uploading','retrying')
+                        SELECT 1 FROM jobs WHERE path_key = ?1 AND state NOT IN ('done','failed')
                         """)
                     active.bind(1, blob: Array("url:\(url.sha256)".utf8))
                     return try !active.step()
@@ -67,7 +67,7 @@ extension JobStore {
             let key = Array("url:\(url.sha256)".utf8)
             let active = try db.cached(
                 """
-                SELECT id FROM jobs WHERE path_key = ?1 AND state IN ('queued','uploading','retrying')
+                SELECT id FROM jobs WHERE path_key = ?1 AND state NOT IN ('done','failed')
                 """)
             active.bind(1, blob: key)
             if try active.step() { return .known(active.int64(0)) }

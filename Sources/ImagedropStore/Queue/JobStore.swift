@@ -194,7 +194,7 @@ package final class JobStore: Sendable {
     package func decide(_ candidate: FileCandidate, db: Database) throws -> EnqueueDecision {
         let active = try db.cached(
             """
-            SELECT id, size, mtime_ns FROM jobs WHERE path_key = ?1 AND state IN ('queued','uploading','retrying')
+            SELECT id, size, mtime_ns FROM jobs WHERE path_key = ?1 AND state NOT IN ('done','failed')
             """)
         active.bind(1, blob: candidate.path.bytes)
         if try active.step() {

@@ -336,6 +336,54 @@ package enum Schema {
         """
         DROP INDEX IF EXISTS jobs_source;
         """,
+        // A state change built three or four temporary b-trees and dropped them again (issue 25): SQLite tests a
+        // constant `IN` list of three or more values through an ephemeral table made for each statement run, and
+        // the `state` CHECK (five values), `jobs_active_path`'s condition (three, for the old row and the new) and
+        // the count trigger's `state IN (OLD.state, NEW.state)` were all such lists. Each is now said in a form
+        // SQLite compares in line, meaning the same rows: the CHECK as five equalities; the index as
+        // `state NOT IN ('done','failed')` (two values; `state` is NOT NULL and one of the five), with every query
+        // that leans on the index saying its condition the same way; the trigger as one UPDATE per row it moves. A
+        // job's insert (and a move to another source) made sure of its source's five counter rows with an
+        // INSERT … SELECT that read `source_counts` while writing it, which SQLite stages through a temporary table
+        // too; it now offers the five rows, and those already there are kept as they are.
+        // A CHECK cannot be altered, and copying the table to change it would rewrite every row: the step uses
+        // SQLite's documented edit of the table's text instead (lang_altertable.html, "other kinds of table schema
+        // changes": changing a CHECK that every row already meets), which touches no row or page. The DDL after
+        // it bumps `schema_version`, so every other open connection rereads the schema; RESET makes this one
+        // reread it at once. A text that does not match (a table not made by imagedrop) is left as it was.
+        """
+        PRAGMA writable_schema = ON;
+        UPDATE sqlite_master
+        SET sql = replace(sql, 'CHECK (state IN (''queued'',''uploading'',''retrying'',''done'',''failed''))',
+                          'CHECK (state = ''queued'' OR state = ''uploading'' OR state = ''retrying'''
+                          || ' OR state = ''done'' OR state = ''failed'')')
+        WHERE type = 'table' AND name = 'jobs';
+        PRAGMA writable_schema = RESET;
+        DROP INDEX jobs_active_path;
+        CREATE UNIQUE INDEX jobs_active_path ON jobs(path_key) WHERE state NOT IN ('done','failed');
+        DROP TRIGGER jobs_source_count_update;
+        CREATE TRIGGER jobs_source_count_update AFTER UPDATE OF state ON jobs
+        WHEN OLD.state <> NEW.state AND OLD.source = NEW.source BEGIN
+            UPDATE source_counts SET n = n - 1 WHERE source = NEW.source AND state = OLD.state;
+            UPDATE source_counts SET n = n + 1 WHERE source = NEW.source AND state = NEW.state;
+        END;
+        DROP TRIGGER jobs_source_count_insert;
+        CREATE TRIGGER jobs_source_count_insert AFTER INSERT ON jobs BEGIN
+            INSERT OR IGNORE INTO source_counts (source, state, n)
+            VALUES (NEW.source, 'queued', 0), (NEW.source, 'uploading', 0), (NEW.source, 'retrying', 0),
+                   (NEW.source, 'done', 0), (NEW.source, 'failed', 0);
+            UPDATE source_counts SET n = n + 1 WHERE source = NEW.source AND state = NEW.state;
+        END;
+        DROP TRIGGER jobs_source_count_move;
+        CREATE TRIGGER jobs_source_count_move AFTER UPDATE OF source ON jobs
+        WHEN OLD.source <> NEW.source BEGIN
+            INSERT OR IGNORE INTO source_counts (source, state, n)
+            VALUES (NEW.source, 'queued', 0), (NEW.source, 'uploading', 0), (NEW.source, 'retrying', 0),
+                   (NEW.source, 'done', 0), (NEW.source, 'failed', 0);
+            UPDATE source_counts SET n = n - 1 WHERE source = OLD.source AND state = OLD.state;
+            UPDATE source_counts SET n = n + 1 WHERE source = NEW.source AND state = NEW.state;
+        END;
+        """,
     ]
 
     package static var currentVersion: Int { migrations.count }

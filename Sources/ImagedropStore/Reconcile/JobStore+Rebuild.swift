@@ -71,7 +71,7 @@ extension JobStore {
         let existing = try db.cached(
             """
             SELECT id, state FROM jobs WHERE path_key = ?1
-              AND ((size = ?2 AND mtime_ns = ?3) OR state IN ('queued','uploading','retrying'))
+              AND ((size = ?2 AND mtime_ns = ?3) OR state NOT IN ('done','failed'))
             ORDER BY id DESC LIMIT 1
             """)
         existing.bind(1, blob: rebuilt.path.bytes).bind(2, rebuilt.size).bind(3, rebuilt.mtimeNanos)
