@@ -7,10 +7,11 @@ import Testing
 @testable import ImagedropStore
 @testable import ImagedropSystem
 
-/// The step that says the `state` CHECK, `jobs_active_path`'s condition and the count trigger in forms SQLite
-/// compares in line (issue 25: each was a constant `IN` list SQLite tested through a temporary b-tree, three or
-/// four of them per state change), on a fresh table and on a real file written at the schema before it: the
-/// state changes build no temporary table, and the rules the old forms kept still hold.
+/// The step that says the `state` CHECK, `jobs_active_path`'s condition and the count triggers in forms SQLite
+/// compares in line (issue 25: each was a constant `IN` list, or an INSERT … SELECT reading its own table, that
+/// SQLite ran through a temporary b-tree, four per write-back), on a fresh table and on a real file written at the
+/// schema before it: a write-back, a retry, an insert and a move build no temporary table, and the rules the old
+/// forms kept still hold. (A claim keeps the tables of its `id IN (SELECT …)` and RETURNING: not constant lists.)
 @Suite("State conditions", .serialized)
 struct StateConditionsTests {
     static let step = Schema.migrations.firstIndex { $0.contains("PRAGMA writable_schema = ON") }!
@@ -44,7 +45,8 @@ struct StateConditionsTests {
         return count
     }
 
-    /// The statements every upload runs, as the store writes them, and the rules they must still meet.
+    /// Statements of the shapes the store runs (markDone's and markRetrying's updates as written in
+    /// JobStore+Transitions.swift, an insert, a move), and the rules they must still meet.
     static func expectInLine(_ store: JobStore, path: String) throws {
         try store.withDatabase { db in
             let table = try db.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'jobs'")
@@ -56,13 +58,23 @@ struct StateConditionsTests {
             #expect(try check.step() && check.string(0) == "ok")
 
             for transition in [
+                """
+                UPDATE jobs SET state = 'done', image_id = ?2, variants = ?3, sha256 = COALESCE(?4, sha256),
+                       interrupted = 0, attempts = attempts + ?5, last_error = NULL, last_code = NULL,
+                       lease_until = NULL, uploaded_at = ?6, updated_at = ?6, after_action = ?7
+                WHERE id = ?1 AND (?8 IS NULL OR (size = ?8 AND mtime_ns = ?9))
+                """,
+                """
+                UPDATE jobs SET state = 'retrying', last_error = ?2, last_code = ?3, next_attempt_at = ?4,
+                       interrupted = 0, attempts = attempts + ?5, lease_until = NULL, updated_at = ?6
+                WHERE id = ?1
+                """,
                 "UPDATE jobs SET state = 'uploading', lease_until = 1 WHERE id = 1",
-                "UPDATE jobs SET state = 'done', image_id = 'i', uploaded_at = 'u', lease_until = NULL WHERE id = 1",
-                "UPDATE jobs SET state = 'retrying', next_attempt_at = 5 WHERE id = 1",
                 """
                 INSERT INTO jobs (path, path_key, state, job_key, created_at, updated_at)
                 VALUES ('/drop/n.png', X'01', 'queued', 'k', 'c', 'u')
                 """,
+                "UPDATE jobs SET source = 'elsewhere' WHERE id = 1",
             ] {
                 #expect(try ephemeralTables(transition, db) == 0, "\(transition)")
             }
@@ -133,5 +145,42 @@ struct StateConditionsTests {
                 id: job.id, imageID: "i\(job.id)", variants: [], sha256: nil, countAttempt: true, afterAction: nil)
         }
         #expect(try CountsMigrationTests.viewCounts(store) == CountsMigrationTests.rawCounts(store))
+        #expect(try DismissedJobsTests.keptCounts(store) == DismissedJobsTests.rowCounts(store))
+    }
+
+    /// The counter rows a job's insert or move offers are kept by the trigger's own upsert clause: an OR clause
+    /// in a trigger gives way to the outer statement's, and an outside writer's may be anything.
+    @Test("an outside writer's INSERT OR REPLACE or UPDATE OR ABORT keeps the counts exact")
+    func outsideConflictClauses() throws {
+        let temp = try TemporaryFolder("imagedrop-store")
+        let store = try JobStore(path: temp.database)
+        try store.enqueue((0..<4).map { DismissedJobsTests.candidate("c\($0).png", source: "default") })
+        try store.withDatabase { db in
+            try db.execute(
+                """
+                INSERT OR REPLACE INTO jobs (path, path_key, state, job_key, created_at, updated_at, source)
+                VALUES ('/drop/r.png', X'03', 'done', 'k', 'c', 'u', 'default')
+                """)
+            try db.execute("UPDATE OR ABORT jobs SET source = 'other' WHERE path = '/drop/c1.png'")
+            try db.execute("UPDATE OR FAIL jobs SET source = 'default' WHERE path = '/drop/c1.png'")
+            try db.execute(
+                """
+                INSERT OR ROLLBACK INTO jobs (path, path_key, state, job_key, created_at, updated_at, source)
+                VALUES ('/drop/s.png', X'04', 'failed', 'k', 'c', 'u', 'third')
+                """)
+            // Dismissed failed jobs, counted apart: a second one in a source that has one.
+            for name in ["d1", "d2"] {
+                try db.execute(
+                    """
+                    INSERT OR REPLACE INTO jobs (path, path_key, state, job_key, created_at, updated_at, source, dismissed)
+                    VALUES ('/drop/\(name).png', CAST('\(name)' AS BLOB), 'failed', 'k', 'c', 'u', 'default', 1)
+                    """)
+            }
+            try db.execute("UPDATE OR ABORT jobs SET source = 'third' WHERE path = '/drop/d2.png'")
+        }
+        #expect(try CountsMigrationTests.viewCounts(store) == CountsMigrationTests.rawCounts(store))
+        #expect(try DismissedJobsTests.keptCounts(store) == DismissedJobsTests.rowCounts(store))
+        #expect(try store.snapshot().counts[.queued] == 4)
+        #expect(try store.snapshot().counts[.done] == 1)
     }
 }
