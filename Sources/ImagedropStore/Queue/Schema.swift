@@ -337,29 +337,27 @@ package enum Schema {
         DROP INDEX IF EXISTS jobs_source;
         """,
         // A state change built three or four temporary b-trees and dropped them again (issue 25): SQLite tests a
-        // constant `IN` list of three or more values through an ephemeral table made for each statement run, and
-        // the `state` CHECK (five values), `jobs_active_path`'s condition (three, for the old row and the new) and
-        // the count trigger's `state IN (OLD.state, NEW.state)` were all such lists (a claim keeps the tables of its
-        // `id IN (SELECT …)` and RETURNING, which are not constant lists). Each is now said in a form
-        // SQLite compares in line, meaning the same rows: the CHECK as five equalities; the index as
-        // `state NOT IN ('done','failed')` (two values; `state` is NOT NULL and one of the five), with the queries
-        // that use the index saying its condition the same way (SQLite uses a partial index only for a query whose
-        // WHERE says its condition); the trigger as one UPDATE per row it moves. A
-        // job's insert (and a move to another source) made sure of its source's five counter rows with an
-        // INSERT … SELECT that read `source_counts` while writing it, which SQLite stages through a temporary table
-        // too; it now offers the five rows and keeps those already there. With an upsert's DO NOTHING, not
-        // INSERT OR IGNORE: a trigger's OR clause gives way to the outer statement's, so an outside writer's
-        // `INSERT OR REPLACE INTO jobs` would have replaced the counters with zeros, and an `UPDATE OR ABORT`
+        // constant `IN` list of three or more values through an ephemeral table made for each statement run, and the
+        // `state` CHECK (five values), `jobs_active_path`'s condition (three, for the old row and the new) and the
+        // count trigger's `state IN (OLD.state, NEW.state)` were all such lists (a claim keeps the tables of its `id IN
+        // (SELECT …)` and RETURNING, which are not constant lists). Each is now said in a form SQLite compares in line,
+        // meaning the same rows: the CHECK as five equalities; the index as `state NOT IN ('done','failed')` (two
+        // values; `state` is NOT NULL and one of the five), with the queries that use the index saying its condition
+        // the same way (SQLite uses a partial index only for a query whose WHERE says its condition); the trigger as
+        // one UPDATE per row it moves. A job's insert (and a move to another source) made sure of its source's five
+        // counter rows with an INSERT … SELECT that read `source_counts` while writing it, which SQLite stages through
+        // a temporary table too; it now offers the five rows and keeps those already there. With an upsert's DO
+        // NOTHING, not INSERT OR IGNORE: a trigger's OR clause gives way to the outer statement's, so an outside
+        // writer's `INSERT OR REPLACE INTO jobs` would have replaced the counters with zeros, and an `UPDATE OR ABORT`
         // moving a source would have failed on them; an upsert clause is the trigger's own. The dismissed counts'
         // triggers had the same OR IGNORE and take the same clause.
         // A CHECK cannot be altered, and copying the table to change it would rewrite every row: the step edits the
-        // table's text in sqlite_master instead, the edit SQLite documents for removing a CHECK
-        // (lang_altertable.html, "other kinds of table schema changes"), here to a CHECK that accepts exactly the
-        // values the old one did, so every row meets it (`integrity_check`, which tests CHECKs, reads ok after).
-        // No row of `jobs` is rewritten; rebuilding the index reads them once. The RESET reparses the schema
-        // before the commit (a text that did not parse would fail the step and roll it back); the DDL after it
-        // bumps `schema_version`, so every other open connection rereads it. A table whose text does not match
-        // (not made by imagedrop) is left as it was.
+        // table's text in sqlite_master instead, the edit SQLite documents for removing a CHECK (lang_altertable.html,
+        // "other kinds of table schema changes"), here to a CHECK that accepts exactly the values the old one did, so
+        // every row meets it (`integrity_check`, which tests CHECKs, reads ok after). No row of `jobs` is rewritten;
+        // rebuilding the index reads them once. The RESET reparses the schema before the commit (a text that did not
+        // parse would fail the step and roll it back); the DDL after it bumps `schema_version`, so every other open
+        // connection rereads it. A table whose text does not match (not made by imagedrop) is left as it was.
         """
         PRAGMA writable_schema = ON;
         UPDATE sqlite_master
@@ -403,11 +401,13 @@ package enum Schema {
         DROP TRIGGER jobs_dismissed_count_update;
         CREATE TRIGGER jobs_dismissed_count_update AFTER UPDATE OF state, dismissed, source ON jobs
         WHEN (OLD.state = 'failed' AND OLD.dismissed = 1) OR (NEW.state = 'failed' AND NEW.dismissed = 1) BEGIN
-            UPDATE dismissed_counts SET n = n - 1 WHERE source = OLD.source AND OLD.state = 'failed' AND OLD.dismissed = 1;
+            UPDATE dismissed_counts SET n = n - 1
+            WHERE source = OLD.source AND OLD.state = 'failed' AND OLD.dismissed = 1;
             INSERT INTO dismissed_counts (source, n)
                 SELECT NEW.source, 0 WHERE NEW.state = 'failed' AND NEW.dismissed = 1
             ON CONFLICT DO NOTHING;
-            UPDATE dismissed_counts SET n = n + 1 WHERE source = NEW.source AND NEW.state = 'failed' AND NEW.dismissed = 1;
+            UPDATE dismissed_counts SET n = n + 1
+            WHERE source = NEW.source AND NEW.state = 'failed' AND NEW.dismissed = 1;
         END;
         """,
     ]
