@@ -13,21 +13,23 @@
 /// to count itself, from every thread; imagedrop reads none of those counts (no soft heap limit, no
 /// sqlite3_memory_used).
 ///
-/// Statement journals in memory up to 256 KiB, not SQLite's 64 KiB: a statement inside a longer transaction (the
+/// Statement journals in memory up to 120 KiB, not SQLite's 64 KiB: a statement inside a longer transaction (the
 /// scan's enqueue of a burst, a group commit's write-backs) that may fail halfway keeps a copy of every page it
-/// changes, for its own rollback. In a scan's enqueue one insert journaled 15 pages (61,504 bytes, rebalancing
-/// several indexes at once); past 64 KiB the journal moves to a temporary file, which stays the journal for the
-/// rest of the transaction, so every later statement wrote its pages there, two writes a page: 21,414 `pwrite`
-/// for a 2,000-file scan (10.7 per upload, more than the WAL's own). A journal past 256 KiB still goes to disk.
-/// Not more: SQLite makes the in-memory journal of chunks as large as this threshold (memjournal.c), one
-/// allocated per statement that journals anything, so 4 MiB meant an mmap and munmap of 4 MiB per statement (the
-/// daemon's CPU +17 %); 256 KiB stays under the daemon's 1 MiB mmap threshold and holds 62 pages.
+/// changes, for its own rollback. In a scan's enqueue one insert journaled 16 pages (rebalancing several indexes at
+/// once); past 64 KiB the journal moves to a temporary file, which stays the journal for the rest of the
+/// transaction, so every later statement wrote its pages there, two writes a page: 21,414 `pwrite` for a
+/// 2,000-file scan (10.7 per upload, more than the WAL's own). A journal past 120 KiB (29 pages) still goes to disk.
+/// Not more, for two reasons SQLite's source gives: the in-memory journal is made of chunks as large as this
+/// threshold (memjournal.c), one allocated per statement that journals anything (4 MiB cost the daemon 17 % more
+/// CPU); and moving to disk writes each chunk in one call, which the unix VFS cuts to its low 17 bits (os_unix.c,
+/// `nBuf &= 0x1ffff`), so a chunk of 128 KiB or more is written short and the statement fails with SQLITE_FULL
+/// (256 KiB did: `prune` in the soak).
 ///
 /// Returns the first refusal, or SQLITE_OK.
 static inline int imagedrop_sqlite3_config_process(void) {
     int rc = sqlite3_config(SQLITE_CONFIG_PAGECACHE, (void *)0, 0, 0);
     if (rc != SQLITE_OK) return rc;
-    rc = sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, 256 * 1024);
+    rc = sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, 120 * 1024);
     if (rc != SQLITE_OK) return rc;
     return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }

@@ -35,26 +35,50 @@ struct SQLiteProcessSettingsTests {
         return found
     }
 
-    @Test("a statement journal past SQLite's 64 KiB (and under 256 KiB) stays in memory: no temporary file")
-    func statementJournalInMemory() throws {
-        let temp = try TemporaryFolder("imagedrop-store")
-        let db = try Database(path: temp.database)
+    /// A table of `rows` rows of ~1 KB and the statement that journals all of its pages: inside a transaction,
+    /// a statement that may fail halfway (the UNIQUE index) keeps a copy of each page it changes.
+    static func journalingTable(rows: Int, at path: String) throws -> Database {
+        let db = try Database(path: path)
         try db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL UNIQUE, pad BLOB)")
         try db.transaction {
-            for index in 0..<120 {
+            for index in 0..<rows {
                 try db.execute("INSERT INTO t (v, pad) VALUES ('v\(index)', zeroblob(1000))")
             }
         }
+        return db
+    }
+
+    static let journalingUpdate = "UPDATE t SET v = v || '.', pad = randomblob(1000)"
+
+    @Test("a statement journal past SQLite's 64 KiB (under 120 KiB) stays in memory: no temporary file")
+    func statementJournalInMemory() throws {
+        let temp = try TemporaryFolder("imagedrop-store")
+        // ~22 pages: about 90 KiB of statement journal per statement.
+        let db = try Self.journalingTable(rows: 80, at: temp.database)
         let before = try Self.temporaryFiles()
         try db.transaction {
-            // Inside a transaction, a statement that may fail halfway (the UNIQUE index) keeps the pages it
-            // changes for its own rollback: ~33 pages here, about 135 KiB of statement journal each.
-            try db.execute("UPDATE t SET v = v || '.', pad = randomblob(1000)")
-            try db.execute("UPDATE t SET v = v || '.', pad = randomblob(1000)")
+            try db.execute(Self.journalingUpdate)
+            try db.execute(Self.journalingUpdate)
             let opened = try Self.temporaryFiles().subtracting(before)
             #expect(opened.isEmpty, "\(opened)")
         }
         let count = try db.prepare("SELECT count(*) FROM t WHERE v LIKE '%..'")
-        #expect(try count.step() && count.int(0) == 120)
+        #expect(try count.step() && count.int(0) == 80)
+    }
+
+    /// Moving a journal to disk writes its in-memory chunks, each as large as the threshold, one call each, and
+    /// the unix VFS writes at most 128 KiB - 1 bytes a call (os_unix.c): a threshold of 128 KiB or more made every
+    /// journal that outgrew it fail its statement with SQLITE_FULL ("database or disk is full").
+    @Test("a statement journal past the threshold moves to disk and its statement succeeds")
+    func statementJournalSpills() throws {
+        let temp = try TemporaryFolder("imagedrop-store")
+        // ~80 pages: about 330 KiB of statement journal per statement.
+        let db = try Self.journalingTable(rows: 300, at: temp.database)
+        try db.transaction {
+            try db.execute(Self.journalingUpdate)
+            try db.execute(Self.journalingUpdate)
+        }
+        let count = try db.prepare("SELECT count(*) FROM t WHERE v LIKE '%..'")
+        #expect(try count.step() && count.int(0) == 300)
     }
 }
