@@ -10,7 +10,9 @@ import Testing
 /// every allocation SQLite makes would take one process-wide mutex to count itself (issue 25: 2 % of the
 /// instructions of a small-file run, and a lock every worker's statements share), and a long transaction's
 /// statement journal would move to a temporary file at 64 KiB and write every later statement's pages there.
-@Suite("SQLite's process settings")
+/// Serialized: the tests look for SQLite's temporary files among the process's descriptors, and one of them opens
+/// such a file on purpose.
+@Suite("SQLite's process settings", .serialized)
 struct SQLiteProcessSettingsTests {
     @Test("SQLite counts no memory: its statistics (and their process-wide mutex) are off")
     func noMemoryStatistics() throws {
@@ -67,16 +69,20 @@ struct SQLiteProcessSettingsTests {
     }
 
     /// Moving a journal to disk writes its in-memory chunks, each as large as the threshold, one call each, and
-    /// the unix VFS writes at most 128 KiB - 1 bytes a call (os_unix.c): a threshold of 128 KiB or more made every
-    /// journal that outgrew it fail its statement with SQLITE_FULL ("database or disk is full").
+    /// the unix VFS cuts a write's length to its low 17 bits (os_unix.c): with a 256 KiB threshold every journal
+    /// that outgrew it failed its statement with SQLITE_FULL ("database or disk is full").
     @Test("a statement journal past the threshold moves to disk and its statement succeeds")
     func statementJournalSpills() throws {
         let temp = try TemporaryFolder("imagedrop-store")
         // ~80 pages: about 330 KiB of statement journal per statement.
         let db = try Self.journalingTable(rows: 300, at: temp.database)
+        let before = try Self.temporaryFiles()
         try db.transaction {
             try db.execute(Self.journalingUpdate)
             try db.execute(Self.journalingUpdate)
+            // It did move to disk: a threshold above this journal would leave the test nothing to check.
+            let opened = try Self.temporaryFiles().subtracting(before)
+            #expect(!opened.isEmpty)
         }
         let count = try db.prepare("SELECT count(*) FROM t WHERE v LIKE '%..'")
         #expect(try count.step() && count.int(0) == 300)
