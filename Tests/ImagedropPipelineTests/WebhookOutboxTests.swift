@@ -247,8 +247,7 @@ extension WebhookOutboxTests {
         // The schema one step before the source moved into the row, with one pending delivery of a `products` job.
         // The step is found by what it does: later migrations are appended after it.
         let moved = try #require(Schema.migrations.firstIndex { $0.contains("json_set(job_json, '$.source'") })
-        for step in Schema.migrations[..<moved] { try database.execute(step) }
-        try database.execute("PRAGMA user_version = \(moved)")
+        try Schema.migrate(database, to: moved)
         try database.execute(
             """
             INSERT INTO jobs (id, path, path_key, state, job_key, created_at, updated_at, source)

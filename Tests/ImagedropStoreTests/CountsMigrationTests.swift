@@ -40,8 +40,7 @@ struct CountsMigrationTests {
     /// sources, one of which has only ever had `failed` jobs (so its other state rows do not exist yet).
     static func oldTable(at path: String) throws {
         let database = try Database(path: path)
-        for index in 0..<step { try database.execute(Schema.migrations[index]) }
-        try database.execute("PRAGMA user_version = \(step)")
+        try Schema.migrate(database, to: step)
         let states = ["queued", "uploading", "retrying", "done", "failed", "done", "queued"]
         for index in 0..<21 {
             let source = index % 3 == 0 ? "avatars" : "default"

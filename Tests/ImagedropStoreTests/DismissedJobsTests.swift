@@ -191,8 +191,7 @@ struct DismissedJobsTests {
         let temp = try TemporaryFolder("imagedrop-store")
         let step = try #require(Schema.migrations.firstIndex { $0.contains("ADD COLUMN dismissed") })
         let database = try Database(path: temp.database)
-        for index in 0..<step { try database.execute(Schema.migrations[index]) }
-        try database.execute("PRAGMA user_version = \(step)")
+        try Schema.migrate(database, to: step)
         try database.execute(
             """
             INSERT INTO jobs (path, path_key, state, job_key, created_at, updated_at, last_error)

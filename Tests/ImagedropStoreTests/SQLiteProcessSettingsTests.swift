@@ -37,35 +37,35 @@ struct SQLiteProcessSettingsTests {
         return found
     }
 
-    /// A table of `rows` rows of ~1 KB and the statement that journals all of its pages: inside a transaction,
-    /// a statement that may fail halfway (the UNIQUE index) keeps a copy of each page it changes.
-    static func journalingTable(rows: Int, at path: String) throws -> Database {
-        let db = try Database(path: path)
+    /// Two statements that journal every page of a table of `rows` rows of ~1 KB, in one transaction: inside a
+    /// transaction, a statement that may fail halfway (the UNIQUE index) keeps a copy of each page it changes.
+    /// Returns SQLite's temporary files opened meanwhile (seen before the commit closes them) and how many rows
+    /// both statements changed.
+    static func journalTwice(rows: Int) throws -> (opened: Set<String>, changedTwice: Int) {
+        let temp = try TemporaryFolder("imagedrop-store")
+        let db = try Database(path: temp.database)
         try db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL UNIQUE, pad BLOB)")
         try db.transaction {
             for index in 0..<rows {
                 try db.execute("INSERT INTO t (v, pad) VALUES ('v\(index)', zeroblob(1000))")
             }
         }
-        return db
+        let before = try temporaryFiles()
+        let opened = try db.transaction {
+            try db.execute("UPDATE t SET v = v || '.', pad = randomblob(1000)")
+            try db.execute("UPDATE t SET v = v || '.', pad = randomblob(1000)")
+            return try temporaryFiles().subtracting(before)
+        }
+        let count = try db.prepare("SELECT count(*) FROM t WHERE v LIKE '%..'")
+        return (opened, try count.step() ? count.int(0) : 0)
     }
-
-    static let journalingUpdate = "UPDATE t SET v = v || '.', pad = randomblob(1000)"
 
     @Test("a statement journal past SQLite's 64 KiB (under 120 KiB) stays in memory: no temporary file")
     func statementJournalInMemory() throws {
-        let temp = try TemporaryFolder("imagedrop-store")
         // ~22 pages: about 90 KiB of statement journal per statement.
-        let db = try Self.journalingTable(rows: 80, at: temp.database)
-        let before = try Self.temporaryFiles()
-        try db.transaction {
-            try db.execute(Self.journalingUpdate)
-            try db.execute(Self.journalingUpdate)
-            let opened = try Self.temporaryFiles().subtracting(before)
-            #expect(opened.isEmpty, "\(opened)")
-        }
-        let count = try db.prepare("SELECT count(*) FROM t WHERE v LIKE '%..'")
-        #expect(try count.step() && count.int(0) == 80)
+        let run = try Self.journalTwice(rows: 80)
+        #expect(run.opened.isEmpty, "\(run.opened)")
+        #expect(run.changedTwice == 80)
     }
 
     /// Moving a journal to disk writes its in-memory chunks, each as large as the threshold, one call each, and
@@ -73,18 +73,10 @@ struct SQLiteProcessSettingsTests {
     /// that outgrew it failed its statement with SQLITE_FULL ("database or disk is full").
     @Test("a statement journal past the threshold moves to disk and its statement succeeds")
     func statementJournalSpills() throws {
-        let temp = try TemporaryFolder("imagedrop-store")
         // ~80 pages: about 330 KiB of statement journal per statement.
-        let db = try Self.journalingTable(rows: 300, at: temp.database)
-        let before = try Self.temporaryFiles()
-        try db.transaction {
-            try db.execute(Self.journalingUpdate)
-            try db.execute(Self.journalingUpdate)
-            // It did move to disk: a threshold above this journal would leave the test nothing to check.
-            let opened = try Self.temporaryFiles().subtracting(before)
-            #expect(!opened.isEmpty)
-        }
-        let count = try db.prepare("SELECT count(*) FROM t WHERE v LIKE '%..'")
-        #expect(try count.step() && count.int(0) == 300)
+        let run = try Self.journalTwice(rows: 300)
+        // It did move to disk: a threshold above this journal would leave the test nothing to check.
+        #expect(!run.opened.isEmpty)
+        #expect(run.changedTwice == 300)
     }
 }

@@ -19,8 +19,7 @@ struct StateConditionsTests {
     /// A table at the schema before the step: jobs in every state, one file with a done job and a queued one.
     static func oldTable(at path: String) throws {
         let database = try Database(path: path)
-        for index in 0..<step { try database.execute(Schema.migrations[index]) }
-        try database.execute("PRAGMA user_version = \(step)")
+        try Schema.migrate(database, to: step)
         let states = ["queued", "uploading", "retrying", "done", "failed", "done"]
         for (index, state) in states.enumerated() {
             let name = index == 5 ? "/drop/o0.png" : "/drop/o\(index).png"

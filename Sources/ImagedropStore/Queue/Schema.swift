@@ -415,8 +415,9 @@ package enum Schema {
     package static var currentVersion: Int { migrations.count }
 
     /// Brings the database to the current version, one transaction per step. A database written by a newer
-    /// imagedrop is refused rather than guessed at.
-    package static func migrate(_ database: Database) throws {
+    /// imagedrop is refused rather than guessed at. `target` stops earlier: the tests of a step build the table as
+    /// it was before it, the way a real upgrade met it.
+    package static func migrate(_ database: Database, to target: Int = currentVersion) throws {
         let version = try database.userVersion
         if version > currentVersion {
             throw SQLiteError(
@@ -425,8 +426,8 @@ package enum Schema {
                     "database schema version \(version) is newer than this imagedrop (\(currentVersion)); upgrade imagedrop",
                 sql: nil)
         }
-        guard version < currentVersion else { return }
-        for step in version..<currentVersion {
+        guard version < target else { return }
+        for step in version..<target {
             try database.transaction {
                 // Re-read under the write lock: another process (a second opener racing the first start) may
                 // have applied this step since the version was read above.
