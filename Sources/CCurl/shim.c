@@ -1,4 +1,5 @@
 #include "CCurl.h"
+#include <stdio.h>
 
 CURLcode imagedrop_easy_setopt_long(CURL *handle, CURLoption option, long value) {
     return curl_easy_setopt(handle, option, value);
@@ -61,4 +62,28 @@ CURLcode imagedrop_easy_setopt_read_callback(CURL *handle, CURLoption option, cu
 }
 CURLcode imagedrop_easy_setopt_prereq_callback(CURL *handle, CURLoption option, curl_prereq_callback value) {
     return curl_easy_setopt(handle, option, value);
+}
+
+static void append_part(char *buffer, size_t size, size_t *used, const char *name, const char *version) {
+    if (version == NULL || *version == '\0' || *used >= size) return;
+    int written = snprintf(buffer + *used, size - *used, "%s%s%s", *used ? " " : "", name, version);
+    if (written > 0) *used += (size_t)written < size - *used ? (size_t)written : size - *used - 1;
+}
+
+void imagedrop_curl_version_text(char *buffer, size_t size) {
+    if (size == 0) return;
+    buffer[0] = '\0';
+    size_t used = 0;
+    const curl_version_info_data *info = curl_version_info(CURLVERSION_NOW);
+    append_part(buffer, size, &used, "libcurl/", info->version);
+    append_part(buffer, size, &used, "", info->ssl_version);
+    append_part(buffer, size, &used, "zlib/", info->libz_version);
+    if (info->age >= CURLVERSION_FIFTH) append_part(buffer, size, &used, "brotli/", info->brotli_version);
+    if (info->age >= CURLVERSION_EIGHTH) append_part(buffer, size, &used, "zstd/", info->zstd_version);
+    if (info->age >= CURLVERSION_THIRD) append_part(buffer, size, &used, "libidn2/", info->libidn);
+    if (info->age >= CURLVERSION_FOURTH) append_part(buffer, size, &used, "", info->libssh_version);
+    if (info->age >= CURLVERSION_SIXTH) {
+        append_part(buffer, size, &used, "nghttp2/", info->nghttp2_version);
+        append_part(buffer, size, &used, "", info->quic_version);
+    }
 }

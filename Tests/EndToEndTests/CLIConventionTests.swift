@@ -32,6 +32,22 @@ struct CLIConventionTests {
             emulator.0 == 0 && emulator.1.hasPrefix("imagedrop-emulator \(BuildInfo.version) (commit "), "\(emulator)")
     }
 
+    /// ArgumentParser reads the root command's configuration, `--version`'s text with it, on every parse, the daemon's
+    /// included. Built with curl_version(), that text had Debian's libcurl ask OpenLDAP for its version, which
+    /// initialized OpenLDAP and loaded every Cyrus SASL plugin (0.8 MiB resident) into a process that never speaks
+    /// LDAP. The plugins' folder is only there with libsasl2-modules, which libldap recommends (CI has it).
+    @Test("a running daemon has loaded no SASL plugin: nothing in it initializes OpenLDAP")
+    func noLDAPInitialization() throws {
+        let fixture = try DaemonFixture()
+        try fixture.start()
+        try fixture.drop("a.png", seed: 52_000)
+        #expect(fixture.waitForFinished(count: 1))
+        let pid = try #require(fixture.process?.processIdentifier)
+        let maps = try String(contentsOfFile: "/proc/\(pid)/maps", encoding: .utf8)
+        let plugins = maps.split(separator: "\n").filter { $0.contains("/sasl2/") }
+        #expect(plugins.isEmpty, "\(plugins.prefix(3))")
+    }
+
     @Test("help of every subcommand has an example and its exit codes; -c works everywhere; a bad --log-level is 64")
     func helpAndShortConfig() throws {
         let fixture = try DaemonFixture()

@@ -29,4 +29,10 @@ CURLcode imagedrop_easy_setopt_seek_callback(CURL *handle, CURLoption option, cu
 CURLcode imagedrop_easy_setopt_read_callback(CURL *handle, CURLoption option, curl_read_callback value);
 CURLcode imagedrop_easy_setopt_prereq_callback(CURL *handle, CURLoption option, curl_prereq_callback value);
 
+/// The libcurl line of `imagedrop --version` ("libcurl/7.88.1 OpenSSL/3.0.17 zlib/1.2.13 ..."), from
+/// curl_version_info, into `buffer` (always terminated). Not curl_version(): Debian's libcurl asks OpenLDAP for its
+/// version there, and OpenLDAP's first call initializes it (reads ldap.conf, loads every Cyrus SASL plugin: eight
+/// shared libraries) in a process that never speaks LDAP.
+void imagedrop_curl_version_text(char *buffer, size_t size);
+
 #endif

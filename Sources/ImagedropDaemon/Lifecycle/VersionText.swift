@@ -7,11 +7,19 @@ import ImagedropSystem
 /// with (the libraries are the system's, so they differ between machines and matter in bug reports).
 package enum VersionText {
     package static var full: String {
-        // curl_version(): "libcurl/8.5.0 OpenSSL/3.0.13 zlib/1.3 …", the TLS library included.
         """
         imagedrop \(ImagedropVersion.current) (commit \(BuildInfo.commit))
-        \(String(cString: curl_version()))
+        \(libcurl)
         SQLite \(String(cString: sqlite3_libversion()))
         """
+    }
+
+    /// "libcurl/7.88.1 OpenSSL/3.0.17 zlib/1.2.13 …", the TLS library included. ArgumentParser reads the root
+    /// command's configuration, this text with it, on every parse — the daemon's too — so it must not cost what
+    /// curl_version() does (OpenLDAP's initialization, 0.8 MiB resident; see the C function).
+    package static var libcurl: String {
+        var buffer = [CChar](repeating: 0, count: 512)
+        imagedrop_curl_version_text(&buffer, buffer.count)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
