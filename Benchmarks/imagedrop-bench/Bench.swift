@@ -14,6 +14,11 @@ final class Bench {
         self.emulatorBinary = emulatorBinary
         self.root = root
         self.quick = quick
+        // Every run maps the daemon as one started at boot would, whoever wrote or read the file last (its resident
+        // code depends on it: PageCache).
+        if !PageCache.pageInByExec(imagedrop, arguments: ["--version"]) {
+            throw SpawnError(description: "cannot open \(imagedrop)")
+        }
         emulator = try Emulator(binary: emulatorBinary, scratch: root)
     }
 

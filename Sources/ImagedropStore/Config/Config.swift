@@ -1,26 +1,71 @@
 /// The whole configuration, with the defaults of DESIGN.md. Loaded by `ConfigLoader`; every key's name in
 /// the TOML file is given next to its field.
 package struct Config: Sendable, Equatable {
-    package var cloudflare = Cloudflare()
-    package var images = Images()
-    package var watch = Watch()
-    package var queue = Queue()
-    package var upload = Upload()
-    package var afterUpload = AfterUpload()
-    package var log = Log()
-    package var metrics = Metrics()
-    package var webhook = Webhook()
-    package var http = HTTP()
+    package var cloudflare: Cloudflare { get { box.sections.cloudflare } set { unique().sections.cloudflare = newValue } }
+    package var images: Images { get { box.sections.images } set { unique().sections.images = newValue } }
+    package var watch: Watch { get { box.sections.watch } set { unique().sections.watch = newValue } }
+    package var queue: Queue { get { box.sections.queue } set { unique().sections.queue = newValue } }
+    package var upload: Upload { get { box.sections.upload } set { unique().sections.upload = newValue } }
+    package var afterUpload: AfterUpload {
+        get { box.sections.afterUpload }
+        set { unique().sections.afterUpload = newValue }
+    }
+    package var log: Log { get { box.sections.log } set { unique().sections.log = newValue } }
+    package var metrics: Metrics { get { box.sections.metrics } set { unique().sections.metrics = newValue } }
+    package var webhook: Webhook { get { box.sections.webhook } set { unique().sections.webhook = newValue } }
+    package var http: HTTP { get { box.sections.http } set { unique().sections.http = newValue } }
     /// nil: this host alone (no `[fleet]`).
-    package var fleet: Fleet?
+    package var fleet: Fleet? { get { box.sections.fleet } set { unique().sections.fleet = newValue } }
     /// Every source with its effective settings (`[[source]]` tables, and `default` for the top-level
     /// `[watch] paths`), in file order. `watch.paths` holds all of their folders; a job's own rules are
     /// `effective(for:)` / `scoped(to:)` (SourceSettings.swift).
-    package var sources: [SourceSettings] = []
+    package var sources: [SourceSettings] {
+        get { box.sections.sources }
+        set { unique().sections.sources = newValue }
+    }
     /// The file this was read from, for messages.
-    package var sourcePath: String = ""
+    package var sourcePath: String { get { box.sections.sourcePath } set { unique().sections.sourcePath = newValue } }
 
     package init() {}
+
+    package static func == (left: Config, right: Config) -> Bool {
+        left.box === right.box || left.box.sections == right.box.sections
+    }
+
+    /// The sections live in one shared box, copied on write. Every job and request takes a snapshot of the
+    /// configuration in force (a reload may replace it meanwhile): held inline, each snapshot was a copy of every
+    /// section on the taker's stack (a worker thread's frames held several, 5-7 KiB each, so each of 64 workers
+    /// kept 20 KiB more stack resident) and a retain of every string and array in them, from every worker at once.
+    /// Now a snapshot is one reference.
+    private var box = Box(Sections())
+
+    private struct Sections: Sendable, Equatable {
+        var cloudflare = Cloudflare()
+        var images = Images()
+        var watch = Watch()
+        var queue = Queue()
+        var upload = Upload()
+        var afterUpload = AfterUpload()
+        var log = Log()
+        var metrics = Metrics()
+        var webhook = Webhook()
+        var http = HTTP()
+        var fleet: Fleet?
+        var sources: [SourceSettings] = []
+        var sourcePath: String = ""
+    }
+
+    private final class Box: @unchecked Sendable {
+        // @unchecked: `sections` is written only through `unique()`, while this Config alone holds the box.
+        var sections: Sections
+        init(_ sections: Sections) { self.sections = sections }
+    }
+
+    /// The box, made this Config's own first if another Config shares it.
+    private mutating func unique() -> Box {
+        if !isKnownUniquelyReferenced(&box) { box = Box(box.sections) }
+        return box
+    }
 
     package struct Cloudflare: Sendable, Equatable {
         package init() {}
