@@ -1,21 +1,51 @@
 /// The whole configuration, with the defaults of DESIGN.md. Loaded by `ConfigLoader`; every key's name in
 /// the TOML file is given next to its field.
 package struct Config: Sendable, Equatable {
-    package var cloudflare: Cloudflare { get { box.sections.cloudflare } set { unique().sections.cloudflare = newValue } }
-    package var images: Images { get { box.sections.images } set { unique().sections.images = newValue } }
-    package var watch: Watch { get { box.sections.watch } set { unique().sections.watch = newValue } }
-    package var queue: Queue { get { box.sections.queue } set { unique().sections.queue = newValue } }
-    package var upload: Upload { get { box.sections.upload } set { unique().sections.upload = newValue } }
+    package var cloudflare: Cloudflare {
+        get { box.sections.cloudflare }
+        set { unique().sections.cloudflare = newValue }
+    }
+    package var images: Images {
+        get { box.sections.images }
+        set { unique().sections.images = newValue }
+    }
+    package var watch: Watch {
+        get { box.sections.watch }
+        set { unique().sections.watch = newValue }
+    }
+    package var queue: Queue {
+        get { box.sections.queue }
+        set { unique().sections.queue = newValue }
+    }
+    package var upload: Upload {
+        get { box.sections.upload }
+        set { unique().sections.upload = newValue }
+    }
     package var afterUpload: AfterUpload {
         get { box.sections.afterUpload }
         set { unique().sections.afterUpload = newValue }
     }
-    package var log: Log { get { box.sections.log } set { unique().sections.log = newValue } }
-    package var metrics: Metrics { get { box.sections.metrics } set { unique().sections.metrics = newValue } }
-    package var webhook: Webhook { get { box.sections.webhook } set { unique().sections.webhook = newValue } }
-    package var http: HTTP { get { box.sections.http } set { unique().sections.http = newValue } }
+    package var log: Log {
+        get { box.sections.log }
+        set { unique().sections.log = newValue }
+    }
+    package var metrics: Metrics {
+        get { box.sections.metrics }
+        set { unique().sections.metrics = newValue }
+    }
+    package var webhook: Webhook {
+        get { box.sections.webhook }
+        set { unique().sections.webhook = newValue }
+    }
+    package var http: HTTP {
+        get { box.sections.http }
+        set { unique().sections.http = newValue }
+    }
     /// nil: this host alone (no `[fleet]`).
-    package var fleet: Fleet? { get { box.sections.fleet } set { unique().sections.fleet = newValue } }
+    package var fleet: Fleet? {
+        get { box.sections.fleet }
+        set { unique().sections.fleet = newValue }
+    }
     /// Every source with its effective settings (`[[source]]` tables, and `default` for the top-level
     /// `[watch] paths`), in file order. `watch.paths` holds all of their folders; a job's own rules are
     /// `effective(for:)` / `scoped(to:)` (SourceSettings.swift).
@@ -24,7 +54,10 @@ package struct Config: Sendable, Equatable {
         set { unique().sections.sources = newValue }
     }
     /// The file this was read from, for messages.
-    package var sourcePath: String { get { box.sections.sourcePath } set { unique().sections.sourcePath = newValue } }
+    package var sourcePath: String {
+        get { box.sections.sourcePath }
+        set { unique().sections.sourcePath = newValue }
+    }
 
     package init() {}
 
