@@ -20,9 +20,9 @@ bin="$(swift build -c release --scratch-path "$scratch" --show-bin-path)"
 # The daemon is measured as scripts/install.sh ships it: Swift runtime linked statically (6 MB less RSS
 # than loading libswiftCore/Foundation/ICU as shared libraries, whose relocated pages all count).
 static="${IMAGEDROP_BENCH_STATIC_SCRATCH:-.build-static}"
-static_bin="$(swift build -c release --static-swift-stdlib $LAYOUT_FLAGS --scratch-path "$static" --show-bin-path)"
+static_bin="$(swift build -c release $STATIC_FLAGS $LAYOUT_FLAGS --scratch-path "$static" --show-bin-path)"
 layout_check "$static_bin"
-swift build -c release --static-swift-stdlib $LAYOUT_FLAGS --scratch-path "$static" --product imagedrop
+swift build -c release $STATIC_FLAGS $LAYOUT_FLAGS --scratch-path "$static" --product imagedrop
 daemon="$static_bin/imagedrop"
 
 exec "$bin/imagedrop-bench" --imagedrop "$daemon" --emulator "$bin/imagedrop-emulator" \

@@ -42,7 +42,8 @@ touch Sources/CBuildInfo/build_info.c
 # shellcheck source=layout-flags.sh
 . scripts/layout-flags.sh
 read -ra layout <<<"$LAYOUT_FLAGS"
-flags=(-c release --static-swift-stdlib "${layout[@]}" --scratch-path "$scratch")
+read -ra static <<<"$STATIC_FLAGS"
+flags=(-c release "${static[@]}" "${layout[@]}" --scratch-path "$scratch")
 bin="$(swift build "${flags[@]}" --show-bin-path)"
 layout_check "$bin"
 say "building: swift build ${flags[*]} (imagedrop, imagedrop-emulator; commit $COMMIT)"

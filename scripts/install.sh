@@ -23,8 +23,9 @@ if [[ -z "$binary" ]]; then
     # shellcheck source=layout-flags.sh
     . "$root/scripts/layout-flags.sh"
     read -ra layout <<<"$LAYOUT_FLAGS"
+    read -ra static <<<"$STATIC_FLAGS"
     flags=(-c release --product imagedrop "${layout[@]}")
-    [[ "$STATIC_SWIFT_STDLIB" == 1 ]] && flags+=(--static-swift-stdlib)
+    [[ "$STATIC_SWIFT_STDLIB" == 1 ]] && flags+=("${static[@]}")
     [[ -n "${SCRATCH_PATH:-}" ]] && flags+=(--scratch-path "$SCRATCH_PATH")
     bin="$(cd "$root" && swift build "${flags[@]}" --show-bin-path)"
     (cd "$root" && layout_check "$bin")

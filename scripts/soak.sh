@@ -14,10 +14,10 @@ set -eu
 cd "$(dirname "$0")/.."
 . scripts/layout-flags.sh
 scratch="${IMAGEDROP_SOAK_SCRATCH:-.build-static}"
-bin="$(swift build -c release --static-swift-stdlib $LAYOUT_FLAGS --scratch-path "$scratch" --show-bin-path)"
+bin="$(swift build -c release $STATIC_FLAGS $LAYOUT_FLAGS --scratch-path "$scratch" --show-bin-path)"
 layout_check "$bin"
 
 for product in imagedrop imagedrop-emulator imagedrop-soak; do
-    swift build -c release --static-swift-stdlib $LAYOUT_FLAGS --scratch-path "$scratch" --product "$product"
+    swift build -c release $STATIC_FLAGS $LAYOUT_FLAGS --scratch-path "$scratch" --product "$product"
 done
 exec "$bin/imagedrop-soak" --bin "$bin" "$@"

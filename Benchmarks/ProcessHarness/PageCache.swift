@@ -11,15 +11,17 @@ import Glibc
 package enum PageCache {
     /// Writes the file's dirty pages out, drops its pages from the cache (pages a running process maps stay), then
     /// runs it once with `arguments` so its pages come back through exec's faults (a first run from disk would
-    /// otherwise pay the reads inside a timed scenario). False when the file could not be opened.
-    @discardableResult
-    package static func pageInByExec(_ path: String, arguments: [String]) -> Bool {
+    /// otherwise pay the reads inside a timed scenario). Nil when done, else what kept the cache as it was: the
+    /// caller measures anyway and says so.
+    package static func pageInByExec(_ path: String, arguments: [String], scratch: String) -> String? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return false }
+        guard fd >= 0 else { return "cannot open \(path) to drop its cached pages (errno \(errno))" }
         fsync(fd)
-        posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED)
+        let advice = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED)
         close(fd)
-        _ = try? ChildProcess.run(path, arguments, environment: [:], scratch: "/tmp")
-        return true
+        if advice != 0 { return "posix_fadvise on \(path) failed (\(advice))" }
+        guard let run = try? ChildProcess.run(path, arguments, environment: [:], scratch: scratch), run.status == 0
+        else { return "\(path) \(arguments.joined(separator: " ")) did not run" }
+        return nil
     }
 }

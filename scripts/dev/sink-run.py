@@ -170,11 +170,11 @@ def main():
     source = images(options.scratch, options.set)
     workers = options.workers or SETS[options.set][3]
     sink, port = start_sink(options.scratch)
-    for binary in options.binaries:
-        page_in_by_exec(binary)
     cpus = {binary: [] for binary in options.binaries}
     rates = {binary: [] for binary in options.binaries}
     try:
+        for binary in options.binaries:
+            page_in_by_exec(binary)
         for round_index in range(options.rounds):
             for binary in options.binaries:
                 status, wall, cpu, rss, rate = run_once(

@@ -1,6 +1,6 @@
 /// The whole configuration, with the defaults of DESIGN.md. Loaded by `ConfigLoader`; every key's name in
 /// the TOML file is given next to its field.
-package struct Config: Sendable, Equatable {
+package struct Config: Sendable, Equatable, CustomDebugStringConvertible {
     package var cloudflare: Cloudflare {
         get { box.sections.cloudflare }
         set { unique().sections.cloudflare = newValue }
@@ -60,6 +60,9 @@ package struct Config: Sendable, Equatable {
     }
 
     package init() {}
+
+    /// The sections, as the struct printed them before they moved into the box (test failures show configs).
+    package var debugDescription: String { "Config(\(String(reflecting: box.sections)))" }
 
     package static func == (left: Config, right: Config) -> Bool {
         left.box === right.box || left.box.sections == right.box.sections

@@ -53,6 +53,8 @@ extension Config {
     /// the job's own source. nil when the source is not configured.
     package func scoped(to source: String) -> Config? {
         guard let settings = effective(for: source) else { return nil }
+        // The usual case, one source whose settings are the top level's: the same config, no copy of its sections.
+        if settings.images == images, settings.watch == watch, settings.afterUpload == afterUpload { return self }
         var scoped = self
         scoped.images = settings.images
         scoped.watch = settings.watch
