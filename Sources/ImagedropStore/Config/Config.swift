@@ -70,9 +70,9 @@ package struct Config: Sendable, Equatable, CustomDebugStringConvertible {
 
     /// The sections live in one shared box, copied on write. Every job and request takes a snapshot of the
     /// configuration in force (a reload may replace it meanwhile): held inline, each snapshot was a copy of every
-    /// section on the taker's stack (a worker thread's frames held several, 5-7 KiB each, so each of 64 workers
-    /// kept 20 KiB more stack resident) and a retain of every string and array in them, from every worker at once.
-    /// Now a snapshot is one reference.
+    /// section on the taker's stack (a worker's frames held several, up to 7.5 KiB each: a worker that had uploaded
+    /// kept 40 KiB of stack resident, 28 now) and a retain of every string and array in them, from every worker at
+    /// once. Now a snapshot is one reference.
     private var box = Box(Sections())
 
     private struct Sections: Sendable, Equatable {
