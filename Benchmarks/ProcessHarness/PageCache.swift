@@ -6,8 +6,8 @@ import Glibc
 /// written with write(2) or read with read(2) in large folios, and a page fault in a mapped file maps the whole
 /// folio, so a daemon started from a binary the linker (or dpkg, or `cp`) has just written, or that something has
 /// read, counts up to 4.5 MiB more of its code resident than the same daemon started from the same file paged
-/// in by exec's own faults (measured on this project's machine: 23.3 MiB idle from disk, 24.5 MiB from a fresh copy,
-/// 27.8 MiB after a `cat` of the file; docs/benchmarks.md, ninth round). The bench measures the state after a boot.
+/// in by exec's own faults (measured on this project's machine, idle: 23.2–23.6 MiB paged in by exec, 24.5–25.1 MiB
+/// from a fresh copy, 27.8 MiB after a `cat` of the file; docs/benchmarks.md, ninth round). The bench measures the state after a boot.
 package enum PageCache {
     /// Writes the file's dirty pages out, drops its pages from the cache (pages a running process maps stay), then
     /// runs it once with `arguments` so its pages come back through exec's faults (a first run from disk would
