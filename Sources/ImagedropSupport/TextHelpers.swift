@@ -18,6 +18,13 @@ extension StringProtocol {
     }
 }
 
+extension String {
+    /// The text a C function wrote into `buffer`, up to its first NUL (all of it when there is none).
+    package init(nulTerminated buffer: [CChar]) {
+        self.init(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
 package enum PercentEncoding {
     /// `text` with every byte outside `allowed` (ASCII bytes only) written as `%XX`.
     package static func encode(_ text: String, allowing allowed: (UInt8) -> Bool) -> String {

@@ -96,11 +96,7 @@ package final class Daemon {
         }
     }
 
-    package static func hostname() -> String {
-        var buffer = [CChar](repeating: 0, count: 256)
-        gethostname(&buffer, buffer.count)
-        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
+    package static func hostname() -> String { Config.Fleet.currentHostname() ?? "" }
 }
 
 @available(*, unavailable)

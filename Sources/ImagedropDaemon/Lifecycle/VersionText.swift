@@ -20,6 +20,6 @@ package enum VersionText {
     package static var libcurl: String {
         var buffer = [CChar](repeating: 0, count: 512)
         imagedrop_curl_version_text(&buffer, buffer.count)
-        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return String(nulTerminated: buffer)
     }
 }

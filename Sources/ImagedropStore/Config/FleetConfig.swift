@@ -1,5 +1,6 @@
 import FoundationEssentials
 import Glibc
+import ImagedropSupport
 import ImagedropSystem
 
 extension Config {
@@ -171,7 +172,7 @@ extension Config {
         package static func currentHostname() -> String? {
             var buffer = [CChar](repeating: 0, count: 256)
             guard gethostname(&buffer, buffer.count - 1) == 0 else { return nil }
-            return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            return String(nulTerminated: buffer)
         }
     }
 }
