@@ -10,10 +10,21 @@ import Testing
 /// after its last byte, and only while the descriptor still shows the version measured. With the digest known they
 /// are plain parts and the file part checks the version itself, at its last byte; without it they are made from the
 /// digest of the bytes as they are sent. Both ways must store the bytes under their own hash, and neither may let a
-/// field follow bytes of another version.
+/// field follow bytes of another version. A small file's bytes kept by pre-flight (`FileBody.bytes`) are sent from
+/// memory, and the descriptor's version is checked all the same.
 @Suite("The fields after the file part")
 struct FieldsAfterFileTests {
     private static let account = "023e105f4ecef8ad9ca31a8372d0c353"
+
+    /// How the file part gets its bytes and its digest.
+    enum Mode: CaseIterable {
+        /// Read from the descriptor and hashed as sent (a large file).
+        case hashedAsSent
+        /// Read from the descriptor, the digest known from pre-flight.
+        case knownDigest
+        /// Copied from the bytes pre-flight read and hashed (a file of at most 64 KiB).
+        case keptBytes
+    }
 
     private struct Sent {
         var response: HTTPResponse?
@@ -23,10 +34,11 @@ struct FieldsAfterFileTests {
     }
 
     /// Uploads `bytes` from a file whose version is measured first; `between` runs after the measure and before the
-    /// request (where a writer changes the file). `knownDigest`: as pre-flight would pass it, or nil to hash as sent.
+    /// request (where a writer changes the file).
     private func send(
-        _ bytes: [UInt8], knownDigest: Bool, between: (String) throws -> Void = { _ in }
+        _ bytes: [UInt8], mode: Mode, between: (String) throws -> Void = { _ in }
     ) throws -> Sent {
+        let knownDigest = mode != .hashedAsSent
         var configuration = EmulatorConfiguration()
         configuration.eventLoopThreads = 1
         let server = try EmulatorServer.start(configuration)
@@ -34,7 +46,8 @@ struct FieldsAfterFileTests {
         let folder = try TemporaryFolder()
         let path = folder.path + "/image.png"
         try writeFile(atPath: path, contents: Data(bytes))
-        let fd = open(path, O_RDONLY)
+        // With the bytes kept, a descriptor that cannot be read: a send that read the file anyway fails (EBADF).
+        let fd = open(path, mode == .keptBytes ? O_WRONLY : O_RDONLY)
         #expect(fd >= 0)
         defer { close(fd) }
         guard case .success(let version) = FileStatus.of(fileDescriptor: fd) else {
@@ -44,7 +57,8 @@ struct FieldsAfterFileTests {
         try between(path)
         let sha = SHA256Hasher.hex(of: bytes)
         var form = MultipartForm()
-        form.file = FileBody(fileDescriptor: fd, size: version.size, filename: "image.png")
+        form.file = FileBody(
+            fileDescriptor: fd, size: version.size, filename: "image.png", bytes: mode == .keptBytes ? bytes : nil)
         let metadataSize = "{\"sha256\":\"\"}".utf8.count + 64
         form.fieldsAfterFile = FieldsAfterFile(
             names: ["id", "metadata"], sizes: [64, metadataSize], version: version,
@@ -67,11 +81,11 @@ struct FieldsAfterFileTests {
 
     @Test(
         "the id and metadata arrive whole after the file (plain parts with the digest known, made from it if not)",
-        arguments: [true, false])
-    func storedUnderItsHash(knownDigest: Bool) throws {
-        let bytes = SampleImages.png(approximateBytes: 150_000, seed: 301)
+        arguments: Mode.allCases)
+    func storedUnderItsHash(mode: Mode) throws {
+        let bytes = SampleImages.png(approximateBytes: mode == .keptBytes ? 50_000 : 150_000, seed: 301)
         let sha = SHA256Hasher.hex(of: bytes)
-        let sent = try send(bytes, knownDigest: knownDigest)
+        let sent = try send(bytes, mode: mode)
         #expect(sent.error == nil, "\(String(describing: sent.error))")
         #expect(sent.response?.status == 200)
         #expect(sent.response?.sentFileSHA256 == sha)
@@ -83,11 +97,11 @@ struct FieldsAfterFileTests {
 
     @Test(
         "a file written after it was measured is cut before any field goes out: nothing is stored",
-        arguments: [true, false])
-    func changedFileIsCut(knownDigest: Bool) throws {
-        let bytes = SampleImages.png(approximateBytes: 150_000, seed: 302)
+        arguments: Mode.allCases)
+    func changedFileIsCut(mode: Mode) throws {
+        let bytes = SampleImages.png(approximateBytes: mode == .keptBytes ? 50_000 : 150_000, seed: 302)
         // Appended to after the measure: the first `size` bytes are the same, so only the version check can tell.
-        let sent = try send(bytes, knownDigest: knownDigest) { path in
+        let sent = try send(bytes, mode: mode) { path in
             let fd = open(path, O_WRONLY | O_APPEND)
             defer { close(fd) }
             var extra: UInt8 = 0x2A
@@ -98,11 +112,11 @@ struct FieldsAfterFileTests {
 
     @Test(
         "a file rewritten in place at the same size after it was measured is cut before any field goes out",
-        arguments: [true, false])
-    func rewrittenSameSizeIsCut(knownDigest: Bool) throws {
-        let bytes = SampleImages.png(approximateBytes: 150_000, seed: 303)
+        arguments: Mode.allCases)
+    func rewrittenSameSizeIsCut(mode: Mode) throws {
+        let bytes = SampleImages.png(approximateBytes: mode == .keptBytes ? 50_000 : 150_000, seed: 303)
         // Other bytes at the end, the size unchanged, the mtime a second on: only the version check can tell.
-        let sent = try send(bytes, knownDigest: knownDigest) { path in
+        let sent = try send(bytes, mode: mode) { path in
             let fd = open(path, O_WRONLY)
             defer { close(fd) }
             let tail = [UInt8](repeating: 0x5A, count: 4096)

@@ -47,6 +47,60 @@ final class FileInspectorTests {
         #expect(file.status.size == bytes.count)
     }
 
+    @Test("a file of at most 64 KiB keeps the bytes it was hashed from; a larger one, or one not hashed, keeps none")
+    func keptBytes() throws {
+        let small = SampleImages.png(approximateBytes: 50_000, seed: 11)
+        let large = SampleImages.png(approximateBytes: 100_000, seed: 12)
+        #expect(small.count <= FileInspector.keptBytesLimit && large.count > FileInspector.keptBytesLimit)
+        try writeFile(atPath: directory + "/inbox/small.png", contents: Data(small))
+        try writeFile(atPath: directory + "/inbox/large.png", contents: Data(large))
+        func inspect(_ name: String, hashingBelow: Int = .max) -> InspectedFile? {
+            guard
+                case .ready(let file) = FileInspector.inspect(
+                    path: RawPath(directory + "/inbox/" + name), root: RawPath(directory + "/inbox"),
+                    followSymlinksOutside: false, hashingBelow: hashingBelow)
+            else { return nil }
+            return file
+        }
+        let kept = try #require(inspect("small.png"))
+        #expect(kept.bytes == small)
+        #expect(kept.sha256 == SHA256Hasher.hex(of: small))
+        #expect((kept.info.width ?? 0) > 0)
+        let notKept = try #require(inspect("large.png"))
+        #expect(notKept.bytes == nil && notKept.sha256 == SHA256Hasher.hex(of: large))
+        let notHashed = try #require(inspect("small.png", hashingBelow: 1))
+        #expect(notHashed.bytes == nil && notHashed.sha256 == nil)
+    }
+
+    @Test("a symlink named right in the root is resolved and checked like any other; a plain file there is taken")
+    func symlinkInRoot() throws {
+        try writeFile(
+            atPath: directory + "/outside/secret.png",
+            contents: Data(SampleImages.png(width: 4, height: 4, seed: 3)))
+        try FileManager.default.createSymbolicLink(
+            atPath: directory + "/inbox/link.png", withDestinationPath: directory + "/outside/secret.png")
+        #expect(reason(directory + "/inbox/link.png")?.contains("symlink leads out of the watched tree") == true)
+        #expect(reason(directory + "/inbox/link.png", follow: true) == nil)
+        try writeFile(
+            atPath: directory + "/inbox/plain.png", contents: Data(SampleImages.png(width: 4, height: 4, seed: 4)))
+        #expect(reason(directory + "/inbox/plain.png") == nil)
+    }
+
+    @Test("a path named right in its root has no folder between them")
+    func namedInRoot() {
+        func named(_ path: String, _ root: String) -> Bool { FileInspector.isNamedInRoot(RawPath(path), RawPath(root)) }
+        #expect(named("/srv/drop/a.png", "/srv/drop"))
+        #expect(!named("/srv/drop/sub/a.png", "/srv/drop"))
+        #expect(!named("/srv/dropped/a.png", "/srv/drop"))
+        #expect(!named("/srv/drop/", "/srv/drop"))
+        #expect(!named("/srv/drop/..", "/srv/drop"))
+        #expect(!named("/srv/drop/.", "/srv/drop"))
+        #expect(!named("/srv/drop//a.png", "/srv/drop"))
+        #expect(!named("/srv/drop/a.png", "/srv/drop/"))
+        #expect(!named("/a.png", "/"))
+        #expect(!named("/srv/drop", "/srv/drop"))
+    }
+
     @Test("a file some process holds open for writing waits; one idle for five minutes is taken as done")
     func heldOpenForWriting() throws {
         let path = directory + "/inbox/held.png"

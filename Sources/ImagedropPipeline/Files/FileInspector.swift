@@ -12,12 +12,16 @@ package final class InspectedFile {
     /// the bytes as sent.
     package var sha256: String?
     package let info: ImageInfo
+    /// The bytes that were hashed, for a file of at most `FileInspector.keptBytesLimit`: the upload sends these
+    /// (`FileBody.bytes`) instead of reading the file again.
+    package let bytes: [UInt8]?
 
-    package init(fileDescriptor: Int32, status: FileStatus, sha256: String?, info: ImageInfo) {
+    package init(fileDescriptor: Int32, status: FileStatus, sha256: String?, info: ImageInfo, bytes: [UInt8]? = nil) {
         self.fileDescriptor = fileDescriptor
         self.status = status
         self.sha256 = sha256
         self.info = info
+        self.bytes = bytes
     }
 
     deinit { close(fileDescriptor) }
@@ -40,6 +44,11 @@ package enum PreflightResult {
 /// Local pre-flight (DESIGN.md): everything that can be known without a request is checked here, so a
 /// bad file costs no API call and never blocks a worker.
 package enum FileInspector {
+    /// The largest file whose bytes pre-flight keeps for the upload: read once, not twice (the second read, a
+    /// page-cache copy and a syscall, was 2 % of a 50 KB upload's CPU). Each prepared or sending job holds its
+    /// bytes until its request ends: at most this much per worker and per prepared job (docs/benchmarks.md).
+    package static let keptBytesLimit = 64 * 1024
+
     /// A writer the watcher never saw (it wrote before the folder was watched) may only have paused: the kernel
     /// says whether any process holds the file open for writing (`WriterProbe`). One idle for as long as the
     /// watcher's own open-write hints last is taken as done: a program that keeps a file open and never writes
@@ -78,11 +87,17 @@ package enum FileInspector {
                 }
             }
         }
-        // stat first, open second: a FIFO or device is never opened, so it can never block a worker.
+        // stat first, open second: a FIFO or device is never opened, so it can never block a worker. The path
+        // itself is no symlink: the first stat said what open will find, and O_NOFOLLOW keeps it that way (a
+        // symlink put in its place since is refused with ELOOP, and looked at again later).
         let status: FileStatus
-        switch FileStatus.of(path) {
-        case .success(let value): status = value
-        case .failure(let error): return failure(error)
+        if linkStatus.isSymlink {
+            switch FileStatus.of(path) {
+            case .success(let value): status = value
+            case .failure(let error): return failure(error)
+            }
+        } else {
+            status = linkStatus
         }
         guard status.isRegular else { return .rejected("not a regular file (\(status.kindName))") }
         if status.size == 0 { return .rejected("empty file (0 bytes)") }
@@ -92,8 +107,13 @@ package enum FileInspector {
         }
 
         // O_NONBLOCK as well: if the path was swapped for a FIFO after the stat above, open must not hang.
-        let fd = path.withCString { open($0, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY) }
-        guard fd >= 0 else { return failure(SystemError(call: "open")) }
+        let noFollow = linkStatus.isSymlink ? 0 : O_NOFOLLOW
+        let fd = path.withCString { open($0, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY | noFollow) }
+        guard fd >= 0 else {
+            let error = SystemError(call: "open")
+            // Not a symlink when it was stat'ed, one now: swapped meanwhile, so the next look decides.
+            return error.errno == ELOOP && noFollow != 0 ? .changing : failure(error)
+        }
         let opened: FileStatus
         switch FileStatus.of(fileDescriptor: fd) {
         case .success(let value) where value.isRegular:
@@ -114,8 +134,11 @@ package enum FileInspector {
         // The opened path is canonical (no symlink in it): inside the root as written, it is in the folder that
         // is there now; only when it is not does the root's own canonical form need resolving (a watched path
         // that is or goes through a symlink) — realpath(3) is a readlink per component, on every upload.
-        if let root, !followSymlinksOutside, let opened = Self.openedPath(fd), !opened.isInside(root),
-            !opened.isInside(root.realPath ?? root)
+        // A file named right in the root, opened without following a symlink, has no folder on the way: it is
+        // in whatever folder the root is now, which is what the check would accept (the root's realpath), so
+        // the kernel is not asked (its readlink of /proc/self/fd was 2 % of a small upload's CPU).
+        if let root, !followSymlinksOutside, !(noFollow != 0 && Self.isNamedInRoot(path, root)),
+            let opened = Self.openedPath(fd), !opened.isInside(root), !opened.isInside(root.realPath ?? root)
         {
             close(fd)
             return .rejected("symlink leads out of the watched tree (the file opened is \(opened.display))")
@@ -131,16 +154,40 @@ package enum FileInspector {
         let readLimit = hasher == nil ? min(opened.size, 65_536) : opened.size
         var head: [UInt8] = []
         var offset = 0
-        // Sized to the file (at most 64 KiB) and left uninitialized: zeroing a fresh 256 KiB per file, and
-        // faulting its pages in, cost more than hashing a 50 KB one, and 64 workers opening large files at
-        // once held 16 MiB of them. The kernel's readahead (advised below), not the buffer, sets the pace.
-        let buffer = UnsafeMutableRawBufferPointer.allocate(
-            byteCount: max(1, min(64 * 1024, opened.size)), alignment: 16)
-        defer { buffer.deallocate() }
         // One pass reads the bytes for the hash and keeps the head for the probe; sequential advice doubles the
         // kernel's readahead for it, and nothing is dropped, so the upload's reads then come from warm pages.
         _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
-        while offset < readLimit {
+        let keepsBytes = hasher != nil && opened.size <= keptBytesLimit
+        if keepsBytes {
+            // Read whole into the head itself: the bytes the probe looks at, the hash covers and the upload sends.
+            var readError: SystemError?
+            head = [UInt8](unsafeUninitializedCapacity: readLimit) { storage, initialized in
+                while offset < readLimit {
+                    do throws(SystemError) {
+                        let got = try Syscall.pread(
+                            fd, into: storage.baseAddress! + offset, count: readLimit - offset, at: offset)
+                        if got == 0 { break }
+                        offset += got
+                    } catch {
+                        readError = error
+                        break
+                    }
+                }
+                initialized = offset
+            }
+            if let readError {
+                close(fd)
+                return readFailure(readError)
+            }
+            head.withUnsafeBytes { hasher?.update($0) }
+        }
+        // Sized to the file (at most 64 KiB) and left uninitialized: zeroing a fresh 256 KiB per file, and
+        // faulting its pages in, cost more than hashing a 50 KB one, and 64 workers opening large files at
+        // once held 16 MiB of them. The kernel's readahead (advised above), not the buffer, sets the pace.
+        let buffer = UnsafeMutableRawBufferPointer.allocate(
+            byteCount: keepsBytes ? 1 : max(1, min(64 * 1024, opened.size)), alignment: 16)
+        defer { buffer.deallocate() }
+        while !keepsBytes, offset < readLimit {
             let got: Int
             do throws(SystemError) {
                 got = try Syscall.pread(
@@ -187,7 +234,10 @@ package enum FileInspector {
             close(fd)
             return .rejected(violation)
         }
-        return .ready(InspectedFile(fileDescriptor: fd, status: opened, sha256: hasher?.finalizeHex(), info: info))
+        return .ready(
+            InspectedFile(
+                fileDescriptor: fd, status: opened, sha256: hasher?.finalizeHex(), info: info,
+                bytes: keepsBytes ? head : nil))
     }
 
     /// Conditions of this host, not of the file, that pass on their own: the job waits for them, never fails.
@@ -219,6 +269,13 @@ package enum FileInspector {
 }
 
 extension FileInspector {
+    /// `path` is `root` + "/" + a name: no folder lies between them.
+    package static func isNamedInRoot(_ path: RawPath, _ root: RawPath) -> Bool {
+        let name = path.baseName
+        return !name.isEmpty && name != [UInt8(ascii: ".")] && name != [UInt8(ascii: "."), UInt8(ascii: ".")]
+            && path.bytes.count == root.bytes.count + 1 + name.count && path.parent.bytes == root.bytes
+    }
+
     /// Where the opened file lives now, from the kernel (`/proc/self/fd/N`): no race with renames of the
     /// path or of folders on the way, unlike resolving the path again. A file unlinked since it was opened
     /// is judged by where it was. Nil when /proc cannot tell (the check is then skipped, not failed).

@@ -7,7 +7,7 @@ extension JobProcessor {
     func sendUnlessStoredInFleet(_ attempt: Attempt, plan: UploadPlan, file: InspectedFile, token: APIToken) throws {
         let form = plan.form(
             job: attempt.job, settings: .init(attempt.config), fileDescriptor: file.fileDescriptor,
-            version: file.status, sha256: file.sha256)
+            version: file.status, sha256: file.sha256, bytes: file.bytes)
         guard let sha256 = file.sha256, let index = deps.fleetContent, let id = plan.customID else {
             return try request(form, attempt, token: token, customID: plan.customID)
         }

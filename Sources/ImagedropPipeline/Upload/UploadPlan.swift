@@ -103,10 +103,11 @@ package struct UploadPlan: Sendable, Equatable {
     /// the bytes sent. Cloudflare documents no order for the parts; its own notes show the file part first
     /// (docs/behaviour.md, "One read per large file").
     package func form(
-        job: Job, settings: Settings, fileDescriptor: Int32, version: FileStatus, sha256: String?
+        job: Job, settings: Settings, fileDescriptor: Int32, version: FileStatus, sha256: String?,
+        bytes: [UInt8]? = nil
     ) -> MultipartForm {
         var form = MultipartForm()
-        form.file = FileBody(fileDescriptor: fileDescriptor, size: version.size, filename: filename)
+        form.file = FileBody(fileDescriptor: fileDescriptor, size: version.size, filename: filename, bytes: bytes)
         let planned = fields.map(\.value)
         form.fieldsAfterFile = FieldsAfterFile(
             names: fields.map(\.name), sizes: planned.map(\.utf8.count), version: version, knownDigest: sha256

@@ -143,7 +143,7 @@ package final class CurlEasy {
             // runs, and 512 KiB ones for 8 of 64 concurrent 8 MB uploads were 3.5 MiB of the peak RSS, for no
             // throughput measurable on the nginx sink once the file is read once (docs/benchmarks.md).
             let source = FileBodySource(
-                fileDescriptor: file.fileDescriptor, size: file.size,
+                fileDescriptor: file.fileDescriptor, size: file.size, bytes: file.bytes,
                 hashing: form.fieldsAfterFile.map { $0.knownDigest == nil } ?? false,
                 knownEnd: knownFields.map { ($0.fields.version, $0.digest) })
             bodySource = source

@@ -14,16 +14,21 @@ package struct HTTPResponse: Sendable {
 }
 
 /// Where an upload's `file` part comes from: an already-open descriptor, read with pread from offset 0 so
-/// that the bytes sent are those of the inode that was hashed and probed, whatever happens to the path.
+/// that the bytes sent are those of the inode that was hashed and probed, whatever happens to the path; or
+/// the bytes pre-flight read from it and hashed, when it kept them (a small file). Either way the descriptor's
+/// version is checked as the last byte goes to libcurl, as for a file read now.
 package struct FileBody: Sendable {
     package var fileDescriptor: Int32
     package var size: Int
     package var filename: String
+    /// The file's `size` bytes, already read: sent from here instead of the descriptor.
+    package var bytes: [UInt8]?
 
-    package init(fileDescriptor: Int32, size: Int, filename: String) {
+    package init(fileDescriptor: Int32, size: Int, filename: String, bytes: [UInt8]? = nil) {
         self.fileDescriptor = fileDescriptor
         self.size = size
         self.filename = filename
+        self.bytes = bytes.flatMap { $0.count == size ? $0 : nil }
     }
 }
 

@@ -89,6 +89,8 @@ package final class TransferState {
 package final class FileBodySource {
     package let fileDescriptor: Int32
     package let size: Int
+    /// The file's bytes as pre-flight read them, when it kept them: copied from here instead of read again.
+    private let bytes: [UInt8]?
     package let hasher: SHA256Hasher?
     /// With the digest known up front: the version the descriptor must still show once the last byte was read,
     /// checked right there (before that read's bytes go to libcurl), and that digest. Nil when the parts after the
@@ -98,10 +100,12 @@ package final class FileBodySource {
     package private(set) var failure: String?
 
     package init(
-        fileDescriptor: Int32, size: Int, hashing: Bool = false, knownEnd: (version: FileStatus, digest: String)? = nil
+        fileDescriptor: Int32, size: Int, bytes: [UInt8]? = nil, hashing: Bool = false,
+        knownEnd: (version: FileStatus, digest: String)? = nil
     ) {
         self.fileDescriptor = fileDescriptor
         self.size = size
+        self.bytes = bytes?.count == size ? bytes : nil
         self.hasher = hashing ? SHA256Hasher() : nil
         self.knownEnd = knownEnd
     }
@@ -126,11 +130,18 @@ package final class FileBodySource {
             return Int(CURL_READFUNC_ABORT_VALUE)
         }
         let got: Int
-        do {
-            got = try Syscall.pread(fileDescriptor, into: buffer, count: wanted, at: offset)
-        } catch {
-            failure = "file could not be read during upload: \(error.message)"
-            return Int(CURL_READFUNC_ABORT_VALUE)
+        if let bytes {
+            bytes.withUnsafeBytes {
+                UnsafeMutableRawPointer(buffer).copyMemory(from: $0.baseAddress! + offset, byteCount: wanted)
+            }
+            got = wanted
+        } else {
+            do {
+                got = try Syscall.pread(fileDescriptor, into: buffer, count: wanted, at: offset)
+            } catch {
+                failure = "file could not be read during upload: \(error.message)"
+                return Int(CURL_READFUNC_ABORT_VALUE)
+            }
         }
         if got == 0 {
             // The file shrank after it was measured: what would be sent is not the file that was hashed.
