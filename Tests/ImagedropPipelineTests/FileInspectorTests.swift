@@ -54,11 +54,12 @@ final class FileInspectorTests {
         #expect(small.count <= FileInspector.keptBytesLimit && large.count > FileInspector.keptBytesLimit)
         try writeFile(atPath: directory + "/inbox/small.png", contents: Data(small))
         try writeFile(atPath: directory + "/inbox/large.png", contents: Data(large))
+        let budget = KeptBytesBudget(limit: 1 << 20)
         func inspect(_ name: String, hashingBelow: Int = .max) -> InspectedFile? {
             guard
                 case .ready(let file) = FileInspector.inspect(
                     path: RawPath(directory + "/inbox/" + name), root: RawPath(directory + "/inbox"),
-                    followSymlinksOutside: false, hashingBelow: hashingBelow)
+                    followSymlinksOutside: false, hashingBelow: hashingBelow, keeping: budget)
             else { return nil }
             return file
         }
@@ -70,6 +71,33 @@ final class FileInspectorTests {
         #expect(notKept.bytes == nil && notKept.sha256 == SHA256Hasher.hex(of: large))
         let notHashed = try #require(inspect("small.png", hashingBelow: 1))
         #expect(notHashed.bytes == nil && notHashed.sha256 == nil)
+        #expect(budget.used == small.count)
+    }
+
+    @Test(
+        "kept bytes stay within their budget: a file past it is read again as it is sent; a closed one gives its share back"
+    )
+    func keptBytesBudget() throws {
+        let small = SampleImages.png(approximateBytes: 50_000, seed: 13)
+        try writeFile(atPath: directory + "/inbox/small.png", contents: Data(small))
+        let budget = KeptBytesBudget(limit: small.count + 100)
+        func inspect() -> InspectedFile? {
+            guard
+                case .ready(let file) = FileInspector.inspect(
+                    path: RawPath(directory + "/inbox/small.png"), root: RawPath(directory + "/inbox"),
+                    followSymlinksOutside: false, keeping: budget)
+            else { return nil }
+            return file
+        }
+        var first = try #require(inspect())
+        #expect(first.bytes == small && budget.used == small.count)
+        let second = try #require(inspect())
+        #expect(second.bytes == nil && second.sha256 == SHA256Hasher.hex(of: small))
+        first = second
+        #expect(budget.used == 0)
+        let third = try #require(inspect())
+        #expect(third.bytes == small && budget.used == small.count)
+        #expect(KeptBytesBudget(limit: 0).take(1) == nil)
     }
 
     @Test("a symlink named right in the root is resolved and checked like any other; a plain file there is taken")

@@ -15,13 +15,19 @@ package final class InspectedFile {
     /// The bytes that were hashed, for a file of at most `FileInspector.keptBytesLimit`: the upload sends these
     /// (`FileBody.bytes`) instead of reading the file again.
     package let bytes: [UInt8]?
+    /// Their share of `KeptBytesBudget`, given back with this file.
+    private let charge: KeptBytesBudget.Charge?
 
-    package init(fileDescriptor: Int32, status: FileStatus, sha256: String?, info: ImageInfo, bytes: [UInt8]? = nil) {
+    package init(
+        fileDescriptor: Int32, status: FileStatus, sha256: String?, info: ImageInfo,
+        kept: (bytes: [UInt8], charge: KeptBytesBudget.Charge)? = nil
+    ) {
         self.fileDescriptor = fileDescriptor
         self.status = status
         self.sha256 = sha256
         self.info = info
-        self.bytes = bytes
+        self.bytes = kept?.bytes
+        self.charge = kept?.charge
     }
 
     deinit { close(fileDescriptor) }
@@ -46,7 +52,7 @@ package enum PreflightResult {
 package enum FileInspector {
     /// The largest file whose bytes pre-flight keeps for the upload: read once, not twice (the second read, a
     /// page-cache copy and a syscall, was 2 % of a 50 KB upload's CPU). Each prepared or sending job holds its
-    /// bytes until its request ends: at most this much per worker and per prepared job (docs/benchmarks.md).
+    /// bytes until its request ends, within `KeptBytesBudget` (docs/benchmarks.md).
     package static let keptBytesLimit = 64 * 1024
 
     /// A writer the watcher never saw (it wrote before the folder was watched) may only have paused: the kernel
@@ -60,8 +66,11 @@ package enum FileInspector {
 
     /// A file of `hashingBelow` bytes or more is not hashed here: only its head is read (for the probe), and the
     /// upload hashes it as it sends it (`UploadPlan.form`), one read instead of two.
+    /// A file of at most `keptBytesLimit` that is hashed here is read whole and kept for the upload to send, while
+    /// `keeping` has room for it.
     package static func inspect(
-        path: RawPath, root: RawPath?, followSymlinksOutside: Bool, hashingBelow: Int = .max
+        path: RawPath, root: RawPath?, followSymlinksOutside: Bool, hashingBelow: Int = .max,
+        keeping: KeptBytesBudget = .shared
     ) -> PreflightResult {
         let linkStatus: FileStatus
         switch FileStatus.of(path, followSymlinks: false) {
@@ -152,56 +161,20 @@ package enum FileInspector {
         let hasher = opened.size < hashingBelow ? SHA256Hasher() : nil
         // Without a hash only the head the probe looks at is read now.
         let readLimit = hasher == nil ? min(opened.size, 65_536) : opened.size
-        var head: [UInt8] = []
-        var offset = 0
         // One pass reads the bytes for the hash and keeps the head for the probe; sequential advice doubles the
         // kernel's readahead for it, and nothing is dropped, so the upload's reads then come from warm pages.
         _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
-        let keepsBytes = hasher != nil && opened.size <= keptBytesLimit
-        if keepsBytes {
-            // Read whole into the head itself: the bytes the probe looks at, the hash covers and the upload sends.
-            var readError: SystemError?
-            head = [UInt8](unsafeUninitializedCapacity: readLimit) { storage, initialized in
-                while offset < readLimit {
-                    do throws(SystemError) {
-                        let got = try Syscall.pread(
-                            fd, into: storage.baseAddress! + offset, count: readLimit - offset, at: offset)
-                        if got == 0 { break }
-                        offset += got
-                    } catch {
-                        readError = error
-                        break
-                    }
-                }
-                initialized = offset
-            }
-            if let readError {
-                close(fd)
-                return readFailure(readError)
-            }
-            head.withUnsafeBytes { hasher?.update($0) }
+        let charge = hasher != nil && opened.size <= keptBytesLimit ? keeping.take(opened.size) : nil
+        let read = charge != nil ? readWhole(fd, count: readLimit) : readHead(fd, limit: readLimit, hashing: hasher)
+        let head: [UInt8]
+        let offset: Int
+        switch read {
+        case .success(let value): (head, offset) = value
+        case .failure(let error):
+            close(fd)
+            return readFailure(error)
         }
-        // Sized to the file (at most 64 KiB) and left uninitialized: zeroing a fresh 256 KiB per file, and
-        // faulting its pages in, cost more than hashing a 50 KB one, and 64 workers opening large files at
-        // once held 16 MiB of them. The kernel's readahead (advised above), not the buffer, sets the pace.
-        let buffer = UnsafeMutableRawBufferPointer.allocate(
-            byteCount: keepsBytes ? 1 : max(1, min(64 * 1024, opened.size)), alignment: 16)
-        defer { buffer.deallocate() }
-        while !keepsBytes, offset < readLimit {
-            let got: Int
-            do throws(SystemError) {
-                got = try Syscall.pread(
-                    fd, into: buffer.baseAddress!, count: min(buffer.count, readLimit - offset), at: offset)
-            } catch {
-                close(fd)
-                return readFailure(error)
-            }
-            if got == 0 { break }
-            let read = UnsafeRawBufferPointer(rebasing: buffer[0..<got])
-            hasher?.update(read)
-            if head.count < 65_536 { head.append(contentsOf: read[0..<min(got, 65_536 - head.count)]) }
-            offset += got
-        }
+        if charge != nil { head.withUnsafeBytes { hasher?.update($0) } }
         guard offset == readLimit, case .success(let after) = FileStatus.of(fileDescriptor: fd),
             after.sameVersion(as: opened)
         else {
@@ -237,7 +210,7 @@ package enum FileInspector {
         return .ready(
             InspectedFile(
                 fileDescriptor: fd, status: opened, sha256: hasher?.finalizeHex(), info: info,
-                bytes: keepsBytes ? head : nil))
+                kept: charge.map { (head, $0) }))
     }
 
     /// Conditions of this host, not of the file, that pass on their own: the job waits for them, never fails.
@@ -269,6 +242,58 @@ package enum FileInspector {
 }
 
 extension FileInspector {
+    /// The whole file, `count` bytes (fewer if it shrank: the caller's version check sees that), read into the
+    /// array itself: the bytes the probe looks at, the hash covers and the upload sends.
+    static func readWhole(_ fd: Int32, count: Int) -> Result<(head: [UInt8], offset: Int), SystemError> {
+        var readError: SystemError?
+        var offset = 0
+        let bytes = [UInt8](unsafeUninitializedCapacity: count) { storage, initialized in
+            while offset < count {
+                do throws(SystemError) {
+                    let got = try Syscall.pread(
+                        fd, into: storage.baseAddress! + offset, count: count - offset, at: offset)
+                    if got == 0 { break }
+                    offset += got
+                } catch {
+                    readError = error
+                    break
+                }
+            }
+            initialized = offset
+        }
+        if let readError { return .failure(readError) }
+        return .success((bytes, offset))
+    }
+
+    /// The first `limit` bytes through a buffer of at most 64 KiB, each chunk hashed; the first 64 KiB kept for
+    /// the probe.
+    static func readHead(
+        _ fd: Int32, limit: Int, hashing hasher: SHA256Hasher?
+    ) -> Result<(head: [UInt8], offset: Int), SystemError> {
+        // Sized to the file (at most 64 KiB) and left uninitialized: zeroing a fresh 256 KiB per file, and
+        // faulting its pages in, cost more than hashing a 50 KB one, and 64 workers opening large files at
+        // once held 16 MiB of them. The kernel's readahead, not the buffer, sets the pace.
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, min(64 * 1024, limit)), alignment: 16)
+        defer { buffer.deallocate() }
+        var head: [UInt8] = []
+        var offset = 0
+        while offset < limit {
+            let got: Int
+            do throws(SystemError) {
+                got = try Syscall.pread(
+                    fd, into: buffer.baseAddress!, count: min(buffer.count, limit - offset), at: offset)
+            } catch {
+                return .failure(error)
+            }
+            if got == 0 { break }
+            let read = UnsafeRawBufferPointer(rebasing: buffer[0..<got])
+            hasher?.update(read)
+            if head.count < 65_536 { head.append(contentsOf: read[0..<min(got, 65_536 - head.count)]) }
+            offset += got
+        }
+        return .success((head, offset))
+    }
+
     /// `path` is `root` + "/" + a name: no folder lies between them.
     package static func isNamedInRoot(_ path: RawPath, _ root: RawPath) -> Bool {
         let name = path.baseName

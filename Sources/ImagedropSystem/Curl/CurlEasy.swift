@@ -34,6 +34,9 @@ package final class CurlEasy {
         headerList = nil
         bodySource = nil
         fieldsAfterFile = nil
+        // The callbacks' view of them too: a file's kept bytes are not held until this worker's next request.
+        transfer.source = nil
+        transfer.fieldsAfterFile = nil
     }
 
     /// One request. A reply body over `maxResponseBytes` fails the transfer (CURLE_WRITE_ERROR: an API reply

@@ -28,6 +28,7 @@ package struct FileBody: Sendable {
         self.fileDescriptor = fileDescriptor
         self.size = size
         self.filename = filename
+        assert(bytes == nil || bytes?.count == size, "kept bytes of another size than the file's")
         self.bytes = bytes.flatMap { $0.count == size ? $0 : nil }
     }
 }
