@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import ImagedropSupport
 import ImagedropTestSupport
+import Synchronization
 import Testing
 
 @testable import ImagedropPipeline
@@ -112,6 +113,51 @@ final class FileInspectorTests {
         try writeFile(
             atPath: directory + "/inbox/plain.png", contents: Data(SampleImages.png(width: 4, height: 4, seed: 4)))
         #expect(reason(directory + "/inbox/plain.png") == nil)
+    }
+
+    /// A file named right in its root skips the kernel's path check (`isNamedInRoot`): what keeps a symlink swapped in
+    /// at the wrong moment from publishing its target is the open without following one and the version check. Raced
+    /// here for real: another thread swaps the name between the file and a symlink to outside while pre-flight runs.
+    @Test("a name swapped between a file and a symlink to outside while pre-flight runs never yields the outside bytes")
+    func swappedNameNeverFollowed() throws {
+        let own = SampleImages.png(width: 6, height: 6, seed: 21)
+        let secret = SampleImages.png(width: 5, height: 5, seed: 22)
+        try FileManager.default.createDirectory(atPath: directory + "/stash", withIntermediateDirectories: true)
+        try writeFile(atPath: directory + "/outside/secret.png", contents: Data(secret))
+        try writeFile(atPath: directory + "/inbox/x.png", contents: Data(own))
+        try FileManager.default.createSymbolicLink(
+            atPath: directory + "/stash/link.png", withDestinationPath: directory + "/outside/secret.png")
+        let name = directory + "/inbox/x.png"
+        let stashedFile = directory + "/stash/own.png"
+        let stashedLink = directory + "/stash/link.png"
+        let stop = Atomic<Bool>(false)
+        let finished = Latch()
+        let swapper = Thread {
+            // Each rename is atomic: the name is the file, missing, the symlink, missing, the file again.
+            while !stop.load(ordering: .relaxed) {
+                rename(name, stashedFile)
+                rename(stashedLink, name)
+                rename(name, stashedLink)
+                rename(stashedFile, name)
+            }
+            finished.countDown()
+        }
+        swapper.start()
+        var ready = 0
+        var secretSeen = 0
+        for _ in 0..<20_000 {
+            let result = FileInspector.inspect(
+                path: RawPath(name), root: RawPath(directory + "/inbox"), followSymlinksOutside: false,
+                keeping: KeptBytesBudget(limit: 1 << 20))
+            if case .ready(let file) = result {
+                ready += 1
+                if file.sha256 != SHA256Hasher.hex(of: own) || file.bytes != own { secretSeen += 1 }
+            }
+        }
+        stop.store(true, ordering: .relaxed)
+        #expect(finished.wait(seconds: 10), "the swapping thread did not stop")
+        #expect(secretSeen == 0)
+        #expect(ready > 0, "the file itself was never taken while it was there")
     }
 
     @Test("a path named right in its root has no folder between them")
