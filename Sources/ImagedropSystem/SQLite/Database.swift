@@ -5,7 +5,7 @@ import Glibc
 package final class Database {
     package let handle: OpaquePointer
     package let path: String
-    private var statements: [String: Statement] = [:]
+    private var statements: [StatementKey: Statement] = [:]
     private var closed = false
 
     /// Opens (creating if asked) the database file in WAL mode with a busy timeout, so readers such as
@@ -110,12 +110,13 @@ package final class Database {
 
     /// A statement prepared once per connection and reused: the hot paths (claim, insert) never re-parse SQL.
     package func cached(_ sql: String) throws -> Statement {
-        if let statement = statements[sql] {
+        let key = StatementKey(sql: sql)
+        if let statement = statements[key] {
             statement.reset()
             return statement
         }
         let statement = try Statement(database: self, sql: sql)
-        statements[sql] = statement
+        statements[key] = statement
         return statement
     }
 
