@@ -145,7 +145,9 @@ package enum FileInspector {
         // that is or goes through a symlink) — realpath(3) is a readlink per component, on every upload.
         // A file named right in the root, opened without following a symlink, has no folder on the way: it is
         // in whatever folder the root is now, which is what the check would accept (the root's realpath), so
-        // the kernel is not asked (its readlink of /proc/self/fd was 2 % of a small upload's CPU).
+        // the kernel is not asked (its readlink of /proc/self/fd was 2 % of a small upload's CPU). One case it
+        // answered differently: such a file renamed out of the tree between the open and the check was refused; it
+        // was in the tree when opened, so it is taken now, as a file renamed away just after its check always was.
         if let root, !followSymlinksOutside, !(noFollow != 0 && Self.isNamedInRoot(path, root)),
             let opened = Self.openedPath(fd), !opened.isInside(root), !opened.isInside(root.realPath ?? root)
         {
