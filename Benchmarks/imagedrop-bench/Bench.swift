@@ -51,6 +51,17 @@ final class Bench {
         return (seconds, counts, usage, finishedAt)
     }
 
+    /// The CPU seconds of the daemon's start and stop alone: started on `workspace` (an empty drop folder), given
+    /// `settle` seconds once its table answers, stopped. Part of every drain's figure, whatever the number of files.
+    func startAndStopCPU(_ workspace: Workspace, settle: Double = 0.3) throws -> Double? {
+        let daemon = try DaemonProcess(binary: imagedrop, workspace: workspace, emulator: emulator)
+        let started = daemon.waitUntil(timeout: 30) { _ in true }
+        if started { _ = daemon.waitUntil(timeout: settle) { _ in false } }
+        let usage = daemon.stop()
+        guard started else { throw SpawnError(description: "daemon did not start; see \(workspace.logPath)") }
+        return usage?.cpuSeconds
+    }
+
     static func cpuPer1000(_ usage: ResourceUsage?, uploads: Int) -> Double? {
         guard let usage, uploads > 0 else { return nil }
         return usage.cpuSeconds / Double(uploads) * 1000

@@ -41,6 +41,11 @@ extension Bench {
         let nginxForImagedrop = per1000(nginxBefore, nginxAfterImagedrop)
         let nginxForCurl = per1000(nginxAfterImagedrop, nginxAfterCurl)
         let curl = try curlToSink(small.inbox, sink)
+        // What the per-1,000 figure holds besides uploads: the same daemon, started and stopped with nothing to do.
+        let empty = self.workspace("sink-empty")
+        try empty.writeConfig(emulator: emulator, smallSettings)
+        let startAndStop = try startAndStopCPU(empty)
+        Files.removeTree(empty.directory)
         let rate = Double(count) / run.seconds
         let parallelRate = Double(count) / parallel.seconds
         let curlRate = Double(count) / curl.seconds
@@ -59,10 +64,16 @@ extension Bench {
             "curl_parallel_cpu_s_per_1000": parallelCPU ?? .nan,
             "nginx_cpu_s_per_1000_imagedrop": nginxForImagedrop ?? .nan,
             "nginx_cpu_s_per_1000_curl_parallel": nginxForCurl ?? .nan,
+            "start_and_stop_cpu_s": startAndStop ?? .nan,
         ]
         figure.notes.append(
             "xargs -P 8 curl \(Report.format(curlRate)) files/s (imagedrop \(Report.format(rate / curlRate))×); curl --parallel \(Report.format(parallelCPU ?? .nan)) CPU s / 1k"
         )
+        if let startAndStop {
+            figure.notes.append(
+                "of imagedrop's CPU, its start and stop with nothing to upload: \(Report.format(startAndStop)) s, \(Report.format(startAndStop / Double(count) * 1000)) s / 1k at this count"
+            )
+        }
         figures.append(figure)
         do {
             figures.append(
