@@ -31,6 +31,16 @@ final class FileInspectorTests {
         return nil
     }
 
+    /// The file pre-flight makes ready at `inbox/name`, its kept bytes charged to `budget`; nil when it is not ready.
+    func ready(_ name: String, hashingBelow: Int = .max, keeping budget: KeptBytesBudget) -> InspectedFile? {
+        guard
+            case .ready(let file) = FileInspector.inspect(
+                path: RawPath(directory + "/inbox/" + name), root: RawPath(directory + "/inbox"),
+                followSymlinksOutside: false, hashingBelow: hashingBelow, keeping: budget)
+        else { return nil }
+        return file
+    }
+
     @Test("a valid image is opened, hashed and probed")
     func accepted() throws {
         let bytes = SampleImages.png(width: 10, height: 7, seed: 1)
@@ -56,21 +66,13 @@ final class FileInspectorTests {
         try writeFile(atPath: directory + "/inbox/small.png", contents: Data(small))
         try writeFile(atPath: directory + "/inbox/large.png", contents: Data(large))
         let budget = KeptBytesBudget(limit: 1 << 20)
-        func inspect(_ name: String, hashingBelow: Int = .max) -> InspectedFile? {
-            guard
-                case .ready(let file) = FileInspector.inspect(
-                    path: RawPath(directory + "/inbox/" + name), root: RawPath(directory + "/inbox"),
-                    followSymlinksOutside: false, hashingBelow: hashingBelow, keeping: budget)
-            else { return nil }
-            return file
-        }
-        let kept = try #require(inspect("small.png"))
+        let kept = try #require(ready("small.png", keeping: budget))
         #expect(kept.bytes == small)
         #expect(kept.sha256 == SHA256Hasher.hex(of: small))
         #expect((kept.info.width ?? 0) > 0)
-        let notKept = try #require(inspect("large.png"))
+        let notKept = try #require(ready("large.png", keeping: budget))
         #expect(notKept.bytes == nil && notKept.sha256 == SHA256Hasher.hex(of: large))
-        let notHashed = try #require(inspect("small.png", hashingBelow: 1))
+        let notHashed = try #require(ready("small.png", hashingBelow: 1, keeping: budget))
         #expect(notHashed.bytes == nil && notHashed.sha256 == nil)
         #expect(budget.used == small.count)
     }
@@ -82,21 +84,13 @@ final class FileInspectorTests {
         let small = SampleImages.png(approximateBytes: 50_000, seed: 13)
         try writeFile(atPath: directory + "/inbox/small.png", contents: Data(small))
         let budget = KeptBytesBudget(limit: small.count + 100)
-        func inspect() -> InspectedFile? {
-            guard
-                case .ready(let file) = FileInspector.inspect(
-                    path: RawPath(directory + "/inbox/small.png"), root: RawPath(directory + "/inbox"),
-                    followSymlinksOutside: false, keeping: budget)
-            else { return nil }
-            return file
-        }
-        var first = try #require(inspect())
+        var first = try #require(ready("small.png", keeping: budget))
         #expect(first.bytes == small && budget.used == small.count)
-        let second = try #require(inspect())
+        let second = try #require(ready("small.png", keeping: budget))
         #expect(second.bytes == nil && second.sha256 == SHA256Hasher.hex(of: small))
         first = second
         #expect(budget.used == 0)
-        let third = try #require(inspect())
+        let third = try #require(ready("small.png", keeping: budget))
         #expect(third.bytes == small && budget.used == small.count)
         #expect(KeptBytesBudget(limit: 0).take(1) == nil)
     }
@@ -143,21 +137,18 @@ final class FileInspectorTests {
             finished.countDown()
         }
         swapper.start()
-        var ready = 0
+        var taken = 0
         var secretSeen = 0
         for _ in 0..<20_000 {
-            let result = FileInspector.inspect(
-                path: RawPath(name), root: RawPath(directory + "/inbox"), followSymlinksOutside: false,
-                keeping: KeptBytesBudget(limit: 1 << 20))
-            if case .ready(let file) = result {
-                ready += 1
+            if let file = ready("x.png", keeping: KeptBytesBudget(limit: 1 << 20)) {
+                taken += 1
                 if file.sha256 != SHA256Hasher.hex(of: own) || file.bytes != own { secretSeen += 1 }
             }
         }
         stop.store(true, ordering: .relaxed)
         #expect(finished.wait(seconds: 10), "the swapping thread did not stop")
         #expect(secretSeen == 0)
-        #expect(ready > 0, "the file itself was never taken while it was there")
+        #expect(taken > 0, "the file itself was never taken while it was there")
     }
 
     @Test("a path named right in its root has no folder between them")

@@ -66,8 +66,11 @@ package struct LineLogHandler: LogHandler {
     package func log(event: LogEvent) {
         // The event's own fields as they are when nothing else is set (the daemon's handlers carry none): a merge
         // into an empty dictionary rehashed every key of every line (1 % of a small upload's CPU).
-        var merged = metadata.isEmpty && metadataProvider == nil ? event.metadata ?? [:] : metadata
-        if !metadata.isEmpty || metadataProvider != nil {
+        var merged: Logger.Metadata
+        if metadata.isEmpty, metadataProvider == nil {
+            merged = event.metadata ?? [:]
+        } else {
+            merged = metadata
             if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
             if let own = event.metadata { merged.merge(own) { _, new in new } }
         }

@@ -167,7 +167,9 @@ package enum FileInspector {
         // kernel's readahead for it, and nothing is dropped, so the upload's reads then come from warm pages.
         _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
         let charge = hasher != nil && opened.size <= keptBytesLimit ? keeping.take(opened.size) : nil
-        let read = charge != nil ? readWhole(fd, count: readLimit) : readHead(fd, limit: readLimit, hashing: hasher)
+        let read =
+            charge != nil
+            ? readWhole(fd, count: readLimit, hashing: hasher) : readHead(fd, limit: readLimit, hashing: hasher)
         let head: [UInt8]
         let offset: Int
         switch read {
@@ -176,7 +178,6 @@ package enum FileInspector {
             close(fd)
             return readFailure(error)
         }
-        if charge != nil { head.withUnsafeBytes { hasher?.update($0) } }
         guard offset == readLimit, case .success(let after) = FileStatus.of(fileDescriptor: fd),
             after.sameVersion(as: opened)
         else {
@@ -245,8 +246,10 @@ package enum FileInspector {
 
 extension FileInspector {
     /// The whole file, `count` bytes (fewer if it shrank: the caller's version check sees that), read into the
-    /// array itself: the bytes the probe looks at, the hash covers and the upload sends.
-    static func readWhole(_ fd: Int32, count: Int) -> Result<(head: [UInt8], offset: Int), SystemError> {
+    /// array itself and then hashed: the bytes the probe looks at, the hash covers and the upload sends.
+    static func readWhole(
+        _ fd: Int32, count: Int, hashing hasher: SHA256Hasher?
+    ) -> Result<(head: [UInt8], offset: Int), SystemError> {
         var readError: SystemError?
         var offset = 0
         let bytes = [UInt8](unsafeUninitializedCapacity: count) { storage, initialized in
@@ -264,6 +267,7 @@ extension FileInspector {
             initialized = offset
         }
         if let readError { return .failure(readError) }
+        bytes.withUnsafeBytes { hasher?.update($0) }
         return .success((bytes, offset))
     }
 

@@ -28,8 +28,9 @@ package struct FileBody: Sendable {
         self.fileDescriptor = fileDescriptor
         self.size = size
         self.filename = filename
+        // FileBodySource sends bytes only of the file's size, else reads the descriptor; a mismatch is a wiring bug.
         assert(bytes == nil || bytes?.count == size, "kept bytes of another size than the file's")
-        self.bytes = bytes.flatMap { $0.count == size ? $0 : nil }
+        self.bytes = bytes
     }
 }
 
