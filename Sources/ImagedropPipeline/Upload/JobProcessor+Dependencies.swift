@@ -19,6 +19,9 @@ extension JobProcessor {
         package var batchTokens: BatchTokens
         package var workSignal: WorkSignal
         package var inFlight: InFlightJobs
+        /// The writer that records `done` without the worker waiting for it (see `JobProcessor.finish`); its
+        /// thread runs while the pool does.
+        package var writeBehind: WriteBehind
         /// Failures on the path to the API, pool-wide: pauses the queue for an outage (see APIPathMonitor).
         package var pathMonitor: APIPathMonitor
         /// Files the watcher saw written to and not yet closed: pre-flight leaves them to their close event.
@@ -46,6 +49,7 @@ extension JobProcessor {
             self.batchTokens = batchTokens
             self.workSignal = workSignal
             self.inFlight = inFlight
+            self.writeBehind = WriteBehind(store: store)
             self.pathMonitor = APIPathMonitor(pause: pause, store: store, logger: logger, config: config)
             self.openWrites = openWrites
             self.quotaWatch = quotaWatch

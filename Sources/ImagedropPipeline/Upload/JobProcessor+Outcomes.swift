@@ -6,33 +6,79 @@ import Logging
 
 /// Writing an attempt's outcome back: done, failed, retrying, or back in the queue.
 extension JobProcessor {
+    /// Records the job done. Written behind (`WriteBehind`: the worker goes on to its next request while the
+    /// writer gathers the next dozen write-backs into one transaction) unless something on this thread must
+    /// follow the committed row: the after-upload action (it acts on the row's file), the fleet's content index
+    /// (`sendUnlessStoredInFleet` reads the row back), or no writer running (a processor driven alone). Either
+    /// way the job leaves `inFlight` only once its row is written: the lease sweep leaves it alone until then.
     package func finish(_ attempt: Attempt, image: ImageRecord, countAttempt: Bool, alreadyStored: Bool = false) throws
     {
         let job = attempt.job
         // A URL job has no file to keep, delete or move.
         let action = job.kind == .url ? nil : AfterUploadActions.pendingAction(success: true, config: attempt.config)
-        let recorded = try deps.store.markDone(
+        let write = JobStore.doneWrite(
             id: job.id, imageID: image.id, variants: image.variants ?? [], sha256: attempt.sha256,
             countAttempt: countAttempt, afterAction: action, version: attempt.version)
-        guard recorded else {
-            // The watcher saw a newer version while this one was uploading: that version goes next.
-            requeueChanged(attempt)
-            return
+        // What the log line and a requeue need, and not the attempt itself: its open file and kept bytes are let go
+        // now, not when the batch is written.
+        let done = Done(
+            job: job, imageID: image.id, attempt: job.attempts + (countAttempt ? 1 : 0), alreadyStored: alreadyStored,
+            size: attempt.file?.status.size ?? job.size, sentAtNanos: attempt.sentAtNanos,
+            settleMillis: attempt.config.watch.settleMillis)
+        if action == nil, deps.fleetContent == nil {
+            let (deps, logger) = (deps, logger)
+            let handed = deps.writeBehind.submit(write) { result in
+                // Out first: once settled, a requeued job may be claimed again, and its id is the new claim's.
+                deps.inFlight.remove(job.id)
+                switch result {
+                case .success(let recorded): done.settle(recorded: recorded, deps: deps, logger: logger)
+                case .failure(let error):
+                    // As for any write-back that fails: the job keeps its lease and comes back when it expires.
+                    logger.error("could not record job state", metadata: ["job": "\(job.id)", "error": "\(error)"])
+                }
+            }
+            if handed {
+                leftToWriter = true
+                return
+            }
         }
-        deps.metrics.recordDone(alreadyStored: alreadyStored)
-        if !alreadyStored { deps.quotaWatch.noteUpload() }
-        var metadata: Logger.Metadata = [
-            "job": "\(job.id)", "path": "\(job.path)", "status": "done", "image": "\(image.id)",
-            "attempt": "\(job.attempts + (countAttempt ? 1 : 0))",
-        ]
-        // Size in bytes and the time from sending to the recorded result (a 409's GET included): numbers, so
-        // `jq 'select(.duration_ms > 5000)'` finds the slow ones.
-        if let size = attempt.file?.status.size ?? job.size { metadata["size"] = "\(size)" }
-        if let sent = attempt.sentAtNanos {
-            metadata["duration_ms"] = "\((Timestamp.monotonicNanos() - sent) / 1_000_000)"
+        let recorded = try deps.store.grouped(write)
+        done.settle(recorded: recorded, deps: deps, logger: logger)
+        if recorded, action != nil, let row = try deps.store.job(id: job.id) {
+            afterActions.run(row, config: attempt.config)
         }
-        logger.info(alreadyStored ? "already stored" : "uploaded", metadata: metadata)
-        if action != nil, let done = try deps.store.job(id: job.id) { afterActions.run(done, config: attempt.config) }
+    }
+
+    /// A `done` write-back's aftermath, wherever it was written (this thread or the writer's).
+    struct Done: Sendable {
+        let job: Job
+        let imageID: String
+        let attempt: Int
+        let alreadyStored: Bool
+        let size: Int?
+        let sentAtNanos: UInt64?
+        let settleMillis: Int
+
+        func settle(recorded: Bool, deps: Dependencies, logger: Logger) {
+            guard recorded else {
+                // The watcher saw a newer version while this one was uploading: that version goes next.
+                JobProcessor.requeueChanged(job, settleMillis: settleMillis, deps: deps, logger: logger)
+                return
+            }
+            deps.metrics.recordDone(alreadyStored: alreadyStored)
+            if !alreadyStored { deps.quotaWatch.noteUpload() }
+            var metadata: Logger.Metadata = [
+                "job": "\(job.id)", "path": "\(job.path)", "status": "done", "image": "\(imageID)",
+                "attempt": "\(attempt)",
+            ]
+            // Size in bytes and the time from sending to the recorded result (a 409's GET included): numbers, so
+            // `jq 'select(.duration_ms > 5000)'` finds the slow ones.
+            if let size { metadata["size"] = "\(size)" }
+            if let sentAtNanos {
+                metadata["duration_ms"] = "\((Timestamp.monotonicNanos() - sentAtNanos) / 1_000_000)"
+            }
+            logger.info(alreadyStored ? "already stored" : "uploaded", metadata: metadata)
+        }
     }
 
     /// A local rejection: pre-flight (or the job itself) rules the file out and nothing is sent. Logged as
@@ -123,13 +169,17 @@ extension JobProcessor {
 
     /// The file changed under this attempt: queue the job again (no attempt counted) for its final version.
     package func requeueChanged(_ attempt: Attempt) {
+        Self.requeueChanged(attempt.job, settleMillis: attempt.config.watch.settleMillis, deps: deps, logger: logger)
+    }
+
+    static func requeueChanged(_ job: Job, settleMillis: Int, deps: Dependencies, logger: Logger) {
         logger.notice(
             "file changed during upload; uploading its final version",
-            metadata: ["job": "\(attempt.job.id)", "path": "\(attempt.job.path)"])
+            metadata: ["job": "\(job.id)", "path": "\(job.path)"])
         do {
-            try deps.store.release(id: attempt.job.id, delayMillis: Int64(attempt.config.watch.settleMillis))
+            try deps.store.release(id: job.id, delayMillis: Int64(settleMillis))
         } catch {
-            logger.error("could not release job", metadata: ["job": "\(attempt.job.id)", "error": "\(error)"])
+            logger.error("could not release job", metadata: ["job": "\(job.id)", "error": "\(error)"])
         }
     }
 

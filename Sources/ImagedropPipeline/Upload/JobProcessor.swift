@@ -16,6 +16,9 @@ package final class JobProcessor {
     package let afterActions: AfterUploadActions
     package let heartbeat: Heartbeat
     package var logger: Logger
+    /// Set by `finish` when the job's write-back went to the writer, which takes the job out of `inFlight` once
+    /// written: `onPath` must not take it out first.
+    var leftToWriter = false
 
     /// `heartbeat` is the thread's own (the watchdog's roll call names it); `loggedAs` is its `worker` field in
     /// log lines.
@@ -115,6 +118,7 @@ package final class JobProcessor {
         }
         useEndpoint(of: config)
         deps.inFlight.insert(job.id)
+        leftToWriter = false
         var held = false
         do {
             held = try steps(config)
@@ -126,7 +130,7 @@ package final class JobProcessor {
             logger.error("could not record job state", metadata: ["job": "\(job.id)", "error": "\(error)"])
             sleepMillis(1000)
         }
-        if !held { deps.inFlight.remove(job.id) }
+        if !held, !leftToWriter { deps.inFlight.remove(job.id) }
     }
 
     func useEndpoint(of config: Config) {

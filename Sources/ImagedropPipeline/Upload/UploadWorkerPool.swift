@@ -43,6 +43,7 @@ package final class UploadWorkerPool: Sendable {
     }
 
     package func start() {
+        deps.writeBehind.start()
         startWorkersUpToLimit()
         startThread(name: "imagedrop-prober") { [self] in probeLoop() }
         startThread(name: "imagedrop-preparer") { [self] in prepareLoop() }
@@ -60,7 +61,7 @@ package final class UploadWorkerPool: Sendable {
     package var allIdle: Bool {
         let started = running.withLock { $0.count }
         return idle.load(ordering: .acquiring) >= started && prepared.count == 0
-            && !preparerBusy.load(ordering: .acquiring) && claimed.count == 0
+            && !preparerBusy.load(ordering: .acquiring) && claimed.count == 0 && deps.writeBehind.isIdle
     }
 
     private func startWorkersUpToLimit() {
@@ -74,9 +75,20 @@ package final class UploadWorkerPool: Sendable {
         }
     }
 
-    /// Waits for every thread to end, up to `seconds`. True when all ended.
+    /// Waits for every thread to end, up to `seconds`, then for the writer to write what the workers left it.
+    /// True when all ended.
     package func waitForExit(seconds: Double) -> Bool {
-        finished.wait(seconds: seconds)
+        let deadline = Timestamp.monotonicNanos() + UInt64(max(0, seconds) * 1e9)
+        guard finished.wait(seconds: seconds) else { return false }
+        let left = Double(deadline - min(deadline, Timestamp.monotonicNanos())) / 1e9
+        guard deps.writeBehind.finish(seconds: left) else { return false }
+        let written = deps.writeBehind.written
+        if written.writeBacks > 0 {
+            deps.logger.debug(
+                "done written behind",
+                metadata: ["write_backs": "\(written.writeBacks)", "transactions": "\(written.batches)"])
+        }
+        return true
     }
 
     /// Workers with nothing to do right now (for `run --once` and the notify STATUS line).

@@ -52,7 +52,7 @@ package final class GroupCommit: @unchecked Sendable {
         var outcomes: [(any Error)?]
         do {
             var written: [(any Error)?] = []
-            try withDatabase { db in written = try Self.write(batch, db) }
+            try withDatabase { db in written = try Self.write(batch.map(\.body), db) }
             outcomes = written
         } catch {
             outcomes = Array(repeating: error, count: batch.count)
@@ -70,21 +70,21 @@ package final class GroupCommit: @unchecked Sendable {
         if let error = outcomes[batch.firstIndex { $0 === entry }!] { throw error }
     }
 
-    /// Each body's error, or nil where it succeeded. A lone body's error is thrown, so the store's disk-full
-    /// handling sees it as for any other write.
-    private static func write(_ batch: [Entry], _ db: Database) throws -> [(any Error)?] {
-        if batch.count == 1 {
-            try batch[0].body(db)
+    /// Runs `bodies` in one transaction: each body's error, or nil where it succeeded. A lone body's error is
+    /// thrown, so the store's disk-full handling sees it as for any other write. Shared with `WriteBehind`.
+    package static func write(_ bodies: [(Database) throws -> Void], _ db: Database) throws -> [(any Error)?] {
+        if bodies.count == 1 {
+            try bodies[0](db)
             return [nil]
         }
         do {
             try db.transaction {
-                for member in batch { try member.body(db) }
+                for body in bodies { try body(db) }
             }
-            return Array(repeating: nil, count: batch.count)
+            return Array(repeating: nil, count: bodies.count)
         } catch {
             // Rolled back: each on its own, so the error stays with the body that caused it.
-            let outcomes = batch.map { member in Result { try member.body(db) }.failure }
+            let outcomes = bodies.map { body in Result { try body(db) }.failure }
             if outcomes.contains(where: { ($0 as? SQLiteError)?.isDiskFull == true }) { JobStore.shrinkWAL(db) }
             return outcomes
         }

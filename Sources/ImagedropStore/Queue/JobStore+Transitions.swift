@@ -71,19 +71,34 @@ extension JobStore {
         id: Int64, imageID: String, variants: [String], sha256: String?, countAttempt: Bool, afterAction: String?,
         version: Version? = nil
     ) throws -> Bool {
+        try grouped(
+            Self.doneWrite(
+                id: id, imageID: imageID, variants: variants, sha256: sha256, countAttempt: countAttempt,
+                afterAction: afterAction, version: version))
+    }
+
+    /// `markDone`'s statement as a body for a write that is grouped or written behind (`WriteBehind`): true when
+    /// the row was changed. The time is taken now, when the reply was decided, not when the batch is written.
+    package static func doneWrite(
+        id: Int64, imageID: String, variants: [String], sha256: String?, countAttempt: Bool, afterAction: String?,
+        version: Version?
+    ) -> (Database) throws -> Bool {
         let now = Timestamp.nowISO8601()
-        return try groupedCountingChanges(
-            """
-            UPDATE jobs SET state = 'done', image_id = ?2, variants = ?3, sha256 = COALESCE(?4, sha256), interrupted = 0,
-                   attempts = attempts + ?5, last_error = NULL, last_code = NULL, lease_until = NULL,
-                   uploaded_at = ?6, updated_at = ?6, after_action = ?7
-            WHERE id = ?1 AND (?8 IS NULL OR (size = ?8 AND mtime_ns = ?9))
-            """
-        ) { statement in
-            statement.bind(1, id).bind(2, imageID).bind(3, JSONText.encodeStringArray(variants)).bind(4, sha256)
+        let variantsJSON = JSONText.encodeStringArray(variants)
+        return { db in
+            let statement = try db.cached(
+                """
+                UPDATE jobs SET state = 'done', image_id = ?2, variants = ?3, sha256 = COALESCE(?4, sha256), interrupted = 0,
+                       attempts = attempts + ?5, last_error = NULL, last_code = NULL, lease_until = NULL,
+                       uploaded_at = ?6, updated_at = ?6, after_action = ?7
+                WHERE id = ?1 AND (?8 IS NULL OR (size = ?8 AND mtime_ns = ?9))
+                """)
+            statement.bind(1, id).bind(2, imageID).bind(3, variantsJSON).bind(4, sha256)
                 .bind(5, countAttempt ? 1 : 0).bind(6, now).bind(7, afterAction)
                 .bind(8, version?.size).bind(9, version?.mtimeNanos)
-        } > 0
+            try statement.run()
+            return db.changes > 0
+        }
     }
 
     /// Counts an upload that may reach the API, committed before it is sent.
@@ -280,16 +295,6 @@ extension JobStore {
             let statement = try db.cached("UPDATE jobs SET moved_to = ?2, moved_to_key = ?3 WHERE id = ?1")
             statement.bind(1, id).bind(2, path?.display).bind(3, blob: path?.bytes)
             try statement.run()
-        }
-    }
-
-    /// `executeCountingChanges`, grouped with other transitions landing at the same moment.
-    package func groupedCountingChanges(_ sql: String, bind: @escaping (Statement) -> Void) throws -> Int {
-        try grouped { db in
-            let statement = try db.cached(sql)
-            bind(statement)
-            try statement.run()
-            return db.changes
         }
     }
 
