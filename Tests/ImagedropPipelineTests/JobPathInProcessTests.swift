@@ -140,6 +140,41 @@ struct JobPathInProcessTests {
         #expect(bench.server.storedImages().isEmpty)
     }
 
+    @Test(
+        "with the writer running, done is written behind and the job stays in flight until then; not when an action follows"
+    )
+    func doneWrittenBehindUnlessAnActionFollows() throws {
+        let bench = try Bench()
+        var deps = bench.deps
+        // A minute's linger: the handed-off write-back waits for the flush below, however slow the machine.
+        deps.writeBehind = WriteBehind(store: bench.store, lingerNanos: 60_000_000_000)
+        deps.writeBehind.start()
+        defer { _ = deps.writeBehind.finish(seconds: 10) }
+        let processor = JobProcessor(deps, heartbeat: Heartbeats().heartbeat("test"), loggedAs: "test")
+        let kept = try bench.drop("kept.png", seed: 31)
+        processor.process(try #require(try bench.store.claim(leaseMillis: 60_000)))
+        // Sent and answered; the row waits for the writer, and the lease sweep must leave the job alone meanwhile.
+        #expect(bench.server.storedImages().count == 1)
+        #expect(try bench.state(kept) == .uploading)
+        #expect(deps.inFlight.snapshot == [kept])
+        #expect(deps.writeBehind.waiting == 1)
+        deps.writeBehind.flush()
+        #expect(try bench.state(kept) == .done)
+        #expect(deps.inFlight.count == 0)
+        #expect(deps.metrics.snapshot.doneUploaded == 1)
+
+        // `delete` acts on the file once the row says done: that write-back is the worker's own, done on return.
+        var config = bench.shared.current
+        config.afterUpload.onSuccess = .delete
+        bench.shared.replace(config)
+        let deleted = try bench.drop("deleted.png", seed: 32)
+        processor.process(try #require(try bench.store.claim(leaseMillis: 60_000)))
+        #expect(try bench.state(deleted) == .done)
+        #expect(!FileManager.default.fileExists(atPath: bench.inbox + "/deleted.png"))
+        #expect(deps.inFlight.count == 0)
+        #expect(deps.writeBehind.written.writeBacks == 1, "only the first went through the writer")
+    }
+
     @Test("the pool: its workers and preparer carry every dropped file to done, then stop when asked")
     func poolDrainsAndStops() throws {
         let bench = try Bench()

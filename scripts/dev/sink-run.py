@@ -7,7 +7,7 @@ round also prints the upload phase's rate (first to last `uploaded` log line): t
 `run --once`'s 0.4-0.7 s after its last upload.
 
     scripts/dev/sink-run.py BIN [BIN2 ...] [--set small|large] [--rounds N] [--workers N]
-        [--wrap "perf stat -e context-switches"]
+        [--wrap "perf stat -e context-switches"] [--log-level debug --show "written behind"]
 
 small: 2,000 PNGs of ~50 KB, 8 workers; large: 50 of ~8 MB, 64 workers (the bench's two sets). The images are
 made once per set in the scratch folder (PNG, stored zlib blocks of random pixels).
@@ -75,7 +75,7 @@ def start_sink(scratch):
     sys.exit("nginx did not listen; is nginx-light installed?")
 
 
-def run_once(binary, source, port, workers, scratch, wrap):
+def run_once(binary, source, port, workers, scratch, wrap, log_level="info", show=None):
     run = tempfile.mkdtemp(prefix="run-", dir=scratch)
     inbox = os.path.join(run, "inbox")
     subprocess.run(["cp", "-r", source, inbox], check=True)
@@ -98,7 +98,7 @@ max_workers = {workers}
 requests_per_5min = 0
 request_timeout_s = 120
 [log]
-level = "info"
+level = "{log_level}"
 format = "text"
 """)
     environment = dict(os.environ, CLOUDFLARE_API_TOKEN="sink-run-token-0123456789abcdefghij")
@@ -126,6 +126,11 @@ format = "text"
     wall = time.monotonic() - started
     cpu = usage.ru_utime + usage.ru_stime
     rate = upload_rate(os.path.join(run, "log.txt"))
+    if show:
+        with open(os.path.join(run, "log.txt"), errors="replace") as log:
+            for line in log:
+                if show in line:
+                    print("  " + line.rstrip(), flush=True)
     subprocess.run(["rm", "-rf", run])
     return child.returncode, wall, cpu, peak_kib / 1024, rate
 
@@ -164,6 +169,8 @@ def main():
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--workers", type=int, help="instead of the set's own (8 small, 64 large)")
     parser.add_argument("--wrap", default="", help="a command the daemon runs under (perf stat, strace -c, ...)")
+    parser.add_argument("--log-level", default="info", help="the daemon's [log] level (debug shows the writer's batches)")
+    parser.add_argument("--show", help="print the daemon's log lines that contain this text")
     parser.add_argument("--scratch", default=os.path.join(tempfile.gettempdir(), "imagedrop-sink-run"))
     options = parser.parse_args()
     os.makedirs(options.scratch, exist_ok=True)
@@ -178,7 +185,7 @@ def main():
         for round_index in range(options.rounds):
             for binary in options.binaries:
                 status, wall, cpu, rss, rate = run_once(
-                    binary, source, port, workers, options.scratch, options.wrap)
+                    binary, source, port, workers, options.scratch, options.wrap, options.log_level, options.show)
                 cpus[binary].append(cpu)
                 if rate:
                     rates[binary].append(rate)

@@ -11,9 +11,11 @@ extension MainLoop {
         let upload = running.upload
         // The last state stays on screen as an ordinary line; what follows (the stop, the summary) prints below it.
         running.progress?.finish(running.text.line(try? running.store.counts(), rate: throughput.rate))
-        // Prepared jobs are not waited for: they have sent nothing and go straight back to the queue.
+        // Prepared jobs are not waited for: they have sent nothing and go straight back to the queue; jobs whose
+        // `done` waits for the writer have had their reply.
         logStopping(
-            signal: end.signal, inFlight: max(0, upload.inFlight.count - components.pool.prepared.count),
+            signal: end.signal,
+            inFlight: max(0, upload.inFlight.count - components.pool.prepared.count - upload.writeBehind.waiting),
             graceSeconds: running.shared.current.upload.shutdownGraceSeconds)
         notifier.stopping()
         let store = running.store

@@ -43,7 +43,7 @@ package final class UploadWorkerPool: Sendable {
     }
 
     package func start() {
-        deps.writeBehind.start()
+        deps.writeBehind.start(heartbeat: heartbeats.heartbeat(Self.writerComponent))
         startWorkersUpToLimit()
         startThread(name: "imagedrop-prober") { [self] in probeLoop() }
         startThread(name: "imagedrop-preparer") { [self] in prepareLoop() }
@@ -75,13 +75,16 @@ package final class UploadWorkerPool: Sendable {
         }
     }
 
-    /// Waits for every thread to end, up to `seconds`, then for the writer to write what the workers left it.
-    /// True when all ended.
+    /// The writer's name in the watchdog's roll call.
+    static let writerComponent = "writer"
+
+    /// Waits for every thread to end, up to `seconds`, then for the writer to write what the workers left it
+    /// (given two seconds at least: the stop waits in short slices, and workers that end late in one must not
+    /// make a batch being written look like a cut-short upload). True when all ended.
     package func waitForExit(seconds: Double) -> Bool {
-        let deadline = Timestamp.monotonicNanos() + UInt64(max(0, seconds) * 1e9)
         guard finished.wait(seconds: seconds) else { return false }
-        let left = Double(deadline - min(deadline, Timestamp.monotonicNanos())) / 1e9
-        guard deps.writeBehind.finish(seconds: left) else { return false }
+        guard deps.writeBehind.finish(seconds: 2) else { return false }
+        heartbeats.remove(Self.writerComponent)
         let written = deps.writeBehind.written
         if written.writeBacks > 0 {
             deps.logger.debug(

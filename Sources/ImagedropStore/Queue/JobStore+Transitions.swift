@@ -82,7 +82,7 @@ extension JobStore {
     package static func doneWrite(
         id: Int64, imageID: String, variants: [String], sha256: String?, countAttempt: Bool, afterAction: String?,
         version: Version?
-    ) -> (Database) throws -> Bool {
+    ) -> WriteBehind.Body {
         let now = Timestamp.nowISO8601()
         let variantsJSON = JSONText.encodeStringArray(variants)
         return { db in

@@ -13,10 +13,10 @@ import ImagedropSystem
 /// A worker that does not wait for its write-back lets the writer wait instead: 2 ms gathers the write-backs of a
 /// dozen uploads at 4,000 files/s, and pages they share are written once (docs/benchmarks.md, eleventh round).
 ///
-/// What a crash between the reply and the commit leaves is what it left before, for longer (at most the linger
-/// plus one write): the job still `uploading`, taken again after the restart as a suspect (a content-hash id
-/// answers 409; a Cloudflare-chosen id is looked for first, its send counted). Nothing is lost; nothing is
-/// recorded done that was not.
+/// What a crash between the reply and the commit leaves is what it left before, for longer (normally the linger
+/// plus one write; while the table cannot be written, up to `pendingCap` write-backs wait): the job still
+/// `uploading`, taken again after the restart as a suspect (a content-hash id answers 409; a Cloudflare-chosen id
+/// is looked for first, its send counted). Nothing is lost; nothing is recorded done that was not.
 ///
 /// The writer runs only between `start` and `finish` (the worker pool's life); `submit` refuses outside it, and the
 /// caller writes synchronously, as tests driving a processor alone do. A failed batch is retried one by one (the
@@ -25,10 +25,12 @@ import ImagedropSystem
 package final class WriteBehind: @unchecked Sendable {
     // @unchecked: every stored var is only touched with `condition` held, except by the writer thread's own
     // batch (taken out of `pending` under the lock).
-    package typealias Completion = (Result<Bool, any Error>) -> Void
+    /// Runs on the writer thread: it may touch only what is thread-safe (never a worker's `JobProcessor`).
+    package typealias Completion = @Sendable (Result<Bool, any Error>) -> Void
+    package typealias Body = @Sendable (Database) throws -> Bool
 
     private struct Entry {
-        let body: (Database) throws -> Bool
+        let body: Body
         let completion: Completion
     }
 
@@ -36,7 +38,8 @@ package final class WriteBehind: @unchecked Sendable {
     package let lingerNanos: UInt64
     /// Write-backs per transaction at most: past it the batch goes at once.
     package let batchLimit: Int
-    /// Submitters wait while this many are pending (a stalled disk holds the workers instead of memory).
+    /// Submitters wait while this many are pending: a table that cannot be written holds the workers, not a
+    /// growing list of uploaded jobs that a crash would leave `uploading` (each taken again alone, as a suspect).
     package let pendingCap: Int
 
     private let store: JobStore
@@ -50,20 +53,23 @@ package final class WriteBehind: @unchecked Sendable {
     private var batches = 0
     private var running = false
     private var ending = false
+    private var heartbeat: Heartbeat?
     private let ended = Latch()
 
-    package init(store: JobStore, lingerNanos: UInt64 = 2_000_000, batchLimit: Int = 64, pendingCap: Int = 256) {
+    package init(store: JobStore, lingerNanos: UInt64 = 2_000_000, batchLimit: Int = 64, pendingCap: Int = 128) {
         self.store = store
         self.lingerNanos = lingerNanos
         self.batchLimit = max(1, batchLimit)
         self.pendingCap = max(1, pendingCap)
     }
 
-    /// Starts the writer thread (once).
-    package func start() {
+    /// Starts the writer thread (once). `heartbeat` is its pulse for the watchdog: idle at least once a second,
+    /// working while a batch is written.
+    package func start(heartbeat: Heartbeat? = nil) {
         let started = condition.withLock {
             guard !running, !ending else { return false }
             running = true
+            self.heartbeat = heartbeat
             return true
         }
         guard started else { return }
@@ -75,9 +81,7 @@ package final class WriteBehind: @unchecked Sendable {
 
     /// Hands `body` to the writer; `completion` runs on the writer thread after the commit (or the failure).
     /// False when no writer runs: the caller writes itself.
-    package func submit(
-        _ body: @escaping (Database) throws -> Bool, completion: @escaping Completion
-    ) -> Bool {
+    package func submit(_ body: @escaping Body, completion: @escaping Completion) -> Bool {
         condition.lock()
         defer { condition.unlock() }
         while running, !ending, pending.count >= pendingCap { condition.wait() }
@@ -116,13 +120,19 @@ package final class WriteBehind: @unchecked Sendable {
     /// Nothing pending or being written.
     package var isIdle: Bool { condition.withLock { completed == submitted } }
 
+    /// Write-backs pending or being written (their jobs are still in `inFlight`, their uploads over).
+    package var waiting: Int { condition.withLock { Int(submitted - completed) } }
+
     /// Write-backs written so far, and the transactions they took.
     package var written: (writeBacks: UInt64, batches: Int) { condition.withLock { (completed, batches) } }
 
     private func writeLoop() {
         condition.lock()
         while true {
-            while pending.isEmpty, !ending { condition.wait() }
+            while pending.isEmpty, !ending {
+                heartbeat?.beat(.idle)
+                _ = condition.wait(untilMonotonicNanos: MonotonicCondition.deadline(afterSeconds: 1))
+            }
             if pending.isEmpty { break }
             let deadline = oldestAtNanos + lingerNanos
             while pending.count < batchLimit, flushTarget <= completed, !ending,
@@ -134,7 +144,9 @@ package final class WriteBehind: @unchecked Sendable {
             pending.removeFirst(batch.count)
             if !pending.isEmpty { oldestAtNanos = Timestamp.monotonicNanos() }
             condition.unlock()
+            heartbeat?.beat(.working)
             let failed = write(batch)
+            heartbeat?.beat(.idle)
             condition.lock()
             completed += UInt64(batch.count)
             batches += 1
@@ -142,10 +154,14 @@ package final class WriteBehind: @unchecked Sendable {
             if failed {
                 // The rest ends early for `finish`: what is pending is written (or fails) at once then.
                 let rest = Timestamp.monotonicNanos() + 1_000_000_000
-                while !ending, Timestamp.monotonicNanos() < rest { _ = condition.wait(untilMonotonicNanos: rest) }
+                while !ending, Timestamp.monotonicNanos() < rest {
+                    _ = condition.wait(untilMonotonicNanos: rest)
+                    heartbeat?.beat(.idle)
+                }
             }
         }
         running = false
+        heartbeat?.beat(.stopped)
         condition.broadcast()
         condition.unlock()
     }
