@@ -76,4 +76,39 @@ struct CrashSafetyTests {
         #expect(jobs.allSatisfy { $0.state == .done })
         fixture.stop()
     }
+
+    @Test(
+        "killed with a file's done handed to the writer and not yet written: after the restart every file is done, each stored once",
+        arguments: ["content-hash", "cloudflare"])
+    func killedBeforeDoneIsWritten(idMode: String) throws {
+        let fixture = try DaemonFixture(settleMillis: 0, extraConfig: "[images]\nid = \"\(idMode)\"\n")
+        let count = 6
+        var expected: [String: String] = [:]  // base name → sha256
+        for index in 0..<count {
+            let bytes = SampleImages.png(width: 8, height: 8, seed: UInt64(61_000 + index))
+            expected["w\(index).png"] = SHA256Hasher.hex(of: bytes)
+            try fixture.drop("w\(index).png", bytes: bytes)
+        }
+        // It may die before READY=1: the files were there at start.
+        try? fixture.start(environment: ["IMAGEDROP_TEST_KILL_BEFORE_DONE": "w3.png"])
+        let process = try #require(fixture.process)
+        #expect(fixture.waitUntil(seconds: 60) { !process.isRunning }, "the hook never fired:\n\(fixture.log)")
+        #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL)
+        // Uploaded and answered, its row never written: what the restart has to make good.
+        let killed = try #require(try fixture.jobs().first { $0.path.display.hasSuffix("/w3.png") })
+        #expect(killed.state == .uploading)
+        #expect(fixture.emulator.storedImages().contains { $0.sha256 == expected["w3.png"] })
+        fixture.stop()
+
+        try fixture.start()
+        #expect(fixture.waitForFinished(count: count, seconds: 60), "\(fixture.counts())\n\(fixture.log)")
+        let jobs = try fixture.jobs()
+        let images = fixture.emulator.storedImages()
+        #expect(
+            jobs.count == count && jobs.allSatisfy { $0.state == .done }, "\(jobs.map { ($0.path.display, $0.state) })")
+        #expect(images.count == count, "no file stored twice: \(images.map(\.sha256))")
+        #expect(Set(images.map(\.sha256)) == Set(expected.values))
+        #expect(Set(jobs.compactMap(\.imageID)) == Set(images.map(\.id)))
+        fixture.stop()
+    }
 }

@@ -26,6 +26,7 @@ extension JobProcessor {
             size: attempt.file?.status.size ?? job.size, sentAtNanos: attempt.sentAtNanos,
             settleMillis: attempt.config.watch.settleMillis)
         if action == nil, deps.fleetContent == nil {
+            KillBeforeDoneHook.fire(for: job.path)
             let (deps, logger) = (deps, logger)
             let handed = deps.writeBehind.submit(write) { result in
                 // Out first: once settled, a requeued job may be claimed again, and its id is the new claim's.
