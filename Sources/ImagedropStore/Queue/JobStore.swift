@@ -32,7 +32,8 @@ package final class JobStore: Sendable {
     /// process adds or postpones them, so an empty look is trusted for a second instead of costing a write
     /// transaction per upload.
     package let noOwedDeleteBefore = Atomic<Int64>(0)
-    /// The workers' claims and write-backs that land together share one transaction (see GroupCommit).
+    /// The workers' claims and write-backs that land together share one transaction (see GroupCommit); most `done`
+    /// write-backs go through the pool's `WriteBehind` instead, in batches of their own.
     private let groupCommit = GroupCommit()
 
     package init(path: String, readOnly: Bool = false) throws {
