@@ -82,6 +82,10 @@ struct MetricsWriterTests {
             "imagedrop_budget_remaining": (
                 "gauge", "API requests the budget (upload.requests_per_5min) still allows in its current window."
             ),
+            "imagedrop_write_behind_waiting": (
+                "gauge",
+                "Uploads answered whose done row waits for the writer thread (at its cap the workers wait too)."
+            ),
             "process_start_time_seconds": ("gauge", "Start time of the process since unix epoch in seconds."),
             "process_resident_memory_bytes": ("gauge", "Resident memory size in bytes."),
             "process_open_fds": ("gauge", "Number of open file descriptors."),

@@ -62,6 +62,15 @@ struct MetricsReadingsTests {
         #expect(try Exposition(metrics.exposition(readings)).types["imagedrop_budget_remaining"] == nil)
     }
 
+    @Test("imagedrop_write_behind_waiting: the writer's backlog as read at the emit, 0 when nothing waits")
+    func writerWaiting() throws {
+        let metrics = PipelineMetrics()
+        var readings = GaugeReadings(queue: QueueSnapshot())
+        #expect(try Exposition(metrics.exposition(readings)).value("imagedrop_write_behind_waiting") == 0)
+        readings.writerWaiting = 17
+        #expect(try Exposition(metrics.exposition(readings)).value("imagedrop_write_behind_waiting") == 17)
+    }
+
     @Test("imagedrop_paused: one series per reason, 1 for the reason in force; the family sums to 1 while paused")
     func pausedReason() throws {
         let metrics = PipelineMetrics()

@@ -11,6 +11,7 @@ package struct GaugeSource: Sendable {
     package var concurrency: ConcurrencyLimiter
     package var budget: any RequestBudget
     package var metrics: PipelineMetrics
+    package var writeBehind: WriteBehind
 
     package init(_ upload: JobProcessor.Dependencies) {
         self.store = upload.store
@@ -18,6 +19,7 @@ package struct GaugeSource: Sendable {
         self.concurrency = upload.concurrency
         self.budget = upload.budget
         self.metrics = upload.metrics
+        self.writeBehind = upload.writeBehind
     }
 }
 
@@ -39,6 +41,7 @@ extension MetricsWriter {
             Double($0) / 1000
         }
         readings.budgetRemaining = gauges.budget.remaining()
+        readings.writerWaiting = gauges.writeBehind.waiting
         readings.fleet = (gauges.budget as? FleetBudget)?.figures()
         readings.process = ProcessStats.current()
         return gauges.metrics.exposition(readings)

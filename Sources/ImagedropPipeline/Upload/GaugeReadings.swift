@@ -18,6 +18,8 @@ package struct GaugeReadings: Sendable {
     package var budgetRemaining: Int?
     /// The fleet as this host sees it (nil without `[fleet]`: no `imagedrop_fleet_*` series).
     package var fleet: FleetFigures?
+    /// `done` write-backs handed to the writer and not written yet (`WriteBehind.waiting`).
+    package var writerWaiting = 0
     /// Unix seconds when a job last ended done; nil (shown as 0) when none ever did.
     package var lastSuccessSeconds: Double?
     package var process = ProcessStats()

@@ -12,6 +12,7 @@ package final class QueueGauges: Sendable {
     private let paused: [PauseGate.MetricReason: Metrics.Gauge]
     private let oldestWaiting: Metrics.Gauge
     private let lastSuccess: Metrics.Gauge
+    private let writerWaiting: Metrics.Gauge
     private let webhookDeliveries = Mutex<[String: Metrics.Gauge]?>(nil)
     /// Only while the budget is limited: "unlimited" has no number, and a made-up one would read as a budget.
     private let budgetRemaining = Mutex<Metrics.Gauge?>(nil)
@@ -40,6 +41,9 @@ package final class QueueGauges: Sendable {
             )
         }
         self.paused = paused
+        writerWaiting = registry.gauge(
+            "imagedrop_write_behind_waiting",
+            help: "Uploads answered whose done row waits for the writer thread (at its cap the workers wait too).")
         oldestWaiting = registry.gauge(
             "imagedrop_oldest_waiting_seconds",
             help: "Age of the oldest queued or retrying job; 0 when nothing waits.")
@@ -145,6 +149,7 @@ package final class QueueGauges: Sendable {
             self.up.record(readings.up ? 1 : 0)
             for (reason, gauge) in paused { gauge.record(reason == readings.pause ? 1 : 0) }
             oldestWaiting.record(readings.oldestWaitingSeconds ?? 0)
+            writerWaiting.record(readings.writerWaiting)
             lastSuccess.record(readings.lastSuccessSeconds ?? 0)
             record(webhooks: readings.webhooks)
             record(budgetRemaining: readings.budgetRemaining)
