@@ -26,12 +26,31 @@ struct WriteBehindTests {
         }
     }
 
-    /// Five jobs claimed (`uploading`) in a fresh table.
-    private func claimedJobs(_ temp: TemporaryFolder) throws -> (JobStore, [Job]) {
-        let store = try JobStore.withDropFiles(["a.png", "b.png", "c.png", "d.png", "e.png"], in: temp)
-        let jobs = try store.claim(leaseMillis: 60_000, upTo: 5)
-        try #require(jobs.count == 5)
-        return (store, jobs)
+    /// Five jobs claimed (`uploading`) in a fresh table, which lives as long as this value (its folder with it).
+    private struct Table {
+        let folder: TemporaryFolder
+        let store: JobStore
+        let jobs: [Job]
+
+        init() throws {
+            folder = try TemporaryFolder("imagedrop-store")
+            store = try JobStore.withDropFiles(["a.png", "b.png", "c.png", "d.png", "e.png"], in: folder)
+            jobs = try store.claim(leaseMillis: 60_000, upTo: 5)
+            try #require(jobs.count == 5)
+        }
+
+        /// The writer `make` builds on this table, started.
+        func started(_ make: (JobStore) -> WriteBehind) -> WriteBehind {
+            let writer = make(store)
+            writer.start()
+            return writer
+        }
+    }
+
+    /// A write-back whose statement fails (no such table): SQLite's error, as a full disk would give one.
+    private static let failingBody: WriteBehind.Body = { db in
+        try db.execute("UPDATE no_such_table SET x = 1")
+        return true
     }
 
     private func version(_ job: Job) -> JobStore.Version? {
@@ -47,10 +66,9 @@ struct WriteBehindTests {
 
     @Test("write-backs submitted together land in one transaction; a row tracking another version is left as it is")
     func oneTransactionEachItsResult() throws {
-        let temp = try TemporaryFolder("imagedrop-store")
-        let (store, jobs) = try claimedJobs(temp)
-        let writer = WriteBehind(store: store, lingerNanos: Self.minute)
-        writer.start()
+        let table = try Table()
+        let (store, jobs) = (table.store, table.jobs)
+        let writer = table.started { WriteBehind(store: $0, lingerNanos: Self.minute) }
         let results = Shared<[Int64: Bool]>([:])
         for (index, job) in jobs.enumerated() {
             // The third names a version the row does not track (the watcher saw a newer one): not recorded.
@@ -77,20 +95,16 @@ struct WriteBehindTests {
 
     @Test("a body that fails gets its own error; the others of its batch are written")
     func failureStaysWithItsBody() throws {
-        let temp = try TemporaryFolder("imagedrop-store")
-        let (store, jobs) = try claimedJobs(temp)
-        let writer = WriteBehind(store: store, lingerNanos: Self.minute)
-        writer.start()
+        let table = try Table()
+        let (store, jobs) = (table.store, table.jobs)
+        let writer = table.started { WriteBehind(store: $0, lingerNanos: Self.minute) }
         let outcomes = Shared<[String]>([])
         for job in jobs.prefix(2) {
             _ = writer.submit(done(job, version: version(job))) { result in
                 outcomes.withLock { $0.append((try? result.get()) == true ? "done" : "error") }
             }
         }
-        _ = writer.submit({ db in
-            try db.execute("UPDATE no_such_table SET x = 1")
-            return true
-        }) { result in
+        _ = writer.submit(Self.failingBody) { result in
             outcomes.withLock { $0.append((try? result.get()) == nil ? "error" : "done") }
         }
         // finish writes what is pending at once, the linger notwithstanding, and then refuses.
@@ -102,8 +116,8 @@ struct WriteBehindTests {
 
     @Test("a writer not started refuses, so the caller writes itself")
     func notStartedRefuses() throws {
-        let temp = try TemporaryFolder("imagedrop-store")
-        let (store, jobs) = try claimedJobs(temp)
+        let table = try Table()
+        let (store, jobs) = (table.store, table.jobs)
         let writer = WriteBehind(store: store)
         #expect(!writer.submit(done(jobs[0], version: nil)) { _ in Issue.record("a refused body never completes") })
         #expect(writer.isIdle)
@@ -112,10 +126,9 @@ struct WriteBehindTests {
 
     @Test("a full batch goes without waiting for the linger")
     func fullBatchGoesAtOnce() throws {
-        let temp = try TemporaryFolder("imagedrop-store")
-        let (store, jobs) = try claimedJobs(temp)
-        let writer = WriteBehind(store: store, lingerNanos: Self.minute, batchLimit: 2)
-        writer.start()
+        let table = try Table()
+        let (store, jobs) = (table.store, table.jobs)
+        let writer = table.started { WriteBehind(store: $0, lingerNanos: Self.minute, batchLimit: 2) }
         defer { _ = writer.finish(seconds: 10) }
         for job in jobs.prefix(2) { _ = writer.submit(done(job, version: version(job))) { _ in } }
         let written = eventually(within: 10) { writer.written.writeBacks == 2 }
@@ -126,10 +139,9 @@ struct WriteBehindTests {
 
     @Test("with the daemon's linger a lone write-back is written by itself, no flush needed")
     func loneWriteBackGoesAfterTheLinger() throws {
-        let temp = try TemporaryFolder("imagedrop-store")
-        let (store, jobs) = try claimedJobs(temp)
-        let writer = WriteBehind(store: store)
-        writer.start()
+        let table = try Table()
+        let (store, jobs) = (table.store, table.jobs)
+        let writer = table.started { WriteBehind(store: $0) }
         defer { _ = writer.finish(seconds: 10) }
         _ = writer.submit(done(jobs[0], version: version(jobs[0]))) { _ in }
         #expect(eventually(within: 10) { (try? store.counts()[.done]) == 1 })
@@ -138,15 +150,11 @@ struct WriteBehindTests {
 
     @Test("after a failed batch the writer rests a second before the next; finish ends the rest at once")
     func restAfterFailure() throws {
-        let temp = try TemporaryFolder("imagedrop-store")
-        let (store, jobs) = try claimedJobs(temp)
-        let writer = WriteBehind(store: store)
-        writer.start()
+        let table = try Table()
+        let (store, jobs) = (table.store, table.jobs)
+        let writer = table.started { WriteBehind(store: $0) }
         let failedAt = Shared<UInt64>(0)
-        _ = writer.submit({ db in
-            try db.execute("UPDATE no_such_table SET x = 1")
-            return true
-        }) { _ in failedAt.withLock { $0 = Timestamp.monotonicNanos() } }
+        _ = writer.submit(Self.failingBody) { _ in failedAt.withLock { $0 = Timestamp.monotonicNanos() } }
         #expect(eventually(within: 10) { writer.written.writeBacks == 1 })
         _ = writer.submit(done(jobs[0], version: version(jobs[0]))) { _ in }
         usleep(100_000)
@@ -160,10 +168,9 @@ struct WriteBehindTests {
 
     @Test("past the cap a submitter waits for the writer, and goes on once the batch is written")
     func capHoldsSubmitters() throws {
-        let temp = try TemporaryFolder("imagedrop-store")
-        let (store, jobs) = try claimedJobs(temp)
-        let writer = WriteBehind(store: store, lingerNanos: Self.minute, pendingCap: 2)
-        writer.start()
+        let table = try Table()
+        let (store, jobs) = (table.store, table.jobs)
+        let writer = table.started { WriteBehind(store: $0, lingerNanos: Self.minute, pendingCap: 2) }
         for job in jobs.prefix(2) { _ = writer.submit(done(job, version: version(job))) { _ in } }
         let third = Shared(false)
         let returned = Latch()
