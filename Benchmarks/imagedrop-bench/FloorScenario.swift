@@ -35,7 +35,7 @@ extension Bench {
 
         // Both passes read the same bytes (the probe reads up to 64 KiB): the difference is the digest alone.
         let hash = max(0, preflightHashed - preflight)
-        let tableFloor = min(table.oneThread, table.grouped8, table.grouped64)
+        let tableFloor = min(table.oneThread, table.workers8, table.workers64)
         let transfer = curlParallelCPUPer1000 ?? .nan
         let floor = transfer + preflightHashed + table.scan + tableFloor
         guard let sinkCPUPer1000 else {
@@ -57,13 +57,13 @@ extension Bench {
         figure.details = [
             "transfer_curl_parallel": transfer, "preflight": preflight, "sha256": hash,
             "scan_insert": table.scan,
-            "claim_and_write_back_one_thread": table.oneThread, "claim_and_write_back_8_threads": table.grouped8,
-            "claim_and_write_back_64_threads": table.grouped64,
+            "claim_and_write_back_one_thread": table.oneThread, "claim_and_write_back_8_threads": table.workers8,
+            "claim_and_write_back_64_threads": table.workers64,
             "headroom_under_0_3": 0.3 - floor, "nginx_per_1000": sinkCPUPer1000,
             "files_per_s_ceiling_at_floor": ceilingFilesPerSecond, "ratio_ceiling_at_floor": ceilingRatio,
         ]
         figure.notes.append(
-            "per 1,000 uploads, CPU s: transfer \(Report.format(transfer)), pre-flight \(Report.format(preflight)), SHA-256 \(Report.format(hash)), scan insert \(Report.format(table.scan)), claim + write-back \(Report.format(table.oneThread)) from one thread, \(Report.format(table.grouped8)) / \(Report.format(table.grouped64)) from 8 / 64 as the workers (claims in batches, done written behind); left under 0.3 s for everything else: \(Report.format(0.3 - floor))"
+            "per 1,000 uploads, CPU s: transfer \(Report.format(transfer)), pre-flight \(Report.format(preflight)), SHA-256 \(Report.format(hash)), scan insert \(Report.format(table.scan)), claim + write-back \(Report.format(table.oneThread)) from one thread, \(Report.format(table.workers8)) / \(Report.format(table.workers64)) from 8 / 64 as the workers (claims in batches, done written behind); left under 0.3 s for everything else: \(Report.format(0.3 - floor))"
         )
         figure.notes.append(
             "nginx \(Report.format(sinkCPUPer1000)) CPU s / 1k: \(Int(cores)) cores busy with a daemon at the floor and nginx pass at most \(Report.format(ceilingFilesPerSecond)) files/s, \(Report.format(ceilingRatio))× of curl --parallel"
@@ -75,7 +75,7 @@ extension Bench {
     /// every job claimed and written back as done. CPU seconds per 1,000 jobs for each part.
     private func tableCosts(
         paths: [RawPath], root: RawPath
-    ) throws -> (scan: Double, oneThread: Double, grouped8: Double, grouped64: Double) {
+    ) throws -> (scan: Double, oneThread: Double, workers8: Double, workers64: Double) {
         let candidates = try paths.map { path -> FileCandidate in
             guard case .success(let status) = FileStatus.of(path) else {
                 throw SpawnError(description: "cannot stat \(path.display)")
@@ -94,18 +94,18 @@ extension Bench {
         let oneThread = try Self.cpuPer1000(count: candidates.count) {
             while try Self.claimAndFinish(store, from: ClaimReservoir(), threads: 1) {}
         }
-        let grouped8 = try groupCommitted(candidates, threads: 8, freshStore: freshStore)
-        let grouped64 = try groupCommitted(candidates, threads: 64, freshStore: freshStore)
-        return (scan, oneThread, grouped8, grouped64)
+        let workers8 = try asTheWorkers(candidates, threads: 8, freshStore: freshStore)
+        let workers64 = try asTheWorkers(candidates, threads: 64, freshStore: freshStore)
+        return (scan, oneThread, workers8, workers64)
     }
 
     /// Every job claimed and written back by `threads` threads at once, as the workers do: claims in batches
     /// (`ClaimReservoir`, from eight threads on), `done` handed to a writer thread (`WriteBehind`) that writes what
     /// arrives together in one transaction; its thread's CPU is the process's, so it is counted.
-    private func groupCommitted(
+    private func asTheWorkers(
         _ candidates: [FileCandidate], threads: Int, freshStore: (String) throws -> (JobStore, String)
     ) throws -> Double {
-        let (store, folder) = try freshStore("grouped-\(threads)")
+        let (store, folder) = try freshStore("workers-\(threads)")
         defer { Files.removeTree(folder) }
         try store.enqueue(candidates)
         let reservoir = ClaimReservoir()
